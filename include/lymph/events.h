@@ -73,7 +73,7 @@ struct lymph_task {
 	__u32 sid;		/* session id, initial pid namespace */
 	__u8  comm[LYMPH_COMM_LEN];
 };
-_Static_assert(sizeof(struct lymph_task) == 72, "lymph_task layout");
+_Static_assert(sizeof(struct lymph_task) == 64, "lymph_task layout");
 
 /* lymph_death.flags */
 #define LYMPH_DEATH_CORE	(1u << 0)	/* a core dump was written */
@@ -102,7 +102,7 @@ struct lymph_death {
 	__u32 sender_uid;
 	__u32 flags;		/* LYMPH_DEATH_* */
 };
-_Static_assert(sizeof(struct lymph_death) == 128, "lymph_death layout");
+_Static_assert(sizeof(struct lymph_death) == 120, "lymph_death layout");
 
 /* A fatal signal was sent to a process by another process. */
 struct lymph_signal {
@@ -114,7 +114,7 @@ struct lymph_signal {
 	__s32 si_code;
 	__u8  sender_comm[LYMPH_COMM_LEN];
 };
-_Static_assert(sizeof(struct lymph_signal) == 120, "lymph_signal layout");
+_Static_assert(sizeof(struct lymph_signal) == 112, "lymph_signal layout");
 
 /*
  * A process executed a binary.  path is the name given to execve (it may be
@@ -125,14 +125,14 @@ struct lymph_exec {
 	struct lymph_task task;	/* after the exec: exe_dev/exe_ino are the new binary */
 	__u8  path[LYMPH_PATH_LEN];
 };
-_Static_assert(sizeof(struct lymph_exec) == 344, "lymph_exec layout");
+_Static_assert(sizeof(struct lymph_exec) == 336, "lymph_exec layout");
 
 /* A new process: task is the child, task.ppid its parent. */
 struct lymph_fork {
 	struct lymph_hdr hdr;
 	struct lymph_task task;
 };
-_Static_assert(sizeof(struct lymph_fork) == 88, "lymph_fork layout");
+_Static_assert(sizeof(struct lymph_fork) == 80, "lymph_fork layout");
 
 /* The OOM killer marked a victim. */
 struct lymph_oom {
@@ -141,7 +141,7 @@ struct lymph_oom {
 	__s32 oom_score_adj;
 	__u32 pad;
 };
-_Static_assert(sizeof(struct lymph_oom) == 96, "lymph_oom layout");
+_Static_assert(sizeof(struct lymph_oom) == 88, "lymph_oom layout");
 
 /*
  * A sensor lost records.  lost counts records lost since the previous drop

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lymph BPF sensors: record deaths, fatal signals, execs, forks and OOM
+ * victims into one ring buffer in the format of include/lymph/events.h.
+ *
+ * Cost model (measured on the development hosts): a probe costs < 0.1 us,
+ * a ring-buffer wakeup ~20 us.  So only urgent records (deaths by a signal,
+ * OOM victims) wake lymphd at once; bulk records (fork, exec, normal exits,
+ * fatal signals, which are followed by an urgent death anyway) are
+ * submitted without a wakeup and drained by lymphd at a fill mark or on its
+ * short timer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lymph/events.h"
+#include "sensors.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by lymphd through skel->rodata before load. */
+const volatile __u64 wake_mark_bytes = 256 * 1024;
+const volatile __u32 urgent_death_mask = LYMPH_URGENT_SIGNALS_DEFAULT;
+const volatile __u8 want_fork = 1;
+const volatile __u8 want_exec = 1;
+const volatile __u8 want_normal_exit = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);	/* resized by lymphd before load */
+} events SEC(".maps");
+
+/* Records lost because the ring was full, per CPU; lymphd sums and reports. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/*
+ * The fatal signal last generated for a thread group, kept until the group
+ * dies, so that the death record can say who killed it and how.  LRU: a
+ * signal that stays blocked forever must not pin an entry.
+ */
+struct pending {
+	__u64 fault_addr;
+	__u64 exe_ino;		/* the target's binary, while its mm still exists */
+	__u32 exe_dev;
+	__u32 signo;
+	__s32 si_code;
+	__u32 sender_pid;
+	__u32 sender_uid;
+	__u32 flags;		/* LYMPH_DEATH_SELF | LYMPH_DEATH_OOM */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);		/* tgid */
+	__type(value, struct pending);
+} pending_sig SEC(".maps");
+
+#define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h PF_KTHREAD */
+#define SIGKILL_NR	9
+#define SI_USER_CODE	0
+#define SI_QUEUE_CODE	(-1)
+#define SI_TKILL_CODE	(-6)
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&drops, &zero);
+
+	if (n)
+		*n += 1;	/* per-CPU slot: no atomic needed */
+}
+
+static __always_inline void *reserve(__u32 size)
+{
+	void *rec = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!rec)
+		count_drop();
+	return rec;
+}
+
+/* Urgent records wake lymphd now; bulk ones only past the fill mark. */
+static __always_inline void submit(void *rec, int urgent)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_mark_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(rec, flags);
+}
+
+static __always_inline void fill_hdr(struct lymph_hdr *h, __u16 kind, __u16 size)
+{
+	h->kind = kind;
+	h->size = size;
+	h->source = LYMPH_SRC_BPF;
+	h->pad[0] = h->pad[1] = h->pad[2] = 0;
+	h->ts_ns = bpf_ktime_get_ns();
+}
+
+/* The kernel's new_encode_dev(): the st_dev encoding userspace sees. */
+static __always_inline __u32 encode_dev(__u32 kdev)
+{
+	__u32 major = kdev >> 20, minor = kdev & 0xfffff;
+
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static __always_inline void fill_exe(struct lymph_task *t, struct task_struct *task)
+{
+	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+
+	if (!inode) {
+		t->exe_ino = 0;
+		t->exe_dev = 0;
+		return;
+	}
+	t->exe_ino = BPF_CORE_READ(inode, i_ino);
+	t->exe_dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
+}
+
+static __always_inline void fill_task(struct lymph_task *t, struct task_struct *task)
+{
+	t->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	t->start_ns = BPF_CORE_READ(task, group_leader, start_time);
+	t->pid = BPF_CORE_READ(task, tgid);
+	t->tid = BPF_CORE_READ(task, pid);
+	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	t->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	/* Session id as seen from the initial pid namespace (level 0). */
+	t->sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
+	BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
+	fill_exe(t, task);
+}
+
+static __always_inline int is_kernel_fault(__u32 sig, __s32 code)
+{
+	return code > 0 && (sig == 4 || sig == 5 || sig == 7 || sig == 8 || sig == 11);
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
+	     struct task_struct *task, int group, int result)
+{
+	struct task_struct *cur = (void *)bpf_get_current_task_btf();
+	struct pending p = {};
+	struct lymph_signal *rec;
+	__u32 tgid;
+
+	/* 1. Only signals whose default action ends the process. */
+	if (sig <= 0 || sig > 64 || (sig < 32 && !((LYMPH_FATAL_SIGNALS >> sig) & 1)))
+		return 0;
+	/* 2. Only when delivered (0) or delivered without its info (4). */
+	if (result != 0 && result != 4)
+		return 0;
+	/* 3. A handled or ignored signal does not kill (SIGKILL always does). */
+	if (sig != SIGKILL_NR &&
+	    BPF_CORE_READ(task, sighand, action[sig - 1].sa.sa_handler) != NULL)
+		return 0;
+
+	/* 4. Who sent it: SEND_SIG_NOINFO (0) is a user kill from current,
+	 *    SEND_SIG_PRIV (1) the kernel; otherwise read the siginfo. */
+	tgid = BPF_CORE_READ(task, tgid);
+	p.signo = sig;
+	if ((unsigned long)info == 0) {
+		p.si_code = SI_USER_CODE;
+	} else if ((unsigned long)info == 1) {
+		p.si_code = 0x80;	/* SI_KERNEL */
+	} else {
+		p.si_code = BPF_CORE_READ(info, si_code);
+		if (is_kernel_fault(sig, p.si_code))
+			p.fault_addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
+	}
+	if (p.si_code == SI_USER_CODE || p.si_code == SI_QUEUE_CODE ||
+	    p.si_code == SI_TKILL_CODE) {
+		/* kill(2), sigqueue(3), tgkill(2): the sender is current. */
+		p.sender_pid = BPF_CORE_READ(cur, tgid);
+		p.sender_uid = BPF_CORE_READ(cur, real_cred, uid.val);
+	} else if (p.si_code <= 0) {
+		p.sender_pid = BPF_CORE_READ(info, _sifields._kill._pid);
+		p.sender_uid = BPF_CORE_READ(info, _sifields._kill._uid);
+	}
+	if (p.si_code <= 0 && p.sender_pid == tgid)
+		p.flags |= LYMPH_DEATH_SELF;
+
+	/* 5. Remember the target's binary while its mm still exists. */
+	{
+		struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+
+		if (inode) {
+			p.exe_ino = BPF_CORE_READ(inode, i_ino);
+			p.exe_dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
+		}
+	}
+	{
+		struct pending *old = bpf_map_lookup_elem(&pending_sig, &tgid);
+
+		if (old)
+			p.flags |= old->flags & LYMPH_DEATH_OOM;
+	}
+	bpf_map_update_elem(&pending_sig, &tgid, &p, BPF_ANY);
+
+	/* 6. A fatal signal sent by another process is an event of its own. */
+	if (p.si_code > 0 || p.si_code == 0x80 || (p.flags & LYMPH_DEATH_SELF) || p.sender_pid == 0)
+		return 0;
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return 0;
+	fill_hdr(&rec->hdr, LYMPH_EV_SIGNAL, sizeof(*rec));
+	fill_task(&rec->task, task);
+	rec->sender_pid = p.sender_pid;
+	rec->sender_uid = p.sender_uid;
+	rec->signo = sig;
+	rec->si_code = p.si_code;
+	BPF_CORE_READ_STR_INTO(&rec->sender_comm, cur, comm);
+	submit(rec, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_process_exit, struct task_struct *task)
+{
+	struct lymph_death *rec;
+	struct pending *p;
+	__u32 tgid, code, sig;
+
+	/* 1. One record per process: only when its last thread exits. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG)
+		return 0;
+	code = BPF_CORE_READ(task, exit_code);
+	sig = code & 0x7f;
+	if (!sig && !want_normal_exit && code == 0)
+		return 0;
+
+	tgid = BPF_CORE_READ(task, tgid);
+	p = bpf_map_lookup_elem(&pending_sig, &tgid);
+
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		goto out;
+	fill_hdr(&rec->hdr, LYMPH_EV_DEATH, sizeof(*rec));
+	fill_task(&rec->task, task);
+	rec->exit_code = code;
+	rec->signo = sig;
+	rec->age_ns = rec->hdr.ts_ns - rec->task.start_ns;
+	rec->flags = (code & 0x80) ? LYMPH_DEATH_CORE : 0;
+	rec->fault_addr = 0;
+	rec->si_code = 0;
+	rec->sender_pid = 0;
+	rec->sender_uid = 0;
+	if (p) {
+		rec->flags |= p->flags & LYMPH_DEATH_OOM;
+		/* 2. Attach how it was killed, if that is what killed it. */
+		if (sig && p->signo == sig) {
+			rec->flags |= LYMPH_DEATH_SIGINFO | (p->flags & LYMPH_DEATH_SELF);
+			rec->si_code = p->si_code;
+			rec->sender_pid = p->sender_pid;
+			rec->sender_uid = p->sender_uid;
+			rec->fault_addr = p->fault_addr;
+		}
+		/* 3. Kernels before 6.16 trace the exit after exit_mm(). */
+		if (!rec->task.exe_ino) {
+			rec->task.exe_ino = p->exe_ino;
+			rec->task.exe_dev = p->exe_dev;
+		}
+	}
+	submit(rec, sig && ((urgent_death_mask >> sig) & 1 || (rec->flags & LYMPH_DEATH_OOM)));
+out:
+	if (p)
+		bpf_map_delete_elem(&pending_sig, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct lymph_fork *rec;
+
+	/* Processes only: a new thread shares its parent's tgid. */
+	if (!want_fork || BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return 0;
+	fill_hdr(&rec->hdr, LYMPH_EV_FORK, sizeof(*rec));
+	fill_task(&rec->task, child);
+	submit(rec, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_process_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct lymph_exec *rec;
+
+	if (!want_exec)
+		return 0;
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return 0;
+	fill_hdr(&rec->hdr, LYMPH_EV_EXEC, sizeof(*rec));
+	fill_task(&rec->task, task);
+	if (bpf_probe_read_kernel_str(rec->path, sizeof(rec->path),
+				      BPF_CORE_READ(bprm, filename)) < 0)
+		rec->path[0] = 0;
+	submit(rec, 0);
+	return 0;
+}
+
+SEC("tp_btf/mark_victim")
+int BPF_PROG(on_mark_victim, struct task_struct *task)
+{
+	struct pending zero = {}, *p;
+	struct lymph_oom *rec;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	/* Remember it, so the death that follows is classed as an OOM kill. */
+	bpf_map_update_elem(&pending_sig, &tgid, &zero, BPF_NOEXIST);
+	p = bpf_map_lookup_elem(&pending_sig, &tgid);
+	if (p)
+		p->flags |= LYMPH_DEATH_OOM;
+
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return 0;
+	fill_hdr(&rec->hdr, LYMPH_EV_OOM, sizeof(*rec));
+	fill_task(&rec->task, task);
+	rec->oom_score_adj = BPF_CORE_READ(task, signal, oom_score_adj);
+	rec->pad = 0;
+	submit(rec, 1);
+	return 0;
+}
