@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Event sources: where lymphd's records come from.  Every source produces
+ * records in the format of include/lymph/events.h and hands them, one at a
+ * time, to the sink callback; lymphd does not care which sensor made them.
+ */
+#ifndef LYMPH_SOURCE_H
+#define LYMPH_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "lymph/events.h"
+
+/* Called for every record; returns 0, or -errno to stop draining. */
+typedef int (*lymph_sink_fn)(void *ctx, const struct lymph_hdr *rec);
+
+struct source_ops;
+
+struct source {
+	const struct source_ops *ops;
+	const char *name;		/* "bpf", "proc" */
+	const char *missing;		/* what this source cannot see, or NULL */
+	int fd;				/* to poll for readability (EPOLLIN) */
+	lymph_sink_fn sink;
+	void *sink_ctx;
+	uint64_t lost_total;		/* records lost, as reported in DROP records */
+	void *priv;
+};
+
+struct source_opts {
+	uint32_t ring_bytes;		/* BPF ring size, power of two */
+	int want_fork;
+	int want_exec;
+};
+
+struct source_ops {
+	/* Drain what is ready; called when fd is readable and on the timer. */
+	int (*drain)(struct source *src);
+	/* Emit a DROP record if records were lost since the last call. */
+	int (*check_drops)(struct source *src);
+	void (*close)(struct source *src);
+};
+
+/* Each returns 0 and fills *src, or -errno after printing one clear error
+ * line to stderr (when verbose) naming what failed and what to do. */
+int source_bpf_open(struct source *src, const struct source_opts *opts,
+		    lymph_sink_fn sink, void *ctx, int verbose);
+int source_proc_open(struct source *src, const struct source_opts *opts,
+		     lymph_sink_fn sink, void *ctx, int verbose);
+
+static inline int source_drain(struct source *src) { return src->ops->drain(src); }
+static inline int source_check_drops(struct source *src) { return src->ops->check_drops(src); }
+static inline void source_close(struct source *src)
+{
+	if (src->ops)
+		src->ops->close(src);
+	src->ops = NULL;
+}
+
+/* Emit a DROP record for `lost` records through the source's sink. */
+int source_emit_drop(struct source *src, uint64_t lost, uint64_t now_ns);
+
+#endif
