@@ -43,7 +43,7 @@ BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 # Pure code (no syscalls beyond memory): linked into lymphd, lymphctl and the
 # unit tests alike.
 CORE_SRCS := userspace/classify.c userspace/decay.c userspace/crashtab.c \
-	     userspace/format.c userspace/json.c userspace/parse_num.c
+	     userspace/format.c userspace/signames.c userspace/parse_num.c
 DAEMON_SRCS := userspace/lymphd.c userspace/daemon.c userspace/source_bpf.c \
 	       userspace/source_proc.c userspace/binpath.c userspace/control.c \
 	       userspace/status.c

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "format.h"
+#include "signames.h"
+
+const char *kind_name(unsigned int kind)
+{
+	switch (kind) {
+	case LYMPH_EV_DEATH: return "death";
+	case LYMPH_EV_SIGNAL: return "signal";
+	case LYMPH_EV_EXEC: return "exec";
+	case LYMPH_EV_FORK: return "fork";
+	case LYMPH_EV_OOM: return "oom";
+	case LYMPH_EV_DROP: return "drop";
+	case LYMPH_EV_PRESSURE: return "pressure";
+	}
+	return "unknown";
+}
+
+const char *source_name(unsigned int source)
+{
+	switch (source) {
+	case LYMPH_SRC_BPF: return "bpf";
+	case LYMPH_SRC_KMOD: return "kmod";
+	case LYMPH_SRC_PROC: return "proc";
+	}
+	return "unknown";
+}
+
+static size_t kind_size(unsigned int kind)
+{
+	switch (kind) {
+	case LYMPH_EV_DEATH: return sizeof(struct lymph_death);
+	case LYMPH_EV_SIGNAL: return sizeof(struct lymph_signal);
+	case LYMPH_EV_EXEC: return sizeof(struct lymph_exec);
+	case LYMPH_EV_FORK: return sizeof(struct lymph_fork);
+	case LYMPH_EV_OOM: return sizeof(struct lymph_oom);
+	case LYMPH_EV_DROP: return sizeof(struct lymph_drop);
+	}
+	return 0;
+}
+
+int record_check(const struct lymph_hdr *rec, size_t avail)
+{
+	size_t want;
+
+	if (avail < sizeof(*rec) || rec->size > avail)
+		return -EINVAL;
+	want = kind_size(rec->kind);
+	/* Newer producers may append fields: accept larger, never smaller. */
+	if (!want || rec->size < want)
+		return -EINVAL;
+	return 0;
+}
+
+/* comm and path are NUL-terminated by producers; do not trust that. */
+static struct json_object *jstr_n(const __u8 *s, size_t max)
+{
+	return json_object_new_string_len((const char *)s, (int)strnlen((const char *)s, max));
+}
+
+static void add(struct json_object *o, const char *k, struct json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static void add_task(struct json_object *o, const struct lymph_task *t, const char *exe)
+{
+	add(o, "pid", json_object_new_int64(t->pid));
+	add(o, "tid", json_object_new_int64(t->tid));
+	add(o, "ppid", json_object_new_int64(t->ppid));
+	add(o, "uid", json_object_new_int64(t->uid));
+	add(o, "sid", json_object_new_int64(t->sid));
+	add(o, "comm", jstr_n(t->comm, LYMPH_COMM_LEN));
+	add(o, "exe", exe ? json_object_new_string(exe) : NULL);
+	add(o, "exe_dev", json_object_new_int64(t->exe_dev));
+	add(o, "exe_ino", json_object_new_uint64(t->exe_ino));
+	add(o, "cgroup_id", json_object_new_uint64(t->cgroup_id));
+}
+
+static void add_signal(struct json_object *o, unsigned int signo, int si_code)
+{
+	const char *cn = si_code_name(signo, si_code);
+
+	add(o, "signo", json_object_new_int64(signo));
+	add(o, "signal", json_object_new_string(signal_name(signo)));
+	add(o, "si_code", json_object_new_int64(si_code));
+	add(o, "si_code_name", cn ? json_object_new_string(cn) : NULL);
+}
+
+struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
+				const struct verdict *vd)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	add(o, "event", json_object_new_string(kind_name(rec->kind)));
+	add(o, "ts_ns", json_object_new_uint64(rec->ts_ns));
+	add(o, "source", json_object_new_string(source_name(rec->source)));
+
+	switch (rec->kind) {
+	case LYMPH_EV_DEATH: {
+		const struct lymph_death *d = (const void *)rec;
+		int info = !!(d->flags & LYMPH_DEATH_SIGINFO);
+
+		add_task(o, &d->task, exe);
+		if (vd) {
+			add(o, "class", json_object_new_string(class_name(vd->klass)));
+			add(o, "reason", json_object_new_string(reason_name(vd->reason)));
+		}
+		add(o, "exit_code", json_object_new_int64(d->exit_code));
+		add(o, "exit_status", json_object_new_int64((d->exit_code >> 8) & 0xff));
+		add(o, "core", json_object_new_boolean(!!(d->flags & LYMPH_DEATH_CORE)));
+		add(o, "oom", json_object_new_boolean(!!(d->flags & LYMPH_DEATH_OOM)));
+		add(o, "siginfo", json_object_new_boolean(info));
+		if (d->signo) {
+			add(o, "signo", json_object_new_int64(d->signo));
+			add(o, "signal", json_object_new_string(signal_name(d->signo)));
+		}
+		if (info) {
+			add_signal(o, d->signo, d->si_code);
+			add(o, "fault_addr", json_object_new_uint64(d->fault_addr));
+			add(o, "sender_pid", json_object_new_int64(d->sender_pid));
+			add(o, "sender_uid", json_object_new_int64(d->sender_uid));
+		}
+		add(o, "age_ns", json_object_new_uint64(d->age_ns));
+		break;
+	}
+	case LYMPH_EV_SIGNAL: {
+		const struct lymph_signal *s = (const void *)rec;
+
+		add_task(o, &s->task, exe);
+		add_signal(o, s->signo, s->si_code);
+		add(o, "sender_pid", json_object_new_int64(s->sender_pid));
+		add(o, "sender_uid", json_object_new_int64(s->sender_uid));
+		add(o, "sender_comm", jstr_n(s->sender_comm, LYMPH_COMM_LEN));
+		break;
+	}
+	case LYMPH_EV_EXEC: {
+		const struct lymph_exec *e = (const void *)rec;
+
+		add_task(o, &e->task, exe);
+		add(o, "path", jstr_n(e->path, LYMPH_PATH_LEN));
+		break;
+	}
+	case LYMPH_EV_FORK:
+		add_task(o, &((const struct lymph_fork *)rec)->task, exe);
+		break;
+	case LYMPH_EV_OOM: {
+		const struct lymph_oom *m = (const void *)rec;
+
+		add_task(o, &m->task, exe);
+		add(o, "oom_score_adj", json_object_new_int64(m->oom_score_adj));
+		break;
+	}
+	case LYMPH_EV_DROP:
+		add(o, "lost", json_object_new_uint64(((const struct lymph_drop *)rec)->lost));
+		break;
+	}
+	return o;
+}
+
+/* Append to buf at *pos, never past len - 1. */
+static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*pos >= len - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*pos += ((size_t)n < len - *pos) ? (size_t)n : len - *pos - 1;
+}
+
+static void put_task(char *buf, size_t len, size_t *pos, const struct lymph_task *t,
+		     const char *exe)
+{
+	put(buf, len, pos, " pid=%u uid=%u comm=%.*s", t->pid, t->uid,
+	    (int)strnlen((const char *)t->comm, LYMPH_COMM_LEN), (const char *)t->comm);
+	if (exe)
+		put(buf, len, pos, " exe=%s", exe);
+}
+
+size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
+		   const char *exe, const struct verdict *vd)
+{
+	size_t pos = 0;
+
+	if (!len)
+		return 0;
+	buf[0] = 0;
+	put(buf, len, &pos, "%-6s", kind_name(rec->kind));
+	switch (rec->kind) {
+	case LYMPH_EV_DEATH: {
+		const struct lymph_death *d = (const void *)rec;
+
+		if (vd)
+			put(buf, len, &pos, " %-10s %-14s", class_name(vd->klass),
+			    reason_name(vd->reason));
+		put_task(buf, len, &pos, &d->task, exe);
+		if (d->signo) {
+			put(buf, len, &pos, " sig=%s", signal_name(d->signo));
+		} else {
+			put(buf, len, &pos, " status=%u", (d->exit_code >> 8) & 0xff);
+		}
+		if (d->flags & LYMPH_DEATH_SIGINFO) {
+			const char *cn = si_code_name(d->signo, d->si_code);
+
+			if (cn)
+				put(buf, len, &pos, " code=%s", cn);
+			else
+				put(buf, len, &pos, " code=%d", d->si_code);
+			if (d->si_code > 0 && is_crash_signal(d->signo))
+				put(buf, len, &pos, " addr=0x%llx", (unsigned long long)d->fault_addr);
+			if (d->si_code <= 0)
+				put(buf, len, &pos, " sender=%u sender_uid=%u",
+				    d->sender_pid, d->sender_uid);
+		}
+		if (d->flags & LYMPH_DEATH_CORE)
+			put(buf, len, &pos, " core");
+		put(buf, len, &pos, " age=%.3fs", (double)d->age_ns / 1e9);
+		break;
+	}
+	case LYMPH_EV_SIGNAL: {
+		const struct lymph_signal *s = (const void *)rec;
+
+		put(buf, len, &pos, " %s from pid=%u uid=%u comm=%.*s to", signal_name(s->signo),
+		    s->sender_pid, s->sender_uid,
+		    (int)strnlen((const char *)s->sender_comm, LYMPH_COMM_LEN),
+		    (const char *)s->sender_comm);
+		put_task(buf, len, &pos, &s->task, exe);
+		break;
+	}
+	case LYMPH_EV_EXEC: {
+		const struct lymph_exec *e = (const void *)rec;
+
+		put_task(buf, len, &pos, &e->task, NULL);
+		put(buf, len, &pos, " path=%.*s", (int)strnlen((const char *)e->path, LYMPH_PATH_LEN),
+		    (const char *)e->path);
+		break;
+	}
+	case LYMPH_EV_FORK: {
+		const struct lymph_fork *f = (const void *)rec;
+
+		put(buf, len, &pos, " ppid=%u", f->task.ppid);
+		put_task(buf, len, &pos, &f->task, exe);
+		break;
+	}
+	case LYMPH_EV_OOM: {
+		const struct lymph_oom *m = (const void *)rec;
+
+		put_task(buf, len, &pos, &m->task, exe);
+		put(buf, len, &pos, " oom_score_adj=%d", m->oom_score_adj);
+		break;
+	}
+	case LYMPH_EV_DROP:
+		put(buf, len, &pos, " source=%s lost=%llu", source_name(rec->source),
+		    (unsigned long long)((const struct lymph_drop *)rec)->lost);
+		break;
+	}
+	return pos;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One event as one line: readable text, or a JSON object (see
+ * doc/output-format.md).  Pure: callers pass the resolved exe path and the
+ * death's verdict.
+ */
+#ifndef LYMPH_FORMAT_H
+#define LYMPH_FORMAT_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+#include "classify.h"
+#include "lymph/events.h"
+
+const char *kind_name(unsigned int kind);	/* "death", "fork", ... */
+const char *source_name(unsigned int source);	/* "bpf", "kmod", "proc" */
+
+/* Check that a record is complete and of a known kind: 0 or -EINVAL.
+ * Sensors are trusted, but a truncated read must never be misparsed. */
+int record_check(const struct lymph_hdr *rec, size_t avail);
+
+/* vd is used for deaths only (may be NULL otherwise); exe may be NULL. */
+struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
+				const struct verdict *vd);
+
+/* Writes a NUL-terminated line without newline; returns its length
+ * (truncated to len - 1). */
+size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
+		   const char *exe, const struct verdict *vd);
+
+#endif
