@@ -32,7 +32,7 @@ endif
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace -Ibpf
 LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) $(WARN) -Wno-unused-parameter -Iinclude -I$(BUILD) # BPF_PROG() passes ctx to every program
 
@@ -44,7 +44,7 @@ BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 # unit tests alike.
 CORE_SRCS := userspace/classify.c userspace/decay.c userspace/crashtab.c \
 	     userspace/format.c userspace/signames.c userspace/parse_num.c
-DAEMON_SRCS := userspace/lymphd.c userspace/daemon.c userspace/source_bpf.c \
+DAEMON_SRCS := userspace/lymphd.c userspace/daemon.c userspace/source.c userspace/source_bpf.c \
 	       userspace/source_proc.c userspace/binpath.c userspace/control.c \
 	       userspace/status.c
 CTL_SRCS  := userspace/lymphctl.c
@@ -113,7 +113,7 @@ run:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BUILD)/lymphd --dry-run $(LYMPHD_ARGS)
 
-bench: all
+bench: bench-build
 	$(Q)bench/run-all $(BUILD)
 
 clean:
@@ -123,3 +123,17 @@ clean:
 
 # The kernel module and its VM tests have their own rules.
 -include kmod/kmod.mk
+
+# ---- benchmarks ------------------------------------------------------------
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+$(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+$(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+
+bench-build: all $(BENCH_BINS)
+.PHONY: bench-build

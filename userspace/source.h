@@ -19,6 +19,7 @@ struct source_ops;
 struct source {
 	const struct source_ops *ops;
 	const char *name;		/* "bpf", "proc" */
+	uint8_t id;			/* enum lymph_source: stamped on DROP records */
 	const char *missing;		/* what this source cannot see, or NULL */
 	int fd;				/* to poll for readability (EPOLLIN) */
 	lymph_sink_fn sink;

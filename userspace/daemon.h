@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * lymphd's context: one object that owns every fd and every table, built by
+ * main() from the options, run by daemon_run(), freed by daemon_free().
+ */
+#ifndef LYMPH_DAEMON_H
+#define LYMPH_DAEMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "binpath.h"
+#include "crashtab.h"
+#include "source.h"
+
+#define LYMPH_VERSION "0.1.0"
+#define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
+
+enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC };
+
+struct daemon_opts {
+	enum source_choice source;
+	int json;		/* JSON lines instead of text */
+	int quiet;		/* no event lines */
+	int dry_run;		/* observe only (the only mode until responders land) */
+	int verbose;
+	const char *socket_path;
+	struct source_opts src;
+	uint64_t half_life_ns;	/* of the per-binary decaying danger counts */
+	uint32_t crashtab_max;
+};
+
+struct counters {
+	uint64_t by_kind[LYMPH_EV_KIND_MAX];
+	uint64_t danger;
+	uint64_t programmed;
+};
+
+struct daemon {
+	struct daemon_opts opts;
+	struct source src;
+	struct crashtab crashes;
+	struct binpath names;
+	struct counters count;
+	uint64_t start_ns;	/* CLOCK_MONOTONIC */
+	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
+	int epfd, sigfd, timerfd, ctlfd;
+	FILE *out;
+	int stop;
+};
+
+int daemon_init(struct daemon *d, const struct daemon_opts *opts);
+int daemon_run(struct daemon *d);
+void daemon_free(struct daemon *d);
+
+/* The record sink every source feeds. */
+int daemon_handle_record(void *ctx, const struct lymph_hdr *rec);
+
+uint64_t mono_now_ns(void);
+
+/* control.c: the root-only unix socket lymphctl talks to. */
+int control_open(const char *path);
+void control_accept(struct daemon *d);
+void control_close(int fd, const char *path);
+
+/* status.c: the state lymphctl status shows, as a JSON object. */
+struct json_object;
+struct json_object *status_json(const struct daemon *d, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lymphctl: ask lymphd what it knows.  Talks to lymphd's root-only control
+ * socket; see doc/lymphctl.8.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <json-c/json.h>
+#include "daemon.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: lymphctl [OPTION]... COMMAND\n"
+"\n"
+"Commands:\n"
+"  status                source, uptime, counters, drops, top crashing binaries\n"
+"\n"
+"Options:\n"
+"  -j, --json            print lymphd's JSON reply as is\n"
+"      --socket=PATH     lymphd's control socket (default " LYMPH_DEFAULT_SOCKET ")\n"
+"  -h, --help            show this help\n"
+"  -V, --version         show the version\n");
+}
+
+static int fail(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "lymphctl: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* Send one request line, read the whole reply. */
+static int ask(const char *path, const char *req, char **out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = 0, cap = 65536;
+	char *buf;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = 0;
+	*out = buf;
+	return 0;
+}
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : "-";
+}
+
+static uint64_t jnum(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? (uint64_t)json_object_get_int64(v) : 0;
+}
+
+static double jdbl(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0.0;
+}
+
+static void print_status(struct json_object *st)
+{
+	struct json_object *c, *top;
+	size_t i, n;
+
+	printf("lymphd %s: source %s, %s mode, up %.0f s\n", jstr(st, "version"),
+	       jstr(st, "source"), jstr(st, "mode"), jdbl(st, "uptime_s"));
+	if (strcmp(jstr(st, "missing"), "-"))
+		printf("  degraded: the %s source cannot see %s\n", jstr(st, "source"), jstr(st, "missing"));
+	if (json_object_object_get_ex(st, "counters", &c)) {
+		printf("events: ");
+		json_object_object_foreach(c, k, v)
+			printf("%s=%llu ", k, (unsigned long long)json_object_get_int64(v));
+		printf("\n");
+	}
+	printf("drops: %llu\n", (unsigned long long)jnum(st, "drops"));
+	if (!json_object_object_get_ex(st, "top", &top) || !(n = json_object_array_length(top))) {
+		printf("no binary has died badly\n");
+		return;
+	}
+	printf("\n%-40s %10s %10s %-8s %6s\n", "BINARY", "DANGER", "RATE/MIN", "LAST", "UID");
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(top, i);
+		const char *exe = jstr(e, "exe");
+
+		printf("%-40s %10llu %10.2f %-8s %6llu\n", strcmp(exe, "-") ? exe : jstr(e, "comm"),
+		       (unsigned long long)jnum(e, "danger_deaths"), jdbl(e, "rate_per_min"),
+		       jstr(e, "last_signal"), (unsigned long long)jnum(e, "last_uid"));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	const char *path = LYMPH_DEFAULT_SOCKET, *cmd;
+	struct json_object *reply, *errv;
+	int c, json = 0, err;
+	char *text = NULL;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 's': path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("lymphctl %s\n", LYMPH_VERSION); return 0;
+		case ':': return fail("option '%s' needs a value%s; see lymphctl --help", argv[optind - 1], "");
+		default: return fail("unknown option '%s'%s; see lymphctl --help", argv[optind - 1], "");
+		}
+	}
+	if (optind >= argc)
+		return fail("no command given%s%s; see lymphctl --help", "", "");
+	cmd = argv[optind];
+	if (strcmp(cmd, "status"))
+		return fail("unknown command '%s'%s; see lymphctl --help", cmd, "");
+	if (optind + 1 < argc)
+		return fail("unexpected argument '%s' after '%s'", argv[optind + 1], cmd);
+
+	err = ask(path, cmd, &text);
+	if (err == -EACCES || err == -EPERM)
+		return fail("permission denied on %s: lymphctl must be run as root%s", path, "");
+	if (err == -ENOENT || err == -ECONNREFUSED)
+		return fail("lymphd is not running (no answer on %s)%s; start it with: lymphd", path, "");
+	if (err)
+		return fail("failed to ask lymphd on %s: %s", path, strerror(-err));
+
+	reply = json_tokener_parse(text);
+	if (!reply) {
+		free(text);
+		return fail("lymphd sent a reply that is not JSON on %s%s", path, "");
+	}
+	if (json_object_object_get_ex(reply, "error", &errv)) {
+		fprintf(stderr, "lymphctl: lymphd refused: %s\n", json_object_get_string(errv));
+		json_object_put(reply);
+		free(text);
+		return 1;
+	}
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+	else
+		print_status(reply);
+	json_object_put(reply);
+	free(text);
+	return 0;
+}

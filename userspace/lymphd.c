@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lymphd: lymph's responder.  Thin main: options -> checks -> context ->
+ * loop -> free.  See doc/lymphd.8.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "parse_num.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: lymphd [OPTION]...\n"
+"Sense processes that die badly and report them (observe mode).\n"
+"\n"
+"  -s, --source=SRC      event source: auto (default: bpf, else proc), bpf, proc\n"
+"  -j, --json            print one JSON object per event (see doc/output-format.md)\n"
+"  -q, --quiet           print no events (status stays available to lymphctl)\n"
+"  -n, --dry-run         observe only: decide and log, never act (the default)\n"
+"      --socket=PATH     control socket (default " LYMPH_DEFAULT_SOCKET ")\n"
+"      --ring-size=SIZE  BPF ring buffer size, power of two, e.g. 8M (default 8M)\n"
+"      --half-life=SECS  half-life of the per-binary danger counts (default 3600)\n"
+"      --no-fork         do not trace forks\n"
+"      --no-exec         do not trace execs\n"
+"  -v, --verbose         more diagnostics (-vv: libbpf's log)\n"
+"  -h, --help            show this help\n"
+"  -V, --version         show the version\n");
+}
+
+/* One line, program name first, what is wrong and what to do. */
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "lymphd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "; see lymphd --help\n");
+	return 2;
+}
+
+enum { OPT_SOCKET = 256, OPT_RING, OPT_HALF, OPT_NOFORK, OPT_NOEXEC };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "source", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "ring-size", required_argument, NULL, OPT_RING },
+		{ "half-life", required_argument, NULL, OPT_HALF },
+		{ "no-fork", no_argument, NULL, OPT_NOFORK },
+		{ "no-exec", no_argument, NULL, OPT_NOEXEC },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	struct daemon_opts o = {
+		.source = SOURCE_AUTO,
+		.dry_run = 1,
+		.socket_path = LYMPH_DEFAULT_SOCKET,
+		.src = { .ring_bytes = 8u << 20, .want_fork = 1, .want_exec = 1 },
+		.half_life_ns = 3600ULL * 1000000000ULL,
+		.crashtab_max = 4096,
+	};
+	struct daemon d;
+	uint64_t v;
+	int c, err;
+
+	opterr = 0;	/* our own one-line messages */
+	while ((c = getopt_long(argc, argv, ":s:jqnvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!strcmp(optarg, "auto"))
+				o.source = SOURCE_AUTO;
+			else if (!strcmp(optarg, "bpf"))
+				o.source = SOURCE_BPF;
+			else if (!strcmp(optarg, "proc"))
+				o.source = SOURCE_PROC;
+			else
+				return bad_usage("unknown source '%s' (use auto, bpf or proc)", optarg);
+			break;
+		case 'j': o.json = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'n': o.dry_run = 1; break;
+		case 'v': o.verbose++; break;
+		case OPT_SOCKET:
+			if (!*optarg)
+				return bad_usage("%sempty --socket path", "");
+			o.socket_path = optarg;
+			break;
+		case OPT_RING:
+			if (parse_size(optarg, 4096, 1u << 30, &v) || (v & (v - 1)))
+				return bad_usage("bad --ring-size '%s' (a power of two from 4K to 1G)", optarg);
+			o.src.ring_bytes = (uint32_t)v;
+			break;
+		case OPT_HALF:
+			if (parse_u64(optarg, 1, 365ULL * 86400, &v))
+				return bad_usage("bad --half-life '%s' (seconds, 1 to 31536000)", optarg);
+			o.half_life_ns = v * 1000000000ULL;
+			break;
+		case OPT_NOFORK: o.src.want_fork = 0; break;
+		case OPT_NOEXEC: o.src.want_exec = 0; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("lymphd %s\n", LYMPH_VERSION); return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "lymphd: must run as root: it loads BPF programs or listens to "
+			"the kernel's proc connector (try: sudo lymphd)\n");
+		return 1;
+	}
+
+	err = daemon_init(&d, &o);
+	if (!err)
+		err = daemon_run(&d);
+	daemon_free(&d);
+	return err ? 1 : 0;
+}
