@@ -154,6 +154,32 @@ struct lymph_drop {
 };
 _Static_assert(sizeof(struct lymph_drop) == 32, "lymph_drop layout");
 
+/* lymph_pressure.flags: the thresholds the process crossed */
+#define LYMPH_PRESSURE_RUNQ	(1u << 0)	/* run-queue delay */
+#define LYMPH_PRESSURE_RSS	(1u << 1)	/* RSS growth */
+#define LYMPH_PRESSURE_MAJFLT	(1u << 2)	/* major faults */
+
+/*
+ * A periodic spot check found a process under pressure.  The figures are
+ * over interval_ns (the time since the previous check saw this process),
+ * summed over its live threads.  reclaim_delay_ns (direct reclaim and
+ * thrashing) is 0 unless delay accounting is on (the delayacct boot option
+ * or kernel.task_delayacct).
+ */
+struct lymph_pressure {
+	struct lymph_hdr hdr;
+	struct lymph_task task;
+	__u64 interval_ns;
+	__u64 runq_delay_ns;	/* runnable but waiting for a CPU */
+	__u64 reclaim_delay_ns;
+	__u64 maj_flt;		/* major page faults */
+	__u64 rss_kb;		/* resident set now */
+	__s64 rss_delta_kb;	/* change since the previous check */
+	__u32 flags;		/* LYMPH_PRESSURE_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct lymph_pressure) == 136, "lymph_pressure layout");
+
 /* Largest record; a reader's buffer of this size holds any one record. */
 #define LYMPH_RECORD_MAX 512
 

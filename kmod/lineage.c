@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Clone-rate accounting per lineage, and fork dead time.
+ *
+ * A lineage is the process tree under one cgroup (cgroup v2, when the task
+ * is not in the root cgroup) or else under one session: a fork bomb makes
+ * a fresh tgid per child, but its children stay in its cgroup and session.
+ * Each lineage has a token bucket: clone_budget forks per second sustained,
+ * clone_burst at once.  A fork that finds the bucket empty is "over
+ * budget".
+ *
+ * In enforce mode, the task that forked over budget is held for the
+ * lineage's current dead time: the module sends it SIGSTOP and an in-kernel
+ * timer sends SIGCONT, so nothing in userspace has to be alive for it to be
+ * released.  The dead time starts at dead_time_min_ms, doubles (at most
+ * once per dead time) while the lineage keeps going over budget, up to
+ * dead_time_max_ms, and halves for every second the lineage stays within
+ * budget.  Forks are never failed and nothing is killed.  Observe mode
+ * (the default) does the accounting and counts the holds it would make.
+ *
+ * Both tables are bounded: lineages live in a direct-mapped table with a
+ * short probe window (the stalest entry of the window is evicted), holds
+ * are capped at LYMPH_HOLD_MAX (beyond that, a fork is simply not held).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cgroup.h>
+#include <linux/hash.h>
+#include <linux/hashtable.h>
+#include <linux/jiffies.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include "lymph.h"
+
+#define LYMPH_LINEAGE_BITS	10
+#define LYMPH_LINEAGE_PROBE	8
+#define LYMPH_HOLD_MAX		1024
+#define LYMPH_TOKEN		1000ULL		/* one fork, in milli-tokens */
+#define LYMPH_KEY_SESSION	(1ULL << 63)	/* key = sid | this, else cgroup id */
+/* A lineage over budget within this long counts as throttled. */
+#define LYMPH_CALM_NS		NSEC_PER_SEC
+
+struct lymph_lineage {
+	u64 key;		/* 0: free slot */
+	u64 tokens;		/* milli-tokens */
+	u64 refill_ns;		/* when tokens were last refilled */
+	u64 seen_ns;		/* last fork, for eviction */
+	u64 over_ns;		/* last fork over budget, 0 never */
+	u64 grow_ns;		/* last time dead_ns grew */
+	u64 dead_ns;		/* current dead time, 0 until the first storm */
+	u64 forks;
+	u64 overs;		/* forks over budget */
+	u64 holds;		/* holds made (enforce) or that would be (observe) */
+	u8 comm[LYMPH_COMM_LEN];	/* last task over budget */
+};
+
+static struct lymph_lineage *lymph_lineages;
+static DEFINE_SPINLOCK(lymph_lineage_lock);
+
+struct lymph_hold {
+	struct hlist_node node;		/* in lymph_holds, by tgid */
+	struct timer_list timer;	/* sends SIGCONT */
+	struct pid *pid;		/* the held thread group */
+	pid_t tgid;
+};
+
+static DEFINE_HASHTABLE(lymph_holds, 8);
+static DEFINE_SPINLOCK(lymph_holds_lock);	/* also taken from the timer */
+static unsigned int lymph_nr_holds;
+static bool lymph_holds_closed;			/* unload has begun */
+static atomic64_t lymph_holds_total;
+
+/*
+ * Never slowed: pid 1, kernel threads, exiting tasks, readers of
+ * /dev/lymph (lymphd), and the protected uids and cgroups.
+ */
+bool lymph_protected(struct task_struct *task)
+{
+	if (is_global_init(task) || (task->flags & (PF_KTHREAD | PF_EXITING)))
+		return true;
+	if (lymph_uid_protected(__kuid_val(task_uid(task))))
+		return true;
+	if (lymph_cgroup_protected(task))
+		return true;
+	return lymph_is_reader(task_tgid_nr(task));
+}
+
+static u64 lineage_key(struct task_struct *task)
+{
+	struct cgroup *cgrp;
+	u64 key;
+
+	rcu_read_lock();
+	cgrp = task_dfl_cgroup(task);
+	if (cgroup_parent(cgrp))
+		key = cgroup_id(cgrp);
+	else
+		key = LYMPH_KEY_SESSION | pid_nr(task_session(task));
+	rcu_read_unlock();
+	return key;
+}
+
+/* Find or make the lineage for @key.  Called with lymph_lineage_lock. */
+static struct lymph_lineage *lineage_get(u64 key, u64 now)
+{
+	unsigned int i, base = hash_64(key, LYMPH_LINEAGE_BITS);
+	struct lymph_lineage *l, *victim = NULL;
+
+	for (i = 0; i < LYMPH_LINEAGE_PROBE; i++) {
+		l = &lymph_lineages[(base + i) & ((1 << LYMPH_LINEAGE_BITS) - 1)];
+		if (l->key == key)
+			return l;
+		if (!victim || l->seen_ns < victim->seen_ns)
+			victim = l;
+	}
+	memset(victim, 0, sizeof(*victim));
+	victim->key = key;
+	victim->refill_ns = now;
+	victim->tokens = (u64)READ_ONCE(lymph_cfg.clone_burst) * LYMPH_TOKEN;
+	return victim;
+}
+
+/* The dead time after its decay: halved per calm second since over_ns. */
+static u64 dead_decayed(const struct lymph_lineage *l, u64 now)
+{
+	u64 calm = now - l->over_ns;
+
+	if (!l->over_ns || calm < LYMPH_CALM_NS)
+		return l->dead_ns;
+	calm = div64_u64(calm, NSEC_PER_SEC);
+	return calm >= 64 ? 0 : l->dead_ns >> calm;
+}
+
+static void hold_expire(struct timer_list *t)
+{
+	struct lymph_hold *h = from_timer(h, t, timer);
+	unsigned long flags;
+	bool mine;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	mine = hash_hashed(&h->node);	/* else unload owns it */
+	if (mine) {
+		hash_del(&h->node);
+		lymph_nr_holds--;
+	}
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	if (!mine)
+		return;
+	kill_pid(h->pid, SIGCONT, 1);
+	put_pid(h->pid);
+	kfree(h);
+}
+
+/* Stop @task's thread group for @dead_ns; a timer will continue it. */
+static bool hold(struct task_struct *task, u64 dead_ns)
+{
+	pid_t tgid = task_tgid_nr(task);
+	struct lymph_hold *h, *old;
+	unsigned long flags;
+
+	h = kzalloc(sizeof(*h), GFP_ATOMIC);
+	if (!h)
+		return false;
+	h->tgid = tgid;
+	timer_setup(&h->timer, hold_expire, 0);
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	if (lymph_holds_closed || lymph_nr_holds >= LYMPH_HOLD_MAX)
+		goto busy;
+	hash_for_each_possible(lymph_holds, old, node, tgid)
+		if (old->tgid == tgid)
+			goto busy;	/* another thread of it was held already */
+	h->pid = get_pid(task_tgid(task));
+	hash_add(lymph_holds, &h->node, tgid);
+	lymph_nr_holds++;
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+
+	/*
+	 * Stop first, then arm the timer, so SIGCONT can never come first.
+	 * Unload only releases holds after every probe has returned.
+	 */
+	send_sig(SIGSTOP, task, 1);
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	mod_timer(&h->timer, jiffies + max(1UL, nsecs_to_jiffies(dead_ns)));
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	atomic64_inc(&lymph_holds_total);
+	return true;
+
+busy:
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	kfree(h);
+	return false;
+}
+
+/* sched_process_fork probe, for new processes; current is the parent. */
+void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
+{
+	u64 now = ktime_get_ns(), budget, burst, dead = 0, min_ns, max_ns, cap;
+	struct lymph_lineage *l;
+	bool over;
+
+	if (parent->flags & PF_KTHREAD)
+		return;
+	budget = READ_ONCE(lymph_cfg.clone_budget);
+	burst = READ_ONCE(lymph_cfg.clone_burst);
+	min_ns = (u64)READ_ONCE(lymph_cfg.dead_min_ms) * NSEC_PER_MSEC;
+	max_ns = (u64)READ_ONCE(lymph_cfg.dead_max_ms) * NSEC_PER_MSEC;
+
+	spin_lock(&lymph_lineage_lock);
+	l = lineage_get(lineage_key(parent), now);
+	l->seen_ns = now;
+	l->forks++;
+	/* Refill: budget tokens per second, never above the burst. */
+	cap = burst * LYMPH_TOKEN;
+	l->tokens += div64_u64(min(now - l->refill_ns, 1000 * NSEC_PER_SEC) * budget,
+			       NSEC_PER_USEC);
+	l->tokens = min(l->tokens, cap);
+	l->refill_ns = now;
+	over = l->tokens < LYMPH_TOKEN;
+	if (!over) {
+		l->tokens -= LYMPH_TOKEN;
+	} else {
+		if (l->over_ns && now - l->over_ns < LYMPH_CALM_NS) {
+			/* The storm goes on: grow, once per dead time. */
+			if (now - l->grow_ns >= l->dead_ns) {
+				l->dead_ns = min(max(l->dead_ns * 2, min_ns), max_ns);
+				l->grow_ns = now;
+			}
+		} else {
+			l->dead_ns = clamp(dead_decayed(l, now), min_ns, max_ns);
+			l->grow_ns = now;
+		}
+		l->over_ns = now;
+		l->overs++;
+		dead = l->dead_ns;
+		memcpy(l->comm, parent->comm, sizeof(l->comm));
+	}
+	spin_unlock(&lymph_lineage_lock);
+
+	if (!over || lymph_protected(parent))
+		return;
+	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE && !hold(parent, dead))
+		return;
+	spin_lock(&lymph_lineage_lock);
+	l->holds++;	/* the slot may have been reused since: harmless */
+	spin_unlock(&lymph_lineage_lock);
+}
+
+void lymph_lineage_show(struct seq_file *m)
+{
+	u64 now = ktime_get_ns();
+	struct lymph_lineage *l;
+	unsigned int i, nr_holds;
+	unsigned long flags;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	nr_holds = lymph_nr_holds;
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	seq_printf(m, "holds: active %u total %llu\n", nr_holds,
+		   (u64)atomic64_read(&lymph_holds_total));
+	seq_puts(m, "throttled lineages:\n");
+	spin_lock(&lymph_lineage_lock);
+	for (i = 0; i < (1 << LYMPH_LINEAGE_BITS); i++) {
+		l = &lymph_lineages[i];
+		if (!l->key || !l->over_ns || now - l->over_ns > l->dead_ns + LYMPH_CALM_NS)
+			continue;
+		seq_printf(m, "  %s %llu comm %s forks %llu over %llu %s %llu dead_time_ms %llu\n",
+			   l->key & LYMPH_KEY_SESSION ? "session" : "cgroup",
+			   l->key & ~LYMPH_KEY_SESSION, l->comm, l->forks, l->overs,
+			   READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE ? "held" : "would_hold",
+			   l->holds, div_u64(dead_decayed(l, now), NSEC_PER_MSEC));
+	}
+	spin_unlock(&lymph_lineage_lock);
+}
+
+int lymph_lineage_init(void)
+{
+	lymph_lineages = kvcalloc(1 << LYMPH_LINEAGE_BITS, sizeof(*lymph_lineages),
+				  GFP_KERNEL);
+	return lymph_lineages ? 0 : -ENOMEM;
+}
+
+/* After the probes are gone: continue every held task, free everything. */
+void lymph_lineage_exit(void)
+{
+	struct lymph_hold *h;
+	unsigned long flags;
+	unsigned int released = 0;
+	int bkt;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	lymph_holds_closed = true;
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	for (;;) {
+		h = NULL;
+		spin_lock_irqsave(&lymph_holds_lock, flags);
+		hash_for_each(lymph_holds, bkt, h, node)
+			break;
+		if (h) {
+			hash_del(&h->node);
+			lymph_nr_holds--;
+		}
+		spin_unlock_irqrestore(&lymph_holds_lock, flags);
+		if (!h)
+			break;
+		timer_delete_sync(&h->timer);
+		kill_pid(h->pid, SIGCONT, 1);
+		put_pid(h->pid);
+		kfree(h);
+		released++;
+	}
+	if (released)
+		pr_info("released %u held task(s)\n", released);
+	kvfree(lymph_lineages);
+}
