@@ -9,6 +9,9 @@
  */
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 
 #define TEST_UID 1000
 
@@ -154,6 +157,70 @@ TEST_F(daemon, non_root_lymphctl_refused)
 	EXPECT_EQ(0, strncmp(r.err, "lymphctl: ", 10));
 	EXPECT_EQ(NULL, strstr(r.out, "counters"))
 		TH_LOG("a non-root caller got status data");
+}
+
+/*
+ * The same refusal without lymphctl: a uid-1000 client speaking the control
+ * protocol itself ("status\n") gets no status data, so the check is in
+ * lymphd (SO_PEERCRED), not only in the client.
+ */
+TEST_F(daemon, non_root_socket_refused)
+{
+	char reply[4096] = "";
+	int p[2], status = 0;
+	ssize_t n;
+	pid_t pid;
+
+	ASSERT_EQ(0, chmod(self->d.sock, 0666));
+	ASSERT_EQ(0, chmod(self->d.dir, 0755));
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct timeval tv = { .tv_sec = 5 };
+		size_t len = 0;
+		int fd;
+
+		close(p[0]);
+		if (setgroups(0, NULL) || setresgid(TEST_UID, TEST_UID, TEST_UID) ||
+		    setresuid(TEST_UID, TEST_UID, TEST_UID))
+			_exit(10);
+		if (strlen(self->d.sock) >= sizeof(sa.sun_path))
+			_exit(15);
+		memcpy(sa.sun_path, self->d.sock, strlen(self->d.sock) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			_exit(11);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (send(fd, "status\n", 7, MSG_NOSIGNAL) != 7 && errno != EPIPE &&
+		    errno != ECONNRESET)
+			_exit(12);
+		while (len < sizeof(reply) - 1) {
+			n = recv(fd, reply + len, sizeof(reply) - 1 - len, 0);
+			if (n < 0 && errno == EAGAIN)
+				_exit(13);	/* lymphd kept the connection open */
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+		}
+		if (write(p[1], reply, len) != (ssize_t)len)
+			_exit(14);
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], reply, sizeof(reply) - 1);
+	close(p[0]);
+	reply[n > 0 ? n : 0] = '\0';
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	TH_LOG("uid %d got: \"%s\"", TEST_UID, reply);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("client failed: wait status 0x%x (11: could not connect, "
+		       "13: no answer and no close within 5 s)", status);
+	EXPECT_EQ(NULL, strstr(reply, "counters"))
+		TH_LOG("lymphd sent status data to uid %d", TEST_UID);
 }
 
 TEST_HARNESS_MAIN
