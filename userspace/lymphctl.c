@@ -57,7 +57,10 @@ static int ask(const char *path, const char *req, char **out)
 		close(fd);
 		return err;
 	}
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+	/* lymphd may answer (a refusal) and close before reading the request:
+	 * EPIPE then, with its reply still waiting to be read */
+	if ((send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
+	     send(fd, "\n", 1, MSG_NOSIGNAL) < 0) && errno != EPIPE && errno != ECONNRESET) {
 		int err = -errno;
 
 		close(fd);
