@@ -18,6 +18,12 @@
  * keeps a bounded pid table of what it knew about every live process
  * (filled by a /proc scan at open, kept current by fork/exec/uid/sid/comm
  * events, consumed at exit) and describes the dead process from it.
+ *
+ * A death is reported when the thread-group leader exits.  Two rare cases
+ * follow from that: a process whose main thread calls pthread_exit() while
+ * other threads run is reported dead early (with the leader's status), and
+ * an execve() from a non-leader thread, which kills the old leader, is
+ * reported as an exit-0 death followed by the exec.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,7 +49,7 @@
  * Pid table: open addressing with linear probing, a power of two of slots,
  * filled to at most 3/4 so probes stay short.  Bounded: beyond PT_MAX live
  * entries new processes are not tracked (their deaths are still reported,
- * with pid and parent only).  56 bytes a slot: 3.5 MiB.
+ * with pid and parent only).  64 bytes a slot: 4 MiB.
  */
 #define PT_BITS		16
 #define PT_SLOTS	(1u << PT_BITS)
@@ -508,6 +514,9 @@ static int ev_exec(struct proc_src *ps, const struct exec_proc_event *x, __u64 t
 
 	memset(&rec, 0, sizeof(rec));
 	old = pt_get(ps, pid);
+	/* The connector does not pass the name given to execve(): path is the
+	 * resolved /proc/PID/exe ("" once the process is gone, a " (deleted)"
+	 * suffix if the binary was unlinked). */
 	if (old) {
 		e = *old;
 	} else {
@@ -564,8 +573,10 @@ static int ev_exit(struct proc_src *ps, const struct exit_proc_event *x, __u64 t
 		e.pid = pid;
 	}
 	/* The exit event names the parent at the time of death (after any
-	 * reparenting), fresher than the table. */
-	e.ppid = (__u32)x->parent_tgid;
+	 * reparenting), fresher than the table; kernels before 4.18 leave
+	 * it 0. */
+	if (x->parent_tgid > 0)
+		e.ppid = (__u32)x->parent_tgid;
 
 	memset(&rec, 0, sizeof(rec));
 	hdr_fill(&rec.hdr, LYMPH_EV_DEATH, sizeof(rec), ts);
@@ -583,11 +594,15 @@ static int ev_exit(struct proc_src *ps, const struct exit_proc_event *x, __u64 t
 	return emit(ps, &rec.hdr);
 }
 
-/* Our listen request's answer; others' acks reach every listener too. */
+/*
+ * Our listen request's answer; others' acks reach every listener too.
+ * Matched on cn_msg.ack alone: the kernel replaces cn_msg.seq with its own
+ * per-CPU event counter.
+ */
 static void ev_ack(struct proc_src *ps, const struct cn_msg *cn,
 		   const struct proc_event *ev)
 {
-	if (ps->subscribed || cn->seq != ps->seq || cn->ack != ps->cookie + 1)
+	if (ps->subscribed || cn->ack != ps->cookie + 1)
 		return;
 	ps->subscribed = 1;
 	ps->ack_err = (int)ev->event_data.ack.err;
@@ -946,6 +961,8 @@ int source_proc_open(struct source *src, const struct source_opts *opts,
 			fprintf(stderr, "lymphd: failed to scan /proc: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	/* Events lost before the scan are covered by it. */
+	ps->lost = 0;
 	ps->emit = 1;
 
 	src->ops = &proc_ops;
