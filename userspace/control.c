@@ -111,7 +111,7 @@ static void reply(int fd, struct json_object *o)
 static void reply_error(int fd, const char *fmt, const char *arg)
 {
 	struct json_object *o = json_object_new_object();
-	char msg[256];
+	char msg[4096];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
 	json_object_object_add(o, "error", json_object_new_string(msg));
@@ -138,6 +138,58 @@ static int read_request(int fd, char *buf, size_t len)
 	return 0;
 }
 
+static void reply_ok(int fd, const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_string(msg));
+	reply(fd, o);
+	json_object_put(o);
+}
+
+/* One request: "status", "services", "reload", "restart NAME", "reset NAME". */
+static void handle(struct daemon *d, int fd, char *req)
+{
+	char *arg = strchr(req, ' ');
+	uint64_t now = mono_now_ns();
+
+	if (arg)
+		*arg++ = 0;
+	if (!strcmp(req, "status") && !arg) {
+		struct json_object *o = status_json(d, now);
+
+		reply(fd, o);
+		json_object_put(o);
+	} else if (!strcmp(req, "services") && !arg) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
+		json_object_object_add(o, "services", supervisor_json(&d->sup, now));
+		reply(fd, o);
+		json_object_put(o);
+	} else if (!strcmp(req, "reload") && !arg) {
+		char *why = NULL;
+
+		if (daemon_reload(d, &why))
+			reply_error(fd, "reload refused, the current policy is kept:\n%s", why ? why : "");
+		else
+			reply_ok(fd, "policy reloaded");
+		free(why);
+	} else if ((!strcmp(req, "restart") || !strcmp(req, "reset")) && arg && *arg) {
+		int err = !strcmp(req, "restart") ? supervisor_restart(&d->sup, arg, now)
+						  : supervisor_reset(&d->sup, arg, now);
+
+		if (err == -ENOENT)
+			reply_error(fd, "no service named '%s' (see lymphctl services)", arg);
+		else if (err == -EPERM)
+			reply_error(fd, "observe mode: '%s' was not restarted (the decision is journaled)", arg);
+		else
+			reply_ok(fd, !strcmp(req, "restart") ? "restart started" : "failures reset");
+	} else {
+		reply_error(fd, "unknown request '%s'", req);
+	}
+}
+
 void control_accept(struct daemon *d)
 {
 	struct timeval tv = { .tv_sec = 1 };
@@ -153,13 +205,8 @@ void control_accept(struct daemon *d)
 			reply_error(fd, "permission denied: %s", "lymphctl must be run as root");
 		} else if (read_request(fd, req, sizeof(req))) {
 			/* peer went away or sent nothing: nothing to answer */
-		} else if (!strcmp(req, "status")) {
-			struct json_object *o = status_json(d, mono_now_ns());
-
-			reply(fd, o);
-			json_object_put(o);
 		} else {
-			reply_error(fd, "unknown request '%s'", req);
+			handle(d, fd, req);
 		}
 		close(fd);
 	}

@@ -14,9 +14,11 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include "classify.h"
 #include "daemon.h"
 #include "format.h"
+#include "protect.h"
 
 /* Bulk records wait at most this long in the ring (ms). */
 #define DRAIN_PERIOD_MS 100
@@ -91,6 +93,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		} else {
 			d->count.programmed++;
 		}
+		supervisor_on_death(&d->sup, dd, &vd, exe, mono_now_ns());
 		break;
 	}
 	case LYMPH_EV_SIGNAL:
@@ -129,6 +132,31 @@ static int open_source(struct daemon *d)
 	return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, 1 + d->opts.verbose);
 }
 
+/* lymphd's own life events, in the journal beside its decisions. */
+static void journal_lymphd(struct daemon *d, const char *what, const char *detail)
+{
+	struct json_object *rec = json_object_new_object();
+
+	json_object_object_add(rec, "type", json_object_new_string("lymphd"));
+	json_object_object_add(rec, "action", json_object_new_string(what));
+	json_object_object_add(rec, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "pid", json_object_new_int64(getpid()));
+	if (d->src.name)
+		json_object_object_add(rec, "source", json_object_new_string(d->src.name));
+	if (detail)
+		json_object_object_add(rec, "result", json_object_new_string(detail));
+	if (journal_append(&d->journal, rec))
+		fprintf(stderr, "lymphd: failed to write the journal %s\n", d->journal.path);
+}
+
+static int daemon_journal_snapshot(struct journal *j, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	(void)j;
+	return supervisor_snapshot(&d->sup);
+}
+
 static int epoll_add(int epfd, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -138,7 +166,7 @@ static int epoll_add(int epfd, int fd)
 
 static void announce(struct daemon *d)
 {
-	const char *mode = "observe";
+	const char *mode = d->enforce ? "enforce" : "observe";
 
 	if (d->opts.json) {
 		struct json_object *o = json_object_new_object();
@@ -172,7 +200,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 
 	memset(d, 0, sizeof(*d));
 	d->opts = *opts;
-	d->epfd = d->sigfd = d->timerfd = d->ctlfd = -EBADF;
+	d->epfd = d->sigfd = d->timerfd = d->ctlfd = d->svc_timerfd = -EBADF;
+	d->journal.fd = -EBADF;
 	d->src.fd = -EBADF;
 	d->out = stdout;
 	d->start_ns = mono_now_ns();
@@ -187,18 +216,50 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return err;
 	}
 	binpath_scan_proc(&d->names, "/proc");
+	protect_init();
+
+	/* The policy: refuse to start with an invalid or unsafe one. */
+	{
+		struct cfg_errors errs = { 0 };
+		size_t i;
+
+		err = config_load(&d->policy, opts->config_path, &errs);
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "lymphd: %s\n", errs.msg[i]);
+		if (err) {
+			fprintf(stderr, "lymphd: refusing to start with an invalid policy (%zu error%s); "
+				"check it with: lymphd --check-config %s\n", errs.n, errs.n == 1 ? "" : "s",
+				opts->config_path);
+			cfg_errors_free(&errs);
+			return err;
+		}
+		cfg_errors_free(&errs);
+	}
+	d->enforce = d->policy.enforce && !opts->dry_run;
+	err = journal_open(&d->journal, opts->journal_path ? opts->journal_path : d->policy.journal,
+			   d->policy.journal_max);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to open the journal %s: %s; lymphd journals every "
+			"decision and will not run without it (use --journal=PATH)\n",
+			opts->journal_path ? opts->journal_path : d->policy.journal, strerror(-err));
+		return err;
+	}
+	d->journal.snapshot = daemon_journal_snapshot;
+	d->journal.snapshot_ctx = d;
 
 	/* Signals arrive through the loop, never asynchronously. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);	/* services, checks and hooks lymphd started */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* a lymphctl that hangs up is not fatal */
 	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->svc_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0) {
+	if (d->sigfd < 0 || d->timerfd < 0 || d->svc_timerfd < 0 || d->epfd < 0) {
 		err = -errno;
 		fprintf(stderr, "lymphd: failed to create the event loop: %s\n", strerror(-err));
 		return err;
@@ -218,12 +279,89 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return d->ctlfd;
 
 	if ((err = epoll_add(d->epfd, d->src.fd)) || (err = epoll_add(d->epfd, d->sigfd)) ||
-	    (err = epoll_add(d->epfd, d->timerfd)) || (err = epoll_add(d->epfd, d->ctlfd))) {
+	    (err = epoll_add(d->epfd, d->timerfd)) || (err = epoll_add(d->epfd, d->ctlfd)) ||
+	    (err = epoll_add(d->epfd, d->svc_timerfd))) {
 		fprintf(stderr, "lymphd: failed to watch file descriptors: %s\n", strerror(-err));
 		return err;
 	}
 	announce(d);
+
+	/* Services: state from the journal, then find or start them. */
+	err = supervisor_init(&d->sup, &d->policy, &d->journal, d->enforce, d->epfd);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to set up the supervisor: %s\n", strerror(-err));
+		return err;
+	}
+	journal_lymphd(d, "start", NULL);
+	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
 	return 0;
+}
+
+static void arm_svc_timer(struct daemon *d)
+{
+	uint64_t next = supervisor_next_deadline(&d->sup), now = mono_now_ns();
+	struct itimerspec its = { 0 };
+
+	if (next) {
+		/* A deadline already due fires at once (a zero value would disarm). */
+		uint64_t delta = next > now ? next - now : 1;
+
+		its.it_value.tv_sec = (time_t)(delta / 1000000000ULL);
+		its.it_value.tv_nsec = (long)(delta % 1000000000ULL);
+	}
+	timerfd_settime(d->svc_timerfd, 0, &its, NULL);
+}
+
+int daemon_reload(struct daemon *d, char **why)
+{
+	struct cfg_errors errs = { 0 };
+	struct policy fresh;
+	size_t i, len = 0;
+	int err;
+
+	*why = NULL;
+	err = config_load(&fresh, d->opts.config_path, &errs);
+	if (err) {
+		for (i = 0; i < errs.n; i++)
+			len += strlen(errs.msg[i]) + 1;
+		*why = calloc(1, len + 1);
+		for (i = 0; *why && i < errs.n; i++) {
+			strcat(*why, errs.msg[i]);
+			strcat(*why, "\n");
+		}
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "lymphd: %s\n", errs.msg[i]);
+		fprintf(stderr, "lymphd: reload refused, keeping the current policy\n");
+		journal_lymphd(d, "reload", "refused: invalid policy, the current one is kept");
+		cfg_errors_free(&errs);
+		policy_free(&fresh);
+		return -EINVAL;
+	}
+	cfg_errors_free(&errs);
+	/* Swap atomically: the supervisor moves to the new policy, then the
+	 * old one is freed. */
+	d->enforce = fresh.enforce && !d->opts.dry_run;
+	err = supervisor_reload(&d->sup, &fresh, d->enforce, mono_now_ns());
+	if (err) {
+		policy_free(&fresh);
+		return err;
+	}
+	policy_free(&d->policy);
+	d->policy = fresh;
+	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
+	return 0;
+}
+
+static void reap_children(struct daemon *d)
+{
+	int status;
+	pid_t pid;
+
+	/* A sensor record of the same death carries more (si_code, sender):
+	 * let it be seen first. */
+	source_drain(&d->src);
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		supervisor_on_child(&d->sup, pid, status, mono_now_ns());
 }
 
 static void on_signal(struct daemon *d)
@@ -231,9 +369,16 @@ static void on_signal(struct daemon *d)
 	struct signalfd_siginfo si;
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
-			continue;	/* reload: nothing to reload until the policy file lands */
-		d->stop = 1;
+		if (si.ssi_signo == SIGHUP) {
+			char *why;
+
+			daemon_reload(d, &why);
+			free(why);
+		} else if (si.ssi_signo == SIGCHLD) {
+			reap_children(d);
+		} else {
+			d->stop = 1;
+		}
 	}
 }
 
@@ -255,6 +400,8 @@ int daemon_run(struct daemon *d)
 	struct epoll_event evs[8];
 	int err = 0;
 
+	supervisor_tick(&d->sup, mono_now_ns());
+	arm_svc_timer(d);
 	while (!d->stop) {
 		int i, n = epoll_wait(d->epfd, evs, 8, -1);
 
@@ -276,7 +423,19 @@ int daemon_run(struct daemon *d)
 				on_signal(d);
 			else if (fd == d->ctlfd)
 				control_accept(d);
+			else if (fd == d->svc_timerfd) {
+				uint64_t ticks;
+
+				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					err = -errno;
+			} else {
+				/* A service's pidfd: its process is gone. */
+				source_drain(&d->src);
+				supervisor_on_pidfd(&d->sup, fd, mono_now_ns());
+			}
 		}
+		supervisor_tick(&d->sup, mono_now_ns());
+		arm_svc_timer(d);
 		if (err) {
 			fprintf(stderr, "lymphd: failed to read events from the %s source: %s\n",
 				d->src.name, strerror(-err));
@@ -295,6 +454,11 @@ int daemon_run(struct daemon *d)
 
 void daemon_free(struct daemon *d)
 {
+	if (d->journal.fd >= 0)
+		journal_lymphd(d, "stop", NULL);
+	supervisor_free(&d->sup);
+	journal_close(&d->journal);
+	policy_free(&d->policy);
 	source_close(&d->src);
 	control_close(d->ctlfd, d->opts.socket_path);
 	if (d->epfd >= 0)
@@ -303,6 +467,8 @@ void daemon_free(struct daemon *d)
 		close(d->sigfd);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
+	if (d->svc_timerfd >= 0)
+		close(d->svc_timerfd);
 	crashtab_free(&d->crashes);
 	binpath_free(&d->names);
 }

@@ -9,7 +9,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "binpath.h"
+#include "config.h"
 #include "crashtab.h"
+#include "journal.h"
+#include "service.h"
 #include "source.h"
 
 #define LYMPH_VERSION "0.1.0"
@@ -21,7 +24,9 @@ struct daemon_opts {
 	enum source_choice source;
 	int json;		/* JSON lines instead of text */
 	int quiet;		/* no event lines */
-	int dry_run;		/* observe only (the only mode until responders land) */
+	int dry_run;		/* observe only, whatever the policy says */
+	const char *config_path;
+	const char *journal_path;	/* overrides the policy's */
 	int verbose;
 	const char *socket_path;
 	struct source_opts src;
@@ -41,9 +46,14 @@ struct daemon {
 	struct crashtab crashes;
 	struct binpath names;
 	struct counters count;
+	struct policy policy;
+	struct journal journal;
+	struct supervisor sup;
+	int enforce;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
 	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
 	int epfd, sigfd, timerfd, ctlfd;
+	int svc_timerfd;	/* armed for the supervisor's next deadline */
 	FILE *out;
 	int stop;
 };
@@ -61,6 +71,10 @@ uint64_t mono_now_ns(void);
 int control_open(const char *path);
 void control_accept(struct daemon *d);
 void control_close(int fd, const char *path);
+
+/* Re-read the policy (SIGHUP, lymphctl reload): 0, or -EINVAL keeping the
+ * old one; *why gets the errors (caller frees). */
+int daemon_reload(struct daemon *d, char **why);
 
 /* status.c: the state lymphctl status shows, as a JSON object. */
 struct json_object;

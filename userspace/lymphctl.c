@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <json-c/json.h>
 #include "daemon.h"
+#include "journal.h"
 
 static void usage(FILE *f)
 {
@@ -20,11 +22,19 @@ static void usage(FILE *f)
 "Usage: lymphctl [OPTION]... COMMAND\n"
 "\n"
 "Commands:\n"
-"  status                source, uptime, counters, drops, top crashing binaries\n"
+"  status                source, mode, uptime, counters, drops, top crashing binaries\n"
+"  services              each service: state, restarts, last failure, next action\n"
+"  restart NAME          restart a service now (not counted as a failure)\n"
+"  reset NAME            forget a service's failures, close its breaker\n"
+"  reload                re-read the policy (an invalid one is refused, the old kept)\n"
+"  journal               print the journal (read from the file: lymphd may be down)\n"
 "\n"
 "Options:\n"
 "  -j, --json            print lymphd's JSON reply as is\n"
 "      --socket=PATH     lymphd's control socket (default " LYMPH_DEFAULT_SOCKET ")\n"
+"      --since=WHEN      journal: records newer than WHEN: a duration back from now\n"
+"                        (10m, 2h, 1d) or a time (2026-11-27T05:00:00, UTC)\n"
+"      --journal=PATH    journal: the file (default " LYMPH_DEFAULT_JOURNAL ")\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n");
 }
@@ -150,16 +160,126 @@ static void print_status(struct json_object *st)
 	}
 }
 
+static void print_services(struct json_object *reply)
+{
+	struct json_object *arr;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(reply, "services", &arr) || !(n = json_object_array_length(arr))) {
+		printf("no services configured (see lymph.conf(5): [service NAME])\n");
+		return;
+	}
+	printf("%s mode\n%-20s %-9s %8s %8s %8s  %-28s %s\n", jstr(reply, "mode"), "SERVICE", "STATE",
+	       "PID", "RESTARTS", "FAILURES", "LAST FAILURE", "NEXT");
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i), *f, *nx;
+		char last[64] = "-", next[32] = "-";
+
+		if (json_object_object_get_ex(v, "last_failure", &f) && f) {
+			if (strcmp(jstr(f, "signal"), "-"))
+				snprintf(last, sizeof(last), "%s %s", jstr(f, "signal"), jstr(f, "reason"));
+			else
+				snprintf(last, sizeof(last), "exit %llu %s",
+					 (unsigned long long)jnum(f, "exit_status"), jstr(f, "reason"));
+		}
+		if (json_object_object_get_ex(v, "next_action_in_s", &nx) && nx)
+			snprintf(next, sizeof(next), "in %.1f s", json_object_get_double(nx));
+		printf("%-20s %-9s %8llu %8llu %8llu  %-28s %s\n", jstr(v, "name"), jstr(v, "state"),
+		       (unsigned long long)jnum(v, "pid"), (unsigned long long)jnum(v, "restarts"),
+		       (unsigned long long)jnum(v, "failures"), last, next);
+	}
+}
+
+struct journal_view {
+	double since;
+	int json;
+	unsigned long shown;
+};
+
+static int show_record(struct json_object *rec, void *ctx)
+{
+	struct journal_view *jv = ctx;
+	struct json_object *st, *why;
+
+	if (jdbl(rec, "ts") < jv->since)
+		return 0;
+	jv->shown++;
+	if (jv->json) {
+		printf("%s\n", json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+		return 0;
+	}
+	printf("%s %-8s %-10s %-20s", jstr(rec, "time"), jstr(rec, "mode"), jstr(rec, "type"),
+	       jstr(rec, "action"));
+	if (strcmp(jstr(rec, "service"), "-"))
+		printf(" service=%s", jstr(rec, "service"));
+	if (json_object_object_get_ex(rec, "state", &st))
+		printf(" state=%s failures=%llu", jstr(st, "phase"), (unsigned long long)jnum(st, "failures"));
+	if (json_object_object_get_ex(rec, "why", &why) && why) {
+		if (strcmp(jstr(why, "signal"), "-"))
+			printf(" why=%s/%s", jstr(why, "signal"), jstr(why, "reason"));
+		else
+			printf(" why=exit:%llu/%s", (unsigned long long)jnum(why, "exit_status"), jstr(why, "reason"));
+	}
+	if (strcmp(jstr(rec, "result"), "-"))
+		printf(" result=\"%s\"", jstr(rec, "result"));
+	printf("\n");
+	return 0;
+}
+
+/* --since: a duration back from now, or an ISO time in UTC. */
+static int parse_since(const char *s, double *out)
+{
+	struct tm tm = { 0 };
+	uint64_t ns;
+	char *end;
+
+	if (!parse_duration(s, &ns)) {
+		*out = (double)wall_now_ns() / 1e9 - (double)ns / 1e9;
+		return 0;
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!end)
+		end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || (*end && strcmp(end, "Z")))
+		return -1;
+	*out = (double)timegm(&tm);
+	return 0;
+}
+
+static int cmd_journal(const char *path, const char *since, int json)
+{
+	struct journal_view jv = { .json = json };
+	int err;
+
+	if (since && parse_since(since, &jv.since))
+		return fail("bad --since '%s'%s: use a duration (10m, 2h) or 2026-11-27T05:00:00", since, "");
+	err = journal_replay(path, show_record, &jv);
+	if (err == -ENOENT)
+		return fail("no journal at %s%s (lymphd has not run, or --journal names another)", path, "");
+	if (err == -EACCES || err == -EPERM)
+		return fail("permission denied reading %s%s: lymphctl journal must be run as root", path, "");
+	if (err)
+		return fail("failed to read the journal %s: %s", path, strerror(-err));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "journal", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
-	const char *path = LYMPH_DEFAULT_SOCKET, *cmd;
+	const char *path = LYMPH_DEFAULT_SOCKET, *cmd, *since = NULL;
+	const char *journal = LYMPH_DEFAULT_JOURNAL;
+	char req[256];
 	struct json_object *reply, *errv;
 	int c, json = 0, err;
 	char *text = NULL;
@@ -169,6 +289,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'j': json = 1; break;
 		case 's': path = optarg; break;
+		case 'S': since = optarg; break;
+		case 'J': journal = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("lymphctl %s\n", LYMPH_VERSION); return 0;
 		case ':': return fail("option '%s' needs a value%s; see lymphctl --help", argv[optind - 1], "");
@@ -178,12 +300,26 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return fail("no command given%s%s; see lymphctl --help", "", "");
 	cmd = argv[optind];
-	if (strcmp(cmd, "status"))
+	if (!strcmp(cmd, "restart") || !strcmp(cmd, "reset")) {
+		if (optind + 1 >= argc)
+			return fail("'%s' needs a service name%s; see lymphctl services", cmd, "");
+		if (optind + 2 < argc)
+			return fail("unexpected argument '%s' after '%s NAME'", argv[optind + 2], cmd);
+		snprintf(req, sizeof(req), "%s %s", cmd, argv[optind + 1]);
+	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "reload") ||
+		   !strcmp(cmd, "journal")) {
+		if (optind + 1 < argc)
+			return fail("unexpected argument '%s' after '%s'", argv[optind + 1], cmd);
+		snprintf(req, sizeof(req), "%s", cmd);
+	} else {
 		return fail("unknown command '%s'%s; see lymphctl --help", cmd, "");
-	if (optind + 1 < argc)
-		return fail("unexpected argument '%s' after '%s'", argv[optind + 1], cmd);
+	}
+	if (!strcmp(cmd, "journal"))
+		return cmd_journal(journal, since, json);
+	if (since)
+		return fail("--since applies to 'journal', not to '%s'%s", cmd, "");
 
-	err = ask(path, cmd, &text);
+	err = ask(path, req, &text);
 	if (err == -EACCES || err == -EPERM)
 		return fail("permission denied on %s: lymphctl must be run as root%s", path, "");
 	if (err == -ENOENT || err == -ECONNREFUSED)
@@ -203,9 +339,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (json)
-		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
-	else
+		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+	else if (!strcmp(cmd, "status"))
 		print_status(reply);
+	else if (!strcmp(cmd, "services"))
+		print_services(reply);
+	else
+		printf("%s\n", jstr(reply, "ok"));
 	json_object_put(reply);
 	free(text);
 	return 0;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "parse_num.h"
+#include "spawn.h"
 
 static void usage(FILE *f)
 {
@@ -21,7 +22,11 @@ static void usage(FILE *f)
 "  -s, --source=SRC      event source: auto (default: bpf, else proc), bpf, proc\n"
 "  -j, --json            print one JSON object per event (see doc/output-format.md)\n"
 "  -q, --quiet           print no events (status stays available to lymphctl)\n"
-"  -n, --dry-run         observe only: decide and log, never act (the default)\n"
+"  -n, --dry-run         observe only: decide and journal, never act, whatever\n"
+"                        the policy's mode says\n"
+"  -c, --config=FILE     policy file (default " LYMPH_DEFAULT_CONFIG "; drop-ins in FILE.d/)\n"
+"      --check-config[=FILE]  validate the policy, print each error as file:line, exit\n"
+"      --journal=PATH    journal file (default: the policy's, " LYMPH_DEFAULT_JOURNAL ")\n"
 "      --socket=PATH     control socket (default " LYMPH_DEFAULT_SOCKET ")\n"
 "      --ring-size=SIZE  BPF ring buffer size, power of two, e.g. 8M (default 8M)\n"
 "      --half-life=SECS  half-life of the per-binary danger counts (default 3600)\n"
@@ -41,7 +46,34 @@ static int bad_usage(const char *fmt, const char *arg)
 	return 2;
 }
 
-enum { OPT_SOCKET = 256, OPT_RING, OPT_HALF, OPT_NOFORK, OPT_NOEXEC };
+enum { OPT_SOCKET = 256, OPT_RING, OPT_HALF, OPT_NOFORK, OPT_NOEXEC, OPT_CHECK, OPT_JOURNAL };
+
+/* --check-config: every error as file:line: message; 0 when valid. */
+static int check_config(const char *path)
+{
+	struct cfg_errors errs = { 0 };
+	struct policy p;
+	size_t i;
+	int err = config_load(&p, path, &errs);
+
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	if (!err) {
+		for (i = 0; i < p.n_services; i++)
+			if (spawn_check_user(p.services[i].user, p.services[i].group)) {
+				fprintf(stderr, "%s:%d: service '%s': unknown user or group\n",
+					p.services[i].file, p.services[i].line, p.services[i].name);
+				err = -EINVAL;
+			}
+	}
+	if (!err)
+		printf("%s: valid (%zu file%s, %zu service%s, %s mode)\n", path, p.n_files,
+		       p.n_files == 1 ? "" : "s", p.n_services, p.n_services == 1 ? "" : "s",
+		       p.enforce ? "enforce" : "observe");
+	policy_free(&p);
+	cfg_errors_free(&errs);
+	return err ? 1 : 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -55,6 +87,9 @@ int main(int argc, char **argv)
 		{ "half-life", required_argument, NULL, OPT_HALF },
 		{ "no-fork", no_argument, NULL, OPT_NOFORK },
 		{ "no-exec", no_argument, NULL, OPT_NOEXEC },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", optional_argument, NULL, OPT_CHECK },
+		{ "journal", required_argument, NULL, OPT_JOURNAL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -62,18 +97,18 @@ int main(int argc, char **argv)
 	};
 	struct daemon_opts o = {
 		.source = SOURCE_AUTO,
-		.dry_run = 1,
 		.socket_path = LYMPH_DEFAULT_SOCKET,
+		.config_path = LYMPH_DEFAULT_CONFIG,
 		.src = { .ring_bytes = 8u << 20, .want_fork = 1, .want_exec = 1 },
 		.half_life_ns = 3600ULL * 1000000000ULL,
 		.crashtab_max = 4096,
 	};
 	struct daemon d;
 	uint64_t v;
-	int c, err;
+	int c, err, check = 0;
 
 	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, ":s:jqnvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:jqnc:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (!strcmp(optarg, "auto"))
@@ -104,6 +139,21 @@ int main(int argc, char **argv)
 				return bad_usage("bad --half-life '%s' (seconds, 1 to 31536000)", optarg);
 			o.half_life_ns = v * 1000000000ULL;
 			break;
+		case 'c':
+			if (!*optarg)
+				return bad_usage("%sempty --config path", "");
+			o.config_path = optarg;
+			break;
+		case OPT_CHECK:
+			check = 1;
+			if (optarg)
+				o.config_path = optarg;
+			break;
+		case OPT_JOURNAL:
+			if (optarg[0] != '/')
+				return bad_usage("--journal needs an absolute path, not '%s'", optarg);
+			o.journal_path = optarg;
+			break;
 		case OPT_NOFORK: o.src.want_fork = 0; break;
 		case OPT_NOEXEC: o.src.want_exec = 0; break;
 		case 'h': usage(stdout); return 0;
@@ -114,8 +164,12 @@ int main(int argc, char **argv)
 			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (check && optind < argc)
+		o.config_path = argv[optind++];	/* --check-config FILE */
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (check)
+		return check_config(o.config_path);
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "lymphd: must run as root: it loads BPF programs or listens to "

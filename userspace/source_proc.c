@@ -967,6 +967,7 @@ int source_proc_open(struct source *src, const struct source_opts *opts,
 
 	src->ops = &proc_ops;
 	src->name = "proc";
+	src->id = LYMPH_SRC_PROC;
 	src->missing = "si_code,fault_addr,sender,oom";
 	src->fd = fd;
 	src->sink = sink;

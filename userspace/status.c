@@ -19,7 +19,7 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(o, "version", json_object_new_string(LYMPH_VERSION));
 	json_object_object_add(o, "source", json_object_new_string(d->src.name ? d->src.name : "none"));
 	json_object_object_add(o, "missing", d->src.missing ? json_object_new_string(d->src.missing) : NULL);
-	json_object_object_add(o, "mode", json_object_new_string("observe"));
+	json_object_object_add(o, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
 	json_object_object_add(o, "uptime_s", json_object_new_double((double)(now_ns - d->start_ns) / 1e9));
 
 	for (k = LYMPH_EV_DEATH; k < LYMPH_EV_KIND_MAX; k++)
@@ -49,5 +49,6 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 		json_object_array_add(arr, t);
 	}
 	json_object_object_add(o, "top", arr);
+	json_object_object_add(o, "services", supervisor_json(&d->sup, now_ns));
 	return o;
 }

@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The policy parser: strict, line-oriented INI.  Pure: text in, policy and
+ * "file:line: message" errors out.  File access lives in config_load.c.
+ *
+ *   # comment            (a line whose first non-blank is # or ;)
+ *   [lymphd]             global settings
+ *   [service NAME]       one per service; NAME is [A-Za-z0-9_.@-]
+ *   key = value          value runs to the end of the line, trimmed
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "parse_num.h"
+
+#define SEC_NS 1000000000ULL
+
+enum sect { S_NONE, S_LYMPHD, S_SERVICE, S_QUARANTINE, S_THROTTLE, S_PROTECT, S_WEATHER };
+
+enum vtype {
+	T_PATH,		/* absolute path */
+	T_STR,
+	T_ARGV,		/* command line, split with shell-like quoting */
+	T_DURATION,
+	T_U32,
+	T_PORT,
+	T_DOUBLE,
+	T_RESTART_ON,
+	T_MODE,
+	T_LINEAGE,
+	T_SIZE,
+	T_ENV,		/* KEY=VALUE, repeatable */
+	T_PATH_LIST,	/* repeatable */
+	T_UID_LIST,	/* repeatable */
+};
+
+struct key {
+	enum sect sect;
+	const char *name;
+	enum vtype type;
+	size_t off;	/* into struct service_conf for S_SERVICE, else struct policy */
+	uint64_t min, max;	/* T_U32, T_PORT, T_DURATION (ns), T_SIZE */
+};
+
+#define SVC(f) offsetof(struct service_conf, f)
+#define POL(f) offsetof(struct policy, f)
+#define D(s) ((uint64_t)(s) * SEC_NS)
+
+static const struct key keys[] = {
+	{ S_LYMPHD, "mode", T_MODE, POL(enforce), 0, 0 },
+	{ S_LYMPHD, "journal", T_PATH, POL(journal), 0, 0 },
+	{ S_LYMPHD, "journal_max", T_SIZE, POL(journal_max), 64 << 10, 1ULL << 32 },
+
+	{ S_SERVICE, "exe", T_PATH, SVC(exe), 0, 0 },
+	{ S_SERVICE, "cgroup", T_STR, SVC(cgroup), 0, 0 },
+	{ S_SERVICE, "pidfile", T_PATH, SVC(pidfile), 0, 0 },
+	{ S_SERVICE, "start", T_ARGV, SVC(argv), 0, 0 },
+	{ S_SERVICE, "unit", T_STR, SVC(unit), 0, 0 },
+	{ S_SERVICE, "user", T_STR, SVC(user), 0, 0 },
+	{ S_SERVICE, "group", T_STR, SVC(group), 0, 0 },
+	{ S_SERVICE, "workdir", T_PATH, SVC(workdir), 0, 0 },
+	{ S_SERVICE, "env", T_ENV, SVC(env), 0, 0 },
+	{ S_SERVICE, "log", T_PATH, SVC(log), 0, 0 },
+	{ S_SERVICE, "on_failure", T_PATH, SVC(on_failure), 0, 0 },
+	{ S_SERVICE, "check_command", T_PATH, SVC(check_command), 0, 0 },
+	{ S_SERVICE, "check_port", T_PORT, SVC(check_port), 1, 65535 },
+	{ S_SERVICE, "restart_on", T_RESTART_ON, SVC(restart_on), 0, 0 },
+	{ S_SERVICE, "backoff_min", T_DURATION, SVC(backoff_min), 0, D(86400) },
+	{ S_SERVICE, "backoff_max", T_DURATION, SVC(backoff_max), 0, D(86400) },
+	{ S_SERVICE, "healthy_after", T_DURATION, SVC(healthy_after), D(0) + 1000000, D(86400 * 7) },
+	{ S_SERVICE, "settle", T_DURATION, SVC(settle), 0, D(3600) },
+	{ S_SERVICE, "breaker_failures", T_U32, SVC(breaker_failures), 1, 1000 },
+	{ S_SERVICE, "breaker_window", T_DURATION, SVC(breaker_window), 1000000, D(86400 * 7) },
+	{ S_SERVICE, "breaker_cooldown", T_DURATION, SVC(breaker_cooldown), 1000000, D(86400 * 7) },
+
+	{ S_QUARANTINE, "threshold", T_DOUBLE, POL(quarantine.threshold), 0, 0 },
+	{ S_QUARANTINE, "half_life", T_DURATION, POL(quarantine.half_life), SEC_NS, D(86400 * 30) },
+	{ S_QUARANTINE, "duration_min", T_DURATION, POL(quarantine.duration_min), SEC_NS, D(86400 * 30) },
+	{ S_QUARANTINE, "duration_max", T_DURATION, POL(quarantine.duration_max), SEC_NS, D(86400 * 365) },
+
+	{ S_THROTTLE, "budget", T_U32, POL(throttle.budget), 1, 1000000 },
+	{ S_THROTTLE, "burst", T_U32, POL(throttle.burst), 1, 1000000 },
+	{ S_THROTTLE, "dead_time_min", T_DURATION, POL(throttle.dead_time_min), 1000000, D(3600) },
+	{ S_THROTTLE, "dead_time_max", T_DURATION, POL(throttle.dead_time_max), 1000000, D(3600) },
+	{ S_THROTTLE, "kill_after", T_DURATION, POL(throttle.kill_after), 0, D(86400) },
+	{ S_THROTTLE, "lineage", T_LINEAGE, POL(throttle.lineage), 0, 0 },
+
+	{ S_PROTECT, "exe", T_PATH_LIST, POL(protect), 0, 0 },
+	{ S_PROTECT, "uid", T_UID_LIST, POL(protect), 0, 0 },
+
+	{ S_WEATHER, "cloudy_psi", T_DOUBLE, POL(weather.cloudy_psi), 0, 0 },
+	{ S_WEATHER, "stormy_danger_per_min", T_DOUBLE, POL(weather.stormy_danger_per_min), 0, 0 },
+	{ S_WEATHER, "budget_factor_stormy", T_DOUBLE, POL(weather.budget_factor_stormy), 0, 0 },
+	{ S_WEATHER, "backoff_factor_stormy", T_DOUBLE, POL(weather.backoff_factor_stormy), 0, 0 },
+};
+
+static const char *const sect_names[] = {
+	[S_LYMPHD] = "lymphd", [S_SERVICE] = "service", [S_QUARANTINE] = "quarantine",
+	[S_THROTTLE] = "throttle", [S_PROTECT] = "protect", [S_WEATHER] = "weather",
+};
+
+static void err_add(struct cfg_errors *e, const char *file, int line, const char *fmt, ...)
+{
+	char msg[512], *full, **grown;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = line ? asprintf(&full, "%s:%d: %s", file, line, msg) : asprintf(&full, "%s: %s", file, msg);
+	if (n < 0)
+		return;
+	grown = realloc(e->msg, (e->n + 1) * sizeof(*e->msg));
+	if (!grown) {
+		free(full);
+		return;
+	}
+	e->msg = grown;
+	e->msg[e->n++] = full;
+}
+
+void cfg_errors_free(struct cfg_errors *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		free(e->msg[i]);
+	free(e->msg);
+	e->msg = NULL;
+	e->n = 0;
+}
+
+void policy_defaults(struct policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->enforce = 0;
+	p->journal = strdup(LYMPH_DEFAULT_JOURNAL);
+	p->journal_max = 8ULL << 20;
+	p->quarantine = (struct quarantine_conf){
+		.threshold = 5.0, .half_life = D(3600),
+		.duration_min = D(600), .duration_max = D(86400),
+	};
+	p->throttle = (struct throttle_conf){
+		.budget = 200, .burst = 400, .dead_time_min = 100000000ULL,
+		.dead_time_max = D(10), .kill_after = 0, .lineage = LINEAGE_SESSION,
+	};
+	p->weather = (struct weather_conf){
+		.cloudy_psi = 10.0, .stormy_danger_per_min = 30.0,
+		.budget_factor_stormy = 0.5, .backoff_factor_stormy = 2.0,
+	};
+}
+
+static void service_defaults(struct service_conf *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->restart_on = RESTART_ON_FAILURE;
+	s->backoff_min = SEC_NS;
+	s->backoff_max = D(60);
+	s->healthy_after = D(60);
+	s->settle = D(2);
+	s->breaker_failures = 5;
+	s->breaker_window = D(300);
+	s->breaker_cooldown = D(600);
+}
+
+static void service_free(struct service_conf *s)
+{
+	size_t i;
+
+	free(s->exe); free(s->cgroup); free(s->pidfile); free(s->unit);
+	free(s->user); free(s->group); free(s->workdir); free(s->log);
+	free(s->on_failure); free(s->check_command);
+	if (s->argv)
+		for (i = 0; s->argv[i]; i++)
+			free(s->argv[i]);
+	free(s->argv);
+	for (i = 0; s->env[i]; i++)
+		free(s->env[i]);
+}
+
+void policy_free(struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_services; i++)
+		service_free(&p->services[i]);
+	free(p->services);
+	for (i = 0; i < p->protect.n_exe; i++)
+		free(p->protect.exe[i]);
+	for (i = 0; i < p->n_files; i++)
+		free(p->files[i]);
+	free(p->files);
+	free(p->journal);
+	memset(p, 0, sizeof(*p));
+}
+
+int parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *suffix; uint64_t mult; } units[] = {
+		{ "ms", 1000000ULL }, { "s", SEC_NS }, { "m", 60 * SEC_NS },
+		{ "h", 3600 * SEC_NS }, { "d", 86400 * SEC_NS }, { "", SEC_NS },
+	};
+	unsigned long long v;
+	char *end;
+	size_t i;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix))
+			continue;
+		if (v > UINT64_MAX / units[i].mult)
+			return -EINVAL;
+		*ns = v * units[i].mult;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Split a command line: blanks separate words; '...' is literal; "..." and
+ * bare words take backslash escapes.  No variables, no globbing: lymphd
+ * runs no shell. */
+static int split_argv(const char *s, char ***out)
+{
+	char **argv = calloc(CFG_ARGV_MAX + 1, sizeof(*argv));
+	size_t n = 0, len = strlen(s);
+	char *word = malloc(len + 1);
+
+	if (!argv || !word)
+		goto nomem;
+	while (*s) {
+		size_t w = 0;
+		int have = 0;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		while (*s && *s != ' ' && *s != '\t') {
+			have = 1;
+			if (*s == '\'') {
+				const char *q = strchr(s + 1, '\'');
+
+				if (!q)
+					goto bad;
+				memcpy(word + w, s + 1, q - s - 1);
+				w += q - s - 1;
+				s = q + 1;
+			} else if (*s == '"') {
+				s++;
+				while (*s && *s != '"') {
+					if (*s == '\\' && s[1])
+						s++;
+					word[w++] = *s++;
+				}
+				if (*s != '"')
+					goto bad;
+				s++;
+			} else {
+				if (*s == '\\' && s[1])
+					s++;
+				word[w++] = *s++;
+			}
+		}
+		if (!have)
+			continue;
+		if (n == CFG_ARGV_MAX)
+			goto bad;
+		word[w] = 0;
+		argv[n] = strdup(word);
+		if (!argv[n++])
+			goto nomem;
+	}
+	free(word);
+	if (!n) {
+		free(argv);
+		return -EINVAL;
+	}
+	*out = argv;
+	return 0;
+bad:
+	free(word);
+	for (size_t i = 0; i < n; i++)
+		free(argv[i]);
+	free(argv);
+	return -EINVAL;
+nomem:
+	free(word);
+	free(argv);
+	return -ENOMEM;
+}
+
+static int valid_service_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= CFG_NAME_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.@-", *s))
+			return 0;
+	return 1;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+struct pstate {
+	struct policy *p;
+	const char *file;
+	struct cfg_errors *errs;
+	int line;
+	enum sect sect;
+	struct service_conf *svc;	/* current [service] */
+	uint64_t seen;			/* bit per key index: duplicates in this section */
+	int nerr;
+};
+
+#define ERR(ps, ...) do { err_add((ps)->errs, (ps)->file, (ps)->line, __VA_ARGS__); (ps)->nerr++; } while (0)
+
+static int set_value(struct pstate *ps, const struct key *k, const char *val)
+{
+	void *base = k->sect == S_SERVICE ? (void *)ps->svc : (void *)ps->p;
+	void *field = (char *)base + k->off;
+	uint64_t u;
+	double d;
+	char *end;
+
+	switch (k->type) {
+	case T_PATH:
+		if (val[0] != '/') {
+			ERR(ps, "%s must be an absolute path, not '%s'", k->name, val);
+			return -1;
+		}
+		/* fall through */
+	case T_STR:
+		if (!*val) {
+			ERR(ps, "%s needs a value", k->name);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = strdup(val);
+		return 0;
+	case T_ARGV: {
+		char ***argv = field;
+
+		if (*argv) {
+			for (size_t i = 0; (*argv)[i]; i++)
+				free((*argv)[i]);
+			free(*argv);
+			*argv = NULL;
+		}
+		if (split_argv(val, argv)) {
+			ERR(ps, "%s: cannot split '%s' into a command (empty, unbalanced quote, or more than %d words)",
+			    k->name, val, CFG_ARGV_MAX);
+			return -1;
+		}
+		if ((*argv)[0][0] != '/') {
+			ERR(ps, "%s: the program must be an absolute path, not '%s'", k->name, (*argv)[0]);
+			return -1;
+		}
+		return 0;
+	}
+	case T_DURATION:
+		if (parse_duration(val, &u)) {
+			ERR(ps, "%s: '%s' is not a duration (e.g. 500ms, 2s, 5m, 1h, 1d)", k->name, val);
+			return -1;
+		}
+		if (u < k->min || u > k->max) {
+			ERR(ps, "%s: %s is out of range (%.3gs to %.3gs)", k->name, val,
+			    (double)k->min / 1e9, (double)k->max / 1e9);
+			return -1;
+		}
+		*(uint64_t *)field = u;
+		return 0;
+	case T_SIZE:
+		if (parse_size(val, k->min, k->max, &u)) {
+			ERR(ps, "%s: '%s' is not a size from %llu to %llu bytes (K, M, G suffixes allowed)",
+			    k->name, val, (unsigned long long)k->min, (unsigned long long)k->max);
+			return -1;
+		}
+		*(uint64_t *)field = u;
+		return 0;
+	case T_U32:
+	case T_PORT:
+		if (parse_u64(val, k->min, k->max, &u)) {
+			ERR(ps, "%s: '%s' is not a whole number from %llu to %llu", k->name, val,
+			    (unsigned long long)k->min, (unsigned long long)k->max);
+			return -1;
+		}
+		if (k->type == T_PORT)
+			*(uint16_t *)field = (uint16_t)u;
+		else
+			*(uint32_t *)field = (uint32_t)u;
+		return 0;
+	case T_DOUBLE:
+		errno = 0;
+		d = strtod(val, &end);
+		if (errno || end == val || *end || d < 0 || d != d) {
+			ERR(ps, "%s: '%s' is not a non-negative number", k->name, val);
+			return -1;
+		}
+		*(double *)field = d;
+		return 0;
+	case T_RESTART_ON:
+		if (!strcmp(val, "danger"))
+			*(enum restart_on *)field = RESTART_ON_DANGER;
+		else if (!strcmp(val, "failure"))
+			*(enum restart_on *)field = RESTART_ON_FAILURE;
+		else if (!strcmp(val, "always"))
+			*(enum restart_on *)field = RESTART_ON_ALWAYS;
+		else {
+			ERR(ps, "restart_on: '%s' is not one of danger, failure, always", val);
+			return -1;
+		}
+		return 0;
+	case T_MODE:
+		if (!strcmp(val, "observe"))
+			*(int *)field = 0;
+		else if (!strcmp(val, "enforce"))
+			*(int *)field = 1;
+		else {
+			ERR(ps, "mode: '%s' is not observe or enforce", val);
+			return -1;
+		}
+		return 0;
+	case T_LINEAGE:
+		if (!strcmp(val, "session"))
+			ps->p->throttle.lineage = LINEAGE_SESSION;
+		else if (!strcmp(val, "cgroup"))
+			ps->p->throttle.lineage = LINEAGE_CGROUP;
+		else if (!strcmp(val, "uid"))
+			ps->p->throttle.lineage = LINEAGE_UID;
+		else {
+			ERR(ps, "lineage: '%s' is not session, cgroup or uid", val);
+			return -1;
+		}
+		return 0;
+	case T_ENV: {
+		char **env = field;
+		size_t n = 0;
+		const char *eq = strchr(val, '=');
+
+		if (!eq || eq == val) {
+			ERR(ps, "env: '%s' is not KEY=VALUE", val);
+			return -1;
+		}
+		while (env[n])
+			n++;
+		if (n == CFG_ENV_MAX) {
+			ERR(ps, "env: more than %d variables", CFG_ENV_MAX);
+			return -1;
+		}
+		env[n] = strdup(val);
+		return 0;
+	}
+	case T_PATH_LIST:
+		if (val[0] != '/') {
+			ERR(ps, "%s must be an absolute path, not '%s'", k->name, val);
+			return -1;
+		}
+		if (ps->p->protect.n_exe == CFG_LIST_MAX) {
+			ERR(ps, "%s: more than %d entries", k->name, CFG_LIST_MAX);
+			return -1;
+		}
+		ps->p->protect.exe[ps->p->protect.n_exe++] = strdup(val);
+		return 0;
+	case T_UID_LIST:
+		if (parse_u64(val, 0, UINT32_MAX - 1, &u)) {
+			ERR(ps, "uid: '%s' is not a numeric uid", val);
+			return -1;
+		}
+		if (ps->p->protect.n_uid == CFG_LIST_MAX) {
+			ERR(ps, "uid: more than %d entries", CFG_LIST_MAX);
+			return -1;
+		}
+		ps->p->protect.uid[ps->p->protect.n_uid++] = (uint32_t)u;
+		return 0;
+	}
+	return -1;
+}
+
+static int repeatable(enum vtype t)
+{
+	return t == T_ENV || t == T_PATH_LIST || t == T_UID_LIST;
+}
+
+static void key_line(struct pstate *ps, char *s)
+{
+	char *eq = strchr(s, '='), *name, *val;
+	size_t i;
+
+	if (!eq) {
+		ERR(ps, "expected 'key = value', got '%s'", s);
+		return;
+	}
+	*eq = 0;
+	name = trim(s);
+	val = trim(eq + 1);
+	if (ps->sect == S_NONE) {
+		ERR(ps, "'%s' is outside any section (start with [lymphd], [service NAME], ...)", name);
+		return;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (keys[i].sect != ps->sect || strcmp(keys[i].name, name))
+			continue;
+		if (!repeatable(keys[i].type)) {
+			if (ps->seen & (1ULL << i)) {
+				ERR(ps, "'%s' is set twice in this section", name);
+				return;
+			}
+			ps->seen |= 1ULL << i;
+		}
+		set_value(ps, &keys[i], val);
+		return;
+	}
+	ERR(ps, "unknown key '%s' in [%s]", name, sect_names[ps->sect]);
+}
+
+static void section_line(struct pstate *ps, char *s)
+{
+	char *end = strchr(s, ']'), *name, *arg;
+	size_t i;
+
+	ps->svc = NULL;
+	ps->seen = 0;
+	ps->sect = S_NONE;
+	if (!end || trim(end + 1)[0]) {
+		ERR(ps, "section header must be '[name]' alone on its line: '%s'", s);
+		return;
+	}
+	*end = 0;
+	name = trim(s + 1);
+	arg = name + strcspn(name, " \t");
+	if (*arg) {
+		*arg++ = 0;
+		arg = trim(arg);
+	}
+	for (i = 1; i < sizeof(sect_names) / sizeof(sect_names[0]); i++)
+		if (!strcmp(name, sect_names[i]))
+			break;
+	if (i == sizeof(sect_names) / sizeof(sect_names[0])) {
+		ERR(ps, "unknown section [%s] (known: lymphd, service NAME, quarantine, throttle, protect, weather)",
+		    name);
+		return;
+	}
+	if (i != S_SERVICE) {
+		if (*arg) {
+			ERR(ps, "[%s] takes no name", name);
+			return;
+		}
+		ps->sect = i;
+		return;
+	}
+	if (!valid_service_name(arg)) {
+		ERR(ps, "[service NAME] needs a name of letters, digits and _.@- (at most %d), got '%s'",
+		    CFG_NAME_MAX - 1, arg);
+		return;
+	}
+	for (i = 0; i < ps->p->n_services; i++) {
+		if (!strcmp(ps->p->services[i].name, arg)) {
+			ERR(ps, "service '%s' is already defined at %s:%d", arg,
+			    ps->p->services[i].file, ps->p->services[i].line);
+			return;
+		}
+	}
+	{
+		struct service_conf *grown = realloc(ps->p->services,
+						     (ps->p->n_services + 1) * sizeof(*grown));
+
+		if (!grown) {
+			ERR(ps, "out of memory");
+			return;
+		}
+		ps->p->services = grown;
+		ps->svc = &grown[ps->p->n_services++];
+		service_defaults(ps->svc);
+		snprintf(ps->svc->name, sizeof(ps->svc->name), "%s", arg);
+		ps->svc->file = ps->file;
+		ps->svc->line = ps->line;
+		ps->sect = S_SERVICE;
+	}
+}
+
+int config_parse(struct policy *p, const char *name, const char *text, struct cfg_errors *errs)
+{
+	struct pstate ps = { .p = p, .file = name, .errs = errs };
+	const char *s = text;
+
+	while (*s) {
+		size_t len = strcspn(s, "\n");
+		char *line = strndup(s, len), *t;
+
+		ps.line++;
+		s += len + (s[len] == '\n');
+		if (!line)
+			return ++ps.nerr;
+		t = trim(line);
+		if (!*t || *t == '#' || *t == ';') {
+			/* blank or comment */
+		} else if (*t == '[') {
+			section_line(&ps, t);
+		} else {
+			key_line(&ps, t);
+		}
+		free(line);
+	}
+	return ps.nerr;
+}
+
+int config_finish(struct policy *p, struct cfg_errors *errs)
+{
+	int nerr = 0;
+	size_t i;
+
+#define FERR(s, ...) do { err_add(errs, (s)->file, (s)->line, __VA_ARGS__); nerr++; } while (0)
+	for (i = 0; i < p->n_services; i++) {
+		struct service_conf *s = &p->services[i];
+
+		if (!s->argv && !s->unit)
+			FERR(s, "service '%s' says neither how to start it ('start = ...') nor which systemd unit it is ('unit = ...')",
+			     s->name);
+		if (s->argv && s->unit)
+			FERR(s, "service '%s' has both 'start' and 'unit': choose one", s->name);
+		if (s->unit && !s->exe && !s->cgroup && !s->pidfile)
+			FERR(s, "service '%s' is a systemd unit: say how to recognise it (exe, cgroup or pidfile)",
+			     s->name);
+		if (s->backoff_min > s->backoff_max)
+			FERR(s, "service '%s': backoff_min (%.3gs) is above backoff_max (%.3gs)", s->name,
+			     (double)s->backoff_min / 1e9, (double)s->backoff_max / 1e9);
+		if (s->unit && (s->user || s->group || s->workdir || s->env[0] || s->log))
+			FERR(s, "service '%s': user, group, workdir, env and log apply to 'start', not to a systemd unit",
+			     s->name);
+	}
+	if (p->throttle.dead_time_min > p->throttle.dead_time_max) {
+		err_add(errs, "[throttle]", 0, "dead_time_min is above dead_time_max");
+		nerr++;
+	}
+	if (p->quarantine.duration_min > p->quarantine.duration_max) {
+		err_add(errs, "[quarantine]", 0, "duration_min is above duration_max");
+		nerr++;
+	}
+#undef FERR
+	return nerr;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The policy: what lymphd watches and how it responds.  Parsed from
+ * /etc/lymph/lymph.conf and the *.conf files of /etc/lymph/lymph.conf.d (see
+ * doc/lymph.conf.5).  A strict, line-oriented INI format: every mistake is
+ * reported as file:line: message, and a policy with any error is refused
+ * whole.  The parser is pure (text in, policy and errors out).
+ */
+#ifndef LYMPH_CONFIG_H
+#define LYMPH_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_NAME_MAX 64
+#define CFG_ENV_MAX 32
+#define CFG_ARGV_MAX 64
+#define CFG_LIST_MAX 64
+
+enum restart_on {
+	RESTART_ON_DANGER,	/* only deaths classed danger */
+	RESTART_ON_FAILURE,	/* danger, a fatal signal, or a non-zero exit */
+	RESTART_ON_ALWAYS,	/* any death, even a clean exit */
+};
+
+struct service_conf {
+	char name[CFG_NAME_MAX];
+	const char *file;	/* where it was defined, for messages */
+	int line;
+	/* how to recognise it */
+	char *exe;		/* absolute path */
+	char *cgroup;		/* cgroup v2 path, relative to the cgroup root */
+	char *pidfile;
+	/* how to start it */
+	char **argv;		/* NULL-terminated, from `start` */
+	char *unit;		/* systemd unit: systemctl restart UNIT */
+	char *user, *group;
+	char *workdir;
+	char *env[CFG_ENV_MAX + 1];
+	char *log;		/* stdout/stderr of the started process */
+	char *on_failure;	/* hook command, gets LYMPH_* variables */
+	char *check_command;
+	uint16_t check_port;	/* TCP port on 127.0.0.1 that must accept */
+	enum restart_on restart_on;
+	/* timings, ns */
+	uint64_t backoff_min, backoff_max;
+	uint64_t healthy_after;	/* uptime that resets the failure count */
+	uint64_t settle;	/* wait before verifying a restart */
+	uint64_t breaker_window, breaker_cooldown;
+	uint32_t breaker_failures;
+};
+
+struct quarantine_conf {
+	double threshold;	/* decayed danger deaths per (binary, uid) */
+	uint64_t half_life;
+	uint64_t duration_min, duration_max;
+};
+
+struct throttle_conf {
+	uint32_t budget;	/* forks per second per lineage */
+	uint32_t burst;
+	uint64_t dead_time_min, dead_time_max;
+	uint64_t kill_after;	/* 0: never kill */
+	enum { LINEAGE_SESSION, LINEAGE_CGROUP, LINEAGE_UID } lineage;
+};
+
+struct protect_conf {
+	char *exe[CFG_LIST_MAX];
+	uint32_t uid[CFG_LIST_MAX];
+	size_t n_exe, n_uid;
+};
+
+struct weather_conf {
+	double cloudy_psi;	/* PSI some avg10 (%) that makes it cloudy */
+	double stormy_danger_per_min;
+	double budget_factor_stormy;	/* clone budget multiplier when stormy */
+	double backoff_factor_stormy;
+};
+
+struct policy {
+	int enforce;		/* [lymphd] mode = enforce; else observe */
+	char *journal;		/* [lymphd] journal path */
+	uint64_t journal_max;	/* bytes before rotation */
+	struct service_conf *services;
+	size_t n_services;
+	struct quarantine_conf quarantine;
+	struct throttle_conf throttle;
+	struct protect_conf protect;
+	struct weather_conf weather;
+	char **files;		/* the files it came from */
+	size_t n_files;
+};
+
+/* Errors collected while parsing: "file:line: message". */
+struct cfg_errors {
+	char **msg;
+	size_t n;
+};
+
+void policy_defaults(struct policy *p);
+void policy_free(struct policy *p);
+
+/*
+ * Parse one file's text into p (files are parsed in order into the same
+ * policy: drop-ins add services or override settings).  Errors go to errs;
+ * returns the number of errors added.  name is used in messages and must
+ * outlive p.
+ */
+int config_parse(struct policy *p, const char *name, const char *text, struct cfg_errors *errs);
+
+/* Checks that need the whole policy (after every file is parsed). */
+int config_finish(struct policy *p, struct cfg_errors *errs);
+
+void cfg_errors_free(struct cfg_errors *e);
+
+/* "2s", "500ms", "5m", "1h", "1d" or plain seconds -> ns; 0 or -EINVAL. */
+int parse_duration(const char *s, uint64_t *ns);
+
+/*
+ * Load the main file and its drop-in directory (the *.conf files of path.d, in
+ * name order).  A missing main file and drop-in dir give the built-in
+ * default policy.  Files and directories must be owned by root and not
+ * group- or world-writable.  Returns 0 or -errno; errors in errs.
+ */
+int config_load(struct policy *p, const char *path, struct cfg_errors *errs);
+
+#define LYMPH_DEFAULT_CONFIG "/etc/lymph/lymph.conf"
+#define LYMPH_DEFAULT_JOURNAL "/var/lib/lymph/journal"
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The service supervisor: the edges around supervise.c.  It recognises the
+ * deaths of configured services, restarts them (or journals what it would
+ * do in observe mode), verifies that the restart healed them, runs the
+ * on_failure hooks, and answers lymphctl services/restart/reset.
+ */
+#ifndef LYMPH_SERVICE_H
+#define LYMPH_SERVICE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+#include "classify.h"
+#include "config.h"
+#include "journal.h"
+#include "supervise.h"
+
+struct last_failure {
+	int have;
+	int danger;
+	uint32_t signo;
+	int32_t si_code;
+	int siginfo;
+	uint64_t fault_addr;
+	uint32_t exit_status;
+	uint32_t pid;
+	char reason[24];
+	char exe[256];
+	uint64_t wall_ns;
+};
+
+struct service {
+	const struct service_conf *conf;	/* into the current policy */
+	char name[CFG_NAME_MAX];
+	struct svc_state st;
+	pid_t pid;		/* main process, 0 when none is known */
+	int pidfd;		/* for pid, -1 when none */
+	int is_child;		/* lymphd started it: reaped through SIGCHLD */
+	int admin_restart;	/* the next death was asked for by lymphctl restart */
+	pid_t check_pid;	/* a running check_command */
+	pid_t unit_pid;		/* a running systemctl restart */
+	struct last_failure last;
+};
+
+struct supervisor {
+	struct service *v;
+	size_t n;
+	int enforce;
+	struct journal *journal;
+	int epfd;		/* pidfds are watched here */
+	double backoff_factor;	/* from the weather; 1.0 when calm */
+	uint64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	unsigned int rng;
+};
+
+int supervisor_init(struct supervisor *s, const struct policy *p, struct journal *j,
+		    int enforce, int epfd);
+void supervisor_free(struct supervisor *s);
+
+/* Rebuild states from the journal, find running instances, start the
+ * missing ones (enforce). */
+void supervisor_start(struct supervisor *s, const char *journal_path, uint64_t now);
+
+/* Every death lymphd sees. */
+void supervisor_on_death(struct supervisor *s, const struct lymph_death *d,
+			 const struct verdict *vd, const char *exe, uint64_t now);
+
+/* A child of lymphd was reaped. */
+void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t now);
+
+/* A pidfd became readable; returns 1 if it was one of ours. */
+int supervisor_on_pidfd(struct supervisor *s, int fd, uint64_t now);
+
+/* Do what is due. */
+void supervisor_tick(struct supervisor *s, uint64_t now);
+
+/* Earliest deadline (CLOCK_MONOTONIC ns), 0 when none. */
+uint64_t supervisor_next_deadline(const struct supervisor *s);
+
+/* Switch to a new policy: states of services kept by name. */
+int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce, uint64_t now);
+
+/* lymphctl: "services" list; restart / reset NAME: 0 or -ENOENT. */
+struct json_object *supervisor_json(const struct supervisor *s, uint64_t now);
+int supervisor_restart(struct supervisor *s, const char *name, uint64_t now);
+int supervisor_reset(struct supervisor *s, const char *name, uint64_t now);
+
+/* Journal snapshot of every service (for rotation). */
+int supervisor_snapshot(struct supervisor *s);
+
+#endif
