@@ -73,7 +73,7 @@ static inline bool pidcg__has_pids(const char *root)
 static inline int pidcg_create(struct pidcg *cg, long max)
 {
 	static const char *const v2_roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-	char root[PATH_MAX] = "", val[32];
+	char root[64] = "", val[32];
 	struct stat st;
 	unsigned i;
 	int err;
