@@ -216,7 +216,7 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 	/* Refill: budget tokens per second, never above the burst. */
 	cap = burst * LYMPH_TOKEN;
 	l->tokens += div64_u64(min(now - l->refill_ns, 1000 * NSEC_PER_SEC) * budget,
-			       NSEC_PER_USEC);
+			       NSEC_PER_MSEC);
 	l->tokens = min(l->tokens, cap);
 	l->refill_ns = now;
 	over = l->tokens < LYMPH_TOKEN;

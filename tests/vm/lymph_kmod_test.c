@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lymph.ko tests, run as root inside the test VM (tests/vm/run.sh boots
+ * it): load and unload, knobs, /proc/lymph, records read from /dev/lymph,
+ * ring overflow, POLLHUP on unload, fork storms with dead time.
+ *
+ * Built statically (the VM's userland is busybox).  The module is loaded
+ * from $LYMPH_KO (default /lib/modules/lymph.ko).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "lymph/events.h"
+
+#define SYSFS "/sys/kernel/lymph/"
+#define CGROOT "/sys/fs/cgroup"
+#define STORM_CG CGROOT "/lymph-storm"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Where the crash test faults; volatile so the compiler cannot see it. */
+static volatile uintptr_t crash_addr = 0x10;
+
+static int kmod_load(const char *params)
+{
+	const char *ko = getenv("LYMPH_KO") ?: "/lib/modules/lymph.ko";
+	int fd = open(ko, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, params, 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int kmod_unload(void)
+{
+	return syscall(SYS_delete_module, "lymph", O_NONBLOCK) ? -errno : 0;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int knob_set(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), SYSFS "%s", name);
+	return write_file(path, val);
+}
+
+/* Read a whole small file; returns its length or -errno. */
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (len < (ssize_t)size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	return len;
+}
+
+static const char *knob_get(const char *name)
+{
+	static char buf[256];
+	char path[128];
+
+	snprintf(path, sizeof(path), SYSFS "%s", name);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return "";
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
+static char proc_buf[16384];
+
+static const char *proc_lymph(void)
+{
+	if (read_file("/proc/lymph", proc_buf, sizeof(proc_buf)) < 0)
+		return "";
+	return proc_buf;
+}
+
+/* The number after "key " on the /proc/lymph line that starts with line. */
+static long long proc_num(const char *line, const char *key)
+{
+	const char *p = strstr(proc_lymph(), line), *k;
+
+	if (!p)
+		return -1;
+	k = strstr(p, key);
+	if (!k || memchr(p, '\n', k - p))
+		return -1;
+	return atoll(k + strlen(key));
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Read records from fd until match() accepts one or timeout_ms passes.
+ * Returns the matching record (in a static buffer) or NULL.
+ */
+typedef int (*match_fn)(const struct lymph_hdr *h, void *arg);
+
+static const struct lymph_hdr *read_until(int fd, match_fn match, void *arg, int timeout_ms)
+{
+	/* Records read but not yet looked at survive between calls. */
+	static char buf[65536] __attribute__((aligned(8)));
+	static char hit[LYMPH_RECORD_MAX] __attribute__((aligned(8)));
+	static ssize_t len, off;
+	static int last_fd = -1;
+	uint64_t end = now_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (fd != last_fd)
+		len = off = 0;
+	last_fd = fd;
+	for (;;) {
+		while (off + (ssize_t)sizeof(struct lymph_hdr) <= len) {
+			const struct lymph_hdr *h = (void *)(buf + off);
+
+			if (h->size < sizeof(*h) || off + h->size > len) {
+				len = off = 0;
+				return NULL;
+			}
+			off += h->size;
+			if (match(h, arg)) {
+				memcpy(hit, h, h->size);
+				return (void *)hit;
+			}
+		}
+		len = off = 0;
+		if (now_ms() >= end)
+			return NULL;
+		if (poll(&pfd, 1, end - now_ms()) <= 0)
+			continue;
+		len = read(fd, buf, sizeof(buf));
+		if (len <= 0) {
+			len = 0;
+			return NULL;
+		}
+	}
+}
+
+struct want {
+	uint16_t kind;
+	uint32_t pid;
+};
+
+static int match_kind_pid(const struct lymph_hdr *h, void *arg)
+{
+	const struct want *w = arg;
+
+	if (h->kind != w->kind)
+		return 0;
+	switch (h->kind) {
+	case LYMPH_EV_DEATH:
+		return ((const struct lymph_death *)h)->task.pid == w->pid;
+	case LYMPH_EV_SIGNAL:
+		return ((const struct lymph_signal *)h)->task.pid == w->pid;
+	case LYMPH_EV_PRESSURE:
+		return ((const struct lymph_pressure *)h)->task.pid == w->pid;
+	}
+	return 0;
+}
+
+/* Any task in state T (stopped) anywhere?  Returns its pid or 0. */
+static int find_stopped(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char path[300], buf[512], *p;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if (read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'T')
+			found = atoi(e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* ---- the module, loaded for each test ---------------------------------- */
+
+FIXTURE(kmod) {
+	int fd;
+};
+
+FIXTURE_SETUP(kmod)
+{
+	int err;
+
+	self->fd = -EBADF;
+	kmod_unload();
+	err = kmod_load("");
+	ASSERT_EQ(0, err) TH_LOG("insmod lymph.ko: %s", strerror(-err));
+}
+
+FIXTURE_TEARDOWN(kmod)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	kmod_unload();
+}
+
+TEST_F(kmod, files_exist)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat("/dev/lymph", &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0600, st.st_mode & 0777);
+	EXPECT_EQ(0, stat(SYSFS "mode", &st));
+	EXPECT_EQ(0644, st.st_mode & 0777);
+	EXPECT_NE(NULL, strstr(proc_lymph(), "version: "));
+	EXPECT_NE(NULL, strstr(proc_lymph(), "mode: observe\n"));
+	EXPECT_NE(NULL, strstr(proc_lymph(), "weather: unknown\n"));
+	EXPECT_NE(NULL, strstr(proc_lymph(), "events: death "));
+	EXPECT_STREQ("observe", knob_get("mode"));
+	EXPECT_EQ(0, kmod_unload());
+	EXPECT_NE(0, stat("/proc/lymph", &st));
+	EXPECT_NE(0, stat(SYSFS "mode", &st));
+	EXPECT_NE(0, stat("/dev/lymph", &st));
+}
+
+TEST_F(kmod, knobs_valid_and_invalid)
+{
+	static const struct { const char *knob, *good, *bad[3]; } k[] = {
+		{ "mode", "enforce", { "bogus", "\n", "enforce2" } },
+		{ "clone_budget", "77", { "0", "99999999", "12abc" } },
+		{ "clone_burst", "500", { "0", "-1", "x" } },
+		{ "dead_time_max_ms", "3000", { "0", "600001", "\n" } },
+		{ "dead_time_min_ms", "30", { "0", "3001", "1e3" } },
+		{ "crash_table_size", "64", { "8", "5000", "\n" } },
+		{ "pressure_interval_ms", "0", { "50", "3600001", "-5" } },
+		{ "pressure_runq_pct", "80", { "0", "10001", "q" } },
+		{ "pressure_rss_kb", "2048", { "0", "x", "\n" } },
+		{ "pressure_majflt", "10", { "0", "y", "\n" } },
+		{ "weather", "stormy", { "rainy", "\n", "sunny cloudy" } },
+		{ "protected_uids", "1000 1001", { "abc", "4294967296", "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17" } },
+		{ "protected_cgroups", "1", { "x", "-1", "1,z" } },
+	};
+	unsigned int i, j;
+	char before[256];
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		EXPECT_EQ(0, knob_set(k[i].knob, k[i].good)) TH_LOG("%s = %s", k[i].knob, k[i].good);
+		EXPECT_STREQ(k[i].good, knob_get(k[i].knob));
+		snprintf(before, sizeof(before), "%s", knob_get(k[i].knob));
+		for (j = 0; j < 3; j++) {
+			EXPECT_EQ(-EINVAL, knob_set(k[i].knob, k[i].bad[j]))
+				TH_LOG("%s = '%s' accepted", k[i].knob, k[i].bad[j]);
+			EXPECT_STREQ(before, knob_get(k[i].knob));
+		}
+	}
+	/* The changes show in /proc/lymph. */
+	EXPECT_NE(NULL, strstr(proc_lymph(), "mode: enforce\n"));
+	EXPECT_NE(NULL, strstr(proc_lymph(), "weather: stormy\n"));
+	EXPECT_NE(NULL, strstr(proc_lymph(), "interval_ms 0 "));
+	EXPECT_NE(NULL, strstr(proc_lymph(), "crash_table: 0/64"));
+	/* An empty write clears a protected set. */
+	EXPECT_EQ(0, knob_set("protected_uids", "\n"));
+	EXPECT_STREQ("", knob_get("protected_uids"));
+}
+
+TEST_F(kmod, non_root_cannot_write)
+{
+	pid_t pid = fork();
+	int status;
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int bad = 0;
+
+		if (setgid(1000) || setuid(1000))
+			_exit(100);
+		if (open(SYSFS "mode", O_WRONLY) >= 0 || errno != EACCES)
+			bad |= 1;
+		if (open(SYSFS "clone_budget", O_WRONLY) >= 0 || errno != EACCES)
+			bad |= 2;
+		if (open(SYSFS "protected_uids", O_RDONLY) >= 0 || errno != EACCES)
+			bad |= 4;
+		if (open("/dev/lymph", O_RDONLY) >= 0 || errno != EACCES)
+			bad |= 8;
+		if (open(SYSFS "mode", O_RDONLY) < 0) {	/* reading is fine */
+			fprintf(stderr, "# uid 1000 cannot read %s: %m\n", SYSFS "mode");
+			bad |= 16;
+		}
+		_exit(bad);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("failed checks mask %d", WEXITSTATUS(status));
+	EXPECT_STREQ("observe", knob_get("mode"));
+}
+
+TEST_F(kmod, segv_death_record)
+{
+	const struct lymph_death *d;
+	struct stat exe;
+	struct want w = { LYMPH_EV_DEATH };
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, stat("/proc/self/exe", &exe));
+	self->fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		prctl(PR_SET_NAME, "lymph-crasher");
+		*(volatile int *)crash_addr = 1;
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	w.pid = pid;
+	d = (const void *)read_until(self->fd, match_kind_pid, &w, 3000);
+	ASSERT_NE(NULL, d) TH_LOG("no death record for %d", pid);
+	EXPECT_EQ(sizeof(*d), d->hdr.size);
+	EXPECT_EQ(LYMPH_SRC_KMOD, d->hdr.source);
+	EXPECT_EQ(SIGSEGV, d->signo);
+	EXPECT_EQ(SIGSEGV, d->exit_code & 0x7f);
+	EXPECT_EQ(SEGV_MAPERR, d->si_code);
+	EXPECT_TRUE(d->flags & LYMPH_DEATH_SIGINFO);
+	EXPECT_FALSE(d->flags & LYMPH_DEATH_OOM);
+	EXPECT_EQ(0x10, d->fault_addr);
+	EXPECT_EQ(0, d->sender_pid);
+	EXPECT_EQ(exe.st_ino, d->task.exe_ino);
+	EXPECT_EQ(exe.st_dev, d->task.exe_dev);
+	EXPECT_EQ((uint32_t)getpid(), d->task.ppid);
+	EXPECT_EQ((uint32_t)getsid(0), d->task.sid);
+	EXPECT_EQ(0, d->task.uid);
+	EXPECT_STREQ("lymph-crasher", (const char *)d->task.comm);
+	EXPECT_LT(0, d->task.start_ns);
+	EXPECT_GT(60ull * 1000000000, d->age_ns);
+	/* And the crash table has it. */
+	EXPECT_NE(NULL, strstr(proc_lymph(), "lymph-crasher signal 11 crashes 1"))
+		TH_LOG("%s", proc_lymph());
+}
+
+TEST_F(kmod, kill_segv_is_signal_not_danger)
+{
+	const struct lymph_signal *s;
+	const struct lymph_death *d;
+	struct want w = { LYMPH_EV_SIGNAL };
+	int status, p[2];
+	pid_t pid;
+	char c;
+
+	self->fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		prctl(PR_SET_NAME, "lymph-victim");
+		close(p[0]);
+		write(p[1], "r", 1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	close(p[0]);
+	ASSERT_EQ(0, kill(pid, SIGSEGV));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+
+	w.pid = pid;
+	s = (const void *)read_until(self->fd, match_kind_pid, &w, 3000);
+	ASSERT_NE(NULL, s) TH_LOG("no signal record for %d", pid);
+	EXPECT_EQ(SIGSEGV, s->signo);
+	EXPECT_EQ(SI_USER, s->si_code);
+	EXPECT_EQ((uint32_t)getpid(), s->sender_pid);
+	EXPECT_EQ(0, s->sender_uid);
+
+	w.kind = LYMPH_EV_DEATH;
+	d = (const void *)read_until(self->fd, match_kind_pid, &w, 3000);
+	ASSERT_NE(NULL, d) TH_LOG("no death record for %d", pid);
+	EXPECT_EQ(SIGSEGV, d->signo);
+	EXPECT_TRUE(d->flags & LYMPH_DEATH_SIGINFO);
+	EXPECT_FALSE(d->flags & LYMPH_DEATH_SELF);
+	EXPECT_EQ(SI_USER, d->si_code);
+	EXPECT_EQ((uint32_t)getpid(), d->sender_pid);
+	EXPECT_EQ(0, d->fault_addr);
+	/* A kill from outside is no danger: not in the crash table. */
+	EXPECT_EQ(NULL, strstr(proc_lymph(), "lymph-victim"));
+}
+
+/* A child that runs /bin/true: fork, exec, death, in that order. */
+TEST_F(kmod, fork_exec_exit_records)
+{
+	static char buf[65536] __attribute__((aligned(8)));
+	int fork_seen = 0, exec_seen = 0, death_seen = 0, status;
+	uint64_t end = now_ms() + 3000;
+	ssize_t n, off;
+	pid_t pid;
+
+	self->fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	while (now_ms() < end && !death_seen) {
+		struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = read(self->fd, buf, sizeof(buf));
+		ASSERT_LT(0, n);
+		for (off = 0; off < n; off += ((struct lymph_hdr *)(buf + off))->size) {
+			const struct lymph_hdr *h = (void *)(buf + off);
+			const struct lymph_fork *f = (const void *)h;
+			const struct lymph_exec *e = (const void *)h;
+			const struct lymph_death *d = (const void *)h;
+
+			if (h->kind == LYMPH_EV_FORK && f->task.pid == (uint32_t)pid) {
+				EXPECT_EQ((uint32_t)getpid(), f->task.ppid);
+				EXPECT_EQ(f->task.pid, f->task.tid);
+				EXPECT_EQ(sizeof(*f), h->size);
+				fork_seen = 1;
+			}
+			if (h->kind == LYMPH_EV_EXEC && e->task.pid == (uint32_t)pid) {
+				EXPECT_STREQ("/bin/true", (const char *)e->path);
+				EXPECT_EQ(sizeof(*e), h->size);
+				EXPECT_TRUE(fork_seen);
+				exec_seen = 1;
+			}
+			if (h->kind == LYMPH_EV_DEATH && d->task.pid == (uint32_t)pid) {
+				EXPECT_EQ(0, d->exit_code);
+				EXPECT_EQ(0, d->signo);
+				EXPECT_FALSE(d->flags & LYMPH_DEATH_SIGINFO);
+				EXPECT_TRUE(exec_seen);
+				death_seen = 1;
+			}
+		}
+	}
+	EXPECT_TRUE(fork_seen);
+	EXPECT_TRUE(exec_seen);
+	EXPECT_TRUE(death_seen);
+}
+
+TEST_F(kmod, nonblocking_read)
+{
+	char buf[LYMPH_RECORD_MAX];
+
+	self->fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	/* Drain whatever is there, then the ring is empty. */
+	while (read(self->fd, buf, sizeof(buf)) > 0)
+		;
+	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, open("/dev/lymph", O_RDWR));
+}
+
+/* A small ring overflows: the reader gets drop records with the right count. */
+TEST_F(kmod, ring_overflow_drop_record)
+{
+	static char buf[65536] __attribute__((aligned(8)));
+	uint64_t lost = 0, drops = 0, records = 0;
+	int i, status;
+	ssize_t n, off;
+	pid_t pid;
+
+	ASSERT_EQ(0, kmod_unload());
+	ASSERT_EQ(0, kmod_load("ring_size=4096"));
+	self->fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	/* 200 short-lived children: 200 forks + 200 deaths, ~40 KiB of records. */
+	for (i = 0; i < 200; i++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(0);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	}
+	while ((n = read(self->fd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += ((struct lymph_hdr *)(buf + off))->size) {
+			const struct lymph_hdr *h = (void *)(buf + off);
+
+			records++;
+			if (h->kind == LYMPH_EV_DROP) {
+				EXPECT_EQ(sizeof(struct lymph_drop), h->size);
+				EXPECT_LT(0, ((const struct lymph_drop *)h)->lost);
+				lost += ((const struct lymph_drop *)h)->lost;
+				drops++;
+			}
+		}
+	}
+	EXPECT_LT(0, drops);
+	EXPECT_LE(400, records - drops + lost);
+	/* One reader: the module's drop counter is exactly what it was told. */
+	EXPECT_EQ((long long)lost, proc_num("ring_drops:", "ring_drops: "));
+	TH_LOG("%llu records, %llu drop records, %llu lost",
+	       (unsigned long long)records, (unsigned long long)drops,
+	       (unsigned long long)lost);
+}
+
+TEST(ring_size_param_rejected)
+{
+	kmod_unload();
+	EXPECT_EQ(-EINVAL, kmod_load("ring_size=5000"));	/* not a power of two */
+	EXPECT_EQ(-EINVAL, kmod_load("ring_size=1024"));	/* too small */
+	EXPECT_EQ(0, kmod_load("ring_size=8192"));
+	EXPECT_EQ(0, kmod_unload());
+}
+
+/* ---- unload with readers attached --------------------------------------- */
+
+struct reader {
+	pthread_t thread;
+	int fd;
+	int use_read;		/* block in read() rather than poll() */
+	short revents;
+	ssize_t nread;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	char buf[65536];
+
+	for (;;) {
+		if (r->use_read) {
+			r->nread = read(r->fd, buf, sizeof(buf));
+			if (r->nread > 0)
+				continue;
+			break;
+		} else {
+			struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+
+			if (poll(&pfd, 1, -1) < 0)
+				break;
+			r->revents = pfd.revents;
+			if (pfd.revents & POLLHUP)
+				break;
+			if (pfd.revents & POLLIN)
+				read(r->fd, buf, sizeof(buf));
+		}
+	}
+	close(r->fd);	/* unload waits for this */
+	return NULL;
+}
+
+static int start_readers(struct reader *r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		r[i].fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+		if (r[i].fd < 0)
+			return -errno;
+		r[i].use_read = i & 1;
+		r[i].revents = 0;
+		r[i].nread = -2;
+		if (pthread_create(&r[i].thread, NULL, reader_main, &r[i]))
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+TEST(pollhup_on_unload)
+{
+	struct reader r[3];
+	struct stat st;
+	int i;
+
+	kmod_unload();
+	ASSERT_EQ(0, kmod_load(""));
+	ASSERT_EQ(0, start_readers(r, 3));
+	usleep(200000);		/* let them block */
+	EXPECT_NE(NULL, strstr(proc_lymph(), "readers: 3\n"));
+	ASSERT_EQ(0, kmod_unload());
+	for (i = 0; i < 3; i++)
+		pthread_join(r[i].thread, NULL);
+	EXPECT_TRUE(r[0].revents & POLLHUP) TH_LOG("revents %#x", r[0].revents);
+	EXPECT_TRUE(r[2].revents & POLLHUP);
+	EXPECT_EQ(0, r[1].nread) TH_LOG("read() returned %zd", r[1].nread);
+	EXPECT_NE(0, stat("/dev/lymph", &st));
+}
+
+TEST_F_TIMEOUT(kmod, insmod_rmmod_50_cycles_with_readers, 120)
+{
+	struct reader r[2];
+	int cycle, i;
+
+	for (cycle = 0; cycle < 50; cycle++) {
+		if (cycle) {
+			ASSERT_EQ(0, kmod_load("")) TH_LOG("cycle %d", cycle);
+		}
+		ASSERT_EQ(0, start_readers(r, 2)) TH_LOG("cycle %d", cycle);
+		ASSERT_EQ(0, kmod_unload()) TH_LOG("cycle %d", cycle);
+		for (i = 0; i < 2; i++)
+			pthread_join(r[i].thread, NULL);
+	}
+}
+
+/* ---- fork storms --------------------------------------------------------- */
+
+struct storm_shared {
+	volatile unsigned long forks;
+};
+
+/*
+ * A chain fork bomb in its own pids cgroup: every process forks once and
+ * exits, the child carries on, so each fork comes from a fresh tgid.  The
+ * cgroup's pids.max is the backstop; the caller reaps the chain (it is the
+ * child subreaper) and kills it with cgroup.kill.
+ */
+static pid_t storm_start(struct storm_shared *sh, uid_t uid)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (write_file(STORM_CG "/cgroup.procs", "0"))
+		_exit(101);
+	if (uid && (setgid(uid) || setuid(uid)))
+		_exit(102);
+	for (;;) {
+		pid_t c = fork();
+
+		if (c < 0) {
+			usleep(1000);	/* pids.max reached */
+			continue;
+		}
+		if (c > 0)
+			_exit(0);
+		__atomic_fetch_add(&sh->forks, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static int storm_cgroup(void)
+{
+	char buf[256];
+
+	if (read_file(CGROOT "/cgroup.controllers", buf, sizeof(buf)) < 0 ||
+	    !strstr(buf, "pids"))
+		return -ENOENT;
+	write_file(CGROOT "/cgroup.subtree_control", "+pids");
+	if (mkdir(STORM_CG, 0755) && errno != EEXIST)
+		return -errno;
+	return write_file(STORM_CG "/pids.max", "1000");
+}
+
+static void storm_stop(void)
+{
+	char buf[4096];
+	int i;
+
+	write_file(STORM_CG "/cgroup.kill", "1");
+	for (i = 0; i < 500; i++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (read_file(STORM_CG "/cgroup.procs", buf, sizeof(buf)) == 0)
+			break;
+		usleep(10000);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	rmdir(STORM_CG);
+}
+
+/* Forks per second of a storm over ms milliseconds, reaping as it goes. */
+static double storm_rate(struct storm_shared *sh, int ms)
+{
+	unsigned long f0 = sh->forks;
+	uint64_t t0 = now_ms(), end = t0 + ms;
+
+	while (now_ms() < end) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		usleep(5000);
+	}
+	return (sh->forks - f0) * 1000.0 / (now_ms() - t0);
+}
+
+FIXTURE(storm) {
+	struct storm_shared *sh;
+};
+
+FIXTURE_SETUP(storm)
+{
+	int err;
+
+	kmod_unload();
+	ASSERT_EQ(0, kmod_load(""));
+	err = storm_cgroup();
+	if (err)
+		SKIP(return, "no cgroup v2 pids controller: %s", strerror(-err));
+	self->sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->sh);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	ASSERT_EQ(0, knob_set("clone_budget", "10"));
+	ASSERT_EQ(0, knob_set("clone_burst", "10"));
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "1000"));
+	ASSERT_EQ(0, knob_set("dead_time_min_ms", "20"));
+}
+
+FIXTURE_TEARDOWN(storm)
+{
+	storm_stop();
+	kmod_unload();
+	EXPECT_EQ(0, find_stopped());
+}
+
+TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
+{
+	double observe, enforce;
+	long long holds;
+
+	/* Observe: the storm runs free, the module only counts. */
+	storm_start(self->sh, 0);
+	observe = storm_rate(self->sh, 1500);
+	EXPECT_EQ(0, proc_num("holds:", "active "));
+	EXPECT_EQ(0, proc_num("holds:", "total "));
+	EXPECT_NE(NULL, strstr(proc_lymph(), " would_hold ")) TH_LOG("%s", proc_lymph());
+	storm_stop();
+	ASSERT_EQ(0, storm_cgroup());
+
+	/* Enforce: dead time slows it down. */
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_start(self->sh, 0);
+	storm_rate(self->sh, 500);	/* let the dead time build up */
+	enforce = storm_rate(self->sh, 1500);
+	holds = proc_num("holds:", "total ");
+	TH_LOG("forks/s: observe %.0f, enforce %.0f; holds %lld\n%s", observe, enforce, holds,
+	       proc_lymph());
+	EXPECT_LT(0, holds);
+	EXPECT_LT(enforce * 3, observe);
+	EXPECT_NE(NULL, strstr(proc_lymph(), "  cgroup ")) TH_LOG("%s", proc_lymph());
+	EXPECT_NE(NULL, strstr(proc_lymph(), " held ")) TH_LOG("%s", proc_lymph());
+}
+
+TEST_F_TIMEOUT(storm, rmmod_releases_held_tasks, 60)
+{
+	int stopped = 0, i;
+
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "60000"));
+	ASSERT_EQ(0, knob_set("dead_time_min_ms", "5000"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_start(self->sh, 0);
+	for (i = 0; i < 300 && !stopped; i++) {
+		storm_rate(self->sh, 10);
+		stopped = find_stopped();
+	}
+	ASSERT_NE(0, stopped) TH_LOG("the storm was never held");
+	EXPECT_LT(0, proc_num("holds:", "active "));
+	ASSERT_EQ(0, kmod_unload());
+	for (i = 0; i < 100 && (stopped = find_stopped()); i++)
+		usleep(10000);
+	EXPECT_EQ(0, stopped) TH_LOG("pid %d still stopped after rmmod", stopped);
+}
+
+TEST_F_TIMEOUT(storm, protected_uid_never_slowed, 60)
+{
+	long long holds;
+
+	ASSERT_EQ(0, knob_set("protected_uids", "1000"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_start(self->sh, 1000);
+	storm_rate(self->sh, 1500);
+	holds = proc_num("holds:", "total ");
+	EXPECT_EQ(0, holds) TH_LOG("%s", proc_lymph());
+	EXPECT_LT(100, self->sh->forks);
+}
+
+/* ---- pressure spot check ------------------------------------------------- */
+
+TEST_F(kmod, pressure_rss_growth_reported)
+{
+	const struct lymph_pressure *p;
+	struct want w = { LYMPH_EV_PRESSURE };
+	int status, go[2];
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, knob_set("pressure_rss_kb", "4096"));
+	ASSERT_EQ(0, knob_set("pressure_interval_ms", "200"));
+	self->fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		size_t len = 32 << 20;
+		char *m;
+
+		close(go[1]);
+		read(go[0], &c, 1);	/* seen once by the check before growing */
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			_exit(1);
+		memset(m, 1, len);
+		sleep(3);
+		_exit(0);
+	}
+	close(go[0]);
+	usleep(500000);
+	write(go[1], "g", 1);
+	w.pid = pid;
+	p = (const void *)read_until(self->fd, match_kind_pid, &w, 3000);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ASSERT_NE(NULL, p) TH_LOG("no pressure record for %d: %s", pid, proc_lymph());
+	EXPECT_TRUE(p->flags & LYMPH_PRESSURE_RSS);
+	EXPECT_LE(4096, p->rss_delta_kb);
+	EXPECT_LE(4096, p->rss_kb);
+	EXPECT_LT(0, p->interval_ns);
+	EXPECT_EQ(sizeof(*p), p->hdr.size);
+	EXPECT_LT(0, proc_num("pressure:", "tasks "));
+}
+
+/* Last: nothing above made the kernel warn, oops or report a lockup. */
+TEST(kernel_log_clean)
+{
+	static char log[1 << 20];
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof(log) - 1);
+	const char *bad[] = { "WARNING:", "BUG:", "Oops", "INFO: task", "lockdep",
+			      "soft lockup", "RCU stall", "general protection" };
+	unsigned int i;
+
+	ASSERT_LE(0, n);
+	log[n] = 0;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *p = strstr(log, bad[i]);
+
+		EXPECT_EQ(NULL, p) TH_LOG("kernel log: %.300s", p);
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Host side of the lymph.ko VM tests: build the module for the VM's kernel,
+# the static in-guest tests and an initramfs, boot Debian's 6.12 cloud
+# kernel in qemu, and print the guest's kselftest output on stdout.
+#
+#   tests/vm/run.sh [BUILD_DIR]
+#
+# Contract with tests/run.sh: every "# Totals: ..." line printed here is
+# summed.  When the guest panics, hangs or never writes its verdict, one
+# extra failing Totals line says why; when qemu or the kernel image is
+# missing, a skipping one does (a skip is never a pass).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${1:-build}
+case "$build" in /*) ;; *) build="$top/$build" ;; esac
+out="$build/vm"
+ksft=${KSFT_DIR:-${LYMPH_CACHE:-/var/cache/lymph}/kselftest}
+
+totals() { echo "# Totals: pass:0 fail:$1 xfail:0 xpass:0 skip:$2 error:0"; }
+skip() { echo "# SKIP lymph.ko VM tests: $*"; totals 0 1; exit 0; }
+fail() { echo "# FAIL lymph.ko VM tests: $*"; totals 1 0; exit 1; }
+
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (scripts/deps.sh --vm)"
+kernel=$(ls /boot/vmlinuz-6.12.*-cloud-amd64 2>/dev/null | sort -V | tail -n1)
+[ -n "$kernel" ] || skip "no /boot/vmlinuz-6.12.*-cloud-amd64 (scripts/deps.sh --vm)"
+kver=${kernel#/boot/vmlinuz-}
+kdir=/usr/src/linux-headers-$kver
+[ -d "$kdir" ] || skip "no headers for $kver in $kdir (scripts/deps.sh --vm)"
+[ -f "$ksft/kselftest_harness.h" ] || skip "no kselftest harness in $ksft (scripts/deps.sh)"
+[ -r "$kernel" ] || skip "$kernel not readable (run as root)"
+
+mkdir -p "$out"
+# 1. The module, for exactly the kernel that boots.
+if ! make -s -C "$top" --no-print-directory kmod KDIR="$kdir" BUILD="$build" >"$out/kmod-build.log" 2>&1; then
+	sed 's/^/# /' "$out/kmod-build.log" | tail -n 40
+	fail "lymph.ko does not build against $kdir"
+fi
+
+# 2. The in-guest tests, static: the guest has no libc.
+tests=()
+for src in "$here"/*_test.c; do
+	bin="$out/$(basename "$src" .c)"
+	if ! gcc -static -O2 -g -Wall -Werror -Wno-sign-compare -std=gnu11 \
+		-I"$ksft" -I"$top/include" "$src" -lpthread -o "$bin" >"$out/cc.log" 2>&1; then
+		sed 's/^/# /' "$out/cc.log" | tail -n 40
+		fail "$(basename "$src") does not compile"
+	fi
+	tests+=("$bin")
+done
+
+# 3. The initramfs and the boot.
+if ! "$top/scripts/vm/mkinitramfs" "$out/initramfs.cpio.gz" "$here/init" \
+	"$build/kmod/lymph.ko" "${tests[@]}" >"$out/mkinitramfs.log" 2>&1; then
+	sed 's/^/# /' "$out/mkinitramfs.log"
+	fail "cannot build the initramfs"
+fi
+start=$(date +%s)
+"$top/scripts/vm/boot" "$kernel" "$out/initramfs.cpio.gz" "$out"
+qrc=$?
+echo "# lymph.ko VM: $kver, qemu exit $qrc after $(( $(date +%s) - start )) s; logs in $out"
+
+# 4. The verdict, from ttyS1 only.
+tr -d '\r' < "$out/tests.log" > "$out/tests.txt"
+grep -v '^lymph-vm: ' "$out/tests.txt"
+grep '^lymph-vm: exit ' "$out/tests.txt" | sed 's/^/# /'
+if grep -q '^lymph-vm: verdict done' "$out/tests.txt"; then
+	if grep -q '^lymph-vm: exit .* [1-9][0-9]*$' "$out/tests.txt" &&
+	   ! grep -q '^# Totals: ' "$out/tests.txt"; then
+		fail "a test binary failed without a Totals line"
+	fi
+	exit 0
+fi
+reason="no verdict from the guest"
+[ "$qrc" = 124 ] || [ "$qrc" = 137 ] && reason="the VM timed out (${LYMPH_VM_TIMEOUT:-300} s)"
+grep -q 'Kernel panic' "$out/console.log" && reason="the guest kernel panicked"
+grep -E 'Kernel panic|BUG:|Oops|WARNING:|Call Trace' -A20 "$out/console.log" | head -n 60 | sed 's/^/# console: /'
+tail -n 20 "$out/console.log" | tr -d '\r' | sed 's/^/# console: /'
+fail "$reason"
