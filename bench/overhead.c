@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bench/overhead: what lymph's BPF sensors cost the processes they watch.
+ *
+ * Three workloads, each timed per iteration: fork + _exit(0), fork + exec
+ * of /bin/true, fork + crash (SIGSEGV, RLIMIT_CORE = 0).  The host is noisy,
+ * so settings are never compared across runs: one run alternates them in
+ * short blocks (default 40 ms) in random order, pinned to one CPU, and each
+ * block is compared with its neighbours of the same group.  What is printed
+ * is the min and median, over groups, of the per-group ratios
+ * cost(setting) / cost(detached).
+ *
+ * Phase 1 (fast switching, in this process): the bench loads
+ * bpf/sensors.bpf.c twice from lymphd's own skeleton, sharing one ring:
+ *   detached  no link exists;
+ *   attached  the sensors as lymphd loads them (every death by a fatal
+ *             signal wakes the reader at once: BPF_RB_FORCE_WAKEUP);
+ *   batched   the same with urgent_death_mask = 0: deaths are batched like
+ *             forks and execs (woken at the 1/8 fill mark or by the reader's
+ *             100 ms timer).
+ * A reader thread on another CPU drains the ring as lymphd does (epoll on
+ * the ring, 100 ms timeout, ring_buffer__consume) so it never fills; its
+ * cost on its own CPU is not in the ratio.
+ *
+ * Phase 2 (the real daemon): blocks of 'no lymphd' against 'lymphd
+ * running' (default options, --quiet, pinned off the workload's CPU),
+ * started and stopped between blocks; longer blocks because lymphd takes
+ * a while to load.  Besides the workload's ratio, lymphd's own CPU time per
+ * iteration (from /proc/PID/schedstat) and its drop count are printed.
+ *
+ *   bench/overhead [-d BUILD_DIR] [-m BLOCK_MS] [-r ROUNDS] [-b BLOCKS]
+ *                  [-c CPU] [-s SEED] [-L]            (root; -L: skip phase 2)
+ *
+ * Lines "figure\t<name>\t<value>\t<target>\t<verdict>" are for
+ * bench/run-all; everything else is commentary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include "lymph/events.h"
+#include "sensors.h"
+#include "sensors.skel.h"
+#include "bench.h"
+
+#define TARGET_RATIO	1.02
+#define RING_BYTES	(8u << 20)	/* lymphd's default --ring-size */
+
+enum setting { DETACHED, ATTACHED, BATCHED, LYMPHD, NSETTINGS };
+enum workload { W_EXIT, W_EXEC, W_CRASH, NWORKLOADS };
+static const char *const workload_name[NWORKLOADS] = {
+	"fork+_exit", "fork+exec true", "fork+crash",
+};
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	/* xorshift64*: reproducible from the printed seed */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32) % n;
+}
+
+static void shuffle(int *v, int n)
+{
+	int i;
+
+	for (i = n - 1; i > 0; i--) {
+		int j = rnd(i + 1), t = v[i];
+
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- workloads -------------------------------------------------------- */
+
+static char *const true_argv[] = { "/bin/true", NULL };
+static char *const empty_envp[] = { NULL };
+
+static int one_iteration(enum workload w)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		switch (w) {
+		case W_EXIT:
+			_exit(0);
+		case W_EXEC:
+			execve(true_argv[0], true_argv, empty_envp);
+			_exit(127);
+		case W_CRASH:
+			*(volatile int *)0 = 1;	/* SIGSEGV, SEGV_MAPERR */
+			_exit(0);
+		default:
+			_exit(1);
+		}
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	if (w == W_CRASH ? !(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+			 : !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		return -EPROTO;
+	return 0;
+}
+
+/* Run w for block_ns; returns ns per iteration, or a negative -errno. */
+static double run_block_here(enum workload w, uint64_t block_ns, long *iterations)
+{
+	uint64_t t0, t;
+	long n = 0;
+	int err, i;
+
+	for (i = 0; i < 2; i++)		/* warm the caches after a switch */
+		if ((err = one_iteration(w)))
+			return err;
+	t0 = bench_now_ns();
+	do {
+		if ((err = one_iteration(w)))
+			return err;
+		n++;
+		t = bench_now_ns();
+	} while (t - t0 < block_ns);
+	*iterations = n;
+	return (double)(t - t0) / n;
+}
+
+/*
+ * The workload runs in a lean process forked before anything is loaded:
+ * fork's cost grows with the parent's mappings (the ring's 16 MiB, libbpf),
+ * and a watched program does not carry them.  It is pinned to one CPU and
+ * runs blocks on request over a pair of pipes.
+ */
+struct runner {
+	pid_t pid;
+	int cmd, res;		/* write commands, read results */
+};
+struct block_cmd {
+	int workload;
+	uint64_t block_ns;
+};
+struct block_res {
+	double ns;		/* per iteration, or -errno */
+	long iterations;
+};
+
+static int runner_start(struct runner *rn, int cpu)
+{
+	struct rlimit no_core = { 0, 0 };
+	int c[2], r[2];
+	cpu_set_t set;
+
+	if (pipe2(c, O_CLOEXEC) || pipe2(r, O_CLOEXEC))
+		return -errno;
+	rn->pid = fork();
+	if (rn->pid < 0)
+		return -errno;
+	if (rn->pid == 0) {
+		struct block_cmd bc;
+		struct block_res br;
+
+		/* Its children inherit both: one CPU, no core files. */
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) || setrlimit(RLIMIT_CORE, &no_core))
+			_exit(1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(c[1]);
+		close(r[0]);
+		while (read(c[0], &bc, sizeof(bc)) == sizeof(bc)) {
+			br.iterations = 0;
+			br.ns = run_block_here(bc.workload, bc.block_ns, &br.iterations);
+			if (write(r[1], &br, sizeof(br)) != sizeof(br))
+				break;
+		}
+		_exit(0);
+	}
+	close(c[0]);
+	close(r[1]);
+	rn->cmd = c[1];
+	rn->res = r[0];
+	return 0;
+}
+
+static double run_block(struct runner *rn, enum workload w, uint64_t block_ns, long *iterations)
+{
+	struct block_cmd bc = { .workload = w, .block_ns = block_ns };
+	struct block_res br;
+
+	if (write(rn->cmd, &bc, sizeof(bc)) != sizeof(bc) ||
+	    read(rn->res, &br, sizeof(br)) != sizeof(br))
+		return -EPIPE;
+	*iterations = br.iterations;
+	return br.ns;
+}
+
+static void runner_stop(struct runner *rn)
+{
+	if (rn->pid <= 0)
+		return;
+	close(rn->cmd);
+	close(rn->res);
+	waitpid(rn->pid, NULL, 0);
+	rn->pid = 0;
+}
+
+/* ---- phase 1: the sensors in this process ------------------------------ */
+
+struct sensors_set {
+	struct sensors *skel[2];	/* [0] default rodata, [1] urgent_death_mask = 0 */
+	struct bpf_link *links[8];
+	int nlinks;
+	struct ring_buffer *rb;
+	pthread_t reader;
+	volatile int stop;
+	volatile uint64_t records;
+	int reader_cpu;
+};
+
+static int count_record(void *ctx, void *data, size_t size)
+{
+	struct sensors_set *s = ctx;
+
+	(void)data;
+	(void)size;
+	s->records++;
+	return 0;
+}
+
+/* lymphd's drain: wake on the ring (urgent record or fill mark) or after
+ * 100 ms, consume everything that is there. */
+static void *reader_main(void *arg)
+{
+	struct sensors_set *s = arg;
+
+	if (s->reader_cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(s->reader_cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	while (!s->stop) {
+		ring_buffer__poll(s->rb, 100);
+		ring_buffer__consume(s->rb);
+	}
+	return NULL;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int sensors_open(struct sensors_set *s)
+{
+	int i, err;
+
+	for (i = 0; i < 2; i++) {
+		struct sensors *k = sensors__open();
+
+		if (!k)
+			return -errno;
+		s->skel[i] = k;
+		k->rodata->want_fork = 1;
+		k->rodata->want_exec = 1;
+		k->rodata->wake_mark_bytes = RING_BYTES / 8;	/* as lymphd */
+		k->rodata->urgent_death_mask = i ? 0 : LYMPH_URGENT_SIGNALS_DEFAULT;
+		if ((err = bpf_map__set_max_entries(k->maps.events, RING_BYTES)))
+			return err;
+		if (libbpf_find_vmlinux_btf_id("mark_victim", BPF_TRACE_RAW_TP) < 0)
+			bpf_program__set_autoload(k->progs.on_mark_victim, false);
+		if (i) {
+			/* one ring and one drop counter for both */
+			if ((err = bpf_map__reuse_fd(k->maps.events, bpf_map__fd(s->skel[0]->maps.events))) ||
+			    (err = bpf_map__reuse_fd(k->maps.drops, bpf_map__fd(s->skel[0]->maps.drops))))
+				return err;
+		}
+		if ((err = sensors__load(k)))
+			return err;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel[0]->maps.events), count_record, s, NULL);
+	if (!s->rb)
+		return -errno;
+	if ((err = pthread_create(&s->reader, NULL, reader_main, s)))
+		return -err;
+	return 0;
+}
+
+static void sensors_detach(struct sensors_set *s)
+{
+	while (s->nlinks > 0)
+		bpf_link__destroy(s->links[--s->nlinks]);
+}
+
+static int sensors_attach(struct sensors_set *s, int which)
+{
+	struct bpf_program *prog;
+
+	sensors_detach(s);
+	bpf_object__for_each_program(prog, s->skel[which]->obj) {
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		l = bpf_program__attach(prog);
+		if (!l) {
+			int err = -errno;
+
+			sensors_detach(s);
+			return err;
+		}
+		s->links[s->nlinks++] = l;
+	}
+	return 0;
+}
+
+static uint64_t sensors_drops(struct sensors_set *s)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	uint64_t v[ncpu > 0 ? ncpu : 1], sum = 0;
+	uint32_t zero = 0;
+
+	if (ncpu <= 0 || bpf_map_lookup_elem(bpf_map__fd(s->skel[0]->maps.drops), &zero, v))
+		return UINT64_MAX;
+	for (i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+static void sensors_close(struct sensors_set *s)
+{
+	sensors_detach(s);
+	if (s->rb) {
+		s->stop = 1;
+		pthread_join(s->reader, NULL);
+		ring_buffer__consume(s->rb);
+		ring_buffer__free(s->rb);
+	}
+	sensors__destroy(s->skel[1]);
+	sensors__destroy(s->skel[0]);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static void ratio_figure(const char *what, enum workload w, double mn, double md)
+{
+	char name[128], val[64];
+
+	snprintf(name, sizeof(name), "overhead %s, %s (min / median ratio)", workload_name[w], what);
+	snprintf(val, sizeof(val), "%.3f / %.3f", mn, md);
+	bench_figure(name, val, "<= 1.02", md <= TARGET_RATIO ? "ok" : "MISS");
+}
+
+int main(int argc, char **argv)
+{
+	const char *build = "build";
+	int block_ms = 40, rounds = 5, blocks = 30, cpu = -1, with_lymphd = 1, c, err = 0;
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), other_cpu;
+	struct sensors_set s = { .reader_cpu = -1 };
+	struct bench_lymphd l;
+	static const char *const lymphd_args[] = { "--quiet", "--source=bpf", NULL };
+	struct runner rn = { 0 };
+	long iters;
+	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	/* per workload, per setting: every block's ns/iteration; and ratios */
+	static double cost[NWORKLOADS][NSETTINGS][4096];
+	static double ratio[NWORKLOADS][NSETTINGS][4096];
+	int ncost[NWORKLOADS][NSETTINGS] = { { 0 } }, nratio[NWORKLOADS][NSETTINGS] = { { 0 } };
+	uint64_t lymphd_cpu_ns[NWORKLOADS] = { 0 }, lymphd_iters[NWORKLOADS] = { 0 };
+	uint64_t lymphd_drops = 0, lymphd_deaths = 0;
+	int group, r, w, i;
+	cpu_set_t set;
+
+	while ((c = getopt(argc, argv, "d:m:r:b:c:s:L")) != -1) {
+		switch (c) {
+		case 'd': build = optarg; break;
+		case 'm': block_ms = atoi(optarg); break;
+		case 'r': rounds = atoi(optarg); break;
+		case 'b': blocks = atoi(optarg); break;
+		case 'c': cpu = atoi(optarg); break;
+		case 's': seed = strtoull(optarg, NULL, 0); break;
+		case 'L': with_lymphd = 0; break;
+		default:
+			fprintf(stderr, "usage: overhead [-d BUILD_DIR] [-m BLOCK_MS] [-r ROUNDS] "
+				"[-b BLOCKS] [-c CPU] [-s SEED] [-L]\n");
+			return 2;
+		}
+	}
+	if (block_ms < 1 || block_ms > 10000 || rounds < 1 || blocks < 3 ||
+	    rounds * blocks > 4000 || (cpu >= ncpu)) {
+		fprintf(stderr, "overhead: bad -m/-r/-b/-c value\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "overhead: must run as root (it loads BPF programs)\n");
+		return 1;
+	}
+	if (cpu < 0)
+		cpu = ncpu - 1;
+	other_cpu = ncpu > 1 ? (cpu + ncpu - 1) % ncpu : -1;
+	rng_state = seed ? seed : 1;
+	bench_lymphd_init(&l, build, "overhead", other_cpu);
+	s.reader_cpu = other_cpu;
+
+	/* The workload on its CPU, this process (attach, detach) off it. */
+	err = runner_start(&rn, cpu);
+	if (err) {
+		fprintf(stderr, "overhead: failed to start the workload process: %s\n", strerror(-err));
+		return 1;
+	}
+	if (other_cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(other_cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	libbpf_set_print(libbpf_quiet);
+	err = sensors_open(&s);
+	if (err) {
+		fprintf(stderr, "overhead: failed to load the sensors: %s\n", strerror(-err));
+		sensors_close(&s);
+		runner_stop(&rn);
+		return 1;
+	}
+
+	printf("# overhead: workload on cpu %d, reader/lymphd on cpu %d, %d ms blocks, "
+	       "%d rounds x %d blocks per workload, seed %llu\n", cpu, other_cpu, block_ms,
+	       rounds, blocks, (unsigned long long)seed);
+	bench_warn_other_lymphd(0);
+	fflush(stdout);
+
+	/* Phase 1: groups of {detached, attached, batched} in random order. */
+	for (r = 0; r < rounds && !err; r++) {
+		for (w = 0; w < NWORKLOADS && !err; w++) {
+			for (group = 0; group < blocks / 3 && !err; group++) {
+				int order[3] = { DETACHED, ATTACHED, BATCHED };
+				double g[3];
+
+				shuffle(order, 3);
+				for (i = 0; i < 3 && !err; i++) {
+					int st = order[i];
+					double ns;
+
+					if (st == DETACHED)
+						sensors_detach(&s);
+					else
+						err = sensors_attach(&s, st == BATCHED);
+					if (err) {
+						fprintf(stderr, "overhead: failed to attach the sensors: %s\n",
+							strerror(-err));
+						break;
+					}
+					ns = run_block(&rn, w, (uint64_t)block_ms * 1000000ULL, &iters);
+					if (ns < 0) {
+						err = (int)ns;
+						fprintf(stderr, "overhead: %s failed: %s\n", workload_name[w],
+							strerror(-err));
+						break;
+					}
+					g[st] = ns;
+					cost[w][st][ncost[w][st]++] = ns;
+				}
+				if (!err) {
+					ratio[w][ATTACHED][nratio[w][ATTACHED]++] = g[ATTACHED] / g[DETACHED];
+					ratio[w][BATCHED][nratio[w][BATCHED]++] = g[BATCHED] / g[DETACHED];
+				}
+			}
+		}
+	}
+	sensors_detach(&s);
+	{
+		uint64_t drops = sensors_drops(&s);
+
+		printf("# phase 1: the reader drained %llu records, the sensors dropped %llu\n",
+		       (unsigned long long)s.records, (unsigned long long)drops);
+		if (drops)
+			err = err ? err : -ENOBUFS;
+	}
+	sensors_close(&s);
+
+	/* Phase 2: pairs of {no lymphd, lymphd running}, 5x longer blocks,
+	 * a tenth as many (lymphd takes ~0.3 s to start). */
+	if (with_lymphd && !err) {
+		int pairs = blocks / 10 > 2 ? blocks / 10 : 2;
+
+		for (r = 0; r < rounds && !err; r++) {
+			for (w = 0; w < NWORKLOADS && !err; w++) {
+				for (group = 0; group < pairs && !err; group++) {
+					int order[2] = { DETACHED, LYMPHD };
+					double g[NSETTINGS];
+
+					shuffle(order, 2);
+					for (i = 0; i < 2 && !err; i++) {
+						int st = order[i];
+						uint64_t c0 = 0;
+						double ns;
+
+						if (st == LYMPHD) {
+							if ((err = bench_lymphd_start(&l, lymphd_args))) {
+								fprintf(stderr, "overhead: lymphd did not start\n");
+								break;
+							}
+							c0 = bench_cpu_ns(l.pid);
+						}
+						ns = run_block(&rn, w, (uint64_t)block_ms * 5000000ULL, &iters);
+						if (ns < 0) {
+							err = (int)ns;
+							bench_lymphd_stop(&l);
+							break;
+						}
+						if (st == LYMPHD) {
+							struct json_object *o;
+
+							/* > 100 ms: lymphd's timer drains what is batched */
+							usleep(150000);
+							lymphd_cpu_ns[w] += bench_cpu_ns(l.pid) - c0;
+							lymphd_iters[w] += iters;
+							o = bench_lymphd_status(&l);
+							lymphd_drops += bench_status_u64(o, "drops");
+							lymphd_deaths += bench_status_u64(o, "death");
+							json_object_put(o);
+							bench_lymphd_stop(&l);
+						}
+						g[st] = ns;
+						cost[w][st][ncost[w][st]++] = ns;
+					}
+					if (!err)
+						ratio[w][LYMPHD][nratio[w][LYMPHD]++] = g[LYMPHD] / g[DETACHED];
+				}
+			}
+		}
+		bench_lymphd_stop(&l);
+	}
+	runner_stop(&rn);
+	if (err) {
+		fprintf(stderr, "overhead: stopped early: %s\n", strerror(-err));
+		return 1;
+	}
+
+	/* Report. */
+	printf("# %-15s %12s %12s %12s %12s | ratio min / median: %-15s %-15s %-15s\n",
+	       "workload", "detached", "attached", "batched", "lymphd", "attached", "batched", "lymphd");
+	for (w = 0; w < NWORKLOADS; w++) {
+		double md[NSETTINGS], rmin[NSETTINGS] = { 0 }, rmed[NSETTINGS] = { 0 };
+		int st;
+
+		for (st = 0; st < NSETTINGS; st++) {
+			md[st] = ncost[w][st] ? median(cost[w][st], ncost[w][st]) / 1000 : 0;
+			if (nratio[w][st]) {
+				rmed[st] = median(ratio[w][st], nratio[w][st]);
+				rmin[st] = ratio[w][st][0];	/* sorted by median() */
+			}
+		}
+		printf("# %-15s %9.1f us %9.1f us %9.1f us %9.1f us | %6.3f / %-6.3f %6.3f / %-6.3f %6.3f / %-6.3f\n",
+		       workload_name[w], md[DETACHED], md[ATTACHED], md[BATCHED], md[LYMPHD],
+		       rmin[ATTACHED], rmed[ATTACHED], rmin[BATCHED], rmed[BATCHED],
+		       rmin[LYMPHD], rmed[LYMPHD]);
+		ratio_figure("sensors attached", w, rmin[ATTACHED], rmed[ATTACHED]);
+		ratio_figure("deaths batched (urgent_death_mask=0)", w, rmin[BATCHED], rmed[BATCHED]);
+		if (nratio[w][LYMPHD]) {
+			char name[128], val[64];
+
+			ratio_figure("lymphd running", w, rmin[LYMPHD], rmed[LYMPHD]);
+			snprintf(name, sizeof(name), "lymphd CPU per %s, on its own CPU", workload_name[w]);
+			snprintf(val, sizeof(val), "%.1f us",
+				 lymphd_iters[w] ? (double)lymphd_cpu_ns[w] / lymphd_iters[w] / 1000 : 0);
+			bench_figure(name, val, "", "-");
+		}
+	}
+	if (with_lymphd) {
+		char val[64];
+
+		snprintf(val, sizeof(val), "%llu (of %llu deaths)", (unsigned long long)lymphd_drops,
+			 (unsigned long long)lymphd_deaths);
+		bench_figure("overhead: records lymphd dropped while running", val, "0",
+		       lymphd_drops ? "MISS" : "ok");
+	}
+	return 0;
+}
