@@ -9,8 +9,8 @@
  * clone_burst at once.  A fork that finds the bucket empty is "over
  * budget".
  *
- * In enforce mode, the task that forked over budget is held for the
- * lineage's current dead time: the module sends it SIGSTOP and an in-kernel
+ * In enforce mode, the task that forked over budget, and its new child,
+ * are held for the lineage's current dead time: the module sends it SIGSTOP and an in-kernel
  * timer sends SIGCONT, so nothing in userspace has to be alive for it to be
  * released.  The dead time starts at dead_time_min_ms, doubles (at most
  * once per dead time) while the lineage keeps going over budget, up to
@@ -242,7 +242,13 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 
 	if (!over || lymph_protected(parent))
 		return;
-	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE && !hold(parent, dead))
+	/*
+	 * Hold the new child too: in a bomb whose children carry on (a
+	 * fresh tgid per fork), stopping only the parent would slow nothing.
+	 * The child has not run yet; it stops before its first instruction.
+	 */
+	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE &&
+	    !(hold(parent, dead) | hold(child, dead)))
 		return;
 	spin_lock(&lymph_lineage_lock);
 	l->holds++;	/* the slot may have been reused since: harmless */

@@ -186,6 +186,7 @@ static ssize_t reader_pop(struct lymph_reader *r, size_t room)
 	struct lymph_hdr h;
 	unsigned long flags;
 	size_t done = 0;
+	bool more;
 
 	spin_lock_irqsave(&r->lock, flags);
 	while (ring_used(r) >= sizeof(h)) {
@@ -203,10 +204,9 @@ static ssize_t reader_pop(struct lymph_reader *r, size_t room)
 		done += sizeof(struct lymph_drop);
 		r->lost = 0;
 	}
+	more = ring_used(r) || r->lost;
 	spin_unlock_irqrestore(&r->lock, flags);
-	if (!done && (ring_used(r) || r->lost))
-		return -EINVAL;
-	return done;
+	return !done && more ? -EINVAL : done;
 }
 
 static ssize_t lymph_read(struct file *file, char __user *buf, size_t count,
