@@ -185,6 +185,23 @@ static void handle(struct daemon *d, int fd, char *req)
 			reply_error(fd, "observe mode: '%s' was not restarted (the decision is journaled)", arg);
 		else
 			reply_ok(fd, !strcmp(req, "restart") ? "restart started" : "failures reset");
+	} else if (!strcmp(req, "release") && arg && *arg) {
+		/* "release PATH" or "release PATH UID" */
+		char *uid_s = strrchr(arg, ' ');
+		long uid = -1;
+		int n;
+
+		if (uid_s) {
+			*uid_s++ = 0;
+			uid = strtol(uid_s, NULL, 10);
+		}
+		n = qmanager_release(&d->quar, arg, uid, now);
+		if (n < 0)
+			reply_error(fd, "cannot release '%s': no such file", arg);
+		else if (n == 0)
+			reply_error(fd, "'%s' is not quarantined (see lymphctl status)", arg);
+		else
+			reply_ok(fd, "released");
 	} else {
 		reply_error(fd, "unknown request '%s'", req);
 	}

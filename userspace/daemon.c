@@ -18,6 +18,7 @@
 #include "classify.h"
 #include "daemon.h"
 #include "format.h"
+#include "privs.h"
 #include "protect.h"
 
 /* Bulk records wait at most this long in the ring (ms). */
@@ -94,6 +95,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 			d->count.programmed++;
 		}
 		supervisor_on_death(&d->sup, dd, &vd, exe, mono_now_ns());
+		qmanager_on_death(&d->quar, dd, &vd, exe, mono_now_ns());
 		break;
 	}
 	case LYMPH_EV_SIGNAL:
@@ -154,6 +156,7 @@ static int daemon_journal_snapshot(struct journal *j, void *ctx)
 	struct daemon *d = ctx;
 
 	(void)j;
+	qmanager_snapshot(&d->quar, mono_now_ns());
 	return supervisor_snapshot(&d->sup);
 }
 
@@ -294,7 +297,21 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	}
 	journal_lymphd(d, "start", NULL);
 	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
-	return 0;
+
+	/* Quarantines: back from the journal, enforced from now on. */
+	err = qmanager_init(&d->quar, &d->policy, &d->journal, d->enforce);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to set up quarantine: %s\n", strerror(-err));
+		return err;
+	}
+	qmanager_replay(&d->quar, d->journal.path, mono_now_ns());
+	if (qmanager_fd(&d->quar) >= 0 && (err = epoll_add(d->epfd, qmanager_fd(&d->quar)))) {
+		fprintf(stderr, "lymphd: failed to watch fanotify: %s\n", strerror(-err));
+		return err;
+	}
+
+	/* Everything is open and bound: keep only what the responses use. */
+	return privs_drop();
 }
 
 static void arm_svc_timer(struct daemon *d)
@@ -346,6 +363,7 @@ int daemon_reload(struct daemon *d, char **why)
 		policy_free(&fresh);
 		return err;
 	}
+	qmanager_reload(&d->quar, &fresh, d->enforce);
 	policy_free(&d->policy);
 	d->policy = fresh;
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
@@ -392,6 +410,7 @@ static int on_timer(struct daemon *d)
 	err = source_drain(&d->src);
 	if (!err)
 		err = source_check_drops(&d->src);
+	qmanager_tick(&d->quar, mono_now_ns());
 	return err;
 }
 
@@ -423,6 +442,8 @@ int daemon_run(struct daemon *d)
 				on_signal(d);
 			else if (fd == d->ctlfd)
 				control_accept(d);
+			else if (fd == qmanager_fd(&d->quar))
+				qmanager_on_fd(&d->quar, mono_now_ns());
 			else if (fd == d->svc_timerfd) {
 				uint64_t ticks;
 
@@ -457,6 +478,7 @@ void daemon_free(struct daemon *d)
 	if (d->journal.fd >= 0)
 		journal_lymphd(d, "stop", NULL);
 	supervisor_free(&d->sup);
+	qmanager_free(&d->quar);
 	journal_close(&d->journal);
 	policy_free(&d->policy);
 	source_close(&d->src);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "crashtab.h"
 #include "journal.h"
+#include "qmanager.h"
 #include "service.h"
 #include "source.h"
 
@@ -49,6 +50,7 @@ struct daemon {
 	struct policy policy;
 	struct journal journal;
 	struct supervisor sup;
+	struct qmanager quar;
 	int enforce;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
 	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */

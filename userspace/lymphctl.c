@@ -27,6 +27,7 @@ static void usage(FILE *f)
 "  restart NAME          restart a service now (not counted as a failure)\n"
 "  reset NAME            forget a service's failures, close its breaker\n"
 "  reload                re-read the policy (an invalid one is refused, the old kept)\n"
+"  release BINARY [--uid=U]  end the quarantine of BINARY (for uid U, or every uid)\n"
 "  journal               print the journal (read from the file: lymphd may be down)\n"
 "\n"
 "Options:\n"
@@ -145,6 +146,20 @@ static void print_status(struct json_object *st)
 		printf("\n");
 	}
 	printf("drops: %llu\n", (unsigned long long)jnum(st, "drops"));
+	if (json_object_object_get_ex(st, "quarantine", &c) && c) {
+		struct json_object *act;
+
+		printf("quarantine: enforced by %s, %llu exec%s denied\n", jstr(c, "enforcement"),
+		       (unsigned long long)jnum(c, "denied_execs"), jnum(c, "denied_execs") == 1 ? "" : "s");
+		if (json_object_object_get_ex(c, "active", &act))
+			for (i = 0; i < json_object_array_length(act); i++) {
+				struct json_object *e = json_object_array_get_idx(act, i);
+
+				printf("  %s for uid %llu: %.0f s left of %.0f s (offence %llu)\n", jstr(e, "exe"),
+				       (unsigned long long)jnum(e, "uid"), jdbl(e, "remaining_s"),
+				       jdbl(e, "duration_s"), (unsigned long long)jnum(e, "total"));
+			}
+	}
 	if (!json_object_object_get_ex(st, "top", &top) || !(n = json_object_array_length(top))) {
 		printf("no binary has died badly\n");
 		return;
@@ -273,12 +288,13 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "journal", required_argument, NULL, 'J' },
+		{ "uid", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	const char *path = LYMPH_DEFAULT_SOCKET, *cmd, *since = NULL;
-	const char *journal = LYMPH_DEFAULT_JOURNAL;
+	const char *journal = LYMPH_DEFAULT_JOURNAL, *uid = NULL;
 	char req[256];
 	struct json_object *reply, *errv;
 	int c, json = 0, err;
@@ -291,6 +307,11 @@ int main(int argc, char **argv)
 		case 's': path = optarg; break;
 		case 'S': since = optarg; break;
 		case 'J': journal = optarg; break;
+		case 'u':
+			if (!*optarg || strspn(optarg, "0123456789") != strlen(optarg))
+				return fail("bad --uid '%s'%s: a numeric uid", optarg, "");
+			uid = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("lymphctl %s\n", LYMPH_VERSION); return 0;
 		case ':': return fail("option '%s' needs a value%s; see lymphctl --help", argv[optind - 1], "");
@@ -306,6 +327,14 @@ int main(int argc, char **argv)
 		if (optind + 2 < argc)
 			return fail("unexpected argument '%s' after '%s NAME'", argv[optind + 2], cmd);
 		snprintf(req, sizeof(req), "%s %s", cmd, argv[optind + 1]);
+	} else if (!strcmp(cmd, "release")) {
+		if (optind + 1 >= argc)
+			return fail("'release' needs a binary's path%s%s; see lymphctl status", "", "");
+		if (optind + 2 < argc)
+			return fail("unexpected argument '%s' after '%s PATH'", argv[optind + 2], cmd);
+		if (argv[optind + 1][0] != '/')
+			return fail("'%s' is not an absolute path%s", argv[optind + 1], "");
+		snprintf(req, sizeof(req), "release %s%s%s", argv[optind + 1], uid ? " " : "", uid ? uid : "");
 	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "reload") ||
 		   !strcmp(cmd, "journal")) {
 		if (optind + 1 < argc)
@@ -318,6 +347,8 @@ int main(int argc, char **argv)
 		return cmd_journal(journal, since, json);
 	if (since)
 		return fail("--since applies to 'journal', not to '%s'%s", cmd, "");
+	if (uid && strcmp(cmd, "release"))
+		return fail("--uid applies to 'release', not to '%s'%s", cmd, "");
 
 	err = ask(path, req, &text);
 	if (err == -EACCES || err == -EPERM)

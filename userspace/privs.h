@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Least privilege: once its sensors are loaded and its sockets bound,
+ * lymphd keeps only the capabilities its responses use (see doc/lymphd.8):
+ *
+ *   CAP_KILL             stop, continue and kill processes of any uid
+ *   CAP_SETUID/SETGID    start services as their configured user
+ *   CAP_SETPCAP          empty the bounding set of what it starts
+ *   CAP_SYS_PTRACE       read /proc/PID/exe of any process (binary names)
+ *   CAP_DAC_READ_SEARCH  read any binary: fanotify marks, integrity checks
+ *
+ * The bounding set is reduced to the same, so nothing lymphd starts can
+ * regain the rest.
+ */
+#ifndef LYMPH_PRIVS_H
+#define LYMPH_PRIVS_H
+
+/* 0 or -errno (with one line on stderr). */
+int privs_drop(void);
+
+/* The kept set as the 64-bit mask /proc/PID/status prints as CapEff. */
+unsigned long long privs_kept_mask(void);
+
+#endif

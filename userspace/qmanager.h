@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Quarantine enforcement and bookkeeping, around the pure quarantine.c:
+ * decide on danger deaths, deny exec through fanotify FAN_OPEN_EXEC_PERM
+ * marks on the quarantined inodes (per uid), or, where fanotify is missing
+ * and only for root's own scope on a root-owned binary, remove its exec
+ * bits (cfengine's 'disable') with the old mode journaled.  Every decision
+ * is journaled; expiry and lymphctl release restore exactly the previous
+ * state; the journal brings quarantines back after a lymphd restart.
+ */
+#ifndef LYMPH_QMANAGER_H
+#define LYMPH_QMANAGER_H
+
+#include <stdint.h>
+#include <json-c/json.h>
+#include "classify.h"
+#include "config.h"
+#include "journal.h"
+#include "quarantine.h"
+
+enum q_enforcement {
+	Q_ENF_NONE,		/* nothing usable: decisions are journaled only */
+	Q_ENF_FANOTIFY,		/* FAN_OPEN_EXEC_PERM marks, decided per uid */
+	Q_ENF_EXEC_BITS,	/* chmod a-x, root scope only */
+};
+
+struct qmark;		/* one marked inode */
+
+struct qmanager {
+	struct qtable t;
+	enum q_enforcement enf;
+	const char *enf_why;	/* why the better methods are not in use */
+	int fan_fd;
+	struct qmark *marks;
+	size_t n_marks, cap_marks;
+	struct journal *journal;
+	int enforce;
+	const struct protect_conf *protect;
+	/* protected binaries, by inode: pid 1's, lymphd's, sshd, configured */
+	struct { uint32_t dev; uint64_t ino; } prot[CFG_LIST_MAX + 8];
+	size_t n_prot;
+	uint64_t wall_offset;
+	uint64_t denied;	/* execs denied */
+	double factor;		/* threshold multiplier from the weather */
+};
+
+int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce);
+void qmanager_free(struct qmanager *q);
+
+/* The fd to watch (fanotify), or -1. */
+int qmanager_fd(const struct qmanager *q);
+
+/* Replay the journal: quarantines still in force come back, expired ones
+ * are released (restoring modes). */
+void qmanager_replay(struct qmanager *q, const char *journal_path, uint64_t now);
+
+/* A death lymphd classified; only danger deaths count. */
+void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const struct verdict *vd,
+		       const char *exe, uint64_t now);
+
+/* fanotify events: answer every one (allow or deny). */
+void qmanager_on_fd(struct qmanager *q, uint64_t now);
+
+/* Expire what is due. */
+void qmanager_tick(struct qmanager *q, uint64_t now);
+
+/* lymphctl release PATH [--uid U] (uid < 0: every uid): count released, or -errno. */
+int qmanager_release(struct qmanager *q, const char *path, long uid, uint64_t now);
+
+/* New policy (thresholds, protected set, mode). */
+void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce);
+
+struct json_object *qmanager_json(const struct qmanager *q, uint64_t now);
+
+/* Journal every active quarantine (rotation). */
+void qmanager_snapshot(struct qmanager *q, uint64_t now);
+
+#endif

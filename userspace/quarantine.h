@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Quarantine policy, pure: the paper's antibody.  Each (binary, uid) pair
+ * has a decaying danger score; when it crosses the threshold, that uid may
+ * no longer exec that binary for a while.  The ban grows for repeat
+ * offenders (fail2ban's incremental bans: duration_min * 2^(offences-1),
+ * capped at duration_max) and the offence count itself decays after good
+ * behaviour (half-life duration_max).  Per uid, so nobody can get a binary
+ * banned for somebody else by crashing it.  Clock and factor are inputs.
+ */
+#ifndef LYMPH_QUARANTINE_H
+#define LYMPH_QUARANTINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "decay.h"
+
+struct qkey {
+	uint64_t ino;
+	uint32_t dev;
+	uint32_t uid;
+};
+
+struct qentry {
+	struct qkey key;
+	int used;
+	struct decay score;	/* decayed danger deaths, half-life quarantine.half_life */
+	struct decay offences;	/* decayed count of quarantines, half-life duration_max */
+	uint64_t since;		/* quarantined at (0: not quarantined) */
+	uint64_t until;		/* expires at */
+	uint32_t total;		/* quarantines ever */
+};
+
+struct qtable {
+	struct qentry *e;
+	size_t cap, count;
+	struct quarantine_conf conf;
+};
+
+int qtable_init(struct qtable *t, const struct quarantine_conf *c, size_t max_entries);
+void qtable_free(struct qtable *t);
+
+/*
+ * A danger death of key's binary by key's uid at now.  factor (<= 1 in bad
+ * weather) scales the threshold.  Returns the entry when this death starts
+ * a quarantine (until set), NULL otherwise (also when already quarantined).
+ */
+struct qentry *qtable_on_danger(struct qtable *t, const struct qkey *k, uint64_t now, double factor);
+
+/* What a quarantine starting now would last for this entry. */
+uint64_t qtable_duration(const struct qtable *t, const struct qentry *e, uint64_t now);
+
+/* Is key quarantined at now? */
+const struct qentry *qtable_active(const struct qtable *t, const struct qkey *k, uint64_t now);
+
+/* Any uid quarantined for this binary at now? */
+int qtable_binary_active(const struct qtable *t, uint32_t dev, uint64_t ino, uint64_t now);
+
+/* End a quarantine (expiry or release); 0 or -ENOENT. */
+int qtable_end(struct qtable *t, const struct qkey *k);
+
+/* Restore a quarantine (journal replay). */
+struct qentry *qtable_restore(struct qtable *t, const struct qkey *k, uint64_t since,
+			      uint64_t until, double offences, uint32_t total, uint64_t now);
+
+struct qentry *qtable_find(const struct qtable *t, const struct qkey *k);
+
+#endif
