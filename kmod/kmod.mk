@@ -34,7 +34,7 @@ kmod-6.1:
 
 kmod-install: kmod
 	$(Q)$(call KMOD_MAKE,$(KDIR)) modules_install
-	$(Q)depmod -a $(notdir $(patsubst %/,%,$(dir $(KDIR)/)))$(if $(findstring linux-headers-,$(KDIR)),$(patsubst /usr/src/linux-headers-%,%,$(KDIR)))
+	$(Q)depmod -a $$(cat $(KDIR)/include/config/kernel.release)
 
 kmod-clean:
 	$(Q)if [ -d "$(KDIR)" ]; then $(call KMOD_MAKE,$(KDIR)) clean >/dev/null; fi

@@ -60,30 +60,40 @@ static struct lymph_pending *pending_slot(u32 tgid)
 }
 
 /*
- * The executable of a task.  task_lock() is only tried: the OOM killer
- * sends SIGKILL while holding its victim's task_lock, so signal_generate
- * may run with that very lock held.  Under it the mm cannot go away, and
+ * The executable of a task.  Current's mm cannot change under current, so
+ * it needs no lock.  For another task, task_lock() keeps its mm, but it is
+ * only tried: the OOM killer sends SIGKILL while holding its victim's
+ * task_lock, so signal_generate may run with that very lock held.
  * mm->exe_file is RCU-protected.
  */
-static void task_exe(struct task_struct *task, u32 *dev, u64 *ino)
+static void mm_exe(struct mm_struct *mm, u32 *dev, u64 *ino)
 {
 	struct file *exe;
 
+	rcu_read_lock();
+	exe = rcu_dereference(mm->exe_file);
+	if (exe) {
+		struct inode *inode = file_inode(exe);
+
+		*ino = inode->i_ino;
+		*dev = new_encode_dev(inode->i_sb->s_dev);
+	}
+	rcu_read_unlock();
+}
+
+static void task_exe(struct task_struct *task, u32 *dev, u64 *ino)
+{
 	*dev = 0;
 	*ino = 0;
+	if (task == current) {
+		if (current->mm)
+			mm_exe(current->mm, dev, ino);
+		return;
+	}
 	if (!spin_trylock(&task->alloc_lock))
 		return;
-	if (task->mm) {
-		rcu_read_lock();
-		exe = rcu_dereference(task->mm->exe_file);
-		if (exe) {
-			struct inode *inode = file_inode(exe);
-
-			*ino = inode->i_ino;
-			*dev = new_encode_dev(inode->i_sb->s_dev);
-		}
-		rcu_read_unlock();
-	}
+	if (task->mm)
+		mm_exe(task->mm, dev, ino);
 	spin_unlock(&task->alloc_lock);
 }
 

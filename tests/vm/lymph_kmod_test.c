@@ -826,6 +826,65 @@ TEST_F_TIMEOUT(storm, protected_uid_never_slowed, 60)
 	EXPECT_LT(100, self->sh->forks);
 }
 
+/* ---- OOM ------------------------------------------------------------------ */
+
+#define OOM_CG CGROOT "/lymph-oom"
+
+static int match_oom(const struct lymph_hdr *h, void *arg)
+{
+	return h->kind == LYMPH_EV_OOM &&
+	       ((const struct lymph_oom *)h)->task.pid == *(uint32_t *)arg;
+}
+
+/* A child over its memory cgroup's limit: OOM record, then an OOM death. */
+TEST_F(kmod, oom_kill_record)
+{
+	const struct lymph_death *d;
+	struct want w = { LYMPH_EV_DEATH };
+	uint32_t victim;
+	char buf[256];
+	int status;
+	pid_t pid;
+
+	if (read_file(CGROOT "/cgroup.controllers", buf, sizeof(buf)) < 0 ||
+	    !strstr(buf, "memory"))
+		SKIP(return, "no cgroup v2 memory controller");
+	write_file(CGROOT "/cgroup.subtree_control", "+memory");
+	ASSERT_TRUE(!mkdir(OOM_CG, 0755) || errno == EEXIST);
+	ASSERT_EQ(0, write_file(OOM_CG "/memory.max", "16777216"));
+	self->fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		size_t len = 128 << 20;
+		char *m;
+
+		prctl(PR_SET_NAME, "lymph-oomer");
+		if (write_file(OOM_CG "/cgroup.procs", "0"))
+			_exit(101);
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			_exit(102);
+		memset(m, 1, len);
+		_exit(103);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	rmdir(OOM_CG);
+	ASSERT_TRUE(WIFSIGNALED(status)) TH_LOG("status %#x", status);
+	ASSERT_EQ(SIGKILL, WTERMSIG(status));
+	victim = pid;
+	ASSERT_NE(NULL, read_until(self->fd, match_oom, &victim, 3000));
+	w.pid = pid;
+	d = (const void *)read_until(self->fd, match_kind_pid, &w, 3000);
+	ASSERT_NE(NULL, d);
+	EXPECT_TRUE(d->flags & LYMPH_DEATH_OOM);
+	EXPECT_EQ(SIGKILL, d->signo);
+	EXPECT_TRUE(d->flags & LYMPH_DEATH_SIGINFO);
+	EXPECT_EQ(SI_KERNEL, d->si_code);
+	EXPECT_NE(NULL, strstr(proc_lymph(), "lymph-oomer signal 9"));
+}
+
 /* ---- pressure spot check ------------------------------------------------- */
 
 TEST_F(kmod, pressure_rss_growth_reported)

@@ -72,7 +72,9 @@ if grep -q '^lymph-vm: verdict done' "$out/tests.txt"; then
 	   ! grep -q '^# Totals: ' "$out/tests.txt"; then
 		fail "a test binary failed without a Totals line"
 	fi
-	exit 0
+	# Exit status for make vm-test: non-zero when any guest test failed.
+	! grep -Eq '^# Totals: pass:[0-9]+ fail:([1-9]|[0-9]+ .* error:[1-9])' "$out/tests.txt"
+	exit
 fi
 reason="no verdict from the guest"
 [ "$qrc" = 124 ] || [ "$qrc" = 137 ] && reason="the VM timed out (${LYMPH_VM_TIMEOUT:-300} s)"
