@@ -7,40 +7,48 @@
 #   make kmod-install   modules_install + depmod (for modprobe lymph)
 #   make kmod-clean
 #   make vm-test        build the module and the in-guest tests, boot the VM, run them
+#
+# The module is built from a copy of its sources under $(BUILD)/kmod*/src,
+# so that Kbuild's objects never land in the source tree.  Warnings are
+# errors (W=1 adds the extra ones).
 
 KDIR     ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12.*-cloud-amd64)))
 KDIR_6_1 ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-6.1.*-amd64)))
 KMOD_SRCS := Kbuild $(wildcard kmod/*.c kmod/*.h) include/lymph/events.h
-# Warnings are errors in the module build too (W=1 adds the extra ones).
-KMOD_MAKE = $(MAKE) -C $(1) M=$(CURDIR) W=1 KCFLAGS=-Werror $(if $(filter 1,$(V)),V=1)
 
 # make test installs the VM prerequisites too, since it runs the VM tests.
 TEST_DEPS_FLAGS := --vm
 
+# $(call kmod_build,KDIR,OUTDIR): copy the sources to OUTDIR/src, build there.
+define kmod_build
+	$(Q)test -d "$(1)" || { echo "error: no kernel headers in '$(1)': run scripts/deps.sh --vm" >&2; exit 1; }
+	$(call msg,KMOD,$(1))
+	$(Q)rm -rf $(2)/src && mkdir -p $(2)/src/kmod $(2)/src/include/lymph
+	$(Q)cp Kbuild $(2)/src/ && cp kmod/*.c kmod/*.h $(2)/src/kmod/ && \
+		cp include/lymph/*.h $(2)/src/include/lymph/
+	$(Q)$(MAKE) -C $(1) M=$(abspath $(2)/src) W=1 KCFLAGS=-Werror \
+		$(if $(filter 1,$(V)),V=1) modules >$(2)/build.log 2>&1 || \
+		{ cat $(2)/build.log >&2; exit 1; }
+	$(Q)! grep -i 'warning:' $(2)/build.log >&2
+endef
+
 kmod: $(BUILD)/kmod/lymph.ko
 
 $(BUILD)/kmod/lymph.ko: $(KMOD_SRCS)
-	$(Q)test -d "$(KDIR)" || { echo "error: no kernel headers in KDIR='$(KDIR)': run scripts/deps.sh --vm" >&2; exit 1; }
-	$(call msg,KMOD,$(KDIR))
-	$(Q)$(call KMOD_MAKE,$(KDIR)) modules
-	$(Q)mkdir -p $(BUILD)/kmod
-	$(Q)cp lymph.ko $@
+	$(call kmod_build,$(KDIR),$(BUILD)/kmod)
+	$(Q)cp $(BUILD)/kmod/src/lymph.ko $@
 
 kmod-6.1:
-	$(Q)test -d "$(KDIR_6_1)" || { echo "error: no 6.1 headers: run scripts/deps.sh --vm" >&2; exit 1; }
-	$(call msg,KMOD,$(KDIR_6_1))
-	$(Q)$(call KMOD_MAKE,$(KDIR_6_1)) modules
-	$(Q)$(call KMOD_MAKE,$(KDIR_6_1)) clean >/dev/null
+	$(call kmod_build,$(KDIR_6_1),$(BUILD)/kmod-6.1)
 
 kmod-install: kmod
-	$(Q)$(call KMOD_MAKE,$(KDIR)) modules_install
+	$(Q)$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)/kmod/src) modules_install
 	$(Q)depmod -a $$(cat $(KDIR)/include/config/kernel.release)
 
 kmod-clean:
-	$(Q)if [ -d "$(KDIR)" ]; then $(call KMOD_MAKE,$(KDIR)) clean >/dev/null; fi
-	$(Q)rm -rf $(BUILD)/kmod $(BUILD)/vm
+	$(Q)rm -rf $(BUILD)/kmod $(BUILD)/kmod-6.1 $(BUILD)/vm
 
-vm-test: kmod
+vm-test:
 	$(Q)tests/vm/run.sh $(BUILD)
 
 .PHONY: kmod kmod-6.1 kmod-install kmod-clean vm-test

@@ -29,8 +29,9 @@ static int lymph_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "ring_drops: %llu\n", (u64)atomic64_read(&lymph_ring_drops));
 	seq_puts(m, "events:");
 	for (k = 1; k < LYMPH_EV_KIND_MAX; k++)
-		seq_printf(m, " %s %llu", lymph_kind_names[k],
-			   (u64)atomic64_read(&lymph_events[k]));
+		if (lymph_kind_names[k])	/* kinds this module makes */
+			seq_printf(m, " %s %llu", lymph_kind_names[k],
+				   (u64)atomic64_read(&lymph_events[k]));
 	seq_putc(m, '\n');
 	lymph_pressure_show(m);
 	lymph_lineage_show(m);
