@@ -623,6 +623,17 @@ static int64_t local_offset(int64_t wall_s)
 	return tm.tm_gmtoff;
 }
 
+/* A figure for people: six significant digits, not 99.359999999999999. */
+static struct json_object *jnum(double v)
+{
+	char buf[32];
+
+	if (!isfinite(v))
+		return NULL;
+	snprintf(buf, sizeof(buf), "%.6g", v);
+	return json_object_new_double_s(v, buf);
+}
+
 static struct json_object *inputs_json(const struct weather *w, uint64_t now_ns)
 {
 	struct json_object *o = json_object_new_object(), *psi = json_object_new_object();
@@ -637,24 +648,22 @@ static struct json_object *inputs_json(const struct weather *w, uint64_t now_ns)
 			json_object_put(p);
 			continue;
 		}
-		json_object_object_add(p, "some_avg10", json_object_new_double(rd->some.avg10));
-		json_object_object_add(p, "some_avg60", json_object_new_double(rd->some.avg60));
-		json_object_object_add(p, "some_avg300", json_object_new_double(rd->some.avg300));
+		json_object_object_add(p, "some_avg10", jnum(rd->some.avg10));
+		json_object_object_add(p, "some_avg60", jnum(rd->some.avg60));
+		json_object_object_add(p, "some_avg300", jnum(rd->some.avg300));
 		if (rd->full.valid)
-			json_object_object_add(p, "full_avg10", json_object_new_double(rd->full.avg10));
+			json_object_object_add(p, "full_avg10", jnum(rd->full.avg10));
 		json_object_object_add(p, "trigger", json_object_new_boolean(w->in.psi_trigger[r]));
 		json_object_object_add(p, "trigger_firings", json_object_new_uint64(w->trig_count[r]));
 		json_object_object_add(psi, psi_res_name(r), p);
 	}
 	json_object_object_add(o, "psi", psi);
-	json_object_object_add(o, "danger_per_min", json_object_new_double(w->in.danger_per_min));
-	json_object_object_add(o, "forks_per_s", json_object_new_double(w->sig[BL_FORKS]));
-	json_object_object_add(o, "execs_per_s", json_object_new_double(w->sig[BL_EXECS]));
-	json_object_object_add(o, "oom_per_min", json_object_new_double(w->sig[BL_OOM]));
-	json_object_object_add(o, "tasks", isfinite(w->sig[BL_PROCS]) ?
-			       json_object_new_double(w->sig[BL_PROCS]) : NULL);
-	json_object_object_add(o, "crash_entropy_bits", isfinite(w->sig[BL_CRASH_ENTROPY]) ?
-			       json_object_new_double(w->sig[BL_CRASH_ENTROPY]) : NULL);
+	json_object_object_add(o, "danger_per_min", jnum(w->in.danger_per_min));
+	json_object_object_add(o, "forks_per_s", jnum(w->sig[BL_FORKS]));
+	json_object_object_add(o, "execs_per_s", jnum(w->sig[BL_EXECS]));
+	json_object_object_add(o, "oom_per_min", jnum(w->sig[BL_OOM]));
+	json_object_object_add(o, "tasks", jnum(w->sig[BL_PROCS]));
+	json_object_object_add(o, "crash_entropy_bits", jnum(w->sig[BL_CRASH_ENTROPY]));
 	json_object_object_add(o, "anomalies_dev2", json_object_new_int64(w->in.anomalies_dev2));
 	json_object_object_add(o, "anomalies_dev3", json_object_new_int64(w->in.anomalies_dev3));
 	json_object_object_add(o, "integrity_changed", json_object_new_int64(w->in.integrity_changed));
@@ -667,12 +676,12 @@ static struct json_object *factors_json(const struct weather *w)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "clone_budget", json_object_new_double(weather_budget_factor(w)));
-	json_object_object_add(o, "restart_backoff", json_object_new_double(weather_backoff_factor(w)));
+	json_object_object_add(o, "clone_budget", jnum(weather_budget_factor(w)));
+	json_object_object_add(o, "restart_backoff", jnum(weather_backoff_factor(w)));
 	json_object_object_add(o, "quarantine_threshold",
-			       json_object_new_double(weather_quarantine_factor(w)));
+			       jnum(weather_quarantine_factor(w)));
 	json_object_object_add(o, "spot_check_interval_s",
-			       json_object_new_double((double)weather_spot_interval_ns(w) / 1e9));
+			       jnum((double)weather_spot_interval_ns(w) / 1e9));
 	return o;
 }
 
@@ -824,8 +833,8 @@ static struct json_object *procs_json(const struct proc_pressure *list, uint64_t
 		json_object_object_add(o, "comm", json_object_new_string(p->comm));
 		json_object_object_add(o, "uid", json_object_new_int64(p->uid));
 		json_object_object_add(o, "cgroup_id", json_object_new_uint64(p->cgroup_id));
-		json_object_object_add(o, "runq_delay_pct", json_object_new_double(p->runq_pct));
-		json_object_object_add(o, "reclaim_delay_pct", json_object_new_double(p->reclaim_pct));
+		json_object_object_add(o, "runq_delay_pct", jnum(p->runq_pct));
+		json_object_object_add(o, "reclaim_delay_pct", jnum(p->reclaim_pct));
 		json_object_object_add(o, "rss_kb", json_object_new_uint64(p->rss_kb));
 		json_object_object_add(o, "rss_delta_kb", json_object_new_int64(p->rss_delta_kb));
 		json_object_object_add(o, "maj_flt", json_object_new_uint64(p->maj_flt));
@@ -841,7 +850,7 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns)
 	int r;
 
 	json_object_object_add(o, "word", json_object_new_string(weather_name(w->st.word)));
-	json_object_object_add(o, "since_s", json_object_new_double(
+	json_object_object_add(o, "since_s", jnum(
 		w->st.since_ns && now_ns > w->st.since_ns ? (double)(now_ns - w->st.since_ns) / 1e9 :
 		w->start_ns && now_ns > w->start_ns ? (double)(now_ns - w->start_ns) / 1e9 : 0.0));
 	json_object_object_add(o, "heading", json_object_new_string(weather_name(w->target)));
@@ -852,10 +861,10 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns)
 		struct json_object *an = json_object_new_object();
 
 		json_object_object_add(an, "name", json_object_new_string(w->anom[i].name));
-		json_object_object_add(an, "value", json_object_new_double(w->anom[i].value));
-		json_object_object_add(an, "mean", json_object_new_double(w->anom[i].mean));
-		json_object_object_add(an, "sigma", json_object_new_double(w->anom[i].sigma));
-		json_object_object_add(an, "z", json_object_new_double(w->anom[i].z));
+		json_object_object_add(an, "value", jnum(w->anom[i].value));
+		json_object_object_add(an, "mean", jnum(w->anom[i].mean));
+		json_object_object_add(an, "sigma", jnum(w->anom[i].sigma));
+		json_object_object_add(an, "z", jnum(w->anom[i].z));
 		json_object_array_add(a, an);
 	}
 	json_object_object_add(o, "anomalies", a);
@@ -867,7 +876,7 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns)
 
 		json_object_object_add(c, "cgroup", json_object_new_string(w->cg[i].path));
 		for (r = 0; r < PSI_NRES; r++)
-			json_object_object_add(c, psi_res_name(r), json_object_new_double(w->cg[i].some_avg10[r]));
+			json_object_object_add(c, psi_res_name(r), jnum(w->cg[i].some_avg10[r]));
 		json_object_array_add(a, c);
 	}
 	json_object_object_add(pr, "cgroups", a);
