@@ -248,7 +248,7 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 	 * The child has not run yet; it stops before its first instruction.
 	 */
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE &&
-	    !(hold(parent, dead) | hold(child, dead)))
+	    !(hold(parent, dead) | (!lymph_protected(child) && hold(child, dead))))
 		return;
 	spin_lock(&lymph_lineage_lock);
 	l->holds++;	/* the slot may have been reused since: harmless */

@@ -48,8 +48,11 @@ struct lymph_pending {
 	s32 si_code;
 	u32 sender_pid;
 	u32 sender_uid;
-	u32 flags;		/* LYMPH_DEATH_SELF | LYMPH_DEATH_OOM */
+	u32 flags;		/* LYMPH_DEATH_SELF | LYMPH_DEATH_OOM | LYMPH_PENDING_DEAD */
 };
+
+/* Private flag: this group's death was reported (see probe_exit()). */
+#define LYMPH_PENDING_DEAD	(1u << 31)
 
 static struct lymph_pending *lymph_pending;
 static DEFINE_SPINLOCK(lymph_pending_lock);
@@ -163,9 +166,13 @@ static void probe_signal_generate(void *data, int sig, struct kernel_siginfo *in
 	task_exe(task, &p.exe_dev, &p.exe_ino);
 	slot = pending_slot(p.tgid);
 	spin_lock_irqsave(&lymph_pending_lock, flags);
-	if (slot->tgid == p.tgid && slot->start_ns == p.start_ns)
+	if (slot->tgid == p.tgid && slot->start_ns == p.start_ns) {
+		if (slot->flags & LYMPH_PENDING_DEAD)
+			goto unlock;	/* dead already; a late signal */
 		p.flags |= slot->flags & LYMPH_DEATH_OOM;
+	}
 	*slot = p;
+unlock:
 	spin_unlock_irqrestore(&lymph_pending_lock, flags);
 
 	/* 4. A fatal signal from another process is an event of its own. */
@@ -196,14 +203,41 @@ static bool danger(const struct lymph_death *d)
 
 static void probe_exit(void *data, LYMPH_EXIT_PROBE_ARGS)
 {
+	u64 start = p->group_leader->start_time;
 	struct lymph_pending pend = {}, *slot;
 	struct lymph_death rec;
 	unsigned long flags;
+	bool threaded;
 	u32 sig;
 
 	/* 1. One record per process: when its last thread exits. */
 	if (atomic_read(&p->signal->live) || (p->flags & PF_KTHREAD))
 		return;
+
+	/*
+	 * 2. Take what signal_generate remembered about this group.  Threads
+	 * that exit together may all see live == 0 here: the first leaves a
+	 * mark so that the others stay silent.  Threads not yet released
+	 * still count in nr_threads, so a lone thread needs (and takes) no
+	 * slot for the mark.
+	 */
+	threaded = get_nr_threads(p) > 1;
+	slot = pending_slot(p->tgid);
+	spin_lock_irqsave(&lymph_pending_lock, flags);
+	if (slot->tgid == p->tgid && slot->start_ns == start) {
+		if (slot->flags & LYMPH_PENDING_DEAD) {
+			spin_unlock_irqrestore(&lymph_pending_lock, flags);
+			return;
+		}
+		pend = *slot;
+		memset(slot, 0, sizeof(*slot));
+	}
+	if (threaded) {
+		slot->tgid = p->tgid;
+		slot->start_ns = start;
+		slot->flags = LYMPH_PENDING_DEAD;
+	}
+	spin_unlock_irqrestore(&lymph_pending_lock, flags);
 
 	memset(&rec, 0, sizeof(rec));
 	rec.hdr.ts_ns = ktime_get_ns();
@@ -214,15 +248,6 @@ static void probe_exit(void *data, LYMPH_EXIT_PROBE_ARGS)
 	rec.age_ns = rec.hdr.ts_ns - rec.task.start_ns;
 	if (rec.exit_code & 0x80)
 		rec.flags |= LYMPH_DEATH_CORE;
-
-	/* 2. Take what signal_generate remembered about this group. */
-	slot = pending_slot(p->tgid);
-	spin_lock_irqsave(&lymph_pending_lock, flags);
-	if (slot->tgid == p->tgid && slot->start_ns == rec.task.start_ns) {
-		pend = *slot;
-		memset(slot, 0, sizeof(*slot));
-	}
-	spin_unlock_irqrestore(&lymph_pending_lock, flags);
 
 	rec.flags |= pend.flags & LYMPH_DEATH_OOM;
 	/* 3. Attach how it was killed, if that is what killed it. */
