@@ -15,6 +15,7 @@
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "../userspace/psi.c"
+#include "loadcg.h"
 
 static const char sample_mem[] =
 	"some avg10=1.53 avg60=0.87 avg300=0.22 total=1234567\n"
@@ -187,96 +188,29 @@ TEST(system_trigger_arms)
 	EXPECT_EQ(-EINVAL, psi_trigger_open("/proc/pressure/memory", "some", 3000000, 2000000));
 }
 
-/* A v2 cgroup (and, for memory on a hybrid host, a v1 memory cgroup) with
- * workers in it. */
+/* A workload in its own cgroup. */
 FIXTURE(cg)
 {
-	char v2[256];
-	char v1mem[256];
-	pid_t pids[64];
-	int n;
+	struct loadcg load;
 	int trig;
-	char file[256];
 };
 
 FIXTURE_SETUP(cg)
 {
-	self->v2[0] = self->v1mem[0] = self->file[0] = 0;
-	self->n = 0;
+	loadcg_init(&self->load);
 	self->trig = -EBADF;
-}
-
-static void rmdir_retry(const char *dir)
-{
-	int i;
-
-	if (!dir[0])
-		return;
-	for (i = 0; i < 200; i++) {
-		if (!rmdir(dir) || errno == ENOENT)
-			return;
-		th_sleep_ms(10);
-	}
-	th_diag("failed to remove cgroup %s: %s", dir, strerror(errno));
 }
 
 FIXTURE_TEARDOWN(cg)
 {
-	int i;
-
-	for (i = 0; i < self->n; i++)
-		kill(self->pids[i], SIGKILL);
-	for (i = 0; i < self->n; i++)
-		waitpid(self->pids[i], NULL, 0);
 	if (self->trig >= 0)
 		close(self->trig);
-	rmdir_retry(self->v2);
-	rmdir_retry(self->v1mem);
-	if (self->file[0])
-		unlink(self->file);
-}
-
-static int cg_write(const char *dir, const char *file, const char *val)
-{
-	char p[PATH_MAX + 64];
-	int fd, err = 0;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/* Make the v2 cgroup: 0, or a SKIP reason in why. */
-static int make_v2(char *dir, size_t len, const char *tag, const char **why)
-{
-	const char *root = psi_cgroup_root();
-	char p[PATH_MAX];
-
-	if (!root) {
-		*why = "no cgroup v2 hierarchy mounted";
-		return -ENODEV;
-	}
-	snprintf(dir, len, "%s/lymph-psi-%s.%d", root, tag, (int)getpid());
-	if (mkdir(dir, 0755)) {
-		*why = "cannot create a cgroup v2 directory";
-		dir[0] = 0;
-		return -errno;
-	}
-	snprintf(p, sizeof(p), "%s/cpu.pressure", dir);
-	if (access(p, R_OK)) {
-		*why = "the cgroup v2 tree has no pressure files (cgroup PSI off)";
-		return -ENOENT;
-	}
-	return 0;
+	loadcg_destroy(&self->load);
 }
 
 /* Wait until the cgroup's pressure for res moved: total grew by at least
- * 100 ms of stall and avg10 is above zero.  Returns the avg10 seen. */
+ * 100 ms of stall, avg10 is above zero and the trigger (if armed) fired.
+ * Returns the avg10 seen, 0 on timeout. */
 static double wait_pressure(const char *dir, const char *res, int trig, int *fired, int timeout_ms)
 {
 	char p[PATH_MAX];
@@ -307,53 +241,6 @@ static double wait_pressure(const char *dir, const char *res, int trig, int *fir
 	return 0;
 }
 
-static pid_t spawn_in(const char *v2, const char *v1mem, void (*work)(const char *), const char *arg)
-{
-	int pipefd[2];
-	char c = 0;
-	pid_t pid;
-
-	if (pipe(pipefd))
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		char me[32];
-
-		close(pipefd[0]);
-		snprintf(me, sizeof(me), "%d\n", (int)getpid());
-		if ((v1mem && v1mem[0] && cg_write(v1mem, "cgroup.procs", me)) ||
-		    cg_write(v2, "cgroup.procs", me))
-			_exit(2);
-		/* Never outlive the test. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (write(pipefd[1], &c, 1) != 1)
-			_exit(3);
-		close(pipefd[1]);
-		work(arg);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	if (read(pipefd[0], &c, 1) != 1) {
-		close(pipefd[0]);
-		waitpid(pid, NULL, 0);
-		return -EIO;
-	}
-	close(pipefd[0]);
-	return pid;
-}
-
-static void spin(const char *arg)
-{
-	volatile unsigned long x = 0;
-	int64_t end = th_now_ms() + 60000;	/* a backstop: the test kills us first */
-
-	(void)arg;
-	while (th_now_ms() < end)
-		x++;
-}
-
 static bool walker_finds(const char *dir)
 {
 	static struct psi_cgroup top[64];
@@ -375,110 +262,46 @@ TEST_F_TIMEOUT(cg, cpu_workload_raises_cgroup_pressure, 90)
 
 	if (!th_is_root())
 		SKIP(return, "needs root to create cgroups");
-	if (n > 64)
-		n = 64;
-	if (make_v2(self->v2, sizeof(self->v2), "cpu", &why))
+	if (n > LOADCG_MAX)
+		n = LOADCG_MAX;
+	if (loadcg_create(&self->load, "psi-cpu", &why))
 		SKIP(return, "%s", why);
-	snprintf(p, sizeof(p), "%s/cpu.pressure", self->v2);
+	snprintf(p, sizeof(p), "%s/cpu.pressure", self->load.v2);
 	self->trig = psi_trigger_open(p, "some", 100000, 2000000);
 	if (self->trig < 0)
 		th_diag("no trigger on %s (%s): averages only", p, strerror(-self->trig));
-	for (i = 0; i < n; i++) {
-		pid_t pid = spawn_in(self->v2, NULL, spin, NULL);
-
-		ASSERT_GT(pid, 0) TH_LOG("failed to start a spinner in %s", self->v2);
-		self->pids[self->n++] = pid;
-	}
-	avg = wait_pressure(self->v2, "cpu", self->trig, &fired, 20000);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, loadcg_spawn(&self->load, loadcg_spin, NULL));
+	avg = wait_pressure(self->load.v2, "cpu", self->trig, &fired, 20000);
 	EXPECT_GT(avg, 0.0) TH_LOG("%d spinners on %d CPUs did not raise %s", n, get_nprocs(), p);
 	if (self->trig >= 0)
 		EXPECT_TRUE(fired);
-
 	/* The walker finds it among the cgroups under pressure. */
-	EXPECT_TRUE(walker_finds(self->v2)) TH_LOG("%s not among the cgroups under pressure", self->v2);
-}
-
-/* Read the file over and over: its pages never fit under the limit, so
- * every pass refaults them through reclaim. */
-static void thrash(const char *path)
-{
-	static char buf[1 << 20];
-	int64_t end = th_now_ms() + 60000;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		_exit(4);
-	while (th_now_ms() < end) {
-		off_t off = 0;
-		ssize_t r;
-
-		while ((r = pread(fd, buf, sizeof(buf), off)) > 0)
-			off += r;
-	}
-}
-
-static int make_file(const char *path, int mib)
-{
-	static char block[1 << 20];
-	int fd, i, err = 0;
-
-	memset(block, 0x5a, sizeof(block));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	for (i = 0; i < mib && !err; i++)
-		if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block))
-			err = -EIO;
-	if (!err && fsync(fd))
-		err = -errno;
-	/* Its pages were charged to us: drop them, so the workload's reads
-	 * charge them to its own cgroup. */
-	if (!err)
-		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	close(fd);
-	return err;
+	EXPECT_TRUE(walker_finds(self->load.v2)) TH_LOG("%s not among the cgroups under pressure",
+							 self->load.v2);
 }
 
 TEST_F_TIMEOUT(cg, memory_workload_raises_cgroup_pressure, 120)
 {
 	const char *why = NULL;
-	char p[PATH_MAX], limit_file[32];
+	char p[PATH_MAX];
 	int i, fired = 0;
 	double avg;
-	pid_t pid;
 
 	if (!th_is_root())
 		SKIP(return, "needs root to create cgroups");
-	if (make_v2(self->v2, sizeof(self->v2), "mem", &why))
+	if (loadcg_create(&self->load, "psi-mem", &why))
 		SKIP(return, "%s", why);
-	/* A 32 MiB limit: v2 memory.max when the controller is there, else
-	 * the v1 memory hierarchy (hybrid hosts). */
-	snprintf(p, sizeof(p), "%s/memory.max", self->v2);
-	if (!access(p, W_OK)) {
-		ASSERT_EQ(0, cg_write(self->v2, "memory.max", "33554432"));
-	} else if (!access("/sys/fs/cgroup/memory/cgroup.procs", W_OK)) {
-		snprintf(self->v1mem, sizeof(self->v1mem), "/sys/fs/cgroup/memory/lymph-psi-mem.%d",
-			 (int)getpid());
-		ASSERT_EQ(0, mkdir(self->v1mem, 0755));
-		strcpy(limit_file, "memory.limit_in_bytes");
-		ASSERT_EQ(0, cg_write(self->v1mem, limit_file, "33554432"));
-	} else {
-		SKIP(return, "no memory controller to limit the workload (v2 memory.max or v1 memory)");
-	}
-	/* A 128 MiB file on disk (not tmpfs: its pages must be reclaimable). */
-	snprintf(self->file, sizeof(self->file), "/var/tmp/lymph-psi-thrash.%d", (int)getpid());
-	ASSERT_EQ(0, make_file(self->file, 128));
-
-	snprintf(p, sizeof(p), "%s/memory.pressure", self->v2);
+	if (loadcg_limit_memory(&self->load, "psi-mem", 32UL << 20, &why))
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, loadcg_make_file(&self->load, 128));
+	snprintf(p, sizeof(p), "%s/memory.pressure", self->load.v2);
 	self->trig = psi_trigger_open(p, "some", 50000, 2000000);
 	if (self->trig < 0)
 		th_diag("no trigger on %s (%s): averages only", p, strerror(-self->trig));
-	for (i = 0; i < 2; i++) {
-		pid = spawn_in(self->v2, self->v1mem, thrash, self->file);
-		ASSERT_GT(pid, 0) TH_LOG("failed to start a reader in %s", self->v2);
-		self->pids[self->n++] = pid;
-	}
-	avg = wait_pressure(self->v2, "memory", self->trig, &fired, 30000);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, loadcg_spawn(&self->load, loadcg_thrash, self->load.file));
+	avg = wait_pressure(self->load.v2, "memory", self->trig, &fired, 30000);
 	EXPECT_GT(avg, 0.0) TH_LOG("reading 128 MiB under a 32 MiB limit did not raise %s", p);
 	if (self->trig >= 0)
 		EXPECT_TRUE(fired);

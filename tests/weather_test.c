@@ -11,6 +11,8 @@
  * weather.c and what it uses are not in the Makefile's CORE_SRCS yet:
  * they are included here.
  */
+#include <sys/epoll.h>
+#include <sys/sysinfo.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "../userspace/psi.c"
@@ -18,6 +20,7 @@
 #include "../userspace/integrity.c"
 #include "../userspace/weather.c"
 #include "config.h"
+#include "loadcg.h"
 
 #define SEC 1000000000ULL
 #define T0 (1000 * SEC)
@@ -469,6 +472,159 @@ TEST_F(station, baseline_survives_a_restart)
 	EXPECT_TRUE(json_object_get_boolean(th_json_get(th_json_get(o, "baseline"), "loaded")));
 	json_object_put(o);
 	EXPECT_GT(self->w->bl->folds, 0u);
+}
+
+/* ---- real workloads in their own cgroups (root) ---------------------------- */
+
+FIXTURE(live)
+{
+	struct loadcg load;
+	struct weather *w;
+	struct policy pol;
+	int ep;
+	char dir[256];
+};
+
+FIXTURE_SETUP(live)
+{
+	loadcg_init(&self->load);
+	self->w = NULL;
+	self->ep = -EBADF;
+	self->dir[0] = 0;
+	policy_defaults(&self->pol);
+}
+
+FIXTURE_TEARDOWN(live)
+{
+	char cmd[300];
+
+	weather_free(self->w);
+	if (self->ep >= 0)
+		close(self->ep);
+	loadcg_destroy(&self->load);
+	policy_free(&self->pol);
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", self->dir);
+	if (!strncmp(self->dir, "/tmp/lymph-", 11) && system(cmd))
+		th_diag("failed to remove %s", self->dir);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Run the station as lymphd would (epoll for its triggers, a tick every
+ * 500 ms) until the word is want; the reasons of the last change go to
+ * *why.  Returns the ms it took, -1 on timeout. */
+static int64_t live_until(struct weather *w, int ep, enum weather_word want, int timeout_ms,
+			  struct json_object **why)
+{
+	int64_t start = th_now_ms();
+
+	while (th_now_ms() - start < timeout_ms) {
+		struct epoll_event evs[4];
+		struct json_object *change = NULL, *ev = NULL;
+		int i, n = epoll_wait(ep, evs, 4, 500);
+
+		for (i = 0; i < n; i++)
+			weather_on_fd(w, evs[i].data.fd, mono_ns());
+		if (weather_tick(w, mono_ns(), (int64_t)time(NULL), &change, &ev) && why) {
+			json_object_put(*why);
+			*why = json_object_get(change);
+		}
+		json_object_put(change);
+		json_object_put(ev);
+		if (weather_now(w) == want)
+			return th_now_ms() - start;
+	}
+	return -1;
+}
+
+/* The station watches the workload's cgroup: its pressure is the weather's. */
+static int live_station(struct __test_metadata *_metadata, FIXTURE_DATA(live) *self,
+			const char *tag, const char **why)
+{
+	struct weather_params p;
+	int err;
+
+	err = loadcg_create(&self->load, tag, why);
+	if (err)
+		return err;
+	if (th_mkdtemp(self->dir, sizeof(self->dir), "weather-live"))
+		return -EIO;
+	self->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (self->ep < 0)
+		return -errno;
+	err = weather_init(&self->w, &self->pol.weather, self->dir, self->ep, NULL, 0);
+	if (err)
+		return err;
+	/* Short holds: the test waits for avg10 to decay, not for minutes. */
+	weather_params_from_conf(&p, &self->pol.weather);
+	p.calm_hold_ns = 3 * SEC;
+	weather_set_params(self->w, &p);
+	weather_set_psi_dir(self->w, self->load.v2);
+	(void)_metadata;
+	return 0;
+}
+
+TEST_F_TIMEOUT(live, cpu_workload_cloudy_then_sunny, 150)
+{
+	struct json_object *why = NULL;
+	const char *skip = NULL;
+	int i, n = 2 * get_nprocs() + 2;
+	int64_t ms;
+
+	if (!th_is_root())
+		SKIP(return, "needs root to create cgroups and arm PSI triggers");
+	if (live_station(_metadata, self, "weather-cpu", &skip))
+		SKIP(return, "%s", skip ? skip : "cannot set up the station");
+	ASSERT_EQ(-1, live_until(self->w, self->ep, WEATHER_CLOUDY, 2000, NULL))
+		TH_LOG("cloudy before the workload started");
+	for (i = 0; i < n && i < LOADCG_MAX; i++)
+		ASSERT_EQ(0, loadcg_spawn(&self->load, loadcg_spin, NULL));
+	ms = live_until(self->w, self->ep, WEATHER_CLOUDY, 30000, &why);
+	ASSERT_GE(ms, 0) TH_LOG("%d spinners did not make it cloudy in 30 s", n);
+	TH_LOG("cloudy after %ld ms: %s", (long)ms, json_object_to_json_string(th_json_get(why, "reasons")));
+	EXPECT_TRUE(has_reason(th_json_get(why, "reasons"), "cpu pressure"));
+	EXPECT_LT(weather_budget_factor(self->w), 1.0);
+
+	loadcg_stop(&self->load);
+	ms = live_until(self->w, self->ep, WEATHER_SUNNY, 100000, &why);
+	ASSERT_GE(ms, 0) TH_LOG("still %s 100 s after the workload stopped", weather_name(weather_now(self->w)));
+	TH_LOG("sunny %ld ms after the workload stopped", (long)ms);
+	EXPECT_EQ(1.0, weather_budget_factor(self->w));
+	json_object_put(why);
+}
+
+TEST_F_TIMEOUT(live, memory_workload_cloudy_then_sunny, 150)
+{
+	struct json_object *why = NULL;
+	const char *skip = NULL;
+	int i;
+	int64_t ms;
+
+	if (!th_is_root())
+		SKIP(return, "needs root to create cgroups and arm PSI triggers");
+	if (live_station(_metadata, self, "weather-mem", &skip))
+		SKIP(return, "%s", skip ? skip : "cannot set up the station");
+	if (loadcg_limit_memory(&self->load, "weather-mem", 32UL << 20, &skip))
+		SKIP(return, "%s", skip);
+	ASSERT_EQ(0, loadcg_make_file(&self->load, 128));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, loadcg_spawn(&self->load, loadcg_thrash, self->load.file));
+	ms = live_until(self->w, self->ep, WEATHER_CLOUDY, 30000, &why);
+	ASSERT_GE(ms, 0) TH_LOG("reading 128 MiB under a 32 MiB limit did not make it cloudy in 30 s");
+	TH_LOG("cloudy after %ld ms: %s", (long)ms, json_object_to_json_string(th_json_get(why, "reasons")));
+	EXPECT_TRUE(has_reason(th_json_get(why, "reasons"), "memory pressure"));
+
+	loadcg_stop(&self->load);
+	ms = live_until(self->w, self->ep, WEATHER_SUNNY, 100000, &why);
+	ASSERT_GE(ms, 0) TH_LOG("still %s 100 s after the workload stopped", weather_name(weather_now(self->w)));
+	TH_LOG("sunny %ld ms after the workload stopped", (long)ms);
+	json_object_put(why);
 }
 
 TEST_HARNESS_MAIN

@@ -70,13 +70,20 @@ int psi_read(const char *path, struct psi_reading *r)
 	return psi_parse(buf, r);
 }
 
+void psi_path(const char *dir, enum psi_res r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", dir, psi_res_name(r));
+	if (access(buf, F_OK))
+		snprintf(buf, len, "%s/%s.pressure", dir, psi_res_name(r));
+}
+
 int psi_read_system(const char *dir, struct psi_reading out[PSI_NRES])
 {
-	char path[256];
+	char path[PATH_MAX];
 	int r, got = 0;
 
 	for (r = 0; r < PSI_NRES; r++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, psi_res_name(r));
+		psi_path(dir, r, path, sizeof(path));
 		if (!psi_read(path, &out[r]))
 			got++;
 	}

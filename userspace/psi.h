@@ -35,8 +35,12 @@ int psi_parse(const char *text, struct psi_reading *r);
 /* Read and parse one pressure file: 0 or -errno. */
 int psi_read(const char *path, struct psi_reading *r);
 
-/* Read the three system files under dir ("/proc/pressure"); a missing file
- * leaves its reading invalid.  Returns how many were read. */
+/* The file of resource r under dir: dir/cpu (the /proc/pressure layout) or,
+ * when that does not exist, dir/cpu.pressure (a cgroup directory). */
+void psi_path(const char *dir, enum psi_res r, char *buf, size_t len);
+
+/* Read the three files under dir ("/proc/pressure" or a cgroup directory);
+ * a missing file leaves its reading invalid.  Returns how many were read. */
 int psi_read_system(const char *dir, struct psi_reading out[PSI_NRES]);
 
 /*

@@ -263,7 +263,7 @@ struct proc_pressure {
 struct weather {
 	struct weather_params p;
 	struct weather_state st;
-	char psi_dir[128];
+	char psi_dir[256];
 	char *baseline_path;
 	const char *cg_root;
 	int epfd;
@@ -347,7 +347,7 @@ static void triggers_close(struct weather *w)
 
 static void triggers_open(struct weather *w)
 {
-	char path[192];
+	char path[PATH_MAX];
 	int r;
 
 	triggers_close(w);
@@ -357,7 +357,7 @@ static void triggers_open(struct weather *w)
 		struct epoll_event ev = { .events = EPOLLPRI };
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/%s", w->psi_dir, psi_res_name(r));
+		psi_path(w->psi_dir, r, path, sizeof(path));
 		fd = psi_trigger_open(path, "some", w->p.trigger_stall_us, w->p.trigger_window_us);
 		if (fd < 0)
 			continue;

@@ -115,7 +115,8 @@ void weather_free(struct weather *w);
 
 /* A new policy (lymphctl reload). */
 void weather_set_conf(struct weather *w, const struct weather_conf *c);
-/* Tests: every parameter, and where the PSI files are ("/proc/pressure"). */
+/* Tests: every parameter, and where the PSI files are ("/proc/pressure", or
+ * a cgroup directory to take one cgroup's pressure as the weather's). */
 void weather_set_params(struct weather *w, const struct weather_params *p);
 void weather_set_psi_dir(struct weather *w, const char *dir);
 
