@@ -439,6 +439,7 @@ int main(int argc, char **argv)
 	s.reader_cpu = other_cpu;
 
 	/* The workload on its CPU, this process (attach, detach) off it. */
+	signal(SIGPIPE, SIG_IGN);	/* a dead runner is an error, not a death */
 	err = runner_start(&rn, cpu);
 	if (err) {
 		fprintf(stderr, "overhead: failed to start the workload process: %s\n", strerror(-err));
