@@ -12,6 +12,10 @@
  * CORE_SRCS yet: they are included here.
  */
 #include <ctype.h>
+#include <poll.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <math.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
@@ -514,6 +518,154 @@ TEST(without_weather_or_table)
 	EXPECT_EQ(0, check_exposition(c, buf, NULL, NULL)) TH_LOG("%s", c->err);
 	free(buf);
 	free(c);
+}
+
+/* ---- the HTTP listener ------------------------------------------------------ */
+
+TEST(http_listen_loopback_only)
+{
+	int fd;
+
+	EXPECT_EQ(-EADDRNOTAVAIL, metrics_http_listen("0.0.0.0:9477"));
+	EXPECT_EQ(-EADDRNOTAVAIL, metrics_http_listen("10.1.2.3:9477"));
+	EXPECT_EQ(-EADDRNOTAVAIL, metrics_http_listen("[::]:9477"));
+	EXPECT_EQ(-EINVAL, metrics_http_listen("127.0.0.1"));
+	EXPECT_EQ(-EINVAL, metrics_http_listen("127.0.0.1:70000"));
+	EXPECT_EQ(-EINVAL, metrics_http_listen("example.org:80"));
+	EXPECT_EQ(-EINVAL, metrics_http_listen(NULL));
+	fd = metrics_http_listen("127.0.0.1:0");
+	ASSERT_GE(fd, 0) TH_LOG("%s", strerror(-fd));
+	close(fd);
+	fd = metrics_http_listen("localhost:0");
+	ASSERT_GE(fd, 0);
+	close(fd);
+}
+
+static int port_of(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &len))
+		return -1;
+	return ntohs(a.sin_port);
+}
+
+/* Send req to the listener, let it serve, return what came back. */
+static char *http_exchange(int lfd, const struct metrics_src *m, const char *req)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	char *buf = calloc(1, 1 << 20);
+	size_t have = 0;
+	ssize_t n;
+	int c;
+
+	if (!buf)
+		return NULL;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port_of(lfd));
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a))) {
+		free(buf);
+		return NULL;
+	}
+	if (req && write(c, req, strlen(req)) < 0) {
+		close(c);
+		free(buf);
+		return NULL;
+	}
+	metrics_http_serve(lfd, m);
+	while ((n = read(c, buf + have, (1 << 20) - 1 - have)) > 0)
+		have += (size_t)n;
+	close(c);
+	return buf;
+}
+
+TEST_F(m, http_serves_the_exposition)
+{
+	struct metrics_src src = {
+		.count = &self->s.count, .drops = 42, .crashes = &self->s.crashes,
+		.names = &self->s.names, .weather = self->s.w, .version = "0.1.0", .source = "bpf",
+		.mode = "observe", .now_ns = 100 * SEC, .uptime_ns = 5 * SEC,
+	};
+	struct checker *c = calloc(1, sizeof(*c));
+	int lfd = metrics_http_listen("127.0.0.1:0");
+	char *r, *body;
+	int64_t t0;
+
+	ASSERT_NE(NULL, c);
+	ASSERT_GE(lfd, 0);
+	r = http_exchange(lfd, &src, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(0, strncmp(r, "HTTP/1.1 200 OK\r\n", 17)) TH_LOG("%.200s", r);
+	EXPECT_NE(NULL, strstr(r, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+	body = strstr(r, "\r\n\r\n");
+	ASSERT_NE(NULL, body);
+	body += 4;
+	EXPECT_STREQ(self->text, body);
+	EXPECT_EQ(0, check_exposition(c, body, NULL, NULL)) TH_LOG("%s", c->err);
+	free(r);
+
+	r = http_exchange(lfd, &src, "GET /secret HTTP/1.0\r\n\r\n");
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(0, strncmp(r, "HTTP/1.1 404 ", 13));
+	free(r);
+	r = http_exchange(lfd, &src, "POST /metrics HTTP/1.1\r\n\r\n");
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(0, strncmp(r, "HTTP/1.1 405 ", 13));
+	free(r);
+	r = http_exchange(lfd, &src, "HEAD /metrics HTTP/1.1\r\n\r\n");
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(0, strncmp(r, "HTTP/1.1 200 ", 13));
+	EXPECT_EQ(0, strcmp(strstr(r, "\r\n\r\n"), "\r\n\r\n"));	/* no body */
+	free(r);
+
+	/* A client that says nothing holds the loop 200 ms at most. */
+	t0 = th_now_ms();
+	r = http_exchange(lfd, &src, NULL);
+	ASSERT_NE(NULL, r);
+	EXPECT_LT(th_now_ms() - t0, 1000);
+	EXPECT_EQ(0, strncmp(r, "HTTP/1.1 400 ", 13));
+	free(r);
+	close(lfd);
+	free(c);
+}
+
+TEST_F(m, curl_scrapes_it)
+{
+	struct metrics_src src = {
+		.count = &self->s.count, .drops = 42, .crashes = &self->s.crashes,
+		.names = &self->s.names, .weather = self->s.w, .version = "0.1.0",
+		.now_ns = 100 * SEC, .uptime_ns = 5 * SEC,
+	};
+	char url[64], out[300], cmd[512];
+	struct pollfd pfd;
+	int lfd, status;
+	pid_t pid;
+
+	if (system("command -v curl >/dev/null 2>&1"))
+		SKIP(return, "curl not installed");
+	lfd = metrics_http_listen("127.0.0.1:0");
+	ASSERT_GE(lfd, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port_of(lfd));
+	snprintf(out, sizeof(out), "%s/scraped.prom", self->s.dir);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		execlp("curl", "curl", "-sf", "--max-time", "10", "-o", out, url, (char *)NULL);
+		_exit(127);
+	}
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	EXPECT_EQ(0, metrics_http_serve(lfd, &src));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(lfd);
+	if (!system("command -v promtool >/dev/null 2>&1")) {
+		snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s' >&2", out);
+		EXPECT_EQ(0, system(cmd));
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Prometheus text exposition (see metrics.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include "binpath.h"
 #include "crashtab.h"
 #include "daemon.h"
@@ -213,4 +221,167 @@ int metrics_text(FILE *out, const struct metrics_src *m)
 		binary_metrics(out, m);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- the HTTP listener ------------------------------------------------------ */
+
+#define HTTP_REQ_MAX 4096
+#define HTTP_READ_MS 200
+
+int metrics_http_listen(const char *hostport)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	char host[64];
+	const char *colon;
+	socklen_t len;
+	unsigned long port;
+	char *end;
+	int fd, one = 1, err;
+
+	memset(&ss, 0, sizeof(ss));
+	if (!hostport)
+		return -EINVAL;
+	if (hostport[0] == '[') {
+		const char *close = strchr(hostport, ']');
+
+		if (!close || close[1] != ':' || (size_t)(close - hostport - 1) >= sizeof(host))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(close - hostport - 1), hostport + 1);
+		colon = close + 1;
+	} else {
+		colon = strrchr(hostport, ':');
+		if (!colon || (size_t)(colon - hostport) >= sizeof(host))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port > 65535)
+		return -EINVAL;
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		/* Loopback only: the metrics name binaries and are not for the network. */
+		if ((ntohl(in4->sin_addr.s_addr) >> 24) != 127)
+			return -EADDRNOTAVAIL;
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		if (!IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+			return -EADDRNOTAVAIL;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*in6);
+	} else {
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void send_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void http_reply(int fd, int code, const char *status, const char *extra, const char *body,
+		       size_t len, int head_only)
+{
+	char hdr[256];
+	int n;
+
+	n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d %s\r\n"
+		     "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+		     "Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
+		     code, status, len, extra ? extra : "");
+	send_all(fd, hdr, (size_t)n);
+	if (!head_only)
+		send_all(fd, body, len);
+}
+
+int metrics_http_serve(int lfd, const struct metrics_src *m)
+{
+	char req[HTTP_REQ_MAX], method[8] = "", path[256] = "";
+	struct timeval snd = { 1, 0 };
+	size_t have = 0;
+	int64_t deadline = ms_now() + HTTP_READ_MS;
+	int fd, head;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+	/* The request line and headers, within HTTP_READ_MS. */
+	while (have < sizeof(req) - 1) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - ms_now();
+		ssize_t n;
+
+		req[have] = 0;
+		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n") || left <= 0 ||
+		    poll(&pfd, 1, (int)left) <= 0)
+			break;
+		n = recv(fd, req + have, sizeof(req) - 1 - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	req[have] = 0;
+	/* Replies go out on a blocking socket (bounded by SO_SNDTIMEO). */
+	fcntl(fd, F_SETFL, 0);
+	if (sscanf(req, "%7s %255s HTTP/", method, path) != 2) {
+		http_reply(fd, 400, "Bad Request", NULL, "bad request\n", 12, 0);
+	} else if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		http_reply(fd, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", "GET only\n", 9, 0);
+	} else {
+		char *q = strchr(path, '?'), *body = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		head = !strcmp(method, "HEAD");
+		if (q)
+			*q = 0;
+		if (strcmp(path, "/metrics") && strcmp(path, "/")) {
+			http_reply(fd, 404, "Not Found", NULL, "try /metrics\n", 13, head);
+		} else if ((f = open_memstream(&body, &len))) {
+			int err = metrics_text(f, m);
+
+			fclose(f);
+			if (err)
+				http_reply(fd, 500, "Internal Server Error", NULL, "", 0, head);
+			else
+				http_reply(fd, 200, "OK", NULL, body, len, head);
+			free(body);
+		}
+	}
+	close(fd);
+	return 0;
 }

@@ -5,8 +5,9 @@
  * integrity checks and the per-binary crash table, with Prometheus naming
  * (lymph_ prefix, _total for counters, base units) so fleet tooling
  * (Prometheus, node_exporter's textfile collector) aggregates many hosts.
- * Served by `lymphctl metrics`.  Takes its data as parameters: no I/O but
- * the FILE it writes.
+ * Served by `lymphctl metrics` and, when configured, by a small HTTP
+ * listener on a loopback address.  metrics_text takes its data as
+ * parameters and does no I/O but the FILE it writes.
  */
 #ifndef LYMPH_METRICS_H
 #define LYMPH_METRICS_H
@@ -36,5 +37,22 @@ int metrics_text(FILE *out, const struct metrics_src *m);
 /* Write s as a label value: UTF-8, with \\, \" and \n escaped (bytes that
  * are not UTF-8 become U+FFFD). */
 void metrics_label_value(FILE *out, const char *s);
+
+/*
+ * The optional HTTP listener (off by default), for a Prometheus server on
+ * the same host: listen on a loopback address ("127.0.0.1:9477",
+ * "[::1]:9477"; anything else is refused with -EADDRNOTAVAIL).  Returns the
+ * non-blocking listening fd to add to the event loop, or -errno.
+ */
+int metrics_http_listen(const char *hostport);
+
+/*
+ * The listening fd is readable: accept one connection, read its request
+ * (at most 4 KiB, for at most 200 ms), answer GET /metrics (or /) with the
+ * exposition and anything else with 404 or 405, close it.  The loop is
+ * never blocked for long by a slow or silent client.  0, or -errno when no
+ * connection could be accepted.
+ */
+int metrics_http_serve(int lfd, const struct metrics_src *m);
 
 #endif
