@@ -332,6 +332,7 @@ struct pstate {
 	enum sect sect;
 	struct service_conf *svc;	/* current [service] */
 	uint64_t seen;			/* bit per key index: duplicates in this section */
+	int skipping;			/* in a refused section: its keys are not reported too */
 	int nerr;
 };
 
@@ -509,6 +510,8 @@ static void key_line(struct pstate *ps, char *s)
 	char *eq = strchr(s, '='), *name, *val;
 	size_t i;
 
+	if (ps->skipping)
+		return;		/* one error for a bad header, not one per key under it */
 	if (!eq) {
 		ERR(ps, "expected 'key = value', got '%s'", s);
 		return;
@@ -544,6 +547,7 @@ static void section_line(struct pstate *ps, char *s)
 	ps->svc = NULL;
 	ps->seen = 0;
 	ps->sect = S_NONE;
+	ps->skipping = 1;	/* until the header is accepted */
 	if (!end || trim(end + 1)[0]) {
 		ERR(ps, "section header must be '[name]' alone on its line: '%s'", s);
 		return;
@@ -569,6 +573,7 @@ static void section_line(struct pstate *ps, char *s)
 			return;
 		}
 		ps->sect = i;
+		ps->skipping = 0;
 		return;
 	}
 	if (!valid_service_name(arg)) {
@@ -598,6 +603,7 @@ static void section_line(struct pstate *ps, char *s)
 		ps->svc->file = ps->file;
 		ps->svc->line = ps->line;
 		ps->sect = S_SERVICE;
+		ps->skipping = 0;
 	}
 }
 
