@@ -44,6 +44,8 @@ static DECLARE_WAIT_QUEUE_HEAD(lymph_gone_wait);	/* unload waits for closes */
 static atomic_t lymph_nr_open = ATOMIC_INIT(0);
 static bool lymph_dead;				/* set once, at unload */
 static u32 lymph_ring_bytes;
+/* Wakes readers for bulk records, at most once per jiffy. */
+static struct timer_list lymph_wake_timer;
 
 atomic64_t lymph_events[LYMPH_EV_KIND_MAX];
 atomic64_t lymph_ring_drops;
@@ -86,20 +88,20 @@ static void make_drop(struct lymph_drop *d, u64 lost)
 /*
  * Queue one record for one reader.  After a loss the drop record goes in
  * first, so the reader sees the gap where it happened; until both fit,
- * the new record is lost too.
+ * the new record is lost too.  Returns the bytes now queued, 0 when the
+ * record was lost.
  */
-static bool reader_push(struct lymph_reader *r, const void *rec, u32 size)
+static u32 reader_push(struct lymph_reader *r, const void *rec, u32 size)
 {
 	u32 need = size + (r->lost ? sizeof(struct lymph_drop) : 0);
 	struct lymph_drop d;
 	unsigned long flags;
-	bool ok = true;
+	u32 used = 0;
 
 	spin_lock_irqsave(&r->lock, flags);
 	if (lymph_ring_bytes - ring_used(r) < need) {
 		r->lost++;
 		atomic64_inc(&lymph_ring_drops);
-		ok = false;
 	} else {
 		if (r->lost) {
 			make_drop(&d, r->lost);
@@ -107,9 +109,23 @@ static bool reader_push(struct lymph_reader *r, const void *rec, u32 size)
 			r->lost = 0;
 		}
 		ring_put(r, rec, size);
+		used = ring_used(r);
 	}
 	spin_unlock_irqrestore(&r->lock, flags);
-	return ok;
+	return used;
+}
+
+/* Deaths by a signal and OOM kills wake readers at once, like the BPF side. */
+static bool urgent(const struct lymph_hdr *h)
+{
+	if (h->kind == LYMPH_EV_OOM)
+		return true;
+	return h->kind == LYMPH_EV_DEATH && ((const struct lymph_death *)h)->signo;
+}
+
+static void wake_timer_fn(struct timer_list *t)
+{
+	wake_up_interruptible(&lymph_wait);
 }
 
 /**
@@ -124,7 +140,8 @@ void lymph_emit(void *rec, u16 kind, u16 size)
 {
 	struct lymph_hdr *h = rec;
 	struct lymph_reader *r;
-	bool queued = false;
+	bool queued = false, now = false;
+	u32 used;
 
 	h->kind = kind;
 	h->size = size;
@@ -135,12 +152,24 @@ void lymph_emit(void *rec, u16 kind, u16 size)
 	atomic64_inc(&lymph_events[kind]);
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(r, &lymph_readers, node)
-		queued |= reader_push(r, rec, size);
+	list_for_each_entry_rcu(r, &lymph_readers, node) {
+		used = reader_push(r, rec, size);
+		queued |= used > 0;
+		now |= used > lymph_ring_bytes / 2;
+	}
 	rcu_read_unlock();
-	/* Wake after the locks are dropped; skip the wait-queue lock when idle. */
-	if (queued && wq_has_sleeper(&lymph_wait))
+	/*
+	 * Wake after the locks are dropped, and skip the wait-queue lock when
+	 * nobody sleeps.  A wakeup costs far more than a record: bulk records
+	 * (forks, execs, exits) wake readers within a jiffy instead, unless a
+	 * ring is half full.
+	 */
+	if (!queued || !wq_has_sleeper(&lymph_wait))
+		return;
+	if (now || urgent(h))
 		wake_up_interruptible(&lymph_wait);
+	else if (!timer_pending(&lymph_wake_timer))
+		timer_reduce(&lymph_wake_timer, jiffies + 1);
 }
 
 /* Is tgid reading /dev/lymph?  Readers (lymphd) are never throttled. */
@@ -336,12 +365,15 @@ static struct miscdevice lymph_misc = {
 int lymph_ring_init(unsigned int ring_bytes)
 {
 	lymph_ring_bytes = ring_bytes;
+	timer_setup(&lymph_wake_timer, wake_timer_fn, 0);
 	return misc_register(&lymph_misc);
 }
 
+/* After the probes and the spot check are gone: nothing emits any more. */
 void lymph_ring_exit(void)
 {
 	misc_deregister(&lymph_misc);
+	timer_delete_sync(&lymph_wake_timer);
 	WRITE_ONCE(lymph_dead, true);
 	wake_up_interruptible_all(&lymph_wait);
 	if (atomic_read(&lymph_nr_open))
