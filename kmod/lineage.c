@@ -195,12 +195,38 @@ busy:
 	return false;
 }
 
+#ifdef LYMPH_THROTTLE_HELD
+/* Tell lymphd: a LYMPH_EV_THROTTLE record, as the BPF sensor makes. */
+static void report(struct task_struct *parent, struct task_struct *child, u64 key,
+		   s64 tokens, u64 dead, bool held)
+{
+	struct lymph_throttle rec;
+
+	memset(&rec, 0, sizeof(rec));
+	lymph_fill_task(&rec.task, parent);
+	rec.lineage_kind = key & LYMPH_KEY_SESSION ? LYMPH_LINEAGE_SESSION :
+						     LYMPH_LINEAGE_CGROUP;
+	rec.lineage_id = key & ~LYMPH_KEY_SESSION;
+	rec.tokens = tokens;
+	rec.hold_ns = dead;
+	rec.action = held ? LYMPH_THROTTLE_HELD : LYMPH_THROTTLE_WOULD;
+	rec.child_pid = child->tgid;
+	lymph_emit(&rec, LYMPH_EV_THROTTLE, sizeof(rec));
+}
+#else
+static void report(struct task_struct *parent, struct task_struct *child, u64 key,
+		   s64 tokens, u64 dead, bool held)
+{
+}
+#endif
+
 /* sched_process_fork probe, for new processes; current is the parent. */
 void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 {
-	u64 now = ktime_get_ns(), budget, burst, dead = 0, min_ns, max_ns, cap;
+	u64 now = ktime_get_ns(), budget, burst, dead = 0, min_ns, max_ns, cap, key;
 	struct lymph_lineage *l;
-	bool over;
+	bool over, held = false;
+	s64 tokens;
 
 	if (parent->flags & PF_KTHREAD)
 		return;
@@ -210,7 +236,8 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 	max_ns = (u64)READ_ONCE(lymph_cfg.dead_max_ms) * NSEC_PER_MSEC;
 
 	spin_lock(&lymph_lineage_lock);
-	l = lineage_get(lineage_key(parent), now);
+	key = lineage_key(parent);
+	l = lineage_get(key, now);
 	l->seen_ns = now;
 	l->forks++;
 	/* Refill: budget tokens per second, never above the burst. */
@@ -220,6 +247,7 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 	l->tokens = min(l->tokens, cap);
 	l->refill_ns = now;
 	over = l->tokens < LYMPH_TOKEN;
+	tokens = (s64)l->tokens - LYMPH_TOKEN;	/* negative: overdrawn */
 	if (!over) {
 		l->tokens -= LYMPH_TOKEN;
 	} else {
@@ -247,8 +275,12 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 	 * fresh tgid per fork), stopping only the parent would slow nothing.
 	 * The child has not run yet; it stops before its first instruction.
 	 */
-	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE &&
-	    !(hold(parent, dead) | (!lymph_protected(child) && hold(child, dead))))
+	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE) {
+		held = hold(parent, dead);
+		held |= !lymph_protected(child) && hold(child, dead);
+	}
+	report(parent, child, key, tokens, dead, held);
+	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE && !held)
 		return;
 	spin_lock(&lymph_lineage_lock);
 	l->holds++;	/* the slot may have been reused since: harmless */

@@ -819,10 +819,18 @@ FIXTURE_TEARDOWN(storm)
 	EXPECT_EQ(0, find_stopped());
 }
 
+#ifdef LYMPH_THROTTLE_HELD
+static int match_throttle(const struct lymph_hdr *h, void *arg)
+{
+	return h->kind == LYMPH_EV_THROTTLE;
+}
+#endif
+
 TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 {
 	double observe, enforce;
 	long long holds;
+	int fd;
 
 	/* Observe: the storm runs free, the module only counts. */
 	storm_start(self->sh, 0);
@@ -835,10 +843,29 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 
 	/* Enforce: dead time slows it down. */
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
 	storm_start(self->sh, 0);
 	storm_rate(self->sh, 500);	/* let the dead time build up */
 	enforce = storm_rate(self->sh, 1500);
 	holds = proc_num("holds:", "total ");
+#ifdef LYMPH_THROTTLE_HELD
+	{
+		const struct lymph_throttle *t;
+		struct stat cg;
+
+		ASSERT_EQ(0, stat(STORM_CG, &cg));
+		t = (const void *)read_until(fd, match_throttle, NULL, 1000);
+		ASSERT_NE(NULL, t) TH_LOG("no throttle record");
+		EXPECT_EQ(LYMPH_THROTTLE_HELD, t->action);
+		EXPECT_EQ(LYMPH_LINEAGE_CGROUP, t->lineage_kind);
+		EXPECT_EQ(cg.st_ino, t->lineage_id);
+		EXPECT_GT(0, t->tokens);
+		EXPECT_LE(20000000, t->hold_ns);
+		EXPECT_NE(0, t->child_pid);
+	}
+#endif
+	close(fd);
 	TH_LOG("forks/s: observe %.0f, enforce %.0f; holds %lld\n%s", observe, enforce, holds,
 	       proc_lymph());
 	EXPECT_LT(0, holds);
