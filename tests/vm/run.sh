@@ -7,6 +7,9 @@
 #
 #   tests/vm/run.sh [BUILD_DIR]
 #
+# Environment: LYMPH_VM_HOST_TESTS (see step 3), LYMPH_VM_TIMEOUT and the
+# others of scripts/vm/boot.
+#
 # Contract with tests/run.sh: every "# Totals: ..." line printed here is
 # summed.  When the guest panics, hangs or never writes its verdict, one
 # extra failing Totals line says why; when qemu or the kernel image is
@@ -69,7 +72,30 @@ for src in "$here"/*_test.c; do
 	tests+=("$bin")
 done
 
-# 3. The initramfs and the boot.
+# 3. Host-built tests to run in the guest too (the BPF side needs a kernel
+#    with BTF and the BPF LSM): LYMPH_VM_HOST_TESTS="crash_signals_test ...",
+#    names in BUILD/tests.  They go in at their host path, with lymphd,
+#    lymphctl and their shared libraries, so they find lymphd as on the host.
+#    Unset: the BPF crash tests when they are built; empty: none.
+host_bins=() host_tests=()
+if [ -z "${LYMPH_VM_HOST_TESTS+set}" ]; then
+	LYMPH_VM_HOST_TESTS=""
+	[ -x "$build/tests/crash_signals_test" ] && LYMPH_VM_HOST_TESTS=crash_signals_test
+fi
+for t in $LYMPH_VM_HOST_TESTS; do
+	[ -x "$build/tests/$t" ] || fail "LYMPH_VM_HOST_TESTS: no $build/tests/$t (make tests)"
+	host_bins+=("$build/tests/$t")
+	host_tests+=("$build/tests/$t")
+done
+if [ ${#host_tests[@]} -gt 0 ]; then
+	for p in lymphd lymphctl; do
+		[ -x "$build/$p" ] && host_bins+=("$build/$p")
+	done
+	export LYMPH_VM_HOST_BINS="${host_bins[*]}"
+	export LYMPH_VM_APPEND="${LYMPH_VM_APPEND:-} lymph.host_tests=$(IFS=,; echo "${host_tests[*]}")"
+fi
+
+# 4. The initramfs and the boot.
 if ! "$top/scripts/vm/mkinitramfs" "$out/initramfs.cpio.gz" "$here/init" \
 	"$build/kmod/lymph.ko" "${tests[@]}" >"$out/mkinitramfs.log" 2>&1; then
 	sed 's/^/# /' "$out/mkinitramfs.log"
@@ -80,7 +106,7 @@ start=$(date +%s)
 qrc=$?
 echo "# lymph.ko VM: $kver, qemu exit $qrc after $(( $(date +%s) - start )) s; logs in $out"
 
-# 4. The verdict, from ttyS1 only.
+# 5. The verdict, from ttyS1 only.
 tr -d '\r' < "$out/tests.log" > "$out/tests.txt"
 grep -v '^lymph-vm: ' "$out/tests.txt"
 grep '^lymph-vm: exit ' "$out/tests.txt" | sed 's/^/# /'
