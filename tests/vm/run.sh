@@ -71,6 +71,7 @@ for src in "$here"/*_test.c; do
 	fi
 	tests+=("$bin")
 done
+tests+=("$here"/*_test.sh)	# guest shell tests (busybox sh)
 
 # 3. Host-built tests to run in the guest too (the BPF side needs a kernel
 #    with BTF and the BPF LSM): LYMPH_VM_HOST_TESTS="crash_signals_test ...",
@@ -87,12 +88,13 @@ for t in $LYMPH_VM_HOST_TESTS; do
 	host_bins+=("$build/tests/$t")
 	host_tests+=("$build/tests/$t")
 done
+for p in lymphd lymphctl; do
+	[ -x "$build/$p" ] && host_bins+=("$build/$p")
+done
+export LYMPH_VM_HOST_BINS="${host_bins[*]}"
+export LYMPH_VM_APPEND="${LYMPH_VM_APPEND:-} lymph.build=$build"
 if [ ${#host_tests[@]} -gt 0 ]; then
-	for p in lymphd lymphctl; do
-		[ -x "$build/$p" ] && host_bins+=("$build/$p")
-	done
-	export LYMPH_VM_HOST_BINS="${host_bins[*]}"
-	export LYMPH_VM_APPEND="${LYMPH_VM_APPEND:-} lymph.host_tests=$(IFS=,; echo "${host_tests[*]}")"
+	LYMPH_VM_APPEND="$LYMPH_VM_APPEND lymph.host_tests=$(IFS=,; echo "${host_tests[*]}")"
 fi
 
 # 4. The initramfs and the boot.
