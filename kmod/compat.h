@@ -17,9 +17,9 @@
 #endif
 
 /*
- * sched_process_exit gained a group_dead argument in 6.16; the probe only
- * reads the task, and a probe with fewer arguments than the tracepoint
- * passes is fine on x86-64's calling convention but not in C, so say so.
+ * sched_process_exit also passes group_dead since 6.16 (and traces before
+ * exit_mm()); a probe's prototype must match the tracepoint's.  Not built
+ * here: the module is tested on 6.1 and 6.12.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
 #define LYMPH_EXIT_PROBE_ARGS	struct task_struct *p, bool group_dead

@@ -10,9 +10,9 @@
  * budget".
  *
  * In enforce mode, the task that forked over budget, and its new child,
- * are held for the lineage's current dead time: the module sends it SIGSTOP and an in-kernel
- * timer sends SIGCONT, so nothing in userspace has to be alive for it to be
- * released.  The dead time starts at dead_time_min_ms, doubles (at most
+ * are held for the lineage's current dead time: the module sends them
+ * SIGSTOP and an in-kernel timer sends SIGCONT, so nothing in userspace
+ * has to be alive for them to be released.  The dead time starts at dead_time_min_ms, doubles (at most
  * once per dead time) while the lineage keeps going over budget, up to
  * dead_time_max_ms, and halves for every second the lineage stays within
  * budget.  Forks are never failed and nothing is killed.  Observe mode

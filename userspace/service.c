@@ -451,6 +451,13 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 	v->last.wall_ns = to_wall(s, now);
 	snprintf(v->last.reason, sizeof(v->last.reason), "not-healed");
 	journal_service(s, v, v->st.phase == SVC_BROKEN ? "broken" : "not-healed", why, 1);
+	if (v->is_child && v->pidfd >= 0) {
+		/* The instance that did not heal must not run on beside the next
+		 * one (which would fail on its port or pidfile): stop it.  Its
+		 * death is not another failure: it is forgotten first. */
+		syscall(SYS_pidfd_send_signal, v->pidfd, SIGKILL, NULL, 0);
+		forget_pid(s, v);
+	}
 }
 
 static void do_verify(struct supervisor *s, struct service *v, uint64_t now)

@@ -1,0 +1,1114 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Service restart end to end, as root: a real lymphd (enforce mode, private
+ * policy, journal and socket) supervising a real TCP echo daemon
+ * (tests/echod.c, compiled at fixture setup) that is crashed with a real
+ * SIGSEGV.  It serves again; the backoff grows across crashes and resets
+ * after healthy uptime; the breaker opens and retries after its cool-down; a
+ * restart that does not heal is detected; on_failure gets the LYMPH_*
+ * variables; a SIGKILLed lymphd resumes mid-backoff from its journal; observe
+ * mode restarts nothing and journals what it would have done; the started
+ * service has no capabilities and its own session; lymphctl restart, reset
+ * and reload behave.  Durations are short; every wait is a generous
+ * timeout, never a timing assertion.
+ */
+/* the harness compares its int literals with our unsigned fields */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include <dirent.h>
+#include <math.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+#define WAIT_MS 30000	/* generous: the host may be busy with other tests */
+
+/* ---- the echo daemon ---------------------------------------------------- */
+
+/* A port nobody listens on now (the kernel's pick). */
+static int free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && !getsockname(fd, (struct sockaddr *)&sa, &len))
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static int echo_connect(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { 2, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send a line, read one line back; 0 or -1. */
+static int echo_ask(int port, const char *req, char *reply, size_t cap)
+{
+	size_t len = 0;
+	int fd = echo_connect(port);
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req) ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
+		close(fd);
+		return -1;
+	}
+	while (len + 1 < cap) {
+		ssize_t n = recv(fd, reply + len, cap - 1 - len, 0);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		reply[len] = 0;
+		if (strchr(reply, '\n'))
+			break;
+	}
+	close(fd);
+	reply[len] = 0;
+	if (!strchr(reply, '\n'))
+		return -1;
+	*strchr(reply, '\n') = 0;
+	return 0;
+}
+
+/* The pid of the echod serving port (it echoes too), or -1. */
+static pid_t echo_pid(int port)
+{
+	char buf[64];
+	int pid;
+
+	if (echo_ask(port, "hello lymph", buf, sizeof(buf)) || strcmp(buf, "hello lymph"))
+		return -1;
+	if (echo_ask(port, "pid", buf, sizeof(buf)) || sscanf(buf, "pid %d", &pid) != 1)
+		return -1;
+	return pid;
+}
+
+/* Serving again, by another process than old: its pid, or -1 after timeout. */
+static pid_t wait_serving(int port, pid_t old, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	do {
+		pid_t pid = echo_pid(port);
+
+		if (pid > 0 && pid != old)
+			return pid;
+		th_sleep_ms(20);
+	} while (th_now_ms() < deadline);
+	return -1;
+}
+
+/* Make the echod on port run cmd ("crash", "exit 3"); wait until its
+ * connection closes (the process is gone).  0 or -1. */
+static int echo_kill_with(int port, const char *cmd)
+{
+	char buf[64];
+	int fd = echo_connect(port);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	n = recv(fd, buf, sizeof(buf), 0);	/* 0 (EOF) or ECONNRESET when it dies */
+	close(fd);
+	return n > 0 ? -1 : 0;
+}
+
+/* ---- lymphctl ----------------------------------------------------------- */
+
+/* `lymphctl services --json`: the entry of service name (a new reference),
+ * or NULL. */
+static json_object *service_json(const struct th_lymphd *d, const char *name)
+{
+	static struct th_cmd r;
+	json_object *root, *arr, *found = NULL;
+
+	if (th_lymphctl(d, &r, NULL, "services", "--json", NULL) || r.status != 0) {
+		th_diag("lymphctl services --json failed (0x%x): %s", r.status, r.err);
+		return NULL;
+	}
+	root = json_tokener_parse(r.out);
+	if (!root || !json_object_object_get_ex(root, "services", &arr)) {
+		th_diag("lymphctl services --json: no services array: %.300s", r.out);
+		json_object_put(root);
+		return NULL;
+	}
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *s = json_object_array_get_idx(arr, i);
+		const char *n = th_json_str(s, "name");
+
+		if (n && !strcmp(n, name))
+			found = json_object_get(s);
+	}
+	json_object_put(root);
+	return found;
+}
+
+static double json_dbl(json_object *o, const char *key)
+{
+	json_object *v = th_json_get(o, key);
+
+	return v ? json_object_get_double(v) : -1.0;
+}
+
+/* Poll services until name is in state (NULL: any) with at least min_failures;
+ * the entry, or NULL after timeout (with the last one logged). */
+static json_object *wait_service(const struct th_lymphd *d, const char *name, const char *state,
+				 int64_t min_failures, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+	json_object *s = NULL;
+
+	do {
+		json_object_put(s);
+		s = service_json(d, name);
+		if (s && (!state || !strcmp(th_json_str(s, "state") ?: "", state)) &&
+		    th_json_int(s, "failures") >= min_failures)
+			return s;
+		th_sleep_ms(30);
+	} while (th_now_ms() < deadline);
+	th_diag("service %s never reached state %s with failures >= %lld; last: %s", name,
+		state ? state : "*", (long long)min_failures, s ? th_json_text(s) : "(none)");
+	json_object_put(s);
+	return NULL;
+}
+
+/* ---- the journal -------------------------------------------------------- */
+
+/* Records of service name with action (NULL: any) in the journal, as a new
+ * JSON array (caller puts it). */
+static json_object *journal_records(const char *journal, const char *name, const char *action)
+{
+	static struct th_cmd r;
+	char prog[PATH_MAX], opt[PATH_MAX + 16];
+	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), "journal", opt, "--json", NULL };
+	json_object *out = json_object_new_array();
+	char *line, *save = NULL;
+
+	snprintf(opt, sizeof(opt), "--journal=%s", journal);
+	if (th_run(argv, NULL, &r) || r.status != 0) {
+		th_diag("lymphctl journal failed (0x%x): %s", r.status, r.err);
+		return out;
+	}
+	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(line);
+		const char *t = o ? th_json_str(o, "type") : NULL, *sv, *a;
+
+		sv = o ? th_json_str(o, "service") : NULL;
+		a = o ? th_json_str(o, "action") : NULL;
+		if (t && !strcmp(t, "service") && sv && !strcmp(sv, name) && (!action || (a && !strcmp(a, action))))
+			json_object_array_add(out, o);
+		else
+			json_object_put(o);
+	}
+	return out;
+}
+
+static size_t journal_count(const char *journal, const char *name, const char *action)
+{
+	json_object *a = journal_records(journal, name, action);
+	size_t n = json_object_array_length(a);
+
+	json_object_put(a);
+	return n;
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+/* Pids running exe (zombies excluded), up to max. */
+static int pids_of(const char *exe, pid_t *pids, int max)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+	int n = 0;
+
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		char p[64], target[PATH_MAX];
+		ssize_t len;
+		long pid = strtol(de->d_name, NULL, 10);
+
+		if (pid <= 0)
+			continue;
+		snprintf(p, sizeof(p), "/proc/%ld/exe", pid);
+		len = readlink(p, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (!strcmp(target, exe) && n < max)
+			pids[n++] = (pid_t)pid;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* A "Key:\tvalue" line of /proc/PID/status. */
+static int proc_status(pid_t pid, const char *key, char *val, size_t cap)
+{
+	char p[64], line[256];
+	size_t klen = strlen(key);
+	FILE *f;
+	int found = -1;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	f = fopen(p, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			char *v = line + klen + 1;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = 0;
+			snprintf(val, cap, "%s", v);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static pid_t session_of(pid_t pid)
+{
+	char p[64], buf[1024], *rp;
+	int sid = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+	f = fopen(p, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')))
+		sscanf(rp + 2, "%*c %*d %*d %d", &sid);	/* state ppid pgrp session */
+	fclose(f);
+	return sid;
+}
+
+static int read_whole(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/* ---- the fixture -------------------------------------------------------- */
+
+FIXTURE(svc)
+{
+	char dir[256];			/* root-owned 0755: policy, journal, echod, hook */
+	char conf[320], journal[320], echod[320], log[320], hook[320], hookout[320];
+	int port;
+	struct th_lymphd d;
+	bool running;
+};
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t n = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, n) != (ssize_t)n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return chmod(path, mode) ? -errno : 0;
+}
+
+/* Compile tests/echod.c into dir. */
+static int build_echod(const char *out)
+{
+	static struct th_cmd r;
+	char src[PATH_MAX], cc[] = "/usr/bin/cc";
+	char *argv[] = { cc, "-O2", "-o", (char *)out, src, NULL };
+
+	snprintf(src, sizeof(src), "%s/../tests/echod.c", th_build_dir());
+	if (access(src, R_OK))
+		snprintf(src, sizeof(src), "tests/echod.c");	/* run from the top of the tree */
+	if (access(src, R_OK)) {
+		th_diag("cannot find tests/echod.c (run from the top of the tree)");
+		return -ENOENT;
+	}
+	if (th_run(argv, NULL, &r) || r.status != 0) {
+		th_diag("cc %s failed (0x%x): %s", src, r.status, r.err);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * The policy: enforce (or mode), one service "echo" running DIR/echod PORT,
+ * quarantine out of the way (these tests crash one binary again and again),
+ * and extra lines for the service.
+ */
+static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+		 "[lymphd]\n"
+		 "mode = %s\n"
+		 "[quarantine]\n"
+		 "threshold = 1000000\n"
+		 "[service echo]\n"
+		 "start = %s %d\n"
+		 "exe = %s\n"
+		 "log = %s\n"
+		 "%s",
+		 mode, self->echod, self->port, self->echod, self->log, extra);
+	return write_file(self->conf, text, 0644);
+}
+
+static int start_lymphd(FIXTURE_DATA(svc) *self, const char *extra_arg)
+{
+	char copt[400], jopt[400];
+	const char *args[] = { "-c", copt, jopt, "--quiet", extra_arg, NULL };
+	int err;
+
+	snprintf(copt, sizeof(copt), "%s", self->conf);
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	err = th_lymphd_start(&self->d, args, WAIT_MS);
+	self->running = !err;
+	return err;
+}
+
+static void stop_lymphd(FIXTURE_DATA(svc) *self)
+{
+	if (self->running)
+		th_lymphd_destroy(&self->d);
+	self->running = false;
+}
+
+static void kill_echods(const char *exe)
+{
+	pid_t pids[64];
+	int n = pids_of(exe, pids, 64);
+
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+}
+
+FIXTURE_SETUP(svc)
+{
+	self->dir[0] = '\0';
+	self->running = false;
+	th_lymphd_init(&self->d);
+	if (!th_is_root())
+		SKIP(return, "needs root: lymphd loads BPF and starts services");
+	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "svc"));
+	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
+	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	snprintf(self->echod, sizeof(self->echod), "%s/echod", self->dir);
+	snprintf(self->log, sizeof(self->log), "%s/echod.log", self->dir);
+	snprintf(self->hook, sizeof(self->hook), "%s/hook", self->dir);
+	snprintf(self->hookout, sizeof(self->hookout), "%s/hook.out", self->dir);
+	ASSERT_EQ(0, build_echod(self->echod));
+	self->port = free_port();
+	ASSERT_GT(self->port, 0);
+}
+
+FIXTURE_TEARDOWN(svc)
+{
+	if (!self->dir[0])
+		return;
+	stop_lymphd(self);
+	/* lymphd leaves its services running when it stops: kill ours */
+	kill_echods(self->echod);
+	th_sleep_ms(50);
+	if (getenv("LYMPH_KEEP"))
+		th_diag("kept %s", self->dir);
+	else
+		th_rmdir_flat(self->dir);
+}
+
+/* Start lymphd with the policy and wait until echo serves; its pid. */
+static pid_t up_and_serving(FIXTURE_DATA(svc) *self, const char *extra_arg)
+{
+	json_object *s;
+	pid_t pid;
+
+	if (start_lymphd(self, extra_arg))
+		return -1;
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	json_object_put(s);
+	pid = wait_serving(self->port, 0, WAIT_MS);
+	if (pid <= 0) {
+		th_diag("echod never served on port %d", self->port);
+		th_lymphd_dump_stderr(&self->d);
+	}
+	return pid;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+TEST_F_TIMEOUT(svc, sigsegv_crash_is_healed, 180)
+{
+	json_object *s, *f, *recs;
+	pid_t pid0, pid1;
+
+	{
+		char extra[256];
+
+		snprintf(extra, sizeof(extra), "backoff_min = 100ms\nsettle = 200ms\ncheck_port = %d\n", self->port);
+		ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	}
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(pid0, th_json_int(s, "pid"));
+	EXPECT_EQ(0, th_json_int(s, "restarts"));
+	EXPECT_EQ(0, th_json_int(s, "failures"));
+	json_object_put(s);
+
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	pid1 = wait_serving(self->port, pid0, WAIT_MS);
+	ASSERT_GT(pid1, 0) TH_LOG("not serving again after the crash");
+	s = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(pid1, th_json_int(s, "pid"));
+	EXPECT_EQ(1, th_json_int(s, "restarts"));
+	EXPECT_EQ(1, th_json_int(s, "failures"));
+	f = th_json_get(s, "last_failure");
+	ASSERT_NE(NULL, f) TH_LOG("%s", th_json_text(s));
+	EXPECT_STREQ("danger", th_json_str(f, "class") ?: "");
+	EXPECT_STREQ("fault", th_json_str(f, "reason") ?: "");
+	EXPECT_STREQ("SIGSEGV", th_json_str(f, "signal") ?: "");
+	EXPECT_STREQ("SEGV_MAPERR", th_json_str(f, "si_code_name") ?: "");
+	EXPECT_EQ(0, th_json_int(f, "fault_addr"));
+	EXPECT_EQ(pid0, th_json_int(f, "pid"));
+	EXPECT_STREQ(self->echod, th_json_str(f, "exe") ?: "");
+	json_object_put(s);
+
+	/* journaled: start, died (with why), restart, verified */
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "start"));
+	recs = journal_records(self->journal, "echo", "died");
+	ASSERT_EQ(1, json_object_array_length(recs)) TH_LOG("want one died record");
+	{
+		json_object *r = json_object_array_get_idx(recs, 0), *why = th_json_get(r, "why"),
+			    *st = th_json_get(r, "state");
+
+		EXPECT_STREQ("enforce", th_json_str(r, "mode") ?: "");
+		ASSERT_NE(NULL, why);
+		EXPECT_STREQ("SIGSEGV", th_json_str(why, "signal") ?: "");
+		EXPECT_EQ(pid0, th_json_int(why, "pid"));
+		ASSERT_NE(NULL, st);
+		EXPECT_STREQ("backoff", th_json_str(st, "phase") ?: "");
+		EXPECT_EQ(1, th_json_int(st, "failures"));
+		EXPECT_NE(NULL, th_json_str(r, "result"));
+	}
+	json_object_put(recs);
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "restart"));
+	EXPECT_LE(2, journal_count(self->journal, "echo", "verified"));
+}
+
+/* delay_s after failure k is backoff_min * 2^(k-1), +-20 %. */
+static void expect_delay(struct __test_metadata *_metadata, json_object *s, double min_s, int k)
+{
+	double want = min_s * (double)(1 << (k - 1)), got = json_dbl(s, "delay_s");
+
+	EXPECT_GE(got, want * 0.8 - 1e-3) TH_LOG("failure %d: delay %.3f s, want %.3f s +-20%%", k, got, want);
+	EXPECT_LE(got, want * 1.2 + 1e-3) TH_LOG("failure %d: delay %.3f s, want %.3f s +-20%%", k, got, want);
+}
+
+TEST_F_TIMEOUT(svc, backoff_grows_then_resets_after_healthy_uptime, 180)
+{
+	json_object *s;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "backoff_min = 300ms\nbackoff_max = 10s\nsettle = 100ms\n"
+				  "healthy_after = 2s\nbreaker_failures = 20\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	for (int k = 1; k <= 3; k++) {
+		ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+		s = wait_service(&self->d, "echo", NULL, k, WAIT_MS);
+		ASSERT_NE(NULL, s);
+		EXPECT_EQ(k, th_json_int(s, "failures")) TH_LOG("%s", th_json_text(s));
+		expect_delay(_metadata, s, 0.3, k);
+		json_object_put(s);
+		/* crash again as soon as it serves: before healthy_after */
+		pid = wait_serving(self->port, pid, WAIT_MS);
+		ASSERT_GT(pid, 0) TH_LOG("not serving after crash %d", k);
+	}
+	/* healthy for healthy_after: the failure count resets */
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	json_object_put(s);
+	{
+		int64_t deadline = th_now_ms() + WAIT_MS;
+
+		do {
+			s = service_json(&self->d, "echo");
+			if (s && th_json_int(s, "failures") == 0)
+				break;
+			json_object_put(s);
+			s = NULL;
+			th_sleep_ms(100);
+		} while (th_now_ms() < deadline);
+	}
+	ASSERT_NE(NULL, s) TH_LOG("failures never reset after healthy uptime");
+	EXPECT_EQ(0, th_json_int(s, "recent_failures"));
+	EXPECT_EQ(3, th_json_int(s, "restarts"));
+	json_object_put(s);
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "healthy"));
+	/* the next crash backs off from the minimum again */
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	s = wait_service(&self->d, "echo", NULL, 1, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(1, th_json_int(s, "failures"));
+	expect_delay(_metadata, s, 0.3, 1);
+	json_object_put(s);
+	EXPECT_GT(wait_serving(self->port, pid, WAIT_MS), 0);
+}
+
+TEST_F_TIMEOUT(svc, breaker_opens_then_retries_after_cooldown, 180)
+{
+	json_object *s;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "backoff_min = 100ms\nbackoff_max = 200ms\nsettle = 100ms\n"
+				  "breaker_failures = 3\nbreaker_window = 60s\nbreaker_cooldown = 4s\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	for (int k = 1; k <= 2; k++) {
+		ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+		pid = wait_serving(self->port, pid, WAIT_MS);
+		ASSERT_GT(pid, 0) TH_LOG("not serving after crash %d", k);
+	}
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	s = wait_service(&self->d, "echo", "broken", 3, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(3, th_json_int(s, "recent_failures"));
+	EXPECT_GT(json_dbl(s, "next_action_in_s"), 0.5) TH_LOG("%s", th_json_text(s));
+	EXPECT_LE(json_dbl(s, "next_action_in_s"), 4.0);
+	json_object_put(s);
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "broken"));
+	/* open: nothing restarts it during the cool-down */
+	th_sleep_ms(500);
+	EXPECT_EQ(-1, echo_pid(self->port));
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_STREQ("broken", th_json_str(s, "state") ?: "");
+	json_object_put(s);
+	/* after the cool-down: retried, and serving */
+	pid = wait_serving(self->port, pid, WAIT_MS);
+	EXPECT_GT(pid, 0) TH_LOG("not retried after the cool-down");
+	s = wait_service(&self->d, "echo", "running", 3, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
+}
+
+TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
+{
+	json_object *s, *recs;
+	char extra[256];
+	pid_t pids[64];
+	int other = free_port();
+
+	ASSERT_GT(other, 0);
+	ASSERT_NE(self->port, other);
+	/* it listens on port, but the check wants another: never healthy */
+	snprintf(extra, sizeof(extra),
+		 "backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 200ms\nbreaker_failures = 100\n"
+		 "check_port = %d\n", other);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	s = wait_service(&self->d, "echo", NULL, 2, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	json_object_put(s);
+	s = wait_service(&self->d, "echo", "backoff", 2, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "not-healed");
+	ASSERT_LE(1, json_object_array_length(recs)) TH_LOG("want a not-healed record");
+	{
+		json_object *r = json_object_array_get_idx(recs, 0);
+		char want[64];
+
+		snprintf(want, sizeof(want), "port %d does not accept connections", other);
+		EXPECT_STREQ(want, th_json_str(r, "result") ?: "");
+		EXPECT_STREQ("backoff", th_json_str(th_json_get(r, "state"), "phase") ?: "");
+	}
+	json_object_put(recs);
+	/* the instance that did not heal was stopped, not left running beside
+	 * the next one (which then could not listen) */
+	s = wait_service(&self->d, "echo", NULL, 4, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
+	EXPECT_GE(1, pids_of(self->echod, pids, 64)) TH_LOG("more than one echod runs");
+	{
+		char log[4096] = "";
+
+		read_whole(self->log, log, sizeof(log));
+		EXPECT_EQ(NULL, strstr(log, "Address already in use")) TH_LOG("echod's log: %s", log);
+	}
+	stop_lymphd(self);
+	kill_echods(self->echod);
+
+	/* the same with a check command that fails */
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 100ms\n"
+				  "breaker_failures = 100\ncheck_command = /bin/false\n"));
+	unlink(self->journal);
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	s = wait_service(&self->d, "echo", NULL, 2, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "not-healed");
+	ASSERT_LE(1, json_object_array_length(recs));
+	EXPECT_STREQ("check_command failed", th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "verified"));
+}
+
+/* KEY=VALUE of the hook's environment dump, or NULL. */
+static const char *env_get(const char *dump, const char *key, char *val, size_t cap)
+{
+	size_t klen = strlen(key);
+
+	for (const char *l = dump; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, key, klen) && l[klen] == '=') {
+			size_t n = strcspn(l + klen + 1, "\n");
+
+			snprintf(val, cap, "%.*s", (int)n, l + klen + 1);
+			return val;
+		}
+	}
+	return NULL;
+}
+
+/* Wait for the hook's dump (written whole, then renamed). */
+static int wait_hook(const char *path, char *buf, size_t cap)
+{
+	int64_t deadline = th_now_ms() + WAIT_MS;
+
+	do {
+		if (!read_whole(path, buf, cap))
+			return 0;
+		th_sleep_ms(30);
+	} while (th_now_ms() < deadline);
+	th_diag("the on_failure hook wrote no %s", path);
+	return -1;
+}
+
+#define EXPECT_ENV(dump, key, want)							\
+	do {										\
+		char v_[512];								\
+		const char *got_ = env_get((dump), (key), v_, sizeof(v_));		\
+		EXPECT_NE(NULL, got_) TH_LOG("%s missing from the hook's environment", key); \
+		if (got_)								\
+			EXPECT_STREQ((want), got_) TH_LOG("%s", key);			\
+	} while (0)
+
+TEST_F_TIMEOUT(svc, on_failure_hook_gets_the_failure, 180)
+{
+	char extra[512], script[2048], dump[8192], v[512], pidstr[32];
+	const char *allowed[] = { "PATH", "PWD", "SHLVL", "_", "OLDPWD", NULL };
+	json_object *s;
+	pid_t pid0, pid1;
+
+	/* dump the environment and the capabilities, then rename into place */
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\n"
+		 "/usr/bin/env > %s.tmp\n"
+		 "grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/self/status | tr -d ':\\t ' | "
+		 "sed 's/^CapEff/CAPEFF=/;s/^CapPrm/CAPPRM=/;s/^NoNewPrivs/NONEWPRIVS=/' > %s.caps\n"
+		 "mv %s.tmp %s.$LYMPH_FAILURES\n",
+		 self->hookout, self->hookout, self->hookout, self->hookout);
+	ASSERT_EQ(0, write_file(self->hook, script, 0755));
+	snprintf(extra, sizeof(extra), "backoff_min = 500ms\nbackoff_max = 5s\nsettle = 100ms\non_failure = %s\n",
+		 self->hook);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	EXPECT_EQ(0, access(self->hookout, F_OK) ? 0 : -1);	/* not run for a start */
+
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	snprintf(v, sizeof(v), "%s.1", self->hookout);
+	ASSERT_EQ(0, wait_hook(v, dump, sizeof(dump)));
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	snprintf(pidstr, sizeof(pidstr), "%d", pid0);
+	EXPECT_ENV(dump, "LYMPH_SERVICE", "echo");
+	EXPECT_ENV(dump, "LYMPH_STATE", "backoff");
+	EXPECT_ENV(dump, "LYMPH_CLASS", "danger");
+	EXPECT_ENV(dump, "LYMPH_REASON", "fault");
+	EXPECT_ENV(dump, "LYMPH_PID", pidstr);
+	EXPECT_ENV(dump, "LYMPH_SIGNAL", "SIGSEGV");
+	EXPECT_ENV(dump, "LYMPH_SIGNO", "11");
+	EXPECT_ENV(dump, "LYMPH_SI_CODE", "SEGV_MAPERR");
+	EXPECT_ENV(dump, "LYMPH_FAULT_ADDR", "0x0");
+	EXPECT_ENV(dump, "LYMPH_EXIT_STATUS", "0");
+	EXPECT_ENV(dump, "LYMPH_EXE", self->echod);
+	EXPECT_ENV(dump, "LYMPH_RESTARTS", "0");
+	EXPECT_ENV(dump, "LYMPH_FAILURES", "1");
+	if (env_get(dump, "LYMPH_NEXT_RETRY_S", v, sizeof(v))) {
+		double next = atof(v);
+
+		EXPECT_GE(next, 0.4 - 1e-3) TH_LOG("LYMPH_NEXT_RETRY_S=%s", v);
+		EXPECT_LE(next, 0.6 + 1e-3) TH_LOG("LYMPH_NEXT_RETRY_S=%s", v);
+		EXPECT_LT(fabs(next - json_dbl(s, "delay_s")), 0.002) TH_LOG("LYMPH_NEXT_RETRY_S=%s", v);
+	} else {
+		EXPECT_TRUE(false) TH_LOG("LYMPH_NEXT_RETRY_S missing");
+	}
+	json_object_put(s);
+	/* nothing else: only LYMPH_* and PATH (and what sh itself adds) */
+	for (const char *l = dump; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+		size_t klen = strcspn(l, "=\n");
+		bool ok = !strncmp(l, "LYMPH_", 6);
+
+		for (int i = 0; !ok && allowed[i]; i++)
+			ok = klen == strlen(allowed[i]) && !strncmp(l, allowed[i], klen);
+		EXPECT_TRUE(ok) TH_LOG("unexpected variable in the hook's environment: %.*s",
+				       (int)strcspn(l, "\n"), l);
+	}
+	/* the hook runs with no capabilities */
+	snprintf(v, sizeof(v), "%s.caps", self->hookout);
+	if (!read_whole(v, dump, sizeof(dump))) {
+		EXPECT_ENV(dump, "CAPEFF", "0000000000000000");
+		EXPECT_ENV(dump, "CAPPRM", "0000000000000000");
+		EXPECT_ENV(dump, "NONEWPRIVS", "1");
+	} else {
+		EXPECT_TRUE(false) TH_LOG("the hook wrote no %s", v);
+	}
+
+	/* an exit with a status: no signal, programmed, the status */
+	pid1 = wait_serving(self->port, pid0, WAIT_MS);
+	ASSERT_GT(pid1, 0);
+	ASSERT_EQ(0, echo_kill_with(self->port, "exit 3"));
+	snprintf(v, sizeof(v), "%s.2", self->hookout);
+	ASSERT_EQ(0, wait_hook(v, dump, sizeof(dump)));
+	snprintf(pidstr, sizeof(pidstr), "%d", pid1);
+	EXPECT_ENV(dump, "LYMPH_CLASS", "programmed");
+	EXPECT_ENV(dump, "LYMPH_PID", pidstr);
+	EXPECT_ENV(dump, "LYMPH_SIGNAL", "");
+	EXPECT_ENV(dump, "LYMPH_SIGNO", "0");
+	EXPECT_ENV(dump, "LYMPH_EXIT_STATUS", "3");
+	EXPECT_ENV(dump, "LYMPH_RESTARTS", "1");
+	EXPECT_ENV(dump, "LYMPH_FAILURES", "2");
+	EXPECT_ENV(dump, "LYMPH_STATE", "backoff");
+}
+
+TEST_F_TIMEOUT(svc, sigkill_lymphd_mid_backoff_resumes_from_journal, 180)
+{
+	json_object *before, *after;
+	int64_t due_ms, restarted_ms;
+	int status;
+	pid_t pid0, pid1;
+
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "backoff_min = 6s\nbackoff_max = 20s\nsettle = 100ms\n"));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	before = wait_service(&self->d, "echo", "backoff", 1, WAIT_MS);
+	ASSERT_NE(NULL, before);
+	due_ms = th_now_ms() + (int64_t)(json_dbl(before, "next_action_in_s") * 1000);
+	ASSERT_EQ(0, kill(self->d.pid, SIGKILL));
+	ASSERT_EQ(self->d.pid, waitpid(self->d.pid, &status, 0));
+	self->d.pid = -1;
+	stop_lymphd(self);
+
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	after = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, after);
+	EXPECT_STREQ("backoff", th_json_str(after, "state") ?: "");
+	EXPECT_EQ(th_json_int(before, "failures"), th_json_int(after, "failures"));
+	EXPECT_EQ(th_json_int(before, "restarts"), th_json_int(after, "restarts"));
+	EXPECT_EQ(th_json_int(before, "recent_failures"), th_json_int(after, "recent_failures"));
+	EXPECT_LT(fabs(json_dbl(before, "delay_s") - json_dbl(after, "delay_s")), 1e-6) TH_LOG("delay_s changed across the lymphd restart");
+	{
+		double left = (double)(due_ms - th_now_ms()) / 1000, got = json_dbl(after, "next_action_in_s");
+
+		/* the same deadline, not a fresh backoff */
+		EXPECT_LT(fabs(left - got), 1.0) TH_LOG("next action in %.3f s, want about %.3f s", got, left);
+	}
+	{
+		json_object *lf = th_json_get(after, "last_failure");
+
+		EXPECT_NE(NULL, lf);
+		EXPECT_STREQ("SIGSEGV", lf ? th_json_str(lf, "signal") ?: "" : "");
+	}
+	json_object_put(before);
+	json_object_put(after);
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "resumed"));
+	EXPECT_EQ(-1, echo_pid(self->port));	/* still backing off */
+	/* restarted at the original deadline */
+	pid1 = wait_serving(self->port, pid0, 20000 + WAIT_MS);
+	restarted_ms = th_now_ms();
+	ASSERT_GT(pid1, 0);
+	EXPECT_GE(restarted_ms, due_ms - 500) TH_LOG("restarted %lld ms before its deadline",
+						     (long long)(due_ms - restarted_ms));
+	EXPECT_LE(restarted_ms, due_ms + 5000) TH_LOG("restarted %lld ms after its deadline",
+						      (long long)(restarted_ms - due_ms));
+	after = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
+	EXPECT_NE(NULL, after);
+	EXPECT_EQ(1, th_json_int(after, "restarts"));
+	json_object_put(after);
+}
+
+/* Start echod ourselves (observe mode starts nothing), in its own session. */
+static pid_t spawn_echod(FIXTURE_DATA(svc) *self)
+{
+	char port[16];
+	pid_t pid;
+
+	snprintf(port, sizeof(port), "%d", self->port);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		setsid();
+		dup2(fd, 0);
+		dup2(fd, 1);
+		execl(self->echod, self->echod, port, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void observe_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) *self, const char *mode,
+			 const char *arg)
+{
+	json_object *s, *recs;
+	pid_t pid, served;
+	int status;
+
+	ASSERT_EQ(0, write_policy(self, mode, "backoff_min = 100ms\nsettle = 100ms\n"));
+	unlink(self->journal);
+	pid = spawn_echod(self);
+	ASSERT_GT(pid, 0);
+	served = wait_serving(self->port, 0, WAIT_MS);
+	ASSERT_EQ(pid, served);
+	ASSERT_EQ(0, start_lymphd(self, arg));
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s) TH_LOG("lymphd did not adopt the running echod");
+	EXPECT_EQ(pid, th_json_int(s, "pid"));
+	json_object_put(s);
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "adopted"));
+
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	s = wait_service(&self->d, "echo", "stopped", 0, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "would-restart");
+	ASSERT_EQ(1, json_object_array_length(recs)) TH_LOG("want one would-restart record");
+	{
+		json_object *r = json_object_array_get_idx(recs, 0), *why = th_json_get(r, "why");
+
+		EXPECT_STREQ("observe", th_json_str(r, "mode") ?: "");
+		EXPECT_NE(NULL, strstr(th_json_str(r, "result") ?: "", "would restart in"))
+			TH_LOG("result: %s", th_json_str(r, "result"));
+		EXPECT_STREQ("SIGSEGV", why ? th_json_str(why, "signal") ?: "" : "");
+	}
+	json_object_put(recs);
+	/* and nothing was restarted */
+	th_sleep_ms(1000);
+	EXPECT_EQ(-1, echo_pid(self->port));
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "restart"));
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "start"));
+	stop_lymphd(self);
+}
+
+TEST_F_TIMEOUT(svc, observe_mode_restarts_nothing, 180)
+{
+	observe_case(_metadata, self, "observe", NULL);
+}
+
+TEST_F_TIMEOUT(svc, dry_run_restarts_nothing, 180)
+{
+	observe_case(_metadata, self, "enforce", "--dry-run");
+}
+
+TEST_F_TIMEOUT(svc, world_writable_policy_refused, 180)
+{
+	static struct th_cmd r;
+	char prog[PATH_MAX], copt[400], jopt[400], sopt[400];
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "-c", copt, jopt, sopt, "--quiet", NULL };
+	struct th_cmd_opts o = { .timeout_ms = 10000 };
+
+	ASSERT_EQ(0, write_policy(self, "enforce", ""));
+	ASSERT_EQ(0, chmod(self->conf, 0666));
+	snprintf(copt, sizeof(copt), "%s", self->conf);
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	snprintf(sopt, sizeof(sopt), "--socket=%s/sock", self->dir);
+	ASSERT_EQ(0, th_run(argv, &o, &r));
+	EXPECT_FALSE(r.timed_out) TH_LOG("lymphd ran with a world-writable policy");
+	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("wait status 0x%x", r.status);
+	EXPECT_NE(NULL, strstr(r.err, self->conf)) TH_LOG("stderr: %s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "writable by group or others")) TH_LOG("stderr: %s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "refusing to start")) TH_LOG("stderr: %s", r.err);
+	EXPECT_EQ(0, pids_of(self->echod, (pid_t[4]){ 0 }, 4));	/* started nothing */
+}
+
+TEST_F_TIMEOUT(svc, started_service_has_no_capabilities_and_own_session, 180)
+{
+	static const char *const zero[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	char val[64];
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+		ASSERT_EQ(0, proc_status(pid, zero[i], val, sizeof(val)));
+		EXPECT_STREQ("0000000000000000", val) TH_LOG("%s", zero[i]);
+	}
+	ASSERT_EQ(0, proc_status(pid, "NoNewPrivs", val, sizeof(val)));
+	EXPECT_STREQ("1", val);
+	EXPECT_EQ(pid, session_of(pid));
+	ASSERT_EQ(0, proc_status(pid, "PPid", val, sizeof(val)));
+	EXPECT_EQ(self->d.pid, atoi(val));
+}
+
+TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)
+{
+	static struct th_cmd r;
+	json_object *s;
+	pid_t pid0, pid1;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "backoff_min = 5s\nsettle = 100ms\n"));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "restart", "echo", NULL));
+	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
+	/* at once: not after backoff_min */
+	pid1 = wait_serving(self->port, pid0, 4000);
+	ASSERT_GT(pid1, 0);
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(pid1, th_json_int(s, "pid"));
+	EXPECT_EQ(0, th_json_int(s, "failures"));
+	EXPECT_EQ(1, th_json_int(s, "restarts"));
+	json_object_put(s);
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "stopped-for-restart"));
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "died"));
+	EXPECT_EQ(-1, kill(pid0, 0));	/* the old one is gone */
+
+	/* an unknown name: a clear error, nothing restarted */
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "restart", "nosuch", NULL));
+	EXPECT_TRUE(th_exited_nonzero(r.status));
+	EXPECT_NE(NULL, strstr(r.err, "no service named 'nosuch'")) TH_LOG("stderr: %s", r.err);
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reset", "nosuch", NULL));
+	EXPECT_TRUE(th_exited_nonzero(r.status));
+	EXPECT_NE(NULL, strstr(r.err, "no service named 'nosuch'")) TH_LOG("stderr: %s", r.err);
+	EXPECT_EQ(pid1, echo_pid(self->port));
+}
+
+TEST_F_TIMEOUT(svc, lymphctl_reset_closes_the_breaker, 180)
+{
+	static struct th_cmd r;
+	json_object *s;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "backoff_min = 100ms\nbackoff_max = 200ms\nsettle = 100ms\n"
+				  "breaker_failures = 2\nbreaker_cooldown = 1h\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	pid = wait_serving(self->port, pid, WAIT_MS);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	s = wait_service(&self->d, "echo", "broken", 2, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	json_object_put(s);
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reset", "echo", NULL));
+	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
+	/* retried at once, not after the hour */
+	pid = wait_serving(self->port, pid, WAIT_MS);
+	ASSERT_GT(pid, 0);
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, th_json_int(s, "failures"));
+	EXPECT_EQ(0, th_json_int(s, "recent_failures"));
+	json_object_put(s);
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "reset"));
+}
+
+TEST_F_TIMEOUT(svc, reload_with_invalid_policy_keeps_the_old, 180)
+{
+	static struct th_cmd r;
+	char text[2048];
+	json_object *s;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "backoff_min = 100ms\nsettle = 100ms\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	/* line 10 is wrong */
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 1000000\n[service echo]\n"
+		 "start = %s %d\nexe = %s\nlog = %s\nsettle = 100ms\nbackoff_min = whenever\n",
+		 self->echod, self->port, self->echod, self->log);
+	ASSERT_EQ(0, write_file(self->conf, text, 0644));
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reload", NULL));
+	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("reload of an invalid policy succeeded");
+	{
+		char want[400];
+
+		snprintf(want, sizeof(want), "%s:10: backoff_min: 'whenever' is not a duration", self->conf);
+		EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("want '%s' in: %s", want, r.err);
+	}
+	/* the old policy still rules: the service is known and healed */
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_STREQ("running", th_json_str(s, "state") ?: "");
+	json_object_put(s);
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	pid = wait_serving(self->port, pid, WAIT_MS);
+	EXPECT_GT(pid, 0);
+
+	/* a valid new policy is taken: the service is gone from it */
+	ASSERT_EQ(0, write_file(self->conf, "[lymphd]\nmode = enforce\n", 0644));
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reload", NULL));
+	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
+	s = service_json(&self->d, "echo");
+	EXPECT_EQ(NULL, s);
+	json_object_put(s);
+	/* forgotten, never killed */
+	EXPECT_EQ(pid, echo_pid(self->port));
+}
+
+TEST_HARNESS_MAIN
