@@ -44,11 +44,11 @@ BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 # unit tests alike.
 CORE_SRCS := userspace/classify.c userspace/decay.c userspace/crashtab.c \
 	     userspace/format.c userspace/signames.c userspace/parse_num.c \
-	     userspace/config.c userspace/supervise.c userspace/quarantine.c
+	     userspace/config.c userspace/supervise.c userspace/quarantine.c userspace/deadtime.c
 DAEMON_SRCS := userspace/lymphd.c userspace/daemon.c userspace/source.c userspace/source_bpf.c \
 	       userspace/source_proc.c userspace/binpath.c userspace/control.c \
 	       userspace/status.c userspace/service.c userspace/spawn.c userspace/protect.c \
-	       userspace/config_load.c userspace/journal.c userspace/qmanager.c userspace/privs.c
+	       userspace/config_load.c userspace/journal.c userspace/qmanager.c userspace/privs.c userspace/throttle.c userspace/pidscg.c
 CTL_SRCS  := userspace/lymphctl.c userspace/journal.c
 
 CORE_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS))

@@ -62,7 +62,38 @@ struct {
 	__type(value, struct pending);
 } pending_sig SEC(".maps");
 
+/* Throttle: settings (one entry), a bucket per lineage, and who is never held. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct throttle_cfg);
+} throttle_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct lineage_key);
+	__type(value, struct throttle_bucket);
+} buckets SEC(".maps");
+
+/* pid 1, lymphd and its ancestors (tgids); protected uids. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} protected_tgids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} protected_uids SEC(".maps");
+
 #define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h PF_KTHREAD */
+#define SIGSTOP_NR	19
 #define SIGKILL_NR	9
 #define SI_USER_CODE	0
 #define SI_QUEUE_CODE	(-1)
@@ -138,6 +169,48 @@ static __always_inline void fill_task(struct lymph_task *t, struct task_struct *
 	t->sid = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
 	BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
 	fill_exe(t, task);
+}
+
+static __always_inline struct throttle_cfg *throttle_settings(void)
+{
+	__u32 zero = 0;
+	struct throttle_cfg *c = bpf_map_lookup_elem(&throttle_cfg, &zero);
+
+	return (c && c->enabled && c->budget) ? c : NULL;
+}
+
+static __always_inline void lineage_of(struct lineage_key *k, struct task_struct *task,
+				       __u32 kind)
+{
+	k->kind = kind;
+	k->pad = 0;
+	if (kind == LYMPH_LINEAGE_CGROUP)
+		k->id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	else if (kind == LYMPH_LINEAGE_UID)
+		k->id = BPF_CORE_READ(task, real_cred, uid.val);
+	else
+		k->id = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
+}
+
+/* Refill at budget/s up to burst, then add delta (thousandths). */
+static __always_inline void bucket_move(struct throttle_bucket *b, struct throttle_cfg *c,
+					__u64 now, __s64 delta)
+{
+	__s64 cap = (__s64)c->burst * 1000;
+	__u64 dt = now > b->last_ns ? now - b->last_ns : 0;
+
+	/* milli-tokens per ns = budget / 1e6; cap dt to keep the product small */
+	if (dt > 100000000000ULL)
+		dt = 100000000000ULL;
+	b->milli_tokens += (__s64)(dt * c->budget / 1000000);
+	b->last_ns = now;
+	b->milli_tokens += delta;
+	if (b->milli_tokens > cap)
+		b->milli_tokens = cap;
+	/* Overdrawn by at most one burst: after a storm the lineage recovers
+	 * in burst/budget seconds, however long the storm was. */
+	if (b->milli_tokens < -cap)
+		b->milli_tokens = -cap;
 }
 
 static __always_inline int is_kernel_fault(__u32 sig, __s32 code)
@@ -241,6 +314,21 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	if (!sig && !want_normal_exit && code == 0)
 		return 0;
 
+	/* A process of a throttled lineage that ends gives its token back. */
+	{
+		struct throttle_cfg *c = throttle_settings();
+
+		if (c) {
+			struct lineage_key k;
+			struct throttle_bucket *b;
+
+			lineage_of(&k, task, c->lineage_kind);
+			b = bpf_map_lookup_elem(&buckets, &k);
+			if (b)
+				bucket_move(b, c, bpf_ktime_get_ns(), 1000);
+		}
+	}
+
 	tgid = BPF_CORE_READ(task, tgid);
 	p = bpf_map_lookup_elem(&pending_sig, &tgid);
 
@@ -280,13 +368,76 @@ out:
 	return 0;
 }
 
+/*
+ * The fork dead time, first stage: a lineage that has overdrawn its bucket
+ * has the forking process stopped at once, in the probe, before the storm
+ * grows; lymphd then holds the lineage in dead time and continues it.
+ */
+static __always_inline void throttle_fork(struct task_struct *parent, struct task_struct *child)
+{
+	struct throttle_cfg *c = throttle_settings();
+	struct throttle_bucket fresh = {}, *b;
+	struct lymph_throttle *rec;
+	struct lineage_key k;
+	__u64 now;
+	__u32 tgid, uid;
+	int stop;
+
+	if (!c)
+		return;
+	lineage_of(&k, parent, c->lineage_kind);
+	if (!k.id && c->lineage_kind != LYMPH_LINEAGE_UID)
+		return;	/* session 0 / no cgroup: kernel-started */
+	now = bpf_ktime_get_ns();
+	b = bpf_map_lookup_elem(&buckets, &k);
+	if (!b) {
+		fresh.milli_tokens = (__s64)c->burst * 1000;
+		fresh.last_ns = now;
+		bpf_map_update_elem(&buckets, &k, &fresh, BPF_NOEXIST);
+		b = bpf_map_lookup_elem(&buckets, &k);
+		if (!b)
+			return;
+	}
+	bucket_move(b, c, now, -1000);
+	if (b->milli_tokens >= 0)
+		return;
+
+	/* Overdrawn: never hold pid 1, lymphd, its ancestors or protected uids. */
+	tgid = BPF_CORE_READ(parent, tgid);
+	uid = BPF_CORE_READ(parent, real_cred, uid.val);
+	if (tgid <= 1 || bpf_map_lookup_elem(&protected_tgids, &tgid) ||
+	    bpf_map_lookup_elem(&protected_uids, &uid) ||
+	    (BPF_CORE_READ(parent, flags) & PF_KTHREAD_FLAG))
+		return;
+	stop = c->enforce && bpf_send_signal(SIGSTOP_NR) == 0;
+	b->stops++;
+
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return;
+	fill_hdr(&rec->hdr, LYMPH_EV_THROTTLE, sizeof(*rec));
+	fill_task(&rec->task, parent);
+	rec->lineage_id = k.id;
+	rec->lineage_kind = k.kind;
+	rec->tokens = b->milli_tokens;
+	rec->hold_ns = 0;
+	rec->action = stop ? LYMPH_THROTTLE_STOPPED : LYMPH_THROTTLE_WOULD;
+	rec->child_pid = BPF_CORE_READ(child, tgid);
+	rec->pad = 0;
+	/* The first stop of an episode wakes lymphd; the rest ride along. */
+	submit(rec, b->stops == 1 || (b->stops & 63) == 0);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct lymph_fork *rec;
 
 	/* Processes only: a new thread shares its parent's tgid. */
-	if (!want_fork || BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	throttle_fork(parent, child);
+	if (!want_fork)
 		return 0;
 	rec = reserve(sizeof(*rec));
 	if (!rec)

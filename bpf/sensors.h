@@ -15,4 +15,32 @@
  * fatal signals below 32. */
 #define LYMPH_URGENT_SIGNALS_DEFAULT LYMPH_FATAL_SIGNALS
 
+/*
+ * Clone-storm throttle settings, in an array map so lymphd can change them
+ * at run time (reload, weather) without reloading the programs.
+ */
+struct throttle_cfg {
+	__u32 enabled;		/* account lineages at all */
+	__u32 enforce;		/* stop forkers (else only report) */
+	__u32 lineage_kind;	/* LYMPH_LINEAGE_* */
+	__u32 budget;		/* net new processes per second per lineage */
+	__u32 burst;		/* bucket depth, processes */
+	__u32 pad;
+};
+
+/* A lineage's token bucket.  Forks take a token, exits give it back, time
+ * refills at budget/s: what runs out is net growth, a fork bomb's signature,
+ * not a busy shell loop that forks and reaps. */
+struct throttle_bucket {
+	__s64 milli_tokens;	/* thousandths of a fork */
+	__u64 last_ns;
+	__u64 stops;
+};
+
+struct lineage_key {
+	__u64 id;
+	__u32 kind;
+	__u32 pad;
+};
+
 #endif

@@ -185,6 +185,20 @@ static void handle(struct daemon *d, int fd, char *req)
 			reply_error(fd, "observe mode: '%s' was not restarted (the decision is journaled)", arg);
 		else
 			reply_ok(fd, !strcmp(req, "restart") ? "restart started" : "failures reset");
+	} else if (!strcmp(req, "throttles") && !arg) {
+		struct json_object *o = throttler_json(&d->thr, now);
+
+		reply(fd, o);
+		json_object_put(o);
+	} else if (!strcmp(req, "release-lineage") && arg && *arg) {
+		int err = throttler_release(&d->thr, arg, now);
+
+		if (err == -EINVAL)
+			reply_error(fd, "bad lineage '%s' (session:ID, cgroup:ID or uid:ID)", arg);
+		else if (err)
+			reply_error(fd, "lineage '%s' is not throttled (see lymphctl throttles)", arg);
+		else
+			reply_ok(fd, "released");
 	} else if (!strcmp(req, "release") && arg && *arg) {
 		/* "release PATH" or "release PATH UID" */
 		char *uid_s = strrchr(arg, ' ');

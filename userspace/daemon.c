@@ -101,6 +101,10 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	case LYMPH_EV_SIGNAL:
 		exe = exe_of(d, &((const struct lymph_signal *)rec)->task);
 		break;
+	case LYMPH_EV_THROTTLE:
+		exe = exe_of(d, &((const struct lymph_throttle *)rec)->task);
+		throttler_on_record(&d->thr, (const void *)rec, mono_now_ns());
+		break;
 	case LYMPH_EV_FORK:
 		exe = exe_of(d, &((const struct lymph_fork *)rec)->task);
 		break;
@@ -310,6 +314,14 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return err;
 	}
 
+	/* Clone storms: nothing left stopped by a crashed lymphd, then arm. */
+	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce, &d->src);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
+		return err;
+	}
+	throttler_replay(&d->thr, d->journal.path, mono_now_ns());
+
 	/* Everything is open and bound: keep only what the responses use. */
 	return privs_drop();
 }
@@ -317,7 +329,11 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 static void arm_svc_timer(struct daemon *d)
 {
 	uint64_t next = supervisor_next_deadline(&d->sup), now = mono_now_ns();
+	uint64_t t = throttler_next(&d->thr);
 	struct itimerspec its = { 0 };
+
+	if (t && (!next || t < next))
+		next = t;
 
 	if (next) {
 		/* A deadline already due fires at once (a zero value would disarm). */
@@ -364,6 +380,7 @@ int daemon_reload(struct daemon *d, char **why)
 		return err;
 	}
 	qmanager_reload(&d->quar, &fresh, d->enforce);
+	throttler_reload(&d->thr, &fresh, d->enforce);
 	policy_free(&d->policy);
 	d->policy = fresh;
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
@@ -456,6 +473,7 @@ int daemon_run(struct daemon *d)
 			}
 		}
 		supervisor_tick(&d->sup, mono_now_ns());
+		throttler_tick(&d->thr, mono_now_ns());
 		arm_svc_timer(d);
 		if (err) {
 			fprintf(stderr, "lymphd: failed to read events from the %s source: %s\n",
@@ -479,6 +497,7 @@ void daemon_free(struct daemon *d)
 		journal_lymphd(d, "stop", NULL);
 	supervisor_free(&d->sup);
 	qmanager_free(&d->quar);
+	throttler_free(&d->thr, mono_now_ns());
 	journal_close(&d->journal);
 	policy_free(&d->policy);
 	source_close(&d->src);

@@ -15,6 +15,7 @@
 #include "qmanager.h"
 #include "service.h"
 #include "source.h"
+#include "throttle.h"
 
 #define LYMPH_VERSION "0.1.0"
 #define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
@@ -51,6 +52,7 @@ struct daemon {
 	struct journal journal;
 	struct supervisor sup;
 	struct qmanager quar;
+	struct throttler thr;
 	int enforce;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
 	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */

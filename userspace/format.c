@@ -16,6 +16,7 @@ const char *kind_name(unsigned int kind)
 	case LYMPH_EV_OOM: return "oom";
 	case LYMPH_EV_DROP: return "drop";
 	case LYMPH_EV_PRESSURE: return "pressure";
+	case LYMPH_EV_THROTTLE: return "throttle";
 	}
 	return "unknown";
 }
@@ -39,6 +40,8 @@ static size_t kind_size(unsigned int kind)
 	case LYMPH_EV_FORK: return sizeof(struct lymph_fork);
 	case LYMPH_EV_OOM: return sizeof(struct lymph_oom);
 	case LYMPH_EV_DROP: return sizeof(struct lymph_drop);
+	case LYMPH_EV_PRESSURE: return sizeof(struct lymph_pressure);
+	case LYMPH_EV_THROTTLE: return sizeof(struct lymph_throttle);
 	}
 	return 0;
 }
@@ -160,6 +163,33 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 	case LYMPH_EV_DROP:
 		add(o, "lost", json_object_new_uint64(((const struct lymph_drop *)rec)->lost));
 		break;
+	case LYMPH_EV_PRESSURE: {
+		const struct lymph_pressure *p = (const void *)rec;
+
+		add_task(o, &p->task, exe);
+		add(o, "interval_ns", json_object_new_uint64(p->interval_ns));
+		add(o, "runq_delay_ns", json_object_new_uint64(p->runq_delay_ns));
+		add(o, "reclaim_delay_ns", json_object_new_uint64(p->reclaim_delay_ns));
+		add(o, "maj_flt", json_object_new_uint64(p->maj_flt));
+		add(o, "rss_kb", json_object_new_uint64(p->rss_kb));
+		add(o, "rss_delta_kb", json_object_new_int64(p->rss_delta_kb));
+		add(o, "flags", json_object_new_int64(p->flags));
+		break;
+	}
+	case LYMPH_EV_THROTTLE: {
+		const struct lymph_throttle *t = (const void *)rec;
+		static const char *const kinds[] = { "session", "cgroup", "uid" };
+		static const char *const acts[] = { "?", "stopped", "would-stop", "held" };
+
+		add_task(o, &t->task, exe);
+		add(o, "lineage_kind", json_object_new_string(t->lineage_kind < 3 ? kinds[t->lineage_kind] : "?"));
+		add(o, "lineage_id", json_object_new_uint64(t->lineage_id));
+		add(o, "action", json_object_new_string(t->action < 4 ? acts[t->action] : "?"));
+		add(o, "tokens", json_object_new_double((double)t->tokens / 1000.0));
+		add(o, "hold_ns", json_object_new_uint64(t->hold_ns));
+		add(o, "child_pid", json_object_new_int64(t->child_pid));
+		break;
+	}
 	}
 	return o;
 }
@@ -258,6 +288,25 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 
 		put_task(buf, len, &pos, &m->task, exe);
 		put(buf, len, &pos, " oom_score_adj=%d", m->oom_score_adj);
+		break;
+	}
+	case LYMPH_EV_PRESSURE: {
+		const struct lymph_pressure *p = (const void *)rec;
+
+		put_task(buf, len, &pos, &p->task, exe);
+		put(buf, len, &pos, " runq=%.1fms rss=%lluKB (%+lld) majflt=%llu",
+		    (double)p->runq_delay_ns / 1e6, (unsigned long long)p->rss_kb,
+		    (long long)p->rss_delta_kb, (unsigned long long)p->maj_flt);
+		break;
+	}
+	case LYMPH_EV_THROTTLE: {
+		const struct lymph_throttle *t = (const void *)rec;
+
+		put(buf, len, &pos, " %s lineage=%s:%llu", t->action == LYMPH_THROTTLE_WOULD ? "would-stop" : "stopped",
+		    t->lineage_kind == LYMPH_LINEAGE_CGROUP ? "cgroup" :
+		    t->lineage_kind == LYMPH_LINEAGE_UID ? "uid" : "session",
+		    (unsigned long long)t->lineage_id);
+		put_task(buf, len, &pos, &t->task, exe);
 		break;
 	}
 	case LYMPH_EV_DROP:

@@ -28,6 +28,8 @@ static void usage(FILE *f)
 "  reset NAME            forget a service's failures, close its breaker\n"
 "  reload                re-read the policy (an invalid one is refused, the old kept)\n"
 "  release BINARY [--uid=U]  end the quarantine of BINARY (for uid U, or every uid)\n"
+"  release --lineage=KIND:ID  continue a throttled lineage (session:ID, cgroup:ID, uid:ID)\n"
+"  throttles             lineages held in dead time\n"
 "  journal               print the journal (read from the file: lymphd may be down)\n"
 "\n"
 "Options:\n"
@@ -146,6 +148,13 @@ static void print_status(struct json_object *st)
 		printf("\n");
 	}
 	printf("drops: %llu\n", (unsigned long long)jnum(st, "drops"));
+	if (json_object_object_get_ex(st, "throttle", &c) && c) {
+		struct json_object *ls;
+
+		if (json_object_object_get_ex(c, "lineages", &ls) && json_object_array_length(ls))
+			printf("throttle: %zu lineage%s held (lymphctl throttles)\n", json_object_array_length(ls),
+			       json_object_array_length(ls) == 1 ? "" : "s");
+	}
 	if (json_object_object_get_ex(st, "quarantine", &c) && c) {
 		struct json_object *act;
 
@@ -202,6 +211,32 @@ static void print_services(struct json_object *reply)
 		printf("%-20s %-9s %8llu %8llu %8llu  %-28s %s\n", jstr(v, "name"), jstr(v, "state"),
 		       (unsigned long long)jnum(v, "pid"), (unsigned long long)jnum(v, "restarts"),
 		       (unsigned long long)jnum(v, "failures"), last, next);
+	}
+}
+
+static void print_throttles(struct json_object *t)
+{
+	struct json_object *arr;
+	size_t i, n;
+
+	if (!jnum(t, "available")) {
+		printf("throttle unavailable: the current source cannot stop forkers\n");
+		return;
+	}
+	printf("budget %.0f new processes/s per %s, burst %.0f\n", jdbl(t, "budget"), jstr(t, "lineage"),
+	       jdbl(t, "burst"));
+	if (!json_object_object_get_ex(t, "lineages", &arr) || !(n = json_object_array_length(arr))) {
+		printf("no lineage is throttled\n");
+		return;
+	}
+	printf("%-24s %6s %-16s %12s %8s %6s %8s\n", "LINEAGE", "UID", "COMM", "DEAD TIME", "HOLDS", "HELD", "FOR");
+	for (i = 0; i < n; i++) {
+		struct json_object *l = json_object_array_get_idx(arr, i);
+
+		printf("%-24s %6llu %-16s %9.0f ms %8llu %6llu %6.1f s%s\n", jstr(l, "lineage"),
+		       (unsigned long long)jnum(l, "uid"), jstr(l, "comm"), jdbl(l, "dead_time_ms"),
+		       (unsigned long long)jnum(l, "holds"), (unsigned long long)jnum(l, "held"),
+		       jdbl(l, "for_s"), jnum(l, "observe") ? " (observe: not stopped)" : "");
 	}
 }
 
@@ -289,12 +324,13 @@ int main(int argc, char **argv)
 		{ "since", required_argument, NULL, 'S' },
 		{ "journal", required_argument, NULL, 'J' },
 		{ "uid", required_argument, NULL, 'u' },
+		{ "lineage", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	const char *path = LYMPH_DEFAULT_SOCKET, *cmd, *since = NULL;
-	const char *journal = LYMPH_DEFAULT_JOURNAL, *uid = NULL;
+	const char *journal = LYMPH_DEFAULT_JOURNAL, *uid = NULL, *lineage = NULL;
 	char req[256];
 	struct json_object *reply, *errv;
 	int c, json = 0, err;
@@ -307,6 +343,7 @@ int main(int argc, char **argv)
 		case 's': path = optarg; break;
 		case 'S': since = optarg; break;
 		case 'J': journal = optarg; break;
+		case 'L': lineage = optarg; break;
 		case 'u':
 			if (!*optarg || strspn(optarg, "0123456789") != strlen(optarg))
 				return fail("bad --uid '%s'%s: a numeric uid", optarg, "");
@@ -327,6 +364,10 @@ int main(int argc, char **argv)
 		if (optind + 2 < argc)
 			return fail("unexpected argument '%s' after '%s NAME'", argv[optind + 2], cmd);
 		snprintf(req, sizeof(req), "%s %s", cmd, argv[optind + 1]);
+	} else if (!strcmp(cmd, "release") && lineage) {
+		if (optind + 1 < argc)
+			return fail("unexpected argument '%s' after 'release --lineage'%s", argv[optind + 1], "");
+		snprintf(req, sizeof(req), "release-lineage %s", lineage);
 	} else if (!strcmp(cmd, "release")) {
 		if (optind + 1 >= argc)
 			return fail("'release' needs a binary's path%s%s; see lymphctl status", "", "");
@@ -335,7 +376,7 @@ int main(int argc, char **argv)
 		if (argv[optind + 1][0] != '/')
 			return fail("'%s' is not an absolute path%s", argv[optind + 1], "");
 		snprintf(req, sizeof(req), "release %s%s%s", argv[optind + 1], uid ? " " : "", uid ? uid : "");
-	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "reload") ||
+	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "throttles") || !strcmp(cmd, "reload") ||
 		   !strcmp(cmd, "journal")) {
 		if (optind + 1 < argc)
 			return fail("unexpected argument '%s' after '%s'", argv[optind + 1], cmd);
@@ -347,8 +388,8 @@ int main(int argc, char **argv)
 		return cmd_journal(journal, since, json);
 	if (since)
 		return fail("--since applies to 'journal', not to '%s'%s", cmd, "");
-	if (uid && strcmp(cmd, "release"))
-		return fail("--uid applies to 'release', not to '%s'%s", cmd, "");
+	if ((uid || lineage) && strcmp(cmd, "release"))
+		return fail("--uid and --lineage apply to 'release', not to '%s'%s", cmd, "");
 
 	err = ask(path, req, &text);
 	if (err == -EACCES || err == -EPERM)
@@ -376,6 +417,8 @@ int main(int argc, char **argv)
 		print_status(reply);
 	else if (!strcmp(cmd, "services"))
 		print_services(reply);
+	else if (!strcmp(cmd, "throttles"))
+		print_throttles(reply);
 	else
 		printf("%s\n", jstr(reply, "ok"));
 	json_object_put(reply);

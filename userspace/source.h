@@ -16,6 +16,14 @@ typedef int (*lymph_sink_fn)(void *ctx, const struct lymph_hdr *rec);
 
 struct source_ops;
 
+/* What a source needs to throttle clone storms (see bpf/sensors.h). */
+struct throttle_settings {
+	int enabled, enforce;
+	uint32_t lineage_kind;	/* LYMPH_LINEAGE_* */
+	uint32_t budget;	/* net new processes per second */
+	uint32_t burst;
+};
+
 struct source {
 	const struct source_ops *ops;
 	const char *name;		/* "bpf", "proc" */
@@ -40,6 +48,11 @@ struct source_ops {
 	/* Emit a DROP record if records were lost since the last call. */
 	int (*check_drops)(struct source *src);
 	void (*close)(struct source *src);
+	/* Optional (NULL when the source cannot throttle). */
+	int (*set_throttle)(struct source *src, const struct throttle_settings *t);
+	int (*protect)(struct source *src, const uint32_t *tgids, size_t n_tgids,
+		       const uint32_t *uids, size_t n_uids);
+	int (*forget_lineage)(struct source *src, uint32_t kind, uint64_t id);
 };
 
 /* Each returns 0 and fills *src, or -errno after printing one clear error

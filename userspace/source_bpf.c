@@ -91,10 +91,64 @@ static void bpf_close(struct source *src)
 	src->fd = -EBADF;
 }
 
+static int bpf_set_throttle(struct source *src, const struct throttle_settings *t)
+{
+	struct bpf_priv *p = src->priv;
+	struct throttle_cfg c = {
+		.enabled = !!t->enabled, .enforce = !!t->enforce, .lineage_kind = t->lineage_kind,
+		.budget = t->budget, .burst = t->burst,
+	};
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.throttle_cfg), &zero, &c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int fill_set(int fd, const uint32_t *keys, size_t n)
+{
+	uint32_t k, next;
+	uint8_t one = 1;
+	size_t i;
+
+	/* Empty it, then fill: the set is small. */
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(fd, &k))
+			break;
+	}
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+static int bpf_protect(struct source *src, const uint32_t *tgids, size_t n_tgids,
+		       const uint32_t *uids, size_t n_uids)
+{
+	struct bpf_priv *p = src->priv;
+	int err = fill_set(bpf_map__fd(p->skel->maps.protected_tgids), tgids, n_tgids);
+
+	return err ? err : fill_set(bpf_map__fd(p->skel->maps.protected_uids), uids, n_uids);
+}
+
+static int bpf_forget_lineage(struct source *src, uint32_t kind, uint64_t id)
+{
+	struct bpf_priv *p = src->priv;
+	struct lineage_key k = { .id = id, .kind = kind };
+
+	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.buckets), &k) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 static const struct source_ops bpf_ops = {
 	.drain = bpf_drain,
 	.check_drops = bpf_check_drops,
 	.close = bpf_close,
+	.set_throttle = bpf_set_throttle,
+	.protect = bpf_protect,
+	.forget_lineage = bpf_forget_lineage,
 };
 
 static int is_pow2(uint32_t v)

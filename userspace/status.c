@@ -51,5 +51,6 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(o, "top", arr);
 	json_object_object_add(o, "services", supervisor_json(&d->sup, now_ns));
 	json_object_object_add(o, "quarantine", qmanager_json(&d->quar, now_ns));
+	json_object_object_add(o, "throttle", throttler_json(&d->thr, now_ns));
 	return o;
 }

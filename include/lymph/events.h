@@ -32,6 +32,7 @@ enum lymph_kind {
 	LYMPH_EV_OOM      = 5,	/* the OOM killer chose a victim */
 	LYMPH_EV_DROP     = 6,	/* a sensor lost records (ring full) */
 	LYMPH_EV_PRESSURE = 7,	/* per-process pressure spot check result */
+	LYMPH_EV_THROTTLE = 8,	/* a forker of a storming lineage was held */
 	LYMPH_EV_KIND_MAX		/* one past the highest kind in use */
 };
 
@@ -179,6 +180,34 @@ struct lymph_pressure {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct lymph_pressure) == 136, "lymph_pressure layout");
+
+/* lymph_throttle.lineage_kind: what a lineage is */
+#define LYMPH_LINEAGE_SESSION	0	/* lineage_id: session id */
+#define LYMPH_LINEAGE_CGROUP	1	/* lineage_id: cgroup v2 id */
+#define LYMPH_LINEAGE_UID	2	/* lineage_id: real uid */
+
+/* lymph_throttle.action */
+#define LYMPH_THROTTLE_STOPPED	1	/* the forker was stopped (SIGSTOP) */
+#define LYMPH_THROTTLE_WOULD	2	/* observe mode: it would have been */
+#define LYMPH_THROTTLE_HELD	3	/* held by an in-kernel dead time */
+
+/*
+ * A lineage forked beyond its budget and one of its forkers (task) was
+ * held.  tokens is the lineage's budget left, in thousandths of a fork
+ * (negative: overdrawn).  hold_ns is the dead time when the holder knows it.
+ */
+struct lymph_throttle {
+	struct lymph_hdr hdr;
+	struct lymph_task task;
+	__u64 lineage_id;
+	__s64 tokens;
+	__u64 hold_ns;
+	__u32 lineage_kind;	/* LYMPH_LINEAGE_* */
+	__u32 action;		/* LYMPH_THROTTLE_* */
+	__u32 child_pid;	/* the process whose fork tipped it */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct lymph_throttle) == 120, "lymph_throttle layout");
 
 /* Largest record; a reader's buffer of this size holds any one record. */
 #define LYMPH_RECORD_MAX 512

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The clone-storm throttle, around deadtime.c: the BPF fork probe stops the
+ * forkers of a lineage that overdraws its budget; this holds them for the
+ * lineage's dead time, continues them for a slice, lengthens the hold while
+ * the storm goes on and ends it when calm; kills only if kill_after says so.
+ * Nothing is ever left stopped: every held pid is continued at the end, on
+ * lymphctl release, when lymphd exits, and, after a crash of lymphd, at its
+ * next start from the journal.
+ */
+#ifndef LYMPH_THROTTLE_H
+#define LYMPH_THROTTLE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+#include "config.h"
+#include "deadtime.h"
+#include "journal.h"
+#include "source.h"
+
+struct lineage;
+
+struct throttler {
+	struct lineage *v;
+	size_t n, cap;
+	struct throttle_conf conf;
+	int enforce;
+	int available;		/* the source can stop forkers */
+	double factor;		/* budget multiplier from the weather */
+	struct journal *journal;
+	struct source *src;
+	uint64_t wall_offset;
+	uint64_t kills;
+	uint32_t protect_uids[CFG_LIST_MAX];
+	size_t n_protect_uids;
+};
+
+int throttler_init(struct throttler *t, const struct policy *p, struct journal *j, int enforce,
+		   struct source *src);
+/* Continues everything held. */
+void throttler_free(struct throttler *t, uint64_t now);
+
+void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, uint64_t now);
+void throttler_tick(struct throttler *t, uint64_t now);
+uint64_t throttler_next(const struct throttler *t);
+
+/* After a lymphd crash: continue whatever the journal says was held. */
+void throttler_replay(struct throttler *t, const char *journal_path, uint64_t now);
+
+/* lymphctl release --lineage KIND:ID (e.g. session:1234): 0 or -ENOENT. */
+int throttler_release(struct throttler *t, const char *lineage, uint64_t now);
+
+void throttler_reload(struct throttler *t, const struct policy *p, int enforce);
+void throttler_set_factor(struct throttler *t, double budget_factor);
+
+struct json_object *throttler_json(const struct throttler *t, uint64_t now);
+
+/* Push settings and the protected pids/uids to the sensors. */
+int throttler_push(struct throttler *t);
+
+#endif
