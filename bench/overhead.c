@@ -6,9 +6,13 @@
  * of /bin/true, fork + crash (SIGSEGV, RLIMIT_CORE = 0).  The host is noisy,
  * so settings are never compared across runs: one run alternates them in
  * short blocks (default 40 ms) in random order, pinned to one CPU, and each
- * block is compared with its neighbours of the same group.  What is printed
- * is the min and median, over groups, of the per-group ratios
- * cost(setting) / cost(detached).
+ * block is compared with the detached block of its group.  What is printed
+ * is the median (with its standard error, from the interquartile range)
+ * and the min, over groups, of the ratios cost(setting) / cost(detached).
+ * Each group also has a second detached block, the control: its ratio
+ * shows the host's own noise.  A verdict is ok or MISS only when the
+ * median is more than two standard errors from the 1.02 target, else
+ * "too noisy".
  *
  * Phase 1 (fast switching, in this process): the bench loads
  * bpf/sensors.bpf.c twice from lymphd's own skeleton, sharing one ring:
@@ -20,7 +24,8 @@
  *             100 ms timer).
  * A reader thread on another CPU drains the ring as lymphd does (epoll on
  * the ring, 100 ms timeout, ring_buffer__consume) so it never fills; its
- * cost on its own CPU is not in the ratio.
+ * cost on its own CPU is not in the ratio.  The workload runs in a lean
+ * process forked before any of this is loaded.
  *
  * Phase 2 (the real daemon): blocks of 'no lymphd' against 'lymphd
  * running' (default options, --quiet, pinned off the workload's CPU),
@@ -35,6 +40,7 @@
  * bench/run-all; everything else is commentary.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -61,7 +67,9 @@
 #define TARGET_RATIO	1.02
 #define RING_BYTES	(8u << 20)	/* lymphd's default --ring-size */
 
-enum setting { DETACHED, ATTACHED, BATCHED, LYMPHD, NSETTINGS };
+/* CONTROL: a second detached block in each group; control/detached
+ * shows how much two blocks of the same setting differ on this host. */
+enum setting { DETACHED, CONTROL, ATTACHED, BATCHED, LYMPHD, NSETTINGS };
 enum workload { W_EXIT, W_EXEC, W_CRASH, NWORKLOADS };
 static const char *const workload_name[NWORKLOADS] = {
 	"fork+_exit", "fork+exec true", "fork+crash",
@@ -97,10 +105,38 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts v. */
 static double median(double *v, int n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Of sorted v: the q-quantile (nearest rank). */
+static double quantile(const double *v, int n, double q)
+{
+	return v[(int)((n - 1) * q + 0.5)];
+}
+
+struct ratio_stats {
+	double min, median, se;	/* se: standard error of the median */
+	int n;
+};
+
+/* The median's standard error from the interquartile range (sigma ~
+ * IQR / 1.349, se ~ 1.2533 sigma / sqrt(n)): robust to the outlier blocks
+ * a shared host produces. */
+static struct ratio_stats ratio_stats(double *v, int n)
+{
+	struct ratio_stats st = { 0 };
+
+	if (!n)
+		return st;
+	st.n = n;
+	st.median = median(v, n);
+	st.min = v[0];
+	st.se = 1.2533 * (quantile(v, n, 0.75) - quantile(v, n, 0.25)) / 1.349 / sqrt(n);
+	return st;
 }
 
 /* ---- workloads -------------------------------------------------------- */
@@ -378,13 +414,34 @@ static void sensors_close(struct sensors_set *s)
 
 /* ---- main -------------------------------------------------------------- */
 
-static void ratio_figure(const char *what, enum workload w, double mn, double md)
+/*
+ * One ratio as a figure: "median +- se (min)".  The verdict is ok or MISS
+ * only when the median is more than two standard errors from the target;
+ * otherwise the host was too noisy to tell.
+ */
+static void ratio_figure(const char *what, enum workload w, const struct ratio_stats *rs,
+			 const struct ratio_stats *control)
 {
 	char name[128], val[64];
+	const char *verdict;
 
-	snprintf(name, sizeof(name), "overhead %s, %s (min / median ratio)", workload_name[w], what);
-	snprintf(val, sizeof(val), "%.3f / %.3f", mn, md);
-	bench_figure(name, val, "<= 1.02", md <= TARGET_RATIO ? "ok" : "MISS");
+	if (!rs->n)
+		return;
+	snprintf(name, sizeof(name), "overhead %s: %s, ratio", workload_name[w], what);
+	snprintf(val, sizeof(val), "%.3f +- %.3f (min %.3f)", rs->median, rs->se, rs->min);
+	if (rs == control) {
+		/* same setting twice: how far apart a quiet host keeps them */
+		bench_figure(name, val, "1 +- 0.01",
+			     fabs(rs->median - 1) <= 0.01 && rs->se <= 0.01 ? "ok" : "noisy host");
+		return;
+	}
+	if (rs->median + 2 * rs->se <= TARGET_RATIO)
+		verdict = "ok";
+	else if (rs->median - 2 * rs->se > TARGET_RATIO)
+		verdict = "MISS";
+	else
+		verdict = "too noisy";
+	bench_figure(name, val, "<= 1.02", verdict);
 }
 
 int main(int argc, char **argv)
@@ -465,19 +522,20 @@ int main(int argc, char **argv)
 	bench_warn_other_lymphd(0);
 	fflush(stdout);
 
-	/* Phase 1: groups of {detached, attached, batched} in random order. */
+	/* Phase 1: groups of {detached, control, attached, batched} in random
+	 * order. */
 	for (r = 0; r < rounds && !err; r++) {
 		for (w = 0; w < NWORKLOADS && !err; w++) {
-			for (group = 0; group < blocks / 3 && !err; group++) {
-				int order[3] = { DETACHED, ATTACHED, BATCHED };
-				double g[3];
+			for (group = 0; group < blocks / 4 && !err; group++) {
+				int order[4] = { DETACHED, CONTROL, ATTACHED, BATCHED };
+				double g[NSETTINGS];
 
-				shuffle(order, 3);
-				for (i = 0; i < 3 && !err; i++) {
+				shuffle(order, 4);
+				for (i = 0; i < 4 && !err; i++) {
 					int st = order[i];
 					double ns;
 
-					if (st == DETACHED)
+					if (st == DETACHED || st == CONTROL)
 						sensors_detach(&s);
 					else
 						err = sensors_attach(&s, st == BATCHED);
@@ -497,6 +555,7 @@ int main(int argc, char **argv)
 					cost[w][st][ncost[w][st]++] = ns;
 				}
 				if (!err) {
+					ratio[w][CONTROL][nratio[w][CONTROL]++] = g[CONTROL] / g[DETACHED];
 					ratio[w][ATTACHED][nratio[w][ATTACHED]++] = g[ATTACHED] / g[DETACHED];
 					ratio[w][BATCHED][nratio[w][BATCHED]++] = g[BATCHED] / g[DETACHED];
 				}
@@ -574,30 +633,37 @@ int main(int argc, char **argv)
 	}
 
 	/* Report. */
-	printf("# %-15s %12s %12s %12s %12s | ratio min / median: %-15s %-15s %-15s\n",
-	       "workload", "detached", "attached", "batched", "lymphd", "attached", "batched", "lymphd");
+	printf("# per-iteration cost, median over blocks; ratios to the detached block of the same "
+	       "group: median +- its standard error [min, max]\n");
 	for (w = 0; w < NWORKLOADS; w++) {
-		double md[NSETTINGS], rmin[NSETTINGS] = { 0 }, rmed[NSETTINGS] = { 0 };
+		static const char *const label[NSETTINGS] = {
+			"detached", "control (detached again)", "attached", "batched deaths",
+			"lymphd running",
+		};
+		struct ratio_stats rs[NSETTINGS];
 		int st;
 
 		for (st = 0; st < NSETTINGS; st++) {
-			md[st] = ncost[w][st] ? median(cost[w][st], ncost[w][st]) / 1000 : 0;
-			if (nratio[w][st]) {
-				rmed[st] = median(ratio[w][st], nratio[w][st]);
-				rmin[st] = ratio[w][st][0];	/* sorted by median() */
-			}
+			double md = ncost[w][st] ? median(cost[w][st], ncost[w][st]) / 1000 : 0;
+
+			rs[st] = ratio_stats(ratio[w][st], nratio[w][st]);
+			if (!ncost[w][st])
+				continue;
+			printf("#   %-15s %-25s %8.1f us", workload_name[w], label[st], md);
+			if (rs[st].n)
+				printf("   ratio %.3f +- %.3f [%.3f, %.3f] (%d groups)", rs[st].median, rs[st].se,
+				       rs[st].min, ratio[w][st][rs[st].n - 1], rs[st].n);
+			printf("\n");
 		}
-		printf("# %-15s %9.1f us %9.1f us %9.1f us %9.1f us | %6.3f / %-6.3f %6.3f / %-6.3f %6.3f / %-6.3f\n",
-		       workload_name[w], md[DETACHED], md[ATTACHED], md[BATCHED], md[LYMPHD],
-		       rmin[ATTACHED], rmed[ATTACHED], rmin[BATCHED], rmed[BATCHED],
-		       rmin[LYMPHD], rmed[LYMPHD]);
-		ratio_figure("sensors attached", w, rmin[ATTACHED], rmed[ATTACHED]);
-		ratio_figure("deaths batched (urgent_death_mask=0)", w, rmin[BATCHED], rmed[BATCHED]);
-		if (nratio[w][LYMPHD]) {
+		ratio_figure("control, detached twice", w, &rs[CONTROL], &rs[CONTROL]);
+		ratio_figure("sensors attached", w, &rs[ATTACHED], &rs[CONTROL]);
+		ratio_figure("deaths batched (urgent_death_mask=0)", w, &rs[BATCHED], &rs[CONTROL]);
+		if (rs[LYMPHD].n) {
 			char name[128], val[64];
 
-			ratio_figure("lymphd running", w, rmin[LYMPHD], rmed[LYMPHD]);
-			snprintf(name, sizeof(name), "lymphd CPU per %s, on its own CPU", workload_name[w]);
+			ratio_figure("lymphd running", w, &rs[LYMPHD], &rs[CONTROL]);
+			snprintf(name, sizeof(name), "overhead %s: lymphd CPU per iteration, on its own CPU",
+				 workload_name[w]);
 			snprintf(val, sizeof(val), "%.1f us",
 				 lymphd_iters[w] ? (double)lymphd_cpu_ns[w] / lymphd_iters[w] / 1000 : 0);
 			bench_figure(name, val, "", "-");
