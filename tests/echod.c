@@ -11,7 +11,9 @@
  *   "crash"  dereferences NULL: a real SIGSEGV (SEGV_MAPERR at 0x0)
  *   "exit N" exits with status N
  * One poll loop, no threads, no children: the process lymphd tracks is the
- * one that listens.
+ * one that listens.  With ECHOD_DIE_WITH_PARENT=1 in its environment it dies
+ * with its parent (PR_SET_PDEATHSIG), so a test killed by its timeout leaves
+ * no echod behind.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -74,6 +77,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: echod PORT [PIDFILE]\n");
 		return 2;
 	}
+	if (getenv("ECHOD_DIE_WITH_PARENT") && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1))
+		return 1;	/* the parent is already gone */
 	setrlimit(RLIMIT_CORE, &no_core);	/* crash fast, leave no core file */
 	signal(SIGPIPE, SIG_IGN);
 	sa.sin_port = htons((unsigned short)atoi(argv[1]));

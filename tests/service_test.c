@@ -389,6 +389,7 @@ static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *e
 		 "start = %s %d\n"
 		 "exe = %s\n"
 		 "log = %s\n"
+		 "env = ECHOD_DIE_WITH_PARENT=1\n"
 		 "%s",
 		 mode, self->echod, self->port, self->echod, self->log, extra);
 	return write_file(self->conf, text, 0644);
@@ -900,6 +901,7 @@ static pid_t spawn_echod(FIXTURE_DATA(svc) *self)
 		setsid();
 		dup2(fd, 0);
 		dup2(fd, 1);
+		setenv("ECHOD_DIE_WITH_PARENT", "1", 1);
 		execl(self->echod, self->echod, port, (char *)NULL);
 		_exit(127);
 	}
