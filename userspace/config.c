@@ -55,6 +55,7 @@ static const struct key keys[] = {
 	{ S_LYMPHD, "mode", T_MODE, POL(enforce), 0, 0 },
 	{ S_LYMPHD, "journal", T_PATH, POL(journal), 0, 0 },
 	{ S_LYMPHD, "journal_max", T_SIZE, POL(journal_max), 64 << 10, 1ULL << 32 },
+	{ S_LYMPHD, "metrics_listen", T_STR, POL(metrics_listen), 0, 0 },
 
 	{ S_SERVICE, "exe", T_PATH, SVC(exe), 0, 0 },
 	{ S_SERVICE, "cgroup", T_STR, SVC(cgroup), 0, 0 },
@@ -97,6 +98,10 @@ static const struct key keys[] = {
 	{ S_WEATHER, "stormy_danger_per_min", T_DOUBLE, POL(weather.stormy_danger_per_min), 0, 0 },
 	{ S_WEATHER, "budget_factor_stormy", T_DOUBLE, POL(weather.budget_factor_stormy), 0, 0 },
 	{ S_WEATHER, "backoff_factor_stormy", T_DOUBLE, POL(weather.backoff_factor_stormy), 0, 0 },
+	{ S_WEATHER, "unsettled_danger_per_min", T_DOUBLE, POL(weather.unsettled_danger_per_min), 0, 0 },
+	{ S_WEATHER, "quarantine_factor_stormy", T_DOUBLE, POL(weather.quarantine_factor_stormy), 0, 0 },
+	{ S_WEATHER, "calm_hold", T_DURATION, POL(weather.calm_hold), SEC_NS, D(3600) },
+	{ S_WEATHER, "spot_interval", T_DURATION, POL(weather.spot_interval), D(10), D(86400) },
 };
 
 static const char *const sect_names[] = {
@@ -197,6 +202,7 @@ void policy_free(struct policy *p)
 		free(p->files[i]);
 	free(p->files);
 	free(p->journal);
+	free(p->metrics_listen);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -75,11 +75,16 @@ struct weather_conf {
 	double stormy_danger_per_min;
 	double budget_factor_stormy;	/* clone budget multiplier when stormy */
 	double backoff_factor_stormy;
+	double unsettled_danger_per_min;
+	double quarantine_factor_stormy;
+	uint64_t calm_hold;		/* better weather must last this long */
+	uint64_t spot_interval;		/* integrity spot checks when sunny */
 };
 
 struct policy {
 	int enforce;		/* [lymphd] mode = enforce; else observe */
 	char *journal;		/* [lymphd] journal path */
+	char *metrics_listen;	/* [lymphd] loopback host:port for Prometheus, NULL: off */
 	uint64_t journal_max;	/* bytes before rotation */
 	struct service_conf *services;
 	size_t n_services;

@@ -185,6 +185,25 @@ static void handle(struct daemon *d, int fd, char *req)
 			reply_error(fd, "observe mode: '%s' was not restarted (the decision is journaled)", arg);
 		else
 			reply_ok(fd, !strcmp(req, "restart") ? "restart started" : "failures reset");
+	} else if (!strcmp(req, "metrics") && !arg) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		struct json_object *o;
+
+		if (!mem || daemon_metrics(d, mem)) {
+			if (mem)
+				fclose(mem);
+			free(text);
+			reply_error(fd, "failed to build the metrics%s", "");
+			return;
+		}
+		fclose(mem);
+		o = json_object_new_object();
+		json_object_object_add(o, "metrics", json_object_new_string_len(text, (int)len));
+		reply(fd, o);
+		json_object_put(o);
+		free(text);
 	} else if (!strcmp(req, "throttles") && !arg) {
 		struct json_object *o = throttler_json(&d->thr, now);
 

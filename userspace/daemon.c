@@ -5,6 +5,7 @@
  * sources -> classify -> score (per-binary decaying counts) -> output.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "classify.h"
 #include "daemon.h"
 #include "format.h"
+#include "metrics.h"
 #include "privs.h"
 #include "protect.h"
 
@@ -112,6 +114,8 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		exe = exe_of(d, &((const struct lymph_oom *)rec)->task);
 		break;
 	}
+	if (d->weather)
+		weather_on_record(d->weather, rec, vdp && vd.klass == CLASS_DANGER, mono_now_ns());
 	if (!d->opts.quiet)
 		print_record(d, rec, exe, vdp);
 	return 0;
@@ -164,6 +168,93 @@ static int daemon_journal_snapshot(struct journal *j, void *ctx)
 	return supervisor_snapshot(&d->sup);
 }
 
+static int open_weather(struct daemon *d)
+{
+	const char *prot[CFG_LIST_MAX * 2 + 2];
+	static char self[4096], ctl[4096 + 16];
+	char state_dir[4096], *slash;
+	size_t n = 0, i;
+	ssize_t len;
+	int err;
+
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		self[len] = 0;
+		prot[n++] = self;
+		snprintf(ctl, sizeof(ctl), "%s", self);
+		slash = strrchr(ctl, '/');
+		if (slash) {
+			strcpy(slash + 1, "lymphctl");
+			prot[n++] = ctl;
+		}
+	}
+	for (i = 0; i < d->policy.protect.n_exe && n < sizeof(prot) / sizeof(prot[0]); i++)
+		prot[n++] = d->policy.protect.exe[i];
+	for (i = 0; i < d->policy.n_services && n < sizeof(prot) / sizeof(prot[0]); i++)
+		if (d->policy.services[i].exe)
+			prot[n++] = d->policy.services[i].exe;
+	/* Baselines live beside the journal, so a test's --journal isolates them. */
+	snprintf(state_dir, sizeof(state_dir), "%s", d->journal.path);
+	slash = strrchr(state_dir, '/');
+	if (slash && slash != state_dir)
+		*slash = 0;
+	err = weather_init(&d->weather, &d->policy.weather, state_dir, d->epfd, prot, n);
+	if (err)
+		fprintf(stderr, "lymphd: failed to set up the weather: %s\n", strerror(-err));
+	return err;
+}
+
+/* The module, when loaded, shows the weather in /proc/lymph. */
+static void tell_module_weather(const char *word)
+{
+	int fd = open("/sys/kernel/lymph/weather", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, word, strlen(word)) < 0)
+		fprintf(stderr, "lymphd: failed to write /sys/kernel/lymph/weather: %s\n", strerror(errno));
+	close(fd);
+}
+
+/* Once a second: the weather, and its feedback into every response. */
+static void weather_step_daemon(struct daemon *d, uint64_t now)
+{
+	struct json_object *why = NULL, *events = NULL;
+	uint32_t activity = 0;
+	size_t i;
+
+	if (!d->weather || now < d->weather_next_ns)
+		return;
+	d->weather_next_ns = now + 1000000000ULL;
+	/* Responses in progress: restarts, open breakers, held lineages, and
+	 * quarantines imposed lately (not merely still in force: bad weather
+	 * lowers the threshold, which must not keep it stormy by itself). */
+	for (i = 0; i < d->sup.n; i++)
+		if (d->sup.v[i].st.phase == SVC_BACKOFF || d->sup.v[i].st.phase == SVC_STARTING ||
+		    d->sup.v[i].st.phase == SVC_BROKEN)
+			activity++;
+	activity += (uint32_t)d->thr.n;
+	if (d->quar.last_imposed && now - d->quar.last_imposed < 300ULL * 1000000000ULL)
+		activity++;
+	weather_set_activity(d->weather, activity);
+	if (weather_tick(d->weather, now, (int64_t)(wall_now_ns() / 1000000000ULL), &why, &events)) {
+		if (why)
+			journal_append(&d->journal, why);
+		why = NULL;
+		tell_module_weather(weather_name(weather_now(d->weather)));
+	}
+	if (why)
+		json_object_put(why);
+	if (events) {
+		for (i = 0; i < json_object_array_length(events); i++)
+			journal_append(&d->journal, json_object_get(json_object_array_get_idx(events, i)));
+		json_object_put(events);
+	}
+	d->sup.backoff_factor = weather_backoff_factor(d->weather);
+	throttler_set_factor(&d->thr, weather_budget_factor(d->weather));
+	d->quar.factor = weather_quarantine_factor(d->weather);
+}
+
 static int epoll_add(int epfd, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -207,7 +298,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 
 	memset(d, 0, sizeof(*d));
 	d->opts = *opts;
-	d->epfd = d->sigfd = d->timerfd = d->ctlfd = d->svc_timerfd = -EBADF;
+	d->epfd = d->sigfd = d->timerfd = d->ctlfd = d->svc_timerfd = d->metrics_fd = -EBADF;
 	d->journal.fd = -EBADF;
 	d->src.fd = -EBADF;
 	d->out = stdout;
@@ -322,6 +413,22 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	}
 	throttler_replay(&d->thr, d->journal.path, mono_now_ns());
 
+	/* The weather: pressure, baselines, integrity of the protected binaries. */
+	err = open_weather(d);
+	if (err)
+		return err;
+	if (d->policy.metrics_listen) {
+		d->metrics_fd = metrics_http_listen(d->policy.metrics_listen);
+		if (d->metrics_fd < 0) {
+			err = d->metrics_fd;
+			fprintf(stderr, "lymphd: failed to listen for metrics on %s: %s (only loopback "
+				"addresses are allowed)\n", d->policy.metrics_listen, strerror(-err));
+			return err;
+		}
+		if ((err = epoll_add(d->epfd, d->metrics_fd)))
+			return err;
+	}
+
 	/* Everything is open and bound: keep only what the responses use. */
 	return privs_drop();
 }
@@ -381,6 +488,8 @@ int daemon_reload(struct daemon *d, char **why)
 	}
 	qmanager_reload(&d->quar, &fresh, d->enforce);
 	throttler_reload(&d->thr, &fresh, d->enforce);
+	if (d->weather)
+		weather_set_conf(d->weather, &fresh.weather);
 	policy_free(&d->policy);
 	d->policy = fresh;
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
@@ -428,6 +537,7 @@ static int on_timer(struct daemon *d)
 	if (!err)
 		err = source_check_drops(&d->src);
 	qmanager_tick(&d->quar, mono_now_ns());
+	weather_step_daemon(d, mono_now_ns());
 	return err;
 }
 
@@ -466,6 +576,10 @@ int daemon_run(struct daemon *d)
 
 				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					err = -errno;
+			} else if (fd == d->metrics_fd) {
+				daemon_metrics_serve(d);
+			} else if (d->weather && weather_on_fd(d->weather, fd, mono_now_ns())) {
+				/* a PSI trigger fired: the weather took note */
 			} else {
 				/* A service's pidfd: its process is gone. */
 				source_drain(&d->src);
@@ -498,6 +612,9 @@ void daemon_free(struct daemon *d)
 	supervisor_free(&d->sup);
 	qmanager_free(&d->quar);
 	throttler_free(&d->thr, mono_now_ns());
+	if (d->weather)
+		weather_free(d->weather);	/* saves the baselines */
+	d->weather = NULL;
 	journal_close(&d->journal);
 	policy_free(&d->policy);
 	source_close(&d->src);
@@ -510,6 +627,8 @@ void daemon_free(struct daemon *d)
 		close(d->timerfd);
 	if (d->svc_timerfd >= 0)
 		close(d->svc_timerfd);
+	if (d->metrics_fd >= 0)
+		close(d->metrics_fd);
 	crashtab_free(&d->crashes);
 	binpath_free(&d->names);
 }

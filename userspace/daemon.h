@@ -16,6 +16,7 @@
 #include "service.h"
 #include "source.h"
 #include "throttle.h"
+#include "weather.h"
 
 #define LYMPH_VERSION "0.1.0"
 #define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
@@ -53,6 +54,9 @@ struct daemon {
 	struct supervisor sup;
 	struct qmanager quar;
 	struct throttler thr;
+	struct weather *weather;
+	uint64_t weather_next_ns;	/* next weather tick */
+	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */
 	int enforce;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
 	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
@@ -79,6 +83,10 @@ void control_close(int fd, const char *path);
 /* Re-read the policy (SIGHUP, lymphctl reload): 0, or -EINVAL keeping the
  * old one; *why gets the errors (caller frees). */
 int daemon_reload(struct daemon *d, char **why);
+
+/* status.c: the Prometheus exposition of lymphd's state, into out. */
+int daemon_metrics(const struct daemon *d, FILE *out);
+void daemon_metrics_serve(const struct daemon *d);	/* one HTTP client */
 
 /* status.c: the state lymphctl status shows, as a JSON object. */
 struct json_object;

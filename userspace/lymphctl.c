@@ -30,6 +30,7 @@ static void usage(FILE *f)
 "  release BINARY [--uid=U]  end the quarantine of BINARY (for uid U, or every uid)\n"
 "  release --lineage=KIND:ID  continue a throttled lineage (session:ID, cgroup:ID, uid:ID)\n"
 "  throttles             lineages held in dead time\n"
+"  metrics               Prometheus text exposition of lymphd's state\n"
 "  journal               print the journal (read from the file: lymphd may be down)\n"
 "\n"
 "Options:\n"
@@ -148,6 +149,30 @@ static void print_status(struct json_object *st)
 		printf("\n");
 	}
 	printf("drops: %llu\n", (unsigned long long)jnum(st, "drops"));
+	if (json_object_object_get_ex(st, "weather", &c) && c) {
+		struct json_object *r, *f;
+
+		printf("weather: %s for %.0f s", jstr(c, "word"), jdbl(c, "since_s"));
+		if (strcmp(jstr(c, "heading"), "-") && strcmp(jstr(c, "heading"), jstr(c, "word")))
+			printf(" (heading %s)", jstr(c, "heading"));
+		printf("\n");
+		if (json_object_object_get_ex(c, "reasons", &r) && r && json_object_is_type(r, json_type_array) &&
+		    json_object_array_length(r)) {
+			printf("  because:");
+			for (i = 0; i < json_object_array_length(r); i++) {
+				struct json_object *x = json_object_array_get_idx(r, i);
+
+				printf("%s %s", i ? ";" : "", json_object_is_type(x, json_type_string) ?
+				       json_object_get_string(x) : jstr(x, "reason"));
+			}
+			printf("\n");
+		}
+		if (json_object_object_get_ex(c, "factors", &f) && f)
+			printf("  effect: clone budget x%.2f, restart backoff x%.2f, quarantine threshold x%.2f, "
+			       "integrity spot check every %.0f s\n", jdbl(f, "clone_budget"),
+			       jdbl(f, "restart_backoff"), jdbl(f, "quarantine_threshold"),
+			       jdbl(f, "spot_check_interval_s"));
+	}
 	if (json_object_object_get_ex(st, "throttle", &c) && c) {
 		struct json_object *ls;
 
@@ -376,7 +401,8 @@ int main(int argc, char **argv)
 		if (argv[optind + 1][0] != '/')
 			return fail("'%s' is not an absolute path%s", argv[optind + 1], "");
 		snprintf(req, sizeof(req), "release %s%s%s", argv[optind + 1], uid ? " " : "", uid ? uid : "");
-	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "throttles") || !strcmp(cmd, "reload") ||
+	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "throttles") ||
+		   !strcmp(cmd, "metrics") || !strcmp(cmd, "reload") ||
 		   !strcmp(cmd, "journal")) {
 		if (optind + 1 < argc)
 			return fail("unexpected argument '%s' after '%s'", argv[optind + 1], cmd);
@@ -410,7 +436,9 @@ int main(int argc, char **argv)
 		free(text);
 		return 1;
 	}
-	if (json)
+	if (!strcmp(cmd, "metrics"))
+		fputs(jstr(reply, "metrics"), stdout);	/* the text, as Prometheus reads it */
+	else if (json)
 		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	else if (!strcmp(cmd, "status"))

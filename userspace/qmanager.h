@@ -42,6 +42,7 @@ struct qmanager {
 	uint64_t wall_offset;
 	uint64_t denied;	/* execs denied */
 	double factor;		/* threshold multiplier from the weather */
+	uint64_t last_imposed;	/* when the last quarantine began (monotonic ns) */
 };
 
 int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce);

@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include "daemon.h"
 #include "format.h"
+#include "metrics.h"
 #include "signames.h"
 
 #define TOP_N 10
@@ -52,5 +53,40 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(o, "services", supervisor_json(&d->sup, now_ns));
 	json_object_object_add(o, "quarantine", qmanager_json(&d->quar, now_ns));
 	json_object_object_add(o, "throttle", throttler_json(&d->thr, now_ns));
+	json_object_object_add(o, "weather", d->weather ? weather_json(d->weather, now_ns) : NULL);
 	return o;
+}
+
+static void metrics_source(const struct daemon *d, struct metrics_src *m)
+{
+	uint64_t now = mono_now_ns();
+
+	*m = (struct metrics_src){
+		.count = &d->count,
+		.drops = d->src.lost_total,
+		.crashes = &d->crashes,
+		.names = &d->names,
+		.weather = d->weather,
+		.version = LYMPH_VERSION,
+		.source = d->src.name ? d->src.name : "none",
+		.mode = d->enforce ? "enforce" : "observe",
+		.now_ns = now,
+		.uptime_ns = now - d->start_ns,
+	};
+}
+
+int daemon_metrics(const struct daemon *d, FILE *out)
+{
+	struct metrics_src m;
+
+	metrics_source(d, &m);
+	return metrics_text(out, &m);
+}
+
+void daemon_metrics_serve(const struct daemon *d)
+{
+	struct metrics_src m;
+
+	metrics_source(d, &m);
+	metrics_http_serve(d->metrics_fd, &m);
 }

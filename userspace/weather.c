@@ -87,6 +87,20 @@ void weather_params_from_conf(struct weather_params *p, const struct weather_con
 			p->budget_factor[WEATHER_CLOUDY] = p->budget_factor[WEATHER_UNSETTLED] =
 				c->budget_factor_stormy;
 	}
+	if (c->unsettled_danger_per_min > 0)
+		p->unsettled_danger_per_min = c->unsettled_danger_per_min < p->stormy_danger_per_min ?
+					      c->unsettled_danger_per_min : p->stormy_danger_per_min;
+	if (c->quarantine_factor_stormy > 0 && c->quarantine_factor_stormy <= 1)
+		p->quarantine_factor[WEATHER_STORMY] = c->quarantine_factor_stormy;
+	if (c->calm_hold)
+		p->calm_hold_ns = c->calm_hold;
+	if (c->spot_interval) {
+		/* cloudy half as long, unsettled a tenth, stormy a twentieth */
+		p->spot_interval_ns[WEATHER_SUNNY] = c->spot_interval;
+		p->spot_interval_ns[WEATHER_CLOUDY] = c->spot_interval / 2;
+		p->spot_interval_ns[WEATHER_UNSETTLED] = c->spot_interval / 10;
+		p->spot_interval_ns[WEATHER_STORMY] = c->spot_interval / 20;
+	}
 	if (c->backoff_factor_stormy >= 1) {
 		p->backoff_factor[WEATHER_STORMY] = c->backoff_factor_stormy;
 		if (p->backoff_factor[WEATHER_CLOUDY] > c->backoff_factor_stormy)
