@@ -46,7 +46,7 @@ CORE_SRCS := userspace/classify.c userspace/decay.c userspace/crashtab.c \
 	     userspace/format.c userspace/signames.c userspace/parse_num.c \
 	     userspace/config.c userspace/supervise.c userspace/quarantine.c userspace/deadtime.c
 DAEMON_SRCS := userspace/lymphd.c userspace/daemon.c userspace/source.c userspace/source_bpf.c \
-	       userspace/source_proc.c userspace/control.c userspace/binpath.c \
+	       userspace/source_proc.c userspace/source_kmod.c userspace/control.c userspace/binpath.c \
 	       userspace/psi.c userspace/baseline.c userspace/integrity.c userspace/weather.c \
 	       userspace/metrics.c \
 	       userspace/status.c userspace/service.c userspace/spawn.c userspace/protect.c \

@@ -130,10 +130,16 @@ static int open_source(struct daemon *d)
 		return source_bpf_open(&d->src, &d->opts.src, daemon_handle_record, d, 1 + d->opts.verbose);
 	case SOURCE_PROC:
 		return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, 1 + d->opts.verbose);
+	case SOURCE_KMOD:
+		return source_kmod_open(&d->src, &d->opts.src, daemon_handle_record, d, 1 + d->opts.verbose);
 	case SOURCE_AUTO:
 		break;
 	}
-	/* Best first: BPF; the proc connector only when BPF cannot load. */
+	/* Best first: the module when it is loaded, then BPF; the proc
+	 * connector only when neither can be had. */
+	if (!access("/dev/lymph", F_OK) &&
+	    !source_kmod_open(&d->src, &d->opts.src, daemon_handle_record, d, d->opts.verbose))
+		return 0;
 	err = source_bpf_open(&d->src, &d->opts.src, daemon_handle_record, d, d->opts.verbose);
 	if (!err)
 		return 0;

@@ -21,7 +21,7 @@
 #define LYMPH_VERSION "0.1.0"
 #define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
 
-enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC };
+enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC, SOURCE_KMOD };
 
 struct daemon_opts {
 	enum source_choice source;

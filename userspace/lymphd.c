@@ -19,7 +19,8 @@ static void usage(FILE *f)
 "Usage: lymphd [OPTION]...\n"
 "Sense processes that die badly and report them (observe mode).\n"
 "\n"
-"  -s, --source=SRC      event source: auto (default: bpf, else proc), bpf, proc\n"
+"  -s, --source=SRC      event source: auto (default: kmod when lymph.ko is loaded,\n"
+"                        else bpf, else proc), kmod, bpf, proc\n"
 "  -j, --json            print one JSON object per event (see doc/output-format.md)\n"
 "  -q, --quiet           print no events (status stays available to lymphctl)\n"
 "  -n, --dry-run         observe only: decide and journal, never act, whatever\n"
@@ -117,8 +118,10 @@ int main(int argc, char **argv)
 				o.source = SOURCE_BPF;
 			else if (!strcmp(optarg, "proc"))
 				o.source = SOURCE_PROC;
+			else if (!strcmp(optarg, "kmod"))
+				o.source = SOURCE_KMOD;
 			else
-				return bad_usage("unknown source '%s' (use auto, bpf or proc)", optarg);
+				return bad_usage("unknown source '%s' (use auto, kmod, bpf or proc)", optarg);
 			break;
 		case 'j': o.json = 1; break;
 		case 'q': o.quiet = 1; break;

@@ -61,6 +61,8 @@ int source_bpf_open(struct source *src, const struct source_opts *opts,
 		    lymph_sink_fn sink, void *ctx, int verbose);
 int source_proc_open(struct source *src, const struct source_opts *opts,
 		     lymph_sink_fn sink, void *ctx, int verbose);
+int source_kmod_open(struct source *src, const struct source_opts *opts,
+		     lymph_sink_fn sink, void *ctx, int verbose);
 
 static inline int source_drain(struct source *src) { return src->ops->drain(src); }
 static inline int source_check_drops(struct source *src) { return src->ops->check_drops(src); }

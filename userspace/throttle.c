@@ -26,6 +26,7 @@ struct lineage {
 	uint32_t uid;		/* of the first forker seen */
 	char comm[LYMPH_COMM_LEN];
 	int observe_reported;
+	int module;		/* held by lymph.ko, not by lymphd */
 	uint32_t records;	/* overdraw records since the last look */
 	/* pids cgroup hold: members moved here, pids.max pinned */
 	char hold_dir[600];
@@ -490,8 +491,9 @@ static void end_lineage(struct throttler *t, struct lineage *l, const char *acti
 
 	dissolve(l);
 	continue_held(l);
-	/* Forkers whose stop record was lost: anything still stopped in it. */
-	more = signal_lineage(l, SIGCONT, 1);
+	/* Forkers whose stop record was lost: anything still stopped in it.
+	 * Not when lymphd held nothing (observe mode, or the module's hold). */
+	more = (l->observe_reported || l->module) ? 0 : signal_lineage(l, SIGCONT, 1);
 	journal_t(t, l, action, why, NULL);
 	if (more)
 		fprintf(stderr, "lymphd: throttle: continued %u more stopped process%s\n", more,
@@ -521,6 +523,16 @@ void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, ui
 	if (!l)
 		return;
 	l->records++;
+	if (r->action == LYMPH_THROTTLE_HELD) {
+		/* lymph.ko holds it in its own dead time: journal the episode. */
+		fresh = deadtime_on_hold(&t->conf, &l->dt, now);
+		l->dt.hold_until = 0;
+		l->dt.calm_check = now + 2 * l->dt.dead_time + (r->hold_ns ? r->hold_ns : 0);
+		l->module = 1;
+		if (fresh)
+			journal_t(t, l, "module-hold", "held by lymph.ko's in-kernel dead time", r);
+		return;
+	}
 	if (r->action == LYMPH_THROTTLE_WOULD) {
 		/* Observe mode: say once per storm what would have been done. */
 		fresh = deadtime_on_hold(&t->conf, &l->dt, now);
