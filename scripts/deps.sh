@@ -29,7 +29,7 @@ done
 
 build_pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libmnl-dev libcap-dev libjson-c-dev pkg-config dwarves linux-source-6.12 xz-utils
-	util-linux procps)
+	util-linux procps prometheus curl)
 vm_pkgs=(qemu-system-x86 busybox-static cpio kmod linux-headers-amd64)
 
 missing() {

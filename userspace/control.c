@@ -242,7 +242,8 @@ static void handle(struct daemon *d, int fd, char *req)
 
 void control_accept(struct daemon *d)
 {
-	struct timeval tv = { .tv_sec = 1 };
+	/* A client sends its one line at once: never let it stall the loop long. */
+	struct timeval tv = { .tv_usec = 200000 };
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	char req[REQUEST_MAX];
