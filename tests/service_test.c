@@ -511,6 +511,7 @@ TEST_F_TIMEOUT(svc, sigsegv_crash_is_healed, 180)
 	EXPECT_STREQ("fault", th_json_str(f, "reason") ?: "");
 	EXPECT_STREQ("SIGSEGV", th_json_str(f, "signal") ?: "");
 	EXPECT_STREQ("SEGV_MAPERR", th_json_str(f, "si_code_name") ?: "");
+	EXPECT_EQ(1, th_json_int(f, "si_code"));	/* SEGV_MAPERR */
 	EXPECT_EQ(0, th_json_int(f, "fault_addr"));
 	EXPECT_EQ(pid0, th_json_int(f, "pid"));
 	EXPECT_STREQ(self->echod, th_json_str(f, "exe") ?: "");
@@ -883,6 +884,47 @@ TEST_F_TIMEOUT(svc, sigkill_lymphd_mid_backoff_resumes_from_journal, 180)
 	EXPECT_NE(NULL, after);
 	EXPECT_EQ(1, th_json_int(after, "restarts"));
 	json_object_put(after);
+}
+
+/* restart_on = danger: a signal sent by another process is programmed, not
+ * danger: the service stays down, and the journal says it exited. */
+TEST_F_TIMEOUT(svc, restart_on_danger_ignores_a_kill, 180)
+{
+	json_object *s, *f, *recs;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "restart_on = danger\nbackoff_min = 100ms\nsettle = 100ms\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, kill(pid, SIGSEGV));	/* kill -SEGV: not a fault */
+	s = wait_service(&self->d, "echo", "stopped", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, th_json_int(s, "failures"));
+	f = th_json_get(s, "last_failure");
+	ASSERT_NE(NULL, f);
+	EXPECT_STREQ("programmed", th_json_str(f, "class") ?: "");
+	EXPECT_STREQ("SIGSEGV", th_json_str(f, "signal") ?: "");
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "exited");
+	EXPECT_EQ(1, json_object_array_length(recs));
+	json_object_put(recs);
+	th_sleep_ms(1000);
+	EXPECT_EQ(-1, echo_pid(self->port));
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "restart")) TH_LOG("restarted after a kill");
+	/* and a real fault of the same service is restarted: lymphctl restart, then crash */
+	{
+		static struct th_cmd r;
+
+		ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "restart", "echo", NULL));
+		EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
+	}
+	pid = wait_serving(self->port, pid, WAIT_MS);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	EXPECT_GT(wait_serving(self->port, pid, WAIT_MS), 0);
+	s = wait_service(&self->d, "echo", NULL, 1, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
 }
 
 /* Start echod ourselves (observe mode starts nothing), in its own session. */
