@@ -554,6 +554,34 @@ TEST_F(kmod, fork_exec_exit_records)
 	EXPECT_TRUE(death_seen);
 }
 
+/* Every reader gets every record. */
+TEST_F(kmod, two_readers_see_the_same_death)
+{
+	struct want w = { LYMPH_EV_DEATH };
+	const struct lymph_death *d;
+	int fd2, status;
+	pid_t pid;
+
+	self->fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	fd2 = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	EXPECT_NE(NULL, strstr(proc_lymph(), "readers: 2\n"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(42);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	w.pid = pid;
+	d = (const void *)read_until(self->fd, match_kind_pid, &w, 3000);
+	ASSERT_NE(NULL, d);
+	EXPECT_EQ(42 << 8, d->exit_code);
+	d = (const void *)read_until(fd2, match_kind_pid, &w, 3000);
+	ASSERT_NE(NULL, d);
+	EXPECT_EQ(42 << 8, d->exit_code);
+	close(fd2);
+}
+
 TEST_F(kmod, nonblocking_read)
 {
 	char buf[LYMPH_RECORD_MAX];
