@@ -206,7 +206,7 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 		json_object_object_add(rec, "duration_s", json_object_new_double(
 			e->until > e->since ? (double)(e->until - e->since) / 1e9 : 0.0));
 		json_object_object_add(rec, "offences", json_object_new_double(
-			decay_value(&e->offences, now, q->t.conf.duration_max)));
+			decay_value(&e->offences, now, 4 * q->t.conf.duration_max)));
 		json_object_object_add(rec, "total", json_object_new_int64(e->total));
 	}
 	if (m && m->bits_removed)

@@ -26,6 +26,13 @@ void qtable_free(struct qtable *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Offences fade after good behaviour: half-life four times the longest
+ * ban, so that time spent banned does not by itself erase the record. */
+static uint64_t forgive(const struct qtable *t)
+{
+	return 4 * t->conf.duration_max;
+}
+
 static size_t slot(const struct qtable *t, const struct qkey *k)
 {
 	uint64_t h = (k->ino * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)k->dev << 32) ^ (k->uid * 0xff51afd7ed558ccdULL);
@@ -59,7 +66,7 @@ static void make_room(struct qtable *t, uint64_t now)
 		if (!e->used || e->until > now)
 			continue;
 		v = decay_value(&e->score, now, t->conf.half_life) +
-		    decay_value(&e->offences, now, t->conf.duration_max);
+		    decay_value(&e->offences, now, forgive(t));
 		if (v < low) {
 			low = v;
 			victim = i;
@@ -103,7 +110,7 @@ static struct qentry *get(struct qtable *t, const struct qkey *k, uint64_t now)
 uint64_t qtable_duration(const struct qtable *t, const struct qentry *e, uint64_t now)
 {
 	/* The offence this would be: 1 + what is remembered of the earlier ones. */
-	double n = 1.0 + decay_value(&e->offences, now, t->conf.duration_max);
+	double n = 1.0 + decay_value(&e->offences, now, forgive(t));
 	double d = (double)t->conf.duration_min * exp2(floor(n + 0.5) - 1.0);
 
 	return d > (double)t->conf.duration_max ? t->conf.duration_max : (uint64_t)d;
@@ -125,7 +132,7 @@ struct qentry *qtable_on_danger(struct qtable *t, const struct qkey *k, uint64_t
 	e->until = now + qtable_duration(t, e, now);
 	e->since = now;
 	e->total++;
-	decay_add(&e->offences, now, t->conf.duration_max, 1.0);
+	decay_add(&e->offences, now, forgive(t), 1.0);
 	e->score = (struct decay){ 0 };	/* after release it must earn it again */
 	return e;
 }

@@ -5,7 +5,7 @@
  * no longer exec that binary for a while.  The ban grows for repeat
  * offenders (fail2ban's incremental bans: duration_min * 2^(offences-1),
  * capped at duration_max) and the offence count itself decays after good
- * behaviour (half-life duration_max).  Per uid, so nobody can get a binary
+ * behaviour (half-life 4 x duration_max).  Per uid, so nobody can get a binary
  * banned for somebody else by crashing it.  Clock and factor are inputs.
  */
 #ifndef LYMPH_QUARANTINE_H
@@ -26,7 +26,7 @@ struct qentry {
 	struct qkey key;
 	int used;
 	struct decay score;	/* decayed danger deaths, half-life quarantine.half_life */
-	struct decay offences;	/* decayed count of quarantines, half-life duration_max */
+	struct decay offences;	/* decayed count of quarantines, half-life 4 x duration_max */
 	uint64_t since;		/* quarantined at (0: not quarantined) */
 	uint64_t until;		/* expires at */
 	uint32_t total;		/* quarantines ever */
