@@ -374,7 +374,9 @@ static int build_echod(const char *out)
 /*
  * The policy: enforce (or mode), one service "echo" running DIR/echod PORT,
  * quarantine out of the way (these tests crash one binary again and again),
- * and extra lines for the service.
+ * the weather kept out of the backoff (other tests and benches on the host
+ * may make it stormy, which stretches every delay), and extra lines for the
+ * service.
  */
 static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
 {
@@ -385,6 +387,8 @@ static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *e
 		 "mode = %s\n"
 		 "[quarantine]\n"
 		 "threshold = 1000000\n"
+		 "[weather]\n"
+		 "backoff_factor_stormy = 1\n"
 		 "[service echo]\n"
 		 "start = %s %d\n"
 		 "exe = %s\n"
