@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include "procfs.h"
 #include "qmanager.h"
 #include "signames.h"
 
@@ -336,25 +337,6 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 		(double)(e->until - e->since) / 1e9, enf_name(q->enf));
 }
 
-static int real_uid_of(pid_t pid, uint32_t *uid)
-{
-	char path[64], line[256];
-	FILE *f;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %u", uid) == 1) {
-			found = 1;
-			break;
-		}
-	fclose(f);
-	return found ? 0 : -ENOENT;
-}
-
 void qmanager_on_fd(struct qmanager *q, uint64_t now)
 {
 	char buf[4096] __attribute__((aligned(8)));
@@ -371,7 +353,7 @@ void qmanager_on_fd(struct qmanager *q, uint64_t now)
 			if (md->vers != FANOTIFY_METADATA_VERSION || md->fd < 0)
 				continue;
 			if ((md->mask & FAN_OPEN_EXEC_PERM) && !fstat(md->fd, &st) &&
-			    !real_uid_of(md->pid, &uid)) {
+			    !proc_real_uid(md->pid, &uid)) {
 				struct qkey k = { .ino = st.st_ino, .dev = (uint32_t)st.st_dev, .uid = uid };
 				const struct qentry *e = qtable_active(&q->t, &k, now);
 

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "format.h"
+#include "procfs.h"
 #include "protect.h"
 #include "service.h"
 #include "signames.h"
@@ -231,35 +232,6 @@ static pid_t read_pidfile(const char *path)
 	return (pid > 1 && pid < (1L << 22)) ? (pid_t)pid : 0;
 }
 
-static int pid_alive(pid_t pid)
-{
-	char p[32];
-
-	snprintf(p, sizeof(p), "/proc/%d", pid);
-	return pid > 0 && !access(p, F_OK);
-}
-
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[512], *rp;
-	int fd, ppid = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	rp = strrchr(buf, ')');	/* comm may hold spaces and parens */
-	if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1)
-		return 0;
-	return ppid;
-}
-
 static int same_exe(pid_t pid, const struct stat *want)
 {
 	char path[64];
@@ -285,7 +257,7 @@ static pid_t find_by_exe(const char *exe)
 
 		if (*end || pid <= 1 || !same_exe((pid_t)pid, &want))
 			continue;
-		if (same_exe(parent_of((pid_t)pid), &want))
+		if (same_exe(proc_parent((pid_t)pid), &want))
 			continue;	/* a worker of the main process */
 		if (!best || pid < best)
 			best = (pid_t)pid;
@@ -310,7 +282,7 @@ static pid_t find_in_cgroup(const char *cg)
 			continue;
 		/* The main process is the one whose parent is outside the cgroup. */
 		while (fgets(line, sizeof(line), f)) {
-			pid_t pid = (pid_t)atoi(line), pp = parent_of(pid);
+			pid_t pid = (pid_t)atoi(line), pp = proc_parent(pid);
 			char pp_path[4096], buf[32];
 			FILE *g;
 			int inside = 0;
@@ -343,7 +315,7 @@ static pid_t find_running(const struct service *v)
 		pid = find_in_cgroup(c->cgroup);
 	if (!pid && c->exe)
 		pid = find_by_exe(c->exe);
-	if (pid && (!pid_alive(pid) || protect_pid(pid)))
+	if (pid && (!proc_alive(pid) || protect_pid(pid)))
 		return 0;
 	return pid;
 }
@@ -472,7 +444,7 @@ static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 		if (found)
 			track_pid(s, v, found, -1, 0);
 	}
-	if (!v->pid || !pid_alive(v->pid)) {
+	if (!v->pid || !proc_alive(v->pid)) {
 		verified(s, v, 0, "not running after the settle time", now);
 		return;
 	}
@@ -655,7 +627,7 @@ void supervisor_start(struct supervisor *s, const char *journal_path, uint64_t n
 
 		v->pid = 0;
 		/* The instance lymphd started before it was restarted, if it lives. */
-		pid = (recorded && pid_alive(recorded) && !protect_pid(recorded)) ? recorded : find_running(v);
+		pid = (recorded && proc_alive(recorded) && !protect_pid(recorded)) ? recorded : find_running(v);
 		if (pid) {
 			track_pid(s, v, pid, -1, 0);
 			if (v->st.phase != SVC_STARTING) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "pidscg.h"
+#include "procfs.h"
 #include "protect.h"
 #include "throttle.h"
 
@@ -74,39 +75,6 @@ static struct lineage *get(struct throttler *t, uint32_t kind, uint64_t id)
 
 /* ---- membership and signals --------------------------------------------- */
 
-/* Session, real uid and state of pid, from /proc. */
-static int proc_info(pid_t pid, pid_t *sid, uint32_t *uid, char *state)
-{
-	char path[64], buf[1024], *rp;
-	int fd, s;
-	ssize_t n;
-	FILE *f;
-	char line[256];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	rp = strrchr(buf, ')');
-	if (!rp || sscanf(rp + 2, "%c %*d %*d %d", state, &s) != 2)
-		return -1;
-	*sid = s;
-	*uid = UINT32_MAX;
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %u", uid) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return 0;
-}
-
 /* The cgroup v2 id of pid: the inode of its cgroup directory. */
 static uint64_t cgroup_id_of(pid_t pid)
 {
@@ -136,14 +104,15 @@ static uint64_t cgroup_id_of(pid_t pid)
 
 static int member(const struct lineage *l, pid_t pid, char *state)
 {
-	pid_t sid;
+	struct proc_stat st;
 	uint32_t uid;
 
-	if (proc_info(pid, &sid, &uid, state))
+	if (proc_stat_read(pid, &st))
 		return 0;
+	*state = st.state;
 	switch (l->kind) {
-	case LYMPH_LINEAGE_SESSION: return (uint64_t)sid == l->id;
-	case LYMPH_LINEAGE_UID: return (uint64_t)uid == l->id;
+	case LYMPH_LINEAGE_SESSION: return (uint64_t)st.sid == l->id;
+	case LYMPH_LINEAGE_UID: return !proc_real_uid(pid, &uid) && (uint64_t)uid == l->id;
 	case LYMPH_LINEAGE_CGROUP: return cgroup_id_of(pid) == l->id;
 	}
 	return 0;
@@ -437,24 +406,8 @@ int throttler_push(struct throttler *t)
 		return 0;
 	/* lymphd and its ancestors (pid 1 is excluded in the probe itself). */
 	while (pid > 1 && n < 64) {
-		char path[64], buf[512], *rp;
-		int fd, pp = 0;
-		ssize_t r;
-
 		tgids[n++] = (uint32_t)pid;
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			break;
-		r = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (r <= 0)
-			break;
-		buf[r] = 0;
-		rp = strrchr(buf, ')');
-		if (!rp || sscanf(rp + 2, "%*c %d", &pp) != 1)
-			break;
-		pid = pp;
+		pid = proc_parent(pid);
 	}
 	if (t->src->ops->protect(t->src, tgids, n, t->protect_uids, t->n_protect_uids))
 		return -EIO;

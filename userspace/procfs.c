@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "procfs.h"
+
+int proc_stat_read(pid_t pid, struct proc_stat *st)
+{
+	char path[64], buf[1024], *rp;
+	int fd, ppid, sid;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENOENT;
+	buf[n] = 0;
+	rp = strrchr(buf, ')');
+	/* state ppid pgrp session tty_nr tpgid flags */
+	if (!rp || sscanf(rp + 2, "%c %d %*d %d %*d %*d %lu", &st->state, &ppid, &sid, &st->flags) != 4)
+		return -EINVAL;
+	st->ppid = ppid;
+	st->sid = sid;
+	return 0;
+}
+
+int proc_real_uid(pid_t pid, uint32_t *uid)
+{
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u", uid) == 1) {
+			found = 1;
+			break;
+		}
+	fclose(f);
+	return found ? 0 : -ENOENT;
+}
+
+pid_t proc_parent(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_stat_read(pid, &st) ? 0 : st.ppid;
+}
+
+int proc_alive(pid_t pid)
+{
+	char p[32];
+
+	snprintf(p, sizeof(p), "/proc/%d", pid);
+	return pid > 0 && !access(p, F_OK);
+}
