@@ -188,43 +188,61 @@ static void hold(struct lineage *l, pid_t pid)
 }
 
 /*
+ * Apply act to every member of the lineage that is not protected and not
+ * yet in l->pids; those it succeeds on are added.  One pass over /proc.
+ */
+static unsigned int each_new_member(struct lineage *l, int (*act)(struct lineage *, pid_t))
+{
+	struct dirent *de;
+	unsigned int added = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *end, state = 0;
+		long pid = strtol(de->d_name, &end, 10);
+		size_t i;
+
+		if (*end || pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
+			continue;
+		for (i = 0; i < l->n && l->pids[i] != (pid_t)pid; i++)
+			;
+		if (i == l->n && !act(l, (pid_t)pid)) {
+			hold(l, (pid_t)pid);
+			added++;
+		}
+	}
+	closedir(d);
+	return added;
+}
+
+static int stop_one(struct lineage *l, pid_t pid)
+{
+	(void)l;
+	return kill(pid, SIGSTOP);
+}
+
+static int move_one(struct lineage *l, pid_t pid)
+{
+	char n[32];
+
+	snprintf(n, sizeof(n), "%d", pid);
+	return pidscg_write(l->hold_dir, "cgroup.procs", n);
+}
+
+/*
  * Stop every member not yet held: the sensors stopped the forkers, but the
  * children they had just made are running and forking.  A few rounds, until
  * a round finds nobody new.
  */
 static unsigned int sweep(struct lineage *l)
 {
-	unsigned int total = 0;
+	unsigned int total = 0, added;
 	int round;
 
-	for (round = 0; round < 8; round++) {
-		struct dirent *de;
-		unsigned int added = 0;
-		DIR *d = opendir("/proc");
-
-		if (!d)
-			break;
-		while ((de = readdir(d))) {
-			char *end, state = 0;
-			long pid = strtol(de->d_name, &end, 10);
-			size_t i;
-
-			if (*end || pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
-				continue;
-			for (i = 0; i < l->n && l->pids[i] != (pid_t)pid; i++)
-				;
-			if (i < l->n)
-				continue;
-			if (!kill((pid_t)pid, SIGSTOP)) {
-				hold(l, (pid_t)pid);
-				added++;
-			}
-		}
-		closedir(d);
+	for (round = 0; round < 8 && (added = each_new_member(l, stop_one)); round++)
 		total += added;
-		if (!added)
-			break;
-	}
 	return total;
 }
 
@@ -238,7 +256,6 @@ static unsigned int sweep(struct lineage *l)
  */
 static int pin(struct lineage *l, pid_t any_member)
 {
-	struct dirent *de;
 	char n[32];
 	long long cur;
 	int pass, err;
@@ -265,30 +282,8 @@ static int pin(struct lineage *l, pid_t any_member)
 	/* Moving in is never refused by pids.max (the charge is forced), so
 	 * the hold stays pinned while the stragglers are brought in. */
 	for (pass = 0; pass < 16; pass++) {
-		unsigned int fresh = 0;
-		DIR *d;
+		unsigned int fresh = each_new_member(l, move_one);
 
-		d = opendir("/proc");
-		if (!d)
-			return -errno;
-		while ((de = readdir(d))) {
-			char *end, state = 0;
-			long pid = strtol(de->d_name, &end, 10);
-			size_t i;
-
-			if (*end || pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
-				continue;
-			for (i = 0; i < l->n && l->pids[i] != (pid_t)pid; i++)
-				;
-			if (i == l->n) {
-				snprintf(n, sizeof(n), "%ld", pid);
-				if (!pidscg_write(l->hold_dir, "cgroup.procs", n)) {
-					hold(l, (pid_t)pid);	/* remembered as moved */
-					fresh++;
-				}
-			}
-		}
-		closedir(d);
 		cur = pidscg_read(l->hold_dir, "pids.current");
 		if (cur <= 0)
 			return cur < 0 ? (int)cur : -ESRCH;
