@@ -1000,6 +1000,34 @@ TEST_F(kmod, oom_kill_record)
 	EXPECT_NE(NULL, strstr(proc_lymph(), "lymph-oomer signal 9"));
 }
 
+/* Unload and reload while a storm runs and readers are attached. */
+TEST_F_TIMEOUT(storm, unload_under_load, 90)
+{
+	struct reader r[2];
+	int cycle, i;
+
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_start(self->sh, 0);
+	for (cycle = 0; cycle < 10; cycle++) {
+		if (cycle) {
+			ASSERT_EQ(0, kmod_load("")) TH_LOG("cycle %d", cycle);
+			ASSERT_EQ(0, knob_set("clone_budget", "5"));
+			ASSERT_EQ(0, knob_set("mode", cycle & 1 ? "observe" : "enforce"));
+		}
+		ASSERT_EQ(0, start_readers(r, 2)) TH_LOG("cycle %d", cycle);
+		storm_rate(self->sh, 200);
+		ASSERT_EQ(0, kmod_unload()) TH_LOG("cycle %d", cycle);
+		for (i = 0; i < 2; i++)
+			pthread_join(r[i].thread, NULL);
+		storm_rate(self->sh, 20);
+	}
+	EXPECT_LT(0, self->sh->forks);
+	for (i = 0; i < 100 && find_stopped(); i++)
+		usleep(10000);
+	EXPECT_EQ(0, find_stopped());
+	ASSERT_EQ(0, kmod_load(""));	/* for the teardown's unload */
+}
+
 /* ---- pressure spot check ------------------------------------------------- */
 
 TEST_F(kmod, pressure_rss_growth_reported)
