@@ -126,9 +126,11 @@ static inline void storm__rmdir_tree(const char *dir, int depth)
 /*
  * Kill everything in the tree at path until pids.current is 0 (at most
  * timeout_ms), then remove the tree.  0, or -errno.  Safe to call twice, and
- * from two processes at once.
+ * from two processes at once.  A killed process stays charged to the
+ * cgroup until it is reaped, and the storms' first processes are the
+ * caller's children: kids (n_kids of them) are reaped here.
  */
-static inline int storm_cg_cleanup(const char *path, int timeout_ms)
+static inline int storm_cg_cleanup(const char *path, int timeout_ms, pid_t *kids, int n_kids)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
 	long long cur;
@@ -140,7 +142,12 @@ static inline int storm_cg_cleanup(const char *path, int timeout_ms)
 	/* no fork anywhere in the tree succeeds from here on */
 	storm__write(path, "pids.max", "0");
 	for (;;) {
+		int i;
+
 		storm__kill_tree(path, 0);
+		for (i = 0; i < n_kids; i++)
+			if (kids[i] > 0 && waitpid(kids[i], NULL, WNOHANG) == kids[i])
+				kids[i] = 0;
 		cur = storm_cg_read(path, "pids.current");
 		if (cur <= 0)
 			break;
@@ -158,15 +165,19 @@ static inline int storm_cg_cleanup(const char *path, int timeout_ms)
 	return 0;
 }
 
+#define STORM_KIDS 16
+
 struct storm_cg {
 	char path[PATH_MAX];	/* empty when not created */
 	pid_t watchdog;		/* -1 when none */
 	int wd_fd;		/* write end of the watchdog's pipe, or -EBADF */
+	pid_t kids[STORM_KIDS];	/* our children in the cgroup, to reap */
+	int n_kids;
 };
 
 static inline void storm_cg_init(struct storm_cg *cg)
 {
-	cg->path[0] = '\0';
+	memset(cg, 0, sizeof(*cg));
 	cg->watchdog = -1;
 	cg->wd_fd = -EBADF;
 }
@@ -195,7 +206,8 @@ static inline __attribute__((noreturn)) void storm__watchdog(const char *path, i
 		if (p.revents && read(rfd, &c, 1) <= 0)
 			break;	/* EOF: the test is over, however it ended */
 	}
-	if (storm_cg_cleanup(path, 60000))
+	/* the test's children are reaped by whoever inherits them */
+	if (storm_cg_cleanup(path, 60000, NULL, 0))
 		fprintf(stderr, "# storm watchdog: failed to clean up %s\n", path);
 	_exit(0);
 }
@@ -220,7 +232,7 @@ static inline int storm_cg_create(struct storm_cg *cg, long max, int deadline_s)
 	snprintf(cg->path, sizeof(cg->path), STORM_PIDS_ROOT "/lymph-storm.%d.%d",
 		 (int)getpid(), ++seq);
 	/* a leftover of an earlier run with the same pid: clean it first */
-	storm_cg_cleanup(cg->path, 10000);
+	storm_cg_cleanup(cg->path, 10000, NULL, 0);
 	if (mkdir(cg->path, 0755)) {
 		err = -errno;
 		th_diag("failed to create cgroup %s: %s", cg->path, strerror(errno));
@@ -262,7 +274,7 @@ static inline int storm_cg_destroy(struct storm_cg *cg)
 	int err = 0;
 
 	if (cg->path[0]) {
-		err = storm_cg_cleanup(cg->path, 60000);
+		err = storm_cg_cleanup(cg->path, 60000, cg->kids, cg->n_kids);
 		if (err)
 			th_diag("failed to clean up %s: %s", cg->path, strerror(-err));
 		cg->path[0] = '\0';
@@ -386,11 +398,12 @@ static inline void storm_become(uid_t uid)
 
 /*
  * Start argv (argv[0] a path) as uid in a session of its own (its pid is
- * the session id), inside the cgroup at cgpath when given, stdout and
- * stderr to /dev/null.  Returns the pid, or -errno.
+ * the session id), inside the backstop cg when given (the teardown reaps
+ * it then), stdout and stderr to /dev/null.  Returns the pid, or -errno.
  */
-static inline pid_t storm_spawn(const char *cgpath, uid_t uid, char *const argv[])
+static inline pid_t storm_spawn(struct storm_cg *cg, uid_t uid, char *const argv[])
 {
+	const char *cgpath = cg ? cg->path : NULL;
 	pid_t pid;
 
 	fflush(stdout);
@@ -413,6 +426,8 @@ static inline pid_t storm_spawn(const char *cgpath, uid_t uid, char *const argv[
 		execv(argv[0], argv);
 		_exit(127);
 	}
+	if (cg && cg->n_kids < STORM_KIDS)
+		cg->kids[cg->n_kids++] = pid;
 	return pid;
 }
 
@@ -488,13 +503,13 @@ static inline struct bomb_stats *storm_stats_map(const char *path)
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	void *p;
 
-	if (fd < 0 || ftruncate(fd, 4096) || fchown(fd, STORM_UID, STORM_UID)) {
+	if (fd < 0 || ftruncate(fd, BOMB_STATS_SIZE) || fchown(fd, STORM_UID, STORM_UID)) {
 		th_diag("failed to create %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
-	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, BOMB_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	return p == MAP_FAILED ? NULL : p;
 }

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[2], "-")) {
 		int fd = open(argv[2], O_RDWR | O_CLOEXEC);
 		void *p = fd < 0 ? MAP_FAILED :
-			  mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			  mmap(NULL, BOMB_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 		if (p == MAP_FAILED)
 			return 2;
@@ -51,8 +51,12 @@ int main(int argc, char **argv)
 				pause();
 		}
 		if (pid > 0) {
-			__atomic_fetch_add(&s->forks, 1, __ATOMIC_RELAXED);
-			__atomic_store_n(&s->last_fork_ns, now_ns(), __ATOMIC_RELAXED);
+			uint64_t n = __atomic_fetch_add(&s->forks, 1, __ATOMIC_RELAXED);
+			uint64_t t = now_ns();
+
+			if (n < BOMB_MAX_FORKS)
+				s->fork_ns[n] = t;
+			__atomic_store_n(&s->last_fork_ns, t, __ATOMIC_RELAXED);
 		} else {
 			__atomic_fetch_add(&s->failed, 1, __ATOMIC_RELAXED);
 			nanosleep(&ms, NULL);

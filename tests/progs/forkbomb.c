@@ -6,7 +6,7 @@
  *
  *   forkbomb STATSFILE
  *
- * STATSFILE (created by the caller, at least 4096 bytes) is mapped shared
+ * STATSFILE (created by the caller, BOMB_STATS_SIZE bytes) is mapped shared
  * by every process of the bomb and counts, so the caller can tell how far
  * it got: see struct bomb_stats.  With STATSFILE "-" nothing is counted.
  */
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "-")) {
 		int fd = open(argv[1], O_RDWR | O_CLOEXEC);
 		void *p = fd < 0 ? MAP_FAILED :
-			  mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			  mmap(NULL, BOMB_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 		if (p == MAP_FAILED)
 			return 2;
@@ -46,8 +46,12 @@ int main(int argc, char **argv)
 		pid_t pid = fork();
 
 		if (pid > 0) {
-			__atomic_fetch_add(&s->forks, 1, __ATOMIC_RELAXED);
-			__atomic_store_n(&s->last_fork_ns, now_ns(), __ATOMIC_RELAXED);
+			uint64_t n = __atomic_fetch_add(&s->forks, 1, __ATOMIC_RELAXED);
+			uint64_t t = now_ns();
+
+			if (n < BOMB_MAX_FORKS)
+				s->fork_ns[n] = t;
+			__atomic_store_n(&s->last_fork_ns, t, __ATOMIC_RELAXED);
 		} else if (pid < 0) {
 			__atomic_fetch_add(&s->failed, 1, __ATOMIC_RELAXED);
 		}

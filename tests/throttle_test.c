@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Clone-storm throttle, end to end (root, BPF source, v1 pids cgroups): a
+ * classic fork bomb as uid 1000 in a session of its own is contained well
+ * below its backstop; a busy but benign workload (a make -j2 of 100 files,
+ * a shell loop of 500 short processes) is never throttled; SIGKILL of
+ * lymphd while a lineage is held leaves nothing stopped and no hold cgroup
+ * once lymphd is back; observe mode stops nothing and journals what it
+ * would have done.
+ *
+ * Every storm runs in a backstop (storm_helpers.h): a pids cgroup of its
+ * own, pids.max 800, killed and removed by the teardown and, if the test is
+ * killed first, by a watchdog.  The teardown kills the storm before it
+ * stops lymphd: lymphd's own stop lets a held lineage loose.  Root is
+ * protected in every policy here ([protect] uid = 0), so that this test's
+ * lymphd never holds what other tests on the host do as root.
+ */
+#include "helpers.h"
+#include "storm_helpers.h"
+
+#define BACKSTOP	800
+#define BUDGET		50
+#define BURST		100
+#define MAX_SIDS	8
+
+FIXTURE(throttle) {
+	struct th_lymphd d;
+	struct storm_cg cg;
+	char dir[256];
+	char forkbomb[PATH_MAX];
+	char burst[PATH_MAX];
+	char conf[PATH_MAX];
+	char journal[PATH_MAX];
+	struct bomb_stats *stats;
+	pid_t sids[MAX_SIDS];	/* sessions this test started */
+	int n_sids;
+};
+
+FIXTURE_SETUP(throttle)
+{
+	th_lymphd_init(&self->d);
+	storm_cg_init(&self->cg);
+	self->dir[0] = '\0';
+	self->stats = NULL;
+	self->n_sids = 0;
+	if (!th_is_root())
+		SKIP(return, "needs root");
+	if (access(STORM_PIDS_ROOT "/cgroup.procs", F_OK))
+		SKIP(return, "no v1 pids cgroup hierarchy: the throttle pins lineages there");
+	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "thr"));
+	ASSERT_EQ(0, storm_build_prog("forkbomb", self->dir, self->forkbomb, sizeof(self->forkbomb)));
+	ASSERT_EQ(0, storm_build_prog("burst", self->dir, self->burst, sizeof(self->burst)));
+	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	snprintf(self->conf, sizeof(self->conf), "%s/stats", self->dir);
+	self->stats = storm_stats_map(self->conf);	/* conf: written later */
+	ASSERT_NE(NULL, self->stats);
+	ASSERT_EQ(0, storm_cg_create(&self->cg, BACKSTOP, 100));
+}
+
+FIXTURE_TEARDOWN(throttle)
+{
+	int i, n;
+
+	/* the storm first: stopping lymphd releases what it holds */
+	storm_cg_destroy(&self->cg);
+	th_lymphd_destroy(&self->d);
+	for (i = 0; i < self->n_sids; i++) {
+		/* nothing of ours is ever left stopped */
+		n = storm_session_stopped(self->sids[i]);
+		EXPECT_EQ(0, n) TH_LOG("%d process(es) of session %d left stopped", n,
+				       (int)self->sids[i]);
+	}
+	if (self->stats)
+		munmap(self->stats, BOMB_STATS_SIZE);
+	th_rmdir_flat(self->dir);
+}
+
+static int write_conf(FIXTURE_DATA(throttle) *self, const char *mode)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = %s\n\n"
+		 "[throttle]\nbudget = %d\nburst = %d\ndead_time_min = 100ms\ndead_time_max = 2s\n"
+		 "kill_after = 0\nlineage = session\n\n"
+		 "[protect]\nuid = 0\n\n"
+		 STORM_CALM_WEATHER,
+		 mode, BUDGET, BURST);
+	return storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf));
+}
+
+/* Start argv as uid 1000 in a new session inside the backstop. */
+static pid_t spawn_storm(FIXTURE_DATA(throttle) *self, char *const argv[])
+{
+	pid_t pid = storm_spawn(&self->cg, STORM_UID, argv);
+
+	if (pid > 0 && self->n_sids < MAX_SIDS)
+		self->sids[self->n_sids++] = pid;
+	return pid;
+}
+
+static bool rec_of_lineage(json_object *rec, const void *arg)
+{
+	const char *l = th_json_str(rec, "lineage");
+
+	return l && !strcmp(l, arg);
+}
+
+/* The lineage's entry in `lymphctl throttles --json` (caller puts *all). */
+static json_object *lineage_entry(FIXTURE_DATA(throttle) *self, const char *name,
+				  json_object **all)
+{
+	json_object *t = storm_ctl_json(&self->d, "throttles"), *arr;
+	size_t i;
+
+	*all = t;
+	arr = th_json_get(t, "lineages");
+	for (i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		const char *l = th_json_str(e, "lineage");
+
+		if (l && !strcmp(l, name))
+			return e;
+	}
+	return NULL;
+}
+
+/* Wait until the lineage is listed and pinned; true when it is. */
+static bool wait_pinned(FIXTURE_DATA(throttle) *self, const char *name, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	do {
+		json_object *all, *e = lineage_entry(self, name, &all);
+		bool ok = e && th_json_bool(e, "pinned") == 1;
+
+		json_object_put(all);
+		if (ok)
+			return true;
+		th_sleep_ms(20);
+	} while (th_now_ms() < deadline);
+	return false;
+}
+
+/* Wait until the storm made no fork for quiet_ms (at most timeout_ms). */
+static void wait_quiet(const struct bomb_stats *s, int quiet_ms, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms, since = th_now_ms();
+	uint64_t last = storm_load(&s->forks);
+
+	while (th_now_ms() < deadline) {
+		uint64_t now = storm_load(&s->forks);
+
+		if (now != last) {
+			last = now;
+			since = th_now_ms();
+		} else if (th_now_ms() - since >= quiet_ms) {
+			return;
+		}
+		th_sleep_ms(5);
+	}
+}
+
+TEST_F_TIMEOUT(throttle, fork_bomb_is_contained, 90)
+{
+	char *argv[] = { self->forkbomb, self->conf, NULL };
+	char name[64], statspath[PATH_MAX];
+	json_object *all, *e, *rec;
+	uint64_t forks, failed, start, last, over;
+	double contain_ms;
+	long long tasks, backstop_hits;
+	pid_t sid;
+
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	argv[1] = statspath;
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "session:%d", (int)sid);
+	/* contained: no fork for a whole second (at most 5 s) */
+	wait_quiet(self->stats, 1000, 5000);
+	forks = storm_load(&self->stats->forks);
+	failed = storm_load(&self->stats->failed);
+	start = storm_load(&self->stats->start_ns);
+	last = storm_load(&self->stats->last_fork_ns);
+	/* contained: from the first fork over the burst to the last fork */
+	over = forks > BURST ? self->stats->fork_ns[BURST] : last;
+	contain_ms = last > over ? (last - over) / 1e6 : 0;
+	{
+		static const int at[] = { 10, 20, 50, 100, 200, 500, 1000, 2000 };
+		char series[256];
+		size_t i, len = 0;
+
+		for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			uint64_t n = 0, k;
+
+			for (k = 0; k < forks && k < BOMB_MAX_FORKS; k++)
+				n += self->stats->fork_ns[k] - start <= (uint64_t)at[i] * 1000000;
+			len += snprintf(series + len, sizeof(series) - len, " %dms:%llu", at[i],
+					(unsigned long long)n);
+		}
+		TH_LOG("tasks made by time since its first process started:%s", series);
+	}
+	tasks = storm_cg_read(self->cg.path, "pids.current");
+	backstop_hits = 0;
+	{
+		char p[PATH_MAX + 16], line[128];
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/pids.events", self->cg.path);
+		f = fopen(p, "re");
+		while (f && fgets(line, sizeof(line), f))
+			sscanf(line, "max %lld", &backstop_hits);
+		if (f)
+			fclose(f);
+	}
+	TH_LOG("fork bomb (budget %d/s, burst %d): %llu tasks created (%llu over the burst), "
+	       "contained %.1f ms after its first fork over the burst (%.1f ms after its start); "
+	       "%lld tasks alive, %llu forks refused since; backstop (%d) hit %lld times",
+	       BUDGET, BURST, (unsigned long long)forks,
+	       (unsigned long long)(forks > BURST ? forks - BURST : 0), contain_ms,
+	       last > start ? (last - start) / 1e6 : 0.0, tasks, (unsigned long long)failed,
+	       BACKSTOP, backstop_hits);
+	EXPECT_LT(forks, (uint64_t)500);
+	EXPECT_EQ(0, backstop_hits) TH_LOG("the backstop, not lymph, contained the bomb");
+	EXPECT_LT(contain_ms, 1000);
+
+	e = lineage_entry(self, name, &all);
+	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
+	if (e) {
+		TH_LOG("lymphctl throttles: %s", th_json_text(e));
+		EXPECT_EQ(1, th_json_bool(e, "pinned"));
+		EXPECT_EQ(STORM_UID, th_json_int(e, "uid"));
+	}
+	json_object_put(all);
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
+					 &rec));
+	EXPECT_NE(NULL, th_json_str(rec, "hold_cgroup"));
+	json_object_put(rec);
+}
+
+/* A C project of n files and its Makefile in dir, owned by uid 1000. */
+static int write_project(const char *dir, int n)
+{
+	char p[PATH_MAX + 32];
+	FILE *f, *mk;
+	int i;
+
+	if (mkdir(dir, 0755) || chown(dir, STORM_UID, STORM_UID))
+		return -errno;
+	snprintf(p, sizeof(p), "%s/Makefile", dir);
+	mk = fopen(p, "we");
+	if (!mk)
+		return -errno;
+	fprintf(mk, "OBJS := main.o");
+	for (i = 0; i < n; i++)
+		fprintf(mk, " f%d.o", i);
+	fprintf(mk, "\nprog: $(OBJS)\n\tcc -o $@ $(OBJS)\n%%.o: %%.c\n\tcc -O0 -c $< -o $@\n");
+	fclose(mk);
+	snprintf(p, sizeof(p), "%s/main.c", dir);
+	if (!(f = fopen(p, "we")))
+		return -errno;
+	for (i = 0; i < n; i++)
+		fprintf(f, "int f%d(void);\n", i);
+	fprintf(f, "int main(void)\n{\n\tint s = 0;\n");
+	for (i = 0; i < n; i++)
+		fprintf(f, "\ts += f%d();\n", i);
+	fprintf(f, "\treturn s == %d ? 0 : 1;\n}\n", n * (n - 1) / 2);
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/f%d.c", dir, i);
+		if (!(f = fopen(p, "we")))
+			return -errno;
+		fprintf(f, "int f%d(void)\n{\n\treturn %d;\n}\n", i, i);
+		fclose(f);
+	}
+	return 0;
+}
+
+/* Wait for pid (at most timeout_ms); its wait status, or -1. */
+static int wait_for(pid_t pid, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (th_now_ms() > deadline)
+			return -1;
+		th_sleep_ms(10);
+	}
+	return status;
+}
+
+TEST_F_TIMEOUT(throttle, busy_benign_workload_is_not_throttled, 150)
+{
+	char proj[PATH_MAX], prog[PATH_MAX + 8], name[2][64];
+	char *make_argv[] = { "/usr/bin/make", "-s", "-C", proj, "-j2", NULL };
+	char *loop_argv[] = { "/bin/sh", "-c",
+		"i=0; while [ $i -lt 500 ]; do /bin/true; i=$((i+1)); done", NULL };
+	json_object *all, *e;
+	int64_t t0, t1;
+	pid_t sid;
+	int status, i;
+
+	snprintf(proj, sizeof(proj), "%s/project", self->dir);
+	ASSERT_EQ(0, write_project(proj, 100));
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+
+	/* make -j2 of 101 files: some 400 processes (make, sh, cc, cc1, as, ld) */
+	t0 = th_now_ms();
+	sid = spawn_storm(self, make_argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name[0], sizeof(name[0]), "session:%d", (int)sid);
+	status = wait_for(sid, 120000);
+	t1 = th_now_ms();
+	EXPECT_EQ(0, status) TH_LOG("make -j2 failed: wait status 0x%x", status);
+	snprintf(prog, sizeof(prog), "%s/prog", proj);
+	EXPECT_EQ(0, access(prog, X_OK));
+	TH_LOG("make -j2 of 101 files took %.1f s", (t1 - t0) / 1000.0);
+
+	/* a shell loop of 500 short processes */
+	t0 = th_now_ms();
+	sid = spawn_storm(self, loop_argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name[1], sizeof(name[1]), "session:%d", (int)sid);
+	status = wait_for(sid, 60000);
+	t1 = th_now_ms();
+	EXPECT_EQ(0, status) TH_LOG("shell loop failed: wait status 0x%x", status);
+	TH_LOG("500 /bin/true from a shell loop took %.1f s (%.0f processes/s)", (t1 - t0) / 1000.0,
+	       500000.0 / (double)(t1 - t0 ? t1 - t0 : 1));
+
+	th_sleep_ms(300);	/* records still in the ring */
+	for (i = 0; i < 2; i++) {
+		e = lineage_entry(self, name[i], &all);
+		EXPECT_EQ(NULL, e) TH_LOG("%s was throttled: %s", name[i], th_json_text(e));
+		json_object_put(all);
+		EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", NULL, rec_of_lineage,
+						 name[i], NULL));
+	}
+}
+
+TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
+{
+	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "";
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	json_object *rec;
+	pid_t sid, victim = -1, stopped[16];
+	int64_t deadline;
+	int n, i;
+	FILE *f;
+	char p[PATH_MAX + 32];
+
+	/* at most CAP - pinned (< BURST) forks once let loose: never held again */
+	snprintf(cap, sizeof(cap), "%d", BURST + 80);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "session:%d", (int)sid);
+	ASSERT_TRUE(wait_pinned(self, name, 5000));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
+					 &rec));
+	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
+	json_object_put(rec);
+	ASSERT_NE(0, hold[0]);
+	TH_LOG("held in %s after %llu forks", hold, (unsigned long long)storm_load(&self->stats->forks));
+
+	/* One member stopped as the probe stops a forker, its continuation
+	 * lost with lymphd: recovery must continue it. */
+	snprintf(p, sizeof(p), "%s/cgroup.procs", hold);
+	f = fopen(p, "re");
+	ASSERT_NE(NULL, f);
+	while (fscanf(f, "%d", &n) == 1)
+		if (n != sid)
+			victim = n;
+	fclose(f);
+	ASSERT_GT(victim, 0);
+	ASSERT_EQ(0, kill(victim, SIGSTOP));
+
+	storm_lymphd_crash(&self->d);
+	th_lymphd_destroy(&self->d);
+	th_sleep_ms(100);
+	n = storm_cg_stopped(self->cg.path, stopped, 16, 0);
+	TH_LOG("lymphd killed: %d stopped, hold cgroup %s", n,
+	       access(hold, F_OK) ? "gone" : "still there (pinned)");
+	EXPECT_GE(n, 1);
+
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline &&
+	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name, NULL))
+		th_sleep_ms(20);
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
+					 &rec));
+	if (rec)
+		TH_LOG("journal: %s", th_json_str(rec, "result"));
+	json_object_put(rec);
+	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there", hold);
+
+	/* let loose: the leader makes the rest of its children, below one burst */
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline && storm_load(&self->stats->forks) < (uint64_t)(BURST + 80))
+		th_sleep_ms(10);
+	EXPECT_EQ((uint64_t)(BURST + 80), storm_load(&self->stats->forks));
+	for (i = 0; i < 10; i++) {
+		n = storm_cg_stopped(self->cg.path, stopped, 16, 0);
+		EXPECT_EQ(0, n) TH_LOG("%d process(es) stopped after the restart, first %d", n,
+				       (int)stopped[0]);
+		EXPECT_EQ(0, storm_session_stopped(sid));
+		if (n)
+			break;
+		th_sleep_ms(50);
+	}
+}
+
+TEST_F_TIMEOUT(throttle, observe_mode_stops_nothing, 90)
+{
+	char cap[16], statspath[PATH_MAX], name[64];
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	int64_t deadline;
+	int max_stopped = 0, n;
+	pid_t sid;
+
+	snprintf(cap, sizeof(cap), "%d", 3 * BURST);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "observe"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "session:%d", (int)sid);
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline) {
+		n = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+		if (n > max_stopped)
+			max_stopped = n;
+		if (storm_load(&self->stats->forks) >= (uint64_t)(3 * BURST))
+			break;
+		th_sleep_ms(1);
+	}
+	EXPECT_EQ((uint64_t)(3 * BURST), storm_load(&self->stats->forks));
+	EXPECT_EQ(0, max_stopped);
+	deadline = th_now_ms() + 3000;
+	while (th_now_ms() < deadline &&
+	       !storm_journal_count(self->journal, "throttle", "would-throttle", rec_of_lineage, name, NULL))
+		th_sleep_ms(20);
+	EXPECT_GE(storm_journal_count(self->journal, "throttle", "would-throttle", rec_of_lineage, name,
+				      NULL), 1);
+	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
+					 NULL));
+	TH_LOG("observe: %d children made, none stopped; journal: would-throttle",
+	       3 * BURST);
+}
+
+TEST_HARNESS_MAIN
