@@ -306,7 +306,7 @@ static void print_trial(const struct trial *t)
 	       t->target, t->offered, t->producer_ns, (unsigned long long)t->submitted,
 	       (unsigned long long)t->failed, (unsigned long long)t->received,
 	       (unsigned long long)t->reported, t->lymphd_cpu * 100,
-	       trial_passed(t) ? "no loss" : t->offered < 0.98 * t->target ? "producer-limited" : "LOSS");
+	       trial_passed(t) ? "no loss" : t->failed || t->reported ? "LOSS" : "producer-limited");
 	fflush(stdout);
 }
 
@@ -349,17 +349,18 @@ static int measure(const char *build, const char *replay_path, const char *mode,
 	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
 		int attempt;
 
-		/* A producer that fell short was preempted by the host, not by
-		 * lymphd: try that rate again, twice at most. */
+		/* A producer that fell short without loss may have been preempted
+		 * by the host: try that rate again, twice at most.  Any loss ends
+		 * the search. */
 		for (attempt = 0; attempt < 3; attempt++) {
 			if ((err = run_trial(&prod, &l, rates[i], secs, &t)))
 				goto out;
 			print_trial(&t);
-			if (t.offered >= 0.98 * t.target)
+			if (t.offered >= 0.98 * t.target || t.failed || t.reported)
 				break;
 		}
 		if (!trial_passed(&t)) {
-			capped = t.offered < 0.98 * t.target;
+			capped = t.offered < 0.98 * t.target && !t.failed && !t.reported;
 			break;
 		}
 		best = t;
