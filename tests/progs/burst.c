@@ -44,6 +44,7 @@ int main(int argc, char **argv)
 	}
 	__atomic_store_n(&s->start_ns, now_ns(), __ATOMIC_RELAXED);
 	while ((long)__atomic_load_n(&s->forks, __ATOMIC_RELAXED) < cap) {
+		uint64_t t = now_ns();	/* before: see forkbomb.c */
 		pid_t pid = fork();
 
 		if (pid == 0) {
@@ -52,7 +53,6 @@ int main(int argc, char **argv)
 		}
 		if (pid > 0) {
 			uint64_t n = __atomic_fetch_add(&s->forks, 1, __ATOMIC_RELAXED);
-			uint64_t t = now_ns();
 
 			if (n < BOMB_MAX_FORKS)
 				s->fork_ns[n] = t;

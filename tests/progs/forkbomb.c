@@ -43,11 +43,13 @@ int main(int argc, char **argv)
 	}
 	__atomic_store_n(&s->start_ns, now_ns(), __ATOMIC_RELAXED);
 	for (;;) {
+		/* before the fork: a forker the throttle stops is stopped on
+		 * its way back from fork(), and would note it late */
+		uint64_t t = now_ns();
 		pid_t pid = fork();
 
 		if (pid > 0) {
 			uint64_t n = __atomic_fetch_add(&s->forks, 1, __ATOMIC_RELAXED);
-			uint64_t t = now_ns();
 
 			if (n < BOMB_MAX_FORKS)
 				s->fork_ns[n] = t;

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bench/forkbomb: containment of a classic fork bomb (every process forks
+ * forever, children included; uid 1000, a session of its own) by lymph's
+ * clone-storm throttle (BPF path: the probe stops the forker, lymphd pins
+ * the lineage in a nested pids cgroup) versus by a pids cgroup cap alone
+ * (pids.max 1000, no lymphd).  For each:
+ *
+ *   - tasks the bomb created before it was contained;
+ *   - time to contain: from its first fork over budget (the first one the
+ *     throttle's token bucket refuses, replayed on the bomb's own fork
+ *     times) to its last successful fork; for the cap alone, from its start
+ *     to its last fork;
+ *   - an interactive probe (fork + exec /bin/true in a loop, as uid 1001,
+ *     each round timed) during the storm, as a ratio of its latency at idle
+ *     (medians; idle measured the same way just before, lymphd running).
+ *
+ * Targets (lymph): under 500 tasks, contained within 100 ms, probe within
+ * 2x of idle.  Prints "figure" lines for bench/run-all and '#' detail lines.
+ *
+ * Safety: each storm lives in a pids cgroup of its own (pids.max 1000:
+ * the cap alone *is* that cgroup) that is frozen (pids.max 0), killed until
+ * empty and removed after each run; a watchdog process in its own session
+ * does the same if the bench dies first, or after 60 s whatever happens.
+ * The storm is killed before lymphd is stopped (lymphd's stop lets a held
+ * lineage loose).  Runs are sequential: never two storms at once.
+ *
+ *   forkbomb [-d BUILD_DIR] [-n RUNS] [-s STORM_MS]
+ *
+ * Root.  About 10 s per run and setting (default 3 runs: about a minute).
+ * Each storm lasts STORM_MS with lymph (default 3000), and with the cap
+ * alone until 1 s after the cap is reached (at most 10 s).
+ */
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include "bench.h"
+#include "../tests/progs/bomb_stats.h"
+
+#define BOMB_UID	1000
+#define PROBE_UID	1001
+#define CAP		1000	/* the cgroup cap, and every run's backstop */
+#define BUDGET		50
+#define BURST		100
+#define PROBE_MAX	20000
+#define PIDS_ROOT	"/sys/fs/cgroup/pids"
+
+struct probe_log {
+	uint64_t stop;			/* set by the bench: end the loop */
+	uint64_t n;
+	uint64_t lat_ns[PROBE_MAX];
+};
+
+static char build_dir[1024] = "build";	/* shorter than bench_lymphd's paths */
+
+/* ---- the storm's cgroup ------------------------------------------------- */
+
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	char p[PATH_MAX + 64];
+	int fd, err = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static long long cg_read(const char *dir, const char *file, const char *key)
+{
+	char p[PATH_MAX + 64], line[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	f = fopen(p, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!key) {
+			v = !strncmp(line, "max", 3) ? LLONG_MAX : atoll(line);
+			break;
+		}
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ') {
+			v = atoll(line + strlen(key) + 1);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+static void kill_tree(const char *dir, int depth)
+{
+	char p[PATH_MAX + 32];
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+	int pid;
+
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	if ((f = fopen(p, "re"))) {
+		while (fscanf(f, "%d", &pid) == 1)
+			if (pid > 1 && pid != getpid())
+				kill(pid, SIGKILL);
+		fclose(f);
+	}
+	if (depth > 8 || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			kill_tree(p, depth + 1);
+		}
+	closedir(d);
+}
+
+static void rmdir_tree(const char *dir, int depth)
+{
+	char p[PATH_MAX + 32];
+	struct dirent *de;
+	DIR *d;
+
+	if (depth <= 8 && (d = opendir(dir))) {
+		while ((de = readdir(d)))
+			if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+				snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+				rmdir_tree(p, depth + 1);
+			}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/*
+ * Freeze the tree (no fork in it succeeds), SIGKILL everything in it until
+ * it is empty, reap kid (our child in it, or 0), remove it.  0 or -errno.
+ */
+static int cg_cleanup(const char *path, pid_t kid)
+{
+	uint64_t deadline = bench_now_ns() + 60 * 1000000000ULL;
+
+	if (strncmp(path, PIDS_ROOT "/lymph-bench-forkbomb.", strlen(PIDS_ROOT) + 22))
+		return -EINVAL;
+	if (access(path, F_OK))
+		return 0;
+	cg_write(path, "pids.max", "0");
+	for (;;) {
+		kill_tree(path, 0);
+		if (kid > 0 && waitpid(kid, NULL, WNOHANG) == kid)
+			kid = 0;
+		if (cg_read(path, "pids.current", NULL) <= 0)
+			break;
+		if (bench_now_ns() > deadline)
+			return -ETIMEDOUT;
+		usleep(5000);
+	}
+	while (rmdir_tree(path, 0), !access(path, F_OK)) {
+		if (bench_now_ns() > deadline)
+			return -EBUSY;
+		kill_tree(path, 0);
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* Any cgroup below dir?  (A lymphd's hold: lymph.hold.KIND.ID.) */
+static int has_subdirs(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_type == DT_DIR && de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+struct storm_cg {
+	char path[PATH_MAX];
+	pid_t watchdog;
+	int wd_fd;
+};
+
+/* A fresh cgroup with pids.max = max, and its watchdog. */
+static int cg_create(struct storm_cg *cg, long max)
+{
+	static int seq;
+	char val[32];
+	int p[2];
+
+	snprintf(cg->path, sizeof(cg->path), PIDS_ROOT "/lymph-bench-forkbomb.%d.%d",
+		 (int)getpid(), ++seq);
+	cg_cleanup(cg->path, 0);
+	if (mkdir(cg->path, 0755))
+		return -errno;
+	snprintf(val, sizeof(val), "%ld", max);
+	if (cg_write(cg->path, "pids.max", val) || pipe2(p, O_CLOEXEC)) {
+		rmdir(cg->path);
+		return -EIO;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	cg->watchdog = fork();
+	if (cg->watchdog == 0) {
+		/* out of the bench's process group; wait for EOF or 60 s */
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		uint64_t end = bench_now_ns() + 60 * 1000000000ULL;
+		char c;
+		int fd;
+
+		setsid();
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != p[0])
+				close(fd);
+		while (bench_now_ns() < end) {
+			if (poll(&pf, 1, 1000) > 0 && read(p[0], &c, 1) <= 0)
+				break;
+		}
+		cg_cleanup(cg->path, 0);
+		_exit(0);
+	}
+	close(p[0]);
+	cg->wd_fd = p[1];
+	return cg->watchdog < 0 ? -errno : 0;
+}
+
+static void cg_destroy(struct storm_cg *cg, pid_t kid)
+{
+	if (cg_cleanup(cg->path, kid))
+		fprintf(stderr, "forkbomb: failed to clean up %s\n", cg->path);
+	close(cg->wd_fd);
+	waitpid(cg->watchdog, NULL, 0);
+}
+
+/* ---- the bomb and the probe --------------------------------------------- */
+
+static void become(uid_t uid)
+{
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		_exit(125);
+}
+
+/* The classic bomb, in a child: into the cgroup, own session, uid 1000. */
+static pid_t start_bomb(const char *cgpath, struct bomb_stats *s)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	if (cg_write(cgpath, "cgroup.procs", "0"))
+		_exit(124);
+	setsid();
+	become(BOMB_UID);
+	__atomic_store_n(&s->start_ns, bench_now_ns(), __ATOMIC_RELAXED);
+	for (;;) {
+		/* before the fork: a forker the throttle stops is stopped on
+		 * its way back from fork(), and would note it late */
+		uint64_t t = bench_now_ns();
+		pid_t p = fork();
+
+		if (p > 0) {
+			uint64_t n = __atomic_fetch_add(&s->forks, 1, __ATOMIC_RELAXED);
+
+			if (n < BOMB_MAX_FORKS)
+				s->fork_ns[n] = t;
+			__atomic_store_n(&s->last_fork_ns, t, __ATOMIC_RELAXED);
+		} else if (p < 0) {
+			__atomic_fetch_add(&s->failed, 1, __ATOMIC_RELAXED);
+		}
+	}
+}
+
+/* The probe, in a child: fork + exec /bin/true as uid 1001 until told. */
+static pid_t start_probe(struct probe_log *log)
+{
+	pid_t pid;
+
+	log->n = 0;
+	__atomic_store_n(&log->stop, 0, __ATOMIC_RELAXED);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	setsid();
+	become(PROBE_UID);
+	while (!__atomic_load_n(&log->stop, __ATOMIC_RELAXED) && log->n < PROBE_MAX) {
+		uint64_t t0 = bench_now_ns();
+		pid_t c = fork();
+
+		if (c == 0) {
+			char *argv[] = { "/bin/true", NULL };
+
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		if (c < 0) {
+			usleep(1000);
+			continue;
+		}
+		waitpid(c, NULL, 0);
+		log->lat_ns[log->n] = bench_now_ns() - t0;
+		__atomic_store_n(&log->n, log->n + 1, __ATOMIC_RELEASE);
+	}
+	_exit(0);
+}
+
+static void stop_probe(struct probe_log *log, pid_t pid)
+{
+	__atomic_store_n(&log->stop, 1, __ATOMIC_RELAXED);
+	if (waitpid(pid, NULL, 0) != pid)
+		kill(pid, SIGKILL);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median_ns(uint64_t *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return (double)v[n / 2];
+}
+
+static double median_d(double *v, int n)
+{
+	int i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && v[j] < v[j - 1]; j--) {
+			double t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n ? v[n / 2] : 0;
+}
+
+/* ---- one run ------------------------------------------------------------ */
+
+struct result {
+	double tasks;		/* created before containment */
+	double after_over;	/* of which after the first fork over budget */
+	double contain_ms;	/* see the header */
+	double probe_ratio;	/* storm median / idle median */
+	double idle_us, storm_us;
+	int backstop;		/* the cgroup cap, not lymph, stopped it */
+	int foreign;		/* cap alone, yet a lymphd made a hold cgroup in it */
+	int ok;
+};
+
+static int write_conf(const char *dir, char *conf, size_t len)
+{
+	FILE *f;
+
+	snprintf(conf, len, "%s/lymph.conf", dir);
+	f = fopen(conf, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "[lymphd]\nmode = enforce\n\n"
+		"[throttle]\nbudget = %d\nburst = %d\ndead_time_min = 100ms\ndead_time_max = 2s\n"
+		"lineage = session\n\n"
+		"# root is never held: the rest of the host goes on\n"
+		"[protect]\nuid = 0\n\n"
+		"[weather]\nstormy_danger_per_min = 1000000\nunsettled_danger_per_min = 1000000\n"
+		"budget_factor_stormy = 1\n", BUDGET, BURST);
+	fclose(f);
+	return 0;
+}
+
+static struct result run_one(int with_lymph, const char *dir, int storm_ms,
+			     struct bomb_stats *s, struct probe_log *log)
+{
+	struct result r = { 0 };
+	struct bench_lymphd l;
+	struct storm_cg cg;
+	char conf[PATH_MAX], jopt[PATH_MAX + 16], name[32];
+	const char *args[] = { "-c", conf, jopt, "--quiet", NULL };
+	uint64_t forks, last, start, over, t0, cap_at = 0, n_noted;
+	long first_over;
+	pid_t bomb, probe;
+	size_t n_idle;
+	uint64_t *idle;
+
+	memset(s, 0, sizeof(*s));
+	if (with_lymph) {
+		snprintf(name, sizeof(name), "forkbomb-%d", (int)getpid());
+		bench_lymphd_init(&l, build_dir, name, -1);
+		if (write_conf(dir, conf, sizeof(conf)))
+			return r;
+		snprintf(jopt, sizeof(jopt), "--journal=%s/journal", dir);
+		if (bench_lymphd_start(&l, args)) {
+			fprintf(stderr, "forkbomb: failed to start %s\n", l.lymphd);
+			return r;
+		}
+	}
+	/* idle: the probe alone for 1 s */
+	probe = start_probe(log);
+	usleep(1000000);
+	stop_probe(log, probe);
+	n_idle = log->n;
+	idle = malloc(n_idle * sizeof(*idle) + 1);
+	memcpy(idle, log->lat_ns, n_idle * sizeof(*idle));
+	r.idle_us = median_ns(idle, n_idle) / 1e3;
+	free(idle);
+
+	if (cg_create(&cg, CAP)) {
+		fprintf(stderr, "forkbomb: failed to create a pids cgroup under " PIDS_ROOT "\n");
+		if (with_lymph)
+			bench_lymphd_stop(&l);
+		return r;
+	}
+	probe = start_probe(log);
+	t0 = bench_now_ns();
+	bomb = start_bomb(cg.path, s);
+	/* lymph: storm_ms; the cap alone: until 1 s after the cap is reached,
+	 * at most 10 s (the probe's window is the same) */
+	for (;;) {
+		uint64_t el = bench_now_ns() - t0;
+
+		if (with_lymph ? el >= (uint64_t)storm_ms * 1000000 : el >= 10000000000ULL)
+			break;
+		if (!with_lymph && !cap_at && cg_read(cg.path, "pids.events", "max") > 0)
+			cap_at = el;
+		if (cap_at && el >= cap_at + 1000000000ULL)
+			break;
+		usleep(10000);
+	}
+	stop_probe(log, probe);
+	r.backstop = cg_read(cg.path, "pids.events", "max") > 0;
+	r.foreign = !with_lymph && has_subdirs(cg.path);
+	/* the storm first, then lymphd */
+	cg_destroy(&cg, bomb);
+	if (with_lymph)
+		bench_lymphd_stop(&l);
+
+	forks = s->forks;
+	start = s->start_ns;
+	n_noted = bomb_sort(s);
+	last = n_noted ? s->fork_ns[n_noted - 1] : start;
+	first_over = bomb_first_over(s, BUDGET, BURST);
+	over = with_lymph && first_over >= 0 ? s->fork_ns[first_over] : start;
+	r.tasks = (double)forks + 1;	/* and the first process */
+	r.after_over = first_over >= 0 ? (double)(forks - (uint64_t)first_over - 1) : 0;
+	r.contain_ms = last > over ? (last - over) / 1e6 : 0;
+	r.storm_us = median_ns(log->lat_ns, log->n) / 1e3;
+	r.probe_ratio = r.idle_us > 0 ? r.storm_us / r.idle_us : 0;
+	r.ok = 1;
+	printf("# %s: %.0f tasks (first fork over budget: %ld, %.0f tasks after it), last fork "
+	       "%.1f ms after %s (%.1f ms after its start), %llu forks refused%s; probe p50 %.0f us "
+	       "idle (%zu rounds), %.0f us in the storm (%llu rounds): %.2fx\n",
+	       with_lymph ? "lymph" : "cap alone", r.tasks, first_over + 1, r.after_over, r.contain_ms,
+	       with_lymph ? "that fork" : "its start",
+	       last > start ? (last - start) / 1e6 : 0.0, (unsigned long long)s->failed,
+	       r.backstop ? ", the cgroup cap was reached" : "", r.idle_us, n_idle, r.storm_us,
+	       (unsigned long long)log->n, r.probe_ratio);
+	if (r.foreign)
+		printf("# warning: another lymphd (see above) held the bomb in the cap-alone run: "
+		       "its figures are not the cap's alone\n");
+	fflush(stdout);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct result res[2][16];
+	struct bomb_stats *s;
+	struct probe_log *log;
+	int runs = 3, storm_ms = 3000, c, i, k;
+	char dir[] = "/tmp/lymph-bench-forkbomb.XXXXXX";
+
+	while ((c = getopt(argc, argv, "d:n:s:")) != -1) {
+		switch (c) {
+		case 'd': snprintf(build_dir, sizeof(build_dir), "%s", optarg); break;
+		case 'n': runs = atoi(optarg); break;
+		case 's': storm_ms = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: forkbomb [-d BUILD_DIR] [-n RUNS (1-16)] [-s STORM_MS]\n");
+			return 2;
+		}
+	}
+	if (runs < 1 || runs > 16 || storm_ms < 500 || storm_ms > 20000) {
+		fprintf(stderr, "forkbomb: -n 1..16, -s 500..20000\n");
+		return 2;
+	}
+	if (geteuid()) {
+		fprintf(stderr, "forkbomb: must run as root\n");
+		return 1;
+	}
+	if (access(PIDS_ROOT "/cgroup.procs", F_OK)) {
+		fprintf(stderr, "forkbomb: no v1 pids cgroup hierarchy at " PIDS_ROOT "\n");
+		return 1;
+	}
+	s = mmap(NULL, BOMB_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	log = mmap(NULL, sizeof(*log), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED || log == MAP_FAILED || !mkdtemp(dir)) {
+		fprintf(stderr, "forkbomb: failed to set up: %s\n", strerror(errno));
+		return 1;
+	}
+	bench_warn_other_lymphd(0);
+	printf("# classic fork bomb as uid %d; probe: fork+exec /bin/true as uid %d; lymph: budget %d/s, "
+	       "burst %d; cap alone: pids.max %d; %d run(s) of %d ms each\n",
+	       BOMB_UID, PROBE_UID, BUDGET, BURST, CAP, runs, storm_ms);
+	for (i = 0; i < runs; i++)
+		for (k = 0; k < 2; k++) {
+			res[k][i] = run_one(k == 0, dir, storm_ms, s, log);
+			if (!res[k][i].ok) {
+				fprintf(stderr, "forkbomb: a run failed\n");
+				return 1;
+			}
+			usleep(500000);	/* let the host settle between storms */
+		}
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
+		if (system(cmd))
+			fprintf(stderr, "forkbomb: failed to remove %s\n", dir);
+	}
+
+	for (k = 0; k < 2; k++) {
+		double tasks[16], ms[16], ratio[16], t, m, q;
+		char name[160], val[64];
+		const char *who = k == 0 ? "lymph (BPF)" : "pids cgroup cap alone";
+		int backstop = 0;
+
+		for (i = 0; i < runs; i++) {
+			tasks[i] = res[k][i].tasks;
+			ms[i] = res[k][i].contain_ms;
+			ratio[i] = res[k][i].probe_ratio;
+			backstop += res[k][i].backstop;
+		}
+		t = median_d(tasks, runs);
+		m = median_d(ms, runs);
+		q = median_d(ratio, runs);
+		snprintf(name, sizeof(name), "forkbomb, %s: tasks created before containment (median of %d)",
+			 who, runs);
+		snprintf(val, sizeof(val), "%.0f%s", t, k == 0 && backstop ? " (cap reached)" : "");
+		bench_figure(name, val, k == 0 ? "< 500" : "", k == 0 ? (t < 500 && !backstop ? "ok" : "MISS") : "-");
+		snprintf(name, sizeof(name), "forkbomb, %s: time to contain (%s)", who,
+			 k == 0 ? "first fork over budget -> last fork" : "start -> last fork");
+		snprintf(val, sizeof(val), "%.1f ms", m);
+		bench_figure(name, val, k == 0 ? "< 100 ms" : "", k == 0 ? (m < 100 ? "ok" : "MISS") : "-");
+		snprintf(name, sizeof(name), "forkbomb, %s: probe fork+exec latency in the storm / idle (p50)",
+			 who);
+		snprintf(val, sizeof(val), "%.2fx", q);
+		bench_figure(name, val, k == 0 ? "< 2x" : "", k == 0 ? (q < 2 ? "ok" : "MISS") : "-");
+	}
+	return 0;
+}
