@@ -232,10 +232,13 @@ static int start_lymphd(struct sup *s, const char *build)
 
 	snprintf(conf, sizeof(conf), "%s/lymph.conf", dir);
 	/* backoff at its minimum; quarantine out of the way (this crashes one
-	 * binary hundreds of times on purpose); breaker never opens */
+	 * binary hundreds of times on purpose), and the fork throttle (lymphd
+	 * would otherwise hold the forks of a busy session, a bench's included);
+	 * breaker never opens */
 	snprintf(text, sizeof(text),
 		 "[lymphd]\nmode = enforce\n"
 		 "[quarantine]\nthreshold = 1000000000\n"
+		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
 		 "[service echo]\n"
 		 "start = %s %d\n"
 		 "log = %s/echod-lymph.log\n"

@@ -375,7 +375,8 @@ static int build_echod(const char *out)
  * The policy: enforce (or mode), one service "echo" running DIR/echod PORT,
  * quarantine out of the way (these tests crash one binary again and again),
  * the weather kept out of the backoff (other tests and benches on the host
- * may make it stormy, which stretches every delay), and extra lines for the
+ * may make it stormy, which stretches every delay), the fork throttle out of
+ * the way (it may hold forks of the test's session), and extra lines for the
  * service.
  */
 static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
@@ -389,6 +390,9 @@ static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *e
 		 "threshold = 1000000\n"
 		 "[weather]\n"
 		 "backoff_factor_stormy = 1\n"
+		 "[throttle]\n"
+		 "budget = 1000000\n"
+		 "burst = 1000000\n"
 		 "[service echo]\n"
 		 "start = %s %d\n"
 		 "exe = %s\n"
