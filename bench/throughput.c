@@ -282,7 +282,7 @@ static int run_trial(struct producer *p, struct bench_lymphd *l, double rate, do
 	/* lymphd drains the rest and checks its drop counter on its 100 ms
 	 * timer; wait for a few of them. */
 	usleep(350000);
-	t->lymphd_cpu = (double)(bench_cpu_ns(l->pid) - c0) / wall;
+	t->lymphd_cpu = (double)(bench_cpu_ns(l->pid) - c0) / (bench_now_ns() - t0);
 	o = bench_lymphd_status(l);
 	if (!o)
 		return -EIO;
@@ -369,6 +369,10 @@ static int measure(const char *build, const char *replay_path, const char *mode,
 		if ((err = run_trial(&prod, &l, 2 * best.target, secs, &twice)))
 			goto out;
 		print_trial(&twice);
+		if (trial_passed(&twice)) {
+			best = twice;	/* twice the rate, still no loss */
+			capped = 1;
+		}
 	}
 
 	snprintf(name, sizeof(name), "throughput, lymphd %s: records/s drained with no loss", mode);
@@ -376,8 +380,8 @@ static int measure(const char *build, const char *replay_path, const char *mode,
 		char limit[96] = "";
 
 		if (capped)
-			snprintf(limit, sizeof(limit), " (producer-limited: %.0f ns per record at %.2f M/s)",
-				 t.producer_ns, t.target / 1e6);
+			snprintf(limit, sizeof(limit), " (no loss at any rate: the producer, %.0f ns per "
+				 "record at %.2f M/s, was the limit)", t.producer_ns, t.target / 1e6);
 		snprintf(val, sizeof(val), "%s%.2f M/s, lymphd CPU %.0f %%%s", capped ? ">= " : "",
 			 best.target / 1e6, best.lymphd_cpu * 100, limit);
 		bench_figure(name, val, ">= 1 M/s", best.target >= TARGET_RATE ? "ok" : "MISS");
