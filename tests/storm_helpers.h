@@ -141,6 +141,16 @@ static inline int storm_cg_cleanup(const char *path, int timeout_ms, pid_t *kids
 		return 0;
 	/* no fork anywhere in the tree succeeds from here on */
 	storm__write(path, "pids.max", "0");
+	/* a storm's first process leads its process group: one kill for all
+	 * of it that is still in the group, while the leader is an unreaped
+	 * child of ours (so the group id cannot be anybody else's) */
+	for (int i = 0; i < n_kids; i++) {
+		siginfo_t si;
+
+		if (kids[i] > 0 &&
+		    !waitid(P_PID, (id_t)kids[i], &si, WEXITED | WNOHANG | WNOWAIT))
+			kill(-kids[i], SIGKILL);
+	}
 	for (;;) {
 		int i;
 
