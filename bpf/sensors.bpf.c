@@ -77,6 +77,16 @@ struct {
 	__type(value, struct throttle_bucket);
 } buckets SEC(".maps");
 
+/* The lineage each live process was charged to at its fork, so that its
+ * exit gives the token back to the same bucket even if it changed session
+ * or cgroup since (daemons call setsid). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);		/* tgid */
+	__type(value, struct lineage_key);
+} charged SEC(".maps");
+
 /* pid 1, lymphd and its ancestors (tgids); protected uids. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -314,22 +324,23 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	if (!sig && !want_normal_exit && code == 0)
 		return 0;
 
-	/* A process of a throttled lineage that ends gives its token back. */
+	tgid = BPF_CORE_READ(task, tgid);
+
+	/* A process that ends gives its token back to the lineage it was
+	 * charged to. */
 	{
 		struct throttle_cfg *c = throttle_settings();
+		struct lineage_key *k = c ? bpf_map_lookup_elem(&charged, &tgid) : NULL;
 
-		if (c) {
-			struct lineage_key k;
-			struct throttle_bucket *b;
+		if (k) {
+			struct throttle_bucket *b = bpf_map_lookup_elem(&buckets, k);
 
-			lineage_of(&k, task, c->lineage_kind);
-			b = bpf_map_lookup_elem(&buckets, &k);
 			if (b)
 				bucket_move(b, c, bpf_ktime_get_ns(), 1000);
+			bpf_map_delete_elem(&charged, &tgid);
 		}
 	}
 
-	tgid = BPF_CORE_READ(task, tgid);
 	p = bpf_map_lookup_elem(&pending_sig, &tgid);
 
 	rec = reserve(sizeof(*rec));
@@ -385,6 +396,13 @@ static __always_inline void throttle_fork(struct task_struct *parent, struct tas
 
 	if (!c)
 		return;
+	/* Never charge nor hold pid 1, lymphd, its ancestors, protected uids. */
+	tgid = BPF_CORE_READ(parent, tgid);
+	uid = BPF_CORE_READ(parent, real_cred, uid.val);
+	if (tgid <= 1 || bpf_map_lookup_elem(&protected_tgids, &tgid) ||
+	    bpf_map_lookup_elem(&protected_uids, &uid) ||
+	    (BPF_CORE_READ(parent, flags) & PF_KTHREAD_FLAG))
+		return;
 	lineage_of(&k, parent, c->lineage_kind);
 	if (!k.id && c->lineage_kind != LYMPH_LINEAGE_UID)
 		return;	/* session 0 / no cgroup: kernel-started */
@@ -399,16 +417,15 @@ static __always_inline void throttle_fork(struct task_struct *parent, struct tas
 			return;
 	}
 	bucket_move(b, c, now, -1000);
+	{
+		__u32 child_tgid = BPF_CORE_READ(child, tgid);
+
+		bpf_map_update_elem(&charged, &child_tgid, &k, BPF_ANY);
+	}
 	if (b->milli_tokens >= 0)
 		return;
 
-	/* Overdrawn: never hold pid 1, lymphd, its ancestors or protected uids. */
-	tgid = BPF_CORE_READ(parent, tgid);
-	uid = BPF_CORE_READ(parent, real_cred, uid.val);
-	if (tgid <= 1 || bpf_map_lookup_elem(&protected_tgids, &tgid) ||
-	    bpf_map_lookup_elem(&protected_uids, &uid) ||
-	    (BPF_CORE_READ(parent, flags) & PF_KTHREAD_FLAG))
-		return;
+	/* Overdrawn: stop the forker now, before the storm grows. */
 	stop = c->enforce && bpf_send_signal(SIGSTOP_NR) == 0;
 	b->stops++;
 

@@ -217,6 +217,25 @@ static unsigned int each_new_member(struct lineage *l, int (*act)(struct lineage
 	return added;
 }
 
+/* Any live member of the lineage, or 0. */
+static pid_t first_member(const struct lineage *l)
+{
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && !found && (de = readdir(d))) {
+		char *end, state;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (!*end && pid > 1 && member(l, (pid_t)pid, &state) && !protect_pid((pid_t)pid))
+			found = (pid_t)pid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 static int stop_one(struct lineage *l, pid_t pid)
 {
 	(void)l;
@@ -265,6 +284,10 @@ static int pin(struct lineage *l, pid_t any_member)
 	if (!l->hold_dir[0]) {
 		char *tail;
 
+		/* The forker may be gone already: then take any member. */
+		if (pidscg_dir_of(any_member, l->parent_dir, sizeof(l->parent_dir)) &&
+		    (any_member = first_member(l)) <= 0)
+			return -ENOENT;
 		if (pidscg_dir_of(any_member, l->parent_dir, sizeof(l->parent_dir)))
 			return -ENOENT;
 		/* Already in an older hold of ours: nest beside it, not inside. */
