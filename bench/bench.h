@@ -118,37 +118,86 @@ static inline void bench_warn_other_lymphd(pid_t ours)
 
 /* ---- a lymphd of the bench's own ---------------------------------------- */
 
+/*
+ * A lymphd of the bench's own: observe mode (--dry-run), the built-in
+ * policy (an empty policy file, so the host's /etc/lymph does not change
+ * the figures), its journal, state and control socket in a fresh
+ * directory that bench_lymphd_cleanup() removes.
+ */
 struct bench_lymphd {
 	pid_t pid;
 	char lymphd[4096], lymphctl[4096];
-	char socket[108];
+	char dir[64];		/* mkdtemp'd; empty when not made */
+	char socket[108], conf[96], journal[96];
 	int cpu;		/* pinned here; -1: anywhere */
 };
 
-static inline void bench_lymphd_init(struct bench_lymphd *l, const char *build,
-				     const char *name, int cpu)
+static inline int bench_lymphd_init(struct bench_lymphd *l, const char *build,
+				    const char *name, int cpu)
 {
+	FILE *f;
+
 	memset(l, 0, sizeof(*l));
 	snprintf(l->lymphd, sizeof(l->lymphd), "%s/lymphd", build);
 	snprintf(l->lymphctl, sizeof(l->lymphctl), "%s/lymphctl", build);
-	snprintf(l->socket, sizeof(l->socket), "/run/lymph/bench-%s.sock", name);
+	snprintf(l->dir, sizeof(l->dir), "/tmp/lymph-bench-%s.XXXXXX", name);
+	if (!mkdtemp(l->dir)) {
+		l->dir[0] = 0;
+		return -errno;
+	}
+	snprintf(l->socket, sizeof(l->socket), "%s/lymphd.sock", l->dir);
+	snprintf(l->conf, sizeof(l->conf), "%s/lymph.conf", l->dir);
+	snprintf(l->journal, sizeof(l->journal), "--journal=%s/journal", l->dir);
+	f = fopen(l->conf, "we");
+	if (!f)
+		return -errno;
+	fclose(f);
 	l->cpu = cpu;
+	return 0;
+}
+
+/* Remove the directory and what lymphd left in it. */
+static inline void bench_lymphd_cleanup(struct bench_lymphd *l)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (!l->dir[0])
+		return;
+	d = opendir(l->dir);
+	while (d && (e = readdir(d))) {
+		char p[400];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", l->dir, e->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(l->dir);
+	l->dir[0] = 0;
 }
 
 /*
  * Start lymphd with `args` (NULL-terminated, after the program name; the
- * bench adds --socket) and wait until it has announced itself, i.e. its
- * probes are attached.  stdout goes to /dev/null.
+ * bench adds -c, --journal, --socket and --dry-run) and wait until it has
+ * announced itself, i.e. its probes are attached.  stdout goes to
+ * /dev/null.
  */
 static inline int bench_lymphd_start(struct bench_lymphd *l, const char *const *args)
 {
 	char line[512], sockarg[128];
-	const char *argv[16];
+	const char *argv[24];
 	int pfd[2], ok = 0, n = 0;
 	FILE *err;
 
 	argv[n++] = l->lymphd;
-	while (*args && n < 14)
+	argv[n++] = "-c";
+	argv[n++] = l->conf;
+	argv[n++] = l->journal;
+	argv[n++] = "--dry-run";
+	while (*args && n < 20)
 		argv[n++] = *args++;
 	snprintf(sockarg, sizeof(sockarg), "--socket=%s", l->socket);
 	argv[n++] = sockarg;
@@ -189,6 +238,26 @@ static inline int bench_lymphd_start(struct bench_lymphd *l, const char *const *
 		return -EIO;
 	}
 	return 0;
+}
+
+/*
+ * Wait until lymphd has finished starting (its first scans of /proc and of
+ * the binaries it watches): until it uses under 2 % of a CPU over 200 ms,
+ * at most max_ms.  Returns how long it took, ms.
+ */
+static inline int bench_lymphd_settle(struct bench_lymphd *l, int max_ms)
+{
+	int waited = 0;
+
+	while (waited < max_ms) {
+		uint64_t c0 = bench_cpu_ns(l->pid);
+
+		usleep(200000);
+		waited += 200;
+		if (bench_cpu_ns(l->pid) - c0 < 4000000ULL)
+			break;
+	}
+	return waited;
 }
 
 /* `lymphctl status --json`, parsed; NULL on failure. */

@@ -272,10 +272,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	bench_lymphd_init(&l, build, "footprint", -1);
-	err = bench_lymphd_start(&l, lymphd_args);
+	err = bench_lymphd_init(&l, build, "footprint", -1);
+	if (!err)
+		err = bench_lymphd_start(&l, lymphd_args);
 	if (err) {
 		fprintf(stderr, "footprint: failed to start %s: %s\n", l.lymphd, strerror(-err));
+		bench_lymphd_cleanup(&l);
 		return 1;
 	}
 	printf("# footprint: lymphd --quiet (pid %d), idle %.0f s, then %.0f crashes/min for %.0f s\n",
@@ -283,8 +285,8 @@ int main(int argc, char **argv)
 	bench_warn_other_lymphd(l.pid);
 	fflush(stdout);
 
-	/* Idle. */
-	sleep(1);
+	/* Idle, once it has settled. */
+	printf("# lymphd settled in %d ms\n", bench_lymphd_settle(&l, 20000));
 	mark_now(&l, &m);
 	usleep((useconds_t)(idle_s * 1e6));
 	sample_since(&l, &m, &idle);
@@ -324,12 +326,13 @@ int main(int argc, char **argv)
 		static const char *const small_args[] = { "--quiet", "--source=bpf", "--ring-size=1M", NULL };
 
 		if (!bench_lymphd_start(&l, small_args)) {
-			sleep(1);
+			bench_lymphd_settle(&l, 20000);
 			small.rss_kb = bench_status_kb(l.pid, "VmRSS");
 			small.ring_kb = ring_rss_kb(l.pid);
 			bench_lymphd_stop(&l);
 		}
 	}
+	bench_lymphd_cleanup(&l);
 	if (err) {
 		fprintf(stderr, "footprint: the storm did not run: %s\n", strerror(-err));
 		return 1;
@@ -349,7 +352,7 @@ int main(int argc, char **argv)
 	bench_figure("footprint: lymphd VmRSS / VmHWM, idle", val, "<= 4 MiB",
 		     idle.hwm_kb <= TARGET_RSS_KB ? "ok" : "MISS");
 	snprintf(val, sizeof(val), "%.2f MiB ring mapping, %.2f MiB own (RssAnon), %.2f MiB the rest "
-		 "(shared libraries)", idle.ring_kb / 1024.0, idle.anon_kb / 1024.0,
+		 "(libraries, files)", idle.ring_kb / 1024.0, idle.anon_kb / 1024.0,
 		 (idle.rss_kb - idle.ring_kb - idle.anon_kb) / 1024.0);
 	bench_figure("footprint: of which", val, "", "-");
 	if (small.rss_kb > 0) {

@@ -377,6 +377,18 @@ static int sensors_open(struct sensors_set *s)
 		}
 		if ((err = sensors__load(k)))
 			return err;
+		{
+			/* lymphd's default policy in observe mode: lineages (sessions)
+			 * accounted, budget 200/s, burst 400, nothing stopped */
+			struct throttle_cfg tc = {
+				.enabled = 1, .enforce = 0, .lineage_kind = LYMPH_LINEAGE_SESSION,
+				.budget = 200, .burst = 400,
+			};
+			uint32_t zero = 0;
+
+			if (bpf_map_update_elem(bpf_map__fd(k->maps.throttle_cfg), &zero, &tc, BPF_ANY))
+				return -errno;
+		}
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel[0]->maps.events), count_record, s, NULL);
 	if (!s->rb)
@@ -502,7 +514,7 @@ int main(int argc, char **argv)
 	int block_ms = 40, rounds = 5, blocks = 30, cpu = -1, with_lymphd = 1, c, err = 0;
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), other_cpu;
 	struct sensors_set s = { .reader_cpu = -1 };
-	struct bench_lymphd l;
+	struct bench_lymphd l = { 0 };
 	static const char *const lymphd_args[] = { "--quiet", "--source=bpf", NULL };
 	struct runner rn = { 0 };
 	long iters;
@@ -550,7 +562,6 @@ int main(int argc, char **argv)
 		cpu = ncpu - 1;
 	other_cpu = ncpu > 1 ? (cpu + ncpu - 1) % ncpu : -1;
 	rng_state = seed ? seed : 1;
-	bench_lymphd_init(&l, build, "overhead", other_cpu);
 	s.reader_cpu = other_cpu;
 
 	/* The workload on its CPU, this process (attach, detach) off it. */
@@ -646,6 +657,8 @@ int main(int argc, char **argv)
 
 	/* Phase 2: pairs of {no lymphd, lymphd running}, 5x longer blocks,
 	 * a tenth as many (lymphd takes ~0.3 s to start). */
+	if (with_lymphd && !err && (err = bench_lymphd_init(&l, build, "overhead", other_cpu)))
+		fprintf(stderr, "overhead: failed to make a directory for lymphd: %s\n", strerror(-err));
 	if (with_lymphd && !err) {
 		int pairs = blocks / 10 > 2 ? blocks / 10 : 2;
 
@@ -666,6 +679,7 @@ int main(int argc, char **argv)
 								fprintf(stderr, "overhead: lymphd did not start\n");
 								break;
 							}
+							bench_lymphd_settle(&l, 5000);
 							c0 = bench_cpu_ns(l.pid);
 						}
 						ns = run_block(&rn, w, (uint64_t)block_ms * 5000000ULL, &iters, &mean);
@@ -700,6 +714,8 @@ int main(int argc, char **argv)
 		}
 		bench_lymphd_stop(&l);
 	}
+	if (with_lymphd)
+		bench_lymphd_cleanup(&l);
 	runner_stop(&rn);
 	if (err) {
 		fprintf(stderr, "overhead: stopped early: %s\n", strerror(-err));

@@ -328,12 +328,15 @@ static int measure(const char *build, const char *replay_path, const char *mode,
 	char name[160], val[160];
 	unsigned int i;
 
-	bench_lymphd_init(&l, build, "throughput", lymphd_cpu);
-	err = bench_lymphd_start(&l, lymphd_args);
+	err = bench_lymphd_init(&l, build, "throughput", lymphd_cpu);
+	if (!err)
+		err = bench_lymphd_start(&l, lymphd_args);
 	if (err) {
 		fprintf(stderr, "throughput: failed to start %s: %s\n", l.lymphd, strerror(-err));
+		bench_lymphd_cleanup(&l);
 		return err;
 	}
+	bench_lymphd_settle(&l, 20000);
 	err = find_lymphd_maps(l.pid, &ring, &drops, &ring_bytes);
 	if (!err)
 		err = producer_open(&prod, replay_path, ring, drops, ring_bytes, on_crossing, cap);
@@ -408,6 +411,7 @@ out:
 	if (drops >= 0)
 		close(drops);
 	bench_lymphd_stop(&l);
+	bench_lymphd_cleanup(&l);
 	return err;
 }
 
