@@ -36,7 +36,7 @@ CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace -I
 LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) $(WARN) -Wno-unused-parameter -Iinclude -I$(BUILD) # BPF_PROG() passes ctx to every program
 
-BPF_PROGS := sensors
+BPF_PROGS := sensors lsm
 BPF_OBJS  := $(patsubst %,$(BUILD)/%.bpf.o,$(BPF_PROGS))
 BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
@@ -82,7 +82,7 @@ $(BUILD)/userspace/%.o: userspace/%.c userspace/*.h include/lymph/*.h | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Objects that use a skeleton depend on it.
-$(BUILD)/userspace/source_bpf.o: $(BPF_SKELS)
+$(BUILD)/userspace/source_bpf.o $(BUILD)/userspace/qmanager.o: $(BPF_SKELS)
 
 $(BUILD)/lymphd: $(DAEMON_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)

@@ -8,6 +8,11 @@
 #include <unistd.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "lsm.h"
+#include "lsm.skel.h"
 #include "procfs.h"
 #include "qmanager.h"
 #include "signames.h"
@@ -36,6 +41,7 @@ static uint64_t to_mono(const struct qmanager *q, uint64_t wall)
 static const char *enf_name(enum q_enforcement e)
 {
 	switch (e) {
+	case Q_ENF_BPF_LSM: return "bpf-lsm";
 	case Q_ENF_FANOTIFY: return "fanotify";
 	case Q_ENF_EXEC_BITS: return "exec-bits";
 	case Q_ENF_NONE: break;
@@ -144,7 +150,9 @@ static int mark_add(struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid
 	m->fd = fd;
 	snprintf(m->path, sizeof(m->path), "%s", path);
 
-	if (q->enf == Q_ENF_FANOTIFY) {
+	if (q->enf == Q_ENF_BPF_LSM) {
+		/* Nothing on the inode: the per-uid keys go in the LSM's map. */
+	} else if (q->enf == Q_ENF_FANOTIFY) {
 		if (fanotify_mark(q->fan_fd, FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, fd, NULL)) {
 			int err = -errno;
 
@@ -182,6 +190,23 @@ static void mark_remove(struct qmanager *q, struct qmark *m)
 		fchmod(m->fd, m->old_mode);	/* exactly the mode it had */
 	close(m->fd);
 	*m = q->marks[--q->n_marks];
+}
+
+/* The BPF LSM decides per (binary, uid): one map key per quarantine. */
+static int lsm_key(struct qmanager *q, const struct qkey *k, int add)
+{
+	struct quarantine_key key = { .ino = k->ino, .dev = k->dev, .uid = k->uid };
+	__u64 zero = 0;
+	int fd;
+
+	if (q->enf != Q_ENF_BPF_LSM)
+		return 0;
+	fd = bpf_map__fd(q->lsm->maps.quarantined);
+	if (add)
+		return bpf_map_update_elem(fd, &key, &zero, BPF_ANY) ? -errno : 0;
+	if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 /* ---- journal ------------------------------------------------------------- */
@@ -250,13 +275,22 @@ int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j,
 		return err;
 	load_protected(q, p);
 
-	/* Best available first.  (The BPF LSM would be first where the kernel
-	 * allows it; this build enforces through fanotify.) */
+	/* Best available first: the BPF LSM (in the kernel, no round trip),
+	 * then fanotify permission events, then exec bits. */
+	q->lsm = lsm__open_and_load();
+	if (q->lsm && !lsm__attach(q->lsm)) {
+		q->enf = Q_ENF_BPF_LSM;
+		return 0;
+	}
+	snprintf(q->enf_why_buf, sizeof(q->enf_why_buf), "bpf-lsm unavailable on this kernel (%s)",
+		 strerror(errno));
+	q->enf_why = q->enf_why_buf;
+	lsm__destroy(q->lsm);
+	q->lsm = NULL;
 	q->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
 				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (q->fan_fd >= 0) {
 		q->enf = Q_ENF_FANOTIFY;
-		q->enf_why = "bpf-lsm not built";
 	} else {
 		q->enf = Q_ENF_EXEC_BITS;
 		q->enf_why = "fanotify permission events unavailable";
@@ -279,6 +313,7 @@ void qmanager_free(struct qmanager *q)
 	free(q->marks);
 	if (q->fan_fd >= 0)
 		close(q->fan_fd);
+	lsm__destroy(q->lsm);	/* the denials end with lymphd, as fanotify's do */
 	qtable_free(&q->t);
 	memset(q, 0, sizeof(*q));
 	q->fan_fd = -1;
@@ -320,6 +355,8 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 		return;
 	}
 	err = mark_add(q, k.dev, k.ino, k.uid, exe, 0);
+	if (!err)
+		err = lsm_key(q, &k, 1);
 	if (err) {
 		char msg[160];
 
@@ -379,6 +416,7 @@ static void end_one(struct qmanager *q, struct qentry *e, const char *action, ui
 	if (m)
 		snprintf(path, sizeof(path), "%s", m->path);
 	qtable_end(&q->t, &k);
+	lsm_key(q, &k, 0);
 	journal_q(q, action, e, &k, path[0] ? path : NULL, "ok", NULL, now);
 	/* The inode's mark goes when no uid is quarantined for it any more. */
 	if (m && !qtable_binary_active(&q->t, k.dev, k.ino, now))
@@ -470,10 +508,13 @@ static int replay_one(struct json_object *rec, void *ctx)
 		} else if (e && exe) {
 			mark_add(q, k.dev, k.ino, k.uid, exe, 0);
 		}
+		if (e)
+			lsm_key(q, &k, 1);
 	} else if (!strcmp(action, "release") || !strcmp(action, "expire")) {
 		struct qmark *m = find_mark(q, k.dev, k.ino);
 
 		qtable_end(&q->t, &k);
+		lsm_key(q, &k, 0);
 		if (m && !qtable_binary_active(&q->t, k.dev, k.ino, rc->now))
 			mark_remove(q, m);
 	}
@@ -496,7 +537,21 @@ struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 
 	json_object_object_add(o, "enforcement", json_object_new_string(enf_name(q->enf)));
 	json_object_object_add(o, "not_used", q->enf_why ? json_object_new_string(q->enf_why) : NULL);
-	json_object_object_add(o, "denied_execs", json_object_new_uint64(q->denied));
+	if (q->enf == Q_ENF_BPF_LSM) {
+		struct quarantine_key k, next, *prev = NULL;
+		__u64 v, sum = 0;
+		int fd = bpf_map__fd(q->lsm->maps.quarantined);
+
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			if (!bpf_map_lookup_elem(fd, &next, &v))
+				sum += v;
+			k = next;
+			prev = &k;
+		}
+		json_object_object_add(o, "denied_execs", json_object_new_uint64(q->denied + sum));
+	} else {
+		json_object_object_add(o, "denied_execs", json_object_new_uint64(q->denied));
+	}
 	for (i = 0; i < q->t.cap; i++) {
 		const struct qentry *e = &q->t.e[i];
 		struct json_object *x;

@@ -20,17 +20,21 @@
 
 enum q_enforcement {
 	Q_ENF_NONE,		/* nothing usable: decisions are journaled only */
+	Q_ENF_BPF_LSM,		/* bprm_check_security denies in the kernel, per uid */
 	Q_ENF_FANOTIFY,		/* FAN_OPEN_EXEC_PERM marks, decided per uid */
 	Q_ENF_EXEC_BITS,	/* chmod a-x, root scope only */
 };
 
 struct qmark;		/* one marked inode */
+struct lsm;		/* the BPF LSM skeleton */
 
 struct qmanager {
 	struct qtable t;
 	enum q_enforcement enf;
 	const char *enf_why;	/* why the better methods are not in use */
+	char enf_why_buf[96];
 	int fan_fd;
+	struct lsm *lsm;
 	struct qmark *marks;
 	size_t n_marks, cap_marks;
 	struct journal *journal;
