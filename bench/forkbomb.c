@@ -41,8 +41,10 @@
 #include "bench.h"
 #include "../tests/progs/bomb_stats.h"
 
-#define BOMB_UID	1000
-#define PROBE_UID	1001
+/* Unusual uids: other tests on the host storm as 1000 and 1001, and a
+ * lymphd of theirs throttling per uid would hold this bench's bomb too. */
+#define BOMB_UID	61000
+#define PROBE_UID	61001
 #define CAP		1000	/* the cgroup cap, and every run's backstop */
 #define BUDGET		50
 #define BURST		100
@@ -55,7 +57,7 @@ struct probe_log {
 	uint64_t lat_ns[PROBE_MAX];
 };
 
-static char build_dir[1024] = "build";	/* shorter than bench_lymphd's paths */
+static char build_dir[1024] = "build";
 
 /* ---- the storm's cgroup ------------------------------------------------- */
 
@@ -360,6 +362,71 @@ static double median_d(double *v, int n)
 	return n ? v[n / 2] : 0;
 }
 
+/* ---- lymphd --------------------------------------------------------------- */
+
+/*
+ * lymphd of the bench's own, in enforce mode with the bench's policy (not
+ * bench.h's, which runs lymphd in observe mode): started, ready when it
+ * names its control socket on stderr, stopped with SIGTERM.
+ */
+static pid_t lymphd_start(const char *dir, const char *conf)
+{
+	char prog[PATH_MAX], jopt[PATH_MAX + 16], sopt[PATH_MAX + 16], line[512];
+	int pfd[2], ok = 0;
+	pid_t pid;
+	FILE *err;
+
+	snprintf(prog, sizeof(prog), "%s/lymphd", build_dir);
+	snprintf(jopt, sizeof(jopt), "--journal=%s/journal", dir);
+	snprintf(sopt, sizeof(sopt), "--socket=%s/lymphd.sock", dir);
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char *argv[] = { prog, "-c", (char *)conf, jopt, sopt, "--quiet", NULL };
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(pfd[1], 2);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlives the bench */
+		execv(prog, argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	err = fdopen(pfd[0], "r");
+	while (err && fgets(line, sizeof(line), err)) {
+		if (strstr(line, "control socket")) {
+			ok = strstr(line, "enforce mode") != NULL;
+			if (!ok)
+				fprintf(stderr, "forkbomb: lymphd is not in enforce mode: %s", line);
+			break;
+		}
+		fprintf(stderr, "# lymphd: %s", line);
+	}
+	/* later lines go nowhere: lymphd ignores SIGPIPE */
+	if (err)
+		fclose(err);
+	else
+		close(pfd[0]);
+	if (!ok) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -EIO;
+	}
+	return pid;
+}
+
+static void lymphd_stop(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 /* ---- one run ------------------------------------------------------------ */
 
 struct result {
@@ -370,6 +437,7 @@ struct result {
 	double idle_us, storm_us;
 	int backstop;		/* the cgroup cap, not lymph, stopped it */
 	int foreign;		/* cap alone, yet a lymphd made a hold cgroup in it */
+	long long peak;		/* pids.peak of the storm's cgroup (-1: no such file) */
 	int ok;
 };
 
@@ -396,10 +464,9 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 			     struct bomb_stats *s, struct probe_log *log)
 {
 	struct result r = { 0 };
-	struct bench_lymphd l;
 	struct storm_cg cg;
-	char conf[PATH_MAX], jopt[PATH_MAX + 16], name[32];
-	const char *args[] = { "-c", conf, jopt, "--quiet", NULL };
+	char conf[PATH_MAX];
+	pid_t lymphd = -1;
 	uint64_t forks, last, start, over, t0, t1, cap_at = 0, n_noted;
 	long first_over;
 	pid_t bomb, probe;
@@ -408,13 +475,11 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 
 	memset(s, 0, sizeof(*s));
 	if (with_lymph) {
-		snprintf(name, sizeof(name), "forkbomb-%d", (int)getpid());
-		bench_lymphd_init(&l, build_dir, name, -1);
 		if (write_conf(dir, conf, sizeof(conf)))
 			return r;
-		snprintf(jopt, sizeof(jopt), "--journal=%s/journal", dir);
-		if (bench_lymphd_start(&l, args)) {
-			fprintf(stderr, "forkbomb: failed to start %s\n", l.lymphd);
+		lymphd = lymphd_start(dir, conf);
+		if (lymphd < 0) {
+			fprintf(stderr, "forkbomb: failed to start %s/lymphd\n", build_dir);
 			return r;
 		}
 	}
@@ -431,7 +496,7 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	if (cg_create(&cg, CAP)) {
 		fprintf(stderr, "forkbomb: failed to create a pids cgroup under " PIDS_ROOT "\n");
 		if (with_lymph)
-			bench_lymphd_stop(&l);
+			lymphd_stop(lymphd);
 		return r;
 	}
 	probe = start_probe(log);
@@ -452,6 +517,7 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	}
 	stop_probe(log, probe);
 	r.backstop = cg_read(cg.path, "pids.events", "max") > 0;
+	r.peak = cg_read(cg.path, "pids.peak", NULL);
 	r.foreign = !with_lymph && has_subdirs(cg.path);
 	/* the storm first, then lymphd */
 	t1 = bench_now_ns();
@@ -459,7 +525,7 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	printf("# %s: the storm's cleanup took %.0f ms\n", with_lymph ? "lymph" : "cap alone",
 	       (bench_now_ns() - t1) / 1e6);
 	if (with_lymph)
-		bench_lymphd_stop(&l);
+		lymphd_stop(lymphd);
 
 	forks = s->forks;
 	start = s->start_ns;
@@ -474,12 +540,12 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	r.probe_ratio = r.idle_us > 0 ? r.storm_us / r.idle_us : 0;
 	r.ok = 1;
 	printf("# %s: %.0f tasks (first fork over budget: %ld, %.0f tasks after it), last fork "
-	       "%.1f ms after %s (%.1f ms after its start), %llu forks refused%s; probe p50 %.0f us "
+	       "%.1f ms after %s (%.1f ms after its start), peak %lld tasks, %llu forks refused%s; probe p50 %.0f us "
 	       "idle (%zu rounds), %.0f us in the storm (%llu rounds): %.2fx\n",
 	       with_lymph ? "lymph" : "cap alone", r.tasks, first_over + 1, r.after_over, r.contain_ms,
 	       with_lymph ? "that fork" : "its start",
-	       last > start ? (last - start) / 1e6 : 0.0, (unsigned long long)s->failed,
-	       r.backstop ? ", the cgroup cap was reached" : "", r.idle_us, n_idle, r.storm_us,
+	       last > start ? (last - start) / 1e6 : 0.0, r.peak, (unsigned long long)s->failed,
+	       r.backstop ? ", a pids limit was hit" : "", r.idle_us, n_idle, r.storm_us,
 	       (unsigned long long)log->n, r.probe_ratio);
 	if (r.foreign)
 		printf("# warning: another lymphd (see above) held the bomb in the cap-alone run: "
