@@ -19,11 +19,12 @@
  * (apt-get) and stops the distro's own supervisor service it starts; the
  * bench runs its own supervisord on a private config and socket.
  *
- *   build/bench/restart [-n CRASHES] [-b BLOCK] [-d BUILD_DIR] [-s SRC_DIR] [-k]
+ *   build/bench/restart [-n CRASHES] [-b BLOCK] [-d BUILD_DIR] [-s SRC_DIR] [-k] [-v]
  *
  * -n crashes per supervisor (200), -b crashes per block (10), -d the build
  * dir holding lymphd (build), -s the source tree holding tests/echod.c
- * (BUILD_DIR/..), -k keep the temporary directory.  Prints p50/p99/max of
+ * (BUILD_DIR/..), -k keep the temporary directory (logs, lymphd's journal),
+ * -v print each lymphd crash slower than 100 ms with its time.  Prints p50/p99/max of
  * each, the ratio and the target (lymph faster at p50 and p99), then
  * "figure" lines for bench/run-all.  Exit status 0 when measured (a missed
  * target is printed as MISS), 1 when the measurement could not be made.
@@ -387,18 +388,19 @@ int main(int argc, char **argv)
 	const char *build = "build", *src = NULL;
 	struct sup sups[2] = { { .name = "lymphd" }, { .name = "supervisord" } };
 	char srcpath[PATH_MAX], cmd[3 * PATH_MAX], ver[128], tmpl[] = "/var/tmp/lymph-bench-restart.XXXXXX";
-	int n = 200, block = 10, keep = 0, c, err = 1, i;
+	int n = 200, block = 10, keep = 0, verbose = 0, c, err = 1, i;
 	double l50, l99, s50, s99;
 
-	while ((c = getopt(argc, argv, "n:b:d:s:kh")) != -1) {
+	while ((c = getopt(argc, argv, "n:b:d:s:kvh")) != -1) {
 		switch (c) {
 		case 'n': n = atoi(optarg); break;
 		case 'b': block = atoi(optarg); break;
 		case 'd': build = optarg; break;
 		case 's': src = optarg; break;
 		case 'k': keep = 1; break;
+		case 'v': verbose = 1; break;
 		default:
-			fprintf(stderr, "usage: restart [-n CRASHES] [-b BLOCK] [-d BUILD_DIR] [-s SRC_DIR] [-k]\n");
+			fprintf(stderr, "usage: restart [-n CRASHES] [-b BLOCK] [-d BUILD_DIR] [-s SRC_DIR] [-k] [-v]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -470,8 +472,18 @@ int main(int argc, char **argv)
 		struct sup *s = &sups[b % 2];
 
 		for (int k = 0; k < block && s->n + s->lost < n && !stopping; k++) {
-			uint64_t ns = one_crash(s);
+			struct timespec wall;
+			uint64_t ns;
 
+			clock_gettime(CLOCK_REALTIME, &wall);
+			ns = one_crash(s);
+			if (verbose && ns > 100000000ULL && s == &sups[0]) {
+				struct tm tm;
+
+				gmtime_r(&wall.tv_sec, &tm);
+				printf("# slow: lymphd crash at %02d:%02d:%02d.%03ld UTC back after %.1f ms\n",
+				       tm.tm_hour, tm.tm_min, tm.tm_sec, wall.tv_nsec / 1000000, (double)ns / 1e6);
+			}
 			if (ns)
 				s->ns[s->n++] = ns;
 			else
