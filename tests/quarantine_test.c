@@ -214,6 +214,9 @@ TEST_F_TIMEOUT(quarantine, crashes_quarantine_that_uid_only, 120)
 	EXPECT_GE(waited, (int64_t)(dur1 * 1000) - 1000);
 	status = run_crasher(self, STORM_UID, "ok");
 	EXPECT_TRUE(ran_ok(status)) TH_LOG("exec after expiry: wait status 0x%x", status);
+	/* journaled at lymphd's next tick */
+	for (t0 = th_now_ms(); !journaled(self, "expire") && th_now_ms() - t0 < 3000;)
+		th_sleep_ms(50);
 	EXPECT_EQ(1, journaled(self, "expire"));
 
 	/* The next offence lasts longer. */
