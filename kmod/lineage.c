@@ -195,7 +195,6 @@ busy:
 	return false;
 }
 
-#ifdef LYMPH_THROTTLE_HELD
 /* Tell lymphd: a LYMPH_EV_THROTTLE record, as the BPF sensor makes. */
 static void report(struct task_struct *parent, struct task_struct *child, u64 key,
 		   s64 tokens, u64 dead, bool held)
@@ -213,12 +212,6 @@ static void report(struct task_struct *parent, struct task_struct *child, u64 ke
 	rec.child_pid = child->tgid;
 	lymph_emit(&rec, LYMPH_EV_THROTTLE, sizeof(rec));
 }
-#else
-static void report(struct task_struct *parent, struct task_struct *child, u64 key,
-		   s64 tokens, u64 dead, bool held)
-{
-}
-#endif
 
 /* sched_process_fork probe, for new processes; current is the parent. */
 void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)

@@ -14,9 +14,7 @@ static const char *const lymph_kind_names[LYMPH_EV_KIND_MAX] = {
 	[LYMPH_EV_EXEC] = "exec",	[LYMPH_EV_FORK] = "fork",
 	[LYMPH_EV_OOM] = "oom",		[LYMPH_EV_DROP] = "drop",
 	[LYMPH_EV_PRESSURE] = "pressure",
-#ifdef LYMPH_THROTTLE_HELD
 	[LYMPH_EV_THROTTLE] = "throttle",
-#endif
 };
 
 static int lymph_proc_show(struct seq_file *m, void *v)

@@ -847,12 +847,10 @@ FIXTURE_TEARDOWN(storm)
 	EXPECT_EQ(0, find_stopped());
 }
 
-#ifdef LYMPH_THROTTLE_HELD
 static int match_throttle(const struct lymph_hdr *h, void *arg)
 {
 	return h->kind == LYMPH_EV_THROTTLE;
 }
-#endif
 
 TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 {
@@ -877,7 +875,6 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 	storm_rate(self->sh, 500);	/* let the dead time build up */
 	enforce = storm_rate(self->sh, 1500);
 	holds = proc_num("holds:", "total ");
-#ifdef LYMPH_THROTTLE_HELD
 	{
 		const struct lymph_throttle *t;
 		struct stat cg;
@@ -892,7 +889,6 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 		EXPECT_LE(20000000, t->hold_ns);
 		EXPECT_NE(0, t->child_pid);
 	}
-#endif
 	close(fd);
 	TH_LOG("forks/s: observe %.0f, enforce %.0f; holds %lld\n%s", observe, enforce, holds,
 	       proc_lymph());
