@@ -1,45 +1,63 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# In the guest: lymphd --source=kmod drains /dev/lymph, and a process that
-# dies by SIGSEGV reaches lymphd's JSON output as a kmod death.  Skips
-# until lymphd is built with a kmod source.  KTAP output, Totals last.
+# In the guest, with lymphd --source=kmod attached to /dev/lymph:
+#  1. a process that dies by SIGSEGV reaches lymphd's JSON output as a
+#     kmod death (lymphd drains /dev/lymph);
+#  2. rmmod completes while lymphd runs: lymphd sees POLLHUP / end of file
+#     and closes the device, which unload waits for.
+# Skips until lymphd is built with a kmod source.  KTAP, Totals last.
 build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
 dir=/tmp/lymphd-kmod
+pass=0 fail=0
 echo "TAP version 13"
-echo "1..1"
-result() {	# result ok|not ok|skip, reason
-	case "$1" in
-	ok)	echo "ok 1 lymphd_drains_dev_lymph"
-		echo "# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0" ;;
-	skip)	echo "ok 1 lymphd_drains_dev_lymph # SKIP $2"
-		echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0" ;;
-	*)	echo "not ok 1 lymphd_drains_dev_lymph # $2"
-		echo "# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0" ;;
-	esac
+echo "1..2"
+skip_all() {
+	echo "ok 1 lymphd_drains_dev_lymph # SKIP $1"
+	echo "ok 2 rmmod_with_lymphd_attached # SKIP $1"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:2 error:0"
 	exit 0
 }
-[ -n "$build" ] && [ -x "$build/lymphd" ] || result skip "lymphd is not in the VM (not built)"
-"$build/lymphd" --help 2>&1 | grep -q kmod || result skip "lymphd has no --source=kmod yet"
+check() {	# check N NAME CONDITION-STATUS [REASON]
+	if [ "$3" = 0 ]; then
+		echo "ok $1 $2"
+		pass=$((pass + 1))
+	else
+		echo "not ok $1 $2 # $4"
+		fail=$((fail + 1))
+	fi
+}
+[ -n "$build" ] && [ -x "$build/lymphd" ] || skip_all "lymphd is not in the VM (not built)"
+"$build/lymphd" --help 2>&1 | grep -q kmod || skip_all "lymphd has no --source=kmod yet"
 rmmod lymph 2>/dev/null
-insmod /lib/modules/lymph.ko || result fail "insmod failed"
+insmod /lib/modules/lymph.ko || skip_all "insmod failed"
 mkdir -p $dir
 "$build/lymphd" --source=kmod --json --dry-run --journal=$dir/journal \
 	--socket=$dir/sock >$dir/out 2>$dir/err &
 lymphd=$!
 i=0
-until grep -q '^readers: 1$' /proc/lymph; do
+while ! grep -q '^readers: 1$' /proc/lymph && [ $i -lt 100 ]; do
 	i=$((i + 1))
-	[ $i -lt 100 ] || { sed 's/^/# /' $dir/err; kill $lymphd; rmmod lymph; result fail "lymphd never opened /dev/lymph"; }
 	sleep 0.1
 done
-sh -c 'kill -SEGV $$'
+sh -c 'kill -SEGV $$' 2>/dev/null
 sleep 2
-kill $lymphd
+grep '"event":"death"' $dir/out | grep '"source":"kmod"' | grep -q '"signo":11'
+check 1 lymphd_drains_dev_lymph $? "no kmod death by SIGSEGV in lymphd's output"
+
+rmmod lymph &
+rmmod=$!
+i=0
+while [ -e /proc/lymph ] && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+[ ! -e /proc/lymph ] && ! grep -q '^lymph ' /proc/modules
+gone=$?
+kill $lymphd 2>/dev/null	# unblocks a waiting rmmod
+wait $rmmod
 wait $lymphd
-rmmod lymph
-if grep '"event":"death"' $dir/out | grep '"source":"kmod"' | grep -q '"signo":11'; then
-	result ok
-fi
-sed 's/^/# /' $dir/out $dir/err | tail -n 20
-result fail "no kmod death by SIGSEGV in lymphd's output"
+check 2 rmmod_with_lymphd_attached $gone "rmmod still waiting after 10 s: lymphd did not close /dev/lymph"
+[ $fail = 0 ] || sed 's/^/# /' $dir/err | tail -n 20
+rmmod lymph 2>/dev/null
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
