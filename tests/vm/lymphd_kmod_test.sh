@@ -48,11 +48,11 @@ check 1 lymphd_drains_dev_lymph $? "no kmod death by SIGSEGV in lymphd's output"
 rmmod lymph &
 rmmod=$!
 i=0
-while [ -e /proc/lymph ] && [ $i -lt 100 ]; do
+while grep -q '^lymph ' /proc/modules && [ $i -lt 100 ]; do
 	i=$((i + 1))
 	sleep 0.1
 done
-[ ! -e /proc/lymph ] && ! grep -q '^lymph ' /proc/modules
+! grep -q '^lymph ' /proc/modules
 gone=$?
 kill $lymphd 2>/dev/null	# unblocks a waiting rmmod
 wait $rmmod
