@@ -843,7 +843,7 @@ TEST_F_TIMEOUT(svc, sigkill_lymphd_mid_backoff_resumes_from_journal, 180)
 	pid_t pid0, pid1;
 
 	ASSERT_EQ(0, write_policy(self, "enforce",
-				  "backoff_min = 6s\nbackoff_max = 20s\nsettle = 100ms\n"));
+				  "backoff_min = 8s\nbackoff_max = 20s\nsettle = 100ms\n"));
 	pid0 = up_and_serving(self, NULL);
 	ASSERT_GT(pid0, 0);
 	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
@@ -878,7 +878,15 @@ TEST_F_TIMEOUT(svc, sigkill_lymphd_mid_backoff_resumes_from_journal, 180)
 	json_object_put(before);
 	json_object_put(after);
 	EXPECT_EQ(1, journal_count(self->journal, "echo", "resumed"));
-	EXPECT_EQ(-1, echo_pid(self->port));	/* still backing off */
+	/* still backing off (unless a loaded host took the whole backoff to
+	 * start lymphd again) */
+	if (due_ms - th_now_ms() > 1000) {
+		EXPECT_EQ(-1, echo_pid(self->port)) TH_LOG("serving %lld ms before the deadline",
+							  (long long)(due_ms - th_now_ms()));
+	} else {
+		th_diag("lymphd took until %lld ms before the deadline to start again",
+			(long long)(due_ms - th_now_ms()));
+	}
 	/* restarted at the original deadline */
 	pid1 = wait_serving(self->port, pid0, 20000 + WAIT_MS);
 	restarted_ms = th_now_ms();
