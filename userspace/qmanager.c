@@ -73,6 +73,13 @@ static void load_protected(struct qmanager *q, const struct policy *p)
 	protect_path(q, "/usr/sbin/sshd");	/* the way back in */
 	for (i = 0; i < p->protect.n_exe; i++)
 		protect_path(q, p->protect.exe[i]);
+	/* A supervised service crash-loops into its breaker, not into a
+	 * quarantine that would block lymphd's own restarts. */
+	for (i = 0; i < p->n_services; i++) {
+		protect_path(q, p->services[i].exe);
+		if (p->services[i].argv)
+			protect_path(q, p->services[i].argv[0]);
+	}
 }
 
 static int is_protected(const struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid)

@@ -41,7 +41,7 @@ struct qmanager {
 	int enforce;
 	const struct protect_conf *protect;
 	/* protected binaries, by inode: pid 1's, lymphd's, sshd, configured */
-	struct { uint32_t dev; uint64_t ino; } prot[CFG_LIST_MAX + 8];
+	struct { uint32_t dev; uint64_t ino; } prot[512];	/* beyond: not protected, see load_protected */
 	size_t n_prot;
 	uint64_t wall_offset;
 	uint64_t denied;	/* execs denied */

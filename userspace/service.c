@@ -52,8 +52,18 @@ static struct service *by_name(struct supervisor *s, const char *name)
 	return NULL;
 }
 
+/* Has our dead child finished exiting (reaped now, or already)? */
+static int reaped(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) != 0;
+}
+
 static void forget_pid(struct supervisor *s, struct service *v)
 {
+	/* A sensor reports a death from inside do_exit(), before the process
+	 * has closed its files: remember to wait for it before restarting. */
+	if (v->is_child && v->pid > 0 && !reaped(v->pid))
+		v->reaping = v->pid;
 	if (v->pidfd >= 0) {
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, v->pidfd, NULL);
 		close(v->pidfd);
@@ -345,6 +355,14 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 	int pidfd;
 	pid_t pid;
 
+	/* The last instance is still exiting (its port may be bound): start
+	 * when it is gone, a few milliseconds from now. */
+	if (v->reaping && !reaped(v->reaping)) {
+		v->st.deadline = now + 2000000ULL;
+		return;
+	}
+	v->reaping = 0;
+
 	if (v->conf->unit) {
 		char *argv[] = { "/usr/bin/systemctl", "restart", "--no-block", (char *)v->conf->unit, NULL };
 		struct spawn_opts o = { .argv = argv, .keep_caps = 1 };
@@ -412,6 +430,8 @@ static int tcp_accepts(uint16_t port)
 	return 1;
 }
 
+static void run_hook(struct supervisor *s, struct service *v);
+
 static void verified(struct supervisor *s, struct service *v, int healthy, const char *why, uint64_t now)
 {
 	svc_on_verified(v->conf, &v->st, now, healthy, rand01(s), s->backoff_factor);
@@ -423,6 +443,7 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 	v->last.wall_ns = to_wall(s, now);
 	snprintf(v->last.reason, sizeof(v->last.reason), "not-healed");
 	journal_service(s, v, v->st.phase == SVC_BROKEN ? "broken" : "not-healed", why, 1);
+	run_hook(s, v);
 	if (v->is_child && v->pidfd >= 0) {
 		/* The instance that did not heal must not run on beside the next
 		 * one (which would fail on its port or pidfile): stop it.  Its
@@ -713,6 +734,10 @@ void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t n
 	for (i = 0; i < s->n; i++) {
 		struct service *v = &s->v[i];
 
+		if (v->reaping == pid) {
+			v->reaping = 0;
+			return;
+		}
 		if (v->check_pid == pid) {
 			v->check_pid = 0;
 			if (v->st.phase == SVC_STARTING || v->st.phase == SVC_RUNNING) {

@@ -38,6 +38,7 @@ struct service {
 	int pidfd;		/* for pid, -1 when none */
 	int is_child;		/* lymphd started it: reaped through SIGCHLD */
 	int admin_restart;	/* the next death was asked for by lymphctl restart */
+	pid_t reaping;		/* our dead child, not reaped yet: its sockets may still be open */
 	pid_t check_pid;	/* a running check_command */
 	pid_t unit_pid;		/* a running systemctl restart */
 	struct last_failure last;
