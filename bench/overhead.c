@@ -12,16 +12,18 @@
  * Each group also has a second detached block, the control: its ratio
  * shows the host's own noise.  A verdict is ok or MISS only when the
  * median is more than two standard errors from the 1.02 target (and, for
- * ok, the control agrees within 1 %), else "too noisy".  Because a shared host can drown a 2 % effect, the probes'
- * own run time is also read from kernel.bpf_stats (exact, but it leaves
- * out the interrupt that delivers a wakeup) and shown per iteration and as
- * a share of the detached iteration.
+ * ok, the control agrees within 1 %), else "too noisy".  A block's cost is
+ * the median of its iterations' wall times.  Because a shared host can
+ * drown a 2 % effect, the probes' own run time is also read from
+ * kernel.bpf_stats (exact, but it leaves out the interrupt that delivers a
+ * wakeup) and shown per iteration and as a share of a detached iteration.
  *
  * Phase 1 (fast switching, in this process): the bench loads
  * bpf/sensors.bpf.c twice from lymphd's own skeleton, sharing one ring:
  *   detached  no link exists;
- *   attached  the sensors as lymphd loads them (every death by a fatal
- *             signal wakes the reader at once: BPF_RB_FORCE_WAKEUP);
+ *   attached  the sensors as lymphd loads them in observe mode (lineages
+ *             accounted for the fork throttle, nothing stopped; every death
+ *             by a fatal signal wakes the reader at once);
  *   batched   the same with urgent_death_mask = 0: deaths are batched like
  *             forks and execs (woken at the 1/8 fill mark or by the reader's
  *             100 ms timer).
@@ -31,10 +33,11 @@
  * process forked before any of this is loaded.
  *
  * Phase 2 (the real daemon): blocks of 'no lymphd' against 'lymphd
- * running' (default options, --quiet, pinned off the workload's CPU),
- * started and stopped between blocks; longer blocks because lymphd takes
- * a while to load.  Besides the workload's ratio, lymphd's own CPU time per
- * iteration (from /proc/PID/schedstat) and its drop count are printed.
+ * running' (observe mode, built-in policy, --quiet, pinned off the
+ * workload's CPU), started, let settle and stopped between blocks; 200 ms
+ * blocks because lymphd takes a while to load.  Besides the workload's
+ * ratio, lymphd's own CPU time per iteration (from /proc/PID/schedstat)
+ * and its drop count are printed.
  *
  *   bench/overhead [-d BUILD_DIR] [-m BLOCK_MS] [-r ROUNDS] [-b BLOCKS]
  *                  [-c CPU] [-s SEED] [-L]            (root; -L: skip phase 2)

@@ -8,8 +8,10 @@
  *  1. the real sensors (lymphd's skeleton) record one fork + exec of
  *     /bin/true + exit; those three records, byte for byte, are the
  *     templates;
- *  2. a real lymphd is started (--quiet: it classifies, scores and counts
- *     every record but prints none), pinned to one CPU;
+ *  2. a real lymphd is started (observe mode, built-in policy; --quiet: it
+ *     classifies, scores and counts every record but prints none; then
+ *     again with --json, every record formatted and written to
+ *     /dev/null), pinned to one CPU;
  *  3. bench/bpf/replay.bpf.c, loaded with lymphd's own ring and drop
  *     counter (found through /proc/PID/fdinfo), copies the templates into
  *     that ring exactly as the sensors write (reserve, submit without a
@@ -23,7 +25,11 @@
  * A rate passes when, after lymphd's 100 ms timer has drained the rest,
  * nothing was lost: every reserve succeeded and lymphd reports 0 drops.
  * Rates rise until one fails; then twice the best rate shows the loss,
- * and that lymphd's reported drop count equals what the producer lost.
+ * and that lymphd reported at least what the producer lost (its own
+ * probes may lose records too).  A producer that cannot keep its pace is
+ * reported as such: that is the producer's limit, or the cost of the
+ * sensors' wakeup rule, which is measured a third time with the
+ * alternative (wake only the record that crosses the fill mark).
  *
  *   bench/throughput [-d BUILD_DIR] [-o REPLAY_BPF_O] [-t SECONDS]    (root)
  */
