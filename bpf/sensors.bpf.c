@@ -127,13 +127,23 @@ static __always_inline void *reserve(__u32 size)
 	return rec;
 }
 
-/* Urgent records wake lymphd now; bulk ones only past the fill mark. */
-static __always_inline void submit(void *rec, int urgent)
+/*
+ * Urgent records wake lymphd now; a bulk one only when it is the record
+ * that carries the unread data across the fill mark (every record past the
+ * mark waking it would cost a wakeup each while lymphd is behind).
+ */
+static __always_inline void submit(void *rec, __u32 size, int urgent)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_mark_bytes)
+	if (urgent) {
 		flags = BPF_RB_FORCE_WAKEUP;
+	} else {
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+		if (avail >= wake_mark_bytes && avail - size < wake_mark_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
 	bpf_ringbuf_submit(rec, flags);
 }
 
@@ -303,7 +313,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	rec->signo = sig;
 	rec->si_code = p.si_code;
 	BPF_CORE_READ_STR_INTO(&rec->sender_comm, cur, comm);
-	submit(rec, 0);
+	submit(rec, sizeof(*rec), 0);
 	return 0;
 }
 
@@ -372,7 +382,7 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 			rec->task.exe_dev = p->exe_dev;
 		}
 	}
-	submit(rec, sig && ((urgent_death_mask >> sig) & 1 || (rec->flags & LYMPH_DEATH_OOM)));
+	submit(rec, sizeof(*rec), sig && ((urgent_death_mask >> sig) & 1 || (rec->flags & LYMPH_DEATH_OOM)));
 out:
 	if (p)
 		bpf_map_delete_elem(&pending_sig, &tgid);
@@ -442,7 +452,7 @@ static __always_inline void throttle_fork(struct task_struct *parent, struct tas
 	rec->child_pid = BPF_CORE_READ(child, tgid);
 	rec->pad = 0;
 	/* The first stop of an episode wakes lymphd; the rest ride along. */
-	submit(rec, b->stops == 1 || (b->stops & 63) == 0);
+	submit(rec, sizeof(*rec), b->stops == 1 || (b->stops & 63) == 0);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -461,7 +471,7 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
 		return 0;
 	fill_hdr(&rec->hdr, LYMPH_EV_FORK, sizeof(*rec));
 	fill_task(&rec->task, child);
-	submit(rec, 0);
+	submit(rec, sizeof(*rec), 0);
 	return 0;
 }
 
@@ -481,7 +491,7 @@ int BPF_PROG(on_process_exec, struct task_struct *task, pid_t old_pid,
 	if (bpf_probe_read_kernel_str(rec->path, sizeof(rec->path),
 				      BPF_CORE_READ(bprm, filename)) < 0)
 		rec->path[0] = 0;
-	submit(rec, 0);
+	submit(rec, sizeof(*rec), 0);
 	return 0;
 }
 
@@ -505,6 +515,6 @@ int BPF_PROG(on_mark_victim, struct task_struct *task)
 	fill_task(&rec->task, task);
 	rec->oom_score_adj = BPF_CORE_READ(task, signal, oom_score_adj);
 	rec->pad = 0;
-	submit(rec, 1);
+	submit(rec, sizeof(*rec), 1);
 	return 0;
 }

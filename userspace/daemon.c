@@ -24,7 +24,7 @@
 #include "protect.h"
 
 /* Bulk records wait at most this long in the ring (ms). */
-#define DRAIN_PERIOD_MS 100
+#define DRAIN_PERIOD_MS 250
 
 uint64_t mono_now_ns(void)
 {
