@@ -558,13 +558,19 @@ static inline int storm_write_file(const char *dir, const char *name, const char
 	return chmod(out, 0644) ? -errno : 0;
 }
 
-/* Start lymphd --quiet -c conf --journal=journal [extra]. */
+/*
+ * Start lymphd --quiet -c conf --journal=journal [extra], and wait until it
+ * answers on its control socket: lymphd prints its start line before it
+ * arms its responders (quarantine, throttle), and serves the socket only
+ * from its main loop, once they are.
+ */
 static inline int storm_lymphd_start(struct th_lymphd *d, const char *conf, const char *journal,
 				     const char *extra)
 {
 	char jopt[PATH_MAX + 16];
 	const char *args[8];
-	int n = 0;
+	int64_t deadline;
+	int n = 0, err;
 
 	snprintf(jopt, sizeof(jopt), "--journal=%s", journal);
 	args[n++] = "--quiet";
@@ -574,7 +580,23 @@ static inline int storm_lymphd_start(struct th_lymphd *d, const char *conf, cons
 	if (extra)
 		args[n++] = extra;
 	args[n] = NULL;
-	return th_lymphd_start(d, args, 20000);
+	err = th_lymphd_start(d, args, 20000);
+	if (err)
+		return err;
+	deadline = th_now_ms() + 20000;
+	for (;;) {
+		struct th_cmd *r = calloc(1, sizeof(*r));
+		bool ok = r && !th_lymphctl(d, r, NULL, "status", NULL) && r->status == 0;
+
+		free(r);
+		if (ok)
+			return 0;
+		if (th_now_ms() > deadline) {
+			th_diag("lymphd does not answer on %s", d->sock);
+			return -ETIMEDOUT;
+		}
+		th_sleep_ms(20);
+	}
 }
 
 /* SIGKILL lymphd (a crash, no cleanup of its own) and reap it. */
