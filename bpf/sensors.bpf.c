@@ -102,6 +102,19 @@ struct {
 	__type(value, __u8);
 } protected_uids SEC(".maps");
 
+/*
+ * Processes whose death was reported, for multi-threaded ones only: threads
+ * that exit together may each see signal->live at 0 (before 6.16 the
+ * tracepoint does not say which one ended the group), and only the first
+ * may report.  Key: tgid and the leader's start time.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} reported SEC(".maps");
+
 #define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h PF_KTHREAD */
 #define SIGSTOP_NR	19
 #define SIGKILL_NR	9
@@ -329,6 +342,14 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 		return 0;
 	if (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG)
 		return 0;
+	if (BPF_CORE_READ(task, signal, nr_threads) > 1) {
+		__u64 key = ((__u64)BPF_CORE_READ(task, tgid) << 32) ^
+			    BPF_CORE_READ(task, group_leader, start_time);
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&reported, &key, &one, BPF_NOEXIST))
+			return 0;	/* another thread reported it */
+	}
 	code = BPF_CORE_READ(task, exit_code);
 	sig = code & 0x7f;
 	if (!sig && !want_normal_exit && code == 0)
