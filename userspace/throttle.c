@@ -244,8 +244,14 @@ static int stop_one(struct lineage *l, pid_t pid)
 
 static int move_one(struct lineage *l, pid_t pid)
 {
-	char n[32];
+	char n[32], cur[sizeof(l->hold_dir)];
 
+	/* Already in the hold (a late record pins again, and the held list
+	 * is emptied at each pin): no move.  Each move waits for an RCU
+	 * grace period (cgroup_threadgroup_rwsem), and moving every member
+	 * again for every late record kept lymphd busy for tens of seconds. */
+	if (!pidscg_dir_of(pid, cur, sizeof(cur)) && !strcmp(cur, l->hold_dir))
+		return 0;
 	snprintf(n, sizeof(n), "%d", pid);
 	return pidscg_write(l->hold_dir, "cgroup.procs", n);
 }
