@@ -413,6 +413,19 @@ static pid_t lymphd_start(const char *dir, const char *conf)
 		fclose(err);
 	else
 		close(pfd[0]);
+	/* It prints that line before it arms the throttle; it answers on its
+	 * socket only from its main loop, once it has. */
+	for (int i = 0; ok && i < 1000; i++) {
+		char cmd[3 * PATH_MAX];
+
+		snprintf(cmd, sizeof(cmd), "'%s/lymphctl' --socket='%s/lymphd.sock' status >/dev/null 2>&1",
+			 build_dir, dir);
+		if (!system(cmd))
+			break;
+		if (i == 999)
+			ok = 0;
+		usleep(20000);
+	}
 	if (!ok) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
