@@ -484,17 +484,24 @@ static inline int storm_run_as(uid_t uid, char *const argv[], int timeout_ms)
 
 /* ---- programs from tests/progs ------------------------------------------- */
 
-/* cc -O2 tests/progs/NAME.c -o DIR/NAME, mode 0755.  0 or -errno. */
+/*
+ * cc -O2 tests/progs/NAME.c -o DIR/NAME, mode 0755.  0 or -errno.  The
+ * sources are found from the repository's top (where make runs the tests),
+ * else next to the build directory.
+ */
 static inline int storm_build_prog(const char *name, const char *dir, char *out, size_t len)
 {
-	char src[PATH_MAX], *argv[] = { "/usr/bin/cc", "-O2", "-Wall", "-Itests/progs", "-o", out,
-					 src, NULL };
+	char src[PATH_MAX], inc[PATH_MAX + 4];
+	char *argv[] = { "/usr/bin/cc", "-O2", "-Wall", inc, "-o", out, src, NULL };
 	struct th_cmd *r = calloc(1, sizeof(*r));
 	int err = 0;
 
 	if (!r)
 		return -ENOMEM;
 	snprintf(src, sizeof(src), "tests/progs/%s.c", name);
+	if (access(src, R_OK))
+		snprintf(src, sizeof(src), "%s/../tests/progs/%s.c", th_build_dir(), name);
+	snprintf(inc, sizeof(inc), "-I%.*s", (int)(strrchr(src, '/') - src), src);
 	snprintf(out, len, "%s/%s", dir, name);
 	if (th_run(argv, NULL, r) || r->status != 0) {
 		th_diag("failed to compile %s (run the tests from the repository's top): %s",
