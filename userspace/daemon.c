@@ -388,8 +388,6 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		fprintf(stderr, "lymphd: failed to watch file descriptors: %s\n", strerror(-err));
 		return err;
 	}
-	announce(d);
-
 	/* Services: state from the journal, then find or start them. */
 	err = supervisor_init(&d->sup, &d->policy, &d->journal, d->enforce, d->epfd);
 	if (err) {
@@ -436,7 +434,12 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	}
 
 	/* Everything is open and bound: keep only what the responses use. */
-	return privs_drop();
+	err = privs_drop();
+	if (err)
+		return err;
+	/* Only now: a reader of the start line may count on every response. */
+	announce(d);
+	return 0;
 }
 
 static void arm_svc_timer(struct daemon *d)
