@@ -284,6 +284,7 @@ static int pin(struct lineage *l, pid_t any_member)
 	char n[32];
 	long long cur;
 	int pass, err;
+	size_t i;
 
 	if (!pidscg_root())
 		return -ENOENT;
@@ -308,6 +309,11 @@ static int pin(struct lineage *l, pid_t any_member)
 			return err;
 		}
 	}
+	/* Stop first: a kill is cheap, a move waits for an RCU grace period,
+	 * and whatever runs meanwhile forks.  Then move the stopped ones in. */
+	sweep(l);
+	for (i = 0; i < l->n; i++)
+		move_one(l, l->pids[i]);
 	/* Moving in is never refused by pids.max (the charge is forced), so
 	 * the hold stays pinned while the stragglers are brought in. */
 	for (pass = 0; pass < 16; pass++) {
