@@ -112,6 +112,17 @@ echo "# lymph.ko VM: $kver, qemu exit $qrc after $(( $(date +%s) - start )) s; l
 tr -d '\r' < "$out/tests.log" > "$out/tests.txt"
 grep -v '^lymph-vm: ' "$out/tests.txt"
 grep '^lymph-vm: exit ' "$out/tests.txt" | sed 's/^/# /'
+# A binary that could not run (126, 127) or was killed (128+) printed no
+# Totals of its own: it counts as a failure here, never as nothing.
+lost=0
+while read -r _ _ name code; do
+	if [ "$code" -ge 126 ] 2>/dev/null; then
+		echo "# FAIL $name did not run to its end in the guest (exit $code)"
+		echo "# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0"
+		lost=1
+	fi
+done < <(grep '^lymph-vm: exit ' "$out/tests.txt")
+[ "$lost" = 0 ] || build_failed=1
 if grep -q '^lymph-vm: verdict done' "$out/tests.txt"; then
 	if grep -q '^lymph-vm: exit .* [1-9][0-9]*$' "$out/tests.txt" &&
 	   ! grep -q '^# Totals: ' "$out/tests.txt"; then
