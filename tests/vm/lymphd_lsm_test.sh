@@ -1,0 +1,79 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# In the guest, whose kernel runs the BPF LSM (Debian's CONFIG_LSM has
+# "bpf"), lymphd on the BPF sensors in enforce mode:
+#  1. enforces quarantine with the BPF LSM (lymphctl status says bpf-lsm);
+#  2. a binary that crashes twice for root is then refused exec for root
+#     in the kernel (bprm_check_security), with EPERM;
+#  3. lymphctl release lets it run again.
+# The crasher is a copy of busybox (another inode, same name), so nothing the VM
+# needs is ever quarantined.  KTAP, Totals last.
+build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
+dir=/tmp/lymphd-lsm
+pass=0 fail=0
+echo "TAP version 13"
+echo "1..3"
+skip_all() {
+	echo "ok 1 enforcement_is_bpf_lsm # SKIP $1"
+	echo "ok 2 quarantined_exec_refused # SKIP $1"
+	echo "ok 3 release_lets_it_run # SKIP $1"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:3 error:0"
+	exit 0
+}
+check() {	# check N NAME CONDITION-STATUS [REASON]
+	if [ "$3" = 0 ]; then
+		echo "ok $1 $2"
+		pass=$((pass + 1))
+	else
+		echo "not ok $1 $2 # $4"
+		fail=$((fail + 1))
+	fi
+}
+[ -n "$build" ] && [ -x "$build/lymphd" ] && [ -x "$build/lymphctl" ] ||
+	skip_all "lymphd is not in the VM (not built)"
+grep -q bpf /sys/kernel/security/lsm 2>/dev/null || mount -t securityfs securityfs /sys/kernel/security
+grep -q bpf /sys/kernel/security/lsm || skip_all "this kernel does not run the BPF LSM"
+mkdir -p $dir && chmod 0700 $dir
+cp /bin/busybox $dir/busybox	# busybox picks the applet from argv[0]: keep the name
+cat >$dir/lymph.conf <<CONF
+[lymphd]
+mode = enforce
+[quarantine]
+threshold = 2
+duration_min = 60s
+duration_max = 60s
+CONF
+"$build/lymphd" -c $dir/lymph.conf --source=bpf --quiet --journal=$dir/journal \
+	--socket=$dir/sock >$dir/out 2>$dir/err &
+lymphd=$!
+i=0
+until "$build/lymphctl" --socket=$dir/sock status --json >$dir/status 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || { sed 's/^/# /' $dir/err; kill $lymphd; skip_all "lymphd did not start"; }
+	sleep 0.1
+done
+grep -q '"enforcement":"bpf-lsm"' $dir/status
+check 1 enforcement_is_bpf_lsm $? "lymphctl status: $(grep -o '"enforcement":"[^"]*"' $dir/status) $(grep -o '"not_used":"[^"]*"' $dir/status)"
+
+# Two crashes (self-raised SIGSEGV is danger), then exec must fail.
+$dir/busybox sh -c 'kill -SEGV $$' 2>/dev/null
+$dir/busybox sh -c 'kill -SEGV $$' 2>/dev/null
+i=0
+until grep -q '"action":"quarantine"' $dir/journal 2>/dev/null || [ $i -ge 50 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+$dir/busybox true 2>$dir/exec.err
+rc=$?
+grep -qi "not permitted" $dir/exec.err
+check 2 quarantined_exec_refused $? "exec exit $rc: $(cat $dir/exec.err)"
+
+"$build/lymphctl" --socket=$dir/sock release $dir/busybox >/dev/null 2>&1
+$dir/busybox true
+check 3 release_lets_it_run $? "still refused after lymphctl release"
+
+kill $lymphd
+wait $lymphd
+[ $fail = 0 ] || { sed 's/^/# /' $dir/err | tail -n 20; sed 's/^/# journal: /' $dir/journal | tail -n 5; }
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
