@@ -27,6 +27,7 @@
 
 #include <dirent.h>
 #include <sys/mman.h>
+#include "pidcg.h"
 #include "progs/bomb_stats.h"
 
 #define STORM_PIDS_ROOT	"/sys/fs/cgroup/pids"
@@ -37,19 +38,7 @@
 
 static inline int storm__write(const char *dir, const char *file, const char *val)
 {
-	char p[PATH_MAX + 64];
-	ssize_t n;
-	int fd, err = 0;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0)
-		err = -errno;
-	close(fd);
-	return err;
+	return pidcg__write(dir, file, val);
 }
 
 /* A number from a cgroup file ("max" reads as LLONG_MAX); -errno. */
