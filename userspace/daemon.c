@@ -466,7 +466,7 @@ int daemon_reload(struct daemon *d, char **why)
 	struct cfg_errors errs = { 0 };
 	struct policy fresh;
 	size_t i, len = 0;
-	int err;
+	int err, enforce;
 
 	*why = NULL;
 	err = config_load(&fresh, d->opts.config_path, &errs);
@@ -487,20 +487,22 @@ int daemon_reload(struct daemon *d, char **why)
 		return -EINVAL;
 	}
 	cfg_errors_free(&errs);
-	/* Swap atomically: the supervisor moves to the new policy, then the
-	 * old one is freed. */
-	d->enforce = fresh.enforce && !d->opts.dry_run;
-	err = supervisor_reload(&d->sup, &fresh, d->enforce, mono_now_ns());
+	/* Swap atomically: the supervisor moves to the new policy's services
+	 * (heap arrays, which move with the struct), the old policy is freed,
+	 * and the rest is pointed at d->policy, never at this stack copy. */
+	enforce = fresh.enforce && !d->opts.dry_run;
+	err = supervisor_reload(&d->sup, &fresh, enforce, mono_now_ns());
 	if (err) {
 		policy_free(&fresh);
 		return err;
 	}
-	qmanager_reload(&d->quar, &fresh, d->enforce);
-	throttler_reload(&d->thr, &fresh, d->enforce);
-	if (d->weather)
-		weather_set_conf(d->weather, &fresh.weather);
 	policy_free(&d->policy);
 	d->policy = fresh;
+	d->enforce = enforce;
+	qmanager_reload(&d->quar, &d->policy, d->enforce);
+	throttler_reload(&d->thr, &d->policy, d->enforce);
+	if (d->weather)
+		weather_set_conf(d->weather, &d->policy.weather);
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
 	return 0;
 }
