@@ -27,6 +27,9 @@ struct lineage {
 	uint32_t uid;		/* of the first forker seen */
 	char comm[LYMPH_COMM_LEN];
 	int observe_reported;
+	int contain;		/* records came in: contain it at the next tick */
+	int pending_fresh;	/* ... and one of them began the episode */
+	struct lymph_throttle pending;	/* the latest of them */
 	int module;		/* held by lymph.ko, not by lymphd */
 	uint32_t records;	/* overdraw records since the last look */
 	/* pids cgroup hold: members moved here, pids.max pinned */
@@ -501,7 +504,7 @@ void throttler_free(struct throttler *t, uint64_t now)
 void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, uint64_t now)
 {
 	struct lineage *l = get(t, r->lineage_kind, r->lineage_id);
-	int fresh, err;
+	int fresh;
 
 	if (!l)
 		return;
@@ -529,11 +532,21 @@ void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, ui
 		l->uid = r->task.uid;
 		memcpy(l->comm, r->task.comm, sizeof(l->comm));
 	}
-	/* The forker is stopped already: pin the lineage (late records: pin
-	 * again, moving stragglers in), or without a pids controller stop
-	 * every member. */
-	fresh = deadtime_on_hold(&t->conf, &l->dt, now);
-	err = pin(l, (pid_t)r->task.pid);
+	/* The forker is stopped already.  Containing the lineage scans /proc:
+	 * do it once for all the records of this batch, in throttler_tick(),
+	 * which runs right after the batch is drained. */
+	l->pending_fresh |= deadtime_on_hold(&t->conf, &l->dt, now);
+	l->pending = *r;
+	l->contain = 1;
+}
+
+/* Pin the lineage (late records: pin again, moving stragglers in), or
+ * without a pids controller stop every member. */
+static void contain(struct throttler *t, struct lineage *l)
+{
+	const struct lymph_throttle *r = &l->pending;
+	int err = pin(l, (pid_t)r->task.pid);
+
 	if (err) {
 		hold(l, (pid_t)r->task.pid);
 		if (r->child_pid && !kill((pid_t)r->child_pid, SIGSTOP))
@@ -541,18 +554,25 @@ void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, ui
 		sweep(l);
 	}
 	if (!err) {
-		if (fresh)
+		if (l->pending_fresh)
 			journal_t(t, l, "throttle", "pinned: its pids cgroup may not grow for the dead time", r);
-	} else if (fresh) {
+	} else if (l->pending_fresh) {
 		journal_t(t, l, "throttle", "stopped for the dead time (no pids cgroup)", r);
 	} else if (err != -ENOENT) {
 		fprintf(stderr, "lymphd: throttle: failed to pin %s: %s\n", l->hold_dir, strerror(-err));
 	}
+	l->contain = 0;
+	l->pending_fresh = 0;
 }
 
 void throttler_tick(struct throttler *t, uint64_t now)
 {
 	size_t i = 0;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].contain)
+			contain(t, &t->v[i]);
+	i = 0;
 
 	while (i < t->n) {
 		struct lineage *l = &t->v[i];
