@@ -41,8 +41,14 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct source *src = ctx;
 	const struct lymph_hdr *rec = data;
 
-	if (record_check(rec, size))
-		return 0;	/* not ours to print per record; cannot happen with our probes */
+	/* A malformed record cannot be used, but is never lost silently:
+	 * it is reported as a drop like a record the ring had no room for. */
+	if (record_check(rec, size)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		return source_emit_drop(src, 1, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	}
 	return src->sink(src->sink_ctx, rec);
 }
 

@@ -52,11 +52,11 @@ static int kmod_drain(struct source *src)
 				return -EPROTO;	/* the module hands out whole records only */
 			if (rec->kind == LYMPH_EV_DROP)
 				src->lost_total += ((const struct lymph_drop *)rec)->lost;
-			if (!record_check(rec, rec->size)) {
-				err = src->sink(src->sink_ctx, rec);
-				if (err)
-					return err;
-			}
+			/* Unusable records are reported as drops, never skipped silently. */
+			err = record_check(rec, rec->size) ? source_emit_drop(src, 1, rec->ts_ns)
+							   : src->sink(src->sink_ctx, rec);
+			if (err)
+				return err;
 			off += rec->size;
 		}
 	}
