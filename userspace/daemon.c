@@ -89,7 +89,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		vd = classify_death(dd);
 		vdp = &vd;
 		exe = exe_of(d, &dd->task);
-		if (vd.klass == CLASS_DANGER) {
+		if (vd.klass == LYMPH_CLASS_DANGER) {
 			d->count.danger++;
 			crashtab_record(&d->crashes, dd->task.exe_dev, dd->task.exe_ino,
 					rec->ts_ns, dd->signo, dd->task.uid, dd->task.comm);
@@ -115,7 +115,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		break;
 	}
 	if (d->weather)
-		weather_on_record(d->weather, rec, vdp && vd.klass == CLASS_DANGER, mono_now_ns());
+		weather_on_record(d->weather, rec, vdp && vd.klass == LYMPH_CLASS_DANGER, mono_now_ns());
 	if (!d->opts.quiet)
 		print_record(d, rec, exe, vdp);
 	return 0;

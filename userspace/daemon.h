@@ -17,8 +17,8 @@
 #include "source.h"
 #include "throttle.h"
 #include "weather.h"
+#include "lymph/names.h"
 
-#define LYMPH_VERSION "0.1.0"
 #define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
 
 enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC, SOURCE_KMOD };
