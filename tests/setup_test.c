@@ -6,8 +6,8 @@
  * script silently; CI was green only because its machine already had them.
  *
  * Here scripts/deps.sh --plan runs in a private mount namespace made to
- * look like a fresh Debian 12: no dpkg packages installed (an empty
- * status file over /var/lib/dpkg/status), nothing in /usr/src, an empty
+ * look like a fresh Debian 12: no dpkg packages installed (an empty dpkg
+ * database over /var/lib/dpkg), nothing in /usr/src, an empty
  * cache directory, and, in one case, no apt package lists.  The plan it
  * prints must name every package and the harness extraction, and it must
  * exit 0 and change nothing.  The shell scripts of the setup and CI path
@@ -57,10 +57,10 @@ static int run_fresh(const char *scratch, bool lists, const char *user,
 		return err;
 	snprintf(script, sizeof(script),
 		 "set -e\n"
-		 "mkdir -p %1$s/src %1$s/cache %1$s/empty\n"
-		 ": > %1$s/dpkg-status\n"
+		 "mkdir -p %1$s/cache %1$s/dpkg/updates %1$s/dpkg/info\n"
+		 ": > %1$s/dpkg/status\n"
 		 "mount -t tmpfs none /usr/src\n"
-		 "mount --bind %1$s/dpkg-status /var/lib/dpkg/status\n"
+		 "mount --bind %1$s/dpkg /var/lib/dpkg\n"
 		 "%2$s"
 		 "export LYMPH_CACHE=%1$s/cache LYMPH_APT_LOG=%1$s/apt.log\n"
 		 "exec %3$s bash %1$s/deps.sh %4$s\n",
@@ -108,14 +108,14 @@ static bool cache_empty(const char *dir)
 }
 
 /* Every word of WANT appears as a whole word after "plan: apt-get install". */
-static void expect_installs(struct __test_metadata *_metadata, const char *out,
+static void expect_installs(struct __test_metadata *_metadata, const struct th_cmd *r,
 			    const char *const *want)
 {
-	const char *line = strstr(out, "plan: apt-get install ");
+	const char *out = r->out, *line = strstr(out, "plan: apt-get install ");
 	char buf[8192], word[130];
 	char *nl;
 
-	ASSERT_NE(NULL, line) TH_LOG("no install line in the plan: \"%s\"", out);
+	ASSERT_NE(NULL, line) TH_LOG("no install line in the plan: \"%s\" (stderr \"%s\")", out, r->err);
 	snprintf(buf, sizeof(buf), " %s", line + strlen("plan: apt-get install "));
 	nl = strchr(buf, '\n');
 	if (nl)
@@ -140,7 +140,7 @@ TEST_F(fresh, vm_plan_names_every_package)
 	ASSERT_FALSE(r.timed_out);
 	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
 		TH_LOG("status 0x%x, stdout \"%s\", stderr \"%s\"", r.status, r.out, r.err);
-	expect_installs(_metadata, r.out, want);
+	expect_installs(_metadata, &r, want);
 	/* The 6.12 cloud kernel the VM boots, headers and image alike. */
 	EXPECT_NE(NULL, strstr(r.out, " linux-headers-6.12.")) TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "-cloud-amd64 ")) TH_LOG("%s", r.out);
