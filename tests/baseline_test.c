@@ -10,7 +10,7 @@
 #include <math.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
-#include "../userspace/baseline.c"
+#include "../userspace/weather/baseline.c"
 
 #define DAY (24 * 3600)
 #define WEEK (7 * DAY)

@@ -10,7 +10,7 @@
  */
 #include "helpers.h"
 #include "kselftest_harness.h"
-#include "../userspace/integrity.c"
+#include "../userspace/weather/integrity.c"
 
 static int write_text(const char *path, const char *text)
 {

@@ -19,12 +19,12 @@
 #include <math.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
-#include "../userspace/binpath.c"
-#include "../userspace/psi.c"
-#include "../userspace/baseline.c"
-#include "../userspace/integrity.c"
-#include "../userspace/weather.c"
-#include "../userspace/metrics.c"
+#include "../userspace/lib/binpath.c"
+#include "../userspace/weather/psi.c"
+#include "../userspace/weather/baseline.c"
+#include "../userspace/weather/integrity.c"
+#include "../userspace/weather/weather.c"
+#include "../userspace/control/metrics.c"
 
 #define SEC 1000000000ULL
 

@@ -15,10 +15,10 @@
 #include <sys/sysinfo.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
-#include "../userspace/psi.c"
-#include "../userspace/baseline.c"
-#include "../userspace/integrity.c"
-#include "../userspace/weather.c"
+#include "../userspace/weather/psi.c"
+#include "../userspace/weather/baseline.c"
+#include "../userspace/weather/integrity.c"
+#include "../userspace/weather/weather.c"
 #include "config.h"
 #include "loadcg.h"
 

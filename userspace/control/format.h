@@ -14,10 +14,6 @@
 #include "lymph/names.h"
 
 
-/* Check that a record is complete and of a known kind: 0 or -EINVAL.
- * Sensors are trusted, but a truncated read must never be misparsed. */
-int record_check(const struct lymph_hdr *rec, size_t avail);
-
 /* vd is used for deaths only (may be NULL otherwise); exe may be NULL. */
 struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 				const struct verdict *vd);

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include "format.h"
+#include "lymph/names.h"
 #include "procfs.h"
 #include "protect.h"
 #include "service.h"
