@@ -47,12 +47,13 @@ BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 US_DIRS   := lib policy sources weather respond control daemon ctl
 CFLAGS    += $(patsubst %,-Iuserspace/%,$(US_DIRS))
 
-# liblymph.a: the pure policy code, the helpers and the output format,
-# built once and linked by lymphd, lymphctl, the tests and the benchmarks.
-LIB_SRCS    := $(wildcard userspace/policy/*.c userspace/lib/*.c) userspace/sources/record.c \
-	       userspace/control/format.c
-DAEMON_SRCS := $(filter-out $(LIB_SRCS),$(wildcard $(patsubst %,userspace/%/*.c,sources weather respond control daemon)))
-CTL_SRCS    := $(wildcard userspace/ctl/*.c)
+# liblymph.a: every userspace object but the two main()s, built once and
+# linked by lymphd, lymphctl, the tests and the benchmarks (which take only
+# the members they use).
+MAIN_SRCS   := userspace/daemon/lymphd.c userspace/ctl/lymphctl.c
+LIB_SRCS    := $(filter-out $(MAIN_SRCS),$(wildcard userspace/*/*.c))
+DAEMON_SRCS := userspace/daemon/lymphd.c
+CTL_SRCS    := userspace/ctl/lymphctl.c
 
 LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DAEMON_SRCS))

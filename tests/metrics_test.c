@@ -19,12 +19,13 @@
 #include <math.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
-#include "../userspace/lib/binpath.c"
-#include "../userspace/weather/psi.c"
-#include "../userspace/weather/baseline.c"
-#include "../userspace/weather/integrity.c"
-#include "../userspace/weather/weather.c"
-#include "../userspace/control/metrics.c"
+#include "psi.h"
+#include "baseline.h"
+#include "integrity.h"
+#include "weather.h"
+#include "metrics.h"
+#include "binpath.h"
+#include "crashtab.h"
 
 #define SEC 1000000000ULL
 

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include "binpath.h"
 #include "crashtab.h"
-#include "daemon.h"
+#include "lymph/names.h"
 #include "format.h"
 #include "metrics.h"
 #include "weather.h"

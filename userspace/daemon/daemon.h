@@ -12,6 +12,7 @@
 #include "config.h"
 #include "crashtab.h"
 #include "journal.h"
+#include "metrics.h"
 #include "qmanager.h"
 #include "service.h"
 #include "source.h"
@@ -35,12 +36,6 @@ struct daemon_opts {
 	struct source_opts src;
 	uint64_t half_life_ns;	/* of the per-binary decaying danger counts */
 	uint32_t crashtab_max;
-};
-
-struct counters {
-	uint64_t by_kind[LYMPH_EV_KIND_MAX];
-	uint64_t danger;
-	uint64_t programmed;
 };
 
 struct daemon {

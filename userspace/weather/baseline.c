@@ -109,7 +109,7 @@ int baseline_observe(struct baseline *b, int64_t wall_s, const double v[BL_NSIG]
 	return folded;
 }
 
-static double sigma_of(enum bl_signal s, const struct bl_slot *sl)
+double baseline_sigma(enum bl_signal s, const struct bl_slot *sl)
 {
 	double sigma = sqrt(sl->var > 0 ? sl->var : 0);
 	double fl = sigs[s].floor_rel * fabs(sl->mean);
@@ -133,7 +133,7 @@ int baseline_score(const struct baseline *b, enum bl_signal s, unsigned int slot
 	sl = &b->slot[s][slot];
 	if (sl->n < b->min_weeks)
 		return -1;
-	d = (value - sl->mean) / sigma_of(s, sl);
+	d = (value - sl->mean) / baseline_sigma(s, sl);
 	*z = d;
 	if ((d > 0 && !(sigs[s].dirs & DIR_HIGH)) || (d < 0 && !(sigs[s].dirs & DIR_LOW)))
 		return 0;
@@ -161,7 +161,7 @@ size_t baseline_anomalies(const struct baseline *b, int64_t wall_s, const double
 		a.level = lvl;
 		a.value = v[s];
 		a.mean = b->slot[s][slot].mean;
-		a.sigma = sigma_of(s, &b->slot[s][slot]);
+		a.sigma = baseline_sigma(s, &b->slot[s][slot]);
 		a.z = z;
 		/* Keep the strongest first. */
 		if (have < n)

@@ -95,6 +95,11 @@ void sha256_hex(const unsigned char d[SHA256_LEN], char hex[2 * SHA256_LEN + 1])
 	hex[2 * SHA256_LEN] = 0;
 }
 
+int integrity_can_hash(void)
+{
+	return evp_load() == 0;
+}
+
 static int unhex(const char *s, unsigned char d[SHA256_LEN])
 {
 	int i;

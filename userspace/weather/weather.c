@@ -313,6 +313,11 @@ struct weather {
 	uint64_t start_ns, changes;
 };
 
+struct baseline *weather_baseline(struct weather *w)
+{
+	return w->bl;
+}
+
 static void ring_add(struct ring *r, uint64_t now_ns, uint32_t n)
 {
 	uint64_t sec = now_ns / SEC_NS;
