@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include "logfmt.h"
@@ -177,9 +178,41 @@ static int send_once(struct logsink *s, const char *buf, size_t len)
 	return -errno;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The logger's queue is full (a burst; unix datagram queues hold
+ * net.unix.max_dgram_qlen entries): wait up to LOG_WAIT_MS for room, but
+ * after a wait that failed, not again for a second, so a stalled logger
+ * costs the loop at most LOG_WAIT_MS a second.
+ */
+#define LOG_WAIT_MS 20
+
+static int wait_room(struct logsink *s)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+	uint64_t now = mono_ns();
+
+	if (now < s->hurry_until_ns)
+		return 0;
+	if (poll(&p, 1, LOG_WAIT_MS) == 1 && (p.revents & POLLOUT))
+		return 1;
+	s->hurry_until_ns = now + 1000000000ULL;
+	return 0;
+}
+
 static void send_buf(struct logsink *s, const char *buf, size_t len)
 {
 	int err = s->fd >= 0 ? send_once(s, buf, len) : -ENOTCONN;
+
+	while (err == -EAGAIN && wait_room(s))
+		err = send_once(s, buf, len);
 
 	/* The logger restarted: its socket is a new one. */
 	if ((err == -ECONNREFUSED || err == -ENOTCONN || err == -ENOENT) && !sink_connect(s))

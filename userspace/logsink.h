@@ -27,6 +27,7 @@ struct logsink {
 	socklen_t addr_len;
 	int stdout_is_journal;		/* $JOURNAL_STREAM is our stdout */
 	uint64_t sent, lost;
+	uint64_t hurry_until_ns;	/* CLOCK_MONOTONIC: do not wait for a full queue */
 };
 
 /* "auto", "journal", "syslog", "stderr": 0, or -EINVAL. */
