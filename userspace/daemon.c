@@ -178,6 +178,8 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		} else {
 			d->count.programmed++;
 		}
+		/* The death first, then the decisions it causes. */
+		print_record(d, rec, exe, vdp);
 		supervisor_on_death(&d->sup, dd, &vd, exe, mono_now_ns());
 		qmanager_on_death(&d->quar, dd, &vd, exe, mono_now_ns());
 		break;
@@ -187,6 +189,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		break;
 	case LYMPH_EV_THROTTLE:
 		exe = exe_of(d, &((const struct lymph_throttle *)rec)->task);
+		print_record(d, rec, exe, NULL);
 		throttler_on_record(&d->thr, (const void *)rec, mono_now_ns());
 		break;
 	case LYMPH_EV_FORK:
@@ -198,7 +201,8 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	}
 	if (d->weather)
 		weather_on_record(d->weather, rec, vdp && vd.klass == CLASS_DANGER, mono_now_ns());
-	print_record(d, rec, exe, vdp);
+	if (rec->kind != LYMPH_EV_DEATH && rec->kind != LYMPH_EV_THROTTLE)
+		print_record(d, rec, exe, vdp);
 	return 0;
 }
 
