@@ -377,8 +377,6 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 	}
 	journal_q(q, "quarantine", e, &k, exe, "ok", d, now);
 	q->last_imposed = now;
-	fprintf(stderr, "lymphd: quarantined %s for uid %u for %.0f s (%s)\n", exe ? exe : "?", k.uid,
-		(double)(e->until - e->since) / 1e9, enf_name(q->enf));
 }
 
 void qmanager_on_fd(struct qmanager *q, uint64_t now)
