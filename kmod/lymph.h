@@ -13,7 +13,10 @@
 #include "lymph/events.h"
 #include "compat.h"
 
-#define LYMPH_VERSION		"0.1"
+/* From the VERSION file, passed by Kbuild as -DLYMPH_VERSION. */
+#ifndef LYMPH_VERSION
+#error "LYMPH_VERSION is not defined: Kbuild reads it from the VERSION file"
+#endif
 
 /*
  * Tunables.  Written by the sysfs stores (kmod/knobs.c) with WRITE_ONCE,

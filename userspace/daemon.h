@@ -18,7 +18,11 @@
 #include "throttle.h"
 #include "weather.h"
 
-#define LYMPH_VERSION "0.1.0"
+/* One version for lymphd, lymphctl, lymph.ko, the unit and the packages:
+ * the VERSION file, passed by the Makefile as -DLYMPH_VERSION. */
+#ifndef LYMPH_VERSION
+#error "LYMPH_VERSION is not defined: build with make (it comes from the VERSION file)"
+#endif
 #define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
 
 enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC, SOURCE_KMOD };
