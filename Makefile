@@ -56,7 +56,8 @@ DAEMON_SRCS := userspace/lymphd.c userspace/daemon.c userspace/source.c userspac
 	       userspace/psi.c userspace/baseline.c userspace/integrity.c userspace/weather.c \
 	       userspace/metrics.c \
 	       userspace/status.c userspace/service.c userspace/spawn.c userspace/protect.c \
-	       userspace/config_load.c userspace/journal.c userspace/qmanager.c userspace/privs.c userspace/procfs.c userspace/throttle.c userspace/pidscg.c
+	       userspace/config_load.c userspace/journal.c userspace/qmanager.c userspace/privs.c userspace/procfs.c userspace/throttle.c userspace/pidscg.c \
+	       userspace/notify.c
 CTL_SRCS  := userspace/lymphctl.c userspace/journal.c
 
 CORE_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS))
