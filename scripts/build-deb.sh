@@ -22,7 +22,9 @@ die() {
 	exit 1
 }
 
-[ $# -ge 1 ] && [ -n "$1" ] || die "usage: scripts/build-deb.sh OUTDIR [--reuse]"
+if [ $# -lt 1 ] || [ -z "$1" ]; then
+	die "usage: scripts/build-deb.sh OUTDIR [--reuse]"
+fi
 out=$1
 reuse=0
 [ "${2:-}" = "--reuse" ] && reuse=1

@@ -130,7 +130,9 @@ do_install() {
 	install -m 0644 include/lymph/*.h "$dkms/include/lymph/"
 	echo "  INSTALL  $dkms/"
 	if [ -z "$DESTDIR" ]; then
-		command -v systemctl >/dev/null && [ -d /run/systemd/system ] && systemctl daemon-reload || true
+		if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+			systemctl daemon-reload || echo "install.sh: systemctl daemon-reload failed: run it by hand" >&2
+		fi
 		echo "lymph $VERSION installed.  Start it with: systemctl enable --now lymphd"
 		echo "The kernel module (optional): dkms install lymph/$VERSION && modprobe lymph"
 	fi
@@ -163,7 +165,9 @@ do_uninstall() {
 	rmdir "$etc" 2>/dev/null || true
 	[ -d "$dkms" ] && rm -rf "$dkms" && echo "  REMOVE   $dkms/"
 	if [ -z "$DESTDIR" ]; then
-		command -v systemctl >/dev/null && [ -d /run/systemd/system ] && systemctl daemon-reload || true
+		if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+			systemctl daemon-reload || echo "install.sh: systemctl daemon-reload failed: run it by hand" >&2
+		fi
 	fi
 	return 0
 }

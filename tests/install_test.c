@@ -23,6 +23,7 @@
 #include <linux/capability.h>
 #include <sys/capability.h>
 #include "helpers.h"
+#include "pkg_helpers.h"
 
 FIXTURE(inst) {
 	char dir[256];
@@ -32,113 +33,7 @@ FIXTURE(inst) {
 	struct th_cmd r;
 };
 
-/* The source tree: the first ancestor of the build directory with VERSION
- * and systemd/lymphd.service. */
-static int find_top(char *top, size_t cap, char *build, size_t bcap)
-{
-	char path[PATH_MAX + 64];
-	char *slash;
-
-	if (!realpath(th_build_dir(), build))
-		return -errno;
-	(void)bcap;
-	snprintf(top, cap, "%s", build);
-	for (;;) {
-		snprintf(path, sizeof(path), "%s/systemd/lymphd.service", top);
-		if (!access(path, R_OK)) {
-			snprintf(path, sizeof(path), "%s/VERSION", top);
-			if (!access(path, R_OK))
-				return 0;
-		}
-		slash = strrchr(top, '/');
-		if (!slash || slash == top)
-			return -ENOENT;
-		*slash = '\0';
-	}
-}
-
-static int read_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	ssize_t n = (ssize_t)strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, (size_t)n) != n) {
-		close(fd);
-		return -EIO;
-	}
-	return close(fd) ? -errno : 0;
-}
-
-/* sh -c SCRIPT in the source tree, with TOP, BUILD and T (the scratch
- * directory) in its environment and no make state from a calling make. */
-static int sh(FIXTURE_DATA(inst) *self, const char *script, int timeout_ms)
-{
-	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
-	char top[PATH_MAX + 8], build[PATH_MAX + 8], t[300];
-	char *env[] = { top, build, t, NULL };
-	struct th_cmd_opts o = { .env = env, .timeout_ms = timeout_ms };
-
-	snprintf(top, sizeof(top), "TOP=%s", self->top);
-	snprintf(build, sizeof(build), "BUILD=%s", self->build);
-	snprintf(t, sizeof(t), "T=%s", self->dir);
-	unsetenv("MAKEFLAGS");
-	unsetenv("MAKELEVEL");
-	unsetenv("MFLAGS");
-	if (th_run(argv, &o, &self->r))
-		return -1;
-	return self->r.status;
-}
-
-#define SH(script) sh(self, script, 180000)
-
-/* Mode of a path (permission bits), -1 when missing. */
-static int mode_of(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? -1 : (int)(st.st_mode & 07777);
-}
-
-/* The value of KEY= in a unit file (first occurrence), or "". */
-static void unit_value(const char *unit, const char *key, char *out, size_t cap)
-{
-	size_t n = strlen(key);
-	const char *p = unit;
-
-	out[0] = '\0';
-	while (p && *p) {
-		if (!strncmp(p, key, n) && p[n] == '=') {
-			const char *end = strchr(p, '\n');
-			size_t len = end ? (size_t)(end - p - n - 1) : strlen(p + n + 1);
-
-			if (len >= cap)
-				len = cap - 1;
-			memcpy(out, p + n + 1, len);
-			out[len] = '\0';
-			return;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-}
+#define SH(script) pkg_sh(&self->r, self->top, self->build, self->dir, script, 180000)
 
 FIXTURE_SETUP(inst)
 {
