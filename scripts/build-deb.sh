@@ -32,7 +32,8 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$out" || die "cannot create $out"
 out=$(cd "$out" && pwd)
 case "$out/" in
-"$top"/*) die "OUTDIR $out is inside the tree: choose a directory outside $top" ;;
+"$top"/build/*) ;;
+"$top"/*) die "OUTDIR $out is inside the tree: choose one outside $top, or under $top/build" ;;
 esac
 for tool in dpkg-buildpackage dh dh_dkms lintian fakeroot; do
 	command -v "$tool" >/dev/null ||
