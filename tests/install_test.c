@@ -225,6 +225,36 @@ TEST_F_TIMEOUT(inst, readonly_destdir_fails_clearly_and_changes_nothing, 240)
 	EXPECT_NE(NULL, strstr(self->r.err, "read-only")) TH_LOG("err: %s", self->r.err);
 }
 
+/* A user who may not write DESTDIR (root's, mode 0755): refused in one line
+ * that names the uid, before anything is built or written. */
+TEST_F_TIMEOUT(inst, destdir_of_another_user_refused, 120)
+{
+	char script[PATH_MAX * 2 + 600], top[PATH_MAX + 8], build[PATH_MAX + 8], t[300];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	char *env[] = { top, build, t, NULL };
+	struct th_cmd_opts o = { .as_user = true, .uid = 65534, .env = env, .timeout_ms = 60000 };
+
+	if (!th_is_root())
+		SKIP(return, "needs root to act as another user");
+	snprintf(top, sizeof(top), "TOP=%s", self->top);
+	snprintf(build, sizeof(build), "BUILD=%s", self->build);
+	snprintf(t, sizeof(t), "T=%s", self->dir);
+	ASSERT_EQ(0, SH("mkdir -m 0755 \"$T/root\" && echo keep >\"$T/root/marker\""));
+	snprintf(script, sizeof(script),
+		 "cd / && test -r \"$TOP/Makefile\" && test -x \"$TOP/scripts/install.sh\" || exit 77; "
+		 "make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr");
+	unsetenv("MAKEFLAGS");
+	unsetenv("MAKELEVEL");
+	ASSERT_EQ(0, th_run(argv, &o, &self->r));
+	if (WIFEXITED(self->r.status) && WEXITSTATUS(self->r.status) == 77)
+		SKIP(return, "uid 65534 cannot read the source tree here");
+	EXPECT_TRUE(th_exited_nonzero(self->r.status)) TH_LOG("status 0x%x", self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "not writable by uid 65534")) TH_LOG("err: %s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, "nothing was changed")) TH_LOG("err: %s", self->r.err);
+	EXPECT_EQ(0, SH("ls -A \"$T/root\""));
+	EXPECT_STREQ("marker\n", self->r.out);
+}
+
 /* A DESTDIR under a regular file, and a relative one: refused, nothing made. */
 TEST_F_TIMEOUT(inst, bad_destdir_refused, 120)
 {
@@ -321,7 +351,9 @@ static json_object *start_bounded(FIXTURE_DATA(inst) *self, const char *bset, pi
 	snprintf(sock, sizeof(sock), "%s/lymphd.sock", self->dir);
 	snprintf(sopt, sizeof(sopt), "--socket=%s", sock);
 	snprintf(jopt, sizeof(jopt), "--journal=%s/journal", self->dir);
-	snprintf(copt, sizeof(copt), "%s/none.conf", self->dir);
+	snprintf(copt, sizeof(copt), "%s/observe.conf", self->dir);
+	if (write_file(copt, "[lymphd]\nmode = observe\n", 0644))
+		return NULL;
 	snprintf(bs, sizeof(bs), "-all%s", bset);
 	unlink(sock);
 	fflush(stdout);
