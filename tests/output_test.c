@@ -6,7 +6,8 @@
  * every kind unless --events hides it.  With --log=journal every printed
  * item reaches the journal socket as a native-protocol entry with its
  * LYMPH_* fields (the test binds its own socket: $LYMPH_JOURNAL_SOCKET),
- * decisions included; auto picks the journal when stderr is not a terminal;
+ * decisions included; auto picks the journal when stderr is not a terminal,
+ * nothing on a terminal (a pty here), syslog when there is no journal;
  * --log=syslog sends RFC 3164 lines; a journal that cannot be reached is a
  * clear error.  Bad -v levels, --events and --log values exit 2.
  *
@@ -44,10 +45,12 @@ static bool stderr_has(const struct th_lymphd *d, const char *what)
  * NULL-terminated) added; ready when stderr says which source it uses (the
  * line comes once every response is armed).  A DIR/lymph.conf written by
  * the caller before is used, so d->dir must already exist: pass it in dir.
- * stdout is a pipe read through d->out, or out_fd when >= 0.
+ * stdout is a pipe read through d->out, or out_fd when >= 0; stderr is
+ * d->errpath, or err_fd when >= 0 (then ready when lymphctl status answers,
+ * which it does only once lymphd runs its loop).
  */
 static int start_out(struct th_lymphd *d, const char *dir, const char *const args[],
-		     const char *const env[], int out_fd)
+		     const char *const env[], int out_fd, int err_fd)
 {
 	char prog[PATH_MAX], sockopt[PATH_MAX + 16], jopt[PATH_MAX + 16], conf[PATH_MAX];
 	const char *argv[32];
@@ -88,7 +91,9 @@ static int start_out(struct th_lymphd *d, const char *dir, const char *const arg
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(out_fd >= 0 ? out_fd : outp[1], 1);
-		if (e >= 0)
+		if (err_fd >= 0)
+			dup2(err_fd, 2);
+		else if (e >= 0)
 			dup2(e, 2);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(argv[0], (char *const *)argv);
@@ -105,6 +110,12 @@ static int start_out(struct th_lymphd *d, const char *dir, const char *const arg
 
 		if (stderr_has(d, "control socket"))
 			return 0;
+		if (err_fd >= 0 && !access(d->sock, F_OK)) {
+			struct th_cmd r;
+
+			if (!th_lymphctl(d, &r, NULL, "status", "--json", NULL) && r.status == 0)
+				return 0;
+		}
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
 			th_diag("lymphd exited while starting (wait status 0x%x)", status);
 			d->pid = -1;
@@ -121,7 +132,7 @@ static int start_out(struct th_lymphd *d, const char *dir, const char *const arg
 static int start(struct th_lymphd *d, const char *dir, const char *const args[],
 		 const char *const env[])
 {
-	return start_out(d, dir, args, env, -1);
+	return start_out(d, dir, args, env, -1, -1);
 }
 
 /* ---- the children whose lives lymphd reports ---------------------------- */
@@ -634,7 +645,7 @@ static void stream_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock)
 	ASSERT_EQ(0, fstat(out, &st));
 	snprintf(stream, sizeof(stream), "JOURNAL_STREAM=%llu:%llu", (unsigned long long)st.st_dev,
 		 (unsigned long long)st.st_ino + (ours ? 0 : 1));
-	ASSERT_EQ(0, start_out(&self->d, self->dir, args, env, out));
+	ASSERT_EQ(0, start_out(&self->d, self->dir, args, env, out, -1));
 	close(out);
 	live(&l);
 	read_journal(self->fd, &l, 1, &l.crashed, &s);
@@ -657,6 +668,66 @@ TEST_F(logsock, no_second_copy_on_the_journal_stream)
 TEST_F(logsock, another_stream_is_printed)
 {
 	stream_case(_metadata, self, false);
+}
+
+/* On a terminal, auto logs nowhere but the terminal: the journal socket
+ * gets nothing while the crash is printed. */
+TEST_F(logsock, auto_on_a_terminal_keeps_to_it)
+{
+	static const char *const args[] = { "--log=auto", NULL };
+	const char *env[] = { self->env, NULL };
+	int64_t deadline;
+	static char line[4096], e[1 << 16];
+	int master, slave, printed = 0;
+	struct lives l;
+	ssize_t n;
+
+	snprintf(self->env, sizeof(self->env), "LYMPH_JOURNAL_SOCKET=%s", self->path);
+	ASSERT_EQ(0, write_conf(self->dir, ""));
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ASSERT_LE(0, master);
+	ASSERT_EQ(0, grantpt(master));
+	ASSERT_EQ(0, unlockpt(master));
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ASSERT_LE(0, slave);
+	ASSERT_EQ(1, isatty(slave));
+	ASSERT_EQ(0, start_out(&self->d, self->dir, args, env, -1, slave));
+	close(slave);
+	live(&l);
+	deadline = th_now_ms() + EVENT_TIMEOUT_MS;
+	while (!printed && th_lymphd_line(&self->d, line, sizeof(line), deadline) == 1)
+		printed = strstr(line, " death ") && has_pid(line, l.crashed);
+	EXPECT_EQ(1, printed) TH_LOG("no line for the crash of pid %d", l.crashed);
+	/* The crash would have been sent before it was printed. */
+	n = recv(self->fd, e, sizeof(e), MSG_DONTWAIT);
+	EXPECT_EQ(-1, n) TH_LOG("the journal got an entry: %.200s", n > 0 ? e : "");
+	th_lymphd_stop(&self->d);
+	close(master);
+}
+
+/* No journal, but a syslog socket: auto picks syslog. */
+TEST_F(logsock, auto_falls_back_to_syslog)
+{
+	static const char *const args[] = { "--log=auto", NULL };
+	char nojournal[PATH_MAX + 32];
+	const char *env[] = { self->env, nojournal, NULL };
+	static char line[8192];
+	char want[64], tag[64];
+	struct lives l;
+	int64_t deadline;
+	int found = 0;
+
+	snprintf(self->env, sizeof(self->env), "LYMPH_SYSLOG_SOCKET=%s", self->path);
+	snprintf(nojournal, sizeof(nojournal), "LYMPH_JOURNAL_SOCKET=%s/none.sock", self->dir);
+	ASSERT_EQ(0, write_conf(self->dir, ""));
+	ASSERT_EQ(0, start(&self->d, self->dir, args, env));
+	live(&l);
+	snprintf(want, sizeof(want), " pid=%d ", l.crashed);
+	snprintf(tag, sizeof(tag), " lymphd[%d]: death ", self->d.pid);
+	deadline = th_now_ms() + EVENT_TIMEOUT_MS;
+	while (!found && recv_until(self->fd, line, sizeof(line), deadline) > 0)
+		found = strstr(line, want) && strstr(line, tag);
+	EXPECT_EQ(1, found) TH_LOG("no syslog line for the crash of pid %d", l.crashed);
 }
 
 TEST_F(logsock, syslog_lines)
