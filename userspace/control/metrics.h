@@ -14,8 +14,15 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "lymph/events.h"
 
-struct counters;
+/* What lymphd counted since it started. */
+struct counters {
+	uint64_t by_kind[LYMPH_EV_KIND_MAX];
+	uint64_t danger;
+	uint64_t programmed;
+};
+
 struct crashtab;
 struct binpath;
 struct weather;

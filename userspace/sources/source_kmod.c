@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "format.h"
+#include "record.h"
 #include "source.h"
 
 #define KMOD_DEVICE "/dev/lymph"

@@ -93,7 +93,7 @@ static void print_record(struct daemon *d, const struct lymph_hdr *rec, const ch
 		fprintf(d->out, "%s\n", line);
 	}
 	if (to_log && o)
-		logsink_send(&d->log, it, o, kind_name(rec->kind), line);
+		logsink_send(&d->log, it, o, lymph_kind_name(rec->kind), line);
 	json_object_put(o);
 }
 
@@ -171,7 +171,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		vd = classify_death(dd);
 		vdp = &vd;
 		exe = exe_of(d, &dd->task);
-		if (vd.klass == CLASS_DANGER) {
+		if (vd.klass == LYMPH_CLASS_DANGER) {
 			d->count.danger++;
 			crashtab_record(&d->crashes, dd->task.exe_dev, dd->task.exe_ino,
 					rec->ts_ns, dd->signo, dd->task.uid, dd->task.comm);
@@ -200,7 +200,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		break;
 	}
 	if (d->weather)
-		weather_on_record(d->weather, rec, vdp && vd.klass == CLASS_DANGER, mono_now_ns());
+		weather_on_record(d->weather, rec, vdp && vd.klass == LYMPH_CLASS_DANGER, mono_now_ns());
 	if (rec->kind != LYMPH_EV_DEATH && rec->kind != LYMPH_EV_THROTTLE)
 		print_record(d, rec, exe, vdp);
 	return 0;

@@ -167,4 +167,7 @@ void weather_figures(const struct weather *w, struct weather_figures *f);
 /* Save the baselines now (lymphd stopping); also done at every slot. */
 int weather_save(struct weather *w);
 
+/* The station's weekly baselines (for tests and status). */
+struct baseline *weather_baseline(struct weather *w);
+
 #endif

@@ -86,6 +86,10 @@ void baseline_fold(struct baseline *b, enum bl_signal s, unsigned int slot, doub
  * sigmas), -1 while the slot is still learning.  *z gets the signed
  * deviation in sigmas.
  */
+/* The spread a slot's readings are judged against: its standard deviation,
+ * never below the signal's absolute and relative floors. */
+double baseline_sigma(enum bl_signal s, const struct bl_slot *sl);
+
 int baseline_score(const struct baseline *b, enum bl_signal s, unsigned int slot, double value,
 		   double *z);
 

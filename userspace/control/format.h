@@ -11,13 +11,8 @@
 #include <json-c/json.h>
 #include "classify.h"
 #include "lymph/events.h"
+#include "lymph/names.h"
 
-const char *kind_name(unsigned int kind);	/* "death", "fork", ... */
-const char *source_name(unsigned int source);	/* "bpf", "kmod", "proc" */
-
-/* Check that a record is complete and of a known kind: 0 or -EINVAL.
- * Sensors are trusted, but a truncated read must never be misparsed. */
-int record_check(const struct lymph_hdr *rec, size_t avail);
 
 /* vd is used for deaths only (may be NULL otherwise); exe may be NULL. */
 struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,

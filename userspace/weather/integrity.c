@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "atomic_file.h"
 #include "integrity.h"
 
 /* The five EVP calls lymph needs, resolved from libcrypto at run time.  The
@@ -95,6 +96,11 @@ void sha256_hex(const unsigned char d[SHA256_LEN], char hex[2 * SHA256_LEN + 1])
 	hex[2 * SHA256_LEN] = 0;
 }
 
+int integrity_can_hash(void)
+{
+	return evp_load() == 0;
+}
+
 static int unhex(const char *s, unsigned char d[SHA256_LEN])
 {
 	int i;
@@ -123,53 +129,29 @@ static struct integrity_entry *find(const struct integrity *g, const char *path)
 	return NULL;
 }
 
-/* Write every recorded digest: tmp, fsync, rename, fsync the directory. */
+/* Write every recorded digest, atomically (a crash leaves the old list). */
 static int db_save(const struct integrity *g)
 {
-	char tmp[PATH_MAX], hex[2 * SHA256_LEN + 1], *slash;
-	FILE *f;
-	size_t i;
-	int fd, err = 0;
+	char hex[2 * SHA256_LEN + 1], *text = NULL;
+	size_t i, len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int err;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", g->db_path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (!f)
 		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		unlink(tmp);
-		return err;
-	}
 	for (i = 0; i < g->n; i++) {
 		if (!g->v[i].recorded)
 			continue;
 		sha256_hex(g->v[i].want, hex);
 		fprintf(f, "%s  %s\n", hex, g->v[i].path);
 	}
-	if (fflush(f) || fsync(fileno(f)))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, g->db_path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
+	if (fclose(f)) {
+		free(text);
+		return -ENOMEM;
 	}
-	snprintf(tmp, sizeof(tmp), "%s", g->db_path);
-	slash = strrchr(tmp, '/');
-	if (slash) {
-		*(slash == tmp ? slash + 1 : slash) = 0;
-		fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-	}
-	return 0;
+	err = atomic_write(g->db_path, 0600, text, len);
+	free(text);
+	return err;
 }
 
 static void db_load(struct integrity *g)

@@ -21,14 +21,19 @@
 #include "integrity.h"
 #include "psi.h"
 #include "weather.h"
+#include "lymph/names.h"
 
 #define SEC_NS 1000000000ULL
 
+_Static_assert((int)WEATHER_SUNNY == (int)LYMPH_WEATHER_SUNNY &&
+	       (int)WEATHER_CLOUDY == (int)LYMPH_WEATHER_CLOUDY &&
+	       (int)WEATHER_UNSETTLED == (int)LYMPH_WEATHER_UNSETTLED &&
+	       (int)WEATHER_STORMY == (int)LYMPH_WEATHER_STORMY &&
+	       (int)WEATHER_NWORDS == (int)LYMPH_WEATHER_NR, "weather words as in include/lymph/names.h");
+
 const char *weather_name(enum weather_word w)
 {
-	static const char *const names[WEATHER_NWORDS] = { "sunny", "cloudy", "unsettled", "stormy" };
-
-	return (unsigned int)w < WEATHER_NWORDS ? names[w] : "?";
+	return lymph_weather_name(w);
 }
 
 void weather_params_default(struct weather_params *p)
@@ -307,6 +312,11 @@ struct weather {
 	enum weather_word target;
 	uint64_t start_ns, changes;
 };
+
+struct baseline *weather_baseline(struct weather *w)
+{
+	return w->bl;
+}
 
 static void ring_add(struct ring *r, uint64_t now_ns, uint32_t n)
 {

@@ -137,7 +137,7 @@ enum out_item out_item_of_record(const struct lymph_hdr *rec, const struct verdi
 {
 	switch (rec->kind) {
 	case LYMPH_EV_DEATH:
-		return vd && vd->klass == CLASS_DANGER ? OUT_DANGER : OUT_PROGRAMMED;
+		return vd && vd->klass == LYMPH_CLASS_DANGER ? OUT_DANGER : OUT_PROGRAMMED;
 	case LYMPH_EV_SIGNAL: return OUT_SIGNAL;
 	case LYMPH_EV_EXEC: return OUT_EXEC;
 	case LYMPH_EV_FORK: return OUT_FORK;

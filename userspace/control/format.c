@@ -6,59 +6,6 @@
 #include "format.h"
 #include "signames.h"
 
-const char *kind_name(unsigned int kind)
-{
-	switch (kind) {
-	case LYMPH_EV_DEATH: return "death";
-	case LYMPH_EV_SIGNAL: return "signal";
-	case LYMPH_EV_EXEC: return "exec";
-	case LYMPH_EV_FORK: return "fork";
-	case LYMPH_EV_OOM: return "oom";
-	case LYMPH_EV_DROP: return "drop";
-	case LYMPH_EV_PRESSURE: return "pressure";
-	case LYMPH_EV_THROTTLE: return "throttle";
-	}
-	return "unknown";
-}
-
-const char *source_name(unsigned int source)
-{
-	switch (source) {
-	case LYMPH_SRC_BPF: return "bpf";
-	case LYMPH_SRC_KMOD: return "kmod";
-	case LYMPH_SRC_PROC: return "proc";
-	}
-	return "unknown";
-}
-
-static size_t kind_size(unsigned int kind)
-{
-	switch (kind) {
-	case LYMPH_EV_DEATH: return sizeof(struct lymph_death);
-	case LYMPH_EV_SIGNAL: return sizeof(struct lymph_signal);
-	case LYMPH_EV_EXEC: return sizeof(struct lymph_exec);
-	case LYMPH_EV_FORK: return sizeof(struct lymph_fork);
-	case LYMPH_EV_OOM: return sizeof(struct lymph_oom);
-	case LYMPH_EV_DROP: return sizeof(struct lymph_drop);
-	case LYMPH_EV_PRESSURE: return sizeof(struct lymph_pressure);
-	case LYMPH_EV_THROTTLE: return sizeof(struct lymph_throttle);
-	}
-	return 0;
-}
-
-int record_check(const struct lymph_hdr *rec, size_t avail)
-{
-	size_t want;
-
-	if (avail < sizeof(*rec) || rec->size > avail)
-		return -EINVAL;
-	want = kind_size(rec->kind);
-	/* Newer producers may append fields: accept larger, never smaller. */
-	if (!want || rec->size < want)
-		return -EINVAL;
-	return 0;
-}
-
 /* comm and path are NUL-terminated by producers; do not trust that. */
 static struct json_object *jstr_n(const __u8 *s, size_t max)
 {
@@ -101,9 +48,9 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 
 	if (!o)
 		return NULL;
-	add(o, "event", json_object_new_string(kind_name(rec->kind)));
+	add(o, "event", json_object_new_string(lymph_kind_name(rec->kind)));
 	add(o, "ts_ns", json_object_new_uint64(rec->ts_ns));
-	add(o, "source", json_object_new_string(source_name(rec->source)));
+	add(o, "source", json_object_new_string(lymph_source_name(rec->source)));
 
 	switch (rec->kind) {
 	case LYMPH_EV_DEATH: {
@@ -112,8 +59,8 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 
 		add_task(o, &d->task, exe);
 		if (vd) {
-			add(o, "class", json_object_new_string(class_name(vd->klass)));
-			add(o, "reason", json_object_new_string(reason_name(vd->reason)));
+			add(o, "class", json_object_new_string(lymph_class_name(vd->klass)));
+			add(o, "reason", json_object_new_string(lymph_reason_name(vd->reason)));
 		}
 		add(o, "exit_code", json_object_new_int64(d->exit_code));
 		add(o, "exit_status", json_object_new_int64((d->exit_code >> 8) & 0xff));
@@ -226,14 +173,14 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 	if (!len)
 		return 0;
 	buf[0] = 0;
-	put(buf, len, &pos, "%-6s", kind_name(rec->kind));
+	put(buf, len, &pos, "%-6s", lymph_kind_name(rec->kind));
 	switch (rec->kind) {
 	case LYMPH_EV_DEATH: {
 		const struct lymph_death *d = (const void *)rec;
 
 		if (vd)
-			put(buf, len, &pos, " %-10s %-14s", class_name(vd->klass),
-			    reason_name(vd->reason));
+			put(buf, len, &pos, " %-10s %-14s", lymph_class_name(vd->klass),
+			    lymph_reason_name(vd->reason));
 		put_task(buf, len, &pos, &d->task, exe);
 		if (d->signo) {
 			put(buf, len, &pos, " sig=%s", signal_name(d->signo));
@@ -247,7 +194,7 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 				put(buf, len, &pos, " code=%s", cn);
 			else
 				put(buf, len, &pos, " code=%d", d->si_code);
-			if (d->si_code > 0 && is_crash_signal(d->signo))
+			if (d->si_code > 0 && lymph_crash_signal(d->signo))
 				put(buf, len, &pos, " addr=0x%llx", (unsigned long long)d->fault_addr);
 			if (d->si_code <= 0)
 				put(buf, len, &pos, " sender=%u sender_uid=%u",
@@ -310,7 +257,7 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 		break;
 	}
 	case LYMPH_EV_DROP:
-		put(buf, len, &pos, " source=%s lost=%llu", source_name(rec->source),
+		put(buf, len, &pos, " source=%s lost=%llu", lymph_source_name(rec->source),
 		    (unsigned long long)((const struct lymph_drop *)rec)->lost);
 		break;
 	}

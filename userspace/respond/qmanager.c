@@ -338,10 +338,10 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 	struct qentry *e;
 	int err;
 
-	if (vd->klass != CLASS_DANGER || (!k.ino && !k.dev))
+	if (vd->klass != LYMPH_CLASS_DANGER || (!k.ino && !k.dev))
 		return;
 	/* Without siginfo a "crash" may be kill -SEGV: never an antibody. */
-	if (vd->reason == REASON_UNVERIFIED)
+	if (vd->reason == LYMPH_REASON_UNVERIFIED)
 		return;
 	if (is_protected(q, k.dev, k.ino, k.uid)) {
 		struct qentry *prev = qtable_find(&q->t, &k);

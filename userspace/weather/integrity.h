@@ -73,4 +73,7 @@ int integrity_accept(struct integrity *g, const char *path);
 
 struct json_object *integrity_json(const struct integrity *g);
 
+/* 1 when SHA-256 is available (libcrypto loads at run time), else 0. */
+int integrity_can_hash(void);
+
 #endif

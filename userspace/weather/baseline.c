@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "atomic_file.h"
 #include "baseline.h"
 
 enum { DIR_HIGH = 1, DIR_LOW = 2, DIR_BOTH = 3 };
@@ -109,7 +110,7 @@ int baseline_observe(struct baseline *b, int64_t wall_s, const double v[BL_NSIG]
 	return folded;
 }
 
-static double sigma_of(enum bl_signal s, const struct bl_slot *sl)
+double baseline_sigma(enum bl_signal s, const struct bl_slot *sl)
 {
 	double sigma = sqrt(sl->var > 0 ? sl->var : 0);
 	double fl = sigs[s].floor_rel * fabs(sl->mean);
@@ -133,7 +134,7 @@ int baseline_score(const struct baseline *b, enum bl_signal s, unsigned int slot
 	sl = &b->slot[s][slot];
 	if (sl->n < b->min_weeks)
 		return -1;
-	d = (value - sl->mean) / sigma_of(s, sl);
+	d = (value - sl->mean) / baseline_sigma(s, sl);
 	*z = d;
 	if ((d > 0 && !(sigs[s].dirs & DIR_HIGH)) || (d < 0 && !(sigs[s].dirs & DIR_LOW)))
 		return 0;
@@ -161,7 +162,7 @@ size_t baseline_anomalies(const struct baseline *b, int64_t wall_s, const double
 		a.level = lvl;
 		a.value = v[s];
 		a.mean = b->slot[s][slot].mean;
-		a.sigma = sigma_of(s, &b->slot[s][slot]);
+		a.sigma = baseline_sigma(s, &b->slot[s][slot]);
 		a.z = z;
 		/* Keep the strongest first. */
 		if (have < n)
@@ -235,30 +236,11 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
 	return h;
 }
 
-static int write_all(int fd, const void *p, size_t len)
-{
-	const char *c = p;
-
-	while (len) {
-		ssize_t n = write(fd, c, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int baseline_save(const struct baseline *b, const char *path)
 {
 	struct bl_file_hdr h;
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
 	uint64_t sum = 0xcbf29ce484222325ULL;
-	int fd, dfd, err;
+	struct iovec iov[3];
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, BL_MAGIC, 8);
@@ -274,41 +256,10 @@ int baseline_save(const struct baseline *b, const char *path)
 	sum = fnv1a(sum, &h, sizeof(h));
 	sum = fnv1a(sum, b->slot, sizeof(b->slot));
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	err = write_all(fd, &h, sizeof(h));
-	if (!err)
-		err = write_all(fd, b->slot, sizeof(b->slot));
-	if (!err)
-		err = write_all(fd, &sum, sizeof(sum));
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	/* The rename is durable once the directory is. */
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = 0;
-	else if (slash)
-		*slash = 0;
-	else
-		strcpy(dir, ".");
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	iov[0] = (struct iovec){ .iov_base = &h, .iov_len = sizeof(h) };
+	iov[1] = (struct iovec){ .iov_base = (void *)b->slot, .iov_len = sizeof(b->slot) };
+	iov[2] = (struct iovec){ .iov_base = &sum, .iov_len = sizeof(sum) };
+	return atomic_write_iov(path, 0600, iov, 3);
 }
 
 int baseline_load(struct baseline *b, const char *path)

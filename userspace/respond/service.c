@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include "format.h"
+#include "lymph/names.h"
 #include "procfs.h"
 #include "protect.h"
 #include "service.h"
@@ -685,7 +685,7 @@ void supervisor_on_death(struct supervisor *s, const struct lymph_death *d,
 			continue;
 		v->last = (struct last_failure){
 			.have = 1,
-			.danger = vd->klass == CLASS_DANGER,
+			.danger = vd->klass == LYMPH_CLASS_DANGER,
 			.signo = d->signo,
 			.si_code = d->si_code,
 			.siginfo = !!(d->flags & LYMPH_DEATH_SIGINFO),
@@ -693,13 +693,13 @@ void supervisor_on_death(struct supervisor *s, const struct lymph_death *d,
 			.exit_status = (d->exit_code >> 8) & 0xff,
 			.pid = d->task.pid,
 		};
-		snprintf(v->last.reason, sizeof(v->last.reason), "%s", reason_name(vd->reason));
+		snprintf(v->last.reason, sizeof(v->last.reason), "%s", lymph_reason_name(vd->reason));
 		snprintf(v->last.exe, sizeof(v->last.exe), "%s", exe ? exe : "");
-		failure = svc_death_is_failure(v->conf, vd->klass == CLASS_DANGER, d->signo,
+		failure = svc_death_is_failure(v->conf, vd->klass == LYMPH_CLASS_DANGER, d->signo,
 					       (d->exit_code >> 8) & 0xff);
 		if (v->is_child)
 			waitpid(v->pid, NULL, WNOHANG);	/* reap now if already a zombie */
-		main_died(s, v, vd->klass == CLASS_DANGER, failure, now);
+		main_died(s, v, vd->klass == LYMPH_CLASS_DANGER, failure, now);
 	}
 }
 
@@ -711,7 +711,7 @@ static void died_unseen(struct supervisor *s, struct service *v, int have_status
 	v->last = (struct last_failure){ .have = 1, .pid = (uint32_t)v->pid };
 	if (have_status && WIFSIGNALED(status)) {
 		v->last.signo = (uint32_t)WTERMSIG(status);
-		v->last.danger = is_crash_signal(v->last.signo);
+		v->last.danger = lymph_crash_signal(v->last.signo);
 		snprintf(v->last.reason, sizeof(v->last.reason), "%s", v->last.danger ? "unverified" : "signal");
 	} else if (have_status) {
 		v->last.exit_status = (uint32_t)WEXITSTATUS(status);

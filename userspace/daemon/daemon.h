@@ -13,14 +13,15 @@
 #include "crashtab.h"
 #include "journal.h"
 #include "logsink.h"
+#include "metrics.h"
 #include "outfilter.h"
 #include "qmanager.h"
 #include "service.h"
 #include "source.h"
 #include "throttle.h"
 #include "weather.h"
+#include "lymph/names.h"
 
-#define LYMPH_VERSION "0.1.0"
 #define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
 
 enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC, SOURCE_KMOD };
@@ -39,12 +40,6 @@ struct daemon_opts {
 	struct source_opts src;
 	uint64_t half_life_ns;	/* of the per-binary decaying danger counts */
 	uint32_t crashtab_max;
-};
-
-struct counters {
-	uint64_t by_kind[LYMPH_EV_KIND_MAX];
-	uint64_t danger;
-	uint64_t programmed;
 };
 
 struct daemon {

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include "binpath.h"
 #include "crashtab.h"
-#include "daemon.h"
+#include "lymph/names.h"
 #include "format.h"
 #include "metrics.h"
 #include "weather.h"
@@ -207,7 +207,7 @@ int metrics_text(FILE *out, const struct metrics_src *m)
 	if (m->count) {
 		head(out, "lymph_events_total", "counter", "Records received from the sensors, by kind.");
 		for (k = LYMPH_EV_DEATH; k < LYMPH_EV_KIND_MAX; k++)
-			sample1(out, "lymph_events_total", "kind", kind_name(k), (double)m->count->by_kind[k]);
+			sample1(out, "lymph_events_total", "kind", lymph_kind_name(k), (double)m->count->by_kind[k]);
 		head(out, "lymph_deaths_total", "counter",
 		     "Process deaths by class: danger (died badly) or programmed.");
 		sample1(out, "lymph_deaths_total", "class", "danger", (double)m->count->danger);

@@ -24,7 +24,7 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(o, "uptime_s", json_object_new_double((double)(now_ns - d->start_ns) / 1e9));
 
 	for (k = LYMPH_EV_DEATH; k < LYMPH_EV_KIND_MAX; k++)
-		json_object_object_add(c, kind_name(k), json_object_new_uint64(d->count.by_kind[k]));
+		json_object_object_add(c, lymph_kind_name(k), json_object_new_uint64(d->count.by_kind[k]));
 	json_object_object_add(c, "danger", json_object_new_uint64(d->count.danger));
 	json_object_object_add(c, "programmed", json_object_new_uint64(d->count.programmed));
 	json_object_object_add(o, "counters", c);

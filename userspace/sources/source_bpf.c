@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "format.h"
+#include "record.h"
 #include "source.h"
 #include "sensors.h"
 #include "sensors.skel.h"
