@@ -560,6 +560,19 @@ static void read_journal(int fd, const struct lives *l, int n_crashes, const pid
 	}
 }
 
+/* lymphctl status says where the log goes and counts what it took. */
+static void check_log_status(struct __test_metadata *_metadata, struct th_lymphd *d,
+			     const char *target, int64_t min_sent)
+{
+	json_object *st = th_status(d), *lg = st ? th_json_get(st, "log") : NULL;
+
+	ASSERT_NE(NULL, lg) TH_LOG("lymphctl status --json has no \"log\"");
+	EXPECT_STREQ(target, th_json_str(lg, "target"));
+	EXPECT_LE(min_sent, th_json_int(lg, "sent"));
+	EXPECT_EQ(0, th_json_int(lg, "lost"));
+	json_object_put(st);
+}
+
 /* Crashes reach the journal with their fields; so does the decision they
  * cause (quarantine threshold 2, observe mode); forks and programmed
  * deaths do not by default. */
@@ -593,6 +606,7 @@ static void journal_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock
 	EXPECT_STREQ("would-quarantine", s.decision_action);
 	EXPECT_EQ(0, s.fork_entries);
 	EXPECT_EQ(0, s.exited_entries);
+	check_log_status(_metadata, &self->d, "journal", 4);	/* 3 crashes, 1 decision */
 	if (_metadata->exit_code == KSFT_FAIL)
 		th_lymphd_dump_stderr(&self->d);
 }
@@ -701,6 +715,7 @@ TEST_F(logsock, auto_on_a_terminal_keeps_to_it)
 	/* The crash would have been sent before it was printed. */
 	n = recv(self->fd, e, sizeof(e), MSG_DONTWAIT);
 	EXPECT_EQ(-1, n) TH_LOG("the journal got an entry: %.200s", n > 0 ? e : "");
+	check_log_status(_metadata, &self->d, "stderr", 0);
 	th_lymphd_stop(&self->d);
 	close(master);
 }
