@@ -745,6 +745,56 @@ TEST_F(logsock, auto_falls_back_to_syslog)
 	EXPECT_EQ(1, found) TH_LOG("no syslog line for the crash of pid %d", l.crashed);
 }
 
+/*
+ * A logger that does not read: its queue (net.unix.max_dgram_qlen
+ * datagrams) fills, and what does not fit is counted as lost, said on
+ * stderr, and never stalls lymphd; every entry counted as sent is there.
+ */
+TEST_F(logsock, full_logger_loses_counted_never_silently)
+{
+	static const char *const args[] = { "--log=journal", NULL };
+	const char *env[] = { self->env, NULL };
+	static char e[1 << 16];
+	json_object *st, *lg;
+	int64_t sent = 0, lost = 0, got = 0, deadline;
+	long qlen = 0;
+	FILE *f;
+	int i, status;
+
+	f = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+	if (f) {
+		if (fscanf(f, "%ld", &qlen) != 1)
+			qlen = 0;
+		fclose(f);
+	}
+	if (qlen <= 0 || qlen > 1000)
+		SKIP(return, "net.unix.max_dgram_qlen is %ld: too many crashes to fill it", qlen);
+	snprintf(self->env, sizeof(self->env), "LYMPH_JOURNAL_SOCKET=%s", self->path);
+	ASSERT_EQ(0, write_conf(self->dir, ""));
+	ASSERT_EQ(0, start(&self->d, self->dir, args, env));
+	for (i = 0; i < qlen + 5; i++)
+		ASSERT_LT(0, th_crash_child(TH_SEGV, NULL, &status));
+	/* lymphd still answers, and has said what it lost */
+	deadline = th_now_ms() + EVENT_TIMEOUT_MS;
+	do {
+		st = th_status(&self->d);
+		lg = st ? th_json_get(st, "log") : NULL;
+		sent = lg ? th_json_int(lg, "sent") : 0;
+		lost = lg ? th_json_int(lg, "lost") : 0;
+		json_object_put(st);
+		if (sent + lost >= qlen + 5)
+			break;
+		th_sleep_ms(100);
+	} while (th_now_ms() < deadline);
+	EXPECT_LE(qlen + 5, sent + lost) TH_LOG("sent %lld, lost %lld", (long long)sent, (long long)lost);
+	EXPECT_LE(1, lost);
+	EXPECT_TRUE(stderr_has(&self->d, "failed to send to journal"));
+	/* every entry counted as sent is in the queue */
+	while (recv(self->fd, e, sizeof(e), MSG_DONTWAIT) > 0)
+		got++;
+	EXPECT_LE(sent, got) TH_LOG("sent %lld, received %lld", (long long)sent, (long long)got);
+}
+
 TEST_F(logsock, syslog_lines)
 {
 	static const char *const args[] = { "--log=syslog", NULL };
