@@ -5,7 +5,8 @@
  * - `dpkg-buildpackage -us -uc -b` (scripts/build-deb.sh, from a copy of
  *   the tree) builds lymph and lymph-dkms into a directory outside the tree
  *   ($LYMPH_CACHE/deb; a build of the same sources is reused), leaves the
- *   tree and its parent as they were, and lintian finds no error.
+ *   tree and its parent as they were, and lintian finds no error (run by
+ *   build-deb.sh, which keeps no build that lintian failed).
  * - installed into a scratch root with `dpkg -x`, every file is where the
  *   unit and the man pages say: the unit's ExecStart and ExecReload
  *   programs, the man pages of its Documentation=, the policy of
@@ -84,12 +85,16 @@ TEST_F_TIMEOUT(deb, packages_build_outside_the_tree_and_lintian_is_clean, 290)
 
 	EXPECT_EQ(0, SH("ls '%s/lymph_%s_amd64.deb' '%s/lymph-dkms_%s_all.deb'", self->out, self->version,
 			self->out, self->version)) TH_LOG("%s", self->r.err);
-	/* lintian: no error (warnings and notes are printed, not failed). */
-	EXPECT_EQ(0, SH("lintian --fail-on error '%s'/lymph_%s_amd64.changes >\"$T/lintian\" 2>&1; rc=$?; "
-			"grep -v 'root privileges' \"$T/lintian\"; exit $rc", self->out, self->version))
-		TH_LOG("lintian found errors: %s", self->r.out);
+	/* lintian: no error.  build-deb.sh ran it on these packages (a build is
+	 * only reused when it passed); its report must show no error, and
+	 * warnings are printed. */
+	EXPECT_EQ(0, SH("test -s '%1$s/source.sha256' && test -f '%1$s/lintian.txt' || exit 1; "
+			"grep -v 'root privileges' '%1$s/lintian.txt'; true", self->out));
+	EXPECT_EQ(NULL, strstr(self->r.out, "E: ")) TH_LOG("lintian errors: %s", self->r.out);
 	if (self->r.out[0])
 		th_diag("lintian: %s", self->r.out);
+	EXPECT_EQ(0, SH("grep -q 'lintian --fail-on error' \"$TOP/scripts/build-deb.sh\""))
+		TH_LOG("build-deb.sh no longer fails on lintian errors");
 }
 
 TEST_F_TIMEOUT(deb, files_land_where_unit_and_man_pages_say, 290)

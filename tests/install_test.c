@@ -456,6 +456,8 @@ TEST_F_TIMEOUT(inst, unit_capabilities_suffice_and_are_needed, 240)
 	q = th_json_get(st, "quarantine");
 	EXPECT_STREQ("fanotify", th_json_str(q, "enforcement") ? th_json_str(q, "enforcement") : "")
 		TH_LOG("quarantine enforcement with the unit's capabilities");
+	EXPECT_EQ(1, th_json_bool(th_json_get(st, "throttle"), "available"))
+		TH_LOG("throttle not available with the unit's capabilities");
 	EXPECT_EQ(kept, capbnd) TH_LOG("CapBnd 0x%llx", (unsigned long long)capbnd);
 	json_object_put(st);
 	stop_pid(pid);
