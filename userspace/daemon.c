@@ -410,7 +410,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	}
 
 	/* Clone storms: nothing left stopped by a crashed lymphd, then arm. */
-	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce, &d->src);
+	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce && d->policy.throttle.enabled,
+			     &d->src);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
@@ -500,7 +501,7 @@ int daemon_reload(struct daemon *d, char **why)
 	d->policy = fresh;
 	d->enforce = enforce;
 	qmanager_reload(&d->quar, &d->policy, d->enforce);
-	throttler_reload(&d->thr, &d->policy, d->enforce);
+	throttler_reload(&d->thr, &d->policy, d->enforce && d->policy.throttle.enabled);
 	if (d->weather)
 		weather_set_conf(d->weather, &d->policy.weather);
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
