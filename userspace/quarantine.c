@@ -272,10 +272,27 @@ static int runs_no_file(const char *opt)
 	return 0;
 }
 
+/* A shell: its -e is errexit, and only -c runs code from the command line. */
+static int is_shell(const char *argv0)
+{
+	static const char *const v[] = {
+		"sh", "bash", "dash", "rbash", "zsh", "ksh", "ksh93", "mksh", "busybox", "fish",
+		"csh", "tcsh", "-sh", "-bash", "-dash", "-zsh", NULL,
+	};
+	const char *base = strrchr(argv0, '/');
+	size_t i;
+
+	base = base ? base + 1 : argv0;
+	for (i = 0; v[i]; i++)
+		if (!strcmp(base, v[i]))
+			return 1;
+	return 0;
+}
+
 const char *qscript_arg(const char *args, size_t len, int loader)
 {
 	size_t off = 0;
-	int first = 1, after_dashdash = 0;
+	int first = 1, after_dashdash = 0, shell = 0;
 
 	while (off < len) {
 		const char *a = args + off;
@@ -286,6 +303,7 @@ const char *qscript_arg(const char *args, size_t len, int loader)
 		off += n + 1;
 		if (first) {			/* argv[0]: the interpreter itself */
 			first = 0;
+			shell = !loader && is_shell(a);
 			continue;
 		}
 		if (after_dashdash || a[0] != '-' || !strcmp(a, "-"))
@@ -296,7 +314,7 @@ const char *qscript_arg(const char *args, size_t len, int loader)
 		}
 		if (!strcmp(a, "-jar"))		/* java -jar FILE: the jar is the script */
 			continue;
-		if (runs_no_file(a))
+		if (shell ? !strcmp(a, "-c") || (a[1] != '-' && strchr(a, 'c')) : runs_no_file(a))
 			return NULL;
 		if (takes_value(a, loader)) {
 			n = strnlen(args + off, len > off ? len - off : 0);
