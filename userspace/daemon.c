@@ -434,7 +434,10 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 			return err;
 	}
 
-	/* Everything is open and bound: keep only what the responses use. */
+	/* Everything is open and bound: lymphd's own system calls only from
+	 * here on (privs.c; it runs on without the filter where it cannot
+	 * have one), and only the capabilities the responses use. */
+	privs_seccomp();
 	err = privs_drop();
 	if (err)
 		return err;
