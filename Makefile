@@ -105,6 +105,9 @@ $(BUILD)/tests/%: tests/%.c tests/*.h $(CORE_OBJS) | $(BUILD)/tests
 	$(Q)test -f $(KSFT_DIR)/kselftest_harness.h || { echo "error: $(KSFT_DIR)/kselftest_harness.h missing: run scripts/deps.sh" >&2; exit 1; }
 	$(Q)$(CC) $(TEST_CFLAGS) $< $(CORE_OBJS) $(LIBS) -lpthread -o $@
 
+# privs_test builds lymphd's seccomp filter from the source itself.
+$(BUILD)/tests/privs_test: userspace/privs.c
+
 tests: all $(TEST_BINS)
 
 test:
