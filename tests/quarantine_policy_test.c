@@ -179,6 +179,34 @@ TEST_F(q, per_uid_cap)
 	qtable_free(&t);
 }
 
+/* A table full of quarantines (of many uids) says so, rather than
+ * dropping the next one silently. */
+TEST(full_table_overflow)
+{
+	static const struct quarantine_conf one = {
+		.threshold = 1.0, .half_life = 3600 * SEC,
+		.duration_min = 10 * SEC, .duration_max = 80 * SEC,
+	};
+	struct qtable t;
+	uint32_t uid;
+
+	ASSERT_EQ(0, qtable_init(&t, &one, 64));
+	t.max_per_uid = 4;
+	for (uid = 0; uid < t.cap / 2; uid++) {
+		struct qkey k = { .ino = 7, .dev = 1, .uid = 1000 + uid };
+
+		ASSERT_NE(NULL, qtable_on_danger(&t, &k, SEC + uid, 1.0));
+	}
+	{
+		struct qkey k = { .ino = 7, .dev = 1, .uid = 99999 };
+
+		EXPECT_EQ(NULL, qtable_on_danger(&t, &k, 2 * SEC, 1.0));
+		EXPECT_EQ((int)Q_OVF_TABLE, (int)t.overflow);
+		EXPECT_EQ(1ULL, t.overflows[Q_OVF_TABLE]);
+	}
+	qtable_free(&t);
+}
+
 /* argv as the tracker records it: NUL-separated. */
 #define ARGS(s) s, sizeof(s) - 1
 

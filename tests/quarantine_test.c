@@ -640,6 +640,38 @@ TEST_F_TIMEOUT(quarantine, many_copies_cannot_exhaust_it, 240)
 		TH_LOG("another user's crash was not quarantined after the flood");
 }
 
+static bool rec_is_bash(json_object *rec, const void *arg)
+{
+	const struct stat *b = arg;
+
+	return th_json_int(rec, "exe_ino") == (int64_t)b->st_ino;
+}
+
+/* A user's own crashes of their login shell never lock them out of it. */
+TEST_F_TIMEOUT(quarantine, login_shell_never_quarantined, 90)
+{
+	char *crash[] = { "/usr/bin/bash", "-c", "kill -SEGV $$", NULL };
+	char *ok[] = { "/usr/bin/bash", "-c", "exit 0", NULL };
+	struct stat bash;
+	int i, status;
+
+	if (stat(crash[0], &bash))
+		SKIP(return, "no %s here", crash[0]);
+	ASSERT_EQ(0, write_conf(self, "enforce", "60s", "60s", NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	for (i = 0; i < 2 * THRESHOLD; i++) {
+		status = storm_run_as(STORM_UID, crash, 10000);
+		ASSERT_TRUE(crashed_segv(status)) TH_LOG("bash -c 'kill -SEGV $$': wait status 0x%x", status);
+	}
+	th_sleep_ms(500);
+	EXPECT_EQ(0, active_path(self, crash[0], STORM_UID));
+	status = storm_run_as(STORM_UID, ok, 10000);
+	EXPECT_TRUE(ran_ok(status)) TH_LOG("bash as uid %d after its crashes: wait status 0x%x", STORM_UID,
+					   status);
+	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_bash, &bash, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "protected", rec_is_bash, &bash, NULL));
+}
+
 /* ---- each response switched on its own ----------------------------------- */
 
 /* A supervision-only policy in enforce mode: no quarantine, no throttle,
