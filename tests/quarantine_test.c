@@ -619,6 +619,16 @@ TEST_F_TIMEOUT(quarantine, many_copies_cannot_exhaust_it, 240)
 	EXPECT_EQ(copies - 64, th_json_int(th_json_get(q, "overflow"), "per_uid"));
 	EXPECT_EQ(0, th_json_int(q, "fds_held"));
 	json_object_put(st);
+	{
+		struct th_cmd *r = calloc(1, sizeof(*r));
+		char want[96];
+
+		ASSERT_NE(NULL, r);
+		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", NULL));
+		snprintf(want, sizeof(want), "overflow (see the journal): %d over a uid's limit", copies - 64);
+		EXPECT_NE(NULL, strstr(r->out, want)) TH_LOG("lymphctl status says: %s", r->out);
+		free(r);
+	}
 	/* lymphd holds no descriptor per quarantined binary */
 	snprintf(fddir, sizeof(fddir), "/proc/%d/fd", (int)self->d.pid);
 	dd = opendir(fddir);
