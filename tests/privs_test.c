@@ -25,7 +25,7 @@
 #include <linux/capability.h>
 #include "helpers.h"
 #include "storm_helpers.h"
-#include "privs.c"	/* the filter itself, built in the test's own process */
+#include "privs.h"	/* the filter itself, built in the test's own process */
 
 /* The documented set, spelled out here rather than taken from privs.c. */
 #define KEPT_CAPS ((1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_KILL) | (1ULL << CAP_SETGID) | \

@@ -1,0 +1,1040 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/fanotify.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "lsm.h"
+#include "lsm.skel.h"
+#include "procfs.h"
+#include "qmanager.h"
+#include "signames.h"
+
+#define QTABLE_MAX 4096
+
+/* What a quarantined inode is marked for: its exec, and its open by an
+ * interpreter or the dynamic loader (decided per event, see on_fd). */
+#define QMARK_MASK (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM)
+
+struct qmark {
+	uint32_t dev;
+	uint64_t ino;
+	int fd;			/* held open only where no file handle could be had, else -1 */
+	struct file_handle *fh;	/* reopens it (open_by_handle_at) without an fd held */
+	int mnt;		/* index in q->mnts for fh */
+	uint32_t old_mode;	/* exec-bits: the mode to restore */
+	int bits_removed;
+	char path[256];
+};
+
+static uint64_t to_wall(const struct qmanager *q, uint64_t mono)
+{
+	return mono ? mono + q->wall_offset : 0;
+}
+
+static uint64_t to_mono(const struct qmanager *q, uint64_t wall)
+{
+	return wall > q->wall_offset ? wall - q->wall_offset : 1;
+}
+
+static const char *enf_name(enum q_enforcement e)
+{
+	switch (e) {
+	case Q_ENF_BPF_LSM: return "bpf-lsm";
+	case Q_ENF_FANOTIFY: return "fanotify";
+	case Q_ENF_EXEC_BITS: return "exec-bits";
+	case Q_ENF_NONE: break;
+	}
+	return "none";
+}
+
+/* ---- protected binaries ------------------------------------------------ */
+
+/*
+ * Protected by default, for every user: what it takes to log in, to become
+ * root and to stop a runaway (a user's own crashes of these would lock them
+ * out).  The login shells of /etc/shells come on top.  Listed in
+ * doc/lymph.conf.5.
+ */
+static const char *const default_protected[] = {
+	"/usr/bin/login", "/bin/login", "/usr/bin/su", "/bin/su", "/usr/bin/sudo",
+	"/usr/bin/passwd", "/usr/bin/newgrp", "/usr/bin/ssh", "/usr/sbin/sshd",
+	"/usr/bin/env", "/usr/bin/kill", "/bin/kill", "/usr/bin/ps", "/bin/ps",
+	"/usr/bin/sh", "/bin/sh", "/usr/bin/bash", "/bin/bash",
+	"/usr/sbin/nologin", "/usr/bin/systemctl", "/usr/sbin/lymphd", "/usr/bin/lymphctl",
+	NULL,
+};
+
+static void protect_path(struct qmanager *q, const char *path)
+{
+	struct stat st;
+
+	if (q->n_prot < sizeof(q->prot) / sizeof(q->prot[0]) && path && !stat(path, &st)) {
+		q->prot[q->n_prot].dev = (uint32_t)st.st_dev;
+		q->prot[q->n_prot].ino = st.st_ino;
+		q->n_prot++;
+	}
+}
+
+/* Every login shell of /etc/shells. */
+static void protect_shells(struct qmanager *q, const char *shells)
+{
+	char line[PATH_MAX];
+	FILE *f = fopen(shells, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, " \t\r\n#")] = 0;
+		if (line[0] == '/')
+			protect_path(q, line);
+	}
+	fclose(f);
+}
+
+static void load_protected(struct qmanager *q, const struct policy *p)
+{
+	size_t i;
+
+	q->n_prot = 0;
+	q->protect = &p->protect;
+	protect_path(q, "/proc/1/exe");		/* init */
+	protect_path(q, "/proc/self/exe");	/* lymphd */
+	for (i = 0; default_protected[i]; i++)
+		protect_path(q, default_protected[i]);
+	protect_shells(q, "/etc/shells");
+	for (i = 0; i < p->protect.n_exe; i++)
+		protect_path(q, p->protect.exe[i]);
+	/* A supervised service crash-loops into its breaker, not into a
+	 * quarantine that would block lymphd's own restarts. */
+	for (i = 0; i < p->n_services; i++) {
+		protect_path(q, p->services[i].exe);
+		if (p->services[i].argv)
+			protect_path(q, p->services[i].argv[0]);
+	}
+}
+
+static int is_protected_binary(const struct qmanager *q, uint32_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_prot; i++)
+		if (q->prot[i].dev == dev && q->prot[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+static int is_protected(const struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid)
+{
+	size_t i;
+
+	if (is_protected_binary(q, dev, ino))
+		return 1;
+	for (i = 0; q->protect && i < q->protect->n_uid; i++)
+		if (q->protect->uid[i] == uid)
+			return 1;
+	return 0;
+}
+
+/* ---- interpreters and loaders -------------------------------------------- */
+
+/*
+ * Interpreters (a crash under one is the script's) and the dynamic loader
+ * (`ld-linux-x86-64.so.2 FILE` runs FILE), found by glob at start.  Listed
+ * in doc/lymph.conf.5.
+ */
+static const char *const interpreter_globs[] = {
+	"/usr/bin/python*", "/usr/local/bin/python*", "/usr/bin/perl", "/usr/bin/perl5*",
+	"/usr/bin/ruby*", "/usr/bin/node", "/usr/bin/nodejs", "/usr/local/bin/node",
+	"/usr/bin/php*", "/usr/bin/lua*", "/usr/bin/tclsh*", "/usr/bin/Rscript",
+	"/usr/bin/java", "/usr/lib/jvm/*/bin/java", "/usr/bin/awk", "/usr/bin/gawk",
+	"/usr/bin/mawk", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash", "/usr/bin/rbash",
+	"/usr/bin/zsh", "/usr/bin/ksh*", "/usr/bin/mksh", "/usr/bin/fish", "/usr/bin/csh",
+	"/usr/bin/tcsh", "/usr/bin/busybox", "/bin/sh", "/bin/bash", "/bin/dash", "/bin/busybox",
+	NULL,
+};
+
+static const char *const loader_globs[] = {
+	"/lib64/ld-linux*.so*", "/lib/ld-linux*.so*", "/lib/x86_64-linux-gnu/ld-linux*.so*",
+	"/usr/lib/x86_64-linux-gnu/ld-linux*.so*", "/usr/lib64/ld-linux*.so*",
+	"/lib/ld-musl*.so*", "/usr/lib/ld-musl*.so*", NULL,
+};
+
+static uint32_t runner_kind(const struct qmanager *q, uint32_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_runners; i++)
+		if (q->runners[i].dev == dev && q->runners[i].ino == ino)
+			return q->runners[i].kind;
+	return 0;
+}
+
+static void add_runner(struct qmanager *q, const char *path, uint32_t kind)
+{
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0111) ||
+	    runner_kind(q, (uint32_t)st.st_dev, st.st_ino) ||
+	    q->n_runners == sizeof(q->runners) / sizeof(q->runners[0]))
+		return;
+	q->runners[q->n_runners].dev = (uint32_t)st.st_dev;
+	q->runners[q->n_runners].ino = st.st_ino;
+	q->runners[q->n_runners].kind = kind;
+	q->n_runners++;
+}
+
+static void load_runners(struct qmanager *q)
+{
+	const char *const *sets[] = { interpreter_globs, loader_globs };
+	size_t s, i, j;
+
+	q->n_runners = 0;
+	for (s = 0; s < 2; s++) {
+		for (i = 0; sets[s][i]; i++) {
+			glob_t g;
+
+			if (glob(sets[s][i], 0, NULL, &g))
+				continue;
+			for (j = 0; j < g.gl_pathc; j++) {
+				const char *name = strrchr(g.gl_pathv[j], '/') + 1;
+
+				/* python3-config, perldoc's kin, ...: not interpreters */
+				if (strstr(name, "-config") || strstr(name, "-gdb"))
+					continue;
+				add_runner(q, g.gl_pathv[j], s ? RUNNER_LOADER : RUNNER_INTERPRETER);
+			}
+			globfree(&g);
+		}
+	}
+}
+
+/* Tell the BPF programs which binaries are runners. */
+static void push_runners(struct qmanager *q)
+{
+	size_t i;
+	int fd;
+
+	if (!q->lsm)
+		return;
+	fd = bpf_map__fd(q->lsm->maps.runners);
+	for (i = 0; i < q->n_runners; i++) {
+		struct inode_key k = { .ino = q->runners[i].ino, .dev = q->runners[i].dev };
+		__u32 v = q->runners[i].kind;
+
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			fprintf(stderr, "lymphd: failed to tell the script tracker of an interpreter: %s\n",
+				strerror(errno));
+	}
+}
+
+/*
+ * The script an interpreter (or the loader) of pid ran, as recorded at its
+ * exec: its inode and path.  0, or -errno (-ENOENT: no file, or not known).
+ */
+static int script_of(struct qmanager *q, uint32_t pid, uint32_t kind, uint32_t *dev,
+		     uint64_t *ino, char *path, size_t len)
+{
+	struct script_rec r;
+	struct stat st;
+	const char *arg;
+	__u32 key = pid;
+	int fd, err;
+
+	if (!q->tracker)
+		return -ENOENT;
+	fd = bpf_map__fd(q->lsm->maps.scripts);
+	if (bpf_map_lookup_elem(fd, &key, &r))
+		return -ENOENT;
+	bpf_map_delete_elem(fd, &key);	/* the pid is dead: its record too */
+	if (r.args_len > sizeof(r.args) || r.depth > SCRIPT_CWD_DEPTH)
+		return -EINVAL;
+	arg = qscript_arg((const char *)r.args, r.args_len, kind == RUNNER_LOADER);
+	err = qscript_path(arg, (const char (*)[64])r.cwd, r.depth,
+			   !(r.flags & SCRIPT_CWD_TRUNCATED), path, len);
+	if (err)
+		return err;
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -ENOENT;
+	*dev = (uint32_t)st.st_dev;
+	*ino = st.st_ino;
+	{
+		char *real = realpath(path, NULL);
+
+		if (real && strlen(real) < len)
+			strcpy(path, real);
+		free(real);
+	}
+	return 0;
+}
+
+/* ---- marks --------------------------------------------------------------- */
+
+static struct qmark *find_mark(struct qmanager *q, uint32_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_marks; i++)
+		if (q->marks[i].dev == dev && q->marks[i].ino == ino)
+			return &q->marks[i];
+	return NULL;
+}
+
+/*
+ * Open the binary safely: a symlink is resolved once (the binary of
+ * /usr/bin/python3 is /usr/bin/python3.11), the result is opened with no
+ * symlink at its last component, and it must still be the inode the
+ * sensors saw (a rename race would give another).
+ */
+static int open_checked(const char *path, uint32_t dev, uint64_t ino, struct stat *st, int flags)
+{
+	char *real = realpath(path, NULL);
+	int fd = open(real ? real : path, flags | O_NOFOLLOW | O_CLOEXEC);
+
+	free(real);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) || !S_ISREG(st->st_mode) || (uint32_t)st->st_dev != dev || st->st_ino != ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+/* A file handle for fd, and the index of an fd on its filesystem to open
+ * it with; -errno where the filesystem has no handles. */
+static int handle_of(struct qmanager *q, int fd, struct file_handle **out, int *mnt)
+{
+	struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+	int mount_id, err;
+	size_t i;
+
+	if (!fh)
+		return -ENOMEM;
+	fh->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", fh, &mount_id, AT_EMPTY_PATH)) {
+		err = -errno;
+		free(fh);
+		return err;
+	}
+	for (i = 0; i < q->n_mnts; i++)
+		if (q->mnts[i].mount_id == mount_id)
+			break;
+	if (i == q->n_mnts) {
+		char self[64];
+		int mfd;
+
+		if (q->n_mnts == sizeof(q->mnts) / sizeof(q->mnts[0])) {
+			free(fh);
+			return -ENOSPC;
+		}
+		/* This binary's own descriptor, as O_PATH: any fd on the
+		 * filesystem serves open_by_handle_at. */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		mfd = open(self, O_PATH | O_CLOEXEC);
+		if (mfd < 0) {
+			err = -errno;
+			free(fh);
+			return err;
+		}
+		q->mnts[i].fd = mfd;
+		q->mnts[i].mount_id = mount_id;
+		q->n_mnts++;
+	}
+	*out = fh;
+	*mnt = (int)i;
+	return 0;
+}
+
+/*
+ * How lymphd opens a binary it marks: for fanotify O_PATH only, since a
+ * real open of a file lymphd marked for FAN_OPEN_PERM would wait for
+ * lymphd's own answer, for ever; for exec bits, to fchmod it.
+ */
+static int mark_flags(const struct qmanager *q)
+{
+	return q->enf == Q_ENF_FANOTIFY ? O_PATH : O_RDONLY | O_NONBLOCK;
+}
+
+/* fanotify_mark on fd, which may be O_PATH (fanotify_mark's own fd
+ * argument takes no O_PATH file: through its /proc/self/fd link it does). */
+static int fan_mark(struct qmanager *q, unsigned int op, int fd)
+{
+	char self[64];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	return fanotify_mark(q->fan_fd, op, QMARK_MASK, AT_FDCWD, self) ? -errno : 0;
+}
+
+/* An fd on the marked inode again (caller closes), or -errno. */
+static int mark_open(struct qmanager *q, const struct qmark *m)
+{
+	int flags = mark_flags(q) | O_CLOEXEC;
+	struct stat st;
+	int fd;
+
+	if (m->fd >= 0) {
+		fd = fcntl(m->fd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
+	if (m->fh) {
+		/* CAP_DAC_READ_SEARCH, which lymphd keeps for this */
+		fd = open_by_handle_at(q->mnts[m->mnt].fd, m->fh, flags);
+		if (fd >= 0)
+			return fd;
+	}
+	if (!m->path[0])
+		return -ENOENT;
+	return open_checked(m->path, m->dev, m->ino, &st, mark_flags(q));
+}
+
+/* Put the enforcement in place for (dev, ino); returns 0 or -errno. */
+static int mark_add(struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid, const char *path,
+		    uint32_t restored_old_mode)
+{
+	struct qmark *m = find_mark(q, dev, ino);
+	struct stat st;
+	int fd = -1, err;
+
+	if (m)
+		return 0;
+	if (q->n_marks == q->cap_marks) {
+		size_t cap = q->cap_marks ? q->cap_marks * 2 : 16;
+		struct qmark *grown = realloc(q->marks, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		q->marks = grown;
+		q->cap_marks = cap;
+	}
+	m = &q->marks[q->n_marks];
+	memset(m, 0, sizeof(*m));
+	m->dev = dev;
+	m->ino = ino;
+	m->fd = -1;
+	if (path) {
+		char *real = realpath(path, NULL);
+
+		snprintf(m->path, sizeof(m->path), "%s", real ? real : path);
+		free(real);
+	}
+
+	if (q->enf == Q_ENF_BPF_LSM) {
+		/* Nothing on the inode, no path needed, no descriptor: the
+		 * per-uid keys go in the LSM's map. */
+		q->n_marks++;
+		return 0;
+	}
+	if (q->enf != Q_ENF_FANOTIFY && q->enf != Q_ENF_EXEC_BITS)
+		return -EOPNOTSUPP;
+	if (!path)
+		return -ENOENT;
+	fd = open_checked(path, dev, ino, &st, mark_flags(q));
+	if (fd < 0)
+		return fd;
+	if (q->enf == Q_ENF_FANOTIFY) {
+		err = fan_mark(q, FAN_MARK_ADD, fd);
+		if (err)
+			goto fail;
+	} else {
+		/* Removing exec bits bans every user: only for root's own scope
+		 * on a root-owned binary. */
+		if (uid != 0 || st.st_uid != 0) {
+			err = -EPERM;
+			goto fail;
+		}
+		m->old_mode = restored_old_mode ? restored_old_mode : (st.st_mode & 07777);
+		if ((st.st_mode & 0111) && fchmod(fd, st.st_mode & 07666)) {
+			err = -errno;
+			goto fail;
+		}
+		m->bits_removed = 1;
+	}
+	/* No descriptor held per binary: a file handle reopens it. */
+	if (!handle_of(q, fd, &m->fh, &m->mnt)) {
+		close(fd);
+	} else if (q->fds_held < q->fd_budget) {
+		m->fd = fd;
+		q->fds_held++;
+	} else {
+		err = -EMFILE;
+		if (q->enf == Q_ENF_FANOTIFY)
+			fan_mark(q, FAN_MARK_REMOVE, fd);
+		if (m->bits_removed)
+			fchmod(fd, m->old_mode);
+		goto fail;
+	}
+	q->n_marks++;
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+static void mark_remove(struct qmanager *q, struct qmark *m)
+{
+	int fd = q->enf == Q_ENF_BPF_LSM ? -1 : mark_open(q, m), err;
+
+	if (fd >= 0) {
+		if (q->enf == Q_ENF_FANOTIFY && (err = fan_mark(q, FAN_MARK_REMOVE, fd)))
+			fprintf(stderr, "lymphd: failed to lift the quarantine mark of %s: %s\n",
+				m->path[0] ? m->path : "a quarantined binary", strerror(-err));
+		if (m->bits_removed)
+			fchmod(fd, m->old_mode);	/* exactly the mode it had */
+		close(fd);
+	} else if (q->enf != Q_ENF_BPF_LSM) {
+		fprintf(stderr, "lymphd: failed to reopen %s to lift its quarantine mark: %s; the mark "
+			"goes when lymphd stops\n", m->path[0] ? m->path : "a quarantined binary",
+			strerror(-fd));
+	}
+	if (m->fd >= 0) {
+		close(m->fd);
+		q->fds_held--;
+	}
+	free(m->fh);
+	*m = q->marks[--q->n_marks];
+}
+
+/* The BPF LSM decides per (binary, uid): one map key per quarantine. */
+static int lsm_key(struct qmanager *q, const struct qkey *k, int add)
+{
+	struct quarantine_key key = { .ino = k->ino, .dev = k->dev, .uid = k->uid };
+	__u64 zero = 0;
+	int fd;
+
+	if (q->enf != Q_ENF_BPF_LSM)
+		return 0;
+	fd = bpf_map__fd(q->lsm->maps.quarantined);
+	if (add)
+		return bpf_map_update_elem(fd, &key, &zero, BPF_ANY) ? -errno : 0;
+	if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* ---- journal ------------------------------------------------------------- */
+
+static void journal_q(struct qmanager *q, const char *action, const struct qentry *e,
+		      const struct qkey *k, const char *path, const char *result,
+		      const struct lymph_death *why, uint64_t now)
+{
+	struct json_object *rec = json_object_new_object();
+	struct qmark *m = find_mark(q, k->dev, k->ino);
+
+	json_object_object_add(rec, "type", json_object_new_string("quarantine"));
+	json_object_object_add(rec, "action", json_object_new_string(action));
+	json_object_object_add(rec, "mode", json_object_new_string(q->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "exe", path ? json_object_new_string(path) : NULL);
+	json_object_object_add(rec, "exe_dev", json_object_new_int64(k->dev));
+	json_object_object_add(rec, "exe_ino", json_object_new_uint64(k->ino));
+	json_object_object_add(rec, "uid", json_object_new_int64(k->uid));
+	json_object_object_add(rec, "enforcement", json_object_new_string(enf_name(q->enf)));
+	if (e) {
+		json_object_object_add(rec, "until_wall_ns", json_object_new_uint64(to_wall(q, e->until)));
+		json_object_object_add(rec, "since_wall_ns", json_object_new_uint64(to_wall(q, e->since)));
+		json_object_object_add(rec, "duration_s", json_object_new_double(
+			e->until > e->since ? (double)(e->until - e->since) / 1e9 : 0.0));
+		json_object_object_add(rec, "offences", json_object_new_double(
+			decay_value(&e->offences, now, 4 * q->t.conf.duration_max)));
+		json_object_object_add(rec, "total", json_object_new_int64(e->total));
+	}
+	if (m && m->bits_removed)
+		json_object_object_add(rec, "old_mode", json_object_new_int64(m->old_mode));
+	if (why) {
+		struct json_object *w = json_object_new_object();
+
+		json_object_object_add(w, "pid", json_object_new_int64(why->task.pid));
+		json_object_object_add(w, "signal", json_object_new_string(signal_name(why->signo)));
+		json_object_object_add(w, "si_code", json_object_new_int64(why->si_code));
+		json_object_object_add(w, "fault_addr", json_object_new_uint64(why->fault_addr));
+		json_object_object_add(rec, "why", w);
+	}
+	if (result)
+		json_object_object_add(rec, "result", json_object_new_string(result));
+	if (q->journal && journal_append(q->journal, rec))
+		fprintf(stderr, "lymphd: failed to write the journal (quarantine %s)\n", action);
+	if (!q->journal)
+		json_object_put(rec);
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+/* Descriptors: the soft limit raised to the hard one (1,024 is the usual
+ * soft limit, far below what a host's crashes can ask for), and a budget
+ * for the marks that cannot use a file handle: half of it, the rest for
+ * control connections, services, the journal. */
+static void raise_nofile(struct qmanager *q)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	q->nofile = rl.rlim_cur == RLIM_INFINITY ? (uint64_t)INT_MAX : (uint64_t)rl.rlim_cur;
+	q->fd_budget = (size_t)(q->nofile / 2);
+}
+
+static int load_lsm(struct qmanager *q)
+{
+	int err;
+
+	/* All of it: the LSM programs and the script tracker. */
+	q->lsm = lsm__open_and_load();
+	if (q->lsm && !lsm__attach(q->lsm)) {
+		q->enf = Q_ENF_BPF_LSM;
+		q->tracker = 1;
+		return 0;
+	}
+	err = errno ? -errno : -EOPNOTSUPP;
+	lsm__destroy(q->lsm);
+	/* The tracker alone (a tracepoint, which every kernel with BTF runs). */
+	q->lsm = lsm__open();
+	if (!q->lsm)
+		return err;
+	bpf_program__set_autoload(q->lsm->progs.deny_quarantined, false);
+	bpf_program__set_autoload(q->lsm->progs.deny_exec_map, false);
+	bpf_program__set_autoload(q->lsm->progs.deny_exec_protect, false);
+	bpf_program__set_autoload(q->lsm->progs.deny_interpreted, false);
+	if (lsm__load(q->lsm) || lsm__attach(q->lsm)) {
+		fprintf(stderr, "lymphd: failed to load the script tracker (%s): a crash under an "
+			"interpreter is charged to nobody\n", strerror(errno));
+		lsm__destroy(q->lsm);
+		q->lsm = NULL;
+	} else {
+		q->tracker = 1;
+	}
+	return err;
+}
+
+int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce)
+{
+	struct timespec m, r;
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	q->fan_fd = -1;
+	q->journal = j;
+	q->enforce = enforce;
+	q->factor = 1.0;
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	q->wall_offset = ((uint64_t)r.tv_sec * 1000000000ULL + r.tv_nsec) -
+			 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
+	err = qtable_init(&q->t, &p->quarantine, QTABLE_MAX);
+	if (err)
+		return err;
+	q->t.max_per_uid = QMANAGER_MAX_PER_UID;
+	raise_nofile(q);
+	load_protected(q, p);
+	load_runners(q);
+
+	/* Best available first: the BPF LSM (in the kernel, no round trip),
+	 * then fanotify permission events, then exec bits. */
+	err = load_lsm(q);
+	push_runners(q);
+	if (q->enf == Q_ENF_BPF_LSM)
+		return 0;
+	snprintf(q->enf_why_buf, sizeof(q->enf_why_buf), "bpf-lsm unavailable on this kernel (%s)",
+		 strerror(-err));
+	q->enf_why = q->enf_why_buf;
+	q->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
+				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (q->fan_fd >= 0) {
+		q->enf = Q_ENF_FANOTIFY;
+	} else {
+		q->enf = Q_ENF_EXEC_BITS;
+		q->enf_why = "fanotify permission events unavailable";
+		fprintf(stderr, "lymphd: fanotify unavailable (%s): quarantine falls back to removing "
+			"exec bits, for root's own scope only\n", strerror(errno));
+	}
+	return 0;
+}
+
+void qmanager_free(struct qmanager *q)
+{
+	size_t i;
+
+	/* Marks go with the fanotify fd; removed exec bits stay removed: the
+	 * journal restores or expires them at the next start. */
+	while (q->n_marks) {
+		struct qmark *m = &q->marks[q->n_marks - 1];
+
+		if (m->fd >= 0)
+			close(m->fd);
+		free(m->fh);
+		q->n_marks--;
+	}
+	free(q->marks);
+	for (i = 0; i < q->n_mnts; i++)
+		close(q->mnts[i].fd);
+	if (q->fan_fd >= 0)
+		close(q->fan_fd);
+	lsm__destroy(q->lsm);	/* the denials end with lymphd, as fanotify's do */
+	qtable_free(&q->t);
+	memset(q, 0, sizeof(*q));
+	q->fan_fd = -1;
+}
+
+int qmanager_fd(const struct qmanager *q)
+{
+	return q->fan_fd;
+}
+
+/* Say it once per key (the table remembers the key, never triggering). */
+static void note_once(struct qmanager *q, const struct qkey *k, const char *action, const char *exe,
+		      const char *why, const struct lymph_death *d, uint64_t now)
+{
+	if (qtable_find(&q->t, k))
+		return;
+	qtable_on_danger(&q->t, k, now, 1e18);	/* remember, never trigger */
+	journal_q(q, action, NULL, k, exe, why, d, now);
+}
+
+/* No room to track or enforce: journaled (at the 1st, 2nd, 4th, 8th, ...
+ * of each kind, so a flood cannot flood the journal) and counted in status. */
+static void overflow(struct qmanager *q, const struct qkey *k, const char *exe, const char *why,
+		     uint64_t count, const struct lymph_death *d, uint64_t now)
+{
+	if (count & (count - 1))
+		return;
+	journal_q(q, "overflow", NULL, k, exe, why, d, now);	/* printed with the decisions */
+}
+
+void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const struct verdict *vd,
+		       const char *exe, uint64_t now)
+{
+	struct qkey k = { .ino = d->task.exe_ino, .dev = d->task.exe_dev, .uid = d->task.uid };
+	char script[PATH_MAX];
+	struct qentry *e;
+	uint32_t kind;
+	int err;
+
+	if (!q->t.conf.enabled)
+		return;		/* [quarantine] is off: not even a would-quarantine */
+	if (vd->klass != LYMPH_CLASS_DANGER || (!k.ino && !k.dev))
+		return;
+	/* Without siginfo a "crash" may be kill -SEGV: never an antibody. */
+	if (vd->reason == LYMPH_REASON_UNVERIFIED)
+		return;
+	/* Under an interpreter (or the loader) the offender is the script it
+	 * ran, never the interpreter: python3 keeps working for that user. */
+	kind = runner_kind(q, k.dev, k.ino);
+	if (kind) {
+		err = script_of(q, d->task.pid, kind, &k.dev, &k.ino, script, sizeof(script));
+		if (err) {
+			note_once(q, &k, "protected", exe, "an interpreter or the loader, and the file it "
+				  "ran is not known: never quarantined", d, now);
+			return;
+		}
+		exe = script;
+	}
+	if (is_protected(q, k.dev, k.ino, k.uid)) {
+		note_once(q, &k, "protected", exe, "protected binary or uid: never quarantined", d, now);
+		return;
+	}
+	if (k.uid == 0 && !q->t.conf.root) {
+		note_once(q, &k, "protected", exe, "uid 0: root's binaries are quarantined only with "
+			  "[quarantine] root = yes", d, now);
+		return;
+	}
+	e = qtable_on_danger(&q->t, &k, now, q->factor);
+	if (!e) {
+		if (q->t.overflow == Q_OVF_UID)
+			overflow(q, &k, exe, "this uid already has its maximum of quarantined binaries",
+				 q->t.overflows[Q_OVF_UID], d, now);
+		else if (q->t.overflow == Q_OVF_TABLE)
+			overflow(q, &k, exe, "the quarantine table is full of quarantines",
+				 q->t.overflows[Q_OVF_TABLE], d, now);
+		return;
+	}
+	if (!q->enforce) {
+		journal_q(q, "would-quarantine", e, &k, exe, "observe mode", d, now);
+		qtable_end(&q->t, &k);
+		return;
+	}
+	err = mark_add(q, k.dev, k.ino, k.uid, exe, 0);
+	if (!err)
+		err = lsm_key(q, &k, 1);
+	if (err) {
+		char msg[160];
+
+		if (err == -EMFILE) {
+			q->overflow_fds++;
+			overflow(q, &k, exe, "lymphd's descriptor budget for quarantine marks is spent",
+				 q->overflow_fds, d, now);
+		}
+		snprintf(msg, sizeof(msg), "cannot enforce (%s): %s", enf_name(q->enf),
+			 err == -ENOENT ? "the binary's path is unknown" :
+			 err == -EPERM ? "exec bits are removed only for root's own scope on root-owned binaries" :
+			 strerror(-err));
+		journal_q(q, "quarantine", e, &k, exe, msg, d, now);
+		qtable_end(&q->t, &k);
+		return;
+	}
+	journal_q(q, "quarantine", e, &k, exe, "ok", d, now);
+	q->last_imposed = now;
+}
+
+/* The RUNNER_* kind of pid's executable, 0 for other programs. */
+static uint32_t pid_runner(const struct qmanager *q, int pid)
+{
+	char link[64];
+	struct stat st;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	if (stat(link, &st))
+		return 0;
+	return runner_kind(q, (uint32_t)st.st_dev, st.st_ino);
+}
+
+void qmanager_on_fd(struct qmanager *q, uint64_t now)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	ssize_t n;
+
+	while ((n = read(q->fan_fd, buf, sizeof(buf))) > 0) {
+		struct fanotify_event_metadata *md = (void *)buf;
+
+		for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+			struct fanotify_response resp = { .fd = md->fd, .response = FAN_ALLOW };
+			struct stat st;
+			uint32_t uid;
+
+			if (md->vers != FANOTIFY_METADATA_VERSION || md->fd < 0)
+				continue;
+			/* An exec of the file, or its open by an interpreter or the
+			 * dynamic loader (`ld-linux-x86-64.so.2 FILE`, `python3
+			 * FILE`: an open, not an exec); any other open is allowed,
+			 * so the user may still read, copy or debug it. */
+			if ((md->mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM)) && !fstat(md->fd, &st) &&
+			    !proc_real_uid(md->pid, &uid)) {
+				struct qkey k = { .ino = st.st_ino, .dev = (uint32_t)st.st_dev, .uid = uid };
+
+				if (qtable_active(&q->t, &k, now) &&
+				    ((md->mask & FAN_OPEN_EXEC_PERM) || pid_runner(q, md->pid))) {
+					resp.response = FAN_DENY;
+					q->denied++;
+				}
+			}
+			/* Answer every event, or the exec would hang. */
+			if (write(q->fan_fd, &resp, sizeof(resp)) < 0)
+				fprintf(stderr, "lymphd: failed to answer fanotify: %s\n", strerror(errno));
+			close(md->fd);
+		}
+	}
+}
+
+static void end_one(struct qmanager *q, struct qentry *e, const char *action, uint64_t now)
+{
+	struct qkey k = e->key;
+	struct qmark *m = find_mark(q, k.dev, k.ino);
+	char path[256] = "";
+
+	if (m)
+		snprintf(path, sizeof(path), "%s", m->path);
+	qtable_end(&q->t, &k);
+	lsm_key(q, &k, 0);
+	journal_q(q, action, e, &k, path[0] ? path : NULL, "ok", NULL, now);
+	/* The inode's mark goes when no uid is quarantined for it any more. */
+	if (m && !qtable_binary_active(&q->t, k.dev, k.ino, now))
+		mark_remove(q, m);
+}
+
+void qmanager_tick(struct qmanager *q, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < q->t.cap; i++) {
+		struct qentry *e = &q->t.e[i];
+
+		if (e->used && e->until && e->until <= now)
+			end_one(q, e, "expire", now);
+	}
+}
+
+int qmanager_release(struct qmanager *q, const char *path, long uid, uint64_t now)
+{
+	struct stat st;
+	size_t i;
+	int n = 0;
+
+	if (stat(path, &st))
+		return -errno;
+	for (i = 0; i < q->t.cap; i++) {
+		struct qentry *e = &q->t.e[i];
+
+		if (!e->used || e->until <= now || e->key.dev != (uint32_t)st.st_dev ||
+		    e->key.ino != st.st_ino || (uid >= 0 && e->key.uid != (uint32_t)uid))
+			continue;
+		end_one(q, e, "release", now);
+		n++;
+	}
+	return n;
+}
+
+void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce)
+{
+	q->t.conf = p->quarantine;
+	q->enforce = enforce;
+	load_protected(q, p);
+}
+
+struct replay_ctx {
+	struct qmanager *q;
+	uint64_t now;
+};
+
+static int replay_one(struct json_object *rec, void *ctx)
+{
+	struct replay_ctx *rc = ctx;
+	struct qmanager *q = rc->q;
+	struct json_object *v;
+	struct qkey k = { 0 };
+	const char *action, *exe = NULL;
+	uint64_t until = 0, since = 0;
+	uint32_t old_mode = 0, total = 0;
+	double offences = 0;
+	struct qentry *e;
+
+	if (!json_object_object_get_ex(rec, "type", &v) || strcmp(json_object_get_string(v), "quarantine") ||
+	    !json_object_object_get_ex(rec, "action", &v))
+		return 0;
+	action = json_object_get_string(v);
+#define GET(key, conv) (json_object_object_get_ex(rec, key, &v) && v ? conv(v) : 0)
+	k.dev = (uint32_t)GET("exe_dev", json_object_get_int64);
+	k.ino = (uint64_t)GET("exe_ino", json_object_get_int64);
+	k.uid = (uint32_t)GET("uid", json_object_get_int64);
+	until = (uint64_t)GET("until_wall_ns", json_object_get_int64);
+	since = (uint64_t)GET("since_wall_ns", json_object_get_int64);
+	old_mode = (uint32_t)GET("old_mode", json_object_get_int64);
+	total = (uint32_t)GET("total", json_object_get_int64);
+	offences = GET("offences", json_object_get_double);
+	if (json_object_object_get_ex(rec, "exe", &v) && v)
+		exe = json_object_get_string(v);
+#undef GET
+	if (!strcmp(action, "quarantine") || !strcmp(action, "snapshot")) {
+		if (json_object_object_get_ex(rec, "result", &v) && strcmp(json_object_get_string(v), "ok"))
+			return 0;	/* was never enforced */
+		e = qtable_restore(&q->t, &k, to_mono(q, since), to_mono(q, until), offences, total, rc->now);
+		if (e && exe && old_mode) {
+			/* Remember the mode to restore even if we can't re-mark now. */
+			struct qmark *m;
+
+			if (!mark_add(q, k.dev, k.ino, k.uid, exe, old_mode) && (m = find_mark(q, k.dev, k.ino)))
+				m->old_mode = old_mode;
+		} else if (e && exe) {
+			mark_add(q, k.dev, k.ino, k.uid, exe, 0);
+		}
+		if (e)
+			lsm_key(q, &k, 1);
+	} else if (!strcmp(action, "release") || !strcmp(action, "expire")) {
+		struct qmark *m = find_mark(q, k.dev, k.ino);
+
+		qtable_end(&q->t, &k);
+		lsm_key(q, &k, 0);
+		if (m && !qtable_binary_active(&q->t, k.dev, k.ino, rc->now))
+			mark_remove(q, m);
+	}
+	return 0;
+}
+
+void qmanager_replay(struct qmanager *q, const char *journal_path, uint64_t now)
+{
+	struct replay_ctx rc = { .q = q, .now = now };
+
+	journal_replay(journal_path, replay_one, &rc);
+	/* What expired while lymphd was down is released now. */
+	qmanager_tick(q, now);
+}
+
+struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array(), *ovf;
+	size_t i, tracked = 0;
+
+	json_object_object_add(o, "enabled", json_object_new_boolean(q->t.conf.enabled));
+	json_object_object_add(o, "root", json_object_new_boolean(q->t.conf.root));
+	json_object_object_add(o, "enforcement", json_object_new_string(enf_name(q->enf)));
+	json_object_object_add(o, "not_used", q->enf_why ? json_object_new_string(q->enf_why) : NULL);
+	json_object_object_add(o, "script_tracker", json_object_new_boolean(q->tracker));
+	if (q->enf == Q_ENF_BPF_LSM) {
+		struct quarantine_key k, next, *prev = NULL;
+		__u64 v, sum = 0;
+		int fd = bpf_map__fd(q->lsm->maps.quarantined);
+
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			if (!bpf_map_lookup_elem(fd, &next, &v))
+				sum += v;
+			k = next;
+			prev = &k;
+		}
+		json_object_object_add(o, "denied_execs", json_object_new_uint64(q->denied + sum));
+	} else {
+		json_object_object_add(o, "denied_execs", json_object_new_uint64(q->denied));
+	}
+	for (i = 0; i < q->t.cap; i++) {
+		const struct qentry *e = &q->t.e[i];
+		struct json_object *x;
+		const struct qmark *m = NULL;
+		size_t j;
+
+		tracked += e->used;
+		if (!e->used || e->until <= now)
+			continue;
+		for (j = 0; j < q->n_marks; j++)
+			if (q->marks[j].dev == e->key.dev && q->marks[j].ino == e->key.ino)
+				m = &q->marks[j];
+		x = json_object_new_object();
+		json_object_object_add(x, "exe", m && m->path[0] ? json_object_new_string(m->path) : NULL);
+		json_object_object_add(x, "exe_dev", json_object_new_int64(e->key.dev));
+		json_object_object_add(x, "exe_ino", json_object_new_uint64(e->key.ino));
+		json_object_object_add(x, "uid", json_object_new_int64(e->key.uid));
+		json_object_object_add(x, "remaining_s", json_object_new_double((double)(e->until - now) / 1e9));
+		json_object_object_add(x, "duration_s", json_object_new_double((double)(e->until - e->since) / 1e9));
+		json_object_object_add(x, "total", json_object_new_int64(e->total));
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(o, "active", arr);
+	json_object_object_add(o, "tracked", json_object_new_uint64(tracked));
+	json_object_object_add(o, "max_per_uid", json_object_new_uint64(q->t.max_per_uid));
+	json_object_object_add(o, "fds_held", json_object_new_uint64(q->fds_held));
+	json_object_object_add(o, "fd_budget", json_object_new_uint64(q->fd_budget));
+	json_object_object_add(o, "nofile", json_object_new_uint64(q->nofile));
+	ovf = json_object_new_object();
+	json_object_object_add(ovf, "per_uid", json_object_new_uint64(q->t.overflows[Q_OVF_UID]));
+	json_object_object_add(ovf, "table", json_object_new_uint64(q->t.overflows[Q_OVF_TABLE]));
+	json_object_object_add(ovf, "descriptors", json_object_new_uint64(q->overflow_fds));
+	json_object_object_add(o, "overflow", ovf);
+	return o;
+}
+
+void qmanager_snapshot(struct qmanager *q, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < q->t.cap; i++) {
+		struct qentry *e = &q->t.e[i];
+		struct qmark *m;
+
+		if (!e->used || e->until <= now)
+			continue;
+		m = find_mark(q, e->key.dev, e->key.ino);
+		journal_q(q, "snapshot", e, &e->key, m && m->path[0] ? m->path : NULL, "ok", NULL, now);
+	}
+}
