@@ -19,6 +19,13 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Linux 6.13+: signal another task than current (the new child). */
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
+				__u64 value) __ksym __weak;
+#ifndef bpf_ksym_exists
+#define bpf_ksym_exists(sym) (!!(sym))	/* libbpf < 1.2 */
+#endif
+
 /* Set by lymphd through skel->rodata before load. */
 const volatile __u64 wake_mark_bytes = 256 * 1024;
 const volatile __u32 urgent_death_mask = LYMPH_URGENT_SIGNALS_DEFAULT;
@@ -77,15 +84,34 @@ struct {
 	__type(value, struct throttle_bucket);
 } buckets SEC(".maps");
 
-/* The lineage each live process was charged to at its fork, so that its
- * exit gives the token back to the same bucket even if it changed session
- * or cgroup since (daemons call setsid). */
+/* What each live task (process or thread, by tid) was charged to at its
+ * creation, so that its exit gives the token back to the same buckets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, __u32);		/* tgid */
-	__type(value, struct lineage_key);
+	__type(key, __u32);		/* tid */
+	__type(value, struct charge);
 } charged SEC(".maps");
+
+/* Every task's clone family (sensors.h), fixed at fork. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct family);
+} families SEC(".maps");
+
+/*
+ * Processes someone other than lymph stopped (SIGSTOP not sent by the
+ * probes nor by lymphd), until someone other than lymphd continues them:
+ * lymphd never continues these when a hold ends.  Key: tgid.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);		/* when (ns) */
+} admin_stops SEC(".maps");
 
 /* pid 1, lymphd and its ancestors (tgids); protected uids. */
 struct {
@@ -117,6 +143,8 @@ struct {
 
 #define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h PF_KTHREAD */
 #define SIGSTOP_NR	19
+#define SIGCONT_NR	18
+#define EAGAIN_NR	11
 #define SIGKILL_NR	9
 #define SI_USER_CODE	0
 #define SI_QUEUE_CODE	(-1)
@@ -213,7 +241,7 @@ static __always_inline struct throttle_cfg *throttle_settings(void)
 }
 
 static __always_inline void lineage_of(struct lineage_key *k, struct task_struct *task,
-				       __u32 kind)
+				       __u32 kind, __u64 family)
 {
 	k->kind = kind;
 	k->pad = 0;
@@ -221,21 +249,23 @@ static __always_inline void lineage_of(struct lineage_key *k, struct task_struct
 		k->id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	else if (kind == LYMPH_LINEAGE_UID)
 		k->id = BPF_CORE_READ(task, real_cred, uid.val);
+	else if (kind == LYMPH_LINEAGE_FAMILY)
+		k->id = family;
 	else
 		k->id = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
 }
 
 /* Refill at budget/s up to burst, then add delta (thousandths). */
-static __always_inline void bucket_move(struct throttle_bucket *b, struct throttle_cfg *c,
+static __always_inline void bucket_move(struct throttle_bucket *b, __u32 budget, __u32 burst,
 					__u64 now, __s64 delta)
 {
-	__s64 cap = (__s64)c->burst * 1000;
+	__s64 cap = (__s64)burst * 1000;
 	__u64 dt = now > b->last_ns ? now - b->last_ns : 0;
 
 	/* milli-tokens per ns = budget / 1e6; cap dt to keep the product small */
 	if (dt > 100000000000ULL)
 		dt = 100000000000ULL;
-	b->milli_tokens += (__s64)(dt * c->budget / 1000000);
+	b->milli_tokens += (__s64)(dt * budget / 1000000);
 	b->last_ns = now;
 	b->milli_tokens += delta;
 	if (b->milli_tokens > cap)
@@ -244,6 +274,78 @@ static __always_inline void bucket_move(struct throttle_bucket *b, struct thrott
 	 * in burst/budget seconds, however long the storm was. */
 	if (b->milli_tokens < -cap)
 		b->milli_tokens = -cap;
+}
+
+/* The bucket of k, made full when new; NULL when the table is busy. */
+static __always_inline struct throttle_bucket *bucket_get(struct lineage_key *k, __u32 burst,
+							   __u64 now)
+{
+	struct throttle_bucket fresh = {}, *b = bpf_map_lookup_elem(&buckets, k);
+
+	if (b)
+		return b;
+	fresh.milli_tokens = (__s64)burst * 1000;
+	fresh.last_ns = now;
+	bpf_map_update_elem(&buckets, k, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&buckets, k);
+}
+
+/* Who makes a new family for each child: pid 1, kernel threads, real uid
+ * 0 (login, sshd, cron, systemd, container runtimes) and lymphd. */
+static __always_inline int family_boundary(struct task_struct *t)
+{
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+
+	return tgid <= 1 || BPF_CORE_READ(t, real_cred, uid.val) == 0 ||
+	       (BPF_CORE_READ(t, flags) & PF_KTHREAD_FLAG) ||
+	       bpf_map_lookup_elem(&protected_tgids, &tgid);
+}
+
+/* A task that predates the sensors: its topmost unprivileged ancestor,
+ * which all its relatives of that time find alike. */
+static __always_inline __u64 family_root_of(struct task_struct *t)
+{
+	__u64 id = BPF_CORE_READ(t, tgid);
+	struct task_struct *p = t;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		p = BPF_CORE_READ(p, real_parent);
+		if (!p || family_boundary(p))
+			break;
+		id = BPF_CORE_READ(p, tgid);
+	}
+	return id;
+}
+
+/* The family of a trusted task (current, a probe's argument); 0 when its
+ * storage cannot be had. */
+static __always_inline __u64 family_of(struct task_struct *t)
+{
+	struct family *f = bpf_task_storage_get(&families, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!f)
+		return 0;
+	if (!f->id)
+		f->id = family_boundary(t) ? BPF_CORE_READ(t, tgid) : family_root_of(t);
+	return f->id;
+}
+
+/* Fix the child's family at its fork: a new one under a boundary, the
+ * parent's otherwise.  Returns the child's family. */
+static __always_inline __u64 family_fork(struct task_struct *parent, struct task_struct *child)
+{
+	struct family *cf;
+	__u64 id;
+
+	if (family_boundary(parent))
+		id = BPF_CORE_READ(child, tgid);
+	else
+		id = family_of(parent);
+	cf = bpf_task_storage_get(&families, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (cf)
+		cf->id = id;
+	return id;
 }
 
 static __always_inline int is_kernel_fault(__u32 sig, __s32 code)
@@ -260,6 +362,24 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	struct lymph_signal *rec;
 	__u32 tgid;
 
+	/* 0. A stop or continue from someone other than lymph (the probes
+	 *    send with SEND_SIG_PRIV, lymphd is daemon_tgid) is an
+	 *    administrator's: remembered, so a hold's end never undoes it. */
+	if (sig == SIGSTOP_NR || sig == SIGCONT_NR) {
+		struct throttle_cfg *c = throttle_settings();
+		__u32 sender = BPF_CORE_READ(cur, tgid);
+		__u64 now = bpf_ktime_get_ns();
+
+		if (!c || (unsigned long)info == 1 || sender == c->daemon_tgid ||
+		    (result != 0 && result != 2 && result != 4))
+			return 0;
+		tgid = BPF_CORE_READ(task, tgid);
+		if (sig == SIGSTOP_NR)
+			bpf_map_update_elem(&admin_stops, &tgid, &now, BPF_ANY);
+		else
+			bpf_map_delete_elem(&admin_stops, &tgid);
+		return 0;
+	}
 	/* 1. Only signals whose default action ends the process. */
 	if (sig <= 0 || sig > 64 || (sig < 32 && !((LYMPH_FATAL_SIGNALS >> sig) & 1)))
 		return 0;
@@ -337,7 +457,30 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	struct pending *p;
 	__u32 tgid, code, sig;
 
-	/* 1. One record per process: only when its last thread exits. */
+	/* 1. Every task, thread or process, gives back what its creation
+	 *    took from its lineage and uid buckets. */
+	{
+		__u32 tid = BPF_CORE_READ(task, pid);
+		struct charge *ch = bpf_map_lookup_elem(&charged, &tid);
+		struct throttle_cfg *c = ch ? throttle_settings() : NULL;
+
+		if (ch && c) {
+			__u64 now = bpf_ktime_get_ns();
+			struct lineage_key k = { .id = ch->family, .kind = ch->lineage_kind };
+			struct throttle_bucket *b;
+
+			if (ch->lineage_charged && (b = bpf_map_lookup_elem(&buckets, &k)))
+				bucket_move(b, c->budget, c->burst, now, 1000);
+			k.id = ch->uid;
+			k.kind = LYMPH_LINEAGE_UID;
+			if (ch->uid_charged && (b = bpf_map_lookup_elem(&buckets, &k)))
+				bucket_move(b, c->uid_budget, c->uid_burst, now, 1000);
+		}
+		if (ch)
+			bpf_map_delete_elem(&charged, &tid);
+	}
+
+	/* 2. One record per process: only when its last thread exits. */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	if (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG)
@@ -357,21 +500,6 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 
 	tgid = BPF_CORE_READ(task, tgid);
 
-	/* A process that ends gives its token back to the lineage it was
-	 * charged to. */
-	{
-		struct throttle_cfg *c = throttle_settings();
-		struct lineage_key *k = c ? bpf_map_lookup_elem(&charged, &tgid) : NULL;
-
-		if (k) {
-			struct throttle_bucket *b = bpf_map_lookup_elem(&buckets, k);
-
-			if (b)
-				bucket_move(b, c, bpf_ktime_get_ns(), 1000);
-			bpf_map_delete_elem(&charged, &tgid);
-		}
-	}
-
 	p = bpf_map_lookup_elem(&pending_sig, &tgid);
 
 	rec = reserve(sizeof(*rec));
@@ -389,7 +517,7 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	rec->sender_uid = 0;
 	if (p) {
 		rec->flags |= p->flags & LYMPH_DEATH_OOM;
-		/* 2. Attach how it was killed, if that is what killed it. */
+		/* 3. Attach how it was killed, if that is what killed it. */
 		if (sig && p->signo == sig) {
 			rec->flags |= LYMPH_DEATH_SIGINFO | (p->flags & LYMPH_DEATH_SELF);
 			rec->si_code = p->si_code;
@@ -397,7 +525,7 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 			rec->sender_uid = p->sender_uid;
 			rec->fault_addr = p->fault_addr;
 		}
-		/* 3. Kernels before 6.16 trace the exit after exit_mm(). */
+		/* 4. Kernels before 6.16 trace the exit after exit_mm(). */
 		if (!rec->task.exe_ino) {
 			rec->task.exe_ino = p->exe_ino;
 			rec->task.exe_dev = p->exe_dev;
@@ -411,80 +539,117 @@ out:
 }
 
 /*
- * The fork dead time, first stage: a lineage that has overdrawn its bucket
- * has the forking process stopped at once, in the probe, before the storm
- * grows; lymphd then holds the lineage in dead time and continues it.
+ * The fork dead time, first stage: a lineage (or a uid) that has overdrawn
+ * its bucket has the task that tried to grow it stopped at once, in the
+ * probe, before the storm grows; lymphd then holds the lineage in dead
+ * time and continues it.  No stop without a record: the record is reserved
+ * first, and when the ring is full the task is not stopped (the drop is
+ * counted; the next attempt tries again), so lymphd knows every stop.
  */
-static __always_inline void throttle_fork(struct task_struct *parent, struct task_struct *child)
+static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_struct *task,
+					  struct lineage_key *k, struct throttle_bucket *b,
+					  struct task_struct *child)
 {
-	struct throttle_cfg *c = throttle_settings();
-	struct throttle_bucket fresh = {}, *b;
+	__u32 child_pid = 0;
 	struct lymph_throttle *rec;
-	struct lineage_key k;
-	__u64 now;
-	__u32 tgid, uid;
 	int stop;
-
-	if (!c)
-		return;
-	/* Never charge nor hold pid 1, lymphd, its ancestors, protected uids. */
-	tgid = BPF_CORE_READ(parent, tgid);
-	uid = BPF_CORE_READ(parent, real_cred, uid.val);
-	if (tgid <= 1 || bpf_map_lookup_elem(&protected_tgids, &tgid) ||
-	    bpf_map_lookup_elem(&protected_uids, &uid) ||
-	    (BPF_CORE_READ(parent, flags) & PF_KTHREAD_FLAG))
-		return;
-	lineage_of(&k, parent, c->lineage_kind);
-	if (!k.id && c->lineage_kind != LYMPH_LINEAGE_UID)
-		return;	/* session 0 / no cgroup: kernel-started */
-	now = bpf_ktime_get_ns();
-	b = bpf_map_lookup_elem(&buckets, &k);
-	if (!b) {
-		fresh.milli_tokens = (__s64)c->burst * 1000;
-		fresh.last_ns = now;
-		bpf_map_update_elem(&buckets, &k, &fresh, BPF_NOEXIST);
-		b = bpf_map_lookup_elem(&buckets, &k);
-		if (!b)
-			return;
-	}
-	bucket_move(b, c, now, -1000);
-	{
-		__u32 child_tgid = BPF_CORE_READ(child, tgid);
-
-		bpf_map_update_elem(&charged, &child_tgid, &k, BPF_ANY);
-	}
-	if (b->milli_tokens >= 0)
-		return;
-
-	/* Overdrawn: stop the forker now, before the storm grows. */
-	stop = c->enforce && bpf_send_signal(SIGSTOP_NR) == 0;
-	b->stops++;
 
 	rec = reserve(sizeof(*rec));
 	if (!rec)
 		return;
+	stop = c->enforce && bpf_send_signal(SIGSTOP_NR) == 0;
+	/* The new child too, before its first instruction: stopping only
+	 * the forker leaves one running child per stop, and a bomb of N
+	 * running members would go on growing by one per fork. */
+	if (child) {
+		child_pid = BPF_CORE_READ(child, tgid);
+		if (stop && bpf_ksym_exists(bpf_send_signal_task))
+			bpf_send_signal_task(child, SIGSTOP_NR, PIDTYPE_TGID, 0);
+	}
+	b->stops++;
 	fill_hdr(&rec->hdr, LYMPH_EV_THROTTLE, sizeof(*rec));
-	fill_task(&rec->task, parent);
-	rec->lineage_id = k.id;
-	rec->lineage_kind = k.kind;
+	fill_task(&rec->task, task);
+	rec->lineage_id = k->id;
+	rec->lineage_kind = k->kind;
 	rec->tokens = b->milli_tokens;
 	rec->hold_ns = 0;
 	rec->action = stop ? LYMPH_THROTTLE_STOPPED : LYMPH_THROTTLE_WOULD;
-	rec->child_pid = BPF_CORE_READ(child, tgid);
+	rec->child_pid = child_pid;
 	rec->pad = 0;
 	/* The first stop of an episode wakes lymphd; the rest ride along. */
 	submit(rec, sizeof(*rec), b->stops == 1 || (b->stops & 63) == 0);
+}
+
+/*
+ * Charge one attempt to grow (a new task, or a fork refused with EAGAIN)
+ * to the task's lineage and to its uid, and stop the task when either is
+ * overdrawn.  child: the new task (its exit gives the tokens back), or
+ * NULL for a refused fork (nothing will give them back: time refills).
+ */
+static __always_inline void throttle_charge(struct task_struct *task, struct task_struct *child,
+					    __u64 family)
+{
+	struct throttle_cfg *c = throttle_settings();
+	struct throttle_bucket *b, *bu = NULL;
+	struct lineage_key k, ku;
+	struct charge ch = {};
+	__u64 now;
+	__u32 tgid, uid;
+
+	if (!c)
+		return;
+	/* Never charge nor hold pid 1, lymphd, its ancestors, protected uids. */
+	tgid = BPF_CORE_READ(task, tgid);
+	uid = BPF_CORE_READ(task, real_cred, uid.val);
+	if (tgid <= 1 || bpf_map_lookup_elem(&protected_tgids, &tgid) ||
+	    bpf_map_lookup_elem(&protected_uids, &uid) ||
+	    (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG))
+		return;
+	lineage_of(&k, task, c->lineage_kind, family);
+	if (!k.id && c->lineage_kind != LYMPH_LINEAGE_UID)
+		return;	/* session 0 / no cgroup: kernel-started */
+	now = bpf_ktime_get_ns();
+	b = bucket_get(&k, c->burst, now);
+	if (!b)
+		return;
+	bucket_move(b, c->budget, c->burst, now, -1000);
+	ch.family = k.id;
+	ch.lineage_kind = k.kind;
+	ch.lineage_charged = 1;
+	/* The per-uid budget, the last line behind the lineage's. */
+	if (c->uid_budget && c->lineage_kind != LYMPH_LINEAGE_UID) {
+		ku.id = uid;
+		ku.kind = LYMPH_LINEAGE_UID;
+		ku.pad = 0;
+		bu = bucket_get(&ku, c->uid_burst, now);
+		if (bu) {
+			bucket_move(bu, c->uid_budget, c->uid_burst, now, -1000);
+			ch.uid = uid;
+			ch.uid_charged = 1;
+		}
+	}
+	if (child) {
+		__u32 tid = BPF_CORE_READ(child, pid);
+
+		bpf_map_update_elem(&charged, &tid, &ch, BPF_ANY);
+	}
+	if (b->milli_tokens < 0)
+		throttle_stop(c, task, &k, b, child);
+	else if (bu && bu->milli_tokens < 0)
+		throttle_stop(c, task, &ku, bu, child);
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct lymph_fork *rec;
+	__u64 family = family_fork(parent, child);
 
-	/* Processes only: a new thread shares its parent's tgid. */
+	/* Threads count against the budget too (a thread bomb), and are
+	 * stopped with their process; only processes get a fork record. */
+	throttle_charge(parent, child, family);
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
-	throttle_fork(parent, child);
 	if (!want_fork)
 		return 0;
 	rec = reserve(sizeof(*rec));
@@ -493,6 +658,29 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
 	fill_hdr(&rec->hdr, LYMPH_EV_FORK, sizeof(*rec));
 	fill_task(&rec->task, child);
 	submit(rec, sizeof(*rec), 0);
+	return 0;
+}
+
+/*
+ * A fork refused (EAGAIN: a pids cgroup at its cap, RLIMIT_NPROC,
+ * threads-max) never reaches sched_process_fork, and a bomb at its cap
+ * spins on it: each refusal is charged like a fork, so a lineage spinning
+ * at its cap stays overdrawn and every spinner is stopped.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *cur;
+	long nr;
+
+	if (ret != -EAGAIN_NR)
+		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	/* x86-64: clone, fork, vfork, clone3 */
+	if (nr != 56 && nr != 57 && nr != 58 && nr != 435)
+		return 0;
+	cur = bpf_get_current_task_btf();
+	throttle_charge(cur, NULL, family_of(cur));
 	return 0;
 }
 

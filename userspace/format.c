@@ -304,7 +304,8 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 
 		put(buf, len, &pos, " %s lineage=%s:%llu", t->action == LYMPH_THROTTLE_WOULD ? "would-stop" : "stopped",
 		    t->lineage_kind == LYMPH_LINEAGE_CGROUP ? "cgroup" :
-		    t->lineage_kind == LYMPH_LINEAGE_UID ? "uid" : "session",
+		    t->lineage_kind == LYMPH_LINEAGE_UID ? "uid" :
+		    t->lineage_kind == LYMPH_LINEAGE_FAMILY ? "family" : "session",
 		    (unsigned long long)t->lineage_id);
 		put_task(buf, len, &pos, &t->task, exe);
 		break;

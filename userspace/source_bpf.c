@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "format.h"
@@ -103,6 +104,8 @@ static int bpf_set_throttle(struct source *src, const struct throttle_settings *
 	struct throttle_cfg c = {
 		.enabled = !!t->enabled, .enforce = !!t->enforce, .lineage_kind = t->lineage_kind,
 		.budget = t->budget, .burst = t->burst,
+		.uid_budget = t->uid_budget, .uid_burst = t->uid_burst ?: 1,
+		.daemon_tgid = t->daemon_tgid,
 	};
 	uint32_t zero = 0;
 
@@ -148,7 +151,35 @@ static int bpf_forget_lineage(struct source *src, uint32_t kind, uint64_t id)
 	return 0;
 }
 
+static int bpf_family_of(struct source *src, pid_t pid, uint64_t *id)
+{
+	struct bpf_priv *p = src->priv;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0), err = 0;
+	struct family f;
+
+	if (fd < 0)
+		return -errno;
+	/* task storage is looked up by a pidfd from userspace */
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.families), &fd, &f))
+		err = -errno;
+	else
+		*id = f.id;
+	close(fd);
+	return err;
+}
+
+static int bpf_admin_stopped(struct source *src, pid_t pid)
+{
+	struct bpf_priv *p = src->priv;
+	uint32_t k = (uint32_t)pid;
+	uint64_t when;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.admin_stops), &k, &when);
+}
+
 static const struct source_ops bpf_ops = {
+	.family_of = bpf_family_of,
+	.admin_stopped = bpf_admin_stopped,
 	.drain = bpf_drain,
 	.check_drops = bpf_check_drops,
 	.close = bpf_close,
