@@ -22,6 +22,8 @@ char LICENSE[] SEC("license") = "GPL";
 /* Linux 6.13+: signal another task than current (the new child). */
 extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
 				__u64 value) __ksym __weak;
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 #ifndef bpf_ksym_exists
 #define bpf_ksym_exists(sym) (!!(sym))	/* libbpf < 1.2 */
 #endif
@@ -112,6 +114,26 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);		/* when (ns) */
 } admin_stops SEC(".maps");
+
+/*
+ * Every process lymph stopped (the probes, and lymphd, which adds its own
+ * stops) and has not continued, with its start time: when lymphd dies,
+ * however it dies, the exit probe continues them all (on_process_exit),
+ * so a dead lymphd never leaves a process stopped.  Key: tgid.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);		/* start time, clock ticks (as /proc/PID/stat) */
+} lymph_stops SEC(".maps");
+
+/* A process's start in clock ticks since boot: /proc/PID/stat's field 22
+ * (USER_HZ is 100), so lymphd can name the same process. */
+static __always_inline __u64 start_ticks(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, group_leader, start_boottime) / 10000000ULL;
+}
 
 /* pid 1, lymphd and its ancestors (tgids); protected uids. */
 struct {
@@ -362,9 +384,11 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	struct lymph_signal *rec;
 	__u32 tgid;
 
-	/* 0. A stop or continue from someone other than lymph (the probes
-	 *    send with SEND_SIG_PRIV, lymphd is daemon_tgid) is an
-	 *    administrator's: remembered, so a hold's end never undoes it. */
+	/* 0. A stop or continue sent by a process (kill(2), tgkill(2),
+	 *    sigqueue(3): si_code <= 0) other than lymphd is an
+	 *    administrator's: remembered, so a hold's end never undoes it.
+	 *    The probes' own signals are the kernel's (SEND_SIG_PRIV, or
+	 *    si_code SI_KERNEL for bpf_send_signal_task). */
 	if (sig == SIGSTOP_NR || sig == SIGCONT_NR) {
 		struct throttle_cfg *c = throttle_settings();
 		__u32 sender = BPF_CORE_READ(cur, tgid);
@@ -372,6 +396,8 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 
 		if (!c || (unsigned long)info == 1 || sender == c->daemon_tgid ||
 		    (result != 0 && result != 2 && result != 4))
+			return 0;
+		if ((unsigned long)info != 0 && BPF_CORE_READ(info, si_code) > 0)
 			return 0;
 		tgid = BPF_CORE_READ(task, tgid);
 		if (sig == SIGSTOP_NR)
@@ -450,6 +476,29 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	return 0;
 }
 
+/*
+ * lymphd is exiting, however it exits (a SIGKILL too), and its programs
+ * are still attached (its files are closed after this tracepoint): every
+ * process lymph stopped and did not continue is continued now, unless an
+ * administrator stopped it meanwhile, so none is ever left stopped.
+ */
+static long release_one(struct bpf_map *map, __u32 *tgid, __u64 *start, void *ctx)
+{
+	struct task_struct *t;
+
+	if (!bpf_ksym_exists(bpf_task_from_pid) || !bpf_ksym_exists(bpf_send_signal_task) ||
+	    bpf_map_lookup_elem(&admin_stops, tgid))
+		return 0;
+	t = bpf_task_from_pid(*tgid);
+	if (!t)
+		return 0;
+	/* the same process, not a recycled pid */
+	if (start_ticks(t) == *start)
+		bpf_send_signal_task(t, SIGCONT_NR, PIDTYPE_TGID, 0);
+	bpf_task_release(t);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_process_exit, struct task_struct *task)
 {
@@ -493,12 +542,23 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 		if (bpf_map_update_elem(&reported, &key, &one, BPF_NOEXIST))
 			return 0;	/* another thread reported it */
 	}
+	tgid = BPF_CORE_READ(task, tgid);
+	/* A process lymph stopped is gone; lymphd gone: release its stops. */
+	bpf_map_delete_elem(&lymph_stops, &tgid);
+	{
+		struct throttle_cfg *c = throttle_settings();
+
+		if (c && c->daemon_tgid == tgid) {
+			/* no new stop between this and the programs' detach */
+			c->enabled = 0;
+			c->enforce = 0;
+			bpf_for_each_map_elem(&lymph_stops, release_one, NULL, 0);
+		}
+	}
 	code = BPF_CORE_READ(task, exit_code);
 	sig = code & 0x7f;
 	if (!sig && !want_normal_exit && code == 0)
 		return 0;
-
-	tgid = BPF_CORE_READ(task, tgid);
 
 	p = bpf_map_lookup_elem(&pending_sig, &tgid);
 
@@ -558,13 +618,23 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
 	if (!rec)
 		return;
 	stop = c->enforce && bpf_send_signal(SIGSTOP_NR) == 0;
+	if (stop) {
+		__u32 tgid = BPF_CORE_READ(task, tgid);
+		__u64 start = start_ticks(task);
+
+		bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_ANY);
+	}
 	/* The new child too, before its first instruction: stopping only
 	 * the forker leaves one running child per stop, and a bomb of N
 	 * running members would go on growing by one per fork. */
 	if (child) {
 		child_pid = BPF_CORE_READ(child, tgid);
-		if (stop && bpf_ksym_exists(bpf_send_signal_task))
-			bpf_send_signal_task(child, SIGSTOP_NR, PIDTYPE_TGID, 0);
+		if (stop && bpf_ksym_exists(bpf_send_signal_task) &&
+		    !bpf_send_signal_task(child, SIGSTOP_NR, PIDTYPE_TGID, 0)) {
+			__u64 start = start_ticks(child);
+
+			bpf_map_update_elem(&lymph_stops, &child_pid, &start, BPF_ANY);
+		}
 	}
 	b->stops++;
 	fill_hdr(&rec->hdr, LYMPH_EV_THROTTLE, sizeof(*rec));

@@ -477,6 +477,82 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 	}
 }
 
+/* Wait for the storm's forks to reach n (at most timeout_ms). */
+static void wait_forks(const struct bomb_stats *st, uint64_t n, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	while (th_now_ms() < deadline && storm_load(&st->forks) < n)
+		th_sleep_ms(10);
+}
+
+/*
+ * No stop without a record (issue 17): lymphd stopped, its ring (4 KiB)
+ * full before the storm starts.  A forker over budget whose record cannot
+ * be reserved is not stopped: nobody would know to continue it.
+ */
+TEST_F_TIMEOUT(throttle, no_stop_without_a_record, 90)
+{
+	char cap[16], statspath[PATH_MAX];
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	char *fill[] = { "/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done",
+			 NULL };
+	int n;
+
+	snprintf(cap, sizeof(cap), "%d", BURST + 50);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, "--ring-size=4K"));
+	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
+	/* root is protected: its 100 processes only fill the ring */
+	EXPECT_EQ(0, storm_run_as(0, fill, 30000));
+	ASSERT_GT(spawn_storm(self, argv), 0);
+	wait_forks(self->stats, (uint64_t)(BURST + 50), 5000);
+	n = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+	TH_LOG("ring full, lymphd stopped: %llu forks (%d over the burst), %d stopped",
+	       (unsigned long long)storm_load(&self->stats->forks), 50, n);
+	EXPECT_EQ(0, n) TH_LOG("a forker was stopped with no record of it");
+	storm_lymphd_crash(&self->d);
+	th_sleep_ms(100);
+	n = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+	EXPECT_EQ(0, n) TH_LOG("%d process(es) left stopped after lymphd died", n);
+}
+
+/*
+ * A dead lymphd never leaves a stop behind: lymphd stopped (so the stop
+ * records sit unread in its ring), the probes stop the storm's forkers,
+ * then lymphd is SIGKILLed: the sensors continue what they stopped as
+ * lymphd exits.
+ */
+TEST_F_TIMEOUT(throttle, sigkill_of_stopped_lymphd_leaves_nothing_stopped, 90)
+{
+	char cap[16], statspath[PATH_MAX];
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	int64_t deadline;
+	int n = 0;
+
+	snprintf(cap, sizeof(cap), "%d", BURST + 50);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, "--ring-size=64K"));
+	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
+	ASSERT_GT(spawn_storm(self, argv), 0);
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline && (n = storm_cg_stopped(self->cg.path, NULL, 0, 0)) < 1)
+		th_sleep_ms(10);
+	TH_LOG("lymphd stopped: %llu forks, %d stopped by the probe",
+	       (unsigned long long)storm_load(&self->stats->forks), n);
+	EXPECT_GE(n, 1) TH_LOG("the probe stopped no forker over budget");
+	storm_lymphd_crash(&self->d);
+	deadline = th_now_ms() + 2000;
+	while (th_now_ms() < deadline && (n = storm_cg_stopped(self->cg.path, NULL, 0, 0)) > 0)
+		th_sleep_ms(10);
+	EXPECT_EQ(0, n) TH_LOG("%d process(es) left stopped after lymphd died", n);
+	/* let loose: it makes the rest of its children */
+	wait_forks(self->stats, (uint64_t)(BURST + 50), 5000);
+	EXPECT_EQ((uint64_t)(BURST + 50), storm_load(&self->stats->forks));
+}
+
 TEST_F_TIMEOUT(throttle, observe_mode_stops_nothing, 90)
 {
 	char cap[16], statspath[PATH_MAX], name[64];

@@ -59,6 +59,9 @@ struct source_ops {
 	int (*forget_lineage)(struct source *src, uint32_t kind, uint64_t id);
 	/* The clone family of pid (LYMPH_LINEAGE_FAMILY id): 0 or -errno. */
 	int (*family_of)(struct source *src, pid_t pid, uint64_t *id);
+	/* lymph stopped pid (stopped 1) or continued it (0): the sensors
+	 * continue what lymph stopped when lymphd dies. */
+	void (*note_stop)(struct source *src, pid_t pid, int stopped);
 	/* 1 when someone other than lymph stopped pid and did not continue it. */
 	int (*admin_stopped)(struct source *src, pid_t pid);
 };

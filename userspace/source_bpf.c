@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
@@ -177,7 +178,48 @@ static int bpf_admin_stopped(struct source *src, pid_t pid)
 	return !bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.admin_stops), &k, &when);
 }
 
+/* /proc/PID/stat field 22: the start time in clock ticks since boot. */
+static int start_ticks(pid_t pid, uint64_t *ticks)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* after "pid (comm)": the n-th space precedes field n + 2 */
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &v) != 1)
+		return -EINVAL;
+	*ticks = v;
+	return 0;
+}
+
+static void bpf_note_stop(struct source *src, pid_t pid, int stopped)
+{
+	struct bpf_priv *p = src->priv;
+	int fd = bpf_map__fd(p->skel->maps.lymph_stops);
+	uint32_t k = (uint32_t)pid;
+	uint64_t ticks;
+
+	if (!stopped)
+		bpf_map_delete_elem(fd, &k);
+	else if (!start_ticks(pid, &ticks))
+		bpf_map_update_elem(fd, &k, &ticks, BPF_ANY);
+}
+
 static const struct source_ops bpf_ops = {
+	.note_stop = bpf_note_stop,
 	.family_of = bpf_family_of,
 	.admin_stopped = bpf_admin_stopped,
 	.drain = bpf_drain,

@@ -145,6 +145,13 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 	return 0;
 }
 
+/* Tell the sensors what lymph stopped or continued (see note_stop). */
+static void note_stop(const struct lineage *l, pid_t pid, int stopped)
+{
+	if (l->src && l->src->ops && l->src->ops->note_stop)
+		l->src->ops->note_stop(l->src, pid, stopped);
+}
+
 /* Someone other than lymph stopped pid: a hold's end never continues it. */
 static int admin_stopped(const struct lineage *l, pid_t pid)
 {
@@ -171,8 +178,11 @@ static unsigned int signal_lineage(const struct lineage *l, int sig, int only_st
 			continue;
 		if (sig == SIGCONT && admin_stopped(l, (pid_t)pid))
 			continue;
-		if (!kill((pid_t)pid, sig))
+		if (!kill((pid_t)pid, sig)) {
 			n++;
+			if (sig == SIGCONT)
+				note_stop(l, (pid_t)pid, 0);
+		}
 	}
 	closedir(d);
 	return n;
@@ -188,6 +198,7 @@ static void continue_held(struct lineage *l)
 		if (l->pidfds[i] >= 0) {
 			if (!admin_stopped(l, l->pids[i]))
 				syscall(SYS_pidfd_send_signal, l->pidfds[i], SIGCONT, NULL, 0);
+			note_stop(l, l->pids[i], 0);
 			close(l->pidfds[i]);
 		}
 	}
@@ -276,8 +287,11 @@ static pid_t first_member(const struct lineage *l)
 
 static int stop_one(struct lineage *l, pid_t pid)
 {
-	(void)l;
-	return kill(pid, SIGSTOP);
+	int err = kill(pid, SIGSTOP);
+
+	if (!err)
+		note_stop(l, pid, 1);
+	return err;
 }
 
 static int move_one(struct lineage *l, pid_t pid)
@@ -601,7 +615,7 @@ static void contain(struct throttler *t, struct lineage *l)
 
 	if (err) {
 		hold(l, (pid_t)r->task.pid);
-		if (r->child_pid && !kill((pid_t)r->child_pid, SIGSTOP))
+		if (r->child_pid && !stop_one(l, (pid_t)r->child_pid))
 			hold(l, (pid_t)r->child_pid);
 		sweep(l);
 	}
