@@ -553,6 +553,102 @@ TEST_F_TIMEOUT(throttle, sigkill_of_stopped_lymphd_leaves_nothing_stopped, 90)
 	EXPECT_EQ((uint64_t)(BURST + 50), storm_load(&self->stats->forks));
 }
 
+/*
+ * A bomb at its cap: the backstop (60 tasks) refuses its forks before it
+ * overdraws its budget (a burst of 100), and every member spins on a
+ * refused fork(), which never reaches sched_process_fork.  The refusals
+ * are charged too: every spinner is stopped.
+ */
+TEST_F_TIMEOUT(throttle, bomb_spinning_at_its_cap_is_stopped, 90)
+{
+	char statspath[PATH_MAX], name[64];
+	char *argv[] = { self->forkbomb, statspath, "plain", NULL };
+	json_object *all, *e;
+	long long tasks = 0;
+	int64_t deadline;
+	int stopped = 0;
+	pid_t sid;
+
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "60"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	deadline = th_now_ms() + 10000;
+	while (th_now_ms() < deadline) {
+		tasks = storm_cg_read(self->cg.path, "pids.current");
+		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+		if (tasks >= 50 && stopped >= tasks)
+			break;
+		th_sleep_ms(20);
+	}
+	TH_LOG("at its cap (60): %lld tasks, %d stopped, %llu forks refused, %llu made", tasks,
+	       stopped, (unsigned long long)storm_load(&self->stats->failed),
+	       (unsigned long long)storm_load(&self->stats->forks));
+	EXPECT_GE(tasks, 50);
+	EXPECT_EQ(tasks, stopped) TH_LOG("%lld task(s) spin at the cap", tasks - stopped);
+	EXPECT_NE((uint64_t)0, storm_load(&self->stats->failed)) TH_LOG("the cap refused no fork");
+	e = lineage_entry(self, name, &all);
+	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
+	json_object_put(all);
+}
+
+/*
+ * An administrator's stop is never undone: a member of a held lineage
+ * that root also stops stays stopped when the lineage is released; the
+ * rest go on.
+ */
+TEST_F_TIMEOUT(throttle, release_keeps_an_administrators_stop, 90)
+{
+	char cap[16], statspath[PATH_MAX], name[64], lineage[80], hold[PATH_MAX] = "";
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	json_object *rec;
+	pid_t sid, victim = -1;
+	char state = 0, p[PATH_MAX + 32];
+	int n, others = -1;
+	FILE *f;
+
+	ASSERT_NE(NULL, r);
+	snprintf(cap, sizeof(cap), "%d", BURST + 80);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	ASSERT_TRUE(wait_pinned(self, name, 5000));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
+					 &rec));
+	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
+	json_object_put(rec);
+	snprintf(p, sizeof(p), "%s/cgroup.procs", hold);
+	f = fopen(p, "re");
+	ASSERT_NE(NULL, f);
+	while (fscanf(f, "%d", &n) == 1)
+		if (n != sid)
+			victim = n;
+	fclose(f);
+	ASSERT_GT(victim, 0);
+	/* the administrator (root, not lymphd) stops it too */
+	ASSERT_EQ(0, kill(victim, SIGSTOP));
+	snprintf(lineage, sizeof(lineage), "--lineage=%s", name);
+	ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "release", lineage, NULL));
+	EXPECT_EQ(0, r->status) TH_LOG("lymphctl release: %s", r->err);
+	wait_forks(self->stats, (uint64_t)(BURST + 80), 5000);
+	th_sleep_ms(100);
+	EXPECT_EQ(0, storm_proc(victim, &state, NULL, NULL));
+	EXPECT_EQ('T', state) TH_LOG("the administrator's stop of %d was undone", (int)victim);
+	n = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+	others = n - (state == 'T');
+	EXPECT_EQ(0, others) TH_LOG("%d other process(es) still stopped after the release", others);
+	EXPECT_EQ((uint64_t)(BURST + 80), storm_load(&self->stats->forks));
+	kill(victim, SIGCONT);
+	free(r);
+}
+
 TEST_F_TIMEOUT(throttle, observe_mode_stops_nothing, 90)
 {
 	char cap[16], statspath[PATH_MAX], name[64];
