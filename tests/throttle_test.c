@@ -225,7 +225,7 @@ static void bomb_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) 
 	}
 	/* held: every task of the bomb is stopped, none spins on fork() */
 	stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
-	running = (int)tasks - stopped;
+	running = storm_cg_running(self->cg.path, 0);
 	TH_LOG("%s bomb (budget %d/s, burst %d): %llu forks, %llu refused, contained %.1f ms "
 	       "after its first fork over budget; %lld tasks alive, %d stopped; backstop (%d) "
 	       "hit %lld times", mode, BUDGET, BURST, (unsigned long long)forks,

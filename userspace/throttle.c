@@ -541,6 +541,10 @@ static void end_lineage(struct throttler *t, struct lineage *l, const char *acti
 {
 	unsigned int more;
 
+	/* The sensors forget its overdraft first: continued while still
+	 * overdrawn, its members would be stopped again at their next fork. */
+	if (t->src->ops && t->src->ops->forget_lineage)
+		t->src->ops->forget_lineage(t->src, l->kind, l->id);
 	dissolve(l);
 	continue_held(l);
 	/* Forkers whose stop record was lost: anything still stopped in it.
@@ -550,8 +554,6 @@ static void end_lineage(struct throttler *t, struct lineage *l, const char *acti
 	if (more)
 		fprintf(stderr, "lymphd: throttle: continued %u more stopped process%s\n", more,
 			more == 1 ? "" : "es");
-	if (t->src->ops && t->src->ops->forget_lineage)
-		t->src->ops->forget_lineage(t->src, l->kind, l->id);
 	free(l->pids);
 	free(l->pidfds);
 	*l = t->v[--t->n];
@@ -655,9 +657,11 @@ void throttler_tick(struct throttler *t, uint64_t now)
 		case DT_LIFT:
 			if (l->observe_reported)
 				break;
-			unpin(l);
+			/* Continued, but still pinned: let loose all at once, a
+			 * held bomb of N members would make N more at once.
+			 * The pin goes when the episode ends. */
 			continue_held(l);
-			journal_t(t, l, "lift", "calm during the hold: may grow again", NULL);
+			journal_t(t, l, "lift", "calm during the hold: continued, still pinned until calm", NULL);
 			break;
 		case DT_END:
 			end_lineage(t, l, "end", l->observe_reported ? "observe mode: calm" : "calm: released");
