@@ -96,6 +96,16 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
 	return len;
 }
 
+/* /proc/modules, in a static buffer. */
+static const char *read_modules(void)
+{
+	static char buf[16384];
+
+	if (read_file("/proc/modules", buf, sizeof(buf)) < 0)
+		buf[0] = 0;
+	return buf;
+}
+
 static const char *knob_get(const char *name)
 {
 	static char buf[256];
@@ -651,52 +661,51 @@ TEST(ring_size_param_rejected)
 
 /* ---- unload with readers attached --------------------------------------- */
 
+/*
+ * An open /dev/lymph pins the module (.owner): delete_module() fails with
+ * EWOULDBLOCK while a reader has it open, and never waits for a file to be
+ * closed, so a process that holds the device and unloads the module itself
+ * cannot hang.  Readers poll with a timeout and stop on request.
+ */
 struct reader {
 	pthread_t thread;
 	int fd;
-	int use_read;		/* 0: poll(), 1: read(), 2: epoll_wait() */
-	short revents;
-	ssize_t nread;
+	int use_read;		/* 0: poll(), 1: read() (non-blocking), 2: epoll_wait() */
+	volatile int stop;
+	ssize_t nread;		/* bytes read in all */
 };
 
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
 	char buf[65536];
+	ssize_t n;
 
-	for (;;) {
-		if (r->use_read == 1) {
-			r->nread = read(r->fd, buf, sizeof(buf));
-			if (r->nread > 0)
-				continue;
-			break;
-		} else if (r->use_read == 2) {	/* epoll, as lymphd does */
-			struct epoll_event ev = { .events = EPOLLIN }, out;
-			int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (r->use_read == 2) {	/* epoll, as lymphd does */
+		struct epoll_event ev = { .events = EPOLLIN }, out;
+		int ep = epoll_create1(EPOLL_CLOEXEC);
 
-			if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, r->fd, &ev))
-				break;
-			while (epoll_wait(ep, &out, 1, -1) == 1) {
-				r->revents = out.events;
-				if (out.events & EPOLLHUP)
-					break;
-				read(r->fd, buf, sizeof(buf));
-			}
+		if (ep >= 0 && !epoll_ctl(ep, EPOLL_CTL_ADD, r->fd, &ev))
+			while (!r->stop)
+				if (epoll_wait(ep, &out, 1, 50) == 1 &&
+				    (n = read(r->fd, buf, sizeof(buf))) > 0)
+					r->nread += n;
+		if (ep >= 0)
 			close(ep);
-			break;
-		} else {
+	} else {
+		while (!r->stop) {
 			struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
 
-			if (poll(&pfd, 1, -1) < 0)
+			if (r->use_read == 0 && poll(&pfd, 1, 50) < 0)
 				break;
-			r->revents = pfd.revents;
-			if (pfd.revents & POLLHUP)
-				break;
-			if (pfd.revents & POLLIN)
-				read(r->fd, buf, sizeof(buf));
+			n = read(r->fd, buf, sizeof(buf));
+			if (n > 0)
+				r->nread += n;
+			else if (r->use_read == 1)
+				usleep(20000);
 		}
 	}
-	close(r->fd);	/* unload waits for this */
+	close(r->fd);
 	return NULL;
 }
 
@@ -705,19 +714,29 @@ static int start_readers(struct reader *r, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		r[i].fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+		r[i].fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (r[i].fd < 0)
 			return -errno;
 		r[i].use_read = i % 3;	/* poll, read, epoll */
-		r[i].revents = 0;
-		r[i].nread = -2;
+		r[i].stop = 0;
+		r[i].nread = 0;
 		if (pthread_create(&r[i].thread, NULL, reader_main, &r[i]))
 			return -EAGAIN;
 	}
 	return 0;
 }
 
-TEST(pollhup_on_unload)
+static void stop_readers(struct reader *r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		r[i].stop = 1;
+	for (i = 0; i < n; i++)
+		pthread_join(r[i].thread, NULL);
+}
+
+TEST(unload_refused_while_readers_attached)
 {
 	struct reader r[3];
 	struct stat st;
@@ -726,30 +745,80 @@ TEST(pollhup_on_unload)
 	kmod_unload();
 	ASSERT_EQ(0, kmod_load(""));
 	ASSERT_EQ(0, start_readers(r, 3));
-	usleep(200000);		/* let them block */
+	usleep(200000);
 	EXPECT_NE(NULL, strstr(proc_lymph(), "readers: 3\n"));
-	ASSERT_EQ(0, kmod_unload());
+	EXPECT_EQ(-EWOULDBLOCK, kmod_unload());
+	EXPECT_EQ(0, stat("/dev/lymph", &st)) TH_LOG("the module went with readers attached");
+	/* the readers go on reading */
+	for (i = 0; i < 20; i++)
+		if (fork() == 0)
+			_exit(0);
+	while (wait(NULL) > 0)
+		;
+	usleep(300000);
+	stop_readers(r, 3);
 	for (i = 0; i < 3; i++)
-		pthread_join(r[i].thread, NULL);
-	EXPECT_TRUE(r[0].revents & POLLHUP) TH_LOG("revents %#x", r[0].revents);
-	EXPECT_TRUE(r[2].revents & EPOLLHUP) TH_LOG("epoll events %#x", r[2].revents);
-	EXPECT_EQ(0, r[1].nread) TH_LOG("read() returned %zd", r[1].nread);
+		EXPECT_LT(0, r[i].nread) TH_LOG("reader %d read nothing after the refused unload", i);
+	EXPECT_EQ(0, kmod_unload());
 	EXPECT_NE(0, stat("/dev/lymph", &st));
+}
+
+/*
+ * Issue 14: a process that holds /dev/lymph open and calls delete_module()
+ * sat in state D for ever.  Now the call fails at once and the process
+ * stays killable.
+ */
+TEST_F_TIMEOUT(kmod, delete_module_by_a_holder_returns, 60)
+{
+	int status = 0, i;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			_exit(100);
+		if (!syscall(SYS_delete_module, "lymph", O_NONBLOCK))
+			_exit(0);
+		_exit(errno < 100 ? errno : 99);
+	}
+	for (i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (i == 1000) {
+		char path[64], st[256] = "";
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		read_file(path, st, sizeof(st));
+		kill(pid, SIGKILL);
+		TH_LOG("delete_module() by a holder still waits after 10 s: %s", st);
+		for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+			usleep(10000);
+		EXPECT_GT(500, i) TH_LOG("and it survives SIGKILL");
+	}
+	ASSERT_GT(1000, i);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(EWOULDBLOCK, WEXITSTATUS(status)) TH_LOG("delete_module: exit %d", WEXITSTATUS(status));
+	EXPECT_NE(NULL, strstr(read_modules(), "lymph ")) TH_LOG("the module went away");
+	/* and from a shell, as an administrator would */
+	EXPECT_NE(0, system("exec 3</dev/lymph; rmmod lymph 2>/dev/null"));
+	EXPECT_NE(NULL, strstr(read_modules(), "lymph "));
 }
 
 TEST_F_TIMEOUT(kmod, insmod_rmmod_50_cycles_with_readers, 120)
 {
 	struct reader r[2];
-	int cycle, i;
+	int cycle;
 
 	for (cycle = 0; cycle < 50; cycle++) {
 		if (cycle) {
 			ASSERT_EQ(0, kmod_load("")) TH_LOG("cycle %d", cycle);
 		}
 		ASSERT_EQ(0, start_readers(r, 2)) TH_LOG("cycle %d", cycle);
+		EXPECT_EQ(-EWOULDBLOCK, kmod_unload()) TH_LOG("cycle %d", cycle);
+		stop_readers(r, 2);
 		ASSERT_EQ(0, kmod_unload()) TH_LOG("cycle %d", cycle);
-		for (i = 0; i < 2; i++)
-			pthread_join(r[i].thread, NULL);
 	}
 }
 
@@ -1027,9 +1096,9 @@ TEST_F_TIMEOUT(storm, unload_under_load, 90)
 		}
 		ASSERT_EQ(0, start_readers(r, 2)) TH_LOG("cycle %d", cycle);
 		storm_rate(self->sh, 200);
+		EXPECT_EQ(-EWOULDBLOCK, kmod_unload()) TH_LOG("cycle %d", cycle);
+		stop_readers(r, 2);
 		ASSERT_EQ(0, kmod_unload()) TH_LOG("cycle %d", cycle);
-		for (i = 0; i < 2; i++)
-			pthread_join(r[i].thread, NULL);
 		storm_rate(self->sh, 20);
 	}
 	EXPECT_LT(0, self->sh->forks);
