@@ -312,44 +312,60 @@ static __always_inline struct throttle_bucket *bucket_get(struct lineage_key *k,
 	return bpf_map_lookup_elem(&buckets, k);
 }
 
-/* Who makes a new family for each child: pid 1, kernel threads, real uid
- * 0 (login, sshd, cron, systemd, container runtimes) and lymphd. */
+/* Who makes a new family for each child: pid 1 (every service), kernel
+ * threads, and lymphd (the services it starts) with its ancestors. */
 static __always_inline int family_boundary(struct task_struct *t)
 {
 	__u32 tgid = BPF_CORE_READ(t, tgid);
 
-	return tgid <= 1 || BPF_CORE_READ(t, real_cred, uid.val) == 0 ||
-	       (BPF_CORE_READ(t, flags) & PF_KTHREAD_FLAG) ||
+	return tgid <= 1 || (BPF_CORE_READ(t, flags) & PF_KTHREAD_FLAG) ||
 	       bpf_map_lookup_elem(&protected_tgids, &tgid);
 }
 
-/* A task that predates the sensors: its topmost unprivileged ancestor,
- * which all its relatives of that time find alike. */
+static __always_inline __u32 real_uid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, real_cred, uid.val);
+}
+
+/* A task that predates the sensors: its topmost ancestor of the same real
+ * uid below a boundary, which all its relatives of that time find alike. */
 static __always_inline __u64 family_root_of(struct task_struct *t)
 {
 	__u64 id = BPF_CORE_READ(t, tgid);
+	__u32 uid = real_uid(t);
 	struct task_struct *p = t;
 	int i;
 
 	for (i = 0; i < 32; i++) {
 		p = BPF_CORE_READ(p, real_parent);
-		if (!p || family_boundary(p))
+		if (!p || family_boundary(p) || real_uid(p) != uid)
 			break;
 		id = BPF_CORE_READ(p, tgid);
 	}
 	return id;
 }
 
-/* The family of a trusted task (current, a probe's argument); 0 when its
- * storage cannot be had. */
+/*
+ * The family of a trusted task (current, a probe's argument), 0 when its
+ * storage cannot be had.  A task whose real uid is no longer its family's
+ * crossed a privileged boundary (a login, su, sudo, a cron job, a service
+ * dropping to its user; an unprivileged process cannot change its real
+ * uid): it roots a new family, for itself and what it makes from now on.
+ */
 static __always_inline __u64 family_of(struct task_struct *t)
 {
 	struct family *f = bpf_task_storage_get(&families, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u32 uid = real_uid(t);
 
 	if (!f)
 		return 0;
-	if (!f->id)
+	if (!f->id) {
 		f->id = family_boundary(t) ? BPF_CORE_READ(t, tgid) : family_root_of(t);
+		f->uid = uid;
+	} else if (f->uid != uid) {
+		f->id = BPF_CORE_READ(t, tgid);
+		f->uid = uid;
+	}
 	return f->id;
 }
 
@@ -365,8 +381,10 @@ static __always_inline __u64 family_fork(struct task_struct *parent, struct task
 	else
 		id = family_of(parent);
 	cf = bpf_task_storage_get(&families, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (cf)
+	if (cf) {
 		cf->id = id;
+		cf->uid = real_uid(child);
+	}
 	return id;
 }
 

@@ -37,12 +37,15 @@ struct throttle_cfg {
  * The clone family of a task, in task storage: fixed at fork and inherited
  * by every child and thread, so that setsid(), a double fork to init, a
  * cgroup move or a new process group do not leave it.  A family is rooted
- * where a privileged process (real uid 0, pid 1, lymphd) made the child;
- * id is the root's pid.  A task that predates the sensors is put in the
- * family of its topmost unprivileged ancestor at its first fork.
+ * where pid 1 or lymphd made the child, or where a task's real uid
+ * changed (a privileged boundary: login, su, a service's user); id is the
+ * root's pid.  A task that predates the sensors is put in the family of
+ * its topmost ancestor of the same uid at its first fork.
  */
 struct family {
 	__u64 id;
+	__u32 uid;		/* the real uid the family was made for */
+	__u32 pad;
 };
 
 /* What a task's creation was charged to, so its exit gives it back. */
