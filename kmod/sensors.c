@@ -122,9 +122,8 @@ static bool kernel_fault(int sig, int code)
 			    sig == SIGFPE || sig == SIGSEGV);
 }
 
-/* Called with the target's siglock held: action[] is stable. */
 /* The kernel's sig_fatal(), with task->sighand read as the __rcu pointer
- * it is (the target's siglock is held here, but say so to sparse). */
+ * it is.  Called with the target's siglock held: action[] is stable. */
 static bool lymph_sig_fatal(struct task_struct *task, int sig)
 {
 	struct sighand_struct *sh;

@@ -832,8 +832,13 @@ struct storm_shared {
  * A chain fork bomb in its own pids cgroup: every process forks once and
  * exits, the child carries on, so each fork comes from a fresh tgid.  The
  * cgroup's pids.max is the backstop; the caller reaps the chain (it is the
- * child subreaper) and kills it with cgroup.kill.
+ * child subreaper) and kills it with cgroup.kill.  With storm_escape each
+ * child first moves into a cgroup of its own under STORM_CG and calls
+ * setsid(); with storm_double the parent goes on forking too (a doubling
+ * bomb).
  */
+static int storm_escape, storm_double;
+
 static pid_t storm_start(struct storm_shared *sh, uid_t uid)
 {
 	pid_t pid = fork();
@@ -851,9 +856,22 @@ static pid_t storm_start(struct storm_shared *sh, uid_t uid)
 			usleep(1000);	/* pids.max reached */
 			continue;
 		}
-		if (c > 0)
+		if (c > 0) {
+			if (storm_double)
+				continue;
 			_exit(0);
+		}
 		__atomic_fetch_add(&sh->forks, 1, __ATOMIC_RELAXED);
+		if (storm_escape) {
+			char dir[128];
+
+			snprintf(dir, sizeof(dir), STORM_CG "/c%d", (int)getpid());
+			if (!mkdir(dir, 0755)) {
+				strcat(dir, "/cgroup.procs");
+				write_file(dir, "0");
+			}
+			setsid();
+		}
 	}
 }
 
@@ -879,12 +897,26 @@ static void storm_stop(void)
 	for (i = 0; i < 500; i++) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		if (read_file(STORM_CG "/cgroup.procs", buf, sizeof(buf)) == 0)
+		if (read_file(STORM_CG "/pids.current", buf, sizeof(buf)) <= 0 || atoi(buf) == 0)
 			break;
 		usleep(10000);
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	{	/* the escaping storm's cgroups */
+		DIR *d = opendir(STORM_CG);
+		struct dirent *e;
+		char p[300];
+
+		while (d && (e = readdir(d)))
+			if (e->d_type == DT_DIR && e->d_name[0] == 'c') {
+				snprintf(p, sizeof(p), STORM_CG "/%s", e->d_name);
+				rmdir(p);
+			}
+		if (d)
+			closedir(d);
+	}
+	storm_escape = storm_double = 0;
 	rmdir(STORM_CG);
 }
 
@@ -904,14 +936,20 @@ static double storm_rate(struct storm_shared *sh, int ms)
 
 FIXTURE(storm) {
 	struct storm_shared *sh;
+	int fd;		/* /dev/lymph: the test reads it as lymphd would */
 };
 
 FIXTURE_SETUP(storm)
 {
 	int err;
 
+	self->fd = -EBADF;
 	kmod_unload();
 	ASSERT_EQ(0, kmod_load(""));
+	/* A reader is lymphd to the module: protected, and what it starts is
+	 * a clone family of its own (the storm's, not the test's). */
+	self->fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
 	err = storm_cgroup();
 	if (err)
 		SKIP(return, "no cgroup v2 pids controller: %s", strerror(-err));
@@ -927,6 +965,8 @@ FIXTURE_SETUP(storm)
 FIXTURE_TEARDOWN(storm)
 {
 	storm_stop();
+	if (self->fd >= 0)
+		close(self->fd);
 	kmod_unload();
 	EXPECT_EQ(0, find_stopped());
 }
@@ -940,6 +980,7 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 {
 	double observe, enforce;
 	long long holds;
+	pid_t storm;
 	int fd;
 
 	/* Observe: the storm runs free, the module only counts. */
@@ -955,20 +996,19 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
 	fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	storm_start(self->sh, 0);
+	storm = storm_start(self->sh, 0);
 	storm_rate(self->sh, 500);	/* let the dead time build up */
 	enforce = storm_rate(self->sh, 1500);
 	holds = proc_num("holds:", "total ");
 	{
 		const struct lymph_throttle *t;
-		struct stat cg;
 
-		ASSERT_EQ(0, stat(STORM_CG, &cg));
 		t = (const void *)read_until(fd, match_throttle, NULL, 1000);
 		ASSERT_NE(NULL, t) TH_LOG("no throttle record");
 		EXPECT_EQ(LYMPH_THROTTLE_HELD, t->action);
-		EXPECT_EQ(LYMPH_LINEAGE_CGROUP, t->lineage_kind);
-		EXPECT_EQ(cg.st_ino, t->lineage_id);
+		/* the storm's clone family, rooted at its first process */
+		EXPECT_EQ(LYMPH_LINEAGE_FAMILY, t->lineage_kind);
+		EXPECT_EQ((uint64_t)storm, t->lineage_id);
 		EXPECT_GT(0, t->tokens);
 		EXPECT_LE(20000000, t->hold_ns);
 		EXPECT_NE(0, t->child_pid);
@@ -984,7 +1024,7 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 	 */
 	EXPECT_GT(20, enforce);
 	EXPECT_LT(enforce, observe);
-	EXPECT_NE(NULL, strstr(proc_lymph(), "  cgroup ")) TH_LOG("%s", proc_lymph());
+	EXPECT_NE(NULL, strstr(proc_lymph(), "  family ")) TH_LOG("%s", proc_lymph());
 	EXPECT_NE(NULL, strstr(proc_lymph(), " held ")) TH_LOG("%s", proc_lymph());
 }
 
@@ -1002,6 +1042,8 @@ TEST_F_TIMEOUT(storm, rmmod_releases_held_tasks, 60)
 	}
 	ASSERT_NE(0, stopped) TH_LOG("the storm was never held");
 	EXPECT_LT(0, proc_num("holds:", "active "));
+	close(self->fd);	/* an open /dev/lymph pins the module */
+	self->fd = -EBADF;
 	ASSERT_EQ(0, kmod_unload());
 	for (i = 0; i < 100 && (stopped = find_stopped()); i++)
 		usleep(10000);
@@ -1019,6 +1061,86 @@ TEST_F_TIMEOUT(storm, protected_uid_never_slowed, 60)
 	holds = proc_num("holds:", "total ");
 	EXPECT_EQ(0, holds) TH_LOG("%s", proc_lymph());
 	EXPECT_LT(30, self->sh->forks);	/* budget 5/s, burst 5: 12 in 1.5 s */
+}
+
+/*
+ * Issue 14: a storm whose every child moves into a cgroup of its own and
+ * calls setsid() left the lineage (keyed on the current cgroup or
+ * session) at every fork, and was never held.  Its clone family is fixed.
+ */
+TEST_F_TIMEOUT(storm, escaping_storm_is_held, 60)
+{
+	long long holds;
+	int i, stopped = 0;
+
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_escape = 1;
+	storm_start(self->sh, 0);
+	for (i = 0; i < 300 && !stopped; i++) {
+		storm_rate(self->sh, 10);
+		stopped = find_stopped();
+	}
+	storm_rate(self->sh, 500);
+	holds = proc_num("holds:", "total ");
+	TH_LOG("setsid + own cgroup per child: %lu forks, %lld holds\n%s", self->sh->forks, holds,
+	       proc_lymph());
+	EXPECT_LT(0, holds);
+	EXPECT_NE(0, stopped) TH_LOG("the escaping storm was never held");
+	EXPECT_NE(NULL, strstr(proc_lymph(), "  family ")) TH_LOG("%s", proc_lymph());
+}
+
+/*
+ * A doubling bomb at a cap (30) lower than its burst (100): every fork
+ * past the cap is refused with EAGAIN and never reaches
+ * sched_process_fork.  The refusals are charged: the spinners are held.
+ */
+TEST_F_TIMEOUT(storm, bomb_at_its_cap_is_held, 60)
+{
+	long long holds;
+
+	ASSERT_EQ(0, knob_set("clone_burst", "100"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "30"));
+	storm_double = 1;
+	storm_start(self->sh, 0);
+	storm_rate(self->sh, 3000);
+	holds = proc_num("holds:", "total ");
+	TH_LOG("doubling bomb at a cap of 30: %lu forks, %lld holds", self->sh->forks, holds);
+	EXPECT_GT(100, self->sh->forks);
+	EXPECT_LT(0, holds) TH_LOG("the bomb spun at its cap, never held\n%s", proc_lymph());
+}
+
+/*
+ * An administrator's stop is never undone: a held process that root (not
+ * lymphd) also stops stays stopped when its hold ends.
+ */
+TEST_F_TIMEOUT(storm, hold_end_keeps_an_administrators_stop, 60)
+{
+	char path[64], buf[512], *p;
+	int i, victim = 0;
+
+	ASSERT_EQ(0, knob_set("dead_time_min_ms", "300"));
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "600"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_start(self->sh, 0);
+	for (i = 0; i < 300 && !victim; i++) {
+		storm_rate(self->sh, 10);
+		victim = find_stopped();
+	}
+	ASSERT_NE(0, victim) TH_LOG("the storm was never held");
+	/* no more holds; and the test is no longer lymphd (a reader) */
+	ASSERT_EQ(0, knob_set("mode", "observe"));
+	close(self->fd);
+	self->fd = -EBADF;
+	ASSERT_EQ(0, kill(victim, SIGSTOP));
+	storm_rate(self->sh, 1500);	/* every hold has ended */
+	EXPECT_EQ(0, proc_num("holds:", "active ")) TH_LOG("%s", proc_lymph());
+	snprintf(path, sizeof(path), "/proc/%d/stat", victim);
+	ASSERT_LT(0, read_file(path, buf, sizeof(buf))) TH_LOG("pid %d is gone: continued", victim);
+	p = strrchr(buf, ')');
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ('T', p[2]) TH_LOG("the administrator's stop of %d was undone", victim);
+	kill(victim, SIGKILL);
 }
 
 /* ---- OOM ------------------------------------------------------------------ */
@@ -1088,6 +1210,8 @@ TEST_F_TIMEOUT(storm, unload_under_load, 90)
 
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
 	storm_start(self->sh, 0);
+	close(self->fd);	/* an open /dev/lymph pins the module */
+	self->fd = -EBADF;
 	for (cycle = 0; cycle < 10; cycle++) {
 		if (cycle) {
 			ASSERT_EQ(0, kmod_load("")) TH_LOG("cycle %d", cycle);
