@@ -402,6 +402,64 @@ TEST_F_TIMEOUT(throttle, busy_benign_workload_is_not_throttled, 150)
 	}
 }
 
+/*
+ * The benign side at zero actions: a make -j2 of a real C tree (lymph's
+ * own, from git archive), a shell loop of 5,000 short processes, xargs -P4
+ * over 2,000 commands and a ./configure-like script of subshells,
+ * pipelines and compiler probes, each as uid 1000 in a session of its own.
+ */
+TEST_F_TIMEOUT(throttle, benign_suite_is_not_throttled, 400)
+{
+	char tree[PATH_MAX], cmd[PATH_MAX * 2 + 128], names[4][64];
+	char make_cmd[PATH_MAX + 96];
+	char *make_argv[] = { "/bin/sh", "-c", make_cmd, NULL };
+	char *loop_argv[] = { "/bin/sh", "-c",
+		"i=0; while [ $i -lt 5000 ]; do /bin/true; i=$((i+1)); done", NULL };
+	char *xargs_argv[] = { "/bin/sh", "-c", "seq 1 2000 | xargs -P 4 -n 1 /bin/true", NULL };
+	char *conf_argv[] = { "/bin/sh", "-c",
+		"for i in $(seq 1 150); do "
+		"v=$(cc -dumpversion); echo \"int main(void){return 0;}\" | cc -E - >/dev/null; "
+		"test -x /bin/sh && echo yes | grep -q yes; x=$(uname -s | tr A-Z a-z); "
+		"done", NULL };
+	char *const *argvs[] = { make_argv, loop_argv, xargs_argv, conf_argv };
+	static const char *const what[] = { "make -j2 of lymph's own tree", "5,000 /bin/true from a shell loop",
+					    "xargs -P4 over 2,000 commands", "a configure-like script" };
+	json_object *all, *e;
+	int i, status;
+
+	snprintf(tree, sizeof(tree), "%s/tree", self->dir);
+	ASSERT_EQ(0, mkdir(tree, 0755));
+	ASSERT_EQ(0, chown(tree, STORM_UID, STORM_UID));
+	snprintf(cmd, sizeof(cmd), "git archive --format=tar HEAD | tar -x -C '%s' && chown -R %d:%d '%s'",
+		 tree, STORM_UID, STORM_UID, tree);
+	ASSERT_EQ(0, system(cmd)) TH_LOG("git archive of the tree failed (run from the repository)");
+	snprintf(make_cmd, sizeof(make_cmd), "make -s -C '%s' -j2 BUILD=build all >/dev/null 2>&1", tree);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	for (i = 0; i < 4; i++) {
+		int64_t t0 = th_now_ms();
+		pid_t sid = spawn_storm(self, (char *const *)argvs[i]);
+
+		ASSERT_GT(sid, 0);
+		snprintf(names[i], sizeof(names[i]), "family:%d", (int)sid);
+		status = wait_for(sid, 300000);
+		EXPECT_EQ(0, status) TH_LOG("%s failed: wait status 0x%x", what[i], status);
+		TH_LOG("%s took %.1f s", what[i], (th_now_ms() - t0) / 1000.0);
+	}
+	th_sleep_ms(300);	/* records still in the ring */
+	for (i = 0; i < 4; i++) {
+		e = lineage_entry(self, names[i], &all);
+		EXPECT_EQ(NULL, e) TH_LOG("%s (%s) was throttled: %s", what[i], names[i], th_json_text(e));
+		json_object_put(all);
+		EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", NULL, rec_of_lineage,
+						 names[i], NULL)) TH_LOG("%s", what[i]);
+	}
+	/* nor the uid */
+	e = lineage_entry(self, "uid:1000", &all);
+	EXPECT_EQ(NULL, e) TH_LOG("uid 1000 was throttled: %s", th_json_text(e));
+	json_object_put(all);
+}
+
 TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 {
 	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "";
