@@ -178,11 +178,11 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 	}
 	case LYMPH_EV_THROTTLE: {
 		const struct lymph_throttle *t = (const void *)rec;
-		static const char *const kinds[] = { "session", "cgroup", "uid" };
+		static const char *const kinds[] = { "session", "cgroup", "uid", "family" };
 		static const char *const acts[] = { "?", "stopped", "would-stop", "held" };
 
 		add_task(o, &t->task, exe);
-		add(o, "lineage_kind", json_object_new_string(t->lineage_kind < 3 ? kinds[t->lineage_kind] : "?"));
+		add(o, "lineage_kind", json_object_new_string(t->lineage_kind < 4 ? kinds[t->lineage_kind] : "?"));
 		add(o, "lineage_id", json_object_new_uint64(t->lineage_id));
 		add(o, "action", json_object_new_string(t->action < 4 ? acts[t->action] : "?"));
 		add(o, "tokens", json_object_new_double((double)t->tokens / 1000.0));
