@@ -611,8 +611,8 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	r.storm_us = median_ns(log->lat_ns, log->n) / 1e3;
 	r.probe_ratio = r.idle_us > 0 ? r.storm_us / r.idle_us : 0;
 	r.ok = 1;
-	printf("# %s, %s bomb: %d running at the end; ", with_lymph ? "lymph" : "cap alone", mode,
-	       r.running);
+	printf("# %s, %s bomb: %d running at the end of the storm\n", with_lymph ? "lymph" : "cap alone",
+	       mode, r.running);
 	printf("# %s: %.0f tasks (first fork over budget: %ld, %.0f tasks after it), last fork "
 	       "%.1f ms after %s (%.1f ms after its start), peak %lld tasks, %llu forks refused%s; probe p50 %.0f us "
 	       "idle (%zu rounds), %.0f us in the storm (%llu rounds): %.2fx\n",
