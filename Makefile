@@ -7,6 +7,9 @@
 #   make test       install what is missing, build, run every test
 #   make kmod       build lymph.ko (KDIR=... to choose the headers)
 #   make bench      run the benchmarks
+#   make install    install (DESTDIR=, PREFIX=/usr/local; see scripts/install.sh)
+#   make uninstall  remove what make install put there
+#   make deb        build the Debian packages into $(BUILD)/deb (from a copy of the tree)
 #   V=1             show full commands
 
 BUILD     ?= build
@@ -17,6 +20,8 @@ BTF       ?= /sys/kernel/btf/vmlinux
 LYMPH_CACHE ?= /var/cache/lymph
 KSFT_DIR  ?= $(LYMPH_CACHE)/kselftest
 ARCH_BPF  := x86
+# The one version of lymphd, lymphctl, lymph.ko, dkms.conf and the packages.
+VERSION   := $(shell cat VERSION)
 
 ifeq ($(V),1)
 Q :=
@@ -32,7 +37,8 @@ endif
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace -Ibpf
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace -Ibpf \
+	    -DLYMPH_VERSION='"$(VERSION)"'
 LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) $(WARN) -Wno-unused-parameter -Iinclude -I$(BUILD) # BPF_PROG() passes ctx to every program
 
@@ -40,22 +46,25 @@ BPF_PROGS := sensors lsm
 BPF_OBJS  := $(patsubst %,$(BUILD)/%.bpf.o,$(BPF_PROGS))
 BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
-# Pure code (no syscalls beyond memory): linked into lymphd, lymphctl and the
-# unit tests alike.
-CORE_SRCS := userspace/classify.c userspace/decay.c userspace/crashtab.c \
-	     userspace/format.c userspace/signames.c userspace/parse_num.c \
-	     userspace/config.c userspace/supervise.c userspace/quarantine.c userspace/deadtime.c
-DAEMON_SRCS := userspace/lymphd.c userspace/daemon.c userspace/source.c userspace/source_bpf.c \
-	       userspace/source_proc.c userspace/source_kmod.c userspace/control.c userspace/binpath.c \
-	       userspace/psi.c userspace/baseline.c userspace/integrity.c userspace/weather.c \
-	       userspace/metrics.c \
-	       userspace/status.c userspace/service.c userspace/spawn.c userspace/protect.c \
-	       userspace/config_load.c userspace/journal.c userspace/qmanager.c userspace/privs.c userspace/procfs.c userspace/throttle.c userspace/pidscg.c
-CTL_SRCS  := userspace/lymphctl.c userspace/journal.c
+# userspace/ is laid out as the pipeline (README, Layout), lowest first:
+# lib/ (helpers) < policy/ (pure) < sources/, weather/ < respond/ <
+# control/ < daemon/ < ctl/.  scripts/check-layers fails on an #include
+# that runs back up.
+US_DIRS   := lib policy sources weather respond control daemon ctl
+CFLAGS    += $(patsubst %,-Iuserspace/%,$(US_DIRS))
 
-CORE_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS))
+# liblymph.a: every userspace object but the two main()s, built once and
+# linked by lymphd, lymphctl, the tests and the benchmarks (which take only
+# the members they use).
+MAIN_SRCS   := userspace/daemon/lymphd.c userspace/ctl/lymphctl.c
+LIB_SRCS    := $(filter-out $(MAIN_SRCS),$(wildcard userspace/*/*.c))
+DAEMON_SRCS := userspace/daemon/lymphd.c
+CTL_SRCS    := userspace/ctl/lymphctl.c
+
+LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DAEMON_SRCS))
 CTL_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
+LIBLYMPH    := $(BUILD)/liblymph.a
 
 all: $(BUILD)/lymphd $(BUILD)/lymphctl
 
@@ -77,22 +86,28 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(BUILD)/userspace/%.o: userspace/%.c userspace/*.h include/lymph/*.h | $(BUILD)/userspace
+# Header dependencies are generated (-MMD); the skeletons exist before any
+# object is compiled, since some include them.
+$(BUILD)/userspace/%.o: userspace/%.c VERSION | $(BPF_SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# Objects that use a skeleton depend on it.
-$(BUILD)/userspace/source_bpf.o $(BUILD)/userspace/qmanager.o: $(BPF_SKELS)
+-include $(patsubst %.o,%.d,$(LIB_OBJS) $(DAEMON_OBJS) $(CTL_OBJS))
 
-$(BUILD)/lymphd: $(DAEMON_OBJS) $(CORE_OBJS)
+$(LIBLYMPH): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/lymphd: $(DAEMON_OBJS) $(LIBLYMPH)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/lymphctl: $(CTL_OBJS) $(CORE_OBJS)
+$(BUILD)/lymphctl: $(CTL_OBJS) $(LIBLYMPH)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD) $(BUILD)/userspace $(BUILD)/tests:
+$(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
 # ---- tests -----------------------------------------------------------------
@@ -100,10 +115,12 @@ TEST_SRCS := $(wildcard tests/*_test.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_CFLAGS := $(CFLAGS) -I$(KSFT_DIR) -Itests -Wno-unused-parameter
 
-$(BUILD)/tests/%: tests/%.c tests/*.h $(CORE_OBJS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/%.c $(LIBLYMPH) | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)test -f $(KSFT_DIR)/kselftest_harness.h || { echo "error: $(KSFT_DIR)/kselftest_harness.h missing: run scripts/deps.sh" >&2; exit 1; }
-	$(Q)$(CC) $(TEST_CFLAGS) $< $(CORE_OBJS) $(LIBS) -lpthread -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP $< $(LIBLYMPH) $(LIBS) -lpthread -o $@
+
+-include $(patsubst %,%.d,$(TEST_BINS))
 
 tests: all $(TEST_BINS)
 
@@ -124,6 +141,34 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 .PHONY: all deps tests test run bench clean
+
+# ---- install, packages -------------------------------------------------------
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+# systemd reads /usr/local/lib/systemd/system; Debian's own units live in /lib.
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DKMSDIR    ?= /usr/src
+INSTALL_VARS = DESTDIR="$(DESTDIR)" SBINDIR="$(SBINDIR)" MANDIR="$(MANDIR)" \
+	UNITDIR="$(UNITDIR)" DKMSDIR="$(DKMSDIR)" \
+	BUILD="$(BUILD)" VERSION="$(VERSION)"
+
+# Check every destination first (a DESTDIR that cannot be written changes
+# nothing), then build, then install.
+install:
+	$(Q)$(INSTALL_VARS) scripts/install.sh check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(INSTALL_VARS) scripts/install.sh install
+
+uninstall:
+	$(Q)$(INSTALL_VARS) scripts/install.sh uninstall
+
+# dpkg-buildpackage writes into the parent of the tree it builds: build from
+# a copy in a scratch directory, keep the .deb files in $(BUILD)/deb.
+deb:
+	$(Q)scripts/build-deb.sh "$(BUILD)/deb"
+
+.PHONY: install uninstall deb
 
 # The kernel module and its VM tests have their own rules.
 -include kmod/kmod.mk

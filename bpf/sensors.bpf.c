@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "lymph/events.h"
+#include "lymph/danger.h"
 #include "sensors.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -167,7 +168,6 @@ struct {
 #define SIGSTOP_NR	19
 #define SIGCONT_NR	18
 #define EAGAIN_NR	11
-#define SIGKILL_NR	9
 #define SI_USER_CODE	0
 #define SI_QUEUE_CODE	(-1)
 #define SI_TKILL_CODE	(-6)
@@ -388,11 +388,6 @@ static __always_inline __u64 family_fork(struct task_struct *parent, struct task
 	return id;
 }
 
-static __always_inline int is_kernel_fault(__u32 sig, __s32 code)
-{
-	return code > 0 && (sig == 4 || sig == 5 || sig == 7 || sig == 8 || sig == 11);
-}
-
 SEC("tp_btf/signal_generate")
 int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	     struct task_struct *task, int group, int result)
@@ -431,7 +426,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	if (result != 0 && result != 4)
 		return 0;
 	/* 3. A handled or ignored signal does not kill (SIGKILL always does). */
-	if (sig != SIGKILL_NR &&
+	if (sig != LYMPH_SIGKILL &&
 	    BPF_CORE_READ(task, sighand, action[sig - 1].sa.sa_handler) != NULL)
 		return 0;
 
@@ -445,7 +440,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 		p.si_code = 0x80;	/* SI_KERNEL */
 	} else {
 		p.si_code = BPF_CORE_READ(info, si_code);
-		if (is_kernel_fault(sig, p.si_code))
+		if (lymph_fault_with_addr(sig, p.si_code))
 			p.fault_addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
 	}
 	if (p.si_code == SI_USER_CODE || p.si_code == SI_QUEUE_CODE ||
