@@ -56,7 +56,7 @@ kmod-sparse:
 	$(Q)test -d "$(KDIR)" || { echo "error: no kernel headers in '$(KDIR)': run scripts/deps.sh --vm" >&2; exit 1; }
 	$(call msg,SPARSE,$(KDIR))
 	$(Q)rm -rf $(BUILD)/kmod-sparse/src && mkdir -p $(BUILD)/kmod-sparse/src/kmod $(BUILD)/kmod-sparse/src/include/lymph
-	$(Q)cp Kbuild $(BUILD)/kmod-sparse/src/ && cp kmod/*.c kmod/*.h $(BUILD)/kmod-sparse/src/kmod/ && \
+	$(Q)cp Kbuild VERSION $(BUILD)/kmod-sparse/src/ && cp kmod/*.c kmod/*.h $(BUILD)/kmod-sparse/src/kmod/ && \
 		cp include/lymph/*.h $(BUILD)/kmod-sparse/src/include/lymph/
 	$(Q)$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)/kmod-sparse/src) C=2 CHECK=sparse modules \
 		>$(BUILD)/kmod-sparse/sparse.log 2>&1 || { cat $(BUILD)/kmod-sparse/sparse.log >&2; exit 1; }
