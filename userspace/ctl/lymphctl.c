@@ -28,7 +28,7 @@ static void usage(FILE *f)
 "  reset NAME            forget a service's failures, close its breaker\n"
 "  reload                re-read the policy (an invalid one is refused, the old kept)\n"
 "  release BINARY [--uid=U]  end the quarantine of BINARY (for uid U, or every uid)\n"
-"  release --lineage=KIND:ID  continue a throttled lineage (session:ID, cgroup:ID, uid:ID)\n"
+"  release --lineage=KIND:ID  continue a throttled lineage (family:ID, session:ID, cgroup:ID, uid:ID)\n"
 "  throttles             lineages held in dead time\n"
 "  metrics               Prometheus text exposition of lymphd's state\n"
 "  journal               print the journal (read from the file: lymphd may be down)\n"

@@ -94,6 +94,8 @@ static const struct key keys[] = {
 	{ S_THROTTLE, "kill_after", T_DURATION, POL(throttle.kill_after), 0, D(86400) },
 	{ S_THROTTLE, "lineage", T_LINEAGE, POL(throttle.lineage), 0, 0 },
 	{ S_THROTTLE, "enabled", T_BOOL, POL(throttle.enabled), 0, 0 },
+	{ S_THROTTLE, "uid_budget", T_U32, POL(throttle.uid_budget), 0, 1000000 },
+	{ S_THROTTLE, "uid_burst", T_U32, POL(throttle.uid_burst), 1, 1000000 },
 
 	{ S_PROTECT, "exe", T_PATH_LIST, POL(protect), 0, 0 },
 	{ S_PROTECT, "uid", T_UID_LIST, POL(protect), 0, 0 },
@@ -158,8 +160,8 @@ void policy_defaults(struct policy *p)
 	};
 	p->throttle = (struct throttle_conf){
 		.budget = 200, .burst = 400, .dead_time_min = 100000000ULL,
-		.dead_time_max = D(10), .kill_after = 0, .lineage = LINEAGE_SESSION,
-		.enabled = -1,
+		.dead_time_max = D(10), .kill_after = 0, .lineage = LINEAGE_FAMILY,
+		.uid_budget = 1000, .uid_burst = 2000, .enabled = -1,
 	};
 	p->weather = (struct weather_conf){
 		.cloudy_psi = 10.0, .stormy_danger_per_min = 30.0,
@@ -463,8 +465,10 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 			ps->p->throttle.lineage = LINEAGE_CGROUP;
 		else if (!strcmp(val, "uid"))
 			ps->p->throttle.lineage = LINEAGE_UID;
+		else if (!strcmp(val, "family"))
+			ps->p->throttle.lineage = LINEAGE_FAMILY;
 		else {
-			ERR(ps, "lineage: '%s' is not session, cgroup or uid", val);
+			ERR(ps, "lineage: '%s' is not family, session, cgroup or uid", val);
 			return -1;
 		}
 		return 0;
