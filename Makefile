@@ -39,7 +39,7 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace -Ibpf \
 	    -DLYMPH_VERSION='"$(VERSION)"'
-LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm
+LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm -lnats -lcrypto -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) $(WARN) -Wno-unused-parameter -Iinclude -I$(BUILD) # BPF_PROG() passes ctx to every program
 
 BPF_PROGS := sensors lsm
@@ -50,7 +50,7 @@ BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 # lib/ (helpers) < policy/ (pure) < sources/, weather/ < respond/ <
 # control/ < daemon/ < ctl/.  scripts/check-layers fails on an #include
 # that runs back up.
-US_DIRS   := lib policy sources weather respond control daemon ctl
+US_DIRS   := lib policy sources weather fleet respond control daemon ctl
 CFLAGS    += $(patsubst %,-Iuserspace/%,$(US_DIRS))
 
 # liblymph.a: every userspace object but the two main()s, built once and

@@ -353,7 +353,8 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 		}
 		return;
 	}
-	e = qtable_on_danger(&q->t, &k, now, q->factor);
+	e = qtable_on_danger(&q->t, &k, now, q->factor *
+			     (q->bin_factor ? q->bin_factor(q->bin_factor_ctx, k.dev, k.ino) : 1.0));
 	if (!e)
 		return;
 	if (!q->enforce) {
