@@ -368,4 +368,56 @@ TEST(rate_bucket_bounds_messages)
 	EXPECT_GE(sent, 20 + 5 * 9);
 }
 
+/* As root: `lymphd --check-config` refuses a credentials file others can
+ * read, with the line of its key; the same file made private passes. */
+TEST(check_config_credentials_perms)
+{
+	char dir[256], conf[512], creds[512], prog[PATH_MAX], want[1200];
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", conf, NULL };
+	FILE *f;
+
+	ASSERT_NE(NULL, r);
+	if (!th_is_root())
+		SKIP(free(r); return, "needs root (the policy file must be root's)");
+	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "fleetconf"));
+	snprintf(conf, sizeof(conf), "%s/lymph.conf", dir);
+	snprintf(creds, sizeof(creds), "%s/fleet.creds", dir);
+	f = fopen(creds, "w");
+	ASSERT_NE(NULL, f);
+	fputs("-----BEGIN NATS USER JWT-----\n", f);
+	fclose(f);
+	ASSERT_EQ(0, chmod(creds, 0644));
+	f = fopen(conf, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "[lymphd]\nmode = observe\n\n[fleet]\nservers = nats://127.0.0.1:4222\ncredentials = %s\n", creds);
+	fclose(f);
+	ASSERT_EQ(0, chmod(conf, 0600));
+	ASSERT_EQ(0, th_run(argv, NULL, r));
+	EXPECT_TRUE(th_exited_nonzero(r->status));
+	snprintf(want, sizeof(want), "%s:6: credentials %s", conf, creds);
+	EXPECT_NE(NULL, strstr(r->err, want)) {
+		TH_LOG("stderr: %s", r->err);
+	}
+	EXPECT_NE(NULL, strstr(r->err, "mode 0644"));
+	ASSERT_EQ(0, chmod(creds, 0600));
+	ASSERT_EQ(0, th_run(argv, NULL, r));
+	EXPECT_EQ(0, r->status) {
+		TH_LOG("stderr: %s", r->err);
+	}
+	/* A bad URL and K < 2 through the same door, with their lines. */
+	f = fopen(conf, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "[fleet]\nservers = nats://127.0.0.1:4222 nats:/broken\nk = 1\n");
+	fclose(f);
+	ASSERT_EQ(0, th_run(argv, NULL, r));
+	EXPECT_TRUE(th_exited_nonzero(r->status));
+	snprintf(want, sizeof(want), "%s:2: servers: 'nats:/broken'", conf);
+	EXPECT_NE(NULL, strstr(r->err, want));
+	snprintf(want, sizeof(want), "%s:3: k:", conf);
+	EXPECT_NE(NULL, strstr(r->err, want));
+	th_rmdir_flat(dir);
+	free(r);
+}
+
 TEST_HARNESS_MAIN
