@@ -184,5 +184,10 @@ $(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
 
+# bench/fleet drives the fleet link itself: it links liblymph.a.
+$(BUILD)/bench/fleet: bench/fleet.c bench/*.h $(LIBLYMPH) | $(BUILD)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIBLYMPH) $(LIBS) -o $@
+
 bench-build: all $(BENCH_BINS)
 .PHONY: bench-build

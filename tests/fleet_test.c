@@ -59,7 +59,7 @@ static int start_nats(FIXTURE_DATA(fleet) *self, int i)
 	if (!f)
 		return -errno;
 	fprintf(f, "server_name: n%d\nlisten: 127.0.0.1:%d\n"
-		"jetstream { store_dir: \"%s/d%d\", max_memory_store: 64MB, max_file_store: 256MB }\n"
+		"jetstream { store_dir: \"%s/d%d\", max_memory_store: 64MB, max_file_store: 1GB }\n"
 		"cluster { name: lymphtest, listen: 127.0.0.1:%d, routes: [", i, nats_port(self, i),
 		self->dir, i, route_port(self, i));
 	for (int j = 0; j < NN; j++)

@@ -81,7 +81,7 @@ struct fleet {
 	struct fleet_memory mem;	/* written by the thread under mu, read by fleet_json */
 	uint64_t c_deaths_in, c_queue_drops, c_rate_drops, c_batches, c_batch_errors;
 	uint64_t c_reports, c_report_errors, c_bad_msgs, c_entries, c_vaccinations, c_fades;
-	uint64_t c_reconnects, c_hash_errors, c_outq_drops;
+	uint64_t c_reconnects, c_hash_errors, c_outq_drops, c_bytes_sent;
 	atomic_int link;
 	atomic_int reconnected;		/* set by libnats' thread: watch again */
 	uint64_t connected_since_ms;
@@ -497,7 +497,7 @@ static int setup_js(struct fleet *f)
 	sc.Storage = js_FileStorage;
 	sc.Replicas = f->c.replicas;
 	sc.MaxAge = 7LL * 86400 * 1000000000LL;	/* ns: a week of the fleet's history */
-	sc.MaxBytes = 1LL << 30;
+	sc.MaxBytes = 128LL << 20;	/* reserved on every replica */
 	sc.Discard = js_DiscardOld;
 	s = js_AddStream(&si, f->js, &sc, NULL, &jerr);
 	if (s != NATS_OK) {
@@ -729,10 +729,10 @@ static void flush_batch(struct fleet *f, uint64_t now_ms)
 	jsPubOptions_Init(&po);
 	po.MaxWait = JS_WAIT_MS;
 	s = js_Publish(NULL, f->js, f->subject, text, (int)strlen(text), &po, &jerr);
-	free(text);
 	pthread_mutex_lock(&f->mu);
 	if (s == NATS_OK) {
 		f->c_batches++;
+		f->c_bytes_sent += strlen(text) + strlen(f->subject);
 		memset(b, 0, sizeof(*b));
 		f->batch_since_ms = 0;
 		f->batch_dropped = 0;
@@ -740,6 +740,7 @@ static void flush_batch(struct fleet *f, uint64_t now_ms)
 		f->c_batch_errors++;
 	}
 	pthread_mutex_unlock(&f->mu);
+	free(text);
 	if (s != NATS_OK)
 		set_error(f, "failed to publish to the fleet's stream", s);
 }
@@ -760,16 +761,17 @@ static void put_reports(struct fleet *f, uint64_t now_ms)
 		if (fleet_kv_key(key, sizeof(key), lr->r.sha256, lr->r.host) || fleet_report_encode(&lr->r, &text))
 			continue;
 		s = kvStore_PutString(NULL, f->kv, key, text);
-		free(text);
 		pthread_mutex_lock(&f->mu);
 		if (s == NATS_OK) {
 			f->c_reports++;
+			f->c_bytes_sent += strlen(text) + strlen(key) + 8;
 			lr->dirty = 0;
 			lr->put_ms = now_ms;
 		} else {
 			f->c_report_errors++;
 		}
 		pthread_mutex_unlock(&f->mu);
+		free(text);
 		if (s != NATS_OK)
 			set_error(f, "failed to write this host's report to the bucket", s);
 	}
@@ -1093,6 +1095,7 @@ struct json_object *fleet_json(struct fleet *f)
 	CNT("rate_drops", f->c_rate_drops);
 	CNT("batches_sent", f->c_batches);
 	CNT("batch_errors", f->c_batch_errors);
+	CNT("bytes_sent", f->c_bytes_sent);
 	CNT("reports_sent", f->c_reports);
 	CNT("report_errors", f->c_report_errors);
 	CNT("entries_received", f->c_entries);
