@@ -640,13 +640,17 @@ static void take_death(struct fleet *f, const struct inq_item *it, uint64_t now_
 	/* Already bad in the fleet: this binary here is vaccinated too. */
 	pthread_mutex_lock(&f->mu);
 	bad = fleet_memory_find(&f->mem, c->sha256);
-	if (bad && bad->vaccinated) {
+	if (bad && bad->vaccinated && !c->vaccinated_sent) {
 		struct fleet_bad copy = *bad;
 
+		copy.hosts = calloc(bad->n_hosts ? bad->n_hosts : 1, sizeof(*copy.hosts));
+		if (copy.hosts)
+			memcpy(copy.hosts, bad->hosts, bad->n_hosts * sizeof(*copy.hosts));
+		else
+			copy.n_hosts = 0;
 		pthread_mutex_unlock(&f->mu);
-		copy.hosts = NULL;
-		copy.n_hosts = 0;
 		vaccinate_local(f, c, &copy);
+		free(copy.hosts);
 		return;
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -1030,8 +1034,18 @@ void fleet_stop(struct fleet *f)
 		pthread_join(f->thr, NULL);
 	teardown_js(f);
 	if (f->nc) {
+		int waited = 0;
+
 		natsConnection_Close(f->nc);
+		/* libnats calls on_closed from its own thread, after Close
+		 * returns: f must outlive that call. */
+		while (atomic_load(&f->link) != LINK_CLOSED && waited++ < 500)
+			nats_Sleep(10);
 		natsConnection_Destroy(f->nc);
+		if (atomic_load(&f->link) != LINK_CLOSED) {
+			fprintf(stderr, "lymphd: the fleet link did not close in 5 s; its memory is left\n");
+			return;
+		}
 	}
 	if (f->evfd >= 0)
 		close(f->evfd);
