@@ -22,6 +22,7 @@
  *     catches up: a third binary that crashed on h0 and h1 meanwhile is
  *     vaccinated on h2.
  */
+#include <dirent.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -248,6 +249,17 @@ static bool wait_journaled(FIXTURE_DATA(fleet) *self, int h, const char *type, c
 	return false;
 }
 
+/* Host h's `lymphctl status` says the weather is raised by the fleet. */
+static bool weather_by_fleet(FIXTURE_DATA(fleet) *self, int h)
+{
+	static struct th_cmd r;
+	char sock[PATH_MAX + 16], prog[PATH_MAX];
+	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), sock, "status", "--json", NULL };
+
+	snprintf(sock, sizeof(sock), "--socket=%s/h%d.sock", self->dir, h);
+	return !th_run(argv, NULL, &r) && r.status == 0 && strstr(r.out, "the fleet marks 1 binary here bad");
+}
+
 /* A real SIGSEGV of host h's copy of variant v. */
 static int crash(FIXTURE_DATA(fleet) *self, int h, int v)
 {
@@ -383,6 +395,10 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 	EXPECT_TRUE(wait_journaled(self, 2, "fleet", "vaccinate", 0, 30000)) {
 		dump(self);
 	}
+	deadline = th_now_ms() + 10000;
+	while (th_now_ms() < deadline && !weather_by_fleet(self, 2))
+		th_sleep_ms(250);
+	EXPECT_TRUE(weather_by_fleet(self, 2));
 	/* Its first crash there is a quarantine decision (vaccine = quarantine;
 	 * threshold 5 otherwise). */
 	ASSERT_EQ(0, crash(self, 2, 0));
@@ -418,6 +434,48 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 	EXPECT_TRUE(wait_journaled(self, 2, "fleet", "vaccinate", 2, 30000)) {
 		dump(self);
 	}
+}
+
+/* Without [fleet], lymphd is what it was: no link, no thread. */
+TEST(no_fleet_no_thread)
+{
+	struct th_lymphd d;
+	char conf[PATH_MAX], dir[256], cfg[PATH_MAX + 8], journal[PATH_MAX + 16], task[64];
+	const char *args[] = { "--quiet", cfg, journal, NULL };
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	struct dirent *de;
+	DIR *td;
+	int n = 0;
+	FILE *f;
+
+	ASSERT_NE(NULL, r);
+	if (!th_is_root())
+		SKIP(free(r); return, "needs root (BPF sensors)");
+	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "nofleet"));
+	snprintf(conf, sizeof(conf), "%s/lymph.conf", dir);
+	snprintf(cfg, sizeof(cfg), "-c%s", conf);
+	snprintf(journal, sizeof(journal), "--journal=%s/journal", dir);
+	f = fopen(conf, "w");
+	ASSERT_NE(NULL, f);
+	fputs("[lymphd]\nmode = observe\n", f);
+	fclose(f);
+	ASSERT_EQ(0, th_lymphd_start(&d, args, 30000));
+	th_sleep_ms(500);
+	snprintf(task, sizeof(task), "/proc/%d/task", d.pid);
+	td = opendir(task);
+	ASSERT_NE(NULL, td);
+	while ((de = readdir(td)))
+		n += de->d_name[0] != '.';
+	closedir(td);
+	EXPECT_EQ(1, n);
+	EXPECT_EQ(0, th_lymphctl(&d, r, NULL, "fleet", NULL));
+	EXPECT_EQ(0, r->status);
+	EXPECT_NE(NULL, strstr(r->out, "not configured"));
+	EXPECT_EQ(0, th_lymphctl(&d, r, NULL, "status", "--json", NULL));
+	EXPECT_TRUE(strstr(r->out, "\"fleet\":null") || strstr(r->out, "\"fleet\": null"));
+	th_lymphd_destroy(&d);
+	th_rmdir_flat(dir);
+	free(r);
 }
 
 TEST_HARNESS_MAIN
