@@ -51,7 +51,8 @@ int fleet_pop(struct fleet *f, struct fleet_event *ev);
 void fleet_danger(struct fleet *f, uint32_t dev, uint64_t ino, const char *path, uint32_t signo,
 		  uint64_t fault_addr);
 
-/* A journaled decision here, told to the fleet (quarantine, throttle, service). */
+/* A journaled record (lymphd's journal tap calls it): decisions go to the fleet
+ * (quarantine, throttle, service, fleet); the rest is ignored.  Loop only. */
 void fleet_journal_tap(void *fleet, struct json_object *rec);
 
 /* lymphctl fleet release SHA256: 0, or -ENOENT. */
