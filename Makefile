@@ -184,6 +184,15 @@ $(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
 
+# make fuzz: libFuzzer harnesses (clang), not part of make test.
+FUZZ_SRCS := userspace/policy/fleet_msg.c userspace/policy/fleet_conf.c userspace/policy/config.c userspace/lib/parse_num.c
+$(BUILD)/fuzz/fleet_msg_fuzz: tests/fuzz/fleet_msg_fuzz.c $(FUZZ_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace/policy -Iuserspace/lib $^ -ljson-c -o $@
+fuzz: $(BUILD)/fuzz/fleet_msg_fuzz
+.PHONY: fuzz
+
 # bench/fleet drives the fleet link itself: it links liblymph.a.
 $(BUILD)/bench/fleet: bench/fleet.c bench/*.h $(LIBLYMPH) | $(BUILD)/bench
 	$(call msg,BENCH,$@)

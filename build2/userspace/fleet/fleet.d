@@ -1,0 +1,12 @@
+build2/userspace/fleet/fleet.o: userspace/fleet/fleet.c \
+ userspace/fleet/fleet.h userspace/policy/config.h \
+ userspace/policy/fleet_conf.h userspace/policy/fleet_memory.h \
+ userspace/policy/fleet_msg.h userspace/lib/journal.h \
+ userspace/policy/fleet_msg.h
+userspace/fleet/fleet.h:
+userspace/policy/config.h:
+userspace/policy/fleet_conf.h:
+userspace/policy/fleet_memory.h:
+userspace/policy/fleet_msg.h:
+userspace/lib/journal.h:
+userspace/policy/fleet_msg.h:

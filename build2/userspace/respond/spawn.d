@@ -1,0 +1,3 @@
+build2/userspace/respond/spawn.o: userspace/respond/spawn.c \
+ userspace/respond/spawn.h
+userspace/respond/spawn.h:
