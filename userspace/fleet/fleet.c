@@ -517,6 +517,9 @@ static int setup_js(struct fleet *f)
 	kc.Replicas = (int)f->c.replicas;
 	kc.MaxValueSize = 4096;
 	kc.StorageType = js_FileStorage;
+	/* ns: a report no host rewrote for twice the window is gone (the
+	 * rule forgets it after one window already). */
+	kc.TTL = (int64_t)(2 * f->c.window);
 	s = js_CreateKeyValue(&f->kv, f->js, &kc);
 	if (s != NATS_OK)
 		s = js_KeyValue(&f->kv, f->js, f->bucket);
