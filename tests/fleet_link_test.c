@@ -256,4 +256,49 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 	EXPECT_STREQ("connected", jlink(self->f[2], buf, sizeof(buf)));
 }
 
+/* A short window: the vaccination fades when the reports age out; a
+ * release here holds until then. */
+TEST_F_TIMEOUT(link, fade_and_release, 60)
+{
+	struct fleet_event ev;
+	struct json_object *o, *arr;
+	int64_t deadline;
+	bool vacc = false, fade = false;
+
+	for (int i = 0; i < 3; i++) {
+		self->conf[i].window = 3ULL * 1000000000ULL;
+		ASSERT_EQ(0, fleet_start(&self->f[i], &self->conf[i]));
+	}
+	ASSERT_EQ(0, start_nats(self));
+	for (int i = 0; i < 3; i++)
+		ASSERT_TRUE(wait_linked(self->f[i], 20000));
+	die(self->f[0], self);
+	die(self->f[1], self);
+	deadline = th_now_ms() + 15000;
+	while (th_now_ms() < deadline && !vacc) {
+		while (fleet_pop(self->f[2], &ev))
+			vacc |= ev.kind == FLEET_VACCINATE;
+		th_sleep_ms(50);
+	}
+	ASSERT_TRUE(vacc);
+	/* Released on c: marked so, and no second vaccination. */
+	EXPECT_EQ(0, fleet_release(self->f[2], ev.sha256));
+	EXPECT_EQ(-ENOENT, fleet_release(self->f[2], ev.sha256));
+	o = fleet_json(self->f[2]);
+	ASSERT_TRUE(json_object_object_get_ex(o, "binaries", &arr));
+	EXPECT_EQ(1, th_json_bool(json_object_array_get_idx(arr, 0), "released"));
+	json_object_put(o);
+	/* No more deaths: within the window plus an evaluation, it fades. */
+	deadline = th_now_ms() + 10000;
+	while (th_now_ms() < deadline && !fade) {
+		while (fleet_pop(self->f[2], &ev)) {
+			EXPECT_NE(FLEET_VACCINATE, ev.kind);
+			fade |= ev.kind == FLEET_FADE;
+		}
+		th_sleep_ms(50);
+	}
+	EXPECT_TRUE(fade);
+	EXPECT_EQ(1, counter(self->f[2], "fades"));
+}
+
 TEST_HARNESS_MAIN

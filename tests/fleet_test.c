@@ -15,7 +15,8 @@
  *   - a binary crashing on h0 alone, however often, vaccinates nobody
  *     (h2 sees h0's report: one host);
  *   - once it crashes on h1 too (K = 2), h2 is vaccinated against its own
- *     copy, and its first crash there is quarantined at once;
+ *     copy, its weather is raised, its first crash there is quarantined at
+ *     once, and root can lift the vaccination there (lymphctl fleet release);
  *   - with one NATS node killed, a second binary still vaccinates h2;
  *   - with the whole cluster down, h2 keeps its local responses (seven
  *     crashes: a local quarantine decision) and, once the cluster is back,
@@ -249,6 +250,34 @@ static bool wait_journaled(FIXTURE_DATA(fleet) *self, int h, const char *type, c
 	return false;
 }
 
+/* `lymphctl fleet release PATH` on host h (in h's mount namespace, where
+ * PATH is h's copy): its exit status. */
+static int fleet_release_here(FIXTURE_DATA(fleet) *self, int h, const char *path)
+{
+	char sock[PATH_MAX + 16], prog[PATH_MAX];
+	int status;
+	pid_t pid;
+
+	snprintf(sock, sizeof(sock), "--socket=%s/h%d.sock", self->dir, h);
+	th_prog("lymphctl", prog, sizeof(prog));
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null >= 0)
+			dup2(null, 1);
+		if (enter_host(self, h))
+			_exit(126);
+		execl(prog, "lymphctl", sock, "fleet", "release", path, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -ECHILD;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 /* Host h's `lymphctl status` says the weather is raised by the fleet. */
 static bool weather_by_fleet(FIXTURE_DATA(fleet) *self, int h)
 {
@@ -403,6 +432,10 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 	 * threshold 5 otherwise). */
 	ASSERT_EQ(0, crash(self, 2, 0));
 	EXPECT_TRUE(wait_journaled(self, 2, "quarantine", "would-quarantine", 0, 10000));
+	/* Root lifts it here: journaled, and lymphctl fleet shows none here. */
+	EXPECT_EQ(0, fleet_release_here(self, 2, self->common[0]));
+	EXPECT_TRUE(journaled(self, 2, "fleet", "release", 0));
+	EXPECT_NE(0, fleet_release_here(self, 2, self->common[0]));	/* not twice */
 
 	/* 3. One NATS node dies: a second binary still vaccinates h2. */
 	stop_nats(self, 0);
