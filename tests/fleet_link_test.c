@@ -11,6 +11,9 @@
  *   - garbage written into the bucket (bad JSON, a report under another
  *     host's key, a key that is not <sha256>.<host>) is counted as
  *     malformed and dropped, and the link goes on working;
+ *   - the stream holds a's signatures (identity, signal, fault page offset,
+ *     counts: every death) and a decision told through the journal's tap,
+ *     never a field the journal record had beside them (a command line);
  *   - a crash storm on one host sends a bounded number of batches.
  */
 /* the harness compares its int literals with our unsigned fields */
@@ -171,6 +174,10 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 	kvStore *kv = NULL;
 	bool got = false;
 	double secs;
+	struct json_object *rec;
+	struct fleet_batch *batch = calloc(1, sizeof(*batch));
+	char stream[64];
+	uint64_t deaths = 0, decisions = 0;
 
 	/* No server yet: the start returns at once, the link is connecting. */
 	t0 = th_now_ms();
@@ -229,6 +236,49 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 			th_sleep_ms(100);
 		EXPECT_EQ(before + 3, counter(self->f[2], "malformed_dropped"));
 		EXPECT_EQ(2, distinct(self->f[2]));	/* zz did not become a host */
+		/* The stream: a's signatures and a decision told through the tap. */
+		rec = json_object_new_object();
+		json_object_object_add(rec, "type", json_object_new_string("quarantine"));
+		json_object_object_add(rec, "action", json_object_new_string("would-quarantine"));
+		json_object_object_add(rec, "exe", json_object_new_string(self->bin));
+		json_object_object_add(rec, "exe_dev", json_object_new_int64((int64_t)self->st.st_dev));
+		json_object_object_add(rec, "exe_ino", json_object_new_int64((int64_t)self->st.st_ino));
+		json_object_object_add(rec, "cmdline", json_object_new_string("secret --password=x"));
+		fleet_journal_tap(self->f[0], rec);
+		json_object_put(rec);
+		snprintf(stream, sizeof(stream), "LYMPH_t%d", getpid());
+		deadline = th_now_ms() + 10000;
+		while (th_now_ms() < deadline && !(deaths && decisions)) {
+			jsStreamInfo *si = NULL;
+			uint64_t last = 0;
+
+			th_sleep_ms(200);
+			if (js_GetStreamInfo(&si, js, stream, NULL, NULL) == NATS_OK) {
+				last = si->State.LastSeq;
+				jsStreamInfo_Destroy(si);
+			}
+			deaths = decisions = 0;
+			for (uint64_t seq = 1; seq <= last; seq++) {
+				natsMsg *m = NULL;
+
+				if (js_GetMsg(&m, js, stream, seq, NULL, NULL) != NATS_OK)
+					continue;
+				EXPECT_EQ(NULL, strstr(natsMsg_GetData(m), "secret"));
+				if (!fleet_batch_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), batch) &&
+				    !strcmp(batch->host, "a")) {
+					for (size_t i = 0; i < batch->n_deaths; i++)
+						if (!strcmp(batch->deaths[i].sha256, ev.sha256) && batch->deaths[i].signo == 11 &&
+						    batch->deaths[i].fault_page_off == 0x234)
+							deaths += batch->deaths[i].count;
+					for (size_t i = 0; i < batch->n_decisions; i++)
+						decisions += !strcmp(batch->decisions[i].type, "quarantine") &&
+							     !strcmp(batch->decisions[i].sha256, ev.sha256);
+				}
+				natsMsg_Destroy(m);
+			}
+		}
+		EXPECT_EQ(50, deaths);
+		EXPECT_EQ(1, decisions);
 		kvStore_Destroy(kv);
 		jsCtx_Destroy(js);
 		natsConnection_Destroy(nc);
@@ -254,6 +304,7 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 		EXPECT_GE(sent, 1);
 	}
 	EXPECT_STREQ("connected", jlink(self->f[2], buf, sizeof(buf)));
+	free(batch);
 }
 
 /* A short window: the vaccination fades when the reports age out; a
