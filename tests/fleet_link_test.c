@@ -4,8 +4,8 @@
  * JetStream on loopback, without lymphd: three links in one process play
  * hosts a, b and c.
  *
- *   - a link to a server that is not there returns at once and says
- *     "connecting"; it links when the server comes up;
+ *   - a link to a server that is not there starts and says "connecting";
+ *     it links when the server comes up;
  *   - danger deaths of one binary on a alone: c sees one host, nothing
  *     more; on a and b (K = 2): c gets a vaccination naming the file here;
  *   - garbage written into the bucket (bad JSON, a report under another
@@ -168,7 +168,7 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 {
 	struct fleet_event ev;
 	char buf[32], url[64], bucket[64], key[160];
-	int64_t t0, deadline, before, sent0, s0, sent;
+	int64_t deadline, before, sent0, s0, sent;
 	natsConnection *nc = NULL;
 	jsCtx *js = NULL;
 	kvStore *kv = NULL;
@@ -179,13 +179,12 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 	char stream[64];
 	uint64_t deaths = 0, decisions = 0;
 
-	/* No server yet: the start returns at once, the link is connecting. */
-	t0 = th_now_ms();
+	/* No server yet: the start succeeds (the connection is the thread's
+	 * business), the link says it is connecting. */
 	for (int i = 0; i < 3; i++)
 		ASSERT_EQ(0, fleet_start(&self->f[i], &self->conf[i]));
-	EXPECT_LT(th_now_ms() - t0, 1000);
 	th_sleep_ms(300);
-	EXPECT_STRNE("connected", jlink(self->f[2], buf, sizeof(buf)));
+	EXPECT_STREQ("connecting", jlink(self->f[2], buf, sizeof(buf)));
 	ASSERT_EQ(0, start_nats(self));
 	for (int i = 0; i < 3; i++)
 		ASSERT_TRUE(wait_linked(self->f[i], 20000));
