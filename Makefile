@@ -39,7 +39,7 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace -Ibpf \
 	    -DLYMPH_VERSION='"$(VERSION)"'
-LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm
+LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm -lnats -lcrypto -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) $(WARN) -Wno-unused-parameter -Iinclude -I$(BUILD) # BPF_PROG() passes ctx to every program
 
 BPF_PROGS := sensors lsm
@@ -50,7 +50,7 @@ BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 # lib/ (helpers) < policy/ (pure) < sources/, weather/ < respond/ <
 # control/ < daemon/ < ctl/.  scripts/check-layers fails on an #include
 # that runs back up.
-US_DIRS   := lib policy sources weather respond control daemon ctl
+US_DIRS   := lib policy sources weather fleet respond control daemon ctl
 CFLAGS    += $(patsubst %,-Iuserspace/%,$(US_DIRS))
 
 # liblymph.a: every userspace object but the two main()s, built once and
@@ -183,6 +183,20 @@ $(BUILD)/bench:
 $(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+
+# make fuzz: libFuzzer harnesses (clang), not part of make test.
+FUZZ_SRCS := userspace/policy/fleet_msg.c userspace/policy/fleet_conf.c userspace/policy/config.c userspace/lib/parse_num.c
+$(BUILD)/fuzz/fleet_msg_fuzz: tests/fuzz/fleet_msg_fuzz.c $(FUZZ_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace/policy -Iuserspace/lib $^ -ljson-c -o $@
+fuzz: $(BUILD)/fuzz/fleet_msg_fuzz
+.PHONY: fuzz
+
+# bench/fleet drives the fleet link itself: it links liblymph.a.
+$(BUILD)/bench/fleet: bench/fleet.c bench/*.h $(LIBLYMPH) | $(BUILD)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIBLYMPH) $(LIBS) -o $@
 
 bench-build: all $(BENCH_BINS)
 .PHONY: bench-build

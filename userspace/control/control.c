@@ -235,6 +235,24 @@ static void handle(struct daemon *d, int fd, char *req)
 			reply_error(fd, "'%s' is not quarantined (see lymphctl status)", arg);
 		else
 			reply_ok(fd, "released");
+	} else if (!strcmp(req, "fleet") && !arg) {
+		struct json_object *o = d->fleet ? fleet_json(d->fleet) : json_object_new_object();
+
+		json_object_object_add(o, "here", fleet_here_json(&d->fleet_here));
+		json_object_object_add(o, "configured", json_object_new_boolean(d->fleet != NULL));
+		reply(fd, o);
+		json_object_put(o);
+	} else if (!strcmp(req, "fleet-release") && arg && *arg) {
+		int n = fleet_here_release(&d->fleet_here, d->fleet, arg, &d->journal);
+
+		if (n == -EINVAL)
+			reply_error(fd, "'%s' is neither an absolute path nor a SHA-256 (64 hex digits)", arg);
+		else if (n < 0 && n != -ENOENT)
+			reply_error(fd, "cannot release '%s': no such file", arg);
+		else if (n < 0)
+			reply_error(fd, "'%s' is not vaccinated here (see lymphctl fleet)", arg);
+		else
+			reply_ok(fd, "released here until the fleet calms");
 	} else {
 		reply_error(fd, "unknown request '%s'", req);
 	}

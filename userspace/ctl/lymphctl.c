@@ -32,6 +32,8 @@ static void usage(FILE *f)
 "  throttles             lineages held in dead time\n"
 "  metrics               Prometheus text exposition of lymphd's state\n"
 "  journal               print the journal (read from the file: lymphd may be down)\n"
+"  fleet                 the fleet link, the binaries the fleet marks bad, what this host did\n"
+"  fleet release BINARY|SHA256  lift the fleet's vaccination here (until the fleet calms)\n"
 "\n"
 "Options:\n"
 "  -j, --json            print lymphd's JSON reply as is\n"
@@ -133,6 +135,56 @@ static double jdbl(struct json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0.0;
 }
 
+static void print_fleet(struct json_object *r)
+{
+	struct json_object *c, *arr, *here;
+	size_t i, j;
+
+	if (!json_object_object_get_ex(r, "configured", &c) || !json_object_get_boolean(c)) {
+		printf("fleet: not configured (no [fleet] section in the policy)\n");
+		return;
+	}
+	printf("fleet %s as host %s: %s%s%s (K=%llu hosts within %.0f s)\n", jstr(r, "fleet"), jstr(r, "host"),
+	       jstr(r, "link"), strcmp(jstr(r, "url"), "-") ? " to " : "",
+	       strcmp(jstr(r, "url"), "-") ? jstr(r, "url") : "", (unsigned long long)jnum(r, "k"),
+	       jdbl(r, "window_s"));
+	if (strcmp(jstr(r, "last_error"), "-"))
+		printf("  last error: %s\n", jstr(r, "last_error"));
+	if (json_object_object_get_ex(r, "counters", &c)) {
+		printf("  ");
+		json_object_object_foreach(c, k, v)
+			printf("%s=%llu ", k, (unsigned long long)json_object_get_int64(v));
+		printf("\n");
+	}
+	if (json_object_object_get_ex(r, "binaries", &arr) && json_object_array_length(arr)) {
+		printf("binaries the fleet reports:\n");
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *b = json_object_array_get_idx(arr, i), *hs, *v;
+
+			printf("  %.16s %-32s %llu host%s%s%s:", jstr(b, "sha256"), jstr(b, "path"),
+			       (unsigned long long)jnum(b, "distinct_hosts"), jnum(b, "distinct_hosts") == 1 ? "" : "s",
+			       json_object_object_get_ex(b, "vaccinated", &v) && json_object_get_boolean(v) ? ", BAD" : "",
+			       json_object_object_get_ex(b, "released", &v) && json_object_get_boolean(v) ?
+			       ", released here" : "");
+			if (json_object_object_get_ex(b, "hosts", &hs))
+				for (j = 0; j < json_object_array_length(hs); j++)
+					printf(" %s(%llu)", jstr(json_object_array_get_idx(hs, j), "host"),
+					       (unsigned long long)jnum(json_object_array_get_idx(hs, j), "deaths"));
+			printf("\n");
+		}
+	}
+	if (json_object_object_get_ex(r, "here", &here) && json_object_object_get_ex(here, "vaccinated", &arr)) {
+		printf("vaccinated here (quarantine threshold x %g): %zu\n", jdbl(here, "factor"),
+		       json_object_array_length(arr));
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *x = json_object_array_get_idx(arr, i);
+
+			printf("  %s (%.16s, bad on %llu hosts, for %.0f s)\n", jstr(x, "exe"), jstr(x, "sha256"),
+			       (unsigned long long)jnum(x, "hosts"), jdbl(x, "since_s"));
+		}
+	}
+}
+
 static void print_status(struct json_object *st)
 {
 	struct json_object *c, *top;
@@ -149,6 +201,10 @@ static void print_status(struct json_object *st)
 		printf("\n");
 	}
 	printf("drops: %llu\n", (unsigned long long)jnum(st, "drops"));
+	if (json_object_object_get_ex(st, "fleet", &c) && c)
+		printf("fleet: %s as %s, %s%s%s, %llu vaccinated here (lymphctl fleet)\n", jstr(c, "fleet"),
+		       jstr(c, "host"), jstr(c, "link"), strcmp(jstr(c, "url"), "-") ? " to " : "",
+		       strcmp(jstr(c, "url"), "-") ? jstr(c, "url") : "", (unsigned long long)jnum(c, "vaccinated_here"));
 	if (json_object_object_get_ex(st, "weather", &c) && c) {
 		struct json_object *r, *f;
 
@@ -408,6 +464,15 @@ int main(int argc, char **argv)
 		if (argv[optind + 1][0] != '/')
 			return fail("'%s' is not an absolute path%s", argv[optind + 1], "");
 		snprintf(req, sizeof(req), "release %s%s%s", argv[optind + 1], uid ? " " : "", uid ? uid : "");
+	} else if (!strcmp(cmd, "fleet") && optind + 1 < argc) {
+		if (strcmp(argv[optind + 1], "release") || optind + 2 >= argc)
+			return fail("'fleet' takes nothing or 'release BINARY|SHA256'%s%s", "", "");
+		if (optind + 3 < argc)
+			return fail("unexpected argument '%s' after 'fleet release %s'", argv[optind + 3],
+				    argv[optind + 2]);
+		snprintf(req, sizeof(req), "fleet-release %s", argv[optind + 2]);
+	} else if (!strcmp(cmd, "fleet")) {
+		snprintf(req, sizeof(req), "fleet");
 	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "throttles") ||
 		   !strcmp(cmd, "metrics") || !strcmp(cmd, "reload") ||
 		   !strcmp(cmd, "journal")) {
@@ -454,6 +519,8 @@ int main(int argc, char **argv)
 		print_services(reply);
 	else if (!strcmp(cmd, "throttles"))
 		print_throttles(reply);
+	else if (!strcmp(cmd, "fleet") && !strcmp(req, "fleet"))
+		print_fleet(reply);
 	else
 		printf("%s\n", jstr(reply, "ok"));
 	json_object_put(reply);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "config.h"
+#include "fleet.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
 
@@ -187,5 +188,7 @@ int config_load(struct policy *p, const char *path, struct cfg_errors *errs)
 	}
 	if (!errs->n)
 		config_finish(p, errs);
+	if (!errs->n)
+		fleet_check_files(&p->fleet, errs);
 	return errs->n ? -EINVAL : 0;
 }

@@ -140,6 +140,8 @@ static void on_journaled(struct json_object *rec, void *ctx)
 {
 	struct daemon *d = ctx;
 
+	if (d->fleet)
+		fleet_journal_tap(d->fleet, rec);
 	if (d->early)
 		json_object_array_add(d->early, json_object_get(rec));
 	else
@@ -181,6 +183,8 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		}
 		/* The death first, then the decisions it causes. */
 		print_record(d, rec, exe, vdp);
+		if (d->fleet && vd.klass == LYMPH_CLASS_DANGER && vd.reason != LYMPH_REASON_UNVERIFIED)
+			fleet_danger(d->fleet, dd->task.exe_dev, dd->task.exe_ino, exe, dd->signo, dd->fault_addr);
 		supervisor_on_death(&d->sup, dd, &vd, exe, mono_now_ns());
 		qmanager_on_death(&d->quar, dd, &vd, exe, mono_now_ns());
 		break;
@@ -347,6 +351,7 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 	d->sup.backoff_factor = weather_backoff_factor(d->weather);
 	throttler_set_factor(&d->thr, weather_budget_factor(d->weather));
 	d->quar.factor = weather_quarantine_factor(d->weather);
+	weather_set_fleet(d->weather, (uint32_t)d->fleet_here.n);
 }
 
 static int epoll_add(int epfd, int fd)
@@ -354,6 +359,36 @@ static int epoll_add(int epfd, int fd)
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* [fleet]: the link runs in its own thread, started after privileges are
+ * dropped (capabilities are per thread); it never delays the loop. */
+static int open_fleet(struct daemon *d)
+{
+	int err;
+
+	if (!d->policy.fleet.enabled)
+		return 0;
+	fleet_here_init(&d->fleet_here, &d->policy.fleet);
+	err = fleet_start(&d->fleet, &d->policy.fleet);
+	if (!err)
+		err = epoll_add(d->epfd, fleet_fd(d->fleet));
+	if (err) {
+		fprintf(stderr, "lymphd: failed to start the fleet link: %s\n", strerror(-err));
+		return err;
+	}
+	d->quar.bin_factor = fleet_here_factor;
+	d->quar.bin_factor_ctx = &d->fleet_here;
+	return 0;
+}
+
+static void on_fleet(struct daemon *d)
+{
+	struct fleet_event ev;
+
+	fleet_clear_fd(d->fleet);
+	while (fleet_pop(d->fleet, &ev))
+		fleet_here_apply(&d->fleet_here, &ev, fleet_host(d->fleet), &d->journal, d->enforce);
 }
 
 static void announce(struct daemon *d)
@@ -550,6 +585,9 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	err = privs_drop();
 	if (err)
 		return err;
+	err = open_fleet(d);
+	if (err)
+		return err;
 	/* Only now: a reader of the start line may count on every response. */
 	announce(d);
 	flush_early(d);
@@ -706,6 +744,8 @@ int daemon_run(struct daemon *d)
 				on_signal(d);
 			else if (fd == d->ctlfd)
 				control_accept(d);
+			else if (d->fleet && fd == fleet_fd(d->fleet))
+				on_fleet(d);
 			else if (fd == qmanager_fd(&d->quar))
 				qmanager_on_fd(&d->quar, mono_now_ns());
 			else if (fd == d->svc_timerfd) {
@@ -748,6 +788,8 @@ void daemon_free(struct daemon *d)
 		flush_early(d);	/* a start that failed half-way: say what it did */
 	if (d->journal.fd >= 0)
 		journal_lymphd(d, "stop", NULL);
+	fleet_stop(d->fleet);	/* joins its thread */
+	d->fleet = NULL;
 	supervisor_free(&d->sup);
 	qmanager_free(&d->quar);
 	throttler_free(&d->thr, mono_now_ns());

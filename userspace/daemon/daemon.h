@@ -11,6 +11,7 @@
 #include "binpath.h"
 #include "config.h"
 #include "crashtab.h"
+#include "fleet.h"
 #include "journal.h"
 #include "logsink.h"
 #include "metrics.h"
@@ -54,6 +55,8 @@ struct daemon {
 	struct qmanager quar;
 	struct throttler thr;
 	struct weather *weather;
+	struct fleet *fleet;		/* NULL without a [fleet] section */
+	struct fleet_here fleet_here;	/* what this host does because of it */
 	uint64_t weather_next_ns;	/* next weather tick */
 	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */
 	int enforce;

@@ -20,7 +20,7 @@
 
 #define SEC_NS 1000000000ULL
 
-enum sect { S_NONE, S_LYMPHD, S_SERVICE, S_QUARANTINE, S_THROTTLE, S_PROTECT, S_WEATHER };
+enum sect { S_NONE, S_LYMPHD, S_SERVICE, S_QUARANTINE, S_THROTTLE, S_PROTECT, S_WEATHER, S_FLEET };
 
 enum vtype {
 	T_PATH,		/* absolute path */
@@ -113,6 +113,7 @@ static const struct key keys[] = {
 static const char *const sect_names[] = {
 	[S_LYMPHD] = "lymphd", [S_SERVICE] = "service", [S_QUARANTINE] = "quarantine",
 	[S_THROTTLE] = "throttle", [S_PROTECT] = "protect", [S_WEATHER] = "weather",
+	[S_FLEET] = "fleet",
 };
 
 static void err_add(struct cfg_errors *e, const char *file, int line, const char *fmt, ...)
@@ -167,6 +168,7 @@ void policy_defaults(struct policy *p)
 		.cloudy_psi = 10.0, .stormy_danger_per_min = 30.0,
 		.budget_factor_stormy = 0.5, .backoff_factor_stormy = 2.0,
 	};
+	fleet_conf_defaults(&p->fleet);
 }
 
 static void service_defaults(struct service_conf *s)
@@ -211,6 +213,7 @@ void policy_free(struct policy *p)
 	free(p->files);
 	free(p->journal);
 	free(p->metrics_listen);
+	fleet_conf_free(&p->fleet);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -549,6 +552,13 @@ static void key_line(struct pstate *ps, char *s)
 		ERR(ps, "'%s' is outside any section (start with [lymphd], [service NAME], ...)", name);
 		return;
 	}
+	if (ps->sect == S_FLEET) {
+		char msg[400];
+
+		if (fleet_conf_key(&ps->p->fleet, ps->file, ps->line, name, val, msg, sizeof(msg)))
+			ERR(ps, "%s", msg);
+		return;
+	}
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (keys[i].sect != ps->sect || strcmp(keys[i].name, name))
 			continue;
@@ -589,7 +599,7 @@ static void section_line(struct pstate *ps, char *s)
 		if (!strcmp(name, sect_names[i]))
 			break;
 	if (i == sizeof(sect_names) / sizeof(sect_names[0])) {
-		ERR(ps, "unknown section [%s] (known: lymphd, service NAME, quarantine, throttle, protect, weather)",
+		ERR(ps, "unknown section [%s] (known: lymphd, service NAME, quarantine, throttle, protect, weather, fleet)",
 		    name);
 		return;
 	}
@@ -605,6 +615,8 @@ static void section_line(struct pstate *ps, char *s)
 			ps->p->quarantine.section = 1;
 		if (i == S_THROTTLE)
 			ps->p->throttle.section = 1;
+		if (i == S_FLEET)
+			fleet_conf_begin(&ps->p->fleet, ps->file, ps->line);
 		return;
 	}
 	if (!valid_service_name(arg)) {
@@ -703,6 +715,7 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 		p->quarantine.enabled = p->quarantine.section;
 	if (p->throttle.enabled < 0)
 		p->throttle.enabled = p->throttle.section;
+	nerr += fleet_conf_finish(&p->fleet, errs);
 #undef FERR
 	return nerr;
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "fleet_conf.h"
 
 #define CFG_NAME_MAX 64
 #define CFG_ENV_MAX 32
@@ -99,6 +100,7 @@ struct policy {
 	struct throttle_conf throttle;
 	struct protect_conf protect;
 	struct weather_conf weather;
+	struct fleet_conf fleet;	/* [fleet]: off unless given */
 	char **files;		/* the files it came from */
 	size_t n_files;
 };

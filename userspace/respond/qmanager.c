@@ -753,7 +753,8 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 			  "[quarantine] root = yes", d, now);
 		return;
 	}
-	e = qtable_on_danger(&q->t, &k, now, q->factor);
+	e = qtable_on_danger(&q->t, &k, now, q->factor *
+			     (q->bin_factor ? q->bin_factor(q->bin_factor_ctx, k.dev, k.ino) : 1.0));
 	if (!e) {
 		if (q->t.overflow == Q_OVF_UID)
 			overflow(q, &k, exe, "this uid already has its maximum of quarantined binaries",

@@ -65,6 +65,9 @@ struct qmanager {
 	uint64_t denied;	/* execs denied */
 	double factor;		/* threshold multiplier from the weather */
 	uint64_t last_imposed;	/* when the last quarantine began (monotonic ns) */
+	/* Per-binary threshold multiplier (the fleet's vaccinations); NULL: 1. */
+	double (*bin_factor)(void *ctx, uint32_t dev, uint64_t ino);
+	void *bin_factor_ctx;
 };
 
 int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce);
