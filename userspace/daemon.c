@@ -161,6 +161,8 @@ static void journal_lymphd(struct daemon *d, const char *what, const char *detai
 		json_object_object_add(rec, "source", json_object_new_string(d->src.name));
 	if (detail)
 		json_object_object_add(rec, "result", json_object_new_string(detail));
+	if (!strcmp(what, "start"))
+		json_object_object_add(rec, "journal", journal_stats_json(&d->journal.replayed));
 	if (journal_append(&d->journal, rec))
 		fprintf(stderr, "lymphd: failed to write the journal %s\n", d->journal.path);
 }
@@ -170,8 +172,45 @@ static int daemon_journal_snapshot(struct journal *j, void *ctx)
 	struct daemon *d = ctx;
 
 	(void)j;
+	/* All of it: what replay would rebuild must be in the fresh file. */
 	qmanager_snapshot(&d->quar, mono_now_ns());
+	throttler_snapshot(&d->thr);
 	return supervisor_snapshot(&d->sup);
+}
+
+/* Start: every record of the journal, once, to each module's replay. */
+static int daemon_replay_one(struct json_object *rec, void *ctx)
+{
+	struct daemon *d = ctx;
+	uint64_t now = mono_now_ns();
+
+	if (supervisor_replay_record(&d->sup, rec) < 0 || qmanager_replay_record(&d->quar, rec, now) < 0 ||
+	    throttler_replay_record(&d->thr, rec, now) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int daemon_replay(struct daemon *d)
+{
+	const struct journal_stats *st = &d->journal.replayed;
+	int err = journal_load(&d->journal, daemon_replay_one, d);
+	uint64_t i;
+
+	if (err) {
+		fprintf(stderr, "lymphd: failed to read the journal %s: %s\n", d->journal.path, strerror(-err));
+		return err;
+	}
+	if (st->bad) {
+		fprintf(stderr, "lymphd: journal %s: %llu damaged line%s skipped (line", d->journal.path,
+			(unsigned long long)st->bad, st->bad == 1 ? "" : "s");
+		for (i = 0; i < st->bad && i < JOURNAL_BAD_KEPT; i++)
+			fprintf(stderr, "%s %llu", i ? "," : "", (unsigned long long)st->bad_line[i]);
+		fprintf(stderr, "%s); the state they held is lost\n", st->bad > JOURNAL_BAD_KEPT ? ", ..." : "");
+	}
+	if (st->torn_bytes)
+		fprintf(stderr, "lymphd: journal %s: a torn last line (%llu bytes, a crash mid-write) "
+			"was cut off\n", d->journal.path, (unsigned long long)st->torn_bytes);
+	return 0;
 }
 
 static int open_weather(struct daemon *d)
@@ -342,6 +381,11 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	d->enforce = d->policy.enforce && !opts->dry_run;
 	err = journal_open(&d->journal, opts->journal_path ? opts->journal_path : d->policy.journal,
 			   d->policy.journal_max);
+	if (err == -EPERM) {
+		fprintf(stderr, "lymphd: failed to open the journal: %s; lymphd rebuilds its state "
+			"from it and trusts only a root-owned file\n", d->journal.why);
+		return err;
+	}
 	if (err) {
 		fprintf(stderr, "lymphd: failed to open the journal %s: %s; lymphd journals every "
 			"decision and will not run without it (use --journal=PATH)\n",
@@ -388,34 +432,36 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		fprintf(stderr, "lymphd: failed to watch file descriptors: %s\n", strerror(-err));
 		return err;
 	}
-	/* Services: state from the journal, then find or start them. */
+	/* Services, quarantine, throttle: set up, then their state from the
+	 * journal (read once, before anything is appended to it). */
 	err = supervisor_init(&d->sup, &d->policy, &d->journal, d->enforce, d->epfd);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to set up the supervisor: %s\n", strerror(-err));
 		return err;
 	}
-	journal_lymphd(d, "start", NULL);
-	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
-
-	/* Quarantines: back from the journal, enforced from now on. */
 	err = qmanager_init(&d->quar, &d->policy, &d->journal, d->enforce);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to set up quarantine: %s\n", strerror(-err));
 		return err;
 	}
-	qmanager_replay(&d->quar, d->journal.path, mono_now_ns());
-	if (qmanager_fd(&d->quar) >= 0 && (err = epoll_add(d->epfd, qmanager_fd(&d->quar)))) {
-		fprintf(stderr, "lymphd: failed to watch fanotify: %s\n", strerror(-err));
-		return err;
-	}
-
-	/* Clone storms: nothing left stopped by a crashed lymphd, then arm. */
 	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce, &d->src);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
 	}
-	throttler_replay(&d->thr, d->journal.path, mono_now_ns());
+	err = daemon_replay(d);
+	if (err)
+		return err;
+	journal_lymphd(d, "start", NULL);
+	/* Quarantines enforced from now on; nothing left stopped by a crashed
+	 * lymphd; services found or started. */
+	qmanager_replay_done(&d->quar, mono_now_ns());
+	if (qmanager_fd(&d->quar) >= 0 && (err = epoll_add(d->epfd, qmanager_fd(&d->quar)))) {
+		fprintf(stderr, "lymphd: failed to watch fanotify: %s\n", strerror(-err));
+		return err;
+	}
+	throttler_replay_done(&d->thr, mono_now_ns());
+	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
 
 	/* The weather: pressure, baselines, integrity of the protected binaries. */
 	err = open_weather(d);

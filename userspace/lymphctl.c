@@ -149,6 +149,17 @@ static void print_status(struct json_object *st)
 		printf("\n");
 	}
 	printf("drops: %llu\n", (unsigned long long)jnum(st, "drops"));
+	if (json_object_object_get_ex(st, "journal", &c) && c && jnum(c, "bad")) {
+		struct json_object *bl = NULL;
+
+		printf("journal: %llu damaged line%s skipped at start (line", (unsigned long long)jnum(c, "bad"),
+		       jnum(c, "bad") == 1 ? "" : "s");
+		if (json_object_object_get_ex(c, "bad_lines", &bl) && json_object_is_type(bl, json_type_array))
+			for (i = 0; i < json_object_array_length(bl); i++)
+				printf("%s %llu", i ? "," : "",
+				       (unsigned long long)json_object_get_int64(json_object_array_get_idx(bl, i)));
+		printf("%s of %s)\n", jnum(c, "bad") > (bl ? json_object_array_length(bl) : 0) ? ", ..." : "", jstr(c, "path"));
+	}
 	if (json_object_object_get_ex(st, "weather", &c) && c) {
 		struct json_object *r, *f;
 
@@ -331,7 +342,7 @@ static int cmd_journal(const char *path, const char *since, int json)
 
 	if (since && parse_since(since, &jv.since))
 		return fail("bad --since '%s'%s: use a duration (10m, 2h) or 2026-11-27T05:00:00", since, "");
-	err = journal_replay(path, show_record, &jv);
+	err = journal_read_file(path, show_record, &jv, NULL);
 	if (err == -ENOENT)
 		return fail("no journal at %s%s (lymphd has not run, or --journal names another)", path, "");
 	if (err == -EACCES || err == -EPERM)

@@ -47,6 +47,8 @@ struct qmanager {
 	uint64_t denied;	/* execs denied */
 	double factor;		/* threshold multiplier from the weather */
 	uint64_t last_imposed;	/* when the last quarantine began (monotonic ns) */
+	unsigned int replay_protected;	/* journal quarantines skipped: protected */
+	unsigned int replay_observed;	/* restored without enforcement (observe mode) */
 };
 
 int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce);
@@ -55,9 +57,12 @@ void qmanager_free(struct qmanager *q);
 /* The fd to watch (fanotify), or -1. */
 int qmanager_fd(const struct qmanager *q);
 
-/* Replay the journal: quarantines still in force come back, expired ones
- * are released (restoring modes). */
-void qmanager_replay(struct qmanager *q, const char *journal_path, uint64_t now);
+/* Replay the journal, one record at a time (0, or -EINVAL for a damaged
+ * quarantine record), then done: quarantines still in force come back,
+ * expired ones are released (restoring modes).  Protected binaries and uids
+ * are not restored; observe mode restores without enforcing. */
+int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t now);
+void qmanager_replay_done(struct qmanager *q, uint64_t now);
 
 /* A death lymphd classified; only danger deaths count. */
 void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const struct verdict *vd,
