@@ -366,7 +366,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		struct cfg_errors errs = { 0 };
 		size_t i;
 
-		err = config_load(&d->policy, opts->config_path, &errs);
+		err = config_load_file(&d->policy, opts->config_path, opts->config_explicit, &errs);
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "lymphd: %s\n", errs.msg[i]);
 		if (err) {
@@ -515,7 +515,7 @@ int daemon_reload(struct daemon *d, char **why)
 	int err, enforce;
 
 	*why = NULL;
-	err = config_load(&fresh, d->opts.config_path, &errs);
+	err = config_load_file(&fresh, d->opts.config_path, d->opts.config_explicit, &errs);
 	if (err) {
 		for (i = 0; i < errs.n; i++)
 			len += strlen(errs.msg[i]) + 1;

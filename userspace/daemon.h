@@ -29,6 +29,7 @@ struct daemon_opts {
 	int quiet;		/* no event lines */
 	int dry_run;		/* observe only, whatever the policy says */
 	const char *config_path;
+	int config_explicit;	/* -c FILE given: it must exist */
 	const char *journal_path;	/* overrides the policy's */
 	int verbose;
 	const char *socket_path;
