@@ -45,7 +45,7 @@ BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 CORE_SRCS := userspace/classify.c userspace/decay.c userspace/crashtab.c \
 	     userspace/format.c userspace/signames.c userspace/parse_num.c \
 	     userspace/config.c userspace/supervise.c userspace/quarantine.c userspace/deadtime.c
-CORE_SRCS += userspace/jrec.c userspace/journal.c
+CORE_SRCS += userspace/jrec.c userspace/journal.c userspace/ctlproto.c
 DAEMON_SRCS := userspace/lymphd.c userspace/daemon.c userspace/source.c userspace/source_bpf.c \
 	       userspace/source_proc.c userspace/source_kmod.c userspace/control.c userspace/binpath.c \
 	       userspace/psi.c userspace/baseline.c userspace/integrity.c userspace/weather.c \

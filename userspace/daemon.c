@@ -116,6 +116,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	}
 	if (d->weather)
 		weather_on_record(d->weather, rec, vdp && vd.klass == CLASS_DANGER, mono_now_ns());
+	control_publish(d, rec, exe, vdp);	/* lymphctl events */
 	if (!d->opts.quiet)
 		print_record(d, rec, exe, vdp);
 	return 0;
@@ -595,6 +596,7 @@ static int on_timer(struct daemon *d)
 		err = source_check_drops(&d->src);
 	qmanager_tick(&d->quar, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
+	control_tick(d, mono_now_ns());
 	return err;
 }
 
@@ -626,6 +628,8 @@ int daemon_run(struct daemon *d)
 				on_signal(d);
 			else if (fd == d->ctlfd)
 				control_accept(d);
+			else if (control_on_fd(d, fd, evs[i].events))
+				;	/* a control client */
 			else if (fd == qmanager_fd(&d->quar))
 				qmanager_on_fd(&d->quar, mono_now_ns());
 			else if (fd == d->svc_timerfd) {
@@ -652,6 +656,7 @@ int daemon_run(struct daemon *d)
 			break;
 		}
 		fflush(d->out);
+		control_flush(d);
 	}
 	/* Whatever is still in the ring is reported before exiting. */
 	if (!err && d->src.ops) {
@@ -675,6 +680,7 @@ void daemon_free(struct daemon *d)
 	journal_close(&d->journal);
 	policy_free(&d->policy);
 	source_close(&d->src);
+	control_free(d);
 	control_close(d->ctlfd, d->opts.socket_path);
 	if (d->epfd >= 0)
 		close(d->epfd);

@@ -62,6 +62,7 @@ struct daemon {
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
 	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
 	int epfd, sigfd, timerfd, ctlfd;
+	struct control *ctl;	/* control clients, lymphctl events history */
 	int svc_timerfd;	/* armed for the supervisor's next deadline */
 	FILE *out;
 	int stop;
@@ -76,9 +77,19 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec);
 
 uint64_t mono_now_ns(void);
 
-/* control.c: the root-only unix socket lymphctl talks to. */
+/* control.c: the root-only unix socket lymphctl talks to, served by the
+ * event loop: accept, a client's fd (1 when it was one), deadlines (each
+ * tick), followers' output (each loop turn), and every record lymphd
+ * prints, for lymphctl events. */
+struct verdict;
 int control_open(const char *path);
 void control_accept(struct daemon *d);
+int control_on_fd(struct daemon *d, int fd, uint32_t events);
+void control_tick(struct daemon *d, uint64_t now);
+void control_flush(struct daemon *d);
+void control_publish(struct daemon *d, const struct lymph_hdr *rec, const char *exe,
+		     const struct verdict *vd);
+void control_free(struct daemon *d);
 void control_close(int fd, const char *path);
 
 /* Re-read the policy (SIGHUP, lymphctl reload): 0, or -EINVAL keeping the
