@@ -106,7 +106,21 @@ $(BUILD)/tests/%: tests/%.c tests/*.h $(CORE_OBJS) | $(BUILD)/tests
 	$(Q)test -f $(KSFT_DIR)/kselftest_harness.h || { echo "error: $(KSFT_DIR)/kselftest_harness.h missing: run scripts/deps.sh" >&2; exit 1; }
 	$(Q)$(CC) $(TEST_CFLAGS) $< $(CORE_OBJS) $(LIBS) -lpthread -o $@
 
-tests: all $(TEST_BINS)
+# libFuzzer targets (clang, ASan, UBSan) over the pure code; tests/fuzz_test
+# runs each briefly over its committed corpus.
+FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) userspace/*.h | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) -ljson-c -lm -o $@
+
+tests: all $(TEST_BINS) $(FUZZ_BINS)
 
 test:
 	$(Q)scripts/deps.sh $(TEST_DEPS_FLAGS)

@@ -97,6 +97,15 @@ static int check_arg(enum ctl_arg_type t, struct ctl_arg *a, struct ctl_req *req
 	return -EINVAL;
 }
 
+/* Only blanks in s[from, len): the line is not NUL-terminated. */
+static int blank_tail(const char *s, size_t from, size_t len)
+{
+	for (; from < len; from++)
+		if (s[from] != ' ' && s[from] != '\t' && s[from] != '\r')
+			return 0;
+	return 1;
+}
+
 int ctl_parse(const char *line, size_t len, struct ctl_req *req, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
@@ -114,7 +123,7 @@ int ctl_parse(const char *line, size_t len, struct ctl_req *req, char *err, size
 		return -ENOMEM;
 	arr = json_tokener_parse_ex(tok, line, (int)len);
 	if (!arr || json_tokener_get_error(tok) != json_tokener_success ||
-	    strspn(line + json_tokener_get_parse_end(tok), " \t\r") != len - json_tokener_get_parse_end(tok) ||
+	    !blank_tail(line, json_tokener_get_parse_end(tok), len) ||
 	    !json_object_is_type(arr, json_type_array) || !(n = json_object_array_length(arr)) ||
 	    n > 1 + CTL_ARGS_MAX)
 		goto out;

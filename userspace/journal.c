@@ -222,6 +222,15 @@ static void count_bad(struct journal_stats *st)
 	st->bad++;
 }
 
+/* Only blanks in s[from, n): lines are not NUL-terminated. */
+static int blank_tail(const char *s, size_t from, size_t n)
+{
+	for (; from < n; from++)
+		if (s[from] != ' ' && s[from] != '\t' && s[from] != '\r')
+			return 0;
+	return 1;
+}
+
 /* One complete line (without its newline): a JSON object with a string
  * "type", whose fields its consumer accepts. */
 static int parse_line(const char *s, size_t n, journal_cb cb, void *ctx)
@@ -239,7 +248,7 @@ static int parse_line(const char *s, size_t n, journal_cb cb, void *ctx)
 	rec = json_tokener_parse_ex(tok, s, (int)n);
 	end = json_tokener_get_parse_end(tok);
 	if (rec && json_tokener_get_error(tok) == json_tokener_success &&
-	    strspn(s + end, " \t\r") == n - end &&
+	    blank_tail(s, end, n) &&
 	    json_object_is_type(rec, json_type_object) &&
 	    json_object_object_get_ex(rec, "type", &type) && json_object_is_type(type, json_type_string))
 		err = cb ? cb(rec, ctx) : 0;
