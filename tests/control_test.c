@@ -342,4 +342,185 @@ TEST_F_TIMEOUT(ctl, idle_clients_and_slow_sender_do_not_stall_status, 180)
 	waitpid(slow, NULL, 0);
 }
 
+/* lymphctl ARGS... with stdout to a pipe (returned in *out); the pid. */
+static pid_t lymphctl_bg(const struct th_lymphd *d, int *out, const char *a1, const char *a2, const char *a3)
+{
+	char prog[PATH_MAX], sockopt[PATH_MAX + 16];
+	int p[2];
+	pid_t pid;
+
+	th_prog("lymphctl", prog, sizeof(prog));
+	snprintf(sockopt, sizeof(sockopt), "--socket=%s", d->sock);
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl(prog, prog, sockopt, a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*out = p[0];
+	return pid;
+}
+
+static int64_t followers(const struct th_lymphd *d)
+{
+	json_object *st = storm_ctl_json(d, "status");
+	int64_t n = th_json_int(th_json_get(st, "control"), "followers");
+
+	json_object_put(st);
+	return n;
+}
+
+/* The next line from fd within timeout_ms, into buf; 1, or 0 at timeout/EOF. */
+static int read_line(int fd, char *buf, size_t cap, size_t *have, char *line, size_t lcap, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(buf, '\n', *have);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (nl) {
+			size_t l = (size_t)(nl - buf);
+
+			snprintf(line, lcap, "%.*s", (int)l, buf);
+			memmove(buf, nl + 1, *have - l - 1);
+			*have -= l + 1;
+			return 1;
+		}
+		if (*have == cap)
+			*have = 0;
+		if (th_now_ms() >= deadline || poll(&p, 1, 100) < 0)
+			return 0;
+		if (!p.revents)
+			continue;
+		n = read(fd, buf + *have, cap - *have);
+		if (n <= 0)
+			return 0;
+		*have += (size_t)n;
+	}
+}
+
+TEST_F_TIMEOUT(ctl, events_follow_streams_what_lymphd_prints, 90)
+{
+	const char *args[] = { "-c", NULL, NULL, NULL };
+	char jopt[PATH_MAX + 16], line[65536];
+	static char buf[1 << 20];
+	json_object *mine = NULL, *theirs;
+	size_t have = 0;
+	int out, status, i;
+	pid_t ctl, victim;
+
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	args[1] = self->conf;
+	args[2] = jopt;
+	ASSERT_EQ(0, th_lymphd_start(&self->d, args, 20000));
+	ctl = lymphctl_bg(&self->d, &out, "events", "--follow", "--json");
+	ASSERT_LT(0, ctl);
+	for (i = 0; i < 100 && followers(&self->d) < 1; i++)
+		th_sleep_ms(50);
+	ASSERT_EQ(1, followers(&self->d));
+
+	victim = th_crash_child(TH_SEGV, NULL, &status);
+	ASSERT_LT(0, victim);
+	theirs = th_lymphd_wait(&self->d, th_pred_death_of, &victim, 10000);
+	ASSERT_NE(NULL, theirs) TH_LOG("lymphd printed no death of %d", victim);
+	while (!mine && read_line(out, buf, sizeof(buf), &have, line, sizeof(line), 10000)) {
+		json_object *o = json_tokener_parse(line);
+
+		if (o && th_pred_death_of(o, &victim))
+			mine = o;
+		else
+			json_object_put(o);
+	}
+	ASSERT_NE(NULL, mine) TH_LOG("lymphctl events --follow printed no death of %d", victim);
+	EXPECT_TRUE(json_object_equal(mine, theirs))
+		TH_LOG("lymphd: %s\nlymphctl: %s", th_json_text(theirs), th_json_text(mine));
+	json_object_put(mine);
+	json_object_put(theirs);
+	kill(ctl, SIGTERM);
+	waitpid(ctl, NULL, 0);
+	close(out);
+	for (i = 0; i < 100 && followers(&self->d) > 0; i++)
+		th_sleep_ms(50);
+	EXPECT_EQ(0, followers(&self->d)) TH_LOG("a follower that hung up is still kept");
+
+	/* without --follow: the latest records, as text, then the end */
+	{
+		struct th_cmd *r = calloc(1, sizeof(*r));
+
+		ASSERT_NE(NULL, r);
+		EXPECT_EQ(0, th_lymphctl(&self->d, r, NULL, "events", NULL));
+		EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+		EXPECT_LE(1, th_count_lines(r->out));
+		EXPECT_NE(NULL, strstr(r->out, " uid=")) TH_LOG("%.400s", r->out);
+		free(r);
+	}
+}
+
+TEST_F_TIMEOUT(ctl, slow_follower_never_stalls_lymphd, 150)
+{
+	static const char loop[] = "i=0; while [ $i -lt 3000 ]; do /bin/true; i=$((i+1)); done";
+	char *sh[] = { "/bin/sh", "-c", (char *)loop, NULL };
+	char conf[PATH_MAX], text[512], *buf = malloc(8 << 20);
+	int fd, small = 4096, answered = 0, status = -1, i;
+	size_t have = 0;
+	pid_t gen;
+
+	ASSERT_NE(NULL, buf);
+	snprintf(text, sizeof(text), "[lymphd]\nmode = observe\n\n" STORM_CALM_WEATHER);
+	ASSERT_EQ(0, storm_write_file(self->dir, "observe.conf", text, conf, sizeof(conf)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, conf, self->journal, NULL));
+	fd = connect_to(self->d.sock, 0);
+	ASSERT_LE(0, fd);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	ASSERT_LT(0, send(fd, "[\"events\",\"follow\",\"json\"]\n", 27, MSG_NOSIGNAL));
+	for (i = 0; i < 100 && followers(&self->d) < 1; i++)
+		th_sleep_ms(50);
+	ASSERT_EQ(1, followers(&self->d));
+
+	/* ~9000 records (fork, exec, exit of 3000 processes) it never reads */
+	ASSERT_EQ(0, storm_cg_create(&self->cg, 100, 120));
+	gen = storm_spawn(&self->cg, STORM_UID, sh);
+	ASSERT_LT(0, gen);
+	for (i = 0; i < 5; i++) {
+		struct th_cmd *r = calloc(1, sizeof(*r));
+
+		if (r && !th_lymphctl(&self->d, r, NULL, "status", NULL) && r->status == 0)
+			answered++;
+		free(r);
+		th_sleep_ms(300);
+	}
+	EXPECT_EQ(5, answered);
+	for (i = 0; i < 1200 && waitpid(gen, &status, WNOHANG) == 0; i++)
+		th_sleep_ms(50);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("generator: 0x%x", status);
+	EXPECT_EQ(1, followers(&self->d)) TH_LOG("the slow follower was dropped, not told");
+
+	/* now read: the records that fit, then how many were lost */
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 2000) <= 0 || have == (8u << 20))
+			break;
+		n = read(fd, buf + have, (8u << 20) - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have < (8u << 20) ? have : have - 1] = 0;
+	EXPECT_NE(NULL, strstr(buf, "{\"event\":\"events-dropped\",\"count\":"))
+		TH_LOG("read %zu bytes, no drop notice", have);
+	TH_LOG("the slow follower got %zu bytes, %d lines", have, th_count_lines(buf));
+	close(fd);
+	free(buf);
+}
+
 TEST_HARNESS_MAIN
