@@ -362,6 +362,58 @@ TEST_F_TIMEOUT(jd, rotation_at_start_keeps_quarantine, 90)
 	EXPECT_TRUE(exec_denied(run_crasher_ok(self, STORM_UID)));
 }
 
+static bool snapshot_has_evidence(json_object *rec, const void *arg)
+{
+	json_object *why = th_json_get(rec, "why");
+
+	(void)arg;
+	return why && th_json_int(why, "pid") == 4242;
+}
+
+static void pad(FILE *f, int n)
+{
+	char text[200];
+
+	memset(text, 'p', sizeof(text) - 1);
+	text[sizeof(text) - 1] = 0;
+	while (n--)
+		fprintf(f, "{\"type\":\"lymphd\",\"action\":\"pad\",\"result\":\"%s\"}\n", text);
+}
+
+TEST_F_TIMEOUT(jd, rotations_keep_the_evidence, 120)
+{
+	uint64_t now = wall_now_ns();
+	int round;
+	FILE *f;
+
+	ASSERT_EQ(0, write_conf(self, NULL));
+	f = open_journal(self);
+	ASSERT_NE(NULL, f);
+	fprintf(f, "{\"type\":\"quarantine\",\"action\":\"quarantine\",\"exe\":\"%s\",\"exe_dev\":%u,"
+		"\"exe_ino\":%llu,\"uid\":%d,\"until_wall_ns\":%llu,\"since_wall_ns\":%llu,\"total\":1,"
+		"\"why\":{\"pid\":4242,\"signal\":\"SIGSEGV\",\"si_code\":1,\"fault_addr\":0},\"result\":\"ok\"}\n",
+		self->crasher, (unsigned)self->st.st_dev, (unsigned long long)self->st.st_ino, STORM_UID,
+		(unsigned long long)(now + 600000000000ULL), (unsigned long long)now);
+	pad(f, 400);
+	fclose(f);
+	for (round = 1; round <= 2; round++) {
+		json_object *last = NULL;
+
+		ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+		EXPECT_TRUE(crasher_quarantined(self, STORM_UID)) TH_LOG("round %d", round);
+		th_lymphd_stop(&self->d);
+		EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "snapshot", NULL, NULL, &last))
+			TH_LOG("round %d: the journal was not rotated", round);
+		EXPECT_TRUE(last && snapshot_has_evidence(last, NULL))
+			TH_LOG("round %d: the snapshot lost the evidence: %s", round, th_json_text(last));
+		json_object_put(last);
+		f = fopen(self->journal, "ae");
+		ASSERT_NE(NULL, f);
+		pad(f, 400);
+		fclose(f);
+	}
+}
+
 TEST_F_TIMEOUT(jd, torn_tail_is_cut_before_appending, 60)
 {
 	static const char torn[] = "{\"type\":\"lymphd\",\"action\":\"tor";

@@ -127,6 +127,9 @@ int jrec_quarantine(struct json_object *rec, struct jrec_quarantine *q)
 	err |= get_u32(rec, "total", UINT32_MAX, OPTIONAL, &q->total);
 	err |= get_dbl(rec, "offences", 0, 1e12, &q->offences);
 	q->ino = ino;
+	if (!err && json_object_object_get_ex(rec, "why", &q->why) && q->why &&
+	    !json_object_is_type(q->why, json_type_object))
+		err = -EINVAL;
 	if (!err && q->exe && !abs_path_ok(q->exe, JREC_PATH_MAX))
 		err = -EINVAL;
 	if (!err && q->until_wall_ns && q->since_wall_ns > q->until_wall_ns)

@@ -23,6 +23,7 @@ struct jrec_quarantine {
 	const char *action;
 	const char *exe;		/* absolute path or NULL */
 	const char *result;		/* NULL when absent */
+	struct json_object *why;	/* the evidence, an object, or NULL */
 	uint32_t dev;
 	uint64_t ino;
 	uint32_t uid;

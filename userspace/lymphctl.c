@@ -351,17 +351,26 @@ static int parse_since(const char *s, double *out)
 static int cmd_journal(const char *path, const char *since, int json)
 {
 	struct journal_view jv = { .json = json };
+	struct journal_stats st;
+	uint64_t i;
 	int err;
 
 	if (since && parse_since(since, &jv.since))
 		return fail("bad --since '%s'%s: use a duration (10m, 2h) or 2026-11-27T05:00:00", since, "");
-	err = journal_read_file(path, show_record, &jv, NULL);
+	err = journal_read_file(path, show_record, &jv, &st);
 	if (err == -ENOENT)
 		return fail("no journal at %s%s (lymphd has not run, or --journal names another)", path, "");
 	if (err == -EACCES || err == -EPERM)
 		return fail("permission denied reading %s%s: lymphctl journal must be run as root", path, "");
 	if (err)
 		return fail("failed to read the journal %s: %s", path, strerror(-err));
+	if (st.bad) {
+		fprintf(stderr, "lymphctl: %s: %llu damaged line%s skipped (line", path,
+			(unsigned long long)st.bad, st.bad == 1 ? "" : "s");
+		for (i = 0; i < st.bad && i < JOURNAL_BAD_KEPT; i++)
+			fprintf(stderr, "%s %llu", i ? "," : "", (unsigned long long)st.bad_line[i]);
+		fprintf(stderr, "%s)\n", st.bad > JOURNAL_BAD_KEPT ? ", ..." : "");
+	}
 	return 0;
 }
 

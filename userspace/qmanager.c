@@ -219,6 +219,66 @@ static int lsm_key(struct qmanager *q, const struct qkey *k, int add)
 
 /* ---- journal ------------------------------------------------------------- */
 
+/*
+ * The evidence of each quarantine (the "why" of the record that imposed
+ * it), kept so that a rotation's snapshot carries it: otherwise two
+ * rotations would leave a quarantine in force with nothing to say why.
+ */
+struct qevidence {
+	struct qkey k;
+	struct json_object *why;
+};
+
+static struct qevidence *evidence_find(struct qmanager *q, const struct qkey *k)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_evidence; i++)
+		if (q->evidence[i].k.dev == k->dev && q->evidence[i].k.ino == k->ino &&
+		    q->evidence[i].k.uid == k->uid)
+			return &q->evidence[i];
+	return NULL;
+}
+
+/* Keep why (a reference is taken) as key's evidence; bounded by QTABLE_MAX. */
+static void evidence_keep(struct qmanager *q, const struct qkey *k, struct json_object *why)
+{
+	struct qevidence *ev = evidence_find(q, k);
+
+	if (!ev && q->n_evidence == q->cap_evidence) {
+		size_t cap = q->cap_evidence ? q->cap_evidence * 2 : 16;
+		struct qevidence *grown;
+
+		if (cap > QTABLE_MAX) {
+			ev = &q->evidence[q->evidence_next++ % q->n_evidence];	/* oldest first */
+		} else {
+			grown = realloc(q->evidence, cap * sizeof(*grown));
+			if (!grown)
+				return;
+			q->evidence = grown;
+			q->cap_evidence = cap;
+		}
+	}
+	if (!ev) {
+		ev = &q->evidence[q->n_evidence++];
+		ev->why = NULL;
+	}
+	json_object_put(ev->why);
+	ev->k = *k;
+	ev->why = json_object_get(why);
+}
+
+static void evidence_free(struct qmanager *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_evidence; i++)
+		json_object_put(q->evidence[i].why);
+	free(q->evidence);
+	q->evidence = NULL;
+	q->n_evidence = q->cap_evidence = 0;
+}
+
 static void journal_q(struct qmanager *q, const char *action, const struct qentry *e,
 		      const struct qkey *k, const char *path, const char *result,
 		      const struct lymph_death *why, uint64_t now)
@@ -253,6 +313,13 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 		json_object_object_add(w, "si_code", json_object_new_int64(why->si_code));
 		json_object_object_add(w, "fault_addr", json_object_new_uint64(why->fault_addr));
 		json_object_object_add(rec, "why", w);
+		if (!strcmp(action, "quarantine"))
+			evidence_keep(q, k, w);
+	} else if (!strcmp(action, "snapshot")) {
+		struct qevidence *ev = evidence_find(q, k);
+
+		if (ev && ev->why)
+			json_object_object_add(rec, "why", json_object_get(ev->why));
 	}
 	if (result)
 		json_object_object_add(rec, "result", json_object_new_string(result));
@@ -319,6 +386,7 @@ void qmanager_free(struct qmanager *q)
 		q->n_marks--;
 	}
 	free(q->marks);
+	evidence_free(q);
 	if (q->fan_fd >= 0)
 		close(q->fan_fd);
 	lsm__destroy(q->lsm);	/* the denials end with lymphd, as fanotify's do */
@@ -501,6 +569,8 @@ int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t
 				   r.offences, r.total, now);
 		if (!e)
 			return 0;
+		if (r.why)
+			evidence_keep(q, &k, r.why);
 		if (!q->enforce) {
 			struct stat st;
 

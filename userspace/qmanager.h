@@ -26,6 +26,7 @@ enum q_enforcement {
 };
 
 struct qmark;		/* one marked inode */
+struct qevidence;	/* the death that began a quarantine */
 struct lsm;		/* the BPF LSM skeleton */
 
 struct qmanager {
@@ -49,6 +50,8 @@ struct qmanager {
 	uint64_t last_imposed;	/* when the last quarantine began (monotonic ns) */
 	unsigned int replay_protected;	/* journal quarantines skipped: protected */
 	unsigned int replay_observed;	/* restored without enforcement (observe mode) */
+	struct qevidence *evidence;	/* why each quarantine began, for snapshots */
+	size_t n_evidence, cap_evidence, evidence_next;
 };
 
 int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce);
