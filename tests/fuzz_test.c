@@ -15,7 +15,7 @@ static void fuzz(struct __test_metadata *_metadata, const char *name)
 {
 	char prog[PATH_MAX], corpus[PATH_MAX], scratch[256], art[300];
 	char *argv[] = { prog, "-max_total_time=" FUZZ_SECONDS, "-timeout=10", "-rss_limit_mb=2048",
-			 "-print_final_stats=1", art, scratch, corpus, NULL };
+			 "-print_final_stats=1", "-verbosity=0", art, scratch, corpus, NULL };
 	struct th_cmd_opts o = { .timeout_ms = 60000 };
 	struct th_cmd *r = calloc(1, sizeof(*r));
 	const char *runs;
