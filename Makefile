@@ -40,23 +40,25 @@ BPF_PROGS := sensors lsm
 BPF_OBJS  := $(patsubst %,$(BUILD)/%.bpf.o,$(BPF_PROGS))
 BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
-# Pure code (no syscalls beyond memory): linked into lymphd, lymphctl and the
-# unit tests alike.
-CORE_SRCS := userspace/classify.c userspace/decay.c userspace/crashtab.c \
-	     userspace/format.c userspace/signames.c userspace/parse_num.c \
-	     userspace/config.c userspace/supervise.c userspace/quarantine.c userspace/deadtime.c
-CORE_SRCS += userspace/jrec.c userspace/journal.c userspace/ctlproto.c
-DAEMON_SRCS := userspace/lymphd.c userspace/daemon.c userspace/source.c userspace/source_bpf.c \
-	       userspace/source_proc.c userspace/source_kmod.c userspace/control.c userspace/binpath.c \
-	       userspace/psi.c userspace/baseline.c userspace/integrity.c userspace/weather.c \
-	       userspace/metrics.c \
-	       userspace/status.c userspace/service.c userspace/spawn.c userspace/protect.c \
-	       userspace/config_load.c userspace/qmanager.c userspace/privs.c userspace/procfs.c userspace/throttle.c userspace/pidscg.c
-CTL_SRCS  := userspace/lymphctl.c
+# userspace/ is laid out as the pipeline (README, Layout), lowest first:
+# lib/ (helpers) < policy/ (pure) < sources/, weather/ < respond/ <
+# control/ < daemon/ < ctl/.  scripts/check-layers fails on an #include
+# that runs back up.
+US_DIRS   := lib policy sources weather respond control daemon ctl
+CFLAGS    += $(patsubst %,-Iuserspace/%,$(US_DIRS))
 
-CORE_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS))
+# liblymph.a: every userspace object but the two main()s, built once and
+# linked by lymphd, lymphctl, the tests and the benchmarks (which take only
+# the members they use).
+MAIN_SRCS   := userspace/daemon/lymphd.c userspace/ctl/lymphctl.c
+LIB_SRCS    := $(filter-out $(MAIN_SRCS),$(wildcard userspace/*/*.c))
+DAEMON_SRCS := userspace/daemon/lymphd.c
+CTL_SRCS    := userspace/ctl/lymphctl.c
+
+LIB_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DAEMON_SRCS))
 CTL_OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
+LIBLYMPH    := $(BUILD)/liblymph.a
 
 all: $(BUILD)/lymphd $(BUILD)/lymphctl
 
@@ -78,22 +80,28 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(BUILD)/userspace/%.o: userspace/%.c userspace/*.h include/lymph/*.h | $(BUILD)/userspace
+# Header dependencies are generated (-MMD); the skeletons exist before any
+# object is compiled, since some include them.
+$(BUILD)/userspace/%.o: userspace/%.c | $(BPF_SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# Objects that use a skeleton depend on it.
-$(BUILD)/userspace/source_bpf.o $(BUILD)/userspace/qmanager.o: $(BPF_SKELS)
+-include $(patsubst %.o,%.d,$(LIB_OBJS) $(DAEMON_OBJS) $(CTL_OBJS))
 
-$(BUILD)/lymphd: $(DAEMON_OBJS) $(CORE_OBJS)
+$(LIBLYMPH): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/lymphd: $(DAEMON_OBJS) $(LIBLYMPH)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/lymphctl: $(CTL_OBJS) $(CORE_OBJS)
+$(BUILD)/lymphctl: $(CTL_OBJS) $(LIBLYMPH)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD) $(BUILD)/userspace $(BUILD)/tests:
+$(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
 # ---- tests -----------------------------------------------------------------
@@ -101,24 +109,29 @@ TEST_SRCS := $(wildcard tests/*_test.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_CFLAGS := $(CFLAGS) -I$(KSFT_DIR) -Itests -Wno-unused-parameter
 
-$(BUILD)/tests/%: tests/%.c tests/*.h $(CORE_OBJS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/%.c $(LIBLYMPH) | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)test -f $(KSFT_DIR)/kselftest_harness.h || { echo "error: $(KSFT_DIR)/kselftest_harness.h missing: run scripts/deps.sh" >&2; exit 1; }
-	$(Q)$(CC) $(TEST_CFLAGS) $< $(CORE_OBJS) $(LIBS) -lpthread -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP $< $(LIBLYMPH) $(LIBS) -lpthread -o $@
 
-# libFuzzer targets (clang, ASan, UBSan) over the pure code; tests/fuzz_test
-# runs each briefly over its committed corpus.
+-include $(patsubst %,%.d,$(TEST_BINS))
+
+# libFuzzer targets (clang, ASan, UBSan) over pure code: the journal replay's
+# parser and record checks, the control request parser; tests/fuzz_test runs
+# each briefly over its committed corpus.
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_PURE := userspace/lib/journal.c userspace/lib/signames.c userspace/lib/parse_num.c \
+	     $(wildcard userspace/policy/*.c) userspace/control/ctlproto.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	       -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace
+	       -std=gnu11 -D_GNU_SOURCE -Iinclude $(patsubst %,-Iuserspace/%,$(US_DIRS))
 
 $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) userspace/*.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_PURE) $(wildcard userspace/*/*.h) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) -ljson-c -lm -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_PURE) -ljson-c -lm -o $@
 
 tests: all $(TEST_BINS) $(FUZZ_BINS)
 

@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "lymph/events.h"
+#include "lymph/danger.h"
 #include "sensors.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -117,7 +118,6 @@ struct {
 
 #define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h PF_KTHREAD */
 #define SIGSTOP_NR	19
-#define SIGKILL_NR	9
 #define SI_USER_CODE	0
 #define SI_QUEUE_CODE	(-1)
 #define SI_TKILL_CODE	(-6)
@@ -246,11 +246,6 @@ static __always_inline void bucket_move(struct throttle_bucket *b, struct thrott
 		b->milli_tokens = -cap;
 }
 
-static __always_inline int is_kernel_fault(__u32 sig, __s32 code)
-{
-	return code > 0 && (sig == 4 || sig == 5 || sig == 7 || sig == 8 || sig == 11);
-}
-
 SEC("tp_btf/signal_generate")
 int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	     struct task_struct *task, int group, int result)
@@ -267,7 +262,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	if (result != 0 && result != 4)
 		return 0;
 	/* 3. A handled or ignored signal does not kill (SIGKILL always does). */
-	if (sig != SIGKILL_NR &&
+	if (sig != LYMPH_SIGKILL &&
 	    BPF_CORE_READ(task, sighand, action[sig - 1].sa.sa_handler) != NULL)
 		return 0;
 
@@ -281,7 +276,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 		p.si_code = 0x80;	/* SI_KERNEL */
 	} else {
 		p.si_code = BPF_CORE_READ(info, si_code);
-		if (is_kernel_fault(sig, p.si_code))
+		if (lymph_fault_with_addr(sig, p.si_code))
 			p.fault_addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
 	}
 	if (p.si_code == SI_USER_CODE || p.si_code == SI_QUEUE_CODE ||

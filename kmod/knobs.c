@@ -17,8 +17,6 @@
 #include "lymph.h"
 
 static const char *const lymph_mode_names[] = { "observe", "enforce" };
-const char *const lymph_weather_names[] = { "sunny", "cloudy", "unsettled", "stormy" };
-unsigned int lymph_nr_weather = ARRAY_SIZE(lymph_weather_names);
 
 /* Serializes stores that check one knob against another. */
 static DEFINE_MUTEX(lymph_knobs_mutex);
@@ -146,18 +144,22 @@ static ssize_t weather_show(struct kobject *kobj, struct kobj_attribute *attr, c
 {
 	int w = READ_ONCE(lymph_cfg.weather);
 
-	return sysfs_emit(buf, "%s\n", w < 0 ? "unknown" : lymph_weather_names[w]);
+	return sysfs_emit(buf, "%s\n", lymph_weather_name(w));
 }
 
 static ssize_t weather_store(struct kobject *kobj, struct kobj_attribute *attr,
 			     const char *buf, size_t count)
 {
-	int i = sysfs_match_string(lymph_weather_names, buf);
+	int i;
 
-	if (i < 0)
-		return -EINVAL;
-	WRITE_ONCE(lymph_cfg.weather, i);
-	return count;
+	/* The words of include/lymph/names.h, the same lymphd writes. */
+	for (i = 0; i < LYMPH_WEATHER_NR; i++) {
+		if (sysfs_streq(buf, lymph_weather_name(i))) {
+			WRITE_ONCE(lymph_cfg.weather, i);
+			return count;
+		}
+	}
+	return -EINVAL;
 }
 
 static ssize_t protected_uids_show(struct kobject *kobj, struct kobj_attribute *attr,

@@ -11,9 +11,10 @@
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include "lymph/events.h"
+#include "lymph/danger.h"
+#include "lymph/names.h"
 #include "compat.h"
 
-#define LYMPH_VERSION		"0.1"
 
 /*
  * Tunables.  Written by the sysfs stores (kmod/knobs.c) with WRITE_ONCE,
@@ -36,12 +37,10 @@ struct lymph_config {
 	unsigned int pressure_runq_pct;	/* run-queue delay, % of the interval */
 	unsigned int pressure_rss_kb;	/* RSS growth per interval */
 	unsigned int pressure_majflt;	/* major faults per interval */
-	int weather;			/* index in lymph_weather_names, -1 unknown */
+	int weather;			/* enum lymph_weather, -1 unknown */
 };
 
 extern struct lymph_config lymph_cfg;
-extern const char *const lymph_weather_names[];
-extern unsigned int lymph_nr_weather;
 
 /* Counters shown in /proc/lymph. */
 extern atomic64_t lymph_events[LYMPH_EV_KIND_MAX];

@@ -9,14 +9,6 @@
 
 #define LYMPH_TOP_CRASHERS	5
 
-static const char *const lymph_kind_names[LYMPH_EV_KIND_MAX] = {
-	[LYMPH_EV_DEATH] = "death",	[LYMPH_EV_SIGNAL] = "signal",
-	[LYMPH_EV_EXEC] = "exec",	[LYMPH_EV_FORK] = "fork",
-	[LYMPH_EV_OOM] = "oom",		[LYMPH_EV_DROP] = "drop",
-	[LYMPH_EV_PRESSURE] = "pressure",
-	[LYMPH_EV_THROTTLE] = "throttle",
-};
-
 static int lymph_proc_show(struct seq_file *m, void *v)
 {
 	int w = READ_ONCE(lymph_cfg.weather);
@@ -25,14 +17,13 @@ static int lymph_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "version: %s abi %d\n", LYMPH_VERSION, LYMPH_ABI_VERSION);
 	seq_printf(m, "mode: %s\n", READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE ?
 		   "enforce" : "observe");
-	seq_printf(m, "weather: %s\n", w < 0 ? "unknown" : lymph_weather_names[w]);
+	seq_printf(m, "weather: %s\n", lymph_weather_name(w));
 	seq_printf(m, "readers: %u\n", lymph_nr_readers());
 	seq_printf(m, "ring_drops: %llu\n", (u64)atomic64_read(&lymph_ring_drops));
 	seq_puts(m, "events:");
 	for (k = 1; k < LYMPH_EV_KIND_MAX; k++)
-		if (lymph_kind_names[k])	/* kinds this module makes */
-			seq_printf(m, " %s %llu", lymph_kind_names[k],
-				   (u64)atomic64_read(&lymph_events[k]));
+		seq_printf(m, " %s %llu", lymph_kind_name(k),
+			   (u64)atomic64_read(&lymph_events[k]));
 	seq_putc(m, '\n');
 	lymph_pressure_show(m);
 	lymph_lineage_show(m);

@@ -116,12 +116,6 @@ void lymph_fill_task(struct lymph_task *t, struct task_struct *task)
 	task_exe(task, &t->exe_dev, &t->exe_ino);
 }
 
-static bool kernel_fault(int sig, int code)
-{
-	return code > 0 && (sig == SIGILL || sig == SIGTRAP || sig == SIGBUS ||
-			    sig == SIGFPE || sig == SIGSEGV);
-}
-
 /* Called with the target's siglock held: action[] is stable. */
 static void probe_signal_generate(void *data, int sig, struct kernel_siginfo *info,
 				  struct task_struct *task, int group, int result)
@@ -147,7 +141,7 @@ static void probe_signal_generate(void *data, int sig, struct kernel_siginfo *in
 		p.si_code = SI_KERNEL;
 	} else {
 		p.si_code = info->si_code;
-		if (kernel_fault(sig, p.si_code))
+		if (lymph_fault_with_addr(sig, p.si_code))
 			p.fault_addr = (unsigned long)info->si_addr;
 	}
 	if (p.si_code == SI_USER || p.si_code == SI_QUEUE || p.si_code == SI_TKILL) {
@@ -188,17 +182,11 @@ unlock:
 	lymph_emit(&rec, LYMPH_EV_SIGNAL, sizeof(rec));
 }
 
+/* The shared rule (include/lymph/danger.h), as lymphd applies it. */
 static bool danger(const struct lymph_death *d)
 {
-	if (d->flags & LYMPH_DEATH_OOM)
-		return true;
-	if (!(d->flags & LYMPH_DEATH_SIGINFO))
-		return d->flags & LYMPH_DEATH_CORE;
-	if (d->si_code > 0)	/* raised by the kernel: a fault, SI_KERNEL */
-		return true;
-	/* abort(), or a fault signal raised by the process at itself */
-	return (d->flags & LYMPH_DEATH_SELF) &&
-	       (d->signo == SIGABRT || kernel_fault(d->signo, 1) || d->signo == SIGSYS);
+	return lymph_reason_class(lymph_death_reason(d->flags, d->signo, d->si_code)) ==
+	       LYMPH_CLASS_DANGER;
 }
 
 static void probe_exit(void *data, LYMPH_EXIT_PROBE_ARGS)

@@ -10,7 +10,7 @@
 #include <math.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
-#include "../userspace/baseline.c"
+#include "baseline.h"
 
 #define DAY (24 * 3600)
 #define WEEK (7 * DAY)
@@ -111,7 +111,7 @@ TEST(dev2_and_low_are_named)
 	for (week = 0; week < 5; week++)
 		baseline_fold(b, BL_FORKS, 500, 40 + noise(&seed));
 	mean = b->slot[BL_FORKS][500].mean;
-	sigma = sigma_of(BL_FORKS, &b->slot[BL_FORKS][500]);
+	sigma = baseline_sigma(BL_FORKS, &b->slot[BL_FORKS][500]);
 	readings(v);
 	/* A 2-sigma rise is named dev2, a collapse of forks is "low". */
 	v[BL_FORKS] = mean + 2.5 * sigma;

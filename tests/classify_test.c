@@ -63,6 +63,8 @@ static const struct ccase cases[] = {
 	{ "kill -TERM from another",	SIGTERM, 0, SIGINFO,		"programmed", "killed" },
 	{ "kill -9 from another",	SIGKILL, 0, SIGINFO,		"programmed", "killed" },
 	{ "SIGKILL by the kernel",	SIGKILL, SI_KERNEL, SIGINFO,	"programmed", "kernel-kill" },
+	{ "tty hangup (SIGHUP, kernel)", SIGHUP, SI_KERNEL, SIGINFO,	"programmed", "signal" },
+	{ "SIGTERM from the kernel",	SIGTERM, SI_KERNEL, SIGINFO,	"programmed", "signal" },
 	{ "OOM kill",			SIGKILL, SI_KERNEL, SIGINFO | OOM, "danger", "oom-kill" },
 	{ "OOM kill, no siginfo",	SIGKILL, 0, OOM,		"danger", "oom-kill" },
 	{ "RLIMIT_CPU",			SIGXCPU, SI_KERNEL, SIGINFO,	"danger", "resource-limit" },
@@ -82,9 +84,9 @@ TEST(table)
 		struct lymph_death d = death(c->signo, c->si_code, c->flags);
 		struct verdict v = classify_death(&d);
 
-		EXPECT_STREQ(c->klass, class_name(v.klass))
+		EXPECT_STREQ(c->klass, lymph_class_name(v.klass))
 			TH_LOG("%s: class", c->what);
-		EXPECT_STREQ(c->reason, reason_name(v.reason))
+		EXPECT_STREQ(c->reason, lymph_reason_name(v.reason))
 			TH_LOG("%s: reason", c->what);
 	}
 }
@@ -102,9 +104,9 @@ TEST(sent_by_another_is_never_danger)
 			struct lymph_death d = death(sig, codes[i], SIGINFO);
 			struct verdict v = classify_death(&d);
 
-			EXPECT_EQ((int)CLASS_PROGRAMMED, (int)v.klass)
+			EXPECT_EQ((int)LYMPH_CLASS_PROGRAMMED, (int)v.klass)
 				TH_LOG("signal %u si_code %d", sig, codes[i]);
-			EXPECT_EQ((int)REASON_KILLED, (int)v.reason)
+			EXPECT_EQ((int)LYMPH_REASON_KILLED, (int)v.reason)
 				TH_LOG("signal %u si_code %d", sig, codes[i]);
 		}
 }
@@ -122,16 +124,16 @@ TEST(class_matches_reason)
 			for (j = 0; j < sizeof(flagsets) / sizeof(flagsets[0]); j++) {
 				struct lymph_death d = death(sig, codes[i], flagsets[j]);
 				struct verdict v = classify_death(&d);
-				const char *r = reason_name(v.reason);
+				const char *r = lymph_reason_name(v.reason);
 				int danger = !strcmp(r, "fault") || !strcmp(r, "self-raised") ||
 					     !strcmp(r, "oom-kill") ||
 					     !strcmp(r, "resource-limit") ||
 					     !strcmp(r, "unverified");
 
 				EXPECT_STRNE("unknown", r);
-				EXPECT_EQ(danger ? (int)CLASS_DANGER : (int)CLASS_PROGRAMMED, (int)v.klass)
+				EXPECT_EQ(danger ? (int)LYMPH_CLASS_DANGER : (int)LYMPH_CLASS_PROGRAMMED, (int)v.klass)
 					TH_LOG("signal %u si_code %d flags %#x: %s/%s", sig,
-					       codes[i], flagsets[j], class_name(v.klass), r);
+					       codes[i], flagsets[j], lymph_class_name(v.klass), r);
 				if (sig == 0 && !(flagsets[j] & OOM))
 					EXPECT_STREQ("exit", r);
 			}
@@ -145,30 +147,30 @@ TEST(crash_signals)
 	size_t i;
 
 	for (i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
-		EXPECT_TRUE(is_crash_signal(crash[i])) TH_LOG("signal %u", crash[i]);
+		EXPECT_TRUE(lymph_crash_signal(crash[i])) TH_LOG("signal %u", crash[i]);
 	for (sig = 0; sig < 65; sig++)
-		n += !!is_crash_signal(sig);
+		n += !!lymph_crash_signal(sig);
 	EXPECT_EQ(sizeof(crash) / sizeof(crash[0]), n);
-	EXPECT_FALSE(is_crash_signal(SIGKILL));
-	EXPECT_FALSE(is_crash_signal(SIGTERM));
-	EXPECT_FALSE(is_crash_signal(SIGPIPE));
+	EXPECT_FALSE(lymph_crash_signal(SIGKILL));
+	EXPECT_FALSE(lymph_crash_signal(SIGTERM));
+	EXPECT_FALSE(lymph_crash_signal(SIGPIPE));
 }
 
 TEST(names)
 {
-	EXPECT_STREQ("danger", class_name(CLASS_DANGER));
-	EXPECT_STREQ("programmed", class_name(CLASS_PROGRAMMED));
-	EXPECT_STREQ("exit", reason_name(REASON_EXIT));
-	EXPECT_STREQ("fault", reason_name(REASON_FAULT));
-	EXPECT_STREQ("self-raised", reason_name(REASON_SELF_RAISED));
-	EXPECT_STREQ("oom-kill", reason_name(REASON_OOM_KILL));
-	EXPECT_STREQ("resource-limit", reason_name(REASON_RESOURCE_LIMIT));
-	EXPECT_STREQ("killed", reason_name(REASON_KILLED));
-	EXPECT_STREQ("kernel-kill", reason_name(REASON_KERNEL_KILL));
-	EXPECT_STREQ("signal", reason_name(REASON_SIGNAL));
-	EXPECT_STREQ("unverified", reason_name(REASON_UNVERIFIED));
-	EXPECT_STREQ("unknown", reason_name((enum death_reason)1000));
-	EXPECT_STREQ("unknown", reason_name((enum death_reason)-1));
+	EXPECT_STREQ("danger", lymph_class_name(LYMPH_CLASS_DANGER));
+	EXPECT_STREQ("programmed", lymph_class_name(LYMPH_CLASS_PROGRAMMED));
+	EXPECT_STREQ("exit", lymph_reason_name(LYMPH_REASON_EXIT));
+	EXPECT_STREQ("fault", lymph_reason_name(LYMPH_REASON_FAULT));
+	EXPECT_STREQ("self-raised", lymph_reason_name(LYMPH_REASON_SELF_RAISED));
+	EXPECT_STREQ("oom-kill", lymph_reason_name(LYMPH_REASON_OOM_KILL));
+	EXPECT_STREQ("resource-limit", lymph_reason_name(LYMPH_REASON_RESOURCE_LIMIT));
+	EXPECT_STREQ("killed", lymph_reason_name(LYMPH_REASON_KILLED));
+	EXPECT_STREQ("kernel-kill", lymph_reason_name(LYMPH_REASON_KERNEL_KILL));
+	EXPECT_STREQ("signal", lymph_reason_name(LYMPH_REASON_SIGNAL));
+	EXPECT_STREQ("unverified", lymph_reason_name(LYMPH_REASON_UNVERIFIED));
+	EXPECT_STREQ("unknown", lymph_reason_name((enum lymph_reason)1000));
+	EXPECT_STREQ("unknown", lymph_reason_name((enum lymph_reason)-1));
 }
 
 TEST_HARNESS_MAIN

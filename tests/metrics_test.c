@@ -19,12 +19,13 @@
 #include <math.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
-#include "../userspace/binpath.c"
-#include "../userspace/psi.c"
-#include "../userspace/baseline.c"
-#include "../userspace/integrity.c"
-#include "../userspace/weather.c"
-#include "../userspace/metrics.c"
+#include "psi.h"
+#include "baseline.h"
+#include "integrity.h"
+#include "weather.h"
+#include "metrics.h"
+#include "binpath.h"
+#include "crashtab.h"
 
 #define SEC 1000000000ULL
 

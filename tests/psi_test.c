@@ -14,7 +14,7 @@
 #include <sys/sysinfo.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
-#include "../userspace/psi.c"
+#include "psi.h"
 #include "loadcg.h"
 
 static const char sample_mem[] =

@@ -15,10 +15,10 @@
 #include <sys/sysinfo.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
-#include "../userspace/psi.c"
-#include "../userspace/baseline.c"
-#include "../userspace/integrity.c"
-#include "../userspace/weather.c"
+#include "psi.h"
+#include "baseline.h"
+#include "integrity.h"
+#include "weather.h"
 #include "config.h"
 #include "loadcg.h"
 
@@ -36,7 +36,7 @@ static struct weather_params params(void)
 
 static bool have_libcrypto_for_tests(void)
 {
-	return !evp_load();
+	return integrity_can_hash();
 }
 
 static bool has_reason(struct json_object *reasons, const char *needle)
@@ -460,9 +460,9 @@ TEST_F(station, baseline_survives_a_restart)
 	struct stat st;
 
 	/* Fold one slot: more than a minute to start, then a slot boundary. */
-	self->w->bl->min_samples = 1;
+	weather_baseline(self->w)->min_samples = 1;
 	run(self->w, &self->t, 700, NULL);
-	EXPECT_GT(self->w->bl->folds, 0u);
+	EXPECT_GT(weather_baseline(self->w)->folds, 0u);
 	snprintf(path, sizeof(path), "%s/baseline", self->state);
 	ASSERT_EQ(0, stat(path, &st));
 	weather_free(self->w);
@@ -471,7 +471,7 @@ TEST_F(station, baseline_survives_a_restart)
 	o = weather_json(self->w, self->t);
 	EXPECT_TRUE(json_object_get_boolean(th_json_get(th_json_get(o, "baseline"), "loaded")));
 	json_object_put(o);
-	EXPECT_GT(self->w->bl->folds, 0u);
+	EXPECT_GT(weather_baseline(self->w)->folds, 0u);
 }
 
 /* ---- real workloads in their own cgroups (root) ---------------------------- */

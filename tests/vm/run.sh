@@ -7,7 +7,7 @@
 #
 #   tests/vm/run.sh [BUILD_DIR]
 #
-# Environment: LYMPH_VM_HOST_TESTS (see step 3), LYMPH_VM_TIMEOUT and the
+# Environment: LYMPH_VM_ONLY (see step 2), LYMPH_VM_HOST_TESTS (see step 3), LYMPH_VM_TIMEOUT and the
 # others of scripts/vm/boot.
 #
 # Contract with tests/run.sh: every "# Totals: ..." line printed here is
@@ -60,9 +60,16 @@ else
 	echo "# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0"
 fi
 
-# 2. The in-guest tests, static: the guest has no libc.
+# 2. The in-guest tests, static: the guest has no libc.  LYMPH_VM_ONLY
+#    ("name_test ...", without .c/.sh) runs only those, for quick work on one.
+only=" ${LYMPH_VM_ONLY:-} "
+wanted() {
+	local n=${1##*/}
+	[ -z "${LYMPH_VM_ONLY:-}" ] || [[ $only == *" ${n%.*} "* ]]
+}
 tests=()
 for src in "$here"/*_test.c; do
+	wanted "$src" || continue
 	bin="$out/$(basename "$src" .c)"
 	if ! gcc -static -O2 -g -Wall -Werror -Wno-sign-compare -std=gnu11 \
 		-I"$ksft" -I"$top/include" "$src" -lpthread -o "$bin" >"$out/cc.log" 2>&1; then
@@ -71,7 +78,9 @@ for src in "$here"/*_test.c; do
 	fi
 	tests+=("$bin")
 done
-tests+=("$here"/*_test.sh)	# guest shell tests (busybox sh)
+for sh in "$here"/*_test.sh; do	# guest shell tests (busybox sh)
+	wanted "$sh" && tests+=("$sh")
+done
 
 # 3. Host-built tests to run in the guest too (the BPF side needs a kernel
 #    with BTF and the BPF LSM): LYMPH_VM_HOST_TESTS="crash_signals_test ...",

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The helpers of userspace/lib/ that everything else builds on, without
+ * root: atomic file replacement (old or new content, never a mix; the mode
+ * asked for, whatever the umask; nothing left behind on failure) and the
+ * monotonic/wall clock conversion.
+ */
+#include "helpers.h"
+#include "kselftest_harness.h"
+#include "atomic_file.h"
+#include "clock.h"
+
+FIXTURE(dir) {
+	char path[PATH_MAX];
+};
+
+FIXTURE_SETUP(dir)
+{
+	ASSERT_EQ(0, th_mkdtemp(self->path, sizeof(self->path), "lib"));
+}
+
+FIXTURE_TEARDOWN(dir)
+{
+	th_rmdir_flat(self->path);
+}
+
+static void read_back(struct __test_metadata *_metadata, const char *path, const char *want)
+{
+	char buf[256] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LE(0, n);
+	buf[n] = 0;
+	EXPECT_STREQ(want, buf);
+}
+
+TEST_F(dir, replaces_whole_file_with_mode)
+{
+	char f[PATH_MAX + 16], tmp[PATH_MAX + 32];
+	struct iovec iov[2] = {
+		{ .iov_base = "new ", .iov_len = 4 },
+		{ .iov_base = "content", .iov_len = 7 },
+	};
+	struct stat st;
+	mode_t old = umask(077);
+
+	snprintf(f, sizeof(f), "%s/state", self->path);
+	ASSERT_EQ(0, atomic_write(f, 0644, "old content, longer than the new", 32));
+	read_back(_metadata, f, "old content, longer than the new");
+	ASSERT_EQ(0, atomic_write_iov(f, 0644, iov, 2));
+	umask(old);
+	read_back(_metadata, f, "new content");
+	ASSERT_EQ(0, stat(f, &st));
+	EXPECT_EQ(0644u, st.st_mode & 07777) TH_LOG("mode %o: the umask leaked in", st.st_mode & 07777);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f);
+	EXPECT_NE(0, access(tmp, F_OK)) TH_LOG("%s left behind", tmp);
+}
+
+TEST_F(dir, failure_keeps_the_old_file)
+{
+	char f[PATH_MAX + 16], tmp[PATH_MAX + 32];
+
+	snprintf(f, sizeof(f), "%s/state", self->path);
+	ASSERT_EQ(0, atomic_write(f, 0600, "old", 3));
+	/* A directory where the temporary file must go: open() fails. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f);
+	ASSERT_EQ(0, mkdir(tmp, 0700));
+	EXPECT_GT(0, atomic_write(f, 0600, "new", 3));
+	read_back(_metadata, f, "old");
+	rmdir(tmp);
+	/* No such directory at all. */
+	snprintf(f, sizeof(f), "%s/missing/state", self->path);
+	EXPECT_EQ(-ENOENT, atomic_write(f, 0600, "x", 1));
+}
+
+TEST(clock_offset_round_trip)
+{
+	struct clock_offset o;
+	uint64_t m = clock_mono_ns(), w = clock_wall_ns();
+
+	clock_offset_init(&o);
+	EXPECT_EQ(0u, clock_to_wall(&o, 0)) TH_LOG("never must stay never");
+	EXPECT_EQ(m, clock_to_mono(&o, clock_to_wall(&o, m)));
+	/* Now in wall time is within a second of the wall clock. */
+	EXPECT_LT(llabs((long long)(clock_to_wall(&o, m) - w)), 1000000000LL);
+	/* A wall time from before this boot is long past, not never. */
+	EXPECT_EQ(1u, clock_to_mono(&o, 1));
+}
+
+TEST_HARNESS_MAIN

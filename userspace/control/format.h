@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One event as one line: readable text, or a JSON object (see
+ * doc/output-format.md).  Pure: callers pass the resolved exe path and the
+ * death's verdict.
+ */
+#ifndef LYMPH_FORMAT_H
+#define LYMPH_FORMAT_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+#include "classify.h"
+#include "lymph/events.h"
+#include "lymph/names.h"
+
+
+/* vd is used for deaths only (may be NULL otherwise); exe may be NULL. */
+struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
+				const struct verdict *vd);
+
+/* Writes a NUL-terminated line without newline; returns its length
+ * (truncated to len - 1). */
+size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
+		   const char *exe, const struct verdict *vd);
+
+/* A record lymphd journaled (a decision, an action, a weather change) as
+ * one readable line: type, action, subject, then key=value; same contract
+ * as format_text. */
+size_t format_journal_text(char *buf, size_t len, struct json_object *rec);
+
+#endif

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* What `lymphctl status` shows, built from lymphd's state. */
+#include <json-c/json.h>
+#include "daemon.h"
+#include "format.h"
+#include "metrics.h"
+#include "signames.h"
+
+#define TOP_N 10
+
+struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
+{
+	const struct crash_entry *top[TOP_N];
+	struct json_object *o = json_object_new_object();
+	struct json_object *c = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	size_t i, n;
+	unsigned int k;
+
+	json_object_object_add(o, "version", json_object_new_string(LYMPH_VERSION));
+	json_object_object_add(o, "source", json_object_new_string(d->src.name ? d->src.name : "none"));
+	json_object_object_add(o, "missing", d->src.missing ? json_object_new_string(d->src.missing) : NULL);
+	json_object_object_add(o, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
+	json_object_object_add(o, "uptime_s", json_object_new_double((double)(now_ns - d->start_ns) / 1e9));
+
+	for (k = LYMPH_EV_DEATH; k < LYMPH_EV_KIND_MAX; k++)
+		json_object_object_add(c, lymph_kind_name(k), json_object_new_uint64(d->count.by_kind[k]));
+	json_object_object_add(c, "danger", json_object_new_uint64(d->count.danger));
+	json_object_object_add(c, "programmed", json_object_new_uint64(d->count.programmed));
+	json_object_object_add(o, "counters", c);
+	json_object_object_add(o, "drops", json_object_new_uint64(d->src.lost_total));
+
+	n = crashtab_top(&d->crashes, now_ns, top, TOP_N);
+	for (i = 0; i < n; i++) {
+		const struct crash_entry *e = top[i];
+		const char *exe = binpath_lookup(&d->names, e->dev, e->ino);
+		struct json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "exe", exe ? json_object_new_string(exe) : NULL);
+		json_object_object_add(t, "comm", json_object_new_string(e->comm));
+		json_object_object_add(t, "exe_dev", json_object_new_int64(e->dev));
+		json_object_object_add(t, "exe_ino", json_object_new_uint64(e->ino));
+		json_object_object_add(t, "danger_deaths", json_object_new_uint64(e->danger_deaths));
+		json_object_object_add(t, "rate_per_min", json_object_new_double(
+			decay_rate_per_min(&e->rate, now_ns, d->crashes.half_life_ns)));
+		json_object_object_add(t, "last_signal", json_object_new_string(signal_name(e->last_signal)));
+		json_object_object_add(t, "last_uid", json_object_new_int64(e->last_uid));
+		json_object_object_add(t, "last_seen_s_ago", json_object_new_double(
+			now_ns > e->last_ns ? (double)(now_ns - e->last_ns) / 1e9 : 0.0));
+		json_object_array_add(arr, t);
+	}
+	json_object_object_add(o, "top", arr);
+	json_object_object_add(o, "services", supervisor_json(&d->sup, now_ns));
+	json_object_object_add(o, "quarantine", qmanager_json(&d->quar, now_ns));
+	json_object_object_add(o, "throttle", throttler_json(&d->thr, now_ns));
+	json_object_object_add(o, "weather", d->weather ? weather_json(d->weather, now_ns) : NULL);
+	{
+		/* What the replay at start found: damaged lines are state lost. */
+		struct json_object *j = journal_stats_json(&d->journal.replayed);
+
+		json_object_object_add(j, "path", d->journal.path ? json_object_new_string(d->journal.path) : NULL);
+		json_object_object_add(j, "size", json_object_new_uint64(d->journal.size));
+		json_object_object_add(j, "rotations", json_object_new_uint64(d->journal.rotations));
+		json_object_object_add(o, "journal", j);
+	}
+	return o;
+}
+
+static void metrics_source(const struct daemon *d, struct metrics_src *m)
+{
+	uint64_t now = mono_now_ns();
+
+	*m = (struct metrics_src){
+		.count = &d->count,
+		.drops = d->src.lost_total,
+		.crashes = &d->crashes,
+		.names = &d->names,
+		.weather = d->weather,
+		.version = LYMPH_VERSION,
+		.source = d->src.name ? d->src.name : "none",
+		.mode = d->enforce ? "enforce" : "observe",
+		.now_ns = now,
+		.uptime_ns = now - d->start_ns,
+	};
+}
+
+int daemon_metrics(const struct daemon *d, FILE *out)
+{
+	struct metrics_src m;
+
+	metrics_source(d, &m);
+	return metrics_text(out, &m);
+}
+
+void daemon_metrics_serve(const struct daemon *d)
+{
+	struct metrics_src m;
+
+	metrics_source(d, &m);
+	metrics_http_serve(d->metrics_fd, &m);
+}

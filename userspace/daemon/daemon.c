@@ -1,0 +1,812 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lymphd's event loop: one epoll over the source's ring (or netlink
+ * socket), a signalfd, a timer and the control socket.  Each record goes
+ * sources -> classify -> score (per-binary decaying counts) -> output.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include "classify.h"
+#include "daemon.h"
+#include "format.h"
+#include "metrics.h"
+#include "privs.h"
+#include "protect.h"
+
+/* Bulk records wait at most this long in the ring (ms). */
+#define DRAIN_PERIOD_MS 250
+
+uint64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static const char *exe_of(struct daemon *d, const struct lymph_task *t)
+{
+	return binpath_lookup(&d->names, t->exe_dev, t->exe_ino);
+}
+
+/* "HH:MM:SS.mmm " of a wall-clock time in ns. */
+static void put_clock(FILE *out, int64_t wall)
+{
+	time_t secs = (time_t)(wall / 1000000000);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	fprintf(out, "%02d:%02d:%02d.%03d ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(int)((wall / 1000000) % 1000));
+}
+
+static void put_json(FILE *out, struct json_object *o)
+{
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), out);
+	fputc('\n', out);
+}
+
+/* Standard output: what the filter keeps at this verbosity (all of it
+ * with --json); not a second copy when stdout is the journal's stream. */
+static int stdout_wants(const struct daemon *d, enum out_item it)
+{
+	return !d->opts.quiet && !d->log.stdout_is_journal &&
+	       outfilter_wants(&d->opts.filter, it, d->opts.json ? OUT_VERBOSE_MAX : d->opts.verbose);
+}
+
+/* The system log: what the filter keeps at this verbosity, in any mode. */
+static int log_wants(const struct daemon *d, enum out_item it)
+{
+	return d->log.target != LOG_TARGET_STDERR &&
+	       outfilter_wants(&d->opts.filter, it, d->opts.verbose);
+}
+
+static void print_record(struct daemon *d, const struct lymph_hdr *rec, const char *exe,
+			 const struct verdict *vd)
+{
+	enum out_item it = out_item_of_record(rec, vd);
+	int to_out = stdout_wants(d, it), to_log = log_wants(d, it);
+	struct json_object *o = NULL;
+	char line[1024];
+
+	control_publish(d, rec, exe, vd, it);	/* lymphctl events */
+	if (!to_out && !to_log)
+		return;
+	if (d->opts.json || to_log)
+		o = format_json(rec, exe, vd);
+	if (!d->opts.json || to_log)
+		format_text(line, sizeof(line), rec, exe, vd);
+	if (to_out && d->opts.json) {
+		if (o)
+			put_json(d->out, o);
+	} else if (to_out) {
+		put_clock(d->out, (int64_t)rec->ts_ns + d->wall_offset_ns);
+		fprintf(d->out, "%s\n", line);
+	}
+	if (to_log && o)
+		logsink_send(&d->log, it, o, lymph_kind_name(rec->kind), line);
+	json_object_put(o);
+}
+
+/* A record lymphd journaled (decision, action, weather change): printed
+ * and logged like the sensors' records. */
+static void print_journaled(struct daemon *d, struct json_object *rec)
+{
+	enum out_item it = out_item_of_journal(rec);
+	int to_out = stdout_wants(d, it), to_log = log_wants(d, it);
+	struct json_object *t;
+	const char *type = NULL;
+	char line[1024];
+
+	control_publish_journaled(d, rec, it);	/* lymphctl events */
+	if (!to_out && !to_log)
+		return;
+	if (json_object_object_get_ex(rec, "type", &t) && json_object_is_type(t, json_type_string))
+		type = json_object_get_string(t);
+	format_journal_text(line, sizeof(line), rec);
+	if (to_out && d->opts.json) {
+		/* {"event":"decision", then the journal record as written} */
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string("decision"));
+		json_object_object_foreach(rec, key, val)
+			json_object_object_add(o, key, json_object_get(val));
+		put_json(d->out, o);
+		json_object_put(o);
+	} else if (to_out) {
+		struct json_object *ts;
+		double secs = json_object_object_get_ex(rec, "ts", &ts) ? json_object_get_double(ts) :
+			      (double)wall_now_ns() / 1e9;
+
+		put_clock(d->out, (int64_t)(secs * 1e9));
+		fprintf(d->out, "%s\n", line);
+	}
+	if (to_log)
+		logsink_send(&d->log, it, rec, type ? type : "decision", line);
+}
+
+/* journal.tap: every record appended.  Those of the start-up wait for the
+ * start line, which a reader of lymphd's output expects first. */
+static void on_journaled(struct json_object *rec, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->early)
+		json_object_array_add(d->early, json_object_get(rec));
+	else
+		print_journaled(d, rec);
+}
+
+int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
+{
+	struct daemon *d = ctx;
+	struct verdict vd, *vdp = NULL;
+	const char *exe = NULL;
+
+	if (rec->kind < LYMPH_EV_KIND_MAX)
+		d->count.by_kind[rec->kind]++;
+
+	switch (rec->kind) {
+	case LYMPH_EV_EXEC: {
+		const struct lymph_exec *e = (const void *)rec;
+		char path[LYMPH_PATH_LEN];
+
+		memcpy(path, e->path, sizeof(path));
+		path[sizeof(path) - 1] = 0;
+		binpath_learn_exec(&d->names, e->task.exe_dev, e->task.exe_ino, path, e->task.pid);
+		exe = exe_of(d, &e->task);
+		break;
+	}
+	case LYMPH_EV_DEATH: {
+		const struct lymph_death *dd = (const void *)rec;
+
+		vd = classify_death(dd);
+		vdp = &vd;
+		exe = exe_of(d, &dd->task);
+		if (vd.klass == LYMPH_CLASS_DANGER) {
+			d->count.danger++;
+			crashtab_record(&d->crashes, dd->task.exe_dev, dd->task.exe_ino,
+					rec->ts_ns, dd->signo, dd->task.uid, dd->task.comm);
+		} else {
+			d->count.programmed++;
+		}
+		/* The death first, then the decisions it causes. */
+		print_record(d, rec, exe, vdp);
+		supervisor_on_death(&d->sup, dd, &vd, exe, mono_now_ns());
+		qmanager_on_death(&d->quar, dd, &vd, exe, mono_now_ns());
+		break;
+	}
+	case LYMPH_EV_SIGNAL:
+		exe = exe_of(d, &((const struct lymph_signal *)rec)->task);
+		break;
+	case LYMPH_EV_THROTTLE:
+		exe = exe_of(d, &((const struct lymph_throttle *)rec)->task);
+		print_record(d, rec, exe, NULL);
+		throttler_on_record(&d->thr, (const void *)rec, mono_now_ns());
+		break;
+	case LYMPH_EV_FORK:
+		exe = exe_of(d, &((const struct lymph_fork *)rec)->task);
+		break;
+	case LYMPH_EV_OOM:
+		exe = exe_of(d, &((const struct lymph_oom *)rec)->task);
+		break;
+	}
+	if (d->weather)
+		weather_on_record(d->weather, rec, vdp && vd.klass == LYMPH_CLASS_DANGER, mono_now_ns());
+	if (rec->kind != LYMPH_EV_DEATH && rec->kind != LYMPH_EV_THROTTLE)
+		print_record(d, rec, exe, vdp);
+	return 0;
+}
+
+static int open_source(struct daemon *d)
+{
+	/* -v: the sources' diagnostics in auto mode; -vvv: libbpf's log too. */
+	int v = d->opts.verbose >= 3 ? 2 : d->opts.verbose ? 1 : 0;
+	int err;
+
+	switch (d->opts.source) {
+	case SOURCE_BPF:
+		return source_bpf_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
+	case SOURCE_PROC:
+		return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
+	case SOURCE_KMOD:
+		return source_kmod_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
+	case SOURCE_AUTO:
+		break;
+	}
+	/* Best first: the module when it is loaded, then BPF; the proc
+	 * connector only when neither can be had. */
+	if (!access("/dev/lymph", F_OK) &&
+	    !source_kmod_open(&d->src, &d->opts.src, daemon_handle_record, d, v))
+		return 0;
+	err = source_bpf_open(&d->src, &d->opts.src, daemon_handle_record, d, v);
+	if (!err)
+		return 0;
+	fprintf(stderr, "lymphd: BPF sensors unavailable (%s); falling back to the proc connector\n",
+		strerror(-err));
+	return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
+}
+
+/* lymphd's own life events, in the journal beside its decisions. */
+static void journal_lymphd(struct daemon *d, const char *what, const char *detail)
+{
+	struct json_object *rec = json_object_new_object();
+
+	json_object_object_add(rec, "type", json_object_new_string("lymphd"));
+	json_object_object_add(rec, "action", json_object_new_string(what));
+	json_object_object_add(rec, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "pid", json_object_new_int64(getpid()));
+	if (d->src.name)
+		json_object_object_add(rec, "source", json_object_new_string(d->src.name));
+	if (detail)
+		json_object_object_add(rec, "result", json_object_new_string(detail));
+	if (!strcmp(what, "start"))
+		json_object_object_add(rec, "journal", journal_stats_json(&d->journal.replayed));
+	if (journal_append(&d->journal, rec))
+		fprintf(stderr, "lymphd: failed to write the journal %s\n", d->journal.path);
+}
+
+static int daemon_journal_snapshot(struct journal *j, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	(void)j;
+	/* All of it: what replay would rebuild must be in the fresh file. */
+	qmanager_snapshot(&d->quar, mono_now_ns());
+	throttler_snapshot(&d->thr);
+	return supervisor_snapshot(&d->sup);
+}
+
+/* Start: every record of the journal, once, to each module's replay. */
+static int daemon_replay_one(struct json_object *rec, void *ctx)
+{
+	struct daemon *d = ctx;
+	uint64_t now = mono_now_ns();
+
+	if (supervisor_replay_record(&d->sup, rec) < 0 || qmanager_replay_record(&d->quar, rec, now) < 0 ||
+	    throttler_replay_record(&d->thr, rec, now) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int daemon_replay(struct daemon *d)
+{
+	const struct journal_stats *st = &d->journal.replayed;
+	int err = journal_load(&d->journal, daemon_replay_one, d);
+	uint64_t i;
+
+	if (err) {
+		fprintf(stderr, "lymphd: failed to read the journal %s: %s\n", d->journal.path, strerror(-err));
+		return err;
+	}
+	if (st->bad) {
+		fprintf(stderr, "lymphd: journal %s: %llu damaged line%s skipped (line", d->journal.path,
+			(unsigned long long)st->bad, st->bad == 1 ? "" : "s");
+		for (i = 0; i < st->bad && i < JOURNAL_BAD_KEPT; i++)
+			fprintf(stderr, "%s %llu", i ? "," : "", (unsigned long long)st->bad_line[i]);
+		fprintf(stderr, "%s); the state they held is lost\n", st->bad > JOURNAL_BAD_KEPT ? ", ..." : "");
+	}
+	if (st->torn_bytes)
+		fprintf(stderr, "lymphd: journal %s: a torn last line (%llu bytes, a crash mid-write) "
+			"was cut off\n", d->journal.path, (unsigned long long)st->torn_bytes);
+	return 0;
+}
+
+static int open_weather(struct daemon *d)
+{
+	const char *prot[CFG_LIST_MAX * 2 + 2];
+	static char self[4096], ctl[4096 + 16];
+	char state_dir[4096], *slash;
+	size_t n = 0, i;
+	ssize_t len;
+	int err;
+
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		self[len] = 0;
+		prot[n++] = self;
+		snprintf(ctl, sizeof(ctl), "%s", self);
+		slash = strrchr(ctl, '/');
+		if (slash) {
+			strcpy(slash + 1, "lymphctl");
+			prot[n++] = ctl;
+		}
+	}
+	for (i = 0; i < d->policy.protect.n_exe && n < sizeof(prot) / sizeof(prot[0]); i++)
+		prot[n++] = d->policy.protect.exe[i];
+	for (i = 0; i < d->policy.n_services && n < sizeof(prot) / sizeof(prot[0]); i++)
+		if (d->policy.services[i].exe)
+			prot[n++] = d->policy.services[i].exe;
+	/* Baselines live beside the journal, so a test's --journal isolates them. */
+	snprintf(state_dir, sizeof(state_dir), "%s", d->journal.path);
+	slash = strrchr(state_dir, '/');
+	if (slash && slash != state_dir)
+		*slash = 0;
+	err = weather_init(&d->weather, &d->policy.weather, state_dir, d->epfd, prot, n);
+	if (err)
+		fprintf(stderr, "lymphd: failed to set up the weather: %s\n", strerror(-err));
+	return err;
+}
+
+/* The module, when loaded, shows the weather in /proc/lymph. */
+static void tell_module_weather(const char *word)
+{
+	int fd = open("/sys/kernel/lymph/weather", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, word, strlen(word)) < 0)
+		fprintf(stderr, "lymphd: failed to write /sys/kernel/lymph/weather: %s\n", strerror(errno));
+	close(fd);
+}
+
+/* Once a second: the weather, and its feedback into every response. */
+static void weather_step_daemon(struct daemon *d, uint64_t now)
+{
+	struct json_object *why = NULL, *events = NULL;
+	uint32_t activity = 0;
+	size_t i;
+
+	if (!d->weather || now < d->weather_next_ns)
+		return;
+	d->weather_next_ns = now + 1000000000ULL;
+	/* Responses in progress: restarts, open breakers, held lineages, and
+	 * quarantines imposed lately (not merely still in force: bad weather
+	 * lowers the threshold, which must not keep it stormy by itself). */
+	for (i = 0; i < d->sup.n; i++)
+		if (d->sup.v[i].st.phase == SVC_BACKOFF || d->sup.v[i].st.phase == SVC_STARTING ||
+		    d->sup.v[i].st.phase == SVC_BROKEN)
+			activity++;
+	activity += (uint32_t)d->thr.n;
+	if (d->quar.last_imposed && now - d->quar.last_imposed < 300ULL * 1000000000ULL)
+		activity++;
+	weather_set_activity(d->weather, activity);
+	if (weather_tick(d->weather, now, (int64_t)(wall_now_ns() / 1000000000ULL), &why, &events)) {
+		if (why)
+			journal_append(&d->journal, why);
+		why = NULL;
+		tell_module_weather(weather_name(weather_now(d->weather)));
+	}
+	if (why)
+		json_object_put(why);
+	if (events) {
+		for (i = 0; i < json_object_array_length(events); i++)
+			journal_append(&d->journal, json_object_get(json_object_array_get_idx(events, i)));
+		json_object_put(events);
+	}
+	d->sup.backoff_factor = weather_backoff_factor(d->weather);
+	throttler_set_factor(&d->thr, weather_budget_factor(d->weather));
+	d->quar.factor = weather_quarantine_factor(d->weather);
+}
+
+static int epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static void announce(struct daemon *d)
+{
+	const char *mode = d->enforce ? "enforce" : "observe";
+
+	if (d->opts.json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string("start"));
+		json_object_object_add(o, "version", json_object_new_string(LYMPH_VERSION));
+		json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+		json_object_object_add(o, "source", json_object_new_string(d->src.name));
+		json_object_object_add(o, "missing", d->src.missing ?
+				       json_object_new_string(d->src.missing) : NULL);
+		json_object_object_add(o, "mode", json_object_new_string(mode));
+		fprintf(d->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		fflush(d->out);
+	}
+	fprintf(stderr, "lymphd %s: source %s, %s mode, control socket %s\n", LYMPH_VERSION,
+		d->src.name, mode, d->opts.socket_path);
+	if (d->src.missing)
+		fprintf(stderr, "lymphd: the %s source cannot see: %s\n", d->src.name, d->src.missing);
+}
+
+/* What was journaled while starting, after the start line. */
+static void flush_early(struct daemon *d)
+{
+	struct json_object *early = d->early;
+	size_t i;
+
+	d->early = NULL;
+	for (i = 0; early && i < json_object_array_length(early); i++)
+		print_journaled(d, json_object_array_get_idx(early, i));
+	json_object_put(early);
+	fflush(d->out);
+}
+
+int daemon_init(struct daemon *d, const struct daemon_opts *opts)
+{
+	struct itimerspec period = {
+		.it_interval = { 0, DRAIN_PERIOD_MS * 1000000L },
+		.it_value = { 0, DRAIN_PERIOD_MS * 1000000L },
+	};
+	struct timespec rt;
+	sigset_t mask;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->opts = *opts;
+	d->epfd = d->sigfd = d->timerfd = d->ctlfd = d->svc_timerfd = d->metrics_fd = -EBADF;
+	d->journal.fd = -EBADF;
+	d->src.fd = -EBADF;
+	d->log.fd = -EBADF;
+	d->log.target = LOG_TARGET_STDERR;
+	d->out = stdout;
+	d->start_ns = mono_now_ns();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	d->wall_offset_ns = ((int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec) - (int64_t)d->start_ns;
+
+	err = crashtab_init(&d->crashes, opts->crashtab_max, opts->half_life_ns);
+	if (!err)
+		err = binpath_init(&d->names, 16384);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to allocate tables: %s\n", strerror(-err));
+		return err;
+	}
+	binpath_scan_proc(&d->names, "/proc");
+	protect_init();
+
+	/* The policy: refuse to start with an invalid or unsafe one. */
+	{
+		struct cfg_errors errs = { 0 };
+		size_t i;
+
+		err = config_load_file(&d->policy, opts->config_path, opts->config_explicit, &errs);
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "lymphd: %s\n", errs.msg[i]);
+		if (err) {
+			fprintf(stderr, "lymphd: refusing to start with an invalid policy (%zu error%s); "
+				"check it with: lymphd --check-config %s\n", errs.n, errs.n == 1 ? "" : "s",
+				opts->config_path);
+			cfg_errors_free(&errs);
+			return err;
+		}
+		cfg_errors_free(&errs);
+	}
+	d->enforce = d->policy.enforce && !opts->dry_run;
+	err = logsink_open(&d->log, opts->log);
+	if (err)
+		return err;
+	d->early = json_object_new_array();
+	err = journal_open(&d->journal, opts->journal_path ? opts->journal_path : d->policy.journal,
+			   d->policy.journal_max);
+	if (err == -EPERM) {
+		fprintf(stderr, "lymphd: failed to open the journal: %s; lymphd rebuilds its state "
+			"from it and trusts only a root-owned file\n", d->journal.why);
+		return err;
+	}
+	if (err) {
+		fprintf(stderr, "lymphd: failed to open the journal %s: %s; lymphd journals every "
+			"decision and will not run without it (use --journal=PATH)\n",
+			opts->journal_path ? opts->journal_path : d->policy.journal, strerror(-err));
+		return err;
+	}
+	d->journal.snapshot = daemon_journal_snapshot;
+	d->journal.snapshot_ctx = d;
+	d->journal.tap = on_journaled;
+	d->journal.tap_ctx = d;
+
+	/* Signals arrive through the loop, never asynchronously. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);	/* services, checks and hooks lymphd started */
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a lymphctl that hangs up is not fatal */
+	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->svc_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sigfd < 0 || d->timerfd < 0 || d->svc_timerfd < 0 || d->epfd < 0) {
+		err = -errno;
+		fprintf(stderr, "lymphd: failed to create the event loop: %s\n", strerror(-err));
+		return err;
+	}
+	if (timerfd_settime(d->timerfd, 0, &period, NULL)) {
+		err = -errno;
+		fprintf(stderr, "lymphd: failed to arm the drain timer: %s\n", strerror(-err));
+		return err;
+	}
+
+	err = open_source(d);
+	if (err)
+		return err;
+
+	d->ctlfd = control_open(opts->socket_path);
+	if (d->ctlfd < 0)
+		return d->ctlfd;
+
+	if ((err = epoll_add(d->epfd, d->src.fd)) || (err = epoll_add(d->epfd, d->sigfd)) ||
+	    (err = epoll_add(d->epfd, d->timerfd)) || (err = epoll_add(d->epfd, d->ctlfd)) ||
+	    (err = epoll_add(d->epfd, d->svc_timerfd))) {
+		fprintf(stderr, "lymphd: failed to watch file descriptors: %s\n", strerror(-err));
+		return err;
+	}
+	/* Services, quarantine, throttle: set up, then their state from the
+	 * journal (read once, before anything is appended to it). */
+	err = supervisor_init(&d->sup, &d->policy, &d->journal, d->enforce, d->epfd);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to set up the supervisor: %s\n", strerror(-err));
+		return err;
+	}
+	err = qmanager_init(&d->quar, &d->policy, &d->journal, d->enforce);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to set up quarantine: %s\n", strerror(-err));
+		return err;
+	}
+	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce, &d->src);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
+		return err;
+	}
+	err = daemon_replay(d);
+	if (err)
+		return err;
+	journal_lymphd(d, "start", NULL);
+	/* Quarantines enforced from now on; nothing left stopped by a crashed
+	 * lymphd; services found or started. */
+	qmanager_replay_done(&d->quar, mono_now_ns());
+	if (qmanager_fd(&d->quar) >= 0 && (err = epoll_add(d->epfd, qmanager_fd(&d->quar)))) {
+		fprintf(stderr, "lymphd: failed to watch fanotify: %s\n", strerror(-err));
+		return err;
+	}
+	throttler_replay_done(&d->thr, mono_now_ns());
+	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
+
+	/* The weather: pressure, baselines, integrity of the protected binaries. */
+	err = open_weather(d);
+	if (err)
+		return err;
+	if (d->policy.metrics_listen) {
+		d->metrics_fd = metrics_http_listen(d->policy.metrics_listen);
+		if (d->metrics_fd < 0) {
+			err = d->metrics_fd;
+			fprintf(stderr, "lymphd: failed to listen for metrics on %s: %s (only loopback "
+				"addresses are allowed)\n", d->policy.metrics_listen, strerror(-err));
+			return err;
+		}
+		if ((err = epoll_add(d->epfd, d->metrics_fd)))
+			return err;
+	}
+
+	/* Everything is open and bound: keep only what the responses use. */
+	err = privs_drop();
+	if (err)
+		return err;
+	/* Only now: a reader of the start line may count on every response. */
+	announce(d);
+	flush_early(d);
+	return 0;
+}
+
+static void arm_svc_timer(struct daemon *d)
+{
+	uint64_t next = supervisor_next_deadline(&d->sup), now = mono_now_ns();
+	uint64_t t = throttler_next(&d->thr);
+	struct itimerspec its = { 0 };
+
+	if (t && (!next || t < next))
+		next = t;
+
+	if (next) {
+		/* A deadline already due fires at once (a zero value would disarm). */
+		uint64_t delta = next > now ? next - now : 1;
+
+		its.it_value.tv_sec = (time_t)(delta / 1000000000ULL);
+		its.it_value.tv_nsec = (long)(delta % 1000000000ULL);
+	}
+	timerfd_settime(d->svc_timerfd, 0, &its, NULL);
+}
+
+int daemon_reload(struct daemon *d, char **why)
+{
+	struct cfg_errors errs = { 0 };
+	struct policy fresh;
+	size_t i, len = 0;
+	int err, enforce;
+
+	*why = NULL;
+	err = config_load_file(&fresh, d->opts.config_path, d->opts.config_explicit, &errs);
+	if (err) {
+		for (i = 0; i < errs.n; i++)
+			len += strlen(errs.msg[i]) + 1;
+		*why = calloc(1, len + 1);
+		for (i = 0; *why && i < errs.n; i++) {
+			strcat(*why, errs.msg[i]);
+			strcat(*why, "\n");
+		}
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "lymphd: %s\n", errs.msg[i]);
+		fprintf(stderr, "lymphd: reload refused, keeping the current policy\n");
+		journal_lymphd(d, "reload", "refused: invalid policy, the current one is kept");
+		cfg_errors_free(&errs);
+		policy_free(&fresh);
+		return -EINVAL;
+	}
+	cfg_errors_free(&errs);
+	/* Swap atomically: the supervisor moves to the new policy's services
+	 * (heap arrays, which move with the struct), the old policy is freed,
+	 * and the rest is pointed at d->policy, never at this stack copy. */
+	enforce = fresh.enforce && !d->opts.dry_run;
+	err = supervisor_reload(&d->sup, &fresh, enforce, mono_now_ns());
+	if (err) {
+		policy_free(&fresh);
+		return err;
+	}
+	policy_free(&d->policy);
+	d->policy = fresh;
+	d->enforce = enforce;
+	qmanager_reload(&d->quar, &d->policy, d->enforce);
+	throttler_reload(&d->thr, &d->policy, d->enforce);
+	if (d->weather)
+		weather_set_conf(d->weather, &d->policy.weather);
+	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
+	return 0;
+}
+
+static void reap_children(struct daemon *d)
+{
+	int status;
+	pid_t pid;
+
+	/* A sensor record of the same death carries more (si_code, sender):
+	 * let it be seen first. */
+	source_drain(&d->src);
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		supervisor_on_child(&d->sup, pid, status, mono_now_ns());
+}
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			char *why;
+
+			daemon_reload(d, &why);
+			free(why);
+		} else if (si.ssi_signo == SIGCHLD) {
+			reap_children(d);
+		} else {
+			d->stop = 1;
+		}
+	}
+}
+
+static int on_timer(struct daemon *d)
+{
+	uint64_t ticks;
+	int err;
+
+	if (read(d->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return -errno;
+	err = source_drain(&d->src);
+	if (!err)
+		err = source_check_drops(&d->src);
+	qmanager_tick(&d->quar, mono_now_ns());
+	weather_step_daemon(d, mono_now_ns());
+	control_tick(d, mono_now_ns());
+	return err;
+}
+
+int daemon_run(struct daemon *d)
+{
+	struct epoll_event evs[8];
+	int err = 0;
+
+	supervisor_tick(&d->sup, mono_now_ns());
+	arm_svc_timer(d);
+	while (!d->stop) {
+		int i, n = epoll_wait(d->epfd, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			fprintf(stderr, "lymphd: epoll_wait failed: %s\n", strerror(-err));
+			break;
+		}
+		for (i = 0; i < n && !err; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == d->src.fd)
+				err = source_drain(&d->src);
+			else if (fd == d->timerfd)
+				err = on_timer(d);
+			else if (fd == d->sigfd)
+				on_signal(d);
+			else if (fd == d->ctlfd)
+				control_accept(d);
+			else if (control_on_fd(d, fd, evs[i].events))
+				;	/* a control client */
+			else if (fd == qmanager_fd(&d->quar))
+				qmanager_on_fd(&d->quar, mono_now_ns());
+			else if (fd == d->svc_timerfd) {
+				uint64_t ticks;
+
+				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					err = -errno;
+			} else if (fd == d->metrics_fd) {
+				daemon_metrics_serve(d);
+			} else if (d->weather && weather_on_fd(d->weather, fd, mono_now_ns())) {
+				/* a PSI trigger fired: the weather took note */
+			} else {
+				/* A service's pidfd: its process is gone. */
+				source_drain(&d->src);
+				supervisor_on_pidfd(&d->sup, fd, mono_now_ns());
+			}
+		}
+		supervisor_tick(&d->sup, mono_now_ns());
+		throttler_tick(&d->thr, mono_now_ns());
+		arm_svc_timer(d);
+		if (err) {
+			fprintf(stderr, "lymphd: failed to read events from the %s source: %s\n",
+				d->src.name, strerror(-err));
+			break;
+		}
+		fflush(d->out);
+		control_flush(d);
+	}
+	/* Whatever is still in the ring is reported before exiting. */
+	if (!err && d->src.ops) {
+		source_drain(&d->src);
+		source_check_drops(&d->src);
+		fflush(d->out);
+	}
+	return err;
+}
+
+void daemon_free(struct daemon *d)
+{
+	if (d->early)
+		flush_early(d);	/* a start that failed half-way: say what it did */
+	if (d->journal.fd >= 0)
+		journal_lymphd(d, "stop", NULL);
+	supervisor_free(&d->sup);
+	qmanager_free(&d->quar);
+	throttler_free(&d->thr, mono_now_ns());
+	if (d->weather)
+		weather_free(d->weather);	/* saves the baselines */
+	d->weather = NULL;
+	journal_close(&d->journal);
+	policy_free(&d->policy);
+	source_close(&d->src);
+	control_free(d);
+	control_close(d->ctlfd, d->opts.socket_path);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->timerfd >= 0)
+		close(d->timerfd);
+	if (d->svc_timerfd >= 0)
+		close(d->svc_timerfd);
+	if (d->metrics_fd >= 0)
+		close(d->metrics_fd);
+	crashtab_free(&d->crashes);
+	binpath_free(&d->names);
+	json_object_put(d->early);
+	d->early = NULL;
+	logsink_close(&d->log);
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * lymphd's context: one object that owns every fd and every table, built by
+ * main() from the options, run by daemon_run(), freed by daemon_free().
+ */
+#ifndef LYMPH_DAEMON_H
+#define LYMPH_DAEMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "binpath.h"
+#include "config.h"
+#include "crashtab.h"
+#include "journal.h"
+#include "logsink.h"
+#include "metrics.h"
+#include "outfilter.h"
+#include "qmanager.h"
+#include "service.h"
+#include "source.h"
+#include "throttle.h"
+#include "weather.h"
+#include "lymph/names.h"
+
+#define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
+
+enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC, SOURCE_KMOD };
+
+struct daemon_opts {
+	enum source_choice source;
+	int json;		/* JSON lines instead of text */
+	int quiet;		/* no event lines */
+	int dry_run;		/* observe only, whatever the policy says */
+	const char *config_path;
+	int config_explicit;	/* -c FILE given: it must exist */
+	const char *journal_path;	/* overrides the policy's */
+	int verbose;		/* 0..OUT_VERBOSE_MAX: what is printed, see outfilter.h */
+	struct outfilter filter;	/* --events */
+	enum log_target log;	/* --log */
+	const char *socket_path;
+	struct source_opts src;
+	uint64_t half_life_ns;	/* of the per-binary decaying danger counts */
+	uint32_t crashtab_max;
+};
+
+struct daemon {
+	struct daemon_opts opts;
+	struct source src;
+	struct crashtab crashes;
+	struct binpath names;
+	struct counters count;
+	struct policy policy;
+	struct journal journal;
+	struct supervisor sup;
+	struct qmanager quar;
+	struct throttler thr;
+	struct weather *weather;
+	uint64_t weather_next_ns;	/* next weather tick */
+	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */
+	int enforce;
+	uint64_t start_ns;	/* CLOCK_MONOTONIC */
+	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
+	int epfd, sigfd, timerfd, ctlfd;
+	struct control *ctl;	/* control clients, lymphctl events history */
+	int svc_timerfd;	/* armed for the supervisor's next deadline */
+	FILE *out;
+	struct logsink log;	/* the system log (journal, syslog) */
+	struct json_object *early;	/* decisions journaled before the start line */
+	int stop;
+};
+
+int daemon_init(struct daemon *d, const struct daemon_opts *opts);
+int daemon_run(struct daemon *d);
+void daemon_free(struct daemon *d);
+
+/* The record sink every source feeds. */
+int daemon_handle_record(void *ctx, const struct lymph_hdr *rec);
+
+uint64_t mono_now_ns(void);
+
+/* control.c: the root-only unix socket lymphctl talks to, served by the
+ * event loop: accept, a client's fd (1 when it was one), deadlines (each
+ * tick), followers' output (each loop turn), and every record lymphd
+ * prints, for lymphctl events. */
+struct verdict;
+int control_open(const char *path);
+void control_accept(struct daemon *d);
+int control_on_fd(struct daemon *d, int fd, uint32_t events);
+void control_tick(struct daemon *d, uint64_t now);
+void control_flush(struct daemon *d);
+void control_publish(struct daemon *d, const struct lymph_hdr *rec, const char *exe,
+		     const struct verdict *vd, enum out_item it);
+void control_publish_journaled(struct daemon *d, struct json_object *rec, enum out_item it);
+void control_free(struct daemon *d);
+void control_close(int fd, const char *path);
+
+/* Re-read the policy (SIGHUP, lymphctl reload): 0, or -EINVAL keeping the
+ * old one; *why gets the errors (caller frees). */
+int daemon_reload(struct daemon *d, char **why);
+
+/* status.c: the Prometheus exposition of lymphd's state, into out. */
+int daemon_metrics(const struct daemon *d, FILE *out);
+void daemon_metrics_serve(const struct daemon *d);	/* one HTTP client */
+
+/* status.c: the state lymphctl status shows, as a JSON object. */
+struct json_object;
+struct json_object *status_json(const struct daemon *d, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "lsm.h"
+#include "lsm.skel.h"
+#include "jrec.h"
+#include "procfs.h"
+#include "qmanager.h"
+#include "signames.h"
+
+#define QTABLE_MAX 4096
+
+struct qmark {
+	uint32_t dev;
+	uint64_t ino;
+	int fd;			/* the binary, opened with O_NOFOLLOW and checked */
+	uint32_t old_mode;	/* exec-bits: the mode to restore */
+	int bits_removed;
+	char path[256];
+};
+
+static uint64_t to_wall(const struct qmanager *q, uint64_t mono)
+{
+	return mono ? mono + q->wall_offset : 0;
+}
+
+static uint64_t to_mono(const struct qmanager *q, uint64_t wall)
+{
+	return wall > q->wall_offset ? wall - q->wall_offset : 1;
+}
+
+static const char *enf_name(enum q_enforcement e)
+{
+	switch (e) {
+	case Q_ENF_BPF_LSM: return "bpf-lsm";
+	case Q_ENF_FANOTIFY: return "fanotify";
+	case Q_ENF_EXEC_BITS: return "exec-bits";
+	case Q_ENF_NONE: break;
+	}
+	return "none";
+}
+
+/* ---- protected binaries ------------------------------------------------ */
+
+static void protect_path(struct qmanager *q, const char *path)
+{
+	struct stat st;
+
+	if (q->n_prot < sizeof(q->prot) / sizeof(q->prot[0]) && path && !stat(path, &st)) {
+		q->prot[q->n_prot].dev = (uint32_t)st.st_dev;
+		q->prot[q->n_prot].ino = st.st_ino;
+		q->n_prot++;
+	}
+}
+
+static void load_protected(struct qmanager *q, const struct policy *p)
+{
+	size_t i;
+
+	q->n_prot = 0;
+	q->protect = &p->protect;
+	protect_path(q, "/proc/1/exe");		/* init */
+	protect_path(q, "/proc/self/exe");	/* lymphd */
+	protect_path(q, "/usr/sbin/sshd");	/* the way back in */
+	for (i = 0; i < p->protect.n_exe; i++)
+		protect_path(q, p->protect.exe[i]);
+	/* A supervised service crash-loops into its breaker, not into a
+	 * quarantine that would block lymphd's own restarts. */
+	for (i = 0; i < p->n_services; i++) {
+		protect_path(q, p->services[i].exe);
+		if (p->services[i].argv)
+			protect_path(q, p->services[i].argv[0]);
+	}
+}
+
+static int is_protected(const struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_prot; i++)
+		if (q->prot[i].dev == dev && q->prot[i].ino == ino)
+			return 1;
+	for (i = 0; q->protect && i < q->protect->n_uid; i++)
+		if (q->protect->uid[i] == uid)
+			return 1;
+	return 0;
+}
+
+/* ---- marks --------------------------------------------------------------- */
+
+static struct qmark *find_mark(struct qmanager *q, uint32_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_marks; i++)
+		if (q->marks[i].dev == dev && q->marks[i].ino == ino)
+			return &q->marks[i];
+	return NULL;
+}
+
+/*
+ * Open the binary safely: no symlink at the last component, and it must
+ * still be the inode the sensors saw (a rename race would give another).
+ */
+static int open_checked(const char *path, uint32_t dev, uint64_t ino, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) || !S_ISREG(st->st_mode) || (uint32_t)st->st_dev != dev || st->st_ino != ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+/* Put the enforcement in place for (dev, ino); returns 0 or -errno. */
+static int mark_add(struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid, const char *path,
+		    uint32_t restored_old_mode)
+{
+	struct qmark *m = find_mark(q, dev, ino);
+	struct stat st;
+	int fd;
+
+	if (m)
+		return 0;
+	if (!path)
+		return -ENOENT;
+	fd = open_checked(path, dev, ino, &st);
+	if (fd < 0)
+		return fd;
+	if (q->n_marks == q->cap_marks) {
+		size_t cap = q->cap_marks ? q->cap_marks * 2 : 16;
+		struct qmark *grown = realloc(q->marks, cap * sizeof(*grown));
+
+		if (!grown) {
+			close(fd);
+			return -ENOMEM;
+		}
+		q->marks = grown;
+		q->cap_marks = cap;
+	}
+	m = &q->marks[q->n_marks];
+	memset(m, 0, sizeof(*m));
+	m->dev = dev;
+	m->ino = ino;
+	m->fd = fd;
+	snprintf(m->path, sizeof(m->path), "%s", path);
+
+	if (q->enf == Q_ENF_BPF_LSM) {
+		/* Nothing on the inode: the per-uid keys go in the LSM's map. */
+	} else if (q->enf == Q_ENF_FANOTIFY) {
+		if (fanotify_mark(q->fan_fd, FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, fd, NULL)) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+	} else if (q->enf == Q_ENF_EXEC_BITS) {
+		/* Removing exec bits bans every user: only for root's own scope
+		 * on a root-owned binary. */
+		if (uid != 0 || st.st_uid != 0) {
+			close(fd);
+			return -EPERM;
+		}
+		m->old_mode = restored_old_mode ? restored_old_mode : (st.st_mode & 07777);
+		if ((st.st_mode & 0111) && fchmod(fd, st.st_mode & 07666)) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		m->bits_removed = 1;
+	} else {
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	q->n_marks++;
+	return 0;
+}
+
+static void mark_remove(struct qmanager *q, struct qmark *m)
+{
+	if (q->enf == Q_ENF_FANOTIFY)
+		fanotify_mark(q->fan_fd, FAN_MARK_REMOVE, FAN_OPEN_EXEC_PERM, m->fd, NULL);
+	if (m->bits_removed)
+		fchmod(m->fd, m->old_mode);	/* exactly the mode it had */
+	close(m->fd);
+	*m = q->marks[--q->n_marks];
+}
+
+/* The BPF LSM decides per (binary, uid): one map key per quarantine. */
+static int lsm_key(struct qmanager *q, const struct qkey *k, int add)
+{
+	struct quarantine_key key = { .ino = k->ino, .dev = k->dev, .uid = k->uid };
+	__u64 zero = 0;
+	int fd;
+
+	if (q->enf != Q_ENF_BPF_LSM)
+		return 0;
+	fd = bpf_map__fd(q->lsm->maps.quarantined);
+	if (add)
+		return bpf_map_update_elem(fd, &key, &zero, BPF_ANY) ? -errno : 0;
+	if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* ---- journal ------------------------------------------------------------- */
+
+/*
+ * The evidence of each quarantine (the "why" of the record that imposed
+ * it), kept so that a rotation's snapshot carries it: otherwise two
+ * rotations would leave a quarantine in force with nothing to say why.
+ */
+struct qevidence {
+	struct qkey k;
+	struct json_object *why;
+};
+
+static struct qevidence *evidence_find(struct qmanager *q, const struct qkey *k)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_evidence; i++)
+		if (q->evidence[i].k.dev == k->dev && q->evidence[i].k.ino == k->ino &&
+		    q->evidence[i].k.uid == k->uid)
+			return &q->evidence[i];
+	return NULL;
+}
+
+/* Keep why (a reference is taken) as key's evidence; bounded by QTABLE_MAX. */
+static void evidence_keep(struct qmanager *q, const struct qkey *k, struct json_object *why)
+{
+	struct qevidence *ev = evidence_find(q, k);
+
+	if (!ev && q->n_evidence == q->cap_evidence) {
+		size_t cap = q->cap_evidence ? q->cap_evidence * 2 : 16;
+		struct qevidence *grown;
+
+		if (cap > QTABLE_MAX) {
+			ev = &q->evidence[q->evidence_next++ % q->n_evidence];	/* oldest first */
+		} else {
+			grown = realloc(q->evidence, cap * sizeof(*grown));
+			if (!grown)
+				return;
+			q->evidence = grown;
+			q->cap_evidence = cap;
+		}
+	}
+	if (!ev) {
+		ev = &q->evidence[q->n_evidence++];
+		ev->why = NULL;
+	}
+	json_object_put(ev->why);
+	ev->k = *k;
+	ev->why = json_object_get(why);
+}
+
+static void evidence_free(struct qmanager *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_evidence; i++)
+		json_object_put(q->evidence[i].why);
+	free(q->evidence);
+	q->evidence = NULL;
+	q->n_evidence = q->cap_evidence = 0;
+}
+
+static void journal_q(struct qmanager *q, const char *action, const struct qentry *e,
+		      const struct qkey *k, const char *path, const char *result,
+		      const struct lymph_death *why, uint64_t now)
+{
+	struct json_object *rec = json_object_new_object();
+	struct qmark *m = find_mark(q, k->dev, k->ino);
+
+	json_object_object_add(rec, "type", json_object_new_string("quarantine"));
+	json_object_object_add(rec, "action", json_object_new_string(action));
+	json_object_object_add(rec, "mode", json_object_new_string(q->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "exe", path ? json_object_new_string(path) : NULL);
+	json_object_object_add(rec, "exe_dev", json_object_new_int64(k->dev));
+	json_object_object_add(rec, "exe_ino", json_object_new_uint64(k->ino));
+	json_object_object_add(rec, "uid", json_object_new_int64(k->uid));
+	json_object_object_add(rec, "enforcement", json_object_new_string(enf_name(q->enf)));
+	if (e) {
+		json_object_object_add(rec, "until_wall_ns", json_object_new_uint64(to_wall(q, e->until)));
+		json_object_object_add(rec, "since_wall_ns", json_object_new_uint64(to_wall(q, e->since)));
+		json_object_object_add(rec, "duration_s", json_object_new_double(
+			e->until > e->since ? (double)(e->until - e->since) / 1e9 : 0.0));
+		json_object_object_add(rec, "offences", json_object_new_double(
+			decay_value(&e->offences, now, 4 * q->t.conf.duration_max)));
+		json_object_object_add(rec, "total", json_object_new_int64(e->total));
+	}
+	if (m && m->bits_removed)
+		json_object_object_add(rec, "old_mode", json_object_new_int64(m->old_mode));
+	if (why) {
+		struct json_object *w = json_object_new_object();
+
+		json_object_object_add(w, "pid", json_object_new_int64(why->task.pid));
+		json_object_object_add(w, "signal", json_object_new_string(signal_name(why->signo)));
+		json_object_object_add(w, "si_code", json_object_new_int64(why->si_code));
+		json_object_object_add(w, "fault_addr", json_object_new_uint64(why->fault_addr));
+		json_object_object_add(rec, "why", w);
+		if (!strcmp(action, "quarantine"))
+			evidence_keep(q, k, w);
+	} else if (!strcmp(action, "snapshot")) {
+		struct qevidence *ev = evidence_find(q, k);
+
+		if (ev && ev->why)
+			json_object_object_add(rec, "why", json_object_get(ev->why));
+	}
+	if (result)
+		json_object_object_add(rec, "result", json_object_new_string(result));
+	if (q->journal && journal_append(q->journal, rec))
+		fprintf(stderr, "lymphd: failed to write the journal (quarantine %s)\n", action);
+	if (!q->journal)
+		json_object_put(rec);
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce)
+{
+	struct timespec m, r;
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	q->fan_fd = -1;
+	q->journal = j;
+	q->enforce = enforce;
+	q->factor = 1.0;
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	q->wall_offset = ((uint64_t)r.tv_sec * 1000000000ULL + r.tv_nsec) -
+			 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
+	err = qtable_init(&q->t, &p->quarantine, QTABLE_MAX);
+	if (err)
+		return err;
+	load_protected(q, p);
+
+	/* Best available first: the BPF LSM (in the kernel, no round trip),
+	 * then fanotify permission events, then exec bits. */
+	q->lsm = lsm__open_and_load();
+	if (q->lsm && !lsm__attach(q->lsm)) {
+		q->enf = Q_ENF_BPF_LSM;
+		return 0;
+	}
+	snprintf(q->enf_why_buf, sizeof(q->enf_why_buf), "bpf-lsm unavailable on this kernel (%s)",
+		 strerror(errno));
+	q->enf_why = q->enf_why_buf;
+	lsm__destroy(q->lsm);
+	q->lsm = NULL;
+	q->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
+				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (q->fan_fd >= 0) {
+		q->enf = Q_ENF_FANOTIFY;
+	} else {
+		q->enf = Q_ENF_EXEC_BITS;
+		q->enf_why = "fanotify permission events unavailable";
+		fprintf(stderr, "lymphd: fanotify unavailable (%s): quarantine falls back to removing "
+			"exec bits, for root's own scope only\n", strerror(errno));
+	}
+	return 0;
+}
+
+void qmanager_free(struct qmanager *q)
+{
+	/* Marks go with the fanotify fd; removed exec bits stay removed: the
+	 * journal restores or expires them at the next start. */
+	while (q->n_marks) {
+		struct qmark *m = &q->marks[q->n_marks - 1];
+
+		close(m->fd);
+		q->n_marks--;
+	}
+	free(q->marks);
+	evidence_free(q);
+	if (q->fan_fd >= 0)
+		close(q->fan_fd);
+	lsm__destroy(q->lsm);	/* the denials end with lymphd, as fanotify's do */
+	qtable_free(&q->t);
+	memset(q, 0, sizeof(*q));
+	q->fan_fd = -1;
+}
+
+int qmanager_fd(const struct qmanager *q)
+{
+	return q->fan_fd;
+}
+
+void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const struct verdict *vd,
+		       const char *exe, uint64_t now)
+{
+	struct qkey k = { .ino = d->task.exe_ino, .dev = d->task.exe_dev, .uid = d->task.uid };
+	struct qentry *e;
+	int err;
+
+	if (vd->klass != LYMPH_CLASS_DANGER || (!k.ino && !k.dev))
+		return;
+	/* Without siginfo a "crash" may be kill -SEGV: never an antibody. */
+	if (vd->reason == LYMPH_REASON_UNVERIFIED)
+		return;
+	if (is_protected(q, k.dev, k.ino, k.uid)) {
+		struct qentry *prev = qtable_find(&q->t, &k);
+
+		/* Say so once per binary and uid, not at every crash. */
+		if (!prev) {
+			qtable_on_danger(&q->t, &k, now, 1e18);	/* remember, never trigger */
+			journal_q(q, "protected", NULL, &k, exe, "protected binary or uid: never quarantined", d, now);
+		}
+		return;
+	}
+	e = qtable_on_danger(&q->t, &k, now, q->factor);
+	if (!e)
+		return;
+	if (!q->enforce) {
+		journal_q(q, "would-quarantine", e, &k, exe, "observe mode", d, now);
+		qtable_end(&q->t, &k);
+		return;
+	}
+	err = mark_add(q, k.dev, k.ino, k.uid, exe, 0);
+	if (!err)
+		err = lsm_key(q, &k, 1);
+	if (err) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "cannot enforce (%s): %s", enf_name(q->enf),
+			 err == -ENOENT ? "the binary's path is unknown" :
+			 err == -EPERM ? "exec bits are removed only for root's own scope on root-owned binaries" :
+			 strerror(-err));
+		journal_q(q, "quarantine", e, &k, exe, msg, d, now);
+		qtable_end(&q->t, &k);
+		return;
+	}
+	journal_q(q, "quarantine", e, &k, exe, "ok", d, now);
+	q->last_imposed = now;
+}
+
+void qmanager_on_fd(struct qmanager *q, uint64_t now)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	ssize_t n;
+
+	while ((n = read(q->fan_fd, buf, sizeof(buf))) > 0) {
+		struct fanotify_event_metadata *md = (void *)buf;
+
+		for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+			struct fanotify_response resp = { .fd = md->fd, .response = FAN_ALLOW };
+			struct stat st;
+			uint32_t uid;
+
+			if (md->vers != FANOTIFY_METADATA_VERSION || md->fd < 0)
+				continue;
+			if ((md->mask & FAN_OPEN_EXEC_PERM) && !fstat(md->fd, &st) &&
+			    !proc_real_uid(md->pid, &uid)) {
+				struct qkey k = { .ino = st.st_ino, .dev = (uint32_t)st.st_dev, .uid = uid };
+				const struct qentry *e = qtable_active(&q->t, &k, now);
+
+				if (e) {
+					resp.response = FAN_DENY;
+					q->denied++;
+				}
+			}
+			/* Answer every event, or the exec would hang. */
+			if (write(q->fan_fd, &resp, sizeof(resp)) < 0)
+				fprintf(stderr, "lymphd: failed to answer fanotify: %s\n", strerror(errno));
+			close(md->fd);
+		}
+	}
+}
+
+static void end_one(struct qmanager *q, struct qentry *e, const char *action, uint64_t now)
+{
+	struct qkey k = e->key;
+	struct qmark *m = find_mark(q, k.dev, k.ino);
+	char path[256] = "";
+
+	if (m)
+		snprintf(path, sizeof(path), "%s", m->path);
+	qtable_end(&q->t, &k);
+	lsm_key(q, &k, 0);
+	journal_q(q, action, e, &k, path[0] ? path : NULL, "ok", NULL, now);
+	/* The inode's mark goes when no uid is quarantined for it any more. */
+	if (m && !qtable_binary_active(&q->t, k.dev, k.ino, now))
+		mark_remove(q, m);
+}
+
+void qmanager_tick(struct qmanager *q, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < q->t.cap; i++) {
+		struct qentry *e = &q->t.e[i];
+
+		if (e->used && e->until && e->until <= now)
+			end_one(q, e, "expire", now);
+	}
+}
+
+int qmanager_release(struct qmanager *q, const char *path, long uid, uint64_t now)
+{
+	struct stat st;
+	size_t i;
+	int n = 0;
+
+	if (stat(path, &st))
+		return -errno;
+	for (i = 0; i < q->t.cap; i++) {
+		struct qentry *e = &q->t.e[i];
+
+		if (!e->used || e->until <= now || e->key.dev != (uint32_t)st.st_dev ||
+		    e->key.ino != st.st_ino || (uid >= 0 && e->key.uid != (uint32_t)uid))
+			continue;
+		end_one(q, e, "release", now);
+		n++;
+	}
+	return n;
+}
+
+void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce)
+{
+	q->t.conf = p->quarantine;
+	q->enforce = enforce;
+	load_protected(q, p);
+}
+
+/*
+ * One journal record at start.  Only checked fields are used (jrec.c); a
+ * protected binary or uid is never restored; in observe mode the state
+ * comes back (it expires, shows and rotates as usual) but nothing is
+ * enforced.
+ */
+int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t now)
+{
+	struct jrec_quarantine r;
+	struct qkey k = { 0 };
+	struct qentry *e;
+	int ok = jrec_quarantine(rec, &r);
+
+	if (ok <= 0)
+		return ok;
+	k.dev = r.dev;
+	k.ino = r.ino;
+	k.uid = r.uid;
+	if (!strcmp(r.action, "quarantine") || !strcmp(r.action, "snapshot")) {
+		if (r.result && strcmp(r.result, "ok"))
+			return 0;	/* was never enforced */
+		if (!r.until_wall_ns)
+			return -EINVAL;	/* a quarantine always has an end */
+		if (is_protected(q, k.dev, k.ino, k.uid)) {
+			q->replay_protected++;
+			return 0;
+		}
+		e = qtable_restore(&q->t, &k, to_mono(q, r.since_wall_ns), to_mono(q, r.until_wall_ns),
+				   r.offences, r.total, now);
+		if (!e)
+			return 0;
+		if (r.why)
+			evidence_keep(q, &k, r.why);
+		if (!q->enforce) {
+			struct stat st;
+
+			/* Exec bits a previous run removed stay removed until
+			 * expiry or release: remember the mode to give back. */
+			if (q->enf == Q_ENF_EXEC_BITS && r.old_mode && r.exe && !stat(r.exe, &st) &&
+			    !(st.st_mode & 0111))
+				mark_add(q, k.dev, k.ino, k.uid, r.exe, r.old_mode);
+			q->replay_observed++;
+			return 0;
+		}
+		if (r.exe && r.old_mode) {
+			/* Remember the mode to restore even if we can't re-mark now. */
+			struct qmark *m;
+
+			if (!mark_add(q, k.dev, k.ino, k.uid, r.exe, r.old_mode) &&
+			    (m = find_mark(q, k.dev, k.ino)))
+				m->old_mode = r.old_mode;
+		} else if (r.exe) {
+			mark_add(q, k.dev, k.ino, k.uid, r.exe, 0);
+		}
+		lsm_key(q, &k, 1);
+	} else if (!strcmp(r.action, "release") || !strcmp(r.action, "expire")) {
+		struct qmark *m = find_mark(q, k.dev, k.ino);
+
+		qtable_end(&q->t, &k);
+		lsm_key(q, &k, 0);
+		if (m && !qtable_binary_active(&q->t, k.dev, k.ino, now))
+			mark_remove(q, m);
+	}
+	return 0;
+}
+
+void qmanager_replay_done(struct qmanager *q, uint64_t now)
+{
+	if (q->replay_protected)
+		fprintf(stderr, "lymphd: %u quarantine%s from the journal not restored: the binary or "
+			"uid is protected ([protect])\n", q->replay_protected,
+			q->replay_protected == 1 ? "" : "s");
+	if (q->replay_observed)
+		fprintf(stderr, "lymphd: observe mode: %u quarantine%s from the journal kept but not "
+			"enforced\n", q->replay_observed, q->replay_observed == 1 ? "" : "s");
+	/* What expired while lymphd was down is released now. */
+	qmanager_tick(q, now);
+}
+
+struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "enforcement", json_object_new_string(enf_name(q->enf)));
+	json_object_object_add(o, "not_used", q->enf_why ? json_object_new_string(q->enf_why) : NULL);
+	if (q->enf == Q_ENF_BPF_LSM) {
+		struct quarantine_key k, next, *prev = NULL;
+		__u64 v, sum = 0;
+		int fd = bpf_map__fd(q->lsm->maps.quarantined);
+
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			if (!bpf_map_lookup_elem(fd, &next, &v))
+				sum += v;
+			k = next;
+			prev = &k;
+		}
+		json_object_object_add(o, "denied_execs", json_object_new_uint64(q->denied + sum));
+	} else {
+		json_object_object_add(o, "denied_execs", json_object_new_uint64(q->denied));
+	}
+	for (i = 0; i < q->t.cap; i++) {
+		const struct qentry *e = &q->t.e[i];
+		struct json_object *x;
+		const struct qmark *m = NULL;
+		size_t j;
+
+		if (!e->used || e->until <= now)
+			continue;
+		for (j = 0; j < q->n_marks; j++)
+			if (q->marks[j].dev == e->key.dev && q->marks[j].ino == e->key.ino)
+				m = &q->marks[j];
+		x = json_object_new_object();
+		json_object_object_add(x, "exe", m ? json_object_new_string(m->path) : NULL);
+		json_object_object_add(x, "exe_dev", json_object_new_int64(e->key.dev));
+		json_object_object_add(x, "exe_ino", json_object_new_uint64(e->key.ino));
+		json_object_object_add(x, "uid", json_object_new_int64(e->key.uid));
+		json_object_object_add(x, "remaining_s", json_object_new_double((double)(e->until - now) / 1e9));
+		json_object_object_add(x, "duration_s", json_object_new_double((double)(e->until - e->since) / 1e9));
+		json_object_object_add(x, "total", json_object_new_int64(e->total));
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(o, "active", arr);
+	return o;
+}
+
+void qmanager_snapshot(struct qmanager *q, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < q->t.cap; i++) {
+		struct qentry *e = &q->t.e[i];
+		struct qmark *m;
+
+		if (!e->used || e->until <= now)
+			continue;
+		m = find_mark(q, e->key.dev, e->key.ino);
+		journal_q(q, "snapshot", e, &e->key, m ? m->path : NULL, "ok", NULL, now);
+	}
+}

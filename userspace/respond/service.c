@@ -1,0 +1,916 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "jrec.h"
+#include "lymph/names.h"
+#include "procfs.h"
+#include "protect.h"
+#include "service.h"
+#include "signames.h"
+#include "spawn.h"
+
+#define CHECK_CONNECT_MS 500
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static double rand01(struct supervisor *s)
+{
+	return (double)(rand_r(&s->rng) % 1000000) / 1e6;
+}
+
+static uint64_t to_wall(const struct supervisor *s, uint64_t mono)
+{
+	return mono ? mono + s->wall_offset : 0;
+}
+
+static uint64_t to_mono(const struct supervisor *s, uint64_t wall)
+{
+	return wall > s->wall_offset ? wall - s->wall_offset : 1;
+}
+
+static struct service *by_name(struct supervisor *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < s->n; i++)
+		if (!strcmp(s->v[i].name, name))
+			return &s->v[i];
+	return NULL;
+}
+
+/* Has our dead child finished exiting (reaped now, or already)? */
+static int reaped(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) != 0;
+}
+
+static void forget_pid(struct supervisor *s, struct service *v)
+{
+	/* A sensor reports a death from inside do_exit(), before the process
+	 * has closed its files: remember to wait for it before restarting. */
+	if (v->is_child && v->pid > 0 && !reaped(v->pid))
+		v->reaping = v->pid;
+	if (v->pidfd >= 0) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, v->pidfd, NULL);
+		close(v->pidfd);
+	}
+	v->pidfd = -1;
+	v->pid = 0;
+	v->is_child = 0;
+}
+
+static void track_pid(struct supervisor *s, struct service *v, pid_t pid, int pidfd, int child)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	forget_pid(s, v);
+	v->pid = pid;
+	v->is_child = child;
+	if (pidfd < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	v->pidfd = pidfd;
+	if (pidfd >= 0) {
+		fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+		ev.data.fd = pidfd;
+		epoll_ctl(s->epfd, EPOLL_CTL_ADD, pidfd, &ev);
+	}
+}
+
+/* ---- journal ----------------------------------------------------------- */
+
+static struct json_object *state_json(const struct supervisor *s, const struct service *v)
+{
+	struct json_object *o = json_object_new_object(), *recent = json_object_new_array();
+	uint32_t i;
+
+	json_object_object_add(o, "phase", json_object_new_string(svc_phase_name(v->st.phase)));
+	json_object_object_add(o, "failures", json_object_new_int64(v->st.failures));
+	json_object_object_add(o, "restarts", json_object_new_int64(v->st.restarts));
+	json_object_object_add(o, "delay_ns", json_object_new_uint64(v->st.delay));
+	json_object_object_add(o, "deadline_wall_ns", json_object_new_uint64(to_wall(s, v->st.deadline)));
+	json_object_object_add(o, "since_wall_ns", json_object_new_uint64(to_wall(s, v->st.since)));
+	json_object_object_add(o, "healthy_at_wall_ns", json_object_new_uint64(to_wall(s, v->st.healthy_at)));
+	for (i = 0; i < v->st.n_recent; i++)
+		json_object_array_add(recent, json_object_new_uint64(to_wall(s, v->st.recent[i])));
+	json_object_object_add(o, "recent_wall_ns", recent);
+	json_object_object_add(o, "pid", json_object_new_int64(v->pid));
+	return o;
+}
+
+static struct json_object *failure_json(const struct last_failure *f)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "class", json_object_new_string(f->danger ? "danger" : "programmed"));
+	json_object_object_add(o, "reason", json_object_new_string(f->reason));
+	json_object_object_add(o, "pid", json_object_new_int64(f->pid));
+	if (f->signo) {
+		json_object_object_add(o, "signal", json_object_new_string(signal_name(f->signo)));
+		if (f->siginfo) {
+			const char *cn = si_code_name(f->signo, f->si_code);
+
+			json_object_object_add(o, "si_code", json_object_new_int64(f->si_code));
+			json_object_object_add(o, "si_code_name", cn ? json_object_new_string(cn) : NULL);
+			json_object_object_add(o, "fault_addr", json_object_new_uint64(f->fault_addr));
+		}
+	} else {
+		json_object_object_add(o, "exit_status", json_object_new_int64(f->exit_status));
+	}
+	json_object_object_add(o, "exe", f->exe[0] ? json_object_new_string(f->exe) : NULL);
+	json_object_object_add(o, "wall_ns", json_object_new_uint64(f->wall_ns));
+	return o;
+}
+
+/*
+ * One journal line per decision or action: what, the state after it, why
+ * (the failure that caused it), and the result.  Written before acting.
+ */
+static void journal_service(struct supervisor *s, struct service *v, const char *what,
+			    const char *result, int with_failure)
+{
+	struct json_object *rec = json_object_new_object();
+
+	json_object_object_add(rec, "type", json_object_new_string("service"));
+	json_object_object_add(rec, "service", json_object_new_string(v->name));
+	json_object_object_add(rec, "action", json_object_new_string(what));
+	json_object_object_add(rec, "mode", json_object_new_string(s->enforce ? "enforce" : "observe"));
+	if (with_failure && v->last.have)
+		json_object_object_add(rec, "why", failure_json(&v->last));
+	json_object_object_add(rec, "result", json_object_new_string(result ? result : "ok"));
+	json_object_object_add(rec, "state", state_json(s, v));
+	if (s->journal && journal_append(s->journal, rec))
+		fprintf(stderr, "lymphd: failed to write the journal (%s): %s\n", what, strerror(errno));
+	if (!s->journal)
+		json_object_put(rec);
+}
+
+int supervisor_snapshot(struct supervisor *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		journal_service(s, &s->v[i], "snapshot", NULL, 1);
+	return 0;
+}
+
+/* Rebuild one service's state from its last journal record; only fields
+ * jrec.c checked are used.  0, or -EINVAL for a damaged service record. */
+int supervisor_replay_record(struct supervisor *s, struct json_object *rec)
+{
+	struct jrec_service r;
+	struct service *v;
+	uint32_t i;
+	int ok = jrec_service(rec, &r);
+
+	if (ok <= 0)
+		return ok;
+	v = by_name(s, r.name);
+	if (!v)
+		return 0;	/* a service the policy no longer has */
+	v->st.phase = r.phase;
+	v->st.failures = r.failures;
+	v->st.restarts = r.restarts;
+	v->st.delay = r.delay_ns;
+	v->st.deadline = r.deadline_wall_ns ? to_mono(s, r.deadline_wall_ns) : 0;
+	v->st.since = r.since_wall_ns ? to_mono(s, r.since_wall_ns) : 0;
+	v->st.healthy_at = r.healthy_at_wall_ns ? to_mono(s, r.healthy_at_wall_ns) : 0;
+	v->pid = (pid_t)r.pid;
+	v->st.n_recent = 0;
+	for (i = 0; i < r.n_recent && v->st.n_recent < SUPERVISE_HISTORY; i++)
+		v->st.recent[v->st.n_recent++] = to_mono(s, r.recent_wall_ns[i]);
+	if (r.have_why) {
+		v->last.have = 1;
+		if (r.why_reason)
+			snprintf(v->last.reason, sizeof(v->last.reason), "%s", r.why_reason);
+		v->last.signo = r.why_signo;
+		v->last.exit_status = r.why_exit_status;
+		v->last.danger = r.why_danger;
+		v->last.wall_ns = r.why_wall_ns;
+	}
+	return 0;
+}
+
+/* ---- finding a running instance --------------------------------------- */
+
+static pid_t read_pidfile(const char *path)
+{
+	char buf[32] = "";
+	long pid;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	pid = strtol(buf, NULL, 10);
+	return (pid > 1 && pid < (1L << 22)) ? (pid_t)pid : 0;
+}
+
+static int same_exe(pid_t pid, const struct stat *want)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	return !stat(path, &st) && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
+}
+
+/* The top process running the service's binary: its parent runs another. */
+static pid_t find_by_exe(const char *exe)
+{
+	struct stat want;
+	struct dirent *de;
+	pid_t best = 0;
+	DIR *d;
+
+	if (stat(exe, &want) || !(d = opendir("/proc")))
+		return 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 1 || !same_exe((pid_t)pid, &want))
+			continue;
+		if (same_exe(proc_parent((pid_t)pid), &want))
+			continue;	/* a worker of the main process */
+		if (!best || pid < best)
+			best = (pid_t)pid;
+	}
+	closedir(d);
+	return best;
+}
+
+static pid_t find_in_cgroup(const char *cg)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	char path[4096], line[32];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		FILE *f;
+		pid_t first = 0;
+
+		snprintf(path, sizeof(path), "%s/%s/cgroup.procs", roots[i], cg[0] == '/' ? cg + 1 : cg);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		/* The main process is the one whose parent is outside the cgroup. */
+		while (fgets(line, sizeof(line), f)) {
+			pid_t pid = (pid_t)atoi(line), pp = proc_parent(pid);
+			char pp_path[4096], buf[32];
+			FILE *g;
+			int inside = 0;
+
+			snprintf(pp_path, sizeof(pp_path), "%s", path);
+			g = fopen(pp_path, "re");
+			while (g && fgets(buf, sizeof(buf), g))
+				if (atoi(buf) == pp)
+					inside = 1;
+			if (g)
+				fclose(g);
+			if (!inside && (!first || pid < first))
+				first = pid;
+		}
+		fclose(f);
+		if (first)
+			return first;
+	}
+	return 0;
+}
+
+static pid_t find_running(const struct service *v)
+{
+	const struct service_conf *c = v->conf;
+	pid_t pid = 0;
+
+	if (c->pidfile)
+		pid = read_pidfile(c->pidfile);
+	if (!pid && c->cgroup)
+		pid = find_in_cgroup(c->cgroup);
+	if (!pid && c->exe)
+		pid = find_by_exe(c->exe);
+	if (pid && (!proc_alive(pid) || protect_pid(pid)))
+		return 0;
+	return pid;
+}
+
+/* ---- acting ------------------------------------------------------------ */
+
+static void build_env(const struct service *v, char **env, size_t max)
+{
+	size_t n = 0, i;
+
+	env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (i = 0; v->conf->env[i] && n < max - 1; i++)
+		env[n++] = v->conf->env[i];
+	env[n] = NULL;
+}
+
+static void started(struct service *v, uint64_t now, const char *what)
+{
+	svc_on_started(v->conf, &v->st, now);
+	if (!strcmp(what, "start"))
+		v->st.restarts--;	/* a first start is not a restart */
+}
+
+static void do_start(struct supervisor *s, struct service *v, uint64_t now, const char *what)
+{
+	char *env[CFG_ENV_MAX + 2];
+	int pidfd;
+	pid_t pid;
+
+	/* The last instance is still exiting (its port may be bound): start
+	 * when it is gone, a few milliseconds from now. */
+	if (v->reaping && !reaped(v->reaping)) {
+		v->st.deadline = now + 2000000ULL;
+		return;
+	}
+	v->reaping = 0;
+
+	if (v->conf->unit) {
+		char *argv[] = { "/usr/bin/systemctl", "restart", "--no-block", (char *)v->conf->unit, NULL };
+		struct spawn_opts o = { .argv = argv, .keep_caps = 1 };
+
+		forget_pid(s, v);
+		pid = spawn(&o, &pidfd);
+		if (pidfd >= 0)
+			close(pidfd);
+		if (pid < 0) {
+			started(v, now, what);
+			journal_service(s, v, what, "error: cannot run systemctl", 1);
+			return;
+		}
+		v->unit_pid = pid;
+		started(v, now, what);
+		journal_service(s, v, what, "systemctl restart", 1);
+		return;
+	}
+	build_env(v, env, sizeof(env) / sizeof(env[0]));
+	{
+		struct spawn_opts o = {
+			.argv = v->conf->argv, .env = env, .user = v->conf->user,
+			.group = v->conf->group, .workdir = v->conf->workdir, .log = v->conf->log,
+		};
+		char msg[128];
+
+		pid = spawn(&o, &pidfd);
+		started(v, now, what);
+		if (pid < 0) {
+			snprintf(msg, sizeof(msg), "error: cannot start: %s", strerror((int)-pid));
+			journal_service(s, v, what, msg, 1);
+			return;
+		}
+		track_pid(s, v, pid, pidfd, 1);
+		snprintf(msg, sizeof(msg), "started pid %d", pid);
+		journal_service(s, v, what, msg, 1);
+	}
+}
+
+static int tcp_accepts(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct pollfd pfd;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err = 0;
+	socklen_t len = sizeof(err);
+
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno != EINPROGRESS) {
+		close(fd);
+		return 0;
+	}
+	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	if (poll(&pfd, 1, CHECK_CONNECT_MS) != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) || err) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
+static void run_hook(struct supervisor *s, struct service *v);
+
+static void verified(struct supervisor *s, struct service *v, int healthy, const char *why, uint64_t now)
+{
+	svc_on_verified(v->conf, &v->st, now, healthy, rand01(s), s->backoff_factor);
+	if (healthy) {
+		journal_service(s, v, "verified", why, 0);
+		return;
+	}
+	v->last.have = 1;
+	v->last.wall_ns = to_wall(s, now);
+	snprintf(v->last.reason, sizeof(v->last.reason), "not-healed");
+	journal_service(s, v, v->st.phase == SVC_BROKEN ? "broken" : "not-healed", why, 1);
+	run_hook(s, v);
+	if (v->is_child && v->pidfd >= 0) {
+		/* The instance that did not heal must not run on beside the next
+		 * one (which would fail on its port or pidfile): stop it.  Its
+		 * death is not another failure: it is forgotten first. */
+		syscall(SYS_pidfd_send_signal, v->pidfd, SIGKILL, NULL, 0);
+		forget_pid(s, v);
+	}
+}
+
+static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
+{
+	char *argv[2] = { v->conf->check_command, NULL };
+	int pidfd;
+	pid_t pid;
+
+	if (v->conf->unit || !v->pid) {
+		pid_t found = find_running(v);
+
+		if (found)
+			track_pid(s, v, found, -1, 0);
+	}
+	if (!v->pid || !proc_alive(v->pid)) {
+		verified(s, v, 0, "not running after the settle time", now);
+		return;
+	}
+	if (v->conf->check_port && !tcp_accepts(v->conf->check_port)) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "port %u does not accept connections", v->conf->check_port);
+		verified(s, v, 0, msg, now);
+		return;
+	}
+	if (!v->conf->check_command) {
+		verified(s, v, 1, "alive", now);
+		return;
+	}
+	/* The check runs asynchronously; its exit status decides. */
+	{
+		struct spawn_opts o = { .argv = argv, .user = v->conf->user, .group = v->conf->group };
+
+		pid = spawn(&o, &pidfd);
+		if (pidfd >= 0)
+			close(pidfd);
+		if (pid < 0) {
+			verified(s, v, 0, "check_command cannot be started", now);
+			return;
+		}
+		v->check_pid = pid;
+	}
+}
+
+static void run_hook(struct supervisor *s, struct service *v)
+{
+	char vars[16][320], *env[18], *argv[2] = { v->conf->on_failure, NULL };
+	const struct last_failure *f = &v->last;
+	const char *cn = f->siginfo ? si_code_name(f->signo, f->si_code) : NULL;
+	struct spawn_opts o = { .argv = argv, .env = env };
+	size_t n = 0, i;
+	int pidfd;
+	pid_t pid;
+
+	if (!v->conf->on_failure)
+		return;
+	if (!s->enforce) {
+		journal_service(s, v, "would-run-on_failure", "observe mode", 1);
+		return;
+	}
+#define VAR(...) snprintf(vars[n++], sizeof(vars[0]), __VA_ARGS__)
+	VAR("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	VAR("LYMPH_SERVICE=%s", v->name);
+	VAR("LYMPH_STATE=%s", svc_phase_name(v->st.phase));
+	VAR("LYMPH_CLASS=%s", f->danger ? "danger" : "programmed");
+	VAR("LYMPH_REASON=%s", f->reason);
+	VAR("LYMPH_PID=%u", f->pid);
+	VAR("LYMPH_SIGNAL=%s", f->signo ? signal_name(f->signo) : "");
+	VAR("LYMPH_SIGNO=%u", f->signo);
+	VAR("LYMPH_SI_CODE=%s", f->siginfo ? (cn ? cn : "") : "");
+	VAR("LYMPH_FAULT_ADDR=%s", "");
+	if (f->siginfo && f->si_code > 0)
+		snprintf(vars[n - 1], sizeof(vars[0]), "LYMPH_FAULT_ADDR=0x%llx",
+			 (unsigned long long)f->fault_addr);
+	VAR("LYMPH_EXIT_STATUS=%u", f->exit_status);
+	VAR("LYMPH_EXE=%s", f->exe);
+	VAR("LYMPH_RESTARTS=%u", v->st.restarts);
+	VAR("LYMPH_FAILURES=%u", v->st.failures);
+	VAR("LYMPH_NEXT_RETRY_S=%.3f", v->st.deadline ? (double)v->st.delay / 1e9 : 0.0);
+#undef VAR
+	for (i = 0; i < n; i++)
+		env[i] = vars[i];
+	env[n] = NULL;
+	pid = spawn(&o, &pidfd);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (pid < 0)
+		journal_service(s, v, "on_failure", "error: cannot start the hook", 0);
+}
+
+/* The main process is gone: decide, journal, act. */
+static void main_died(struct supervisor *s, struct service *v, int danger, int failure, uint64_t now)
+{
+	int admin = v->admin_restart;
+
+	forget_pid(s, v);
+	v->admin_restart = 0;
+	v->last.have = 1;
+	v->last.wall_ns = to_wall(s, now);
+	if (admin) {
+		/* lymphctl restart: not a failure, start again at once. */
+		v->st.phase = SVC_BACKOFF;
+		v->st.deadline = now;
+		journal_service(s, v, "stopped-for-restart", NULL, 1);
+		return;
+	}
+	if (!s->enforce) {
+		struct svc_state would = v->st;
+		char msg[128];
+
+		svc_on_death(v->conf, &would, now, failure, rand01(s), s->backoff_factor);
+		if (would.phase == SVC_BACKOFF)
+			snprintf(msg, sizeof(msg), "observe mode: would restart in %.3f s", (double)would.delay / 1e9);
+		else if (would.phase == SVC_BROKEN)
+			snprintf(msg, sizeof(msg), "observe mode: would mark broken for %.0f s", (double)would.delay / 1e9);
+		else
+			snprintf(msg, sizeof(msg), "observe mode: would not restart");
+		v->st.phase = SVC_STOPPED;
+		v->st.deadline = 0;
+		journal_service(s, v, failure ? "would-restart" : "exited", msg, 1);
+		run_hook(s, v);
+		return;
+	}
+	(void)danger;
+	svc_on_death(v->conf, &v->st, now, failure, rand01(s), s->backoff_factor);
+	journal_service(s, v, v->st.phase == SVC_BROKEN ? "broken" :
+			      v->st.phase == SVC_BACKOFF ? "died" : "exited", NULL, 1);
+	if (failure)
+		run_hook(s, v);
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+static void bind_conf(struct service *v, const struct service_conf *c)
+{
+	v->conf = c;
+	snprintf(v->name, sizeof(v->name), "%s", c->name);
+}
+
+int supervisor_init(struct supervisor *s, const struct policy *p, struct journal *j,
+		    int enforce, int epfd)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->journal = j;
+	s->enforce = enforce;
+	s->epfd = epfd;
+	s->backoff_factor = 1.0;
+	s->rng = (unsigned int)getpid() ^ (unsigned int)time(NULL);
+	{
+		struct timespec m, r;
+
+		clock_gettime(CLOCK_MONOTONIC, &m);
+		clock_gettime(CLOCK_REALTIME, &r);
+		s->wall_offset = ((uint64_t)r.tv_sec * 1000000000ULL + r.tv_nsec) -
+				 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
+	}
+	if (!p->n_services)
+		return 0;
+	s->v = calloc(p->n_services, sizeof(*s->v));
+	if (!s->v)
+		return -ENOMEM;
+	s->n = p->n_services;
+	for (i = 0; i < s->n; i++) {
+		bind_conf(&s->v[i], &p->services[i]);
+		s->v[i].pidfd = -1;
+	}
+	return 0;
+}
+
+void supervisor_free(struct supervisor *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		forget_pid(s, &s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+void supervisor_start(struct supervisor *s, const char *journal_path, uint64_t now)
+{
+	size_t i;
+
+	(void)journal_path;	/* replayed already: supervisor_replay_record() */
+	if (!s->n)
+		return;
+	for (i = 0; i < s->n; i++) {
+		struct service *v = &s->v[i];
+		pid_t recorded = v->pid;
+		pid_t pid;
+
+		v->pid = 0;
+		/* The instance lymphd started before it was restarted, if it lives. */
+		pid = (recorded && proc_alive(recorded) && !protect_pid(recorded)) ? recorded : find_running(v);
+		if (pid) {
+			track_pid(s, v, pid, -1, 0);
+			if (v->st.phase != SVC_STARTING) {
+				svc_on_seen_running(v->conf, &v->st, now);
+				journal_service(s, v, "adopted", NULL, 0);
+			}
+			continue;
+		}
+		switch (v->st.phase) {
+		case SVC_BACKOFF:
+		case SVC_BROKEN:
+			/* Mid-backoff when lymphd stopped: keep the deadline. */
+			journal_service(s, v, "resumed", NULL, 0);
+			break;
+		default:
+			if (s->enforce) {
+				do_start(s, v, now, "start");
+			} else {
+				v->st.phase = SVC_STOPPED;
+				journal_service(s, v, "not-running", "observe mode: would start it", 0);
+			}
+		}
+	}
+}
+
+void supervisor_on_death(struct supervisor *s, const struct lymph_death *d,
+			 const struct verdict *vd, const char *exe, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		struct service *v = &s->v[i];
+		int failure;
+
+		if (!v->pid || (uint32_t)v->pid != d->task.pid)
+			continue;
+		v->last = (struct last_failure){
+			.have = 1,
+			.danger = vd->klass == LYMPH_CLASS_DANGER,
+			.signo = d->signo,
+			.si_code = d->si_code,
+			.siginfo = !!(d->flags & LYMPH_DEATH_SIGINFO),
+			.fault_addr = d->fault_addr,
+			.exit_status = (d->exit_code >> 8) & 0xff,
+			.pid = d->task.pid,
+		};
+		snprintf(v->last.reason, sizeof(v->last.reason), "%s", lymph_reason_name(vd->reason));
+		snprintf(v->last.exe, sizeof(v->last.exe), "%s", exe ? exe : "");
+		failure = svc_death_is_failure(v->conf, vd->klass == LYMPH_CLASS_DANGER, d->signo,
+					       (d->exit_code >> 8) & 0xff);
+		if (v->is_child)
+			waitpid(v->pid, NULL, WNOHANG);	/* reap now if already a zombie */
+		main_died(s, v, vd->klass == LYMPH_CLASS_DANGER, failure, now);
+	}
+}
+
+/* The death was not seen by a sensor (lost record, or a child's status). */
+static void died_unseen(struct supervisor *s, struct service *v, int have_status, int status, uint64_t now)
+{
+	int failure;
+
+	v->last = (struct last_failure){ .have = 1, .pid = (uint32_t)v->pid };
+	if (have_status && WIFSIGNALED(status)) {
+		v->last.signo = (uint32_t)WTERMSIG(status);
+		v->last.danger = lymph_crash_signal(v->last.signo);
+		snprintf(v->last.reason, sizeof(v->last.reason), "%s", v->last.danger ? "unverified" : "signal");
+	} else if (have_status) {
+		v->last.exit_status = (uint32_t)WEXITSTATUS(status);
+		snprintf(v->last.reason, sizeof(v->last.reason), "exit");
+	} else {
+		snprintf(v->last.reason, sizeof(v->last.reason), "unknown");
+	}
+	failure = have_status ? svc_death_is_failure(v->conf, v->last.danger, v->last.signo,
+						     v->last.exit_status)
+			      : v->conf->restart_on != RESTART_ON_DANGER;
+	main_died(s, v, v->last.danger, failure, now);
+}
+
+void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		struct service *v = &s->v[i];
+
+		if (v->reaping == pid) {
+			v->reaping = 0;
+			return;
+		}
+		if (v->check_pid == pid) {
+			v->check_pid = 0;
+			if (v->st.phase == SVC_STARTING || v->st.phase == SVC_RUNNING) {
+				int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+				if (v->st.phase == SVC_STARTING)
+					verified(s, v, ok, ok ? "check_command succeeded" :
+						 "check_command failed", now);
+			}
+			return;
+		}
+		if (v->unit_pid == pid) {
+			v->unit_pid = 0;
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				journal_service(s, v, "restart", "error: systemctl restart failed", 0);
+			return;
+		}
+		if (v->pid == pid && v->is_child) {
+			/* A sensor record, if any, was drained first (see daemon.c). */
+			died_unseen(s, v, 1, status, now);
+			return;
+		}
+	}
+}
+
+int supervisor_on_pidfd(struct supervisor *s, int fd, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		struct service *v = &s->v[i];
+		int status;
+
+		if (v->pidfd != fd)
+			continue;
+		if (v->is_child) {
+			if (waitpid(v->pid, &status, WNOHANG) == v->pid)
+				died_unseen(s, v, 1, status, now);
+			return 1;	/* else SIGCHLD will bring the status */
+		}
+		died_unseen(s, v, 0, 0, now);
+		return 1;
+	}
+	return 0;
+}
+
+void supervisor_tick(struct supervisor *s, uint64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		struct service *v = &s->v[i];
+
+		switch (svc_due(v->conf, &v->st, now)) {
+		case SVC_ACT_START:
+			if (s->enforce)
+				do_start(s, v, now, "restart");
+			break;
+		case SVC_ACT_VERIFY:
+			do_verify(s, v, now);
+			break;
+		case SVC_ACT_HEALTHY:
+			journal_service(s, v, "healthy", "failure count reset after healthy uptime", 0);
+			break;
+		case SVC_ACT_NONE:
+			break;
+		}
+	}
+}
+
+uint64_t supervisor_next_deadline(const struct supervisor *s)
+{
+	uint64_t best = 0;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		uint64_t d = s->v[i].st.deadline;
+
+		if (d && (!best || d < best))
+			best = d;
+	}
+	return best;
+}
+
+int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce, uint64_t now)
+{
+	struct service *nv = NULL;
+	size_t i, j;
+
+	if (p->n_services) {
+		nv = calloc(p->n_services, sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+	}
+	for (i = 0; i < p->n_services; i++) {
+		for (j = 0; j < s->n; j++)
+			if (s->v[j].conf && !strcmp(s->v[j].name, p->services[i].name))
+				break;
+		if (j < s->n) {
+			nv[i] = s->v[j];
+			s->v[j].conf = NULL;	/* moved */
+			s->v[j].pidfd = -1;
+		} else {
+			nv[i].pidfd = -1;
+		}
+		bind_conf(&nv[i], &p->services[i]);
+	}
+	/* Services no longer configured are forgotten, never killed. */
+	for (j = 0; j < s->n; j++)
+		if (s->v[j].conf)
+			forget_pid(s, &s->v[j]);
+	free(s->v);
+	s->v = nv;
+	s->n = p->n_services;
+	s->enforce = enforce;
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i].st.phase != SVC_UNKNOWN)
+			continue;
+		{
+			pid_t pid = find_running(&s->v[i]);
+
+			if (pid) {
+				track_pid(s, &s->v[i], pid, -1, 0);
+				svc_on_seen_running(s->v[i].conf, &s->v[i].st, now);
+				journal_service(s, &s->v[i], "adopted", NULL, 0);
+			} else if (enforce) {
+				do_start(s, &s->v[i], now, "start");
+			} else {
+				s->v[i].st.phase = SVC_STOPPED;
+				journal_service(s, &s->v[i], "not-running", "observe mode: would start it", 0);
+			}
+		}
+	}
+	return 0;
+}
+
+struct json_object *supervisor_json(const struct supervisor *s, uint64_t now)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct service *v = &s->v[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(v->name));
+		json_object_object_add(o, "state", json_object_new_string(svc_phase_name(v->st.phase)));
+		json_object_object_add(o, "pid", json_object_new_int64(v->pid));
+		json_object_object_add(o, "restarts", json_object_new_int64(v->st.restarts));
+		json_object_object_add(o, "failures", json_object_new_int64(v->st.failures));
+		json_object_object_add(o, "recent_failures", json_object_new_int64(v->st.n_recent));
+		json_object_object_add(o, "delay_s", json_object_new_double((double)v->st.delay / 1e9));
+		json_object_object_add(o, "next_action_in_s", v->st.deadline ?
+				       json_object_new_double(v->st.deadline > now ?
+							      (double)(v->st.deadline - now) / 1e9 : 0.0) : NULL);
+		json_object_object_add(o, "last_failure", v->last.have ? failure_json(&v->last) : NULL);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+int supervisor_restart(struct supervisor *s, const char *name, uint64_t now)
+{
+	struct service *v = by_name(s, name);
+
+	if (!v)
+		return -ENOENT;
+	if (!s->enforce) {
+		journal_service(s, v, "would-restart", "observe mode: lymphctl restart", 0);
+		return -EPERM;
+	}
+	if (v->pid && v->pidfd >= 0 && !protect_pid(v->pid)) {
+		/* pidfd: the signal cannot hit a recycled pid. */
+		v->admin_restart = 1;
+		journal_service(s, v, "restart-requested", "SIGTERM sent", 0);
+		if (syscall(SYS_pidfd_send_signal, v->pidfd, SIGTERM, NULL, 0) == 0)
+			return 0;
+		v->admin_restart = 0;
+	}
+	forget_pid(s, v);
+	do_start(s, v, now, "restart");
+	return 0;
+}
+
+int supervisor_reset(struct supervisor *s, const char *name, uint64_t now)
+{
+	struct service *v = by_name(s, name);
+
+	if (!v)
+		return -ENOENT;
+	svc_reset(&v->st, now);
+	journal_service(s, v, "reset", "lymphctl reset", 0);
+	return 0;
+}

@@ -1,0 +1,786 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include "pidscg.h"
+#include "procfs.h"
+#include "protect.h"
+#include "jrec.h"
+#include "throttle.h"
+
+#define HELD_MAX 4096	/* stopped forkers remembered per lineage */
+
+struct lineage {
+	uint32_t kind;
+	uint64_t id;
+	struct deadtime dt;
+	pid_t *pids;		/* stopped by lymph, to continue */
+	int *pidfds;		/* same order; -1 when pidfd_open failed */
+	size_t n, cap;
+	uint32_t uid;		/* of the first forker seen */
+	char comm[LYMPH_COMM_LEN];
+	int observe_reported;
+	int contain;		/* records came in: contain it at the next tick */
+	int pending_fresh;	/* ... and one of them began the episode */
+	struct lymph_throttle pending;	/* the latest of them */
+	int module;		/* held by lymph.ko, not by lymphd */
+	uint32_t records;	/* overdraw records since the last look */
+	/* pids cgroup hold: members moved here, pids.max pinned */
+	char hold_dir[600];
+	char parent_dir[512];
+	uint64_t events_max_seen;	/* pids.events "max": forks refused */
+	int pinned;
+};
+
+static const char *kind_word(uint32_t k)
+{
+	return k == LYMPH_LINEAGE_CGROUP ? "cgroup" : k == LYMPH_LINEAGE_UID ? "uid" : "session";
+}
+
+static struct lineage *find(struct throttler *t, uint32_t kind, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].kind == kind && t->v[i].id == id)
+			return &t->v[i];
+	return NULL;
+}
+
+static struct lineage *get(struct throttler *t, uint32_t kind, uint64_t id)
+{
+	struct lineage *l = find(t, kind, id);
+
+	if (l)
+		return l;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		struct lineage *grown = realloc(t->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		t->v = grown;
+		t->cap = cap;
+	}
+	l = &t->v[t->n++];
+	memset(l, 0, sizeof(*l));
+	l->kind = kind;
+	l->id = id;
+	return l;
+}
+
+/* ---- membership and signals --------------------------------------------- */
+
+/* The cgroup v2 id of pid: the inode of its cgroup directory. */
+static uint64_t cgroup_id_of(pid_t pid)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	char path[64], line[4096], dir[4200];
+	struct stat st;
+	uint64_t id = 0;
+	FILE *f;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		for (i = 0; i < 2 && !id; i++) {
+			snprintf(dir, sizeof(dir), "%s%s", roots[i], line + 3);
+			if (!stat(dir, &st))
+				id = st.st_ino;
+		}
+	}
+	if (f)
+		fclose(f);
+	return id;
+}
+
+static int member(const struct lineage *l, pid_t pid, char *state)
+{
+	struct proc_stat st;
+	uint32_t uid;
+
+	if (proc_stat_read(pid, &st))
+		return 0;
+	*state = st.state;
+	switch (l->kind) {
+	case LYMPH_LINEAGE_SESSION: return (uint64_t)st.sid == l->id;
+	case LYMPH_LINEAGE_UID: return !proc_real_uid(pid, &uid) && (uint64_t)uid == l->id;
+	case LYMPH_LINEAGE_CGROUP: return cgroup_id_of(pid) == l->id;
+	}
+	return 0;
+}
+
+/* Signal every member of the lineage (only_stopped: those in state T). */
+static unsigned int signal_lineage(const struct lineage *l, int sig, int only_stopped)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *end, state = 0;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 1 || protect_pid((pid_t)pid) || !member(l, (pid_t)pid, &state))
+			continue;
+		if (only_stopped && state != 'T')
+			continue;
+		if (!kill((pid_t)pid, sig))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void continue_held(struct lineage *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		/* pidfd: a recycled pid never gets the signal. */
+		if (l->pidfds[i] >= 0) {
+			syscall(SYS_pidfd_send_signal, l->pidfds[i], SIGCONT, NULL, 0);
+			close(l->pidfds[i]);
+		}
+	}
+	l->n = 0;
+}
+
+static void hold(struct lineage *l, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->pids[i] == pid)
+			return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		pid_t *p;
+		int *f;
+
+		if (cap > HELD_MAX)
+			return;	/* the /proc scan at the end continues the rest */
+		p = realloc(l->pids, cap * sizeof(*p));
+		if (!p)
+			return;
+		l->pids = p;
+		f = realloc(l->pidfds, cap * sizeof(*f));
+		if (!f)
+			return;
+		l->pidfds = f;
+		l->cap = cap;
+	}
+	l->pids[l->n] = pid;
+	l->pidfds[l->n] = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (l->pidfds[l->n] >= 0)
+		fcntl(l->pidfds[l->n], F_SETFD, FD_CLOEXEC);
+	l->n++;
+}
+
+/*
+ * Apply act to every member of the lineage that is not protected and not
+ * yet in l->pids; those it succeeds on are added.  One pass over /proc.
+ */
+static unsigned int each_new_member(struct lineage *l, int (*act)(struct lineage *, pid_t))
+{
+	struct dirent *de;
+	unsigned int added = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *end, state = 0;
+		long pid = strtol(de->d_name, &end, 10);
+		size_t i;
+
+		if (*end || pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
+			continue;
+		for (i = 0; i < l->n && l->pids[i] != (pid_t)pid; i++)
+			;
+		if (i == l->n && !act(l, (pid_t)pid)) {
+			hold(l, (pid_t)pid);
+			added++;
+		}
+	}
+	closedir(d);
+	return added;
+}
+
+/* Any live member of the lineage, or 0. */
+static pid_t first_member(const struct lineage *l)
+{
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && !found && (de = readdir(d))) {
+		char *end, state;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (!*end && pid > 1 && member(l, (pid_t)pid, &state) && !protect_pid((pid_t)pid))
+			found = (pid_t)pid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static int stop_one(struct lineage *l, pid_t pid)
+{
+	(void)l;
+	return kill(pid, SIGSTOP);
+}
+
+static int move_one(struct lineage *l, pid_t pid)
+{
+	char n[32], cur[sizeof(l->hold_dir)];
+
+	/* Already in the hold (a late record pins again, and the held list
+	 * is emptied at each pin): no move.  Each move waits for an RCU
+	 * grace period (cgroup_threadgroup_rwsem), and moving every member
+	 * again for every late record kept lymphd busy for tens of seconds. */
+	if (!pidscg_dir_of(pid, cur, sizeof(cur)) && !strcmp(cur, l->hold_dir))
+		return 0;
+	snprintf(n, sizeof(n), "%d", pid);
+	return pidscg_write(l->hold_dir, "cgroup.procs", n);
+}
+
+/*
+ * Stop every member not yet held: the sensors stopped the forkers, but the
+ * children they had just made are running and forking.  A few rounds, until
+ * a round finds nobody new.
+ */
+static unsigned int sweep(struct lineage *l)
+{
+	unsigned int total = 0, added;
+	int round;
+
+	for (round = 0; round < 8 && (added = each_new_member(l, stop_one)); round++)
+		total += added;
+	return total;
+}
+
+/*
+ * Pin the lineage: move its members into a pids cgroup nested under their
+ * own and cap it at its size, so that their fork() fails with EAGAIN while
+ * they keep running.  A cgroup move excludes a concurrent fork, so after a
+ * pass only the children made during the pass are left outside; passes
+ * repeat until one finds nobody new.  Then the forkers the sensors stopped
+ * are continued.  Returns 0, or -errno when there is no pids controller.
+ */
+static int pin(struct lineage *l, pid_t any_member)
+{
+	char n[32];
+	long long cur;
+	int pass, err;
+	size_t i;
+
+	if (!pidscg_root())
+		return -ENOENT;
+	if (!l->hold_dir[0]) {
+		char *tail;
+
+		/* The forker may be gone already: then take any member. */
+		if (pidscg_dir_of(any_member, l->parent_dir, sizeof(l->parent_dir)) &&
+		    (any_member = first_member(l)) <= 0)
+			return -ENOENT;
+		if (pidscg_dir_of(any_member, l->parent_dir, sizeof(l->parent_dir)))
+			return -ENOENT;
+		/* Already in an older hold of ours: nest beside it, not inside. */
+		tail = strstr(l->parent_dir, "/lymph.hold.");
+		if (tail)
+			*tail = 0;
+		snprintf(l->hold_dir, sizeof(l->hold_dir), "%s/lymph.hold.%s.%llu", l->parent_dir,
+			 kind_word(l->kind), (unsigned long long)l->id);
+		if (mkdir(l->hold_dir, 0700) && errno != EEXIST) {
+			err = -errno;
+			l->hold_dir[0] = 0;
+			return err;
+		}
+	}
+	/* Stop first: a kill is cheap, a move waits for an RCU grace period,
+	 * and whatever runs meanwhile forks.  Then move the stopped ones in. */
+	sweep(l);
+	for (i = 0; i < l->n; i++)
+		move_one(l, l->pids[i]);
+	/* Moving in is never refused by pids.max (the charge is forced), so
+	 * the hold stays pinned while the stragglers are brought in. */
+	for (pass = 0; pass < 16; pass++) {
+		unsigned int fresh = each_new_member(l, move_one);
+
+		cur = pidscg_read(l->hold_dir, "pids.current");
+		if (cur <= 0)
+			return cur < 0 ? (int)cur : -ESRCH;
+		snprintf(n, sizeof(n), "%lld", cur);
+		if ((err = pidscg_write(l->hold_dir, "pids.max", n)))
+			return err;
+		if (!fresh)
+			break;
+	}
+	l->pinned = 1;
+	l->events_max_seen = (uint64_t)(pidscg_events_max(l->hold_dir) > 0 ? pidscg_events_max(l->hold_dir) : 0);
+	/* Pinned: the stopped forkers may run again, without growing. */
+	continue_held(l);
+	return 0;
+}
+
+static void unpin(struct lineage *l)
+{
+	if (l->pinned)
+		pidscg_write(l->hold_dir, "pids.max", "max");
+	l->pinned = 0;
+}
+
+/* Did the lineage try to grow since the last look? */
+static int storming(struct lineage *l)
+{
+	int grew = l->records > 0;
+
+	l->records = 0;
+	if (l->pinned) {
+		long long ev = pidscg_events_max(l->hold_dir);
+
+		if (ev > (long long)l->events_max_seen) {
+			l->events_max_seen = (uint64_t)ev;
+			grew = 1;
+		}
+	}
+	return grew;
+}
+
+/* Put the hold cgroup away: members back where they came from. */
+static void dissolve(struct lineage *l)
+{
+	unpin(l);
+	if (l->hold_dir[0]) {
+		pidscg_move_all(l->hold_dir, l->parent_dir);
+		rmdir(l->hold_dir);
+		l->hold_dir[0] = 0;
+	}
+}
+
+/* ---- journal ------------------------------------------------------------ */
+
+static void journal_t(struct throttler *t, const struct lineage *l, const char *action,
+		      const char *result, const struct lymph_throttle *why)
+{
+	struct json_object *rec = json_object_new_object(), *pids = json_object_new_array();
+	char name[64];
+	size_t i;
+
+	snprintf(name, sizeof(name), "%s:%llu", kind_word(l->kind), (unsigned long long)l->id);
+	json_object_object_add(rec, "type", json_object_new_string("throttle"));
+	json_object_object_add(rec, "action", json_object_new_string(action));
+	json_object_object_add(rec, "mode", json_object_new_string(t->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "lineage", json_object_new_string(name));
+	json_object_object_add(rec, "kind", json_object_new_string(kind_word(l->kind)));
+	json_object_object_add(rec, "id", json_object_new_uint64(l->id));
+	json_object_object_add(rec, "dead_time_ms", json_object_new_double((double)l->dt.dead_time / 1e6));
+	json_object_object_add(rec, "holds", json_object_new_int64(l->dt.holds));
+	for (i = 0; i < l->n; i++)
+		json_object_array_add(pids, json_object_new_int64(l->pids[i]));
+	json_object_object_add(rec, "held_pids", pids);
+	if (l->hold_dir[0]) {
+		json_object_object_add(rec, "hold_cgroup", json_object_new_string(l->hold_dir));
+		json_object_object_add(rec, "parent_cgroup", json_object_new_string(l->parent_dir));
+	}
+	if (why) {
+		struct json_object *w = json_object_new_object();
+
+		json_object_object_add(w, "pid", json_object_new_int64(why->task.pid));
+		json_object_object_add(w, "uid", json_object_new_int64(why->task.uid));
+		json_object_object_add(w, "comm", json_object_new_string_len((const char *)why->task.comm,
+			(int)strnlen((const char *)why->task.comm, LYMPH_COMM_LEN)));
+		json_object_object_add(w, "tokens", json_object_new_double((double)why->tokens / 1000.0));
+		json_object_object_add(w, "budget", json_object_new_int64(t->conf.budget));
+		json_object_object_add(w, "burst", json_object_new_int64(t->conf.burst));
+		json_object_object_add(rec, "why", w);
+	}
+	if (result)
+		json_object_object_add(rec, "result", json_object_new_string(result));
+	if (t->journal && journal_append(t->journal, rec))
+		fprintf(stderr, "lymphd: failed to write the journal (throttle %s)\n", action);
+	if (!t->journal)
+		json_object_put(rec);
+}
+
+/* ---- entry points ------------------------------------------------------- */
+
+int throttler_push(struct throttler *t)
+{
+	struct throttle_settings s = {
+		.enabled = t->available,
+		.enforce = t->enforce,
+		.lineage_kind = t->conf.lineage == LINEAGE_CGROUP ? LYMPH_LINEAGE_CGROUP :
+				t->conf.lineage == LINEAGE_UID ? LYMPH_LINEAGE_UID : LYMPH_LINEAGE_SESSION,
+		.budget = (uint32_t)((double)t->conf.budget * t->factor) ?: 1,
+		.burst = (uint32_t)((double)t->conf.burst * t->factor) ?: 1,
+	};
+	uint32_t tgids[66], n = 0;
+	pid_t pid = getpid();
+
+	if (!t->available)
+		return 0;
+	/* lymphd and its ancestors (pid 1 is excluded in the probe itself). */
+	while (pid > 1 && n < 64) {
+		tgids[n++] = (uint32_t)pid;
+		pid = proc_parent(pid);
+	}
+	if (t->src->ops->protect(t->src, tgids, n, t->protect_uids, t->n_protect_uids))
+		return -EIO;
+	return t->src->ops->set_throttle(t->src, &s);
+}
+
+int throttler_init(struct throttler *t, const struct policy *p, struct journal *j, int enforce,
+		   struct source *src)
+{
+	struct timespec m, r;
+
+	memset(t, 0, sizeof(*t));
+	t->conf = p->throttle;
+	t->enforce = enforce;
+	t->journal = j;
+	t->src = src;
+	t->factor = 1.0;
+	t->available = src->ops && src->ops->set_throttle && src->ops->protect;
+	t->n_protect_uids = p->protect.n_uid;
+	memcpy(t->protect_uids, p->protect.uid, p->protect.n_uid * sizeof(uint32_t));
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	t->wall_offset = ((uint64_t)r.tv_sec * 1000000000ULL + r.tv_nsec) -
+			 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
+	if (!t->available)
+		fprintf(stderr, "lymphd: the %s source cannot stop forkers: clone storms are not throttled\n",
+			src->name ? src->name : "current");
+	return throttler_push(t);
+}
+
+static void end_lineage(struct throttler *t, struct lineage *l, const char *action, const char *why)
+{
+	unsigned int more;
+
+	dissolve(l);
+	continue_held(l);
+	/* Forkers whose stop record was lost: anything still stopped in it.
+	 * Not when lymphd held nothing (observe mode, or the module's hold). */
+	more = (l->observe_reported || l->module) ? 0 : signal_lineage(l, SIGCONT, 1);
+	journal_t(t, l, action, why, NULL);
+	if (more)
+		fprintf(stderr, "lymphd: throttle: continued %u more stopped process%s\n", more,
+			more == 1 ? "" : "es");
+	if (t->src->ops && t->src->ops->forget_lineage)
+		t->src->ops->forget_lineage(t->src, l->kind, l->id);
+	free(l->pids);
+	free(l->pidfds);
+	*l = t->v[--t->n];
+}
+
+void throttler_free(struct throttler *t, uint64_t now)
+{
+	(void)now;
+	while (t->n)
+		end_lineage(t, &t->v[t->n - 1], "release", "lymphd is stopping");
+	free(t->v);
+	t->v = NULL;
+	t->cap = 0;
+}
+
+void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, uint64_t now)
+{
+	struct lineage *l = get(t, r->lineage_kind, r->lineage_id);
+	int fresh;
+
+	if (!l)
+		return;
+	l->records++;
+	if (r->action == LYMPH_THROTTLE_HELD) {
+		/* lymph.ko holds it in its own dead time: journal the episode. */
+		fresh = deadtime_on_hold(&t->conf, &l->dt, now);
+		l->dt.hold_until = 0;
+		l->dt.calm_check = now + 2 * l->dt.dead_time + (r->hold_ns ? r->hold_ns : 0);
+		l->module = 1;
+		if (fresh)
+			journal_t(t, l, "module-hold", "held by lymph.ko's in-kernel dead time", r);
+		return;
+	}
+	if (r->action == LYMPH_THROTTLE_WOULD) {
+		/* Observe mode: say once per storm what would have been done. */
+		fresh = deadtime_on_hold(&t->conf, &l->dt, now);
+		if (fresh || !l->observe_reported) {
+			l->observe_reported = 1;
+			journal_t(t, l, "would-throttle", "observe mode: forker not stopped", r);
+		}
+		return;
+	}
+	if (!l->dt.episode_start) {
+		l->uid = r->task.uid;
+		memcpy(l->comm, r->task.comm, sizeof(l->comm));
+	}
+	/* The forker is stopped already.  Containing the lineage scans /proc:
+	 * do it once for all the records of this batch, in throttler_tick(),
+	 * which runs right after the batch is drained. */
+	l->pending_fresh |= deadtime_on_hold(&t->conf, &l->dt, now);
+	l->pending = *r;
+	l->contain = 1;
+}
+
+/* Pin the lineage (late records: pin again, moving stragglers in), or
+ * without a pids controller stop every member. */
+static void contain(struct throttler *t, struct lineage *l)
+{
+	const struct lymph_throttle *r = &l->pending;
+	int err = pin(l, (pid_t)r->task.pid);
+
+	if (err) {
+		hold(l, (pid_t)r->task.pid);
+		if (r->child_pid && !kill((pid_t)r->child_pid, SIGSTOP))
+			hold(l, (pid_t)r->child_pid);
+		sweep(l);
+	}
+	if (!err) {
+		if (l->pending_fresh)
+			journal_t(t, l, "throttle", "pinned: its pids cgroup may not grow for the dead time", r);
+	} else if (l->pending_fresh) {
+		journal_t(t, l, "throttle", "stopped for the dead time (no pids cgroup)", r);
+	} else if (err != -ENOENT) {
+		fprintf(stderr, "lymphd: throttle: failed to pin %s: %s\n", l->hold_dir, strerror(-err));
+	}
+	l->contain = 0;
+	l->pending_fresh = 0;
+}
+
+void throttler_tick(struct throttler *t, uint64_t now)
+{
+	size_t i = 0;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].contain)
+			contain(t, &t->v[i]);
+	i = 0;
+
+	while (i < t->n) {
+		struct lineage *l = &t->v[i];
+		uint64_t before = l->dt.dead_time;
+		int due = deadtime_next(&l->dt) && now >= deadtime_next(&l->dt);
+
+		switch (due ? deadtime_due(&t->conf, &l->dt, now, storming(l)) : DT_NONE) {
+		case DT_EXTEND:
+			journal_t(t, l, "dead-time", "still storming: held longer", NULL);
+			break;
+		case DT_LIFT:
+			if (l->observe_reported)
+				break;
+			unpin(l);
+			continue_held(l);
+			journal_t(t, l, "lift", "calm during the hold: may grow again", NULL);
+			break;
+		case DT_END:
+			end_lineage(t, l, "end", l->observe_reported ? "observe mode: calm" : "calm: released");
+			continue;	/* the slot now holds another lineage */
+		case DT_KILL: {
+			unsigned int n;
+			char msg[96];
+
+			n = signal_lineage(l, SIGKILL, 0);
+			t->kills += n;
+			snprintf(msg, sizeof(msg), "kill_after exceeded: %u process%s killed", n, n == 1 ? "" : "es");
+			end_lineage(t, l, "kill", msg);
+			continue;
+		}
+		case DT_NONE:
+			if (l->dt.dead_time < before)
+				journal_t(t, l, "dead-time", "calmer: dead time shortened", NULL);
+			break;
+		}
+		i++;
+	}
+}
+
+uint64_t throttler_next(const struct throttler *t)
+{
+	uint64_t best = 0;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		uint64_t d = deadtime_next(&t->v[i].dt);
+
+		if (d && (!best || d < best))
+			best = d;
+	}
+	return best;
+}
+
+/* Lineages the journal says were held when lymphd stopped. */
+struct throttle_replay {
+	struct lineage open[64];
+	size_t n;
+};
+
+/* One journal record at start (jrec.c checked every field used here). */
+int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64_t now)
+{
+	struct throttle_replay *rc = t->replay;
+	struct jrec_throttle r;
+	int ok = jrec_throttle(rec, &r);
+	size_t i;
+
+	(void)now;
+	if (ok <= 0)
+		return ok;
+	if (!rc) {
+		rc = t->replay = calloc(1, sizeof(*rc));
+		if (!rc)
+			return 0;
+	}
+	for (i = 0; i < rc->n; i++)
+		if (rc->open[i].kind == r.kind && rc->open[i].id == r.id)
+			break;
+	if (!strcmp(r.action, "throttle") || !strcmp(r.action, "dead-time") || !strcmp(r.action, "lift") ||
+	    !strcmp(r.action, "snapshot")) {
+		if (i == rc->n && rc->n < 64) {
+			memset(&rc->open[rc->n], 0, sizeof(rc->open[0]));
+			rc->open[rc->n].kind = r.kind;
+			rc->open[rc->n].id = r.id;
+			rc->n++;
+		}
+		if (i < rc->n) {
+			rc->open[i].dt.dead_time = (uint64_t)(r.dead_time_ms * 1e6);
+			rc->open[i].dt.holds = r.holds;
+		}
+		if (i < rc->n && r.hold_dir) {
+			snprintf(rc->open[i].hold_dir, sizeof(rc->open[i].hold_dir), "%s", r.hold_dir);
+			snprintf(rc->open[i].parent_dir, sizeof(rc->open[i].parent_dir), "%s", r.parent_dir);
+			rc->open[i].pinned = 1;
+		}
+	} else if (i < rc->n) {
+		rc->open[i] = rc->open[--rc->n];	/* ended, released, killed, recovered */
+	}
+	return 0;
+}
+
+/* After the last record: continue whatever was held (a release, never an
+ * enforcement, so observe mode does it too). */
+void throttler_replay_done(struct throttler *t, uint64_t now)
+{
+	struct throttle_replay *rc = t->replay;
+	size_t i;
+
+	(void)now;
+	t->replay = NULL;
+	if (!rc)
+		return;
+	for (i = 0; i < rc->n; i++) {
+		unsigned int n;
+		char msg[96];
+
+		dissolve(&rc->open[i]);
+		n = signal_lineage(&rc->open[i], SIGCONT, 1);
+		snprintf(msg, sizeof(msg), "lymphd restarted: %u stopped process%s continued", n,
+			 n == 1 ? "" : "es");
+		journal_t(t, &rc->open[i], "recovered", msg, NULL);
+	}
+	free(rc);
+}
+
+/* Rotation: every held lineage, so a fresh journal still knows its holds. */
+int throttler_snapshot(struct throttler *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		journal_t(t, &t->v[i], "snapshot", t->v[i].observe_reported ? "observe mode" : "held", NULL);
+	return 0;
+}
+
+int throttler_release(struct throttler *t, const char *lineage, uint64_t now)
+{
+	char kind[16];
+	unsigned long long id;
+	uint32_t k;
+	struct lineage *l;
+
+	(void)now;
+	if (sscanf(lineage, "%15[a-z]:%llu", kind, &id) != 2)
+		return -EINVAL;
+	if (!strcmp(kind, "session"))
+		k = LYMPH_LINEAGE_SESSION;
+	else if (!strcmp(kind, "cgroup"))
+		k = LYMPH_LINEAGE_CGROUP;
+	else if (!strcmp(kind, "uid"))
+		k = LYMPH_LINEAGE_UID;
+	else
+		return -EINVAL;
+	l = find(t, k, id);
+	if (!l)
+		return -ENOENT;
+	end_lineage(t, l, "release", "lymphctl release");
+	return 0;
+}
+
+void throttler_reload(struct throttler *t, const struct policy *p, int enforce)
+{
+	t->conf = p->throttle;
+	t->enforce = enforce;
+	t->n_protect_uids = p->protect.n_uid;
+	memcpy(t->protect_uids, p->protect.uid, p->protect.n_uid * sizeof(uint32_t));
+	throttler_push(t);
+}
+
+void throttler_set_factor(struct throttler *t, double budget_factor)
+{
+	if (budget_factor <= 0 || budget_factor == t->factor)
+		return;
+	t->factor = budget_factor;
+	throttler_push(t);
+}
+
+struct json_object *throttler_json(const struct throttler *t, uint64_t now)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "available", json_object_new_boolean(t->available));
+	json_object_object_add(o, "lineage", json_object_new_string(
+		t->conf.lineage == LINEAGE_CGROUP ? "cgroup" : t->conf.lineage == LINEAGE_UID ? "uid" : "session"));
+	json_object_object_add(o, "budget", json_object_new_double(t->conf.budget * t->factor));
+	json_object_object_add(o, "burst", json_object_new_double(t->conf.burst * t->factor));
+	json_object_object_add(o, "killed", json_object_new_uint64(t->kills));
+	for (i = 0; i < t->n; i++) {
+		const struct lineage *l = &t->v[i];
+		struct json_object *x = json_object_new_object();
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s:%llu", kind_word(l->kind), (unsigned long long)l->id);
+		json_object_object_add(x, "lineage", json_object_new_string(name));
+		json_object_object_add(x, "uid", json_object_new_int64(l->uid));
+		json_object_object_add(x, "comm", json_object_new_string_len(l->comm,
+			(int)strnlen(l->comm, sizeof(l->comm))));
+		json_object_object_add(x, "dead_time_ms", json_object_new_double((double)l->dt.dead_time / 1e6));
+		json_object_object_add(x, "holds", json_object_new_int64(l->dt.holds));
+		json_object_object_add(x, "held", json_object_new_int64((int64_t)l->n));
+		json_object_object_add(x, "pinned", json_object_new_boolean(l->pinned));
+		if (l->pinned)
+			json_object_object_add(x, "tasks", json_object_new_int64(pidscg_read(l->hold_dir, "pids.current")));
+		json_object_object_add(x, "for_s", json_object_new_double(
+			l->dt.episode_start ? (double)(now - l->dt.episode_start) / 1e9 : 0.0));
+		json_object_object_add(x, "observe", json_object_new_boolean(l->observe_reported));
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(o, "lineages", arr);
+	return o;
+}
