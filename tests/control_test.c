@@ -444,6 +444,24 @@ TEST_F_TIMEOUT(ctl, events_follow_streams_what_lymphd_prints, 90)
 		TH_LOG("lymphd: %s\nlymphctl: %s", th_json_text(theirs), th_json_text(mine));
 	json_object_put(mine);
 	json_object_put(theirs);
+
+	/* a decision lymphd journals and prints comes through too */
+	{
+		struct th_cmd *r = calloc(1, sizeof(*r));
+		bool seen = false;
+
+		ASSERT_NE(NULL, r);
+		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "reload", NULL));
+		free(r);
+		while (!seen && read_line(out, buf, sizeof(buf), &have, line, sizeof(line), 10000)) {
+			json_object *o = json_tokener_parse(line);
+
+			seen = o && th_is_event(o, "decision") && th_json_str(o, "action") &&
+			       !strcmp(th_json_str(o, "action"), "reload");
+			json_object_put(o);
+		}
+		EXPECT_TRUE(seen) TH_LOG("no {\"event\":\"decision\",...\"action\":\"reload\"} followed");
+	}
 	kill(ctl, SIGTERM);
 	waitpid(ctl, NULL, 0);
 	close(out);

@@ -32,7 +32,8 @@
 #define CTL_CLIENTS_MAX 64
 #define CTL_DEADLINE_NS (2ULL * 1000000000ULL)	/* accept to last byte of the reply */
 #define CTL_FOLLOW_MAX (256u << 10)		/* bytes queued for one follower */
-#define CTL_HISTORY 64				/* records "events" shows first */
+#define CTL_HISTORY 64				/* records "events" shows first: those
+						 * lymphd's verbosity prints */
 
 enum cl_state { CL_READ, CL_WRITE, CL_FOLLOW };
 
@@ -752,6 +753,23 @@ void control_publish(struct daemon *d, const struct lymph_hdr *rec, const char *
 
 	if (!c || rec->size < sizeof(struct lymph_hdr))
 		return;
+	if (!follower_wants(d, 0, it)) {
+		/* Not kept for the backlog (lymphd's own verbosity decides),
+		 * only streamed to the JSON followers, who take everything. */
+		struct ctl_hist tmp = { .it = it, .has_exe = exe != NULL, .has_vd = vd != NULL };
+
+		if (!c->followers)
+			return;
+		len = rec->size < sizeof(tmp.rec.raw) ? rec->size : sizeof(tmp.rec.raw);
+		memcpy(tmp.rec.raw, rec, len);
+		tmp.rec.h.size = (uint16_t)len;
+		if (exe)
+			snprintf(tmp.exe, sizeof(tmp.exe), "%s", exe);
+		if (vd)
+			tmp.vd = *vd;
+		publish(d, &tmp);
+		return;
+	}
 	h = hist_slot(c);
 	len = rec->size < sizeof(h->rec.raw) ? rec->size : sizeof(h->rec.raw);
 	memcpy(h->rec.raw, rec, len);
@@ -773,6 +791,13 @@ void control_publish_journaled(struct daemon *d, struct json_object *rec, enum o
 
 	if (!c)
 		return;
+	if (!follower_wants(d, 0, it)) {
+		struct ctl_hist tmp = { .journaled = rec, .it = it };
+
+		if (c->followers)
+			publish(d, &tmp);
+		return;
+	}
 	h = hist_slot(c);
 	memset(&h->rec.h, 0, sizeof(h->rec.h));
 	h->journaled = json_object_get(rec);
