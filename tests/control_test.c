@@ -541,4 +541,30 @@ TEST_F_TIMEOUT(ctl, slow_follower_never_stalls_lymphd, 150)
 	free(buf);
 }
 
+TEST_F_TIMEOUT(ctl, followers_are_capped_requests_still_served, 60)
+{
+	int fds[16], i;
+	char *reply;
+
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	for (i = 0; i < 16; i++) {
+		fds[i] = connect_to(self->d.sock, 0);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_LT(0, send(fds[i], "[\"events\",\"follow\"]\n", 20, MSG_NOSIGNAL));
+	}
+	for (i = 0; i < 100 && followers(&self->d) < 16; i++)
+		th_sleep_ms(50);
+	EXPECT_EQ(16, followers(&self->d));
+	reply = raw_request(self->d.sock, "[\"events\",\"follow\"]\n");
+	ASSERT_NE(NULL, reply);
+	EXPECT_NE(NULL, strstr(reply, "\"error\":\"already 16 followers")) TH_LOG("%.200s", reply);
+	free(reply);
+	reply = raw_request(self->d.sock, "[\"status\"]\n");
+	ASSERT_NE(NULL, reply);
+	EXPECT_NE(NULL, strstr(reply, "\"counters\"")) TH_LOG("%.200s", reply);
+	free(reply);
+	for (i = 0; i < 16; i++)
+		close(fds[i]);
+}
+
 TEST_HARNESS_MAIN

@@ -32,6 +32,7 @@
 #define CTL_CLIENTS_MAX 64
 #define CTL_DEADLINE_NS (2ULL * 1000000000ULL)	/* accept to last byte of the reply */
 #define CTL_FOLLOW_MAX (256u << 10)		/* bytes queued for one follower */
+#define CTL_FOLLOWERS_MAX 16			/* the other slots stay for requests */
 #define CTL_HISTORY 64				/* records "events" shows first: those
 						 * lymphd's verbosity prints */
 
@@ -500,6 +501,11 @@ static void do_events(struct daemon *d, struct ctl_client *cl, const struct ctl_
 	size_t i;
 
 	(void)now;
+	if (r->follow && c->followers >= CTL_FOLLOWERS_MAX) {
+		json_object_put(o);
+		reply_error(cl, "already %s followers of lymphd's events: refused", "16");
+		return;
+	}
 	json_object_object_add(o, "ok", json_object_new_string("events"));
 	json_object_object_add(o, "follow", json_object_new_boolean(r->follow));
 	json_object_object_add(o, "json", json_object_new_boolean(r->json));
