@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "format.h"
 #include "metrics.h"
+#include "notify.h"
 #include "privs.h"
 #include "protect.h"
 
@@ -554,7 +555,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		fprintf(stderr, "lymphd: failed to set up quarantine: %s\n", strerror(-err));
 		return err;
 	}
-	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce, &d->src);
+	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce && d->policy.throttle.enabled,
+			     &d->src);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
@@ -589,7 +591,10 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 			return err;
 	}
 
-	/* Everything is open and bound: keep only what the responses use. */
+	/* Everything is open and bound: lymphd's own system calls only from
+	 * here on (privs.c; it runs on without the filter where it cannot
+	 * have one), and only the capabilities the responses use. */
+	privs_seccomp();
 	err = privs_drop();
 	if (err)
 		return err;
@@ -618,7 +623,7 @@ static void arm_svc_timer(struct daemon *d)
 	timerfd_settime(d->svc_timerfd, 0, &its, NULL);
 }
 
-int daemon_reload(struct daemon *d, char **why)
+static int reload_policy(struct daemon *d, char **why)
 {
 	struct cfg_errors errs = { 0 };
 	struct policy fresh;
@@ -657,11 +662,22 @@ int daemon_reload(struct daemon *d, char **why)
 	d->policy = fresh;
 	d->enforce = enforce;
 	qmanager_reload(&d->quar, &d->policy, d->enforce);
-	throttler_reload(&d->thr, &d->policy, d->enforce);
+	throttler_reload(&d->thr, &d->policy, d->enforce && d->policy.throttle.enabled);
 	if (d->weather)
 		weather_set_conf(d->weather, &d->policy.weather);
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
 	return 0;
+}
+
+/* systemd hears of every reload, done or refused (sd_notify RELOADING=1). */
+int daemon_reload(struct daemon *d, char **why)
+{
+	int err;
+
+	notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(mono_now_ns() / 1000));
+	err = reload_policy(d, why);
+	notify("READY=1");
+	return err;
 }
 
 static void reap_children(struct daemon *d)
@@ -707,6 +723,7 @@ static int on_timer(struct daemon *d)
 	qmanager_tick(&d->quar, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
 	control_tick(d, mono_now_ns());
+	notify_watchdog(mono_now_ns());	/* the loop still turns */
 	return err;
 }
 
