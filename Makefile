@@ -122,7 +122,24 @@ $(BUILD)/tests/%: tests/%.c $(LIBLYMPH) | $(BUILD)/tests
 
 -include $(patsubst %,%.d,$(TEST_BINS))
 
-tests: all $(TEST_BINS)
+# libFuzzer targets (clang, ASan, UBSan) over pure code: the journal replay's
+# parser and record checks, the control request parser; tests/fuzz_test runs
+# each briefly over its committed corpus.
+FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_PURE := userspace/lib/journal.c userspace/lib/signames.c userspace/lib/parse_num.c \
+	     $(wildcard userspace/policy/*.c) userspace/control/ctlproto.c
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -std=gnu11 -D_GNU_SOURCE -Iinclude $(patsubst %,-Iuserspace/%,$(US_DIRS))
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_PURE) $(wildcard userspace/*/*.h) | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_PURE) -ljson-c -lm -o $@
+
+tests: all $(TEST_BINS) $(FUZZ_BINS)
 
 test:
 	$(Q)scripts/deps.sh $(TEST_DEPS_FLAGS)
@@ -184,13 +201,8 @@ $(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
 
-# make fuzz: libFuzzer harnesses (clang), not part of make test.
-FUZZ_SRCS := userspace/policy/fleet_msg.c userspace/policy/fleet_conf.c userspace/policy/config.c userspace/lib/parse_num.c
-$(BUILD)/fuzz/fleet_msg_fuzz: tests/fuzz/fleet_msg_fuzz.c $(FUZZ_SRCS)
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace/policy -Iuserspace/lib $^ -ljson-c -o $@
-fuzz: $(BUILD)/fuzz/fleet_msg_fuzz
+# make fuzz: only the libFuzzer targets (tests/fuzz/, built by make tests too).
+fuzz: $(FUZZ_BINS)
 .PHONY: fuzz
 
 # bench/fleet drives the fleet link itself: it links liblymph.a.

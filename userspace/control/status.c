@@ -81,6 +81,15 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	} else {
 		json_object_object_add(o, "fleet", NULL);
 	}
+	{
+		/* What the replay at start found: damaged lines are state lost. */
+		struct json_object *j = journal_stats_json(&d->journal.replayed);
+
+		json_object_object_add(j, "path", d->journal.path ? json_object_new_string(d->journal.path) : NULL);
+		json_object_object_add(j, "size", json_object_new_uint64(d->journal.size));
+		json_object_object_add(j, "rotations", json_object_new_uint64(d->journal.rotations));
+		json_object_object_add(o, "journal", j);
+	}
 	return o;
 }
 

@@ -70,7 +70,6 @@ int fleet_check_files(const struct fleet_conf *c, struct cfg_errors *errs);
 /* SHA-256 (hex) and GNU build-id (hex, "" when none) of the open file fd. */
 int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILDID_LEN]);
 
-#endif
 
 /*
  * The loop's side: the binaries here the fleet vaccinated this host
@@ -109,3 +108,5 @@ void fleet_here_apply(struct fleet_here *h, const struct fleet_event *ev, const 
 int fleet_here_release(struct fleet_here *h, struct fleet *f, const char *what, struct journal *j);
 
 struct json_object *fleet_here_json(const struct fleet_here *h);
+
+#endif
