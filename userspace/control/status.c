@@ -29,6 +29,15 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(c, "programmed", json_object_new_uint64(d->count.programmed));
 	json_object_object_add(o, "counters", c);
 	json_object_object_add(o, "drops", json_object_new_uint64(d->src.lost_total));
+	{
+		/* The system log (--log): where it goes, what it took, what it lost. */
+		struct json_object *lg = json_object_new_object();
+
+		json_object_object_add(lg, "target", json_object_new_string(logsink_name(d->log.target)));
+		json_object_object_add(lg, "sent", json_object_new_uint64(d->log.sent));
+		json_object_object_add(lg, "lost", json_object_new_uint64(d->log.lost));
+		json_object_object_add(o, "log", lg);
+	}
 
 	n = crashtab_top(&d->crashes, now_ns, top, TOP_N);
 	for (i = 0; i < n; i++) {

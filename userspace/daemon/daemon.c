@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "format.h"
 #include "metrics.h"
+#include "notify.h"
 #include "privs.h"
 #include "protect.h"
 
@@ -574,7 +575,7 @@ static void arm_svc_timer(struct daemon *d)
 	timerfd_settime(d->svc_timerfd, 0, &its, NULL);
 }
 
-int daemon_reload(struct daemon *d, char **why)
+static int reload_policy(struct daemon *d, char **why)
 {
 	struct cfg_errors errs = { 0 };
 	struct policy fresh;
@@ -620,6 +621,17 @@ int daemon_reload(struct daemon *d, char **why)
 	return 0;
 }
 
+/* systemd hears of every reload, done or refused (sd_notify RELOADING=1). */
+int daemon_reload(struct daemon *d, char **why)
+{
+	int err;
+
+	notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(mono_now_ns() / 1000));
+	err = reload_policy(d, why);
+	notify("READY=1");
+	return err;
+}
+
 static void reap_children(struct daemon *d)
 {
 	int status;
@@ -662,6 +674,7 @@ static int on_timer(struct daemon *d)
 		err = source_check_drops(&d->src);
 	qmanager_tick(&d->quar, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
+	notify_watchdog(mono_now_ns());	/* the loop still turns */
 	return err;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "notify.h"
 #include "parse_num.h"
 #include "spawn.h"
 
@@ -223,9 +224,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	notify_init();	/* systemd's $NOTIFY_SOCKET, if any (Type=notify) */
 	err = daemon_init(&d, &o);
-	if (!err)
+	if (!err) {
+		notify("READY=1\nSTATUS=source %s, %s mode", d.src.name, d.enforce ? "enforce" : "observe");
 		err = daemon_run(&d);
+		notify("STOPPING=1");
+	} else {
+		notify("STATUS=failed to start (the reason is in its log)\nERRNO=%d", -err);
+	}
 	daemon_free(&d);
 	return err ? 1 : 0;
 }
