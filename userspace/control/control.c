@@ -25,8 +25,8 @@
 #include <sys/un.h>
 #include <json-c/json.h>
 #include "ctlproto.h"
-#include "daemon.h"
-#include "fleet.h"
+#include "clock.h"
+#include "control.h"
 #include "format.h"
 #include "outfilter.h"
 
@@ -68,6 +68,7 @@ struct ctl_hist {
 };
 
 struct control {
+	struct control_env env;
 	struct ctl_client *c[CTL_CLIENTS_MAX];
 	size_t n;
 	size_t followers;
@@ -153,19 +154,20 @@ void control_close(int fd, const char *path)
 
 /* ---- clients ------------------------------------------------------------- */
 
-static struct control *ctl_of(struct daemon *d)
+struct control *control_new(const struct control_env *env)
 {
-	if (!d->ctl)
-		d->ctl = calloc(1, sizeof(*d->ctl));
-	return d->ctl;
+	struct control *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->env = *env;
+	return c;
 }
 
-static void drop_client(struct daemon *d, size_t i)
+static void drop_client(struct control *c, size_t i)
 {
-	struct control *c = d->ctl;
 	struct ctl_client *cl = c->c[i];
 
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+	epoll_ctl(c->env.epfd, EPOLL_CTL_DEL, cl->fd, NULL);
 	close(cl->fd);
 	if (cl->state == CL_FOLLOW)
 		c->followers--;
@@ -184,16 +186,15 @@ static ssize_t find_client(const struct control *c, int fd)
 	return -1;
 }
 
-void control_free(struct daemon *d)
+void control_free(struct control *c)
 {
-	if (!d->ctl)
+	if (!c)
 		return;
-	while (d->ctl->n)
-		drop_client(d, d->ctl->n - 1);
+	while (c->n)
+		drop_client(c, c->n - 1);
 	for (size_t i = 0; i < CTL_HISTORY; i++)
-		json_object_put(d->ctl->hist[i].journaled);
-	free(d->ctl);
-	d->ctl = NULL;
+		json_object_put(c->hist[i].journaled);
+	free(c);
 }
 
 static int queue(struct ctl_client *cl, const char *s, size_t len)
@@ -225,7 +226,7 @@ static int queue(struct ctl_client *cl, const char *s, size_t len)
 	return 0;
 }
 
-static void reply(struct ctl_client *cl, struct json_object *o)
+void ctl_reply(struct ctl_client *cl, struct json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
@@ -234,26 +235,26 @@ static void reply(struct ctl_client *cl, struct json_object *o)
 	json_object_put(o);
 }
 
-static void reply_error(struct ctl_client *cl, const char *fmt, const char *arg)
+void ctl_reply_error(struct ctl_client *cl, const char *fmt, const char *arg)
 {
 	struct json_object *o = json_object_new_object();
 	char msg[4096];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
 	json_object_object_add(o, "error", json_object_new_string(msg));
-	reply(cl, o);
+	ctl_reply(cl, o);
 }
 
-static void reply_ok(struct ctl_client *cl, const char *msg)
+void ctl_reply_ok(struct ctl_client *cl, const char *msg)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "ok", json_object_new_string(msg));
-	reply(cl, o);
+	ctl_reply(cl, o);
 }
 
 /* Send what is queued without waiting: 0, or -errno when the client is gone. */
-static int flush_client(struct daemon *d, struct ctl_client *cl)
+static int flush_client(struct control *c, struct ctl_client *cl)
 {
 	while (cl->out_off < cl->out_len) {
 		ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
@@ -273,154 +274,24 @@ static int flush_client(struct daemon *d, struct ctl_client *cl)
 		cl->epollout = cl->out_off < cl->out_len;
 		if (cl->epollout)
 			ev.events |= EPOLLOUT;
-		epoll_ctl(d->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+		epoll_ctl(c->env.epfd, EPOLL_CTL_MOD, cl->fd, &ev);
 	}
 	if (cl->out_off == cl->out_len)
 		cl->out_off = cl->out_len = 0;
 	return 0;
 }
 
-/* ---- commands ------------------------------------------------------------ */
-
-typedef void (*ctl_handler)(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now);
-
-static void do_status(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
-{
-	struct json_object *o = status_json(d, now);
-
-	(void)r;
-	if (d->ctl) {
-		struct json_object *c = json_object_new_object();
-
-		json_object_object_add(c, "clients", json_object_new_uint64(d->ctl->n));
-		json_object_object_add(c, "clients_max", json_object_new_uint64(CTL_CLIENTS_MAX));
-		json_object_object_add(c, "followers", json_object_new_uint64(d->ctl->followers));
-		json_object_object_add(c, "evicted", json_object_new_uint64(d->ctl->evicted));
-		json_object_object_add(c, "timed_out", json_object_new_uint64(d->ctl->timed_out));
-		json_object_object_add(o, "control", c);
-	}
-	reply(cl, o);
-}
-
-static void do_services(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+/* The control plane's own counters, for lymphctl status. */
+struct json_object *control_status_json(const struct control *c)
 {
 	struct json_object *o = json_object_new_object();
 
-	(void)r;
-	json_object_object_add(o, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
-	json_object_object_add(o, "services", supervisor_json(&d->sup, now));
-	reply(cl, o);
-}
-
-static void do_reload(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
-{
-	char *why = NULL;
-
-	(void)r;
-	(void)now;
-	if (daemon_reload(d, &why))
-		reply_error(cl, "reload refused, the current policy is kept:\n%s", why ? why : "");
-	else
-		reply_ok(cl, "policy reloaded");
-	free(why);
-}
-
-static void do_restart_reset(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
-{
-	const char *name = r->arg[0].s;
-	int restart = r->cmd == CTL_RESTART;
-	int err = restart ? supervisor_restart(&d->sup, name, now) : supervisor_reset(&d->sup, name, now);
-
-	if (err == -ENOENT)
-		reply_error(cl, "no service named '%s' (see lymphctl services)", name);
-	else if (err == -EPERM)
-		reply_error(cl, "observe mode: '%s' was not restarted (the decision is journaled)", name);
-	else
-		reply_ok(cl, restart ? "restart started" : "failures reset");
-}
-
-static void do_metrics(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	struct json_object *o;
-
-	(void)r;
-	(void)now;
-	if (!mem || daemon_metrics(d, mem)) {
-		if (mem)
-			fclose(mem);
-		free(text);
-		reply_error(cl, "failed to build the metrics%s", "");
-		return;
-	}
-	fclose(mem);
-	o = json_object_new_object();
-	json_object_object_add(o, "metrics", json_object_new_string_len(text, (int)len));
-	reply(cl, o);
-	free(text);
-}
-
-static void do_throttles(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
-{
-	(void)r;
-	reply(cl, throttler_json(&d->thr, now));
-}
-
-static void do_release_lineage(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
-			       uint64_t now)
-{
-	int err = throttler_release(&d->thr, r->arg[0].s, now);
-
-	if (err == -EINVAL)
-		reply_error(cl, "bad lineage '%s' (family:ID, session:ID, cgroup:ID or uid:ID)", r->arg[0].s);
-	else if (err)
-		reply_error(cl, "lineage '%s' is not throttled (see lymphctl throttles)", r->arg[0].s);
-	else
-		reply_ok(cl, "released");
-}
-
-static void do_release(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
-{
-	long uid = r->n > 1 ? (long)r->arg[1].num : -1;	/* -1: every uid */
-	int n = qmanager_release(&d->quar, r->arg[0].s, uid, now);
-
-	if (n < 0)
-		reply_error(cl, "cannot release '%s': no such file", r->arg[0].s);
-	else if (n == 0)
-		reply_error(cl, "'%s' is not quarantined (see lymphctl status)", r->arg[0].s);
-	else
-		reply_ok(cl, "released");
-}
-
-static void do_fleet(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
-{
-	struct json_object *o = d->fleet ? fleet_json(d->fleet) : json_object_new_object();
-
-	(void)r;
-	(void)now;
-	json_object_object_add(o, "here", fleet_here_json(&d->fleet_here));
-	json_object_object_add(o, "configured", json_object_new_boolean(d->fleet != NULL));
-	reply(cl, o);
-	json_object_put(o);
-}
-
-static void do_fleet_release(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
-			     uint64_t now)
-{
-	const char *arg = r->arg[0].s;
-	int n = fleet_here_release(&d->fleet_here, d->fleet, arg, &d->journal);
-
-	(void)now;
-	if (n == -EINVAL)
-		reply_error(cl, "'%s' is neither an absolute path nor a SHA-256 (64 hex digits)", arg);
-	else if (n < 0 && n != -ENOENT)
-		reply_error(cl, "cannot release '%s': no such file", arg);
-	else if (n < 0)
-		reply_error(cl, "'%s' is not vaccinated here (see lymphctl fleet)", arg);
-	else
-		reply_ok(cl, "released here until the fleet calms");
+	json_object_object_add(o, "clients", json_object_new_uint64(c ? c->n : 0));
+	json_object_object_add(o, "clients_max", json_object_new_uint64(CTL_CLIENTS_MAX));
+	json_object_object_add(o, "followers", json_object_new_uint64(c ? c->followers : 0));
+	json_object_object_add(o, "evicted", json_object_new_uint64(c ? c->evicted : 0));
+	json_object_object_add(o, "timed_out", json_object_new_uint64(c ? c->timed_out : 0));
+	return o;
 }
 
 /* "HH:MM:SS.mmm " of a wall-clock time in ns, as lymphd prints it. */
@@ -447,7 +318,7 @@ static int put_json(char *buf, size_t len, struct json_object *o)
  * local time, or lymphd --json's line (a decision as {"event":"decision",
  * then the journal record}).  Its length, or -errno.
  */
-static int format_line(const struct daemon *d, char *buf, size_t len, int json, const struct ctl_hist *h)
+static int format_line(const struct control *c, char *buf, size_t len, int json, const struct ctl_hist *h)
 {
 	const char *exe = h->has_exe ? h->exe : NULL;
 	const struct verdict *vd = h->has_vd ? &h->vd : NULL;
@@ -474,12 +345,12 @@ static int format_line(const struct daemon *d, char *buf, size_t len, int json, 
 	if (h->journaled) {
 		struct json_object *ts;
 		double secs = json_object_object_get_ex(h->journaled, "ts", &ts) ?
-			      json_object_get_double(ts) : (double)wall_now_ns() / 1e9;
+			      json_object_get_double(ts) : (double)clock_wall_ns() / 1e9;
 
 		n = put_clock(buf, len, (int64_t)(secs * 1e9));
 		n += (int)format_journal_text(buf + n, len - (size_t)n - 1, h->journaled);
 	} else {
-		n = put_clock(buf, len, (int64_t)h->rec.h.ts_ns + d->wall_offset_ns);
+		n = put_clock(buf, len, (int64_t)h->rec.h.ts_ns + *c->env.wall_offset_ns);
 		n += (int)format_text(buf + n, len - (size_t)n - 1, &h->rec.h, exe, vd);
 	}
 	buf[n++] = '\n';
@@ -489,9 +360,9 @@ static int format_line(const struct daemon *d, char *buf, size_t len, int json, 
 
 /* What lymphd's standard output would show of it: all with --json (but
  * for --events), else what its verbosity keeps. */
-static int follower_wants(const struct daemon *d, int json, enum out_item it)
+static int follower_wants(const struct control *c, int json, enum out_item it)
 {
-	return outfilter_wants(&d->opts.filter, it, json ? OUT_VERBOSE_MAX : d->opts.verbose);
+	return outfilter_wants(c->env.filter, it, json ? OUT_VERBOSE_MAX : *c->env.verbose);
 }
 
 /* What a follower missed, in its own format. */
@@ -523,32 +394,30 @@ static void offer(struct ctl_client *cl, const char *line, size_t len)
 		cl->dropped++;
 }
 
-static void do_events(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+void control_events(struct control *c, struct ctl_client *cl, const struct ctl_req *r)
 {
-	struct control *c = d->ctl;
 	struct json_object *o = json_object_new_object();
 	static char line[8192];
 	size_t i;
 
-	(void)now;
 	if (r->follow && c->followers >= CTL_FOLLOWERS_MAX) {
 		json_object_put(o);
-		reply_error(cl, "already %s followers of lymphd's events: refused", "16");
+		ctl_reply_error(cl, "already %s followers of lymphd's events: refused", "16");
 		return;
 	}
 	json_object_object_add(o, "ok", json_object_new_string("events"));
 	json_object_object_add(o, "follow", json_object_new_boolean(r->follow));
 	json_object_object_add(o, "json", json_object_new_boolean(r->json));
-	reply(cl, o);
+	ctl_reply(cl, o);
 	cl->json = r->json;
 	/* The latest records first, oldest of them first. */
 	for (i = 0; i < c->hist_n; i++) {
 		const struct ctl_hist *h = &c->hist[(c->hist_next + CTL_HISTORY - c->hist_n + i) % CTL_HISTORY];
 		int n;
 
-		if (!follower_wants(d, cl->json, h->it))
+		if (!follower_wants(c, cl->json, h->it))
 			continue;
-		n = format_line(d, line, sizeof(line), cl->json, h);
+		n = format_line(c, line, sizeof(line), cl->json, h);
 		if (n > 0)
 			offer(cl, line, (size_t)n);
 	}
@@ -559,37 +428,22 @@ static void do_events(struct daemon *d, struct ctl_client *cl, const struct ctl_
 	}
 }
 
-static const ctl_handler handlers[CTL_CMD_MAX] = {
-	[CTL_STATUS] = do_status,
-	[CTL_SERVICES] = do_services,
-	[CTL_RELOAD] = do_reload,
-	[CTL_RESTART] = do_restart_reset,
-	[CTL_RESET] = do_restart_reset,
-	[CTL_METRICS] = do_metrics,
-	[CTL_THROTTLES] = do_throttles,
-	[CTL_RELEASE] = do_release,
-	[CTL_RELEASE_LINEAGE] = do_release_lineage,
-	[CTL_EVENTS] = do_events,
-	[CTL_FLEET] = do_fleet,
-	[CTL_FLEET_RELEASE] = do_fleet_release,
-};
-
 /* ---- the loop's side ----------------------------------------------------- */
 
-static void handle(struct daemon *d, struct ctl_client *cl, size_t len)
+static void handle(struct control *c, struct ctl_client *cl, size_t len)
 {
 	static struct ctl_req req;
 	char err[256];
 
 	cl->state = CL_WRITE;
 	if (ctl_parse(cl->in, len, &req, err, sizeof(err)))
-		reply_error(cl, "%s", err);
+		ctl_reply_error(cl, "%s", err);
 	else
-		handlers[req.cmd](d, cl, &req, mono_now_ns());
+		c->env.dispatch(c->env.ctx, cl, &req, clock_mono_ns());
 }
 
 /* Bytes from a client: the request once its line is complete. */
-static int on_readable(struct daemon *d, struct ctl_client *cl)
+static int on_readable(struct control *c, struct ctl_client *cl)
 {
 	for (;;) {
 		char *nl;
@@ -617,19 +471,19 @@ static int on_readable(struct daemon *d, struct ctl_client *cl)
 			/* Hung up: a request without its newline still counts. */
 			if (!cl->in_len)
 				return -EPIPE;
-			handle(d, cl, cl->in_len);
-			return flush_client(d, cl) ? -EPIPE : 1;
+			handle(c, cl, cl->in_len);
+			return flush_client(c, cl) ? -EPIPE : 1;
 		}
 		cl->in_len += (size_t)n;
 		nl = memchr(cl->in, '\n', cl->in_len);
 		if (nl) {
-			handle(d, cl, (size_t)(nl - cl->in) - (nl > cl->in && nl[-1] == '\r'));
-			return flush_client(d, cl);
+			handle(c, cl, (size_t)(nl - cl->in) - (nl > cl->in && nl[-1] == '\r'));
+			return flush_client(c, cl);
 		}
 		if (cl->in_len == sizeof(cl->in) - 1) {
 			cl->state = CL_WRITE;
-			reply_error(cl, "request longer than %s bytes: refused", "8191");
-			return flush_client(d, cl);
+			ctl_reply_error(cl, "request longer than %s bytes: refused", "8191");
+			return flush_client(c, cl);
 		}
 	}
 }
@@ -640,16 +494,15 @@ static int finished(const struct ctl_client *cl)
 	return cl->state == CL_WRITE && cl->out_off == cl->out_len;
 }
 
-void control_accept(struct daemon *d)
+void control_accept(struct control *c)
 {
-	struct control *c = ctl_of(d);
 	struct ucred cred;
 	socklen_t clen;
 	int fd;
 
 	if (!c)
 		return;
-	while ((fd = accept4(d->ctlfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+	while ((fd = accept4(c->env.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 		struct ctl_client *cl;
 		size_t i, victim;
@@ -664,54 +517,53 @@ void control_accept(struct daemon *d)
 				c->evicted++;
 				continue;
 			}
-			drop_client(d, victim);
+			drop_client(c, victim);
 			c->evicted++;
 		}
 		cl = calloc(1, sizeof(*cl));
-		if (!cl || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		if (!cl || epoll_ctl(c->env.epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			free(cl);
 			close(fd);
 			continue;
 		}
 		cl->fd = fd;
 		cl->seq = ++c->seq;
-		cl->deadline = mono_now_ns() + CTL_DEADLINE_NS;
+		cl->deadline = clock_mono_ns() + CTL_DEADLINE_NS;
 		c->c[c->n++] = cl;
 		clen = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
 			cl->state = CL_WRITE;
-			reply_error(cl, "permission denied: %s", "lymphctl must be run as root");
-			if (flush_client(d, cl) || finished(cl))
-				drop_client(d, c->n - 1);
+			ctl_reply_error(cl, "permission denied: %s", "lymphctl must be run as root");
+			if (flush_client(c, cl) || finished(cl))
+				drop_client(c, c->n - 1);
 			continue;
 		}
 		/* The request is usually there already. */
-		if (on_readable(d, cl) < 0 || finished(cl))
-			drop_client(d, c->n - 1);
+		if (on_readable(c, cl) < 0 || finished(cl))
+			drop_client(c, c->n - 1);
 	}
 }
 
-int control_on_fd(struct daemon *d, int fd, uint32_t events)
+int control_on_fd(struct control *c, int fd, uint32_t events)
 {
-	ssize_t i = find_client(d->ctl, fd);
+	ssize_t i = c ? find_client(c, fd) : -1;
 	struct ctl_client *cl;
 	int err = 0;
 
 	if (i < 0)
 		return 0;
-	cl = d->ctl->c[i];
+	cl = c->c[i];
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-		err = on_readable(d, cl);
+		err = on_readable(c, cl);
 	if (err >= 0 && (events & EPOLLOUT))
-		err = flush_client(d, cl);
+		err = flush_client(c, cl);
 	if (err < 0 || finished(cl))
-		drop_client(d, (size_t)i);
+		drop_client(c, (size_t)i);
 	return 1;
 }
 
-void control_tick(struct daemon *d, uint64_t now)
+void control_tick(struct control *c, uint64_t now)
 {
-	struct control *c = d->ctl;
 	size_t i = 0;
 
 	while (c && i < c->n) {
@@ -719,16 +571,15 @@ void control_tick(struct daemon *d, uint64_t now)
 
 		if (cl->deadline && now >= cl->deadline) {
 			c->timed_out++;
-			drop_client(d, i);
+			drop_client(c, i);
 			continue;
 		}
 		i++;
 	}
 }
 
-void control_flush(struct daemon *d)
+void control_flush(struct control *c)
 {
-	struct control *c = d->ctl;
 	size_t i = 0;
 
 	if (!c || !c->followers)
@@ -738,8 +589,8 @@ void control_flush(struct daemon *d)
 
 		if (cl->state == CL_FOLLOW) {
 			tell_dropped(cl);
-			if (flush_client(d, cl)) {
-				drop_client(d, i);
+			if (flush_client(c, cl)) {
+				drop_client(c, i);
 				continue;
 			}
 		}
@@ -748,9 +599,8 @@ void control_flush(struct daemon *d)
 }
 
 /* To every follower that wants it, in its format; formatted once per format. */
-static void publish(struct daemon *d, const struct ctl_hist *h)
+static void publish(struct control *c, const struct ctl_hist *h)
 {
-	struct control *c = d->ctl;
 	static char text[8192], json[8192];
 	int nt = 0, nj = 0;
 	size_t i;
@@ -758,12 +608,12 @@ static void publish(struct daemon *d, const struct ctl_hist *h)
 	for (i = 0; c->followers && i < c->n; i++) {
 		struct ctl_client *cl = c->c[i];
 
-		if (cl->state != CL_FOLLOW || !follower_wants(d, cl->json, h->it))
+		if (cl->state != CL_FOLLOW || !follower_wants(c, cl->json, h->it))
 			continue;
 		if (cl->json && !nj)
-			nj = format_line(d, json, sizeof(json), 1, h);
+			nj = format_line(c, json, sizeof(json), 1, h);
 		if (!cl->json && !nt)
-			nt = format_line(d, text, sizeof(text), 0, h);
+			nt = format_line(c, text, sizeof(text), 0, h);
 		if (cl->json ? nj > 0 : nt > 0)
 			offer(cl, cl->json ? json : text, (size_t)(cl->json ? nj : nt));
 	}
@@ -782,16 +632,15 @@ static struct ctl_hist *hist_slot(struct control *c)
 	return h;
 }
 
-void control_publish(struct daemon *d, const struct lymph_hdr *rec, const char *exe, const struct verdict *vd,
-		     enum out_item it)
+void control_publish(struct control *c, const struct lymph_hdr *rec, const char *exe,
+		     const struct verdict *vd, enum out_item it)
 {
-	struct control *c = ctl_of(d);
 	struct ctl_hist *h;
 	size_t len;
 
 	if (!c || rec->size < sizeof(struct lymph_hdr))
 		return;
-	if (!follower_wants(d, 0, it)) {
+	if (!follower_wants(c, 0, it)) {
 		/* Not kept for the backlog (lymphd's own verbosity decides),
 		 * only streamed to the JSON followers, who take everything. */
 		struct ctl_hist tmp = { .it = it, .has_exe = exe != NULL, .has_vd = vd != NULL };
@@ -805,7 +654,7 @@ void control_publish(struct daemon *d, const struct lymph_hdr *rec, const char *
 			snprintf(tmp.exe, sizeof(tmp.exe), "%s", exe);
 		if (vd)
 			tmp.vd = *vd;
-		publish(d, &tmp);
+		publish(c, &tmp);
 		return;
 	}
 	h = hist_slot(c);
@@ -819,21 +668,20 @@ void control_publish(struct daemon *d, const struct lymph_hdr *rec, const char *
 	if (vd)
 		h->vd = *vd;
 	h->it = it;
-	publish(d, h);
+	publish(c, h);
 }
 
-void control_publish_journaled(struct daemon *d, struct json_object *rec, enum out_item it)
+void control_publish_journaled(struct control *c, struct json_object *rec, enum out_item it)
 {
-	struct control *c = ctl_of(d);
 	struct ctl_hist *h;
 
 	if (!c)
 		return;
-	if (!follower_wants(d, 0, it)) {
+	if (!follower_wants(c, 0, it)) {
 		struct ctl_hist tmp = { .journaled = rec, .it = it };
 
 		if (c->followers)
-			publish(d, &tmp);
+			publish(c, &tmp);
 		return;
 	}
 	h = hist_slot(c);
@@ -841,5 +689,5 @@ void control_publish_journaled(struct daemon *d, struct json_object *rec, enum o
 	h->journaled = json_object_get(rec);
 	h->has_exe = h->has_vd = 0;
 	h->it = it;
-	publish(d, h);
+	publish(c, h);
 }

@@ -14,7 +14,8 @@
 #include <sys/un.h>
 #include <json-c/json.h>
 #include "ctlproto.h"
-#include "daemon.h"
+#include "config.h"
+#include "control.h"
 #include "journal.h"
 
 static void usage(FILE *f)

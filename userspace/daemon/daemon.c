@@ -80,7 +80,7 @@ static void print_record(struct daemon *d, const struct lymph_hdr *rec, const ch
 	struct json_object *o = NULL;
 	char line[1024];
 
-	control_publish(d, rec, exe, vd, it);	/* lymphctl events */
+	control_publish(d->ctl, rec, exe, vd, it);	/* lymphctl events */
 	if (!to_out && !to_log)
 		return;
 	if (d->opts.json || to_log)
@@ -109,7 +109,7 @@ static void print_journaled(struct daemon *d, struct json_object *rec)
 	const char *type = NULL;
 	char line[1024];
 
-	control_publish_journaled(d, rec, it);	/* lymphctl events */
+	control_publish_journaled(d->ctl, rec, it);	/* lymphctl events */
 	if (!to_out && !to_log)
 		return;
 	if (json_object_object_get_ex(rec, "type", &t) && json_object_is_type(t, json_type_string))
@@ -571,6 +571,19 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	d->ctlfd = control_open(opts->socket_path);
 	if (d->ctlfd < 0)
 		return d->ctlfd;
+	{
+		struct control_env env = {
+			.epfd = d->epfd, .listen_fd = d->ctlfd, .filter = &d->opts.filter,
+			.verbose = &d->opts.verbose, .wall_offset_ns = &d->wall_offset_ns,
+			.dispatch = daemon_command, .ctx = d,
+		};
+
+		d->ctl = control_new(&env);
+		if (!d->ctl) {
+			fprintf(stderr, "lymphd: failed to set up the control socket: %s\n", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+	}
 
 	if ((err = epoll_add(d->epfd, d->src.fd)) || (err = epoll_add(d->epfd, d->sigfd)) ||
 	    (err = epoll_add(d->epfd, d->timerfd)) || (err = epoll_add(d->epfd, d->ctlfd)) ||
@@ -760,7 +773,7 @@ static int on_timer(struct daemon *d)
 		err = source_check_drops(&d->src);
 	qmanager_tick(&d->quar, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
-	control_tick(d, mono_now_ns());
+	control_tick(d->ctl, mono_now_ns());
 	notify_watchdog(mono_now_ns());	/* the loop still turns */
 	return err;
 }
@@ -792,10 +805,10 @@ int daemon_run(struct daemon *d)
 			else if (fd == d->sigfd)
 				on_signal(d);
 			else if (fd == d->ctlfd)
-				control_accept(d);
+				control_accept(d->ctl);
 			else if (d->fleet && fd == fleet_fd(d->fleet))
 				on_fleet(d);
-			else if (control_on_fd(d, fd, evs[i].events))
+			else if (control_on_fd(d->ctl, fd, evs[i].events))
 				;	/* a control client */
 			else if (fd == qmanager_fd(&d->quar))
 				qmanager_on_fd(&d->quar, mono_now_ns());
@@ -823,7 +836,7 @@ int daemon_run(struct daemon *d)
 			break;
 		}
 		fflush(d->out);
-		control_flush(d);
+		control_flush(d->ctl);
 	}
 	/* Whatever is still in the ring is reported before exiting. */
 	if (!err && d->src.ops) {
@@ -851,7 +864,8 @@ void daemon_free(struct daemon *d)
 	journal_close(&d->journal);
 	policy_free(&d->policy);
 	source_close(&d->src);
-	control_free(d);
+	control_free(d->ctl);
+	d->ctl = NULL;
 	control_close(d->ctlfd, d->opts.socket_path);
 	if (d->epfd >= 0)
 		close(d->epfd);

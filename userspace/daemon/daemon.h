@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include "binpath.h"
 #include "config.h"
+#include "control.h"
 #include "crashtab.h"
 #include "fleet.h"
 #include "journal.h"
@@ -23,7 +24,6 @@
 #include "weather.h"
 #include "lymph/names.h"
 
-#define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
 
 enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC, SOURCE_KMOD };
 
@@ -86,16 +86,8 @@ uint64_t mono_now_ns(void);
  * tick), followers' output (each loop turn), and every record lymphd
  * prints, for lymphctl events. */
 struct verdict;
-int control_open(const char *path);
-void control_accept(struct daemon *d);
-int control_on_fd(struct daemon *d, int fd, uint32_t events);
-void control_tick(struct daemon *d, uint64_t now);
-void control_flush(struct daemon *d);
-void control_publish(struct daemon *d, const struct lymph_hdr *rec, const char *exe,
-		     const struct verdict *vd, enum out_item it);
-void control_publish_journaled(struct daemon *d, struct json_object *rec, enum out_item it);
-void control_free(struct daemon *d);
-void control_close(int fd, const char *path);
+/* A parsed lymphctl request (control/ctlproto.h), answered (commands.c). */
+void daemon_command(void *ctx, struct ctl_client *cl, const struct ctl_req *r, uint64_t now);
 
 /* Re-read the policy (SIGHUP, lymphctl reload): 0, or -EINVAL keeping the
  * old one; *why gets the errors (caller frees). */
