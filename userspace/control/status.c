@@ -62,6 +62,9 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(o, "services", supervisor_json(&d->sup, now_ns));
 	json_object_object_add(o, "quarantine", qmanager_json(&d->quar, now_ns));
 	json_object_object_add(o, "throttle", throttler_json(&d->thr, now_ns));
+	/* [throttle] enabled (and enforce mode): does it hold lineages? */
+	json_object_object_add(json_object_object_get(o, "throttle"), "enforce",
+			       json_object_new_boolean(d->thr.enforce));
 	json_object_object_add(o, "weather", d->weather ? weather_json(d->weather, now_ns) : NULL);
 	return o;
 }
