@@ -39,7 +39,7 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace -Ibpf \
 	    -DLYMPH_VERSION='"$(VERSION)"'
-LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm
+LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm -lnats -lcrypto -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) $(WARN) -Wno-unused-parameter -Iinclude -I$(BUILD) # BPF_PROG() passes ctx to every program
 
 BPF_PROGS := sensors lsm
@@ -50,7 +50,7 @@ BPF_SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 # lib/ (helpers) < policy/ (pure) < sources/, weather/ < respond/ <
 # control/ < daemon/ < ctl/.  scripts/check-layers fails on an #include
 # that runs back up.
-US_DIRS   := lib policy sources weather respond control daemon ctl
+US_DIRS   := lib policy sources weather fleet respond control daemon ctl
 CFLAGS    += $(patsubst %,-Iuserspace/%,$(US_DIRS))
 
 # liblymph.a: every userspace object but the two main()s, built once and
@@ -122,7 +122,24 @@ $(BUILD)/tests/%: tests/%.c $(LIBLYMPH) | $(BUILD)/tests
 
 -include $(patsubst %,%.d,$(TEST_BINS))
 
-tests: all $(TEST_BINS)
+# libFuzzer targets (clang, ASan, UBSan) over pure code: the journal replay's
+# parser and record checks, the control request parser; tests/fuzz_test runs
+# each briefly over its committed corpus.
+FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_PURE := userspace/lib/journal.c userspace/lib/signames.c userspace/lib/parse_num.c \
+	     $(wildcard userspace/policy/*.c) userspace/control/ctlproto.c
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -std=gnu11 -D_GNU_SOURCE -Iinclude $(patsubst %,-Iuserspace/%,$(US_DIRS))
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_PURE) $(wildcard userspace/*/*.h) | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_PURE) -ljson-c -lm -o $@
+
+tests: all $(TEST_BINS) $(FUZZ_BINS)
 
 test:
 	$(Q)scripts/deps.sh $(TEST_DEPS_FLAGS)
@@ -183,6 +200,15 @@ $(BUILD)/bench:
 $(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+
+# make fuzz: only the libFuzzer targets (tests/fuzz/, built by make tests too).
+fuzz: $(FUZZ_BINS)
+.PHONY: fuzz
+
+# bench/fleet drives the fleet link itself: it links liblymph.a.
+$(BUILD)/bench/fleet: bench/fleet.c bench/*.h $(LIBLYMPH) | $(BUILD)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIBLYMPH) $(LIBS) -o $@
 
 bench-build: all $(BENCH_BINS)
 .PHONY: bench-build

@@ -49,6 +49,44 @@ TEST(lymphd_unknown_option)
 	expect_one_error_line(_metadata, &r, "lymphd");
 }
 
+/* An explicit policy file that does not exist is an error, never "valid
+ * (0 files)" nor a run on the built-in defaults (issue 17 item 6). */
+TEST(lymphd_check_config_missing_file)
+{
+	char prog[PATH_MAX];
+	char *forms[][4] = {
+		{ (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config=/nonexistent/lymph.conf", NULL },
+		{ prog, "--check-config", "/nonexistent/lymph.conf", NULL },
+		{ prog, "-c", "/nonexistent/lymph.conf", "--check-config" },
+	};
+	struct th_cmd r;
+	size_t i;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		char *argv[5] = { forms[i][0], forms[i][1], forms[i][2], forms[i][3], NULL };
+
+		ASSERT_EQ(0, th_run(argv, NULL, &r));
+		EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("form %zu: wait status 0x%x", i, r.status);
+		EXPECT_EQ(NULL, strstr(r.out, "valid")) TH_LOG("form %zu: %s", i, r.out);
+		EXPECT_NE(NULL, strstr(r.err, "/nonexistent/lymph.conf: cannot read"))
+			TH_LOG("form %zu: %s", i, r.err);
+	}
+}
+
+TEST(lymphd_missing_config_at_start)
+{
+	char prog[PATH_MAX];
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), NOSOCK,
+			 "--journal=/nonexistent/lymph-test/journal", "-c", "/nonexistent/lymph.conf", NULL };
+	struct th_cmd r;
+
+	if (!th_is_root())
+		SKIP(return, "needs root (lymphd refuses non-root callers first)");
+	ASSERT_EQ(0, th_run(argv, NULL, &r));
+	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("wait status 0x%x", r.status);
+	EXPECT_NE(NULL, strstr(r.err, "/nonexistent/lymph.conf: cannot read")) TH_LOG("%s", r.err);
+}
+
 TEST(lymphd_bad_source)
 {
 	char prog[PATH_MAX];

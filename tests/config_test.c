@@ -578,15 +578,19 @@ TEST_F(files, drop_ins_in_name_order)
 	chmod(d, 0755);
 }
 
-TEST_F(files, missing_file_gives_default)
+/* A policy file named on the command line must exist: never "valid (0
+ * files)" on the built-in defaults (issue 17 item 6).  Only the default
+ * path may be absent. */
+TEST_F(files, missing_named_file_is_an_error)
 {
 	static struct th_cmd r;
 	char want[512];
 
 	ASSERT_EQ(0, check_config(self->conf, &r));	/* never created */
-	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
-	snprintf(want, sizeof(want), "%s: valid (0 files, 0 services, observe mode)\n", self->conf);
-	EXPECT_STREQ(want, r.out);
+	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("stdout: %s", r.out);
+	snprintf(want, sizeof(want), "%s: cannot read the policy file named on the command line", self->conf);
+	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("stderr: %s", r.err);
+	EXPECT_EQ(NULL, strstr(r.out, "valid")) TH_LOG("stdout: %s", r.out);
 }
 
 TEST_F(files, symlink_refused)

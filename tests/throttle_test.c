@@ -707,6 +707,68 @@ TEST_F_TIMEOUT(throttle, release_keeps_an_administrators_stop, 90)
 	free(r);
 }
 
+/*
+ * Rotation while a lineage is held, then a SIGKILL: the fresh journal's
+ * snapshot must carry the hold, or the restarted lymphd never learns of
+ * it and the hold stays pinned for ever (issue 17).
+ */
+TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
+{
+	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "", old[PATH_MAX + 8], text[2048];
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	json_object *rec = NULL;
+	int64_t deadline;
+	int i, reloads = 0;
+	pid_t sid;
+
+	snprintf(cap, sizeof(cap), "%d", BURST + 80);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	snprintf(old, sizeof(old), "%s.1", self->journal);
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\njournal_max = 64K\n\n"
+		 "[throttle]\nbudget = %d\nburst = %d\ndead_time_min = 1s\ndead_time_max = 4s\n"
+		 "kill_after = 0\nlineage = session\n\n[protect]\nuid = 0\n\n" STORM_CALM_WEATHER,
+		 BUDGET, BURST);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "session:%d", (int)sid);
+	ASSERT_TRUE(wait_pinned(self, name, 5000));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name, &rec));
+	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
+	json_object_put(rec);
+	ASSERT_NE(0, hold[0]);
+
+	/* every reload is journaled: rotate now, while it is held */
+	unlink(old);
+	for (i = 0; i < 2000 && access(old, F_OK); i++) {
+		struct th_cmd *r = calloc(1, sizeof(*r));
+
+		if (r && !th_lymphctl(&self->d, r, NULL, "reload", NULL) && r->status == 0)
+			reloads++;
+		free(r);
+	}
+	ASSERT_EQ(0, access(old, F_OK)) TH_LOG("no rotation after %d reloads", reloads);
+	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "snapshot", rec_of_lineage, name, &rec))
+		TH_LOG("the rotation's snapshot does not carry the held lineage");
+	if (rec)
+		EXPECT_STREQ(hold, th_json_str(rec, "hold_cgroup") ?: "");
+	json_object_put(rec);
+
+	storm_lymphd_crash(&self->d);
+	th_lymphd_destroy(&self->d);
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline &&
+	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name, NULL))
+		th_sleep_ms(20);
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name, NULL));
+	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there", hold);
+	unlink(old);
+}
+
 TEST_F_TIMEOUT(throttle, observe_mode_stops_nothing, 90)
 {
 	char cap[16], statspath[PATH_MAX], name[64];

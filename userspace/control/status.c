@@ -66,6 +66,30 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(json_object_object_get(o, "throttle"), "enforce",
 			       json_object_new_boolean(d->thr.enforce));
 	json_object_object_add(o, "weather", d->weather ? weather_json(d->weather, now_ns) : NULL);
+	if (d->fleet) {
+		struct json_object *fl = fleet_json(d->fleet), *v, *s = json_object_new_object();
+		static const char *const keep[] = { "fleet", "host", "link", "url", "last_error" };
+		size_t j;
+
+		/* The link only; lymphctl fleet shows the rest. */
+		for (j = 0; j < sizeof(keep) / sizeof(keep[0]); j++)
+			if (json_object_object_get_ex(fl, keep[j], &v))
+				json_object_object_add(s, keep[j], json_object_get(v));
+		json_object_object_add(s, "vaccinated_here", json_object_new_int64((int64_t)d->fleet_here.n));
+		json_object_put(fl);
+		json_object_object_add(o, "fleet", s);
+	} else {
+		json_object_object_add(o, "fleet", NULL);
+	}
+	{
+		/* What the replay at start found: damaged lines are state lost. */
+		struct json_object *j = journal_stats_json(&d->journal.replayed);
+
+		json_object_object_add(j, "path", d->journal.path ? json_object_new_string(d->journal.path) : NULL);
+		json_object_object_add(j, "size", json_object_new_uint64(d->journal.size));
+		json_object_object_add(j, "rotations", json_object_new_uint64(d->journal.rotations));
+		json_object_object_add(o, "journal", j);
+	}
 	return o;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <json-c/json.h>
+#include "ctlproto.h"
 #include "daemon.h"
 #include "journal.h"
 
@@ -31,10 +32,15 @@ static void usage(FILE *f)
 "  release --lineage=KIND:ID  continue a throttled lineage (family:ID, session:ID, cgroup:ID, uid:ID)\n"
 "  throttles             lineages held in dead time\n"
 "  metrics               Prometheus text exposition of lymphd's state\n"
+"  events [--follow]     the records lymphd prints (its latest ones; with --follow,\n"
+"                        then every new one as it comes, like journalctl -f)\n"
 "  journal               print the journal (read from the file: lymphd may be down)\n"
+"  fleet                 the fleet link, the binaries the fleet marks bad, what this host did\n"
+"  fleet release BINARY|SHA256  lift the fleet's vaccination here (until the fleet calms)\n"
 "\n"
 "Options:\n"
-"  -j, --json            print lymphd's JSON reply as is\n"
+"  -j, --json            print lymphd's JSON reply as is (events: JSON lines)\n"
+"  -f, --follow          events: keep printing new records until interrupted\n"
 "      --socket=PATH     lymphd's control socket (default " LYMPH_DEFAULT_SOCKET ")\n"
 "      --since=WHEN      journal: records newer than WHEN: a duration back from now\n"
 "                        (10m, 2h, 1d) or a time (2026-11-27T05:00:00, UTC)\n"
@@ -51,12 +57,10 @@ static int fail(const char *fmt, const char *a, const char *b)
 	return 1;
 }
 
-/* Send one request line, read the whole reply. */
-static int ask(const char *path, const char *req, char **out)
+/* Connect and send the request line (ctlproto.h): the socket, or -errno. */
+static int send_request(const char *path, const char *req)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 65536;
-	char *buf;
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -73,13 +77,24 @@ static int ask(const char *path, const char *req, char **out)
 	}
 	/* lymphd may answer (a refusal) and close before reading the request:
 	 * EPIPE then, with its reply still waiting to be read */
-	if ((send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
-	     send(fd, "\n", 1, MSG_NOSIGNAL) < 0) && errno != EPIPE && errno != ECONNRESET) {
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET) {
 		int err = -errno;
 
 		close(fd);
 		return err;
 	}
+	return fd;
+}
+
+/* Send one request, read the whole reply. */
+static int ask(const char *path, const char *req, char **out)
+{
+	size_t len = 0, cap = 65536;
+	char *buf;
+	int fd = send_request(path, req);
+
+	if (fd < 0)
+		return fd;
 	buf = malloc(cap);
 	if (!buf) {
 		close(fd);
@@ -133,6 +148,56 @@ static double jdbl(struct json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0.0;
 }
 
+static void print_fleet(struct json_object *r)
+{
+	struct json_object *c, *arr, *here;
+	size_t i, j;
+
+	if (!json_object_object_get_ex(r, "configured", &c) || !json_object_get_boolean(c)) {
+		printf("fleet: not configured (no [fleet] section in the policy)\n");
+		return;
+	}
+	printf("fleet %s as host %s: %s%s%s (K=%llu hosts within %.0f s)\n", jstr(r, "fleet"), jstr(r, "host"),
+	       jstr(r, "link"), strcmp(jstr(r, "url"), "-") ? " to " : "",
+	       strcmp(jstr(r, "url"), "-") ? jstr(r, "url") : "", (unsigned long long)jnum(r, "k"),
+	       jdbl(r, "window_s"));
+	if (strcmp(jstr(r, "last_error"), "-"))
+		printf("  last error: %s\n", jstr(r, "last_error"));
+	if (json_object_object_get_ex(r, "counters", &c)) {
+		printf("  ");
+		json_object_object_foreach(c, k, v)
+			printf("%s=%llu ", k, (unsigned long long)json_object_get_int64(v));
+		printf("\n");
+	}
+	if (json_object_object_get_ex(r, "binaries", &arr) && json_object_array_length(arr)) {
+		printf("binaries the fleet reports:\n");
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *b = json_object_array_get_idx(arr, i), *hs, *v;
+
+			printf("  %.16s %-32s %llu host%s%s%s:", jstr(b, "sha256"), jstr(b, "path"),
+			       (unsigned long long)jnum(b, "distinct_hosts"), jnum(b, "distinct_hosts") == 1 ? "" : "s",
+			       json_object_object_get_ex(b, "vaccinated", &v) && json_object_get_boolean(v) ? ", BAD" : "",
+			       json_object_object_get_ex(b, "released", &v) && json_object_get_boolean(v) ?
+			       ", released here" : "");
+			if (json_object_object_get_ex(b, "hosts", &hs))
+				for (j = 0; j < json_object_array_length(hs); j++)
+					printf(" %s(%llu)", jstr(json_object_array_get_idx(hs, j), "host"),
+					       (unsigned long long)jnum(json_object_array_get_idx(hs, j), "deaths"));
+			printf("\n");
+		}
+	}
+	if (json_object_object_get_ex(r, "here", &here) && json_object_object_get_ex(here, "vaccinated", &arr)) {
+		printf("vaccinated here (quarantine threshold x %g): %zu\n", jdbl(here, "factor"),
+		       json_object_array_length(arr));
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *x = json_object_array_get_idx(arr, i);
+
+			printf("  %s (%.16s, bad on %llu hosts, for %.0f s)\n", jstr(x, "exe"), jstr(x, "sha256"),
+			       (unsigned long long)jnum(x, "hosts"), jdbl(x, "since_s"));
+		}
+	}
+}
+
 static void print_status(struct json_object *st)
 {
 	struct json_object *c, *top;
@@ -149,6 +214,21 @@ static void print_status(struct json_object *st)
 		printf("\n");
 	}
 	printf("drops: %llu\n", (unsigned long long)jnum(st, "drops"));
+	if (json_object_object_get_ex(st, "fleet", &c) && c)
+		printf("fleet: %s as %s, %s%s%s, %llu vaccinated here (lymphctl fleet)\n", jstr(c, "fleet"),
+		       jstr(c, "host"), jstr(c, "link"), strcmp(jstr(c, "url"), "-") ? " to " : "",
+		       strcmp(jstr(c, "url"), "-") ? jstr(c, "url") : "", (unsigned long long)jnum(c, "vaccinated_here"));
+	if (json_object_object_get_ex(st, "journal", &c) && c && jnum(c, "bad")) {
+		struct json_object *bl = NULL;
+
+		printf("journal: %llu damaged line%s skipped at start (line", (unsigned long long)jnum(c, "bad"),
+		       jnum(c, "bad") == 1 ? "" : "s");
+		if (json_object_object_get_ex(c, "bad_lines", &bl) && json_object_is_type(bl, json_type_array))
+			for (i = 0; i < json_object_array_length(bl); i++)
+				printf("%s %llu", i ? "," : "",
+				       (unsigned long long)json_object_get_int64(json_object_array_get_idx(bl, i)));
+		printf("%s of %s)\n", jnum(c, "bad") > (bl ? json_object_array_length(bl) : 0) ? ", ..." : "", jstr(c, "path"));
+	}
 	if (json_object_object_get_ex(st, "weather", &c) && c) {
 		struct json_object *r, *f;
 
@@ -334,24 +414,89 @@ static int parse_since(const char *s, double *out)
 static int cmd_journal(const char *path, const char *since, int json)
 {
 	struct journal_view jv = { .json = json };
+	struct journal_stats st;
+	uint64_t i;
 	int err;
 
 	if (since && parse_since(since, &jv.since))
 		return fail("bad --since '%s'%s: use a duration (10m, 2h) or 2026-11-27T05:00:00", since, "");
-	err = journal_replay(path, show_record, &jv);
+	err = journal_read_file(path, show_record, &jv, &st);
 	if (err == -ENOENT)
 		return fail("no journal at %s%s (lymphd has not run, or --journal names another)", path, "");
 	if (err == -EACCES || err == -EPERM)
 		return fail("permission denied reading %s%s: lymphctl journal must be run as root", path, "");
 	if (err)
 		return fail("failed to read the journal %s: %s", path, strerror(-err));
+	if (st.bad) {
+		fprintf(stderr, "lymphctl: %s: %llu damaged line%s skipped (line", path,
+			(unsigned long long)st.bad, st.bad == 1 ? "" : "s");
+		for (i = 0; i < st.bad && i < JOURNAL_BAD_KEPT; i++)
+			fprintf(stderr, "%s %llu", i ? "," : "", (unsigned long long)st.bad_line[i]);
+		fprintf(stderr, "%s)\n", st.bad > JOURNAL_BAD_KEPT ? ", ..." : "");
+	}
 	return 0;
+}
+
+/*
+ * events: lymphd answers with one header line ({"ok":"events",...} or
+ * {"error":...}), then the records, one a line, as it prints them; copy
+ * them out as they come until lymphd closes (without --follow, after its
+ * latest records) or we are interrupted.
+ */
+static int cmd_events(const char *path, const char *req)
+{
+	static char buf[1 << 16];
+	size_t len = 0;
+	int header = 1, fd = send_request(path, req);
+
+	if (fd < 0)
+		return fd;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		char *nl;
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		while ((nl = memchr(buf, '\n', len))) {
+			size_t l = (size_t)(nl - buf) + 1;
+
+			if (header) {
+				struct json_object *o, *e;
+
+				*nl = 0;
+				o = json_tokener_parse(buf);
+				header = 0;
+				if (!o || json_object_object_get_ex(o, "error", &e)) {
+					fprintf(stderr, "lymphctl: lymphd refused: %s\n",
+						o ? json_object_get_string(e) : buf);
+					json_object_put(o);
+					close(fd);
+					return 1;
+				}
+				json_object_put(o);
+			} else if (fwrite(buf, 1, l, stdout) != l) {
+				close(fd);
+				return 0;	/* our reader went away */
+			}
+			memmove(buf, buf + l, len - l);
+			len -= l;
+		}
+		if (len == sizeof(buf) - 1)
+			len = 0;	/* no line is that long: resynchronise */
+	}
+	close(fd);
+	return header ? -ECONNRESET : 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "follow", no_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "journal", required_argument, NULL, 'J' },
@@ -363,15 +508,18 @@ int main(int argc, char **argv)
 	};
 	const char *path = LYMPH_DEFAULT_SOCKET, *cmd, *since = NULL;
 	const char *journal = LYMPH_DEFAULT_JOURNAL, *uid = NULL, *lineage = NULL;
-	char req[256];
+	char req[CTL_REQUEST_MAX];
+	const char *words[1 + CTL_ARGS_MAX];
+	size_t nw = 0;
 	struct json_object *reply, *errv;
-	int c, json = 0, err;
+	int c, json = 0, follow = 0, err;
 	char *text = NULL;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jfhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 'f': follow = 1; break;
 		case 's': path = optarg; break;
 		case 'S': since = optarg; break;
 		case 'J': journal = optarg; break;
@@ -395,11 +543,13 @@ int main(int argc, char **argv)
 			return fail("'%s' needs a service name%s; see lymphctl services", cmd, "");
 		if (optind + 2 < argc)
 			return fail("unexpected argument '%s' after '%s NAME'", argv[optind + 2], cmd);
-		snprintf(req, sizeof(req), "%s %s", cmd, argv[optind + 1]);
+		words[nw++] = cmd;
+		words[nw++] = argv[optind + 1];
 	} else if (!strcmp(cmd, "release") && lineage) {
 		if (optind + 1 < argc)
 			return fail("unexpected argument '%s' after 'release --lineage'%s", argv[optind + 1], "");
-		snprintf(req, sizeof(req), "release-lineage %s", lineage);
+		words[nw++] = "release-lineage";
+		words[nw++] = lineage;
 	} else if (!strcmp(cmd, "release")) {
 		if (optind + 1 >= argc)
 			return fail("'release' needs a binary's path%s%s; see lymphctl status", "", "");
@@ -407,13 +557,30 @@ int main(int argc, char **argv)
 			return fail("unexpected argument '%s' after '%s PATH'", argv[optind + 2], cmd);
 		if (argv[optind + 1][0] != '/')
 			return fail("'%s' is not an absolute path%s", argv[optind + 1], "");
-		snprintf(req, sizeof(req), "release %s%s%s", argv[optind + 1], uid ? " " : "", uid ? uid : "");
+		words[nw++] = cmd;
+		words[nw++] = argv[optind + 1];
+		if (uid)
+			words[nw++] = uid;
 	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "throttles") ||
 		   !strcmp(cmd, "metrics") || !strcmp(cmd, "reload") ||
-		   !strcmp(cmd, "journal")) {
+		   !strcmp(cmd, "journal") || !strcmp(cmd, "events")) {
 		if (optind + 1 < argc)
 			return fail("unexpected argument '%s' after '%s'", argv[optind + 1], cmd);
-		snprintf(req, sizeof(req), "%s", cmd);
+		words[nw++] = cmd;
+		if (!strcmp(cmd, "events") && follow)
+			words[nw++] = "follow";
+		if (!strcmp(cmd, "events") && json)
+			words[nw++] = "json";
+	} else if (!strcmp(cmd, "fleet") && optind + 1 < argc) {
+		if (strcmp(argv[optind + 1], "release") || optind + 2 >= argc)
+			return fail("'fleet' takes nothing or 'release BINARY|SHA256'%s%s", "", "");
+		if (optind + 3 < argc)
+			return fail("unexpected argument '%s' after 'fleet release %s'", argv[optind + 3],
+				    argv[optind + 2]);
+		words[nw++] = "fleet-release";
+		words[nw++] = argv[optind + 2];
+	} else if (!strcmp(cmd, "fleet")) {
+		words[nw++] = cmd;
 	} else {
 		return fail("unknown command '%s'%s; see lymphctl --help", cmd, "");
 	}
@@ -423,6 +590,20 @@ int main(int argc, char **argv)
 		return fail("--since applies to 'journal', not to '%s'%s", cmd, "");
 	if ((uid || lineage) && strcmp(cmd, "release"))
 		return fail("--uid and --lineage apply to 'release', not to '%s'%s", cmd, "");
+	if (follow && strcmp(cmd, "events"))
+		return fail("--follow applies to 'events', not to '%s'%s", cmd, "");
+	if (ctl_format(req, sizeof(req), words, nw) < 0)
+		return fail("the request for '%s' is too long%s", cmd, "");
+	if (!strcmp(cmd, "events")) {
+		err = cmd_events(path, req);
+		if (err == -EACCES || err == -EPERM)
+			return fail("permission denied on %s: lymphctl must be run as root%s", path, "");
+		if (err == -ENOENT || err == -ECONNREFUSED)
+			return fail("lymphd is not running (no answer on %s)%s; start it with: lymphd", path, "");
+		if (err < 0)
+			return fail("failed to follow lymphd's events on %s: %s", path, strerror(-err));
+		return err;
+	}
 
 	err = ask(path, req, &text);
 	if (err == -EACCES || err == -EPERM)
@@ -454,6 +635,8 @@ int main(int argc, char **argv)
 		print_services(reply);
 	else if (!strcmp(cmd, "throttles"))
 		print_throttles(reply);
+	else if (!strcmp(cmd, "fleet") && nw == 1)
+		print_fleet(reply);
 	else
 		printf("%s\n", jstr(reply, "ok"));
 	json_object_put(reply);

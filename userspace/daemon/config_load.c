@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "config.h"
+#include "fleet.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
 
@@ -157,6 +158,11 @@ static int conf_filter(const struct dirent *de)
 
 int config_load(struct policy *p, const char *path, struct cfg_errors *errs)
 {
+	return config_load_file(p, path, 0, errs);
+}
+
+int config_load_file(struct policy *p, const char *path, int must_exist, struct cfg_errors *errs)
+{
 	struct dirent **list = NULL;
 	char dir[4096];
 	struct stat st;
@@ -164,6 +170,12 @@ int config_load(struct policy *p, const char *path, struct cfg_errors *errs)
 
 	policy_defaults(p);
 	have_main = stat(path, &st) == 0;
+	/* A file named on the command line is meant: its absence is an error,
+	 * never a silent run on the built-in defaults. */
+	if (!have_main && must_exist) {
+		add_err(errs, path, "cannot read the policy file named on the command line", errno);
+		return -ENOENT;
+	}
 	if (have_main && load_one(p, path, errs) < 0 && !errs->n)
 		return -EIO;
 
@@ -187,5 +199,7 @@ int config_load(struct policy *p, const char *path, struct cfg_errors *errs)
 	}
 	if (!errs->n)
 		config_finish(p, errs);
+	if (!errs->n)
+		fleet_check_files(&p->fleet, errs);
 	return errs->n ? -EINVAL : 0;
 }

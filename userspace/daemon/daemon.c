@@ -80,6 +80,7 @@ static void print_record(struct daemon *d, const struct lymph_hdr *rec, const ch
 	struct json_object *o = NULL;
 	char line[1024];
 
+	control_publish(d, rec, exe, vd, it);	/* lymphctl events */
 	if (!to_out && !to_log)
 		return;
 	if (d->opts.json || to_log)
@@ -108,6 +109,7 @@ static void print_journaled(struct daemon *d, struct json_object *rec)
 	const char *type = NULL;
 	char line[1024];
 
+	control_publish_journaled(d, rec, it);	/* lymphctl events */
 	if (!to_out && !to_log)
 		return;
 	if (json_object_object_get_ex(rec, "type", &t) && json_object_is_type(t, json_type_string))
@@ -140,6 +142,8 @@ static void on_journaled(struct json_object *rec, void *ctx)
 {
 	struct daemon *d = ctx;
 
+	if (d->fleet)
+		fleet_journal_tap(d->fleet, rec);
 	if (d->early)
 		json_object_array_add(d->early, json_object_get(rec));
 	else
@@ -181,6 +185,8 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		}
 		/* The death first, then the decisions it causes. */
 		print_record(d, rec, exe, vdp);
+		if (d->fleet && vd.klass == LYMPH_CLASS_DANGER && vd.reason != LYMPH_REASON_UNVERIFIED)
+			fleet_danger(d->fleet, dd->task.exe_dev, dd->task.exe_ino, exe, dd->signo, dd->fault_addr);
 		supervisor_on_death(&d->sup, dd, &vd, exe, mono_now_ns());
 		qmanager_on_death(&d->quar, dd, &vd, exe, mono_now_ns());
 		break;
@@ -249,6 +255,8 @@ static void journal_lymphd(struct daemon *d, const char *what, const char *detai
 		json_object_object_add(rec, "source", json_object_new_string(d->src.name));
 	if (detail)
 		json_object_object_add(rec, "result", json_object_new_string(detail));
+	if (!strcmp(what, "start"))
+		json_object_object_add(rec, "journal", journal_stats_json(&d->journal.replayed));
 	if (journal_append(&d->journal, rec))
 		fprintf(stderr, "lymphd: failed to write the journal %s\n", d->journal.path);
 }
@@ -258,8 +266,45 @@ static int daemon_journal_snapshot(struct journal *j, void *ctx)
 	struct daemon *d = ctx;
 
 	(void)j;
+	/* All of it: what replay would rebuild must be in the fresh file. */
 	qmanager_snapshot(&d->quar, mono_now_ns());
+	throttler_snapshot(&d->thr);
 	return supervisor_snapshot(&d->sup);
+}
+
+/* Start: every record of the journal, once, to each module's replay. */
+static int daemon_replay_one(struct json_object *rec, void *ctx)
+{
+	struct daemon *d = ctx;
+	uint64_t now = mono_now_ns();
+
+	if (supervisor_replay_record(&d->sup, rec) < 0 || qmanager_replay_record(&d->quar, rec, now) < 0 ||
+	    throttler_replay_record(&d->thr, rec, now) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int daemon_replay(struct daemon *d)
+{
+	const struct journal_stats *st = &d->journal.replayed;
+	int err = journal_load(&d->journal, daemon_replay_one, d);
+	uint64_t i;
+
+	if (err) {
+		fprintf(stderr, "lymphd: failed to read the journal %s: %s\n", d->journal.path, strerror(-err));
+		return err;
+	}
+	if (st->bad) {
+		fprintf(stderr, "lymphd: journal %s: %llu damaged line%s skipped (line", d->journal.path,
+			(unsigned long long)st->bad, st->bad == 1 ? "" : "s");
+		for (i = 0; i < st->bad && i < JOURNAL_BAD_KEPT; i++)
+			fprintf(stderr, "%s %llu", i ? "," : "", (unsigned long long)st->bad_line[i]);
+		fprintf(stderr, "%s); the state they held is lost\n", st->bad > JOURNAL_BAD_KEPT ? ", ..." : "");
+	}
+	if (st->torn_bytes)
+		fprintf(stderr, "lymphd: journal %s: a torn last line (%llu bytes, a crash mid-write) "
+			"was cut off\n", d->journal.path, (unsigned long long)st->torn_bytes);
+	return 0;
 }
 
 static int open_weather(struct daemon *d)
@@ -347,6 +392,7 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 	d->sup.backoff_factor = weather_backoff_factor(d->weather);
 	throttler_set_factor(&d->thr, weather_budget_factor(d->weather));
 	d->quar.factor = weather_quarantine_factor(d->weather);
+	weather_set_fleet(d->weather, (uint32_t)d->fleet_here.n);
 }
 
 static int epoll_add(int epfd, int fd)
@@ -354,6 +400,36 @@ static int epoll_add(int epfd, int fd)
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* [fleet]: the link runs in its own thread, started after privileges are
+ * dropped (capabilities are per thread); it never delays the loop. */
+static int open_fleet(struct daemon *d)
+{
+	int err;
+
+	if (!d->policy.fleet.enabled)
+		return 0;
+	fleet_here_init(&d->fleet_here, &d->policy.fleet);
+	err = fleet_start(&d->fleet, &d->policy.fleet);
+	if (!err)
+		err = epoll_add(d->epfd, fleet_fd(d->fleet));
+	if (err) {
+		fprintf(stderr, "lymphd: failed to start the fleet link: %s\n", strerror(-err));
+		return err;
+	}
+	d->quar.bin_factor = fleet_here_factor;
+	d->quar.bin_factor_ctx = &d->fleet_here;
+	return 0;
+}
+
+static void on_fleet(struct daemon *d)
+{
+	struct fleet_event ev;
+
+	fleet_clear_fd(d->fleet);
+	while (fleet_pop(d->fleet, &ev))
+		fleet_here_apply(&d->fleet_here, &ev, fleet_host(d->fleet), &d->journal, d->enforce);
 }
 
 static void announce(struct daemon *d)
@@ -430,7 +506,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		struct cfg_errors errs = { 0 };
 		size_t i;
 
-		err = config_load(&d->policy, opts->config_path, &errs);
+		err = config_load_file(&d->policy, opts->config_path, opts->config_explicit, &errs);
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "lymphd: %s\n", errs.msg[i]);
 		if (err) {
@@ -449,6 +525,11 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	d->early = json_object_new_array();
 	err = journal_open(&d->journal, opts->journal_path ? opts->journal_path : d->policy.journal,
 			   d->policy.journal_max);
+	if (err == -EPERM) {
+		fprintf(stderr, "lymphd: failed to open the journal: %s; lymphd rebuilds its state "
+			"from it and trusts only a root-owned file\n", d->journal.why);
+		return err;
+	}
 	if (err) {
 		fprintf(stderr, "lymphd: failed to open the journal %s: %s; lymphd journals every "
 			"decision and will not run without it (use --journal=PATH)\n",
@@ -497,35 +578,37 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		fprintf(stderr, "lymphd: failed to watch file descriptors: %s\n", strerror(-err));
 		return err;
 	}
-	/* Services: state from the journal, then find or start them. */
+	/* Services, quarantine, throttle: set up, then their state from the
+	 * journal (read once, before anything is appended to it). */
 	err = supervisor_init(&d->sup, &d->policy, &d->journal, d->enforce, d->epfd);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to set up the supervisor: %s\n", strerror(-err));
 		return err;
 	}
-	journal_lymphd(d, "start", NULL);
-	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
-
-	/* Quarantines: back from the journal, enforced from now on. */
 	err = qmanager_init(&d->quar, &d->policy, &d->journal, d->enforce);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to set up quarantine: %s\n", strerror(-err));
 		return err;
 	}
-	qmanager_replay(&d->quar, d->journal.path, mono_now_ns());
-	if (qmanager_fd(&d->quar) >= 0 && (err = epoll_add(d->epfd, qmanager_fd(&d->quar)))) {
-		fprintf(stderr, "lymphd: failed to watch fanotify: %s\n", strerror(-err));
-		return err;
-	}
-
-	/* Clone storms: nothing left stopped by a crashed lymphd, then arm. */
 	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce && d->policy.throttle.enabled,
 			     &d->src);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
 	}
-	throttler_replay(&d->thr, d->journal.path, mono_now_ns());
+	err = daemon_replay(d);
+	if (err)
+		return err;
+	journal_lymphd(d, "start", NULL);
+	/* Quarantines enforced from now on; nothing left stopped by a crashed
+	 * lymphd; services found or started. */
+	qmanager_replay_done(&d->quar, mono_now_ns());
+	if (qmanager_fd(&d->quar) >= 0 && (err = epoll_add(d->epfd, qmanager_fd(&d->quar)))) {
+		fprintf(stderr, "lymphd: failed to watch fanotify: %s\n", strerror(-err));
+		return err;
+	}
+	throttler_replay_done(&d->thr, mono_now_ns());
+	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
 
 	/* The weather: pressure, baselines, integrity of the protected binaries. */
 	err = open_weather(d);
@@ -548,6 +631,9 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * have one), and only the capabilities the responses use. */
 	privs_seccomp();
 	err = privs_drop();
+	if (err)
+		return err;
+	err = open_fleet(d);
 	if (err)
 		return err;
 	/* Only now: a reader of the start line may count on every response. */
@@ -583,7 +669,7 @@ static int reload_policy(struct daemon *d, char **why)
 	int err, enforce;
 
 	*why = NULL;
-	err = config_load(&fresh, d->opts.config_path, &errs);
+	err = config_load_file(&fresh, d->opts.config_path, d->opts.config_explicit, &errs);
 	if (err) {
 		for (i = 0; i < errs.n; i++)
 			len += strlen(errs.msg[i]) + 1;
@@ -674,6 +760,7 @@ static int on_timer(struct daemon *d)
 		err = source_check_drops(&d->src);
 	qmanager_tick(&d->quar, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
+	control_tick(d, mono_now_ns());
 	notify_watchdog(mono_now_ns());	/* the loop still turns */
 	return err;
 }
@@ -706,6 +793,10 @@ int daemon_run(struct daemon *d)
 				on_signal(d);
 			else if (fd == d->ctlfd)
 				control_accept(d);
+			else if (d->fleet && fd == fleet_fd(d->fleet))
+				on_fleet(d);
+			else if (control_on_fd(d, fd, evs[i].events))
+				;	/* a control client */
 			else if (fd == qmanager_fd(&d->quar))
 				qmanager_on_fd(&d->quar, mono_now_ns());
 			else if (fd == d->svc_timerfd) {
@@ -732,6 +823,7 @@ int daemon_run(struct daemon *d)
 			break;
 		}
 		fflush(d->out);
+		control_flush(d);
 	}
 	/* Whatever is still in the ring is reported before exiting. */
 	if (!err && d->src.ops) {
@@ -748,6 +840,8 @@ void daemon_free(struct daemon *d)
 		flush_early(d);	/* a start that failed half-way: say what it did */
 	if (d->journal.fd >= 0)
 		journal_lymphd(d, "stop", NULL);
+	fleet_stop(d->fleet);	/* joins its thread */
+	d->fleet = NULL;
 	supervisor_free(&d->sup);
 	qmanager_free(&d->quar);
 	throttler_free(&d->thr, mono_now_ns());
@@ -757,6 +851,7 @@ void daemon_free(struct daemon *d)
 	journal_close(&d->journal);
 	policy_free(&d->policy);
 	source_close(&d->src);
+	control_free(d);
 	control_close(d->ctlfd, d->opts.socket_path);
 	if (d->epfd >= 0)
 		close(d->epfd);

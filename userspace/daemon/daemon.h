@@ -11,6 +11,7 @@
 #include "binpath.h"
 #include "config.h"
 #include "crashtab.h"
+#include "fleet.h"
 #include "journal.h"
 #include "logsink.h"
 #include "metrics.h"
@@ -32,6 +33,7 @@ struct daemon_opts {
 	int quiet;		/* no event lines */
 	int dry_run;		/* observe only, whatever the policy says */
 	const char *config_path;
+	int config_explicit;	/* -c FILE given: it must exist */
 	const char *journal_path;	/* overrides the policy's */
 	int verbose;		/* 0..OUT_VERBOSE_MAX: what is printed, see outfilter.h */
 	struct outfilter filter;	/* --events */
@@ -54,12 +56,15 @@ struct daemon {
 	struct qmanager quar;
 	struct throttler thr;
 	struct weather *weather;
+	struct fleet *fleet;		/* NULL without a [fleet] section */
+	struct fleet_here fleet_here;	/* what this host does because of it */
 	uint64_t weather_next_ns;	/* next weather tick */
 	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */
 	int enforce;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
 	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
 	int epfd, sigfd, timerfd, ctlfd;
+	struct control *ctl;	/* control clients, lymphctl events history */
 	int svc_timerfd;	/* armed for the supervisor's next deadline */
 	FILE *out;
 	struct logsink log;	/* the system log (journal, syslog) */
@@ -76,9 +81,20 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec);
 
 uint64_t mono_now_ns(void);
 
-/* control.c: the root-only unix socket lymphctl talks to. */
+/* control.c: the root-only unix socket lymphctl talks to, served by the
+ * event loop: accept, a client's fd (1 when it was one), deadlines (each
+ * tick), followers' output (each loop turn), and every record lymphd
+ * prints, for lymphctl events. */
+struct verdict;
 int control_open(const char *path);
 void control_accept(struct daemon *d);
+int control_on_fd(struct daemon *d, int fd, uint32_t events);
+void control_tick(struct daemon *d, uint64_t now);
+void control_flush(struct daemon *d);
+void control_publish(struct daemon *d, const struct lymph_hdr *rec, const char *exe,
+		     const struct verdict *vd, enum out_item it);
+void control_publish_journaled(struct daemon *d, struct json_object *rec, enum out_item it);
+void control_free(struct daemon *d);
 void control_close(int fd, const char *path);
 
 /* Re-read the policy (SIGHUP, lymphctl reload): 0, or -EINVAL keeping the

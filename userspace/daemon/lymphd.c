@@ -66,12 +66,12 @@ static int bad_usage(const char *fmt, const char *arg)
 enum { OPT_SOCKET = 256, OPT_RING, OPT_HALF, OPT_NOFORK, OPT_NOEXEC, OPT_CHECK, OPT_JOURNAL, OPT_LOG };
 
 /* --check-config: every error as file:line: message; 0 when valid. */
-static int check_config(const char *path)
+static int check_config(const char *path, int must_exist)
 {
 	struct cfg_errors errs = { 0 };
 	struct policy p;
 	size_t i;
-	int err = config_load(&p, path, &errs);
+	int err = config_load_file(&p, path, must_exist, &errs);
 
 	for (i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
@@ -187,11 +187,14 @@ int main(int argc, char **argv)
 			if (!*optarg)
 				return bad_usage("%sempty --config path", "");
 			o.config_path = optarg;
+			o.config_explicit = 1;
 			break;
 		case OPT_CHECK:
 			check = 1;
-			if (optarg)
+			if (optarg) {
 				o.config_path = optarg;
+				o.config_explicit = 1;
+			}
 			break;
 		case OPT_JOURNAL:
 			if (optarg[0] != '/')
@@ -208,15 +211,17 @@ int main(int argc, char **argv)
 			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (check && optind < argc)
+	if (check && optind < argc) {
 		o.config_path = argv[optind++];	/* --check-config FILE */
+		o.config_explicit = 1;
+	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
 	if (o.verbose > OUT_VERBOSE_MAX)
 		return bad_usage("unknown verbosity %s (-v, -vv and -vvv are known)",
 				 o.verbose == 4 ? "-vvvv" : "beyond -vvvv");
 	if (check)
-		return check_config(o.config_path);
+		return check_config(o.config_path, o.config_explicit);
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "lymphd: must run as root: it loads BPF programs or listens to "

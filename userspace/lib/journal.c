@@ -34,12 +34,30 @@ static void make_dirs(const char *path)
 
 static int open_append(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+/* The journal decides what lymphd enforces at start: only root may write it. */
+static int trusted(struct journal *j, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		snprintf(j->why, sizeof(j->why), "%s is not a regular file: refused", j->path);
+	else if (st->st_uid != 0)
+		snprintf(j->why, sizeof(j->why), "%s is owned by uid %u, not root: refused "
+			 "(check who wrote it, then: chown root %s)", j->path, st->st_uid, j->path);
+	else if (st->st_mode & (S_IWGRP | S_IWOTH))
+		snprintf(j->why, sizeof(j->why), "%s is writable by group or others (mode %04o): "
+			 "refused (check who wrote it, then: chmod go-w %s)", j->path,
+			 st->st_mode & 07777, j->path);
+	else
+		return 1;
+	return 0;
 }
 
 int journal_open(struct journal *j, const char *path, uint64_t max)
 {
 	struct stat st;
+	int err;
 
 	memset(j, 0, sizeof(*j));
 	j->fd = -EBADF;
@@ -50,14 +68,23 @@ int journal_open(struct journal *j, const char *path, uint64_t max)
 	make_dirs(path);
 	j->fd = open_append(path);
 	if (j->fd < 0 || fstat(j->fd, &st)) {
-		int err = -errno;
-
-		free(j->path);
-		j->path = NULL;
-		return err;
+		err = -errno;
+		snprintf(j->why, sizeof(j->why), "%s: %s", path, strerror(-err));
+		goto fail;
+	}
+	if (!trusted(j, &st)) {
+		err = -EPERM;
+		goto fail;
 	}
 	j->size = (uint64_t)st.st_size;
 	return 0;
+fail:
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -EBADF;
+	free(j->path);
+	j->path = NULL;
+	return err;
 }
 
 void journal_close(struct journal *j)
@@ -85,11 +112,8 @@ static int write_all(int fd, const char *s, size_t len)
 	return 0;
 }
 
-static int write_line(struct journal *j, struct json_object *rec)
+static int write_line(struct journal *j, const char *s, size_t len)
 {
-	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(s);
 	char *line = malloc(len + 2);
 	int err;
 
@@ -107,11 +131,16 @@ static int write_line(struct journal *j, struct json_object *rec)
 	return err;
 }
 
-/* Seed a fresh file with the state, then swap it in; crash-safe at every step. */
+/*
+ * Seed a fresh file with the whole state, then swap it in; crash-safe at
+ * every step (until the rename the old file is the journal, after it the
+ * new one is, and either replays to the same state).
+ */
 static int rotate(struct journal *j)
 {
 	char tmp[4096], old[4096];
 	int fd, err = 0, saved = j->fd;
+	uint64_t saved_size = j->size;
 
 	snprintf(tmp, sizeof(tmp), "%s.new", j->path);
 	snprintf(old, sizeof(old), "%s.1", j->path);
@@ -133,19 +162,32 @@ static int rotate(struct journal *j)
 		close(fd);
 		unlink(tmp);
 		j->fd = saved;
+		j->size = saved_size;
 		return err;
 	}
 	close(saved);
+	j->base = j->size;
+	j->rotations++;
 	return 0;
+}
+
+/* Rotate before a record that would take the file past max; a snapshot
+ * larger than max/4 only lets the file grow by max/4 between rotations. */
+static int must_rotate(const struct journal *j, size_t len)
+{
+	return j->max && !j->rotating && j->size + len + 1 > j->max &&
+	       j->size - j->base >= j->max / 4;
 }
 
 int journal_append(struct journal *j, struct json_object *rec)
 {
 	uint64_t now = wall_now_ns();
 	time_t secs = (time_t)(now / 1000000000ULL);
+	const char *s;
 	char iso[64];
 	struct tm tm;
-	int err;
+	size_t len;
+	int err = 0;
 
 	if (j->fd < 0) {
 		json_object_put(rec);
@@ -157,36 +199,212 @@ int journal_append(struct journal *j, struct json_object *rec)
 		 (int)((now / 1000000ULL) % 1000));
 	json_object_object_add(rec, "time", json_object_new_string(iso));
 	json_object_object_add(rec, "ts", json_object_new_double((double)now / 1e9));
-	err = write_line(j, rec);
+	s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(s);
+	/* The snapshot first, then this record after it, in the fresh file. */
+	if (must_rotate(j, len)) {
+		err = rotate(j);
+		if (err)
+			fprintf(stderr, "lymphd: failed to rotate the journal %s: %s; appending to the "
+				"old file\n", j->path, strerror(-err));
+	}
+	err = write_line(j, s, len);
 	if (j->tap && !j->rotating)
 		j->tap(rec, j->tap_ctx);
 	json_object_put(rec);
-	if (!err && !j->rotating && j->max && j->size > j->max)
-		err = rotate(j);
 	return err;
 }
 
-int journal_replay(const char *path, int (*cb)(struct json_object *rec, void *ctx), void *ctx)
+/* ---- reading ------------------------------------------------------------- */
+
+static void count_bad(struct journal_stats *st)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	if (st->bad < JOURNAL_BAD_KEPT)
+		st->bad_line[st->bad] = st->lines;
+	st->bad++;
+}
 
-	if (!f)
-		return -errno;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		struct json_object *rec;
+/* Only blanks in s[from, n): lines are not NUL-terminated. */
+static int blank_tail(const char *s, size_t from, size_t n)
+{
+	for (; from < n; from++)
+		if (s[from] != ' ' && s[from] != '\t' && s[from] != '\r')
+			return 0;
+	return 1;
+}
 
-		if (line[n - 1] != '\n')
-			break;	/* torn write at a crash: the action was never taken */
-		rec = json_tokener_parse(line);
-		if (!rec)
-			continue;
-		cb(rec, ctx);
-		json_object_put(rec);
+/* One complete line (without its newline): a JSON object with a string
+ * "type", whose fields its consumer accepts. */
+static int parse_line(const char *s, size_t n, journal_cb cb, void *ctx)
+{
+	struct json_tokener *tok;
+	struct json_object *rec, *type;
+	size_t end;
+	int err = -EINVAL;
+
+	if (!n || n > JOURNAL_LINE_MAX || memchr(s, 0, n))
+		return -EINVAL;
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	rec = json_tokener_parse_ex(tok, s, (int)n);
+	end = json_tokener_get_parse_end(tok);
+	if (rec && json_tokener_get_error(tok) == json_tokener_success &&
+	    blank_tail(s, end, n) &&
+	    json_object_is_type(rec, json_type_object) &&
+	    json_object_object_get_ex(rec, "type", &type) && json_object_is_type(type, json_type_string))
+		err = cb ? cb(rec, ctx) : 0;
+	json_object_put(rec);
+	json_tokener_free(tok);
+	return err < 0 ? err : 0;
+}
+
+struct reader {
+	journal_cb cb;
+	void *ctx;
+	struct journal_stats *st;
+	char *buf;		/* a line split across reads, up to JOURNAL_LINE_MAX */
+	size_t len;
+	int overlong;		/* the current line is too long: skip to its end */
+	uint64_t off;		/* bytes fed */
+	uint64_t good_end;	/* just past the last newline */
+};
+
+static void line_end(struct reader *r, const char *s, size_t n)
+{
+	r->st->lines++;
+	if (r->overlong || parse_line(s, n, r->cb, r->ctx))
+		count_bad(r->st);
+	else
+		r->st->records++;
+	r->overlong = 0;
+	r->len = 0;
+}
+
+static int feed(struct reader *r, const char *p, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl ? (size_t)(nl - p) : n;
+
+		if (!r->overlong && r->len + k > JOURNAL_LINE_MAX) {
+			r->overlong = 1;
+			r->len = 0;
+		}
+		if (!nl) {
+			if (!r->overlong) {
+				memcpy(r->buf + r->len, p, k);
+				r->len += k;
+			}
+			r->off += k;
+			return 0;
+		}
+		if (r->len && !r->overlong) {
+			memcpy(r->buf + r->len, p, k);
+			r->len += k;
+			line_end(r, r->buf, r->len);
+		} else {
+			line_end(r, p, k);
+		}
+		p += k + 1;
+		n -= k + 1;
+		r->off += k + 1;
+		r->good_end = r->off;
 	}
-	free(line);
-	fclose(f);
 	return 0;
+}
+
+size_t journal_parse(const char *buf, size_t len, journal_cb cb, void *ctx,
+		     struct journal_stats *st)
+{
+	struct reader r = { .cb = cb, .ctx = ctx, .st = st };
+
+	memset(st, 0, sizeof(*st));
+	r.buf = malloc(JOURNAL_LINE_MAX);
+	if (!r.buf)
+		return 0;
+	feed(&r, buf, len);
+	free(r.buf);
+	st->torn_bytes = r.off - r.good_end;
+	return (size_t)r.good_end;
+}
+
+/* One pass over fd from offset 0; returns the offset past the last newline. */
+static int64_t read_all(int fd, journal_cb cb, void *ctx, struct journal_stats *st)
+{
+	struct reader r = { .cb = cb, .ctx = ctx, .st = st };
+	size_t cap = 1u << 20;
+	char *chunk = malloc(cap);
+	int64_t ret;
+	off_t at = 0;
+
+	memset(st, 0, sizeof(*st));
+	r.buf = malloc(JOURNAL_LINE_MAX);
+	if (!chunk || !r.buf) {
+		free(chunk);
+		free(r.buf);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = pread(fd, chunk, cap, at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (!n)
+			break;
+		at += n;
+		feed(&r, chunk, (size_t)n);
+	}
+	st->torn_bytes = r.off - r.good_end;
+	ret = (int64_t)r.good_end;
+out:
+	free(chunk);
+	free(r.buf);
+	return ret;
+}
+
+int journal_load(struct journal *j, journal_cb cb, void *ctx)
+{
+	int64_t end = read_all(j->fd, cb, ctx, &j->replayed);
+
+	if (end < 0)
+		return (int)end;
+	/* A torn last line: cut it, or the next record would be glued to it. */
+	if (j->replayed.torn_bytes) {
+		if (ftruncate(j->fd, (off_t)end) || fsync(j->fd))
+			return -errno;
+	}
+	j->size = (uint64_t)end;
+	return 0;
+}
+
+int journal_read_file(const char *path, journal_cb cb, void *ctx, struct journal_stats *st)
+{
+	struct journal_stats local;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int64_t end;
+
+	if (fd < 0)
+		return -errno;
+	end = read_all(fd, cb, ctx, st ? st : &local);
+	close(fd);
+	return end < 0 ? (int)end : 0;
+}
+
+struct json_object *journal_stats_json(const struct journal_stats *st)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	uint64_t i;
+
+	for (i = 0; i < st->bad && i < JOURNAL_BAD_KEPT; i++)
+		json_object_array_add(arr, json_object_new_uint64(st->bad_line[i]));
+	json_object_object_add(o, "lines", json_object_new_uint64(st->lines));
+	json_object_object_add(o, "bad", json_object_new_uint64(st->bad));
+	json_object_object_add(o, "bad_lines", arr);
+	json_object_object_add(o, "torn_bytes", json_object_new_uint64(st->torn_bytes));
+	return o;
 }

@@ -5,16 +5,37 @@
  * fsynced before the action is taken.  lymphd rebuilds its state from it at
  * start, so a crash or SIGKILL of lymphd loses nothing.
  *
- * Bounded: past journal_max bytes the file is rotated to journal.1 after a
- * fresh journal is seeded with the current state (written and fsynced
- * under a temporary name, then renamed), so replaying the current file
- * alone always rebuilds the whole state.
+ * Trusted only as far as it is checked: the file must be a regular file
+ * owned by root and writable by nobody else; at start it is read once,
+ * every line is parsed and validated (a damaged line is counted, its line
+ * number kept, and skipped: never a crash), and a torn last line (a crash
+ * mid-write) is cut off before anything is appended.
+ *
+ * Bounded: before a record would take the file past journal_max bytes, a
+ * fresh journal is seeded with the whole current state (written and
+ * fsynced under a temporary name, then renamed over the file, the old one
+ * kept as journal.1), and the record goes after that snapshot; replaying
+ * the current file alone always rebuilds the whole state.
  */
 #ifndef LYMPH_JOURNAL_H
 #define LYMPH_JOURNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+
+/* Longest line replay accepts (records are a few hundred bytes). */
+#define JOURNAL_LINE_MAX (64u << 10)
+/* Bad line numbers kept for the start record and status. */
+#define JOURNAL_BAD_KEPT 8
+
+struct journal_stats {
+	uint64_t lines;		/* complete lines read */
+	uint64_t records;	/* lines that were valid records */
+	uint64_t bad;		/* lines skipped as damaged */
+	uint64_t bad_line[JOURNAL_BAD_KEPT];	/* the first ones, 1-based */
+	uint64_t torn_bytes;	/* an unterminated last line, cut off */
+};
 
 struct journal {
 	int fd;
@@ -25,15 +46,44 @@ struct journal {
 	int (*snapshot)(struct journal *j, void *ctx);
 	void *snapshot_ctx;
 	int rotating;
+	uint64_t base;		/* size of the snapshot that began this file */
+	uint64_t rotations;
+	struct journal_stats replayed;	/* what journal_load found */
+	char why[512];		/* why journal_open refused the file */
 	/* Sees every record appended (not a rotation's snapshot), after it is
 	 * written: lymphd prints and logs its decisions from here. */
 	void (*tap)(struct json_object *rec, void *ctx);
 	void *tap_ctx;
 };
 
-/* Opens (creating it and its directory, root-only) for appending. */
+/*
+ * A record's consumer: 0 when the record is fine (used or not its kind),
+ * -EINVAL when it is damaged (counted as a bad line).
+ */
+typedef int (*journal_cb)(struct json_object *rec, void *ctx);
+
+/*
+ * Opens (creating it and its directory, root-only) for appending.  A file
+ * that is not a regular file, not owned by root, or writable by group or
+ * others is refused: -EPERM, with the reason in j->why.
+ */
 int journal_open(struct journal *j, const char *path, uint64_t max);
 void journal_close(struct journal *j);
+
+/*
+ * Reads the open journal once, from the start, calling cb for every valid
+ * record, oldest first; fills j->replayed; cuts a torn last line off the
+ * file.  Must run before the first journal_append.  0 or -errno.
+ */
+int journal_load(struct journal *j, journal_cb cb, void *ctx);
+
+/*
+ * Parses buf (len bytes of journal text), calling cb for every valid
+ * record; pure (no I/O).  An unterminated tail is not parsed: its length
+ * is st->torn_bytes.  Returns the offset just past the last newline.
+ */
+size_t journal_parse(const char *buf, size_t len, journal_cb cb, void *ctx,
+		     struct journal_stats *st);
 
 /*
  * Stamps rec with "time" (ISO 8601 UTC) and "ts" (seconds since the epoch),
@@ -41,10 +91,12 @@ void journal_close(struct journal *j);
  */
 int journal_append(struct journal *j, struct json_object *rec);
 
-/* Calls cb for every record of the file at path, oldest first; a torn last
- * line (a crash mid-write) is skipped.  0, or -errno if it cannot be read
- * (-ENOENT when there is no journal yet). */
-int journal_replay(const char *path, int (*cb)(struct json_object *rec, void *ctx), void *ctx);
+/* Read-only view of the file at path (lymphctl journal): like journal_load
+ * without cutting anything.  0, or -errno (-ENOENT: no journal yet). */
+int journal_read_file(const char *path, journal_cb cb, void *ctx, struct journal_stats *st);
+
+/* The bad lines as JSON ({"count":N,"lines":[...]}) for records and status. */
+struct json_object *journal_stats_json(const struct journal_stats *st);
 
 /* Wall-clock now in ns (CLOCK_REALTIME): journal times survive reboots. */
 uint64_t wall_now_ns(void);

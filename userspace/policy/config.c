@@ -20,7 +20,7 @@
 
 #define SEC_NS 1000000000ULL
 
-enum sect { S_NONE, S_LYMPHD, S_SERVICE, S_QUARANTINE, S_THROTTLE, S_PROTECT, S_WEATHER };
+enum sect { S_NONE, S_LYMPHD, S_SERVICE, S_QUARANTINE, S_THROTTLE, S_PROTECT, S_WEATHER, S_FLEET };
 
 enum vtype {
 	T_PATH,		/* absolute path */
@@ -93,9 +93,9 @@ static const struct key keys[] = {
 	{ S_THROTTLE, "dead_time_max", T_DURATION, POL(throttle.dead_time_max), 1000000, D(3600) },
 	{ S_THROTTLE, "kill_after", T_DURATION, POL(throttle.kill_after), 0, D(86400) },
 	{ S_THROTTLE, "lineage", T_LINEAGE, POL(throttle.lineage), 0, 0 },
+	{ S_THROTTLE, "enabled", T_BOOL, POL(throttle.enabled), 0, 0 },
 	{ S_THROTTLE, "uid_budget", T_U32, POL(throttle.uid_budget), 0, 1000000 },
 	{ S_THROTTLE, "uid_burst", T_U32, POL(throttle.uid_burst), 1, 1000000 },
-	{ S_THROTTLE, "enabled", T_BOOL, POL(throttle.enabled), 0, 0 },
 
 	{ S_PROTECT, "exe", T_PATH_LIST, POL(protect), 0, 0 },
 	{ S_PROTECT, "uid", T_UID_LIST, POL(protect), 0, 0 },
@@ -113,6 +113,7 @@ static const struct key keys[] = {
 static const char *const sect_names[] = {
 	[S_LYMPHD] = "lymphd", [S_SERVICE] = "service", [S_QUARANTINE] = "quarantine",
 	[S_THROTTLE] = "throttle", [S_PROTECT] = "protect", [S_WEATHER] = "weather",
+	[S_FLEET] = "fleet",
 };
 
 static void err_add(struct cfg_errors *e, const char *file, int line, const char *fmt, ...)
@@ -161,13 +162,13 @@ void policy_defaults(struct policy *p)
 	p->throttle = (struct throttle_conf){
 		.budget = 200, .burst = 400, .dead_time_min = 100000000ULL,
 		.dead_time_max = D(10), .kill_after = 0, .lineage = LINEAGE_FAMILY,
-		.uid_budget = 1000, .uid_burst = 2000,
-		.enabled = -1,
+		.uid_budget = 1000, .uid_burst = 2000, .enabled = -1,
 	};
 	p->weather = (struct weather_conf){
 		.cloudy_psi = 10.0, .stormy_danger_per_min = 30.0,
 		.budget_factor_stormy = 0.5, .backoff_factor_stormy = 2.0,
 	};
+	fleet_conf_defaults(&p->fleet);
 }
 
 static void service_defaults(struct service_conf *s)
@@ -212,6 +213,7 @@ void policy_free(struct policy *p)
 	free(p->files);
 	free(p->journal);
 	free(p->metrics_listen);
+	fleet_conf_free(&p->fleet);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -550,6 +552,13 @@ static void key_line(struct pstate *ps, char *s)
 		ERR(ps, "'%s' is outside any section (start with [lymphd], [service NAME], ...)", name);
 		return;
 	}
+	if (ps->sect == S_FLEET) {
+		char msg[400];
+
+		if (fleet_conf_key(&ps->p->fleet, ps->file, ps->line, name, val, msg, sizeof(msg)))
+			ERR(ps, "%s", msg);
+		return;
+	}
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (keys[i].sect != ps->sect || strcmp(keys[i].name, name))
 			continue;
@@ -590,7 +599,7 @@ static void section_line(struct pstate *ps, char *s)
 		if (!strcmp(name, sect_names[i]))
 			break;
 	if (i == sizeof(sect_names) / sizeof(sect_names[0])) {
-		ERR(ps, "unknown section [%s] (known: lymphd, service NAME, quarantine, throttle, protect, weather)",
+		ERR(ps, "unknown section [%s] (known: lymphd, service NAME, quarantine, throttle, protect, weather, fleet)",
 		    name);
 		return;
 	}
@@ -606,6 +615,8 @@ static void section_line(struct pstate *ps, char *s)
 			ps->p->quarantine.section = 1;
 		if (i == S_THROTTLE)
 			ps->p->throttle.section = 1;
+		if (i == S_FLEET)
+			fleet_conf_begin(&ps->p->fleet, ps->file, ps->line);
 		return;
 	}
 	if (!valid_service_name(arg)) {
@@ -704,6 +715,7 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 		p->quarantine.enabled = p->quarantine.section;
 	if (p->throttle.enabled < 0)
 		p->throttle.enabled = p->throttle.section;
+	nerr += fleet_conf_finish(&p->fleet, errs);
 #undef FERR
 	return nerr;
 }

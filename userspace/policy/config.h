@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "fleet_conf.h"
 
 #define CFG_NAME_MAX 64
 #define CFG_ENV_MAX 32
@@ -99,6 +100,7 @@ struct policy {
 	struct throttle_conf throttle;
 	struct protect_conf protect;
 	struct weather_conf weather;
+	struct fleet_conf fleet;	/* [fleet]: off unless given */
 	char **files;		/* the files it came from */
 	size_t n_files;
 };
@@ -135,6 +137,8 @@ int parse_duration(const char *s, uint64_t *ns);
  * group- or world-writable.  Returns 0 or -errno; errors in errs.
  */
 int config_load(struct policy *p, const char *path, struct cfg_errors *errs);
+/* The same; with must_exist, a missing path is an error (-ENOENT). */
+int config_load_file(struct policy *p, const char *path, int must_exist, struct cfg_errors *errs);
 
 #define LYMPH_DEFAULT_CONFIG "/etc/lymph/lymph.conf"
 #define LYMPH_DEFAULT_JOURNAL "/var/lib/lymph/journal"

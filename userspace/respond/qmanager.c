@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "lsm.h"
 #include "lsm.skel.h"
+#include "jrec.h"
 #include "procfs.h"
 #include "qmanager.h"
 #include "signames.h"
@@ -526,6 +527,66 @@ static int lsm_key(struct qmanager *q, const struct qkey *k, int add)
 
 /* ---- journal ------------------------------------------------------------- */
 
+/*
+ * The evidence of each quarantine (the "why" of the record that imposed
+ * it), kept so that a rotation's snapshot carries it: otherwise two
+ * rotations would leave a quarantine in force with nothing to say why.
+ */
+struct qevidence {
+	struct qkey k;
+	struct json_object *why;
+};
+
+static struct qevidence *evidence_find(struct qmanager *q, const struct qkey *k)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_evidence; i++)
+		if (q->evidence[i].k.dev == k->dev && q->evidence[i].k.ino == k->ino &&
+		    q->evidence[i].k.uid == k->uid)
+			return &q->evidence[i];
+	return NULL;
+}
+
+/* Keep why (a reference is taken) as key's evidence; bounded by QTABLE_MAX. */
+static void evidence_keep(struct qmanager *q, const struct qkey *k, struct json_object *why)
+{
+	struct qevidence *ev = evidence_find(q, k);
+
+	if (!ev && q->n_evidence == q->cap_evidence) {
+		size_t cap = q->cap_evidence ? q->cap_evidence * 2 : 16;
+		struct qevidence *grown;
+
+		if (cap > QTABLE_MAX) {
+			ev = &q->evidence[q->evidence_next++ % q->n_evidence];	/* oldest first */
+		} else {
+			grown = realloc(q->evidence, cap * sizeof(*grown));
+			if (!grown)
+				return;
+			q->evidence = grown;
+			q->cap_evidence = cap;
+		}
+	}
+	if (!ev) {
+		ev = &q->evidence[q->n_evidence++];
+		ev->why = NULL;
+	}
+	json_object_put(ev->why);
+	ev->k = *k;
+	ev->why = json_object_get(why);
+}
+
+static void evidence_free(struct qmanager *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_evidence; i++)
+		json_object_put(q->evidence[i].why);
+	free(q->evidence);
+	q->evidence = NULL;
+	q->n_evidence = q->cap_evidence = 0;
+}
+
 static void journal_q(struct qmanager *q, const char *action, const struct qentry *e,
 		      const struct qkey *k, const char *path, const char *result,
 		      const struct lymph_death *why, uint64_t now)
@@ -560,6 +621,13 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 		json_object_object_add(w, "si_code", json_object_new_int64(why->si_code));
 		json_object_object_add(w, "fault_addr", json_object_new_uint64(why->fault_addr));
 		json_object_object_add(rec, "why", w);
+		if (!strcmp(action, "quarantine"))
+			evidence_keep(q, k, w);
+	} else if (!strcmp(action, "snapshot")) {
+		struct qevidence *ev = evidence_find(q, k);
+
+		if (ev && ev->why)
+			json_object_object_add(rec, "why", json_object_get(ev->why));
 	}
 	if (result)
 		json_object_object_add(rec, "result", json_object_new_string(result));
@@ -681,6 +749,7 @@ void qmanager_free(struct qmanager *q)
 		q->n_marks--;
 	}
 	free(q->marks);
+	evidence_free(q);
 	for (i = 0; i < q->n_mnts; i++)
 		close(q->mnts[i].fd);
 	if (q->fan_fd >= 0)
@@ -753,7 +822,8 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 			  "[quarantine] root = yes", d, now);
 		return;
 	}
-	e = qtable_on_danger(&q->t, &k, now, q->factor);
+	e = qtable_on_danger(&q->t, &k, now, q->factor *
+			     (q->bin_factor ? q->bin_factor(q->bin_factor_ctx, k.dev, k.ino) : 1.0));
 	if (!e) {
 		if (q->t.overflow == Q_OVF_UID)
 			overflow(q, &k, exe, "this uid already has its maximum of quarantined binaries",
@@ -895,70 +965,81 @@ void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce)
 	load_protected(q, p);
 }
 
-struct replay_ctx {
-	struct qmanager *q;
-	uint64_t now;
-};
-
-static int replay_one(struct json_object *rec, void *ctx)
+/*
+ * One journal record at start.  Only checked fields are used (jrec.c); a
+ * protected binary or uid is never restored; in observe mode the state
+ * comes back (it expires, shows and rotates as usual) but nothing is
+ * enforced.
+ */
+int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t now)
 {
-	struct replay_ctx *rc = ctx;
-	struct qmanager *q = rc->q;
-	struct json_object *v;
+	struct jrec_quarantine r;
 	struct qkey k = { 0 };
-	const char *action, *exe = NULL;
-	uint64_t until = 0, since = 0;
-	uint32_t old_mode = 0, total = 0;
-	double offences = 0;
 	struct qentry *e;
+	int ok = jrec_quarantine(rec, &r);
 
-	if (!json_object_object_get_ex(rec, "type", &v) || strcmp(json_object_get_string(v), "quarantine") ||
-	    !json_object_object_get_ex(rec, "action", &v))
-		return 0;
-	action = json_object_get_string(v);
-#define GET(key, conv) (json_object_object_get_ex(rec, key, &v) && v ? conv(v) : 0)
-	k.dev = (uint32_t)GET("exe_dev", json_object_get_int64);
-	k.ino = (uint64_t)GET("exe_ino", json_object_get_int64);
-	k.uid = (uint32_t)GET("uid", json_object_get_int64);
-	until = (uint64_t)GET("until_wall_ns", json_object_get_int64);
-	since = (uint64_t)GET("since_wall_ns", json_object_get_int64);
-	old_mode = (uint32_t)GET("old_mode", json_object_get_int64);
-	total = (uint32_t)GET("total", json_object_get_int64);
-	offences = GET("offences", json_object_get_double);
-	if (json_object_object_get_ex(rec, "exe", &v) && v)
-		exe = json_object_get_string(v);
-#undef GET
-	if (!strcmp(action, "quarantine") || !strcmp(action, "snapshot")) {
-		if (json_object_object_get_ex(rec, "result", &v) && strcmp(json_object_get_string(v), "ok"))
+	if (ok <= 0)
+		return ok;
+	k.dev = r.dev;
+	k.ino = r.ino;
+	k.uid = r.uid;
+	if (!strcmp(r.action, "quarantine") || !strcmp(r.action, "snapshot")) {
+		if (r.result && strcmp(r.result, "ok"))
 			return 0;	/* was never enforced */
-		e = qtable_restore(&q->t, &k, to_mono(q, since), to_mono(q, until), offences, total, rc->now);
-		if (e && exe && old_mode) {
+		if (!r.until_wall_ns)
+			return -EINVAL;	/* a quarantine always has an end */
+		if (is_protected(q, k.dev, k.ino, k.uid)) {
+			q->replay_protected++;
+			return 0;
+		}
+		e = qtable_restore(&q->t, &k, to_mono(q, r.since_wall_ns), to_mono(q, r.until_wall_ns),
+				   r.offences, r.total, now);
+		if (!e)
+			return 0;
+		if (r.why)
+			evidence_keep(q, &k, r.why);
+		if (!q->enforce) {
+			struct stat st;
+
+			/* Exec bits a previous run removed stay removed until
+			 * expiry or release: remember the mode to give back. */
+			if (q->enf == Q_ENF_EXEC_BITS && r.old_mode && r.exe && !stat(r.exe, &st) &&
+			    !(st.st_mode & 0111))
+				mark_add(q, k.dev, k.ino, k.uid, r.exe, r.old_mode);
+			q->replay_observed++;
+			return 0;
+		}
+		if (r.exe && r.old_mode) {
 			/* Remember the mode to restore even if we can't re-mark now. */
 			struct qmark *m;
 
-			if (!mark_add(q, k.dev, k.ino, k.uid, exe, old_mode) && (m = find_mark(q, k.dev, k.ino)))
-				m->old_mode = old_mode;
-		} else if (e && exe) {
-			mark_add(q, k.dev, k.ino, k.uid, exe, 0);
+			if (!mark_add(q, k.dev, k.ino, k.uid, r.exe, r.old_mode) &&
+			    (m = find_mark(q, k.dev, k.ino)))
+				m->old_mode = r.old_mode;
+		} else if (r.exe) {
+			mark_add(q, k.dev, k.ino, k.uid, r.exe, 0);
 		}
-		if (e)
-			lsm_key(q, &k, 1);
-	} else if (!strcmp(action, "release") || !strcmp(action, "expire")) {
+		lsm_key(q, &k, 1);
+	} else if (!strcmp(r.action, "release") || !strcmp(r.action, "expire")) {
 		struct qmark *m = find_mark(q, k.dev, k.ino);
 
 		qtable_end(&q->t, &k);
 		lsm_key(q, &k, 0);
-		if (m && !qtable_binary_active(&q->t, k.dev, k.ino, rc->now))
+		if (m && !qtable_binary_active(&q->t, k.dev, k.ino, now))
 			mark_remove(q, m);
 	}
 	return 0;
 }
 
-void qmanager_replay(struct qmanager *q, const char *journal_path, uint64_t now)
+void qmanager_replay_done(struct qmanager *q, uint64_t now)
 {
-	struct replay_ctx rc = { .q = q, .now = now };
-
-	journal_replay(journal_path, replay_one, &rc);
+	if (q->replay_protected)
+		fprintf(stderr, "lymphd: %u quarantine%s from the journal not restored: the binary or "
+			"uid is protected ([protect])\n", q->replay_protected,
+			q->replay_protected == 1 ? "" : "s");
+	if (q->replay_observed)
+		fprintf(stderr, "lymphd: observe mode: %u quarantine%s from the journal kept but not "
+			"enforced\n", q->replay_observed, q->replay_observed == 1 ? "" : "s");
 	/* What expired while lymphd was down is released now. */
 	qmanager_tick(q, now);
 }

@@ -26,6 +26,7 @@ enum q_enforcement {
 };
 
 struct qmark;		/* one marked inode */
+struct qevidence;	/* the death that began a quarantine */
 struct lsm;		/* the BPF LSM skeleton */
 
 /* Binaries tracked per uid: beyond, the uid's coldest entry is forgotten,
@@ -65,6 +66,13 @@ struct qmanager {
 	uint64_t denied;	/* execs denied */
 	double factor;		/* threshold multiplier from the weather */
 	uint64_t last_imposed;	/* when the last quarantine began (monotonic ns) */
+	/* Per-binary threshold multiplier (the fleet's vaccinations); NULL: 1. */
+	double (*bin_factor)(void *ctx, uint32_t dev, uint64_t ino);
+	void *bin_factor_ctx;
+	unsigned int replay_protected;	/* journal quarantines skipped: protected */
+	unsigned int replay_observed;	/* restored without enforcement (observe mode) */
+	struct qevidence *evidence;	/* why each quarantine began, for snapshots */
+	size_t n_evidence, cap_evidence, evidence_next;
 };
 
 int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce);
@@ -73,9 +81,12 @@ void qmanager_free(struct qmanager *q);
 /* The fd to watch (fanotify), or -1. */
 int qmanager_fd(const struct qmanager *q);
 
-/* Replay the journal: quarantines still in force come back, expired ones
- * are released (restoring modes). */
-void qmanager_replay(struct qmanager *q, const char *journal_path, uint64_t now);
+/* Replay the journal, one record at a time (0, or -EINVAL for a damaged
+ * quarantine record), then done: quarantines still in force come back,
+ * expired ones are released (restoring modes).  Protected binaries and uids
+ * are not restored; observe mode restores without enforcing. */
+int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t now);
+void qmanager_replay_done(struct qmanager *q, uint64_t now);
 
 /* A death lymphd classified; only danger deaths count. */
 void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const struct verdict *vd,

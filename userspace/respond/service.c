@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "jrec.h"
 #include "lymph/names.h"
 #include "procfs.h"
 #include "protect.h"
@@ -46,7 +47,7 @@ static struct service *by_name(struct supervisor *s, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; name && i < s->n; i++)
 		if (!strcmp(s->v[i].name, name))
 			return &s->v[i];
 	return NULL;
@@ -167,55 +168,39 @@ int supervisor_snapshot(struct supervisor *s)
 	return 0;
 }
 
-/* Rebuild one service's state from its last journal record. */
-static int replay_one(struct json_object *rec, void *ctx)
+/* Rebuild one service's state from its last journal record; only fields
+ * jrec.c checked are used.  0, or -EINVAL for a damaged service record. */
+int supervisor_replay_record(struct supervisor *s, struct json_object *rec)
 {
-	struct supervisor *s = ctx;
-	struct json_object *t, *st, *x;
+	struct jrec_service r;
 	struct service *v;
-	size_t i, n;
+	uint32_t i;
+	int ok = jrec_service(rec, &r);
 
-	if (!json_object_object_get_ex(rec, "type", &t) || strcmp(json_object_get_string(t), "service") ||
-	    !json_object_object_get_ex(rec, "service", &t) ||
-	    !(v = by_name(s, json_object_get_string(t))) ||
-	    !json_object_object_get_ex(rec, "state", &st))
-		return 0;
-#define GETU(key) (json_object_object_get_ex(st, key, &x) ? (uint64_t)json_object_get_int64(x) : 0)
-	if (json_object_object_get_ex(st, "phase", &x)) {
-		int ph = svc_phase_parse(json_object_get_string(x));
-
-		v->st.phase = ph < 0 ? SVC_UNKNOWN : ph;
-	}
-	v->st.failures = (uint32_t)GETU("failures");
-	v->st.restarts = (uint32_t)GETU("restarts");
-	v->st.delay = GETU("delay_ns");
-	v->st.deadline = GETU("deadline_wall_ns") ? to_mono(s, GETU("deadline_wall_ns")) : 0;
-	v->st.since = GETU("since_wall_ns") ? to_mono(s, GETU("since_wall_ns")) : 0;
-	v->st.healthy_at = GETU("healthy_at_wall_ns") ? to_mono(s, GETU("healthy_at_wall_ns")) : 0;
-	v->pid = (pid_t)GETU("pid");
+	if (ok <= 0)
+		return ok;
+	v = by_name(s, r.name);
+	if (!v)
+		return 0;	/* a service the policy no longer has */
+	v->st.phase = r.phase;
+	v->st.failures = r.failures;
+	v->st.restarts = r.restarts;
+	v->st.delay = r.delay_ns;
+	v->st.deadline = r.deadline_wall_ns ? to_mono(s, r.deadline_wall_ns) : 0;
+	v->st.since = r.since_wall_ns ? to_mono(s, r.since_wall_ns) : 0;
+	v->st.healthy_at = r.healthy_at_wall_ns ? to_mono(s, r.healthy_at_wall_ns) : 0;
+	v->pid = (pid_t)r.pid;
 	v->st.n_recent = 0;
-	if (json_object_object_get_ex(st, "recent_wall_ns", &x)) {
-		n = json_object_array_length(x);
-		for (i = 0; i < n && v->st.n_recent < SUPERVISE_HISTORY; i++)
-			v->st.recent[v->st.n_recent++] =
-				to_mono(s, (uint64_t)json_object_get_int64(json_object_array_get_idx(x, i)));
-	}
-#undef GETU
-	if (json_object_object_get_ex(rec, "why", &t)) {
-		struct json_object *y;
-
+	for (i = 0; i < r.n_recent && v->st.n_recent < SUPERVISE_HISTORY; i++)
+		v->st.recent[v->st.n_recent++] = to_mono(s, r.recent_wall_ns[i]);
+	if (r.have_why) {
 		v->last.have = 1;
-		if (json_object_object_get_ex(t, "reason", &y))
-			snprintf(v->last.reason, sizeof(v->last.reason), "%s", json_object_get_string(y));
-		if (json_object_object_get_ex(t, "signal", &y))
-			v->last.signo = (uint32_t)(signal_parse(json_object_get_string(y)) > 0 ?
-						   signal_parse(json_object_get_string(y)) : 0);
-		if (json_object_object_get_ex(t, "exit_status", &y))
-			v->last.exit_status = (uint32_t)json_object_get_int(y);
-		if (json_object_object_get_ex(t, "class", &y))
-			v->last.danger = !strcmp(json_object_get_string(y), "danger");
-		if (json_object_object_get_ex(t, "wall_ns", &y))
-			v->last.wall_ns = (uint64_t)json_object_get_int64(y);
+		if (r.why_reason)
+			snprintf(v->last.reason, sizeof(v->last.reason), "%s", r.why_reason);
+		v->last.signo = r.why_signo;
+		v->last.exit_status = r.why_exit_status;
+		v->last.danger = r.why_danger;
+		v->last.wall_ns = r.why_wall_ns;
 	}
 	return 0;
 }
@@ -635,10 +620,9 @@ void supervisor_start(struct supervisor *s, const char *journal_path, uint64_t n
 {
 	size_t i;
 
+	(void)journal_path;	/* replayed already: supervisor_replay_record() */
 	if (!s->n)
 		return;
-	if (journal_path)
-		journal_replay(journal_path, replay_one, s);
 	for (i = 0; i < s->n; i++) {
 		struct service *v = &s->v[i];
 		pid_t recorded = v->pid;

@@ -90,4 +90,8 @@ int supervisor_reset(struct supervisor *s, const char *name, uint64_t now);
 /* Journal snapshot of every service (for rotation). */
 int supervisor_snapshot(struct supervisor *s);
 
+/* One journal record at start, before supervisor_start(): 0, or -EINVAL
+ * for a damaged service record. */
+int supervisor_replay_record(struct supervisor *s, struct json_object *rec);
+
 #endif

@@ -13,6 +13,7 @@
 #include "pidscg.h"
 #include "procfs.h"
 #include "protect.h"
+#include "jrec.h"
 #include "throttle.h"
 
 #define HELD_MAX 4096	/* stopped forkers remembered per lineage */
@@ -697,49 +698,48 @@ uint64_t throttler_next(const struct throttler *t)
 	return best;
 }
 
-struct replay_ctx {
-	struct throttler *t;
+/* Lineages the journal says were held when lymphd stopped. */
+struct throttle_replay {
 	struct lineage open[64];
 	size_t n;
 };
 
-static int replay_one(struct json_object *rec, void *ctx)
+/* One journal record at start (jrec.c checked every field used here). */
+int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64_t now)
 {
-	struct replay_ctx *rc = ctx;
+	struct throttle_replay *rc = t->replay;
+	struct jrec_throttle r;
+	int ok = jrec_throttle(rec, &r);
 	struct json_object *v;
-	const char *action, *kind;
-	uint32_t k;
-	uint64_t id;
 	size_t i;
 
-	if (!json_object_object_get_ex(rec, "type", &v) || strcmp(json_object_get_string(v), "throttle") ||
-	    !json_object_object_get_ex(rec, "action", &v))
-		return 0;
-	action = json_object_get_string(v);
-	if (!json_object_object_get_ex(rec, "kind", &v))
-		return 0;
-	kind = json_object_get_string(v);
-	if (!kind || kind_of(kind, &k))
-		return 0;
-	if (!json_object_object_get_ex(rec, "id", &v))
-		return 0;
-	id = (uint64_t)json_object_get_int64(v);
+	(void)now;
+	if (ok <= 0)
+		return ok;
+	if (!rc) {
+		rc = t->replay = calloc(1, sizeof(*rc));
+		if (!rc)
+			return 0;
+	}
 	for (i = 0; i < rc->n; i++)
-		if (rc->open[i].kind == k && rc->open[i].id == id)
+		if (rc->open[i].kind == r.kind && rc->open[i].id == r.id)
 			break;
-	if (!strcmp(action, "throttle") || !strcmp(action, "dead-time") || !strcmp(action, "lift")) {
+	if (!strcmp(r.action, "throttle") || !strcmp(r.action, "dead-time") || !strcmp(r.action, "lift") ||
+	    !strcmp(r.action, "snapshot")) {
 		if (i == rc->n && rc->n < 64) {
 			memset(&rc->open[rc->n], 0, sizeof(rc->open[0]));
-			rc->open[rc->n].kind = k;
-			rc->open[rc->n].id = id;
-			rc->open[rc->n].src = rc->t->src;
+			rc->open[rc->n].kind = r.kind;
+			rc->open[rc->n].id = r.id;
+			rc->open[rc->n].src = t->src;
 			rc->n++;
 		}
-		if (i < 64 && json_object_object_get_ex(rec, "hold_cgroup", &v)) {
-			snprintf(rc->open[i].hold_dir, sizeof(rc->open[i].hold_dir), "%s", json_object_get_string(v));
-			if (json_object_object_get_ex(rec, "parent_cgroup", &v))
-				snprintf(rc->open[i].parent_dir, sizeof(rc->open[i].parent_dir), "%s",
-					 json_object_get_string(v));
+		if (i < rc->n) {
+			rc->open[i].dt.dead_time = (uint64_t)(r.dead_time_ms * 1e6);
+			rc->open[i].dt.holds = r.holds;
+		}
+		if (i < rc->n && r.hold_dir) {
+			snprintf(rc->open[i].hold_dir, sizeof(rc->open[i].hold_dir), "%s", r.hold_dir);
+			snprintf(rc->open[i].parent_dir, sizeof(rc->open[i].parent_dir), "%s", r.parent_dir);
 			rc->open[i].pinned = 1;
 		}
 		if (i < 64 && json_object_object_get_ex(rec, "held_pids", &v) &&
@@ -806,18 +806,20 @@ static unsigned int continue_journaled(const struct lineage *l)
 	return n;
 }
 
-void throttler_replay(struct throttler *t, const char *journal_path, uint64_t now)
+/* After the last record: continue whatever was held (a release, never an
+ * enforcement, so observe mode does it too). */
+void throttler_replay_done(struct throttler *t, uint64_t now)
 {
-	struct replay_ctx *rc = calloc(1, sizeof(*rc));
+	struct throttle_replay *rc = t->replay;
 	size_t i;
 
 	(void)now;
+	t->replay = NULL;
 	if (!rc)
 		return;
-	rc->t = t;
-	journal_replay(journal_path, replay_one, rc);
 	for (i = 0; i < rc->n; i++) {
 		unsigned int n;
+		char msg[96];
 
 		/* The sensors' family table died with the old lymphd: what it
 		 * held is found in its hold cgroup and in the journaled pids. */
@@ -826,13 +828,21 @@ void throttler_replay(struct throttler *t, const char *journal_path, uint64_t no
 		dissolve(&rc->open[i]);
 		n += signal_lineage(&rc->open[i], SIGCONT, 1);
 		free(rc->open[i].pids);
-		char msg[96];
-
 		snprintf(msg, sizeof(msg), "lymphd restarted: %u stopped process%s continued", n,
 			 n == 1 ? "" : "es");
 		journal_t(t, &rc->open[i], "recovered", msg, NULL);
 	}
 	free(rc);
+}
+
+/* Rotation: every held lineage, so a fresh journal still knows its holds. */
+int throttler_snapshot(struct throttler *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		journal_t(t, &t->v[i], "snapshot", t->v[i].observe_reported ? "observe mode" : "held", NULL);
+	return 0;
 }
 
 int throttler_release(struct throttler *t, const char *lineage, uint64_t now)

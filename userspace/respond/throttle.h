@@ -34,6 +34,7 @@ struct throttler {
 	uint64_t kills;
 	uint32_t protect_uids[CFG_LIST_MAX];
 	size_t n_protect_uids;
+	struct throttle_replay *replay;	/* during the journal replay at start */
 };
 
 int throttler_init(struct throttler *t, const struct policy *p, struct journal *j, int enforce,
@@ -45,8 +46,13 @@ void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, ui
 void throttler_tick(struct throttler *t, uint64_t now);
 uint64_t throttler_next(const struct throttler *t);
 
-/* After a lymphd crash: continue whatever the journal says was held. */
-void throttler_replay(struct throttler *t, const char *journal_path, uint64_t now);
+/* After a lymphd crash: continue whatever the journal says was held.  One
+ * record at a time (0, or -EINVAL for a damaged throttle record), then done. */
+int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64_t now);
+void throttler_replay_done(struct throttler *t, uint64_t now);
+
+/* Journal every held lineage (rotation). */
+int throttler_snapshot(struct throttler *t);
 
 /* lymphctl release --lineage KIND:ID (e.g. session:1234): 0 or -ENOENT. */
 int throttler_release(struct throttler *t, const char *lineage, uint64_t now);

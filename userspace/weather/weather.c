@@ -172,6 +172,12 @@ enum weather_word weather_target(const struct weather_params *p, const struct we
 			t = WEATHER_UNSETTLED;
 		reason(reasons, "%u anomalies beyond 2 sigma", in->anomalies_dev2);
 	}
+	if (in->fleet_vaccinated) {
+		if (t < WEATHER_UNSETTLED)
+			t = WEATHER_UNSETTLED;
+		reason(reasons, "the fleet marks %u binar%s here bad", in->fleet_vaccinated,
+		       in->fleet_vaccinated == 1 ? "y" : "ies");
+	}
 	if (in->integrity_changed) {
 		if (t < WEATHER_UNSETTLED)
 			t = WEATHER_UNSETTLED;
@@ -307,6 +313,7 @@ struct weather {
 	int integ_err;
 	uint64_t spot_next_ns;
 	uint32_t activity;
+	uint32_t fleet_vaccinated;
 	struct weather_inputs in;
 	struct json_object *reasons;	/* of the current target */
 	enum weather_word target;
@@ -493,6 +500,11 @@ void weather_set_psi_dir(struct weather *w, const char *dir)
 void weather_set_activity(struct weather *w, uint32_t n)
 {
 	w->activity = n;
+}
+
+void weather_set_fleet(struct weather *w, uint32_t n)
+{
+	w->fleet_vaccinated = n;
 }
 
 /* Keep the PROCS_KEPT highest scores of the last minute in list[]. */
@@ -793,6 +805,7 @@ int weather_tick(struct weather *w, uint64_t now_ns, int64_t wall_s, struct json
 	}
 	w->in.integrity_changed = (uint32_t)integrity_changed(&w->integ);
 	w->in.activity = w->activity;
+	w->in.fleet_vaccinated = w->fleet_vaccinated;
 
 	json_object_put(w->reasons);
 	w->reasons = json_object_new_array();

@@ -72,6 +72,7 @@ struct weather_inputs {
 	uint32_t anomalies_dev2, anomalies_dev3;
 	uint32_t integrity_changed;
 	uint32_t activity;		/* responses in progress (restarts, throttles, ...) */
+	uint32_t fleet_vaccinated;	/* binaries the fleet marks bad, present here */
 };
 
 /* The hysteresis state. */
@@ -128,6 +129,9 @@ int weather_on_fd(struct weather *w, int fd, uint64_t now_ns);
 
 /* Responses lymph has in progress (restarts pending, throttles, quarantines). */
 void weather_set_activity(struct weather *w, uint32_t n);
+
+/* Binaries the fleet vaccinated this host against: at least unsettled. */
+void weather_set_fleet(struct weather *w, uint32_t n);
 
 /*
  * About once a second.  Reads PSI, updates baselines and anomalies, checks

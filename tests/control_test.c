@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control plane (issue 17 item 3, issue 10 item 4, issue 11's
+ * lymphctl events):
+ *
+ *  - requests are JSON arrays of strings, checked against a command table
+ *    with typed, range-checked arguments (no root needed);
+ *  - `release /x abc` is an error, a path with a space is one argument;
+ *  - 500 idle connections and a slow sender while a crash storm runs:
+ *    status still answers (the time is printed, not asserted) and the ring
+ *    drops nothing;
+ *  - lymphctl events [--follow] [--json] streams what lymphd prints; a
+ *    follower that does not read never stalls lymphd and is told how many
+ *    records it lost.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <json-c/json.h>
+#include "kselftest_harness.h"
+#include "helpers.h"
+#include "storm_helpers.h"
+#include "ctlproto.h"
+#include "journal.h"
+
+/* ---- the protocol, as data ----------------------------------------------- */
+
+static int parse(const char *line, struct ctl_req *r, char *err, size_t len)
+{
+	return ctl_parse(line, strlen(line), r, err, len);
+}
+
+TEST(parse_accepts_typed_arguments)
+{
+	static struct ctl_req r;
+	char err[256];
+
+	ASSERT_EQ(0, parse("[\"status\"]", &r, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ((int)CTL_STATUS, (int)r.cmd);
+	ASSERT_EQ(0, parse("[\"release\",\"/srv/a b/it's \\\"x\\\"\",\"1000\"]", &r, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ((int)CTL_RELEASE, (int)r.cmd);
+	EXPECT_EQ(2U, r.n);
+	EXPECT_STREQ("/srv/a b/it's \"x\"", r.arg[0].s);
+	EXPECT_EQ(1000U, r.arg[1].num);
+	ASSERT_EQ(0, parse("[\"release\",\"/x\",\"4294967294\"]", &r, err, sizeof(err)));
+	EXPECT_EQ(4294967294U, r.arg[1].num);
+	ASSERT_EQ(0, parse("[\"release-lineage\",\"cgroup:18446744073709551615\"]", &r, err, sizeof(err)));
+	EXPECT_EQ(UINT64_MAX, r.arg[0].num);
+	ASSERT_EQ(0, parse("[\"events\",\"json\",\"follow\"]", &r, err, sizeof(err)));
+	EXPECT_EQ(1, r.follow);
+	EXPECT_EQ(1, r.json);
+	ASSERT_EQ(0, parse("[\"restart\",\"web-1.service\"]", &r, err, sizeof(err)));
+}
+
+TEST(parse_refuses_what_does_not_fit)
+{
+	static const char *const bad[] = {
+		"release /x abc",			/* the old split-on-space form */
+		"[\"release\",\"/x\",\"abc\"]",		/* uid must be a number */
+		"[\"release\",\"/x\",\"-1\"]",
+		"[\"release\",\"/x\",\" 1\"]",
+		"[\"release\",\"/x\",\"4294967295\"]",	/* (uid_t)-1 */
+		"[\"release\",\"/x\",\"99999999999999999999999\"]",
+		"[\"release\",\"x\"]",			/* not absolute */
+		"[\"release\"]",
+		"[\"release\",\"/x\",\"1\",\"2\"]",
+		"[\"release-lineage\",\"uid:4294967295\"]",
+		"[\"release-lineage\",\"pid:1\"]",
+		"[\"release-lineage\",\"session:\"]",
+		"[\"restart\",\"a b\"]",
+		"[\"restart\",\"../x\"]",
+		"[\"restart\",\"\"]",
+		"[\"status\",\"x\"]",
+		"[\"events\",\"follow\",\"follow\"]",
+		"[\"nope\"]",
+		"[]",
+		"[1]",
+		"[\"status\",null]",
+		"{\"cmd\":\"status\"}",
+		"[\"status\"] x",
+		"[\"restart\",\"a\\u0000b\"]",
+		"[[[[[[\"status\"]]]]]]",
+	};
+	static struct ctl_req r;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		EXPECT_NE(0, parse(bad[i], &r, err, sizeof(err))) TH_LOG("accepted: %s", bad[i]);
+		EXPECT_NE(0, err[0]) TH_LOG("no message for: %s", bad[i]);
+	}
+}
+
+TEST(format_round_trips)
+{
+	const char *words[] = { "release", "/tmp/a b\t\"c\"\\d", "0" };
+	static struct ctl_req r;
+	char buf[CTL_REQUEST_MAX], err[256];
+	int n = ctl_format(buf, sizeof(buf), words, 3);
+
+	ASSERT_LT(0, n);
+	EXPECT_EQ('\n', buf[n - 1]);
+	ASSERT_EQ(0, ctl_parse(buf, (size_t)n - 1, &r, err, sizeof(err))) TH_LOG("%s: %s", buf, err);
+	EXPECT_STREQ(words[1], r.arg[0].s);
+	EXPECT_EQ(0U, r.arg[1].num);
+}
+
+/* ---- lymphd --------------------------------------------------------------- */
+
+FIXTURE(ctl) {
+	struct th_lymphd d;
+	struct storm_cg cg;
+	char dir[256];
+	char conf[PATH_MAX];
+	char journal[PATH_MAX];
+	char crasher[PATH_MAX];
+	struct stat st;
+};
+
+FIXTURE_SETUP(ctl)
+{
+	char text[1024];
+
+	th_lymphd_init(&self->d);
+	storm_cg_init(&self->cg);
+	self->dir[0] = '\0';
+	if (!th_is_root())
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "ctl"));
+	ASSERT_EQ(0, chmod(self->dir, 0755));
+	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	snprintf(text, sizeof(text), "[lymphd]\nmode = enforce\n\n[protect]\nuid = 0\n\n"
+		 "[quarantine]\nthreshold = 1000000\n\n" STORM_CALM_WEATHER);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	storm_cg_destroy(&self->cg);
+	th_lymphd_destroy(&self->d);
+	if (self->dir[0]) {
+		char sub[PATH_MAX + 8];
+
+		snprintf(sub, sizeof(sub), "%s/a b", self->dir);
+		th_rmdir_flat(sub);
+	}
+	th_rmdir_flat(self->dir);
+}
+
+static int connect_to(const char *sock, int nonblock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS && errno != EAGAIN) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* One raw request line, the reply (caller frees) or NULL. */
+static char *raw_request(const char *sock, const char *line)
+{
+	char *buf = calloc(1, 65536);
+	size_t len = 0;
+	int fd = connect_to(sock, 0);
+	struct timeval tv = { .tv_sec = 10 };
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
+		close(fd);
+		free(buf);
+		return NULL;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf + len, 65535 - len, 0);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	return buf;
+}
+
+TEST_F_TIMEOUT(ctl, release_takes_typed_arguments, 60)
+{
+	char dir[PATH_MAX + 8], exe[PATH_MAX + 16], *reply;
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	uint64_t now = wall_now_ns();
+	FILE *f;
+
+	ASSERT_NE(NULL, r);
+	/* A quarantine of a binary whose path has a space, for uid 1000. */
+	snprintf(dir, sizeof(dir), "%s/a b", self->dir);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	ASSERT_EQ(0, storm_build_prog("crasher", dir, self->crasher, sizeof(self->crasher)));
+	ASSERT_EQ(0, stat(self->crasher, &self->st));
+	snprintf(exe, sizeof(exe), "%s", self->crasher);
+	f = fopen(self->journal, "we");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "{\"type\":\"quarantine\",\"action\":\"quarantine\",\"exe\":\"%s\",\"exe_dev\":%u,"
+		"\"exe_ino\":%llu,\"uid\":%d,\"until_wall_ns\":%llu,\"since_wall_ns\":%llu,\"result\":\"ok\"}\n",
+		exe, (unsigned)self->st.st_dev, (unsigned long long)self->st.st_ino, STORM_UID,
+		(unsigned long long)(now + 600000000000ULL), (unsigned long long)now);
+	fclose(f);
+	chmod(self->journal, 0600);
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+
+	/* release /x abc: an error, never "uid 0" */
+	reply = raw_request(self->d.sock, "[\"release\",\"/x\",\"abc\"]\n");
+	ASSERT_NE(NULL, reply);
+	EXPECT_NE(NULL, strstr(reply, "\"error\":\"bad uid 'abc'")) TH_LOG("%s", reply);
+	free(reply);
+	reply = raw_request(self->d.sock, "release /x abc\n");
+	ASSERT_NE(NULL, reply);
+	EXPECT_NE(NULL, strstr(reply, "\"error\"")) TH_LOG("%s", reply);
+	free(reply);
+	EXPECT_EQ(0, th_lymphctl(&self->d, r, NULL, "release", "/x", "--uid=abc", NULL));
+	EXPECT_TRUE(th_exited_nonzero(r->status));
+
+	/* the path with a space is one argument: it is released, for that uid only */
+	EXPECT_EQ(0, th_lymphctl(&self->d, r, NULL, "release", "--uid=1001", exe, NULL));
+	EXPECT_TRUE(th_exited_nonzero(r->status)) TH_LOG("released for another uid: %s", r->out);
+	EXPECT_EQ(0, th_lymphctl(&self->d, r, NULL, "release", "--uid=1000", exe, NULL));
+	EXPECT_EQ(0, r->status) TH_LOG("%s %s", r->out, r->err);
+	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "release", NULL, NULL, NULL));
+	free(r);
+}
+
+/* Dribble a request one byte every 100 ms, reconnecting when dropped. */
+static void __attribute__((noreturn)) slow_sender(const char *sock)
+{
+	static const char req[] = "[\"status\"]\n";
+	int64_t end = th_now_ms() + 60000;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (th_now_ms() < end) {
+		int fd = connect_to(sock, 0);
+		size_t i;
+
+		if (fd < 0) {
+			th_sleep_ms(100);
+			continue;
+		}
+		for (i = 0; i < sizeof(req) - 2; i++) {	/* never the newline */
+			if (send(fd, req + i, 1, MSG_NOSIGNAL) != 1)
+				break;
+			th_sleep_ms(100);
+		}
+		close(fd);
+	}
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(ctl, idle_clients_and_slow_sender_do_not_stall_status, 180)
+{
+	static int idle[500];
+	char loop[PATH_MAX * 2 + 64];
+	char *sh[] = { "/bin/sh", "-c", loop, NULL };
+	json_object *st, *c;
+	int i, n_idle = 0, answered = 0;
+	int64_t worst = 0;
+	pid_t slow;
+
+	ASSERT_EQ(0, storm_build_prog("crasher", self->dir, self->crasher, sizeof(self->crasher)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	/* the crash storm, in a backstop cgroup: two loops of real SIGSEGVs */
+	ASSERT_EQ(0, storm_cg_create(&self->cg, 200, 150));
+	snprintf(loop, sizeof(loop), "while :; do %s segv; done", self->crasher);
+	ASSERT_LT(0, storm_spawn(&self->cg, STORM_UID, sh));
+	ASSERT_LT(0, storm_spawn(&self->cg, STORM_UID, sh));
+
+	fflush(stdout);
+	fflush(stderr);
+	slow = fork();
+	ASSERT_LE(0, slow);
+	if (slow == 0)
+		slow_sender(self->d.sock);
+	for (i = 0; i < 500; i++) {
+		idle[i] = connect_to(self->d.sock, 1);
+		if (idle[i] >= 0)
+			n_idle++;
+	}
+	TH_LOG("%d idle connections opened, a slow sender and two crash loops running", n_idle);
+	for (i = 0; i < 10; i++) {
+		struct th_cmd *r = calloc(1, sizeof(*r));
+		int64_t t0 = th_now_ms(), dt;
+
+		ASSERT_NE(NULL, r);
+		if (!th_lymphctl(&self->d, r, NULL, "status", "--json", NULL) && r->status == 0)
+			answered++;
+		dt = th_now_ms() - t0;
+		if (dt > worst)
+			worst = dt;
+		free(r);
+		/* more idle connections while it runs */
+		if (idle[i] >= 0)
+			close(idle[i]);
+		idle[i] = connect_to(self->d.sock, 1);
+		th_sleep_ms(200);
+	}
+	printf("# lymphctl status under 500 idle clients, a slow sender and a crash storm: "
+	       "worst %lld ms of 10\n", (long long)worst);
+	EXPECT_EQ(10, answered);
+
+	st = storm_ctl_json(&self->d, "status");
+	ASSERT_NE(NULL, st);
+	c = th_json_get(st, "control");
+	TH_LOG("control: %s; danger deaths seen: %lld", th_json_text(c),
+	       (long long)th_json_int(th_json_get(st, "counters"), "danger"));
+	EXPECT_GE(th_json_int(c, "evicted") + th_json_int(c, "timed_out"), 400);
+	EXPECT_LT(0, th_json_int(th_json_get(st, "counters"), "danger"));
+	EXPECT_EQ(0, th_json_int(st, "drops")) TH_LOG("the ring dropped records");
+	json_object_put(st);
+	for (i = 0; i < 500; i++)
+		if (idle[i] >= 0)
+			close(idle[i]);
+	kill(slow, SIGKILL);
+	waitpid(slow, NULL, 0);
+}
+
+/* lymphctl ARGS... with stdout to a pipe (returned in *out); the pid. */
+static pid_t lymphctl_bg(const struct th_lymphd *d, int *out, const char *a1, const char *a2, const char *a3)
+{
+	char prog[PATH_MAX], sockopt[PATH_MAX + 16];
+	int p[2];
+	pid_t pid;
+
+	th_prog("lymphctl", prog, sizeof(prog));
+	snprintf(sockopt, sizeof(sockopt), "--socket=%s", d->sock);
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl(prog, prog, sockopt, a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*out = p[0];
+	return pid;
+}
+
+static int64_t followers(const struct th_lymphd *d)
+{
+	json_object *st = storm_ctl_json(d, "status");
+	int64_t n = th_json_int(th_json_get(st, "control"), "followers");
+
+	json_object_put(st);
+	return n;
+}
+
+/* The next line from fd within timeout_ms, into buf; 1, or 0 at timeout/EOF. */
+static int read_line(int fd, char *buf, size_t cap, size_t *have, char *line, size_t lcap, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(buf, '\n', *have);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (nl) {
+			size_t l = (size_t)(nl - buf);
+
+			snprintf(line, lcap, "%.*s", (int)l, buf);
+			memmove(buf, nl + 1, *have - l - 1);
+			*have -= l + 1;
+			return 1;
+		}
+		if (*have == cap)
+			*have = 0;
+		if (th_now_ms() >= deadline || poll(&p, 1, 100) < 0)
+			return 0;
+		if (!p.revents)
+			continue;
+		n = read(fd, buf + *have, cap - *have);
+		if (n <= 0)
+			return 0;
+		*have += (size_t)n;
+	}
+}
+
+TEST_F_TIMEOUT(ctl, events_follow_streams_what_lymphd_prints, 90)
+{
+	const char *args[] = { "-c", NULL, NULL, NULL };
+	char jopt[PATH_MAX + 16], line[65536];
+	static char buf[1 << 20];
+	json_object *mine = NULL, *theirs;
+	size_t have = 0;
+	int out, status, i;
+	pid_t ctl, victim;
+
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	args[1] = self->conf;
+	args[2] = jopt;
+	ASSERT_EQ(0, th_lymphd_start(&self->d, args, 20000));
+	ctl = lymphctl_bg(&self->d, &out, "events", "--follow", "--json");
+	ASSERT_LT(0, ctl);
+	for (i = 0; i < 100 && followers(&self->d) < 1; i++)
+		th_sleep_ms(50);
+	ASSERT_EQ(1, followers(&self->d));
+
+	victim = th_crash_child(TH_SEGV, NULL, &status);
+	ASSERT_LT(0, victim);
+	theirs = th_lymphd_wait(&self->d, th_pred_death_of, &victim, 10000);
+	ASSERT_NE(NULL, theirs) TH_LOG("lymphd printed no death of %d", victim);
+	while (!mine && read_line(out, buf, sizeof(buf), &have, line, sizeof(line), 10000)) {
+		json_object *o = json_tokener_parse(line);
+
+		if (o && th_pred_death_of(o, &victim))
+			mine = o;
+		else
+			json_object_put(o);
+	}
+	ASSERT_NE(NULL, mine) TH_LOG("lymphctl events --follow printed no death of %d", victim);
+	EXPECT_TRUE(json_object_equal(mine, theirs))
+		TH_LOG("lymphd: %s\nlymphctl: %s", th_json_text(theirs), th_json_text(mine));
+	json_object_put(mine);
+	json_object_put(theirs);
+
+	/* a decision lymphd journals and prints comes through too */
+	{
+		struct th_cmd *r = calloc(1, sizeof(*r));
+		bool seen = false;
+
+		ASSERT_NE(NULL, r);
+		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "reload", NULL));
+		free(r);
+		while (!seen && read_line(out, buf, sizeof(buf), &have, line, sizeof(line), 10000)) {
+			json_object *o = json_tokener_parse(line);
+
+			seen = o && th_is_event(o, "decision") && th_json_str(o, "action") &&
+			       !strcmp(th_json_str(o, "action"), "reload");
+			json_object_put(o);
+		}
+		EXPECT_TRUE(seen) TH_LOG("no {\"event\":\"decision\",...\"action\":\"reload\"} followed");
+	}
+	kill(ctl, SIGTERM);
+	waitpid(ctl, NULL, 0);
+	close(out);
+	for (i = 0; i < 100 && followers(&self->d) > 0; i++)
+		th_sleep_ms(50);
+	EXPECT_EQ(0, followers(&self->d)) TH_LOG("a follower that hung up is still kept");
+
+	/* without --follow: the latest records, as text, then the end */
+	{
+		struct th_cmd *r = calloc(1, sizeof(*r));
+
+		ASSERT_NE(NULL, r);
+		EXPECT_EQ(0, th_lymphctl(&self->d, r, NULL, "events", NULL));
+		EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+		EXPECT_LE(1, th_count_lines(r->out));
+		EXPECT_NE(NULL, strstr(r->out, " uid=")) TH_LOG("%.400s", r->out);
+		free(r);
+	}
+}
+
+TEST_F_TIMEOUT(ctl, slow_follower_never_stalls_lymphd, 150)
+{
+	static const char loop[] = "i=0; while [ $i -lt 3000 ]; do /bin/true; i=$((i+1)); done";
+	char *sh[] = { "/bin/sh", "-c", (char *)loop, NULL };
+	char conf[PATH_MAX], text[512], *buf = malloc(8 << 20);
+	int fd, small = 4096, answered = 0, status = -1, i;
+	size_t have = 0;
+	pid_t gen;
+
+	ASSERT_NE(NULL, buf);
+	snprintf(text, sizeof(text), "[lymphd]\nmode = observe\n\n" STORM_CALM_WEATHER);
+	ASSERT_EQ(0, storm_write_file(self->dir, "observe.conf", text, conf, sizeof(conf)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, conf, self->journal, NULL));
+	fd = connect_to(self->d.sock, 0);
+	ASSERT_LE(0, fd);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	ASSERT_LT(0, send(fd, "[\"events\",\"follow\",\"json\"]\n", 27, MSG_NOSIGNAL));
+	for (i = 0; i < 100 && followers(&self->d) < 1; i++)
+		th_sleep_ms(50);
+	ASSERT_EQ(1, followers(&self->d));
+
+	/* ~9000 records (fork, exec, exit of 3000 processes) it never reads */
+	ASSERT_EQ(0, storm_cg_create(&self->cg, 100, 120));
+	gen = storm_spawn(&self->cg, STORM_UID, sh);
+	ASSERT_LT(0, gen);
+	for (i = 0; i < 5; i++) {
+		struct th_cmd *r = calloc(1, sizeof(*r));
+
+		if (r && !th_lymphctl(&self->d, r, NULL, "status", NULL) && r->status == 0)
+			answered++;
+		free(r);
+		th_sleep_ms(300);
+	}
+	EXPECT_EQ(5, answered);
+	for (i = 0; i < 1200 && waitpid(gen, &status, WNOHANG) == 0; i++)
+		th_sleep_ms(50);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("generator: 0x%x", status);
+	EXPECT_EQ(1, followers(&self->d)) TH_LOG("the slow follower was dropped, not told");
+
+	/* now read: the records that fit, then how many were lost */
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 2000) <= 0 || have == (8u << 20))
+			break;
+		n = read(fd, buf + have, (8u << 20) - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have < (8u << 20) ? have : have - 1] = 0;
+	EXPECT_NE(NULL, strstr(buf, "{\"event\":\"events-dropped\",\"count\":"))
+		TH_LOG("read %zu bytes, no drop notice", have);
+	TH_LOG("the slow follower got %zu bytes, %d lines", have, th_count_lines(buf));
+	close(fd);
+	free(buf);
+}
+
+TEST_F_TIMEOUT(ctl, followers_are_capped_requests_still_served, 60)
+{
+	int fds[16], i;
+	char *reply;
+
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	for (i = 0; i < 16; i++) {
+		fds[i] = connect_to(self->d.sock, 0);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_LT(0, send(fds[i], "[\"events\",\"follow\"]\n", 20, MSG_NOSIGNAL));
+	}
+	for (i = 0; i < 100 && followers(&self->d) < 16; i++)
+		th_sleep_ms(50);
+	EXPECT_EQ(16, followers(&self->d));
+	reply = raw_request(self->d.sock, "[\"events\",\"follow\"]\n");
+	ASSERT_NE(NULL, reply);
+	EXPECT_NE(NULL, strstr(reply, "\"error\":\"already 16 followers")) TH_LOG("%.200s", reply);
+	free(reply);
+	reply = raw_request(self->d.sock, "[\"status\"]\n");
+	ASSERT_NE(NULL, reply);
+	EXPECT_NE(NULL, strstr(reply, "\"counters\"")) TH_LOG("%.200s", reply);
+	free(reply);
+	for (i = 0; i < 16; i++)
+		close(fds[i]);
+}
+
+TEST_HARNESS_MAIN
