@@ -149,7 +149,7 @@ static int start_lymphd(FIXTURE_DATA(fleet) *self, int h)
 	f = fopen(conf, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "[lymphd]\nmode = observe\n\n[quarantine]\nthreshold = 5\n\n[fleet]\n"
+	fprintf(f, "[lymphd]\nmode = observe\n\n[quarantine]\nthreshold = 5\nroot = yes\n\n[fleet]\n"
 		"servers = nats://127.0.0.1:%d, nats://127.0.0.1:%d, nats://127.0.0.1:%d\n"
 		"name = t%d\nhost = h%d\nk = 2\nwindow = 10m\nreplicas = 3\nvaccine = quarantine\n",
 		nats_port(self, 0), nats_port(self, 1), nats_port(self, 2), getpid(), h);
