@@ -13,9 +13,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <json-c/json.h>
+#include "config.h"
 #include "ctlproto.h"
-#include "daemon.h"
 #include "journal.h"
+#include "parse_num.h"
 
 static void usage(FILE *f)
 {

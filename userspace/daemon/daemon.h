@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include "binpath.h"
 #include "config.h"
+#include "ctlproto.h"
 #include "crashtab.h"
 #include "journal.h"
 #include "logsink.h"
@@ -22,7 +23,6 @@
 #include "weather.h"
 #include "lymph/names.h"
 
-#define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
 
 enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC, SOURCE_KMOD };
 
