@@ -19,8 +19,6 @@
 #include "outfilter.h"
 #include "lymph/events.h"
 
-#define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
-
 struct json_object;
 struct control;
 struct ctl_client;

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
+
 #define CTL_REQUEST_MAX 8192	/* bytes in one request line, newline included */
 #define CTL_ARGS_MAX 3
 

@@ -13,10 +13,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <json-c/json.h>
-#include "ctlproto.h"
 #include "config.h"
-#include "control.h"
+#include "ctlproto.h"
 #include "journal.h"
+#include "parse_num.h"
 
 static void usage(FILE *f)
 {
