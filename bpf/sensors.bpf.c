@@ -20,6 +20,15 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Linux 6.13+: signal another task than current (the new child). */
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
+				__u64 value) __ksym __weak;
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+#ifndef bpf_ksym_exists
+#define bpf_ksym_exists(sym) (!!(sym))	/* libbpf < 1.2 */
+#endif
+
 /* Set by lymphd through skel->rodata before load. */
 const volatile __u64 wake_mark_bytes = 256 * 1024;
 const volatile __u32 urgent_death_mask = LYMPH_URGENT_SIGNALS_DEFAULT;
@@ -78,15 +87,54 @@ struct {
 	__type(value, struct throttle_bucket);
 } buckets SEC(".maps");
 
-/* The lineage each live process was charged to at its fork, so that its
- * exit gives the token back to the same bucket even if it changed session
- * or cgroup since (daemons call setsid). */
+/* What each live task (process or thread, by tid) was charged to at its
+ * creation, so that its exit gives the token back to the same buckets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, __u32);		/* tgid */
-	__type(value, struct lineage_key);
+	__type(key, __u32);		/* tid */
+	__type(value, struct charge);
 } charged SEC(".maps");
+
+/* Every task's clone family (sensors.h), fixed at fork. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct family);
+} families SEC(".maps");
+
+/*
+ * Processes someone other than lymph stopped (SIGSTOP not sent by the
+ * probes nor by lymphd), until someone other than lymphd continues them:
+ * lymphd never continues these when a hold ends.  Key: tgid.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);		/* when (ns) */
+} admin_stops SEC(".maps");
+
+/*
+ * Every process lymph stopped (the probes, and lymphd, which adds its own
+ * stops) and has not continued, with its start time: when lymphd dies,
+ * however it dies, the exit probe continues them all (on_process_exit),
+ * so a dead lymphd never leaves a process stopped.  Key: tgid.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);		/* start time, clock ticks (as /proc/PID/stat) */
+} lymph_stops SEC(".maps");
+
+/* A process's start in clock ticks since boot: /proc/PID/stat's field 22
+ * (USER_HZ is 100), so lymphd can name the same process. */
+static __always_inline __u64 start_ticks(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, group_leader, start_boottime) / 10000000ULL;
+}
 
 /* pid 1, lymphd and its ancestors (tgids); protected uids. */
 struct {
@@ -118,6 +166,8 @@ struct {
 
 #define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h PF_KTHREAD */
 #define SIGSTOP_NR	19
+#define SIGCONT_NR	18
+#define EAGAIN_NR	11
 #define SI_USER_CODE	0
 #define SI_QUEUE_CODE	(-1)
 #define SI_TKILL_CODE	(-6)
@@ -213,7 +263,7 @@ static __always_inline struct throttle_cfg *throttle_settings(void)
 }
 
 static __always_inline void lineage_of(struct lineage_key *k, struct task_struct *task,
-				       __u32 kind)
+				       __u32 kind, __u64 family)
 {
 	k->kind = kind;
 	k->pad = 0;
@@ -221,21 +271,23 @@ static __always_inline void lineage_of(struct lineage_key *k, struct task_struct
 		k->id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	else if (kind == LYMPH_LINEAGE_UID)
 		k->id = BPF_CORE_READ(task, real_cred, uid.val);
+	else if (kind == LYMPH_LINEAGE_FAMILY)
+		k->id = family;
 	else
 		k->id = BPF_CORE_READ(task, signal, pids[PIDTYPE_SID], numbers[0].nr);
 }
 
 /* Refill at budget/s up to burst, then add delta (thousandths). */
-static __always_inline void bucket_move(struct throttle_bucket *b, struct throttle_cfg *c,
+static __always_inline void bucket_move(struct throttle_bucket *b, __u32 budget, __u32 burst,
 					__u64 now, __s64 delta)
 {
-	__s64 cap = (__s64)c->burst * 1000;
+	__s64 cap = (__s64)burst * 1000;
 	__u64 dt = now > b->last_ns ? now - b->last_ns : 0;
 
 	/* milli-tokens per ns = budget / 1e6; cap dt to keep the product small */
 	if (dt > 100000000000ULL)
 		dt = 100000000000ULL;
-	b->milli_tokens += (__s64)(dt * c->budget / 1000000);
+	b->milli_tokens += (__s64)(dt * budget / 1000000);
 	b->last_ns = now;
 	b->milli_tokens += delta;
 	if (b->milli_tokens > cap)
@@ -244,6 +296,96 @@ static __always_inline void bucket_move(struct throttle_bucket *b, struct thrott
 	 * in burst/budget seconds, however long the storm was. */
 	if (b->milli_tokens < -cap)
 		b->milli_tokens = -cap;
+}
+
+/* The bucket of k, made full when new; NULL when the table is busy. */
+static __always_inline struct throttle_bucket *bucket_get(struct lineage_key *k, __u32 burst,
+							   __u64 now)
+{
+	struct throttle_bucket fresh = {}, *b = bpf_map_lookup_elem(&buckets, k);
+
+	if (b)
+		return b;
+	fresh.milli_tokens = (__s64)burst * 1000;
+	fresh.last_ns = now;
+	bpf_map_update_elem(&buckets, k, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&buckets, k);
+}
+
+/* Who makes a new family for each child: pid 1 (every service), kernel
+ * threads, and lymphd (the services it starts) with its ancestors. */
+static __always_inline int family_boundary(struct task_struct *t)
+{
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+
+	return tgid <= 1 || (BPF_CORE_READ(t, flags) & PF_KTHREAD_FLAG) ||
+	       bpf_map_lookup_elem(&protected_tgids, &tgid);
+}
+
+static __always_inline __u32 real_uid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, real_cred, uid.val);
+}
+
+/* A task that predates the sensors: its topmost ancestor of the same real
+ * uid below a boundary, which all its relatives of that time find alike. */
+static __always_inline __u64 family_root_of(struct task_struct *t)
+{
+	__u64 id = BPF_CORE_READ(t, tgid);
+	__u32 uid = real_uid(t);
+	struct task_struct *p = t;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		p = BPF_CORE_READ(p, real_parent);
+		if (!p || family_boundary(p) || real_uid(p) != uid)
+			break;
+		id = BPF_CORE_READ(p, tgid);
+	}
+	return id;
+}
+
+/*
+ * The family of a trusted task (current, a probe's argument), 0 when its
+ * storage cannot be had.  A task whose real uid is no longer its family's
+ * crossed a privileged boundary (a login, su, sudo, a cron job, a service
+ * dropping to its user; an unprivileged process cannot change its real
+ * uid): it roots a new family, for itself and what it makes from now on.
+ */
+static __always_inline __u64 family_of(struct task_struct *t)
+{
+	struct family *f = bpf_task_storage_get(&families, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u32 uid = real_uid(t);
+
+	if (!f)
+		return 0;
+	if (!f->id) {
+		f->id = family_boundary(t) ? BPF_CORE_READ(t, tgid) : family_root_of(t);
+		f->uid = uid;
+	} else if (f->uid != uid) {
+		f->id = BPF_CORE_READ(t, tgid);
+		f->uid = uid;
+	}
+	return f->id;
+}
+
+/* Fix the child's family at its fork: a new one under a boundary, the
+ * parent's otherwise.  Returns the child's family. */
+static __always_inline __u64 family_fork(struct task_struct *parent, struct task_struct *child)
+{
+	struct family *cf;
+	__u64 id;
+
+	if (family_boundary(parent))
+		id = BPF_CORE_READ(child, tgid);
+	else
+		id = family_of(parent);
+	cf = bpf_task_storage_get(&families, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (cf) {
+		cf->id = id;
+		cf->uid = real_uid(child);
+	}
+	return id;
 }
 
 SEC("tp_btf/signal_generate")
@@ -255,6 +397,28 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	struct lymph_signal *rec;
 	__u32 tgid;
 
+	/* 0. A stop or continue sent by a process (kill(2), tgkill(2),
+	 *    sigqueue(3): si_code <= 0) other than lymphd is an
+	 *    administrator's: remembered, so a hold's end never undoes it.
+	 *    The probes' own signals are the kernel's (SEND_SIG_PRIV, or
+	 *    si_code SI_KERNEL for bpf_send_signal_task). */
+	if (sig == SIGSTOP_NR || sig == SIGCONT_NR) {
+		struct throttle_cfg *c = throttle_settings();
+		__u32 sender = BPF_CORE_READ(cur, tgid);
+		__u64 now = bpf_ktime_get_ns();
+
+		if (!c || (unsigned long)info == 1 || sender == c->daemon_tgid ||
+		    (result != 0 && result != 2 && result != 4))
+			return 0;
+		if ((unsigned long)info != 0 && BPF_CORE_READ(info, si_code) > 0)
+			return 0;
+		tgid = BPF_CORE_READ(task, tgid);
+		if (sig == SIGSTOP_NR)
+			bpf_map_update_elem(&admin_stops, &tgid, &now, BPF_ANY);
+		else
+			bpf_map_delete_elem(&admin_stops, &tgid);
+		return 0;
+	}
 	/* 1. Only signals whose default action ends the process. */
 	if (sig <= 0 || sig > 64 || (sig < 32 && !((LYMPH_FATAL_SIGNALS >> sig) & 1)))
 		return 0;
@@ -325,6 +489,29 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	return 0;
 }
 
+/*
+ * lymphd is exiting, however it exits (a SIGKILL too), and its programs
+ * are still attached (its files are closed after this tracepoint): every
+ * process lymph stopped and did not continue is continued now, unless an
+ * administrator stopped it meanwhile, so none is ever left stopped.
+ */
+static long release_one(struct bpf_map *map, __u32 *tgid, __u64 *start, void *ctx)
+{
+	struct task_struct *t;
+
+	if (!bpf_ksym_exists(bpf_task_from_pid) || !bpf_ksym_exists(bpf_send_signal_task) ||
+	    bpf_map_lookup_elem(&admin_stops, tgid))
+		return 0;
+	t = bpf_task_from_pid(*tgid);
+	if (!t)
+		return 0;
+	/* the same process, not a recycled pid */
+	if (start_ticks(t) == *start)
+		bpf_send_signal_task(t, SIGCONT_NR, PIDTYPE_TGID, 0);
+	bpf_task_release(t);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_process_exit, struct task_struct *task)
 {
@@ -332,7 +519,30 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	struct pending *p;
 	__u32 tgid, code, sig;
 
-	/* 1. One record per process: only when its last thread exits. */
+	/* 1. Every task, thread or process, gives back what its creation
+	 *    took from its lineage and uid buckets. */
+	{
+		__u32 tid = BPF_CORE_READ(task, pid);
+		struct charge *ch = bpf_map_lookup_elem(&charged, &tid);
+		struct throttle_cfg *c = ch ? throttle_settings() : NULL;
+
+		if (ch && c) {
+			__u64 now = bpf_ktime_get_ns();
+			struct lineage_key k = { .id = ch->family, .kind = ch->lineage_kind };
+			struct throttle_bucket *b;
+
+			if (ch->lineage_charged && (b = bpf_map_lookup_elem(&buckets, &k)))
+				bucket_move(b, c->budget, c->burst, now, 1000);
+			k.id = ch->uid;
+			k.kind = LYMPH_LINEAGE_UID;
+			if (ch->uid_charged && (b = bpf_map_lookup_elem(&buckets, &k)))
+				bucket_move(b, c->uid_budget, c->uid_burst, now, 1000);
+		}
+		if (ch)
+			bpf_map_delete_elem(&charged, &tid);
+	}
+
+	/* 2. One record per process: only when its last thread exits. */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	if (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG)
@@ -345,27 +555,23 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 		if (bpf_map_update_elem(&reported, &key, &one, BPF_NOEXIST))
 			return 0;	/* another thread reported it */
 	}
+	tgid = BPF_CORE_READ(task, tgid);
+	/* A process lymph stopped is gone; lymphd gone: release its stops. */
+	bpf_map_delete_elem(&lymph_stops, &tgid);
+	{
+		struct throttle_cfg *c = throttle_settings();
+
+		if (c && c->daemon_tgid == tgid) {
+			/* no new stop between this and the programs' detach */
+			c->enabled = 0;
+			c->enforce = 0;
+			bpf_for_each_map_elem(&lymph_stops, release_one, NULL, 0);
+		}
+	}
 	code = BPF_CORE_READ(task, exit_code);
 	sig = code & 0x7f;
 	if (!sig && !want_normal_exit && code == 0)
 		return 0;
-
-	tgid = BPF_CORE_READ(task, tgid);
-
-	/* A process that ends gives its token back to the lineage it was
-	 * charged to. */
-	{
-		struct throttle_cfg *c = throttle_settings();
-		struct lineage_key *k = c ? bpf_map_lookup_elem(&charged, &tgid) : NULL;
-
-		if (k) {
-			struct throttle_bucket *b = bpf_map_lookup_elem(&buckets, k);
-
-			if (b)
-				bucket_move(b, c, bpf_ktime_get_ns(), 1000);
-			bpf_map_delete_elem(&charged, &tgid);
-		}
-	}
 
 	p = bpf_map_lookup_elem(&pending_sig, &tgid);
 
@@ -384,7 +590,7 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	rec->sender_uid = 0;
 	if (p) {
 		rec->flags |= p->flags & LYMPH_DEATH_OOM;
-		/* 2. Attach how it was killed, if that is what killed it. */
+		/* 3. Attach how it was killed, if that is what killed it. */
 		if (sig && p->signo == sig) {
 			rec->flags |= LYMPH_DEATH_SIGINFO | (p->flags & LYMPH_DEATH_SELF);
 			rec->si_code = p->si_code;
@@ -392,7 +598,7 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 			rec->sender_uid = p->sender_uid;
 			rec->fault_addr = p->fault_addr;
 		}
-		/* 3. Kernels before 6.16 trace the exit after exit_mm(). */
+		/* 4. Kernels before 6.16 trace the exit after exit_mm(). */
 		if (!rec->task.exe_ino) {
 			rec->task.exe_ino = p->exe_ino;
 			rec->task.exe_dev = p->exe_dev;
@@ -406,80 +612,127 @@ out:
 }
 
 /*
- * The fork dead time, first stage: a lineage that has overdrawn its bucket
- * has the forking process stopped at once, in the probe, before the storm
- * grows; lymphd then holds the lineage in dead time and continues it.
+ * The fork dead time, first stage: a lineage (or a uid) that has overdrawn
+ * its bucket has the task that tried to grow it stopped at once, in the
+ * probe, before the storm grows; lymphd then holds the lineage in dead
+ * time and continues it.  No stop without a record: the record is reserved
+ * first, and when the ring is full the task is not stopped (the drop is
+ * counted; the next attempt tries again), so lymphd knows every stop.
  */
-static __always_inline void throttle_fork(struct task_struct *parent, struct task_struct *child)
+static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_struct *task,
+					  struct lineage_key *k, struct throttle_bucket *b,
+					  struct task_struct *child)
 {
-	struct throttle_cfg *c = throttle_settings();
-	struct throttle_bucket fresh = {}, *b;
+	__u32 child_pid = 0;
 	struct lymph_throttle *rec;
-	struct lineage_key k;
-	__u64 now;
-	__u32 tgid, uid;
 	int stop;
-
-	if (!c)
-		return;
-	/* Never charge nor hold pid 1, lymphd, its ancestors, protected uids. */
-	tgid = BPF_CORE_READ(parent, tgid);
-	uid = BPF_CORE_READ(parent, real_cred, uid.val);
-	if (tgid <= 1 || bpf_map_lookup_elem(&protected_tgids, &tgid) ||
-	    bpf_map_lookup_elem(&protected_uids, &uid) ||
-	    (BPF_CORE_READ(parent, flags) & PF_KTHREAD_FLAG))
-		return;
-	lineage_of(&k, parent, c->lineage_kind);
-	if (!k.id && c->lineage_kind != LYMPH_LINEAGE_UID)
-		return;	/* session 0 / no cgroup: kernel-started */
-	now = bpf_ktime_get_ns();
-	b = bpf_map_lookup_elem(&buckets, &k);
-	if (!b) {
-		fresh.milli_tokens = (__s64)c->burst * 1000;
-		fresh.last_ns = now;
-		bpf_map_update_elem(&buckets, &k, &fresh, BPF_NOEXIST);
-		b = bpf_map_lookup_elem(&buckets, &k);
-		if (!b)
-			return;
-	}
-	bucket_move(b, c, now, -1000);
-	{
-		__u32 child_tgid = BPF_CORE_READ(child, tgid);
-
-		bpf_map_update_elem(&charged, &child_tgid, &k, BPF_ANY);
-	}
-	if (b->milli_tokens >= 0)
-		return;
-
-	/* Overdrawn: stop the forker now, before the storm grows. */
-	stop = c->enforce && bpf_send_signal(SIGSTOP_NR) == 0;
-	b->stops++;
 
 	rec = reserve(sizeof(*rec));
 	if (!rec)
 		return;
+	stop = c->enforce && bpf_send_signal(SIGSTOP_NR) == 0;
+	if (stop) {
+		__u32 tgid = BPF_CORE_READ(task, tgid);
+		__u64 start = start_ticks(task);
+
+		bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_ANY);
+	}
+	/* The new child too, before its first instruction: stopping only
+	 * the forker leaves one running child per stop, and a bomb of N
+	 * running members would go on growing by one per fork. */
+	if (child) {
+		child_pid = BPF_CORE_READ(child, tgid);
+		if (stop && bpf_ksym_exists(bpf_send_signal_task) &&
+		    !bpf_send_signal_task(child, SIGSTOP_NR, PIDTYPE_TGID, 0)) {
+			__u64 start = start_ticks(child);
+
+			bpf_map_update_elem(&lymph_stops, &child_pid, &start, BPF_ANY);
+		}
+	}
+	b->stops++;
 	fill_hdr(&rec->hdr, LYMPH_EV_THROTTLE, sizeof(*rec));
-	fill_task(&rec->task, parent);
-	rec->lineage_id = k.id;
-	rec->lineage_kind = k.kind;
+	fill_task(&rec->task, task);
+	rec->lineage_id = k->id;
+	rec->lineage_kind = k->kind;
 	rec->tokens = b->milli_tokens;
 	rec->hold_ns = 0;
 	rec->action = stop ? LYMPH_THROTTLE_STOPPED : LYMPH_THROTTLE_WOULD;
-	rec->child_pid = BPF_CORE_READ(child, tgid);
+	rec->child_pid = child_pid;
 	rec->pad = 0;
 	/* The first stop of an episode wakes lymphd; the rest ride along. */
 	submit(rec, sizeof(*rec), b->stops == 1 || (b->stops & 63) == 0);
+}
+
+/*
+ * Charge one attempt to grow (a new task, or a fork refused with EAGAIN)
+ * to the task's lineage and to its uid, and stop the task when either is
+ * overdrawn.  child: the new task (its exit gives the tokens back), or
+ * NULL for a refused fork (nothing will give them back: time refills).
+ */
+static __always_inline void throttle_charge(struct task_struct *task, struct task_struct *child,
+					    __u64 family)
+{
+	struct throttle_cfg *c = throttle_settings();
+	struct throttle_bucket *b, *bu = NULL;
+	struct lineage_key k, ku;
+	struct charge ch = {};
+	__u64 now;
+	__u32 tgid, uid;
+
+	if (!c)
+		return;
+	/* Never charge nor hold pid 1, lymphd, its ancestors, protected uids. */
+	tgid = BPF_CORE_READ(task, tgid);
+	uid = BPF_CORE_READ(task, real_cred, uid.val);
+	if (tgid <= 1 || bpf_map_lookup_elem(&protected_tgids, &tgid) ||
+	    bpf_map_lookup_elem(&protected_uids, &uid) ||
+	    (BPF_CORE_READ(task, flags) & PF_KTHREAD_FLAG))
+		return;
+	lineage_of(&k, task, c->lineage_kind, family);
+	if (!k.id && c->lineage_kind != LYMPH_LINEAGE_UID)
+		return;	/* session 0 / no cgroup: kernel-started */
+	now = bpf_ktime_get_ns();
+	b = bucket_get(&k, c->burst, now);
+	if (!b)
+		return;
+	bucket_move(b, c->budget, c->burst, now, -1000);
+	ch.family = k.id;
+	ch.lineage_kind = k.kind;
+	ch.lineage_charged = 1;
+	/* The per-uid budget, the last line behind the lineage's. */
+	if (c->uid_budget && c->lineage_kind != LYMPH_LINEAGE_UID) {
+		ku.id = uid;
+		ku.kind = LYMPH_LINEAGE_UID;
+		ku.pad = 0;
+		bu = bucket_get(&ku, c->uid_burst, now);
+		if (bu) {
+			bucket_move(bu, c->uid_budget, c->uid_burst, now, -1000);
+			ch.uid = uid;
+			ch.uid_charged = 1;
+		}
+	}
+	if (child) {
+		__u32 tid = BPF_CORE_READ(child, pid);
+
+		bpf_map_update_elem(&charged, &tid, &ch, BPF_ANY);
+	}
+	if (b->milli_tokens < 0)
+		throttle_stop(c, task, &k, b, child);
+	else if (bu && bu->milli_tokens < 0)
+		throttle_stop(c, task, &ku, bu, child);
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct lymph_fork *rec;
+	__u64 family = family_fork(parent, child);
 
-	/* Processes only: a new thread shares its parent's tgid. */
+	/* Threads count against the budget too (a thread bomb), and are
+	 * stopped with their process; only processes get a fork record. */
+	throttle_charge(parent, child, family);
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
-	throttle_fork(parent, child);
 	if (!want_fork)
 		return 0;
 	rec = reserve(sizeof(*rec));
@@ -488,6 +741,29 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
 	fill_hdr(&rec->hdr, LYMPH_EV_FORK, sizeof(*rec));
 	fill_task(&rec->task, child);
 	submit(rec, sizeof(*rec), 0);
+	return 0;
+}
+
+/*
+ * A fork refused (EAGAIN: a pids cgroup at its cap, RLIMIT_NPROC,
+ * threads-max) never reaches sched_process_fork, and a bomb at its cap
+ * spins on it: each refusal is charged like a fork, so a lineage spinning
+ * at its cap stays overdrawn and every spinner is stopped.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *cur;
+	long nr;
+
+	if (ret != -EAGAIN_NR)
+		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	/* x86-64: clone, fork, vfork, clone3 */
+	if (nr != 56 && nr != 57 && nr != 58 && nr != 435)
+		return 0;
+	cur = bpf_get_current_task_btf();
+	throttle_charge(cur, NULL, family_of(cur));
 	return 0;
 }
 

@@ -26,6 +26,35 @@ struct throttle_cfg {
 	__u32 budget;		/* net new processes per second per lineage */
 	__u32 burst;		/* bucket depth, processes */
 	__u32 pad;
+	/* Appended: the per-uid budget behind the lineage's (0: none). */
+	__u32 uid_budget;
+	__u32 uid_burst;
+	__u32 daemon_tgid;	/* lymphd: its SIGSTOP/SIGCONT are not an administrator's */
+	__u32 pad2;
+};
+
+/*
+ * The clone family of a task, in task storage: fixed at fork and inherited
+ * by every child and thread, so that setsid(), a double fork to init, a
+ * cgroup move or a new process group do not leave it.  A family is rooted
+ * where pid 1 or lymphd made the child, or where a task's real uid
+ * changed (a privileged boundary: login, su, a service's user); id is the
+ * root's pid.  A task that predates the sensors is put in the family of
+ * its topmost ancestor of the same uid at its first fork.
+ */
+struct family {
+	__u64 id;
+	__u32 uid;		/* the real uid the family was made for */
+	__u32 pad;
+};
+
+/* What a task's creation was charged to, so its exit gives it back. */
+struct charge {
+	__u64 family;		/* lineage key id charged (kind in lineage_kind) */
+	__u32 lineage_kind;
+	__u32 uid;		/* uid bucket charged, when uid_charged */
+	__u32 lineage_charged;
+	__u32 uid_charged;
 };
 
 /* A lineage's token bucket.  Forks take a token, exits give it back, time

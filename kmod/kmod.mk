@@ -6,7 +6,8 @@
 #   make kmod-6.1       check that it also builds against Debian 12's 6.1 headers
 #   make kmod-install   modules_install + depmod (for modprobe lymph)
 #   make kmod-clean
-#   make vm-test        build the module and the in-guest tests, boot the VM, run them
+#   make kmod-sparse    run sparse over the module's sources; fails on a warning
+#   make vm-test        sparse, then build the module and the in-guest tests, boot the VM, run them
 #
 # The module is built from a copy of its sources under $(BUILD)/kmod*/src,
 # so that Kbuild's objects never land in the source tree.  Warnings are
@@ -48,7 +49,20 @@ kmod-install: kmod
 kmod-clean:
 	$(Q)rm -rf $(BUILD)/kmod $(BUILD)/kmod-6.1 $(BUILD)/vm
 
-vm-test:
+# sparse over the module's own sources (C=2: every file); a warning in
+# kmod/ fails the target.  vm-test runs it first.
+kmod-sparse:
+	$(Q)command -v sparse >/dev/null || { echo "error: sparse is not installed: run scripts/deps.sh --vm" >&2; exit 1; }
+	$(Q)test -d "$(KDIR)" || { echo "error: no kernel headers in '$(KDIR)': run scripts/deps.sh --vm" >&2; exit 1; }
+	$(call msg,SPARSE,$(KDIR))
+	$(Q)rm -rf $(BUILD)/kmod-sparse/src && mkdir -p $(BUILD)/kmod-sparse/src/kmod $(BUILD)/kmod-sparse/src/include/lymph
+	$(Q)cp Kbuild VERSION $(BUILD)/kmod-sparse/src/ && cp kmod/*.c kmod/*.h $(BUILD)/kmod-sparse/src/kmod/ && \
+		cp include/lymph/*.h $(BUILD)/kmod-sparse/src/include/lymph/
+	$(Q)$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)/kmod-sparse/src) C=2 CHECK=sparse modules \
+		>$(BUILD)/kmod-sparse/sparse.log 2>&1 || { cat $(BUILD)/kmod-sparse/sparse.log >&2; exit 1; }
+	$(Q)! grep -E '/kmod/[a-z_]+\.[ch]:[0-9]+:[0-9]+: (warning|error):' $(BUILD)/kmod-sparse/sparse.log >&2
+
+vm-test: kmod-sparse
 	$(Q)tests/vm/run.sh $(BUILD)
 
-.PHONY: kmod kmod-6.1 kmod-install kmod-clean vm-test
+.PHONY: kmod kmod-6.1 kmod-install kmod-clean kmod-sparse vm-test

@@ -2,12 +2,17 @@
 /*
  * Clone-rate accounting per lineage, and fork dead time.
  *
- * A lineage is the process tree under one cgroup (cgroup v2, when the task
- * is not in the root cgroup) or else under one session: a fork bomb makes
- * a fresh tgid per child, but its children stay in its cgroup and session.
+ * A lineage is a clone family (doc/lineage.md): fixed when a process is
+ * made and inherited, rooted where pid 1 or lymphd (a reader of
+ * /dev/lymph) made the child or where a process's real uid changed, so
+ * that setsid(), a double fork, a cgroup move or a new process group
+ * never leave it.  The module keeps it in its own table by tgid (and start
+ * time), filled by the fork probe and emptied by the exit probe.
  * Each lineage has a token bucket: clone_budget forks per second sustained,
  * clone_burst at once.  A fork that finds the bucket empty is "over
- * budget".
+ * budget".  A fork refused with EAGAIN (a pids cgroup at its cap) is
+ * charged too, at the syscall's exit: a bomb at its cap spins on refused
+ * forks, which never reach sched_process_fork.
  *
  * In enforce mode, the task that forked over budget, and its new child,
  * are held for the lineage's current dead time: the module sends them
@@ -33,6 +38,10 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <linux/tracepoint.h>
+#include <asm/syscall.h>
+#include <asm/unistd.h>
+#include "compat.h"
 #include "lymph.h"
 
 #define LYMPH_LINEAGE_BITS	10
@@ -40,6 +49,8 @@
 #define LYMPH_HOLD_MAX		1024
 #define LYMPH_TOKEN		1000ULL		/* one fork, in milli-tokens */
 #define LYMPH_KEY_SESSION	(1ULL << 63)	/* key = sid | this, else cgroup id */
+#define LYMPH_KEY_FAMILY	(1ULL << 62)	/* key = family root's pid | this */
+#define LYMPH_FAMS_MAX		65536
 /* A lineage over budget within this long counts as throttled. */
 #define LYMPH_CALM_NS		NSEC_PER_SEC
 
@@ -65,7 +76,21 @@ struct lymph_hold {
 	struct timer_list timer;	/* sends SIGCONT */
 	struct pid *pid;		/* the held thread group */
 	pid_t tgid;
+	bool admin_stopped;		/* someone else stopped it too: never continue */
 };
+
+/* A process's clone family.  The start time tells a recycled tgid apart. */
+struct lymph_fam {
+	struct hlist_node node;		/* in lymph_fams, by tgid */
+	u64 start;
+	pid_t tgid;
+	pid_t id;			/* the family: its root's tgid */
+	u32 uid;			/* the real uid it was made for */
+};
+
+static DEFINE_HASHTABLE(lymph_fams, 12);
+static DEFINE_SPINLOCK(lymph_fams_lock);
+static unsigned int lymph_nr_fams;
 
 static DEFINE_HASHTABLE(lymph_holds, 8);
 static DEFINE_SPINLOCK(lymph_holds_lock);	/* also taken from the timer */
@@ -88,19 +113,131 @@ bool lymph_protected(struct task_struct *task)
 	return lymph_is_reader(task_tgid_nr(task));
 }
 
-static u64 lineage_key(struct task_struct *task)
+static u32 real_uid(struct task_struct *t)
 {
-	struct cgroup *cgrp;
-	u64 key;
+	return __kuid_val(task_uid(t));
+}
+
+/* Where a new family starts for every child: pid 1, kernel threads, lymphd. */
+static bool family_boundary(struct task_struct *t)
+{
+	return is_global_init(t) || (t->flags & PF_KTHREAD) || lymph_is_reader(task_tgid_nr(t));
+}
+
+/* The entry of @t's process.  Called with lymph_fams_lock. */
+static struct lymph_fam *fam_find(struct task_struct *t)
+{
+	pid_t tgid = task_tgid_nr(t);
+	struct lymph_fam *f;
+
+	hash_for_each_possible(lymph_fams, f, node, tgid)
+		if (f->tgid == tgid && f->start == t->group_leader->start_time)
+			return f;
+	return NULL;
+}
+
+/* Set @t's family (a new entry when it has none).  With lymph_fams_lock. */
+static void fam_set(struct task_struct *t, pid_t id, u32 uid)
+{
+	struct lymph_fam *f = fam_find(t);
+
+	if (!f) {
+		if (lymph_nr_fams >= LYMPH_FAMS_MAX)
+			return;
+		f = kzalloc(sizeof(*f), GFP_ATOMIC);
+		if (!f)
+			return;
+		f->tgid = task_tgid_nr(t);
+		f->start = t->group_leader->start_time;
+		hash_add(lymph_fams, &f->node, f->tgid);
+		lymph_nr_fams++;
+	}
+	f->id = id;
+	f->uid = uid;
+}
+
+/* A process that predates the module (or whose entry could not be made):
+ * its topmost ancestor of the same uid below a boundary. */
+static pid_t family_root_of(struct task_struct *t)
+{
+	struct task_struct *p = t;
+	pid_t id = task_tgid_nr(t);
+	u32 uid = real_uid(t);
+	int i;
 
 	rcu_read_lock();
-	cgrp = task_dfl_cgroup(task);
-	if (cgroup_parent(cgrp))
-		key = cgroup_id(cgrp);
-	else
-		key = LYMPH_KEY_SESSION | pid_nr(task_session(task));
+	for (i = 0; i < 32; i++) {
+		p = rcu_dereference(p->real_parent);
+		if (!p || family_boundary(p) || real_uid(p) != uid)
+			break;
+		id = task_tgid_nr(p);
+	}
 	rcu_read_unlock();
-	return key;
+	return id;
+}
+
+/*
+ * The family of @t, made when it has none; a process whose real uid is
+ * no longer its family's crossed a privileged boundary (login, su, a
+ * service's user) and roots a new family.
+ */
+static pid_t family_of(struct task_struct *t)
+{
+	struct lymph_fam *f;
+	unsigned long flags;
+	u32 uid = real_uid(t);
+	pid_t id;
+
+	spin_lock_irqsave(&lymph_fams_lock, flags);
+	f = fam_find(t);
+	if (f && f->uid == uid) {
+		id = f->id;
+	} else {
+		id = f || family_boundary(t) ? task_tgid_nr(t) : 0;
+		if (!id) {
+			spin_unlock_irqrestore(&lymph_fams_lock, flags);
+			id = family_root_of(t);
+			spin_lock_irqsave(&lymph_fams_lock, flags);
+		}
+		fam_set(t, id, uid);
+	}
+	spin_unlock_irqrestore(&lymph_fams_lock, flags);
+	return id;
+}
+
+/* Fix the child's family at its fork; returns it. */
+static pid_t family_fork(struct task_struct *parent, struct task_struct *child)
+{
+	pid_t id = family_boundary(parent) ? task_tgid_nr(child) : family_of(parent);
+	unsigned long flags;
+
+	spin_lock_irqsave(&lymph_fams_lock, flags);
+	fam_set(child, id, real_uid(child));
+	spin_unlock_irqrestore(&lymph_fams_lock, flags);
+	return id;
+}
+
+/* The whole process is gone: forget its family entry. */
+static void probe_exit_fam(void *data, LYMPH_EXIT_PROBE_ARGS)
+{
+	struct lymph_fam *f;
+	unsigned long flags;
+
+	if (atomic_read(&p->signal->live))
+		return;
+	spin_lock_irqsave(&lymph_fams_lock, flags);
+	f = fam_find(p);
+	if (f) {
+		hash_del(&f->node);
+		lymph_nr_fams--;
+	}
+	spin_unlock_irqrestore(&lymph_fams_lock, flags);
+	kfree(f);
+}
+
+static u64 lineage_key(pid_t family)
+{
+	return LYMPH_KEY_FAMILY | (u32)family;
 }
 
 /* Find or make the lineage for @key.  Called with lymph_lineage_lock. */
@@ -149,9 +286,38 @@ static void hold_expire(struct timer_list *t)
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 	if (!mine)
 		return;
-	kill_pid(h->pid, SIGCONT, 1);
+	/* An administrator's stop is never undone. */
+	if (!READ_ONCE(h->admin_stopped))
+		kill_pid(h->pid, SIGCONT, 1);
 	put_pid(h->pid);
 	kfree(h);
+}
+
+/*
+ * signal_generate: a SIGSTOP sent to a held process by a process other
+ * than lymphd (kill(2), tgkill(2), sigqueue(3): no info, or si_code <= 0)
+ * is an administrator's: the hold's end leaves it stopped.  A SIGCONT
+ * from one takes it back.  The module's own stops are SEND_SIG_PRIV.
+ */
+static void probe_stop_signal(void *data, int sig, struct kernel_siginfo *info,
+			      struct task_struct *task, int group, int result)
+{
+	struct lymph_hold *h;
+	unsigned long flags;
+	pid_t tgid;
+
+	if (sig != SIGSTOP && sig != SIGCONT)
+		return;
+	if (info == SEND_SIG_PRIV || (info != SEND_SIG_NOINFO && info->si_code > 0))
+		return;
+	if (lymph_is_reader(task_tgid_nr(current)))
+		return;
+	tgid = task_tgid_nr(task);
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	hash_for_each_possible(lymph_holds, h, node, tgid)
+		if (h->tgid == tgid)
+			WRITE_ONCE(h->admin_stopped, sig == SIGSTOP);
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 }
 
 /* Stop @task's thread group for @dead_ns; a timer will continue it. */
@@ -203,18 +369,21 @@ static void report(struct task_struct *parent, struct task_struct *child, u64 ke
 
 	memset(&rec, 0, sizeof(rec));
 	lymph_fill_task(&rec.task, parent);
-	rec.lineage_kind = key & LYMPH_KEY_SESSION ? LYMPH_LINEAGE_SESSION :
-						     LYMPH_LINEAGE_CGROUP;
-	rec.lineage_id = key & ~LYMPH_KEY_SESSION;
+	rec.lineage_kind = key & LYMPH_KEY_FAMILY ? LYMPH_LINEAGE_FAMILY :
+			   key & LYMPH_KEY_SESSION ? LYMPH_LINEAGE_SESSION : LYMPH_LINEAGE_CGROUP;
+	rec.lineage_id = key & ~(LYMPH_KEY_SESSION | LYMPH_KEY_FAMILY);
 	rec.tokens = tokens;
 	rec.hold_ns = dead;
 	rec.action = held ? LYMPH_THROTTLE_HELD : LYMPH_THROTTLE_WOULD;
-	rec.child_pid = child->tgid;
+	rec.child_pid = child ? child->tgid : 0;
 	lymph_emit(&rec, LYMPH_EV_THROTTLE, sizeof(rec));
 }
 
-/* sched_process_fork probe, for new processes; current is the parent. */
-void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
+/*
+ * Charge one attempt to grow @parent's family: a new process @child, or a
+ * fork refused with EAGAIN (@child NULL); hold what went over budget.
+ */
+static void lymph_charge(struct task_struct *parent, struct task_struct *child, pid_t family)
 {
 	u64 now = ktime_get_ns(), budget, burst, dead = 0, min_ns, max_ns, cap, key;
 	struct lymph_lineage *l;
@@ -229,7 +398,7 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 	max_ns = (u64)READ_ONCE(lymph_cfg.dead_max_ms) * NSEC_PER_MSEC;
 
 	spin_lock(&lymph_lineage_lock);
-	key = lineage_key(parent);
+	key = lineage_key(family);
 	l = lineage_get(key, now);
 	l->seen_ns = now;
 	l->forks++;
@@ -270,7 +439,7 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 	 */
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE) {
 		held = hold(parent, dead);
-		held |= !lymph_protected(child) && hold(child, dead);
+		held |= child && !lymph_protected(child) && hold(child, dead);
 	}
 	report(parent, child, key, tokens, dead, held);
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE && !held)
@@ -278,6 +447,64 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 	spin_lock(&lymph_lineage_lock);
 	l->holds++;	/* the slot may have been reused since: harmless */
 	spin_unlock(&lymph_lineage_lock);
+}
+
+/* sched_process_fork probe, for new processes; current is the parent. */
+void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
+{
+	pid_t family = family_fork(parent, child);
+
+	if (!(parent->flags & PF_KTHREAD))
+		lymph_charge(parent, child, family);
+}
+
+/* raw_syscalls:sys_exit: a fork refused with EAGAIN is charged too. */
+static void probe_sys_exit(void *data, struct pt_regs *regs, long ret)
+{
+	long nr;
+
+	if (ret != -EAGAIN || (current->flags & PF_KTHREAD))
+		return;
+	nr = syscall_get_nr(current, regs);
+	if (nr != __NR_clone && nr != __NR_fork && nr != __NR_vfork && nr != __NR_clone3)
+		return;
+	lymph_charge(current, NULL, family_of(current));
+}
+
+struct lymph_lineage_probe {
+	const char *name;
+	void *func;
+	struct tracepoint *tp;
+	bool registered;
+};
+
+static struct lymph_lineage_probe lymph_lineage_probes[] = {
+	{ .name = "sched_process_exit",	.func = probe_exit_fam },
+	{ .name = "signal_generate",	.func = probe_stop_signal },
+	{ .name = "sys_exit",		.func = probe_sys_exit },
+};
+
+static void find_lineage_tp(struct tracepoint *tp, void *priv)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lymph_lineage_probes); i++)
+		if (!strcmp(tp->name, lymph_lineage_probes[i].name))
+			lymph_lineage_probes[i].tp = tp;
+}
+
+static void lineage_probes_off(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lymph_lineage_probes); i++) {
+		if (!lymph_lineage_probes[i].registered)
+			continue;
+		tracepoint_probe_unregister(lymph_lineage_probes[i].tp,
+					    lymph_lineage_probes[i].func, NULL);
+		lymph_lineage_probes[i].registered = false;
+	}
+	tracepoint_synchronize_unregister();
 }
 
 void lymph_lineage_show(struct seq_file *m)
@@ -299,8 +526,9 @@ void lymph_lineage_show(struct seq_file *m)
 		if (!l->key || !l->over_ns || now - l->over_ns > l->dead_ns + LYMPH_CALM_NS)
 			continue;
 		seq_printf(m, "  %s %llu comm %s forks %llu over %llu %s %llu dead_time_ms %llu\n",
+			   l->key & LYMPH_KEY_FAMILY ? "family" :
 			   l->key & LYMPH_KEY_SESSION ? "session" : "cgroup",
-			   l->key & ~LYMPH_KEY_SESSION, l->comm, l->forks, l->overs,
+			   l->key & ~(LYMPH_KEY_SESSION | LYMPH_KEY_FAMILY), l->comm, l->forks, l->overs,
 			   READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE ? "held" : "would_hold",
 			   l->holds, div_u64(dead_decayed(l, now), NSEC_PER_MSEC));
 	}
@@ -309,9 +537,35 @@ void lymph_lineage_show(struct seq_file *m)
 
 int lymph_lineage_init(void)
 {
+	unsigned int i;
+	int err;
+
 	lymph_lineages = kvcalloc(1 << LYMPH_LINEAGE_BITS, sizeof(*lymph_lineages),
 				  GFP_KERNEL);
-	return lymph_lineages ? 0 : -ENOMEM;
+	if (!lymph_lineages)
+		return -ENOMEM;
+	for_each_kernel_tracepoint(find_lineage_tp, NULL);
+	for (i = 0; i < ARRAY_SIZE(lymph_lineage_probes); i++) {
+		if (!lymph_lineage_probes[i].tp) {
+			pr_err("tracepoint %s not found\n", lymph_lineage_probes[i].name);
+			err = -ENOENT;
+			goto err_off;
+		}
+		err = tracepoint_probe_register(lymph_lineage_probes[i].tp,
+						lymph_lineage_probes[i].func, NULL);
+		if (err) {
+			pr_err("failed to register probe on %s: %d\n",
+			       lymph_lineage_probes[i].name, err);
+			goto err_off;
+		}
+		lymph_lineage_probes[i].registered = true;
+	}
+	return 0;
+
+err_off:
+	lineage_probes_off();
+	kvfree(lymph_lineages);
+	return err;
 }
 
 /* After the probes are gone: continue every held task, free everything. */
@@ -320,8 +574,11 @@ void lymph_lineage_exit(void)
 	struct lymph_hold *h;
 	unsigned long flags;
 	unsigned int released = 0;
+	struct lymph_fam *f;
+	struct hlist_node *tmp;
 	int bkt;
 
+	lineage_probes_off();
 	spin_lock_irqsave(&lymph_holds_lock, flags);
 	lymph_holds_closed = true;
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
@@ -338,12 +595,18 @@ void lymph_lineage_exit(void)
 		if (!h)
 			break;
 		timer_delete_sync(&h->timer);
-		kill_pid(h->pid, SIGCONT, 1);
+		if (!READ_ONCE(h->admin_stopped))
+			kill_pid(h->pid, SIGCONT, 1);
 		put_pid(h->pid);
 		kfree(h);
 		released++;
 	}
 	if (released)
 		pr_info("released %u held task(s)\n", released);
+	hash_for_each_safe(lymph_fams, bkt, tmp, f, node) {
+		hash_del(&f->node);
+		kfree(f);
+	}
+	lymph_nr_fams = 0;
 	kvfree(lymph_lineages);
 }

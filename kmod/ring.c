@@ -343,12 +343,14 @@ static int lymph_release(struct inode *inode, struct file *file)
 }
 
 /*
- * No .owner: an open /dev/lymph does not pin the module, so rmmod works
- * while lymphd is attached.  Unload instead wakes every reader (EPOLLHUP,
- * read() returns 0) and waits in lymph_ring_exit() until each has closed
- * its file; misc_deregister() first guarantees no open() is in flight.
+ * .owner: an open /dev/lymph pins the module, so delete_module() fails
+ * with EWOULDBLOCK while a reader (lymphd) has it open, and unload never
+ * waits for a file to be closed: a process that holds /dev/lymph and
+ * calls delete_module() itself would otherwise wait for ever, unkillable.
+ * Stop lymphd (or close the device) before rmmod.
  */
 static const struct file_operations lymph_fops = {
+	.owner		= THIS_MODULE,
 	.open		= lymph_open,
 	.release	= lymph_release,
 	.read		= lymph_read,
@@ -376,9 +378,13 @@ void lymph_ring_exit(void)
 	timer_delete_sync(&lymph_wake_timer);
 	WRITE_ONCE(lymph_dead, true);
 	wake_up_interruptible_all(&lymph_wait);
-	if (atomic_read(&lymph_nr_open))
-		pr_info("unload waits for %d reader(s) of /dev/lymph to close it\n",
-			atomic_read(&lymph_nr_open));
-	wait_event(lymph_gone_wait, !atomic_read(&lymph_nr_open));
+	/*
+	 * Every open file holds a reference on the module (.owner) until its
+	 * release() has returned, so none is open here; the wait is bounded
+	 * and only a guard against a path that opened the device without it.
+	 */
+	if (!wait_event_timeout(lymph_gone_wait, !atomic_read(&lymph_nr_open), 5 * HZ))
+		pr_err("unload: %d reader(s) of /dev/lymph still open\n",
+		       atomic_read(&lymph_nr_open));
 	synchronize_rcu();	/* see lymph_release() */
 }

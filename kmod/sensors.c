@@ -116,7 +116,22 @@ void lymph_fill_task(struct lymph_task *t, struct task_struct *task)
 	task_exe(task, &t->exe_dev, &t->exe_ino);
 }
 
-/* Called with the target's siglock held: action[] is stable. */
+/* The kernel's sig_fatal(), with task->sighand read as the __rcu pointer
+ * it is.  Called with the target's siglock held: action[] is stable. */
+static bool lymph_sig_fatal(struct task_struct *task, int sig)
+{
+	struct sighand_struct *sh;
+	bool fatal;
+
+	if (siginmask(sig, SIG_KERNEL_IGNORE_MASK | SIG_KERNEL_STOP_MASK))
+		return false;
+	rcu_read_lock();
+	sh = rcu_dereference(task->sighand);
+	fatal = sh && sh->action[sig - 1].sa.sa_handler == SIG_DFL;
+	rcu_read_unlock();
+	return fatal;
+}
+
 static void probe_signal_generate(void *data, int sig, struct kernel_siginfo *info,
 				  struct task_struct *task, int group, int result)
 {
@@ -125,7 +140,7 @@ static void probe_signal_generate(void *data, int sig, struct kernel_siginfo *in
 	unsigned long flags;
 
 	/* 1. Only signals that will end the process: default action, fatal. */
-	if (sig <= 0 || sig > _NSIG || !sig_fatal(task, sig))
+	if (sig <= 0 || sig > _NSIG || !lymph_sig_fatal(task, sig))
 		return;
 	if (result != LYMPH_TRACE_SIGNAL_DELIVERED &&
 	    result != LYMPH_TRACE_SIGNAL_LOSE_INFO)

@@ -71,7 +71,7 @@ build_pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 # lintian, dkms, and systemd-analyze to verify the unit)
 # linux-headers-amd64 is Debian 12's own 6.1 kernel: the module must build
 # against it too.
-vm_pkgs=(qemu-system-x86 busybox-static cpio kmod linux-headers-amd64)
+vm_pkgs=(qemu-system-x86 busybox-static cpio kmod linux-headers-amd64 sparse)
 
 # say WHAT: one line of the plan (--plan) or of progress (to stderr).
 say() {

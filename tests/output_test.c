@@ -6,7 +6,8 @@
  * every kind unless --events hides it.  With --log=journal every printed
  * item reaches the journal socket as a native-protocol entry with its
  * LYMPH_* fields (the test binds its own socket: $LYMPH_JOURNAL_SOCKET),
- * decisions included; auto picks the journal when stderr is not a terminal;
+ * decisions included; auto picks the journal when stderr is not a terminal,
+ * nothing on a terminal (a pty here), syslog when there is no journal;
  * --log=syslog sends RFC 3164 lines; a journal that cannot be reached is a
  * clear error.  Bad -v levels, --events and --log values exit 2.
  *
@@ -44,10 +45,12 @@ static bool stderr_has(const struct th_lymphd *d, const char *what)
  * NULL-terminated) added; ready when stderr says which source it uses (the
  * line comes once every response is armed).  A DIR/lymph.conf written by
  * the caller before is used, so d->dir must already exist: pass it in dir.
- * stdout is a pipe read through d->out, or out_fd when >= 0.
+ * stdout is a pipe read through d->out, or out_fd when >= 0; stderr is
+ * d->errpath, or err_fd when >= 0 (then ready when lymphctl status answers,
+ * which it does only once lymphd runs its loop).
  */
 static int start_out(struct th_lymphd *d, const char *dir, const char *const args[],
-		     const char *const env[], int out_fd)
+		     const char *const env[], int out_fd, int err_fd)
 {
 	char prog[PATH_MAX], sockopt[PATH_MAX + 16], jopt[PATH_MAX + 16], conf[PATH_MAX];
 	const char *argv[32];
@@ -88,7 +91,9 @@ static int start_out(struct th_lymphd *d, const char *dir, const char *const arg
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(out_fd >= 0 ? out_fd : outp[1], 1);
-		if (e >= 0)
+		if (err_fd >= 0)
+			dup2(err_fd, 2);
+		else if (e >= 0)
 			dup2(e, 2);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(argv[0], (char *const *)argv);
@@ -105,6 +110,12 @@ static int start_out(struct th_lymphd *d, const char *dir, const char *const arg
 
 		if (stderr_has(d, "control socket"))
 			return 0;
+		if (err_fd >= 0 && !access(d->sock, F_OK)) {
+			struct th_cmd r;
+
+			if (!th_lymphctl(d, &r, NULL, "status", "--json", NULL) && r.status == 0)
+				return 0;
+		}
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
 			th_diag("lymphd exited while starting (wait status 0x%x)", status);
 			d->pid = -1;
@@ -121,7 +132,7 @@ static int start_out(struct th_lymphd *d, const char *dir, const char *const arg
 static int start(struct th_lymphd *d, const char *dir, const char *const args[],
 		 const char *const env[])
 {
-	return start_out(d, dir, args, env, -1);
+	return start_out(d, dir, args, env, -1, -1);
 }
 
 /* ---- the children whose lives lymphd reports ---------------------------- */
@@ -549,6 +560,19 @@ static void read_journal(int fd, const struct lives *l, int n_crashes, const pid
 	}
 }
 
+/* lymphctl status says where the log goes and counts what it took. */
+static void check_log_status(struct __test_metadata *_metadata, struct th_lymphd *d,
+			     const char *target, int64_t min_sent)
+{
+	json_object *st = th_status(d), *lg = st ? th_json_get(st, "log") : NULL;
+
+	ASSERT_NE(NULL, lg) TH_LOG("lymphctl status --json has no \"log\"");
+	EXPECT_STREQ(target, th_json_str(lg, "target"));
+	EXPECT_LE(min_sent, th_json_int(lg, "sent"));
+	EXPECT_EQ(0, th_json_int(lg, "lost"));
+	json_object_put(st);
+}
+
 /* Crashes reach the journal with their fields; so does the decision they
  * cause (quarantine threshold 2, observe mode); forks and programmed
  * deaths do not by default. */
@@ -582,6 +606,7 @@ static void journal_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock
 	EXPECT_STREQ("would-quarantine", s.decision_action);
 	EXPECT_EQ(0, s.fork_entries);
 	EXPECT_EQ(0, s.exited_entries);
+	check_log_status(_metadata, &self->d, "journal", 4);	/* 3 crashes, 1 decision */
 	if (_metadata->exit_code == KSFT_FAIL)
 		th_lymphd_dump_stderr(&self->d);
 }
@@ -634,7 +659,7 @@ static void stream_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock)
 	ASSERT_EQ(0, fstat(out, &st));
 	snprintf(stream, sizeof(stream), "JOURNAL_STREAM=%llu:%llu", (unsigned long long)st.st_dev,
 		 (unsigned long long)st.st_ino + (ours ? 0 : 1));
-	ASSERT_EQ(0, start_out(&self->d, self->dir, args, env, out));
+	ASSERT_EQ(0, start_out(&self->d, self->dir, args, env, out, -1));
 	close(out);
 	live(&l);
 	read_journal(self->fd, &l, 1, &l.crashed, &s);
@@ -657,6 +682,117 @@ TEST_F(logsock, no_second_copy_on_the_journal_stream)
 TEST_F(logsock, another_stream_is_printed)
 {
 	stream_case(_metadata, self, false);
+}
+
+/* On a terminal, auto logs nowhere but the terminal: the journal socket
+ * gets nothing while the crash is printed. */
+TEST_F(logsock, auto_on_a_terminal_keeps_to_it)
+{
+	static const char *const args[] = { "--log=auto", NULL };
+	const char *env[] = { self->env, NULL };
+	int64_t deadline;
+	static char line[4096], e[1 << 16];
+	int master, slave, printed = 0;
+	struct lives l;
+	ssize_t n;
+
+	snprintf(self->env, sizeof(self->env), "LYMPH_JOURNAL_SOCKET=%s", self->path);
+	ASSERT_EQ(0, write_conf(self->dir, ""));
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ASSERT_LE(0, master);
+	ASSERT_EQ(0, grantpt(master));
+	ASSERT_EQ(0, unlockpt(master));
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ASSERT_LE(0, slave);
+	ASSERT_EQ(1, isatty(slave));
+	ASSERT_EQ(0, start_out(&self->d, self->dir, args, env, -1, slave));
+	close(slave);
+	live(&l);
+	deadline = th_now_ms() + EVENT_TIMEOUT_MS;
+	while (!printed && th_lymphd_line(&self->d, line, sizeof(line), deadline) == 1)
+		printed = strstr(line, " death ") && has_pid(line, l.crashed);
+	EXPECT_EQ(1, printed) TH_LOG("no line for the crash of pid %d", l.crashed);
+	/* The crash would have been sent before it was printed. */
+	n = recv(self->fd, e, sizeof(e), MSG_DONTWAIT);
+	EXPECT_EQ(-1, n) TH_LOG("the journal got an entry: %.200s", n > 0 ? e : "");
+	check_log_status(_metadata, &self->d, "stderr", 0);
+	th_lymphd_stop(&self->d);
+	close(master);
+}
+
+/* No journal, but a syslog socket: auto picks syslog. */
+TEST_F(logsock, auto_falls_back_to_syslog)
+{
+	static const char *const args[] = { "--log=auto", NULL };
+	char nojournal[PATH_MAX + 32];
+	const char *env[] = { self->env, nojournal, NULL };
+	static char line[8192];
+	char want[64], tag[64];
+	struct lives l;
+	int64_t deadline;
+	int found = 0;
+
+	snprintf(self->env, sizeof(self->env), "LYMPH_SYSLOG_SOCKET=%s", self->path);
+	snprintf(nojournal, sizeof(nojournal), "LYMPH_JOURNAL_SOCKET=%s/none.sock", self->dir);
+	ASSERT_EQ(0, write_conf(self->dir, ""));
+	ASSERT_EQ(0, start(&self->d, self->dir, args, env));
+	live(&l);
+	snprintf(want, sizeof(want), " pid=%d ", l.crashed);
+	snprintf(tag, sizeof(tag), " lymphd[%d]: death ", self->d.pid);
+	deadline = th_now_ms() + EVENT_TIMEOUT_MS;
+	while (!found && recv_until(self->fd, line, sizeof(line), deadline) > 0)
+		found = strstr(line, want) && strstr(line, tag);
+	EXPECT_EQ(1, found) TH_LOG("no syslog line for the crash of pid %d", l.crashed);
+}
+
+/*
+ * A logger that does not read: its queue (net.unix.max_dgram_qlen
+ * datagrams) fills, and what does not fit is counted as lost, said on
+ * stderr, and never stalls lymphd; every entry counted as sent is there.
+ */
+TEST_F(logsock, full_logger_loses_counted_never_silently)
+{
+	static const char *const args[] = { "--log=journal", NULL };
+	const char *env[] = { self->env, NULL };
+	static char e[1 << 16];
+	json_object *st, *lg;
+	int64_t sent = 0, lost = 0, got = 0, deadline;
+	long qlen = 0;
+	FILE *f;
+	int i, status;
+
+	f = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+	if (f) {
+		if (fscanf(f, "%ld", &qlen) != 1)
+			qlen = 0;
+		fclose(f);
+	}
+	if (qlen <= 0 || qlen > 1000)
+		SKIP(return, "net.unix.max_dgram_qlen is %ld: too many crashes to fill it", qlen);
+	snprintf(self->env, sizeof(self->env), "LYMPH_JOURNAL_SOCKET=%s", self->path);
+	ASSERT_EQ(0, write_conf(self->dir, ""));
+	ASSERT_EQ(0, start(&self->d, self->dir, args, env));
+	for (i = 0; i < qlen + 5; i++)
+		ASSERT_LT(0, th_crash_child(TH_SEGV, NULL, &status));
+	/* lymphd still answers, and has said what it lost */
+	deadline = th_now_ms() + EVENT_TIMEOUT_MS;
+	do {
+		st = th_status(&self->d);
+		lg = st ? th_json_get(st, "log") : NULL;
+		sent = lg ? th_json_int(lg, "sent") : 0;
+		lost = lg ? th_json_int(lg, "lost") : 0;
+		json_object_put(st);
+		if (sent + lost >= qlen + 5)
+			break;
+		th_sleep_ms(100);
+	} while (th_now_ms() < deadline);
+	EXPECT_LE(qlen + 5, sent + lost) TH_LOG("sent %lld, lost %lld", (long long)sent, (long long)lost);
+	EXPECT_LE(1, lost);
+	EXPECT_TRUE(stderr_has(&self->d, "failed to send to journal"));
+	/* every entry counted as sent is in the queue */
+	while (recv(self->fd, e, sizeof(e), MSG_DONTWAIT) > 0)
+		got++;
+	EXPECT_LE(sent, got) TH_LOG("sent %lld, received %lld", (long long)sent, (long long)got);
 }
 
 TEST_F(logsock, syslog_lines)

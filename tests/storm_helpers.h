@@ -363,6 +363,43 @@ static inline int storm_cg_stopped(const char *path, pid_t *out, int cap, int de
 	return n;
 }
 
+/* Processes in the tree at path that run (neither stopped nor zombies). */
+static inline int storm_cg_running(const char *path, int depth)
+{
+	char p[PATH_MAX + 32];
+	struct dirent *de;
+	int n = 0, pid;
+	FILE *f;
+	DIR *d;
+
+	snprintf(p, sizeof(p), "%s/cgroup.procs", path);
+	f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%d", &pid) == 1) {
+		char state = 0;
+
+		if (!storm_proc(pid, &state, NULL, NULL) && state != 'T' && state != 't' &&
+		    state != 'Z' && state != 'X')
+			n++;
+	}
+	fclose(f);
+	if (depth > 8 || !(d = opendir(path)))
+		return n;
+	while ((de = readdir(d))) {
+		int m;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		m = storm_cg_running(p, depth + 1);
+		if (m > 0)
+			n += m;
+	}
+	closedir(d);
+	return n;
+}
+
 /* Processes anywhere on the host in session sid that are stopped. */
 static inline int storm_session_stopped(pid_t sid)
 {

@@ -185,6 +185,7 @@ _Static_assert(sizeof(struct lymph_pressure) == 136, "lymph_pressure layout");
 #define LYMPH_LINEAGE_SESSION	0	/* lineage_id: session id */
 #define LYMPH_LINEAGE_CGROUP	1	/* lineage_id: cgroup v2 id */
 #define LYMPH_LINEAGE_UID	2	/* lineage_id: real uid */
+#define LYMPH_LINEAGE_FAMILY	3	/* lineage_id: pid of the clone family's root */
 
 /* lymph_throttle.action */
 #define LYMPH_THROTTLE_STOPPED	1	/* the forker was stopped (SIGSTOP) */

@@ -1,22 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A classic fork bomb for the throttle tests and bench/forkbomb: every
- * process forks forever, children included.  Only ever run it inside a
- * pids cgroup backstop.
+ * Fork bombs for the throttle tests and bench/forkbomb, in the variants an
+ * attacker tries against a lineage: every process forks forever, children
+ * included.  Only ever run it inside a pids cgroup backstop.
  *
- *   forkbomb STATSFILE
+ *   forkbomb STATSFILE [MODE [DIR]]
+ *
+ * MODE:
+ *   plain    every child goes on forking (the default; `while (1) fork();`)
+ *   setsid   every child first calls setsid(): a session of its own
+ *   pgrp     every child first makes a process group of its own
+ *   double   every child forks a grandchild and exits, so the grandchild is
+ *            reparented (to init or the nearest subreaper) and goes on
+ *   subcg    every child moves itself into a cgroup of its own made under
+ *            DIR (a delegated v1 or v2 cgroup directory it may write)
+ *   vfork    as plain, with vfork(): the child forks on from its own fork()
+ *   threads  one process creates threads (CLONE_THREAD) until refused; each
+ *            thread does the same
  *
  * STATSFILE (created by the caller, BOMB_STATS_SIZE bytes) is mapped shared
  * by every process of the bomb and counts, so the caller can tell how far
  * it got: see struct bomb_stats.  With STATSFILE "-" nothing is counted.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include "bomb_stats.h"
+
+static struct bomb_stats dummy;
+static struct bomb_stats *s = &dummy;
+static const char *mode = "plain";
+static const char *dir;
 
 static uint64_t now_ns(void)
 {
@@ -26,11 +47,66 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static void note(uint64_t t, int ok)
+{
+	if (ok) {
+		uint64_t n = __atomic_fetch_add(&s->forks, 1, __ATOMIC_RELAXED);
+
+		if (n < BOMB_MAX_FORKS)
+			s->fork_ns[n] = t;
+		__atomic_store_n(&s->last_fork_ns, t, __ATOMIC_RELAXED);
+	} else {
+		__atomic_fetch_add(&s->failed, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* What a new child does before it forks on. */
+static void child_escape(void)
+{
+	char p[512], pid[32];
+	int fd;
+
+	if (!strcmp(mode, "setsid")) {
+		setsid();
+	} else if (!strcmp(mode, "pgrp")) {
+		setpgid(0, 0);
+	} else if (!strcmp(mode, "subcg") && dir) {
+		snprintf(p, sizeof(p), "%s/c%d", dir, (int)getpid());
+		if (mkdir(p, 0755))
+			return;
+		snprintf(p, sizeof(p), "%s/c%d/cgroup.procs", dir, (int)getpid());
+		fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			int n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
+
+			if (write(fd, pid, (size_t)n) < 0)
+				__atomic_fetch_add(&s->failed, 0, __ATOMIC_RELAXED);
+			close(fd);
+		}
+	}
+}
+
+static void *thread_bomb(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		uint64_t t = now_ns();
+		pthread_t th;
+		pthread_attr_t a;
+		int err;
+
+		pthread_attr_init(&a);
+		pthread_attr_setstacksize(&a, 64 * 1024);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		err = pthread_create(&th, &a, thread_bomb, NULL);
+		pthread_attr_destroy(&a);
+		note(t, !err);
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	static struct bomb_stats dummy;
-	struct bomb_stats *s = &dummy;
-
 	if (argc > 1 && strcmp(argv[1], "-")) {
 		int fd = open(argv[1], O_RDWR | O_CLOEXEC);
 		void *p = fd < 0 ? MAP_FAILED :
@@ -41,21 +117,45 @@ int main(int argc, char **argv)
 		close(fd);
 		s = p;
 	}
-	__atomic_store_n(&s->start_ns, now_ns(), __ATOMIC_RELAXED);
+	if (argc > 2)
+		mode = argv[2];
+	if (argc > 3)
+		dir = argv[3];
+	{
+		/* the first process only: a vfork child execs the bomb again */
+		uint64_t zero = 0, t = now_ns();
+
+		__atomic_compare_exchange_n(&s->start_ns, &zero, t, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+	}
+	if (!strcmp(mode, "threads"))
+		thread_bomb(NULL);
 	for (;;) {
 		/* before the fork: a forker the throttle stops is stopped on
 		 * its way back from fork(), and would note it late */
 		uint64_t t = now_ns();
-		pid_t pid = fork();
+		pid_t pid = !strcmp(mode, "vfork") ? vfork() : fork();
 
 		if (pid > 0) {
-			uint64_t n = __atomic_fetch_add(&s->forks, 1, __ATOMIC_RELAXED);
-
-			if (n < BOMB_MAX_FORKS)
-				s->fork_ns[n] = t;
-			__atomic_store_n(&s->last_fork_ns, t, __ATOMIC_RELAXED);
+			note(t, 1);
+			if (!strcmp(mode, "double"))
+				waitpid(pid, NULL, 0);	/* the middle one exits at once */
 		} else if (pid < 0) {
-			__atomic_fetch_add(&s->failed, 1, __ATOMIC_RELAXED);
+			note(t, 0);
+		} else if (!strcmp(mode, "vfork")) {
+			/* a vfork child may only exec or _exit: it execs the bomb */
+			execv("/proc/self/exe", argv);
+			_exit(127);
+		} else if (!strcmp(mode, "double")) {
+			uint64_t t2 = now_ns();
+			pid_t g = fork();
+
+			note(t2, g >= 0);
+			if (g != 0)
+				_exit(0);
+			/* the grandchild, reparented, goes on */
+		} else {
+			child_escape();
 		}
 		/* pid == 0: the child goes on forking too */
 	}

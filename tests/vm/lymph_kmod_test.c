@@ -96,6 +96,16 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
 	return len;
 }
 
+/* /proc/modules, in a static buffer. */
+static const char *read_modules(void)
+{
+	static char buf[16384];
+
+	if (read_file("/proc/modules", buf, sizeof(buf)) < 0)
+		buf[0] = 0;
+	return buf;
+}
+
 static const char *knob_get(const char *name)
 {
 	static char buf[256];
@@ -651,52 +661,51 @@ TEST(ring_size_param_rejected)
 
 /* ---- unload with readers attached --------------------------------------- */
 
+/*
+ * An open /dev/lymph pins the module (.owner): delete_module() fails with
+ * EWOULDBLOCK while a reader has it open, and never waits for a file to be
+ * closed, so a process that holds the device and unloads the module itself
+ * cannot hang.  Readers poll with a timeout and stop on request.
+ */
 struct reader {
 	pthread_t thread;
 	int fd;
-	int use_read;		/* 0: poll(), 1: read(), 2: epoll_wait() */
-	short revents;
-	ssize_t nread;
+	int use_read;		/* 0: poll(), 1: read() (non-blocking), 2: epoll_wait() */
+	volatile int stop;
+	ssize_t nread;		/* bytes read in all */
 };
 
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
 	char buf[65536];
+	ssize_t n;
 
-	for (;;) {
-		if (r->use_read == 1) {
-			r->nread = read(r->fd, buf, sizeof(buf));
-			if (r->nread > 0)
-				continue;
-			break;
-		} else if (r->use_read == 2) {	/* epoll, as lymphd does */
-			struct epoll_event ev = { .events = EPOLLIN }, out;
-			int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (r->use_read == 2) {	/* epoll, as lymphd does */
+		struct epoll_event ev = { .events = EPOLLIN }, out;
+		int ep = epoll_create1(EPOLL_CLOEXEC);
 
-			if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, r->fd, &ev))
-				break;
-			while (epoll_wait(ep, &out, 1, -1) == 1) {
-				r->revents = out.events;
-				if (out.events & EPOLLHUP)
-					break;
-				read(r->fd, buf, sizeof(buf));
-			}
+		if (ep >= 0 && !epoll_ctl(ep, EPOLL_CTL_ADD, r->fd, &ev))
+			while (!r->stop)
+				if (epoll_wait(ep, &out, 1, 50) == 1 &&
+				    (n = read(r->fd, buf, sizeof(buf))) > 0)
+					r->nread += n;
+		if (ep >= 0)
 			close(ep);
-			break;
-		} else {
+	} else {
+		while (!r->stop) {
 			struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
 
-			if (poll(&pfd, 1, -1) < 0)
+			if (r->use_read == 0 && poll(&pfd, 1, 50) < 0)
 				break;
-			r->revents = pfd.revents;
-			if (pfd.revents & POLLHUP)
-				break;
-			if (pfd.revents & POLLIN)
-				read(r->fd, buf, sizeof(buf));
+			n = read(r->fd, buf, sizeof(buf));
+			if (n > 0)
+				r->nread += n;
+			else if (r->use_read == 1)
+				usleep(20000);
 		}
 	}
-	close(r->fd);	/* unload waits for this */
+	close(r->fd);
 	return NULL;
 }
 
@@ -705,19 +714,29 @@ static int start_readers(struct reader *r, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		r[i].fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+		r[i].fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (r[i].fd < 0)
 			return -errno;
 		r[i].use_read = i % 3;	/* poll, read, epoll */
-		r[i].revents = 0;
-		r[i].nread = -2;
+		r[i].stop = 0;
+		r[i].nread = 0;
 		if (pthread_create(&r[i].thread, NULL, reader_main, &r[i]))
 			return -EAGAIN;
 	}
 	return 0;
 }
 
-TEST(pollhup_on_unload)
+static void stop_readers(struct reader *r, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		r[i].stop = 1;
+	for (i = 0; i < n; i++)
+		pthread_join(r[i].thread, NULL);
+}
+
+TEST(unload_refused_while_readers_attached)
 {
 	struct reader r[3];
 	struct stat st;
@@ -726,30 +745,80 @@ TEST(pollhup_on_unload)
 	kmod_unload();
 	ASSERT_EQ(0, kmod_load(""));
 	ASSERT_EQ(0, start_readers(r, 3));
-	usleep(200000);		/* let them block */
+	usleep(200000);
 	EXPECT_NE(NULL, strstr(proc_lymph(), "readers: 3\n"));
-	ASSERT_EQ(0, kmod_unload());
+	EXPECT_EQ(-EWOULDBLOCK, kmod_unload());
+	EXPECT_EQ(0, stat("/dev/lymph", &st)) TH_LOG("the module went with readers attached");
+	/* the readers go on reading */
+	for (i = 0; i < 20; i++)
+		if (fork() == 0)
+			_exit(0);
+	while (wait(NULL) > 0)
+		;
+	usleep(300000);
+	stop_readers(r, 3);
 	for (i = 0; i < 3; i++)
-		pthread_join(r[i].thread, NULL);
-	EXPECT_TRUE(r[0].revents & POLLHUP) TH_LOG("revents %#x", r[0].revents);
-	EXPECT_TRUE(r[2].revents & EPOLLHUP) TH_LOG("epoll events %#x", r[2].revents);
-	EXPECT_EQ(0, r[1].nread) TH_LOG("read() returned %zd", r[1].nread);
+		EXPECT_LT(0, r[i].nread) TH_LOG("reader %d read nothing after the refused unload", i);
+	EXPECT_EQ(0, kmod_unload());
 	EXPECT_NE(0, stat("/dev/lymph", &st));
+}
+
+/*
+ * Issue 14: a process that holds /dev/lymph open and calls delete_module()
+ * sat in state D for ever.  Now the call fails at once and the process
+ * stays killable.
+ */
+TEST_F_TIMEOUT(kmod, delete_module_by_a_holder_returns, 60)
+{
+	int status = 0, i;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			_exit(100);
+		if (!syscall(SYS_delete_module, "lymph", O_NONBLOCK))
+			_exit(0);
+		_exit(errno < 100 ? errno : 99);
+	}
+	for (i = 0; i < 1000 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (i == 1000) {
+		char path[64], st[256] = "";
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		read_file(path, st, sizeof(st));
+		kill(pid, SIGKILL);
+		TH_LOG("delete_module() by a holder still waits after 10 s: %s", st);
+		for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+			usleep(10000);
+		EXPECT_GT(500, i) TH_LOG("and it survives SIGKILL");
+	}
+	ASSERT_GT(1000, i);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(EWOULDBLOCK, WEXITSTATUS(status)) TH_LOG("delete_module: exit %d", WEXITSTATUS(status));
+	EXPECT_NE(NULL, strstr(read_modules(), "lymph ")) TH_LOG("the module went away");
+	/* and from a shell, as an administrator would */
+	EXPECT_NE(0, system("exec 3</dev/lymph; rmmod lymph 2>/dev/null"));
+	EXPECT_NE(NULL, strstr(read_modules(), "lymph "));
 }
 
 TEST_F_TIMEOUT(kmod, insmod_rmmod_50_cycles_with_readers, 120)
 {
 	struct reader r[2];
-	int cycle, i;
+	int cycle;
 
 	for (cycle = 0; cycle < 50; cycle++) {
 		if (cycle) {
 			ASSERT_EQ(0, kmod_load("")) TH_LOG("cycle %d", cycle);
 		}
 		ASSERT_EQ(0, start_readers(r, 2)) TH_LOG("cycle %d", cycle);
+		EXPECT_EQ(-EWOULDBLOCK, kmod_unload()) TH_LOG("cycle %d", cycle);
+		stop_readers(r, 2);
 		ASSERT_EQ(0, kmod_unload()) TH_LOG("cycle %d", cycle);
-		for (i = 0; i < 2; i++)
-			pthread_join(r[i].thread, NULL);
 	}
 }
 
@@ -763,14 +832,22 @@ struct storm_shared {
  * A chain fork bomb in its own pids cgroup: every process forks once and
  * exits, the child carries on, so each fork comes from a fresh tgid.  The
  * cgroup's pids.max is the backstop; the caller reaps the chain (it is the
- * child subreaper) and kills it with cgroup.kill.
+ * child subreaper) and kills it with cgroup.kill.  With storm_escape each
+ * child first moves into a cgroup of its own under STORM_CG and calls
+ * setsid(); with storm_double the parent goes on forking too (a doubling
+ * bomb).
  */
+static int storm_escape, storm_double;
+
 static pid_t storm_start(struct storm_shared *sh, uid_t uid)
 {
 	pid_t pid = fork();
 
 	if (pid)
 		return pid;
+	/* not the test's /dev/lymph: an open file pins the module */
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
 	if (write_file(STORM_CG "/cgroup.procs", "0"))
 		_exit(101);
 	if (uid && (setgid(uid) || setuid(uid)))
@@ -782,9 +859,22 @@ static pid_t storm_start(struct storm_shared *sh, uid_t uid)
 			usleep(1000);	/* pids.max reached */
 			continue;
 		}
-		if (c > 0)
+		if (c > 0) {
+			if (storm_double)
+				continue;
 			_exit(0);
+		}
 		__atomic_fetch_add(&sh->forks, 1, __ATOMIC_RELAXED);
+		if (storm_escape) {
+			char dir[128];
+
+			snprintf(dir, sizeof(dir), STORM_CG "/c%d", (int)getpid());
+			if (!mkdir(dir, 0755)) {
+				strcat(dir, "/cgroup.procs");
+				write_file(dir, "0");
+			}
+			setsid();
+		}
 	}
 }
 
@@ -810,12 +900,26 @@ static void storm_stop(void)
 	for (i = 0; i < 500; i++) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		if (read_file(STORM_CG "/cgroup.procs", buf, sizeof(buf)) == 0)
+		if (read_file(STORM_CG "/pids.current", buf, sizeof(buf)) <= 0 || atoi(buf) == 0)
 			break;
 		usleep(10000);
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	{	/* the escaping storm's cgroups */
+		DIR *d = opendir(STORM_CG);
+		struct dirent *e;
+		char p[300];
+
+		while (d && (e = readdir(d)))
+			if (e->d_type == DT_DIR && e->d_name[0] == 'c') {
+				snprintf(p, sizeof(p), STORM_CG "/%s", e->d_name);
+				rmdir(p);
+			}
+		if (d)
+			closedir(d);
+	}
+	storm_escape = storm_double = 0;
 	rmdir(STORM_CG);
 }
 
@@ -835,14 +939,20 @@ static double storm_rate(struct storm_shared *sh, int ms)
 
 FIXTURE(storm) {
 	struct storm_shared *sh;
+	int fd;		/* /dev/lymph: the test reads it as lymphd would */
 };
 
 FIXTURE_SETUP(storm)
 {
 	int err;
 
+	self->fd = -EBADF;
 	kmod_unload();
 	ASSERT_EQ(0, kmod_load(""));
+	/* A reader is lymphd to the module: protected, and what it starts is
+	 * a clone family of its own (the storm's, not the test's). */
+	self->fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
 	err = storm_cgroup();
 	if (err)
 		SKIP(return, "no cgroup v2 pids controller: %s", strerror(-err));
@@ -858,6 +968,8 @@ FIXTURE_SETUP(storm)
 FIXTURE_TEARDOWN(storm)
 {
 	storm_stop();
+	if (self->fd >= 0)
+		close(self->fd);
 	kmod_unload();
 	EXPECT_EQ(0, find_stopped());
 }
@@ -871,6 +983,7 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 {
 	double observe, enforce;
 	long long holds;
+	pid_t storm;
 	int fd;
 
 	/* Observe: the storm runs free, the module only counts. */
@@ -886,20 +999,19 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
 	fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	storm_start(self->sh, 0);
+	storm = storm_start(self->sh, 0);
 	storm_rate(self->sh, 500);	/* let the dead time build up */
 	enforce = storm_rate(self->sh, 1500);
 	holds = proc_num("holds:", "total ");
 	{
 		const struct lymph_throttle *t;
-		struct stat cg;
 
-		ASSERT_EQ(0, stat(STORM_CG, &cg));
 		t = (const void *)read_until(fd, match_throttle, NULL, 1000);
 		ASSERT_NE(NULL, t) TH_LOG("no throttle record");
 		EXPECT_EQ(LYMPH_THROTTLE_HELD, t->action);
-		EXPECT_EQ(LYMPH_LINEAGE_CGROUP, t->lineage_kind);
-		EXPECT_EQ(cg.st_ino, t->lineage_id);
+		/* the storm's clone family, rooted at its first process */
+		EXPECT_EQ(LYMPH_LINEAGE_FAMILY, t->lineage_kind);
+		EXPECT_EQ((uint64_t)storm, t->lineage_id);
 		EXPECT_GT(0, t->tokens);
 		EXPECT_LE(20000000, t->hold_ns);
 		EXPECT_NE(0, t->child_pid);
@@ -915,7 +1027,7 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 	 */
 	EXPECT_GT(20, enforce);
 	EXPECT_LT(enforce, observe);
-	EXPECT_NE(NULL, strstr(proc_lymph(), "  cgroup ")) TH_LOG("%s", proc_lymph());
+	EXPECT_NE(NULL, strstr(proc_lymph(), "  family ")) TH_LOG("%s", proc_lymph());
 	EXPECT_NE(NULL, strstr(proc_lymph(), " held ")) TH_LOG("%s", proc_lymph());
 }
 
@@ -933,6 +1045,8 @@ TEST_F_TIMEOUT(storm, rmmod_releases_held_tasks, 60)
 	}
 	ASSERT_NE(0, stopped) TH_LOG("the storm was never held");
 	EXPECT_LT(0, proc_num("holds:", "active "));
+	close(self->fd);	/* an open /dev/lymph pins the module */
+	self->fd = -EBADF;
 	ASSERT_EQ(0, kmod_unload());
 	for (i = 0; i < 100 && (stopped = find_stopped()); i++)
 		usleep(10000);
@@ -950,6 +1064,86 @@ TEST_F_TIMEOUT(storm, protected_uid_never_slowed, 60)
 	holds = proc_num("holds:", "total ");
 	EXPECT_EQ(0, holds) TH_LOG("%s", proc_lymph());
 	EXPECT_LT(30, self->sh->forks);	/* budget 5/s, burst 5: 12 in 1.5 s */
+}
+
+/*
+ * Issue 14: a storm whose every child moves into a cgroup of its own and
+ * calls setsid() left the lineage (keyed on the current cgroup or
+ * session) at every fork, and was never held.  Its clone family is fixed.
+ */
+TEST_F_TIMEOUT(storm, escaping_storm_is_held, 60)
+{
+	long long holds;
+	int i, stopped = 0;
+
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_escape = 1;
+	storm_start(self->sh, 0);
+	for (i = 0; i < 300 && !stopped; i++) {
+		storm_rate(self->sh, 10);
+		stopped = find_stopped();
+	}
+	storm_rate(self->sh, 500);
+	holds = proc_num("holds:", "total ");
+	TH_LOG("setsid + own cgroup per child: %lu forks, %lld holds\n%s", self->sh->forks, holds,
+	       proc_lymph());
+	EXPECT_LT(0, holds);
+	EXPECT_NE(0, stopped) TH_LOG("the escaping storm was never held");
+	EXPECT_NE(NULL, strstr(proc_lymph(), "  family ")) TH_LOG("%s", proc_lymph());
+}
+
+/*
+ * A doubling bomb at a cap (30) lower than its burst (100): every fork
+ * past the cap is refused with EAGAIN and never reaches
+ * sched_process_fork.  The refusals are charged: the spinners are held.
+ */
+TEST_F_TIMEOUT(storm, bomb_at_its_cap_is_held, 60)
+{
+	long long holds;
+
+	ASSERT_EQ(0, knob_set("clone_burst", "100"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "30"));
+	storm_double = 1;
+	storm_start(self->sh, 0);
+	storm_rate(self->sh, 3000);
+	holds = proc_num("holds:", "total ");
+	TH_LOG("doubling bomb at a cap of 30: %lu forks, %lld holds", self->sh->forks, holds);
+	EXPECT_GT(100, self->sh->forks);
+	EXPECT_LT(0, holds) TH_LOG("the bomb spun at its cap, never held\n%s", proc_lymph());
+}
+
+/*
+ * An administrator's stop is never undone: a held process that root (not
+ * lymphd) also stops stays stopped when its hold ends.
+ */
+TEST_F_TIMEOUT(storm, hold_end_keeps_an_administrators_stop, 60)
+{
+	char path[64], buf[512], *p;
+	int i, victim = 0;
+
+	ASSERT_EQ(0, knob_set("dead_time_min_ms", "300"));
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "600"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_start(self->sh, 0);
+	for (i = 0; i < 300 && !victim; i++) {
+		storm_rate(self->sh, 10);
+		victim = find_stopped();
+	}
+	ASSERT_NE(0, victim) TH_LOG("the storm was never held");
+	/* no more holds; and the test is no longer lymphd (a reader) */
+	ASSERT_EQ(0, knob_set("mode", "observe"));
+	close(self->fd);
+	self->fd = -EBADF;
+	ASSERT_EQ(0, kill(victim, SIGSTOP));
+	storm_rate(self->sh, 1500);	/* every hold has ended */
+	EXPECT_EQ(0, proc_num("holds:", "active ")) TH_LOG("%s", proc_lymph());
+	snprintf(path, sizeof(path), "/proc/%d/stat", victim);
+	ASSERT_LT(0, read_file(path, buf, sizeof(buf))) TH_LOG("pid %d is gone: continued", victim);
+	p = strrchr(buf, ')');
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ('T', p[2]) TH_LOG("the administrator's stop of %d was undone", victim);
+	kill(victim, SIGKILL);
 }
 
 /* ---- OOM ------------------------------------------------------------------ */
@@ -1019,6 +1213,8 @@ TEST_F_TIMEOUT(storm, unload_under_load, 90)
 
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
 	storm_start(self->sh, 0);
+	close(self->fd);	/* an open /dev/lymph pins the module */
+	self->fd = -EBADF;
 	for (cycle = 0; cycle < 10; cycle++) {
 		if (cycle) {
 			ASSERT_EQ(0, kmod_load("")) TH_LOG("cycle %d", cycle);
@@ -1027,9 +1223,9 @@ TEST_F_TIMEOUT(storm, unload_under_load, 90)
 		}
 		ASSERT_EQ(0, start_readers(r, 2)) TH_LOG("cycle %d", cycle);
 		storm_rate(self->sh, 200);
+		EXPECT_EQ(-EWOULDBLOCK, kmod_unload()) TH_LOG("cycle %d", cycle);
+		stop_readers(r, 2);
 		ASSERT_EQ(0, kmod_unload()) TH_LOG("cycle %d", cycle);
-		for (i = 0; i < 2; i++)
-			pthread_join(r[i].thread, NULL);
 		storm_rate(self->sh, 20);
 	}
 	EXPECT_LT(0, self->sh->forks);

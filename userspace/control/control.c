@@ -213,7 +213,7 @@ static void handle(struct daemon *d, int fd, char *req)
 		int err = throttler_release(&d->thr, arg, now);
 
 		if (err == -EINVAL)
-			reply_error(fd, "bad lineage '%s' (session:ID, cgroup:ID or uid:ID)", arg);
+			reply_error(fd, "bad lineage '%s' (family:ID, session:ID, cgroup:ID or uid:ID)", arg);
 		else if (err)
 			reply_error(fd, "lineage '%s' is not throttled (see lymphctl throttles)", arg);
 		else

@@ -125,11 +125,11 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 	}
 	case LYMPH_EV_THROTTLE: {
 		const struct lymph_throttle *t = (const void *)rec;
-		static const char *const kinds[] = { "session", "cgroup", "uid" };
+		static const char *const kinds[] = { "session", "cgroup", "uid", "family" };
 		static const char *const acts[] = { "?", "stopped", "would-stop", "held" };
 
 		add_task(o, &t->task, exe);
-		add(o, "lineage_kind", json_object_new_string(t->lineage_kind < 3 ? kinds[t->lineage_kind] : "?"));
+		add(o, "lineage_kind", json_object_new_string(t->lineage_kind < 4 ? kinds[t->lineage_kind] : "?"));
 		add(o, "lineage_id", json_object_new_uint64(t->lineage_id));
 		add(o, "action", json_object_new_string(t->action < 4 ? acts[t->action] : "?"));
 		add(o, "tokens", json_object_new_double((double)t->tokens / 1000.0));
@@ -251,7 +251,8 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 
 		put(buf, len, &pos, " %s lineage=%s:%llu", t->action == LYMPH_THROTTLE_WOULD ? "would-stop" : "stopped",
 		    t->lineage_kind == LYMPH_LINEAGE_CGROUP ? "cgroup" :
-		    t->lineage_kind == LYMPH_LINEAGE_UID ? "uid" : "session",
+		    t->lineage_kind == LYMPH_LINEAGE_UID ? "uid" :
+		    t->lineage_kind == LYMPH_LINEAGE_FAMILY ? "family" : "session",
 		    (unsigned long long)t->lineage_id);
 		put_task(buf, len, &pos, &t->task, exe);
 		break;

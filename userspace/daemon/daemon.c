@@ -519,7 +519,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	}
 
 	/* Clone storms: nothing left stopped by a crashed lymphd, then arm. */
-	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce, &d->src);
+	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce && d->policy.throttle.enabled,
+			     &d->src);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
@@ -542,7 +543,10 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 			return err;
 	}
 
-	/* Everything is open and bound: keep only what the responses use. */
+	/* Everything is open and bound: lymphd's own system calls only from
+	 * here on (privs.c; it runs on without the filter where it cannot
+	 * have one), and only the capabilities the responses use. */
+	privs_seccomp();
 	err = privs_drop();
 	if (err)
 		return err;
@@ -610,7 +614,7 @@ static int reload_policy(struct daemon *d, char **why)
 	d->policy = fresh;
 	d->enforce = enforce;
 	qmanager_reload(&d->quar, &d->policy, d->enforce);
-	throttler_reload(&d->thr, &d->policy, d->enforce);
+	throttler_reload(&d->thr, &d->policy, d->enforce && d->policy.throttle.enabled);
 	if (d->weather)
 		weather_set_conf(d->weather, &d->policy.weather);
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");

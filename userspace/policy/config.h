@@ -54,6 +54,9 @@ struct quarantine_conf {
 	double threshold;	/* decayed danger deaths per (binary, uid) */
 	uint64_t half_life;
 	uint64_t duration_min, duration_max;
+	int enabled;		/* [quarantine] enabled; default: the section is present */
+	int root;		/* [quarantine] root = yes: uid 0's binaries too */
+	int section;		/* a [quarantine] section was seen */
 };
 
 struct throttle_conf {
@@ -61,7 +64,11 @@ struct throttle_conf {
 	uint32_t burst;
 	uint64_t dead_time_min, dead_time_max;
 	uint64_t kill_after;	/* 0: never kill */
-	enum { LINEAGE_SESSION, LINEAGE_CGROUP, LINEAGE_UID } lineage;
+	enum { LINEAGE_SESSION, LINEAGE_CGROUP, LINEAGE_UID, LINEAGE_FAMILY } lineage;
+	uint32_t uid_budget;	/* forks per second per uid, behind the lineage's (0: none) */
+	uint32_t uid_burst;
+	int enabled;		/* [throttle] enabled; default: the section is present */
+	int section;		/* a [throttle] section was seen */
 };
 
 struct protect_conf {

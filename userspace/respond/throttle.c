@@ -37,11 +37,28 @@ struct lineage {
 	char parent_dir[512];
 	uint64_t events_max_seen;	/* pids.events "max": forks refused */
 	int pinned;
+	struct source *src;	/* asked for family membership and admin stops */
 };
 
 static const char *kind_word(uint32_t k)
 {
-	return k == LYMPH_LINEAGE_CGROUP ? "cgroup" : k == LYMPH_LINEAGE_UID ? "uid" : "session";
+	return k == LYMPH_LINEAGE_CGROUP ? "cgroup" : k == LYMPH_LINEAGE_UID ? "uid" :
+	       k == LYMPH_LINEAGE_FAMILY ? "family" : "session";
+}
+
+static int kind_of(const char *word, uint32_t *k)
+{
+	if (!strcmp(word, "session"))
+		*k = LYMPH_LINEAGE_SESSION;
+	else if (!strcmp(word, "cgroup"))
+		*k = LYMPH_LINEAGE_CGROUP;
+	else if (!strcmp(word, "uid"))
+		*k = LYMPH_LINEAGE_UID;
+	else if (!strcmp(word, "family"))
+		*k = LYMPH_LINEAGE_FAMILY;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 static struct lineage *find(struct throttler *t, uint32_t kind, uint64_t id)
@@ -73,6 +90,7 @@ static struct lineage *get(struct throttler *t, uint32_t kind, uint64_t id)
 	memset(l, 0, sizeof(*l));
 	l->kind = kind;
 	l->id = id;
+	l->src = t->src;
 	return l;
 }
 
@@ -117,8 +135,28 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 	case LYMPH_LINEAGE_SESSION: return (uint64_t)st.sid == l->id;
 	case LYMPH_LINEAGE_UID: return !proc_real_uid(pid, &uid) && (uint64_t)uid == l->id;
 	case LYMPH_LINEAGE_CGROUP: return cgroup_id_of(pid) == l->id;
+	case LYMPH_LINEAGE_FAMILY: {
+		uint64_t f;
+
+		return l->src && l->src->ops && l->src->ops->family_of &&
+		       !l->src->ops->family_of(l->src, pid, &f) && f == l->id;
+	}
 	}
 	return 0;
+}
+
+/* Tell the sensors what lymph stopped or continued (see note_stop). */
+static void note_stop(const struct lineage *l, pid_t pid, int stopped)
+{
+	if (l->src && l->src->ops && l->src->ops->note_stop)
+		l->src->ops->note_stop(l->src, pid, stopped);
+}
+
+/* Someone other than lymph stopped pid: a hold's end never continues it. */
+static int admin_stopped(const struct lineage *l, pid_t pid)
+{
+	return l->src && l->src->ops && l->src->ops->admin_stopped &&
+	       l->src->ops->admin_stopped(l->src, pid) > 0;
 }
 
 /* Signal every member of the lineage (only_stopped: those in state T). */
@@ -138,8 +176,13 @@ static unsigned int signal_lineage(const struct lineage *l, int sig, int only_st
 			continue;
 		if (only_stopped && state != 'T')
 			continue;
-		if (!kill((pid_t)pid, sig))
+		if (sig == SIGCONT && admin_stopped(l, (pid_t)pid))
+			continue;
+		if (!kill((pid_t)pid, sig)) {
 			n++;
+			if (sig == SIGCONT)
+				note_stop(l, (pid_t)pid, 0);
+		}
 	}
 	closedir(d);
 	return n;
@@ -150,9 +193,12 @@ static void continue_held(struct lineage *l)
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		/* pidfd: a recycled pid never gets the signal. */
+		/* pidfd: a recycled pid never gets the signal.  Nor one an
+		 * administrator stopped meanwhile. */
 		if (l->pidfds[i] >= 0) {
-			syscall(SYS_pidfd_send_signal, l->pidfds[i], SIGCONT, NULL, 0);
+			if (!admin_stopped(l, l->pids[i]))
+				syscall(SYS_pidfd_send_signal, l->pidfds[i], SIGCONT, NULL, 0);
+			note_stop(l, l->pids[i], 0);
 			close(l->pidfds[i]);
 		}
 	}
@@ -241,8 +287,11 @@ static pid_t first_member(const struct lineage *l)
 
 static int stop_one(struct lineage *l, pid_t pid)
 {
-	(void)l;
-	return kill(pid, SIGSTOP);
+	int err = kill(pid, SIGSTOP);
+
+	if (!err)
+		note_stop(l, pid, 1);
+	return err;
 }
 
 static int move_one(struct lineage *l, pid_t pid)
@@ -280,7 +329,8 @@ static unsigned int sweep(struct lineage *l)
  * they keep running.  A cgroup move excludes a concurrent fork, so after a
  * pass only the children made during the pass are left outside; passes
  * repeat until one finds nobody new.  Then the forkers the sensors stopped
- * are continued.  Returns 0, or -errno when there is no pids controller.
+ * stay stopped until the hold is lifted.  Returns 0, or -errno when there
+ * is no pids controller.
  */
 static int pin(struct lineage *l, pid_t any_member)
 {
@@ -304,12 +354,22 @@ static int pin(struct lineage *l, pid_t any_member)
 		tail = strstr(l->parent_dir, "/lymph.hold.");
 		if (tail)
 			*tail = 0;
-		snprintf(l->hold_dir, sizeof(l->hold_dir), "%s/lymph.hold.%s.%llu", l->parent_dir,
-			 kind_word(l->kind), (unsigned long long)l->id);
-		if (mkdir(l->hold_dir, 0700) && errno != EEXIST) {
+		/* A cgroup delegated to the user (a member moved itself there)
+		 * is the user's: nest the hold at the nearest ancestor that is
+		 * not, where the user can neither write nor move tasks. */
+		for (;;) {
+			snprintf(l->hold_dir, sizeof(l->hold_dir), "%s/lymph.hold.%s.%llu", l->parent_dir,
+				 kind_word(l->kind), (unsigned long long)l->id);
+			if (!mkdir(l->hold_dir, 0700) || errno == EEXIST)
+				break;
 			err = -errno;
-			l->hold_dir[0] = 0;
-			return err;
+			tail = strrchr(l->parent_dir, '/');
+			if ((err != -EACCES && err != -EPERM) || !tail ||
+			    strlen(l->parent_dir) <= strlen(pidscg_root())) {
+				l->hold_dir[0] = 0;
+				return err;
+			}
+			*tail = 0;
 		}
 	}
 	/* Stop first: a kill is cheap, a move waits for an RCU grace period,
@@ -333,8 +393,9 @@ static int pin(struct lineage *l, pid_t any_member)
 	}
 	l->pinned = 1;
 	l->events_max_seen = (uint64_t)(pidscg_events_max(l->hold_dir) > 0 ? pidscg_events_max(l->hold_dir) : 0);
-	/* Pinned: the stopped forkers may run again, without growing. */
-	continue_held(l);
+	/* The members stay stopped for the dead time: continued, they would
+	 * spin on a refused fork() and starve the host.  The pin bounds the
+	 * lineage when the hold is lifted. */
 	return 0;
 }
 
@@ -426,9 +487,14 @@ int throttler_push(struct throttler *t)
 		.enabled = t->available,
 		.enforce = t->enforce,
 		.lineage_kind = t->conf.lineage == LINEAGE_CGROUP ? LYMPH_LINEAGE_CGROUP :
-				t->conf.lineage == LINEAGE_UID ? LYMPH_LINEAGE_UID : LYMPH_LINEAGE_SESSION,
+				t->conf.lineage == LINEAGE_UID ? LYMPH_LINEAGE_UID :
+				t->conf.lineage == LINEAGE_FAMILY ? LYMPH_LINEAGE_FAMILY :
+				LYMPH_LINEAGE_SESSION,
 		.budget = (uint32_t)((double)t->conf.budget * t->factor) ?: 1,
 		.burst = (uint32_t)((double)t->conf.burst * t->factor) ?: 1,
+		.uid_budget = t->conf.uid_budget ? ((uint32_t)((double)t->conf.uid_budget * t->factor) ?: 1) : 0,
+		.uid_burst = (uint32_t)((double)t->conf.uid_burst * t->factor) ?: 1,
+		.daemon_tgid = (uint32_t)getpid(),
 	};
 	uint32_t tgids[66], n = 0;
 	pid_t pid = getpid();
@@ -473,6 +539,10 @@ static void end_lineage(struct throttler *t, struct lineage *l, const char *acti
 {
 	unsigned int more;
 
+	/* The sensors forget its overdraft first: continued while still
+	 * overdrawn, its members would be stopped again at their next fork. */
+	if (t->src->ops && t->src->ops->forget_lineage)
+		t->src->ops->forget_lineage(t->src, l->kind, l->id);
 	dissolve(l);
 	continue_held(l);
 	/* Forkers whose stop record was lost: anything still stopped in it.
@@ -482,8 +552,6 @@ static void end_lineage(struct throttler *t, struct lineage *l, const char *acti
 	if (more)
 		fprintf(stderr, "lymphd: throttle: continued %u more stopped process%s\n", more,
 			more == 1 ? "" : "es");
-	if (t->src->ops && t->src->ops->forget_lineage)
-		t->src->ops->forget_lineage(t->src, l->kind, l->id);
 	free(l->pids);
 	free(l->pidfds);
 	*l = t->v[--t->n];
@@ -547,7 +615,7 @@ static void contain(struct throttler *t, struct lineage *l)
 
 	if (err) {
 		hold(l, (pid_t)r->task.pid);
-		if (r->child_pid && !kill((pid_t)r->child_pid, SIGSTOP))
+		if (r->child_pid && !stop_one(l, (pid_t)r->child_pid))
 			hold(l, (pid_t)r->child_pid);
 		sweep(l);
 	}
@@ -579,14 +647,19 @@ void throttler_tick(struct throttler *t, uint64_t now)
 
 		switch (due ? deadtime_due(&t->conf, &l->dt, now, storming(l)) : DT_NONE) {
 		case DT_EXTEND:
+			/* whatever runs of it (made or continued since) stops too */
+			if (!l->observe_reported && !l->module)
+				sweep(l);
 			journal_t(t, l, "dead-time", "still storming: held longer", NULL);
 			break;
 		case DT_LIFT:
 			if (l->observe_reported)
 				break;
-			unpin(l);
+			/* Continued, but still pinned: let loose all at once, a
+			 * held bomb of N members would make N more at once.
+			 * The pin goes when the episode ends. */
 			continue_held(l);
-			journal_t(t, l, "lift", "calm during the hold: may grow again", NULL);
+			journal_t(t, l, "lift", "calm during the hold: continued, still pinned until calm", NULL);
 			break;
 		case DT_END:
 			end_lineage(t, l, "end", l->observe_reported ? "observe mode: calm" : "calm: released");
@@ -646,8 +719,8 @@ static int replay_one(struct json_object *rec, void *ctx)
 	if (!json_object_object_get_ex(rec, "kind", &v))
 		return 0;
 	kind = json_object_get_string(v);
-	k = !strcmp(kind, "cgroup") ? LYMPH_LINEAGE_CGROUP : !strcmp(kind, "uid") ? LYMPH_LINEAGE_UID :
-	    LYMPH_LINEAGE_SESSION;
+	if (!kind || kind_of(kind, &k))
+		return 0;
 	if (!json_object_object_get_ex(rec, "id", &v))
 		return 0;
 	id = (uint64_t)json_object_get_int64(v);
@@ -659,6 +732,7 @@ static int replay_one(struct json_object *rec, void *ctx)
 			memset(&rc->open[rc->n], 0, sizeof(rc->open[0]));
 			rc->open[rc->n].kind = k;
 			rc->open[rc->n].id = id;
+			rc->open[rc->n].src = rc->t->src;
 			rc->n++;
 		}
 		if (i < 64 && json_object_object_get_ex(rec, "hold_cgroup", &v)) {
@@ -668,10 +742,68 @@ static int replay_one(struct json_object *rec, void *ctx)
 					 json_object_get_string(v));
 			rc->open[i].pinned = 1;
 		}
+		if (i < 64 && json_object_object_get_ex(rec, "held_pids", &v) &&
+		    json_object_is_type(v, json_type_array)) {
+			struct lineage *o = &rc->open[i];
+			size_t j, n = json_object_array_length(v);
+
+			if (n > HELD_MAX)
+				n = HELD_MAX;
+			free(o->pids);
+			o->pids = calloc(n ? n : 1, sizeof(*o->pids));
+			o->n = 0;
+			for (j = 0; o->pids && j < n; j++) {
+				int64_t pid = json_object_get_int64(json_object_array_get_idx(v, j));
+
+				if (pid > 1 && pid < INT32_MAX)
+					o->pids[o->n++] = (pid_t)pid;
+			}
+		}
 	} else if (i < rc->n) {
+		free(rc->open[i].pids);
 		rc->open[i] = rc->open[--rc->n];	/* ended, released, killed, recovered */
 	}
 	return 0;
+}
+
+/* Continue every stopped process of cgroup dir (not an admin's stop). */
+static unsigned int continue_stopped_in(const struct lineage *l, const char *dir)
+{
+	char p[sizeof(l->hold_dir) + 16];
+	unsigned int n = 0;
+	int pid;
+	FILE *f;
+
+	if (!dir[0])
+		return 0;
+	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+	f = fopen(p, "re");
+	while (f && fscanf(f, "%d", &pid) == 1) {
+		struct proc_stat st;
+
+		if (pid > 1 && !protect_pid(pid) && !proc_stat_read(pid, &st) && st.state == 'T' &&
+		    !admin_stopped(l, pid) && !kill(pid, SIGCONT))
+			n++;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Continue the journaled held pids that are still stopped. */
+static unsigned int continue_journaled(const struct lineage *l)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct proc_stat st;
+
+		if (!protect_pid(l->pids[i]) && !proc_stat_read(l->pids[i], &st) && st.state == 'T' &&
+		    !admin_stopped(l, l->pids[i]) && !kill(l->pids[i], SIGCONT))
+			n++;
+	}
+	return n;
 }
 
 void throttler_replay(struct throttler *t, const char *journal_path, uint64_t now)
@@ -682,12 +814,18 @@ void throttler_replay(struct throttler *t, const char *journal_path, uint64_t no
 	(void)now;
 	if (!rc)
 		return;
+	rc->t = t;
 	journal_replay(journal_path, replay_one, rc);
 	for (i = 0; i < rc->n; i++) {
 		unsigned int n;
 
+		/* The sensors' family table died with the old lymphd: what it
+		 * held is found in its hold cgroup and in the journaled pids. */
+		n = continue_stopped_in(&rc->open[i], rc->open[i].hold_dir);
+		n += continue_journaled(&rc->open[i]);
 		dissolve(&rc->open[i]);
-		n = signal_lineage(&rc->open[i], SIGCONT, 1);
+		n += signal_lineage(&rc->open[i], SIGCONT, 1);
+		free(rc->open[i].pids);
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "lymphd restarted: %u stopped process%s continued", n,
@@ -705,15 +843,7 @@ int throttler_release(struct throttler *t, const char *lineage, uint64_t now)
 	struct lineage *l;
 
 	(void)now;
-	if (sscanf(lineage, "%15[a-z]:%llu", kind, &id) != 2)
-		return -EINVAL;
-	if (!strcmp(kind, "session"))
-		k = LYMPH_LINEAGE_SESSION;
-	else if (!strcmp(kind, "cgroup"))
-		k = LYMPH_LINEAGE_CGROUP;
-	else if (!strcmp(kind, "uid"))
-		k = LYMPH_LINEAGE_UID;
-	else
+	if (sscanf(lineage, "%15[a-z]:%llu", kind, &id) != 2 || kind_of(kind, &k))
 		return -EINVAL;
 	l = find(t, k, id);
 	if (!l)
@@ -746,7 +876,9 @@ struct json_object *throttler_json(const struct throttler *t, uint64_t now)
 
 	json_object_object_add(o, "available", json_object_new_boolean(t->available));
 	json_object_object_add(o, "lineage", json_object_new_string(
-		t->conf.lineage == LINEAGE_CGROUP ? "cgroup" : t->conf.lineage == LINEAGE_UID ? "uid" : "session"));
+		t->conf.lineage == LINEAGE_CGROUP ? "cgroup" : t->conf.lineage == LINEAGE_UID ? "uid" :
+		t->conf.lineage == LINEAGE_FAMILY ? "family" : "session"));
+	json_object_object_add(o, "uid_budget", json_object_new_double(t->conf.uid_budget * t->factor));
 	json_object_object_add(o, "budget", json_object_new_double(t->conf.budget * t->factor));
 	json_object_object_add(o, "burst", json_object_new_double(t->conf.burst * t->factor));
 	json_object_object_add(o, "killed", json_object_new_uint64(t->kills));

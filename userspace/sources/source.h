@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "lymph/events.h"
 
 /* Called for every record; returns 0, or -errno to stop draining. */
@@ -22,6 +23,9 @@ struct throttle_settings {
 	uint32_t lineage_kind;	/* LYMPH_LINEAGE_* */
 	uint32_t budget;	/* net new processes per second */
 	uint32_t burst;
+	uint32_t uid_budget;	/* per uid, behind the lineage's; 0: none */
+	uint32_t uid_burst;
+	uint32_t daemon_tgid;	/* lymphd: its stops are not an administrator's */
 };
 
 struct source {
@@ -53,6 +57,13 @@ struct source_ops {
 	int (*protect)(struct source *src, const uint32_t *tgids, size_t n_tgids,
 		       const uint32_t *uids, size_t n_uids);
 	int (*forget_lineage)(struct source *src, uint32_t kind, uint64_t id);
+	/* The clone family of pid (LYMPH_LINEAGE_FAMILY id): 0 or -errno. */
+	int (*family_of)(struct source *src, pid_t pid, uint64_t *id);
+	/* lymph stopped pid (stopped 1) or continued it (0): the sensors
+	 * continue what lymph stopped when lymphd dies. */
+	void (*note_stop)(struct source *src, pid_t pid, int stopped);
+	/* 1 when someone other than lymph stopped pid and did not continue it. */
+	int (*admin_stopped)(struct source *src, pid_t pid);
 };
 
 /* Each returns 0 and fills *src, or -errno after printing one clear error

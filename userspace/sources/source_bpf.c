@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "record.h"
@@ -103,6 +105,8 @@ static int bpf_set_throttle(struct source *src, const struct throttle_settings *
 	struct throttle_cfg c = {
 		.enabled = !!t->enabled, .enforce = !!t->enforce, .lineage_kind = t->lineage_kind,
 		.budget = t->budget, .burst = t->burst,
+		.uid_budget = t->uid_budget, .uid_burst = t->uid_burst ?: 1,
+		.daemon_tgid = t->daemon_tgid,
 	};
 	uint32_t zero = 0;
 
@@ -148,7 +152,76 @@ static int bpf_forget_lineage(struct source *src, uint32_t kind, uint64_t id)
 	return 0;
 }
 
+static int bpf_family_of(struct source *src, pid_t pid, uint64_t *id)
+{
+	struct bpf_priv *p = src->priv;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0), err = 0;
+	struct family f;
+
+	if (fd < 0)
+		return -errno;
+	/* task storage is looked up by a pidfd from userspace */
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.families), &fd, &f))
+		err = -errno;
+	else
+		*id = f.id;
+	close(fd);
+	return err;
+}
+
+static int bpf_admin_stopped(struct source *src, pid_t pid)
+{
+	struct bpf_priv *p = src->priv;
+	uint32_t k = (uint32_t)pid;
+	uint64_t when;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.admin_stops), &k, &when);
+}
+
+/* /proc/PID/stat field 22: the start time in clock ticks since boot. */
+static int start_ticks(pid_t pid, uint64_t *ticks)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* after "pid (comm)": the n-th space precedes field n + 2 */
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &v) != 1)
+		return -EINVAL;
+	*ticks = v;
+	return 0;
+}
+
+static void bpf_note_stop(struct source *src, pid_t pid, int stopped)
+{
+	struct bpf_priv *p = src->priv;
+	int fd = bpf_map__fd(p->skel->maps.lymph_stops);
+	uint32_t k = (uint32_t)pid;
+	uint64_t ticks;
+
+	if (!stopped)
+		bpf_map_delete_elem(fd, &k);
+	else if (!start_ticks(pid, &ticks))
+		bpf_map_update_elem(fd, &k, &ticks, BPF_ANY);
+}
+
 static const struct source_ops bpf_ops = {
+	.note_stop = bpf_note_stop,
+	.family_of = bpf_family_of,
+	.admin_stopped = bpf_admin_stopped,
 	.drain = bpf_drain,
 	.check_drops = bpf_check_drops,
 	.close = bpf_close,
