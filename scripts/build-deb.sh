@@ -67,8 +67,14 @@ mkdir "$scratch/lymph-$version"
 printf '%s\0' "${existing[@]}" | tar -C "$top" --null -T - -cf - | tar -C "$scratch/lymph-$version" -xf -
 rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes "$out/source.sha256" "$out/lintian.txt"
 
+# The copy builds in its own build/ with the package's directories: none of
+# the Makefile's variables from the caller's environment (a BUILD=... there
+# made the package build clean and fill the caller's build directory).
 echo "build-deb.sh: dpkg-buildpackage -us -uc -b in $scratch/lymph-$version (log: $out/build.log)"
-if ! (cd "$scratch/lymph-$version" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1; then
+if ! (cd "$scratch/lymph-$version" &&
+	env -u BUILD -u PREFIX -u DESTDIR -u SBINDIR -u MANDIR -u UNITDIR -u DKMSDIR \
+		-u VERSION -u KDIR -u KDIR_6_1 -u V -u MAKEFLAGS -u MAKELEVEL -u MFLAGS \
+		dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1; then
 	tail -n 20 "$out/build.log" >&2
 	die "dpkg-buildpackage failed: see $out/build.log"
 fi

@@ -73,13 +73,20 @@ TEST_F_TIMEOUT(deb, packages_build_outside_the_tree_and_lintian_is_clean, 290)
 
 	snprintf(parent, sizeof(parent), "%s", self->top);
 	*strrchr(parent, '/') = '\0';
-	/* What the tree holds before, to compare after; nothing of
-	 * dpkg-buildpackage's may land in its parent. */
-	ASSERT_EQ(0, SH("cd \"$TOP\" && { git status --porcelain --ignored 2>/dev/null; ls -A; } >\"$T/before\""));
+	/* What the tree holds before, to compare after (build/ too: with
+	 * BUILD=$BUILD in the environment, as here, the package build once
+	 * cleaned and refilled the caller's build directory); nothing of
+	 * dpkg-buildpackage's may land in the tree's parent. */
+	ASSERT_EQ(0, SH("cd \"$TOP\" && { git status --porcelain --ignored 2>/dev/null; ls -A; } >\"$T/before\" && "
+			"touch \"$T/stamp\" && sleep 1"));
 	ASSERT_EQ(0, build_debs(_metadata, self));
 	EXPECT_EQ(0, SH("cd \"$TOP\" && { git status --porcelain --ignored 2>/dev/null; ls -A; } >\"$T/after\" && "
 			"diff \"$T/before\" \"$T/after\""))
 		TH_LOG("the package build changed the tree: %s", self->r.out);
+	EXPECT_EQ(0, SH("find \"$TOP\" -path \"$TOP/.git\" -prune -o -newer \"$T/stamp\" -print | head -n 5"));
+	EXPECT_STREQ("", self->r.out) TH_LOG("written in the tree during the package build");
+	EXPECT_EQ(0, SH("test -x \"$BUILD/lymphd\" && test -x \"$BUILD/tests/deb_test\""))
+		TH_LOG("the package build removed the build directory's programs");
 	EXPECT_EQ(0, SH("ls -A '%s' | grep -E '^lymph(-dkms|-dbgsym)?_.*[.](deb|changes|buildinfo)$'; true", parent));
 	EXPECT_STREQ("", self->r.out) TH_LOG("package files in %s", parent);
 
