@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Phagocytes with real things (root): a service whose restart is blocked
+ * by the stale socket, lock and pid files of its crashed instance, and
+ * healed when lymphd proves their owner gone and removes them; a zombie
+ * farm; a small tmpfs filling at a steady rate beside a rotating log.
+ */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include <dirent.h>
+#include <math.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/un.h>
+#include "helpers.h"
+#include "kselftest_harness.h"
+#include "journal.h"
+#include "leftovers.h"
+#include "phagocyte.h"
+
+#define WAIT_MS 30000
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t n = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, n) != (ssize_t)n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return chmod(path, mode) ? -errno : 0;
+}
+
+/* cc -O2 -o out tests/NAME.c */
+static int build_prog(const char *name, const char *out)
+{
+	static struct th_cmd r;
+	char src[PATH_MAX], cc[] = "/usr/bin/cc";
+	char *argv[] = { cc, "-O2", "-o", (char *)out, src, NULL };
+
+	snprintf(src, sizeof(src), "%s/../tests/%s.c", th_build_dir(), name);
+	if (access(src, R_OK))
+		snprintf(src, sizeof(src), "tests/%s.c", name);
+	if (access(src, R_OK)) {
+		th_diag("cannot find tests/%s.c (run from the top of the tree)", name);
+		return -ENOENT;
+	}
+	if (th_run(argv, NULL, &r) || r.status != 0) {
+		th_diag("cc %s failed (0x%x): %s", src, r.status, r.err);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Ask sockd on its socket; its pid, or -1 when nothing answers. */
+static pid_t sockd_pid(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[64] = "";
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (write(fd, "pid\n", 4) != 4) {
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || strncmp(buf, "pid ", 4))
+		return -1;
+	return (pid_t)atoi(buf + 4);
+}
+
+static void sockd_crash(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && write(fd, "crash\n", 6) == 6)
+		th_sleep_ms(1);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A pid other than old answers on sock within timeout_ms: it, else -1. */
+static pid_t wait_sockd(const char *sock, pid_t old, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	do {
+		pid_t p = sockd_pid(sock);
+
+		if (p > 0 && p != old)
+			return p;
+		th_sleep_ms(20);
+	} while (th_now_ms() < deadline);
+	return -1;
+}
+
+/* Journal records of type "phagocyte" with action (NULL: any), read from
+ * the file: a new array. */
+static json_object *phago_records(const char *journal, const char *action)
+{
+	json_object *out = json_object_new_array();
+	char line[65536];
+	FILE *f = fopen(journal, "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		json_object *o = json_tokener_parse(line);
+		const char *t = o ? th_json_str(o, "type") : NULL, *a = o ? th_json_str(o, "action") : NULL;
+
+		if (t && !strcmp(t, "phagocyte") && (!action || (a && !strcmp(a, action))))
+			json_object_array_add(out, o);
+		else
+			json_object_put(o);
+	}
+	if (f)
+		fclose(f);
+	return out;
+}
+
+/* Journal records of service name with action (NULL: any). */
+static size_t service_records(const char *journal, const char *name, const char *action)
+{
+	char line[65536];
+	FILE *f = fopen(journal, "re");
+	size_t n = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		json_object *o = json_tokener_parse(line);
+		const char *t = o ? th_json_str(o, "type") : NULL, *s = o ? th_json_str(o, "service") : NULL,
+			   *a = o ? th_json_str(o, "action") : NULL;
+
+		if (t && !strcmp(t, "service") && s && !strcmp(s, name) && a && (!action || !strcmp(a, action)))
+			n++;
+		json_object_put(o);
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static json_object *find_path(json_object *arr, const char *path)
+{
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *r = json_object_array_get_idx(arr, i);
+
+		if (!strcmp(th_json_str(r, "path") ?: "", path))
+			return r;
+	}
+	return NULL;
+}
+
+/* Pids running exe, up to max. */
+static int pids_of(const char *exe, pid_t *pids, int max)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+	int n = 0;
+
+	while (dir && (de = readdir(dir)) && n < max) {
+		char p[300], target[PATH_MAX];
+		ssize_t len;
+
+		if (atoi(de->d_name) <= 0)
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/exe", de->d_name);
+		len = readlink(p, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (!strcmp(target, exe))
+			pids[n++] = atoi(de->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+/* ---- the fixture ------------------------------------------------------------ */
+
+FIXTURE(phago)
+{
+	char dir[256];
+	char conf[320], journal[320], sockd[320], sock[320], lock[320], pidfile[320], log[320];
+	struct th_lymphd d;
+	bool running;
+};
+
+FIXTURE_SETUP(phago)
+{
+	self->dir[0] = 0;
+	self->running = false;
+	th_lymphd_init(&self->d);
+	if (!th_is_root())
+		SKIP(return, "needs root: lymphd loads BPF and starts services");
+	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "phago"));
+	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
+	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	snprintf(self->sockd, sizeof(self->sockd), "%s/sockd", self->dir);
+	snprintf(self->sock, sizeof(self->sock), "%s/sockd.sock", self->dir);
+	snprintf(self->lock, sizeof(self->lock), "%s/sockd.lock", self->dir);
+	snprintf(self->pidfile, sizeof(self->pidfile), "%s/sockd.pid", self->dir);
+	snprintf(self->log, sizeof(self->log), "%s/sockd.log", self->dir);
+	ASSERT_EQ(0, build_prog("sockd", self->sockd));
+}
+
+FIXTURE_TEARDOWN(phago)
+{
+	pid_t pids[64];
+	int n;
+
+	if (!self->dir[0])
+		return;
+	if (self->running)
+		th_lymphd_destroy(&self->d);
+	n = pids_of(self->sockd, pids, 64);
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	th_sleep_ms(50);
+	if (getenv("LYMPH_KEEP"))
+		th_diag("kept %s", self->dir);
+	else
+		th_rmdir_flat(self->dir);
+}
+
+/*
+ * The policy: enforce, quarantine, throttle and the weather out of the way
+ * (these tests crash one binary and start many processes), the sockd
+ * service with service_extra, and phago_extra in [phagocyte].
+ */
+static int write_policy(FIXTURE_DATA(phago) *self, const char *service_extra, const char *phago_extra)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\n"
+		 "[quarantine]\nthreshold = 1000000\n"
+		 "[weather]\nbackoff_factor_stormy = 1\n"
+		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		 "[phagocyte]\n%s"
+		 "[service sockd]\n"
+		 "start = %s %s %s %s\n"
+		 "exe = %s\n"
+		 "log = %s\n"
+		 "env = SOCKD_DIE_WITH_PARENT=1\n"
+		 "backoff_min = 100ms\nbackoff_max = 200ms\nsettle = 200ms\n"
+		 "breaker_failures = 3\nbreaker_window = 1m\nbreaker_cooldown = 1h\n"
+		 "%s",
+		 phago_extra, self->sockd, self->sock, self->lock, self->pidfile, self->sockd, self->log,
+		 service_extra);
+	return write_file(self->conf, text, 0644);
+}
+
+static int start_lymphd(FIXTURE_DATA(phago) *self)
+{
+	char copt[400], jopt[400];
+	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
+	int err;
+
+	snprintf(copt, sizeof(copt), "%s", self->conf);
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	err = th_lymphd_start(&self->d, args, WAIT_MS);
+	self->running = !err;
+	return err;
+}
+
+/* ---- leftovers -------------------------------------------------------------- */
+
+/* The evidence about a live owner, then about the same files once it is
+ * SIGKILLed; and observe mode only journals. */
+TEST_F_TIMEOUT(phago, leftover_evidence_live_then_dead, 60)
+{
+	struct service_conf c = { .name = "sockd", .pidfile = self->pidfile, .exe = self->sockd };
+	char *argv[] = { self->sockd, self->sock, self->lock, self->pidfile, NULL };
+	struct leftover_evidence ev;
+	struct journal j = { .fd = -EBADF };
+	char content[128], jpath[400];
+	const char *why;
+	json_object *recs;
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	c.phago.clean = 1;
+	c.phago.leftovers[c.phago.n_leftovers++] = self->sock;
+	c.phago.leftovers[c.phago.n_leftovers++] = self->lock;
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		execv(self->sockd, argv);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, wait_sockd(self->sock, 0, WAIT_MS));
+
+	/* alive: every one of the three is kept, each for its own reason */
+	leftover_gather(self->sock, &c, 0, &ev, content, sizeof(content));
+	EXPECT_TRUE(ev.sock_bound);
+	EXPECT_TRUE(ev.sock_accepts);
+	EXPECT_EQ(0, leftover_verdict(LEFTOVER_SOCKET, &ev, &why)) TH_LOG("%s", why);
+	leftover_gather(self->lock, &c, 0, &ev, content, sizeof(content));
+	EXPECT_EQ(pid, ev.pid);
+	EXPECT_TRUE(ev.locked);
+	EXPECT_EQ(pid, ev.lock_holder);
+	EXPECT_EQ(pid, ev.open_by);
+	EXPECT_EQ(1, ev.pid_identity);
+	EXPECT_EQ(0, leftover_verdict(LEFTOVER_LOCK, &ev, &why)) TH_LOG("%s", why);
+	leftover_gather(self->pidfile, &c, 1, &ev, content, sizeof(content));
+	EXPECT_EQ(pid, ev.pid);
+	EXPECT_TRUE(ev.pid_alive);
+	EXPECT_EQ(1, ev.pid_identity);
+	EXPECT_EQ(0, leftover_verdict(LEFTOVER_PIDFILE, &ev, &why)) TH_LOG("%s", why);
+	EXPECT_EQ(0, leftovers_clear(NULL, &c, 1));
+	EXPECT_EQ(0, access(self->sock, F_OK));
+	EXPECT_EQ(0, access(self->lock, F_OK));
+	EXPECT_EQ(0, access(self->pidfile, F_OK));
+
+	/* dead: all three are provably ownerless */
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	leftover_gather(self->sock, &c, 0, &ev, content, sizeof(content));
+	EXPECT_TRUE(ev.exists);
+	EXPECT_FALSE(ev.sock_bound);
+	EXPECT_FALSE(ev.sock_accepts);
+	EXPECT_EQ(1, leftover_verdict(LEFTOVER_SOCKET, &ev, &why)) TH_LOG("%s", why);
+	leftover_gather(self->lock, &c, 0, &ev, content, sizeof(content));
+	EXPECT_FALSE(ev.locked);
+	EXPECT_EQ(0, ev.open_by);
+	EXPECT_FALSE(ev.pid_alive);
+	EXPECT_EQ(1, leftover_verdict(LEFTOVER_LOCK, &ev, &why)) TH_LOG("%s", why);
+
+	/* observe mode: journaled as would-remove, nothing removed */
+	snprintf(jpath, sizeof(jpath), "%s/obs-journal", self->dir);
+	ASSERT_EQ(0, journal_open(&j, jpath, 1 << 20));
+	EXPECT_EQ(3, leftovers_clear(&j, &c, 0));
+	journal_close(&j);
+	EXPECT_EQ(0, access(self->sock, F_OK));
+	EXPECT_EQ(0, access(self->lock, F_OK));
+	EXPECT_EQ(0, access(self->pidfile, F_OK));
+	recs = phago_records(jpath, "leftover-would-remove");
+	EXPECT_EQ(3, json_object_array_length(recs));
+	json_object_put(recs);
+
+	/* a symlink in place of the socket is never followed nor removed */
+	unlink(self->sock);
+	ASSERT_EQ(0, symlink(self->lock, self->sock));
+	EXPECT_EQ(2, leftovers_clear(NULL, &c, 1));
+	EXPECT_EQ(0, lstat(self->sock, &st)) TH_LOG("the symlink was removed");
+	EXPECT_TRUE(S_ISLNK(st.st_mode));
+	EXPECT_NE(0, access(self->lock, F_OK)) TH_LOG("the stale lock was kept");
+	EXPECT_NE(0, access(self->pidfile, F_OK)) TH_LOG("the stale pid file was kept");
+}
+
+/* Without clearing, a crash leaves the socket, lock and pid file behind
+ * and every restart fails: the breaker opens. */
+TEST_F_TIMEOUT(phago, stale_leftovers_block_the_restart_without_phagocytes, 120)
+{
+	json_object *recs;
+	pid_t pid0;
+
+	ASSERT_EQ(0, write_policy(self, "", "leftovers = no\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	pid0 = wait_sockd(self->sock, 0, WAIT_MS);
+	ASSERT_GT(pid0, 0);
+	sockd_crash(self->sock);
+	/* three failed restarts in the window open the breaker */
+	{
+		int64_t deadline = th_now_ms() + WAIT_MS;
+
+		while (service_records(self->journal, "sockd", "broken") == 0 && th_now_ms() < deadline) {
+			th_sleep_ms(50);
+		}
+	}
+	EXPECT_EQ(1, service_records(self->journal, "sockd", "broken"));
+	EXPECT_LE(2, service_records(self->journal, "sockd", "restart"));
+	EXPECT_EQ(-1, sockd_pid(self->sock)) TH_LOG("something serves though the leftovers were stale");
+	EXPECT_EQ(0, access(self->sock, F_OK));
+	EXPECT_EQ(0, access(self->lock, F_OK));
+	recs = phago_records(self->journal, NULL);
+	EXPECT_EQ(0, json_object_array_length(recs));
+	json_object_put(recs);
+}
+
+/* With leftovers declared, the restart after a crash removes the stale
+ * socket, lock and pid file (journaled with the evidence) and heals. */
+TEST_F_TIMEOUT(phago, stale_leftovers_removed_before_the_restart, 120)
+{
+	char extra[1024];
+	json_object *recs, *r, *ev;
+	pid_t pid0, pid1;
+
+	snprintf(extra, sizeof(extra), "pidfile = %s\nleftovers = %s %s\n", self->pidfile, self->sock,
+		 self->lock);
+	ASSERT_EQ(0, write_policy(self, extra, ""));
+	ASSERT_EQ(0, start_lymphd(self));
+	pid0 = wait_sockd(self->sock, 0, WAIT_MS);
+	ASSERT_GT(pid0, 0);
+	sockd_crash(self->sock);
+	pid1 = wait_sockd(self->sock, pid0, WAIT_MS);
+	ASSERT_GT(pid1, 0) TH_LOG("sockd does not serve again after its crash");
+	EXPECT_EQ(0, service_records(self->journal, "sockd", "broken"));
+
+	recs = phago_records(self->journal, "leftover-removed");
+	EXPECT_EQ(3, json_object_array_length(recs));
+	r = find_path(recs, self->sock);
+	ASSERT_NE(NULL, r);
+	EXPECT_STREQ("socket", th_json_str(r, "kind") ?: "");
+	EXPECT_STREQ("sockd", th_json_str(r, "service") ?: "");
+	EXPECT_STREQ("enforce", th_json_str(r, "mode") ?: "");
+	ev = th_json_get(r, "evidence");
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(0, th_json_bool(ev, "socket_bound"));
+	EXPECT_EQ(0, th_json_bool(ev, "socket_answers"));
+	r = find_path(recs, self->lock);
+	ASSERT_NE(NULL, r);
+	EXPECT_STREQ("lock", th_json_str(r, "kind") ?: "");
+	ev = th_json_get(r, "evidence");
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(pid0, th_json_int(ev, "pid"));
+	EXPECT_EQ(0, th_json_bool(ev, "pid_alive"));
+	EXPECT_EQ(0, th_json_bool(ev, "locked"));
+	r = find_path(recs, self->pidfile);
+	ASSERT_NE(NULL, r);
+	EXPECT_STREQ("pidfile", th_json_str(r, "kind") ?: "");
+	json_object_put(recs);
+	/* the live instance's own files were never touched afterwards */
+	recs = phago_records(self->journal, "leftover-kept");
+	EXPECT_EQ(0, json_object_array_length(recs));
+	json_object_put(recs);
+}
+
+TEST_HARNESS_MAIN
