@@ -81,16 +81,24 @@ static pid_t sockd_pid(const char *sock)
 	return (pid_t)atoi(buf + 4);
 }
 
-static void sockd_crash(const char *sock)
+/* Send one command line to sockd: 0 or -1. */
+static int sockd_send(const char *sock, const char *cmd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ret = -1;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	if (fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && write(fd, "crash\n", 6) == 6)
-		th_sleep_ms(1);
+	if (fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd))
+		ret = 0;
 	if (fd >= 0)
 		close(fd);
+	return ret;
+}
+
+static void sockd_crash(const char *sock)
+{
+	sockd_send(sock, "crash\n");
 }
 
 /* A pid other than old answers on sock within timeout_ms: it, else -1. */
@@ -186,6 +194,13 @@ static int pids_of(const char *exe, pid_t *pids, int max)
 	if (dir)
 		closedir(dir);
 	return n;
+}
+
+static double json_dbl_of(json_object *o, const char *key)
+{
+	json_object *v = th_json_get(o, key);
+
+	return v ? json_object_get_double(v) : -1.0;
 }
 
 /* ---- the fixture ------------------------------------------------------------ */
@@ -437,6 +452,198 @@ TEST_F_TIMEOUT(phago, stale_leftovers_removed_before_the_restart, 120)
 	/* the live instance's own files were never touched afterwards */
 	recs = phago_records(self->journal, "leftover-kept");
 	EXPECT_EQ(0, json_object_array_length(recs));
+	json_object_put(recs);
+}
+
+/* ---- zombies ------------------------------------------------------------------- */
+
+/*
+ * The zombie farm: forks n children that exit at once and never reaps
+ * them; every SIGCHLD sent by a process (SI_USER, not a child's exit) is
+ * reported on the pipe as "PID\n".
+ */
+static int farm_pipe = -1;
+
+static void farm_sigchld(int sig, siginfo_t *si, void *uc)
+{
+	char buf[32];
+	int n;
+
+	(void)sig; (void)uc;
+	if (si->si_code != SI_USER)
+		return;
+	n = snprintf(buf, sizeof(buf), "%d\n", si->si_pid);
+	if (write(farm_pipe, buf, (size_t)n) < 0)
+		_exit(3);
+}
+
+static pid_t zombie_farm(int n, int *rd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid) {
+		close(p[1]);
+		*rd = p[0];
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		return pid;
+	}
+	{
+		struct sigaction sa = { .sa_sigaction = farm_sigchld, .sa_flags = SA_SIGINFO | SA_RESTART };
+
+		close(p[0]);
+		farm_pipe = p[1];
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigaction(SIGCHLD, &sa, NULL);
+		for (int i = 0; i < n; i++)
+			if (fork() == 0)
+				_exit(0);
+		for (;;)
+			pause();
+	}
+}
+
+static int zombies_of(pid_t parent)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		char p[300], buf[512], *rp, st;
+		int pp = 0, fd;
+		ssize_t len;
+
+		if (atoi(de->d_name) <= 0)
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		rp = strrchr(buf, ')');
+		if (rp && sscanf(rp + 2, "%c %d", &st, &pp) == 2 && st == 'Z' && pp == parent)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* A parent hoarding 20 zombies (over zombie_max 10 for more than 1 s) is
+ * reported with the evidence, sent SIGCHLD once, shown in status and the
+ * metrics, and never killed. */
+TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
+{
+	static struct th_cmd r;
+	json_object *recs, *rec = NULL, *st, *ph, *parents;
+	char buf[256] = "";
+	int rd = -1, found = 0;
+	ssize_t n;
+	pid_t farm;
+	int64_t deadline;
+
+	ASSERT_EQ(0, write_policy(self, "",
+				  "zombie_max = 10\nzombie_after = 1s\nzombie_interval = 200ms\nforesight = no\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	farm = zombie_farm(20, &rd);
+	ASSERT_GT(farm, 0);
+	deadline = th_now_ms() + 10000;
+	while (zombies_of(farm) < 20 && th_now_ms() < deadline)
+		th_sleep_ms(20);
+	ASSERT_EQ(20, zombies_of(farm));
+
+	deadline = th_now_ms() + WAIT_MS;
+	while (!rec && th_now_ms() < deadline) {
+		recs = phago_records(self->journal, "zombies");
+		for (size_t i = 0; i < json_object_array_length(recs); i++)
+			if (th_json_int(json_object_array_get_idx(recs, i), "pid") == farm)
+				rec = json_object_get(json_object_array_get_idx(recs, i));
+		json_object_put(recs);
+		if (!rec)
+			th_sleep_ms(100);
+	}
+	ASSERT_NE(NULL, rec) TH_LOG("no zombies record for the farm %d", farm);
+	EXPECT_EQ(20, th_json_int(rec, "zombies"));
+	EXPECT_EQ(10, th_json_int(rec, "zombie_max"));
+	EXPECT_STREQ("sent SIGCHLD", th_json_str(rec, "result") ?: "");
+	EXPECT_STREQ("enforce", th_json_str(rec, "mode") ?: "");
+	EXPECT_EQ(16, json_object_array_length(th_json_get(rec, "zombie_pids")));
+	EXPECT_GE(json_dbl_of(rec, "over_for_s"), 1.0);
+	json_object_put(rec);
+
+	/* the status and the metrics show it while it lasts */
+	st = th_status(&self->d);
+	ASSERT_NE(NULL, st);
+	ph = th_json_get(st, "phagocyte");
+	ASSERT_NE(NULL, ph);
+	parents = th_json_get(ph, "zombie_parents");
+	ASSERT_NE(NULL, parents);
+	for (size_t i = 0; i < json_object_array_length(parents); i++) {
+		json_object *e = json_object_array_get_idx(parents, i);
+
+		if (th_json_int(e, "pid") == farm) {
+			found = 1;
+			EXPECT_EQ(20, th_json_int(e, "zombies"));
+			EXPECT_EQ(1, th_json_bool(e, "sigchld_sent"));
+		}
+	}
+	EXPECT_TRUE(found) TH_LOG("%s", th_json_text(ph));
+	EXPECT_GE(th_json_int(ph, "zombie_reports"), 1);
+	json_object_put(st);
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "metrics", NULL));
+	EXPECT_NE(NULL, strstr(r.out, "\nlymph_zombie_parents ")) TH_LOG("%.2000s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\nlymph_zombies "));
+
+	/* once per episode: three more seconds bring no second SIGCHLD */
+	th_sleep_ms(3000);
+	n = read(rd, buf, sizeof(buf) - 1);
+	ASSERT_GT(n, 0);
+	buf[n] = 0;
+	EXPECT_EQ(1, th_count_lines(buf)) TH_LOG("SIGCHLD senders: %s", buf);
+	EXPECT_EQ(self->d.pid, atoi(buf));
+	/* never killed, zombies still there (it does not reap) */
+	EXPECT_EQ(0, kill(farm, 0));
+	EXPECT_EQ(20, zombies_of(farm));
+	recs = phago_records(self->journal, "zombies");
+	EXPECT_EQ(1, json_object_array_length(recs));
+	json_object_put(recs);
+	kill(farm, SIGKILL);
+	waitpid(farm, NULL, 0);
+	close(rd);
+}
+
+/* A supervised service that hoards zombies, with zombie_restart = yes, is
+ * sent SIGCHLD, then restarted when that does not help. */
+TEST_F_TIMEOUT(phago, zombie_hoarding_service_restarted_by_policy, 90)
+{
+	char extra[1024];
+	json_object *recs;
+	pid_t pid0, pid1;
+
+	snprintf(extra, sizeof(extra), "zombie_restart = yes\nleftovers = %s %s\n", self->sock, self->lock);
+	ASSERT_EQ(0, write_policy(self, extra,
+				  "zombie_max = 5\nzombie_after = 1s\nzombie_interval = 200ms\nforesight = no\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	pid0 = wait_sockd(self->sock, 0, WAIT_MS);
+	ASSERT_GT(pid0, 0);
+	ASSERT_EQ(0, sockd_send(self->sock, "zombies 10\n"));
+	pid1 = wait_sockd(self->sock, pid0, WAIT_MS);
+	ASSERT_GT(pid1, 0) TH_LOG("the hoarding service was not restarted");
+	recs = phago_records(self->journal, "zombies");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	EXPECT_EQ(pid0, th_json_int(json_object_array_get_idx(recs, 0), "pid"));
+	EXPECT_STREQ("sockd", th_json_str(json_object_array_get_idx(recs, 0), "service") ?: "");
+	json_object_put(recs);
+	recs = phago_records(self->journal, "zombie-restart");
+	EXPECT_EQ(1, json_object_array_length(recs));
 	json_object_put(recs);
 }
 

@@ -10,7 +10,8 @@
  * kept open) or when its unix socket path is taken (bind: EADDRINUSE), and
  * it writes a pid file.  A crash leaves all three behind, so a plain
  * restart fails.  On its socket it answers "pid" with "pid N" and crashes
- * (SIGSEGV) on "crash".  With SOCKD_DIE_WITH_PARENT=1 it dies with its
+ * (SIGSEGV) on "crash"; "zombies N" forks N children that exit at once
+ * and are never reaped.  With SOCKD_DIE_WITH_PARENT=1 it dies with its
  * parent.
  */
 #define _GNU_SOURCE
@@ -74,6 +75,10 @@ int main(int argc, char **argv)
 			buf[n] = 0;
 			if (!strncmp(buf, "crash", 5))
 				*null_ptr = 1;
+			if (!strncmp(buf, "zombies ", 8))	/* children never reaped */
+				for (int i = atoi(buf + 8); i > 0; i--)
+					if (fork() == 0)
+						_exit(0);
 			if (!strncmp(buf, "pid", 3))
 				dprintf(c, "pid %d\n", getpid());
 		}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* What `lymphctl status` shows, built from lymphd's state. */
+#include <errno.h>
 #include <json-c/json.h>
 #include "daemon.h"
 #include "format.h"
@@ -54,6 +55,7 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(o, "quarantine", qmanager_json(&d->quar, now_ns));
 	json_object_object_add(o, "throttle", throttler_json(&d->thr, now_ns));
 	json_object_object_add(o, "weather", d->weather ? weather_json(d->weather, now_ns) : NULL);
+	json_object_object_add(o, "phagocyte", phago_json(&d->phago, now_ns));
 	return o;
 }
 
@@ -80,7 +82,10 @@ int daemon_metrics(const struct daemon *d, FILE *out)
 	struct metrics_src m;
 
 	metrics_source(d, &m);
-	return metrics_text(out, &m);
+	if (metrics_text(out, &m))
+		return -EIO;
+	phago_metrics(&d->phago, out);
+	return ferror(out) ? -EIO : 0;
 }
 
 void daemon_metrics_serve(const struct daemon *d)

@@ -240,6 +240,7 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 		    d->sup.v[i].st.phase == SVC_BROKEN)
 			activity++;
 	activity += (uint32_t)d->thr.n;
+	activity += phago_activity(&d->phago);	/* filesystems filling within the horizon */
 	if (d->quar.last_imposed && now - d->quar.last_imposed < 300ULL * 1000000000ULL)
 		activity++;
 	weather_set_activity(d->weather, activity);
@@ -396,6 +397,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	}
 	journal_lymphd(d, "start", NULL);
 	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
+	phago_init(&d->phago, &d->policy, &d->journal, &d->sup, d->enforce);
 
 	/* Quarantines: back from the journal, enforced from now on. */
 	err = qmanager_init(&d->quar, &d->policy, &d->journal, d->enforce);
@@ -501,6 +503,7 @@ int daemon_reload(struct daemon *d, char **why)
 	d->enforce = enforce;
 	qmanager_reload(&d->quar, &d->policy, d->enforce);
 	throttler_reload(&d->thr, &d->policy, d->enforce);
+	phago_reload(&d->phago, &d->policy, d->enforce);
 	if (d->weather)
 		weather_set_conf(d->weather, &d->policy.weather);
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
@@ -548,6 +551,7 @@ static int on_timer(struct daemon *d)
 	if (!err)
 		err = source_check_drops(&d->src);
 	qmanager_tick(&d->quar, mono_now_ns());
+	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
 	return err;
 }
@@ -621,6 +625,7 @@ void daemon_free(struct daemon *d)
 	if (d->journal.fd >= 0)
 		journal_lymphd(d, "stop", NULL);
 	supervisor_free(&d->sup);
+	phago_free(&d->phago);
 	qmanager_free(&d->quar);
 	throttler_free(&d->thr, mono_now_ns());
 	if (d->weather)

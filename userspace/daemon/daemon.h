@@ -13,6 +13,7 @@
 #include "crashtab.h"
 #include "journal.h"
 #include "metrics.h"
+#include "phago.h"
 #include "qmanager.h"
 #include "service.h"
 #include "source.h"
@@ -49,6 +50,7 @@ struct daemon {
 	struct supervisor sup;
 	struct qmanager quar;
 	struct throttler thr;
+	struct phago phago;	/* zombies, disk foresight, tidy (respond/phago.h) */
 	struct weather *weather;
 	uint64_t weather_next_ns;	/* next weather tick */
 	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */

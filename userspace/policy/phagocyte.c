@@ -380,6 +380,8 @@ int zombie_due(const struct phagocyte_conf *c, struct zombie_parent *z, uint32_t
 	if (count <= c->zombie_max) {
 		z->over_since = 0;
 		z->reported = 0;
+		z->signalled_at = 0;
+		z->restarted = 0;
 		return 0;
 	}
 	if (!z->over_since)

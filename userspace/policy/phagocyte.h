@@ -129,6 +129,8 @@ struct zombie_parent {
 	uint32_t zombies;	/* unreaped children at the last scan */
 	uint64_t over_since;	/* since when more than zombie_max (0: not) */
 	int reported;		/* this episode was reported (and SIGCHLD sent) */
+	uint64_t signalled_at;	/* SIGCHLD sent then (0: not) */
+	int restarted;		/* the service was restarted for it */
 	uint32_t seen;		/* scan generation */
 };
 
@@ -139,7 +141,7 @@ int zombie_due(const struct phagocyte_conf *c, struct zombie_parent *z, uint32_t
 
 /* ---- disk trend ------------------------------------------------------------- */
 
-#define DTREND_MAX 1024
+#define DTREND_MAX 512
 
 struct dtrend {
 	uint32_t n, head;	/* ring of samples, oldest at head */
