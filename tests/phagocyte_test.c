@@ -647,4 +647,356 @@ TEST_F_TIMEOUT(phago, zombie_hoarding_service_restarted_by_policy, 90)
 	json_object_put(recs);
 }
 
+/* ---- disk foresight ------------------------------------------------------------ */
+
+static int mount_tmpfs(const char *dir, const char *size)
+{
+	char opts[64];
+
+	snprintf(opts, sizeof(opts), "size=%s,mode=0755", size);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	return mount("tmpfs", dir, "tmpfs", 0, opts) ? -errno : 0;
+}
+
+/*
+ * The filler: every period_us (on an absolute schedule) appends data_kib
+ * to DIR/data/fill.N (a new file per MiB) and log_kib to DIR/log/app.log,
+ * which is rotated to app.log.1 past rotate_kib (the sawtooth).  When the
+ * data write hits ENOSPC it writes "FULL_MS ROTATIONS\n" (wall ms) to the
+ * pipe and exits.  data_kib 0: the log alone, forever.
+ */
+static pid_t filler(const char *dir, int data_kib, int log_kib, int rotate_kib, long period_us, int *rd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid) {
+		close(p[1]);
+		*rd = p[0];
+		return pid;
+	}
+	{
+		char data[400], logp[400], rot[400], path[450];
+		static char chunk[1 << 20];
+		int64_t t0 = th_now_ms() * 1000, k;
+		int fd = -1, rotations = 0;
+		long in_file = 0, logsz = 0;
+		struct timespec ts;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		memset(chunk, 'x', sizeof(chunk));
+		snprintf(data, sizeof(data), "%s/data", dir);
+		snprintf(logp, sizeof(logp), "%s/log/app.log", dir);
+		snprintf(rot, sizeof(rot), "%s/log/app.log.1", dir);
+		mkdir(data, 0755);
+		snprintf(path, sizeof(path), "%s/log", dir);
+		mkdir(path, 0755);
+		for (k = 1;; k++) {
+			int64_t due = t0 + k * period_us, now;
+			int lfd;
+
+			if (data_kib) {
+				if (fd < 0 || in_file >= (1 << 20)) {
+					if (fd >= 0)
+						close(fd);
+					snprintf(path, sizeof(path), "%s/fill.%lld", data, (long long)k);
+					fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+					in_file = 0;
+				}
+				if (fd < 0 || write(fd, chunk, (size_t)data_kib << 10) != (ssize_t)data_kib << 10) {
+					clock_gettime(CLOCK_REALTIME, &ts);
+					dprintf(p[1], "%lld %d\n", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+						rotations);
+					_exit(0);
+				}
+				in_file += (long)data_kib << 10;
+			}
+			lfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			if (lfd >= 0) {
+				if (write(lfd, chunk, (size_t)log_kib << 10) > 0)
+					logsz += (long)log_kib << 10;
+				close(lfd);
+			}
+			if (logsz >= (long)rotate_kib << 10) {
+				rename(logp, rot);
+				logsz = 0;
+				rotations++;
+			}
+			now = th_now_ms() * 1000;
+			if (due > now)
+				th_sleep_ms((long)((due - now) / 1000));
+		}
+	}
+}
+
+/* The first "phagocyte" record with action about mount, within timeout_ms. */
+static json_object *wait_phago(const char *journal, const char *action, const char *mount, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	do {
+		json_object *recs = phago_records(journal, action), *r = NULL;
+
+		for (size_t i = 0; i < json_object_array_length(recs) && !r; i++)
+			if (!strcmp(th_json_str(json_object_array_get_idx(recs, i), "mount") ?: "", mount))
+				r = json_object_get(json_object_array_get_idx(recs, i));
+		json_object_put(recs);
+		if (r)
+			return r;
+		th_sleep_ms(100);
+	} while (th_now_ms() < deadline);
+	return NULL;
+}
+
+/* A 40 MiB tmpfs filled at 2 MiB/s beside a log that grows at 1 MiB/s and
+ * is rotated every 0.5 s: the predicted time to full is within 25 % of the
+ * real one, and the growth report names the directory that filled it. */
+TEST_F_TIMEOUT(phago, disk_time_to_full_predicted_within_25pct, 120)
+{
+	char mnt[400], phago[800], line[128] = "", want[450];
+	json_object *rec, *grew;
+	double ttf, pred_ms, rec_ms, real_ttf;
+	long long full_ms = 0;
+	int rd = -1, rotations = 0;
+	ssize_t n;
+	pid_t f;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", self->dir);
+	ASSERT_EQ(0, mount_tmpfs(mnt, "40m"));
+	snprintf(phago, sizeof(phago), "disk_watch = %s\ndisk_interval = 250ms\ndisk_window = 8s\n"
+		 "disk_horizon = 1h\n", mnt);
+	ASSERT_EQ(0, write_policy(self, "", phago));
+	ASSERT_EQ(0, start_lymphd(self));
+	f = filler(mnt, 128, 64, 512, 62500, &rd);
+	ASSERT_GT(f, 0);
+
+	rec = wait_phago(self->journal, "disk-foresight", mnt, WAIT_MS);
+	ASSERT_NE(NULL, rec);
+	ttf = json_dbl_of(rec, "time_to_full_s");
+	pred_ms = json_dbl_of(rec, "predicted_full_wall_ms");
+	rec_ms = pred_ms - ttf * 1000;
+	EXPECT_STREQ("bytes", th_json_str(rec, "fills_first") ?: "");
+	EXPECT_LT(json_dbl_of(rec, "bytes_per_s"), 0);
+	json_object_put(rec);
+
+	n = read(rd, line, sizeof(line) - 1);	/* blocks until the filler hits ENOSPC */
+	ASSERT_GT(n, 0);
+	line[n] = 0;
+	ASSERT_EQ(2, sscanf(line, "%lld %d", &full_ms, &rotations));
+	waitpid(f, NULL, 0);
+	close(rd);
+	real_ttf = (double)full_ms - rec_ms;
+	TH_LOG("predicted %.2f s to full, really %.2f s (%+.1f %%), %d log rotations", ttf, real_ttf / 1000,
+	       100.0 * (ttf * 1000 - real_ttf) / real_ttf, rotations);
+	EXPECT_GT(real_ttf, 0);
+	EXPECT_LE(fabs(ttf * 1000 - real_ttf), 0.25 * real_ttf);
+	EXPECT_GE(rotations, 5);
+
+	/* which directories grew: data, not the rotating log */
+	rec = wait_phago(self->journal, "disk-growth", mnt, WAIT_MS);
+	ASSERT_NE(NULL, rec);
+	grew = th_json_get(rec, "grew");
+	ASSERT_NE(NULL, grew);
+	ASSERT_GE(json_object_array_length(grew), 1);
+	snprintf(want, sizeof(want), "%s/data", mnt);
+	EXPECT_STREQ(want, th_json_str(json_object_array_get_idx(grew, 0), "dir") ?: "")
+		TH_LOG("%s", th_json_text(rec));
+	json_object_put(rec);
+	umount2(mnt, MNT_DETACH);
+}
+
+/* The rotating log alone (net growth zero) is never taken for a filling disk. */
+TEST_F_TIMEOUT(phago, disk_sawtooth_alone_is_no_trend, 60)
+{
+	char mnt[400], phago[800];
+	json_object *rec, *st, *disks;
+	int rd = -1, seen = 0;
+	pid_t f;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", self->dir);
+	ASSERT_EQ(0, mount_tmpfs(mnt, "40m"));
+	snprintf(phago, sizeof(phago), "disk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\n"
+		 "disk_horizon = 1m\n", mnt);
+	ASSERT_EQ(0, write_policy(self, "", phago));
+	ASSERT_EQ(0, start_lymphd(self));
+	f = filler(mnt, 0, 64, 512, 62500, &rd);
+	ASSERT_GT(f, 0);
+	th_sleep_ms(10000);
+	st = th_status(&self->d);
+	ASSERT_NE(NULL, st);
+	disks = th_json_get(th_json_get(st, "phagocyte"), "disks");
+	ASSERT_NE(NULL, disks);
+	for (size_t i = 0; i < json_object_array_length(disks); i++) {
+		json_object *d = json_object_array_get_idx(disks, i);
+
+		if (strcmp(th_json_str(d, "mount") ?: "", mnt))
+			continue;
+		seen = 1;
+		EXPECT_EQ(0, th_json_bool(d, "learning"));
+		EXPECT_EQ(0, th_json_bool(d, "danger")) TH_LOG("%s", th_json_text(d));
+	}
+	EXPECT_TRUE(seen);
+	json_object_put(st);
+	rec = wait_phago(self->journal, "disk-foresight", mnt, 100);
+	EXPECT_EQ(NULL, rec) TH_LOG("false prediction: %s", th_json_text(rec));
+	json_object_put(rec);
+	kill(f, SIGKILL);
+	waitpid(f, NULL, 0);
+	close(rd);
+	umount2(mnt, MNT_DETACH);
+}
+
+static void touch_file(const char *path, size_t size, int age_days)
+{
+	static char buf[1 << 16];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct timespec t[2];
+
+	if (fd < 0)
+		return;
+	memset(buf, 'y', sizeof(buf));
+	while (size) {
+		size_t k = size < sizeof(buf) ? size : sizeof(buf);
+
+		if (write(fd, buf, k) != (ssize_t)k)
+			break;
+		size -= k;
+	}
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= (time_t)age_days * 86400 + 60;
+	t[1] = t[0];
+	futimens(fd, t);
+	close(fd);
+}
+
+static void age_file(const char *path, int seconds)
+{
+	struct timespec t[2];
+
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= seconds;
+	t[1] = t[0];
+	utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW);
+}
+
+static bool exists_l(const char *dir, const char *rel)
+{
+	char p[600];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return !lstat(p, &st);
+}
+
+/* When the tmpfs is predicted full, the tidy rules remove exactly what
+ * they name (old *.gz, recursively; the oldest beyond a budget), never
+ * a file outside them nor through a symlink, and space comes back. */
+TEST_F_TIMEOUT(phago, tidy_reclaims_only_what_the_rules_name, 120)
+{
+	char mnt[400], logs[450], phago[2048], p[600];
+	json_object *rec;
+	int rd = -1;
+	pid_t f;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", self->dir);
+	ASSERT_EQ(0, mount_tmpfs(mnt, "40m"));
+	snprintf(logs, sizeof(logs), "%s/logs", mnt);
+	mkdir(logs, 0755);
+	snprintf(p, sizeof(p), "%s/sub", logs); mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/outside", mnt); mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/budget", logs); mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/a.1.gz", logs); touch_file(p, 1 << 20, 3);	/* old: named */
+	snprintf(p, sizeof(p), "%s/a.2.gz", logs); touch_file(p, 1 << 20, 5);	/* old: named */
+	snprintf(p, sizeof(p), "%s/new.gz", logs); touch_file(p, 1 << 20, 0);	/* young: kept */
+	snprintf(p, sizeof(p), "%s/keep.txt", logs); touch_file(p, 1 << 20, 9);	/* other name: kept */
+	snprintf(p, sizeof(p), "%s/sub/b.gz", logs); touch_file(p, 1 << 20, 4);	/* old, below: named */
+	snprintf(p, sizeof(p), "%s/outside/c.gz", mnt); touch_file(p, 1 << 20, 9);	/* outside: kept */
+	snprintf(p, sizeof(p), "%s/link.gz", logs);					/* symlink: kept */
+	ASSERT_EQ(0, symlink("../outside/c.gz", p));
+	snprintf(p, sizeof(p), "%s/linkdir", logs);
+	ASSERT_EQ(0, symlink("../outside", p));
+	for (int i = 0; i < 4; i++) {	/* budget 1 MiB: the two newest of four 512 KiB kept */
+		snprintf(p, sizeof(p), "%s/budget/r%d", logs, i);
+		touch_file(p, 512 << 10, 0);
+		age_file(p, 600 - i * 60);	/* r3 newest */
+	}
+	snprintf(phago, sizeof(phago),
+		 "disk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\ndisk_horizon = 1h\n"
+		 "root = %s\n"
+		 "tidy = %s pattern=*.gz age=1d recurse=yes\n"
+		 "tidy = %s/budget budget=1M\n",
+		 mnt, logs, logs, logs);
+	ASSERT_EQ(0, write_policy(self, "", phago));
+	ASSERT_EQ(0, start_lymphd(self));
+	f = filler(mnt, 128, 16, 256, 62500, &rd);
+	ASSERT_GT(f, 0);
+	rec = wait_phago(self->journal, "tidy", mnt, WAIT_MS);
+	kill(f, SIGKILL);
+	waitpid(f, NULL, 0);
+	close(rd);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(5, th_json_int(rec, "removed")) TH_LOG("%s", th_json_text(rec));
+	EXPECT_EQ(5, th_json_int(rec, "named"));
+	EXPECT_EQ(1, th_json_bool(rec, "space_came_back")) TH_LOG("%s", th_json_text(rec));
+	EXPECT_GE(json_dbl_of(rec, "avail_after") - json_dbl_of(rec, "avail_before"), 3.0 * (1 << 20));
+	json_object_put(rec);
+
+	EXPECT_FALSE(exists_l(logs, "a.1.gz"));
+	EXPECT_FALSE(exists_l(logs, "a.2.gz"));
+	EXPECT_FALSE(exists_l(logs, "sub/b.gz"));
+	EXPECT_FALSE(exists_l(logs, "budget/r0"));
+	EXPECT_FALSE(exists_l(logs, "budget/r1"));
+	EXPECT_TRUE(exists_l(logs, "budget/r2"));
+	EXPECT_TRUE(exists_l(logs, "budget/r3"));
+	EXPECT_TRUE(exists_l(logs, "new.gz"));
+	EXPECT_TRUE(exists_l(logs, "keep.txt"));
+	EXPECT_TRUE(exists_l(logs, "link.gz"));
+	EXPECT_TRUE(exists_l(logs, "linkdir"));
+	EXPECT_TRUE(exists_l(mnt, "outside/c.gz"));
+	umount2(mnt, MNT_DETACH);
+}
+
+/* Bad [phagocyte] input is refused by --check-config with file:line. */
+TEST_F(phago, check_config_refuses_bad_phagocyte_input)
+{
+	static struct th_cmd r;
+	char prog[PATH_MAX], want[600];
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", self->conf, NULL };
+
+	ASSERT_EQ(0, write_file(self->conf,
+				"[phagocyte]\n"			/* 1 */
+				"root = /var/log\n"		/* 2 */
+				"tidy = / age=1d\n"		/* 3 */
+				"tidy = /srv/x age=1d\n"	/* 4: outside the roots */
+				"tidy = /var/log budget=-5M\n"	/* 5 */
+				"disk_horizon = 0\n"		/* 6 */
+				"tidy = /var/log/app pattern=*.gz age=2d\n",	/* 7: fine */
+				0644));
+	ASSERT_EQ(0, th_run(argv, NULL, &r));
+	EXPECT_TRUE(th_exited_nonzero(r.status));
+	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);
+	snprintf(want, sizeof(want), "%s:3: tidy: a rule on / is refused", self->conf);
+	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+	snprintf(want, sizeof(want), "%s:5: tidy: budget '-5M' is negative", self->conf);
+	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+	snprintf(want, sizeof(want), "%s:6: disk_horizon: 0 is out of range", self->conf);
+	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+
+	/* a rule outside the roots is found once every file is read (the
+	 * roots may come later, or from a drop-in) */
+	ASSERT_EQ(0, write_file(self->conf,
+				"[phagocyte]\n"
+				"tidy = /srv/x age=1d\n"	/* 2 */
+				"root = /var/log\n", 0644));
+	ASSERT_EQ(0, th_run(argv, NULL, &r));
+	EXPECT_TRUE(th_exited_nonzero(r.status));
+	EXPECT_EQ(1, th_count_lines(r.err)) TH_LOG("%s", r.err);
+	snprintf(want, sizeof(want), "%s:2: tidy: /srv/x is outside the declared roots", self->conf);
+	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+}
+
 TEST_HARNESS_MAIN

@@ -32,6 +32,8 @@ void phago_conf_free(struct phagocyte_conf *c)
 
 	for (i = 0; i < c->n_roots; i++)
 		free(c->roots[i]);
+	for (i = 0; i < c->n_watch; i++)
+		free(c->watch[i]);
 	for (i = 0; i < c->n_tidy; i++) {
 		free(c->tidy[i].dir);
 		free(c->tidy[i].pattern);
@@ -205,7 +207,7 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		return 0;
 	}
 	if (!strcmp(key, "zombie_after"))
-		return dur(key, val, 1, 86400 * SEC, &c->zombie_after, err, errlen);
+		return dur(key, val, 100000000ULL, 86400 * SEC, &c->zombie_after, err, errlen);
 	if (!strcmp(key, "zombie_interval"))
 		return dur(key, val, 100000000ULL, 3600 * SEC, &c->zombie_interval, err, errlen);
 	if (!strcmp(key, "disk_interval"))
@@ -213,7 +215,7 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 	if (!strcmp(key, "disk_window"))
 		return dur(key, val, SEC, 30 * 86400 * SEC, &c->disk_window, err, errlen);
 	if (!strcmp(key, "disk_horizon"))
-		return dur(key, val, 1, 365 * 86400 * SEC, &c->disk_horizon, err, errlen);
+		return dur(key, val, SEC, 365 * 86400 * SEC, &c->disk_horizon, err, errlen);
 	if (!strcmp(key, "tidy_dead_time"))
 		return dur(key, val, 0, 86400 * SEC, &c->tidy_dead_time, err, errlen);
 	if (!strcmp(key, "root")) {
@@ -232,6 +234,18 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		c->root_file[c->n_roots] = file;
 		c->root_line[c->n_roots] = line;
 		c->roots[c->n_roots++] = strdup(val);
+		return 0;
+	}
+	if (!strcmp(key, "disk_watch")) {
+		if (!phago_path_normal(val)) {
+			snprintf(err, errlen, "disk_watch: '%s' is not a normalised absolute mount point", val);
+			return -1;
+		}
+		if (c->n_watch == PHAGO_ROOTS_MAX) {
+			snprintf(err, errlen, "disk_watch: more than %d mount points", PHAGO_ROOTS_MAX);
+			return -1;
+		}
+		c->watch[c->n_watch++] = strdup(val);
 		return 0;
 	}
 	if (!strcmp(key, "tidy")) {

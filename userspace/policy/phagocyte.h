@@ -55,6 +55,8 @@ struct phagocyte_conf {
 	int root_line[PHAGO_ROOTS_MAX];
 	struct tidy_rule tidy[PHAGO_TIDY_MAX];
 	size_t n_tidy;
+	char *watch[PHAGO_ROOTS_MAX];	/* disk_watch: only these mount points (none: all) */
+	size_t n_watch;
 };
 
 /* Per-service keys of [service NAME]. */

@@ -70,6 +70,7 @@ void phago_reload(struct phago *ph, const struct policy *p, int enforce)
 	ph->enforce = enforce;
 	ph->zombie_next = 0;
 	ph->fs.next = 0;
+	ph->fs.next_mounts = 0;	/* disk_watch may have changed */
 }
 
 void phago_free(struct phago *ph)

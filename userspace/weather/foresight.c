@@ -72,7 +72,7 @@ struct fs_watch *foresight_find(struct foresight *f, dev_t dev)
 	return NULL;
 }
 
-static void read_mounts(struct foresight *f)
+static void read_mounts(struct foresight *f, const struct phagocyte_conf *c)
 {
 	FILE *m = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
@@ -93,6 +93,12 @@ static void read_mounts(struct foresight *f)
 		if (!foresight_fstype_watched(fstype) || !strncmp(mp, "/proc", 5) || !strncmp(mp, "/sys", 4) ||
 		    !strncmp(opts, "ro,", 3) || !strcmp(opts, "ro") || strlen(mp) >= sizeof(w->path))
 			continue;
+		if (c->n_watch) {
+			for (i = 0; i < c->n_watch && strcmp(c->watch[i], mp); i++)
+				;
+			if (i == c->n_watch)
+				continue;
+		}
 		if (stat(mp, &st) || !S_ISDIR(st.st_mode))
 			continue;	/* a file bind mount */
 		w = foresight_find(f, st.st_dev);
@@ -182,7 +188,7 @@ int foresight_tick(struct foresight *f, const struct phagocyte_conf *c, uint64_t
 		return 0;
 	f->next = now + c->disk_interval;
 	if (now >= f->next_mounts) {
-		read_mounts(f);
+		read_mounts(f, c);
 		f->next_mounts = now + MOUNTS_PERIOD_NS;
 	}
 	for (i = 0; i < f->n; i++)
