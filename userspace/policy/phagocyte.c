@@ -449,7 +449,17 @@ int dtrend_slope(const struct dtrend *d, uint64_t window, double *per_s)
 	if (!k)
 		return -EAGAIN;
 	qsort(slopes, k, sizeof(slopes[0]), cmp_double);
-	*per_s = k % 2 ? slopes[k / 2] : (slopes[k / 2 - 1] + slopes[k / 2]) / 2;
+	/* The mean of the middle 80 %: a spike moves at most two pairs, which
+	 * the trimming drops; the mean, unlike the median, is not biased by a
+	 * sawtooth whose period does not divide the lag. */
+	{
+		uint32_t trim = k / 10, j;
+		double sum = 0;
+
+		for (j = trim; j < k - trim; j++)
+			sum += slopes[j];
+		*per_s = sum / (double)(k - 2 * trim);
+	}
 	return 0;
 }
 

@@ -155,10 +155,11 @@ struct dtrend {
 void dtrend_add(struct dtrend *d, uint64_t t, double v, uint64_t window);
 
 /*
- * The trend of the value per second over the window: the median of the
- * slopes between samples half the samples apart.  Each such pair spans
- * half the window, so a sawtooth of amplitude A (log rotation) moves a
- * pair's slope by at most 2A/window, and the median ignores spikes.
+ * The trend of the value per second over the window: the mean of the
+ * middle 80 % of the slopes between samples half the samples apart.  Each
+ * such pair spans half the window, so a sawtooth of amplitude A (log
+ * rotation) moves a pair's slope by at most 2A/window and averages out over
+ * the pairs, and the trimming drops the few pairs a spike touches.
  * 0, or -EAGAIN while the samples span less than half the window or are
  * fewer than 8.
  */
