@@ -5,12 +5,15 @@
  * spikes, tidy selection, and the [phagocyte] keys.
  */
 #pragma GCC diagnostic ignored "-Wsign-compare"
+#include <elf.h>
 #include <math.h>
 #include <sys/stat.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "config.h"
 #include "phagocyte.h"
+#include "coresig.h"
+#include "cores.h"
 
 #define SEC 1000000000ULL
 
@@ -193,6 +196,98 @@ TEST(paths)
 	EXPECT_FALSE(phago_path_normal("/var//log"));
 }
 
+/* ---- crash artifacts ------------------------------------------------------------- */
+
+TEST(cores_plan_first_of_each_signature_and_newest)
+{
+	struct core_art a[] = {
+		{ .binary = "/bin/x", .sig = 1, .mtime = 1, .bytes = 100 },
+		{ .binary = "/bin/x", .sig = 1, .mtime = 2, .bytes = 100 },
+		{ .binary = "/bin/x", .sig = 2, .mtime = 3, .bytes = 100 },
+		{ .binary = "/bin/x", .sig = 1, .mtime = 4, .bytes = 100 },
+		{ .binary = "/bin/x", .sig = 2, .mtime = 5, .bytes = 100 },
+		{ .binary = "/bin/y", .sig = 9, .mtime = 6, .bytes = 100 },
+	};
+
+	cores_plan(a, 6, 1000, 1000, 1);
+	EXPECT_EQ(1, a[0].keep);	/* first of 1 */
+	EXPECT_EQ(0, a[1].keep);
+	EXPECT_EQ(1, a[2].keep);	/* first of 2 */
+	EXPECT_EQ(0, a[3].keep);
+	EXPECT_EQ(1, a[4].keep);	/* newest */
+	EXPECT_EQ(1, a[5].keep);	/* another binary */
+	EXPECT_STREQ("a repeat of a signature already kept", a[1].why);
+
+	/* per binary 250 bytes: the newest, then the oldest signature */
+	cores_plan(a, 6, 250, 1000, 1);
+	EXPECT_EQ(1, a[0].keep);
+	EXPECT_EQ(0, a[2].keep);
+	EXPECT_STREQ("over the budget of its binary", a[2].why);
+	EXPECT_EQ(1, a[4].keep);
+
+	/* in all 250 bytes: each binary's newest first */
+	cores_plan(a, 6, 1000, 250, 1);
+	EXPECT_EQ(1, a[4].keep);
+	EXPECT_EQ(1, a[5].keep);
+	EXPECT_EQ(0, a[0].keep);
+	EXPECT_STREQ("over the total budget", a[0].why);
+
+	/* keep_first 2 */
+	cores_plan(a, 6, 1000, 1000, 2);
+	EXPECT_EQ(1, a[1].keep);
+	EXPECT_EQ(0, a[3].keep);
+}
+
+TEST(core_pattern_places)
+{
+	char d[256];
+
+	cores_pattern_dir("|/lib/systemd/systemd-coredump %P %u %g %s %t 9223372036854775808 %h", d, sizeof(d));
+	EXPECT_STREQ("/var/lib/systemd/coredump", d);
+	cores_pattern_dir("|/usr/share/apport/apport -p%p -s%s -c%c -d%d -P%P -u%u -g%g -- %E", d, sizeof(d));
+	EXPECT_STREQ("/var/crash", d);
+	cores_pattern_dir("core", d, sizeof(d));
+	EXPECT_STREQ("", d);
+	cores_pattern_dir("/var/cores/core.%e.%p", d, sizeof(d));
+	EXPECT_STREQ("/var/cores", d);
+	cores_pattern_dir("/var/cores/%e/core", d, sizeof(d));
+	EXPECT_STREQ("", d);
+}
+
+TEST(coresig_notes)
+{
+	unsigned char buf[1024] = { 0 }, *p = buf;
+	struct core_info ci;
+	Elf64_Nhdr nh;
+	int si[4] = { 11, 0, 1, 0 };
+	uint64_t file[2 + 3 * 2], addr = 0;
+	const char names[] = "/usr/bin/x\0/lib/libc.so.6";
+	char label[128];
+
+	/* NT_SIGINFO: SIGSEGV, code 1, addr 0 */
+	nh = (Elf64_Nhdr){ .n_namesz = 5, .n_descsz = 24, .n_type = 0x53494749 };
+	memcpy(p, &nh, sizeof(nh)); p += sizeof(nh);
+	memcpy(p, "CORE", 5); p += 8;
+	memcpy(p, si, 16); memcpy(p + 16, &addr, 8); p += 24;
+	/* NT_FILE: two mappings */
+	file[0] = 2; file[1] = 4096;
+	file[2] = 0x400000; file[3] = 0x401000; file[4] = 0;
+	file[5] = 0x7f0000; file[6] = 0x7f8000; file[7] = 2;
+	nh = (Elf64_Nhdr){ .n_namesz = 5, .n_descsz = sizeof(file) + sizeof(names), .n_type = 0x46494c45 };
+	memcpy(p, &nh, sizeof(nh)); p += sizeof(nh);
+	memcpy(p, "CORE", 5); p += 8;
+	memcpy(p, file, sizeof(file)); memcpy(p + sizeof(file), names, sizeof(names));
+	p += (sizeof(file) + sizeof(names) + 3) & ~3UL;
+	ASSERT_EQ(0, coresig_parse_notes(buf, (size_t)(p - buf), &ci));
+	EXPECT_EQ(11, ci.signo);
+	EXPECT_EQ(1, ci.si_code);
+	EXPECT_STREQ("/usr/bin/x", ci.exe);
+	EXPECT_NE(0, ci.sig);
+	coresig_label(&ci, label, sizeof(label));
+	EXPECT_STREQ("SEGV at ?+0x0", label);
+	EXPECT_EQ(-EINVAL, coresig_parse_notes(buf, 4, &ci));
+}
+
 /* ---- configuration ---------------------------------------------------------------- */
 
 static int parse(struct policy *p, const char *text, struct cfg_errors *e)
@@ -264,6 +359,8 @@ TEST(config_phagocyte_refusals)
 	expect_error(_metadata, "[phagocyte]\ndisk_window = 30d\ndisk_interval = 1s\n", "more than 512 samples");
 	expect_error(_metadata, "[service a]\nstart = /bin/true\nleftovers = run/a.sock\n",
 		     "t.conf:3: leftovers: 'run/a.sock'");
+	expect_error(_metadata, "[phagocyte]\ncore_budget_per_binary = -1G\n",
+		     "t.conf:2: core_budget_per_binary: '-1G' is negative");
 	expect_error(_metadata, "[service a]\nstart = /bin/true\nzombie_restart = maybe\n",
 		     "t.conf:3: zombie_restart");
 }

@@ -196,6 +196,20 @@ static int pids_of(const char *exe, pid_t *pids, int max)
 	return n;
 }
 
+static const char *th_read_core_pattern(void)
+{
+	static char pat[256];
+	FILE *f = fopen("/proc/sys/kernel/core_pattern", "re");
+
+	pat[0] = 0;
+	if (f) {
+		if (fgets(pat, sizeof(pat), f))
+			pat[strcspn(pat, "\n")] = 0;
+		fclose(f);
+	}
+	return pat;
+}
+
 static double json_dbl_of(json_object *o, const char *key)
 {
 	json_object *v = th_json_get(o, key);
@@ -958,6 +972,144 @@ TEST_F_TIMEOUT(phago, tidy_reclaims_only_what_the_rules_name, 120)
 	EXPECT_TRUE(exists_l(logs, "linkdir"));
 	EXPECT_TRUE(exists_l(mnt, "outside/c.gz"));
 	umount2(mnt, MNT_DETACH);
+}
+
+/* ---- crash artifacts ------------------------------------------------------------ */
+
+static int *volatile null_ptr;
+
+static void __attribute__((noinline)) crash_site_a(void)
+{
+	*null_ptr = 1;
+}
+
+static void __attribute__((noinline)) crash_site_b(void)
+{
+	__asm__ volatile("" ::: "memory");
+	*null_ptr = 2;
+	__asm__ volatile("" ::: "memory");
+}
+
+/* A real SIGSEGV with a core, in dir, at site a or b; the core renamed
+ * core.PID as kernel.core_uses_pid would.  0 or -1. */
+static int dump_core(const char *dir, int site)
+{
+	char from[400], to[420];
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if (chdir(dir) || setrlimit(RLIMIT_CORE, &rl))
+			_exit(1);
+		prctl(PR_SET_DUMPABLE, 1);
+		signal(SIGSEGV, SIG_DFL);
+		if (site)
+			crash_site_b();
+		else
+			crash_site_a();
+		_exit(2);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) || !WCOREDUMP(status)) {
+		th_diag("no core dumped (wait status 0x%x)", status);
+		return -1;
+	}
+	snprintf(from, sizeof(from), "%s/core", dir);
+	snprintf(to, sizeof(to), "%s/core.%d", dir, pid);
+	return rename(from, to) ? -1 : pid;
+}
+
+static int count_records(const char *journal, const char *action)
+{
+	json_object *r = phago_records(journal, action);
+	int n = (int)json_object_array_length(r);
+
+	json_object_put(r);
+	return n;
+}
+
+/* A crash loop dumping cores in a service's working directory: the first
+ * core of each signature and the most recent are kept, the repeats
+ * removed, the signatures counted; a smaller budget keeps the newest only. */
+TEST_F_TIMEOUT(phago, crash_loop_cores_budgeted_per_binary, 120)
+{
+	static struct th_cmd r;
+	char wd[400], extra[600], path[450];
+	pid_t a[4], b[2];
+	json_object *o, *sigs;
+	int64_t deadline;
+	struct stat st;
+	int i, seen = 0;
+
+	if (strcmp(th_read_core_pattern(), "core"))
+		SKIP(return, "kernel.core_pattern is '%s', not 'core': cores do not land in the working directory",
+		     th_read_core_pattern());
+	snprintf(wd, sizeof(wd), "%s/wd", self->dir);
+	ASSERT_EQ(0, mkdir(wd, 0755));
+	for (i = 0; i < 4; i++)
+		ASSERT_GT(a[i] = dump_core(wd, 0), 0);
+	for (i = 0; i < 2; i++)
+		ASSERT_GT(b[i] = dump_core(wd, 1), 0);
+	snprintf(extra, sizeof(extra), "workdir = %s\n", wd);
+	ASSERT_EQ(0, write_policy(self, extra, "core_interval = 200ms\nforesight = no\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	deadline = th_now_ms() + WAIT_MS;
+	while (count_records(self->journal, "core-removed") < 3 && th_now_ms() < deadline)
+		th_sleep_ms(100);
+	EXPECT_EQ(3, count_records(self->journal, "core-removed"));
+	snprintf(path, sizeof(path), "%s/core.%d", wd, a[0]);
+	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("the first core of signature a was removed");
+	for (i = 1; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/core.%d", wd, a[i]);
+		EXPECT_NE(0, access(path, F_OK)) TH_LOG("repeat %d of signature a kept", i);
+	}
+	snprintf(path, sizeof(path), "%s/core.%d", wd, b[0]);
+	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("the first core of signature b was removed");
+	snprintf(path, sizeof(path), "%s/core.%d", wd, b[1]);
+	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("the newest core was removed");
+
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "crashes", "--json", NULL));
+	o = json_tokener_parse(r.out);
+	ASSERT_NE(NULL, o) TH_LOG("%s", r.out);
+	sigs = th_json_get(o, "signatures");
+	ASSERT_NE(NULL, sigs);
+	for (size_t k = 0; k < json_object_array_length(sigs); k++) {
+		json_object *s = json_object_array_get_idx(sigs, k);
+		int64_t n = th_json_int(s, "count");
+
+		if (!strstr(th_json_str(s, "binary") ?: "", "phagocyte_test"))
+			continue;
+		seen++;
+		EXPECT_TRUE(n == 4 || n == 2) TH_LOG("%s", th_json_text(s));
+		EXPECT_EQ(n == 4 ? 1 : 2, json_object_array_length(th_json_get(s, "kept")));
+		EXPECT_NE(NULL, strstr(th_json_str(s, "label") ?: "", "SEGV at phagocyte_test+0x"))
+			TH_LOG("%s", th_json_text(s));
+	}
+	EXPECT_EQ(2, seen) TH_LOG("%s", r.out);
+	json_object_put(o);
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "crashes", NULL));
+	EXPECT_NE(NULL, strstr(r.out, "SEGV at phagocyte_test+0x")) TH_LOG("%s", r.out);
+
+	/* a budget for one core: the newest only */
+	snprintf(path, sizeof(path), "%s/core.%d", wd, b[1]);
+	ASSERT_EQ(0, stat(path, &st));
+	snprintf(extra, sizeof(extra), "workdir = %s\n", wd);
+	{
+		char ph[200];
+
+		snprintf(ph, sizeof(ph), "core_interval = 200ms\nforesight = no\ncore_budget_per_binary = %lldK\n",
+			 (long long)st.st_blocks * 512 * 3 / 2 / 1024);
+		ASSERT_EQ(0, write_policy(self, extra, ph));
+	}
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reload", NULL));
+	deadline = th_now_ms() + WAIT_MS;
+	while (count_records(self->journal, "core-removed") < 5 && th_now_ms() < deadline)
+		th_sleep_ms(100);
+	EXPECT_EQ(5, count_records(self->journal, "core-removed"));
+	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("the newest core was removed");
+	snprintf(path, sizeof(path), "%s/core.%d", wd, a[0]);
+	EXPECT_NE(0, access(path, F_OK));
 }
 
 /* Bad [phagocyte] input is refused by --check-config with file:line. */

@@ -167,6 +167,11 @@ static void handle(struct daemon *d, int fd, char *req)
 		json_object_object_add(o, "services", supervisor_json(&d->sup, now));
 		reply(fd, o);
 		json_object_put(o);
+	} else if (!strcmp(req, "crashes") && !arg) {
+		struct json_object *o = phago_crashes_json(&d->phago);
+
+		reply(fd, o);
+		json_object_put(o);
 	} else if (!strcmp(req, "reload") && !arg) {
 		char *why = NULL;
 

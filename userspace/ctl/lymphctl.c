@@ -30,6 +30,7 @@ static void usage(FILE *f)
 "  release BINARY [--uid=U]  end the quarantine of BINARY (for uid U, or every uid)\n"
 "  release --lineage=KIND:ID  continue a throttled lineage (session:ID, cgroup:ID, uid:ID)\n"
 "  throttles             lineages held in dead time\n"
+"  crashes               crash signatures per binary: count, first, last, artifacts kept\n"
 "  metrics               Prometheus text exposition of lymphd's state\n"
 "  journal               print the journal (read from the file: lymphd may be down)\n"
 "\n"
@@ -265,6 +266,41 @@ static void print_throttles(struct json_object *t)
 	}
 }
 
+static void print_crashes(struct json_object *c)
+{
+	struct json_object *arr, *kept;
+	size_t i, j, n;
+
+	printf("%.0f artifacts, %.1f MiB (budget %.1f MiB per binary, %.1f MiB in all); %.0f removed\n",
+	       jdbl(c, "artifacts"), jdbl(c, "bytes") / 1048576.0, jdbl(c, "budget_per_binary") / 1048576.0,
+	       jdbl(c, "budget_total") / 1048576.0, jdbl(c, "removed"));
+	if (!json_object_object_get_ex(c, "signatures", &arr) || !(n = json_object_array_length(arr))) {
+		printf("no crash signature seen\n");
+		return;
+	}
+	printf("%-32s %-16s %-32s %6s %-20s %-20s %s\n", "BINARY", "SIGNATURE", "WHERE", "COUNT", "FIRST",
+	       "LAST", "KEPT");
+	for (i = 0; i < n; i++) {
+		struct json_object *s = json_object_array_get_idx(arr, i);
+		char first[32] = "", last[32] = "";
+		time_t t;
+		struct tm tm;
+
+		t = (time_t)jdbl(s, "first");
+		gmtime_r(&t, &tm);
+		strftime(first, sizeof(first), "%Y-%m-%dT%H:%M:%S", &tm);
+		t = (time_t)jdbl(s, "last");
+		gmtime_r(&t, &tm);
+		strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%S", &tm);
+		printf("%-32s %-16s %-32s %6.0f %-20s %-20s", jstr(s, "binary"), jstr(s, "signature"),
+		       jstr(s, "label"), jdbl(s, "count"), first, last);
+		if (json_object_object_get_ex(s, "kept", &kept))
+			for (j = 0; j < json_object_array_length(kept); j++)
+				printf("%s%s", j ? ", " : " ", json_object_get_string(json_object_array_get_idx(kept, j)));
+		printf("\n");
+	}
+}
+
 struct journal_view {
 	double since;
 	int json;
@@ -402,6 +438,7 @@ int main(int argc, char **argv)
 			return fail("'%s' is not an absolute path%s", argv[optind + 1], "");
 		snprintf(req, sizeof(req), "release %s%s%s", argv[optind + 1], uid ? " " : "", uid ? uid : "");
 	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "throttles") ||
+		   !strcmp(cmd, "crashes") ||
 		   !strcmp(cmd, "metrics") || !strcmp(cmd, "reload") ||
 		   !strcmp(cmd, "journal")) {
 		if (optind + 1 < argc)
@@ -447,6 +484,8 @@ int main(int argc, char **argv)
 		print_services(reply);
 	else if (!strcmp(cmd, "throttles"))
 		print_throttles(reply);
+	else if (!strcmp(cmd, "crashes"))
+		print_crashes(reply);
 	else
 		printf("%s\n", jstr(reply, "ok"));
 	json_object_put(reply);

@@ -24,6 +24,11 @@ void phago_conf_defaults(struct phagocyte_conf *c)
 	c->disk_window = 3600 * SEC;
 	c->disk_horizon = 6 * 3600 * SEC;
 	c->tidy_dead_time = 600 * SEC;
+	c->cores = 1;
+	c->core_budget_per_binary = 256ULL << 20;
+	c->core_budget_total = 1ULL << 30;
+	c->core_keep_first = 1;
+	c->core_interval = 10 * SEC;
 }
 
 void phago_conf_free(struct phagocyte_conf *c)
@@ -34,6 +39,8 @@ void phago_conf_free(struct phagocyte_conf *c)
 		free(c->roots[i]);
 	for (i = 0; i < c->n_watch; i++)
 		free(c->watch[i]);
+	for (i = 0; i < c->n_core_dirs; i++)
+		free(c->core_dirs[i]);
 	for (i = 0; i < c->n_tidy; i++) {
 		free(c->tidy[i].dir);
 		free(c->tidy[i].pattern);
@@ -189,8 +196,8 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 {
 	uint64_t u;
 
-	if (!strcmp(key, "leftovers") || !strcmp(key, "foresight")) {
-		int *f = key[0] == 'l' ? &c->leftovers : &c->foresight;
+	if (!strcmp(key, "leftovers") || !strcmp(key, "foresight") || !strcmp(key, "cores")) {
+		int *f = key[0] == 'l' ? &c->leftovers : key[0] == 'f' ? &c->foresight : &c->cores;
 
 		if (parse_bool(val, f)) {
 			snprintf(err, errlen, "%s: '%s' is not yes or no", key, val);
@@ -234,6 +241,41 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		c->root_file[c->n_roots] = file;
 		c->root_line[c->n_roots] = line;
 		c->roots[c->n_roots++] = strdup(val);
+		return 0;
+	}
+	if (!strcmp(key, "core_budget_per_binary") || !strcmp(key, "core_budget_total")) {
+		uint64_t *b = strstr(key, "total") ? &c->core_budget_total : &c->core_budget_per_binary;
+
+		if (val[0] == '-') {
+			snprintf(err, errlen, "%s: '%s' is negative: a budget is the bytes kept, 0 or more", key, val);
+			return -1;
+		}
+		if (parse_size(val, 0, 1ULL << 50, b)) {
+			snprintf(err, errlen, "%s: '%s' is not a size (K, M, G suffixes allowed)", key, val);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "core_keep_first")) {
+		if (parse_u64(val, 0, 100, &u)) {
+			snprintf(err, errlen, "core_keep_first: '%s' is not a whole number from 0 to 100", val);
+			return -1;
+		}
+		c->core_keep_first = (uint32_t)u;
+		return 0;
+	}
+	if (!strcmp(key, "core_interval"))
+		return dur(key, val, 100000000ULL, 3600 * SEC, &c->core_interval, err, errlen);
+	if (!strcmp(key, "core_dir")) {
+		if (!phago_path_normal(val) || !strcmp(val, "/")) {
+			snprintf(err, errlen, "core_dir: '%s' is not a normalised absolute directory (not /)", val);
+			return -1;
+		}
+		if (c->n_core_dirs == PHAGO_ROOTS_MAX) {
+			snprintf(err, errlen, "core_dir: more than %d directories", PHAGO_ROOTS_MAX);
+			return -1;
+		}
+		c->core_dirs[c->n_core_dirs++] = strdup(val);
 		return 0;
 	}
 	if (!strcmp(key, "disk_watch")) {

@@ -57,6 +57,13 @@ struct phagocyte_conf {
 	size_t n_tidy;
 	char *watch[PHAGO_ROOTS_MAX];	/* disk_watch: only these mount points (none: all) */
 	size_t n_watch;
+	/* crash artifacts (coresig.h) */
+	int cores;			/* budget the cores at all */
+	uint64_t core_budget_per_binary, core_budget_total;	/* bytes */
+	uint32_t core_keep_first;	/* artifacts kept per distinct signature */
+	uint64_t core_interval;		/* how often the core directories are scanned */
+	char *core_dirs[PHAGO_ROOTS_MAX];	/* besides workdirs and core_pattern's */
+	size_t n_core_dirs;
 };
 
 /* Per-service keys of [service NAME]. */

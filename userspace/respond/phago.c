@@ -61,6 +61,7 @@ int phago_init(struct phago *ph, const struct policy *p, struct journal *j, stru
 	ph->sup = sup;
 	ph->enforce = enforce;
 	foresight_init(&ph->fs);
+	cores_init(&ph->cores);
 	return 0;
 }
 
@@ -71,6 +72,7 @@ void phago_reload(struct phago *ph, const struct policy *p, int enforce)
 	ph->zombie_next = 0;
 	ph->fs.next = 0;
 	ph->fs.next_mounts = 0;	/* disk_watch may have changed */
+	ph->cores.next = 0;	/* budgets may have changed */
 }
 
 void phago_free(struct phago *ph)
@@ -82,6 +84,7 @@ void phago_free(struct phago *ph)
 	free(ph->disk);
 	free(ph->zp);
 	foresight_free(&ph->fs);
+	cores_free(&ph->cores);
 	memset(ph, 0, sizeof(*ph));
 }
 
@@ -643,6 +646,12 @@ void phago_tick(struct phago *ph, uint64_t now)
 		zombies_scan(ph, now);
 	}
 	disks(ph, now);
+	cores_tick(&ph->cores, ph->policy, ph->journal, ph->enforce, now);
+}
+
+struct json_object *phago_crashes_json(const struct phago *ph)
+{
+	return cores_json(&ph->cores, ph->policy);
 }
 
 uint32_t phago_activity(const struct phago *ph)
@@ -693,6 +702,9 @@ void phago_metrics(const struct phago *ph, FILE *out)
 	fprintf(out, "# HELP lymph_tidy_removed_bytes_total Bytes tidy rules removed.\n"
 		"# TYPE lymph_tidy_removed_bytes_total counter\nlymph_tidy_removed_bytes_total %llu\n",
 		(unsigned long long)ph->tidy_bytes);
+	fprintf(out, "# HELP lymph_core_removed_bytes_total Bytes of crash artifacts removed past their budgets.\n"
+		"# TYPE lymph_core_removed_bytes_total counter\nlymph_core_removed_bytes_total %llu\n",
+		(unsigned long long)ph->cores.removed_bytes);
 	fprintf(out, "# HELP lymph_disk_time_to_full_seconds Predicted time to full per filesystem "
 		"(absent: not filling).\n# TYPE lymph_disk_time_to_full_seconds gauge\n");
 	for (i = 0; i < ph->fs.n; i++) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "config.h"
+#include "cores.h"
 #include "foresight.h"
 #include "journal.h"
 #include "phagocyte.h"
@@ -48,6 +49,8 @@ struct phago {
 	struct phago_disk *disk;
 	size_t n_disk;
 	uint64_t tidy_runs, tidy_removed, tidy_bytes;
+	/* crash artifacts */
+	struct cores cores;
 };
 
 int phago_init(struct phago *ph, const struct policy *p, struct journal *j, struct supervisor *sup,
@@ -63,6 +66,9 @@ uint32_t phago_activity(const struct phago *ph);
 
 /* lymphctl status "phagocyte". */
 struct json_object *phago_json(const struct phago *ph, uint64_t now);
+
+/* lymphctl crashes */
+struct json_object *phago_crashes_json(const struct phago *ph);
 
 /* Prometheus lines (lymph_zombies, lymph_zombie_parents, ...). */
 void phago_metrics(const struct phago *ph, FILE *out);
