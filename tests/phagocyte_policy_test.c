@@ -145,6 +145,35 @@ TEST(dtrend_needs_half_a_window)
 	EXPECT_LE(fabs(dtrend_time_to_empty(960, s) - 960), 1e-6);
 }
 
+TEST(leak_check_sustained_rise_not_sawtooth)
+{
+	static struct dtrend d;
+	double slope, ttl;
+	uint64_t t;
+
+	/* 1 MB/s: a leak, 100 s from a 200 MB limit at 100 MB */
+	memset(&d, 0, sizeof(d));
+	for (t = 0; t <= 60 * SEC; t += SEC)
+		dtrend_add(&d, t, 40e6 + (double)t / 1e3, 60 * SEC);
+	ASSERT_EQ(1, leak_check(&d, 60 * SEC, 100e6, 200e6, &slope, &ttl));
+	EXPECT_LE(fabs(slope - 1e6), 1e3);
+	EXPECT_LE(fabs(ttl - 100), 0.5);
+	/* grows 1 MB/s for 13 s, frees it all: never a leak */
+	memset(&d, 0, sizeof(d));
+	for (t = 0; t <= 120 * SEC; t += SEC)
+		dtrend_add(&d, t, 40e6 + 1e6 * (double)((t / SEC) % 13), 60 * SEC);
+	EXPECT_EQ(0, leak_check(&d, 60 * SEC, 50e6, 200e6, &slope, &ttl));
+	/* flat with one spike: no leak */
+	memset(&d, 0, sizeof(d));
+	for (t = 0; t <= 60 * SEC; t += SEC)
+		dtrend_add(&d, t, t == 50 * SEC ? 150e6 : 40e6, 60 * SEC);
+	EXPECT_EQ(0, leak_check(&d, 60 * SEC, 40e6, 200e6, &slope, &ttl));
+	/* too early */
+	memset(&d, 0, sizeof(d));
+	dtrend_add(&d, 0, 1, 60 * SEC);
+	EXPECT_EQ(-EAGAIN, leak_check(&d, 60 * SEC, 1, 2, &slope, &ttl));
+}
+
 /* ---- tidy --------------------------------------------------------------------------- */
 
 TEST(tidy_select_age_budget_pattern)
@@ -361,6 +390,7 @@ TEST(config_phagocyte_refusals)
 		     "t.conf:3: leftovers: 'run/a.sock'");
 	expect_error(_metadata, "[phagocyte]\ncore_budget_per_binary = -1G\n",
 		     "t.conf:2: core_budget_per_binary: '-1G' is negative");
+	expect_error(_metadata, "[service a]\nstart = /bin/true\nleak_horizon = 0\n", "t.conf:3: leak_horizon");
 	expect_error(_metadata, "[service a]\nstart = /bin/true\nzombie_restart = maybe\n",
 		     "t.conf:3: zombie_restart");
 }

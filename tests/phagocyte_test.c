@@ -1112,6 +1112,183 @@ TEST_F_TIMEOUT(phago, crash_loop_cores_budgeted_per_binary, 120)
 	EXPECT_NE(0, access(path, F_OK));
 }
 
+/* ---- leaks of supervised services ------------------------------------------------------ */
+
+/* Policy for one service "leak" running DIR/leakd MODE DIR/marker. */
+static int write_leak_policy(FIXTURE_DATA(phago) *self, const char *mode, const char *leakd, const char *marker,
+			     const char *extra)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\n"
+		 "[quarantine]\nthreshold = 1000000\n"
+		 "[weather]\nbackoff_factor_stormy = 1\n"
+		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		 "[phagocyte]\nforesight = no\ncores = no\nleak_interval = 250ms\nleak_window = 4s\n"
+		 "[service leak]\nstart = %s %s %s\nexe = %s\nlog = %s\n"
+		 "env = LEAKD_DIE_WITH_PARENT=1\n"
+		 "backoff_min = 100ms\nsettle = 200ms\nleak_horizon = 20s\n%s",
+		 leakd, mode, marker, leakd, self->log, extra);
+	return write_file(self->conf, text, 0644);
+}
+
+static pid_t leak_pid(const struct th_lymphd *d)
+{
+	static struct th_cmd r;
+	json_object *o, *arr;
+	pid_t pid = 0;
+
+	if (th_lymphctl(d, &r, NULL, "services", "--json", NULL) || r.status)
+		return 0;
+	o = json_tokener_parse(r.out);
+	arr = o ? th_json_get(o, "services") : NULL;
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *s = json_object_array_get_idx(arr, i);
+
+		if (!strcmp(th_json_str(s, "name") ?: "", "leak") && !strcmp(th_json_str(s, "state") ?: "", "running"))
+			pid = (pid_t)th_json_int(s, "pid");
+	}
+	json_object_put(o);
+	return pid > 0 ? pid : 0;
+}
+
+static void leak_case(struct __test_metadata *_metadata, FIXTURE_DATA(phago) *self, const char *mode,
+		      const char *resource, const char *extra, const char *limit_from)
+{
+	static struct th_cmd r;
+	char leakd[400], marker[400];
+	json_object *recs, *rec;
+	int64_t deadline;
+	pid_t pid0 = 0, pid1 = 0;
+
+	snprintf(leakd, sizeof(leakd), "%s/leakd", self->dir);
+	snprintf(marker, sizeof(marker), "%s/marker", self->dir);
+	ASSERT_EQ(0, build_prog("leakd", leakd));
+	ASSERT_EQ(0, write_leak_policy(self, mode, leakd, marker, extra));
+	ASSERT_EQ(0, start_lymphd(self));
+	deadline = th_now_ms() + WAIT_MS;
+	while (!(pid0 = leak_pid(&self->d)) && th_now_ms() < deadline)
+		th_sleep_ms(50);
+	ASSERT_GT(pid0, 0);
+	deadline = th_now_ms() + 60000;
+	while (th_now_ms() < deadline && access(marker, F_OK)) {
+		pid1 = leak_pid(&self->d);
+		if (pid1 && pid1 != pid0)
+			break;
+		th_sleep_ms(100);
+	}
+	EXPECT_NE(0, access(marker, F_OK)) TH_LOG("the service hit its limit before lymphd restarted it");
+	ASSERT_GT(pid1, 0);
+	ASSERT_NE(pid0, pid1) TH_LOG("never restarted");
+	recs = phago_records(self->journal, "leak-restart");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	rec = json_object_array_get_idx(recs, 0);
+	EXPECT_STREQ(resource, th_json_str(rec, "resource") ?: "");
+	EXPECT_EQ(pid0, th_json_int(rec, "pid"));
+	EXPECT_GT(json_dbl_of(rec, "per_s"), 0);
+	EXPECT_LT(json_dbl_of(rec, "time_to_limit_s"), 20.0);
+	EXPECT_GT(json_dbl_of(rec, "time_to_limit_s"), 0.0);
+	if (limit_from)
+		EXPECT_STREQ(limit_from, th_json_str(rec, "limit_from") ?: "");
+	TH_LOG("%s", th_json_text(rec));
+	json_object_put(recs);
+	/* the outcome: the supervisor's restart, verified */
+	EXPECT_LE(1, service_records(self->journal, "leak", "restart"));
+	/* visible in lymphctl services */
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "services", NULL));
+	EXPECT_NE(NULL, strstr(r.out, "LEAKS")) TH_LOG("%s", r.out);
+	/* no OOM kill, no EMFILE: the marker was never written */
+	EXPECT_NE(0, access(marker, F_OK));
+}
+
+TEST_F_TIMEOUT(phago, memory_leak_restarted_before_rlimit_as, 120)
+{
+	leak_case(_metadata, self, "mem", "memory", "", "rlimit_as");
+}
+
+TEST_F_TIMEOUT(phago, fd_leak_restarted_before_emfile, 120)
+{
+	leak_case(_metadata, self, "fds", "fds", "", NULL);
+}
+
+/* Its own memory cgroup (v1 here) limited to 96 MiB: restarted before the
+ * OOM killer acts (the cgroup's oom_kill count stays 0). */
+TEST_F_TIMEOUT(phago, memory_leak_in_a_limited_cgroup_restarted_before_oom, 120)
+{
+	char self_cg[512] = "", cg[800], rel[700], file[900], extra[2048], buf[4096];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int fd;
+	ssize_t n;
+
+	while (f && fgets(buf, sizeof(buf), f))
+		if (strstr(buf, ":memory:"))
+			snprintf(self_cg, sizeof(self_cg), "%s", strstr(buf, ":memory:") + 8);
+	if (f)
+		fclose(f);
+	self_cg[strcspn(self_cg, "\n")] = 0;
+	if (!self_cg[0] || access("/sys/fs/cgroup/memory/cgroup.procs", W_OK))
+		SKIP(return, "no writable cgroup v1 memory controller here");
+	snprintf(rel, sizeof(rel), "memory%s/lymph-leak-%d", strcmp(self_cg, "/") ? self_cg : "", getpid());
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/%s", rel);
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	snprintf(file, sizeof(file), "%s/memory.limit_in_bytes", cg);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_GT(write(fd, "100663296", 9), 0);
+	close(fd);
+	snprintf(extra, sizeof(extra), "cgroup = %s\nenv = LEAKD_CGROUP_PROCS=%s/cgroup.procs\n", rel, cg);
+	leak_case(_metadata, self, "mem", "memory", extra, "cgroup");
+	snprintf(file, sizeof(file), "%s/memory.oom_control", cg);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	EXPECT_NE(NULL, strstr(buf, "oom_kill 0")) TH_LOG("%s", buf);
+	/* empty the cgroup, then remove it */
+	{
+		pid_t pids[64];
+		char leakd[400];
+		int k;
+
+		snprintf(leakd, sizeof(leakd), "%s/leakd", self->dir);
+		if (self->running)
+			th_lymphd_destroy(&self->d);
+		self->running = false;
+		k = pids_of(leakd, pids, 64);
+		for (int i = 0; i < k; i++)
+			kill(pids[i], SIGKILL);
+		th_sleep_ms(200);
+		rmdir(cg);
+	}
+}
+
+/* A service whose memory grows and is freed again is never restarted. */
+TEST_F_TIMEOUT(phago, sawtooth_memory_never_restarted, 60)
+{
+	char leakd[400], marker[400];
+	json_object *recs;
+	pid_t pid0;
+	int64_t deadline;
+
+	snprintf(leakd, sizeof(leakd), "%s/leakd", self->dir);
+	snprintf(marker, sizeof(marker), "%s/marker", self->dir);
+	ASSERT_EQ(0, build_prog("leakd", leakd));
+	ASSERT_EQ(0, write_leak_policy(self, "saw", leakd, marker, ""));
+	ASSERT_EQ(0, start_lymphd(self));
+	deadline = th_now_ms() + WAIT_MS;
+	while (!(pid0 = leak_pid(&self->d)) && th_now_ms() < deadline)
+		th_sleep_ms(50);
+	ASSERT_GT(pid0, 0);
+	th_sleep_ms(15000);
+	EXPECT_EQ(pid0, leak_pid(&self->d));
+	recs = phago_records(self->journal, "leak-restart");
+	EXPECT_EQ(0, json_object_array_length(recs)) TH_LOG("%s", th_json_text(recs));
+	json_object_put(recs);
+	EXPECT_NE(0, access(marker, F_OK));
+}
+
 /* Bad [phagocyte] input is refused by --check-config with file:line. */
 TEST_F(phago, check_config_refuses_bad_phagocyte_input)
 {

@@ -165,6 +165,7 @@ static void handle(struct daemon *d, int fd, char *req)
 
 		json_object_object_add(o, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
 		json_object_object_add(o, "services", supervisor_json(&d->sup, now));
+		json_object_object_add(o, "leaks", phago_leaks_json(&d->phago));
 		reply(fd, o);
 		json_object_put(o);
 	} else if (!strcmp(req, "crashes") && !arg) {

@@ -266,6 +266,29 @@ static void print_throttles(struct json_object *t)
 	}
 }
 
+/* The leak foresight of the services that have a leak_horizon. */
+static void print_leaks(struct json_object *r)
+{
+	struct json_object *arr;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(r, "leaks", &arr) || !(n = json_object_array_length(arr)))
+		return;
+	printf("\n%-20s %8s %-24s %-10s %-16s %-10s %s\n", "LEAKS", "PID", "MEMORY / LIMIT", "TREND", "FDS / LIMIT",
+	       "TREND", "");
+	for (i = 0; i < n; i++) {
+		struct json_object *w = json_object_array_get_idx(arr, i);
+		char mem[48], fds[48];
+
+		snprintf(mem, sizeof(mem), "%.1f / %.1f MiB", jdbl(w, "memory") / 1048576.0,
+			 jdbl(w, "memory_limit") / 1048576.0);
+		snprintf(fds, sizeof(fds), "%.0f / %.0f", jdbl(w, "fds"), jdbl(w, "fds_limit"));
+		printf("%-20s %8.0f %-24s %-10s %-16s %-10s %s\n", jstr(w, "service"), jdbl(w, "pid"), mem,
+		       jstr(w, "memory_trend"), fds, jstr(w, "fds_trend"),
+		       jnum(w, "planned_restart") ? "planned restart" : "");
+	}
+}
+
 static void print_crashes(struct json_object *c)
 {
 	struct json_object *arr, *kept;
@@ -488,6 +511,8 @@ int main(int argc, char **argv)
 		print_crashes(reply);
 	else
 		printf("%s\n", jstr(reply, "ok"));
+	if (!json && !strcmp(cmd, "services"))
+		print_leaks(reply);
 	json_object_put(reply);
 	free(text);
 	return 0;

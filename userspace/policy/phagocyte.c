@@ -29,6 +29,8 @@ void phago_conf_defaults(struct phagocyte_conf *c)
 	c->core_budget_total = 1ULL << 30;
 	c->core_keep_first = 1;
 	c->core_interval = 10 * SEC;
+	c->leak_interval = 10 * SEC;
+	c->leak_window = 1800 * SEC;
 }
 
 void phago_conf_free(struct phagocyte_conf *c)
@@ -264,6 +266,10 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		c->core_keep_first = (uint32_t)u;
 		return 0;
 	}
+	if (!strcmp(key, "leak_interval"))
+		return dur(key, val, 100000000ULL, 3600 * SEC, &c->leak_interval, err, errlen);
+	if (!strcmp(key, "leak_window"))
+		return dur(key, val, SEC, 30 * 86400 * SEC, &c->leak_window, err, errlen);
 	if (!strcmp(key, "core_interval"))
 		return dur(key, val, 100000000ULL, 3600 * SEC, &c->core_interval, err, errlen);
 	if (!strcmp(key, "core_dir")) {
@@ -317,6 +323,17 @@ int phago_service_key(struct service_phago *s, const char *key, const char *val,
 		}
 		return 0;
 	}
+	if (!strcmp(key, "leak_horizon")) {
+		uint64_t ns;
+
+		if (parse_duration(val, &ns) || ns < SEC || ns > 30 * 86400 * SEC) {
+			snprintf(err, errlen, "leak_horizon: '%s' is not a duration from 1s to 30d%s", val,
+				 !parse_duration(val, &ns) && !ns ? " (zero is refused: leave it out for no leak foresight)" : "");
+			return -1;
+		}
+		s->leak_horizon = ns;
+		return 0;
+	}
 	if (!strcmp(key, "leftovers")) {
 		char *copy = strdup(val), *save = NULL, *w;
 		int ret = 0;
@@ -366,6 +383,12 @@ int phago_conf_finish(const struct phagocyte_conf *c,
 			report(ctx, r->file, r->line, msg);
 			n++;
 		}
+	}
+	if (c->leak_window / c->leak_interval > DTREND_MAX) {
+		snprintf(msg, sizeof(msg), "[phagocyte] leak_window holds more than %d samples of "
+			 "leak_interval: lengthen leak_interval", DTREND_MAX);
+		report(ctx, "[phagocyte]", 0, msg);
+		n++;
 	}
 	if (c->disk_window / c->disk_interval > DTREND_MAX) {
 		snprintf(msg, sizeof(msg), "[phagocyte] disk_window holds more than %d samples of "
@@ -512,6 +535,41 @@ double dtrend_time_to_empty(double avail, double per_s)
 	if (avail <= 0)
 		return 0;
 	return avail / -per_s;
+}
+
+/* ---- leaks ---------------------------------------------------------------------- */
+
+int leak_check(const struct dtrend *d, uint64_t window, double usage, double limit, double *slope,
+	       double *ttl_s)
+{
+	double lo_last = 0, hi_first = 0;
+	uint64_t t0, t1, span;
+	uint32_t i;
+	int have_first = 0, have_last = 0;
+
+	if (dtrend_slope(d, window, slope))
+		return -EAGAIN;
+	t0 = d->t[d->head];
+	t1 = d->t[(d->head + d->n - 1) % DTREND_MAX];
+	span = t1 - t0;
+	for (i = 0; i < d->n; i++) {
+		uint32_t k = (d->head + i) % DTREND_MAX;
+
+		if (d->t[k] - t0 <= span / 4) {
+			if (!have_first || d->v[k] > hi_first)
+				hi_first = d->v[k];
+			have_first = 1;
+		}
+		if (t1 - d->t[k] <= span / 4) {
+			if (!have_last || d->v[k] < lo_last)
+				lo_last = d->v[k];
+			have_last = 1;
+		}
+	}
+	if (*slope <= 0 || !have_first || !have_last || lo_last <= hi_first)
+		return 0;
+	*ttl_s = limit > usage ? (limit - usage) / *slope : 0;
+	return 1;
 }
 
 /* ---- tidy ------------------------------------------------------------------- */

@@ -64,6 +64,8 @@ struct phagocyte_conf {
 	uint64_t core_interval;		/* how often the core directories are scanned */
 	char *core_dirs[PHAGO_ROOTS_MAX];	/* besides workdirs and core_pattern's */
 	size_t n_core_dirs;
+	/* leaks of supervised services */
+	uint64_t leak_interval, leak_window;
 };
 
 /* Per-service keys of [service NAME]. */
@@ -72,6 +74,7 @@ struct service_phago {
 	size_t n_leftovers;
 	int zombie_restart;	/* restart the service when it hoards zombies */
 	int clean;		/* [phagocyte] leftovers, copied by config_finish */
+	uint64_t leak_horizon;	/* planned restart when a leak reaches the limit within it (0: off) */
 };
 
 void phago_conf_defaults(struct phagocyte_conf *c);
@@ -175,6 +178,17 @@ int dtrend_slope(const struct dtrend *d, uint64_t window, double *per_s);
 /* Seconds until avail reaches 0 at slope per_s (negative: consuming);
  * -1 when it does not shrink. */
 double dtrend_time_to_empty(double avail, double per_s);
+
+/*
+ * A leak: a sustained rise, not a spike nor a sawtooth.  The trend of
+ * usage (dtrend_slope) is positive and its floor rises: the lowest sample
+ * of the last quarter of the span is above the highest of the first
+ * quarter (a service that grows and frees again never passes).  1 with
+ * *ttl_s the seconds until usage reaches limit, 0 when it does not leak,
+ * -EAGAIN while learning.
+ */
+int leak_check(const struct dtrend *d, uint64_t window, double usage, double limit, double *slope,
+	       double *ttl_s);
 
 /* ---- tidy ------------------------------------------------------------------- */
 

@@ -73,6 +73,7 @@ void phago_reload(struct phago *ph, const struct policy *p, int enforce)
 	ph->fs.next = 0;
 	ph->fs.next_mounts = 0;	/* disk_watch may have changed */
 	ph->cores.next = 0;	/* budgets may have changed */
+	ph->leaks.next = 0;
 }
 
 void phago_free(struct phago *ph)
@@ -85,6 +86,7 @@ void phago_free(struct phago *ph)
 	free(ph->zp);
 	foresight_free(&ph->fs);
 	cores_free(&ph->cores);
+	leaks_free(&ph->leaks);
 	memset(ph, 0, sizeof(*ph));
 }
 
@@ -647,6 +649,12 @@ void phago_tick(struct phago *ph, uint64_t now)
 	}
 	disks(ph, now);
 	cores_tick(&ph->cores, ph->policy, ph->journal, ph->enforce, now);
+	leaks_tick(&ph->leaks, ph->sup, c, ph->journal, ph->enforce, now);
+}
+
+struct json_object *phago_leaks_json(const struct phago *ph)
+{
+	return leaks_json(&ph->leaks);
 }
 
 struct json_object *phago_crashes_json(const struct phago *ph)
@@ -682,6 +690,8 @@ struct json_object *phago_json(const struct phago *ph, uint64_t now)
 	json_object_object_add(o, "sigchld_sent", json_object_new_uint64(ph->sigchld_sent));
 	json_object_object_add(o, "zombie_restarts", json_object_new_uint64(ph->zombie_restarts));
 	json_object_object_add(o, "disks", foresight_json(&ph->fs, now));
+	json_object_object_add(o, "leaks", leaks_json(&ph->leaks));
+	json_object_object_add(o, "leak_restarts", json_object_new_uint64(ph->leaks.restarts));
 	json_object_object_add(o, "tidy_runs", json_object_new_uint64(ph->tidy_runs));
 	json_object_object_add(o, "tidy_removed", json_object_new_uint64(ph->tidy_removed));
 	json_object_object_add(o, "tidy_bytes", json_object_new_uint64(ph->tidy_bytes));

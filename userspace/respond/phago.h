@@ -17,6 +17,7 @@
 #include "cores.h"
 #include "foresight.h"
 #include "journal.h"
+#include "leaks.h"
 #include "phagocyte.h"
 #include "service.h"
 
@@ -51,6 +52,8 @@ struct phago {
 	uint64_t tidy_runs, tidy_removed, tidy_bytes;
 	/* crash artifacts */
 	struct cores cores;
+	/* leaks of supervised services */
+	struct leaks leaks;
 };
 
 int phago_init(struct phago *ph, const struct policy *p, struct journal *j, struct supervisor *sup,
@@ -66,6 +69,9 @@ uint32_t phago_activity(const struct phago *ph);
 
 /* lymphctl status "phagocyte". */
 struct json_object *phago_json(const struct phago *ph, uint64_t now);
+
+/* lymphctl services: "leaks" */
+struct json_object *phago_leaks_json(const struct phago *ph);
 
 /* lymphctl crashes */
 struct json_object *phago_crashes_json(const struct phago *ph);
