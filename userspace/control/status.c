@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* What `lymphctl status` shows, built from lymphd's state. */
-#include <errno.h>
 #include <json-c/json.h>
 #include "daemon.h"
 #include "format.h"
@@ -59,6 +58,11 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	return o;
 }
 
+static void phago_series(FILE *out, const void *ctx)
+{
+	phago_metrics(ctx, out);
+}
+
 static void metrics_source(const struct daemon *d, struct metrics_src *m)
 {
 	uint64_t now = mono_now_ns();
@@ -74,6 +78,8 @@ static void metrics_source(const struct daemon *d, struct metrics_src *m)
 		.mode = d->enforce ? "enforce" : "observe",
 		.now_ns = now,
 		.uptime_ns = now - d->start_ns,
+		.extra = phago_series,
+		.extra_ctx = &d->phago,
 	};
 }
 
@@ -82,10 +88,7 @@ int daemon_metrics(const struct daemon *d, FILE *out)
 	struct metrics_src m;
 
 	metrics_source(d, &m);
-	if (metrics_text(out, &m))
-		return -EIO;
-	phago_metrics(&d->phago, out);
-	return ferror(out) ? -EIO : 0;
+	return metrics_text(out, &m);
 }
 
 void daemon_metrics_serve(const struct daemon *d)
