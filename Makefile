@@ -7,6 +7,9 @@
 #   make test       install what is missing, build, run every test
 #   make kmod       build lymph.ko (KDIR=... to choose the headers)
 #   make bench      run the benchmarks
+#   make install    install (DESTDIR=, PREFIX=/usr/local; see scripts/install.sh)
+#   make uninstall  remove what make install put there
+#   make deb        build the Debian packages into $(BUILD)/deb (from a copy of the tree)
 #   V=1             show full commands
 
 BUILD     ?= build
@@ -17,6 +20,8 @@ BTF       ?= /sys/kernel/btf/vmlinux
 LYMPH_CACHE ?= /var/cache/lymph
 KSFT_DIR  ?= $(LYMPH_CACHE)/kselftest
 ARCH_BPF  := x86
+# The one version of lymphd, lymphctl, lymph.ko, dkms.conf and the packages.
+VERSION   := $(shell cat VERSION)
 
 ifeq ($(V),1)
 Q :=
@@ -32,7 +37,8 @@ endif
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace -Ibpf
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuserspace -Ibpf \
+	    -DLYMPH_VERSION='"$(VERSION)"'
 LIBS     := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lmnl -lcap -ljson-c -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH_BPF) $(WARN) -Wno-unused-parameter -Iinclude -I$(BUILD) # BPF_PROG() passes ctx to every program
 
@@ -82,10 +88,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 # Header dependencies are generated (-MMD); the skeletons exist before any
 # object is compiled, since some include them.
-$(BUILD)/userspace/%.o: userspace/%.c | $(BPF_SKELS)
+$(BUILD)/userspace/%.o: userspace/%.c VERSION | $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(DAEMON_OBJS) $(CTL_OBJS))
 
@@ -95,11 +101,11 @@ $(LIBLYMPH): $(LIB_OBJS)
 
 $(BUILD)/lymphd: $(DAEMON_OBJS) $(LIBLYMPH)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/lymphctl: $(CTL_OBJS) $(LIBLYMPH)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
@@ -135,6 +141,34 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 .PHONY: all deps tests test run bench clean
+
+# ---- install, packages -------------------------------------------------------
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+# systemd reads /usr/local/lib/systemd/system; Debian's own units live in /lib.
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DKMSDIR    ?= /usr/src
+INSTALL_VARS = DESTDIR="$(DESTDIR)" SBINDIR="$(SBINDIR)" MANDIR="$(MANDIR)" \
+	UNITDIR="$(UNITDIR)" DKMSDIR="$(DKMSDIR)" \
+	BUILD="$(BUILD)" VERSION="$(VERSION)"
+
+# Check every destination first (a DESTDIR that cannot be written changes
+# nothing), then build, then install.
+install:
+	$(Q)$(INSTALL_VARS) scripts/install.sh check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(INSTALL_VARS) scripts/install.sh install
+
+uninstall:
+	$(Q)$(INSTALL_VARS) scripts/install.sh uninstall
+
+# dpkg-buildpackage writes into the parent of the tree it builds: build from
+# a copy in a scratch directory, keep the .deb files in $(BUILD)/deb.
+deb:
+	$(Q)scripts/build-deb.sh "$(BUILD)/deb"
+
+.PHONY: install uninstall deb
 
 # The kernel module and its VM tests have their own rules.
 -include kmod/kmod.mk

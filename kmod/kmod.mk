@@ -14,7 +14,7 @@
 
 KDIR     ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12.*-cloud-amd64)))
 KDIR_6_1 ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-6.1.*-amd64)))
-KMOD_SRCS := Kbuild $(wildcard kmod/*.c kmod/*.h) include/lymph/events.h
+KMOD_SRCS := Kbuild VERSION $(wildcard kmod/*.c kmod/*.h) include/lymph/events.h
 
 # make test installs the VM prerequisites too, since it runs the VM tests.
 TEST_DEPS_FLAGS := --vm
@@ -24,7 +24,7 @@ define kmod_build
 	$(Q)test -d "$(1)" || { echo "error: no kernel headers in '$(1)': run scripts/deps.sh --vm" >&2; exit 1; }
 	$(call msg,KMOD,$(1))
 	$(Q)rm -rf $(2)/src && mkdir -p $(2)/src/kmod $(2)/src/include/lymph
-	$(Q)cp Kbuild $(2)/src/ && cp kmod/*.c kmod/*.h $(2)/src/kmod/ && \
+	$(Q)cp Kbuild VERSION $(2)/src/ && cp kmod/*.c kmod/*.h $(2)/src/kmod/ && \
 		cp include/lymph/*.h $(2)/src/include/lymph/
 	$(Q)$(MAKE) -C $(1) M=$(abspath $(2)/src) W=1 KCFLAGS=-Werror \
 		$(if $(filter 1,$(V)),V=1) modules >$(2)/build.log 2>&1 || \

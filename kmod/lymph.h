@@ -15,6 +15,10 @@
 #include "lymph/names.h"
 #include "compat.h"
 
+/* From the VERSION file, passed by Kbuild as -DLYMPH_VERSION. */
+#ifndef LYMPH_VERSION
+#error "LYMPH_VERSION is not defined: Kbuild reads it from the VERSION file"
+#endif
 
 /*
  * Tunables.  Written by the sysfs stores (kmod/knobs.c) with WRITE_ONCE,

@@ -13,10 +13,19 @@
  * in the permitted, effective and bounding sets, and nothing inheritable or
  * ambient.  Checked in /proc/PID/status of a running lymphd, in observe and
  * in enforce mode.
+ *
+ * And a seccomp filter on lymphd's own code (privs.c): a system call off
+ * its list kills it with SIGSYS and a line naming the call, a program it
+ * starts is not confined after its execve, and lymphd lives through every
+ * lymphctl command and every response (quarantine, throttle, restart)
+ * under it.
  */
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <linux/capability.h>
 #include "helpers.h"
 #include "storm_helpers.h"
+#include "privs.h"	/* the filter itself, built in the test's own process */
 
 /* The documented set, spelled out here rather than taken from privs.c. */
 #define KEPT_CAPS ((1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_KILL) | (1ULL << CAP_SETGID) | \
@@ -113,6 +122,240 @@ TEST_F(privs, observe_mode_keeps_only_the_documented_set)
 TEST_F(privs, enforce_mode_keeps_only_the_documented_set)
 {
 	run_mode(_metadata, self, "enforce");
+}
+
+/* ---- seccomp ------------------------------------------------------------ */
+
+/* A child that installs lymphd's filter, then runs body; its wait status,
+ * its stderr in err. */
+static int under_filter(void (*body)(void), char *err, size_t cap)
+{
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		close(p[0]);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || privs_seccomp())
+			_exit(90);
+		body();
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], err, cap - 1);
+	err[n > 0 ? n : 0] = 0;
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static void listed_calls(void)
+{
+	char buf[16];
+	int fd = open("/proc/self/stat", O_RDONLY);
+
+	if (getpid() <= 0 || fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+		_exit(91);
+	close(fd);
+}
+
+static void unlisted_call(void)
+{
+	syscall(__NR_acct, NULL);	/* process accounting: never lymphd's */
+	_exit(92);			/* survived it */
+}
+
+static void exec_sync(void)
+{
+	char *argv[] = { "/bin/sync", NULL };
+
+	execv(argv[0], argv);		/* sync(2) is not on lymphd's list */
+	_exit(93);
+}
+
+TEST(seccomp_filter)
+{
+	struct sock_fprog prog;
+	char err[512];
+	int status;
+
+	ASSERT_EQ(0, privs_seccomp_build(&prog));
+	TH_LOG("the filter: %u instructions", prog.len);
+	free(prog.filter);
+	status = under_filter(listed_calls, err, sizeof(err));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("status 0x%x: %s", status, err);
+	/* a call off the list: SIGSYS, named on stderr, never made */
+	status = under_filter(unlisted_call, err, sizeof(err));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		TH_LOG("acct(2) under the filter: wait status 0x%x", status);
+	EXPECT_NE(NULL, strstr(err, "seccomp refused system call 163")) TH_LOG("stderr: %s", err);
+	/* a program started by lymphd is its own after execve */
+	status = under_filter(exec_sync, err, sizeof(err));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("/bin/sync after execve under the filter: wait status 0x%x: %s", status, err);
+}
+
+/* "Seccomp:" of /proc/pid/status: 2 is filter mode. */
+static int seccomp_mode(pid_t pid)
+{
+	return (int)cap_field(pid, "Seccomp");
+}
+
+static int echo_crash(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { 2, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char c;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    send(fd, "crash\n", 6, MSG_NOSIGNAL) != 6 || recv(fd, &c, 1, 0) > 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static bool any_rec(json_object *rec, const void *arg)
+{
+	(void)rec;
+	(void)arg;
+	return true;
+}
+
+static int journal_wait(const char *journal, const char *type, const char *action, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+	int n;
+
+	while (!(n = storm_journal_count(journal, type, action, any_rec, NULL, NULL)) &&
+	       th_now_ms() < deadline)
+		th_sleep_ms(50);
+	return n;
+}
+
+TEST_F_TIMEOUT(privs, every_command_and_response_under_seccomp, 240)
+{
+	char text[16384], conf[PATH_MAX], journal[PATH_MAX], echod[PATH_MAX], crasher[PATH_MAX];
+	char forkbomb[PATH_MAX], stats[PATH_MAX], uidopt[32], lineage[64];
+	static const char *const cmds[][3] = {
+		{ "status", NULL }, { "status", "--json" }, { "services", NULL }, { "throttles", NULL },
+		{ "metrics", NULL }, { "journal", NULL }, { "journal", "--since=10m" },
+		{ "restart", "echo" }, { "reset", "echo" }, { "reload", NULL },
+	};
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	struct storm_cg cg;
+	int port = 7300 + (getpid() % 500), i, status;
+	pid_t sid = -1;
+	size_t c;
+
+	storm_cg_init(&cg);
+	ASSERT_NE(NULL, r);
+	snprintf(echod, sizeof(echod), "%s/echod", self->dir);
+	{
+		char src[PATH_MAX], cc[] = "/usr/bin/cc";
+		char *argv[] = { cc, "-O2", "-o", echod, src, NULL };
+
+		snprintf(src, sizeof(src), "tests/echod.c");
+		ASSERT_EQ(0, th_run(argv, NULL, r));
+		ASSERT_EQ(0, r->status) TH_LOG("cc echod: %s", r->err);
+	}
+	ASSERT_EQ(0, storm_build_prog("crasher", self->dir, crasher, sizeof(crasher)));
+	ASSERT_EQ(0, storm_build_prog("forkbomb", self->dir, forkbomb, sizeof(forkbomb)));
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\nmetrics_listen = 127.0.0.1:%d\n\n"
+		 "[service echo]\nstart = %s %d\nexe = %s\nsettle = 100ms\nbackoff_min = 100ms\n"
+		 "check_port = %d\n\n"
+		 "[quarantine]\nthreshold = 3\nduration_min = 60s\n\n"
+		 "[throttle]\nbudget = 20\nburst = 40\ndead_time_min = 100ms\ndead_time_max = 1s\n"
+		 "lineage = session\n\n[protect]\nuid = 0\n\n" STORM_CALM_WEATHER,
+		 port + 1, echod, port, echod, port);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, conf, sizeof(conf)));
+	snprintf(journal, sizeof(journal), "%s/journal", self->dir);
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, conf, journal, NULL));
+	EXPECT_EQ(2, seccomp_mode(self->d.pid)) TH_LOG("lymphd runs without its seccomp filter");
+
+	/* every lymphctl command */
+	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, cmds[c][0], cmds[c][1], NULL));
+		EXPECT_EQ(0, r->status) TH_LOG("lymphctl %s %s: 0x%x %s", cmds[c][0],
+					       cmds[c][1] ? cmds[c][1] : "", r->status, r->err);
+	}
+	/* restart: a real crash of the service */
+	for (i = 0; i < 100 && echo_crash(port); i++)
+		th_sleep_ms(50);
+	EXPECT_LT(i, 100) TH_LOG("echod never served on port %d", port);
+	EXPECT_GE(journal_wait(journal, "service", "restart", 5000), 1);
+	/* quarantine, and release */
+	for (i = 0; i < 3; i++) {
+		char *argv[] = { crasher, "segv", NULL };
+
+		status = storm_run_as(STORM_UID, argv, 10000);
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	}
+	EXPECT_GE(journal_wait(journal, "quarantine", "quarantine", 5000), 1);
+	snprintf(uidopt, sizeof(uidopt), "--uid=%d", STORM_UID);
+	ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "release", crasher, uidopt, NULL));
+	EXPECT_EQ(0, r->status) TH_LOG("lymphctl release: %s", r->err);
+	/* throttle, and release of the lineage */
+	if (!access(STORM_PIDS_ROOT "/cgroup.procs", F_OK) && !storm_cg_create(&cg, 200, 60)) {
+		char *argv[] = { forkbomb, stats, NULL };
+
+		snprintf(stats, sizeof(stats), "%s/stats", self->dir);
+		munmap(storm_stats_map(stats), BOMB_STATS_SIZE);
+		sid = storm_spawn(&cg, STORM_UID, argv);
+		EXPECT_GT(sid, 0);
+		EXPECT_GE(journal_wait(journal, "throttle", "throttle", 10000), 1);
+		snprintf(lineage, sizeof(lineage), "--lineage=session:%d", (int)sid);
+		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "release", lineage, NULL));
+		TH_LOG("lymphctl release %s: 0x%x %s%s", lineage, r->status, r->out, r->err);
+		storm_cg_destroy(&cg);
+	} else {
+		TH_LOG("no v1 pids hierarchy: the throttle is not exercised here");
+	}
+	/* the metrics endpoint */
+	{
+		char url[64], curl[] = "/usr/bin/curl";
+		char *argv[] = { curl, "-sf", url, NULL };
+
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port + 1);
+		if (!access(curl, X_OK)) {
+			ASSERT_EQ(0, th_run(argv, NULL, r));
+			EXPECT_EQ(0, r->status) TH_LOG("metrics: %s", r->err);
+		}
+	}
+	/* alive, still filtered, and nothing refused */
+	ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", NULL));
+	EXPECT_EQ(0, r->status);
+	EXPECT_EQ(0, kill(self->d.pid, 0));
+	EXPECT_EQ(2, seccomp_mode(self->d.pid));
+	th_lymphd_stop(&self->d);
+	{
+		char line[512];
+		FILE *f = fopen(self->d.errpath, "r");
+		int refused = 0;
+
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, "seccomp refused")) {
+				refused = 1;
+				TH_LOG("%s", line);
+			}
+		if (f)
+			fclose(f);
+		EXPECT_EQ(0, refused);
+	}
+	free(r);
 }
 
 TEST_HARNESS_MAIN

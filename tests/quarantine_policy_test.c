@@ -135,4 +135,166 @@ TEST_F(q, full_table_keeps_active_quarantines)
 	EXPECT_NE(NULL, qtable_active(&self->t, &hot, 3 * SEC));
 }
 
+/* One uid crashing many binaries keeps at most max_per_uid of them tracked:
+ * its own coldest are forgotten first; when all are quarantined the next
+ * is an overflow, counted, and other uids still get quarantines. */
+TEST_F(q, per_uid_cap)
+{
+	static const struct quarantine_conf one = {
+		.threshold = 1.0, .half_life = 3600 * SEC,
+		.duration_min = 10 * SEC, .duration_max = 80 * SEC,
+	};
+	struct qtable t;
+	uint64_t i, now = 100 * SEC;
+	size_t n1000 = 0;
+
+	ASSERT_EQ(0, qtable_init(&t, &one, 4096));
+	t.max_per_uid = 8;
+	for (i = 0; i < 8; i++) {
+		struct qkey k = { .ino = 1 + i, .dev = 1, .uid = 1000 };
+
+		EXPECT_NE(NULL, qtable_on_danger(&t, &k, now + i, 1.0));
+	}
+	/* all eight are quarantined: the ninth binary has no room */
+	{
+		struct qkey k = { .ino = 99, .dev = 1, .uid = 1000 }, o = { .ino = 99, .dev = 1, .uid = 1001 };
+
+		EXPECT_EQ(NULL, qtable_on_danger(&t, &k, now + 20, 1.0));
+		EXPECT_EQ((int)Q_OVF_UID, (int)t.overflow);
+		EXPECT_EQ(1ULL, t.overflows[Q_OVF_UID]);
+		EXPECT_NE(NULL, qtable_on_danger(&t, &o, now + 21, 1.0));
+		EXPECT_EQ((int)Q_OVF_NONE, (int)t.overflow);
+	}
+	for (i = 0; i < t.cap; i++)
+		n1000 += t.e[i].used && t.e[i].key.uid == 1000;
+	EXPECT_EQ(8UL, n1000);
+	/* binaries whose quarantine is over make room for new ones */
+	for (i = 0; i < 20; i++) {
+		struct qkey k = { .ino = 1000 + i, .dev = 1, .uid = 1000 };
+
+		now += 100 * SEC;	/* past every earlier ban */
+		EXPECT_NE(NULL, qtable_on_danger(&t, &k, now, 1.0));
+	}
+	EXPECT_EQ(1ULL, t.overflows[Q_OVF_UID]);
+	qtable_free(&t);
+}
+
+/* A table full of quarantines (of many uids) says so, rather than
+ * dropping the next one silently. */
+TEST(full_table_overflow)
+{
+	static const struct quarantine_conf one = {
+		.threshold = 1.0, .half_life = 3600 * SEC,
+		.duration_min = 10 * SEC, .duration_max = 80 * SEC,
+	};
+	struct qtable t;
+	uint32_t uid;
+
+	ASSERT_EQ(0, qtable_init(&t, &one, 64));
+	t.max_per_uid = 4;
+	for (uid = 0; uid < t.cap / 2; uid++) {
+		struct qkey k = { .ino = 7, .dev = 1, .uid = 1000 + uid };
+
+		ASSERT_NE(NULL, qtable_on_danger(&t, &k, SEC + uid, 1.0));
+	}
+	{
+		struct qkey k = { .ino = 7, .dev = 1, .uid = 99999 };
+
+		EXPECT_EQ(NULL, qtable_on_danger(&t, &k, 2 * SEC, 1.0));
+		EXPECT_EQ((int)Q_OVF_TABLE, (int)t.overflow);
+		EXPECT_EQ(1ULL, t.overflows[Q_OVF_TABLE]);
+	}
+	qtable_free(&t);
+}
+
+/* argv as the tracker records it: NUL-separated. */
+#define ARGS(s) s, sizeof(s) - 1
+
+TEST(script_argument)
+{
+	EXPECT_STREQ("crash.py", qscript_arg(ARGS("python3\0crash.py\0"), 0));
+	EXPECT_STREQ("t.py", qscript_arg(ARGS("/usr/bin/python3\0-u\0-W\0ignore\0t.py\0a\0"), 0));
+	/* a shell's -e is errexit; -c is its only code on the command line */
+	EXPECT_STREQ("./x.sh", qscript_arg(ARGS("/bin/sh\0-e\0-o\0errexit\0./x.sh\0"), 0));
+	EXPECT_STREQ("x.sh", qscript_arg(ARGS("bash\0-ex\0x.sh\0"), 0));
+	EXPECT_STREQ("app.jar", qscript_arg(ARGS("java\0-jar\0app.jar\0"), 0));
+	EXPECT_STREQ("/tmp/bin", qscript_arg(ARGS("/lib64/ld-linux-x86-64.so.2\0--library-path\0/x\0/tmp/bin\0ok\0"), 1));
+	EXPECT_STREQ("-x.py", qscript_arg(ARGS("python3\0--\0-x.py\0"), 0));
+	/* no file: code on the command line, a module, stdin, nothing */
+	EXPECT_EQ(NULL, qscript_arg(ARGS("python3\0-c\0print(1)\0"), 0));
+	EXPECT_EQ(NULL, qscript_arg(ARGS("python3\0-m\0http.server\0"), 0));
+	EXPECT_EQ(NULL, qscript_arg(ARGS("bash\0-c\0echo hi\0"), 0));
+	EXPECT_EQ(NULL, qscript_arg(ARGS("/bin/sh\0-xc\0echo hi\0"), 0));
+	EXPECT_EQ(NULL, qscript_arg(ARGS("perl\0-e\0print 1\0"), 0));
+	EXPECT_EQ(NULL, qscript_arg(ARGS("python3\0-\0"), 0));
+	EXPECT_EQ(NULL, qscript_arg(ARGS("python3\0"), 0));
+	EXPECT_EQ(NULL, qscript_arg(ARGS("bash\0"), 0));
+	/* an argument cut short by the record's size is no file name */
+	EXPECT_EQ(NULL, qscript_arg("python3\0/very/long/pa", 20, 0));
+	EXPECT_EQ(NULL, qscript_arg(NULL, 0, 0));
+}
+
+TEST(script_path)
+{
+	char cwd[3][64] = { "work", "alice", "home" };	/* leaf first: /home/alice/work */
+	char out[256];
+
+	ASSERT_EQ(0, qscript_path("t.py", (const char (*)[64])cwd, 3, 1, out, sizeof(out)));
+	EXPECT_STREQ("/home/alice/work/t.py", out);
+	ASSERT_EQ(0, qscript_path("../x/t.py", (const char (*)[64])cwd, 3, 1, out, sizeof(out)));
+	EXPECT_STREQ("/home/alice/work/../x/t.py", out);
+	ASSERT_EQ(0, qscript_path("/opt/t.py", NULL, 0, 0, out, sizeof(out)));
+	EXPECT_STREQ("/opt/t.py", out);
+	ASSERT_EQ(0, qscript_path("t.py", (const char (*)[64])cwd, 0, 1, out, sizeof(out)));
+	EXPECT_STREQ("/t.py", out);
+	/* relative, and the directory was not known whole */
+	EXPECT_EQ(-ENOENT, qscript_path("t.py", (const char (*)[64])cwd, 3, 0, out, sizeof(out)));
+	EXPECT_EQ(-ENAMETOOLONG, qscript_path("t.py", (const char (*)[64])cwd, 3, 1, out, 10));
+	EXPECT_EQ(-ENOENT, qscript_path(NULL, (const char (*)[64])cwd, 3, 1, out, sizeof(out)));
+}
+
+/* Each response is switched on by its own section or key. */
+static void parse_policy(struct __test_metadata *_metadata, const char *text, struct policy *p)
+{
+	struct cfg_errors e = { 0 };
+
+	policy_defaults(p);
+	ASSERT_EQ(0, config_parse(p, "t.conf", text, &e)) TH_LOG("%s", e.n ? e.msg[0] : "");
+	ASSERT_EQ(0, config_finish(p, &e)) TH_LOG("%s", e.n ? e.msg[0] : "");
+	cfg_errors_free(&e);
+}
+
+TEST(enabled_keys)
+{
+	struct cfg_errors e = { 0 };
+	struct policy p;
+
+	/* supervision only: nothing else armed */
+	parse_policy(_metadata, "[lymphd]\nmode = enforce\n[service a]\nstart = /bin/true\n", &p);
+	EXPECT_EQ(1, p.enforce);
+	EXPECT_EQ(0, p.quarantine.enabled);
+	EXPECT_EQ(0, p.throttle.enabled);
+	EXPECT_EQ(0, p.quarantine.root);
+	policy_free(&p);
+	/* a section arms its response */
+	parse_policy(_metadata, "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n[throttle]\n", &p);
+	EXPECT_EQ(1, p.quarantine.enabled);
+	EXPECT_EQ(1, p.throttle.enabled);
+	EXPECT_EQ(0, p.quarantine.root);
+	policy_free(&p);
+	/* enabled = no disarms it, root = yes takes root's binaries in */
+	parse_policy(_metadata, "[quarantine]\nenabled = no\nroot = yes\n[throttle]\nenabled = off\n", &p);
+	EXPECT_EQ(0, p.quarantine.enabled);
+	EXPECT_EQ(0, p.throttle.enabled);
+	EXPECT_EQ(1, p.quarantine.root);
+	policy_free(&p);
+	/* a bad value is an error with its line */
+	policy_defaults(&p);
+	EXPECT_EQ(1, config_parse(&p, "t.conf", "[quarantine]\nenabled = maybe\n", &e));
+	ASSERT_EQ(1UL, e.n);
+	EXPECT_STREQ("t.conf:2: enabled: 'maybe' is not yes or no", e.msg[0]);
+	cfg_errors_free(&e);
+	policy_free(&p);
+}
+
 TEST_HARNESS_MAIN

@@ -13,6 +13,7 @@
  * as root all the time; without it this test's lymphd would quarantine
  * them.  Exec as root is still checked: the quarantine is per uid.
  */
+#include <dirent.h>
 #include "helpers.h"
 #include "storm_helpers.h"
 
@@ -359,6 +360,421 @@ TEST_F_TIMEOUT(quarantine, observe_mode_only_journals, 90)
 	EXPECT_EQ(0, wait_active(self, STORM_UID, false, 100));
 	EXPECT_TRUE(ran_ok(run_crasher(self, STORM_UID, "ok")));
 	EXPECT_EQ(0, journaled(self, "quarantine"));
+}
+
+/* ---- quarantine that holds ---------------------------------------------- */
+
+/* Run argv as uid in dir (its working directory), output to /dev/null, or
+ * to out (stderr too) when given; the wait status, exec failures as 200 +
+ * errno (as storm_run_as). */
+static int run_in(const char *dir, uid_t uid, char *const argv[], const char *out)
+{
+	int64_t deadline = th_now_ms() + 10000;
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666) : null;
+
+		dup2(null, 0);
+		dup2(o, 1);
+		dup2(o, 2);
+		th_crash_prepare();
+		if (chdir(dir))
+			_exit(199);
+		if (uid)
+			storm_become(uid);
+		execv(argv[0], argv);
+		_exit(200 + (errno < 55 ? errno : 55));
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (th_now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -ETIMEDOUT;
+		}
+		th_sleep_ms(1);
+	}
+	return status;
+}
+
+/* Is (dev, ino of path) quarantined for uid?  1 yes, 0 no, -1 no status. */
+static int active_path(FIXTURE_DATA(quarantine) *self, const char *path, uid_t uid)
+{
+	json_object *st = storm_ctl_json(&self->d, "status"), *arr;
+	struct stat sb;
+	size_t i;
+	int found = 0;
+
+	if (!st)
+		return -1;
+	arr = th_json_get(th_json_get(st, "quarantine"), "active");
+	if (!stat(path, &sb))
+		for (i = 0; arr && i < json_object_array_length(arr); i++) {
+			json_object *e = json_object_array_get_idx(arr, i);
+
+			if (th_json_int(e, "exe_ino") == (int64_t)sb.st_ino &&
+			    th_json_int(e, "uid") == (int64_t)uid)
+				found = 1;
+		}
+	json_object_put(st);
+	return found;
+}
+
+static int wait_path(FIXTURE_DATA(quarantine) *self, const char *path, uid_t uid, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	while (active_path(self, path, uid) != 1) {
+		if (th_now_ms() > deadline)
+			return -1;
+		th_sleep_ms(50);
+	}
+	return 0;
+}
+
+/* Debian's /usr/bin/sh and /usr/bin/python3 are symlinks: a binary first
+ * run through one is quarantined all the same (by its inode), and refused
+ * by every name. */
+TEST_F_TIMEOUT(quarantine, started_through_a_symlink, 90)
+{
+	char link[PATH_MAX + 8], *argv[] = { link, "segv", NULL }, *ok[] = { link, "ok", NULL };
+	int i, status;
+
+	snprintf(link, sizeof(link), "%s/link", self->dir);
+	ASSERT_EQ(0, symlink(self->crasher, link));
+	ASSERT_EQ(0, write_conf(self, "enforce", "60s", "60s", NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	for (i = 0; i < THRESHOLD; i++)
+		ASSERT_TRUE(crashed_segv(storm_run_as(STORM_UID, argv, 10000)));
+	EXPECT_GT(wait_active(self, STORM_UID, true, 3000), 0)
+		TH_LOG("no quarantine of a binary run through a symlink");
+	status = storm_run_as(STORM_UID, ok, 10000);
+	EXPECT_TRUE(exec_denied(status)) TH_LOG("exec through the link: wait status 0x%x", status);
+	status = run_crasher(self, STORM_UID, "ok");
+	EXPECT_TRUE(exec_denied(status)) TH_LOG("exec of the target: wait status 0x%x", status);
+	EXPECT_TRUE(ran_ok(run_crasher(self, OTHER_UID, "ok")));
+	EXPECT_EQ(1, journaled(self, "quarantine"));
+}
+
+/* `ld-linux-x86-64.so.2 /path/to/quarantined` opens the file and maps it:
+ * no exec, yet it must be refused to that uid too. */
+TEST_F_TIMEOUT(quarantine, loader_refused, 90)
+{
+	char *ld[] = { "/lib64/ld-linux-x86-64.so.2", self->crasher, "ok", NULL };
+	int status;
+
+	if (access(ld[0], X_OK))
+		SKIP(return, "no %s here", ld[0]);
+	ASSERT_EQ(0, write_conf(self, "enforce", "60s", "60s", NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	/* the loader runs it as usual before */
+	status = storm_run_as(STORM_UID, ld, 10000);
+	ASSERT_TRUE(ran_ok(status)) TH_LOG("ld.so crasher ok before: wait status 0x%x", status);
+	ASSERT_EQ(0, crash_n(self, STORM_UID, THRESHOLD));
+	ASSERT_GT(wait_active(self, STORM_UID, true, 3000), 0);
+	status = storm_run_as(STORM_UID, ld, 10000);
+	EXPECT_FALSE(ran_ok(status)) TH_LOG("the loader ran the quarantined binary: wait status 0x%x", status);
+	EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		TH_LOG("ld.so on the quarantined binary: wait status 0x%x (want its exit 127, cannot open)",
+		       status);
+	/* another uid, and reading the file, are not refused */
+	status = storm_run_as(OTHER_UID, ld, 10000);
+	EXPECT_TRUE(ran_ok(status)) TH_LOG("ld.so as uid %d: wait status 0x%x", OTHER_UID, status);
+	{
+		char *cat[] = { "/usr/bin/cmp", self->crasher, self->crasher, NULL };
+
+		status = storm_run_as(STORM_UID, cat, 10000);
+		EXPECT_TRUE(ran_ok(status)) TH_LOG("reading it as uid %d: wait status 0x%x", STORM_UID, status);
+	}
+}
+
+static bool rec_is_python(json_object *rec, const void *arg)
+{
+	const struct stat *py = arg;
+
+	return th_json_int(rec, "exe_ino") == (int64_t)py->st_ino;
+}
+
+/* A crash under an interpreter is the script's: a test suite whose python
+ * scripts segfault on purpose must not lose python3. */
+TEST_F_TIMEOUT(quarantine, interpreter_crash_charges_the_script, 120)
+{
+	char script[PATH_MAX], out[PATH_MAX], buf[512] = "";
+	char *rel[] = { "/usr/bin/python3", "crash.py", NULL };
+	char *code[] = { "/usr/bin/python3", "-c", "print(6 * 7)", NULL };
+	char *shebang[] = { script, NULL };
+	char *other[] = { "/usr/bin/python3", "-S", "ok.py", NULL };
+	struct stat py;
+	int i, status, fd;
+
+	if (stat("/usr/bin/python3", &py))
+		SKIP(return, "no python3 here");
+	ASSERT_EQ(0, storm_write_file(self->dir, "crash.py",
+				      "#!/usr/bin/python3\nimport ctypes\nctypes.string_at(0)\n",
+				      script, sizeof(script)));
+	ASSERT_EQ(0, chmod(script, 0755));
+	ASSERT_EQ(0, storm_write_file(self->dir, "ok.py", "print('ok')\n", out, sizeof(out)));
+	snprintf(out, sizeof(out), "%s/py.out", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce", "60s", "60s", NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	/* python3 crash.py, relative to its working directory */
+	for (i = 0; i < THRESHOLD; i++) {
+		status = run_in(self->dir, STORM_UID, rel, NULL);
+		ASSERT_TRUE(crashed_segv(status)) TH_LOG("python3 crash.py: wait status 0x%x", status);
+	}
+	EXPECT_EQ(0, wait_path(self, script, STORM_UID, 3000)) TH_LOG("the script was not quarantined");
+	EXPECT_EQ(0, active_path(self, "/usr/bin/python3", STORM_UID)) TH_LOG("python3 was quarantined");
+	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_python, &py,
+					 NULL));
+	/* python3 still runs for that user... */
+	status = run_in(self->dir, STORM_UID, code, out);
+	fd = open(out, O_RDONLY);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = 0;
+		close(fd);
+	}
+	EXPECT_TRUE(ran_ok(status)) TH_LOG("python3 -c as uid %d: wait status 0x%x: %s", STORM_UID,
+					   status, buf);
+	EXPECT_STREQ("42\n", buf);
+	EXPECT_TRUE(ran_ok(run_in(self->dir, STORM_UID, other, NULL)));
+	/* ...and the script is refused: through python3, and by its #! line */
+	status = run_in(self->dir, STORM_UID, rel, out);
+	EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		TH_LOG("python3 crash.py after the quarantine: wait status 0x%x (want exit 2, cannot open)",
+		       status);
+	status = run_in(self->dir, STORM_UID, shebang, NULL);
+	EXPECT_TRUE(exec_denied(status)) TH_LOG("./crash.py: wait status 0x%x", status);
+	/* another user is not affected */
+	status = run_in(self->dir, OTHER_UID, shebang, NULL);
+	EXPECT_TRUE(crashed_segv(status)) TH_LOG("crash.py as uid %d: wait status 0x%x", OTHER_UID, status);
+}
+
+/* One user crashing many copies: lymphd holds no descriptor per binary,
+ * caps what one uid can have tracked, journals and shows the overflow, and
+ * still quarantines for everybody else. */
+TEST_F_TIMEOUT(quarantine, many_copies_cannot_exhaust_it, 240)
+{
+	struct rlimit low = { 64, 64 }, saved;
+	char copy[PATH_MAX], fddir[64];
+	json_object *st, *q;
+	int i, status, fds = 0;
+	const int copies = 80;
+	struct dirent *de;
+	DIR *dd;
+
+	/* threshold 1: each copy is quarantined at its first crash */
+	{
+		char text[2048];
+
+		snprintf(text, sizeof(text),
+			 "[lymphd]\nmode = enforce\n\n[quarantine]\nthreshold = 1\nduration_min = 60s\n"
+			 "duration_max = 60s\n\n[protect]\nuid = 0\n" STORM_CALM_WEATHER);
+		ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
+	}
+	/* lymphd raises a low soft limit to the hard one at start... */
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &saved));
+	low.rlim_max = saved.rlim_max;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	status = storm_lymphd_start(&self->d, self->conf, self->journal, NULL);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &saved));
+	ASSERT_EQ(0, status);
+	st = storm_ctl_json(&self->d, "status");
+	ASSERT_NE(NULL, st);
+	EXPECT_EQ(saved.rlim_max == RLIM_INFINITY ? INT_MAX : (int64_t)saved.rlim_max,
+		  th_json_int(th_json_get(st, "quarantine"), "nofile"));
+	json_object_put(st);
+	/* ...and, held to 64 descriptors soft and hard, still has room for
+	 * every quarantine: it holds no descriptor per binary */
+	low.rlim_max = 64;
+	ASSERT_EQ(0, prlimit(self->d.pid, RLIMIT_NOFILE, &low, NULL));
+	for (i = 0; i < copies; i++) {
+		char *argv[] = { copy, "segv", NULL };
+
+		snprintf(copy, sizeof(copy), "%s/copy%03d", self->dir, i);
+		ASSERT_EQ(0, th_copy_file(self->crasher, copy, 0755));
+		status = storm_run_as(STORM_UID, argv, 10000);
+		ASSERT_TRUE(crashed_segv(status)) TH_LOG("copy %d: wait status 0x%x", i, status);
+	}
+	/* the last copies cannot be tracked: the overflow is journaled */
+	for (i = 0; i < 100 && !storm_journal_count(self->journal, "quarantine", "overflow", NULL, NULL, NULL); i++)
+		th_sleep_ms(50);
+	EXPECT_GE(storm_journal_count(self->journal, "quarantine", "overflow", NULL, NULL, NULL), 1);
+	st = storm_ctl_json(&self->d, "status");
+	ASSERT_NE(NULL, st) TH_LOG("lymphd does not answer after %d quarantines", copies);
+	q = th_json_get(st, "quarantine");
+	TH_LOG("active %zu, overflow %s, fds_held %lld of budget %lld (RLIMIT_NOFILE %lld)",
+	       json_object_array_length(th_json_get(q, "active")),
+	       th_json_text(th_json_get(q, "overflow")), (long long)th_json_int(q, "fds_held"),
+	       (long long)th_json_int(q, "fd_budget"), (long long)th_json_int(q, "nofile"));
+	EXPECT_EQ(64, (int64_t)json_object_array_length(th_json_get(q, "active")));
+	EXPECT_EQ(copies - 64, th_json_int(th_json_get(q, "overflow"), "per_uid"));
+	EXPECT_EQ(0, th_json_int(q, "fds_held"));
+	json_object_put(st);
+	{
+		struct th_cmd *r = calloc(1, sizeof(*r));
+		char want[96];
+
+		ASSERT_NE(NULL, r);
+		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", NULL));
+		snprintf(want, sizeof(want), "overflow (see the journal): %d over a uid's limit", copies - 64);
+		EXPECT_NE(NULL, strstr(r->out, want)) TH_LOG("lymphctl status says: %s", r->out);
+		free(r);
+	}
+	/* lymphd holds no descriptor per quarantined binary */
+	snprintf(fddir, sizeof(fddir), "/proc/%d/fd", (int)self->d.pid);
+	dd = opendir(fddir);
+	ASSERT_NE(NULL, dd);
+	while ((de = readdir(dd)))
+		fds += de->d_name[0] != '.';
+	closedir(dd);
+	TH_LOG("lymphd has %d descriptors open", fds);
+	EXPECT_LT(fds, 60);
+	/* the first copies are refused, another user still gets quarantines */
+	snprintf(copy, sizeof(copy), "%s/copy000", self->dir);
+	{
+		char *argv[] = { copy, "ok", NULL };
+
+		EXPECT_TRUE(exec_denied(storm_run_as(STORM_UID, argv, 10000)));
+	}
+	ASSERT_EQ(0, crash_n(self, OTHER_UID, 1));
+	EXPECT_GT(wait_active(self, OTHER_UID, true, 3000), 0)
+		TH_LOG("another user's crash was not quarantined after the flood");
+}
+
+static bool rec_is_bash(json_object *rec, const void *arg)
+{
+	const struct stat *b = arg;
+
+	return th_json_int(rec, "exe_ino") == (int64_t)b->st_ino;
+}
+
+/* A user's own crashes of their login shell never lock them out of it. */
+TEST_F_TIMEOUT(quarantine, login_shell_never_quarantined, 90)
+{
+	char *crash[] = { "/usr/bin/bash", "-c", "kill -SEGV $$", NULL };
+	char *ok[] = { "/usr/bin/bash", "-c", "exit 0", NULL };
+	struct stat bash;
+	int i, status;
+
+	if (stat(crash[0], &bash))
+		SKIP(return, "no %s here", crash[0]);
+	ASSERT_EQ(0, write_conf(self, "enforce", "60s", "60s", NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	for (i = 0; i < 2 * THRESHOLD; i++) {
+		status = storm_run_as(STORM_UID, crash, 10000);
+		ASSERT_TRUE(crashed_segv(status)) TH_LOG("bash -c 'kill -SEGV $$': wait status 0x%x", status);
+	}
+	th_sleep_ms(500);
+	EXPECT_EQ(0, active_path(self, crash[0], STORM_UID));
+	status = storm_run_as(STORM_UID, ok, 10000);
+	EXPECT_TRUE(ran_ok(status)) TH_LOG("bash as uid %d after its crashes: wait status 0x%x", STORM_UID,
+					   status);
+	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_bash, &bash, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "protected", rec_is_bash, &bash, NULL));
+}
+
+/* ---- each response switched on its own ----------------------------------- */
+
+/* A supervision-only policy in enforce mode: no quarantine, no throttle,
+ * not even a would-quarantine. */
+TEST_F_TIMEOUT(quarantine, supervision_only_policy_arms_nothing_else, 90)
+{
+	json_object *st;
+
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf",
+				      "[lymphd]\nmode = enforce\n\n[protect]\nuid = 0\n" STORM_CALM_WEATHER,
+				      self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	st = storm_ctl_json(&self->d, "status");
+	ASSERT_NE(NULL, st);
+	EXPECT_STREQ("enforce", th_json_str(st, "mode"));
+	EXPECT_EQ(0, th_json_bool(th_json_get(st, "quarantine"), "enabled"));
+	EXPECT_EQ(0, th_json_bool(th_json_get(st, "throttle"), "enforce"));
+	json_object_put(st);
+	ASSERT_EQ(0, crash_n(self, STORM_UID, 2 * THRESHOLD));
+	th_sleep_ms(500);
+	EXPECT_EQ(0, wait_active(self, STORM_UID, false, 100));
+	EXPECT_TRUE(ran_ok(run_crasher(self, STORM_UID, "ok")));
+	EXPECT_EQ(0, journaled(self, NULL));
+
+	/* [quarantine] and [throttle] sections arm them; enabled = no disarms */
+	th_lymphd_destroy(&self->d);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf",
+				      "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n[throttle]\n"
+				      "[protect]\nuid = 0\n" STORM_CALM_WEATHER,
+				      self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	st = storm_ctl_json(&self->d, "status");
+	EXPECT_EQ(1, th_json_bool(th_json_get(st, "quarantine"), "enabled"));
+	EXPECT_EQ(1, th_json_bool(th_json_get(st, "throttle"), "enforce"));
+	json_object_put(st);
+	th_lymphd_destroy(&self->d);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf",
+				      "[lymphd]\nmode = enforce\n[quarantine]\nenabled = no\n[throttle]\n"
+				      "enabled = no\n[protect]\nuid = 0\n" STORM_CALM_WEATHER,
+				      self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	st = storm_ctl_json(&self->d, "status");
+	EXPECT_EQ(0, th_json_bool(th_json_get(st, "quarantine"), "enabled"));
+	EXPECT_EQ(0, th_json_bool(th_json_get(st, "throttle"), "enforce"));
+	json_object_put(st);
+	ASSERT_EQ(0, crash_n(self, STORM_UID, 2 * THRESHOLD));
+	th_sleep_ms(500);
+	EXPECT_EQ(0, wait_active(self, STORM_UID, false, 100));
+	EXPECT_EQ(0, journaled(self, NULL));
+}
+
+static bool rec_is_root_crasher(json_object *rec, const void *arg)
+{
+	return rec_is_crasher(rec, arg) && th_json_int(rec, "uid") == 0;
+}
+
+/* Root's binaries are never quarantined unless the policy says so (no
+ * [protect] uid = 0 here: the default alone). */
+TEST_F_TIMEOUT(quarantine, root_only_with_root_yes, 90)
+{
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	char text[2048];
+	int i;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf",
+				      "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n"
+				      "duration_min = 60s\n" STORM_CALM_WEATHER,
+				      self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	for (i = 0; i < 2 * THRESHOLD; i++)
+		ASSERT_TRUE(crashed_segv(run_crasher(self, 0, "segv")));
+	th_sleep_ms(500);
+	EXPECT_EQ(0, wait_active(self, 0, false, 100));
+	EXPECT_TRUE(ran_ok(run_crasher(self, 0, "ok")));
+	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_root_crasher,
+					 &self->st, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "protected", rec_is_root_crasher,
+					 &self->st, NULL));
+	th_lymphd_destroy(&self->d);
+
+	/* [quarantine] root = yes: root's crashes count like anybody's */
+	snprintf(text, sizeof(text), "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n"
+		 "duration_min = 60s\nroot = yes\n" STORM_CALM_WEATHER);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
+	unlink(self->journal);
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	ASSERT_EQ(0, crash_n(self, 0, THRESHOLD));
+	EXPECT_GT(wait_active(self, 0, true, 3000), 0) TH_LOG("root = yes: no quarantine for root");
+	EXPECT_TRUE(exec_denied(run_crasher(self, 0, "ok")));
+	ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "release", self->crasher, NULL));
+	EXPECT_TRUE(ran_ok(run_crasher(self, 0, "ok")));
+	free(r);
 }
 
 TEST_HARNESS_MAIN

@@ -208,16 +208,18 @@ TEST(setup_scripts_pass_shellcheck)
 {
 	static const char *const scripts[] = {
 		"scripts/deps.sh", "scripts/vm/boot", "scripts/vm/mkinitramfs", ".ci/run",
-		"tests/run.sh", "bench/run-all",
+		"tests/run.sh", "bench/run-all", "scripts/install.sh", "scripts/build-deb.sh",
+		"scripts/check-layers",
 	};
-	char paths[6][PATH_MAX];
-	char *argv[12] = { "/usr/bin/shellcheck", "-S", "warning", "-s", "bash" };
+	enum { N = sizeof(scripts) / sizeof(scripts[0]) };
+	char paths[N][PATH_MAX];
+	char *argv[5 + N + 1] = { "/usr/bin/shellcheck", "-S", "warning", "-s", "bash" };
 	struct th_cmd r;
 	size_t i;
 
 	if (access("/usr/bin/shellcheck", X_OK))
 		SKIP(return, "shellcheck not installed (scripts/deps.sh installs it)");
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < N; i++) {
 		snprintf(paths[i], sizeof(paths[i]), "%s/%s", top_dir(), scripts[i]);
 		argv[5 + i] = paths[i];
 	}

@@ -10,8 +10,12 @@
 
 #include "events.h"
 
-/* The one version of lymph: lymphd, lymphctl, lymph.ko, packages. */
-#define LYMPH_VERSION "0.1.0"
+/* The one version of lymph (lymphd, lymphctl, lymph.ko, the unit, the
+ * packages) is the VERSION file at the top of the tree; the Makefile and
+ * Kbuild pass it as -DLYMPH_VERSION. */
+#if !defined(LYMPH_VERSION) && !defined(__bpf__)
+#error "LYMPH_VERSION is not defined: build with make or Kbuild (it comes from the VERSION file)"
+#endif
 
 static inline const char *lymph_kind_name(unsigned int kind)
 {

@@ -263,3 +263,121 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 	}
 	return pos;
 }
+
+/* ---- journaled records (decisions, actions, weather) as one line ---------- */
+
+static const char *jget_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* key=value; strings with blanks or quotes are quoted. */
+static void put_kv(char *buf, size_t len, size_t *pos, const char *key, struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string: {
+		const char *s = json_object_get_string(v);
+
+		if (!*s || strpbrk(s, " \t\"="))
+			put(buf, len, pos, " %s=\"%s\"", key, s);
+		else
+			put(buf, len, pos, " %s=%s", key, s);
+		break;
+	}
+	case json_type_double:
+		put(buf, len, pos, " %s=%g", key, json_object_get_double(v));
+		break;
+	case json_type_int:
+	case json_type_boolean:
+		put(buf, len, pos, " %s=%s", key, json_object_get_string(v));
+		break;
+	default:
+		break;
+	}
+}
+
+static int in_list(const char *key, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(key, *list))
+			return 1;
+	return 0;
+}
+
+size_t format_journal_text(char *buf, size_t len, struct json_object *rec)
+{
+	/* Shown as the subject, or bulky evidence kept for the JSON forms. */
+	static const char *const skip[] = {
+		"type", "action", "time", "ts", "mode", "service", "exe", "lineage", "path",
+		"from", "to", "exe_dev", "exe_ino", "id", "kind", "since_wall_ns", "until_wall_ns",
+		"hold_cgroup", "parent_cgroup", "old_mode", "expected_sha256", "actual_sha256",
+		"inputs", "factors", "result", "why", "state", "detail", NULL
+	};
+	static const char *const state_keys[] = { "phase", "failures", "restarts", "pid", NULL };
+	const char *type = jget_str(rec, "type"), *action = jget_str(rec, "action");
+	const char *subject = NULL, *s;
+	struct json_object *v;
+	size_t pos = 0;
+
+	if (!len)
+		return 0;
+	buf[0] = 0;
+	put(buf, len, &pos, "%-10s %-16s", type ? type : "decision", action ? action : "-");
+	if (type && !strcmp(type, "weather")) {
+		const char *from = jget_str(rec, "from"), *to = jget_str(rec, "to");
+
+		put(buf, len, &pos, " %s -> %s", from ? from : "?", to ? to : "?");
+	} else {
+		subject = jget_str(rec, "service");
+		if (!subject)
+			subject = jget_str(rec, "lineage");
+		if (!subject)
+			subject = jget_str(rec, "exe");
+		if (!subject)
+			subject = jget_str(rec, "path");
+		if (subject)
+			put(buf, len, &pos, " %s", subject);
+	}
+	json_object_object_foreach(rec, key, val) {
+		if (in_list(key, skip))
+			continue;
+		if (json_object_is_type(val, json_type_array)) {
+			size_t i, n = json_object_array_length(val);
+
+			if (!strcmp(key, "held_pids") || !strcmp(key, "recent_wall_ns")) {
+				put(buf, len, &pos, " %s=%zu", key, n);
+				continue;
+			}
+			for (i = 0; i < n; i++) {
+				struct json_object *e = json_object_array_get_idx(val, i);
+
+				if (json_object_is_type(e, json_type_string))
+					put(buf, len, &pos, "%s%s", i ? "; " : ": ", json_object_get_string(e));
+			}
+			continue;
+		}
+		put_kv(buf, len, &pos, key, val);
+	}
+	if (json_object_object_get_ex(rec, "state", &v) && json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, skey, sval)
+			if (in_list(skey, state_keys))
+				put_kv(buf, len, &pos, skey, sval);
+	}
+	if ((s = jget_str(rec, "detail")))
+		put(buf, len, &pos, " (%s)", s);
+	if ((s = jget_str(rec, "result")) && strcmp(s, "ok"))
+		put(buf, len, &pos, ": %s", s);
+	if (json_object_object_get_ex(rec, "why", &v) && json_object_is_type(v, json_type_object)) {
+		put(buf, len, &pos, " | why:");
+		json_object_object_foreach(v, wkey, wval) {
+			if (!strcmp(wkey, "wall_ns") || !strcmp(wkey, "si_code") || !strcmp(wkey, "fault_addr"))
+				continue;
+			put_kv(buf, len, &pos, wkey, wval);
+		}
+	}
+	return pos;
+}

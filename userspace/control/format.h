@@ -23,4 +23,9 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 		   const char *exe, const struct verdict *vd);
 
+/* A record lymphd journaled (a decision, an action, a weather change) as
+ * one readable line: type, action, subject, then key=value; same contract
+ * as format_text. */
+size_t format_journal_text(char *buf, size_t len, struct json_object *rec);
+
 #endif

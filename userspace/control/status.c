@@ -29,6 +29,15 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(c, "programmed", json_object_new_uint64(d->count.programmed));
 	json_object_object_add(o, "counters", c);
 	json_object_object_add(o, "drops", json_object_new_uint64(d->src.lost_total));
+	{
+		/* The system log (--log): where it goes, what it took, what it lost. */
+		struct json_object *lg = json_object_new_object();
+
+		json_object_object_add(lg, "target", json_object_new_string(logsink_name(d->log.target)));
+		json_object_object_add(lg, "sent", json_object_new_uint64(d->log.sent));
+		json_object_object_add(lg, "lost", json_object_new_uint64(d->log.lost));
+		json_object_object_add(o, "log", lg);
+	}
 
 	n = crashtab_top(&d->crashes, now_ns, top, TOP_N);
 	for (i = 0; i < n; i++) {
@@ -53,6 +62,9 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(o, "services", supervisor_json(&d->sup, now_ns));
 	json_object_object_add(o, "quarantine", qmanager_json(&d->quar, now_ns));
 	json_object_object_add(o, "throttle", throttler_json(&d->thr, now_ns));
+	/* [throttle] enabled (and enforce mode): does it hold lineages? */
+	json_object_object_add(json_object_object_get(o, "throttle"), "enforce",
+			       json_object_new_boolean(d->thr.enforce));
 	json_object_object_add(o, "weather", d->weather ? weather_json(d->weather, now_ns) : NULL);
 	json_object_object_add(o, "phagocyte", phago_json(&d->phago, now_ns));
 	return o;

@@ -186,6 +186,13 @@ static void print_status(struct json_object *st)
 
 		printf("quarantine: enforced by %s, %llu exec%s denied\n", jstr(c, "enforcement"),
 		       (unsigned long long)jnum(c, "denied_execs"), jnum(c, "denied_execs") == 1 ? "" : "s");
+		if (json_object_object_get_ex(c, "enabled", &act) && act && !json_object_get_boolean(act))
+			printf("  off: [quarantine] is not in the policy, or enabled = no\n");
+		if (json_object_object_get_ex(c, "overflow", &act) && act &&
+		    jnum(act, "per_uid") + jnum(act, "table") + jnum(act, "descriptors"))
+			printf("  overflow (see the journal): %llu over a uid's limit, %llu table full, "
+			       "%llu descriptor budget\n", (unsigned long long)jnum(act, "per_uid"),
+			       (unsigned long long)jnum(act, "table"), (unsigned long long)jnum(act, "descriptors"));
 		if (json_object_object_get_ex(c, "active", &act))
 			for (i = 0; i < json_object_array_length(act); i++) {
 				struct json_object *e = json_object_array_get_idx(act, i);

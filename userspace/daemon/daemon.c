@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "format.h"
 #include "metrics.h"
+#include "notify.h"
 #include "privs.h"
 #include "protect.h"
 
@@ -39,28 +40,110 @@ static const char *exe_of(struct daemon *d, const struct lymph_task *t)
 	return binpath_lookup(&d->names, t->exe_dev, t->exe_ino);
 }
 
+/* "HH:MM:SS.mmm " of a wall-clock time in ns. */
+static void put_clock(FILE *out, int64_t wall)
+{
+	time_t secs = (time_t)(wall / 1000000000);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	fprintf(out, "%02d:%02d:%02d.%03d ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(int)((wall / 1000000) % 1000));
+}
+
+static void put_json(FILE *out, struct json_object *o)
+{
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), out);
+	fputc('\n', out);
+}
+
+/* Standard output: what the filter keeps at this verbosity (all of it
+ * with --json); not a second copy when stdout is the journal's stream. */
+static int stdout_wants(const struct daemon *d, enum out_item it)
+{
+	return !d->opts.quiet && !d->log.stdout_is_journal &&
+	       outfilter_wants(&d->opts.filter, it, d->opts.json ? OUT_VERBOSE_MAX : d->opts.verbose);
+}
+
+/* The system log: what the filter keeps at this verbosity, in any mode. */
+static int log_wants(const struct daemon *d, enum out_item it)
+{
+	return d->log.target != LOG_TARGET_STDERR &&
+	       outfilter_wants(&d->opts.filter, it, d->opts.verbose);
+}
+
 static void print_record(struct daemon *d, const struct lymph_hdr *rec, const char *exe,
 			 const struct verdict *vd)
 {
-	if (d->opts.json) {
-		struct json_object *o = format_json(rec, exe, vd);
+	enum out_item it = out_item_of_record(rec, vd);
+	int to_out = stdout_wants(d, it), to_log = log_wants(d, it);
+	struct json_object *o = NULL;
+	char line[1024];
 
-		if (o) {
-			fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), d->out);
-			fputc('\n', d->out);
-			json_object_put(o);
-		}
-	} else {
-		char line[1024];
-		int64_t wall = (int64_t)rec->ts_ns + d->wall_offset_ns;
-		time_t secs = (time_t)(wall / 1000000000);
-		struct tm tm;
-
+	if (!to_out && !to_log)
+		return;
+	if (d->opts.json || to_log)
+		o = format_json(rec, exe, vd);
+	if (!d->opts.json || to_log)
 		format_text(line, sizeof(line), rec, exe, vd);
-		localtime_r(&secs, &tm);
-		fprintf(d->out, "%02d:%02d:%02d.%03d %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			(int)((wall / 1000000) % 1000), line);
+	if (to_out && d->opts.json) {
+		if (o)
+			put_json(d->out, o);
+	} else if (to_out) {
+		put_clock(d->out, (int64_t)rec->ts_ns + d->wall_offset_ns);
+		fprintf(d->out, "%s\n", line);
 	}
+	if (to_log && o)
+		logsink_send(&d->log, it, o, lymph_kind_name(rec->kind), line);
+	json_object_put(o);
+}
+
+/* A record lymphd journaled (decision, action, weather change): printed
+ * and logged like the sensors' records. */
+static void print_journaled(struct daemon *d, struct json_object *rec)
+{
+	enum out_item it = out_item_of_journal(rec);
+	int to_out = stdout_wants(d, it), to_log = log_wants(d, it);
+	struct json_object *t;
+	const char *type = NULL;
+	char line[1024];
+
+	if (!to_out && !to_log)
+		return;
+	if (json_object_object_get_ex(rec, "type", &t) && json_object_is_type(t, json_type_string))
+		type = json_object_get_string(t);
+	format_journal_text(line, sizeof(line), rec);
+	if (to_out && d->opts.json) {
+		/* {"event":"decision", then the journal record as written} */
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string("decision"));
+		json_object_object_foreach(rec, key, val)
+			json_object_object_add(o, key, json_object_get(val));
+		put_json(d->out, o);
+		json_object_put(o);
+	} else if (to_out) {
+		struct json_object *ts;
+		double secs = json_object_object_get_ex(rec, "ts", &ts) ? json_object_get_double(ts) :
+			      (double)wall_now_ns() / 1e9;
+
+		put_clock(d->out, (int64_t)(secs * 1e9));
+		fprintf(d->out, "%s\n", line);
+	}
+	if (to_log)
+		logsink_send(&d->log, it, rec, type ? type : "decision", line);
+}
+
+/* journal.tap: every record appended.  Those of the start-up wait for the
+ * start line, which a reader of lymphd's output expects first. */
+static void on_journaled(struct json_object *rec, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->early)
+		json_object_array_add(d->early, json_object_get(rec));
+	else
+		print_journaled(d, rec);
 }
 
 int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
@@ -96,6 +179,8 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		} else {
 			d->count.programmed++;
 		}
+		/* The death first, then the decisions it causes. */
+		print_record(d, rec, exe, vdp);
 		supervisor_on_death(&d->sup, dd, &vd, exe, mono_now_ns());
 		qmanager_on_death(&d->quar, dd, &vd, exe, mono_now_ns());
 		break;
@@ -105,6 +190,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		break;
 	case LYMPH_EV_THROTTLE:
 		exe = exe_of(d, &((const struct lymph_throttle *)rec)->task);
+		print_record(d, rec, exe, NULL);
 		throttler_on_record(&d->thr, (const void *)rec, mono_now_ns());
 		break;
 	case LYMPH_EV_FORK:
@@ -116,36 +202,38 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	}
 	if (d->weather)
 		weather_on_record(d->weather, rec, vdp && vd.klass == LYMPH_CLASS_DANGER, mono_now_ns());
-	if (!d->opts.quiet)
+	if (rec->kind != LYMPH_EV_DEATH && rec->kind != LYMPH_EV_THROTTLE)
 		print_record(d, rec, exe, vdp);
 	return 0;
 }
 
 static int open_source(struct daemon *d)
 {
+	/* -v: the sources' diagnostics in auto mode; -vvv: libbpf's log too. */
+	int v = d->opts.verbose >= 3 ? 2 : d->opts.verbose ? 1 : 0;
 	int err;
 
 	switch (d->opts.source) {
 	case SOURCE_BPF:
-		return source_bpf_open(&d->src, &d->opts.src, daemon_handle_record, d, 1 + d->opts.verbose);
+		return source_bpf_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
 	case SOURCE_PROC:
-		return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, 1 + d->opts.verbose);
+		return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
 	case SOURCE_KMOD:
-		return source_kmod_open(&d->src, &d->opts.src, daemon_handle_record, d, 1 + d->opts.verbose);
+		return source_kmod_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
 	case SOURCE_AUTO:
 		break;
 	}
 	/* Best first: the module when it is loaded, then BPF; the proc
 	 * connector only when neither can be had. */
 	if (!access("/dev/lymph", F_OK) &&
-	    !source_kmod_open(&d->src, &d->opts.src, daemon_handle_record, d, d->opts.verbose))
+	    !source_kmod_open(&d->src, &d->opts.src, daemon_handle_record, d, v))
 		return 0;
-	err = source_bpf_open(&d->src, &d->opts.src, daemon_handle_record, d, d->opts.verbose);
+	err = source_bpf_open(&d->src, &d->opts.src, daemon_handle_record, d, v);
 	if (!err)
 		return 0;
 	fprintf(stderr, "lymphd: BPF sensors unavailable (%s); falling back to the proc connector\n",
 		strerror(-err));
-	return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, 1 + d->opts.verbose);
+	return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
 }
 
 /* lymphd's own life events, in the journal beside its decisions. */
@@ -293,6 +381,19 @@ static void announce(struct daemon *d)
 		fprintf(stderr, "lymphd: the %s source cannot see: %s\n", d->src.name, d->src.missing);
 }
 
+/* What was journaled while starting, after the start line. */
+static void flush_early(struct daemon *d)
+{
+	struct json_object *early = d->early;
+	size_t i;
+
+	d->early = NULL;
+	for (i = 0; early && i < json_object_array_length(early); i++)
+		print_journaled(d, json_object_array_get_idx(early, i));
+	json_object_put(early);
+	fflush(d->out);
+}
+
 int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 {
 	struct itimerspec period = {
@@ -308,6 +409,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	d->epfd = d->sigfd = d->timerfd = d->ctlfd = d->svc_timerfd = d->metrics_fd = -EBADF;
 	d->journal.fd = -EBADF;
 	d->src.fd = -EBADF;
+	d->log.fd = -EBADF;
+	d->log.target = LOG_TARGET_STDERR;
 	d->out = stdout;
 	d->start_ns = mono_now_ns();
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -341,6 +444,10 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		cfg_errors_free(&errs);
 	}
 	d->enforce = d->policy.enforce && !opts->dry_run;
+	err = logsink_open(&d->log, opts->log);
+	if (err)
+		return err;
+	d->early = json_object_new_array();
 	err = journal_open(&d->journal, opts->journal_path ? opts->journal_path : d->policy.journal,
 			   d->policy.journal_max);
 	if (err) {
@@ -351,6 +458,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	}
 	d->journal.snapshot = daemon_journal_snapshot;
 	d->journal.snapshot_ctx = d;
+	d->journal.tap = on_journaled;
+	d->journal.tap_ctx = d;
 
 	/* Signals arrive through the loop, never asynchronously. */
 	sigemptyset(&mask);
@@ -412,7 +521,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	}
 
 	/* Clone storms: nothing left stopped by a crashed lymphd, then arm. */
-	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce, &d->src);
+	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce && d->policy.throttle.enabled,
+			     &d->src);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
@@ -435,12 +545,16 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 			return err;
 	}
 
-	/* Everything is open and bound: keep only what the responses use. */
+	/* Everything is open and bound: lymphd's own system calls only from
+	 * here on (privs.c; it runs on without the filter where it cannot
+	 * have one), and only the capabilities the responses use. */
+	privs_seccomp();
 	err = privs_drop();
 	if (err)
 		return err;
 	/* Only now: a reader of the start line may count on every response. */
 	announce(d);
+	flush_early(d);
 	return 0;
 }
 
@@ -463,7 +577,7 @@ static void arm_svc_timer(struct daemon *d)
 	timerfd_settime(d->svc_timerfd, 0, &its, NULL);
 }
 
-int daemon_reload(struct daemon *d, char **why)
+static int reload_policy(struct daemon *d, char **why)
 {
 	struct cfg_errors errs = { 0 };
 	struct policy fresh;
@@ -502,12 +616,23 @@ int daemon_reload(struct daemon *d, char **why)
 	d->policy = fresh;
 	d->enforce = enforce;
 	qmanager_reload(&d->quar, &d->policy, d->enforce);
-	throttler_reload(&d->thr, &d->policy, d->enforce);
+	throttler_reload(&d->thr, &d->policy, d->enforce && d->policy.throttle.enabled);
 	phago_reload(&d->phago, &d->policy, d->enforce);
 	if (d->weather)
 		weather_set_conf(d->weather, &d->policy.weather);
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
 	return 0;
+}
+
+/* systemd hears of every reload, done or refused (sd_notify RELOADING=1). */
+int daemon_reload(struct daemon *d, char **why)
+{
+	int err;
+
+	notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(mono_now_ns() / 1000));
+	err = reload_policy(d, why);
+	notify("READY=1");
+	return err;
 }
 
 static void reap_children(struct daemon *d)
@@ -553,6 +678,7 @@ static int on_timer(struct daemon *d)
 	qmanager_tick(&d->quar, mono_now_ns());
 	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
+	notify_watchdog(mono_now_ns());	/* the loop still turns */
 	return err;
 }
 
@@ -622,6 +748,8 @@ int daemon_run(struct daemon *d)
 
 void daemon_free(struct daemon *d)
 {
+	if (d->early)
+		flush_early(d);	/* a start that failed half-way: say what it did */
 	if (d->journal.fd >= 0)
 		journal_lymphd(d, "stop", NULL);
 	supervisor_free(&d->sup);
@@ -647,4 +775,7 @@ void daemon_free(struct daemon *d)
 		close(d->metrics_fd);
 	crashtab_free(&d->crashes);
 	binpath_free(&d->names);
+	json_object_put(d->early);
+	d->early = NULL;
+	logsink_close(&d->log);
 }

@@ -12,7 +12,9 @@
 #include "config.h"
 #include "crashtab.h"
 #include "journal.h"
+#include "logsink.h"
 #include "metrics.h"
+#include "outfilter.h"
 #include "phago.h"
 #include "qmanager.h"
 #include "service.h"
@@ -32,7 +34,9 @@ struct daemon_opts {
 	int dry_run;		/* observe only, whatever the policy says */
 	const char *config_path;
 	const char *journal_path;	/* overrides the policy's */
-	int verbose;
+	int verbose;		/* 0..OUT_VERBOSE_MAX: what is printed, see outfilter.h */
+	struct outfilter filter;	/* --events */
+	enum log_target log;	/* --log */
 	const char *socket_path;
 	struct source_opts src;
 	uint64_t half_life_ns;	/* of the per-binary decaying danger counts */
@@ -60,6 +64,8 @@ struct daemon {
 	int epfd, sigfd, timerfd, ctlfd;
 	int svc_timerfd;	/* armed for the supervisor's next deadline */
 	FILE *out;
+	struct logsink log;	/* the system log (journal, syslog) */
+	struct json_object *early;	/* decisions journaled before the start line */
 	int stop;
 };
 

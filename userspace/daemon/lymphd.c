@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "notify.h"
 #include "parse_num.h"
 #include "spawn.h"
 
@@ -21,8 +22,24 @@ static void usage(FILE *f)
 "\n"
 "  -s, --source=SRC      event source: auto (default: kmod when lymph.ko is loaded,\n"
 "                        else bpf, else proc), kmod, bpf, proc\n"
-"  -j, --json            print one JSON object per event (see doc/output-format.md)\n"
-"  -q, --quiet           print no events (status stays available to lymphctl)\n"
+"  -j, --json            print one JSON object per event, every kind unless\n"
+"                        --events says otherwise (see doc/output-format.md)\n"
+"  -q, --quiet           print no events (status stays available to lymphctl;\n"
+"                        the system log of --log still gets them)\n"
+"  -v, --verbose[=N]     what is printed: by default danger deaths, fatal signals\n"
+"                        sent by another process, OOM kills, drops, decisions and\n"
+"                        actions, weather changes; -v adds programmed deaths and\n"
+"                        each held forker, -vv forks, execs and pressure checks,\n"
+"                        -vvv libbpf's log\n"
+"  -e, --events=LIST     kinds to print, left to right: NAME shows all of a kind,\n"
+"                        -NAME hides it, 'default' adds what -v shows, 'all';\n"
+"                        kinds: death danger programmed signal oom drop pressure\n"
+"                        exec fork decision service quarantine throttle weather\n"
+"                        integrity lymphd snapshot (e.g. --events=default,-weather)\n"
+"      --log=WHERE       system log of what is printed: journal (systemd, with\n"
+"                        LYMPH_* fields), syslog, stderr (none but the terminal);\n"
+"                        auto (default): stderr on a terminal, else journal, else\n"
+"                        syslog\n"
 "  -n, --dry-run         observe only: decide and journal, never act, whatever\n"
 "                        the policy's mode says\n"
 "  -c, --config=FILE     policy file (default " LYMPH_DEFAULT_CONFIG "; drop-ins in FILE.d/)\n"
@@ -33,7 +50,6 @@ static void usage(FILE *f)
 "      --half-life=SECS  half-life of the per-binary danger counts (default 3600)\n"
 "      --no-fork         do not trace forks\n"
 "      --no-exec         do not trace execs\n"
-"  -v, --verbose         more diagnostics (-vv: libbpf's log)\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n");
 }
@@ -47,7 +63,7 @@ static int bad_usage(const char *fmt, const char *arg)
 	return 2;
 }
 
-enum { OPT_SOCKET = 256, OPT_RING, OPT_HALF, OPT_NOFORK, OPT_NOEXEC, OPT_CHECK, OPT_JOURNAL };
+enum { OPT_SOCKET = 256, OPT_RING, OPT_HALF, OPT_NOFORK, OPT_NOEXEC, OPT_CHECK, OPT_JOURNAL, OPT_LOG };
 
 /* --check-config: every error as file:line: message; 0 when valid. */
 static int check_config(const char *path)
@@ -91,7 +107,9 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", optional_argument, NULL, OPT_CHECK },
 		{ "journal", required_argument, NULL, OPT_JOURNAL },
-		{ "verbose", no_argument, NULL, 'v' },
+		{ "verbose", optional_argument, NULL, 'v' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "log", required_argument, NULL, OPT_LOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -105,11 +123,14 @@ int main(int argc, char **argv)
 		.crashtab_max = 4096,
 	};
 	struct daemon d;
+	const char *bad;
+	size_t bad_len;
 	uint64_t v;
 	int c, err, check = 0;
 
+	outfilter_init(&o.filter);
 	opterr = 0;	/* our own one-line messages */
-	while ((c = getopt_long(argc, argv, ":s:jqnc:vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:jqnc:ve:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (!strcmp(optarg, "auto"))
@@ -126,7 +147,27 @@ int main(int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 'q': o.quiet = 1; break;
 		case 'n': o.dry_run = 1; break;
-		case 'v': o.verbose++; break;
+		case 'v':
+			if (!optarg) {
+				o.verbose++;
+			} else if (parse_u64(optarg, 0, OUT_VERBOSE_MAX, &v)) {
+				return bad_usage("unknown verbosity '--verbose=%s' (0 to 3, as -v, -vv, -vvv)", optarg);
+			} else {
+				o.verbose = (int)v;
+			}
+			break;
+		case 'e':
+			if (outfilter_parse(&o.filter, optarg, &bad, &bad_len)) {
+				fprintf(stderr, "lymphd: %s event kind '%.*s' in --events=%s (known: %s; "
+					"-NAME hides one); see lymphd --help\n", bad_len ? "unknown" : "empty",
+					(int)bad_len, bad, optarg, outfilter_names());
+				return 2;
+			}
+			break;
+		case OPT_LOG:
+			if (logsink_parse(optarg, &o.log))
+				return bad_usage("unknown --log '%s' (use auto, journal, syslog or stderr)", optarg);
+			break;
 		case OPT_SOCKET:
 			if (!*optarg)
 				return bad_usage("%sempty --socket path", "");
@@ -171,6 +212,9 @@ int main(int argc, char **argv)
 		o.config_path = argv[optind++];	/* --check-config FILE */
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (o.verbose > OUT_VERBOSE_MAX)
+		return bad_usage("unknown verbosity %s (-v, -vv and -vvv are known)",
+				 o.verbose == 4 ? "-vvvv" : "beyond -vvvv");
 	if (check)
 		return check_config(o.config_path);
 
@@ -180,9 +224,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	notify_init();	/* systemd's $NOTIFY_SOCKET, if any (Type=notify) */
 	err = daemon_init(&d, &o);
-	if (!err)
+	if (!err) {
+		notify("READY=1\nSTATUS=source %s, %s mode", d.src.name, d.enforce ? "enforce" : "observe");
 		err = daemon_run(&d);
+		notify("STOPPING=1");
+	} else {
+		notify("STATUS=failed to start (the reason is in its log)\nERRNO=%d", -err);
+	}
 	daemon_free(&d);
 	return err ? 1 : 0;
 }

@@ -117,9 +117,15 @@ void binpath_learn_exec(struct binpath *b, uint32_t dev, uint64_t ino,
 	if (binpath_lookup(b, dev, ino))
 		return;
 	/* An absolute path is the binary itself unless it was a script
-	 * (then the inode is the interpreter's). */
+	 * (then the inode is the interpreter's).  A symlink (/usr/bin/python3,
+	 * /usr/bin/sh on Debian) is resolved once: the name kept is the
+	 * target's, the file whose inode ran, so that the quarantine can open
+	 * and mark exactly that file. */
 	if (path && path[0] == '/' && same_inode(path, dev, ino)) {
-		binpath_set(b, dev, ino, path);
+		char *real = realpath(path, NULL);
+
+		binpath_set(b, dev, ino, real && same_inode(real, dev, ino) ? real : path);
+		free(real);
 		return;
 	}
 	if (!read_exe("/proc", pid, exe, sizeof(exe)) && same_inode(exe, dev, ino))

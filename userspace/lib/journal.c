@@ -158,6 +158,8 @@ int journal_append(struct journal *j, struct json_object *rec)
 	json_object_object_add(rec, "time", json_object_new_string(iso));
 	json_object_object_add(rec, "ts", json_object_new_double((double)now / 1e9));
 	err = write_line(j, rec);
+	if (j->tap && !j->rotating)
+		j->tap(rec, j->tap_ctx);
 	json_object_put(rec);
 	if (!err && !j->rotating && j->max && j->size > j->max)
 		err = rotate(j);

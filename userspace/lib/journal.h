@@ -25,6 +25,10 @@ struct journal {
 	int (*snapshot)(struct journal *j, void *ctx);
 	void *snapshot_ctx;
 	int rotating;
+	/* Sees every record appended (not a rotation's snapshot), after it is
+	 * written: lymphd prints and logs its decisions from here. */
+	void (*tap)(struct json_object *rec, void *ctx);
+	void *tap_ctx;
 };
 
 /* Opens (creating it and its directory, root-only) for appending. */

@@ -21,4 +21,22 @@ int privs_drop(void);
 /* The kept set as the 64-bit mask /proc/PID/status prints as CapEff. */
 unsigned long long privs_kept_mask(void);
 
+/*
+ * A seccomp filter on lymphd's own code: the system calls lymphd makes are
+ * allowed, any other made from lymphd's executable mappings (its binary,
+ * the libraries loaded at start, the vDSO) is refused with SIGSYS, named on
+ * stderr, and lymphd dies of it (see privs.c for why).  Programs lymphd
+ * starts run their own code after execve and are not confined by it.
+ * x86-64 only: elsewhere -EOPNOTSUPP and nothing is installed.  Call after
+ * start-up, before privs_drop (installing needs CAP_SYS_ADMIN or
+ * no_new_privs, and lymphd does not impose no_new_privs on what it starts).
+ * 0 or -errno (with one line on stderr).
+ */
+int privs_seccomp(void);
+
+/* The filter privs_seccomp() would install, for the code mapped now
+ * (caller frees prog->filter); 0 or -errno. */
+struct sock_fprog;
+int privs_seccomp_build(struct sock_fprog *prog);
+
 #endif

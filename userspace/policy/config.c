@@ -38,6 +38,7 @@ enum vtype {
 	T_ENV,		/* KEY=VALUE, repeatable */
 	T_PATH_LIST,	/* repeatable */
 	T_UID_LIST,	/* repeatable */
+	T_BOOL,		/* yes/no, true/false, on/off, 1/0 into an int */
 };
 
 struct key {
@@ -84,6 +85,8 @@ static const struct key keys[] = {
 	{ S_QUARANTINE, "half_life", T_DURATION, POL(quarantine.half_life), SEC_NS, D(86400 * 30) },
 	{ S_QUARANTINE, "duration_min", T_DURATION, POL(quarantine.duration_min), SEC_NS, D(86400 * 30) },
 	{ S_QUARANTINE, "duration_max", T_DURATION, POL(quarantine.duration_max), SEC_NS, D(86400 * 365) },
+	{ S_QUARANTINE, "enabled", T_BOOL, POL(quarantine.enabled), 0, 0 },
+	{ S_QUARANTINE, "root", T_BOOL, POL(quarantine.root), 0, 0 },
 
 	{ S_THROTTLE, "budget", T_U32, POL(throttle.budget), 1, 1000000 },
 	{ S_THROTTLE, "burst", T_U32, POL(throttle.burst), 1, 1000000 },
@@ -91,6 +94,7 @@ static const struct key keys[] = {
 	{ S_THROTTLE, "dead_time_max", T_DURATION, POL(throttle.dead_time_max), 1000000, D(3600) },
 	{ S_THROTTLE, "kill_after", T_DURATION, POL(throttle.kill_after), 0, D(86400) },
 	{ S_THROTTLE, "lineage", T_LINEAGE, POL(throttle.lineage), 0, 0 },
+	{ S_THROTTLE, "enabled", T_BOOL, POL(throttle.enabled), 0, 0 },
 
 	{ S_PROTECT, "exe", T_PATH_LIST, POL(protect), 0, 0 },
 	{ S_PROTECT, "uid", T_UID_LIST, POL(protect), 0, 0 },
@@ -152,10 +156,12 @@ void policy_defaults(struct policy *p)
 	p->quarantine = (struct quarantine_conf){
 		.threshold = 5.0, .half_life = D(3600),
 		.duration_min = D(600), .duration_max = D(86400),
+		.enabled = -1, .root = 0,
 	};
 	p->throttle = (struct throttle_conf){
 		.budget = 200, .burst = 400, .dead_time_min = 100000000ULL,
 		.dead_time_max = D(10), .kill_after = 0, .lineage = LINEAGE_SESSION,
+		.enabled = -1,
 	};
 	p->weather = (struct weather_conf){
 		.cloudy_psi = 10.0, .stormy_danger_per_min = 30.0,
@@ -508,6 +514,16 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 		}
 		ps->p->protect.uid[ps->p->protect.n_uid++] = (uint32_t)u;
 		return 0;
+	case T_BOOL:
+		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "on") || !strcmp(val, "1"))
+			*(int *)field = 1;
+		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "off") || !strcmp(val, "0"))
+			*(int *)field = 0;
+		else {
+			ERR(ps, "%s: '%s' is not yes or no", k->name, val);
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }
@@ -625,6 +641,13 @@ static void section_line(struct pstate *ps, char *s)
 		}
 		ps->sect = i;
 		ps->skipping = 0;
+		/* A response is armed by its own section (see config_finish). */
+		if (i == S_QUARANTINE)
+			ps->p->quarantine.section = 1;
+		if (i == S_THROTTLE)
+			ps->p->throttle.section = 1;
+		if (i == S_PHAGOCYTE)
+			ps->p->phago.section = 1;
 		return;
 	}
 	if (!valid_service_name(arg)) {
@@ -724,6 +747,13 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 		nerr++;
 	}
 	nerr += phago_conf_finish(&p->phago, phago_report, errs);
+	/* Each response is switched on by its own section (or enabled = yes),
+	 * so a policy of [service] sections in enforce mode restarts services
+	 * and arms nothing else. */
+	if (p->quarantine.enabled < 0)
+		p->quarantine.enabled = p->quarantine.section;
+	if (p->throttle.enabled < 0)
+		p->throttle.enabled = p->throttle.section;
 #undef FERR
 	return nerr;
 }

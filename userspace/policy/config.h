@@ -56,6 +56,9 @@ struct quarantine_conf {
 	double threshold;	/* decayed danger deaths per (binary, uid) */
 	uint64_t half_life;
 	uint64_t duration_min, duration_max;
+	int enabled;		/* [quarantine] enabled; default: the section is present */
+	int root;		/* [quarantine] root = yes: uid 0's binaries too */
+	int section;		/* a [quarantine] section was seen */
 };
 
 struct throttle_conf {
@@ -64,6 +67,8 @@ struct throttle_conf {
 	uint64_t dead_time_min, dead_time_max;
 	uint64_t kill_after;	/* 0: never kill */
 	enum { LINEAGE_SESSION, LINEAGE_CGROUP, LINEAGE_UID } lineage;
+	int enabled;		/* [throttle] enabled; default: the section is present */
+	int section;		/* a [throttle] section was seen */
 };
 
 struct protect_conf {

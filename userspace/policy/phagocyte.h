@@ -40,6 +40,7 @@ struct tidy_rule {
 };
 
 struct phagocyte_conf {
+	int section;			/* a [phagocyte] section arms zombies, cores and tidy */
 	int leftovers;			/* clear stale leftovers before a restart */
 	uint32_t zombie_max;		/* unreaped children a parent may keep... */
 	uint64_t zombie_after;		/* ...for this long */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "quarantine.h"
@@ -53,6 +54,8 @@ struct qentry *qtable_find(const struct qtable *t, const struct qkey *k)
 	return t->e[i].used ? &t->e[i] : NULL;
 }
 
+static void drop_entry(struct qtable *t, size_t victim);
+
 /* Forget the coldest entry that is not quarantined, to make room. */
 static void make_room(struct qtable *t, uint64_t now)
 {
@@ -74,7 +77,14 @@ static void make_room(struct qtable *t, uint64_t now)
 	}
 	if (victim == t->cap)
 		return;
-	/* Rebuild the probe runs after the hole: simple, and rare. */
+	drop_entry(t, victim);	/* simple, and rare */
+}
+
+/* Remove entry i, rebuilding the probe runs after the hole. */
+static void drop_entry(struct qtable *t, size_t victim)
+{
+	size_t i;
+
 	t->e[victim].used = 0;
 	t->count--;
 	for (i = (victim + 1) & (t->cap - 1); t->e[i].used; i = (i + 1) & (t->cap - 1)) {
@@ -83,6 +93,39 @@ static void make_room(struct qtable *t, uint64_t now)
 		t->e[i].used = 0;
 		t->e[slot(t, &moved.key)] = moved;
 	}
+}
+
+/* uid at its max_per_uid: forget its own coldest entry not quarantined;
+ * 0 when there was room or room was made, -ENOSPC when all are quarantined. */
+static int uid_room(struct qtable *t, uint32_t uid, uint64_t now)
+{
+	size_t i, n = 0, victim = t->cap;
+	double low = INFINITY;
+
+	if (!t->max_per_uid)
+		return 0;
+	for (i = 0; i < t->cap; i++) {
+		const struct qentry *e = &t->e[i];
+		double v;
+
+		if (!e->used || e->key.uid != uid)
+			continue;
+		n++;
+		if (e->until > now)
+			continue;
+		v = decay_value(&e->score, now, t->conf.half_life) +
+		    decay_value(&e->offences, now, forgive(t));
+		if (v < low) {
+			low = v;
+			victim = i;
+		}
+	}
+	if (n < t->max_per_uid)
+		return 0;
+	if (victim == t->cap)
+		return -ENOSPC;
+	drop_entry(t, victim);
+	return 0;
 }
 
 static struct qentry *get(struct qtable *t, const struct qkey *k, uint64_t now)
@@ -94,12 +137,20 @@ static struct qentry *get(struct qtable *t, const struct qkey *k, uint64_t now)
 	i = slot(t, k);
 	if (t->e[i].used)
 		return &t->e[i];
+	if (uid_room(t, k->uid, now)) {
+		t->overflow = Q_OVF_UID;
+		t->overflows[Q_OVF_UID]++;
+		return NULL;
+	}
 	if (t->count >= t->cap / 2) {
 		make_room(t, now);
-		if (t->count >= t->cap / 2)
-			return NULL;	/* full of active quarantines */
-		i = slot(t, k);
+		if (t->count >= t->cap / 2) {
+			t->overflow = Q_OVF_TABLE;	/* full of active quarantines */
+			t->overflows[Q_OVF_TABLE]++;
+			return NULL;
+		}
 	}
+	i = slot(t, k);	/* the runs may have moved */
 	memset(&t->e[i], 0, sizeof(t->e[i]));
 	t->e[i].used = 1;
 	t->e[i].key = *k;
@@ -118,9 +169,11 @@ uint64_t qtable_duration(const struct qtable *t, const struct qentry *e, uint64_
 
 struct qentry *qtable_on_danger(struct qtable *t, const struct qkey *k, uint64_t now, double factor)
 {
-	struct qentry *e = get(t, k, now);
+	struct qentry *e;
 	double threshold = t->conf.threshold * (factor > 0 ? factor : 1.0);
 
+	t->overflow = Q_OVF_NONE;
+	e = get(t, k, now);
 	if (!e)
 		return NULL;
 	if (e->until > now)
@@ -168,8 +221,10 @@ int qtable_end(struct qtable *t, const struct qkey *k)
 struct qentry *qtable_restore(struct qtable *t, const struct qkey *k, uint64_t since,
 			      uint64_t until, double offences, uint32_t total, uint64_t now)
 {
-	struct qentry *e = get(t, k, now);
+	struct qentry *e;
 
+	t->overflow = Q_OVF_NONE;
+	e = get(t, k, now);
 	if (!e)
 		return NULL;
 	e->since = since;
@@ -177,4 +232,118 @@ struct qentry *qtable_restore(struct qtable *t, const struct qkey *k, uint64_t s
 	e->offences = (struct decay){ .value = offences, .last_ns = now };
 	e->total = total;
 	return e;
+}
+
+/* Does this option of an interpreter take the next argument as its value? */
+static int takes_value(const char *opt, int loader)
+{
+	static const char *const interp[] = {
+		"-W", "-X", "-Q",			/* python */
+		"-I", "-M",				/* perl, ruby (joined forms need no skip) */
+		"-cp", "-classpath", "--class-path",	/* java */
+		"-r", "--require", "--import",		/* node */
+		"-o", "+o",				/* shells: set -o OPTION */
+		NULL,
+	};
+	static const char *const ld[] = {
+		"--library-path", "--inhibit-rpath", "--audit", "--preload", "--argv0",
+		"--glibc-hwcaps-prepend", "--glibc-hwcaps-mask", NULL,
+	};
+	const char *const *v = loader ? ld : interp;
+
+	for (; *v; v++)
+		if (!strcmp(opt, *v))
+			return 1;
+	return 0;
+}
+
+/* Options after which no file is run: code on the command line, a module. */
+static int runs_no_file(const char *opt)
+{
+	static const char *const v[] = {
+		"-c", "-m", "-e", "-E", "--eval", "--print", "--command", "-",
+		"--list", "--verify", "--help", "--version", "-V", "-h", NULL,
+	};
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (!strcmp(opt, v[i]))
+			return 1;
+	return 0;
+}
+
+/* A shell: its -e is errexit, and only -c runs code from the command line. */
+static int is_shell(const char *argv0)
+{
+	static const char *const v[] = {
+		"sh", "bash", "dash", "rbash", "zsh", "ksh", "ksh93", "mksh", "busybox", "fish",
+		"csh", "tcsh", "-sh", "-bash", "-dash", "-zsh", NULL,
+	};
+	const char *base = strrchr(argv0, '/');
+	size_t i;
+
+	base = base ? base + 1 : argv0;
+	for (i = 0; v[i]; i++)
+		if (!strcmp(base, v[i]))
+			return 1;
+	return 0;
+}
+
+const char *qscript_arg(const char *args, size_t len, int loader)
+{
+	size_t off = 0;
+	int first = 1, after_dashdash = 0, shell = 0;
+
+	while (off < len) {
+		const char *a = args + off;
+		size_t n = strnlen(a, len - off);
+
+		if (n == len - off)
+			return NULL;		/* cut short: not a whole argument */
+		off += n + 1;
+		if (first) {			/* argv[0]: the interpreter itself */
+			first = 0;
+			shell = !loader && is_shell(a);
+			continue;
+		}
+		if (after_dashdash || a[0] != '-' || !strcmp(a, "-"))
+			return !strcmp(a, "-") || !*a ? NULL : a;
+		if (!strcmp(a, "--")) {
+			after_dashdash = 1;
+			continue;
+		}
+		if (!strcmp(a, "-jar"))		/* java -jar FILE: the jar is the script */
+			continue;
+		if (shell ? !strcmp(a, "-c") || (a[1] != '-' && strchr(a, 'c')) : runs_no_file(a))
+			return NULL;
+		if (takes_value(a, loader)) {
+			n = strnlen(args + off, len > off ? len - off : 0);
+			off += n + 1;
+		}
+	}
+	return NULL;
+}
+
+int qscript_path(const char *arg, const char (*cwd)[64], size_t depth, int cwd_known,
+		 char *out, size_t len)
+{
+	size_t used = 0, i;
+	int n;
+
+	if (!arg || !*arg)
+		return -ENOENT;
+	if (arg[0] == '/') {
+		n = snprintf(out, len, "%s", arg);
+		return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	}
+	if (!cwd_known)
+		return -ENOENT;
+	for (i = depth; i-- > 0;) {
+		n = snprintf(out + used, len - used, "/%.*s", 64, cwd[i]);
+		if (n < 0 || (size_t)n >= len - used)
+			return -ENAMETOOLONG;
+		used += (size_t)n;
+	}
+	n = snprintf(out + used, len - used, "/%s", arg);
+	return n < 0 || (size_t)n >= len - used ? -ENAMETOOLONG : 0;
 }

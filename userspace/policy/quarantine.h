@@ -32,10 +32,23 @@ struct qentry {
 	uint32_t total;		/* quarantines ever */
 };
 
+/* Why the last qtable_on_danger/qtable_restore found no room. */
+enum q_overflow {
+	Q_OVF_NONE,
+	Q_OVF_UID,	/* that uid already tracks max_per_uid binaries, all quarantined */
+	Q_OVF_TABLE,	/* the table is full of quarantines */
+};
+
 struct qtable {
 	struct qentry *e;
 	size_t cap, count;
 	struct quarantine_conf conf;
+	/* Binaries tracked per uid (0: no limit): one user crashing thousands
+	 * of copies evicts their own coldest entries, never another user's,
+	 * and cannot fill the table. */
+	size_t max_per_uid;
+	enum q_overflow overflow;	/* of the last call that returned NULL for want of room */
+	uint64_t overflows[3];		/* counted by enum q_overflow */
 };
 
 int qtable_init(struct qtable *t, const struct quarantine_conf *c, size_t max_entries);
@@ -65,5 +78,23 @@ struct qentry *qtable_restore(struct qtable *t, const struct qkey *k, uint64_t s
 			      uint64_t until, double offences, uint32_t total, uint64_t now);
 
 struct qentry *qtable_find(const struct qtable *t, const struct qkey *k);
+
+/*
+ * The offender under an interpreter is the script, never the interpreter.
+ * args: the interpreter's argv as recorded at its exec (NUL-separated, len
+ * bytes, maybe cut short); loader: it is the dynamic loader (its options
+ * differ).  Returns the script argument (a pointer into args), or NULL when
+ * the interpreter ran no file (-c CODE, -m MODULE, -e, stdin, an argument
+ * cut short).
+ */
+const char *qscript_arg(const char *args, size_t len, int loader);
+
+/*
+ * The script's path: arg when absolute, else joined to the working
+ * directory given leaf first (cwd[0] innermost, depth components).
+ * 0, or -ENAMETOOLONG / -ENOENT (relative and the directory unknown).
+ */
+int qscript_path(const char *arg, const char (*cwd)[64], size_t depth, int cwd_known,
+		 char *out, size_t len);
 
 #endif

@@ -28,6 +28,13 @@ struct dir_size {
 	uint64_t bytes;
 };
 
+/* Zombies, cores and tidy act only in enforce mode with a [phagocyte]
+ * section: like every other response, armed by its own section. */
+static int acts(const struct phago *ph)
+{
+	return ph->enforce && ph->policy->phago.section;
+}
+
 /* ---- journal ---------------------------------------------------------------- */
 
 static struct json_object *record(const struct phago *ph, const char *action)
@@ -36,7 +43,7 @@ static struct json_object *record(const struct phago *ph, const char *action)
 
 	json_object_object_add(rec, "type", json_object_new_string("phagocyte"));
 	json_object_object_add(rec, "action", json_object_new_string(action));
-	json_object_object_add(rec, "mode", json_object_new_string(ph->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode", json_object_new_string(acts(ph) ? "enforce" : "observe"));
 	return rec;
 }
 
@@ -214,8 +221,8 @@ static void zombie_report(struct phago *ph, struct zombie_parent *z, const pid_t
 		json_object_object_add(rec, "service", json_object_new_string(svc->name));
 	if (protect_pid(z->pid) || protected_by_policy(ph->policy, z->pid)) {
 		result = "protected: reported only";
-	} else if (!ph->enforce) {
-		result = "observe mode: would send SIGCHLD";
+	} else if (!acts(ph)) {
+		result = ph->enforce ? "no [phagocyte] section: reported only" : "observe mode: would send SIGCHLD";
 	} else if (kill(z->pid, SIGCHLD)) {
 		result = "error: failed to send SIGCHLD";
 	} else {
@@ -242,7 +249,7 @@ static void zombie_restart(struct phago *ph, struct zombie_parent *z, uint64_t n
 	json_object_object_add(rec, "service", json_object_new_string(svc->name));
 	json_object_object_add(rec, "pid", json_object_new_int(z->pid));
 	json_object_object_add(rec, "zombies", json_object_new_int64(z->zombies));
-	if (!ph->enforce) {
+	if (!acts(ph)) {
 		result = "observe mode: would restart the service";
 	} else {
 		/* journaled before acting; the supervisor journals its restart */
@@ -250,7 +257,7 @@ static void zombie_restart(struct phago *ph, struct zombie_parent *z, uint64_t n
 	}
 	json_object_object_add(rec, "result", json_object_new_string(result));
 	emit(ph, rec);
-	if (ph->enforce && !supervisor_restart(ph->sup, svc->name, now))
+	if (acts(ph) && !supervisor_restart(ph->sup, svc->name, now))
 		ph->zombie_restarts++;
 }
 
@@ -528,7 +535,7 @@ static void tidy_disk(struct phago *ph, const struct fs_watch *w, struct phago_d
 		if (stat(r->dir, &st) || st.st_dev != w->dev)
 			continue;
 		nrules++;
-		tidy_run(r, ph->enforce, wall, &res);
+		tidy_run(r, acts(ph), wall, &res);
 		o = json_object_new_object();
 		json_object_object_add(o, "dir", json_object_new_string(r->dir));
 		json_object_object_add(o, "pattern", json_object_new_string(r->pattern));
@@ -564,7 +571,7 @@ static void tidy_disk(struct phago *ph, const struct fs_watch *w, struct phago_d
 	json_object_object_add(rec, "bytes", json_object_new_uint64(named_bytes));
 	json_object_object_add(rec, "avail_before", json_object_new_double(before));
 	json_object_object_add(rec, "avail_after", json_object_new_double(after));
-	if (ph->enforce) {
+	if (acts(ph)) {
 		/* Space held by a file that is still open does not come back:
 		 * say so rather than believe the unlink. */
 		int back = after - before >= 0.9 * (double)named_bytes;
@@ -648,7 +655,7 @@ void phago_tick(struct phago *ph, uint64_t now)
 		zombies_scan(ph, now);
 	}
 	disks(ph, now);
-	cores_tick(&ph->cores, ph->policy, ph->journal, ph->enforce, now);
+	cores_tick(&ph->cores, ph->policy, ph->journal, acts(ph), now);
 	leaks_tick(&ph->leaks, ph->sup, c, ph->journal, ph->enforce, now);
 }
 

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/fanotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
@@ -19,10 +22,16 @@
 
 #define QTABLE_MAX 4096
 
+/* What a quarantined inode is marked for: its exec, and its open by an
+ * interpreter or the dynamic loader (decided per event, see on_fd). */
+#define QMARK_MASK (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM)
+
 struct qmark {
 	uint32_t dev;
 	uint64_t ino;
-	int fd;			/* the binary, opened with O_NOFOLLOW and checked */
+	int fd;			/* held open only where no file handle could be had, else -1 */
+	struct file_handle *fh;	/* reopens it (open_by_handle_at) without an fd held */
+	int mnt;		/* index in q->mnts for fh */
 	uint32_t old_mode;	/* exec-bits: the mode to restore */
 	int bits_removed;
 	char path[256];
@@ -51,6 +60,21 @@ static const char *enf_name(enum q_enforcement e)
 
 /* ---- protected binaries ------------------------------------------------ */
 
+/*
+ * Protected by default, for every user: what it takes to log in, to become
+ * root and to stop a runaway (a user's own crashes of these would lock them
+ * out).  The login shells of /etc/shells come on top.  Listed in
+ * doc/lymph.conf.5.
+ */
+static const char *const default_protected[] = {
+	"/usr/bin/login", "/bin/login", "/usr/bin/su", "/bin/su", "/usr/bin/sudo",
+	"/usr/bin/passwd", "/usr/bin/newgrp", "/usr/bin/ssh", "/usr/sbin/sshd",
+	"/usr/bin/env", "/usr/bin/kill", "/bin/kill", "/usr/bin/ps", "/bin/ps",
+	"/usr/bin/sh", "/bin/sh", "/usr/bin/bash", "/bin/bash",
+	"/usr/sbin/nologin", "/usr/bin/systemctl", "/usr/sbin/lymphd", "/usr/bin/lymphctl",
+	NULL,
+};
+
 static void protect_path(struct qmanager *q, const char *path)
 {
 	struct stat st;
@@ -62,6 +86,22 @@ static void protect_path(struct qmanager *q, const char *path)
 	}
 }
 
+/* Every login shell of /etc/shells. */
+static void protect_shells(struct qmanager *q, const char *shells)
+{
+	char line[PATH_MAX];
+	FILE *f = fopen(shells, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, " \t\r\n#")] = 0;
+		if (line[0] == '/')
+			protect_path(q, line);
+	}
+	fclose(f);
+}
+
 static void load_protected(struct qmanager *q, const struct policy *p)
 {
 	size_t i;
@@ -70,7 +110,9 @@ static void load_protected(struct qmanager *q, const struct policy *p)
 	q->protect = &p->protect;
 	protect_path(q, "/proc/1/exe");		/* init */
 	protect_path(q, "/proc/self/exe");	/* lymphd */
-	protect_path(q, "/usr/sbin/sshd");	/* the way back in */
+	for (i = 0; default_protected[i]; i++)
+		protect_path(q, default_protected[i]);
+	protect_shells(q, "/etc/shells");
 	for (i = 0; i < p->protect.n_exe; i++)
 		protect_path(q, p->protect.exe[i]);
 	/* A supervised service crash-loops into its breaker, not into a
@@ -82,16 +124,159 @@ static void load_protected(struct qmanager *q, const struct policy *p)
 	}
 }
 
-static int is_protected(const struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid)
+static int is_protected_binary(const struct qmanager *q, uint32_t dev, uint64_t ino)
 {
 	size_t i;
 
 	for (i = 0; i < q->n_prot; i++)
 		if (q->prot[i].dev == dev && q->prot[i].ino == ino)
 			return 1;
+	return 0;
+}
+
+static int is_protected(const struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid)
+{
+	size_t i;
+
+	if (is_protected_binary(q, dev, ino))
+		return 1;
 	for (i = 0; q->protect && i < q->protect->n_uid; i++)
 		if (q->protect->uid[i] == uid)
 			return 1;
+	return 0;
+}
+
+/* ---- interpreters and loaders -------------------------------------------- */
+
+/*
+ * Interpreters (a crash under one is the script's) and the dynamic loader
+ * (`ld-linux-x86-64.so.2 FILE` runs FILE), found by glob at start.  Listed
+ * in doc/lymph.conf.5.
+ */
+static const char *const interpreter_globs[] = {
+	"/usr/bin/python*", "/usr/local/bin/python*", "/usr/bin/perl", "/usr/bin/perl5*",
+	"/usr/bin/ruby*", "/usr/bin/node", "/usr/bin/nodejs", "/usr/local/bin/node",
+	"/usr/bin/php*", "/usr/bin/lua*", "/usr/bin/tclsh*", "/usr/bin/Rscript",
+	"/usr/bin/java", "/usr/lib/jvm/*/bin/java", "/usr/bin/awk", "/usr/bin/gawk",
+	"/usr/bin/mawk", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash", "/usr/bin/rbash",
+	"/usr/bin/zsh", "/usr/bin/ksh*", "/usr/bin/mksh", "/usr/bin/fish", "/usr/bin/csh",
+	"/usr/bin/tcsh", "/usr/bin/busybox", "/bin/sh", "/bin/bash", "/bin/dash", "/bin/busybox",
+	NULL,
+};
+
+static const char *const loader_globs[] = {
+	"/lib64/ld-linux*.so*", "/lib/ld-linux*.so*", "/lib/x86_64-linux-gnu/ld-linux*.so*",
+	"/usr/lib/x86_64-linux-gnu/ld-linux*.so*", "/usr/lib64/ld-linux*.so*",
+	"/lib/ld-musl*.so*", "/usr/lib/ld-musl*.so*", NULL,
+};
+
+static uint32_t runner_kind(const struct qmanager *q, uint32_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_runners; i++)
+		if (q->runners[i].dev == dev && q->runners[i].ino == ino)
+			return q->runners[i].kind;
+	return 0;
+}
+
+static void add_runner(struct qmanager *q, const char *path, uint32_t kind)
+{
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0111) ||
+	    runner_kind(q, (uint32_t)st.st_dev, st.st_ino) ||
+	    q->n_runners == sizeof(q->runners) / sizeof(q->runners[0]))
+		return;
+	q->runners[q->n_runners].dev = (uint32_t)st.st_dev;
+	q->runners[q->n_runners].ino = st.st_ino;
+	q->runners[q->n_runners].kind = kind;
+	q->n_runners++;
+}
+
+static void load_runners(struct qmanager *q)
+{
+	const char *const *sets[] = { interpreter_globs, loader_globs };
+	size_t s, i, j;
+
+	q->n_runners = 0;
+	for (s = 0; s < 2; s++) {
+		for (i = 0; sets[s][i]; i++) {
+			glob_t g;
+
+			if (glob(sets[s][i], 0, NULL, &g))
+				continue;
+			for (j = 0; j < g.gl_pathc; j++) {
+				const char *name = strrchr(g.gl_pathv[j], '/') + 1;
+
+				/* python3-config, perldoc's kin, ...: not interpreters */
+				if (strstr(name, "-config") || strstr(name, "-gdb"))
+					continue;
+				add_runner(q, g.gl_pathv[j], s ? RUNNER_LOADER : RUNNER_INTERPRETER);
+			}
+			globfree(&g);
+		}
+	}
+}
+
+/* Tell the BPF programs which binaries are runners. */
+static void push_runners(struct qmanager *q)
+{
+	size_t i;
+	int fd;
+
+	if (!q->lsm)
+		return;
+	fd = bpf_map__fd(q->lsm->maps.runners);
+	for (i = 0; i < q->n_runners; i++) {
+		struct inode_key k = { .ino = q->runners[i].ino, .dev = q->runners[i].dev };
+		__u32 v = q->runners[i].kind;
+
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			fprintf(stderr, "lymphd: failed to tell the script tracker of an interpreter: %s\n",
+				strerror(errno));
+	}
+}
+
+/*
+ * The script an interpreter (or the loader) of pid ran, as recorded at its
+ * exec: its inode and path.  0, or -errno (-ENOENT: no file, or not known).
+ */
+static int script_of(struct qmanager *q, uint32_t pid, uint32_t kind, uint32_t *dev,
+		     uint64_t *ino, char *path, size_t len)
+{
+	struct script_rec r;
+	struct stat st;
+	const char *arg;
+	__u32 key = pid;
+	int fd, err;
+
+	if (!q->tracker)
+		return -ENOENT;
+	fd = bpf_map__fd(q->lsm->maps.scripts);
+	if (bpf_map_lookup_elem(fd, &key, &r))
+		return -ENOENT;
+	bpf_map_delete_elem(fd, &key);	/* the pid is dead: its record too */
+	if (r.args_len > sizeof(r.args) || r.depth > SCRIPT_CWD_DEPTH)
+		return -EINVAL;
+	arg = qscript_arg((const char *)r.args, r.args_len, kind == RUNNER_LOADER);
+	err = qscript_path(arg, (const char (*)[64])r.cwd, r.depth,
+			   !(r.flags & SCRIPT_CWD_TRUNCATED), path, len);
+	if (err)
+		return err;
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -ENOENT;
+	*dev = (uint32_t)st.st_dev;
+	*ino = st.st_ino;
+	{
+		char *real = realpath(path, NULL);
+
+		if (real && strlen(real) < len)
+			strcpy(path, real);
+		free(real);
+	}
 	return 0;
 }
 
@@ -108,13 +293,17 @@ static struct qmark *find_mark(struct qmanager *q, uint32_t dev, uint64_t ino)
 }
 
 /*
- * Open the binary safely: no symlink at the last component, and it must
- * still be the inode the sensors saw (a rename race would give another).
+ * Open the binary safely: a symlink is resolved once (the binary of
+ * /usr/bin/python3 is /usr/bin/python3.11), the result is opened with no
+ * symlink at its last component, and it must still be the inode the
+ * sensors saw (a rename race would give another).
  */
-static int open_checked(const char *path, uint32_t dev, uint64_t ino, struct stat *st)
+static int open_checked(const char *path, uint32_t dev, uint64_t ino, struct stat *st, int flags)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	char *real = realpath(path, NULL);
+	int fd = open(real ? real : path, flags | O_NOFOLLOW | O_CLOEXEC);
 
+	free(real);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, st) || !S_ISREG(st->st_mode) || (uint32_t)st->st_dev != dev || st->st_ino != ino) {
@@ -124,29 +313,109 @@ static int open_checked(const char *path, uint32_t dev, uint64_t ino, struct sta
 	return fd;
 }
 
+/* A file handle for fd, and the index of an fd on its filesystem to open
+ * it with; -errno where the filesystem has no handles. */
+static int handle_of(struct qmanager *q, int fd, struct file_handle **out, int *mnt)
+{
+	struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+	int mount_id, err;
+	size_t i;
+
+	if (!fh)
+		return -ENOMEM;
+	fh->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", fh, &mount_id, AT_EMPTY_PATH)) {
+		err = -errno;
+		free(fh);
+		return err;
+	}
+	for (i = 0; i < q->n_mnts; i++)
+		if (q->mnts[i].mount_id == mount_id)
+			break;
+	if (i == q->n_mnts) {
+		char self[64];
+		int mfd;
+
+		if (q->n_mnts == sizeof(q->mnts) / sizeof(q->mnts[0])) {
+			free(fh);
+			return -ENOSPC;
+		}
+		/* This binary's own descriptor, as O_PATH: any fd on the
+		 * filesystem serves open_by_handle_at. */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		mfd = open(self, O_PATH | O_CLOEXEC);
+		if (mfd < 0) {
+			err = -errno;
+			free(fh);
+			return err;
+		}
+		q->mnts[i].fd = mfd;
+		q->mnts[i].mount_id = mount_id;
+		q->n_mnts++;
+	}
+	*out = fh;
+	*mnt = (int)i;
+	return 0;
+}
+
+/*
+ * How lymphd opens a binary it marks: for fanotify O_PATH only, since a
+ * real open of a file lymphd marked for FAN_OPEN_PERM would wait for
+ * lymphd's own answer, for ever; for exec bits, to fchmod it.
+ */
+static int mark_flags(const struct qmanager *q)
+{
+	return q->enf == Q_ENF_FANOTIFY ? O_PATH : O_RDONLY | O_NONBLOCK;
+}
+
+/* fanotify_mark on fd, which may be O_PATH (fanotify_mark's own fd
+ * argument takes no O_PATH file: through its /proc/self/fd link it does). */
+static int fan_mark(struct qmanager *q, unsigned int op, int fd)
+{
+	char self[64];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	return fanotify_mark(q->fan_fd, op, QMARK_MASK, AT_FDCWD, self) ? -errno : 0;
+}
+
+/* An fd on the marked inode again (caller closes), or -errno. */
+static int mark_open(struct qmanager *q, const struct qmark *m)
+{
+	int flags = mark_flags(q) | O_CLOEXEC;
+	struct stat st;
+	int fd;
+
+	if (m->fd >= 0) {
+		fd = fcntl(m->fd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
+	if (m->fh) {
+		/* CAP_DAC_READ_SEARCH, which lymphd keeps for this */
+		fd = open_by_handle_at(q->mnts[m->mnt].fd, m->fh, flags);
+		if (fd >= 0)
+			return fd;
+	}
+	if (!m->path[0])
+		return -ENOENT;
+	return open_checked(m->path, m->dev, m->ino, &st, mark_flags(q));
+}
+
 /* Put the enforcement in place for (dev, ino); returns 0 or -errno. */
 static int mark_add(struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid, const char *path,
 		    uint32_t restored_old_mode)
 {
 	struct qmark *m = find_mark(q, dev, ino);
 	struct stat st;
-	int fd;
+	int fd = -1, err;
 
 	if (m)
 		return 0;
-	if (!path)
-		return -ENOENT;
-	fd = open_checked(path, dev, ino, &st);
-	if (fd < 0)
-		return fd;
 	if (q->n_marks == q->cap_marks) {
 		size_t cap = q->cap_marks ? q->cap_marks * 2 : 16;
 		struct qmark *grown = realloc(q->marks, cap * sizeof(*grown));
 
-		if (!grown) {
-			close(fd);
+		if (!grown)
 			return -ENOMEM;
-		}
 		q->marks = grown;
 		q->cap_marks = cap;
 	}
@@ -154,48 +423,87 @@ static int mark_add(struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid
 	memset(m, 0, sizeof(*m));
 	m->dev = dev;
 	m->ino = ino;
-	m->fd = fd;
-	snprintf(m->path, sizeof(m->path), "%s", path);
+	m->fd = -1;
+	if (path) {
+		char *real = realpath(path, NULL);
+
+		snprintf(m->path, sizeof(m->path), "%s", real ? real : path);
+		free(real);
+	}
 
 	if (q->enf == Q_ENF_BPF_LSM) {
-		/* Nothing on the inode: the per-uid keys go in the LSM's map. */
-	} else if (q->enf == Q_ENF_FANOTIFY) {
-		if (fanotify_mark(q->fan_fd, FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, fd, NULL)) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-	} else if (q->enf == Q_ENF_EXEC_BITS) {
+		/* Nothing on the inode, no path needed, no descriptor: the
+		 * per-uid keys go in the LSM's map. */
+		q->n_marks++;
+		return 0;
+	}
+	if (q->enf != Q_ENF_FANOTIFY && q->enf != Q_ENF_EXEC_BITS)
+		return -EOPNOTSUPP;
+	if (!path)
+		return -ENOENT;
+	fd = open_checked(path, dev, ino, &st, mark_flags(q));
+	if (fd < 0)
+		return fd;
+	if (q->enf == Q_ENF_FANOTIFY) {
+		err = fan_mark(q, FAN_MARK_ADD, fd);
+		if (err)
+			goto fail;
+	} else {
 		/* Removing exec bits bans every user: only for root's own scope
 		 * on a root-owned binary. */
 		if (uid != 0 || st.st_uid != 0) {
-			close(fd);
-			return -EPERM;
+			err = -EPERM;
+			goto fail;
 		}
 		m->old_mode = restored_old_mode ? restored_old_mode : (st.st_mode & 07777);
 		if ((st.st_mode & 0111) && fchmod(fd, st.st_mode & 07666)) {
-			int err = -errno;
-
-			close(fd);
-			return err;
+			err = -errno;
+			goto fail;
 		}
 		m->bits_removed = 1;
-	} else {
+	}
+	/* No descriptor held per binary: a file handle reopens it. */
+	if (!handle_of(q, fd, &m->fh, &m->mnt)) {
 		close(fd);
-		return -EOPNOTSUPP;
+	} else if (q->fds_held < q->fd_budget) {
+		m->fd = fd;
+		q->fds_held++;
+	} else {
+		err = -EMFILE;
+		if (q->enf == Q_ENF_FANOTIFY)
+			fan_mark(q, FAN_MARK_REMOVE, fd);
+		if (m->bits_removed)
+			fchmod(fd, m->old_mode);
+		goto fail;
 	}
 	q->n_marks++;
 	return 0;
+fail:
+	close(fd);
+	return err;
 }
 
 static void mark_remove(struct qmanager *q, struct qmark *m)
 {
-	if (q->enf == Q_ENF_FANOTIFY)
-		fanotify_mark(q->fan_fd, FAN_MARK_REMOVE, FAN_OPEN_EXEC_PERM, m->fd, NULL);
-	if (m->bits_removed)
-		fchmod(m->fd, m->old_mode);	/* exactly the mode it had */
-	close(m->fd);
+	int fd = q->enf == Q_ENF_BPF_LSM ? -1 : mark_open(q, m), err;
+
+	if (fd >= 0) {
+		if (q->enf == Q_ENF_FANOTIFY && (err = fan_mark(q, FAN_MARK_REMOVE, fd)))
+			fprintf(stderr, "lymphd: failed to lift the quarantine mark of %s: %s\n",
+				m->path[0] ? m->path : "a quarantined binary", strerror(-err));
+		if (m->bits_removed)
+			fchmod(fd, m->old_mode);	/* exactly the mode it had */
+		close(fd);
+	} else if (q->enf != Q_ENF_BPF_LSM) {
+		fprintf(stderr, "lymphd: failed to reopen %s to lift its quarantine mark: %s; the mark "
+			"goes when lymphd stops\n", m->path[0] ? m->path : "a quarantined binary",
+			strerror(-fd));
+	}
+	if (m->fd >= 0) {
+		close(m->fd);
+		q->fds_held--;
+	}
+	free(m->fh);
 	*m = q->marks[--q->n_marks];
 }
 
@@ -263,6 +571,57 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 
 /* ---- entry points -------------------------------------------------------- */
 
+/* Descriptors: the soft limit raised to the hard one (1,024 is the usual
+ * soft limit, far below what a host's crashes can ask for), and a budget
+ * for the marks that cannot use a file handle: half of it, the rest for
+ * control connections, services, the journal. */
+static void raise_nofile(struct qmanager *q)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	q->nofile = rl.rlim_cur == RLIM_INFINITY ? (uint64_t)INT_MAX : (uint64_t)rl.rlim_cur;
+	q->fd_budget = (size_t)(q->nofile / 2);
+}
+
+static int load_lsm(struct qmanager *q)
+{
+	int err;
+
+	/* All of it: the LSM programs and the script tracker. */
+	q->lsm = lsm__open_and_load();
+	if (q->lsm && !lsm__attach(q->lsm)) {
+		q->enf = Q_ENF_BPF_LSM;
+		q->tracker = 1;
+		return 0;
+	}
+	err = errno ? -errno : -EOPNOTSUPP;
+	lsm__destroy(q->lsm);
+	/* The tracker alone (a tracepoint, which every kernel with BTF runs). */
+	q->lsm = lsm__open();
+	if (!q->lsm)
+		return err;
+	bpf_program__set_autoload(q->lsm->progs.deny_quarantined, false);
+	bpf_program__set_autoload(q->lsm->progs.deny_exec_map, false);
+	bpf_program__set_autoload(q->lsm->progs.deny_exec_protect, false);
+	bpf_program__set_autoload(q->lsm->progs.deny_interpreted, false);
+	if (lsm__load(q->lsm) || lsm__attach(q->lsm)) {
+		fprintf(stderr, "lymphd: failed to load the script tracker (%s): a crash under an "
+			"interpreter is charged to nobody\n", strerror(errno));
+		lsm__destroy(q->lsm);
+		q->lsm = NULL;
+	} else {
+		q->tracker = 1;
+	}
+	return err;
+}
+
 int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce)
 {
 	struct timespec m, r;
@@ -280,20 +639,20 @@ int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j,
 	err = qtable_init(&q->t, &p->quarantine, QTABLE_MAX);
 	if (err)
 		return err;
+	q->t.max_per_uid = QMANAGER_MAX_PER_UID;
+	raise_nofile(q);
 	load_protected(q, p);
+	load_runners(q);
 
 	/* Best available first: the BPF LSM (in the kernel, no round trip),
 	 * then fanotify permission events, then exec bits. */
-	q->lsm = lsm__open_and_load();
-	if (q->lsm && !lsm__attach(q->lsm)) {
-		q->enf = Q_ENF_BPF_LSM;
+	err = load_lsm(q);
+	push_runners(q);
+	if (q->enf == Q_ENF_BPF_LSM)
 		return 0;
-	}
 	snprintf(q->enf_why_buf, sizeof(q->enf_why_buf), "bpf-lsm unavailable on this kernel (%s)",
-		 strerror(errno));
+		 strerror(-err));
 	q->enf_why = q->enf_why_buf;
-	lsm__destroy(q->lsm);
-	q->lsm = NULL;
 	q->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
 				  O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (q->fan_fd >= 0) {
@@ -309,15 +668,21 @@ int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j,
 
 void qmanager_free(struct qmanager *q)
 {
+	size_t i;
+
 	/* Marks go with the fanotify fd; removed exec bits stay removed: the
 	 * journal restores or expires them at the next start. */
 	while (q->n_marks) {
 		struct qmark *m = &q->marks[q->n_marks - 1];
 
-		close(m->fd);
+		if (m->fd >= 0)
+			close(m->fd);
+		free(m->fh);
 		q->n_marks--;
 	}
 	free(q->marks);
+	for (i = 0; i < q->n_mnts; i++)
+		close(q->mnts[i].fd);
 	if (q->fan_fd >= 0)
 		close(q->fan_fd);
 	lsm__destroy(q->lsm);	/* the denials end with lymphd, as fanotify's do */
@@ -331,31 +696,73 @@ int qmanager_fd(const struct qmanager *q)
 	return q->fan_fd;
 }
 
+/* Say it once per key (the table remembers the key, never triggering). */
+static void note_once(struct qmanager *q, const struct qkey *k, const char *action, const char *exe,
+		      const char *why, const struct lymph_death *d, uint64_t now)
+{
+	if (qtable_find(&q->t, k))
+		return;
+	qtable_on_danger(&q->t, k, now, 1e18);	/* remember, never trigger */
+	journal_q(q, action, NULL, k, exe, why, d, now);
+}
+
+/* No room to track or enforce: journaled (at the 1st, 2nd, 4th, 8th, ...
+ * of each kind, so a flood cannot flood the journal) and counted in status. */
+static void overflow(struct qmanager *q, const struct qkey *k, const char *exe, const char *why,
+		     uint64_t count, const struct lymph_death *d, uint64_t now)
+{
+	if (count & (count - 1))
+		return;
+	journal_q(q, "overflow", NULL, k, exe, why, d, now);	/* printed with the decisions */
+}
+
 void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const struct verdict *vd,
 		       const char *exe, uint64_t now)
 {
 	struct qkey k = { .ino = d->task.exe_ino, .dev = d->task.exe_dev, .uid = d->task.uid };
+	char script[PATH_MAX];
 	struct qentry *e;
+	uint32_t kind;
 	int err;
 
+	if (!q->t.conf.enabled)
+		return;		/* [quarantine] is off: not even a would-quarantine */
 	if (vd->klass != LYMPH_CLASS_DANGER || (!k.ino && !k.dev))
 		return;
 	/* Without siginfo a "crash" may be kill -SEGV: never an antibody. */
 	if (vd->reason == LYMPH_REASON_UNVERIFIED)
 		return;
-	if (is_protected(q, k.dev, k.ino, k.uid)) {
-		struct qentry *prev = qtable_find(&q->t, &k);
-
-		/* Say so once per binary and uid, not at every crash. */
-		if (!prev) {
-			qtable_on_danger(&q->t, &k, now, 1e18);	/* remember, never trigger */
-			journal_q(q, "protected", NULL, &k, exe, "protected binary or uid: never quarantined", d, now);
+	/* Under an interpreter (or the loader) the offender is the script it
+	 * ran, never the interpreter: python3 keeps working for that user. */
+	kind = runner_kind(q, k.dev, k.ino);
+	if (kind) {
+		err = script_of(q, d->task.pid, kind, &k.dev, &k.ino, script, sizeof(script));
+		if (err) {
+			note_once(q, &k, "protected", exe, "an interpreter or the loader, and the file it "
+				  "ran is not known: never quarantined", d, now);
+			return;
 		}
+		exe = script;
+	}
+	if (is_protected(q, k.dev, k.ino, k.uid)) {
+		note_once(q, &k, "protected", exe, "protected binary or uid: never quarantined", d, now);
+		return;
+	}
+	if (k.uid == 0 && !q->t.conf.root) {
+		note_once(q, &k, "protected", exe, "uid 0: root's binaries are quarantined only with "
+			  "[quarantine] root = yes", d, now);
 		return;
 	}
 	e = qtable_on_danger(&q->t, &k, now, q->factor);
-	if (!e)
+	if (!e) {
+		if (q->t.overflow == Q_OVF_UID)
+			overflow(q, &k, exe, "this uid already has its maximum of quarantined binaries",
+				 q->t.overflows[Q_OVF_UID], d, now);
+		else if (q->t.overflow == Q_OVF_TABLE)
+			overflow(q, &k, exe, "the quarantine table is full of quarantines",
+				 q->t.overflows[Q_OVF_TABLE], d, now);
 		return;
+	}
 	if (!q->enforce) {
 		journal_q(q, "would-quarantine", e, &k, exe, "observe mode", d, now);
 		qtable_end(&q->t, &k);
@@ -367,6 +774,11 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 	if (err) {
 		char msg[160];
 
+		if (err == -EMFILE) {
+			q->overflow_fds++;
+			overflow(q, &k, exe, "lymphd's descriptor budget for quarantine marks is spent",
+				 q->overflow_fds, d, now);
+		}
 		snprintf(msg, sizeof(msg), "cannot enforce (%s): %s", enf_name(q->enf),
 			 err == -ENOENT ? "the binary's path is unknown" :
 			 err == -EPERM ? "exec bits are removed only for root's own scope on root-owned binaries" :
@@ -377,8 +789,18 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 	}
 	journal_q(q, "quarantine", e, &k, exe, "ok", d, now);
 	q->last_imposed = now;
-	fprintf(stderr, "lymphd: quarantined %s for uid %u for %.0f s (%s)\n", exe ? exe : "?", k.uid,
-		(double)(e->until - e->since) / 1e9, enf_name(q->enf));
+}
+
+/* The RUNNER_* kind of pid's executable, 0 for other programs. */
+static uint32_t pid_runner(const struct qmanager *q, int pid)
+{
+	char link[64];
+	struct stat st;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	if (stat(link, &st))
+		return 0;
+	return runner_kind(q, (uint32_t)st.st_dev, st.st_ino);
 }
 
 void qmanager_on_fd(struct qmanager *q, uint64_t now)
@@ -396,12 +818,16 @@ void qmanager_on_fd(struct qmanager *q, uint64_t now)
 
 			if (md->vers != FANOTIFY_METADATA_VERSION || md->fd < 0)
 				continue;
-			if ((md->mask & FAN_OPEN_EXEC_PERM) && !fstat(md->fd, &st) &&
+			/* An exec of the file, or its open by an interpreter or the
+			 * dynamic loader (`ld-linux-x86-64.so.2 FILE`, `python3
+			 * FILE`: an open, not an exec); any other open is allowed,
+			 * so the user may still read, copy or debug it. */
+			if ((md->mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM)) && !fstat(md->fd, &st) &&
 			    !proc_real_uid(md->pid, &uid)) {
 				struct qkey k = { .ino = st.st_ino, .dev = (uint32_t)st.st_dev, .uid = uid };
-				const struct qentry *e = qtable_active(&q->t, &k, now);
 
-				if (e) {
+				if (qtable_active(&q->t, &k, now) &&
+				    ((md->mask & FAN_OPEN_EXEC_PERM) || pid_runner(q, md->pid))) {
 					resp.response = FAN_DENY;
 					q->denied++;
 				}
@@ -539,11 +965,14 @@ void qmanager_replay(struct qmanager *q, const char *journal_path, uint64_t now)
 
 struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 {
-	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	size_t i;
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array(), *ovf;
+	size_t i, tracked = 0;
 
+	json_object_object_add(o, "enabled", json_object_new_boolean(q->t.conf.enabled));
+	json_object_object_add(o, "root", json_object_new_boolean(q->t.conf.root));
 	json_object_object_add(o, "enforcement", json_object_new_string(enf_name(q->enf)));
 	json_object_object_add(o, "not_used", q->enf_why ? json_object_new_string(q->enf_why) : NULL);
+	json_object_object_add(o, "script_tracker", json_object_new_boolean(q->tracker));
 	if (q->enf == Q_ENF_BPF_LSM) {
 		struct quarantine_key k, next, *prev = NULL;
 		__u64 v, sum = 0;
@@ -565,13 +994,14 @@ struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 		const struct qmark *m = NULL;
 		size_t j;
 
+		tracked += e->used;
 		if (!e->used || e->until <= now)
 			continue;
 		for (j = 0; j < q->n_marks; j++)
 			if (q->marks[j].dev == e->key.dev && q->marks[j].ino == e->key.ino)
 				m = &q->marks[j];
 		x = json_object_new_object();
-		json_object_object_add(x, "exe", m ? json_object_new_string(m->path) : NULL);
+		json_object_object_add(x, "exe", m && m->path[0] ? json_object_new_string(m->path) : NULL);
 		json_object_object_add(x, "exe_dev", json_object_new_int64(e->key.dev));
 		json_object_object_add(x, "exe_ino", json_object_new_uint64(e->key.ino));
 		json_object_object_add(x, "uid", json_object_new_int64(e->key.uid));
@@ -581,6 +1011,16 @@ struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 		json_object_array_add(arr, x);
 	}
 	json_object_object_add(o, "active", arr);
+	json_object_object_add(o, "tracked", json_object_new_uint64(tracked));
+	json_object_object_add(o, "max_per_uid", json_object_new_uint64(q->t.max_per_uid));
+	json_object_object_add(o, "fds_held", json_object_new_uint64(q->fds_held));
+	json_object_object_add(o, "fd_budget", json_object_new_uint64(q->fd_budget));
+	json_object_object_add(o, "nofile", json_object_new_uint64(q->nofile));
+	ovf = json_object_new_object();
+	json_object_object_add(ovf, "per_uid", json_object_new_uint64(q->t.overflows[Q_OVF_UID]));
+	json_object_object_add(ovf, "table", json_object_new_uint64(q->t.overflows[Q_OVF_TABLE]));
+	json_object_object_add(ovf, "descriptors", json_object_new_uint64(q->overflow_fds));
+	json_object_object_add(o, "overflow", ovf);
 	return o;
 }
 
@@ -595,6 +1035,6 @@ void qmanager_snapshot(struct qmanager *q, uint64_t now)
 		if (!e->used || e->until <= now)
 			continue;
 		m = find_mark(q, e->key.dev, e->key.ino);
-		journal_q(q, "snapshot", e, &e->key, m ? m->path : NULL, "ok", NULL, now);
+		journal_q(q, "snapshot", e, &e->key, m && m->path[0] ? m->path : NULL, "ok", NULL, now);
 	}
 }

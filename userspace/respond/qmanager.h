@@ -28,21 +28,39 @@ enum q_enforcement {
 struct qmark;		/* one marked inode */
 struct lsm;		/* the BPF LSM skeleton */
 
+/* Binaries tracked per uid: beyond, the uid's coldest entry is forgotten,
+ * or, when all are quarantined, the new one is an overflow (journaled). */
+#define QMANAGER_MAX_PER_UID 64
+
 struct qmanager {
 	struct qtable t;
 	enum q_enforcement enf;
 	const char *enf_why;	/* why the better methods are not in use */
 	char enf_why_buf[96];
 	int fan_fd;
-	struct lsm *lsm;
+	struct lsm *lsm;	/* LSM programs (Q_ENF_BPF_LSM) and/or the script tracker */
+	int tracker;		/* the script tracker runs: interpreters' argv by pid */
 	struct qmark *marks;
 	size_t n_marks, cap_marks;
+	/* Descriptors: fanotify marks are reopened through file handles, so
+	 * none is held per binary; one per filesystem to open handles on.
+	 * Where a filesystem has no handles, an fd per binary, within budget. */
+	struct { int fd; int mount_id; } mnts[32];
+	size_t n_mnts;
+	size_t fds_held, fd_budget;
+	uint64_t nofile;	/* RLIMIT_NOFILE soft limit after raising it */
+	uint64_t overflow_fds;	/* quarantines refused for the descriptor budget */
 	struct journal *journal;
 	int enforce;
 	const struct protect_conf *protect;
-	/* protected binaries, by inode: pid 1's, lymphd's, sshd, configured */
+	/* protected binaries, by inode: pid 1's, lymphd's, sshd, login shells,
+	 * the default list (doc/lymph.conf.5), configured */
 	struct { uint32_t dev; uint64_t ino; } prot[512];	/* beyond: not protected, see load_protected */
 	size_t n_prot;
+	/* interpreters and dynamic loaders: a crash under one is charged to the
+	 * script it ran; they open a quarantined file only to be refused */
+	struct { uint32_t dev; uint64_t ino; uint32_t kind; } runners[256];
+	size_t n_runners;
 	uint64_t wall_offset;
 	uint64_t denied;	/* execs denied */
 	double factor;		/* threshold multiplier from the weather */

@@ -157,8 +157,6 @@ static void journal_service(struct supervisor *s, struct service *v, const char 
 		fprintf(stderr, "lymphd: failed to write the journal (%s): %s\n", what, strerror(errno));
 	if (!s->journal)
 		json_object_put(rec);
-	fprintf(stderr, "lymphd: service %s: %s (%s, %s)\n", v->name, what, svc_phase_name(v->st.phase),
-		result ? result : "ok");
 }
 
 int supervisor_snapshot(struct supervisor *s)

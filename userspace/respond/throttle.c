@@ -416,8 +416,6 @@ static void journal_t(struct throttler *t, const struct lineage *l, const char *
 		fprintf(stderr, "lymphd: failed to write the journal (throttle %s)\n", action);
 	if (!t->journal)
 		json_object_put(rec);
-	fprintf(stderr, "lymphd: throttle %s: %s (dead time %.0f ms, %u holds)%s%s\n", name, action,
-		(double)l->dt.dead_time / 1e6, l->dt.holds, result ? ": " : "", result ? result : "");
 }
 
 /* ---- entry points ------------------------------------------------------- */
