@@ -139,7 +139,7 @@ static void sample_one(struct fs_watch *w, const struct phagocyte_conf *c, uint6
 {
 	struct statvfs sv;
 	double rb, ri, tb = -1, ti = -1, ttf;
-	int was = w->danger;
+	int was = w->danger, r;
 
 	if (statvfs(w->path, &sv) || !sv.f_blocks)
 		return;
@@ -147,17 +147,25 @@ static void sample_one(struct fs_watch *w, const struct phagocyte_conf *c, uint6
 	w->avail_inodes = (double)sv.f_favail;
 	w->total_bytes = (double)sv.f_blocks * (double)sv.f_frsize;
 	w->total_inodes = (double)sv.f_files;
-	dtrend_add(&w->bytes, now, w->avail_bytes, c->disk_window);
-	dtrend_add(&w->inodes, now, w->avail_inodes, c->disk_window);
-	w->have_trend = !dtrend_slope(&w->bytes, c->disk_window, &rb);
+	/* The trends of what is used (negated availability): filling is a
+	 * sustained rise whose floor rises too (leak_check), so neither a
+	 * sawtooth nor bursts written and deleted again make a trend. */
+	dtrend_add(&w->bytes, now, -w->avail_bytes, c->disk_window);
+	dtrend_add(&w->inodes, now, -w->avail_inodes, c->disk_window);
+	r = leak_check(&w->bytes, c->disk_window, -w->avail_bytes, 0, &rb, &tb);
+	w->have_trend = r != -EAGAIN;
 	if (!w->have_trend)
 		return;
-	w->rate_bytes = rb;
-	tb = dtrend_time_to_empty(w->avail_bytes, rb);
+	w->rate_bytes = -rb;
+	if (r != 1)
+		tb = -1;
 	/* filesystems without inode accounting (f_files 0) only have bytes */
-	if (sv.f_files && !dtrend_slope(&w->inodes, c->disk_window, &ri)) {
-		w->rate_inodes = ri;
-		ti = dtrend_time_to_empty(w->avail_inodes, ri);
+	if (sv.f_files) {
+		r = leak_check(&w->inodes, c->disk_window, -w->avail_inodes, 0, &ri, &ti);
+		if (r != -EAGAIN)
+			w->rate_inodes = -ri;
+		if (r != 1)
+			ti = -1;
 	}
 	ttf = tb;
 	w->resource = "bytes";

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Foresight for disks: every mounted local filesystem's available bytes
- * and inodes are sampled (statvfs) and their trend learned (dtrend in
- * policy/phagocyte.c, robust to the sawtooth of log rotation), giving a
- * time to full.  A filesystem whose time to full is below the horizon is
+ * and inodes are sampled (statvfs) and their trend learned (leak_check in
+ * policy/phagocyte.c: a sustained rise of what is used whose floor rises
+ * too, robust to the sawtooth of log rotation and to bursts written and
+ * deleted again), giving a time to full.  A filesystem whose time to full is below the horizon is
  * "in danger": the weather worsens and respond/phago.c acts (growth report,
  * tidy rules, check that space came back).
  *
