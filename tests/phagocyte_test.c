@@ -1017,7 +1017,10 @@ static int dump_core(const char *dir, int site)
 	}
 	snprintf(from, sizeof(from), "%s/core", dir);
 	snprintf(to, sizeof(to), "%s/core.%d", dir, pid);
-	return rename(from, to) ? -1 : pid;
+	if (rename(from, to))
+		return -1;
+	th_sleep_ms(20);	/* distinct mtimes: file timestamps are coarse */
+	return pid;
 }
 
 static int count_records(const char *journal, const char *action)

@@ -143,7 +143,11 @@ static int by_binary_then_time(const void *x, const void *y)
 
 	if (c)
 		return c;
-	return a->mtime < b->mtime ? -1 : a->mtime > b->mtime;
+	if (a->mtime != b->mtime)
+		return a->mtime < b->mtime ? -1 : 1;
+	/* equal times (coarse file timestamps): the order given, so that two
+	 * plans over the same artifacts agree */
+	return a < b ? -1 : a > b;
 }
 
 /* newest first among rank 0, then the oldest first among rank 1 */
@@ -153,9 +157,11 @@ static int by_priority(const void *x, const void *y)
 
 	if (a->rank != b->rank)
 		return a->rank - b->rank;
+	if (a->a->mtime == b->a->mtime)
+		return a->a < b->a ? -1 : a->a > b->a;
 	if (a->rank == 0)
-		return a->a->mtime > b->a->mtime ? -1 : a->a->mtime < b->a->mtime;
-	return a->a->mtime < b->a->mtime ? -1 : a->a->mtime > b->a->mtime;
+		return a->a->mtime > b->a->mtime ? -1 : 1;
+	return a->a->mtime < b->a->mtime ? -1 : 1;
 }
 
 static void fit(struct ref *r, size_t n, uint64_t budget, const char *why)
