@@ -21,6 +21,7 @@ const struct ctl_spec ctl_specs[CTL_CMD_MAX] = {
 			 "events [follow] [json]" },
 	[CTL_FLEET] = { "fleet", 0, 0, { 0 }, "fleet" },
 	[CTL_FLEET_RELEASE] = { "fleet-release", 1, 1, { CTL_ARG_BINARY }, "fleet-release PATH|SHA256" },
+	[CTL_CRASHES] = { "crashes", 0, 0, { 0 }, "crashes" },
 };
 
 /* Decimal digits only (no sign, space or base prefix), at most max. */

@@ -34,6 +34,7 @@ enum ctl_cmd {
 	CTL_EVENTS,		/* [follow] [json] */
 	CTL_FLEET,
 	CTL_FLEET_RELEASE,	/* PATH | SHA256 */
+	CTL_CRASHES,
 	CTL_CMD_MAX
 };
 

@@ -219,6 +219,8 @@ int metrics_text(FILE *out, const struct metrics_src *m)
 		weather_metrics(out, m->weather);
 	if (m->crashes)
 		binary_metrics(out, m);
+	if (m->extra)
+		m->extra(out, m->extra_ctx);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -36,6 +36,9 @@ struct metrics_src {
 	const char *version, *source, *mode;
 	uint64_t now_ns, uptime_ns;
 	unsigned int max_binaries;	/* per-binary series kept (0: 50) */
+	/* more series written last (the phagocytes'), NULL: none */
+	void (*extra)(FILE *out, const void *ctx);
+	const void *extra_ctx;
 };
 
 /* Write the exposition to out: 0, or -EIO when out failed. */

@@ -32,6 +32,7 @@ static void usage(FILE *f)
 "  release BINARY [--uid=U]  end the quarantine of BINARY (for uid U, or every uid)\n"
 "  release --lineage=KIND:ID  continue a throttled lineage (family:ID, session:ID, cgroup:ID, uid:ID)\n"
 "  throttles             lineages held in dead time\n"
+"  crashes               crash signatures per binary: count, first, last, artifacts kept\n"
 "  metrics               Prometheus text exposition of lymphd's state\n"
 "  events [--follow]     the records lymphd prints (its latest ones; with --follow,\n"
 "                        then every new one as it comes, like journalctl -f)\n"
@@ -353,6 +354,64 @@ static void print_throttles(struct json_object *t)
 	}
 }
 
+/* The leak foresight of the services that have a leak_horizon. */
+static void print_leaks(struct json_object *r)
+{
+	struct json_object *arr;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(r, "leaks", &arr) || !(n = json_object_array_length(arr)))
+		return;
+	printf("\n%-20s %8s %-24s %-10s %-16s %-10s %s\n", "LEAKS", "PID", "MEMORY / LIMIT", "TREND", "FDS / LIMIT",
+	       "TREND", "");
+	for (i = 0; i < n; i++) {
+		struct json_object *w = json_object_array_get_idx(arr, i);
+		char mem[48], fds[48];
+
+		snprintf(mem, sizeof(mem), "%.1f / %.1f MiB", jdbl(w, "memory") / 1048576.0,
+			 jdbl(w, "memory_limit") / 1048576.0);
+		snprintf(fds, sizeof(fds), "%.0f / %.0f", jdbl(w, "fds"), jdbl(w, "fds_limit"));
+		printf("%-20s %8.0f %-24s %-10s %-16s %-10s %s\n", jstr(w, "service"), jdbl(w, "pid"), mem,
+		       jstr(w, "memory_trend"), fds, jstr(w, "fds_trend"),
+		       jnum(w, "planned_restart") ? "planned restart" : "");
+	}
+}
+
+static void print_crashes(struct json_object *c)
+{
+	struct json_object *arr, *kept;
+	size_t i, j, n;
+
+	printf("%.0f artifacts, %.1f MiB (budget %.1f MiB per binary, %.1f MiB in all); %.0f removed\n",
+	       jdbl(c, "artifacts"), jdbl(c, "bytes") / 1048576.0, jdbl(c, "budget_per_binary") / 1048576.0,
+	       jdbl(c, "budget_total") / 1048576.0, jdbl(c, "removed"));
+	if (!json_object_object_get_ex(c, "signatures", &arr) || !(n = json_object_array_length(arr))) {
+		printf("no crash signature seen\n");
+		return;
+	}
+	printf("%-32s %-16s %-32s %6s %-20s %-20s %s\n", "BINARY", "SIGNATURE", "WHERE", "COUNT", "FIRST",
+	       "LAST", "KEPT");
+	for (i = 0; i < n; i++) {
+		struct json_object *s = json_object_array_get_idx(arr, i);
+		char first[32] = "", last[32] = "";
+		time_t t;
+		struct tm tm;
+
+		t = (time_t)jdbl(s, "first");
+		gmtime_r(&t, &tm);
+		strftime(first, sizeof(first), "%Y-%m-%dT%H:%M:%S", &tm);
+		t = (time_t)jdbl(s, "last");
+		gmtime_r(&t, &tm);
+		strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%S", &tm);
+		printf("%-32s %-16s %-32s %6.0f %-20s %-20s", jstr(s, "binary"), jstr(s, "signature"),
+		       jstr(s, "label"), jdbl(s, "count"), first, last);
+		if (json_object_object_get_ex(s, "kept", &kept))
+			for (j = 0; j < json_object_array_length(kept); j++)
+				printf("%s%s", j ? ", " : " ", json_object_get_string(json_object_array_get_idx(kept, j)));
+		printf("\n");
+	}
+}
+
 struct journal_view {
 	double since;
 	int json;
@@ -563,6 +622,7 @@ int main(int argc, char **argv)
 		if (uid)
 			words[nw++] = uid;
 	} else if (!strcmp(cmd, "status") || !strcmp(cmd, "services") || !strcmp(cmd, "throttles") ||
+		   !strcmp(cmd, "crashes") ||
 		   !strcmp(cmd, "metrics") || !strcmp(cmd, "reload") ||
 		   !strcmp(cmd, "journal") || !strcmp(cmd, "events")) {
 		if (optind + 1 < argc)
@@ -638,8 +698,12 @@ int main(int argc, char **argv)
 		print_throttles(reply);
 	else if (!strcmp(cmd, "fleet") && nw == 1)
 		print_fleet(reply);
+	else if (!strcmp(cmd, "crashes"))
+		print_crashes(reply);
 	else
 		printf("%s\n", jstr(reply, "ok"));
+	if (!json && !strcmp(cmd, "services"))
+		print_leaks(reply);
 	json_object_put(reply);
 	free(text);
 	return 0;

@@ -29,6 +29,7 @@ static void do_services(struct daemon *d, struct ctl_client *cl, const struct ct
 	(void)r;
 	json_object_object_add(o, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
 	json_object_object_add(o, "services", supervisor_json(&d->sup, now));
+	json_object_object_add(o, "leaks", phago_leaks_json(&d->phago));
 	ctl_reply(cl, o);
 }
 
@@ -142,6 +143,13 @@ static void do_fleet_release(struct daemon *d, struct ctl_client *cl, const stru
 		ctl_reply_ok(cl, "released here until the fleet calms");
 }
 
+static void do_crashes(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+{
+	(void)r;
+	(void)now;
+	ctl_reply(cl, phago_crashes_json(&d->phago));
+}
+
 static void do_events(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
 {
 	(void)now;
@@ -164,6 +172,7 @@ static const command_fn commands[CTL_CMD_MAX] = {
 	[CTL_EVENTS] = do_events,
 	[CTL_FLEET] = do_fleet,
 	[CTL_FLEET_RELEASE] = do_fleet_release,
+	[CTL_CRASHES] = do_crashes,
 };
 
 void daemon_command(void *ctx, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)

@@ -373,6 +373,7 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 		    d->sup.v[i].st.phase == SVC_BROKEN)
 			activity++;
 	activity += (uint32_t)d->thr.n;
+	activity += phago_activity(&d->phago);	/* filesystems filling within the horizon */
 	if (d->quar.last_imposed && now - d->quar.last_imposed < 300ULL * 1000000000ULL)
 		activity++;
 	weather_set_activity(d->weather, activity);
@@ -622,6 +623,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	}
 	throttler_replay_done(&d->thr, mono_now_ns());
 	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
+	phago_init(&d->phago, &d->policy, &d->journal, &d->sup, d->enforce);
 
 	/* The weather: pressure, baselines, integrity of the protected binaries. */
 	err = open_weather(d);
@@ -714,6 +716,7 @@ static int reload_policy(struct daemon *d, char **why)
 	d->enforce = enforce;
 	qmanager_reload(&d->quar, &d->policy, d->enforce);
 	throttler_reload(&d->thr, &d->policy, d->enforce && d->policy.throttle.enabled);
+	phago_reload(&d->phago, &d->policy, d->enforce);
 	if (d->weather)
 		weather_set_conf(d->weather, &d->policy.weather);
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
@@ -772,6 +775,7 @@ static int on_timer(struct daemon *d)
 	if (!err)
 		err = source_check_drops(&d->src);
 	qmanager_tick(&d->quar, mono_now_ns());
+	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
 	control_tick(d->ctl, mono_now_ns());
 	notify_watchdog(mono_now_ns());	/* the loop still turns */
@@ -856,6 +860,7 @@ void daemon_free(struct daemon *d)
 	fleet_stop(d->fleet);	/* joins its thread */
 	d->fleet = NULL;
 	supervisor_free(&d->sup);
+	phago_free(&d->phago);
 	qmanager_free(&d->quar);
 	throttler_free(&d->thr, mono_now_ns());
 	if (d->weather)

@@ -17,6 +17,7 @@
 #include "logsink.h"
 #include "metrics.h"
 #include "outfilter.h"
+#include "phago.h"
 #include "qmanager.h"
 #include "service.h"
 #include "source.h"
@@ -55,6 +56,7 @@ struct daemon {
 	struct supervisor sup;
 	struct qmanager quar;
 	struct throttler thr;
+	struct phago phago;	/* zombies, disk foresight, tidy (respond/phago.h) */
 	struct weather *weather;
 	struct fleet *fleet;		/* NULL without a [fleet] section */
 	struct fleet_here fleet_here;	/* what this host does because of it */

@@ -90,7 +90,13 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 		json_object_object_add(j, "rotations", json_object_new_uint64(d->journal.rotations));
 		json_object_object_add(o, "journal", j);
 	}
+	json_object_object_add(o, "phagocyte", phago_json(&d->phago, now_ns));
 	return o;
+}
+
+static void phago_series(FILE *out, const void *ctx)
+{
+	phago_metrics(ctx, out);
 }
 
 static void metrics_source(const struct daemon *d, struct metrics_src *m)
@@ -108,6 +114,8 @@ static void metrics_source(const struct daemon *d, struct metrics_src *m)
 		.mode = d->enforce ? "enforce" : "observe",
 		.now_ns = now,
 		.uptime_ns = now - d->start_ns,
+		.extra = phago_series,
+		.extra_ctx = &d->phago,
 	};
 }
 

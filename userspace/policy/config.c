@@ -20,7 +20,8 @@
 
 #define SEC_NS 1000000000ULL
 
-enum sect { S_NONE, S_LYMPHD, S_SERVICE, S_QUARANTINE, S_THROTTLE, S_PROTECT, S_WEATHER, S_FLEET };
+enum sect { S_NONE, S_LYMPHD, S_SERVICE, S_QUARANTINE, S_THROTTLE, S_PROTECT, S_WEATHER, S_FLEET,
+	    S_PHAGOCYTE };
 
 enum vtype {
 	T_PATH,		/* absolute path */
@@ -114,6 +115,7 @@ static const char *const sect_names[] = {
 	[S_LYMPHD] = "lymphd", [S_SERVICE] = "service", [S_QUARANTINE] = "quarantine",
 	[S_THROTTLE] = "throttle", [S_PROTECT] = "protect", [S_WEATHER] = "weather",
 	[S_FLEET] = "fleet",
+	[S_PHAGOCYTE] = "phagocyte",
 };
 
 static void err_add(struct cfg_errors *e, const char *file, int line, const char *fmt, ...)
@@ -169,6 +171,7 @@ void policy_defaults(struct policy *p)
 		.budget_factor_stormy = 0.5, .backoff_factor_stormy = 2.0,
 	};
 	fleet_conf_defaults(&p->fleet);
+	phago_conf_defaults(&p->phago);
 }
 
 static void service_defaults(struct service_conf *s)
@@ -197,6 +200,7 @@ static void service_free(struct service_conf *s)
 	free(s->argv);
 	for (i = 0; s->env[i]; i++)
 		free(s->env[i]);
+	phago_service_free(&s->phago);
 }
 
 void policy_free(struct policy *p)
@@ -214,6 +218,7 @@ void policy_free(struct policy *p)
 	free(p->journal);
 	free(p->metrics_listen);
 	fleet_conf_free(&p->fleet);
+	phago_conf_free(&p->phago);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -350,6 +355,7 @@ struct pstate {
 	struct service_conf *svc;	/* current [service] */
 	uint64_t seen;			/* bit per key index: duplicates in this section */
 	int skipping;			/* in a refused section: its keys are not reported too */
+	uint32_t phago_seen[2];		/* [phagocyte] / service keys set once (phago_key_line) */
 	int nerr;
 };
 
@@ -534,6 +540,42 @@ static int repeatable(enum vtype t)
 	return t == T_ENV || t == T_PATH_LIST || t == T_UID_LIST;
 }
 
+/* [phagocyte] keys and the per-service phagocyte keys (phagocyte.c):
+ * 1 when the line was one of them (taken or reported). */
+static int phago_key_line(struct pstate *ps, const char *name, const char *val)
+{
+	static const char *const once[] = { "leftovers", "foresight", "zombie_max", "zombie_after",
+		"zombie_interval", "disk_interval", "disk_window", "disk_horizon", "tidy_dead_time",
+		"zombie_restart", "cores", "core_budget_per_binary", "core_budget_total", "core_keep_first",
+		"core_interval", "leak_interval", "leak_window", "leak_horizon" };
+	int svc = ps->sect == S_SERVICE, r;
+	char err[512];
+	size_t i;
+
+	if (ps->sect != S_PHAGOCYTE && !svc)
+		return 0;
+	r = svc ? phago_service_key(&ps->svc->phago, name, val, err, sizeof(err))
+		: phago_conf_key(&ps->p->phago, ps->file, ps->line, name, val, err, sizeof(err));
+	if (r > 0) {
+		if (svc)
+			return 0;
+		ERR(ps, "unknown key '%s' in [phagocyte]", name);
+		return 1;
+	}
+	for (i = 0; i < sizeof(once) / sizeof(once[0]); i++) {
+		if (strcmp(once[i], name) || (svc && !strcmp(name, "leftovers")))
+			continue;
+		if (ps->phago_seen[svc] & (1U << i)) {
+			ERR(ps, "'%s' is set twice in this section", name);
+			return 1;
+		}
+		ps->phago_seen[svc] |= 1U << i;
+	}
+	if (r < 0)
+		ERR(ps, "%s", err);
+	return 1;
+}
+
 static void key_line(struct pstate *ps, char *s)
 {
 	char *eq = strchr(s, '='), *name, *val;
@@ -559,6 +601,8 @@ static void key_line(struct pstate *ps, char *s)
 			ERR(ps, "%s", msg);
 		return;
 	}
+	if (phago_key_line(ps, name, val))
+		return;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (keys[i].sect != ps->sect || strcmp(keys[i].name, name))
 			continue;
@@ -582,6 +626,7 @@ static void section_line(struct pstate *ps, char *s)
 
 	ps->svc = NULL;
 	ps->seen = 0;
+	ps->phago_seen[0] = ps->phago_seen[1] = 0;
 	ps->sect = S_NONE;
 	ps->skipping = 1;	/* until the header is accepted */
 	if (!end || trim(end + 1)[0]) {
@@ -599,7 +644,7 @@ static void section_line(struct pstate *ps, char *s)
 		if (!strcmp(name, sect_names[i]))
 			break;
 	if (i == sizeof(sect_names) / sizeof(sect_names[0])) {
-		ERR(ps, "unknown section [%s] (known: lymphd, service NAME, quarantine, throttle, protect, weather, fleet)",
+		ERR(ps, "unknown section [%s] (known: lymphd, service NAME, quarantine, throttle, protect, weather, fleet, phagocyte)",
 		    name);
 		return;
 	}
@@ -617,6 +662,8 @@ static void section_line(struct pstate *ps, char *s)
 			ps->p->throttle.section = 1;
 		if (i == S_FLEET)
 			fleet_conf_begin(&ps->p->fleet, ps->file, ps->line);
+		if (i == S_PHAGOCYTE)
+			ps->p->phago.section = 1;
 		return;
 	}
 	if (!valid_service_name(arg)) {
@@ -676,6 +723,11 @@ int config_parse(struct policy *p, const char *name, const char *text, struct cf
 	return ps.nerr;
 }
 
+static void phago_report(void *ctx, const char *file, int line, const char *msg)
+{
+	err_add(ctx, file, line, "%s", msg);
+}
+
 int config_finish(struct policy *p, struct cfg_errors *errs)
 {
 	int nerr = 0;
@@ -684,6 +736,8 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 #define FERR(s, ...) do { err_add(errs, (s)->file, (s)->line, __VA_ARGS__); nerr++; } while (0)
 	for (i = 0; i < p->n_services; i++) {
 		struct service_conf *s = &p->services[i];
+
+		s->phago.clean = p->phago.leftovers;
 
 		if (!s->argv && !s->unit)
 			FERR(s, "service '%s' says neither how to start it ('start = ...') nor which systemd unit it is ('unit = ...')",
@@ -708,6 +762,7 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 		err_add(errs, "[quarantine]", 0, "duration_min is above duration_max");
 		nerr++;
 	}
+	nerr += phago_conf_finish(&p->phago, phago_report, errs);
 	/* Each response is switched on by its own section (or enabled = yes),
 	 * so a policy of [service] sections in enforce mode restarts services
 	 * and arms nothing else. */

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "fleet_conf.h"
+#include "phagocyte.h"
 
 #define CFG_NAME_MAX 64
 #define CFG_ENV_MAX 32
@@ -49,6 +50,7 @@ struct service_conf {
 	uint64_t settle;	/* wait before verifying a restart */
 	uint64_t breaker_window, breaker_cooldown;
 	uint32_t breaker_failures;
+	struct service_phago phago;	/* leftovers, zombie_restart (phagocyte.h) */
 };
 
 struct quarantine_conf {
@@ -101,6 +103,7 @@ struct policy {
 	struct protect_conf protect;
 	struct weather_conf weather;
 	struct fleet_conf fleet;	/* [fleet]: off unless given */
+	struct phagocyte_conf phago;	/* [phagocyte] (phagocyte.h) */
 	char **files;		/* the files it came from */
 	size_t n_files;
 };

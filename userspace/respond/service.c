@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include "jrec.h"
 #include "lymph/names.h"
+#include "leftovers.h"
 #include "procfs.h"
 #include "protect.h"
 #include "service.h"
@@ -345,6 +346,7 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 		return;
 	}
 	v->reaping = 0;
+	leftovers_clear(s->journal, v->conf, s->enforce);	/* stale pid files, sockets, locks */
 
 	if (v->conf->unit) {
 		char *argv[] = { "/usr/bin/systemctl", "restart", "--no-block", (char *)v->conf->unit, NULL };
