@@ -201,6 +201,12 @@ $(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
 
+# make format FILES="userspace/x/y.c ...": clang-format (.clang-format) on them.
+format:
+	$(Q)test -n "$(FILES)" || { echo "error: name the files: make format FILES=\"userspace/lib/clock.c ...\"" >&2; exit 2; }
+	$(Q)clang-format -i $(FILES)
+.PHONY: format
+
 # make fuzz: only the libFuzzer targets (tests/fuzz/, built by make tests too).
 fuzz: $(FUZZ_BINS)
 .PHONY: fuzz

@@ -30,9 +30,9 @@ typedef void (*control_dispatch_fn)(void *ctx, struct ctl_client *cl, const stru
 struct control_env {
 	int epfd;			/* lymphd's epoll: clients are added to it */
 	int listen_fd;			/* from control_open() */
-	const struct outfilter *filter;	/* what lymphd prints: the backlog */
+	const struct outfilter *filter; /* what lymphd prints: the backlog */
 	const int *verbose;
-	const int64_t *wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	const int64_t *wall_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	control_dispatch_fn dispatch;
 	void *ctx;
 };

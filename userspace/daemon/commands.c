@@ -13,7 +13,8 @@
 #include "daemon.h"
 #include "fleet.h"
 
-static void do_status(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+static void do_status(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
+		      uint64_t now)
 {
 	struct json_object *o = status_json(d, now);
 
@@ -22,45 +23,54 @@ static void do_status(struct daemon *d, struct ctl_client *cl, const struct ctl_
 	ctl_reply(cl, o);
 }
 
-static void do_services(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+static void do_services(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
+			uint64_t now)
 {
 	struct json_object *o = json_object_new_object();
 
 	(void)r;
-	json_object_object_add(o, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
+	json_object_object_add(o, "mode",
+			       json_object_new_string(d->enforce ? "enforce" : "observe"));
 	json_object_object_add(o, "services", supervisor_json(&d->sup, now));
 	json_object_object_add(o, "leaks", phago_leaks_json(&d->phago));
 	ctl_reply(cl, o);
 }
 
-static void do_reload(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+static void do_reload(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
+		      uint64_t now)
 {
 	char *why = NULL;
 
 	(void)r;
 	(void)now;
 	if (daemon_reload(d, &why))
-		ctl_reply_error(cl, "reload refused, the current policy is kept:\n%s", why ? why : "");
+		ctl_reply_error(cl, "reload refused, the current policy is kept:\n%s",
+				why ? why : "");
 	else
 		ctl_reply_ok(cl, "policy reloaded");
 	free(why);
 }
 
-static void do_restart_reset(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+static void do_restart_reset(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
+			     uint64_t now)
 {
 	const char *name = r->arg[0].s;
 	int restart = r->cmd == CTL_RESTART;
-	int err = restart ? supervisor_restart(&d->sup, name, now) : supervisor_reset(&d->sup, name, now);
+	int err = restart ? supervisor_restart(&d->sup, name, now)
+			  : supervisor_reset(&d->sup, name, now);
 
 	if (err == -ENOENT)
 		ctl_reply_error(cl, "no service named '%s' (see lymphctl services)", name);
 	else if (err == -EPERM)
-		ctl_reply_error(cl, "observe mode: '%s' was not restarted (the decision is journaled)", name);
+		ctl_reply_error(cl,
+				"observe mode: '%s' was not restarted (the decision is journaled)",
+				name);
 	else
 		ctl_reply_ok(cl, restart ? "restart started" : "failures reset");
 }
 
-static void do_metrics(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+static void do_metrics(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
+		       uint64_t now)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -83,7 +93,8 @@ static void do_metrics(struct daemon *d, struct ctl_client *cl, const struct ctl
 	free(text);
 }
 
-static void do_throttles(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+static void do_throttles(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
+			 uint64_t now)
 {
 	(void)r;
 	ctl_reply(cl, throttler_json(&d->thr, now));
@@ -95,16 +106,19 @@ static void do_release_lineage(struct daemon *d, struct ctl_client *cl, const st
 	int err = throttler_release(&d->thr, r->arg[0].s, now);
 
 	if (err == -EINVAL)
-		ctl_reply_error(cl, "bad lineage '%s' (family:ID, session:ID, cgroup:ID or uid:ID)", r->arg[0].s);
+		ctl_reply_error(cl, "bad lineage '%s' (family:ID, session:ID, cgroup:ID or uid:ID)",
+				r->arg[0].s);
 	else if (err)
-		ctl_reply_error(cl, "lineage '%s' is not throttled (see lymphctl throttles)", r->arg[0].s);
+		ctl_reply_error(cl, "lineage '%s' is not throttled (see lymphctl throttles)",
+				r->arg[0].s);
 	else
 		ctl_reply_ok(cl, "released");
 }
 
-static void do_release(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+static void do_release(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
+		       uint64_t now)
 {
-	long uid = r->n > 1 ? (long)r->arg[1].num : -1;	/* -1: every uid */
+	long uid = r->n > 1 ? (long)r->arg[1].num : -1; /* -1: every uid */
 	int n = qmanager_release(&d->quar, r->arg[0].s, uid, now);
 
 	if (n < 0)
@@ -134,7 +148,8 @@ static void do_fleet_release(struct daemon *d, struct ctl_client *cl, const stru
 
 	(void)now;
 	if (n == -EINVAL)
-		ctl_reply_error(cl, "'%s' is neither an absolute path nor a SHA-256 (64 hex digits)", arg);
+		ctl_reply_error(
+			cl, "'%s' is neither an absolute path nor a SHA-256 (64 hex digits)", arg);
 	else if (n < 0 && n != -ENOENT)
 		ctl_reply_error(cl, "cannot release '%s': no such file", arg);
 	else if (n < 0)
@@ -143,14 +158,16 @@ static void do_fleet_release(struct daemon *d, struct ctl_client *cl, const stru
 		ctl_reply_ok(cl, "released here until the fleet calms");
 }
 
-static void do_crashes(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+static void do_crashes(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
+		       uint64_t now)
 {
 	(void)r;
 	(void)now;
 	ctl_reply(cl, phago_crashes_json(&d->phago));
 }
 
-static void do_events(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r, uint64_t now)
+static void do_events(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
+		      uint64_t now)
 {
 	(void)now;
 	control_events(d->ctl, cl, r);

@@ -10,11 +10,11 @@
 
 #include <stdint.h>
 
-#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_SEC  1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL
 
-uint64_t clock_mono_ns(void);	/* CLOCK_MONOTONIC */
-uint64_t clock_wall_ns(void);	/* CLOCK_REALTIME */
+uint64_t clock_mono_ns(void); /* CLOCK_MONOTONIC */
+uint64_t clock_wall_ns(void); /* CLOCK_REALTIME */
 
 /* wall - monotonic, read once (at start): converts journaled wall times. */
 struct clock_offset {
