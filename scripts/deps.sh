@@ -65,7 +65,8 @@ done
 
 build_pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libmnl-dev libcap-dev libjson-c-dev pkg-config dwarves linux-source-6.12 xz-utils
-	util-linux procps prometheus curl shellcheck)
+	util-linux procps prometheus curl shellcheck
+	nginx-light redis-server redis-tools s6 supervisor)
 # linux-headers-amd64 is Debian 12's own 6.1 kernel: the module must build
 # against it too.
 vm_pkgs=(qemu-system-x86 busybox-static cpio kmod linux-headers-amd64)

@@ -324,6 +324,37 @@ TEST(valid_policy_values)
 	cfg_errors_free(&e);
 }
 
+/* Issue 16 item 1: capabilities and a bounding set per service. */
+TEST(service_capabilities)
+{
+	struct cfg_errors e;
+	struct policy p;
+
+	ASSERT_EQ(0, parse_text(&p, &e,
+				"[service a]\nstart = /bin/a\n"
+				"capabilities = CAP_CHOWN, cap_setuid SETGID\n"
+				"[service b]\nstart = /bin/b\n"
+				"capabilities = CAP_NET_BIND_SERVICE\ncapability_bounding = CAP_NET_BIND_SERVICE CAP_KILL\n"
+				"[service c]\nstart = /bin/c\ncapabilities = none\n"
+				"[service d]\nstart = /bin/d\n")) dump_errors(&e);
+	ASSERT_EQ(4, p.n_services);
+	EXPECT_EQ((1ULL << 0) | (1ULL << 7) | (1ULL << 6), p.services[0].caps);
+	EXPECT_EQ(p.services[0].caps, p.services[0].bounding);	/* default: the same */
+	EXPECT_EQ(1ULL << 10, p.services[1].caps);
+	EXPECT_EQ((1ULL << 10) | (1ULL << 5), p.services[1].bounding);
+	EXPECT_EQ(0, p.services[2].caps);
+	EXPECT_EQ(0, p.services[3].caps);	/* the safe default: none */
+	EXPECT_EQ(0, p.services[3].bounding);
+	policy_free(&p);
+	cfg_errors_free(&e);
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = CAP_FLY\n", 3,
+			       "capabilities: 'cap_fly' is not a capability"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = 12\n", 3, "is not a capability"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = CAP_KILL\n"
+			       "capability_bounding = CAP_CHOWN\n", 1,
+			       "capabilities must also be in capability_bounding"));
+}
+
 TEST(default_policy_is_observe_without_services)
 {
 	struct cfg_errors e;

@@ -21,25 +21,11 @@
 #include <sys/socket.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "svc_helpers.h"
 
 #define WAIT_MS 30000	/* generous: the host may be busy with other tests */
 
 /* ---- the echo daemon ---------------------------------------------------- */
-
-/* A port nobody listens on now (the kernel's pick). */
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
 
 static int echo_connect(int port)
 {
@@ -137,193 +123,6 @@ static int echo_kill_with(int port, const char *cmd)
 	return n > 0 ? -1 : 0;
 }
 
-/* ---- lymphctl ----------------------------------------------------------- */
-
-/* `lymphctl services --json`: the entry of service name (a new reference),
- * or NULL. */
-static json_object *service_json(const struct th_lymphd *d, const char *name)
-{
-	static struct th_cmd r;
-	json_object *root, *arr, *found = NULL;
-
-	if (th_lymphctl(d, &r, NULL, "services", "--json", NULL) || r.status != 0) {
-		th_diag("lymphctl services --json failed (0x%x): %s", r.status, r.err);
-		return NULL;
-	}
-	root = json_tokener_parse(r.out);
-	if (!root || !json_object_object_get_ex(root, "services", &arr)) {
-		th_diag("lymphctl services --json: no services array: %.300s", r.out);
-		json_object_put(root);
-		return NULL;
-	}
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *s = json_object_array_get_idx(arr, i);
-		const char *n = th_json_str(s, "name");
-
-		if (n && !strcmp(n, name))
-			found = json_object_get(s);
-	}
-	json_object_put(root);
-	return found;
-}
-
-static double json_dbl(json_object *o, const char *key)
-{
-	json_object *v = th_json_get(o, key);
-
-	return v ? json_object_get_double(v) : -1.0;
-}
-
-/* Poll services until name is in state (NULL: any) with at least min_failures;
- * the entry, or NULL after timeout (with the last one logged). */
-static json_object *wait_service(const struct th_lymphd *d, const char *name, const char *state,
-				 int64_t min_failures, int timeout_ms)
-{
-	int64_t deadline = th_now_ms() + timeout_ms;
-	json_object *s = NULL;
-
-	do {
-		json_object_put(s);
-		s = service_json(d, name);
-		if (s && (!state || !strcmp(th_json_str(s, "state") ?: "", state)) &&
-		    th_json_int(s, "failures") >= min_failures)
-			return s;
-		th_sleep_ms(30);
-	} while (th_now_ms() < deadline);
-	th_diag("service %s never reached state %s with failures >= %lld; last: %s", name,
-		state ? state : "*", (long long)min_failures, s ? th_json_text(s) : "(none)");
-	json_object_put(s);
-	return NULL;
-}
-
-/* ---- the journal -------------------------------------------------------- */
-
-/* Records of service name with action (NULL: any) in the journal, as a new
- * JSON array (caller puts it). */
-static json_object *journal_records(const char *journal, const char *name, const char *action)
-{
-	static struct th_cmd r;
-	char prog[PATH_MAX], opt[PATH_MAX + 16];
-	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), "journal", opt, "--json", NULL };
-	json_object *out = json_object_new_array();
-	char *line, *save = NULL;
-
-	snprintf(opt, sizeof(opt), "--journal=%s", journal);
-	if (th_run(argv, NULL, &r) || r.status != 0) {
-		th_diag("lymphctl journal failed (0x%x): %s", r.status, r.err);
-		return out;
-	}
-	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_object *o = json_tokener_parse(line);
-		const char *t = o ? th_json_str(o, "type") : NULL, *sv, *a;
-
-		sv = o ? th_json_str(o, "service") : NULL;
-		a = o ? th_json_str(o, "action") : NULL;
-		if (t && !strcmp(t, "service") && sv && !strcmp(sv, name) && (!action || (a && !strcmp(a, action))))
-			json_object_array_add(out, o);
-		else
-			json_object_put(o);
-	}
-	return out;
-}
-
-static size_t journal_count(const char *journal, const char *name, const char *action)
-{
-	json_object *a = journal_records(journal, name, action);
-	size_t n = json_object_array_length(a);
-
-	json_object_put(a);
-	return n;
-}
-
-/* ---- processes ---------------------------------------------------------- */
-
-/* Pids running exe (zombies excluded), up to max. */
-static int pids_of(const char *exe, pid_t *pids, int max)
-{
-	struct dirent *de;
-	DIR *dir = opendir("/proc");
-	int n = 0;
-
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir))) {
-		char p[64], target[PATH_MAX];
-		ssize_t len;
-		long pid = strtol(de->d_name, NULL, 10);
-
-		if (pid <= 0)
-			continue;
-		snprintf(p, sizeof(p), "/proc/%ld/exe", pid);
-		len = readlink(p, target, sizeof(target) - 1);
-		if (len <= 0)
-			continue;
-		target[len] = 0;
-		if (!strcmp(target, exe) && n < max)
-			pids[n++] = (pid_t)pid;
-	}
-	closedir(dir);
-	return n;
-}
-
-/* A "Key:\tvalue" line of /proc/PID/status. */
-static int proc_status(pid_t pid, const char *key, char *val, size_t cap)
-{
-	char p[64], line[256];
-	size_t klen = strlen(key);
-	FILE *f;
-	int found = -1;
-
-	snprintf(p, sizeof(p), "/proc/%d/status", pid);
-	f = fopen(p, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			char *v = line + klen + 1;
-
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = 0;
-			snprintf(val, cap, "%s", v);
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static pid_t session_of(pid_t pid)
-{
-	char p[64], buf[1024], *rp;
-	int sid = -1;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
-	f = fopen(p, "re");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')))
-		sscanf(rp + 2, "%*c %*d %*d %d", &sid);	/* state ppid pgrp session */
-	fclose(f);
-	return sid;
-}
-
-static int read_whole(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	return 0;
-}
-
 /* ---- the fixture -------------------------------------------------------- */
 
 FIXTURE(svc)
@@ -334,21 +133,6 @@ FIXTURE(svc)
 	struct th_lymphd d;
 	bool running;
 };
-
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t n = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != (ssize_t)n) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return chmod(path, mode) ? -errno : 0;
-}
 
 /* Compile tests/echod.c into dir. */
 static int build_echod(const char *out)
@@ -1059,6 +843,66 @@ TEST_F_TIMEOUT(svc, started_service_has_no_capabilities_and_own_session, 180)
 	EXPECT_EQ(pid, session_of(pid));
 	ASSERT_EQ(0, proc_status(pid, "PPid", val, sizeof(val)));
 	EXPECT_EQ(self->d.pid, atoi(val));
+}
+
+/* Issue 17: a user= service kept lymphd's bounding set, because the
+ * bounding set was dropped after setuid() (EPERM, ignored). */
+TEST_F_TIMEOUT(svc, user_service_has_no_capabilities_and_empty_bounding_set, 180)
+{
+	static const char *const zero[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	char val[64];
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nuser = nobody\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, proc_status(pid, "Uid", val, sizeof(val)));
+	EXPECT_EQ(65534, atoi(val));
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+		ASSERT_EQ(0, proc_status(pid, zero[i], val, sizeof(val)));
+		EXPECT_STREQ("0000000000000000", val) TH_LOG("%s", zero[i]);
+	}
+	ASSERT_EQ(0, proc_status(pid, "NoNewPrivs", val, sizeof(val)));
+	EXPECT_STREQ("1", val);
+}
+
+/* capabilities = ...: kept through the switch to user= as ambient
+ * capabilities, and nothing else in any set. */
+TEST_F_TIMEOUT(svc, capabilities_are_kept_through_the_user_switch, 180)
+{
+	static const char *const want[] = { "CapPrm", "CapEff", "CapBnd", "CapAmb", "CapInh" };
+	char val[64];
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "settle = 100ms\nuser = nobody\ncapabilities = CAP_NET_BIND_SERVICE cap_net_raw\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, proc_status(pid, "Uid", val, sizeof(val)));
+	EXPECT_EQ(65534, atoi(val));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 13)), cap_of(pid, want[i])) TH_LOG("%s", want[i]);
+	}
+	/* lymphd holds them only to hand them on: permitted, not effective */
+	EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 13)),
+		  cap_of(self->d.pid, "CapPrm") & ((1ULL << 10) | (1ULL << 13)));
+	EXPECT_EQ(0, cap_of(self->d.pid, "CapEff") & ((1ULL << 10) | (1ULL << 13)));
+}
+
+/* A bounding set wider than the capabilities given: the ceiling, never
+ * more than given in the process's own sets. */
+TEST_F_TIMEOUT(svc, capability_bounding_is_the_ceiling, 180)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "settle = 100ms\ncapabilities = CAP_NET_BIND_SERVICE\n"
+				  "capability_bounding = CAP_NET_BIND_SERVICE CAP_KILL\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	EXPECT_EQ((long long)(1ULL << 10), cap_of(pid, "CapEff"));
+	EXPECT_EQ((long long)(1ULL << 10), cap_of(pid, "CapPrm"));
+	EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 5)), cap_of(pid, "CapBnd"));
 }
 
 TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)

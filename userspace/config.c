@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include "config.h"
 #include "parse_num.h"
 
@@ -37,6 +38,7 @@ enum vtype {
 	T_ENV,		/* KEY=VALUE, repeatable */
 	T_PATH_LIST,	/* repeatable */
 	T_UID_LIST,	/* repeatable */
+	T_CAPS,		/* CAP_* names, blank- or comma-separated */
 };
 
 struct key {
@@ -70,6 +72,8 @@ static const struct key keys[] = {
 	{ S_SERVICE, "on_failure", T_PATH, SVC(on_failure), 0, 0 },
 	{ S_SERVICE, "check_command", T_PATH, SVC(check_command), 0, 0 },
 	{ S_SERVICE, "check_port", T_PORT, SVC(check_port), 1, 65535 },
+	{ S_SERVICE, "capabilities", T_CAPS, SVC(caps), 0, 0 },
+	{ S_SERVICE, "capability_bounding", T_CAPS, SVC(bounding), 0, 0 },
 	{ S_SERVICE, "restart_on", T_RESTART_ON, SVC(restart_on), 0, 0 },
 	{ S_SERVICE, "backoff_min", T_DURATION, SVC(backoff_min), 0, D(86400) },
 	{ S_SERVICE, "backoff_max", T_DURATION, SVC(backoff_max), 0, D(86400) },
@@ -103,6 +107,8 @@ static const struct key keys[] = {
 	{ S_WEATHER, "calm_hold", T_DURATION, POL(weather.calm_hold), SEC_NS, D(3600) },
 	{ S_WEATHER, "spot_interval", T_DURATION, POL(weather.spot_interval), D(10), D(86400) },
 };
+
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 4 * 64, "pstate.seen holds a bit per key");
 
 static const char *const sect_names[] = {
 	[S_LYMPHD] = "lymphd", [S_SERVICE] = "service", [S_QUARANTINE] = "quarantine",
@@ -337,12 +343,51 @@ struct pstate {
 	int line;
 	enum sect sect;
 	struct service_conf *svc;	/* current [service] */
-	uint64_t seen;			/* bit per key index: duplicates in this section */
+	uint64_t seen[4];		/* bit per key index: duplicates in this section */
 	int skipping;			/* in a refused section: its keys are not reported too */
 	int nerr;
 };
 
 #define ERR(ps, ...) do { err_add((ps)->errs, (ps)->file, (ps)->line, __VA_ARGS__); (ps)->nerr++; } while (0)
+
+/* "CAP_CHOWN CAP_SETUID" (or cap_chown,setuid): a CAP_* bit mask; "none"
+ * alone is the empty set.  0, or -1 with *bad at the unknown name. */
+static int parse_caps(const char *val, uint64_t *mask, char *bad, size_t badcap)
+{
+	uint64_t m = 0;
+
+	if (!strcmp(val, "none")) {
+		*mask = 0;
+		return 0;
+	}
+	while (*val) {
+		size_t n = strcspn(val, " \t,"), i;
+		char word[64] = "cap_";
+		cap_value_t c;
+
+		if (!n) {
+			val++;
+			continue;
+		}
+		if (n > 40) {
+			snprintf(bad, badcap, "%.40s...", val);
+			return -1;
+		}
+		snprintf(word + 4, sizeof(word) - 4, "%.*s", (int)n, val);
+		val += n;
+		for (i = 4; word[i]; i++)
+			word[i] = (char)tolower((unsigned char)word[i]);
+		if (!strncmp(word + 4, "cap_", 4))
+			memmove(word, word + 4, strlen(word + 4) + 1);
+		if (cap_from_name(word, &c) || c < 0 || c >= 64 || isdigit((unsigned char)word[4])) {
+			snprintf(bad, badcap, "%s", word);
+			return -1;
+		}
+		m |= 1ULL << c;
+	}
+	*mask = m;
+	return 0;
+}
 
 static int set_value(struct pstate *ps, const struct key *k, const char *val)
 {
@@ -491,6 +536,18 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 		}
 		ps->p->protect.exe[ps->p->protect.n_exe++] = strdup(val);
 		return 0;
+	case T_CAPS: {
+		char bad[64];
+
+		if (parse_caps(val, (uint64_t *)field, bad, sizeof(bad))) {
+			ERR(ps, "%s: '%s' is not a capability (e.g. CAP_NET_BIND_SERVICE; see capabilities(7))",
+			    k->name, bad);
+			return -1;
+		}
+		if (field == (void *)&ps->svc->bounding)
+			ps->svc->bounding_given = 1;
+		return 0;
+	}
 	case T_UID_LIST:
 		if (parse_u64(val, 0, UINT32_MAX - 1, &u)) {
 			ERR(ps, "uid: '%s' is not a numeric uid", val);
@@ -533,11 +590,11 @@ static void key_line(struct pstate *ps, char *s)
 		if (keys[i].sect != ps->sect || strcmp(keys[i].name, name))
 			continue;
 		if (!repeatable(keys[i].type)) {
-			if (ps->seen & (1ULL << i)) {
+			if (ps->seen[i / 64] & (1ULL << (i % 64))) {
 				ERR(ps, "'%s' is set twice in this section", name);
 				return;
 			}
-			ps->seen |= 1ULL << i;
+			ps->seen[i / 64] |= 1ULL << (i % 64);
 		}
 		set_value(ps, &keys[i], val);
 		return;
@@ -551,7 +608,7 @@ static void section_line(struct pstate *ps, char *s)
 	size_t i;
 
 	ps->svc = NULL;
-	ps->seen = 0;
+	memset(ps->seen, 0, sizeof(ps->seen));
 	ps->sect = S_NONE;
 	ps->skipping = 1;	/* until the header is accepted */
 	if (!end || trim(end + 1)[0]) {
@@ -662,6 +719,12 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 		if (s->unit && (s->user || s->group || s->workdir || s->env[0] || s->log))
 			FERR(s, "service '%s': user, group, workdir, env and log apply to 'start', not to a systemd unit",
 			     s->name);
+		if (!s->bounding_given)
+			s->bounding = s->caps;
+		else if (s->caps & ~s->bounding)
+			FERR(s, "service '%s': capabilities must also be in capability_bounding", s->name);
+		if (s->unit && (s->caps || s->bounding_given))
+			FERR(s, "service '%s': capabilities apply to 'start', not to a systemd unit", s->name);
 	}
 	if (p->throttle.dead_time_min > p->throttle.dead_time_max) {
 		err_add(errs, "[throttle]", 0, "dead_time_min is above dead_time_max");

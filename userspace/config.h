@@ -41,6 +41,9 @@ struct service_conf {
 	char *on_failure;	/* hook command, gets LYMPH_* variables */
 	char *check_command;
 	uint16_t check_port;	/* TCP port on 127.0.0.1 that must accept */
+	uint64_t caps;		/* CAP_* bits kept through the uid switch (ambient) */
+	uint64_t bounding;	/* CAP_* bits of the bounding set; default: caps */
+	int bounding_given;	/* capability_bounding was set */
 	enum restart_on restart_on;
 	/* timings, ns */
 	uint64_t backoff_min, backoff_max;

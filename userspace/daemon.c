@@ -395,7 +395,6 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return err;
 	}
 	journal_lymphd(d, "start", NULL);
-	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
 
 	/* Quarantines: back from the journal, enforced from now on. */
 	err = qmanager_init(&d->quar, &d->policy, &d->journal, d->enforce);
@@ -433,10 +432,19 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 			return err;
 	}
 
-	/* Everything is open and bound: keep only what the responses use. */
-	err = privs_drop();
+	/* Everything is open and bound: keep only what the responses use
+	 * (and what the services are given), then start the services. */
+	{
+		unsigned long long svc_caps = 0;
+		size_t i;
+
+		for (i = 0; i < d->policy.n_services; i++)
+			svc_caps |= d->policy.services[i].caps;
+		err = privs_drop_keep(svc_caps);
+	}
 	if (err)
 		return err;
+	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
 	/* Only now: a reader of the start line may count on every response. */
 	announce(d);
 	return 0;

@@ -386,13 +386,18 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 		struct spawn_opts o = {
 			.argv = v->conf->argv, .env = env, .user = v->conf->user,
 			.group = v->conf->group, .workdir = v->conf->workdir, .log = v->conf->log,
+			.caps = v->conf->caps, .bounding = v->conf->bounding,
 		};
-		char msg[128];
+		char msg[160];
 
 		pid = spawn(&o, &pidfd);
 		started(v, now, what);
+		if (pid == -EPERM)
+			snprintf(msg, sizeof(msg), "error: cannot start: lymphd does not hold its capabilities "
+				 "(they are kept only for services configured when lymphd started; restart lymphd)");
 		if (pid < 0) {
-			snprintf(msg, sizeof(msg), "error: cannot start: %s", strerror((int)-pid));
+			if (pid != -EPERM)
+				snprintf(msg, sizeof(msg), "error: cannot start: %s", strerror((int)-pid));
 			journal_service(s, v, what, msg, 1);
 			return;
 		}

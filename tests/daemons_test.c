@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Real daemons under lymphd, as Debian ships them: nginx (master as root,
+ * workers switching to www-data) and redis.  Each test starts its own
+ * instance on loopback, with its own prefix, configuration, port and data
+ * directory in a temporary directory, under a real lymphd (enforce mode,
+ * private policy, journal and socket), and kills what it started after.
+ * Skipped when the Debian package is not installed (scripts/deps.sh
+ * installs nginx-light, redis-server and redis-tools).
+ */
+/* the harness compares its int literals with our unsigned fields */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include <linux/capability.h>
+#include <pwd.h>
+#include "helpers.h"
+#include "kselftest_harness.h"
+#include "svc_helpers.h"
+
+#define WAIT_MS 30000	/* generous: the host may be busy with other tests */
+#define NGINX "/usr/sbin/nginx"
+
+/* The one line lymph.conf(5) documents for nginx as Debian ships it. */
+#define NGINX_CAPS_LINE "capabilities = CAP_CHOWN CAP_SETUID CAP_SETGID CAP_NET_BIND_SERVICE\n"
+#define NGINX_CAPS ((1ULL << CAP_CHOWN) | (1ULL << CAP_SETUID) | (1ULL << CAP_SETGID) | \
+		    (1ULL << CAP_NET_BIND_SERVICE))
+
+FIXTURE(nginx)
+{
+	char dir[256];
+	char conf[320], journal[320], ngconf[320], out[320], errlog[320];
+	int port;
+	struct th_lymphd d;
+	bool running;
+};
+
+static int start_lymphd_with(struct th_lymphd *d, const char *conf, const char *journal)
+{
+	char copt[400], jopt[400];
+	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
+
+	snprintf(copt, sizeof(copt), "%s", conf);
+	snprintf(jopt, sizeof(jopt), "--journal=%s", journal);
+	return th_lymphd_start(d, args, WAIT_MS);
+}
+
+/* lymphd's policy: enforce, quarantine, throttle and weather out of the
+ * way, one service with the given lines. */
+static int write_lymph_conf(const char *path, const char *service)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\n"
+		 "[quarantine]\nthreshold = 1000000\n"
+		 "[weather]\nbackoff_factor_stormy = 1\n"
+		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		 "%s", service);
+	return write_file(path, text, 0644);
+}
+
+FIXTURE_SETUP(nginx)
+{
+	char text[4096], path[400];
+
+	self->dir[0] = '\0';
+	self->running = false;
+	th_lymphd_init(&self->d);
+	if (!th_is_root())
+		SKIP(return, "needs root: lymphd loads BPF and starts services");
+	if (access(NGINX, X_OK) || !getpwnam("www-data"))
+		SKIP(return, "Debian's nginx is not installed (scripts/deps.sh installs nginx-light)");
+	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "nginx"));
+	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
+	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	snprintf(self->ngconf, sizeof(self->ngconf), "%s/nginx.conf", self->dir);
+	snprintf(self->out, sizeof(self->out), "%s/out.log", self->dir);
+	snprintf(self->errlog, sizeof(self->errlog), "%s/error.log", self->dir);
+	self->port = free_port();
+	ASSERT_GT(self->port, 0);
+	snprintf(path, sizeof(path), "%s/www", self->dir);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	snprintf(path, sizeof(path), "%s/www/index.html", self->dir);
+	ASSERT_EQ(0, write_file(path, "served by lymph's nginx\n", 0644));
+	/* Debian's nginx.conf, pointed at the temporary directory. */
+	snprintf(text, sizeof(text),
+		 "user www-data;\n"
+		 "worker_processes 2;\n"
+		 "pid %1$s/nginx.pid;\n"
+		 "error_log %1$s/error.log;\n"
+		 "events { worker_connections 64; }\n"
+		 "http {\n"
+		 "  include /etc/nginx/mime.types;\n"
+		 "  access_log %1$s/access.log;\n"
+		 "  client_body_temp_path %1$s/body;\n"
+		 "  proxy_temp_path %1$s/proxy;\n"
+		 "  fastcgi_temp_path %1$s/fastcgi;\n"
+		 "  uwsgi_temp_path %1$s/uwsgi;\n"
+		 "  scgi_temp_path %1$s/scgi;\n"
+		 "  server { listen 127.0.0.1:%2$d; root %1$s/www; }\n"
+		 "}\n", self->dir, self->port);
+	ASSERT_EQ(0, write_file(self->ngconf, text, 0644));
+}
+
+FIXTURE_TEARDOWN(nginx)
+{
+	if (!self->dir[0])
+		return;
+	if (self->running)
+		th_lymphd_destroy(&self->d);
+	kill_sessions_of(NGINX, self->dir);
+	th_sleep_ms(50);
+	if (getenv("LYMPH_KEEP"))
+		th_diag("kept %s", self->dir);
+	else
+		th_rmdir_flat(self->dir);
+}
+
+/* [service nginx] running the test's nginx in the foreground, plus extra. */
+static int nginx_policy(FIXTURE_DATA(nginx) *self, const char *extra)
+{
+	char svc[4096];
+
+	snprintf(svc, sizeof(svc),
+		 "[service nginx]\n"
+		 "start = " NGINX " -p %s -c %s -g \"daemon off;\"\n"
+		 "log = %s\n"
+		 "check_port = %d\n"
+		 "settle = 300ms\n"
+		 "backoff_min = 200ms\n"
+		 "%s",
+		 self->dir, self->ngconf, self->out, self->port, extra);
+	return write_lymph_conf(self->conf, svc);
+}
+
+TEST_F_TIMEOUT(nginx, debian_nginx_serves_with_the_documented_line, 120)
+{
+	pid_t master, workers[8];
+	json_object *s;
+	char body[512];
+	int n, code = -1;
+
+	ASSERT_EQ(0, nginx_policy(self, NGINX_CAPS_LINE));
+	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	self->running = true;
+	s = wait_service(&self->d, "nginx", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s) TH_LOG("nginx never verified running");
+	master = (pid_t)th_json_int(s, "pid");
+	json_object_put(s);
+	for (int64_t end = th_now_ms() + WAIT_MS; th_now_ms() < end; th_sleep_ms(50))
+		if ((code = http_get(self->port, "/", body, sizeof(body))) == 200)
+			break;
+	ASSERT_EQ(200, code) TH_LOG("nginx does not serve on port %d", self->port);
+	EXPECT_STREQ("served by lymph's nginx\n", body);
+
+	/* the master: exactly the capabilities given, nothing more to regain */
+	ASSERT_GT(master, 1);
+	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapEff"));
+	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapPrm"));
+	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapBnd"));
+	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapAmb"));
+	EXPECT_EQ(0, proc_status(master, "NoNewPrivs", body, sizeof(body)));
+	EXPECT_STREQ("1", body);
+	/* its workers switched to www-data and hold nothing */
+	n = children_of(master, workers, 8);
+	EXPECT_EQ(2, n);
+	for (int i = 0; i < n; i++) {
+		char uid[64];
+
+		ASSERT_EQ(0, proc_status(workers[i], "Uid", uid, sizeof(uid)));
+		EXPECT_EQ(getpwnam("www-data")->pw_uid, (uid_t)atoi(uid)) TH_LOG("worker %d: Uid %s", workers[i], uid);
+		EXPECT_EQ(0, cap_of(workers[i], "CapEff"));
+		EXPECT_EQ(0, cap_of(workers[i], "CapPrm"));
+	}
+}
+
+TEST_F_TIMEOUT(nginx, without_the_line_nginx_gets_no_capabilities, 120)
+{
+	char body[64];
+
+	/* the safe default: the master cannot chown its temporary directories
+	 * for its workers' user, and fails (the symptom of issue 16) */
+	ASSERT_EQ(0, nginx_policy(self, "breaker_failures = 2\nbreaker_cooldown = 1h\n"));
+	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	self->running = true;
+	EXPECT_EQ(0, wait_file_has(self->out, "failed (1: Operation not permitted)", WAIT_MS))
+		TH_LOG("nginx without capabilities did not fail on a privileged operation");
+	json_object_put(wait_service(&self->d, "nginx", "broken", 2, WAIT_MS));
+	EXPECT_EQ(-1, http_get(self->port, "/", body, sizeof(body)));
+}
+
+TEST_HARNESS_MAIN
