@@ -297,7 +297,9 @@ TEST(valid_policy_values)
 	EXPECT_EQ(NULL, s->argv[5]);
 	EXPECT_STREQ("/usr/sbin/web", s->exe);
 	EXPECT_EQ(8080, s->check_port);
-	EXPECT_STREQ("/usr/bin/check", s->check_command);
+	ASSERT_NE(NULL, s->check_argv);
+	EXPECT_STREQ("/usr/bin/check", s->check_argv[0]);
+	EXPECT_EQ(NULL, s->check_argv[1]);
 	EXPECT_EQ(RESTART_ON_DANGER, s->restart_on);
 	EXPECT_EQ(500 * MS, s->backoff_min);
 	EXPECT_EQ(120 * SEC, s->backoff_max);
@@ -353,6 +355,32 @@ TEST(service_capabilities)
 	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = CAP_KILL\n"
 			       "capability_bounding = CAP_CHOWN\n", 1,
 			       "capabilities must also be in capability_bounding"));
+}
+
+/* Issue 16 item 3: a check with arguments, split like start, and a timeout. */
+TEST(check_command_with_arguments)
+{
+	struct cfg_errors e;
+	struct policy p;
+
+	ASSERT_EQ(0, parse_text(&p, &e, "[service r]\nstart = /usr/bin/redis-server\n"
+				"check_command = /usr/bin/redis-cli -p 6390 'ping'\ncheck_timeout = 2s\n"))
+		dump_errors(&e);
+	ASSERT_NE(NULL, p.services[0].check_argv);
+	EXPECT_STREQ("/usr/bin/redis-cli", p.services[0].check_argv[0]);
+	EXPECT_STREQ("-p", p.services[0].check_argv[1]);
+	EXPECT_STREQ("6390", p.services[0].check_argv[2]);
+	EXPECT_STREQ("ping", p.services[0].check_argv[3]);
+	EXPECT_EQ(NULL, p.services[0].check_argv[4]);
+	EXPECT_EQ(2000000000ULL, p.services[0].check_timeout);
+	policy_free(&p);
+	cfg_errors_free(&e);
+	ASSERT_EQ(0, parse_text(&p, &e, "[service r]\nstart = /bin/r\n")) dump_errors(&e);
+	EXPECT_EQ(10000000000ULL, p.services[0].check_timeout);	/* default 10s */
+	policy_free(&p);
+	cfg_errors_free(&e);
+	EXPECT_EQ(0, one_error("[service r]\nstart = /bin/r\ncheck_command = redis-cli ping\n", 3,
+			       "check_command: the program must be an absolute path"));
 }
 
 TEST(default_policy_is_observe_without_services)

@@ -18,6 +18,8 @@
 
 #define WAIT_MS 30000	/* generous: the host may be busy with other tests */
 #define NGINX "/usr/sbin/nginx"
+#define REDIS "/usr/bin/redis-server"
+#define REDIS_CLI "/usr/bin/redis-cli"
 
 /* The one line lymph.conf(5) documents for nginx as Debian ships it. */
 #define NGINX_CAPS_LINE "capabilities = CAP_CHOWN CAP_SETUID CAP_SETGID CAP_NET_BIND_SERVICE\n"
@@ -186,6 +188,136 @@ TEST_F_TIMEOUT(nginx, without_the_line_nginx_gets_no_capabilities, 120)
 		TH_LOG("nginx without capabilities did not fail on a privileged operation");
 	json_object_put(wait_service(&self->d, "nginx", "broken", 2, WAIT_MS));
 	EXPECT_EQ(-1, http_get(self->port, "/", body, sizeof(body)));
+}
+
+/* ---- redis --------------------------------------------------------------- */
+
+FIXTURE(redis)
+{
+	char dir[256];
+	char conf[320], journal[320], data[320], out[320];
+	int port;
+	struct th_lymphd d;
+	bool running;
+};
+
+FIXTURE_SETUP(redis)
+{
+	struct passwd *pw;
+
+	self->dir[0] = '\0';
+	self->running = false;
+	th_lymphd_init(&self->d);
+	if (!th_is_root())
+		SKIP(return, "needs root: lymphd loads BPF and starts services");
+	pw = getpwnam("redis");
+	if (access(REDIS, X_OK) || access(REDIS_CLI, X_OK) || !pw)
+		SKIP(return, "Debian's redis is not installed (scripts/deps.sh installs redis-server, redis-tools)");
+	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "redis"));
+	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
+	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	snprintf(self->data, sizeof(self->data), "%s/data", self->dir);
+	snprintf(self->out, sizeof(self->out), "%s/out.log", self->dir);
+	ASSERT_EQ(0, mkdir(self->data, 0750));
+	ASSERT_EQ(0, chown(self->data, pw->pw_uid, pw->pw_gid));
+	self->port = free_port();
+	ASSERT_GT(self->port, 0);
+}
+
+FIXTURE_TEARDOWN(redis)
+{
+	if (!self->dir[0])
+		return;
+	if (self->running)
+		th_lymphd_destroy(&self->d);
+	kill_sessions_of(REDIS, self->dir);
+	th_sleep_ms(50);
+	if (getenv("LYMPH_KEEP"))
+		th_diag("kept %s", self->dir);
+	else
+		th_rmdir_flat(self->dir);
+}
+
+/* [service redis]: Debian's redis-server as user redis, in the foreground,
+ * on the test's port and data directory, plus extra. */
+static int redis_policy(FIXTURE_DATA(redis) *self, const char *extra)
+{
+	char svc[4096];
+
+	snprintf(svc, sizeof(svc),
+		 "[service redis]\n"
+		 "start = " REDIS " --port %d --bind 127.0.0.1 --dir %s --daemonize no --save '' "
+		 "--appendonly no --logfile ''\n"
+		 "user = redis\n"
+		 "log = %s\n"
+		 "settle = 200ms\n"
+		 "backoff_min = 200ms\n"
+		 "%s",
+		 self->port, self->data, self->out, extra);
+	return write_lymph_conf(self->conf, svc);
+}
+
+/* The PONG of redis-cli -p port ping, as the test sees it. */
+static int redis_pong(int port)
+{
+	static struct th_cmd r;
+	char p[16], cli[] = REDIS_CLI;
+	char *argv[] = { cli, "-p", p, "ping", NULL };
+
+	snprintf(p, sizeof(p), "%d", port);
+	return !th_run(argv, NULL, &r) && r.status == 0 && !strncmp(r.out, "PONG", 4);
+}
+
+/* Issue 16 item 3: check_command = redis-cli -p PORT ping passed
+ * --check-config, then a healthy redis ended broken (check_command failed):
+ * the whole line was taken as the program's path. */
+TEST_F_TIMEOUT(redis, redis_cli_ping_verifies_a_real_redis, 120)
+{
+	char extra[256];
+	json_object *s, *recs;
+	size_t i, ok = 0;
+
+	snprintf(extra, sizeof(extra), "check_command = " REDIS_CLI " -p %d ping\n", self->port);
+	ASSERT_EQ(0, redis_policy(self, extra));
+	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	self->running = true;
+	s = wait_service(&self->d, "redis", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, th_json_int(s, "failures"));
+	json_object_put(s);
+	EXPECT_TRUE(redis_pong(self->port));
+	recs = journal_records(self->journal, "redis", "verified");
+	for (i = 0; i < json_object_array_length(recs); i++)
+		if (!strcmp(th_json_str(json_object_array_get_idx(recs, i), "result") ?: "",
+			    "check_command succeeded"))
+			ok++;
+	json_object_put(recs);
+	EXPECT_EQ(1, ok);
+	EXPECT_EQ(0, journal_count(self->journal, "redis", "not-healed"));
+}
+
+/* The same check against a port nobody serves fails, and counts. */
+TEST_F_TIMEOUT(redis, a_failing_check_counts_as_a_failure, 120)
+{
+	char extra[256];
+	json_object *s, *recs;
+	int other = free_port();
+
+	ASSERT_GT(other, 0);
+	ASSERT_NE(self->port, other);
+	snprintf(extra, sizeof(extra), "check_command = " REDIS_CLI " -p %d ping\n"
+		 "breaker_failures = 2\nbreaker_cooldown = 1h\n", other);
+	ASSERT_EQ(0, redis_policy(self, extra));
+	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	self->running = true;
+	s = wait_service(&self->d, "redis", "broken", 2, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	json_object_put(s);
+	recs = journal_records(self->journal, "redis", "not-healed");
+	ASSERT_LE(1, json_object_array_length(recs));
+	EXPECT_STREQ("check_command failed",
+		     th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
 }
 
 TEST_HARNESS_MAIN

@@ -905,6 +905,34 @@ TEST_F_TIMEOUT(svc, capability_bounding_is_the_ceiling, 180)
 	EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 5)), cap_of(pid, "CapBnd"));
 }
 
+/* A check that hangs is killed after check_timeout and fails the repair. */
+TEST_F_TIMEOUT(svc, check_command_times_out, 180)
+{
+	json_object *recs;
+	char mark[320], extra[700], sleeper[32];
+	pid_t pids[64];
+	int n, left = 0;
+
+	snprintf(mark, sizeof(mark), "%s/check-ran", self->dir);
+	snprintf(sleeper, sizeof(sleeper), "sleep 60.%d", self->port);	/* ours alone */
+	snprintf(extra, sizeof(extra), "settle = 100ms\nbreaker_failures = 1\nbreaker_cooldown = 1h\n"
+		 "check_command = /bin/sh -c 'touch %s; exec %s'\ncheck_timeout = 300ms\n", mark, sleeper);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	json_object_put(wait_service(&self->d, "echo", "broken", 1, WAIT_MS));
+	recs = journal_records(self->journal, "echo", "broken");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	EXPECT_STREQ("check_command timed out after 0.3 s",
+		     th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
+	EXPECT_EQ(0, access(mark, F_OK)) TH_LOG("the check never ran with its arguments");
+	/* the sleep was killed with the check's session */
+	n = pids_of("/usr/bin/sleep", pids, 64);
+	for (int i = 0; i < n; i++)
+		left += cmdline_has(pids[i], sleeper);
+	EXPECT_EQ(0, left);
+}
+
 TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)
 {
 	static struct th_cmd r;

@@ -70,7 +70,8 @@ static const struct key keys[] = {
 	{ S_SERVICE, "env", T_ENV, SVC(env), 0, 0 },
 	{ S_SERVICE, "log", T_PATH, SVC(log), 0, 0 },
 	{ S_SERVICE, "on_failure", T_PATH, SVC(on_failure), 0, 0 },
-	{ S_SERVICE, "check_command", T_PATH, SVC(check_command), 0, 0 },
+	{ S_SERVICE, "check_command", T_ARGV, SVC(check_argv), 0, 0 },
+	{ S_SERVICE, "check_timeout", T_DURATION, SVC(check_timeout), 1000000, D(3600) },
 	{ S_SERVICE, "check_port", T_PORT, SVC(check_port), 1, 65535 },
 	{ S_SERVICE, "capabilities", T_CAPS, SVC(caps), 0, 0 },
 	{ S_SERVICE, "capability_bounding", T_CAPS, SVC(bounding), 0, 0 },
@@ -175,6 +176,7 @@ static void service_defaults(struct service_conf *s)
 	s->backoff_max = D(60);
 	s->healthy_after = D(60);
 	s->settle = D(2);
+	s->check_timeout = D(10);
 	s->breaker_failures = 5;
 	s->breaker_window = D(300);
 	s->breaker_cooldown = D(600);
@@ -186,11 +188,15 @@ static void service_free(struct service_conf *s)
 
 	free(s->exe); free(s->cgroup); free(s->pidfile); free(s->unit);
 	free(s->user); free(s->group); free(s->workdir); free(s->log);
-	free(s->on_failure); free(s->check_command);
+	free(s->on_failure);
 	if (s->argv)
 		for (i = 0; s->argv[i]; i++)
 			free(s->argv[i]);
 	free(s->argv);
+	if (s->check_argv)
+		for (i = 0; s->check_argv[i]; i++)
+			free(s->check_argv[i]);
+	free(s->check_argv);
 	for (i = 0; s->env[i]; i++)
 		free(s->env[i]);
 }

@@ -39,7 +39,8 @@ struct service_conf {
 	char *env[CFG_ENV_MAX + 1];
 	char *log;		/* stdout/stderr of the started process */
 	char *on_failure;	/* hook command, gets LYMPH_* variables */
-	char *check_command;
+	char **check_argv;	/* check_command, split like start; NULL: none */
+	uint64_t check_timeout;	/* ns; a check still running then has failed */
 	uint16_t check_port;	/* TCP port on 127.0.0.1 that must accept */
 	uint64_t caps;		/* CAP_* bits kept through the uid switch (ambient) */
 	uint64_t bounding;	/* CAP_* bits of the bounding set; default: caps */

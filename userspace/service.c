@@ -460,7 +460,6 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 
 static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 {
-	char *argv[2] = { v->conf->check_command, NULL };
 	int pidfd;
 	pid_t pid;
 
@@ -481,13 +480,14 @@ static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 		verified(s, v, 0, msg, now);
 		return;
 	}
-	if (!v->conf->check_command) {
+	if (!v->conf->check_argv) {
 		verified(s, v, 1, "alive", now);
 		return;
 	}
 	/* The check runs asynchronously; its exit status decides. */
 	{
-		struct spawn_opts o = { .argv = argv, .user = v->conf->user, .group = v->conf->group };
+		struct spawn_opts o = { .argv = v->conf->check_argv, .user = v->conf->user,
+					.group = v->conf->group };
 
 		pid = spawn(&o, &pidfd);
 		if (pidfd >= 0)
@@ -497,6 +497,7 @@ static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 			return;
 		}
 		v->check_pid = pid;
+		v->check_deadline = now + v->conf->check_timeout;
 	}
 }
 
@@ -789,12 +790,30 @@ int supervisor_on_pidfd(struct supervisor *s, int fd, uint64_t now)
 	return 0;
 }
 
+/* A check that outran check_timeout: killed with its session (it may have
+ * forked), and the verification fails.  Its exit is reaped unmatched. */
+static void check_timed_out(struct supervisor *s, struct service *v, uint64_t now)
+{
+	char msg[96];
+
+	kill(-v->check_pid, SIGKILL);	/* our unreaped child: the pid cannot be reused */
+	kill(v->check_pid, SIGKILL);
+	v->check_pid = 0;
+	snprintf(msg, sizeof(msg), "check_command timed out after %.3g s",
+		 (double)v->conf->check_timeout / 1e9);
+	if (v->st.phase == SVC_STARTING)
+		verified(s, v, 0, msg, now);
+}
+
 void supervisor_tick(struct supervisor *s, uint64_t now)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
 		struct service *v = &s->v[i];
+
+		if (v->check_pid && now >= v->check_deadline)
+			check_timed_out(s, v, now);
 
 		switch (svc_due(v->conf, &v->st, now)) {
 		case SVC_ACT_START:
@@ -821,6 +840,9 @@ uint64_t supervisor_next_deadline(const struct supervisor *s)
 	for (i = 0; i < s->n; i++) {
 		uint64_t d = s->v[i].st.deadline;
 
+		if (d && (!best || d < best))
+			best = d;
+		d = s->v[i].check_pid ? s->v[i].check_deadline : 0;
 		if (d && (!best || d < best))
 			best = d;
 	}

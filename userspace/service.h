@@ -40,6 +40,7 @@ struct service {
 	int admin_restart;	/* the next death was asked for by lymphctl restart */
 	pid_t reaping;		/* our dead child, not reaped yet: its sockets may still be open */
 	pid_t check_pid;	/* a running check_command */
+	uint64_t check_deadline;	/* when it has run too long (check_timeout) */
 	pid_t unit_pid;		/* a running systemctl restart */
 	struct last_failure last;
 };
