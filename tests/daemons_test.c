@@ -175,6 +175,43 @@ TEST_F_TIMEOUT(nginx, debian_nginx_serves_with_the_documented_line, 120)
 	}
 }
 
+/* Issue 16: nginx with its default "daemon on;" and pidfile = ended
+ * "stopped, pid 0".  type = forking follows the pidfile to the daemon. */
+TEST_F_TIMEOUT(nginx, daemonizing_nginx_is_tracked_through_its_pidfile, 120)
+{
+	char svc[4096], pidtext[32], body[256];
+	json_object *s;
+	pid_t master;
+	int code = -1;
+
+	snprintf(svc, sizeof(svc),
+		 "[service nginx]\n"
+		 "start = " NGINX " -p %s -c %s\n"
+		 "type = forking\n"
+		 "pidfile = %s/nginx.pid\n"
+		 "log = %s\n"
+		 "check_port = %d\n"
+		 "settle = 100ms\n"
+		 NGINX_CAPS_LINE,
+		 self->dir, self->ngconf, self->dir, self->out, self->port);
+	ASSERT_EQ(0, write_lymph_conf(self->conf, svc));
+	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	self->running = true;
+	s = wait_service(&self->d, "nginx", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	master = (pid_t)th_json_int(s, "pid");
+	json_object_put(s);
+	snprintf(svc, sizeof(svc), "%s/nginx.pid", self->dir);
+	ASSERT_EQ(0, read_whole(svc, pidtext, sizeof(pidtext)));
+	EXPECT_EQ(atoi(pidtext), master) TH_LOG("lymphd tracks %d, the daemon is %s", master, pidtext);
+	EXPECT_EQ(self->d.pid, proc_parent_of(master)) TH_LOG("the daemon was not reparented to lymphd");
+	EXPECT_EQ(0, journal_count(self->journal, "nginx", "exited"));
+	for (int64_t end = th_now_ms() + WAIT_MS; th_now_ms() < end; th_sleep_ms(50))
+		if ((code = http_get(self->port, "/", body, sizeof(body))) == 200)
+			break;
+	EXPECT_EQ(200, code);
+}
+
 TEST_F_TIMEOUT(nginx, without_the_line_nginx_gets_no_capabilities, 120)
 {
 	char body[64];
@@ -306,7 +343,7 @@ TEST_F_TIMEOUT(redis, a_failing_check_counts_as_a_failure, 120)
 	ASSERT_GT(other, 0);
 	ASSERT_NE(self->port, other);
 	snprintf(extra, sizeof(extra), "check_command = " REDIS_CLI " -p %d ping\n"
-		 "breaker_failures = 2\nbreaker_cooldown = 1h\n", other);
+		 "breaker_failures = 2\nbreaker_cooldown = 1h\nstart_timeout = 300ms\n", other);
 	ASSERT_EQ(0, redis_policy(self, extra));
 	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
 	self->running = true;

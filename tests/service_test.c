@@ -22,6 +22,8 @@
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "svc_helpers.h"
+#include <stddef.h>
+#include <sys/un.h>
 
 #define WAIT_MS 30000	/* generous: the host may be busy with other tests */
 
@@ -163,7 +165,8 @@ static int build_echod(const char *out)
  * the way (it may hold forks of the test's session), and extra lines for the
  * service.
  */
-static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
+static int write_policy_args(FIXTURE_DATA(svc) *self, const char *mode, const char *args,
+			     const char *extra)
 {
 	char text[4096];
 
@@ -178,13 +181,18 @@ static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *e
 		 "budget = 1000000\n"
 		 "burst = 1000000\n"
 		 "[service echo]\n"
-		 "start = %s %d\n"
+		 "start = %s %d%s\n"
 		 "exe = %s\n"
 		 "log = %s\n"
 		 "env = ECHOD_DIE_WITH_PARENT=1\n"
 		 "%s",
-		 mode, self->echod, self->port, self->echod, self->log, extra);
+		 mode, self->echod, self->port, args, self->echod, self->log, extra);
 	return write_file(self->conf, text, 0644);
+}
+
+static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
+{
+	return write_policy_args(self, mode, "", extra);
 }
 
 static int start_lymphd(FIXTURE_DATA(svc) *self, const char *extra_arg)
@@ -439,7 +447,7 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 	/* it listens on port, but the check wants another: never healthy */
 	snprintf(extra, sizeof(extra),
 		 "backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 200ms\nbreaker_failures = 100\n"
-		 "check_port = %d\n", other);
+		 "start_timeout = 200ms\ncheck_port = %d\n", other);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	s = wait_service(&self->d, "echo", NULL, 2, WAIT_MS);
@@ -477,7 +485,7 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 	/* the same with a check command that fails */
 	ASSERT_EQ(0, write_policy(self, "enforce",
 				  "backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 100ms\n"
-				  "breaker_failures = 100\ncheck_command = /bin/false\n"));
+				  "start_timeout = 100ms\nbreaker_failures = 100\ncheck_command = /bin/false\n"));
 	unlink(self->journal);
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	s = wait_service(&self->d, "echo", NULL, 2, WAIT_MS);
@@ -916,7 +924,8 @@ TEST_F_TIMEOUT(svc, check_command_times_out, 180)
 	snprintf(mark, sizeof(mark), "%s/check-ran", self->dir);
 	snprintf(sleeper, sizeof(sleeper), "sleep 60.%d", self->port);	/* ours alone */
 	snprintf(extra, sizeof(extra), "settle = 100ms\nbreaker_failures = 1\nbreaker_cooldown = 1h\n"
-		 "check_command = /bin/sh -c 'touch %s; exec %s'\ncheck_timeout = 300ms\n", mark, sleeper);
+		 "check_command = /bin/sh -c 'touch %s; exec %s'\ncheck_timeout = 300ms\n"
+		 "start_timeout = 100ms\n", mark, sleeper);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	json_object_put(wait_service(&self->d, "echo", "broken", 1, WAIT_MS));
@@ -931,6 +940,196 @@ TEST_F_TIMEOUT(svc, check_command_times_out, 180)
 	for (int i = 0; i < n; i++)
 		left += cmdline_has(pids[i], sleeper);
 	EXPECT_EQ(0, left);
+}
+
+/* ---- service types (issue 16 item 2) ------------------------------------ */
+
+/* Issue 16: a daemonizing service ended "stopped, pid 0" (the start
+ * command's exit 0 was taken for the service's), and a crash of the daemon
+ * was never healed. */
+TEST_F_TIMEOUT(svc, forking_service_follows_its_pidfile, 180)
+{
+	char args[400], extra[700], buf[32];
+	json_object *s;
+	pid_t pid0, pid1;
+
+	snprintf(args, sizeof(args), " %s/echod.pid", self->dir);
+	snprintf(extra, sizeof(extra), "type = forking\npidfile = %s/echod.pid\nenv = ECHOD_DAEMON=1\n"
+		 "settle = 100ms\nbackoff_min = 100ms\ncheck_port = %d\n", self->dir, self->port);
+	ASSERT_EQ(0, write_policy_args(self, "enforce", args, extra));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(pid0, th_json_int(s, "pid")) TH_LOG("tracks %lld, the daemon is %d",
+						     (long long)th_json_int(s, "pid"), pid0);
+	EXPECT_STREQ("running", th_json_str(s, "state") ?: "");
+	json_object_put(s);
+	ASSERT_EQ(0, read_whole(args + 1, buf, sizeof(buf)));
+	EXPECT_EQ(pid0, atoi(buf));
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "forked"));
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "exited"));
+
+	/* a real SIGSEGV of the daemon: healed */
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	pid1 = wait_serving(self->port, pid0, WAIT_MS);
+	ASSERT_GT(pid1, 0);
+	s = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(pid1, th_json_int(s, "pid"));
+	EXPECT_STREQ("fault", th_json_str(th_json_get(s, "last_failure"), "reason") ?: "");
+	json_object_put(s);
+}
+
+/* A pidfile naming a process the start command did not fork is never
+ * adopted: here the start command writes the pid of the test's own child. */
+TEST_F_TIMEOUT(svc, forking_pidfile_of_another_process_is_refused, 180)
+{
+	char extra[1200];
+	json_object *s, *recs;
+	pid_t other = fork();
+
+	ASSERT_GE(other, 0);
+	if (!other) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pause();
+		_exit(0);
+	}
+	/* start = echod PORT never runs: the policy's start is replaced below */
+	snprintf(extra, sizeof(extra), "type = forking\npidfile = %s/other.pid\nsettle = 100ms\n"
+		 "start_timeout = 500ms\nbreaker_failures = 1\nbreaker_cooldown = 1h\n", self->dir);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	do {
+		char text[4096], cmd[600];
+
+		ASSERT_EQ(0, read_whole(self->conf, text, sizeof(text)));
+		snprintf(cmd, sizeof(cmd), "start = /bin/sh -c 'echo %d > %s/other.pid'\n", other, self->dir);
+		*strstr(text, "start = ") = 0;
+		strcat(text, cmd);
+		strcat(text, strstr(extra, "type"));
+		ASSERT_EQ(0, write_file(self->conf, text, 0644));
+	} while (0);
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	s = wait_service(&self->d, "echo", "broken", 1, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "broken");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	EXPECT_STREQ("no daemon of its own in the pidfile",
+		     th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "forked"));
+	EXPECT_EQ(0, kill(other, 0)) TH_LOG("the process the pidfile named was signalled");
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+}
+
+/* The NOTIFY_SOCKET lymphd gave pid, from its environment. */
+static int notify_socket_of(pid_t pid, char *out, size_t cap)
+{
+	char p[64], env[8192];
+	int fd;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/%d/environ", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, env, sizeof(env) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	env[n] = 0;
+	for (char *e = env; e < env + n; e += strlen(e) + 1)
+		if (!strncmp(e, "NOTIFY_SOCKET=", 14)) {
+			snprintf(out, cap, "%s", e + 14);
+			return 0;
+		}
+	return -1;
+}
+
+TEST_F_TIMEOUT(svc, notify_service_is_ready_on_ready_1, 180)
+{
+	char extra[300], sock[128];
+	json_object *s, *recs;
+	pid_t pid;
+
+	/* listening at once, ready only when it says so */
+	snprintf(extra, sizeof(extra), "type = notify\nsettle = 0\nenv = ECHOD_NOTIFY_DELAY_MS=300\n");
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, notify_socket_of(pid, sock, sizeof(sock)));
+	EXPECT_EQ(0, strncmp(sock, "@lymph/", 7)) TH_LOG("NOTIFY_SOCKET=%s", sock);
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, th_json_int(s, "failures"));
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "verified");
+	EXPECT_EQ(1, json_object_array_length(recs));
+	json_object_put(recs);
+}
+
+/* Without READY=1 the start fails after start_timeout, although the port
+ * accepts; a READY=1 from a process that is not the service is ignored. */
+TEST_F_TIMEOUT(svc, notify_without_ready_fails_and_others_cannot_say_it, 180)
+{
+	char extra[300], sock[128];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	json_object *s, *recs;
+	pid_t pid = -1;
+	int fd;
+
+	snprintf(extra, sizeof(extra), "type = notify\nsettle = 0\nenv = ECHOD_NOTIFY_NEVER=1\n"
+		 "start_timeout = 2s\nbreaker_failures = 1\nbreaker_cooldown = 1h\n");
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	pid = wait_serving(self->port, 0, WAIT_MS);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, notify_socket_of(pid, sock, sizeof(sock)));
+	/* the test is not the service: its READY=1 does not count */
+	memcpy(sa.sun_path + 1, sock + 1, strlen(sock) - 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(7, sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
+			    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sock))));
+	close(fd);
+	s = wait_service(&self->d, "echo", "broken", 1, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "broken");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	EXPECT_STREQ("no READY=1 on NOTIFY_SOCKET",
+		     th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "verified"));
+}
+
+/* A check that fails at first is retried until start_timeout: a service
+ * slow to get ready is not a failure. */
+TEST_F_TIMEOUT(svc, readiness_check_is_retried_until_start_timeout, 180)
+{
+	char mark[320], extra[700];
+	json_object *s;
+
+	snprintf(mark, sizeof(mark), "%s/ready", self->dir);
+	snprintf(extra, sizeof(extra), "settle = 0\nstart_timeout = 60s\n"
+		 "check_command = /usr/bin/test -e %s\n", mark);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	ASSERT_GT(wait_serving(self->port, 0, WAIT_MS), 0);
+	th_sleep_ms(500);	/* several checks fail meanwhile */
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_STREQ("starting", th_json_str(s, "state") ?: "");
+	json_object_put(s);
+	ASSERT_EQ(0, write_file(mark, "", 0644));
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, th_json_int(s, "failures"));
+	EXPECT_EQ(0, th_json_int(s, "restarts"));
+	json_object_put(s);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "not-healed"));
 }
 
 TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)

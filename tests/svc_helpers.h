@@ -353,6 +353,14 @@ static inline long long cap_of(pid_t pid, const char *key)
 	return strtoll(val, NULL, 16);
 }
 
+/* PPid of pid, or -1. */
+static inline pid_t proc_parent_of(pid_t pid)
+{
+	char val[32];
+
+	return proc_status(pid, "PPid", val, sizeof(val)) ? -1 : (pid_t)atoi(val);
+}
+
 /* The children of pid (from /proc/PID/task/PID/children), up to max. */
 static inline int children_of(pid_t pid, pid_t *out, int max)
 {

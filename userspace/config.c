@@ -39,6 +39,7 @@ enum vtype {
 	T_PATH_LIST,	/* repeatable */
 	T_UID_LIST,	/* repeatable */
 	T_CAPS,		/* CAP_* names, blank- or comma-separated */
+	T_SVC_TYPE,
 };
 
 struct key {
@@ -76,6 +77,8 @@ static const struct key keys[] = {
 	{ S_SERVICE, "capabilities", T_CAPS, SVC(caps), 0, 0 },
 	{ S_SERVICE, "capability_bounding", T_CAPS, SVC(bounding), 0, 0 },
 	{ S_SERVICE, "restart_on", T_RESTART_ON, SVC(restart_on), 0, 0 },
+	{ S_SERVICE, "type", T_SVC_TYPE, SVC(type), 0, 0 },
+	{ S_SERVICE, "start_timeout", T_DURATION, SVC(start_timeout), 1000000, D(3600) },
 	{ S_SERVICE, "backoff_min", T_DURATION, SVC(backoff_min), 0, D(86400) },
 	{ S_SERVICE, "backoff_max", T_DURATION, SVC(backoff_max), 0, D(86400) },
 	{ S_SERVICE, "healthy_after", T_DURATION, SVC(healthy_after), D(0) + 1000000, D(86400 * 7) },
@@ -177,6 +180,7 @@ static void service_defaults(struct service_conf *s)
 	s->healthy_after = D(60);
 	s->settle = D(2);
 	s->check_timeout = D(10);
+	s->start_timeout = D(10);
 	s->breaker_failures = 5;
 	s->breaker_window = D(300);
 	s->breaker_cooldown = D(600);
@@ -491,6 +495,18 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 			return -1;
 		}
 		return 0;
+	case T_SVC_TYPE:
+		if (!strcmp(val, "simple"))
+			*(enum svc_type *)field = SVC_TYPE_SIMPLE;
+		else if (!strcmp(val, "forking"))
+			*(enum svc_type *)field = SVC_TYPE_FORKING;
+		else if (!strcmp(val, "notify"))
+			*(enum svc_type *)field = SVC_TYPE_NOTIFY;
+		else {
+			ERR(ps, "type: '%s' is not one of simple, forking, notify", val);
+			return -1;
+		}
+		return 0;
 	case T_MODE:
 		if (!strcmp(val, "observe"))
 			*(int *)field = 0;
@@ -729,6 +745,11 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 			s->bounding = s->caps;
 		else if (s->caps & ~s->bounding)
 			FERR(s, "service '%s': capabilities must also be in capability_bounding", s->name);
+		if (s->type == SVC_TYPE_FORKING && !s->pidfile)
+			FERR(s, "service '%s' is type = forking: say where its daemon writes its pid ('pidfile = ...')",
+			     s->name);
+		if (s->unit && s->type != SVC_TYPE_SIMPLE)
+			FERR(s, "service '%s': type applies to 'start', not to a systemd unit", s->name);
 		if (s->unit && (s->caps || s->bounding_given))
 			FERR(s, "service '%s': capabilities apply to 'start', not to a systemd unit", s->name);
 	}

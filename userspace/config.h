@@ -23,6 +23,12 @@ enum restart_on {
 	RESTART_ON_ALWAYS,	/* any death, even a clean exit */
 };
 
+enum svc_type {
+	SVC_TYPE_SIMPLE,	/* the started process is the service */
+	SVC_TYPE_FORKING,	/* it forks the daemon and exits; pidfile names the daemon */
+	SVC_TYPE_NOTIFY,	/* it says READY=1 on $NOTIFY_SOCKET (systemd's protocol) */
+};
+
 struct service_conf {
 	char name[CFG_NAME_MAX];
 	const char *file;	/* where it was defined, for messages */
@@ -46,7 +52,9 @@ struct service_conf {
 	uint64_t bounding;	/* CAP_* bits of the bounding set; default: caps */
 	int bounding_given;	/* capability_bounding was set */
 	enum restart_on restart_on;
+	enum svc_type type;
 	/* timings, ns */
+	uint64_t start_timeout;	/* from a start to ready (checks retried until then) */
 	uint64_t backoff_min, backoff_max;
 	uint64_t healthy_after;	/* uptime that resets the failure count */
 	uint64_t settle;	/* wait before verifying a restart */

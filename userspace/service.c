@@ -14,7 +14,11 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <stddef.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include "format.h"
 #include "procfs.h"
@@ -337,9 +341,103 @@ static void build_env(const struct service *v, char **env, size_t max)
 	size_t n = 0, i;
 
 	env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	if (v->conf->type == SVC_TYPE_NOTIFY && v->notify_fd >= 0)
+		env[n++] = (char *)v->notify_env;
 	for (i = 0; v->conf->env[i] && n < max - 1; i++)
 		env[n++] = v->conf->env[i];
 	env[n] = NULL;
+}
+
+/*
+ * type = notify: one datagram socket per service, in the abstract namespace
+ * (no file to protect), named in NOTIFY_SOCKET as systemd does, so services
+ * built for sd_notify() work unchanged.  Anyone may send to it: only
+ * messages whose kernel-attested sender (SO_PASSCRED) is the main process
+ * or one of its children count.
+ */
+static int notify_open(struct supervisor *s, struct service *v)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN };
+	const char *name;
+	socklen_t len;
+	int fd, one = 1;
+
+	if (v->notify_fd >= 0)
+		return 0;
+	snprintf(v->notify_env, sizeof(v->notify_env), "NOTIFY_SOCKET=@lymph/%d/%s", (int)getpid(), v->name);
+	name = v->notify_env + strlen("NOTIFY_SOCKET=@");
+	if (strlen(name) + 1 >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path + 1, name, strlen(name));	/* sun_path[0] = 0: abstract */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, len) ||
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	ev.data.fd = fd;
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+	v->notify_fd = fd;
+	return 0;
+}
+
+static void notify_close(struct supervisor *s, struct service *v)
+{
+	if (v->notify_fd < 0)
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, v->notify_fd, NULL);
+	close(v->notify_fd);
+	v->notify_fd = -1;
+}
+
+/* Datagrams on the notify socket: READY=1 from the main process (or a
+ * child of it) makes it ready; anything else is ignored. */
+static void notify_read(struct supervisor *s, struct service *v, uint64_t now)
+{
+	for (;;) {
+		char buf[4096], ctl[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+				      .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *c;
+		struct ucred cred = { 0 };
+		int have_cred = 0;
+		ssize_t n = recvmsg(v->notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		char *line, *save = NULL;
+
+		if (n < 0)
+			return;
+		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+			    c->cmsg_len >= CMSG_LEN(sizeof(cred))) {
+				memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+				have_cred = 1;
+			} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				int *fds = (int *)CMSG_DATA(c);
+				size_t k, nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+				for (k = 0; k < nfd; k++)
+					close(fds[k]);	/* no fd store */
+			}
+		}
+		if (!have_cred || !v->pid || (cred.pid != v->pid && proc_parent(cred.pid) != v->pid))
+			continue;
+		buf[n] = 0;
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (strcmp(line, "READY=1") || v->ready)
+				continue;
+			v->ready = 1;
+			if (v->st.phase == SVC_STARTING && !v->check_pid)
+				v->st.deadline = now;	/* verify at once */
+		}
+	}
+	(void)s;
 }
 
 static void started(struct service *v, uint64_t now, const char *what)
@@ -351,7 +449,7 @@ static void started(struct service *v, uint64_t now, const char *what)
 
 static void do_start(struct supervisor *s, struct service *v, uint64_t now, const char *what)
 {
-	char *env[CFG_ENV_MAX + 2];
+	char *env[CFG_ENV_MAX + 3];
 	int pidfd;
 	pid_t pid;
 
@@ -381,6 +479,15 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 		journal_service(s, v, what, "systemctl restart", 1);
 		return;
 	}
+	v->ready = 0;
+	if (v->conf->type == SVC_TYPE_NOTIFY && (pid = notify_open(s, v)) < 0) {
+		char msg[128];
+
+		started(v, now, what);
+		snprintf(msg, sizeof(msg), "error: cannot open the notify socket: %s", strerror((int)-pid));
+		journal_service(s, v, what, msg, 1);
+		return;
+	}
 	build_env(v, env, sizeof(env) / sizeof(env[0]));
 	{
 		struct spawn_opts o = {
@@ -401,7 +508,15 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 			journal_service(s, v, what, msg, 1);
 			return;
 		}
-		track_pid(s, v, pid, pidfd, 1);
+		if (v->conf->type == SVC_TYPE_FORKING) {
+			/* The daemon is found through the pidfile once it is written. */
+			forget_pid(s, v);
+			if (pidfd >= 0)
+				close(pidfd);
+			v->launcher = pid;
+		} else {
+			track_pid(s, v, pid, pidfd, 1);
+		}
 		snprintf(msg, sizeof(msg), "started pid %d", pid);
 		journal_service(s, v, what, msg, 1);
 	}
@@ -449,6 +564,12 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 	snprintf(v->last.reason, sizeof(v->last.reason), "not-healed");
 	journal_service(s, v, v->st.phase == SVC_BROKEN ? "broken" : "not-healed", why, 1);
 	run_hook(s, v);
+	if (v->launcher) {
+		/* type = forking: a start command that never finished */
+		kill(v->launcher, SIGKILL);	/* our unreaped child: the pid cannot be reused */
+		v->reaping = v->launcher;
+		v->launcher = 0;
+	}
 	if (v->is_child && v->pidfd >= 0) {
 		/* The instance that did not heal must not run on beside the next
 		 * one (which would fail on its port or pidfile): stop it.  Its
@@ -458,26 +579,103 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 	}
 }
 
+/* The uid the service runs as (0 for root or an unknown name). */
+static uid_t service_uid(const struct service_conf *c)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long n;
+
+	if (!c->user)
+		return 0;
+	pw = getpwnam(c->user);
+	if (pw)
+		return pw->pw_uid;
+	n = strtoul(c->user, &end, 10);
+	return (*end || end == c->user) ? 0 : (uid_t)n;
+}
+
+/*
+ * type = forking: the daemon named by the pidfile, if it is really the one
+ * the start command forked.  The file must be a regular file (not a link)
+ * owned by root or the service's user; the process must be a child of the
+ * start command, or of lymphd (a child subreaper: the daemon the start
+ * command left behind is reparented to it), never some other process a
+ * stale or forged pidfile names.  0 when none (yet).
+ */
+static pid_t forked_daemon(const struct service *v)
+{
+	char buf[32] = "";
+	struct stat st;
+	long pid;
+	pid_t pp;
+	ssize_t n;
+	int fd = open(v->conf->pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != service_uid(v->conf))) {
+		close(fd);
+		return 0;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 1 || pid >= (1L << 22) || protect_pid((pid_t)pid))
+		return 0;
+	pp = proc_parent((pid_t)pid);
+	if (pp != getpid() && (!v->launcher || pp != v->launcher))
+		return 0;
+	return (pid_t)pid;
+}
+
+/* A readiness check failed: retried until start_timeout, then a failure. */
+static void not_ready(struct supervisor *s, struct service *v, const char *why, uint64_t now)
+{
+	if (svc_retry_ready(v->conf, &v->st, now))
+		return;
+	verified(s, v, 0, why, now);
+}
+
 static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 {
 	int pidfd;
 	pid_t pid;
 
-	if (v->conf->unit || !v->pid) {
+	if (v->conf->type == SVC_TYPE_FORKING && !v->unit_pid && !v->pid) {
+		pid_t found = forked_daemon(v);
+
+		if (found) {
+			char msg[64];
+
+			track_pid(s, v, found, -1, proc_parent(found) == getpid());
+			snprintf(msg, sizeof(msg), "daemon pid %d from the pidfile", found);
+			journal_service(s, v, "forked", msg, 0);
+		}
+	} else if (v->conf->unit || !v->pid) {
 		pid_t found = find_running(v);
 
 		if (found)
 			track_pid(s, v, found, -1, 0);
 	}
 	if (!v->pid || !proc_alive(v->pid)) {
-		verified(s, v, 0, "not running after the settle time", now);
+		not_ready(s, v, v->conf->type == SVC_TYPE_FORKING ? "no daemon of its own in the pidfile" :
+			  "not running after the settle time", now);
+		return;
+	}
+	if (v->conf->type == SVC_TYPE_NOTIFY && !v->ready) {
+		not_ready(s, v, "no READY=1 on NOTIFY_SOCKET", now);
 		return;
 	}
 	if (v->conf->check_port && !tcp_accepts(v->conf->check_port)) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "port %u does not accept connections", v->conf->check_port);
-		verified(s, v, 0, msg, now);
+		not_ready(s, v, msg, now);
 		return;
 	}
 	if (!v->conf->check_argv) {
@@ -624,7 +822,12 @@ int supervisor_init(struct supervisor *s, const struct policy *p, struct journal
 	for (i = 0; i < s->n; i++) {
 		bind_conf(&s->v[i], &p->services[i]);
 		s->v[i].pidfd = -1;
+		s->v[i].notify_fd = -1;
 	}
+	/* A daemon whose start command exits (type = forking), and the
+	 * orphans of every service, are reparented to lymphd: it can reap
+	 * them, and knows the daemon of a pidfile is its own. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	return 0;
 }
 
@@ -632,8 +835,10 @@ void supervisor_free(struct supervisor *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		forget_pid(s, &s->v[i]);
+		notify_close(s, &s->v[i]);
+	}
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
@@ -749,10 +954,23 @@ void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t n
 			if (v->st.phase == SVC_STARTING || v->st.phase == SVC_RUNNING) {
 				int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
-				if (v->st.phase == SVC_STARTING)
-					verified(s, v, ok, ok ? "check_command succeeded" :
-						 "check_command failed", now);
+				if (v->st.phase == SVC_STARTING && ok)
+					verified(s, v, 1, "check_command succeeded", now);
+				else if (v->st.phase == SVC_STARTING)
+					not_ready(s, v, "check_command failed", now);
 			}
+			return;
+		}
+		if (v->launcher == pid) {
+			v->launcher = 0;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+				if (v->st.phase == SVC_STARTING && !v->check_pid)
+					v->st.deadline = now;	/* look for the daemon now */
+				return;
+			}
+			/* The start command of a forking service failed. */
+			v->pid = pid;
+			died_unseen(s, v, 1, status, now);
 			return;
 		}
 		if (v->unit_pid == pid) {
@@ -776,6 +994,11 @@ int supervisor_on_pidfd(struct supervisor *s, int fd, uint64_t now)
 	for (i = 0; i < s->n; i++) {
 		struct service *v = &s->v[i];
 		int status;
+
+		if (v->notify_fd >= 0 && v->notify_fd == fd) {
+			notify_read(s, v, now);
+			return 1;
+		}
 
 		if (v->pidfd != fd)
 			continue;
@@ -802,7 +1025,7 @@ static void check_timed_out(struct supervisor *s, struct service *v, uint64_t no
 	snprintf(msg, sizeof(msg), "check_command timed out after %.3g s",
 		 (double)v->conf->check_timeout / 1e9);
 	if (v->st.phase == SVC_STARTING)
-		verified(s, v, 0, msg, now);
+		not_ready(s, v, msg, now);
 }
 
 void supervisor_tick(struct supervisor *s, uint64_t now)
@@ -867,19 +1090,25 @@ int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce,
 			nv[i] = s->v[j];
 			s->v[j].conf = NULL;	/* moved */
 			s->v[j].pidfd = -1;
+			s->v[j].notify_fd = -1;
 		} else {
 			nv[i].pidfd = -1;
+			nv[i].notify_fd = -1;
 		}
 		bind_conf(&nv[i], &p->services[i]);
 	}
 	/* Services no longer configured are forgotten, never killed. */
-	for (j = 0; j < s->n; j++)
+	for (j = 0; j < s->n; j++) {
 		if (s->v[j].conf)
 			forget_pid(s, &s->v[j]);
+		notify_close(s, &s->v[j]);
+	}
 	free(s->v);
 	s->v = nv;
 	s->n = p->n_services;
 	s->enforce = enforce;
+	if (s->n)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	for (i = 0; i < s->n; i++) {
 		if (s->v[i].st.phase != SVC_UNKNOWN)
 			continue;

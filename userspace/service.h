@@ -42,6 +42,10 @@ struct service {
 	pid_t check_pid;	/* a running check_command */
 	uint64_t check_deadline;	/* when it has run too long (check_timeout) */
 	pid_t unit_pid;		/* a running systemctl restart */
+	pid_t launcher;		/* type = forking: the start command, until it exits */
+	int notify_fd;		/* type = notify: our NOTIFY_SOCKET, -1 when none */
+	int ready;		/* type = notify: READY=1 came from the main process */
+	char notify_env[128];	/* NOTIFY_SOCKET=@lymph/PID/NAME */
 	struct last_failure last;
 };
 
