@@ -246,6 +246,12 @@ static __always_inline void bucket_move(struct throttle_bucket *b, struct thrott
 		b->milli_tokens = -cap;
 }
 
+/* SEGV BUS ILL FPE SYS TRAP ABRT: what crash handlers catch and re-raise. */
+static __always_inline int is_crash_signal_nr(int sig)
+{
+	return sig == 11 || sig == 7 || sig == 4 || sig == 8 || sig == 31 || sig == 5 || sig == 6;
+}
+
 static __always_inline int is_kernel_fault(__u32 sig, __s32 code)
 {
 	return code > 0 && (sig == 4 || sig == 5 || sig == 7 || sig == 8 || sig == 11);
@@ -259,6 +265,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	struct pending p = {};
 	struct lymph_signal *rec;
 	__u32 tgid;
+	int handled;
 
 	/* 1. Only signals whose default action ends the process. */
 	if (sig <= 0 || sig > 64 || (sig < 32 && !((LYMPH_FATAL_SIGNALS >> sig) & 1)))
@@ -266,9 +273,14 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	/* 2. Only when delivered (0) or delivered without its info (4). */
 	if (result != 0 && result != 4)
 		return 0;
-	/* 3. A handled or ignored signal does not kill (SIGKILL always does). */
-	if (sig != SIGKILL_NR &&
-	    BPF_CORE_READ(task, sighand, action[sig - 1].sa.sa_handler) != NULL)
+	/* 3. A handled or ignored signal does not kill (SIGKILL always does):
+	 *    no pending death.  A crash signal caught by a handler is still
+	 *    reported below when another process sent it: a crash handler
+	 *    that re-raises it must not turn that kill into a danger death
+	 *    (lymphd correlates the two). */
+	handled = sig != SIGKILL_NR &&
+		  BPF_CORE_READ(task, sighand, action[sig - 1].sa.sa_handler) != NULL;
+	if (handled && !is_crash_signal_nr(sig))
 		return 0;
 
 	/* 4. Who sent it: SEND_SIG_NOINFO (0) is a user kill from current,
@@ -305,13 +317,13 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 			p.exe_dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
 		}
 	}
-	{
+	if (!handled) {
 		struct pending *old = bpf_map_lookup_elem(&pending_sig, &tgid);
 
 		if (old)
 			p.flags |= old->flags & LYMPH_DEATH_OOM;
+		bpf_map_update_elem(&pending_sig, &tgid, &p, BPF_ANY);
 	}
-	bpf_map_update_elem(&pending_sig, &tgid, &p, BPF_ANY);
 
 	/* 6. A fatal signal sent by another process is an event of its own. */
 	if (p.si_code > 0 || p.si_code == 0x80 || (p.flags & LYMPH_DEATH_SELF) || p.sender_pid == 0)

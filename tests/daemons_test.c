@@ -357,4 +357,36 @@ TEST_F_TIMEOUT(redis, a_failing_check_counts_as_a_failure, 120)
 	json_object_put(recs);
 }
 
+/* Issue 16 item 5: kill -SEGV to redis, which catches SIGSEGV, logs a crash
+ * report and re-raises it, was journaled "danger self-raised" and restarted
+ * under restart_on = danger.  It is the administrator's kill: programmed. */
+TEST_F_TIMEOUT(redis, kill_segv_of_redis_is_programmed, 120)
+{
+	char extra[256];
+	json_object *s, *f;
+	pid_t pid;
+
+	snprintf(extra, sizeof(extra), "restart_on = danger\ncheck_command = " REDIS_CLI " -p %d ping\n",
+		 self->port);
+	ASSERT_EQ(0, redis_policy(self, extra));
+	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	self->running = true;
+	s = wait_service(&self->d, "redis", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	pid = (pid_t)th_json_int(s, "pid");
+	json_object_put(s);
+	ASSERT_GT(pid, 1);
+	ASSERT_EQ(0, kill(pid, SIGSEGV));
+	s = wait_service(&self->d, "redis", "stopped", 0, WAIT_MS);
+	ASSERT_NE(NULL, s) TH_LOG("redis was restarted after kill -SEGV");
+	f = th_json_get(s, "last_failure");
+	EXPECT_STREQ("programmed", th_json_str(f, "class") ?: "");
+	EXPECT_STREQ("killed", th_json_str(f, "reason") ?: "");
+	EXPECT_STREQ("SIGSEGV", th_json_str(f, "signal") ?: "");
+	json_object_put(s);
+	/* redis's own crash report shows its handler ran and re-raised */
+	EXPECT_EQ(0, wait_file_has(self->out, "crashed by signal", 2000));
+	EXPECT_FALSE(redis_pong(self->port));
+}
+
 TEST_HARNESS_MAIN

@@ -22,6 +22,8 @@
  *   NOTIFY_SOCKET=...      sends READY=1 there once listening, after
  *                          ECHOD_NOTIFY_DELAY_MS (default 0), unless
  *                          ECHOD_NOTIFY_NEVER=1 (type = notify)
+ *   ECHOD_CRASH_HANDLER=1  catches SIGSEGV, and re-raises it with the
+ *                          default action, as crash handlers (redis's) do
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -74,6 +76,17 @@ static int handle(int fd, char *line)
 	return send(fd, out, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
 }
 
+/* A crash handler: log, restore the default action, re-raise. */
+static void on_sigsegv(int sig)
+{
+	static const char msg[] = "echod: caught SIGSEGV, re-raising it\n";
+
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(139);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* sd_notify(), systemd's protocol: one datagram to $NOTIFY_SOCKET, an
  * abstract name when it starts with '@'. */
 static void notify_ready(const char *path)
@@ -123,6 +136,8 @@ int main(int argc, char **argv)
 	if (getenv("ECHOD_DIE_WITH_PARENT") && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1))
 		return 1;	/* the parent is already gone */
 	setrlimit(RLIMIT_CORE, &no_core);	/* crash fast, leave no core file */
+	if (getenv("ECHOD_CRASH_HANDLER"))
+		signal(SIGSEGV, on_sigsegv);
 	signal(SIGPIPE, SIG_IGN);
 	sa.sin_port = htons((unsigned short)atoi(argv[1]));
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

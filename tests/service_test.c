@@ -1132,6 +1132,51 @@ TEST_F_TIMEOUT(svc, readiness_check_is_retried_until_start_timeout, 180)
 	EXPECT_EQ(0, journal_count(self->journal, "echo", "not-healed"));
 }
 
+/* Issue 16 item 5: kill -SEGV by an administrator to a service whose crash
+ * handler re-raises the signal was a danger death (self-raised) and was
+ * restarted under restart_on = danger; the kill is programmed. */
+TEST_F_TIMEOUT(svc, kill_of_a_crash_handler_that_reraises_is_programmed, 180)
+{
+	json_object *s, *f;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "restart_on = danger\nsettle = 100ms\nbackoff_min = 100ms\n"
+				  "env = ECHOD_CRASH_HANDLER=1\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, kill(pid, SIGSEGV));
+	s = wait_service(&self->d, "echo", "stopped", 0, WAIT_MS);
+	ASSERT_NE(NULL, s) TH_LOG("a kill -SEGV was taken for a crash");
+	f = th_json_get(s, "last_failure");
+	ASSERT_NE(NULL, f);
+	EXPECT_STREQ("programmed", th_json_str(f, "class") ?: "");
+	EXPECT_STREQ("killed", th_json_str(f, "reason") ?: "");
+	EXPECT_EQ(0, th_json_int(s, "restarts"));
+	json_object_put(s);
+	EXPECT_EQ(0, wait_file_has(self->log, "caught SIGSEGV", 1000)) TH_LOG("the handler did not run");
+	EXPECT_EQ(-1, echo_pid(self->port));	/* not restarted */
+}
+
+/* The same handler re-raising a real fault is still danger, and healed. */
+TEST_F_TIMEOUT(svc, real_fault_through_a_crash_handler_is_danger, 180)
+{
+	json_object *s, *f;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "restart_on = danger\nsettle = 100ms\nbackoff_min = 100ms\n"
+				  "env = ECHOD_CRASH_HANDLER=1\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	ASSERT_GT(wait_serving(self->port, pid, WAIT_MS), 0);
+	s = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	f = th_json_get(s, "last_failure");
+	EXPECT_STREQ("danger", th_json_str(f, "class") ?: "");
+	EXPECT_STREQ("self-raised", th_json_str(f, "reason") ?: "");
+	json_object_put(s);
+}
+
 TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)
 {
 	static struct th_cmd r;

@@ -85,8 +85,9 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	}
 	case LYMPH_EV_DEATH: {
 		const struct lymph_death *dd = (const void *)rec;
+		int relayed;
 
-		vd = classify_death(dd);
+		vd = classify_death_memo(dd, &d->sigmemo, &relayed, NULL, NULL);
 		vdp = &vd;
 		exe = exe_of(d, &dd->task);
 		if (vd.klass == CLASS_DANGER) {
@@ -102,6 +103,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	}
 	case LYMPH_EV_SIGNAL:
 		exe = exe_of(d, &((const struct lymph_signal *)rec)->task);
+		sigmemo_note(&d->sigmemo, (const struct lymph_signal *)rec);
 		break;
 	case LYMPH_EV_THROTTLE:
 		exe = exe_of(d, &((const struct lymph_throttle *)rec)->task);

@@ -55,6 +55,7 @@ struct daemon {
 	struct qmanager quar;
 	struct throttler thr;
 	struct weather *weather;
+	struct sigmemo sigmemo;	/* kills of crash handlers, for the deaths that follow */
 	uint64_t weather_next_ns;	/* next weather tick */
 	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */
 	int enforce;
