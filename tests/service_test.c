@@ -735,12 +735,12 @@ TEST_F_TIMEOUT(svc, restart_on_danger_ignores_a_kill, 180)
 }
 
 /* Start echod ourselves (observe mode starts nothing), in its own session. */
-static pid_t spawn_echod(FIXTURE_DATA(svc) *self)
+static pid_t spawn_echod_on(FIXTURE_DATA(svc) *self, int on_port)
 {
 	char port[16];
 	pid_t pid;
 
-	snprintf(port, sizeof(port), "%d", self->port);
+	snprintf(port, sizeof(port), "%d", on_port);
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
@@ -755,6 +755,11 @@ static pid_t spawn_echod(FIXTURE_DATA(svc) *self)
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t spawn_echod(FIXTURE_DATA(svc) *self)
+{
+	return spawn_echod_on(self, self->port);
 }
 
 static void observe_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) *self, const char *mode,
@@ -1175,6 +1180,108 @@ TEST_F_TIMEOUT(svc, real_fault_through_a_crash_handler_is_danger, 180)
 	EXPECT_STREQ("danger", th_json_str(f, "class") ?: "");
 	EXPECT_STREQ("self-raised", th_json_str(f, "reason") ?: "");
 	json_object_put(s);
+}
+
+/* ---- adoption and verification that cannot be fooled (item 6) ------------ */
+
+/* Another instance of the same binary, serving another port: never adopted
+ * by exe = (it was, and the service never started). */
+static void another_instance_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) *self,
+				  const char *extra)
+{
+	int port2 = free_port();
+	pid_t other, pid;
+	json_object *s;
+
+	ASSERT_GT(port2, 0);
+	ASSERT_NE(self->port, port2);
+	other = spawn_echod_on(self, port2);
+	ASSERT_GT(other, 0);
+	ASSERT_GT(wait_serving(port2, 0, WAIT_MS), 0);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	pid = up_and_serving(self, NULL);
+	EXPECT_GT(pid, 0);
+	EXPECT_NE(other, pid);
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(pid, th_json_int(s, "pid"));
+	json_object_put(s);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "adopted"));
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "start"));
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+}
+
+TEST_F_TIMEOUT(svc, another_instance_is_not_adopted_by_its_port, 180)
+{
+	char extra[128];
+
+	snprintf(extra, sizeof(extra), "settle = 100ms\ncheck_port = %d\n", self->port);
+	another_instance_case(_metadata, self, extra);
+}
+
+TEST_F_TIMEOUT(svc, another_instance_is_not_adopted_by_its_command_line, 180)
+{
+	another_instance_case(_metadata, self, "settle = 100ms\n");
+}
+
+/* The instance started by hand with the service's own command line is. */
+TEST_F_TIMEOUT(svc, own_instance_is_adopted, 180)
+{
+	int port2 = free_port();
+	pid_t other, mine;
+	json_object *s;
+
+	ASSERT_GT(port2, 0);
+	other = spawn_echod_on(self, port2);
+	mine = spawn_echod(self);
+	ASSERT_GT(other, 0);
+	ASSERT_GT(mine, 0);
+	ASSERT_GT(wait_serving(port2, 0, WAIT_MS), 0);
+	ASSERT_EQ(mine, wait_serving(self->port, 0, WAIT_MS));
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\n"));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(mine, th_json_int(s, "pid"));
+	json_object_put(s);
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "adopted"));
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "start"));
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+	kill(mine, SIGKILL);
+	waitpid(mine, NULL, 0);
+}
+
+/* check_port counts only when the listener is the service's: here the test
+ * itself listens on the port the check asks for. */
+TEST_F_TIMEOUT(svc, check_port_served_by_another_process_does_not_verify, 180)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	json_object *s, *recs;
+	char extra[256], want[96];
+	int lfd, port2 = free_port(), one = 1;
+
+	ASSERT_GT(port2, 0);
+	sa.sin_port = htons((uint16_t)port2);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_GE(lfd, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(lfd, 16));
+	snprintf(extra, sizeof(extra), "settle = 100ms\nstart_timeout = 300ms\nbreaker_failures = 1\n"
+		 "breaker_cooldown = 1h\ncheck_port = %d\n", port2);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	s = wait_service(&self->d, "echo", "broken", 1, WAIT_MS);
+	EXPECT_NE(NULL, s) TH_LOG("a port held by another process verified the service");
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "broken");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	snprintf(want, sizeof(want), "port %d is served by a process outside the service", port2);
+	EXPECT_STREQ(want, th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
+	close(lfd);
 }
 
 TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)

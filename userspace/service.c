@@ -255,9 +255,178 @@ static int same_exe(pid_t pid, const struct stat *want)
 	return !stat(path, &st) && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
 }
 
-/* The top process running the service's binary: its parent runs another. */
-static pid_t find_by_exe(const char *exe)
+/* ---- who serves a port ------------------------------------------------- */
+
+#define TREE_MAX 256
+
+/* Inodes of the TCP sockets listening on port (any local address), from
+ * /proc/net/tcp and tcp6; how many (at most max). */
+static int listen_inodes(uint16_t port, unsigned long *ino, int max)
 {
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	char line[512];
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f) && n < max) {
+			char local[64], state[8];
+			unsigned long inode;
+			unsigned int lport;
+			char *colon;
+
+			if (sscanf(line, " %*s %63s %*s %7s %*s %*s %*s %*s %*s %lu", local, state, &inode) != 3 ||
+			    strcmp(state, "0A"))
+				continue;
+			colon = strrchr(local, ':');
+			if (colon && sscanf(colon + 1, "%x", &lport) == 1 && lport == port && inode)
+				ino[n++] = inode;
+		}
+		fclose(f);
+	}
+	return n;
+}
+
+/* pid and its descendants (through /proc/PID/task/TID/children), at most
+ * max; how many. */
+static int process_tree(pid_t root, pid_t *out, int max)
+{
+	int n = 0, i;
+
+	out[n++] = root;
+	for (i = 0; i < n; i++) {
+		char path[64];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", out[i]);
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			char cpath[320], buf[4096], *tok, *save = NULL;
+			int fd;
+			ssize_t len;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", out[i], de->d_name);
+			fd = open(cpath, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			len = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (len <= 0)
+				continue;
+			buf[len] = 0;
+			for (tok = strtok_r(buf, " \n", &save); tok && n < max; tok = strtok_r(NULL, " \n", &save))
+				out[n++] = (pid_t)atoi(tok);
+		}
+		if (d)
+			closedir(d);
+	}
+	return n;
+}
+
+/* Does pid hold (an fd to) one of the socket inodes? */
+static int holds_socket(pid_t pid, const unsigned long *ino, int n_ino)
+{
+	char path[64];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	while (d && !found && (de = readdir(d))) {
+		char fdpath[352], target[64];
+		unsigned long x;
+		ssize_t len;
+		int i;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		len = readlink(fdpath, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (sscanf(target, "socket:[%lu]", &x) != 1)
+			continue;
+		for (i = 0; i < n_ino; i++)
+			if (ino[i] == x)
+				found = 1;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Is the listener on port held by root or a process of its tree?  An
+ * orphaned worker of an earlier instance, or another program, that holds
+ * the port does not make this instance healthy. */
+static int tree_listens(pid_t root, uint16_t port)
+{
+	unsigned long ino[16];
+	pid_t tree[TREE_MAX];
+	int n_ino = listen_inodes(port, ino, 16), n, i;
+
+	if (!n_ino)
+		return 0;
+	n = process_tree(root, tree, TREE_MAX);
+	for (i = 0; i < n; i++)
+		if (holds_socket(tree[i], ino, n_ino))
+			return 1;
+	return 0;
+}
+
+/* Is pid's command line exactly argv? */
+static int same_cmdline(pid_t pid, char *const *argv)
+{
+	char path[64], buf[8192], *p;
+	ssize_t len;
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = 0;
+	for (p = buf, i = 0; argv[i]; i++) {
+		if (p >= buf + len || strcmp(p, argv[i]))
+			return 0;
+		p += strlen(p) + 1;
+	}
+	return p == buf + len;
+}
+
+/*
+ * A process running the service's binary is this service's instance, not
+ * another one of the same program (another redis on another port): it
+ * listens on check_port (itself or a process of its tree) when the service
+ * has one, else its command line is the service's start line.  A unit=
+ * service with neither is recognised by its binary alone.
+ */
+static int is_our_instance(const struct service_conf *c, pid_t pid)
+{
+	if (c->check_port)
+		return tree_listens(pid, c->check_port);
+	if (c->argv)
+		return same_cmdline(pid, c->argv);
+	return 1;
+}
+
+/* The top process running the service's binary: its parent runs another. */
+static pid_t find_by_exe(const struct service_conf *c)
+{
+	const char *exe = c->exe;
 	struct stat want;
 	struct dirent *de;
 	pid_t best = 0;
@@ -273,6 +442,8 @@ static pid_t find_by_exe(const char *exe)
 			continue;
 		if (same_exe(proc_parent((pid_t)pid), &want))
 			continue;	/* a worker of the main process */
+		if (!is_our_instance(c, (pid_t)pid))
+			continue;	/* another instance of the same program */
 		if (!best || pid < best)
 			best = (pid_t)pid;
 	}
@@ -328,7 +499,7 @@ static pid_t find_running(const struct service *v)
 	if (!pid && c->cgroup)
 		pid = find_in_cgroup(c->cgroup);
 	if (!pid && c->exe)
-		pid = find_by_exe(c->exe);
+		pid = find_by_exe(c);
 	if (pid && (!proc_alive(pid) || protect_pid(pid)))
 		return 0;
 	return pid;
@@ -675,6 +846,14 @@ static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "port %u does not accept connections", v->conf->check_port);
+		not_ready(s, v, msg, now);
+		return;
+	}
+	if (v->conf->check_port && !tree_listens(v->pid, v->conf->check_port)) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "port %u is served by a process outside the service",
+			 v->conf->check_port);
 		not_ready(s, v, msg, now);
 		return;
 	}
