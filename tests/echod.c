@@ -22,6 +22,8 @@
  *   NOTIFY_SOCKET=...      sends READY=1 there once listening, after
  *                          ECHOD_NOTIFY_DELAY_MS (default 0), unless
  *                          ECHOD_NOTIFY_NEVER=1 (type = notify)
+ *   ECHOD_CHILD=1          forks a child that keeps the listening socket and
+ *                          waits, as a worker does (kill_mode)
  *   ECHOD_CRASH_HANDLER=1  catches SIGSEGV, and re-raises it with the
  *                          default action, as crash handlers (redis's) do
  */
@@ -152,6 +154,14 @@ int main(int argc, char **argv)
 		if (f) {
 			fprintf(f, "%d\n", (int)getpid());
 			fclose(f);
+		}
+	}
+	if (getenv("ECHOD_CHILD")) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			for (;;)
+				pause();
 		}
 	}
 	if (getenv("NOTIFY_SOCKET") && !getenv("ECHOD_NOTIFY_NEVER")) {

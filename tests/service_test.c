@@ -1284,6 +1284,65 @@ TEST_F_TIMEOUT(svc, check_port_served_by_another_process_does_not_verify, 180)
 	close(lfd);
 }
 
+/* ---- kill_mode (item 7) ---------------------------------------------------- */
+
+/* Until pid is gone (reaped), or timeout: 0 or -1. */
+static int wait_gone(pid_t pid, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	do {
+		char st[32];
+
+		if (proc_status(pid, "State", st, sizeof(st)) || st[0] == 'Z')
+			return 0;
+		th_sleep_ms(20);
+	} while (th_now_ms() < deadline);
+	return -1;
+}
+
+/* The main process dies: the child it left holding the port dies with it
+ * (kill_mode = group, the default), so the next instance can listen. */
+TEST_F_TIMEOUT(svc, kill_mode_group_kills_what_the_main_process_left, 180)
+{
+	pid_t pid0, pid1, kids[4];
+	json_object *s;
+
+	/* no check_port: the child shares the listener */
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nbackoff_min = 100ms\nenv = ECHOD_CHILD=1\n"));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	ASSERT_EQ(1, children_of(pid0, kids, 4));
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	pid1 = wait_serving(self->port, pid0, WAIT_MS);
+	ASSERT_GT(pid1, 0) TH_LOG("not serving again: the child kept the port");
+	EXPECT_NE(kids[0], pid1);
+	EXPECT_EQ(0, wait_gone(kids[0], WAIT_MS)) TH_LOG("the child %d survived its main process", kids[0]);
+	EXPECT_LE(1, journal_count(self->journal, "echo", "killed-rest"));
+	s = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
+}
+
+/* kill_mode = main: only the main process. */
+TEST_F_TIMEOUT(svc, kill_mode_main_leaves_the_rest, 180)
+{
+	pid_t pid0, kids[4];
+	char st[32];
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nbackoff_min = 5s\nenv = ECHOD_CHILD=1\n"
+				  "kill_mode = main\n"));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	ASSERT_EQ(1, children_of(pid0, kids, 4));
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	json_object_put(wait_service(&self->d, "echo", "backoff", 1, WAIT_MS));
+	ASSERT_EQ(0, proc_status(kids[0], "State", st, sizeof(st)));
+	EXPECT_NE('Z', st[0]);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "killed-rest"));
+	kill(kids[0], SIGKILL);
+}
+
 TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)
 {
 	static struct th_cmd r;

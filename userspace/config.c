@@ -40,6 +40,7 @@ enum vtype {
 	T_UID_LIST,	/* repeatable */
 	T_CAPS,		/* CAP_* names, blank- or comma-separated */
 	T_SVC_TYPE,
+	T_KILL_MODE,
 };
 
 struct key {
@@ -78,6 +79,7 @@ static const struct key keys[] = {
 	{ S_SERVICE, "capability_bounding", T_CAPS, SVC(bounding), 0, 0 },
 	{ S_SERVICE, "restart_on", T_RESTART_ON, SVC(restart_on), 0, 0 },
 	{ S_SERVICE, "type", T_SVC_TYPE, SVC(type), 0, 0 },
+	{ S_SERVICE, "kill_mode", T_KILL_MODE, SVC(kill_mode), 0, 0 },
 	{ S_SERVICE, "start_timeout", T_DURATION, SVC(start_timeout), 1000000, D(3600) },
 	{ S_SERVICE, "backoff_min", T_DURATION, SVC(backoff_min), 0, D(86400) },
 	{ S_SERVICE, "backoff_max", T_DURATION, SVC(backoff_max), 0, D(86400) },
@@ -492,6 +494,18 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 			*(enum restart_on *)field = RESTART_ON_ALWAYS;
 		else {
 			ERR(ps, "restart_on: '%s' is not one of danger, failure, always", val);
+			return -1;
+		}
+		return 0;
+	case T_KILL_MODE:
+		if (!strcmp(val, "group"))
+			*(enum kill_mode *)field = KILL_MODE_GROUP;
+		else if (!strcmp(val, "cgroup"))
+			*(enum kill_mode *)field = KILL_MODE_CGROUP;
+		else if (!strcmp(val, "main"))
+			*(enum kill_mode *)field = KILL_MODE_MAIN;
+		else {
+			ERR(ps, "kill_mode: '%s' is not one of group, cgroup, main", val);
 			return -1;
 		}
 		return 0;

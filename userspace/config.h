@@ -29,6 +29,12 @@ enum svc_type {
 	SVC_TYPE_NOTIFY,	/* it says READY=1 on $NOTIFY_SOCKET (systemd's protocol) */
 };
 
+enum kill_mode {
+	KILL_MODE_GROUP,	/* the main process's session (or process group) */
+	KILL_MODE_CGROUP,	/* every process of its cgroup v2 */
+	KILL_MODE_MAIN,		/* the main process only */
+};
+
 struct service_conf {
 	char name[CFG_NAME_MAX];
 	const char *file;	/* where it was defined, for messages */
@@ -53,6 +59,7 @@ struct service_conf {
 	int bounding_given;	/* capability_bounding was set */
 	enum restart_on restart_on;
 	enum svc_type type;
+	enum kill_mode kill_mode;	/* what else dies with the main process */
 	/* timings, ns */
 	uint64_t start_timeout;	/* from a start to ready (checks retried until then) */
 	uint64_t backoff_min, backoff_max;

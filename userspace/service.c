@@ -77,6 +77,36 @@ static void forget_pid(struct supervisor *s, struct service *v)
 	v->is_child = 0;
 }
 
+/* The cgroup v2 path of pid ("0::/a/b"), or "". */
+static void cgroup_of(pid_t pid, char *out, size_t cap)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = 0;
+			if (strlen(line + 3) < cap)
+				memcpy(out, line + 3, strlen(line + 3) + 1);
+		}
+	fclose(f);
+}
+
+/* What kill_mode will reach when the main process dies: its session or
+ * its process group, only when it leads it (a session or group it merely
+ * belongs to, an administrator's login shell's, is never killed). */
+static void note_group(struct service *v)
+{
+	v->group_sid = getsid(v->pid) == v->pid ? v->pid : 0;
+	v->group_pgid = getpgid(v->pid) == v->pid ? v->pid : 0;
+	cgroup_of(v->pid, v->cgroup, sizeof(v->cgroup));
+}
+
 static void track_pid(struct supervisor *s, struct service *v, pid_t pid, int pidfd, int child)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -84,6 +114,7 @@ static void track_pid(struct supervisor *s, struct service *v, pid_t pid, int pi
 	forget_pid(s, v);
 	v->pid = pid;
 	v->is_child = child;
+	note_group(v);
 	if (pidfd < 0)
 		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	v->pidfd = pidfd;
@@ -687,6 +718,8 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 			v->launcher = pid;
 		} else {
 			track_pid(s, v, pid, pidfd, 1);
+			/* spawn() makes it a session leader, maybe not yet done */
+			v->group_sid = v->group_pgid = pid;
 		}
 		snprintf(msg, sizeof(msg), "started pid %d", pid);
 		journal_service(s, v, what, msg, 1);
@@ -722,6 +755,7 @@ static int tcp_accepts(uint16_t port)
 }
 
 static void run_hook(struct supervisor *s, struct service *v);
+static void kill_rest(struct supervisor *s, struct service *v);
 
 static void verified(struct supervisor *s, struct service *v, int healthy, const char *why, uint64_t now)
 {
@@ -746,6 +780,7 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 		 * one (which would fail on its port or pidfile): stop it.  Its
 		 * death is not another failure: it is forgotten first. */
 		syscall(SYS_pidfd_send_signal, v->pidfd, SIGKILL, NULL, 0);
+		kill_rest(s, v);
 		forget_pid(s, v);
 	}
 }
@@ -924,11 +959,88 @@ static void run_hook(struct supervisor *s, struct service *v)
 		journal_service(s, v, "on_failure", "error: cannot start the hook", 0);
 }
 
+/* Kill every process whose sid (pgid) is key; how many. */
+static int kill_matching(pid_t sid, pid_t pgid)
+{
+	struct dirent *de;
+	pid_t self = getpid();
+	int n = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && (de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid <= 1 || pid == self || protect_pid(pid))
+			continue;
+		if ((sid && getsid(pid) == sid) || (pgid && getpgid(pid) == pgid))
+			n += !kill(pid, SIGKILL);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Kill every process of cgroup path (never lymphd's own, nor the root). */
+static int kill_cgroup(const char *cg)
+{
+	char own[256], path[512], line[32];
+	int n = 0;
+	FILE *f;
+
+	cgroup_of(getpid(), own, sizeof(own));
+	if (!cg[0] || !strcmp(cg, "/") || !strcmp(cg, own))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.procs", cg);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		pid_t pid = (pid_t)atoi(line);
+
+		if (pid > 1 && pid != getpid() && !protect_pid(pid))
+			n += !kill(pid, SIGKILL);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * kill_mode: the main process is gone (or was stopped); what it leaves
+ * behind (workers holding its port, children) goes with it before the
+ * next instance starts.  Journaled when anything was killed.
+ */
+static void kill_rest(struct supervisor *s, struct service *v)
+{
+	const char *mode = "group";
+	char msg[160];
+	int n = 0;
+
+	if (!s->enforce || v->conf->kill_mode == KILL_MODE_MAIN)
+		return;
+	if (v->conf->kill_mode == KILL_MODE_CGROUP) {
+		mode = "cgroup";
+		n = kill_cgroup(v->cgroup);
+		if (n < 0) {
+			mode = "group (the service shares lymphd's cgroup or has none of its own)";
+			n = 0;
+		}
+	}
+	if (v->conf->kill_mode == KILL_MODE_GROUP || !strncmp(mode, "group", 5))
+		n += kill_matching(v->group_sid, v->group_pgid);
+	v->group_sid = v->group_pgid = 0;
+	v->cgroup[0] = 0;
+	if (!n)
+		return;
+	snprintf(msg, sizeof(msg), "killed %d process%s left behind (kill_mode %s)", n, n == 1 ? "" : "es", mode);
+	journal_service(s, v, "killed-rest", msg, 0);
+}
+
 /* The main process is gone: decide, journal, act. */
 static void main_died(struct supervisor *s, struct service *v, int danger, int failure, uint64_t now)
 {
 	int admin = v->admin_restart;
 
+	kill_rest(s, v);
 	forget_pid(s, v);
 	v->admin_restart = 0;
 	v->last.have = 1;

@@ -43,6 +43,9 @@ struct service {
 	uint64_t check_deadline;	/* when it has run too long (check_timeout) */
 	pid_t unit_pid;		/* a running systemctl restart */
 	pid_t launcher;		/* type = forking: the start command, until it exits */
+	pid_t group_sid;	/* the main process's session when it leads it, else 0 */
+	pid_t group_pgid;	/* its process group when it leads it, else 0 */
+	char cgroup[256];	/* its cgroup v2 path when tracked ("" unknown) */
 	int notify_fd;		/* type = notify: our NOTIFY_SOCKET, -1 when none */
 	int ready;		/* type = notify: READY=1 came from the main process */
 	char notify_env[128];	/* NOTIFY_SOCKET=@lymph/PID/NAME */
