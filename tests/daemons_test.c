@@ -212,6 +212,46 @@ TEST_F_TIMEOUT(nginx, daemonizing_nginx_is_tracked_through_its_pidfile, 120)
 	EXPECT_EQ(200, code);
 }
 
+/* A real fault of the master (program counter set to 0): its workers, which
+ * would keep the port, go with it (kill_mode = group), and a new master
+ * serves. */
+TEST_F_TIMEOUT(nginx, crashed_master_is_replaced_and_its_workers_go, 120)
+{
+	pid_t master, master2, workers[8];
+	json_object *s;
+	char body[256];
+	int n, code = -1;
+
+	ASSERT_EQ(0, nginx_policy(self, NGINX_CAPS_LINE));
+	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	self->running = true;
+	s = wait_service(&self->d, "nginx", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	master = (pid_t)th_json_int(s, "pid");
+	json_object_put(s);
+	n = children_of(master, workers, 8);
+	ASSERT_EQ(2, n);
+	ASSERT_EQ(0, crash_by_pc0(master));
+	s = wait_service(&self->d, "nginx", "running", 1, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	master2 = (pid_t)th_json_int(s, "pid");
+	EXPECT_NE(master, master2);
+	EXPECT_STREQ("danger", th_json_str(th_json_get(s, "last_failure"), "class") ?: "");
+	EXPECT_STREQ("fault", th_json_str(th_json_get(s, "last_failure"), "reason") ?: "");
+	json_object_put(s);
+	for (int i = 0; i < n; i++) {
+		char st[32];
+
+		EXPECT_TRUE(proc_status(workers[i], "State", st, sizeof(st)) || st[0] == 'Z')
+			TH_LOG("worker %d of the crashed master survived", workers[i]);
+	}
+	EXPECT_LE(1, journal_count(self->journal, "nginx", "killed-rest"));
+	for (int64_t end = th_now_ms() + WAIT_MS; th_now_ms() < end; th_sleep_ms(50))
+		if ((code = http_get(self->port, "/", body, sizeof(body))) == 200)
+			break;
+	EXPECT_EQ(200, code);
+}
+
 TEST_F_TIMEOUT(nginx, without_the_line_nginx_gets_no_capabilities, 120)
 {
 	char body[64];

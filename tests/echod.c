@@ -22,6 +22,7 @@
  *   NOTIFY_SOCKET=...      sends READY=1 there once listening, after
  *                          ECHOD_NOTIFY_DELAY_MS (default 0), unless
  *                          ECHOD_NOTIFY_NEVER=1 (type = notify)
+ *   ECHOD_LOG_LINES=N      prints N numbered lines on stdout once listening
  *   ECHOD_CHILD=1          forks a child that keeps the listening socket and
  *                          waits, as a worker does (kill_mode)
  *   ECHOD_CRASH_HANDLER=1  catches SIGSEGV, and re-raises it with the
@@ -155,6 +156,13 @@ int main(int argc, char **argv)
 			fprintf(f, "%d\n", (int)getpid());
 			fclose(f);
 		}
+	}
+	if (getenv("ECHOD_LOG_LINES")) {
+		int k, lines = atoi(getenv("ECHOD_LOG_LINES"));
+
+		for (k = 0; k < lines; k++)
+			printf("echod line %05d of the log rotation test\n", k);
+		fflush(stdout);
 	}
 	if (getenv("ECHOD_CHILD")) {
 		pid_t pid = fork();

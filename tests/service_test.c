@@ -1343,6 +1343,58 @@ TEST_F_TIMEOUT(svc, kill_mode_main_leaves_the_rest, 180)
 	kill(kids[0], SIGKILL);
 }
 
+/* ---- the log (item 7) -------------------------------------------------- */
+
+/* Every line of text starts with a UTC timestamp "YYYY-MM-DDTHH:MM:SS.mmmZ ". */
+static int all_stamped(const char *text, int *lines)
+{
+	const char *p = text;
+
+	*lines = 0;
+	while (*p) {
+		int y, mo, d, h, mi, sec, ms, n = 0;
+
+		if (sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ %n", &y, &mo, &d, &h, &mi, &sec, &ms, &n) != 7 ||
+		    n != 25 || y < 2000)
+			return 0;
+		(*lines)++;
+		p = strchr(p, '\n');
+		if (!p)
+			return 0;
+		p++;
+	}
+	return 1;
+}
+
+TEST_F_TIMEOUT(svc, log_is_timestamped_and_rotated_by_size, 180)
+{
+	static char text[65536];
+	char path[400];
+	struct stat st;
+	int lines, total = 0;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nenv = ECHOD_LOG_LINES=400\n"
+				  "log_timestamps = yes\nlog_max = 4096\nlog_keep = 2\n"));
+	ASSERT_GT(up_and_serving(self, NULL), 0);
+	/* 400 lines of 64 bytes: rotated again and again, two kept */
+	ASSERT_EQ(0, wait_file_has(self->log, "line 00399", WAIT_MS));
+	for (int k = 0; k <= 2; k++) {
+		if (k)
+			snprintf(path, sizeof(path), "%s.%d", self->log, k);
+		else
+			snprintf(path, sizeof(path), "%s", self->log);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s is missing", path);
+		EXPECT_LE(st.st_size, 4096 + 64) TH_LOG("%s: %lld bytes", path, (long long)st.st_size);
+		ASSERT_EQ(0, read_whole(path, text, sizeof(text)));
+		EXPECT_TRUE(all_stamped(text, &lines)) TH_LOG("%s: %.200s", path, text);
+		total += lines;
+	}
+	snprintf(path, sizeof(path), "%s.3", self->log);
+	EXPECT_EQ(-1, access(path, F_OK)) TH_LOG("more than log_keep files kept");
+	EXPECT_LT(total, 400);	/* the oldest were dropped */
+	EXPECT_GT(total, 100);
+}
+
 TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)
 {
 	static struct th_cmd r;

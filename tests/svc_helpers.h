@@ -11,6 +11,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
 
 /* A port nobody listens on now (the kernel's pick). */
 static inline int free_port(void)
@@ -351,6 +353,32 @@ static inline long long cap_of(pid_t pid, const char *key)
 	if (proc_status(pid, key, val, sizeof(val)))
 		return -1;
 	return strtoll(val, NULL, 16);
+}
+
+/*
+ * A real fault in pid, as a debugger makes one: attach, set the program
+ * counter to 0, detach.  The process faults at address 0 (SIGSEGV,
+ * SEGV_MAPERR, raised by the kernel) whatever signal handlers it has.
+ * 0 or -errno.
+ */
+static inline int crash_by_pc0(pid_t pid)
+{
+	struct user_regs_struct regs;
+	int status, err = 0;
+
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL))
+		return -errno;
+	if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status))
+		err = -ECHILD;
+	if (!err && ptrace(PTRACE_GETREGS, pid, NULL, &regs))
+		err = -errno;
+	if (!err) {
+		regs.rip = 0;
+		if (ptrace(PTRACE_SETREGS, pid, NULL, &regs))
+			err = -errno;
+	}
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	return err;
 }
 
 /* PPid of pid, or -1. */

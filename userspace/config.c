@@ -41,6 +41,7 @@ enum vtype {
 	T_CAPS,		/* CAP_* names, blank- or comma-separated */
 	T_SVC_TYPE,
 	T_KILL_MODE,
+	T_BOOL,
 };
 
 struct key {
@@ -71,6 +72,9 @@ static const struct key keys[] = {
 	{ S_SERVICE, "workdir", T_PATH, SVC(workdir), 0, 0 },
 	{ S_SERVICE, "env", T_ENV, SVC(env), 0, 0 },
 	{ S_SERVICE, "log", T_PATH, SVC(log), 0, 0 },
+	{ S_SERVICE, "log_timestamps", T_BOOL, SVC(log_timestamps), 0, 0 },
+	{ S_SERVICE, "log_max", T_SIZE, SVC(log_max), 4096, 1ULL << 40 },
+	{ S_SERVICE, "log_keep", T_U32, SVC(log_keep), 1, 100 },
 	{ S_SERVICE, "on_failure", T_PATH, SVC(on_failure), 0, 0 },
 	{ S_SERVICE, "check_command", T_ARGV, SVC(check_argv), 0, 0 },
 	{ S_SERVICE, "check_timeout", T_DURATION, SVC(check_timeout), 1000000, D(3600) },
@@ -183,6 +187,7 @@ static void service_defaults(struct service_conf *s)
 	s->settle = D(2);
 	s->check_timeout = D(10);
 	s->start_timeout = D(10);
+	s->log_keep = 3;
 	s->breaker_failures = 5;
 	s->breaker_window = D(300);
 	s->breaker_cooldown = D(600);
@@ -497,6 +502,16 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 			return -1;
 		}
 		return 0;
+	case T_BOOL:
+		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
+			*(int *)field = 1;
+		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "0"))
+			*(int *)field = 0;
+		else {
+			ERR(ps, "%s: '%s' is not yes or no", k->name, val);
+			return -1;
+		}
+		return 0;
 	case T_KILL_MODE:
 		if (!strcmp(val, "group"))
 			*(enum kill_mode *)field = KILL_MODE_GROUP;
@@ -759,6 +774,8 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 			s->bounding = s->caps;
 		else if (s->caps & ~s->bounding)
 			FERR(s, "service '%s': capabilities must also be in capability_bounding", s->name);
+		if ((s->log_timestamps || s->log_max) && !s->log)
+			FERR(s, "service '%s': log_timestamps and log_max need 'log = PATH'", s->name);
 		if (s->type == SVC_TYPE_FORKING && !s->pidfile)
 			FERR(s, "service '%s' is type = forking: say where its daemon writes its pid ('pidfile = ...')",
 			     s->name);

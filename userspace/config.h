@@ -50,6 +50,9 @@ struct service_conf {
 	char *workdir;
 	char *env[CFG_ENV_MAX + 1];
 	char *log;		/* stdout/stderr of the started process */
+	int log_timestamps;	/* lymphd writes the log, each line timestamped */
+	uint64_t log_max;	/* bytes before the log rotates (0: never) */
+	uint32_t log_keep;	/* rotated files kept: log.1 .. log.N */
 	char *on_failure;	/* hook command, gets LYMPH_* variables */
 	char **check_argv;	/* check_command, split like start; NULL: none */
 	uint64_t check_timeout;	/* ns; a check still running then has failed */

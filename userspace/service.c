@@ -642,6 +642,139 @@ static void notify_read(struct supervisor *s, struct service *v, uint64_t now)
 	(void)s;
 }
 
+/* ---- the service's log, written by lymphd -------------------------------- */
+
+/*
+ * With log_timestamps or log_max, the service writes into a pipe and lymphd
+ * writes the log: each line prefixed with its UTC time (to the ms), and the
+ * file rotated by size (log -> log.1 -> ... -> log.N, the oldest dropped),
+ * at a line boundary.  Without them the service appends to the file itself.
+ */
+static int log_open(struct service *v)
+{
+	struct stat st;
+
+	v->log_fd = open(v->conf->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (v->log_fd < 0)
+		return -errno;
+	v->log_size = fstat(v->log_fd, &st) ? 0 : (uint64_t)st.st_size;
+	return 0;
+}
+
+static void log_rotate(struct service *v)
+{
+	char from[4200], to[4200];
+	uint32_t k;
+
+	close(v->log_fd);
+	v->log_fd = -1;
+	for (k = v->conf->log_keep; k >= 1; k--) {
+		if (k == 1)
+			snprintf(from, sizeof(from), "%s", v->conf->log);
+		else
+			snprintf(from, sizeof(from), "%s.%u", v->conf->log, k - 1);
+		snprintf(to, sizeof(to), "%s.%u", v->conf->log, k);
+		if (rename(from, to) && errno != ENOENT)
+			fprintf(stderr, "lymphd: failed to rotate %s: %s\n", from, strerror(errno));
+	}
+	if (log_open(v))
+		fprintf(stderr, "lymphd: failed to open the log %s: %s\n", v->conf->log, strerror(errno));
+}
+
+static void log_put(struct service *v, const char *p, size_t n)
+{
+	while (n && v->log_fd >= 0) {
+		ssize_t w = write(v->log_fd, p, n);
+
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+		v->log_size += (uint64_t)w;
+	}
+}
+
+static void log_write(struct service *v, const char *buf, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t len = nl ? (size_t)(nl - buf) + 1 : n;
+
+		if (v->log_bol) {
+			if (v->conf->log_max && v->log_size >= v->conf->log_max)
+				log_rotate(v);
+			if (v->conf->log_timestamps) {
+				struct timespec ts;
+				struct tm tm;
+				char stamp[40];
+				int sl;
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				gmtime_r(&ts.tv_sec, &tm);
+				sl = snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
+					      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+					      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+				log_put(v, stamp, (size_t)sl);
+			}
+		}
+		log_put(v, buf, len);
+		v->log_bol = nl != NULL;
+		buf += len;
+		n -= len;
+	}
+}
+
+static void log_stop(struct supervisor *s, struct service *v)
+{
+	if (v->log_rd >= 0) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, v->log_rd, NULL);
+		close(v->log_rd);
+	}
+	v->log_rd = -1;
+}
+
+/* The pipe is readable: copy what is there; at EOF (every writer gone)
+ * stop reading. */
+static void log_read(struct supervisor *s, struct service *v)
+{
+	char buf[8192];
+
+	for (;;) {
+		ssize_t n = read(v->log_rd, buf, sizeof(buf));
+
+		if (n > 0) {
+			log_write(v, buf, (size_t)n);
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN)
+			log_stop(s, v);
+		return;
+	}
+}
+
+/* A pipe for the next instance's output: its write end in *out (the
+ * caller closes it after the start), or -errno. */
+static int log_pipe(struct supervisor *s, struct service *v, int *out)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int p[2], err;
+
+	if (v->log_fd < 0 && (err = log_open(v)))
+		return err;
+	if (v->log_rd >= 0)
+		log_read(s, v);	/* what the last instance left */
+	log_stop(s, v);
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	v->log_rd = p[0];
+	v->log_bol = 1;
+	ev.data.fd = p[0];
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, p[0], &ev);
+	*out = p[1];
+	return 0;
+}
+
 static void started(struct service *v, uint64_t now, const char *what)
 {
 	svc_on_started(v->conf, &v->st, now);
@@ -698,8 +831,20 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 			.caps = v->conf->caps, .bounding = v->conf->bounding,
 		};
 		char msg[160];
+		int wr = -1;
 
+		if ((v->conf->log_timestamps || v->conf->log_max) && (pid = log_pipe(s, v, &wr)) < 0) {
+			started(v, now, what);
+			snprintf(msg, sizeof(msg), "error: cannot open the log %s: %s", v->conf->log,
+				 strerror((int)-pid));
+			journal_service(s, v, what, msg, 1);
+			return;
+		}
+		o.use_out_fd = wr >= 0;
+		o.out_fd = wr;
 		pid = spawn(&o, &pidfd);
+		if (wr >= 0)
+			close(wr);
 		started(v, now, what);
 		if (pid == -EPERM)
 			snprintf(msg, sizeof(msg), "error: cannot start: lymphd does not hold its capabilities "
@@ -1114,6 +1259,7 @@ int supervisor_init(struct supervisor *s, const struct policy *p, struct journal
 		bind_conf(&s->v[i], &p->services[i]);
 		s->v[i].pidfd = -1;
 		s->v[i].notify_fd = -1;
+		s->v[i].log_rd = s->v[i].log_fd = -1;
 	}
 	/* A daemon whose start command exits (type = forking), and the
 	 * orphans of every service, are reparented to lymphd: it can reap
@@ -1129,6 +1275,11 @@ void supervisor_free(struct supervisor *s)
 	for (i = 0; i < s->n; i++) {
 		forget_pid(s, &s->v[i]);
 		notify_close(s, &s->v[i]);
+		if (s->v[i].log_rd >= 0)
+			log_read(s, &s->v[i]);
+		log_stop(s, &s->v[i]);
+		if (s->v[i].log_fd >= 0)
+			close(s->v[i].log_fd);
 	}
 	free(s->v);
 	s->v = NULL;
@@ -1290,6 +1441,10 @@ int supervisor_on_pidfd(struct supervisor *s, int fd, uint64_t now)
 			notify_read(s, v, now);
 			return 1;
 		}
+		if (v->log_rd >= 0 && v->log_rd == fd) {
+			log_read(s, v);
+			return 1;
+		}
 
 		if (v->pidfd != fd)
 			continue;
@@ -1382,9 +1537,11 @@ int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce,
 			s->v[j].conf = NULL;	/* moved */
 			s->v[j].pidfd = -1;
 			s->v[j].notify_fd = -1;
+			s->v[j].log_rd = s->v[j].log_fd = -1;
 		} else {
 			nv[i].pidfd = -1;
 			nv[i].notify_fd = -1;
+			nv[i].log_rd = nv[i].log_fd = -1;
 		}
 		bind_conf(&nv[i], &p->services[i]);
 	}
@@ -1393,6 +1550,9 @@ int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce,
 		if (s->v[j].conf)
 			forget_pid(s, &s->v[j]);
 		notify_close(s, &s->v[j]);
+		log_stop(s, &s->v[j]);
+		if (s->v[j].log_fd >= 0)
+			close(s->v[j].log_fd);
 	}
 	free(s->v);
 	s->v = nv;

@@ -200,13 +200,17 @@ pid_t spawn(const struct spawn_opts *o, int *pidfd)
 		/* lymphd blocks the signals it reads through signalfd. */
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
-		signal(SIGPIPE, SIG_DFL);
+		/* Output to lymphd's pipe: a write after lymphd stopped fails
+		 * with EPIPE rather than killing the service. */
+		signal(SIGPIPE, o->use_out_fd ? SIG_IGN : SIG_DFL);
 		setsid();
 
 		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || dup2(fd, 0) < 0)
 			child_fail("open /dev/null", o->argv[0]);
-		if (o->log) {
+		if (o->use_out_fd) {
+			fd = fcntl(o->out_fd, F_DUPFD_CLOEXEC, 3);
+		} else if (o->log) {
 			fd = open(o->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 			if (fd < 0)
 				child_fail("open the log", o->log);

@@ -22,6 +22,8 @@ struct spawn_opts {
 	const char *group;	/* NULL: the user's primary group */
 	const char *workdir;	/* NULL: / */
 	const char *log;	/* NULL: /dev/null */
+	int use_out_fd;		/* stdout and stderr go to out_fd instead of log */
+	int out_fd;		/* lymphd's log pipe (timestamps, rotation) */
 	int keep_caps;		/* for systemctl: keep lymphd's privileges */
 	uint64_t caps;		/* CAP_* bits kept: effective, permitted, inheritable,
 				 * and ambient for a user other than root */
