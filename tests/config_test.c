@@ -383,6 +383,46 @@ TEST(check_command_with_arguments)
 			       "check_command: the program must be an absolute path"));
 }
 
+/* Issue 16 items 2 and 7: service types, kill_mode and the log keys. */
+TEST(service_type_kill_mode_and_log)
+{
+	struct cfg_errors e;
+	struct policy p;
+
+	ASSERT_EQ(0, parse_text(&p, &e,
+				"[service a]\nstart = /bin/a\ntype = forking\npidfile = /run/a.pid\n"
+				"kill_mode = cgroup\nstart_timeout = 30s\n"
+				"log = /var/log/a\nlog_timestamps = yes\nlog_max = 1M\nlog_keep = 7\n"
+				"[service b]\nstart = /bin/b\ntype = notify\nkill_mode = main\n"
+				"[service c]\nstart = /bin/c\n")) dump_errors(&e);
+	EXPECT_EQ(SVC_TYPE_FORKING, p.services[0].type);
+	EXPECT_EQ(KILL_MODE_CGROUP, p.services[0].kill_mode);
+	EXPECT_EQ(30000000000ULL, p.services[0].start_timeout);
+	EXPECT_EQ(1, p.services[0].log_timestamps);
+	EXPECT_EQ(1ULL << 20, p.services[0].log_max);
+	EXPECT_EQ(7, p.services[0].log_keep);
+	EXPECT_EQ(SVC_TYPE_NOTIFY, p.services[1].type);
+	EXPECT_EQ(KILL_MODE_MAIN, p.services[1].kill_mode);
+	EXPECT_EQ(SVC_TYPE_SIMPLE, p.services[2].type);	/* defaults */
+	EXPECT_EQ(KILL_MODE_GROUP, p.services[2].kill_mode);
+	EXPECT_EQ(10000000000ULL, p.services[2].start_timeout);
+	EXPECT_EQ(0, p.services[2].log_timestamps);
+	EXPECT_EQ(0, p.services[2].log_max);
+	EXPECT_EQ(3, p.services[2].log_keep);
+	policy_free(&p);
+	cfg_errors_free(&e);
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ntype = oneshot\n", 3,
+			       "type: 'oneshot' is not one of simple, forking, notify"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ntype = forking\n", 1,
+			       "say where its daemon writes its pid"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\nkill_mode = all\n", 3,
+			       "kill_mode: 'all' is not one of group, cgroup, main"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\nlog_max = 1M\n", 1,
+			       "log_timestamps and log_max need 'log = PATH'"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\nlog = /l\nlog_timestamps = maybe\n", 4,
+			       "log_timestamps: 'maybe' is not yes or no"));
+}
+
 TEST(default_policy_is_observe_without_services)
 {
 	struct cfg_errors e;
