@@ -137,7 +137,7 @@ $(BUILD)/fuzz:
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_PURE) $(wildcard userspace/*/*.h) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_PURE) -ljson-c -lm -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_PURE) -ljson-c -lcap -lm -o $@
 
 tests: all $(TEST_BINS) $(FUZZ_BINS)
 

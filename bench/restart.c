@@ -1,65 +1,83 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bench/restart: how fast a crashed service serves again, lymphd against
- * Debian's supervisord, in the same run.
+ * bench/restart: how fast a crashed real service serves again under lymphd,
+ * s6 and supervisord, measured in one run on the same machine.
  *
- * Both supervise the same TCP echo daemon (tests/echod.c, compiled here; two
- * copies of one binary, one per supervisor, on two ports).  For each crash
- * the bench asks the daemon for its pid, sends it "crash" (it dereferences
- * NULL: a real SIGSEGV), waits until the connection closes, then connects
- * again and again until the port accepts and a different pid answers.  The
- * figure is the time from sending "crash" to that accepted connection.
- * Crashes alternate between the two supervisors in short blocks so that
- * both see the same machine.  Backoff is at its minimum for both: lymphd
- * backoff_min = 0, no check, settle 0; supervisord autorestart with
- * startsecs = 0 (a process that exits after RUNNING is restarted at once).
- * lymphd journals (and fsyncs) every decision, as in production.
+ * Services: Debian's nginx (master_process off, daemon off: one process,
+ * so that no orphaned worker keeps serving the port under a supervisor that
+ * only knows the main process) and Debian's redis, each with its own
+ * prefix, port and data directory on loopback.  Three instances of each,
+ * one per supervisor: lymphd (backoff_min 0, settle 0, journal fsynced),
+ * s6-svscan/s6-supervise (a run script that execs the service) and
+ * supervisord (autorestart, startsecs 0).
  *
- * Needs root.  Installs the `supervisor` package if it is missing
- * (apt-get) and stops the distro's own supervisor service it starts; the
- * bench runs its own supervisord on a private config and socket.
+ * A crash is a real fault: the bench attaches to the service's process
+ * with ptrace, sets its program counter to 0 and detaches (SIGSEGV,
+ * SEGV_MAPERR at 0, whatever handlers it has), as a debugger would.  The
+ * figure is the time from the detach to the service serving again from a
+ * new process (an HTTP 200, or +PONG, from a pid other than the crashed
+ * one, read from its pidfile).  Crashes are interleaved over the six
+ * instances in blocks; each instance serves at least 1.2 s before its next
+ * crash (s6-supervise holds a restart for 1 s after a start that died
+ * within a second).  The service's own cold start (start -> serving, no
+ * supervisor, no crash) is measured the same way, as the limit.
  *
- *   build/bench/restart [-n CRASHES] [-b BLOCK] [-d BUILD_DIR] [-s SRC_DIR] [-k] [-v]
+ *   build/bench/restart [-n CRASHES] [-b BLOCK] [-d BUILD_DIR] [-k]
  *
- * -n crashes per supervisor (200), -b crashes per block (10), -d the build
- * dir holding lymphd (build), -s the source tree holding tests/echod.c
- * (BUILD_DIR/..), -k keep the temporary directory (logs, lymphd's journal),
- * -v print each lymphd crash slower than 100 ms with its time.  Prints p50/p99/max of
- * each, the ratio and the target (lymph faster at p50 and p99), then
- * "figure" lines for bench/run-all.  Exit status 0 when measured (a missed
- * target is printed as MISS), 1 when the measurement could not be made.
+ * -n crashes per service and supervisor (20), -b crashes per block (5),
+ * -d the build dir holding lymphd (build), -k keep the temporary directory.
+ * Prints min/p50/p99/max per service and supervisor, the ratios lymph/s6
+ * and lymph/supervisord and lymph's p99 against 1.2x the cold start p99,
+ * then "figure" lines for bench/run-all.  Exit 0 when measured (a missed
+ * goal is printed as MISS), 1 when it could not be measured (a package
+ * missing: scripts/deps.sh installs nginx-light, redis-server, redis-tools,
+ * s6 and supervisor).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <pwd.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/user.h>
 #include "bench.h"
 
-#define CRASH_TIMEOUT_NS (10 * 1000000000ULL)
+#define NGINX "/usr/sbin/nginx"
+#define REDIS "/usr/bin/redis-server"
+#define BACK_TIMEOUT_NS (15 * 1000000000ULL)
+#define SPACING_NS 1200000000ULL	/* between two crashes of one instance */
 
-struct sup {
-	const char *name;	/* "lymphd", "supervisord" */
-	pid_t pid;		/* the supervisor */
+enum svc { NGINX_SVC, REDIS_SVC, N_SVC };
+enum sup { LYMPH, S6, SUPERVISORD, N_SUP };
+
+static const char *const svc_name[N_SVC] = { "nginx", "redis" };
+static const char *const sup_name[N_SUP] = { "lymphd", "s6", "supervisord" };
+
+struct inst {
+	enum svc svc;
+	enum sup sup;
 	int port;
-	char exe[256];		/* its copy of echod */
-	uint64_t *ns;		/* crash -> accepting again, per crash */
+	char dir[256];		/* its prefix / data directory */
+	char pidfile[300];
+	uint64_t *ns;		/* crash -> serving again */
 	int n, lost;
+	uint64_t last_crash;
 };
 
-static volatile sig_atomic_t stopping;	/* SIGINT or SIGTERM: clean up and stop */
+static char dir[128];
+static pid_t sup_pid[N_SUP];
+static volatile sig_atomic_t stopping;
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
 }
-
-static char dir[128];		/* the private temporary directory */
 
 static int run(const char *cmd)
 {
@@ -68,7 +86,17 @@ static int run(const char *cmd)
 	return rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }
 
-/* ---- the echo daemon ---------------------------------------------------- */
+static int write_text(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	if (fclose(f))
+		return -1;
+	return chmod(path, mode);
+}
 
 static int free_port(void)
 {
@@ -84,109 +112,120 @@ static int free_port(void)
 	return port;
 }
 
-/* Connect to 127.0.0.1:port; -1 when refused.  *at: when it was accepted. */
-static int connect_port(int port, uint64_t *at)
+/* ---- is it serving? ------------------------------------------------------ */
+
+/* One request: HTTP GET / (nginx) or PING (redis); 1 when answered right. */
+static int serves(enum svc svc, int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { 2, 0 };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { 1, 0 };
+	const char *req = svc == NGINX_SVC ? "GET / HTTP/1.0\r\n\r\n" : "PING\r\n";
+	char buf[256];
+	size_t len = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
 
 	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -1;
-	}
-	if (at)
-		*at = bench_now_ns();
+		return 0;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-/* On a connected fd: ask "pid", return the pid that answers, or -1. */
-static pid_t ask_pid(int fd)
-{
-	char buf[64];
-	size_t len = 0;
-	int pid;
-
-	if (send(fd, "pid\n", 4, MSG_NOSIGNAL) != 4)
-		return -1;
-	while (len + 1 < sizeof(buf)) {
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		close(fd);
+		return 0;
+	}
+	while (len < sizeof(buf) - 1) {
 		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
 
 		if (n <= 0)
-			return -1;
+			break;
 		len += (size_t)n;
 		buf[len] = 0;
-		if (strchr(buf, '\n'))
-			break;
+		if (strstr(buf, "\r\n"))
+			break;	/* the status line, or redis's reply */
 	}
-	return sscanf(buf, "pid %d", &pid) == 1 ? pid : -1;
+	close(fd);
+	buf[len] = 0;
+	ok = svc == NGINX_SVC ? !strncmp(buf, "HTTP/1.1 200", 12) : !strncmp(buf, "+PONG", 5);
+	return ok;
 }
 
-/* The pid serving port, waiting up to timeout_ns for one; -1 if none. */
-static pid_t serving_pid(int port, uint64_t timeout_ns)
+static pid_t read_pid(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return (pid_t)atoi(buf);
+}
+
+/* Serving from a process other than old (0: any), by its pidfile; the pid,
+ * or 0 after timeout_ns.  *at: when the answer came. */
+static pid_t wait_serving(struct inst *in, pid_t old, uint64_t timeout_ns, uint64_t *at)
 {
 	uint64_t end = bench_now_ns() + timeout_ns;
 
 	do {
-		int fd = connect_port(port, NULL);
+		pid_t pid = read_pid(in->pidfile);
 
-		if (fd >= 0) {
-			pid_t pid = ask_pid(fd);
-
-			close(fd);
-			if (pid > 0)
+		if (pid > 0 && pid != old && !kill(pid, 0) && serves(in->svc, in->port)) {
+			if (at)
+				*at = bench_now_ns();
+			if (read_pid(in->pidfile) == pid)
 				return pid;
 		}
-		usleep(1000);
-	} while (bench_now_ns() < end);
-	return -1;
-}
-
-/* One crash: ns from "crash" to the port accepting a new pid's connection;
- * 0 when it did not come back within CRASH_TIMEOUT_NS. */
-static uint64_t one_crash(struct sup *s)
-{
-	pid_t old = serving_pid(s->port, CRASH_TIMEOUT_NS), now_pid;
-	uint64_t t0, t1 = 0, end;
-	char buf[16];
-	int fd;
-
-	if (old <= 0)
-		return 0;
-	fd = connect_port(s->port, NULL);
-	if (fd < 0)
-		return 0;
-	t0 = bench_now_ns();
-	if (send(fd, "crash\n", 6, MSG_NOSIGNAL) != 6) {
-		close(fd);
-		return 0;
-	}
-	(void)!recv(fd, buf, sizeof(buf), 0);	/* EOF or reset: it is dead */
-	close(fd);
-	end = t0 + CRASH_TIMEOUT_NS;
-	while (bench_now_ns() < end) {
-		fd = connect_port(s->port, &t1);
-		if (fd >= 0) {
-			now_pid = ask_pid(fd);
-			close(fd);
-			if (now_pid > 0 && now_pid != old)
-				return t1 - t0;
-		}
-		/* refused: the port is closed; try again soon (0.1 ms) */
 		{
-			struct timespec ts = { 0, 100000 };
+			struct timespec ts = { 0, 200000 };	/* 0.2 ms */
 
 			nanosleep(&ts, NULL);
 		}
-	}
+	} while (bench_now_ns() < end && !stopping);
 	return 0;
 }
 
-/* ---- the supervisors ---------------------------------------------------- */
+/* ---- the services --------------------------------------------------------- */
+
+/* The command line that runs instance in in the foreground. */
+static void command(const struct inst *in, char *out, size_t cap)
+{
+	if (in->svc == NGINX_SVC)
+		snprintf(out, cap, NGINX " -p %s -c %s/nginx.conf -g 'daemon off;'", in->dir, in->dir);
+	else
+		snprintf(out, cap, REDIS " --port %d --bind 127.0.0.1 --dir %s --daemonize no --save '' "
+			 "--appendonly no --logfile '' --pidfile %s", in->port, in->dir, in->pidfile);
+}
+
+static int prepare(struct inst *in, const char *tag)
+{
+	char path[PATH_MAX + 32], text[8192];
+
+	snprintf(in->dir, sizeof(in->dir), "%s/%s-%s", dir, svc_name[in->svc], tag);
+	if (mkdir(in->dir, 0755))
+		return -1;
+	in->port = free_port();
+	if (in->svc == NGINX_SVC) {
+		snprintf(in->pidfile, sizeof(in->pidfile), "%s/nginx.pid", in->dir);
+		snprintf(path, sizeof(path), "%s/index.html", in->dir);
+		if (write_text(path, "bench\n", 0644))
+			return -1;
+		snprintf(text, sizeof(text),
+			 "master_process off;\npid %1$s/nginx.pid;\nerror_log %1$s/error.log;\n"
+			 "events { worker_connections 64; }\n"
+			 "http { access_log off; client_body_temp_path %1$s/body; proxy_temp_path %1$s/proxy;\n"
+			 "  fastcgi_temp_path %1$s/fcgi; uwsgi_temp_path %1$s/uwsgi; scgi_temp_path %1$s/scgi;\n"
+			 "  server { listen 127.0.0.1:%2$d; root %1$s; } }\n", in->dir, in->port);
+		snprintf(path, sizeof(path), "%s/nginx.conf", in->dir);
+		return write_text(path, text, 0644);
+	}
+	snprintf(in->pidfile, sizeof(in->pidfile), "%s/redis.pid", in->dir);
+	return 0;
+}
 
 static pid_t spawn_logged(char *const argv[], const char *log)
 {
@@ -205,123 +244,235 @@ static pid_t spawn_logged(char *const argv[], const char *log)
 		}
 		if (in >= 0)
 			dup2(in, 0);
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* a killed bench leaves nothing */
+		setsid();
+		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* a killed bench leaves its supervisors */
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	return pid;
 }
 
-static int write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
+/* ---- the supervisors ------------------------------------------------------ */
 
-	if (!f)
-		return -1;
-	fputs(text, f);
-	if (fclose(f))
-		return -1;
-	return chmod(path, 0644);
-}
-
-static int start_lymphd(struct sup *s, const char *build)
+static int start_lymphd(struct inst *ins, int n, const char *build)
 {
-	char conf[PATH_MAX + 16], text[4096], lymphd[PATH_MAX + 16], copt[PATH_MAX + 16];
-	char jopt[PATH_MAX + 32], sopt[PATH_MAX + 32], log[PATH_MAX + 16];
+	char conf[PATH_MAX], text[8192], cmd[PATH_MAX * 2], lymphd[PATH_MAX], copt[PATH_MAX + 8];
+	char jopt[PATH_MAX + 32], sopt[PATH_MAX + 32], log[PATH_MAX];
 	char *argv[] = { lymphd, "-c", copt, jopt, sopt, "--quiet", NULL };
+	size_t len;
+	int i;
 
+	/* backoff at its minimum; quarantine and the fork throttle out of the
+	 * way; the breaker never opens */
+	len = (size_t)snprintf(text, sizeof(text),
+			       "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 1000000000\n"
+			       "[throttle]\nbudget = 1000000\nburst = 1000000\n"
+			       "[weather]\nbackoff_factor_stormy = 1\n");
+	for (i = 0; i < n; i++) {
+		if (ins[i].sup != LYMPH)
+			continue;
+		command(&ins[i], cmd, sizeof(cmd));
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"[service %s]\nstart = %s\nlog = %s-out.log\n"
+					"backoff_min = 0\nbackoff_max = 1s\nsettle = 0\nhealthy_after = 1ms\n"
+					"breaker_failures = 1000\nbreaker_window = 1ms\n%s",
+					svc_name[ins[i].svc], cmd, ins[i].dir,
+					ins[i].svc == REDIS_SVC ? "user = redis\n" :
+					"capabilities = CAP_CHOWN CAP_SETUID CAP_SETGID CAP_NET_BIND_SERVICE\n");
+	}
 	snprintf(conf, sizeof(conf), "%s/lymph.conf", dir);
-	/* backoff at its minimum; quarantine out of the way (this crashes one
-	 * binary hundreds of times on purpose), and the fork throttle (lymphd
-	 * would otherwise hold the forks of a busy session, a bench's included);
-	 * breaker never opens */
-	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = enforce\n"
-		 "[quarantine]\nthreshold = 1000000000\n"
-		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
-		 "[service echo]\n"
-		 "start = %s %d\n"
-		 "log = %s/echod-lymph.log\n"
-		 "env = ECHOD_DIE_WITH_PARENT=1\n"
-		 "backoff_min = 0\nbackoff_max = 1s\nsettle = 0\n"
-		 "healthy_after = 1ms\nbreaker_failures = 1000\nbreaker_window = 1ms\n",
-		 s->exe, s->port, dir);
-	if (write_text(conf, text))
+	if (write_text(conf, text, 0644))
 		return -1;
 	snprintf(lymphd, sizeof(lymphd), "%s/lymphd", build);
 	snprintf(copt, sizeof(copt), "%s", conf);
 	snprintf(jopt, sizeof(jopt), "--journal=%s/journal", dir);
 	snprintf(sopt, sizeof(sopt), "--socket=%s/lymphd.sock", dir);
 	snprintf(log, sizeof(log), "%s/lymphd.log", dir);
-	s->pid = spawn_logged(argv, log);
-	return s->pid > 0 ? 0 : -1;
+	sup_pid[LYMPH] = spawn_logged(argv, log);
+	return sup_pid[LYMPH] > 0 ? 0 : -1;
 }
 
-static int start_supervisord(struct sup *s)
+static int start_s6(struct inst *ins, int n)
 {
-	char conf[PATH_MAX + 32], text[8192], log[PATH_MAX + 32];
-	char prog[] = "/usr/bin/supervisord", n[] = "-n", c[] = "-c";
-	char *argv[] = { prog, n, c, conf, NULL };
-
-	snprintf(conf, sizeof(conf), "%s/supervisord.conf", dir);
-	snprintf(text, sizeof(text),
-		 "[unix_http_server]\nfile = %s/supervisor.sock\nchmod = 0700\n"
-		 "[supervisord]\nuser = root\nlogfile = %s/supervisord.log\npidfile = %s/supervisord.pid\n"
-		 "childlogdir = %s\nnodaemon = true\n"
-		 "[rpcinterface:supervisor]\n"
-		 "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
-		 "[supervisorctl]\nserverurl = unix://%s/supervisor.sock\n"
-		 "[program:echo]\n"
-		 "command = %s %d\n"
-		 "autostart = true\nautorestart = true\nstartsecs = 0\nstartretries = 1000000\n"
-		 "stopsignal = KILL\nstdout_logfile = %s/echod-supervisord.log\nredirect_stderr = true\n",
-		 dir, dir, dir, dir, dir, s->exe, s->port, dir);
-	if (write_text(conf, text))
-		return -1;
-	snprintf(log, sizeof(log), "%s/supervisord.out", dir);
-	s->pid = spawn_logged(argv, log);
-	return s->pid > 0 ? 0 : -1;
-}
-
-static void stop(struct sup *s)
-{
+	char scan[PATH_MAX], sdir[PATH_MAX * 2], path[PATH_MAX * 2 + 8], cmd[PATH_MAX * 2], text[PATH_MAX * 3];
+	char prog[] = "/usr/bin/s6-svscan", log[PATH_MAX];
+	char *argv[] = { prog, scan, NULL };
 	int i;
 
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGTERM);
-	for (i = 0; i < 500 && waitpid(s->pid, NULL, WNOHANG) == 0; i++)
-		usleep(10000);
-	if (i == 500) {
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, NULL, 0);
+	snprintf(scan, sizeof(scan), "%s/s6", dir);
+	if (mkdir(scan, 0755))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (ins[i].sup != S6)
+			continue;
+		snprintf(sdir, sizeof(sdir), "%s/%s", scan, svc_name[ins[i].svc]);
+		if (mkdir(sdir, 0755))
+			return -1;
+		command(&ins[i], cmd, sizeof(cmd));
+		snprintf(text, sizeof(text), "#!/bin/sh\nexec 2>&1\nexec %s%s\n",
+			 ins[i].svc == REDIS_SVC ? "/usr/bin/setpriv --reuid redis --regid redis --init-groups " : "",
+			 cmd);
+		snprintf(path, sizeof(path), "%s/run", sdir);
+		if (write_text(path, text, 0755))
+			return -1;
 	}
-	s->pid = 0;
+	snprintf(log, sizeof(log), "%s/s6.log", dir);
+	sup_pid[S6] = spawn_logged(argv, log);
+	return sup_pid[S6] > 0 ? 0 : -1;
 }
 
-/* Kill whatever still runs our echod copies (lymphd leaves its services). */
-static void kill_exe(const char *exe)
+static int start_supervisord(struct inst *ins, int n)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
+	char conf[PATH_MAX], text[16384], cmd[PATH_MAX * 2], log[PATH_MAX];
+	char prog[] = "/usr/bin/supervisord", nd[] = "-n", c[] = "-c";
+	char *argv[] = { prog, nd, c, conf, NULL };
+	size_t len;
+	int i;
 
+	len = (size_t)snprintf(text, sizeof(text),
+			       "[unix_http_server]\nfile = %1$s/supervisor.sock\nchmod = 0700\n"
+			       "[supervisord]\nuser = root\nlogfile = %1$s/supervisord.log\n"
+			       "pidfile = %1$s/supervisord.pid\nchildlogdir = %1$s\nnodaemon = true\n"
+			       "[rpcinterface:supervisor]\n"
+			       "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
+			       dir);
+	for (i = 0; i < n; i++) {
+		if (ins[i].sup != SUPERVISORD)
+			continue;
+		command(&ins[i], cmd, sizeof(cmd));
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"[program:%s]\ncommand = %s\n%s"
+					"autostart = true\nautorestart = true\nstartsecs = 0\nstartretries = 1000000\n"
+					"stdout_logfile = %s-out.log\nredirect_stderr = true\n",
+					svc_name[ins[i].svc], cmd, ins[i].svc == REDIS_SVC ? "user = redis\n" : "",
+					ins[i].dir);
+	}
+	snprintf(conf, sizeof(conf), "%s/supervisord.conf", dir);
+	if (write_text(conf, text, 0644))
+		return -1;
+	snprintf(log, sizeof(log), "%s/supervisord.out", dir);
+	sup_pid[SUPERVISORD] = spawn_logged(argv, log);
+	return sup_pid[SUPERVISORD] > 0 ? 0 : -1;
+}
+
+/* Stop a supervisor (its session: s6-supervise too), then whatever of ours
+ * still runs (lymphd leaves its services). */
+static void stop_all(void)
+{
+	struct dirent *e;
+	DIR *d;
+	int i;
+
+	for (i = 0; i < N_SUP; i++) {
+		if (sup_pid[i] <= 0)
+			continue;
+		kill(-sup_pid[i], SIGTERM);
+		for (int k = 0; k < 300 && waitpid(sup_pid[i], NULL, WNOHANG) == 0; k++)
+			usleep(10000);
+		kill(-sup_pid[i], SIGKILL);
+		waitpid(sup_pid[i], NULL, WNOHANG);
+		sup_pid[i] = 0;
+	}
+	d = opendir("/proc");
 	while (d && (e = readdir(d))) {
-		char p[300], target[PATH_MAX];
+		char p[300], buf[4096];
+		int fd;
 		ssize_t n;
 
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		snprintf(p, sizeof(p), "/proc/%s/exe", e->d_name);
-		n = readlink(p, target, sizeof(target) - 1);
+		snprintf(p, sizeof(p), "/proc/%s/cmdline", e->d_name);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
 		if (n <= 0)
 			continue;
-		target[n] = 0;
-		if (!strcmp(target, exe))
+		for (ssize_t k = 0; k < n; k++)
+			if (!buf[k])
+				buf[k] = ' ';
+		buf[n] = 0;
+		if (strstr(buf, dir))
 			kill(atoi(e->d_name), SIGKILL);
 	}
 	if (d)
 		closedir(d);
+}
+
+/* ---- a real fault ----------------------------------------------------------- */
+
+/* Attach, set the program counter to 0, detach: *t0 at the detach.  0 or -1. */
+static int crash_pc0(pid_t pid, uint64_t *t0)
+{
+	struct user_regs_struct regs;
+	int status;
+
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL))
+		return -1;
+	if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status) ||
+	    ptrace(PTRACE_GETREGS, pid, NULL, &regs)) {
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		return -1;
+	}
+	regs.rip = 0;
+	if (ptrace(PTRACE_SETREGS, pid, NULL, &regs)) {
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		return -1;
+	}
+	*t0 = bench_now_ns();
+	return ptrace(PTRACE_DETACH, pid, NULL, NULL) ? -1 : 0;
+}
+
+static void one_crash(struct inst *in)
+{
+	uint64_t t0, t1 = 0, now = bench_now_ns();
+	pid_t old = wait_serving(in, 0, BACK_TIMEOUT_NS, NULL);
+
+	if (now < in->last_crash + SPACING_NS)
+		usleep((useconds_t)((in->last_crash + SPACING_NS - now) / 1000));
+	if (old <= 0 || crash_pc0(old, &t0)) {
+		in->lost++;
+		return;
+	}
+	if (wait_serving(in, old, BACK_TIMEOUT_NS, &t1) > 0)
+		in->ns[in->n++] = t1 - t0;
+	else
+		in->lost++;
+	/* the next crash comes SPACING_NS after this restart, not the crash:
+	 * s6-supervise holds a restart for 1 s after a start that died within
+	 * a second */
+	in->last_crash = bench_now_ns();
+}
+
+/* The service's own cold start, no supervisor: start -> serving. */
+static int cold_start(struct inst *in, uint64_t *out)
+{
+	char cmd[2048], sh[] = "/bin/sh", c[] = "-c", full[2200], log[PATH_MAX + 16];
+	char *argv[] = { sh, c, full, NULL };
+	uint64_t t0, t1 = 0;
+	pid_t pid;
+
+	command(in, cmd, sizeof(cmd));
+	snprintf(full, sizeof(full), "exec %s%s",
+		 in->svc == REDIS_SVC ? "/usr/bin/setpriv --reuid redis --regid redis --init-groups " : "", cmd);
+	snprintf(log, sizeof(log), "%s/cold.log", in->dir);
+	unlink(in->pidfile);
+	t0 = bench_now_ns();
+	pid = spawn_logged(argv, log);
+	if (pid <= 0)
+		return -1;
+	if (wait_serving(in, 0, BACK_TIMEOUT_NS, &t1) <= 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	*out = t1 - t0;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	for (int k = 0; k < 200 && serves(in->svc, in->port); k++)
+		usleep(5000);
+	return 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -331,8 +482,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile of sorted v[n]. */
-static double pct_ms(const uint64_t *v, int n, double p)
+static double pct_ms(uint64_t *v, int n, double p)
 {
 	int rank = (int)ceil(p / 100.0 * n);
 
@@ -341,199 +491,179 @@ static double pct_ms(const uint64_t *v, int n, double p)
 	return (double)v[rank - 1] / 1e6;
 }
 
-static void supervisor_version(char *out, size_t cap)
+static void row(const char *label, uint64_t *v, int n, int lost, double *p50, double *p99)
 {
-	FILE *p = popen("/usr/bin/supervisord --version 2>/dev/null", "r");
-
-	snprintf(out, cap, "?");
-	if (p) {
-		if (fgets(out, (int)cap, p))
-			out[strcspn(out, "\n")] = 0;
-		pclose(p);
-	}
-}
-
-/* dpkg -s supervisor || apt-get install -y supervisor; stop the distro's
- * own supervisord that the package starts. */
-static int ensure_supervisor(void)
-{
-	if (!run("dpkg -s supervisor >/dev/null 2>&1") && !access("/usr/bin/supervisord", X_OK))
-		return 0;
-	printf("# installing Debian's supervisor package (apt-get install -y supervisor)\n");
-	fflush(stdout);
-	if (run("DEBIAN_FRONTEND=noninteractive apt-get install -y supervisor >&2") ||
-	    access("/usr/bin/supervisord", X_OK)) {
-		fprintf(stderr, "restart: failed to install supervisor (apt-get install -y supervisor)\n");
-		return -1;
-	}
-	/* the package starts its own service where an init can: the bench runs its own */
-	run("(systemctl stop supervisor || service supervisor stop) >/dev/null 2>&1");
-	return 0;
-}
-
-static void report(const char *label, struct sup *s, double *p50, double *p99)
-{
-	qsort(s->ns, (size_t)s->n, sizeof(s->ns[0]), cmp_u64);
-	*p50 = pct_ms(s->ns, s->n, 50);
-	*p99 = pct_ms(s->ns, s->n, 99);
-	printf("%-28s %4d  %9.2f ms  %9.2f ms  %9.2f ms  %9.2f ms%s\n", label, s->n, pct_ms(s->ns, s->n, 0),
-	       *p50, *p99, (double)s->ns[s->n - 1] / 1e6, s->lost ? "" : "");
-	if (s->lost)
-		printf("# %s: %d crash(es) not back within %llu s (left out)\n", s->name, s->lost,
-		       (unsigned long long)(CRASH_TIMEOUT_NS / 1000000000ULL));
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_u64);
+	*p50 = pct_ms(v, n, 50);
+	*p99 = pct_ms(v, n, 99);
+	printf("%-24s %4d  %9.1f ms %9.1f ms %9.1f ms %9.1f ms%s\n", label, n, pct_ms(v, n, 0), *p50, *p99,
+	       (double)v[n - 1] / 1e6, lost ? "  (some not back: see below)" : "");
+	if (lost)
+		printf("# %s: %d crash(es) not measured (not serving again within %llu s)\n", label, lost,
+		       (unsigned long long)(BACK_TIMEOUT_NS / 1000000000ULL));
 }
 
 int main(int argc, char **argv)
 {
-	const char *build = "build", *src = NULL;
-	struct sup sups[2] = { { .name = "lymphd" }, { .name = "supervisord" } };
-	char srcpath[PATH_MAX], cmd[3 * PATH_MAX], ver[128], tmpl[] = "/var/tmp/lymph-bench-restart.XXXXXX";
-	int n = 200, block = 10, keep = 0, verbose = 0, c, err = 1, i;
-	double l50, l99, s50, s99;
+	const char *build = "build";
+	char tmpl[] = "/var/tmp/lymph-bench-restart.XXXXXX", cmd[PATH_MAX];
+	struct inst ins[N_SVC * N_SUP];
+	struct inst cold[N_SVC];
+	uint64_t *cold_ns[N_SVC] = { 0 };
+	int cold_n[N_SVC] = { 0 };
+	int n = 20, block = 5, keep = 0, c, err = 1, i;
+	double p50[N_SVC][N_SUP], p99[N_SVC][N_SUP], c50[N_SVC], c99[N_SVC];
 
-	while ((c = getopt(argc, argv, "n:b:d:s:kvh")) != -1) {
+	while ((c = getopt(argc, argv, "n:b:d:kh")) != -1) {
 		switch (c) {
 		case 'n': n = atoi(optarg); break;
 		case 'b': block = atoi(optarg); break;
 		case 'd': build = optarg; break;
-		case 's': src = optarg; break;
 		case 'k': keep = 1; break;
-		case 'v': verbose = 1; break;
 		default:
-			fprintf(stderr, "usage: restart [-n CRASHES] [-b BLOCK] [-d BUILD_DIR] [-s SRC_DIR] [-k] [-v]\n");
+			fprintf(stderr, "usage: restart [-n CRASHES] [-b BLOCK] [-d BUILD_DIR] [-k]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (n < 1 || n > 100000 || block < 1) {
-		fprintf(stderr, "restart: -n must be 1..100000 and -b at least 1\n");
+	if (n < 1 || n > 10000 || block < 1) {
+		fprintf(stderr, "restart: -n must be 1..10000 and -b at least 1\n");
 		return 2;
 	}
 	if (geteuid()) {
-		fprintf(stderr, "restart: must run as root (lymphd loads BPF; supervisor may need installing)\n");
+		fprintf(stderr, "restart: must run as root (lymphd loads BPF; ptrace of the services)\n");
+		return 1;
+	}
+	if (access(NGINX, X_OK) || access(REDIS, X_OK) || access("/usr/bin/s6-svscan", X_OK) ||
+	    access("/usr/bin/supervisord", X_OK) || !getpwnam("redis")) {
+		fprintf(stderr, "restart: needs Debian's nginx-light, redis-server, s6 and supervisor: "
+			"run scripts/deps.sh\n");
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	{
-		struct sigaction sa = { .sa_handler = on_stop };	/* no SA_RESTART */
+		struct sigaction sa = { .sa_handler = on_stop };
 
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 	}
-	/* the echods die with their supervisor, the supervisors with the bench */
-	setenv("ECHOD_DIE_WITH_PARENT", "1", 1);
-	if (src)
-		snprintf(srcpath, sizeof(srcpath), "%s/tests/echod.c", src);
-	else
-		snprintf(srcpath, sizeof(srcpath), "%s/../tests/echod.c", build);
-	if (access(srcpath, R_OK)) {
-		fprintf(stderr, "restart: %s missing (use -s SRC_DIR)\n", srcpath);
-		return 1;
-	}
-	if (ensure_supervisor())
-		return 1;
-	supervisor_version(ver, sizeof(ver));
-	/* on disk, like /var/lib/lymph: the journal fsyncs are real */
 	if (!mkdtemp(tmpl)) {
 		fprintf(stderr, "restart: failed to create a temporary directory: %s\n", strerror(errno));
 		return 1;
 	}
 	snprintf(dir, sizeof(dir), "%s", tmpl);
 	chmod(dir, 0755);
-	for (i = 0; i < 2; i++) {
-		snprintf(sups[i].exe, sizeof(sups[i].exe), "%s/echod-%s", dir, sups[i].name);
-		snprintf(cmd, sizeof(cmd), "cc -O2 -o '%s' '%s'", sups[i].exe, srcpath);
-		if (run(cmd)) {
-			fprintf(stderr, "restart: failed to compile %s\n", srcpath);
+	memset(ins, 0, sizeof(ins));
+	memset(cold, 0, sizeof(cold));
+	for (i = 0; i < N_SVC * N_SUP; i++) {
+		ins[i].svc = (enum svc)(i / N_SUP);
+		ins[i].sup = (enum sup)(i % N_SUP);
+		ins[i].ns = calloc((size_t)n, sizeof(uint64_t));
+		if (!ins[i].ns || prepare(&ins[i], sup_name[ins[i].sup]))
 			goto out;
-		}
-		sups[i].port = free_port();
-		sups[i].ns = calloc((size_t)n, sizeof(uint64_t));
-		if (sups[i].port <= 0 || !sups[i].ns)
+		if (ins[i].svc == REDIS_SVC && chown(ins[i].dir, getpwnam("redis")->pw_uid, getpwnam("redis")->pw_gid))
 			goto out;
 	}
-	if (sups[0].port == sups[1].port)
-		sups[1].port = free_port();
-	if (start_lymphd(&sups[0], build) || start_supervisord(&sups[1]))
+	for (i = 0; i < N_SVC; i++) {
+		cold[i].svc = (enum svc)i;
+		cold[i].sup = N_SUP;	/* none: the service alone */
+		cold_ns[i] = calloc((size_t)n, sizeof(uint64_t));
+		if (!cold_ns[i] || prepare(&cold[i], "cold"))
+			goto out;
+		if (i == REDIS_SVC && chown(cold[i].dir, getpwnam("redis")->pw_uid, getpwnam("redis")->pw_gid))
+			goto out;
+	}
+	if (start_lymphd(ins, N_SVC * N_SUP, build) || start_s6(ins, N_SVC * N_SUP) ||
+	    start_supervisord(ins, N_SVC * N_SUP))
 		goto out;
-	for (i = 0; i < 2; i++) {
-		if (serving_pid(sups[i].port, 30 * 1000000000ULL) <= 0) {
-			fprintf(stderr, "restart: the echod under %s never served on port %d (logs in %s)\n",
-				sups[i].name, sups[i].port, dir);
+	for (i = 0; i < N_SVC * N_SUP; i++) {
+		if (wait_serving(&ins[i], 0, 30 * 1000000000ULL, NULL) <= 0) {
+			fprintf(stderr, "restart: %s under %s never served on port %d (logs in %s)\n",
+				svc_name[ins[i].svc], sup_name[ins[i].sup], ins[i].port, ins[i].dir);
 			keep = 1;
 			goto out;
 		}
 	}
-	printf("# restart: %d crashes each, alternating blocks of %d; lymphd (backoff_min 0, settle 0, "
-	       "journal fsynced on %s) vs supervisord %s (autorestart, startsecs 0)\n", n, block, dir, ver);
+	printf("# restart: %d real faults (pc = 0) per service and supervisor, interleaved in blocks of %d;"
+	       " lymphd (backoff_min 0, settle 0, journal fsynced) vs s6-supervise vs supervisord"
+	       " (autorestart, startsecs 0)\n", n, block);
 	fflush(stdout);
 
-	/* alternate: a block of lymph crashes, a block of supervisord crashes, ... */
-	for (int b = 0; !stopping && (sups[0].n + sups[0].lost < n || sups[1].n + sups[1].lost < n); b++) {
-		struct sup *s = &sups[b % 2];
+	/* interleave: a block on each instance in turn, cold starts between */
+	for (int done = 0; !done && !stopping;) {
+		done = 1;
+		for (i = 0; i < N_SVC * N_SUP && !stopping; i++) {
+			struct inst *in = &ins[i];
 
-		for (int k = 0; k < block && s->n + s->lost < n && !stopping; k++) {
-			struct timespec wall;
-			uint64_t ns;
+			for (int k = 0; k < block && in->n + in->lost < n && !stopping; k++)
+				one_crash(in);
+			if (in->n + in->lost < n)
+				done = 0;
+		}
+		for (i = 0; i < N_SVC && !stopping; i++) {
+			for (int k = 0; k < block && cold_n[i] < n; k++) {
+				uint64_t ns;
 
-			clock_gettime(CLOCK_REALTIME, &wall);
-			ns = one_crash(s);
-			if (verbose && ns > 100000000ULL && s == &sups[0]) {
-				struct tm tm;
-
-				gmtime_r(&wall.tv_sec, &tm);
-				printf("# slow: lymphd crash at %02d:%02d:%02d.%03ld UTC back after %.1f ms\n",
-				       tm.tm_hour, tm.tm_min, tm.tm_sec, wall.tv_nsec / 1000000, (double)ns / 1e6);
+				if (!cold_start(&cold[i], &ns))
+					cold_ns[i][cold_n[i]++] = ns;
 			}
-			if (ns)
-				s->ns[s->n++] = ns;
-			else
-				s->lost++;
-			usleep(20000);	/* let it settle before the next crash */
+			if (cold_n[i] < n)
+				done = 0;
 		}
 	}
 	if (stopping) {
 		fprintf(stderr, "restart: interrupted\n");
 		goto out;
 	}
-	if (!sups[0].n || !sups[1].n) {
-		fprintf(stderr, "restart: no crash came back under %s (logs in %s)\n",
-			sups[0].n ? "supervisord" : "lymphd", dir);
-		keep = 1;
-		goto out;
-	}
-	printf("%-28s %4s  %12s  %12s  %12s  %12s\n", "crash -> port accepting", "n", "min", "p50", "p99", "max");
-	report("lymphd", &sups[0], &l50, &l99);
-	report("supervisord", &sups[1], &s50, &s99);
-	{
-		/* minimum backoff for supervisord means no crash during STARTING */
-		char c2[PATH_MAX + 64];
+	printf("%-24s %4s  %12s %12s %12s %12s\n", "crash -> serving again", "n", "min", "p50", "p99", "max");
+	for (int s = 0; s < N_SVC; s++) {
+		char label[64];
 
-		snprintf(c2, sizeof(c2), "grep -q 'entered BACKOFF' '%s/supervisord.log'", dir);
-		if (!run(c2))
-			printf("# warning: supervisord backed off at least once (a crash before it saw RUNNING)\n");
-	}
-	printf("ratio supervisord / lymphd: p50 %.2fx, p99 %.2fx\n", s50 / l50, s99 / l99);
-	printf("target: lymph faster than supervisord at p50 and p99: %s\n",
-	       l50 < s50 && l99 < s99 ? "ok" : "MISS");
-	{
-		char name[128], val[128];
+		for (int u = 0; u < N_SUP; u++) {
+			struct inst *in = &ins[s * N_SUP + u];
 
-		snprintf(name, sizeof(name), "restart: crash -> serving again, p50 (%d crashes each)", n);
-		snprintf(val, sizeof(val), "lymph %.2f ms, supervisord %.2f ms (%.2fx)", l50, s50, s50 / l50);
-		bench_figure(name, val, "lymph faster", l50 < s50 ? "ok" : "MISS");
-		snprintf(val, sizeof(val), "lymph %.2f ms, supervisord %.2f ms (%.2fx)", l99, s99, s99 / l99);
-		bench_figure("restart: crash -> serving again, p99", val, "lymph faster", l99 < s99 ? "ok" : "MISS");
+			snprintf(label, sizeof(label), "%s under %s", svc_name[s], sup_name[u]);
+			if (!in->n) {
+				printf("%-24s    0  (none measured)\n", label);
+				goto out;
+			}
+			row(label, in->ns, in->n, in->lost, &p50[s][u], &p99[s][u]);
+		}
+		snprintf(label, sizeof(label), "%s cold start", svc_name[s]);
+		if (!cold_n[s]) {
+			printf("%-24s    0  (none measured)\n", label);
+			goto out;
+		}
+		row(label, cold_ns[s], cold_n[s], 0, &c50[s], &c99[s]);
+	}
+	for (int s = 0; s < N_SVC; s++) {
+		char name[160], val[200];
+		int ahead = p50[s][LYMPH] < p50[s][S6] && p99[s][LYMPH] < p99[s][S6];
+		int near = p99[s][LYMPH] <= 1.2 * c99[s];
+
+		printf("%s: lymph/s6 p50 %.2f p99 %.2f; lymph/supervisord p50 %.2f p99 %.2f; "
+		       "lymph p99 / cold start p99 %.2f\n", svc_name[s],
+		       p50[s][LYMPH] / p50[s][S6], p99[s][LYMPH] / p99[s][S6],
+		       p50[s][LYMPH] / p50[s][SUPERVISORD], p99[s][LYMPH] / p99[s][SUPERVISORD],
+		       p99[s][LYMPH] / c99[s]);
+		printf("target %s: ahead of s6 at p50 and p99: %s; within 1.2x of the cold start at p99: %s\n",
+		       svc_name[s], ahead ? "ok" : "MISS", near ? "ok" : "MISS");
+		snprintf(name, sizeof(name), "restart %s: crash -> serving, p50 (%d faults each)", svc_name[s], n);
+		snprintf(val, sizeof(val), "lymph %.1f ms, s6 %.1f ms, supervisord %.1f ms, cold start %.1f ms",
+			 p50[s][LYMPH], p50[s][S6], p50[s][SUPERVISORD], c50[s]);
+		bench_figure(name, val, "lymph ahead of s6", ahead ? "ok" : "MISS");
+		snprintf(name, sizeof(name), "restart %s: crash -> serving, p99", svc_name[s]);
+		snprintf(val, sizeof(val), "lymph %.1f ms, s6 %.1f ms, supervisord %.1f ms, cold start %.1f ms",
+			 p99[s][LYMPH], p99[s][S6], p99[s][SUPERVISORD], c99[s]);
+		bench_figure(name, val, "lymph <= 1.2x cold start", near ? "ok" : "MISS");
 	}
 	err = 0;
 out:
-	stop(&sups[0]);
-	stop(&sups[1]);
-	for (i = 0; i < 2; i++) {
-		if (sups[i].exe[0])
-			kill_exe(sups[i].exe);
-		free(sups[i].ns);
-	}
-	if (keep) {
+	stop_all();
+	for (i = 0; i < N_SVC * N_SUP; i++)
+		free(ins[i].ns);
+	for (i = 0; i < N_SVC; i++)
+		free(cold_ns[i]);
+	if (keep || err) {
 		printf("# kept %s\n", dir);
 	} else {
 		snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);

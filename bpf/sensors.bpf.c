@@ -396,6 +396,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	struct pending p = {};
 	struct lymph_signal *rec;
 	__u32 tgid;
+	int handled;
 
 	/* 0. A stop or continue sent by a process (kill(2), tgkill(2),
 	 *    sigqueue(3): si_code <= 0) other than lymphd is an
@@ -425,9 +426,14 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	/* 2. Only when delivered (0) or delivered without its info (4). */
 	if (result != 0 && result != 4)
 		return 0;
-	/* 3. A handled or ignored signal does not kill (SIGKILL always does). */
-	if (sig != LYMPH_SIGKILL &&
-	    BPF_CORE_READ(task, sighand, action[sig - 1].sa.sa_handler) != NULL)
+	/* 3. A handled or ignored signal does not kill (SIGKILL always does):
+	 *    no pending death.  A crash signal caught by a handler is still
+	 *    reported below when another process sent it: a crash handler
+	 *    that re-raises it must not turn that kill into a danger death
+	 *    (lymphd correlates the two). */
+	handled = sig != LYMPH_SIGKILL &&
+		  BPF_CORE_READ(task, sighand, action[sig - 1].sa.sa_handler) != NULL;
+	if (handled && !lymph_crash_signal(sig))
 		return 0;
 
 	/* 4. Who sent it: SEND_SIG_NOINFO (0) is a user kill from current,
@@ -464,13 +470,13 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 			p.exe_dev = encode_dev(BPF_CORE_READ(inode, i_sb, s_dev));
 		}
 	}
-	{
+	if (!handled) {
 		struct pending *old = bpf_map_lookup_elem(&pending_sig, &tgid);
 
 		if (old)
 			p.flags |= old->flags & LYMPH_DEATH_OOM;
+		bpf_map_update_elem(&pending_sig, &tgid, &p, BPF_ANY);
 	}
-	bpf_map_update_elem(&pending_sig, &tgid, &p, BPF_ANY);
 
 	/* 6. A fatal signal sent by another process is an event of its own. */
 	if (p.si_code > 0 || p.si_code == 0x80 || (p.flags & LYMPH_DEATH_SELF) || p.sender_pid == 0)

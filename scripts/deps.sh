@@ -67,11 +67,13 @@ build_pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libmnl-dev libcap-dev libjson-c-dev pkg-config dwarves linux-source-6.12 xz-utils
 	util-linux procps prometheus curl shellcheck libclang-rt-14-dev
 	dpkg-dev debhelper dh-dkms dkms lintian fakeroot systemd
-	libnats-dev libssl-dev nats-server)
+	libnats-dev libssl-dev nats-server
+	nginx-light redis-server redis-tools s6 supervisor)
 # (libclang-rt-14-dev: libFuzzer for the fuzz targets of tests/fuzz/; the
 # line before the last: make install's and the packages' tests:
 # dpkg-buildpackage, lintian, dkms, and systemd-analyze to verify the unit;
-# the last: the fleet's NATS client library and, for its tests, the server)
+# the fleet's NATS client library and, for its tests, the server; the last:
+# real services the supervision tests and bench/restart run)
 # linux-headers-amd64 is Debian 12's own 6.1 kernel: the module must build
 # against it too.
 vm_pkgs=(qemu-system-x86 busybox-static cpio kmod linux-headers-amd64 sparse)

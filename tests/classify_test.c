@@ -156,6 +156,97 @@ TEST(crash_signals)
 	EXPECT_FALSE(lymph_crash_signal(SIGPIPE));
 }
 
+/* the harness compares its int literals with our unsigned fields */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
+/* Issue 16 item 5: kill -SEGV of a process whose crash handler re-raises
+ * the signal stays programmed (killed by the sender). */
+static struct lymph_signal sig_rec(uint32_t target, uint32_t sender, unsigned int signo, uint64_t ts)
+{
+	struct lymph_signal s = { .hdr = { .kind = LYMPH_EV_SIGNAL, .ts_ns = ts } };
+
+	s.task.pid = target;
+	s.sender_pid = sender;
+	s.sender_uid = 1000;
+	s.signo = signo;
+	s.si_code = 0;	/* SI_USER */
+	return s;
+}
+
+TEST(reraised_kill_stays_programmed)
+{
+	static struct sigmemo m;
+	struct lymph_signal s = sig_rec(4242, 77, SIGSEGV, 1000);
+	struct lymph_death d = death(SIGSEGV, 0, LYMPH_DEATH_SIGINFO | LYMPH_DEATH_SELF);
+	uint32_t spid = 0, suid = 0;
+	struct verdict vd;
+	int relayed;
+
+	d.task.pid = 4242;
+	d.hdr.ts_ns = 2000;
+	/* without the signal record: danger, self-raised */
+	vd = classify_death_memo(&d, &m, &relayed, &spid, &suid);
+	EXPECT_EQ(CLASS_DANGER, vd.klass);
+	EXPECT_EQ(REASON_SELF_RAISED, vd.reason);
+	EXPECT_EQ(0, relayed);
+	/* with it: programmed, killed by the original sender */
+	sigmemo_note(&m, &s);
+	vd = classify_death_memo(&d, &m, &relayed, &spid, &suid);
+	EXPECT_EQ(CLASS_PROGRAMMED, vd.klass);
+	EXPECT_EQ(REASON_KILLED, vd.reason);
+	EXPECT_EQ(1, relayed);
+	EXPECT_EQ(77, spid);
+	EXPECT_EQ(1000, suid);
+	/* used once: the process is gone */
+	vd = classify_death_memo(&d, &m, &relayed, &spid, &suid);
+	EXPECT_EQ(CLASS_DANGER, vd.klass);
+
+	/* another signal, another process, or too late: still danger */
+	s = sig_rec(4242, 77, SIGABRT, 1000);
+	sigmemo_note(&m, &s);
+	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	s = sig_rec(4243, 77, SIGSEGV, 1000);
+	sigmemo_note(&m, &s);
+	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	s = sig_rec(4242, 77, SIGSEGV, 1000);
+	sigmemo_note(&m, &s);
+	d.hdr.ts_ns = 1000 + SIGMEMO_WINDOW_NS + 1;
+	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	/* a process signalling itself is not remembered; nor a non-crash signal */
+	d.hdr.ts_ns = 2000;
+	s = sig_rec(4242, 4242, SIGSEGV, 1000);
+	sigmemo_note(&m, &s);
+	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	/* a real fault is a fault whatever was sent before */
+	s = sig_rec(4242, 77, SIGSEGV, 1000);
+	sigmemo_note(&m, &s);
+	d = death(SIGSEGV, 1 /* SEGV_MAPERR */, LYMPH_DEATH_SIGINFO);
+	d.task.pid = 4242;
+	d.hdr.ts_ns = 2000;
+	vd = classify_death_memo(&d, &m, &relayed, NULL, NULL);
+	EXPECT_EQ(CLASS_DANGER, vd.klass);
+	EXPECT_EQ(REASON_FAULT, vd.reason);
+}
+
+/* The table is bounded: the oldest entry makes room. */
+TEST(sigmemo_is_bounded)
+{
+	static struct sigmemo m;
+	struct lymph_death d = death(SIGSEGV, 0, LYMPH_DEATH_SIGINFO | LYMPH_DEATH_SELF);
+	int relayed;
+
+	for (uint32_t i = 0; i < SIGMEMO_N + 10; i++) {
+		struct lymph_signal s = sig_rec(1000 + i, 77, SIGSEGV, 100 + i);
+
+		sigmemo_note(&m, &s);
+	}
+	d.hdr.ts_ns = 1000;
+	d.task.pid = 1000;	/* the first: evicted */
+	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	d.task.pid = 1000 + SIGMEMO_N + 9;	/* the last: kept */
+	EXPECT_EQ(CLASS_PROGRAMMED, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+}
+
 TEST(names)
 {
 	EXPECT_STREQ("danger", lymph_class_name(LYMPH_CLASS_DANGER));

@@ -297,7 +297,9 @@ TEST(valid_policy_values)
 	EXPECT_EQ(NULL, s->argv[5]);
 	EXPECT_STREQ("/usr/sbin/web", s->exe);
 	EXPECT_EQ(8080, s->check_port);
-	EXPECT_STREQ("/usr/bin/check", s->check_command);
+	ASSERT_NE(NULL, s->check_argv);
+	EXPECT_STREQ("/usr/bin/check", s->check_argv[0]);
+	EXPECT_EQ(NULL, s->check_argv[1]);
 	EXPECT_EQ(RESTART_ON_DANGER, s->restart_on);
 	EXPECT_EQ(500 * MS, s->backoff_min);
 	EXPECT_EQ(120 * SEC, s->backoff_max);
@@ -322,6 +324,103 @@ TEST(valid_policy_values)
 	EXPECT_EQ(5, s->breaker_failures);
 	policy_free(&p);
 	cfg_errors_free(&e);
+}
+
+/* Issue 16 item 1: capabilities and a bounding set per service. */
+TEST(service_capabilities)
+{
+	struct cfg_errors e;
+	struct policy p;
+
+	ASSERT_EQ(0, parse_text(&p, &e,
+				"[service a]\nstart = /bin/a\n"
+				"capabilities = CAP_CHOWN, cap_setuid SETGID\n"
+				"[service b]\nstart = /bin/b\n"
+				"capabilities = CAP_NET_BIND_SERVICE\ncapability_bounding = CAP_NET_BIND_SERVICE CAP_KILL\n"
+				"[service c]\nstart = /bin/c\ncapabilities = none\n"
+				"[service d]\nstart = /bin/d\n")) dump_errors(&e);
+	ASSERT_EQ(4, p.n_services);
+	EXPECT_EQ((1ULL << 0) | (1ULL << 7) | (1ULL << 6), p.services[0].caps);
+	EXPECT_EQ(p.services[0].caps, p.services[0].bounding);	/* default: the same */
+	EXPECT_EQ(1ULL << 10, p.services[1].caps);
+	EXPECT_EQ((1ULL << 10) | (1ULL << 5), p.services[1].bounding);
+	EXPECT_EQ(0, p.services[2].caps);
+	EXPECT_EQ(0, p.services[3].caps);	/* the safe default: none */
+	EXPECT_EQ(0, p.services[3].bounding);
+	policy_free(&p);
+	cfg_errors_free(&e);
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = CAP_FLY\n", 3,
+			       "capabilities: 'cap_fly' is not a capability"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = 12\n", 3, "is not a capability"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = CAP_KILL\n"
+			       "capability_bounding = CAP_CHOWN\n", 1,
+			       "capabilities must also be in capability_bounding"));
+}
+
+/* Issue 16 item 3: a check with arguments, split like start, and a timeout. */
+TEST(check_command_with_arguments)
+{
+	struct cfg_errors e;
+	struct policy p;
+
+	ASSERT_EQ(0, parse_text(&p, &e, "[service r]\nstart = /usr/bin/redis-server\n"
+				"check_command = /usr/bin/redis-cli -p 6390 'ping'\ncheck_timeout = 2s\n"))
+		dump_errors(&e);
+	ASSERT_NE(NULL, p.services[0].check_argv);
+	EXPECT_STREQ("/usr/bin/redis-cli", p.services[0].check_argv[0]);
+	EXPECT_STREQ("-p", p.services[0].check_argv[1]);
+	EXPECT_STREQ("6390", p.services[0].check_argv[2]);
+	EXPECT_STREQ("ping", p.services[0].check_argv[3]);
+	EXPECT_EQ(NULL, p.services[0].check_argv[4]);
+	EXPECT_EQ(2000000000ULL, p.services[0].check_timeout);
+	policy_free(&p);
+	cfg_errors_free(&e);
+	ASSERT_EQ(0, parse_text(&p, &e, "[service r]\nstart = /bin/r\n")) dump_errors(&e);
+	EXPECT_EQ(10000000000ULL, p.services[0].check_timeout);	/* default 10s */
+	policy_free(&p);
+	cfg_errors_free(&e);
+	EXPECT_EQ(0, one_error("[service r]\nstart = /bin/r\ncheck_command = redis-cli ping\n", 3,
+			       "check_command: the program must be an absolute path"));
+}
+
+/* Issue 16 items 2 and 7: service types, kill_mode and the log keys. */
+TEST(service_type_kill_mode_and_log)
+{
+	struct cfg_errors e;
+	struct policy p;
+
+	ASSERT_EQ(0, parse_text(&p, &e,
+				"[service a]\nstart = /bin/a\ntype = forking\npidfile = /run/a.pid\n"
+				"kill_mode = cgroup\nstart_timeout = 30s\n"
+				"log = /var/log/a\nlog_timestamps = yes\nlog_max = 1M\nlog_keep = 7\n"
+				"[service b]\nstart = /bin/b\ntype = notify\nkill_mode = main\n"
+				"[service c]\nstart = /bin/c\n")) dump_errors(&e);
+	EXPECT_EQ(SVC_TYPE_FORKING, p.services[0].type);
+	EXPECT_EQ(KILL_MODE_CGROUP, p.services[0].kill_mode);
+	EXPECT_EQ(30000000000ULL, p.services[0].start_timeout);
+	EXPECT_EQ(1, p.services[0].log_timestamps);
+	EXPECT_EQ(1ULL << 20, p.services[0].log_max);
+	EXPECT_EQ(7, p.services[0].log_keep);
+	EXPECT_EQ(SVC_TYPE_NOTIFY, p.services[1].type);
+	EXPECT_EQ(KILL_MODE_MAIN, p.services[1].kill_mode);
+	EXPECT_EQ(SVC_TYPE_SIMPLE, p.services[2].type);	/* defaults */
+	EXPECT_EQ(KILL_MODE_GROUP, p.services[2].kill_mode);
+	EXPECT_EQ(10000000000ULL, p.services[2].start_timeout);
+	EXPECT_EQ(0, p.services[2].log_timestamps);
+	EXPECT_EQ(0, p.services[2].log_max);
+	EXPECT_EQ(3, p.services[2].log_keep);
+	policy_free(&p);
+	cfg_errors_free(&e);
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ntype = oneshot\n", 3,
+			       "type: 'oneshot' is not one of simple, forking, notify"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ntype = forking\n", 1,
+			       "say where its daemon writes its pid"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\nkill_mode = all\n", 3,
+			       "kill_mode: 'all' is not one of group, cgroup, main"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\nlog_max = 1M\n", 1,
+			       "log_timestamps and log_max need 'log = PATH'"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\nlog = /l\nlog_timestamps = maybe\n", 4,
+			       "log_timestamps: 'maybe' is not yes or no"));
 }
 
 TEST(default_policy_is_observe_without_services)

@@ -14,6 +14,19 @@
  * one that listens.  With ECHOD_DIE_WITH_PARENT=1 in its environment it dies
  * with its parent (PR_SET_PDEATHSIG), so a test killed by its timeout leaves
  * no echod behind.
+ *
+ * As the service types of lymphd want it:
+ *   ECHOD_DAEMON=1         forks; the parent exits 0 at once, the child (in
+ *                          its own session) listens and writes PIDFILE, as a
+ *                          classic daemon does (type = forking)
+ *   NOTIFY_SOCKET=...      sends READY=1 there once listening, after
+ *                          ECHOD_NOTIFY_DELAY_MS (default 0), unless
+ *                          ECHOD_NOTIFY_NEVER=1 (type = notify)
+ *   ECHOD_LOG_LINES=N      prints N numbered lines on stdout once listening
+ *   ECHOD_CHILD=1          forks a child that keeps the listening socket and
+ *                          waits, as a worker does (kill_mode)
+ *   ECHOD_CRASH_HANDLER=1  catches SIGSEGV, and re-raises it with the
+ *                          default action, as crash handlers (redis's) do
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +41,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #define MAX_CLIENTS 64
 
@@ -65,6 +79,39 @@ static int handle(int fd, char *line)
 	return send(fd, out, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
 }
 
+/* A crash handler: log, restore the default action, re-raise. */
+static void on_sigsegv(int sig)
+{
+	static const char msg[] = "echod: caught SIGSEGV, re-raising it\n";
+
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(139);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* sd_notify(), systemd's protocol: one datagram to $NOTIFY_SOCKET, an
+ * abstract name when it starts with '@'. */
+static void notify_ready(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	int fd;
+
+	if (len >= sizeof(sa.sun_path) || !len)
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(sizeof(sa.sun_family) + len)) < 0)
+		fprintf(stderr, "echod: failed to notify %s: %s\n", path, strerror(errno));
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -77,9 +124,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: echod PORT [PIDFILE]\n");
 		return 2;
 	}
+	if (getenv("ECHOD_DAEMON")) {
+		pid_t parent = getpid(), pid = fork();
+
+		if (pid < 0)
+			return 1;
+		if (pid > 0)
+			_exit(0);
+		setsid();
+		/* let the parent go: PDEATHSIG is then the reaper's (lymphd) */
+		for (i = 0; i < 200 && getppid() == parent; i++)
+			usleep(10000);
+	}
 	if (getenv("ECHOD_DIE_WITH_PARENT") && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1))
 		return 1;	/* the parent is already gone */
 	setrlimit(RLIMIT_CORE, &no_core);	/* crash fast, leave no core file */
+	if (getenv("ECHOD_CRASH_HANDLER"))
+		signal(SIGSEGV, on_sigsegv);
 	signal(SIGPIPE, SIG_IGN);
 	sa.sin_port = htons((unsigned short)atoi(argv[1]));
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -95,6 +156,28 @@ int main(int argc, char **argv)
 			fprintf(f, "%d\n", (int)getpid());
 			fclose(f);
 		}
+	}
+	if (getenv("ECHOD_LOG_LINES")) {
+		int k, lines = atoi(getenv("ECHOD_LOG_LINES"));
+
+		for (k = 0; k < lines; k++)
+			printf("echod line %05d of the log rotation test\n", k);
+		fflush(stdout);
+	}
+	if (getenv("ECHOD_CHILD")) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			for (;;)
+				pause();
+		}
+	}
+	if (getenv("NOTIFY_SOCKET") && !getenv("ECHOD_NOTIFY_NEVER")) {
+		const char *d = getenv("ECHOD_NOTIFY_DELAY_MS");
+
+		if (d)
+			usleep((useconds_t)atoi(d) * 1000);
+		notify_ready(getenv("NOTIFY_SOCKET"));
 	}
 	for (i = 0; i < MAX_CLIENTS; i++)
 		cl[i].fd = -1;

@@ -21,25 +21,13 @@
 #include <sys/socket.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "svc_helpers.h"
+#include <stddef.h>
+#include <sys/un.h>
 
 #define WAIT_MS 30000	/* generous: the host may be busy with other tests */
 
 /* ---- the echo daemon ---------------------------------------------------- */
-
-/* A port nobody listens on now (the kernel's pick). */
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
 
 static int echo_connect(int port)
 {
@@ -137,193 +125,6 @@ static int echo_kill_with(int port, const char *cmd)
 	return n > 0 ? -1 : 0;
 }
 
-/* ---- lymphctl ----------------------------------------------------------- */
-
-/* `lymphctl services --json`: the entry of service name (a new reference),
- * or NULL. */
-static json_object *service_json(const struct th_lymphd *d, const char *name)
-{
-	static struct th_cmd r;
-	json_object *root, *arr, *found = NULL;
-
-	if (th_lymphctl(d, &r, NULL, "services", "--json", NULL) || r.status != 0) {
-		th_diag("lymphctl services --json failed (0x%x): %s", r.status, r.err);
-		return NULL;
-	}
-	root = json_tokener_parse(r.out);
-	if (!root || !json_object_object_get_ex(root, "services", &arr)) {
-		th_diag("lymphctl services --json: no services array: %.300s", r.out);
-		json_object_put(root);
-		return NULL;
-	}
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *s = json_object_array_get_idx(arr, i);
-		const char *n = th_json_str(s, "name");
-
-		if (n && !strcmp(n, name))
-			found = json_object_get(s);
-	}
-	json_object_put(root);
-	return found;
-}
-
-static double json_dbl(json_object *o, const char *key)
-{
-	json_object *v = th_json_get(o, key);
-
-	return v ? json_object_get_double(v) : -1.0;
-}
-
-/* Poll services until name is in state (NULL: any) with at least min_failures;
- * the entry, or NULL after timeout (with the last one logged). */
-static json_object *wait_service(const struct th_lymphd *d, const char *name, const char *state,
-				 int64_t min_failures, int timeout_ms)
-{
-	int64_t deadline = th_now_ms() + timeout_ms;
-	json_object *s = NULL;
-
-	do {
-		json_object_put(s);
-		s = service_json(d, name);
-		if (s && (!state || !strcmp(th_json_str(s, "state") ?: "", state)) &&
-		    th_json_int(s, "failures") >= min_failures)
-			return s;
-		th_sleep_ms(30);
-	} while (th_now_ms() < deadline);
-	th_diag("service %s never reached state %s with failures >= %lld; last: %s", name,
-		state ? state : "*", (long long)min_failures, s ? th_json_text(s) : "(none)");
-	json_object_put(s);
-	return NULL;
-}
-
-/* ---- the journal -------------------------------------------------------- */
-
-/* Records of service name with action (NULL: any) in the journal, as a new
- * JSON array (caller puts it). */
-static json_object *journal_records(const char *journal, const char *name, const char *action)
-{
-	static struct th_cmd r;
-	char prog[PATH_MAX], opt[PATH_MAX + 16];
-	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), "journal", opt, "--json", NULL };
-	json_object *out = json_object_new_array();
-	char *line, *save = NULL;
-
-	snprintf(opt, sizeof(opt), "--journal=%s", journal);
-	if (th_run(argv, NULL, &r) || r.status != 0) {
-		th_diag("lymphctl journal failed (0x%x): %s", r.status, r.err);
-		return out;
-	}
-	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_object *o = json_tokener_parse(line);
-		const char *t = o ? th_json_str(o, "type") : NULL, *sv, *a;
-
-		sv = o ? th_json_str(o, "service") : NULL;
-		a = o ? th_json_str(o, "action") : NULL;
-		if (t && !strcmp(t, "service") && sv && !strcmp(sv, name) && (!action || (a && !strcmp(a, action))))
-			json_object_array_add(out, o);
-		else
-			json_object_put(o);
-	}
-	return out;
-}
-
-static size_t journal_count(const char *journal, const char *name, const char *action)
-{
-	json_object *a = journal_records(journal, name, action);
-	size_t n = json_object_array_length(a);
-
-	json_object_put(a);
-	return n;
-}
-
-/* ---- processes ---------------------------------------------------------- */
-
-/* Pids running exe (zombies excluded), up to max. */
-static int pids_of(const char *exe, pid_t *pids, int max)
-{
-	struct dirent *de;
-	DIR *dir = opendir("/proc");
-	int n = 0;
-
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir))) {
-		char p[64], target[PATH_MAX];
-		ssize_t len;
-		long pid = strtol(de->d_name, NULL, 10);
-
-		if (pid <= 0)
-			continue;
-		snprintf(p, sizeof(p), "/proc/%ld/exe", pid);
-		len = readlink(p, target, sizeof(target) - 1);
-		if (len <= 0)
-			continue;
-		target[len] = 0;
-		if (!strcmp(target, exe) && n < max)
-			pids[n++] = (pid_t)pid;
-	}
-	closedir(dir);
-	return n;
-}
-
-/* A "Key:\tvalue" line of /proc/PID/status. */
-static int proc_status(pid_t pid, const char *key, char *val, size_t cap)
-{
-	char p[64], line[256];
-	size_t klen = strlen(key);
-	FILE *f;
-	int found = -1;
-
-	snprintf(p, sizeof(p), "/proc/%d/status", pid);
-	f = fopen(p, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			char *v = line + klen + 1;
-
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = 0;
-			snprintf(val, cap, "%s", v);
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static pid_t session_of(pid_t pid)
-{
-	char p[64], buf[1024], *rp;
-	int sid = -1;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
-	f = fopen(p, "re");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')))
-		sscanf(rp + 2, "%*c %*d %*d %d", &sid);	/* state ppid pgrp session */
-	fclose(f);
-	return sid;
-}
-
-static int read_whole(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	return 0;
-}
-
 /* ---- the fixture -------------------------------------------------------- */
 
 FIXTURE(svc)
@@ -334,21 +135,6 @@ FIXTURE(svc)
 	struct th_lymphd d;
 	bool running;
 };
-
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t n = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != (ssize_t)n) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return chmod(path, mode) ? -errno : 0;
-}
 
 /* Compile tests/echod.c into dir. */
 static int build_echod(const char *out)
@@ -379,7 +165,8 @@ static int build_echod(const char *out)
  * the way (it may hold forks of the test's session), and extra lines for the
  * service.
  */
-static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
+static int write_policy_args(FIXTURE_DATA(svc) *self, const char *mode, const char *args,
+			     const char *extra)
 {
 	char text[4096];
 
@@ -394,13 +181,18 @@ static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *e
 		 "budget = 1000000\n"
 		 "burst = 1000000\n"
 		 "[service echo]\n"
-		 "start = %s %d\n"
+		 "start = %s %d%s\n"
 		 "exe = %s\n"
 		 "log = %s\n"
 		 "env = ECHOD_DIE_WITH_PARENT=1\n"
 		 "%s",
-		 mode, self->echod, self->port, self->echod, self->log, extra);
+		 mode, self->echod, self->port, args, self->echod, self->log, extra);
 	return write_file(self->conf, text, 0644);
+}
+
+static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
+{
+	return write_policy_args(self, mode, "", extra);
 }
 
 static int start_lymphd(FIXTURE_DATA(svc) *self, const char *extra_arg)
@@ -655,7 +447,7 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 	/* it listens on port, but the check wants another: never healthy */
 	snprintf(extra, sizeof(extra),
 		 "backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 200ms\nbreaker_failures = 100\n"
-		 "check_port = %d\n", other);
+		 "start_timeout = 200ms\ncheck_port = %d\n", other);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	s = wait_service(&self->d, "echo", NULL, 2, WAIT_MS);
@@ -693,7 +485,7 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 	/* the same with a check command that fails */
 	ASSERT_EQ(0, write_policy(self, "enforce",
 				  "backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 100ms\n"
-				  "breaker_failures = 100\ncheck_command = /bin/false\n"));
+				  "start_timeout = 100ms\nbreaker_failures = 100\ncheck_command = /bin/false\n"));
 	unlink(self->journal);
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	s = wait_service(&self->d, "echo", NULL, 2, WAIT_MS);
@@ -943,12 +735,12 @@ TEST_F_TIMEOUT(svc, restart_on_danger_ignores_a_kill, 180)
 }
 
 /* Start echod ourselves (observe mode starts nothing), in its own session. */
-static pid_t spawn_echod(FIXTURE_DATA(svc) *self)
+static pid_t spawn_echod_on(FIXTURE_DATA(svc) *self, int on_port)
 {
 	char port[16];
 	pid_t pid;
 
-	snprintf(port, sizeof(port), "%d", self->port);
+	snprintf(port, sizeof(port), "%d", on_port);
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
@@ -963,6 +755,11 @@ static pid_t spawn_echod(FIXTURE_DATA(svc) *self)
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t spawn_echod(FIXTURE_DATA(svc) *self)
+{
+	return spawn_echod_on(self, self->port);
 }
 
 static void observe_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) *self, const char *mode,
@@ -1059,6 +856,543 @@ TEST_F_TIMEOUT(svc, started_service_has_no_capabilities_and_own_session, 180)
 	EXPECT_EQ(pid, session_of(pid));
 	ASSERT_EQ(0, proc_status(pid, "PPid", val, sizeof(val)));
 	EXPECT_EQ(self->d.pid, atoi(val));
+}
+
+/* Issue 17: a user= service kept lymphd's bounding set, because the
+ * bounding set was dropped after setuid() (EPERM, ignored). */
+TEST_F_TIMEOUT(svc, user_service_has_no_capabilities_and_empty_bounding_set, 180)
+{
+	static const char *const zero[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	char val[64];
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nuser = nobody\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, proc_status(pid, "Uid", val, sizeof(val)));
+	EXPECT_EQ(65534, atoi(val));
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+		ASSERT_EQ(0, proc_status(pid, zero[i], val, sizeof(val)));
+		EXPECT_STREQ("0000000000000000", val) TH_LOG("%s", zero[i]);
+	}
+	ASSERT_EQ(0, proc_status(pid, "NoNewPrivs", val, sizeof(val)));
+	EXPECT_STREQ("1", val);
+}
+
+/* capabilities = ...: kept through the switch to user= as ambient
+ * capabilities, and nothing else in any set. */
+TEST_F_TIMEOUT(svc, capabilities_are_kept_through_the_user_switch, 180)
+{
+	static const char *const want[] = { "CapPrm", "CapEff", "CapBnd", "CapAmb", "CapInh" };
+	char val[64];
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "settle = 100ms\nuser = nobody\ncapabilities = CAP_NET_BIND_SERVICE cap_net_raw\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, proc_status(pid, "Uid", val, sizeof(val)));
+	EXPECT_EQ(65534, atoi(val));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 13)), cap_of(pid, want[i])) TH_LOG("%s", want[i]);
+	}
+	/* lymphd holds them only to hand them on: permitted, not effective */
+	EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 13)),
+		  cap_of(self->d.pid, "CapPrm") & ((1ULL << 10) | (1ULL << 13)));
+	EXPECT_EQ(0, cap_of(self->d.pid, "CapEff") & ((1ULL << 10) | (1ULL << 13)));
+}
+
+/* A bounding set wider than the capabilities given: the ceiling, never
+ * more than given in the process's own sets. */
+TEST_F_TIMEOUT(svc, capability_bounding_is_the_ceiling, 180)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "settle = 100ms\ncapabilities = CAP_NET_BIND_SERVICE\n"
+				  "capability_bounding = CAP_NET_BIND_SERVICE CAP_KILL\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	EXPECT_EQ((long long)(1ULL << 10), cap_of(pid, "CapEff"));
+	EXPECT_EQ((long long)(1ULL << 10), cap_of(pid, "CapPrm"));
+	EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 5)), cap_of(pid, "CapBnd"));
+}
+
+/* A check that hangs is killed after check_timeout and fails the repair. */
+TEST_F_TIMEOUT(svc, check_command_times_out, 180)
+{
+	json_object *recs;
+	char mark[320], extra[700], sleeper[32];
+	pid_t pids[64];
+	int n, left = 0;
+
+	snprintf(mark, sizeof(mark), "%s/check-ran", self->dir);
+	snprintf(sleeper, sizeof(sleeper), "sleep 60.%d", self->port);	/* ours alone */
+	snprintf(extra, sizeof(extra), "settle = 100ms\nbreaker_failures = 1\nbreaker_cooldown = 1h\n"
+		 "check_command = /bin/sh -c 'touch %s; exec %s'\ncheck_timeout = 300ms\n"
+		 "start_timeout = 100ms\n", mark, sleeper);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	json_object_put(wait_service(&self->d, "echo", "broken", 1, WAIT_MS));
+	recs = journal_records(self->journal, "echo", "broken");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	EXPECT_STREQ("check_command timed out after 0.3 s",
+		     th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
+	EXPECT_EQ(0, access(mark, F_OK)) TH_LOG("the check never ran with its arguments");
+	/* the sleep was killed with the check's session */
+	n = pids_of("/usr/bin/sleep", pids, 64);
+	for (int i = 0; i < n; i++)
+		left += cmdline_has(pids[i], sleeper);
+	EXPECT_EQ(0, left);
+}
+
+/* ---- service types (issue 16 item 2) ------------------------------------ */
+
+/* Issue 16: a daemonizing service ended "stopped, pid 0" (the start
+ * command's exit 0 was taken for the service's), and a crash of the daemon
+ * was never healed. */
+TEST_F_TIMEOUT(svc, forking_service_follows_its_pidfile, 180)
+{
+	char args[400], extra[700], buf[32];
+	json_object *s;
+	pid_t pid0, pid1;
+
+	snprintf(args, sizeof(args), " %s/echod.pid", self->dir);
+	snprintf(extra, sizeof(extra), "type = forking\npidfile = %s/echod.pid\nenv = ECHOD_DAEMON=1\n"
+		 "settle = 100ms\nbackoff_min = 100ms\ncheck_port = %d\n", self->dir, self->port);
+	ASSERT_EQ(0, write_policy_args(self, "enforce", args, extra));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(pid0, th_json_int(s, "pid")) TH_LOG("tracks %lld, the daemon is %d",
+						     (long long)th_json_int(s, "pid"), pid0);
+	EXPECT_STREQ("running", th_json_str(s, "state") ?: "");
+	json_object_put(s);
+	ASSERT_EQ(0, read_whole(args + 1, buf, sizeof(buf)));
+	EXPECT_EQ(pid0, atoi(buf));
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "forked"));
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "exited"));
+
+	/* a real SIGSEGV of the daemon: healed */
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	pid1 = wait_serving(self->port, pid0, WAIT_MS);
+	ASSERT_GT(pid1, 0);
+	s = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(pid1, th_json_int(s, "pid"));
+	EXPECT_STREQ("fault", th_json_str(th_json_get(s, "last_failure"), "reason") ?: "");
+	json_object_put(s);
+}
+
+/* A pidfile naming a process the start command did not fork is never
+ * adopted: here the start command writes the pid of the test's own child. */
+TEST_F_TIMEOUT(svc, forking_pidfile_of_another_process_is_refused, 180)
+{
+	char extra[1200];
+	json_object *s, *recs;
+	pid_t other = fork();
+
+	ASSERT_GE(other, 0);
+	if (!other) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pause();
+		_exit(0);
+	}
+	/* start = echod PORT never runs: the policy's start is replaced below */
+	snprintf(extra, sizeof(extra), "type = forking\npidfile = %s/other.pid\nsettle = 100ms\n"
+		 "start_timeout = 500ms\nbreaker_failures = 1\nbreaker_cooldown = 1h\n", self->dir);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	do {
+		char text[4096], cmd[600];
+
+		ASSERT_EQ(0, read_whole(self->conf, text, sizeof(text)));
+		snprintf(cmd, sizeof(cmd), "start = /bin/sh -c 'echo %d > %s/other.pid'\n", other, self->dir);
+		*strstr(text, "start = ") = 0;
+		strcat(text, cmd);
+		strcat(text, strstr(extra, "type"));
+		ASSERT_EQ(0, write_file(self->conf, text, 0644));
+	} while (0);
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	s = wait_service(&self->d, "echo", "broken", 1, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "broken");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	EXPECT_STREQ("no daemon of its own in the pidfile",
+		     th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "forked"));
+	EXPECT_EQ(0, kill(other, 0)) TH_LOG("the process the pidfile named was signalled");
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+}
+
+/* The NOTIFY_SOCKET lymphd gave pid, from its environment. */
+static int notify_socket_of(pid_t pid, char *out, size_t cap)
+{
+	char p[64], env[8192];
+	int fd;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/%d/environ", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, env, sizeof(env) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	env[n] = 0;
+	for (char *e = env; e < env + n; e += strlen(e) + 1)
+		if (!strncmp(e, "NOTIFY_SOCKET=", 14)) {
+			snprintf(out, cap, "%s", e + 14);
+			return 0;
+		}
+	return -1;
+}
+
+TEST_F_TIMEOUT(svc, notify_service_is_ready_on_ready_1, 180)
+{
+	char extra[300], sock[128];
+	json_object *s, *recs;
+	pid_t pid;
+
+	/* listening at once, ready only when it says so */
+	snprintf(extra, sizeof(extra), "type = notify\nsettle = 0\nenv = ECHOD_NOTIFY_DELAY_MS=300\n");
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, notify_socket_of(pid, sock, sizeof(sock)));
+	EXPECT_EQ(0, strncmp(sock, "@lymph/", 7)) TH_LOG("NOTIFY_SOCKET=%s", sock);
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, th_json_int(s, "failures"));
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "verified");
+	EXPECT_EQ(1, json_object_array_length(recs));
+	json_object_put(recs);
+}
+
+/* Without READY=1 the start fails after start_timeout, although the port
+ * accepts; a READY=1 from a process that is not the service is ignored. */
+TEST_F_TIMEOUT(svc, notify_without_ready_fails_and_others_cannot_say_it, 180)
+{
+	char extra[300], sock[128];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	json_object *s, *recs;
+	pid_t pid = -1;
+	int fd;
+
+	snprintf(extra, sizeof(extra), "type = notify\nsettle = 0\nenv = ECHOD_NOTIFY_NEVER=1\n"
+		 "start_timeout = 2s\nbreaker_failures = 1\nbreaker_cooldown = 1h\n");
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	pid = wait_serving(self->port, 0, WAIT_MS);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, notify_socket_of(pid, sock, sizeof(sock)));
+	/* the test is not the service: its READY=1 does not count */
+	memcpy(sa.sun_path + 1, sock + 1, strlen(sock) - 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(7, sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
+			    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sock))));
+	close(fd);
+	s = wait_service(&self->d, "echo", "broken", 1, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "broken");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	EXPECT_STREQ("no READY=1 on NOTIFY_SOCKET",
+		     th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "verified"));
+}
+
+/* A check that fails at first is retried until start_timeout: a service
+ * slow to get ready is not a failure. */
+TEST_F_TIMEOUT(svc, readiness_check_is_retried_until_start_timeout, 180)
+{
+	char mark[320], extra[700];
+	json_object *s;
+
+	snprintf(mark, sizeof(mark), "%s/ready", self->dir);
+	snprintf(extra, sizeof(extra), "settle = 0\nstart_timeout = 60s\n"
+		 "check_command = /usr/bin/test -e %s\n", mark);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	ASSERT_GT(wait_serving(self->port, 0, WAIT_MS), 0);
+	th_sleep_ms(500);	/* several checks fail meanwhile */
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_STREQ("starting", th_json_str(s, "state") ?: "");
+	json_object_put(s);
+	ASSERT_EQ(0, write_file(mark, "", 0644));
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, th_json_int(s, "failures"));
+	EXPECT_EQ(0, th_json_int(s, "restarts"));
+	json_object_put(s);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "not-healed"));
+}
+
+/* Issue 16 item 5: kill -SEGV by an administrator to a service whose crash
+ * handler re-raises the signal was a danger death (self-raised) and was
+ * restarted under restart_on = danger; the kill is programmed. */
+TEST_F_TIMEOUT(svc, kill_of_a_crash_handler_that_reraises_is_programmed, 180)
+{
+	json_object *s, *f;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "restart_on = danger\nsettle = 100ms\nbackoff_min = 100ms\n"
+				  "env = ECHOD_CRASH_HANDLER=1\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, kill(pid, SIGSEGV));
+	s = wait_service(&self->d, "echo", "stopped", 0, WAIT_MS);
+	ASSERT_NE(NULL, s) TH_LOG("a kill -SEGV was taken for a crash");
+	f = th_json_get(s, "last_failure");
+	ASSERT_NE(NULL, f);
+	EXPECT_STREQ("programmed", th_json_str(f, "class") ?: "");
+	EXPECT_STREQ("killed", th_json_str(f, "reason") ?: "");
+	EXPECT_EQ(0, th_json_int(s, "restarts"));
+	json_object_put(s);
+	EXPECT_EQ(0, wait_file_has(self->log, "caught SIGSEGV", 1000)) TH_LOG("the handler did not run");
+	EXPECT_EQ(-1, echo_pid(self->port));	/* not restarted */
+}
+
+/* The same handler re-raising a real fault is still danger, and healed. */
+TEST_F_TIMEOUT(svc, real_fault_through_a_crash_handler_is_danger, 180)
+{
+	json_object *s, *f;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "restart_on = danger\nsettle = 100ms\nbackoff_min = 100ms\n"
+				  "env = ECHOD_CRASH_HANDLER=1\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	ASSERT_GT(wait_serving(self->port, pid, WAIT_MS), 0);
+	s = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	f = th_json_get(s, "last_failure");
+	EXPECT_STREQ("danger", th_json_str(f, "class") ?: "");
+	EXPECT_STREQ("self-raised", th_json_str(f, "reason") ?: "");
+	json_object_put(s);
+}
+
+/* ---- adoption and verification that cannot be fooled (item 6) ------------ */
+
+/* Another instance of the same binary, serving another port: never adopted
+ * by exe = (it was, and the service never started). */
+static void another_instance_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) *self,
+				  const char *extra)
+{
+	int port2 = free_port();
+	pid_t other, pid;
+	json_object *s;
+
+	ASSERT_GT(port2, 0);
+	ASSERT_NE(self->port, port2);
+	other = spawn_echod_on(self, port2);
+	ASSERT_GT(other, 0);
+	ASSERT_GT(wait_serving(port2, 0, WAIT_MS), 0);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	pid = up_and_serving(self, NULL);
+	EXPECT_GT(pid, 0);
+	EXPECT_NE(other, pid);
+	s = service_json(&self->d, "echo");
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(pid, th_json_int(s, "pid"));
+	json_object_put(s);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "adopted"));
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "start"));
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+}
+
+TEST_F_TIMEOUT(svc, another_instance_is_not_adopted_by_its_port, 180)
+{
+	char extra[128];
+
+	snprintf(extra, sizeof(extra), "settle = 100ms\ncheck_port = %d\n", self->port);
+	another_instance_case(_metadata, self, extra);
+}
+
+TEST_F_TIMEOUT(svc, another_instance_is_not_adopted_by_its_command_line, 180)
+{
+	another_instance_case(_metadata, self, "settle = 100ms\n");
+}
+
+/* The instance started by hand with the service's own command line is. */
+TEST_F_TIMEOUT(svc, own_instance_is_adopted, 180)
+{
+	int port2 = free_port();
+	pid_t other, mine;
+	json_object *s;
+
+	ASSERT_GT(port2, 0);
+	other = spawn_echod_on(self, port2);
+	mine = spawn_echod(self);
+	ASSERT_GT(other, 0);
+	ASSERT_GT(mine, 0);
+	ASSERT_GT(wait_serving(port2, 0, WAIT_MS), 0);
+	ASSERT_EQ(mine, wait_serving(self->port, 0, WAIT_MS));
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\n"));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(mine, th_json_int(s, "pid"));
+	json_object_put(s);
+	EXPECT_EQ(1, journal_count(self->journal, "echo", "adopted"));
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "start"));
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+	kill(mine, SIGKILL);
+	waitpid(mine, NULL, 0);
+}
+
+/* check_port counts only when the listener is the service's: here the test
+ * itself listens on the port the check asks for. */
+TEST_F_TIMEOUT(svc, check_port_served_by_another_process_does_not_verify, 180)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	json_object *s, *recs;
+	char extra[256], want[96];
+	int lfd, port2 = free_port(), one = 1;
+
+	ASSERT_GT(port2, 0);
+	sa.sin_port = htons((uint16_t)port2);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_GE(lfd, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(lfd, 16));
+	snprintf(extra, sizeof(extra), "settle = 100ms\nstart_timeout = 300ms\nbreaker_failures = 1\n"
+		 "breaker_cooldown = 1h\ncheck_port = %d\n", port2);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	s = wait_service(&self->d, "echo", "broken", 1, WAIT_MS);
+	EXPECT_NE(NULL, s) TH_LOG("a port held by another process verified the service");
+	json_object_put(s);
+	recs = journal_records(self->journal, "echo", "broken");
+	ASSERT_EQ(1, json_object_array_length(recs));
+	snprintf(want, sizeof(want), "port %d is served by a process outside the service", port2);
+	EXPECT_STREQ(want, th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	json_object_put(recs);
+	close(lfd);
+}
+
+/* ---- kill_mode (item 7) ---------------------------------------------------- */
+
+/* Until pid is gone (reaped), or timeout: 0 or -1. */
+static int wait_gone(pid_t pid, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	do {
+		char st[32];
+
+		if (proc_status(pid, "State", st, sizeof(st)) || st[0] == 'Z')
+			return 0;
+		th_sleep_ms(20);
+	} while (th_now_ms() < deadline);
+	return -1;
+}
+
+/* The main process dies: the child it left holding the port dies with it
+ * (kill_mode = group, the default), so the next instance can listen. */
+TEST_F_TIMEOUT(svc, kill_mode_group_kills_what_the_main_process_left, 180)
+{
+	pid_t pid0, pid1, kids[4];
+	json_object *s;
+
+	/* no check_port: the child shares the listener */
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nbackoff_min = 100ms\nenv = ECHOD_CHILD=1\n"));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	ASSERT_EQ(1, children_of(pid0, kids, 4));
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	pid1 = wait_serving(self->port, pid0, WAIT_MS);
+	ASSERT_GT(pid1, 0) TH_LOG("not serving again: the child kept the port");
+	EXPECT_NE(kids[0], pid1);
+	EXPECT_EQ(0, wait_gone(kids[0], WAIT_MS)) TH_LOG("the child %d survived its main process", kids[0]);
+	EXPECT_LE(1, journal_count(self->journal, "echo", "killed-rest"));
+	s = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
+}
+
+/* kill_mode = main: only the main process. */
+TEST_F_TIMEOUT(svc, kill_mode_main_leaves_the_rest, 180)
+{
+	pid_t pid0, kids[4];
+	char st[32];
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nbackoff_min = 5s\nenv = ECHOD_CHILD=1\n"
+				  "kill_mode = main\n"));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	ASSERT_EQ(1, children_of(pid0, kids, 4));
+	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+	json_object_put(wait_service(&self->d, "echo", "backoff", 1, WAIT_MS));
+	ASSERT_EQ(0, proc_status(kids[0], "State", st, sizeof(st)));
+	EXPECT_NE('Z', st[0]);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "killed-rest"));
+	kill(kids[0], SIGKILL);
+}
+
+/* ---- the log (item 7) -------------------------------------------------- */
+
+/* Every line of text starts with a UTC timestamp "YYYY-MM-DDTHH:MM:SS.mmmZ ". */
+static int all_stamped(const char *text, int *lines)
+{
+	const char *p = text;
+
+	*lines = 0;
+	while (*p) {
+		int y, mo, d, h, mi, sec, ms, n = 0;
+
+		if (sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ %n", &y, &mo, &d, &h, &mi, &sec, &ms, &n) != 7 ||
+		    n != 25 || y < 2000)
+			return 0;
+		(*lines)++;
+		p = strchr(p, '\n');
+		if (!p)
+			return 0;
+		p++;
+	}
+	return 1;
+}
+
+TEST_F_TIMEOUT(svc, log_is_timestamped_and_rotated_by_size, 180)
+{
+	static char text[65536];
+	char path[400];
+	struct stat st;
+	int lines, total = 0;
+
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nenv = ECHOD_LOG_LINES=400\n"
+				  "log_timestamps = yes\nlog_max = 4096\nlog_keep = 2\n"));
+	ASSERT_GT(up_and_serving(self, NULL), 0);
+	/* 400 lines of 64 bytes: rotated again and again, two kept */
+	ASSERT_EQ(0, wait_file_has(self->log, "line 00399", WAIT_MS));
+	for (int k = 0; k <= 2; k++) {
+		if (k)
+			snprintf(path, sizeof(path), "%s.%d", self->log, k);
+		else
+			snprintf(path, sizeof(path), "%s", self->log);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s is missing", path);
+		EXPECT_LE(st.st_size, 4096 + 64) TH_LOG("%s: %lld bytes", path, (long long)st.st_size);
+		ASSERT_EQ(0, read_whole(path, text, sizeof(text)));
+		EXPECT_TRUE(all_stamped(text, &lines)) TH_LOG("%s: %.200s", path, text);
+		total += lines;
+	}
+	snprintf(path, sizeof(path), "%s.3", self->log);
+	EXPECT_EQ(-1, access(path, F_OK)) TH_LOG("more than log_keep files kept");
+	EXPECT_LT(total, 400);	/* the oldest were dropped */
+	EXPECT_GT(total, 100);
 }
 
 TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)

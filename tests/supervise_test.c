@@ -308,6 +308,46 @@ TEST(verification_failure_counts)
 	EXPECT_EQ(3, s.failures);
 }
 
+/* Issue 16 item 2: readiness is retried every SVC_READY_RETRY_NS until
+ * start_timeout after the start, then it is a failure. */
+TEST(readiness_retried_until_start_timeout)
+{
+	struct service_conf c = conf();
+	struct svc_state s = { 0 };
+	uint64_t now;
+	int retries = 0;
+
+	c.start_timeout = 5 * SEC;
+	svc_on_started(&c, &s, T0);
+	now = T0 + c.settle;
+	ASSERT_EQ(SVC_ACT_VERIFY, svc_due(&c, &s, now));
+	while (svc_retry_ready(&c, &s, now)) {
+		EXPECT_EQ(SVC_STARTING, s.phase);
+		EXPECT_EQ(now + SVC_READY_RETRY_NS, s.deadline);
+		EXPECT_EQ(SVC_ACT_NONE, svc_due(&c, &s, s.deadline - 1));
+		now = s.deadline;
+		ASSERT_EQ(SVC_ACT_VERIFY, svc_due(&c, &s, now));
+		retries++;
+		ASSERT_LT(retries, 1000);
+	}
+	/* (5 s - 2 s settle) / 100 ms */
+	EXPECT_EQ(30, retries);
+	EXPECT_LE(now, T0 + c.start_timeout);
+	EXPECT_EQ(0, s.failures);	/* retries are not failures */
+	svc_on_verified(&c, &s, now, 0, MID, 1.0);
+	EXPECT_EQ(SVC_BACKOFF, s.phase);
+	EXPECT_EQ(1, s.failures);
+
+	/* a start_timeout shorter than settle: one check only */
+	c.start_timeout = 1 * SEC;
+	s = (struct svc_state){ 0 };
+	svc_on_started(&c, &s, T0);
+	EXPECT_EQ(0, svc_retry_ready(&c, &s, T0 + c.settle));
+	/* not starting: never retried */
+	s.phase = SVC_RUNNING;
+	EXPECT_EQ(0, svc_retry_ready(&c, &s, T0));
+}
+
 TEST(settle_zero_verifies_at_once)
 {
 	struct service_conf c = conf();

@@ -172,8 +172,9 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	}
 	case LYMPH_EV_DEATH: {
 		const struct lymph_death *dd = (const void *)rec;
+		int relayed;
 
-		vd = classify_death(dd);
+		vd = classify_death_memo(dd, &d->sigmemo, &relayed, NULL, NULL);
 		vdp = &vd;
 		exe = exe_of(d, &dd->task);
 		if (vd.klass == LYMPH_CLASS_DANGER) {
@@ -193,6 +194,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	}
 	case LYMPH_EV_SIGNAL:
 		exe = exe_of(d, &((const struct lymph_signal *)rec)->task);
+		sigmemo_note(&d->sigmemo, (const struct lymph_signal *)rec);
 		break;
 	case LYMPH_EV_THROTTLE:
 		exe = exe_of(d, &((const struct lymph_throttle *)rec)->task);
@@ -622,8 +624,6 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return err;
 	}
 	throttler_replay_done(&d->thr, mono_now_ns());
-	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
-	phago_init(&d->phago, &d->policy, &d->journal, &d->sup, d->enforce);
 
 	/* The weather: pressure, baselines, integrity of the protected binaries. */
 	err = open_weather(d);
@@ -643,14 +643,24 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 
 	/* Everything is open and bound: lymphd's own system calls only from
 	 * here on (privs.c; it runs on without the filter where it cannot
-	 * have one), and only the capabilities the responses use. */
+	 * have one), and only the capabilities the responses use and the
+	 * services are given; then the services start. */
 	privs_seccomp();
-	err = privs_drop();
+	{
+		unsigned long long svc_caps = 0;
+		size_t i;
+
+		for (i = 0; i < d->policy.n_services; i++)
+			svc_caps |= d->policy.services[i].caps;
+		err = privs_drop_keep(svc_caps);
+	}
 	if (err)
 		return err;
 	err = open_fleet(d);
 	if (err)
 		return err;
+	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
+	phago_init(&d->phago, &d->policy, &d->journal, &d->sup, d->enforce);
 	/* Only now: a reader of the start line may count on every response. */
 	announce(d);
 	flush_early(d);

@@ -60,6 +60,7 @@ struct daemon {
 	struct weather *weather;
 	struct fleet *fleet;		/* NULL without a [fleet] section */
 	struct fleet_here fleet_here;	/* what this host does because of it */
+	struct sigmemo sigmemo;	/* kills of crash handlers, for the deaths that follow */
 	uint64_t weather_next_ns;	/* next weather tick */
 	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */
 	int enforce;

@@ -32,22 +32,33 @@ unsigned long long privs_kept_mask(void)
 
 int privs_drop(void)
 {
+	return privs_drop_keep(0);
+}
+
+int privs_drop_keep(unsigned long long services_caps)
+{
 	cap_t caps = cap_init();
-	int c, err = 0;
+	cap_value_t extra[64];
+	int c, n_extra = 0, err = 0;
 
 	if (!caps)
 		return -errno;
+	services_caps &= ~privs_kept_mask();
 	/* Bounding set first: it needs CAP_SETPCAP, which we keep anyway. */
 	for (c = 0; c <= CAP_LAST_CAP; c++) {
-		if ((privs_kept_mask() >> c) & 1)
+		if (((privs_kept_mask() | services_caps) >> c) & 1)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL) {
 			err = -errno;
 			break;
 		}
 	}
+	for (c = 0; c <= CAP_LAST_CAP && c < 64; c++)
+		if ((services_caps >> c) & 1)
+			extra[n_extra++] = c;
 	if (!err && (cap_set_flag(caps, CAP_EFFECTIVE, N_KEPT, kept, CAP_SET) ||
 		     cap_set_flag(caps, CAP_PERMITTED, N_KEPT, kept, CAP_SET) ||
+		     (n_extra && cap_set_flag(caps, CAP_PERMITTED, n_extra, extra, CAP_SET)) ||
 		     cap_set_proc(caps)))
 		err = -errno;
 	cap_free(caps);

@@ -18,6 +18,11 @@
 /* 0 or -errno (with one line on stderr). */
 int privs_drop(void);
 
+/* The same, also keeping services_caps (the CAP_* bits the services of the
+ * policy are given, `capabilities =`) in the permitted and bounding sets,
+ * not effective: lymphd only hands them on. */
+int privs_drop_keep(unsigned long long services_caps);
+
 /* The kept set as the 64-bit mask /proc/PID/status prints as CapEff. */
 unsigned long long privs_kept_mask(void);
 

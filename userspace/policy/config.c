@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include "config.h"
 #include "parse_num.h"
 
@@ -38,6 +39,9 @@ enum vtype {
 	T_ENV,		/* KEY=VALUE, repeatable */
 	T_PATH_LIST,	/* repeatable */
 	T_UID_LIST,	/* repeatable */
+	T_CAPS,		/* CAP_* names, blank- or comma-separated */
+	T_SVC_TYPE,
+	T_KILL_MODE,
 	T_BOOL,		/* yes/no, true/false, on/off, 1/0 into an int */
 };
 
@@ -69,10 +73,19 @@ static const struct key keys[] = {
 	{ S_SERVICE, "workdir", T_PATH, SVC(workdir), 0, 0 },
 	{ S_SERVICE, "env", T_ENV, SVC(env), 0, 0 },
 	{ S_SERVICE, "log", T_PATH, SVC(log), 0, 0 },
+	{ S_SERVICE, "log_timestamps", T_BOOL, SVC(log_timestamps), 0, 0 },
+	{ S_SERVICE, "log_max", T_SIZE, SVC(log_max), 4096, 1ULL << 40 },
+	{ S_SERVICE, "log_keep", T_U32, SVC(log_keep), 1, 100 },
 	{ S_SERVICE, "on_failure", T_PATH, SVC(on_failure), 0, 0 },
-	{ S_SERVICE, "check_command", T_PATH, SVC(check_command), 0, 0 },
+	{ S_SERVICE, "check_command", T_ARGV, SVC(check_argv), 0, 0 },
+	{ S_SERVICE, "check_timeout", T_DURATION, SVC(check_timeout), 1000000, D(3600) },
 	{ S_SERVICE, "check_port", T_PORT, SVC(check_port), 1, 65535 },
+	{ S_SERVICE, "capabilities", T_CAPS, SVC(caps), 0, 0 },
+	{ S_SERVICE, "capability_bounding", T_CAPS, SVC(bounding), 0, 0 },
 	{ S_SERVICE, "restart_on", T_RESTART_ON, SVC(restart_on), 0, 0 },
+	{ S_SERVICE, "type", T_SVC_TYPE, SVC(type), 0, 0 },
+	{ S_SERVICE, "kill_mode", T_KILL_MODE, SVC(kill_mode), 0, 0 },
+	{ S_SERVICE, "start_timeout", T_DURATION, SVC(start_timeout), 1000000, D(3600) },
 	{ S_SERVICE, "backoff_min", T_DURATION, SVC(backoff_min), 0, D(86400) },
 	{ S_SERVICE, "backoff_max", T_DURATION, SVC(backoff_max), 0, D(86400) },
 	{ S_SERVICE, "healthy_after", T_DURATION, SVC(healthy_after), D(0) + 1000000, D(86400 * 7) },
@@ -110,6 +123,8 @@ static const struct key keys[] = {
 	{ S_WEATHER, "calm_hold", T_DURATION, POL(weather.calm_hold), SEC_NS, D(3600) },
 	{ S_WEATHER, "spot_interval", T_DURATION, POL(weather.spot_interval), D(10), D(86400) },
 };
+
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 4 * 64, "pstate.seen holds a bit per key");
 
 static const char *const sect_names[] = {
 	[S_LYMPHD] = "lymphd", [S_SERVICE] = "service", [S_QUARANTINE] = "quarantine",
@@ -182,6 +197,9 @@ static void service_defaults(struct service_conf *s)
 	s->backoff_max = D(60);
 	s->healthy_after = D(60);
 	s->settle = D(2);
+	s->check_timeout = D(10);
+	s->start_timeout = D(10);
+	s->log_keep = 3;
 	s->breaker_failures = 5;
 	s->breaker_window = D(300);
 	s->breaker_cooldown = D(600);
@@ -193,11 +211,15 @@ static void service_free(struct service_conf *s)
 
 	free(s->exe); free(s->cgroup); free(s->pidfile); free(s->unit);
 	free(s->user); free(s->group); free(s->workdir); free(s->log);
-	free(s->on_failure); free(s->check_command);
+	free(s->on_failure);
 	if (s->argv)
 		for (i = 0; s->argv[i]; i++)
 			free(s->argv[i]);
 	free(s->argv);
+	if (s->check_argv)
+		for (i = 0; s->check_argv[i]; i++)
+			free(s->check_argv[i]);
+	free(s->check_argv);
 	for (i = 0; s->env[i]; i++)
 		free(s->env[i]);
 	phago_service_free(&s->phago);
@@ -353,13 +375,52 @@ struct pstate {
 	int line;
 	enum sect sect;
 	struct service_conf *svc;	/* current [service] */
-	uint64_t seen;			/* bit per key index: duplicates in this section */
+	uint64_t seen[4];		/* bit per key index: duplicates in this section */
 	int skipping;			/* in a refused section: its keys are not reported too */
 	uint32_t phago_seen[2];		/* [phagocyte] / service keys set once (phago_key_line) */
 	int nerr;
 };
 
 #define ERR(ps, ...) do { err_add((ps)->errs, (ps)->file, (ps)->line, __VA_ARGS__); (ps)->nerr++; } while (0)
+
+/* "CAP_CHOWN CAP_SETUID" (or cap_chown,setuid): a CAP_* bit mask; "none"
+ * alone is the empty set.  0, or -1 with *bad at the unknown name. */
+static int parse_caps(const char *val, uint64_t *mask, char *bad, size_t badcap)
+{
+	uint64_t m = 0;
+
+	if (!strcmp(val, "none")) {
+		*mask = 0;
+		return 0;
+	}
+	while (*val) {
+		size_t n = strcspn(val, " \t,"), i;
+		char word[64] = "cap_";
+		cap_value_t c;
+
+		if (!n) {
+			val++;
+			continue;
+		}
+		if (n > 40) {
+			snprintf(bad, badcap, "%.40s...", val);
+			return -1;
+		}
+		snprintf(word + 4, sizeof(word) - 4, "%.*s", (int)n, val);
+		val += n;
+		for (i = 4; word[i]; i++)
+			word[i] = (char)tolower((unsigned char)word[i]);
+		if (!strncmp(word + 4, "cap_", 4))
+			memmove(word, word + 4, strlen(word + 4) + 1);
+		if (cap_from_name(word, &c) || c < 0 || c >= 64 || isdigit((unsigned char)word[4])) {
+			snprintf(bad, badcap, "%s", word);
+			return -1;
+		}
+		m |= 1ULL << c;
+	}
+	*mask = m;
+	return 0;
+}
 
 static int set_value(struct pstate *ps, const struct key *k, const char *val)
 {
@@ -457,6 +518,30 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 			return -1;
 		}
 		return 0;
+	case T_KILL_MODE:
+		if (!strcmp(val, "group"))
+			*(enum kill_mode *)field = KILL_MODE_GROUP;
+		else if (!strcmp(val, "cgroup"))
+			*(enum kill_mode *)field = KILL_MODE_CGROUP;
+		else if (!strcmp(val, "main"))
+			*(enum kill_mode *)field = KILL_MODE_MAIN;
+		else {
+			ERR(ps, "kill_mode: '%s' is not one of group, cgroup, main", val);
+			return -1;
+		}
+		return 0;
+	case T_SVC_TYPE:
+		if (!strcmp(val, "simple"))
+			*(enum svc_type *)field = SVC_TYPE_SIMPLE;
+		else if (!strcmp(val, "forking"))
+			*(enum svc_type *)field = SVC_TYPE_FORKING;
+		else if (!strcmp(val, "notify"))
+			*(enum svc_type *)field = SVC_TYPE_NOTIFY;
+		else {
+			ERR(ps, "type: '%s' is not one of simple, forking, notify", val);
+			return -1;
+		}
+		return 0;
 	case T_MODE:
 		if (!strcmp(val, "observe"))
 			*(int *)field = 0;
@@ -510,6 +595,18 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 		}
 		ps->p->protect.exe[ps->p->protect.n_exe++] = strdup(val);
 		return 0;
+	case T_CAPS: {
+		char bad[64];
+
+		if (parse_caps(val, (uint64_t *)field, bad, sizeof(bad))) {
+			ERR(ps, "%s: '%s' is not a capability (e.g. CAP_NET_BIND_SERVICE; see capabilities(7))",
+			    k->name, bad);
+			return -1;
+		}
+		if (field == (void *)&ps->svc->bounding)
+			ps->svc->bounding_given = 1;
+		return 0;
+	}
 	case T_UID_LIST:
 		if (parse_u64(val, 0, UINT32_MAX - 1, &u)) {
 			ERR(ps, "uid: '%s' is not a numeric uid", val);
@@ -607,11 +704,11 @@ static void key_line(struct pstate *ps, char *s)
 		if (keys[i].sect != ps->sect || strcmp(keys[i].name, name))
 			continue;
 		if (!repeatable(keys[i].type)) {
-			if (ps->seen & (1ULL << i)) {
+			if (ps->seen[i / 64] & (1ULL << (i % 64))) {
 				ERR(ps, "'%s' is set twice in this section", name);
 				return;
 			}
-			ps->seen |= 1ULL << i;
+			ps->seen[i / 64] |= 1ULL << (i % 64);
 		}
 		set_value(ps, &keys[i], val);
 		return;
@@ -625,7 +722,7 @@ static void section_line(struct pstate *ps, char *s)
 	size_t i;
 
 	ps->svc = NULL;
-	ps->seen = 0;
+	memset(ps->seen, 0, sizeof(ps->seen));
 	ps->phago_seen[0] = ps->phago_seen[1] = 0;
 	ps->sect = S_NONE;
 	ps->skipping = 1;	/* until the header is accepted */
@@ -753,6 +850,19 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 		if (s->unit && (s->user || s->group || s->workdir || s->env[0] || s->log))
 			FERR(s, "service '%s': user, group, workdir, env and log apply to 'start', not to a systemd unit",
 			     s->name);
+		if (!s->bounding_given)
+			s->bounding = s->caps;
+		else if (s->caps & ~s->bounding)
+			FERR(s, "service '%s': capabilities must also be in capability_bounding", s->name);
+		if ((s->log_timestamps || s->log_max) && !s->log)
+			FERR(s, "service '%s': log_timestamps and log_max need 'log = PATH'", s->name);
+		if (s->type == SVC_TYPE_FORKING && !s->pidfile)
+			FERR(s, "service '%s' is type = forking: say where its daemon writes its pid ('pidfile = ...')",
+			     s->name);
+		if (s->unit && s->type != SVC_TYPE_SIMPLE)
+			FERR(s, "service '%s': type applies to 'start', not to a systemd unit", s->name);
+		if (s->unit && (s->caps || s->bounding_given))
+			FERR(s, "service '%s': capabilities apply to 'start', not to a systemd unit", s->name);
 	}
 	if (p->throttle.dead_time_min > p->throttle.dead_time_max) {
 		err_add(errs, "[throttle]", 0, "dead_time_min is above dead_time_max");

@@ -25,6 +25,18 @@ enum restart_on {
 	RESTART_ON_ALWAYS,	/* any death, even a clean exit */
 };
 
+enum svc_type {
+	SVC_TYPE_SIMPLE,	/* the started process is the service */
+	SVC_TYPE_FORKING,	/* it forks the daemon and exits; pidfile names the daemon */
+	SVC_TYPE_NOTIFY,	/* it says READY=1 on $NOTIFY_SOCKET (systemd's protocol) */
+};
+
+enum kill_mode {
+	KILL_MODE_GROUP,	/* the main process's session (or process group) */
+	KILL_MODE_CGROUP,	/* every process of its cgroup v2 */
+	KILL_MODE_MAIN,		/* the main process only */
+};
+
 struct service_conf {
 	char name[CFG_NAME_MAX];
 	const char *file;	/* where it was defined, for messages */
@@ -40,11 +52,21 @@ struct service_conf {
 	char *workdir;
 	char *env[CFG_ENV_MAX + 1];
 	char *log;		/* stdout/stderr of the started process */
+	int log_timestamps;	/* lymphd writes the log, each line timestamped */
+	uint64_t log_max;	/* bytes before the log rotates (0: never) */
+	uint32_t log_keep;	/* rotated files kept: log.1 .. log.N */
 	char *on_failure;	/* hook command, gets LYMPH_* variables */
-	char *check_command;
+	char **check_argv;	/* check_command, split like start; NULL: none */
+	uint64_t check_timeout;	/* ns; a check still running then has failed */
 	uint16_t check_port;	/* TCP port on 127.0.0.1 that must accept */
+	uint64_t caps;		/* CAP_* bits kept through the uid switch (ambient) */
+	uint64_t bounding;	/* CAP_* bits of the bounding set; default: caps */
+	int bounding_given;	/* capability_bounding was set */
 	enum restart_on restart_on;
+	enum svc_type type;
+	enum kill_mode kill_mode;	/* what else dies with the main process */
 	/* timings, ns */
+	uint64_t start_timeout;	/* from a start to ready (checks retried until then) */
 	uint64_t backoff_min, backoff_max;
 	uint64_t healthy_after;	/* uptime that resets the failure count */
 	uint64_t settle;	/* wait before verifying a restart */

@@ -115,6 +115,14 @@ void svc_on_verified(const struct service_conf *c, struct svc_state *s, uint64_t
 	svc_on_seen_running(c, s, now);
 }
 
+int svc_retry_ready(const struct service_conf *c, struct svc_state *s, uint64_t now)
+{
+	if (s->phase != SVC_STARTING || now + SVC_READY_RETRY_NS > s->since + c->start_timeout)
+		return 0;
+	s->deadline = now + SVC_READY_RETRY_NS;
+	return 1;
+}
+
 enum svc_action svc_due(const struct service_conf *c, struct svc_state *s, uint64_t now)
 {
 	(void)c;

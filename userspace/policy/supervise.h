@@ -69,6 +69,15 @@ void svc_on_seen_running(const struct service_conf *c, struct svc_state *s, uint
 void svc_on_verified(const struct service_conf *c, struct svc_state *s, uint64_t now,
 		     int healthy, double rand01, double backoff_factor);
 
+/* Readiness checks (alive, check_port, check_command, READY=1) are retried
+ * this often until start_timeout after the start. */
+#define SVC_READY_RETRY_NS 100000000ULL
+
+/* A readiness check failed at now (phase STARTING): 1 when it is to be
+ * retried (deadline set), 0 when start_timeout is over: then the caller
+ * reports the failure with svc_on_verified(..., healthy 0, ...). */
+int svc_retry_ready(const struct service_conf *c, struct svc_state *s, uint64_t now);
+
 /* What is due at now (and the state moves on accordingly for HEALTHY). */
 enum svc_action svc_due(const struct service_conf *c, struct svc_state *s, uint64_t now);
 

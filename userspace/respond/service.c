@@ -14,7 +14,11 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <stddef.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include "jrec.h"
 #include "lymph/names.h"
@@ -75,6 +79,36 @@ static void forget_pid(struct supervisor *s, struct service *v)
 	v->is_child = 0;
 }
 
+/* The cgroup v2 path of pid ("0::/a/b"), or "". */
+static void cgroup_of(pid_t pid, char *out, size_t cap)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = 0;
+			if (strlen(line + 3) < cap)
+				memcpy(out, line + 3, strlen(line + 3) + 1);
+		}
+	fclose(f);
+}
+
+/* What kill_mode will reach when the main process dies: its session or
+ * its process group, only when it leads it (a session or group it merely
+ * belongs to, an administrator's login shell's, is never killed). */
+static void note_group(struct service *v)
+{
+	v->group_sid = getsid(v->pid) == v->pid ? v->pid : 0;
+	v->group_pgid = getpgid(v->pid) == v->pid ? v->pid : 0;
+	cgroup_of(v->pid, v->cgroup, sizeof(v->cgroup));
+}
+
 static void track_pid(struct supervisor *s, struct service *v, pid_t pid, int pidfd, int child)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -82,6 +116,7 @@ static void track_pid(struct supervisor *s, struct service *v, pid_t pid, int pi
 	forget_pid(s, v);
 	v->pid = pid;
 	v->is_child = child;
+	note_group(v);
 	if (pidfd < 0)
 		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	v->pidfd = pidfd;
@@ -235,9 +270,178 @@ static int same_exe(pid_t pid, const struct stat *want)
 	return !stat(path, &st) && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
 }
 
-/* The top process running the service's binary: its parent runs another. */
-static pid_t find_by_exe(const char *exe)
+/* ---- who serves a port ------------------------------------------------- */
+
+#define TREE_MAX 256
+
+/* Inodes of the TCP sockets listening on port (any local address), from
+ * /proc/net/tcp and tcp6; how many (at most max). */
+static int listen_inodes(uint16_t port, unsigned long *ino, int max)
 {
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	char line[512];
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f) && n < max) {
+			char local[64], state[8];
+			unsigned long inode;
+			unsigned int lport;
+			char *colon;
+
+			if (sscanf(line, " %*s %63s %*s %7s %*s %*s %*s %*s %*s %lu", local, state, &inode) != 3 ||
+			    strcmp(state, "0A"))
+				continue;
+			colon = strrchr(local, ':');
+			if (colon && sscanf(colon + 1, "%x", &lport) == 1 && lport == port && inode)
+				ino[n++] = inode;
+		}
+		fclose(f);
+	}
+	return n;
+}
+
+/* pid and its descendants (through /proc/PID/task/TID/children), at most
+ * max; how many. */
+static int process_tree(pid_t root, pid_t *out, int max)
+{
+	int n = 0, i;
+
+	out[n++] = root;
+	for (i = 0; i < n; i++) {
+		char path[64];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", out[i]);
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			char cpath[320], buf[4096], *tok, *save = NULL;
+			int fd;
+			ssize_t len;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", out[i], de->d_name);
+			fd = open(cpath, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			len = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (len <= 0)
+				continue;
+			buf[len] = 0;
+			for (tok = strtok_r(buf, " \n", &save); tok && n < max; tok = strtok_r(NULL, " \n", &save))
+				out[n++] = (pid_t)atoi(tok);
+		}
+		if (d)
+			closedir(d);
+	}
+	return n;
+}
+
+/* Does pid hold (an fd to) one of the socket inodes? */
+static int holds_socket(pid_t pid, const unsigned long *ino, int n_ino)
+{
+	char path[64];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	while (d && !found && (de = readdir(d))) {
+		char fdpath[352], target[64];
+		unsigned long x;
+		ssize_t len;
+		int i;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		len = readlink(fdpath, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (sscanf(target, "socket:[%lu]", &x) != 1)
+			continue;
+		for (i = 0; i < n_ino; i++)
+			if (ino[i] == x)
+				found = 1;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Is the listener on port held by root or a process of its tree?  An
+ * orphaned worker of an earlier instance, or another program, that holds
+ * the port does not make this instance healthy. */
+static int tree_listens(pid_t root, uint16_t port)
+{
+	unsigned long ino[16];
+	pid_t tree[TREE_MAX];
+	int n_ino = listen_inodes(port, ino, 16), n, i;
+
+	if (!n_ino)
+		return 0;
+	n = process_tree(root, tree, TREE_MAX);
+	for (i = 0; i < n; i++)
+		if (holds_socket(tree[i], ino, n_ino))
+			return 1;
+	return 0;
+}
+
+/* Is pid's command line exactly argv? */
+static int same_cmdline(pid_t pid, char *const *argv)
+{
+	char path[64], buf[8192], *p;
+	ssize_t len;
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = 0;
+	for (p = buf, i = 0; argv[i]; i++) {
+		if (p >= buf + len || strcmp(p, argv[i]))
+			return 0;
+		p += strlen(p) + 1;
+	}
+	return p == buf + len;
+}
+
+/*
+ * A process running the service's binary is this service's instance, not
+ * another one of the same program (another redis on another port): it
+ * listens on check_port (itself or a process of its tree) when the service
+ * has one, else its command line is the service's start line.  A unit=
+ * service with neither is recognised by its binary alone.
+ */
+static int is_our_instance(const struct service_conf *c, pid_t pid)
+{
+	if (c->check_port)
+		return tree_listens(pid, c->check_port);
+	if (c->argv)
+		return same_cmdline(pid, c->argv);
+	return 1;
+}
+
+/* The top process running the service's binary: its parent runs another. */
+static pid_t find_by_exe(const struct service_conf *c)
+{
+	const char *exe = c->exe;
 	struct stat want;
 	struct dirent *de;
 	pid_t best = 0;
@@ -253,6 +457,8 @@ static pid_t find_by_exe(const char *exe)
 			continue;
 		if (same_exe(proc_parent((pid_t)pid), &want))
 			continue;	/* a worker of the main process */
+		if (!is_our_instance(c, (pid_t)pid))
+			continue;	/* another instance of the same program */
 		if (!best || pid < best)
 			best = (pid_t)pid;
 	}
@@ -308,7 +514,7 @@ static pid_t find_running(const struct service *v)
 	if (!pid && c->cgroup)
 		pid = find_in_cgroup(c->cgroup);
 	if (!pid && c->exe)
-		pid = find_by_exe(c->exe);
+		pid = find_by_exe(c);
 	if (pid && (!proc_alive(pid) || protect_pid(pid)))
 		return 0;
 	return pid;
@@ -321,9 +527,236 @@ static void build_env(const struct service *v, char **env, size_t max)
 	size_t n = 0, i;
 
 	env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	if (v->conf->type == SVC_TYPE_NOTIFY && v->notify_fd >= 0)
+		env[n++] = (char *)v->notify_env;
 	for (i = 0; v->conf->env[i] && n < max - 1; i++)
 		env[n++] = v->conf->env[i];
 	env[n] = NULL;
+}
+
+/*
+ * type = notify: one datagram socket per service, in the abstract namespace
+ * (no file to protect), named in NOTIFY_SOCKET as systemd does, so services
+ * built for sd_notify() work unchanged.  Anyone may send to it: only
+ * messages whose kernel-attested sender (SO_PASSCRED) is the main process
+ * or one of its children count.
+ */
+static int notify_open(struct supervisor *s, struct service *v)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN };
+	const char *name;
+	socklen_t len;
+	int fd, one = 1;
+
+	if (v->notify_fd >= 0)
+		return 0;
+	snprintf(v->notify_env, sizeof(v->notify_env), "NOTIFY_SOCKET=@lymph/%d/%s", (int)getpid(), v->name);
+	name = v->notify_env + strlen("NOTIFY_SOCKET=@");
+	if (strlen(name) + 1 >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path + 1, name, strlen(name));	/* sun_path[0] = 0: abstract */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, len) ||
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	ev.data.fd = fd;
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+	v->notify_fd = fd;
+	return 0;
+}
+
+static void notify_close(struct supervisor *s, struct service *v)
+{
+	if (v->notify_fd < 0)
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, v->notify_fd, NULL);
+	close(v->notify_fd);
+	v->notify_fd = -1;
+}
+
+/* Datagrams on the notify socket: READY=1 from the main process (or a
+ * child of it) makes it ready; anything else is ignored. */
+static void notify_read(struct supervisor *s, struct service *v, uint64_t now)
+{
+	for (;;) {
+		char buf[4096], ctl[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+				      .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *c;
+		struct ucred cred = { 0 };
+		int have_cred = 0;
+		ssize_t n = recvmsg(v->notify_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		char *line, *save = NULL;
+
+		if (n < 0)
+			return;
+		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+			    c->cmsg_len >= CMSG_LEN(sizeof(cred))) {
+				memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+				have_cred = 1;
+			} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				int *fds = (int *)CMSG_DATA(c);
+				size_t k, nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+				for (k = 0; k < nfd; k++)
+					close(fds[k]);	/* no fd store */
+			}
+		}
+		if (!have_cred || !v->pid || (cred.pid != v->pid && proc_parent(cred.pid) != v->pid))
+			continue;
+		buf[n] = 0;
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (strcmp(line, "READY=1") || v->ready)
+				continue;
+			v->ready = 1;
+			if (v->st.phase == SVC_STARTING && !v->check_pid)
+				v->st.deadline = now;	/* verify at once */
+		}
+	}
+	(void)s;
+}
+
+/* ---- the service's log, written by lymphd -------------------------------- */
+
+/*
+ * With log_timestamps or log_max, the service writes into a pipe and lymphd
+ * writes the log: each line prefixed with its UTC time (to the ms), and the
+ * file rotated by size (log -> log.1 -> ... -> log.N, the oldest dropped),
+ * at a line boundary.  Without them the service appends to the file itself.
+ */
+static int log_open(struct service *v)
+{
+	struct stat st;
+
+	v->log_fd = open(v->conf->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (v->log_fd < 0)
+		return -errno;
+	v->log_size = fstat(v->log_fd, &st) ? 0 : (uint64_t)st.st_size;
+	return 0;
+}
+
+static void log_rotate(struct service *v)
+{
+	char from[4200], to[4200];
+	uint32_t k;
+
+	close(v->log_fd);
+	v->log_fd = -1;
+	for (k = v->conf->log_keep; k >= 1; k--) {
+		if (k == 1)
+			snprintf(from, sizeof(from), "%s", v->conf->log);
+		else
+			snprintf(from, sizeof(from), "%s.%u", v->conf->log, k - 1);
+		snprintf(to, sizeof(to), "%s.%u", v->conf->log, k);
+		if (rename(from, to) && errno != ENOENT)
+			fprintf(stderr, "lymphd: failed to rotate %s: %s\n", from, strerror(errno));
+	}
+	if (log_open(v))
+		fprintf(stderr, "lymphd: failed to open the log %s: %s\n", v->conf->log, strerror(errno));
+}
+
+static void log_put(struct service *v, const char *p, size_t n)
+{
+	while (n && v->log_fd >= 0) {
+		ssize_t w = write(v->log_fd, p, n);
+
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+		v->log_size += (uint64_t)w;
+	}
+}
+
+static void log_write(struct service *v, const char *buf, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t len = nl ? (size_t)(nl - buf) + 1 : n;
+
+		if (v->log_bol) {
+			if (v->conf->log_max && v->log_size >= v->conf->log_max)
+				log_rotate(v);
+			if (v->conf->log_timestamps) {
+				struct timespec ts;
+				struct tm tm;
+				char stamp[40];
+				int sl;
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				gmtime_r(&ts.tv_sec, &tm);
+				sl = snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
+					      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+					      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+				log_put(v, stamp, (size_t)sl);
+			}
+		}
+		log_put(v, buf, len);
+		v->log_bol = nl != NULL;
+		buf += len;
+		n -= len;
+	}
+}
+
+static void log_stop(struct supervisor *s, struct service *v)
+{
+	if (v->log_rd >= 0) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, v->log_rd, NULL);
+		close(v->log_rd);
+	}
+	v->log_rd = -1;
+}
+
+/* The pipe is readable: copy what is there; at EOF (every writer gone)
+ * stop reading. */
+static void log_read(struct supervisor *s, struct service *v)
+{
+	char buf[8192];
+
+	for (;;) {
+		ssize_t n = read(v->log_rd, buf, sizeof(buf));
+
+		if (n > 0) {
+			log_write(v, buf, (size_t)n);
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN)
+			log_stop(s, v);
+		return;
+	}
+}
+
+/* A pipe for the next instance's output: its write end in *out (the
+ * caller closes it after the start), or -errno. */
+static int log_pipe(struct supervisor *s, struct service *v, int *out)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int p[2], err;
+
+	if (v->log_fd < 0 && (err = log_open(v)))
+		return err;
+	if (v->log_rd >= 0)
+		log_read(s, v);	/* what the last instance left */
+	log_stop(s, v);
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	v->log_rd = p[0];
+	v->log_bol = 1;
+	ev.data.fd = p[0];
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, p[0], &ev);
+	*out = p[1];
+	return 0;
 }
 
 static void started(struct service *v, uint64_t now, const char *what)
@@ -335,7 +768,7 @@ static void started(struct service *v, uint64_t now, const char *what)
 
 static void do_start(struct supervisor *s, struct service *v, uint64_t now, const char *what)
 {
-	char *env[CFG_ENV_MAX + 2];
+	char *env[CFG_ENV_MAX + 3];
 	int pidfd;
 	pid_t pid;
 
@@ -366,22 +799,58 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 		journal_service(s, v, what, "systemctl restart", 1);
 		return;
 	}
+	v->ready = 0;
+	if (v->conf->type == SVC_TYPE_NOTIFY && (pid = notify_open(s, v)) < 0) {
+		char msg[128];
+
+		started(v, now, what);
+		snprintf(msg, sizeof(msg), "error: cannot open the notify socket: %s", strerror((int)-pid));
+		journal_service(s, v, what, msg, 1);
+		return;
+	}
 	build_env(v, env, sizeof(env) / sizeof(env[0]));
 	{
 		struct spawn_opts o = {
 			.argv = v->conf->argv, .env = env, .user = v->conf->user,
 			.group = v->conf->group, .workdir = v->conf->workdir, .log = v->conf->log,
+			.caps = v->conf->caps, .bounding = v->conf->bounding,
 		};
-		char msg[128];
+		char msg[160];
+		int wr = -1;
 
-		pid = spawn(&o, &pidfd);
-		started(v, now, what);
-		if (pid < 0) {
-			snprintf(msg, sizeof(msg), "error: cannot start: %s", strerror((int)-pid));
+		if ((v->conf->log_timestamps || v->conf->log_max) && (pid = log_pipe(s, v, &wr)) < 0) {
+			started(v, now, what);
+			snprintf(msg, sizeof(msg), "error: cannot open the log %s: %s", v->conf->log,
+				 strerror((int)-pid));
 			journal_service(s, v, what, msg, 1);
 			return;
 		}
-		track_pid(s, v, pid, pidfd, 1);
+		o.use_out_fd = wr >= 0;
+		o.out_fd = wr;
+		pid = spawn(&o, &pidfd);
+		if (wr >= 0)
+			close(wr);
+		started(v, now, what);
+		if (pid == -EPERM)
+			snprintf(msg, sizeof(msg), "error: cannot start: lymphd does not hold its capabilities "
+				 "(they are kept only for services configured when lymphd started; restart lymphd)");
+		if (pid < 0) {
+			if (pid != -EPERM)
+				snprintf(msg, sizeof(msg), "error: cannot start: %s", strerror((int)-pid));
+			journal_service(s, v, what, msg, 1);
+			return;
+		}
+		if (v->conf->type == SVC_TYPE_FORKING) {
+			/* The daemon is found through the pidfile once it is written. */
+			forget_pid(s, v);
+			if (pidfd >= 0)
+				close(pidfd);
+			v->launcher = pid;
+		} else {
+			track_pid(s, v, pid, pidfd, 1);
+			/* spawn() makes it a session leader, maybe not yet done */
+			v->group_sid = v->group_pgid = pid;
+		}
 		snprintf(msg, sizeof(msg), "started pid %d", pid);
 		journal_service(s, v, what, msg, 1);
 	}
@@ -416,6 +885,7 @@ static int tcp_accepts(uint16_t port)
 }
 
 static void run_hook(struct supervisor *s, struct service *v);
+static void kill_rest(struct supervisor *s, struct service *v);
 
 static void verified(struct supervisor *s, struct service *v, int healthy, const char *why, uint64_t now)
 {
@@ -429,45 +899,137 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 	snprintf(v->last.reason, sizeof(v->last.reason), "not-healed");
 	journal_service(s, v, v->st.phase == SVC_BROKEN ? "broken" : "not-healed", why, 1);
 	run_hook(s, v);
+	if (v->launcher) {
+		/* type = forking: a start command that never finished */
+		kill(v->launcher, SIGKILL);	/* our unreaped child: the pid cannot be reused */
+		v->reaping = v->launcher;
+		v->launcher = 0;
+	}
 	if (v->is_child && v->pidfd >= 0) {
 		/* The instance that did not heal must not run on beside the next
 		 * one (which would fail on its port or pidfile): stop it.  Its
 		 * death is not another failure: it is forgotten first. */
 		syscall(SYS_pidfd_send_signal, v->pidfd, SIGKILL, NULL, 0);
+		kill_rest(s, v);
 		forget_pid(s, v);
 	}
 }
 
+/* The uid the service runs as (0 for root or an unknown name). */
+static uid_t service_uid(const struct service_conf *c)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long n;
+
+	if (!c->user)
+		return 0;
+	pw = getpwnam(c->user);
+	if (pw)
+		return pw->pw_uid;
+	n = strtoul(c->user, &end, 10);
+	return (*end || end == c->user) ? 0 : (uid_t)n;
+}
+
+/*
+ * type = forking: the daemon named by the pidfile, if it is really the one
+ * the start command forked.  The file must be a regular file (not a link)
+ * owned by root or the service's user; the process must be a child of the
+ * start command, or of lymphd (a child subreaper: the daemon the start
+ * command left behind is reparented to it), never some other process a
+ * stale or forged pidfile names.  0 when none (yet).
+ */
+static pid_t forked_daemon(const struct service *v)
+{
+	char buf[32] = "";
+	struct stat st;
+	long pid;
+	pid_t pp;
+	ssize_t n;
+	int fd = open(v->conf->pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != service_uid(v->conf))) {
+		close(fd);
+		return 0;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 1 || pid >= (1L << 22) || protect_pid((pid_t)pid))
+		return 0;
+	pp = proc_parent((pid_t)pid);
+	if (pp != getpid() && (!v->launcher || pp != v->launcher))
+		return 0;
+	return (pid_t)pid;
+}
+
+/* A readiness check failed: retried until start_timeout, then a failure. */
+static void not_ready(struct supervisor *s, struct service *v, const char *why, uint64_t now)
+{
+	if (svc_retry_ready(v->conf, &v->st, now))
+		return;
+	verified(s, v, 0, why, now);
+}
+
 static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 {
-	char *argv[2] = { v->conf->check_command, NULL };
 	int pidfd;
 	pid_t pid;
 
-	if (v->conf->unit || !v->pid) {
+	if (v->conf->type == SVC_TYPE_FORKING && !v->unit_pid && !v->pid) {
+		pid_t found = forked_daemon(v);
+
+		if (found) {
+			char msg[64];
+
+			track_pid(s, v, found, -1, proc_parent(found) == getpid());
+			snprintf(msg, sizeof(msg), "daemon pid %d from the pidfile", found);
+			journal_service(s, v, "forked", msg, 0);
+		}
+	} else if (v->conf->unit || !v->pid) {
 		pid_t found = find_running(v);
 
 		if (found)
 			track_pid(s, v, found, -1, 0);
 	}
 	if (!v->pid || !proc_alive(v->pid)) {
-		verified(s, v, 0, "not running after the settle time", now);
+		not_ready(s, v, v->conf->type == SVC_TYPE_FORKING ? "no daemon of its own in the pidfile" :
+			  "not running after the settle time", now);
+		return;
+	}
+	if (v->conf->type == SVC_TYPE_NOTIFY && !v->ready) {
+		not_ready(s, v, "no READY=1 on NOTIFY_SOCKET", now);
 		return;
 	}
 	if (v->conf->check_port && !tcp_accepts(v->conf->check_port)) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "port %u does not accept connections", v->conf->check_port);
-		verified(s, v, 0, msg, now);
+		not_ready(s, v, msg, now);
 		return;
 	}
-	if (!v->conf->check_command) {
+	if (v->conf->check_port && !tree_listens(v->pid, v->conf->check_port)) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "port %u is served by a process outside the service",
+			 v->conf->check_port);
+		not_ready(s, v, msg, now);
+		return;
+	}
+	if (!v->conf->check_argv) {
 		verified(s, v, 1, "alive", now);
 		return;
 	}
 	/* The check runs asynchronously; its exit status decides. */
 	{
-		struct spawn_opts o = { .argv = argv, .user = v->conf->user, .group = v->conf->group };
+		struct spawn_opts o = { .argv = v->conf->check_argv, .user = v->conf->user,
+					.group = v->conf->group };
 
 		pid = spawn(&o, &pidfd);
 		if (pidfd >= 0)
@@ -477,6 +1039,7 @@ static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 			return;
 		}
 		v->check_pid = pid;
+		v->check_deadline = now + v->conf->check_timeout;
 	}
 }
 
@@ -526,11 +1089,88 @@ static void run_hook(struct supervisor *s, struct service *v)
 		journal_service(s, v, "on_failure", "error: cannot start the hook", 0);
 }
 
+/* Kill every process whose sid (pgid) is key; how many. */
+static int kill_matching(pid_t sid, pid_t pgid)
+{
+	struct dirent *de;
+	pid_t self = getpid();
+	int n = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && (de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid <= 1 || pid == self || protect_pid(pid))
+			continue;
+		if ((sid && getsid(pid) == sid) || (pgid && getpgid(pid) == pgid))
+			n += !kill(pid, SIGKILL);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Kill every process of cgroup path (never lymphd's own, nor the root). */
+static int kill_cgroup(const char *cg)
+{
+	char own[256], path[512], line[32];
+	int n = 0;
+	FILE *f;
+
+	cgroup_of(getpid(), own, sizeof(own));
+	if (!cg[0] || !strcmp(cg, "/") || !strcmp(cg, own))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.procs", cg);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		pid_t pid = (pid_t)atoi(line);
+
+		if (pid > 1 && pid != getpid() && !protect_pid(pid))
+			n += !kill(pid, SIGKILL);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * kill_mode: the main process is gone (or was stopped); what it leaves
+ * behind (workers holding its port, children) goes with it before the
+ * next instance starts.  Journaled when anything was killed.
+ */
+static void kill_rest(struct supervisor *s, struct service *v)
+{
+	const char *mode = "group";
+	char msg[160];
+	int n = 0;
+
+	if (!s->enforce || v->conf->kill_mode == KILL_MODE_MAIN)
+		return;
+	if (v->conf->kill_mode == KILL_MODE_CGROUP) {
+		mode = "cgroup";
+		n = kill_cgroup(v->cgroup);
+		if (n < 0) {
+			mode = "group (the service shares lymphd's cgroup or has none of its own)";
+			n = 0;
+		}
+	}
+	if (v->conf->kill_mode == KILL_MODE_GROUP || !strncmp(mode, "group", 5))
+		n += kill_matching(v->group_sid, v->group_pgid);
+	v->group_sid = v->group_pgid = 0;
+	v->cgroup[0] = 0;
+	if (!n)
+		return;
+	snprintf(msg, sizeof(msg), "killed %d process%s left behind (kill_mode %s)", n, n == 1 ? "" : "es", mode);
+	journal_service(s, v, "killed-rest", msg, 0);
+}
+
 /* The main process is gone: decide, journal, act. */
 static void main_died(struct supervisor *s, struct service *v, int danger, int failure, uint64_t now)
 {
 	int admin = v->admin_restart;
 
+	kill_rest(s, v);
 	forget_pid(s, v);
 	v->admin_restart = 0;
 	v->last.have = 1;
@@ -603,7 +1243,13 @@ int supervisor_init(struct supervisor *s, const struct policy *p, struct journal
 	for (i = 0; i < s->n; i++) {
 		bind_conf(&s->v[i], &p->services[i]);
 		s->v[i].pidfd = -1;
+		s->v[i].notify_fd = -1;
+		s->v[i].log_rd = s->v[i].log_fd = -1;
 	}
+	/* A daemon whose start command exits (type = forking), and the
+	 * orphans of every service, are reparented to lymphd: it can reap
+	 * them, and knows the daemon of a pidfile is its own. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	return 0;
 }
 
@@ -611,8 +1257,15 @@ void supervisor_free(struct supervisor *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		forget_pid(s, &s->v[i]);
+		notify_close(s, &s->v[i]);
+		if (s->v[i].log_rd >= 0)
+			log_read(s, &s->v[i]);
+		log_stop(s, &s->v[i]);
+		if (s->v[i].log_fd >= 0)
+			close(s->v[i].log_fd);
+	}
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
@@ -727,10 +1380,23 @@ void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t n
 			if (v->st.phase == SVC_STARTING || v->st.phase == SVC_RUNNING) {
 				int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
-				if (v->st.phase == SVC_STARTING)
-					verified(s, v, ok, ok ? "check_command succeeded" :
-						 "check_command failed", now);
+				if (v->st.phase == SVC_STARTING && ok)
+					verified(s, v, 1, "check_command succeeded", now);
+				else if (v->st.phase == SVC_STARTING)
+					not_ready(s, v, "check_command failed", now);
 			}
+			return;
+		}
+		if (v->launcher == pid) {
+			v->launcher = 0;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+				if (v->st.phase == SVC_STARTING && !v->check_pid)
+					v->st.deadline = now;	/* look for the daemon now */
+				return;
+			}
+			/* The start command of a forking service failed. */
+			v->pid = pid;
+			died_unseen(s, v, 1, status, now);
 			return;
 		}
 		if (v->unit_pid == pid) {
@@ -755,6 +1421,15 @@ int supervisor_on_pidfd(struct supervisor *s, int fd, uint64_t now)
 		struct service *v = &s->v[i];
 		int status;
 
+		if (v->notify_fd >= 0 && v->notify_fd == fd) {
+			notify_read(s, v, now);
+			return 1;
+		}
+		if (v->log_rd >= 0 && v->log_rd == fd) {
+			log_read(s, v);
+			return 1;
+		}
+
 		if (v->pidfd != fd)
 			continue;
 		if (v->is_child) {
@@ -768,12 +1443,30 @@ int supervisor_on_pidfd(struct supervisor *s, int fd, uint64_t now)
 	return 0;
 }
 
+/* A check that outran check_timeout: killed with its session (it may have
+ * forked), and the verification fails.  Its exit is reaped unmatched. */
+static void check_timed_out(struct supervisor *s, struct service *v, uint64_t now)
+{
+	char msg[96];
+
+	kill(-v->check_pid, SIGKILL);	/* our unreaped child: the pid cannot be reused */
+	kill(v->check_pid, SIGKILL);
+	v->check_pid = 0;
+	snprintf(msg, sizeof(msg), "check_command timed out after %.3g s",
+		 (double)v->conf->check_timeout / 1e9);
+	if (v->st.phase == SVC_STARTING)
+		not_ready(s, v, msg, now);
+}
+
 void supervisor_tick(struct supervisor *s, uint64_t now)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
 		struct service *v = &s->v[i];
+
+		if (v->check_pid && now >= v->check_deadline)
+			check_timed_out(s, v, now);
 
 		switch (svc_due(v->conf, &v->st, now)) {
 		case SVC_ACT_START:
@@ -802,6 +1495,9 @@ uint64_t supervisor_next_deadline(const struct supervisor *s)
 
 		if (d && (!best || d < best))
 			best = d;
+		d = s->v[i].check_pid ? s->v[i].check_deadline : 0;
+		if (d && (!best || d < best))
+			best = d;
 	}
 	return best;
 }
@@ -824,19 +1520,30 @@ int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce,
 			nv[i] = s->v[j];
 			s->v[j].conf = NULL;	/* moved */
 			s->v[j].pidfd = -1;
+			s->v[j].notify_fd = -1;
+			s->v[j].log_rd = s->v[j].log_fd = -1;
 		} else {
 			nv[i].pidfd = -1;
+			nv[i].notify_fd = -1;
+			nv[i].log_rd = nv[i].log_fd = -1;
 		}
 		bind_conf(&nv[i], &p->services[i]);
 	}
 	/* Services no longer configured are forgotten, never killed. */
-	for (j = 0; j < s->n; j++)
+	for (j = 0; j < s->n; j++) {
 		if (s->v[j].conf)
 			forget_pid(s, &s->v[j]);
+		notify_close(s, &s->v[j]);
+		log_stop(s, &s->v[j]);
+		if (s->v[j].log_fd >= 0)
+			close(s->v[j].log_fd);
+	}
 	free(s->v);
 	s->v = nv;
 	s->n = p->n_services;
 	s->enforce = enforce;
+	if (s->n)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	for (i = 0; i < s->n; i++) {
 		if (s->v[i].st.phase != SVC_UNKNOWN)
 			continue;

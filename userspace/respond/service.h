@@ -40,7 +40,19 @@ struct service {
 	int admin_restart;	/* the next death was asked for by lymphctl restart */
 	pid_t reaping;		/* our dead child, not reaped yet: its sockets may still be open */
 	pid_t check_pid;	/* a running check_command */
+	uint64_t check_deadline;	/* when it has run too long (check_timeout) */
 	pid_t unit_pid;		/* a running systemctl restart */
+	pid_t launcher;		/* type = forking: the start command, until it exits */
+	pid_t group_sid;	/* the main process's session when it leads it, else 0 */
+	pid_t group_pgid;	/* its process group when it leads it, else 0 */
+	char cgroup[256];	/* its cgroup v2 path when tracked ("" unknown) */
+	int log_rd;		/* log_timestamps/log_max: the output pipe, -1 when none */
+	int log_fd;		/* the log file lymphd writes, -1 when closed */
+	int log_bol;		/* the next byte starts a line */
+	uint64_t log_size;	/* bytes in the current log file */
+	int notify_fd;		/* type = notify: our NOTIFY_SOCKET, -1 when none */
+	int ready;		/* type = notify: READY=1 came from the main process */
+	char notify_env[128];	/* NOTIFY_SOCKET=@lymph/PID/NAME */
 	struct last_failure last;
 };
 
