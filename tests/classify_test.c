@@ -186,37 +186,37 @@ TEST(reraised_kill_stays_programmed)
 	d.hdr.ts_ns = 2000;
 	/* without the signal record: danger, self-raised */
 	vd = classify_death_memo(&d, &m, &relayed, &spid, &suid);
-	EXPECT_EQ(CLASS_DANGER, vd.klass);
-	EXPECT_EQ(REASON_SELF_RAISED, vd.reason);
+	EXPECT_EQ(LYMPH_CLASS_DANGER, vd.klass);
+	EXPECT_EQ(LYMPH_REASON_SELF_RAISED, vd.reason);
 	EXPECT_EQ(0, relayed);
 	/* with it: programmed, killed by the original sender */
 	sigmemo_note(&m, &s);
 	vd = classify_death_memo(&d, &m, &relayed, &spid, &suid);
-	EXPECT_EQ(CLASS_PROGRAMMED, vd.klass);
-	EXPECT_EQ(REASON_KILLED, vd.reason);
+	EXPECT_EQ(LYMPH_CLASS_PROGRAMMED, vd.klass);
+	EXPECT_EQ(LYMPH_REASON_KILLED, vd.reason);
 	EXPECT_EQ(1, relayed);
 	EXPECT_EQ(77, spid);
 	EXPECT_EQ(1000, suid);
 	/* used once: the process is gone */
 	vd = classify_death_memo(&d, &m, &relayed, &spid, &suid);
-	EXPECT_EQ(CLASS_DANGER, vd.klass);
+	EXPECT_EQ(LYMPH_CLASS_DANGER, vd.klass);
 
 	/* another signal, another process, or too late: still danger */
 	s = sig_rec(4242, 77, SIGABRT, 1000);
 	sigmemo_note(&m, &s);
-	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	EXPECT_EQ(LYMPH_CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
 	s = sig_rec(4243, 77, SIGSEGV, 1000);
 	sigmemo_note(&m, &s);
-	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	EXPECT_EQ(LYMPH_CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
 	s = sig_rec(4242, 77, SIGSEGV, 1000);
 	sigmemo_note(&m, &s);
 	d.hdr.ts_ns = 1000 + SIGMEMO_WINDOW_NS + 1;
-	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	EXPECT_EQ(LYMPH_CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
 	/* a process signalling itself is not remembered; nor a non-crash signal */
 	d.hdr.ts_ns = 2000;
 	s = sig_rec(4242, 4242, SIGSEGV, 1000);
 	sigmemo_note(&m, &s);
-	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	EXPECT_EQ(LYMPH_CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
 	/* a real fault is a fault whatever was sent before */
 	s = sig_rec(4242, 77, SIGSEGV, 1000);
 	sigmemo_note(&m, &s);
@@ -224,8 +224,8 @@ TEST(reraised_kill_stays_programmed)
 	d.task.pid = 4242;
 	d.hdr.ts_ns = 2000;
 	vd = classify_death_memo(&d, &m, &relayed, NULL, NULL);
-	EXPECT_EQ(CLASS_DANGER, vd.klass);
-	EXPECT_EQ(REASON_FAULT, vd.reason);
+	EXPECT_EQ(LYMPH_CLASS_DANGER, vd.klass);
+	EXPECT_EQ(LYMPH_REASON_FAULT, vd.reason);
 }
 
 /* The table is bounded: the oldest entry makes room. */
@@ -242,9 +242,9 @@ TEST(sigmemo_is_bounded)
 	}
 	d.hdr.ts_ns = 1000;
 	d.task.pid = 1000;	/* the first: evicted */
-	EXPECT_EQ(CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	EXPECT_EQ(LYMPH_CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
 	d.task.pid = 1000 + SIGMEMO_N + 9;	/* the last: kept */
-	EXPECT_EQ(CLASS_PROGRAMMED, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
+	EXPECT_EQ(LYMPH_CLASS_PROGRAMMED, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
 }
 
 TEST(names)
