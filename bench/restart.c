@@ -393,8 +393,18 @@ static void stop_all(void)
 			if (!buf[k])
 				buf[k] = ' ';
 		buf[n] = 0;
-		if (strstr(buf, dir))
+		if (strstr(buf, dir)) {
 			kill(atoi(e->d_name), SIGKILL);
+			continue;
+		}
+		/* redis rewrites its command line: its working directory is ours */
+		snprintf(p, sizeof(p), "/proc/%s/cwd", e->d_name);
+		n = readlink(p, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = 0;
+			if (!strncmp(buf, dir, strlen(dir)))
+				kill(atoi(e->d_name), SIGKILL);
+		}
 	}
 	if (d)
 		closedir(d);

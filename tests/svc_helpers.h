@@ -256,8 +256,24 @@ static inline bool cmdline_has(pid_t pid, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+/* Is pid's working directory under dir (redis chdirs to its --dir and
+ * rewrites its command line)? */
+static inline bool cwd_under(pid_t pid, const char *dir)
+{
+	char p[64], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/%d/cwd", pid);
+	n = readlink(p, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = 0;
+	return !strncmp(target, dir, strlen(dir));
+}
+
 /*
- * SIGKILL every process running exe whose command line holds needle, and
+ * SIGKILL every process running exe whose command line (or working
+ * directory) holds needle, and
  * every process of their sessions (lymphd starts each service in its own:
  * the workers an nginx master forked, whatever their command line says).
  * Returns how many were signalled.
@@ -270,10 +286,10 @@ static inline int kill_sessions_of(const char *exe, const char *needle)
 	DIR *dir;
 
 	for (int i = 0; i < n; i++)
-		if (cmdline_has(pids[i], needle) && ns < 256)
+		if ((cmdline_has(pids[i], needle) || cwd_under(pids[i], needle)) && ns < 256)
 			sids[ns++] = session_of(pids[i]);
 	for (int i = 0; i < n; i++)
-		if (cmdline_has(pids[i], needle) && !kill(pids[i], SIGKILL))
+		if ((cmdline_has(pids[i], needle) || cwd_under(pids[i], needle)) && !kill(pids[i], SIGKILL))
 			killed++;
 	dir = opendir("/proc");
 	while (dir && (de = readdir(dir))) {
