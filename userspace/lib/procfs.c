@@ -6,21 +6,32 @@
 #include <unistd.h>
 #include "procfs.h"
 
-int proc_stat_read(pid_t pid, struct proc_stat *st)
+int proc_stat_text(pid_t pid, char *buf, size_t len)
 {
-	char path[64], buf[1024], *rp;
-	int fd, ppid, sid;
+	char path[64];
 	ssize_t n;
+	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return n < 0 ? -errno : -ENOENT;
 	buf[n] = 0;
+	return (int)n;
+}
+
+int proc_stat_read(pid_t pid, struct proc_stat *st)
+{
+	char buf[1024], *rp;
+	int ppid, sid, n;
+
+	n = proc_stat_text(pid, buf, sizeof(buf));
+	if (n < 0)
+		return n;
 	rp = strrchr(buf, ')');
 	/* state ppid pgrp session tty_nr tpgid flags */
 	if (!rp || sscanf(rp + 2, "%c %d %*d %d %*d %*d %lu", &st->state, &ppid, &sid, &st->flags) != 4)

@@ -20,6 +20,9 @@ struct proc_stat {
 /* 0, or -errno (-ENOENT: the process is gone). */
 int proc_stat_read(pid_t pid, struct proc_stat *st);
 
+/* /proc/PID/stat into buf, NUL-terminated: its length, or -errno. */
+int proc_stat_text(pid_t pid, char *buf, size_t len);
+
 /* The real uid, or -errno. */
 int proc_real_uid(pid_t pid, uint32_t *uid);
 

@@ -102,20 +102,13 @@ void phago_free(struct phago *ph)
 /* state, ppid and starttime (field 22) of /proc/PID/stat. */
 static int stat_fields(pid_t pid, char *state, pid_t *ppid, uint64_t *start, char *comm, size_t clen)
 {
-	char path[64], buf[1024], *lp, *rp;
+	char buf[1024], *lp, *rp;
 	unsigned long long st = 0;
-	int fd, ppid_i = 0;
-	ssize_t n;
+	int n, ppid_i = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
+	n = proc_stat_text(pid, buf, sizeof(buf));
+	if (n < 0)
+		return n;
 	lp = strchr(buf, '(');
 	rp = strrchr(buf, ')');
 	if (!lp || !rp || rp < lp)

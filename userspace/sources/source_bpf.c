@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "procfs.h"
 #include "record.h"
 #include "source.h"
 #include "sensors.h"
@@ -181,20 +182,13 @@ static int bpf_admin_stopped(struct source *src, pid_t pid)
 /* /proc/PID/stat field 22: the start time in clock ticks since boot. */
 static int start_ticks(pid_t pid, uint64_t *ticks)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024], *p;
 	unsigned long long v;
-	ssize_t n;
-	int fd, i;
+	int n, i;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
+	n = proc_stat_text(pid, buf, sizeof(buf));
+	if (n < 0)
+		return n;
 	p = strrchr(buf, ')');
 	/* after "pid (comm)": the n-th space precedes field n + 2 */
 	for (i = 0; p && i < 20; i++)
