@@ -251,6 +251,8 @@ static ssize_t uint_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 LYMPH_UINT_KNOB(clone_budget, clone_budget, 1, 1000000, false, NULL);
 LYMPH_UINT_KNOB(clone_burst, clone_burst, 1, 1000000, false, NULL);
+LYMPH_UINT_KNOB(uid_clone_budget, uid_budget, 1, 1000000, true, NULL);
+LYMPH_UINT_KNOB(uid_clone_burst, uid_burst, 1, 1000000, true, NULL);
 LYMPH_UINT_KNOB(dead_time_min_ms, dead_min_ms, 1, 600000, false, NULL);
 LYMPH_UINT_KNOB(dead_time_max_ms, dead_max_ms, 1, 600000, false, NULL);
 LYMPH_UINT_KNOB(crash_table_size, crash_size, 16, LYMPH_CRASH_MAX, false,
@@ -273,6 +275,8 @@ static struct attribute *lymph_attrs[] = {
 	&weather_attr.attr,
 	&knob_clone_budget.attr.attr,
 	&knob_clone_burst.attr.attr,
+	&knob_uid_clone_budget.attr.attr,
+	&knob_uid_clone_burst.attr.attr,
 	&knob_dead_time_min_ms.attr.attr,
 	&knob_dead_time_max_ms.attr.attr,
 	&knob_crash_table_size.attr.attr,

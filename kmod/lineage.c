@@ -10,9 +10,13 @@
  * time), filled by the fork probe and emptied by the exit probe.
  * Each lineage has a token bucket: clone_budget forks per second sustained,
  * clone_burst at once.  A fork that finds the bucket empty is "over
- * budget".  A fork refused with EAGAIN (a pids cgroup at its cap) is
+ * budget".  A new thread is charged like a new process (a thread bomb).
+ * A fork refused with EAGAIN (a pids cgroup at its cap) is
  * charged too, at the syscall's exit: a bomb at its cap spins on refused
- * forks, which never reach sched_process_fork.
+ * forks, which never reach sched_process_fork.  Behind the family, every
+ * attempt is also charged to its real uid's bucket (uid_clone_budget per
+ * second, uid_clone_burst deep; 0: none), the last line against a bomb
+ * split over many families.
  *
  * In enforce mode, the task that forked over budget, and its new child,
  * are held for the lineage's current dead time: the module sends them
@@ -50,6 +54,8 @@
 #define LYMPH_TOKEN		1000ULL		/* one fork, in milli-tokens */
 #define LYMPH_KEY_SESSION	(1ULL << 63)	/* key = sid | this, else cgroup id */
 #define LYMPH_KEY_FAMILY	(1ULL << 62)	/* key = family root's pid | this */
+#define LYMPH_KEY_UID		(1ULL << 61)	/* key = real uid | this */
+#define LYMPH_KEY_KINDS		(LYMPH_KEY_SESSION | LYMPH_KEY_FAMILY | LYMPH_KEY_UID)
 #define LYMPH_FAMS_MAX		65536
 /* A lineage over budget within this long counts as throttled. */
 #define LYMPH_CALM_NS		NSEC_PER_SEC
@@ -240,8 +246,27 @@ static u64 lineage_key(pid_t family)
 	return LYMPH_KEY_FAMILY | (u32)family;
 }
 
-/* Find or make the lineage for @key.  Called with lymph_lineage_lock. */
-static struct lymph_lineage *lineage_get(u64 key, u64 now)
+/* The record's LYMPH_LINEAGE_* of a key, and the name /proc/lymph shows. */
+static u32 key_kind(u64 key)
+{
+	return key & LYMPH_KEY_FAMILY ? LYMPH_LINEAGE_FAMILY :
+	       key & LYMPH_KEY_UID ? LYMPH_LINEAGE_UID :
+	       key & LYMPH_KEY_SESSION ? LYMPH_LINEAGE_SESSION : LYMPH_LINEAGE_CGROUP;
+}
+
+static const char *key_name(u64 key)
+{
+	static const char *const names[] = {
+		[LYMPH_LINEAGE_SESSION] = "session", [LYMPH_LINEAGE_CGROUP] = "cgroup",
+		[LYMPH_LINEAGE_UID] = "uid", [LYMPH_LINEAGE_FAMILY] = "family",
+	};
+
+	return names[key_kind(key)];
+}
+
+/* Find or make the lineage for @key, full (@burst tokens) when made.
+ * Called with lymph_lineage_lock. */
+static struct lymph_lineage *lineage_get(u64 key, u64 burst, u64 now)
 {
 	unsigned int i, base = hash_64(key, LYMPH_LINEAGE_BITS);
 	struct lymph_lineage *l, *victim = NULL;
@@ -256,7 +281,7 @@ static struct lymph_lineage *lineage_get(u64 key, u64 now)
 	memset(victim, 0, sizeof(*victim));
 	victim->key = key;
 	victim->refill_ns = now;
-	victim->tokens = (u64)READ_ONCE(lymph_cfg.clone_burst) * LYMPH_TOKEN;
+	victim->tokens = burst * LYMPH_TOKEN;
 	return victim;
 }
 
@@ -369,9 +394,8 @@ static void report(struct task_struct *parent, struct task_struct *child, u64 ke
 
 	memset(&rec, 0, sizeof(rec));
 	lymph_fill_task(&rec.task, parent);
-	rec.lineage_kind = key & LYMPH_KEY_FAMILY ? LYMPH_LINEAGE_FAMILY :
-			   key & LYMPH_KEY_SESSION ? LYMPH_LINEAGE_SESSION : LYMPH_LINEAGE_CGROUP;
-	rec.lineage_id = key & ~(LYMPH_KEY_SESSION | LYMPH_KEY_FAMILY);
+	rec.lineage_kind = key_kind(key);
+	rec.lineage_id = key & ~LYMPH_KEY_KINDS;
 	rec.tokens = tokens;
 	rec.hold_ns = dead;
 	rec.action = held ? LYMPH_THROTTLE_HELD : LYMPH_THROTTLE_WOULD;
@@ -379,83 +403,144 @@ static void report(struct task_struct *parent, struct task_struct *child, u64 ke
 	lymph_emit(&rec, LYMPH_EV_THROTTLE, sizeof(rec));
 }
 
+/* What one charge found: whether the bucket was empty, and then what to do. */
+struct lymph_verdict {
+	bool over;
+	s64 tokens;	/* milli-tokens left after the charge, negative: overdrawn */
+	u64 dead_ns;	/* the lineage's dead time, when over */
+};
+
 /*
- * Charge one attempt to grow @parent's family: a new process @child, or a
- * fork refused with EAGAIN (@child NULL); hold what went over budget.
+ * Take one token from @key's bucket (refilled at @budget per second, never
+ * above @burst); an empty bucket is a fork over budget, and grows the
+ * lineage's dead time.  Called with lymph_lineage_lock.
  */
-static void lymph_charge(struct task_struct *parent, struct task_struct *child, pid_t family)
+static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now,
+			  struct task_struct *task, struct lymph_verdict *v)
 {
-	u64 now = ktime_get_ns(), budget, burst, dead = 0, min_ns, max_ns, cap, key;
-	struct lymph_lineage *l;
-	bool over, held = false;
-	s64 tokens;
+	u64 min_ns = (u64)READ_ONCE(lymph_cfg.dead_min_ms) * NSEC_PER_MSEC;
+	u64 max_ns = (u64)READ_ONCE(lymph_cfg.dead_max_ms) * NSEC_PER_MSEC;
+	struct lymph_lineage *l = lineage_get(key, burst, now);
+	u64 cap = burst * LYMPH_TOKEN;
 
-	if (parent->flags & PF_KTHREAD)
-		return;
-	budget = READ_ONCE(lymph_cfg.clone_budget);
-	burst = READ_ONCE(lymph_cfg.clone_burst);
-	min_ns = (u64)READ_ONCE(lymph_cfg.dead_min_ms) * NSEC_PER_MSEC;
-	max_ns = (u64)READ_ONCE(lymph_cfg.dead_max_ms) * NSEC_PER_MSEC;
-
-	spin_lock(&lymph_lineage_lock);
-	key = lineage_key(family);
-	l = lineage_get(key, now);
 	l->seen_ns = now;
 	l->forks++;
 	/* Refill: budget tokens per second, never above the burst. */
-	cap = burst * LYMPH_TOKEN;
 	l->tokens += div64_u64(min(now - l->refill_ns, 1000 * NSEC_PER_SEC) * budget,
 			       NSEC_PER_MSEC);
 	l->tokens = min(l->tokens, cap);
 	l->refill_ns = now;
-	over = l->tokens < LYMPH_TOKEN;
-	tokens = (s64)l->tokens - LYMPH_TOKEN;	/* negative: overdrawn */
-	if (!over) {
+	v->over = l->tokens < LYMPH_TOKEN;
+	v->tokens = (s64)l->tokens - LYMPH_TOKEN;
+	v->dead_ns = 0;
+	if (!v->over) {
 		l->tokens -= LYMPH_TOKEN;
-	} else {
-		if (l->over_ns && now - l->over_ns < LYMPH_CALM_NS) {
-			/* The storm goes on: grow, once per dead time. */
-			if (now - l->grow_ns >= l->dead_ns) {
-				l->dead_ns = min(max(l->dead_ns * 2, min_ns), max_ns);
-				l->grow_ns = now;
-			}
-		} else {
-			l->dead_ns = clamp(dead_decayed(l, now), min_ns, max_ns);
+		return;
+	}
+	if (l->over_ns && now - l->over_ns < LYMPH_CALM_NS) {
+		/* The storm goes on: grow, once per dead time. */
+		if (now - l->grow_ns >= l->dead_ns) {
+			l->dead_ns = min(max(l->dead_ns * 2, min_ns), max_ns);
 			l->grow_ns = now;
 		}
-		l->over_ns = now;
-		l->overs++;
-		dead = l->dead_ns;
-		memcpy(l->comm, parent->comm, sizeof(l->comm));
+	} else {
+		l->dead_ns = clamp(dead_decayed(l, now), min_ns, max_ns);
+		l->grow_ns = now;
+	}
+	l->over_ns = now;
+	l->overs++;
+	v->dead_ns = l->dead_ns;
+	memcpy(l->comm, task->comm, sizeof(l->comm));
+}
+
+/* Count a hold made (or that would be) on @key's lineage, if still there. */
+static void lineage_held(u64 key)
+{
+	unsigned int i, base = hash_64(key, LYMPH_LINEAGE_BITS);
+	struct lymph_lineage *l;
+
+	spin_lock(&lymph_lineage_lock);
+	for (i = 0; i < LYMPH_LINEAGE_PROBE; i++) {
+		l = &lymph_lineages[(base + i) & ((1 << LYMPH_LINEAGE_BITS) - 1)];
+		if (l->key == key) {
+			l->holds++;
+			break;
+		}
 	}
 	spin_unlock(&lymph_lineage_lock);
+}
 
-	if (!over || lymph_protected(parent))
+/*
+ * Charge one attempt to grow @parent's family: a new process or thread
+ * @child, or a fork refused with EAGAIN (@child NULL), to the family's
+ * bucket and, behind it, to the bucket of @parent's real uid (when
+ * uid_clone_budget and uid_clone_burst are set; as the BPF sensor, root is
+ * charged like any uid, and a protected task or uid is not charged to its
+ * uid at all).  Hold what went over either budget, the family's first.
+ */
+static void lymph_charge(struct task_struct *parent, struct task_struct *child, pid_t family)
+{
+	u64 now = ktime_get_ns(), key, ukey = 0, uid_budget, uid_burst;
+	struct lymph_verdict fv, uv = { .over = false };
+	bool prot, held = false;
+
+	if (parent->flags & PF_KTHREAD)
 		return;
+	uid_budget = READ_ONCE(lymph_cfg.uid_budget);
+	uid_burst = READ_ONCE(lymph_cfg.uid_burst);
+	prot = lymph_protected(parent);
+	key = lineage_key(family);
+	if (uid_budget && uid_burst && !prot)
+		ukey = LYMPH_KEY_UID | real_uid(parent);
+
+	spin_lock(&lymph_lineage_lock);
+	bucket_charge(key, READ_ONCE(lymph_cfg.clone_budget), READ_ONCE(lymph_cfg.clone_burst),
+		      now, parent, &fv);
+	if (ukey)
+		bucket_charge(ukey, uid_budget, uid_burst, now, parent, &uv);
+	spin_unlock(&lymph_lineage_lock);
+
+	if (prot)
+		return;
+	if (!fv.over) {
+		if (!uv.over)
+			return;
+		fv = uv;	/* the uid's budget, the last line */
+		key = ukey;
+	}
 	/*
 	 * Hold the new child too: in a bomb whose children carry on (a
 	 * fresh tgid per fork), stopping only the parent would slow nothing.
 	 * The child has not run yet; it stops before its first instruction.
+	 * A new thread is held with its process (one hold per tgid).
 	 */
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE) {
-		held = hold(parent, dead);
-		held |= child && !lymph_protected(child) && hold(child, dead);
+		held = hold(parent, fv.dead_ns);
+		held |= child && !lymph_protected(child) && hold(child, fv.dead_ns);
 	}
-	report(parent, child, key, tokens, dead, held);
+	report(parent, child, key, fv.tokens, fv.dead_ns, held);
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE && !held)
 		return;
-	spin_lock(&lymph_lineage_lock);
-	l->holds++;	/* the slot may have been reused since: harmless */
-	spin_unlock(&lymph_lineage_lock);
+	lineage_held(key);
 }
 
-/* sched_process_fork probe, for new processes; current is the parent. */
+/*
+ * sched_process_fork probe, for new processes and threads; current is the
+ * parent.  A thread belongs to its process's family and is charged to it
+ * as a new process is (a thread bomb is a fork bomb), as the BPF sensor
+ * does.
+ */
 void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 {
-	pid_t family = family_fork(parent, child);
+	pid_t family;
 
-	if (!(parent->flags & PF_KTHREAD))
-		lymph_charge(parent, child, family);
+	if (child->pid == child->tgid)
+		family = family_fork(parent, child);
+	else if (!(parent->flags & PF_KTHREAD))
+		family = family_of(parent);
+	else
+		return;		/* a kernel thread's own threads */
+	lymph_charge(parent, child, family);
 }
 
 /* raw_syscalls:sys_exit: a fork refused with EAGAIN is charged too. */
@@ -526,9 +611,7 @@ void lymph_lineage_show(struct seq_file *m)
 		if (!l->key || !l->over_ns || now - l->over_ns > l->dead_ns + LYMPH_CALM_NS)
 			continue;
 		seq_printf(m, "  %s %llu comm %s forks %llu over %llu %s %llu dead_time_ms %llu\n",
-			   l->key & LYMPH_KEY_FAMILY ? "family" :
-			   l->key & LYMPH_KEY_SESSION ? "session" : "cgroup",
-			   l->key & ~(LYMPH_KEY_SESSION | LYMPH_KEY_FAMILY), l->comm, l->forks, l->overs,
+			   key_name(l->key), l->key & ~LYMPH_KEY_KINDS, l->comm, l->forks, l->overs,
 			   READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE ? "held" : "would_hold",
 			   l->holds, div_u64(dead_decayed(l, now), NSEC_PER_MSEC));
 	}

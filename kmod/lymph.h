@@ -34,6 +34,8 @@ struct lymph_config {
 	unsigned int mode;		/* enum lymph_mode */
 	unsigned int clone_budget;	/* sustained forks per second per lineage */
 	unsigned int clone_burst;	/* forks a lineage may make at once */
+	unsigned int uid_budget;	/* sustained forks per second per uid, 0 = none */
+	unsigned int uid_burst;		/* forks a uid may make at once, 0 = none */
 	unsigned int dead_min_ms;	/* first dead time of a storming lineage */
 	unsigned int dead_max_ms;	/* cap of the doubling dead time */
 	unsigned int crash_size;	/* entries used in the crash table */

@@ -277,9 +277,12 @@ static void probe_fork(void *data, struct task_struct *parent,
 {
 	struct lymph_fork rec;
 
-	/* Processes only: a new thread shares its parent's tgid. */
-	if (child->pid != child->tgid)
+	/* A new thread (it shares its parent's tgid) is charged to its
+	 * family too (a thread bomb), but only processes get a record. */
+	if (child->pid != child->tgid) {
+		lymph_lineage_fork(parent, child);
 		return;
+	}
 	memset(&rec, 0, sizeof(rec));
 	lymph_fill_task(&rec.task, child);
 	lymph_emit(&rec, LYMPH_EV_FORK, sizeof(rec));

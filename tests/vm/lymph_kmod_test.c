@@ -289,6 +289,8 @@ TEST_F(kmod, knobs_valid_and_invalid)
 		{ "mode", "enforce", { "bogus", "\n", "enforce2" } },
 		{ "clone_budget", "77", { "0", "99999999", "12abc" } },
 		{ "clone_burst", "500", { "0", "-1", "x" } },
+		{ "uid_clone_budget", "0", { "1000001", "-1", "x" } },
+		{ "uid_clone_burst", "300", { "1000001", "-2", "z" } },
 		{ "dead_time_max_ms", "3000", { "0", "600001", "\n" } },
 		{ "dead_time_min_ms", "30", { "0", "3001", "1e3" } },
 		{ "crash_table_size", "64", { "8", "5000", "\n" } },
@@ -1144,6 +1146,344 @@ TEST_F_TIMEOUT(storm, hold_end_keeps_an_administrators_stop, 60)
 	ASSERT_NE(NULL, p);
 	EXPECT_EQ('T', p[2]) TH_LOG("the administrator's stop of %d was undone", victim);
 	kill(victim, SIGKILL);
+}
+
+/* ---- threads and the per-uid budget -------------------------------------- */
+
+#define STORM_UID 1000
+
+/* The state letter of a process (its leader's), 0 when it is gone. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* A child of the test, in STORM_CG as uid, without the test's files (an
+ * open /dev/lymph would make it lymphd to the module).  0 in the child. */
+static pid_t storm_child(uid_t uid)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	if (write_file(STORM_CG "/cgroup.procs", "0"))
+		_exit(101);
+	if (uid && (setgid(uid) || setuid(uid)))
+		_exit(102);
+	return 0;
+}
+
+static void *idle_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * A thread bomb: one process makes threads (clone with CLONE_THREAD, by
+ * pthread_create) as fast as it can until the thread limit (the pids
+ * cgroup's cap), then keeps trying at it.  sh->forks counts the threads.
+ */
+static pid_t thread_bomb_start(struct storm_shared *sh, uid_t uid)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	pid_t pid = storm_child(uid);
+
+	if (pid)
+		return pid;
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 64 << 10);
+	for (;;) {
+		if (pthread_create(&t, &a, idle_thread, NULL)) {
+			usleep(1000);	/* at the cap */
+			continue;
+		}
+		__atomic_fetch_add(&sh->forks, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * A bomb split over many clone families of one uid: @roots processes, each
+ * made by the test (a reader of /dev/lymph, so lymphd to the module: each
+ * roots a family of its own) and switched to @uid, each forking a child
+ * that exits at once, @per_s times a second: a family's rate stays at
+ * @per_s, the uid's is roots * per_s.  Returns the last root.
+ */
+static pid_t split_bomb_start(struct storm_shared *sh, uid_t uid, int roots, int per_s)
+{
+	pid_t pid = 0;
+	int i;
+
+	for (i = 0; i < roots; i++) {
+		pid = storm_child(uid);
+		if (pid < 0)
+			return pid;
+		if (pid)
+			continue;
+		for (;;) {
+			pid_t c = fork();
+
+			if (c == 0)
+				_exit(0);
+			if (c > 0) {
+				__atomic_fetch_add(&sh->forks, 1, __ATOMIC_RELAXED);
+				waitpid(c, NULL, 0);
+			}
+			usleep(1000000 / per_s);
+		}
+	}
+	return pid;
+}
+
+struct throttle_count {
+	unsigned int family, uid, other;
+	uint64_t uid_id;
+	uint32_t uid_action;
+};
+
+/* Counts the THROTTLE records by lineage kind; never matches. */
+static int count_throttle(const struct lymph_hdr *h, void *arg)
+{
+	const struct lymph_throttle *t = (const void *)h;
+	struct throttle_count *c = arg;
+
+	if (h->kind != LYMPH_EV_THROTTLE)
+		return 0;
+	if (t->lineage_kind == LYMPH_LINEAGE_FAMILY) {
+		c->family++;
+	} else if (t->lineage_kind == LYMPH_LINEAGE_UID) {
+		c->uid++;
+		c->uid_id = t->lineage_id;
+		c->uid_action = t->action;
+	} else {
+		c->other++;
+	}
+	return 0;
+}
+
+/*
+ * Issue 14: a thread bomb (CLONE_THREAD until the thread limit) made no
+ * fork the module counted, so it grew unchecked to its cap (and was only
+ * held there, by its refused clones).  Threads are charged to their
+ * process's family as processes are, as the BPF sensor does: the bomb,
+ * as an unprivileged uid, is held well below its cap of 300, and rmmod
+ * continues it.
+ */
+TEST_F_TIMEOUT(storm, thread_bomb_is_held, 60)
+{
+	const struct lymph_throttle *t;
+	unsigned long peak;
+	long long holds;
+	int i, stopped = 0;
+	pid_t bomb;
+	char st;
+
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "300"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	bomb = thread_bomb_start(self->sh, STORM_UID);
+	ASSERT_LT(0, bomb);
+	for (i = 0; i < 300 && !stopped; i++) {
+		storm_rate(self->sh, 10);
+		stopped = proc_state(bomb) == 'T';
+	}
+	storm_rate(self->sh, 2000);
+	peak = self->sh->forks;
+	holds = proc_num("holds:", "total ");
+	TH_LOG("thread bomb as uid %d, cap 300: %lu threads, %lld holds\n%s", STORM_UID, peak,
+	       holds, proc_lymph());
+	EXPECT_NE(0, stopped) TH_LOG("the thread bomb was never held");
+	EXPECT_LT(0, holds);
+	/* budget 5/s, burst 5: about 6 threads a second get through */
+	EXPECT_GT(100, peak) TH_LOG("the thread bomb grew to %lu threads", peak);
+	t = (const void *)read_until(self->fd, match_throttle, NULL, 1000);
+	ASSERT_NE(NULL, t) TH_LOG("no throttle record");
+	EXPECT_EQ(LYMPH_THROTTLE_HELD, t->action);
+	EXPECT_EQ(LYMPH_LINEAGE_FAMILY, t->lineage_kind);
+	EXPECT_EQ((uint64_t)bomb, t->lineage_id);
+	EXPECT_EQ((uint32_t)bomb, t->child_pid);	/* the new thread's process */
+	EXPECT_EQ(STORM_UID, t->task.uid);
+
+	/* rmmod continues what it held (holds of 5 s and more from now on,
+	 * so that one is under way); nothing stays stopped */
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "60000"));
+	ASSERT_EQ(0, knob_set("dead_time_min_ms", "5000"));
+	for (i = 0; i < 300 && proc_state(bomb) == 'T'; i++)
+		usleep(10000);	/* the hold under way ends (<= 1 s) */
+	for (i = 0; i < 300 && proc_state(bomb) != 'T'; i++)
+		usleep(10000);	/* and the next one begins */
+	usleep(100000);
+	ASSERT_EQ('T', proc_state(bomb)) TH_LOG("the bomb is no longer held");
+	close(self->fd);	/* an open /dev/lymph pins the module */
+	self->fd = -EBADF;
+	ASSERT_EQ(0, kmod_unload());
+	for (i = 0; i < 100 && (st = proc_state(bomb)) == 'T'; i++)
+		usleep(10000);
+	EXPECT_NE('T', st) TH_LOG("the thread bomb stayed stopped after rmmod");
+	EXPECT_NE(0, st) TH_LOG("the thread bomb is gone");
+}
+
+/*
+ * Issue 14: a bomb split over 10 clone families of one uid, each forking
+ * at half its family's budget (10/s of 20/s; the uid's is 20/s), was never held (lymph.ko had no per-uid
+ * budget).  Behind the families, the uid's budget catches it: held as
+ * lineage "uid 1000", no family ever over; when the holds end (observe
+ * from then on) nothing stays stopped.
+ */
+static void split_bomb_is_held(struct __test_metadata *_metadata, FIXTURE_DATA(storm) *self,
+			       uid_t uid)
+{
+	struct throttle_count c = { 0 };
+	char num[32], line[64];
+	long long holds;
+	int i, stopped = 0;
+
+	ASSERT_EQ(0, knob_set("clone_budget", "20"));
+	ASSERT_EQ(0, knob_set("clone_burst", "20"));
+	ASSERT_EQ(0, knob_set("uid_clone_budget", "20"));
+	ASSERT_EQ(0, knob_set("uid_clone_burst", "20"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	ASSERT_LT(0, split_bomb_start(self->sh, uid, 10, 10));
+	for (i = 0; i < 300 && !stopped; i++) {
+		storm_rate(self->sh, 10);
+		stopped = find_stopped();
+	}
+	storm_rate(self->sh, 1500);
+	holds = proc_num("holds:", "total ");
+	read_until(self->fd, count_throttle, &c, 500);
+	TH_LOG("10 families of uid %d at 10 forks/s each: %lu forks, %lld holds; throttle records: "
+	       "family %u uid %u other %u\n%s", (int)uid, self->sh->forks, holds, c.family, c.uid,
+	       c.other, proc_lymph());
+	EXPECT_NE(0, stopped) TH_LOG("the split bomb was never held");
+	EXPECT_LT(0, holds);
+	EXPECT_LT(0, c.uid);
+	EXPECT_EQ((uint64_t)uid, c.uid_id);
+	EXPECT_EQ(LYMPH_THROTTLE_HELD, c.uid_action);
+	EXPECT_EQ(0, c.family) TH_LOG("a family went over its budget: not the uid's catch");
+	EXPECT_EQ(0, c.other);
+	snprintf(line, sizeof(line), "  uid %d comm ", (int)uid);
+	EXPECT_NE(NULL, strstr(proc_lymph(), line)) TH_LOG("%s", proc_lymph());
+
+	/* Release: no new holds; when the dead times (<= 1 s) end, none is stopped. */
+	ASSERT_EQ(0, knob_set("mode", "observe"));
+	storm_rate(self->sh, 1500);
+	EXPECT_EQ(0, proc_num("holds:", "active ")) TH_LOG("%s", proc_lymph());
+	snprintf(num, sizeof(num), "%d", find_stopped());
+	EXPECT_STREQ("0", num) TH_LOG("pid %s still stopped after its hold", num);
+}
+
+TEST_F_TIMEOUT(storm, split_bomb_held_by_uid_budget, 60)
+{
+	split_bomb_is_held(_metadata, self, STORM_UID);
+}
+
+/* Root is charged to its uid like any uid (as the BPF sensor): only the
+ * protected set is exempt. */
+TEST_F_TIMEOUT(storm, split_bomb_of_root_held_by_uid_budget, 60)
+{
+	split_bomb_is_held(_metadata, self, 0);
+}
+
+/* Runs the split workload for ms; returns the holds made and counts the
+ * THROTTLE records in c. */
+static long long split_run(struct __test_metadata *_metadata, FIXTURE_DATA(storm) *self,
+			   int per_s, int ms, struct throttle_count *c)
+{
+	long long holds;
+
+	memset(c, 0, sizeof(*c));
+	self->sh->forks = 0;
+	split_bomb_start(self->sh, STORM_UID, 10, per_s);
+	storm_rate(self->sh, ms);
+	holds = proc_num("holds:", "total ");
+	read_until(self->fd, count_throttle, c, 300);
+	storm_stop();
+	storm_cgroup();
+	return holds;
+}
+
+static void *short_thread(void *arg)
+{
+	return arg;
+}
+
+/*
+ * The benign side stays at zero actions: ten families of one uid within
+ * the uid's budget; the split bomb with uid_clone_budget 0 (none) or with
+ * its uid protected; a process that makes and joins 8 threads at once
+ * (within the family's burst), twice a second (within its budget).
+ */
+TEST_F_TIMEOUT(storm, benign_uid_and_threads_zero_actions, 60)
+{
+	struct throttle_count c;
+	long long holds;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, knob_set("clone_budget", "20"));
+	ASSERT_EQ(0, knob_set("clone_burst", "20"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+
+	/* 10 families at 5 forks/s each: 50/s, within a uid budget of 200 */
+	ASSERT_EQ(0, knob_set("uid_clone_budget", "200"));
+	ASSERT_EQ(0, knob_set("uid_clone_burst", "200"));
+	holds = split_run(_metadata, self, 5, 1500, &c);
+	TH_LOG("within the uid budget: %lu forks, %lld holds", self->sh->forks, holds);
+	EXPECT_EQ(0, holds);
+	EXPECT_EQ(0, c.family + c.uid + c.other);
+	EXPECT_LT(20, self->sh->forks);
+
+	/* the split bomb (100/s) with uid_clone_budget 0: no per-uid budget */
+	ASSERT_EQ(0, knob_set("uid_clone_budget", "0"));
+	ASSERT_EQ(0, knob_set("uid_clone_burst", "20"));
+	holds = split_run(_metadata, self, 10, 1500, &c);
+	TH_LOG("uid_clone_budget 0: %lu forks, %lld holds", self->sh->forks, holds);
+	EXPECT_EQ(0, holds);
+	EXPECT_EQ(0, c.family + c.uid + c.other);
+
+	/* the split bomb with its uid protected */
+	ASSERT_EQ(0, knob_set("uid_clone_budget", "20"));
+	ASSERT_EQ(0, knob_set("protected_uids", "1000"));
+	holds = split_run(_metadata, self, 10, 1500, &c);
+	TH_LOG("uid protected: %lu forks, %lld holds", self->sh->forks, holds);
+	EXPECT_EQ(0, holds);
+	EXPECT_EQ(0, c.family + c.uid + c.other);
+	ASSERT_EQ(0, knob_set("protected_uids", ""));
+
+	/* a thread pool: 8 threads made and joined, 6 times, 500 ms apart */
+	pid = storm_child(STORM_UID);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pthread_t t[8];
+		int i, j;
+
+		for (i = 0; i < 6; i++) {
+			for (j = 0; j < 8; j++)
+				if (pthread_create(&t[j], NULL, short_thread, NULL))
+					_exit(103);
+			for (j = 0; j < 8; j++)
+				pthread_join(t[j], NULL);
+			usleep(500000);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("status %#x", status);
+	memset(&c, 0, sizeof(c));
+	read_until(self->fd, count_throttle, &c, 300);
+	holds = proc_num("holds:", "total ");
+	TH_LOG("thread pool: %lld holds", holds);
+	EXPECT_EQ(0, holds);
+	EXPECT_EQ(0, c.family + c.uid + c.other);
 }
 
 /* ---- OOM ------------------------------------------------------------------ */
