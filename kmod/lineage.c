@@ -482,15 +482,17 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 {
 	u64 now = ktime_get_ns(), key, ukey = 0, uid_budget, uid_burst;
 	struct lymph_verdict fv, uv = { .over = false };
-	bool prot, held = false;
+	bool uid_on, prot = false, held = false;
 
 	if (parent->flags & PF_KTHREAD)
 		return;
 	uid_budget = READ_ONCE(lymph_cfg.uid_budget);
 	uid_burst = READ_ONCE(lymph_cfg.uid_burst);
-	prot = lymph_protected(parent);
+	uid_on = uid_budget && uid_burst;
+	if (uid_on)
+		prot = lymph_protected(parent);
 	key = lineage_key(family);
-	if (uid_budget && uid_burst && !prot)
+	if (uid_on && !prot)
 		ukey = LYMPH_KEY_UID | real_uid(parent);
 
 	spin_lock(&lymph_lineage_lock);
@@ -500,11 +502,11 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 		bucket_charge(ukey, uid_budget, uid_burst, now, parent, &uv);
 	spin_unlock(&lymph_lineage_lock);
 
-	if (prot)
+	if (!fv.over && !uv.over)
+		return;
+	if (prot || (!uid_on && lymph_protected(parent)))
 		return;
 	if (!fv.over) {
-		if (!uv.over)
-			return;
 		fv = uv;	/* the uid's budget, the last line */
 		key = ukey;
 	}
