@@ -1090,6 +1090,17 @@ static const char *link_name(int l)
 	return "connecting";
 }
 
+/* The configured servers (what a reload changes; url is the one in use). */
+static struct json_object *servers_json(const struct fleet_conf *c)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < c->n_servers; i++)
+		json_object_array_add(a, json_object_new_string(c->servers[i]));
+	return a;
+}
+
 struct json_object *fleet_json(struct fleet *f)
 {
 	struct json_object *o = json_object_new_object(), *c = json_object_new_object(),
@@ -1102,6 +1113,7 @@ struct json_object *fleet_json(struct fleet *f)
 	json_object_object_add(o, "host", json_object_new_string(f->host));
 	json_object_object_add(o, "link", json_object_new_string(link_name(atomic_load(&f->link))));
 	json_object_object_add(o, "url", f->url[0] ? json_object_new_string(f->url) : NULL);
+	json_object_object_add(o, "servers", servers_json(&f->c));
 	json_object_object_add(o, "ready", json_object_new_boolean(f->ready));
 	json_object_object_add(o, "last_error", f->last_error[0] ? json_object_new_string(f->last_error) : NULL);
 	json_object_object_add(o, "k", json_object_new_int64(f->c.k));
