@@ -150,6 +150,13 @@ static double jdbl(struct json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0.0;
 }
 
+static int jbool(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
 static void print_fleet(struct json_object *r)
 {
 	struct json_object *c, *arr, *here;
@@ -194,8 +201,9 @@ static void print_fleet(struct json_object *r)
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *x = json_object_array_get_idx(arr, i);
 
-			printf("  %s (%.16s, bad on %llu hosts, for %.0f s)\n", jstr(x, "exe"), jstr(x, "sha256"),
-			       (unsigned long long)jnum(x, "hosts"), jdbl(x, "since_s"));
+			printf("  %s (%.16s, bad on %llu hosts, for %.0f s)%s\n", jstr(x, "exe"),
+			       jstr(x, "sha256"), (unsigned long long)jnum(x, "hosts"), jdbl(x, "since_s"),
+			       jbool(x, "banned") ? ": banned for every uid but root and [protect]'s" : "");
 		}
 	}
 }
