@@ -129,6 +129,15 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 	struct proc_stat st;
 	uint32_t uid;
 
+	/* A family is asked of the sensors first: most of the host is not
+	 * in it, and that answer costs less than reading its stat. */
+	if (l->kind == LYMPH_LINEAGE_FAMILY) {
+		uint64_t f;
+
+		if (!l->src || !l->src->ops || !l->src->ops->family_of ||
+		    l->src->ops->family_of(l->src, pid, &f) || f != l->id)
+			return 0;
+	}
 	if (proc_stat_read(pid, &st))
 		return 0;
 	*state = st.state;
@@ -136,12 +145,7 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 	case LYMPH_LINEAGE_SESSION: return (uint64_t)st.sid == l->id;
 	case LYMPH_LINEAGE_UID: return !proc_real_uid(pid, &uid) && (uint64_t)uid == l->id;
 	case LYMPH_LINEAGE_CGROUP: return cgroup_id_of(pid) == l->id;
-	case LYMPH_LINEAGE_FAMILY: {
-		uint64_t f;
-
-		return l->src && l->src->ops && l->src->ops->family_of &&
-		       !l->src->ops->family_of(l->src, pid, &f) && f == l->id;
-	}
+	case LYMPH_LINEAGE_FAMILY: return 1;	/* asked above */
 	}
 	return 0;
 }
@@ -160,33 +164,60 @@ static int admin_stopped(const struct lineage *l, pid_t pid)
 	       l->src->ops->admin_stopped(l->src, pid) > 0;
 }
 
-/* Signal every member of the lineage (only_stopped: those in state T). */
-static unsigned int signal_lineage(const struct lineage *l, int sig, int only_stopped)
+/*
+ * Call fn on every live member of the lineage that is not protected, with
+ * its state (as in /proc/PID/stat), in one pass over /proc, until fn
+ * returns nonzero.
+ */
+static void each_member(const struct lineage *l, int (*fn)(pid_t pid, char state, void *arg),
+			void *arg)
 {
 	struct dirent *de;
-	unsigned int n = 0;
 	DIR *d = opendir("/proc");
 
 	if (!d)
-		return 0;
+		return;
 	while ((de = readdir(d))) {
 		char *end, state = 0;
 		long pid = strtol(de->d_name, &end, 10);
 
-		if (*end || pid <= 1 || protect_pid((pid_t)pid) || !member(l, (pid_t)pid, &state))
+		if (*end || pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
 			continue;
-		if (only_stopped && state != 'T')
-			continue;
-		if (sig == SIGCONT && admin_stopped(l, (pid_t)pid))
-			continue;
-		if (!kill((pid_t)pid, sig)) {
-			n++;
-			if (sig == SIGCONT)
-				note_stop(l, (pid_t)pid, 0);
-		}
+		if (fn((pid_t)pid, state, arg))
+			break;
 	}
 	closedir(d);
-	return n;
+}
+
+struct signal_walk {
+	const struct lineage *l;
+	int sig, only_stopped;
+	unsigned int n;
+};
+
+static int signal_one(pid_t pid, char state, void *arg)
+{
+	struct signal_walk *w = arg;
+
+	if (w->only_stopped && state != 'T')
+		return 0;
+	if (w->sig == SIGCONT && admin_stopped(w->l, pid))
+		return 0;
+	if (!kill(pid, w->sig)) {
+		w->n++;
+		if (w->sig == SIGCONT)
+			note_stop(w->l, pid, 0);
+	}
+	return 0;
+}
+
+/* Signal every member of the lineage (only_stopped: those in state T). */
+static unsigned int signal_lineage(const struct lineage *l, int sig, int only_stopped)
+{
+	struct signal_walk w = { .l = l, .sig = sig, .only_stopped = only_stopped };
+
+	each_member(l, signal_one, &w);
+	return w.n;
 }
 
 static void continue_held(struct lineage *l)
@@ -237,52 +268,52 @@ static void hold(struct lineage *l, pid_t pid)
 	l->n++;
 }
 
+struct act_walk {
+	struct lineage *l;
+	int (*act)(struct lineage *, pid_t);
+	unsigned int added;
+};
+
+static int act_one(pid_t pid, char state, void *arg)
+{
+	struct act_walk *w = arg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < w->l->n && w->l->pids[i] != pid; i++)
+		;
+	if (i == w->l->n && !w->act(w->l, pid)) {
+		hold(w->l, pid);
+		w->added++;
+	}
+	return 0;
+}
+
 /*
  * Apply act to every member of the lineage that is not protected and not
  * yet in l->pids; those it succeeds on are added.  One pass over /proc.
  */
 static unsigned int each_new_member(struct lineage *l, int (*act)(struct lineage *, pid_t))
 {
-	struct dirent *de;
-	unsigned int added = 0;
-	DIR *d = opendir("/proc");
+	struct act_walk w = { .l = l, .act = act };
 
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char *end, state = 0;
-		long pid = strtol(de->d_name, &end, 10);
-		size_t i;
+	each_member(l, act_one, &w);
+	return w.added;
+}
 
-		if (*end || pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
-			continue;
-		for (i = 0; i < l->n && l->pids[i] != (pid_t)pid; i++)
-			;
-		if (i == l->n && !act(l, (pid_t)pid)) {
-			hold(l, (pid_t)pid);
-			added++;
-		}
-	}
-	closedir(d);
-	return added;
+static int take_first(pid_t pid, char state, void *arg)
+{
+	(void)state;
+	*(pid_t *)arg = pid;
+	return 1;
 }
 
 /* Any live member of the lineage, or 0. */
 static pid_t first_member(const struct lineage *l)
 {
-	struct dirent *de;
 	pid_t found = 0;
-	DIR *d = opendir("/proc");
 
-	while (d && !found && (de = readdir(d))) {
-		char *end, state;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (!*end && pid > 1 && member(l, (pid_t)pid, &state) && !protect_pid((pid_t)pid))
-			found = (pid_t)pid;
-	}
-	if (d)
-		closedir(d);
+	each_member(l, take_first, &found);
 	return found;
 }
 
@@ -326,8 +357,8 @@ static unsigned int sweep(struct lineage *l)
 
 /*
  * Pin the lineage: move its members into a pids cgroup nested under their
- * own and cap it at its size, so that their fork() fails with EAGAIN while
- * they keep running.  A cgroup move excludes a concurrent fork, so after a
+ * own and cap it at 0, so that their fork() fails with EAGAIN while they
+ * keep running.  A cgroup move excludes a concurrent fork, so after a
  * pass only the children made during the pass are left outside; passes
  * repeat until one finds nobody new.  Then the forkers the sensors stopped
  * stay stopped until the hold is lifted.  Returns 0, or -errno when there
@@ -335,7 +366,6 @@ static unsigned int sweep(struct lineage *l)
  */
 static int pin(struct lineage *l, pid_t any_member)
 {
-	char n[32];
 	long long cur;
 	int pass, err;
 	size_t i;
@@ -373,6 +403,11 @@ static int pin(struct lineage *l, pid_t any_member)
 			*tail = 0;
 		}
 	}
+	/* Pinned at 0, not at its size: a member that exits in the hold
+	 * (a double-forking bomb's middle child) leaves no room for another
+	 * fork.  Whatever is moved in still is (the charge is forced). */
+	if ((err = pidscg_write(l->hold_dir, "pids.max", "0")))
+		return err;
 	/* Stop first: a kill is cheap, a move waits for an RCU grace period,
 	 * and whatever runs meanwhile forks.  Then move the stopped ones in. */
 	sweep(l);
@@ -383,15 +418,12 @@ static int pin(struct lineage *l, pid_t any_member)
 	for (pass = 0; pass < 16; pass++) {
 		unsigned int fresh = each_new_member(l, move_one);
 
-		cur = pidscg_read(l->hold_dir, "pids.current");
-		if (cur <= 0)
-			return cur < 0 ? (int)cur : -ESRCH;
-		snprintf(n, sizeof(n), "%lld", cur);
-		if ((err = pidscg_write(l->hold_dir, "pids.max", n)))
-			return err;
 		if (!fresh)
 			break;
 	}
+	cur = pidscg_read(l->hold_dir, "pids.current");
+	if (cur <= 0)
+		return cur < 0 ? (int)cur : -ESRCH;
 	l->pinned = 1;
 	l->events_max_seen = (uint64_t)(pidscg_events_max(l->hold_dir) > 0 ? pidscg_events_max(l->hold_dir) : 0);
 	/* The members stay stopped for the dead time: continued, they would
