@@ -360,7 +360,8 @@ TEST_F(sysfs, a_failed_write_names_the_knob_and_what_to_do)
 	ASSERT_EQ(0, unlink(path));
 	memset(&k, 0, sizeof(k));
 	ASSERT_EQ(0, kthrottle_kmod_open(&k, self->dir));
-	EXPECT_EQ(-ENOENT, kthrottle_apply(&k, &base, &prot));
+	/* reported, not fatal: the module runs on with its old value */
+	EXPECT_EQ(0, kthrottle_apply(&k, &base, &prot));
 	EXPECT_STREQ("50\n", get_file(self->dir, "clone_budget", buf, sizeof(buf)));
 	EXPECT_STREQ("enforce\n", get_file(self->dir, "mode", buf, sizeof(buf)));
 	rec = pending_rec(&k, 0);

@@ -47,7 +47,8 @@ struct kthrottle;
 
 struct kthrottle_ops {
 	/* The settings and the protected sets, at start, reload and when the
-	 * weather changes the budget: 0 or -errno. */
+	 * weather changes the budget: 0 or -errno.  (lymph.ko: a knob the
+	 * module refuses is reported and journaled, the rest written: 0.) */
 	int (*apply)(struct kthrottle *k, const struct kthrottle_settings *s,
 		     const struct kthrottle_protect *p);
 	/* The weather word (include/lymph/names.h); optional. */

@@ -129,6 +129,8 @@ static struct json_object *jvalue(const char *v)
 /*
  * Write knobs[0..n) in order; one journal record with what was written,
  * what was skipped and every failure.  0, or the first write's -errno.
+ * A knob the module refuses keeps the value it had; the others are still
+ * written.
  */
 static int write_all(struct kthrottle *k, const struct kmod_knob *knobs, size_t n)
 {
@@ -216,7 +218,11 @@ static int kmod_apply(struct kthrottle *k, const struct kthrottle_settings *s,
 		cur_max = strtoul(cur, NULL, 10);
 	n = kmod_knobs_of(s, &mine, m->weather[0] ? m->weather : NULL,
 			  cur_max > UINT32_MAX ? UINT32_MAX : (uint32_t)cur_max, knobs);
-	return write_all(k, knobs, n);
+	/* A refused knob is reported (stderr, journal, lymphctl status), not
+	 * fatal: the module runs on, with that knob's previous value; only a
+	 * module that is gone is an error. */
+	write_all(k, knobs, n);
+	return access(m->dir, F_OK) ? -ENODEV : 0;
 }
 
 static int kmod_set_weather(struct kthrottle *k, const char *word)
