@@ -223,7 +223,7 @@ static void print_kernel_throttle(struct json_object *c)
 		       (unsigned long long)jnum(c, "protected_tgids"),
 		       (unsigned long long)jnum(c, "protected_uids"));
 	} else {
-		printf("kernel throttle: %s\n", kind);
+		printf("kernel throttle: none: the %s source cannot stop forkers\n", jstr(c, "source"));
 	}
 	if (json_object_object_get_ex(c, "notes", &a) && json_object_is_type(a, json_type_array))
 		for (i = 0; i < json_object_array_length(a); i++)

@@ -102,6 +102,8 @@ struct json_object *kthrottle_json(const struct kthrottle *k)
 	if (o && !json_object_object_get_ex(o, "kind", NULL))
 		json_object_object_add(o, "kind", json_object_new_string(
 			k && k->ops ? k->name : "none"));
+	if (o && k && k->source)
+		json_object_object_add(o, "source", json_object_new_string(k->source));
 	return o;
 }
 
