@@ -21,6 +21,7 @@
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "config.h"
+#include "jrec.h"
 #include "kthrottle.h"
 
 #define MS 1000000ULL
@@ -301,6 +302,8 @@ TEST_F(sysfs, writes_every_knob_and_journals_once)
 	EXPECT_STREQ("enforce", jstr(rec, "mode"));
 	EXPECT_STREQ("1234 5678", jstr(rec, "protected_uids"));
 	EXPECT_FALSE(json_object_object_get_ex(rec, "uid_clone_budget", NULL));
+	/* lymphd's replay at its next start takes it as valid, of no type it rebuilds */
+	EXPECT_EQ(0, jrec_check(rec));
 	ASSERT_TRUE(json_object_object_get_ex(rec, "notes", &notes));
 	EXPECT_NE(NULL, strstr(json_object_to_json_string(notes), "uid_clone_budget: not in this lymph.ko"));
 
