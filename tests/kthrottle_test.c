@@ -67,8 +67,8 @@ TEST(policy_to_settings)
 	struct kthrottle_settings s;
 
 	ASSERT_EQ(0, policy_of(&p, "[throttle]\nbudget = 50\nburst = 80\ndead_time_min = 250ms\n"
-				  "dead_time_max = 3s\nuid_budget = 300\nuid_burst = 600\n"
-				  "lineage = session\n"));
+				   "dead_time_max = 3s\nuid_budget = 300\nuid_burst = 600\n"
+				   "lineage = session\n"));
 	kthrottle_settings_of(&p.throttle, 1, 1, 1.0, 4242, &s);
 	EXPECT_EQ(1, s.enabled);
 	EXPECT_EQ(1, s.enforce);
@@ -110,8 +110,8 @@ TEST(settings_to_knobs)
 	size_t n;
 
 	ASSERT_EQ(0, policy_of(&p, "[lymphd]\nmode = enforce\n[throttle]\nbudget = 50\nburst = 80\n"
-				  "dead_time_min = 250ms\ndead_time_max = 3s\nuid_budget = 300\n"
-				  "uid_burst = 600\n[protect]\nuid = 1234\nuid = 5678\n"));
+				   "dead_time_min = 250ms\ndead_time_max = 3s\nuid_budget = 300\n"
+				   "uid_burst = 600\n[protect]\nuid = 1234\nuid = 5678\n"));
 	kthrottle_settings_of(&p.throttle, 1, 1, 1.0, 1, &s);
 	prot.uids = p.protect.uid;
 	prot.n_uids = p.protect.n_uid;
@@ -151,8 +151,13 @@ TEST(settings_to_knobs)
 TEST(knobs_clamped_to_the_module_with_a_note)
 {
 	struct kthrottle_settings s = {
-		.enforce = 1, .budget = 1000000, .burst = 1000000, .uid_budget = 0, .uid_burst = 5,
-		.dead_time_min_ns = 200ULL * 1000 * MS, .dead_time_max_ns = 3600ULL * 1000 * MS,
+		.enforce = 1,
+		.budget = 1000000,
+		.burst = 1000000,
+		.uid_budget = 0,
+		.uid_burst = 5,
+		.dead_time_min_ns = 200ULL * 1000 * MS,
+		.dead_time_max_ns = 3600ULL * 1000 * MS,
 	};
 	uint32_t uids[20];
 	struct kthrottle_protect prot = { .uids = uids, .n_uids = 20 };
@@ -177,8 +182,9 @@ TEST(knobs_clamped_to_the_module_with_a_note)
 	EXPECT_STREQ("0", find_knob(k, n, "uid_clone_budget")->value);
 	/* 20 protected uids, the module takes 16: the rest is said */
 	kn = find_knob(k, n, "protected_uids");
-	EXPECT_STREQ("1000 1001 1002 1003 1004 1005 1006 1007 1008 1009 1010 1011 1012 1013 1014 1015",
-		     kn->value);
+	EXPECT_STREQ(
+		"1000 1001 1002 1003 1004 1005 1006 1007 1008 1009 1010 1011 1012 1013 1014 1015",
+		kn->value);
 	EXPECT_NE(NULL, strstr(kn->note, "4 [protect] uids"));
 	/* no protected uid: an empty set (the writer adds the newline that clears it) */
 	prot.n_uids = 0;
@@ -188,13 +194,20 @@ TEST(knobs_clamped_to_the_module_with_a_note)
 
 /* ---- the writer, on a directory of plain files -------------------------- */
 
-FIXTURE(sysfs) {
+FIXTURE(sysfs)
+{
 	char dir[256];
 };
 
 static const char *const module_files[] = {
-	"mode", "clone_budget", "clone_burst", "dead_time_min_ms", "dead_time_max_ms",
-	"protected_uids", "protected_cgroups", "weather",
+	"mode",
+	"clone_budget",
+	"clone_burst",
+	"dead_time_min_ms",
+	"dead_time_max_ms",
+	"protected_uids",
+	"protected_cgroups",
+	"weather",
 };
 
 static int put_file(const char *dir, const char *name, const char *text)
@@ -248,15 +261,22 @@ FIXTURE_TEARDOWN(sysfs)
 }
 
 static const struct kthrottle_settings base = {
-	.enabled = 1, .enforce = 1, .lineage_kind = LYMPH_LINEAGE_FAMILY, .budget = 50, .burst = 80,
-	.uid_budget = 300, .uid_burst = 600, .dead_time_min_ns = 250 * MS,
+	.enabled = 1,
+	.enforce = 1,
+	.lineage_kind = LYMPH_LINEAGE_FAMILY,
+	.budget = 50,
+	.burst = 80,
+	.uid_budget = 300,
+	.uid_burst = 600,
+	.dead_time_min_ns = 250 * MS,
 	.dead_time_max_ns = 3000 * MS,
 };
 
 static struct json_object *pending_rec(const struct kthrottle *k, size_t i)
 {
-	return k->pending && i < json_object_array_length(k->pending) ?
-	       json_object_array_get_idx(k->pending, i) : NULL;
+	return k->pending && i < json_object_array_length(k->pending)
+		       ? json_object_array_get_idx(k->pending, i)
+		       : NULL;
 }
 
 static const char *jstr(struct json_object *o, const char *key)
@@ -305,7 +325,8 @@ TEST_F(sysfs, writes_every_knob_and_journals_once)
 	/* lymphd's replay at its next start takes it as valid, of no type it rebuilds */
 	EXPECT_EQ(0, jrec_check(rec));
 	ASSERT_TRUE(json_object_object_get_ex(rec, "notes", &notes));
-	EXPECT_NE(NULL, strstr(json_object_to_json_string(notes), "uid_clone_budget: not in this lymph.ko"));
+	EXPECT_NE(NULL, strstr(json_object_to_json_string(notes),
+			       "uid_clone_budget: not in this lymph.ko"));
 
 	/* The weather: written, one more record. */
 	ASSERT_EQ(0, kthrottle_set_weather(&k, "stormy"));
@@ -325,7 +346,7 @@ TEST_F(sysfs, writes_every_knob_and_journals_once)
 	EXPECT_STREQ("stormy", jstr(kn, "weather"));
 	EXPECT_STREQ("1234 5678", jstr(kn, "protected_uids"));
 	EXPECT_TRUE(json_object_object_get_ex(kn, "uid_clone_budget", &notes));
-	EXPECT_EQ(NULL, notes);	/* not in this module */
+	EXPECT_EQ(NULL, notes); /* not in this module */
 	json_object_put(st);
 	kthrottle_close(&k);
 }
@@ -418,7 +439,8 @@ TEST_F(sysfs, records_wait_for_the_journal)
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f)) {
 		lines++;
-		knobs += strstr(line, "\"type\":\"module\"") && strstr(line, "\"action\":\"knobs\"");
+		knobs += strstr(line, "\"type\":\"module\"") &&
+			 strstr(line, "\"action\":\"knobs\"");
 	}
 	fclose(f);
 	EXPECT_EQ(2, lines);

@@ -561,8 +561,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	/* The kernel throttle that goes with the source (kthrottle.h). */
 	err = kthrottle_open(&d->kt, &d->src, NULL);
 	if (err && err != -EOPNOTSUPP)
-		fprintf(stderr, "lymphd: failed to set up the %s source's kernel throttle: %s; clone "
-			"storms are not held in the kernel\n", d->src.name, strerror(-err));
+		fprintf(stderr, "lymphd: failed to set up the %s source's kernel throttle: %s; "
+			"clone storms are not held in the kernel\n", d->src.name, strerror(-err));
 
 	d->ctlfd = control_open(opts->socket_path);
 	if (d->ctlfd < 0)

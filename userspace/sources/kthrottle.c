@@ -100,8 +100,8 @@ struct json_object *kthrottle_json(const struct kthrottle *k)
 	if (!o)
 		o = json_object_new_object();
 	if (o && !json_object_object_get_ex(o, "kind", NULL))
-		json_object_object_add(o, "kind", json_object_new_string(
-			k && k->ops ? k->name : "none"));
+		json_object_object_add(o, "kind",
+				       json_object_new_string(k && k->ops ? k->name : "none"));
 	if (o && k && k->source)
 		json_object_object_add(o, "source", json_object_new_string(k->source));
 	return o;
@@ -116,15 +116,16 @@ static uint32_t scaled(uint32_t v, double factor)
 	return r ? r : 1;
 }
 
-void kthrottle_settings_of(const struct throttle_conf *c, int available, int enforce,
-			   double factor, uint32_t daemon_tgid, struct kthrottle_settings *s)
+void kthrottle_settings_of(const struct throttle_conf *c, int available, int enforce, double factor,
+			   uint32_t daemon_tgid, struct kthrottle_settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->enabled = available;
 	s->enforce = enforce;
-	s->lineage_kind = c->lineage == LINEAGE_CGROUP ? LYMPH_LINEAGE_CGROUP :
-			  c->lineage == LINEAGE_UID ? LYMPH_LINEAGE_UID :
-			  c->lineage == LINEAGE_FAMILY ? LYMPH_LINEAGE_FAMILY : LYMPH_LINEAGE_SESSION;
+	s->lineage_kind = c->lineage == LINEAGE_CGROUP	 ? LYMPH_LINEAGE_CGROUP
+			  : c->lineage == LINEAGE_UID	 ? LYMPH_LINEAGE_UID
+			  : c->lineage == LINEAGE_FAMILY ? LYMPH_LINEAGE_FAMILY
+							 : LYMPH_LINEAGE_SESSION;
 	s->budget = scaled(c->budget, factor);
 	s->burst = scaled(c->burst, factor);
 	s->uid_budget = c->uid_budget ? scaled(c->uid_budget, factor) : 0;
@@ -151,34 +152,41 @@ static void uint_knob(struct kmod_knob *kn, uint64_t v, uint64_t lo, uint64_t hi
 
 	snprintf(kn->value, sizeof(kn->value), "%llu", (unsigned long long)w);
 	if (w != v)
-		snprintf(kn->note, sizeof(kn->note), "%s %llu is outside lymph.ko's %llu..%llu: "
-			 "written as %llu", what, (unsigned long long)v, (unsigned long long)lo,
+		snprintf(kn->note, sizeof(kn->note),
+			 "%s %llu is outside lymph.ko's %llu..%llu: "
+			 "written as %llu",
+			 what, (unsigned long long)v, (unsigned long long)lo,
 			 (unsigned long long)hi, (unsigned long long)w);
 }
 
 size_t kmod_knobs_of(const struct kthrottle_settings *s, const struct kthrottle_protect *p,
 		     const char *weather, uint32_t cur_dead_max_ms, struct kmod_knob *out)
 {
-	uint64_t min_ms = s->dead_time_min_ns / 1000000ULL, max_ms = s->dead_time_max_ns / 1000000ULL;
+	uint64_t min_ms = s->dead_time_min_ns / 1000000ULL,
+		 max_ms = s->dead_time_max_ns / 1000000ULL;
 	struct kmod_knob *kn, *kmin, *kmax;
 	size_t n = 0, i, len = 0;
 
 	/* The protected set first: nothing is held for a moment that should not be. */
 	kn = knob(out, &n, "protected_uids", 0);
 	for (i = 0; p && i < p->n_uids && i < LYMPH_KMOD_PROTECTED_MAX; i++)
-		len += (size_t)snprintf(kn->value + len, sizeof(kn->value) - len, "%s%u", i ? " " : "",
-					p->uids[i]);
+		len += (size_t)snprintf(kn->value + len, sizeof(kn->value) - len, "%s%u",
+					i ? " " : "", p->uids[i]);
 	if (p && p->n_uids > LYMPH_KMOD_PROTECTED_MAX)
-		snprintf(kn->note, sizeof(kn->note), "lymph.ko takes %d uids: the %zu [protect] uids "
-			 "past the %dth are not protected by the module", LYMPH_KMOD_PROTECTED_MAX,
-			 p->n_uids - LYMPH_KMOD_PROTECTED_MAX, LYMPH_KMOD_PROTECTED_MAX);
-	uint_knob(knob(out, &n, "clone_budget", 0), s->budget, 1, KMOD_CLONE_MAX, "[throttle] budget");
+		snprintf(kn->note, sizeof(kn->note),
+			 "lymph.ko takes %d uids: the %zu [protect] uids "
+			 "past the %dth are not protected by the module",
+			 LYMPH_KMOD_PROTECTED_MAX, p->n_uids - LYMPH_KMOD_PROTECTED_MAX,
+			 LYMPH_KMOD_PROTECTED_MAX);
+	uint_knob(knob(out, &n, "clone_budget", 0), s->budget, 1, KMOD_CLONE_MAX,
+		  "[throttle] budget");
 	uint_knob(knob(out, &n, "clone_burst", 0), s->burst, 1, KMOD_CLONE_MAX, "[throttle] burst");
 	/* min <= max after each write: widen first, then narrow. */
 	if (max_ms < min_ms)
 		max_ms = min_ms;
-	if ((min_ms < 1 ? 1 : min_ms > KMOD_DEAD_TIME_MAX_MS ? KMOD_DEAD_TIME_MAX_MS : min_ms) >
-	    cur_dead_max_ms) {
+	if ((min_ms < 1			      ? 1
+	     : min_ms > KMOD_DEAD_TIME_MAX_MS ? KMOD_DEAD_TIME_MAX_MS
+					      : min_ms) > cur_dead_max_ms) {
 		kmax = knob(out, &n, "dead_time_max_ms", 0);
 		kmin = knob(out, &n, "dead_time_min_ms", 0);
 	} else {

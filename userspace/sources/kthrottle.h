@@ -26,13 +26,13 @@
 /* What the kernel side runs with (see bpf/sensors.h, doc/lymph.ko.md). */
 struct kthrottle_settings {
 	int enabled, enforce;
-	uint32_t lineage_kind;	/* LYMPH_LINEAGE_* */
-	uint32_t budget;	/* net new processes per second, weather applied */
+	uint32_t lineage_kind; /* LYMPH_LINEAGE_* */
+	uint32_t budget;       /* net new processes per second, weather applied */
 	uint32_t burst;
-	uint32_t uid_budget;	/* per uid, behind the lineage's; 0: none */
+	uint32_t uid_budget; /* per uid, behind the lineage's; 0: none */
 	uint32_t uid_burst;
-	uint32_t daemon_tgid;	/* lymphd: its stops are not an administrator's */
-	uint64_t dead_time_min_ns, dead_time_max_ns;	/* lymph.ko's own hold */
+	uint32_t daemon_tgid; /* lymphd: its stops are not an administrator's */
+	uint64_t dead_time_min_ns, dead_time_max_ns; /* lymph.ko's own hold */
 };
 
 /* Never charged nor held: lymphd and its ancestors, the [protect] uids. */
@@ -68,12 +68,12 @@ struct kthrottle_ops {
 };
 
 struct kthrottle {
-	const struct kthrottle_ops *ops;	/* NULL: the source cannot throttle */
-	const char *name;		/* "bpf", "lymph.ko" */
-	const char *source;		/* the source's name, for messages */
+	const struct kthrottle_ops *ops; /* NULL: the source cannot throttle */
+	const char *name;		 /* "bpf", "lymph.ko" */
+	const char *source;		 /* the source's name, for messages */
 	void *priv;
-	struct journal *journal;	/* NULL until kthrottle_set_journal() */
-	struct json_object *pending;	/* records waiting for the journal */
+	struct journal *journal;     /* NULL until kthrottle_set_journal() */
+	struct json_object *pending; /* records waiting for the journal */
 };
 
 /*
@@ -112,26 +112,26 @@ struct json_object *kthrottle_json(const struct kthrottle *k);
 
 /* The settings a policy's [throttle] asks for, the weather's budget factor
  * applied (never below 1 where 0 means off). */
-void kthrottle_settings_of(const struct throttle_conf *c, int available, int enforce,
-			   double factor, uint32_t daemon_tgid, struct kthrottle_settings *s);
+void kthrottle_settings_of(const struct throttle_conf *c, int available, int enforce, double factor,
+			   uint32_t daemon_tgid, struct kthrottle_settings *s);
 
 /* One lymph.ko knob and the text written into it. */
-#define KMOD_KNOB_NAME 32
+#define KMOD_KNOB_NAME	32
 #define KMOD_KNOB_VALUE 256
-#define KMOD_KNOBS_MAX 12
-#define KMOD_NOTE_LEN 160
+#define KMOD_KNOBS_MAX	12
+#define KMOD_NOTE_LEN	160
 
 struct kmod_knob {
 	char name[KMOD_KNOB_NAME];
 	char value[KMOD_KNOB_VALUE];
-	int optional;		/* skipped when the module has no such file */
-	char note[KMOD_NOTE_LEN];	/* why the value differs from the policy's, or "" */
+	int optional;		  /* skipped when the module has no such file */
+	char note[KMOD_NOTE_LEN]; /* why the value differs from the policy's, or "" */
 };
 
 /* lymph.ko's ranges (kmod/knobs.c, kmod/lymph.h). */
 #define LYMPH_KMOD_PROTECTED_MAX 16
-#define KMOD_CLONE_MAX 1000000u
-#define KMOD_DEAD_TIME_MAX_MS 600000u
+#define KMOD_CLONE_MAX		 1000000u
+#define KMOD_DEAD_TIME_MAX_MS	 600000u
 
 /*
  * The knobs lymph.ko gets for s, p and the weather word (NULL: not known

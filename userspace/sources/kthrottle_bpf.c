@@ -19,8 +19,8 @@
 #include "sensors.h"
 
 struct bpf_kt {
-	int cfg, tgids, uids, buckets, families, admin_stops, lymph_stops;	/* map fds */
-	size_t n_tgids, n_uids;	/* what the last apply wrote */
+	int cfg, tgids, uids, buckets, families, admin_stops, lymph_stops; /* map fds */
+	size_t n_tgids, n_uids; /* what the last apply wrote */
 };
 
 static int fill_set(int fd, const uint32_t *keys, size_t n)
@@ -46,9 +46,13 @@ static int bpf_apply(struct kthrottle *k, const struct kthrottle_settings *s,
 {
 	struct bpf_kt *b = k->priv;
 	struct throttle_cfg c = {
-		.enabled = !!s->enabled, .enforce = !!s->enforce, .lineage_kind = s->lineage_kind,
-		.budget = s->budget, .burst = s->burst,
-		.uid_budget = s->uid_budget, .uid_burst = s->uid_burst ?: 1,
+		.enabled = !!s->enabled,
+		.enforce = !!s->enforce,
+		.lineage_kind = s->lineage_kind,
+		.budget = s->budget,
+		.burst = s->burst,
+		.uid_budget = s->uid_budget,
+		.uid_burst = s->uid_burst ?: 1,
 		.daemon_tgid = s->daemon_tgid,
 	};
 	uint32_t zero = 0;
@@ -144,8 +148,10 @@ static struct json_object *bpf_json(const struct kthrottle *k)
 		json_object_object_add(o, "error", json_object_new_string(strerror(errno)));
 		return o;
 	}
-	json_object_object_add(o, "mode", json_object_new_string(
-		!c.enabled ? "off" : c.enforce ? "enforce" : "observe"));
+	json_object_object_add(o, "mode",
+			       json_object_new_string(!c.enabled  ? "off"
+						      : c.enforce ? "enforce"
+								  : "observe"));
 	json_object_object_add(o, "budget", json_object_new_int64(c.budget));
 	json_object_object_add(o, "burst", json_object_new_int64(c.burst));
 	json_object_object_add(o, "uid_budget", json_object_new_int64(c.uid_budget));
@@ -191,7 +197,7 @@ int kthrottle_bpf_open(struct kthrottle *k, struct source *src)
 	if (b->cfg < 0 || b->tgids < 0 || b->uids < 0 || b->buckets < 0 || b->families < 0 ||
 	    b->admin_stops < 0 || b->lymph_stops < 0) {
 		fprintf(stderr, "lymphd: failed to find the throttle's maps in the BPF sensors; "
-			"rebuild lymphd (make) so its sensors and userspace match\n");
+				"rebuild lymphd (make) so its sensors and userspace match\n");
 		free(b);
 		return -ENOENT;
 	}

@@ -15,13 +15,13 @@
 #include <unistd.h>
 #include "kthrottle.h"
 
-#define KMOD_SYSFS "/sys/kernel/lymph"
+#define KMOD_SYSFS	"/sys/kernel/lymph"
 #define KMOD_ERRORS_MAX KMOD_KNOBS_MAX
 
 struct kmod_kt {
 	char dir[256];
-	char weather[32];		/* the last word lymphd was told, "" before */
-	int applied;			/* an apply ran: its settings are below */
+	char weather[32]; /* the last word lymphd was told, "" before */
+	int applied;	  /* an apply ran: its settings are below */
 	struct kthrottle_settings s;
 	uint32_t uids[CFG_LIST_MAX];
 	size_t n_uids;
@@ -34,8 +34,16 @@ struct kmod_kt {
 
 /* Every knob lymphctl status reads back, in the order it shows them. */
 static const char *const shown[] = {
-	"mode", "clone_budget", "clone_burst", "dead_time_min_ms", "dead_time_max_ms",
-	"uid_clone_budget", "uid_clone_burst", "protected_uids", "protected_cgroups", "weather",
+	"mode",
+	"clone_budget",
+	"clone_burst",
+	"dead_time_min_ms",
+	"dead_time_max_ms",
+	"uid_clone_budget",
+	"uid_clone_burst",
+	"protected_uids",
+	"protected_cgroups",
+	"weather",
 };
 
 static int knob_path(const struct kmod_kt *m, const char *name, char *path, size_t len)
@@ -95,13 +103,11 @@ static const char *what_to_do(int err)
 		       "fix [throttle] or [protect] in lymph.conf, then lymphctl reload";
 	case -EACCES:
 	case -EPERM:
-	case -EROFS:
-		return "lymphd must run as root to set the module's knobs";
+	case -EROFS: return "lymphd must run as root to set the module's knobs";
 	case -ENOENT:
 		return "this lymph.ko has no such knob: load the lymph.ko built with this lymphd "
 		       "(make kmod; rmmod lymph; insmod build/kmod/lymph.ko)";
-	default:
-		return "check that lymph.ko is loaded (lsmod) and dmesg";
+	default: return "check that lymph.ko is loaded (lsmod) and dmesg";
 	}
 }
 
@@ -150,15 +156,17 @@ static int write_all(struct kthrottle *k, const struct kmod_knob *knobs, size_t 
 		const struct kmod_knob *kn = &knobs[i];
 		int err;
 
-		if (kn->optional && !knob_path(m, kn->name, path, sizeof(path)) && access(path, F_OK) &&
-		    errno == ENOENT) {
+		if (kn->optional && !knob_path(m, kn->name, path, sizeof(path)) &&
+		    access(path, F_OK) && errno == ENOENT) {
 			add_note(m, kn->name, "not in this lymph.ko: not applied by the module");
-			json_object_array_add(notes, json_object_new_string(m->notes[m->n_notes - 1]));
+			json_object_array_add(notes,
+					      json_object_new_string(m->notes[m->n_notes - 1]));
 			continue;
 		}
 		if (kn->note[0]) {
 			add_note(m, kn->name, kn->note);
-			json_object_array_add(notes, json_object_new_string(m->notes[m->n_notes - 1]));
+			json_object_array_add(notes,
+					      json_object_new_string(m->notes[m->n_notes - 1]));
 		}
 		err = write_knob(m, kn->name, kn->value);
 		if (!err) {
@@ -170,8 +178,8 @@ static int write_all(struct kthrottle *k, const struct kmod_knob *knobs, size_t 
 		if (m->n_errors < KMOD_ERRORS_MAX) {
 			char e[sizeof(m->errors[0])];
 
-			snprintf(e, sizeof(e), "failed to write %s/%s (\"%s\"): %s; %s", m->dir, kn->name,
-				 kn->value, strerror(-err), what_to_do(err));
+			snprintf(e, sizeof(e), "failed to write %s/%s (\"%s\"): %s; %s", m->dir,
+				 kn->name, kn->value, strerror(-err), what_to_do(err));
 			memcpy(m->errors[m->n_errors++], e, sizeof(e));
 			fprintf(stderr, "lymphd: %s\n", e);
 			json_object_array_add(errs, json_object_new_string(e));
@@ -259,8 +267,10 @@ static struct json_object *kmod_json(const struct kthrottle *k)
 	for (i = 0; i < m->n_notes; i++)
 		json_object_array_add(a, json_object_new_string(m->notes[i]));
 	if (m->applied && m->s.lineage_kind != LYMPH_LINEAGE_FAMILY)
-		json_object_array_add(a, json_object_new_string("lineage: lymph.ko charges clone "
-			"families; [throttle] lineage applies to the BPF sensors only"));
+		json_object_array_add(
+			a, json_object_new_string(
+				   "lineage: lymph.ko charges clone "
+				   "families; [throttle] lineage applies to the BPF sensors only"));
 	json_object_object_add(o, "notes", a);
 	a = json_object_new_array();
 	for (i = 0; i < m->n_errors; i++)
@@ -292,8 +302,10 @@ int kthrottle_kmod_open(struct kthrottle *k, const char *sysfs_dir)
 	if (access(dir, F_OK)) {
 		int err = -errno;
 
-		fprintf(stderr, "lymphd: failed to find lymph.ko's knobs in %s: %s; load the module "
-			"(modprobe lymph)\n", dir, strerror(-err));
+		fprintf(stderr,
+			"lymphd: failed to find lymph.ko's knobs in %s: %s; load the module "
+			"(modprobe lymph)\n",
+			dir, strerror(-err));
 		return err;
 	}
 	m = calloc(1, sizeof(*m));
