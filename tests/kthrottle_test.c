@@ -347,6 +347,9 @@ TEST_F(sysfs, writes_every_knob_and_journals_once)
 	EXPECT_STREQ("1234 5678", jstr(kn, "protected_uids"));
 	EXPECT_TRUE(json_object_object_get_ex(kn, "uid_clone_budget", &notes));
 	EXPECT_EQ(NULL, notes); /* not in this module */
+	/* the last apply's note outlives the weather writes since */
+	ASSERT_TRUE(json_object_object_get_ex(st, "notes", &notes));
+	EXPECT_NE(NULL, strstr(json_object_to_json_string(notes), "uid_clone_budget: not in"));
 	json_object_put(st);
 	kthrottle_close(&k);
 }

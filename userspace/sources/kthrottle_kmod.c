@@ -138,7 +138,7 @@ static struct json_object *jvalue(const char *v)
  * A knob the module refuses keeps the value it had; the others are still
  * written.
  */
-static int write_all(struct kthrottle *k, const struct kmod_knob *knobs, size_t n)
+static int write_all(struct kthrottle *k, const struct kmod_knob *knobs, size_t n, int fresh)
 {
 	struct kmod_kt *m = k->priv;
 	struct json_object *rec = json_object_new_object();
@@ -147,8 +147,10 @@ static int write_all(struct kthrottle *k, const struct kmod_knob *knobs, size_t 
 	size_t i;
 	int first = 0;
 
-	m->n_errors = 0;
-	m->n_notes = 0;
+	/* What status shows: the last apply's notes and errors, and those of
+	 * the weather writes since. */
+	if (fresh)
+		m->n_errors = m->n_notes = 0;
 	json_object_object_add(rec, "type", json_object_new_string("module"));
 	json_object_object_add(rec, "action", json_object_new_string("knobs"));
 	json_object_object_add(rec, "path", json_object_new_string(m->dir));
@@ -190,10 +192,11 @@ static int write_all(struct kthrottle *k, const struct kmod_knob *knobs, size_t 
 	else
 		json_object_put(notes);
 	if (json_object_array_length(errs)) {
+		size_t nerr = json_object_array_length(errs);
 		char msg[64];
 
-		snprintf(msg, sizeof(msg), "failed: %zu knob%s not written", m->n_errors,
-			 m->n_errors == 1 ? "" : "s");
+		snprintf(msg, sizeof(msg), "failed: %zu knob%s not written", nerr,
+			 nerr == 1 ? "" : "s");
 		json_object_object_add(rec, "result", json_object_new_string(msg));
 		json_object_object_add(rec, "errors", errs);
 	} else {
@@ -214,7 +217,7 @@ static int kmod_apply(struct kthrottle *k, const struct kthrottle_settings *s,
 	unsigned long cur_max = 0;
 	size_t n;
 
-	/* Kept: a weather change rewrites them with the new word. */
+	/* Kept for status (what the module does not take from them). */
 	m->s = *s;
 	m->n_uids = p && p->n_uids < CFG_LIST_MAX ? p->n_uids : p ? CFG_LIST_MAX : 0;
 	if (m->n_uids)
@@ -229,7 +232,7 @@ static int kmod_apply(struct kthrottle *k, const struct kthrottle_settings *s,
 	/* A refused knob is reported (stderr, journal, lymphctl status), not
 	 * fatal: the module runs on, with that knob's previous value; only a
 	 * module that is gone is an error. */
-	write_all(k, knobs, n);
+	write_all(k, knobs, n, 1);
 	return access(m->dir, F_OK) ? -ENODEV : 0;
 }
 
@@ -244,7 +247,7 @@ static int kmod_set_weather(struct kthrottle *k, const char *word)
 	memset(&kn, 0, sizeof(kn));
 	snprintf(kn.name, sizeof(kn.name), "weather");
 	snprintf(kn.value, sizeof(kn.value), "%s", word);
-	return write_all(k, &kn, 1);
+	return write_all(k, &kn, 1, 0);
 }
 
 /* What the module runs with, read back from its knobs. */
