@@ -345,18 +345,6 @@ static int open_weather(struct daemon *d)
 	return err;
 }
 
-/* The module, when loaded, shows the weather in /proc/lymph. */
-static void tell_module_weather(const char *word)
-{
-	int fd = open("/sys/kernel/lymph/weather", O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (write(fd, word, strlen(word)) < 0)
-		fprintf(stderr, "lymphd: failed to write /sys/kernel/lymph/weather: %s\n", strerror(errno));
-	close(fd);
-}
-
 /* Once a second: the weather, and its feedback into every response. */
 static void weather_step_daemon(struct daemon *d, uint64_t now)
 {
@@ -383,7 +371,7 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 		if (why)
 			journal_append(&d->journal, why);
 		why = NULL;
-		tell_module_weather(weather_name(weather_now(d->weather)));
+		kthrottle_set_weather(&d->kt, weather_name(weather_now(d->weather)));
 	}
 	if (why)
 		json_object_put(why);
@@ -616,6 +604,11 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	err = open_source(d);
 	if (err)
 		return err;
+	/* The kernel throttle that goes with the source (kthrottle.h). */
+	err = kthrottle_open(&d->kt, &d->src, NULL);
+	if (err && err != -EOPNOTSUPP)
+		fprintf(stderr, "lymphd: failed to set up the %s source's kernel throttle: %s; "
+			"clone storms are not held in the kernel\n", d->src.name, strerror(-err));
 
 	d->ctlfd = control_open(opts->socket_path);
 	if (d->ctlfd < 0)
@@ -653,7 +646,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return err;
 	}
 	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce && d->policy.throttle.enabled,
-			     &d->src);
+			     &d->kt);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
@@ -662,6 +655,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	if (err)
 		return err;
 	journal_lymphd(d, "start", NULL);
+	kthrottle_set_journal(&d->kt, &d->journal);	/* what it wrote before the replay */
 	/* Quarantines enforced from now on; nothing left stopped by a crashed
 	 * lymphd; services found or started. */
 	qmanager_replay_done(&d->quar, mono_now_ns());
@@ -675,6 +669,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	err = open_weather(d);
 	if (err)
 		return err;
+	if (d->weather)
+		kthrottle_set_weather(&d->kt, weather_name(weather_now(d->weather)));
 	if (d->policy.metrics_listen) {
 		d->metrics_fd = metrics_http_listen(d->policy.metrics_listen);
 		if (d->metrics_fd < 0) {
@@ -924,6 +920,7 @@ void daemon_free(struct daemon *d)
 	if (d->weather)
 		weather_free(d->weather);	/* saves the baselines */
 	d->weather = NULL;
+	kthrottle_close(&d->kt);
 	journal_close(&d->journal);
 	policy_free(&d->policy);
 	source_close(&d->src);

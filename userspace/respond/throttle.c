@@ -38,7 +38,7 @@ struct lineage {
 	char parent_dir[512];
 	uint64_t events_max_seen;	/* pids.events "max": forks refused */
 	int pinned;
-	struct source *src;	/* asked for family membership and admin stops */
+	struct kthrottle *kt;	/* asked for family membership and admin stops */
 };
 
 static const char *kind_word(uint32_t k)
@@ -91,7 +91,7 @@ static struct lineage *get(struct throttler *t, uint32_t kind, uint64_t id)
 	memset(l, 0, sizeof(*l));
 	l->kind = kind;
 	l->id = id;
-	l->src = t->src;
+	l->kt = t->kt;
 	return l;
 }
 
@@ -134,8 +134,7 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 	if (l->kind == LYMPH_LINEAGE_FAMILY) {
 		uint64_t f;
 
-		if (!l->src || !l->src->ops || !l->src->ops->family_of ||
-		    l->src->ops->family_of(l->src, pid, &f) || f != l->id)
+		if (kthrottle_family_of(l->kt, pid, &f) || f != l->id)
 			return 0;
 	}
 	if (proc_stat_read(pid, &st))
@@ -153,15 +152,13 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 /* Tell the sensors what lymph stopped or continued (see note_stop). */
 static void note_stop(const struct lineage *l, pid_t pid, int stopped)
 {
-	if (l->src && l->src->ops && l->src->ops->note_stop)
-		l->src->ops->note_stop(l->src, pid, stopped);
+	kthrottle_note_stop(l->kt, pid, stopped);
 }
 
 /* Someone other than lymph stopped pid: a hold's end never continues it. */
 static int admin_stopped(const struct lineage *l, pid_t pid)
 {
-	return l->src && l->src->ops && l->src->ops->admin_stopped &&
-	       l->src->ops->admin_stopped(l->src, pid) > 0;
+	return kthrottle_admin_stopped(l->kt, pid) > 0;
 }
 
 /*
@@ -516,19 +513,8 @@ static void journal_t(struct throttler *t, const struct lineage *l, const char *
 
 int throttler_push(struct throttler *t)
 {
-	struct throttle_settings s = {
-		.enabled = t->available,
-		.enforce = t->enforce,
-		.lineage_kind = t->conf.lineage == LINEAGE_CGROUP ? LYMPH_LINEAGE_CGROUP :
-				t->conf.lineage == LINEAGE_UID ? LYMPH_LINEAGE_UID :
-				t->conf.lineage == LINEAGE_FAMILY ? LYMPH_LINEAGE_FAMILY :
-				LYMPH_LINEAGE_SESSION,
-		.budget = (uint32_t)((double)t->conf.budget * t->factor) ?: 1,
-		.burst = (uint32_t)((double)t->conf.burst * t->factor) ?: 1,
-		.uid_budget = t->conf.uid_budget ? ((uint32_t)((double)t->conf.uid_budget * t->factor) ?: 1) : 0,
-		.uid_burst = (uint32_t)((double)t->conf.uid_burst * t->factor) ?: 1,
-		.daemon_tgid = (uint32_t)getpid(),
-	};
+	struct kthrottle_settings s;
+	struct kthrottle_protect prot;
 	uint32_t tgids[66], n = 0;
 	pid_t pid = getpid();
 
@@ -539,13 +525,14 @@ int throttler_push(struct throttler *t)
 		tgids[n++] = (uint32_t)pid;
 		pid = proc_parent(pid);
 	}
-	if (t->src->ops->protect(t->src, tgids, n, t->protect_uids, t->n_protect_uids))
-		return -EIO;
-	return t->src->ops->set_throttle(t->src, &s);
+	kthrottle_settings_of(&t->conf, t->available, t->enforce, t->factor, (uint32_t)getpid(), &s);
+	prot = (struct kthrottle_protect){ .tgids = tgids, .n_tgids = n,
+					   .uids = t->protect_uids, .n_uids = t->n_protect_uids };
+	return kthrottle_apply(t->kt, &s, &prot);
 }
 
 int throttler_init(struct throttler *t, const struct policy *p, struct journal *j, int enforce,
-		   struct source *src)
+		   struct kthrottle *kt)
 {
 	struct timespec m, r;
 
@@ -553,9 +540,9 @@ int throttler_init(struct throttler *t, const struct policy *p, struct journal *
 	t->conf = p->throttle;
 	t->enforce = enforce;
 	t->journal = j;
-	t->src = src;
+	t->kt = kt;
 	t->factor = 1.0;
-	t->available = src->ops && src->ops->set_throttle && src->ops->protect;
+	t->available = kthrottle_available(kt);
 	t->n_protect_uids = p->protect.n_uid;
 	memcpy(t->protect_uids, p->protect.uid, p->protect.n_uid * sizeof(uint32_t));
 	clock_gettime(CLOCK_MONOTONIC, &m);
@@ -564,7 +551,7 @@ int throttler_init(struct throttler *t, const struct policy *p, struct journal *
 			 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
 	if (!t->available)
 		fprintf(stderr, "lymphd: the %s source cannot stop forkers: clone storms are not throttled\n",
-			src->name ? src->name : "current");
+			kt->source ? kt->source : "current");
 	return throttler_push(t);
 }
 
@@ -574,8 +561,7 @@ static void end_lineage(struct throttler *t, struct lineage *l, const char *acti
 
 	/* The sensors forget its overdraft first: continued while still
 	 * overdrawn, its members would be stopped again at their next fork. */
-	if (t->src->ops && t->src->ops->forget_lineage)
-		t->src->ops->forget_lineage(t->src, l->kind, l->id);
+	kthrottle_forget_lineage(t->kt, l->kind, l->id);
 	dissolve(l);
 	continue_held(l);
 	/* Forkers whose stop record was lost: anything still stopped in it.
@@ -762,7 +748,7 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 			memset(&rc->open[rc->n], 0, sizeof(rc->open[0]));
 			rc->open[rc->n].kind = r.kind;
 			rc->open[rc->n].id = r.id;
-			rc->open[rc->n].src = t->src;
+			rc->open[rc->n].kt = t->kt;
 			rc->n++;
 		}
 		if (i < rc->n) {
