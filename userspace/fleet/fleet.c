@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <json-c/json.h>
 #include <nats/nats.h>
-#include <openssl/evp.h>
 #include "fleet.h"
 #include "fleet_msg.h"
+#include "sha256.h"
 
 #define INQ_MAX 1024		/* deaths and decisions waiting for the thread */
 #define OUTQ_MAX 256		/* decisions waiting for the loop */
@@ -186,20 +186,14 @@ static void elf_build_id(int fd, char out[FLEET_BUILDID_LEN])
 
 int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILDID_LEN])
 {
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char buf[65536], md[SHA256_DIGEST_LEN];
 	uint64_t total = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct sha256 ctx;
 	ssize_t n;
 	off_t off = 0;
 	int err = 0;
 
-	if (!ctx)
-		return -ENOMEM;
-	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		return -EIO;
-	}
+	sha256_init(&ctx);
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
 		off += n;
 		total += (uint64_t)n;
@@ -207,16 +201,14 @@ int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILD
 			err = -EFBIG;
 			break;
 		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		sha256_update(&ctx, buf, (size_t)n);
 	}
 	if (n < 0)
 		err = -errno;
-	if (!err && !EVP_DigestFinal_ex(ctx, md, &mdlen))
-		err = -EIO;
-	EVP_MD_CTX_free(ctx);
 	if (err)
 		return err;
-	hex(sha256, md, mdlen < 32 ? mdlen : 32);
+	sha256_final(&ctx, md);
+	hex(sha256, md, sizeof(md));
 	elf_build_id(fd, build_id);
 	return 0;
 }
