@@ -5,7 +5,6 @@
  * the sender of every fatal signal and the fault address.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,10 +300,6 @@ int source_bpf_open(struct source *src, const struct source_opts *opts,
 	err = sensors__attach(p->skel);
 	if (err)
 		goto fail_msg;
-	/* libbpf parsed the kernel's BTF (twice: ~5 MiB each here) and freed
-	 * it; glibc keeps freed heap pages resident unless asked: give them
-	 * back (~10 MiB of lymphd's RSS). */
-	malloc_trim(0);
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_sample, src, NULL);
 	if (!p->rb) {
 		err = -errno;
