@@ -99,9 +99,11 @@ $(LIBLYMPH): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+# --as-needed: lymphd dlopen()s libnats (fleet.c), so it needs no NEEDED
+# entry for it (nor, through it, for libssl and libcrypto).
 $(BUILD)/lymphd: $(DAEMON_OBJS) $(LIBLYMPH)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed $^ $(LIBS) -o $@
 
 $(BUILD)/lymphctl: $(CTL_OBJS) $(LIBLYMPH)
 	$(call msg,LINK,$@)
