@@ -31,7 +31,10 @@
  * sensors' wakeup rule, which is measured a third time with the
  * alternative (wake only the record that crosses the fill mark).
  *
- *   bench/throughput [-d BUILD_DIR] [-o REPLAY_BPF_O] [-t SECONDS]    (root)
+ *   bench/throughput [-d BUILD_DIR] [-o REPLAY_BPF_O] [-t SECONDS] [-m MODES]   (root)
+ *
+ * MODES is a comma-separated subset of quiet,json,crossing (default all
+ * three), to measure one of them alone.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -430,15 +433,18 @@ int main(int argc, char **argv)
 	double secs = 2;
 	struct capture cap = { 0 };
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	int c, err, lymphd_cpu, producer_cpu;
+	int c, err = 0, lymphd_cpu, producer_cpu;
+	const char *modes = "quiet,json,crossing";
 
-	while ((c = getopt(argc, argv, "d:o:t:")) != -1) {
+	while ((c = getopt(argc, argv, "d:o:t:m:")) != -1) {
 		switch (c) {
 		case 'd': build = optarg; break;
 		case 'o': snprintf(replay_path, sizeof(replay_path), "%s", optarg); break;
 		case 't': secs = atof(optarg); break;
+		case 'm': modes = optarg; break;
 		default:
-			fprintf(stderr, "usage: throughput [-d BUILD_DIR] [-o REPLAY_BPF_O] [-t SECONDS]\n");
+			fprintf(stderr, "usage: throughput [-d BUILD_DIR] [-o REPLAY_BPF_O] [-t SECONDS] "
+				"[-m quiet,json,crossing]\n");
 			return 2;
 		}
 	}
@@ -474,13 +480,15 @@ int main(int argc, char **argv)
 
 	/* --quiet: lymphd's own work per record; --json: plus formatting and
 	 * writing every record (to /dev/null). */
-	err = measure(build, replay_path, "--quiet", quiet_args, 0, secs, &cap, lymphd_cpu, producer_cpu);
-	if (!err)
+	if (strstr(modes, "quiet"))
+		err = measure(build, replay_path, "--quiet", quiet_args, 0, secs, &cap, lymphd_cpu,
+			      producer_cpu);
+	if (!err && strstr(modes, "json"))
 		err = measure(build, replay_path, "--json", json_args, 0, secs, &cap, lymphd_cpu,
 			      producer_cpu);
 	/* The same, waking lymphd once per crossing of the fill mark: what the
 	 * sensors' wakeup rule costs when lymphd falls behind. */
-	if (!err)
+	if (!err && strstr(modes, "crossing"))
 		err = measure(build, replay_path, "--json, wake on crossing", json_args, 1, secs, &cap,
 			      lymphd_cpu, producer_cpu);
 	if (err) {

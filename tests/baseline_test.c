@@ -340,4 +340,90 @@ TEST_F(dir, refuses_a_damaged_file)
 	free(b);
 }
 
+/* A baseline saved by an earlier lymphd (LYMPHBL1: 24-byte slots) is read
+ * into the compact slots, values and week counts kept. */
+TEST_F(dir, reads_the_earlier_format)
+{
+	struct {
+		char magic[8];
+		uint32_t nsig, nslots, slot_seconds, min_weeks;
+		double alpha;
+		int64_t cur_week_slot;
+		double acc_sum[BL_NSIG];
+		uint32_t acc_n[BL_NSIG];
+		uint32_t folds;
+	} h;
+	struct {
+		double mean, var;
+		uint32_t n, pad;
+	} *old;
+	size_t n = (size_t)BL_NSIG * BL_SLOTS, i;
+	uint64_t sum = 0xcbf29ce484222325ULL;
+	const unsigned char *c;
+	struct baseline *b = new_baseline(2), *c2 = new_baseline(2);
+	struct stat st;
+	FILE *f;
+
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(12u, sizeof(struct bl_slot));
+	old = calloc(n, sizeof(*old));
+	ASSERT_NE(NULL, old);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, "LYMPHBL1", 8);
+	h.nsig = BL_NSIG;
+	h.nslots = BL_SLOTS;
+	h.slot_seconds = BL_SLOT_SECONDS;
+	h.min_weeks = 2;
+	h.alpha = 0.3;
+	h.cur_week_slot = 12345;
+	h.acc_sum[BL_FORKS] = 8;
+	h.acc_n[BL_FORKS] = 2;
+	h.folds = 9;
+	old[BL_FORKS * BL_SLOTS + 700] = (typeof(*old)){ .mean = 12.5, .var = 4.0, .n = 3 };
+	old[BL_PROCS * BL_SLOTS + 2015] = (typeof(*old)){ .mean = 310.25, .var = 0.5, .n = 1 };
+	/* the file's FNV-1a over header and slots */
+	for (c = (const void *)&h, i = 0; i < sizeof(h); i++)
+		sum = (sum ^ c[i]) * 0x100000001b3ULL;
+	for (c = (const void *)old, i = 0; i < n * sizeof(*old); i++)
+		sum = (sum ^ c[i]) * 0x100000001b3ULL;
+	f = fopen(self->file, "w");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1u, fwrite(&h, sizeof(h), 1, f));
+	ASSERT_EQ(n, fwrite(old, sizeof(*old), n, f));
+	ASSERT_EQ(1u, fwrite(&sum, sizeof(sum), 1, f));
+	ASSERT_EQ(0, fclose(f));
+
+	ASSERT_EQ(0, baseline_load(b, self->file));
+	EXPECT_EQ(12.5, b->slot[BL_FORKS][700].mean);
+	EXPECT_EQ(4.0, b->slot[BL_FORKS][700].var);
+	EXPECT_EQ(3u, b->slot[BL_FORKS][700].n);
+	EXPECT_EQ(310.25, b->slot[BL_PROCS][2015].mean);
+	EXPECT_EQ(1u, b->slot[BL_PROCS][2015].n);
+	EXPECT_EQ(0u, b->slot[BL_FORKS][699].n);
+	EXPECT_EQ(12345, b->cur_week_slot);
+	EXPECT_EQ(8.0, b->acc_sum[BL_FORKS]);
+	EXPECT_EQ(9u, b->folds);
+	EXPECT_EQ(1u, baseline_trusted(b, BL_FORKS));
+
+	/* saved again in the compact format, and read back the same */
+	ASSERT_NE(NULL, c2);
+	ASSERT_EQ(0, baseline_save(b, self->file));
+	ASSERT_EQ(0, stat(self->file, &st));
+	EXPECT_EQ(sizeof(h) + n * sizeof(struct bl_slot) + 8, (size_t)st.st_size);
+	ASSERT_EQ(0, baseline_load(c2, self->file));
+	EXPECT_EQ(0, memcmp(b->slot, c2->slot, sizeof(b->slot)));
+	free(c2);
+	/* a LYMPHBL1 file with a flipped bit is still refused */
+	f = fopen(self->file, "w");
+	ASSERT_NE(NULL, f);
+	h.folds ^= 1;
+	ASSERT_EQ(1u, fwrite(&h, sizeof(h), 1, f));
+	ASSERT_EQ(n, fwrite(old, sizeof(*old), n, f));
+	ASSERT_EQ(1u, fwrite(&sum, sizeof(sum), 1, f));
+	ASSERT_EQ(0, fclose(f));
+	EXPECT_EQ(-EINVAL, baseline_load(b, self->file));
+	free(old);
+	free(b);
+}
+
 TEST_HARNESS_MAIN

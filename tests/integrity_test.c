@@ -11,6 +11,7 @@
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "integrity.h"
+#include "sha256.h"
 
 static int write_text(const char *path, const char *text)
 {
@@ -45,6 +46,55 @@ TEST(known_vectors)
 	sha256_hex(d, hex);
 	EXPECT_STREQ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", hex);
 	EXPECT_EQ(-ENOENT, sha256_file("/nonexistent/lymph/binary", d));
+	th_rmdir_flat(dir);
+}
+
+/* lib/sha256.c at every padding boundary, fed in odd pieces, against
+ * sha256sum(1). */
+TEST(block_boundaries_in_pieces)
+{
+	static const size_t lens[] = { 0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129,
+				       1000, 65536, 65537, 200003 };
+	static unsigned char data[200003];
+	char dir[256], path[300], cmd[400], want[80];
+	unsigned char d[SHA256_DIGEST_LEN];
+	uint32_t seed = 12345;
+	size_t i, k;
+
+	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "sha"));
+	snprintf(path, sizeof(path), "%s/data", dir);
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)((seed = seed * 1103515245 + 12345) >> 16);
+	for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		struct sha256 c;
+		char hex[65];
+		FILE *f = fopen(path, "w");
+
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(lens[k], fwrite(data, 1, lens[k], f));
+		ASSERT_EQ(0, fclose(f));
+		snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+		f = popen(cmd, "r");
+		ASSERT_NE(NULL, f);
+		ASSERT_NE(NULL, fgets(want, sizeof(want), f));
+		pclose(f);
+		want[64] = 0;
+		sha256_init(&c);
+		for (i = 0; i < lens[k];) {
+			size_t n = (i * 7 + 13) % 97;
+
+			if (n > lens[k] - i)
+				n = lens[k] - i;
+			sha256_update(&c, data + i, n);
+			i += n;
+		}
+		sha256_final(&c, d);
+		sha256_hex(d, hex);
+		EXPECT_STREQ(want, hex) TH_LOG("length %zu", lens[k]);
+		ASSERT_EQ(0, sha256_file(path, d));
+		sha256_hex(d, hex);
+		EXPECT_STREQ(want, hex) TH_LOG("sha256_file, length %zu", lens[k]);
+	}
 	th_rmdir_flat(dir);
 }
 

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "format.h"
 #include "signames.h"
+
+static const char *const throttle_kinds[] = { "session", "cgroup", "uid", "family" };
+static const char *const throttle_acts[] = { "?", "stopped", "would-stop", "held" };
 
 /* comm and path are NUL-terminated by producers; do not trust that. */
 static struct json_object *jstr_n(const __u8 *s, size_t max)
@@ -125,13 +131,11 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 	}
 	case LYMPH_EV_THROTTLE: {
 		const struct lymph_throttle *t = (const void *)rec;
-		static const char *const kinds[] = { "session", "cgroup", "uid", "family" };
-		static const char *const acts[] = { "?", "stopped", "would-stop", "held" };
 
 		add_task(o, &t->task, exe);
-		add(o, "lineage_kind", json_object_new_string(t->lineage_kind < 4 ? kinds[t->lineage_kind] : "?"));
+		add(o, "lineage_kind", json_object_new_string(t->lineage_kind < 4 ? throttle_kinds[t->lineage_kind] : "?"));
 		add(o, "lineage_id", json_object_new_uint64(t->lineage_id));
-		add(o, "action", json_object_new_string(t->action < 4 ? acts[t->action] : "?"));
+		add(o, "action", json_object_new_string(t->action < 4 ? throttle_acts[t->action] : "?"));
 		add(o, "tokens", json_object_new_double((double)t->tokens / 1000.0));
 		add(o, "hold_ns", json_object_new_uint64(t->hold_ns));
 		add(o, "child_pid", json_object_new_int64(t->child_pid));
@@ -139,6 +143,321 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 	}
 	}
 	return o;
+}
+
+/* ---- the same JSON, written straight into a reused buffer ----------------
+ *
+ * format_json() builds a json-c object per record (some 30 allocations)
+ * and json-c serialises it again: most of lymphd's time per record with
+ * --json.  This writer emits the same bytes with no allocation: keys in
+ * the order format_json() adds them, numbers in decimal, strings escaped
+ * as json-c escapes them with JSON_C_TO_STRING_NOSLASHESCAPE (", \ and
+ * \b \f \n \r \t by name, other bytes below 0x20 as \u00xx in lower-case
+ * hex, every other byte as it is, UTF-8 or not).  tests/format_test
+ * compares both on the same records.
+ */
+
+/* 0: copied; else the letter after the backslash ('u': \u00xx). */
+static const char json_esc[256] = {
+	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
+	[0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u',
+	[0x11] = 'u', [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u',
+	[0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u',
+	[0x1d] = 'u', [0x1e] = 'u', [0x1f] = 'u',
+	['"'] = '"', ['\\'] = '\\',
+};
+
+/* Worst case of one escaped byte: \u00xx. */
+#define JSON_ESC_MAX 6
+
+static char *jw_raw(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* A key and its colon, with the comma before every key but the first. */
+#define JW_KEY(p, lit) ((p) = jw_raw((p), "," lit ":", sizeof("," lit ":") - 1))
+
+static char *jw_u64(char *p, uint64_t v)
+{
+	char t[20];
+	int i = sizeof(t);
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return jw_raw(p, t + i, sizeof(t) - (size_t)i);
+}
+
+static char *jw_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return jw_u64(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return jw_u64(p, (uint64_t)v);
+}
+
+static char *jw_bool(char *p, int v)
+{
+	return v ? jw_raw(p, "true", 4) : jw_raw(p, "false", 5);
+}
+
+/* json-c's default double: "%.17g", and ".0" after an integral value. */
+static char *jw_double(char *p, double v)
+{
+	char t[64];
+	int n = snprintf(t, sizeof(t), "%.17g", v);
+
+	if (n < 0 || (size_t)n >= sizeof(t) - 2)
+		n = 0;
+	if ((isdigit((unsigned char)t[0]) || (t[0] == '-' && isdigit((unsigned char)t[1]))) &&
+	    !strchr(t, '.') && !strchr(t, 'e')) {
+		memcpy(t + n, ".0", 2);
+		n += 2;
+	}
+	return jw_raw(p, t, (size_t)n);
+}
+
+static char *jw_str(char *p, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	*p++ = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e = json_esc[c];
+
+		if (!e)
+			continue;
+		p = jw_raw(p, s + run, i - run);
+		run = i + 1;
+		*p++ = '\\';
+		*p++ = e;
+		if (e == 'u') {
+			p = jw_raw(p, "00", 2);
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	p = jw_raw(p, s + run, n - run);
+	*p++ = '"';
+	return p;
+}
+
+/* A string or null. */
+static char *jw_cstr(char *p, const char *s)
+{
+	return s ? jw_str(p, s, strlen(s)) : jw_raw(p, "null", 4);
+}
+
+static char *jw_task(char *p, const struct lymph_task *t, const char *exe)
+{
+	JW_KEY(p, "\"pid\"");
+	p = jw_i64(p, t->pid);
+	JW_KEY(p, "\"tid\"");
+	p = jw_i64(p, t->tid);
+	JW_KEY(p, "\"ppid\"");
+	p = jw_i64(p, t->ppid);
+	JW_KEY(p, "\"uid\"");
+	p = jw_i64(p, t->uid);
+	JW_KEY(p, "\"sid\"");
+	p = jw_i64(p, t->sid);
+	JW_KEY(p, "\"comm\"");
+	p = jw_str(p, (const char *)t->comm, strnlen((const char *)t->comm, LYMPH_COMM_LEN));
+	JW_KEY(p, "\"exe\"");
+	p = jw_cstr(p, exe);
+	JW_KEY(p, "\"exe_dev\"");
+	p = jw_i64(p, t->exe_dev);
+	JW_KEY(p, "\"exe_ino\"");
+	p = jw_u64(p, t->exe_ino);
+	JW_KEY(p, "\"cgroup_id\"");
+	return jw_u64(p, t->cgroup_id);
+}
+
+static char *jw_signal(char *p, unsigned int signo, int si_code)
+{
+	JW_KEY(p, "\"signo\"");
+	p = jw_i64(p, signo);
+	JW_KEY(p, "\"signal\"");
+	p = jw_cstr(p, signal_name(signo));
+	JW_KEY(p, "\"si_code\"");
+	p = jw_i64(p, si_code);
+	JW_KEY(p, "\"si_code_name\"");
+	return jw_cstr(p, si_code_name(signo, si_code));
+}
+
+/* Room for every field but the strings, and for each string escaped. */
+static size_t jw_need(const struct lymph_hdr *rec, const char *exe)
+{
+	size_t n = 2048 + 2 * LYMPH_COMM_LEN * JSON_ESC_MAX;
+
+	if (exe)
+		n += strlen(exe) * JSON_ESC_MAX;
+	if (rec->kind == LYMPH_EV_EXEC)
+		n += LYMPH_PATH_LEN * JSON_ESC_MAX;
+	return n;
+}
+
+int format_json_append(struct fmt_buf *b, const struct lymph_hdr *rec, const char *exe,
+		       const struct verdict *vd)
+{
+	size_t need = jw_need(rec, exe);
+	char *p;
+
+	if (b->cap - b->len < need) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *n;
+
+		while (cap - b->len < need)
+			cap *= 2;
+		n = realloc(b->p, cap);
+		if (!n)
+			return -ENOMEM;
+		b->p = n;
+		b->cap = cap;
+	}
+	p = b->p + b->len;
+	p = jw_raw(p, "{\"event\":", 9);
+	p = jw_cstr(p, lymph_kind_name(rec->kind));
+	JW_KEY(p, "\"ts_ns\"");
+	p = jw_u64(p, rec->ts_ns);
+	JW_KEY(p, "\"source\"");
+	p = jw_cstr(p, lymph_source_name(rec->source));
+
+	switch (rec->kind) {
+	case LYMPH_EV_DEATH: {
+		const struct lymph_death *d = (const void *)rec;
+		int info = !!(d->flags & LYMPH_DEATH_SIGINFO);
+
+		p = jw_task(p, &d->task, exe);
+		if (vd) {
+			JW_KEY(p, "\"class\"");
+			p = jw_cstr(p, lymph_class_name(vd->klass));
+			JW_KEY(p, "\"reason\"");
+			p = jw_cstr(p, lymph_reason_name(vd->reason));
+		}
+		JW_KEY(p, "\"exit_code\"");
+		p = jw_i64(p, d->exit_code);
+		JW_KEY(p, "\"exit_status\"");
+		p = jw_i64(p, (d->exit_code >> 8) & 0xff);
+		JW_KEY(p, "\"core\"");
+		p = jw_bool(p, !!(d->flags & LYMPH_DEATH_CORE));
+		JW_KEY(p, "\"oom\"");
+		p = jw_bool(p, !!(d->flags & LYMPH_DEATH_OOM));
+		JW_KEY(p, "\"siginfo\"");
+		p = jw_bool(p, info);
+		/* format_json() adds signo and signal first and add_signal()
+		 * replaces them in place: one pair, in this position. */
+		if (info) {
+			p = jw_signal(p, d->signo, d->si_code);
+			JW_KEY(p, "\"fault_addr\"");
+			p = jw_u64(p, d->fault_addr);
+			JW_KEY(p, "\"sender_pid\"");
+			p = jw_i64(p, d->sender_pid);
+			JW_KEY(p, "\"sender_uid\"");
+			p = jw_i64(p, d->sender_uid);
+		} else if (d->signo) {
+			JW_KEY(p, "\"signo\"");
+			p = jw_i64(p, d->signo);
+			JW_KEY(p, "\"signal\"");
+			p = jw_cstr(p, signal_name(d->signo));
+		}
+		JW_KEY(p, "\"age_ns\"");
+		p = jw_u64(p, d->age_ns);
+		break;
+	}
+	case LYMPH_EV_SIGNAL: {
+		const struct lymph_signal *s = (const void *)rec;
+
+		p = jw_task(p, &s->task, exe);
+		p = jw_signal(p, s->signo, s->si_code);
+		JW_KEY(p, "\"sender_pid\"");
+		p = jw_i64(p, s->sender_pid);
+		JW_KEY(p, "\"sender_uid\"");
+		p = jw_i64(p, s->sender_uid);
+		JW_KEY(p, "\"sender_comm\"");
+		p = jw_str(p, (const char *)s->sender_comm,
+			   strnlen((const char *)s->sender_comm, LYMPH_COMM_LEN));
+		break;
+	}
+	case LYMPH_EV_EXEC: {
+		const struct lymph_exec *e = (const void *)rec;
+
+		p = jw_task(p, &e->task, exe);
+		JW_KEY(p, "\"path\"");
+		p = jw_str(p, (const char *)e->path, strnlen((const char *)e->path, LYMPH_PATH_LEN));
+		break;
+	}
+	case LYMPH_EV_FORK:
+		p = jw_task(p, &((const struct lymph_fork *)rec)->task, exe);
+		break;
+	case LYMPH_EV_OOM: {
+		const struct lymph_oom *m = (const void *)rec;
+
+		p = jw_task(p, &m->task, exe);
+		JW_KEY(p, "\"oom_score_adj\"");
+		p = jw_i64(p, m->oom_score_adj);
+		break;
+	}
+	case LYMPH_EV_DROP:
+		JW_KEY(p, "\"lost\"");
+		p = jw_u64(p, ((const struct lymph_drop *)rec)->lost);
+		break;
+	case LYMPH_EV_PRESSURE: {
+		const struct lymph_pressure *r = (const void *)rec;
+
+		p = jw_task(p, &r->task, exe);
+		JW_KEY(p, "\"interval_ns\"");
+		p = jw_u64(p, r->interval_ns);
+		JW_KEY(p, "\"runq_delay_ns\"");
+		p = jw_u64(p, r->runq_delay_ns);
+		JW_KEY(p, "\"reclaim_delay_ns\"");
+		p = jw_u64(p, r->reclaim_delay_ns);
+		JW_KEY(p, "\"maj_flt\"");
+		p = jw_u64(p, r->maj_flt);
+		JW_KEY(p, "\"rss_kb\"");
+		p = jw_u64(p, r->rss_kb);
+		JW_KEY(p, "\"rss_delta_kb\"");
+		p = jw_i64(p, r->rss_delta_kb);
+		JW_KEY(p, "\"flags\"");
+		p = jw_i64(p, r->flags);
+		break;
+	}
+	case LYMPH_EV_THROTTLE: {
+		const struct lymph_throttle *t = (const void *)rec;
+
+		p = jw_task(p, &t->task, exe);
+		JW_KEY(p, "\"lineage_kind\"");
+		p = jw_cstr(p, t->lineage_kind < 4 ? throttle_kinds[t->lineage_kind] : "?");
+		JW_KEY(p, "\"lineage_id\"");
+		p = jw_u64(p, t->lineage_id);
+		JW_KEY(p, "\"action\"");
+		p = jw_cstr(p, t->action < 4 ? throttle_acts[t->action] : "?");
+		JW_KEY(p, "\"tokens\"");
+		p = jw_double(p, (double)t->tokens / 1000.0);
+		JW_KEY(p, "\"hold_ns\"");
+		p = jw_u64(p, t->hold_ns);
+		JW_KEY(p, "\"child_pid\"");
+		p = jw_i64(p, t->child_pid);
+		break;
+	}
+	}
+	*p++ = '}';
+	*p++ = '\n';
+	b->len = (size_t)(p - b->p);
+	return 0;
+}
+
+void fmt_buf_free(struct fmt_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
 }
 
 /* Append to buf at *pos, never past len - 1. */

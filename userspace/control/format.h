@@ -18,6 +18,24 @@
 struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 				const struct verdict *vd);
 
+/* A buffer the JSON writer appends to and its caller reuses (len = 0
+ * between batches); grown as a record needs, never shrunk. */
+struct fmt_buf {
+	char *p;
+	size_t len, cap;
+};
+
+/*
+ * Appends the record as one JSON line (object and '\n') to b: the bytes
+ * json_object_to_json_string_ext(format_json(rec, exe, vd),
+ * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) gives, and a
+ * newline, without building an object (lymphd's --json hot path).
+ * Returns 0 or -ENOMEM (b unchanged).
+ */
+int format_json_append(struct fmt_buf *b, const struct lymph_hdr *rec, const char *exe,
+		       const struct verdict *vd);
+void fmt_buf_free(struct fmt_buf *b);
+
 /* Writes a NUL-terminated line without newline; returns its length
  * (truncated to len - 1). */
 size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "control.h"
 #include "crashtab.h"
+#include "format.h"
 #include "fleet.h"
 #include "journal.h"
 #include "logsink.h"
@@ -72,6 +73,7 @@ struct daemon {
 	struct control *ctl;	/* control clients, lymphctl events history */
 	int svc_timerfd;	/* armed for the supervisor's next deadline */
 	FILE *out;
+	struct fmt_buf jline;	/* --json lines, written without json-c (format.h) */
 	struct logsink log;	/* the system log (journal, syslog) */
 	struct json_object *early;	/* decisions journaled before the start line */
 	int stop;

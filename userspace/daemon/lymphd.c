@@ -46,7 +46,7 @@ static void usage(FILE *f)
 "      --check-config[=FILE]  validate the policy, print each error as file:line, exit\n"
 "      --journal=PATH    journal file (default: the policy's, " LYMPH_DEFAULT_JOURNAL ")\n"
 "      --socket=PATH     control socket (default " LYMPH_DEFAULT_SOCKET ")\n"
-"      --ring-size=SIZE  BPF ring buffer size, power of two, e.g. 8M (default 8M)\n"
+"      --ring-size=SIZE  BPF ring buffer size, power of two, e.g. 8M (default 1M)\n"
 "      --half-life=SECS  half-life of the per-binary danger counts (default 3600)\n"
 "      --no-fork         do not trace forks\n"
 "      --no-exec         do not trace execs\n"
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 		.source = SOURCE_AUTO,
 		.socket_path = LYMPH_DEFAULT_SOCKET,
 		.config_path = LYMPH_DEFAULT_CONFIG,
-		.src = { .ring_bytes = 8u << 20, .want_fork = 1, .want_exec = 1 },
+		.src = { .ring_bytes = 1u << 20, .want_fork = 1, .want_exec = 1 },
 		.half_life_ns = 3600ULL * 1000000000ULL,
 		.crashtab_max = 4096,
 	};

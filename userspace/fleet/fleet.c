@@ -5,6 +5,7 @@
  * fleet's immune memory.  The event loop talks to it through two bounded
  * queues under one mutex and an eventfd.
  */
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,9 +20,9 @@
 #include <sys/stat.h>
 #include <json-c/json.h>
 #include <nats/nats.h>
-#include <openssl/evp.h>
 #include "fleet.h"
 #include "fleet_msg.h"
+#include "sha256.h"
 
 #define INQ_MAX 1024		/* deaths and decisions waiting for the thread */
 #define OUTQ_MAX 256		/* decisions waiting for the loop */
@@ -33,6 +34,65 @@
 #define EVAL_PERIOD_MS 250
 #define REWATCH_MS 10000	/* after a reconnection: a second watch once the cluster settled */
 #define JS_WAIT_MS 2000
+
+/*
+ * libnats is loaded with dlopen() when a [fleet] section starts the link:
+ * linked, it and the libssl and libcrypto it needs cost every lymphd ~1.8
+ * MiB of VmRSS, fleet or not.  NATS_FNS lists every libnats call lymphd
+ * makes; they are called as nats.<name>(...).
+ */
+#define NATS_LIB "libnats.so.3.4"
+#define NATS_FNS(X) \
+	X(nats_Sleep) X(nats_GetLastError) X(natsOptions_Destroy) \
+	X(natsConnection_Status) X(natsConnection_GetConnectedUrl) X(kvWatcher_Destroy) \
+	X(natsStatus_GetText) X(natsOptions_SetUserCredentialsFromFiles) X(natsOptions_SetTimeout) \
+	X(natsOptions_SetServers) X(natsOptions_SetSecure) X(natsOptions_SetRetryOnFailedConnect) \
+	X(natsOptions_SetReconnectedCB) X(natsOptions_SetReconnectWait) X(natsOptions_SetReconnectJitter) \
+	X(natsOptions_SetName) X(natsOptions_SetMaxReconnect) X(natsOptions_SetDisconnectedCB) \
+	X(natsOptions_SetClosedCB) X(natsOptions_LoadCertificatesChain) X(natsOptions_LoadCATrustedCertificates) \
+	X(natsOptions_Create) X(natsConnection_JetStream) X(natsConnection_Destroy) \
+	X(natsConnection_Connect) X(natsConnection_Close) X(kvWatcher_Next) \
+	X(kvStore_WatchAll) X(kvStore_PutString) X(kvStore_Destroy) \
+	X(kvEntry_ValueLen) X(kvEntry_Value) X(kvEntry_Operation) \
+	X(kvEntry_Key) X(kvEntry_Destroy) X(kvEntry_Created) \
+	X(kvConfig_Init) X(js_Publish) X(js_KeyValue) \
+	X(js_GetStreamInfo) X(js_CreateKeyValue) X(js_AddStream) \
+	X(jsStreamInfo_Destroy) X(jsStreamConfig_Init) X(jsPubOptions_Init) \
+	X(jsOptions_Init) X(jsCtx_Destroy)
+
+static struct {
+	int tried, ok;
+#define NATS_PTR(fn) __typeof__(fn) *fn;
+	NATS_FNS(NATS_PTR)
+#undef NATS_PTR
+} nats;
+
+/* 0, or -ELIBACC with the reason in why. */
+static int nats_load(char *why, size_t len)
+{
+	void *h;
+
+	if (nats.tried)
+		goto out;
+	nats.tried = 1;
+	h = dlopen(NATS_LIB, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(why, len, "%s", dlerror());
+		return -ELIBACC;
+	}
+	nats.ok = 1;
+#define NATS_SYM(fn) \
+	if (!(*(void **)&nats.fn = dlsym(h, #fn))) \
+		nats.ok = 0;
+	NATS_FNS(NATS_SYM)
+#undef NATS_SYM
+	if (!nats.ok)
+		dlclose(h);	/* h stays open for the life of the process otherwise */
+out:
+	if (!nats.ok)
+		snprintf(why, len, "%s lacks a function lymphd calls (another version?)", NATS_LIB);
+	return nats.ok ? 0 : -ELIBACC;
+}
 
 enum link_state { LINK_CONNECTING, LINK_CONNECTED, LINK_RECONNECTING, LINK_CLOSED };
 
@@ -125,8 +185,8 @@ static uint64_t mono_ns(void)
 static void set_error(struct fleet *f, const char *what, natsStatus s)
 {
 	pthread_mutex_lock(&f->mu);
-	snprintf(f->last_error, sizeof(f->last_error), "%s: %s (%s)", what, natsStatus_GetText(s),
-		 nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
+	snprintf(f->last_error, sizeof(f->last_error), "%s: %s (%s)", what, nats.natsStatus_GetText(s),
+		 nats.nats_GetLastError(NULL) ? nats.nats_GetLastError(NULL) : "");
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -186,20 +246,14 @@ static void elf_build_id(int fd, char out[FLEET_BUILDID_LEN])
 
 int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILDID_LEN])
 {
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char buf[65536], md[SHA256_DIGEST_LEN];
 	uint64_t total = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct sha256 ctx;
 	ssize_t n;
 	off_t off = 0;
 	int err = 0;
 
-	if (!ctx)
-		return -ENOMEM;
-	if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		return -EIO;
-	}
+	sha256_init(&ctx);
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
 		off += n;
 		total += (uint64_t)n;
@@ -207,16 +261,14 @@ int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILD
 			err = -EFBIG;
 			break;
 		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		sha256_update(&ctx, buf, (size_t)n);
 	}
 	if (n < 0)
 		err = -errno;
-	if (!err && !EVP_DigestFinal_ex(ctx, md, &mdlen))
-		err = -EIO;
-	EVP_MD_CTX_free(ctx);
 	if (err)
 		return err;
-	hex(sha256, md, mdlen < 32 ? mdlen : 32);
+	sha256_final(&ctx, md);
+	hex(sha256, md, sizeof(md));
 	elf_build_id(fd, build_id);
 	return 0;
 }
@@ -409,43 +461,43 @@ static int do_connect(struct fleet *f)
 	natsStatus s;
 	char name[160];
 
-	s = natsOptions_Create(&o);
+	s = nats.natsOptions_Create(&o);
 	if (s == NATS_OK)
-		s = natsOptions_SetServers(o, (const char **)f->c.servers, (int)f->c.n_servers);
+		s = nats.natsOptions_SetServers(o, (const char **)f->c.servers, (int)f->c.n_servers);
 	snprintf(name, sizeof(name), "lymphd %s/%s", f->c.name, f->host);
 	if (s == NATS_OK)
-		s = natsOptions_SetName(o, name);
+		s = nats.natsOptions_SetName(o, name);
 	if (s == NATS_OK)
-		s = natsOptions_SetTimeout(o, 2000);
+		s = nats.natsOptions_SetTimeout(o, 2000);
 	if (s == NATS_OK)
-		s = natsOptions_SetMaxReconnect(o, -1);		/* forever, with backoff */
+		s = nats.natsOptions_SetMaxReconnect(o, -1);		/* forever, with backoff */
 	if (s == NATS_OK)
-		s = natsOptions_SetReconnectWait(o, 1000);
+		s = nats.natsOptions_SetReconnectWait(o, 1000);
 	if (s == NATS_OK)
-		s = natsOptions_SetReconnectJitter(o, 500, 1000);
+		s = nats.natsOptions_SetReconnectJitter(o, 500, 1000);
 	if (s == NATS_OK)
-		s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, f);
+		s = nats.natsOptions_SetRetryOnFailedConnect(o, true, on_connected, f);
 	if (s == NATS_OK)
-		s = natsOptions_SetDisconnectedCB(o, on_disconnected, f);
+		s = nats.natsOptions_SetDisconnectedCB(o, on_disconnected, f);
 	if (s == NATS_OK)
-		s = natsOptions_SetReconnectedCB(o, on_connected, f);
+		s = nats.natsOptions_SetReconnectedCB(o, on_connected, f);
 	if (s == NATS_OK)
-		s = natsOptions_SetClosedCB(o, on_closed, f);
+		s = nats.natsOptions_SetClosedCB(o, on_closed, f);
 	if (s == NATS_OK && f->c.credentials)
-		s = natsOptions_SetUserCredentialsFromFiles(o, f->c.credentials, NULL);
+		s = nats.natsOptions_SetUserCredentialsFromFiles(o, f->c.credentials, NULL);
 	if (s == NATS_OK && (f->c.tls_ca || f->c.tls_cert))
-		s = natsOptions_SetSecure(o, true);
+		s = nats.natsOptions_SetSecure(o, true);
 	if (s == NATS_OK && f->c.tls_ca)
-		s = natsOptions_LoadCATrustedCertificates(o, f->c.tls_ca);
+		s = nats.natsOptions_LoadCATrustedCertificates(o, f->c.tls_ca);
 	if (s == NATS_OK && f->c.tls_cert)
-		s = natsOptions_LoadCertificatesChain(o, f->c.tls_cert, f->c.tls_key);
+		s = nats.natsOptions_LoadCertificatesChain(o, f->c.tls_cert, f->c.tls_key);
 	if (s != NATS_OK) {
 		set_error(f, "failed to set up the NATS options", s);
-		natsOptions_Destroy(o);
+		nats.natsOptions_Destroy(o);
 		return -EINVAL;
 	}
-	s = natsConnection_Connect(&f->nc, o);
-	natsOptions_Destroy(o);
+	s = nats.natsConnection_Connect(&f->nc, o);
+	nats.natsOptions_Destroy(o);
 	if (s == NATS_OK) {
 		atomic_store(&f->link, LINK_CONNECTED);
 		return 0;
@@ -460,13 +512,13 @@ static int do_connect(struct fleet *f)
 static void teardown_js(struct fleet *f)
 {
 	if (f->w)
-		kvWatcher_Destroy(f->w);
+		nats.kvWatcher_Destroy(f->w);
 	f->w = NULL;
 	if (f->kv)
-		kvStore_Destroy(f->kv);
+		nats.kvStore_Destroy(f->kv);
 	f->kv = NULL;
 	if (f->js)
-		jsCtx_Destroy(f->js);
+		nats.jsCtx_Destroy(f->js);
 	f->js = NULL;
 	f->ready = 0;
 }
@@ -483,14 +535,14 @@ static int setup_js(struct fleet *f)
 	jsErrCode jerr = 0;
 	natsStatus s;
 
-	jsOptions_Init(&jo);
+	nats.jsOptions_Init(&jo);
 	jo.Wait = JS_WAIT_MS;
-	s = natsConnection_JetStream(&f->js, f->nc, &jo);
+	s = nats.natsConnection_JetStream(&f->js, f->nc, &jo);
 	if (s != NATS_OK) {
 		set_error(f, "failed to open JetStream", s);
 		return -EIO;
 	}
-	jsStreamConfig_Init(&sc);
+	nats.jsStreamConfig_Init(&sc);
 	snprintf(subj, sizeof(subj), "lymph.%s.events.>", f->c.name);
 	subjects[0] = subj;
 	sc.Name = f->stream;
@@ -501,19 +553,19 @@ static int setup_js(struct fleet *f)
 	sc.MaxAge = 7LL * 86400 * 1000000000LL;	/* ns: a week of the fleet's history */
 	sc.MaxBytes = 128LL << 20;	/* reserved on every replica */
 	sc.Discard = js_DiscardOld;
-	s = js_AddStream(&si, f->js, &sc, NULL, &jerr);
+	s = nats.js_AddStream(&si, f->js, &sc, NULL, &jerr);
 	if (s != NATS_OK) {
 		/* Already there (another host made it): use it as it is. */
-		s = js_GetStreamInfo(&si, f->js, f->stream, NULL, &jerr);
+		s = nats.js_GetStreamInfo(&si, f->js, f->stream, NULL, &jerr);
 	}
 	if (si)
-		jsStreamInfo_Destroy(si);
+		nats.jsStreamInfo_Destroy(si);
 	if (s != NATS_OK) {
 		set_error(f, "failed to create the fleet's stream", s);
 		teardown_js(f);
 		return -EIO;
 	}
-	kvConfig_Init(&kc);
+	nats.kvConfig_Init(&kc);
 	kc.Bucket = f->bucket;
 	kc.History = 1;
 	kc.Replicas = (int)f->c.replicas;
@@ -522,9 +574,9 @@ static int setup_js(struct fleet *f)
 	/* ns: a report no host rewrote for twice the window is gone (the
 	 * rule forgets it after one window already). */
 	kc.TTL = (int64_t)(2 * f->c.window);
-	s = js_CreateKeyValue(&f->kv, f->js, &kc);
+	s = nats.js_CreateKeyValue(&f->kv, f->js, &kc);
 	if (s != NATS_OK)
-		s = js_KeyValue(&f->kv, f->js, f->bucket);
+		s = nats.js_KeyValue(&f->kv, f->js, f->bucket);
 	if (s != NATS_OK) {
 		set_error(f, "failed to open the fleet's key-value bucket", s);
 		teardown_js(f);
@@ -539,10 +591,10 @@ static int watch(struct fleet *f)
 	natsStatus s;
 
 	if (f->w)
-		kvWatcher_Destroy(f->w);
+		nats.kvWatcher_Destroy(f->w);
 	f->w = NULL;
 	/* Every current value first (catching up), then every change. */
-	s = kvStore_WatchAll(&f->w, f->kv, NULL);
+	s = nats.kvStore_WatchAll(&f->w, f->kv, NULL);
 	if (s != NATS_OK) {
 		set_error(f, "failed to watch the fleet's bucket", s);
 		f->w = NULL;
@@ -713,7 +765,7 @@ static void drain_inq(struct fleet *f, uint64_t now_ms)
 
 static int linked(struct fleet *f)
 {
-	return f->nc && f->ready && natsConnection_Status(f->nc) == NATS_CONN_STATUS_CONNECTED;
+	return f->nc && f->ready && nats.natsConnection_Status(f->nc) == NATS_CONN_STATUS_CONNECTED;
 }
 
 static void flush_batch(struct fleet *f, uint64_t now_ms)
@@ -735,9 +787,9 @@ static void flush_batch(struct fleet *f, uint64_t now_ms)
 	b->dropped = f->batch_dropped;
 	if (fleet_batch_encode(b, &text))
 		return;
-	jsPubOptions_Init(&po);
+	nats.jsPubOptions_Init(&po);
 	po.MaxWait = JS_WAIT_MS;
-	s = js_Publish(NULL, f->js, f->subject, text, (int)strlen(text), &po, &jerr);
+	s = nats.js_Publish(NULL, f->js, f->subject, text, (int)strlen(text), &po, &jerr);
 	pthread_mutex_lock(&f->mu);
 	if (s == NATS_OK) {
 		f->c_batches++;
@@ -769,7 +821,7 @@ static void put_reports(struct fleet *f, uint64_t now_ms)
 			return;
 		if (fleet_kv_key(key, sizeof(key), lr->r.sha256, lr->r.host) || fleet_report_encode(&lr->r, &text))
 			continue;
-		s = kvStore_PutString(NULL, f->kv, key, text);
+		s = nats.kvStore_PutString(NULL, f->kv, key, text);
 		pthread_mutex_lock(&f->mu);
 		if (s == NATS_OK) {
 			f->c_reports++;
@@ -790,10 +842,10 @@ static void on_entry(struct fleet *f, kvEntry *e)
 {
 	char sha[FLEET_SHA_LEN], host[FLEET_NAME_MAX];
 	struct fleet_report r;
-	kvOperation op = kvEntry_Operation(e);
+	kvOperation op = nats.kvEntry_Operation(e);
 	int bad = 0;
 
-	if (fleet_kv_key_parse(kvEntry_Key(e), sha, host)) {
+	if (fleet_kv_key_parse(nats.kvEntry_Key(e), sha, host)) {
 		bad = 1;
 	} else if (op == kvOp_Delete || op == kvOp_Purge) {
 		pthread_mutex_lock(&f->mu);
@@ -801,7 +853,7 @@ static void on_entry(struct fleet *f, kvEntry *e)
 		f->c_entries++;
 		pthread_mutex_unlock(&f->mu);
 		return;
-	} else if (fleet_report_decode(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), &r) ||
+	} else if (fleet_report_decode(nats.kvEntry_Value(e), (size_t)nats.kvEntry_ValueLen(e), &r) ||
 		   strcmp(r.sha256, sha) || strcmp(r.host, host)) {
 		bad = 1;	/* a host speaks only under its own key, about that binary */
 	}
@@ -810,7 +862,7 @@ static void on_entry(struct fleet *f, kvEntry *e)
 		f->c_bad_msgs++;
 	} else {
 		/* The server's time of the write, never what the host claims. */
-		uint64_t at = (uint64_t)kvEntry_Created(e) / 1000000ULL;
+		uint64_t at = (uint64_t)nats.kvEntry_Created(e) / 1000000ULL;
 
 		f->c_entries++;
 		fleet_memory_report(&f->mem, &r, at);
@@ -905,9 +957,9 @@ static void *fleet_main(void *arg)
 			do_connect(f);
 		}
 		if (f->nc && !f->ready && now >= f->next_setup_ms &&
-		    natsConnection_Status(f->nc) == NATS_CONN_STATUS_CONNECTED) {
+		    nats.natsConnection_Status(f->nc) == NATS_CONN_STATUS_CONNECTED) {
 			pthread_mutex_lock(&f->mu);
-			natsConnection_GetConnectedUrl(f->nc, f->url, sizeof(f->url));
+			nats.natsConnection_GetConnectedUrl(f->nc, f->url, sizeof(f->url));
 			pthread_mutex_unlock(&f->mu);
 			if (setup_js(f) || watch(f)) {
 				teardown_js(f);		/* not ready: set up again */
@@ -921,7 +973,7 @@ static void *fleet_main(void *arg)
 		if (f->ready && atomic_exchange(&f->reconnected, 0)) {
 			pthread_mutex_lock(&f->mu);
 			f->c_reconnects++;
-			natsConnection_GetConnectedUrl(f->nc, f->url, sizeof(f->url));
+			nats.natsConnection_GetConnectedUrl(f->nc, f->url, sizeof(f->url));
 			f->connected_since_ms = now;
 			pthread_mutex_unlock(&f->mu);
 			if (!watch(f)) {
@@ -951,10 +1003,10 @@ static void *fleet_main(void *arg)
 		put_reports(f, now);
 		if (f->w && linked(f)) {
 			/* Up to 100 ms waiting for the fleet, then the queues again. */
-			while (kvWatcher_Next(&e, f->w, 100) == NATS_OK) {
+			while (nats.kvWatcher_Next(&e, f->w, 100) == NATS_OK) {
 				if (e) {
 					on_entry(f, e);
-					kvEntry_Destroy(e);
+					nats.kvEntry_Destroy(e);
 					e = NULL;
 				}
 				if (atomic_load(&f->stop))
@@ -963,7 +1015,7 @@ static void *fleet_main(void *arg)
 					break;
 			}
 		} else {
-			nats_Sleep(100);
+			nats.nats_Sleep(100);
 		}
 		now = wall_ms();
 		if (now >= f->next_eval_ms) {
@@ -1003,9 +1055,18 @@ int fleet_start(struct fleet **out, const struct fleet_conf *conf)
 	struct fleet *f = calloc(1, sizeof(*f));
 	int err;
 
+	char why[256] = "";
+
 	*out = NULL;
 	if (!f)
 		return -ENOMEM;
+	err = nats_load(why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "lymphd: failed to load %s: %s; install the package libnats3.4 "
+			"for the fleet link, or remove the [fleet] section\n", NATS_LIB, why);
+		free(f);
+		return err;
+	}
 	f->evfd = -1;
 	pthread_mutex_init(&f->mu, NULL);
 	err = conf_copy(&f->c, conf);
@@ -1062,12 +1123,12 @@ void fleet_stop(struct fleet *f)
 	if (f->nc) {
 		int waited = 0;
 
-		natsConnection_Close(f->nc);
+		nats.natsConnection_Close(f->nc);
 		/* libnats calls on_closed from its own thread, after Close
 		 * returns: f must outlive that call. */
 		while (atomic_load(&f->link) != LINK_CLOSED && waited++ < 500)
-			nats_Sleep(10);
-		natsConnection_Destroy(f->nc);
+			nats.nats_Sleep(10);
+		nats.natsConnection_Destroy(f->nc);
 		if (atomic_load(&f->link) != LINK_CLOSED) {
 			fprintf(stderr, "lymphd: the fleet link did not close in 5 s; its memory is left\n");
 			return;

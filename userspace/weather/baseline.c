@@ -66,14 +66,14 @@ void baseline_fold(struct baseline *b, enum bl_signal s, unsigned int slot, doub
 		return;
 	sl = &b->slot[s][slot];
 	if (!sl->n) {
-		sl->mean = v;
+		sl->mean = (float)v;
 		sl->var = 0;
 	} else {
 		/* West's incremental EWMA of mean and variance. */
 		diff = v - sl->mean;
 		incr = b->alpha * diff;
-		sl->mean += incr;
-		sl->var = (1 - b->alpha) * (sl->var + diff * incr);
+		sl->mean = (float)(sl->mean + incr);
+		sl->var = (float)((1 - b->alpha) * (sl->var + diff * incr));
 	}
 	if (sl->n < UINT32_MAX)
 		sl->n++;
@@ -211,7 +211,16 @@ double entropy_bits(const uint64_t *counts, size_t n)
 
 /* ---- persistence ----------------------------------------------------------- */
 
-#define BL_MAGIC "LYMPHBL1"
+/* LYMPHBL2: slots as struct bl_slot (12 bytes).  LYMPHBL1, written before,
+ * had 24-byte slots (double mean, var; n; pad): still read, converted. */
+#define BL_MAGIC "LYMPHBL2"
+#define BL_MAGIC_V1 "LYMPHBL1"
+
+struct bl_slot_v1 {
+	double mean, var;
+	uint32_t n;
+	uint32_t pad;
+};
 
 struct bl_file_hdr {
 	char magic[8];
@@ -264,18 +273,29 @@ int baseline_save(const struct baseline *b, const char *path)
 
 int baseline_load(struct baseline *b, const char *path)
 {
+	const size_t nslots = (size_t)BL_NSIG * BL_SLOTS;
 	struct bl_file_hdr h;
 	uint64_t sum = 0xcbf29ce484222325ULL, want;
-	struct bl_slot *slots;
 	struct stat st;
-	size_t size = sizeof(h) + sizeof(b->slot) + sizeof(want);
+	size_t size, slot_size = 0, i;
 	int fd, err = 0;
 	char *buf;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || (size_t)st.st_size != size) {
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	/* The format is told by the size first, then by the magic. */
+	size = (size_t)st.st_size;
+	if (size == sizeof(h) + nslots * sizeof(struct bl_slot) + sizeof(want))
+		slot_size = sizeof(struct bl_slot);
+	else if (size == sizeof(h) + nslots * sizeof(struct bl_slot_v1) + sizeof(want))
+		slot_size = sizeof(struct bl_slot_v1);
+	if (!slot_size) {
 		close(fd);
 		return -EINVAL;
 	}
@@ -289,16 +309,26 @@ int baseline_load(struct baseline *b, const char *path)
 	close(fd);
 	if (!err) {
 		memcpy(&h, buf, sizeof(h));
-		slots = (struct bl_slot *)(buf + sizeof(h));
-		memcpy(&want, buf + sizeof(h) + sizeof(b->slot), sizeof(want));
-		sum = fnv1a(sum, buf, sizeof(h) + sizeof(b->slot));
-		if (memcmp(h.magic, BL_MAGIC, 8) || h.nsig != BL_NSIG || h.nslots != BL_SLOTS ||
+		memcpy(&want, buf + size - sizeof(want), sizeof(want));
+		sum = fnv1a(sum, buf, size - sizeof(want));
+		if (memcmp(h.magic, slot_size == sizeof(struct bl_slot) ? BL_MAGIC : BL_MAGIC_V1, 8) ||
+		    h.nsig != BL_NSIG || h.nslots != BL_SLOTS ||
 		    h.slot_seconds != BL_SLOT_SECONDS || sum != want)
 			err = -EINVAL;
 	}
 	if (!err) {
 		/* alpha and min_weeks stay the caller's (the policy's). */
-		memcpy(b->slot, slots, sizeof(b->slot));
+		if (slot_size == sizeof(struct bl_slot)) {
+			memcpy(b->slot, buf + sizeof(h), sizeof(b->slot));
+		} else {
+			for (i = 0; i < nslots; i++) {
+				struct bl_slot_v1 o;
+
+				memcpy(&o, buf + sizeof(h) + i * sizeof(o), sizeof(o));
+				b->slot[i / BL_SLOTS][i % BL_SLOTS] = (struct bl_slot){
+					.mean = (float)o.mean, .var = (float)o.var, .n = o.n };
+			}
+		}
 		b->cur_week_slot = h.cur_week_slot;
 		memcpy(b->acc_sum, h.acc_sum, sizeof(b->acc_sum));
 		memcpy(b->acc_n, h.acc_n, sizeof(b->acc_n));

@@ -36,10 +36,12 @@ enum bl_signal {
 	BL_NSIG
 };
 
+/* 12 bytes: 9 signals x 2016 slots = 213 KiB resident in lymphd (single
+ * precision is ample for a weekly mean and variance; folds compute in
+ * double). */
 struct bl_slot {
-	double mean, var;	/* EWMA over weeks */
+	float mean, var;	/* EWMA over weeks */
 	uint32_t n;		/* weeks folded in (saturates) */
-	uint32_t pad;
 };
 
 struct baseline {

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Integrity spot checks of the protected binaries (see integrity.h). */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,75 +10,16 @@
 #include <json-c/json.h>
 #include "atomic_file.h"
 #include "integrity.h"
-
-/* The five EVP calls lymph needs, resolved from libcrypto at run time.  The
- * prototypes are OpenSSL 3's with its opaque types as void. */
-static struct {
-	int tried, ok;
-	void *(*ctx_new)(void);
-	void (*ctx_free)(void *);
-	const void *(*sha256)(void);
-	int (*init)(void *, const void *, void *);
-	int (*update)(void *, const void *, size_t);
-	int (*final)(void *, unsigned char *, unsigned int *);
-} evp;
-
-static int evp_load(void)
-{
-	static const char *const libs[] = { "libcrypto.so.3", "libcrypto.so" };
-	void *h = NULL;
-	size_t i;
-
-	if (evp.tried)
-		return evp.ok ? 0 : -ENOSYS;
-	evp.tried = 1;
-	for (i = 0; !h && i < sizeof(libs) / sizeof(libs[0]); i++)
-		h = dlopen(libs[i], RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return -ENOSYS;
-	*(void **)&evp.ctx_new = dlsym(h, "EVP_MD_CTX_new");
-	*(void **)&evp.ctx_free = dlsym(h, "EVP_MD_CTX_free");
-	*(void **)&evp.sha256 = dlsym(h, "EVP_sha256");
-	*(void **)&evp.init = dlsym(h, "EVP_DigestInit_ex");
-	*(void **)&evp.update = dlsym(h, "EVP_DigestUpdate");
-	*(void **)&evp.final = dlsym(h, "EVP_DigestFinal_ex");
-	evp.ok = evp.ctx_new && evp.ctx_free && evp.sha256 && evp.init && evp.update && evp.final;
-	if (!evp.ok) {
-		dlclose(h);
-		return -ENOSYS;
-	}
-	return 0;	/* h stays open for the life of the process */
-}
+#include "sha256.h"
 
 int sha256_file(const char *path, unsigned char out[SHA256_LEN])
 {
-	unsigned char buf[65536];
-	unsigned int len = 0;
-	void *ctx;
-	ssize_t n;
-	int fd, err = 0;
+	int fd, err;
 
-	if (evp_load())
-		return -ENOSYS;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	ctx = evp.ctx_new();
-	if (!ctx || !evp.init(ctx, evp.sha256(), NULL))
-		err = -ENOMEM;
-	while (!err && (n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-		} else if (!evp.update(ctx, buf, (size_t)n)) {
-			err = -EIO;
-		}
-	}
-	if (!err && (!evp.final(ctx, out, &len) || len != SHA256_LEN))
-		err = -EIO;
-	if (ctx)
-		evp.ctx_free(ctx);
+	err = sha256_fd(fd, out);
 	close(fd);
 	return err;
 }
@@ -98,7 +38,7 @@ void sha256_hex(const unsigned char d[SHA256_LEN], char hex[2 * SHA256_LEN + 1])
 
 int integrity_can_hash(void)
 {
-	return evp_load() == 0;
+	return 1;	/* lib/sha256.c: no libcrypto needed any more */
 }
 
 static int unhex(const char *s, unsigned char d[SHA256_LEN])
@@ -184,7 +124,7 @@ static void db_load(struct integrity *g)
 int integrity_init(struct integrity *g, const char *db_path, const char *const *paths, size_t n)
 {
 	size_t i;
-	int dirty = 0, err;
+	int dirty = 0;
 
 	memset(g, 0, sizeof(*g));
 	g->db_path = strdup(db_path);
@@ -203,9 +143,6 @@ int integrity_init(struct integrity *g, const char *db_path, const char *const *
 		}
 		g->n++;
 	}
-	err = evp_load();
-	if (err)
-		return err;
 	db_load(g);
 	for (i = 0; i < g->n; i++) {
 		struct integrity_entry *e = &g->v[i];
@@ -242,8 +179,6 @@ int integrity_check_one(struct integrity *g, uint64_t wall_s, struct json_object
 	size_t tries;
 
 	*event = NULL;
-	if (evp_load())
-		return -ENOSYS;
 	/* The next binary that has a record. */
 	for (tries = 0; tries < g->n; tries++) {
 		e = &g->v[g->next];
