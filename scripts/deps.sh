@@ -64,7 +64,7 @@ for a in "$@"; do
 done
 
 build_pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-	libmnl-dev libcap-dev libjson-c-dev pkg-config dwarves linux-source-6.12 xz-utils
+	libmnl-dev libcap-dev libjson-c-dev nettle-dev pkg-config dwarves linux-source-6.12 xz-utils
 	util-linux procps prometheus curl shellcheck libclang-rt-14-dev
 	dpkg-dev debhelper dh-dkms dkms lintian fakeroot systemd
 	libnats-dev libssl-dev nats-server

@@ -57,7 +57,7 @@ TEST(block_boundaries_in_pieces)
 				       1000, 65536, 65537, 200003 };
 	static unsigned char data[200003];
 	char dir[256], path[300], cmd[400], want[80];
-	unsigned char d[SHA256_DIGEST_LEN];
+	unsigned char d[LYMPH_SHA256_LEN];
 	uint32_t seed = 12345;
 	size_t i, k;
 
@@ -66,7 +66,7 @@ TEST(block_boundaries_in_pieces)
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (unsigned char)((seed = seed * 1103515245 + 12345) >> 16);
 	for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
-		struct sha256 c;
+		struct lymph_sha256 c;
 		char hex[65];
 		FILE *f = fopen(path, "w");
 
@@ -79,16 +79,16 @@ TEST(block_boundaries_in_pieces)
 		ASSERT_NE(NULL, fgets(want, sizeof(want), f));
 		pclose(f);
 		want[64] = 0;
-		sha256_init(&c);
+		lymph_sha256_init(&c);
 		for (i = 0; i < lens[k];) {
 			size_t n = (i * 7 + 13) % 97;
 
 			if (n > lens[k] - i)
 				n = lens[k] - i;
-			sha256_update(&c, data + i, n);
+			lymph_sha256_update(&c, data + i, n);
 			i += n;
 		}
-		sha256_final(&c, d);
+		lymph_sha256_final(&c, d);
 		sha256_hex(d, hex);
 		EXPECT_STREQ(want, hex) TH_LOG("length %zu", lens[k]);
 		ASSERT_EQ(0, sha256_file(path, d));

@@ -246,14 +246,14 @@ static void elf_build_id(int fd, char out[FLEET_BUILDID_LEN])
 
 int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILDID_LEN])
 {
-	unsigned char buf[65536], md[SHA256_DIGEST_LEN];
+	unsigned char buf[65536], md[LYMPH_SHA256_LEN];
 	uint64_t total = 0;
-	struct sha256 ctx;
+	struct lymph_sha256 ctx;
 	ssize_t n;
 	off_t off = 0;
 	int err = 0;
 
-	sha256_init(&ctx);
+	lymph_sha256_init(&ctx);
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
 		off += n;
 		total += (uint64_t)n;
@@ -261,13 +261,13 @@ int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILD
 			err = -EFBIG;
 			break;
 		}
-		sha256_update(&ctx, buf, (size_t)n);
+		lymph_sha256_update(&ctx, buf, (size_t)n);
 	}
 	if (n < 0)
 		err = -errno;
 	if (err)
 		return err;
-	sha256_final(&ctx, md);
+	lymph_sha256_final(&ctx, md);
 	hex(sha256, md, sizeof(md));
 	elf_build_id(fd, build_id);
 	return 0;

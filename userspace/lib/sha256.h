@@ -1,29 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * SHA-256 (FIPS 180-4), for the integrity records and the fleet's binary
- * identities: lymphd hashes a few files now and then, and libcrypto's
- * EVP layer cost it ~2 MiB of resident memory to do that.
+ * SHA-256 for the integrity records and the fleet's binary identities,
+ * through Nettle (Debian's nettle-dev): lymphd hashes a few files now and
+ * then, and libcrypto's EVP layer cost it ~2 MiB of resident memory to do
+ * that, where Nettle's plain functions cost next to nothing.
  */
 #ifndef LYMPH_SHA256_H
 #define LYMPH_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <nettle/sha2.h>
 
-#define SHA256_DIGEST_LEN 32
+#define LYMPH_SHA256_LEN SHA256_DIGEST_SIZE
 
-struct sha256 {
-	uint32_t h[8];
-	uint64_t bytes;		/* message length so far */
-	uint8_t block[64];	/* a partial block */
-	size_t fill;
+struct lymph_sha256 {
+	struct sha256_ctx ctx;
 };
 
-void sha256_init(struct sha256 *c);
-void sha256_update(struct sha256 *c, const void *data, size_t len);
-void sha256_final(struct sha256 *c, uint8_t out[SHA256_DIGEST_LEN]);
+void lymph_sha256_init(struct lymph_sha256 *c);
+void lymph_sha256_update(struct lymph_sha256 *c, const void *data, size_t len);
+void lymph_sha256_final(struct lymph_sha256 *c, uint8_t out[LYMPH_SHA256_LEN]);
 
 /* The digest of everything read from fd (to EOF): 0 or -errno. */
-int sha256_fd(int fd, uint8_t out[SHA256_DIGEST_LEN]);
+int lymph_sha256_fd(int fd, uint8_t out[LYMPH_SHA256_LEN]);
 
 #endif

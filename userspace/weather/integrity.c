@@ -19,7 +19,7 @@ int sha256_file(const char *path, unsigned char out[SHA256_LEN])
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	err = sha256_fd(fd, out);
+	err = lymph_sha256_fd(fd, out);
 	close(fd);
 	return err;
 }
