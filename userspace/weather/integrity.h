@@ -9,7 +9,7 @@
  * The digests are kept in sha256sum(1) format ("<hex>  <path>"), so
  * `sha256sum -c /var/lib/lymph/integrity` checks them by hand too.
  *
- * SHA-256 is lib/sha256.c's: libcrypto's EVP layer, which lymphd used
+ * SHA-256 is Nettle's, through lib/sha256.c: libcrypto's EVP layer, which lymphd used
  * before, cost it ~2 MiB of resident memory for a few files an hour.
  */
 #ifndef LYMPH_INTEGRITY_H

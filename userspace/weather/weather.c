@@ -940,8 +940,6 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns)
 		json_object_array_add(missing, json_object_new_string("PSI triggers: averages only"));
 	if (!w->cg_root)
 		json_object_array_add(missing, json_object_new_string("cgroup v2: no per-cgroup pressure"));
-	if (w->integ_err == -ENOSYS)
-		json_object_array_add(missing, json_object_new_string("libcrypto (libssl3): no integrity spot checks"));
 	if (!w->pressure_records)
 		json_object_array_add(missing, json_object_new_string(
 			"per-process pressure: no pressure records from the sensors (lymph.ko)"));
