@@ -106,14 +106,17 @@ static unsigned int lymph_nr_fams;
 /*
  * What a live task's creation took from the buckets, given back at its
  * exit: never to another family or uid than the one charged, never more
- * than one token to each.  By task (threads included) and start time.
- * A fork over budget took no token, so its task gives none back; nor does
- * a fork refused with EAGAIN (no task): time refills those.
+ * than one token to each.  By task_struct (threads included): the exit
+ * probe is registered before the fork probe and goes after it, so every
+ * entry is removed by its task's exit before the task_struct can be
+ * reused (the tid and start time would not do: a thread that execs takes
+ * its leader's).  A fork over budget took no token, so its task gives
+ * none back; nor does a fork refused with EAGAIN (no task): time refills
+ * those.
  */
 struct lymph_charge {
 	struct hlist_node node;		/* in lymph_charges, by task */
 	const struct task_struct *task;
-	u64 start;			/* the task's start_time */
 	pid_t family;			/* the family charged */
 	u32 uid;			/* the uid charged */
 	bool family_charged;		/* a token was taken from the family */
@@ -539,7 +542,7 @@ static struct lymph_charge *charge_find(const struct task_struct *task)
 	struct lymph_charge *c;
 
 	hash_for_each_possible(lymph_charges, c, node, (unsigned long)task)
-		if (c->task == task && c->start == task->start_time)
+		if (c->task == task)
 			return c;
 	return NULL;
 }
@@ -551,6 +554,7 @@ static struct lymph_charge *charge_find(const struct task_struct *task)
  */
 static void charge_keep(struct task_struct *child, struct lymph_charge *c)
 {
+	struct lymph_charge *stale;
 	unsigned long flags;
 
 	if (!c->family_charged && !c->uid_charged) {
@@ -558,16 +562,22 @@ static void charge_keep(struct task_struct *child, struct lymph_charge *c)
 		return;
 	}
 	c->task = child;
-	c->start = child->start_time;
 	spin_lock_irqsave(&lymph_charges_lock, flags);
+	stale = charge_find(child);	/* never, as the probes are ordered */
+	if (stale) {
+		hash_del(&stale->node);
+		lymph_nr_charges--;
+	}
 	if (lymph_nr_charges >= LYMPH_CHARGES_MAX) {
 		spin_unlock_irqrestore(&lymph_charges_lock, flags);
+		kfree(stale);
 		kfree(c);
 		return;
 	}
 	hash_add(lymph_charges, &c->node, (unsigned long)child);
 	lymph_nr_charges++;
 	spin_unlock_irqrestore(&lymph_charges_lock, flags);
+	kfree(stale);
 }
 
 /* @task exits: give back what its creation took, to the same buckets. */
