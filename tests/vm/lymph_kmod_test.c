@@ -1733,6 +1733,43 @@ TEST_F_TIMEOUT(storm, benign_uid_and_threads_zero_actions, 60)
 	EXPECT_EQ(0, c.family + c.uid + c.other);
 }
 
+static void *exec_thread(void *arg)
+{
+	execl("/bin/busybox", "true", (char *)NULL);
+	_exit(127);
+}
+
+/*
+ * Every charge is given back: a thread that execs takes its leader's
+ * tid and start time (de_thread), and its token, kept per task, still
+ * goes back when it exits.  Nothing stays charged once the tasks are gone.
+ */
+TEST_F_TIMEOUT(storm, exec_from_a_thread_gives_its_token_back, 60)
+{
+	long long live0 = proc_num("charges:", "live ");
+	int status, i;
+	pid_t pid;
+
+	ASSERT_LE(0, live0) TH_LOG("%s", proc_lymph());
+	for (i = 0; i < 20; i++) {
+		pid = storm_child(STORM_UID);
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, exec_thread, NULL))
+				_exit(103);
+			for (;;)
+				pause();
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("status %#x", status);
+	}
+	TH_LOG("%s", proc_lymph());
+	EXPECT_EQ(live0, proc_num("charges:", "live "));
+	EXPECT_LE(40, proc_num("charges:", "refunded "));
+}
+
 /* ---- the benign side: a budget of net growth --------------------------- */
 
 /* The last pid the kernel gave out (/proc/loadavg's last field). */
