@@ -1570,11 +1570,12 @@ TEST_F_TIMEOUT(storm, thread_bomb_is_held, 60)
 }
 
 /*
- * Issue 14: a bomb split over 10 clone families of one uid, each forking
- * at half its family's budget (10/s of 20/s; the uid's is 20/s), was never held (lymph.ko had no per-uid
- * budget).  Behind the families, the uid's budget catches it: held as
- * lineage "uid 1000", no family ever over; when the holds end (observe
- * from then on) nothing stays stopped.
+ * Issue 14: a bomb split over 10 clone families of one uid, each growing
+ * at half its family's budget (10 new tasks a second that stay, of 20/s;
+ * the uid's is 20/s), was never held (lymph.ko had no per-uid budget).
+ * Behind the families, the uid's budget catches it: held as lineage
+ * "uid 1000", no family ever over; when the holds end (observe from then
+ * on) nothing stays stopped.
  */
 static void split_bomb_is_held(struct __test_metadata *_metadata, FIXTURE_DATA(storm) *self,
 			       uid_t uid)
