@@ -12,10 +12,12 @@
  * For each:
  *
  *   - tasks the bomb created before it was contained;
- *   - time to contain: from its first fork over budget (the first one the
- *     throttle's token bucket refuses, replayed on the bomb's own fork
- *     times) to its last successful fork; for the cap alone, from its start
- *     to its last fork;
+ *   - time to contain: from its first fork over budget (the first attempt
+ *     the throttle's token bucket refuses, replayed on the bomb's own times:
+ *     every attempt to fork is charged, made or refused, noted before it
+ *     is made, and every exit gives a token back, as in lymph's bucket;
+ *     tests/progs/bomb_stats.h) to its last successful fork; for the cap
+ *     alone, from its start to its last fork;
  *   - an interactive probe (fork + exec /bin/true in a loop, as uid 1001,
  *     each round timed) during the storm, as a ratio of its latency at idle
  *     (medians; idle measured the same way just before, lymphd running).
@@ -192,7 +194,14 @@ static int cg_cleanup(const char *path, pid_t kid)
 }
 
 /* Any cgroup below dir?  (A lymphd's hold: lymph.hold.KIND.ID.) */
-/* Tasks in the tree at dir neither stopped nor zombies. */
+static int shown;	/* running tasks described, per run */
+static int vfork_waits;	/* vfork parents waiting for their child, per run */
+
+/*
+ * Tasks in the tree at dir neither stopped nor zombies.  Not counted: a
+ * vfork parent asleep (D) in kernel_clone until its child execs or exits,
+ * which cannot run while its child is stopped (counted in vfork_waits).
+ */
 static int count_running(const char *dir, int depth)
 {
 	char p[PATH_MAX + 32], stat[512], *rp;
@@ -209,8 +218,27 @@ static int count_running(const char *dir, int depth)
 		snprintf(p, sizeof(p), "/proc/%d/stat", pid);
 		st = fopen(p, "re");
 		if (st && fgets(stat, sizeof(stat), st) && (rp = strrchr(stat, ')')) &&
-		    rp[1] && !strchr("TtZX", rp[2]))
-			n++;
+		    rp[1] && !strchr("TtZX", rp[2])) {
+			char wchan[64] = "";
+			FILE *w;
+
+			snprintf(p, sizeof(p), "/proc/%d/wchan", pid);
+			if ((w = fopen(p, "re"))) {
+				if (!fgets(wchan, sizeof(wchan), w))
+					wchan[0] = 0;
+				fclose(w);
+			}
+			if (rp[2] == 'D' && (!strcmp(wchan, "kernel_clone") ||
+					     !strcmp(wchan, "wait_for_vfork_done"))) {
+				vfork_waits++;
+			} else {
+				n++;
+				/* what the first few are doing, for the report */
+				if (shown++ < 4)
+					printf("# running at the end: pid %d state %c in %s\n", pid,
+					       rp[2], wchan[0] ? wchan : "-");
+			}
+		}
 		if (st)
 			fclose(st);
 	}
@@ -538,7 +566,7 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	struct storm_cg cg;
 	char conf[PATH_MAX];
 	pid_t lymphd = -1;
-	uint64_t forks, last, start, over, t0, t1, cap_at = 0, n_noted;
+	uint64_t forks, last, start, over, over_ns, t0, t1, cap_at = 0, n_noted, j;
 	long first_over;
 	pid_t bomb, probe;
 	size_t n_idle;
@@ -590,7 +618,12 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	r.backstop = cg_read(cg.path, "pids.events", "max") > 0;
 	r.peak = cg_read(cg.path, "pids.peak", NULL);
 	r.foreign = !with_lymph && has_subdirs(cg.path) > 1;	/* deleg is ours */
+	shown = 0;
+	vfork_waits = 0;
 	r.running = count_running(cg.path, 0);
+	if (vfork_waits)
+		printf("# %s bomb: %d vfork parent(s) asleep (D) until their stopped child goes on: "
+		       "not counted as running\n", mode, vfork_waits);
 	/* the storm first, then lymphd */
 	t1 = bench_now_ns();
 	cg_destroy(&cg, bomb);
@@ -603,21 +636,45 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	start = s->start_ns;
 	n_noted = bomb_sort(s);
 	last = n_noted ? s->fork_ns[n_noted - 1] : start;
-	first_over = bomb_first_over(s, BUDGET, BURST);
-	over = with_lymph && first_over >= 0 ? s->fork_ns[first_over] : start;
+	over_ns = bomb_over_ns(s, BUDGET, BURST);
+	over = with_lymph && over_ns ? over_ns : start;
+	for (first_over = -1, j = 0; over_ns && j < n_noted; j++)
+		if (s->fork_ns[j] >= over_ns) {
+			first_over = (long)j;
+			break;
+		}
 	r.tasks = (double)forks + 1;	/* and the first process */
-	r.after_over = first_over >= 0 ? (double)(forks - (uint64_t)first_over - 1) : 0;
+	r.after_over = first_over >= 0 ? (double)(n_noted - (uint64_t)first_over) : 0;
 	r.contain_ms = last > over ? (last - over) / 1e6 : 0;
 	r.storm_us = median_ns(log->lat_ns, log->n) / 1e3;
 	r.probe_ratio = r.idle_us > 0 ? r.storm_us / r.idle_us : 0;
 	r.ok = 1;
+	if (with_lymph && first_over >= 0) {
+		static const double edge_ms[] = { 10, 50, 100, 200, 500, 1000, 1e12 };
+		unsigned int bin[7] = { 0 };
+		int b;
+
+		for (j = (uint64_t)first_over; j < n_noted; j++) {
+			double ms = (s->fork_ns[j] - over) / 1e6;
+
+			for (b = 0; ms >= edge_ms[b]; b++)
+				;
+			bin[b]++;
+		}
+		printf("# %s bomb: forks after the first over budget (at %.6f s), by ms after it: "
+		       "<10: %u, <50: %u, <100: %u, <200: %u, <500: %u, <1000: %u, later: %u\n", mode,
+		       over / 1e9, bin[0], bin[1], bin[2], bin[3], bin[4], bin[5], bin[6]);
+	}
 	printf("# %s, %s bomb: %d running at the end of the storm\n", with_lymph ? "lymph" : "cap alone",
 	       mode, r.running);
-	printf("# %s: %.0f tasks (first fork over budget: %ld, %.0f tasks after it), last fork "
+	printf("# %s: %.0f forks noted (%llu attempts, %llu exits; over budget %s%.1f ms after its "
+	       "start, %.0f forks noted after it), last fork "
 	       "%.1f ms after %s (%.1f ms after its start), peak %lld tasks, %llu forks refused%s; probe p50 %.0f us "
 	       "idle (%zu rounds), %.0f us in the storm (%llu rounds): %.2fx\n",
-	       with_lymph ? "lymph" : "cap alone", r.tasks, first_over + 1, r.after_over, r.contain_ms,
-	       with_lymph ? "that fork" : "its start",
+	       with_lymph ? "lymph" : "cap alone", r.tasks, (unsigned long long)s->attempts,
+	       (unsigned long long)s->exits, over_ns ? "" : "never; start + ",
+	       over_ns > start ? (over_ns - start) / 1e6 : 0.0, r.after_over, r.contain_ms,
+	       with_lymph ? "it" : "its start",
 	       last > start ? (last - start) / 1e6 : 0.0, r.peak, (unsigned long long)s->failed,
 	       r.backstop ? ", a pids limit was hit" : "", r.idle_us, n_idle, r.storm_us,
 	       (unsigned long long)log->n, r.probe_ratio);

@@ -35,6 +35,15 @@ struct {
 	__type(value, __u64);		/* execs denied */
 } quarantined SEC(".maps");
 
+/* uids a ban for every uid (QUARANTINE_ANY_UID) spares: root and [protect]'s,
+ * so that no fleet can lock the administrators out of a binary. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} spared_uids SEC(".maps");
+
 /* Interpreters and dynamic loaders, by inode: RUNNER_* */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -68,7 +77,8 @@ static __always_inline __u32 st_dev_of(struct inode *inode)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
-/* Is (inode, current real uid) quarantined?  Counts the denial. */
+/* Is (inode, current real uid) quarantined, or the inode banned for every
+ * uid this one is not spared from?  Counts the denial. */
 static __always_inline int denied(struct inode *inode)
 {
 	struct quarantine_key k = {};
@@ -80,8 +90,14 @@ static __always_inline int denied(struct inode *inode)
 	k.dev = st_dev_of(inode);
 	k.uid = (__u32)bpf_get_current_uid_gid();	/* real uid */
 	n = bpf_map_lookup_elem(&quarantined, &k);
-	if (!n)
-		return 0;
+	if (!n) {
+		__u32 uid = k.uid;
+
+		k.uid = QUARANTINE_ANY_UID;
+		n = bpf_map_lookup_elem(&quarantined, &k);
+		if (!n || bpf_map_lookup_elem(&spared_uids, &uid))
+			return 0;
+	}
 	__sync_fetch_and_add(n, 1);
 	return 1;
 }

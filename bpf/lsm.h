@@ -10,6 +10,10 @@ struct quarantine_key {
 	__u32 uid;
 };
 
+/* quarantine_key.uid of a binary banned for every uid but the spared ones
+ * (the fleet's vaccine = quarantine): (uid_t)-1 is no uid. */
+#define QUARANTINE_ANY_UID	0xffffffffu
+
 /* A file, by inode; dev in st_dev encoding. */
 struct inode_key {
 	__u64 ino;

@@ -25,6 +25,12 @@ extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type
 				__u64 value) __ksym __weak;
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
+/* Linux 6.7+: walk every process (open-coded task iterator). */
+extern int bpf_iter_task_new(struct bpf_iter_task *it, struct task_struct *task,
+			     unsigned int flags) __ksym __weak;
+extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task *it) __ksym __weak;
+extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __ksym __weak;
 #ifndef bpf_ksym_exists
 #define bpf_ksym_exists(sym) (!!(sym))	/* libbpf < 1.2 */
 #endif
@@ -168,6 +174,9 @@ struct {
 #define SIGSTOP_NR	19
 #define SIGCONT_NR	18
 #define EAGAIN_NR	11
+#define SIGNAL_STOP_STOPPED_FLAG 0x1	/* include/linux/sched/signal.h */
+#define PF_EXITING_FLAG	0x00000004
+#define SWEEP_GAP_NS	(10 * 1000000ULL)	/* between two sweeps of a lineage */
 #define SI_USER_CODE	0
 #define SI_QUEUE_CODE	(-1)
 #define SI_TKILL_CODE	(-6)
@@ -618,6 +627,62 @@ out:
 }
 
 /*
+ * Stop every process of lineage k that runs: stopping only the task that
+ * forks leaves every other member free to make one more child (or, with
+ * the other CPUs, many) before its own next fork, and a bomb of N
+ * running members grows by N after it crossed its budget.  Each stop is
+ * remembered in lymph_stops, like the forker's, so a dead lymphd never
+ * leaves one behind; a process that is stopped already (by an
+ * administrator, by job control, by lymph) is left as it is.  One walk
+ * over the processes (~0.1 us each), at most once per SWEEP_GAP_NS per
+ * lineage.  Kernels without the task iterator or bpf_send_signal_task
+ * leave the sweep to lymphd.
+ */
+static __always_inline void lineage_stop_all(const struct lineage_key *k)
+{
+	struct task_struct *t, *ref;
+	struct bpf_iter_task it;
+
+	if (!bpf_ksym_exists(bpf_iter_task_new) || !bpf_ksym_exists(bpf_send_signal_task) ||
+	    !bpf_ksym_exists(bpf_task_acquire))
+		return;
+	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_PROCS);
+	while ((t = bpf_iter_task_next(&it))) {
+		struct lineage_key tk;
+		struct family *f = NULL;
+		__u32 tgid = BPF_CORE_READ(t, tgid), uid = real_uid(t);
+		__u64 start;
+
+		if (tgid <= 1 || (BPF_CORE_READ(t, flags) & (PF_KTHREAD_FLAG | PF_EXITING_FLAG)) ||
+		    (BPF_CORE_READ(t, signal, flags) & SIGNAL_STOP_STOPPED_FLAG) ||
+		    bpf_map_lookup_elem(&protected_tgids, &tgid) ||
+		    bpf_map_lookup_elem(&protected_uids, &uid) ||
+		    bpf_map_lookup_elem(&admin_stops, &tgid))
+			continue;
+		if (k->kind == LYMPH_LINEAGE_FAMILY) {
+			/* a process made before the sensors, which never
+			 * forked since, belongs to no family yet */
+			f = bpf_task_storage_get(&families, t, 0, 0);
+			if (!f)
+				continue;
+		}
+		lineage_of(&tk, t, k->kind, f ? f->id : 0);
+		if (tk.id != k->id)
+			continue;
+		/* the iterator's task is RCU-protected; the signal wants a reference */
+		ref = bpf_task_acquire(t);
+		if (!ref)
+			continue;
+		if (!bpf_send_signal_task(ref, SIGSTOP_NR, PIDTYPE_TGID, 0)) {
+			start = start_ticks(ref);
+			bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_ANY);
+		}
+		bpf_task_release(ref);
+	}
+	bpf_iter_task_destroy(&it);
+}
+
+/*
  * The fork dead time, first stage: a lineage (or a uid) that has overdrawn
  * its bucket has the task that tried to grow it stopped at once, in the
  * probe, before the storm grows; lymphd then holds the lineage in dead
@@ -653,6 +718,15 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
 			__u64 start = start_ticks(child);
 
 			bpf_map_update_elem(&lymph_stops, &child_pid, &start, BPF_ANY);
+		}
+	}
+	/* And every other member that runs (at most once per SWEEP_GAP_NS). */
+	if (stop) {
+		__u64 now = bpf_ktime_get_ns();
+
+		if (now - b->swept_ns >= SWEEP_GAP_NS) {
+			b->swept_ns = now;
+			lineage_stop_all(k);
 		}
 	}
 	b->stops++;

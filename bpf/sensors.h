@@ -64,6 +64,7 @@ struct throttle_bucket {
 	__s64 milli_tokens;	/* thousandths of a fork */
 	__u64 last_ns;
 	__u64 stops;
+	__u64 swept_ns;		/* when the probe last stopped the whole lineage */
 };
 
 struct lineage_key {

@@ -420,4 +420,37 @@ TEST(check_config_credentials_perms)
 	free(r);
 }
 
+/* What a reload compares: the link's keys, not the vaccine's. */
+TEST(same_link_ignores_the_vaccine)
+{
+	struct fleet_conf a, b;
+	char msg[256];
+
+	fleet_conf_defaults(&a);
+	fleet_conf_defaults(&b);
+	EXPECT_EQ(1, fleet_conf_same_link(&a, &b));	/* both off */
+	fleet_conf_begin(&a, "t", 1);
+	EXPECT_EQ(0, fleet_conf_same_link(&a, &b));	/* on vs off */
+	fleet_conf_begin(&b, "t", 1);
+	ASSERT_EQ(0, fleet_conf_key(&a, "t", 2, "servers", "nats://10.0.0.1:4222", msg, sizeof(msg)));
+	ASSERT_EQ(0, fleet_conf_key(&b, "t", 2, "servers", "nats://10.0.0.1:4222", msg, sizeof(msg)));
+	EXPECT_EQ(1, fleet_conf_same_link(&a, &b));
+	ASSERT_EQ(0, fleet_conf_key(&b, "t", 3, "vaccine", "quarantine", msg, sizeof(msg)));
+	ASSERT_EQ(0, fleet_conf_key(&b, "t", 4, "vaccine_factor", "0.5", msg, sizeof(msg)));
+	EXPECT_EQ(1, fleet_conf_same_link(&a, &b));
+	ASSERT_EQ(0, fleet_conf_key(&b, "t", 5, "k", "4", msg, sizeof(msg)));
+	EXPECT_EQ(0, fleet_conf_same_link(&a, &b));
+	fleet_conf_free(&a);
+	fleet_conf_free(&b);
+	fleet_conf_defaults(&a);
+	fleet_conf_defaults(&b);
+	fleet_conf_begin(&a, "t", 1);
+	fleet_conf_begin(&b, "t", 1);
+	ASSERT_EQ(0, fleet_conf_key(&a, "t", 2, "servers", "nats://10.0.0.1:4222", msg, sizeof(msg)));
+	ASSERT_EQ(0, fleet_conf_key(&b, "t", 2, "servers", "nats://10.0.0.2:4222", msg, sizeof(msg)));
+	EXPECT_EQ(0, fleet_conf_same_link(&a, &b));
+	fleet_conf_free(&a);
+	fleet_conf_free(&b);
+}
+
 TEST_HARNESS_MAIN

@@ -149,10 +149,11 @@ static int start_lymphd(FIXTURE_DATA(fleet) *self, int h)
 	f = fopen(conf, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "[lymphd]\nmode = observe\n\n[quarantine]\nthreshold = 5\nroot = yes\n\n[fleet]\n"
+	/* h2 enforces (fanotify here): its vaccinations ban at once. */
+	fprintf(f, "[lymphd]\nmode = %s\n\n[quarantine]\nthreshold = 5\nroot = yes\n\n[fleet]\n"
 		"servers = nats://127.0.0.1:%d, nats://127.0.0.1:%d, nats://127.0.0.1:%d\n"
 		"name = t%d\nhost = h%d\nk = 2\nwindow = 10m\nreplicas = 3\nvaccine = quarantine\n",
-		nats_port(self, 0), nats_port(self, 1), nats_port(self, 2), getpid(), h);
+		h == 2 ? "enforce" : "observe", nats_port(self, 0), nats_port(self, 1), nats_port(self, 2), getpid(), h);
 	fclose(f);
 	self->lymphd[h] = fork();
 	if (self->lymphd[h] < 0)
@@ -250,6 +251,22 @@ static bool wait_journaled(FIXTURE_DATA(fleet) *self, int h, const char *type, c
 	return false;
 }
 
+/* Host h's journal has a line with text. */
+static bool journal_says(FIXTURE_DATA(fleet) *self, int h, const char *text)
+{
+	char path[PATH_MAX], line[8192];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/h%d/journal", self->dir, h);
+	f = fopen(path, "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, text);
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* `lymphctl fleet release PATH` on host h (in h's mount namespace, where
  * PATH is h's copy): its exit status. */
 static int fleet_release_here(FIXTURE_DATA(fleet) *self, int h, const char *path)
@@ -289,8 +306,9 @@ static bool weather_by_fleet(FIXTURE_DATA(fleet) *self, int h)
 	return !th_run(argv, NULL, &r) && r.status == 0 && strstr(r.out, "the fleet marks 1 binary here bad");
 }
 
-/* A real SIGSEGV of host h's copy of variant v. */
-static int crash(FIXTURE_DATA(fleet) *self, int h, int v)
+/* A real SIGSEGV of host h's copy of variant v, run as uid: 0, -EPERM when
+ * the exec was refused (a quarantine or a ban), else -EPROTO. */
+static int crash_as(FIXTURE_DATA(fleet) *self, int h, int v, uid_t uid)
 {
 	int status;
 	pid_t pid = fork();
@@ -300,12 +318,21 @@ static int crash(FIXTURE_DATA(fleet) *self, int h, int v)
 	if (!pid) {
 		if (enter_host(self, h))
 			_exit(126);
+		if (uid && (setgid(uid) || setuid(uid)))
+			_exit(125);
 		execl(self->common[v], "crasher", "segv", (char *)NULL);
-		_exit(127);
+		_exit(errno == EPERM || errno == EACCES ? 77 : 127);
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		return -ECHILD;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		return -EPERM;
 	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV ? 0 : -EPROTO;
+}
+
+static int crash(FIXTURE_DATA(fleet) *self, int h, int v)
+{
+	return crash_as(self, h, v, 0);
 }
 
 static void dump(FIXTURE_DATA(fleet) *self)
@@ -419,22 +446,34 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 		}
 	}
 
-	/* 2. A second host: h2 is vaccinated against its own copy. */
+	/* 2. A second host: h2 is vaccinated against its own copy, and bans it
+	 * at once (vaccine = quarantine, h2 enforces): before any death of it
+	 * there, an ordinary uid may not run it; root is spared. */
 	ASSERT_EQ(0, crash(self, 1, 0));
 	EXPECT_TRUE(wait_journaled(self, 2, "fleet", "vaccinate", 0, 30000)) {
 		dump(self);
 	}
+	EXPECT_TRUE(journal_says(self, 2, "banned at once for every uid"));
+	EXPECT_TRUE(wait_journaled(self, 0, "fleet", "vaccinate", 0, 30000));
+	EXPECT_TRUE(journal_says(self, 0, "would be banned at once"));	/* h0 observes */
+	EXPECT_EQ(-EPERM, crash_as(self, 2, 0, 65534)) {
+		dump(self);
+	}
+	EXPECT_EQ(0, crash_as(self, 1, 0, 65534));	/* h1's own copy: not banned */
 	deadline = th_now_ms() + 10000;
 	while (th_now_ms() < deadline && !weather_by_fleet(self, 2))
 		th_sleep_ms(250);
 	EXPECT_TRUE(weather_by_fleet(self, 2));
-	/* Its first crash there is a quarantine decision (vaccine = quarantine;
-	 * threshold 5 otherwise). */
+	/* Root may run it; its first crash there quarantines it for root
+	 * (the threshold is 5 otherwise). */
 	ASSERT_EQ(0, crash(self, 2, 0));
-	EXPECT_TRUE(wait_journaled(self, 2, "quarantine", "would-quarantine", 0, 10000));
-	/* Root lifts it here: journaled, and lymphctl fleet shows none here. */
+	EXPECT_TRUE(wait_journaled(self, 2, "quarantine", "quarantine", 0, 10000));
+	EXPECT_EQ(-EPERM, crash(self, 2, 0));
+	/* Root lifts it here: journaled, the ban is gone, and lymphctl fleet
+	 * shows none here. */
 	EXPECT_EQ(0, fleet_release_here(self, 2, self->common[0]));
 	EXPECT_TRUE(journaled(self, 2, "fleet", "release", 0));
+	EXPECT_EQ(0, crash_as(self, 2, 0, 65534));
 	EXPECT_NE(0, fleet_release_here(self, 2, self->common[0]));	/* not twice */
 
 	/* 3. One NATS node dies: a second binary still vaccinates h2. */
@@ -452,9 +491,14 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 	while (th_now_ms() < deadline && link_is(self, 2, "connected", false))
 		th_sleep_ms(200);
 	EXPECT_FALSE(link_is(self, 2, "connected", false));
-	for (i = 0; i < 7; i++)	/* threshold 5, decaying between crashes */
-		ASSERT_EQ(0, crash(self, 2, 2));
-	EXPECT_TRUE(wait_journaled(self, 2, "quarantine", "would-quarantine", 2, 10000));
+	for (i = 0; i < 7; i++) {	/* threshold 5, decaying between crashes */
+		int r = crash(self, 2, 2);
+
+		if (r == -EPERM)
+			break;		/* quarantined for root already */
+		ASSERT_EQ(0, r);
+	}
+	EXPECT_TRUE(wait_journaled(self, 2, "quarantine", "quarantine", 2, 10000));
 	EXPECT_FALSE(journaled(self, 2, "fleet", "vaccinate", 2));
 	/* ... and what the fleet learns meanwhile reaches h2 once it is back. */
 	ASSERT_EQ(0, crash(self, 0, 2));
@@ -506,6 +550,105 @@ TEST(no_fleet_no_thread)
 	EXPECT_NE(NULL, strstr(r->out, "not configured"));
 	EXPECT_EQ(0, th_lymphctl(&d, r, NULL, "status", "--json", NULL));
 	EXPECT_TRUE(strstr(r->out, "\"fleet\":null") || strstr(r->out, "\"fleet\": null"));
+	th_lymphd_destroy(&d);
+	th_rmdir_flat(dir);
+	free(r);
+}
+
+/* Count lines of dir/journal that hold text. */
+static int journal_count(const char *dir, const char *text)
+{
+	char path[PATH_MAX], line[8192];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* lymphctl fleet --json's here.factor (the threshold multiplier), or 1. */
+static double here_factor(const char *out)
+{
+	json_object *o = json_tokener_parse(out), *here = NULL, *fac = NULL;
+	double v = 1.0;
+
+	if (o && json_object_object_get_ex(o, "here", &here) &&
+	    json_object_object_get_ex(here, "factor", &fac))
+		v = json_object_get_double(fac);
+	json_object_put(o);
+	return v;
+}
+
+static void write_conf(const char *conf, const char *fleet)
+{
+	FILE *f = fopen(conf, "w");
+
+	if (!f)
+		return;
+	fprintf(f, "[lymphd]\nmode = observe\n%s", fleet);
+	fclose(f);
+}
+
+/* [fleet] follows a reload: added, changed (a new link), the vaccine alone
+ * changed (the same link), removed.  No NATS is needed: the link connects
+ * in the background and status shows where it goes. */
+TEST(fleet_follows_reload)
+{
+	struct th_lymphd d;
+	char conf[PATH_MAX], dir[256], cfg[PATH_MAX + 8], journal[PATH_MAX + 16];
+	const char *args[] = { "--quiet", cfg, journal, NULL };
+	struct th_cmd *r = calloc(1, sizeof(*r));
+
+	ASSERT_NE(NULL, r);
+	if (!th_is_root())
+		SKIP(free(r); return, "needs root (BPF sensors)");
+	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "fleetreload"));
+	snprintf(conf, sizeof(conf), "%s/lymph.conf", dir);
+	snprintf(cfg, sizeof(cfg), "-c%s", conf);
+	snprintf(journal, sizeof(journal), "--journal=%s/journal", dir);
+	write_conf(conf, "");
+	ASSERT_EQ(0, th_lymphd_start(&d, args, 30000));
+
+	write_conf(conf, "[fleet]\nservers = nats://127.0.0.1:1\nname = one\nk = 2\n");
+	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "reload", NULL));
+	EXPECT_EQ(0, r->status);
+	EXPECT_EQ(1, journal_count(dir, "link started by a reload"));
+	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "fleet", "--json", NULL));
+	EXPECT_NE(NULL, strstr(r->out, "127.0.0.1:1\"")) {
+		TH_LOG("fleet: %s", r->out);
+	}
+
+	/* Another server: a new link. */
+	write_conf(conf, "[fleet]\nservers = nats://127.0.0.1:2\nname = one\nk = 2\n");
+	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "reload", NULL));
+	EXPECT_EQ(1, journal_count(dir, "link reconfigured by a reload"));
+	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "fleet", "--json", NULL));
+	EXPECT_NE(NULL, strstr(r->out, "127.0.0.1:2\""));
+	EXPECT_EQ(NULL, strstr(r->out, "127.0.0.1:1\""));
+
+	/* Only the vaccine: the same link. */
+	write_conf(conf, "[fleet]\nservers = nats://127.0.0.1:2\nname = one\nk = 2\n"
+		   "vaccine = quarantine\n");
+	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "reload", NULL));
+	EXPECT_EQ(1, journal_count(dir, "link reconfigured by a reload"));
+	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "fleet", "--json", NULL));
+	EXPECT_GT(1e-6, here_factor(r->out)) {
+		TH_LOG("fleet: %s", r->out);
+	}
+
+	/* Gone from the policy: no link. */
+	write_conf(conf, "");
+	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "reload", NULL));
+	EXPECT_EQ(1, journal_count(dir, "link stopped by a reload"));
+	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "status", "--json", NULL));
+	EXPECT_TRUE(strstr(r->out, "\"fleet\":null") || strstr(r->out, "\"fleet\": null"));
+	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "fleet", NULL));
+	EXPECT_NE(NULL, strstr(r->out, "not configured"));
 	th_lymphd_destroy(&d);
 	th_rmdir_flat(dir);
 	free(r);

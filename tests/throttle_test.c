@@ -612,6 +612,100 @@ TEST_F_TIMEOUT(throttle, sigkill_of_stopped_lymphd_leaves_nothing_stopped, 90)
 }
 
 /*
+ * The probes stop a family over budget whole, not only the task that
+ * forked: lymphd stopped (only the probes act), a burst whose children
+ * only sleep crosses its budget, and every member is stopped at once, the
+ * sleepers too (before, only the forker and its new child were, and every
+ * other member of a bomb made one more child before its own stop).  All
+ * are continued when lymphd is killed.
+ */
+TEST_F_TIMEOUT(throttle, probe_stops_the_whole_family, 90)
+{
+	char cap[16], statspath[PATH_MAX];
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	long long tasks = 0;
+	int64_t deadline;
+	int n = 0;
+
+	snprintf(cap, sizeof(cap), "%d", BURST + 50);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, "--ring-size=64K"));
+	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
+	ASSERT_GT(spawn_storm(self, argv), 0);
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline && (n = storm_cg_stopped(self->cg.path, NULL, 0, 0)) < 1)
+		th_sleep_ms(10);
+	ASSERT_GE(n, 1) TH_LOG("the probe stopped no forker over budget");
+	/* the leader is stopped: nothing more is made */
+	th_sleep_ms(100);
+	tasks = storm_cg_read(self->cg.path, "pids.current");
+	n = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+	TH_LOG("lymphd stopped: %llu forks, %lld tasks, %d stopped by the probes",
+	       (unsigned long long)storm_load(&self->stats->forks), tasks, n);
+	EXPECT_GT(tasks, BURST / 2);
+	EXPECT_EQ(tasks, n) TH_LOG("%lld member(s) of the family left running", tasks - n);
+	storm_lymphd_crash(&self->d);
+	deadline = th_now_ms() + 2000;
+	while (th_now_ms() < deadline && (n = storm_cg_stopped(self->cg.path, NULL, 0, 0)) > 0)
+		th_sleep_ms(10);
+	EXPECT_EQ(0, n) TH_LOG("%d process(es) left stopped after lymphd died", n);
+}
+
+/*
+ * A held lineage's pids cgroup has no room for a fork even when its
+ * population drops: a double-forking bomb's middle children exit in the
+ * hold, and a hold pinned at its size let as many forks through, each
+ * lift.  Here a member leaves the hold (moved out by root, as a reaped
+ * exit would) and the leader is continued: its fork is refused.
+ */
+TEST_F_TIMEOUT(throttle, held_lineage_gets_no_room_when_a_member_leaves, 90)
+{
+	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "", parent[PATH_MAX];
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	char p[PATH_MAX + 32], val[32];
+	long long before, after;
+	json_object *rec;
+	pid_t sid, victim = -1;
+	FILE *f;
+	int n;
+
+	snprintf(cap, sizeof(cap), "%d", BURST + 80);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	ASSERT_TRUE(wait_pinned(self, name, 5000));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
+					 &rec));
+	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
+	json_object_put(rec);
+	ASSERT_NE(0, hold[0]);
+	snprintf(p, sizeof(p), "%s/cgroup.procs", hold);
+	f = fopen(p, "re");
+	ASSERT_NE(NULL, f);
+	while (fscanf(f, "%d", &n) == 1)
+		if (n != sid)
+			victim = n;
+	fclose(f);
+	ASSERT_GT(victim, 0);
+	snprintf(parent, sizeof(parent), "%s", hold);
+	*strrchr(parent, '/') = 0;
+	snprintf(val, sizeof(val), "%d", (int)victim);
+	ASSERT_EQ(0, storm__write(parent, "cgroup.procs", val));
+	before = storm_cg_read(self->cg.path, "pids.current");
+	/* the leader, continued (by root), tries to fork again at once */
+	ASSERT_EQ(0, kill(sid, SIGCONT));
+	th_sleep_ms(300);
+	after = storm_cg_read(self->cg.path, "pids.current");
+	TH_LOG("one member out of %s: %lld tasks before the leader went on, %lld after", hold,
+	       before, after);
+	EXPECT_EQ(before, after) TH_LOG("a fork got through the hold");
+}
+
+/*
  * A bomb at its cap: the backstop (60 tasks) refuses its forks before it
  * overdraws its budget (a burst of 100), and every member spins on a
  * refused fork(), which never reaches sched_process_fork.  The refusals

@@ -60,6 +60,23 @@ static void note(uint64_t t, int ok)
 	}
 }
 
+/* Before every fork: see bomb_stats.attempt_ns. */
+static void note_attempt(uint64_t t)
+{
+	uint64_t n = __atomic_fetch_add(&s->attempts, 1, __ATOMIC_RELAXED);
+
+	if (n < BOMB_MAX_FORKS)
+		s->attempt_ns[n] = t;
+}
+
+static void note_exit(void)
+{
+	uint64_t n = __atomic_fetch_add(&s->exits, 1, __ATOMIC_RELAXED);
+
+	if (n < BOMB_MAX_FORKS)
+		s->exit_ns[n] = now_ns();
+}
+
 /* What a new child does before it forks on. */
 static void child_escape(void)
 {
@@ -98,6 +115,7 @@ static void *thread_bomb(void *arg)
 		pthread_attr_init(&a);
 		pthread_attr_setstacksize(&a, 64 * 1024);
 		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		note_attempt(t);
 		err = pthread_create(&th, &a, thread_bomb, NULL);
 		pthread_attr_destroy(&a);
 		note(t, !err);
@@ -134,7 +152,10 @@ int main(int argc, char **argv)
 		/* before the fork: a forker the throttle stops is stopped on
 		 * its way back from fork(), and would note it late */
 		uint64_t t = now_ns();
-		pid_t pid = !strcmp(mode, "vfork") ? vfork() : fork();
+		pid_t pid;
+
+		note_attempt(t);
+		pid = !strcmp(mode, "vfork") ? vfork() : fork();
 
 		if (pid > 0) {
 			note(t, 1);
@@ -148,11 +169,15 @@ int main(int argc, char **argv)
 			_exit(127);
 		} else if (!strcmp(mode, "double")) {
 			uint64_t t2 = now_ns();
-			pid_t g = fork();
+			pid_t g;
 
+			note_attempt(t2);
+			g = fork();
 			note(t2, g >= 0);
-			if (g != 0)
+			if (g != 0) {
+				note_exit();
 				_exit(0);
+			}
 			/* the grandchild, reparented, goes on */
 		} else {
 			child_escape();

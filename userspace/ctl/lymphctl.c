@@ -150,6 +150,13 @@ static double jdbl(struct json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0.0;
 }
 
+static int jbool(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
 static void print_fleet(struct json_object *r)
 {
 	struct json_object *c, *arr, *here;
@@ -194,10 +201,48 @@ static void print_fleet(struct json_object *r)
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *x = json_object_array_get_idx(arr, i);
 
-			printf("  %s (%.16s, bad on %llu hosts, for %.0f s)\n", jstr(x, "exe"), jstr(x, "sha256"),
-			       (unsigned long long)jnum(x, "hosts"), jdbl(x, "since_s"));
+			printf("  %s (%.16s, bad on %llu hosts, for %.0f s)%s\n", jstr(x, "exe"),
+			       jstr(x, "sha256"), (unsigned long long)jnum(x, "hosts"), jdbl(x, "since_s"),
+			       jbool(x, "banned") ? ": banned for every uid but root and [protect]'s" : "");
 		}
 	}
+}
+
+/* What the kernel side of the throttle runs with (read back by lymphd). */
+static void print_kernel_throttle(struct json_object *c)
+{
+	struct json_object *kn, *a;
+	const char *kind = jstr(c, "kind");
+	size_t i;
+
+	if (!strcmp(kind, "lymph.ko") && json_object_object_get_ex(c, "knobs", &kn) && kn) {
+		const char *uids = jstr(kn, "protected_uids"), *cgs = jstr(kn, "protected_cgroups");
+
+		printf("kernel throttle: lymph.ko (%s): %s mode, clone budget %s/s burst %s, "
+		       "dead time %s..%s ms, uid budget %s/s burst %s, protected uids %s, "
+		       "protected cgroups %s, weather %s\n", jstr(c, "path"), jstr(kn, "mode"),
+		       jstr(kn, "clone_budget"), jstr(kn, "clone_burst"),
+		       jstr(kn, "dead_time_min_ms"), jstr(kn, "dead_time_max_ms"),
+		       jstr(kn, "uid_clone_budget"), jstr(kn, "uid_clone_burst"),
+		       *uids ? uids : "none", *cgs ? cgs : "none", jstr(kn, "weather"));
+	} else if (!strcmp(kind, "bpf")) {
+		printf("kernel throttle: bpf: %s mode, budget %s/s burst %s, "
+		       "uid budget %s/s burst %s, %llu protected pids, %llu protected uids\n",
+		       jstr(c, "mode"), jstr(c, "budget"), jstr(c, "burst"), jstr(c, "uid_budget"),
+		       jstr(c, "uid_burst"), (unsigned long long)jnum(c, "protected_tgids"),
+		       (unsigned long long)jnum(c, "protected_uids"));
+	} else {
+		printf("kernel throttle: none: the %s source cannot stop forkers\n",
+		       jstr(c, "source"));
+	}
+	if (json_object_object_get_ex(c, "notes", &a) && json_object_is_type(a, json_type_array))
+		for (i = 0; i < json_object_array_length(a); i++)
+			printf("  note: %s\n",
+			       json_object_get_string(json_object_array_get_idx(a, i)));
+	if (json_object_object_get_ex(c, "errors", &a) && json_object_is_type(a, json_type_array))
+		for (i = 0; i < json_object_array_length(a); i++)
+			printf("  error: %s\n",
+			       json_object_get_string(json_object_array_get_idx(a, i)));
 }
 
 static void print_status(struct json_object *st)
@@ -262,6 +307,8 @@ static void print_status(struct json_object *st)
 			printf("throttle: %zu lineage%s held (lymphctl throttles)\n", json_object_array_length(ls),
 			       json_object_array_length(ls) == 1 ? "" : "s");
 	}
+	if (json_object_object_get_ex(st, "kernel_throttle", &c) && c)
+		print_kernel_throttle(c);
 	if (json_object_object_get_ex(st, "quarantine", &c) && c) {
 		struct json_object *act;
 

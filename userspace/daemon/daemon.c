@@ -345,18 +345,6 @@ static int open_weather(struct daemon *d)
 	return err;
 }
 
-/* The module, when loaded, shows the weather in /proc/lymph. */
-static void tell_module_weather(const char *word)
-{
-	int fd = open("/sys/kernel/lymph/weather", O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (write(fd, word, strlen(word)) < 0)
-		fprintf(stderr, "lymphd: failed to write /sys/kernel/lymph/weather: %s\n", strerror(errno));
-	close(fd);
-}
-
 /* Once a second: the weather, and its feedback into every response. */
 static void weather_step_daemon(struct daemon *d, uint64_t now)
 {
@@ -383,7 +371,7 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 		if (why)
 			journal_append(&d->journal, why);
 		why = NULL;
-		tell_module_weather(weather_name(weather_now(d->weather)));
+		kthrottle_set_weather(&d->kt, weather_name(weather_now(d->weather)));
 	}
 	if (why)
 		json_object_put(why);
@@ -405,6 +393,17 @@ static int epoll_add(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+/* vaccine = quarantine: the quarantine manager bans the binary for every uid. */
+static int fleet_ban(void *ctx, uint32_t dev, uint64_t ino, const char *path, int on,
+		     const char **why)
+{
+	struct daemon *d = ctx;
+
+	*why = NULL;
+	return on ? qmanager_ban(&d->quar, dev, ino, path, mono_now_ns(), why) :
+		    qmanager_unban(&d->quar, dev, ino, mono_now_ns());
+}
+
 /* [fleet]: the link runs in its own thread, started after privileges are
  * dropped (capabilities are per thread); it never delays the loop. */
 static int open_fleet(struct daemon *d)
@@ -414,6 +413,8 @@ static int open_fleet(struct daemon *d)
 	if (!d->policy.fleet.enabled)
 		return 0;
 	fleet_here_init(&d->fleet_here, &d->policy.fleet);
+	d->fleet_here.ban = fleet_ban;
+	d->fleet_here.ban_ctx = d;
 	err = fleet_start(&d->fleet, &d->policy.fleet);
 	if (!err)
 		err = epoll_add(d->epfd, fleet_fd(d->fleet));
@@ -424,6 +425,39 @@ static int open_fleet(struct daemon *d)
 	d->quar.bin_factor = fleet_here_factor;
 	d->quar.bin_factor_ctx = &d->fleet_here;
 	return 0;
+}
+
+/*
+ * A reload's [fleet].  A link that would differ (servers, files, names,
+ * thresholds) is replaced: what this host was vaccinated against ends and
+ * comes back from the fleet's memory through the new link, so that nothing
+ * outlives a fleet that calmed while the link changed.  The vaccine and its
+ * factor apply at once to what is in force.
+ */
+static void reload_fleet(struct daemon *d, int relink)
+{
+	char self[FLEET_NAME_MAX + 1] = "";
+
+	if (d->fleet && relink) {
+		snprintf(self, sizeof(self), "%s", fleet_host(d->fleet));
+		fleet_stop(d->fleet);	/* joins its thread; its fd leaves the epoll set as it closes */
+		d->fleet = NULL;
+		fleet_here_clear(&d->fleet_here, self, &d->journal, d->policy.fleet.enabled ?
+				 "the fleet link is reconfigured: vaccinations come back from the fleet's memory" :
+				 "[fleet] is no longer in the policy: the vaccination ends");
+		d->quar.bin_factor = NULL;
+		journal_lymphd(d, "fleet", d->policy.fleet.enabled ? "link reconfigured by a reload" :
+			       "link stopped by a reload");
+	}
+	if (!d->policy.fleet.enabled)
+		return;
+	if (!d->fleet) {
+		if (!open_fleet(d))
+			journal_lymphd(d, "fleet", "link started by a reload");
+		return;
+	}
+	fleet_here_reconf(&d->fleet_here, &d->policy.fleet, fleet_host(d->fleet), &d->journal,
+			  d->enforce);
 }
 
 static void on_fleet(struct daemon *d)
@@ -570,6 +604,11 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	err = open_source(d);
 	if (err)
 		return err;
+	/* The kernel throttle that goes with the source (kthrottle.h). */
+	err = kthrottle_open(&d->kt, &d->src, NULL);
+	if (err && err != -EOPNOTSUPP)
+		fprintf(stderr, "lymphd: failed to set up the %s source's kernel throttle: %s; "
+			"clone storms are not held in the kernel\n", d->src.name, strerror(-err));
 
 	d->ctlfd = control_open(opts->socket_path);
 	if (d->ctlfd < 0)
@@ -607,7 +646,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return err;
 	}
 	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce && d->policy.throttle.enabled,
-			     &d->src);
+			     &d->kt);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
@@ -616,6 +655,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	if (err)
 		return err;
 	journal_lymphd(d, "start", NULL);
+	kthrottle_set_journal(&d->kt, &d->journal);	/* what it wrote before the replay */
 	/* Quarantines enforced from now on; nothing left stopped by a crashed
 	 * lymphd; services found or started. */
 	qmanager_replay_done(&d->quar, mono_now_ns());
@@ -629,6 +669,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	err = open_weather(d);
 	if (err)
 		return err;
+	if (d->weather)
+		kthrottle_set_weather(&d->kt, weather_name(weather_now(d->weather)));
 	if (d->policy.metrics_listen) {
 		d->metrics_fd = metrics_http_listen(d->policy.metrics_listen);
 		if (d->metrics_fd < 0) {
@@ -691,7 +733,7 @@ static int reload_policy(struct daemon *d, char **why)
 	struct cfg_errors errs = { 0 };
 	struct policy fresh;
 	size_t i, len = 0;
-	int err, enforce;
+	int err, enforce, relink;
 
 	*why = NULL;
 	err = config_load_file(&fresh, d->opts.config_path, d->opts.config_explicit, &errs);
@@ -721,12 +763,14 @@ static int reload_policy(struct daemon *d, char **why)
 		policy_free(&fresh);
 		return err;
 	}
+	relink = !fleet_conf_same_link(&d->policy.fleet, &fresh.fleet);
 	policy_free(&d->policy);
 	d->policy = fresh;
 	d->enforce = enforce;
 	qmanager_reload(&d->quar, &d->policy, d->enforce);
 	throttler_reload(&d->thr, &d->policy, d->enforce && d->policy.throttle.enabled);
 	phago_reload(&d->phago, &d->policy, d->enforce);
+	reload_fleet(d, relink);
 	if (d->weather)
 		weather_set_conf(d->weather, &d->policy.weather);
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
@@ -876,6 +920,7 @@ void daemon_free(struct daemon *d)
 	if (d->weather)
 		weather_free(d->weather);	/* saves the baselines */
 	d->weather = NULL;
+	kthrottle_close(&d->kt);
 	journal_close(&d->journal);
 	policy_free(&d->policy);
 	source_close(&d->src);

@@ -21,6 +21,7 @@
 #include "qmanager.h"
 #include "service.h"
 #include "source.h"
+#include "kthrottle.h"
 #include "throttle.h"
 #include "weather.h"
 #include "lymph/names.h"
@@ -48,6 +49,7 @@ struct daemon_opts {
 struct daemon {
 	struct daemon_opts opts;
 	struct source src;
+	struct kthrottle kt;	/* the kernel side of the throttle (BPF maps or lymph.ko) */
 	struct crashtab crashes;
 	struct binpath names;
 	struct counters count;

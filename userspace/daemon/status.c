@@ -65,6 +65,8 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	/* [throttle] enabled (and enforce mode): does it hold lineages? */
 	json_object_object_add(json_object_object_get(o, "throttle"), "enforce",
 			       json_object_new_boolean(d->thr.enforce));
+	/* What the kernel side runs with, read back (lymph.ko: its knobs). */
+	json_object_object_add(o, "kernel_throttle", kthrottle_json(&d->kt));
 	json_object_object_add(o, "weather", d->weather ? weather_json(d->weather, now_ns) : NULL);
 	if (d->fleet) {
 		struct json_object *fl = fleet_json(d->fleet), *v, *s = json_object_new_object();

@@ -31,6 +31,7 @@
 #define BATCH_PERIOD_MS 250	/* a batch waits at most this long */
 #define REPORT_PERIOD_MS 2000	/* a binary's KV report is rewritten at most this often */
 #define EVAL_PERIOD_MS 250
+#define REWATCH_MS 10000	/* after a reconnection: a second watch once the cluster settled */
 #define JS_WAIT_MS 2000
 
 enum link_state { LINK_CONNECTING, LINK_CONNECTED, LINK_RECONNECTING, LINK_CLOSED };
@@ -93,6 +94,7 @@ struct fleet {
 	kvWatcher *w;
 	int ready;			/* stream and bucket exist */
 	uint64_t next_setup_ms;
+	uint64_t rewatch_ms;		/* watch once more then (0: no) */
 	struct idcache *ids;
 	size_t n_ids, next_id;
 	struct local_report *local;
@@ -907,10 +909,12 @@ static void *fleet_main(void *arg)
 			pthread_mutex_lock(&f->mu);
 			natsConnection_GetConnectedUrl(f->nc, f->url, sizeof(f->url));
 			pthread_mutex_unlock(&f->mu);
-			if (setup_js(f) || watch(f))
+			if (setup_js(f) || watch(f)) {
+				teardown_js(f);		/* not ready: set up again */
 				f->next_setup_ms = now + 2000;
-			else
+			} else {
 				atomic_store(&f->reconnected, 0);
+			}
 		}
 		/* Back after a disconnection: watch again, which delivers every
 		 * current value first: what the fleet learned meanwhile. */
@@ -920,8 +924,27 @@ static void *fleet_main(void *arg)
 			natsConnection_GetConnectedUrl(f->nc, f->url, sizeof(f->url));
 			f->connected_since_ms = now;
 			pthread_mutex_unlock(&f->mu);
-			if (watch(f))
-				atomic_store(&f->reconnected, 1);
+			if (!watch(f)) {
+				/* After a whole cluster came back, the first watch
+				 * may land on a stream with no leader yet and then
+				 * hear nothing: watch once more when it settled
+				 * (catching up is idempotent). */
+				f->rewatch_ms = now + REWATCH_MS;
+			} else {
+				/* The bucket's stream is not there (yet): a cluster
+				 * that came back whole may have lost it, or not have
+				 * a leader for it yet.  Set up again, in 2 s, which
+				 * creates what is missing and watches. */
+				teardown_js(f);
+				f->next_setup_ms = now + 2000;
+			}
+		}
+		if (f->ready && f->rewatch_ms && now >= f->rewatch_ms) {
+			f->rewatch_ms = 0;
+			if (watch(f)) {
+				teardown_js(f);
+				f->next_setup_ms = now + 2000;
+			}
 		}
 		drain_inq(f, now);
 		flush_batch(f, now);
@@ -1090,6 +1113,17 @@ static const char *link_name(int l)
 	return "connecting";
 }
 
+/* The configured servers (what a reload changes; url is the one in use). */
+static struct json_object *servers_json(const struct fleet_conf *c)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < c->n_servers; i++)
+		json_object_array_add(a, json_object_new_string(c->servers[i]));
+	return a;
+}
+
 struct json_object *fleet_json(struct fleet *f)
 {
 	struct json_object *o = json_object_new_object(), *c = json_object_new_object(),
@@ -1102,6 +1136,7 @@ struct json_object *fleet_json(struct fleet *f)
 	json_object_object_add(o, "host", json_object_new_string(f->host));
 	json_object_object_add(o, "link", json_object_new_string(link_name(atomic_load(&f->link))));
 	json_object_object_add(o, "url", f->url[0] ? json_object_new_string(f->url) : NULL);
+	json_object_object_add(o, "servers", servers_json(&f->c));
 	json_object_object_add(o, "ready", json_object_new_boolean(f->ready));
 	json_object_object_add(o, "last_error", f->last_error[0] ? json_object_new_string(f->last_error) : NULL);
 	json_object_object_add(o, "k", json_object_new_int64(f->c.k));

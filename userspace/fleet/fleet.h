@@ -86,16 +86,36 @@ struct fleet_here_entry {
 	uint32_t hosts;
 	uint64_t deaths;
 	uint64_t since_wall_ms;
+	int banned;			/* banned at once for every uid (vaccine = quarantine) */
 };
+
+/*
+ * What vaccine = quarantine does at once with a binary here: ban it for
+ * every uid but root and [protect]'s (on), or lift the ban (off); the
+ * quarantine manager does it (qmanager_ban).  0, or -errno with *why set.
+ */
+typedef int (*fleet_ban_fn)(void *ctx, uint32_t dev, uint64_t ino, const char *path, int on,
+			    const char **why);
 
 struct fleet_here {
 	struct fleet_here_entry v[FLEET_HERE_MAX];
 	size_t n;
 	double factor;			/* [fleet] vaccine_factor (or ~0: quarantine at once) */
+	enum fleet_vaccine vaccine;
+	fleet_ban_fn ban;		/* NULL: thresholds only */
+	void *ban_ctx;
 	uint64_t applied, faded, released, elsewhere;	/* counters */
 };
 
 void fleet_here_init(struct fleet_here *h, const struct fleet_conf *c);
+
+/* A reload's [fleet]: the vaccine and its factor apply to what comes next
+ * and to the vaccinations in force (a ban is imposed or lifted to match). */
+void fleet_here_reconf(struct fleet_here *h, const struct fleet_conf *c, const char *self,
+		       struct journal *j, int enforce);
+
+/* Every vaccination here ends (the fleet is gone from the policy), journaled with why. */
+void fleet_here_clear(struct fleet_here *h, const char *self, struct journal *j, const char *why);
 
 /* qmanager's per-binary threshold multiplier: h->factor when vaccinated. */
 double fleet_here_factor(void *h, uint32_t dev, uint64_t ino);

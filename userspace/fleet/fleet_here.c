@@ -13,11 +13,18 @@
 #include <sys/stat.h>
 #include "fleet.h"
 
+static double factor_of(const struct fleet_conf *c)
+{
+	/* Quarantine at once: any threshold times this is below one death, so
+	 * where no ban could be imposed the first death here quarantines. */
+	return c->vaccine == FLEET_VACCINE_QUARANTINE ? 1e-9 : c->vaccine_factor;
+}
+
 void fleet_here_init(struct fleet_here *h, const struct fleet_conf *c)
 {
 	memset(h, 0, sizeof(*h));
-	/* Quarantine at once: any threshold times this is below one death. */
-	h->factor = c->vaccine == FLEET_VACCINE_QUARANTINE ? 1e-9 : c->vaccine_factor;
+	h->factor = factor_of(c);
+	h->vaccine = c->vaccine;
 }
 
 double fleet_here_factor(void *ctx, uint32_t dev, uint64_t ino)
@@ -69,10 +76,44 @@ static void journal_fleet(struct journal *j, const char *action, const struct fl
 		fprintf(stderr, "lymphd: failed to write the journal (fleet %s)\n", action);
 }
 
+/* vaccine = quarantine: ban e's binary for every uid at once; what was done, in result. */
+static void ban_here(struct fleet_here *h, struct fleet_here_entry *e, int enforce, char *result,
+		     size_t len)
+{
+	const char *why = NULL;
+	int err;
+
+	if (h->vaccine != FLEET_VACCINE_QUARANTINE || !h->ban) {
+		snprintf(result, len, "vaccinated by the fleet: %u hosts; quarantine threshold x %g%s",
+			 e->hosts, h->factor, enforce ? "" : " (observe mode: journaled only)");
+		return;
+	}
+	err = h->ban(h->ban_ctx, e->dev, e->ino, e->path, 1, &why);
+	e->banned = !err;
+	if (!err)
+		snprintf(result, len, "vaccinated by the fleet: %u hosts; banned at once for every uid "
+			 "but root and [protect]'s", e->hosts);
+	else if (err == -EAGAIN)
+		snprintf(result, len, "vaccinated by the fleet: %u hosts; would be banned at once for "
+			 "every uid but root and [protect]'s (observe mode: journaled only)", e->hosts);
+	else
+		snprintf(result, len, "vaccinated by the fleet: %u hosts; not banned at once (%s): "
+			 "the first death here quarantines", e->hosts, why ? why : strerror(-err));
+}
+
+static void unban_here(struct fleet_here *h, struct fleet_here_entry *e)
+{
+	const char *why = NULL;
+
+	if (e->banned && h->ban)
+		h->ban(h->ban_ctx, e->dev, e->ino, e->path, 0, &why);
+	e->banned = 0;
+}
+
 void fleet_here_apply(struct fleet_here *h, const struct fleet_event *ev, const char *self,
 		      struct journal *j, int enforce)
 {
-	char result[200];
+	char result[300];
 	size_t i;
 
 	if (ev->kind == FLEET_VACCINATE) {
@@ -94,10 +135,9 @@ void fleet_here_apply(struct fleet_here *h, const struct fleet_event *ev, const 
 							.deaths = ev->deaths, .since_wall_ms = now_ms() };
 		memcpy(h->v[h->n].sha256, ev->sha256, sizeof(ev->sha256));
 		memcpy(h->v[h->n].path, ev->path, sizeof(ev->path));
+		ban_here(h, &h->v[h->n], enforce, result, sizeof(result));
 		h->n++;
 		h->applied++;
-		snprintf(result, sizeof(result), "vaccinated by the fleet: %u hosts; quarantine threshold x %g%s",
-			 ev->hosts, h->factor, enforce ? "" : " (observe mode: journaled only)");
 		journal_fleet(j, "vaccinate", ev, ev->path, ev->dev, ev->ino, self, enforce, result);
 		fprintf(stderr, "lymphd: %s is bad on %u hosts of the fleet: vaccinated\n", ev->path, ev->hosts);
 		return;
@@ -109,6 +149,7 @@ void fleet_here_apply(struct fleet_here *h, const struct fleet_event *ev, const 
 			continue;
 		}
 		h->faded++;
+		unban_here(h, &h->v[i]);
 		journal_fleet(j, "fade", ev, h->v[i].path, h->v[i].dev, h->v[i].ino, self, enforce,
 			      "the fleet calmed: the vaccination fades");
 		h->v[i] = h->v[--h->n];
@@ -134,6 +175,7 @@ int fleet_here_release(struct fleet_here *h, struct fleet *f, const char *what, 
 			continue;
 		}
 		memcpy(ev.sha256, e->sha256, sizeof(ev.sha256));
+		unban_here(h, e);
 		if (f)
 			fleet_release(f, e->sha256);
 		journal_fleet(j, "release", &ev, e->path, e->dev, e->ino, f ? fleet_host(f) : "", 1,
@@ -145,6 +187,49 @@ int fleet_here_release(struct fleet_here *h, struct fleet *f, const char *what, 
 	if (!n && !by_path && f && !fleet_release(f, what))
 		n = 0;		/* bad elsewhere only: nothing here to lift */
 	return n ? n : -ENOENT;
+}
+
+void fleet_here_reconf(struct fleet_here *h, const struct fleet_conf *c, const char *self,
+		       struct journal *j, int enforce)
+{
+	struct fleet_event ev = { .kind = FLEET_VACCINATE };
+	char result[300];
+	size_t i;
+
+	h->factor = factor_of(c);
+	h->vaccine = c->vaccine;
+	for (i = 0; i < h->n; i++) {
+		struct fleet_here_entry *e = &h->v[i];
+		int want = c->vaccine == FLEET_VACCINE_QUARANTINE;
+
+		if (e->banned == want)
+			continue;
+		memcpy(ev.sha256, e->sha256, sizeof(ev.sha256));
+		ev.hosts = e->hosts;
+		ev.deaths = e->deaths;
+		if (want) {
+			ban_here(h, e, enforce, result, sizeof(result));
+		} else {
+			unban_here(h, e);
+			snprintf(result, sizeof(result), "the policy's vaccine changed: ban lifted; "
+				 "quarantine threshold x %g", h->factor);
+		}
+		journal_fleet(j, "vaccinate", &ev, e->path, e->dev, e->ino, self, enforce, result);
+	}
+}
+
+void fleet_here_clear(struct fleet_here *h, const char *self, struct journal *j, const char *why)
+{
+	while (h->n) {
+		struct fleet_here_entry *e = &h->v[h->n - 1];
+		struct fleet_event ev = { .kind = FLEET_FADE, .hosts = e->hosts, .deaths = e->deaths };
+
+		memcpy(ev.sha256, e->sha256, sizeof(ev.sha256));
+		unban_here(h, e);
+		h->faded++;
+		journal_fleet(j, "fade", &ev, e->path, e->dev, e->ino, self, 1, why);
+		h->n--;
+	}
 }
 
 struct json_object *fleet_here_json(const struct fleet_here *h)
@@ -166,6 +251,7 @@ struct json_object *fleet_here_json(const struct fleet_here *h)
 		json_object_object_add(x, "exe_dev", json_object_new_int64(h->v[i].dev));
 		json_object_object_add(x, "exe_ino", json_object_new_uint64(h->v[i].ino));
 		json_object_object_add(x, "hosts", json_object_new_int64(h->v[i].hosts));
+		json_object_object_add(x, "banned", json_object_new_boolean(h->v[i].banned));
 		json_object_object_add(x, "since_s", json_object_new_double(
 			now > h->v[i].since_wall_ms ? (double)(now - h->v[i].since_wall_ms) / 1e3 : 0.0));
 		json_object_array_add(arr, x);

@@ -2,8 +2,8 @@
 /*
  * The cgroup v1 pids controller, as the throttle uses it: a hold cgroup
  * nested under a lineage's own pids cgroup (so every limit above still
- * applies), whose pids.max is pinned at its current size while the lineage
- * is held: its processes run, but fork() fails with EAGAIN.
+ * applies), whose pids.max is pinned (at 0) while the lineage is held:
+ * its processes run, but fork() fails with EAGAIN.
  */
 #ifndef LYMPH_PIDSCG_H
 #define LYMPH_PIDSCG_H

@@ -42,6 +42,29 @@ void fleet_conf_free(struct fleet_conf *c)
 	fleet_conf_defaults(c);
 }
 
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+int fleet_conf_same_link(const struct fleet_conf *a, const struct fleet_conf *b)
+{
+	size_t i;
+
+	if (!a->enabled || !b->enabled)
+		return a->enabled == b->enabled;
+	if (a->n_servers != b->n_servers)
+		return 0;
+	for (i = 0; i < a->n_servers; i++)
+		if (!same_str(a->servers[i], b->servers[i]))
+			return 0;
+	return same_str(a->credentials, b->credentials) && same_str(a->tls_ca, b->tls_ca) &&
+	       same_str(a->tls_cert, b->tls_cert) && same_str(a->tls_key, b->tls_key) &&
+	       !strcmp(a->name, b->name) && !strcmp(a->host, b->host) && a->k == b->k &&
+	       a->window == b->window && a->rate == b->rate && a->burst == b->burst &&
+	       a->replicas == b->replicas;
+}
+
 void fleet_conf_begin(struct fleet_conf *c, const char *file, int line)
 {
 	c->enabled = 1;

@@ -59,6 +59,14 @@ int fleet_conf_key(struct fleet_conf *c, const char *file, int line, const char 
 /* Whole-section checks (servers given, K >= 2, TLS pairs); returns errors added. */
 int fleet_conf_finish(const struct fleet_conf *c, struct cfg_errors *errs);
 
+/*
+ * Would the link differ between a and b (servers, credentials and TLS
+ * files, fleet and host names, K, window, rate, replicas)?  The vaccine
+ * and its factor are not the link's: a reload applies them without a new
+ * link.  1 when both are off or the link would be the same, else 0.
+ */
+int fleet_conf_same_link(const struct fleet_conf *a, const struct fleet_conf *b);
+
 /* nats://host[:port] or tls://host[:port], host a name, IPv4 or [IPv6]: 0 or -EINVAL. */
 int fleet_url_valid(const char *url);
 

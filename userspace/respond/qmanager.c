@@ -147,6 +147,35 @@ static int is_protected(const struct qmanager *q, uint32_t dev, uint64_t ino, ui
 	return 0;
 }
 
+static const struct qban *ban_find(const struct qmanager *q, uint32_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_bans; i++)
+		if (q->bans[i].dev == dev && q->bans[i].ino == ino)
+			return &q->bans[i];
+	return NULL;
+}
+
+/* Does a ban for every uid refuse this uid?  Root and [protect]'s are spared. */
+static int banned_for(const struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid)
+{
+	size_t i;
+
+	if (uid == 0 || !ban_find(q, dev, ino))
+		return 0;
+	for (i = 0; q->protect && i < q->protect->n_uid; i++)
+		if (q->protect->uid[i] == uid)
+			return 0;
+	return 1;
+}
+
+/* The inode's mark stays while a uid is quarantined for it or a ban holds. */
+static int mark_needed(const struct qmanager *q, uint32_t dev, uint64_t ino, uint64_t now)
+{
+	return qtable_binary_active(&q->t, dev, ino, now) || ban_find(q, dev, ino);
+}
+
 /* ---- interpreters and loaders -------------------------------------------- */
 
 /*
@@ -896,7 +925,7 @@ void qmanager_on_fd(struct qmanager *q, uint64_t now)
 			    !proc_real_uid(md->pid, &uid)) {
 				struct qkey k = { .ino = st.st_ino, .dev = (uint32_t)st.st_dev, .uid = uid };
 
-				if (qtable_active(&q->t, &k, now) &&
+				if ((qtable_active(&q->t, &k, now) || banned_for(q, k.dev, k.ino, uid)) &&
 				    ((md->mask & FAN_OPEN_EXEC_PERM) || pid_runner(q, md->pid))) {
 					resp.response = FAN_DENY;
 					q->denied++;
@@ -922,7 +951,7 @@ static void end_one(struct qmanager *q, struct qentry *e, const char *action, ui
 	lsm_key(q, &k, 0);
 	journal_q(q, action, e, &k, path[0] ? path : NULL, "ok", NULL, now);
 	/* The inode's mark goes when no uid is quarantined for it any more. */
-	if (m && !qtable_binary_active(&q->t, k.dev, k.ino, now))
+	if (m && !mark_needed(q, k.dev, k.ino, now))
 		mark_remove(q, m);
 }
 
@@ -958,11 +987,107 @@ int qmanager_release(struct qmanager *q, const char *path, long uid, uint64_t no
 	return n;
 }
 
+/* ---- bans for every uid ---------------------------------------------------- */
+
+/* The BPF LSM's spared uids: root and [protect]'s (bpf/lsm.bpf.c). */
+static void lsm_spare(struct qmanager *q)
+{
+	__u32 next, uid = 0;
+	__u8 one = 1;
+	size_t i;
+	int fd;
+
+	if (q->enf != Q_ENF_BPF_LSM)
+		return;
+	fd = bpf_map__fd(q->lsm->maps.spared_uids);
+	/* A reload may have shortened [protect]: start afresh. */
+	while (!bpf_map_get_next_key(fd, NULL, &next) && !bpf_map_delete_elem(fd, &next))
+		;
+	if (bpf_map_update_elem(fd, &uid, &one, BPF_ANY))
+		fprintf(stderr, "lymphd: failed to spare uid 0 from bans for every uid: %s; no ban "
+			"will be imposed\n", strerror(errno));
+	for (i = 0; q->protect && i < q->protect->n_uid; i++) {
+		uid = q->protect->uid[i];
+		if (bpf_map_update_elem(fd, &uid, &one, BPF_ANY))
+			fprintf(stderr, "lymphd: failed to spare uid %u from bans for every uid: %s\n",
+				uid, strerror(errno));
+	}
+}
+
+int qmanager_ban(struct qmanager *q, uint32_t dev, uint64_t ino, const char *path, uint64_t now,
+		 const char **why)
+{
+	struct qkey k = { .ino = ino, .dev = dev, .uid = QUARANTINE_ANY_UID };
+	struct qban *b;
+	int err;
+
+	*why = NULL;
+	if (ban_find(q, dev, ino))
+		return 0;
+	if (!q->t.conf.enabled) {
+		*why = "[quarantine] is off";
+		return -ENOTSUP;
+	}
+	if (is_protected_binary(q, dev, ino)) {
+		*why = "a protected binary: never quarantined";
+		return -EPERM;
+	}
+	if (q->enf != Q_ENF_BPF_LSM && q->enf != Q_ENF_FANOTIFY) {
+		*why = "exec bits would lock root out too: a ban for every uid needs the BPF LSM "
+		       "or fanotify";
+		return -EOPNOTSUPP;
+	}
+	if (!q->enforce) {
+		*why = "observe mode";
+		return -EAGAIN;
+	}
+	if (q->n_bans == QMANAGER_MAX_BANS) {
+		*why = "too many bans for every uid at once";
+		return -ENOSPC;
+	}
+	if (q->enf == Q_ENF_BPF_LSM && q->n_bans == 0)
+		lsm_spare(q);
+	err = mark_add(q, dev, ino, QUARANTINE_ANY_UID, path, 0);
+	if (!err)
+		err = lsm_key(q, &k, 1);
+	if (err) {
+		struct qmark *m = find_mark(q, dev, ino);
+
+		if (m && !mark_needed(q, dev, ino, now))
+			mark_remove(q, m);
+		*why = err == -ENOENT ? "the binary's path is unknown here" : "cannot mark the binary";
+		return err;
+	}
+	b = &q->bans[q->n_bans++];
+	*b = (struct qban){ .dev = dev, .ino = ino, .since = now };
+	snprintf(b->path, sizeof(b->path), "%s", path ? path : "");
+	q->last_imposed = now;
+	return 0;
+}
+
+int qmanager_unban(struct qmanager *q, uint32_t dev, uint64_t ino, uint64_t now)
+{
+	struct qkey k = { .ino = ino, .dev = dev, .uid = QUARANTINE_ANY_UID };
+	struct qban *b = (struct qban *)ban_find(q, dev, ino);
+	struct qmark *m;
+
+	if (!b)
+		return -ENOENT;
+	*b = q->bans[--q->n_bans];
+	lsm_key(q, &k, 0);
+	m = find_mark(q, dev, ino);
+	if (m && !mark_needed(q, dev, ino, now))
+		mark_remove(q, m);
+	return 0;
+}
+
 void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce)
 {
 	q->t.conf = p->quarantine;
 	q->enforce = enforce;
 	load_protected(q, p);
+	if (q->n_bans)
+		lsm_spare(q);	/* [protect] uids may have changed */
 }
 
 /*
@@ -1025,7 +1150,7 @@ int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t
 
 		qtable_end(&q->t, &k);
 		lsm_key(q, &k, 0);
-		if (m && !qtable_binary_active(&q->t, k.dev, k.ino, now))
+		if (m && !mark_needed(q, k.dev, k.ino, now))
 			mark_remove(q, m);
 	}
 	return 0;
@@ -1092,6 +1217,19 @@ struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 		json_object_array_add(arr, x);
 	}
 	json_object_object_add(o, "active", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < q->n_bans; i++) {
+		struct json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "exe", q->bans[i].path[0] ?
+				       json_object_new_string(q->bans[i].path) : NULL);
+		json_object_object_add(x, "exe_dev", json_object_new_int64(q->bans[i].dev));
+		json_object_object_add(x, "exe_ino", json_object_new_uint64(q->bans[i].ino));
+		json_object_object_add(x, "since_s", json_object_new_double(
+			now > q->bans[i].since ? (double)(now - q->bans[i].since) / 1e9 : 0.0));
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(o, "banned_for_every_uid", arr);
 	json_object_object_add(o, "tracked", json_object_new_uint64(tracked));
 	json_object_object_add(o, "max_per_uid", json_object_new_uint64(q->t.max_per_uid));
 	json_object_object_add(o, "fds_held", json_object_new_uint64(q->fds_held));

@@ -33,6 +33,16 @@ struct lsm;		/* the BPF LSM skeleton */
  * or, when all are quarantined, the new one is an overflow (journaled). */
 #define QMANAGER_MAX_PER_UID 64
 
+/* Binaries banned for every uid at once (the fleet's vaccine = quarantine). */
+#define QMANAGER_MAX_BANS 256
+
+struct qban {
+	uint32_t dev;
+	uint64_t ino;
+	uint64_t since;		/* monotonic ns */
+	char path[256];
+};
+
 struct qmanager {
 	struct qtable t;
 	enum q_enforcement enf;
@@ -71,6 +81,8 @@ struct qmanager {
 	void *bin_factor_ctx;
 	unsigned int replay_protected;	/* journal quarantines skipped: protected */
 	unsigned int replay_observed;	/* restored without enforcement (observe mode) */
+	struct qban bans[QMANAGER_MAX_BANS];	/* for every uid but root and [protect]'s */
+	size_t n_bans;
 	struct qevidence *evidence;	/* why each quarantine began, for snapshots */
 	size_t n_evidence, cap_evidence, evidence_next;
 };
@@ -100,6 +112,22 @@ void qmanager_tick(struct qmanager *q, uint64_t now);
 
 /* lymphctl release PATH [--uid U] (uid < 0: every uid): count released, or -errno. */
 int qmanager_release(struct qmanager *q, const char *path, long uid, uint64_t now);
+
+/*
+ * Ban the binary (dev, ino) at path for every uid but root and [protect]'s,
+ * at once, before any death of it here: the fleet's vaccine = quarantine.
+ * No fleet may lock the administrators out of a binary, so only the
+ * enforcements that decide per uid can do it (BPF LSM, fanotify).  It lasts
+ * until qmanager_unban (the fleet calmed, or root released it).  0, or
+ * -errno with *why set: -ENOTSUP [quarantine] is off, -EPERM a protected
+ * binary, -EOPNOTSUPP no enforcement that spares uids, -EAGAIN observe mode
+ * (nothing done), -ENOSPC too many bans, or what marking it failed with.
+ * The caller journals the outcome.
+ */
+int qmanager_ban(struct qmanager *q, uint32_t dev, uint64_t ino, const char *path, uint64_t now,
+		 const char **why);
+/* Lift a ban: 0, or -ENOENT. */
+int qmanager_unban(struct qmanager *q, uint32_t dev, uint64_t ino, uint64_t now);
 
 /* New policy (thresholds, protected set, mode). */
 void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce);

@@ -38,7 +38,7 @@ struct lineage {
 	char parent_dir[512];
 	uint64_t events_max_seen;	/* pids.events "max": forks refused */
 	int pinned;
-	struct source *src;	/* asked for family membership and admin stops */
+	struct kthrottle *kt;	/* asked for family membership and admin stops */
 };
 
 static const char *kind_word(uint32_t k)
@@ -91,7 +91,7 @@ static struct lineage *get(struct throttler *t, uint32_t kind, uint64_t id)
 	memset(l, 0, sizeof(*l));
 	l->kind = kind;
 	l->id = id;
-	l->src = t->src;
+	l->kt = t->kt;
 	return l;
 }
 
@@ -129,6 +129,14 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 	struct proc_stat st;
 	uint32_t uid;
 
+	/* A family is asked of the sensors first: most of the host is not
+	 * in it, and that answer costs less than reading its stat. */
+	if (l->kind == LYMPH_LINEAGE_FAMILY) {
+		uint64_t f;
+
+		if (kthrottle_family_of(l->kt, pid, &f) || f != l->id)
+			return 0;
+	}
 	if (proc_stat_read(pid, &st))
 		return 0;
 	*state = st.state;
@@ -136,12 +144,7 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 	case LYMPH_LINEAGE_SESSION: return (uint64_t)st.sid == l->id;
 	case LYMPH_LINEAGE_UID: return !proc_real_uid(pid, &uid) && (uint64_t)uid == l->id;
 	case LYMPH_LINEAGE_CGROUP: return cgroup_id_of(pid) == l->id;
-	case LYMPH_LINEAGE_FAMILY: {
-		uint64_t f;
-
-		return l->src && l->src->ops && l->src->ops->family_of &&
-		       !l->src->ops->family_of(l->src, pid, &f) && f == l->id;
-	}
+	case LYMPH_LINEAGE_FAMILY: return 1;	/* asked above */
 	}
 	return 0;
 }
@@ -149,44 +152,69 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 /* Tell the sensors what lymph stopped or continued (see note_stop). */
 static void note_stop(const struct lineage *l, pid_t pid, int stopped)
 {
-	if (l->src && l->src->ops && l->src->ops->note_stop)
-		l->src->ops->note_stop(l->src, pid, stopped);
+	kthrottle_note_stop(l->kt, pid, stopped);
 }
 
 /* Someone other than lymph stopped pid: a hold's end never continues it. */
 static int admin_stopped(const struct lineage *l, pid_t pid)
 {
-	return l->src && l->src->ops && l->src->ops->admin_stopped &&
-	       l->src->ops->admin_stopped(l->src, pid) > 0;
+	return kthrottle_admin_stopped(l->kt, pid) > 0;
+}
+
+/*
+ * Call fn on every live member of the lineage that is not protected, with
+ * its state (as in /proc/PID/stat), in one pass over /proc, until fn
+ * returns nonzero.
+ */
+static void each_member(const struct lineage *l, int (*fn)(pid_t pid, char state, void *arg),
+			void *arg)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end, state = 0;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
+			continue;
+		if (fn((pid_t)pid, state, arg))
+			break;
+	}
+	closedir(d);
+}
+
+struct signal_walk {
+	const struct lineage *l;
+	int sig, only_stopped;
+	unsigned int n;
+};
+
+static int signal_one(pid_t pid, char state, void *arg)
+{
+	struct signal_walk *w = arg;
+
+	if (w->only_stopped && state != 'T')
+		return 0;
+	if (w->sig == SIGCONT && admin_stopped(w->l, pid))
+		return 0;
+	if (!kill(pid, w->sig)) {
+		w->n++;
+		if (w->sig == SIGCONT)
+			note_stop(w->l, pid, 0);
+	}
+	return 0;
 }
 
 /* Signal every member of the lineage (only_stopped: those in state T). */
 static unsigned int signal_lineage(const struct lineage *l, int sig, int only_stopped)
 {
-	struct dirent *de;
-	unsigned int n = 0;
-	DIR *d = opendir("/proc");
+	struct signal_walk w = { .l = l, .sig = sig, .only_stopped = only_stopped };
 
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char *end, state = 0;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 1 || protect_pid((pid_t)pid) || !member(l, (pid_t)pid, &state))
-			continue;
-		if (only_stopped && state != 'T')
-			continue;
-		if (sig == SIGCONT && admin_stopped(l, (pid_t)pid))
-			continue;
-		if (!kill((pid_t)pid, sig)) {
-			n++;
-			if (sig == SIGCONT)
-				note_stop(l, (pid_t)pid, 0);
-		}
-	}
-	closedir(d);
-	return n;
+	each_member(l, signal_one, &w);
+	return w.n;
 }
 
 static void continue_held(struct lineage *l)
@@ -237,52 +265,52 @@ static void hold(struct lineage *l, pid_t pid)
 	l->n++;
 }
 
+struct act_walk {
+	struct lineage *l;
+	int (*act)(struct lineage *, pid_t);
+	unsigned int added;
+};
+
+static int act_one(pid_t pid, char state, void *arg)
+{
+	struct act_walk *w = arg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < w->l->n && w->l->pids[i] != pid; i++)
+		;
+	if (i == w->l->n && !w->act(w->l, pid)) {
+		hold(w->l, pid);
+		w->added++;
+	}
+	return 0;
+}
+
 /*
  * Apply act to every member of the lineage that is not protected and not
  * yet in l->pids; those it succeeds on are added.  One pass over /proc.
  */
 static unsigned int each_new_member(struct lineage *l, int (*act)(struct lineage *, pid_t))
 {
-	struct dirent *de;
-	unsigned int added = 0;
-	DIR *d = opendir("/proc");
+	struct act_walk w = { .l = l, .act = act };
 
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char *end, state = 0;
-		long pid = strtol(de->d_name, &end, 10);
-		size_t i;
+	each_member(l, act_one, &w);
+	return w.added;
+}
 
-		if (*end || pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
-			continue;
-		for (i = 0; i < l->n && l->pids[i] != (pid_t)pid; i++)
-			;
-		if (i == l->n && !act(l, (pid_t)pid)) {
-			hold(l, (pid_t)pid);
-			added++;
-		}
-	}
-	closedir(d);
-	return added;
+static int take_first(pid_t pid, char state, void *arg)
+{
+	(void)state;
+	*(pid_t *)arg = pid;
+	return 1;
 }
 
 /* Any live member of the lineage, or 0. */
 static pid_t first_member(const struct lineage *l)
 {
-	struct dirent *de;
 	pid_t found = 0;
-	DIR *d = opendir("/proc");
 
-	while (d && !found && (de = readdir(d))) {
-		char *end, state;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (!*end && pid > 1 && member(l, (pid_t)pid, &state) && !protect_pid((pid_t)pid))
-			found = (pid_t)pid;
-	}
-	if (d)
-		closedir(d);
+	each_member(l, take_first, &found);
 	return found;
 }
 
@@ -326,8 +354,8 @@ static unsigned int sweep(struct lineage *l)
 
 /*
  * Pin the lineage: move its members into a pids cgroup nested under their
- * own and cap it at its size, so that their fork() fails with EAGAIN while
- * they keep running.  A cgroup move excludes a concurrent fork, so after a
+ * own and cap it at 0, so that their fork() fails with EAGAIN while they
+ * keep running.  A cgroup move excludes a concurrent fork, so after a
  * pass only the children made during the pass are left outside; passes
  * repeat until one finds nobody new.  Then the forkers the sensors stopped
  * stay stopped until the hold is lifted.  Returns 0, or -errno when there
@@ -335,7 +363,6 @@ static unsigned int sweep(struct lineage *l)
  */
 static int pin(struct lineage *l, pid_t any_member)
 {
-	char n[32];
 	long long cur;
 	int pass, err;
 	size_t i;
@@ -373,6 +400,11 @@ static int pin(struct lineage *l, pid_t any_member)
 			*tail = 0;
 		}
 	}
+	/* Pinned at 0, not at its size: a member that exits in the hold
+	 * (a double-forking bomb's middle child) leaves no room for another
+	 * fork.  Whatever is moved in still is (the charge is forced). */
+	if ((err = pidscg_write(l->hold_dir, "pids.max", "0")))
+		return err;
 	/* Stop first: a kill is cheap, a move waits for an RCU grace period,
 	 * and whatever runs meanwhile forks.  Then move the stopped ones in. */
 	sweep(l);
@@ -383,15 +415,12 @@ static int pin(struct lineage *l, pid_t any_member)
 	for (pass = 0; pass < 16; pass++) {
 		unsigned int fresh = each_new_member(l, move_one);
 
-		cur = pidscg_read(l->hold_dir, "pids.current");
-		if (cur <= 0)
-			return cur < 0 ? (int)cur : -ESRCH;
-		snprintf(n, sizeof(n), "%lld", cur);
-		if ((err = pidscg_write(l->hold_dir, "pids.max", n)))
-			return err;
 		if (!fresh)
 			break;
 	}
+	cur = pidscg_read(l->hold_dir, "pids.current");
+	if (cur <= 0)
+		return cur < 0 ? (int)cur : -ESRCH;
 	l->pinned = 1;
 	l->events_max_seen = (uint64_t)(pidscg_events_max(l->hold_dir) > 0 ? pidscg_events_max(l->hold_dir) : 0);
 	/* The members stay stopped for the dead time: continued, they would
@@ -484,19 +513,8 @@ static void journal_t(struct throttler *t, const struct lineage *l, const char *
 
 int throttler_push(struct throttler *t)
 {
-	struct throttle_settings s = {
-		.enabled = t->available,
-		.enforce = t->enforce,
-		.lineage_kind = t->conf.lineage == LINEAGE_CGROUP ? LYMPH_LINEAGE_CGROUP :
-				t->conf.lineage == LINEAGE_UID ? LYMPH_LINEAGE_UID :
-				t->conf.lineage == LINEAGE_FAMILY ? LYMPH_LINEAGE_FAMILY :
-				LYMPH_LINEAGE_SESSION,
-		.budget = (uint32_t)((double)t->conf.budget * t->factor) ?: 1,
-		.burst = (uint32_t)((double)t->conf.burst * t->factor) ?: 1,
-		.uid_budget = t->conf.uid_budget ? ((uint32_t)((double)t->conf.uid_budget * t->factor) ?: 1) : 0,
-		.uid_burst = (uint32_t)((double)t->conf.uid_burst * t->factor) ?: 1,
-		.daemon_tgid = (uint32_t)getpid(),
-	};
+	struct kthrottle_settings s;
+	struct kthrottle_protect prot;
 	uint32_t tgids[66], n = 0;
 	pid_t pid = getpid();
 
@@ -507,13 +525,14 @@ int throttler_push(struct throttler *t)
 		tgids[n++] = (uint32_t)pid;
 		pid = proc_parent(pid);
 	}
-	if (t->src->ops->protect(t->src, tgids, n, t->protect_uids, t->n_protect_uids))
-		return -EIO;
-	return t->src->ops->set_throttle(t->src, &s);
+	kthrottle_settings_of(&t->conf, t->available, t->enforce, t->factor, (uint32_t)getpid(), &s);
+	prot = (struct kthrottle_protect){ .tgids = tgids, .n_tgids = n,
+					   .uids = t->protect_uids, .n_uids = t->n_protect_uids };
+	return kthrottle_apply(t->kt, &s, &prot);
 }
 
 int throttler_init(struct throttler *t, const struct policy *p, struct journal *j, int enforce,
-		   struct source *src)
+		   struct kthrottle *kt)
 {
 	struct timespec m, r;
 
@@ -521,9 +540,9 @@ int throttler_init(struct throttler *t, const struct policy *p, struct journal *
 	t->conf = p->throttle;
 	t->enforce = enforce;
 	t->journal = j;
-	t->src = src;
+	t->kt = kt;
 	t->factor = 1.0;
-	t->available = src->ops && src->ops->set_throttle && src->ops->protect;
+	t->available = kthrottle_available(kt);
 	t->n_protect_uids = p->protect.n_uid;
 	memcpy(t->protect_uids, p->protect.uid, p->protect.n_uid * sizeof(uint32_t));
 	clock_gettime(CLOCK_MONOTONIC, &m);
@@ -532,7 +551,7 @@ int throttler_init(struct throttler *t, const struct policy *p, struct journal *
 			 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
 	if (!t->available)
 		fprintf(stderr, "lymphd: the %s source cannot stop forkers: clone storms are not throttled\n",
-			src->name ? src->name : "current");
+			kt->source ? kt->source : "current");
 	return throttler_push(t);
 }
 
@@ -542,8 +561,7 @@ static void end_lineage(struct throttler *t, struct lineage *l, const char *acti
 
 	/* The sensors forget its overdraft first: continued while still
 	 * overdrawn, its members would be stopped again at their next fork. */
-	if (t->src->ops && t->src->ops->forget_lineage)
-		t->src->ops->forget_lineage(t->src, l->kind, l->id);
+	kthrottle_forget_lineage(t->kt, l->kind, l->id);
 	dissolve(l);
 	continue_held(l);
 	/* Forkers whose stop record was lost: anything still stopped in it.
@@ -730,7 +748,7 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 			memset(&rc->open[rc->n], 0, sizeof(rc->open[0]));
 			rc->open[rc->n].kind = r.kind;
 			rc->open[rc->n].id = r.id;
-			rc->open[rc->n].src = t->src;
+			rc->open[rc->n].kt = t->kt;
 			rc->n++;
 		}
 		if (i < rc->n) {

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "deadtime.h"
 #include "journal.h"
-#include "source.h"
+#include "kthrottle.h"
 
 struct lineage;
 
@@ -26,10 +26,10 @@ struct throttler {
 	size_t n, cap;
 	struct throttle_conf conf;
 	int enforce;
-	int available;		/* the source can stop forkers */
+	int available;		/* the kernel throttle can stop forkers */
 	double factor;		/* budget multiplier from the weather */
 	struct journal *journal;
-	struct source *src;
+	struct kthrottle *kt;	/* the kernel side: BPF maps or lymph.ko's knobs */
 	uint64_t wall_offset;
 	uint64_t kills;
 	uint32_t protect_uids[CFG_LIST_MAX];
@@ -38,7 +38,7 @@ struct throttler {
 };
 
 int throttler_init(struct throttler *t, const struct policy *p, struct journal *j, int enforce,
-		   struct source *src);
+		   struct kthrottle *kt);
 /* Continues everything held. */
 void throttler_free(struct throttler *t, uint64_t now);
 
@@ -62,7 +62,7 @@ void throttler_set_factor(struct throttler *t, double budget_factor);
 
 struct json_object *throttler_json(const struct throttler *t, uint64_t now);
 
-/* Push settings and the protected pids/uids to the sensors. */
+/* Push settings and the protected pids/uids to the kernel throttle. */
 int throttler_push(struct throttler *t);
 
 #endif

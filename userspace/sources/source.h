@@ -3,6 +3,8 @@
  * Event sources: where lymphd's records come from.  Every source produces
  * records in the format of include/lymph/events.h and hands them, one at a
  * time, to the sink callback; lymphd does not care which sensor made them.
+ * A source only drains, reports drops and closes; stopping clone storms in
+ * the kernel is the kernel throttle's (kthrottle.h).
  */
 #ifndef LYMPH_SOURCE_H
 #define LYMPH_SOURCE_H
@@ -16,17 +18,6 @@
 typedef int (*lymph_sink_fn)(void *ctx, const struct lymph_hdr *rec);
 
 struct source_ops;
-
-/* What a source needs to throttle clone storms (see bpf/sensors.h). */
-struct throttle_settings {
-	int enabled, enforce;
-	uint32_t lineage_kind;	/* LYMPH_LINEAGE_* */
-	uint32_t budget;	/* net new processes per second */
-	uint32_t burst;
-	uint32_t uid_budget;	/* per uid, behind the lineage's; 0: none */
-	uint32_t uid_burst;
-	uint32_t daemon_tgid;	/* lymphd: its stops are not an administrator's */
-};
 
 struct source {
 	const struct source_ops *ops;
@@ -52,18 +43,6 @@ struct source_ops {
 	/* Emit a DROP record if records were lost since the last call. */
 	int (*check_drops)(struct source *src);
 	void (*close)(struct source *src);
-	/* Optional (NULL when the source cannot throttle). */
-	int (*set_throttle)(struct source *src, const struct throttle_settings *t);
-	int (*protect)(struct source *src, const uint32_t *tgids, size_t n_tgids,
-		       const uint32_t *uids, size_t n_uids);
-	int (*forget_lineage)(struct source *src, uint32_t kind, uint64_t id);
-	/* The clone family of pid (LYMPH_LINEAGE_FAMILY id): 0 or -errno. */
-	int (*family_of)(struct source *src, pid_t pid, uint64_t *id);
-	/* lymph stopped pid (stopped 1) or continued it (0): the sensors
-	 * continue what lymph stopped when lymphd dies. */
-	void (*note_stop)(struct source *src, pid_t pid, int stopped);
-	/* 1 when someone other than lymph stopped pid and did not continue it. */
-	int (*admin_stopped)(struct source *src, pid_t pid);
 };
 
 /* Each returns 0 and fills *src, or -errno after printing one clear error
@@ -83,6 +62,11 @@ static inline void source_close(struct source *src)
 		src->ops->close(src);
 	src->ops = NULL;
 }
+
+/* The BPF source's loaded sensors (their maps serve the kernel throttle,
+ * kthrottle_bpf.c), or NULL for another source. */
+struct bpf_object;
+struct bpf_object *source_bpf_object(const struct source *src);
 
 /* Emit a DROP record for `lost` records through the source's sink. */
 int source_emit_drop(struct source *src, uint64_t lost, uint64_t now_ns);

@@ -11,10 +11,8 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "procfs.h"
 #include "record.h"
 #include "source.h"
 #include "sensors.h"
@@ -100,129 +98,18 @@ static void bpf_close(struct source *src)
 	src->fd = -EBADF;
 }
 
-static int bpf_set_throttle(struct source *src, const struct throttle_settings *t)
-{
-	struct bpf_priv *p = src->priv;
-	struct throttle_cfg c = {
-		.enabled = !!t->enabled, .enforce = !!t->enforce, .lineage_kind = t->lineage_kind,
-		.budget = t->budget, .burst = t->burst,
-		.uid_budget = t->uid_budget, .uid_burst = t->uid_burst ?: 1,
-		.daemon_tgid = t->daemon_tgid,
-	};
-	uint32_t zero = 0;
-
-	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.throttle_cfg), &zero, &c, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-static int fill_set(int fd, const uint32_t *keys, size_t n)
-{
-	uint32_t k, next;
-	uint8_t one = 1;
-	size_t i;
-
-	/* Empty it, then fill: the set is small. */
-	while (!bpf_map_get_next_key(fd, NULL, &next)) {
-		k = next;
-		if (bpf_map_delete_elem(fd, &k))
-			break;
-	}
-	for (i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
-static int bpf_protect(struct source *src, const uint32_t *tgids, size_t n_tgids,
-		       const uint32_t *uids, size_t n_uids)
-{
-	struct bpf_priv *p = src->priv;
-	int err = fill_set(bpf_map__fd(p->skel->maps.protected_tgids), tgids, n_tgids);
-
-	return err ? err : fill_set(bpf_map__fd(p->skel->maps.protected_uids), uids, n_uids);
-}
-
-static int bpf_forget_lineage(struct source *src, uint32_t kind, uint64_t id)
-{
-	struct bpf_priv *p = src->priv;
-	struct lineage_key k = { .id = id, .kind = kind };
-
-	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.buckets), &k) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-static int bpf_family_of(struct source *src, pid_t pid, uint64_t *id)
-{
-	struct bpf_priv *p = src->priv;
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0), err = 0;
-	struct family f;
-
-	if (fd < 0)
-		return -errno;
-	/* task storage is looked up by a pidfd from userspace */
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.families), &fd, &f))
-		err = -errno;
-	else
-		*id = f.id;
-	close(fd);
-	return err;
-}
-
-static int bpf_admin_stopped(struct source *src, pid_t pid)
-{
-	struct bpf_priv *p = src->priv;
-	uint32_t k = (uint32_t)pid;
-	uint64_t when;
-
-	return !bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.admin_stops), &k, &when);
-}
-
-/* /proc/PID/stat field 22: the start time in clock ticks since boot. */
-static int start_ticks(pid_t pid, uint64_t *ticks)
-{
-	char buf[1024], *p;
-	unsigned long long v;
-	int n, i;
-
-	n = proc_stat_text(pid, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	p = strrchr(buf, ')');
-	/* after "pid (comm)": the n-th space precedes field n + 2 */
-	for (i = 0; p && i < 20; i++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &v) != 1)
-		return -EINVAL;
-	*ticks = v;
-	return 0;
-}
-
-static void bpf_note_stop(struct source *src, pid_t pid, int stopped)
-{
-	struct bpf_priv *p = src->priv;
-	int fd = bpf_map__fd(p->skel->maps.lymph_stops);
-	uint32_t k = (uint32_t)pid;
-	uint64_t ticks;
-
-	if (!stopped)
-		bpf_map_delete_elem(fd, &k);
-	else if (!start_ticks(pid, &ticks))
-		bpf_map_update_elem(fd, &k, &ticks, BPF_ANY);
-}
-
 static const struct source_ops bpf_ops = {
-	.note_stop = bpf_note_stop,
-	.family_of = bpf_family_of,
-	.admin_stopped = bpf_admin_stopped,
 	.drain = bpf_drain,
 	.check_drops = bpf_check_drops,
 	.close = bpf_close,
-	.set_throttle = bpf_set_throttle,
-	.protect = bpf_protect,
-	.forget_lineage = bpf_forget_lineage,
 };
+
+struct bpf_object *source_bpf_object(const struct source *src)
+{
+	const struct bpf_priv *p = src->priv;
+
+	return src->ops == &bpf_ops && p && p->skel ? p->skel->obj : NULL;
+}
 
 static int is_pow2(uint32_t v)
 {
