@@ -11,6 +11,11 @@
  * Each lineage has a token bucket: clone_budget forks per second sustained,
  * clone_burst at once.  A fork that finds the bucket empty is "over
  * budget".  A new thread is charged like a new process (a thread bomb).
+ * What a task's creation took is kept per task (which family, which uid,
+ * whether a token was taken from each), and the task's exit gives it back
+ * to those same buckets, as the BPF sensor does: the budget limits net
+ * growth, so a shell loop or a build that forks fast but reaps what it
+ * forks is never over, while a bomb, which keeps what it forks, is.
  * A fork refused with EAGAIN (a pids cgroup at its cap) is
  * charged too, at the syscall's exit: a bomb at its cap spins on refused
  * forks, which never reach sched_process_fork.  Behind the family, every
@@ -97,6 +102,32 @@ struct lymph_fam {
 static DEFINE_HASHTABLE(lymph_fams, 12);
 static DEFINE_SPINLOCK(lymph_fams_lock);
 static unsigned int lymph_nr_fams;
+
+/*
+ * What a live task's creation took from the buckets, given back at its
+ * exit: never to another family or uid than the one charged, never more
+ * than one token to each.  By task_struct (threads included): the exit
+ * probe is registered before the fork probe and goes after it, so every
+ * entry is removed by its task's exit before the task_struct can be
+ * reused (the tid and start time would not do: a thread that execs takes
+ * its leader's).  A fork over budget took no token, so its task gives
+ * none back; nor does a fork refused with EAGAIN (no task): time refills
+ * those.
+ */
+struct lymph_charge {
+	struct hlist_node node;		/* in lymph_charges, by task */
+	const struct task_struct *task;
+	pid_t family;			/* the family charged */
+	u32 uid;			/* the uid charged */
+	bool family_charged;		/* a token was taken from the family */
+	bool uid_charged;		/* and from the uid */
+};
+
+#define LYMPH_CHARGES_MAX	65536
+static DEFINE_HASHTABLE(lymph_charges, 12);
+static DEFINE_SPINLOCK(lymph_charges_lock);
+static unsigned int lymph_nr_charges;
+static atomic64_t lymph_refunds;
 
 static DEFINE_HASHTABLE(lymph_holds, 8);
 static DEFINE_SPINLOCK(lymph_holds_lock);	/* also taken from the timer */
@@ -223,12 +254,19 @@ static pid_t family_fork(struct task_struct *parent, struct task_struct *child)
 	return id;
 }
 
-/* The whole process is gone: forget its family entry. */
+static void charge_refund(struct task_struct *task);
+
+/*
+ * sched_process_exit, for every task: what its creation took goes back to
+ * its family and uid; and when the whole process is gone, its family
+ * entry goes.
+ */
 static void probe_exit_fam(void *data, LYMPH_EXIT_PROBE_ARGS)
 {
 	struct lymph_fam *f;
 	unsigned long flags;
 
+	charge_refund(p);
 	if (atomic_read(&p->signal->live))
 		return;
 	spin_lock_irqsave(&lymph_fams_lock, flags);
@@ -453,21 +491,122 @@ static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now,
 	memcpy(l->comm, task->comm, sizeof(l->comm));
 }
 
-/* Count a hold made (or that would be) on @key's lineage, if still there. */
-static void lineage_held(u64 key)
+/* @key's lineage if it is in the table, else NULL.  With lymph_lineage_lock. */
+static struct lymph_lineage *lineage_find(u64 key)
 {
 	unsigned int i, base = hash_64(key, LYMPH_LINEAGE_BITS);
 	struct lymph_lineage *l;
 
-	spin_lock(&lymph_lineage_lock);
 	for (i = 0; i < LYMPH_LINEAGE_PROBE; i++) {
 		l = &lymph_lineages[(base + i) & ((1 << LYMPH_LINEAGE_BITS) - 1)];
-		if (l->key == key) {
-			l->holds++;
-			break;
-		}
+		if (l->key == key)
+			return l;
 	}
+	return NULL;
+}
+
+/* Count a hold made (or that would be) on @key's lineage, if still there. */
+static void lineage_held(u64 key)
+{
+	struct lymph_lineage *l;
+
+	spin_lock(&lymph_lineage_lock);
+	l = lineage_find(key);
+	if (l)
+		l->holds++;
 	spin_unlock(&lymph_lineage_lock);
+}
+
+/*
+ * Give one token back to @key's bucket (after its refill by time), never
+ * above @burst.  A lineage evicted from the table since has nothing to
+ * give back to: a new one starts full.  With lymph_lineage_lock.
+ */
+static void bucket_refund(u64 key, u64 budget, u64 burst, u64 now)
+{
+	struct lymph_lineage *l = lineage_find(key);
+
+	if (!l)
+		return;
+	if (now > l->refill_ns) {
+		l->tokens += div64_u64(min(now - l->refill_ns, 1000 * NSEC_PER_SEC) * budget,
+				       NSEC_PER_MSEC);
+		l->refill_ns = now;
+	}
+	l->tokens = min(l->tokens + LYMPH_TOKEN, burst * LYMPH_TOKEN);
+}
+
+/* The entry of @task in lymph_charges.  With lymph_charges_lock. */
+static struct lymph_charge *charge_find(const struct task_struct *task)
+{
+	struct lymph_charge *c;
+
+	hash_for_each_possible(lymph_charges, c, node, (unsigned long)task)
+		if (c->task == task)
+			return c;
+	return NULL;
+}
+
+/*
+ * Keep what @child's creation took (@c, allocated by the caller), so that
+ * its exit gives it back; frees @c when nothing was taken or the table is
+ * full (then time alone refills those tokens, as before).
+ */
+static void charge_keep(struct task_struct *child, struct lymph_charge *c)
+{
+	struct lymph_charge *stale;
+	unsigned long flags;
+
+	if (!c->family_charged && !c->uid_charged) {
+		kfree(c);
+		return;
+	}
+	c->task = child;
+	spin_lock_irqsave(&lymph_charges_lock, flags);
+	stale = charge_find(child);	/* never, as the probes are ordered */
+	if (stale) {
+		hash_del(&stale->node);
+		lymph_nr_charges--;
+	}
+	if (lymph_nr_charges >= LYMPH_CHARGES_MAX) {
+		spin_unlock_irqrestore(&lymph_charges_lock, flags);
+		kfree(stale);
+		kfree(c);
+		return;
+	}
+	hash_add(lymph_charges, &c->node, (unsigned long)child);
+	lymph_nr_charges++;
+	spin_unlock_irqrestore(&lymph_charges_lock, flags);
+	kfree(stale);
+}
+
+/* @task exits: give back what its creation took, to the same buckets. */
+static void charge_refund(struct task_struct *task)
+{
+	struct lymph_charge *c;
+	unsigned long flags;
+	u64 now, burst;
+
+	spin_lock_irqsave(&lymph_charges_lock, flags);
+	c = charge_find(task);
+	if (c) {
+		hash_del(&c->node);
+		lymph_nr_charges--;
+	}
+	spin_unlock_irqrestore(&lymph_charges_lock, flags);
+	if (!c)
+		return;
+	now = ktime_get_ns();
+	spin_lock(&lymph_lineage_lock);
+	if (c->family_charged)
+		bucket_refund(lineage_key(c->family), READ_ONCE(lymph_cfg.clone_budget),
+			      READ_ONCE(lymph_cfg.clone_burst), now);
+	burst = READ_ONCE(lymph_cfg.uid_burst);
+	if (c->uid_charged && burst)
+		bucket_refund(LYMPH_KEY_UID | c->uid, READ_ONCE(lymph_cfg.uid_budget), burst, now);
+	spin_unlock(&lymph_lineage_lock);
+	atomic64_inc(&lymph_refunds);
+	kfree(c);
 }
 
 /*
@@ -480,12 +619,17 @@ static void lineage_held(u64 key)
  */
 static void lymph_charge(struct task_struct *parent, struct task_struct *child, pid_t family)
 {
-	u64 now = ktime_get_ns(), key, ukey = 0, uid_budget, uid_burst;
+	u64 now, key, ukey = 0, uid_budget, uid_burst;
 	struct lymph_verdict fv, uv = { .over = false };
 	bool uid_on, prot = false, held = false;
+	struct lymph_charge *ch = NULL;
 
 	if (parent->flags & PF_KTHREAD)
 		return;
+	/* What a new task takes, its exit gives back (allocated unlocked). */
+	if (child)
+		ch = kzalloc(sizeof(*ch), GFP_ATOMIC);
+	now = ktime_get_ns();
 	uid_budget = READ_ONCE(lymph_cfg.uid_budget);
 	uid_burst = READ_ONCE(lymph_cfg.uid_burst);
 	uid_on = uid_budget && uid_burst;
@@ -501,6 +645,14 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	if (ukey)
 		bucket_charge(ukey, uid_budget, uid_burst, now, parent, &uv);
 	spin_unlock(&lymph_lineage_lock);
+	if (ch) {
+		/* a fork over budget took no token: it gives none back */
+		ch->family = family;
+		ch->family_charged = !fv.over;
+		ch->uid = real_uid(parent);
+		ch->uid_charged = ukey && !uv.over;
+		charge_keep(child, ch);
+	}
 
 	if (!fv.over && !uv.over)
 		return;
@@ -606,6 +758,11 @@ void lymph_lineage_show(struct seq_file *m)
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 	seq_printf(m, "holds: active %u total %llu\n", nr_holds,
 		   (u64)atomic64_read(&lymph_holds_total));
+	spin_lock_irqsave(&lymph_charges_lock, flags);
+	nr_holds = lymph_nr_charges;
+	spin_unlock_irqrestore(&lymph_charges_lock, flags);
+	seq_printf(m, "charges: live %u refunded %llu\n", nr_holds,
+		   (u64)atomic64_read(&lymph_refunds));
 	seq_puts(m, "throttled lineages:\n");
 	spin_lock(&lymph_lineage_lock);
 	for (i = 0; i < (1 << LYMPH_LINEAGE_BITS); i++) {
@@ -659,6 +816,7 @@ void lymph_lineage_exit(void)
 	struct lymph_hold *h;
 	unsigned long flags;
 	unsigned int released = 0;
+	struct lymph_charge *c;
 	struct lymph_fam *f;
 	struct hlist_node *tmp;
 	int bkt;
@@ -693,5 +851,10 @@ void lymph_lineage_exit(void)
 		kfree(f);
 	}
 	lymph_nr_fams = 0;
+	hash_for_each_safe(lymph_charges, bkt, tmp, c, node) {
+		hash_del(&c->node);
+		kfree(c);
+	}
+	lymph_nr_charges = 0;
 	kvfree(lymph_lineages);
 }

@@ -831,15 +831,46 @@ struct storm_shared {
 };
 
 /*
- * A chain fork bomb in its own pids cgroup: every process forks once and
- * exits, the child carries on, so each fork comes from a fresh tgid.  The
- * cgroup's pids.max is the backstop; the caller reaps the chain (it is the
- * child subreaper) and kills it with cgroup.kill.  With storm_escape each
- * child first moves into a cgroup of its own under STORM_CG and calls
- * setsid(); with storm_double the parent goes on forking too (a doubling
- * bomb).
+ * Fork bombs, each in its own pids cgroup (STORM_CG; pids.max is the
+ * backstop).  The caller reaps what is reparented to it (it is the child
+ * subreaper, except for the double-fork bomb) and kills the whole cgroup
+ * with cgroup.kill (storm_stop).  The budget counts net growth (a task's
+ * exit gives its token back), so the shape matters:
+ *
+ *   STORM_CHAIN	every process forks once and exits, the child carries
+ *			on: never more than two at once, no net growth;
+ *   STORM_GROW		every process forks once and stays: one more task per
+ *			fork, each fork from a fresh tgid;
+ *   STORM_DOUBLE	every process forks for ever (`while (1) fork();`);
+ *   STORM_DOUBLE_FORK	every process forks a child that forks the next
+ *			member and exits at once (the member is reparented to
+ *			init), then stays.
+ *
+ * storm_setsid: every new member calls setsid(); storm_subcg: it moves
+ * into a cgroup of its own under STORM_CG; storm_per_s: a member waits
+ * 1/storm_per_s s before each fork (0: as fast as it can).  sh->forks
+ * counts the new members.
  */
-static int storm_escape, storm_double;
+enum storm_shape { STORM_GROW, STORM_CHAIN, STORM_DOUBLE, STORM_DOUBLE_FORK };
+static enum storm_shape storm_shape;	/* STORM_GROW unless set */
+static int storm_setsid, storm_subcg, storm_per_s;
+
+/* A new member of the bomb: count it, and let it walk out as told. */
+static void storm_member(struct storm_shared *sh)
+{
+	__atomic_fetch_add(&sh->forks, 1, __ATOMIC_RELAXED);
+	if (storm_subcg) {
+		char dir[128];
+
+		snprintf(dir, sizeof(dir), STORM_CG "/c%d", (int)getpid());
+		if (!mkdir(dir, 0755)) {
+			strcat(dir, "/cgroup.procs");
+			write_file(dir, "0");
+		}
+	}
+	if (storm_setsid)
+		setsid();
+}
 
 static pid_t storm_start(struct storm_shared *sh, uid_t uid)
 {
@@ -855,27 +886,37 @@ static pid_t storm_start(struct storm_shared *sh, uid_t uid)
 	if (uid && (setgid(uid) || setuid(uid)))
 		_exit(102);
 	for (;;) {
-		pid_t c = fork();
+		pid_t c;
+		int st;
 
+		if (storm_per_s)
+			usleep(1000000 / storm_per_s);
+		c = fork();
 		if (c < 0) {
 			usleep(1000);	/* pids.max reached */
 			continue;
 		}
-		if (c > 0) {
-			if (storm_double)
-				continue;
-			_exit(0);
-		}
-		__atomic_fetch_add(&sh->forks, 1, __ATOMIC_RELAXED);
-		if (storm_escape) {
-			char dir[128];
-
-			snprintf(dir, sizeof(dir), STORM_CG "/c%d", (int)getpid());
-			if (!mkdir(dir, 0755)) {
-				strcat(dir, "/cgroup.procs");
-				write_file(dir, "0");
+		if (c == 0) {
+			if (storm_shape == STORM_DOUBLE_FORK) {
+				c = fork();
+				if (c)
+					_exit(c < 0);	/* the member is orphaned */
 			}
-			setsid();
+			storm_member(sh);
+			continue;
+		}
+		switch (storm_shape) {
+		case STORM_CHAIN:
+			_exit(0);
+		case STORM_DOUBLE:
+			continue;
+		case STORM_DOUBLE_FORK:
+			if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st))
+				continue;	/* no grandchild: again */
+			/* fall through */
+		case STORM_GROW:
+			for (;;)
+				pause();
 		}
 	}
 }
@@ -908,7 +949,7 @@ static void storm_stop(void)
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-	{	/* the escaping storm's cgroups */
+	{	/* the sub-cgroup bomb's cgroups */
 		DIR *d = opendir(STORM_CG);
 		struct dirent *e;
 		char p[300];
@@ -921,7 +962,8 @@ static void storm_stop(void)
 		if (d)
 			closedir(d);
 	}
-	storm_escape = storm_double = 0;
+	storm_shape = STORM_GROW;
+	storm_setsid = storm_subcg = storm_per_s = 0;
 	rmdir(STORM_CG);
 }
 
@@ -988,7 +1030,9 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 	pid_t storm;
 	int fd;
 
-	/* Observe: the storm runs free, the module only counts. */
+	/* Observe: the storm (one more task per fork) runs free up to its
+	 * cap, the module only counts. */
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "300"));
 	storm_start(self->sh, 0);
 	observe = storm_rate(self->sh, 1500);
 	EXPECT_EQ(0, proc_num("holds:", "active "));
@@ -998,6 +1042,7 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 	ASSERT_EQ(0, storm_cgroup());
 
 	/* Enforce: dead time slows it down. */
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "300"));
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
 	fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -1061,6 +1106,7 @@ TEST_F_TIMEOUT(storm, protected_uid_never_slowed, 60)
 
 	ASSERT_EQ(0, knob_set("protected_uids", "1000"));
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "300"));
 	storm_start(self->sh, 1000);
 	storm_rate(self->sh, 1500);
 	holds = proc_num("holds:", "total ");
@@ -1068,30 +1114,217 @@ TEST_F_TIMEOUT(storm, protected_uid_never_slowed, 60)
 	EXPECT_LT(30, self->sh->forks);	/* budget 5/s, burst 5: 12 in 1.5 s */
 }
 
-/*
- * Issue 14: a storm whose every child moves into a cgroup of its own and
- * calls setsid() left the lineage (keyed on the current cgroup or
- * session) at every fork, and was never held.  Its clone family is fixed.
- */
-TEST_F_TIMEOUT(storm, escaping_storm_is_held, 60)
+#define STORM_UID 1000
+
+/* Lets STORM_UID make cgroups under STORM_CG and move into them: a
+ * delegated cgroup, as systemd gives a user. */
+static int storm_delegate(void)
 {
+	static const char *const files[] = { "", "/cgroup.procs", "/cgroup.threads",
+					     "/cgroup.subtree_control" };
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), STORM_CG "%s", files[i]);
+		if (chown(path, STORM_UID, STORM_UID))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Runs the bomb the caller set up, as STORM_UID, until a member of it is
+ * stopped (at most 3 s) and then 500 ms more; returns the holds made, and
+ * the stopped pid in *stopped.
+ */
+static long long bomb_until_held(FIXTURE_DATA(storm) *self, int *stopped)
+{
+	int i;
+
+	*stopped = 0;
+	storm_start(self->sh, STORM_UID);
+	for (i = 0; i < 300 && !*stopped; i++) {
+		storm_rate(self->sh, 10);
+		*stopped = find_stopped();
+	}
+	storm_rate(self->sh, 500);
+	return proc_num("holds:", "total ");
+}
+
+/* The last THROTTLE record on the test's /dev/lymph: it is lymphd. */
+static int last_throttle(const struct lymph_hdr *h, void *arg)
+{
+	if (h->kind == LYMPH_EV_THROTTLE)
+		memcpy(arg, h, sizeof(struct lymph_throttle));
+	return 0;
+}
+
+/*
+ * The walk-arounds of issue 14, each a real bomb (net growth: members
+ * stay) as an unprivileged uid: held, as the family of its first process,
+ * below its cap.
+ */
+static void walkaround_is_held(struct __test_metadata *_metadata, FIXTURE_DATA(storm) *self,
+			       const char *what)
+{
+	struct lymph_throttle t = { 0 };
 	long long holds;
-	int i, stopped = 0;
+	int stopped;
 
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
-	storm_escape = 1;
-	storm_start(self->sh, 0);
-	for (i = 0; i < 300 && !stopped; i++) {
+	holds = bomb_until_held(self, &stopped);
+	read_until(self->fd, last_throttle, &t, 300);
+	TH_LOG("%s: %lu members, %lld holds\n%s", what, self->sh->forks, holds, proc_lymph());
+	EXPECT_NE(0, stopped) TH_LOG("the %s was never held", what);
+	EXPECT_LT(0, holds);
+	EXPECT_EQ(LYMPH_THROTTLE_HELD, t.action);
+	EXPECT_EQ(LYMPH_LINEAGE_FAMILY, t.lineage_kind);
+	EXPECT_EQ(STORM_UID, t.task.uid);
+	EXPECT_GT(900, self->sh->forks) TH_LOG("the %s grew to its cap", what);
+	EXPECT_NE(NULL, strstr(proc_lymph(), "  family ")) TH_LOG("%s", proc_lymph());
+}
+
+/*
+ * Issue 14: a bomb whose every member calls setsid() left a session
+ * lineage at every fork; its clone family is fixed at fork.
+ */
+TEST_F_TIMEOUT(storm, setsid_bomb_is_held, 60)
+{
+	storm_setsid = 1;
+	walkaround_is_held(_metadata, self, "setsid bomb");
+}
+
+/* A bomb whose every member moves into its own sub-cgroup of a delegated
+ * cgroup (and calls setsid()): the cgroup lineage it left, the family not. */
+TEST_F_TIMEOUT(storm, subcgroup_bomb_is_held, 60)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, storm_delegate());
+	storm_subcg = storm_setsid = 1;
+	walkaround_is_held(_metadata, self, "sub-cgroup bomb");
+	{	/* the members did leave: a c<pid> cgroup holds one */
+		DIR *d = opendir(STORM_CG);
+		struct dirent *e;
+		int moved = 0;
+		char p[300];
+
+		while (d && (e = readdir(d)))
+			if (e->d_type == DT_DIR && e->d_name[0] == 'c') {
+				snprintf(p, sizeof(p), STORM_CG "/%s/cgroup.procs", e->d_name);
+				if (read_file(p, buf, sizeof(buf)) > 0 && atoi(buf) > 0)
+					moved++;
+			}
+		if (d)
+			closedir(d);
+		EXPECT_LT(0, moved) TH_LOG("no member is in a sub-cgroup of its own");
+	}
+}
+
+/* A bomb whose members double-fork, so that each is reparented to init
+ * (the test is no subreaper here): the family is fixed at fork. */
+TEST_F_TIMEOUT(storm, double_fork_bomb_is_held, 60)
+{
+	static char pids[16384];
+	char path[64], buf[512], *p, *q;
+	int ppid1 = 0;
+
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 0));
+	storm_shape = STORM_DOUBLE_FORK;
+	walkaround_is_held(_metadata, self, "double-fork bomb");
+	ASSERT_LT(0, read_file(STORM_CG "/cgroup.procs", pids, sizeof(pids)));
+	for (q = pids; *q && !ppid1; q = strchr(q, '\n') ? strchr(q, '\n') + 1 : "") {
+		snprintf(path, sizeof(path), "/proc/%d/stat", atoi(q));
+		if (read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		p = strrchr(buf, ')');
+		if (p && atoi(p + 4) == 1)	/* a member whose parent is init */
+			ppid1 = atoi(q);
+	}
+	EXPECT_NE(0, ppid1) TH_LOG("no member was reparented to init");
+}
+
+/*
+ * A doubling bomb (`while (1) fork();`) as an unprivileged uid.  The
+ * module stops the forker and its child, not every member, so the bomb
+ * still grows by a doubling per dead time; it is held, and the test only
+ * reports how far it got.
+ */
+TEST_F_TIMEOUT(storm, doubling_bomb_is_held, 60)
+{
+	long long holds;
+	int stopped;
+
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "300"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_shape = STORM_DOUBLE;
+	holds = bomb_until_held(self, &stopped);
+	TH_LOG("doubling bomb, cap 300: %lu members, %lld holds", self->sh->forks, holds);
+	EXPECT_NE(0, stopped) TH_LOG("the doubling bomb was never held");
+	EXPECT_LT(0, holds) TH_LOG("%s", proc_lymph());
+}
+
+/*
+ * A slow bomb just over budget: one more task 8 times a second against a
+ * budget of 5 a second (burst 5) is over within about two seconds; the
+ * same rate with every member gone after its fork (no growth) never is.
+ */
+TEST_F_TIMEOUT(storm, slow_bomb_just_over_budget_is_held, 60)
+{
+	long long holds;
+	int stopped = 0, i;
+
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_shape = STORM_CHAIN;
+	storm_per_s = 8;
+	storm_start(self->sh, STORM_UID);
+	storm_rate(self->sh, 3000);
+	holds = proc_num("holds:", "total ");
+	TH_LOG("8 forks/s, no growth: %lu forks, %lld holds", self->sh->forks, holds);
+	EXPECT_EQ(0, holds) TH_LOG("%s", proc_lymph());
+	EXPECT_LT(15, self->sh->forks);
+	storm_stop();
+	ASSERT_EQ(0, storm_cgroup());
+
+	storm_shape = STORM_GROW;
+	storm_per_s = 8;
+	self->sh->forks = 0;
+	storm_start(self->sh, STORM_UID);
+	for (i = 0; i < 1000 && !stopped; i++) {
 		storm_rate(self->sh, 10);
 		stopped = find_stopped();
 	}
-	storm_rate(self->sh, 500);
 	holds = proc_num("holds:", "total ");
-	TH_LOG("setsid + own cgroup per child: %lu forks, %lld holds\n%s", self->sh->forks, holds,
-	       proc_lymph());
+	TH_LOG("8 forks/s, growing: %lu members when held, %lld holds", self->sh->forks, holds);
+	EXPECT_NE(0, stopped) TH_LOG("the slow bomb was never held\n%s", proc_lymph());
 	EXPECT_LT(0, holds);
-	EXPECT_NE(0, stopped) TH_LOG("the escaping storm was never held");
-	EXPECT_NE(NULL, strstr(proc_lymph(), "  family ")) TH_LOG("%s", proc_lymph());
+	EXPECT_LE(5, self->sh->forks);	/* the burst went through first */
+}
+
+/*
+ * The budget counts net growth, as the BPF sensor's: a chain bomb (every
+ * process forks once and exits) has a handful of tasks at any time (the
+ * new child may fork before its parent's exit is through), and is not
+ * held however fast it forks.  Nor does it leave charges behind.
+ */
+TEST_F_TIMEOUT(storm, chain_bomb_without_growth_not_held, 60)
+{
+	long long holds;
+
+	ASSERT_EQ(0, knob_set("clone_burst", "20"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_shape = STORM_CHAIN;
+	storm_start(self->sh, STORM_UID);
+	storm_rate(self->sh, 2000);
+	holds = proc_num("holds:", "total ");
+	TH_LOG("chain bomb: %lu forks in 2 s, %lld holds", self->sh->forks, holds);
+	EXPECT_LT(100, self->sh->forks);	/* ten times budget and burst */
+	EXPECT_EQ(0, holds) TH_LOG("%s", proc_lymph());
+	EXPECT_EQ(0, find_stopped());
+	storm_stop();
+	EXPECT_EQ(0, proc_num("charges:", "live ")) TH_LOG("%s", proc_lymph());
+	EXPECT_LT(50, proc_num("charges:", "refunded "));
 }
 
 /*
@@ -1106,7 +1339,7 @@ TEST_F_TIMEOUT(storm, bomb_at_its_cap_is_held, 60)
 	ASSERT_EQ(0, knob_set("clone_burst", "100"));
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
 	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "30"));
-	storm_double = 1;
+	storm_shape = STORM_DOUBLE;
 	storm_start(self->sh, 0);
 	storm_rate(self->sh, 3000);
 	holds = proc_num("holds:", "total ");
@@ -1149,8 +1382,6 @@ TEST_F_TIMEOUT(storm, hold_end_keeps_an_administrators_stop, 60)
 }
 
 /* ---- threads and the per-uid budget -------------------------------------- */
-
-#define STORM_UID 1000
 
 /* The state letter of a process (its leader's), 0 when it is gone. */
 static char proc_state(pid_t pid)
@@ -1216,10 +1447,11 @@ static pid_t thread_bomb_start(struct storm_shared *sh, uid_t uid)
  * A bomb split over many clone families of one uid: @roots processes, each
  * made by the test (a reader of /dev/lymph, so lymphd to the module: each
  * roots a family of its own) and switched to @uid, each forking a child
- * that exits at once, @per_s times a second: a family's rate stays at
- * @per_s, the uid's is roots * per_s.  Returns the last root.
+ * that stays, @per_s times a second: a family grows by @per_s a second,
+ * the uid by roots * per_s.  With @reap, each child exits at once and is
+ * reaped (a busy but benign workload: no growth).  Returns the last root.
  */
-static pid_t split_bomb_start(struct storm_shared *sh, uid_t uid, int roots, int per_s)
+static pid_t split_bomb_start(struct storm_shared *sh, uid_t uid, int roots, int per_s, int reap)
 {
 	pid_t pid = 0;
 	int i;
@@ -1233,11 +1465,16 @@ static pid_t split_bomb_start(struct storm_shared *sh, uid_t uid, int roots, int
 		for (;;) {
 			pid_t c = fork();
 
-			if (c == 0)
-				_exit(0);
+			if (c == 0) {
+				if (reap)
+					_exit(0);
+				for (;;)
+					pause();
+			}
 			if (c > 0) {
 				__atomic_fetch_add(&sh->forks, 1, __ATOMIC_RELAXED);
-				waitpid(c, NULL, 0);
+				if (reap)
+					waitpid(c, NULL, 0);
 			}
 			usleep(1000000 / per_s);
 		}
@@ -1333,11 +1570,12 @@ TEST_F_TIMEOUT(storm, thread_bomb_is_held, 60)
 }
 
 /*
- * Issue 14: a bomb split over 10 clone families of one uid, each forking
- * at half its family's budget (10/s of 20/s; the uid's is 20/s), was never held (lymph.ko had no per-uid
- * budget).  Behind the families, the uid's budget catches it: held as
- * lineage "uid 1000", no family ever over; when the holds end (observe
- * from then on) nothing stays stopped.
+ * Issue 14: a bomb split over 10 clone families of one uid, each growing
+ * at half its family's budget (10 new tasks a second that stay, of 20/s;
+ * the uid's is 20/s), was never held (lymph.ko had no per-uid budget).
+ * Behind the families, the uid's budget catches it: held as lineage
+ * "uid 1000", no family ever over; when the holds end (observe from then
+ * on) nothing stays stopped.
  */
 static void split_bomb_is_held(struct __test_metadata *_metadata, FIXTURE_DATA(storm) *self,
 			       uid_t uid)
@@ -1352,7 +1590,7 @@ static void split_bomb_is_held(struct __test_metadata *_metadata, FIXTURE_DATA(s
 	ASSERT_EQ(0, knob_set("uid_clone_budget", "20"));
 	ASSERT_EQ(0, knob_set("uid_clone_burst", "20"));
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
-	ASSERT_LT(0, split_bomb_start(self->sh, uid, 10, 10));
+	ASSERT_LT(0, split_bomb_start(self->sh, uid, 10, 10, 0));
 	for (i = 0; i < 300 && !stopped; i++) {
 		storm_rate(self->sh, 10);
 		stopped = find_stopped();
@@ -1396,13 +1634,13 @@ TEST_F_TIMEOUT(storm, split_bomb_of_root_held_by_uid_budget, 60)
 /* Runs the split workload for ms; returns the holds made and counts the
  * THROTTLE records in c. */
 static long long split_run(struct __test_metadata *_metadata, FIXTURE_DATA(storm) *self,
-			   int per_s, int ms, struct throttle_count *c)
+			   int per_s, int reap, int ms, struct throttle_count *c)
 {
 	long long holds;
 
 	memset(c, 0, sizeof(*c));
 	self->sh->forks = 0;
-	split_bomb_start(self->sh, STORM_UID, 10, per_s);
+	split_bomb_start(self->sh, STORM_UID, 10, per_s, reap);
 	storm_rate(self->sh, ms);
 	holds = proc_num("holds:", "total ");
 	read_until(self->fd, count_throttle, c, 300);
@@ -1436,16 +1674,26 @@ TEST_F_TIMEOUT(storm, benign_uid_and_threads_zero_actions, 60)
 	/* 10 families at 5 forks/s each: 50/s, within a uid budget of 200 */
 	ASSERT_EQ(0, knob_set("uid_clone_budget", "200"));
 	ASSERT_EQ(0, knob_set("uid_clone_burst", "200"));
-	holds = split_run(_metadata, self, 5, 1500, &c);
+	holds = split_run(_metadata, self, 5, 0, 1500, &c);
 	TH_LOG("within the uid budget: %lu forks, %lld holds", self->sh->forks, holds);
 	EXPECT_EQ(0, holds);
 	EXPECT_EQ(0, c.family + c.uid + c.other);
 	EXPECT_LT(20, self->sh->forks);
 
+	/* 10 families forking and reaping at 10/s each: 100 forks/s, five
+	 * times a uid budget of 20/s, but no growth (net growth is counted) */
+	ASSERT_EQ(0, knob_set("uid_clone_budget", "20"));
+	ASSERT_EQ(0, knob_set("uid_clone_burst", "20"));
+	holds = split_run(_metadata, self, 10, 1, 1500, &c);
+	TH_LOG("reaping, over the uid's fork rate: %lu forks, %lld holds", self->sh->forks, holds);
+	EXPECT_EQ(0, holds);
+	EXPECT_EQ(0, c.family + c.uid + c.other);
+	EXPECT_LT(60, self->sh->forks);
+
 	/* the split bomb (100/s) with uid_clone_budget 0: no per-uid budget */
 	ASSERT_EQ(0, knob_set("uid_clone_budget", "0"));
 	ASSERT_EQ(0, knob_set("uid_clone_burst", "20"));
-	holds = split_run(_metadata, self, 10, 1500, &c);
+	holds = split_run(_metadata, self, 10, 0, 1500, &c);
 	TH_LOG("uid_clone_budget 0: %lu forks, %lld holds", self->sh->forks, holds);
 	EXPECT_EQ(0, holds);
 	EXPECT_EQ(0, c.family + c.uid + c.other);
@@ -1453,7 +1701,7 @@ TEST_F_TIMEOUT(storm, benign_uid_and_threads_zero_actions, 60)
 	/* the split bomb with its uid protected */
 	ASSERT_EQ(0, knob_set("uid_clone_budget", "20"));
 	ASSERT_EQ(0, knob_set("protected_uids", "1000"));
-	holds = split_run(_metadata, self, 10, 1500, &c);
+	holds = split_run(_metadata, self, 10, 0, 1500, &c);
 	TH_LOG("uid protected: %lu forks, %lld holds", self->sh->forks, holds);
 	EXPECT_EQ(0, holds);
 	EXPECT_EQ(0, c.family + c.uid + c.other);
@@ -1484,6 +1732,170 @@ TEST_F_TIMEOUT(storm, benign_uid_and_threads_zero_actions, 60)
 	TH_LOG("thread pool: %lld holds", holds);
 	EXPECT_EQ(0, holds);
 	EXPECT_EQ(0, c.family + c.uid + c.other);
+}
+
+static void *exec_thread(void *arg)
+{
+	execl("/bin/busybox", "true", (char *)NULL);
+	_exit(127);
+}
+
+/*
+ * Every charge is given back: a thread that execs takes its leader's
+ * tid and start time (de_thread), and its token, kept per task, still
+ * goes back when it exits.  Nothing stays charged once the tasks are gone.
+ */
+TEST_F_TIMEOUT(storm, exec_from_a_thread_gives_its_token_back, 60)
+{
+	long long live0 = proc_num("charges:", "live ");
+	int status, i;
+	pid_t pid;
+
+	ASSERT_LE(0, live0) TH_LOG("%s", proc_lymph());
+	for (i = 0; i < 20; i++) {
+		pid = storm_child(STORM_UID);
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, exec_thread, NULL))
+				_exit(103);
+			for (;;)
+				pause();
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("status %#x", status);
+	}
+	TH_LOG("%s", proc_lymph());
+	EXPECT_EQ(live0, proc_num("charges:", "live "));
+	EXPECT_LE(40, proc_num("charges:", "refunded "));
+}
+
+/* ---- the benign side: a budget of net growth --------------------------- */
+
+/* The last pid the kernel gave out (/proc/loadavg's last field). */
+static long last_pid(void)
+{
+	char buf[128], *p;
+
+	if (read_file("/proc/loadavg", buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ' ')))
+		return -1;
+	return atol(p + 1);
+}
+
+/*
+ * Runs @body (which _exits) as STORM_UID in STORM_CG, lymph.ko enforcing
+ * a budget of 20 forks a second, 40 at once, per family and per uid: a
+ * workload that forks far faster than that but reaps what it forks must
+ * finish with no hold and no THROTTLE record, and must have made at least
+ * @min_tasks tasks (pids given out).  Gives up at the first hold.
+ */
+static void benign_run(struct __test_metadata *_metadata, FIXTURE_DATA(storm) *self,
+		       const char *what, void (*body)(void), long min_tasks)
+{
+	struct throttle_count c = { 0 };
+	long p0, p1, made;
+	long long holds = 0;
+	char buf[32];
+	int status = -1, i;
+	pid_t pid;
+
+	ASSERT_EQ(0, knob_set("clone_budget", "20"));
+	ASSERT_EQ(0, knob_set("clone_burst", "40"));
+	ASSERT_EQ(0, knob_set("uid_clone_budget", "20"));
+	ASSERT_EQ(0, knob_set("uid_clone_burst", "40"));
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "200"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	p0 = last_pid();
+	pid = storm_child(STORM_UID);
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		body();
+	for (i = 0; i < 4000 && !holds; i++) {	/* 200 s at most */
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		holds = proc_num("holds:", "total ");
+		usleep(50000);
+	}
+	holds = proc_num("holds:", "total ");
+	p1 = last_pid();
+	made = p1 - p0;
+	if (made < 0 && read_file("/proc/sys/kernel/pid_max", buf, sizeof(buf)) > 0)
+		made += atol(buf);	/* the pids wrapped */
+	read_until(self->fd, count_throttle, &c, 300);
+	TH_LOG("%s: %ld tasks made, %lld holds, throttle records %u\n%s", what, made, holds,
+	       c.family + c.uid + c.other, holds ? proc_lymph() : "");
+	EXPECT_EQ(0, holds);
+	EXPECT_EQ(0, c.family + c.uid + c.other);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("status %#x", status);
+	EXPECT_LE(min_tasks, made);
+	EXPECT_EQ(0, find_stopped());
+}
+
+static void shell_loop_5000(void)
+{
+	execl("/bin/busybox", "sh", "-c",
+	      "i=0; while [ $i -lt 5000 ]; do /bin/busybox true || exit 1; i=$((i + 1)); done",
+	      (char *)NULL);
+	_exit(127);
+}
+
+static void xargs_parallel(void)
+{
+	execl("/bin/busybox", "sh", "-c", "seq 1 2000 | xargs -P 8 -n 1 /bin/busybox true",
+	      (char *)NULL);
+	_exit(127);
+}
+
+/*
+ * Not make: the guest has neither make nor a compiler.  What `make -j4`
+ * does to the process table: at most 4 recipes at once, each a shell
+ * (fork + exec) that runs two commands (a compiler, then another), the
+ * next recipe started as soon as one is reaped.  300 recipes.
+ */
+static void make_j4_like_worker_pool(void)
+{
+	int started = 0, running = 0, status, failed = 0;
+
+	while (started < 300 || running) {
+		if (started < 300 && running < 4) {
+			pid_t c = fork();
+
+			if (c == 0) {
+				/* ": " last: the shell forks for both commands */
+				execl("/bin/busybox", "sh", "-c",
+				      "/bin/busybox true && /bin/busybox true && :", (char *)NULL);
+				_exit(127);
+			}
+			if (c < 0)
+				_exit(2);
+			started++;
+			running++;
+			continue;
+		}
+		if (wait(&status) < 0)
+			_exit(3);
+		running--;
+		failed |= !WIFEXITED(status) || WEXITSTATUS(status);
+	}
+	_exit(failed);
+}
+
+/* Issue 14's benign side, as an unprivileged uid: zero actions. */
+TEST_F_TIMEOUT(storm, benign_shell_loop_5000_zero_actions, 240)
+{
+	benign_run(_metadata, self, "shell loop of 5000 processes", shell_loop_5000, 5000);
+}
+
+TEST_F_TIMEOUT(storm, benign_xargs_P8_zero_actions, 240)
+{
+	benign_run(_metadata, self, "xargs -P 8 of 2000 jobs", xargs_parallel, 2000);
+}
+
+TEST_F_TIMEOUT(storm, benign_make_j4_like_worker_pool_zero_actions, 240)
+{
+	benign_run(_metadata, self, "make -j4-like pool of 300 recipes", make_j4_like_worker_pool,
+		   900);
 }
 
 /* ---- OOM ------------------------------------------------------------------ */
@@ -1552,6 +1964,7 @@ TEST_F_TIMEOUT(storm, unload_under_load, 90)
 	int cycle, i;
 
 	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "300"));
 	storm_start(self->sh, 0);
 	close(self->fd);	/* an open /dev/lymph pins the module */
 	self->fd = -EBADF;
