@@ -143,7 +143,7 @@ if grep -q '^lymph-vm: verdict done' "$out/tests.txt"; then
 	exit
 fi
 reason="no verdict from the guest"
-[ "$qrc" = 124 ] || [ "$qrc" = 137 ] && reason="the VM timed out (${LYMPH_VM_TIMEOUT:-300} s)"
+[ "$qrc" = 124 ] || [ "$qrc" = 137 ] && reason="the VM timed out (${LYMPH_VM_TIMEOUT:-900} s)"
 grep -q 'Kernel panic' "$out/console.log" && reason="the guest kernel panicked"
 grep -E 'Kernel panic|BUG:|Oops|WARNING:|Call Trace' -A20 "$out/console.log" | head -n 60 | sed 's/^/# console: /'
 tail -n 20 "$out/console.log" | tr -d '\r' | sed 's/^/# console: /'
