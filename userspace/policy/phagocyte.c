@@ -29,6 +29,7 @@ void phago_conf_defaults(struct phagocyte_conf *c)
 	c->core_budget_total = 1ULL << 30;
 	c->core_keep_first = 1;
 	c->core_interval = 10 * SEC;
+	c->core_handler_timeout = 30 * SEC;
 	c->leak_interval = 10 * SEC;
 	c->leak_window = 1800 * SEC;
 }
@@ -43,6 +44,7 @@ void phago_conf_free(struct phagocyte_conf *c)
 		free(c->watch[i]);
 	for (i = 0; i < c->n_core_dirs; i++)
 		free(c->core_dirs[i]);
+	free(c->core_store);
 	for (i = 0; i < c->n_tidy; i++) {
 		free(c->tidy[i].dir);
 		free(c->tidy[i].pattern);
@@ -198,8 +200,10 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 {
 	uint64_t u;
 
-	if (!strcmp(key, "leftovers") || !strcmp(key, "foresight") || !strcmp(key, "cores")) {
-		int *f = key[0] == 'l' ? &c->leftovers : key[0] == 'f' ? &c->foresight : &c->cores;
+	if (!strcmp(key, "leftovers") || !strcmp(key, "foresight") || !strcmp(key, "cores") ||
+	    !strcmp(key, "core_handler")) {
+		int *f = key[0] == 'l' ? &c->leftovers : key[0] == 'f' ? &c->foresight :
+			 !strcmp(key, "cores") ? &c->cores : &c->core_handler;
 
 		if (parse_bool(val, f)) {
 			snprintf(err, errlen, "%s: '%s' is not yes or no", key, val);
@@ -272,6 +276,19 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		return dur(key, val, SEC, 30 * 86400 * SEC, &c->leak_window, err, errlen);
 	if (!strcmp(key, "core_interval"))
 		return dur(key, val, 100000000ULL, 3600 * SEC, &c->core_interval, err, errlen);
+	if (!strcmp(key, "core_handler_timeout"))
+		return dur(key, val, SEC, 600 * SEC, &c->core_handler_timeout, err, errlen);
+	if (!strcmp(key, "core_store")) {
+		/* the kernel keeps 127 bytes of the whole pattern */
+		if (!phago_path_normal(val) || !strcmp(val, "/") || strchr(val, ' ') || strlen(val) > 60) {
+			snprintf(err, errlen, "core_store: '%s' is not a normalised absolute directory (not /, "
+				 "no spaces, at most 60 bytes: it goes into kernel.core_pattern)", val);
+			return -1;
+		}
+		free(c->core_store);
+		c->core_store = strdup(val);
+		return 0;
+	}
 	if (!strcmp(key, "core_dir")) {
 		if (!phago_path_normal(val) || !strcmp(val, "/")) {
 			snprintf(err, errlen, "core_dir: '%s' is not a normalised absolute directory (not /)", val);

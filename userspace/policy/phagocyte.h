@@ -65,6 +65,9 @@ struct phagocyte_conf {
 	uint64_t core_interval;		/* how often the core directories are scanned */
 	char *core_dirs[PHAGO_ROOTS_MAX];	/* besides workdirs and core_pattern's */
 	size_t n_core_dirs;
+	int core_handler;		/* lymph is the "|" core_pattern handler (corehandler.h) */
+	char *core_store;		/* where the handler stores cores (NULL: the default) */
+	uint64_t core_handler_timeout;	/* longest a crashing task is held by the handler */
 	/* leaks of supervised services */
 	uint64_t leak_interval, leak_window;
 };

@@ -69,6 +69,28 @@ int phago_init(struct phago *ph, const struct policy *p, struct journal *j, stru
 	ph->enforce = enforce;
 	foresight_init(&ph->fs);
 	cores_init(&ph->cores);
+	/* state beside the journal, so that a test's --journal isolates it */
+	if (j && j->path) {
+		char *slash;
+
+		snprintf(ph->state_dir, sizeof(ph->state_dir), "%s", j->path);
+		slash = strrchr(ph->state_dir, '/');
+		if (slash && slash != ph->state_dir)
+			*slash = 0;
+		else
+			snprintf(ph->state_dir, sizeof(ph->state_dir), "%s", slash ? "/" : ".");
+		{
+			char path[4200];
+			int err;
+
+			snprintf(path, sizeof(path), "%s/core-signatures.json", ph->state_dir);
+			err = cores_load(&ph->cores, path);
+			if (err && err != -ENOENT)
+				fprintf(stderr, "lymphd: failed to read the crash signatures in %s: %s; "
+					"starting without them\n", path, strerror(-err));
+		}
+		corehandler_apply(&ph->ch, &p->phago, ph->state_dir, j, acts(ph));
+	}
 	return 0;
 }
 
@@ -81,12 +103,17 @@ void phago_reload(struct phago *ph, const struct policy *p, int enforce)
 	ph->fs.next_mounts = 0;	/* disk_watch may have changed */
 	ph->cores.next = 0;	/* budgets may have changed */
 	ph->leaks.next = 0;
+	if (ph->state_dir[0])
+		corehandler_apply(&ph->ch, &p->phago, ph->state_dir, ph->journal, acts(ph));
 }
 
 void phago_free(struct phago *ph)
 {
 	size_t i;
 
+	corehandler_uninstall(&ph->ch, ph->journal, "lymphd stops");
+	if (ph->cores.dirty)
+		cores_save(&ph->cores);
 	for (i = 0; i < ph->n_disk; i++)
 		free(ph->disk[i].snap);
 	free(ph->disk);

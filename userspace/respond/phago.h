@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "config.h"
+#include "corehandler.h"
 #include "cores.h"
 #include "foresight.h"
 #include "journal.h"
@@ -52,6 +53,8 @@ struct phago {
 	uint64_t tidy_runs, tidy_removed, tidy_bytes;
 	/* crash artifacts */
 	struct cores cores;
+	struct corehandler ch;		/* lymph as the core_pattern handler */
+	char state_dir[4096];		/* beside the journal */
 	/* leaks of supervised services */
 	struct leaks leaks;
 };
