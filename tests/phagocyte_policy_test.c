@@ -13,6 +13,7 @@
 #include "config.h"
 #include "phagocyte.h"
 #include "coresig.h"
+#include "corehandler.h"
 #include "cores.h"
 
 #define SEC 1000000000ULL
@@ -281,6 +282,33 @@ TEST(core_pattern_places)
 	EXPECT_STREQ("/var/cores", d);
 	cores_pattern_dir("/var/cores/%e/core", d, sizeof(d));
 	EXPECT_STREQ("", d);
+	cores_pattern_dir("|/usr/sbin/lymphd --core-handler /var/lib/lymph/cores %P %s %t", d, sizeof(d));
+	EXPECT_STREQ("/var/lib/lymph/cores", d);
+}
+
+/* lymph's own handler: the pattern fits the kernel's 127 bytes or is
+ * refused, and a stored core's name gives back its binary and signature. */
+TEST(core_handler_pattern_and_names)
+{
+	char pat[256], key[64], longp[200];
+	uint64_t sig = 0;
+	int pid = 0;
+
+	ASSERT_EQ(0, corehandler_pattern("/usr/sbin/lymphd", "/var/lib/lymph/cores", pat, sizeof(pat)));
+	EXPECT_STREQ("|/usr/sbin/lymphd --core-handler /var/lib/lymph/cores %P %s %t", pat);
+	memset(longp, 'x', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = 0;
+	EXPECT_EQ(-ENAMETOOLONG, corehandler_pattern("/usr/sbin/lymphd", longp, pat, sizeof(pat)));
+	EXPECT_EQ(-ENAMETOOLONG, corehandler_pattern("/opt/my dir/lymphd", "/var/c", pat, sizeof(pat)));
+	ASSERT_EQ(0, corehandler_parse_name("core-lymph.fe00-3c8f8.7bcd8d3ba486829a.1795997990.9528.sleep.gz",
+					    key, sizeof(key), &sig, &pid));
+	EXPECT_STREQ("ino:fe00:3c8f8", key);
+	EXPECT_EQ(0x7bcd8d3ba486829aULL, sig);
+	EXPECT_EQ(9528, pid);
+	EXPECT_EQ(-EINVAL, corehandler_parse_name("core.sleep.0.abc.9528.1795997990000000.zst", key, sizeof(key),
+						  &sig, &pid));
+	EXPECT_EQ(-EINVAL, corehandler_parse_name("core-lymph.fe00-3c8f8.zz.gz", key, sizeof(key), &sig, &pid));
 }
 
 TEST(coresig_notes)
