@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ struct dir_size {
 	char rel[256];	/* below the mount point, one or two levels */
 	uint64_t bytes;
 };
+
+static void growth_abandon(struct growth_job *g);
 
 /* Zombies, cores and tidy act only in enforce mode with a [phagocyte]
  * section: like every other response, armed by its own section. */
@@ -114,8 +117,10 @@ void phago_free(struct phago *ph)
 	corehandler_uninstall(&ph->ch, ph->journal, "lymphd stops");
 	if (ph->cores.dirty)
 		cores_save(&ph->cores);
-	for (i = 0; i < ph->n_disk; i++)
+	for (i = 0; i < ph->n_disk; i++) {
+		growth_abandon(ph->disk[i].job);
 		free(ph->disk[i].snap);
+	}
 	free(ph->disk);
 	free(ph->zp);
 	foresight_free(&ph->fs);
@@ -454,15 +459,15 @@ static void growth_dir(struct growth_walk *g, int dfd, const char *l1, const cha
 	closedir(d);
 }
 
-static int growth_snapshot(const struct fs_watch *w, struct dir_size **out, size_t *n, int *partial)
+static int growth_snapshot(const char *path, dev_t dev, struct dir_size **out, size_t *n, int *partial)
 {
-	struct growth_walk g = { .dev = w->dev };
+	struct growth_walk g = { .dev = dev };
 	int fd;
 
 	g.v = calloc(GROWTH_DIRS_MAX, sizeof(*g.v));
 	if (!g.v)
 		return -ENOMEM;
-	fd = open(w->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
 		growth_dir(&g, fd, "", "", 0);
 	*out = g.v;
@@ -471,15 +476,114 @@ static int growth_snapshot(const struct fs_watch *w, struct dir_size **out, size
 	return 0;
 }
 
-static void growth_report(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd)
-{
-	struct dir_size *now = NULL, top[GROWTH_TOP];
-	struct json_object *rec, *arr;
-	size_t n = 0, i, j, k, ntop = 0;
-	int partial = 0;
+/*
+ * A growth snapshot walks a whole filesystem (up to GROWTH_FILES_MAX
+ * entries, on a disk that may be slow or hung): it runs in a thread of its
+ * own, so the event loop never waits for it.  The thread owns its job
+ * until it is done; a job abandoned before (reload, stop, a new episode)
+ * is freed by its thread.
+ */
+struct growth_job {
+	pthread_mutex_t mu;
+	int done, abandoned;
+	char path[4096];
+	dev_t dev;
+	struct dir_size *v;
+	size_t n;
+	int partial;
+};
 
-	if (growth_snapshot(w, &now, &n, &partial))
+static void job_free(struct growth_job *g)
+{
+	free(g->v);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+static void *growth_thread(void *arg)
+{
+	struct growth_job *g = arg;
+	struct dir_size *v = NULL;
+	size_t n = 0;
+	int partial = 0, abandoned;
+
+	growth_snapshot(g->path, g->dev, &v, &n, &partial);
+	pthread_mutex_lock(&g->mu);
+	g->v = v;
+	g->n = n;
+	g->partial = partial;
+	g->done = 1;
+	abandoned = g->abandoned;
+	pthread_mutex_unlock(&g->mu);
+	if (abandoned)
+		job_free(g);
+	return NULL;
+}
+
+static struct growth_job *growth_start(const char *path, dev_t dev)
+{
+	struct growth_job *g = calloc(1, sizeof(*g));
+	pthread_attr_t at;
+	pthread_t th;
+	int err;
+
+	if (!g)
+		return NULL;
+	pthread_mutex_init(&g->mu, NULL);
+	snprintf(g->path, sizeof(g->path), "%s", path);
+	g->dev = dev;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&th, &at, growth_thread, g);
+	pthread_attr_destroy(&at);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to start the growth scan of %s: %s; no growth report\n", path,
+			strerror(err));
+		job_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* 1 with the snapshot moved out (the job freed) when it is done, else 0. */
+static int growth_poll(struct growth_job *g, struct dir_size **v, size_t *n, int *partial)
+{
+	int done;
+
+	pthread_mutex_lock(&g->mu);
+	done = g->done;
+	pthread_mutex_unlock(&g->mu);
+	if (!done)
+		return 0;
+	*v = g->v;
+	*n = g->n;
+	*partial = g->partial;
+	g->v = NULL;
+	job_free(g);
+	return 1;
+}
+
+static void growth_abandon(struct growth_job *g)
+{
+	int done;
+
+	if (!g)
 		return;
+	pthread_mutex_lock(&g->mu);
+	done = g->done;
+	g->abandoned = 1;
+	pthread_mutex_unlock(&g->mu);
+	if (done)
+		job_free(g);
+}
+
+static void growth_report(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd,
+			  struct dir_size *now, size_t n, int partial)
+{
+	struct dir_size top[GROWTH_TOP];
+	struct json_object *rec, *arr;
+	size_t i, j, k, ntop = 0;
+
 	for (i = 0; i < n; i++) {
 		uint64_t before = 0;
 		int64_t grew;
@@ -653,13 +757,33 @@ static void disks(struct phago *ph, uint64_t now)
 			emit(ph, rec);
 			free(pd->snap);
 			pd->snap = NULL;
-			growth_snapshot(w, &pd->snap, &pd->n_snap, &pd->snap_partial);
+			growth_abandon(pd->job);
+			pd->job = growth_start(w->path, w->dev);
+			pd->job_second = 0;
 			/* the second look: a quarter of the window later, at least two samples */
 			pd->growth_at = now + (c->disk_window / 4 > 2 * c->disk_interval ?
 					       c->disk_window / 4 : 2 * c->disk_interval);
 		}
-		if (pd->snap && now >= pd->growth_at)
-			growth_report(ph, w, pd);
+		if (pd->job) {
+			struct dir_size *v;
+			size_t n;
+			int partial;
+
+			if (growth_poll(pd->job, &v, &n, &partial)) {
+				pd->job = NULL;
+				if (!pd->job_second) {
+					pd->snap = v;
+					pd->n_snap = n;
+					pd->snap_partial = partial;
+				} else {
+					growth_report(ph, w, pd, v, n, partial);
+				}
+			}
+		}
+		if (pd->snap && !pd->job && now >= pd->growth_at) {
+			pd->job = growth_start(w->path, w->dev);
+			pd->job_second = 1;
+		}
 		tidy_disk(ph, w, pd, now);
 	}
 }

@@ -23,6 +23,7 @@
 #include "service.h"
 
 struct dir_size;
+struct growth_job;
 
 struct phago_disk {	/* respond-side state of a filesystem in danger */
 	dev_t dev;
@@ -31,6 +32,8 @@ struct phago_disk {	/* respond-side state of a filesystem in danger */
 	struct dir_size *snap;	/* the first snapshot */
 	size_t n_snap;
 	int snap_partial;
+	struct growth_job *job;	/* a snapshot being taken by its thread */
+	int job_second;		/* it is the second look (then the report) */
 };
 
 struct phago {
