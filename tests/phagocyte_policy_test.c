@@ -15,6 +15,7 @@
 #include "coresig.h"
 #include "corehandler.h"
 #include "cores.h"
+#include "shm.h"
 
 #define SEC 1000000000ULL
 
@@ -421,6 +422,68 @@ TEST(config_phagocyte_refusals)
 	expect_error(_metadata, "[service a]\nstart = /bin/true\nleak_horizon = 0\n", "t.conf:3: leak_horizon");
 	expect_error(_metadata, "[service a]\nstart = /bin/true\nzombie_restart = maybe\n",
 		     "t.conf:3: zombie_restart");
+}
+
+/* A segment goes only unattached, with its creator and last attacher gone,
+ * one of them dead badly (unless shm_any_dead), idle long enough, not
+ * protected, and small enough to be saved. */
+TEST(shm_verdicts)
+{
+	struct phagocyte_conf c;
+	struct shm_evidence e = { .idle_s = 3600, .size = 4096, .died_badly = 1 };
+	const char *why = NULL;
+
+	phago_conf_defaults(&c);
+	EXPECT_EQ(1, shm_verdict(&c, &e, &why));
+	EXPECT_NE(NULL, strstr(why, "died badly"));
+	e.nattch = 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.nattch = 0;
+	e.creator_alive = 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.creator_alive = 0;
+	e.attacher_alive = 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.attacher_alive = 0;
+	e.protected_owner = 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	EXPECT_NE(NULL, strstr(why, "protected"));
+	e.protected_owner = 0;
+	e.idle_s = 10;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.idle_s = 3600;
+	e.size = c.shm_save_max + 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.size = 4096;
+	e.died_badly = 0;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	c.shm_any_dead = 1;
+	EXPECT_EQ(1, shm_verdict(&c, &e, &why));
+	phago_conf_free(&c);
+}
+
+TEST(shm_proc_text_parsed)
+{
+	const char *text =
+		"       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n"
+		"1819869200          5   600                 65536  4242  4243      0     0     0     0     0 1796000000 1796000001 1795999999                 65536                     0\n"
+		"         0          6  1666                  4096     7     0      2  1000  1000  1000  1000          0          0 1795999000                     0                     0\n";
+	struct shm_seg *v = NULL;
+	size_t n = 0;
+
+	ASSERT_EQ(0, shm_parse(text, &v, &n));
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(1819869200, v[0].key);
+	EXPECT_EQ(5, v[0].id);
+	EXPECT_EQ(0600, v[0].mode);
+	EXPECT_EQ(65536, v[0].size);
+	EXPECT_EQ(4242, v[0].cpid);
+	EXPECT_EQ(4243, v[0].lpid);
+	EXPECT_EQ(0, v[0].nattch);
+	EXPECT_EQ(1796000001ULL, v[0].dtime);
+	EXPECT_EQ(2, v[1].nattch);
+	EXPECT_EQ(1000, v[1].uid);
+	free(v);
 }
 
 TEST_HARNESS_MAIN

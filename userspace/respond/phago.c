@@ -72,6 +72,7 @@ int phago_init(struct phago *ph, const struct policy *p, struct journal *j, stru
 	ph->enforce = enforce;
 	foresight_init(&ph->fs);
 	cores_init(&ph->cores);
+	shm_init(&ph->shm);
 	/* state beside the journal, so that a test's --journal isolates it */
 	if (j && j->path) {
 		char *slash;
@@ -106,6 +107,7 @@ void phago_reload(struct phago *ph, const struct policy *p, int enforce)
 	ph->fs.next_mounts = 0;	/* disk_watch may have changed */
 	ph->cores.next = 0;	/* budgets may have changed */
 	ph->leaks.next = 0;
+	ph->shm.next = 0;
 	if (ph->state_dir[0])
 		corehandler_apply(&ph->ch, &p->phago, ph->state_dir, ph->journal, acts(ph));
 }
@@ -126,6 +128,7 @@ void phago_free(struct phago *ph)
 	foresight_free(&ph->fs);
 	cores_free(&ph->cores);
 	leaks_free(&ph->leaks);
+	shm_free(&ph->shm);
 	memset(ph, 0, sizeof(*ph));
 }
 
@@ -801,6 +804,13 @@ void phago_tick(struct phago *ph, uint64_t now)
 	disks(ph, now);
 	cores_tick(&ph->cores, ph->policy, ph->journal, acts(ph), now);
 	leaks_tick(&ph->leaks, ph->sup, c, ph->journal, ph->enforce, now);
+	if (ph->state_dir[0])
+		shm_tick(&ph->shm, ph->policy, ph->state_dir, ph->journal, acts(ph), now);
+}
+
+void phago_on_death(struct phago *ph, pid_t pid, int danger)
+{
+	shm_on_death(&ph->shm, pid, danger, clock_wall_ns() / 1000000000ULL);
 }
 
 struct json_object *phago_leaks_json(const struct phago *ph)
@@ -846,6 +856,8 @@ struct json_object *phago_json(const struct phago *ph, uint64_t now)
 	json_object_object_add(o, "tidy_runs", json_object_new_uint64(ph->tidy_runs));
 	json_object_object_add(o, "tidy_removed", json_object_new_uint64(ph->tidy_removed));
 	json_object_object_add(o, "tidy_bytes", json_object_new_uint64(ph->tidy_bytes));
+	json_object_object_add(o, "shm_removed", json_object_new_uint64(ph->shm.removed));
+	json_object_object_add(o, "shm_removed_bytes", json_object_new_uint64(ph->shm.removed_bytes));
 	return o;
 }
 

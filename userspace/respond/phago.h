@@ -21,6 +21,7 @@
 #include "leaks.h"
 #include "phagocyte.h"
 #include "service.h"
+#include "shm.h"
 
 struct dir_size;
 struct growth_job;
@@ -60,12 +61,17 @@ struct phago {
 	char state_dir[4096];		/* beside the journal */
 	/* leaks of supervised services */
 	struct leaks leaks;
+	/* SysV shared memory left by the dead */
+	struct shm_state shm;
 };
 
 int phago_init(struct phago *ph, const struct policy *p, struct journal *j, struct supervisor *sup,
 	       int enforce);
 void phago_reload(struct phago *ph, const struct policy *p, int enforce);
 void phago_free(struct phago *ph);
+
+/* A death lymph classified (danger: it died badly). */
+void phago_on_death(struct phago *ph, pid_t pid, int danger);
 
 /* From lymphd's periodic timer. */
 void phago_tick(struct phago *ph, uint64_t now);
