@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Disk foresight's directory-growth scan never holds lymphd's event loop
- * (root): a small tmpfs filling at a steady rate puts it in danger, and
- * every directory open lymphd makes on it is held by a fanotify
+ * Disk foresight's directory walks (the growth scan, the tidy rules) never
+ * hold lymphd's event loop (root): a small tmpfs filling at a steady rate
+ * puts it in danger, and every directory open lymphd makes on it is held by a fanotify
  * permission listener in this test, as a hung or very slow disk would
  * hold it.  lymphctl status must still be answered while the scan is
  * held; once released, the growth report names the directory that grew.
@@ -220,7 +220,7 @@ TEST_F_TIMEOUT(growth, growth_scan_never_holds_the_event_loop, 120)
 {
 	static struct th_cmd r;
 	struct th_cmd_opts o = { .timeout_ms = 10000 };
-	char copt[400], jopt[400], text[1024], data[400], want[450];
+	char copt[400], jopt[400], text[1400], data[400], want[450], logs[400];
 	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
 	json_object *rec, *grew;
 	int64_t deadline;
@@ -230,8 +230,10 @@ TEST_F_TIMEOUT(growth, growth_scan_never_holds_the_event_loop, 120)
 		 "[quarantine]\nthreshold = 1000000\n"
 		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
 		 "[phagocyte]\ncores = no\ndisk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\n"
-		 "disk_horizon = 1h\n", self->mnt);
+		 "disk_horizon = 1h\nroot = %s\ntidy = %s/logs pattern=*.old age=1d\n", self->mnt, self->mnt, self->mnt);
 	ASSERT_EQ(0, write_file(self->conf, text));
+	snprintf(logs, sizeof(logs), "%s/logs", self->mnt);
+	ASSERT_EQ(0, mkdir(logs, 0755));
 	snprintf(copt, sizeof(copt), "%s", self->conf);
 	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
 	ASSERT_EQ(0, th_lymphd_start(&self->d, args, WAIT_MS));
@@ -269,8 +271,12 @@ TEST_F_TIMEOUT(growth, growth_scan_never_holds_the_event_loop, 120)
 	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) TH_LOG("%s", r.err);
 	EXPECT_LT(0, held_count(&self->l));
 
-	/* released: the growth is reported, the data directory first */
+	/* released: the tidy rule ran, the growth is reported, the data directory first */
 	release_all(&self->l);
+	rec = wait_record(self->journal, "tidy", WAIT_MS);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(0, th_json_int(rec, "removed")) TH_LOG("%s", th_json_text(rec));
+	json_object_put(rec);
 	rec = wait_record(self->journal, "disk-growth", WAIT_MS);
 	ASSERT_NE(NULL, rec);
 	grew = th_json_get(rec, "grew");

@@ -17,7 +17,7 @@
 #include "ctlproto.h"
 #include "journal.h"
 #include "parse_num.h"
-#include "shm.h"
+#include "shmsave.h"
 
 static void usage(FILE *f)
 {
@@ -600,7 +600,7 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return fail("no command given%s%s; see lymphctl --help", "", "");
 	cmd = argv[optind];
-	if (!strcmp(cmd, "shm-restore")) {	/* local: a segment the phagocytes saved (shm.h) */
+	if (!strcmp(cmd, "shm-restore")) {	/* local: a segment the phagocytes saved (shmsave.h) */
 		int id, err;
 
 		if (optind + 2 != argc)

@@ -30,6 +30,7 @@ struct dir_size {
 };
 
 static void growth_abandon(struct growth_job *g);
+static void tidy_abandon(struct tidy_job *t);
 
 /* Zombies, cores and tidy act only in enforce mode with a [phagocyte]
  * section: like every other response, armed by its own section. */
@@ -121,6 +122,7 @@ void phago_free(struct phago *ph)
 		cores_save(&ph->cores);
 	for (i = 0; i < ph->n_disk; i++) {
 		growth_abandon(ph->disk[i].job);
+		tidy_abandon(ph->disk[i].tidy);
 		free(ph->disk[i].snap);
 	}
 	free(ph->disk);
@@ -639,30 +641,51 @@ static double avail_now(const struct fs_watch *w)
 	return (double)sv.f_bavail * (double)sv.f_frsize;
 }
 
-/* The tidy rules of this filesystem, then whether space came back. */
-static void tidy_disk(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd, uint64_t now)
+/*
+ * The tidy rules of a filesystem walk their directories (up to
+ * TIDY_FILES_MAX entries each): in a thread of their own, like the growth
+ * scan, with copies of the rules (a reload may free the policy meanwhile);
+ * the event loop journals the outcome and whether space came back.
+ */
+struct tidy_job {
+	pthread_mutex_t mu;
+	int done, abandoned;
+	int enforce;
+	uint64_t wall;
+	struct tidy_rule *rules;
+	size_t n;
+	struct json_object *out;	/* per rule */
+	uint32_t removed, named;
+	uint64_t bytes;
+};
+
+static void tidy_job_free(struct tidy_job *t)
 {
-	const struct phagocyte_conf *c = &ph->policy->phago;
-	struct json_object *rules = json_object_new_array(), *rec;
-	double before = avail_now(w), after;
-	uint64_t named_bytes = 0, wall = clock_wall_ns();
-	uint32_t removed = 0, named = 0, nrules = 0;
 	size_t i;
 
-	if (pd->last_tidy && now - pd->last_tidy < c->tidy_dead_time) {
-		json_object_put(rules);
-		return;
+	for (i = 0; i < t->n; i++) {
+		free(t->rules[i].dir);
+		free(t->rules[i].pattern);
+		free((char *)t->rules[i].file);
 	}
-	for (i = 0; i < c->n_tidy; i++) {
-		const struct tidy_rule *r = &c->tidy[i];
+	free(t->rules);
+	json_object_put(t->out);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+static void *tidy_thread(void *arg)
+{
+	struct tidy_job *t = arg;
+	int abandoned;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct tidy_rule *r = &t->rules[i];
 		struct tidy_result res;
 		struct json_object *o;
-		struct stat st;
 
-		if (stat(r->dir, &st) || st.st_dev != w->dev)
-			continue;
-		nrules++;
-		tidy_run(r, acts(ph), wall, &res);
+		tidy_run(r, t->enforce, t->wall, &res);
 		o = json_object_new_object();
 		json_object_object_add(o, "dir", json_object_new_string(r->dir));
 		json_object_object_add(o, "pattern", json_object_new_string(r->pattern));
@@ -679,40 +702,133 @@ static void tidy_disk(struct phago *ph, const struct fs_watch *w, struct phago_d
 		if (res.error)
 			json_object_object_add(o, "error", json_object_new_string(strerror(-res.error)));
 		json_object_object_add(o, "files", res.files);
-		json_object_array_add(rules, o);
-		removed += res.removed;
-		named += res.named;
-		named_bytes += res.bytes;
+		json_object_array_add(t->out, o);
+		t->removed += res.removed;
+		t->named += res.named;
+		t->bytes += res.bytes;
 	}
-	if (!nrules) {
-		json_object_put(rules);
+	pthread_mutex_lock(&t->mu);
+	t->done = 1;
+	abandoned = t->abandoned;
+	pthread_mutex_unlock(&t->mu);
+	if (abandoned)
+		tidy_job_free(t);
+	return NULL;
+}
+
+static void tidy_abandon(struct tidy_job *t)
+{
+	int done;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->mu);
+	done = t->done;
+	t->abandoned = 1;
+	pthread_mutex_unlock(&t->mu);
+	if (done)
+		tidy_job_free(t);
+}
+
+/* Start the tidy rules of this filesystem (dead time permitting). */
+static void tidy_start(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd, uint64_t now)
+{
+	const struct phagocyte_conf *c = &ph->policy->phago;
+	struct tidy_job *t;
+	pthread_attr_t at;
+	pthread_t th;
+	size_t i;
+	int err;
+
+	if (pd->tidy || (pd->last_tidy && now - pd->last_tidy < c->tidy_dead_time))
+		return;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return;
+	t->rules = calloc(c->n_tidy ? c->n_tidy : 1, sizeof(*t->rules));
+	pthread_mutex_init(&t->mu, NULL);
+	t->out = json_object_new_array();
+	t->enforce = acts(ph);
+	t->wall = clock_wall_ns();
+	for (i = 0; t->rules && i < c->n_tidy; i++) {
+		const struct tidy_rule *r = &c->tidy[i];
+		struct stat st;
+
+		if (stat(r->dir, &st) || st.st_dev != w->dev)
+			continue;
+		t->rules[t->n] = *r;
+		t->rules[t->n].dir = strdup(r->dir);
+		t->rules[t->n].pattern = strdup(r->pattern);
+		t->rules[t->n].file = r->file ? strdup(r->file) : NULL;	/* the policy's: a reload frees it */
+		if (!t->rules[t->n].dir || !t->rules[t->n].pattern) {
+			free(t->rules[t->n].dir);
+			free(t->rules[t->n].pattern);
+			free((char *)t->rules[t->n].file);
+			break;
+		}
+		t->n++;
+	}
+	if (!t->n) {
+		tidy_job_free(t);
 		return;
 	}
 	pd->last_tidy = now;
+	pd->tidy_before = avail_now(w);
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&th, &at, tidy_thread, t);
+	pthread_attr_destroy(&at);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to start the tidy rules of %s: %s; they run at the next look\n",
+			w->path, strerror(err));
+		pd->last_tidy = 0;
+		tidy_job_free(t);
+		return;
+	}
+	pd->tidy = t;
+}
+
+/* The tidy rules done: the record, and whether space came back. */
+static void tidy_finish(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd)
+{
+	struct tidy_job *t = pd->tidy;
+	struct json_object *rec;
+	double after;
+	int done;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->mu);
+	done = t->done;
+	pthread_mutex_unlock(&t->mu);
+	if (!done)
+		return;
+	pd->tidy = NULL;
 	after = avail_now(w);
 	rec = record(ph, "tidy");
 	json_object_object_add(rec, "mount", json_object_new_string(w->path));
-	json_object_object_add(rec, "rules", rules);
-	json_object_object_add(rec, "named", json_object_new_int64(named));
-	json_object_object_add(rec, "removed", json_object_new_int64(removed));
-	json_object_object_add(rec, "bytes", json_object_new_uint64(named_bytes));
-	json_object_object_add(rec, "avail_before", json_object_new_double(before));
+	json_object_object_add(rec, "rules", json_object_get(t->out));
+	json_object_object_add(rec, "named", json_object_new_int64(t->named));
+	json_object_object_add(rec, "removed", json_object_new_int64(t->removed));
+	json_object_object_add(rec, "bytes", json_object_new_uint64(t->bytes));
+	json_object_object_add(rec, "avail_before", json_object_new_double(pd->tidy_before));
 	json_object_object_add(rec, "avail_after", json_object_new_double(after));
-	if (acts(ph)) {
+	if (t->enforce) {
 		/* Space held by a file that is still open does not come back:
 		 * say so rather than believe the unlink. */
-		int back = after - before >= 0.9 * (double)named_bytes;
+		int back = after - pd->tidy_before >= 0.9 * (double)t->bytes;
 
 		json_object_object_add(rec, "space_came_back", json_object_new_boolean(back));
 		json_object_object_add(rec, "result", json_object_new_string(
 			back ? "ok" : "space did not come back: removed files may still be open"));
 		ph->tidy_runs++;
-		ph->tidy_removed += removed;
-		ph->tidy_bytes += named_bytes;
+		ph->tidy_removed += t->removed;
+		ph->tidy_bytes += t->bytes;
 	} else {
 		json_object_object_add(rec, "result", json_object_new_string("observe mode: would remove"));
 	}
 	emit(ph, rec);
+	tidy_job_free(t);
 }
 
 static void disks(struct phago *ph, uint64_t now)
@@ -787,7 +903,8 @@ static void disks(struct phago *ph, uint64_t now)
 			pd->job = growth_start(w->path, w->dev);
 			pd->job_second = 1;
 		}
-		tidy_disk(ph, w, pd, now);
+		tidy_finish(ph, w, pd);
+		tidy_start(ph, w, pd, now);
 	}
 }
 

@@ -25,6 +25,7 @@
 
 struct dir_size;
 struct growth_job;
+struct tidy_job;
 
 struct phago_disk {	/* respond-side state of a filesystem in danger */
 	dev_t dev;
@@ -35,6 +36,8 @@ struct phago_disk {	/* respond-side state of a filesystem in danger */
 	int snap_partial;
 	struct growth_job *job;	/* a snapshot being taken by its thread */
 	int job_second;		/* it is the second look (then the report) */
+	struct tidy_job *tidy;	/* the tidy rules being run by their thread */
+	double tidy_before;	/* available bytes when they started */
 };
 
 struct phago {

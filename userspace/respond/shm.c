@@ -15,19 +15,8 @@
 #include <json-c/json.h>
 #include "atomic_file.h"
 #include "procfs.h"
+#include "shmsave.h"
 #include "shm.h"
-
-#define SHM_MAGIC "LYMPHSHM"
-
-/* The saved file: this header, then size bytes of content. */
-struct shm_saved {
-	char magic[8];
-	int32_t key;
-	uint32_t mode;
-	uint64_t size;
-	uint32_t uid, gid, cuid, cgid;
-	uint64_t ctime;
-};
 
 int shm_parse(const char *text, struct shm_seg **v, size_t *n)
 {
@@ -322,55 +311,4 @@ void shm_tick(struct shm_state *s, const struct policy *p, const char *state_dir
 		journal_seg(j, "shm-removed", 1, g, &e, why, path, "ok: saved, lymphctl shm-restore FILE creates it again");
 	}
 	free(v);
-}
-
-int shm_restore(const char *path, int *id)
-{
-	struct shm_saved h;
-	struct shmid_ds ds;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), sid, err = 0;
-	void *m;
-
-	if (fd < 0)
-		return -errno;
-	if (read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) || memcmp(h.magic, SHM_MAGIC, sizeof(h.magic))) {
-		close(fd);
-		return -EINVAL;
-	}
-	sid = shmget(h.key, h.size, IPC_CREAT | IPC_EXCL | (int)(h.mode & 0777));
-	if (sid < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	m = shmat(sid, NULL, 0);
-	if (m == (void *)-1) {
-		err = -errno;
-	} else {
-		size_t got = 0;
-
-		while (got < h.size) {
-			ssize_t r = read(fd, (char *)m + got, h.size - got);
-
-			if (r <= 0) {
-				err = r < 0 ? -errno : -EIO;
-				break;
-			}
-			got += (size_t)r;
-		}
-		shmdt(m);
-	}
-	if (!err && !shmctl(sid, IPC_STAT, &ds)) {
-		ds.shm_perm.uid = h.uid;
-		ds.shm_perm.gid = h.gid;
-		if (shmctl(sid, IPC_SET, &ds))
-			err = -errno;
-	}
-	close(fd);
-	if (err) {
-		shmctl(sid, IPC_RMID, NULL);
-		return err;
-	}
-	*id = sid;
-	return 0;
 }

@@ -6,7 +6,7 @@
  * shm_min_age, is saved (its content and identity, in lymphd's state
  * directory under shm/) and removed: journaled as shm-removed with the
  * evidence and the saved file; observe mode journals shm-would-remove.
- * shm_restore() (lymphctl shm-restore FILE) creates it again with its
+ * shm_restore() (lib/shmsave.h, lymphctl shm-restore FILE) creates it again with its
  * key, mode, owner and content.
  *
  * The removal runs in a short-lived child with the segment owner's uid
@@ -61,9 +61,5 @@ void shm_on_death(struct shm_state *s, pid_t pid, int danger, uint64_t wall_s);
 /* Scan and act when shm_interval has passed (state_dir: where contents are saved). */
 void shm_tick(struct shm_state *s, const struct policy *p, const char *state_dir, struct journal *j,
 	      int enforce, uint64_t now);
-
-/* Create a saved segment again: 0 with its new id, or -errno
- * (-EEXIST: a segment with its key exists). */
-int shm_restore(const char *path, int *id);
 
 #endif
