@@ -632,15 +632,6 @@ static void growth_report(struct phago *ph, const struct fs_watch *w, struct pha
 	pd->n_snap = 0;
 }
 
-static double avail_now(const struct fs_watch *w)
-{
-	struct statvfs sv;
-
-	if (statvfs(w->path, &sv))
-		return -1;
-	return (double)sv.f_bavail * (double)sv.f_frsize;
-}
-
 /*
  * The tidy rules of a filesystem walk their directories (up to
  * TIDY_FILES_MAX entries each): in a thread of their own, like the growth
@@ -657,6 +648,8 @@ struct tidy_job {
 	struct json_object *out;	/* per rule */
 	uint32_t removed, named;
 	uint64_t bytes;
+	char mount[4096];
+	double before, after;	/* available bytes around the walks (in the thread: at once) */
 };
 
 static void tidy_job_free(struct tidy_job *t)
@@ -677,9 +670,11 @@ static void tidy_job_free(struct tidy_job *t)
 static void *tidy_thread(void *arg)
 {
 	struct tidy_job *t = arg;
+	struct statvfs sv;
 	int abandoned;
 	size_t i;
 
+	t->before = statvfs(t->mount, &sv) ? -1 : (double)sv.f_bavail * (double)sv.f_frsize;
 	for (i = 0; i < t->n; i++) {
 		const struct tidy_rule *r = &t->rules[i];
 		struct tidy_result res;
@@ -707,6 +702,7 @@ static void *tidy_thread(void *arg)
 		t->named += res.named;
 		t->bytes += res.bytes;
 	}
+	t->after = statvfs(t->mount, &sv) ? -1 : (double)sv.f_bavail * (double)sv.f_frsize;
 	pthread_mutex_lock(&t->mu);
 	t->done = 1;
 	abandoned = t->abandoned;
@@ -773,7 +769,7 @@ static void tidy_start(struct phago *ph, const struct fs_watch *w, struct phago_
 		return;
 	}
 	pd->last_tidy = now;
-	pd->tidy_before = avail_now(w);
+	snprintf(t->mount, sizeof(t->mount), "%s", w->path);
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	err = pthread_create(&th, &at, tidy_thread, t);
@@ -793,7 +789,6 @@ static void tidy_finish(struct phago *ph, const struct fs_watch *w, struct phago
 {
 	struct tidy_job *t = pd->tidy;
 	struct json_object *rec;
-	double after;
 	int done;
 
 	if (!t)
@@ -804,19 +799,18 @@ static void tidy_finish(struct phago *ph, const struct fs_watch *w, struct phago
 	if (!done)
 		return;
 	pd->tidy = NULL;
-	after = avail_now(w);
 	rec = record(ph, "tidy");
 	json_object_object_add(rec, "mount", json_object_new_string(w->path));
 	json_object_object_add(rec, "rules", json_object_get(t->out));
 	json_object_object_add(rec, "named", json_object_new_int64(t->named));
 	json_object_object_add(rec, "removed", json_object_new_int64(t->removed));
 	json_object_object_add(rec, "bytes", json_object_new_uint64(t->bytes));
-	json_object_object_add(rec, "avail_before", json_object_new_double(pd->tidy_before));
-	json_object_object_add(rec, "avail_after", json_object_new_double(after));
+	json_object_object_add(rec, "avail_before", json_object_new_double(t->before));
+	json_object_object_add(rec, "avail_after", json_object_new_double(t->after));
 	if (t->enforce) {
 		/* Space held by a file that is still open does not come back:
 		 * say so rather than believe the unlink. */
-		int back = after - pd->tidy_before >= 0.9 * (double)t->bytes;
+		int back = t->after - t->before >= 0.9 * (double)t->bytes;
 
 		json_object_object_add(rec, "space_came_back", json_object_new_boolean(back));
 		json_object_object_add(rec, "result", json_object_new_string(

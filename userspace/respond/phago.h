@@ -37,7 +37,6 @@ struct phago_disk {	/* respond-side state of a filesystem in danger */
 	struct growth_job *job;	/* a snapshot being taken by its thread */
 	int job_second;		/* it is the second look (then the report) */
 	struct tidy_job *tidy;	/* the tidy rules being run by their thread */
-	double tidy_before;	/* available bytes when they started */
 };
 
 struct phago {
