@@ -69,6 +69,7 @@ build_pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	dpkg-dev debhelper dh-dkms dkms lintian fakeroot systemd
 	libnats-dev libssl-dev nats-server
 	nginx-light redis-server redis-tools s6 supervisor)
+# (zlib1g-dev: libelf's, and the gzip of lymphd --core-handler's stored cores)
 # (libclang-rt-14-dev: libFuzzer for the fuzz targets of tests/fuzz/; the
 # line before the last: make install's and the packages' tests:
 # dpkg-buildpackage, lintian, dkms, and systemd-analyze to verify the unit;

@@ -13,7 +13,9 @@
 #include "config.h"
 #include "phagocyte.h"
 #include "coresig.h"
+#include "corehandler.h"
 #include "cores.h"
+#include "shm.h"
 
 #define SEC 1000000000ULL
 
@@ -281,6 +283,33 @@ TEST(core_pattern_places)
 	EXPECT_STREQ("/var/cores", d);
 	cores_pattern_dir("/var/cores/%e/core", d, sizeof(d));
 	EXPECT_STREQ("", d);
+	cores_pattern_dir("|/usr/sbin/lymphd --core-handler /var/lib/lymph/cores %P %s %t", d, sizeof(d));
+	EXPECT_STREQ("/var/lib/lymph/cores", d);
+}
+
+/* lymph's own handler: the pattern fits the kernel's 127 bytes or is
+ * refused, and a stored core's name gives back its binary and signature. */
+TEST(core_handler_pattern_and_names)
+{
+	char pat[256], key[64], longp[200];
+	uint64_t sig = 0;
+	int pid = 0;
+
+	ASSERT_EQ(0, corehandler_pattern("/usr/sbin/lymphd", "/var/lib/lymph/cores", pat, sizeof(pat)));
+	EXPECT_STREQ("|/usr/sbin/lymphd --core-handler /var/lib/lymph/cores %P %s %t", pat);
+	memset(longp, 'x', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = 0;
+	EXPECT_EQ(-ENAMETOOLONG, corehandler_pattern("/usr/sbin/lymphd", longp, pat, sizeof(pat)));
+	EXPECT_EQ(-ENAMETOOLONG, corehandler_pattern("/opt/my dir/lymphd", "/var/c", pat, sizeof(pat)));
+	ASSERT_EQ(0, corehandler_parse_name("core-lymph.fe00-3c8f8.7bcd8d3ba486829a.1795997990.9528.sleep.gz",
+					    key, sizeof(key), &sig, &pid));
+	EXPECT_STREQ("ino:fe00:3c8f8", key);
+	EXPECT_EQ(0x7bcd8d3ba486829aULL, sig);
+	EXPECT_EQ(9528, pid);
+	EXPECT_EQ(-EINVAL, corehandler_parse_name("core.sleep.0.abc.9528.1795997990000000.zst", key, sizeof(key),
+						  &sig, &pid));
+	EXPECT_EQ(-EINVAL, corehandler_parse_name("core-lymph.fe00-3c8f8.zz.gz", key, sizeof(key), &sig, &pid));
 }
 
 TEST(coresig_notes)
@@ -393,6 +422,68 @@ TEST(config_phagocyte_refusals)
 	expect_error(_metadata, "[service a]\nstart = /bin/true\nleak_horizon = 0\n", "t.conf:3: leak_horizon");
 	expect_error(_metadata, "[service a]\nstart = /bin/true\nzombie_restart = maybe\n",
 		     "t.conf:3: zombie_restart");
+}
+
+/* A segment goes only unattached, with its creator and last attacher gone,
+ * one of them dead badly (unless shm_any_dead), idle long enough, not
+ * protected, and small enough to be saved. */
+TEST(shm_verdicts)
+{
+	struct phagocyte_conf c;
+	struct shm_evidence e = { .idle_s = 3600, .size = 4096, .died_badly = 1 };
+	const char *why = NULL;
+
+	phago_conf_defaults(&c);
+	EXPECT_EQ(1, shm_verdict(&c, &e, &why));
+	EXPECT_NE(NULL, strstr(why, "died badly"));
+	e.nattch = 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.nattch = 0;
+	e.creator_alive = 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.creator_alive = 0;
+	e.attacher_alive = 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.attacher_alive = 0;
+	e.protected_owner = 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	EXPECT_NE(NULL, strstr(why, "protected"));
+	e.protected_owner = 0;
+	e.idle_s = 10;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.idle_s = 3600;
+	e.size = c.shm_save_max + 1;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	e.size = 4096;
+	e.died_badly = 0;
+	EXPECT_EQ(0, shm_verdict(&c, &e, &why));
+	c.shm_any_dead = 1;
+	EXPECT_EQ(1, shm_verdict(&c, &e, &why));
+	phago_conf_free(&c);
+}
+
+TEST(shm_proc_text_parsed)
+{
+	const char *text =
+		"       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n"
+		"1819869200          5   600                 65536  4242  4243      0     0     0     0     0 1796000000 1796000001 1795999999                 65536                     0\n"
+		"         0          6  1666                  4096     7     0      2  1000  1000  1000  1000          0          0 1795999000                     0                     0\n";
+	struct shm_seg *v = NULL;
+	size_t n = 0;
+
+	ASSERT_EQ(0, shm_parse(text, &v, &n));
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(1819869200, v[0].key);
+	EXPECT_EQ(5, v[0].id);
+	EXPECT_EQ(0600, v[0].mode);
+	EXPECT_EQ(65536, v[0].size);
+	EXPECT_EQ(4242, v[0].cpid);
+	EXPECT_EQ(4243, v[0].lpid);
+	EXPECT_EQ(0, v[0].nattch);
+	EXPECT_EQ(1796000001ULL, v[0].dtime);
+	EXPECT_EQ(2, v[1].nattch);
+	EXPECT_EQ(1000, v[1].uid);
+	free(v);
 }
 
 TEST_HARNESS_MAIN

@@ -17,6 +17,7 @@
 #include "ctlproto.h"
 #include "journal.h"
 #include "parse_num.h"
+#include "shmsave.h"
 
 static void usage(FILE *f)
 {
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 "  release --lineage=KIND:ID  continue a throttled lineage (family:ID, session:ID, cgroup:ID, uid:ID)\n"
 "  throttles             lineages held in dead time\n"
 "  crashes               crash signatures per binary: count, first, last, artifacts kept\n"
+"  shm-restore FILE      create again a shared memory segment the phagocytes saved\n"
 "  metrics               Prometheus text exposition of lymphd's state\n"
 "  events [--follow]     the records lymphd prints (its latest ones; with --follow,\n"
 "                        then every new one as it comes, like journalctl -f)\n"
@@ -645,6 +647,17 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return fail("no command given%s%s; see lymphctl --help", "", "");
 	cmd = argv[optind];
+	if (!strcmp(cmd, "shm-restore")) {	/* local: a segment the phagocytes saved (shmsave.h) */
+		int id, err;
+
+		if (optind + 2 != argc)
+			return fail("'shm-restore' needs one saved file%s%s (see the shm-removed journal records)", "", "");
+		err = shm_restore(argv[optind + 1], &id);
+		if (err)
+			return fail("failed to restore the segment saved in %s: %s", argv[optind + 1], strerror(-err));
+		printf("restored shmid %d from %s\n", id, argv[optind + 1]);
+		return 0;
+	}
 	if (!strcmp(cmd, "restart") || !strcmp(cmd, "reset")) {
 		if (optind + 1 >= argc)
 			return fail("'%s' needs a service name%s; see lymphctl services", cmd, "");

@@ -193,6 +193,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 			fleet_danger(d->fleet, dd->task.exe_dev, dd->task.exe_ino, exe, dd->signo, dd->fault_addr);
 		supervisor_on_death(&d->sup, dd, &vd, exe, mono_now_ns());
 		qmanager_on_death(&d->quar, dd, &vd, exe, mono_now_ns());
+		phago_on_death(&d->phago, (pid_t)dd->task.pid, vd.klass == LYMPH_CLASS_DANGER);
 		break;
 	}
 	case LYMPH_EV_SIGNAL:

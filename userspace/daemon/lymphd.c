@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "corehandler.h"
 #include "daemon.h"
 #include "notify.h"
 #include "parse_num.h"
@@ -128,6 +129,8 @@ int main(int argc, char **argv)
 	uint64_t v;
 	int c, err, check = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "--core-handler"))	/* run by the kernel (corehandler.h) */
+		return corehandler_main(argc - 1, argv + 1);
 	outfilter_init(&o.filter);
 	opterr = 0;	/* our own one-line messages */
 	while ((c = getopt_long(argc, argv, ":s:jqnc:ve:hV", longopts, NULL)) != -1) {

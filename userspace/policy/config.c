@@ -644,7 +644,8 @@ static int phago_key_line(struct pstate *ps, const char *name, const char *val)
 	static const char *const once[] = { "leftovers", "foresight", "zombie_max", "zombie_after",
 		"zombie_interval", "disk_interval", "disk_window", "disk_horizon", "tidy_dead_time",
 		"zombie_restart", "cores", "core_budget_per_binary", "core_budget_total", "core_keep_first",
-		"core_interval", "leak_interval", "leak_window", "leak_horizon" };
+		"core_interval", "leak_interval", "leak_window", "leak_horizon", "core_handler", "core_store",
+		"core_handler_timeout", "shm", "shm_any_dead", "shm_min_age", "shm_interval", "shm_save_max" };
 	int svc = ps->sect == S_SERVICE, r;
 	char err[512];
 	size_t i;

@@ -29,8 +29,12 @@ void phago_conf_defaults(struct phagocyte_conf *c)
 	c->core_budget_total = 1ULL << 30;
 	c->core_keep_first = 1;
 	c->core_interval = 10 * SEC;
+	c->core_handler_timeout = 30 * SEC;
 	c->leak_interval = 10 * SEC;
 	c->leak_window = 1800 * SEC;
+	c->shm_min_age = 600 * SEC;
+	c->shm_interval = 60 * SEC;
+	c->shm_save_max = 64ULL << 20;
 }
 
 void phago_conf_free(struct phagocyte_conf *c)
@@ -43,6 +47,7 @@ void phago_conf_free(struct phagocyte_conf *c)
 		free(c->watch[i]);
 	for (i = 0; i < c->n_core_dirs; i++)
 		free(c->core_dirs[i]);
+	free(c->core_store);
 	for (i = 0; i < c->n_tidy; i++) {
 		free(c->tidy[i].dir);
 		free(c->tidy[i].pattern);
@@ -198,8 +203,11 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 {
 	uint64_t u;
 
-	if (!strcmp(key, "leftovers") || !strcmp(key, "foresight") || !strcmp(key, "cores")) {
-		int *f = key[0] == 'l' ? &c->leftovers : key[0] == 'f' ? &c->foresight : &c->cores;
+	if (!strcmp(key, "leftovers") || !strcmp(key, "foresight") || !strcmp(key, "cores") ||
+	    !strcmp(key, "core_handler") || !strcmp(key, "shm") || !strcmp(key, "shm_any_dead")) {
+		int *f = key[0] == 'l' ? &c->leftovers : key[0] == 'f' ? &c->foresight :
+			 !strcmp(key, "cores") ? &c->cores : !strcmp(key, "shm") ? &c->shm :
+			 !strcmp(key, "shm_any_dead") ? &c->shm_any_dead : &c->core_handler;
 
 		if (parse_bool(val, f)) {
 			snprintf(err, errlen, "%s: '%s' is not yes or no", key, val);
@@ -272,6 +280,34 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		return dur(key, val, SEC, 30 * 86400 * SEC, &c->leak_window, err, errlen);
 	if (!strcmp(key, "core_interval"))
 		return dur(key, val, 100000000ULL, 3600 * SEC, &c->core_interval, err, errlen);
+	if (!strcmp(key, "shm_min_age"))
+		return dur(key, val, SEC, 365 * 86400 * SEC, &c->shm_min_age, err, errlen);
+	if (!strcmp(key, "shm_interval"))
+		return dur(key, val, 100000000ULL, 86400 * SEC, &c->shm_interval, err, errlen);
+	if (!strcmp(key, "shm_save_max")) {
+		if (val[0] == '-') {
+			snprintf(err, errlen, "shm_save_max: '%s' is negative: it is a size in bytes", val);
+			return -1;
+		}
+		if (parse_size(val, 0, 1ULL << 40, &c->shm_save_max)) {
+			snprintf(err, errlen, "shm_save_max: '%s' is not a size (K, M, G suffixes allowed)", val);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "core_handler_timeout"))
+		return dur(key, val, SEC, 600 * SEC, &c->core_handler_timeout, err, errlen);
+	if (!strcmp(key, "core_store")) {
+		/* the kernel keeps 127 bytes of the whole pattern */
+		if (!phago_path_normal(val) || !strcmp(val, "/") || strchr(val, ' ') || strlen(val) > 60) {
+			snprintf(err, errlen, "core_store: '%s' is not a normalised absolute directory (not /, "
+				 "no spaces, at most 60 bytes: it goes into kernel.core_pattern)", val);
+			return -1;
+		}
+		free(c->core_store);
+		c->core_store = strdup(val);
+		return 0;
+	}
 	if (!strcmp(key, "core_dir")) {
 		if (!phago_path_normal(val) || !strcmp(val, "/")) {
 			snprintf(err, errlen, "core_dir: '%s' is not a normalised absolute directory (not /)", val);
@@ -610,4 +646,39 @@ size_t tidy_select(const struct tidy_rule *r, struct tidy_file *f, size_t n, uin
 	}
 	free(m);
 	return marked;
+}
+
+int shm_verdict(const struct phagocyte_conf *c, const struct shm_evidence *e, const char **why)
+{
+	if (e->nattch) {
+		*why = "attached";
+		return 0;
+	}
+	if (e->creator_alive) {
+		*why = "its creator runs";
+		return 0;
+	}
+	if (e->attacher_alive) {
+		*why = "its last attacher runs";
+		return 0;
+	}
+	if (e->protected_owner) {
+		*why = "protected: its owner is in [protect] uid";
+		return 0;
+	}
+	if (!e->died_badly && !c->shm_any_dead) {
+		*why = "its creator and last attacher were not seen to die badly (shm_any_dead = no)";
+		return 0;
+	}
+	if (e->idle_s * SEC < c->shm_min_age) {
+		*why = "not idle for shm_min_age yet";
+		return 0;
+	}
+	if (e->size > c->shm_save_max) {
+		*why = "larger than shm_save_max: it could not be saved for a restore";
+		return 0;
+	}
+	*why = e->died_badly ? "unattached, its creator or last attacher died badly"
+			     : "unattached, its creator and last attacher are gone";
+	return 1;
 }

@@ -65,8 +65,17 @@ struct phagocyte_conf {
 	uint64_t core_interval;		/* how often the core directories are scanned */
 	char *core_dirs[PHAGO_ROOTS_MAX];	/* besides workdirs and core_pattern's */
 	size_t n_core_dirs;
+	int core_handler;		/* lymph is the "|" core_pattern handler (corehandler.h) */
+	char *core_store;		/* where the handler stores cores (NULL: the default) */
+	uint64_t core_handler_timeout;	/* longest a crashing task is held by the handler */
 	/* leaks of supervised services */
 	uint64_t leak_interval, leak_window;
+	/* SysV shared memory left by dead processes (respond/shm.h) */
+	int shm;			/* remove such segments at all (default no) */
+	int shm_any_dead;		/* also when nobody was seen to die badly */
+	uint64_t shm_min_age;		/* idle (no attach, detach, change) at least this long */
+	uint64_t shm_interval;		/* how often /proc/sysvipc/shm is read */
+	uint64_t shm_save_max;		/* larger segments are never removed (they could not be restored) */
 };
 
 /* Per-service keys of [service NAME]. */
@@ -190,6 +199,22 @@ double dtrend_time_to_empty(double avail, double per_s);
  */
 int leak_check(const struct dtrend *d, uint64_t window, double usage, double limit, double *slope,
 	       double *ttl_s);
+
+/* ---- SysV shared memory ------------------------------------------------------------ */
+
+/* What the edges found about one segment. */
+struct shm_evidence {
+	uint32_t nattch;
+	int creator_alive;	/* its creator (cpid) still runs (the same process, not a reused pid) */
+	int attacher_alive;	/* likewise its last attacher (lpid; 0 when none ever) */
+	int died_badly;		/* lymph saw the creator or the last attacher die badly */
+	int protected_owner;	/* its owner or creator uid is in [protect] uid */
+	uint64_t idle_s;	/* seconds since its last attach, detach or change */
+	uint64_t size;		/* bytes */
+};
+
+/* 1: remove it (and save its content first), 0: keep; *why says which. */
+int shm_verdict(const struct phagocyte_conf *c, const struct shm_evidence *e, const char **why);
 
 /* ---- tidy ------------------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,9 @@ struct dir_size {
 	char rel[256];	/* below the mount point, one or two levels */
 	uint64_t bytes;
 };
+
+static void growth_abandon(struct growth_job *g);
+static void tidy_abandon(struct tidy_job *t);
 
 /* Zombies, cores and tidy act only in enforce mode with a [phagocyte]
  * section: like every other response, armed by its own section. */
@@ -69,6 +73,29 @@ int phago_init(struct phago *ph, const struct policy *p, struct journal *j, stru
 	ph->enforce = enforce;
 	foresight_init(&ph->fs);
 	cores_init(&ph->cores);
+	shm_init(&ph->shm);
+	/* state beside the journal, so that a test's --journal isolates it */
+	if (j && j->path) {
+		char *slash;
+
+		snprintf(ph->state_dir, sizeof(ph->state_dir), "%s", j->path);
+		slash = strrchr(ph->state_dir, '/');
+		if (slash && slash != ph->state_dir)
+			*slash = 0;
+		else
+			snprintf(ph->state_dir, sizeof(ph->state_dir), "%s", slash ? "/" : ".");
+		{
+			char path[4200];
+			int err;
+
+			snprintf(path, sizeof(path), "%s/core-signatures.json", ph->state_dir);
+			err = cores_load(&ph->cores, path);
+			if (err && err != -ENOENT)
+				fprintf(stderr, "lymphd: failed to read the crash signatures in %s: %s; "
+					"starting without them\n", path, strerror(-err));
+		}
+		corehandler_apply(&ph->ch, &p->phago, ph->state_dir, j, acts(ph));
+	}
 	return 0;
 }
 
@@ -81,19 +108,29 @@ void phago_reload(struct phago *ph, const struct policy *p, int enforce)
 	ph->fs.next_mounts = 0;	/* disk_watch may have changed */
 	ph->cores.next = 0;	/* budgets may have changed */
 	ph->leaks.next = 0;
+	ph->shm.next = 0;
+	if (ph->state_dir[0])
+		corehandler_apply(&ph->ch, &p->phago, ph->state_dir, ph->journal, acts(ph));
 }
 
 void phago_free(struct phago *ph)
 {
 	size_t i;
 
-	for (i = 0; i < ph->n_disk; i++)
+	corehandler_uninstall(&ph->ch, ph->journal, "lymphd stops");
+	if (ph->cores.dirty)
+		cores_save(&ph->cores);
+	for (i = 0; i < ph->n_disk; i++) {
+		growth_abandon(ph->disk[i].job);
+		tidy_abandon(ph->disk[i].tidy);
 		free(ph->disk[i].snap);
+	}
 	free(ph->disk);
 	free(ph->zp);
 	foresight_free(&ph->fs);
 	cores_free(&ph->cores);
 	leaks_free(&ph->leaks);
+	shm_free(&ph->shm);
 	memset(ph, 0, sizeof(*ph));
 }
 
@@ -427,15 +464,15 @@ static void growth_dir(struct growth_walk *g, int dfd, const char *l1, const cha
 	closedir(d);
 }
 
-static int growth_snapshot(const struct fs_watch *w, struct dir_size **out, size_t *n, int *partial)
+static int growth_snapshot(const char *path, dev_t dev, struct dir_size **out, size_t *n, int *partial)
 {
-	struct growth_walk g = { .dev = w->dev };
+	struct growth_walk g = { .dev = dev };
 	int fd;
 
 	g.v = calloc(GROWTH_DIRS_MAX, sizeof(*g.v));
 	if (!g.v)
 		return -ENOMEM;
-	fd = open(w->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
 		growth_dir(&g, fd, "", "", 0);
 	*out = g.v;
@@ -444,15 +481,114 @@ static int growth_snapshot(const struct fs_watch *w, struct dir_size **out, size
 	return 0;
 }
 
-static void growth_report(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd)
-{
-	struct dir_size *now = NULL, top[GROWTH_TOP];
-	struct json_object *rec, *arr;
-	size_t n = 0, i, j, k, ntop = 0;
-	int partial = 0;
+/*
+ * A growth snapshot walks a whole filesystem (up to GROWTH_FILES_MAX
+ * entries, on a disk that may be slow or hung): it runs in a thread of its
+ * own, so the event loop never waits for it.  The thread owns its job
+ * until it is done; a job abandoned before (reload, stop, a new episode)
+ * is freed by its thread.
+ */
+struct growth_job {
+	pthread_mutex_t mu;
+	int done, abandoned;
+	char path[4096];
+	dev_t dev;
+	struct dir_size *v;
+	size_t n;
+	int partial;
+};
 
-	if (growth_snapshot(w, &now, &n, &partial))
+static void job_free(struct growth_job *g)
+{
+	free(g->v);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+static void *growth_thread(void *arg)
+{
+	struct growth_job *g = arg;
+	struct dir_size *v = NULL;
+	size_t n = 0;
+	int partial = 0, abandoned;
+
+	growth_snapshot(g->path, g->dev, &v, &n, &partial);
+	pthread_mutex_lock(&g->mu);
+	g->v = v;
+	g->n = n;
+	g->partial = partial;
+	g->done = 1;
+	abandoned = g->abandoned;
+	pthread_mutex_unlock(&g->mu);
+	if (abandoned)
+		job_free(g);
+	return NULL;
+}
+
+static struct growth_job *growth_start(const char *path, dev_t dev)
+{
+	struct growth_job *g = calloc(1, sizeof(*g));
+	pthread_attr_t at;
+	pthread_t th;
+	int err;
+
+	if (!g)
+		return NULL;
+	pthread_mutex_init(&g->mu, NULL);
+	snprintf(g->path, sizeof(g->path), "%s", path);
+	g->dev = dev;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&th, &at, growth_thread, g);
+	pthread_attr_destroy(&at);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to start the growth scan of %s: %s; no growth report\n", path,
+			strerror(err));
+		job_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* 1 with the snapshot moved out (the job freed) when it is done, else 0. */
+static int growth_poll(struct growth_job *g, struct dir_size **v, size_t *n, int *partial)
+{
+	int done;
+
+	pthread_mutex_lock(&g->mu);
+	done = g->done;
+	pthread_mutex_unlock(&g->mu);
+	if (!done)
+		return 0;
+	*v = g->v;
+	*n = g->n;
+	*partial = g->partial;
+	g->v = NULL;
+	job_free(g);
+	return 1;
+}
+
+static void growth_abandon(struct growth_job *g)
+{
+	int done;
+
+	if (!g)
 		return;
+	pthread_mutex_lock(&g->mu);
+	done = g->done;
+	g->abandoned = 1;
+	pthread_mutex_unlock(&g->mu);
+	if (done)
+		job_free(g);
+}
+
+static void growth_report(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd,
+			  struct dir_size *now, size_t n, int partial)
+{
+	struct dir_size top[GROWTH_TOP];
+	struct json_object *rec, *arr;
+	size_t i, j, k, ntop = 0;
+
 	for (i = 0; i < n; i++) {
 		uint64_t before = 0;
 		int64_t grew;
@@ -496,39 +632,55 @@ static void growth_report(struct phago *ph, const struct fs_watch *w, struct pha
 	pd->n_snap = 0;
 }
 
-static double avail_now(const struct fs_watch *w)
-{
-	struct statvfs sv;
+/*
+ * The tidy rules of a filesystem walk their directories (up to
+ * TIDY_FILES_MAX entries each): in a thread of their own, like the growth
+ * scan, with copies of the rules (a reload may free the policy meanwhile);
+ * the event loop journals the outcome and whether space came back.
+ */
+struct tidy_job {
+	pthread_mutex_t mu;
+	int done, abandoned;
+	int enforce;
+	uint64_t wall;
+	struct tidy_rule *rules;
+	size_t n;
+	struct json_object *out;	/* per rule */
+	uint32_t removed, named;
+	uint64_t bytes;
+	char mount[4096];
+	double before, after;	/* available bytes around the walks (in the thread: at once) */
+};
 
-	if (statvfs(w->path, &sv))
-		return -1;
-	return (double)sv.f_bavail * (double)sv.f_frsize;
-}
-
-/* The tidy rules of this filesystem, then whether space came back. */
-static void tidy_disk(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd, uint64_t now)
+static void tidy_job_free(struct tidy_job *t)
 {
-	const struct phagocyte_conf *c = &ph->policy->phago;
-	struct json_object *rules = json_object_new_array(), *rec;
-	double before = avail_now(w), after;
-	uint64_t named_bytes = 0, wall = clock_wall_ns();
-	uint32_t removed = 0, named = 0, nrules = 0;
 	size_t i;
 
-	if (pd->last_tidy && now - pd->last_tidy < c->tidy_dead_time) {
-		json_object_put(rules);
-		return;
+	for (i = 0; i < t->n; i++) {
+		free(t->rules[i].dir);
+		free(t->rules[i].pattern);
+		free((char *)t->rules[i].file);
 	}
-	for (i = 0; i < c->n_tidy; i++) {
-		const struct tidy_rule *r = &c->tidy[i];
+	free(t->rules);
+	json_object_put(t->out);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+static void *tidy_thread(void *arg)
+{
+	struct tidy_job *t = arg;
+	struct statvfs sv;
+	int abandoned;
+	size_t i;
+
+	t->before = statvfs(t->mount, &sv) ? -1 : (double)sv.f_bavail * (double)sv.f_frsize;
+	for (i = 0; i < t->n; i++) {
+		const struct tidy_rule *r = &t->rules[i];
 		struct tidy_result res;
 		struct json_object *o;
-		struct stat st;
 
-		if (stat(r->dir, &st) || st.st_dev != w->dev)
-			continue;
-		nrules++;
-		tidy_run(r, acts(ph), wall, &res);
+		tidy_run(r, t->enforce, t->wall, &res);
 		o = json_object_new_object();
 		json_object_object_add(o, "dir", json_object_new_string(r->dir));
 		json_object_object_add(o, "pattern", json_object_new_string(r->pattern));
@@ -545,40 +697,132 @@ static void tidy_disk(struct phago *ph, const struct fs_watch *w, struct phago_d
 		if (res.error)
 			json_object_object_add(o, "error", json_object_new_string(strerror(-res.error)));
 		json_object_object_add(o, "files", res.files);
-		json_object_array_add(rules, o);
-		removed += res.removed;
-		named += res.named;
-		named_bytes += res.bytes;
+		json_object_array_add(t->out, o);
+		t->removed += res.removed;
+		t->named += res.named;
+		t->bytes += res.bytes;
 	}
-	if (!nrules) {
-		json_object_put(rules);
+	t->after = statvfs(t->mount, &sv) ? -1 : (double)sv.f_bavail * (double)sv.f_frsize;
+	pthread_mutex_lock(&t->mu);
+	t->done = 1;
+	abandoned = t->abandoned;
+	pthread_mutex_unlock(&t->mu);
+	if (abandoned)
+		tidy_job_free(t);
+	return NULL;
+}
+
+static void tidy_abandon(struct tidy_job *t)
+{
+	int done;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->mu);
+	done = t->done;
+	t->abandoned = 1;
+	pthread_mutex_unlock(&t->mu);
+	if (done)
+		tidy_job_free(t);
+}
+
+/* Start the tidy rules of this filesystem (dead time permitting). */
+static void tidy_start(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd, uint64_t now)
+{
+	const struct phagocyte_conf *c = &ph->policy->phago;
+	struct tidy_job *t;
+	pthread_attr_t at;
+	pthread_t th;
+	size_t i;
+	int err;
+
+	if (pd->tidy || (pd->last_tidy && now - pd->last_tidy < c->tidy_dead_time))
+		return;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return;
+	t->rules = calloc(c->n_tidy ? c->n_tidy : 1, sizeof(*t->rules));
+	pthread_mutex_init(&t->mu, NULL);
+	t->out = json_object_new_array();
+	t->enforce = acts(ph);
+	t->wall = clock_wall_ns();
+	for (i = 0; t->rules && i < c->n_tidy; i++) {
+		const struct tidy_rule *r = &c->tidy[i];
+		struct stat st;
+
+		if (stat(r->dir, &st) || st.st_dev != w->dev)
+			continue;
+		t->rules[t->n] = *r;
+		t->rules[t->n].dir = strdup(r->dir);
+		t->rules[t->n].pattern = strdup(r->pattern);
+		t->rules[t->n].file = r->file ? strdup(r->file) : NULL;	/* the policy's: a reload frees it */
+		if (!t->rules[t->n].dir || !t->rules[t->n].pattern) {
+			free(t->rules[t->n].dir);
+			free(t->rules[t->n].pattern);
+			free((char *)t->rules[t->n].file);
+			break;
+		}
+		t->n++;
+	}
+	if (!t->n) {
+		tidy_job_free(t);
 		return;
 	}
 	pd->last_tidy = now;
-	after = avail_now(w);
+	snprintf(t->mount, sizeof(t->mount), "%s", w->path);
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&th, &at, tidy_thread, t);
+	pthread_attr_destroy(&at);
+	if (err) {
+		fprintf(stderr, "lymphd: failed to start the tidy rules of %s: %s; they run at the next look\n",
+			w->path, strerror(err));
+		pd->last_tidy = 0;
+		tidy_job_free(t);
+		return;
+	}
+	pd->tidy = t;
+}
+
+/* The tidy rules done: the record, and whether space came back. */
+static void tidy_finish(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd)
+{
+	struct tidy_job *t = pd->tidy;
+	struct json_object *rec;
+	int done;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->mu);
+	done = t->done;
+	pthread_mutex_unlock(&t->mu);
+	if (!done)
+		return;
+	pd->tidy = NULL;
 	rec = record(ph, "tidy");
 	json_object_object_add(rec, "mount", json_object_new_string(w->path));
-	json_object_object_add(rec, "rules", rules);
-	json_object_object_add(rec, "named", json_object_new_int64(named));
-	json_object_object_add(rec, "removed", json_object_new_int64(removed));
-	json_object_object_add(rec, "bytes", json_object_new_uint64(named_bytes));
-	json_object_object_add(rec, "avail_before", json_object_new_double(before));
-	json_object_object_add(rec, "avail_after", json_object_new_double(after));
-	if (acts(ph)) {
+	json_object_object_add(rec, "rules", json_object_get(t->out));
+	json_object_object_add(rec, "named", json_object_new_int64(t->named));
+	json_object_object_add(rec, "removed", json_object_new_int64(t->removed));
+	json_object_object_add(rec, "bytes", json_object_new_uint64(t->bytes));
+	json_object_object_add(rec, "avail_before", json_object_new_double(t->before));
+	json_object_object_add(rec, "avail_after", json_object_new_double(t->after));
+	if (t->enforce) {
 		/* Space held by a file that is still open does not come back:
 		 * say so rather than believe the unlink. */
-		int back = after - before >= 0.9 * (double)named_bytes;
+		int back = t->after - t->before >= 0.9 * (double)t->bytes;
 
 		json_object_object_add(rec, "space_came_back", json_object_new_boolean(back));
 		json_object_object_add(rec, "result", json_object_new_string(
 			back ? "ok" : "space did not come back: removed files may still be open"));
 		ph->tidy_runs++;
-		ph->tidy_removed += removed;
-		ph->tidy_bytes += named_bytes;
+		ph->tidy_removed += t->removed;
+		ph->tidy_bytes += t->bytes;
 	} else {
 		json_object_object_add(rec, "result", json_object_new_string("observe mode: would remove"));
 	}
 	emit(ph, rec);
+	tidy_job_free(t);
 }
 
 static void disks(struct phago *ph, uint64_t now)
@@ -626,14 +870,35 @@ static void disks(struct phago *ph, uint64_t now)
 			emit(ph, rec);
 			free(pd->snap);
 			pd->snap = NULL;
-			growth_snapshot(w, &pd->snap, &pd->n_snap, &pd->snap_partial);
+			growth_abandon(pd->job);
+			pd->job = growth_start(w->path, w->dev);
+			pd->job_second = 0;
 			/* the second look: a quarter of the window later, at least two samples */
 			pd->growth_at = now + (c->disk_window / 4 > 2 * c->disk_interval ?
 					       c->disk_window / 4 : 2 * c->disk_interval);
 		}
-		if (pd->snap && now >= pd->growth_at)
-			growth_report(ph, w, pd);
-		tidy_disk(ph, w, pd, now);
+		if (pd->job) {
+			struct dir_size *v;
+			size_t n;
+			int partial;
+
+			if (growth_poll(pd->job, &v, &n, &partial)) {
+				pd->job = NULL;
+				if (!pd->job_second) {
+					pd->snap = v;
+					pd->n_snap = n;
+					pd->snap_partial = partial;
+				} else {
+					growth_report(ph, w, pd, v, n, partial);
+				}
+			}
+		}
+		if (pd->snap && !pd->job && now >= pd->growth_at) {
+			pd->job = growth_start(w->path, w->dev);
+			pd->job_second = 1;
+		}
+		tidy_finish(ph, w, pd);
+		tidy_start(ph, w, pd, now);
 	}
 }
 
@@ -650,6 +915,13 @@ void phago_tick(struct phago *ph, uint64_t now)
 	disks(ph, now);
 	cores_tick(&ph->cores, ph->policy, ph->journal, acts(ph), now);
 	leaks_tick(&ph->leaks, ph->sup, c, ph->journal, ph->enforce, now);
+	if (ph->state_dir[0])
+		shm_tick(&ph->shm, ph->policy, ph->state_dir, ph->journal, acts(ph), now);
+}
+
+void phago_on_death(struct phago *ph, pid_t pid, int danger)
+{
+	shm_on_death(&ph->shm, pid, danger, clock_wall_ns() / 1000000000ULL);
 }
 
 struct json_object *phago_leaks_json(const struct phago *ph)
@@ -695,6 +967,8 @@ struct json_object *phago_json(const struct phago *ph, uint64_t now)
 	json_object_object_add(o, "tidy_runs", json_object_new_uint64(ph->tidy_runs));
 	json_object_object_add(o, "tidy_removed", json_object_new_uint64(ph->tidy_removed));
 	json_object_object_add(o, "tidy_bytes", json_object_new_uint64(ph->tidy_bytes));
+	json_object_object_add(o, "shm_removed", json_object_new_uint64(ph->shm.removed));
+	json_object_object_add(o, "shm_removed_bytes", json_object_new_uint64(ph->shm.removed_bytes));
 	return o;
 }
 

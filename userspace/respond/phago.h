@@ -14,14 +14,18 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "config.h"
+#include "corehandler.h"
 #include "cores.h"
 #include "foresight.h"
 #include "journal.h"
 #include "leaks.h"
 #include "phagocyte.h"
 #include "service.h"
+#include "shm.h"
 
 struct dir_size;
+struct growth_job;
+struct tidy_job;
 
 struct phago_disk {	/* respond-side state of a filesystem in danger */
 	dev_t dev;
@@ -30,6 +34,9 @@ struct phago_disk {	/* respond-side state of a filesystem in danger */
 	struct dir_size *snap;	/* the first snapshot */
 	size_t n_snap;
 	int snap_partial;
+	struct growth_job *job;	/* a snapshot being taken by its thread */
+	int job_second;		/* it is the second look (then the report) */
+	struct tidy_job *tidy;	/* the tidy rules being run by their thread */
 };
 
 struct phago {
@@ -52,14 +59,21 @@ struct phago {
 	uint64_t tidy_runs, tidy_removed, tidy_bytes;
 	/* crash artifacts */
 	struct cores cores;
+	struct corehandler ch;		/* lymph as the core_pattern handler */
+	char state_dir[4096];		/* beside the journal */
 	/* leaks of supervised services */
 	struct leaks leaks;
+	/* SysV shared memory left by the dead */
+	struct shm_state shm;
 };
 
 int phago_init(struct phago *ph, const struct policy *p, struct journal *j, struct supervisor *sup,
 	       int enforce);
 void phago_reload(struct phago *ph, const struct policy *p, int enforce);
 void phago_free(struct phago *ph);
+
+/* A death lymph classified (danger: it died badly). */
+void phago_on_death(struct phago *ph, pid_t pid, int danger);
 
 /* From lymphd's periodic timer. */
 void phago_tick(struct phago *ph, uint64_t now);

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SysV shared memory left by the dead, with real segments (root): the
+ * segment of a process that crashed is saved and removed (and lymphctl
+ * shm-restore brings it back, content and all); the segment of a process
+ * that exited normally, of a protected uid, and of a live creator are
+ * kept; observe mode only journals.
+ */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include <sys/ipc.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+#define WAIT_MS 30000
+#define SEG 65536
+#define NOBODY 65534
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t n = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, n) != (ssize_t)n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static void fill(char *m, key_t key)
+{
+	for (size_t i = 0; i < SEG; i++)
+		m[i] = (char)((key + i * 7) & 0xff);
+}
+
+static int check(const char *m, key_t key)
+{
+	for (size_t i = 0; i < SEG; i++)
+		if (m[i] != (char)((key + i * 7) & 0xff))
+			return -1;
+	return 0;
+}
+
+/* A child (as uid, when not 0) creates the segment key, fills it, detaches
+ * and then crashes (SIGSEGV) or exits 0.  The segment's id, or -1. */
+static int make_seg(key_t key, uid_t uid, int crash)
+{
+	int status, id;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct rlimit rl = { 0, 0 };
+		char *m;
+
+		setrlimit(RLIMIT_CORE, &rl);	/* no core file */
+		if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+			_exit(3);
+		id = shmget(key, SEG, IPC_CREAT | IPC_EXCL | 0600);
+		if (id < 0)
+			_exit(4);
+		m = shmat(id, NULL, 0);
+		if (m == (void *)-1)
+			_exit(5);
+		fill(m, key);
+		shmdt(m);
+		if (crash)
+			th_crash_now(TH_SEGV, NULL);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (crash ? !(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) : !(WIFEXITED(status) && !WEXITSTATUS(status))) {
+		th_diag("segment maker ended with 0x%x", status);
+		return -1;
+	}
+	return shmget(key, 0, 0);
+}
+
+static json_object *records(const char *journal, const char *action)
+{
+	json_object *out = json_object_new_array();
+	char line[65536];
+	FILE *f = fopen(journal, "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		json_object *o = json_tokener_parse(line);
+		const char *a = o ? th_json_str(o, "action") : NULL;
+
+		if (a && !strcmp(a, action))
+			json_object_array_add(out, o);
+		else
+			json_object_put(o);
+	}
+	if (f)
+		fclose(f);
+	return out;
+}
+
+static json_object *wait_key(const char *journal, const char *action, key_t key, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+	char want[16];
+
+	snprintf(want, sizeof(want), "0x%08x", (unsigned int)key);
+	do {
+		json_object *r = records(journal, action);
+
+		for (size_t i = 0; i < json_object_array_length(r); i++) {
+			json_object *o = json_object_array_get_idx(r, i);
+
+			if (!strcmp(th_json_str(o, "key") ?: "", want)) {
+				json_object_get(o);
+				json_object_put(r);
+				return o;
+			}
+		}
+		json_object_put(r);
+		th_sleep_ms(100);
+	} while (th_now_ms() < deadline);
+	return NULL;
+}
+
+FIXTURE(shm)
+{
+	char dir[256], conf[320], journal[320];
+	key_t keys[4];
+	struct th_lymphd d;
+	bool running;
+};
+
+FIXTURE_SETUP(shm)
+{
+	self->dir[0] = 0;
+	self->running = false;
+	th_lymphd_init(&self->d);
+	if (!th_is_root())
+		SKIP(return, "needs root: lymphd loads BPF, segments are made as another uid");
+	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "shm"));
+	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
+	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	for (int i = 0; i < 4; i++)
+		self->keys[i] = (key_t)(0x6c790000 | ((getpid() & 0xfff) << 4) | i);
+}
+
+FIXTURE_TEARDOWN(shm)
+{
+	if (!self->dir[0])
+		return;
+	if (self->running)
+		th_lymphd_destroy(&self->d);
+	for (int i = 0; i < 4; i++) {
+		int id = shmget(self->keys[i], 0, 0);
+
+		if (id >= 0)
+			shmctl(id, IPC_RMID, NULL);
+	}
+	if (getenv("LYMPH_KEEP"))
+		th_diag("kept %s", self->dir);
+	else
+		th_rmdir_flat(self->dir);
+}
+
+static int start(FIXTURE_DATA(shm) *self, const char *mode)
+{
+	char text[1024], copt[400], jopt[400];
+	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
+	int err;
+
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = %s\n"
+		 "[quarantine]\nthreshold = 1000000\n"
+		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		 "[protect]\nuid = %d\n"
+		 "[phagocyte]\ncores = no\nforesight = no\nshm = yes\nshm_min_age = 1s\nshm_interval = 200ms\n",
+		 mode, NOBODY);
+	if (write_file(self->conf, text))
+		return -EIO;
+	snprintf(copt, sizeof(copt), "%s", self->conf);
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	err = th_lymphd_start(&self->d, args, WAIT_MS);
+	self->running = !err;
+	return err;
+}
+
+TEST_F_TIMEOUT(shm, segment_of_a_crashed_process_saved_removed_and_restored, 120)
+{
+	static struct th_cmd r;
+	json_object *rec;
+	const char *saved;
+	char *m, keep_saved[600];
+	int ids[4], id;
+
+	ASSERT_EQ(0, start(self, "enforce"));
+	ASSERT_LE(0, ids[0] = make_seg(self->keys[0], 0, 1));		/* crashed */
+	ASSERT_LE(0, ids[1] = make_seg(self->keys[1], 0, 0));		/* exited normally */
+	ASSERT_LE(0, ids[2] = make_seg(self->keys[2], NOBODY, 1));	/* crashed, protected uid */
+	ids[3] = shmget(self->keys[3], SEG, IPC_CREAT | IPC_EXCL | 0600);	/* ours: alive */
+	ASSERT_LE(0, ids[3]);
+
+	rec = wait_key(self->journal, "shm-removed", self->keys[0], WAIT_MS);
+	ASSERT_NE(NULL, rec);
+	EXPECT_NE(NULL, strstr(th_json_str(rec, "result") ?: "", "ok")) TH_LOG("%s", th_json_text(rec));
+	EXPECT_TRUE(th_json_bool(rec, "died_badly"));
+	saved = th_json_str(rec, "saved");
+	ASSERT_NE(NULL, saved) TH_LOG("%s", th_json_text(rec));
+	snprintf(keep_saved, sizeof(keep_saved), "%s", saved);
+	json_object_put(rec);
+	EXPECT_EQ(-1, shmget(self->keys[0], 0, 0));
+	EXPECT_EQ(ENOENT, errno);
+
+	rec = wait_key(self->journal, "shm-kept", self->keys[2], WAIT_MS);
+	EXPECT_NE(NULL, rec);
+	if (rec)
+		EXPECT_NE(NULL, strstr(th_json_str(rec, "why") ?: "", "protected")) TH_LOG("%s", th_json_text(rec));
+	json_object_put(rec);
+	th_sleep_ms(1500);	/* several scans past shm_min_age: the others stay */
+	EXPECT_EQ(ids[1], shmget(self->keys[1], 0, 0)) TH_LOG("the segment of a normal exit was removed");
+	EXPECT_EQ(ids[2], shmget(self->keys[2], 0, 0)) TH_LOG("the protected uid's segment was removed");
+	EXPECT_EQ(ids[3], shmget(self->keys[3], 0, 0)) TH_LOG("a live creator's segment was removed");
+
+	/* lymphctl shm-restore: the same key, owner and content */
+	ASSERT_EQ(0, th_lymphctl(NULL, &r, NULL, "shm-restore", keep_saved, NULL));
+	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) TH_LOG("%s", r.err);
+	id = shmget(self->keys[0], 0, 0);
+	ASSERT_LE(0, id);
+	m = shmat(id, NULL, SHM_RDONLY);
+	ASSERT_NE((void *)-1, m);
+	EXPECT_EQ(0, check(m, self->keys[0]));
+	shmdt(m);
+}
+
+TEST_F_TIMEOUT(shm, observe_mode_only_journals, 90)
+{
+	json_object *rec;
+	int id;
+
+	ASSERT_EQ(0, start(self, "observe"));
+	ASSERT_LE(0, id = make_seg(self->keys[0], 0, 1));
+	rec = wait_key(self->journal, "shm-would-remove", self->keys[0], WAIT_MS);
+	ASSERT_NE(NULL, rec);
+	json_object_put(rec);
+	th_sleep_ms(600);
+	EXPECT_EQ(id, shmget(self->keys[0], 0, 0));
+	rec = records(self->journal, "shm-removed");
+	EXPECT_EQ(0, json_object_array_length(rec));
+	json_object_put(rec);
+}
+
+TEST_F(shm, check_config_refuses_bad_shm_input)
+{
+	static struct th_cmd r;
+	char prog[PATH_MAX], want[600];
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", self->conf, NULL };
+
+	ASSERT_EQ(0, write_file(self->conf,
+				"[phagocyte]\n"			/* 1 */
+				"shm = sometimes\n"		/* 2 */
+				"shm_min_age = 0\n"		/* 3 */
+				"shm_save_max = -1M\n"		/* 4 */
+				"shm_interval = 1h\n"));	/* 5: fine */
+	ASSERT_EQ(0, th_run(argv, NULL, &r));
+	EXPECT_TRUE(th_exited_nonzero(r.status));
+	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);
+	snprintf(want, sizeof(want), "%s:2: shm: 'sometimes' is not yes or no", self->conf);
+	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+	snprintf(want, sizeof(want), "%s:3: shm_min_age: 0 is out of range", self->conf);
+	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+	snprintf(want, sizeof(want), "%s:4: shm_save_max: '-1M' is negative", self->conf);
+	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+}
+
+TEST_HARNESS_MAIN
