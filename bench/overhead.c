@@ -2,8 +2,10 @@
 /*
  * bench/overhead: what lymph's BPF sensors cost the processes they watch.
  *
- * Three workloads, each timed per iteration: fork + _exit(0), fork + exec
- * of /bin/true, fork + crash (SIGSEGV, RLIMIT_CORE = 0).  The host is noisy,
+ * Four workloads, each timed per iteration: fork + _exit(0), fork + exec
+ * of /bin/true, fork + crash (SIGSEGV, RLIMIT_CORE = 0), and 1000 getppid()
+ * system calls (what the always-on sys_exit probe, which watches for
+ * refused forks, costs every system call).  The host is noisy,
  * so settings are never compared across runs: one run alternates them in
  * short blocks (default 40 ms) in random order, pinned to one CPU, and each
  * block is compared with the detached block of its group.  What is printed
@@ -19,14 +21,19 @@
  * wakeup) and shown per iteration and as a share of a detached iteration.
  *
  * Phase 1 (fast switching, in this process): the bench loads
- * bpf/sensors.bpf.c twice from lymphd's own skeleton, sharing one ring:
+ * bpf/sensors.bpf.c three times from lymphd's own skeleton, sharing one
+ * ring:
  *   detached  no link exists;
  *   attached  the sensors as lymphd loads them in observe mode (lineages
- *             accounted for the fork throttle, nothing stopped; every death
- *             by a fatal signal wakes the reader at once);
- *   batched   the same with urgent_death_mask = 0: deaths are batched like
- *             forks and execs (woken at the 1/8 fill mark or by the reader's
- *             100 ms timer).
+ *             accounted for the fork throttle, nothing stopped) with a
+ *             [quarantine] section: root's crashes cannot start a
+ *             quarantine, so lymphd has put the crasher (this binary, uid
+ *             0) in calm_keys and its deaths are batched; every other
+ *             danger death would still wake the reader at once;
+ *   every     every death by a fatal signal wakes the reader at once (how
+ *             the sensors were before lymphd kept calm_keys);
+ *   batched   urgent_death_mask = 0: no death wakes the reader (woken at
+ *             the 1/8 fill mark or by the reader's 100 ms timer).
  * A reader thread on another CPU drains the ring as lymphd does (epoll on
  * the ring, 100 ms timeout, ring_buffer__consume) so it never fills; its
  * cost on its own CPU is not in the ratio.  The workload runs in a lean
@@ -61,6 +68,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -75,11 +83,17 @@
 
 /* CONTROL: a second detached block in each group; control/detached
  * shows how much two blocks of the same setting differ on this host. */
-enum setting { DETACHED, CONTROL, ATTACHED, BATCHED, LYMPHD, NSETTINGS };
-enum workload { W_EXIT, W_EXEC, W_CRASH, NWORKLOADS };
+enum setting { DETACHED, CONTROL, ATTACHED, EVERY, BATCHED, LYMPHD, NSETTINGS };
+enum workload { W_EXIT, W_EXEC, W_CRASH, W_SYSCALL, NWORKLOADS };
 static const char *const workload_name[NWORKLOADS] = {
-	"fork+_exit", "fork+exec true", "fork+crash",
+	"fork+_exit", "fork+exec true", "fork+crash", "1000 getppid()",
 };
+#define NSKEL 3
+/* The skeleton of each attached setting. */
+static int skel_of(int st)
+{
+	return st == BATCHED ? 1 : st == EVERY ? 2 : 0;
+}
 
 static uint64_t rng_state;
 
@@ -152,9 +166,15 @@ static char *const empty_envp[] = { NULL };
 
 static int one_iteration(enum workload w)
 {
-	int status;
-	pid_t pid = fork();
+	int status, i;
+	pid_t pid;
 
+	if (w == W_SYSCALL) {
+		for (i = 0; i < 1000; i++)
+			syscall(SYS_getppid);
+		return 0;
+	}
+	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
@@ -307,7 +327,7 @@ static void runner_stop(struct runner *rn)
 /* ---- phase 1: the sensors in this process ------------------------------ */
 
 struct sensors_set {
-	struct sensors *skel[2];	/* [0] default rodata, [1] urgent_death_mask = 0 */
+	struct sensors *skel[NSKEL];	/* [0] as lymphd, [1] urgent_death_mask = 0, [2] wake_keyed = 0 */
 	struct bpf_link *links[8];
 	int nlinks;
 	struct ring_buffer *rb;
@@ -358,7 +378,7 @@ static int sensors_open(struct sensors_set *s)
 {
 	int i, err;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NSKEL; i++) {
 		struct sensors *k = sensors__open();
 
 		if (!k)
@@ -367,7 +387,8 @@ static int sensors_open(struct sensors_set *s)
 		k->rodata->want_fork = 1;
 		k->rodata->want_exec = 1;
 		k->rodata->wake_mark_bytes = RING_BYTES / 8;	/* as lymphd */
-		k->rodata->urgent_death_mask = i ? 0 : LYMPH_URGENT_SIGNALS_DEFAULT;
+		k->rodata->urgent_death_mask = i == 1 ? 0 : LYMPH_URGENT_SIGNALS_DEFAULT;
+		k->rodata->wake_keyed = i == 0;
 		if ((err = bpf_map__set_max_entries(k->maps.events, RING_BYTES)))
 			return err;
 		if (libbpf_find_vmlinux_btf_id("mark_victim", BPF_TRACE_RAW_TP) < 0)
@@ -390,6 +411,21 @@ static int sensors_open(struct sensors_set *s)
 			uint32_t zero = 0;
 
 			if (bpf_map_update_elem(bpf_map__fd(k->maps.throttle_cfg), &zero, &tc, BPF_ANY))
+				return -errno;
+		}
+		if (i == 0) {
+			/* as lymphd with [quarantine] (root = no) after the
+			 * first crash of this binary by root */
+			struct stat st;
+			struct wake_key wk = { 0 };
+			uint8_t one = 1;
+
+			if (stat("/proc/self/exe", &st))
+				return -errno;
+			wk.ino = st.st_ino;
+			wk.dev = (uint32_t)st.st_dev;
+			wk.uid = 0;
+			if (bpf_map_update_elem(bpf_map__fd(k->maps.calm_keys), &wk, &one, BPF_ANY))
 				return -errno;
 		}
 	}
@@ -475,6 +511,7 @@ static void sensors_close(struct sensors_set *s)
 		ring_buffer__consume(s->rb);
 		ring_buffer__free(s->rb);
 	}
+	sensors__destroy(s->skel[2]);
 	sensors__destroy(s->skel[1]);
 	sensors__destroy(s->skel[0]);
 }
@@ -603,16 +640,16 @@ int main(int argc, char **argv)
 	bench_warn_other_lymphd(0);
 	fflush(stdout);
 
-	/* Phase 1: groups of {detached, control, attached, batched} in random
-	 * order. */
+	/* Phase 1: groups of {detached, control, attached, every, batched}
+	 * in random order. */
 	for (r = 0; r < rounds && !err; r++) {
 		for (w = 0; w < NWORKLOADS && !err; w++) {
-			for (group = 0; group < blocks / 4 && !err; group++) {
-				int order[4] = { DETACHED, CONTROL, ATTACHED, BATCHED };
+			for (group = 0; group < blocks / 5 && !err; group++) {
+				int order[5] = { DETACHED, CONTROL, ATTACHED, EVERY, BATCHED };
 				double g[NSETTINGS], gm[NSETTINGS];
 
-				shuffle(order, 4);
-				for (i = 0; i < 4 && !err; i++) {
+				shuffle(order, 5);
+				for (i = 0; i < 5 && !err; i++) {
 					int st = order[i];
 					uint64_t pns0 = 0, pcnt0 = 0, pns1, pcnt1;
 					double ns;
@@ -620,17 +657,17 @@ int main(int argc, char **argv)
 					if (st == DETACHED || st == CONTROL)
 						sensors_detach(&s);
 					else
-						err = sensors_attach(&s, st == BATCHED);
+						err = sensors_attach(&s, skel_of(st));
 					if (err) {
 						fprintf(stderr, "overhead: failed to attach the sensors: %s\n",
 							strerror(-err));
 						break;
 					}
-					if (st == ATTACHED || st == BATCHED)
-						sensors_runtime(&s, st == BATCHED, &pns0, &pcnt0);
+					if (st != DETACHED && st != CONTROL)
+						sensors_runtime(&s, skel_of(st), &pns0, &pcnt0);
 					ns = run_block(&rn, w, (uint64_t)block_ms * 1000000ULL, &iters, &mean);
-					if (ns >= 0 && (st == ATTACHED || st == BATCHED)) {
-						sensors_runtime(&s, st == BATCHED, &pns1, &pcnt1);
+					if (ns >= 0 && st != DETACHED && st != CONTROL) {
+						sensors_runtime(&s, skel_of(st), &pns1, &pcnt1);
 						probe_ns[w][st] += pns1 - pns0;
 						probe_runs[w][st] += pcnt1 - pcnt0;
 						probe_iters[w][st] += iters;
@@ -701,8 +738,8 @@ int main(int argc, char **argv)
 						if (st == LYMPHD) {
 							struct json_object *o;
 
-							/* > 100 ms: lymphd's timer drains what is batched */
-							usleep(150000);
+							/* > 250 ms: lymphd's timer drains what is batched */
+							usleep(300000);
 							lymphd_cpu_ns[w] += bench_cpu_ns(l.pid) - c0;
 							lymphd_iters[w] += iters;
 							o = bench_lymphd_status(&l);
@@ -738,8 +775,8 @@ int main(int argc, char **argv)
 	       "mean-based: the same ratio from the blocks' mean iteration times\n");
 	for (w = 0; w < NWORKLOADS; w++) {
 		static const char *const label[NSETTINGS] = {
-			"detached", "control (detached again)", "attached", "batched deaths",
-			"lymphd running",
+			"detached", "control (detached again)", "attached", "every death wakes",
+			"batched deaths", "lymphd running",
 		};
 		struct ratio_stats rs[NSETTINGS];
 		int st;
@@ -762,6 +799,7 @@ int main(int argc, char **argv)
 		}
 		ratio_figure("control, detached twice", w, &rs[CONTROL], &rs[CONTROL]);
 		ratio_figure("sensors attached", w, &rs[ATTACHED], &rs[CONTROL]);
+		ratio_figure("every death wakes (before calm_keys)", w, &rs[EVERY], &rs[CONTROL]);
 		ratio_figure("deaths batched (urgent_death_mask=0)", w, &rs[BATCHED], &rs[CONTROL]);
 		for (st = ATTACHED; st <= BATCHED && stats_fd >= 0; st++) {
 			double per_it = probe_iters[w][st] ? (double)probe_ns[w][st] / probe_iters[w][st] : 0;
@@ -769,7 +807,8 @@ int main(int argc, char **argv)
 			char name[160], val[96];
 
 			snprintf(name, sizeof(name), "overhead %s: probes' own run time per iteration%s (bpf_stats)",
-				 workload_name[w], st == BATCHED ? ", deaths batched" : "");
+				 workload_name[w], st == BATCHED ? ", deaths batched" :
+				 st == EVERY ? ", every death wakes" : "");
 			snprintf(val, sizeof(val), "%.2f us = %.2f %% (%.1f probe runs)", per_it / 1000,
 				 share * 100, probe_iters[w][st] ? (double)probe_runs[w][st] / probe_iters[w][st] : 0);
 			bench_figure(name, val, "<= 2 %", share <= TARGET_RATIO - 1 ? "ok" : "MISS");
