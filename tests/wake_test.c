@@ -48,7 +48,7 @@ static int write_text(const char *path, const char *text)
 static int build_crasher(const char *out)
 {
 	char src[PATH_MAX];
-	char *argv[] = { "cc", "-O0", "-o", (char *)out, src, NULL };
+	char *argv[] = { "/usr/bin/cc", "-O0", "-o", (char *)out, src, NULL };
 	struct th_cmd r;
 
 	snprintf(src, sizeof(src), "tests/progs/crasher.c");
