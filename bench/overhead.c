@@ -46,8 +46,11 @@
  * ratio, lymphd's own CPU time per iteration (from /proc/PID/schedstat)
  * and its drop count are printed.
  *
- *   bench/overhead [-d BUILD_DIR] [-m BLOCK_MS] [-r ROUNDS] [-b BLOCKS]
- *                  [-c CPU] [-s SEED] [-L]            (root; -L: skip phase 2)
+ * With -B OTHER_BUILD, phase 2 also has blocks of that build's lymphd
+ * (a before/after of lymphd in one run, interleaved the same way).
+ *
+ *   bench/overhead [-d BUILD_DIR] [-B OTHER_BUILD] [-m BLOCK_MS] [-r ROUNDS]
+ *                  [-b BLOCKS] [-c CPU] [-s SEED] [-L]   (root; -L: skip phase 2)
  *
  * Lines "figure\t<name>\t<value>\t<target>\t<verdict>" are for
  * bench/run-all; everything else is commentary.
@@ -83,7 +86,8 @@
 
 /* CONTROL: a second detached block in each group; control/detached
  * shows how much two blocks of the same setting differ on this host. */
-enum setting { DETACHED, CONTROL, ATTACHED, EVERY, BATCHED, LYMPHD, NSETTINGS };
+enum setting { DETACHED, CONTROL, ATTACHED, EVERY, BATCHED, LYMPHD, LYMPHD_B, NSETTINGS };
+#define LYMPHD_TARGET	1.05	/* issue 15's target for "lymphd running" */
 enum workload { W_EXIT, W_EXEC, W_CRASH, W_SYSCALL, NWORKLOADS };
 static const char *const workload_name[NWORKLOADS] = {
 	"fork+_exit", "fork+exec true", "fork+crash", "1000 getppid()",
@@ -529,10 +533,10 @@ static int control_quiet(const struct ratio_stats *c)
  * only when the median is more than two standard errors from the target;
  * otherwise the host was too noisy to tell.
  */
-static void ratio_figure(const char *what, enum workload w, const struct ratio_stats *rs,
-			 const struct ratio_stats *control)
+static void ratio_figure_to(const char *what, enum workload w, const struct ratio_stats *rs,
+			    const struct ratio_stats *control, double target)
 {
-	char name[128], val[64];
+	char name[160], val[64], tgt[32];
 	const char *verdict;
 
 	if (!rs->n)
@@ -546,22 +550,29 @@ static void ratio_figure(const char *what, enum workload w, const struct ratio_s
 	}
 	/* "ok" also needs a quiet control: on a noisy host a setting can look
 	 * cheaper than nothing */
-	if (rs->median + 2 * rs->se <= TARGET_RATIO && control_quiet(control))
+	if (rs->median + 2 * rs->se <= target && control_quiet(control))
 		verdict = "ok";
-	else if (rs->median - 2 * rs->se > TARGET_RATIO)
+	else if (rs->median - 2 * rs->se > target)
 		verdict = "MISS";
 	else
 		verdict = "too noisy";
-	bench_figure(name, val, "<= 1.02", verdict);
+	snprintf(tgt, sizeof(tgt), "<= %.2f", target);
+	bench_figure(name, val, tgt, verdict);
+}
+
+static void ratio_figure(const char *what, enum workload w, const struct ratio_stats *rs,
+			 const struct ratio_stats *control)
+{
+	ratio_figure_to(what, w, rs, control, TARGET_RATIO);
 }
 
 int main(int argc, char **argv)
 {
-	const char *build = "build";
+	const char *build = "build", *before = NULL;
 	int block_ms = 40, rounds = 5, blocks = 30, cpu = -1, with_lymphd = 1, c, err = 0;
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), other_cpu;
 	struct sensors_set s = { .reader_cpu = -1 };
-	struct bench_lymphd l = { 0 };
+	struct bench_lymphd l = { 0 }, lb = { 0 };
 	static const char *const lymphd_args[] = { "--quiet", "--source=bpf", NULL };
 	struct runner rn = { 0 };
 	long iters;
@@ -572,18 +583,20 @@ int main(int argc, char **argv)
 	static double ratio[NWORKLOADS][NSETTINGS][4096];
 	static double ratio_mean[NWORKLOADS][NSETTINGS][4096];	/* the same from block means */
 	int ncost[NWORKLOADS][NSETTINGS] = { { 0 } }, nratio[NWORKLOADS][NSETTINGS] = { { 0 } };
-	uint64_t lymphd_cpu_ns[NWORKLOADS] = { 0 }, lymphd_iters[NWORKLOADS] = { 0 };
+	/* [1]: the -B build's lymphd */
+	uint64_t lymphd_cpu_ns[NWORKLOADS][2] = { { 0 } }, lymphd_iters[NWORKLOADS][2] = { { 0 } };
 	/* bpf_stats over the attached blocks: probe ns, probe runs, iterations */
 	uint64_t probe_ns[NWORKLOADS][NSETTINGS] = { { 0 } }, probe_runs[NWORKLOADS][NSETTINGS] = { { 0 } };
 	uint64_t probe_iters[NWORKLOADS][NSETTINGS] = { { 0 } };
 	int stats_fd;
-	uint64_t lymphd_drops = 0, lymphd_deaths = 0;
+	uint64_t lymphd_drops[2] = { 0 }, lymphd_deaths[2] = { 0 };
 	int group, r, w, i;
 	cpu_set_t set;
 
-	while ((c = getopt(argc, argv, "d:m:r:b:c:s:L")) != -1) {
+	while ((c = getopt(argc, argv, "d:B:m:r:b:c:s:L")) != -1) {
 		switch (c) {
 		case 'd': build = optarg; break;
+		case 'B': before = optarg; break;
 		case 'm': block_ms = atoi(optarg); break;
 		case 'r': rounds = atoi(optarg); break;
 		case 'b': blocks = atoi(optarg); break;
@@ -591,7 +604,7 @@ int main(int argc, char **argv)
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'L': with_lymphd = 0; break;
 		default:
-			fprintf(stderr, "usage: overhead [-d BUILD_DIR] [-m BLOCK_MS] [-r ROUNDS] "
+			fprintf(stderr, "usage: overhead [-d BUILD_DIR] [-B OTHER_BUILD] [-m BLOCK_MS] [-r ROUNDS] "
 				"[-b BLOCKS] [-c CPU] [-s SEED] [-L]\n");
 			return 2;
 		}
@@ -704,7 +717,8 @@ int main(int argc, char **argv)
 
 	/* Phase 2: pairs of {no lymphd, lymphd running}, 5x longer blocks,
 	 * a tenth as many (lymphd takes ~0.3 s to start). */
-	if (with_lymphd && !err && (err = bench_lymphd_init(&l, build, "overhead", other_cpu)))
+	if (with_lymphd && !err && ((err = bench_lymphd_init(&l, build, "overhead", other_cpu)) ||
+				    (before && (err = bench_lymphd_init(&lb, before, "overhead-b", other_cpu)))))
 		fprintf(stderr, "overhead: failed to make a directory for lymphd: %s\n", strerror(-err));
 	if (with_lymphd && !err) {
 		int pairs = blocks / 10 > 2 ? blocks / 10 : 2;
@@ -712,57 +726,61 @@ int main(int argc, char **argv)
 		for (r = 0; r < rounds && !err; r++) {
 			for (w = 0; w < NWORKLOADS && !err; w++) {
 				for (group = 0; group < pairs && !err; group++) {
-					int order[2] = { DETACHED, LYMPHD };
+					int order[3] = { DETACHED, LYMPHD, LYMPHD_B }, nst = before ? 3 : 2;
 					double g[NSETTINGS], gm[NSETTINGS];
 
-					shuffle(order, 2);
-					for (i = 0; i < 2 && !err; i++) {
-						int st = order[i];
+					shuffle(order, nst);
+					for (i = 0; i < nst && !err; i++) {
+						int st = order[i], b = st == LYMPHD_B;
+						struct bench_lymphd *lp = b ? &lb : &l;
 						uint64_t c0 = 0;
 						double ns;
 
-						if (st == LYMPHD) {
-							if ((err = bench_lymphd_start(&l, lymphd_args))) {
+						if (st != DETACHED) {
+							if ((err = bench_lymphd_start(lp, lymphd_args))) {
 								fprintf(stderr, "overhead: lymphd did not start\n");
 								break;
 							}
-							bench_lymphd_settle(&l, 5000);
-							c0 = bench_cpu_ns(l.pid);
+							bench_lymphd_settle(lp, 5000);
+							c0 = bench_cpu_ns(lp->pid);
 						}
 						ns = run_block(&rn, w, (uint64_t)block_ms * 5000000ULL, &iters, &mean);
 						if (ns < 0) {
 							err = (int)ns;
-							bench_lymphd_stop(&l);
+							bench_lymphd_stop(lp);
 							break;
 						}
-						if (st == LYMPHD) {
+						if (st != DETACHED) {
 							struct json_object *o;
 
 							/* > 250 ms: lymphd's timer drains what is batched */
 							usleep(300000);
-							lymphd_cpu_ns[w] += bench_cpu_ns(l.pid) - c0;
-							lymphd_iters[w] += iters;
-							o = bench_lymphd_status(&l);
-							lymphd_drops += bench_status_u64(o, "drops");
-							lymphd_deaths += bench_status_u64(o, "death");
+							lymphd_cpu_ns[w][b] += bench_cpu_ns(lp->pid) - c0;
+							lymphd_iters[w][b] += iters;
+							o = bench_lymphd_status(lp);
+							lymphd_drops[b] += bench_status_u64(o, "drops");
+							lymphd_deaths[b] += bench_status_u64(o, "death");
 							json_object_put(o);
-							bench_lymphd_stop(&l);
+							bench_lymphd_stop(lp);
 						}
 						g[st] = ns;
 						gm[st] = mean;
 						cost[w][st][ncost[w][st]++] = ns;
 					}
-					if (!err) {
-						ratio_mean[w][LYMPHD][nratio[w][LYMPHD]] = gm[LYMPHD] / gm[DETACHED];
-						ratio[w][LYMPHD][nratio[w][LYMPHD]++] = g[LYMPHD] / g[DETACHED];
+					for (i = LYMPHD; i < LYMPHD + nst - 1 && !err; i++) {
+						ratio_mean[w][i][nratio[w][i]] = gm[i] / gm[DETACHED];
+						ratio[w][i][nratio[w][i]++] = g[i] / g[DETACHED];
 					}
 				}
 			}
 		}
 		bench_lymphd_stop(&l);
+		bench_lymphd_stop(&lb);
 	}
-	if (with_lymphd)
+	if (with_lymphd) {
 		bench_lymphd_cleanup(&l);
+		bench_lymphd_cleanup(&lb);
+	}
 	runner_stop(&rn);
 	if (err) {
 		fprintf(stderr, "overhead: stopped early: %s\n", strerror(-err));
@@ -776,7 +794,7 @@ int main(int argc, char **argv)
 	for (w = 0; w < NWORKLOADS; w++) {
 		static const char *const label[NSETTINGS] = {
 			"detached", "control (detached again)", "attached", "every death wakes",
-			"batched deaths", "lymphd running",
+			"batched deaths", "lymphd running", "lymphd (-B) running",
 		};
 		struct ratio_stats rs[NSETTINGS];
 		int st;
@@ -813,24 +831,29 @@ int main(int argc, char **argv)
 				 share * 100, probe_iters[w][st] ? (double)probe_runs[w][st] / probe_iters[w][st] : 0);
 			bench_figure(name, val, "<= 2 %", share <= TARGET_RATIO - 1 ? "ok" : "MISS");
 		}
-		if (rs[LYMPHD].n) {
-			char name[128], val[64];
+		for (st = LYMPHD; st <= LYMPHD_B; st++) {
+			int b = st == LYMPHD_B;
+			char name[160], val[64];
 
-			ratio_figure("lymphd running", w, &rs[LYMPHD], &rs[CONTROL]);
-			snprintf(name, sizeof(name), "overhead %s: lymphd CPU per iteration, on its own CPU",
-				 workload_name[w]);
+			if (!rs[st].n)
+				continue;
+			ratio_figure_to(b ? "lymphd of -B build running" : "lymphd running", w, &rs[st],
+					&rs[CONTROL], LYMPHD_TARGET);
+			snprintf(name, sizeof(name), "overhead %s: lymphd%s CPU per iteration, on its own CPU",
+				 workload_name[w], b ? " of -B build" : "");
 			snprintf(val, sizeof(val), "%.1f us",
-				 lymphd_iters[w] ? (double)lymphd_cpu_ns[w] / lymphd_iters[w] / 1000 : 0);
+				 lymphd_iters[w][b] ? (double)lymphd_cpu_ns[w][b] / lymphd_iters[w][b] / 1000 : 0);
 			bench_figure(name, val, "", "-");
 		}
 	}
-	if (with_lymphd) {
+	for (i = 0; with_lymphd && i < (before ? 2 : 1); i++) {
 		char val[64];
 
-		snprintf(val, sizeof(val), "%llu (of %llu deaths)", (unsigned long long)lymphd_drops,
-			 (unsigned long long)lymphd_deaths);
-		bench_figure("overhead: records lymphd dropped while running", val, "0",
-		       lymphd_drops ? "MISS" : "ok");
+		snprintf(val, sizeof(val), "%llu (of %llu deaths)", (unsigned long long)lymphd_drops[i],
+			 (unsigned long long)lymphd_deaths[i]);
+		bench_figure(i ? "overhead: records lymphd of -B build dropped while running" :
+			     "overhead: records lymphd dropped while running", val, "0",
+			     lymphd_drops[i] ? "MISS" : "ok");
 	}
 	return 0;
 }

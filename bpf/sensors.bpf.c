@@ -254,6 +254,8 @@ static __always_inline int death_urgent(const struct lymph_death *rec)
 	k.ino = rec->task.exe_ino;
 	k.dev = rec->task.exe_dev;
 	k.uid = rec->task.uid;
+	if (!k.ino && !k.dev)
+		return 0;	/* no binary known: nothing to quarantine */
 	return !bpf_map_lookup_elem(&calm_keys, &k);
 }
 
