@@ -19,7 +19,12 @@
  *   batched    crashes by root (root = no: none can start a quarantine,
  *              so lymphd put them in calm_keys): they wait for lymphd's
  *              drain timer (250 ms) or the ring's fill mark;
- *   busy       urgent, with both CPUs kept busy by two spinning processes.
+ *   busy       urgent, with both CPUs kept busy by two spinning processes;
+ *   service    a supervised service (a copy of this program, started by
+ *              lymphd in enforce mode, backoff 0) crashes on request:
+ *              crash -> lymphd's "died" and "restart" decision lines.  Its
+ *              binary is protected from quarantine, so its death is batched
+ *              in the ring: its pidfd wakes lymphd.
  * The split of the urgent delivery: the same sensors loaded by the bench
  * (every crash wakes) and drained by a bare reader (libbpf, epoll as
  * lymphd) give probe -> reader woken (the ring's wakeup: irq_work, then
@@ -28,10 +33,13 @@
  * bare reader (epoll over its other fds, classify, format, stdout, the
  * pipe to this bench) is the difference of the medians.
  *
- *   bench/latency [-n CRASHES] [-d BUILD_DIR] [-m MODES]     (root)
+ *   bench/latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES]  (root)
  *
- * MODES: letters, default "utbsrw": u urgent, t threshold, b batched,
- * s busy, r bare reader, w spinning reader.
+ * MODES: letters, default "utbsvrw": u urgent, t threshold, b batched,
+ * s busy, v service, r bare reader, w spinning reader.  lymphd's modes run
+ * in 6 blocks (a fresh lymphd each); with -B, blocks of OTHER_BUILD's
+ * lymphd alternate with them in random order (a before/after in one run),
+ * reported apart.  Batched: n/10 crashes, service: n/5.
  */
 #include <errno.h>
 #include <poll.h>
@@ -43,7 +51,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -127,7 +137,7 @@ static pid_t crash_child(uid_t uid)
 static FILE *lymphd_out;
 static pid_t lymphd_pid;
 
-enum want { W_START, W_DEATH, W_DECISION };
+enum want { W_START, W_DEATH, W_DECISION, W_DIED, W_RESTART };
 
 static int line_matches(struct json_object *o, enum want w, int pid)
 {
@@ -135,6 +145,11 @@ static int line_matches(struct json_object *o, enum want w, int pid)
 
 	if (w == W_START)
 		return 1;
+	if (w == W_DIED || w == W_RESTART)
+		return json_object_object_get_ex(o, "type", &v) &&
+		       !strcmp(json_object_get_string(v), "service") &&
+		       json_object_object_get_ex(o, "action", &v) &&
+		       !strcmp(json_object_get_string(v), w == W_DIED ? "died" : "restart");
 	if (!json_object_object_get_ex(o, "event", &v))
 		return 0;
 	if (w == W_DEATH)
@@ -174,7 +189,8 @@ static struct json_object *wait_line(enum want w, int pid, int timeout_ms)
 	return NULL;
 }
 
-static int lymphd_start(struct bench_lymphd *l, double threshold)
+/* lymphd with policy conf (observe mode when dry_run). */
+static int lymphd_start(struct bench_lymphd *l, const char *conf, int dry_run)
 {
 	char sockarg[128];
 	int pfd[2];
@@ -182,8 +198,7 @@ static int lymphd_start(struct bench_lymphd *l, double threshold)
 
 	if (!f)
 		return -errno;
-	/* observe mode (--dry-run): would-quarantine decisions, nothing done */
-	fprintf(f, "[quarantine]\nthreshold = %g\nroot = no\n", threshold);
+	fputs(conf, f);
 	fclose(f);
 	if (pipe(pfd))
 		return -errno;
@@ -194,7 +209,8 @@ static int lymphd_start(struct bench_lymphd *l, double threshold)
 		dup2(pfd[1], 1);
 		close(pfd[0]);
 		execl(l->lymphd, l->lymphd, "--json", "--no-fork", "--no-exec", "--source=bpf",
-		      "--dry-run", "-c", l->conf, l->journal, sockarg, (char *)NULL);
+		      "-c", l->conf, l->journal, sockarg, dry_run ? "--dry-run" : (char *)NULL,
+		      (char *)NULL);
 		perror("latency: exec lymphd");
 		_exit(127);
 	}
@@ -223,12 +239,12 @@ static void lymphd_stop(void)
 	lymphd_out = NULL;
 }
 
-/* n crashes as uid, each timed to the line w; into s. */
-static void lymphd_series(struct series *s, uid_t uid, enum want w)
+/* count crashes as uid, each timed to the line w; added to s. */
+static void lymphd_series(struct series *s, uid_t uid, enum want w, int count)
 {
 	int i;
 
-	for (i = 0; i < s->n; i++) {
+	for (i = 0; i < count && s->got < s->n; i++) {
 		struct json_object *o, *ts;
 		uint64_t t1;
 		pid_t pid = crash_child(uid);
@@ -250,7 +266,119 @@ static void lymphd_series(struct series *s, uid_t uid, enum want w)
 		s->got++;
 		json_object_put(o);
 	}
-	series_sort(s);
+}
+
+/* ---- a supervised service ------------------------------------------------- */
+
+/* The service (this program, -S DIR): wait for a byte on DIR/go, stamp the
+ * time into DIR/stamp, crash. */
+static int service_child(const char *dir)
+{
+	struct rlimit no_core = { 0, 0 };
+	char path[256];
+	uint64_t t;
+	int fd, st;
+	char c;
+
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* lymphd leaves services running */
+	snprintf(path, sizeof(path), "%s/go", dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, &c, 1) != 1)
+		return 3;
+	snprintf(path, sizeof(path), "%s/stamp", dir);
+	st = open(path, O_WRONLY | O_CREAT, 0600);
+	t = bench_now_ns();
+	if (st < 0 || pwrite(st, &t, sizeof(t), 0) != sizeof(t))
+		return 4;
+	*(volatile int *)0 = 1;	/* the crash */
+	return 0;
+}
+
+/* The service's policy: enforce, no backoff, the breaker never opens. */
+static void service_conf(const struct bench_lymphd *l, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "[lymphd]\nmode = enforce\n"
+		 "[quarantine]\nthreshold = 1000000000\n"
+		 "[weather]\nbackoff_factor_stormy = 1\n"
+		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		 "[service svc]\nstart = %s/svc -S %s\nexe = %s/svc\n"
+		 "backoff_min = 0\nbackoff_max = 1s\nsettle = 0\nhealthy_after = 1ms\n"
+		 "breaker_failures = 1000\nbreaker_window = 1ms\n", l->dir, l->dir, l->dir);
+}
+
+/* A copy of this program as the service's binary (its own inode). */
+static int service_prepare(const struct bench_lymphd *l)
+{
+	char path[256], buf[65536];
+	int in, out, err = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/svc", l->dir);
+	in = open("/proc/self/exe", O_RDONLY);
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			err = -EIO;
+	if (in < 0 || out < 0)
+		err = -errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	snprintf(path, sizeof(path), "%s/go", l->dir);
+	unlink(path);
+	if (!err && mkfifo(path, 0600))
+		err = -errno;
+	return err;
+}
+
+/* count crashes of the service: crash -> "died" line added to died,
+ * -> "restart" line to restart. */
+static void service_series(const struct bench_lymphd *l, struct series *died, struct series *restart,
+			   int count)
+{
+	char go[256], stampf[256];
+	int i;
+
+	snprintf(go, sizeof(go), "%s/go", l->dir);
+	snprintf(stampf, sizeof(stampf), "%s/stamp", l->dir);
+	for (i = 0; i < count && died->got < died->n; i++) {
+		uint64_t deadline = bench_now_ns() + 10000000000ULL, t0 = 0, t1, t2;
+		struct json_object *o;
+		int fd = -1, sf;
+
+		/* the service is up again when it has the fifo open */
+		while (bench_now_ns() < deadline &&
+		       (fd = open(go, O_WRONLY | O_NONBLOCK)) < 0 && errno == ENXIO)
+			usleep(1000);
+		if (fd < 0)
+			break;
+		if (write(fd, "x", 1) != 1) {
+			close(fd);
+			break;
+		}
+		close(fd);
+		o = wait_line(W_DIED, -1, 10000);
+		t1 = bench_now_ns();
+		json_object_put(o);
+		if (!o)
+			continue;
+		o = wait_line(W_RESTART, -1, 10000);
+		t2 = bench_now_ns();
+		json_object_put(o);
+		sf = open(stampf, O_RDONLY);
+		if (sf < 0 || pread(sf, &t0, sizeof(t0), 0) != sizeof(t0)) {
+			if (sf >= 0)
+				close(sf);
+			continue;
+		}
+		close(sf);
+		died->total[died->got++] = t1 - t0;
+		if (o)
+			restart->total[restart->got++] = t2 - t0;
+	}
 }
 
 /* ---- a bare reader of the same sensors ------------------------------------ */
@@ -413,67 +541,171 @@ static void report(const char *what, const struct series *s, const char *target,
 		     pct(s->total, s->got, 0.99) < p99_max_us && s->got == s->n ? "ok" : "MISS");
 }
 
+#define NBLOCKS 6	/* per side; A and B alternate, in random order */
+
+/* One build's lymphd and what was measured with it. */
+struct side {
+	struct bench_lymphd l;
+	struct series urgent, thr, batched, busy, died, restart;
+};
+
+static int side_init(struct side *sd, const char *build, const char *tag, int n)
+{
+	int nb = n / 10 > NBLOCKS ? n / 10 : NBLOCKS, ns = n / 5 > NBLOCKS ? n / 5 : NBLOCKS;
+	int err = bench_lymphd_init(&sd->l, build, tag, -1);
+
+	if (err)
+		return err;
+	if (series_init(&sd->urgent, n) || series_init(&sd->thr, n) || series_init(&sd->batched, nb) ||
+	    series_init(&sd->busy, n) || series_init(&sd->died, ns) || series_init(&sd->restart, ns))
+		return -ENOMEM;
+	return 0;
+}
+
+static void side_free(struct side *sd)
+{
+	bench_lymphd_cleanup(&sd->l);
+	series_free(&sd->urgent);
+	series_free(&sd->thr);
+	series_free(&sd->batched);
+	series_free(&sd->busy);
+	series_free(&sd->died);
+	series_free(&sd->restart);
+}
+
+/* One block of every lymphd mode with this side's lymphd. */
+static int side_block(struct side *sd, const char *modes, int ncpu)
+{
+	char conf[1024];
+	int err = 0;
+
+	/* threshold out of reach: deaths only */
+	if (strpbrk(modes, "ubs") &&
+	    !(err = lymphd_start(&sd->l, "[quarantine]\nthreshold = 1000000000\nroot = no\n", 1))) {
+		if (strchr(modes, 'u'))
+			lymphd_series(&sd->urgent, NOBODY, W_DEATH, sd->urgent.n / NBLOCKS);
+		if (strchr(modes, 'b')) {
+			struct series warm = { 0 };
+
+			/* root's first crash wakes lymphd, which then calls
+			 * root's crashes of this binary calm: not counted */
+			if (!series_init(&warm, 1))
+				lymphd_series(&warm, 0, W_DEATH, 1);
+			series_free(&warm);
+			lymphd_series(&sd->batched, 0, W_DEATH, sd->batched.n / NBLOCKS);
+		}
+		if (strchr(modes, 's')) {
+			hogs_start(ncpu);
+			lymphd_series(&sd->busy, NOBODY, W_DEATH, sd->busy.n / NBLOCKS);
+			hogs_stop();
+		}
+		lymphd_stop();
+	}
+	/* every crash at the threshold */
+	if (!err && strchr(modes, 't') &&
+	    !(err = lymphd_start(&sd->l, "[quarantine]\nthreshold = 1\nroot = no\n", 1))) {
+		lymphd_series(&sd->thr, NOBODY, W_DECISION, sd->thr.n / NBLOCKS);
+		lymphd_stop();
+	}
+	/* a supervised service, enforce mode */
+	if (!err && strchr(modes, 'v')) {
+		service_conf(&sd->l, conf, sizeof(conf));
+		if ((err = service_prepare(&sd->l)))
+			fprintf(stderr, "latency: failed to prepare the service: %s\n", strerror(-err));
+		else if (!(err = lymphd_start(&sd->l, conf, 0))) {
+			service_series(&sd->l, &sd->died, &sd->restart, sd->died.n / NBLOCKS);
+			lymphd_stop();
+		}
+	}
+	return err;
+}
+
+static void side_report(struct side *sd, const char *modes, const char *tag)
+{
+	char what[160];
+
+	series_sort(&sd->urgent);
+	series_sort(&sd->busy);
+	series_sort(&sd->thr);
+	series_sort(&sd->batched);
+	series_sort(&sd->died);
+	series_sort(&sd->restart);
+#define WHAT(s) (snprintf(what, sizeof(what), "%s%s", s, tag), what)
+	if (strchr(modes, 'u'))
+		report(WHAT("crash -> lymphd line, urgent (idle)"), &sd->urgent, "< 1 ms", 1000, 1);
+	if (strchr(modes, 's'))
+		report(WHAT("crash -> lymphd line, urgent, both CPUs busy"), &sd->busy, "< 5 ms", 5000, 1);
+	if (strchr(modes, 't'))
+		report(WHAT("crash -> would-quarantine line, at threshold"), &sd->thr, "< 1 ms", 1000, 0);
+	if (strchr(modes, 'b'))
+		report(WHAT("crash -> lymphd line, batched (root, calm)"), &sd->batched,
+		       "<= 250 ms + 1 ms", 251000, 1);
+	if (strchr(modes, 'v')) {
+		report(WHAT("service crash -> lymphd's died line"), &sd->died, "", 0, 0);
+		report(WHAT("service crash -> restart line"), &sd->restart, "", 0, 0);
+	}
+#undef WHAT
+}
+
 int main(int argc, char **argv)
 {
-	const char *build = "build", *modes = "utbsrw";
-	int n = 1000, c, err = 0, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	struct bench_lymphd l;
-	struct series urgent = { 0 }, thr = { 0 }, batched = { 0 }, busy = { 0 }, bare = { 0 },
-		      spin = { 0 };
+	const char *build = "build", *before = NULL, *modes = "utbsvrw";
+	int n = 1000, c, err = 0, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), k, nsides;
+	struct side side[2];
+	struct series bare = { 0 }, spin = { 0 };
+	struct series *urgent = &side[0].urgent;
 
-	while ((c = getopt(argc, argv, "n:d:m:")) != -1) {
+	if (argc == 3 && !strcmp(argv[1], "-S"))
+		return service_child(argv[2]);
+
+	memset(side, 0, sizeof(side));
+	while ((c = getopt(argc, argv, "n:d:B:m:")) != -1) {
 		if (c == 'n')
 			n = atoi(optarg);
 		else if (c == 'd')
 			build = optarg;
+		else if (c == 'B')
+			before = optarg;
 		else if (c == 'm')
 			modes = optarg;
 		else {
-			fprintf(stderr, "usage: latency [-n CRASHES] [-d BUILD_DIR] [-m MODES]\n");
+			fprintf(stderr, "usage: latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES]\n");
 			return 2;
 		}
 	}
-	if (n <= 0 || n > 100000) {
-		fprintf(stderr, "latency: -n must be 1..100000\n");
+	if (n < NBLOCKS || n > 100000) {
+		fprintf(stderr, "latency: -n must be %d..100000\n", NBLOCKS);
 		return 2;
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "latency: must run as root (it starts lymphd and loads BPF programs)\n");
 		return 1;
 	}
+	nsides = before ? 2 : 1;
 	stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (stamp == MAP_FAILED || series_init(&urgent, n) || series_init(&thr, n) ||
-	    series_init(&batched, n / 10 ? n / 10 : 1) || series_init(&busy, n) ||
-	    series_init(&bare, n) || series_init(&spin, n)) {
+	if (stamp == MAP_FAILED || series_init(&bare, n) || series_init(&spin, n)) {
 		perror("latency: setup");
 		return 1;
 	}
-	if ((err = bench_lymphd_init(&l, build, "latency", -1))) {
-		fprintf(stderr, "latency: failed to make a directory for lymphd: %s\n", strerror(-err));
+	for (k = 0; k < nsides && !err; k++)
+		err = side_init(&side[k], k ? before : build, k ? "latency-b" : "latency", n);
+	if (err) {
+		fprintf(stderr, "latency: failed to set up: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("# latency: %d crashes per mode (batched: %d), %d CPUs\n", n, batched.n, ncpu);
+	printf("# latency: %d crashes per mode (batched: %d, service: %d), %d CPUs, %d blocks%s%s\n",
+	       n, side[0].batched.n, side[0].died.n, ncpu, NBLOCKS, before ? ", interleaved with -B " : "",
+	       before ? before : "");
 	bench_warn_other_lymphd(0);
+	srand((unsigned int)time(NULL));
 
-	/* lymphd, threshold out of reach: deaths only */
-	if (strpbrk(modes, "ubs") && !(err = lymphd_start(&l, 1e9))) {
-		if (strchr(modes, 'u'))
-			lymphd_series(&urgent, NOBODY, W_DEATH);
-		if (strchr(modes, 'b'))
-			lymphd_series(&batched, 0, W_DEATH);
-		if (strchr(modes, 's')) {
-			hogs_start(ncpu);
-			lymphd_series(&busy, NOBODY, W_DEATH);
-			hogs_stop();
-		}
-		lymphd_stop();
+	/* lymphd's modes in blocks; with -B the two builds alternate */
+	for (k = 0; k < NBLOCKS && !err && strpbrk(modes, "ubstv"); k++) {
+		int first = nsides == 2 ? rand() % 2 : 0, j;
+
+		for (j = 0; j < nsides && !err; j++)
+			err = side_block(&side[(first + j) % nsides], modes, ncpu);
 	}
-	/* every crash at the threshold */
-	if (!err && strchr(modes, 't') && !(err = lymphd_start(&l, 1))) {
-		lymphd_series(&thr, NOBODY, W_DECISION);
-		lymphd_stop();
-	}
-	bench_lymphd_cleanup(&l);
 	/* the bare readers, no lymphd */
 	if (!err && strpbrk(modes, "rw")) {
 		struct bare b;
@@ -494,39 +726,31 @@ int main(int argc, char **argv)
 	if (err)
 		return 1;
 
-	if (strchr(modes, 'u'))
-		report("crash -> lymphd line, urgent (idle)", &urgent, "< 1 ms", 1000, 1);
-	if (strchr(modes, 's'))
-		report("crash -> lymphd line, urgent, both CPUs busy", &busy, "< 5 ms", 5000, 1);
-	if (strchr(modes, 't'))
-		report("crash -> would-quarantine line, at threshold", &thr, "< 1 ms", 1000, 0);
-	if (strchr(modes, 'b'))
-		report("crash -> lymphd line, batched (root, calm)", &batched, "<= 250 ms + 1 ms",
-		       251000, 1);
+	side_report(&side[0], modes, "");
+	if (nsides == 2)
+		side_report(&side[1], modes, " (-B build)");
 	if (strchr(modes, 'r'))
 		report("crash -> bare reader woken (split)", &bare, "", 0, 1);
 	if (strchr(modes, 'w'))
 		report("crash -> spinning reader (split)", &spin, "", 0, 1);
-	if (strchr(modes, 'u') && strchr(modes, 'r') && urgent.got && bare.got) {
+	if (strchr(modes, 'u') && strchr(modes, 'r') && urgent->got && bare.got) {
 		double wake = pct(bare.deliver, bare.got, 0.5) -
 			      (spin.got ? pct(spin.deliver, spin.got, 0.5) : 0);
 		char val[200];
 
 		snprintf(val, sizeof(val), "crash -> probe %.0f us, ring wakeup %.0f us, "
 			 "lymphd (epoll, classify, format, stdout, pipe) %.0f us",
-			 pct(urgent.kern, urgent.got, 0.5), wake,
-			 pct(urgent.deliver, urgent.got, 0.5) - pct(bare.deliver, bare.got, 0.5));
+			 pct(urgent->kern, urgent->got, 0.5), wake,
+			 pct(urgent->deliver, urgent->got, 0.5) - pct(bare.deliver, bare.got, 0.5));
 		bench_figure("latency: split of the urgent p50", val, "", "-");
 		snprintf(val, sizeof(val), "crash -> probe %.0f us, probe -> bare reader %.0f us, "
 			 "probe -> lymphd line %.0f us",
-			 pct(urgent.kern, urgent.got, 0.99), pct(bare.deliver, bare.got, 0.99),
-			 pct(urgent.deliver, urgent.got, 0.99));
+			 pct(urgent->kern, urgent->got, 0.99), pct(bare.deliver, bare.got, 0.99),
+			 pct(urgent->deliver, urgent->got, 0.99));
 		bench_figure("latency: split of the urgent p99", val, "", "-");
 	}
-	series_free(&urgent);
-	series_free(&thr);
-	series_free(&batched);
-	series_free(&busy);
+	for (k = 0; k < nsides; k++)
+		side_free(&side[k]);
 	series_free(&bare);
 	series_free(&spin);
 	return 0;
