@@ -554,6 +554,11 @@ static int side_init(struct side *sd, const char *build, const char *tag, int n)
 	int nb = n / 10 > NBLOCKS ? n / 10 : NBLOCKS, ns = n / 5 > NBLOCKS ? n / 5 : NBLOCKS;
 	int err = bench_lymphd_init(&sd->l, build, tag, -1);
 
+	/* whole blocks: got/n counts only what was tried */
+	n -= n % NBLOCKS;
+	nb -= nb % NBLOCKS;
+	ns -= ns % NBLOCKS;
+
 	if (err)
 		return err;
 	if (series_init(&sd->urgent, n) || series_init(&sd->thr, n) || series_init(&sd->batched, nb) ||
