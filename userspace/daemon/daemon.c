@@ -639,13 +639,13 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		fprintf(stderr, "lymphd: failed to set up quarantine: %s\n", strerror(-err));
 		return err;
 	}
-	qmanager_set_wake(&d->quar, wake_calm, wake_reset, &d->src);
 	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce && d->policy.throttle.enabled,
 			     &d->src);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
 	}
+	qmanager_set_wake(&d->quar, wake_calm, wake_reset, &d->src);
 	err = daemon_replay(d);
 	if (err)
 		return err;

@@ -89,6 +89,42 @@ static int bpf_check_drops(struct source *src)
 	}
 }
 
+static int bpf_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32_t uid)
+{
+	struct bpf_priv *p = src->priv;
+	struct wake_key k = { .ino = ino, .dev = dev, .uid = uid };
+	size_t slot = (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev ^ ((uint64_t)uid << 7)) %
+		      (sizeof(p->calm_seen) / sizeof(p->calm_seen[0]));
+	uint8_t one = 1;
+
+	if (p->calm_seen[slot].used && !memcmp(&p->calm_seen[slot].k, &k, sizeof(k)))
+		return 0;
+	/* A full map keeps the pair urgent: a wakeup too many, never one lost. */
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.calm_keys), &k, &one, BPF_ANY))
+		return -errno;
+	p->calm_seen[slot].k = k;
+	p->calm_seen[slot].used = 1;
+	return 0;
+}
+
+static int bpf_wake_reset(struct source *src, int all)
+{
+	struct bpf_priv *p = src->priv;
+	int fd = bpf_map__fd(p->skel->maps.calm_keys);
+	struct wake_key k, next;
+
+	/* Urgent first, then calm again what still is. */
+	p->skel->bss->wake_calm_all = 0;
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(fd, &k))
+			break;
+	}
+	memset(p->calm_seen, 0, sizeof(p->calm_seen));
+	p->skel->bss->wake_calm_all = !!all;
+	return 0;
+}
+
 static void bpf_close(struct source *src)
 {
 	struct bpf_priv *p = src->priv;
@@ -215,50 +251,14 @@ static void bpf_note_stop(struct source *src, pid_t pid, int stopped)
 		bpf_map_update_elem(fd, &k, &ticks, BPF_ANY);
 }
 
-static int bpf_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32_t uid)
-{
-	struct bpf_priv *p = src->priv;
-	struct wake_key k = { .ino = ino, .dev = dev, .uid = uid };
-	size_t slot = (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev ^ ((uint64_t)uid << 7)) %
-		      (sizeof(p->calm_seen) / sizeof(p->calm_seen[0]));
-	uint8_t one = 1;
-
-	if (p->calm_seen[slot].used && !memcmp(&p->calm_seen[slot].k, &k, sizeof(k)))
-		return 0;
-	/* A full map keeps the pair urgent: a wakeup too many, never one lost. */
-	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.calm_keys), &k, &one, BPF_ANY))
-		return -errno;
-	p->calm_seen[slot].k = k;
-	p->calm_seen[slot].used = 1;
-	return 0;
-}
-
-static int bpf_wake_reset(struct source *src, int all)
-{
-	struct bpf_priv *p = src->priv;
-	int fd = bpf_map__fd(p->skel->maps.calm_keys);
-	struct wake_key k, next;
-
-	/* Urgent first, then calm again what still is. */
-	p->skel->bss->wake_calm_all = 0;
-	while (!bpf_map_get_next_key(fd, NULL, &next)) {
-		k = next;
-		if (bpf_map_delete_elem(fd, &k))
-			break;
-	}
-	memset(p->calm_seen, 0, sizeof(p->calm_seen));
-	p->skel->bss->wake_calm_all = !!all;
-	return 0;
-}
-
 static const struct source_ops bpf_ops = {
-	.wake_calm = bpf_wake_calm,
-	.wake_reset = bpf_wake_reset,
 	.note_stop = bpf_note_stop,
 	.family_of = bpf_family_of,
 	.admin_stopped = bpf_admin_stopped,
 	.drain = bpf_drain,
 	.check_drops = bpf_check_drops,
+	.wake_calm = bpf_wake_calm,
+	.wake_reset = bpf_wake_reset,
 	.close = bpf_close,
 	.set_throttle = bpf_set_throttle,
 	.protect = bpf_protect,
