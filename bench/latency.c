@@ -1,19 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bench/latency: time from a child's crash to lymphd reporting it.
+ * bench/latency: time from a child's crash to lymphd reporting it, and
+ * where that time goes.
  *
- * Starts lymphd --json (fork/exec tracing off, so only deaths flow), then
- * crashes N children one after another.  Each child writes CLOCK_MONOTONIC
- * into shared memory just before it dereferences NULL; the bench stops the
- * clock when it has read lymphd's death line for that pid.  So the figure
- * includes the kernel's signal delivery, the ring wakeup, lymphd's work and
- * the pipe: an upper bound of "lymphd received it".  The event's own ts_ns
- * (stamped in the exit probe) splits it into kernel and delivery parts.
+ * Each child writes CLOCK_MONOTONIC into shared memory just before it
+ * dereferences NULL; the clock stops when the bench has read lymphd's line
+ * for it.  The event's own ts_ns (stamped in the exit probe) splits it
+ * into the kernel's part (signal delivery, the exit path) and the
+ * delivery (ring wakeup, lymphd's work, the pipe).
  *
- *   bench/latency [-n CRASHES] [-d BUILD_DIR]      (root)
+ * lymphd runs --json in observe mode with a [quarantine] section (fork and
+ * exec tracing off, so only deaths flow), so the sensors wake it at once
+ * for the deaths quarantine may act on and batch the rest:
+ *   urgent     crashes by uid 65534: each one could count towards a
+ *              quarantine, so each wakes lymphd: crash -> death line;
+ *   threshold  the same with threshold = 1 (every crash is at it):
+ *              crash -> lymphd's would-quarantine decision line;
+ *   batched    crashes by root (root = no: none can start a quarantine,
+ *              so lymphd put them in calm_keys): they wait for lymphd's
+ *              drain timer (250 ms) or the ring's fill mark;
+ *   busy       urgent, with both CPUs kept busy by two spinning processes;
+ *   service    a supervised service (a copy of this program, started by
+ *              lymphd in enforce mode, backoff 0) crashes on request:
+ *              crash -> lymphd's "died" and "restart" decision lines.  Its
+ *              binary is protected from quarantine, so its death is batched
+ *              in the ring: its pidfd wakes lymphd.
+ * The split of the urgent delivery: the same sensors loaded by the bench
+ * (every crash wakes) and drained by a bare reader (libbpf, epoll as
+ * lymphd) give probe -> reader woken (the ring's wakeup: irq_work, then
+ * the scheduler); and by a reader that spins on the ring without sleeping,
+ * probe -> record visible (no wakeup at all).  What lymphd adds beyond the
+ * bare reader (epoll over its other fds, classify, format, stdout, the
+ * pipe to this bench) is the difference of the medians.
+ *
+ *   bench/latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES]  (root)
+ *
+ * MODES: letters, default "utbsvrw": u urgent, t threshold, b batched,
+ * s busy, v service, r bare reader, w spinning reader.  lymphd's modes run
+ * in 6 blocks (a fresh lymphd each); with -B, blocks of OTHER_BUILD's
+ * lymphd alternate with them in random order (a before/after in one run),
+ * reported apart.  Batched: n/10 crashes, service: n/5.
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,18 +51,21 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <json-c/json.h>
+#include "lymph/events.h"
+#include "sensors.h"
+#include "sensors.skel.h"
+#include "bench.h"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
+#define NOBODY 65534
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -41,18 +74,104 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* One mode's samples, ns. */
+struct series {
+	uint64_t *total, *kern, *deliver;
+	int got, n;
+};
+
+static int series_init(struct series *s, int n)
+{
+	s->n = n;
+	s->got = 0;
+	s->total = calloc(n, sizeof(uint64_t));
+	s->kern = calloc(n, sizeof(uint64_t));
+	s->deliver = calloc(n, sizeof(uint64_t));
+	return s->total && s->kern && s->deliver ? 0 : -ENOMEM;
+}
+
+static void series_free(struct series *s)
+{
+	free(s->total);
+	free(s->kern);
+	free(s->deliver);
+}
+
+/* Of sorted v (n > 0): the q-quantile, us. */
+static double pct(const uint64_t *v, int n, double q)
+{
+	return (double)v[(size_t)((n - 1) * q + 0.5)] / 1000.0;
+}
+
+static void series_sort(struct series *s)
+{
+	qsort(s->total, s->got, sizeof(uint64_t), cmp_u64);
+	qsort(s->kern, s->got, sizeof(uint64_t), cmp_u64);
+	qsort(s->deliver, s->got, sizeof(uint64_t), cmp_u64);
+}
+
+/* ---- the crashing children ---------------------------------------------- */
+
+static volatile uint64_t *stamp;	/* shared: when the child crashed */
+
+/* A child that crashes as uid (0: root); its pid. */
+static pid_t crash_child(uid_t uid)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+			_exit(3);
+		*stamp = bench_now_ns();
+		*(volatile int *)0 = 1;	/* the crash */
+		_exit(0);
+	}
+	return pid;
+}
+
+/* ---- lymphd ---------------------------------------------------------------- */
+
 static FILE *lymphd_out;
 static pid_t lymphd_pid;
 
-/* Read lines until pred matches one (or timeout); returns the object. */
-static struct json_object *wait_line(int pid, int timeout_ms)
+enum want { W_START, W_DEATH, W_DECISION, W_DIED, W_RESTART };
+
+static int line_matches(struct json_object *o, enum want w, int pid)
+{
+	struct json_object *v, *why;
+
+	if (w == W_START)
+		return 1;
+	if (w == W_DIED || w == W_RESTART)
+		return json_object_object_get_ex(o, "type", &v) &&
+		       !strcmp(json_object_get_string(v), "service") &&
+		       json_object_object_get_ex(o, "action", &v) &&
+		       !strcmp(json_object_get_string(v), w == W_DIED ? "died" : "restart");
+	if (!json_object_object_get_ex(o, "event", &v))
+		return 0;
+	if (w == W_DEATH)
+		return !strcmp(json_object_get_string(v), "death") &&
+		       json_object_object_get_ex(o, "pid", &v) && json_object_get_int(v) == pid;
+	/* the quarantine decision this crash caused */
+	return !strcmp(json_object_get_string(v), "decision") &&
+	       json_object_object_get_ex(o, "type", &v) &&
+	       !strcmp(json_object_get_string(v), "quarantine") &&
+	       json_object_object_get_ex(o, "why", &why) &&
+	       json_object_object_get_ex(why, "pid", &v) && json_object_get_int(v) == pid;
+}
+
+/* Read lines until one matches (or timeout); returns the object. */
+static struct json_object *wait_line(enum want w, int pid, int timeout_ms)
 {
 	char line[8192];
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
 
-	while (now_ns() < deadline) {
+	while (bench_now_ns() < deadline) {
 		struct pollfd pfd = { .fd = fileno(lymphd_out), .events = POLLIN };
-		struct json_object *o, *v;
+		struct json_object *o;
 
 		/* stdio may already hold buffered lines: only poll when empty. */
 		if (!lymphd_out->_IO_read_ptr || lymphd_out->_IO_read_ptr >= lymphd_out->_IO_read_end)
@@ -63,112 +182,581 @@ static struct json_object *wait_line(int pid, int timeout_ms)
 		o = json_tokener_parse(line);
 		if (!o)
 			continue;
-		if (pid < 0 || (json_object_object_get_ex(o, "event", &v) &&
-				!strcmp(json_object_get_string(v), "death") &&
-				json_object_object_get_ex(o, "pid", &v) && json_object_get_int(v) == pid))
+		if (line_matches(o, w, pid))
 			return o;
 		json_object_put(o);
 	}
 	return NULL;
 }
 
-int main(int argc, char **argv)
+/* lymphd with policy conf (observe mode when dry_run). */
+static int lymphd_start(struct bench_lymphd *l, const char *conf, int dry_run)
 {
-	const char *build = "build";
-	int n = 1000, c, i, pfd[2], got = 0;
-	uint64_t *total, *kern, *deliver;
-	volatile uint64_t *stamp;
-	char lymphd[4096];
+	char sockarg[128];
+	int pfd[2];
+	FILE *f = fopen(l->conf, "we");
 
-	while ((c = getopt(argc, argv, "n:d:")) != -1) {
-		if (c == 'n')
-			n = atoi(optarg);
-		else if (c == 'd')
-			build = optarg;
-		else {
-			fprintf(stderr, "usage: latency [-n CRASHES] [-d BUILD_DIR]\n");
-			return 2;
-		}
-	}
-	if (n <= 0 || n > 100000) {
-		fprintf(stderr, "latency: -n must be 1..100000\n");
-		return 2;
-	}
-	snprintf(lymphd, sizeof(lymphd), "%s/lymphd", build);
-	stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	total = calloc(n, sizeof(*total));
-	kern = calloc(n, sizeof(*kern));
-	deliver = calloc(n, sizeof(*deliver));
-	if (stamp == MAP_FAILED || !total || !kern || !deliver || pipe(pfd)) {
-		perror("latency: setup");
-		return 1;
-	}
-
+	if (!f)
+		return -errno;
+	fputs(conf, f);
+	fclose(f);
+	if (pipe(pfd))
+		return -errno;
+	snprintf(sockarg, sizeof(sockarg), "--socket=%s", l->socket);
+	fflush(stdout);
 	lymphd_pid = fork();
 	if (lymphd_pid == 0) {
 		dup2(pfd[1], 1);
 		close(pfd[0]);
-		execl(lymphd, lymphd, "--json", "--no-fork", "--no-exec", "--source=bpf",
-		      "--socket=/run/lymph/bench-latency.sock", (char *)NULL);
+		execl(l->lymphd, l->lymphd, "--json", "--no-fork", "--no-exec", "--source=bpf",
+		      "-c", l->conf, l->journal, sockarg, dry_run ? "--dry-run" : (char *)NULL,
+		      (char *)NULL);
 		perror("latency: exec lymphd");
 		_exit(127);
 	}
 	close(pfd[1]);
 	lymphd_out = fdopen(pfd[0], "r");
 	{
-		struct json_object *start = wait_line(-1, 10000);
+		struct json_object *start = wait_line(W_START, -1, 10000);
 
 		if (!start) {
 			fprintf(stderr, "latency: lymphd did not start (run as root after make)\n");
 			kill(lymphd_pid, SIGTERM);
-			return 1;
+			waitpid(lymphd_pid, NULL, 0);
+			return -EIO;
 		}
 		json_object_put(start);
 	}
+	bench_lymphd_settle(l, 5000);
+	return 0;
+}
 
-	for (i = 0; i < n; i++) {
+static void lymphd_stop(void)
+{
+	kill(lymphd_pid, SIGTERM);
+	waitpid(lymphd_pid, NULL, 0);
+	fclose(lymphd_out);
+	lymphd_out = NULL;
+}
+
+/* count crashes as uid, each timed to the line w; added to s. */
+static void lymphd_series(struct series *s, uid_t uid, enum want w, int count)
+{
+	int i;
+
+	for (i = 0; i < count && s->got < s->n; i++) {
 		struct json_object *o, *ts;
 		uint64_t t1;
-		pid_t pid = fork();
+		pid_t pid = crash_child(uid);
 
-		if (pid == 0) {
-			struct rlimit no_core = { 0, 0 };
-
-			setrlimit(RLIMIT_CORE, &no_core);
-			*stamp = now_ns();
-			*(volatile int *)0 = 1;	/* the crash */
-			_exit(0);
-		}
-		o = wait_line(pid, 5000);
-		t1 = now_ns();
+		if (pid < 0)
+			continue;
+		o = wait_line(w, pid, 5000);
+		t1 = bench_now_ns();
 		waitpid(pid, NULL, 0);
 		if (!o)
 			continue;
-		total[got] = t1 - *stamp;
-		if (json_object_object_get_ex(o, "ts_ns", &ts)) {
+		s->total[s->got] = t1 - *stamp;
+		if (w == W_DEATH && json_object_object_get_ex(o, "ts_ns", &ts)) {
 			uint64_t ev = (uint64_t)json_object_get_int64(ts);
 
-			kern[got] = ev - *stamp;
-			deliver[got] = t1 - ev;
+			s->kern[s->got] = ev - *stamp;
+			s->deliver[s->got] = t1 - ev;
 		}
-		got++;
+		s->got++;
 		json_object_put(o);
 	}
-	kill(lymphd_pid, SIGTERM);
-	waitpid(lymphd_pid, NULL, 0);
+}
 
-	if (!got) {
-		fprintf(stderr, "latency: no crash was reported\n");
+/* ---- a supervised service ------------------------------------------------- */
+
+/* The service (this program, -S DIR): wait for a byte on DIR/go, stamp the
+ * time into DIR/stamp, crash. */
+static int service_child(const char *dir)
+{
+	struct rlimit no_core = { 0, 0 };
+	char path[256];
+	uint64_t t;
+	int fd, st;
+	char c;
+
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* lymphd leaves services running */
+	snprintf(path, sizeof(path), "%s/go", dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, &c, 1) != 1)
+		return 3;
+	snprintf(path, sizeof(path), "%s/stamp", dir);
+	st = open(path, O_WRONLY | O_CREAT, 0600);
+	t = bench_now_ns();
+	if (st < 0 || pwrite(st, &t, sizeof(t), 0) != sizeof(t))
+		return 4;
+	*(volatile int *)0 = 1;	/* the crash */
+	return 0;
+}
+
+/* The service's policy: enforce, no backoff, the breaker never opens. */
+static void service_conf(const struct bench_lymphd *l, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "[lymphd]\nmode = enforce\n"
+		 "[quarantine]\nthreshold = 1000000000\n"
+		 "[weather]\nbackoff_factor_stormy = 1\n"
+		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		 "[service svc]\nstart = %s/svc -S %s\nexe = %s/svc\n"
+		 "backoff_min = 0\nbackoff_max = 1s\nsettle = 0\nhealthy_after = 1ms\n"
+		 "breaker_failures = 1000\nbreaker_window = 1ms\n", l->dir, l->dir, l->dir);
+}
+
+/* A copy of this program as the service's binary (its own inode). */
+static int service_prepare(const struct bench_lymphd *l)
+{
+	char path[256], buf[65536];
+	int in, out, err = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/svc", l->dir);
+	in = open("/proc/self/exe", O_RDONLY);
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			err = -EIO;
+	if (in < 0 || out < 0)
+		err = -errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	snprintf(path, sizeof(path), "%s/go", l->dir);
+	unlink(path);
+	if (!err && mkfifo(path, 0600))
+		err = -errno;
+	return err;
+}
+
+/* count crashes of the service: crash -> "died" line added to died,
+ * -> "restart" line to restart. */
+static void service_series(const struct bench_lymphd *l, struct series *died, struct series *restart,
+			   int count)
+{
+	char go[256], stampf[256];
+	int i;
+
+	snprintf(go, sizeof(go), "%s/go", l->dir);
+	snprintf(stampf, sizeof(stampf), "%s/stamp", l->dir);
+	for (i = 0; i < count && died->got < died->n; i++) {
+		uint64_t deadline = bench_now_ns() + 10000000000ULL, t0 = 0, t1, t2;
+		struct json_object *o;
+		int fd = -1, sf;
+
+		/* the service is up again when it has the fifo open */
+		while (bench_now_ns() < deadline &&
+		       (fd = open(go, O_WRONLY | O_NONBLOCK)) < 0 && errno == ENXIO)
+			usleep(1000);
+		if (fd < 0)
+			break;
+		if (write(fd, "x", 1) != 1) {
+			close(fd);
+			break;
+		}
+		close(fd);
+		o = wait_line(W_DIED, -1, 10000);
+		t1 = bench_now_ns();
+		json_object_put(o);
+		if (!o)
+			continue;
+		o = wait_line(W_RESTART, -1, 10000);
+		t2 = bench_now_ns();
+		json_object_put(o);
+		sf = open(stampf, O_RDONLY);
+		if (sf < 0 || pread(sf, &t0, sizeof(t0), 0) != sizeof(t0)) {
+			if (sf >= 0)
+				close(sf);
+			continue;
+		}
+		close(sf);
+		died->total[died->got++] = t1 - t0;
+		if (o)
+			restart->total[restart->got++] = t2 - t0;
+	}
+}
+
+/* ---- a bare reader of the same sensors ------------------------------------ */
+
+struct bare {
+	struct sensors *skel;
+	struct ring_buffer *rb;
+	pid_t me;			/* the crashers' parent: this bench */
+	volatile uint64_t seen_ns;	/* when the reader had its record */
+	volatile uint64_t ev_ns;	/* its ts_ns */
+	volatile int stop, spin;
+	pthread_t thread;
+};
+
+static int bare_record(void *ctx, void *data, size_t size)
+{
+	struct bare *b = ctx;
+	const struct lymph_hdr *h = data;
+
+	if (size >= sizeof(struct lymph_death) && h->kind == LYMPH_EV_DEATH &&
+	    ((const struct lymph_death *)data)->task.ppid == (uint32_t)b->me && !b->seen_ns) {
+		b->ev_ns = h->ts_ns;
+		b->seen_ns = bench_now_ns();
+	}
+	return 0;
+}
+
+static void *bare_main(void *arg)
+{
+	struct bare *b = arg;
+
+	while (!b->stop) {
+		if (b->spin)
+			ring_buffer__consume(b->rb);
+		else
+			ring_buffer__poll(b->rb, 100);
+	}
+	return NULL;
+}
+
+static int bare_open(struct bare *b, int spin)
+{
+	int err;
+
+	memset(b, 0, sizeof(*b));
+	b->spin = spin;
+	b->me = getpid();
+	b->skel = sensors__open();
+	if (!b->skel)
+		return -errno;
+	/* lymphd's ring and mark; every crash wakes (wake_keyed = 0) */
+	b->skel->rodata->want_fork = 0;
+	b->skel->rodata->want_exec = 0;
+	b->skel->rodata->wake_mark_bytes = (8u << 20) / 8;
+	if (libbpf_find_vmlinux_btf_id("mark_victim", BPF_TRACE_RAW_TP) < 0)
+		bpf_program__set_autoload(b->skel->progs.on_mark_victim, false);
+	if ((err = sensors__load(b->skel)) || (err = sensors__attach(b->skel)))
+		return err;
+	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.events), bare_record, b, NULL);
+	if (!b->rb)
+		return -errno;
+	if ((err = pthread_create(&b->thread, NULL, bare_main, b)))
+		return -err;
+	return 0;
+}
+
+static void bare_close(struct bare *b)
+{
+	if (b->rb) {
+		b->stop = 1;
+		pthread_join(b->thread, NULL);
+		ring_buffer__free(b->rb);
+	}
+	sensors__destroy(b->skel);
+}
+
+static void bare_series(struct bare *b, struct series *s)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		uint64_t deadline;
+		pid_t pid;
+
+		b->seen_ns = 0;
+		pid = crash_child(0);
+		if (pid < 0)
+			continue;
+		waitpid(pid, NULL, 0);
+		deadline = bench_now_ns() + 5000000000ULL;
+		while (!b->seen_ns && bench_now_ns() < deadline)
+			usleep(200);
+		if (!b->seen_ns)
+			continue;
+		s->total[s->got] = b->seen_ns - *stamp;
+		s->kern[s->got] = b->ev_ns - *stamp;
+		s->deliver[s->got] = b->seen_ns - b->ev_ns;
+		s->got++;
+	}
+	series_sort(s);
+}
+
+/* ---- busy CPUs ----------------------------------------------------------------- */
+
+static pid_t hogs[8];
+static int nhogs;
+
+static void hogs_start(int n)
+{
+	int i;
+
+	for (i = 0; i < n && i < 8; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			volatile unsigned long x = 0;
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				x++;
+		}
+		if (pid > 0)
+			hogs[nhogs++] = pid;
+	}
+}
+
+static void hogs_stop(void)
+{
+	while (nhogs > 0) {
+		kill(hogs[--nhogs], SIGKILL);
+		waitpid(hogs[nhogs], NULL, 0);
+	}
+}
+
+/* ---- report ------------------------------------------------------------------ */
+
+static void report(const char *what, const struct series *s, const char *target, double p99_max_us,
+		   int with_split)
+{
+	char name[160], val[160];
+
+	printf("# %-34s %d/%d   p50 %8.1f us   p99 %8.1f us   max %8.1f us\n", what, s->got, s->n,
+	       s->got ? pct(s->total, s->got, 0.5) : 0, s->got ? pct(s->total, s->got, 0.99) : 0,
+	       s->got ? pct(s->total, s->got, 1.0) : 0);
+	if (!s->got)
+		return;
+	if (with_split) {
+		printf("#   crash -> exit probe            p50 %8.1f us   p99 %8.1f us\n",
+		       pct(s->kern, s->got, 0.5), pct(s->kern, s->got, 0.99));
+		printf("#   exit probe -> line             p50 %8.1f us   p99 %8.1f us\n",
+		       pct(s->deliver, s->got, 0.5), pct(s->deliver, s->got, 0.99));
+	}
+	snprintf(name, sizeof(name), "latency: %s, p50 (%d/%d crashes)", what, s->got, s->n);
+	snprintf(val, sizeof(val), "%.0f us", pct(s->total, s->got, 0.5));
+	bench_figure(name, val, "", "-");
+	snprintf(name, sizeof(name), "latency: %s, p99", what);
+	snprintf(val, sizeof(val), "%.0f us (max %.0f us)", pct(s->total, s->got, 0.99),
+		 pct(s->total, s->got, 1.0));
+	bench_figure(name, val, target, !target[0] ? "-" :
+		     pct(s->total, s->got, 0.99) < p99_max_us && s->got == s->n ? "ok" : "MISS");
+}
+
+#define NBLOCKS 6	/* per side; A and B alternate, in random order */
+
+/* One build's lymphd and what was measured with it. */
+struct side {
+	struct bench_lymphd l;
+	struct series urgent, thr, batched, busy, died, restart;
+};
+
+static int side_init(struct side *sd, const char *build, const char *tag, int n)
+{
+	int nb = n / 10 > NBLOCKS ? n / 10 : NBLOCKS, ns = n / 5 > NBLOCKS ? n / 5 : NBLOCKS;
+	int err = bench_lymphd_init(&sd->l, build, tag, -1);
+
+	/* whole blocks: got/n counts only what was tried */
+	n -= n % NBLOCKS;
+	nb -= nb % NBLOCKS;
+	ns -= ns % NBLOCKS;
+
+	if (err)
+		return err;
+	if (series_init(&sd->urgent, n) || series_init(&sd->thr, n) || series_init(&sd->batched, nb) ||
+	    series_init(&sd->busy, n) || series_init(&sd->died, ns) || series_init(&sd->restart, ns))
+		return -ENOMEM;
+	return 0;
+}
+
+static void side_free(struct side *sd)
+{
+	bench_lymphd_cleanup(&sd->l);
+	series_free(&sd->urgent);
+	series_free(&sd->thr);
+	series_free(&sd->batched);
+	series_free(&sd->busy);
+	series_free(&sd->died);
+	series_free(&sd->restart);
+}
+
+/* One block of every lymphd mode with this side's lymphd. */
+static int side_block(struct side *sd, const char *modes, int ncpu)
+{
+	char conf[1024];
+	int err = 0;
+
+	/* threshold out of reach: deaths only */
+	if (strpbrk(modes, "ubs") &&
+	    !(err = lymphd_start(&sd->l, "[quarantine]\nthreshold = 1000000000\nroot = no\n", 1))) {
+		if (strchr(modes, 'u'))
+			lymphd_series(&sd->urgent, NOBODY, W_DEATH, sd->urgent.n / NBLOCKS);
+		if (strchr(modes, 'b')) {
+			struct series warm = { 0 };
+
+			/* root's first crash wakes lymphd, which then calls
+			 * root's crashes of this binary calm: not counted */
+			if (!series_init(&warm, 1))
+				lymphd_series(&warm, 0, W_DEATH, 1);
+			series_free(&warm);
+			lymphd_series(&sd->batched, 0, W_DEATH, sd->batched.n / NBLOCKS);
+		}
+		if (strchr(modes, 's')) {
+			hogs_start(ncpu);
+			lymphd_series(&sd->busy, NOBODY, W_DEATH, sd->busy.n / NBLOCKS);
+			hogs_stop();
+		}
+		lymphd_stop();
+	}
+	/* every crash at the threshold */
+	if (!err && strchr(modes, 't') &&
+	    !(err = lymphd_start(&sd->l, "[quarantine]\nthreshold = 1\nroot = no\n", 1))) {
+		lymphd_series(&sd->thr, NOBODY, W_DECISION, sd->thr.n / NBLOCKS);
+		lymphd_stop();
+	}
+	/* a supervised service, enforce mode */
+	if (!err && strchr(modes, 'v')) {
+		service_conf(&sd->l, conf, sizeof(conf));
+		if ((err = service_prepare(&sd->l)))
+			fprintf(stderr, "latency: failed to prepare the service: %s\n", strerror(-err));
+		else if (!(err = lymphd_start(&sd->l, conf, 0))) {
+			service_series(&sd->l, &sd->died, &sd->restart, sd->died.n / NBLOCKS);
+			lymphd_stop();
+		}
+	}
+	return err;
+}
+
+static void side_report(struct side *sd, const char *modes, const char *tag)
+{
+	char what[160];
+
+	series_sort(&sd->urgent);
+	series_sort(&sd->busy);
+	series_sort(&sd->thr);
+	series_sort(&sd->batched);
+	series_sort(&sd->died);
+	series_sort(&sd->restart);
+#define WHAT(s) (snprintf(what, sizeof(what), "%s%s", s, tag), what)
+	if (strchr(modes, 'u'))
+		report(WHAT("crash -> lymphd line, urgent (idle)"), &sd->urgent, "< 1 ms", 1000, 1);
+	if (strchr(modes, 's'))
+		report(WHAT("crash -> lymphd line, urgent, both CPUs busy"), &sd->busy, "< 5 ms", 5000, 1);
+	if (strchr(modes, 't'))
+		report(WHAT("crash -> would-quarantine line, at threshold"), &sd->thr, "< 1 ms", 1000, 0);
+	if (strchr(modes, 'b'))
+		report(WHAT("crash -> lymphd line, batched (root, calm)"), &sd->batched,
+		       "<= 250 ms + 1 ms", 251000, 1);
+	if (strchr(modes, 'v')) {
+		report(WHAT("service crash -> lymphd's died line"), &sd->died, "", 0, 0);
+		report(WHAT("service crash -> restart line"), &sd->restart, "", 0, 0);
+	}
+#undef WHAT
+}
+
+int main(int argc, char **argv)
+{
+	const char *build = "build", *before = NULL, *modes = "utbsvrw";
+	int n = 1000, c, err = 0, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), k, nsides;
+	struct side side[2];
+	struct series bare = { 0 }, spin = { 0 };
+	struct series *urgent = &side[0].urgent;
+
+	if (argc == 3 && !strcmp(argv[1], "-S"))
+		return service_child(argv[2]);
+
+	memset(side, 0, sizeof(side));
+	while ((c = getopt(argc, argv, "n:d:B:m:")) != -1) {
+		if (c == 'n')
+			n = atoi(optarg);
+		else if (c == 'd')
+			build = optarg;
+		else if (c == 'B')
+			before = optarg;
+		else if (c == 'm')
+			modes = optarg;
+		else {
+			fprintf(stderr, "usage: latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES]\n");
+			return 2;
+		}
+	}
+	if (n < NBLOCKS || n > 100000) {
+		fprintf(stderr, "latency: -n must be %d..100000\n", NBLOCKS);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "latency: must run as root (it starts lymphd and loads BPF programs)\n");
 		return 1;
 	}
-	qsort(total, got, sizeof(*total), cmp_u64);
-	qsort(kern, got, sizeof(*kern), cmp_u64);
-	qsort(deliver, got, sizeof(*deliver), cmp_u64);
-#define P(a, q) ((double)(a)[(size_t)((got - 1) * (q))] / 1000.0)
-	printf("latency: %d/%d crashes reported\n", got, n);
-	printf("crash -> lymphd line   p50 %8.1f us   p99 %8.1f us   max %8.1f us   (target p99 < 1000 us)\n",
-	       P(total, 0.5), P(total, 0.99), P(total, 1.0));
-	printf("  crash -> exit probe  p50 %8.1f us   p99 %8.1f us\n", P(kern, 0.5), P(kern, 0.99));
-	printf("  probe -> lymphd line p50 %8.1f us   p99 %8.1f us\n", P(deliver, 0.5), P(deliver, 0.99));
-	return got == n ? 0 : 1;
+	nsides = before ? 2 : 1;
+	stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (stamp == MAP_FAILED || series_init(&bare, n) || series_init(&spin, n)) {
+		perror("latency: setup");
+		return 1;
+	}
+	for (k = 0; k < nsides && !err; k++)
+		err = side_init(&side[k], k ? before : build, k ? "latency-b" : "latency", n);
+	if (err) {
+		fprintf(stderr, "latency: failed to set up: %s\n", strerror(-err));
+		return 1;
+	}
+	printf("# latency: %d crashes per mode (batched: %d, service: %d), %d CPUs, %d blocks%s%s\n",
+	       n, side[0].batched.n, side[0].died.n, ncpu, NBLOCKS, before ? ", interleaved with -B " : "",
+	       before ? before : "");
+	bench_warn_other_lymphd(0);
+	srand((unsigned int)time(NULL));
+
+	/* lymphd's modes in blocks; with -B the two builds alternate */
+	for (k = 0; k < NBLOCKS && !err && strpbrk(modes, "ubstv"); k++) {
+		int first = nsides == 2 ? rand() % 2 : 0, j;
+
+		for (j = 0; j < nsides && !err; j++)
+			err = side_block(&side[(first + j) % nsides], modes, ncpu);
+	}
+	/* the bare readers, no lymphd */
+	if (!err && strpbrk(modes, "rw")) {
+		struct bare b;
+
+		if (strchr(modes, 'r')) {
+			if (!(err = bare_open(&b, 0)))
+				bare_series(&b, &bare);
+			bare_close(&b);
+		}
+		if (!err && strchr(modes, 'w')) {
+			if (!(err = bare_open(&b, 1)))
+				bare_series(&b, &spin);
+			bare_close(&b);
+		}
+		if (err)
+			fprintf(stderr, "latency: failed to load the sensors: %s\n", strerror(-err));
+	}
+	if (err)
+		return 1;
+
+	side_report(&side[0], modes, "");
+	if (nsides == 2)
+		side_report(&side[1], modes, " (-B build)");
+	if (strchr(modes, 'r'))
+		report("crash -> bare reader woken (split)", &bare, "", 0, 1);
+	if (strchr(modes, 'w'))
+		report("crash -> spinning reader (split)", &spin, "", 0, 1);
+	if (strchr(modes, 'u') && strchr(modes, 'r') && urgent->got && bare.got) {
+		double wake = pct(bare.deliver, bare.got, 0.5) -
+			      (spin.got ? pct(spin.deliver, spin.got, 0.5) : 0);
+		char val[200];
+
+		snprintf(val, sizeof(val), "crash -> probe %.0f us, ring wakeup %.0f us, "
+			 "lymphd (epoll, classify, format, stdout, pipe) %.0f us",
+			 pct(urgent->kern, urgent->got, 0.5), wake,
+			 pct(urgent->deliver, urgent->got, 0.5) - pct(bare.deliver, bare.got, 0.5));
+		bench_figure("latency: split of the urgent p50", val, "", "-");
+		snprintf(val, sizeof(val), "crash -> probe %.0f us, probe -> bare reader %.0f us, "
+			 "probe -> lymphd line %.0f us",
+			 pct(urgent->kern, urgent->got, 0.99), pct(bare.deliver, bare.got, 0.99),
+			 pct(urgent->deliver, urgent->got, 0.99));
+		bench_figure("latency: split of the urgent p99", val, "", "-");
+	}
+	for (k = 0; k < nsides; k++)
+		side_free(&side[k]);
+	series_free(&bare);
+	series_free(&spin);
+	return 0;
 }

@@ -4,11 +4,11 @@
  * victims into one ring buffer in the format of include/lymph/events.h.
  *
  * Cost model (measured on the development hosts): a probe costs < 0.1 us,
- * a ring-buffer wakeup ~20 us.  So only urgent records (deaths by a signal,
- * OOM victims) wake lymphd at once; bulk records (fork, exec, normal exits,
- * fatal signals, which are followed by an urgent death anyway) are
- * submitted without a wakeup and drained by lymphd at a fill mark or on its
- * short timer.
+ * a ring-buffer wakeup ~20 us.  So only urgent records wake lymphd at
+ * once: OOM victims, and the deaths lymphd may have to act on now (see
+ * death_urgent()); bulk records (fork, exec, normal exits, fatal signals,
+ * the other deaths) are submitted without a wakeup and drained by lymphd
+ * at a fill mark or on its short timer.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -41,6 +41,13 @@ const volatile __u32 urgent_death_mask = LYMPH_URGENT_SIGNALS_DEFAULT;
 const volatile __u8 want_fork = 1;
 const volatile __u8 want_exec = 1;
 const volatile __u8 want_normal_exit = 1;
+/* 1: lymphd says which deaths it acts on (wake_calm_all, calm_keys);
+ * 0: every death by a signal of urgent_death_mask wakes it. */
+const volatile __u8 wake_keyed = 0;
+
+/* Set by lymphd at run time (mmapped .bss): 1 when no danger death can
+ * start an action at once (no [quarantine]): they are all batched. */
+volatile __u32 wake_calm_all;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -170,6 +177,18 @@ struct {
 	__type(value, __u8);
 } reported SEC(".maps");
 
+/*
+ * The (binary, uid) pairs whose danger deaths lymphd never acts on at once
+ * (protected, root's without [quarantine] root = yes).  Filled by lymphd
+ * as it meets them, emptied on reload; a pair not in it wakes lymphd.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct wake_key);
+	__type(value, __u8);
+} calm_keys SEC(".maps");
+
 #define PF_KTHREAD_FLAG	0x00200000	/* include/linux/sched.h PF_KTHREAD */
 #define SIGSTOP_NR	19
 #define SIGCONT_NR	18
@@ -217,6 +236,36 @@ static __always_inline void submit(void *rec, __u32 size, int urgent)
 			flags = BPF_RB_FORCE_WAKEUP;
 	}
 	bpf_ringbuf_submit(rec, flags);
+}
+
+/*
+ * Does this death need lymphd now?  An OOM kill always; with wake_keyed, a
+ * danger death (lymph_death_reason's rule: a crash the kernel raised, a
+ * self-raised abort, a resource limit) unless lymphd said that its binary
+ * and uid can start no action; any other death by a signal never (a
+ * supervised service's death also wakes lymphd through its pidfd, which
+ * drains the ring first).  Without wake_keyed: every death by a signal of
+ * urgent_death_mask, as before lymphd kept calm_keys.
+ */
+static __always_inline int death_urgent(const struct lymph_death *rec)
+{
+	struct wake_key k;
+
+	if (rec->flags & LYMPH_DEATH_OOM)
+		return 1;
+	if (!rec->signo || !((urgent_death_mask >> rec->signo) & 1))
+		return 0;
+	if (!wake_keyed)
+		return 1;
+	if (lymph_reason_class(lymph_death_reason(rec->flags, rec->signo, rec->si_code)) !=
+	    LYMPH_CLASS_DANGER || wake_calm_all)
+		return 0;
+	k.ino = rec->task.exe_ino;
+	k.dev = rec->task.exe_dev;
+	k.uid = rec->task.uid;
+	if (!k.ino && !k.dev)
+		return 0;	/* no binary known: nothing to quarantine */
+	return !bpf_map_lookup_elem(&calm_keys, &k);
 }
 
 static __always_inline void fill_hdr(struct lymph_hdr *h, __u16 kind, __u16 size)
@@ -619,7 +668,7 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 			rec->task.exe_dev = p->exe_dev;
 		}
 	}
-	submit(rec, sizeof(*rec), sig && ((urgent_death_mask >> sig) & 1 || (rec->flags & LYMPH_DEATH_OOM)));
+	submit(rec, sizeof(*rec), death_urgent(rec));
 out:
 	if (p)
 		bpf_map_delete_elem(&pending_sig, &tgid);

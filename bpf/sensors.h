@@ -73,4 +73,16 @@ struct lineage_key {
 	__u32 pad;
 };
 
+/*
+ * A binary run by a uid (the quarantine's key: the task's exe and real
+ * uid) whose deaths lymphd never has to act on at once: it is protected,
+ * or root's without [quarantine] root = yes.  Its danger deaths are
+ * batched like forks (calm_keys map, filled by lymphd).
+ */
+struct wake_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 uid;
+};
+
 #endif

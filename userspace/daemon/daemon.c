@@ -219,6 +219,38 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	return 0;
 }
 
+/* The sensors wake lymphd at once only for the danger deaths quarantine
+ * may act on (a service's death wakes it through its pidfd). */
+static void wake_calm(void *ctx, const struct qkey *k)
+{
+	source_wake_calm(ctx, k->dev, k->ino, k->uid);
+}
+
+static void wake_reset(void *ctx, int all)
+{
+	source_wake_reset(ctx, all);
+}
+
+/* DRAIN_PERIOD_MS, or LYMPH_DRAIN_MS (1..3600000) for tests and benchmarks
+ * that must tell a wakeup from the timer. */
+static long drain_period_ms(void)
+{
+	const char *e = getenv("LYMPH_DRAIN_MS");
+	char *end;
+	long v;
+
+	if (!e || !*e)
+		return DRAIN_PERIOD_MS;
+	errno = 0;
+	v = strtol(e, &end, 10);
+	if (errno || *end || v < 1 || v > 3600000) {
+		fprintf(stderr, "lymphd: LYMPH_DRAIN_MS=%s is not 1..3600000 ms; using %d\n", e,
+			DRAIN_PERIOD_MS);
+		return DRAIN_PERIOD_MS;
+	}
+	return v;
+}
+
 static int open_source(struct daemon *d)
 {
 	/* -v: the sources' diagnostics in auto mode; -vvv: libbpf's log too. */
@@ -512,9 +544,10 @@ static void flush_early(struct daemon *d)
 
 int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 {
+	long drain_ms = drain_period_ms();
 	struct itimerspec period = {
-		.it_interval = { 0, DRAIN_PERIOD_MS * 1000000L },
-		.it_value = { 0, DRAIN_PERIOD_MS * 1000000L },
+		.it_interval = { drain_ms / 1000, drain_ms % 1000 * 1000000L },
+		.it_value = { drain_ms / 1000, drain_ms % 1000 * 1000000L },
 	};
 	struct timespec rt;
 	sigset_t mask;
@@ -660,6 +693,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
 	}
+	qmanager_set_wake(&d->quar, wake_calm, wake_reset, &d->src);
 	err = daemon_replay(d);
 	if (err)
 		return err;

@@ -814,6 +814,34 @@ static void overflow(struct qmanager *q, const struct qkey *k, const char *exe, 
 	journal_q(q, "overflow", NULL, k, exe, why, d, now);	/* printed with the decisions */
 }
 
+void qmanager_set_wake(struct qmanager *q, void (*calm)(void *ctx, const struct qkey *k),
+		       void (*reset)(void *ctx, int all), void *ctx)
+{
+	q->wake_calm = calm;
+	q->wake_reset = reset;
+	q->wake_ctx = ctx;
+	if (reset)
+		reset(ctx, !q->t.conf.enabled);
+}
+
+/*
+ * Can no danger death of own (the binary the sensors saw and its uid)
+ * start a quarantine under this policy?  Root's without root = yes, a
+ * protected uid, a protected binary that is no interpreter (under one, the
+ * script is charged).  The weather and the fleet only scale thresholds.
+ */
+static int own_calm(const struct qmanager *q, const struct qkey *own)
+{
+	size_t i;
+
+	if (own->uid == 0 && !q->t.conf.root)
+		return 1;
+	for (i = 0; q->protect && i < q->protect->n_uid; i++)
+		if (q->protect->uid[i] == own->uid)
+			return 1;
+	return !runner_kind(q, own->dev, own->ino) && is_protected_binary(q, own->dev, own->ino);
+}
+
 void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const struct verdict *vd,
 		       const char *exe, uint64_t now)
 {
@@ -830,6 +858,9 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 	/* Without siginfo a "crash" may be kill -SEGV: never an antibody. */
 	if (vd->reason == LYMPH_REASON_UNVERIFIED)
 		return;
+	/* The sensors wake lymphd for such a death until told it is calm. */
+	if (q->wake_calm && own_calm(q, &k))
+		q->wake_calm(q->wake_ctx, &k);
 	/* Under an interpreter (or the loader) the offender is the script it
 	 * ran, never the interpreter: python3 keeps working for that user. */
 	kind = runner_kind(q, k.dev, k.ino);
@@ -1088,6 +1119,9 @@ void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce)
 	load_protected(q, p);
 	if (q->n_bans)
 		lsm_spare(q);	/* [protect] uids may have changed */
+	/* What was calm may not be under the new policy. */
+	if (q->wake_reset)
+		q->wake_reset(q->wake_ctx, !q->t.conf.enabled);
 }
 
 /*

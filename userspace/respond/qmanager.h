@@ -79,6 +79,13 @@ struct qmanager {
 	/* Per-binary threshold multiplier (the fleet's vaccinations); NULL: 1. */
 	double (*bin_factor)(void *ctx, uint32_t dev, uint64_t ino);
 	void *bin_factor_ctx;
+	/* The sensors' wakeups (NULL: not told).  wake_calm: a danger death
+	 * of this binary and uid (as the sensors see them) can start no
+	 * quarantine, so it needs no wakeup; wake_reset: forget those (all:
+	 * no danger death can start one).  See qmanager_set_wake. */
+	void (*wake_calm)(void *ctx, const struct qkey *k);
+	void (*wake_reset)(void *ctx, int all);
+	void *wake_ctx;
 	unsigned int replay_protected;	/* journal quarantines skipped: protected */
 	unsigned int replay_observed;	/* restored without enforcement (observe mode) */
 	struct qban bans[QMANAGER_MAX_BANS];	/* for every uid but root and [protect]'s */
@@ -99,6 +106,11 @@ int qmanager_fd(const struct qmanager *q);
  * are not restored; observe mode restores without enforcing. */
 int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t now);
 void qmanager_replay_done(struct qmanager *q, uint64_t now);
+
+/* Tell the sensors, now and at every reload, which danger deaths need
+ * lymphd at once: all of them but those of pairs reset/calm name. */
+void qmanager_set_wake(struct qmanager *q, void (*calm)(void *ctx, const struct qkey *k),
+		       void (*reset)(void *ctx, int all), void *ctx);
 
 /* A death lymphd classified; only danger deaths count. */
 void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const struct verdict *vd,

@@ -40,6 +40,12 @@ struct source_opts {
 struct source_ops {
 	/* Drain what is ready; called when fd is readable and on the timer. */
 	int (*drain)(struct source *src);
+	/* Optional: the danger deaths of binary (dev, ino) run by uid need no
+	 * wakeup (lymphd can start no action for them): batch them. */
+	int (*wake_calm)(struct source *src, uint32_t dev, uint64_t ino, uint32_t uid);
+	/* Optional: forget every calm pair; all: no danger death needs a
+	 * wakeup (nothing acts on one at once). */
+	int (*wake_reset)(struct source *src, int all);
 	/* Emit a DROP record if records were lost since the last call. */
 	int (*check_drops)(struct source *src);
 	void (*close)(struct source *src);
@@ -53,6 +59,15 @@ int source_proc_open(struct source *src, const struct source_opts *opts,
 		     lymph_sink_fn sink, void *ctx, int verbose);
 int source_kmod_open(struct source *src, const struct source_opts *opts,
 		     lymph_sink_fn sink, void *ctx, int verbose);
+
+static inline int source_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32_t uid)
+{
+	return src->ops && src->ops->wake_calm ? src->ops->wake_calm(src, dev, ino, uid) : 0;
+}
+static inline int source_wake_reset(struct source *src, int all)
+{
+	return src->ops && src->ops->wake_reset ? src->ops->wake_reset(src, all) : 0;
+}
 
 static inline int source_drain(struct source *src) { return src->ops->drain(src); }
 static inline int source_check_drops(struct source *src) { return src->ops->check_drops(src); }

@@ -24,6 +24,9 @@ struct bpf_priv {
 	uint64_t drops_seen;	/* sum of the per-CPU counters last read */
 	int ncpus;
 	uint64_t *percpu;	/* scratch for reading the counters */
+	/* calm_keys entries written since the last reset, direct-mapped: a
+	 * pair met again costs no syscall.  used: the slot holds a key. */
+	struct { struct wake_key k; int used; } calm_seen[256];
 };
 
 static int verbose_libbpf;
@@ -84,6 +87,42 @@ static int bpf_check_drops(struct source *src)
 	}
 }
 
+static int bpf_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32_t uid)
+{
+	struct bpf_priv *p = src->priv;
+	struct wake_key k = { .ino = ino, .dev = dev, .uid = uid };
+	size_t slot = (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev ^ ((uint64_t)uid << 7)) %
+		      (sizeof(p->calm_seen) / sizeof(p->calm_seen[0]));
+	uint8_t one = 1;
+
+	if (p->calm_seen[slot].used && !memcmp(&p->calm_seen[slot].k, &k, sizeof(k)))
+		return 0;
+	/* A full map keeps the pair urgent: a wakeup too many, never one lost. */
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.calm_keys), &k, &one, BPF_ANY))
+		return -errno;
+	p->calm_seen[slot].k = k;
+	p->calm_seen[slot].used = 1;
+	return 0;
+}
+
+static int bpf_wake_reset(struct source *src, int all)
+{
+	struct bpf_priv *p = src->priv;
+	int fd = bpf_map__fd(p->skel->maps.calm_keys);
+	struct wake_key k, next;
+
+	/* Urgent first, then calm again what still is. */
+	p->skel->bss->wake_calm_all = 0;
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(fd, &k))
+			break;
+	}
+	memset(p->calm_seen, 0, sizeof(p->calm_seen));
+	p->skel->bss->wake_calm_all = !!all;
+	return 0;
+}
+
 static void bpf_close(struct source *src)
 {
 	struct bpf_priv *p = src->priv;
@@ -101,6 +140,8 @@ static void bpf_close(struct source *src)
 static const struct source_ops bpf_ops = {
 	.drain = bpf_drain,
 	.check_drops = bpf_check_drops,
+	.wake_calm = bpf_wake_calm,
+	.wake_reset = bpf_wake_reset,
 	.close = bpf_close,
 };
 
@@ -169,6 +210,9 @@ int source_bpf_open(struct source *src, const struct source_opts *opts,
 	}
 	p->skel->rodata->want_fork = !!opts->want_fork;
 	p->skel->rodata->want_exec = !!opts->want_exec;
+	/* lymphd says which deaths it must act on now (wake_reset, wake_calm);
+	 * until it does, every danger death wakes it. */
+	p->skel->rodata->wake_keyed = 1;
 	/* Wake lymphd for bulk records once an eighth of the ring is used. */
 	p->skel->rodata->wake_mark_bytes = opts->ring_bytes / 8;
 	err = bpf_map__set_max_entries(p->skel->maps.events, opts->ring_bytes);

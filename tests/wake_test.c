@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Which deaths wake lymphd at once.  The BPF sensors wake it for the deaths
+ * it may have to act on now and batch the others (drained by its timer or
+ * at the ring's fill mark).  Here lymphd's drain timer is ten minutes
+ * (LYMPH_DRAIN_MS), so a line that comes within seconds came from a
+ * wakeup:
+ *  - a crash that counts towards a quarantine (uid 65534, [quarantine])
+ *    and the crash at the threshold are seen and acted on at once;
+ *  - a crash that cannot start one (root's, root = no) is batched, and is
+ *    still reported: at the latest when lymphd stops;
+ *  - a supervised service's crash (its binary is protected from
+ *    quarantine, so batched) is acted on at once (its pidfd wakes lymphd,
+ *    which drains the ring first: the sensor's si_code is in the record);
+ *  - without [quarantine] every crash is batched, and none is lost.
+ *
+ * Needs root (BPF).  The assertions never time anything: "at once" is
+ * "long before the ten-minute timer".
+ */
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+#define NOBODY 65534
+#define PROMPT_MS 20000		/* far below the 600 s drain timer */
+#define DRAIN_MS "600000"
+
+FIXTURE(wake) {
+	struct th_lymphd d;
+	char dir[256], conf[PATH_MAX], journal[PATH_MAX], crasher[PATH_MAX];
+	bool running;
+};
+
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+/* The crasher binary, built into the test's directory (its own inode). */
+static int build_crasher(const char *out)
+{
+	char src[PATH_MAX];
+	char *argv[] = { "/usr/bin/cc", "-O0", "-o", (char *)out, src, NULL };
+	struct th_cmd r;
+
+	snprintf(src, sizeof(src), "tests/progs/crasher.c");
+	if (access(src, R_OK)) {
+		th_diag("cannot find %s (run from the top of the tree)", src);
+		return -ENOENT;
+	}
+	if (th_run(argv, NULL, &r) || r.status != 0) {
+		th_diag("cc %s failed (0x%x): %s", src, r.status, r.err);
+		return -EIO;
+	}
+	return chmod(out, 0755) ? -errno : 0;
+}
+
+static int start_lymphd(FIXTURE_DATA(wake) *self)
+{
+	char copt[PATH_MAX + 16], jopt[PATH_MAX + 16];
+	const char *args[] = { copt, jopt, "--source=bpf", "--no-fork", "--no-exec", NULL };
+	int err;
+
+	snprintf(copt, sizeof(copt), "--config=%s", self->conf);
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	setenv("LYMPH_DRAIN_MS", DRAIN_MS, 1);
+	err = th_lymphd_start(&self->d, args, 20000);
+	unsetenv("LYMPH_DRAIN_MS");
+	self->running = !err;
+	return err;
+}
+
+FIXTURE_SETUP(wake)
+{
+	self->dir[0] = '\0';
+	self->running = false;
+	th_lymphd_init(&self->d);
+	if (!th_is_root())
+		SKIP(return, "needs root: lymphd loads BPF");
+	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "wake"));
+	chmod(self->dir, 0755);
+	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
+	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	snprintf(self->crasher, sizeof(self->crasher), "%s/crasher", self->dir);
+	ASSERT_EQ(0, build_crasher(self->crasher));
+}
+
+FIXTURE_TEARDOWN(wake)
+{
+	if (!self->dir[0])
+		return;
+	if (self->running)
+		th_lymphd_destroy(&self->d);
+	th_rmdir_flat(self->dir);
+}
+
+/* Run the crasher as uid (0: root); its pid, after it died. */
+static pid_t crash_as(FIXTURE_DATA(wake) *self, uid_t uid)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char *argv[] = { self->crasher, "segv", NULL };
+
+		th_crash_prepare();
+		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+			    setresuid(uid, uid, uid)))
+			_exit(125);
+		execv(argv[0], argv);
+		_exit(126);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSEGV) {
+		th_diag("the crasher did not crash (wait status 0x%x)", status);
+		return -EPROTO;
+	}
+	return pid;
+}
+
+/* A quarantine decision caused by the death of *(pid_t *)arg. */
+static bool pred_quarantine_for(json_object *o, const void *arg)
+{
+	json_object *why = th_json_get(o, "why");
+
+	return th_is_event(o, "decision") && !strcmp(th_json_str(o, "type") ?: "", "quarantine") &&
+	       why && th_json_int(why, "pid") == *(const pid_t *)arg;
+}
+
+/* A service decision named action. */
+static bool pred_service(json_object *o, const void *arg)
+{
+	return th_is_event(o, "decision") && !strcmp(th_json_str(o, "type") ?: "", "service") &&
+	       !strcmp(th_json_str(o, "action") ?: "", (const char *)arg);
+}
+
+/*
+ * Wait up to ms for pid's death line.  *others: danger deaths of other
+ * processes seen meanwhile (one may have woken lymphd, which then drained
+ * every record, batched or not).
+ */
+static json_object *death_within(FIXTURE_DATA(wake) *self, pid_t pid, int ms, int *others)
+{
+	int64_t deadline = th_now_ms() + ms;
+	json_object *o;
+
+	while ((o = th_lymphd_next(&self->d, deadline))) {
+		if (th_pred_death_of(o, &pid))
+			return o;
+		if (th_is_event(o, "death") && !strcmp(th_json_str(o, "class") ?: "", "danger"))
+			(*others)++;
+		json_object_put(o);
+	}
+	return NULL;
+}
+
+/* Stop lymphd with SIGTERM and look for pid's death line in what it
+ * printed before exiting (it drains the ring first). */
+static bool death_reported_at_stop(FIXTURE_DATA(wake) *self, pid_t pid)
+{
+	bool found = false;
+	json_object *o;
+
+	kill(self->d.pid, SIGTERM);
+	while ((o = th_lymphd_next(&self->d, th_now_ms() + 20000))) {
+		if (th_pred_death_of(o, &pid))
+			found = true;
+		json_object_put(o);
+	}
+	return found;
+}
+
+TEST_F_TIMEOUT(wake, crash_towards_a_quarantine_wakes_lymphd, 120)
+{
+	json_object *o;
+	int others = 0;
+	pid_t p1, p2;
+
+	ASSERT_EQ(0, write_text(self->conf, "[quarantine]\nthreshold = 2\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+
+	/* uid 65534's first crash: it counts, so lymphd sees it at once */
+	p1 = crash_as(self, NOBODY);
+	ASSERT_GT(p1, 0);
+	o = death_within(self, p1, PROMPT_MS, &others);
+	ASSERT_NE(NULL, o) TH_LOG("the death of %d did not reach lymphd before its drain timer", p1);
+	EXPECT_STREQ("danger", th_json_str(o, "class") ?: "");
+	json_object_put(o);
+
+	/* the second reaches the threshold: the (observe mode) quarantine
+	 * decision comes at once too */
+	p2 = crash_as(self, NOBODY);
+	ASSERT_GT(p2, 0);
+	o = th_lymphd_wait(&self->d, pred_quarantine_for, &p2, PROMPT_MS);
+	ASSERT_NE(NULL, o) TH_LOG("no quarantine decision for the crash at the threshold");
+	EXPECT_STREQ("would-quarantine", th_json_str(o, "action") ?: "");
+	EXPECT_EQ(NOBODY, th_json_int(o, "uid"));
+	json_object_put(o);
+}
+
+TEST_F_TIMEOUT(wake, crash_that_cannot_quarantine_is_batched_never_lost, 120)
+{
+	json_object *o;
+	int others = 0;
+	pid_t p1, p2;
+
+	ASSERT_EQ(0, write_text(self->conf, "[quarantine]\nthreshold = 2\nroot = no\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+
+	/* root's first crash: lymphd does not know it yet, it wakes; lymphd
+	 * then tells the sensors that root's crashes of it are calm */
+	p1 = crash_as(self, 0);
+	ASSERT_GT(p1, 0);
+	o = death_within(self, p1, PROMPT_MS, &others);
+	ASSERT_NE(NULL, o) TH_LOG("the first death of %d did not reach lymphd", p1);
+	json_object_put(o);
+
+	/* the second is batched: not printed before the timer ... */
+	others = 0;
+	p2 = crash_as(self, 0);
+	ASSERT_GT(p2, 0);
+	o = death_within(self, p2, 3000, &others);
+	if (o && others)
+		TH_LOG("another danger death on the host woke lymphd: batching not observable here");
+	else
+		EXPECT_EQ(NULL, o) TH_LOG("a calm death woke lymphd");
+	/* ... and never lost: lymphd drains the ring when it stops */
+	if (!o)
+		EXPECT_TRUE(death_reported_at_stop(self, p2));
+	json_object_put(o);
+}
+
+TEST_F_TIMEOUT(wake, without_quarantine_every_crash_is_batched_never_lost, 120)
+{
+	json_object *o;
+	int others = 0;
+	pid_t p;
+
+	/* no [quarantine]: nothing acts on a crash at once */
+	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nmode = observe\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	p = crash_as(self, NOBODY);
+	ASSERT_GT(p, 0);
+	o = death_within(self, p, 3000, &others);
+	if (o && others)
+		TH_LOG("another danger death on the host woke lymphd: batching not observable here");
+	else
+		EXPECT_EQ(NULL, o) TH_LOG("a crash woke lymphd though nothing acts on it");
+	if (!o)
+		EXPECT_TRUE(death_reported_at_stop(self, p));
+	json_object_put(o);
+}
+
+TEST_F_TIMEOUT(wake, supervised_service_crash_is_acted_on_at_once, 120)
+{
+	char text[3 * PATH_MAX];
+	json_object *o, *why;
+
+	/* The service's binary is protected from quarantine (its crashes are
+	 * calm); its death still wakes lymphd, through the pidfd, and the
+	 * batched sensor record is drained before the supervisor acts. */
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\n"
+		 "[quarantine]\nthreshold = 1000000\n"
+		 "[weather]\nbackoff_factor_stormy = 1\n"
+		 "[service crashy]\nstart = %s segv\nexe = %s\nbackoff_min = 30s\n",
+		 self->crasher, self->crasher);
+	ASSERT_EQ(0, write_text(self->conf, text));
+	ASSERT_EQ(0, start_lymphd(self));
+	o = th_lymphd_wait(&self->d, pred_service, "died", PROMPT_MS);
+	ASSERT_NE(NULL, o) TH_LOG("the service's crash was not acted on before the drain timer");
+	why = th_json_get(o, "why");
+	ASSERT_NE(NULL, why) TH_LOG("%s", th_json_text(o));
+	EXPECT_STREQ("SIGSEGV", th_json_str(why, "signal") ?: "");
+	/* the sensor's record, not only the wait status ("unverified") */
+	EXPECT_STREQ("fault", th_json_str(why, "reason") ?: "") TH_LOG("%s", th_json_text(o));
+	json_object_put(o);
+}
+
+TEST_HARNESS_MAIN
