@@ -896,6 +896,85 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/*
+ * A member of a held lineage that moves to another cgroup leaves the
+ * hold's pin: cgroup v1 checks only the destination's permissions, so
+ * after a lift a continued member can move itself into a sub-cgroup of a
+ * delegated cgroup and fork there.  It is stopped at the move, before it
+ * returns to user space, and the record makes lymphd pin the lineage
+ * again (moving it back into the hold).  Held: the probe stopped the
+ * lineage (or its uid) and lymphd has not ended the episode yet (it
+ * forgets the bucket then).  Moves made by lymphd (the pin, the end of
+ * the episode) and processes stopped already are left alone; the stop is
+ * remembered in lymph_stops like the others.
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(on_cgroup_attach, struct cgroup *dst, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct throttle_cfg *c = throttle_settings();
+	struct throttle_bucket *b = NULL;
+	struct lineage_key k;
+	struct lymph_throttle *rec;
+	struct family *f = NULL;
+	__u32 tgid, uid;
+	__u64 start;
+	int stop = 0;
+
+	if (!c || !c->enabled || !c->enforce || (__u32)BPF_CORE_READ(cur, tgid) == c->daemon_tgid)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	uid = real_uid(task);
+	if (tgid <= 1 || (BPF_CORE_READ(task, flags) & (PF_KTHREAD_FLAG | PF_EXITING_FLAG)) ||
+	    bpf_map_lookup_elem(&protected_tgids, &tgid) ||
+	    bpf_map_lookup_elem(&protected_uids, &uid) ||
+	    bpf_map_lookup_elem(&admin_stops, &tgid))
+		return 0;
+	if (c->lineage_kind == LYMPH_LINEAGE_FAMILY) {
+		/* a task that never forked nor was made since the sensors
+		 * started is in no family, hence in no hold */
+		f = bpf_task_storage_get(&families, task, 0, 0);
+		if (!f)
+			return 0;
+	}
+	lineage_of(&k, task, c->lineage_kind, f ? f->id : 0);
+	b = bpf_map_lookup_elem(&buckets, &k);
+	if ((!b || !b->stops) && c->uid_budget && c->lineage_kind != LYMPH_LINEAGE_UID) {
+		k.id = uid;
+		k.kind = LYMPH_LINEAGE_UID;
+		k.pad = 0;
+		b = bpf_map_lookup_elem(&buckets, &k);
+	}
+	if (!b || !b->stops)
+		return 0;
+	rec = reserve(sizeof(*rec));
+	if (!rec)
+		return 0;	/* no stop without a record */
+	if (BPF_CORE_READ(task, signal, flags) & SIGNAL_STOP_STOPPED_FLAG)
+		stop = 0;	/* stopped already: lymphd moves it back */
+	else if (task == cur)
+		stop = bpf_send_signal(SIGSTOP_NR) == 0;
+	else if (bpf_ksym_exists(bpf_send_signal_task))
+		stop = bpf_send_signal_task(task, SIGSTOP_NR, PIDTYPE_TGID, 0) == 0;
+	if (stop) {
+		start = start_ticks(task);
+		bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_ANY);
+	}
+	b->stops++;
+	fill_hdr(&rec->hdr, LYMPH_EV_THROTTLE, sizeof(*rec));
+	fill_task(&rec->task, task);
+	rec->lineage_id = k.id;
+	rec->lineage_kind = k.kind;
+	rec->tokens = b->milli_tokens;
+	rec->hold_ns = 0;
+	rec->action = LYMPH_THROTTLE_STOPPED;
+	rec->child_pid = 0;
+	rec->pad = 0;
+	submit(rec, sizeof(*rec), 1);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_process_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)

@@ -705,6 +705,71 @@ TEST_F_TIMEOUT(throttle, held_lineage_gets_no_room_when_a_member_leaves, 90)
 	EXPECT_EQ(before, after) TH_LOG("a fork got through the hold");
 }
 
+/* The entries of dir whose name starts with 'c' (the subcg bomb's cgroups). */
+static int count_subcgroups(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] == 'c' && de->d_type == DT_DIR;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * A held member cannot leave the hold to fork: cgroup v1 checks only the
+ * destination's permissions, so a member continued at a lift could move
+ * itself into a sub-cgroup of a delegated cgroup, out of the pin, and
+ * fork there before the probe stopped the family again.  The subcg bomb's
+ * children do just that on their way out of fork(), and the probe stopped
+ * many of them there: after the pin, some move (new sub-cgroups appear),
+ * none forks.
+ */
+TEST_F_TIMEOUT(throttle, held_member_cannot_fork_from_a_subcgroup, 90)
+{
+	char statspath[PATH_MAX], deleg[PATH_MAX + 16], procs[PATH_MAX + 32], name[64];
+	char *argv[] = { self->forkbomb, statspath, "subcg", deleg, NULL };
+	uint64_t pinned_ns, n_noted, i, after = 0;
+	long long tasks_pinned, tasks_after;
+	struct timespec ts;
+	int moves_before, moves_after;
+	pid_t sid;
+
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	snprintf(deleg, sizeof(deleg), "%s/deleg", self->cg.path);
+	ASSERT_EQ(0, mkdir(deleg, 0755));
+	ASSERT_EQ(0, chown(deleg, STORM_UID, STORM_UID));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", deleg);
+	ASSERT_EQ(0, chown(procs, STORM_UID, STORM_UID));
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	ASSERT_TRUE(wait_pinned(self, name, 5000));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pinned_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	moves_before = count_subcgroups(deleg);
+	tasks_pinned = storm_cg_read(self->cg.path, "pids.current");
+	/* a few lifts (dead time 100 ms to 2 s): the held members go on */
+	th_sleep_ms(4000);
+	moves_after = count_subcgroups(deleg);
+	tasks_after = storm_cg_read(self->cg.path, "pids.current");
+	n_noted = bomb_sort(self->stats);
+	for (i = 0; i < n_noted; i++)
+		after += self->stats->fork_ns[i] > pinned_ns;
+	TH_LOG("subcg bomb pinned: %d sub-cgroups then, %d made since; %llu of %llu forks "
+	       "called after the pin; %lld tasks then, %lld now", moves_before,
+	       moves_after - moves_before, (unsigned long long)after, (unsigned long long)n_noted,
+	       tasks_pinned, tasks_after);
+	EXPECT_GT(moves_after, moves_before) TH_LOG("no held member tried to leave the hold");
+	EXPECT_EQ((uint64_t)0, after) TH_LOG("%llu fork(s) got out of the hold", (unsigned long long)after);
+	EXPECT_EQ(tasks_pinned, tasks_after) TH_LOG("the held family grew");
+}
+
 /*
  * A bomb at its cap: the backstop (60 tasks) refuses its forks before it
  * overdraws its budget (a burst of 100), and every member spins on a
