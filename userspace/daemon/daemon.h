@@ -12,6 +12,7 @@
 #include "config.h"
 #include "control.h"
 #include "crashtab.h"
+#include "evloop.h"
 #include "fleet.h"
 #include "journal.h"
 #include "logsink.h"
@@ -51,7 +52,7 @@ struct daemon {
 	struct crashtab crashes;
 	struct binpath names;
 	struct counters count;
-	struct policy policy;
+	struct policy *policy;	/* the current one, on the heap: a reload swaps it */
 	struct journal journal;
 	struct supervisor sup;
 	struct qmanager quar;
@@ -63,16 +64,20 @@ struct daemon {
 	struct sigmemo sigmemo;	/* kills of crash handlers, for the deaths that follow */
 	uint64_t weather_next_ns;	/* next weather tick */
 	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */
+	struct metrics_http *metrics;	/* its clients; NULL when off */
 	int enforce;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
 	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
-	int epfd, sigfd, timerfd, ctlfd;
+	struct evloop loop;	/* every fd below, each with its handler */
+	int sigfd, timerfd, ctlfd;
+	struct watch src_w, sig_w, timer_w, svc_timer_w, quar_w, fleet_w;
 	struct control *ctl;	/* control clients, lymphctl events history */
 	int svc_timerfd;	/* armed for the supervisor's next deadline */
 	FILE *out;
 	struct logsink log;	/* the system log (journal, syslog) */
 	struct json_object *early;	/* decisions journaled before the start line */
 	int stop;
+	int started;	/* this lymphd journaled its start (and so journals its stop) */
 };
 
 int daemon_init(struct daemon *d, const struct daemon_opts *opts);
@@ -98,7 +103,7 @@ int daemon_reload(struct daemon *d, char **why);
 
 /* status.c: the Prometheus exposition of lymphd's state, into out. */
 int daemon_metrics(const struct daemon *d, FILE *out);
-void daemon_metrics_serve(const struct daemon *d);	/* one HTTP client */
+int daemon_metrics_fill(FILE *out, void *d);	/* the same, for the HTTP listener */
 
 /* status.c: the state lymphctl status shows, as a JSON object. */
 struct json_object;
