@@ -411,8 +411,10 @@ TEST_F_TIMEOUT(ctl, silent_metrics_client_does_not_delay_status, 90)
 	ASSERT_NE(NULL, r);
 	ASSERT_LT(0, port);
 	snprintf(text, sizeof(text), "[lymphd]\nmode = enforce\nmetrics_listen = 127.0.0.1:%d\n\n"
-		 "[protect]\nuid = 0\n\n[quarantine]\nthreshold = 1000000\n\n" STORM_CALM_WEATHER, port);
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
+		 "[protect]\nuid = 0\n\n[quarantine]\nthreshold = 1000000\n\n" STORM_CALM_WEATHER,
+		 port);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf,
+				      sizeof(self->conf)));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 
 	silent = tcp_connect(port);
@@ -430,7 +432,8 @@ TEST_F_TIMEOUT(ctl, silent_metrics_client_does_not_delay_status, 90)
 	EXPECT_EQ(0, strncmp(buf, "HTTP/1.1 200 OK\r\n", 17)) TH_LOG("%.200s", buf);
 	EXPECT_NE(NULL, strstr(buf, "lymph_info{"));
 	/* The silent client was not answered first: it still has nothing. */
-	EXPECT_EQ(-1, recv(silent, buf, sizeof(buf), MSG_DONTWAIT)) TH_LOG("answered first: %.100s", buf);
+	EXPECT_EQ(-1, recv(silent, buf, sizeof(buf), MSG_DONTWAIT))
+		TH_LOG("answered first: %.100s", buf);
 	/* At its deadline it gets its 400. */
 	recv_all(silent, buf, sizeof(buf), 30000);
 	EXPECT_EQ(0, strncmp(buf, "HTTP/1.1 400 ", 13)) TH_LOG("%.200s", buf);

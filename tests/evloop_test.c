@@ -97,7 +97,8 @@ TEST(handler_frees_a_later_watch_of_the_batch)
 
 	ASSERT_EQ(0, evloop_init(&l));
 	for (round = 0; round < 3; round++) {
-		struct owner *a = owner_new(&l, order, &n, 1), *b = owner_new(&l, order, &n, 2), *c, *won;
+		struct owner *a = owner_new(&l, order, &n, 1), *b = owner_new(&l, order, &n, 2);
+		struct owner *c, *won;
 
 		ASSERT_NE(NULL, a);
 		ASSERT_NE(NULL, b);

@@ -705,7 +705,8 @@ TEST_F(m, http_silent_clients_wait_alone)
 	close(c);
 	EXPECT_EQ(0, recv(silent[0], buf, sizeof(buf), MSG_DONTWAIT));	/* evicted: EOF */
 	for (i = 1; i < 16; i++)
-		EXPECT_EQ(-1, recv(silent[i], buf, sizeof(buf), MSG_DONTWAIT)) TH_LOG("client %d", i);
+		EXPECT_EQ(-1, recv(silent[i], buf, sizeof(buf), MSG_DONTWAIT))
+			TH_LOG("client %d", i);
 	/* Their deadline: each gets its 400. */
 	metrics_http_tick(h, clock_mono_ns() + 60ULL * SEC);
 	for (i = 1; i < 16; i++) {

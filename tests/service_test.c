@@ -1526,7 +1526,8 @@ TEST_F_TIMEOUT(svc, reload_many_times_while_services_run, 300)
 		snprintf(pidfile[k], sizeof(pidfile[k]), "%s/pid.%s", self->dir,
 			 k ? "b-a-longer-name-so-the-strings-move" : "a");
 		snprintf(args[k], sizeof(args[k]), " %s", pidfile[k]);
-		snprintf(extra[k], sizeof(extra[k]), "settle = 100ms\nbackoff_min = 100ms\nbreaker_failures = 100\n"
+		snprintf(extra[k], sizeof(extra[k]),
+			 "settle = 100ms\nbackoff_min = 100ms\nbreaker_failures = 100\n"
 			 "log_timestamps = yes\n");
 	}
 	snprintf(extra[0] + strlen(extra[0]), sizeof(extra[0]) - strlen(extra[0]),
@@ -1548,9 +1549,11 @@ TEST_F_TIMEOUT(svc, reload_many_times_while_services_run, 300)
 		ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
 		pid = wait_serving(self->port, pid, WAIT_MS);
 		ASSERT_GT(pid, 0) TH_LOG("echo not restarted after reload %d", i);
-		ASSERT_EQ(0, read_whole(pidfile[k], text, sizeof(text))) TH_LOG("reload %d: no %s", i, pidfile[k]);
+		ASSERT_EQ(0, read_whole(pidfile[k], text, sizeof(text)))
+			TH_LOG("reload %d: no %s", i, pidfile[k]);
 		EXPECT_EQ(pid, atoi(text));
-		EXPECT_EQ(-1, access(pidfile[!k], F_OK)) TH_LOG("reload %d: the old policy's command ran", i);
+		EXPECT_EQ(-1, access(pidfile[!k], F_OK))
+			TH_LOG("reload %d: the old policy's command ran", i);
 	}
 	/* Alive, with the last policy's (policy 1's) services. */
 	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);

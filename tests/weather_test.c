@@ -519,8 +519,8 @@ static uint64_t mono_ns(void)
 /* Run the station as lymphd would (epoll for its triggers, a tick every
  * 500 ms) until the word is want; the reasons of the last change go to
  * *why.  Returns the ms it took, -1 on timeout. */
-static int64_t live_until(struct weather *w, struct evloop *loop, enum weather_word want, int timeout_ms,
-			  struct json_object **why)
+static int64_t live_until(struct weather *w, struct evloop *loop, enum weather_word want,
+			  int timeout_ms, struct json_object **why)
 {
 	int64_t start = th_now_ms();
 

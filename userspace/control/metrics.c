@@ -367,7 +367,8 @@ static void respond(struct metrics_http *h, struct http_client *cl)
 	if (sscanf(cl->req, "%7s %255s HTTP/", method, path) != 2) {
 		http_reply(cl, 400, "Bad Request", NULL, "bad request\n", 12, 0);
 	} else if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		http_reply(cl, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", "GET only\n", 9, 0);
+		http_reply(cl, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", "GET only\n", 9,
+			   0);
 	} else {
 		char *q = strchr(path, '?'), *body = NULL;
 		size_t len = 0;
@@ -421,7 +422,8 @@ static int flush_client(struct metrics_http *h, struct http_client *cl)
 static int read_request(struct metrics_http *h, struct http_client *cl)
 {
 	for (;;) {
-		ssize_t n = recv(cl->fd, cl->req + cl->have, sizeof(cl->req) - 1 - cl->have, MSG_DONTWAIT);
+		ssize_t n = recv(cl->fd, cl->req + cl->have, sizeof(cl->req) - 1 - cl->have,
+				 MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -487,7 +489,8 @@ static int on_listen(struct watch *w, uint32_t events)
 		if (h->n == HTTP_CLIENTS_MAX) {
 			/* Full: the oldest client still sending its request makes room. */
 			for (i = 0, victim = h->n; i < h->n; i++)
-				if (!h->c[i]->replying && (victim == h->n || h->c[i]->seq < h->c[victim]->seq))
+				if (!h->c[i]->replying &&
+				    (victim == h->n || h->c[i]->seq < h->c[victim]->seq))
 					victim = i;
 			h->evicted++;
 			if (victim == h->n) {
@@ -513,7 +516,8 @@ static int on_listen(struct watch *w, uint32_t events)
 	return 0;
 }
 
-struct metrics_http *metrics_http_new(struct evloop *loop, int lfd, metrics_fill_fn fill, void *ctx)
+struct metrics_http *metrics_http_new(struct evloop *loop, int lfd, metrics_fill_fn fill,
+				      void *ctx)
 {
 	struct metrics_http *h = calloc(1, sizeof(*h));
 	int err;
@@ -550,7 +554,7 @@ void metrics_http_tick(struct metrics_http *h, uint64_t now)
 				if (!cl->replying)
 					respond(h, cl);
 				if (flush_client(h, cl) == 0) {
-					i++;	/* the rest goes out on EPOLLOUT, by the new deadline */
+					i++;	/* the rest goes out on EPOLLOUT, by the deadline */
 					continue;
 				}
 			}

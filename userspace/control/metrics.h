@@ -69,7 +69,8 @@ struct evloop;
 struct metrics_http;
 typedef int (*metrics_fill_fn)(FILE *out, void *ctx);	/* 0 or -errno */
 
-struct metrics_http *metrics_http_new(struct evloop *loop, int lfd, metrics_fill_fn fill, void *ctx);
+struct metrics_http *metrics_http_new(struct evloop *loop, int lfd, metrics_fill_fn fill,
+				      void *ctx);
 /* Answer or drop the clients past their deadline (each tick). */
 void metrics_http_tick(struct metrics_http *h, uint64_t now);
 /* Drop every client; the listening fd stays the caller's. */

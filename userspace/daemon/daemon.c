@@ -431,7 +431,8 @@ static int open_fleet(struct daemon *d)
 	fleet_here_init(&d->fleet_here, &d->policy->fleet);
 	err = fleet_start(&d->fleet, &d->policy->fleet);
 	if (!err)
-		err = watch_add(&d->loop, &d->fleet_w, fleet_fd(d->fleet), EPOLLIN, on_fleet_ready, d);
+		err = watch_add(&d->loop, &d->fleet_w, fleet_fd(d->fleet), EPOLLIN, on_fleet_ready,
+				d);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to start the fleet link: %s\n", strerror(-err));
 		return err;
@@ -616,7 +617,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		d->ctl = control_new(&env);
 		if (!d->ctl) {
 			err = -errno;
-			fprintf(stderr, "lymphd: failed to set up the control socket: %s\n", strerror(-err));
+			fprintf(stderr, "lymphd: failed to set up the control socket: %s\n",
+				strerror(-err));
 			return err;
 		}
 	}
@@ -624,7 +626,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	if ((err = watch_add(&d->loop, &d->src_w, d->src.fd, EPOLLIN, on_source_ready, d)) ||
 	    (err = watch_add(&d->loop, &d->sig_w, d->sigfd, EPOLLIN, on_signal_ready, d)) ||
 	    (err = watch_add(&d->loop, &d->timer_w, d->timerfd, EPOLLIN, on_timer_ready, d)) ||
-	    (err = watch_add(&d->loop, &d->svc_timer_w, d->svc_timerfd, EPOLLIN, on_svc_timer_ready, d))) {
+	    (err = watch_add(&d->loop, &d->svc_timer_w, d->svc_timerfd, EPOLLIN, on_svc_timer_ready,
+			     d))) {
 		fprintf(stderr, "lymphd: failed to watch file descriptors: %s\n", strerror(-err));
 		return err;
 	}
@@ -656,7 +659,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * lymphd; services found or started. */
 	qmanager_replay_done(&d->quar, mono_now_ns());
 	if (qmanager_fd(&d->quar) >= 0 &&
-	    (err = watch_add(&d->loop, &d->quar_w, qmanager_fd(&d->quar), EPOLLIN, on_quarantine_ready, d))) {
+	    (err = watch_add(&d->loop, &d->quar_w, qmanager_fd(&d->quar), EPOLLIN,
+			     on_quarantine_ready, d))) {
 		fprintf(stderr, "lymphd: failed to watch fanotify: %s\n", strerror(-err));
 		return err;
 	}
@@ -748,7 +752,8 @@ static int reload_policy(struct daemon *d, char **why)
 	fresh = calloc(1, sizeof(*fresh));
 	if (!fresh) {
 		*why = strdup("out of memory\n");
-		fprintf(stderr, "lymphd: reload refused, keeping the current policy: %s\n", strerror(ENOMEM));
+		fprintf(stderr, "lymphd: reload refused, keeping the current policy: %s\n",
+			strerror(ENOMEM));
 		journal_lymphd(d, "reload", "refused: out of memory, the current policy is kept");
 		return -ENOMEM;
 	}

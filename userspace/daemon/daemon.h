@@ -89,10 +89,10 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec);
 
 uint64_t mono_now_ns(void);
 
-/* control.c: the root-only unix socket lymphctl talks to, served by the
- * event loop: accept, a client's fd (1 when it was one), deadlines (each
- * tick), followers' output (each loop turn), and every record lymphd
- * prints, for lymphctl events. */
+/* control.c: the root-only unix socket lymphctl talks to; its listening
+ * socket and clients are watched by the event loop (d->loop) with their
+ * own handlers; deadlines each tick, followers' output each loop turn, and
+ * every record lymphd prints, for lymphctl events. */
 struct verdict;
 /* A parsed lymphctl request (control/ctlproto.h), answered (commands.c). */
 void daemon_command(void *ctx, struct ctl_client *cl, const struct ctl_req *r, uint64_t now);

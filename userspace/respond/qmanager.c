@@ -1125,8 +1125,8 @@ void qmanager_set_weather_factor(struct qmanager *q, double factor)
 	q->factor = factor;
 }
 
-void qmanager_set_bin_factor(struct qmanager *q, double (*fn)(void *ctx, uint32_t dev, uint64_t ino),
-			     void *ctx)
+void qmanager_set_bin_factor(struct qmanager *q,
+			     double (*fn)(void *ctx, uint32_t dev, uint64_t ino), void *ctx)
 {
 	q->bin_factor = fn;
 	q->bin_factor_ctx = ctx;

@@ -104,8 +104,8 @@ int qmanager_release(struct qmanager *q, const char *path, long uid, uint64_t no
 /* The weather's multiplier of the danger threshold (1.0 when calm). */
 void qmanager_set_weather_factor(struct qmanager *q, double factor);
 /* Per-binary threshold multiplier (the fleet's vaccinations); NULL: none. */
-void qmanager_set_bin_factor(struct qmanager *q, double (*fn)(void *ctx, uint32_t dev, uint64_t ino),
-			     void *ctx);
+void qmanager_set_bin_factor(struct qmanager *q,
+			     double (*fn)(void *ctx, uint32_t dev, uint64_t ino), void *ctx);
 /* For the weather: did a quarantine begin within the last within_ns? */
 int qmanager_imposed_within(const struct qmanager *q, uint64_t now, uint64_t within_ns);
 
