@@ -318,7 +318,6 @@ struct metrics_http {
 	struct http_client *c[HTTP_CLIENTS_MAX];
 	size_t n;
 	uint64_t seq;
-	uint64_t evicted, timed_out;
 };
 
 static void drop_client(struct metrics_http *h, size_t i)
@@ -492,7 +491,6 @@ static int on_listen(struct watch *w, uint32_t events)
 				if (!h->c[i]->replying &&
 				    (victim == h->n || h->c[i]->seq < h->c[victim]->seq))
 					victim = i;
-			h->evicted++;
 			if (victim == h->n) {
 				close(fd);	/* every slot busy replying */
 				continue;
@@ -558,10 +556,8 @@ void metrics_http_tick(struct metrics_http *h, uint64_t now)
 					continue;
 				}
 			}
-		} else {
-			h->timed_out++;	/* a reader too slow for its reply */
 		}
-		drop_client(h, i);
+		drop_client(h, i);	/* a reply not taken in time is dropped too */
 	}
 }
 
