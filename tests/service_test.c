@@ -1512,6 +1512,12 @@ TEST_F_TIMEOUT(svc, reload_with_invalid_policy_keeps_the_old, 180)
  * time) and the two name different pidfiles.  Every few reloads the
  * service crashes: its restart must run the current policy's command
  * line (a stale pointer runs the old one, garbage, or crashes lymphd).
+ * For AddressSanitizer's eye on every access: CFLAGS="-O1 -g
+ * -fsanitize=address -Wno-error=maybe-uninitialized
+ * -Wno-error=format-truncation" LDFLAGS=-fsanitize=address make
+ * BUILD=build-asan build-asan/tests/service_test, then run it with
+ * ASAN_OPTIONS=detect_leaks=0 (the leak checker's ptrace is outside
+ * lymphd's seccomp filter).
  */
 TEST_F_TIMEOUT(svc, reload_many_times_while_services_run, 300)
 {
