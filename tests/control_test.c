@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -340,6 +342,131 @@ TEST_F_TIMEOUT(ctl, idle_clients_and_slow_sender_do_not_stall_status, 180)
 			close(idle[i]);
 	kill(slow, SIGKILL);
 	waitpid(slow, NULL, 0);
+}
+
+/* A TCP port of 127.0.0.1 free a moment ago, or -1. */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(fd, (struct sockaddr *)&a, &len))
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static int tcp_connect(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* What fd receives until EOF or timeout_ms; the length. */
+static size_t recv_all(int fd, char *buf, size_t cap, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+	size_t have = 0;
+
+	while (have < cap - 1 && th_now_ms() < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(fd, buf + have, cap - 1 - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = 0;
+	return have;
+}
+
+/*
+ * The metrics listener served each client inside the loop, waiting up to
+ * 200 ms for its request: a silent HTTP client made lymphctl wait, and was
+ * answered before it.  Now the silent client waits alone: status and a
+ * scrape behind it are answered while it still has nothing.
+ */
+TEST_F_TIMEOUT(ctl, silent_metrics_client_does_not_delay_status, 90)
+{
+	static const char get[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	static char text[1024], buf[1 << 16];
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	int port = free_port(), silent, scrape, i;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_LT(0, port);
+	snprintf(text, sizeof(text), "[lymphd]\nmode = enforce\nmetrics_listen = 127.0.0.1:%d\n\n"
+		 "[protect]\nuid = 0\n\n[quarantine]\nthreshold = 1000000\n\n" STORM_CALM_WEATHER,
+		 port);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf,
+				      sizeof(self->conf)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+
+	silent = tcp_connect(port);
+	ASSERT_LE(0, silent);
+	th_sleep_ms(100);	/* lymphd has accepted it */
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", "--json", NULL));
+		EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	}
+	scrape = tcp_connect(port);
+	ASSERT_LE(0, scrape);
+	ASSERT_EQ((ssize_t)strlen(get), send(scrape, get, strlen(get), MSG_NOSIGNAL));
+	recv_all(scrape, buf, sizeof(buf), 20000);
+	close(scrape);
+	EXPECT_EQ(0, strncmp(buf, "HTTP/1.1 200 OK\r\n", 17)) TH_LOG("%.200s", buf);
+	EXPECT_NE(NULL, strstr(buf, "lymph_info{"));
+	/* The silent client was not answered first: it still has nothing. */
+	EXPECT_EQ(-1, recv(silent, buf, sizeof(buf), MSG_DONTWAIT))
+		TH_LOG("answered first: %.100s", buf);
+	/* At its deadline it gets its 400. */
+	recv_all(silent, buf, sizeof(buf), 30000);
+	EXPECT_EQ(0, strncmp(buf, "HTTP/1.1 400 ", 13)) TH_LOG("%.200s", buf);
+	close(silent);
+	free(r);
+}
+
+/*
+ * A second lymphd on a busy control socket fails at start, and leaves the
+ * journal it shares with the first one as it found it: no "stop" record
+ * (it once journaled one in the first lymphd's name).
+ */
+TEST_F_TIMEOUT(ctl, second_lymphd_leaves_the_journal_alone, 90)
+{
+	char prog[PATH_MAX], sockopt[PATH_MAX + 16], jopt[PATH_MAX + 16];
+	char *argv[] = { prog, "--quiet", "-c", self->conf, jopt, sockopt, NULL };
+	struct th_cmd *r = calloc(1, sizeof(*r));
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "lymphd", "start", NULL, NULL, NULL));
+	th_prog("lymphd", prog, sizeof(prog));
+	snprintf(sockopt, sizeof(sockopt), "--socket=%s", self->d.sock);
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	ASSERT_EQ(0, th_run(argv, NULL, r));
+	EXPECT_TRUE(th_exited_nonzero(r->status)) TH_LOG("the second lymphd: 0x%x", r->status);
+	EXPECT_NE(NULL, strstr(r->err, "another lymphd is running")) TH_LOG("%s", r->err);
+	EXPECT_EQ(0, storm_journal_count(self->journal, "lymphd", "stop", NULL, NULL, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "lymphd", "start", NULL, NULL, NULL));
+	/* The first one still answers. */
+	ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", NULL));
+	EXPECT_EQ(0, r->status);
+	free(r);
 }
 
 /* lymphctl ARGS... with stdout to a pipe (returned in *out); the pid. */

@@ -1504,4 +1504,73 @@ TEST_F_TIMEOUT(svc, reload_with_invalid_policy_keeps_the_old, 180)
 	EXPECT_EQ(pid, echo_pid(self->port));
 }
 
+/*
+ * Reload swaps the policy: services keep pointers into it (their conf),
+ * and the old one is freed once they point into the new one.  41
+ * reloads between two policies while the services run; one policy has a
+ * second service the other lacks (the services move to a new array each
+ * time) and the two name different pidfiles.  Every few reloads the
+ * service crashes: its restart must run the current policy's command
+ * line (a stale pointer runs the old one, garbage, or crashes lymphd).
+ * For AddressSanitizer's eye on every access: CFLAGS="-O1 -g
+ * -fsanitize=address -Wno-error=maybe-uninitialized
+ * -Wno-error=format-truncation" LDFLAGS=-fsanitize=address make
+ * BUILD=build-asan build-asan/tests/service_test, then run it with
+ * ASAN_OPTIONS=detect_leaks=0 (the leak checker's ptrace is outside
+ * lymphd's seccomp filter).
+ */
+TEST_F_TIMEOUT(svc, reload_many_times_while_services_run, 300)
+{
+	static struct th_cmd r;
+	char pidfile[2][400], args[2][420], extra[2][1024], text[64];
+	int other = free_port(), i, k;
+	json_object *s;
+	pid_t pid;
+
+	ASSERT_GT(other, 0);
+	for (k = 0; k < 2; k++) {
+		snprintf(pidfile[k], sizeof(pidfile[k]), "%s/pid.%s", self->dir,
+			 k ? "b-a-longer-name-so-the-strings-move" : "a");
+		snprintf(args[k], sizeof(args[k]), " %s", pidfile[k]);
+		snprintf(extra[k], sizeof(extra[k]),
+			 "settle = 100ms\nbackoff_min = 100ms\nbreaker_failures = 100\n"
+			 "log_timestamps = yes\n");
+	}
+	snprintf(extra[0] + strlen(extra[0]), sizeof(extra[0]) - strlen(extra[0]),
+		 "[service other]\nstart = %s %d\nexe = %s\nenv = ECHOD_DIE_WITH_PARENT=1\n",
+		 self->echod, other, self->echod);
+	ASSERT_EQ(0, write_policy_args(self, "enforce", args[0], extra[0]));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	for (i = 1; i <= 41; i++) {
+		k = i % 2;
+		ASSERT_EQ(0, write_policy_args(self, "enforce", args[k], extra[k]));
+		ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reload", NULL));
+		ASSERT_EQ(0, r.status) TH_LOG("reload %d: %s %s", i, r.out, r.err);
+		if (i % 8)
+			continue;
+		/* A crash: the restart runs what the current policy says. */
+		unlink(pidfile[0]);
+		unlink(pidfile[1]);
+		ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
+		pid = wait_serving(self->port, pid, WAIT_MS);
+		ASSERT_GT(pid, 0) TH_LOG("echo not restarted after reload %d", i);
+		ASSERT_EQ(0, read_whole(pidfile[k], text, sizeof(text)))
+			TH_LOG("reload %d: no %s", i, pidfile[k]);
+		EXPECT_EQ(pid, atoi(text));
+		EXPECT_EQ(-1, access(pidfile[!k], F_OK))
+			TH_LOG("reload %d: the old policy's command ran", i);
+	}
+	/* Alive, with the last policy's (policy 1's) services. */
+	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
+	EXPECT_NE(NULL, s);
+	json_object_put(s);
+	s = service_json(&self->d, "other");
+	EXPECT_EQ(NULL, s) TH_LOG("a service of the old policy is still listed");
+	json_object_put(s);
+	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "status", NULL));
+	EXPECT_EQ(0, r.status);
+	kill_echods(self->echod);
+}
+
 TEST_HARNESS_MAIN

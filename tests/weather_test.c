@@ -20,6 +20,7 @@
 #include "integrity.h"
 #include "weather.h"
 #include "config.h"
+#include "evloop.h"
 #include "loadcg.h"
 
 #define SEC 1000000000ULL
@@ -236,7 +237,7 @@ FIXTURE_SETUP(station)
 	prot[0] = self->bin;
 	/* No epoll: no triggers; fake PSI files: the host's own pressure
 	 * does not leak into the test. */
-	ASSERT_EQ(0, weather_init(&self->w, &self->pol.weather, self->state, -1, prot, 1));
+	ASSERT_EQ(0, weather_init(&self->w, &self->pol.weather, self->state, NULL, prot, 1));
 	weather_set_psi_dir(self->w, self->psi);
 	self->t = T0;
 }
@@ -467,7 +468,7 @@ TEST_F(station, baseline_survives_a_restart)
 	ASSERT_EQ(0, stat(path, &st));
 	weather_free(self->w);
 	self->w = NULL;
-	ASSERT_EQ(0, weather_init(&self->w, &self->pol.weather, self->state, -1, prot, 1));
+	ASSERT_EQ(0, weather_init(&self->w, &self->pol.weather, self->state, NULL, prot, 1));
 	o = weather_json(self->w, self->t);
 	EXPECT_TRUE(json_object_get_boolean(th_json_get(th_json_get(o, "baseline"), "loaded")));
 	json_object_put(o);
@@ -481,7 +482,7 @@ FIXTURE(live)
 	struct loadcg load;
 	struct weather *w;
 	struct policy pol;
-	int ep;
+	struct evloop loop;	/* lymphd's: the PSI triggers are watched there */
 	char dir[256];
 };
 
@@ -489,7 +490,7 @@ FIXTURE_SETUP(live)
 {
 	loadcg_init(&self->load);
 	self->w = NULL;
-	self->ep = -EBADF;
+	self->loop.epfd = -EBADF;
 	self->dir[0] = 0;
 	policy_defaults(&self->pol);
 }
@@ -499,8 +500,7 @@ FIXTURE_TEARDOWN(live)
 	char cmd[300];
 
 	weather_free(self->w);
-	if (self->ep >= 0)
-		close(self->ep);
+	evloop_free(&self->loop);
 	loadcg_destroy(&self->load);
 	policy_free(&self->pol);
 	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", self->dir);
@@ -519,18 +519,16 @@ static uint64_t mono_ns(void)
 /* Run the station as lymphd would (epoll for its triggers, a tick every
  * 500 ms) until the word is want; the reasons of the last change go to
  * *why.  Returns the ms it took, -1 on timeout. */
-static int64_t live_until(struct weather *w, int ep, enum weather_word want, int timeout_ms,
-			  struct json_object **why)
+static int64_t live_until(struct weather *w, struct evloop *loop, enum weather_word want,
+			  int timeout_ms, struct json_object **why)
 {
 	int64_t start = th_now_ms();
 
 	while (th_now_ms() - start < timeout_ms) {
-		struct epoll_event evs[4];
 		struct json_object *change = NULL, *ev = NULL;
-		int i, n = epoll_wait(ep, evs, 4, 500);
+		int herr;
 
-		for (i = 0; i < n; i++)
-			weather_on_fd(w, evs[i].data.fd, mono_ns());
+		evloop_run_once(loop, 500, &herr);	/* a trigger's handler takes note */
 		if (weather_tick(w, mono_ns(), (int64_t)time(NULL), &change, &ev) && why) {
 			json_object_put(*why);
 			*why = json_object_get(change);
@@ -544,7 +542,7 @@ static int64_t live_until(struct weather *w, int ep, enum weather_word want, int
 }
 
 /* Run the station until one of its current reasons contains what. */
-static bool live_reason(struct weather *w, int ep, const char *what, int timeout_ms)
+static bool live_reason(struct weather *w, struct evloop *loop, const char *what, int timeout_ms)
 {
 	int64_t start = th_now_ms();
 
@@ -552,7 +550,7 @@ static bool live_reason(struct weather *w, int ep, const char *what, int timeout
 		struct json_object *o;
 		bool found;
 
-		live_until(w, ep, WEATHER_NWORDS, 500, NULL);	/* ticks for 500 ms */
+		live_until(w, loop, WEATHER_NWORDS, 500, NULL);	/* ticks for 500 ms */
 		o = weather_json(w, mono_ns());
 		found = has_reason(th_json_get(o, "reasons"), what);
 		json_object_put(o);
@@ -574,10 +572,10 @@ static int live_station(struct __test_metadata *_metadata, FIXTURE_DATA(live) *s
 		return err;
 	if (th_mkdtemp(self->dir, sizeof(self->dir), "weather-live"))
 		return -EIO;
-	self->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (self->ep < 0)
-		return -errno;
-	err = weather_init(&self->w, &self->pol.weather, self->dir, self->ep, NULL, 0);
+	err = evloop_init(&self->loop);
+	if (err)
+		return err;
+	err = weather_init(&self->w, &self->pol.weather, self->dir, &self->loop, NULL, 0);
 	if (err)
 		return err;
 	/* Short holds: the test waits for avg10 to decay, not for minutes. */
@@ -600,18 +598,18 @@ TEST_F_TIMEOUT(live, cpu_workload_cloudy_then_sunny, 150)
 		SKIP(return, "needs root to create cgroups and arm PSI triggers");
 	if (live_station(_metadata, self, "weather-cpu", &skip))
 		SKIP(return, "%s", skip ? skip : "cannot set up the station");
-	ASSERT_EQ(-1, live_until(self->w, self->ep, WEATHER_CLOUDY, 2000, NULL))
+	ASSERT_EQ(-1, live_until(self->w, &self->loop, WEATHER_CLOUDY, 2000, NULL))
 		TH_LOG("cloudy before the workload started");
 	for (i = 0; i < n && i < LOADCG_MAX; i++)
 		ASSERT_EQ(0, loadcg_spawn(&self->load, loadcg_spin, NULL));
-	ms = live_until(self->w, self->ep, WEATHER_CLOUDY, 30000, &why);
+	ms = live_until(self->w, &self->loop, WEATHER_CLOUDY, 30000, &why);
 	ASSERT_GE(ms, 0) TH_LOG("%d spinners did not make it cloudy in 30 s", n);
 	TH_LOG("cloudy after %ld ms: %s", (long)ms, json_object_to_json_string(th_json_get(why, "reasons")));
 	EXPECT_TRUE(has_reason(th_json_get(why, "reasons"), "cpu pressure"));
 	EXPECT_LT(weather_budget_factor(self->w), 1.0);
 
 	loadcg_stop(&self->load);
-	ms = live_until(self->w, self->ep, WEATHER_SUNNY, 100000, &why);
+	ms = live_until(self->w, &self->loop, WEATHER_SUNNY, 100000, &why);
 	ASSERT_GE(ms, 0) TH_LOG("still %s 100 s after the workload stopped", weather_name(weather_now(self->w)));
 	TH_LOG("sunny %ld ms after the workload stopped", (long)ms);
 	EXPECT_EQ(1.0, weather_budget_factor(self->w));
@@ -634,15 +632,15 @@ TEST_F_TIMEOUT(live, memory_workload_cloudy_then_sunny, 150)
 	ASSERT_EQ(0, loadcg_make_file(&self->load, 128));
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, loadcg_spawn(&self->load, loadcg_thrash, self->load.file));
-	ms = live_until(self->w, self->ep, WEATHER_CLOUDY, 30000, &why);
+	ms = live_until(self->w, &self->loop, WEATHER_CLOUDY, 30000, &why);
 	ASSERT_GE(ms, 0) TH_LOG("reading 128 MiB under a 32 MiB limit did not make it cloudy in 30 s");
 	TH_LOG("cloudy after %ld ms: %s", (long)ms, json_object_to_json_string(th_json_get(why, "reasons")));
 	/* Refaults are I/O too: I/O pressure may come first; memory follows. */
-	EXPECT_TRUE(live_reason(self->w, self->ep, "memory pressure", 30000))
+	EXPECT_TRUE(live_reason(self->w, &self->loop, "memory pressure", 30000))
 		TH_LOG("no memory pressure among the reasons within 30 s");
 
 	loadcg_stop(&self->load);
-	ms = live_until(self->w, self->ep, WEATHER_SUNNY, 100000, &why);
+	ms = live_until(self->w, &self->loop, WEATHER_SUNNY, 100000, &why);
 	ASSERT_GE(ms, 0) TH_LOG("still %s 100 s after the workload stopped", weather_name(weather_now(self->w)));
 	TH_LOG("sunny %ld ms after the workload stopped", (long)ms);
 	json_object_put(why);

@@ -41,6 +41,7 @@ enum cl_state { CL_READ, CL_WRITE, CL_FOLLOW };
 
 struct ctl_client {
 	int fd;
+	struct watch w;		/* in lymphd's loop */
 	enum cl_state state;
 	uint64_t deadline;	/* CLOCK_MONOTONIC ns; 0: none (a follower) */
 	uint64_t seq;		/* accept order, for eviction */
@@ -69,6 +70,7 @@ struct ctl_hist {
 
 struct control {
 	struct control_env env;
+	struct watch listen_w;
 	struct ctl_client *c[CTL_CLIENTS_MAX];
 	size_t n;
 	size_t followers;
@@ -154,12 +156,22 @@ void control_close(int fd, const char *path)
 
 /* ---- clients ------------------------------------------------------------- */
 
+static int on_listen(struct watch *w, uint32_t events);
+
 struct control *control_new(const struct control_env *env)
 {
 	struct control *c = calloc(1, sizeof(*c));
+	int err;
 
-	if (c)
-		c->env = *env;
+	if (!c)
+		return NULL;
+	c->env = *env;
+	err = watch_add(c->env.loop, &c->listen_w, c->env.listen_fd, EPOLLIN, on_listen, c);
+	if (err) {
+		free(c);
+		errno = -err;
+		return NULL;
+	}
 	return c;
 }
 
@@ -167,7 +179,7 @@ static void drop_client(struct control *c, size_t i)
 {
 	struct ctl_client *cl = c->c[i];
 
-	epoll_ctl(c->env.epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+	watch_del(c->env.loop, &cl->w);
 	close(cl->fd);
 	if (cl->state == CL_FOLLOW)
 		c->followers--;
@@ -176,12 +188,12 @@ static void drop_client(struct control *c, size_t i)
 	c->c[i] = c->c[--c->n];
 }
 
-static ssize_t find_client(const struct control *c, int fd)
+static ssize_t find_client(const struct control *c, const struct ctl_client *cl)
 {
 	size_t i;
 
-	for (i = 0; c && i < c->n; i++)
-		if (c->c[i]->fd == fd)
+	for (i = 0; i < c->n; i++)
+		if (c->c[i] == cl)
 			return (ssize_t)i;
 	return -1;
 }
@@ -192,6 +204,7 @@ void control_free(struct control *c)
 		return;
 	while (c->n)
 		drop_client(c, c->n - 1);
+	watch_del(c->env.loop, &c->listen_w);
 	for (size_t i = 0; i < CTL_HISTORY; i++)
 		json_object_put(c->hist[i].journaled);
 	free(c);
@@ -269,12 +282,8 @@ static int flush_client(struct control *c, struct ctl_client *cl)
 		cl->out_off += (size_t)n;
 	}
 	if ((cl->out_off < cl->out_len) != cl->epollout) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = cl->fd };
-
 		cl->epollout = cl->out_off < cl->out_len;
-		if (cl->epollout)
-			ev.events |= EPOLLOUT;
-		epoll_ctl(c->env.epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+		watch_mod(c->env.loop, &cl->w, EPOLLIN | (cl->epollout ? EPOLLOUT : 0));
 	}
 	if (cl->out_off == cl->out_len)
 		cl->out_off = cl->out_len = 0;
@@ -494,16 +503,18 @@ static int finished(const struct ctl_client *cl)
 	return cl->state == CL_WRITE && cl->out_off == cl->out_len;
 }
 
-void control_accept(struct control *c)
+static int on_client(struct watch *w, uint32_t events);
+
+/* The listening socket is readable: accept every pending client. */
+static int on_listen(struct watch *w, uint32_t events)
 {
+	struct control *c = w->ctx;
 	struct ucred cred;
 	socklen_t clen;
 	int fd;
 
-	if (!c)
-		return;
+	(void)events;
 	while ((fd = accept4(c->env.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 		struct ctl_client *cl;
 		size_t i, victim;
 
@@ -521,7 +532,7 @@ void control_accept(struct control *c)
 			c->evicted++;
 		}
 		cl = calloc(1, sizeof(*cl));
-		if (!cl || epoll_ctl(c->env.epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		if (!cl || watch_add(c->env.loop, &cl->w, fd, EPOLLIN, on_client, c)) {
 			free(cl);
 			close(fd);
 			continue;
@@ -542,24 +553,26 @@ void control_accept(struct control *c)
 		if (on_readable(c, cl) < 0 || finished(cl))
 			drop_client(c, c->n - 1);
 	}
+	return 0;
 }
 
-int control_on_fd(struct control *c, int fd, uint32_t events)
+/* A client's socket is readable or writable. */
+static int on_client(struct watch *w, uint32_t events)
 {
-	ssize_t i = c ? find_client(c, fd) : -1;
-	struct ctl_client *cl;
+	struct control *c = w->ctx;
+	struct ctl_client *cl = watch_owner(w, struct ctl_client, w);
+	ssize_t i = find_client(c, cl);
 	int err = 0;
 
 	if (i < 0)
 		return 0;
-	cl = c->c[i];
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		err = on_readable(c, cl);
 	if (err >= 0 && (events & EPOLLOUT))
 		err = flush_client(c, cl);
 	if (err < 0 || finished(cl))
 		drop_client(c, (size_t)i);
-	return 1;
+	return 0;
 }
 
 void control_tick(struct control *c, uint64_t now)

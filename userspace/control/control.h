@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "classify.h"
 #include "ctlproto.h"
+#include "evloop.h"
 #include "outfilter.h"
 #include "lymph/events.h"
 
@@ -28,7 +29,7 @@ typedef void (*control_dispatch_fn)(void *ctx, struct ctl_client *cl, const stru
 
 /* What the control plane needs from lymphd; the pointers outlive it. */
 struct control_env {
-	int epfd;			/* lymphd's epoll: clients are added to it */
+	struct evloop *loop;		/* lymphd's: the socket and clients are watched there */
 	int listen_fd;			/* from control_open() */
 	const struct outfilter *filter; /* what lymphd prints: the backlog */
 	const int *verbose;
@@ -42,13 +43,10 @@ struct control_env {
 int control_open(const char *path);
 void control_close(int fd, const char *path);
 
+/* The control plane, its listening socket watched by env->loop: NULL
+ * with errno set on failure. */
 struct control *control_new(const struct control_env *env);
 void control_free(struct control *c);
-
-/* The listening fd is readable: accept every pending client. */
-void control_accept(struct control *c);
-/* An fd of lymphd's epoll: 1 when it was a control client (handled). */
-int control_on_fd(struct control *c, int fd, uint32_t events);
 /* Drop the clients past their deadline. */
 void control_tick(struct control *c, uint64_t now);
 /* Send what the followers have queued. */

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Prometheus text exposition (see metrics.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +9,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include "binpath.h"
+#include "clock.h"
 #include "crashtab.h"
+#include "evloop.h"
 #include "lymph/names.h"
 #include "format.h"
 #include "metrics.h"
@@ -228,7 +229,9 @@ int metrics_text(FILE *out, const struct metrics_src *m)
 /* ---- the HTTP listener ------------------------------------------------------ */
 
 #define HTTP_REQ_MAX 4096
-#define HTTP_READ_MS 200
+#define HTTP_CLIENTS_MAX 16
+#define HTTP_READ_NS (5ULL * NSEC_PER_SEC)	/* accept to the end of the request */
+#define HTTP_SEND_NS (5ULL * NSEC_PER_SEC)	/* then to the last byte of the reply */
 
 int metrics_http_listen(const char *hostport)
 {
@@ -292,77 +295,79 @@ int metrics_http_listen(const char *hostport)
 	return fd;
 }
 
-static int64_t ms_now(void)
-{
-	struct timespec ts;
+/* ---- its clients: non-blocking, served by lymphd's loop ------------------- */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+struct http_client {
+	struct watch w;
+	int fd;
+	int replying;		/* the request is read: the reply is going out */
+	uint64_t deadline;	/* CLOCK_MONOTONIC ns: for the request, then the reply */
+	uint64_t seq;		/* accept order, for eviction */
+	size_t have;
+	char req[HTTP_REQ_MAX];
+	char *out;
+	size_t out_len, out_off;
+};
+
+struct metrics_http {
+	struct evloop *loop;
+	int lfd;
+	struct watch listen_w;
+	metrics_fill_fn fill;
+	void *ctx;
+	struct http_client *c[HTTP_CLIENTS_MAX];
+	size_t n;
+	uint64_t seq;
+};
+
+static void drop_client(struct metrics_http *h, size_t i)
+{
+	struct http_client *cl = h->c[i];
+
+	watch_del(h->loop, &cl->w);
+	close(cl->fd);
+	free(cl->out);
+	free(cl);
+	h->c[i] = h->c[--h->n];
 }
 
-static void send_all(int fd, const char *p, size_t len)
+/* The whole reply, headers and body, queued in cl->out. */
+static void http_reply(struct http_client *cl, int code, const char *status, const char *extra,
+		       const char *body, size_t len, int head_only)
 {
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+	size_t cap = 0;
+	FILE *f = open_memstream(&cl->out, &cap);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void http_reply(int fd, int code, const char *status, const char *extra, const char *body,
-		       size_t len, int head_only)
-{
-	char hdr[256];
-	int n;
-
-	n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d %s\r\n"
-		     "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-		     "Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
-		     code, status, len, extra ? extra : "");
-	send_all(fd, hdr, (size_t)n);
+	if (!f)
+		return;
+	fprintf(f, "HTTP/1.1 %d %s\r\n"
+		"Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+		"Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
+		code, status, len, extra ? extra : "");
 	if (!head_only)
-		send_all(fd, body, len);
+		fwrite(body, 1, len, f);
+	if (fclose(f)) {
+		free(cl->out);
+		cl->out = NULL;
+		return;
+	}
+	cl->out_len = cap;
 }
 
-int metrics_http_serve(int lfd, const struct metrics_src *m)
+/* Answer what was read (all of it, or what came before the deadline). */
+static void respond(struct metrics_http *h, struct http_client *cl)
 {
-	char req[HTTP_REQ_MAX], method[8] = "", path[256] = "";
-	struct timeval snd = { 1, 0 };
-	size_t have = 0;
-	int64_t deadline = ms_now() + HTTP_READ_MS;
-	int fd, head;
+	char method[8] = "", path[256] = "";
+	int head;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
-	/* The request line and headers, within HTTP_READ_MS. */
-	while (have < sizeof(req) - 1) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - ms_now();
-		ssize_t n;
-
-		req[have] = 0;
-		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n") || left <= 0 ||
-		    poll(&pfd, 1, (int)left) <= 0)
-			break;
-		n = recv(fd, req + have, sizeof(req) - 1 - have, 0);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
-	req[have] = 0;
-	/* Replies go out on a blocking socket (bounded by SO_SNDTIMEO). */
-	fcntl(fd, F_SETFL, 0);
-	if (sscanf(req, "%7s %255s HTTP/", method, path) != 2) {
-		http_reply(fd, 400, "Bad Request", NULL, "bad request\n", 12, 0);
+	cl->req[cl->have] = 0;
+	cl->replying = 1;
+	cl->deadline = clock_mono_ns() + HTTP_SEND_NS;
+	if (sscanf(cl->req, "%7s %255s HTTP/", method, path) != 2) {
+		http_reply(cl, 400, "Bad Request", NULL, "bad request\n", 12, 0);
 	} else if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		http_reply(fd, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", "GET only\n", 9, 0);
+		http_reply(cl, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", "GET only\n", 9,
+			   0);
 	} else {
 		char *q = strchr(path, '?'), *body = NULL;
 		size_t len = 0;
@@ -372,18 +377,196 @@ int metrics_http_serve(int lfd, const struct metrics_src *m)
 		if (q)
 			*q = 0;
 		if (strcmp(path, "/metrics") && strcmp(path, "/")) {
-			http_reply(fd, 404, "Not Found", NULL, "try /metrics\n", 13, head);
+			http_reply(cl, 404, "Not Found", NULL, "try /metrics\n", 13, head);
 		} else if ((f = open_memstream(&body, &len))) {
-			int err = metrics_text(f, m);
+			int err = h->fill(f, h->ctx);
 
-			fclose(f);
+			if (fclose(f))
+				err = -EIO;
 			if (err)
-				http_reply(fd, 500, "Internal Server Error", NULL, "", 0, head);
+				http_reply(cl, 500, "Internal Server Error", NULL, "", 0, head);
 			else
-				http_reply(fd, 200, "OK", NULL, body, len, head);
+				http_reply(cl, 200, "OK", NULL, body, len, head);
 			free(body);
 		}
 	}
-	close(fd);
+}
+
+/* Send what is queued without waiting: 1 when all of it is out, 0 when
+ * the socket is full (EPOLLOUT is watched), -errno when the client is gone. */
+static int flush_client(struct metrics_http *h, struct http_client *cl)
+{
+	if (!cl->out)
+		return -ENOMEM;
+	while (cl->out_off < cl->out_len) {
+		ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (!(cl->w.events & EPOLLOUT))
+				watch_mod(h->loop, &cl->w, EPOLLOUT);
+			return 0;
+		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		cl->out_off += (size_t)n;
+	}
+	return 1;
+}
+
+/* Bytes of the request: answered once its headers are complete, or the
+ * client stopped sending (EOF), or the request fills the buffer. */
+static int read_request(struct metrics_http *h, struct http_client *cl)
+{
+	for (;;) {
+		ssize_t n = recv(cl->fd, cl->req + cl->have, sizeof(cl->req) - 1 - cl->have,
+				 MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0)
+			return -errno;
+		cl->have += (size_t)n;
+		cl->req[cl->have] = 0;
+		if (!n || strstr(cl->req, "\r\n\r\n") || strstr(cl->req, "\n\n") ||
+		    cl->have == sizeof(cl->req) - 1) {
+			respond(h, cl);
+			return flush_client(h, cl);
+		}
+	}
+}
+
+/* Serve a client: 1 when it is done with (drop it), 0 to keep it. */
+static int serve(struct metrics_http *h, struct http_client *cl, uint32_t events)
+{
+	int err;
+
+	if (!cl->replying)
+		err = read_request(h, cl);
+	else if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		err = flush_client(h, cl);
+	else
+		err = 0;
+	return err != 0;
+}
+
+static ssize_t find_client(const struct metrics_http *h, const struct http_client *cl)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (h->c[i] == cl)
+			return (ssize_t)i;
+	return -1;
+}
+
+static int on_client(struct watch *w, uint32_t events)
+{
+	struct metrics_http *h = w->ctx;
+	struct http_client *cl = watch_owner(w, struct http_client, w);
+	ssize_t i = find_client(h, cl);
+
+	if (i >= 0 && serve(h, cl, events))
+		drop_client(h, (size_t)i);
 	return 0;
+}
+
+static int on_listen(struct watch *w, uint32_t events)
+{
+	struct metrics_http *h = w->ctx;
+	int fd;
+
+	(void)events;
+	while ((fd = accept4(h->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		struct http_client *cl;
+		size_t i, victim;
+
+		if (h->n == HTTP_CLIENTS_MAX) {
+			/* Full: the oldest client still sending its request makes room. */
+			for (i = 0, victim = h->n; i < h->n; i++)
+				if (!h->c[i]->replying &&
+				    (victim == h->n || h->c[i]->seq < h->c[victim]->seq))
+					victim = i;
+			if (victim == h->n) {
+				close(fd);	/* every slot busy replying */
+				continue;
+			}
+			drop_client(h, victim);
+		}
+		cl = calloc(1, sizeof(*cl));
+		if (!cl || watch_add(h->loop, &cl->w, fd, EPOLLIN, on_client, h)) {
+			free(cl);
+			close(fd);
+			continue;
+		}
+		cl->fd = fd;
+		cl->seq = ++h->seq;
+		cl->deadline = clock_mono_ns() + HTTP_READ_NS;
+		h->c[h->n++] = cl;
+		/* The request is usually there already. */
+		if (serve(h, cl, 0))
+			drop_client(h, h->n - 1);
+	}
+	return 0;
+}
+
+struct metrics_http *metrics_http_new(struct evloop *loop, int lfd, metrics_fill_fn fill,
+				      void *ctx)
+{
+	struct metrics_http *h = calloc(1, sizeof(*h));
+	int err;
+
+	if (!h)
+		return NULL;
+	h->loop = loop;
+	h->lfd = lfd;
+	h->fill = fill;
+	h->ctx = ctx;
+	err = watch_add(loop, &h->listen_w, lfd, EPOLLIN, on_listen, h);
+	if (err) {
+		free(h);
+		errno = -err;
+		return NULL;
+	}
+	return h;
+}
+
+void metrics_http_tick(struct metrics_http *h, uint64_t now)
+{
+	size_t i = 0;
+
+	while (h && i < h->n) {
+		struct http_client *cl = h->c[i];
+
+		if (now < cl->deadline) {
+			i++;
+			continue;
+		}
+		if (!cl->replying) {
+			/* Its time to ask is up: answer what came (a 400 for nothing). */
+			if (!serve(h, cl, 0)) {
+				if (!cl->replying)
+					respond(h, cl);
+				if (flush_client(h, cl) == 0) {
+					i++;	/* the rest goes out on EPOLLOUT, by the deadline */
+					continue;
+				}
+			}
+		}
+		drop_client(h, i);	/* a reply not taken in time is dropped too */
+	}
+}
+
+void metrics_http_free(struct metrics_http *h)
+{
+	if (!h)
+		return;
+	while (h->n)
+		drop_client(h, h->n - 1);
+	watch_del(h->loop, &h->listen_w);
+	free(h);
 }

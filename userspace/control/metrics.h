@@ -57,12 +57,23 @@ void metrics_label_value(FILE *out, const char *s);
 int metrics_http_listen(const char *hostport);
 
 /*
- * The listening fd is readable: accept one connection, read its request
- * (at most 4 KiB, for at most 200 ms), answer GET /metrics (or /) with the
- * exposition and anything else with 404 or 405, close it.  The loop is
- * never blocked for long by a slow or silent client.  0, or -errno when no
- * connection could be accepted.
+ * Its clients, served by lymphd's event loop (the listening fd is watched
+ * there): each non-blocking, so the loop never waits for one.  A request
+ * (at most 4 KiB) must arrive within 5 s of the connection, or what came
+ * is answered (400 for nothing); the reply must be taken within 5 s more.
+ * At most 16 clients: a new one evicts the oldest still sending its
+ * request.  GET /metrics (or /) gets the exposition fill() writes; other
+ * paths 404, other methods 405.  NULL with errno set on failure.
  */
-int metrics_http_serve(int lfd, const struct metrics_src *m);
+struct evloop;
+struct metrics_http;
+typedef int (*metrics_fill_fn)(FILE *out, void *ctx);	/* 0 or -errno */
+
+struct metrics_http *metrics_http_new(struct evloop *loop, int lfd, metrics_fill_fn fill,
+				      void *ctx);
+/* Answer or drop the clients past their deadline (each tick). */
+void metrics_http_tick(struct metrics_http *h, uint64_t now);
+/* Drop every client; the listening fd stays the caller's. */
+void metrics_http_free(struct metrics_http *h);
 
 #endif

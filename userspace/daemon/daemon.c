@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * lymphd's event loop: one epoll over the source's ring (or netlink
- * socket), a signalfd, a timer and the control socket.  Each record goes
- * sources -> classify -> score (per-binary decaying counts) -> output.
+ * lymphd's event loop: one epoll (lib/evloop.h) over the source's ring (or
+ * netlink socket), a signalfd, timers, the control socket and its clients,
+ * the metrics listener, services' pidfds, fanotify and the fleet link; each
+ * fd registered with its own handler.  Each record goes sources ->
+ * classify -> score (per-binary decaying counts) -> output.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -365,17 +367,17 @@ static int open_weather(struct daemon *d)
 			prot[n++] = ctl;
 		}
 	}
-	for (i = 0; i < d->policy.protect.n_exe && n < sizeof(prot) / sizeof(prot[0]); i++)
-		prot[n++] = d->policy.protect.exe[i];
-	for (i = 0; i < d->policy.n_services && n < sizeof(prot) / sizeof(prot[0]); i++)
-		if (d->policy.services[i].exe)
-			prot[n++] = d->policy.services[i].exe;
+	for (i = 0; i < d->policy->protect.n_exe && n < sizeof(prot) / sizeof(prot[0]); i++)
+		prot[n++] = d->policy->protect.exe[i];
+	for (i = 0; i < d->policy->n_services && n < sizeof(prot) / sizeof(prot[0]); i++)
+		if (d->policy->services[i].exe)
+			prot[n++] = d->policy->services[i].exe;
 	/* Baselines live beside the journal, so a test's --journal isolates them. */
 	snprintf(state_dir, sizeof(state_dir), "%s", d->journal.path);
 	slash = strrchr(state_dir, '/');
 	if (slash && slash != state_dir)
 		*slash = 0;
-	err = weather_init(&d->weather, &d->policy.weather, state_dir, d->epfd, prot, n);
+	err = weather_init(&d->weather, &d->policy->weather, state_dir, &d->loop, prot, n);
 	if (err)
 		fprintf(stderr, "lymphd: failed to set up the weather: %s\n", strerror(-err));
 	return err;
@@ -394,13 +396,12 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 	/* Responses in progress: restarts, open breakers, held lineages, and
 	 * quarantines imposed lately (not merely still in force: bad weather
 	 * lowers the threshold, which must not keep it stormy by itself). */
-	for (i = 0; i < d->sup.n; i++)
-		if (d->sup.v[i].st.phase == SVC_BACKOFF || d->sup.v[i].st.phase == SVC_STARTING ||
-		    d->sup.v[i].st.phase == SVC_BROKEN)
-			activity++;
-	activity += (uint32_t)d->thr.n;
+	activity += (uint32_t)supervisor_count_in_phase(&d->sup, SVC_BACKOFF);
+	activity += (uint32_t)supervisor_count_in_phase(&d->sup, SVC_STARTING);
+	activity += (uint32_t)supervisor_count_in_phase(&d->sup, SVC_BROKEN);
+	activity += (uint32_t)throttler_held(&d->thr);
 	activity += phago_activity(&d->phago);	/* filesystems filling within the horizon */
-	if (d->quar.last_imposed && now - d->quar.last_imposed < 300ULL * 1000000000ULL)
+	if (qmanager_imposed_within(&d->quar, now, 300ULL * 1000000000ULL))
 		activity++;
 	weather_set_activity(d->weather, activity);
 	if (weather_tick(d->weather, now, (int64_t)(wall_now_ns() / 1000000000ULL), &why, &events)) {
@@ -416,17 +417,20 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 			journal_append(&d->journal, json_object_get(json_object_array_get_idx(events, i)));
 		json_object_put(events);
 	}
-	d->sup.backoff_factor = weather_backoff_factor(d->weather);
+	supervisor_set_backoff_factor(&d->sup, weather_backoff_factor(d->weather));
 	throttler_set_factor(&d->thr, weather_budget_factor(d->weather));
-	d->quar.factor = weather_quarantine_factor(d->weather);
+	qmanager_set_weather_factor(&d->quar, weather_quarantine_factor(d->weather));
 	weather_set_fleet(d->weather, (uint32_t)d->fleet_here.n);
 }
 
-static int epoll_add(int epfd, int fd)
+/* The handlers of the fds lymphd itself watches (the control plane,
+ * the metrics listener, the supervisor and the weather register theirs). */
+static int on_source_ready(struct watch *w, uint32_t events)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	struct daemon *d = w->ctx;
 
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+	(void)events;
+	return source_drain(&d->src);
 }
 
 /* vaccine = quarantine: the quarantine manager bans the binary for every uid. */
@@ -440,26 +444,37 @@ static int fleet_ban(void *ctx, uint32_t dev, uint64_t ino, const char *path, in
 		    qmanager_unban(&d->quar, dev, ino, mono_now_ns());
 }
 
+static int on_quarantine_ready(struct watch *w, uint32_t events)
+{
+	struct daemon *d = w->ctx;
+
+	(void)events;
+	qmanager_on_fd(&d->quar, mono_now_ns());
+	return 0;
+}
+
+static int on_fleet_ready(struct watch *w, uint32_t events);
+
 /* [fleet]: the link runs in its own thread, started after privileges are
  * dropped (capabilities are per thread); it never delays the loop. */
 static int open_fleet(struct daemon *d)
 {
 	int err;
 
-	if (!d->policy.fleet.enabled)
+	if (!d->policy->fleet.enabled)
 		return 0;
-	fleet_here_init(&d->fleet_here, &d->policy.fleet);
+	fleet_here_init(&d->fleet_here, &d->policy->fleet);
+	err = fleet_start(&d->fleet, &d->policy->fleet);
 	d->fleet_here.ban = fleet_ban;
 	d->fleet_here.ban_ctx = d;
-	err = fleet_start(&d->fleet, &d->policy.fleet);
 	if (!err)
-		err = epoll_add(d->epfd, fleet_fd(d->fleet));
+		err = watch_add(&d->loop, &d->fleet_w, fleet_fd(d->fleet), EPOLLIN, on_fleet_ready,
+				d);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to start the fleet link: %s\n", strerror(-err));
 		return err;
 	}
-	d->quar.bin_factor = fleet_here_factor;
-	d->quar.bin_factor_ctx = &d->fleet_here;
+	qmanager_set_bin_factor(&d->quar, fleet_here_factor, &d->fleet_here);
 	return 0;
 }
 
@@ -476,33 +491,37 @@ static void reload_fleet(struct daemon *d, int relink)
 
 	if (d->fleet && relink) {
 		snprintf(self, sizeof(self), "%s", fleet_host(d->fleet));
-		fleet_stop(d->fleet);	/* joins its thread; its fd leaves the epoll set as it closes */
+		watch_del(&d->loop, &d->fleet_w);
+		fleet_stop(d->fleet);	/* joins its thread */
 		d->fleet = NULL;
-		fleet_here_clear(&d->fleet_here, self, &d->journal, d->policy.fleet.enabled ?
+		fleet_here_clear(&d->fleet_here, self, &d->journal, d->policy->fleet.enabled ?
 				 "the fleet link is reconfigured: vaccinations come back from the fleet's memory" :
 				 "[fleet] is no longer in the policy: the vaccination ends");
-		d->quar.bin_factor = NULL;
-		journal_lymphd(d, "fleet", d->policy.fleet.enabled ? "link reconfigured by a reload" :
+		qmanager_set_bin_factor(&d->quar, NULL, NULL);
+		journal_lymphd(d, "fleet", d->policy->fleet.enabled ? "link reconfigured by a reload" :
 			       "link stopped by a reload");
 	}
-	if (!d->policy.fleet.enabled)
+	if (!d->policy->fleet.enabled)
 		return;
 	if (!d->fleet) {
 		if (!open_fleet(d))
 			journal_lymphd(d, "fleet", "link started by a reload");
 		return;
 	}
-	fleet_here_reconf(&d->fleet_here, &d->policy.fleet, fleet_host(d->fleet), &d->journal,
+	fleet_here_reconf(&d->fleet_here, &d->policy->fleet, fleet_host(d->fleet), &d->journal,
 			  d->enforce);
 }
 
-static void on_fleet(struct daemon *d)
+static int on_fleet_ready(struct watch *w, uint32_t events)
 {
+	struct daemon *d = w->ctx;
 	struct fleet_event ev;
 
+	(void)events;
 	fleet_clear_fd(d->fleet);
 	while (fleet_pop(d->fleet, &ev))
 		fleet_here_apply(&d->fleet_here, &ev, fleet_host(d->fleet), &d->journal, d->enforce);
+	return 0;
 }
 
 static void announce(struct daemon *d)
@@ -542,6 +561,11 @@ static void flush_early(struct daemon *d)
 	fflush(d->out);
 }
 
+static int on_signal_ready(struct watch *w, uint32_t events);
+static int on_timer_ready(struct watch *w, uint32_t events);
+static int on_svc_timer_ready(struct watch *w, uint32_t events);
+static void drain_source(void *ctx);
+
 int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 {
 	long drain_ms = drain_period_ms();
@@ -555,7 +579,13 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 
 	memset(d, 0, sizeof(*d));
 	d->opts = *opts;
-	d->epfd = d->sigfd = d->timerfd = d->ctlfd = d->svc_timerfd = d->metrics_fd = -EBADF;
+	d->loop.epfd = d->sigfd = d->timerfd = d->ctlfd = d->svc_timerfd = d->metrics_fd = -EBADF;
+	watch_init(&d->src_w);
+	watch_init(&d->sig_w);
+	watch_init(&d->timer_w);
+	watch_init(&d->svc_timer_w);
+	watch_init(&d->quar_w);
+	watch_init(&d->fleet_w);
 	d->journal.fd = -EBADF;
 	d->src.fd = -EBADF;
 	d->log.fd = -EBADF;
@@ -581,11 +611,16 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	protect_init();
 
 	/* The policy: refuse to start with an invalid or unsafe one. */
+	d->policy = calloc(1, sizeof(*d->policy));
+	if (!d->policy) {
+		fprintf(stderr, "lymphd: failed to allocate the policy: %s\n", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	{
 		struct cfg_errors errs = { 0 };
 		size_t i;
 
-		err = config_load_file(&d->policy, opts->config_path, opts->config_explicit, &errs);
+		err = config_load_file(d->policy, opts->config_path, opts->config_explicit, &errs);
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "lymphd: %s\n", errs.msg[i]);
 		if (err) {
@@ -597,13 +632,13 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		}
 		cfg_errors_free(&errs);
 	}
-	d->enforce = d->policy.enforce && !opts->dry_run;
+	d->enforce = d->policy->enforce && !opts->dry_run;
 	err = logsink_open(&d->log, opts->log);
 	if (err)
 		return err;
 	d->early = json_object_new_array();
-	err = journal_open(&d->journal, opts->journal_path ? opts->journal_path : d->policy.journal,
-			   d->policy.journal_max);
+	err = journal_open(&d->journal, opts->journal_path ? opts->journal_path : d->policy->journal,
+			   d->policy->journal_max);
 	if (err == -EPERM) {
 		fprintf(stderr, "lymphd: failed to open the journal: %s; lymphd rebuilds its state "
 			"from it and trusts only a root-owned file\n", d->journal.why);
@@ -612,7 +647,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	if (err) {
 		fprintf(stderr, "lymphd: failed to open the journal %s: %s; lymphd journals every "
 			"decision and will not run without it (use --journal=PATH)\n",
-			opts->journal_path ? opts->journal_path : d->policy.journal, strerror(-err));
+			opts->journal_path ? opts->journal_path : d->policy->journal, strerror(-err));
 		return err;
 	}
 	d->journal.snapshot = daemon_journal_snapshot;
@@ -631,8 +666,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->svc_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sigfd < 0 || d->timerfd < 0 || d->svc_timerfd < 0 || d->epfd < 0) {
+	if (d->sigfd < 0 || d->timerfd < 0 || d->svc_timerfd < 0 || evloop_init(&d->loop)) {
 		err = -errno;
 		fprintf(stderr, "lymphd: failed to create the event loop: %s\n", strerror(-err));
 		return err;
@@ -657,37 +691,42 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return d->ctlfd;
 	{
 		struct control_env env = {
-			.epfd = d->epfd, .listen_fd = d->ctlfd, .filter = &d->opts.filter,
+			.loop = &d->loop, .listen_fd = d->ctlfd, .filter = &d->opts.filter,
 			.verbose = &d->opts.verbose, .wall_offset_ns = &d->wall_offset_ns,
 			.dispatch = daemon_command, .ctx = d,
 		};
 
 		d->ctl = control_new(&env);
 		if (!d->ctl) {
-			fprintf(stderr, "lymphd: failed to set up the control socket: %s\n", strerror(ENOMEM));
-			return -ENOMEM;
+			err = -errno;
+			fprintf(stderr, "lymphd: failed to set up the control socket: %s\n",
+				strerror(-err));
+			return err;
 		}
 	}
 
-	if ((err = epoll_add(d->epfd, d->src.fd)) || (err = epoll_add(d->epfd, d->sigfd)) ||
-	    (err = epoll_add(d->epfd, d->timerfd)) || (err = epoll_add(d->epfd, d->ctlfd)) ||
-	    (err = epoll_add(d->epfd, d->svc_timerfd))) {
+	if ((err = watch_add(&d->loop, &d->src_w, d->src.fd, EPOLLIN, on_source_ready, d)) ||
+	    (err = watch_add(&d->loop, &d->sig_w, d->sigfd, EPOLLIN, on_signal_ready, d)) ||
+	    (err = watch_add(&d->loop, &d->timer_w, d->timerfd, EPOLLIN, on_timer_ready, d)) ||
+	    (err = watch_add(&d->loop, &d->svc_timer_w, d->svc_timerfd, EPOLLIN, on_svc_timer_ready,
+			     d))) {
 		fprintf(stderr, "lymphd: failed to watch file descriptors: %s\n", strerror(-err));
 		return err;
 	}
 	/* Services, quarantine, throttle: set up, then their state from the
 	 * journal (read once, before anything is appended to it). */
-	err = supervisor_init(&d->sup, &d->policy, &d->journal, d->enforce, d->epfd);
+	err = supervisor_init(&d->sup, d->policy, &d->journal, d->enforce, &d->loop);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to set up the supervisor: %s\n", strerror(-err));
 		return err;
 	}
-	err = qmanager_init(&d->quar, &d->policy, &d->journal, d->enforce);
+	supervisor_set_drain(&d->sup, drain_source, d);
+	err = qmanager_init(&d->quar, d->policy, &d->journal, d->enforce);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to set up quarantine: %s\n", strerror(-err));
 		return err;
 	}
-	err = throttler_init(&d->thr, &d->policy, &d->journal, d->enforce && d->policy.throttle.enabled,
+	err = throttler_init(&d->thr, d->policy, &d->journal, d->enforce && d->policy->throttle.enabled,
 			     &d->kt);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
@@ -699,10 +738,13 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return err;
 	journal_lymphd(d, "start", NULL);
 	kthrottle_set_journal(&d->kt, &d->journal);	/* what it wrote before the replay */
+	d->started = 1;
 	/* Quarantines enforced from now on; nothing left stopped by a crashed
 	 * lymphd; services found or started. */
 	qmanager_replay_done(&d->quar, mono_now_ns());
-	if (qmanager_fd(&d->quar) >= 0 && (err = epoll_add(d->epfd, qmanager_fd(&d->quar)))) {
+	if (qmanager_fd(&d->quar) >= 0 &&
+	    (err = watch_add(&d->loop, &d->quar_w, qmanager_fd(&d->quar), EPOLLIN,
+			     on_quarantine_ready, d))) {
 		fprintf(stderr, "lymphd: failed to watch fanotify: %s\n", strerror(-err));
 		return err;
 	}
@@ -714,16 +756,21 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return err;
 	if (d->weather)
 		kthrottle_set_weather(&d->kt, weather_name(weather_now(d->weather)));
-	if (d->policy.metrics_listen) {
-		d->metrics_fd = metrics_http_listen(d->policy.metrics_listen);
+	if (d->policy->metrics_listen) {
+		d->metrics_fd = metrics_http_listen(d->policy->metrics_listen);
 		if (d->metrics_fd < 0) {
 			err = d->metrics_fd;
 			fprintf(stderr, "lymphd: failed to listen for metrics on %s: %s (only loopback "
-				"addresses are allowed)\n", d->policy.metrics_listen, strerror(-err));
+				"addresses are allowed)\n", d->policy->metrics_listen, strerror(-err));
 			return err;
 		}
-		if ((err = epoll_add(d->epfd, d->metrics_fd)))
+		d->metrics = metrics_http_new(&d->loop, d->metrics_fd, daemon_metrics_fill, d);
+		if (!d->metrics) {
+			err = -errno;
+			fprintf(stderr, "lymphd: failed to serve metrics on %s: %s\n",
+				d->policy->metrics_listen, strerror(-err));
 			return err;
+		}
 	}
 
 	/* Everything is open and bound: lymphd's own system calls only from
@@ -735,8 +782,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		unsigned long long svc_caps = 0;
 		size_t i;
 
-		for (i = 0; i < d->policy.n_services; i++)
-			svc_caps |= d->policy.services[i].caps;
+		for (i = 0; i < d->policy->n_services; i++)
+			svc_caps |= d->policy->services[i].caps;
 		err = privs_drop_keep(svc_caps);
 	}
 	if (err)
@@ -745,7 +792,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	if (err)
 		return err;
 	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
-	phago_init(&d->phago, &d->policy, &d->journal, &d->sup, d->enforce);
+	phago_init(&d->phago, d->policy, &d->journal, &d->sup, d->enforce);
 	/* Only now: a reader of the start line may count on every response. */
 	announce(d);
 	flush_early(d);
@@ -776,15 +823,32 @@ static void arm_svc_timer(struct daemon *d)
 	timerfd_settime(d->svc_timerfd, 0, &its, NULL);
 }
 
+/* A policy of the heap, freed. */
+static void policy_destroy(struct policy *p)
+{
+	if (!p)
+		return;
+	policy_free(p);
+	free(p);
+}
+
 static int reload_policy(struct daemon *d, char **why)
 {
 	struct cfg_errors errs = { 0 };
-	struct policy fresh;
+	struct policy *fresh, *old;
 	size_t i, len = 0;
 	int err, enforce, relink;
 
 	*why = NULL;
-	err = config_load_file(&fresh, d->opts.config_path, d->opts.config_explicit, &errs);
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh) {
+		*why = strdup("out of memory\n");
+		fprintf(stderr, "lymphd: reload refused, keeping the current policy: %s\n",
+			strerror(ENOMEM));
+		journal_lymphd(d, "reload", "refused: out of memory, the current policy is kept");
+		return -ENOMEM;
+	}
+	err = config_load_file(fresh, d->opts.config_path, d->opts.config_explicit, &errs);
 	if (err) {
 		for (i = 0; i < errs.n; i++)
 			len += strlen(errs.msg[i]) + 1;
@@ -798,29 +862,31 @@ static int reload_policy(struct daemon *d, char **why)
 		fprintf(stderr, "lymphd: reload refused, keeping the current policy\n");
 		journal_lymphd(d, "reload", "refused: invalid policy, the current one is kept");
 		cfg_errors_free(&errs);
-		policy_free(&fresh);
+		policy_destroy(fresh);
 		return -EINVAL;
 	}
 	cfg_errors_free(&errs);
-	/* Swap atomically: the supervisor moves to the new policy's services
-	 * (heap arrays, which move with the struct), the old policy is freed,
-	 * and the rest is pointed at d->policy, never at this stack copy. */
-	enforce = fresh.enforce && !d->opts.dry_run;
-	err = supervisor_reload(&d->sup, &fresh, enforce, mono_now_ns());
+	/* One pointer swapped: every module that keeps pointers into the
+	 * policy (services' confs, the protected set, the phagocytes') is
+	 * re-bound to the fresh one first; the old one is freed only then,
+	 * when nothing points into it any more. */
+	enforce = fresh->enforce && !d->opts.dry_run;
+	err = supervisor_reload(&d->sup, fresh, enforce, mono_now_ns());
 	if (err) {
-		policy_free(&fresh);
+		policy_destroy(fresh);
 		return err;
 	}
-	relink = !fleet_conf_same_link(&d->policy.fleet, &fresh.fleet);
-	policy_free(&d->policy);
+	relink = !fleet_conf_same_link(&d->policy->fleet, &fresh->fleet);
+	old = d->policy;
 	d->policy = fresh;
 	d->enforce = enforce;
-	qmanager_reload(&d->quar, &d->policy, d->enforce);
-	throttler_reload(&d->thr, &d->policy, d->enforce && d->policy.throttle.enabled);
-	phago_reload(&d->phago, &d->policy, d->enforce);
+	qmanager_reload(&d->quar, d->policy, d->enforce);
+	throttler_reload(&d->thr, d->policy, d->enforce && d->policy->throttle.enabled);
+	phago_reload(&d->phago, d->policy, d->enforce);
 	reload_fleet(d, relink);
 	if (d->weather)
-		weather_set_conf(d->weather, &d->policy.weather);
+		weather_set_conf(d->weather, &d->policy->weather);
+	policy_destroy(old);
 	journal_lymphd(d, "reload", d->enforce ? "enforce mode" : "observe mode");
 	return 0;
 }
@@ -836,6 +902,14 @@ int daemon_reload(struct daemon *d, char **why)
 	return err;
 }
 
+/* The supervisor, before it handles a pidfd: the sensors' record first. */
+static void drain_source(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	source_drain(&d->src);
+}
+
 static void reap_children(struct daemon *d)
 {
 	int status;
@@ -848,10 +922,12 @@ static void reap_children(struct daemon *d)
 		supervisor_on_child(&d->sup, pid, status, mono_now_ns());
 }
 
-static void on_signal(struct daemon *d)
+static int on_signal_ready(struct watch *w, uint32_t events)
 {
+	struct daemon *d = w->ctx;
 	struct signalfd_siginfo si;
 
+	(void)events;
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			char *why;
@@ -864,13 +940,16 @@ static void on_signal(struct daemon *d)
 			d->stop = 1;
 		}
 	}
+	return 0;
 }
 
-static int on_timer(struct daemon *d)
+static int on_timer_ready(struct watch *w, uint32_t events)
 {
+	struct daemon *d = w->ctx;
 	uint64_t ticks;
 	int err;
 
+	(void)events;
 	if (read(d->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return -errno;
 	err = source_drain(&d->src);
@@ -880,59 +959,39 @@ static int on_timer(struct daemon *d)
 	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
 	control_tick(d->ctl, mono_now_ns());
+	metrics_http_tick(d->metrics, mono_now_ns());
 	notify_watchdog(mono_now_ns());	/* the loop still turns */
 	return err;
 }
 
+/* The supervisor's deadlines are due: the ticks after every batch act. */
+static int on_svc_timer_ready(struct watch *w, uint32_t events)
+{
+	struct daemon *d = w->ctx;
+	uint64_t ticks;
+
+	(void)events;
+	if (read(d->svc_timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
 int daemon_run(struct daemon *d)
 {
-	struct epoll_event evs[8];
 	int err = 0;
 
 	supervisor_tick(&d->sup, mono_now_ns());
 	arm_svc_timer(d);
 	while (!d->stop) {
-		int i, n = epoll_wait(d->epfd, evs, 8, -1);
+		int n = evloop_run_once(&d->loop, -1, &err);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
+			err = n;
 			fprintf(stderr, "lymphd: epoll_wait failed: %s\n", strerror(-err));
 			break;
 		}
-		for (i = 0; i < n && !err; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == d->src.fd)
-				err = source_drain(&d->src);
-			else if (fd == d->timerfd)
-				err = on_timer(d);
-			else if (fd == d->sigfd)
-				on_signal(d);
-			else if (fd == d->ctlfd)
-				control_accept(d->ctl);
-			else if (d->fleet && fd == fleet_fd(d->fleet))
-				on_fleet(d);
-			else if (control_on_fd(d->ctl, fd, evs[i].events))
-				;	/* a control client */
-			else if (fd == qmanager_fd(&d->quar))
-				qmanager_on_fd(&d->quar, mono_now_ns());
-			else if (fd == d->svc_timerfd) {
-				uint64_t ticks;
-
-				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-					err = -errno;
-			} else if (fd == d->metrics_fd) {
-				daemon_metrics_serve(d);
-			} else if (d->weather && weather_on_fd(d->weather, fd, mono_now_ns())) {
-				/* a PSI trigger fired: the weather took note */
-			} else {
-				/* A service's pidfd: its process is gone. */
-				source_drain(&d->src);
-				supervisor_on_pidfd(&d->sup, fd, mono_now_ns());
-			}
-		}
+		if (!n)
+			continue;	/* EINTR */
 		supervisor_tick(&d->sup, mono_now_ns());
 		throttler_tick(&d->thr, mono_now_ns());
 		arm_svc_timer(d);
@@ -957,12 +1016,16 @@ void daemon_free(struct daemon *d)
 {
 	if (d->early)
 		flush_early(d);	/* a start that failed half-way: say what it did */
-	if (d->journal.fd >= 0)
+	/* A lymphd that failed before its start line (another one answers on
+	 * the socket) leaves the journal as it found it. */
+	if (d->journal.fd >= 0 && d->started)
 		journal_lymphd(d, "stop", NULL);
+	watch_del(&d->loop, &d->fleet_w);
 	fleet_stop(d->fleet);	/* joins its thread */
 	d->fleet = NULL;
 	supervisor_free(&d->sup);
 	phago_free(&d->phago);
+	watch_del(&d->loop, &d->quar_w);
 	qmanager_free(&d->quar);
 	throttler_free(&d->thr, mono_now_ns());
 	if (d->weather)
@@ -970,13 +1033,16 @@ void daemon_free(struct daemon *d)
 	d->weather = NULL;
 	kthrottle_close(&d->kt);
 	journal_close(&d->journal);
-	policy_free(&d->policy);
+	policy_destroy(d->policy);
+	d->policy = NULL;
+	watch_del(&d->loop, &d->src_w);
 	source_close(&d->src);
 	control_free(d->ctl);
 	d->ctl = NULL;
 	control_close(d->ctlfd, d->opts.socket_path);
-	if (d->epfd >= 0)
-		close(d->epfd);
+	metrics_http_free(d->metrics);
+	d->metrics = NULL;
+	evloop_free(&d->loop);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->timerfd >= 0)

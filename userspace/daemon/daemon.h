@@ -13,6 +13,7 @@
 #include "control.h"
 #include "crashtab.h"
 #include "format.h"
+#include "evloop.h"
 #include "fleet.h"
 #include "journal.h"
 #include "logsink.h"
@@ -54,7 +55,7 @@ struct daemon {
 	struct crashtab crashes;
 	struct binpath names;
 	struct counters count;
-	struct policy policy;
+	struct policy *policy;	/* the current one, on the heap: a reload swaps it */
 	struct journal journal;
 	struct supervisor sup;
 	struct qmanager quar;
@@ -66,10 +67,13 @@ struct daemon {
 	struct sigmemo sigmemo;	/* kills of crash handlers, for the deaths that follow */
 	uint64_t weather_next_ns;	/* next weather tick */
 	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */
+	struct metrics_http *metrics;	/* its clients; NULL when off */
 	int enforce;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
 	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
-	int epfd, sigfd, timerfd, ctlfd;
+	struct evloop loop;	/* every fd below, each with its handler */
+	int sigfd, timerfd, ctlfd;
+	struct watch src_w, sig_w, timer_w, svc_timer_w, quar_w, fleet_w;
 	struct control *ctl;	/* control clients, lymphctl events history */
 	int svc_timerfd;	/* armed for the supervisor's next deadline */
 	FILE *out;
@@ -77,6 +81,7 @@ struct daemon {
 	struct logsink log;	/* the system log (journal, syslog) */
 	struct json_object *early;	/* decisions journaled before the start line */
 	int stop;
+	int started;	/* this lymphd journaled its start (and so journals its stop) */
 };
 
 int daemon_init(struct daemon *d, const struct daemon_opts *opts);
@@ -88,10 +93,10 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec);
 
 uint64_t mono_now_ns(void);
 
-/* control.c: the root-only unix socket lymphctl talks to, served by the
- * event loop: accept, a client's fd (1 when it was one), deadlines (each
- * tick), followers' output (each loop turn), and every record lymphd
- * prints, for lymphctl events. */
+/* control.c: the root-only unix socket lymphctl talks to; its listening
+ * socket and clients are watched by the event loop (d->loop) with their
+ * own handlers; deadlines each tick, followers' output each loop turn, and
+ * every record lymphd prints, for lymphctl events. */
 struct verdict;
 /* A parsed lymphctl request (control/ctlproto.h), answered (commands.c). */
 void daemon_command(void *ctx, struct ctl_client *cl, const struct ctl_req *r, uint64_t now);
@@ -102,7 +107,7 @@ int daemon_reload(struct daemon *d, char **why);
 
 /* status.c: the Prometheus exposition of lymphd's state, into out. */
 int daemon_metrics(const struct daemon *d, FILE *out);
-void daemon_metrics_serve(const struct daemon *d);	/* one HTTP client */
+int daemon_metrics_fill(FILE *out, void *d);	/* the same, for the HTTP listener */
 
 /* status.c: the state lymphctl status shows, as a JSON object. */
 struct json_object;

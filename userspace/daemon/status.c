@@ -129,10 +129,7 @@ int daemon_metrics(const struct daemon *d, FILE *out)
 	return metrics_text(out, &m);
 }
 
-void daemon_metrics_serve(const struct daemon *d)
+int daemon_metrics_fill(FILE *out, void *d)
 {
-	struct metrics_src m;
-
-	metrics_source(d, &m);
-	metrics_http_serve(d->metrics_fd, &m);
+	return daemon_metrics(d, out);
 }

@@ -1291,3 +1291,20 @@ void qmanager_snapshot(struct qmanager *q, uint64_t now)
 		journal_q(q, "snapshot", e, &e->key, m && m->path[0] ? m->path : NULL, "ok", NULL, now);
 	}
 }
+
+void qmanager_set_weather_factor(struct qmanager *q, double factor)
+{
+	q->factor = factor;
+}
+
+void qmanager_set_bin_factor(struct qmanager *q,
+			     double (*fn)(void *ctx, uint32_t dev, uint64_t ino), void *ctx)
+{
+	q->bin_factor = fn;
+	q->bin_factor_ctx = ctx;
+}
+
+int qmanager_imposed_within(const struct qmanager *q, uint64_t now, uint64_t within_ns)
+{
+	return q->last_imposed && now - q->last_imposed < within_ns;
+}

@@ -140,6 +140,13 @@ int qmanager_ban(struct qmanager *q, uint32_t dev, uint64_t ino, const char *pat
 		 const char **why);
 /* Lift a ban: 0, or -ENOENT. */
 int qmanager_unban(struct qmanager *q, uint32_t dev, uint64_t ino, uint64_t now);
+/* The weather's multiplier of the danger threshold (1.0 when calm). */
+void qmanager_set_weather_factor(struct qmanager *q, double factor);
+/* Per-binary threshold multiplier (the fleet's vaccinations); NULL: none. */
+void qmanager_set_bin_factor(struct qmanager *q,
+			     double (*fn)(void *ctx, uint32_t dev, uint64_t ino), void *ctx);
+/* For the weather: did a quarantine begin within the last within_ns? */
+int qmanager_imposed_within(const struct qmanager *q, uint64_t now, uint64_t within_ns);
 
 /* New policy (thresholds, protected set, mode). */
 void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce);

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include "clock.h"
 #include "jrec.h"
 #include "lymph/names.h"
 #include "leftovers.h"
@@ -48,6 +49,30 @@ static uint64_t to_mono(const struct supervisor *s, uint64_t wall)
 	return wall > s->wall_offset ? wall - s->wall_offset : 1;
 }
 
+/* The loop watches a service's fds when lymphd runs one (s->loop). */
+static void svc_watch(struct supervisor *s, struct watch *w, int fd, watch_fn on_ready)
+{
+	if (s->loop)
+		watch_add(s->loop, w, fd, EPOLLIN, on_ready, s);
+}
+
+static void svc_unwatch(struct supervisor *s, struct watch *w)
+{
+	if (s->loop)
+		watch_del(s->loop, w);
+}
+
+static void svc_watches_init(struct service *v)
+{
+	watch_init(&v->pid_w);
+	watch_init(&v->notify_w);
+	watch_init(&v->log_w);
+}
+
+static int on_pidfd(struct watch *w, uint32_t events);
+static int on_notify(struct watch *w, uint32_t events);
+static int on_log(struct watch *w, uint32_t events);
+
 static struct service *by_name(struct supervisor *s, const char *name)
 {
 	size_t i;
@@ -71,7 +96,7 @@ static void forget_pid(struct supervisor *s, struct service *v)
 	if (v->is_child && v->pid > 0 && !reaped(v->pid))
 		v->reaping = v->pid;
 	if (v->pidfd >= 0) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, v->pidfd, NULL);
+		svc_unwatch(s, &v->pid_w);
 		close(v->pidfd);
 	}
 	v->pidfd = -1;
@@ -111,8 +136,6 @@ static void note_group(struct service *v)
 
 static void track_pid(struct supervisor *s, struct service *v, pid_t pid, int pidfd, int child)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-
 	forget_pid(s, v);
 	v->pid = pid;
 	v->is_child = child;
@@ -122,8 +145,7 @@ static void track_pid(struct supervisor *s, struct service *v, pid_t pid, int pi
 	v->pidfd = pidfd;
 	if (pidfd >= 0) {
 		fcntl(pidfd, F_SETFD, FD_CLOEXEC);
-		ev.data.fd = pidfd;
-		epoll_ctl(s->epfd, EPOLL_CTL_ADD, pidfd, &ev);
+		svc_watch(s, &v->pid_w, pidfd, on_pidfd);
 	}
 }
 
@@ -243,20 +265,31 @@ int supervisor_replay_record(struct supervisor *s, struct json_object *rec)
 
 /* ---- finding a running instance --------------------------------------- */
 
-static pid_t read_pidfile(const char *path)
+/* The start of a small file (one read of at most cap - 1 bytes), NUL
+ * terminated: its length, 0 when it cannot be read or is empty. */
+static size_t read_small(const char *path, int flags, char *buf, size_t cap)
 {
-	char buf[32] = "";
-	long pid;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
 	ssize_t n;
 
+	buf[0] = 0;
 	if (fd < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, cap - 1);
 	close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
+	return (size_t)n;
+}
+
+static pid_t read_pidfile(const char *path)
+{
+	char buf[32];
+	long pid;
+
+	if (!read_small(path, O_NOFOLLOW, buf, sizeof(buf)))
+		return 0;
 	pid = strtol(buf, NULL, 10);
 	return (pid > 1 && pid < (1L << 22)) ? (pid_t)pid : 0;
 }
@@ -322,20 +355,12 @@ static int process_tree(pid_t root, pid_t *out, int max)
 		d = opendir(path);
 		while (d && (de = readdir(d))) {
 			char cpath[320], buf[4096], *tok, *save = NULL;
-			int fd;
-			ssize_t len;
 
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", out[i], de->d_name);
-			fd = open(cpath, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
+			if (!read_small(cpath, 0, buf, sizeof(buf)))
 				continue;
-			len = read(fd, buf, sizeof(buf) - 1);
-			close(fd);
-			if (len <= 0)
-				continue;
-			buf[len] = 0;
 			for (tok = strtok_r(buf, " \n", &save); tok && n < max; tok = strtok_r(NULL, " \n", &save))
 				out[n++] = (pid_t)atoi(tok);
 		}
@@ -401,19 +426,12 @@ static int tree_listens(pid_t root, uint16_t port)
 static int same_cmdline(pid_t pid, char *const *argv)
 {
 	char path[64], buf[8192], *p;
-	ssize_t len;
-	size_t i;
-	int fd;
+	size_t i, len;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	len = read_small(path, 0, buf, sizeof(buf));
+	if (!len)
 		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = 0;
 	for (p = buf, i = 0; argv[i]; i++) {
 		if (p >= buf + len || strcmp(p, argv[i]))
 			return 0;
@@ -544,7 +562,6 @@ static void build_env(const struct service *v, char **env, size_t max)
 static int notify_open(struct supervisor *s, struct service *v)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct epoll_event ev = { .events = EPOLLIN };
 	const char *name;
 	socklen_t len;
 	int fd, one = 1;
@@ -567,8 +584,7 @@ static int notify_open(struct supervisor *s, struct service *v)
 		close(fd);
 		return err;
 	}
-	ev.data.fd = fd;
-	epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+	svc_watch(s, &v->notify_w, fd, on_notify);
 	v->notify_fd = fd;
 	return 0;
 }
@@ -577,7 +593,7 @@ static void notify_close(struct supervisor *s, struct service *v)
 {
 	if (v->notify_fd < 0)
 		return;
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, v->notify_fd, NULL);
+	svc_unwatch(s, &v->notify_w);
 	close(v->notify_fd);
 	v->notify_fd = -1;
 }
@@ -711,7 +727,7 @@ static void log_write(struct service *v, const char *buf, size_t n)
 static void log_stop(struct supervisor *s, struct service *v)
 {
 	if (v->log_rd >= 0) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, v->log_rd, NULL);
+		svc_unwatch(s, &v->log_w);
 		close(v->log_rd);
 	}
 	v->log_rd = -1;
@@ -740,7 +756,6 @@ static void log_read(struct supervisor *s, struct service *v)
  * caller closes it after the start), or -errno. */
 static int log_pipe(struct supervisor *s, struct service *v, int *out)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	int p[2], err;
 
 	if (v->log_fd < 0 && (err = log_open(v)))
@@ -753,8 +768,7 @@ static int log_pipe(struct supervisor *s, struct service *v, int *out)
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	v->log_rd = p[0];
 	v->log_bol = 1;
-	ev.data.fd = p[0];
-	epoll_ctl(s->epfd, EPOLL_CTL_ADD, p[0], &ev);
+	svc_watch(s, &v->log_w, p[0], on_log);
 	*out = p[1];
 	return 0;
 }
@@ -1216,14 +1230,14 @@ static void bind_conf(struct service *v, const struct service_conf *c)
 }
 
 int supervisor_init(struct supervisor *s, const struct policy *p, struct journal *j,
-		    int enforce, int epfd)
+		    int enforce, struct evloop *loop)
 {
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	s->journal = j;
 	s->enforce = enforce;
-	s->epfd = epfd;
+	s->loop = loop;
 	s->backoff_factor = 1.0;
 	s->rng = (unsigned int)getpid() ^ (unsigned int)time(NULL);
 	{
@@ -1245,6 +1259,7 @@ int supervisor_init(struct supervisor *s, const struct policy *p, struct journal
 		s->v[i].pidfd = -1;
 		s->v[i].notify_fd = -1;
 		s->v[i].log_rd = s->v[i].log_fd = -1;
+		svc_watches_init(&s->v[i]);
 	}
 	/* A daemon whose start command exits (type = forking), and the
 	 * orphans of every service, are reparented to lymphd: it can reap
@@ -1413,33 +1428,39 @@ void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t n
 	}
 }
 
-int supervisor_on_pidfd(struct supervisor *s, int fd, uint64_t now)
+/* The main process's pidfd is readable: it is gone. */
+static int on_pidfd(struct watch *w, uint32_t events)
 {
-	size_t i;
+	struct supervisor *s = w->ctx;
+	struct service *v = watch_owner(w, struct service, pid_w);
+	int status, fd = v->pidfd;
+	pid_t pid = v->pid;
 
-	for (i = 0; i < s->n; i++) {
-		struct service *v = &s->v[i];
-		int status;
-
-		if (v->notify_fd >= 0 && v->notify_fd == fd) {
-			notify_read(s, v, now);
-			return 1;
-		}
-		if (v->log_rd >= 0 && v->log_rd == fd) {
-			log_read(s, v);
-			return 1;
-		}
-
-		if (v->pidfd != fd)
-			continue;
-		if (v->is_child) {
-			if (waitpid(v->pid, &status, WNOHANG) == v->pid)
-				died_unseen(s, v, 1, status, now);
-			return 1;	/* else SIGCHLD will bring the status */
-		}
-		died_unseen(s, v, 0, 0, now);
-		return 1;
+	(void)events;
+	if (s->drain)
+		s->drain(s->drain_ctx);	/* may handle the death (v stays where it is) */
+	if (v->pidfd != fd || v->pid != pid || fd < 0)
+		return 0;	/* it did: this pidfd is closed, or another instance runs */
+	if (v->is_child) {
+		if (waitpid(v->pid, &status, WNOHANG) == v->pid)
+			died_unseen(s, v, 1, status, clock_mono_ns());
+		return 0;	/* else SIGCHLD will bring the status */
 	}
+	died_unseen(s, v, 0, 0, clock_mono_ns());
+	return 0;
+}
+
+static int on_notify(struct watch *w, uint32_t events)
+{
+	(void)events;
+	notify_read(w->ctx, watch_owner(w, struct service, notify_w), clock_mono_ns());
+	return 0;
+}
+
+static int on_log(struct watch *w, uint32_t events)
+{
+	(void)events;
+	log_read(w->ctx, watch_owner(w, struct service, log_w));
 	return 0;
 }
 
@@ -1485,6 +1506,26 @@ void supervisor_tick(struct supervisor *s, uint64_t now)
 	}
 }
 
+void supervisor_set_drain(struct supervisor *s, void (*fn)(void *ctx), void *ctx)
+{
+	s->drain = fn;
+	s->drain_ctx = ctx;
+}
+
+size_t supervisor_count_in_phase(const struct supervisor *s, enum svc_phase phase)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		n += s->v[i].st.phase == phase;
+	return n;
+}
+
+void supervisor_set_backoff_factor(struct supervisor *s, double factor)
+{
+	s->backoff_factor = factor;
+}
+
 uint64_t supervisor_next_deadline(const struct supervisor *s)
 {
 	uint64_t best = 0;
@@ -1518,6 +1559,12 @@ int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce,
 				break;
 		if (j < s->n) {
 			nv[i] = s->v[j];
+			/* The loop's events now name the new place. */
+			if (s->loop) {
+				watch_move(s->loop, &s->v[j].pid_w, &nv[i].pid_w);
+				watch_move(s->loop, &s->v[j].notify_w, &nv[i].notify_w);
+				watch_move(s->loop, &s->v[j].log_w, &nv[i].log_w);
+			}
 			s->v[j].conf = NULL;	/* moved */
 			s->v[j].pidfd = -1;
 			s->v[j].notify_fd = -1;
@@ -1526,6 +1573,7 @@ int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce,
 			nv[i].pidfd = -1;
 			nv[i].notify_fd = -1;
 			nv[i].log_rd = nv[i].log_fd = -1;
+			svc_watches_init(&nv[i]);
 		}
 		bind_conf(&nv[i], &p->services[i]);
 	}

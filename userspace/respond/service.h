@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include "classify.h"
 #include "config.h"
+#include "evloop.h"
 #include "journal.h"
 #include "supervise.h"
 
@@ -54,6 +55,8 @@ struct service {
 	int ready;		/* type = notify: READY=1 came from the main process */
 	char notify_env[128];	/* NOTIFY_SOCKET=@lymph/PID/NAME */
 	struct last_failure last;
+	/* pidfd, notify_fd and log_rd in the event loop (moved on reload) */
+	struct watch pid_w, notify_w, log_w;
 };
 
 struct supervisor {
@@ -61,14 +64,18 @@ struct supervisor {
 	size_t n;
 	int enforce;
 	struct journal *journal;
-	int epfd;		/* pidfds are watched here */
+	struct evloop *loop;	/* pidfds, notify sockets, log pipes; NULL: none */
+	/* Called before a pidfd's death is handled: the sensors' record of
+	 * the same death carries more (si_code, sender) and goes first. */
+	void (*drain)(void *ctx);
+	void *drain_ctx;
 	double backoff_factor;	/* from the weather; 1.0 when calm */
 	uint64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	unsigned int rng;
 };
 
 int supervisor_init(struct supervisor *s, const struct policy *p, struct journal *j,
-		    int enforce, int epfd);
+		    int enforce, struct evloop *loop);
 void supervisor_free(struct supervisor *s);
 
 /* Rebuild states from the journal, find running instances, start the
@@ -82,14 +89,20 @@ void supervisor_on_death(struct supervisor *s, const struct lymph_death *d,
 /* A child of lymphd was reaped. */
 void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t now);
 
-/* A pidfd became readable; returns 1 if it was one of ours. */
-int supervisor_on_pidfd(struct supervisor *s, int fd, uint64_t now);
-
 /* Do what is due. */
 void supervisor_tick(struct supervisor *s, uint64_t now);
 
 /* Earliest deadline (CLOCK_MONOTONIC ns), 0 when none. */
 uint64_t supervisor_next_deadline(const struct supervisor *s);
+
+/* fn(ctx) runs before a pidfd's death is handled (lymphd drains the
+ * sensors' ring: their record of the death says more). */
+void supervisor_set_drain(struct supervisor *s, void (*fn)(void *ctx), void *ctx);
+
+/* For the weather: services in one phase (restarting, broken...). */
+size_t supervisor_count_in_phase(const struct supervisor *s, enum svc_phase phase);
+/* The weather's multiplier of restart backoffs (1.0 when calm). */
+void supervisor_set_backoff_factor(struct supervisor *s, double factor);
 
 /* Switch to a new policy: states of services kept by name. */
 int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce, uint64_t now);

@@ -934,3 +934,8 @@ struct json_object *throttler_json(const struct throttler *t, uint64_t now)
 	json_object_object_add(o, "lineages", arr);
 	return o;
 }
+
+size_t throttler_held(const struct throttler *t)
+{
+	return t->n;
+}

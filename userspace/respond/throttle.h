@@ -59,6 +59,8 @@ int throttler_release(struct throttler *t, const char *lineage, uint64_t now);
 
 void throttler_reload(struct throttler *t, const struct policy *p, int enforce);
 void throttler_set_factor(struct throttler *t, double budget_factor);
+/* For the weather: lineages held (throttled) now. */
+size_t throttler_held(const struct throttler *t);
 
 struct json_object *throttler_json(const struct throttler *t, uint64_t now);
 

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <json-c/json.h>
 #include "baseline.h"
+#include "clock.h"
+#include "evloop.h"
 #include "integrity.h"
 #include "psi.h"
 #include "weather.h"
@@ -291,8 +293,9 @@ struct weather {
 	char psi_dir[256];
 	char *baseline_path;
 	const char *cg_root;
-	int epfd;
+	struct evloop *loop;	/* NULL: no triggers */
 	int trig_fd[PSI_NRES];
+	struct watch trig_w[PSI_NRES];
 	uint64_t trig_last_ns[PSI_NRES], trig_count[PSI_NRES];
 	struct psi_reading psi[PSI_NRES];
 	int psi_ok;
@@ -362,14 +365,26 @@ static void weather_params_clamp(struct weather_params *p)
 		p->trigger_stall_us = p->trigger_window_us / 10;
 }
 
+/* A PSI trigger fired: the weather takes note (weather_tick reads it). */
+static int on_trigger(struct watch *wt, uint32_t events)
+{
+	struct weather *w = wt->ctx;
+	int r = (int)(wt - w->trig_w);
+
+	(void)events;
+	w->trig_last_ns[r] = clock_mono_ns();
+	w->trig_count[r]++;
+	return 0;
+}
+
 static void triggers_close(struct weather *w)
 {
 	int r;
 
 	for (r = 0; r < PSI_NRES; r++) {
 		if (w->trig_fd[r] >= 0) {
-			if (w->epfd >= 0)
-				epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->trig_fd[r], NULL);
+			if (w->loop)
+				watch_del(w->loop, &w->trig_w[r]);
 			close(w->trig_fd[r]);
 		}
 		w->trig_fd[r] = -EBADF;
@@ -382,18 +397,16 @@ static void triggers_open(struct weather *w)
 	int r;
 
 	triggers_close(w);
-	if (w->epfd < 0)
+	if (!w->loop)
 		return;
 	for (r = 0; r < PSI_NRES; r++) {
-		struct epoll_event ev = { .events = EPOLLPRI };
 		int fd;
 
 		psi_path(w->psi_dir, r, path, sizeof(path));
 		fd = psi_trigger_open(path, "some", w->p.trigger_stall_us, w->p.trigger_window_us);
 		if (fd < 0)
 			continue;
-		ev.data.fd = fd;
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		if (watch_add(w->loop, &w->trig_w[r], fd, EPOLLPRI, on_trigger, w)) {
 			close(fd);
 			continue;
 		}
@@ -401,7 +414,8 @@ static void triggers_open(struct weather *w)
 	}
 }
 
-int weather_init(struct weather **wp, const struct weather_conf *c, const char *state_dir, int epfd,
+int weather_init(struct weather **wp, const struct weather_conf *c, const char *state_dir,
+		 struct evloop *loop,
 		 const char *const *protected, size_t n_protected)
 {
 	struct weather *w;
@@ -422,9 +436,11 @@ int weather_init(struct weather **wp, const struct weather_conf *c, const char *
 	}
 	weather_params_from_conf(&w->p, c);
 	weather_params_clamp(&w->p);
-	w->epfd = epfd;
-	for (r = 0; r < PSI_NRES; r++)
+	w->loop = loop;
+	for (r = 0; r < PSI_NRES; r++) {
 		w->trig_fd[r] = -EBADF;
+		watch_init(&w->trig_w[r]);
+	}
 	snprintf(w->psi_dir, sizeof(w->psi_dir), "/proc/pressure");
 	w->cg_root = psi_cgroup_root();
 	w->start_ns = 0;
@@ -592,19 +608,6 @@ void weather_on_record(struct weather *w, const struct lymph_hdr *rec, int dange
 	}
 }
 
-int weather_on_fd(struct weather *w, int fd, uint64_t now_ns)
-{
-	int r;
-
-	for (r = 0; r < PSI_NRES; r++) {
-		if (w->trig_fd[r] >= 0 && w->trig_fd[r] == fd) {
-			w->trig_last_ns[r] = now_ns;
-			w->trig_count[r]++;
-			return 1;
-		}
-	}
-	return 0;
-}
 
 /* Entropy of which binaries died badly in the last 5 minutes; NaN when
  * fewer than ENTROPY_MIN_DEATHS died (no distribution to speak of). */
@@ -936,7 +939,7 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns)
 	missing = json_object_new_array();
 	if (!w->psi_ok)
 		json_object_array_add(missing, json_object_new_string("PSI (/proc/pressure): no pressure input"));
-	else if (w->epfd >= 0 && w->trig_fd[PSI_CPU] < 0 && w->trig_fd[PSI_MEMORY] < 0 && w->trig_fd[PSI_IO] < 0)
+	else if (w->loop && w->trig_fd[PSI_CPU] < 0 && w->trig_fd[PSI_MEMORY] < 0 && w->trig_fd[PSI_IO] < 0)
 		json_object_array_add(missing, json_object_new_string("PSI triggers: averages only"));
 	if (!w->cg_root)
 		json_object_array_add(missing, json_object_new_string("cgroup v2: no per-cgroup pressure"));

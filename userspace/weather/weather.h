@@ -106,11 +106,13 @@ struct weather;
 /*
  * state_dir (/var/lib/lymph) holds the baselines and the integrity
  * database; protected[] are the binaries to spot-check (absolute paths).
- * The PSI trigger fds are added to epfd (EPOLLPRI; epfd < 0: no triggers).
+ * The PSI trigger fds are watched by loop (EPOLLPRI; NULL: no triggers).
  * Returns 0 or -errno; a host without PSI or libcrypto still gets a weather
  * (it says what it lacks in weather_json's "missing").
  */
-int weather_init(struct weather **w, const struct weather_conf *c, const char *state_dir, int epfd,
+struct evloop;
+int weather_init(struct weather **w, const struct weather_conf *c, const char *state_dir,
+		 struct evloop *loop,
 		 const char *const *protected, size_t n_protected);
 void weather_free(struct weather *w);
 
@@ -123,9 +125,6 @@ void weather_set_psi_dir(struct weather *w, const char *dir);
 
 /* Every record lymphd handles; danger: the death was classed danger. */
 void weather_on_record(struct weather *w, const struct lymph_hdr *rec, int danger, uint64_t now_ns);
-
-/* An fd from epfd became ready: 1 if it was one of the weather's. */
-int weather_on_fd(struct weather *w, int fd, uint64_t now_ns);
 
 /* Responses lymph has in progress (restarts pending, throttles, quarantines). */
 void weather_set_activity(struct weather *w, uint32_t n);
