@@ -91,4 +91,12 @@ TEST(clock_offset_round_trip)
 	EXPECT_EQ(1u, clock_to_mono(&o, 1));
 }
 
+TEST(clock_boot_counts_from_the_same_start)
+{
+	uint64_t m = clock_mono_ns(), b = clock_boot_ns();
+
+	/* CLOCK_BOOTTIME is CLOCK_MONOTONIC plus the time suspended. */
+	EXPECT_GE(b, m);
+}
+
 TEST_HARNESS_MAIN

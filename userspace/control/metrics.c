@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "binpath.h"
+#include "clock.h"
 #include "crashtab.h"
 #include "lymph/names.h"
 #include "format.h"
@@ -294,10 +295,7 @@ int metrics_http_listen(const char *hostport)
 
 static int64_t ms_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clock_mono_ns() / NSEC_PER_MSEC);
 }
 
 static void send_all(int fd, const char *p, size_t len)

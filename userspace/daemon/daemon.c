@@ -17,6 +17,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include "classify.h"
+#include "clock.h"
 #include "daemon.h"
 #include "format.h"
 #include "metrics.h"
@@ -29,10 +30,7 @@
 
 uint64_t mono_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 static const char *exe_of(struct daemon *d, const struct lymph_task *t)
@@ -127,7 +125,7 @@ static void print_journaled(struct daemon *d, struct json_object *rec)
 	} else if (to_out) {
 		struct json_object *ts;
 		double secs = json_object_object_get_ex(rec, "ts", &ts) ? json_object_get_double(ts) :
-			      (double)wall_now_ns() / 1e9;
+			      (double)clock_wall_ns() / 1e9;
 
 		put_clock(d->out, (int64_t)(secs * 1e9));
 		fprintf(d->out, "%s\n", line);
@@ -379,7 +377,7 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 	if (d->quar.last_imposed && now - d->quar.last_imposed < 300ULL * 1000000000ULL)
 		activity++;
 	weather_set_activity(d->weather, activity);
-	if (weather_tick(d->weather, now, (int64_t)(wall_now_ns() / 1000000000ULL), &why, &events)) {
+	if (weather_tick(d->weather, now, (int64_t)(clock_wall_ns() / 1000000000ULL), &why, &events)) {
 		if (why)
 			journal_append(&d->journal, why);
 		why = NULL;
@@ -478,7 +476,6 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		.it_interval = { 0, DRAIN_PERIOD_MS * 1000000L },
 		.it_value = { 0, DRAIN_PERIOD_MS * 1000000L },
 	};
-	struct timespec rt;
 	sigset_t mask;
 	int err;
 
@@ -491,8 +488,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	d->log.target = LOG_TARGET_STDERR;
 	d->out = stdout;
 	d->start_ns = mono_now_ns();
-	clock_gettime(CLOCK_REALTIME, &rt);
-	d->wall_offset_ns = ((int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec) - (int64_t)d->start_ns;
+	d->wall_offset_ns = (int64_t)(clock_wall_ns() - d->start_ns);
 
 	err = crashtab_init(&d->crashes, opts->crashtab_max, opts->half_life_ns);
 	if (!err)

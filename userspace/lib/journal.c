@@ -9,14 +9,6 @@
 #include <sys/stat.h>
 #include "journal.h"
 
-uint64_t wall_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* mkdir -p, root-only for what we create. */
 static void make_dirs(const char *path)
 {
@@ -181,7 +173,7 @@ static int must_rotate(const struct journal *j, size_t len)
 
 int journal_append(struct journal *j, struct json_object *rec)
 {
-	uint64_t now = wall_now_ns();
+	uint64_t now = clock_wall_ns();
 	time_t secs = (time_t)(now / 1000000000ULL);
 	const char *s;
 	char iso[64];

@@ -38,16 +38,6 @@ struct qmark {
 	char path[256];
 };
 
-static uint64_t to_wall(const struct qmanager *q, uint64_t mono)
-{
-	return mono ? mono + q->wall_offset : 0;
-}
-
-static uint64_t to_mono(const struct qmanager *q, uint64_t wall)
-{
-	return wall > q->wall_offset ? wall - q->wall_offset : 1;
-}
-
 static const char *enf_name(enum q_enforcement e)
 {
 	switch (e) {
@@ -603,8 +593,8 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 	json_object_object_add(rec, "uid", json_object_new_int64(k->uid));
 	json_object_object_add(rec, "enforcement", json_object_new_string(enf_name(q->enf)));
 	if (e) {
-		json_object_object_add(rec, "until_wall_ns", json_object_new_uint64(to_wall(q, e->until)));
-		json_object_object_add(rec, "since_wall_ns", json_object_new_uint64(to_wall(q, e->since)));
+		json_object_object_add(rec, "until_wall_ns", json_object_new_uint64(clock_to_wall(&q->clk, e->until)));
+		json_object_object_add(rec, "since_wall_ns", json_object_new_uint64(clock_to_wall(&q->clk, e->since)));
 		json_object_object_add(rec, "duration_s", json_object_new_double(
 			e->until > e->since ? (double)(e->until - e->since) / 1e9 : 0.0));
 		json_object_object_add(rec, "offences", json_object_new_double(
@@ -692,7 +682,6 @@ static int load_lsm(struct qmanager *q)
 
 int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce)
 {
-	struct timespec m, r;
 	int err;
 
 	memset(q, 0, sizeof(*q));
@@ -700,10 +689,7 @@ int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j,
 	q->journal = j;
 	q->enforce = enforce;
 	q->factor = 1.0;
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	clock_gettime(CLOCK_REALTIME, &r);
-	q->wall_offset = ((uint64_t)r.tv_sec * 1000000000ULL + r.tv_nsec) -
-			 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
+	clock_offset_init(&q->clk);
 	err = qtable_init(&q->t, &p->quarantine, QTABLE_MAX);
 	if (err)
 		return err;
@@ -992,7 +978,7 @@ int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t
 			q->replay_protected++;
 			return 0;
 		}
-		e = qtable_restore(&q->t, &k, to_mono(q, r.since_wall_ns), to_mono(q, r.until_wall_ns),
+		e = qtable_restore(&q->t, &k, clock_to_mono(&q->clk, r.since_wall_ns), clock_to_mono(&q->clk, r.until_wall_ns),
 				   r.offences, r.total, now);
 		if (!e)
 			return 0;

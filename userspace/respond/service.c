@@ -38,16 +38,6 @@ static double rand01(struct supervisor *s)
 	return (double)(rand_r(&s->rng) % 1000000) / 1e6;
 }
 
-static uint64_t to_wall(const struct supervisor *s, uint64_t mono)
-{
-	return mono ? mono + s->wall_offset : 0;
-}
-
-static uint64_t to_mono(const struct supervisor *s, uint64_t wall)
-{
-	return wall > s->wall_offset ? wall - s->wall_offset : 1;
-}
-
 static struct service *by_name(struct supervisor *s, const char *name)
 {
 	size_t i;
@@ -138,11 +128,11 @@ static struct json_object *state_json(const struct supervisor *s, const struct s
 	json_object_object_add(o, "failures", json_object_new_int64(v->st.failures));
 	json_object_object_add(o, "restarts", json_object_new_int64(v->st.restarts));
 	json_object_object_add(o, "delay_ns", json_object_new_uint64(v->st.delay));
-	json_object_object_add(o, "deadline_wall_ns", json_object_new_uint64(to_wall(s, v->st.deadline)));
-	json_object_object_add(o, "since_wall_ns", json_object_new_uint64(to_wall(s, v->st.since)));
-	json_object_object_add(o, "healthy_at_wall_ns", json_object_new_uint64(to_wall(s, v->st.healthy_at)));
+	json_object_object_add(o, "deadline_wall_ns", json_object_new_uint64(clock_to_wall(&s->clk, v->st.deadline)));
+	json_object_object_add(o, "since_wall_ns", json_object_new_uint64(clock_to_wall(&s->clk, v->st.since)));
+	json_object_object_add(o, "healthy_at_wall_ns", json_object_new_uint64(clock_to_wall(&s->clk, v->st.healthy_at)));
 	for (i = 0; i < v->st.n_recent; i++)
-		json_object_array_add(recent, json_object_new_uint64(to_wall(s, v->st.recent[i])));
+		json_object_array_add(recent, json_object_new_uint64(clock_to_wall(&s->clk, v->st.recent[i])));
 	json_object_object_add(o, "recent_wall_ns", recent);
 	json_object_object_add(o, "pid", json_object_new_int64(v->pid));
 	return o;
@@ -222,13 +212,13 @@ int supervisor_replay_record(struct supervisor *s, struct json_object *rec)
 	v->st.failures = r.failures;
 	v->st.restarts = r.restarts;
 	v->st.delay = r.delay_ns;
-	v->st.deadline = r.deadline_wall_ns ? to_mono(s, r.deadline_wall_ns) : 0;
-	v->st.since = r.since_wall_ns ? to_mono(s, r.since_wall_ns) : 0;
-	v->st.healthy_at = r.healthy_at_wall_ns ? to_mono(s, r.healthy_at_wall_ns) : 0;
+	v->st.deadline = r.deadline_wall_ns ? clock_to_mono(&s->clk, r.deadline_wall_ns) : 0;
+	v->st.since = r.since_wall_ns ? clock_to_mono(&s->clk, r.since_wall_ns) : 0;
+	v->st.healthy_at = r.healthy_at_wall_ns ? clock_to_mono(&s->clk, r.healthy_at_wall_ns) : 0;
 	v->pid = (pid_t)r.pid;
 	v->st.n_recent = 0;
 	for (i = 0; i < r.n_recent && v->st.n_recent < SUPERVISE_HISTORY; i++)
-		v->st.recent[v->st.n_recent++] = to_mono(s, r.recent_wall_ns[i]);
+		v->st.recent[v->st.n_recent++] = clock_to_mono(&s->clk, r.recent_wall_ns[i]);
 	if (r.have_why) {
 		v->last.have = 1;
 		if (r.why_reason)
@@ -688,16 +678,16 @@ static void log_write(struct service *v, const char *buf, size_t n)
 			if (v->conf->log_max && v->log_size >= v->conf->log_max)
 				log_rotate(v);
 			if (v->conf->log_timestamps) {
-				struct timespec ts;
+				uint64_t wall = clock_wall_ns();
+				time_t secs = (time_t)(wall / NSEC_PER_SEC);
 				struct tm tm;
 				char stamp[40];
 				int sl;
 
-				clock_gettime(CLOCK_REALTIME, &ts);
-				gmtime_r(&ts.tv_sec, &tm);
-				sl = snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
+				gmtime_r(&secs, &tm);
+				sl = snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
 					      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-					      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+					      tm.tm_min, tm.tm_sec, (int)(wall % NSEC_PER_SEC / NSEC_PER_MSEC));
 				log_put(v, stamp, (size_t)sl);
 			}
 		}
@@ -895,7 +885,7 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 		return;
 	}
 	v->last.have = 1;
-	v->last.wall_ns = to_wall(s, now);
+	v->last.wall_ns = clock_to_wall(&s->clk, now);
 	snprintf(v->last.reason, sizeof(v->last.reason), "not-healed");
 	journal_service(s, v, v->st.phase == SVC_BROKEN ? "broken" : "not-healed", why, 1);
 	run_hook(s, v);
@@ -1174,7 +1164,7 @@ static void main_died(struct supervisor *s, struct service *v, int danger, int f
 	forget_pid(s, v);
 	v->admin_restart = 0;
 	v->last.have = 1;
-	v->last.wall_ns = to_wall(s, now);
+	v->last.wall_ns = clock_to_wall(&s->clk, now);
 	if (admin) {
 		/* lymphctl restart: not a failure, start again at once. */
 		v->st.phase = SVC_BACKOFF;
@@ -1226,14 +1216,7 @@ int supervisor_init(struct supervisor *s, const struct policy *p, struct journal
 	s->epfd = epfd;
 	s->backoff_factor = 1.0;
 	s->rng = (unsigned int)getpid() ^ (unsigned int)time(NULL);
-	{
-		struct timespec m, r;
-
-		clock_gettime(CLOCK_MONOTONIC, &m);
-		clock_gettime(CLOCK_REALTIME, &r);
-		s->wall_offset = ((uint64_t)r.tv_sec * 1000000000ULL + r.tv_nsec) -
-				 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
-	}
+	clock_offset_init(&s->clk);
 	if (!p->n_services)
 		return 0;
 	s->v = calloc(p->n_services, sizeof(*s->v));

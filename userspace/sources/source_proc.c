@@ -43,6 +43,7 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 
+#include "clock.h"
 #include "source.h"
 
 /*
@@ -123,14 +124,6 @@ struct proc_src {
 	char buf[RECV_BUF_BYTES] __attribute__((aligned(8)));
 };
 
-static __u64 clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 /* ---- pid table ------------------------------------------------------- */
 
 static __u32 pt_hash(__u32 pid)
@@ -210,7 +203,7 @@ static int pid_alive(__u32 pid)
 static void pt_prune(struct proc_src *ps)
 {
 	struct pt_entry *old = ps->slots, *fresh;
-	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	__u64 now = clock_mono_ns();
 	__u32 i;
 
 	if (ps->last_prune_ns && now - ps->last_prune_ns < PT_PRUNE_INTERVAL_NS)
@@ -250,7 +243,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 /* Difference CLOCK_BOOTTIME - CLOCK_MONOTONIC: time spent suspended. */
 static __u64 suspend_ns(void)
 {
-	__u64 boot = clock_ns(CLOCK_BOOTTIME), mono = clock_ns(CLOCK_MONOTONIC);
+	__u64 boot = clock_boot_ns(), mono = clock_mono_ns();
 
 	return boot > mono ? boot - mono : 0;
 }
@@ -669,7 +662,7 @@ static int ev_done(const struct nlmsghdr *nlh, void *data)
 	/* The connector stamps events with ktime_get_ns(), i.e.
 	 * CLOCK_MONOTONIC, nearer the event than our receipt; fall back to
 	 * the receipt time should it ever be missing or in the future. */
-	now = clock_ns(CLOCK_MONOTONIC);
+	now = clock_mono_ns();
 	ts = ev.timestamp_ns && ev.timestamp_ns <= now ? ev.timestamp_ns : now;
 
 	switch (ev.what) {
@@ -810,9 +803,9 @@ static int proc_subscribe(struct proc_src *ps)
 		err = proc_send_op(ps, PROC_CN_MCAST_LISTEN);
 		if (err)
 			return err;
-		deadline = clock_ns(CLOCK_MONOTONIC) + ACK_TIMEOUT_MS * 1000000ull;
+		deadline = clock_mono_ns() + ACK_TIMEOUT_MS * 1000000ull;
 		while (!ps->subscribed) {
-			__u64 now = clock_ns(CLOCK_MONOTONIC);
+			__u64 now = clock_mono_ns();
 
 			if (now >= deadline)
 				break;
@@ -862,7 +855,7 @@ static int proc_check_drops(struct source *src)
 
 	if (!lost)
 		return 0;
-	err = source_emit_drop(src, lost, clock_ns(CLOCK_MONOTONIC));
+	err = source_emit_drop(src, lost, clock_mono_ns());
 	if (err)
 		return err;
 	ps->lost -= lost;
