@@ -2,8 +2,8 @@
 /*
  * The helpers of userspace/lib/ that everything else builds on, without
  * root: atomic file replacement (old or new content, never a mix; the mode
- * asked for, whatever the umask; nothing left behind on failure) and the
- * monotonic/wall clock conversion.
+ * asked for, whatever the umask; nothing left behind on failure, whole or
+ * piece by piece) and the monotonic/wall clock conversion.
  */
 #include "helpers.h"
 #include "kselftest_harness.h"
@@ -75,6 +75,33 @@ TEST_F(dir, failure_keeps_the_old_file)
 	/* No such directory at all. */
 	snprintf(f, sizeof(f), "%s/missing/state", self->path);
 	EXPECT_EQ(-ENOENT, atomic_write(f, 0600, "x", 1));
+}
+
+/* The piecewise form: PATH keeps the old content until commit, the fd
+ * stays usable after it (the journal appends on), abort leaves nothing. */
+TEST_F(dir, piecewise_commit_and_abort)
+{
+	char f[PATH_MAX + 16], tmp[PATH_MAX + 32];
+	struct atomic_file af;
+
+	snprintf(f, sizeof(f), "%s/journal", self->path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f);
+	ASSERT_EQ(0, atomic_write(f, 0600, "old", 3));
+	ASSERT_EQ(0, atomic_file_begin(&af, f, 0600, O_RDWR | O_APPEND));
+	ASSERT_EQ(0, write_all(af.fd, "snap", 4));
+	read_back(_metadata, f, "old");
+	ASSERT_EQ(0, atomic_file_commit(&af));
+	ASSERT_EQ(0, write_all(af.fd, "+more", 5));
+	close(af.fd);
+	read_back(_metadata, f, "snap+more");
+	EXPECT_NE(0, access(tmp, F_OK)) TH_LOG("%s left behind", tmp);
+
+	ASSERT_EQ(0, atomic_file_begin(&af, f, 0600, O_WRONLY));
+	ASSERT_EQ(0, write_all(af.fd, "half", 4));
+	atomic_file_abort(&af);
+	EXPECT_EQ(-EBADF, af.fd);
+	read_back(_metadata, f, "snap+more");
+	EXPECT_NE(0, access(tmp, F_OK)) TH_LOG("%s left behind by abort", tmp);
 }
 
 TEST(clock_offset_round_trip)
