@@ -3,12 +3,13 @@
  * The helpers of userspace/lib/ that everything else builds on, without
  * root: atomic file replacement (old or new content, never a mix; the mode
  * asked for, whatever the umask; nothing left behind on failure, whole or
- * piece by piece) and the monotonic/wall clock conversion.
+ * piece by piece), the monotonic/wall clock conversion and the /proc walk.
  */
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "atomic_file.h"
 #include "clock.h"
+#include "procfs.h"
 
 FIXTURE(dir) {
 	char path[PATH_MAX];
@@ -102,6 +103,79 @@ TEST_F(dir, piecewise_commit_and_abort)
 	EXPECT_EQ(-EBADF, af.fd);
 	read_back(_metadata, f, "snap+more");
 	EXPECT_NE(0, access(tmp, F_OK)) TH_LOG("%s left behind by abort", tmp);
+}
+
+static int walk_has(const char *dir, long want, int *n)
+{
+	struct proc_iter it;
+	int found = 0;
+	long v;
+
+	*n = 0;
+	if (proc_iter_open(&it, dir))
+		return -1;
+	while ((v = proc_iter_next(&it)) >= 0) {
+		found |= v == want;
+		(*n)++;
+	}
+	proc_iter_close(&it);
+	return found;
+}
+
+/* Only numbered entries, whatever else the directory holds. */
+TEST_F(dir, proc_iter_returns_only_numbers)
+{
+	static const char *const names[] = { "12", "0", "self", "3x", "abc", "99999999999" };
+	char f[PATH_MAX + 32];
+	struct proc_iter it;
+	long v, sum = 0;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(f, sizeof(f), "%s/%s", self->path, names[i]);
+		ASSERT_EQ(0, mkdir(f, 0700));
+	}
+	ASSERT_EQ(0, proc_iter_open(&it, self->path));
+	while ((v = proc_iter_next(&it)) >= 0) {
+		sum += v;
+		n++;
+	}
+	proc_iter_close(&it);
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(12, sum);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(f, sizeof(f), "%s/%s", self->path, names[i]);
+		rmdir(f);
+	}
+}
+
+/* The real /proc: this process among the processes, this thread among
+ * its threads, an fd it opened among its fds; a gone pid is -ENOENT. */
+TEST(proc_iter_walks_processes_threads_fds)
+{
+	struct proc_iter it;
+	char dir[64];
+	int n, fd = open("/dev/null", O_RDONLY);
+
+	/* A high number, which the walk's own directory fd will not reuse. */
+	ASSERT_EQ(777, dup2(fd, 777));
+	close(fd);
+	fd = 777;
+	EXPECT_EQ(1, walk_has("/proc", getpid(), &n));
+	EXPECT_LT(1, n);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", getpid());
+	EXPECT_EQ(1, walk_has(dir, gettid(), &n));
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", getpid());
+	EXPECT_EQ(1, walk_has(dir, fd, &n));
+	close(fd);
+	EXPECT_EQ(0, walk_has(dir, fd, &n));
+	ASSERT_EQ(0, proc_iter_open_pid(&it, getpid(), "fd"));
+	proc_iter_close(&it);
+	proc_iter_close(&it);	/* twice is harmless */
+	EXPECT_EQ(-ENOENT, proc_iter_open_pid(&it, 0x7fffffff, "fd"));
+	EXPECT_EQ(-1, proc_iter_next(&it));
+	proc_iter_close(&it);
 }
 
 TEST(clock_offset_round_trip)

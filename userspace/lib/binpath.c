@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "binpath.h"
+#include "procfs.h"
 
 int binpath_init(struct binpath *b, size_t max_entries)
 {
@@ -135,24 +135,22 @@ void binpath_learn_exec(struct binpath *b, uint32_t dev, uint64_t ino,
 void binpath_scan_proc(struct binpath *b, const char *proc_root)
 {
 	char exe[PATH_MAX], link[PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir(proc_root);
+	struct proc_iter it;
+	long pid;
 
-	if (!d)
+	if (proc_iter_open(&it, proc_root))
 		return;
-	while ((de = readdir(d))) {
+	while ((pid = proc_iter_next(&it)) >= 0) {
 		struct stat st;
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
 
-		if (*end || !pid)
+		if (!pid)
 			continue;
-		snprintf(link, sizeof(link), "%s/%lu/exe", proc_root, pid);
+		snprintf(link, sizeof(link), "%s/%ld/exe", proc_root, pid);
 		/* stat through the link: the inode even if the path was replaced. */
 		if (stat(link, &st) || read_exe(proc_root, (uint32_t)pid, exe, sizeof(exe)))
 			continue;
 		if (!binpath_lookup(b, (uint32_t)st.st_dev, st.st_ino))
 			binpath_set(b, (uint32_t)st.st_dev, st.st_ino, exe);
 	}
-	closedir(d);
+	proc_iter_close(&it);
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -304,20 +303,17 @@ static int process_tree(pid_t root, pid_t *out, int max)
 
 	out[n++] = root;
 	for (i = 0; i < n; i++) {
-		char path[64];
-		struct dirent *de;
-		DIR *d;
+		struct proc_iter tasks;
+		long tid;
 
-		snprintf(path, sizeof(path), "/proc/%d/task", out[i]);
-		d = opendir(path);
-		while (d && (de = readdir(d))) {
-			char cpath[320], buf[4096], *tok, *save = NULL;
+		if (proc_iter_open_pid(&tasks, out[i], "task"))
+			continue;
+		while ((tid = proc_iter_next(&tasks)) >= 0) {
+			char cpath[96], buf[4096], *tok, *save = NULL;
 			int fd;
 			ssize_t len;
 
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", out[i], de->d_name);
+			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%ld/children", out[i], tid);
 			fd = open(cpath, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;
@@ -329,8 +325,7 @@ static int process_tree(pid_t root, pid_t *out, int max)
 			for (tok = strtok_r(buf, " \n", &save); tok && n < max; tok = strtok_r(NULL, " \n", &save))
 				out[n++] = (pid_t)atoi(tok);
 		}
-		if (d)
-			closedir(d);
+		proc_iter_close(&tasks);
 	}
 	return n;
 }
@@ -338,22 +333,19 @@ static int process_tree(pid_t root, pid_t *out, int max)
 /* Does pid hold (an fd to) one of the socket inodes? */
 static int holds_socket(pid_t pid, const unsigned long *ino, int n_ino)
 {
-	char path[64];
-	struct dirent *de;
+	struct proc_iter fds;
 	int found = 0;
-	DIR *d;
+	long fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	while (d && !found && (de = readdir(d))) {
-		char fdpath[352], target[64];
+	if (proc_iter_open_pid(&fds, pid, "fd"))
+		return 0;
+	while (!found && (fd = proc_iter_next(&fds)) >= 0) {
+		char fdpath[64], target[64];
 		unsigned long x;
 		ssize_t len;
 		int i;
 
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		snprintf(fdpath, sizeof(fdpath), "/proc/%d/fd/%ld", pid, fd);
 		len = readlink(fdpath, target, sizeof(target) - 1);
 		if (len <= 0)
 			continue;
@@ -364,8 +356,7 @@ static int holds_socket(pid_t pid, const unsigned long *ino, int n_ino)
 			if (ino[i] == x)
 				found = 1;
 	}
-	if (d)
-		closedir(d);
+	proc_iter_close(&fds);
 	return found;
 }
 
@@ -432,18 +423,15 @@ static int is_our_instance(const struct service_conf *c, pid_t pid)
 static pid_t find_by_exe(const struct service_conf *c)
 {
 	const char *exe = c->exe;
+	struct proc_iter it;
 	struct stat want;
-	struct dirent *de;
 	pid_t best = 0;
-	DIR *d;
+	long pid;
 
-	if (stat(exe, &want) || !(d = opendir("/proc")))
+	if (stat(exe, &want) || proc_iter_open(&it, "/proc"))
 		return 0;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 1 || !same_exe((pid_t)pid, &want))
+	while ((pid = proc_iter_next(&it)) >= 0) {
+		if (pid <= 1 || !same_exe((pid_t)pid, &want))
 			continue;
 		if (same_exe(proc_parent((pid_t)pid), &want))
 			continue;	/* a worker of the main process */
@@ -452,7 +440,7 @@ static pid_t find_by_exe(const struct service_conf *c)
 		if (!best || pid < best)
 			best = (pid_t)pid;
 	}
-	closedir(d);
+	proc_iter_close(&it);
 	return best;
 }
 
@@ -1082,21 +1070,22 @@ static void run_hook(struct supervisor *s, struct service *v)
 /* Kill every process whose sid (pgid) is key; how many. */
 static int kill_matching(pid_t sid, pid_t pgid)
 {
-	struct dirent *de;
 	pid_t self = getpid();
+	struct proc_iter it;
 	int n = 0;
-	DIR *d = opendir("/proc");
+	long v;
 
-	while (d && (de = readdir(d))) {
-		pid_t pid = (pid_t)atoi(de->d_name);
+	if (proc_iter_open(&it, "/proc"))
+		return 0;
+	while ((v = proc_iter_next(&it)) >= 0) {
+		pid_t pid = (pid_t)v;
 
 		if (pid <= 1 || pid == self || protect_pid(pid))
 			continue;
 		if ((sid && getsid(pid) == sid) || (pgid && getpgid(pid) == pgid))
 			n += !kill(pid, SIGKILL);
 	}
-	if (d)
-		closedir(d);
+	proc_iter_close(&it);
 	return n;
 }
 

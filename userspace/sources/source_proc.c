@@ -25,7 +25,6 @@
  * an execve() from a non-leader thread, which kills the old leader, is
  * reported as an exit-0 death followed by the exec.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,6 +43,7 @@
 #include <linux/netlink.h>
 
 #include "clock.h"
+#include "procfs.h"
 #include "source.h"
 
 /*
@@ -405,25 +405,20 @@ static void find_cgroup2(struct proc_src *ps)
 /* Fill the table with every process alive now. */
 static int proc_scan(struct proc_src *ps)
 {
+	struct proc_iter it;
 	struct pt_entry e;
-	struct dirent *de;
-	unsigned long pid;
-	char *end;
-	DIR *dir;
+	long pid;
+	int err;
 
-	dir = opendir("/proc");
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		errno = 0;
-		pid = strtoul(de->d_name, &end, 10);
-		if (errno || *end || !pid || pid > 0xffffffffu)
-			continue;
+	err = proc_iter_open(&it, "/proc");
+	if (err)
+		return err;
+	while ((pid = proc_iter_next(&it)) >= 0) {
 		/* A process that exited since readdir is simply skipped. */
-		if (proc_read(ps, (__u32)pid, &e, NULL, 0) == 0)
+		if (pid && proc_read(ps, (__u32)pid, &e, NULL, 0) == 0)
 			pt_put(ps, &e);
 	}
-	closedir(dir);
+	proc_iter_close(&it);
 	return 0;
 }
 
