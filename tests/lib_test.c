@@ -3,12 +3,14 @@
  * The helpers of userspace/lib/ that everything else builds on, without
  * root: atomic file replacement (old or new content, never a mix; the mode
  * asked for, whatever the umask; nothing left behind on failure, whole or
- * piece by piece), the monotonic/wall clock conversion and the /proc walk.
+ * piece by piece), the monotonic/wall clock conversion, the /proc walk and
+ * the hash table.
  */
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "atomic_file.h"
 #include "clock.h"
+#include "hashtab.h"
 #include "procfs.h"
 
 FIXTURE(dir) {
@@ -176,6 +178,132 @@ TEST(proc_iter_walks_processes_threads_fds)
 	EXPECT_EQ(-ENOENT, proc_iter_open_pid(&it, 0x7fffffff, "fd"));
 	EXPECT_EQ(-1, proc_iter_next(&it));
 	proc_iter_close(&it);
+}
+
+/* The hash table, with a key whose home slot the test chooses: key k
+ * lives at home k >> 8, so runs collide and wrap around the end. */
+struct tent {
+	uint32_t key;		/* 0: empty */
+	uint32_t payload;
+};
+
+static int tent_used(const void *p)
+{
+	return ((const struct tent *)p)->key != 0;
+}
+
+static uint64_t tent_hash(const void *p)
+{
+	return ((const struct tent *)p)->key >> 8;
+}
+
+static int tent_match(const void *p, const void *key)
+{
+	return ((const struct tent *)p)->key == *(const uint32_t *)key;
+}
+
+static const struct hashtab_ops tent_ops = {
+	.used = tent_used, .hash = tent_hash, .match = tent_match,
+};
+
+static struct tent *tent_put(struct hashtab *t, uint32_t key)
+{
+	struct tent *e = hashtab_probe(t, &key, key >> 8);
+
+	if (!e->key) {
+		e->key = key;
+		e->payload = key * 3;
+		t->count++;
+	}
+	return e;
+}
+
+TEST(hashtab_wrapping_runs_survive_removal)
+{
+	struct hashtab t;
+	uint32_t k;
+
+	ASSERT_EQ(-EINVAL, hashtab_init(&t, &tent_ops, sizeof(struct tent), 12));
+	ASSERT_EQ(0, hashtab_init(&t, &tent_ops, sizeof(struct tent), 8));
+	/* Five keys homed at slot 6: they fill 6, 7, 0, 1, 2. */
+	for (k = 0; k < 5; k++)
+		tent_put(&t, (6u << 8) | (k + 1));
+	/* One homed at 0 goes after the run, to 3. */
+	tent_put(&t, 0x001);
+	EXPECT_EQ(6u, t.count);
+	EXPECT_EQ(0x001u, ((struct tent *)hashtab_at(&t, 3))->key);
+	/* Removing the head of the run moves its tail back across the end. */
+	hashtab_remove(&t, hashtab_find(&t, &(uint32_t){ (6u << 8) | 1 }, 6));
+	EXPECT_EQ(5u, t.count);
+	for (k = 1; k < 5; k++) {
+		uint32_t key = (6u << 8) | (k + 1);
+		struct tent *e = hashtab_find(&t, &key, 6);
+
+		ASSERT_NE(NULL, e) TH_LOG("key %#x lost", key);
+		EXPECT_EQ(key * 3, e->payload);
+	}
+	EXPECT_NE(NULL, hashtab_find(&t, &(uint32_t){ 0x001 }, 0));
+	EXPECT_EQ(NULL, hashtab_find(&t, &(uint32_t){ (6u << 8) | 1 }, 6));
+	/* The key homed at 0 moved back to the slot nearest its home. */
+	EXPECT_EQ(0x001u, ((struct tent *)hashtab_at(&t, 2))->key);
+	hashtab_free(&t);
+	EXPECT_EQ(NULL, hashtab_find(&t, &(uint32_t){ 0x001 }, 0));
+}
+
+/* Random puts and removes against a plain array. */
+TEST(hashtab_random_against_model)
+{
+	enum { CAP = 64, KEYS = 48 };
+	uint32_t model[KEYS * 8] = { 0 };	/* model[i]: key i + 1 present */
+	unsigned int seed = 1;
+	struct hashtab t;
+	int step, i, n = 0;
+
+	ASSERT_EQ(0, hashtab_init(&t, &tent_ops, sizeof(struct tent), CAP));
+	for (step = 0; step < 20000; step++) {
+		uint32_t idx = (uint32_t)rand_r(&seed) % (KEYS * 8);
+		/* Few homes (the high bits), so runs are long. */
+		uint32_t key = ((idx % 16) << 8) | (idx / 16 + 1);
+		struct tent *e = hashtab_find(&t, &key, key >> 8);
+
+		ASSERT_EQ(!!model[idx], e != NULL) TH_LOG("step %d key %#x", step, key);
+		if (e) {
+			hashtab_remove(&t, e);
+			model[idx] = 0;
+			n--;
+		} else if (n < KEYS) {
+			tent_put(&t, key);
+			model[idx] = 1;
+			n++;
+		}
+		ASSERT_EQ((size_t)n, t.count);
+	}
+	for (i = 0; i < KEYS * 8; i++) {
+		uint32_t key = (((uint32_t)i % 16) << 8) | ((uint32_t)i / 16 + 1);
+
+		EXPECT_EQ(!!model[i], hashtab_find(&t, &key, key >> 8) != NULL);
+	}
+	hashtab_free(&t);
+}
+
+TEST(hash_spreads_dense_keys)
+{
+	uint8_t seen[256] = { 0 };
+	int i, used = 0;
+
+	EXPECT_EQ(hash_u64(42), hash_u64(42));
+	EXPECT_NE(hash_file(1, 2), hash_file(2, 1));
+	EXPECT_NE(hash_add(hash_file(1, 2), 1000), hash_add(hash_file(1, 2), 1001));
+	/* 256 consecutive inode numbers land on most of 256 slots. */
+	for (i = 0; i < 256; i++)
+		seen[hash_file(8, 1000 + (uint64_t)i) & 255] = 1;
+	for (i = 0; i < 256; i++)
+		used += seen[i];
+	EXPECT_LT(140, used) TH_LOG("%d of 256 slots", used);
+	EXPECT_EQ(64u, hashtab_cap_for(64, 32, 1, 2));
+	EXPECT_EQ(128u, hashtab_cap_for(64, 33, 1, 2));
+	EXPECT_EQ(16u, hashtab_cap_for(16, 12, 3, 4));
+	EXPECT_EQ(32u, hashtab_cap_for(16, 13, 3, 4));
 }
 
 TEST(clock_offset_round_trip)
