@@ -916,8 +916,8 @@ void qmanager_tick(struct qmanager *q, uint64_t now)
 {
 	size_t i;
 
-	for (i = 0; i < q->t.cap; i++) {
-		struct qentry *e = &q->t.e[i];
+	for (i = 0; i < q->t.ht.cap; i++) {
+		struct qentry *e = hashtab_at(&q->t.ht, i);
 
 		if (e->used && e->until && e->until <= now)
 			end_one(q, e, "expire", now);
@@ -932,8 +932,8 @@ int qmanager_release(struct qmanager *q, const char *path, long uid, uint64_t no
 
 	if (stat(path, &st))
 		return -errno;
-	for (i = 0; i < q->t.cap; i++) {
-		struct qentry *e = &q->t.e[i];
+	for (i = 0; i < q->t.ht.cap; i++) {
+		struct qentry *e = hashtab_at(&q->t.ht, i);
 
 		if (!e->used || e->until <= now || e->key.dev != (uint32_t)st.st_dev ||
 		    e->key.ino != st.st_ino || (uid >= 0 && e->key.uid != (uint32_t)uid))
@@ -1055,8 +1055,8 @@ struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 	} else {
 		json_object_object_add(o, "denied_execs", json_object_new_uint64(q->denied));
 	}
-	for (i = 0; i < q->t.cap; i++) {
-		const struct qentry *e = &q->t.e[i];
+	for (i = 0; i < q->t.ht.cap; i++) {
+		const struct qentry *e = hashtab_at(&q->t.ht, i);
 		struct json_object *x;
 		const struct qmark *m = NULL;
 		size_t j;
@@ -1095,8 +1095,8 @@ void qmanager_snapshot(struct qmanager *q, uint64_t now)
 {
 	size_t i;
 
-	for (i = 0; i < q->t.cap; i++) {
-		struct qentry *e = &q->t.e[i];
+	for (i = 0; i < q->t.ht.cap; i++) {
+		struct qentry *e = hashtab_at(&q->t.ht, i);
 		struct qmark *m;
 
 		if (!e->used || e->until <= now)
