@@ -9,6 +9,7 @@
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "atomic_file.h"
+#include "binpath.h"
 #include "clock.h"
 #include "hashtab.h"
 #include "procfs.h"
@@ -284,6 +285,38 @@ TEST(hashtab_random_against_model)
 		EXPECT_EQ(!!model[i], hashtab_find(&t, &key, key >> 8) != NULL);
 	}
 	hashtab_free(&t);
+}
+
+/* binpath on the hash table: set, replace, unknown key, starting over
+ * when half full (cap 64 for 32 entries). */
+TEST(binpath_remembers_and_starts_over)
+{
+	struct binpath b;
+	char want[32];
+	uint64_t i;
+
+	ASSERT_EQ(0, binpath_init(&b, 32));
+	EXPECT_EQ(64u, b.ht.cap);
+	binpath_set(&b, 8, 100, "/bin/a");
+	binpath_set(&b, 8, 100, "/bin/b");
+	binpath_set(&b, 0, 0, "/bin/unknown");
+	EXPECT_STREQ("/bin/b", binpath_lookup(&b, 8, 100));
+	EXPECT_EQ(NULL, binpath_lookup(&b, 9, 100));
+	EXPECT_EQ(NULL, binpath_lookup(&b, 0, 0));
+	EXPECT_EQ(1u, b.ht.count);
+	for (i = 1; i < 32; i++) {
+		snprintf(want, sizeof(want), "/bin/%ju", (uintmax_t)i);
+		binpath_set(&b, 8, 100 + i, want);
+	}
+	EXPECT_EQ(32u, b.ht.count);
+	snprintf(want, sizeof(want), "/bin/%d", 31);
+	EXPECT_STREQ(want, binpath_lookup(&b, 8, 131));
+	binpath_set(&b, 8, 999, "/bin/new");	/* full: starts over */
+	EXPECT_EQ(1u, b.ht.count);
+	EXPECT_EQ(NULL, binpath_lookup(&b, 8, 100));
+	EXPECT_STREQ("/bin/new", binpath_lookup(&b, 8, 999));
+	binpath_free(&b);
+	EXPECT_EQ(NULL, binpath_lookup(&b, 8, 999));
 }
 
 TEST(hash_spreads_dense_keys)
