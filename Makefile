@@ -115,10 +115,29 @@ TEST_SRCS := $(wildcard tests/*_test.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_CFLAGS := $(CFLAGS) -I$(KSFT_DIR) -Itests -Wno-unused-parameter
 
-$(BUILD)/tests/%: tests/%.c $(LIBLYMPH) | $(BUILD)/tests
+# The test helpers are built once into libth.a, linked by every test and
+# the benchmarks.  (tests/echod.c, leakd.c, sockd.c are programs that the
+# tests build and run as services.)
+TH_SRCS := tests/helpers.c tests/storm_helpers.c tests/svc_helpers.c tests/pkg_helpers.c \
+	   tests/pidcg.c tests/loadcg.c
+TH_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/th/%.o,$(TH_SRCS))
+LIBTH   := $(BUILD)/tests/libth.a
+
+$(BUILD)/tests/th/%.o: tests/%.c | $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBTH): $(TH_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+-include $(patsubst %.o,%.d,$(TH_OBJS))
+
+$(BUILD)/tests/%: tests/%.c $(LIBTH) $(LIBLYMPH) | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)test -f $(KSFT_DIR)/kselftest_harness.h || { echo "error: $(KSFT_DIR)/kselftest_harness.h missing: run scripts/deps.sh" >&2; exit 1; }
-	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP $< $(LIBLYMPH) $(LIBS) -lpthread -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP $< $(LIBTH) $(LIBLYMPH) $(LIBS) -lpthread -o $@
 
 -include $(patsubst %,%.d,$(TEST_BINS))
 

@@ -57,7 +57,7 @@ static int write_lymph_conf(const char *path, const char *service)
 		 "[weather]\nbackoff_factor_stormy = 1\n"
 		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
 		 "%s", service);
-	return write_file(path, text, 0644);
+	return th_write_file(path, text, 0644);
 }
 
 FIXTURE_SETUP(nginx)
@@ -82,7 +82,7 @@ FIXTURE_SETUP(nginx)
 	snprintf(path, sizeof(path), "%s/www", self->dir);
 	ASSERT_EQ(0, mkdir(path, 0755));
 	snprintf(path, sizeof(path), "%s/www/index.html", self->dir);
-	ASSERT_EQ(0, write_file(path, "served by lymph's nginx\n", 0644));
+	ASSERT_EQ(0, th_write_file(path, "served by lymph's nginx\n", 0644));
 	/* Debian's nginx.conf, pointed at the temporary directory. */
 	snprintf(text, sizeof(text),
 		 "user www-data;\n"
@@ -100,7 +100,7 @@ FIXTURE_SETUP(nginx)
 		 "  scgi_temp_path %1$s/scgi;\n"
 		 "  server { listen 127.0.0.1:%2$d; root %1$s/www; }\n"
 		 "}\n", self->dir, self->port);
-	ASSERT_EQ(0, write_file(self->ngconf, text, 0644));
+	ASSERT_EQ(0, th_write_file(self->ngconf, text, 0644));
 }
 
 FIXTURE_TEARDOWN(nginx)
@@ -202,7 +202,7 @@ TEST_F_TIMEOUT(nginx, daemonizing_nginx_is_tracked_through_its_pidfile, 120)
 	master = (pid_t)th_json_int(s, "pid");
 	json_object_put(s);
 	snprintf(svc, sizeof(svc), "%s/nginx.pid", self->dir);
-	ASSERT_EQ(0, read_whole(svc, pidtext, sizeof(pidtext)));
+	ASSERT_EQ(0, th_read_file(svc, pidtext, sizeof(pidtext)));
 	EXPECT_EQ(atoi(pidtext), master) TH_LOG("lymphd tracks %d, the daemon is %s", master, pidtext);
 	EXPECT_EQ(self->d.pid, proc_parent_of(master)) TH_LOG("the daemon was not reparented to lymphd");
 	EXPECT_EQ(0, journal_count(self->journal, "nginx", "exited"));

@@ -187,7 +187,7 @@ static int write_policy_args(FIXTURE_DATA(svc) *self, const char *mode, const ch
 		 "env = ECHOD_DIE_WITH_PARENT=1\n"
 		 "%s",
 		 mode, self->echod, self->port, args, self->echod, self->log, extra);
-	return write_file(self->conf, text, 0644);
+	return th_write_file(self->conf, text, 0644);
 }
 
 static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
@@ -476,7 +476,7 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 	{
 		char log[4096] = "";
 
-		read_whole(self->log, log, sizeof(log));
+		th_read_file(self->log, log, sizeof(log));
 		EXPECT_EQ(NULL, strstr(log, "Address already in use")) TH_LOG("echod's log: %s", log);
 	}
 	stop_lymphd(self);
@@ -520,7 +520,7 @@ static int wait_hook(const char *path, char *buf, size_t cap)
 	int64_t deadline = th_now_ms() + WAIT_MS;
 
 	do {
-		if (!read_whole(path, buf, cap))
+		if (!th_read_file(path, buf, cap))
 			return 0;
 		th_sleep_ms(30);
 	} while (th_now_ms() < deadline);
@@ -552,7 +552,7 @@ TEST_F_TIMEOUT(svc, on_failure_hook_gets_the_failure, 180)
 		 "sed 's/^CapEff/CAPEFF=/;s/^CapPrm/CAPPRM=/;s/^NoNewPrivs/NONEWPRIVS=/' > %s.caps\n"
 		 "mv %s.tmp %s.$LYMPH_FAILURES\n",
 		 self->hookout, self->hookout, self->hookout, self->hookout);
-	ASSERT_EQ(0, write_file(self->hook, script, 0755));
+	ASSERT_EQ(0, th_write_file(self->hook, script, 0755));
 	snprintf(extra, sizeof(extra), "backoff_min = 500ms\nbackoff_max = 5s\nsettle = 100ms\non_failure = %s\n",
 		 self->hook);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
@@ -602,7 +602,7 @@ TEST_F_TIMEOUT(svc, on_failure_hook_gets_the_failure, 180)
 	}
 	/* the hook runs with no capabilities */
 	snprintf(v, sizeof(v), "%s.caps", self->hookout);
-	if (!read_whole(v, dump, sizeof(dump))) {
+	if (!th_read_file(v, dump, sizeof(dump))) {
 		EXPECT_ENV(dump, "CAPEFF", "0000000000000000");
 		EXPECT_ENV(dump, "CAPPRM", "0000000000000000");
 		EXPECT_ENV(dump, "NONEWPRIVS", "1");
@@ -970,7 +970,7 @@ TEST_F_TIMEOUT(svc, forking_service_follows_its_pidfile, 180)
 						     (long long)th_json_int(s, "pid"), pid0);
 	EXPECT_STREQ("running", th_json_str(s, "state") ?: "");
 	json_object_put(s);
-	ASSERT_EQ(0, read_whole(args + 1, buf, sizeof(buf)));
+	ASSERT_EQ(0, th_read_file(args + 1, buf, sizeof(buf)));
 	EXPECT_EQ(pid0, atoi(buf));
 	EXPECT_EQ(1, journal_count(self->journal, "echo", "forked"));
 	EXPECT_EQ(0, journal_count(self->journal, "echo", "exited"));
@@ -1007,12 +1007,12 @@ TEST_F_TIMEOUT(svc, forking_pidfile_of_another_process_is_refused, 180)
 	do {
 		char text[4096], cmd[600];
 
-		ASSERT_EQ(0, read_whole(self->conf, text, sizeof(text)));
+		ASSERT_EQ(0, th_read_file(self->conf, text, sizeof(text)));
 		snprintf(cmd, sizeof(cmd), "start = /bin/sh -c 'echo %d > %s/other.pid'\n", other, self->dir);
 		*strstr(text, "start = ") = 0;
 		strcat(text, cmd);
 		strcat(text, strstr(extra, "type"));
-		ASSERT_EQ(0, write_file(self->conf, text, 0644));
+		ASSERT_EQ(0, th_write_file(self->conf, text, 0644));
 	} while (0);
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	s = wait_service(&self->d, "echo", "broken", 1, WAIT_MS);
@@ -1128,7 +1128,7 @@ TEST_F_TIMEOUT(svc, readiness_check_is_retried_until_start_timeout, 180)
 	ASSERT_NE(NULL, s);
 	EXPECT_STREQ("starting", th_json_str(s, "state") ?: "");
 	json_object_put(s);
-	ASSERT_EQ(0, write_file(mark, "", 0644));
+	ASSERT_EQ(0, th_write_file(mark, "", 0644));
 	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
 	EXPECT_EQ(0, th_json_int(s, "failures"));
@@ -1385,7 +1385,7 @@ TEST_F_TIMEOUT(svc, log_is_timestamped_and_rotated_by_size, 180)
 			snprintf(path, sizeof(path), "%s", self->log);
 		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s is missing", path);
 		EXPECT_LE(st.st_size, 4096 + 64) TH_LOG("%s: %lld bytes", path, (long long)st.st_size);
-		ASSERT_EQ(0, read_whole(path, text, sizeof(text)));
+		ASSERT_EQ(0, th_read_file(path, text, sizeof(text)));
 		EXPECT_TRUE(all_stamped(text, &lines)) TH_LOG("%s: %.200s", path, text);
 		total += lines;
 	}
@@ -1475,7 +1475,7 @@ TEST_F_TIMEOUT(svc, reload_with_invalid_policy_keeps_the_old, 180)
 		 "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 1000000\n[service echo]\n"
 		 "start = %s %d\nexe = %s\nlog = %s\nsettle = 100ms\nbackoff_min = whenever\n",
 		 self->echod, self->port, self->echod, self->log);
-	ASSERT_EQ(0, write_file(self->conf, text, 0644));
+	ASSERT_EQ(0, th_write_file(self->conf, text, 0644));
 	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reload", NULL));
 	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("reload of an invalid policy succeeded");
 	{
@@ -1494,7 +1494,7 @@ TEST_F_TIMEOUT(svc, reload_with_invalid_policy_keeps_the_old, 180)
 	EXPECT_GT(pid, 0);
 
 	/* a valid new policy is taken: the service is gone from it */
-	ASSERT_EQ(0, write_file(self->conf, "[lymphd]\nmode = enforce\n", 0644));
+	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = enforce\n", 0644));
 	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reload", NULL));
 	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
 	s = service_json(&self->d, "echo");
