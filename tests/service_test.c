@@ -136,27 +136,6 @@ FIXTURE(svc)
 	bool running;
 };
 
-/* Compile tests/echod.c into dir. */
-static int build_echod(const char *out)
-{
-	static struct th_cmd r;
-	char src[PATH_MAX], cc[] = "/usr/bin/cc";
-	char *argv[] = { cc, "-O2", "-o", (char *)out, src, NULL };
-
-	snprintf(src, sizeof(src), "%s/../tests/echod.c", th_build_dir());
-	if (access(src, R_OK))
-		snprintf(src, sizeof(src), "tests/echod.c");	/* run from the top of the tree */
-	if (access(src, R_OK)) {
-		th_diag("cannot find tests/echod.c (run from the top of the tree)");
-		return -ENOENT;
-	}
-	if (th_run(argv, NULL, &r) || r.status != 0) {
-		th_diag("cc %s failed (0x%x): %s", src, r.status, r.err);
-		return -EIO;
-	}
-	return 0;
-}
-
 /*
  * The policy: enforce (or mode), one service "echo" running DIR/echod PORT,
  * quarantine out of the way (these tests crash one binary again and again),
@@ -173,13 +152,7 @@ static int write_policy_args(FIXTURE_DATA(svc) *self, const char *mode, const ch
 	snprintf(text, sizeof(text),
 		 "[lymphd]\n"
 		 "mode = %s\n"
-		 "[quarantine]\n"
-		 "threshold = 1000000\n"
-		 "[weather]\n"
-		 "backoff_factor_stormy = 1\n"
-		 "[throttle]\n"
-		 "budget = 1000000\n"
-		 "burst = 1000000\n"
+		 SVC_QUIET_RESPONDERS
 		 "[service echo]\n"
 		 "start = %s %d%s\n"
 		 "exe = %s\n"
@@ -197,13 +170,8 @@ static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *e
 
 static int start_lymphd(FIXTURE_DATA(svc) *self, const char *extra_arg)
 {
-	char copt[400], jopt[400];
-	const char *args[] = { "-c", copt, jopt, "--quiet", extra_arg, NULL };
-	int err;
+	int err = svc_lymphd_start(&self->d, self->conf, self->journal, extra_arg, WAIT_MS);
 
-	snprintf(copt, sizeof(copt), "%s", self->conf);
-	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
-	err = th_lymphd_start(&self->d, args, WAIT_MS);
 	self->running = !err;
 	return err;
 }
@@ -213,15 +181,6 @@ static void stop_lymphd(FIXTURE_DATA(svc) *self)
 	if (self->running)
 		th_lymphd_destroy(&self->d);
 	self->running = false;
-}
-
-static void kill_echods(const char *exe)
-{
-	pid_t pids[64];
-	int n = pids_of(exe, pids, 64);
-
-	for (int i = 0; i < n; i++)
-		kill(pids[i], SIGKILL);
 }
 
 FIXTURE_SETUP(svc)
@@ -238,7 +197,7 @@ FIXTURE_SETUP(svc)
 	snprintf(self->log, sizeof(self->log), "%s/echod.log", self->dir);
 	snprintf(self->hook, sizeof(self->hook), "%s/hook", self->dir);
 	snprintf(self->hookout, sizeof(self->hookout), "%s/hook.out", self->dir);
-	ASSERT_EQ(0, build_echod(self->echod));
+	ASSERT_EQ(0, svc_build_prog("echod", self->echod));
 	self->port = free_port();
 	ASSERT_GT(self->port, 0);
 }
@@ -249,12 +208,9 @@ FIXTURE_TEARDOWN(svc)
 		return;
 	stop_lymphd(self);
 	/* lymphd leaves its services running when it stops: kill ours */
-	kill_echods(self->echod);
+	svc_kill_exe(self->echod);
 	th_sleep_ms(50);
-	if (getenv("LYMPH_KEEP"))
-		th_diag("kept %s", self->dir);
-	else
-		th_rmdir_flat(self->dir);
+	svc_rmdir(self->dir);
 }
 
 /* Start lymphd with the policy and wait until echo serves; its pid. */
@@ -480,7 +436,7 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 		EXPECT_EQ(NULL, strstr(log, "Address already in use")) TH_LOG("echod's log: %s", log);
 	}
 	stop_lymphd(self);
-	kill_echods(self->echod);
+	svc_kill_exe(self->echod);
 
 	/* the same with a check command that fails */
 	ASSERT_EQ(0, write_policy(self, "enforce",
