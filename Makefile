@@ -217,9 +217,11 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
-$(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) | $(BUILD)/bench
+# The benchmarks link the tests' helpers (libth.a: the storm backstop,
+# lymphd as a child, ...) rather than copies of them.
+$(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) $(LIBTH) $(LIBLYMPH) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIBTH) $(LIBLYMPH) $(LIBS) -o $@
 
 # make format FILES="userspace/x/y.c ...": clang-format (.clang-format) on them.
 format:
@@ -230,11 +232,6 @@ format:
 # make fuzz: only the libFuzzer targets (tests/fuzz/, built by make tests too).
 fuzz: $(FUZZ_BINS)
 .PHONY: fuzz
-
-# bench/fleet drives the fleet link itself: it links liblymph.a.
-$(BUILD)/bench/fleet: bench/fleet.c bench/*.h $(LIBLYMPH) | $(BUILD)/bench
-	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIBLYMPH) $(LIBS) -o $@
 
 bench-build: all $(BENCH_BINS)
 .PHONY: bench-build

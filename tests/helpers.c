@@ -2,13 +2,11 @@
 /* The shared test helpers (helpers.h), built once into $(BUILD)/tests/libth.a. */
 #define TH_NO_HARNESS
 #include "helpers.h"
+#include "clock.h"
 
 int64_t th_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clock_mono_ns() / NSEC_PER_MSEC);
 }
 
 void th_sleep_ms(long ms)

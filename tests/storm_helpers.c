@@ -29,6 +29,26 @@ long long storm_cg_read(const char *dir, const char *file)
 	return strtoll(buf, NULL, 10);
 }
 
+long long storm_cg_read_key(const char *dir, const char *file, const char *key)
+{
+	char p[PATH_MAX + 64], line[128];
+	size_t klen = strlen(key);
+	long long v = -ENOENT;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			v = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 /* SIGKILL every process of dir and of every cgroup below it; how many. */
 static int storm__kill_tree(const char *dir, int depth)
 {

@@ -41,6 +41,10 @@ int storm__write(const char *dir, const char *file, const char *val);
 /* A number from a cgroup file ("max" reads as LLONG_MAX); -errno. */
 long long storm_cg_read(const char *dir, const char *file);
 
+/* The number on the "key N" line of a cgroup file (pids.events: "max");
+ * -errno, -ENOENT without such a line. */
+long long storm_cg_read_key(const char *dir, const char *file, const char *key);
+
 /*
  * Kill everything in the tree at path until pids.current is 0 (at most
  * timeout_ms), then remove the tree.  0, or -errno.  Safe to call twice, and
