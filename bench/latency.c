@@ -25,14 +25,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
+#include "clock.h"
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -48,9 +41,9 @@ static pid_t lymphd_pid;
 static struct json_object *wait_line(int pid, int timeout_ms)
 {
 	char line[8192];
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	uint64_t deadline = clock_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
 
-	while (now_ns() < deadline) {
+	while (clock_mono_ns() < deadline) {
 		struct pollfd pfd = { .fd = fileno(lymphd_out), .events = POLLIN };
 		struct json_object *o, *v;
 
@@ -135,12 +128,12 @@ int main(int argc, char **argv)
 			struct rlimit no_core = { 0, 0 };
 
 			setrlimit(RLIMIT_CORE, &no_core);
-			*stamp = now_ns();
+			*stamp = clock_mono_ns();
 			*(volatile int *)0 = 1;	/* the crash */
 			_exit(0);
 		}
 		o = wait_line(pid, 5000);
-		t1 = now_ns();
+		t1 = clock_mono_ns();
 		waitpid(pid, NULL, 0);
 		if (!o)
 			continue;
