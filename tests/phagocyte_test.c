@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "leftovers.h"
 #include "phagocyte.h"
+#include "procfs.h"
 
 #define WAIT_MS 30000
 
@@ -444,32 +445,17 @@ static pid_t zombie_farm(int n, int *rd)
 
 static int zombies_of(pid_t parent)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
+	struct proc_iter it;
+	struct proc_stat st;
 	int n = 0;
+	long pid;
 
-	while (d && (de = readdir(d))) {
-		char p[300], buf[512], *rp, st;
-		int pp = 0, fd;
-		ssize_t len;
-
-		if (atoi(de->d_name) <= 0)
-			continue;
-		snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);
-		fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = 0;
-		rp = strrchr(buf, ')');
-		if (rp && sscanf(rp + 2, "%c %d", &st, &pp) == 2 && st == 'Z' && pp == parent)
+	if (proc_iter_open(&it, "/proc"))
+		return 0;
+	while ((pid = proc_iter_next(&it)) >= 0)
+		if (pid > 0 && !proc_stat_read((pid_t)pid, &st) && st.state == 'Z' && st.ppid == parent)
 			n++;
-	}
-	if (d)
-		closedir(d);
+	proc_iter_close(&it);
 	return n;
 }
 

@@ -3,6 +3,7 @@
 #define TH_NO_HARNESS
 #include "helpers.h"
 #include "storm_helpers.h"
+#include "procfs.h"
 
 int storm__write(const char *dir, const char *file, const char *val)
 {
@@ -359,23 +360,23 @@ int storm_cg_running(const char *path, int depth)
 
 int storm_session_stopped(pid_t sid)
 {
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	int n = 0;
+	struct proc_iter it;
+	int n = 0, err;
+	long pid;
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end, state = 0;
-		long pid = strtol(de->d_name, &end, 10);
+	err = proc_iter_open(&it, "/proc");
+	if (err)
+		return err;
+	while ((pid = proc_iter_next(&it)) >= 0) {
+		char state = 0;
 		pid_t s = 0;
 
-		if (*end || pid <= 1 || storm_proc((pid_t)pid, &state, &s, NULL))
+		if (pid <= 1 || storm_proc((pid_t)pid, &state, &s, NULL))
 			continue;
 		if (s == sid && (state == 'T' || state == 't'))
 			n++;
 	}
-	closedir(d);
+	proc_iter_close(&it);
 	return n;
 }
 
