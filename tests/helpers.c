@@ -3,6 +3,9 @@
 #define TH_NO_HARNESS
 #include "helpers.h"
 #include "clock.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 int64_t th_now_ms(void)
 {
@@ -593,6 +596,74 @@ json_object *th_status(const struct th_lymphd *d)
 		return NULL;
 	}
 	return o;
+}
+
+bool th_port_open(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa));
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+pid_t th_nats_node(const char *dir, const char *name, int i, int n, int base)
+{
+	char conf[PATH_MAX], log[PATH_MAX];
+	pid_t pid;
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "%s/n%d.conf", dir, i);
+	snprintf(log, sizeof(log), "%s/n%d.log", dir, i);
+	f = fopen(conf, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "server_name: n%d\nlisten: 127.0.0.1:%d\n"
+		"jetstream { store_dir: \"%s/d%d\", max_memory_store: 64MB, max_file_store: 1GB }\n"
+		"cluster { name: %s, listen: 127.0.0.1:%d, routes: [", i, base + i, dir, i, name,
+		base + 10 + i);
+	for (int j = 0; j < n; j++)
+		fprintf(f, "%snats-route://127.0.0.1:%d", j ? ", " : "", base + 10 + j);
+	fprintf(f, "] }\n");
+	fclose(f);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("/usr/sbin/nats-server", "nats-server", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+bool th_nats_ready(const char *dir, const pid_t *pids, int n, int base, int64_t deadline)
+{
+	char cmd[PATH_MAX + 64];
+
+	snprintf(cmd, sizeof(cmd), "grep -qs 'metadata leader' %s/n*.log", dir);
+	while (th_now_ms() < deadline) {
+		bool all = true;
+
+		for (int i = 0; i < n; i++)
+			if (pids[i] > 0 && !th_port_open(base + i))
+				all = false;
+		if (all && !system(cmd))
+			return true;
+		th_sleep_ms(200);
+	}
+	return false;
 }
 
 void th_crash_prepare(void)

@@ -196,6 +196,22 @@ int th_lymphctl(const struct th_lymphd *d, struct th_cmd *r,
 /* `lymphctl status --json`, parsed; NULL (with a diagnostic) on failure. */
 json_object *th_status(const struct th_lymphd *d);
 
+/* ---- servers the tests and benchmarks start ---------------------------- */
+
+/* Does something accept TCP connections on 127.0.0.1:port? */
+bool th_port_open(int port);
+
+/*
+ * Node i of an n-node NATS JetStream cluster called name, its files in dir
+ * (DIR/nI.conf, DIR/nI.log, its store DIR/dI): client port base + i, route
+ * port base + 10 + i.  The node dies with the caller.  Its pid, or -errno.
+ */
+pid_t th_nats_node(const char *dir, const char *name, int i, int n, int base);
+
+/* By deadline (th_now_ms), every node of pids[0..n) that runs (pid > 0)
+ * listens and the cluster has a JetStream meta leader: true, else false. */
+bool th_nats_ready(const char *dir, const pid_t *pids, int n, int base, int64_t deadline);
+
 /* ---- crashing children --------------------------------------------------- */
 
 #ifndef SYS_SECCOMP
