@@ -127,22 +127,6 @@ static int serves(enum svc svc, int port)
 	return ok;
 }
 
-static pid_t read_pid(const char *path)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	return (pid_t)atoi(buf);
-}
-
 /* Serving from a process other than old (0: any), by its pidfile; the pid,
  * or 0 after timeout_ns.  *at: when the answer came. */
 static pid_t wait_serving(struct inst *in, pid_t old, uint64_t timeout_ns, uint64_t *at)
@@ -150,12 +134,12 @@ static pid_t wait_serving(struct inst *in, pid_t old, uint64_t timeout_ns, uint6
 	uint64_t end = bench_now_ns() + timeout_ns;
 
 	do {
-		pid_t pid = read_pid(in->pidfile);
+		pid_t pid = proc_pidfile_read(in->pidfile);
 
 		if (pid > 0 && pid != old && !kill(pid, 0) && serves(in->svc, in->port)) {
 			if (at)
 				*at = bench_now_ns();
-			if (read_pid(in->pidfile) == pid)
+			if (proc_pidfile_read(in->pidfile) == pid)
 				return pid;
 		}
 		{

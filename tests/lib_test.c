@@ -339,6 +339,25 @@ TEST(hash_spreads_dense_keys)
 	EXPECT_EQ(32u, hashtab_cap_for(16, 13, 3, 4));
 }
 
+TEST_F(dir, pidfile_read)
+{
+	char f[PATH_MAX + 16], l[PATH_MAX + 16];
+
+	snprintf(f, sizeof(f), "%s/pid", self->path);
+	snprintf(l, sizeof(l), "%s/link", self->path);
+	EXPECT_EQ(0, proc_pidfile_read(f)) TH_LOG("missing");
+	ASSERT_EQ(0, atomic_write(f, 0644, "1234\n", 5));
+	EXPECT_EQ(1234, proc_pidfile_read(f));
+	ASSERT_EQ(0, symlink(f, l));
+	EXPECT_EQ(0, proc_pidfile_read(l)) TH_LOG("a symlink is not followed");
+	ASSERT_EQ(0, atomic_write(f, 0644, "1\n", 2));
+	EXPECT_EQ(0, proc_pidfile_read(f)) TH_LOG("pid 1 is never a daemon's");
+	ASSERT_EQ(0, atomic_write(f, 0644, "nginx\n", 6));
+	EXPECT_EQ(0, proc_pidfile_read(f));
+	ASSERT_EQ(0, atomic_write(f, 0644, "", 0));
+	EXPECT_EQ(0, proc_pidfile_read(f));
+}
+
 TEST(clock_offset_round_trip)
 {
 	struct clock_offset o;

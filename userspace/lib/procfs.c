@@ -77,6 +77,24 @@ int proc_alive(pid_t pid)
 	return pid > 0 && !access(p, F_OK);
 }
 
+pid_t proc_pidfile_read(const char *path)
+{
+	char buf[32] = "";
+	long pid;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	pid = strtol(buf, NULL, 10);
+	return (pid > 1 && pid < (1L << 22)) ? (pid_t)pid : 0;
+}
+
 int proc_iter_open(struct proc_iter *it, const char *dir)
 {
 	it->dir = opendir(dir);

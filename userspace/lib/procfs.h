@@ -34,6 +34,10 @@ pid_t proc_parent(pid_t pid);
 /* Does /proc/PID exist? */
 int proc_alive(pid_t pid);
 
+/* The pid a daemon wrote to its pidfile at path (not followed if a
+ * symlink): > 1, or 0 when missing, unreadable or not a pid. */
+pid_t proc_pidfile_read(const char *path);
+
 /*
  * A walk over the numbered entries of a /proc directory: the processes of
  * /proc (or of another proc mount), the threads of /proc/PID/task, the

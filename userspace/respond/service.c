@@ -232,24 +232,6 @@ int supervisor_replay_record(struct supervisor *s, struct json_object *rec)
 
 /* ---- finding a running instance --------------------------------------- */
 
-static pid_t read_pidfile(const char *path)
-{
-	char buf[32] = "";
-	long pid;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	pid = strtol(buf, NULL, 10);
-	return (pid > 1 && pid < (1L << 22)) ? (pid_t)pid : 0;
-}
-
 static int same_exe(pid_t pid, const struct stat *want)
 {
 	char path[64];
@@ -488,7 +470,7 @@ static pid_t find_running(const struct service *v)
 	pid_t pid = 0;
 
 	if (c->pidfile)
-		pid = read_pidfile(c->pidfile);
+		pid = proc_pidfile_read(c->pidfile);
 	if (!pid && c->cgroup)
 		pid = find_in_cgroup(c->cgroup);
 	if (!pid && c->exe)
