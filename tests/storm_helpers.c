@@ -283,7 +283,21 @@ int storm_proc(pid_t pid, char *state, pid_t *sid, uid_t *uid)
 	return 0;
 }
 
-int storm_cg_stopped(const char *path, pid_t *out, int cap, int depth)
+static bool storm__stopped(char state)
+{
+	return state == 'T' || state == 't';
+}
+
+static bool storm__running(char state)
+{
+	return !storm__stopped(state) && state != 'Z' && state != 'X';
+}
+
+/* Processes in the tree at path whose state want() accepts; their pids go
+ * into out (up to cap) when out is given.  -errno when path has no
+ * cgroup.procs. */
+static int storm__cg_count(const char *path, bool (*want)(char state), pid_t *out, int cap,
+			   int depth)
 {
 	char p[PATH_MAX + 32];
 	struct dirent *de;
@@ -298,7 +312,7 @@ int storm_cg_stopped(const char *path, pid_t *out, int cap, int depth)
 	while (fscanf(f, "%d", &pid) == 1) {
 		char state = 0;
 
-		if (!storm_proc(pid, &state, NULL, NULL) && (state == 'T' || state == 't')) {
+		if (!storm_proc(pid, &state, NULL, NULL) && want(state)) {
 			if (out && n < cap)
 				out[n] = pid;
 			n++;
@@ -313,8 +327,8 @@ int storm_cg_stopped(const char *path, pid_t *out, int cap, int depth)
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		m = storm_cg_stopped(p, out ? out + (n < cap ? n : cap) : NULL,
-				     cap > n ? cap - n : 0, depth + 1);
+		m = storm__cg_count(p, want, out ? out + (n < cap ? n : cap) : NULL,
+				    cap > n ? cap - n : 0, depth + 1);
 		if (m > 0)
 			n += m;
 	}
@@ -322,40 +336,14 @@ int storm_cg_stopped(const char *path, pid_t *out, int cap, int depth)
 	return n;
 }
 
+int storm_cg_stopped(const char *path, pid_t *out, int cap, int depth)
+{
+	return storm__cg_count(path, storm__stopped, out, cap, depth);
+}
+
 int storm_cg_running(const char *path, int depth)
 {
-	char p[PATH_MAX + 32];
-	struct dirent *de;
-	int n = 0, pid;
-	FILE *f;
-	DIR *d;
-
-	snprintf(p, sizeof(p), "%s/cgroup.procs", path);
-	f = fopen(p, "re");
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%d", &pid) == 1) {
-		char state = 0;
-
-		if (!storm_proc(pid, &state, NULL, NULL) && state != 'T' && state != 't' &&
-		    state != 'Z' && state != 'X')
-			n++;
-	}
-	fclose(f);
-	if (depth > 8 || !(d = opendir(path)))
-		return n;
-	while ((de = readdir(d))) {
-		int m;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		m = storm_cg_running(p, depth + 1);
-		if (m > 0)
-			n += m;
-	}
-	closedir(d);
-	return n;
+	return storm__cg_count(path, storm__running, NULL, 0, depth);
 }
 
 int storm_session_stopped(pid_t sid)
