@@ -117,10 +117,29 @@ TEST_SRCS := $(wildcard tests/*_test.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_CFLAGS := $(CFLAGS) -I$(KSFT_DIR) -Itests -Wno-unused-parameter
 
-$(BUILD)/tests/%: tests/%.c $(LIBLYMPH) | $(BUILD)/tests
+# The test helpers are built once into libth.a, linked by every test and
+# the benchmarks.  (tests/echod.c, leakd.c, sockd.c are programs that the
+# tests build and run as services.)
+TH_SRCS := tests/helpers.c tests/storm_helpers.c tests/svc_helpers.c tests/pkg_helpers.c \
+	   tests/pidcg.c tests/loadcg.c
+TH_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/th/%.o,$(TH_SRCS))
+LIBTH   := $(BUILD)/tests/libth.a
+
+$(BUILD)/tests/th/%.o: tests/%.c | $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBTH): $(TH_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+-include $(patsubst %.o,%.d,$(TH_OBJS))
+
+$(BUILD)/tests/%: tests/%.c $(LIBTH) $(LIBLYMPH) | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)test -f $(KSFT_DIR)/kselftest_harness.h || { echo "error: $(KSFT_DIR)/kselftest_harness.h missing: run scripts/deps.sh" >&2; exit 1; }
-	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP $< $(LIBLYMPH) $(LIBS) -lpthread -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP $< $(LIBTH) $(LIBLYMPH) $(LIBS) -lpthread -o $@
 
 -include $(patsubst %,%.d,$(TEST_BINS))
 
@@ -130,6 +149,7 @@ $(BUILD)/tests/%: tests/%.c $(LIBLYMPH) | $(BUILD)/tests
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_PURE := userspace/lib/journal.c userspace/lib/signames.c userspace/lib/parse_num.c \
+	     userspace/lib/clock.c userspace/lib/atomic_file.c userspace/lib/hashtab.c \
 	     $(wildcard userspace/policy/*.c) userspace/control/ctlproto.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	       -std=gnu11 -D_GNU_SOURCE -Iinclude $(patsubst %,-Iuserspace/%,$(US_DIRS))
@@ -199,9 +219,11 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
-$(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) | $(BUILD)/bench
+# The benchmarks link the tests' helpers (libth.a: the storm backstop,
+# lymphd as a child, ...) rather than copies of them.
+$(BUILD)/bench/%: bench/%.c bench/*.h $(BPF_SKELS) $(LIBTH) $(LIBLYMPH) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIBTH) $(LIBLYMPH) $(LIBS) -o $@
 
 # make format FILES="userspace/x/y.c ...": clang-format (.clang-format) on them.
 format:
@@ -212,11 +234,6 @@ format:
 # make fuzz: only the libFuzzer targets (tests/fuzz/, built by make tests too).
 fuzz: $(FUZZ_BINS)
 .PHONY: fuzz
-
-# bench/fleet drives the fleet link itself: it links liblymph.a.
-$(BUILD)/bench/fleet: bench/fleet.c bench/*.h $(LIBLYMPH) | $(BUILD)/bench
-	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIBLYMPH) $(LIBS) -o $@
 
 bench-build: all $(BENCH_BINS)
 .PHONY: bench-build

@@ -20,13 +20,12 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
+#include "clock.h"
 
+/* CLOCK_MONOTONIC ns (the benchmarks link liblymph.a: lib/clock). */
 static inline uint64_t bench_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 /*

@@ -40,6 +40,8 @@
 #include <sys/wait.h>
 #include <nats/nats.h>
 #include "bench.h"
+#define TH_NO_HARNESS
+#include "helpers.h"
 #include "fleet.h"
 
 #define NN 3
@@ -67,64 +69,14 @@ static void stop_all(void)
 	}
 }
 
-static int port_open(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-
-	ok = fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa));
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 static int start_cluster(void)
 {
-	char conf[512], log[512], cmd[600];
-
 	for (int i = 0; i < NN; i++) {
-		FILE *f;
-
-		snprintf(conf, sizeof(conf), "%s/n%d.conf", dir, i);
-		snprintf(log, sizeof(log), "%s/n%d.log", dir, i);
-		f = fopen(conf, "w");
-		if (!f)
-			return -errno;
-		fprintf(f, "server_name: n%d\nlisten: 127.0.0.1:%d\n"
-			"jetstream { store_dir: \"%s/d%d\", max_memory_store: 64MB, max_file_store: 1GB }\n"
-			"cluster { name: lymphbench, listen: 127.0.0.1:%d, routes: [", i, base + i, dir, i,
-			base + 10 + i);
-		for (int j = 0; j < NN; j++)
-			fprintf(f, "%snats-route://127.0.0.1:%d", j ? ", " : "", base + 10 + j);
-		fprintf(f, "] }\n");
-		fclose(f);
-		nats_pid[i] = fork();
+		nats_pid[i] = th_nats_node(dir, "lymphbench", i, NN, base);
 		if (nats_pid[i] < 0)
-			return -errno;
-		if (!nats_pid[i]) {
-			int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-			}
-			execl("/usr/sbin/nats-server", "nats-server", "-c", conf, (char *)NULL);
-			_exit(127);
-		}
+			return nats_pid[i];
 	}
-	snprintf(cmd, sizeof(cmd), "grep -qs 'metadata leader' %s/n*.log", dir);
-	for (int t = 0; t < 300; t++) {
-		int up = 1;
-
-		for (int i = 0; i < NN; i++)
-			up &= port_open(base + i);
-		if (up && !system(cmd))
-			return 0;
-		usleep(100000);
-	}
-	return -ETIMEDOUT;
+	return th_nats_ready(dir, nats_pid, NN, base, th_now_ms() + 30000) ? 0 : -ETIMEDOUT;
 }
 
 static void random_sha(char out[FLEET_SHA_LEN], unsigned int *seed)

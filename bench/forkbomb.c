@@ -47,7 +47,9 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include "bench.h"
-#include "../tests/progs/bomb_stats.h"
+#define TH_NO_HARNESS
+#include "helpers.h"
+#include "storm_helpers.h"
 
 /* Unusual uids: other tests on the host storm as 1000 and 1001, and a
  * lymphd of theirs throttling per uid would hold this bench's bomb too. */
@@ -57,7 +59,6 @@
 #define BUDGET		50
 #define BURST		100
 #define PROBE_MAX	20000
-#define PIDS_ROOT	"/sys/fs/cgroup/pids"
 
 struct probe_log {
 	uint64_t stop;			/* set by the bench: end the loop */
@@ -75,123 +76,8 @@ static const char *const variants[] = { "plain", "setsid", "pgrp", "double", "su
 
 /* ---- the storm's cgroup ------------------------------------------------- */
 
-static int cg_write(const char *dir, const char *file, const char *val)
-{
-	char p[PATH_MAX + 64];
-	int fd, err = 0;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static long long cg_read(const char *dir, const char *file, const char *key)
-{
-	char p[PATH_MAX + 64], line[128];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	f = fopen(p, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!key) {
-			v = !strncmp(line, "max", 3) ? LLONG_MAX : atoll(line);
-			break;
-		}
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ') {
-			v = atoll(line + strlen(key) + 1);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-static void kill_tree(const char *dir, int depth)
-{
-	char p[PATH_MAX + 32];
-	struct dirent *de;
-	FILE *f;
-	DIR *d;
-	int pid;
-
-	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-	if ((f = fopen(p, "re"))) {
-		while (fscanf(f, "%d", &pid) == 1)
-			if (pid > 1 && pid != getpid())
-				kill(pid, SIGKILL);
-		fclose(f);
-	}
-	if (depth > 8 || !(d = opendir(dir)))
-		return;
-	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
-			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-			kill_tree(p, depth + 1);
-		}
-	closedir(d);
-}
-
-static void rmdir_tree(const char *dir, int depth)
-{
-	char p[PATH_MAX + 32];
-	struct dirent *de;
-	DIR *d;
-
-	if (depth <= 8 && (d = opendir(dir))) {
-		while ((de = readdir(d)))
-			if (de->d_type == DT_DIR && de->d_name[0] != '.') {
-				snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-				rmdir_tree(p, depth + 1);
-			}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-/*
- * Freeze the tree (no fork in it succeeds), SIGKILL everything in it until
- * it is empty, reap kid (our child in it, or 0), remove it.  0 or -errno.
- */
-static int cg_cleanup(const char *path, pid_t kid)
-{
-	uint64_t deadline = bench_now_ns() + 60 * 1000000000ULL;
-
-	if (strncmp(path, PIDS_ROOT "/lymph-bench-forkbomb.", strlen(PIDS_ROOT) + 22))
-		return -EINVAL;
-	if (access(path, F_OK))
-		return 0;
-	cg_write(path, "pids.max", "0");
-	/* the bomb's session leader leads its process group: one kill for
-	 * every process of it that is still in the group (kid is an unreaped
-	 * child: the group id cannot be anybody else's) */
-	if (kid > 0)
-		kill(-kid, SIGKILL);
-	for (;;) {
-		kill_tree(path, 0);
-		if (kid > 0 && waitpid(kid, NULL, WNOHANG) == kid)
-			kid = 0;
-		if (cg_read(path, "pids.current", NULL) <= 0)
-			break;
-		if (bench_now_ns() > deadline)
-			return -ETIMEDOUT;
-		usleep(5000);
-	}
-	while (rmdir_tree(path, 0), !access(path, F_OK)) {
-		if (bench_now_ns() > deadline)
-			return -EBUSY;
-		kill_tree(path, 0);
-		usleep(10000);
-	}
-	return 0;
-}
+/* The storm's cgroup and its watchdog are the tests' backstop
+ * (tests/storm_helpers.c, in libth.a): storm_cg_create, storm_cg_destroy. */
 
 /* Any cgroup below dir?  (A lymphd's hold: lymph.hold.KIND.ID.) */
 static int shown;	/* running tasks described, per run */
@@ -268,70 +154,7 @@ static int has_subdirs(const char *dir)
 	return n;
 }
 
-struct storm_cg {
-	char path[PATH_MAX];
-	pid_t watchdog;
-	int wd_fd;
-};
-
-/* A fresh cgroup with pids.max = max, and its watchdog. */
-static int cg_create(struct storm_cg *cg, long max)
-{
-	static int seq;
-	char val[32];
-	int p[2];
-
-	snprintf(cg->path, sizeof(cg->path), PIDS_ROOT "/lymph-bench-forkbomb.%d.%d",
-		 (int)getpid(), ++seq);
-	cg_cleanup(cg->path, 0);
-	if (mkdir(cg->path, 0755))
-		return -errno;
-	snprintf(val, sizeof(val), "%ld", max);
-	if (cg_write(cg->path, "pids.max", val) || pipe2(p, O_CLOEXEC)) {
-		rmdir(cg->path);
-		return -EIO;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	cg->watchdog = fork();
-	if (cg->watchdog == 0) {
-		/* out of the bench's process group; wait for EOF or 60 s */
-		struct pollfd pf = { .fd = p[0], .events = POLLIN };
-		uint64_t end = bench_now_ns() + 60 * 1000000000ULL;
-		char c;
-		int fd;
-
-		setsid();
-		for (fd = 3; fd < 1024; fd++)
-			if (fd != p[0])
-				close(fd);
-		while (bench_now_ns() < end) {
-			if (poll(&pf, 1, 1000) > 0 && read(p[0], &c, 1) <= 0)
-				break;
-		}
-		cg_cleanup(cg->path, 0);
-		_exit(0);
-	}
-	close(p[0]);
-	cg->wd_fd = p[1];
-	return cg->watchdog < 0 ? -errno : 0;
-}
-
-static void cg_destroy(struct storm_cg *cg, pid_t kid)
-{
-	if (cg_cleanup(cg->path, kid))
-		fprintf(stderr, "forkbomb: failed to clean up %s\n", cg->path);
-	close(cg->wd_fd);
-	waitpid(cg->watchdog, NULL, 0);
-}
-
 /* ---- the bomb and the probe --------------------------------------------- */
-
-static void become(uid_t uid)
-{
-	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
-		_exit(125);
-}
 
 /* The bomb variant mode, in a child: into the cgroup, own session, the
  * bomb's uid; subcg children make their cgroups under cgpath/deleg. */
@@ -350,30 +173,12 @@ static pid_t start_bomb(const char *cgpath, const char *mode)
 	pid = fork();
 	if (pid != 0)
 		return pid;
-	if (cg_write(cgpath, "cgroup.procs", "0"))
+	if (storm__write(cgpath, "cgroup.procs", "0"))
 		_exit(124);
 	setsid();
-	become(BOMB_UID);
+	storm_become(BOMB_UID);
 	execl(bomb_prog, bomb_prog, stats_path, mode, deleg, (char *)NULL);
 	_exit(127);
-}
-
-/* cc tests/progs/forkbomb.c into dir; 0 or -1. */
-static int build_bomb(const char *dir)
-{
-	char src[PATH_MAX], cmd[3 * PATH_MAX];
-
-	snprintf(src, sizeof(src), "tests/progs/forkbomb.c");
-	if (access(src, R_OK))
-		snprintf(src, sizeof(src), "%s/../tests/progs/forkbomb.c", build_dir);
-	snprintf(bomb_prog, sizeof(bomb_prog), "%s/forkbomb", dir);
-	snprintf(cmd, sizeof(cmd), "cc -O2 -Wall -I'%.*s' -o '%s' '%s'", (int)(strrchr(src, '/') - src),
-		 src, bomb_prog, src);
-	if (system(cmd) || chmod(bomb_prog, 0755) || chmod(dir, 0755)) {
-		fprintf(stderr, "forkbomb: failed to compile %s (run from the repository's top)\n", src);
-		return -1;
-	}
-	return 0;
 }
 
 /* The probe, in a child: fork + exec /bin/true as uid 1001 until told. */
@@ -389,7 +194,7 @@ static pid_t start_probe(struct probe_log *log)
 	if (pid != 0)
 		return pid;
 	setsid();
-	become(PROBE_UID);
+	storm_become(PROBE_UID);
 	while (!__atomic_load_n(&log->stop, __ATOMIC_RELAXED) && log->n < PROBE_MAX) {
 		uint64_t t0 = bench_now_ns();
 		pid_t c = fork();
@@ -592,8 +397,8 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	r.idle_us = median_ns(idle, n_idle) / 1e3;
 	free(idle);
 
-	if (cg_create(&cg, CAP)) {
-		fprintf(stderr, "forkbomb: failed to create a pids cgroup under " PIDS_ROOT "\n");
+	if (storm_cg_create(&cg, CAP, 60)) {
+		fprintf(stderr, "forkbomb: failed to create a pids cgroup under " STORM_PIDS_ROOT "\n");
 		if (with_lymph)
 			lymphd_stop(lymphd);
 		return r;
@@ -608,15 +413,15 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 
 		if (with_lymph ? el >= (uint64_t)storm_ms * 1000000 : el >= 10000000000ULL)
 			break;
-		if (!with_lymph && !cap_at && cg_read(cg.path, "pids.events", "max") > 0)
+		if (!with_lymph && !cap_at && storm_cg_read_key(cg.path, "pids.events", "max") > 0)
 			cap_at = el;
 		if (cap_at && el >= cap_at + 1000000000ULL)
 			break;
 		usleep(10000);
 	}
 	stop_probe(log, probe);
-	r.backstop = cg_read(cg.path, "pids.events", "max") > 0;
-	r.peak = cg_read(cg.path, "pids.peak", NULL);
+	r.backstop = storm_cg_read_key(cg.path, "pids.events", "max") > 0;
+	r.peak = storm_cg_read(cg.path, "pids.peak");
 	r.foreign = !with_lymph && has_subdirs(cg.path) > 1;	/* deleg is ours */
 	shown = 0;
 	vfork_waits = 0;
@@ -626,7 +431,10 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 		       "not counted as running\n", mode, vfork_waits);
 	/* the storm first, then lymphd */
 	t1 = bench_now_ns();
-	cg_destroy(&cg, bomb);
+	if (bomb > 0)
+		cg.kids[cg.n_kids++] = bomb;	/* reaped by the cleanup */
+	if (storm_cg_destroy(&cg))
+		fprintf(stderr, "forkbomb: failed to clean up %s\n", cg.path);
 	printf("# %s: the storm's cleanup took %.0f ms\n", with_lymph ? "lymph" : "cap alone",
 	       (bench_now_ns() - t1) / 1e6);
 	if (with_lymph)
@@ -715,12 +523,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "forkbomb: must run as root\n");
 		return 1;
 	}
-	if (access(PIDS_ROOT "/cgroup.procs", F_OK)) {
-		fprintf(stderr, "forkbomb: no v1 pids cgroup hierarchy at " PIDS_ROOT "\n");
+	if (access(STORM_PIDS_ROOT "/cgroup.procs", F_OK)) {
+		fprintf(stderr, "forkbomb: no v1 pids cgroup hierarchy at " STORM_PIDS_ROOT "\n");
 		return 1;
 	}
 	log = mmap(NULL, sizeof(*log), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (log == MAP_FAILED || !mkdtemp(dir) || build_bomb(dir)) {
+	if (log == MAP_FAILED || !mkdtemp(dir) ||
+	    storm_build_prog("forkbomb", dir, bomb_prog, sizeof(bomb_prog)) || chmod(dir, 0755)) {
 		fprintf(stderr, "forkbomb: failed to set up: %s\n", strerror(errno));
 		return 1;
 	}

@@ -46,6 +46,10 @@
 #include <sys/stat.h>
 #include <sys/user.h>
 #include "bench.h"
+#define TH_NO_HARNESS
+#include "helpers.h"
+#include "svc_helpers.h"
+#include "procfs.h"
 
 #define NGINX "/usr/sbin/nginx"
 #define REDIS "/usr/bin/redis-server"
@@ -86,32 +90,6 @@ static int run(const char *cmd)
 	return rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }
 
-static int write_text(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "we");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	if (fclose(f))
-		return -1;
-	return chmod(path, mode);
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 /* ---- is it serving? ------------------------------------------------------ */
 
 /* One request: HTTP GET / (nginx) or PING (redis); 1 when answered right. */
@@ -149,22 +127,6 @@ static int serves(enum svc svc, int port)
 	return ok;
 }
 
-static pid_t read_pid(const char *path)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	return (pid_t)atoi(buf);
-}
-
 /* Serving from a process other than old (0: any), by its pidfile; the pid,
  * or 0 after timeout_ns.  *at: when the answer came. */
 static pid_t wait_serving(struct inst *in, pid_t old, uint64_t timeout_ns, uint64_t *at)
@@ -172,12 +134,12 @@ static pid_t wait_serving(struct inst *in, pid_t old, uint64_t timeout_ns, uint6
 	uint64_t end = bench_now_ns() + timeout_ns;
 
 	do {
-		pid_t pid = read_pid(in->pidfile);
+		pid_t pid = proc_pidfile_read(in->pidfile);
 
 		if (pid > 0 && pid != old && !kill(pid, 0) && serves(in->svc, in->port)) {
 			if (at)
 				*at = bench_now_ns();
-			if (read_pid(in->pidfile) == pid)
+			if (proc_pidfile_read(in->pidfile) == pid)
 				return pid;
 		}
 		{
@@ -212,7 +174,7 @@ static int prepare(struct inst *in, const char *tag)
 	if (in->svc == NGINX_SVC) {
 		snprintf(in->pidfile, sizeof(in->pidfile), "%s/nginx.pid", in->dir);
 		snprintf(path, sizeof(path), "%s/index.html", in->dir);
-		if (write_text(path, "bench\n", 0644))
+		if (th_write_file(path, "bench\n", 0644))
 			return -1;
 		snprintf(text, sizeof(text),
 			 "master_process off;\npid %1$s/nginx.pid;\nerror_log %1$s/error.log;\n"
@@ -221,7 +183,7 @@ static int prepare(struct inst *in, const char *tag)
 			 "  fastcgi_temp_path %1$s/fcgi; uwsgi_temp_path %1$s/uwsgi; scgi_temp_path %1$s/scgi;\n"
 			 "  server { listen 127.0.0.1:%2$d; root %1$s; } }\n", in->dir, in->port);
 		snprintf(path, sizeof(path), "%s/nginx.conf", in->dir);
-		return write_text(path, text, 0644);
+		return th_write_file(path, text, 0644);
 	}
 	snprintf(in->pidfile, sizeof(in->pidfile), "%s/redis.pid", in->dir);
 	return 0;
@@ -281,7 +243,7 @@ static int start_lymphd(struct inst *ins, int n, const char *build)
 					"capabilities = CAP_CHOWN CAP_SETUID CAP_SETGID CAP_NET_BIND_SERVICE\n");
 	}
 	snprintf(conf, sizeof(conf), "%s/lymph.conf", dir);
-	if (write_text(conf, text, 0644))
+	if (th_write_file(conf, text, 0644))
 		return -1;
 	snprintf(lymphd, sizeof(lymphd), "%s/lymphd", build);
 	snprintf(copt, sizeof(copt), "%s", conf);
@@ -313,7 +275,7 @@ static int start_s6(struct inst *ins, int n)
 			 ins[i].svc == REDIS_SVC ? "/usr/bin/setpriv --reuid redis --regid redis --init-groups " : "",
 			 cmd);
 		snprintf(path, sizeof(path), "%s/run", sdir);
-		if (write_text(path, text, 0755))
+		if (th_write_file(path, text, 0755))
 			return -1;
 	}
 	snprintf(log, sizeof(log), "%s/s6.log", dir);
@@ -348,7 +310,7 @@ static int start_supervisord(struct inst *ins, int n)
 					ins[i].dir);
 	}
 	snprintf(conf, sizeof(conf), "%s/supervisord.conf", dir);
-	if (write_text(conf, text, 0644))
+	if (th_write_file(conf, text, 0644))
 		return -1;
 	snprintf(log, sizeof(log), "%s/supervisord.out", dir);
 	sup_pid[SUPERVISORD] = spawn_logged(argv, log);
@@ -359,8 +321,8 @@ static int start_supervisord(struct inst *ins, int n)
  * still runs (lymphd leaves its services). */
 static void stop_all(void)
 {
-	struct dirent *e;
-	DIR *d;
+	struct proc_iter it;
+	long pid;
 	int i;
 
 	for (i = 0; i < N_SUP; i++) {
@@ -373,41 +335,13 @@ static void stop_all(void)
 		waitpid(sup_pid[i], NULL, WNOHANG);
 		sup_pid[i] = 0;
 	}
-	d = opendir("/proc");
-	while (d && (e = readdir(d))) {
-		char p[300], buf[4096];
-		int fd;
-		ssize_t n;
-
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(p, sizeof(p), "/proc/%s/cmdline", e->d_name);
-		fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		for (ssize_t k = 0; k < n; k++)
-			if (!buf[k])
-				buf[k] = ' ';
-		buf[n] = 0;
-		if (strstr(buf, dir)) {
-			kill(atoi(e->d_name), SIGKILL);
-			continue;
-		}
-		/* redis rewrites its command line: its working directory is ours */
-		snprintf(p, sizeof(p), "/proc/%s/cwd", e->d_name);
-		n = readlink(p, buf, sizeof(buf) - 1);
-		if (n > 0) {
-			buf[n] = 0;
-			if (!strncmp(buf, dir, strlen(dir)))
-				kill(atoi(e->d_name), SIGKILL);
-		}
-	}
-	if (d)
-		closedir(d);
+	if (proc_iter_open(&it, "/proc"))
+		return;
+	/* redis rewrites its command line: its working directory is ours */
+	while ((pid = proc_iter_next(&it)) >= 0)
+		if (pid > 0 && (cmdline_has((pid_t)pid, dir) || cwd_under((pid_t)pid, dir)))
+			kill((pid_t)pid, SIGKILL);
+	proc_iter_close(&it);
 }
 
 /* ---- a real fault ----------------------------------------------------------- */

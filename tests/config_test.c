@@ -529,21 +529,6 @@ FIXTURE_TEARDOWN(files)
 	th_rmdir_flat(self->dir);
 }
 
-static int write_text(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t n = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != (ssize_t)n) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return chmod(path, mode) ? -errno : 0;
-}
-
 /* lymphd --check-config PATH */
 static int check_config(const char *path, struct th_cmd *r)
 {
@@ -558,7 +543,7 @@ TEST_F(files, valid_file)
 	static struct th_cmd r;
 	char want[512];
 
-	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nmode = enforce\n[service a]\nstart = /bin/sleep 100\n", 0644));
+	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = enforce\n[service a]\nstart = /bin/sleep 100\n", 0644));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
 	snprintf(want, sizeof(want), "%s: valid (1 file, 1 service, enforce mode)\n", self->conf);
@@ -571,7 +556,7 @@ TEST_F(files, invalid_file_lists_every_error)
 	static struct th_cmd r;
 	char want[512];
 
-	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nmode = loud\n\n[service a]\nstart = /bin/true\nsettle = soon\n",
+	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = loud\n\n[service a]\nstart = /bin/true\nsettle = soon\n",
 				0644));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("wait status 0x%x", r.status);
@@ -587,7 +572,7 @@ TEST_F(files, world_writable_file_refused)
 {
 	static struct th_cmd r;
 
-	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nmode = observe\n", 0666));
+	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = observe\n", 0666));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
 	EXPECT_NE(NULL, strstr(r.err, self->conf)) TH_LOG("stderr: %s", r.err);
@@ -604,7 +589,7 @@ TEST_F(files, group_writable_directory_refused)
 {
 	static struct th_cmd r;
 
-	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nmode = observe\n", 0644));
+	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = observe\n", 0644));
 	ASSERT_EQ(0, chmod(self->dir, 0775));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
@@ -621,7 +606,7 @@ TEST_F(files, file_not_owned_by_root_refused)
 {
 	static struct th_cmd r;
 
-	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nmode = observe\n", 0644));
+	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = observe\n", 0644));
 	ASSERT_EQ(0, chown(self->conf, 1000, 1000));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
@@ -633,20 +618,20 @@ TEST_F(files, drop_ins_in_name_order)
 	static struct th_cmd r;
 	char d[320], f[400], want[1200];
 
-	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nmode = enforce\n", 0644));
+	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = enforce\n", 0644));
 	snprintf(d, sizeof(d), "%s.d", self->conf);
 	ASSERT_EQ(0, mkdir(d, 0755));
 	/* created out of order; read 10-, 20-, 30-; README and dot files ignored */
 	snprintf(f, sizeof(f), "%s/30-c.conf", d);
-	ASSERT_EQ(0, write_text(f, "[lymphd]\nmode = observe\n", 0644));
+	ASSERT_EQ(0, th_write_file(f, "[lymphd]\nmode = observe\n", 0644));
 	snprintf(f, sizeof(f), "%s/10-a.conf", d);
-	ASSERT_EQ(0, write_text(f, "[service a]\nstart = /bin/true\n", 0644));
+	ASSERT_EQ(0, th_write_file(f, "[service a]\nstart = /bin/true\n", 0644));
 	snprintf(f, sizeof(f), "%s/20-b.conf", d);
-	ASSERT_EQ(0, write_text(f, "[service b]\nstart = /bin/true\n", 0644));
+	ASSERT_EQ(0, th_write_file(f, "[service b]\nstart = /bin/true\n", 0644));
 	snprintf(f, sizeof(f), "%s/README", d);
-	ASSERT_EQ(0, write_text(f, "not a policy\n", 0644));
+	ASSERT_EQ(0, th_write_file(f, "not a policy\n", 0644));
 	snprintf(f, sizeof(f), "%s/.hidden.conf", d);
-	ASSERT_EQ(0, write_text(f, "garbage\n", 0644));
+	ASSERT_EQ(0, th_write_file(f, "garbage\n", 0644));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
 	/* the last file read (30-c) says observe */
@@ -655,7 +640,7 @@ TEST_F(files, drop_ins_in_name_order)
 
 	/* a service defined again later names the earlier file: 10-a before 25-d */
 	snprintf(f, sizeof(f), "%s/25-d.conf", d);
-	ASSERT_EQ(0, write_text(f, "\n[service a]\nstart = /bin/true\n", 0644));
+	ASSERT_EQ(0, th_write_file(f, "\n[service a]\nstart = /bin/true\n", 0644));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
 	snprintf(want, sizeof(want), "%s/25-d.conf:2: service 'a' is already defined at %s/10-a.conf:1", d, d);
@@ -698,7 +683,7 @@ TEST_F(files, symlink_refused)
 	char target[320];
 
 	snprintf(target, sizeof(target), "%s/real.conf", self->dir);
-	ASSERT_EQ(0, write_text(target, "[lymphd]\nmode = observe\n", 0644));
+	ASSERT_EQ(0, th_write_file(target, "[lymphd]\nmode = observe\n", 0644));
 	ASSERT_EQ(0, symlink(target, self->conf));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));

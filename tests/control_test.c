@@ -211,7 +211,7 @@ TEST_F_TIMEOUT(ctl, release_takes_typed_arguments, 60)
 {
 	char dir[PATH_MAX + 8], exe[PATH_MAX + 16], *reply;
 	struct th_cmd *r = calloc(1, sizeof(*r));
-	uint64_t now = wall_now_ns();
+	uint64_t now = clock_wall_ns();
 	FILE *f;
 
 	ASSERT_NE(NULL, r);

@@ -51,7 +51,7 @@ TEST_F(tab, counts_per_binary)
 	/* same inode on another device is another binary */
 	crashtab_record(&self->t, 0xfe01, 42, 2 * SEC, SIGBUS, 1001, comm);
 
-	EXPECT_EQ(3, self->t.count);
+	EXPECT_EQ(3, self->t.ht.count);
 	e = crashtab_find(&self->t, 0xfe00, 42);
 	ASSERT_NE(NULL, e);
 	EXPECT_EQ(10000, e->danger_deaths);
@@ -72,7 +72,7 @@ TEST_F(tab, counts_per_binary)
 TEST_F(tab, unknown_binary_not_counted)
 {
 	EXPECT_EQ(NULL, crashtab_record(&self->t, 0, 0, SEC, SIGSEGV, 0, comm));
-	EXPECT_EQ(0, self->t.count);
+	EXPECT_EQ(0, self->t.ht.count);
 }
 
 /* A comm without a NUL is stored terminated. */
@@ -141,7 +141,7 @@ TEST(eviction_takes_the_coldest)
 		for (i = 0; i < (int)ino * 10; i++)
 			crashtab_record(&t, 1, ino, SEC, SIGSEGV, 0, comm);
 	ASSERT_NE(NULL, crashtab_record(&t, 1, 5, 2 * SEC, SIGSEGV, 0, comm));
-	EXPECT_EQ(4, t.count);
+	EXPECT_EQ(4, t.ht.count);
 	EXPECT_EQ(1, t.evictions);
 	EXPECT_EQ(NULL, crashtab_find(&t, 1, 1));
 	for (ino = 2; ino <= 5; ino++)
@@ -216,8 +216,8 @@ TEST(random_against_model)
 		m.deaths[j]++;
 		ASSERT_NE(NULL, crashtab_record(&t, 3, ino, SEC, SIGSEGV, 0, comm));
 
-		if (t.count != (size_t)m.n) {
-			TH_LOG("step %d: table has %zu entries, model %d", step, t.count, m.n);
+		if (t.ht.count != (size_t)m.n) {
+			TH_LOG("step %d: table has %zu entries, model %d", step, t.ht.count, m.n);
 			bad = 1;
 		}
 		for (i = 0; i < m.n; i++) {
@@ -233,7 +233,7 @@ TEST(random_against_model)
 		}
 	}
 	EXPECT_EQ(0, bad);
-	EXPECT_LE(t.count, (size_t)MAXE);
+	EXPECT_LE(t.ht.count, (size_t)MAXE);
 	/* the workload really exercised eviction and backward-shift removal */
 	EXPECT_LT(1000, t.evictions) TH_LOG("%ju evictions", (uintmax_t)t.evictions);
 	crashtab_free(&t);

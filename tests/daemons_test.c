@@ -35,29 +35,14 @@ FIXTURE(nginx)
 	bool running;
 };
 
-static int start_lymphd_with(struct th_lymphd *d, const char *conf, const char *journal)
-{
-	char copt[400], jopt[400];
-	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
-
-	snprintf(copt, sizeof(copt), "%s", conf);
-	snprintf(jopt, sizeof(jopt), "--journal=%s", journal);
-	return th_lymphd_start(d, args, WAIT_MS);
-}
-
 /* lymphd's policy: enforce, quarantine, throttle and weather out of the
  * way, one service with the given lines. */
 static int write_lymph_conf(const char *path, const char *service)
 {
 	char text[8192];
 
-	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = enforce\n"
-		 "[quarantine]\nthreshold = 1000000\n"
-		 "[weather]\nbackoff_factor_stormy = 1\n"
-		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
-		 "%s", service);
-	return write_file(path, text, 0644);
+	snprintf(text, sizeof(text), SVC_QUIET_POLICY "%s", service);
+	return th_write_file(path, text, 0644);
 }
 
 FIXTURE_SETUP(nginx)
@@ -82,7 +67,7 @@ FIXTURE_SETUP(nginx)
 	snprintf(path, sizeof(path), "%s/www", self->dir);
 	ASSERT_EQ(0, mkdir(path, 0755));
 	snprintf(path, sizeof(path), "%s/www/index.html", self->dir);
-	ASSERT_EQ(0, write_file(path, "served by lymph's nginx\n", 0644));
+	ASSERT_EQ(0, th_write_file(path, "served by lymph's nginx\n", 0644));
 	/* Debian's nginx.conf, pointed at the temporary directory. */
 	snprintf(text, sizeof(text),
 		 "user www-data;\n"
@@ -100,7 +85,7 @@ FIXTURE_SETUP(nginx)
 		 "  scgi_temp_path %1$s/scgi;\n"
 		 "  server { listen 127.0.0.1:%2$d; root %1$s/www; }\n"
 		 "}\n", self->dir, self->port);
-	ASSERT_EQ(0, write_file(self->ngconf, text, 0644));
+	ASSERT_EQ(0, th_write_file(self->ngconf, text, 0644));
 }
 
 FIXTURE_TEARDOWN(nginx)
@@ -111,10 +96,7 @@ FIXTURE_TEARDOWN(nginx)
 		th_lymphd_destroy(&self->d);
 	kill_sessions_of(NGINX, self->dir);
 	th_sleep_ms(50);
-	if (getenv("LYMPH_KEEP"))
-		th_diag("kept %s", self->dir);
-	else
-		th_rmdir_flat(self->dir);
+	svc_rmdir(self->dir);
 }
 
 /* [service nginx] running the test's nginx in the foreground, plus extra. */
@@ -142,7 +124,7 @@ TEST_F_TIMEOUT(nginx, debian_nginx_serves_with_the_documented_line, 120)
 	int n, code = -1;
 
 	ASSERT_EQ(0, nginx_policy(self, NGINX_CAPS_LINE));
-	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;
 	s = wait_service(&self->d, "nginx", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s) TH_LOG("nginx never verified running");
@@ -195,14 +177,14 @@ TEST_F_TIMEOUT(nginx, daemonizing_nginx_is_tracked_through_its_pidfile, 120)
 		 NGINX_CAPS_LINE,
 		 self->dir, self->ngconf, self->dir, self->out, self->port);
 	ASSERT_EQ(0, write_lymph_conf(self->conf, svc));
-	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;
 	s = wait_service(&self->d, "nginx", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
 	master = (pid_t)th_json_int(s, "pid");
 	json_object_put(s);
 	snprintf(svc, sizeof(svc), "%s/nginx.pid", self->dir);
-	ASSERT_EQ(0, read_whole(svc, pidtext, sizeof(pidtext)));
+	ASSERT_EQ(0, th_read_file(svc, pidtext, sizeof(pidtext)));
 	EXPECT_EQ(atoi(pidtext), master) TH_LOG("lymphd tracks %d, the daemon is %s", master, pidtext);
 	EXPECT_EQ(self->d.pid, proc_parent_of(master)) TH_LOG("the daemon was not reparented to lymphd");
 	EXPECT_EQ(0, journal_count(self->journal, "nginx", "exited"));
@@ -223,7 +205,7 @@ TEST_F_TIMEOUT(nginx, crashed_master_is_replaced_and_its_workers_go, 120)
 	int n, code = -1;
 
 	ASSERT_EQ(0, nginx_policy(self, NGINX_CAPS_LINE));
-	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;
 	s = wait_service(&self->d, "nginx", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
@@ -259,7 +241,7 @@ TEST_F_TIMEOUT(nginx, without_the_line_nginx_gets_no_capabilities, 120)
 	/* the safe default: the master cannot chown its temporary directories
 	 * for its workers' user, and fails (the symptom of issue 16) */
 	ASSERT_EQ(0, nginx_policy(self, "breaker_failures = 2\nbreaker_cooldown = 1h\n"));
-	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;
 	EXPECT_EQ(0, wait_file_has(self->out, "failed (1: Operation not permitted)", WAIT_MS))
 		TH_LOG("nginx without capabilities did not fail on a privileged operation");
@@ -309,10 +291,7 @@ FIXTURE_TEARDOWN(redis)
 		th_lymphd_destroy(&self->d);
 	kill_sessions_of(REDIS, self->dir);
 	th_sleep_ms(50);
-	if (getenv("LYMPH_KEEP"))
-		th_diag("kept %s", self->dir);
-	else
-		th_rmdir_flat(self->dir);
+	svc_rmdir(self->dir);
 }
 
 /* [service redis]: Debian's redis-server as user redis, in the foreground,
@@ -356,7 +335,7 @@ TEST_F_TIMEOUT(redis, redis_cli_ping_verifies_a_real_redis, 120)
 
 	snprintf(extra, sizeof(extra), "check_command = " REDIS_CLI " -p %d ping\n", self->port);
 	ASSERT_EQ(0, redis_policy(self, extra));
-	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;
 	s = wait_service(&self->d, "redis", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
@@ -385,7 +364,7 @@ TEST_F_TIMEOUT(redis, a_failing_check_counts_as_a_failure, 120)
 	snprintf(extra, sizeof(extra), "check_command = " REDIS_CLI " -p %d ping\n"
 		 "breaker_failures = 2\nbreaker_cooldown = 1h\nstart_timeout = 300ms\n", other);
 	ASSERT_EQ(0, redis_policy(self, extra));
-	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;
 	s = wait_service(&self->d, "redis", "broken", 2, WAIT_MS);
 	ASSERT_NE(NULL, s);
@@ -409,7 +388,7 @@ TEST_F_TIMEOUT(redis, kill_segv_of_redis_is_programmed, 120)
 	snprintf(extra, sizeof(extra), "restart_on = danger\ncheck_command = " REDIS_CLI " -p %d ping\n",
 		 self->port);
 	ASSERT_EQ(0, redis_policy(self, extra));
-	ASSERT_EQ(0, start_lymphd_with(&self->d, self->conf, self->journal));
+	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;
 	s = wait_service(&self->d, "redis", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);

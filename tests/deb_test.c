@@ -42,7 +42,7 @@ FIXTURE_SETUP(deb)
 	ASSERT_EQ(0, find_top(self->top, sizeof(self->top), self->build, sizeof(self->build)))
 		TH_LOG("cannot find the source tree above %s", th_build_dir());
 	snprintf(path, sizeof(path), "%s/VERSION", self->top);
-	ASSERT_EQ(0, read_file(path, self->version, sizeof(self->version)));
+	ASSERT_EQ(0, th_read_file(path, self->version, sizeof(self->version)));
 	nl = strchr(self->version, '\n');
 	if (nl)
 		*nl = '\0';
@@ -123,7 +123,7 @@ TEST_F_TIMEOUT(deb, files_land_where_unit_and_man_pages_say, 290)
 
 	/* The unit, where systemd looks on Debian 12, runs what the package ships. */
 	snprintf(path, sizeof(path), "%s/root/lib/systemd/system/lymphd.service", self->dir);
-	ASSERT_EQ(0, read_file(path, unit, sizeof(unit)));
+	ASSERT_EQ(0, th_read_file(path, unit, sizeof(unit)));
 	unit_value(unit, "Type", val, sizeof(val));
 	EXPECT_STREQ("notify", val);
 	unit_value(unit, "ExecStart", val, sizeof(val));
@@ -167,7 +167,7 @@ TEST_F_TIMEOUT(deb, files_land_where_unit_and_man_pages_say, 290)
 
 	/* lymph-dkms: the source where dkms wants it, registered at configure. */
 	snprintf(path, sizeof(path), "%s/root/usr/src/lymph-%s/dkms.conf", self->dir, self->version);
-	ASSERT_EQ(0, read_file(path, unit, sizeof(unit)));
+	ASSERT_EQ(0, th_read_file(path, unit, sizeof(unit)));
 	EXPECT_NE(NULL, strstr(unit, "\nPACKAGE_NAME=\"lymph\"\n"));
 	snprintf(val, sizeof(val), "\nPACKAGE_VERSION=\"%s\"\n", self->version);
 	EXPECT_NE(NULL, strstr(unit, val)) TH_LOG("dkms.conf: %s", unit);

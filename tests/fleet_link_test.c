@@ -36,18 +36,6 @@ FIXTURE(link) {
 	struct stat st;
 };
 
-static bool port_open(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok = fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa));
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 static int start_nats(FIXTURE_DATA(link) *self)
 {
 	char sd[PATH_MAX], port[16], log[PATH_MAX];
@@ -70,9 +58,9 @@ static int start_nats(FIXTURE_DATA(link) *self)
 		      (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100 && !port_open(self->port); i++)
+	for (int i = 0; i < 100 && !th_port_open(self->port); i++)
 		th_sleep_ms(100);
-	return port_open(self->port) ? 0 : -ETIMEDOUT;
+	return th_port_open(self->port) ? 0 : -ETIMEDOUT;
 }
 
 static const char *jlink(struct fleet *f, char *buf, size_t len)

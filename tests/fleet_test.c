@@ -48,41 +48,11 @@ FIXTURE(fleet) {
 };
 
 static int nats_port(FIXTURE_DATA(fleet) *self, int i) { return self->base + i; }
-static int route_port(FIXTURE_DATA(fleet) *self, int i) { return self->base + 10 + i; }
 
 static int start_nats(FIXTURE_DATA(fleet) *self, int i)
 {
-	char conf[PATH_MAX], log[PATH_MAX];
-	FILE *f;
-
-	snprintf(conf, sizeof(conf), "%s/n%d.conf", self->dir, i);
-	snprintf(log, sizeof(log), "%s/n%d.log", self->dir, i);
-	f = fopen(conf, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "server_name: n%d\nlisten: 127.0.0.1:%d\n"
-		"jetstream { store_dir: \"%s/d%d\", max_memory_store: 64MB, max_file_store: 1GB }\n"
-		"cluster { name: lymphtest, listen: 127.0.0.1:%d, routes: [", i, nats_port(self, i),
-		self->dir, i, route_port(self, i));
-	for (int j = 0; j < NN; j++)
-		fprintf(f, "%snats-route://127.0.0.1:%d", j ? ", " : "", route_port(self, j));
-	fprintf(f, "] }\n");
-	fclose(f);
-	self->nats[i] = fork();
-	if (self->nats[i] < 0)
-		return -errno;
-	if (!self->nats[i]) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl("/usr/sbin/nats-server", "nats-server", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
-	return 0;
+	self->nats[i] = th_nats_node(self->dir, "lymphtest", i, NN, self->base);
+	return self->nats[i] < 0 ? self->nats[i] : 0;
 }
 
 static void stop_nats(FIXTURE_DATA(fleet) *self, int i)
@@ -94,35 +64,10 @@ static void stop_nats(FIXTURE_DATA(fleet) *self, int i)
 	self->nats[i] = -1;
 }
 
-static bool port_open(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok = fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa));
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 /* Every node listens and the cluster has a JetStream meta leader. */
 static bool cluster_ready(FIXTURE_DATA(fleet) *self, int64_t deadline)
 {
-	char cmd[PATH_MAX + 64];
-
-	snprintf(cmd, sizeof(cmd), "grep -qs 'metadata leader' %s/n*.log", self->dir);
-	while (th_now_ms() < deadline) {
-		bool all = true;
-
-		for (int i = 0; i < NN; i++)
-			if (self->nats[i] > 0 && !port_open(nats_port(self, i)))
-				all = false;
-		if (all && !system(cmd))
-			return true;
-		th_sleep_ms(200);
-	}
-	return false;
+	return th_nats_ready(self->dir, self->nats, NN, self->base, deadline);
 }
 
 /* In a new mount namespace: each variant's common path is this host's copy. */

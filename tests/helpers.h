@@ -6,7 +6,11 @@
  * NULL) on failure after printing one "# ..." diagnostic line to stderr, so
  * the kselftest output stays valid TAP.
  *
- * Each test file includes this header once; everything here is static.
+ * The helpers are built once (tests/helpers.c, storm_helpers.c,
+ * svc_helpers.c, pkg_helpers.c, pidcg.c, loadcg.c) into
+ * $(BUILD)/tests/libth.a, which every test and the benchmarks link.  A test includes this header first: it ends with the
+ * kselftest harness (see below); the library itself and the benchmarks
+ * define TH_NO_HARNESS and get the declarations only.
  */
 #ifndef LYMPH_TEST_HELPERS_H
 #define LYMPH_TEST_HELPERS_H
@@ -43,21 +47,9 @@
 
 /* ---- time ---------------------------------------------------------------- */
 
-static inline int64_t th_now_ms(void)
-{
-	struct timespec ts;
+int64_t th_now_ms(void);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline void th_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
+void th_sleep_ms(long ms);
 
 /* ---- paths ---------------------------------------------------------------- */
 
@@ -65,149 +57,45 @@ static inline void th_sleep_ms(long ms)
  * The build directory: $LYMPH_BUILD, else the parent of the directory this
  * test binary lives in (tests are built as BUILD/tests/NAME).
  */
-static inline const char *th_build_dir(void)
-{
-	static char dir[PATH_MAX];
-	const char *env = getenv("LYMPH_BUILD");
-	ssize_t n;
-	char *slash;
-	int i;
-
-	if (env && *env)
-		return env;
-	if (dir[0])
-		return dir;
-	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
-	if (n < 0)
-		return strcpy(dir, "build");
-	dir[n] = '\0';
-	for (i = 0; i < 2; i++) {
-		slash = strrchr(dir, '/');
-		if (!slash || slash == dir)
-			return strcpy(dir, "build");
-		*slash = '\0';
-	}
-	return dir;
-}
+const char *th_build_dir(void);
 
 /* Path of a program built next to the tests: "lymphd", "lymphctl". */
-static inline const char *th_prog(const char *name, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s", th_build_dir(), name);
-	return buf;
-}
+const char *th_prog(const char *name, char *buf, size_t len);
 
 /* A fresh private directory under /tmp; mode 0755 so uid 1000 may enter. */
-static inline int th_mkdtemp(char *buf, size_t len, const char *tag)
-{
-	snprintf(buf, len, "/tmp/lymph-%s.XXXXXX", tag);
-	if (!mkdtemp(buf)) {
-		th_diag("failed to create a temporary directory: %s", strerror(errno));
-		return -errno;
-	}
-	chmod(buf, 0755);
-	return 0;
-}
+int th_mkdtemp(char *buf, size_t len, const char *tag);
 
 /* rm -rf for the flat directories the tests create. */
-static inline void th_rmdir_flat(const char *dir)
-{
-	char cmd[PATH_MAX + 32];
-
-	if (!dir || !dir[0] || strncmp(dir, "/tmp/lymph-", 11))
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", dir);
-	if (system(cmd))
-		th_diag("failed to remove %s", dir);
-}
+void th_rmdir_flat(const char *dir);
 
 /* cp src dst && chmod mode dst */
-static inline int th_copy_file(const char *src, const char *dst, mode_t mode)
-{
-	int in, out, err = 0;
-	char buf[65536];
-	ssize_t n;
+int th_copy_file(const char *src, const char *dst, mode_t mode);
 
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (out < 0) {
-		err = -errno;
-		close(in);
-		return err;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			err = -EIO;
-			break;
-		}
-	if (n < 0)
-		err = -errno;
-	close(in);
-	if (close(out) && !err)
-		err = -errno;
-	if (!err && chmod(dst, mode))
-		err = -errno;
-	return err;
-}
+bool th_is_root(void);
 
-static inline bool th_is_root(void)
-{
-	return geteuid() == 0;
-}
+/* Replace path with text, mode exactly mode (whatever the umask): 0 or
+ * -errno. */
+int th_write_file(const char *path, const char *text, mode_t mode);
+
+/* path into buf, NUL-terminated (at most cap - 1 bytes): 0 or -errno. */
+int th_read_file(const char *path, char *buf, size_t cap);
 
 /* ---- JSON accessors ------------------------------------------------------ */
 
-static inline bool th_json_has(json_object *o, const char *key)
-{
-	return o && json_object_object_get_ex(o, key, NULL);
-}
+bool th_json_has(json_object *o, const char *key);
 
 /* The field, or NULL when it is missing or JSON null. */
-static inline json_object *th_json_get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
+json_object *th_json_get(json_object *o, const char *key);
 
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-static inline const char *th_json_str(json_object *o, const char *key)
-{
-	json_object *v = th_json_get(o, key);
-
-	if (!v || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
+const char *th_json_str(json_object *o, const char *key);
 
 /* INT64_MIN when the field is missing or not a number. */
-static inline int64_t th_json_int(json_object *o, const char *key)
-{
-	json_object *v = th_json_get(o, key);
-
-	if (!v || !(json_object_is_type(v, json_type_int) ||
-		    json_object_is_type(v, json_type_double)))
-		return INT64_MIN;
-	return json_object_get_int64(v);
-}
+int64_t th_json_int(json_object *o, const char *key);
 
 /* 1 true, 0 false, -1 missing or not a boolean. */
-static inline int th_json_bool(json_object *o, const char *key)
-{
-	json_object *v = th_json_get(o, key);
+int th_json_bool(json_object *o, const char *key);
 
-	if (!v || !json_object_is_type(v, json_type_boolean))
-		return -1;
-	return json_object_get_boolean(v);
-}
-
-static inline const char *th_json_text(json_object *o)
-{
-	return o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : "(null)";
-}
+const char *th_json_text(json_object *o);
 
 /* ---- running a command to completion ------------------------------------ */
 
@@ -225,129 +113,16 @@ struct th_cmd_opts {
 	int timeout_ms;		/* 0: 20 s */
 };
 
-static inline void th_drain_fd(int fd, char *buf, size_t cap, size_t *len, bool *open_)
-{
-	char tmp[4096];
-	ssize_t n = read(fd, tmp, sizeof(tmp));
-
-	if (n <= 0) {
-		if (n == 0 || (errno != EINTR && errno != EAGAIN))
-			*open_ = false;
-		return;
-	}
-	if (*len + 1 < cap) {
-		size_t take = (size_t)n;
-
-		if (take > cap - 1 - *len)
-			take = cap - 1 - *len;
-		memcpy(buf + *len, tmp, take);
-		*len += take;
-		buf[*len] = '\0';
-	}
-}
+void th_drain_fd(int fd, char *buf, size_t cap, size_t *len, bool *open_);
 
 /* Run argv[0] (a path) with argv, capture stdout and stderr, wait for it. */
-static inline int th_run(char *const argv[], const struct th_cmd_opts *o,
-			 struct th_cmd *r)
-{
-	int outp[2], errp[2];
-	size_t olen = 0, elen = 0;
-	bool oopen = true, eopen = true;
-	int64_t deadline;
-	pid_t pid;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	if (pipe2(outp, O_CLOEXEC))
-		return -errno;
-	if (pipe2(errp, O_CLOEXEC)) {
-		close(outp[0]);
-		close(outp[1]);
-		return -errno;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		int err = -errno;
-
-		close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
-		return err;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(outp[1], 1);
-		dup2(errp[1], 2);
-		if (o && o->as_user) {
-			if (setgroups(0, NULL) || setresgid(o->uid, o->uid, o->uid) ||
-			    setresuid(o->uid, o->uid, o->uid)) {
-				dprintf(2, "test: failed to become uid %u: %s\n",
-					o->uid, strerror(errno));
-				_exit(126);
-			}
-		}
-		if (o && o->env)
-			for (char *const *e = o->env; *e; e++)
-				putenv(*e);
-		execv(argv[0], argv);
-		dprintf(2, "test: failed to exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(outp[1]);
-	close(errp[1]);
-	deadline = th_now_ms() + (o && o->timeout_ms ? o->timeout_ms : 20000);
-	while (oopen || eopen) {
-		struct pollfd p[2] = {
-			{ .fd = oopen ? outp[0] : -1, .events = POLLIN },
-			{ .fd = eopen ? errp[0] : -1, .events = POLLIN },
-		};
-		int64_t left = deadline - th_now_ms();
-
-		if (left <= 0) {
-			r->timed_out = true;
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
-			break;
-		if (p[0].revents)
-			th_drain_fd(outp[0], r->out, sizeof(r->out), &olen, &oopen);
-		if (p[1].revents)
-			th_drain_fd(errp[0], r->err, sizeof(r->err), &elen, &eopen);
-	}
-	close(outp[0]);
-	close(errp[0]);
-	/* stdout closed but the program still runs: give it the rest of the time */
-	while (waitpid(pid, &r->status, WNOHANG) == 0) {
-		if (th_now_ms() >= deadline) {
-			r->timed_out = true;
-			kill(pid, SIGKILL);
-			waitpid(pid, &r->status, 0);
-			break;
-		}
-		th_sleep_ms(10);
-	}
-	return 0;
-}
+int th_run(char *const argv[], const struct th_cmd_opts *o,
+	   struct th_cmd *r);
 
 /* Number of lines in s (a last line without '\n' counts). */
-static inline int th_count_lines(const char *s)
-{
-	int n = 0;
+int th_count_lines(const char *s);
 
-	for (; *s; s++)
-		if (*s == '\n' || !s[1])
-			n++;
-	return n;
-}
-
-static inline bool th_exited_nonzero(int status)
-{
-	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0;
-}
+bool th_exited_nonzero(int status);
 
 /* ---- lymphd as a child --------------------------------------------------- */
 
@@ -363,98 +138,22 @@ struct th_lymphd {
 	char buf[1 << 16];
 };
 
-static inline void th_lymphd_init(struct th_lymphd *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->pid = -1;
-	d->out = -EBADF;
-}
+void th_lymphd_init(struct th_lymphd *d);
 
 /* Print lymphd's stderr as "# lymphd stderr: ..." lines. */
-static inline void th_lymphd_dump_stderr(const struct th_lymphd *d)
-{
-	char line[1024];
-	FILE *f;
-
-	if (!d->errpath[0] || !(f = fopen(d->errpath, "r")))
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		th_diag("lymphd stderr: %s", line);
-	}
-	fclose(f);
-}
+void th_lymphd_dump_stderr(const struct th_lymphd *d);
 
 /*
  * Read the next complete line into the caller's buffer, waiting at most
  * until deadline (CLOCK_MONOTONIC ms).  Returns 1 with a line, 0 on timeout,
  * -EPIPE at end of file.
  */
-static inline int th_lymphd_line(struct th_lymphd *d, char *line, size_t cap,
-				 int64_t deadline)
-{
-	for (;;) {
-		char *nl = memchr(d->buf, '\n', d->len);
-		struct pollfd p = { .fd = d->out, .events = POLLIN };
-		int64_t left;
-		ssize_t n;
-
-		if (nl) {
-			size_t l = (size_t)(nl - d->buf);
-			size_t c = l < cap - 1 ? l : cap - 1;
-
-			memcpy(line, d->buf, c);
-			line[c] = '\0';
-			d->len -= l + 1;
-			memmove(d->buf, nl + 1, d->len);
-			return 1;
-		}
-		if (d->len == sizeof(d->buf)) {
-			/* a line longer than the buffer: drop what we have */
-			th_diag("lymphd line longer than %zu bytes dropped", sizeof(d->buf));
-			d->len = 0;
-		}
-		if (d->eof)
-			return -EPIPE;
-		left = deadline - th_now_ms();
-		if (left <= 0)
-			return 0;
-		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (!p.revents)
-			continue;
-		n = read(d->out, d->buf + d->len, sizeof(d->buf) - d->len);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			d->eof = true;
-		else
-			d->len += (size_t)n;
-	}
-}
+int th_lymphd_line(struct th_lymphd *d, char *line, size_t cap,
+		   int64_t deadline);
 
 /* Next JSON object from lymphd, or NULL on timeout or EOF.  Non-JSON lines
  * are reported and skipped. */
-static inline json_object *th_lymphd_next(struct th_lymphd *d, int64_t deadline)
-{
-	static char line[1 << 16];
-
-	for (;;) {
-		json_object *o;
-		int r = th_lymphd_line(d, line, sizeof(line), deadline);
-
-		if (r <= 0)
-			return NULL;
-		o = json_tokener_parse(line);
-		if (o && json_object_is_type(o, json_type_object))
-			return o;
-		json_object_put(o);
-		th_diag("lymphd printed a line that is not a JSON object: %.200s", line);
-	}
-}
+json_object *th_lymphd_next(struct th_lymphd *d, int64_t deadline);
 
 typedef bool (*th_pred_fn)(json_object *o, const void *arg);
 
@@ -462,81 +161,22 @@ typedef bool (*th_pred_fn)(json_object *o, const void *arg);
  * Wait until a JSON line matches pred; return it (caller puts it), or NULL
  * after timeout_ms or at EOF.  Lines that do not match are discarded.
  */
-static inline json_object *th_lymphd_wait(struct th_lymphd *d, th_pred_fn pred,
-					  const void *arg, int timeout_ms)
-{
-	int64_t deadline = th_now_ms() + timeout_ms;
-	json_object *o;
+json_object *th_lymphd_wait(struct th_lymphd *d, th_pred_fn pred,
+			    const void *arg, int timeout_ms);
 
-	while ((o = th_lymphd_next(d, deadline))) {
-		if (pred(o, arg))
-			return o;
-		json_object_put(o);
-	}
-	return NULL;
-}
-
-static inline bool th_is_event(json_object *o, const char *ev)
-{
-	const char *e = th_json_str(o, "event");
-
-	return e && !strcmp(e, ev);
-}
+bool th_is_event(json_object *o, const char *ev);
 
 /* Matches {"event":"death","pid":*(pid_t *)arg}. */
-static inline bool th_pred_death_of(json_object *o, const void *arg)
-{
-	return th_is_event(o, "death") && th_json_int(o, "pid") == *(const pid_t *)arg;
-}
+bool th_pred_death_of(json_object *o, const void *arg);
 
-static inline bool th_pred_start(json_object *o, const void *arg)
-{
-	(void)arg;
-	return th_is_event(o, "start");
-}
+bool th_pred_start(json_object *o, const void *arg);
 
 /* Kill lymphd (SIGTERM, then SIGKILL after 5 s) and reap it; returns its
  * wait status or -1.  Safe to call twice. */
-static inline int th_lymphd_stop(struct th_lymphd *d)
-{
-	int status = -1;
-	int64_t deadline;
-
-	if (d->pid > 0) {
-		kill(d->pid, SIGTERM);
-		deadline = th_now_ms() + 5000;
-		while (waitpid(d->pid, &status, WNOHANG) == 0) {
-			if (th_now_ms() > deadline) {
-				th_diag("lymphd did not exit within 5 s of SIGTERM; killing it");
-				kill(d->pid, SIGKILL);
-				waitpid(d->pid, &status, 0);
-				break;
-			}
-			th_sleep_ms(10);
-		}
-		d->pid = -1;
-	}
-	if (d->out >= 0)
-		close(d->out);
-	d->out = -EBADF;
-	json_object_put(d->start);
-	d->start = NULL;
-	return status;
-}
+int th_lymphd_stop(struct th_lymphd *d);
 
 /* Stop lymphd and remove its directory. */
-static inline void th_lymphd_destroy(struct th_lymphd *d)
-{
-	int status = th_lymphd_stop(d);
-
-	if (status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
-	    !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)) {
-		th_diag("lymphd ended badly (wait status 0x%x)", status);
-		th_lymphd_dump_stderr(d);
-	}
-	th_rmdir_flat(d->dir);
-	d->dir[0] = '\0';
-}
+void th_lymphd_destroy(struct th_lymphd *d);
 
 /*
  * Start `lymphd --json --socket=DIR/lymphd.sock ARGS...` with stdout to a pipe
@@ -544,148 +184,33 @@ static inline void th_lymphd_destroy(struct th_lymphd *d)
  * quiet set (lymphd --quiet prints no event lines and may omit the start line
  * too), a successful `lymphctl status` also counts as ready.
  */
-static inline int th_lymphd_start(struct th_lymphd *d, const char *const args[],
-				   int timeout_ms);
-
-static inline int th_lymphctl(const struct th_lymphd *d, struct th_cmd *r,
-			      const struct th_cmd_opts *o, ...);
-
-static inline int th_lymphd_start(struct th_lymphd *d, const char *const args[],
-				  int timeout_ms)
-{
-	char prog[PATH_MAX], sockopt[PATH_MAX + 16];
-	const char *argv[32];
-	int outp[2], n = 0, err;
-	bool quiet = false;
-	int64_t deadline;
-
-	th_lymphd_init(d);
-	err = th_mkdtemp(d->dir, sizeof(d->dir), "lymphd");
-	if (err)
-		return err;
-	snprintf(d->sock, sizeof(d->sock), "%s/lymphd.sock", d->dir);
-	snprintf(d->errpath, sizeof(d->errpath), "%s/lymphd.stderr", d->dir);
-	snprintf(sockopt, sizeof(sockopt), "--socket=%s", d->sock);
-	argv[n++] = th_prog("lymphd", prog, sizeof(prog));
-	argv[n++] = "--json";
-	argv[n++] = sockopt;
-	for (; args && *args && n < 31; args++) {
-		if (!strcmp(*args, "--quiet"))
-			quiet = true;
-		argv[n++] = *args;
-	}
-	argv[n] = NULL;
-	if (access(prog, X_OK)) {
-		th_diag("%s is missing: build it with make", prog);
-		return -ENOENT;
-	}
-	if (pipe2(outp, O_CLOEXEC))
-		return -errno;
-	/* lymphd prints every exec and fork on the host: give it room */
-	fcntl(outp[0], F_SETPIPE_SZ, 1 << 20);
-	fflush(stdout);
-	fflush(stderr);
-	d->pid = fork();
-	if (d->pid < 0) {
-		err = -errno;
-		close(outp[0]);
-		close(outp[1]);
-		return err;
-	}
-	if (d->pid == 0) {
-		int e = open(d->errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		int devnull = open("/dev/null", O_RDONLY);
-
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(outp[1], 1);
-		if (e >= 0)
-			dup2(e, 2);
-		/* lymphd must die with the test, whatever happens to the test */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(argv[0], (char *const *)argv);
-		dprintf(2, "failed to exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(outp[1]);
-	d->out = outp[0];
-
-	deadline = th_now_ms() + timeout_ms;
-	while (th_now_ms() < deadline) {
-		int64_t step = th_now_ms() + (quiet ? 200 : 1000);
-		json_object *o;
-		int status;
-
-		o = th_lymphd_next(d, step < deadline ? step : deadline);
-		if (o && th_pred_start(o, NULL)) {
-			d->start = o;
-			return 0;
-		}
-		json_object_put(o);
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			th_diag("lymphd exited before its start line (wait status 0x%x)",
-				status);
-			d->pid = -1;
-			th_lymphd_dump_stderr(d);
-			return -ECHILD;
-		}
-		if (quiet && !access(d->sock, F_OK)) {
-			struct th_cmd r;
-
-			if (!th_lymphctl(d, &r, NULL, "status", "--json", NULL) &&
-			    r.status == 0)
-				return 0;
-		}
-	}
-	th_diag("lymphd printed no start line within %d ms", timeout_ms);
-	th_lymphd_dump_stderr(d);
-	return -ETIMEDOUT;
-}
+int th_lymphd_start(struct th_lymphd *d, const char *const args[],
+		    int timeout_ms);
 
 /* ---- lymphctl ------------------------------------------------------------- */
 
 /* Run `lymphctl --socket=SOCK ARGS...` (NULL-terminated varargs). */
-static inline int th_lymphctl(const struct th_lymphd *d, struct th_cmd *r,
-			      const struct th_cmd_opts *o, ...)
-{
-	char prog[PATH_MAX], sockopt[PATH_MAX + 16];
-	char *argv[32];
-	const char *a;
-	va_list ap;
-	int n = 0;
-
-	argv[n++] = (char *)th_prog("lymphctl", prog, sizeof(prog));
-	if (d) {
-		snprintf(sockopt, sizeof(sockopt), "--socket=%s", d->sock);
-		argv[n++] = sockopt;
-	}
-	va_start(ap, o);
-	while ((a = va_arg(ap, const char *)) && n < 31)
-		argv[n++] = (char *)a;
-	va_end(ap);
-	argv[n] = NULL;
-	return th_run(argv, o, r);
-}
+int th_lymphctl(const struct th_lymphd *d, struct th_cmd *r,
+		const struct th_cmd_opts *o, ...);
 
 /* `lymphctl status --json`, parsed; NULL (with a diagnostic) on failure. */
-static inline json_object *th_status(const struct th_lymphd *d)
-{
-	static struct th_cmd r;
-	json_object *o;
+json_object *th_status(const struct th_lymphd *d);
 
-	if (th_lymphctl(d, &r, NULL, "status", "--json", NULL) || r.status != 0) {
-		th_diag("lymphctl status --json failed (wait status 0x%x): %s",
-			r.status, r.err);
-		return NULL;
-	}
-	o = json_tokener_parse(r.out);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		th_diag("lymphctl status --json printed no JSON object: %.300s", r.out);
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
+/* ---- servers the tests and benchmarks start ---------------------------- */
+
+/* Does something accept TCP connections on 127.0.0.1:port? */
+bool th_port_open(int port);
+
+/*
+ * Node i of an n-node NATS JetStream cluster called name, its files in dir
+ * (DIR/nI.conf, DIR/nI.log, its store DIR/dI): client port base + i, route
+ * port base + 10 + i.  The node dies with the caller.  Its pid, or -errno.
+ */
+pid_t th_nats_node(const char *dir, const char *name, int i, int n, int base);
+
+/* By deadline (th_now_ms), every node of pids[0..n) that runs (pid > 0)
+ * listens and the cluster has a JetStream meta leader: true, else false. */
+bool th_nats_ready(const char *dir, const pid_t *pids, int n, int base, int64_t deadline);
 
 /* ---- crashing children --------------------------------------------------- */
 
@@ -703,104 +228,22 @@ enum th_crash {
 };
 
 /* No core files, no inherited handlers or masks: die the default way. */
-static inline void th_crash_prepare(void)
-{
-	struct rlimit rl = { 0, 0 };
-	sigset_t all;
-	int s;
-
-	setrlimit(RLIMIT_CORE, &rl);
-	for (s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-}
+void th_crash_prepare(void);
 
 /*
  * Crash the calling process (a child) the way `how` says; never returns if
  * the crash works.  busfile: a path the SIGBUS case may create, in a
  * directory the test owns.
  */
-static inline __attribute__((noreturn)) void th_crash_now(enum th_crash how,
-							   const char *busfile)
-{
-	volatile int zero = 0, num = 42;
-	volatile int *volatile null = NULL;
-
-	th_crash_prepare();
-	switch (how) {
-	case TH_SEGV:
-		*null = 1;
-		break;
-	case TH_BUS: {
-		/* an empty file mapped for one page: the page is past EOF */
-		int fd = busfile ? open(busfile, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
-		volatile char *p;
-
-		if (fd < 0 || ftruncate(fd, 0))
-			_exit(120);
-		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED)
-			_exit(121);
-		p[0] = 1;
-		break;
-	}
-	case TH_ABRT:
-		abort();
-	case TH_ILL:
-		__asm__ volatile("ud2");
-		break;
-	case TH_FPE:
-		num = num / zero;
-		break;
-	case TH_SYS: {
-		/* kill the process on getppid(), allow every other syscall */
-		struct sock_filter f[] = {
-			BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-				 offsetof(struct seccomp_data, arch)),
-			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-			BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-				 offsetof(struct seccomp_data, nr)),
-			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getppid, 0, 1),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		};
-		struct sock_fprog prog = {
-			.len = sizeof(f) / sizeof(f[0]),
-			.filter = f,
-		};
-
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
-			_exit(122);
-		syscall(__NR_getppid);
-		break;
-	}
-	}
-	_exit(100);	/* survived: the caller sees exit status 100 */
-}
+__attribute__((noreturn)) void th_crash_now(enum th_crash how,
+					     const char *busfile);
 
 /*
  * Fork a child that crashes as `how` says and reap it.  Returns its pid, or
  * -errno; *status gets the wait status.
  */
-static inline pid_t th_crash_child(enum th_crash how, const char *busfile,
-				   int *status)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		th_crash_now(how, busfile);
-	if (waitpid(pid, status, 0) != pid)
-		return -errno;
-	return pid;
-}
+pid_t th_crash_child(enum th_crash how, const char *busfile,
+		     int *status);
 
 /*
  * The harness comes last, compiled without optimisation, and with it every
@@ -811,11 +254,13 @@ static inline pid_t th_crash_child(enum th_crash how, const char *busfile,
  * FIXTURE_TEARDOWN: lymphd's directory and the storm's cgroup would leak.
  * (gcc -Wclobbered warns about exactly this.)
  */
+#ifndef TH_NO_HARNESS
 #if defined(__clang__)
 #pragma clang optimize off
 #elif defined(__GNUC__)
 #pragma GCC optimize("O0")
 #endif
 #include "kselftest_harness.h"
+#endif
 
 #endif

@@ -43,7 +43,7 @@ FIXTURE_SETUP(inst)
 	ASSERT_EQ(0, find_top(self->top, sizeof(self->top), self->build, sizeof(self->build)))
 		TH_LOG("cannot find the source tree above %s", th_build_dir());
 	snprintf(path, sizeof(path), "%s/VERSION", self->top);
-	ASSERT_EQ(0, read_file(path, self->version, sizeof(self->version)));
+	ASSERT_EQ(0, th_read_file(path, self->version, sizeof(self->version)));
 	nl = strchr(self->version, '\n');
 	if (nl)
 		*nl = '\0';
@@ -91,7 +91,7 @@ TEST_F_TIMEOUT(inst, files_land_where_unit_and_man_pages_say, 240)
 
 	/* The unit runs the installed binaries. */
 	snprintf(path, sizeof(path), "%s/root/lib/systemd/system/lymphd.service", self->dir);
-	ASSERT_EQ(0, read_file(path, unit, sizeof(unit)));
+	ASSERT_EQ(0, th_read_file(path, unit, sizeof(unit)));
 	unit_value(unit, "Type", val, sizeof(val));
 	EXPECT_STREQ("notify", val);
 	unit_value(unit, "ExecStart", val, sizeof(val));
@@ -155,7 +155,7 @@ TEST_F_TIMEOUT(inst, prefix_usr_local, 240)
 	snprintf(path, sizeof(path), "%s/root/usr/local/share/man/man8/lymphd.8", self->dir);
 	EXPECT_EQ(0644, mode_of(path));
 	snprintf(path, sizeof(path), "%s/root/usr/local/lib/systemd/system/lymphd.service", self->dir);
-	ASSERT_EQ(0, read_file(path, unit, sizeof(unit)));
+	ASSERT_EQ(0, th_read_file(path, unit, sizeof(unit)));
 	unit_value(unit, "ExecStart", val, sizeof(val));
 	EXPECT_STREQ("/usr/local/sbin/lymphd", val);
 	unit_value(unit, "ExecReload", val, sizeof(val));
@@ -171,10 +171,10 @@ TEST_F_TIMEOUT(inst, uninstall_removes_all_but_a_changed_policy, 240)
 	ASSERT_EQ(0, SH("make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr"))
 		TH_LOG("%s", self->r.err);
 	snprintf(path, sizeof(path), "%s/root/etc/lymph/lymph.conf", self->dir);
-	ASSERT_EQ(0, write_file(path, "[lymphd]\nmode = enforce\n", 0644));
+	ASSERT_EQ(0, th_write_file(path, "[lymphd]\nmode = enforce\n", 0644));
 	ASSERT_EQ(0, SH("make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr"))
 		TH_LOG("%s", self->r.err);
-	ASSERT_EQ(0, read_file(path, text, sizeof(text)));
+	ASSERT_EQ(0, th_read_file(path, text, sizeof(text)));
 	EXPECT_STREQ("[lymphd]\nmode = enforce\n", text) TH_LOG("make install overwrote the policy");
 	EXPECT_NE(NULL, strstr(self->r.out, "lymph.conf.example")) TH_LOG("%s", self->r.out);
 	snprintf(path, sizeof(path), "%s/root/etc/lymph/lymph.conf.example", self->dir);
@@ -316,7 +316,7 @@ static int unit_caps(FIXTURE_DATA(inst) *self, char *list, size_t cap, uint64_t 
 	size_t len = 0;
 
 	snprintf(path, sizeof(path), "%s/systemd/lymphd.service", self->top);
-	if (read_file(path, unit, sizeof(unit)))
+	if (th_read_file(path, unit, sizeof(unit)))
 		return -ENOENT;
 	unit_value(unit, "CapabilityBoundingSet", val, sizeof(val));
 	*mask = 0;
@@ -352,7 +352,7 @@ static json_object *start_bounded(FIXTURE_DATA(inst) *self, const char *bset, pi
 	snprintf(sopt, sizeof(sopt), "--socket=%s", sock);
 	snprintf(jopt, sizeof(jopt), "--journal=%s/journal", self->dir);
 	snprintf(copt, sizeof(copt), "%s/observe.conf", self->dir);
-	if (write_file(copt, "[lymphd]\nmode = observe\n", 0644))
+	if (th_write_file(copt, "[lymphd]\nmode = observe\n", 0644))
 		return NULL;
 	snprintf(bs, sizeof(bs), "-all%s", bset);
 	unlink(sock);
@@ -419,7 +419,7 @@ static void dump_lymphd_stderr(FIXTURE_DATA(inst) *self)
 	char path[300], text[4096];
 
 	snprintf(path, sizeof(path), "%s/lymphd.stderr", self->dir);
-	if (!read_file(path, text, sizeof(text)))
+	if (!th_read_file(path, text, sizeof(text)))
 		th_diag("lymphd stderr: %s", text);
 }
 

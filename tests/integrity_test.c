@@ -13,16 +13,6 @@
 #include "integrity.h"
 #include "sha256.h"
 
-static int write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -errno;
-	fputs(text, f);
-	return fclose(f) ? -errno : 0;
-}
-
 static bool have_libcrypto(void)
 {
 	return integrity_can_hash();
@@ -37,11 +27,11 @@ TEST(known_vectors)
 		SKIP(return, "libcrypto.so.3 (package libssl3) cannot be loaded");
 	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "sha"));
 	snprintf(path, sizeof(path), "%s/abc", dir);
-	ASSERT_EQ(0, write_text(path, "abc"));
+	ASSERT_EQ(0, th_write_file(path, "abc", 0644));
 	ASSERT_EQ(0, sha256_file(path, d));
 	sha256_hex(d, hex);
 	EXPECT_STREQ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", hex);
-	ASSERT_EQ(0, write_text(path, ""));
+	ASSERT_EQ(0, th_write_file(path, "", 0644));
 	ASSERT_EQ(0, sha256_file(path, d));
 	sha256_hex(d, hex);
 	EXPECT_STREQ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", hex);
@@ -136,7 +126,7 @@ FIXTURE_SETUP(protected)
 	snprintf(self->bin1, sizeof(self->bin1), "%s/daemon", self->dir);
 	snprintf(self->bin2, sizeof(self->bin2), "%s/helper", self->dir);
 	ASSERT_EQ(0, th_copy_file("/bin/true", self->bin1, 0755));
-	ASSERT_EQ(0, write_text(self->bin2, "#!/bin/sh\nexit 0\n"));
+	ASSERT_EQ(0, th_write_file(self->bin2, "#!/bin/sh\nexit 0\n", 0644));
 	self->paths[0] = self->bin1;
 	self->paths[1] = self->bin2;
 	self->paths[2] = self->bin1;		/* duplicates are fine */
@@ -226,7 +216,7 @@ TEST_F(protected, record_survives_restart_and_accept)
 	integrity_free(&self->g);
 	/* Changed while lymphd was not running: the restart must not take
 	 * the new contents as the record. */
-	ASSERT_EQ(0, write_text(self->bin2, "#!/bin/sh\nrm -rf /\n"));
+	ASSERT_EQ(0, th_write_file(self->bin2, "#!/bin/sh\nrm -rf /\n", 0644));
 	ASSERT_EQ(0, integrity_init(&self->g, self->db, self->paths, 2));
 	ASSERT_EQ(1, check_path(&self->g, self->bin2, &ev));
 	json_object_put(ev);
@@ -259,7 +249,7 @@ TEST_F(protected, json_lists_changed)
 	struct json_object *ev = NULL, *o;
 
 	ASSERT_EQ(0, integrity_init(&self->g, self->db, self->paths, 2));
-	ASSERT_EQ(0, write_text(self->bin2, "changed\n"));
+	ASSERT_EQ(0, th_write_file(self->bin2, "changed\n", 0644));
 	ASSERT_EQ(1, check_path(&self->g, self->bin2, &ev));
 	json_object_put(ev);
 	o = integrity_json(&self->g);

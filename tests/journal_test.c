@@ -223,7 +223,7 @@ static int write_conf(FIXTURE_DATA(jd) *self, const char *extra)
 /* A quarantine of the crasher for uid, in force for 10 minutes. */
 static void quarantine_line(FIXTURE_DATA(jd) *self, FILE *f, uid_t uid)
 {
-	uint64_t now = wall_now_ns();
+	uint64_t now = clock_wall_ns();
 
 	fprintf(f, "{\"type\":\"quarantine\",\"action\":\"quarantine\",\"mode\":\"enforce\",\"exe\":\"%s\","
 		"\"exe_dev\":%u,\"exe_ino\":%llu,\"uid\":%u,\"until_wall_ns\":%llu,\"since_wall_ns\":%llu,"
@@ -382,7 +382,7 @@ static void pad(FILE *f, int n)
 
 TEST_F_TIMEOUT(jd, rotations_keep_the_evidence, 120)
 {
-	uint64_t now = wall_now_ns();
+	uint64_t now = clock_wall_ns();
 	int round;
 	FILE *f;
 

@@ -2,13 +2,17 @@
 /*
  * The helpers of userspace/lib/ that everything else builds on, without
  * root: atomic file replacement (old or new content, never a mix; the mode
- * asked for, whatever the umask; nothing left behind on failure) and the
- * monotonic/wall clock conversion.
+ * asked for, whatever the umask; nothing left behind on failure, whole or
+ * piece by piece), the monotonic/wall clock conversion, the /proc walk and
+ * the hash table.
  */
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "atomic_file.h"
+#include "binpath.h"
 #include "clock.h"
+#include "hashtab.h"
+#include "procfs.h"
 
 FIXTURE(dir) {
 	char path[PATH_MAX];
@@ -77,6 +81,283 @@ TEST_F(dir, failure_keeps_the_old_file)
 	EXPECT_EQ(-ENOENT, atomic_write(f, 0600, "x", 1));
 }
 
+/* The piecewise form: PATH keeps the old content until commit, the fd
+ * stays usable after it (the journal appends on), abort leaves nothing. */
+TEST_F(dir, piecewise_commit_and_abort)
+{
+	char f[PATH_MAX + 16], tmp[PATH_MAX + 32];
+	struct atomic_file af;
+
+	snprintf(f, sizeof(f), "%s/journal", self->path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f);
+	ASSERT_EQ(0, atomic_write(f, 0600, "old", 3));
+	ASSERT_EQ(0, atomic_file_begin(&af, f, 0600, O_RDWR | O_APPEND));
+	ASSERT_EQ(0, write_all(af.fd, "snap", 4));
+	read_back(_metadata, f, "old");
+	ASSERT_EQ(0, atomic_file_commit(&af));
+	ASSERT_EQ(0, write_all(af.fd, "+more", 5));
+	close(af.fd);
+	read_back(_metadata, f, "snap+more");
+	EXPECT_NE(0, access(tmp, F_OK)) TH_LOG("%s left behind", tmp);
+
+	ASSERT_EQ(0, atomic_file_begin(&af, f, 0600, O_WRONLY));
+	ASSERT_EQ(0, write_all(af.fd, "half", 4));
+	atomic_file_abort(&af);
+	EXPECT_EQ(-EBADF, af.fd);
+	read_back(_metadata, f, "snap+more");
+	EXPECT_NE(0, access(tmp, F_OK)) TH_LOG("%s left behind by abort", tmp);
+}
+
+static int walk_has(const char *dir, long want, int *n)
+{
+	struct proc_iter it;
+	int found = 0;
+	long v;
+
+	*n = 0;
+	if (proc_iter_open(&it, dir))
+		return -1;
+	while ((v = proc_iter_next(&it)) >= 0) {
+		found |= v == want;
+		(*n)++;
+	}
+	proc_iter_close(&it);
+	return found;
+}
+
+/* Only numbered entries, whatever else the directory holds. */
+TEST_F(dir, proc_iter_returns_only_numbers)
+{
+	static const char *const names[] = { "12", "0", "self", "3x", "abc", "99999999999" };
+	char f[PATH_MAX + 32];
+	struct proc_iter it;
+	long v, sum = 0;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(f, sizeof(f), "%s/%s", self->path, names[i]);
+		ASSERT_EQ(0, mkdir(f, 0700));
+	}
+	ASSERT_EQ(0, proc_iter_open(&it, self->path));
+	while ((v = proc_iter_next(&it)) >= 0) {
+		sum += v;
+		n++;
+	}
+	proc_iter_close(&it);
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(12, sum);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(f, sizeof(f), "%s/%s", self->path, names[i]);
+		rmdir(f);
+	}
+}
+
+/* The real /proc: this process among the processes, this thread among
+ * its threads, an fd it opened among its fds; a gone pid is -ENOENT. */
+TEST(proc_iter_walks_processes_threads_fds)
+{
+	struct proc_iter it;
+	char dir[64];
+	int n, fd = open("/dev/null", O_RDONLY);
+
+	/* A high number, which the walk's own directory fd will not reuse. */
+	ASSERT_EQ(777, dup2(fd, 777));
+	close(fd);
+	fd = 777;
+	EXPECT_EQ(1, walk_has("/proc", getpid(), &n));
+	EXPECT_LT(1, n);
+	snprintf(dir, sizeof(dir), "/proc/%d/task", getpid());
+	EXPECT_EQ(1, walk_has(dir, gettid(), &n));
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", getpid());
+	EXPECT_EQ(1, walk_has(dir, fd, &n));
+	close(fd);
+	EXPECT_EQ(0, walk_has(dir, fd, &n));
+	ASSERT_EQ(0, proc_iter_open_pid(&it, getpid(), "fd"));
+	proc_iter_close(&it);
+	proc_iter_close(&it);	/* twice is harmless */
+	EXPECT_EQ(-ENOENT, proc_iter_open_pid(&it, 0x7fffffff, "fd"));
+	EXPECT_EQ(-1, proc_iter_next(&it));
+	proc_iter_close(&it);
+}
+
+/* The hash table, with a key whose home slot the test chooses: key k
+ * lives at home k >> 8, so runs collide and wrap around the end. */
+struct tent {
+	uint32_t key;		/* 0: empty */
+	uint32_t payload;
+};
+
+static int tent_used(const void *p)
+{
+	return ((const struct tent *)p)->key != 0;
+}
+
+static uint64_t tent_hash(const void *p)
+{
+	return ((const struct tent *)p)->key >> 8;
+}
+
+static int tent_match(const void *p, const void *key)
+{
+	return ((const struct tent *)p)->key == *(const uint32_t *)key;
+}
+
+static const struct hashtab_ops tent_ops = {
+	.used = tent_used, .hash = tent_hash, .match = tent_match,
+};
+
+static struct tent *tent_put(struct hashtab *t, uint32_t key)
+{
+	struct tent *e = hashtab_probe(t, &key, key >> 8);
+
+	if (!e->key) {
+		e->key = key;
+		e->payload = key * 3;
+		t->count++;
+	}
+	return e;
+}
+
+TEST(hashtab_wrapping_runs_survive_removal)
+{
+	struct hashtab t;
+	uint32_t k;
+
+	ASSERT_EQ(-EINVAL, hashtab_init(&t, &tent_ops, sizeof(struct tent), 12));
+	ASSERT_EQ(0, hashtab_init(&t, &tent_ops, sizeof(struct tent), 8));
+	/* Five keys homed at slot 6: they fill 6, 7, 0, 1, 2. */
+	for (k = 0; k < 5; k++)
+		tent_put(&t, (6u << 8) | (k + 1));
+	/* One homed at 0 goes after the run, to 3. */
+	tent_put(&t, 0x001);
+	EXPECT_EQ(6u, t.count);
+	EXPECT_EQ(0x001u, ((struct tent *)hashtab_at(&t, 3))->key);
+	/* Removing the head of the run moves its tail back across the end. */
+	hashtab_remove(&t, hashtab_find(&t, &(uint32_t){ (6u << 8) | 1 }, 6));
+	EXPECT_EQ(5u, t.count);
+	for (k = 1; k < 5; k++) {
+		uint32_t key = (6u << 8) | (k + 1);
+		struct tent *e = hashtab_find(&t, &key, 6);
+
+		ASSERT_NE(NULL, e) TH_LOG("key %#x lost", key);
+		EXPECT_EQ(key * 3, e->payload);
+	}
+	EXPECT_NE(NULL, hashtab_find(&t, &(uint32_t){ 0x001 }, 0));
+	EXPECT_EQ(NULL, hashtab_find(&t, &(uint32_t){ (6u << 8) | 1 }, 6));
+	/* The key homed at 0 moved back to the slot nearest its home. */
+	EXPECT_EQ(0x001u, ((struct tent *)hashtab_at(&t, 2))->key);
+	hashtab_free(&t);
+	EXPECT_EQ(NULL, hashtab_find(&t, &(uint32_t){ 0x001 }, 0));
+}
+
+/* Random puts and removes against a plain array. */
+TEST(hashtab_random_against_model)
+{
+	enum { CAP = 64, KEYS = 48 };
+	uint32_t model[KEYS * 8] = { 0 };	/* model[i]: key i + 1 present */
+	unsigned int seed = 1;
+	struct hashtab t;
+	int step, i, n = 0;
+
+	ASSERT_EQ(0, hashtab_init(&t, &tent_ops, sizeof(struct tent), CAP));
+	for (step = 0; step < 20000; step++) {
+		uint32_t idx = (uint32_t)rand_r(&seed) % (KEYS * 8);
+		/* Few homes (the high bits), so runs are long. */
+		uint32_t key = ((idx % 16) << 8) | (idx / 16 + 1);
+		struct tent *e = hashtab_find(&t, &key, key >> 8);
+
+		ASSERT_EQ(!!model[idx], e != NULL) TH_LOG("step %d key %#x", step, key);
+		if (e) {
+			hashtab_remove(&t, e);
+			model[idx] = 0;
+			n--;
+		} else if (n < KEYS) {
+			tent_put(&t, key);
+			model[idx] = 1;
+			n++;
+		}
+		ASSERT_EQ((size_t)n, t.count);
+	}
+	for (i = 0; i < KEYS * 8; i++) {
+		uint32_t key = (((uint32_t)i % 16) << 8) | ((uint32_t)i / 16 + 1);
+
+		EXPECT_EQ(!!model[i], hashtab_find(&t, &key, key >> 8) != NULL);
+	}
+	hashtab_free(&t);
+}
+
+/* binpath on the hash table: set, replace, unknown key, starting over
+ * when half full (cap 64 for 32 entries). */
+TEST(binpath_remembers_and_starts_over)
+{
+	struct binpath b;
+	char want[32];
+	uint64_t i;
+
+	ASSERT_EQ(0, binpath_init(&b, 32));
+	EXPECT_EQ(64u, b.ht.cap);
+	binpath_set(&b, 8, 100, "/bin/a");
+	binpath_set(&b, 8, 100, "/bin/b");
+	binpath_set(&b, 0, 0, "/bin/unknown");
+	EXPECT_STREQ("/bin/b", binpath_lookup(&b, 8, 100));
+	EXPECT_EQ(NULL, binpath_lookup(&b, 9, 100));
+	EXPECT_EQ(NULL, binpath_lookup(&b, 0, 0));
+	EXPECT_EQ(1u, b.ht.count);
+	for (i = 1; i < 32; i++) {
+		snprintf(want, sizeof(want), "/bin/%ju", (uintmax_t)i);
+		binpath_set(&b, 8, 100 + i, want);
+	}
+	EXPECT_EQ(32u, b.ht.count);
+	snprintf(want, sizeof(want), "/bin/%d", 31);
+	EXPECT_STREQ(want, binpath_lookup(&b, 8, 131));
+	binpath_set(&b, 8, 999, "/bin/new");	/* full: starts over */
+	EXPECT_EQ(1u, b.ht.count);
+	EXPECT_EQ(NULL, binpath_lookup(&b, 8, 100));
+	EXPECT_STREQ("/bin/new", binpath_lookup(&b, 8, 999));
+	binpath_free(&b);
+	EXPECT_EQ(NULL, binpath_lookup(&b, 8, 999));
+}
+
+TEST(hash_spreads_dense_keys)
+{
+	uint8_t seen[256] = { 0 };
+	int i, used = 0;
+
+	EXPECT_EQ(hash_u64(42), hash_u64(42));
+	EXPECT_NE(hash_file(1, 2), hash_file(2, 1));
+	EXPECT_NE(hash_add(hash_file(1, 2), 1000), hash_add(hash_file(1, 2), 1001));
+	/* 256 consecutive inode numbers land on most of 256 slots. */
+	for (i = 0; i < 256; i++)
+		seen[hash_file(8, 1000 + (uint64_t)i) & 255] = 1;
+	for (i = 0; i < 256; i++)
+		used += seen[i];
+	EXPECT_LT(140, used) TH_LOG("%d of 256 slots", used);
+	EXPECT_EQ(64u, hashtab_cap_for(64, 32, 1, 2));
+	EXPECT_EQ(128u, hashtab_cap_for(64, 33, 1, 2));
+	EXPECT_EQ(16u, hashtab_cap_for(16, 12, 3, 4));
+	EXPECT_EQ(32u, hashtab_cap_for(16, 13, 3, 4));
+}
+
+TEST_F(dir, pidfile_read)
+{
+	char f[PATH_MAX + 16], l[PATH_MAX + 16];
+
+	snprintf(f, sizeof(f), "%s/pid", self->path);
+	snprintf(l, sizeof(l), "%s/link", self->path);
+	EXPECT_EQ(0, proc_pidfile_read(f)) TH_LOG("missing");
+	ASSERT_EQ(0, atomic_write(f, 0644, "1234\n", 5));
+	EXPECT_EQ(1234, proc_pidfile_read(f));
+	ASSERT_EQ(0, symlink(f, l));
+	EXPECT_EQ(0, proc_pidfile_read(l)) TH_LOG("a symlink is not followed");
+	ASSERT_EQ(0, atomic_write(f, 0644, "1\n", 2));
+	EXPECT_EQ(0, proc_pidfile_read(f)) TH_LOG("pid 1 is never a daemon's");
+	ASSERT_EQ(0, atomic_write(f, 0644, "nginx\n", 6));
+	EXPECT_EQ(0, proc_pidfile_read(f));
+	ASSERT_EQ(0, atomic_write(f, 0644, "", 0));
+	EXPECT_EQ(0, proc_pidfile_read(f));
+}
+
 TEST(clock_offset_round_trip)
 {
 	struct clock_offset o;
@@ -89,6 +370,14 @@ TEST(clock_offset_round_trip)
 	EXPECT_LT(llabs((long long)(clock_to_wall(&o, m) - w)), 1000000000LL);
 	/* A wall time from before this boot is long past, not never. */
 	EXPECT_EQ(1u, clock_to_mono(&o, 1));
+}
+
+TEST(clock_boot_counts_from_the_same_start)
+{
+	uint64_t m = clock_mono_ns(), b = clock_boot_ns();
+
+	/* CLOCK_BOOTTIME is CLOCK_MONOTONIC plus the time suspended. */
+	EXPECT_GE(b, m);
 }
 
 TEST_HARNESS_MAIN

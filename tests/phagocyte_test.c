@@ -14,47 +14,13 @@
 #include <sys/un.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "svc_helpers.h"
 #include "journal.h"
 #include "leftovers.h"
 #include "phagocyte.h"
+#include "procfs.h"
 
 #define WAIT_MS 30000
-
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t n = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != (ssize_t)n) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return chmod(path, mode) ? -errno : 0;
-}
-
-/* cc -O2 -o out tests/NAME.c */
-static int build_prog(const char *name, const char *out)
-{
-	static struct th_cmd r;
-	char src[PATH_MAX], cc[] = "/usr/bin/cc";
-	char *argv[] = { cc, "-O2", "-o", (char *)out, src, NULL };
-
-	snprintf(src, sizeof(src), "%s/../tests/%s.c", th_build_dir(), name);
-	if (access(src, R_OK))
-		snprintf(src, sizeof(src), "tests/%s.c", name);
-	if (access(src, R_OK)) {
-		th_diag("cannot find tests/%s.c (run from the top of the tree)", name);
-		return -ENOENT;
-	}
-	if (th_run(argv, NULL, &r) || r.status != 0) {
-		th_diag("cc %s failed (0x%x): %s", src, r.status, r.err);
-		return -EIO;
-	}
-	return 0;
-}
 
 /* Ask sockd on its socket; its pid, or -1 when nothing answers. */
 static pid_t sockd_pid(const char *sock)
@@ -170,32 +136,6 @@ static json_object *find_path(json_object *arr, const char *path)
 	return NULL;
 }
 
-/* Pids running exe, up to max. */
-static int pids_of(const char *exe, pid_t *pids, int max)
-{
-	struct dirent *de;
-	DIR *dir = opendir("/proc");
-	int n = 0;
-
-	while (dir && (de = readdir(dir)) && n < max) {
-		char p[300], target[PATH_MAX];
-		ssize_t len;
-
-		if (atoi(de->d_name) <= 0)
-			continue;
-		snprintf(p, sizeof(p), "/proc/%s/exe", de->d_name);
-		len = readlink(p, target, sizeof(target) - 1);
-		if (len <= 0)
-			continue;
-		target[len] = 0;
-		if (!strcmp(target, exe))
-			pids[n++] = atoi(de->d_name);
-	}
-	if (dir)
-		closedir(dir);
-	return n;
-}
-
 static const char *th_read_core_pattern(void)
 {
 	static char pat[256];
@@ -208,13 +148,6 @@ static const char *th_read_core_pattern(void)
 		fclose(f);
 	}
 	return pat;
-}
-
-static double json_dbl_of(json_object *o, const char *key)
-{
-	json_object *v = th_json_get(o, key);
-
-	return v ? json_object_get_double(v) : -1.0;
 }
 
 /* ---- the fixture ------------------------------------------------------------ */
@@ -242,21 +175,16 @@ FIXTURE_SETUP(phago)
 	snprintf(self->lock, sizeof(self->lock), "%s/sockd.lock", self->dir);
 	snprintf(self->pidfile, sizeof(self->pidfile), "%s/sockd.pid", self->dir);
 	snprintf(self->log, sizeof(self->log), "%s/sockd.log", self->dir);
-	ASSERT_EQ(0, build_prog("sockd", self->sockd));
+	ASSERT_EQ(0, svc_build_prog("sockd", self->sockd));
 }
 
 FIXTURE_TEARDOWN(phago)
 {
-	pid_t pids[64];
-	int n;
-
 	if (!self->dir[0])
 		return;
 	if (self->running)
 		th_lymphd_destroy(&self->d);
-	n = pids_of(self->sockd, pids, 64);
-	for (int i = 0; i < n; i++)
-		kill(pids[i], SIGKILL);
+	svc_kill_exe(self->sockd);
 	th_sleep_ms(50);
 	{
 		char mnt[400];
@@ -264,10 +192,7 @@ FIXTURE_TEARDOWN(phago)
 		snprintf(mnt, sizeof(mnt), "%s/mnt", self->dir);
 		umount2(mnt, MNT_DETACH);	/* a disk test that failed before its own */
 	}
-	if (getenv("LYMPH_KEEP"))
-		th_diag("kept %s", self->dir);
-	else
-		th_rmdir_flat(self->dir);
+	svc_rmdir(self->dir);
 }
 
 /*
@@ -280,10 +205,7 @@ static int write_policy(FIXTURE_DATA(phago) *self, const char *service_extra, co
 	char text[4096];
 
 	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = enforce\n"
-		 "[quarantine]\nthreshold = 1000000\n"
-		 "[weather]\nbackoff_factor_stormy = 1\n"
-		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		 SVC_QUIET_POLICY
 		 "[phagocyte]\n%s"
 		 "[service sockd]\n"
 		 "start = %s %s %s %s\n"
@@ -295,18 +217,13 @@ static int write_policy(FIXTURE_DATA(phago) *self, const char *service_extra, co
 		 "%s",
 		 phago_extra, self->sockd, self->sock, self->lock, self->pidfile, self->sockd, self->log,
 		 service_extra);
-	return write_file(self->conf, text, 0644);
+	return th_write_file(self->conf, text, 0644);
 }
 
 static int start_lymphd(FIXTURE_DATA(phago) *self)
 {
-	char copt[400], jopt[400];
-	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
-	int err;
+	int err = svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS);
 
-	snprintf(copt, sizeof(copt), "%s", self->conf);
-	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
-	err = th_lymphd_start(&self->d, args, WAIT_MS);
 	self->running = !err;
 	return err;
 }
@@ -528,32 +445,17 @@ static pid_t zombie_farm(int n, int *rd)
 
 static int zombies_of(pid_t parent)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
+	struct proc_iter it;
+	struct proc_stat st;
 	int n = 0;
+	long pid;
 
-	while (d && (de = readdir(d))) {
-		char p[300], buf[512], *rp, st;
-		int pp = 0, fd;
-		ssize_t len;
-
-		if (atoi(de->d_name) <= 0)
-			continue;
-		snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);
-		fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = 0;
-		rp = strrchr(buf, ')');
-		if (rp && sscanf(rp + 2, "%c %d", &st, &pp) == 2 && st == 'Z' && pp == parent)
+	if (proc_iter_open(&it, "/proc"))
+		return 0;
+	while ((pid = proc_iter_next(&it)) >= 0)
+		if (pid > 0 && !proc_stat_read((pid_t)pid, &st) && st.state == 'Z' && st.ppid == parent)
 			n++;
-	}
-	if (d)
-		closedir(d);
+	proc_iter_close(&it);
 	return n;
 }
 
@@ -596,7 +498,7 @@ TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
 	EXPECT_STREQ("sent SIGCHLD", th_json_str(rec, "result") ?: "");
 	EXPECT_STREQ("enforce", th_json_str(rec, "mode") ?: "");
 	EXPECT_EQ(16, json_object_array_length(th_json_get(rec, "zombie_pids")));
-	EXPECT_GE(json_dbl_of(rec, "over_for_s"), 1.0);
+	EXPECT_GE(json_dbl(rec, "over_for_s"), 1.0);
 	json_object_put(rec);
 
 	/* the status and the metrics show it while it lasts */
@@ -796,11 +698,11 @@ TEST_F_TIMEOUT(phago, disk_time_to_full_predicted_within_25pct, 120)
 
 	rec = wait_phago(self->journal, "disk-foresight", mnt, WAIT_MS);
 	ASSERT_NE(NULL, rec);
-	ttf = json_dbl_of(rec, "time_to_full_s");
-	pred_ms = json_dbl_of(rec, "predicted_full_wall_ms");
+	ttf = json_dbl(rec, "time_to_full_s");
+	pred_ms = json_dbl(rec, "predicted_full_wall_ms");
 	rec_ms = pred_ms - ttf * 1000;
 	EXPECT_STREQ("bytes", th_json_str(rec, "fills_first") ?: "");
-	EXPECT_LT(json_dbl_of(rec, "bytes_per_s"), 0);
+	EXPECT_LT(json_dbl(rec, "bytes_per_s"), 0);
 	json_object_put(rec);
 
 	n = read(rd, line, sizeof(line) - 1);	/* blocks until the filler hits ENOSPC */
@@ -962,7 +864,7 @@ TEST_F_TIMEOUT(phago, tidy_reclaims_only_what_the_rules_name, 120)
 	EXPECT_EQ(5, th_json_int(rec, "removed")) TH_LOG("%s", th_json_text(rec));
 	EXPECT_EQ(5, th_json_int(rec, "named"));
 	EXPECT_EQ(1, th_json_bool(rec, "space_came_back")) TH_LOG("%s", th_json_text(rec));
-	EXPECT_GE(json_dbl_of(rec, "avail_after") - json_dbl_of(rec, "avail_before"), 3.0 * (1 << 20));
+	EXPECT_GE(json_dbl(rec, "avail_after") - json_dbl(rec, "avail_before"), 3.0 * (1 << 20));
 	json_object_put(rec);
 
 	EXPECT_FALSE(exists_l(logs, "a.1.gz"));
@@ -1130,16 +1032,13 @@ static int write_leak_policy(FIXTURE_DATA(phago) *self, const char *mode, const 
 	char text[8192];
 
 	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = enforce\n"
-		 "[quarantine]\nthreshold = 1000000\n"
-		 "[weather]\nbackoff_factor_stormy = 1\n"
-		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		 SVC_QUIET_POLICY
 		 "[phagocyte]\nforesight = no\ncores = no\nleak_interval = 250ms\nleak_window = 4s\n"
 		 "[service leak]\nstart = %s %s %s\nexe = %s\nlog = %s\n"
 		 "env = LEAKD_DIE_WITH_PARENT=1\n"
 		 "backoff_min = 100ms\nsettle = 200ms\nleak_horizon = 20s\n%s",
 		 leakd, mode, marker, leakd, self->log, extra);
-	return write_file(self->conf, text, 0644);
+	return th_write_file(self->conf, text, 0644);
 }
 
 static pid_t leak_pid(const struct th_lymphd *d)
@@ -1173,7 +1072,7 @@ static void leak_case(struct __test_metadata *_metadata, FIXTURE_DATA(phago) *se
 
 	snprintf(leakd, sizeof(leakd), "%s/leakd", self->dir);
 	snprintf(marker, sizeof(marker), "%s/marker", self->dir);
-	ASSERT_EQ(0, build_prog("leakd", leakd));
+	ASSERT_EQ(0, svc_build_prog("leakd", leakd));
 	ASSERT_EQ(0, write_leak_policy(self, mode, leakd, marker, extra));
 	ASSERT_EQ(0, start_lymphd(self));
 	deadline = th_now_ms() + WAIT_MS;
@@ -1195,9 +1094,9 @@ static void leak_case(struct __test_metadata *_metadata, FIXTURE_DATA(phago) *se
 	rec = json_object_array_get_idx(recs, 0);
 	EXPECT_STREQ(resource, th_json_str(rec, "resource") ?: "");
 	EXPECT_EQ(pid0, th_json_int(rec, "pid"));
-	EXPECT_GT(json_dbl_of(rec, "per_s"), 0);
-	EXPECT_LT(json_dbl_of(rec, "time_to_limit_s"), 20.0);
-	EXPECT_GT(json_dbl_of(rec, "time_to_limit_s"), 0.0);
+	EXPECT_GT(json_dbl(rec, "per_s"), 0);
+	EXPECT_LT(json_dbl(rec, "time_to_limit_s"), 20.0);
+	EXPECT_GT(json_dbl(rec, "time_to_limit_s"), 0.0);
 	if (limit_from)
 		EXPECT_STREQ(limit_from, th_json_str(rec, "limit_from") ?: "");
 	TH_LOG("%s", th_json_text(rec));
@@ -1283,7 +1182,7 @@ TEST_F_TIMEOUT(phago, sawtooth_memory_never_restarted, 60)
 
 	snprintf(leakd, sizeof(leakd), "%s/leakd", self->dir);
 	snprintf(marker, sizeof(marker), "%s/marker", self->dir);
-	ASSERT_EQ(0, build_prog("leakd", leakd));
+	ASSERT_EQ(0, svc_build_prog("leakd", leakd));
 	ASSERT_EQ(0, write_leak_policy(self, "saw", leakd, marker, ""));
 	ASSERT_EQ(0, start_lymphd(self));
 	deadline = th_now_ms() + WAIT_MS;
@@ -1305,7 +1204,7 @@ TEST_F(phago, check_config_refuses_bad_phagocyte_input)
 	char prog[PATH_MAX], want[600];
 	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", self->conf, NULL };
 
-	ASSERT_EQ(0, write_file(self->conf,
+	ASSERT_EQ(0, th_write_file(self->conf,
 				"[phagocyte]\n"			/* 1 */
 				"root = /var/log\n"		/* 2 */
 				"tidy = / age=1d\n"		/* 3 */
@@ -1326,7 +1225,7 @@ TEST_F(phago, check_config_refuses_bad_phagocyte_input)
 
 	/* a rule outside the roots is found once every file is read (the
 	 * roots may come later, or from a drop-in) */
-	ASSERT_EQ(0, write_file(self->conf,
+	ASSERT_EQ(0, th_write_file(self->conf,
 				"[phagocyte]\n"
 				"tidy = /srv/x age=1d\n"	/* 2 */
 				"root = /var/log\n", 0644));

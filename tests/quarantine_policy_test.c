@@ -165,8 +165,11 @@ TEST_F(q, per_uid_cap)
 		EXPECT_NE(NULL, qtable_on_danger(&t, &o, now + 21, 1.0));
 		EXPECT_EQ((int)Q_OVF_NONE, (int)t.overflow);
 	}
-	for (i = 0; i < t.cap; i++)
-		n1000 += t.e[i].used && t.e[i].key.uid == 1000;
+	for (i = 0; i < t.ht.cap; i++) {
+		const struct qentry *e = hashtab_at(&t.ht, i);
+
+		n1000 += e->used && e->key.uid == 1000;
+	}
 	EXPECT_EQ(8UL, n1000);
 	/* binaries whose quarantine is over make room for new ones */
 	for (i = 0; i < 20; i++) {
@@ -192,7 +195,7 @@ TEST(full_table_overflow)
 
 	ASSERT_EQ(0, qtable_init(&t, &one, 64));
 	t.max_per_uid = 4;
-	for (uid = 0; uid < t.cap / 2; uid++) {
+	for (uid = 0; uid < t.ht.cap / 2; uid++) {
 		struct qkey k = { .ino = 7, .dev = 1, .uid = 1000 + uid };
 
 		ASSERT_NE(NULL, qtable_on_danger(&t, &k, SEC + uid, 1.0));

@@ -364,46 +364,6 @@ TEST_F_TIMEOUT(quarantine, observe_mode_only_journals, 90)
 
 /* ---- quarantine that holds ---------------------------------------------- */
 
-/* Run argv as uid in dir (its working directory), output to /dev/null, or
- * to out (stderr too) when given; the wait status, exec failures as 200 +
- * errno (as storm_run_as). */
-static int run_in(const char *dir, uid_t uid, char *const argv[], const char *out)
-{
-	int64_t deadline = th_now_ms() + 10000;
-	int status;
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666) : null;
-
-		dup2(null, 0);
-		dup2(o, 1);
-		dup2(o, 2);
-		th_crash_prepare();
-		if (chdir(dir))
-			_exit(199);
-		if (uid)
-			storm_become(uid);
-		execv(argv[0], argv);
-		_exit(200 + (errno < 55 ? errno : 55));
-	}
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (th_now_ms() > deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -ETIMEDOUT;
-		}
-		th_sleep_ms(1);
-	}
-	return status;
-}
-
 /* Is (dev, ino of path) quarantined for uid?  1 yes, 0 no, -1 no status. */
 static int active_path(FIXTURE_DATA(quarantine) *self, const char *path, uid_t uid)
 {
@@ -526,7 +486,7 @@ TEST_F_TIMEOUT(quarantine, interpreter_crash_charges_the_script, 120)
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	/* python3 crash.py, relative to its working directory */
 	for (i = 0; i < THRESHOLD; i++) {
-		status = run_in(self->dir, STORM_UID, rel, NULL);
+		status = storm_run_in(self->dir, STORM_UID, rel, NULL, 10000);
 		ASSERT_TRUE(crashed_segv(status)) TH_LOG("python3 crash.py: wait status 0x%x", status);
 	}
 	EXPECT_EQ(0, wait_path(self, script, STORM_UID, 3000)) TH_LOG("the script was not quarantined");
@@ -534,7 +494,7 @@ TEST_F_TIMEOUT(quarantine, interpreter_crash_charges_the_script, 120)
 	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_python, &py,
 					 NULL));
 	/* python3 still runs for that user... */
-	status = run_in(self->dir, STORM_UID, code, out);
+	status = storm_run_in(self->dir, STORM_UID, code, out, 10000);
 	fd = open(out, O_RDONLY);
 	if (fd >= 0) {
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
@@ -545,16 +505,16 @@ TEST_F_TIMEOUT(quarantine, interpreter_crash_charges_the_script, 120)
 	EXPECT_TRUE(ran_ok(status)) TH_LOG("python3 -c as uid %d: wait status 0x%x: %s", STORM_UID,
 					   status, buf);
 	EXPECT_STREQ("42\n", buf);
-	EXPECT_TRUE(ran_ok(run_in(self->dir, STORM_UID, other, NULL)));
+	EXPECT_TRUE(ran_ok(storm_run_in(self->dir, STORM_UID, other, NULL, 10000)));
 	/* ...and the script is refused: through python3, and by its #! line */
-	status = run_in(self->dir, STORM_UID, rel, out);
+	status = storm_run_in(self->dir, STORM_UID, rel, out, 10000);
 	EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2)
 		TH_LOG("python3 crash.py after the quarantine: wait status 0x%x (want exit 2, cannot open)",
 		       status);
-	status = run_in(self->dir, STORM_UID, shebang, NULL);
+	status = storm_run_in(self->dir, STORM_UID, shebang, NULL, 10000);
 	EXPECT_TRUE(exec_denied(status)) TH_LOG("./crash.py: wait status 0x%x", status);
 	/* another user is not affected */
-	status = run_in(self->dir, OTHER_UID, shebang, NULL);
+	status = storm_run_in(self->dir, OTHER_UID, shebang, NULL, 10000);
 	EXPECT_TRUE(crashed_segv(status)) TH_LOG("crash.py as uid %d: wait status 0x%x", OTHER_UID, status);
 }
 

@@ -136,27 +136,6 @@ FIXTURE(svc)
 	bool running;
 };
 
-/* Compile tests/echod.c into dir. */
-static int build_echod(const char *out)
-{
-	static struct th_cmd r;
-	char src[PATH_MAX], cc[] = "/usr/bin/cc";
-	char *argv[] = { cc, "-O2", "-o", (char *)out, src, NULL };
-
-	snprintf(src, sizeof(src), "%s/../tests/echod.c", th_build_dir());
-	if (access(src, R_OK))
-		snprintf(src, sizeof(src), "tests/echod.c");	/* run from the top of the tree */
-	if (access(src, R_OK)) {
-		th_diag("cannot find tests/echod.c (run from the top of the tree)");
-		return -ENOENT;
-	}
-	if (th_run(argv, NULL, &r) || r.status != 0) {
-		th_diag("cc %s failed (0x%x): %s", src, r.status, r.err);
-		return -EIO;
-	}
-	return 0;
-}
-
 /*
  * The policy: enforce (or mode), one service "echo" running DIR/echod PORT,
  * quarantine out of the way (these tests crash one binary again and again),
@@ -173,13 +152,7 @@ static int write_policy_args(FIXTURE_DATA(svc) *self, const char *mode, const ch
 	snprintf(text, sizeof(text),
 		 "[lymphd]\n"
 		 "mode = %s\n"
-		 "[quarantine]\n"
-		 "threshold = 1000000\n"
-		 "[weather]\n"
-		 "backoff_factor_stormy = 1\n"
-		 "[throttle]\n"
-		 "budget = 1000000\n"
-		 "burst = 1000000\n"
+		 SVC_QUIET_RESPONDERS
 		 "[service echo]\n"
 		 "start = %s %d%s\n"
 		 "exe = %s\n"
@@ -187,7 +160,7 @@ static int write_policy_args(FIXTURE_DATA(svc) *self, const char *mode, const ch
 		 "env = ECHOD_DIE_WITH_PARENT=1\n"
 		 "%s",
 		 mode, self->echod, self->port, args, self->echod, self->log, extra);
-	return write_file(self->conf, text, 0644);
+	return th_write_file(self->conf, text, 0644);
 }
 
 static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
@@ -197,13 +170,8 @@ static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *e
 
 static int start_lymphd(FIXTURE_DATA(svc) *self, const char *extra_arg)
 {
-	char copt[400], jopt[400];
-	const char *args[] = { "-c", copt, jopt, "--quiet", extra_arg, NULL };
-	int err;
+	int err = svc_lymphd_start(&self->d, self->conf, self->journal, extra_arg, WAIT_MS);
 
-	snprintf(copt, sizeof(copt), "%s", self->conf);
-	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
-	err = th_lymphd_start(&self->d, args, WAIT_MS);
 	self->running = !err;
 	return err;
 }
@@ -213,15 +181,6 @@ static void stop_lymphd(FIXTURE_DATA(svc) *self)
 	if (self->running)
 		th_lymphd_destroy(&self->d);
 	self->running = false;
-}
-
-static void kill_echods(const char *exe)
-{
-	pid_t pids[64];
-	int n = pids_of(exe, pids, 64);
-
-	for (int i = 0; i < n; i++)
-		kill(pids[i], SIGKILL);
 }
 
 FIXTURE_SETUP(svc)
@@ -238,7 +197,7 @@ FIXTURE_SETUP(svc)
 	snprintf(self->log, sizeof(self->log), "%s/echod.log", self->dir);
 	snprintf(self->hook, sizeof(self->hook), "%s/hook", self->dir);
 	snprintf(self->hookout, sizeof(self->hookout), "%s/hook.out", self->dir);
-	ASSERT_EQ(0, build_echod(self->echod));
+	ASSERT_EQ(0, svc_build_prog("echod", self->echod));
 	self->port = free_port();
 	ASSERT_GT(self->port, 0);
 }
@@ -249,12 +208,9 @@ FIXTURE_TEARDOWN(svc)
 		return;
 	stop_lymphd(self);
 	/* lymphd leaves its services running when it stops: kill ours */
-	kill_echods(self->echod);
+	svc_kill_exe(self->echod);
 	th_sleep_ms(50);
-	if (getenv("LYMPH_KEEP"))
-		th_diag("kept %s", self->dir);
-	else
-		th_rmdir_flat(self->dir);
+	svc_rmdir(self->dir);
 }
 
 /* Start lymphd with the policy and wait until echo serves; its pid. */
@@ -476,11 +432,11 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 	{
 		char log[4096] = "";
 
-		read_whole(self->log, log, sizeof(log));
+		th_read_file(self->log, log, sizeof(log));
 		EXPECT_EQ(NULL, strstr(log, "Address already in use")) TH_LOG("echod's log: %s", log);
 	}
 	stop_lymphd(self);
-	kill_echods(self->echod);
+	svc_kill_exe(self->echod);
 
 	/* the same with a check command that fails */
 	ASSERT_EQ(0, write_policy(self, "enforce",
@@ -520,7 +476,7 @@ static int wait_hook(const char *path, char *buf, size_t cap)
 	int64_t deadline = th_now_ms() + WAIT_MS;
 
 	do {
-		if (!read_whole(path, buf, cap))
+		if (!th_read_file(path, buf, cap))
 			return 0;
 		th_sleep_ms(30);
 	} while (th_now_ms() < deadline);
@@ -552,7 +508,7 @@ TEST_F_TIMEOUT(svc, on_failure_hook_gets_the_failure, 180)
 		 "sed 's/^CapEff/CAPEFF=/;s/^CapPrm/CAPPRM=/;s/^NoNewPrivs/NONEWPRIVS=/' > %s.caps\n"
 		 "mv %s.tmp %s.$LYMPH_FAILURES\n",
 		 self->hookout, self->hookout, self->hookout, self->hookout);
-	ASSERT_EQ(0, write_file(self->hook, script, 0755));
+	ASSERT_EQ(0, th_write_file(self->hook, script, 0755));
 	snprintf(extra, sizeof(extra), "backoff_min = 500ms\nbackoff_max = 5s\nsettle = 100ms\non_failure = %s\n",
 		 self->hook);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
@@ -602,7 +558,7 @@ TEST_F_TIMEOUT(svc, on_failure_hook_gets_the_failure, 180)
 	}
 	/* the hook runs with no capabilities */
 	snprintf(v, sizeof(v), "%s.caps", self->hookout);
-	if (!read_whole(v, dump, sizeof(dump))) {
+	if (!th_read_file(v, dump, sizeof(dump))) {
 		EXPECT_ENV(dump, "CAPEFF", "0000000000000000");
 		EXPECT_ENV(dump, "CAPPRM", "0000000000000000");
 		EXPECT_ENV(dump, "NONEWPRIVS", "1");
@@ -970,7 +926,7 @@ TEST_F_TIMEOUT(svc, forking_service_follows_its_pidfile, 180)
 						     (long long)th_json_int(s, "pid"), pid0);
 	EXPECT_STREQ("running", th_json_str(s, "state") ?: "");
 	json_object_put(s);
-	ASSERT_EQ(0, read_whole(args + 1, buf, sizeof(buf)));
+	ASSERT_EQ(0, th_read_file(args + 1, buf, sizeof(buf)));
 	EXPECT_EQ(pid0, atoi(buf));
 	EXPECT_EQ(1, journal_count(self->journal, "echo", "forked"));
 	EXPECT_EQ(0, journal_count(self->journal, "echo", "exited"));
@@ -1007,12 +963,12 @@ TEST_F_TIMEOUT(svc, forking_pidfile_of_another_process_is_refused, 180)
 	do {
 		char text[4096], cmd[600];
 
-		ASSERT_EQ(0, read_whole(self->conf, text, sizeof(text)));
+		ASSERT_EQ(0, th_read_file(self->conf, text, sizeof(text)));
 		snprintf(cmd, sizeof(cmd), "start = /bin/sh -c 'echo %d > %s/other.pid'\n", other, self->dir);
 		*strstr(text, "start = ") = 0;
 		strcat(text, cmd);
 		strcat(text, strstr(extra, "type"));
-		ASSERT_EQ(0, write_file(self->conf, text, 0644));
+		ASSERT_EQ(0, th_write_file(self->conf, text, 0644));
 	} while (0);
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	s = wait_service(&self->d, "echo", "broken", 1, WAIT_MS);
@@ -1128,7 +1084,7 @@ TEST_F_TIMEOUT(svc, readiness_check_is_retried_until_start_timeout, 180)
 	ASSERT_NE(NULL, s);
 	EXPECT_STREQ("starting", th_json_str(s, "state") ?: "");
 	json_object_put(s);
-	ASSERT_EQ(0, write_file(mark, "", 0644));
+	ASSERT_EQ(0, th_write_file(mark, "", 0644));
 	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
 	EXPECT_EQ(0, th_json_int(s, "failures"));
@@ -1385,7 +1341,7 @@ TEST_F_TIMEOUT(svc, log_is_timestamped_and_rotated_by_size, 180)
 			snprintf(path, sizeof(path), "%s", self->log);
 		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s is missing", path);
 		EXPECT_LE(st.st_size, 4096 + 64) TH_LOG("%s: %lld bytes", path, (long long)st.st_size);
-		ASSERT_EQ(0, read_whole(path, text, sizeof(text)));
+		ASSERT_EQ(0, th_read_file(path, text, sizeof(text)));
 		EXPECT_TRUE(all_stamped(text, &lines)) TH_LOG("%s: %.200s", path, text);
 		total += lines;
 	}
@@ -1475,7 +1431,7 @@ TEST_F_TIMEOUT(svc, reload_with_invalid_policy_keeps_the_old, 180)
 		 "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 1000000\n[service echo]\n"
 		 "start = %s %d\nexe = %s\nlog = %s\nsettle = 100ms\nbackoff_min = whenever\n",
 		 self->echod, self->port, self->echod, self->log);
-	ASSERT_EQ(0, write_file(self->conf, text, 0644));
+	ASSERT_EQ(0, th_write_file(self->conf, text, 0644));
 	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reload", NULL));
 	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("reload of an invalid policy succeeded");
 	{
@@ -1494,7 +1450,7 @@ TEST_F_TIMEOUT(svc, reload_with_invalid_policy_keeps_the_old, 180)
 	EXPECT_GT(pid, 0);
 
 	/* a valid new policy is taken: the service is gone from it */
-	ASSERT_EQ(0, write_file(self->conf, "[lymphd]\nmode = enforce\n", 0644));
+	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = enforce\n", 0644));
 	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reload", NULL));
 	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
 	s = service_json(&self->d, "echo");
@@ -1555,7 +1511,7 @@ TEST_F_TIMEOUT(svc, reload_many_times_while_services_run, 300)
 		ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
 		pid = wait_serving(self->port, pid, WAIT_MS);
 		ASSERT_GT(pid, 0) TH_LOG("echo not restarted after reload %d", i);
-		ASSERT_EQ(0, read_whole(pidfile[k], text, sizeof(text)))
+		ASSERT_EQ(0, th_read_file(pidfile[k], text, sizeof(text)))
 			TH_LOG("reload %d: no %s", i, pidfile[k]);
 		EXPECT_EQ(pid, atoi(text));
 		EXPECT_EQ(-1, access(pidfile[!k], F_OK))
@@ -1570,7 +1526,7 @@ TEST_F_TIMEOUT(svc, reload_many_times_while_services_run, 300)
 	json_object_put(s);
 	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "status", NULL));
 	EXPECT_EQ(0, r.status);
-	kill_echods(self->echod);
+	svc_kill_exe(self->echod);
 }
 
 TEST_HARNESS_MAIN

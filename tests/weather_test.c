@@ -15,6 +15,7 @@
 #include <sys/sysinfo.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "clock.h"
 #include "psi.h"
 #include "baseline.h"
 #include "integrity.h"
@@ -508,14 +509,6 @@ FIXTURE_TEARDOWN(live)
 		th_diag("failed to remove %s", self->dir);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* Run the station as lymphd would (epoll for its triggers, a tick every
  * 500 ms) until the word is want; the reasons of the last change go to
  * *why.  Returns the ms it took, -1 on timeout. */
@@ -529,7 +522,7 @@ static int64_t live_until(struct weather *w, struct evloop *loop, enum weather_w
 		int herr;
 
 		evloop_run_once(loop, 500, &herr);	/* a trigger's handler takes note */
-		if (weather_tick(w, mono_ns(), (int64_t)time(NULL), &change, &ev) && why) {
+		if (weather_tick(w, clock_mono_ns(), (int64_t)time(NULL), &change, &ev) && why) {
 			json_object_put(*why);
 			*why = json_object_get(change);
 		}
@@ -551,7 +544,7 @@ static bool live_reason(struct weather *w, struct evloop *loop, const char *what
 		bool found;
 
 		live_until(w, loop, WEATHER_NWORDS, 500, NULL);	/* ticks for 500 ms */
-		o = weather_json(w, mono_ns());
+		o = weather_json(w, clock_mono_ns());
 		found = has_reason(th_json_get(o, "reasons"), what);
 		json_object_put(o);
 		if (found)

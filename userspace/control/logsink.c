@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include "clock.h"
 #include "logfmt.h"
 #include "logsink.h"
 
@@ -178,14 +179,6 @@ static int send_once(struct logsink *s, const char *buf, size_t len)
 	return -errno;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * The logger's queue is full (a burst; unix datagram queues hold
  * net.unix.max_dgram_qlen entries): wait up to LOG_WAIT_MS for room, but
@@ -197,7 +190,7 @@ static uint64_t mono_ns(void)
 static int wait_room(struct logsink *s)
 {
 	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 
 	if (now < s->hurry_until_ns)
 		return 0;

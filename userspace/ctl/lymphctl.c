@@ -506,7 +506,7 @@ static int parse_since(const char *s, double *out)
 	char *end;
 
 	if (!parse_duration(s, &ns)) {
-		*out = (double)wall_now_ns() / 1e9 - (double)ns / 1e9;
+		*out = (double)clock_wall_ns() / 1e9 - (double)ns / 1e9;
 		return 0;
 	}
 	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);

@@ -20,6 +20,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include "classify.h"
+#include "clock.h"
 #include "daemon.h"
 #include "format.h"
 #include "metrics.h"
@@ -32,10 +33,7 @@
 
 uint64_t mono_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 static const char *exe_of(struct daemon *d, const struct lymph_task *t)
@@ -132,7 +130,7 @@ static void print_journaled(struct daemon *d, struct json_object *rec)
 	} else if (to_out) {
 		struct json_object *ts;
 		double secs = json_object_object_get_ex(rec, "ts", &ts) ? json_object_get_double(ts) :
-			      (double)wall_now_ns() / 1e9;
+			      (double)clock_wall_ns() / 1e9;
 
 		put_clock(d->out, (int64_t)(secs * 1e9));
 		fprintf(d->out, "%s\n", line);
@@ -404,7 +402,7 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 	if (qmanager_imposed_within(&d->quar, now, 300ULL * 1000000000ULL))
 		activity++;
 	weather_set_activity(d->weather, activity);
-	if (weather_tick(d->weather, now, (int64_t)(wall_now_ns() / 1000000000ULL), &why, &events)) {
+	if (weather_tick(d->weather, now, (int64_t)(clock_wall_ns() / 1000000000ULL), &why, &events)) {
 		if (why)
 			journal_append(&d->journal, why);
 		why = NULL;
@@ -573,7 +571,6 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		.it_interval = { drain_ms / 1000, drain_ms % 1000 * 1000000L },
 		.it_value = { drain_ms / 1000, drain_ms % 1000 * 1000000L },
 	};
-	struct timespec rt;
 	sigset_t mask;
 	int err;
 
@@ -597,8 +594,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	if (opts->json && !isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	d->start_ns = mono_now_ns();
-	clock_gettime(CLOCK_REALTIME, &rt);
-	d->wall_offset_ns = ((int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec) - (int64_t)d->start_ns;
+	d->wall_offset_ns = (int64_t)(clock_wall_ns() - d->start_ns);
 
 	err = crashtab_init(&d->crashes, opts->crashtab_max, opts->half_life_ns);
 	if (!err)

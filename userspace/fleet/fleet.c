@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <json-c/json.h>
 #include <nats/nats.h>
+#include "clock.h"
 #include "fleet.h"
 #include "fleet_msg.h"
 #include "sha256.h"
@@ -168,18 +169,7 @@ struct fleet {
 
 static uint64_t wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return clock_wall_ns() / NSEC_PER_MSEC;
 }
 
 static void set_error(struct fleet *f, const char *what, natsStatus s)
@@ -780,7 +770,7 @@ static void flush_batch(struct fleet *f, uint64_t now_ms)
 		return;
 	if (now_ms < f->batch_since_ms + BATCH_PERIOD_MS || !linked(f))
 		return;
-	if (!fleet_bucket_take(&f->bucket_tb, mono_ns()))
+	if (!fleet_bucket_take(&f->bucket_tb, clock_mono_ns()))
 		return;		/* the batch keeps merging until a token comes */
 	snprintf(b->host, sizeof(b->host), "%s", f->host);
 	b->ts_ms = now_ms;
@@ -817,7 +807,7 @@ static void put_reports(struct fleet *f, uint64_t now_ms)
 
 		if (!lr->dirty || (lr->put_ms && now_ms < lr->put_ms + REPORT_PERIOD_MS))
 			continue;
-		if (!fleet_bucket_take(&f->bucket_tb, mono_ns()))
+		if (!fleet_bucket_take(&f->bucket_tb, clock_mono_ns()))
 			return;
 		if (fleet_kv_key(key, sizeof(key), lr->r.sha256, lr->r.host) || fleet_report_encode(&lr->r, &text))
 			continue;
@@ -1089,7 +1079,7 @@ int fleet_start(struct fleet **out, const struct fleet_conf *conf)
 	snprintf(f->bucket, sizeof(f->bucket), "lymph_%s", conf->name);
 	f->window_ms = conf->window / 1000000ULL;
 	fleet_memory_init(&f->mem);
-	fleet_bucket_init(&f->bucket_tb, conf->rate, conf->burst, mono_ns());
+	fleet_bucket_init(&f->bucket_tb, conf->rate, conf->burst, clock_mono_ns());
 	f->inq = calloc(INQ_MAX, sizeof(*f->inq));
 	f->outq = calloc(OUTQ_MAX, sizeof(*f->outq));
 	f->ids = calloc(IDCACHE_MAX, sizeof(*f->ids));

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <json-c/json.h>
 #include <sys/stat.h>
+#include "clock.h"
 #include "fleet.h"
 
 static double factor_of(const struct fleet_conf *c)
@@ -40,10 +41,7 @@ double fleet_here_factor(void *ctx, uint32_t dev, uint64_t ino)
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_wall_ns() / NSEC_PER_MSEC;
 }
 
 static void journal_fleet(struct journal *j, const char *action, const struct fleet_event *ev,

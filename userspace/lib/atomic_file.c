@@ -47,33 +47,64 @@ void fsync_parent_dir(const char *path)
 	}
 }
 
-int atomic_write_iov(const char *path, mode_t mode, const struct iovec *iov, int n)
+int atomic_file_begin(struct atomic_file *af, const char *path, mode_t mode, int access)
 {
-	char tmp[PATH_MAX];
-	int fd, i, err = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	af->fd = -EBADF;
+	if (snprintf(af->path, sizeof(af->path), "%s", path) >= (int)sizeof(af->path) ||
+	    snprintf(af->tmp, sizeof(af->tmp), "%s.tmp", path) >= (int)sizeof(af->tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
+	af->fd = open(af->tmp, access | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (af->fd < 0)
 		return -errno;
 	/* open() applies the umask; the caller's mode is what it asked for. */
-	if (fchmod(fd, mode))
-		err = -errno;
-	for (i = 0; !err && i < n; i++)
-		err = write_all(fd, iov[i].iov_base, iov[i].iov_len);
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
+	if (fchmod(af->fd, mode)) {
+		int err = -errno;
+
+		atomic_file_abort(af);
 		return err;
 	}
-	fsync_parent_dir(path);
 	return 0;
+}
+
+void atomic_file_abort(struct atomic_file *af)
+{
+	if (af->fd >= 0) {
+		close(af->fd);
+		unlink(af->tmp);
+	}
+	af->fd = -EBADF;
+}
+
+int atomic_file_commit(struct atomic_file *af)
+{
+	int err = 0;
+
+	if (fsync(af->fd) || rename(af->tmp, af->path))
+		err = -errno;
+	if (err) {
+		atomic_file_abort(af);
+		return err;
+	}
+	fsync_parent_dir(af->path);
+	return 0;
+}
+
+int atomic_write_iov(const char *path, mode_t mode, const struct iovec *iov, int n)
+{
+	struct atomic_file af;
+	int i, err;
+
+	err = atomic_file_begin(&af, path, mode, O_WRONLY);
+	for (i = 0; !err && i < n; i++)
+		err = write_all(af.fd, iov[i].iov_base, iov[i].iov_len);
+	if (err) {
+		atomic_file_abort(&af);
+		return err;
+	}
+	err = atomic_file_commit(&af);
+	if (!err && close(af.fd))
+		err = -errno;
+	return err;
 }
 
 int atomic_write(const char *path, mode_t mode, const void *buf, size_t len)

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,85 +7,102 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "binpath.h"
+#include "procfs.h"
+
+struct bin_key {
+	uint64_t ino;
+	uint32_t dev;
+};
+
+static int entry_used(const void *p)
+{
+	return ((const struct binpath_entry *)p)->used;
+}
+
+static uint64_t entry_hash(const void *p)
+{
+	const struct binpath_entry *e = p;
+
+	return hash_file(e->dev, e->ino);
+}
+
+static int entry_match(const void *p, const void *key)
+{
+	const struct binpath_entry *e = p;
+	const struct bin_key *k = key;
+
+	return e->ino == k->ino && e->dev == k->dev;
+}
+
+static const struct hashtab_ops binpath_ops = {
+	.used = entry_used, .hash = entry_hash, .match = entry_match,
+};
 
 int binpath_init(struct binpath *b, size_t max_entries)
 {
-	size_t cap = 64;
-
 	memset(b, 0, sizeof(*b));
-	while (cap / 2 < max_entries)	/* load factor <= 1/2 */
-		cap *= 2;
-	b->slots = calloc(cap, sizeof(*b->slots));
-	if (!b->slots)
-		return -ENOMEM;
-	b->cap = cap;
-	return 0;
+	/* Load factor at most 1/2. */
+	return hashtab_init(&b->ht, &binpath_ops, sizeof(struct binpath_entry),
+			    hashtab_cap_for(64, max_entries, 1, 2));
 }
 
 static void clear_all(struct binpath *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->cap; i++) {
-		free(b->slots[i].path);
-		b->slots[i].path = NULL;
-		b->slots[i].used = 0;
+	for (i = 0; i < b->ht.cap; i++) {
+		struct binpath_entry *e = hashtab_at(&b->ht, i);
+
+		free(e->path);
+		memset(e, 0, sizeof(*e));
 	}
-	b->count = 0;
+	b->ht.count = 0;
 }
 
 void binpath_free(struct binpath *b)
 {
-	if (b->slots)
+	if (b->ht.slots)
 		clear_all(b);
-	free(b->slots);
+	hashtab_free(&b->ht);
 	memset(b, 0, sizeof(*b));
-}
-
-static size_t slot_of(const struct binpath *b, uint32_t dev, uint64_t ino)
-{
-	size_t mask = b->cap - 1;
-	size_t i = (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev) & mask;
-
-	while (b->slots[i].used && !(b->slots[i].ino == ino && b->slots[i].dev == dev))
-		i = (i + 1) & mask;
-	return i;
 }
 
 const char *binpath_lookup(const struct binpath *b, uint32_t dev, uint64_t ino)
 {
-	size_t i;
+	struct bin_key k = { .ino = ino, .dev = dev };
+	const struct binpath_entry *e;
 
-	if (!b->slots || (!dev && !ino))
+	if (!dev && !ino)
 		return NULL;
-	i = slot_of(b, dev, ino);
-	return b->slots[i].used ? b->slots[i].path : NULL;
+	e = hashtab_find(&b->ht, &k, hash_file(dev, ino));
+	return e ? e->path : NULL;
 }
 
 void binpath_set(struct binpath *b, uint32_t dev, uint64_t ino, const char *path)
 {
+	struct bin_key k = { .ino = ino, .dev = dev };
+	struct binpath_entry *e;
 	char *copy;
-	size_t i;
 
-	if (!b->slots || (!dev && !ino) || !path || !*path)
+	if (!b->ht.slots || (!dev && !ino) || !path || !*path)
 		return;
 	/* Bounded: a host that runs more distinct binaries than this starts
 	 * over; names come back at the next exec. */
-	if (b->count >= b->cap / 2)
+	if (b->ht.count >= b->ht.cap / 2)
 		clear_all(b);
 	copy = strdup(path);
 	if (!copy)
 		return;
-	i = slot_of(b, dev, ino);
-	if (b->slots[i].used) {
-		free(b->slots[i].path);
+	e = hashtab_probe(&b->ht, &k, hash_file(dev, ino));
+	if (e->used) {
+		free(e->path);
 	} else {
-		b->slots[i].used = 1;
-		b->slots[i].dev = dev;
-		b->slots[i].ino = ino;
-		b->count++;
+		e->used = 1;
+		e->dev = dev;
+		e->ino = ino;
+		b->ht.count++;
 	}
-	b->slots[i].path = copy;
+	e->path = copy;
 }
 
 static int same_inode(const char *path, uint32_t dev, uint64_t ino)
@@ -135,24 +151,22 @@ void binpath_learn_exec(struct binpath *b, uint32_t dev, uint64_t ino,
 void binpath_scan_proc(struct binpath *b, const char *proc_root)
 {
 	char exe[PATH_MAX], link[PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir(proc_root);
+	struct proc_iter it;
+	long pid;
 
-	if (!d)
+	if (proc_iter_open(&it, proc_root))
 		return;
-	while ((de = readdir(d))) {
+	while ((pid = proc_iter_next(&it)) >= 0) {
 		struct stat st;
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
 
-		if (*end || !pid)
+		if (!pid)
 			continue;
-		snprintf(link, sizeof(link), "%s/%lu/exe", proc_root, pid);
+		snprintf(link, sizeof(link), "%s/%ld/exe", proc_root, pid);
 		/* stat through the link: the inode even if the path was replaced. */
 		if (stat(link, &st) || read_exe(proc_root, (uint32_t)pid, exe, sizeof(exe)))
 			continue;
 		if (!binpath_lookup(b, (uint32_t)st.st_dev, st.st_ino))
 			binpath_set(b, (uint32_t)st.st_dev, st.st_ino, exe);
 	}
-	closedir(d);
+	proc_iter_close(&it);
 }

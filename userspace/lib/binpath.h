@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "hashtab.h"
 
 struct binpath_entry {
 	uint64_t ino;
@@ -19,9 +20,7 @@ struct binpath_entry {
 };
 
 struct binpath {
-	struct binpath_entry *slots;
-	size_t cap;		/* power of two */
-	size_t count;
+	struct hashtab ht;	/* of struct binpath_entry, keyed (dev, ino) */
 };
 
 int binpath_init(struct binpath *b, size_t max_entries);

@@ -20,6 +20,11 @@ uint64_t clock_wall_ns(void)
 	return read_ns(CLOCK_REALTIME);
 }
 
+uint64_t clock_boot_ns(void)
+{
+	return read_ns(CLOCK_BOOTTIME);
+}
+
 void clock_offset_init(struct clock_offset *o)
 {
 	uint64_t m = clock_mono_ns(), w = clock_wall_ns();

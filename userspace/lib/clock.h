@@ -15,6 +15,7 @@
 
 uint64_t clock_mono_ns(void); /* CLOCK_MONOTONIC */
 uint64_t clock_wall_ns(void); /* CLOCK_REALTIME */
+uint64_t clock_boot_ns(void); /* CLOCK_BOOTTIME: monotonic + time suspended */
 
 /* wall - monotonic, read once (at start): converts journaled wall times. */
 struct clock_offset {

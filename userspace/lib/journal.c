@@ -7,15 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "atomic_file.h"
 #include "journal.h"
-
-uint64_t wall_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* mkdir -p, root-only for what we create. */
 static void make_dirs(const char *path)
@@ -96,22 +89,6 @@ void journal_close(struct journal *j)
 	j->path = NULL;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_line(struct journal *j, const char *s, size_t len)
 {
 	char *line = malloc(len + 2);
@@ -132,35 +109,38 @@ static int write_line(struct journal *j, const char *s, size_t len)
 }
 
 /*
- * Seed a fresh file with the whole state, then swap it in; crash-safe at
- * every step (until the rename the old file is the journal, after it the
- * new one is, and either replays to the same state).
+ * Seed a fresh file with the whole state, then swap it in (lib/atomic_file);
+ * crash-safe at every step: until the rename the old file is the journal,
+ * after it the new one is, and either replays to the same state.  The old
+ * file is kept as PATH.1 by a hard link made before the swap, so that PATH
+ * names a whole journal at every instant.
  */
 static int rotate(struct journal *j)
 {
-	char tmp[4096], old[4096];
-	int fd, err = 0, saved = j->fd;
+	struct atomic_file af;
+	char old[4096];
+	int err, saved = j->fd;
 	uint64_t saved_size = j->size;
 
-	snprintf(tmp, sizeof(tmp), "%s.new", j->path);
 	snprintf(old, sizeof(old), "%s.1", j->path);
-	unlink(tmp);
-	fd = open_append(tmp);
-	if (fd < 0)
-		return -errno;
-	j->fd = fd;
+	err = atomic_file_begin(&af, j->path, 0600, O_RDWR | O_APPEND);
+	if (err)
+		return err;
+	j->fd = af.fd;
 	j->size = 0;
 	j->rotating = 1;
 	if (j->snapshot)
 		err = j->snapshot(j, j->snapshot_ctx);
 	j->rotating = 0;
-	if (!err && fsync(fd))
+	if (!err && unlink(old) && errno != ENOENT)
 		err = -errno;
-	if (!err && (rename(j->path, old) || rename(tmp, j->path)))
+	if (!err && link(j->path, old))
 		err = -errno;
+	if (!err)
+		err = atomic_file_commit(&af);	/* aborts on failure */
+	else
+		atomic_file_abort(&af);
 	if (err) {
-		close(fd);
-		unlink(tmp);
 		j->fd = saved;
 		j->size = saved_size;
 		return err;
@@ -181,7 +161,7 @@ static int must_rotate(const struct journal *j, size_t len)
 
 int journal_append(struct journal *j, struct json_object *rec)
 {
-	uint64_t now = wall_now_ns();
+	uint64_t now = clock_wall_ns();
 	time_t secs = (time_t)(now / 1000000000ULL);
 	const char *s;
 	char iso[64];

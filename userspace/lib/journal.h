@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+#include "clock.h"	/* journal times are wall times: clock_wall_ns() */
 
 /* Longest line replay accepts (records are a few hundred bytes). */
 #define JOURNAL_LINE_MAX (64u << 10)
@@ -97,8 +98,5 @@ int journal_read_file(const char *path, journal_cb cb, void *ctx, struct journal
 
 /* The bad lines as JSON ({"count":N,"lines":[...]}) for records and status. */
 struct json_object *journal_stats_json(const struct journal_stats *st);
-
-/* Wall-clock now in ns (CLOCK_REALTIME): journal times survive reboots. */
-uint64_t wall_now_ns(void);
 
 #endif

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "procfs.h"
@@ -73,4 +75,62 @@ int proc_alive(pid_t pid)
 
 	snprintf(p, sizeof(p), "/proc/%d", pid);
 	return pid > 0 && !access(p, F_OK);
+}
+
+pid_t proc_pidfile_read(const char *path)
+{
+	char buf[32] = "";
+	long pid;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	pid = strtol(buf, NULL, 10);
+	return (pid > 1 && pid < (1L << 22)) ? (pid_t)pid : 0;
+}
+
+int proc_iter_open(struct proc_iter *it, const char *dir)
+{
+	it->dir = opendir(dir);
+	return it->dir ? 0 : -errno;
+}
+
+int proc_iter_open_pid(struct proc_iter *it, pid_t pid, const char *sub)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, sub);
+	return proc_iter_open(it, path);
+}
+
+long proc_iter_next(struct proc_iter *it)
+{
+	struct dirent *de;
+
+	while (it->dir && (de = readdir(it->dir))) {
+		unsigned long v;
+		char *end;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		errno = 0;
+		v = strtoul(de->d_name, &end, 10);
+		if (errno || *end || v > INT_MAX)
+			continue;
+		return (long)v;
+	}
+	return -1;
+}
+
+void proc_iter_close(struct proc_iter *it)
+{
+	if (it->dir)
+		closedir(it->dir);
+	it->dir = NULL;
 }

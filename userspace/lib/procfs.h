@@ -2,11 +2,13 @@
 /*
  * What lymphd reads about a process from /proc, in one place: the fields
  * of /proc/PID/stat (parsed after the last ')' since comm may hold spaces
- * and parentheses) and the real uid from /proc/PID/status.
+ * and parentheses), the real uid from /proc/PID/status, and the one walk
+ * over /proc's numbered directories (processes, threads, fds).
  */
 #ifndef LYMPH_PROCFS_H
 #define LYMPH_PROCFS_H
 
+#include <dirent.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -31,5 +33,41 @@ pid_t proc_parent(pid_t pid);
 
 /* Does /proc/PID exist? */
 int proc_alive(pid_t pid);
+
+/* The pid a daemon wrote to its pidfile at path (not followed if a
+ * symlink): > 1, or 0 when missing, unreadable or not a pid. */
+pid_t proc_pidfile_read(const char *path);
+
+/*
+ * A walk over the numbered entries of a /proc directory: the processes of
+ * /proc (or of another proc mount), the threads of /proc/PID/task, the
+ * fds of /proc/PID/fd.  Other names (self, thread-self, ., ..) are
+ * skipped; a process that exits during the walk may or may not be
+ * returned, so what the caller reads next about it must allow -ENOENT.
+ *
+ *	struct proc_iter it;
+ *	long pid;
+ *
+ *	if (proc_iter_open(&it, "/proc"))
+ *		return;
+ *	while ((pid = proc_iter_next(&it)) >= 0)
+ *		...;
+ *	proc_iter_close(&it);
+ */
+struct proc_iter {
+	DIR *dir;
+};
+
+/* Walk DIR: 0 or -errno. */
+int proc_iter_open(struct proc_iter *it, const char *dir);
+
+/* Walk /proc/PID/SUB (SUB: "fd", "task"): 0 or -errno (-ENOENT: gone). */
+int proc_iter_open_pid(struct proc_iter *it, pid_t pid, const char *sub);
+
+/* The next number (a pid, tid or fd, >= 0), or -1 at the end. */
+long proc_iter_next(struct proc_iter *it);
+
+/* Safe on an iterator whose open failed. */
+void proc_iter_close(struct proc_iter *it);
 
 #endif

@@ -4,30 +4,47 @@
 #include <string.h>
 #include "crashtab.h"
 
-static uint64_t key_hash(uint32_t dev, uint64_t ino)
-{
-	/* splitmix64 finaliser: inode numbers are dense, spread them. */
-	uint64_t x = ino ^ ((uint64_t)dev << 40) ^ dev;
+struct crash_key {
+	uint64_t ino;
+	uint32_t dev;
+};
 
-	x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27; x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
+static int entry_used(const void *p)
+{
+	return ((const struct crash_entry *)p)->used;
 }
+
+static uint64_t entry_hash(const void *p)
+{
+	const struct crash_entry *e = p;
+
+	return hash_file(e->dev, e->ino);
+}
+
+static int entry_match(const void *p, const void *key)
+{
+	const struct crash_entry *e = p;
+	const struct crash_key *k = key;
+
+	return e->dev == k->dev && e->ino == k->ino;
+}
+
+static const struct hashtab_ops crash_ops = {
+	.used = entry_used, .hash = entry_hash, .match = entry_match,
+};
 
 int crashtab_init(struct crashtab *t, size_t max_entries, uint64_t half_life_ns)
 {
-	size_t cap = 16;
+	int err;
 
 	memset(t, 0, sizeof(*t));
 	if (!max_entries || !half_life_ns)
 		return -EINVAL;
 	/* Keep the load factor at most 3/4 so probes stay short. */
-	while (cap * 3 / 4 < max_entries)
-		cap *= 2;
-	t->slots = calloc(cap, sizeof(*t->slots));
-	if (!t->slots)
-		return -ENOMEM;
-	t->cap = cap;
+	err = hashtab_init(&t->ht, &crash_ops, sizeof(struct crash_entry),
+			   hashtab_cap_for(16, max_entries, 3, 4));
+	if (err)
+		return err;
 	t->max_entries = max_entries;
 	t->half_life_ns = half_life_ns;
 	return 0;
@@ -35,73 +52,44 @@ int crashtab_init(struct crashtab *t, size_t max_entries, uint64_t half_life_ns)
 
 void crashtab_free(struct crashtab *t)
 {
-	free(t->slots);
+	hashtab_free(&t->ht);
 	memset(t, 0, sizeof(*t));
 }
 
-static size_t probe(const struct crashtab *t, uint32_t dev, uint64_t ino)
+static struct crash_entry *probe(const struct crashtab *t, uint32_t dev, uint64_t ino)
 {
-	size_t mask = t->cap - 1, i = key_hash(dev, ino) & mask;
+	struct crash_key k = { .ino = ino, .dev = dev };
 
-	while (t->slots[i].used && !(t->slots[i].dev == dev && t->slots[i].ino == ino))
-		i = (i + 1) & mask;
-	return i;
+	return hashtab_probe(&t->ht, &k, hash_file(dev, ino));
 }
 
 struct crash_entry *crashtab_find(const struct crashtab *t, uint32_t dev, uint64_t ino)
 {
-	size_t i;
+	struct crash_key k = { .ino = ino, .dev = dev };
 
-	if (!t->slots)
-		return NULL;
-	i = probe(t, dev, ino);
-	return t->slots[i].used ? &t->slots[i] : NULL;
-}
-
-/*
- * Remove slot i from a linear-probing table without tombstones: shift back
- * the entries of the same probe run that would otherwise be cut off.
- */
-static void remove_slot(struct crashtab *t, size_t i)
-{
-	size_t mask = t->cap - 1, j = i;
-
-	t->slots[i].used = 0;
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & mask;
-		if (!t->slots[j].used)
-			break;
-		home = key_hash(t->slots[j].dev, t->slots[j].ino) & mask;
-		/* Move j back to i unless its home lies cyclically in (i, j]. */
-		if ((i <= j) ? (i < home && home <= j) : (i < home || home <= j))
-			continue;
-		t->slots[i] = t->slots[j];
-		t->slots[j].used = 0;
-		i = j;
-	}
-	t->count--;
+	return hashtab_find(&t->ht, &k, hash_file(dev, ino));
 }
 
 static void evict_coldest(struct crashtab *t, uint64_t now_ns)
 {
-	size_t i, victim = t->cap;
+	struct crash_entry *victim = NULL;
 	double low = 0;
+	size_t i;
 
-	for (i = 0; i < t->cap; i++) {
+	for (i = 0; i < t->ht.cap; i++) {
+		struct crash_entry *e = hashtab_at(&t->ht, i);
 		double v;
 
-		if (!t->slots[i].used)
+		if (!e->used)
 			continue;
-		v = decay_value(&t->slots[i].rate, now_ns, t->half_life_ns);
-		if (victim == t->cap || v < low) {
-			victim = i;
+		v = decay_value(&e->rate, now_ns, t->half_life_ns);
+		if (!victim || v < low) {
+			victim = e;
 			low = v;
 		}
 	}
-	if (victim != t->cap) {
-		remove_slot(t, victim);
+	if (victim) {
+		hashtab_remove(&t->ht, victim);
 		t->evictions++;
 	}
 }
@@ -111,23 +99,21 @@ struct crash_entry *crashtab_record(struct crashtab *t, uint32_t dev, uint64_t i
 				    const uint8_t comm[LYMPH_COMM_LEN])
 {
 	struct crash_entry *e;
-	size_t i;
 
-	if (!t->slots || (!dev && !ino))
+	if (!t->ht.slots || (!dev && !ino))
 		return NULL;
-	i = probe(t, dev, ino);
-	if (!t->slots[i].used) {
-		if (t->count >= t->max_entries) {
+	e = probe(t, dev, ino);
+	if (!e->used) {
+		if (t->ht.count >= t->max_entries) {
 			evict_coldest(t, now_ns);
-			i = probe(t, dev, ino);
+			e = probe(t, dev, ino);
 		}
-		memset(&t->slots[i], 0, sizeof(t->slots[i]));
-		t->slots[i].used = 1;
-		t->slots[i].dev = dev;
-		t->slots[i].ino = ino;
-		t->count++;
+		memset(e, 0, sizeof(*e));
+		e->used = 1;
+		e->dev = dev;
+		e->ino = ino;
+		t->ht.count++;
 	}
-	e = &t->slots[i];
 	e->danger_deaths++;
 	decay_add(&e->rate, now_ns, t->half_life_ns, 1.0);
 	e->last_ns = now_ns;
@@ -144,8 +130,8 @@ size_t crashtab_top(const struct crashtab *t, uint64_t now_ns,
 	size_t i, k = 0;
 
 	/* Insertion into a small sorted array: n is a handful (top 10). */
-	for (i = 0; i < t->cap && n; i++) {
-		const struct crash_entry *e = &t->slots[i];
+	for (i = 0; i < t->ht.cap && n; i++) {
+		const struct crash_entry *e = hashtab_at(&t->ht, i);
 		double v;
 		size_t j;
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "decay.h"
+#include "hashtab.h"
 #include "lymph/events.h"
 
 struct crash_entry {
@@ -26,9 +27,7 @@ struct crash_entry {
 };
 
 struct crashtab {
-	struct crash_entry *slots;
-	size_t cap;			/* power of two */
-	size_t count;
+	struct hashtab ht;		/* of struct crash_entry, keyed (dev, ino) */
 	size_t max_entries;		/* eviction above this (<= cap * 3/4) */
 	uint64_t half_life_ns;
 	uint64_t evictions;

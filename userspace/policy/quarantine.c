@@ -6,24 +6,49 @@
 #include <string.h>
 #include "quarantine.h"
 
+static uint64_t key_hash(const struct qkey *k)
+{
+	return hash_add(hash_file(k->dev, k->ino), k->uid);
+}
+
+static int entry_used(const void *p)
+{
+	return ((const struct qentry *)p)->used;
+}
+
+static uint64_t entry_hash(const void *p)
+{
+	return key_hash(&((const struct qentry *)p)->key);
+}
+
+static int entry_match(const void *p, const void *key)
+{
+	const struct qkey *a = &((const struct qentry *)p)->key, *b = key;
+
+	return a->ino == b->ino && a->dev == b->dev && a->uid == b->uid;
+}
+
+static const struct hashtab_ops qentry_ops = {
+	.used = entry_used, .hash = entry_hash, .match = entry_match,
+};
+
 int qtable_init(struct qtable *t, const struct quarantine_conf *c, size_t max_entries)
 {
-	size_t cap = 64;
+	int err;
 
 	memset(t, 0, sizeof(*t));
-	while (cap / 2 < max_entries)
-		cap *= 2;
-	t->e = calloc(cap, sizeof(*t->e));
-	if (!t->e)
-		return -ENOMEM;
-	t->cap = cap;
+	/* Load factor at most 1/2. */
+	err = hashtab_init(&t->ht, &qentry_ops, sizeof(struct qentry),
+			   hashtab_cap_for(64, max_entries, 1, 2));
+	if (err)
+		return err;
 	t->conf = *c;
 	return 0;
 }
 
 void qtable_free(struct qtable *t)
 {
-	free(t->e);
+	hashtab_free(&t->ht);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -34,36 +59,20 @@ static uint64_t forgive(const struct qtable *t)
 	return 4 * t->conf.duration_max;
 }
 
-static size_t slot(const struct qtable *t, const struct qkey *k)
-{
-	uint64_t h = (k->ino * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)k->dev << 32) ^ (k->uid * 0xff51afd7ed558ccdULL);
-	size_t i = (size_t)(h ^ (h >> 29)) & (t->cap - 1);
-
-	while (t->e[i].used && memcmp(&t->e[i].key, k, sizeof(*k)))
-		i = (i + 1) & (t->cap - 1);
-	return i;
-}
-
 struct qentry *qtable_find(const struct qtable *t, const struct qkey *k)
 {
-	size_t i;
-
-	if (!t->e)
-		return NULL;
-	i = slot(t, k);
-	return t->e[i].used ? &t->e[i] : NULL;
+	return hashtab_find(&t->ht, k, key_hash(k));
 }
-
-static void drop_entry(struct qtable *t, size_t victim);
 
 /* Forget the coldest entry that is not quarantined, to make room. */
 static void make_room(struct qtable *t, uint64_t now)
 {
-	size_t i, victim = t->cap;
+	struct qentry *victim = NULL;
 	double low = INFINITY;
+	size_t i;
 
-	for (i = 0; i < t->cap; i++) {
-		const struct qentry *e = &t->e[i];
+	for (i = 0; i < t->ht.cap; i++) {
+		struct qentry *e = hashtab_at(&t->ht, i);
 		double v;
 
 		if (!e->used || e->until > now)
@@ -72,40 +81,25 @@ static void make_room(struct qtable *t, uint64_t now)
 		    decay_value(&e->offences, now, forgive(t));
 		if (v < low) {
 			low = v;
-			victim = i;
+			victim = e;
 		}
 	}
-	if (victim == t->cap)
-		return;
-	drop_entry(t, victim);	/* simple, and rare */
-}
-
-/* Remove entry i, rebuilding the probe runs after the hole. */
-static void drop_entry(struct qtable *t, size_t victim)
-{
-	size_t i;
-
-	t->e[victim].used = 0;
-	t->count--;
-	for (i = (victim + 1) & (t->cap - 1); t->e[i].used; i = (i + 1) & (t->cap - 1)) {
-		struct qentry moved = t->e[i];
-
-		t->e[i].used = 0;
-		t->e[slot(t, &moved.key)] = moved;
-	}
+	if (victim)
+		hashtab_remove(&t->ht, victim);
 }
 
 /* uid at its max_per_uid: forget its own coldest entry not quarantined;
  * 0 when there was room or room was made, -ENOSPC when all are quarantined. */
 static int uid_room(struct qtable *t, uint32_t uid, uint64_t now)
 {
-	size_t i, n = 0, victim = t->cap;
+	struct qentry *victim = NULL;
 	double low = INFINITY;
+	size_t i, n = 0;
 
 	if (!t->max_per_uid)
 		return 0;
-	for (i = 0; i < t->cap; i++) {
-		const struct qentry *e = &t->e[i];
+	for (i = 0; i < t->ht.cap; i++) {
+		struct qentry *e = hashtab_at(&t->ht, i);
 		double v;
 
 		if (!e->used || e->key.uid != uid)
@@ -117,45 +111,45 @@ static int uid_room(struct qtable *t, uint32_t uid, uint64_t now)
 		    decay_value(&e->offences, now, forgive(t));
 		if (v < low) {
 			low = v;
-			victim = i;
+			victim = e;
 		}
 	}
 	if (n < t->max_per_uid)
 		return 0;
-	if (victim == t->cap)
+	if (!victim)
 		return -ENOSPC;
-	drop_entry(t, victim);
+	hashtab_remove(&t->ht, victim);
 	return 0;
 }
 
 static struct qentry *get(struct qtable *t, const struct qkey *k, uint64_t now)
 {
-	size_t i;
+	struct qentry *e;
 
-	if (!t->e)
+	if (!t->ht.slots)
 		return NULL;
-	i = slot(t, k);
-	if (t->e[i].used)
-		return &t->e[i];
+	e = hashtab_probe(&t->ht, k, key_hash(k));
+	if (e->used)
+		return e;
 	if (uid_room(t, k->uid, now)) {
 		t->overflow = Q_OVF_UID;
 		t->overflows[Q_OVF_UID]++;
 		return NULL;
 	}
-	if (t->count >= t->cap / 2) {
+	if (t->ht.count >= t->ht.cap / 2) {
 		make_room(t, now);
-		if (t->count >= t->cap / 2) {
+		if (t->ht.count >= t->ht.cap / 2) {
 			t->overflow = Q_OVF_TABLE;	/* full of active quarantines */
 			t->overflows[Q_OVF_TABLE]++;
 			return NULL;
 		}
 	}
-	i = slot(t, k);	/* the runs may have moved */
-	memset(&t->e[i], 0, sizeof(t->e[i]));
-	t->e[i].used = 1;
-	t->e[i].key = *k;
-	t->count++;
-	return &t->e[i];
+	e = hashtab_probe(&t->ht, k, key_hash(k));	/* the runs may have moved */
+	memset(e, 0, sizeof(*e));
+	e->used = 1;
+	e->key = *k;
+	t->ht.count++;
+	return e;
 }
 
 uint64_t qtable_duration(const struct qtable *t, const struct qentry *e, uint64_t now)
@@ -201,9 +195,12 @@ int qtable_binary_active(const struct qtable *t, uint32_t dev, uint64_t ino, uin
 {
 	size_t i;
 
-	for (i = 0; i < t->cap; i++)
-		if (t->e[i].used && t->e[i].until > now && t->e[i].key.dev == dev && t->e[i].key.ino == ino)
+	for (i = 0; i < t->ht.cap; i++) {
+		const struct qentry *e = hashtab_at(&t->ht, i);
+
+		if (e->used && e->until > now && e->key.dev == dev && e->key.ino == ino)
 			return 1;
+	}
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "decay.h"
+#include "hashtab.h"
 
 struct qkey {
 	uint64_t ino;
@@ -40,8 +41,7 @@ enum q_overflow {
 };
 
 struct qtable {
-	struct qentry *e;
-	size_t cap, count;
+	struct hashtab ht;	/* of struct qentry, keyed (dev, ino, uid) */
 	struct quarantine_conf conf;
 	/* Binaries tracked per uid (0: no limit): one user crashing thousands
 	 * of copies evicts their own coldest entries, never another user's,

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Leak foresight for supervised services (leaks.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,19 +69,14 @@ static double limit_of(pid_t pid, const char *name)
 
 static double count_fds(pid_t pid)
 {
-	char path[64];
-	struct dirent *de;
+	struct proc_iter it;
 	double n = 0;
-	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	if (!d)
+	if (proc_iter_open_pid(&it, pid, "fd"))
 		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
+	while (proc_iter_next(&it) >= 0)
+		n++;
+	proc_iter_close(&it);
 	return n;
 }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Stale leftovers of dead services: the evidence and the removal (leftovers.h). */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -131,35 +130,26 @@ static int locked_by(dev_t dev, ino_t ino, pid_t *holder)
 /* A live process with (dev, ino) open: its pid, else 0. */
 static pid_t opened_by(dev_t dev, ino_t ino)
 {
-	DIR *d = opendir("/proc"), *fds;
-	struct dirent *de, *fe;
+	struct proc_iter procs, fds;
+	long pid, fd;
 	pid_t who = 0;
 
-	if (!d)
+	if (proc_iter_open(&procs, "/proc"))
 		return 0;
-	while (!who && (de = readdir(d))) {
-		char p[300];
-		long pid = strtol(de->d_name, NULL, 10);
-
-		if (pid <= 0)
+	while (!who && (pid = proc_iter_next(&procs)) >= 0) {
+		if (pid <= 0 || proc_iter_open_pid(&fds, (pid_t)pid, "fd"))
 			continue;
-		snprintf(p, sizeof(p), "/proc/%ld/fd", pid);
-		fds = opendir(p);
-		if (!fds)
-			continue;
-		while (!who && (fe = readdir(fds))) {
-			char q[600];
+		while (!who && (fd = proc_iter_next(&fds)) >= 0) {
+			char q[64];
 			struct stat st;
 
-			if (fe->d_name[0] == '.')
-				continue;
-			snprintf(q, sizeof(q), "%s/%s", p, fe->d_name);
+			snprintf(q, sizeof(q), "/proc/%ld/fd/%ld", pid, fd);
 			if (!stat(q, &st) && st.st_dev == dev && st.st_ino == ino)
 				who = (pid_t)pid;
 		}
-		closedir(fds);
+		proc_iter_close(&fds);
 	}
-	closedir(d);
+	proc_iter_close(&procs);
 	return who;
 }
 

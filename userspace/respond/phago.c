@@ -302,14 +302,13 @@ static void zombies_scan(struct phago *ph, uint64_t now)
 	const struct phagocyte_conf *c = &ph->policy->phago;
 	struct zcount *zc = NULL;
 	size_t nzc = 0, i, j, k;
-	struct dirent *de;
-	DIR *d = opendir("/proc");
+	struct proc_iter it;
+	long pid;
 
-	if (!d)
+	if (proc_iter_open(&it, "/proc"))
 		return;
 	ph->zombies_now = 0;
-	while ((de = readdir(d))) {
-		long pid = strtol(de->d_name, NULL, 10);
+	while ((pid = proc_iter_next(&it)) >= 0) {
 		uint64_t start;
 		char state;
 		pid_t pp;
@@ -332,7 +331,7 @@ static void zombies_scan(struct phago *ph, uint64_t now)
 			zc[i].sample[zc[i].n] = (pid_t)pid;
 		zc[i].n++;
 	}
-	closedir(d);
+	proc_iter_close(&it);
 	ph->gen++;
 	ph->parents_over = 0;
 	for (i = 0; i < nzc; i++) {

@@ -38,16 +38,6 @@ struct qmark {
 	char path[256];
 };
 
-static uint64_t to_wall(const struct qmanager *q, uint64_t mono)
-{
-	return mono ? mono + q->wall_offset : 0;
-}
-
-static uint64_t to_mono(const struct qmanager *q, uint64_t wall)
-{
-	return wall > q->wall_offset ? wall - q->wall_offset : 1;
-}
-
 static const char *enf_name(enum q_enforcement e)
 {
 	switch (e) {
@@ -632,8 +622,8 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 	json_object_object_add(rec, "uid", json_object_new_int64(k->uid));
 	json_object_object_add(rec, "enforcement", json_object_new_string(enf_name(q->enf)));
 	if (e) {
-		json_object_object_add(rec, "until_wall_ns", json_object_new_uint64(to_wall(q, e->until)));
-		json_object_object_add(rec, "since_wall_ns", json_object_new_uint64(to_wall(q, e->since)));
+		json_object_object_add(rec, "until_wall_ns", json_object_new_uint64(clock_to_wall(&q->clk, e->until)));
+		json_object_object_add(rec, "since_wall_ns", json_object_new_uint64(clock_to_wall(&q->clk, e->since)));
 		json_object_object_add(rec, "duration_s", json_object_new_double(
 			e->until > e->since ? (double)(e->until - e->since) / 1e9 : 0.0));
 		json_object_object_add(rec, "offences", json_object_new_double(
@@ -721,7 +711,6 @@ static int load_lsm(struct qmanager *q)
 
 int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce)
 {
-	struct timespec m, r;
 	int err;
 
 	memset(q, 0, sizeof(*q));
@@ -729,10 +718,7 @@ int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j,
 	q->journal = j;
 	q->enforce = enforce;
 	q->factor = 1.0;
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	clock_gettime(CLOCK_REALTIME, &r);
-	q->wall_offset = ((uint64_t)r.tv_sec * 1000000000ULL + r.tv_nsec) -
-			 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
+	clock_offset_init(&q->clk);
 	err = qtable_init(&q->t, &p->quarantine, QTABLE_MAX);
 	if (err)
 		return err;
@@ -990,8 +976,8 @@ void qmanager_tick(struct qmanager *q, uint64_t now)
 {
 	size_t i;
 
-	for (i = 0; i < q->t.cap; i++) {
-		struct qentry *e = &q->t.e[i];
+	for (i = 0; i < q->t.ht.cap; i++) {
+		struct qentry *e = hashtab_at(&q->t.ht, i);
 
 		if (e->used && e->until && e->until <= now)
 			end_one(q, e, "expire", now);
@@ -1006,8 +992,8 @@ int qmanager_release(struct qmanager *q, const char *path, long uid, uint64_t no
 
 	if (stat(path, &st))
 		return -errno;
-	for (i = 0; i < q->t.cap; i++) {
-		struct qentry *e = &q->t.e[i];
+	for (i = 0; i < q->t.ht.cap; i++) {
+		struct qentry *e = hashtab_at(&q->t.ht, i);
 
 		if (!e->used || e->until <= now || e->key.dev != (uint32_t)st.st_dev ||
 		    e->key.ino != st.st_ino || (uid >= 0 && e->key.uid != (uint32_t)uid))
@@ -1151,7 +1137,7 @@ int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t
 			q->replay_protected++;
 			return 0;
 		}
-		e = qtable_restore(&q->t, &k, to_mono(q, r.since_wall_ns), to_mono(q, r.until_wall_ns),
+		e = qtable_restore(&q->t, &k, clock_to_mono(&q->clk, r.since_wall_ns), clock_to_mono(&q->clk, r.until_wall_ns),
 				   r.offences, r.total, now);
 		if (!e)
 			return 0;
@@ -1228,8 +1214,8 @@ struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 	} else {
 		json_object_object_add(o, "denied_execs", json_object_new_uint64(q->denied));
 	}
-	for (i = 0; i < q->t.cap; i++) {
-		const struct qentry *e = &q->t.e[i];
+	for (i = 0; i < q->t.ht.cap; i++) {
+		const struct qentry *e = hashtab_at(&q->t.ht, i);
 		struct json_object *x;
 		const struct qmark *m = NULL;
 		size_t j;
@@ -1281,8 +1267,8 @@ void qmanager_snapshot(struct qmanager *q, uint64_t now)
 {
 	size_t i;
 
-	for (i = 0; i < q->t.cap; i++) {
-		struct qentry *e = &q->t.e[i];
+	for (i = 0; i < q->t.ht.cap; i++) {
+		struct qentry *e = hashtab_at(&q->t.ht, i);
 		struct qmark *m;
 
 		if (!e->used || e->until <= now)

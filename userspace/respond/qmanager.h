@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 #include "classify.h"
+#include "clock.h"
 #include "config.h"
 #include "journal.h"
 #include "quarantine.h"
@@ -72,7 +73,7 @@ struct qmanager {
 	 * script it ran; they open a quarantined file only to be refused */
 	struct { uint32_t dev; uint64_t ino; uint32_t kind; } runners[256];
 	size_t n_runners;
-	uint64_t wall_offset;
+	struct clock_offset clk;
 	uint64_t denied;	/* execs denied */
 	double factor;		/* threshold multiplier from the weather */
 	uint64_t last_imposed;	/* when the last quarantine began (monotonic ns) */

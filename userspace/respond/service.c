@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -37,16 +36,6 @@
 static double rand01(struct supervisor *s)
 {
 	return (double)(rand_r(&s->rng) % 1000000) / 1e6;
-}
-
-static uint64_t to_wall(const struct supervisor *s, uint64_t mono)
-{
-	return mono ? mono + s->wall_offset : 0;
-}
-
-static uint64_t to_mono(const struct supervisor *s, uint64_t wall)
-{
-	return wall > s->wall_offset ? wall - s->wall_offset : 1;
 }
 
 /* The loop watches a service's fds when lymphd runs one (s->loop). */
@@ -160,11 +149,11 @@ static struct json_object *state_json(const struct supervisor *s, const struct s
 	json_object_object_add(o, "failures", json_object_new_int64(v->st.failures));
 	json_object_object_add(o, "restarts", json_object_new_int64(v->st.restarts));
 	json_object_object_add(o, "delay_ns", json_object_new_uint64(v->st.delay));
-	json_object_object_add(o, "deadline_wall_ns", json_object_new_uint64(to_wall(s, v->st.deadline)));
-	json_object_object_add(o, "since_wall_ns", json_object_new_uint64(to_wall(s, v->st.since)));
-	json_object_object_add(o, "healthy_at_wall_ns", json_object_new_uint64(to_wall(s, v->st.healthy_at)));
+	json_object_object_add(o, "deadline_wall_ns", json_object_new_uint64(clock_to_wall(&s->clk, v->st.deadline)));
+	json_object_object_add(o, "since_wall_ns", json_object_new_uint64(clock_to_wall(&s->clk, v->st.since)));
+	json_object_object_add(o, "healthy_at_wall_ns", json_object_new_uint64(clock_to_wall(&s->clk, v->st.healthy_at)));
 	for (i = 0; i < v->st.n_recent; i++)
-		json_object_array_add(recent, json_object_new_uint64(to_wall(s, v->st.recent[i])));
+		json_object_array_add(recent, json_object_new_uint64(clock_to_wall(&s->clk, v->st.recent[i])));
 	json_object_object_add(o, "recent_wall_ns", recent);
 	json_object_object_add(o, "pid", json_object_new_int64(v->pid));
 	return o;
@@ -244,13 +233,13 @@ int supervisor_replay_record(struct supervisor *s, struct json_object *rec)
 	v->st.failures = r.failures;
 	v->st.restarts = r.restarts;
 	v->st.delay = r.delay_ns;
-	v->st.deadline = r.deadline_wall_ns ? to_mono(s, r.deadline_wall_ns) : 0;
-	v->st.since = r.since_wall_ns ? to_mono(s, r.since_wall_ns) : 0;
-	v->st.healthy_at = r.healthy_at_wall_ns ? to_mono(s, r.healthy_at_wall_ns) : 0;
+	v->st.deadline = r.deadline_wall_ns ? clock_to_mono(&s->clk, r.deadline_wall_ns) : 0;
+	v->st.since = r.since_wall_ns ? clock_to_mono(&s->clk, r.since_wall_ns) : 0;
+	v->st.healthy_at = r.healthy_at_wall_ns ? clock_to_mono(&s->clk, r.healthy_at_wall_ns) : 0;
 	v->pid = (pid_t)r.pid;
 	v->st.n_recent = 0;
 	for (i = 0; i < r.n_recent && v->st.n_recent < SUPERVISE_HISTORY; i++)
-		v->st.recent[v->st.n_recent++] = to_mono(s, r.recent_wall_ns[i]);
+		v->st.recent[v->st.n_recent++] = clock_to_mono(&s->clk, r.recent_wall_ns[i]);
 	if (r.have_why) {
 		v->last.have = 1;
 		if (r.why_reason)
@@ -281,17 +270,6 @@ static size_t read_small(const char *path, int flags, char *buf, size_t cap)
 		return 0;
 	buf[n] = 0;
 	return (size_t)n;
-}
-
-static pid_t read_pidfile(const char *path)
-{
-	char buf[32];
-	long pid;
-
-	if (!read_small(path, O_NOFOLLOW, buf, sizeof(buf)))
-		return 0;
-	pid = strtol(buf, NULL, 10);
-	return (pid > 1 && pid < (1L << 22)) ? (pid_t)pid : 0;
 }
 
 static int same_exe(pid_t pid, const struct stat *want)
@@ -347,25 +325,21 @@ static int process_tree(pid_t root, pid_t *out, int max)
 
 	out[n++] = root;
 	for (i = 0; i < n; i++) {
-		char path[64];
-		struct dirent *de;
-		DIR *d;
+		struct proc_iter tasks;
+		long tid;
 
-		snprintf(path, sizeof(path), "/proc/%d/task", out[i]);
-		d = opendir(path);
-		while (d && (de = readdir(d))) {
-			char cpath[320], buf[4096], *tok, *save = NULL;
+		if (proc_iter_open_pid(&tasks, out[i], "task"))
+			continue;
+		while ((tid = proc_iter_next(&tasks)) >= 0) {
+			char cpath[96], buf[4096], *tok, *save = NULL;
 
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", out[i], de->d_name);
+			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%ld/children", out[i], tid);
 			if (!read_small(cpath, 0, buf, sizeof(buf)))
 				continue;
 			for (tok = strtok_r(buf, " \n", &save); tok && n < max; tok = strtok_r(NULL, " \n", &save))
 				out[n++] = (pid_t)atoi(tok);
 		}
-		if (d)
-			closedir(d);
+		proc_iter_close(&tasks);
 	}
 	return n;
 }
@@ -373,22 +347,19 @@ static int process_tree(pid_t root, pid_t *out, int max)
 /* Does pid hold (an fd to) one of the socket inodes? */
 static int holds_socket(pid_t pid, const unsigned long *ino, int n_ino)
 {
-	char path[64];
-	struct dirent *de;
+	struct proc_iter fds;
 	int found = 0;
-	DIR *d;
+	long fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	while (d && !found && (de = readdir(d))) {
-		char fdpath[352], target[64];
+	if (proc_iter_open_pid(&fds, pid, "fd"))
+		return 0;
+	while (!found && (fd = proc_iter_next(&fds)) >= 0) {
+		char fdpath[64], target[64];
 		unsigned long x;
 		ssize_t len;
 		int i;
 
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		snprintf(fdpath, sizeof(fdpath), "/proc/%d/fd/%ld", pid, fd);
 		len = readlink(fdpath, target, sizeof(target) - 1);
 		if (len <= 0)
 			continue;
@@ -399,8 +370,7 @@ static int holds_socket(pid_t pid, const unsigned long *ino, int n_ino)
 			if (ino[i] == x)
 				found = 1;
 	}
-	if (d)
-		closedir(d);
+	proc_iter_close(&fds);
 	return found;
 }
 
@@ -460,18 +430,15 @@ static int is_our_instance(const struct service_conf *c, pid_t pid)
 static pid_t find_by_exe(const struct service_conf *c)
 {
 	const char *exe = c->exe;
+	struct proc_iter it;
 	struct stat want;
-	struct dirent *de;
 	pid_t best = 0;
-	DIR *d;
+	long pid;
 
-	if (stat(exe, &want) || !(d = opendir("/proc")))
+	if (stat(exe, &want) || proc_iter_open(&it, "/proc"))
 		return 0;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 1 || !same_exe((pid_t)pid, &want))
+	while ((pid = proc_iter_next(&it)) >= 0) {
+		if (pid <= 1 || !same_exe((pid_t)pid, &want))
 			continue;
 		if (same_exe(proc_parent((pid_t)pid), &want))
 			continue;	/* a worker of the main process */
@@ -480,7 +447,7 @@ static pid_t find_by_exe(const struct service_conf *c)
 		if (!best || pid < best)
 			best = (pid_t)pid;
 	}
-	closedir(d);
+	proc_iter_close(&it);
 	return best;
 }
 
@@ -528,7 +495,7 @@ static pid_t find_running(const struct service *v)
 	pid_t pid = 0;
 
 	if (c->pidfile)
-		pid = read_pidfile(c->pidfile);
+		pid = proc_pidfile_read(c->pidfile);
 	if (!pid && c->cgroup)
 		pid = find_in_cgroup(c->cgroup);
 	if (!pid && c->exe)
@@ -704,16 +671,16 @@ static void log_write(struct service *v, const char *buf, size_t n)
 			if (v->conf->log_max && v->log_size >= v->conf->log_max)
 				log_rotate(v);
 			if (v->conf->log_timestamps) {
-				struct timespec ts;
+				uint64_t wall = clock_wall_ns();
+				time_t secs = (time_t)(wall / NSEC_PER_SEC);
 				struct tm tm;
 				char stamp[40];
 				int sl;
 
-				clock_gettime(CLOCK_REALTIME, &ts);
-				gmtime_r(&ts.tv_sec, &tm);
-				sl = snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
+				gmtime_r(&secs, &tm);
+				sl = snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
 					      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-					      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+					      tm.tm_min, tm.tm_sec, (int)(wall % NSEC_PER_SEC / NSEC_PER_MSEC));
 				log_put(v, stamp, (size_t)sl);
 			}
 		}
@@ -909,7 +876,7 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 		return;
 	}
 	v->last.have = 1;
-	v->last.wall_ns = to_wall(s, now);
+	v->last.wall_ns = clock_to_wall(&s->clk, now);
 	snprintf(v->last.reason, sizeof(v->last.reason), "not-healed");
 	journal_service(s, v, v->st.phase == SVC_BROKEN ? "broken" : "not-healed", why, 1);
 	run_hook(s, v);
@@ -1106,21 +1073,22 @@ static void run_hook(struct supervisor *s, struct service *v)
 /* Kill every process whose sid (pgid) is key; how many. */
 static int kill_matching(pid_t sid, pid_t pgid)
 {
-	struct dirent *de;
 	pid_t self = getpid();
+	struct proc_iter it;
 	int n = 0;
-	DIR *d = opendir("/proc");
+	long v;
 
-	while (d && (de = readdir(d))) {
-		pid_t pid = (pid_t)atoi(de->d_name);
+	if (proc_iter_open(&it, "/proc"))
+		return 0;
+	while ((v = proc_iter_next(&it)) >= 0) {
+		pid_t pid = (pid_t)v;
 
 		if (pid <= 1 || pid == self || protect_pid(pid))
 			continue;
 		if ((sid && getsid(pid) == sid) || (pgid && getpgid(pid) == pgid))
 			n += !kill(pid, SIGKILL);
 	}
-	if (d)
-		closedir(d);
+	proc_iter_close(&it);
 	return n;
 }
 
@@ -1188,7 +1156,7 @@ static void main_died(struct supervisor *s, struct service *v, int danger, int f
 	forget_pid(s, v);
 	v->admin_restart = 0;
 	v->last.have = 1;
-	v->last.wall_ns = to_wall(s, now);
+	v->last.wall_ns = clock_to_wall(&s->clk, now);
 	if (admin) {
 		/* lymphctl restart: not a failure, start again at once. */
 		v->st.phase = SVC_BACKOFF;
@@ -1240,14 +1208,7 @@ int supervisor_init(struct supervisor *s, const struct policy *p, struct journal
 	s->loop = loop;
 	s->backoff_factor = 1.0;
 	s->rng = (unsigned int)getpid() ^ (unsigned int)time(NULL);
-	{
-		struct timespec m, r;
-
-		clock_gettime(CLOCK_MONOTONIC, &m);
-		clock_gettime(CLOCK_REALTIME, &r);
-		s->wall_offset = ((uint64_t)r.tv_sec * 1000000000ULL + r.tv_nsec) -
-				 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
-	}
+	clock_offset_init(&s->clk);
 	if (!p->n_services)
 		return 0;
 	s->v = calloc(p->n_services, sizeof(*s->v));

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 #include "classify.h"
+#include "clock.h"
 #include "config.h"
 #include "evloop.h"
 #include "journal.h"
@@ -70,7 +71,7 @@ struct supervisor {
 	void (*drain)(void *ctx);
 	void *drain_ctx;
 	double backoff_factor;	/* from the weather; 1.0 when calm */
-	uint64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	struct clock_offset clk;	/* journaled wall times <-> monotonic */
 	unsigned int rng;
 };
 

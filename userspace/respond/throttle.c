@@ -534,8 +534,6 @@ int throttler_push(struct throttler *t)
 int throttler_init(struct throttler *t, const struct policy *p, struct journal *j, int enforce,
 		   struct kthrottle *kt)
 {
-	struct timespec m, r;
-
 	memset(t, 0, sizeof(*t));
 	t->conf = p->throttle;
 	t->enforce = enforce;
@@ -545,10 +543,7 @@ int throttler_init(struct throttler *t, const struct policy *p, struct journal *
 	t->available = kthrottle_available(kt);
 	t->n_protect_uids = p->protect.n_uid;
 	memcpy(t->protect_uids, p->protect.uid, p->protect.n_uid * sizeof(uint32_t));
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	clock_gettime(CLOCK_REALTIME, &r);
-	t->wall_offset = ((uint64_t)r.tv_sec * 1000000000ULL + r.tv_nsec) -
-			 ((uint64_t)m.tv_sec * 1000000000ULL + m.tv_nsec);
+	clock_offset_init(&t->clk);
 	if (!t->available)
 		fprintf(stderr, "lymphd: the %s source cannot stop forkers: clone storms are not throttled\n",
 			kt->source ? kt->source : "current");

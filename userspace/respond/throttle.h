@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <json-c/json.h>
+#include "clock.h"
 #include "config.h"
 #include "deadtime.h"
 #include "journal.h"
@@ -30,7 +31,7 @@ struct throttler {
 	double factor;		/* budget multiplier from the weather */
 	struct journal *journal;
 	struct kthrottle *kt;	/* the kernel side: BPF maps or lymph.ko's knobs */
-	uint64_t wall_offset;
+	struct clock_offset clk;
 	uint64_t kills;
 	uint32_t protect_uids[CFG_LIST_MAX];
 	size_t n_protect_uids;

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "clock.h"
+#include "procfs.h"
 #include "record.h"
 #include "source.h"
 #include "sensors.h"
@@ -47,12 +49,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	/* A malformed record cannot be used, but is never lost silently:
 	 * it is reported as a drop like a record the ring had no room for. */
-	if (record_check(rec, size)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		return source_emit_drop(src, 1, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
-	}
+	if (record_check(rec, size))
+		return source_emit_drop(src, 1, clock_mono_ns());
 	return src->sink(src->sink_ctx, rec);
 }
 
@@ -79,11 +77,9 @@ static int bpf_check_drops(struct source *src)
 		return 0;
 	{
 		uint64_t lost = sum - p->drops_seen;
-		struct timespec ts;
 
 		p->drops_seen = sum;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		return source_emit_drop(src, lost, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+		return source_emit_drop(src, lost, clock_mono_ns());
 	}
 }
 

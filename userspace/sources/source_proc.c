@@ -25,7 +25,6 @@
  * an execve() from a non-leader thread, which kills the old leader, is
  * reported as an exit-0 death followed by the exec.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,17 +42,19 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 
+#include "clock.h"
+#include "hashtab.h"
+#include "procfs.h"
 #include "source.h"
 
 /*
- * Pid table: open addressing with linear probing, a power of two of slots,
- * filled to at most 3/4 so probes stay short.  Bounded: beyond PT_MAX live
+ * Pid table (lib/hashtab): a power of two of slots, filled to at most 3/4
+ * so probes stay short.  Bounded: beyond PT_MAX live
  * entries new processes are not tracked (their deaths are still reported,
  * with pid and parent only).  64 bytes a slot: 4 MiB.
  */
 #define PT_BITS		16
 #define PT_SLOTS	(1u << PT_BITS)
-#define PT_MASK		(PT_SLOTS - 1)
 #define PT_MAX		(PT_SLOTS / 4 * 3)
 
 /* Entries of processes whose exit we missed (ENOBUFS) are pruned by
@@ -105,8 +106,7 @@ struct pt_entry {
 struct proc_src {
 	struct source *src;
 	struct mnl_socket *nl;
-	struct pt_entry *slots;
-	__u32 count;			/* live entries in slots */
+	struct hashtab pt;		/* of struct pt_entry, keyed pid */
 	__u32 seq;			/* cn_msg.seq of our last request */
 	__u32 cookie;			/* cn_msg.ack of our requests; the kernel acks cookie + 1 */
 	int subscribed;			/* the kernel acknowledged our listen request */
@@ -123,29 +123,30 @@ struct proc_src {
 	char buf[RECV_BUF_BYTES] __attribute__((aligned(8)));
 };
 
-static __u64 clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
 /* ---- pid table ------------------------------------------------------- */
 
-static __u32 pt_hash(__u32 pid)
+static int pt_used(const void *p)
 {
-	return (pid * 2654435761u) >> (32 - PT_BITS);
+	return ((const struct pt_entry *)p)->pid != 0;
 }
+
+static uint64_t pt_hash(const void *p)
+{
+	return hash_u64(((const struct pt_entry *)p)->pid);
+}
+
+static int pt_match(const void *p, const void *key)
+{
+	return ((const struct pt_entry *)p)->pid == *(const __u32 *)key;
+}
+
+static const struct hashtab_ops pt_ops = {
+	.used = pt_used, .hash = pt_hash, .match = pt_match,
+};
 
 static struct pt_entry *pt_get(struct proc_src *ps, __u32 pid)
 {
-	__u32 i;
-
-	for (i = pt_hash(pid); ps->slots[i].pid; i = (i + 1) & PT_MASK)
-		if (ps->slots[i].pid == pid)
-			return &ps->slots[i];
-	return NULL;
+	return hashtab_find(&ps->pt, &pid, hash_u64(pid));
 }
 
 static void pt_prune(struct proc_src *ps);
@@ -153,47 +154,29 @@ static void pt_prune(struct proc_src *ps);
 /* Insert or replace.  Returns 0, or -ENOSPC when the table is full. */
 static int pt_put(struct proc_src *ps, const struct pt_entry *e)
 {
-	__u32 i;
+	struct pt_entry *slot = hashtab_probe(&ps->pt, &e->pid, hash_u64(e->pid));
 
-	for (i = pt_hash(e->pid); ps->slots[i].pid; i = (i + 1) & PT_MASK) {
-		if (ps->slots[i].pid == e->pid) {
-			ps->slots[i] = *e;
-			return 0;
-		}
+	if (slot->pid) {
+		*slot = *e;
+		return 0;
 	}
-	if (ps->count >= PT_MAX) {
+	if (ps->pt.count >= PT_MAX) {
 		/* Likely full of processes whose exit was lost: prune, retry. */
 		pt_prune(ps);
-		if (ps->count >= PT_MAX) {
+		if (ps->pt.count >= PT_MAX) {
 			ps->untracked++;
 			return -ENOSPC;
 		}
-		for (i = pt_hash(e->pid); ps->slots[i].pid; i = (i + 1) & PT_MASK)
-			;
+		slot = hashtab_probe(&ps->pt, &e->pid, hash_u64(e->pid));
 	}
-	ps->slots[i] = *e;
-	ps->count++;
+	*slot = *e;
+	ps->pt.count++;
 	return 0;
 }
 
-/* Remove by backward shift, so the table never fills with tombstones. */
 static void pt_del(struct proc_src *ps, struct pt_entry *e)
 {
-	__u32 i = (__u32)(e - ps->slots), j = i, k;
-
-	for (;;) {
-		j = (j + 1) & PT_MASK;
-		if (!ps->slots[j].pid)
-			break;
-		k = pt_hash(ps->slots[j].pid);
-		/* Entry j stays if its home k lies cyclically in (i, j]. */
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		ps->slots[i] = ps->slots[j];
-		i = j;
-	}
-	memset(&ps->slots[i], 0, sizeof(ps->slots[i]));
-	ps->count--;
+	hashtab_remove(&ps->pt, e);
 }
 
 /* A pid exists (possibly as a zombie) if it can be signalled. */
@@ -209,22 +192,24 @@ static int pid_alive(__u32 pid)
  */
 static void pt_prune(struct proc_src *ps)
 {
-	struct pt_entry *old = ps->slots, *fresh;
-	__u64 now = clock_ns(CLOCK_MONOTONIC);
-	__u32 i;
+	struct hashtab old = ps->pt;
+	__u64 now = clock_mono_ns();
+	size_t i;
 
 	if (ps->last_prune_ns && now - ps->last_prune_ns < PT_PRUNE_INTERVAL_NS)
 		return;
 	ps->last_prune_ns = now;
-	fresh = calloc(PT_SLOTS, sizeof(*fresh));
-	if (!fresh)
-		return;		/* keep the old table; retried next interval */
-	ps->slots = fresh;
-	ps->count = 0;
-	for (i = 0; i < PT_SLOTS; i++)
-		if (old[i].pid && pid_alive(old[i].pid))
-			pt_put(ps, &old[i]);
-	free(old);
+	if (hashtab_init(&ps->pt, &pt_ops, sizeof(struct pt_entry), PT_SLOTS)) {
+		ps->pt = old;	/* keep the old table; retried next interval */
+		return;
+	}
+	for (i = 0; i < old.cap; i++) {
+		const struct pt_entry *e = hashtab_at(&old, i);
+
+		if (e->pid && pid_alive(e->pid))
+			pt_put(ps, e);
+	}
+	hashtab_free(&old);
 }
 
 /* ---- /proc ----------------------------------------------------------- */
@@ -250,7 +235,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 /* Difference CLOCK_BOOTTIME - CLOCK_MONOTONIC: time spent suspended. */
 static __u64 suspend_ns(void)
 {
-	__u64 boot = clock_ns(CLOCK_BOOTTIME), mono = clock_ns(CLOCK_MONOTONIC);
+	__u64 boot = clock_boot_ns(), mono = clock_mono_ns();
 
 	return boot > mono ? boot - mono : 0;
 }
@@ -412,25 +397,20 @@ static void find_cgroup2(struct proc_src *ps)
 /* Fill the table with every process alive now. */
 static int proc_scan(struct proc_src *ps)
 {
+	struct proc_iter it;
 	struct pt_entry e;
-	struct dirent *de;
-	unsigned long pid;
-	char *end;
-	DIR *dir;
+	long pid;
+	int err;
 
-	dir = opendir("/proc");
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		errno = 0;
-		pid = strtoul(de->d_name, &end, 10);
-		if (errno || *end || !pid || pid > 0xffffffffu)
-			continue;
+	err = proc_iter_open(&it, "/proc");
+	if (err)
+		return err;
+	while ((pid = proc_iter_next(&it)) >= 0) {
 		/* A process that exited since readdir is simply skipped. */
-		if (proc_read(ps, (__u32)pid, &e, NULL, 0) == 0)
+		if (pid && proc_read(ps, (__u32)pid, &e, NULL, 0) == 0)
 			pt_put(ps, &e);
 	}
-	closedir(dir);
+	proc_iter_close(&it);
 	return 0;
 }
 
@@ -669,7 +649,7 @@ static int ev_done(const struct nlmsghdr *nlh, void *data)
 	/* The connector stamps events with ktime_get_ns(), i.e.
 	 * CLOCK_MONOTONIC, nearer the event than our receipt; fall back to
 	 * the receipt time should it ever be missing or in the future. */
-	now = clock_ns(CLOCK_MONOTONIC);
+	now = clock_mono_ns();
 	ts = ev.timestamp_ns && ev.timestamp_ns <= now ? ev.timestamp_ns : now;
 
 	switch (ev.what) {
@@ -810,9 +790,9 @@ static int proc_subscribe(struct proc_src *ps)
 		err = proc_send_op(ps, PROC_CN_MCAST_LISTEN);
 		if (err)
 			return err;
-		deadline = clock_ns(CLOCK_MONOTONIC) + ACK_TIMEOUT_MS * 1000000ull;
+		deadline = clock_mono_ns() + ACK_TIMEOUT_MS * 1000000ull;
 		while (!ps->subscribed) {
-			__u64 now = clock_ns(CLOCK_MONOTONIC);
+			__u64 now = clock_mono_ns();
 
 			if (now >= deadline)
 				break;
@@ -862,7 +842,7 @@ static int proc_check_drops(struct source *src)
 
 	if (!lost)
 		return 0;
-	err = source_emit_drop(src, lost, clock_ns(CLOCK_MONOTONIC));
+	err = source_emit_drop(src, lost, clock_mono_ns());
 	if (err)
 		return err;
 	ps->lost -= lost;
@@ -882,7 +862,7 @@ static void proc_free(struct proc_src *ps)
 			proc_send_op(ps, PROC_CN_MCAST_IGNORE);
 		mnl_socket_close(ps->nl);
 	}
-	free(ps->slots);
+	hashtab_free(&ps->pt);
 	free(ps);
 }
 
@@ -909,9 +889,7 @@ int source_proc_open(struct source *src, const struct source_opts *opts,
 	src->fd = -EBADF;
 
 	ps = calloc(1, sizeof(*ps));
-	if (ps)
-		ps->slots = calloc(PT_SLOTS, sizeof(*ps->slots));
-	if (!ps || !ps->slots) {
+	if (!ps || hashtab_init(&ps->pt, &pt_ops, sizeof(struct pt_entry), PT_SLOTS)) {
 		err = -ENOMEM;
 		if (verbose)
 			fprintf(stderr, "lymphd: failed to allocate the proc source: %s\n",
