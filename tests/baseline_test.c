@@ -12,7 +12,7 @@
 #include "kselftest_harness.h"
 #include "baseline.h"
 
-#define DAY (24 * 3600)
+#define DAY  (24 * 3600)
 #define WEEK (7 * DAY)
 /* Monday 2026-11-02 00:00:00 UTC */
 #define MONDAY 1793577600LL
@@ -52,13 +52,13 @@ static void readings(double v[BL_NSIG])
 
 TEST(slots_are_time_of_week)
 {
-	ASSERT_EQ(1793577600LL % WEEK, 4 * DAY);	/* MONDAY really is a Monday */
+	ASSERT_EQ(1793577600LL % WEEK, 4 * DAY); /* MONDAY really is a Monday */
 	EXPECT_EQ(0u, baseline_slot(MONDAY, 0));
 	EXPECT_EQ(1u, baseline_slot(MONDAY + 300, 0));
 	EXPECT_EQ(0u, baseline_slot(MONDAY + 299, 0));
 	EXPECT_EQ((unsigned int)BL_SLOTS - 1, baseline_slot(MONDAY - 1, 0));
 	EXPECT_EQ(0u, baseline_slot(MONDAY + 7 * WEEK, 0));
-	EXPECT_EQ(3u * 288, baseline_slot(0, 0));	/* the epoch was a Thursday */
+	EXPECT_EQ(3u * 288, baseline_slot(0, 0)); /* the epoch was a Thursday */
 	/* An hour east of UTC: local midnight Monday is 23:00 UTC Sunday. */
 	EXPECT_EQ(0u, baseline_slot(MONDAY - 3600, 3600));
 	EXPECT_EQ(2016, BL_SLOTS);
@@ -68,7 +68,7 @@ TEST(weekly_rhythm_spike_flagged_there_only)
 {
 	struct baseline *b = new_baseline(3);
 	struct anomaly a[4];
-	unsigned int slot, spike = 2 * 288 + 10 * 12 + 6;	/* Wednesday 10:30 */
+	unsigned int slot, spike = 2 * 288 + 10 * 12 + 6; /* Wednesday 10:30 */
 	uint32_t seed = 42;
 	size_t flagged = 0, n;
 	int week;
@@ -90,7 +90,8 @@ TEST(weekly_rhythm_spike_flagged_there_only)
 		if (!n)
 			continue;
 		flagged++;
-		EXPECT_EQ(spike, slot) TH_LOG("slot %u flagged: %s z=%.2f", slot, a[0].name, a[0].z);
+		EXPECT_EQ(spike, slot)
+		TH_LOG("slot %u flagged: %s z=%.2f", slot, a[0].name, a[0].z);
 		EXPECT_STREQ("forks_high_dev3", a[0].name);
 		EXPECT_EQ(3, a[0].level);
 		EXPECT_GT(a[0].z, 3.0);
@@ -185,9 +186,9 @@ TEST(anomalies_strongest_first_and_bounded)
 	baseline_fold(b, BL_EXECS, 0, 10);
 	baseline_fold(b, BL_PSI_IO, 0, 1);
 	readings(v);
-	v[BL_FORKS] = 15;	/* z = 2.5 */
-	v[BL_EXECS] = 100;	/* z = 90 */
-	v[BL_PSI_IO] = 30;	/* z = 14.5 */
+	v[BL_FORKS] = 15;  /* z = 2.5 */
+	v[BL_EXECS] = 100; /* z = 90 */
+	v[BL_PSI_IO] = 30; /* z = 14.5 */
 	ASSERT_EQ(2u, baseline_anomalies(b, MONDAY, v, a, 2));
 	EXPECT_STREQ("execs_high_dev3", a[0].name);
 	EXPECT_STREQ("psi_io_high_dev3", a[1].name);
@@ -238,7 +239,7 @@ TEST(ewma_tracks_mean_and_variance)
 		baseline_fold(b, BL_FORKS, 7, i % 2 ? 12.0 : 8.0);
 	EXPECT_LT(fabs(b->slot[BL_FORKS][7].mean - 10.0), 0.5);
 	EXPECT_LT(fabs(sqrt(b->slot[BL_FORKS][7].var) - 2.0), 0.3)
-		TH_LOG("sigma %.3f", sqrt(b->slot[BL_FORKS][7].var));
+	TH_LOG("sigma %.3f", sqrt(b->slot[BL_FORKS][7].var));
 	/* A change of regime is followed: the newest weeks weigh most. */
 	for (i = 0; i < 20; i++)
 		baseline_fold(b, BL_FORKS, 7, 50.0);
@@ -292,12 +293,12 @@ TEST_F(dir, survives_a_restart)
 		baseline_fold(a, BL_PSI_MEMORY, slot, 5 + noise(&seed));
 	readings(v);
 	v[BL_FORKS] = 4;
-	baseline_observe(a, MONDAY + 10, v);	/* a slot in progress is kept too */
+	baseline_observe(a, MONDAY + 10, v); /* a slot in progress is kept too */
 
 	ASSERT_EQ(-ENOENT, baseline_load(b, self->file));
 	ASSERT_EQ(0, baseline_save(a, self->file));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", self->file);
-	EXPECT_EQ(-1, stat(tmp, &st));		/* renamed into place */
+	EXPECT_EQ(-1, stat(tmp, &st)); /* renamed into place */
 	ASSERT_EQ(0, stat(self->file, &st));
 	EXPECT_EQ(0600u, st.st_mode & 0777);
 
@@ -329,7 +330,7 @@ TEST_F(dir, refuses_a_damaged_file)
 	byte ^= 0x10;
 	ASSERT_EQ(1, pwrite(fd, &byte, 1, 100000));
 	EXPECT_EQ(-EINVAL, baseline_load(b, self->file));
-	EXPECT_EQ(77.0, b->slot[BL_FORKS][9].mean);	/* left untouched */
+	EXPECT_EQ(77.0, b->slot[BL_FORKS][9].mean); /* left untouched */
 
 	/* A torn (short) file. */
 	ASSERT_EQ(0, ftruncate(fd, 1000));
@@ -356,7 +357,7 @@ TEST_F(dir, reads_the_earlier_format)
 	struct {
 		double mean, var;
 		uint32_t n, pad;
-	} *old;
+	} * old;
 	size_t n = (size_t)BL_NSIG * BL_SLOTS, i;
 	uint64_t sum = 0xcbf29ce484222325ULL;
 	const unsigned char *c;

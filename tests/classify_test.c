@@ -44,35 +44,36 @@ struct ccase {
 };
 
 static const struct ccase cases[] = {
-	{ "normal exit",		0, 0, 0,			"programmed", "exit" },
-	{ "normal exit, siginfo flag",	0, 0, SIGINFO,			"programmed", "exit" },
-	{ "null dereference",		SIGSEGV, 1 /* SEGV_MAPERR */, SIGINFO, "danger", "fault" },
-	{ "write to read-only page",	SIGSEGV, 2 /* SEGV_ACCERR */, SIGINFO, "danger", "fault" },
-	{ "general protection",		SIGSEGV, SI_KERNEL, SIGINFO,	"danger", "fault" },
-	{ "mmap past EOF",		SIGBUS, 2 /* BUS_ADRERR */, SIGINFO, "danger", "fault" },
-	{ "ud2",			SIGILL, 2 /* ILL_ILLOPN */, SIGINFO, "danger", "fault" },
-	{ "divide by zero",		SIGFPE, 1 /* FPE_INTDIV */, SIGINFO, "danger", "fault" },
-	{ "seccomp kill",		SIGSYS, 1 /* SYS_SECCOMP */, SIGINFO, "danger", "fault" },
-	{ "int3",			SIGTRAP, SI_KERNEL, SIGINFO,	"danger", "fault" },
-	{ "abort()",			SIGABRT, -6 /* SI_TKILL */, SIGINFO | SELF, "danger", "self-raised" },
-	{ "raise(SIGSEGV) in a handler", SIGSEGV, -6, SIGINFO | SELF,	"danger", "self-raised" },
-	{ "kill(self, SIGTERM)",	SIGTERM, 0, SIGINFO | SELF,	"programmed", "signal" },
-	{ "kill -SEGV from another",	SIGSEGV, 0 /* SI_USER */, SIGINFO, "programmed", "killed" },
-	{ "sigqueue SIGBUS from another", SIGBUS, -1 /* SI_QUEUE */, SIGINFO, "programmed", "killed" },
-	{ "tgkill SIGABRT from another", SIGABRT, -6, SIGINFO,		"programmed", "killed" },
-	{ "kill -TERM from another",	SIGTERM, 0, SIGINFO,		"programmed", "killed" },
-	{ "kill -9 from another",	SIGKILL, 0, SIGINFO,		"programmed", "killed" },
-	{ "SIGKILL by the kernel",	SIGKILL, SI_KERNEL, SIGINFO,	"programmed", "kernel-kill" },
-	{ "tty hangup (SIGHUP, kernel)", SIGHUP, SI_KERNEL, SIGINFO,	"programmed", "signal" },
-	{ "SIGTERM from the kernel",	SIGTERM, SI_KERNEL, SIGINFO,	"programmed", "signal" },
-	{ "OOM kill",			SIGKILL, SI_KERNEL, SIGINFO | OOM, "danger", "oom-kill" },
-	{ "OOM kill, no siginfo",	SIGKILL, 0, OOM,		"danger", "oom-kill" },
-	{ "RLIMIT_CPU",			SIGXCPU, SI_KERNEL, SIGINFO,	"danger", "resource-limit" },
-	{ "RLIMIT_FSIZE",		SIGXFSZ, SI_KERNEL, SIGINFO,	"danger", "resource-limit" },
-	{ "kill -XCPU from another",	SIGXCPU, 0, SIGINFO,		"programmed", "killed" },
-	{ "proc connector SIGSEGV",	SIGSEGV, 0, 0,			"danger", "unverified" },
-	{ "proc connector SIGABRT",	SIGABRT, 0, 0,			"danger", "unverified" },
-	{ "proc connector SIGTERM",	SIGTERM, 0, 0,			"programmed", "signal" },
+	{ "normal exit", 0, 0, 0, "programmed", "exit" },
+	{ "normal exit, siginfo flag", 0, 0, SIGINFO, "programmed", "exit" },
+	{ "null dereference", SIGSEGV, 1 /* SEGV_MAPERR */, SIGINFO, "danger", "fault" },
+	{ "write to read-only page", SIGSEGV, 2 /* SEGV_ACCERR */, SIGINFO, "danger", "fault" },
+	{ "general protection", SIGSEGV, SI_KERNEL, SIGINFO, "danger", "fault" },
+	{ "mmap past EOF", SIGBUS, 2 /* BUS_ADRERR */, SIGINFO, "danger", "fault" },
+	{ "ud2", SIGILL, 2 /* ILL_ILLOPN */, SIGINFO, "danger", "fault" },
+	{ "divide by zero", SIGFPE, 1 /* FPE_INTDIV */, SIGINFO, "danger", "fault" },
+	{ "seccomp kill", SIGSYS, 1 /* SYS_SECCOMP */, SIGINFO, "danger", "fault" },
+	{ "int3", SIGTRAP, SI_KERNEL, SIGINFO, "danger", "fault" },
+	{ "abort()", SIGABRT, -6 /* SI_TKILL */, SIGINFO | SELF, "danger", "self-raised" },
+	{ "raise(SIGSEGV) in a handler", SIGSEGV, -6, SIGINFO | SELF, "danger", "self-raised" },
+	{ "kill(self, SIGTERM)", SIGTERM, 0, SIGINFO | SELF, "programmed", "signal" },
+	{ "kill -SEGV from another", SIGSEGV, 0 /* SI_USER */, SIGINFO, "programmed", "killed" },
+	{ "sigqueue SIGBUS from another", SIGBUS, -1 /* SI_QUEUE */, SIGINFO, "programmed",
+	  "killed" },
+	{ "tgkill SIGABRT from another", SIGABRT, -6, SIGINFO, "programmed", "killed" },
+	{ "kill -TERM from another", SIGTERM, 0, SIGINFO, "programmed", "killed" },
+	{ "kill -9 from another", SIGKILL, 0, SIGINFO, "programmed", "killed" },
+	{ "SIGKILL by the kernel", SIGKILL, SI_KERNEL, SIGINFO, "programmed", "kernel-kill" },
+	{ "tty hangup (SIGHUP, kernel)", SIGHUP, SI_KERNEL, SIGINFO, "programmed", "signal" },
+	{ "SIGTERM from the kernel", SIGTERM, SI_KERNEL, SIGINFO, "programmed", "signal" },
+	{ "OOM kill", SIGKILL, SI_KERNEL, SIGINFO | OOM, "danger", "oom-kill" },
+	{ "OOM kill, no siginfo", SIGKILL, 0, OOM, "danger", "oom-kill" },
+	{ "RLIMIT_CPU", SIGXCPU, SI_KERNEL, SIGINFO, "danger", "resource-limit" },
+	{ "RLIMIT_FSIZE", SIGXFSZ, SI_KERNEL, SIGINFO, "danger", "resource-limit" },
+	{ "kill -XCPU from another", SIGXCPU, 0, SIGINFO, "programmed", "killed" },
+	{ "proc connector SIGSEGV", SIGSEGV, 0, 0, "danger", "unverified" },
+	{ "proc connector SIGABRT", SIGABRT, 0, 0, "danger", "unverified" },
+	{ "proc connector SIGTERM", SIGTERM, 0, 0, "programmed", "signal" },
 };
 
 TEST(table)
@@ -85,9 +86,9 @@ TEST(table)
 		struct verdict v = classify_death(&d);
 
 		EXPECT_STREQ(c->klass, lymph_class_name(v.klass))
-			TH_LOG("%s: class", c->what);
+		TH_LOG("%s: class", c->what);
 		EXPECT_STREQ(c->reason, lymph_reason_name(v.reason))
-			TH_LOG("%s: reason", c->what);
+		TH_LOG("%s: reason", c->what);
 	}
 }
 
@@ -105,9 +106,9 @@ TEST(sent_by_another_is_never_danger)
 			struct verdict v = classify_death(&d);
 
 			EXPECT_EQ((int)LYMPH_CLASS_PROGRAMMED, (int)v.klass)
-				TH_LOG("signal %u si_code %d", sig, codes[i]);
+			TH_LOG("signal %u si_code %d", sig, codes[i]);
 			EXPECT_EQ((int)LYMPH_REASON_KILLED, (int)v.reason)
-				TH_LOG("signal %u si_code %d", sig, codes[i]);
+			TH_LOG("signal %u si_code %d", sig, codes[i]);
 		}
 }
 
@@ -131,9 +132,11 @@ TEST(class_matches_reason)
 					     !strcmp(r, "unverified");
 
 				EXPECT_STRNE("unknown", r);
-				EXPECT_EQ(danger ? (int)LYMPH_CLASS_DANGER : (int)LYMPH_CLASS_PROGRAMMED, (int)v.klass)
-					TH_LOG("signal %u si_code %d flags %#x: %s/%s", sig,
-					       codes[i], flagsets[j], lymph_class_name(v.klass), r);
+				EXPECT_EQ(danger ? (int)LYMPH_CLASS_DANGER
+						 : (int)LYMPH_CLASS_PROGRAMMED,
+					  (int)v.klass)
+				TH_LOG("signal %u si_code %d flags %#x: %s/%s", sig, codes[i],
+				       flagsets[j], lymph_class_name(v.klass), r);
 				if (sig == 0 && !(flagsets[j] & OOM))
 					EXPECT_STREQ("exit", r);
 			}
@@ -141,8 +144,8 @@ TEST(class_matches_reason)
 
 TEST(crash_signals)
 {
-	static const unsigned int crash[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
-					      SIGSYS, SIGTRAP, SIGABRT };
+	static const unsigned int crash[] = { SIGSEGV, SIGBUS,	SIGILL, SIGFPE,
+					      SIGSYS,  SIGTRAP, SIGABRT };
 	unsigned int sig, n = 0;
 	size_t i;
 
@@ -161,7 +164,8 @@ TEST(crash_signals)
 
 /* Issue 16 item 5: kill -SEGV of a process whose crash handler re-raises
  * the signal stays programmed (killed by the sender). */
-static struct lymph_signal sig_rec(uint32_t target, uint32_t sender, unsigned int signo, uint64_t ts)
+static struct lymph_signal sig_rec(uint32_t target, uint32_t sender, unsigned int signo,
+				   uint64_t ts)
 {
 	struct lymph_signal s = { .hdr = { .kind = LYMPH_EV_SIGNAL, .ts_ns = ts } };
 
@@ -169,7 +173,7 @@ static struct lymph_signal sig_rec(uint32_t target, uint32_t sender, unsigned in
 	s.sender_pid = sender;
 	s.sender_uid = 1000;
 	s.signo = signo;
-	s.si_code = 0;	/* SI_USER */
+	s.si_code = 0; /* SI_USER */
 	return s;
 }
 
@@ -241,9 +245,9 @@ TEST(sigmemo_is_bounded)
 		sigmemo_note(&m, &s);
 	}
 	d.hdr.ts_ns = 1000;
-	d.task.pid = 1000;	/* the first: evicted */
+	d.task.pid = 1000; /* the first: evicted */
 	EXPECT_EQ(LYMPH_CLASS_DANGER, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
-	d.task.pid = 1000 + SIGMEMO_N + 9;	/* the last: kept */
+	d.task.pid = 1000 + SIGMEMO_N + 9; /* the last: kept */
 	EXPECT_EQ(LYMPH_CLASS_PROGRAMMED, classify_death_memo(&d, &m, &relayed, NULL, NULL).klass);
 }
 
@@ -261,7 +265,7 @@ TEST(names)
 	EXPECT_STREQ("signal", lymph_reason_name(LYMPH_REASON_SIGNAL));
 	EXPECT_STREQ("unverified", lymph_reason_name(LYMPH_REASON_UNVERIFIED));
 	EXPECT_STREQ("unknown", lymph_reason_name((enum lymph_reason)1000));
-	EXPECT_STREQ("unknown", lymph_reason_name((enum lymph_reason)-1));
+	EXPECT_STREQ("unknown", lymph_reason_name((enum lymph_reason) - 1));
 }
 
 TEST_HARNESS_MAIN

@@ -16,18 +16,18 @@
 #define TEST_UID 1000
 
 /* Exactly one stderr line, starting with "PROG: ". */
-static void expect_one_error_line(struct __test_metadata *_metadata,
-				  const struct th_cmd *r, const char *prog)
+static void expect_one_error_line(struct __test_metadata *_metadata, const struct th_cmd *r,
+				  const char *prog)
 {
 	char prefix[64];
 
 	snprintf(prefix, sizeof(prefix), "%s: ", prog);
 	EXPECT_FALSE(r->timed_out);
 	EXPECT_TRUE(th_exited_nonzero(r->status))
-		TH_LOG("wait status 0x%x, want a non-zero exit", r->status);
+	TH_LOG("wait status 0x%x, want a non-zero exit", r->status);
 	EXPECT_EQ(1, th_count_lines(r->err)) TH_LOG("stderr: \"%s\"", r->err);
 	EXPECT_EQ(0, strncmp(r->err, prefix, strlen(prefix)))
-		TH_LOG("stderr does not start with \"%s\": \"%s\"", prefix, r->err);
+	TH_LOG("stderr does not start with \"%s\": \"%s\"", prefix, r->err);
 }
 
 static bool contains_ci(const char *hay, const char *needle)
@@ -41,8 +41,7 @@ static bool contains_ci(const char *hay, const char *needle)
 TEST(lymphd_unknown_option)
 {
 	char prog[PATH_MAX];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), NOSOCK,
-			 "--bogus", NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), NOSOCK, "--bogus", NULL };
 	struct th_cmd r;
 
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
@@ -55,7 +54,8 @@ TEST(lymphd_check_config_missing_file)
 {
 	char prog[PATH_MAX];
 	char *forms[][4] = {
-		{ (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config=/nonexistent/lymph.conf", NULL },
+		{ (char *)th_prog("lymphd", prog, sizeof(prog)),
+		  "--check-config=/nonexistent/lymph.conf", NULL },
 		{ prog, "--check-config", "/nonexistent/lymph.conf", NULL },
 		{ prog, "-c", "/nonexistent/lymph.conf", "--check-config" },
 	};
@@ -66,18 +66,23 @@ TEST(lymphd_check_config_missing_file)
 		char *argv[5] = { forms[i][0], forms[i][1], forms[i][2], forms[i][3], NULL };
 
 		ASSERT_EQ(0, th_run(argv, NULL, &r));
-		EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("form %zu: wait status 0x%x", i, r.status);
+		EXPECT_TRUE(th_exited_nonzero(r.status))
+		TH_LOG("form %zu: wait status 0x%x", i, r.status);
 		EXPECT_EQ(NULL, strstr(r.out, "valid")) TH_LOG("form %zu: %s", i, r.out);
 		EXPECT_NE(NULL, strstr(r.err, "/nonexistent/lymph.conf: cannot read"))
-			TH_LOG("form %zu: %s", i, r.err);
+		TH_LOG("form %zu: %s", i, r.err);
 	}
 }
 
 TEST(lymphd_missing_config_at_start)
 {
 	char prog[PATH_MAX];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), NOSOCK,
-			 "--journal=/nonexistent/lymph-test/journal", "-c", "/nonexistent/lymph.conf", NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)),
+			 NOSOCK,
+			 "--journal=/nonexistent/lymph-test/journal",
+			 "-c",
+			 "/nonexistent/lymph.conf",
+			 NULL };
 	struct th_cmd r;
 
 	if (!th_is_root())
@@ -90,35 +95,35 @@ TEST(lymphd_missing_config_at_start)
 TEST(lymphd_bad_source)
 {
 	char prog[PATH_MAX];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), NOSOCK,
-			 "--source=nope", NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), NOSOCK, "--source=nope",
+			 NULL };
 	struct th_cmd r;
 
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	expect_one_error_line(_metadata, &r, "lymphd");
 	EXPECT_TRUE(contains_ci(r.err, "source") || contains_ci(r.err, "nope"))
-		TH_LOG("the error should name the bad value: \"%s\"", r.err);
+	TH_LOG("the error should name the bad value: \"%s\"", r.err);
 }
 
 TEST(lymphctl_unknown_command)
 {
 	char prog[PATH_MAX];
-	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), NOSOCK,
-			 "frobnicate", NULL };
+	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), NOSOCK, "frobnicate",
+			 NULL };
 	struct th_cmd r;
 
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	expect_one_error_line(_metadata, &r, "lymphctl");
 	EXPECT_TRUE(contains_ci(r.err, "frobnicate"))
-		TH_LOG("the error should name the bad command: \"%s\"", r.err);
+	TH_LOG("the error should name the bad command: \"%s\"", r.err);
 }
 
 /* No BTF: lymphd --source=bpf cannot work and says so, in one line. */
 TEST(lymphd_missing_btf)
 {
 	char prog[PATH_MAX];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), NOSOCK,
-			 "--source=bpf", NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), NOSOCK, "--source=bpf",
+			 NULL };
 	char *env[] = { "LYMPH_BTF_PATH=/nonexistent", NULL };
 	struct th_cmd_opts o = { .env = env };
 	struct th_cmd r;
@@ -128,7 +133,7 @@ TEST(lymphd_missing_btf)
 	ASSERT_EQ(0, th_run(argv, &o, &r));
 	expect_one_error_line(_metadata, &r, "lymphd");
 	EXPECT_TRUE(strstr(r.err, "BTF") != NULL)
-		TH_LOG("the error should mention BTF: \"%s\"", r.err);
+	TH_LOG("the error should mention BTF: \"%s\"", r.err);
 }
 
 /* lymphctl as uid 1000 against a running lymphd whose socket is 0666. */
@@ -187,14 +192,14 @@ TEST_F(daemon, non_root_lymphctl_refused)
 	snprintf(sockopt, sizeof(sockopt), "--socket=%s", self->d.sock);
 
 	ASSERT_EQ(0, th_run(argv, &o, &r));
-	TH_LOG("as uid %d: wait status 0x%x, stdout \"%.200s\", stderr \"%s\"",
-	       TEST_UID, r.status, r.out, r.err);
+	TH_LOG("as uid %d: wait status 0x%x, stdout \"%.200s\", stderr \"%s\"", TEST_UID, r.status,
+	       r.out, r.err);
 	EXPECT_FALSE(r.timed_out);
 	EXPECT_TRUE(th_exited_nonzero(r.status));
 	EXPECT_TRUE(contains_ci(r.err, "permission") || contains_ci(r.err, "root"));
 	EXPECT_EQ(0, strncmp(r.err, "lymphctl: ", 10));
 	EXPECT_EQ(NULL, strstr(r.out, "counters"))
-		TH_LOG("a non-root caller got status data");
+	TH_LOG("a non-root caller got status data");
 }
 
 /*
@@ -239,7 +244,7 @@ TEST_F(daemon, non_root_socket_refused)
 		while (len < sizeof(reply) - 1) {
 			n = recv(fd, reply + len, sizeof(reply) - 1 - len, 0);
 			if (n < 0 && errno == EAGAIN)
-				_exit(13);	/* lymphd kept the connection open */
+				_exit(13); /* lymphd kept the connection open */
 			if (n <= 0)
 				break;
 			len += (size_t)n;
@@ -255,10 +260,11 @@ TEST_F(daemon, non_root_socket_refused)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	TH_LOG("uid %d got: \"%s\"", TEST_UID, reply);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		TH_LOG("client failed: wait status 0x%x (11: could not connect, "
-		       "13: no answer and no close within 5 s)", status);
+	TH_LOG("client failed: wait status 0x%x (11: could not connect, "
+	       "13: no answer and no close within 5 s)",
+	       status);
 	EXPECT_EQ(NULL, strstr(reply, "counters"))
-		TH_LOG("lymphd sent status data to uid %d", TEST_UID);
+	TH_LOG("lymphd sent status data to uid %d", TEST_UID);
 }
 
 TEST_HARNESS_MAIN

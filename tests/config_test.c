@@ -16,7 +16,7 @@
 #include "config.h"
 
 #define SEC 1000000000ULL
-#define MS 1000000ULL
+#define MS  1000000ULL
 
 /* Parse one text as file "t.conf" (plus config_finish when it parsed). */
 static int parse_text(struct policy *p, struct cfg_errors *e, const char *text)
@@ -88,13 +88,16 @@ static int config_errors_of(const char *text, int line, const char *want)
 
 TEST(unknown_section)
 {
-	EXPECT_EQ(0, one_error("[lymphd]\nmode = observe\n[bogus]\n", 3, "unknown section [bogus]"));
+	EXPECT_EQ(0,
+		  one_error("[lymphd]\nmode = observe\n[bogus]\n", 3, "unknown section [bogus]"));
 	/* its keys are not reported again as outside a section... */
-	EXPECT_EQ(0, one_error("\n[servise web]\nstart = /bin/true\nbogus\n", 2, "unknown section [servise]"));
+	EXPECT_EQ(0, one_error("\n[servise web]\nstart = /bin/true\nbogus\n", 2,
+			       "unknown section [servise]"));
 	/* ...and a good section after it is checked again */
 	EXPECT_EQ(0, one_error("[bogus]\nx = 1\n[lymphd]\nmode = observe\n", 1,
 			       "unknown section [bogus]"));
-	EXPECT_EQ(2, config_errors_of("[bogus]\nx = 1\n[lymphd]\nmood = 1\n", 4, "unknown key 'mood'"));
+	EXPECT_EQ(2, config_errors_of("[bogus]\nx = 1\n[lymphd]\nmood = 1\n", 4,
+				      "unknown key 'mood'"));
 }
 
 TEST(unknown_key)
@@ -102,7 +105,8 @@ TEST(unknown_key)
 	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nfrobnicate = 1\n", 3,
 			       "unknown key 'frobnicate' in [service]"));
 	/* a key of another section is unknown here */
-	EXPECT_EQ(0, one_error("[lymphd]\n# c\nbackoff_min = 1s\n", 3, "unknown key 'backoff_min' in [lymphd]"));
+	EXPECT_EQ(0, one_error("[lymphd]\n# c\nbackoff_min = 1s\n", 3,
+			       "unknown key 'backoff_min' in [lymphd]"));
 }
 
 TEST(key_outside_section)
@@ -112,15 +116,18 @@ TEST(key_outside_section)
 
 TEST(missing_equals)
 {
-	EXPECT_EQ(0, one_error("[lymphd]\nmode enforce\n", 2, "expected 'key = value', got 'mode enforce'"));
+	EXPECT_EQ(0, one_error("[lymphd]\nmode enforce\n", 2,
+			       "expected 'key = value', got 'mode enforce'"));
 }
 
 TEST(bad_duration)
 {
 	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nbackoff_min = 5 parsecs\n", 3,
 			       "backoff_min: '5 parsecs' is not a duration"));
-	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nsettle = -1s\n", 3, "is not a duration"));
-	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nsettle = 2x\n", 3, "is not a duration"));
+	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nsettle = -1s\n", 3,
+			       "is not a duration"));
+	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nsettle = 2x\n", 3,
+			       "is not a duration"));
 }
 
 TEST(number_out_of_range)
@@ -134,7 +141,8 @@ TEST(number_out_of_range)
 	/* a duration beyond its range */
 	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nsettle = 2h\n", 3,
 			       "settle: 2h is out of range"));
-	EXPECT_EQ(0, one_error("[lymphd]\njournal_max = 1K\n", 2, "journal_max: '1K' is not a size"));
+	EXPECT_EQ(0,
+		  one_error("[lymphd]\njournal_max = 1K\n", 2, "journal_max: '1K' is not a size"));
 }
 
 TEST(duplicate_key)
@@ -142,14 +150,19 @@ TEST(duplicate_key)
 	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nstart = /bin/false\n", 3,
 			       "'start' is set twice in this section"));
 	/* env is repeatable */
-	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nenv = A=1\nenv = B=2\nsettle = 1s\nsettle = 2s\n",
-			       6, "'settle' is set twice"));
+	EXPECT_EQ(
+		0,
+		one_error(
+			"[service web]\nstart = /bin/true\nenv = A=1\nenv = B=2\nsettle = 1s\nsettle = 2s\n",
+			6, "'settle' is set twice"));
 }
 
 TEST(duplicate_service)
 {
-	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\n\n[service web]\nstart = /bin/true\n", 4,
-			       "service 'web' is already defined at t.conf:1"));
+	EXPECT_EQ(
+		0,
+		one_error("[service web]\nstart = /bin/true\n\n[service web]\nstart = /bin/true\n",
+			  4, "service 'web' is already defined at t.conf:1"));
 }
 
 TEST(service_without_start_or_unit)
@@ -157,11 +170,17 @@ TEST(service_without_start_or_unit)
 	/* reported at the service's header line, by config_finish */
 	EXPECT_EQ(0, one_error("[lymphd]\nmode = enforce\n[service web]\nexe = /usr/sbin/web\n", 3,
 			       "service 'web' says neither how to start it"));
-	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nunit = web.service\nexe = /usr/sbin/web\n", 1,
-			       "has both 'start' and 'unit'"));
-	EXPECT_EQ(0, one_error("[service web]\nunit = web.service\n", 1, "say how to recognise it"));
-	EXPECT_EQ(0, one_error("[service web]\nunit = web.service\nexe = /usr/sbin/web\nuser = nobody\n", 1,
-			       "user, group, workdir, env and log apply to 'start'"));
+	EXPECT_EQ(
+		0,
+		one_error(
+			"[service web]\nstart = /bin/true\nunit = web.service\nexe = /usr/sbin/web\n",
+			1, "has both 'start' and 'unit'"));
+	EXPECT_EQ(0,
+		  one_error("[service web]\nunit = web.service\n", 1, "say how to recognise it"));
+	EXPECT_EQ(
+		0,
+		one_error("[service web]\nunit = web.service\nexe = /usr/sbin/web\nuser = nobody\n",
+			  1, "user, group, workdir, env and log apply to 'start'"));
 }
 
 TEST(relative_path)
@@ -172,14 +191,16 @@ TEST(relative_path)
 			       "start: the program must be an absolute path, not 'web'"));
 	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\non_failure = hook.sh\n", 3,
 			       "on_failure must be an absolute path"));
-	EXPECT_EQ(0, one_error("[lymphd]\njournal = var/journal\n", 2, "journal must be an absolute path"));
+	EXPECT_EQ(0, one_error("[lymphd]\njournal = var/journal\n", 2,
+			       "journal must be an absolute path"));
 }
 
 TEST(unterminated_section_header)
 {
 	EXPECT_EQ(0, one_error("[lymphd]\nmode = observe\n[service web\nstart = /bin/true\n", 3,
 			       "section header must be '[name]' alone on its line"));
-	EXPECT_EQ(0, one_error("[lymphd] mode = observe\n", 1, "section header must be '[name]' alone"));
+	EXPECT_EQ(0, one_error("[lymphd] mode = observe\n", 1,
+			       "section header must be '[name]' alone"));
 }
 
 TEST(bad_restart_on)
@@ -190,13 +211,17 @@ TEST(bad_restart_on)
 
 TEST(backoff_min_above_max)
 {
-	EXPECT_EQ(0, one_error("\n[service web]\nstart = /bin/true\nbackoff_min = 10s\nbackoff_max = 5s\n", 2,
-			       "backoff_min (10s) is above backoff_max (5s)"));
+	EXPECT_EQ(
+		0,
+		one_error(
+			"\n[service web]\nstart = /bin/true\nbackoff_min = 10s\nbackoff_max = 5s\n",
+			2, "backoff_min (10s) is above backoff_max (5s)"));
 }
 
 TEST(bad_mode)
 {
-	EXPECT_EQ(0, one_error("[lymphd]\nmode = loud\n", 2, "mode: 'loud' is not observe or enforce"));
+	EXPECT_EQ(0, one_error("[lymphd]\nmode = loud\n", 2,
+			       "mode: 'loud' is not observe or enforce"));
 }
 
 TEST(bad_service_name)
@@ -208,7 +233,8 @@ TEST(bad_service_name)
 
 TEST(bad_command_line)
 {
-	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/echo 'unbalanced\n", 2, "cannot split"));
+	EXPECT_EQ(0,
+		  one_error("[service web]\nstart = /bin/echo 'unbalanced\n", 2, "cannot split"));
 	EXPECT_EQ(0, one_error("[service web]\nstart = /bin/true\nenv = NOEQUALS\n", 3,
 			       "env: 'NOEQUALS' is not KEY=VALUE"));
 }
@@ -216,17 +242,16 @@ TEST(bad_command_line)
 /* Every mistake of a file is reported, each at its line, and nothing of it is kept. */
 TEST(every_error_reported)
 {
-	static const char text[] =
-		"[lymphd]\n"			/* 1 */
-		"mode = loud\n"			/* 2 */
-		"[service a]\n"			/* 3 */
-		"start = /bin/true\n"		/* 4 */
-		"backoff_min = soon\n"		/* 5 */
-		"restart_on = never\n"		/* 6 */
-		"[nope]\n"			/* 7 */
-		"[service b]\n"			/* 8 */
-		"start = /bin/true\n"		/* 9 */
-		"check_port = 0\n";		/* 10 */
+	static const char text[] = "[lymphd]\n"		  /* 1 */
+				   "mode = loud\n"	  /* 2 */
+				   "[service a]\n"	  /* 3 */
+				   "start = /bin/true\n"  /* 4 */
+				   "backoff_min = soon\n" /* 5 */
+				   "restart_on = never\n" /* 6 */
+				   "[nope]\n"		  /* 7 */
+				   "[service b]\n"	  /* 8 */
+				   "start = /bin/true\n"  /* 9 */
+				   "check_port = 0\n";	  /* 10 */
 	static const int want[] = { 2, 5, 6, 7, 10 };
 	struct cfg_errors e;
 	struct policy p;
@@ -240,7 +265,7 @@ TEST(every_error_reported)
 
 		snprintf(prefix, sizeof(prefix), "t.conf:%d: ", want[i]);
 		EXPECT_EQ(0, strncmp(e.msg[i], prefix, strlen(prefix)))
-			TH_LOG("error %zu: want prefix '%s', got '%s'", i, prefix, e.msg[i]);
+		TH_LOG("error %zu: want prefix '%s', got '%s'", i, prefix, e.msg[i]);
 	}
 	policy_free(&p);
 	cfg_errors_free(&e);
@@ -250,33 +275,32 @@ TEST(every_error_reported)
 
 TEST(valid_policy_values)
 {
-	static const char text[] =
-		"# an example policy\n"
-		"; also a comment\n"
-		"[lymphd]\n"
-		"mode = enforce\n"
-		"journal = /var/lib/lymph/j\n"
-		"\n"
-		"[service web-1.example@x]\n"
-		"  start = /usr/sbin/web --name \"my web\" 'a b' c\\ d\n"
-		"exe=/usr/sbin/web\n"
-		"check_port = 8080\n"
-		"check_command = /usr/bin/check\n"
-		"restart_on = danger\n"
-		"backoff_min = 500ms\n"
-		"backoff_max = 2m\n"
-		"healthy_after = 1h\n"
-		"settle = 3\n"
-		"breaker_failures = 7\n"
-		"breaker_window = 10m\n"
-		"breaker_cooldown = 1d\n"
-		"env = A=1\n"
-		"env = B=two words\n"
-		"user = nobody\n"
-		"on_failure = /usr/local/bin/page\n"
-		"[service db]\n"
-		"unit = db.service\n"
-		"pidfile = /run/db.pid\n";
+	static const char text[] = "# an example policy\n"
+				   "; also a comment\n"
+				   "[lymphd]\n"
+				   "mode = enforce\n"
+				   "journal = /var/lib/lymph/j\n"
+				   "\n"
+				   "[service web-1.example@x]\n"
+				   "  start = /usr/sbin/web --name \"my web\" 'a b' c\\ d\n"
+				   "exe=/usr/sbin/web\n"
+				   "check_port = 8080\n"
+				   "check_command = /usr/bin/check\n"
+				   "restart_on = danger\n"
+				   "backoff_min = 500ms\n"
+				   "backoff_max = 2m\n"
+				   "healthy_after = 1h\n"
+				   "settle = 3\n"
+				   "breaker_failures = 7\n"
+				   "breaker_window = 10m\n"
+				   "breaker_cooldown = 1d\n"
+				   "env = A=1\n"
+				   "env = B=two words\n"
+				   "user = nobody\n"
+				   "on_failure = /usr/local/bin/page\n"
+				   "[service db]\n"
+				   "unit = db.service\n"
+				   "pidfile = /run/db.pid\n";
 	struct cfg_errors e;
 	struct policy p;
 	struct service_conf *s;
@@ -332,29 +356,34 @@ TEST(service_capabilities)
 	struct cfg_errors e;
 	struct policy p;
 
-	ASSERT_EQ(0, parse_text(&p, &e,
-				"[service a]\nstart = /bin/a\n"
-				"capabilities = CAP_CHOWN, cap_setuid SETGID\n"
-				"[service b]\nstart = /bin/b\n"
-				"capabilities = CAP_NET_BIND_SERVICE\ncapability_bounding = CAP_NET_BIND_SERVICE CAP_KILL\n"
-				"[service c]\nstart = /bin/c\ncapabilities = none\n"
-				"[service d]\nstart = /bin/d\n")) dump_errors(&e);
+	ASSERT_EQ(
+		0,
+		parse_text(
+			&p, &e,
+			"[service a]\nstart = /bin/a\n"
+			"capabilities = CAP_CHOWN, cap_setuid SETGID\n"
+			"[service b]\nstart = /bin/b\n"
+			"capabilities = CAP_NET_BIND_SERVICE\ncapability_bounding = CAP_NET_BIND_SERVICE CAP_KILL\n"
+			"[service c]\nstart = /bin/c\ncapabilities = none\n"
+			"[service d]\nstart = /bin/d\n"))
+	dump_errors(&e);
 	ASSERT_EQ(4, p.n_services);
 	EXPECT_EQ((1ULL << 0) | (1ULL << 7) | (1ULL << 6), p.services[0].caps);
-	EXPECT_EQ(p.services[0].caps, p.services[0].bounding);	/* default: the same */
+	EXPECT_EQ(p.services[0].caps, p.services[0].bounding); /* default: the same */
 	EXPECT_EQ(1ULL << 10, p.services[1].caps);
 	EXPECT_EQ((1ULL << 10) | (1ULL << 5), p.services[1].bounding);
 	EXPECT_EQ(0, p.services[2].caps);
-	EXPECT_EQ(0, p.services[3].caps);	/* the safe default: none */
+	EXPECT_EQ(0, p.services[3].caps); /* the safe default: none */
 	EXPECT_EQ(0, p.services[3].bounding);
 	policy_free(&p);
 	cfg_errors_free(&e);
 	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = CAP_FLY\n", 3,
 			       "capabilities: 'cap_fly' is not a capability"));
-	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = 12\n", 3, "is not a capability"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = 12\n", 3,
+			       "is not a capability"));
 	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/a\ncapabilities = CAP_KILL\n"
-			       "capability_bounding = CAP_CHOWN\n", 1,
-			       "capabilities must also be in capability_bounding"));
+			       "capability_bounding = CAP_CHOWN\n",
+			       1, "capabilities must also be in capability_bounding"));
 }
 
 /* Issue 16 item 3: a check with arguments, split like start, and a timeout. */
@@ -363,9 +392,13 @@ TEST(check_command_with_arguments)
 	struct cfg_errors e;
 	struct policy p;
 
-	ASSERT_EQ(0, parse_text(&p, &e, "[service r]\nstart = /usr/bin/redis-server\n"
-				"check_command = /usr/bin/redis-cli -p 6390 'ping'\ncheck_timeout = 2s\n"))
-		dump_errors(&e);
+	ASSERT_EQ(
+		0,
+		parse_text(
+			&p, &e,
+			"[service r]\nstart = /usr/bin/redis-server\n"
+			"check_command = /usr/bin/redis-cli -p 6390 'ping'\ncheck_timeout = 2s\n"))
+	dump_errors(&e);
 	ASSERT_NE(NULL, p.services[0].check_argv);
 	EXPECT_STREQ("/usr/bin/redis-cli", p.services[0].check_argv[0]);
 	EXPECT_STREQ("-p", p.services[0].check_argv[1]);
@@ -376,7 +409,7 @@ TEST(check_command_with_arguments)
 	policy_free(&p);
 	cfg_errors_free(&e);
 	ASSERT_EQ(0, parse_text(&p, &e, "[service r]\nstart = /bin/r\n")) dump_errors(&e);
-	EXPECT_EQ(10000000000ULL, p.services[0].check_timeout);	/* default 10s */
+	EXPECT_EQ(10000000000ULL, p.services[0].check_timeout); /* default 10s */
 	policy_free(&p);
 	cfg_errors_free(&e);
 	EXPECT_EQ(0, one_error("[service r]\nstart = /bin/r\ncheck_command = redis-cli ping\n", 3,
@@ -389,12 +422,14 @@ TEST(service_type_kill_mode_and_log)
 	struct cfg_errors e;
 	struct policy p;
 
-	ASSERT_EQ(0, parse_text(&p, &e,
-				"[service a]\nstart = /bin/a\ntype = forking\npidfile = /run/a.pid\n"
-				"kill_mode = cgroup\nstart_timeout = 30s\n"
-				"log = /var/log/a\nlog_timestamps = yes\nlog_max = 1M\nlog_keep = 7\n"
-				"[service b]\nstart = /bin/b\ntype = notify\nkill_mode = main\n"
-				"[service c]\nstart = /bin/c\n")) dump_errors(&e);
+	ASSERT_EQ(0,
+		  parse_text(&p, &e,
+			     "[service a]\nstart = /bin/a\ntype = forking\npidfile = /run/a.pid\n"
+			     "kill_mode = cgroup\nstart_timeout = 30s\n"
+			     "log = /var/log/a\nlog_timestamps = yes\nlog_max = 1M\nlog_keep = 7\n"
+			     "[service b]\nstart = /bin/b\ntype = notify\nkill_mode = main\n"
+			     "[service c]\nstart = /bin/c\n"))
+	dump_errors(&e);
 	EXPECT_EQ(SVC_TYPE_FORKING, p.services[0].type);
 	EXPECT_EQ(KILL_MODE_CGROUP, p.services[0].kill_mode);
 	EXPECT_EQ(30000000000ULL, p.services[0].start_timeout);
@@ -403,7 +438,7 @@ TEST(service_type_kill_mode_and_log)
 	EXPECT_EQ(7, p.services[0].log_keep);
 	EXPECT_EQ(SVC_TYPE_NOTIFY, p.services[1].type);
 	EXPECT_EQ(KILL_MODE_MAIN, p.services[1].kill_mode);
-	EXPECT_EQ(SVC_TYPE_SIMPLE, p.services[2].type);	/* defaults */
+	EXPECT_EQ(SVC_TYPE_SIMPLE, p.services[2].type); /* defaults */
 	EXPECT_EQ(KILL_MODE_GROUP, p.services[2].kill_mode);
 	EXPECT_EQ(10000000000ULL, p.services[2].start_timeout);
 	EXPECT_EQ(0, p.services[2].log_timestamps);
@@ -441,8 +476,9 @@ TEST(backoff_min_zero_accepted)
 	struct cfg_errors e;
 	struct policy p;
 
-	ASSERT_EQ(0, parse_text(&p, &e, "[service a]\nstart = /bin/true\nbackoff_min = 0\nsettle = 0\n"))
-		dump_errors(&e);
+	ASSERT_EQ(0, parse_text(&p, &e,
+				"[service a]\nstart = /bin/true\nbackoff_min = 0\nsettle = 0\n"))
+	dump_errors(&e);
 	EXPECT_EQ(0, p.services[0].backoff_min);
 	EXPECT_EQ(0, p.services[0].settle);
 	policy_free(&p);
@@ -457,8 +493,12 @@ TEST(drop_ins_share_one_policy)
 	struct policy p;
 
 	policy_defaults(&p);
-	EXPECT_EQ(0, config_parse(&p, "main.conf", "[lymphd]\nmode = enforce\n[service a]\nstart = /bin/true\n", &e));
-	EXPECT_EQ(0, config_parse(&p, "10-b.conf", "[lymphd]\nmode = observe\n\n[service b]\nstart = /bin/true\n", &e));
+	EXPECT_EQ(0,
+		  config_parse(&p, "main.conf",
+			       "[lymphd]\nmode = enforce\n[service a]\nstart = /bin/true\n", &e));
+	EXPECT_EQ(0,
+		  config_parse(&p, "10-b.conf",
+			       "[lymphd]\nmode = observe\n\n[service b]\nstart = /bin/true\n", &e));
 	EXPECT_EQ(1, config_parse(&p, "20-c.conf", "\n\n[service a]\nstart = /bin/false\n", &e));
 	ASSERT_EQ(1, e.n);
 	EXPECT_STREQ("20-c.conf:3: service 'a' is already defined at main.conf:3", e.msg[0]);
@@ -500,8 +540,8 @@ TEST(parse_duration_units)
 
 FIXTURE(files)
 {
-	char dir[256];		/* root-owned, 0755 */
-	char conf[300];		/* DIR/lymph.conf */
+	char dir[256];	/* root-owned, 0755 */
+	char conf[300]; /* DIR/lymph.conf */
 };
 
 FIXTURE_SETUP(files)
@@ -533,7 +573,8 @@ FIXTURE_TEARDOWN(files)
 static int check_config(const char *path, struct th_cmd *r)
 {
 	char prog[PATH_MAX];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", (char *)path, NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
+			 (char *)path, NULL };
 
 	return th_run(argv, NULL, r);
 }
@@ -543,7 +584,10 @@ TEST_F(files, valid_file)
 	static struct th_cmd r;
 	char want[512];
 
-	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = enforce\n[service a]\nstart = /bin/sleep 100\n", 0644));
+	ASSERT_EQ(0,
+		  th_write_file(self->conf,
+				"[lymphd]\nmode = enforce\n[service a]\nstart = /bin/sleep 100\n",
+				0644));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_EQ(0, r.status) TH_LOG("stderr: %s", r.err);
 	snprintf(want, sizeof(want), "%s: valid (1 file, 1 service, enforce mode)\n", self->conf);
@@ -556,8 +600,12 @@ TEST_F(files, invalid_file_lists_every_error)
 	static struct th_cmd r;
 	char want[512];
 
-	ASSERT_EQ(0, th_write_file(self->conf, "[lymphd]\nmode = loud\n\n[service a]\nstart = /bin/true\nsettle = soon\n",
-				0644));
+	ASSERT_EQ(
+		0,
+		th_write_file(
+			self->conf,
+			"[lymphd]\nmode = loud\n\n[service a]\nstart = /bin/true\nsettle = soon\n",
+			0644));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("wait status 0x%x", r.status);
 	EXPECT_STREQ("", r.out);
@@ -643,7 +691,8 @@ TEST_F(files, drop_ins_in_name_order)
 	ASSERT_EQ(0, th_write_file(f, "\n[service a]\nstart = /bin/true\n", 0644));
 	ASSERT_EQ(0, check_config(self->conf, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
-	snprintf(want, sizeof(want), "%s/25-d.conf:2: service 'a' is already defined at %s/10-a.conf:1", d, d);
+	snprintf(want, sizeof(want),
+		 "%s/25-d.conf:2: service 'a' is already defined at %s/10-a.conf:1", d, d);
 	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("want '%s' in '%s'", want, r.err);
 	unlink(f);
 
@@ -670,9 +719,10 @@ TEST_F(files, missing_named_file_is_an_error)
 	static struct th_cmd r;
 	char want[512];
 
-	ASSERT_EQ(0, check_config(self->conf, &r));	/* never created */
+	ASSERT_EQ(0, check_config(self->conf, &r)); /* never created */
 	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("stdout: %s", r.out);
-	snprintf(want, sizeof(want), "%s: cannot read the policy file named on the command line", self->conf);
+	snprintf(want, sizeof(want), "%s: cannot read the policy file named on the command line",
+		 self->conf);
 	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("stderr: %s", r.err);
 	EXPECT_EQ(NULL, strstr(r.out, "valid")) TH_LOG("stdout: %s", r.out);
 }

@@ -47,15 +47,17 @@ TEST(parse_accepts_typed_arguments)
 
 	ASSERT_EQ(0, parse("[\"status\"]", &r, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ((int)CTL_STATUS, (int)r.cmd);
-	ASSERT_EQ(0, parse("[\"release\",\"/srv/a b/it's \\\"x\\\"\",\"1000\"]", &r, err, sizeof(err)))
-		TH_LOG("%s", err);
+	ASSERT_EQ(0,
+		  parse("[\"release\",\"/srv/a b/it's \\\"x\\\"\",\"1000\"]", &r, err, sizeof(err)))
+	TH_LOG("%s", err);
 	EXPECT_EQ((int)CTL_RELEASE, (int)r.cmd);
 	EXPECT_EQ(2U, r.n);
 	EXPECT_STREQ("/srv/a b/it's \"x\"", r.arg[0].s);
 	EXPECT_EQ(1000U, r.arg[1].num);
 	ASSERT_EQ(0, parse("[\"release\",\"/x\",\"4294967294\"]", &r, err, sizeof(err)));
 	EXPECT_EQ(4294967294U, r.arg[1].num);
-	ASSERT_EQ(0, parse("[\"release-lineage\",\"cgroup:18446744073709551615\"]", &r, err, sizeof(err)));
+	ASSERT_EQ(0, parse("[\"release-lineage\",\"cgroup:18446744073709551615\"]", &r, err,
+			   sizeof(err)));
 	EXPECT_EQ(UINT64_MAX, r.arg[0].num);
 	ASSERT_EQ(0, parse("[\"events\",\"json\",\"follow\"]", &r, err, sizeof(err)));
 	EXPECT_EQ(1, r.follow);
@@ -66,13 +68,13 @@ TEST(parse_accepts_typed_arguments)
 TEST(parse_refuses_what_does_not_fit)
 {
 	static const char *const bad[] = {
-		"release /x abc",			/* the old split-on-space form */
-		"[\"release\",\"/x\",\"abc\"]",		/* uid must be a number */
+		"release /x abc",		/* the old split-on-space form */
+		"[\"release\",\"/x\",\"abc\"]", /* uid must be a number */
 		"[\"release\",\"/x\",\"-1\"]",
 		"[\"release\",\"/x\",\" 1\"]",
-		"[\"release\",\"/x\",\"4294967295\"]",	/* (uid_t)-1 */
+		"[\"release\",\"/x\",\"4294967295\"]", /* (uid_t)-1 */
 		"[\"release\",\"/x\",\"99999999999999999999999\"]",
-		"[\"release\",\"x\"]",			/* not absolute */
+		"[\"release\",\"x\"]", /* not absolute */
 		"[\"release\"]",
 		"[\"release\",\"/x\",\"1\",\"2\"]",
 		"[\"release-lineage\",\"uid:4294967295\"]",
@@ -112,14 +114,16 @@ TEST(format_round_trips)
 
 	ASSERT_LT(0, n);
 	EXPECT_EQ('\n', buf[n - 1]);
-	ASSERT_EQ(0, ctl_parse(buf, (size_t)n - 1, &r, err, sizeof(err))) TH_LOG("%s: %s", buf, err);
+	ASSERT_EQ(0, ctl_parse(buf, (size_t)n - 1, &r, err, sizeof(err)))
+	TH_LOG("%s: %s", buf, err);
 	EXPECT_STREQ(words[1], r.arg[0].s);
 	EXPECT_EQ(0U, r.arg[1].num);
 }
 
 /* ---- lymphd --------------------------------------------------------------- */
 
-FIXTURE(ctl) {
+FIXTURE(ctl)
+{
 	struct th_lymphd d;
 	struct storm_cg cg;
 	char dir[256];
@@ -141,9 +145,11 @@ FIXTURE_SETUP(ctl)
 	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "ctl"));
 	ASSERT_EQ(0, chmod(self->dir, 0755));
 	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
-	snprintf(text, sizeof(text), "[lymphd]\nmode = enforce\n\n[protect]\nuid = 0\n\n"
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\n\n[protect]\nuid = 0\n\n"
 		 "[quarantine]\nthreshold = 1000000\n\n" STORM_CALM_WEATHER);
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0,
+		  storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
 }
 
 FIXTURE_TEARDOWN(ctl)
@@ -167,7 +173,8 @@ static int connect_to(const char *sock, int nonblock)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS && errno != EAGAIN) {
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS &&
+	    errno != EAGAIN) {
 		int err = -errno;
 
 		close(fd);
@@ -223,7 +230,8 @@ TEST_F_TIMEOUT(ctl, release_takes_typed_arguments, 60)
 	snprintf(exe, sizeof(exe), "%s", self->crasher);
 	f = fopen(self->journal, "we");
 	ASSERT_NE(NULL, f);
-	fprintf(f, "{\"type\":\"quarantine\",\"action\":\"quarantine\",\"exe\":\"%s\",\"exe_dev\":%u,"
+	fprintf(f,
+		"{\"type\":\"quarantine\",\"action\":\"quarantine\",\"exe\":\"%s\",\"exe_dev\":%u,"
 		"\"exe_ino\":%llu,\"uid\":%d,\"until_wall_ns\":%llu,\"since_wall_ns\":%llu,\"result\":\"ok\"}\n",
 		exe, (unsigned)self->st.st_dev, (unsigned long long)self->st.st_ino, STORM_UID,
 		(unsigned long long)(now + 600000000000ULL), (unsigned long long)now);
@@ -267,7 +275,7 @@ static void __attribute__((noreturn)) slow_sender(const char *sock)
 			th_sleep_ms(100);
 			continue;
 		}
-		for (i = 0; i < sizeof(req) - 2; i++) {	/* never the newline */
+		for (i = 0; i < sizeof(req) - 2; i++) { /* never the newline */
 			if (send(fd, req + i, 1, MSG_NOSIGNAL) != 1)
 				break;
 			th_sleep_ms(100);
@@ -325,7 +333,8 @@ TEST_F_TIMEOUT(ctl, idle_clients_and_slow_sender_do_not_stall_status, 180)
 		th_sleep_ms(200);
 	}
 	printf("# lymphctl status under 500 idle clients, a slow sender and a crash storm: "
-	       "worst %lld ms of 10\n", (long long)worst);
+	       "worst %lld ms of 10\n",
+	       (long long)worst);
 	EXPECT_EQ(10, answered);
 
 	st = storm_ctl_json(&self->d, "status");
@@ -410,16 +419,17 @@ TEST_F_TIMEOUT(ctl, silent_metrics_client_does_not_delay_status, 90)
 
 	ASSERT_NE(NULL, r);
 	ASSERT_LT(0, port);
-	snprintf(text, sizeof(text), "[lymphd]\nmode = enforce\nmetrics_listen = 127.0.0.1:%d\n\n"
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\nmetrics_listen = 127.0.0.1:%d\n\n"
 		 "[protect]\nuid = 0\n\n[quarantine]\nthreshold = 1000000\n\n" STORM_CALM_WEATHER,
 		 port);
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf,
-				      sizeof(self->conf)));
+	ASSERT_EQ(0,
+		  storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 
 	silent = tcp_connect(port);
 	ASSERT_LE(0, silent);
-	th_sleep_ms(100);	/* lymphd has accepted it */
+	th_sleep_ms(100); /* lymphd has accepted it */
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", "--json", NULL));
 		EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
@@ -433,7 +443,7 @@ TEST_F_TIMEOUT(ctl, silent_metrics_client_does_not_delay_status, 90)
 	EXPECT_NE(NULL, strstr(buf, "lymph_info{"));
 	/* The silent client was not answered first: it still has nothing. */
 	EXPECT_EQ(-1, recv(silent, buf, sizeof(buf), MSG_DONTWAIT))
-		TH_LOG("answered first: %.100s", buf);
+	TH_LOG("answered first: %.100s", buf);
 	/* At its deadline it gets its 400. */
 	recv_all(silent, buf, sizeof(buf), 30000);
 	EXPECT_EQ(0, strncmp(buf, "HTTP/1.1 400 ", 13)) TH_LOG("%.200s", buf);
@@ -470,7 +480,8 @@ TEST_F_TIMEOUT(ctl, second_lymphd_leaves_the_journal_alone, 90)
 }
 
 /* lymphctl ARGS... with stdout to a pipe (returned in *out); the pid. */
-static pid_t lymphctl_bg(const struct th_lymphd *d, int *out, const char *a1, const char *a2, const char *a3)
+static pid_t lymphctl_bg(const struct th_lymphd *d, int *out, const char *a1, const char *a2,
+			 const char *a3)
 {
 	char prog[PATH_MAX], sockopt[PATH_MAX + 16];
 	int p[2];
@@ -504,7 +515,8 @@ static int64_t followers(const struct th_lymphd *d)
 }
 
 /* The next line from fd within timeout_ms, into buf; 1, or 0 at timeout/EOF. */
-static int read_line(int fd, char *buf, size_t cap, size_t *have, char *line, size_t lcap, int timeout_ms)
+static int read_line(int fd, char *buf, size_t cap, size_t *have, char *line, size_t lcap,
+		     int timeout_ms)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
 
@@ -568,7 +580,7 @@ TEST_F_TIMEOUT(ctl, events_follow_streams_what_lymphd_prints, 90)
 	}
 	ASSERT_NE(NULL, mine) TH_LOG("lymphctl events --follow printed no death of %d", victim);
 	EXPECT_TRUE(json_object_equal(mine, theirs))
-		TH_LOG("lymphd: %s\nlymphctl: %s", th_json_text(theirs), th_json_text(mine));
+	TH_LOG("lymphd: %s\nlymphctl: %s", th_json_text(theirs), th_json_text(mine));
 	json_object_put(mine);
 	json_object_put(theirs);
 
@@ -580,14 +592,16 @@ TEST_F_TIMEOUT(ctl, events_follow_streams_what_lymphd_prints, 90)
 		ASSERT_NE(NULL, r);
 		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "reload", NULL));
 		free(r);
-		while (!seen && read_line(out, buf, sizeof(buf), &have, line, sizeof(line), 10000)) {
+		while (!seen &&
+		       read_line(out, buf, sizeof(buf), &have, line, sizeof(line), 10000)) {
 			json_object *o = json_tokener_parse(line);
 
 			seen = o && th_is_event(o, "decision") && th_json_str(o, "action") &&
 			       !strcmp(th_json_str(o, "action"), "reload");
 			json_object_put(o);
 		}
-		EXPECT_TRUE(seen) TH_LOG("no {\"event\":\"decision\",...\"action\":\"reload\"} followed");
+		EXPECT_TRUE(seen)
+		TH_LOG("no {\"event\":\"decision\",...\"action\":\"reload\"} followed");
 	}
 	kill(ctl, SIGTERM);
 	waitpid(ctl, NULL, 0);
@@ -645,7 +659,8 @@ TEST_F_TIMEOUT(ctl, slow_follower_never_stalls_lymphd, 150)
 	EXPECT_EQ(5, answered);
 	for (i = 0; i < 1200 && waitpid(gen, &status, WNOHANG) == 0; i++)
 		th_sleep_ms(50);
-	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("generator: 0x%x", status);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	TH_LOG("generator: 0x%x", status);
 	EXPECT_EQ(1, followers(&self->d)) TH_LOG("the slow follower was dropped, not told");
 
 	/* now read: the records that fit, then how many were lost */
@@ -662,7 +677,7 @@ TEST_F_TIMEOUT(ctl, slow_follower_never_stalls_lymphd, 150)
 	}
 	buf[have < (8u << 20) ? have : have - 1] = 0;
 	EXPECT_NE(NULL, strstr(buf, "{\"event\":\"events-dropped\",\"count\":"))
-		TH_LOG("read %zu bytes, no drop notice", have);
+	TH_LOG("read %zu bytes, no drop notice", have);
 	TH_LOG("the slow follower got %zu bytes, %d lines", have, th_count_lines(buf));
 	close(fd);
 	free(buf);

@@ -12,11 +12,11 @@
 #include "kselftest_harness.h"
 #include "pidcg.h"
 
-#define CRASHES		10000
-#define IN_FLIGHT	200	/* children alive at once */
-#define PIDS_MAX	2000	/* the backstop; well above IN_FLIGHT + 1 */
-#define STORM_MS	120000	/* the storm itself */
-#define SETTLE_MS	60000	/* lymphd catching up afterwards */
+#define CRASHES	  10000
+#define IN_FLIGHT 200	 /* children alive at once */
+#define PIDS_MAX  2000	 /* the backstop; well above IN_FLIGHT + 1 */
+#define STORM_MS  120000 /* the storm itself */
+#define SETTLE_MS 60000	 /* lymphd catching up afterwards */
 
 /*
  * The storm's parent: wait for "go" on gofd, then crash CRASHES children,
@@ -152,13 +152,13 @@ TEST_F_TIMEOUT(burst, ten_thousand_crashes, 300)
 
 	p = (struct pollfd){ .fd = res[0], .events = POLLIN };
 	ASSERT_EQ(1, poll(&p, 1, STORM_MS))
-		TH_LOG("the storm did not finish within %d ms", STORM_MS);
+	TH_LOG("the storm did not finish within %d ms", STORM_MS);
 	n = read(res[0], &crashed, sizeof(crashed));
 	close(res[0]);
 	ASSERT_EQ(self->storm, waitpid(self->storm, &sst, 0));
 	self->storm = -1;
 	ASSERT_TRUE(WIFEXITED(sst) && WEXITSTATUS(sst) == 0)
-		TH_LOG("storm parent failed: wait status 0x%x", sst);
+	TH_LOG("storm parent failed: wait status 0x%x", sst);
 	ASSERT_EQ((ssize_t)sizeof(crashed), n);
 	ASSERT_EQ(CRASHES, crashed);
 	TH_LOG("%d crashes in %lld ms", crashed, (long long)(th_now_ms() - t0));
@@ -178,14 +178,13 @@ TEST_F_TIMEOUT(burst, ten_thousand_crashes, 300)
 			break;
 		th_sleep_ms(250);
 	}
-	TH_LOG("status after %lld ms: %.2000s", (long long)(th_now_ms() - t0),
-	       th_json_text(st));
+	TH_LOG("status after %lld ms: %.2000s", (long long)(th_now_ms() - t0), th_json_text(st));
 	EXPECT_LE(CRASHES, th_json_int(counters, "danger"));
 	EXPECT_EQ(0, th_json_int(st, "drops"));
 	EXPECT_EQ(0, th_json_int(counters, "drop"));
-	ASSERT_NE(NULL, entry) TH_LOG("no top entry for dev %ju ino %ju",
-				      (uintmax_t)self->exe.st_dev,
-				      (uintmax_t)self->exe.st_ino);
+	ASSERT_NE(NULL, entry)
+	TH_LOG("no top entry for dev %ju ino %ju", (uintmax_t)self->exe.st_dev,
+	       (uintmax_t)self->exe.st_ino);
 	EXPECT_EQ(CRASHES, th_json_int(entry, "danger_deaths"));
 	EXPECT_STREQ("SIGSEGV", th_json_str(entry, "last_signal"));
 	EXPECT_EQ(0, th_json_int(entry, "last_uid"));

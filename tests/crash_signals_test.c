@@ -12,7 +12,7 @@
 #include "helpers.h"
 #include "kselftest_harness.h"
 
-#define TEST_UID 1000
+#define TEST_UID	 1000
 #define EVENT_TIMEOUT_MS 5000
 
 /* A child that is ready to be killed: it has dropped to uid (unless uid is
@@ -32,8 +32,8 @@ static pid_t spawn_target(uid_t uid)
 		return -errno;
 	if (pid == 0) {
 		th_crash_prepare();
-		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-			    setresuid(uid, uid, uid)))
+		if (uid &&
+		    (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 			_exit(125);
 		if (write(p[1], "r", 1) != 1)
 			_exit(124);
@@ -63,8 +63,8 @@ static pid_t spawn_sender(uid_t uid, pid_t target, int sig, int *status)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-			    setresuid(uid, uid, uid)))
+		if (uid &&
+		    (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 			_exit(125);
 		_exit(kill(target, sig) ? 1 : 0);
 	}
@@ -88,7 +88,7 @@ static bool start_bpf(struct __test_metadata *_metadata, struct th_lymphd *d)
 		th_lymphd_destroy(d);
 	ASSERT_EQ(0, err) TH_LOG("lymphd --json --source=bpf did not start");
 	EXPECT_STREQ("bpf", th_json_str(d->start, "source"))
-		TH_LOG("start line: %s", th_json_text(d->start));
+	TH_LOG("start line: %s", th_json_text(d->start));
 	return true;
 }
 
@@ -123,29 +123,53 @@ FIXTURE_VARIANT(bpf)
 	const char *reason;
 };
 
-FIXTURE_VARIANT_ADD(bpf, sigsegv) {
-	.how = TH_SEGV, .signo = SIGSEGV, .signame = "SIGSEGV",
-	.si_code = SEGV_MAPERR, .si_code_name = "SEGV_MAPERR", .reason = "fault",
+FIXTURE_VARIANT_ADD(bpf, sigsegv){
+	.how = TH_SEGV,
+	.signo = SIGSEGV,
+	.signame = "SIGSEGV",
+	.si_code = SEGV_MAPERR,
+	.si_code_name = "SEGV_MAPERR",
+	.reason = "fault",
 };
-FIXTURE_VARIANT_ADD(bpf, sigbus) {
-	.how = TH_BUS, .signo = SIGBUS, .signame = "SIGBUS",
-	.si_code = BUS_ADRERR, .si_code_name = "BUS_ADRERR", .reason = "fault",
+FIXTURE_VARIANT_ADD(bpf, sigbus){
+	.how = TH_BUS,
+	.signo = SIGBUS,
+	.signame = "SIGBUS",
+	.si_code = BUS_ADRERR,
+	.si_code_name = "BUS_ADRERR",
+	.reason = "fault",
 };
-FIXTURE_VARIANT_ADD(bpf, sigabrt) {
-	.how = TH_ABRT, .signo = SIGABRT, .signame = "SIGABRT",
-	.si_code = SI_TKILL, .si_code_name = "SI_TKILL", .reason = "self-raised",
+FIXTURE_VARIANT_ADD(bpf, sigabrt){
+	.how = TH_ABRT,
+	.signo = SIGABRT,
+	.signame = "SIGABRT",
+	.si_code = SI_TKILL,
+	.si_code_name = "SI_TKILL",
+	.reason = "self-raised",
 };
-FIXTURE_VARIANT_ADD(bpf, sigill) {
-	.how = TH_ILL, .signo = SIGILL, .signame = "SIGILL",
-	.si_code = ILL_ILLOPN, .si_code_name = "ILL_ILLOPN", .reason = "fault",
+FIXTURE_VARIANT_ADD(bpf, sigill){
+	.how = TH_ILL,
+	.signo = SIGILL,
+	.signame = "SIGILL",
+	.si_code = ILL_ILLOPN,
+	.si_code_name = "ILL_ILLOPN",
+	.reason = "fault",
 };
-FIXTURE_VARIANT_ADD(bpf, sigfpe) {
-	.how = TH_FPE, .signo = SIGFPE, .signame = "SIGFPE",
-	.si_code = FPE_INTDIV, .si_code_name = "FPE_INTDIV", .reason = "fault",
+FIXTURE_VARIANT_ADD(bpf, sigfpe){
+	.how = TH_FPE,
+	.signo = SIGFPE,
+	.signame = "SIGFPE",
+	.si_code = FPE_INTDIV,
+	.si_code_name = "FPE_INTDIV",
+	.reason = "fault",
 };
-FIXTURE_VARIANT_ADD(bpf, sigsys) {
-	.how = TH_SYS, .signo = SIGSYS, .signame = "SIGSYS",
-	.si_code = SYS_SECCOMP, .si_code_name = "SYS_SECCOMP", .reason = "fault",
+FIXTURE_VARIANT_ADD(bpf, sigsys){
+	.how = TH_SYS,
+	.signo = SIGSYS,
+	.signame = "SIGSYS",
+	.si_code = SYS_SECCOMP,
+	.si_code_name = "SYS_SECCOMP",
+	.reason = "fault",
 };
 
 /* A real crash of the variant's kind is a danger death with its siginfo. */
@@ -158,12 +182,11 @@ TEST_F_TIMEOUT(bpf, crash_is_danger, 60)
 	pid = th_crash_child(variant->how, self->busfile, &status);
 	ASSERT_LT(0, pid);
 	ASSERT_TRUE(WIFSIGNALED(status))
-		TH_LOG("child did not crash: wait status 0x%x", status);
+	TH_LOG("child did not crash: wait status 0x%x", status);
 	ASSERT_EQ(variant->signo, WTERMSIG(status));
 
 	ev = th_lymphd_wait(&self->d, th_pred_death_of, &pid, EVENT_TIMEOUT_MS);
-	ASSERT_NE(NULL, ev) TH_LOG("no death event for pid %d within %d ms",
-				   pid, EVENT_TIMEOUT_MS);
+	ASSERT_NE(NULL, ev) TH_LOG("no death event for pid %d within %d ms", pid, EVENT_TIMEOUT_MS);
 	TH_LOG("%s", th_json_text(ev));
 	EXPECT_STREQ("bpf", th_json_str(ev, "source"));
 	EXPECT_EQ(variant->signo, th_json_int(ev, "signo"));
@@ -183,15 +206,14 @@ TEST_F_TIMEOUT(bpf, crash_is_danger, 60)
 	json_object_put(ev);
 }
 
-static void expect_killed(struct __test_metadata *_metadata,
-			  struct th_lymphd *d, pid_t target, uid_t target_uid,
-			  pid_t sender, uid_t sender_uid)
+static void expect_killed(struct __test_metadata *_metadata, struct th_lymphd *d, pid_t target,
+			  uid_t target_uid, pid_t sender, uid_t sender_uid)
 {
 	json_object *ev;
 
 	ev = th_lymphd_wait(d, th_pred_death_of, &target, EVENT_TIMEOUT_MS);
-	ASSERT_NE(NULL, ev) TH_LOG("no death event for pid %d within %d ms",
-				   target, EVENT_TIMEOUT_MS);
+	ASSERT_NE(NULL, ev)
+	TH_LOG("no death event for pid %d within %d ms", target, EVENT_TIMEOUT_MS);
 	TH_LOG("%s", th_json_text(ev));
 	EXPECT_EQ(SIGSEGV, th_json_int(ev, "signo"));
 	EXPECT_STREQ("programmed", th_json_str(ev, "class"));
@@ -266,7 +288,7 @@ TEST_F_TIMEOUT(bpf_kill, kill_segv_as_user, 60)
 		waitpid(target, NULL, 0);
 	}
 	ASSERT_TRUE(WIFEXITED(sstatus) && WEXITSTATUS(sstatus) == 0)
-		TH_LOG("sender failed: wait status 0x%x", sstatus);
+	TH_LOG("sender failed: wait status 0x%x", sstatus);
 	ASSERT_EQ(target, waitpid(target, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
 	expect_killed(_metadata, &self->d, target, TEST_UID, sender, TEST_UID);

@@ -12,8 +12,8 @@
 /* EXPECT_EQ(3, t.count): the harness compares an int literal with size_t */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
-#define SEC	1000000000ULL
-#define HOUR	(3600 * SEC)
+#define SEC  1000000000ULL
+#define HOUR (3600 * SEC)
 
 static const uint8_t comm[LYMPH_COMM_LEN] = "crasher";
 
@@ -225,8 +225,7 @@ TEST(random_against_model)
 
 			if (!e || e->danger_deaths != m.deaths[i]) {
 				TH_LOG("step %d: ino %ju: table %ju, model %ju", step,
-				       (uintmax_t)m.ino[i],
-				       (uintmax_t)(e ? e->danger_deaths : 0),
+				       (uintmax_t)m.ino[i], (uintmax_t)(e ? e->danger_deaths : 0),
 				       (uintmax_t)m.deaths[i]);
 				bad = 1;
 			}

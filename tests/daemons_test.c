@@ -16,15 +16,16 @@
 #include "kselftest_harness.h"
 #include "svc_helpers.h"
 
-#define WAIT_MS 30000	/* generous: the host may be busy with other tests */
-#define NGINX "/usr/sbin/nginx"
-#define REDIS "/usr/bin/redis-server"
+#define WAIT_MS	  30000 /* generous: the host may be busy with other tests */
+#define NGINX	  "/usr/sbin/nginx"
+#define REDIS	  "/usr/bin/redis-server"
 #define REDIS_CLI "/usr/bin/redis-cli"
 
 /* The one line lymph.conf(5) documents for nginx as Debian ships it. */
 #define NGINX_CAPS_LINE "capabilities = CAP_CHOWN CAP_SETUID CAP_SETGID CAP_NET_BIND_SERVICE\n"
-#define NGINX_CAPS ((1ULL << CAP_CHOWN) | (1ULL << CAP_SETUID) | (1ULL << CAP_SETGID) | \
-		    (1ULL << CAP_NET_BIND_SERVICE))
+#define NGINX_CAPS                                                           \
+	((1ULL << CAP_CHOWN) | (1ULL << CAP_SETUID) | (1ULL << CAP_SETGID) | \
+	 (1ULL << CAP_NET_BIND_SERVICE))
 
 FIXTURE(nginx)
 {
@@ -55,7 +56,8 @@ FIXTURE_SETUP(nginx)
 	if (!th_is_root())
 		SKIP(return, "needs root: lymphd loads BPF and starts services");
 	if (access(NGINX, X_OK) || !getpwnam("www-data"))
-		SKIP(return, "Debian's nginx is not installed (scripts/deps.sh installs nginx-light)");
+		SKIP(return,
+			   "Debian's nginx is not installed (scripts/deps.sh installs nginx-light)");
 	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "nginx"));
 	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
 	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
@@ -84,7 +86,8 @@ FIXTURE_SETUP(nginx)
 		 "  uwsgi_temp_path %1$s/uwsgi;\n"
 		 "  scgi_temp_path %1$s/scgi;\n"
 		 "  server { listen 127.0.0.1:%2$d; root %1$s/www; }\n"
-		 "}\n", self->dir, self->port);
+		 "}\n",
+		 self->dir, self->port);
 	ASSERT_EQ(0, th_write_file(self->ngconf, text, 0644));
 }
 
@@ -100,7 +103,7 @@ FIXTURE_TEARDOWN(nginx)
 }
 
 /* [service nginx] running the test's nginx in the foreground, plus extra. */
-static int nginx_policy(FIXTURE_DATA(nginx) *self, const char *extra)
+static int nginx_policy(FIXTURE_DATA(nginx) * self, const char *extra)
 {
 	char svc[4096];
 
@@ -151,7 +154,8 @@ TEST_F_TIMEOUT(nginx, debian_nginx_serves_with_the_documented_line, 120)
 		char uid[64];
 
 		ASSERT_EQ(0, proc_status(workers[i], "Uid", uid, sizeof(uid)));
-		EXPECT_EQ(getpwnam("www-data")->pw_uid, (uid_t)atoi(uid)) TH_LOG("worker %d: Uid %s", workers[i], uid);
+		EXPECT_EQ(getpwnam("www-data")->pw_uid, (uid_t)atoi(uid))
+		TH_LOG("worker %d: Uid %s", workers[i], uid);
 		EXPECT_EQ(0, cap_of(workers[i], "CapEff"));
 		EXPECT_EQ(0, cap_of(workers[i], "CapPrm"));
 	}
@@ -173,8 +177,7 @@ TEST_F_TIMEOUT(nginx, daemonizing_nginx_is_tracked_through_its_pidfile, 120)
 		 "pidfile = %s/nginx.pid\n"
 		 "log = %s\n"
 		 "check_port = %d\n"
-		 "settle = 100ms\n"
-		 NGINX_CAPS_LINE,
+		 "settle = 100ms\n" NGINX_CAPS_LINE,
 		 self->dir, self->ngconf, self->dir, self->out, self->port);
 	ASSERT_EQ(0, write_lymph_conf(self->conf, svc));
 	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
@@ -185,8 +188,10 @@ TEST_F_TIMEOUT(nginx, daemonizing_nginx_is_tracked_through_its_pidfile, 120)
 	json_object_put(s);
 	snprintf(svc, sizeof(svc), "%s/nginx.pid", self->dir);
 	ASSERT_EQ(0, th_read_file(svc, pidtext, sizeof(pidtext)));
-	EXPECT_EQ(atoi(pidtext), master) TH_LOG("lymphd tracks %d, the daemon is %s", master, pidtext);
-	EXPECT_EQ(self->d.pid, proc_parent_of(master)) TH_LOG("the daemon was not reparented to lymphd");
+	EXPECT_EQ(atoi(pidtext), master)
+	TH_LOG("lymphd tracks %d, the daemon is %s", master, pidtext);
+	EXPECT_EQ(self->d.pid, proc_parent_of(master))
+	TH_LOG("the daemon was not reparented to lymphd");
 	EXPECT_EQ(0, journal_count(self->journal, "nginx", "exited"));
 	for (int64_t end = th_now_ms() + WAIT_MS; th_now_ms() < end; th_sleep_ms(50))
 		if ((code = http_get(self->port, "/", body, sizeof(body))) == 200)
@@ -225,7 +230,7 @@ TEST_F_TIMEOUT(nginx, crashed_master_is_replaced_and_its_workers_go, 120)
 		char st[32];
 
 		EXPECT_TRUE(proc_status(workers[i], "State", st, sizeof(st)) || st[0] == 'Z')
-			TH_LOG("worker %d of the crashed master survived", workers[i]);
+		TH_LOG("worker %d of the crashed master survived", workers[i]);
 	}
 	EXPECT_LE(1, journal_count(self->journal, "nginx", "killed-rest"));
 	for (int64_t end = th_now_ms() + WAIT_MS; th_now_ms() < end; th_sleep_ms(50))
@@ -244,7 +249,7 @@ TEST_F_TIMEOUT(nginx, without_the_line_nginx_gets_no_capabilities, 120)
 	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;
 	EXPECT_EQ(0, wait_file_has(self->out, "failed (1: Operation not permitted)", WAIT_MS))
-		TH_LOG("nginx without capabilities did not fail on a privileged operation");
+	TH_LOG("nginx without capabilities did not fail on a privileged operation");
 	json_object_put(wait_service(&self->d, "nginx", "broken", 2, WAIT_MS));
 	EXPECT_EQ(-1, http_get(self->port, "/", body, sizeof(body)));
 }
@@ -271,7 +276,8 @@ FIXTURE_SETUP(redis)
 		SKIP(return, "needs root: lymphd loads BPF and starts services");
 	pw = getpwnam("redis");
 	if (access(REDIS, X_OK) || access(REDIS_CLI, X_OK) || !pw)
-		SKIP(return, "Debian's redis is not installed (scripts/deps.sh installs redis-server, redis-tools)");
+		SKIP(return,
+			   "Debian's redis is not installed (scripts/deps.sh installs redis-server, redis-tools)");
 	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "redis"));
 	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
 	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
@@ -296,7 +302,7 @@ FIXTURE_TEARDOWN(redis)
 
 /* [service redis]: Debian's redis-server as user redis, in the foreground,
  * on the test's port and data directory, plus extra. */
-static int redis_policy(FIXTURE_DATA(redis) *self, const char *extra)
+static int redis_policy(FIXTURE_DATA(redis) * self, const char *extra)
 {
 	char svc[4096];
 
@@ -361,8 +367,10 @@ TEST_F_TIMEOUT(redis, a_failing_check_counts_as_a_failure, 120)
 
 	ASSERT_GT(other, 0);
 	ASSERT_NE(self->port, other);
-	snprintf(extra, sizeof(extra), "check_command = " REDIS_CLI " -p %d ping\n"
-		 "breaker_failures = 2\nbreaker_cooldown = 1h\nstart_timeout = 300ms\n", other);
+	snprintf(extra, sizeof(extra),
+		 "check_command = " REDIS_CLI " -p %d ping\n"
+		 "breaker_failures = 2\nbreaker_cooldown = 1h\nstart_timeout = 300ms\n",
+		 other);
 	ASSERT_EQ(0, redis_policy(self, extra));
 	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;
@@ -385,8 +393,8 @@ TEST_F_TIMEOUT(redis, kill_segv_of_redis_is_programmed, 120)
 	json_object *s, *f;
 	pid_t pid;
 
-	snprintf(extra, sizeof(extra), "restart_on = danger\ncheck_command = " REDIS_CLI " -p %d ping\n",
-		 self->port);
+	snprintf(extra, sizeof(extra),
+		 "restart_on = danger\ncheck_command = " REDIS_CLI " -p %d ping\n", self->port);
 	ASSERT_EQ(0, redis_policy(self, extra));
 	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
 	self->running = true;

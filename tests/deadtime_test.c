@@ -15,8 +15,12 @@
 #define DUE(...) ((int)deadtime_due(__VA_ARGS__))
 
 static const struct throttle_conf conf = {
-	.budget = 50, .burst = 100, .dead_time_min = 100 * MS, .dead_time_max = 800 * MS,
-	.kill_after = 0, .lineage = LINEAGE_SESSION,
+	.budget = 50,
+	.burst = 100,
+	.dead_time_min = 100 * MS,
+	.dead_time_max = 800 * MS,
+	.kill_after = 0,
+	.lineage = LINEAGE_SESSION,
 };
 
 TEST(storm_doubles_the_hold_up_to_the_cap)
@@ -27,7 +31,7 @@ TEST(storm_doubles_the_hold_up_to_the_cap)
 
 	ASSERT_EQ(1, deadtime_on_hold(&conf, &d, now));
 	EXPECT_EQ(now + 100 * MS, deadtime_next(&d));
-	EXPECT_EQ(0, deadtime_on_hold(&conf, &d, now + 10 * MS));	/* already held */
+	EXPECT_EQ(0, deadtime_on_hold(&conf, &d, now + 10 * MS)); /* already held */
 	for (i = 0; i < 6; i++) {
 		now = deadtime_next(&d);
 		EXPECT_EQ((int)DT_NONE, DUE(&conf, &d, now - 1, 1));
@@ -72,7 +76,7 @@ TEST(calm_spells_halve_before_the_end)
 	int i;
 
 	deadtime_on_hold(&conf, &d, now);
-	for (i = 0; i < 3; i++)		/* 100 -> 800 ms */
+	for (i = 0; i < 3; i++) /* 100 -> 800 ms */
 		DUE(&conf, &d, deadtime_next(&d), 1);
 	ASSERT_EQ(800 * MS, d.dead_time);
 	ASSERT_EQ((int)DT_LIFT, DUE(&conf, &d, deadtime_next(&d), 0));

@@ -9,9 +9,9 @@
 #include "kselftest_harness.h"
 #include "decay.h"
 
-#define SEC	1000000000ULL
-#define MIN	(60 * SEC)
-#define HOUR	(60 * MIN)
+#define SEC  1000000000ULL
+#define MIN  (60 * SEC)
+#define HOUR (60 * MIN)
 
 /* |a - b| <= tol * max(1, |b|) */
 static bool close_to(double a, double b, double tol)
@@ -19,9 +19,9 @@ static bool close_to(double a, double b, double tol)
 	return fabs(a - b) <= tol * fmax(1.0, fabs(b));
 }
 
-#define EXPECT_CLOSE(want, got, tol) \
+#define EXPECT_CLOSE(want, got, tol)                \
 	EXPECT_TRUE(close_to((got), (want), (tol))) \
-		TH_LOG("want %.9g, got %.9g (%s)", (double)(want), (double)(got), #got)
+	TH_LOG("want %.9g, got %.9g (%s)", (double)(want), (double)(got), #got)
 
 TEST(empty_is_zero)
 {
@@ -90,8 +90,8 @@ TEST(linear)
 		decay_add(&a, t, 10 * MIN, 1.0);
 		decay_add(&b, t, 10 * MIN, 3.0);
 	}
-	EXPECT_CLOSE(3.0 * decay_value(&a, t + MIN, 10 * MIN),
-		     decay_value(&b, t + MIN, 10 * MIN), 1e-9);
+	EXPECT_CLOSE(3.0 * decay_value(&a, t + MIN, 10 * MIN), decay_value(&b, t + MIN, 10 * MIN),
+		     1e-9);
 }
 
 /* A steady stream of r events per minute reads as r per minute. */
@@ -140,8 +140,8 @@ TEST(rate_formula)
 	uint64_t half = 30 * MIN;
 
 	decay_add(&d, MIN, half, 100.0);
-	EXPECT_CLOSE(100.0 * M_LN2 * 60.0 / (30.0 * 60.0),
-		     decay_rate_per_min(&d, MIN, half), 1e-12);
+	EXPECT_CLOSE(100.0 * M_LN2 * 60.0 / (30.0 * 60.0), decay_rate_per_min(&d, MIN, half),
+		     1e-12);
 }
 
 /* A zero half-life never divides by zero. */

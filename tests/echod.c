@@ -57,7 +57,7 @@ static int *volatile null_ptr;
 
 static void __attribute__((noinline)) crash(void)
 {
-	*null_ptr = 42;	/* SIGSEGV, si_code SEGV_MAPERR, fault address 0 */
+	*null_ptr = 42; /* SIGSEGV, si_code SEGV_MAPERR, fault address 0 */
 }
 
 /* Handle one complete line; returns -1 to drop the client. */
@@ -114,7 +114,8 @@ static void notify_ready(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	static struct client cl[MAX_CLIENTS];
 	struct rlimit no_core = { 0, 0 };
 	struct pollfd pf[MAX_CLIENTS + 1];
@@ -137,8 +138,8 @@ int main(int argc, char **argv)
 			usleep(10000);
 	}
 	if (getenv("ECHOD_DIE_WITH_PARENT") && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1))
-		return 1;	/* the parent is already gone */
-	setrlimit(RLIMIT_CORE, &no_core);	/* crash fast, leave no core file */
+		return 1;		  /* the parent is already gone */
+	setrlimit(RLIMIT_CORE, &no_core); /* crash fast, leave no core file */
 	if (getenv("ECHOD_CRASH_HANDLER"))
 		signal(SIGSEGV, on_sigsegv);
 	signal(SIGPIPE, SIG_IGN);
@@ -146,7 +147,8 @@ int main(int argc, char **argv)
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 128)) {
-		fprintf(stderr, "echod: failed to listen on 127.0.0.1:%s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "echod: failed to listen on 127.0.0.1:%s: %s\n", argv[1],
+			strerror(errno));
 		return 1;
 	}
 	if (argc > 2) {
@@ -231,7 +233,7 @@ int main(int argc, char **argv)
 				memmove(c->buf, nl + 1, c->len + 1);
 			}
 			if (c->fd >= 0 && c->len == sizeof(c->buf) - 1) {
-				close(c->fd);	/* a line too long: drop the client */
+				close(c->fd); /* a line too long: drop the client */
 				c->fd = -1;
 				c->len = 0;
 			}

@@ -17,8 +17,8 @@ struct owner {
 	struct watch w;
 	int pipe[2];
 	int calls;
-	struct owner *victim;	/* deleted and freed by this one's handler */
-	struct owner **move;	/* moved to a fresh copy by this one's handler */
+	struct owner *victim; /* deleted and freed by this one's handler */
+	struct owner **move;  /* moved to a fresh copy by this one's handler */
 	struct evloop *loop;
 	int *order, *n_order, id;
 };
@@ -65,7 +65,7 @@ static int on_ready(struct watch *w, uint32_t events)
 
 		*to = *from;
 		watch_move(o->loop, &from->w, &to->w);
-		memset(from, 0x5a, sizeof(*from));	/* what a freed owner may hold */
+		memset(from, 0x5a, sizeof(*from)); /* what a freed owner may hold */
 		free(from);
 		*o->move = to;
 		o->move = NULL;
@@ -109,7 +109,7 @@ TEST(handler_frees_a_later_watch_of_the_batch)
 		a->victim = b;
 		b->victim = a;
 		n = 0;
-		ASSERT_EQ(2, evloop_run_once(&l, 0, &err));	/* two events, one handler */
+		ASSERT_EQ(2, evloop_run_once(&l, 0, &err)); /* two events, one handler */
 		EXPECT_EQ(0, err);
 		ASSERT_EQ(1, n);
 		won = order[0] == 1 ? a : b;
@@ -156,7 +156,7 @@ TEST(moved_watch_gets_its_pending_event_at_the_new_place)
 	/* The second to run is the moved one, run at its new place. */
 	moved = order[1] == 1 ? a : b;
 	EXPECT_EQ(order[1], moved->id);
-	EXPECT_EQ(1, moved->calls);	/* the copy, made before its event: it got it */
+	EXPECT_EQ(1, moved->calls); /* the copy, made before its event: it got it */
 	n = 0;
 	ASSERT_EQ(2, evloop_run_once(&l, 0, &err));
 	EXPECT_TRUE(a->calls == 2 && b->calls == 2) TH_LOG("%d %d", a->calls, b->calls);
@@ -172,7 +172,7 @@ TEST(handler_error_ends_the_batch)
 	struct owner *a, *b;
 
 	ASSERT_EQ(0, evloop_init(&l));
-	a = owner_new(&l, order, &n, 99);	/* its handler fails */
+	a = owner_new(&l, order, &n, 99); /* its handler fails */
 	b = owner_new(&l, order, &n, 2);
 	ASSERT_NE(NULL, a);
 	ASSERT_NE(NULL, b);
@@ -182,7 +182,7 @@ TEST(handler_error_ends_the_batch)
 	make_ready(b);
 	ASSERT_EQ(2, evloop_run_once(&l, 0, &err));
 	EXPECT_EQ(-EIO, err);
-	EXPECT_EQ(99, order[n - 1]);	/* nothing ran after the failing one */
+	EXPECT_EQ(99, order[n - 1]); /* nothing ran after the failing one */
 	EXPECT_EQ(-EBADF, watch_add(&l, &b->w, -1, EPOLLIN, on_ready, NULL));
 	EXPECT_FALSE(watch_active(&b->w));
 	owner_free(a);

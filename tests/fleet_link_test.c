@@ -26,7 +26,8 @@
 #include "kselftest_harness.h"
 #include "fleet.h"
 
-FIXTURE(link) {
+FIXTURE(link)
+{
 	char dir[256];
 	int port;
 	pid_t nats;
@@ -36,7 +37,7 @@ FIXTURE(link) {
 	struct stat st;
 };
 
-static int start_nats(FIXTURE_DATA(link) *self)
+static int start_nats(FIXTURE_DATA(link) * self)
 {
 	char sd[PATH_MAX], port[16], log[PATH_MAX];
 
@@ -54,8 +55,8 @@ static int start_nats(FIXTURE_DATA(link) *self)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl("/usr/sbin/nats-server", "nats-server", "-a", "127.0.0.1", "-p", port, "-js", "-sd", sd,
-		      (char *)NULL);
+		execl("/usr/sbin/nats-server", "nats-server", "-a", "127.0.0.1", "-p", port, "-js",
+		      "-sd", sd, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 100 && !th_port_open(self->port); i++)
@@ -147,9 +148,10 @@ FIXTURE_TEARDOWN(link)
 	th_rmdir_flat(self->dir);
 }
 
-static void die(struct fleet *f, FIXTURE_DATA(link) *self)
+static void die(struct fleet *f, FIXTURE_DATA(link) * self)
 {
-	fleet_danger(f, (uint32_t)self->st.st_dev, self->st.st_ino, self->bin, 11, 0x7f0000001234ULL);
+	fleet_danger(f, (uint32_t)self->st.st_dev, self->st.st_ino, self->bin, 11,
+		     0x7f0000001234ULL);
 }
 
 TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
@@ -207,7 +209,6 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 	/* Garbage in the bucket, written by a client of the test's own. */
 	before = counter(self->f[2], "malformed_dropped");
 	if (before >= 0) {
-
 		snprintf(url, sizeof(url), "nats://127.0.0.1:%d", self->port);
 		snprintf(bucket, sizeof(bucket), "lymph_t%d", getpid());
 		ASSERT_EQ(NATS_OK, natsConnection_ConnectTo(&nc, url));
@@ -216,21 +217,29 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 		snprintf(key, sizeof(key), "%s.zz", ev.sha256);
 		EXPECT_EQ(NATS_OK, kvStore_PutString(NULL, kv, key, "{not json"));
 		/* a well-formed report of host a, under host zz's key */
-		EXPECT_EQ(NATS_OK, kvStore_PutString(NULL, kv, key, "{\"v\":1,\"host\":\"a\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}"));
+		EXPECT_EQ(
+			NATS_OK,
+			kvStore_PutString(
+				NULL, kv, key,
+				"{\"v\":1,\"host\":\"a\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}"));
 		EXPECT_EQ(NATS_OK, kvStore_PutString(NULL, kv, "not-a-sha.zz", "{}"));
 		deadline = th_now_ms() + 10000;
-		while (th_now_ms() < deadline && counter(self->f[2], "malformed_dropped") < before + 3)
+		while (th_now_ms() < deadline &&
+		       counter(self->f[2], "malformed_dropped") < before + 3)
 			th_sleep_ms(100);
 		EXPECT_EQ(before + 3, counter(self->f[2], "malformed_dropped"));
-		EXPECT_EQ(2, distinct(self->f[2]));	/* zz did not become a host */
+		EXPECT_EQ(2, distinct(self->f[2])); /* zz did not become a host */
 		/* The stream: a's signatures and a decision told through the tap. */
 		rec = json_object_new_object();
 		json_object_object_add(rec, "type", json_object_new_string("quarantine"));
 		json_object_object_add(rec, "action", json_object_new_string("would-quarantine"));
 		json_object_object_add(rec, "exe", json_object_new_string(self->bin));
-		json_object_object_add(rec, "exe_dev", json_object_new_int64((int64_t)self->st.st_dev));
-		json_object_object_add(rec, "exe_ino", json_object_new_int64((int64_t)self->st.st_ino));
-		json_object_object_add(rec, "cmdline", json_object_new_string("secret --password=x"));
+		json_object_object_add(rec, "exe_dev",
+				       json_object_new_int64((int64_t)self->st.st_dev));
+		json_object_object_add(rec, "exe_ino",
+				       json_object_new_int64((int64_t)self->st.st_ino));
+		json_object_object_add(rec, "cmdline",
+				       json_object_new_string("secret --password=x"));
 		fleet_journal_tap(self->f[0], rec);
 		json_object_put(rec);
 		snprintf(stream, sizeof(stream), "LYMPH_t%d", getpid());
@@ -251,15 +260,19 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 				if (js_GetMsg(&m, js, stream, seq, NULL, NULL) != NATS_OK)
 					continue;
 				EXPECT_EQ(NULL, strstr(natsMsg_GetData(m), "secret"));
-				if (!fleet_batch_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), batch) &&
+				if (!fleet_batch_decode(natsMsg_GetData(m),
+							(size_t)natsMsg_GetDataLength(m), batch) &&
 				    !strcmp(batch->host, "a")) {
 					for (size_t i = 0; i < batch->n_deaths; i++)
-						if (!strcmp(batch->deaths[i].sha256, ev.sha256) && batch->deaths[i].signo == 11 &&
+						if (!strcmp(batch->deaths[i].sha256, ev.sha256) &&
+						    batch->deaths[i].signo == 11 &&
 						    batch->deaths[i].fault_page_off == 0x234)
 							deaths += batch->deaths[i].count;
 					for (size_t i = 0; i < batch->n_decisions; i++)
-						decisions += !strcmp(batch->decisions[i].type, "quarantine") &&
-							     !strcmp(batch->decisions[i].sha256, ev.sha256);
+						decisions += !strcmp(batch->decisions[i].type,
+								     "quarantine") &&
+							     !strcmp(batch->decisions[i].sha256,
+								     ev.sha256);
 				}
 				natsMsg_Destroy(m);
 			}
@@ -276,7 +289,6 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 	sent0 = counter(self->f[0], "batches_sent") + counter(self->f[0], "reports_sent");
 	s0 = th_now_ms();
 	if (sent0 >= 0) {
-
 		for (int i = 0; i < 5000; i++) {
 			die(self->f[0], self);
 			if (i % 500 == 0)
@@ -284,7 +296,8 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 		}
 		th_sleep_ms(1500);
 		secs = (double)(th_now_ms() - s0) / 1e3;
-		sent = counter(self->f[0], "batches_sent") + counter(self->f[0], "reports_sent") - sent0;
+		sent = counter(self->f[0], "batches_sent") + counter(self->f[0], "reports_sent") -
+		       sent0;
 		th_diag("storm: %lld messages in %.1f s, queue drops %lld", (long long)sent, secs,
 			(long long)counter(self->f[0], "queue_drops"));
 		EXPECT_LE(sent, 20 + (int64_t)(5 * secs) + 1);

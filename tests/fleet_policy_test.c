@@ -47,9 +47,12 @@ TEST(valid_fleet_section)
 	struct policy p;
 	struct cfg_errors e;
 
-	ASSERT_EQ(0, parse(&p, &e, "[fleet]\nservers = nats://10.0.0.1:4222, tls://n2.example:4443 nats://[::1]:4222\n"
-			   "name = prod\nhost = web-17\nk = 4\nwindow = 30m\nrate = 3\nburst = 9\n"
-			   "vaccine = quarantine\nreplicas = 3\n"));
+	ASSERT_EQ(
+		0,
+		parse(&p, &e,
+		      "[fleet]\nservers = nats://10.0.0.1:4222, tls://n2.example:4443 nats://[::1]:4222\n"
+		      "name = prod\nhost = web-17\nk = 4\nwindow = 30m\nrate = 3\nburst = 9\n"
+		      "vaccine = quarantine\nreplicas = 3\n"));
 	EXPECT_EQ(1, p.fleet.enabled);
 	EXPECT_EQ(3, p.fleet.n_servers);
 	EXPECT_STREQ("tls://n2.example:4443", p.fleet.servers[1]);
@@ -83,17 +86,22 @@ TEST(bad_fleet_keys_are_file_line)
 {
 	expect_one(_metadata, "[fleet]\nservers = http://x:4222\n", "t.conf:2:", "not a NATS URL");
 	expect_one(_metadata, "[fleet]\nservers = nats://x:99999\n", "t.conf:2:", "not a NATS URL");
-	expect_one(_metadata, "[fleet]\nservers = nats://a b:4222/\n", "t.conf:2:", "not a NATS URL");
-	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\n\nk = 1\n", "t.conf:4:", "one host alone");
+	expect_one(_metadata, "[fleet]\nservers = nats://a b:4222/\n",
+		   "t.conf:2:", "not a NATS URL");
+	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\n\nk = 1\n",
+		   "t.conf:4:", "one host alone");
 	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\nk = 0\n", "t.conf:3:", "from 2");
-	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\nhost = a.b\n", "t.conf:3:", "host");
-	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\ncredentials = x.creds\n", "t.conf:3:",
-		   "absolute path");
-	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\nk = 3\nk = 4\n", "t.conf:4:", "twice");
-	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\nbogus = 1\n", "t.conf:3:", "unknown key");
+	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\nhost = a.b\n",
+		   "t.conf:3:", "host");
+	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\ncredentials = x.creds\n",
+		   "t.conf:3:", "absolute path");
+	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\nk = 3\nk = 4\n",
+		   "t.conf:4:", "twice");
+	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\nbogus = 1\n",
+		   "t.conf:3:", "unknown key");
 	expect_one(_metadata, "[fleet]\nk = 3\n", "t.conf:1:", "needs 'servers");
-	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\nvaccine_factor = 0\n", "t.conf:3:",
-		   "above 0");
+	expect_one(_metadata, "[fleet]\nservers = nats://x:4222\nvaccine_factor = 0\n",
+		   "t.conf:3:", "above 0");
 }
 
 static void sample_batch(struct fleet_batch *b)
@@ -142,20 +150,39 @@ TEST(batch_round_trip)
 TEST(hostile_messages_are_refused)
 {
 	static const char *const bad[] = {
-		"", "{", "[]", "null", "1", "\"x\"", "{}",
-		"{\"v\":2,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a.b\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "0\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"abc\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"rel\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"/a\\nb\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"\",\"signal\":65,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":-1,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":3,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"\",\"signal\":\"11\",\"count\":1,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2} trailing",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1.5,\"first_ms\":1,\"last_ms\":2}",
-		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A "\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":99999999999999999999999}",
+		"",
+		"{",
+		"[]",
+		"null",
+		"1",
+		"\"x\"",
+		"{}",
+		"{\"v\":2,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a.b\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"0\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"abc\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"rel\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"/a\\nb\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"\",\"signal\":65,\"count\":1,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":-1,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":3,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"\",\"signal\":\"11\",\"count\":1,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":2} trailing",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1.5,\"first_ms\":1,\"last_ms\":2}",
+		"{\"v\":1,\"host\":\"a\",\"sha256\":\"" SHA_A
+		"\",\"build_id\":\"\",\"path\":\"\",\"signal\":11,\"count\":1,\"first_ms\":1,\"last_ms\":99999999999999999999999}",
 		"{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
 	};
 	struct fleet_report r;
@@ -165,10 +192,12 @@ TEST(hostile_messages_are_refused)
 
 	ASSERT_NE(NULL, b);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		EXPECT_EQ(-EBADMSG, fleet_report_decode(bad[i], strlen(bad[i]), &r)) {
+		EXPECT_EQ(-EBADMSG, fleet_report_decode(bad[i], strlen(bad[i]), &r))
+		{
 			TH_LOG("report %zu: %s", i, bad[i]);
 		}
-		EXPECT_EQ(-EBADMSG, fleet_batch_decode(bad[i], strlen(bad[i]), b)) {
+		EXPECT_EQ(-EBADMSG, fleet_batch_decode(bad[i], strlen(bad[i]), b))
+		{
 			TH_LOG("batch %zu", i);
 		}
 	}
@@ -213,7 +242,10 @@ TEST(mutated_messages)
 			case 0: buf[at] = (char)(rand_r(&seed) & 0xff); break;
 			case 1: n = at ? at : 1; break;
 			case 2: buf[at] = "{}[]\":,0-9e\\"[rand_r(&seed) % 12]; break;
-			default: memmove(buf + at, buf + at + 1, len - at - 1); n = n > 1 ? n - 1 : 1; break;
+			default:
+				memmove(buf + at, buf + at + 1, len - at - 1);
+				n = n > 1 ? n - 1 : 1;
+				break;
 			}
 		}
 		if (i & 1) {
@@ -265,7 +297,7 @@ static void report(struct fleet_memory *m, const char *sha, const char *host, ui
 	fleet_memory_report(m, &r, at);
 }
 
-#define W 60000ULL	/* ms */
+#define W 60000ULL /* ms */
 
 TEST(one_host_alone_never_vaccinates)
 {
@@ -321,7 +353,7 @@ TEST(release_holds_until_fade)
 	EXPECT_EQ(0, fleet_memory_release(&m, SHA_B));
 	EXPECT_EQ(-ENOENT, fleet_memory_release(&m, SHA_A));
 	report(&m, SHA_B, "h3", 3000);
-	EXPECT_EQ(0, fleet_memory_eval(&m, 4000, 2, W, ch, 8));	/* released: not again */
+	EXPECT_EQ(0, fleet_memory_eval(&m, 4000, 2, W, ch, 8)); /* released: not again */
 	/* Deleted reports (a host purges its key) count no more. */
 	fleet_memory_forget(&m, SHA_B, "h1");
 	fleet_memory_forget(&m, SHA_B, "h2");
@@ -374,7 +406,8 @@ TEST(check_config_credentials_perms)
 {
 	char dir[256], conf[512], creds[512], prog[PATH_MAX], want[1200];
 	struct th_cmd *r = calloc(1, sizeof(*r));
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", conf, NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", conf,
+			 NULL };
 	FILE *f;
 
 	ASSERT_NE(NULL, r);
@@ -390,19 +423,23 @@ TEST(check_config_credentials_perms)
 	ASSERT_EQ(0, chmod(creds, 0644));
 	f = fopen(conf, "w");
 	ASSERT_NE(NULL, f);
-	fprintf(f, "[lymphd]\nmode = observe\n\n[fleet]\nservers = nats://127.0.0.1:4222\ncredentials = %s\n", creds);
+	fprintf(f,
+		"[lymphd]\nmode = observe\n\n[fleet]\nservers = nats://127.0.0.1:4222\ncredentials = %s\n",
+		creds);
 	fclose(f);
 	ASSERT_EQ(0, chmod(conf, 0600));
 	ASSERT_EQ(0, th_run(argv, NULL, r));
 	EXPECT_TRUE(th_exited_nonzero(r->status));
 	snprintf(want, sizeof(want), "%s:6: credentials %s", conf, creds);
-	EXPECT_NE(NULL, strstr(r->err, want)) {
+	EXPECT_NE(NULL, strstr(r->err, want))
+	{
 		TH_LOG("stderr: %s", r->err);
 	}
 	EXPECT_NE(NULL, strstr(r->err, "mode 0644"));
 	ASSERT_EQ(0, chmod(creds, 0600));
 	ASSERT_EQ(0, th_run(argv, NULL, r));
-	EXPECT_EQ(0, r->status) {
+	EXPECT_EQ(0, r->status)
+	{
 		TH_LOG("stderr: %s", r->err);
 	}
 	/* A bad URL and K < 2 through the same door, with their lines. */
@@ -428,12 +465,14 @@ TEST(same_link_ignores_the_vaccine)
 
 	fleet_conf_defaults(&a);
 	fleet_conf_defaults(&b);
-	EXPECT_EQ(1, fleet_conf_same_link(&a, &b));	/* both off */
+	EXPECT_EQ(1, fleet_conf_same_link(&a, &b)); /* both off */
 	fleet_conf_begin(&a, "t", 1);
-	EXPECT_EQ(0, fleet_conf_same_link(&a, &b));	/* on vs off */
+	EXPECT_EQ(0, fleet_conf_same_link(&a, &b)); /* on vs off */
 	fleet_conf_begin(&b, "t", 1);
-	ASSERT_EQ(0, fleet_conf_key(&a, "t", 2, "servers", "nats://10.0.0.1:4222", msg, sizeof(msg)));
-	ASSERT_EQ(0, fleet_conf_key(&b, "t", 2, "servers", "nats://10.0.0.1:4222", msg, sizeof(msg)));
+	ASSERT_EQ(0,
+		  fleet_conf_key(&a, "t", 2, "servers", "nats://10.0.0.1:4222", msg, sizeof(msg)));
+	ASSERT_EQ(0,
+		  fleet_conf_key(&b, "t", 2, "servers", "nats://10.0.0.1:4222", msg, sizeof(msg)));
 	EXPECT_EQ(1, fleet_conf_same_link(&a, &b));
 	ASSERT_EQ(0, fleet_conf_key(&b, "t", 3, "vaccine", "quarantine", msg, sizeof(msg)));
 	ASSERT_EQ(0, fleet_conf_key(&b, "t", 4, "vaccine_factor", "0.5", msg, sizeof(msg)));
@@ -446,8 +485,10 @@ TEST(same_link_ignores_the_vaccine)
 	fleet_conf_defaults(&b);
 	fleet_conf_begin(&a, "t", 1);
 	fleet_conf_begin(&b, "t", 1);
-	ASSERT_EQ(0, fleet_conf_key(&a, "t", 2, "servers", "nats://10.0.0.1:4222", msg, sizeof(msg)));
-	ASSERT_EQ(0, fleet_conf_key(&b, "t", 2, "servers", "nats://10.0.0.2:4222", msg, sizeof(msg)));
+	ASSERT_EQ(0,
+		  fleet_conf_key(&a, "t", 2, "servers", "nats://10.0.0.1:4222", msg, sizeof(msg)));
+	ASSERT_EQ(0,
+		  fleet_conf_key(&b, "t", 2, "servers", "nats://10.0.0.2:4222", msg, sizeof(msg)));
 	EXPECT_EQ(0, fleet_conf_same_link(&a, &b));
 	fleet_conf_free(&a);
 	fleet_conf_free(&b);

@@ -33,29 +33,33 @@
 #include "storm_helpers.h"
 #include "kselftest_harness.h"
 
-#define NN 3		/* NATS nodes */
-#define NH 3		/* lymphd hosts */
-#define NV 3		/* binaries: variants of the crasher */
+#define NN 3 /* NATS nodes */
+#define NH 3 /* lymphd hosts */
+#define NV 3 /* binaries: variants of the crasher */
 
-FIXTURE(fleet) {
+FIXTURE(fleet)
+{
 	char dir[256];
 	int base;
 	pid_t nats[NN];
 	pid_t lymphd[NH];
-	char common[NV][PATH_MAX];		/* the path every host runs */
-	char copy[NV][NH][PATH_MAX];		/* each host's own file there */
+	char common[NV][PATH_MAX];   /* the path every host runs */
+	char copy[NV][NH][PATH_MAX]; /* each host's own file there */
 	ino_t ino[NV][NH];
 };
 
-static int nats_port(FIXTURE_DATA(fleet) *self, int i) { return self->base + i; }
+static int nats_port(FIXTURE_DATA(fleet) * self, int i)
+{
+	return self->base + i;
+}
 
-static int start_nats(FIXTURE_DATA(fleet) *self, int i)
+static int start_nats(FIXTURE_DATA(fleet) * self, int i)
 {
 	self->nats[i] = th_nats_node(self->dir, "lymphtest", i, NN, self->base);
 	return self->nats[i] < 0 ? self->nats[i] : 0;
 }
 
-static void stop_nats(FIXTURE_DATA(fleet) *self, int i)
+static void stop_nats(FIXTURE_DATA(fleet) * self, int i)
 {
 	if (self->nats[i] > 0) {
 		kill(self->nats[i], SIGKILL);
@@ -65,13 +69,13 @@ static void stop_nats(FIXTURE_DATA(fleet) *self, int i)
 }
 
 /* Every node listens and the cluster has a JetStream meta leader. */
-static bool cluster_ready(FIXTURE_DATA(fleet) *self, int64_t deadline)
+static bool cluster_ready(FIXTURE_DATA(fleet) * self, int64_t deadline)
 {
 	return th_nats_ready(self->dir, self->nats, NN, self->base, deadline);
 }
 
 /* In a new mount namespace: each variant's common path is this host's copy. */
-static int enter_host(FIXTURE_DATA(fleet) *self, int h)
+static int enter_host(FIXTURE_DATA(fleet) * self, int h)
 {
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		return -errno;
@@ -81,7 +85,7 @@ static int enter_host(FIXTURE_DATA(fleet) *self, int h)
 	return 0;
 }
 
-static int start_lymphd(FIXTURE_DATA(fleet) *self, int h)
+static int start_lymphd(FIXTURE_DATA(fleet) * self, int h)
 {
 	char conf[PATH_MAX], sock[PATH_MAX], journal[PATH_MAX + 16], err[PATH_MAX], prog[PATH_MAX];
 	FILE *f;
@@ -95,10 +99,12 @@ static int start_lymphd(FIXTURE_DATA(fleet) *self, int h)
 	if (!f)
 		return -errno;
 	/* h2 enforces (fanotify here): its vaccinations ban at once. */
-	fprintf(f, "[lymphd]\nmode = %s\n\n[quarantine]\nthreshold = 5\nroot = yes\n\n[fleet]\n"
+	fprintf(f,
+		"[lymphd]\nmode = %s\n\n[quarantine]\nthreshold = 5\nroot = yes\n\n[fleet]\n"
 		"servers = nats://127.0.0.1:%d, nats://127.0.0.1:%d, nats://127.0.0.1:%d\n"
 		"name = t%d\nhost = h%d\nk = 2\nwindow = 10m\nreplicas = 3\nvaccine = quarantine\n",
-		h == 2 ? "enforce" : "observe", nats_port(self, 0), nats_port(self, 1), nats_port(self, 2), getpid(), h);
+		h == 2 ? "enforce" : "observe", nats_port(self, 0), nats_port(self, 1),
+		nats_port(self, 2), getpid(), h);
 	fclose(f);
 	self->lymphd[h] = fork();
 	if (self->lymphd[h] < 0)
@@ -115,10 +121,12 @@ static int start_lymphd(FIXTURE_DATA(fleet) *self, int h)
 		if (e >= 0)
 			dup2(e, 2);
 		if (enter_host(self, h)) {
-			dprintf(2, "failed to set up host h%d's mount namespace: %s\n", h, strerror(errno));
+			dprintf(2, "failed to set up host h%d's mount namespace: %s\n", h,
+				strerror(errno));
 			_exit(126);
 		}
-		execl(prog, "lymphd", "-c", conf, sock, journal, "--quiet", "--source=bpf", (char *)NULL);
+		execl(prog, "lymphd", "-c", conf, sock, journal, "--quiet", "--source=bpf",
+		      (char *)NULL);
 		dprintf(2, "failed to exec %s: %s\n", prog, strerror(errno));
 		_exit(127);
 	}
@@ -126,11 +134,12 @@ static int start_lymphd(FIXTURE_DATA(fleet) *self, int h)
 }
 
 /* `lymphctl fleet --json` of host h, parsed, or NULL. */
-static json_object *fleet_of(FIXTURE_DATA(fleet) *self, int h)
+static json_object *fleet_of(FIXTURE_DATA(fleet) * self, int h)
 {
 	static struct th_cmd r;
 	char sock[PATH_MAX + 16], prog[PATH_MAX];
-	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), sock, "fleet", "--json", NULL };
+	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), sock, "fleet", "--json",
+			 NULL };
 
 	snprintf(sock, sizeof(sock), "--socket=%s/h%d.sock", self->dir, h);
 	if (th_run(argv, NULL, &r) || r.status != 0)
@@ -138,17 +147,18 @@ static json_object *fleet_of(FIXTURE_DATA(fleet) *self, int h)
 	return json_tokener_parse(r.out);
 }
 
-static bool link_is(FIXTURE_DATA(fleet) *self, int h, const char *want, bool ready)
+static bool link_is(FIXTURE_DATA(fleet) * self, int h, const char *want, bool ready)
 {
 	json_object *o = fleet_of(self, h);
-	bool ok = o && !strcmp(th_json_str(o, "link"), want) && (!ready || th_json_bool(o, "ready") == 1);
+	bool ok = o && !strcmp(th_json_str(o, "link"), want) &&
+		  (!ready || th_json_bool(o, "ready") == 1);
 
 	json_object_put(o);
 	return ok;
 }
 
 /* Distinct hosts h's lymphd counts for variant v (by its path hint). */
-static int distinct_seen(FIXTURE_DATA(fleet) *self, int h, int v)
+static int distinct_seen(FIXTURE_DATA(fleet) * self, int h, int v)
 {
 	json_object *o = fleet_of(self, h), *arr;
 	int n = -1;
@@ -165,7 +175,8 @@ static int distinct_seen(FIXTURE_DATA(fleet) *self, int h, int v)
 }
 
 /* Host h's journal has a record with type, action and h's copy of v. */
-static bool journaled(FIXTURE_DATA(fleet) *self, int h, const char *type, const char *action, int v)
+static bool journaled(FIXTURE_DATA(fleet) * self, int h, const char *type, const char *action,
+		      int v)
 {
 	char path[PATH_MAX], line[8192], t[64], a[64], ino[64];
 	bool found = false;
@@ -183,7 +194,7 @@ static bool journaled(FIXTURE_DATA(fleet) *self, int h, const char *type, const 
 	return found;
 }
 
-static bool wait_journaled(FIXTURE_DATA(fleet) *self, int h, const char *type, const char *action,
+static bool wait_journaled(FIXTURE_DATA(fleet) * self, int h, const char *type, const char *action,
 			   int v, int ms)
 {
 	int64_t deadline = th_now_ms() + ms;
@@ -197,7 +208,7 @@ static bool wait_journaled(FIXTURE_DATA(fleet) *self, int h, const char *type, c
 }
 
 /* Host h's journal has a line with text. */
-static bool journal_says(FIXTURE_DATA(fleet) *self, int h, const char *text)
+static bool journal_says(FIXTURE_DATA(fleet) * self, int h, const char *text)
 {
 	char path[PATH_MAX], line[8192];
 	bool found = false;
@@ -214,7 +225,7 @@ static bool journal_says(FIXTURE_DATA(fleet) *self, int h, const char *text)
 
 /* `lymphctl fleet release PATH` on host h (in h's mount namespace, where
  * PATH is h's copy): its exit status. */
-static int fleet_release_here(FIXTURE_DATA(fleet) *self, int h, const char *path)
+static int fleet_release_here(FIXTURE_DATA(fleet) * self, int h, const char *path)
 {
 	char sock[PATH_MAX + 16], prog[PATH_MAX];
 	int status;
@@ -241,19 +252,21 @@ static int fleet_release_here(FIXTURE_DATA(fleet) *self, int h, const char *path
 }
 
 /* Host h's `lymphctl status` says the weather is raised by the fleet. */
-static bool weather_by_fleet(FIXTURE_DATA(fleet) *self, int h)
+static bool weather_by_fleet(FIXTURE_DATA(fleet) * self, int h)
 {
 	static struct th_cmd r;
 	char sock[PATH_MAX + 16], prog[PATH_MAX];
-	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), sock, "status", "--json", NULL };
+	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), sock, "status", "--json",
+			 NULL };
 
 	snprintf(sock, sizeof(sock), "--socket=%s/h%d.sock", self->dir, h);
-	return !th_run(argv, NULL, &r) && r.status == 0 && strstr(r.out, "the fleet marks 1 binary here bad");
+	return !th_run(argv, NULL, &r) && r.status == 0 &&
+	       strstr(r.out, "the fleet marks 1 binary here bad");
 }
 
 /* A real SIGSEGV of host h's copy of variant v, run as uid: 0, -EPERM when
  * the exec was refused (a quarantine or a ban), else -EPROTO. */
-static int crash_as(FIXTURE_DATA(fleet) *self, int h, int v, uid_t uid)
+static int crash_as(FIXTURE_DATA(fleet) * self, int h, int v, uid_t uid)
 {
 	int status;
 	pid_t pid = fork();
@@ -275,16 +288,17 @@ static int crash_as(FIXTURE_DATA(fleet) *self, int h, int v, uid_t uid)
 	return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV ? 0 : -EPROTO;
 }
 
-static int crash(FIXTURE_DATA(fleet) *self, int h, int v)
+static int crash(FIXTURE_DATA(fleet) * self, int h, int v)
 {
 	return crash_as(self, h, v, 0);
 }
 
-static void dump(FIXTURE_DATA(fleet) *self)
+static void dump(FIXTURE_DATA(fleet) * self)
 {
 	char cmd[PATH_MAX + 128];
 
-	snprintf(cmd, sizeof(cmd), "for f in %s/h*.stderr; do echo \"== $f\"; tail -n 20 \"$f\"; done >&2",
+	snprintf(cmd, sizeof(cmd),
+		 "for f in %s/h*.stderr; do echo \"== $f\"; tail -n 20 \"$f\"; done >&2",
 		 self->dir);
 	if (system(cmd))
 		th_diag("could not show lymphd's stderr");
@@ -328,7 +342,8 @@ FIXTURE_SETUP(fleet)
 		ASSERT_LE(0, fd);
 		close(fd);
 		for (int h = 0; h < NH; h++) {
-			snprintf(self->copy[v][h], PATH_MAX, "%s/h%d/crasher-%c", self->dir, h, 'a' + v);
+			snprintf(self->copy[v][h], PATH_MAX, "%s/h%d/crasher-%c", self->dir, h,
+				 'a' + v);
 			ASSERT_EQ(0, th_copy_file(crasher, self->copy[v][h], 0755));
 			fd = open(self->copy[v][h], O_WRONLY | O_APPEND | O_CLOEXEC);
 			ASSERT_LE(0, fd);
@@ -350,7 +365,8 @@ FIXTURE_SETUP(fleet)
 			th_sleep_ms(300);
 		if (!link_is(self, h, "connected", true))
 			dump(self);
-		ASSERT_TRUE(link_is(self, h, "connected", true)) {
+		ASSERT_TRUE(link_is(self, h, "connected", true))
+		{
 			TH_LOG("h%d never linked to the fleet", h);
 		}
 	}
@@ -381,12 +397,14 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 	deadline = th_now_ms() + 20000;
 	while (th_now_ms() < deadline && (n = distinct_seen(self, 2, 0)) < 1)
 		th_sleep_ms(200);
-	EXPECT_EQ(1, n) {
+	EXPECT_EQ(1, n)
+	{
 		TH_LOG("h2 never saw h0's report of crasher-a");
 	}
-	th_sleep_ms(2000);	/* several evaluations */
+	th_sleep_ms(2000); /* several evaluations */
 	for (int h = 0; h < NH; h++) {
-		EXPECT_FALSE(journaled(self, h, "fleet", "vaccinate", 0)) {
+		EXPECT_FALSE(journaled(self, h, "fleet", "vaccinate", 0))
+		{
 			TH_LOG("h%d vaccinated by one host", h);
 		}
 	}
@@ -395,16 +413,18 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 	 * at once (vaccine = quarantine, h2 enforces): before any death of it
 	 * there, an ordinary uid may not run it; root is spared. */
 	ASSERT_EQ(0, crash(self, 1, 0));
-	EXPECT_TRUE(wait_journaled(self, 2, "fleet", "vaccinate", 0, 30000)) {
+	EXPECT_TRUE(wait_journaled(self, 2, "fleet", "vaccinate", 0, 30000))
+	{
 		dump(self);
 	}
 	EXPECT_TRUE(journal_says(self, 2, "banned at once for every uid"));
 	EXPECT_TRUE(wait_journaled(self, 0, "fleet", "vaccinate", 0, 30000));
-	EXPECT_TRUE(journal_says(self, 0, "would be banned at once"));	/* h0 observes */
-	EXPECT_EQ(-EPERM, crash_as(self, 2, 0, 65534)) {
+	EXPECT_TRUE(journal_says(self, 0, "would be banned at once")); /* h0 observes */
+	EXPECT_EQ(-EPERM, crash_as(self, 2, 0, 65534))
+	{
 		dump(self);
 	}
-	EXPECT_EQ(0, crash_as(self, 1, 0, 65534));	/* h1's own copy: not banned */
+	EXPECT_EQ(0, crash_as(self, 1, 0, 65534)); /* h1's own copy: not banned */
 	deadline = th_now_ms() + 10000;
 	while (th_now_ms() < deadline && !weather_by_fleet(self, 2))
 		th_sleep_ms(250);
@@ -419,13 +439,14 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 	EXPECT_EQ(0, fleet_release_here(self, 2, self->common[0]));
 	EXPECT_TRUE(journaled(self, 2, "fleet", "release", 0));
 	EXPECT_EQ(0, crash_as(self, 2, 0, 65534));
-	EXPECT_NE(0, fleet_release_here(self, 2, self->common[0]));	/* not twice */
+	EXPECT_NE(0, fleet_release_here(self, 2, self->common[0])); /* not twice */
 
 	/* 3. One NATS node dies: a second binary still vaccinates h2. */
 	stop_nats(self, 0);
 	ASSERT_EQ(0, crash(self, 0, 1));
 	ASSERT_EQ(0, crash(self, 1, 1));
-	EXPECT_TRUE(wait_journaled(self, 2, "fleet", "vaccinate", 1, 60000)) {
+	EXPECT_TRUE(wait_journaled(self, 2, "fleet", "vaccinate", 1, 60000))
+	{
 		dump(self);
 	}
 
@@ -436,11 +457,11 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 	while (th_now_ms() < deadline && link_is(self, 2, "connected", false))
 		th_sleep_ms(200);
 	EXPECT_FALSE(link_is(self, 2, "connected", false));
-	for (i = 0; i < 7; i++) {	/* threshold 5, decaying between crashes */
+	for (i = 0; i < 7; i++) { /* threshold 5, decaying between crashes */
 		int r = crash(self, 2, 2);
 
 		if (r == -EPERM)
-			break;		/* quarantined for root already */
+			break; /* quarantined for root already */
 		ASSERT_EQ(0, r);
 	}
 	EXPECT_TRUE(wait_journaled(self, 2, "quarantine", "quarantine", 2, 10000));
@@ -450,10 +471,12 @@ TEST_F_TIMEOUT(fleet, vaccination, 600)
 	ASSERT_EQ(0, crash(self, 1, 2));
 	for (i = 0; i < NN; i++)
 		ASSERT_EQ(0, start_nats(self, i));
-	EXPECT_TRUE(wait_journaled(self, 0, "fleet", "vaccinate", 2, 90000)) {
+	EXPECT_TRUE(wait_journaled(self, 0, "fleet", "vaccinate", 2, 90000))
+	{
 		dump(self);
 	}
-	EXPECT_TRUE(wait_journaled(self, 2, "fleet", "vaccinate", 2, 30000)) {
+	EXPECT_TRUE(wait_journaled(self, 2, "fleet", "vaccinate", 2, 30000))
+	{
 		dump(self);
 	}
 }
@@ -564,7 +587,8 @@ TEST(fleet_follows_reload)
 	EXPECT_EQ(0, r->status);
 	EXPECT_EQ(1, journal_count(dir, "link started by a reload"));
 	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "fleet", "--json", NULL));
-	EXPECT_NE(NULL, strstr(r->out, "127.0.0.1:1\"")) {
+	EXPECT_NE(NULL, strstr(r->out, "127.0.0.1:1\""))
+	{
 		TH_LOG("fleet: %s", r->out);
 	}
 
@@ -578,11 +602,12 @@ TEST(fleet_follows_reload)
 
 	/* Only the vaccine: the same link. */
 	write_conf(conf, "[fleet]\nservers = nats://127.0.0.1:2\nname = one\nk = 2\n"
-		   "vaccine = quarantine\n");
+			 "vaccine = quarantine\n");
 	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "reload", NULL));
 	EXPECT_EQ(1, journal_count(dir, "link reconfigured by a reload"));
 	ASSERT_EQ(0, th_lymphctl(&d, r, NULL, "fleet", "--json", NULL));
-	EXPECT_GT(1e-6, here_factor(r->out)) {
+	EXPECT_GT(1e-6, here_factor(r->out))
+	{
 		TH_LOG("fleet: %s", r->out);
 	}
 

@@ -25,7 +25,8 @@ static char *old_line(const struct lymph_hdr *rec, const char *exe, const struct
 
 	if (!o)
 		return NULL;
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(o,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	line = malloc(strlen(s) + 2);
 	if (line) {
 		strcpy(line, s);
@@ -70,8 +71,10 @@ static void task(struct lymph_task *t, const char *comm)
 	memcpy(t->comm, comm, strnlen(comm, LYMPH_COMM_LEN));
 }
 
-#define REC(type, k) \
-	type r = { .hdr = { .kind = (k), .size = sizeof(type), .source = LYMPH_SRC_BPF, \
+#define REC(type, k)                                 \
+	type r = { .hdr = { .kind = (k),             \
+			    .size = sizeof(type),    \
+			    .source = LYMPH_SRC_BPF, \
 			    .ts_ns = 123456789012345ULL } }
 
 TEST(death_every_flag_combination)
@@ -90,7 +93,8 @@ TEST(death_every_flag_combination)
 				r.signo = signos[i];
 				r.si_code = codes[j];
 				r.exit_code = signos[i] ? signos[i] | (f & 1 ? 0x80 : 0) : 3 << 8;
-				r.flags = (f & 1 ? LYMPH_DEATH_CORE : 0) | (f & 2 ? LYMPH_DEATH_SIGINFO : 0) |
+				r.flags = (f & 1 ? LYMPH_DEATH_CORE : 0) |
+					  (f & 2 ? LYMPH_DEATH_SIGINFO : 0) |
 					  (f & 4 ? LYMPH_DEATH_OOM : 0);
 				r.fault_addr = 0xdeadbeef;
 				r.sender_pid = 99;
@@ -115,7 +119,7 @@ TEST(every_other_kind)
 		r.sender_uid = 0;
 		memcpy(r.sender_comm, "timeout", 7);
 		EXPECT_TRUE(same(_metadata, &r.hdr, "/usr/bin/sleep", NULL));
-		r.signo = 200;	/* no name */
+		r.signo = 200; /* no name */
 		r.si_code = -60;
 		EXPECT_TRUE(same(_metadata, &r.hdr, NULL, NULL));
 	}
@@ -133,7 +137,7 @@ TEST(every_other_kind)
 		EXPECT_TRUE(same(_metadata, &r.hdr, "/usr/bin/sh", NULL));
 		r.hdr.source = LYMPH_SRC_KMOD;
 		EXPECT_TRUE(same(_metadata, &r.hdr, NULL, NULL));
-		r.hdr.source = 200;	/* unknown source */
+		r.hdr.source = 200; /* unknown source */
 		EXPECT_TRUE(same(_metadata, &r.hdr, NULL, NULL));
 	}
 	{
@@ -163,8 +167,18 @@ TEST(every_other_kind)
 		EXPECT_TRUE(same(_metadata, &r.hdr, "/opt/leaky", NULL));
 	}
 	{
-		static const int64_t tokens[] = { 0, 1000, -1000, 1500, -2500, 1, -1, 100, 333,
-						  123456789, -9223372036854775807LL, 9223372036854775807LL };
+		static const int64_t tokens[] = { 0,
+						  1000,
+						  -1000,
+						  1500,
+						  -2500,
+						  1,
+						  -1,
+						  100,
+						  333,
+						  123456789,
+						  -9223372036854775807LL,
+						  9223372036854775807LL };
 		unsigned int i, k, a;
 
 		for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
@@ -179,11 +193,12 @@ TEST(every_other_kind)
 					r.lineage_id = 77;
 					r.hold_ns = 5000000;
 					r.child_pid = 4321;
-					EXPECT_TRUE(same(_metadata, &r.hdr, "/usr/bin/forker", NULL));
+					EXPECT_TRUE(
+						same(_metadata, &r.hdr, "/usr/bin/forker", NULL));
 				}
 	}
 	{
-		REC(struct lymph_fork, 999);	/* a kind this lymphd does not know */
+		REC(struct lymph_fork, 999); /* a kind this lymphd does not know */
 
 		EXPECT_TRUE(same(_metadata, &r.hdr, NULL, NULL));
 	}
@@ -205,7 +220,8 @@ TEST(awkward_strings)
 		memset(s.task.comm, (int)c, LYMPH_COMM_LEN);
 		memset(s.sender_comm, (int)(256 - c) & 0xff ? (int)(256 - c) : 1, LYMPH_COMM_LEN);
 		s.signo = SIGKILL;
-		snprintf(exe, sizeof(exe), "/tmp/a%cb/\"q\"\\%c/\x7f\xc3\x28\xff", (char)c, (char)c);
+		snprintf(exe, sizeof(exe), "/tmp/a%cb/\"q\"\\%c/\x7f\xc3\x28\xff", (char)c,
+			 (char)c);
 		EXPECT_TRUE(same(_metadata, &e.hdr, exe, NULL));
 		EXPECT_TRUE(same(_metadata, &s.hdr, exe, NULL));
 	}
@@ -236,9 +252,9 @@ static uint64_t rnd(void)
 /* Random records of every kind: random fields, random short strings. */
 TEST(random_records)
 {
-	static const uint16_t kinds[] = { LYMPH_EV_DEATH, LYMPH_EV_SIGNAL, LYMPH_EV_EXEC, LYMPH_EV_FORK,
-					  LYMPH_EV_OOM, LYMPH_EV_DROP, LYMPH_EV_PRESSURE,
-					  LYMPH_EV_THROTTLE };
+	static const uint16_t kinds[] = { LYMPH_EV_DEATH,    LYMPH_EV_SIGNAL,  LYMPH_EV_EXEC,
+					  LYMPH_EV_FORK,     LYMPH_EV_OOM,     LYMPH_EV_DROP,
+					  LYMPH_EV_PRESSURE, LYMPH_EV_THROTTLE };
 	union {
 		struct lymph_hdr h;
 		uint8_t raw[LYMPH_RECORD_MAX];
@@ -287,7 +303,7 @@ TEST(lines_append_into_one_buffer)
 	char exe[4096], *want;
 	size_t len1, i;
 
-	memset(e.path, '\x01', sizeof(e.path));	/* the longest escaped path */
+	memset(e.path, '\x01', sizeof(e.path)); /* the longest escaped path */
 	memset(exe, '"', sizeof(exe) - 1);
 	exe[sizeof(exe) - 1] = 0;
 	ASSERT_EQ(0, format_json_append(&b, &e.hdr, NULL, NULL));

@@ -166,8 +166,8 @@ int64_t th_json_int(json_object *o, const char *key)
 {
 	json_object *v = th_json_get(o, key);
 
-	if (!v || !(json_object_is_type(v, json_type_int) ||
-		    json_object_is_type(v, json_type_double)))
+	if (!v ||
+	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
 		return INT64_MIN;
 	return json_object_get_int64(v);
 }
@@ -207,8 +207,7 @@ void th_drain_fd(int fd, char *buf, size_t cap, size_t *len, bool *open_)
 	}
 }
 
-int th_run(char *const argv[], const struct th_cmd_opts *o,
-	   struct th_cmd *r)
+int th_run(char *const argv[], const struct th_cmd_opts *o, struct th_cmd *r)
 {
 	int outp[2], errp[2];
 	size_t olen = 0, elen = 0;
@@ -231,7 +230,10 @@ int th_run(char *const argv[], const struct th_cmd_opts *o,
 	if (pid < 0) {
 		int err = -errno;
 
-		close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
+		close(outp[0]);
+		close(outp[1]);
+		close(errp[0]);
+		close(errp[1]);
 		return err;
 	}
 	if (pid == 0) {
@@ -244,8 +246,8 @@ int th_run(char *const argv[], const struct th_cmd_opts *o,
 		if (o && o->as_user) {
 			if (setgroups(0, NULL) || setresgid(o->uid, o->uid, o->uid) ||
 			    setresuid(o->uid, o->uid, o->uid)) {
-				dprintf(2, "test: failed to become uid %u: %s\n",
-					o->uid, strerror(errno));
+				dprintf(2, "test: failed to become uid %u: %s\n", o->uid,
+					strerror(errno));
 				_exit(126);
 			}
 		}
@@ -329,8 +331,7 @@ void th_lymphd_dump_stderr(const struct th_lymphd *d)
 	fclose(f);
 }
 
-int th_lymphd_line(struct th_lymphd *d, char *line, size_t cap,
-		   int64_t deadline)
+int th_lymphd_line(struct th_lymphd *d, char *line, size_t cap, int64_t deadline)
 {
 	for (;;) {
 		char *nl = memchr(d->buf, '\n', d->len);
@@ -393,8 +394,7 @@ json_object *th_lymphd_next(struct th_lymphd *d, int64_t deadline)
 	}
 }
 
-json_object *th_lymphd_wait(struct th_lymphd *d, th_pred_fn pred,
-			    const void *arg, int timeout_ms)
+json_object *th_lymphd_wait(struct th_lymphd *d, th_pred_fn pred, const void *arg, int timeout_ms)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
 	json_object *o;
@@ -465,8 +465,7 @@ void th_lymphd_destroy(struct th_lymphd *d)
 	d->dir[0] = '\0';
 }
 
-int th_lymphd_start(struct th_lymphd *d, const char *const args[],
-		    int timeout_ms)
+int th_lymphd_start(struct th_lymphd *d, const char *const args[], int timeout_ms)
 {
 	char prog[PATH_MAX], sockopt[PATH_MAX + 16];
 	const char *argv[32];
@@ -538,8 +537,7 @@ int th_lymphd_start(struct th_lymphd *d, const char *const args[],
 		}
 		json_object_put(o);
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			th_diag("lymphd exited before its start line (wait status 0x%x)",
-				status);
+			th_diag("lymphd exited before its start line (wait status 0x%x)", status);
 			d->pid = -1;
 			th_lymphd_dump_stderr(d);
 			return -ECHILD;
@@ -547,8 +545,7 @@ int th_lymphd_start(struct th_lymphd *d, const char *const args[],
 		if (quiet && !access(d->sock, F_OK)) {
 			struct th_cmd r;
 
-			if (!th_lymphctl(d, &r, NULL, "status", "--json", NULL) &&
-			    r.status == 0)
+			if (!th_lymphctl(d, &r, NULL, "status", "--json", NULL) && r.status == 0)
 				return 0;
 		}
 	}
@@ -557,8 +554,7 @@ int th_lymphd_start(struct th_lymphd *d, const char *const args[],
 	return -ETIMEDOUT;
 }
 
-int th_lymphctl(const struct th_lymphd *d, struct th_cmd *r,
-		const struct th_cmd_opts *o, ...)
+int th_lymphctl(const struct th_lymphd *d, struct th_cmd *r, const struct th_cmd_opts *o, ...)
 {
 	char prog[PATH_MAX], sockopt[PATH_MAX + 16];
 	char *argv[32];
@@ -585,8 +581,7 @@ json_object *th_status(const struct th_lymphd *d)
 	json_object *o;
 
 	if (th_lymphctl(d, &r, NULL, "status", "--json", NULL) || r.status != 0) {
-		th_diag("lymphctl status --json failed (wait status 0x%x): %s",
-			r.status, r.err);
+		th_diag("lymphctl status --json failed (wait status 0x%x): %s", r.status, r.err);
 		return NULL;
 	}
 	o = json_tokener_parse(r.out);
@@ -600,7 +595,8 @@ json_object *th_status(const struct th_lymphd *d)
 
 bool th_port_open(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	bool ok = fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa));
@@ -621,10 +617,11 @@ pid_t th_nats_node(const char *dir, const char *name, int i, int n, int base)
 	f = fopen(conf, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "server_name: n%d\nlisten: 127.0.0.1:%d\n"
+	fprintf(f,
+		"server_name: n%d\nlisten: 127.0.0.1:%d\n"
 		"jetstream { store_dir: \"%s/d%d\", max_memory_store: 64MB, max_file_store: 1GB }\n"
-		"cluster { name: %s, listen: 127.0.0.1:%d, routes: [", i, base + i, dir, i, name,
-		base + 10 + i);
+		"cluster { name: %s, listen: 127.0.0.1:%d, routes: [",
+		i, base + i, dir, i, name, base + 10 + i);
 	for (int j = 0; j < n; j++)
 		fprintf(f, "%snats-route://127.0.0.1:%d", j ? ", " : "", base + 10 + j);
 	fprintf(f, "] }\n");
@@ -679,17 +676,14 @@ void th_crash_prepare(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-__attribute__((noreturn)) void th_crash_now(enum th_crash how,
-					     const char *busfile)
+__attribute__((noreturn)) void th_crash_now(enum th_crash how, const char *busfile)
 {
 	volatile int zero = 0, num = 42;
 	volatile int *volatile null = NULL;
 
 	th_crash_prepare();
 	switch (how) {
-	case TH_SEGV:
-		*null = 1;
-		break;
+	case TH_SEGV: *null = 1; break;
 	case TH_BUS: {
 		/* an empty file mapped for one page: the page is past EOF */
 		int fd = busfile ? open(busfile, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
@@ -703,23 +697,16 @@ __attribute__((noreturn)) void th_crash_now(enum th_crash how,
 		p[0] = 1;
 		break;
 	}
-	case TH_ABRT:
-		abort();
-	case TH_ILL:
-		__asm__ volatile("ud2");
-		break;
-	case TH_FPE:
-		num = num / zero;
-		break;
+	case TH_ABRT: abort();
+	case TH_ILL: __asm__ volatile("ud2"); break;
+	case TH_FPE: num = num / zero; break;
 	case TH_SYS: {
 		/* kill the process on getppid(), allow every other syscall */
 		struct sock_filter f[] = {
-			BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-				 offsetof(struct seccomp_data, arch)),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
 			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-			BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-				 offsetof(struct seccomp_data, nr)),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getppid, 0, 1),
 			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
@@ -736,11 +723,10 @@ __attribute__((noreturn)) void th_crash_now(enum th_crash how,
 		break;
 	}
 	}
-	_exit(100);	/* survived: the caller sees exit status 100 */
+	_exit(100); /* survived: the caller sees exit status 100 */
 }
 
-pid_t th_crash_child(enum th_crash how, const char *busfile,
-		     int *status)
+pid_t th_crash_child(enum th_crash how, const char *busfile, int *status)
 {
 	pid_t pid;
 

@@ -100,24 +100,23 @@ const char *th_json_text(json_object *o);
 /* ---- running a command to completion ------------------------------------ */
 
 struct th_cmd {
-	int status;		/* wait status, or -1 if it could not be run */
-	bool timed_out;		/* killed by us after the timeout */
-	char out[65536];	/* stdout, NUL-terminated, truncated if longer */
-	char err[16384];	/* stderr, likewise */
+	int status;	 /* wait status, or -1 if it could not be run */
+	bool timed_out;	 /* killed by us after the timeout */
+	char out[65536]; /* stdout, NUL-terminated, truncated if longer */
+	char err[16384]; /* stderr, likewise */
 };
 
 struct th_cmd_opts {
-	uid_t uid;		/* run as this uid (and gid) when as_user */
+	uid_t uid; /* run as this uid (and gid) when as_user */
 	bool as_user;
-	char *const *env;	/* extra NAME=VALUE strings, NULL-terminated */
-	int timeout_ms;		/* 0: 20 s */
+	char *const *env; /* extra NAME=VALUE strings, NULL-terminated */
+	int timeout_ms;	  /* 0: 20 s */
 };
 
 void th_drain_fd(int fd, char *buf, size_t cap, size_t *len, bool *open_);
 
 /* Run argv[0] (a path) with argv, capture stdout and stderr, wait for it. */
-int th_run(char *const argv[], const struct th_cmd_opts *o,
-	   struct th_cmd *r);
+int th_run(char *const argv[], const struct th_cmd_opts *o, struct th_cmd *r);
 
 /* Number of lines in s (a last line without '\n' counts). */
 int th_count_lines(const char *s);
@@ -128,12 +127,12 @@ bool th_exited_nonzero(int status);
 
 struct th_lymphd {
 	pid_t pid;
-	int out;			/* read end of lymphd's stdout */
-	char dir[256];			/* private temporary directory */
-	char sock[PATH_MAX];		/* control socket inside dir */
-	char errpath[PATH_MAX];		/* lymphd's stderr, kept in dir */
-	json_object *start;		/* the {"event":"start"} line */
-	size_t len;			/* bytes buffered in buf */
+	int out;		/* read end of lymphd's stdout */
+	char dir[256];		/* private temporary directory */
+	char sock[PATH_MAX];	/* control socket inside dir */
+	char errpath[PATH_MAX]; /* lymphd's stderr, kept in dir */
+	json_object *start;	/* the {"event":"start"} line */
+	size_t len;		/* bytes buffered in buf */
 	bool eof;
 	char buf[1 << 16];
 };
@@ -148,8 +147,7 @@ void th_lymphd_dump_stderr(const struct th_lymphd *d);
  * until deadline (CLOCK_MONOTONIC ms).  Returns 1 with a line, 0 on timeout,
  * -EPIPE at end of file.
  */
-int th_lymphd_line(struct th_lymphd *d, char *line, size_t cap,
-		   int64_t deadline);
+int th_lymphd_line(struct th_lymphd *d, char *line, size_t cap, int64_t deadline);
 
 /* Next JSON object from lymphd, or NULL on timeout or EOF.  Non-JSON lines
  * are reported and skipped. */
@@ -161,8 +159,7 @@ typedef bool (*th_pred_fn)(json_object *o, const void *arg);
  * Wait until a JSON line matches pred; return it (caller puts it), or NULL
  * after timeout_ms or at EOF.  Lines that do not match are discarded.
  */
-json_object *th_lymphd_wait(struct th_lymphd *d, th_pred_fn pred,
-			    const void *arg, int timeout_ms);
+json_object *th_lymphd_wait(struct th_lymphd *d, th_pred_fn pred, const void *arg, int timeout_ms);
 
 bool th_is_event(json_object *o, const char *ev);
 
@@ -184,14 +181,12 @@ void th_lymphd_destroy(struct th_lymphd *d);
  * quiet set (lymphd --quiet prints no event lines and may omit the start line
  * too), a successful `lymphctl status` also counts as ready.
  */
-int th_lymphd_start(struct th_lymphd *d, const char *const args[],
-		    int timeout_ms);
+int th_lymphd_start(struct th_lymphd *d, const char *const args[], int timeout_ms);
 
 /* ---- lymphctl ------------------------------------------------------------- */
 
 /* Run `lymphctl --socket=SOCK ARGS...` (NULL-terminated varargs). */
-int th_lymphctl(const struct th_lymphd *d, struct th_cmd *r,
-		const struct th_cmd_opts *o, ...);
+int th_lymphctl(const struct th_lymphd *d, struct th_cmd *r, const struct th_cmd_opts *o, ...);
 
 /* `lymphctl status --json`, parsed; NULL (with a diagnostic) on failure. */
 json_object *th_status(const struct th_lymphd *d);
@@ -215,16 +210,16 @@ bool th_nats_ready(const char *dir, const pid_t *pids, int n, int base, int64_t 
 /* ---- crashing children --------------------------------------------------- */
 
 #ifndef SYS_SECCOMP
-#define SYS_SECCOMP 1		/* si_code of a seccomp SIGSYS */
+#define SYS_SECCOMP 1 /* si_code of a seccomp SIGSYS */
 #endif
 
 enum th_crash {
-	TH_SEGV,		/* null dereference: SEGV_MAPERR */
-	TH_BUS,			/* touch an mmap past end of file: BUS_ADRERR */
-	TH_ABRT,		/* abort(): SI_TKILL */
-	TH_ILL,			/* ud2: ILL_ILLOPN */
-	TH_FPE,			/* integer divide by zero: FPE_INTDIV */
-	TH_SYS,			/* seccomp RET_KILL_PROCESS: SYS_SECCOMP */
+	TH_SEGV, /* null dereference: SEGV_MAPERR */
+	TH_BUS,	 /* touch an mmap past end of file: BUS_ADRERR */
+	TH_ABRT, /* abort(): SI_TKILL */
+	TH_ILL,	 /* ud2: ILL_ILLOPN */
+	TH_FPE,	 /* integer divide by zero: FPE_INTDIV */
+	TH_SYS,	 /* seccomp RET_KILL_PROCESS: SYS_SECCOMP */
 };
 
 /* No core files, no inherited handlers or masks: die the default way. */
@@ -235,15 +230,13 @@ void th_crash_prepare(void);
  * the crash works.  busfile: a path the SIGBUS case may create, in a
  * directory the test owns.
  */
-__attribute__((noreturn)) void th_crash_now(enum th_crash how,
-					     const char *busfile);
+__attribute__((noreturn)) void th_crash_now(enum th_crash how, const char *busfile);
 
 /*
  * Fork a child that crashes as `how` says and reap it.  Returns its pid, or
  * -errno; *status gets the wait status.
  */
-pid_t th_crash_child(enum th_crash how, const char *busfile,
-		     int *status);
+pid_t th_crash_child(enum th_crash how, const char *busfile, int *status);
 
 /*
  * The harness comes last, compiled without optimisation, and with it every

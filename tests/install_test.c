@@ -25,7 +25,8 @@
 #include "helpers.h"
 #include "pkg_helpers.h"
 
-FIXTURE(inst) {
+FIXTURE(inst)
+{
 	char dir[256];
 	char top[PATH_MAX];
 	char build[PATH_MAX];
@@ -41,7 +42,7 @@ FIXTURE_SETUP(inst)
 
 	self->dir[0] = '\0';
 	ASSERT_EQ(0, find_top(self->top, sizeof(self->top), self->build, sizeof(self->build)))
-		TH_LOG("cannot find the source tree above %s", th_build_dir());
+	TH_LOG("cannot find the source tree above %s", th_build_dir());
 	snprintf(path, sizeof(path), "%s/VERSION", self->top);
 	ASSERT_EQ(0, th_read_file(path, self->version, sizeof(self->version)));
 	nl = strchr(self->version, '\n');
@@ -58,35 +59,47 @@ FIXTURE_TEARDOWN(inst)
 
 TEST_F_TIMEOUT(inst, files_land_where_unit_and_man_pages_say, 240)
 {
-	static const struct { const char *path; int mode; } files[] = {
+	static const struct {
+		const char *path;
+		int mode;
+	} files[] = {
 		{ "root/usr/sbin/lymphd", 0755 },
 		{ "root/usr/sbin/lymphctl", 0755 },
 		{ "root/usr/share/man/man8/lymphd.8", 0644 },
 		{ "root/usr/share/man/man8/lymphctl.8", 0644 },
 		{ "root/usr/share/man/man5/lymph.conf.5", 0644 },
-		{ "root/etc/lymph", 0755 },	/* lymphd refuses a policy dir others may write */
+		{ "root/etc/lymph", 0755 }, /* lymphd refuses a policy dir others may write */
 		{ "root/etc/lymph/lymph.conf", 0644 },
 		{ "root/lib/systemd/system/lymphd.service", 0644 },
 	};
 	static const char *const dkms_files[] = {
-		"dkms.conf", "Kbuild", "VERSION", "kmod/main.c", "kmod/lymph.h", "kmod/compat.h",
+		"dkms.conf",
+		"Kbuild",
+		"VERSION",
+		"kmod/main.c",
+		"kmod/lymph.h",
+		"kmod/compat.h",
 		"include/lymph/events.h",
 	};
 	char path[PATH_MAX + 300], unit[8192], val[512], cmd[PATH_MAX + 600];
 	size_t i;
 
-	ASSERT_EQ(0, SH("make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr"))
-		TH_LOG("make install failed: %s", self->r.err);
+	ASSERT_EQ(
+		0,
+		SH("make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr"))
+	TH_LOG("make install failed: %s", self->r.err);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", self->dir, files[i].path);
 		EXPECT_EQ(files[i].mode, mode_of(path)) TH_LOG("%s", files[i].path);
 	}
 	for (i = 0; i < sizeof(dkms_files) / sizeof(dkms_files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/root/usr/src/lymph-%s/%s", self->dir, self->version, dkms_files[i]);
+		snprintf(path, sizeof(path), "%s/root/usr/src/lymph-%s/%s", self->dir,
+			 self->version, dkms_files[i]);
 		EXPECT_EQ(0644, mode_of(path)) TH_LOG("%s", path);
 	}
 	/* dkms builds with the tree's Kbuild: no build-system file of ours. */
-	snprintf(path, sizeof(path), "%s/root/usr/src/lymph-%s/kmod/kmod.mk", self->dir, self->version);
+	snprintf(path, sizeof(path), "%s/root/usr/src/lymph-%s/kmod/kmod.mk", self->dir,
+		 self->version);
 	EXPECT_EQ(-1, mode_of(path));
 
 	/* The unit runs the installed binaries. */
@@ -118,7 +131,7 @@ TEST_F_TIMEOUT(inst, files_land_where_unit_and_man_pages_say, 240)
 		ASSERT_EQ(0, th_run(argv, NULL, &self->r));
 		EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 		EXPECT_NE(NULL, strstr(self->r.out, "valid (1 file, 0 services, observe mode)"))
-			TH_LOG("%s", self->r.out);
+		TH_LOG("%s", self->r.out);
 	}
 
 	/* The example, uncommented, is a valid policy (it documents real keys). */
@@ -126,19 +139,22 @@ TEST_F_TIMEOUT(inst, files_land_where_unit_and_man_pages_say, 240)
 			"\"$T/root/etc/lymph/lymph.conf\" >\"$T/ex/lymph.conf\" && "
 			"grep -c '^\\[' \"$T/ex/lymph.conf\" && "
 			"\"$T/root/usr/sbin/lymphd\" --check-config \"$T/ex/lymph.conf\""))
-		TH_LOG("%s%s", self->r.out, self->r.err);
-	EXPECT_NE(NULL, strstr(self->r.out, "valid (1 file, 2 services, observe mode)")) TH_LOG("%s", self->r.out);
+	TH_LOG("%s%s", self->r.out, self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.out, "valid (1 file, 2 services, observe mode)"))
+	TH_LOG("%s", self->r.out);
 
 	/* systemd-analyze verify on the installed unit, with its binaries and
 	 * man pages where DESTDIR has them (the tree's own systemd/lymphd.service
 	 * says /usr/sbin, which this host need not have). */
-	ASSERT_EQ(0, SH("command -v systemd-analyze >/dev/null || "
-			"{ echo 'systemd-analyze missing: run scripts/deps.sh' >&2; exit 1; }; "
-			"mkdir \"$T/verify\" && "
-			"sed \"s|/usr/sbin/|$T/root/usr/sbin/|g\" \"$T/root/lib/systemd/system/lymphd.service\" "
-			">\"$T/verify/lymphd.service\" && cd / && "
-			"MANPATH=\"$T/root/usr/share/man\" systemd-analyze verify \"$T/verify/lymphd.service\" 2>&1"))
-		TH_LOG("systemd-analyze verify failed: %s%s", self->r.out, self->r.err);
+	ASSERT_EQ(
+		0,
+		SH("command -v systemd-analyze >/dev/null || "
+		   "{ echo 'systemd-analyze missing: run scripts/deps.sh' >&2; exit 1; }; "
+		   "mkdir \"$T/verify\" && "
+		   "sed \"s|/usr/sbin/|$T/root/usr/sbin/|g\" \"$T/root/lib/systemd/system/lymphd.service\" "
+		   ">\"$T/verify/lymphd.service\" && cd / && "
+		   "MANPATH=\"$T/root/usr/share/man\" systemd-analyze verify \"$T/verify/lymphd.service\" 2>&1"))
+	TH_LOG("systemd-analyze verify failed: %s%s", self->r.out, self->r.err);
 	EXPECT_STREQ("", self->r.out) TH_LOG("systemd-analyze verify warned");
 }
 
@@ -149,12 +165,13 @@ TEST_F_TIMEOUT(inst, prefix_usr_local, 240)
 	char path[PATH_MAX + 300], unit[8192], val[512];
 
 	ASSERT_EQ(0, SH("make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\""))
-		TH_LOG("make install failed: %s", self->r.err);
+	TH_LOG("make install failed: %s", self->r.err);
 	snprintf(path, sizeof(path), "%s/root/usr/local/sbin/lymphd", self->dir);
 	EXPECT_EQ(0755, mode_of(path));
 	snprintf(path, sizeof(path), "%s/root/usr/local/share/man/man8/lymphd.8", self->dir);
 	EXPECT_EQ(0644, mode_of(path));
-	snprintf(path, sizeof(path), "%s/root/usr/local/lib/systemd/system/lymphd.service", self->dir);
+	snprintf(path, sizeof(path), "%s/root/usr/local/lib/systemd/system/lymphd.service",
+		 self->dir);
 	ASSERT_EQ(0, th_read_file(path, unit, sizeof(unit)));
 	unit_value(unit, "ExecStart", val, sizeof(val));
 	EXPECT_STREQ("/usr/local/sbin/lymphd", val);
@@ -168,29 +185,37 @@ TEST_F_TIMEOUT(inst, uninstall_removes_all_but_a_changed_policy, 240)
 {
 	char path[PATH_MAX + 300], text[4096];
 
-	ASSERT_EQ(0, SH("make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr"))
-		TH_LOG("%s", self->r.err);
+	ASSERT_EQ(
+		0,
+		SH("make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr"))
+	TH_LOG("%s", self->r.err);
 	snprintf(path, sizeof(path), "%s/root/etc/lymph/lymph.conf", self->dir);
 	ASSERT_EQ(0, th_write_file(path, "[lymphd]\nmode = enforce\n", 0644));
-	ASSERT_EQ(0, SH("make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr"))
-		TH_LOG("%s", self->r.err);
+	ASSERT_EQ(
+		0,
+		SH("make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr"))
+	TH_LOG("%s", self->r.err);
 	ASSERT_EQ(0, th_read_file(path, text, sizeof(text)));
-	EXPECT_STREQ("[lymphd]\nmode = enforce\n", text) TH_LOG("make install overwrote the policy");
+	EXPECT_STREQ("[lymphd]\nmode = enforce\n", text)
+	TH_LOG("make install overwrote the policy");
 	EXPECT_NE(NULL, strstr(self->r.out, "lymph.conf.example")) TH_LOG("%s", self->r.out);
 	snprintf(path, sizeof(path), "%s/root/etc/lymph/lymph.conf.example", self->dir);
 	EXPECT_EQ(0644, mode_of(path));
 
-	ASSERT_EQ(0, SH("make -s -C \"$TOP\" uninstall DESTDIR=\"$T/root\" PREFIX=/usr >/dev/null && "
-			"find \"$T/root\" -type f | sed \"s|^$T/root||\" | sort"))
-		TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0,
+		  SH("make -s -C \"$TOP\" uninstall DESTDIR=\"$T/root\" PREFIX=/usr >/dev/null && "
+		     "find \"$T/root\" -type f | sed \"s|^$T/root||\" | sort"))
+	TH_LOG("%s", self->r.err);
 	EXPECT_STREQ("/etc/lymph/lymph.conf\n", self->r.out) TH_LOG("left after uninstall");
 
 	/* Unchanged: nothing at all is left. */
-	ASSERT_EQ(0, SH("rm -rf \"$T/root\" && "
-			"make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr >/dev/null && "
-			"make -s -C \"$TOP\" uninstall DESTDIR=\"$T/root\" PREFIX=/usr >/dev/null && "
-			"find \"$T/root\" ! -type d"))
-		TH_LOG("%s", self->r.err);
+	ASSERT_EQ(
+		0,
+		SH("rm -rf \"$T/root\" && "
+		   "make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr >/dev/null && "
+		   "make -s -C \"$TOP\" uninstall DESTDIR=\"$T/root\" PREFIX=/usr >/dev/null && "
+		   "find \"$T/root\" ! -type d"))
+	TH_LOG("%s", self->r.err);
 	EXPECT_STREQ("", self->r.out) TH_LOG("left after uninstall");
 }
 
@@ -200,19 +225,20 @@ TEST_F_TIMEOUT(inst, readonly_destdir_fails_clearly_and_changes_nothing, 240)
 {
 	if (!th_is_root())
 		SKIP(return, "needs root to mount a read-only file system");
-	ASSERT_EQ(0, SH("mkdir \"$T/ro\" && exec unshare -m --propagation private /bin/sh -c '"
-			"mount -t tmpfs lymph-test \"$T/ro\" && echo keep >\"$T/ro/marker\" && "
-			"mount -o remount,ro \"$T/ro\" && "
-			"make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/ro\" PREFIX=/usr; "
-			"echo \"status=$?\"; ls -A \"$T/ro\"; umount \"$T/ro\"'"))
-		TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0,
+		  SH("mkdir \"$T/ro\" && exec unshare -m --propagation private /bin/sh -c '"
+		     "mount -t tmpfs lymph-test \"$T/ro\" && echo keep >\"$T/ro/marker\" && "
+		     "mount -o remount,ro \"$T/ro\" && "
+		     "make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/ro\" PREFIX=/usr; "
+		     "echo \"status=$?\"; ls -A \"$T/ro\"; umount \"$T/ro\"'"))
+	TH_LOG("%s", self->r.err);
 	EXPECT_NE(NULL, strstr(self->r.out, "status=2\nmarker\n")) TH_LOG("out: %s", self->r.out);
 	EXPECT_NE(NULL, strstr(self->r.err, "read-only")) TH_LOG("err: %s", self->r.err);
 	EXPECT_NE(NULL, strstr(self->r.err, "nothing was changed")) TH_LOG("err: %s", self->r.err);
 	EXPECT_NE(NULL, strstr(self->r.err, "DESTDIR=")) TH_LOG("err: %s", self->r.err);
 	/* make's own trailer aside, the error is one line. */
 	EXPECT_EQ(1, th_count_lines(self->r.err) - (strstr(self->r.err, "make: ***") ? 1 : 0))
-		TH_LOG("err: %s", self->r.err);
+	TH_LOG("err: %s", self->r.err);
 
 	/* make uninstall from it: refused the same way. */
 	ASSERT_EQ(0, SH("exec unshare -m --propagation private /bin/sh -c '"
@@ -220,7 +246,7 @@ TEST_F_TIMEOUT(inst, readonly_destdir_fails_clearly_and_changes_nothing, 240)
 			"echo keep >\"$T/ro/usr/sbin/lymphd\" && mount -o remount,ro \"$T/ro\" && "
 			"make -s -C \"$TOP\" uninstall DESTDIR=\"$T/ro\" PREFIX=/usr; "
 			"echo \"status=$?\"; ls -A \"$T/ro/usr/sbin\"; umount \"$T/ro\"'"))
-		TH_LOG("%s", self->r.err);
+	TH_LOG("%s", self->r.err);
 	EXPECT_NE(NULL, strstr(self->r.out, "status=2\nlymphd\n")) TH_LOG("out: %s", self->r.out);
 	EXPECT_NE(NULL, strstr(self->r.err, "read-only")) TH_LOG("err: %s", self->r.err);
 }
@@ -240,16 +266,18 @@ TEST_F_TIMEOUT(inst, destdir_of_another_user_refused, 120)
 	snprintf(build, sizeof(build), "BUILD=%s", self->build);
 	snprintf(t, sizeof(t), "T=%s", self->dir);
 	ASSERT_EQ(0, SH("mkdir -m 0755 \"$T/root\" && echo keep >\"$T/root/marker\""));
-	snprintf(script, sizeof(script),
-		 "cd / && test -r \"$TOP/Makefile\" && test -x \"$TOP/scripts/install.sh\" || exit 77; "
-		 "make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr");
+	snprintf(
+		script, sizeof(script),
+		"cd / && test -r \"$TOP/Makefile\" && test -x \"$TOP/scripts/install.sh\" || exit 77; "
+		"make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/root\" PREFIX=/usr");
 	unsetenv("MAKEFLAGS");
 	unsetenv("MAKELEVEL");
 	ASSERT_EQ(0, th_run(argv, &o, &self->r));
 	if (WIFEXITED(self->r.status) && WEXITSTATUS(self->r.status) == 77)
 		SKIP(return, "uid 65534 cannot read the source tree here");
 	EXPECT_TRUE(th_exited_nonzero(self->r.status)) TH_LOG("status 0x%x", self->r.status);
-	EXPECT_NE(NULL, strstr(self->r.err, "not writable by uid 65534")) TH_LOG("err: %s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, "not writable by uid 65534"))
+	TH_LOG("err: %s", self->r.err);
 	EXPECT_NE(NULL, strstr(self->r.err, "nothing was changed")) TH_LOG("err: %s", self->r.err);
 	EXPECT_EQ(0, SH("ls -A \"$T/root\""));
 	EXPECT_STREQ("marker\n", self->r.out);
@@ -258,17 +286,21 @@ TEST_F_TIMEOUT(inst, destdir_of_another_user_refused, 120)
 /* A DESTDIR under a regular file, and a relative one: refused, nothing made. */
 TEST_F_TIMEOUT(inst, bad_destdir_refused, 120)
 {
-	ASSERT_EQ(0, SH("echo x >\"$T/file\" && "
-			"make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/file/root\"; echo \"status=$?\""))
-		TH_LOG("%s", self->r.err);
+	ASSERT_EQ(
+		0,
+		SH("echo x >\"$T/file\" && "
+		   "make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=\"$T/file/root\"; echo \"status=$?\""))
+	TH_LOG("%s", self->r.err);
 	EXPECT_NE(NULL, strstr(self->r.out, "status=2")) TH_LOG("out: %s", self->r.out);
 	EXPECT_NE(NULL, strstr(self->r.err, "is not a directory")) TH_LOG("err: %s", self->r.err);
 
-	ASSERT_EQ(0, SH("cd \"$T\" && make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=relative; "
-			"echo \"status=$?\"; ls -A \"$T\" \"$TOP\" | grep -c '^relative$'; true"))
-		TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0,
+		  SH("cd \"$T\" && make -s -C \"$TOP\" install BUILD=\"$BUILD\" DESTDIR=relative; "
+		     "echo \"status=$?\"; ls -A \"$T\" \"$TOP\" | grep -c '^relative$'; true"))
+	TH_LOG("%s", self->r.err);
 	EXPECT_NE(NULL, strstr(self->r.out, "status=2\n0\n")) TH_LOG("out: %s", self->r.out);
-	EXPECT_NE(NULL, strstr(self->r.err, "DESTDIR must be an absolute path")) TH_LOG("err: %s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, "DESTDIR must be an absolute path"))
+	TH_LOG("err: %s", self->r.err);
 }
 
 /* One version: VERSION, both programs, dkms.conf, debian/changelog, the man
@@ -277,15 +309,16 @@ TEST_F(inst, one_version_everywhere)
 {
 	char cmd[1024];
 
-	snprintf(cmd, sizeof(cmd),
-		 "cd \"$TOP\" && v=$(cat VERSION) && "
-		 "echo \"lymphd: $(\"$BUILD/lymphd\" --version)\"; "
-		 "echo \"lymphctl: $(\"$BUILD/lymphctl\" --version)\"; "
-		 "echo \"dkms.conf: $(sed -n 's/^PACKAGE_VERSION=\"\\(.*\\)\"$/\\1/p' dkms.conf)\"; "
-		 "echo \"debian/changelog: $(sed -n '1s/^lymph (\\([^)]*\\)).*/\\1/p' debian/changelog)\"; "
-		 "for m in doc/*.5 doc/*.8; do echo \"$m: $(sed -n 's/^\\.TH .*\"lymph \\([^\"]*\\)\".*/\\1/p' $m)\"; done; "
-		 "if [ -f \"$BUILD/kmod/lymph.ko\" ]; then "
-		 "echo \"lymph.ko: $(modinfo -F version \"$BUILD/kmod/lymph.ko\")\"; fi");
+	snprintf(
+		cmd, sizeof(cmd),
+		"cd \"$TOP\" && v=$(cat VERSION) && "
+		"echo \"lymphd: $(\"$BUILD/lymphd\" --version)\"; "
+		"echo \"lymphctl: $(\"$BUILD/lymphctl\" --version)\"; "
+		"echo \"dkms.conf: $(sed -n 's/^PACKAGE_VERSION=\"\\(.*\\)\"$/\\1/p' dkms.conf)\"; "
+		"echo \"debian/changelog: $(sed -n '1s/^lymph (\\([^)]*\\)).*/\\1/p' debian/changelog)\"; "
+		"for m in doc/*.5 doc/*.8; do echo \"$m: $(sed -n 's/^\\.TH .*\"lymph \\([^\"]*\\)\".*/\\1/p' $m)\"; done; "
+		"if [ -f \"$BUILD/kmod/lymph.ko\" ]; then "
+		"echo \"lymph.ko: $(modinfo -F version \"$BUILD/kmod/lymph.ko\")\"; fi");
 	ASSERT_EQ(0, SH(cmd)) TH_LOG("%s", self->r.err);
 	{
 		char *line = self->r.out, *nl;
@@ -310,7 +343,7 @@ TEST_F(inst, one_version_everywhere)
 /* ---- the unit's capabilities --------------------------------------------- */
 
 /* CapabilityBoundingSet= of the tree's unit, as setpriv's list and a mask. */
-static int unit_caps(FIXTURE_DATA(inst) *self, char *list, size_t cap, uint64_t *mask)
+static int unit_caps(FIXTURE_DATA(inst) * self, char *list, size_t cap, uint64_t *mask)
 {
 	char path[PATH_MAX + 32], unit[8192], val[1024], *tok, *save = NULL;
 	size_t len = 0;
@@ -332,7 +365,7 @@ static int unit_caps(FIXTURE_DATA(inst) *self, char *list, size_t cap, uint64_t 
 		for (i = 0; tok[i] && i + 1 < sizeof(lower); i++)
 			lower[i] = (char)tolower((unsigned char)tok[i]);
 		lower[i] = '\0';
-		len += (size_t)snprintf(list + len, cap - len, ",+%s", lower + 4);	/* no "cap_" */
+		len += (size_t)snprintf(list + len, cap - len, ",+%s", lower + 4); /* no "cap_" */
 	}
 	return *mask ? 0 : -ENOENT;
 }
@@ -340,10 +373,11 @@ static int unit_caps(FIXTURE_DATA(inst) *self, char *list, size_t cap, uint64_t 
 /* Start lymphd under setpriv with the given bounding set (and no_new_privs,
  * as NoNewPrivileges=yes does); wait until `lymphctl status` answers and
  * return its JSON, and lymphd's CapBnd.  The caller stops *pid. */
-static json_object *start_bounded(FIXTURE_DATA(inst) *self, const char *bset, pid_t *pid,
+static json_object *start_bounded(FIXTURE_DATA(inst) * self, const char *bset, pid_t *pid,
 				  uint64_t *capbnd)
 {
-	char prog[PATH_MAX], ctlprog[PATH_MAX], sock[300], sopt[320], jopt[320], copt[320], bs[1100];
+	char prog[PATH_MAX], ctlprog[PATH_MAX], sock[300], sopt[320], jopt[320], copt[320],
+		bs[1100];
 	int64_t deadline = th_now_ms() + 60000;
 
 	th_prog("lymphd", prog, sizeof(prog));
@@ -414,7 +448,7 @@ static void stop_pid(pid_t pid)
 	waitpid(pid, &status, 0);
 }
 
-static void dump_lymphd_stderr(FIXTURE_DATA(inst) *self)
+static void dump_lymphd_stderr(FIXTURE_DATA(inst) * self)
 {
 	char path[300], text[4096];
 
@@ -433,7 +467,8 @@ static void dump_lymphd_stderr(FIXTURE_DATA(inst) *self)
 TEST_F_TIMEOUT(inst, unit_capabilities_suffice_and_are_needed, 240)
 {
 	static const uint64_t kept = (1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_KILL) |
-		(1ULL << CAP_SETGID) | (1ULL << CAP_SETUID) | (1ULL << CAP_SETPCAP) | (1ULL << CAP_SYS_PTRACE);
+				     (1ULL << CAP_SETGID) | (1ULL << CAP_SETUID) |
+				     (1ULL << CAP_SETPCAP) | (1ULL << CAP_SYS_PTRACE);
 	static const uint64_t load = (1ULL << CAP_SYS_ADMIN) | (1ULL << CAP_NET_ADMIN);
 	char list[1024], less[1024], *p;
 	uint64_t mask, capbnd = 0;
@@ -444,9 +479,11 @@ TEST_F_TIMEOUT(inst, unit_capabilities_suffice_and_are_needed, 240)
 		SKIP(return, "needs root to run lymphd");
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		SKIP(return, "no kernel BTF: lymphd's BPF sensors cannot load here");
-	ASSERT_EQ(0, unit_caps(self, list, sizeof(list), &mask)) TH_LOG("bad CapabilityBoundingSet in the unit");
-	EXPECT_EQ(kept | load, mask) TH_LOG("unit's set 0x%llx, expected 0x%llx",
-					     (unsigned long long)mask, (unsigned long long)(kept | load));
+	ASSERT_EQ(0, unit_caps(self, list, sizeof(list), &mask))
+	TH_LOG("bad CapabilityBoundingSet in the unit");
+	EXPECT_EQ(kept | load, mask)
+	TH_LOG("unit's set 0x%llx, expected 0x%llx", (unsigned long long)mask,
+	       (unsigned long long)(kept | load));
 
 	st = start_bounded(self, list, &pid, &capbnd);
 	if (!st)
@@ -455,9 +492,9 @@ TEST_F_TIMEOUT(inst, unit_capabilities_suffice_and_are_needed, 240)
 	EXPECT_STREQ("bpf", th_json_str(st, "source"));
 	q = th_json_get(st, "quarantine");
 	EXPECT_STREQ("fanotify", th_json_str(q, "enforcement") ? th_json_str(q, "enforcement") : "")
-		TH_LOG("quarantine enforcement with the unit's capabilities");
+	TH_LOG("quarantine enforcement with the unit's capabilities");
 	EXPECT_EQ(1, th_json_bool(th_json_get(st, "throttle"), "available"))
-		TH_LOG("throttle not available with the unit's capabilities");
+	TH_LOG("throttle not available with the unit's capabilities");
 	EXPECT_EQ(kept, capbnd) TH_LOG("CapBnd 0x%llx", (unsigned long long)capbnd);
 	json_object_put(st);
 	stop_pid(pid);
@@ -474,7 +511,7 @@ TEST_F_TIMEOUT(inst, unit_capabilities_suffice_and_are_needed, 240)
 	EXPECT_STRNE("bpf", th_json_str(st, "source")) TH_LOG("BPF loaded without CAP_SYS_ADMIN");
 	q = th_json_get(st, "quarantine");
 	EXPECT_STRNE("fanotify", th_json_str(q, "enforcement") ? th_json_str(q, "enforcement") : "")
-		TH_LOG("fanotify armed without CAP_SYS_ADMIN: is it needed?");
+	TH_LOG("fanotify armed without CAP_SYS_ADMIN: is it needed?");
 	json_object_put(st);
 	stop_pid(pid);
 }

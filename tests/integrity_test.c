@@ -43,8 +43,8 @@ TEST(known_vectors)
  * sha256sum(1). */
 TEST(block_boundaries_in_pieces)
 {
-	static const size_t lens[] = { 0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129,
-				       1000, 65536, 65537, 200003 };
+	static const size_t lens[] = { 0,   1,	 3,   55,  56,	57,   63,    64,    65,
+				       119, 120, 127, 128, 129, 1000, 65536, 65537, 200003 };
 	static unsigned char data[200003];
 	char dir[256], path[300], cmd[400], want[80];
 	unsigned char d[LYMPH_SHA256_LEN];
@@ -129,8 +129,8 @@ FIXTURE_SETUP(protected)
 	ASSERT_EQ(0, th_write_file(self->bin2, "#!/bin/sh\nexit 0\n", 0644));
 	self->paths[0] = self->bin1;
 	self->paths[1] = self->bin2;
-	self->paths[2] = self->bin1;		/* duplicates are fine */
-	self->paths[3] = "relative/ignored";	/* only absolute paths */
+	self->paths[2] = self->bin1;	     /* duplicates are fine */
+	self->paths[3] = "relative/ignored"; /* only absolute paths */
 }
 
 FIXTURE_TEARDOWN(protected)
@@ -256,7 +256,7 @@ TEST_F(protected, json_lists_changed)
 	EXPECT_EQ(2, json_object_get_int(th_json_get(o, "watched")));
 	ASSERT_EQ(1u, json_object_array_length(th_json_get(o, "changed")));
 	EXPECT_STREQ(self->bin2, json_object_get_string(
-		json_object_array_get_idx(th_json_get(o, "changed"), 0)));
+					 json_object_array_get_idx(th_json_get(o, "changed"), 0)));
 	json_object_put(o);
 }
 

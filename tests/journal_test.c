@@ -34,16 +34,15 @@ static int check_cb(struct json_object *rec, void *ctx)
 
 TEST(parse_counts_and_skips_damaged_lines)
 {
-	static const char text[] =
-		"{\"type\":\"lymphd\",\"action\":\"start\"}\n"		/* 1 ok */
-		"{\"type\":null}\n"					/* 2 */
-		"not json\n"						/* 3 */
-		"[1,2]\n"						/* 4 */
-		"{\"type\":\"quarantine\",\"action\":null}\n"		/* 5 */
-		"\n"							/* 6 */
-		"{\"type\":\"lymphd\"} trailing\n"			/* 7 */
-		"{\"type\":\"lymphd\",\"action\":\"stop\"}\n"		/* 8 ok */
-		"{\"type\":\"lymphd\",\"act";				/* torn */
+	static const char text[] = "{\"type\":\"lymphd\",\"action\":\"start\"}\n" /* 1 ok */
+				   "{\"type\":null}\n"				  /* 2 */
+				   "not json\n"					  /* 3 */
+				   "[1,2]\n"					  /* 4 */
+				   "{\"type\":\"quarantine\",\"action\":null}\n"  /* 5 */
+				   "\n"						  /* 6 */
+				   "{\"type\":\"lymphd\"} trailing\n"		  /* 7 */
+				   "{\"type\":\"lymphd\",\"action\":\"stop\"}\n"  /* 8 ok */
+				   "{\"type\":\"lymphd\",\"act";		  /* torn */
 	struct journal_stats st;
 	size_t end = journal_parse(text, sizeof(text) - 1, check_cb, NULL, &st);
 	uint64_t want[] = { 2, 3, 4, 5, 6, 7 };
@@ -177,7 +176,8 @@ TEST(schema_reads_the_values)
 
 /* ---- lymphd --------------------------------------------------------------- */
 
-FIXTURE(jd) {
+FIXTURE(jd)
+{
 	struct th_lymphd d;
 	char dir[256];
 	char crasher[PATH_MAX];
@@ -209,30 +209,32 @@ FIXTURE_TEARDOWN(jd)
 	th_rmdir_flat(self->dir);
 }
 
-static int write_conf(FIXTURE_DATA(jd) *self, const char *extra)
+static int write_conf(FIXTURE_DATA(jd) * self, const char *extra)
 {
 	char text[4096];
 
 	snprintf(text, sizeof(text),
 		 "[lymphd]\nmode = enforce\njournal_max = 64K\n\n"
 		 "[quarantine]\nthreshold = 3\nduration_min = 600s\nduration_max = 1200s\n\n"
-		 "[protect]\nuid = 0\n%s\n" STORM_CALM_WEATHER, extra ? extra : "");
+		 "[protect]\nuid = 0\n%s\n" STORM_CALM_WEATHER,
+		 extra ? extra : "");
 	return storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf));
 }
 
 /* A quarantine of the crasher for uid, in force for 10 minutes. */
-static void quarantine_line(FIXTURE_DATA(jd) *self, FILE *f, uid_t uid)
+static void quarantine_line(FIXTURE_DATA(jd) * self, FILE *f, uid_t uid)
 {
 	uint64_t now = clock_wall_ns();
 
-	fprintf(f, "{\"type\":\"quarantine\",\"action\":\"quarantine\",\"mode\":\"enforce\",\"exe\":\"%s\","
+	fprintf(f,
+		"{\"type\":\"quarantine\",\"action\":\"quarantine\",\"mode\":\"enforce\",\"exe\":\"%s\","
 		"\"exe_dev\":%u,\"exe_ino\":%llu,\"uid\":%u,\"until_wall_ns\":%llu,\"since_wall_ns\":%llu,"
-		"\"offences\":3.0,\"total\":1,\"result\":\"ok\"}\n", self->crasher, (unsigned)self->st.st_dev,
-		(unsigned long long)self->st.st_ino, uid, (unsigned long long)(now + 600000000000ULL),
-		(unsigned long long)now);
+		"\"offences\":3.0,\"total\":1,\"result\":\"ok\"}\n",
+		self->crasher, (unsigned)self->st.st_dev, (unsigned long long)self->st.st_ino, uid,
+		(unsigned long long)(now + 600000000000ULL), (unsigned long long)now);
 }
 
-static FILE *open_journal(FIXTURE_DATA(jd) *self)
+static FILE *open_journal(FIXTURE_DATA(jd) * self)
 {
 	FILE *f = fopen(self->journal, "we");
 
@@ -241,7 +243,7 @@ static FILE *open_journal(FIXTURE_DATA(jd) *self)
 	return f;
 }
 
-static bool crasher_quarantined(FIXTURE_DATA(jd) *self, uid_t uid)
+static bool crasher_quarantined(FIXTURE_DATA(jd) * self, uid_t uid)
 {
 	json_object *st = storm_ctl_json(&self->d, "status");
 	json_object *arr = th_json_get(th_json_get(st, "quarantine"), "active");
@@ -251,14 +253,15 @@ static bool crasher_quarantined(FIXTURE_DATA(jd) *self, uid_t uid)
 	for (i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *e = json_object_array_get_idx(arr, i);
 
-		if (th_json_int(e, "exe_ino") == (int64_t)self->st.st_ino && th_json_int(e, "uid") == (int64_t)uid)
+		if (th_json_int(e, "exe_ino") == (int64_t)self->st.st_ino &&
+		    th_json_int(e, "uid") == (int64_t)uid)
 			found = true;
 	}
 	json_object_put(st);
 	return found;
 }
 
-static int run_crasher_ok(FIXTURE_DATA(jd) *self, uid_t uid)
+static int run_crasher_ok(FIXTURE_DATA(jd) * self, uid_t uid)
 {
 	char *argv[] = { self->crasher, "ok", NULL };
 
@@ -316,7 +319,8 @@ TEST_F_TIMEOUT(jd, null_fields_never_crash_and_are_reported, 60)
 	{
 		json_object *last = NULL;
 
-		EXPECT_EQ(1, storm_journal_count(self->journal, "lymphd", "start", NULL, NULL, &last));
+		EXPECT_EQ(1,
+			  storm_journal_count(self->journal, "lymphd", "start", NULL, NULL, &last));
 		EXPECT_EQ(8, th_json_int(th_json_get(last, "journal"), "bad"));
 		json_object_put(last);
 	}
@@ -326,8 +330,9 @@ TEST_F_TIMEOUT(jd, null_fields_never_crash_and_are_reported, 60)
 
 		ASSERT_NE(NULL, r);
 		EXPECT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", NULL));
-		EXPECT_NE(NULL, strstr(r->out, "journal: 8 damaged lines skipped at start (line 2, 3, 4"))
-			TH_LOG("%s", r->out);
+		EXPECT_NE(NULL,
+			  strstr(r->out, "journal: 8 damaged lines skipped at start (line 2, 3, 4"))
+		TH_LOG("%s", r->out);
 		free(r);
 	}
 }
@@ -344,7 +349,7 @@ TEST_F_TIMEOUT(jd, rotation_at_start_keeps_quarantine, 90)
 	quarantine_line(self, f, STORM_UID);
 	memset(pad, 'p', sizeof(pad) - 1);
 	pad[sizeof(pad) - 1] = 0;
-	for (i = 0; i < 400; i++)	/* ~90 KB: past journal_max = 64K */
+	for (i = 0; i < 400; i++) /* ~90 KB: past journal_max = 64K */
 		fprintf(f, "{\"type\":\"lymphd\",\"action\":\"pad\",\"result\":\"%s\"}\n", pad);
 	fclose(f);
 
@@ -353,7 +358,8 @@ TEST_F_TIMEOUT(jd, rotation_at_start_keeps_quarantine, 90)
 	EXPECT_TRUE(exec_denied(run_crasher_ok(self, STORM_UID)));
 	snprintf(old, sizeof(old), "%s.1", self->journal);
 	EXPECT_EQ(0, access(old, F_OK)) TH_LOG("the journal was not rotated at start");
-	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "snapshot", NULL, NULL, NULL));
+	EXPECT_EQ(1,
+		  storm_journal_count(self->journal, "quarantine", "snapshot", NULL, NULL, NULL));
 
 	/* and once more from the rotated file */
 	th_lymphd_stop(&self->d);
@@ -389,11 +395,12 @@ TEST_F_TIMEOUT(jd, rotations_keep_the_evidence, 120)
 	ASSERT_EQ(0, write_conf(self, NULL));
 	f = open_journal(self);
 	ASSERT_NE(NULL, f);
-	fprintf(f, "{\"type\":\"quarantine\",\"action\":\"quarantine\",\"exe\":\"%s\",\"exe_dev\":%u,"
+	fprintf(f,
+		"{\"type\":\"quarantine\",\"action\":\"quarantine\",\"exe\":\"%s\",\"exe_dev\":%u,"
 		"\"exe_ino\":%llu,\"uid\":%d,\"until_wall_ns\":%llu,\"since_wall_ns\":%llu,\"total\":1,"
 		"\"why\":{\"pid\":4242,\"signal\":\"SIGSEGV\",\"si_code\":1,\"fault_addr\":0},\"result\":\"ok\"}\n",
-		self->crasher, (unsigned)self->st.st_dev, (unsigned long long)self->st.st_ino, STORM_UID,
-		(unsigned long long)(now + 600000000000ULL), (unsigned long long)now);
+		self->crasher, (unsigned)self->st.st_dev, (unsigned long long)self->st.st_ino,
+		STORM_UID, (unsigned long long)(now + 600000000000ULL), (unsigned long long)now);
 	pad(f, 400);
 	fclose(f);
 	for (round = 1; round <= 2; round++) {
@@ -402,10 +409,11 @@ TEST_F_TIMEOUT(jd, rotations_keep_the_evidence, 120)
 		ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 		EXPECT_TRUE(crasher_quarantined(self, STORM_UID)) TH_LOG("round %d", round);
 		th_lymphd_stop(&self->d);
-		EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "snapshot", NULL, NULL, &last))
-			TH_LOG("round %d: the journal was not rotated", round);
+		EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "snapshot", NULL,
+						 NULL, &last))
+		TH_LOG("round %d: the journal was not rotated", round);
 		EXPECT_TRUE(last && snapshot_has_evidence(last, NULL))
-			TH_LOG("round %d: the snapshot lost the evidence: %s", round, th_json_text(last));
+		TH_LOG("round %d: the snapshot lost the evidence: %s", round, th_json_text(last));
 		json_object_put(last);
 		f = fopen(self->journal, "ae");
 		ASSERT_NE(NULL, f);
@@ -443,7 +451,7 @@ TEST_F_TIMEOUT(jd, torn_tail_is_cut_before_appending, 60)
 		json_object_put(o);
 	}
 	fclose(f);
-	EXPECT_LE(3, n);	/* stop, start, stop */
+	EXPECT_LE(3, n); /* stop, start, stop */
 	EXPECT_EQ(0, bad);
 }
 
@@ -464,7 +472,8 @@ TEST_F_TIMEOUT(jd, refuses_a_journal_others_could_write, 60)
 	{
 		char msg[PATH_MAX + 64];
 		struct th_cmd *r = calloc(1, sizeof(*r));
-		char *argv[] = { "/bin/grep", "-q", "owned by uid 1000, not root", self->d.errpath, NULL };
+		char *argv[] = { "/bin/grep", "-q", "owned by uid 1000, not root", self->d.errpath,
+				 NULL };
 
 		ASSERT_NE(NULL, r);
 		snprintf(msg, sizeof(msg), "%s", self->d.errpath);
@@ -480,7 +489,8 @@ TEST_F_TIMEOUT(jd, refuses_a_journal_others_could_write, 60)
 	EXPECT_NE(0, err) TH_LOG("lymphd started with an untrusted journal");
 	{
 		struct th_cmd *r = calloc(1, sizeof(*r));
-		char *argv[] = { "/bin/grep", "-q", "writable by group or others", self->d.errpath, NULL };
+		char *argv[] = { "/bin/grep", "-q", "writable by group or others", self->d.errpath,
+				 NULL };
 
 		ASSERT_NE(NULL, r);
 		EXPECT_EQ(0, th_run(argv, NULL, r));

@@ -48,11 +48,12 @@ TEST(tree_is_layered)
 	ASSERT_NE(NULL, r);
 	run_check(top_dir(), r);
 	EXPECT_TRUE(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0)
-		TH_LOG("scripts/check-layers:\n%s%s", r->out, r->err);
+	TH_LOG("scripts/check-layers:\n%s%s", r->out, r->err);
 	free(r);
 }
 
-FIXTURE(copy) {
+FIXTURE(copy)
+{
 	char dir[PATH_MAX];
 	struct th_cmd *r;
 };
@@ -64,8 +65,9 @@ FIXTURE_SETUP(copy)
 	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "layers"));
 	ASSERT_EQ(0, sh("cp -r '%s/userspace' '%s/'", top_dir(), self->dir));
 	ASSERT_EQ(0, sh("cp -r '%s/tests' '%s/'", top_dir(), self->dir));
-	ASSERT_EQ(0, sh("mkdir -p '%2$s/bench' && cp '%1$s'/bench/*.c '%1$s'/bench/*.h '%2$s/bench/'",
-			top_dir(), self->dir));
+	ASSERT_EQ(0,
+		  sh("mkdir -p '%2$s/bench' && cp '%1$s'/bench/*.c '%1$s'/bench/*.h '%2$s/bench/'",
+		     top_dir(), self->dir));
 	run_check(self->dir, self->r);
 	ASSERT_EQ(0, self->r->status) TH_LOG("the copy is not clean: %s", self->r->out);
 }
@@ -81,35 +83,40 @@ static void expect_caught(struct __test_metadata *_metadata, struct th_cmd *r, c
 {
 	run_check(dir, r);
 	EXPECT_TRUE(WIFEXITED(r->status) && WEXITSTATUS(r->status) != 0)
-		TH_LOG("not caught; output: %s", r->out);
+	TH_LOG("not caught; output: %s", r->out);
 	EXPECT_NE(NULL, strstr(r->out, needle)) TH_LOG("output: %s", r->out);
 }
 
 TEST_F(copy, include_back_up_is_caught)
 {
-	ASSERT_EQ(0, sh("sed -i '0,/#include \"/s//#include \"daemon.h\"\\n#include \"/' '%s/userspace/policy/%s'",
-			self->dir, "classify.c"));
+	ASSERT_EQ(
+		0,
+		sh("sed -i '0,/#include \"/s//#include \"daemon.h\"\\n#include \"/' '%s/userspace/policy/%s'",
+		   self->dir, "classify.c"));
 	expect_caught(_metadata, self->r, self->dir, "policy/ includes daemon/daemon.h");
 }
 
 TEST_F(copy, lymphctl_into_the_daemon_is_caught)
 {
-	ASSERT_EQ(0, sh("sed -i '0,/#include \"/s//#include \"daemon.h\"\\n#include \"/' '%s/userspace/ctl/%s'",
-			self->dir, "lymphctl.c"));
+	ASSERT_EQ(
+		0,
+		sh("sed -i '0,/#include \"/s//#include \"daemon.h\"\\n#include \"/' '%s/userspace/ctl/%s'",
+		   self->dir, "lymphctl.c"));
 	expect_caught(_metadata, self->r, self->dir, "lymphctl includes daemon/daemon.h");
 }
 
 TEST_F(copy, included_c_file_is_caught)
 {
-	ASSERT_EQ(0, sh("echo '#include \"../userspace/policy/decay.c\"' >> '%s/tests/%s'", self->dir,
-			"decay_test.c"));
+	ASSERT_EQ(0, sh("echo '#include \"../userspace/policy/decay.c\"' >> '%s/tests/%s'",
+			self->dir, "decay_test.c"));
 	expect_caught(_metadata, self->r, self->dir, "includes ../userspace/policy/decay.c");
 }
 
 TEST_F(copy, file_outside_the_layers_is_caught)
 {
 	ASSERT_EQ(0, sh("echo 'int x;' > '%s/userspace/%s'", self->dir, "stray.c"));
-	expect_caught(_metadata, self->r, self->dir, "userspace/stray.c: outside the layer folders");
+	expect_caught(_metadata, self->r, self->dir,
+		      "userspace/stray.c: outside the layer folders");
 }
 
 TEST_HARNESS_MAIN

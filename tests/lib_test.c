@@ -14,7 +14,8 @@
 #include "hashtab.h"
 #include "procfs.h"
 
-FIXTURE(dir) {
+FIXTURE(dir)
+{
 	char path[PATH_MAX];
 };
 
@@ -59,7 +60,8 @@ TEST_F(dir, replaces_whole_file_with_mode)
 	umask(old);
 	read_back(_metadata, f, "new content");
 	ASSERT_EQ(0, stat(f, &st));
-	EXPECT_EQ(0644u, st.st_mode & 07777) TH_LOG("mode %o: the umask leaked in", st.st_mode & 07777);
+	EXPECT_EQ(0644u, st.st_mode & 07777)
+	TH_LOG("mode %o: the umask leaked in", st.st_mode & 07777);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", f);
 	EXPECT_NE(0, access(tmp, F_OK)) TH_LOG("%s left behind", tmp);
 }
@@ -175,7 +177,7 @@ TEST(proc_iter_walks_processes_threads_fds)
 	EXPECT_EQ(0, walk_has(dir, fd, &n));
 	ASSERT_EQ(0, proc_iter_open_pid(&it, getpid(), "fd"));
 	proc_iter_close(&it);
-	proc_iter_close(&it);	/* twice is harmless */
+	proc_iter_close(&it); /* twice is harmless */
 	EXPECT_EQ(-ENOENT, proc_iter_open_pid(&it, 0x7fffffff, "fd"));
 	EXPECT_EQ(-1, proc_iter_next(&it));
 	proc_iter_close(&it);
@@ -184,7 +186,7 @@ TEST(proc_iter_walks_processes_threads_fds)
 /* The hash table, with a key whose home slot the test chooses: key k
  * lives at home k >> 8, so runs collide and wrap around the end. */
 struct tent {
-	uint32_t key;		/* 0: empty */
+	uint32_t key; /* 0: empty */
 	uint32_t payload;
 };
 
@@ -204,7 +206,9 @@ static int tent_match(const void *p, const void *key)
 }
 
 static const struct hashtab_ops tent_ops = {
-	.used = tent_used, .hash = tent_hash, .match = tent_match,
+	.used = tent_used,
+	.hash = tent_hash,
+	.match = tent_match,
 };
 
 static struct tent *tent_put(struct hashtab *t, uint32_t key)
@@ -254,8 +258,11 @@ TEST(hashtab_wrapping_runs_survive_removal)
 /* Random puts and removes against a plain array. */
 TEST(hashtab_random_against_model)
 {
-	enum { CAP = 64, KEYS = 48 };
-	uint32_t model[KEYS * 8] = { 0 };	/* model[i]: key i + 1 present */
+	enum {
+		CAP = 64,
+		KEYS = 48
+	};
+	uint32_t model[KEYS * 8] = { 0 }; /* model[i]: key i + 1 present */
 	unsigned int seed = 1;
 	struct hashtab t;
 	int step, i, n = 0;
@@ -311,7 +318,7 @@ TEST(binpath_remembers_and_starts_over)
 	EXPECT_EQ(32u, b.ht.count);
 	snprintf(want, sizeof(want), "/bin/%d", 31);
 	EXPECT_STREQ(want, binpath_lookup(&b, 8, 131));
-	binpath_set(&b, 8, 999, "/bin/new");	/* full: starts over */
+	binpath_set(&b, 8, 999, "/bin/new"); /* full: starts over */
 	EXPECT_EQ(1u, b.ht.count);
 	EXPECT_EQ(NULL, binpath_lookup(&b, 8, 100));
 	EXPECT_STREQ("/bin/new", binpath_lookup(&b, 8, 999));

@@ -83,8 +83,7 @@ int loadcg_create(struct loadcg *c, const char *tag, const char **why)
 	return 0;
 }
 
-int loadcg_limit_memory(struct loadcg *c, const char *tag, unsigned long bytes,
-			const char **why)
+int loadcg_limit_memory(struct loadcg *c, const char *tag, unsigned long bytes, const char **why)
 {
 	char p[PATH_MAX], val[32];
 
@@ -96,7 +95,8 @@ int loadcg_limit_memory(struct loadcg *c, const char *tag, unsigned long bytes,
 		*why = "no memory controller to limit the workload (v2 memory.max or v1 memory)";
 		return -ENODEV;
 	}
-	snprintf(c->v1mem, sizeof(c->v1mem), "/sys/fs/cgroup/memory/lymph-%s.%d", tag, (int)getpid());
+	snprintf(c->v1mem, sizeof(c->v1mem), "/sys/fs/cgroup/memory/lymph-%s.%d", tag,
+		 (int)getpid());
 	if (mkdir(c->v1mem, 0755)) {
 		c->v1mem[0] = 0;
 		*why = "cannot create a v1 memory cgroup";
@@ -122,7 +122,7 @@ int loadcg_spawn(struct loadcg *c, void (*work)(const char *), const char *arg)
 		char me[32];
 
 		close(pipefd[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the test */
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
 		snprintf(me, sizeof(me), "%d\n", (int)getpid());
 		if ((c->v1mem[0] && loadcg__write(c->v1mem, "cgroup.procs", me)) ||
 		    loadcg__write(c->v2, "cgroup.procs", me))

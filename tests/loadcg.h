@@ -24,9 +24,9 @@
 #define LOADCG_MAX 64
 
 struct loadcg {
-	char v2[256];		/* cgroup v2 directory, "" when none */
-	char v1mem[256];	/* v1 memory cgroup, "" when none */
-	char file[256];		/* the readers' file */
+	char v2[256];	 /* cgroup v2 directory, "" when none */
+	char v1mem[256]; /* v1 memory cgroup, "" when none */
+	char file[256];	 /* the readers' file */
 	pid_t pids[LOADCG_MAX];
 	int n;
 };
@@ -42,8 +42,7 @@ void loadcg_destroy(struct loadcg *c);
 int loadcg_create(struct loadcg *c, const char *tag, const char **why);
 
 /* Limit the workers' memory to bytes: 0, or -errno with a SKIP reason. */
-int loadcg_limit_memory(struct loadcg *c, const char *tag, unsigned long bytes,
-			const char **why);
+int loadcg_limit_memory(struct loadcg *c, const char *tag, unsigned long bytes, const char **why);
 
 /* Start one worker in the cgroups: 0 or -errno. */
 int loadcg_spawn(struct loadcg *c, void (*work)(const char *), const char *arg);

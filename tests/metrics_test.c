@@ -32,12 +32,8 @@
 #define SEC 1000000000ULL
 
 static const char *const hostile[] = {
-	"/usr/bin/plain",
-	"/opt/we\"ird/q\"uote",
-	"/opt/back\\slash\\",
-	"/opt/new\nline",
-	"/opt/bad-\xff\xfe-utf8",
-	"/opt/ütf-8 ✓",
+	"/usr/bin/plain", "/opt/we\"ird/q\"uote",   "/opt/back\\slash\\",
+	"/opt/new\nline", "/opt/bad-\xff\xfe-utf8", "/opt/ütf-8 ✓",
 };
 #define N_HOSTILE (sizeof(hostile) / sizeof(hostile[0]))
 
@@ -62,7 +58,8 @@ static int state_init(struct state *s)
 		s->count.by_kind[k] = 1000u * (unsigned int)k;
 	s->count.danger = 17;
 	s->count.programmed = 123456789012ULL;
-	if ((err = crashtab_init(&s->crashes, 64, 600 * SEC)) || (err = binpath_init(&s->names, 64)))
+	if ((err = crashtab_init(&s->crashes, 64, 600 * SEC)) ||
+	    (err = binpath_init(&s->names, 64)))
 		return err;
 	for (i = 0; i < N_HOSTILE; i++) {
 		binpath_set(&s->names, 8, 100 + i, hostile[i]);
@@ -105,9 +102,16 @@ static void state_free(struct state *s)
 static char *expose(struct state *s)
 {
 	struct metrics_src m = {
-		.count = &s->count, .drops = 42, .crashes = &s->crashes, .names = &s->names,
-		.weather = s->w, .version = "0.1.0", .source = "bpf", .mode = "observe",
-		.now_ns = 100 * SEC, .uptime_ns = 5 * SEC,
+		.count = &s->count,
+		.drops = 42,
+		.crashes = &s->crashes,
+		.names = &s->names,
+		.weather = s->w,
+		.version = "0.1.0",
+		.source = "bpf",
+		.mode = "observe",
+		.now_ns = 100 * SEC,
+		.uptime_ns = 5 * SEC,
 	};
 	char *buf = NULL;
 	size_t len = 0;
@@ -244,11 +248,13 @@ static int check_sample(struct checker *c, const char *l, char labels_out[][2][2
 				    !strncmp(labels_out[i][0], ln, (size_t)(strchr(ln, '=') - ln)))
 					return fail(c, "duplicate label", ln);
 			if (*nlab < 8) {
-				snprintf(labels_out[*nlab][0], 256, "%.*s", (int)(strchr(ln, '=') - ln), ln);
+				snprintf(labels_out[*nlab][0], 256, "%.*s",
+					 (int)(strchr(ln, '=') - ln), ln);
 				snprintf(labels_out[*nlab][1], 256, "%s", lv);
 				(*nlab)++;
 			}
-			snprintf(key + strlen(key), sizeof(key) - strlen(key), "%.*s,", (int)(p - ln), ln);
+			snprintf(key + strlen(key), sizeof(key) - strlen(key), "%.*s,",
+				 (int)(p - ln), ln);
 			if (*p == ',')
 				p++;
 			else if (*p != '}')
@@ -266,7 +272,7 @@ static int check_sample(struct checker *c, const char *l, char labels_out[][2][2
 		v = strtod(p, &end);
 		if (errno || end == p || (*end && *end != ' '))
 			return fail(c, "bad value", p);
-		if (*end == ' ') {	/* optional timestamp */
+		if (*end == ' ') { /* optional timestamp */
 			long long ts = strtoll(end + 1, &end, 10);
 
 			(void)ts;
@@ -287,8 +293,10 @@ static int check_sample(struct checker *c, const char *l, char labels_out[][2][2
 }
 
 /* 0 when text is valid; c->err says why not. */
-static int check_exposition(struct checker *c, char *text, int (*on_sample)(const char *name,
-			    char labels[][2][256], int n, const char *line, void *ctx), void *ctx)
+static int check_exposition(struct checker *c, char *text,
+			    int (*on_sample)(const char *name, char labels[][2][256], int n,
+					     const char *line, void *ctx),
+			    void *ctx)
 {
 	char *save, *l;
 
@@ -316,8 +324,9 @@ static int check_exposition(struct checker *c, char *text, int (*on_sample)(cons
 				if (f->help++)
 					return fail(c, "two HELP lines", l);
 			} else {
-				static const char *const types[] = { "counter", "gauge", "histogram",
-								     "summary", "untyped" };
+				static const char *const types[] = { "counter", "gauge",
+								     "histogram", "summary",
+								     "untyped" };
 				size_t i;
 
 				if (f->type[0])
@@ -376,7 +385,8 @@ TEST_F(m, promtool_accepts_it)
 	int rc;
 
 	if (system("command -v promtool >/dev/null 2>&1"))
-		SKIP(return, "promtool not installed (Debian package prometheus; scripts/deps.sh installs it)");
+		SKIP(return,
+			   "promtool not installed (Debian package prometheus; scripts/deps.sh installs it)");
 	snprintf(path, sizeof(path), "%s/metrics.prom", self->s.dir);
 	f = fopen(path, "w");
 	ASSERT_NE(NULL, f);
@@ -408,7 +418,7 @@ TEST_F(m, strict_grammar)
 			size_t l = strlen(c->fam[i].name);
 
 			EXPECT_TRUE(l > 6 && !strcmp(c->fam[i].name + l - 6, "_total"))
-				TH_LOG("counter %s does not end in _total", c->fam[i].name);
+			TH_LOG("counter %s does not end in _total", c->fam[i].name);
 		}
 		EXPECT_EQ(0, strncmp(c->fam[i].name, "lymph_", 6));
 	}
@@ -439,7 +449,8 @@ static int on_sample(const char *line, char labels[][2][256], int n, const char 
 				snprintf(want, sizeof(want), "%s", hostile[k]);
 				/* bytes that are not UTF-8 come out as U+FFFD */
 				if (strstr(want, "\xff\xfe"))
-					snprintf(want, sizeof(want), "/opt/bad-\xef\xbf\xbd\xef\xbf\xbd-utf8");
+					snprintf(want, sizeof(want),
+						 "/opt/bad-\xef\xbf\xbd\xef\xbf\xbd-utf8");
 				if (!strcmp(labels[i][1], want))
 					s->exe[k] = true;
 			}
@@ -483,14 +494,14 @@ TEST_F(m, content_and_escaping)
 TEST(checker_rejects_bad_text)
 {
 	static const char *const bad[] = {
-		"x_total 1\n",						/* no TYPE */
-		"# TYPE x counter\nx{a=\"1\"} 1\nx{a=\"1\"} 2\n",	/* duplicate */
-		"# TYPE x gauge\nx{a=\"\\t\"} 1\n",			/* bad escape */
-		"# TYPE x gauge\nx{a=\"1} 1\n",				/* unterminated */
-		"# TYPE x gauge\nx 1",					/* no final newline */
-		"# TYPE x gauge\nx one\n",				/* bad value */
-		"# TYPE 1x gauge\n",					/* bad name */
-		"# TYPE x gauge\n# TYPE y gauge\ny 1\nx 1\n",		/* not contiguous */
+		"x_total 1\n",					  /* no TYPE */
+		"# TYPE x counter\nx{a=\"1\"} 1\nx{a=\"1\"} 2\n", /* duplicate */
+		"# TYPE x gauge\nx{a=\"\\t\"} 1\n",		  /* bad escape */
+		"# TYPE x gauge\nx{a=\"1} 1\n",			  /* unterminated */
+		"# TYPE x gauge\nx 1",				  /* no final newline */
+		"# TYPE x gauge\nx one\n",			  /* bad value */
+		"# TYPE 1x gauge\n",				  /* bad name */
+		"# TYPE x gauge\n# TYPE y gauge\ny 1\nx 1\n",	  /* not contiguous */
 	};
 	struct checker *c = calloc(1, sizeof(*c));
 	size_t i;
@@ -627,9 +638,16 @@ static char *http_exchange(int lfd, const struct metrics_src *m, const char *req
 TEST_F(m, http_serves_the_exposition)
 {
 	struct metrics_src src = {
-		.count = &self->s.count, .drops = 42, .crashes = &self->s.crashes,
-		.names = &self->s.names, .weather = self->s.w, .version = "0.1.0", .source = "bpf",
-		.mode = "observe", .now_ns = 100 * SEC, .uptime_ns = 5 * SEC,
+		.count = &self->s.count,
+		.drops = 42,
+		.crashes = &self->s.crashes,
+		.names = &self->s.names,
+		.weather = self->s.w,
+		.version = "0.1.0",
+		.source = "bpf",
+		.mode = "observe",
+		.now_ns = 100 * SEC,
+		.uptime_ns = 5 * SEC,
 	};
 	struct checker *c = calloc(1, sizeof(*c));
 	int lfd = metrics_http_listen("127.0.0.1:0");
@@ -659,7 +677,7 @@ TEST_F(m, http_serves_the_exposition)
 	r = http_exchange(lfd, &src, "HEAD /metrics HTTP/1.1\r\n\r\n");
 	ASSERT_NE(NULL, r);
 	EXPECT_EQ(0, strncmp(r, "HTTP/1.1 200 ", 13));
-	EXPECT_EQ(0, strcmp(strstr(r, "\r\n\r\n"), "\r\n\r\n"));	/* no body */
+	EXPECT_EQ(0, strcmp(strstr(r, "\r\n\r\n"), "\r\n\r\n")); /* no body */
 	free(r);
 
 	/* A client that says nothing is answered at its deadline. */
@@ -676,8 +694,12 @@ TEST_F(m, http_serves_the_exposition)
 TEST_F(m, http_silent_clients_wait_alone)
 {
 	struct metrics_src src = {
-		.count = &self->s.count, .crashes = &self->s.crashes, .names = &self->s.names,
-		.version = "0.1.0", .now_ns = 100 * SEC, .uptime_ns = 5 * SEC,
+		.count = &self->s.count,
+		.crashes = &self->s.crashes,
+		.names = &self->s.names,
+		.version = "0.1.0",
+		.now_ns = 100 * SEC,
+		.uptime_ns = 5 * SEC,
 	};
 	int lfd = metrics_http_listen("127.0.0.1:0"), silent[16], c, i, herr;
 	struct metrics_http *h;
@@ -703,10 +725,10 @@ TEST_F(m, http_silent_clients_wait_alone)
 	EXPECT_EQ(0, strncmp(r, "HTTP/1.1 200 OK\r\n", 17)) TH_LOG("%.200s", r);
 	free(r);
 	close(c);
-	EXPECT_EQ(0, recv(silent[0], buf, sizeof(buf), MSG_DONTWAIT));	/* evicted: EOF */
+	EXPECT_EQ(0, recv(silent[0], buf, sizeof(buf), MSG_DONTWAIT)); /* evicted: EOF */
 	for (i = 1; i < 16; i++)
 		EXPECT_EQ(-1, recv(silent[i], buf, sizeof(buf), MSG_DONTWAIT))
-			TH_LOG("client %d", i);
+	TH_LOG("client %d", i);
 	/* Their deadline: each gets its 400. */
 	metrics_http_tick(h, clock_mono_ns() + 60ULL * SEC);
 	for (i = 1; i < 16; i++) {
@@ -725,9 +747,14 @@ TEST_F(m, http_silent_clients_wait_alone)
 TEST_F(m, curl_scrapes_it)
 {
 	struct metrics_src src = {
-		.count = &self->s.count, .drops = 42, .crashes = &self->s.crashes,
-		.names = &self->s.names, .weather = self->s.w, .version = "0.1.0",
-		.now_ns = 100 * SEC, .uptime_ns = 5 * SEC,
+		.count = &self->s.count,
+		.drops = 42,
+		.crashes = &self->s.crashes,
+		.names = &self->s.names,
+		.weather = self->s.w,
+		.version = "0.1.0",
+		.now_ns = 100 * SEC,
+		.uptime_ns = 5 * SEC,
 	};
 	char url[64], out[300], cmd[512];
 	struct metrics_http *h;

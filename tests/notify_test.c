@@ -20,26 +20,28 @@
 #include <sys/un.h>
 #include "helpers.h"
 
-#define WAIT_MS 120000	/* lymphd's start on a loaded host (once over 60 s here) */
+#define WAIT_MS 120000 /* lymphd's start on a loaded host (once over 60 s here) */
 
-FIXTURE(notify) {
+FIXTURE(notify)
+{
 	char dir[256];
-	char notify_path[PATH_MAX];	/* NOTIFY_SOCKET's value */
+	char notify_path[PATH_MAX]; /* NOTIFY_SOCKET's value */
 	char conf[PATH_MAX], journal[PATH_MAX], sock[PATH_MAX], errpath[PATH_MAX];
-	int nfd;			/* our "systemd" end */
-	pid_t pid;			/* lymphd */
+	int nfd;   /* our "systemd" end */
+	pid_t pid; /* lymphd */
 };
 
 /* Bind the datagram socket lymphd will write to: a file in dir, or an
  * abstract name when abstract is set. */
-static int bind_notify(FIXTURE_DATA(notify) *self, bool abstract)
+static int bind_notify(FIXTURE_DATA(notify) * self, bool abstract)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	socklen_t len;
 	size_t n;
 
 	if (abstract)
-		snprintf(self->notify_path, sizeof(self->notify_path), "@lymph-notify-test-%d", (int)getpid());
+		snprintf(self->notify_path, sizeof(self->notify_path), "@lymph-notify-test-%d",
+			 (int)getpid());
 	else
 		snprintf(self->notify_path, sizeof(self->notify_path), "%s/notify", self->dir);
 	n = strlen(self->notify_path);
@@ -58,7 +60,7 @@ static int bind_notify(FIXTURE_DATA(notify) *self, bool abstract)
 }
 
 /* Next datagram within ms, NUL-terminated in buf; 0, or -ETIMEDOUT. */
-static int recv_msg(FIXTURE_DATA(notify) *self, char *buf, size_t cap, int ms)
+static int recv_msg(FIXTURE_DATA(notify) * self, char *buf, size_t cap, int ms)
 {
 	struct pollfd p = { .fd = self->nfd, .events = POLLIN };
 	ssize_t n;
@@ -88,7 +90,7 @@ static bool has_line(const char *msg, const char *line)
 
 /* Wait up to ms for a message with the line; the ones before it are
  * appended to seen (when not NULL). */
-static int wait_line(FIXTURE_DATA(notify) *self, const char *line, int ms, char *got, size_t cap,
+static int wait_line(FIXTURE_DATA(notify) * self, const char *line, int ms, char *got, size_t cap,
 		     char *seen, size_t seen_cap)
 {
 	int64_t deadline = th_now_ms() + ms;
@@ -108,7 +110,8 @@ static int wait_line(FIXTURE_DATA(notify) *self, const char *line, int ms, char 
 
 /* Start lymphd (observe mode, private socket and journal, --quiet) with
  * NOTIFY_SOCKET and the given watchdog environment; stderr to a file. */
-static pid_t start_lymphd(FIXTURE_DATA(notify) *self, const char *watchdog_usec, const char *watchdog_pid)
+static pid_t start_lymphd(FIXTURE_DATA(notify) * self, const char *watchdog_usec,
+			  const char *watchdog_pid)
 {
 	char prog[PATH_MAX], copt[PATH_MAX + 8], jopt[PATH_MAX + 16], sopt[PATH_MAX + 16];
 	pid_t pid;
@@ -144,7 +147,7 @@ static pid_t start_lymphd(FIXTURE_DATA(notify) *self, const char *watchdog_usec,
 }
 
 /* `lymphctl --socket=SOCK ARGS`: its wait status, output in r. */
-static int ctl(FIXTURE_DATA(notify) *self, struct th_cmd *r, const char *a1, const char *a2)
+static int ctl(FIXTURE_DATA(notify) * self, struct th_cmd *r, const char *a1, const char *a2)
 {
 	char prog[PATH_MAX], sopt[PATH_MAX + 16];
 	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), sopt, (char *)a1,
@@ -156,7 +159,7 @@ static int ctl(FIXTURE_DATA(notify) *self, struct th_cmd *r, const char *a1, con
 	return r->status;
 }
 
-static void dump_stderr(FIXTURE_DATA(notify) *self)
+static void dump_stderr(FIXTURE_DATA(notify) * self)
 {
 	char line[512];
 	FILE *f = fopen(self->errpath, "re");
@@ -168,7 +171,7 @@ static void dump_stderr(FIXTURE_DATA(notify) *self)
 }
 
 /* Does lymphd's stderr (so far) have a line containing text? */
-static bool stderr_has(FIXTURE_DATA(notify) *self, const char *text)
+static bool stderr_has(FIXTURE_DATA(notify) * self, const char *text)
 {
 	char line[1024];
 	bool found = false;
@@ -181,7 +184,7 @@ static bool stderr_has(FIXTURE_DATA(notify) *self, const char *text)
 	return found;
 }
 
-static int write_conf(FIXTURE_DATA(notify) *self, const char *text)
+static int write_conf(FIXTURE_DATA(notify) * self, const char *text)
 {
 	int fd = open(self->conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	ssize_t n = (ssize_t)strlen(text);
@@ -244,7 +247,7 @@ FIXTURE_TEARDOWN(notify)
  * watchdog pings, RELOADING/READY around a reload (accepted, refused, and
  * by SIGHUP), STOPPING=1 on SIGTERM, exit 0.
  */
-static void life(struct __test_metadata *_metadata, FIXTURE_DATA(notify) *self, bool abstract)
+static void life(struct __test_metadata *_metadata, FIXTURE_DATA(notify) * self, bool abstract)
 {
 	char msg[1024], seen[4096] = "";
 	struct th_cmd *r = calloc(1, sizeof(*r));
@@ -256,7 +259,7 @@ static void life(struct __test_metadata *_metadata, FIXTURE_DATA(notify) *self, 
 
 	ASSERT_NE(NULL, r);
 	ASSERT_EQ(0, bind_notify(self, abstract));
-	self->pid = start_lymphd(self, "1000000", NULL);	/* 1 s: a ping every ~0.5 s */
+	self->pid = start_lymphd(self, "1000000", NULL); /* 1 s: a ping every ~0.5 s */
 	ASSERT_GT(self->pid, 0);
 
 	/* The first message is READY=1, and then lymphd answers at once. */
@@ -266,11 +269,13 @@ static void life(struct __test_metadata *_metadata, FIXTURE_DATA(notify) *self, 
 	}
 	EXPECT_TRUE(has_line(msg, "READY=1")) TH_LOG("first message: '%s'", msg);
 	/* lymphd prints its start line (every response armed) before READY=1. */
-	EXPECT_TRUE(stderr_has(self, "control socket")) {
+	EXPECT_TRUE(stderr_has(self, "control socket"))
+	{
 		dump_stderr(self);
 	}
 	EXPECT_NE(NULL, strstr(msg, "STATUS=source ")) TH_LOG("first message: '%s'", msg);
-	EXPECT_EQ(0, ctl(self, r, "status", "--json")) TH_LOG("lymphctl status after READY=1: %s", r->err);
+	EXPECT_EQ(0, ctl(self, r, "status", "--json"))
+	TH_LOG("lymphctl status after READY=1: %s", r->err);
 	EXPECT_NE(NULL, strstr(r->out, "\"source\"")) TH_LOG("status: %.200s", r->out);
 
 	/* Watchdog: pings keep coming, about every half second. */
@@ -279,7 +284,8 @@ static void life(struct __test_metadata *_metadata, FIXTURE_DATA(notify) *self, 
 		if (wait_line(self, "WATCHDOG=1", 5000, msg, sizeof(msg), seen, sizeof(seen)))
 			break;
 	t1 = th_now_ms();
-	EXPECT_EQ(4, pings) TH_LOG("WATCHDOG=1 pings received: %d (other messages: %s)", pings, seen);
+	EXPECT_EQ(4, pings)
+	TH_LOG("WATCHDOG=1 pings received: %d (other messages: %s)", pings, seen);
 	th_diag("4 watchdog pings in %lld ms (WATCHDOG_USEC=1000000)", (long long)(t1 - t0));
 
 	/* lymphctl reload: RELOADING=1 with MONOTONIC_USEC, then READY=1. */
@@ -287,36 +293,39 @@ static void life(struct __test_metadata *_metadata, FIXTURE_DATA(notify) *self, 
 	ASSERT_EQ(0, ctl(self, r, "reload", NULL)) TH_LOG("lymphctl reload: %s %s", r->out, r->err);
 	seen[0] = '\0';
 	ASSERT_EQ(0, wait_line(self, "RELOADING=1", 5000, msg, sizeof(msg), seen, sizeof(seen)))
-		TH_LOG("no RELOADING=1 after lymphctl reload (got: %s)", seen);
+	TH_LOG("no RELOADING=1 after lymphctl reload (got: %s)", seen);
 	p = strstr(msg, "MONOTONIC_USEC=");
 	ASSERT_NE(NULL, p) TH_LOG("RELOADING=1 without MONOTONIC_USEC: '%s'", msg);
 	mono = strtoull(p + strlen("MONOTONIC_USEC="), NULL, 10);
-	EXPECT_GE(mono, (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL)
-		TH_LOG("MONOTONIC_USEC=%llu is before the reload was asked for", mono);
+	EXPECT_GE(mono, (unsigned long long)ts.tv_sec * 1000000ULL +
+				(unsigned long long)ts.tv_nsec / 1000ULL)
+	TH_LOG("MONOTONIC_USEC=%llu is before the reload was asked for", mono);
 	EXPECT_EQ(0, wait_line(self, "READY=1", 5000, msg, sizeof(msg), NULL, 0))
-		TH_LOG("no READY=1 after RELOADING=1");
+	TH_LOG("no READY=1 after RELOADING=1");
 
 	/* A refused reload (invalid policy) ends in READY=1 too. */
 	ASSERT_EQ(0, write_conf(self, "[lymphd]\nmode = sideways\n"));
 	EXPECT_NE(0, ctl(self, r, "reload", NULL)) TH_LOG("an invalid policy was accepted");
 	EXPECT_EQ(0, wait_line(self, "RELOADING=1", 5000, msg, sizeof(msg), NULL, 0));
 	EXPECT_EQ(0, wait_line(self, "READY=1", 5000, msg, sizeof(msg), NULL, 0))
-		TH_LOG("no READY=1 after a refused reload");
+	TH_LOG("no READY=1 after a refused reload");
 	ASSERT_EQ(0, write_conf(self, "[lymphd]\nmode = observe\n"));
 
 	/* SIGHUP reloads the same way. */
 	kill(self->pid, SIGHUP);
-	EXPECT_EQ(0, wait_line(self, "RELOADING=1", 5000, msg, sizeof(msg), NULL, 0)) TH_LOG("SIGHUP");
+	EXPECT_EQ(0, wait_line(self, "RELOADING=1", 5000, msg, sizeof(msg), NULL, 0))
+	TH_LOG("SIGHUP");
 	EXPECT_EQ(0, wait_line(self, "READY=1", 5000, msg, sizeof(msg), NULL, 0)) TH_LOG("SIGHUP");
 
 	/* SIGTERM: STOPPING=1, then a clean exit. */
 	kill(self->pid, SIGTERM);
 	seen[0] = '\0';
 	EXPECT_EQ(0, wait_line(self, "STOPPING=1", 10000, msg, sizeof(msg), seen, sizeof(seen)))
-		TH_LOG("no STOPPING=1 after SIGTERM (got: %s)", seen);
+	TH_LOG("no STOPPING=1 after SIGTERM (got: %s)", seen);
 	status = stop_lymphd(self->pid);
 	self->pid = -1;
-	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("wait status 0x%x", status);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	TH_LOG("wait status 0x%x", status);
 	free(r);
 }
 
@@ -338,11 +347,13 @@ TEST_F_TIMEOUT(notify, watchdog_for_another_pid_is_ignored, 180)
 	ASSERT_EQ(0, bind_notify(self, false));
 	self->pid = start_lymphd(self, "1000000", "1");
 	ASSERT_GT(self->pid, 0);
-	ASSERT_EQ(0, wait_line(self, "READY=1", WAIT_MS, msg, sizeof(msg), NULL, 0)) {
+	ASSERT_EQ(0, wait_line(self, "READY=1", WAIT_MS, msg, sizeof(msg), NULL, 0))
+	{
 		dump_stderr(self);
 	}
-	EXPECT_EQ(-ETIMEDOUT, wait_line(self, "WATCHDOG=1", 3000, msg, sizeof(msg), seen, sizeof(seen)))
-		TH_LOG("WATCHDOG=1 sent although WATCHDOG_PID=1");
+	EXPECT_EQ(-ETIMEDOUT,
+		  wait_line(self, "WATCHDOG=1", 3000, msg, sizeof(msg), seen, sizeof(seen)))
+	TH_LOG("WATCHDOG=1 sent although WATCHDOG_PID=1");
 }
 
 /*
@@ -361,7 +372,8 @@ TEST_F_TIMEOUT(notify, second_instance_fails_clearly, 300)
 	ASSERT_EQ(0, bind_notify(self, false));
 	self->pid = start_lymphd(self, NULL, NULL);
 	ASSERT_GT(self->pid, 0);
-	ASSERT_EQ(0, wait_line(self, "READY=1", WAIT_MS, msg, sizeof(msg), NULL, 0)) {
+	ASSERT_EQ(0, wait_line(self, "READY=1", WAIT_MS, msg, sizeof(msg), NULL, 0))
+	{
 		dump_stderr(self);
 	}
 	/* The first one's stderr is done with: the file is the second's now. */
@@ -377,7 +389,8 @@ TEST_F_TIMEOUT(notify, second_instance_fails_clearly, 300)
 		waitpid(second, &status, 0);
 		ASSERT_TRUE(false) TH_LOG("the second lymphd kept running beside the first");
 	}
-	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) TH_LOG("wait status 0x%x", status);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)
+	TH_LOG("wait status 0x%x", status);
 
 	f = fopen(self->errpath, "re");
 	ASSERT_NE(NULL, f);
@@ -385,7 +398,10 @@ TEST_F_TIMEOUT(notify, second_instance_fails_clearly, 300)
 		if (strstr(line, "another lymphd is running"))
 			break;
 	fclose(f);
-	EXPECT_NE(NULL, strstr(line, "another lymphd is running")) { dump_stderr(self); }
+	EXPECT_NE(NULL, strstr(line, "another lymphd is running"))
+	{
+		dump_stderr(self);
+	}
 	EXPECT_NE(NULL, strstr(line, self->sock)) TH_LOG("'%s' does not name the socket", line);
 
 	/* What it told "systemd": a failure, never READY=1. */
@@ -396,7 +412,8 @@ TEST_F_TIMEOUT(notify, second_instance_fails_clearly, 300)
 			strcat(seen, "|");
 		}
 	}
-	EXPECT_NE(NULL, strstr(seen, "ERRNO=98")) TH_LOG("no ERRNO=98 (EADDRINUSE) from the second lymphd: %s", seen);
+	EXPECT_NE(NULL, strstr(seen, "ERRNO=98"))
+	TH_LOG("no ERRNO=98 (EADDRINUSE) from the second lymphd: %s", seen);
 
 	/* The first one still answers. */
 	{

@@ -15,8 +15,8 @@
 #include "outfilter.h"
 
 static const enum out_item level0[] = {
-	OUT_DANGER, OUT_SIGNAL, OUT_OOM, OUT_DROP, OUT_SERVICE, OUT_QUARANTINE,
-	OUT_THROTTLE, OUT_WEATHER, OUT_INTEGRITY, OUT_OTHER,
+	OUT_DANGER,	OUT_SIGNAL,   OUT_OOM,	   OUT_DROP,	  OUT_SERVICE,
+	OUT_QUARANTINE, OUT_THROTTLE, OUT_WEATHER, OUT_INTEGRITY, OUT_OTHER,
 };
 static const enum out_item level1[] = { OUT_PROGRAMMED, OUT_HELD, OUT_LYMPHD };
 static const enum out_item level2[] = { OUT_FORK, OUT_EXEC, OUT_PRESSURE, OUT_SNAPSHOT };
@@ -34,17 +34,17 @@ TEST(verbosity_alone)
 	for (v = 0; v <= OUT_VERBOSE_MAX; v++) {
 		for (i = 0; i < N(level0); i++)
 			EXPECT_TRUE(outfilter_wants(&f, level0[i], v))
-				TH_LOG("%s at -v x%d", out_item_name(level0[i]), v);
+		TH_LOG("%s at -v x%d", out_item_name(level0[i]), v);
 		for (i = 0; i < N(level1); i++)
 			EXPECT_EQ(v >= 1, outfilter_wants(&f, level1[i], v))
-				TH_LOG("%s at -v x%d", out_item_name(level1[i]), v);
+		TH_LOG("%s at -v x%d", out_item_name(level1[i]), v);
 		for (i = 0; i < N(level2); i++)
 			EXPECT_EQ(v >= 2, outfilter_wants(&f, level2[i], v))
-				TH_LOG("%s at -v x%d", out_item_name(level2[i]), v);
+		TH_LOG("%s at -v x%d", out_item_name(level2[i]), v);
 	}
 	/* Out of range never prints. */
 	EXPECT_FALSE(outfilter_wants(&f, OUT_ITEM_MAX, 3));
-	EXPECT_FALSE(outfilter_wants(&f, (enum out_item)-1, 3));
+	EXPECT_FALSE(outfilter_wants(&f, (enum out_item) - 1, 3));
 }
 
 static struct outfilter parsed(const char *list)
@@ -55,7 +55,7 @@ static struct outfilter parsed(const char *list)
 
 	outfilter_init(&f);
 	if (outfilter_parse(&f, list, &bad, &bad_len))
-		memset(&f, 0xff, sizeof(f));	/* the test then fails loudly */
+		memset(&f, 0xff, sizeof(f)); /* the test then fails loudly */
 	return f;
 }
 
@@ -65,7 +65,7 @@ TEST(names_replace_the_default)
 	struct outfilter f = parsed("death,signal");
 
 	EXPECT_TRUE(outfilter_wants(&f, OUT_DANGER, 0));
-	EXPECT_TRUE(outfilter_wants(&f, OUT_PROGRAMMED, 0));	/* whatever -v says */
+	EXPECT_TRUE(outfilter_wants(&f, OUT_PROGRAMMED, 0)); /* whatever -v says */
 	EXPECT_TRUE(outfilter_wants(&f, OUT_SIGNAL, 0));
 	EXPECT_FALSE(outfilter_wants(&f, OUT_SERVICE, 0));
 	EXPECT_FALSE(outfilter_wants(&f, OUT_WEATHER, 3));
@@ -80,7 +80,7 @@ TEST(names_replace_the_default)
 	EXPECT_TRUE(outfilter_wants(&f, OUT_QUARANTINE, 0));
 	EXPECT_TRUE(outfilter_wants(&f, OUT_THROTTLE, 0));
 	EXPECT_TRUE(outfilter_wants(&f, OUT_OTHER, 0));
-	EXPECT_FALSE(outfilter_wants(&f, OUT_HELD, 3));	/* a sensor record, not a decision */
+	EXPECT_FALSE(outfilter_wants(&f, OUT_HELD, 3)); /* a sensor record, not a decision */
 	EXPECT_FALSE(outfilter_wants(&f, OUT_DANGER, 3));
 
 	f = parsed("throttle");
@@ -96,7 +96,7 @@ TEST(default_and_all)
 	EXPECT_TRUE(outfilter_wants(&f, OUT_FORK, 0));
 	EXPECT_FALSE(outfilter_wants(&f, OUT_EXEC, 0));
 	EXPECT_FALSE(outfilter_wants(&f, OUT_PROGRAMMED, 0));
-	EXPECT_TRUE(outfilter_wants(&f, OUT_PROGRAMMED, 1));	/* default follows -v */
+	EXPECT_TRUE(outfilter_wants(&f, OUT_PROGRAMMED, 1)); /* default follows -v */
 
 	f = parsed("all,-fork,-exec");
 	EXPECT_TRUE(outfilter_wants(&f, OUT_PRESSURE, 0));
@@ -148,7 +148,7 @@ TEST(repeated_option)
 	EXPECT_TRUE(outfilter_wants(&f, OUT_DANGER, 0));
 	EXPECT_TRUE(outfilter_wants(&f, OUT_FORK, 0));
 	EXPECT_FALSE(outfilter_wants(&f, OUT_SIGNAL, 3));
-	EXPECT_FALSE(outfilter_wants(&f, OUT_SERVICE, 0));	/* still no default */
+	EXPECT_FALSE(outfilter_wants(&f, OUT_SERVICE, 0)); /* still no default */
 }
 
 /* Bad input: -EINVAL, the culprit named, the filter untouched. */
@@ -158,8 +158,9 @@ TEST(bad_names)
 		const char *list, *culprit;
 	} bad_lists[] = {
 		{ "forks", "forks" }, { "death,bogus", "bogus" }, { "death,,fork", "" },
-		{ "death,", "" }, { ",death", "" }, { "-", "-" }, { "-all", "-all" },
-		{ "-default", "-default" }, { "Death", "Death" }, { "", "" },
+		{ "death,", "" },     { ",death", "" },		  { "-", "-" },
+		{ "-all", "-all" },   { "-default", "-default" }, { "Death", "Death" },
+		{ "", "" },
 	};
 	size_t i;
 
@@ -171,11 +172,13 @@ TEST(bad_names)
 		outfilter_init(&f);
 		before = f;
 		EXPECT_EQ(-EINVAL, outfilter_parse(&f, bad_lists[i].list, &bad, &len))
-			TH_LOG("'%s' accepted", bad_lists[i].list);
+		TH_LOG("'%s' accepted", bad_lists[i].list);
 		ASSERT_NE(NULL, bad);
 		EXPECT_EQ(strlen(bad_lists[i].culprit), len) TH_LOG("'%s'", bad_lists[i].list);
-		EXPECT_EQ(0, strncmp(bad, bad_lists[i].culprit, len)) TH_LOG("'%s'", bad_lists[i].list);
-		EXPECT_EQ(0, memcmp(&f, &before, sizeof(f))) TH_LOG("'%s' changed the filter", bad_lists[i].list);
+		EXPECT_EQ(0, strncmp(bad, bad_lists[i].culprit, len))
+		TH_LOG("'%s'", bad_lists[i].list);
+		EXPECT_EQ(0, memcmp(&f, &before, sizeof(f)))
+		TH_LOG("'%s' changed the filter", bad_lists[i].list);
 	}
 }
 
@@ -254,11 +257,16 @@ TEST(item_of_journal)
 		const char *type, *action;
 		enum out_item it;
 	} c[] = {
-		{ "service", "restart", OUT_SERVICE }, { "quarantine", "quarantine", OUT_QUARANTINE },
-		{ "quarantine", "release", OUT_QUARANTINE }, { "throttle", "lift", OUT_THROTTLE },
-		{ "weather", "change", OUT_WEATHER }, { "integrity", "changed", OUT_INTEGRITY },
-		{ "lymphd", "start", OUT_LYMPHD }, { "service", "snapshot", OUT_SNAPSHOT },
-		{ "quarantine", "snapshot", OUT_SNAPSHOT }, { "future", "thing", OUT_OTHER },
+		{ "service", "restart", OUT_SERVICE },
+		{ "quarantine", "quarantine", OUT_QUARANTINE },
+		{ "quarantine", "release", OUT_QUARANTINE },
+		{ "throttle", "lift", OUT_THROTTLE },
+		{ "weather", "change", OUT_WEATHER },
+		{ "integrity", "changed", OUT_INTEGRITY },
+		{ "lymphd", "start", OUT_LYMPHD },
+		{ "service", "snapshot", OUT_SNAPSHOT },
+		{ "quarantine", "snapshot", OUT_SNAPSHOT },
+		{ "future", "thing", OUT_OTHER },
 		{ NULL, "x", OUT_OTHER },
 	};
 	size_t i;
@@ -266,7 +274,8 @@ TEST(item_of_journal)
 	for (i = 0; i < N(c); i++) {
 		struct json_object *o = jrec(c[i].type, c[i].action);
 
-		EXPECT_EQ((int)c[i].it, (int)out_item_of_journal(o)) TH_LOG("%s %s", c[i].type, c[i].action);
+		EXPECT_EQ((int)c[i].it, (int)out_item_of_journal(o))
+		TH_LOG("%s %s", c[i].type, c[i].action);
 		json_object_put(o);
 	}
 }
@@ -288,7 +297,8 @@ TEST(priorities)
 		{ OUT_SERVICE, "service", "restart", "error: systemctl restart failed", LOG_ERR },
 		{ OUT_SERVICE, "service", "verified", "alive", LOG_INFO },
 		{ OUT_QUARANTINE, "quarantine", "quarantine", "ok", LOG_WARNING },
-		{ OUT_QUARANTINE, "quarantine", "quarantine", "cannot enforce (fanotify): x", LOG_ERR },
+		{ OUT_QUARANTINE, "quarantine", "quarantine", "cannot enforce (fanotify): x",
+		  LOG_ERR },
 		{ OUT_QUARANTINE, "quarantine", "would-quarantine", "observe mode", LOG_NOTICE },
 		{ OUT_QUARANTINE, "quarantine", "release", "ok", LOG_NOTICE },
 		{ OUT_THROTTLE, "throttle", "throttle", "pinned", LOG_WARNING },
@@ -303,8 +313,9 @@ TEST(priorities)
 
 		if (c[i].result)
 			json_object_object_add(o, "result", json_object_new_string(c[i].result));
-		EXPECT_EQ(c[i].prio, log_priority(c[i].it, o)) TH_LOG("case %zu: %s %s", i,
-			out_item_name(c[i].it), c[i].action ? c[i].action : "");
+		EXPECT_EQ(c[i].prio, log_priority(c[i].it, o))
+		TH_LOG("case %zu: %s %s", i, out_item_name(c[i].it),
+		       c[i].action ? c[i].action : "");
 		json_object_put(o);
 	}
 	{
@@ -331,7 +342,11 @@ TEST(field_names)
 	/* journald's trusted fields start with '_': never ours */
 	EXPECT_EQ(0UL, log_field_name(n, sizeof(n), NULL, "_PID"));
 	/* at most 64 bytes */
-	EXPECT_EQ(64UL, log_field_name(n, sizeof(n), "LYMPH_", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	EXPECT_EQ(
+		64UL,
+		log_field_name(
+			n, sizeof(n), "LYMPH_",
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 	EXPECT_EQ(64UL, strlen(n));
 }
 
@@ -376,7 +391,8 @@ TEST(journal_entry_of_a_crash)
 	size_t len = 0;
 
 	ASSERT_NE(NULL, o);
-	ASSERT_EQ(0, log_journal_entry(o, "death", "death  danger fault pid=77", LOG_WARNING, &buf, &len));
+	ASSERT_EQ(0, log_journal_entry(o, "death", "death  danger fault pid=77", LOG_WARNING, &buf,
+				       &len));
 	ASSERT_EQ(0, log_journal_parse(buf, len, collect, &f));
 	EXPECT_STREQ("death  danger fault pid=77", fget(&f, "MESSAGE"));
 	EXPECT_STREQ("4", fget(&f, "PRIORITY"));
@@ -417,7 +433,8 @@ TEST(journal_entry_of_a_decision)
 	ASSERT_EQ(0, log_journal_entry(o, "quarantine", "quarantine quarantine /tmp/crasher",
 				       log_priority(OUT_QUARANTINE, o), &buf, &len));
 	/* the binary form: NAME\n, 64-bit little-endian length, value, \n */
-	EXPECT_NE(NULL, memmem(buf, len, "LYMPH_RESULT\n\x11\0\0\0\0\0\0\0line one\nline two\n", 39));
+	EXPECT_NE(NULL,
+		  memmem(buf, len, "LYMPH_RESULT\n\x11\0\0\0\0\0\0\0line one\nline two\n", 39));
 	ASSERT_EQ(0, log_journal_parse(buf, len, collect, &f));
 	EXPECT_STREQ("quarantine", fget(&f, "LYMPH_EVENT"));
 	EXPECT_STREQ("quarantine", fget(&f, "LYMPH_ACTION"));
@@ -427,8 +444,8 @@ TEST(journal_entry_of_a_decision)
 	EXPECT_STREQ("4242", fget(&f, "LYMPH_WHY_PID"));
 	EXPECT_STREQ("SIGSEGV", fget(&f, "LYMPH_WHY_SIGNAL"));
 	EXPECT_STREQ("10, 11", fget(&f, "LYMPH_HELD_PIDS"));
-	EXPECT_STREQ("4", fget(&f, "PRIORITY"));	/* a quarantine imposed: warning */
-	EXPECT_EQ(NULL, fget(&f, "LYMPH_TYPE"));	/* the type is LYMPH_EVENT */
+	EXPECT_STREQ("4", fget(&f, "PRIORITY")); /* a quarantine imposed: warning */
+	EXPECT_EQ(NULL, fget(&f, "LYMPH_TYPE")); /* the type is LYMPH_EVENT */
 	free(buf);
 	json_object_put(o);
 }
@@ -438,8 +455,8 @@ TEST(journal_parse_rejects_malformed)
 	struct fields *f = calloc(1, sizeof(*f));
 
 	ASSERT_NE(NULL, f);
-	EXPECT_EQ(-EINVAL, log_journal_parse("A=1", 3, collect, f));		/* no newline */
-	EXPECT_EQ(-EINVAL, log_journal_parse("=1\n", 3, collect, f));		/* no name */
+	EXPECT_EQ(-EINVAL, log_journal_parse("A=1", 3, collect, f));  /* no newline */
+	EXPECT_EQ(-EINVAL, log_journal_parse("=1\n", 3, collect, f)); /* no name */
 	EXPECT_EQ(-EINVAL, log_journal_parse("A\n\x05\0\0\0\0\0\0\0ab\n", 13, collect, f));
 	EXPECT_EQ(0, log_journal_parse("A=1\nB=\n", 7, collect, f));
 	EXPECT_EQ(2, f->n);
@@ -449,7 +466,13 @@ TEST(journal_parse_rejects_malformed)
 TEST(syslog_line)
 {
 	char line[256];
-	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 3, .tm_hour = 4, .tm_min = 5, .tm_sec = 6, .tm_isdst = -1 };
+	struct tm tm = { .tm_year = 126,
+			 .tm_mon = 10,
+			 .tm_mday = 3,
+			 .tm_hour = 4,
+			 .tm_min = 5,
+			 .tm_sec = 6,
+			 .tm_isdst = -1 };
 	time_t t = mktime(&tm);
 	size_t n = log_syslog_line(line, sizeof(line), LOG_WARNING, t, 123, "death danger");
 
@@ -472,21 +495,26 @@ TEST(decision_text)
 	ASSERT_NE(NULL, o);
 	format_journal_text(line, sizeof(line), o);
 	EXPECT_STREQ("service    restart          echo phase=running failures=1 restarts=1 pid=42"
-		     " | why: class=danger reason=fault pid=41 signal=SIGSEGV", line);
+		     " | why: class=danger reason=fault pid=41 signal=SIGSEGV",
+		     line);
 	json_object_put(o);
 
-	o = json_tokener_parse("{\"type\":\"weather\",\"action\":\"change\",\"from\":\"sunny\",\"to\":\"cloudy\","
-			       "\"reasons\":[\"cpu pressure 63%\",\"2 anomalies\"],\"inputs\":{\"x\":1}}");
+	o = json_tokener_parse(
+		"{\"type\":\"weather\",\"action\":\"change\",\"from\":\"sunny\",\"to\":\"cloudy\","
+		"\"reasons\":[\"cpu pressure 63%\",\"2 anomalies\"],\"inputs\":{\"x\":1}}");
 	ASSERT_NE(NULL, o);
 	format_journal_text(line, sizeof(line), o);
-	EXPECT_STREQ("weather    change           sunny -> cloudy: cpu pressure 63%; 2 anomalies", line);
+	EXPECT_STREQ("weather    change           sunny -> cloudy: cpu pressure 63%; 2 anomalies",
+		     line);
 	json_object_put(o);
 
-	o = json_tokener_parse("{\"type\":\"quarantine\",\"action\":\"would-quarantine\",\"exe\":\"/tmp/c\","
-			       "\"uid\":1000,\"duration_s\":600.0,\"result\":\"observe mode\"}");
+	o = json_tokener_parse(
+		"{\"type\":\"quarantine\",\"action\":\"would-quarantine\",\"exe\":\"/tmp/c\","
+		"\"uid\":1000,\"duration_s\":600.0,\"result\":\"observe mode\"}");
 	ASSERT_NE(NULL, o);
 	format_journal_text(line, sizeof(line), o);
-	EXPECT_STREQ("quarantine would-quarantine /tmp/c uid=1000 duration_s=600: observe mode", line);
+	EXPECT_STREQ("quarantine would-quarantine /tmp/c uid=1000 duration_s=600: observe mode",
+		     line);
 	json_object_put(o);
 }
 

@@ -147,9 +147,9 @@ static int start(struct th_lymphd *d, const char *dir, const char *const args[],
 /* ---- the children whose lives lymphd reports ---------------------------- */
 
 struct lives {
-	pid_t exited;		/* _exit(0): a programmed death */
-	pid_t execed;		/* exec /bin/true */
-	pid_t crashed;		/* SIGSEGV: a danger death, last */
+	pid_t exited;  /* _exit(0): a programmed death */
+	pid_t execed;  /* exec /bin/true */
+	pid_t crashed; /* SIGSEGV: a danger death, last */
 };
 
 static pid_t run_child(const char *exec_path)
@@ -317,8 +317,10 @@ TEST_F(text, vv_adds_forks_and_execs)
 	read_until_crash(&self->d, &l, &s);
 	EXPECT_EQ(1, s.crash);
 	EXPECT_EQ(1, s.exited_death);
-	EXPECT_EQ(1, s.crash_fork) TH_LOG("no fork line for pid %d (%d fork lines)", l.crashed, s.forks);
-	EXPECT_EQ(1, s.exec_of_child) TH_LOG("no exec line for pid %d (%d exec lines)", l.execed, s.execs);
+	EXPECT_EQ(1, s.crash_fork)
+	TH_LOG("no fork line for pid %d (%d fork lines)", l.crashed, s.forks);
+	EXPECT_EQ(1, s.exec_of_child)
+	TH_LOG("no exec line for pid %d (%d exec lines)", l.execed, s.execs);
 }
 
 /* --events names kinds: exactly forks, then the crash is not printed. */
@@ -330,7 +332,7 @@ TEST_F(text, events_selects_kinds)
 
 	ASSERT_EQ(0, start(&self->d, self->dir, args, NULL));
 	live(&l);
-	read_until_crash(&self->d, &l, &s);	/* runs to the timeout: no crash line */
+	read_until_crash(&self->d, &l, &s); /* runs to the timeout: no crash line */
 	EXPECT_EQ(0, s.crash);
 	EXPECT_EQ(1, s.crash_fork);
 	EXPECT_EQ(0, s.execs);
@@ -365,7 +367,7 @@ static void json_kinds(struct __test_metadata *_metadata, struct th_lymphd *d, c
 		json_object_put(o);
 	}
 	EXPECT_EQ(1, crash);
-	EXPECT_EQ(1, exited);	/* a programmed death, in JSON without -v */
+	EXPECT_EQ(1, exited); /* a programmed death, in JSON without -v */
 	EXPECT_EQ(want_forks ? 1 : 0, forks);
 	EXPECT_EQ(want_forks ? 1 : 0, execs);
 }
@@ -542,7 +544,8 @@ static void read_journal(int fd, const struct lives *l, int n_crashes, const pid
 			s->exited_entries++;
 		for (i = 0; i < n_crashes; i++) {
 			snprintf(pid, sizeof(pid), "%d", crashes[i]);
-			if (field_is(e, len, "LYMPH_EVENT", "death") && field_is(e, len, "LYMPH_PID", pid) &&
+			if (field_is(e, len, "LYMPH_EVENT", "death") &&
+			    field_is(e, len, "LYMPH_PID", pid) &&
 			    field_is(e, len, "LYMPH_CLASS", "danger") &&
 			    field_is(e, len, "LYMPH_SIGNAL", "SIGSEGV") &&
 			    field_is(e, len, "LYMPH_REASON", "fault")) {
@@ -561,7 +564,8 @@ static void read_journal(int fd, const struct lives *l, int n_crashes, const pid
 			self_exe[k > 0 ? k : 0] = 0;
 			if (strstr(self_exe, v) || strstr(v, "output_test")) {
 				s->decisions++;
-				field(e, len, "LYMPH_ACTION", s->decision_action, sizeof(s->decision_action));
+				field(e, len, "LYMPH_ACTION", s->decision_action,
+				      sizeof(s->decision_action));
 				if (s->crash_entries >= n_crashes)
 					return;
 			}
@@ -585,7 +589,7 @@ static void check_log_status(struct __test_metadata *_metadata, struct th_lymphd
 /* Crashes reach the journal with their fields; so does the decision they
  * cause (quarantine threshold 2, observe mode); forks and programmed
  * deaths do not by default. */
-static void journal_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock) *self,
+static void journal_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock) * self,
 			 const char *logopt)
 {
 	const char *args[] = { logopt, NULL };
@@ -608,15 +612,16 @@ static void journal_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock
 	read_journal(self->fd, &l, 3, crashes, &s);
 	k = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 	self_exe[k > 0 ? k : 0] = 0;
-	EXPECT_EQ(3, s.crash_entries) TH_LOG("entries for the 3 crashes with LYMPH_CLASS=danger "
-					     "LYMPH_SIGNAL=SIGSEGV LYMPH_REASON=fault");
-	EXPECT_STREQ("4", s.crash_prio);	/* warning */
+	EXPECT_EQ(3, s.crash_entries)
+	TH_LOG("entries for the 3 crashes with LYMPH_CLASS=danger "
+	       "LYMPH_SIGNAL=SIGSEGV LYMPH_REASON=fault");
+	EXPECT_STREQ("4", s.crash_prio); /* warning */
 	EXPECT_STREQ(self_exe, s.crash_exe);
 	EXPECT_LE(1, s.decisions) TH_LOG("no quarantine decision entry for %s", self_exe);
 	EXPECT_STREQ("would-quarantine", s.decision_action);
 	EXPECT_EQ(0, s.fork_entries);
 	EXPECT_EQ(0, s.exited_entries);
-	check_log_status(_metadata, &self->d, "journal", 4);	/* 3 crashes, 1 decision */
+	check_log_status(_metadata, &self->d, "journal", 4); /* 3 crashes, 1 decision */
 	if (_metadata->exit_code == KSFT_FAIL)
 		th_lymphd_dump_stderr(&self->d);
 }
@@ -629,7 +634,7 @@ TEST_F(logsock, journal_gets_crashes_and_decisions)
 /* stderr is not a terminal (a file here): auto picks the journal. */
 TEST_F(logsock, auto_picks_the_journal_off_a_terminal)
 {
-	journal_case(_metadata, self, "--log=auto");	/* stderr: a file */
+	journal_case(_metadata, self, "--log=auto"); /* stderr: a file */
 }
 
 /* Read a whole (small) file into buf. */
@@ -649,8 +654,7 @@ static void slurp(const char *path, char *buf, size_t cap)
  * natively.  stdout is a file here, so its identity is known beforehand;
  * the control run names another stream and must print the crash.
  */
-static void stream_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock) *self,
-			bool ours)
+static void stream_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock) * self, bool ours)
 {
 	static const char *const args[] = { "--log=journal", NULL };
 	static char text[1 << 16];
@@ -674,7 +678,7 @@ static void stream_case(struct __test_metadata *_metadata, FIXTURE_DATA(logsock)
 	live(&l);
 	read_journal(self->fd, &l, 1, &l.crashed, &s);
 	EXPECT_EQ(1, s.crash_entries) TH_LOG("the journal always gets the crash");
-	th_lymphd_stop(&self->d);	/* flushes stdout */
+	th_lymphd_stop(&self->d); /* flushes stdout */
 	slurp(outpath, text, sizeof(text));
 	snprintf(want, sizeof(want), " pid=%d ", l.crashed);
 	if (ours) {
@@ -796,7 +800,8 @@ TEST_F(logsock, full_logger_loses_counted_never_silently)
 			break;
 		th_sleep_ms(100);
 	} while (th_now_ms() < deadline);
-	EXPECT_LE(qlen + 5, sent + lost) TH_LOG("sent %lld, lost %lld", (long long)sent, (long long)lost);
+	EXPECT_LE(qlen + 5, sent + lost)
+	TH_LOG("sent %lld, lost %lld", (long long)sent, (long long)lost);
 	EXPECT_LE(1, lost);
 	EXPECT_TRUE(stderr_has(&self->d, "failed to send to journal"));
 	/* every entry counted as sent is in the queue */
@@ -821,7 +826,7 @@ TEST_F(logsock, syslog_lines)
 	ASSERT_EQ(0, start(&self->d, self->dir, args, env));
 	live(&l);
 	snprintf(want, sizeof(want), " pid=%d ", l.crashed);
-	snprintf(pri, sizeof(pri), "<%d>", 3 * 8 + 4);	/* daemon.warning */
+	snprintf(pri, sizeof(pri), "<%d>", 3 * 8 + 4); /* daemon.warning */
 	deadline = th_now_ms() + EVENT_TIMEOUT_MS;
 	while (!found && (n = recv_until(self->fd, line, sizeof(line), deadline)) > 0) {
 		char tag[64];
@@ -840,7 +845,8 @@ TEST_F(logsock, syslog_lines)
 TEST_F(logsock, unreachable_journal_is_an_error)
 {
 	char prog[PATH_MAX], so[PATH_MAX + 16], jo[PATH_MAX + 16];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--log=journal", so, jo, NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--log=journal", so, jo,
+			 NULL };
 	char *env[] = { self->env, NULL };
 	struct th_cmd_opts o = { .env = env };
 	static struct th_cmd r;
@@ -849,7 +855,8 @@ TEST_F(logsock, unreachable_journal_is_an_error)
 	snprintf(so, sizeof(so), "--socket=%s/x.sock", self->dir);
 	snprintf(jo, sizeof(jo), "--journal=%s/journal", self->dir);
 	ASSERT_EQ(0, th_run(argv, &o, &r));
-	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1) TH_LOG("status 0x%x", r.status);
+	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1)
+	TH_LOG("status 0x%x", r.status);
 	EXPECT_EQ(1, th_count_lines(r.err)) TH_LOG("%s", r.err);
 	EXPECT_NE(NULL, strstr(r.err, "nothing.sock")) TH_LOG("%s", r.err);
 	EXPECT_NE(NULL, strstr(r.err, "--log=")) TH_LOG("%s", r.err);
@@ -861,9 +868,10 @@ TEST_F(logsock, unreachable_journal_is_an_error)
 TEST(bad_levels_and_filters)
 {
 	static const char *const bad[][3] = {
-		{ "-vvvv", NULL }, { "--verbose=4", NULL }, { "--verbose=x", NULL },
+		{ "-vvvv", NULL },	 { "--verbose=4", NULL },    { "--verbose=x", NULL },
 		{ "-v", "--verbose=9" }, { "--events=forks", NULL }, { "--events=death,", NULL },
-		{ "--events=", NULL }, { "-e", "bogus" }, { "--log=console", NULL }, { "--log=", NULL },
+		{ "--events=", NULL },	 { "-e", "bogus" },	     { "--log=console", NULL },
+		{ "--log=", NULL },
 	};
 	size_t i;
 
@@ -876,7 +884,7 @@ TEST(bad_levels_and_filters)
 
 		ASSERT_EQ(0, th_run(argv, &o, &r));
 		EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 2)
-			TH_LOG("%s %s: status 0x%x", bad[i][0], bad[i][1] ? bad[i][1] : "", r.status);
+		TH_LOG("%s %s: status 0x%x", bad[i][0], bad[i][1] ? bad[i][1] : "", r.status);
 		EXPECT_EQ(1, th_count_lines(r.err)) TH_LOG("%s: %s", bad[i][0], r.err);
 		EXPECT_EQ(0, strncmp(r.err, "lymphd: ", 8)) TH_LOG("%s", r.err);
 		EXPECT_EQ(0, (int)strlen(r.out)) TH_LOG("%s", r.out);

@@ -92,7 +92,8 @@ static json_object *phago_records(const char *journal, const char *action)
 
 	while (f && fgets(line, sizeof(line), f)) {
 		json_object *o = json_tokener_parse(line);
-		const char *t = o ? th_json_str(o, "type") : NULL, *a = o ? th_json_str(o, "action") : NULL;
+		const char *t = o ? th_json_str(o, "type") : NULL,
+			   *a = o ? th_json_str(o, "action") : NULL;
 
 		if (t && !strcmp(t, "phagocyte") && (!action || (a && !strcmp(a, action))))
 			json_object_array_add(out, o);
@@ -156,7 +157,8 @@ static pid_t crash(int site)
 			crash_site_a();
 		_exit(2);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) || !WCOREDUMP(status)) {
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
+	    !WCOREDUMP(status)) {
 		th_diag("no core dumped (wait status 0x%x)", status);
 		return -1;
 	}
@@ -259,7 +261,7 @@ FIXTURE_TEARDOWN(cores)
 		th_rmdir_flat(self->dir);
 }
 
-static int write_policy(FIXTURE_DATA(cores) *self, const char *phago_extra)
+static int write_policy(FIXTURE_DATA(cores) * self, const char *phago_extra)
 {
 	char text[4096];
 
@@ -268,11 +270,12 @@ static int write_policy(FIXTURE_DATA(cores) *self, const char *phago_extra)
 		 "[quarantine]\nthreshold = 1000000\n"
 		 "[weather]\nbackoff_factor_stormy = 1\n"
 		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
-		 "[phagocyte]\ncore_interval = 200ms\nforesight = no\n%s", phago_extra);
+		 "[phagocyte]\ncore_interval = 200ms\nforesight = no\n%s",
+		 phago_extra);
 	return write_file(self->conf, text, 0644);
 }
 
-static int start_lymphd(FIXTURE_DATA(cores) *self)
+static int start_lymphd(FIXTURE_DATA(cores) * self)
 {
 	char copt[400], jopt[400];
 	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
@@ -285,7 +288,7 @@ static int start_lymphd(FIXTURE_DATA(cores) *self)
 	return err;
 }
 
-static json_object *crashes(FIXTURE_DATA(cores) *self, struct __test_metadata *_metadata)
+static json_object *crashes(FIXTURE_DATA(cores) * self, struct __test_metadata *_metadata)
 {
 	static struct th_cmd r;
 	json_object *o;
@@ -306,7 +309,8 @@ static json_object *sig_with(json_object *o, const char *binary, int64_t n)
 	for (size_t k = 0; sigs && k < json_object_array_length(sigs); k++) {
 		json_object *s = json_object_array_get_idx(sigs, k);
 
-		if (strstr(th_json_str(s, "binary") ?: "", binary) && (n < 0 || th_json_int(s, "count") == n))
+		if (strstr(th_json_str(s, "binary") ?: "", binary) &&
+		    (n < 0 || th_json_int(s, "count") == n))
 			return s;
 	}
 	return NULL;
@@ -353,11 +357,15 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 		ASSERT_GT(b[i] = crash(1), 0);
 		ASSERT_EQ(5 + i, wait_records(self->journal, "core-handled", 5 + i));
 	}
-	EXPECT_NE(0, stored_of(self->store, a[0], path, sizeof(path))[0]) TH_LOG("the first core of a was not kept");
+	EXPECT_NE(0, stored_of(self->store, a[0], path, sizeof(path))[0])
+	TH_LOG("the first core of a was not kept");
 	for (i = 1; i < 4; i++)
-		EXPECT_EQ(0, stored_of(self->store, a[i], path, sizeof(path))[0]) TH_LOG("repeat %d kept: %s", i, path);
-	EXPECT_NE(0, stored_of(self->store, b[0], path, sizeof(path))[0]) TH_LOG("the first core of b was not kept");
-	EXPECT_NE(0, stored_of(self->store, b[1], path, sizeof(path))[0]) TH_LOG("the newest core was not kept");
+		EXPECT_EQ(0, stored_of(self->store, a[i], path, sizeof(path))[0])
+		TH_LOG("repeat %d kept: %s", i, path);
+	EXPECT_NE(0, stored_of(self->store, b[0], path, sizeof(path))[0])
+	TH_LOG("the first core of b was not kept");
+	EXPECT_NE(0, stored_of(self->store, b[1], path, sizeof(path))[0])
+	TH_LOG("the newest core was not kept");
 	EXPECT_EQ(3, store_usage(self->store, &bytes));
 
 	/* a real core, compressed */
@@ -383,7 +391,8 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 	json_object_put(o);
 
 	/* a budget of one and a half cores: never more in the store */
-	snprintf(extra, sizeof(extra), "core_handler = yes\ncore_store = %s\ncore_budget_per_binary = %lldK\n",
+	snprintf(extra, sizeof(extra),
+		 "core_handler = yes\ncore_store = %s\ncore_budget_per_binary = %lldK\n",
 		 self->store, core_sz * 3 / 2 / 1024);
 	ASSERT_EQ(0, write_policy(self, extra));
 	ASSERT_EQ(0, th_lymphctl(&self->d, &reload, NULL, "reload", NULL));
@@ -393,7 +402,8 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 		store_usage(self->store, &bytes);
 		EXPECT_LE(bytes, core_sz * 3 / 2) TH_LOG("crash %d: %lld bytes stored", i, bytes);
 	}
-	EXPECT_NE(0, stored_of(self->store, c[2], path, sizeof(path))[0]) TH_LOG("the newest core was not kept");
+	EXPECT_NE(0, stored_of(self->store, c[2], path, sizeof(path))[0])
+	TH_LOG("the newest core was not kept");
 
 	/* stop: the pattern is the one we found */
 	th_lymphd_stop(&self->d);
@@ -426,7 +436,8 @@ TEST_F_TIMEOUT(cores, pattern_restored_after_a_killed_lymphd, 120)
 	deadline = th_now_ms() + WAIT_MS;
 	while (!store_usage(self->store, &bytes) && th_now_ms() < deadline)
 		th_sleep_ms(50);
-	EXPECT_EQ(1, store_usage(self->store, &bytes)) TH_LOG("the handler stored nothing without lymphd");
+	EXPECT_EQ(1, store_usage(self->store, &bytes))
+	TH_LOG("the handler stored nothing without lymphd");
 
 	ASSERT_EQ(0, write_policy(self, "core_handler = no\n"));
 	ASSERT_EQ(0, start_lymphd(self));
@@ -434,7 +445,8 @@ TEST_F_TIMEOUT(cores, pattern_restored_after_a_killed_lymphd, 120)
 	EXPECT_STREQ(self->orig, read_pattern(cur, sizeof(cur)));
 	recs = phago_records(self->journal, "core-handler-restored");
 	EXPECT_STREQ("ok", th_json_str(json_object_array_get_idx(recs, 0), "result"));
-	EXPECT_STREQ(self->orig, th_json_str(json_object_array_get_idx(recs, 0), "previous_pattern"));
+	EXPECT_STREQ(self->orig,
+		     th_json_str(json_object_array_get_idx(recs, 0), "previous_pattern"));
 	json_object_put(recs);
 	EXPECT_NE(0, access(self->saved, F_OK));
 }
@@ -443,12 +455,14 @@ TEST_F_TIMEOUT(cores, pattern_restored_after_a_killed_lymphd, 120)
 
 /* A systemd-coredump artifact: its name carries a 15-byte COMM, its
  * xattrs the executable's path and the signal. */
-static int coredump_file(const char *dir, const char *comm, int pid, const char *exe, int sig, time_t mtime)
+static int coredump_file(const char *dir, const char *comm, int pid, const char *exe, int sig,
+			 time_t mtime)
 {
 	char path[600], s[16];
 	struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
 
-	snprintf(path, sizeof(path), "%s/core.%s.0.5b1c0ffee0ddf00d5b1c0ffee0ddf00d.%d.%lld000000.zst", dir, comm, pid,
+	snprintf(path, sizeof(path),
+		 "%s/core.%s.0.5b1c0ffee0ddf00d5b1c0ffee0ddf00d.%d.%lld000000.zst", dir, comm, pid,
 		 (long long)mtime);
 	if (write_file(path, "(zstd data)", 0640))
 		return -1;
@@ -459,7 +473,8 @@ static int coredump_file(const char *dir, const char *comm, int pid, const char 
 	return utimensat(AT_FDCWD, path, ts, 0) ? -errno : 0;
 }
 
-static json_object *wait_sigs(FIXTURE_DATA(cores) *self, struct __test_metadata *_metadata, size_t n)
+static json_object *wait_sigs(FIXTURE_DATA(cores) * self, struct __test_metadata *_metadata,
+			      size_t n)
 {
 	int64_t deadline = th_now_ms() + WAIT_MS;
 	json_object *o = NULL;
@@ -500,10 +515,13 @@ TEST_F_TIMEOUT(cores, coredump_and_apport_artifacts_grouped_by_binary, 90)
 	/* apport: /DIR/my_tool is _DIR_my_tool, which reads back as /DIR/my/tool */
 	snprintf(path, sizeof(path), "%s/", crashdir);
 	for (const char *p = tool; *p; p++)
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%c", *p == '/' ? '_' : *p);
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%c",
+			 *p == '/' ? '_' : *p);
 	strcat(path, ".0.crash");
-	snprintf(text, sizeof(text), "ProblemType: Crash\nDate: Mon Nov 30 00:00:00 2026\nExecutablePath: %s\n"
-		 "ProcCmdline: %s\nSignal: 6\nCoreDump: base64\n H4sICAAAAAAC/0NvcmVEdW1wAA==\n", tool, tool);
+	snprintf(text, sizeof(text),
+		 "ProblemType: Crash\nDate: Mon Nov 30 00:00:00 2026\nExecutablePath: %s\n"
+		 "ProcCmdline: %s\nSignal: 6\nCoreDump: base64\n H4sICAAAAAAC/0NvcmVEdW1wAA==\n",
+		 tool, tool);
 	ASSERT_EQ(0, write_file(path, text, 0640));
 
 	snprintf(extra, sizeof(extra), "core_dir = %s\n", crashdir);
@@ -511,7 +529,7 @@ TEST_F_TIMEOUT(cores, coredump_and_apport_artifacts_grouped_by_binary, 90)
 	ASSERT_EQ(0, start_lymphd(self));
 	o = wait_sigs(self, _metadata, 3);
 	ASSERT_NE(NULL, o);
-	th_sleep_ms(600);	/* a few scans: any removal would have happened */
+	th_sleep_ms(600); /* a few scans: any removal would have happened */
 	EXPECT_EQ(0, count_records(self->journal, "core-removed"));
 	EXPECT_EQ(0, count_records(self->journal, "core-would-remove"));
 	s = sig_with(o, exe_a, 2);
@@ -573,7 +591,7 @@ TEST_F_TIMEOUT(cores, signatures_survive_a_restart, 90)
 	ASSERT_EQ(0, start_lymphd(self));
 	o = wait_sigs(self, _metadata, 1);
 	ASSERT_NE(NULL, o);
-	th_sleep_ms(600);	/* a few scans: nothing is counted twice */
+	th_sleep_ms(600); /* a few scans: nothing is counted twice */
 	json_object_put(o);
 	o = crashes(self, _metadata);
 	ASSERT_NE(NULL, o);
@@ -592,20 +610,23 @@ TEST_F(cores, check_config_refuses_bad_core_handler_input)
 {
 	static struct th_cmd r;
 	char prog[PATH_MAX], want[600];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", self->conf, NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
+			 self->conf, NULL };
 
 	ASSERT_EQ(0, write_file(self->conf,
-				"[phagocyte]\n"					/* 1 */
-				"core_handler = maybe\n"			/* 2 */
-				"core_store = var/cores\n"			/* 3 */
-				"core_handler_timeout = 0\n",			/* 4 */
+				"[phagocyte]\n"		      /* 1 */
+				"core_handler = maybe\n"      /* 2 */
+				"core_store = var/cores\n"    /* 3 */
+				"core_handler_timeout = 0\n", /* 4 */
 				0644));
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
 	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);
 	snprintf(want, sizeof(want), "%s:2: core_handler: 'maybe' is not yes or no", self->conf);
 	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:3: core_store: 'var/cores' is not a normalised absolute directory", self->conf);
+	snprintf(want, sizeof(want),
+		 "%s:3: core_store: 'var/cores' is not a normalised absolute directory",
+		 self->conf);
 	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
 	snprintf(want, sizeof(want), "%s:4: core_handler_timeout: 0 is out of range", self->conf);
 	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);

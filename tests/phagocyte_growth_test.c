@@ -17,7 +17,7 @@
 #include "helpers.h"
 #include "kselftest_harness.h"
 
-#define WAIT_MS 30000
+#define WAIT_MS	 30000
 #define HELD_MAX 256
 
 static int write_file(const char *path, const char *text)
@@ -39,7 +39,7 @@ static int write_file(const char *path, const char *text)
 
 struct listener {
 	int fan;
-	pid_t hold_pid;		/* opens by this process are held while holding */
+	pid_t hold_pid; /* opens by this process are held while holding */
 	int holding;
 	int held[HELD_MAX], n_held;
 	int stop;
@@ -179,7 +179,7 @@ FIXTURE_TEARDOWN(growth)
 		self->l.stop = 1;
 		pthread_mutex_unlock(&self->l.mu);
 		pthread_join(self->l.th, NULL);
-		close(self->l.fan);	/* any open still pending is allowed */
+		close(self->l.fan); /* any open still pending is allowed */
 	}
 	if (self->running)
 		th_lymphd_destroy(&self->d);
@@ -225,12 +225,14 @@ TEST_F_TIMEOUT(growth, growth_scan_never_holds_the_event_loop, 120)
 	json_object *rec, *grew;
 	int64_t deadline;
 
-	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = enforce\n"
-		 "[quarantine]\nthreshold = 1000000\n"
-		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
-		 "[phagocyte]\ncores = no\ndisk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\n"
-		 "disk_horizon = 1h\nroot = %s\ntidy = %s/logs pattern=*.old age=1d\n", self->mnt, self->mnt, self->mnt);
+	snprintf(
+		text, sizeof(text),
+		"[lymphd]\nmode = enforce\n"
+		"[quarantine]\nthreshold = 1000000\n"
+		"[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		"[phagocyte]\ncores = no\ndisk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\n"
+		"disk_horizon = 1h\nroot = %s\ntidy = %s/logs pattern=*.old age=1d\n",
+		self->mnt, self->mnt, self->mnt);
 	ASSERT_EQ(0, write_file(self->conf, text));
 	snprintf(logs, sizeof(logs), "%s/logs", self->mnt);
 	ASSERT_EQ(0, mkdir(logs, 0755));
@@ -242,8 +244,9 @@ TEST_F_TIMEOUT(growth, growth_scan_never_holds_the_event_loop, 120)
 	/* every open lymphd makes on the tmpfs is held from now on */
 	self->l.fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE);
 	ASSERT_LE(0, self->l.fan) TH_LOG("fanotify_init: %s", strerror(errno));
-	ASSERT_EQ(0, fanotify_mark(self->l.fan, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_PERM | FAN_ONDIR,
-				   AT_FDCWD, self->mnt)) TH_LOG("fanotify_mark: %s", strerror(errno));
+	ASSERT_EQ(0, fanotify_mark(self->l.fan, FAN_MARK_ADD | FAN_MARK_MOUNT,
+				   FAN_OPEN_PERM | FAN_ONDIR, AT_FDCWD, self->mnt))
+	TH_LOG("fanotify_mark: %s", strerror(errno));
 	pthread_mutex_init(&self->l.mu, NULL);
 	self->l.hold_pid = self->d.pid;
 	self->l.holding = 1;
@@ -267,7 +270,8 @@ TEST_F_TIMEOUT(growth, growth_scan_never_holds_the_event_loop, 120)
 
 	/* the loop still turns while the scan is held */
 	EXPECT_EQ(0, th_lymphctl(&self->d, &r, &o, "status", "--json", NULL));
-	EXPECT_FALSE(r.timed_out) TH_LOG("lymphctl status was not answered while the growth scan was held");
+	EXPECT_FALSE(r.timed_out)
+	TH_LOG("lymphctl status was not answered while the growth scan was held");
 	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) TH_LOG("%s", r.err);
 	EXPECT_LT(0, held_count(&self->l));
 
@@ -284,7 +288,7 @@ TEST_F_TIMEOUT(growth, growth_scan_never_holds_the_event_loop, 120)
 	ASSERT_LE(1, json_object_array_length(grew)) TH_LOG("%s", th_json_text(rec));
 	snprintf(want, sizeof(want), "%s/data", self->mnt);
 	EXPECT_STREQ(want, th_json_str(json_object_array_get_idx(grew, 0), "dir") ?: "")
-		TH_LOG("%s", th_json_text(rec));
+	TH_LOG("%s", th_json_text(rec));
 	json_object_put(rec);
 }
 

@@ -33,7 +33,8 @@ TEST(leftover_verdicts)
 	e.sock_bound = 1;
 	EXPECT_EQ(0, leftover_verdict(LEFTOVER_SOCKET, &e, &why));
 	e = (struct leftover_evidence){ .exists = 1, .ftype = S_IFREG };
-	EXPECT_EQ(0, leftover_verdict(LEFTOVER_SOCKET, &e, &why)) TH_LOG("a file declared as socket");
+	EXPECT_EQ(0, leftover_verdict(LEFTOVER_SOCKET, &e, &why))
+	TH_LOG("a file declared as socket");
 	EXPECT_EQ(1, leftover_verdict(LEFTOVER_LOCK, &e, &why));
 	e.locked = 1;
 	EXPECT_EQ(0, leftover_verdict(LEFTOVER_LOCK, &e, &why));
@@ -47,7 +48,8 @@ TEST(leftover_verdicts)
 	e.pid_identity = 1;
 	EXPECT_EQ(0, leftover_verdict(LEFTOVER_PIDFILE, &e, &why));
 	e.pid_identity = -1;
-	EXPECT_EQ(0, leftover_verdict(LEFTOVER_PIDFILE, &e, &why)) TH_LOG("unknown identity must keep");
+	EXPECT_EQ(0, leftover_verdict(LEFTOVER_PIDFILE, &e, &why))
+	TH_LOG("unknown identity must keep");
 	e.pid_identity = 0;
 	EXPECT_EQ(1, leftover_verdict(LEFTOVER_PIDFILE, &e, &why));
 	e.pid_protected = 1;
@@ -75,15 +77,15 @@ TEST(zombie_episode_reported_once)
 	phago_conf_defaults(&c);
 	c.zombie_max = 10;
 	c.zombie_after = 5 * SEC;
-	EXPECT_EQ(0, zombie_due(&c, &z, 10, 1 * SEC));	/* at the limit: fine */
-	EXPECT_EQ(0, zombie_due(&c, &z, 11, 2 * SEC));	/* over, not yet for long */
+	EXPECT_EQ(0, zombie_due(&c, &z, 10, 1 * SEC)); /* at the limit: fine */
+	EXPECT_EQ(0, zombie_due(&c, &z, 11, 2 * SEC)); /* over, not yet for long */
 	EXPECT_EQ(0, zombie_due(&c, &z, 30, 6 * SEC));
 	EXPECT_EQ(1, zombie_due(&c, &z, 30, 7 * SEC));
 	EXPECT_EQ(0, zombie_due(&c, &z, 30, 20 * SEC)) TH_LOG("reported twice in one episode");
-	EXPECT_EQ(0, zombie_due(&c, &z, 3, 21 * SEC));	/* reaped: the episode ends */
+	EXPECT_EQ(0, zombie_due(&c, &z, 3, 21 * SEC)); /* reaped: the episode ends */
 	EXPECT_EQ(0, z.over_since);
 	EXPECT_EQ(0, zombie_due(&c, &z, 30, 22 * SEC));
-	EXPECT_EQ(1, zombie_due(&c, &z, 30, 27 * SEC));	/* a new episode */
+	EXPECT_EQ(1, zombie_due(&c, &z, 30, 27 * SEC)); /* a new episode */
 	phago_conf_free(&c);
 }
 
@@ -103,7 +105,7 @@ static double run_trend(double rate, double amp, double period_s, double spike_a
 
 		v = avail0 - rate * ts - saw;
 		if (spike_at > 0 && fabs(ts - spike_at) < 0.1)
-			v -= 50 * amp;	/* one sample far off */
+			v -= 50 * amp; /* one sample far off */
 		dtrend_add(&d, t, v, window);
 	}
 	if (dtrend_slope(&d, window, &slope))
@@ -241,12 +243,12 @@ TEST(cores_plan_first_of_each_signature_and_newest)
 	};
 
 	cores_plan(a, 6, 1000, 1000, 1);
-	EXPECT_EQ(1, a[0].keep);	/* first of 1 */
+	EXPECT_EQ(1, a[0].keep); /* first of 1 */
 	EXPECT_EQ(0, a[1].keep);
-	EXPECT_EQ(1, a[2].keep);	/* first of 2 */
+	EXPECT_EQ(1, a[2].keep); /* first of 2 */
 	EXPECT_EQ(0, a[3].keep);
-	EXPECT_EQ(1, a[4].keep);	/* newest */
-	EXPECT_EQ(1, a[5].keep);	/* another binary */
+	EXPECT_EQ(1, a[4].keep); /* newest */
+	EXPECT_EQ(1, a[5].keep); /* another binary */
 	EXPECT_STREQ("a repeat of a signature already kept", a[1].why);
 
 	/* per binary 250 bytes: the newest, then the oldest signature */
@@ -273,9 +275,11 @@ TEST(core_pattern_places)
 {
 	char d[256];
 
-	cores_pattern_dir("|/lib/systemd/systemd-coredump %P %u %g %s %t 9223372036854775808 %h", d, sizeof(d));
+	cores_pattern_dir("|/lib/systemd/systemd-coredump %P %u %g %s %t 9223372036854775808 %h", d,
+			  sizeof(d));
 	EXPECT_STREQ("/var/lib/systemd/coredump", d);
-	cores_pattern_dir("|/usr/share/apport/apport -p%p -s%s -c%c -d%d -P%P -u%u -g%g -- %E", d, sizeof(d));
+	cores_pattern_dir("|/usr/share/apport/apport -p%p -s%s -c%c -d%d -P%P -u%u -g%g -- %E", d,
+			  sizeof(d));
 	EXPECT_STREQ("/var/crash", d);
 	cores_pattern_dir("core", d, sizeof(d));
 	EXPECT_STREQ("", d);
@@ -283,7 +287,8 @@ TEST(core_pattern_places)
 	EXPECT_STREQ("/var/cores", d);
 	cores_pattern_dir("/var/cores/%e/core", d, sizeof(d));
 	EXPECT_STREQ("", d);
-	cores_pattern_dir("|/usr/sbin/lymphd --core-handler /var/lib/lymph/cores %P %s %t", d, sizeof(d));
+	cores_pattern_dir("|/usr/sbin/lymphd --core-handler /var/lib/lymph/cores %P %s %t", d,
+			  sizeof(d));
 	EXPECT_STREQ("/var/lib/lymph/cores", d);
 }
 
@@ -295,21 +300,25 @@ TEST(core_handler_pattern_and_names)
 	uint64_t sig = 0;
 	int pid = 0;
 
-	ASSERT_EQ(0, corehandler_pattern("/usr/sbin/lymphd", "/var/lib/lymph/cores", pat, sizeof(pat)));
+	ASSERT_EQ(0, corehandler_pattern("/usr/sbin/lymphd", "/var/lib/lymph/cores", pat,
+					 sizeof(pat)));
 	EXPECT_STREQ("|/usr/sbin/lymphd --core-handler /var/lib/lymph/cores %P %s %t", pat);
 	memset(longp, 'x', sizeof(longp) - 1);
 	longp[0] = '/';
 	longp[sizeof(longp) - 1] = 0;
 	EXPECT_EQ(-ENAMETOOLONG, corehandler_pattern("/usr/sbin/lymphd", longp, pat, sizeof(pat)));
-	EXPECT_EQ(-ENAMETOOLONG, corehandler_pattern("/opt/my dir/lymphd", "/var/c", pat, sizeof(pat)));
-	ASSERT_EQ(0, corehandler_parse_name("core-lymph.fe00-3c8f8.7bcd8d3ba486829a.1795997990.9528.sleep.gz",
-					    key, sizeof(key), &sig, &pid));
+	EXPECT_EQ(-ENAMETOOLONG,
+		  corehandler_pattern("/opt/my dir/lymphd", "/var/c", pat, sizeof(pat)));
+	ASSERT_EQ(0, corehandler_parse_name(
+			     "core-lymph.fe00-3c8f8.7bcd8d3ba486829a.1795997990.9528.sleep.gz", key,
+			     sizeof(key), &sig, &pid));
 	EXPECT_STREQ("ino:fe00:3c8f8", key);
 	EXPECT_EQ(0x7bcd8d3ba486829aULL, sig);
 	EXPECT_EQ(9528, pid);
-	EXPECT_EQ(-EINVAL, corehandler_parse_name("core.sleep.0.abc.9528.1795997990000000.zst", key, sizeof(key),
+	EXPECT_EQ(-EINVAL, corehandler_parse_name("core.sleep.0.abc.9528.1795997990000000.zst", key,
+						  sizeof(key), &sig, &pid));
+	EXPECT_EQ(-EINVAL, corehandler_parse_name("core-lymph.fe00-3c8f8.zz.gz", key, sizeof(key),
 						  &sig, &pid));
-	EXPECT_EQ(-EINVAL, corehandler_parse_name("core-lymph.fe00-3c8f8.zz.gz", key, sizeof(key), &sig, &pid));
 }
 
 TEST(coresig_notes)
@@ -324,17 +333,31 @@ TEST(coresig_notes)
 
 	/* NT_SIGINFO: SIGSEGV, code 1, addr 0 */
 	nh = (Elf64_Nhdr){ .n_namesz = 5, .n_descsz = 24, .n_type = 0x53494749 };
-	memcpy(p, &nh, sizeof(nh)); p += sizeof(nh);
-	memcpy(p, "CORE", 5); p += 8;
-	memcpy(p, si, 16); memcpy(p + 16, &addr, 8); p += 24;
+	memcpy(p, &nh, sizeof(nh));
+	p += sizeof(nh);
+	memcpy(p, "CORE", 5);
+	p += 8;
+	memcpy(p, si, 16);
+	memcpy(p + 16, &addr, 8);
+	p += 24;
 	/* NT_FILE: two mappings */
-	file[0] = 2; file[1] = 4096;
-	file[2] = 0x400000; file[3] = 0x401000; file[4] = 0;
-	file[5] = 0x7f0000; file[6] = 0x7f8000; file[7] = 2;
-	nh = (Elf64_Nhdr){ .n_namesz = 5, .n_descsz = sizeof(file) + sizeof(names), .n_type = 0x46494c45 };
-	memcpy(p, &nh, sizeof(nh)); p += sizeof(nh);
-	memcpy(p, "CORE", 5); p += 8;
-	memcpy(p, file, sizeof(file)); memcpy(p + sizeof(file), names, sizeof(names));
+	file[0] = 2;
+	file[1] = 4096;
+	file[2] = 0x400000;
+	file[3] = 0x401000;
+	file[4] = 0;
+	file[5] = 0x7f0000;
+	file[6] = 0x7f8000;
+	file[7] = 2;
+	nh = (Elf64_Nhdr){ .n_namesz = 5,
+			   .n_descsz = sizeof(file) + sizeof(names),
+			   .n_type = 0x46494c45 };
+	memcpy(p, &nh, sizeof(nh));
+	p += sizeof(nh);
+	memcpy(p, "CORE", 5);
+	p += 8;
+	memcpy(p, file, sizeof(file));
+	memcpy(p + sizeof(file), names, sizeof(names));
 	p += (sizeof(file) + sizeof(names) + 3) & ~3UL;
 	ASSERT_EQ(0, coresig_parse_notes(buf, (size_t)(p - buf), &ci));
 	EXPECT_EQ(11, ci.signo);
@@ -365,8 +388,9 @@ TEST(config_phagocyte_keys)
 			   "tidy = /var/log/app pattern=*.gz age=7d budget=1G recurse=yes\n"
 			   "disk_watch = /var\nleftovers = no\n"
 			   "[service a]\nstart = /bin/true\nleftovers = /run/a.sock /run/a.lock\n"
-			   "leftovers = /run/a.2\nzombie_restart = yes\n", &e))
-		TH_LOG("%s", e.n ? e.msg[0] : "");
+			   "leftovers = /run/a.2\nzombie_restart = yes\n",
+			   &e))
+	TH_LOG("%s", e.n ? e.msg[0] : "");
 	EXPECT_EQ(7, p.phago.zombie_max);
 	EXPECT_EQ(30 * SEC, p.phago.zombie_after);
 	EXPECT_EQ(7200 * SEC, p.phago.disk_horizon);
@@ -395,31 +419,40 @@ static void expect_error(struct __test_metadata *_metadata, const char *text, co
 
 	EXPECT_EQ(1, parse(&p, text, &e)) TH_LOG("%s", text);
 	if (e.n)
-		EXPECT_NE(NULL, strstr(e.msg[0], want)) TH_LOG("got '%s', want '%s'", e.msg[0], want);
+		EXPECT_NE(NULL, strstr(e.msg[0], want))
+		TH_LOG("got '%s', want '%s'", e.msg[0], want);
 	policy_free(&p);
 	cfg_errors_free(&e);
 }
 
 TEST(config_phagocyte_refusals)
 {
-	expect_error(_metadata, "[phagocyte]\ntidy = / age=1d\n", "t.conf:2: tidy: a rule on / is refused");
+	expect_error(_metadata, "[phagocyte]\ntidy = / age=1d\n",
+		     "t.conf:2: tidy: a rule on / is refused");
 	expect_error(_metadata, "[phagocyte]\nroot = /var\ntidy = /srv/x age=1d\n",
 		     "t.conf:3: tidy: /srv/x is outside the declared roots");
 	expect_error(_metadata, "[phagocyte]\nroot = /var\ntidy = /var/x budget=-1\n",
 		     "t.conf:3: tidy: budget '-1' is negative");
-	expect_error(_metadata, "[phagocyte]\ndisk_horizon = 0\n", "t.conf:2: disk_horizon: 0 is out of range");
+	expect_error(_metadata, "[phagocyte]\ndisk_horizon = 0\n",
+		     "t.conf:2: disk_horizon: 0 is out of range");
 	expect_error(_metadata, "[phagocyte]\nroot = /\n", "t.conf:2: root: / is refused");
-	expect_error(_metadata, "[phagocyte]\nroot = /var\ntidy = /var/x\n", "t.conf:3: tidy: a rule needs age= or budget=");
-	expect_error(_metadata, "[phagocyte]\nroot = /var\ntidy = /var/../etc age=1d\n", "t.conf:3: tidy: '/var/../etc'");
+	expect_error(_metadata, "[phagocyte]\nroot = /var\ntidy = /var/x\n",
+		     "t.conf:3: tidy: a rule needs age= or budget=");
+	expect_error(_metadata, "[phagocyte]\nroot = /var\ntidy = /var/../etc age=1d\n",
+		     "t.conf:3: tidy: '/var/../etc'");
 	expect_error(_metadata, "[phagocyte]\nzombie_max = 0\n", "t.conf:2: zombie_max");
-	expect_error(_metadata, "[phagocyte]\nzombie_max = 3\nzombie_max = 4\n", "t.conf:3: 'zombie_max' is set twice");
-	expect_error(_metadata, "[phagocyte]\nnonsense = 1\n", "t.conf:2: unknown key 'nonsense' in [phagocyte]");
-	expect_error(_metadata, "[phagocyte]\ndisk_window = 30d\ndisk_interval = 1s\n", "more than 512 samples");
+	expect_error(_metadata, "[phagocyte]\nzombie_max = 3\nzombie_max = 4\n",
+		     "t.conf:3: 'zombie_max' is set twice");
+	expect_error(_metadata, "[phagocyte]\nnonsense = 1\n",
+		     "t.conf:2: unknown key 'nonsense' in [phagocyte]");
+	expect_error(_metadata, "[phagocyte]\ndisk_window = 30d\ndisk_interval = 1s\n",
+		     "more than 512 samples");
 	expect_error(_metadata, "[service a]\nstart = /bin/true\nleftovers = run/a.sock\n",
 		     "t.conf:3: leftovers: 'run/a.sock'");
 	expect_error(_metadata, "[phagocyte]\ncore_budget_per_binary = -1G\n",
 		     "t.conf:2: core_budget_per_binary: '-1G' is negative");
-	expect_error(_metadata, "[service a]\nstart = /bin/true\nleak_horizon = 0\n", "t.conf:3: leak_horizon");
+	expect_error(_metadata, "[service a]\nstart = /bin/true\nleak_horizon = 0\n",
+		     "t.conf:3: leak_horizon");
 	expect_error(_metadata, "[service a]\nstart = /bin/true\nzombie_restart = maybe\n",
 		     "t.conf:3: zombie_restart");
 }

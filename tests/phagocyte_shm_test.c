@@ -14,8 +14,8 @@
 #include "kselftest_harness.h"
 
 #define WAIT_MS 30000
-#define SEG 65536
-#define NOBODY 65534
+#define SEG	65536
+#define NOBODY	65534
 
 static int write_file(const char *path, const char *text)
 {
@@ -57,7 +57,7 @@ static int make_seg(key_t key, uid_t uid, int crash)
 		struct rlimit rl = { 0, 0 };
 		char *m;
 
-		setrlimit(RLIMIT_CORE, &rl);	/* no core file */
+		setrlimit(RLIMIT_CORE, &rl); /* no core file */
 		if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 			_exit(3);
 		id = shmget(key, SEG, IPC_CREAT | IPC_EXCL | 0600);
@@ -74,7 +74,8 @@ static int make_seg(key_t key, uid_t uid, int crash)
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
-	if (crash ? !(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) : !(WIFEXITED(status) && !WEXITSTATUS(status))) {
+	if (crash ? !(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+		  : !(WIFEXITED(status) && !WEXITSTATUS(status))) {
 		th_diag("segment maker ended with 0x%x", status);
 		return -1;
 	}
@@ -165,19 +166,20 @@ FIXTURE_TEARDOWN(shm)
 		th_rmdir_flat(self->dir);
 }
 
-static int start(FIXTURE_DATA(shm) *self, const char *mode)
+static int start(FIXTURE_DATA(shm) * self, const char *mode)
 {
 	char text[1024], copt[400], jopt[400];
 	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
 	int err;
 
-	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = %s\n"
-		 "[quarantine]\nthreshold = 1000000\n"
-		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
-		 "[protect]\nuid = %d\n"
-		 "[phagocyte]\ncores = no\nforesight = no\nshm = yes\nshm_min_age = 1s\nshm_interval = 200ms\n",
-		 mode, NOBODY);
+	snprintf(
+		text, sizeof(text),
+		"[lymphd]\nmode = %s\n"
+		"[quarantine]\nthreshold = 1000000\n"
+		"[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		"[protect]\nuid = %d\n"
+		"[phagocyte]\ncores = no\nforesight = no\nshm = yes\nshm_min_age = 1s\nshm_interval = 200ms\n",
+		mode, NOBODY);
 	if (write_file(self->conf, text))
 		return -EIO;
 	snprintf(copt, sizeof(copt), "%s", self->conf);
@@ -196,15 +198,16 @@ TEST_F_TIMEOUT(shm, segment_of_a_crashed_process_saved_removed_and_restored, 120
 	int ids[4], id;
 
 	ASSERT_EQ(0, start(self, "enforce"));
-	ASSERT_LE(0, ids[0] = make_seg(self->keys[0], 0, 1));		/* crashed */
-	ASSERT_LE(0, ids[1] = make_seg(self->keys[1], 0, 0));		/* exited normally */
-	ASSERT_LE(0, ids[2] = make_seg(self->keys[2], NOBODY, 1));	/* crashed, protected uid */
-	ids[3] = shmget(self->keys[3], SEG, IPC_CREAT | IPC_EXCL | 0600);	/* ours: alive */
+	ASSERT_LE(0, ids[0] = make_seg(self->keys[0], 0, 1));	   /* crashed */
+	ASSERT_LE(0, ids[1] = make_seg(self->keys[1], 0, 0));	   /* exited normally */
+	ASSERT_LE(0, ids[2] = make_seg(self->keys[2], NOBODY, 1)); /* crashed, protected uid */
+	ids[3] = shmget(self->keys[3], SEG, IPC_CREAT | IPC_EXCL | 0600); /* ours: alive */
 	ASSERT_LE(0, ids[3]);
 
 	rec = wait_key(self->journal, "shm-removed", self->keys[0], WAIT_MS);
 	ASSERT_NE(NULL, rec);
-	EXPECT_NE(NULL, strstr(th_json_str(rec, "result") ?: "", "ok")) TH_LOG("%s", th_json_text(rec));
+	EXPECT_NE(NULL, strstr(th_json_str(rec, "result") ?: "", "ok"))
+	TH_LOG("%s", th_json_text(rec));
 	EXPECT_TRUE(th_json_bool(rec, "died_badly"));
 	saved = th_json_str(rec, "saved");
 	ASSERT_NE(NULL, saved) TH_LOG("%s", th_json_text(rec));
@@ -216,12 +219,16 @@ TEST_F_TIMEOUT(shm, segment_of_a_crashed_process_saved_removed_and_restored, 120
 	rec = wait_key(self->journal, "shm-kept", self->keys[2], WAIT_MS);
 	EXPECT_NE(NULL, rec);
 	if (rec)
-		EXPECT_NE(NULL, strstr(th_json_str(rec, "why") ?: "", "protected")) TH_LOG("%s", th_json_text(rec));
+		EXPECT_NE(NULL, strstr(th_json_str(rec, "why") ?: "", "protected"))
+		TH_LOG("%s", th_json_text(rec));
 	json_object_put(rec);
-	th_sleep_ms(1500);	/* several scans past shm_min_age: the others stay */
-	EXPECT_EQ(ids[1], shmget(self->keys[1], 0, 0)) TH_LOG("the segment of a normal exit was removed");
-	EXPECT_EQ(ids[2], shmget(self->keys[2], 0, 0)) TH_LOG("the protected uid's segment was removed");
-	EXPECT_EQ(ids[3], shmget(self->keys[3], 0, 0)) TH_LOG("a live creator's segment was removed");
+	th_sleep_ms(1500); /* several scans past shm_min_age: the others stay */
+	EXPECT_EQ(ids[1], shmget(self->keys[1], 0, 0))
+	TH_LOG("the segment of a normal exit was removed");
+	EXPECT_EQ(ids[2], shmget(self->keys[2], 0, 0))
+	TH_LOG("the protected uid's segment was removed");
+	EXPECT_EQ(ids[3], shmget(self->keys[3], 0, 0))
+	TH_LOG("a live creator's segment was removed");
 
 	/* lymphctl shm-restore: the same key, owner and content */
 	ASSERT_EQ(0, th_lymphctl(NULL, &r, NULL, "shm-restore", keep_saved, NULL));
@@ -255,14 +262,14 @@ TEST_F(shm, check_config_refuses_bad_shm_input)
 {
 	static struct th_cmd r;
 	char prog[PATH_MAX], want[600];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", self->conf, NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
+			 self->conf, NULL };
 
-	ASSERT_EQ(0, write_file(self->conf,
-				"[phagocyte]\n"			/* 1 */
-				"shm = sometimes\n"		/* 2 */
-				"shm_min_age = 0\n"		/* 3 */
-				"shm_save_max = -1M\n"		/* 4 */
-				"shm_interval = 1h\n"));	/* 5: fine */
+	ASSERT_EQ(0, write_file(self->conf, "[phagocyte]\n"	     /* 1 */
+					    "shm = sometimes\n"	     /* 2 */
+					    "shm_min_age = 0\n"	     /* 3 */
+					    "shm_save_max = -1M\n"   /* 4 */
+					    "shm_interval = 1h\n")); /* 5: fine */
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
 	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);

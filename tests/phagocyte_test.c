@@ -92,7 +92,8 @@ static json_object *phago_records(const char *journal, const char *action)
 
 	while (f && fgets(line, sizeof(line), f)) {
 		json_object *o = json_tokener_parse(line);
-		const char *t = o ? th_json_str(o, "type") : NULL, *a = o ? th_json_str(o, "action") : NULL;
+		const char *t = o ? th_json_str(o, "type") : NULL,
+			   *a = o ? th_json_str(o, "action") : NULL;
 
 		if (t && !strcmp(t, "phagocyte") && (!action || (a && !strcmp(a, action))))
 			json_object_array_add(out, o);
@@ -113,10 +114,12 @@ static size_t service_records(const char *journal, const char *name, const char 
 
 	while (f && fgets(line, sizeof(line), f)) {
 		json_object *o = json_tokener_parse(line);
-		const char *t = o ? th_json_str(o, "type") : NULL, *s = o ? th_json_str(o, "service") : NULL,
+		const char *t = o ? th_json_str(o, "type") : NULL,
+			   *s = o ? th_json_str(o, "service") : NULL,
 			   *a = o ? th_json_str(o, "action") : NULL;
 
-		if (t && !strcmp(t, "service") && s && !strcmp(s, name) && a && (!action || !strcmp(a, action)))
+		if (t && !strcmp(t, "service") && s && !strcmp(s, name) && a &&
+		    (!action || !strcmp(a, action)))
 			n++;
 		json_object_put(o);
 	}
@@ -190,7 +193,7 @@ FIXTURE_TEARDOWN(phago)
 		char mnt[400];
 
 		snprintf(mnt, sizeof(mnt), "%s/mnt", self->dir);
-		umount2(mnt, MNT_DETACH);	/* a disk test that failed before its own */
+		umount2(mnt, MNT_DETACH); /* a disk test that failed before its own */
 	}
 	svc_rmdir(self->dir);
 }
@@ -200,7 +203,8 @@ FIXTURE_TEARDOWN(phago)
  * (these tests crash one binary and start many processes), the sockd
  * service with service_extra, and phago_extra in [phagocyte].
  */
-static int write_policy(FIXTURE_DATA(phago) *self, const char *service_extra, const char *phago_extra)
+static int write_policy(FIXTURE_DATA(phago) * self, const char *service_extra,
+			const char *phago_extra)
 {
 	char text[4096];
 
@@ -215,12 +219,12 @@ static int write_policy(FIXTURE_DATA(phago) *self, const char *service_extra, co
 		 "backoff_min = 100ms\nbackoff_max = 200ms\nsettle = 200ms\n"
 		 "breaker_failures = 3\nbreaker_window = 1m\nbreaker_cooldown = 1h\n"
 		 "%s",
-		 phago_extra, self->sockd, self->sock, self->lock, self->pidfile, self->sockd, self->log,
-		 service_extra);
+		 phago_extra, self->sockd, self->sock, self->lock, self->pidfile, self->sockd,
+		 self->log, service_extra);
 	return th_write_file(self->conf, text, 0644);
 }
 
-static int start_lymphd(FIXTURE_DATA(phago) *self)
+static int start_lymphd(FIXTURE_DATA(phago) * self)
 {
 	int err = svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS);
 
@@ -330,13 +334,15 @@ TEST_F_TIMEOUT(phago, stale_leftovers_block_the_restart_without_phagocytes, 120)
 	{
 		int64_t deadline = th_now_ms() + WAIT_MS;
 
-		while (service_records(self->journal, "sockd", "broken") == 0 && th_now_ms() < deadline) {
+		while (service_records(self->journal, "sockd", "broken") == 0 &&
+		       th_now_ms() < deadline) {
 			th_sleep_ms(50);
 		}
 	}
 	EXPECT_EQ(1, service_records(self->journal, "sockd", "broken"));
 	EXPECT_LE(2, service_records(self->journal, "sockd", "restart"));
-	EXPECT_EQ(-1, sockd_pid(self->sock)) TH_LOG("something serves though the leftovers were stale");
+	EXPECT_EQ(-1, sockd_pid(self->sock))
+	TH_LOG("something serves though the leftovers were stale");
 	EXPECT_EQ(0, access(self->sock, F_OK));
 	EXPECT_EQ(0, access(self->lock, F_OK));
 	recs = phago_records(self->journal, NULL);
@@ -352,8 +358,8 @@ TEST_F_TIMEOUT(phago, stale_leftovers_removed_before_the_restart, 120)
 	json_object *recs, *r, *ev;
 	pid_t pid0, pid1;
 
-	snprintf(extra, sizeof(extra), "pidfile = %s\nleftovers = %s %s\n", self->pidfile, self->sock,
-		 self->lock);
+	snprintf(extra, sizeof(extra), "pidfile = %s\nleftovers = %s %s\n", self->pidfile,
+		 self->sock, self->lock);
 	ASSERT_EQ(0, write_policy(self, extra, ""));
 	ASSERT_EQ(0, start_lymphd(self));
 	pid0 = wait_sockd(self->sock, 0, WAIT_MS);
@@ -406,7 +412,8 @@ static void farm_sigchld(int sig, siginfo_t *si, void *uc)
 	char buf[32];
 	int n;
 
-	(void)sig; (void)uc;
+	(void)sig;
+	(void)uc;
 	if (si->si_code != SI_USER)
 		return;
 	n = snprintf(buf, sizeof(buf), "%d\n", si->si_pid);
@@ -429,7 +436,8 @@ static pid_t zombie_farm(int n, int *rd)
 		return pid;
 	}
 	{
-		struct sigaction sa = { .sa_sigaction = farm_sigchld, .sa_flags = SA_SIGINFO | SA_RESTART };
+		struct sigaction sa = { .sa_sigaction = farm_sigchld,
+					.sa_flags = SA_SIGINFO | SA_RESTART };
 
 		close(p[0]);
 		farm_pipe = p[1];
@@ -453,7 +461,8 @@ static int zombies_of(pid_t parent)
 	if (proc_iter_open(&it, "/proc"))
 		return 0;
 	while ((pid = proc_iter_next(&it)) >= 0)
-		if (pid > 0 && !proc_stat_read((pid_t)pid, &st) && st.state == 'Z' && st.ppid == parent)
+		if (pid > 0 && !proc_stat_read((pid_t)pid, &st) && st.state == 'Z' &&
+		    st.ppid == parent)
 			n++;
 	proc_iter_close(&it);
 	return n;
@@ -472,8 +481,11 @@ TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
 	pid_t farm;
 	int64_t deadline;
 
-	ASSERT_EQ(0, write_policy(self, "",
-				  "zombie_max = 10\nzombie_after = 1s\nzombie_interval = 200ms\nforesight = no\n"));
+	ASSERT_EQ(
+		0,
+		write_policy(
+			self, "",
+			"zombie_max = 10\nzombie_after = 1s\nzombie_interval = 200ms\nforesight = no\n"));
 	ASSERT_EQ(0, start_lymphd(self));
 	farm = zombie_farm(20, &rd);
 	ASSERT_GT(farm, 0);
@@ -550,9 +562,13 @@ TEST_F_TIMEOUT(phago, zombie_hoarding_service_restarted_by_policy, 90)
 	json_object *recs;
 	pid_t pid0, pid1;
 
-	snprintf(extra, sizeof(extra), "zombie_restart = yes\nleftovers = %s %s\n", self->sock, self->lock);
-	ASSERT_EQ(0, write_policy(self, extra,
-				  "zombie_max = 5\nzombie_after = 1s\nzombie_interval = 200ms\nforesight = no\n"));
+	snprintf(extra, sizeof(extra), "zombie_restart = yes\nleftovers = %s %s\n", self->sock,
+		 self->lock);
+	ASSERT_EQ(
+		0,
+		write_policy(
+			self, extra,
+			"zombie_max = 5\nzombie_after = 1s\nzombie_interval = 200ms\nforesight = no\n"));
 	ASSERT_EQ(0, start_lymphd(self));
 	pid0 = wait_sockd(self->sock, 0, WAIT_MS);
 	ASSERT_GT(pid0, 0);
@@ -588,7 +604,8 @@ static int mount_tmpfs(const char *dir, const char *size)
  * data write hits ENOSPC it writes "FULL_MS ROTATIONS\n" (wall ms) to the
  * pipe and exits.  data_kib 0: the log alone, forever.
  */
-static pid_t filler(const char *dir, int data_kib, int log_kib, int rotate_kib, long period_us, int *rd)
+static pid_t filler(const char *dir, int data_kib, int log_kib, int rotate_kib, long period_us,
+		    int *rd)
 {
 	int p[2];
 	pid_t pid;
@@ -625,13 +642,16 @@ static pid_t filler(const char *dir, int data_kib, int log_kib, int rotate_kib, 
 				if (fd < 0 || in_file >= (1 << 20)) {
 					if (fd >= 0)
 						close(fd);
-					snprintf(path, sizeof(path), "%s/fill.%lld", data, (long long)k);
+					snprintf(path, sizeof(path), "%s/fill.%lld", data,
+						 (long long)k);
 					fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 					in_file = 0;
 				}
-				if (fd < 0 || write(fd, chunk, (size_t)data_kib << 10) != (ssize_t)data_kib << 10) {
+				if (fd < 0 || write(fd, chunk, (size_t)data_kib << 10) !=
+						      (ssize_t)data_kib << 10) {
 					clock_gettime(CLOCK_REALTIME, &ts);
-					dprintf(p[1], "%lld %d\n", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+					dprintf(p[1], "%lld %d\n",
+						(long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
 						rotations);
 					_exit(0);
 				}
@@ -656,7 +676,8 @@ static pid_t filler(const char *dir, int data_kib, int log_kib, int rotate_kib, 
 }
 
 /* The first "phagocyte" record with action about mount, within timeout_ms. */
-static json_object *wait_phago(const char *journal, const char *action, const char *mount, int timeout_ms)
+static json_object *wait_phago(const char *journal, const char *action, const char *mount,
+			       int timeout_ms)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
 
@@ -664,7 +685,8 @@ static json_object *wait_phago(const char *journal, const char *action, const ch
 		json_object *recs = phago_records(journal, action), *r = NULL;
 
 		for (size_t i = 0; i < json_object_array_length(recs) && !r; i++)
-			if (!strcmp(th_json_str(json_object_array_get_idx(recs, i), "mount") ?: "", mount))
+			if (!strcmp(th_json_str(json_object_array_get_idx(recs, i), "mount") ?: "",
+				    mount))
 				r = json_object_get(json_object_array_get_idx(recs, i));
 		json_object_put(recs);
 		if (r)
@@ -689,8 +711,10 @@ TEST_F_TIMEOUT(phago, disk_time_to_full_predicted_within_25pct, 120)
 
 	snprintf(mnt, sizeof(mnt), "%s/mnt", self->dir);
 	ASSERT_EQ(0, mount_tmpfs(mnt, "40m"));
-	snprintf(phago, sizeof(phago), "disk_watch = %s\ndisk_interval = 250ms\ndisk_window = 8s\n"
-		 "disk_horizon = 1h\n", mnt);
+	snprintf(phago, sizeof(phago),
+		 "disk_watch = %s\ndisk_interval = 250ms\ndisk_window = 8s\n"
+		 "disk_horizon = 1h\n",
+		 mnt);
 	ASSERT_EQ(0, write_policy(self, "", phago));
 	ASSERT_EQ(0, start_lymphd(self));
 	f = filler(mnt, 128, 64, 512, 62500, &rd);
@@ -705,15 +729,15 @@ TEST_F_TIMEOUT(phago, disk_time_to_full_predicted_within_25pct, 120)
 	EXPECT_LT(json_dbl(rec, "bytes_per_s"), 0);
 	json_object_put(rec);
 
-	n = read(rd, line, sizeof(line) - 1);	/* blocks until the filler hits ENOSPC */
+	n = read(rd, line, sizeof(line) - 1); /* blocks until the filler hits ENOSPC */
 	ASSERT_GT(n, 0);
 	line[n] = 0;
 	ASSERT_EQ(2, sscanf(line, "%lld %d", &full_ms, &rotations));
 	waitpid(f, NULL, 0);
 	close(rd);
 	real_ttf = (double)full_ms - rec_ms;
-	TH_LOG("predicted %.2f s to full, really %.2f s (%+.1f %%), %d log rotations", ttf, real_ttf / 1000,
-	       100.0 * (ttf * 1000 - real_ttf) / real_ttf, rotations);
+	TH_LOG("predicted %.2f s to full, really %.2f s (%+.1f %%), %d log rotations", ttf,
+	       real_ttf / 1000, 100.0 * (ttf * 1000 - real_ttf) / real_ttf, rotations);
 	EXPECT_GT(real_ttf, 0);
 	EXPECT_LE(fabs(ttf * 1000 - real_ttf), 0.25 * real_ttf);
 	EXPECT_GE(rotations, 5);
@@ -726,7 +750,7 @@ TEST_F_TIMEOUT(phago, disk_time_to_full_predicted_within_25pct, 120)
 	ASSERT_GE(json_object_array_length(grew), 1);
 	snprintf(want, sizeof(want), "%s/data", mnt);
 	EXPECT_STREQ(want, th_json_str(json_object_array_get_idx(grew, 0), "dir") ?: "")
-		TH_LOG("%s", th_json_text(rec));
+	TH_LOG("%s", th_json_text(rec));
 	json_object_put(rec);
 	umount2(mnt, MNT_DETACH);
 }
@@ -741,8 +765,10 @@ TEST_F_TIMEOUT(phago, disk_sawtooth_alone_is_no_trend, 60)
 
 	snprintf(mnt, sizeof(mnt), "%s/mnt", self->dir);
 	ASSERT_EQ(0, mount_tmpfs(mnt, "40m"));
-	snprintf(phago, sizeof(phago), "disk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\n"
-		 "disk_horizon = 1m\n", mnt);
+	snprintf(phago, sizeof(phago),
+		 "disk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\n"
+		 "disk_horizon = 1m\n",
+		 mnt);
 	ASSERT_EQ(0, write_policy(self, "", phago));
 	ASSERT_EQ(0, start_lymphd(self));
 	f = filler(mnt, 0, 64, 512, 62500, &rd);
@@ -828,23 +854,32 @@ TEST_F_TIMEOUT(phago, tidy_reclaims_only_what_the_rules_name, 120)
 	ASSERT_EQ(0, mount_tmpfs(mnt, "40m"));
 	snprintf(logs, sizeof(logs), "%s/logs", mnt);
 	mkdir(logs, 0755);
-	snprintf(p, sizeof(p), "%s/sub", logs); mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/outside", mnt); mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/budget", logs); mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/a.1.gz", logs); touch_file(p, 1 << 20, 3);	/* old: named */
-	snprintf(p, sizeof(p), "%s/a.2.gz", logs); touch_file(p, 1 << 20, 5);	/* old: named */
-	snprintf(p, sizeof(p), "%s/new.gz", logs); touch_file(p, 1 << 20, 0);	/* young: kept */
-	snprintf(p, sizeof(p), "%s/keep.txt", logs); touch_file(p, 1 << 20, 9);	/* other name: kept */
-	snprintf(p, sizeof(p), "%s/sub/b.gz", logs); touch_file(p, 1 << 20, 4);	/* old, below: named */
-	snprintf(p, sizeof(p), "%s/outside/c.gz", mnt); touch_file(p, 1 << 20, 9);	/* outside: kept */
-	snprintf(p, sizeof(p), "%s/link.gz", logs);					/* symlink: kept */
+	snprintf(p, sizeof(p), "%s/sub", logs);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/outside", mnt);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/budget", logs);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/a.1.gz", logs);
+	touch_file(p, 1 << 20, 3); /* old: named */
+	snprintf(p, sizeof(p), "%s/a.2.gz", logs);
+	touch_file(p, 1 << 20, 5); /* old: named */
+	snprintf(p, sizeof(p), "%s/new.gz", logs);
+	touch_file(p, 1 << 20, 0); /* young: kept */
+	snprintf(p, sizeof(p), "%s/keep.txt", logs);
+	touch_file(p, 1 << 20, 9); /* other name: kept */
+	snprintf(p, sizeof(p), "%s/sub/b.gz", logs);
+	touch_file(p, 1 << 20, 4); /* old, below: named */
+	snprintf(p, sizeof(p), "%s/outside/c.gz", mnt);
+	touch_file(p, 1 << 20, 9);		    /* outside: kept */
+	snprintf(p, sizeof(p), "%s/link.gz", logs); /* symlink: kept */
 	ASSERT_EQ(0, symlink("../outside/c.gz", p));
 	snprintf(p, sizeof(p), "%s/linkdir", logs);
 	ASSERT_EQ(0, symlink("../outside", p));
-	for (int i = 0; i < 4; i++) {	/* budget 1 MiB: the two newest of four 512 KiB kept */
+	for (int i = 0; i < 4; i++) { /* budget 1 MiB: the two newest of four 512 KiB kept */
 		snprintf(p, sizeof(p), "%s/budget/r%d", logs, i);
 		touch_file(p, 512 << 10, 0);
-		age_file(p, 600 - i * 60);	/* r3 newest */
+		age_file(p, 600 - i * 60); /* r3 newest */
 	}
 	snprintf(phago, sizeof(phago),
 		 "disk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\ndisk_horizon = 1h\n"
@@ -919,7 +954,8 @@ static int dump_core(const char *dir, int site)
 			crash_site_a();
 		_exit(2);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) || !WCOREDUMP(status)) {
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
+	    !WCOREDUMP(status)) {
 		th_diag("no core dumped (wait status 0x%x)", status);
 		return -1;
 	}
@@ -927,7 +963,7 @@ static int dump_core(const char *dir, int site)
 	snprintf(to, sizeof(to), "%s/core.%d", dir, pid);
 	if (rename(from, to))
 		return -1;
-	th_sleep_ms(20);	/* distinct mtimes: file timestamps are coarse */
+	th_sleep_ms(20); /* distinct mtimes: file timestamps are coarse */
 	return pid;
 }
 
@@ -954,8 +990,9 @@ TEST_F_TIMEOUT(phago, crash_loop_cores_budgeted_per_binary, 120)
 	int i, seen = 0;
 
 	if (strcmp(th_read_core_pattern(), "core"))
-		SKIP(return, "kernel.core_pattern is '%s', not 'core': cores do not land in the working directory",
-		     th_read_core_pattern());
+		SKIP(return,
+			   "kernel.core_pattern is '%s', not 'core': cores do not land in the working directory",
+			   th_read_core_pattern());
 	snprintf(wd, sizeof(wd), "%s/wd", self->dir);
 	ASSERT_EQ(0, mkdir(wd, 0755));
 	for (i = 0; i < 4; i++)
@@ -995,7 +1032,7 @@ TEST_F_TIMEOUT(phago, crash_loop_cores_budgeted_per_binary, 120)
 		EXPECT_TRUE(n == 4 || n == 2) TH_LOG("%s", th_json_text(s));
 		EXPECT_EQ(n == 4 ? 1 : 2, json_object_array_length(th_json_get(s, "kept")));
 		EXPECT_NE(NULL, strstr(th_json_str(s, "label") ?: "", "SEGV at phagocyte_test+0x"))
-			TH_LOG("%s", th_json_text(s));
+		TH_LOG("%s", th_json_text(s));
 	}
 	EXPECT_EQ(2, seen) TH_LOG("%s", r.out);
 	json_object_put(o);
@@ -1009,7 +1046,8 @@ TEST_F_TIMEOUT(phago, crash_loop_cores_budgeted_per_binary, 120)
 	{
 		char ph[200];
 
-		snprintf(ph, sizeof(ph), "core_interval = 200ms\nforesight = no\ncore_budget_per_binary = %lldK\n",
+		snprintf(ph, sizeof(ph),
+			 "core_interval = 200ms\nforesight = no\ncore_budget_per_binary = %lldK\n",
 			 (long long)st.st_blocks * 512 * 3 / 2 / 1024);
 		ASSERT_EQ(0, write_policy(self, extra, ph));
 	}
@@ -1026,18 +1064,19 @@ TEST_F_TIMEOUT(phago, crash_loop_cores_budgeted_per_binary, 120)
 /* ---- leaks of supervised services ------------------------------------------------------ */
 
 /* Policy for one service "leak" running DIR/leakd MODE DIR/marker. */
-static int write_leak_policy(FIXTURE_DATA(phago) *self, const char *mode, const char *leakd, const char *marker,
-			     const char *extra)
+static int write_leak_policy(FIXTURE_DATA(phago) * self, const char *mode, const char *leakd,
+			     const char *marker, const char *extra)
 {
 	char text[8192];
 
-	snprintf(text, sizeof(text),
-		 SVC_QUIET_POLICY
-		 "[phagocyte]\nforesight = no\ncores = no\nleak_interval = 250ms\nleak_window = 4s\n"
-		 "[service leak]\nstart = %s %s %s\nexe = %s\nlog = %s\n"
-		 "env = LEAKD_DIE_WITH_PARENT=1\n"
-		 "backoff_min = 100ms\nsettle = 200ms\nleak_horizon = 20s\n%s",
-		 leakd, mode, marker, leakd, self->log, extra);
+	snprintf(
+		text, sizeof(text),
+		SVC_QUIET_POLICY
+		"[phagocyte]\nforesight = no\ncores = no\nleak_interval = 250ms\nleak_window = 4s\n"
+		"[service leak]\nstart = %s %s %s\nexe = %s\nlog = %s\n"
+		"env = LEAKD_DIE_WITH_PARENT=1\n"
+		"backoff_min = 100ms\nsettle = 200ms\nleak_horizon = 20s\n%s",
+		leakd, mode, marker, leakd, self->log, extra);
 	return th_write_file(self->conf, text, 0644);
 }
 
@@ -1054,15 +1093,17 @@ static pid_t leak_pid(const struct th_lymphd *d)
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *s = json_object_array_get_idx(arr, i);
 
-		if (!strcmp(th_json_str(s, "name") ?: "", "leak") && !strcmp(th_json_str(s, "state") ?: "", "running"))
+		if (!strcmp(th_json_str(s, "name") ?: "", "leak") &&
+		    !strcmp(th_json_str(s, "state") ?: "", "running"))
 			pid = (pid_t)th_json_int(s, "pid");
 	}
 	json_object_put(o);
 	return pid > 0 ? pid : 0;
 }
 
-static void leak_case(struct __test_metadata *_metadata, FIXTURE_DATA(phago) *self, const char *mode,
-		      const char *resource, const char *extra, const char *limit_from)
+static void leak_case(struct __test_metadata *_metadata, FIXTURE_DATA(phago) * self,
+		      const char *mode, const char *resource, const char *extra,
+		      const char *limit_from)
 {
 	static struct th_cmd r;
 	char leakd[400], marker[400];
@@ -1086,7 +1127,8 @@ static void leak_case(struct __test_metadata *_metadata, FIXTURE_DATA(phago) *se
 			break;
 		th_sleep_ms(100);
 	}
-	EXPECT_NE(0, access(marker, F_OK)) TH_LOG("the service hit its limit before lymphd restarted it");
+	EXPECT_NE(0, access(marker, F_OK))
+	TH_LOG("the service hit its limit before lymphd restarted it");
 	ASSERT_GT(pid1, 0);
 	ASSERT_NE(pid0, pid1) TH_LOG("never restarted");
 	recs = phago_records(self->journal, "leak-restart");
@@ -1137,7 +1179,8 @@ TEST_F_TIMEOUT(phago, memory_leak_in_a_limited_cgroup_restarted_before_oom, 120)
 	self_cg[strcspn(self_cg, "\n")] = 0;
 	if (!self_cg[0] || access("/sys/fs/cgroup/memory/cgroup.procs", W_OK))
 		SKIP(return, "no writable cgroup v1 memory controller here");
-	snprintf(rel, sizeof(rel), "memory%s/lymph-leak-%d", strcmp(self_cg, "/") ? self_cg : "", getpid());
+	snprintf(rel, sizeof(rel), "memory%s/lymph-leak-%d", strcmp(self_cg, "/") ? self_cg : "",
+		 getpid());
 	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/%s", rel);
 	ASSERT_EQ(0, mkdir(cg, 0755));
 	snprintf(file, sizeof(file), "%s/memory.limit_in_bytes", cg);
@@ -1145,7 +1188,8 @@ TEST_F_TIMEOUT(phago, memory_leak_in_a_limited_cgroup_restarted_before_oom, 120)
 	ASSERT_GE(fd, 0);
 	ASSERT_GT(write(fd, "100663296", 9), 0);
 	close(fd);
-	snprintf(extra, sizeof(extra), "cgroup = %s\nenv = LEAKD_CGROUP_PROCS=%s/cgroup.procs\n", rel, cg);
+	snprintf(extra, sizeof(extra), "cgroup = %s\nenv = LEAKD_CGROUP_PROCS=%s/cgroup.procs\n",
+		 rel, cg);
 	leak_case(_metadata, self, "mem", "memory", extra, "cgroup");
 	snprintf(file, sizeof(file), "%s/memory.oom_control", cg);
 	fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -1202,17 +1246,18 @@ TEST_F(phago, check_config_refuses_bad_phagocyte_input)
 {
 	static struct th_cmd r;
 	char prog[PATH_MAX], want[600];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config", self->conf, NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
+			 self->conf, NULL };
 
 	ASSERT_EQ(0, th_write_file(self->conf,
-				"[phagocyte]\n"			/* 1 */
-				"root = /var/log\n"		/* 2 */
-				"tidy = / age=1d\n"		/* 3 */
-				"tidy = /srv/x age=1d\n"	/* 4: outside the roots */
-				"tidy = /var/log budget=-5M\n"	/* 5 */
-				"disk_horizon = 0\n"		/* 6 */
-				"tidy = /var/log/app pattern=*.gz age=2d\n",	/* 7: fine */
-				0644));
+				   "[phagocyte]\n"		  /* 1 */
+				   "root = /var/log\n"		  /* 2 */
+				   "tidy = / age=1d\n"		  /* 3 */
+				   "tidy = /srv/x age=1d\n"	  /* 4: outside the roots */
+				   "tidy = /var/log budget=-5M\n" /* 5 */
+				   "disk_horizon = 0\n"		  /* 6 */
+				   "tidy = /var/log/app pattern=*.gz age=2d\n", /* 7: fine */
+				   0644));
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
 	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);
@@ -1226,13 +1271,15 @@ TEST_F(phago, check_config_refuses_bad_phagocyte_input)
 	/* a rule outside the roots is found once every file is read (the
 	 * roots may come later, or from a drop-in) */
 	ASSERT_EQ(0, th_write_file(self->conf,
-				"[phagocyte]\n"
-				"tidy = /srv/x age=1d\n"	/* 2 */
-				"root = /var/log\n", 0644));
+				   "[phagocyte]\n"
+				   "tidy = /srv/x age=1d\n" /* 2 */
+				   "root = /var/log\n",
+				   0644));
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
 	EXPECT_EQ(1, th_count_lines(r.err)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:2: tidy: /srv/x is outside the declared roots", self->conf);
+	snprintf(want, sizeof(want), "%s:2: tidy: /srv/x is outside the declared roots",
+		 self->conf);
 	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
 }
 

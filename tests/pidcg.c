@@ -59,8 +59,8 @@ int pidcg_create(struct pidcg *cg, long max)
 			/* children of the root get pids only when it delegates it */
 			err = pidcg_write(root, "cgroup.subtree_control", "+pids");
 			if (err) {
-				fprintf(stderr, "# failed to enable pids in %s: %s\n",
-					root, strerror(-err));
+				fprintf(stderr, "# failed to enable pids in %s: %s\n", root,
+					strerror(-err));
 				root[0] = '\0';
 				continue;
 			}
@@ -71,8 +71,8 @@ int pidcg_create(struct pidcg *cg, long max)
 		fprintf(stderr, "# no pids cgroup controller (v1 or v2) on this host\n");
 		return -ENODEV;
 	}
-	snprintf(cg->path, sizeof(cg->path), "%s/lymph-test.%d.%ld", root,
-		 (int)getpid(), (long)time(NULL));
+	snprintf(cg->path, sizeof(cg->path), "%s/lymph-test.%d.%ld", root, (int)getpid(),
+		 (long)time(NULL));
 	if (mkdir(cg->path, 0755)) {
 		err = -errno;
 		fprintf(stderr, "# failed to create cgroup %s: %s\n", cg->path, strerror(errno));
@@ -98,8 +98,8 @@ int pidcg_enter(const struct pidcg *cg, pid_t pid)
 	snprintf(val, sizeof(val), "%d\n", (int)pid);
 	err = pidcg_write(cg->path, "cgroup.procs", val);
 	if (err)
-		fprintf(stderr, "# failed to move %d into %s: %s\n", (int)pid,
-			cg->path, strerror(-err));
+		fprintf(stderr, "# failed to move %d into %s: %s\n", (int)pid, cg->path,
+			strerror(-err));
 	return err;
 }
 
@@ -143,8 +143,7 @@ int pidcg_destroy(struct pidcg *cg)
 	if (access(cg->path, F_OK)) {
 		err = 0;
 	} else {
-		fprintf(stderr, "# failed to remove cgroup %s: %s\n", cg->path,
-			strerror(-err));
+		fprintf(stderr, "# failed to remove cgroup %s: %s\n", cg->path, strerror(-err));
 		if (!err)
 			err = -EBUSY;
 	}

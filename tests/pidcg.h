@@ -27,7 +27,7 @@
 #include <sys/types.h>
 
 struct pidcg {
-	char path[PATH_MAX];	/* empty when not created */
+	char path[PATH_MAX]; /* empty when not created */
 };
 
 /* Write val to dir/file: 0 or -errno. */

@@ -57,8 +57,8 @@ void unit_value(const char *unit, const char *key, char *out, size_t cap)
 	}
 }
 
-int pkg_sh(struct th_cmd *r, const char *top, const char *build, const char *t,
-	   const char *script, int timeout_ms)
+int pkg_sh(struct th_cmd *r, const char *top, const char *build, const char *t, const char *script,
+	   int timeout_ms)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
 	char tope[PATH_MAX + 8], builde[PATH_MAX + 8], te[PATH_MAX + 8];

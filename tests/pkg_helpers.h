@@ -23,7 +23,7 @@ void unit_value(const char *unit, const char *key, char *out, size_t cap);
  * environment and no make state from a calling make; its wait status, or
  * -1 when it could not be run.  Output in *r.
  */
-int pkg_sh(struct th_cmd *r, const char *top, const char *build, const char *t,
-	   const char *script, int timeout_ms);
+int pkg_sh(struct th_cmd *r, const char *top, const char *build, const char *t, const char *script,
+	   int timeout_ms);
 
 #endif

@@ -25,15 +25,17 @@
 #include <linux/capability.h>
 #include "helpers.h"
 #include "storm_helpers.h"
-#include "privs.h"	/* the filter itself, built in the test's own process */
+#include "privs.h" /* the filter itself, built in the test's own process */
 
 /* The documented set, spelled out here rather than taken from privs.c. */
-#define KEPT_CAPS ((1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_KILL) | (1ULL << CAP_SETGID) | \
-		   (1ULL << CAP_SETUID) | (1ULL << CAP_SETPCAP) | (1ULL << CAP_SYS_PTRACE))
+#define KEPT_CAPS                                                                    \
+	((1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_KILL) | (1ULL << CAP_SETGID) | \
+	 (1ULL << CAP_SETUID) | (1ULL << CAP_SETPCAP) | (1ULL << CAP_SYS_PTRACE))
 
 _Static_assert(KEPT_CAPS == 0x801e4ULL, "the documented capability set is 0x801e4");
 
-FIXTURE(privs) {
+FIXTURE(privs)
+{
 	struct th_lymphd d;
 	char dir[256];
 };
@@ -84,7 +86,7 @@ static void check_caps(struct __test_metadata *_metadata, pid_t pid)
 		long long v = cap_field(pid, kept[i]);
 
 		EXPECT_EQ((long long)KEPT_CAPS, v)
-			TH_LOG("%s of lymphd is %#llx, want %#llx", kept[i], v, KEPT_CAPS);
+		TH_LOG("%s of lymphd is %#llx, want %#llx", kept[i], v, KEPT_CAPS);
 	}
 	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
 		long long v = cap_field(pid, none[i]);
@@ -93,7 +95,7 @@ static void check_caps(struct __test_metadata *_metadata, pid_t pid)
 	}
 }
 
-static void run_mode(struct __test_metadata *_metadata, FIXTURE_DATA(privs) *self,
+static void run_mode(struct __test_metadata *_metadata, FIXTURE_DATA(privs) * self,
 		     const char *mode)
 {
 	char text[1024], conf[PATH_MAX], journal[PATH_MAX];
@@ -167,15 +169,15 @@ static void listed_calls(void)
 
 static void unlisted_call(void)
 {
-	syscall(__NR_acct, NULL);	/* process accounting: never lymphd's */
-	_exit(92);			/* survived it */
+	syscall(__NR_acct, NULL); /* process accounting: never lymphd's */
+	_exit(92);		  /* survived it */
 }
 
 static void exec_sync(void)
 {
 	char *argv[] = { "/bin/sync", NULL };
 
-	execv(argv[0], argv);		/* sync(2) is not on lymphd's list */
+	execv(argv[0], argv); /* sync(2) is not on lymphd's list */
 	_exit(93);
 }
 
@@ -189,16 +191,17 @@ TEST(seccomp_filter)
 	TH_LOG("the filter: %u instructions", prog.len);
 	free(prog.filter);
 	status = under_filter(listed_calls, err, sizeof(err));
-	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("status 0x%x: %s", status, err);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	TH_LOG("status 0x%x: %s", status, err);
 	/* a call off the list: SIGSYS, named on stderr, never made */
 	status = under_filter(unlisted_call, err, sizeof(err));
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-		TH_LOG("acct(2) under the filter: wait status 0x%x", status);
+	TH_LOG("acct(2) under the filter: wait status 0x%x", status);
 	EXPECT_NE(NULL, strstr(err, "seccomp refused system call 163")) TH_LOG("stderr: %s", err);
 	/* a program started by lymphd is its own after execve */
 	status = under_filter(exec_sync, err, sizeof(err));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		TH_LOG("/bin/sync after execve under the filter: wait status 0x%x: %s", status, err);
+	TH_LOG("/bin/sync after execve under the filter: wait status 0x%x: %s", status, err);
 }
 
 /* "Seccomp:" of /proc/pid/status: 2 is filter mode. */
@@ -209,7 +212,8 @@ static int seccomp_mode(pid_t pid)
 
 static int echo_crash(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { 2, 0 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -250,9 +254,10 @@ TEST_F_TIMEOUT(privs, every_command_and_response_under_seccomp, 240)
 	char text[16384], conf[PATH_MAX], journal[PATH_MAX], echod[PATH_MAX], crasher[PATH_MAX];
 	char forkbomb[PATH_MAX], stats[PATH_MAX], uidopt[32], lineage[64];
 	static const char *const cmds[][3] = {
-		{ "status", NULL }, { "status", "--json" }, { "services", NULL }, { "throttles", NULL },
-		{ "metrics", NULL }, { "journal", NULL }, { "journal", "--since=10m" },
-		{ "restart", "echo" }, { "reset", "echo" }, { "reload", NULL },
+		{ "status", NULL },	      { "status", "--json" }, { "services", NULL },
+		{ "throttles", NULL },	      { "metrics", NULL },    { "journal", NULL },
+		{ "journal", "--since=10m" }, { "restart", "echo" },  { "reset", "echo" },
+		{ "reload", NULL },
 	};
 	struct th_cmd *r = calloc(1, sizeof(*r));
 	struct storm_cg cg;
@@ -289,8 +294,9 @@ TEST_F_TIMEOUT(privs, every_command_and_response_under_seccomp, 240)
 	/* every lymphctl command */
 	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
 		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, cmds[c][0], cmds[c][1], NULL));
-		EXPECT_EQ(0, r->status) TH_LOG("lymphctl %s %s: 0x%x %s", cmds[c][0],
-					       cmds[c][1] ? cmds[c][1] : "", r->status, r->err);
+		EXPECT_EQ(0, r->status)
+		TH_LOG("lymphctl %s %s: 0x%x %s", cmds[c][0], cmds[c][1] ? cmds[c][1] : "",
+		       r->status, r->err);
 	}
 	/* restart: a real crash of the service */
 	for (i = 0; i < 100 && echo_crash(port); i++)

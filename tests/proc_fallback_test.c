@@ -46,9 +46,8 @@ TEST_F(proc, start_line_names_missing)
 	EXPECT_NE(NULL, strstr(missing, "si_code"));
 }
 
-static void crash_is_unverified_danger(struct __test_metadata *_metadata,
-				       struct th_lymphd *d, enum th_crash how,
-				       int signo, const char *signame)
+static void crash_is_unverified_danger(struct __test_metadata *_metadata, struct th_lymphd *d,
+				       enum th_crash how, int signo, const char *signame)
 {
 	json_object *ev;
 	int status = 0;
@@ -57,18 +56,17 @@ static void crash_is_unverified_danger(struct __test_metadata *_metadata,
 	pid = th_crash_child(how, NULL, &status);
 	ASSERT_LT(0, pid);
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == signo)
-		TH_LOG("child did not crash as expected: wait status 0x%x", status);
+	TH_LOG("child did not crash as expected: wait status 0x%x", status);
 
 	ev = th_lymphd_wait(d, th_pred_death_of, &pid, EVENT_TIMEOUT_MS);
-	ASSERT_NE(NULL, ev) TH_LOG("no death event for pid %d within %d ms",
-				   pid, EVENT_TIMEOUT_MS);
+	ASSERT_NE(NULL, ev) TH_LOG("no death event for pid %d within %d ms", pid, EVENT_TIMEOUT_MS);
 	TH_LOG("%s", th_json_text(ev));
 	EXPECT_STREQ("proc", th_json_str(ev, "source"));
 	EXPECT_EQ(signo, th_json_int(ev, "signo"));
 	EXPECT_STREQ(signame, th_json_str(ev, "signal"));
 	EXPECT_EQ(0, th_json_bool(ev, "siginfo"));
 	EXPECT_EQ(NULL, th_json_get(ev, "si_code"))
-		TH_LOG("the proc connector cannot know si_code");
+	TH_LOG("the proc connector cannot know si_code");
 	EXPECT_EQ(NULL, th_json_get(ev, "sender_pid"));
 	EXPECT_STREQ("danger", th_json_str(ev, "class"));
 	EXPECT_STREQ("unverified", th_json_str(ev, "reason"));

@@ -17,9 +17,8 @@
 #include "psi.h"
 #include "loadcg.h"
 
-static const char sample_mem[] =
-	"some avg10=1.53 avg60=0.87 avg300=0.22 total=1234567\n"
-	"full avg10=0.50 avg60=0.25 avg300=0.05 total=765432\n";
+static const char sample_mem[] = "some avg10=1.53 avg60=0.87 avg300=0.22 total=1234567\n"
+				 "full avg10=0.50 avg60=0.25 avg300=0.05 total=765432\n";
 
 TEST(parse_sample)
 {
@@ -79,8 +78,10 @@ static const char *pressure(double avg10)
 {
 	static char buf[160];
 
-	snprintf(buf, sizeof(buf), "some avg10=%.2f avg60=0.00 avg300=0.00 total=1\n"
-		 "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", avg10);
+	snprintf(buf, sizeof(buf),
+		 "some avg10=%.2f avg60=0.00 avg300=0.00 total=1\n"
+		 "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+		 avg10);
 	return buf;
 }
 
@@ -122,12 +123,13 @@ TEST_F(tree, read_files_and_system_dir)
 
 TEST_F(tree, cgroup_top_orders_and_filters)
 {
-	static const struct { const char *dir; double cpu, mem, io; } cgs[] = {
-		{ "a", 1.0, 0.0, 0.0 },
-		{ "a/hog", 50.0, 2.0, 0.0 },
-		{ "b", 0.0, 30.0, 0.0 },
-		{ "b/c", 0.0, 0.0, 0.2 },	/* below min_score */
-		{ "b/c/d", 0.0, 0.0, 80.0 },	/* deeper than max_depth 2 */
+	static const struct {
+		const char *dir;
+		double cpu, mem, io;
+	} cgs[] = {
+		{ "a", 1.0, 0.0, 0.0 },	     { "a/hog", 50.0, 2.0, 0.0 },
+		{ "b", 0.0, 30.0, 0.0 },     { "b/c", 0.0, 0.0, 0.2 }, /* below min_score */
+		{ "b/c/d", 0.0, 0.0, 80.0 },			       /* deeper than max_depth 2 */
 		{ "e", 0.0, 0.0, 5.0 },
 	};
 	struct psi_cgroup top[3];
@@ -277,8 +279,8 @@ TEST_F_TIMEOUT(cg, cpu_workload_raises_cgroup_pressure, 90)
 	if (self->trig >= 0)
 		EXPECT_TRUE(fired);
 	/* The walker finds it among the cgroups under pressure. */
-	EXPECT_TRUE(walker_finds(self->load.v2)) TH_LOG("%s not among the cgroups under pressure",
-							 self->load.v2);
+	EXPECT_TRUE(walker_finds(self->load.v2))
+	TH_LOG("%s not among the cgroups under pressure", self->load.v2);
 }
 
 TEST_F_TIMEOUT(cg, memory_workload_raises_cgroup_pressure, 120)

@@ -9,14 +9,17 @@
 #include "kselftest_harness.h"
 #include "quarantine.h"
 
-#define SEC	1000000000ULL
+#define SEC 1000000000ULL
 
 static const struct quarantine_conf conf = {
-	.threshold = 3.0, .half_life = 3600 * SEC,
-	.duration_min = 10 * SEC, .duration_max = 80 * SEC,
+	.threshold = 3.0,
+	.half_life = 3600 * SEC,
+	.duration_min = 10 * SEC,
+	.duration_max = 80 * SEC,
 };
 
-FIXTURE(q) {
+FIXTURE(q)
+{
 	struct qtable t;
 };
 
@@ -141,8 +144,10 @@ TEST_F(q, full_table_keeps_active_quarantines)
 TEST_F(q, per_uid_cap)
 {
 	static const struct quarantine_conf one = {
-		.threshold = 1.0, .half_life = 3600 * SEC,
-		.duration_min = 10 * SEC, .duration_max = 80 * SEC,
+		.threshold = 1.0,
+		.half_life = 3600 * SEC,
+		.duration_min = 10 * SEC,
+		.duration_max = 80 * SEC,
 	};
 	struct qtable t;
 	uint64_t i, now = 100 * SEC;
@@ -157,7 +162,8 @@ TEST_F(q, per_uid_cap)
 	}
 	/* all eight are quarantined: the ninth binary has no room */
 	{
-		struct qkey k = { .ino = 99, .dev = 1, .uid = 1000 }, o = { .ino = 99, .dev = 1, .uid = 1001 };
+		struct qkey k = { .ino = 99, .dev = 1, .uid = 1000 },
+			    o = { .ino = 99, .dev = 1, .uid = 1001 };
 
 		EXPECT_EQ(NULL, qtable_on_danger(&t, &k, now + 20, 1.0));
 		EXPECT_EQ((int)Q_OVF_UID, (int)t.overflow);
@@ -175,7 +181,7 @@ TEST_F(q, per_uid_cap)
 	for (i = 0; i < 20; i++) {
 		struct qkey k = { .ino = 1000 + i, .dev = 1, .uid = 1000 };
 
-		now += 100 * SEC;	/* past every earlier ban */
+		now += 100 * SEC; /* past every earlier ban */
 		EXPECT_NE(NULL, qtable_on_danger(&t, &k, now, 1.0));
 	}
 	EXPECT_EQ(1ULL, t.overflows[Q_OVF_UID]);
@@ -187,8 +193,10 @@ TEST_F(q, per_uid_cap)
 TEST(full_table_overflow)
 {
 	static const struct quarantine_conf one = {
-		.threshold = 1.0, .half_life = 3600 * SEC,
-		.duration_min = 10 * SEC, .duration_max = 80 * SEC,
+		.threshold = 1.0,
+		.half_life = 3600 * SEC,
+		.duration_min = 10 * SEC,
+		.duration_max = 80 * SEC,
 	};
 	struct qtable t;
 	uint32_t uid;
@@ -221,7 +229,10 @@ TEST(script_argument)
 	EXPECT_STREQ("./x.sh", qscript_arg(ARGS("/bin/sh\0-e\0-o\0errexit\0./x.sh\0"), 0));
 	EXPECT_STREQ("x.sh", qscript_arg(ARGS("bash\0-ex\0x.sh\0"), 0));
 	EXPECT_STREQ("app.jar", qscript_arg(ARGS("java\0-jar\0app.jar\0"), 0));
-	EXPECT_STREQ("/tmp/bin", qscript_arg(ARGS("/lib64/ld-linux-x86-64.so.2\0--library-path\0/x\0/tmp/bin\0ok\0"), 1));
+	EXPECT_STREQ(
+		"/tmp/bin",
+		qscript_arg(ARGS("/lib64/ld-linux-x86-64.so.2\0--library-path\0/x\0/tmp/bin\0ok\0"),
+			    1));
 	EXPECT_STREQ("-x.py", qscript_arg(ARGS("python3\0--\0-x.py\0"), 0));
 	/* no file: code on the command line, a module, stdin, nothing */
 	EXPECT_EQ(NULL, qscript_arg(ARGS("python3\0-c\0print(1)\0"), 0));
@@ -239,21 +250,21 @@ TEST(script_argument)
 
 TEST(script_path)
 {
-	char cwd[3][64] = { "work", "alice", "home" };	/* leaf first: /home/alice/work */
+	char cwd[3][64] = { "work", "alice", "home" }; /* leaf first: /home/alice/work */
 	char out[256];
 
-	ASSERT_EQ(0, qscript_path("t.py", (const char (*)[64])cwd, 3, 1, out, sizeof(out)));
+	ASSERT_EQ(0, qscript_path("t.py", (const char(*)[64])cwd, 3, 1, out, sizeof(out)));
 	EXPECT_STREQ("/home/alice/work/t.py", out);
-	ASSERT_EQ(0, qscript_path("../x/t.py", (const char (*)[64])cwd, 3, 1, out, sizeof(out)));
+	ASSERT_EQ(0, qscript_path("../x/t.py", (const char(*)[64])cwd, 3, 1, out, sizeof(out)));
 	EXPECT_STREQ("/home/alice/work/../x/t.py", out);
 	ASSERT_EQ(0, qscript_path("/opt/t.py", NULL, 0, 0, out, sizeof(out)));
 	EXPECT_STREQ("/opt/t.py", out);
-	ASSERT_EQ(0, qscript_path("t.py", (const char (*)[64])cwd, 0, 1, out, sizeof(out)));
+	ASSERT_EQ(0, qscript_path("t.py", (const char(*)[64])cwd, 0, 1, out, sizeof(out)));
 	EXPECT_STREQ("/t.py", out);
 	/* relative, and the directory was not known whole */
-	EXPECT_EQ(-ENOENT, qscript_path("t.py", (const char (*)[64])cwd, 3, 0, out, sizeof(out)));
-	EXPECT_EQ(-ENAMETOOLONG, qscript_path("t.py", (const char (*)[64])cwd, 3, 1, out, 10));
-	EXPECT_EQ(-ENOENT, qscript_path(NULL, (const char (*)[64])cwd, 3, 1, out, sizeof(out)));
+	EXPECT_EQ(-ENOENT, qscript_path("t.py", (const char(*)[64])cwd, 3, 0, out, sizeof(out)));
+	EXPECT_EQ(-ENAMETOOLONG, qscript_path("t.py", (const char(*)[64])cwd, 3, 1, out, 10));
+	EXPECT_EQ(-ENOENT, qscript_path(NULL, (const char(*)[64])cwd, 3, 1, out, sizeof(out)));
 }
 
 /* Each response is switched on by its own section or key. */
@@ -280,13 +291,15 @@ TEST(enabled_keys)
 	EXPECT_EQ(0, p.quarantine.root);
 	policy_free(&p);
 	/* a section arms its response */
-	parse_policy(_metadata, "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n[throttle]\n", &p);
+	parse_policy(_metadata,
+		     "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n[throttle]\n", &p);
 	EXPECT_EQ(1, p.quarantine.enabled);
 	EXPECT_EQ(1, p.throttle.enabled);
 	EXPECT_EQ(0, p.quarantine.root);
 	policy_free(&p);
 	/* enabled = no disarms it, root = yes takes root's binaries in */
-	parse_policy(_metadata, "[quarantine]\nenabled = no\nroot = yes\n[throttle]\nenabled = off\n", &p);
+	parse_policy(_metadata,
+		     "[quarantine]\nenabled = no\nroot = yes\n[throttle]\nenabled = off\n", &p);
 	EXPECT_EQ(0, p.quarantine.enabled);
 	EXPECT_EQ(0, p.throttle.enabled);
 	EXPECT_EQ(1, p.quarantine.root);

@@ -17,15 +17,16 @@
 #include "helpers.h"
 #include "storm_helpers.h"
 
-#define THRESHOLD	3
+#define THRESHOLD 3
 
-FIXTURE(quarantine) {
+FIXTURE(quarantine)
+{
 	struct th_lymphd d;
 	char dir[256];
 	char crasher[PATH_MAX];
 	char conf[PATH_MAX];
 	char journal[PATH_MAX];
-	struct stat st;		/* of the crasher */
+	struct stat st; /* of the crasher */
 };
 
 FIXTURE_SETUP(quarantine)
@@ -47,22 +48,22 @@ FIXTURE_TEARDOWN(quarantine)
 }
 
 /* The policy: threshold 3 danger deaths, bans of 3 s doubling up to max. */
-static int write_conf(FIXTURE_DATA(quarantine) *self, const char *mode, const char *dur_min,
+static int write_conf(FIXTURE_DATA(quarantine) * self, const char *mode, const char *dur_min,
 		      const char *dur_max, const char *protect_extra)
 {
 	char text[4096];
 
-	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = %s\n\n"
-		 "[quarantine]\nthreshold = %d\nhalf_life = 60s\nduration_min = %s\nduration_max = %s\n\n"
-		 "[protect]\nuid = 0\n%s\n"
-		 STORM_CALM_WEATHER,
-		 mode, THRESHOLD, dur_min, dur_max, protect_extra ? protect_extra : "");
+	snprintf(
+		text, sizeof(text),
+		"[lymphd]\nmode = %s\n\n"
+		"[quarantine]\nthreshold = %d\nhalf_life = 60s\nduration_min = %s\nduration_max = %s\n\n"
+		"[protect]\nuid = 0\n%s\n" STORM_CALM_WEATHER,
+		mode, THRESHOLD, dur_min, dur_max, protect_extra ? protect_extra : "");
 	return storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf));
 }
 
 /* Run the crasher as uid with arg; the wait status (see storm_run_as). */
-static int run_crasher(FIXTURE_DATA(quarantine) *self, uid_t uid, const char *arg)
+static int run_crasher(FIXTURE_DATA(quarantine) * self, uid_t uid, const char *arg)
 {
 	char *argv[] = { self->crasher, (char *)arg, NULL };
 
@@ -86,7 +87,7 @@ static bool ran_ok(int status)
 }
 
 /* The status' active quarantine of the crasher for uid (caller puts), or NULL. */
-static json_object *active_for(FIXTURE_DATA(quarantine) *self, uid_t uid, json_object **status)
+static json_object *active_for(FIXTURE_DATA(quarantine) * self, uid_t uid, json_object **status)
 {
 	json_object *st = storm_ctl_json(&self->d, "status"), *q, *arr;
 	size_t i;
@@ -106,7 +107,7 @@ static json_object *active_for(FIXTURE_DATA(quarantine) *self, uid_t uid, json_o
 
 /* Poll until the crasher is (want) or is not (!want) quarantined for uid;
  * returns duration_s of the quarantine (want), 0 when not, -1 on timeout. */
-static double wait_active(FIXTURE_DATA(quarantine) *self, uid_t uid, bool want, int timeout_ms)
+static double wait_active(FIXTURE_DATA(quarantine) * self, uid_t uid, bool want, int timeout_ms)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
 
@@ -137,14 +138,14 @@ static bool rec_is_crasher(json_object *rec, const void *arg)
 }
 
 /* Journal records about the crasher with this action. */
-static int journaled(FIXTURE_DATA(quarantine) *self, const char *action)
+static int journaled(FIXTURE_DATA(quarantine) * self, const char *action)
 {
 	return storm_journal_count(self->journal, "quarantine", action, rec_is_crasher, &self->st,
 				   NULL);
 }
 
 /* Crash it n times as uid; each must die of SIGSEGV. */
-static int crash_n(FIXTURE_DATA(quarantine) *self, uid_t uid, int n)
+static int crash_n(FIXTURE_DATA(quarantine) * self, uid_t uid, int n)
 {
 	int i, status;
 
@@ -183,7 +184,8 @@ TEST_F_TIMEOUT(quarantine, crashes_quarantine_that_uid_only, 120)
 	ASSERT_EQ(0, crash_n(self, STORM_UID, 1));
 	t0 = th_now_ms();
 	dur1 = wait_active(self, STORM_UID, true, 3000);
-	ASSERT_GT(dur1, 0) TH_LOG("no quarantine after %d real faults as uid %d", THRESHOLD, STORM_UID);
+	ASSERT_GT(dur1, 0)
+	TH_LOG("no quarantine after %d real faults as uid %d", THRESHOLD, STORM_UID);
 	TH_LOG("quarantined for uid %d after %d faults, for %.1f s", STORM_UID, THRESHOLD, dur1);
 	e = active_for(self, STORM_UID, &st);
 	EXPECT_STREQ("fanotify", th_json_str(th_json_get(st, "quarantine"), "enforcement"));
@@ -191,12 +193,13 @@ TEST_F_TIMEOUT(quarantine, crashes_quarantine_that_uid_only, 120)
 	json_object_put(st);
 
 	status = run_crasher(self, STORM_UID, "ok");
-	EXPECT_TRUE(exec_denied(status)) TH_LOG("exec as uid %d: wait status 0x%x", STORM_UID, status);
+	EXPECT_TRUE(exec_denied(status))
+	TH_LOG("exec as uid %d: wait status 0x%x", STORM_UID, status);
 	snprintf(shcmd, sizeof(shcmd), "'%s' ok", self->crasher);
 	sh_argv[2] = shcmd;
 	status = storm_run_as(STORM_UID, sh_argv, 10000);
 	EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 126)
-		TH_LOG("sh -c crasher as uid %d: wait status 0x%x (want exit 126)", STORM_UID, status);
+	TH_LOG("sh -c crasher as uid %d: wait status 0x%x (want exit 126)", STORM_UID, status);
 	/* Other users, and root, are not affected. */
 	status = run_crasher(self, OTHER_UID, "ok");
 	EXPECT_TRUE(ran_ok(status)) TH_LOG("exec as uid %d: wait status 0x%x", OTHER_UID, status);
@@ -332,7 +335,7 @@ TEST_F_TIMEOUT(quarantine, survives_lymphd_sigkill, 90)
 	EXPECT_TRUE(exec_denied(run_crasher(self, STORM_UID, "ok")));
 
 	storm_lymphd_crash(&self->d);
-	th_lymphd_destroy(&self->d);	/* its directory; the journal is ours */
+	th_lymphd_destroy(&self->d); /* its directory; the journal is ours */
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	EXPECT_GT(wait_active(self, STORM_UID, true, 2000), 0) TH_LOG("quarantine lost at restart");
 	status = run_crasher(self, STORM_UID, "ok");
@@ -365,7 +368,7 @@ TEST_F_TIMEOUT(quarantine, observe_mode_only_journals, 90)
 /* ---- quarantine that holds ---------------------------------------------- */
 
 /* Is (dev, ino of path) quarantined for uid?  1 yes, 0 no, -1 no status. */
-static int active_path(FIXTURE_DATA(quarantine) *self, const char *path, uid_t uid)
+static int active_path(FIXTURE_DATA(quarantine) * self, const char *path, uid_t uid)
 {
 	json_object *st = storm_ctl_json(&self->d, "status"), *arr;
 	struct stat sb;
@@ -387,7 +390,7 @@ static int active_path(FIXTURE_DATA(quarantine) *self, const char *path, uid_t u
 	return found;
 }
 
-static int wait_path(FIXTURE_DATA(quarantine) *self, const char *path, uid_t uid, int timeout_ms)
+static int wait_path(FIXTURE_DATA(quarantine) * self, const char *path, uid_t uid, int timeout_ms)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
 
@@ -414,7 +417,7 @@ TEST_F_TIMEOUT(quarantine, started_through_a_symlink, 90)
 	for (i = 0; i < THRESHOLD; i++)
 		ASSERT_TRUE(crashed_segv(storm_run_as(STORM_UID, argv, 10000)));
 	EXPECT_GT(wait_active(self, STORM_UID, true, 3000), 0)
-		TH_LOG("no quarantine of a binary run through a symlink");
+	TH_LOG("no quarantine of a binary run through a symlink");
 	status = storm_run_as(STORM_UID, ok, 10000);
 	EXPECT_TRUE(exec_denied(status)) TH_LOG("exec through the link: wait status 0x%x", status);
 	status = run_crasher(self, STORM_UID, "ok");
@@ -440,10 +443,11 @@ TEST_F_TIMEOUT(quarantine, loader_refused, 90)
 	ASSERT_EQ(0, crash_n(self, STORM_UID, THRESHOLD));
 	ASSERT_GT(wait_active(self, STORM_UID, true, 3000), 0);
 	status = storm_run_as(STORM_UID, ld, 10000);
-	EXPECT_FALSE(ran_ok(status)) TH_LOG("the loader ran the quarantined binary: wait status 0x%x", status);
+	EXPECT_FALSE(ran_ok(status))
+	TH_LOG("the loader ran the quarantined binary: wait status 0x%x", status);
 	EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		TH_LOG("ld.so on the quarantined binary: wait status 0x%x (want its exit 127, cannot open)",
-		       status);
+	TH_LOG("ld.so on the quarantined binary: wait status 0x%x (want its exit 127, cannot open)",
+	       status);
 	/* another uid, and reading the file, are not refused */
 	status = storm_run_as(OTHER_UID, ld, 10000);
 	EXPECT_TRUE(ran_ok(status)) TH_LOG("ld.so as uid %d: wait status 0x%x", OTHER_UID, status);
@@ -451,7 +455,8 @@ TEST_F_TIMEOUT(quarantine, loader_refused, 90)
 		char *cat[] = { "/usr/bin/cmp", self->crasher, self->crasher, NULL };
 
 		status = storm_run_as(STORM_UID, cat, 10000);
-		EXPECT_TRUE(ran_ok(status)) TH_LOG("reading it as uid %d: wait status 0x%x", STORM_UID, status);
+		EXPECT_TRUE(ran_ok(status))
+		TH_LOG("reading it as uid %d: wait status 0x%x", STORM_UID, status);
 	}
 }
 
@@ -487,12 +492,15 @@ TEST_F_TIMEOUT(quarantine, interpreter_crash_charges_the_script, 120)
 	/* python3 crash.py, relative to its working directory */
 	for (i = 0; i < THRESHOLD; i++) {
 		status = storm_run_in(self->dir, STORM_UID, rel, NULL, 10000);
-		ASSERT_TRUE(crashed_segv(status)) TH_LOG("python3 crash.py: wait status 0x%x", status);
+		ASSERT_TRUE(crashed_segv(status))
+		TH_LOG("python3 crash.py: wait status 0x%x", status);
 	}
-	EXPECT_EQ(0, wait_path(self, script, STORM_UID, 3000)) TH_LOG("the script was not quarantined");
-	EXPECT_EQ(0, active_path(self, "/usr/bin/python3", STORM_UID)) TH_LOG("python3 was quarantined");
-	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_python, &py,
-					 NULL));
+	EXPECT_EQ(0, wait_path(self, script, STORM_UID, 3000))
+	TH_LOG("the script was not quarantined");
+	EXPECT_EQ(0, active_path(self, "/usr/bin/python3", STORM_UID))
+	TH_LOG("python3 was quarantined");
+	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_python,
+					 &py, NULL));
 	/* python3 still runs for that user... */
 	status = storm_run_in(self->dir, STORM_UID, code, out, 10000);
 	fd = open(out, O_RDONLY);
@@ -502,20 +510,21 @@ TEST_F_TIMEOUT(quarantine, interpreter_crash_charges_the_script, 120)
 		buf[n > 0 ? n : 0] = 0;
 		close(fd);
 	}
-	EXPECT_TRUE(ran_ok(status)) TH_LOG("python3 -c as uid %d: wait status 0x%x: %s", STORM_UID,
-					   status, buf);
+	EXPECT_TRUE(ran_ok(status))
+	TH_LOG("python3 -c as uid %d: wait status 0x%x: %s", STORM_UID, status, buf);
 	EXPECT_STREQ("42\n", buf);
 	EXPECT_TRUE(ran_ok(storm_run_in(self->dir, STORM_UID, other, NULL, 10000)));
 	/* ...and the script is refused: through python3, and by its #! line */
 	status = storm_run_in(self->dir, STORM_UID, rel, out, 10000);
 	EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2)
-		TH_LOG("python3 crash.py after the quarantine: wait status 0x%x (want exit 2, cannot open)",
-		       status);
+	TH_LOG("python3 crash.py after the quarantine: wait status 0x%x (want exit 2, cannot open)",
+	       status);
 	status = storm_run_in(self->dir, STORM_UID, shebang, NULL, 10000);
 	EXPECT_TRUE(exec_denied(status)) TH_LOG("./crash.py: wait status 0x%x", status);
 	/* another user is not affected */
 	status = storm_run_in(self->dir, OTHER_UID, shebang, NULL, 10000);
-	EXPECT_TRUE(crashed_segv(status)) TH_LOG("crash.py as uid %d: wait status 0x%x", OTHER_UID, status);
+	EXPECT_TRUE(crashed_segv(status))
+	TH_LOG("crash.py as uid %d: wait status 0x%x", OTHER_UID, status);
 }
 
 /* One user crashing many copies: lymphd holds no descriptor per binary,
@@ -535,10 +544,12 @@ TEST_F_TIMEOUT(quarantine, many_copies_cannot_exhaust_it, 240)
 	{
 		char text[2048];
 
-		snprintf(text, sizeof(text),
-			 "[lymphd]\nmode = enforce\n\n[quarantine]\nthreshold = 1\nduration_min = 60s\n"
-			 "duration_max = 60s\n\n[protect]\nuid = 0\n" STORM_CALM_WEATHER);
-		ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
+		snprintf(
+			text, sizeof(text),
+			"[lymphd]\nmode = enforce\n\n[quarantine]\nthreshold = 1\nduration_min = 60s\n"
+			"duration_max = 60s\n\n[protect]\nuid = 0\n" STORM_CALM_WEATHER);
+		ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf,
+					      sizeof(self->conf)));
 	}
 	/* lymphd raises a low soft limit to the hard one at start... */
 	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &saved));
@@ -565,9 +576,12 @@ TEST_F_TIMEOUT(quarantine, many_copies_cannot_exhaust_it, 240)
 		ASSERT_TRUE(crashed_segv(status)) TH_LOG("copy %d: wait status 0x%x", i, status);
 	}
 	/* the last copies cannot be tracked: the overflow is journaled */
-	for (i = 0; i < 100 && !storm_journal_count(self->journal, "quarantine", "overflow", NULL, NULL, NULL); i++)
+	for (i = 0; i < 100 &&
+		    !storm_journal_count(self->journal, "quarantine", "overflow", NULL, NULL, NULL);
+	     i++)
 		th_sleep_ms(50);
-	EXPECT_GE(storm_journal_count(self->journal, "quarantine", "overflow", NULL, NULL, NULL), 1);
+	EXPECT_GE(storm_journal_count(self->journal, "quarantine", "overflow", NULL, NULL, NULL),
+		  1);
 	st = storm_ctl_json(&self->d, "status");
 	ASSERT_NE(NULL, st) TH_LOG("lymphd does not answer after %d quarantines", copies);
 	q = th_json_get(st, "quarantine");
@@ -585,7 +599,8 @@ TEST_F_TIMEOUT(quarantine, many_copies_cannot_exhaust_it, 240)
 
 		ASSERT_NE(NULL, r);
 		ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", NULL));
-		snprintf(want, sizeof(want), "overflow (see the journal): %d over a uid's limit", copies - 64);
+		snprintf(want, sizeof(want), "overflow (see the journal): %d over a uid's limit",
+			 copies - 64);
 		EXPECT_NE(NULL, strstr(r->out, want)) TH_LOG("lymphctl status says: %s", r->out);
 		free(r);
 	}
@@ -607,7 +622,7 @@ TEST_F_TIMEOUT(quarantine, many_copies_cannot_exhaust_it, 240)
 	}
 	ASSERT_EQ(0, crash_n(self, OTHER_UID, 1));
 	EXPECT_GT(wait_active(self, OTHER_UID, true, 3000), 0)
-		TH_LOG("another user's crash was not quarantined after the flood");
+	TH_LOG("another user's crash was not quarantined after the flood");
 }
 
 static bool rec_is_bash(json_object *rec, const void *arg)
@@ -631,15 +646,18 @@ TEST_F_TIMEOUT(quarantine, login_shell_never_quarantined, 90)
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	for (i = 0; i < 2 * THRESHOLD; i++) {
 		status = storm_run_as(STORM_UID, crash, 10000);
-		ASSERT_TRUE(crashed_segv(status)) TH_LOG("bash -c 'kill -SEGV $$': wait status 0x%x", status);
+		ASSERT_TRUE(crashed_segv(status))
+		TH_LOG("bash -c 'kill -SEGV $$': wait status 0x%x", status);
 	}
 	th_sleep_ms(500);
 	EXPECT_EQ(0, active_path(self, crash[0], STORM_UID));
 	status = storm_run_as(STORM_UID, ok, 10000);
-	EXPECT_TRUE(ran_ok(status)) TH_LOG("bash as uid %d after its crashes: wait status 0x%x", STORM_UID,
-					   status);
-	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_bash, &bash, NULL));
-	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "protected", rec_is_bash, &bash, NULL));
+	EXPECT_TRUE(ran_ok(status))
+	TH_LOG("bash as uid %d after its crashes: wait status 0x%x", STORM_UID, status);
+	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_bash,
+					 &bash, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "protected", rec_is_bash,
+					 &bash, NULL));
 }
 
 /* ---- each response switched on its own ----------------------------------- */
@@ -650,9 +668,10 @@ TEST_F_TIMEOUT(quarantine, supervision_only_policy_arms_nothing_else, 90)
 {
 	json_object *st;
 
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf",
-				      "[lymphd]\nmode = enforce\n\n[protect]\nuid = 0\n" STORM_CALM_WEATHER,
-				      self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0, storm_write_file(
+			     self->dir, "lymph.conf",
+			     "[lymphd]\nmode = enforce\n\n[protect]\nuid = 0\n" STORM_CALM_WEATHER,
+			     self->conf, sizeof(self->conf)));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	st = storm_ctl_json(&self->d, "status");
 	ASSERT_NE(NULL, st);
@@ -668,20 +687,22 @@ TEST_F_TIMEOUT(quarantine, supervision_only_policy_arms_nothing_else, 90)
 
 	/* [quarantine] and [throttle] sections arm them; enabled = no disarms */
 	th_lymphd_destroy(&self->d);
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf",
-				      "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n[throttle]\n"
-				      "[protect]\nuid = 0\n" STORM_CALM_WEATHER,
-				      self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0, storm_write_file(
+			     self->dir, "lymph.conf",
+			     "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n[throttle]\n"
+			     "[protect]\nuid = 0\n" STORM_CALM_WEATHER,
+			     self->conf, sizeof(self->conf)));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	st = storm_ctl_json(&self->d, "status");
 	EXPECT_EQ(1, th_json_bool(th_json_get(st, "quarantine"), "enabled"));
 	EXPECT_EQ(1, th_json_bool(th_json_get(st, "throttle"), "enforce"));
 	json_object_put(st);
 	th_lymphd_destroy(&self->d);
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf",
-				      "[lymphd]\nmode = enforce\n[quarantine]\nenabled = no\n[throttle]\n"
-				      "enabled = no\n[protect]\nuid = 0\n" STORM_CALM_WEATHER,
-				      self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0, storm_write_file(
+			     self->dir, "lymph.conf",
+			     "[lymphd]\nmode = enforce\n[quarantine]\nenabled = no\n[throttle]\n"
+			     "enabled = no\n[protect]\nuid = 0\n" STORM_CALM_WEATHER,
+			     self->conf, sizeof(self->conf)));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	st = storm_ctl_json(&self->d, "status");
 	EXPECT_EQ(0, th_json_bool(th_json_get(st, "quarantine"), "enabled"));
@@ -717,16 +738,18 @@ TEST_F_TIMEOUT(quarantine, root_only_with_root_yes, 90)
 	th_sleep_ms(500);
 	EXPECT_EQ(0, wait_active(self, 0, false, 100));
 	EXPECT_TRUE(ran_ok(run_crasher(self, 0, "ok")));
-	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine", rec_is_root_crasher,
-					 &self->st, NULL));
-	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "protected", rec_is_root_crasher,
-					 &self->st, NULL));
+	EXPECT_EQ(0, storm_journal_count(self->journal, "quarantine", "quarantine",
+					 rec_is_root_crasher, &self->st, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "protected",
+					 rec_is_root_crasher, &self->st, NULL));
 	th_lymphd_destroy(&self->d);
 
 	/* [quarantine] root = yes: root's crashes count like anybody's */
-	snprintf(text, sizeof(text), "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n"
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n"
 		 "duration_min = 60s\nroot = yes\n" STORM_CALM_WEATHER);
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0,
+		  storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
 	unlink(self->journal);
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	ASSERT_EQ(0, crash_n(self, 0, THRESHOLD));

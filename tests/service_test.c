@@ -25,13 +25,14 @@
 #include <stddef.h>
 #include <sys/un.h>
 
-#define WAIT_MS 30000	/* generous: the host may be busy with other tests */
+#define WAIT_MS 30000 /* generous: the host may be busy with other tests */
 
 /* ---- the echo daemon ---------------------------------------------------- */
 
 static int echo_connect(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { 2, 0 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -120,7 +121,7 @@ static int echo_kill_with(int port, const char *cmd)
 		close(fd);
 		return -1;
 	}
-	n = recv(fd, buf, sizeof(buf), 0);	/* 0 (EOF) or ECONNRESET when it dies */
+	n = recv(fd, buf, sizeof(buf), 0); /* 0 (EOF) or ECONNRESET when it dies */
 	close(fd);
 	return n > 0 ? -1 : 0;
 }
@@ -129,7 +130,7 @@ static int echo_kill_with(int port, const char *cmd)
 
 FIXTURE(svc)
 {
-	char dir[256];			/* root-owned 0755: policy, journal, echod, hook */
+	char dir[256]; /* root-owned 0755: policy, journal, echod, hook */
 	char conf[320], journal[320], echod[320], log[320], hook[320], hookout[320];
 	int port;
 	struct th_lymphd d;
@@ -144,16 +145,14 @@ FIXTURE(svc)
  * the way (it may hold forks of the test's session), and extra lines for the
  * service.
  */
-static int write_policy_args(FIXTURE_DATA(svc) *self, const char *mode, const char *args,
+static int write_policy_args(FIXTURE_DATA(svc) * self, const char *mode, const char *args,
 			     const char *extra)
 {
 	char text[4096];
 
 	snprintf(text, sizeof(text),
 		 "[lymphd]\n"
-		 "mode = %s\n"
-		 SVC_QUIET_RESPONDERS
-		 "[service echo]\n"
+		 "mode = %s\n" SVC_QUIET_RESPONDERS "[service echo]\n"
 		 "start = %s %d%s\n"
 		 "exe = %s\n"
 		 "log = %s\n"
@@ -163,12 +162,12 @@ static int write_policy_args(FIXTURE_DATA(svc) *self, const char *mode, const ch
 	return th_write_file(self->conf, text, 0644);
 }
 
-static int write_policy(FIXTURE_DATA(svc) *self, const char *mode, const char *extra)
+static int write_policy(FIXTURE_DATA(svc) * self, const char *mode, const char *extra)
 {
 	return write_policy_args(self, mode, "", extra);
 }
 
-static int start_lymphd(FIXTURE_DATA(svc) *self, const char *extra_arg)
+static int start_lymphd(FIXTURE_DATA(svc) * self, const char *extra_arg)
 {
 	int err = svc_lymphd_start(&self->d, self->conf, self->journal, extra_arg, WAIT_MS);
 
@@ -176,7 +175,7 @@ static int start_lymphd(FIXTURE_DATA(svc) *self, const char *extra_arg)
 	return err;
 }
 
-static void stop_lymphd(FIXTURE_DATA(svc) *self)
+static void stop_lymphd(FIXTURE_DATA(svc) * self)
 {
 	if (self->running)
 		th_lymphd_destroy(&self->d);
@@ -214,7 +213,7 @@ FIXTURE_TEARDOWN(svc)
 }
 
 /* Start lymphd with the policy and wait until echo serves; its pid. */
-static pid_t up_and_serving(FIXTURE_DATA(svc) *self, const char *extra_arg)
+static pid_t up_and_serving(FIXTURE_DATA(svc) * self, const char *extra_arg)
 {
 	json_object *s;
 	pid_t pid;
@@ -240,7 +239,8 @@ TEST_F_TIMEOUT(svc, sigsegv_crash_is_healed, 180)
 	pid_t pid0, pid1;
 
 	/* verified by a connection to its port */
-	snprintf(extra, sizeof(extra), "backoff_min = 100ms\nsettle = 200ms\ncheck_port = %d\n", self->port);
+	snprintf(extra, sizeof(extra), "backoff_min = 100ms\nsettle = 200ms\ncheck_port = %d\n",
+		 self->port);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	pid0 = up_and_serving(self, NULL);
 	ASSERT_GT(pid0, 0);
@@ -265,7 +265,7 @@ TEST_F_TIMEOUT(svc, sigsegv_crash_is_healed, 180)
 	EXPECT_STREQ("fault", th_json_str(f, "reason") ?: "");
 	EXPECT_STREQ("SIGSEGV", th_json_str(f, "signal") ?: "");
 	EXPECT_STREQ("SEGV_MAPERR", th_json_str(f, "si_code_name") ?: "");
-	EXPECT_EQ(1, th_json_int(f, "si_code"));	/* SEGV_MAPERR */
+	EXPECT_EQ(1, th_json_int(f, "si_code")); /* SEGV_MAPERR */
 	EXPECT_EQ(0, th_json_int(f, "fault_addr"));
 	EXPECT_EQ(pid0, th_json_int(f, "pid"));
 	EXPECT_STREQ(self->echod, th_json_str(f, "exe") ?: "");
@@ -298,8 +298,10 @@ static void expect_delay(struct __test_metadata *_metadata, json_object *s, doub
 {
 	double want = min_s * (double)(1 << (k - 1)), got = json_dbl(s, "delay_s");
 
-	EXPECT_GE(got, want * 0.8 - 1e-3) TH_LOG("failure %d: delay %.3f s, want %.3f s +-20%%", k, got, want);
-	EXPECT_LE(got, want * 1.2 + 1e-3) TH_LOG("failure %d: delay %.3f s, want %.3f s +-20%%", k, got, want);
+	EXPECT_GE(got, want * 0.8 - 1e-3)
+	TH_LOG("failure %d: delay %.3f s, want %.3f s +-20%%", k, got, want);
+	EXPECT_LE(got, want * 1.2 + 1e-3)
+	TH_LOG("failure %d: delay %.3f s, want %.3f s +-20%%", k, got, want);
 }
 
 TEST_F_TIMEOUT(svc, backoff_grows_then_resets_after_healthy_uptime, 180)
@@ -358,9 +360,11 @@ TEST_F_TIMEOUT(svc, breaker_opens_then_retries_after_cooldown, 180)
 	json_object *s;
 	pid_t pid;
 
-	ASSERT_EQ(0, write_policy(self, "enforce",
-				  "backoff_min = 100ms\nbackoff_max = 200ms\nsettle = 100ms\n"
-				  "breaker_failures = 3\nbreaker_window = 60s\nbreaker_cooldown = 4s\n"));
+	ASSERT_EQ(0,
+		  write_policy(
+			  self, "enforce",
+			  "backoff_min = 100ms\nbackoff_max = 200ms\nsettle = 100ms\n"
+			  "breaker_failures = 3\nbreaker_window = 60s\nbreaker_cooldown = 4s\n"));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
 	for (int k = 1; k <= 2; k++) {
@@ -401,9 +405,11 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 	ASSERT_GT(other, 0);
 	ASSERT_NE(self->port, other);
 	/* it listens on port, but the check wants another: never healthy */
-	snprintf(extra, sizeof(extra),
-		 "backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 200ms\nbreaker_failures = 100\n"
-		 "start_timeout = 200ms\ncheck_port = %d\n", other);
+	snprintf(
+		extra, sizeof(extra),
+		"backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 200ms\nbreaker_failures = 100\n"
+		"start_timeout = 200ms\ncheck_port = %d\n",
+		other);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	s = wait_service(&self->d, "echo", NULL, 2, WAIT_MS);
@@ -433,15 +439,19 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 		char log[4096] = "";
 
 		th_read_file(self->log, log, sizeof(log));
-		EXPECT_EQ(NULL, strstr(log, "Address already in use")) TH_LOG("echod's log: %s", log);
+		EXPECT_EQ(NULL, strstr(log, "Address already in use"))
+		TH_LOG("echod's log: %s", log);
 	}
 	stop_lymphd(self);
 	svc_kill_exe(self->echod);
 
 	/* the same with a check command that fails */
-	ASSERT_EQ(0, write_policy(self, "enforce",
-				  "backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 100ms\n"
-				  "start_timeout = 100ms\nbreaker_failures = 100\ncheck_command = /bin/false\n"));
+	ASSERT_EQ(
+		0,
+		write_policy(
+			self, "enforce",
+			"backoff_min = 200ms\nbackoff_max = 400ms\nsettle = 100ms\n"
+			"start_timeout = 100ms\nbreaker_failures = 100\ncheck_command = /bin/false\n"));
 	unlink(self->journal);
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	s = wait_service(&self->d, "echo", NULL, 2, WAIT_MS);
@@ -449,7 +459,8 @@ TEST_F_TIMEOUT(svc, restart_that_does_not_heal_is_detected, 180)
 	json_object_put(s);
 	recs = journal_records(self->journal, "echo", "not-healed");
 	ASSERT_LE(1, json_object_array_length(recs));
-	EXPECT_STREQ("check_command failed", th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
+	EXPECT_STREQ("check_command failed",
+		     th_json_str(json_object_array_get_idx(recs, 0), "result") ?: "");
 	json_object_put(recs);
 	EXPECT_EQ(0, journal_count(self->journal, "echo", "verified"));
 }
@@ -484,13 +495,13 @@ static int wait_hook(const char *path, char *buf, size_t cap)
 	return -1;
 }
 
-#define EXPECT_ENV(dump, key, want)							\
-	do {										\
-		char v_[512];								\
-		const char *got_ = env_get((dump), (key), v_, sizeof(v_));		\
+#define EXPECT_ENV(dump, key, want)                                                          \
+	do {                                                                                 \
+		char v_[512];                                                                \
+		const char *got_ = env_get((dump), (key), v_, sizeof(v_));                   \
 		EXPECT_NE(NULL, got_) TH_LOG("%s missing from the hook's environment", key); \
-		if (got_)								\
-			EXPECT_STREQ((want), got_) TH_LOG("%s", key);			\
+		if (got_)                                                                    \
+			EXPECT_STREQ((want), got_) TH_LOG("%s", key);                        \
 	} while (0)
 
 TEST_F_TIMEOUT(svc, on_failure_hook_gets_the_failure, 180)
@@ -501,15 +512,17 @@ TEST_F_TIMEOUT(svc, on_failure_hook_gets_the_failure, 180)
 	pid_t pid0, pid1;
 
 	/* dump the environment and the capabilities, then rename into place */
-	snprintf(script, sizeof(script),
-		 "#!/bin/sh\n"
-		 "/usr/bin/env > %s.tmp\n"
-		 "grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/self/status | tr -d ':\\t ' | "
-		 "sed 's/^CapEff/CAPEFF=/;s/^CapPrm/CAPPRM=/;s/^NoNewPrivs/NONEWPRIVS=/' > %s.caps\n"
-		 "mv %s.tmp %s.$LYMPH_FAILURES\n",
-		 self->hookout, self->hookout, self->hookout, self->hookout);
+	snprintf(
+		script, sizeof(script),
+		"#!/bin/sh\n"
+		"/usr/bin/env > %s.tmp\n"
+		"grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/self/status | tr -d ':\\t ' | "
+		"sed 's/^CapEff/CAPEFF=/;s/^CapPrm/CAPPRM=/;s/^NoNewPrivs/NONEWPRIVS=/' > %s.caps\n"
+		"mv %s.tmp %s.$LYMPH_FAILURES\n",
+		self->hookout, self->hookout, self->hookout, self->hookout);
 	ASSERT_EQ(0, th_write_file(self->hook, script, 0755));
-	snprintf(extra, sizeof(extra), "backoff_min = 500ms\nbackoff_max = 5s\nsettle = 100ms\non_failure = %s\n",
+	snprintf(extra, sizeof(extra),
+		 "backoff_min = 500ms\nbackoff_max = 5s\nsettle = 100ms\non_failure = %s\n",
 		 self->hook);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	pid0 = up_and_serving(self, NULL);
@@ -541,7 +554,8 @@ TEST_F_TIMEOUT(svc, on_failure_hook_gets_the_failure, 180)
 
 		EXPECT_GE(next, 0.4 - 1e-3) TH_LOG("LYMPH_NEXT_RETRY_S=%s", v);
 		EXPECT_LE(next, 0.6 + 1e-3) TH_LOG("LYMPH_NEXT_RETRY_S=%s", v);
-		EXPECT_LT(fabs(next - json_dbl(s, "delay_s")), 0.002) TH_LOG("LYMPH_NEXT_RETRY_S=%s", v);
+		EXPECT_LT(fabs(next - json_dbl(s, "delay_s")), 0.002)
+		TH_LOG("LYMPH_NEXT_RETRY_S=%s", v);
 	} else {
 		EXPECT_TRUE(false) TH_LOG("LYMPH_NEXT_RETRY_S missing");
 	}
@@ -553,8 +567,9 @@ TEST_F_TIMEOUT(svc, on_failure_hook_gets_the_failure, 180)
 
 		for (int i = 0; !ok && allowed[i]; i++)
 			ok = klen == strlen(allowed[i]) && !strncmp(l, allowed[i], klen);
-		EXPECT_TRUE(ok) TH_LOG("unexpected variable in the hook's environment: %.*s",
-				       (int)strcspn(l, "\n"), l);
+		EXPECT_TRUE(ok)
+		TH_LOG("unexpected variable in the hook's environment: %.*s", (int)strcspn(l, "\n"),
+		       l);
 	}
 	/* the hook runs with no capabilities */
 	snprintf(v, sizeof(v), "%s.caps", self->hookout);
@@ -610,12 +625,15 @@ TEST_F_TIMEOUT(svc, sigkill_lymphd_mid_backoff_resumes_from_journal, 180)
 	EXPECT_EQ(th_json_int(before, "failures"), th_json_int(after, "failures"));
 	EXPECT_EQ(th_json_int(before, "restarts"), th_json_int(after, "restarts"));
 	EXPECT_EQ(th_json_int(before, "recent_failures"), th_json_int(after, "recent_failures"));
-	EXPECT_LT(fabs(json_dbl(before, "delay_s") - json_dbl(after, "delay_s")), 1e-6) TH_LOG("delay_s changed across the lymphd restart");
+	EXPECT_LT(fabs(json_dbl(before, "delay_s") - json_dbl(after, "delay_s")), 1e-6)
+	TH_LOG("delay_s changed across the lymphd restart");
 	{
-		double left = (double)(due_ms - th_now_ms()) / 1000, got = json_dbl(after, "next_action_in_s");
+		double left = (double)(due_ms - th_now_ms()) / 1000,
+		       got = json_dbl(after, "next_action_in_s");
 
 		/* the same deadline, not a fresh backoff */
-		EXPECT_LT(fabs(left - got), 1.0) TH_LOG("next action in %.3f s, want about %.3f s", got, left);
+		EXPECT_LT(fabs(left - got), 1.0)
+		TH_LOG("next action in %.3f s, want about %.3f s", got, left);
 	}
 	{
 		json_object *lf = th_json_get(after, "last_failure");
@@ -629,8 +647,8 @@ TEST_F_TIMEOUT(svc, sigkill_lymphd_mid_backoff_resumes_from_journal, 180)
 	/* still backing off (unless a loaded host took the whole backoff to
 	 * start lymphd again) */
 	if (due_ms - th_now_ms() > 1000) {
-		EXPECT_EQ(-1, echo_pid(self->port)) TH_LOG("serving %lld ms before the deadline",
-							  (long long)(due_ms - th_now_ms()));
+		EXPECT_EQ(-1, echo_pid(self->port))
+		TH_LOG("serving %lld ms before the deadline", (long long)(due_ms - th_now_ms()));
 	} else {
 		th_diag("lymphd took until %lld ms before the deadline to start again",
 			(long long)(due_ms - th_now_ms()));
@@ -639,10 +657,10 @@ TEST_F_TIMEOUT(svc, sigkill_lymphd_mid_backoff_resumes_from_journal, 180)
 	pid1 = wait_serving(self->port, pid0, 20000 + WAIT_MS);
 	restarted_ms = th_now_ms();
 	ASSERT_GT(pid1, 0);
-	EXPECT_GE(restarted_ms, due_ms - 500) TH_LOG("restarted %lld ms before its deadline",
-						     (long long)(due_ms - restarted_ms));
-	EXPECT_LE(restarted_ms, due_ms + 5000) TH_LOG("restarted %lld ms after its deadline",
-						      (long long)(restarted_ms - due_ms));
+	EXPECT_GE(restarted_ms, due_ms - 500)
+	TH_LOG("restarted %lld ms before its deadline", (long long)(due_ms - restarted_ms));
+	EXPECT_LE(restarted_ms, due_ms + 5000)
+	TH_LOG("restarted %lld ms after its deadline", (long long)(restarted_ms - due_ms));
 	after = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
 	EXPECT_NE(NULL, after);
 	EXPECT_EQ(1, th_json_int(after, "restarts"));
@@ -656,10 +674,11 @@ TEST_F_TIMEOUT(svc, restart_on_danger_ignores_a_kill, 180)
 	json_object *s, *f, *recs;
 	pid_t pid;
 
-	ASSERT_EQ(0, write_policy(self, "enforce", "restart_on = danger\nbackoff_min = 100ms\nsettle = 100ms\n"));
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "restart_on = danger\nbackoff_min = 100ms\nsettle = 100ms\n"));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(0, kill(pid, SIGSEGV));	/* kill -SEGV: not a fault */
+	ASSERT_EQ(0, kill(pid, SIGSEGV)); /* kill -SEGV: not a fault */
 	s = wait_service(&self->d, "echo", "stopped", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
 	EXPECT_EQ(0, th_json_int(s, "failures"));
@@ -673,7 +692,8 @@ TEST_F_TIMEOUT(svc, restart_on_danger_ignores_a_kill, 180)
 	json_object_put(recs);
 	th_sleep_ms(1000);
 	EXPECT_EQ(-1, echo_pid(self->port));
-	EXPECT_EQ(0, journal_count(self->journal, "echo", "restart")) TH_LOG("restarted after a kill");
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "restart"))
+	TH_LOG("restarted after a kill");
 	/* and a real fault of the same service is restarted: lymphctl restart, then crash */
 	{
 		static struct th_cmd r;
@@ -691,7 +711,7 @@ TEST_F_TIMEOUT(svc, restart_on_danger_ignores_a_kill, 180)
 }
 
 /* Start echod ourselves (observe mode starts nothing), in its own session. */
-static pid_t spawn_echod_on(FIXTURE_DATA(svc) *self, int on_port)
+static pid_t spawn_echod_on(FIXTURE_DATA(svc) * self, int on_port)
 {
 	char port[16];
 	pid_t pid;
@@ -713,13 +733,13 @@ static pid_t spawn_echod_on(FIXTURE_DATA(svc) *self, int on_port)
 	return pid;
 }
 
-static pid_t spawn_echod(FIXTURE_DATA(svc) *self)
+static pid_t spawn_echod(FIXTURE_DATA(svc) * self)
 {
 	return spawn_echod_on(self, self->port);
 }
 
-static void observe_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) *self, const char *mode,
-			 const char *arg)
+static void observe_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) * self,
+			 const char *mode, const char *arg)
 {
 	json_object *s, *recs;
 	pid_t pid, served;
@@ -751,7 +771,7 @@ static void observe_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) *s
 
 		EXPECT_STREQ("observe", th_json_str(r, "mode") ?: "");
 		EXPECT_NE(NULL, strstr(th_json_str(r, "result") ?: "", "would restart in"))
-			TH_LOG("result: %s", th_json_str(r, "result"));
+		TH_LOG("result: %s", th_json_str(r, "result"));
 		EXPECT_STREQ("SIGSEGV", why ? th_json_str(why, "signal") ?: "" : "");
 	}
 	json_object_put(recs);
@@ -777,7 +797,13 @@ TEST_F_TIMEOUT(svc, world_writable_policy_refused, 180)
 {
 	static struct th_cmd r;
 	char prog[PATH_MAX], copt[400], jopt[400], sopt[400];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "-c", copt, jopt, sopt, "--quiet", NULL };
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)),
+			 "-c",
+			 copt,
+			 jopt,
+			 sopt,
+			 "--quiet",
+			 NULL };
 	struct th_cmd_opts o = { .timeout_ms = 10000 };
 
 	ASSERT_EQ(0, write_policy(self, "enforce", ""));
@@ -791,7 +817,7 @@ TEST_F_TIMEOUT(svc, world_writable_policy_refused, 180)
 	EXPECT_NE(NULL, strstr(r.err, self->conf)) TH_LOG("stderr: %s", r.err);
 	EXPECT_NE(NULL, strstr(r.err, "writable by group or others")) TH_LOG("stderr: %s", r.err);
 	EXPECT_NE(NULL, strstr(r.err, "refusing to start")) TH_LOG("stderr: %s", r.err);
-	EXPECT_EQ(0, pids_of(self->echod, (pid_t[4]){ 0 }, 4));	/* started nothing */
+	EXPECT_EQ(0, pids_of(self->echod, (pid_t[4]){ 0 }, 4)); /* started nothing */
 }
 
 TEST_F_TIMEOUT(svc, started_service_has_no_capabilities_and_own_session, 180)
@@ -843,14 +869,18 @@ TEST_F_TIMEOUT(svc, capabilities_are_kept_through_the_user_switch, 180)
 	char val[64];
 	pid_t pid;
 
-	ASSERT_EQ(0, write_policy(self, "enforce",
-				  "settle = 100ms\nuser = nobody\ncapabilities = CAP_NET_BIND_SERVICE cap_net_raw\n"));
+	ASSERT_EQ(
+		0,
+		write_policy(
+			self, "enforce",
+			"settle = 100ms\nuser = nobody\ncapabilities = CAP_NET_BIND_SERVICE cap_net_raw\n"));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
 	ASSERT_EQ(0, proc_status(pid, "Uid", val, sizeof(val)));
 	EXPECT_EQ(65534, atoi(val));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 13)), cap_of(pid, want[i])) TH_LOG("%s", want[i]);
+		EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 13)), cap_of(pid, want[i]))
+		TH_LOG("%s", want[i]);
 	}
 	/* lymphd holds them only to hand them on: permitted, not effective */
 	EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 13)),
@@ -883,10 +913,12 @@ TEST_F_TIMEOUT(svc, check_command_times_out, 180)
 	int n, left = 0;
 
 	snprintf(mark, sizeof(mark), "%s/check-ran", self->dir);
-	snprintf(sleeper, sizeof(sleeper), "sleep 60.%d", self->port);	/* ours alone */
-	snprintf(extra, sizeof(extra), "settle = 100ms\nbreaker_failures = 1\nbreaker_cooldown = 1h\n"
+	snprintf(sleeper, sizeof(sleeper), "sleep 60.%d", self->port); /* ours alone */
+	snprintf(extra, sizeof(extra),
+		 "settle = 100ms\nbreaker_failures = 1\nbreaker_cooldown = 1h\n"
 		 "check_command = /bin/sh -c 'touch %s; exec %s'\ncheck_timeout = 300ms\n"
-		 "start_timeout = 100ms\n", mark, sleeper);
+		 "start_timeout = 100ms\n",
+		 mark, sleeper);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	json_object_put(wait_service(&self->d, "echo", "broken", 1, WAIT_MS));
@@ -915,15 +947,17 @@ TEST_F_TIMEOUT(svc, forking_service_follows_its_pidfile, 180)
 	pid_t pid0, pid1;
 
 	snprintf(args, sizeof(args), " %s/echod.pid", self->dir);
-	snprintf(extra, sizeof(extra), "type = forking\npidfile = %s/echod.pid\nenv = ECHOD_DAEMON=1\n"
-		 "settle = 100ms\nbackoff_min = 100ms\ncheck_port = %d\n", self->dir, self->port);
+	snprintf(extra, sizeof(extra),
+		 "type = forking\npidfile = %s/echod.pid\nenv = ECHOD_DAEMON=1\n"
+		 "settle = 100ms\nbackoff_min = 100ms\ncheck_port = %d\n",
+		 self->dir, self->port);
 	ASSERT_EQ(0, write_policy_args(self, "enforce", args, extra));
 	pid0 = up_and_serving(self, NULL);
 	ASSERT_GT(pid0, 0);
 	s = service_json(&self->d, "echo");
 	ASSERT_NE(NULL, s);
-	EXPECT_EQ(pid0, th_json_int(s, "pid")) TH_LOG("tracks %lld, the daemon is %d",
-						     (long long)th_json_int(s, "pid"), pid0);
+	EXPECT_EQ(pid0, th_json_int(s, "pid"))
+	TH_LOG("tracks %lld, the daemon is %d", (long long)th_json_int(s, "pid"), pid0);
 	EXPECT_STREQ("running", th_json_str(s, "state") ?: "");
 	json_object_put(s);
 	ASSERT_EQ(0, th_read_file(args + 1, buf, sizeof(buf)));
@@ -957,14 +991,17 @@ TEST_F_TIMEOUT(svc, forking_pidfile_of_another_process_is_refused, 180)
 		_exit(0);
 	}
 	/* start = echod PORT never runs: the policy's start is replaced below */
-	snprintf(extra, sizeof(extra), "type = forking\npidfile = %s/other.pid\nsettle = 100ms\n"
-		 "start_timeout = 500ms\nbreaker_failures = 1\nbreaker_cooldown = 1h\n", self->dir);
+	snprintf(extra, sizeof(extra),
+		 "type = forking\npidfile = %s/other.pid\nsettle = 100ms\n"
+		 "start_timeout = 500ms\nbreaker_failures = 1\nbreaker_cooldown = 1h\n",
+		 self->dir);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	do {
 		char text[4096], cmd[600];
 
 		ASSERT_EQ(0, th_read_file(self->conf, text, sizeof(text)));
-		snprintf(cmd, sizeof(cmd), "start = /bin/sh -c 'echo %d > %s/other.pid'\n", other, self->dir);
+		snprintf(cmd, sizeof(cmd), "start = /bin/sh -c 'echo %d > %s/other.pid'\n", other,
+			 self->dir);
 		*strstr(text, "start = ") = 0;
 		strcat(text, cmd);
 		strcat(text, strstr(extra, "type"));
@@ -1016,7 +1053,8 @@ TEST_F_TIMEOUT(svc, notify_service_is_ready_on_ready_1, 180)
 	pid_t pid;
 
 	/* listening at once, ready only when it says so */
-	snprintf(extra, sizeof(extra), "type = notify\nsettle = 0\nenv = ECHOD_NOTIFY_DELAY_MS=300\n");
+	snprintf(extra, sizeof(extra),
+		 "type = notify\nsettle = 0\nenv = ECHOD_NOTIFY_DELAY_MS=300\n");
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
@@ -1041,7 +1079,8 @@ TEST_F_TIMEOUT(svc, notify_without_ready_fails_and_others_cannot_say_it, 180)
 	pid_t pid = -1;
 	int fd;
 
-	snprintf(extra, sizeof(extra), "type = notify\nsettle = 0\nenv = ECHOD_NOTIFY_NEVER=1\n"
+	snprintf(extra, sizeof(extra),
+		 "type = notify\nsettle = 0\nenv = ECHOD_NOTIFY_NEVER=1\n"
 		 "start_timeout = 2s\nbreaker_failures = 1\nbreaker_cooldown = 1h\n");
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	ASSERT_EQ(0, start_lymphd(self, NULL));
@@ -1074,12 +1113,14 @@ TEST_F_TIMEOUT(svc, readiness_check_is_retried_until_start_timeout, 180)
 	json_object *s;
 
 	snprintf(mark, sizeof(mark), "%s/ready", self->dir);
-	snprintf(extra, sizeof(extra), "settle = 0\nstart_timeout = 60s\n"
-		 "check_command = /usr/bin/test -e %s\n", mark);
+	snprintf(extra, sizeof(extra),
+		 "settle = 0\nstart_timeout = 60s\n"
+		 "check_command = /usr/bin/test -e %s\n",
+		 mark);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	ASSERT_GT(wait_serving(self->port, 0, WAIT_MS), 0);
-	th_sleep_ms(500);	/* several checks fail meanwhile */
+	th_sleep_ms(500); /* several checks fail meanwhile */
 	s = service_json(&self->d, "echo");
 	ASSERT_NE(NULL, s);
 	EXPECT_STREQ("starting", th_json_str(s, "state") ?: "");
@@ -1101,7 +1142,8 @@ TEST_F_TIMEOUT(svc, kill_of_a_crash_handler_that_reraises_is_programmed, 180)
 	json_object *s, *f;
 	pid_t pid;
 
-	ASSERT_EQ(0, write_policy(self, "enforce", "restart_on = danger\nsettle = 100ms\nbackoff_min = 100ms\n"
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "restart_on = danger\nsettle = 100ms\nbackoff_min = 100ms\n"
 				  "env = ECHOD_CRASH_HANDLER=1\n"));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
@@ -1114,8 +1156,9 @@ TEST_F_TIMEOUT(svc, kill_of_a_crash_handler_that_reraises_is_programmed, 180)
 	EXPECT_STREQ("killed", th_json_str(f, "reason") ?: "");
 	EXPECT_EQ(0, th_json_int(s, "restarts"));
 	json_object_put(s);
-	EXPECT_EQ(0, wait_file_has(self->log, "caught SIGSEGV", 1000)) TH_LOG("the handler did not run");
-	EXPECT_EQ(-1, echo_pid(self->port));	/* not restarted */
+	EXPECT_EQ(0, wait_file_has(self->log, "caught SIGSEGV", 1000))
+	TH_LOG("the handler did not run");
+	EXPECT_EQ(-1, echo_pid(self->port)); /* not restarted */
 }
 
 /* The same handler re-raising a real fault is still danger, and healed. */
@@ -1124,7 +1167,8 @@ TEST_F_TIMEOUT(svc, real_fault_through_a_crash_handler_is_danger, 180)
 	json_object *s, *f;
 	pid_t pid;
 
-	ASSERT_EQ(0, write_policy(self, "enforce", "restart_on = danger\nsettle = 100ms\nbackoff_min = 100ms\n"
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "restart_on = danger\nsettle = 100ms\nbackoff_min = 100ms\n"
 				  "env = ECHOD_CRASH_HANDLER=1\n"));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
@@ -1142,7 +1186,7 @@ TEST_F_TIMEOUT(svc, real_fault_through_a_crash_handler_is_danger, 180)
 
 /* Another instance of the same binary, serving another port: never adopted
  * by exe = (it was, and the service never started). */
-static void another_instance_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) *self,
+static void another_instance_case(struct __test_metadata *_metadata, FIXTURE_DATA(svc) * self,
 				  const char *extra)
 {
 	int port2 = free_port();
@@ -1213,7 +1257,8 @@ TEST_F_TIMEOUT(svc, own_instance_is_adopted, 180)
  * itself listens on the port the check asks for. */
 TEST_F_TIMEOUT(svc, check_port_served_by_another_process_does_not_verify, 180)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	json_object *s, *recs;
 	char extra[256], want[96];
 	int lfd, port2 = free_port(), one = 1;
@@ -1225,8 +1270,10 @@ TEST_F_TIMEOUT(svc, check_port_served_by_another_process_does_not_verify, 180)
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sa, sizeof(sa)));
 	ASSERT_EQ(0, listen(lfd, 16));
-	snprintf(extra, sizeof(extra), "settle = 100ms\nstart_timeout = 300ms\nbreaker_failures = 1\n"
-		 "breaker_cooldown = 1h\ncheck_port = %d\n", port2);
+	snprintf(extra, sizeof(extra),
+		 "settle = 100ms\nstart_timeout = 300ms\nbreaker_failures = 1\n"
+		 "breaker_cooldown = 1h\ncheck_port = %d\n",
+		 port2);
 	ASSERT_EQ(0, write_policy(self, "enforce", extra));
 	ASSERT_EQ(0, start_lymphd(self, NULL));
 	s = wait_service(&self->d, "echo", "broken", 1, WAIT_MS);
@@ -1265,7 +1312,8 @@ TEST_F_TIMEOUT(svc, kill_mode_group_kills_what_the_main_process_left, 180)
 	json_object *s;
 
 	/* no check_port: the child shares the listener */
-	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nbackoff_min = 100ms\nenv = ECHOD_CHILD=1\n"));
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "settle = 100ms\nbackoff_min = 100ms\nenv = ECHOD_CHILD=1\n"));
 	pid0 = up_and_serving(self, NULL);
 	ASSERT_GT(pid0, 0);
 	ASSERT_EQ(1, children_of(pid0, kids, 4));
@@ -1273,7 +1321,8 @@ TEST_F_TIMEOUT(svc, kill_mode_group_kills_what_the_main_process_left, 180)
 	pid1 = wait_serving(self->port, pid0, WAIT_MS);
 	ASSERT_GT(pid1, 0) TH_LOG("not serving again: the child kept the port");
 	EXPECT_NE(kids[0], pid1);
-	EXPECT_EQ(0, wait_gone(kids[0], WAIT_MS)) TH_LOG("the child %d survived its main process", kids[0]);
+	EXPECT_EQ(0, wait_gone(kids[0], WAIT_MS))
+	TH_LOG("the child %d survived its main process", kids[0]);
 	EXPECT_LE(1, journal_count(self->journal, "echo", "killed-rest"));
 	s = wait_service(&self->d, "echo", "running", 1, WAIT_MS);
 	EXPECT_NE(NULL, s);
@@ -1286,7 +1335,8 @@ TEST_F_TIMEOUT(svc, kill_mode_main_leaves_the_rest, 180)
 	pid_t pid0, kids[4];
 	char st[32];
 
-	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nbackoff_min = 5s\nenv = ECHOD_CHILD=1\n"
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "settle = 100ms\nbackoff_min = 5s\nenv = ECHOD_CHILD=1\n"
 				  "kill_mode = main\n"));
 	pid0 = up_and_serving(self, NULL);
 	ASSERT_GT(pid0, 0);
@@ -1310,7 +1360,8 @@ static int all_stamped(const char *text, int *lines)
 	while (*p) {
 		int y, mo, d, h, mi, sec, ms, n = 0;
 
-		if (sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ %n", &y, &mo, &d, &h, &mi, &sec, &ms, &n) != 7 ||
+		if (sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ %n", &y, &mo, &d, &h, &mi, &sec, &ms,
+			   &n) != 7 ||
 		    n != 25 || y < 2000)
 			return 0;
 		(*lines)++;
@@ -1329,7 +1380,8 @@ TEST_F_TIMEOUT(svc, log_is_timestamped_and_rotated_by_size, 180)
 	struct stat st;
 	int lines, total = 0;
 
-	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nenv = ECHOD_LOG_LINES=400\n"
+	ASSERT_EQ(0, write_policy(self, "enforce",
+				  "settle = 100ms\nenv = ECHOD_LOG_LINES=400\n"
 				  "log_timestamps = yes\nlog_max = 4096\nlog_keep = 2\n"));
 	ASSERT_GT(up_and_serving(self, NULL), 0);
 	/* 400 lines of 64 bytes: rotated again and again, two kept */
@@ -1340,14 +1392,15 @@ TEST_F_TIMEOUT(svc, log_is_timestamped_and_rotated_by_size, 180)
 		else
 			snprintf(path, sizeof(path), "%s", self->log);
 		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s is missing", path);
-		EXPECT_LE(st.st_size, 4096 + 64) TH_LOG("%s: %lld bytes", path, (long long)st.st_size);
+		EXPECT_LE(st.st_size, 4096 + 64)
+		TH_LOG("%s: %lld bytes", path, (long long)st.st_size);
 		ASSERT_EQ(0, th_read_file(path, text, sizeof(text)));
 		EXPECT_TRUE(all_stamped(text, &lines)) TH_LOG("%s: %.200s", path, text);
 		total += lines;
 	}
 	snprintf(path, sizeof(path), "%s.3", self->log);
 	EXPECT_EQ(-1, access(path, F_OK)) TH_LOG("more than log_keep files kept");
-	EXPECT_LT(total, 400);	/* the oldest were dropped */
+	EXPECT_LT(total, 400); /* the oldest were dropped */
 	EXPECT_GT(total, 100);
 }
 
@@ -1373,7 +1426,7 @@ TEST_F_TIMEOUT(svc, lymphctl_restart_is_not_a_failure, 180)
 	json_object_put(s);
 	EXPECT_EQ(1, journal_count(self->journal, "echo", "stopped-for-restart"));
 	EXPECT_EQ(0, journal_count(self->journal, "echo", "died"));
-	EXPECT_EQ(-1, kill(pid0, 0));	/* the old one is gone */
+	EXPECT_EQ(-1, kill(pid0, 0)); /* the old one is gone */
 
 	/* an unknown name: a clear error, nothing restarted */
 	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "restart", "nosuch", NULL));
@@ -1437,7 +1490,8 @@ TEST_F_TIMEOUT(svc, reload_with_invalid_policy_keeps_the_old, 180)
 	{
 		char want[400];
 
-		snprintf(want, sizeof(want), "%s:10: backoff_min: 'whenever' is not a duration", self->conf);
+		snprintf(want, sizeof(want), "%s:10: backoff_min: 'whenever' is not a duration",
+			 self->conf);
 		EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("want '%s' in: %s", want, r.err);
 	}
 	/* the old policy still rules: the service is known and healed */
@@ -1512,10 +1566,10 @@ TEST_F_TIMEOUT(svc, reload_many_times_while_services_run, 300)
 		pid = wait_serving(self->port, pid, WAIT_MS);
 		ASSERT_GT(pid, 0) TH_LOG("echo not restarted after reload %d", i);
 		ASSERT_EQ(0, th_read_file(pidfile[k], text, sizeof(text)))
-			TH_LOG("reload %d: no %s", i, pidfile[k]);
+		TH_LOG("reload %d: no %s", i, pidfile[k]);
 		EXPECT_EQ(pid, atoi(text));
 		EXPECT_EQ(-1, access(pidfile[!k], F_OK))
-			TH_LOG("reload %d: the old policy's command ran", i);
+		TH_LOG("reload %d: the old policy's command ran", i);
 	}
 	/* Alive, with the last policy's (policy 1's) services. */
 	s = wait_service(&self->d, "echo", "running", 0, WAIT_MS);

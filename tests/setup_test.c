@@ -41,12 +41,12 @@ static const char *top_dir(void)
  * script as that user (after the mounts, which need root).  The script is
  * copied into the scratch directory first so that any user may read it.
  */
-static int run_fresh(const char *scratch, bool lists, const char *user,
-		     const char *args, struct th_cmd *r)
+static int run_fresh(const char *scratch, bool lists, const char *user, const char *args,
+		     struct th_cmd *r)
 {
 	char script[8192], src[PATH_MAX + 32], dst[PATH_MAX];
 	char *argv[] = { "/usr/bin/unshare", "--mount", "--propagation", "private",
-			 "/bin/bash", "-c", script, NULL };
+			 "/bin/bash",	     "-c",	script,		 NULL };
 	struct th_cmd_opts o = { .timeout_ms = 60000 };
 	int err;
 
@@ -65,13 +65,15 @@ static int run_fresh(const char *scratch, bool lists, const char *user,
 		 "export LYMPH_CACHE=%1$s/cache LYMPH_APT_LOG=%1$s/apt.log\n"
 		 "exec %3$s bash %1$s/deps.sh %4$s\n",
 		 scratch,
-		 lists ? "" : "mount -t tmpfs none /var/lib/apt/lists\n"
-			      "mount -t tmpfs none /var/cache/apt\n",
+		 lists ? ""
+		       : "mount -t tmpfs none /var/lib/apt/lists\n"
+			 "mount -t tmpfs none /var/cache/apt\n",
 		 user ? user : "", args);
 	return th_run(argv, &o, r);
 }
 
-FIXTURE(fresh) {
+FIXTURE(fresh)
+{
 	char dir[PATH_MAX];
 };
 
@@ -115,7 +117,8 @@ static void expect_installs(struct __test_metadata *_metadata, const struct th_c
 	char buf[8192], word[130];
 	char *nl;
 
-	ASSERT_NE(NULL, line) TH_LOG("no install line in the plan: \"%s\" (stderr \"%s\")", out, r->err);
+	ASSERT_NE(NULL, line)
+	TH_LOG("no install line in the plan: \"%s\" (stderr \"%s\")", out, r->err);
 	snprintf(buf, sizeof(buf), " %s", line + strlen("plan: apt-get install "));
 	nl = strchr(buf, '\n');
 	if (nl)
@@ -123,23 +126,37 @@ static void expect_installs(struct __test_metadata *_metadata, const struct th_c
 	strcat(buf, " ");
 	for (; *want; want++) {
 		snprintf(word, sizeof(word), " %s ", *want);
-		EXPECT_NE(NULL, strstr(buf, word)) TH_LOG("plan does not install %s: \"%s\"", *want, buf);
+		EXPECT_NE(NULL, strstr(buf, word))
+		TH_LOG("plan does not install %s: \"%s\"", *want, buf);
 	}
 }
 
 TEST_F(fresh, vm_plan_names_every_package)
 {
 	static const char *const want[] = {
-		"make", "gcc", "clang", "bpftool", "libbpf-dev", "libmnl-dev", "libcap-dev",
-		"libjson-c-dev", "dwarves", "linux-source-6.12", "shellcheck",
-		"qemu-system-x86", "busybox-static", "cpio", "linux-headers-amd64", NULL,
+		"make",
+		"gcc",
+		"clang",
+		"bpftool",
+		"libbpf-dev",
+		"libmnl-dev",
+		"libcap-dev",
+		"libjson-c-dev",
+		"dwarves",
+		"linux-source-6.12",
+		"shellcheck",
+		"qemu-system-x86",
+		"busybox-static",
+		"cpio",
+		"linux-headers-amd64",
+		NULL,
 	};
 	struct th_cmd r;
 
 	ASSERT_EQ(0, run_fresh(self->dir, true, NULL, "--vm --plan", &r));
 	ASSERT_FALSE(r.timed_out);
 	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
-		TH_LOG("status 0x%x, stdout \"%s\", stderr \"%s\"", r.status, r.out, r.err);
+	TH_LOG("status 0x%x, stdout \"%s\", stderr \"%s\"", r.status, r.out, r.err);
 	expect_installs(_metadata, &r, want);
 	/* The 6.12 cloud kernel the VM boots, headers and image alike. */
 	EXPECT_NE(NULL, strstr(r.out, " linux-headers-6.12.")) TH_LOG("%s", r.out);
@@ -147,7 +164,7 @@ TEST_F(fresh, vm_plan_names_every_package)
 	EXPECT_NE(NULL, strstr(r.out, " linux-image-6.12.")) TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "-cloud-amd64-unsigned")) TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "plan: extract kselftest_harness.h"))
-		TH_LOG("no kselftest extraction in the plan: \"%s\"", r.out);
+	TH_LOG("no kselftest extraction in the plan: \"%s\"", r.out);
 	EXPECT_EQ(NULL, strstr(r.err, "failed")) TH_LOG("stderr: \"%s\"", r.err);
 	EXPECT_TRUE(cache_empty(self->dir)) TH_LOG("--plan wrote into the cache");
 }
@@ -159,7 +176,7 @@ TEST_F(fresh, plan_without_package_lists_updates_first)
 	ASSERT_EQ(0, run_fresh(self->dir, false, NULL, "--vm --plan", &r));
 	ASSERT_FALSE(r.timed_out);
 	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
-		TH_LOG("status 0x%x, stdout \"%s\", stderr \"%s\"", r.status, r.out, r.err);
+	TH_LOG("status 0x%x, stdout \"%s\", stderr \"%s\"", r.status, r.out, r.err);
 	EXPECT_NE(NULL, strstr(r.out, "plan: apt-get update\n")) TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "plan: apt-get install ")) TH_LOG("%s", r.out);
 }
@@ -169,8 +186,8 @@ TEST_F(fresh, install_as_user_says_run_as_root)
 {
 	struct th_cmd r;
 
-	ASSERT_EQ(0, run_fresh(self->dir, true, "setpriv --reuid=65534 --regid=65534 --clear-groups",
-			       "--vm", &r));
+	ASSERT_EQ(0, run_fresh(self->dir, true,
+			       "setpriv --reuid=65534 --regid=65534 --clear-groups", "--vm", &r));
 	ASSERT_FALSE(r.timed_out);
 	EXPECT_TRUE(th_exited_nonzero(r.status)) TH_LOG("status 0x%x", r.status);
 	EXPECT_NE(NULL, strstr(r.err, "deps.sh: need root")) TH_LOG("stderr: \"%s\"", r.err);
@@ -184,8 +201,10 @@ TEST_F(fresh, unknown_option_is_an_error)
 	struct th_cmd r;
 
 	ASSERT_EQ(0, run_fresh(self->dir, true, NULL, "--frobnicate", &r));
-	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 2) TH_LOG("status 0x%x", r.status);
-	EXPECT_NE(NULL, strstr(r.err, "unknown option '--frobnicate'")) TH_LOG("stderr: \"%s\"", r.err);
+	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 2)
+	TH_LOG("status 0x%x", r.status);
+	EXPECT_NE(NULL, strstr(r.err, "unknown option '--frobnicate'"))
+	TH_LOG("stderr: \"%s\"", r.err);
 }
 
 /* On this machine, after `make test`'s own deps.sh: nothing left to do. */
@@ -198,20 +217,24 @@ TEST(installed_machine_plan_is_empty)
 	snprintf(script, sizeof(script), "%s/scripts/deps.sh", top_dir());
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
-		TH_LOG("status 0x%x, stderr \"%s\"", r.status, r.err);
+	TH_LOG("status 0x%x, stderr \"%s\"", r.status, r.err);
 	EXPECT_NE(NULL, strstr(r.out, "plan: nothing to do"))
-		TH_LOG("deps.sh is not idempotent here: \"%s\"", r.out);
+	TH_LOG("deps.sh is not idempotent here: \"%s\"", r.out);
 }
 
 /* The setup and CI path, checked by shellcheck (warnings and errors). */
 TEST(setup_scripts_pass_shellcheck)
 {
 	static const char *const scripts[] = {
-		"scripts/deps.sh", "scripts/vm/boot", "scripts/vm/mkinitramfs", ".ci/run",
-		"tests/run.sh", "bench/run-all", "scripts/install.sh", "scripts/build-deb.sh",
+		"scripts/deps.sh",	  "scripts/vm/boot",
+		"scripts/vm/mkinitramfs", ".ci/run",
+		"tests/run.sh",		  "bench/run-all",
+		"scripts/install.sh",	  "scripts/build-deb.sh",
 		"scripts/check-layers",
 	};
-	enum { N = sizeof(scripts) / sizeof(scripts[0]) };
+	enum {
+		N = sizeof(scripts) / sizeof(scripts[0])
+	};
 	char paths[N][PATH_MAX];
 	char *argv[5 + N + 1] = { "/usr/bin/shellcheck", "-S", "warning", "-s", "bash" };
 	struct th_cmd r;
@@ -225,7 +248,7 @@ TEST(setup_scripts_pass_shellcheck)
 	}
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
-		TH_LOG("shellcheck:\n%s", r.out);
+	TH_LOG("shellcheck:\n%s", r.out);
 }
 
 TEST_HARNESS_MAIN

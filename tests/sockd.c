@@ -42,12 +42,13 @@ int main(int argc, char **argv)
 	}
 	struct rlimit nocore = { 0, 0 };
 
-	setrlimit(RLIMIT_CORE, &nocore);	/* its crashes leave no core behind */
+	setrlimit(RLIMIT_CORE, &nocore); /* its crashes leave no core behind */
 	if (getenv("SOCKD_DIE_WITH_PARENT"))
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	lfd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (lfd < 0) {
-		fprintf(stderr, "sockd: lock file %s: %s (already running?)\n", argv[2], strerror(errno));
+		fprintf(stderr, "sockd: lock file %s: %s (already running?)\n", argv[2],
+			strerror(errno));
 		return 1;
 	}
 	flock(lfd, LOCK_EX);
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
 			buf[n] = 0;
 			if (!strncmp(buf, "crash", 5))
 				*null_ptr = 1;
-			if (!strncmp(buf, "zombies ", 8))	/* children never reaped */
+			if (!strncmp(buf, "zombies ", 8)) /* children never reaped */
 				for (int i = atoi(buf + 8); i > 0; i--)
 					if (fork() == 0)
 						_exit(0);

@@ -117,8 +117,7 @@ int storm_cg_cleanup(const char *path, int timeout_ms, pid_t *kids, int n_kids)
 	for (int i = 0; i < n_kids; i++) {
 		siginfo_t si;
 
-		if (kids[i] > 0 &&
-		    !waitid(P_PID, (id_t)kids[i], &si, WEXITED | WNOHANG | WNOWAIT))
+		if (kids[i] > 0 && !waitid(P_PID, (id_t)kids[i], &si, WEXITED | WNOHANG | WNOWAIT))
 			kill(-kids[i], SIGKILL);
 	}
 	for (;;) {
@@ -153,8 +152,7 @@ void storm_cg_init(struct storm_cg *cg)
 }
 
 /* The watchdog: wait for the test to end or for the deadline, then clean. */
-static __attribute__((noreturn)) void storm__watchdog(const char *path, int rfd,
-						int deadline_s)
+static __attribute__((noreturn)) void storm__watchdog(const char *path, int rfd, int deadline_s)
 {
 	int64_t deadline = th_now_ms() + (int64_t)deadline_s * 1000;
 	int fd;
@@ -174,7 +172,7 @@ static __attribute__((noreturn)) void storm__watchdog(const char *path, int rfd,
 		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
 			break;
 		if (p.revents && read(rfd, &c, 1) <= 0)
-			break;	/* EOF: the test is over, however it ended */
+			break; /* EOF: the test is over, however it ended */
 	}
 	/* the test's children are reaped by whoever inherits them */
 	if (storm_cg_cleanup(path, 60000, NULL, 0))
@@ -195,8 +193,8 @@ int storm_cg_create(struct storm_cg *cg, long max, int deadline_s)
 		th_diag("no v1 pids cgroup hierarchy at " STORM_PIDS_ROOT);
 		return -ENODEV;
 	}
-	snprintf(cg->path, sizeof(cg->path), STORM_PIDS_ROOT "/lymph-storm.%d.%d",
-		 (int)getpid(), ++seq);
+	snprintf(cg->path, sizeof(cg->path), STORM_PIDS_ROOT "/lymph-storm.%d.%d", (int)getpid(),
+		 ++seq);
 	/* a leftover of an earlier run with the same pid: clean it first */
 	storm_cg_cleanup(cg->path, 10000, NULL, 0);
 	if (mkdir(cg->path, 0755)) {
@@ -245,7 +243,7 @@ int storm_cg_destroy(struct storm_cg *cg)
 		cg->path[0] = '\0';
 	}
 	if (cg->wd_fd >= 0)
-		close(cg->wd_fd);	/* the watchdog cleans (again) and exits */
+		close(cg->wd_fd); /* the watchdog cleans (again) and exits */
 	cg->wd_fd = -EBADF;
 	if (cg->watchdog > 0) {
 		int64_t deadline = th_now_ms() + 70000;
@@ -411,8 +409,7 @@ int storm_run_as(uid_t uid, char *const argv[], int timeout_ms)
 	return storm_run_in(NULL, uid, argv, NULL, timeout_ms);
 }
 
-int storm_run_in(const char *dir, uid_t uid, char *const argv[], const char *out,
-		 int timeout_ms)
+int storm_run_in(const char *dir, uid_t uid, char *const argv[], const char *out, int timeout_ms)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
 	int status;
@@ -467,8 +464,8 @@ int storm_build_prog(const char *name, const char *dir, char *out, size_t len)
 	snprintf(inc, sizeof(inc), "-I%.*s", (int)(strrchr(src, '/') - src), src);
 	snprintf(out, len, "%s/%s", dir, name);
 	if (th_run(argv, NULL, r) || r->status != 0) {
-		th_diag("failed to compile %s (run the tests from the repository's top): %s",
-			src, r->err);
+		th_diag("failed to compile %s (run the tests from the repository's top): %s", src,
+			r->err);
 		err = -EIO;
 	} else if (chmod(out, 0755)) {
 		err = -errno;
@@ -498,8 +495,7 @@ uint64_t storm_load(const uint64_t *v)
 	return __atomic_load_n(v, __ATOMIC_RELAXED);
 }
 
-int storm_write_file(const char *dir, const char *name, const char *text,
-		     char *out, size_t len)
+int storm_write_file(const char *dir, const char *name, const char *text, char *out, size_t len)
 {
 	FILE *f;
 
@@ -562,8 +558,8 @@ void storm_lymphd_crash(struct th_lymphd *d)
 	d->start = NULL;
 }
 
-int storm_journal_count(const char *path, const char *type, const char *action,
-			storm_rec_fn match, const void *arg, json_object **last)
+int storm_journal_count(const char *path, const char *type, const char *action, storm_rec_fn match,
+			const void *arg, json_object **last)
 {
 	static char line[1 << 16];
 	FILE *f = fopen(path, "re");

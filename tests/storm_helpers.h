@@ -30,9 +30,9 @@
 #include "pidcg.h"
 #include "progs/bomb_stats.h"
 
-#define STORM_PIDS_ROOT	"/sys/fs/cgroup/pids"
-#define STORM_UID	1000	/* the unprivileged user who storms and crashes */
-#define OTHER_UID	1001	/* another unprivileged user */
+#define STORM_PIDS_ROOT "/sys/fs/cgroup/pids"
+#define STORM_UID	1000 /* the unprivileged user who storms and crashes */
+#define OTHER_UID	1001 /* another unprivileged user */
 
 /* ---- cgroup files -------------------------------------------------------- */
 
@@ -60,7 +60,7 @@ struct storm_cg {
 	char path[PATH_MAX];	/* empty when not created */
 	pid_t watchdog;		/* -1 when none */
 	int wd_fd;		/* write end of the watchdog's pipe, or -EBADF */
-	pid_t kids[STORM_KIDS];	/* our children in the cgroup, to reap */
+	pid_t kids[STORM_KIDS]; /* our children in the cgroup, to reap */
 	int n_kids;
 };
 
@@ -112,8 +112,7 @@ int storm_run_as(uid_t uid, char *const argv[], int timeout_ms);
 /* The same in working directory dir (NULL: the caller's; exit status 199
  * when it cannot be entered), output to /dev/null or, when out is given,
  * stdout and stderr to the file out. */
-int storm_run_in(const char *dir, uid_t uid, char *const argv[], const char *out,
-		 int timeout_ms);
+int storm_run_in(const char *dir, uid_t uid, char *const argv[], const char *out, int timeout_ms);
 
 /* ---- programs from tests/progs ------------------------------------------- */
 
@@ -135,16 +134,15 @@ uint64_t storm_load(const uint64_t *v);
  * The weather must not change the thresholds under the tests (other tests
  * on the host may make it stormy): every factor 1.
  */
-#define STORM_CALM_WEATHER \
-	"[weather]\n" \
-	"stormy_danger_per_min = 1000000\n" \
+#define STORM_CALM_WEATHER                     \
+	"[weather]\n"                          \
+	"stormy_danger_per_min = 1000000\n"    \
 	"unsettled_danger_per_min = 1000000\n" \
-	"budget_factor_stormy = 1\n" \
+	"budget_factor_stormy = 1\n"           \
 	"quarantine_factor_stormy = 1\n"
 
 /* Write text to dir/name (root-owned, 0644); the path goes into out. */
-int storm_write_file(const char *dir, const char *name, const char *text,
-		     char *out, size_t len);
+int storm_write_file(const char *dir, const char *name, const char *text, char *out, size_t len);
 
 /*
  * Start lymphd --quiet -c conf --journal=journal [extra], and wait until it
@@ -167,8 +165,8 @@ typedef bool (*storm_rec_fn)(json_object *rec, const void *arg);
  * any), for which match (NULL: all) says yes.  The count; the last one goes
  * to *last when asked (the caller puts it).
  */
-int storm_journal_count(const char *path, const char *type, const char *action,
-			storm_rec_fn match, const void *arg, json_object **last);
+int storm_journal_count(const char *path, const char *type, const char *action, storm_rec_fn match,
+			const void *arg, json_object **last);
 
 /* `lymphctl ARG --json` parsed (ARG: "status", "throttles"); NULL on failure. */
 json_object *storm_ctl_json(const struct th_lymphd *d, const char *what);

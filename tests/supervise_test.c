@@ -16,9 +16,9 @@
 #include "supervise.h"
 
 #define SEC 1000000000ULL
-#define MS 1000000ULL
-#define T0 (1000 * SEC)		/* an arbitrary start of the synthetic clock */
-#define MID 0.5			/* rand01 that gives a jitter factor of exactly 1 */
+#define MS  1000000ULL
+#define T0  (1000 * SEC) /* an arbitrary start of the synthetic clock */
+#define MID 0.5		 /* rand01 that gives a jitter factor of exactly 1 */
 
 static struct service_conf conf(void)
 {
@@ -29,7 +29,7 @@ static struct service_conf conf(void)
 		.backoff_max = 10 * SEC,
 		.healthy_after = 60 * SEC,
 		.settle = 2 * SEC,
-		.breaker_failures = 1000,	/* out of the way unless a test wants it */
+		.breaker_failures = 1000, /* out of the way unless a test wants it */
 		.breaker_window = 3600 * SEC,
 		.breaker_cooldown = 600 * SEC,
 	};
@@ -58,7 +58,7 @@ static int restart_at_deadline(const struct service_conf *c, struct svc_state *s
 
 TEST(backoff_doubles_to_the_cap)
 {
-	static const uint64_t want[] = { 1, 2, 4, 8, 10, 10, 10 };	/* s */
+	static const uint64_t want[] = { 1, 2, 4, 8, 10, 10, 10 }; /* s */
 	struct service_conf c = conf();
 	struct svc_state s = { 0 };
 	uint64_t now = T0;
@@ -70,12 +70,13 @@ TEST(backoff_doubles_to_the_cap)
 		svc_on_death(&c, &s, now, 1, MID, 1.0);
 		EXPECT_EQ(SVC_BACKOFF, s.phase);
 		EXPECT_EQ(i + 1, s.failures);
-		EXPECT_EQ(want[i] * SEC, s.delay) TH_LOG("failure %zu: delay %.3f s, want %llu s", i + 1,
-							 (double)s.delay / 1e9, (unsigned long long)want[i]);
+		EXPECT_EQ(want[i] * SEC, s.delay)
+		TH_LOG("failure %zu: delay %.3f s, want %llu s", i + 1, (double)s.delay / 1e9,
+		       (unsigned long long)want[i]);
 		EXPECT_EQ(now + s.delay, s.deadline);
 		ASSERT_EQ(0, restart_at_deadline(&c, &s));
 		EXPECT_EQ(SVC_STARTING, s.phase);
-		EXPECT_EQ(i + 2, s.restarts);	/* every start counts here; service.c
+		EXPECT_EQ(i + 2, s.restarts); /* every start counts here; service.c
 						 * does not count the first one */
 	}
 }
@@ -105,14 +106,15 @@ TEST(jitter_within_20_percent)
 			/* never outside [min, max], never outside base +-20 % */
 			EXPECT_GE(s.delay, c.backoff_min);
 			EXPECT_LE(s.delay, c.backoff_max);
-			EXPECT_GE(d, base * 0.8 - 1) TH_LOG("failures %u rand %.3f: %.0f < 0.8 * %.0f",
-							     failures, r, d, base);
-			EXPECT_LE(d, base * 1.2 + 1) TH_LOG("failures %u rand %.3f: %.0f > 1.2 * %.0f",
-							     failures, r, d, base);
+			EXPECT_GE(d, base * 0.8 - 1)
+			TH_LOG("failures %u rand %.3f: %.0f < 0.8 * %.0f", failures, r, d, base);
+			EXPECT_LE(d, base * 1.2 + 1)
+			TH_LOG("failures %u rand %.3f: %.0f > 1.2 * %.0f", failures, r, d, base);
 		}
 		/* and it does spread (except where the minimum clamps it) */
 		if (failures >= 2 && base * 1.2 <= 100e9)
-			EXPECT_GT(hi - lo, base * 0.3) TH_LOG("failures %u: spread %.0f ns only", failures, hi - lo);
+			EXPECT_GT(hi - lo, base * 0.3)
+			TH_LOG("failures %u: spread %.0f ns only", failures, hi - lo);
 	}
 }
 
@@ -141,7 +143,7 @@ TEST(weather_factor_stretches_the_backoff)
 	EXPECT_EQ(2 * SEC, s.delay);
 	s = (struct svc_state){ .failures = 10 };
 	svc_on_death(&c, &s, T0, 1, MID, 2.0);
-	EXPECT_EQ(c.backoff_max, s.delay);	/* still capped */
+	EXPECT_EQ(c.backoff_max, s.delay); /* still capped */
 }
 
 TEST(failures_reset_after_healthy_uptime)
@@ -151,7 +153,7 @@ TEST(failures_reset_after_healthy_uptime)
 	uint64_t now = T0, up;
 
 	start_healthy(&c, &s, now);
-	EXPECT_EQ(0, s.deadline);	/* no failures: nothing to reset */
+	EXPECT_EQ(0, s.deadline); /* no failures: nothing to reset */
 	for (int i = 0; i < 3; i++) {
 		svc_on_death(&c, &s, now, 1, MID, 1.0);
 		ASSERT_EQ(0, restart_at_deadline(&c, &s));
@@ -161,7 +163,7 @@ TEST(failures_reset_after_healthy_uptime)
 	svc_on_verified(&c, &s, now, 1, MID, 1.0);
 	up = now;
 	EXPECT_EQ(SVC_RUNNING, s.phase);
-	EXPECT_EQ(3, s.failures);	/* not yet */
+	EXPECT_EQ(3, s.failures); /* not yet */
 	EXPECT_EQ(up + c.healthy_after, s.healthy_at);
 	EXPECT_EQ(up + c.healthy_after, s.deadline);
 	EXPECT_EQ(SVC_ACT_NONE, svc_due(&c, &s, up + c.healthy_after - 1));
@@ -171,7 +173,7 @@ TEST(failures_reset_after_healthy_uptime)
 	EXPECT_EQ(0, s.n_recent);
 	EXPECT_EQ(0, s.deadline);
 	EXPECT_EQ(SVC_RUNNING, s.phase);
-	EXPECT_EQ(4, s.restarts);	/* restarts are history, never reset */
+	EXPECT_EQ(4, s.restarts); /* restarts are history, never reset */
 	/* the next crash starts from the minimum again */
 	svc_on_death(&c, &s, up + c.healthy_after + SEC, 1, MID, 1.0);
 	EXPECT_EQ(1, s.failures);
@@ -236,7 +238,7 @@ TEST(breaker_opens_then_retries_after_cooldown)
 	EXPECT_EQ(SVC_BACKOFF, s.phase);
 	EXPECT_EQ(1, s.n_recent);
 	EXPECT_EQ(4, s.failures);
-	EXPECT_EQ(8 * SEC, s.delay);	/* failures still drive the backoff */
+	EXPECT_EQ(8 * SEC, s.delay); /* failures still drive the backoff */
 }
 
 TEST(breaker_retry_that_heals_closes_it)
@@ -276,7 +278,7 @@ TEST(failures_outside_the_window_do_not_open_the_breaker)
 		EXPECT_EQ(SVC_BACKOFF, s.phase) TH_LOG("failure %d", i + 1);
 		EXPECT_LE(s.n_recent, 2);
 		ASSERT_EQ(0, restart_at_deadline(&c, &s));
-		now += 40 * SEC;	/* two per window at most */
+		now += 40 * SEC; /* two per window at most */
 	}
 	EXPECT_EQ(10, s.failures);
 }
@@ -333,7 +335,7 @@ TEST(readiness_retried_until_start_timeout)
 	/* (5 s - 2 s settle) / 100 ms */
 	EXPECT_EQ(30, retries);
 	EXPECT_LE(now, T0 + c.start_timeout);
-	EXPECT_EQ(0, s.failures);	/* retries are not failures */
+	EXPECT_EQ(0, s.failures); /* retries are not failures */
 	svc_on_verified(&c, &s, now, 0, MID, 1.0);
 	EXPECT_EQ(SVC_BACKOFF, s.phase);
 	EXPECT_EQ(1, s.failures);
@@ -367,9 +369,9 @@ TEST(restart_on_semantics)
 	/* danger: only deaths the classifier calls danger */
 	c.restart_on = RESTART_ON_DANGER;
 	EXPECT_EQ(1, svc_death_is_failure(&c, 1, SIGSEGV, 0));
-	EXPECT_EQ(1, svc_death_is_failure(&c, 1, SIGKILL, 0));	/* OOM kill */
-	EXPECT_EQ(0, svc_death_is_failure(&c, 0, SIGTERM, 0));	/* kill -TERM */
-	EXPECT_EQ(0, svc_death_is_failure(&c, 0, SIGSEGV, 0));	/* kill -SEGV by another */
+	EXPECT_EQ(1, svc_death_is_failure(&c, 1, SIGKILL, 0)); /* OOM kill */
+	EXPECT_EQ(0, svc_death_is_failure(&c, 0, SIGTERM, 0)); /* kill -TERM */
+	EXPECT_EQ(0, svc_death_is_failure(&c, 0, SIGSEGV, 0)); /* kill -SEGV by another */
 	EXPECT_EQ(0, svc_death_is_failure(&c, 0, 0, 1));
 	EXPECT_EQ(0, svc_death_is_failure(&c, 0, 0, 0));
 	/* failure: danger, any fatal signal, a non-zero exit */
@@ -398,7 +400,7 @@ TEST(death_that_does_not_count_stops)
 	svc_on_death(&c, &s, T0 + 10 * SEC, 0, MID, 1.0);
 	EXPECT_EQ(SVC_STOPPED, s.phase);
 	EXPECT_EQ(0, s.deadline);
-	EXPECT_EQ(1, s.failures);	/* unchanged */
+	EXPECT_EQ(1, s.failures); /* unchanged */
 	EXPECT_EQ(SVC_ACT_NONE, svc_due(&c, &s, T0 + 1000 * SEC));
 }
 
@@ -418,7 +420,7 @@ TEST(reset_forgets_and_closes_the_breaker)
 	EXPECT_EQ(0, s.failures);
 	EXPECT_EQ(0, s.n_recent);
 	EXPECT_EQ(0, s.delay);
-	EXPECT_EQ(now + SEC, s.deadline);	/* started at the next tick, not after the cool-down */
+	EXPECT_EQ(now + SEC, s.deadline); /* started at the next tick, not after the cool-down */
 	EXPECT_EQ(SVC_ACT_START, svc_due(&c, &s, now + SEC));
 	svc_on_started(&c, &s, now + SEC);
 	/* the next failure is a first failure again */
@@ -456,7 +458,8 @@ TEST(failure_history_is_bounded)
 
 TEST(phase_names_round_trip)
 {
-	static const char *const names[] = { "unknown", "running", "starting", "backoff", "broken", "stopped" };
+	static const char *const names[] = { "unknown", "running", "starting",
+					     "backoff", "broken",  "stopped" };
 
 	for (int i = 0; i <= SVC_STOPPED; i++) {
 		EXPECT_STREQ(names[i], svc_phase_name(i));

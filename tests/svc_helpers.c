@@ -7,13 +7,15 @@
 
 int free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
 
 	if (fd < 0)
 		return -1;
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && !getsockname(fd, (struct sockaddr *)&sa, &len))
+	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    !getsockname(fd, (struct sockaddr *)&sa, &len))
 		port = ntohs(sa.sin_port);
 	close(fd);
 	return port;
@@ -100,7 +102,7 @@ double json_dbl(json_object *o, const char *key)
 }
 
 json_object *wait_service(const struct th_lymphd *d, const char *name, const char *state,
-		   int64_t min_failures, int timeout_ms)
+			  int64_t min_failures, int timeout_ms)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
 	json_object *s = NULL;
@@ -123,7 +125,8 @@ json_object *journal_records(const char *journal, const char *name, const char *
 {
 	static struct th_cmd r;
 	char prog[PATH_MAX], opt[PATH_MAX + 16];
-	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), "journal", opt, "--json", NULL };
+	char *argv[] = { (char *)th_prog("lymphctl", prog, sizeof(prog)), "journal", opt, "--json",
+			 NULL };
 	json_object *out = json_object_new_array();
 	char *line, *save = NULL;
 
@@ -138,7 +141,8 @@ json_object *journal_records(const char *journal, const char *name, const char *
 
 		sv = o ? th_json_str(o, "service") : NULL;
 		a = o ? th_json_str(o, "action") : NULL;
-		if (t && !strcmp(t, "service") && sv && !strcmp(sv, name) && (!action || (a && !strcmp(a, action))))
+		if (t && !strcmp(t, "service") && sv && !strcmp(sv, name) &&
+		    (!action || (a && !strcmp(a, action))))
 			json_object_array_add(out, o);
 		else
 			json_object_put(o);
@@ -218,7 +222,7 @@ pid_t session_of(pid_t pid)
 	if (!f)
 		return -1;
 	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')))
-		sscanf(rp + 2, "%*c %*d %*d %d", &sid);	/* state ppid pgrp session */
+		sscanf(rp + 2, "%*c %*d %*d %d", &sid); /* state ppid pgrp session */
 	fclose(f);
 	return sid;
 }
@@ -268,7 +272,8 @@ int kill_sessions_of(const char *exe, const char *needle)
 		if ((cmdline_has(pids[i], needle) || cwd_under(pids[i], needle)) && ns < 256)
 			sids[ns++] = session_of(pids[i]);
 	for (int i = 0; i < n; i++)
-		if ((cmdline_has(pids[i], needle) || cwd_under(pids[i], needle)) && !kill(pids[i], SIGKILL))
+		if ((cmdline_has(pids[i], needle) || cwd_under(pids[i], needle)) &&
+		    !kill(pids[i], SIGKILL))
 			killed++;
 	if (proc_iter_open(&it, "/proc"))
 		return killed;
@@ -279,7 +284,8 @@ int kill_sessions_of(const char *exe, const char *needle)
 			continue;
 		sid = session_of(pid);
 		for (int i = 0; i < ns; i++)
-			if (sid > 1 && sid == sids[i] && sid != session_of(getpid()) && !kill(pid, SIGKILL))
+			if (sid > 1 && sid == sids[i] && sid != session_of(getpid()) &&
+			    !kill(pid, SIGKILL))
 				killed++;
 	}
 	proc_iter_close(&it);
@@ -288,7 +294,8 @@ int kill_sessions_of(const char *exe, const char *needle)
 
 int http_get(int port, const char *path, char *buf, size_t cap)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { 2, 0 };
 	char req[512], resp[8192];

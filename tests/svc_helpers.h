@@ -28,8 +28,8 @@ int free_port(void);
  * throttle (it may hold forks of the test's session).
  */
 #define SVC_QUIET_POLICY "[lymphd]\nmode = enforce\n" SVC_QUIET_RESPONDERS
-#define SVC_QUIET_RESPONDERS \
-	"[quarantine]\nthreshold = 1000000\n" \
+#define SVC_QUIET_RESPONDERS                     \
+	"[quarantine]\nthreshold = 1000000\n"    \
 	"[weather]\nbackoff_factor_stormy = 1\n" \
 	"[throttle]\nbudget = 1000000\nburst = 1000000\n"
 
@@ -59,7 +59,7 @@ double json_dbl(json_object *o, const char *key);
 /* Poll services until name is in state (NULL: any) with at least min_failures;
  * the entry, or NULL after timeout (with the last one logged). */
 json_object *wait_service(const struct th_lymphd *d, const char *name, const char *state,
-		   int64_t min_failures, int timeout_ms);
+			  int64_t min_failures, int timeout_ms);
 
 /* ---- the journal -------------------------------------------------------- */
 

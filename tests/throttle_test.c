@@ -18,12 +18,13 @@
 #include "helpers.h"
 #include "storm_helpers.h"
 
-#define BACKSTOP	400
-#define BUDGET		50
-#define BURST		100
-#define MAX_SIDS	8
+#define BACKSTOP 400
+#define BUDGET	 50
+#define BURST	 100
+#define MAX_SIDS 8
 
-FIXTURE(throttle) {
+FIXTURE(throttle)
+{
 	struct th_lymphd d;
 	struct storm_cg cg;
 	char dir[256];
@@ -32,7 +33,7 @@ FIXTURE(throttle) {
 	char conf[PATH_MAX];
 	char journal[PATH_MAX];
 	struct bomb_stats *stats;
-	pid_t sids[MAX_SIDS];	/* sessions this test started */
+	pid_t sids[MAX_SIDS]; /* sessions this test started */
 	int n_sids;
 };
 
@@ -48,11 +49,12 @@ FIXTURE_SETUP(throttle)
 	if (access(STORM_PIDS_ROOT "/cgroup.procs", F_OK))
 		SKIP(return, "no v1 pids cgroup hierarchy: the throttle pins lineages there");
 	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "thr"));
-	ASSERT_EQ(0, storm_build_prog("forkbomb", self->dir, self->forkbomb, sizeof(self->forkbomb)));
+	ASSERT_EQ(0,
+		  storm_build_prog("forkbomb", self->dir, self->forkbomb, sizeof(self->forkbomb)));
 	ASSERT_EQ(0, storm_build_prog("burst", self->dir, self->burst, sizeof(self->burst)));
 	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
 	snprintf(self->conf, sizeof(self->conf), "%s/stats", self->dir);
-	self->stats = storm_stats_map(self->conf);	/* conf: written later */
+	self->stats = storm_stats_map(self->conf); /* conf: written later */
 	ASSERT_NE(NULL, self->stats);
 	ASSERT_EQ(0, storm_cg_create(&self->cg, BACKSTOP, 100));
 }
@@ -67,8 +69,8 @@ FIXTURE_TEARDOWN(throttle)
 	for (i = 0; i < self->n_sids; i++) {
 		/* nothing of ours is ever left stopped */
 		n = storm_session_stopped(self->sids[i]);
-		EXPECT_EQ(0, n) TH_LOG("%d process(es) of session %d left stopped", n,
-				       (int)self->sids[i]);
+		EXPECT_EQ(0, n)
+		TH_LOG("%d process(es) of session %d left stopped", n, (int)self->sids[i]);
 	}
 	if (self->stats)
 		munmap(self->stats, BOMB_STATS_SIZE);
@@ -76,7 +78,7 @@ FIXTURE_TEARDOWN(throttle)
 }
 
 /* The policy: lineage (family, session, ...) and the per-uid budget behind it. */
-static int write_conf_full(FIXTURE_DATA(throttle) *self, const char *mode, const char *lineage,
+static int write_conf_full(FIXTURE_DATA(throttle) * self, const char *mode, const char *lineage,
 			   int budget, int burst, int uid_budget, int uid_burst)
 {
 	char text[2048];
@@ -85,19 +87,18 @@ static int write_conf_full(FIXTURE_DATA(throttle) *self, const char *mode, const
 		 "[lymphd]\nmode = %s\n\n"
 		 "[throttle]\nbudget = %d\nburst = %d\ndead_time_min = 100ms\ndead_time_max = 2s\n"
 		 "kill_after = 0\nlineage = %s\nuid_budget = %d\nuid_burst = %d\n\n"
-		 "[protect]\nuid = 0\n\n"
-		 STORM_CALM_WEATHER,
+		 "[protect]\nuid = 0\n\n" STORM_CALM_WEATHER,
 		 mode, budget, burst, lineage, uid_budget, uid_burst);
 	return storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf));
 }
 
-static int write_conf(FIXTURE_DATA(throttle) *self, const char *mode)
+static int write_conf(FIXTURE_DATA(throttle) * self, const char *mode)
 {
 	return write_conf_full(self, mode, "family", BUDGET, BURST, 20 * BUDGET, 20 * BURST);
 }
 
 /* Start argv as uid 1000 in a new session inside the backstop. */
-static pid_t spawn_storm(FIXTURE_DATA(throttle) *self, char *const argv[])
+static pid_t spawn_storm(FIXTURE_DATA(throttle) * self, char *const argv[])
 {
 	pid_t pid = storm_spawn(&self->cg, STORM_UID, argv);
 
@@ -114,7 +115,7 @@ static bool rec_of_lineage(json_object *rec, const void *arg)
 }
 
 /* The lineage's entry in `lymphctl throttles --json` (caller puts *all). */
-static json_object *lineage_entry(FIXTURE_DATA(throttle) *self, const char *name,
+static json_object *lineage_entry(FIXTURE_DATA(throttle) * self, const char *name,
 				  json_object **all)
 {
 	json_object *t = storm_ctl_json(&self->d, "throttles"), *arr;
@@ -133,7 +134,7 @@ static json_object *lineage_entry(FIXTURE_DATA(throttle) *self, const char *name
 }
 
 /* Wait until the lineage is listed and pinned; true when it is. */
-static bool wait_pinned(FIXTURE_DATA(throttle) *self, const char *name, int timeout_ms)
+static bool wait_pinned(FIXTURE_DATA(throttle) * self, const char *name, int timeout_ms)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
 
@@ -173,7 +174,7 @@ static void wait_quiet(const struct bomb_stats *s, int quiet_ms, int timeout_ms)
  * backstop and check that lymph, not the backstop, contains it, in the
  * lineage `expect` ("family" or "uid"), with nothing of it running free.
  */
-static void bomb_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) *self,
+static void bomb_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self,
 		      const char *mode, const char *expect)
 {
 	char statspath[PATH_MAX], deleg[PATH_MAX + 16], procs[PATH_MAX + 32], name[64];
@@ -228,16 +229,19 @@ static void bomb_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) 
 	running = storm_cg_running(self->cg.path, 0);
 	TH_LOG("%s bomb (budget %d/s, burst %d): %llu forks, %llu refused, contained %.1f ms "
 	       "after its first fork over budget; %lld tasks alive, %d stopped; backstop (%d) "
-	       "hit %lld times", mode, BUDGET, BURST, (unsigned long long)forks,
-	       (unsigned long long)failed, contain_ms, tasks, stopped, BACKSTOP, backstop_hits);
+	       "hit %lld times",
+	       mode, BUDGET, BURST, (unsigned long long)forks, (unsigned long long)failed,
+	       contain_ms, tasks, stopped, BACKSTOP, backstop_hits);
 	EXPECT_EQ(0, backstop_hits) TH_LOG("the backstop, not lymph, contained the bomb");
 	EXPECT_LT(tasks, BACKSTOP);
 	EXPECT_LE(running, 2) TH_LOG("%d tasks of the held bomb still run", running);
 	if (backstop_hits || running > 2 || getenv("LYMPH_TEST_VERBOSE")) {
 		char cmd[PATH_MAX + 128];
 
-		snprintf(cmd, sizeof(cmd), "grep '\"type\":\"throttle\"' '%s' | head -20 | cut -c1-300 | sed 's/^/# journal: /' >&2",
-			 self->journal);
+		snprintf(
+			cmd, sizeof(cmd),
+			"grep '\"type\":\"throttle\"' '%s' | head -20 | cut -c1-300 | sed 's/^/# journal: /' >&2",
+			self->journal);
 		if (system(cmd))
 			th_diag("no throttle record in the journal");
 		th_lymphd_dump_stderr(&self->d);
@@ -252,8 +256,8 @@ static void bomb_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) 
 		EXPECT_EQ(STORM_UID, th_json_int(e, "uid"));
 	}
 	json_object_put(all);
-	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
-					 &rec));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, &rec));
 	EXPECT_NE(NULL, th_json_str(rec, "hold_cgroup"));
 	json_object_put(rec);
 }
@@ -358,7 +362,7 @@ TEST_F_TIMEOUT(throttle, busy_benign_workload_is_not_throttled, 150)
 	char proj[PATH_MAX], prog[PATH_MAX + 8], name[2][64];
 	char *make_argv[] = { "/usr/bin/make", "-s", "-C", proj, "-j2", NULL };
 	char *loop_argv[] = { "/bin/sh", "-c",
-		"i=0; while [ $i -lt 500 ]; do /bin/true; i=$((i+1)); done", NULL };
+			      "i=0; while [ $i -lt 500 ]; do /bin/true; i=$((i+1)); done", NULL };
 	json_object *all, *e;
 	int64_t t0, t1;
 	pid_t sid;
@@ -392,7 +396,7 @@ TEST_F_TIMEOUT(throttle, busy_benign_workload_is_not_throttled, 150)
 	TH_LOG("500 /bin/true from a shell loop took %.1f s (%.0f processes/s)", (t1 - t0) / 1000.0,
 	       500000.0 / (double)(t1 - t0 ? t1 - t0 : 1));
 
-	th_sleep_ms(300);	/* records still in the ring */
+	th_sleep_ms(300); /* records still in the ring */
 	for (i = 0; i < 2; i++) {
 		e = lineage_entry(self, name[i], &all);
 		EXPECT_EQ(NULL, e) TH_LOG("%s was throttled: %s", name[i], th_json_text(e));
@@ -414,26 +418,34 @@ TEST_F_TIMEOUT(throttle, benign_suite_is_not_throttled, 400)
 	char make_cmd[PATH_MAX + 96];
 	char *make_argv[] = { "/bin/sh", "-c", make_cmd, NULL };
 	char *loop_argv[] = { "/bin/sh", "-c",
-		"i=0; while [ $i -lt 5000 ]; do /bin/true; i=$((i+1)); done", NULL };
+			      "i=0; while [ $i -lt 5000 ]; do /bin/true; i=$((i+1)); done", NULL };
 	char *xargs_argv[] = { "/bin/sh", "-c", "seq 1 2000 | xargs -P 4 -n 1 /bin/true", NULL };
-	char *conf_argv[] = { "/bin/sh", "-c",
+	char *conf_argv[] = {
+		"/bin/sh", "-c",
 		"for i in $(seq 1 150); do "
 		"v=$(cc -dumpversion); echo \"int main(void){return 0;}\" | cc -E - >/dev/null; "
 		"test -x /bin/sh && echo yes | grep -q yes; x=$(uname -s | tr A-Z a-z); "
-		"done", NULL };
+		"done",
+		NULL
+	};
 	char *const *argvs[] = { make_argv, loop_argv, xargs_argv, conf_argv };
-	static const char *const what[] = { "make -j2 of lymph's own tree", "5,000 /bin/true from a shell loop",
-					    "xargs -P4 over 2,000 commands", "a configure-like script" };
+	static const char *const what[] = { "make -j2 of lymph's own tree",
+					    "5,000 /bin/true from a shell loop",
+					    "xargs -P4 over 2,000 commands",
+					    "a configure-like script" };
 	json_object *all, *e;
 	int i, status;
 
 	snprintf(tree, sizeof(tree), "%s/tree", self->dir);
 	ASSERT_EQ(0, mkdir(tree, 0755));
 	ASSERT_EQ(0, chown(tree, STORM_UID, STORM_UID));
-	snprintf(cmd, sizeof(cmd), "git archive --format=tar HEAD | tar -x -C '%s' && chown -R %d:%d '%s'",
-		 tree, STORM_UID, STORM_UID, tree);
-	ASSERT_EQ(0, system(cmd)) TH_LOG("git archive of the tree failed (run from the repository)");
-	snprintf(make_cmd, sizeof(make_cmd), "make -s -C '%s' -j2 BUILD=build all >/dev/null 2>&1", tree);
+	snprintf(cmd, sizeof(cmd),
+		 "git archive --format=tar HEAD | tar -x -C '%s' && chown -R %d:%d '%s'", tree,
+		 STORM_UID, STORM_UID, tree);
+	ASSERT_EQ(0, system(cmd))
+	TH_LOG("git archive of the tree failed (run from the repository)");
+	snprintf(make_cmd, sizeof(make_cmd), "make -s -C '%s' -j2 BUILD=build all >/dev/null 2>&1",
+		 tree);
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	for (i = 0; i < 4; i++) {
@@ -446,13 +458,15 @@ TEST_F_TIMEOUT(throttle, benign_suite_is_not_throttled, 400)
 		EXPECT_EQ(0, status) TH_LOG("%s failed: wait status 0x%x", what[i], status);
 		TH_LOG("%s took %.1f s", what[i], (th_now_ms() - t0) / 1000.0);
 	}
-	th_sleep_ms(300);	/* records still in the ring */
+	th_sleep_ms(300); /* records still in the ring */
 	for (i = 0; i < 4; i++) {
 		e = lineage_entry(self, names[i], &all);
-		EXPECT_EQ(NULL, e) TH_LOG("%s (%s) was throttled: %s", what[i], names[i], th_json_text(e));
+		EXPECT_EQ(NULL, e)
+		TH_LOG("%s (%s) was throttled: %s", what[i], names[i], th_json_text(e));
 		json_object_put(all);
 		EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", NULL, rec_of_lineage,
-						 names[i], NULL)) TH_LOG("%s", what[i]);
+						 names[i], NULL))
+		TH_LOG("%s", what[i]);
 	}
 	/* nor the uid */
 	e = lineage_entry(self, "uid:1000", &all);
@@ -480,12 +494,13 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 	ASSERT_GT(sid, 0);
 	snprintf(name, sizeof(name), "family:%d", (int)sid);
 	ASSERT_TRUE(wait_pinned(self, name, 5000));
-	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
-					 &rec));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, &rec));
 	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
 	json_object_put(rec);
 	ASSERT_NE(0, hold[0]);
-	TH_LOG("held in %s after %llu forks", hold, (unsigned long long)storm_load(&self->stats->forks));
+	TH_LOG("held in %s after %llu forks", hold,
+	       (unsigned long long)storm_load(&self->stats->forks));
 
 	/* One member stopped as the probe stops a forker, its continuation
 	 * lost with lymphd: recovery must continue it. */
@@ -510,10 +525,11 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	deadline = th_now_ms() + 5000;
 	while (th_now_ms() < deadline &&
-	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name, NULL))
+	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
+				    NULL))
 		th_sleep_ms(20);
-	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
-					 &rec));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
+					 name, &rec));
 	if (rec)
 		TH_LOG("journal: %s", th_json_str(rec, "result"));
 	json_object_put(rec);
@@ -526,8 +542,8 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 	EXPECT_EQ((uint64_t)(BURST + 80), storm_load(&self->stats->forks));
 	for (i = 0; i < 10; i++) {
 		n = storm_cg_stopped(self->cg.path, stopped, 16, 0);
-		EXPECT_EQ(0, n) TH_LOG("%d process(es) stopped after the restart, first %d", n,
-				       (int)stopped[0]);
+		EXPECT_EQ(0, n)
+		TH_LOG("%d process(es) stopped after the restart, first %d", n, (int)stopped[0]);
 		EXPECT_EQ(0, storm_session_stopped(sid));
 		if (n)
 			break;
@@ -553,8 +569,8 @@ TEST_F_TIMEOUT(throttle, no_stop_without_a_record, 90)
 {
 	char cap[16], statspath[PATH_MAX];
 	char *argv[] = { self->burst, cap, statspath, NULL };
-	char *fill[] = { "/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done",
-			 NULL };
+	char *fill[] = { "/bin/sh", "-c",
+			 "i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done", NULL };
 	int n;
 
 	snprintf(cap, sizeof(cap), "%d", BURST + 50);
@@ -678,8 +694,8 @@ TEST_F_TIMEOUT(throttle, held_lineage_gets_no_room_when_a_member_leaves, 90)
 	ASSERT_GT(sid, 0);
 	snprintf(name, sizeof(name), "family:%d", (int)sid);
 	ASSERT_TRUE(wait_pinned(self, name, 5000));
-	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
-					 &rec));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, &rec));
 	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
 	json_object_put(rec);
 	ASSERT_NE(0, hold[0]);
@@ -762,11 +778,12 @@ TEST_F_TIMEOUT(throttle, held_member_cannot_fork_from_a_subcgroup, 90)
 	for (i = 0; i < n_noted; i++)
 		after += self->stats->fork_ns[i] > pinned_ns;
 	TH_LOG("subcg bomb pinned: %d sub-cgroups then, %d made since; %llu of %llu forks "
-	       "called after the pin; %lld tasks then, %lld now", moves_before,
-	       moves_after - moves_before, (unsigned long long)after, (unsigned long long)n_noted,
-	       tasks_pinned, tasks_after);
+	       "called after the pin; %lld tasks then, %lld now",
+	       moves_before, moves_after - moves_before, (unsigned long long)after,
+	       (unsigned long long)n_noted, tasks_pinned, tasks_after);
 	EXPECT_GT(moves_after, moves_before) TH_LOG("no held member tried to leave the hold");
-	EXPECT_EQ((uint64_t)0, after) TH_LOG("%llu fork(s) got out of the hold", (unsigned long long)after);
+	EXPECT_EQ((uint64_t)0, after)
+	TH_LOG("%llu fork(s) got out of the hold", (unsigned long long)after);
 	EXPECT_EQ(tasks_pinned, tasks_after) TH_LOG("the held family grew");
 }
 
@@ -841,8 +858,8 @@ TEST_F_TIMEOUT(throttle, release_keeps_an_administrators_stop, 90)
 	ASSERT_GT(sid, 0);
 	snprintf(name, sizeof(name), "family:%d", (int)sid);
 	ASSERT_TRUE(wait_pinned(self, name, 5000));
-	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
-					 &rec));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, &rec));
 	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
 	json_object_put(rec);
 	snprintf(p, sizeof(p), "%s/cgroup.procs", hold);
@@ -877,7 +894,8 @@ TEST_F_TIMEOUT(throttle, release_keeps_an_administrators_stop, 90)
  */
 TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 {
-	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "", old[PATH_MAX + 8], text[2048];
+	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "", old[PATH_MAX + 8],
+						     text[2048];
 	char *argv[] = { self->burst, cap, statspath, NULL };
 	json_object *rec = NULL;
 	int64_t deadline;
@@ -892,13 +910,15 @@ TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 		 "[throttle]\nbudget = %d\nburst = %d\ndead_time_min = 1s\ndead_time_max = 4s\n"
 		 "kill_after = 0\nlineage = session\n\n[protect]\nuid = 0\n\n" STORM_CALM_WEATHER,
 		 BUDGET, BURST);
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
+	ASSERT_EQ(0,
+		  storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	sid = spawn_storm(self, argv);
 	ASSERT_GT(sid, 0);
 	snprintf(name, sizeof(name), "session:%d", (int)sid);
 	ASSERT_TRUE(wait_pinned(self, name, 5000));
-	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name, &rec));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, &rec));
 	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
 	json_object_put(rec);
 	ASSERT_NE(0, hold[0]);
@@ -913,9 +933,11 @@ TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 		free(r);
 	}
 	ASSERT_EQ(0, access(old, F_OK)) TH_LOG("no rotation after %d reloads", reloads);
-	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name, NULL));
-	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "snapshot", rec_of_lineage, name, &rec))
-		TH_LOG("the rotation's snapshot does not carry the held lineage");
+	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "snapshot", rec_of_lineage,
+					 name, &rec))
+	TH_LOG("the rotation's snapshot does not carry the held lineage");
 	if (rec)
 		EXPECT_STREQ(hold, th_json_str(rec, "hold_cgroup") ?: "");
 	json_object_put(rec);
@@ -925,9 +947,11 @@ TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	deadline = th_now_ms() + 5000;
 	while (th_now_ms() < deadline &&
-	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name, NULL))
+	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
+				    NULL))
 		th_sleep_ms(20);
-	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
+					 name, NULL));
 	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there", hold);
 	unlink(old);
 }
@@ -960,14 +984,15 @@ TEST_F_TIMEOUT(throttle, observe_mode_stops_nothing, 90)
 	EXPECT_EQ(0, max_stopped);
 	deadline = th_now_ms() + 3000;
 	while (th_now_ms() < deadline &&
-	       !storm_journal_count(self->journal, "throttle", "would-throttle", rec_of_lineage, name, NULL))
+	       !storm_journal_count(self->journal, "throttle", "would-throttle", rec_of_lineage,
+				    name, NULL))
 		th_sleep_ms(20);
-	EXPECT_GE(storm_journal_count(self->journal, "throttle", "would-throttle", rec_of_lineage, name,
-				      NULL), 1);
-	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
-					 NULL));
-	TH_LOG("observe: %d children made, none stopped; journal: would-throttle",
-	       3 * BURST);
+	EXPECT_GE(storm_journal_count(self->journal, "throttle", "would-throttle", rec_of_lineage,
+				      name, NULL),
+		  1);
+	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, NULL));
+	TH_LOG("observe: %d children made, none stopped; journal: would-throttle", 3 * BURST);
 }
 
 TEST_HARNESS_MAIN

@@ -20,11 +20,12 @@
 #include "helpers.h"
 #include "kselftest_harness.h"
 
-#define NOBODY 65534
-#define PROMPT_MS 20000		/* far below the 600 s drain timer */
-#define DRAIN_MS "600000"
+#define NOBODY	  65534
+#define PROMPT_MS 20000 /* far below the 600 s drain timer */
+#define DRAIN_MS  "600000"
 
-FIXTURE(wake) {
+FIXTURE(wake)
+{
 	struct th_lymphd d;
 	char dir[256], conf[PATH_MAX], journal[PATH_MAX], crasher[PATH_MAX];
 	bool running;
@@ -63,7 +64,7 @@ static int build_crasher(const char *out)
 	return chmod(out, 0755) ? -errno : 0;
 }
 
-static int start_lymphd(FIXTURE_DATA(wake) *self)
+static int start_lymphd(FIXTURE_DATA(wake) * self)
 {
 	char copt[PATH_MAX + 16], jopt[PATH_MAX + 16];
 	const char *args[] = { copt, jopt, "--source=bpf", "--no-fork", "--no-exec", NULL };
@@ -103,7 +104,7 @@ FIXTURE_TEARDOWN(wake)
 }
 
 /* Run the crasher as uid (0: root); its pid, after it died. */
-static pid_t crash_as(FIXTURE_DATA(wake) *self, uid_t uid)
+static pid_t crash_as(FIXTURE_DATA(wake) * self, uid_t uid)
 {
 	pid_t pid;
 	int status;
@@ -117,8 +118,8 @@ static pid_t crash_as(FIXTURE_DATA(wake) *self, uid_t uid)
 		char *argv[] = { self->crasher, "segv", NULL };
 
 		th_crash_prepare();
-		if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
-			    setresuid(uid, uid, uid)))
+		if (uid &&
+		    (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 			_exit(125);
 		execv(argv[0], argv);
 		_exit(126);
@@ -153,7 +154,7 @@ static bool pred_service(json_object *o, const void *arg)
  * processes seen meanwhile (one may have woken lymphd, which then drained
  * every record, batched or not).
  */
-static json_object *death_within(FIXTURE_DATA(wake) *self, pid_t pid, int ms, int *others)
+static json_object *death_within(FIXTURE_DATA(wake) * self, pid_t pid, int ms, int *others)
 {
 	int64_t deadline = th_now_ms() + ms;
 	json_object *o;
@@ -170,7 +171,7 @@ static json_object *death_within(FIXTURE_DATA(wake) *self, pid_t pid, int ms, in
 
 /* Stop lymphd with SIGTERM and look for pid's death line in what it
  * printed before exiting (it drains the ring first). */
-static bool death_reported_at_stop(FIXTURE_DATA(wake) *self, pid_t pid)
+static bool death_reported_at_stop(FIXTURE_DATA(wake) * self, pid_t pid)
 {
 	bool found = false;
 	json_object *o;
@@ -197,7 +198,8 @@ TEST_F_TIMEOUT(wake, crash_towards_a_quarantine_wakes_lymphd, 120)
 	p1 = crash_as(self, NOBODY);
 	ASSERT_GT(p1, 0);
 	o = death_within(self, p1, PROMPT_MS, &others);
-	ASSERT_NE(NULL, o) TH_LOG("the death of %d did not reach lymphd before its drain timer", p1);
+	ASSERT_NE(NULL, o)
+	TH_LOG("the death of %d did not reach lymphd before its drain timer", p1);
 	EXPECT_STREQ("danger", th_json_str(o, "class") ?: "");
 	json_object_put(o);
 

@@ -24,8 +24,8 @@
 #include "evloop.h"
 #include "loadcg.h"
 
-#define SEC 1000000000ULL
-#define T0 (1000 * SEC)
+#define SEC   1000000000ULL
+#define T0    (1000 * SEC)
 #define WALL0 1793577600LL
 
 static struct weather_params params(void)
@@ -77,7 +77,7 @@ TEST(target_from_inputs)
 	EXPECT_EQ((int)WEATHER_STORMY, (int)(weather_target(&p, &in, WEATHER_SUNNY, NULL)));
 
 	in = (struct weather_inputs){ 0 };
-	in.anomalies_dev2 = 1;	/* one 2-sigma deviation is weather, not news */
+	in.anomalies_dev2 = 1; /* one 2-sigma deviation is weather, not news */
 	EXPECT_EQ((int)WEATHER_SUNNY, (int)(weather_target(&p, &in, WEATHER_SUNNY, NULL)));
 	in.anomalies_dev2 = 2;
 	EXPECT_EQ((int)WEATHER_UNSETTLED, (int)(weather_target(&p, &in, WEATHER_SUNNY, NULL)));
@@ -171,7 +171,7 @@ TEST(calms_one_word_at_a_time)
 		}
 	}
 	EXPECT_EQ((int)WEATHER_SUNNY, (int)(s.word));
-	EXPECT_GE(i, 90);	/* three holds of 30 s */
+	EXPECT_GE(i, 90); /* three holds of 30 s */
 	EXPECT_LE(i, 96);
 }
 
@@ -215,8 +215,10 @@ static int set_psi(const char *dir, const char *res, double some, double full)
 	f = fopen(p, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "some avg10=%.2f avg60=0.00 avg300=0.00 total=0\n"
-		"full avg10=%.2f avg60=0.00 avg300=0.00 total=0\n", some, full);
+	fprintf(f,
+		"some avg10=%.2f avg60=0.00 avg300=0.00 total=0\n"
+		"full avg10=%.2f avg60=0.00 avg300=0.00 total=0\n",
+		some, full);
 	return fclose(f) ? -errno : 0;
 }
 
@@ -355,7 +357,8 @@ TEST_F(station, crash_burst_unsettled_then_stormy)
 
 	/* The burst grows past stormy_danger_per_min (30): stormy. */
 	for (i = 0; i < 30; i++)
-		danger_death(self->w, self->t + (uint64_t)i * 10000000ULL, 1000 + (uint64_t)(i % 3));
+		danger_death(self->w, self->t + (uint64_t)i * 10000000ULL,
+			     1000 + (uint64_t)(i % 3));
 	EXPECT_EQ(1, run(self->w, &self->t, 1, &why));
 	EXPECT_EQ((int)WEATHER_STORMY, (int)(weather_now(self->w)));
 	EXPECT_STREQ("unsettled", json_object_get_string(th_json_get(why, "from")));
@@ -382,7 +385,7 @@ TEST_F(station, feedback_tightens_a_clone_budget)
 
 	run(self->w, &self->t, 1, NULL);
 	sunny = (uint32_t)(budget * weather_budget_factor(self->w));
-	weather_set_activity(self->w, 2);	/* two restarts in progress */
+	weather_set_activity(self->w, 2); /* two restarts in progress */
 	EXPECT_EQ(1, run(self->w, &self->t, 1, NULL));
 	EXPECT_EQ((int)WEATHER_STORMY, (int)(weather_now(self->w)));
 	stormy = (uint32_t)(budget * weather_budget_factor(self->w));
@@ -403,7 +406,7 @@ TEST_F(station, changed_protected_binary_is_journaled)
 
 	if (!have_libcrypto_for_tests())
 		SKIP(return, "libcrypto.so.3 (package libssl3) cannot be loaded");
-	run(self->w, &self->t, 1, NULL);	/* the first spot check, clean */
+	run(self->w, &self->t, 1, NULL); /* the first spot check, clean */
 	f = fopen(self->bin, "a");
 	ASSERT_NE(NULL, f);
 	fputs("patched", f);
@@ -413,8 +416,10 @@ TEST_F(station, changed_protected_binary_is_journaled)
 	ASSERT_EQ(1, weather_tick(self->w, self->t, WALL0 + 700, &why, &ev));
 	ASSERT_NE(NULL, ev);
 	ASSERT_EQ(1u, json_object_array_length(ev));
-	EXPECT_STREQ("integrity", json_object_get_string(th_json_get(json_object_array_get_idx(ev, 0), "type")));
-	EXPECT_STREQ(self->bin, json_object_get_string(th_json_get(json_object_array_get_idx(ev, 0), "path")));
+	EXPECT_STREQ("integrity",
+		     json_object_get_string(th_json_get(json_object_array_get_idx(ev, 0), "type")));
+	EXPECT_STREQ(self->bin,
+		     json_object_get_string(th_json_get(json_object_array_get_idx(ev, 0), "path")));
 	EXPECT_EQ((int)WEATHER_UNSETTLED, (int)(weather_now(self->w)));
 	EXPECT_TRUE(has_reason(th_json_get(why, "reasons"), "protected binary changed"));
 	/* Unsettled: spies every minute. */
@@ -448,9 +453,12 @@ TEST_F(station, pressure_records_name_processes)
 	c = th_json_get(th_json_get(o, "pressure"), "causing");
 	ASSERT_EQ(1u, json_object_array_length(s));
 	ASSERT_EQ(1u, json_object_array_length(c));
-	EXPECT_STREQ("victim", json_object_get_string(th_json_get(json_object_array_get_idx(s, 0), "comm")));
-	EXPECT_EQ(50.0, json_object_get_double(th_json_get(json_object_array_get_idx(s, 0), "runq_delay_pct")));
-	EXPECT_STREQ("hog", json_object_get_string(th_json_get(json_object_array_get_idx(c, 0), "comm")));
+	EXPECT_STREQ("victim",
+		     json_object_get_string(th_json_get(json_object_array_get_idx(s, 0), "comm")));
+	EXPECT_EQ(50.0, json_object_get_double(
+				th_json_get(json_object_array_get_idx(s, 0), "runq_delay_pct")));
+	EXPECT_STREQ("hog",
+		     json_object_get_string(th_json_get(json_object_array_get_idx(c, 0), "comm")));
 	json_object_put(o);
 }
 
@@ -483,7 +491,7 @@ FIXTURE(live)
 	struct loadcg load;
 	struct weather *w;
 	struct policy pol;
-	struct evloop loop;	/* lymphd's: the PSI triggers are watched there */
+	struct evloop loop; /* lymphd's: the PSI triggers are watched there */
 	char dir[256];
 };
 
@@ -521,7 +529,7 @@ static int64_t live_until(struct weather *w, struct evloop *loop, enum weather_w
 		struct json_object *change = NULL, *ev = NULL;
 		int herr;
 
-		evloop_run_once(loop, 500, &herr);	/* a trigger's handler takes note */
+		evloop_run_once(loop, 500, &herr); /* a trigger's handler takes note */
 		if (weather_tick(w, clock_mono_ns(), (int64_t)time(NULL), &change, &ev) && why) {
 			json_object_put(*why);
 			*why = json_object_get(change);
@@ -543,7 +551,7 @@ static bool live_reason(struct weather *w, struct evloop *loop, const char *what
 		struct json_object *o;
 		bool found;
 
-		live_until(w, loop, WEATHER_NWORDS, 500, NULL);	/* ticks for 500 ms */
+		live_until(w, loop, WEATHER_NWORDS, 500, NULL); /* ticks for 500 ms */
 		o = weather_json(w, clock_mono_ns());
 		found = has_reason(th_json_get(o, "reasons"), what);
 		json_object_put(o);
@@ -554,7 +562,7 @@ static bool live_reason(struct weather *w, struct evloop *loop, const char *what
 }
 
 /* The station watches the workload's cgroup: its pressure is the weather's. */
-static int live_station(struct __test_metadata *_metadata, FIXTURE_DATA(live) *self,
+static int live_station(struct __test_metadata *_metadata, FIXTURE_DATA(live) * self,
 			const char *tag, const char **why)
 {
 	struct weather_params p;
@@ -592,18 +600,20 @@ TEST_F_TIMEOUT(live, cpu_workload_cloudy_then_sunny, 150)
 	if (live_station(_metadata, self, "weather-cpu", &skip))
 		SKIP(return, "%s", skip ? skip : "cannot set up the station");
 	ASSERT_EQ(-1, live_until(self->w, &self->loop, WEATHER_CLOUDY, 2000, NULL))
-		TH_LOG("cloudy before the workload started");
+	TH_LOG("cloudy before the workload started");
 	for (i = 0; i < n && i < LOADCG_MAX; i++)
 		ASSERT_EQ(0, loadcg_spawn(&self->load, loadcg_spin, NULL));
 	ms = live_until(self->w, &self->loop, WEATHER_CLOUDY, 30000, &why);
 	ASSERT_GE(ms, 0) TH_LOG("%d spinners did not make it cloudy in 30 s", n);
-	TH_LOG("cloudy after %ld ms: %s", (long)ms, json_object_to_json_string(th_json_get(why, "reasons")));
+	TH_LOG("cloudy after %ld ms: %s", (long)ms,
+	       json_object_to_json_string(th_json_get(why, "reasons")));
 	EXPECT_TRUE(has_reason(th_json_get(why, "reasons"), "cpu pressure"));
 	EXPECT_LT(weather_budget_factor(self->w), 1.0);
 
 	loadcg_stop(&self->load);
 	ms = live_until(self->w, &self->loop, WEATHER_SUNNY, 100000, &why);
-	ASSERT_GE(ms, 0) TH_LOG("still %s 100 s after the workload stopped", weather_name(weather_now(self->w)));
+	ASSERT_GE(ms, 0)
+	TH_LOG("still %s 100 s after the workload stopped", weather_name(weather_now(self->w)));
 	TH_LOG("sunny %ld ms after the workload stopped", (long)ms);
 	EXPECT_EQ(1.0, weather_budget_factor(self->w));
 	json_object_put(why);
@@ -626,15 +636,18 @@ TEST_F_TIMEOUT(live, memory_workload_cloudy_then_sunny, 150)
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, loadcg_spawn(&self->load, loadcg_thrash, self->load.file));
 	ms = live_until(self->w, &self->loop, WEATHER_CLOUDY, 30000, &why);
-	ASSERT_GE(ms, 0) TH_LOG("reading 128 MiB under a 32 MiB limit did not make it cloudy in 30 s");
-	TH_LOG("cloudy after %ld ms: %s", (long)ms, json_object_to_json_string(th_json_get(why, "reasons")));
+	ASSERT_GE(ms, 0)
+	TH_LOG("reading 128 MiB under a 32 MiB limit did not make it cloudy in 30 s");
+	TH_LOG("cloudy after %ld ms: %s", (long)ms,
+	       json_object_to_json_string(th_json_get(why, "reasons")));
 	/* Refaults are I/O too: I/O pressure may come first; memory follows. */
 	EXPECT_TRUE(live_reason(self->w, &self->loop, "memory pressure", 30000))
-		TH_LOG("no memory pressure among the reasons within 30 s");
+	TH_LOG("no memory pressure among the reasons within 30 s");
 
 	loadcg_stop(&self->load);
 	ms = live_until(self->w, &self->loop, WEATHER_SUNNY, 100000, &why);
-	ASSERT_GE(ms, 0) TH_LOG("still %s 100 s after the workload stopped", weather_name(weather_now(self->w)));
+	ASSERT_GE(ms, 0)
+	TH_LOG("still %s 100 s after the workload stopped", weather_name(weather_now(self->w)));
 	TH_LOG("sunny %ld ms after the workload stopped", (long)ms);
 	json_object_put(why);
 }

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		words[i + 1] = req.arg[i].s;
 	n = ctl_format(line, sizeof(line), words, req.n + 1);
 	if (n <= 0)
-		return 0;	/* escaping may make it longer than the limit */
+		return 0; /* escaping may make it longer than the limit */
 	if (ctl_parse(line, (size_t)n - 1, &again, err, sizeof(err)) || again.cmd != req.cmd ||
 	    again.n != req.n)
 		__builtin_trap();

@@ -25,10 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (rc && rc != -EBADMSG)
 		abort();
 	if (!rc) {
-		if (!fleet_sha_valid(r.sha256) || !fleet_name_valid(r.host) || r.first_ms > r.last_ms)
+		if (!fleet_sha_valid(r.sha256) || !fleet_name_valid(r.host) ||
+		    r.first_ms > r.last_ms)
 			abort();
-		if (fleet_report_encode(&r, &text) || fleet_report_decode(text, strlen(text), &r2) ||
-		    memcmp(&r, &r2, sizeof(r)))
+		if (fleet_report_encode(&r, &text) ||
+		    fleet_report_decode(text, strlen(text), &r2) || memcmp(&r, &r2, sizeof(r)))
 			abort();
 		free(text);
 	}
@@ -36,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (rc && rc != -EBADMSG)
 		abort();
 	if (!rc) {
-		if (b.n_deaths > FLEET_BATCH_MAX || b.n_decisions > FLEET_BATCH_MAX || !fleet_name_valid(b.host))
+		if (b.n_deaths > FLEET_BATCH_MAX || b.n_decisions > FLEET_BATCH_MAX ||
+		    !fleet_name_valid(b.host))
 			abort();
 		if (fleet_batch_encode(&b, &text) || fleet_batch_decode(text, strlen(text), &b2) ||
 		    memcmp(&b, &b2, sizeof(b)))

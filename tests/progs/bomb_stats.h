@@ -8,14 +8,14 @@
 
 #include <stdint.h>
 
-#define BOMB_MAX_FORKS 8192	/* fork times kept */
+#define BOMB_MAX_FORKS 8192 /* fork times kept */
 
 struct bomb_stats {
-	uint64_t start_ns;	/* the first process started forking */
-	uint64_t last_fork_ns;	/* about the last successful fork (see bomb_sort) */
-	uint64_t forks;		/* successful forks: tasks the storm created */
-	uint64_t failed;	/* forks refused (EAGAIN: a pids cgroup said no) */
-	uint64_t fork_ns[BOMB_MAX_FORKS];	/* when each fork was called, as noted */
+	uint64_t start_ns;		  /* the first process started forking */
+	uint64_t last_fork_ns;		  /* about the last successful fork (see bomb_sort) */
+	uint64_t forks;			  /* successful forks: tasks the storm created */
+	uint64_t failed;		  /* forks refused (EAGAIN: a pids cgroup said no) */
+	uint64_t fork_ns[BOMB_MAX_FORKS]; /* when each fork was called, as noted */
 	/* Every call of fork() (or pthread_create), noted before it is
 	 * made: a forker stopped inside it never notes the fork's result.
 	 * And the exits (forkbomb's double mode): a bucket gets a token back

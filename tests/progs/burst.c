@@ -34,8 +34,9 @@ int main(int argc, char **argv)
 
 	if (argc > 2 && strcmp(argv[2], "-")) {
 		int fd = open(argv[2], O_RDWR | O_CLOEXEC);
-		void *p = fd < 0 ? MAP_FAILED :
-			  mmap(NULL, BOMB_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		void *p = fd < 0 ? MAP_FAILED
+				 : mmap(NULL, BOMB_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+					fd, 0);
 
 		if (p == MAP_FAILED)
 			return 2;
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
 	}
 	__atomic_store_n(&s->start_ns, now_ns(), __ATOMIC_RELAXED);
 	while ((long)__atomic_load_n(&s->forks, __ATOMIC_RELAXED) < cap) {
-		uint64_t t = now_ns();	/* before: see forkbomb.c */
+		uint64_t t = now_ns(); /* before: see forkbomb.c */
 		pid_t pid = fork();
 
 		if (pid == 0) {

@@ -26,5 +26,5 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	*null = 1;
-	return 100;	/* survived the fault: the caller sees 100 */
+	return 100; /* survived the fault: the caller sees 100 */
 }

@@ -127,8 +127,9 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "-")) {
 		int fd = open(argv[1], O_RDWR | O_CLOEXEC);
-		void *p = fd < 0 ? MAP_FAILED :
-			  mmap(NULL, BOMB_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		void *p = fd < 0 ? MAP_FAILED
+				 : mmap(NULL, BOMB_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+					fd, 0);
 
 		if (p == MAP_FAILED)
 			return 2;
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
 		if (pid > 0) {
 			note(t, 1);
 			if (!strcmp(mode, "double"))
-				waitpid(pid, NULL, 0);	/* the middle one exits at once */
+				waitpid(pid, NULL, 0); /* the middle one exits at once */
 		} else if (pid < 0) {
 			note(t, 0);
 		} else if (!strcmp(mode, "vfork")) {

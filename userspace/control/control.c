@@ -30,28 +30,33 @@
 #include "format.h"
 #include "outfilter.h"
 
-#define CTL_CLIENTS_MAX 64
-#define CTL_DEADLINE_NS (2ULL * 1000000000ULL)	/* accept to last byte of the reply */
-#define CTL_FOLLOW_MAX (256u << 10)		/* bytes queued for one follower */
-#define CTL_FOLLOWERS_MAX 16			/* the other slots stay for requests */
-#define CTL_HISTORY 64				/* records "events" shows first: those
+#define CTL_CLIENTS_MAX	  64
+#define CTL_DEADLINE_NS	  (2ULL * 1000000000ULL) /* accept to last byte of the reply */
+#define CTL_FOLLOW_MAX	  (256u << 10)		 /* bytes queued for one follower */
+#define CTL_FOLLOWERS_MAX 16			 /* the other slots stay for requests */
+#define CTL_HISTORY \
+	64 /* records "events" shows first: those
 						 * lymphd's verbosity prints */
 
-enum cl_state { CL_READ, CL_WRITE, CL_FOLLOW };
+enum cl_state {
+	CL_READ,
+	CL_WRITE,
+	CL_FOLLOW
+};
 
 struct ctl_client {
 	int fd;
-	struct watch w;		/* in lymphd's loop */
+	struct watch w; /* in lymphd's loop */
 	enum cl_state state;
-	uint64_t deadline;	/* CLOCK_MONOTONIC ns; 0: none (a follower) */
-	uint64_t seq;		/* accept order, for eviction */
+	uint64_t deadline; /* CLOCK_MONOTONIC ns; 0: none (a follower) */
+	uint64_t seq;	   /* accept order, for eviction */
 	size_t in_len;
 	char *out;
 	size_t out_len, out_off, out_cap;
-	int epollout;		/* EPOLLOUT is armed */
-	int json;		/* follower: JSON lines, else text */
-	uint64_t dropped;	/* follower: records that did not fit */
-	uint64_t dropped_told;	/* ... of which the follower was told */
+	int epollout;	       /* EPOLLOUT is armed */
+	int json;	       /* follower: JSON lines, else text */
+	uint64_t dropped;      /* follower: records that did not fit */
+	uint64_t dropped_told; /* ... of which the follower was told */
 	char in[CTL_REQUEST_MAX];
 };
 
@@ -61,7 +66,7 @@ struct ctl_hist {
 		struct lymph_hdr h;
 		unsigned char raw[512];
 	} rec;
-	struct json_object *journaled;	/* a decision, or NULL */
+	struct json_object *journaled; /* a decision, or NULL */
 	char exe[LYMPH_PATH_LEN];
 	int has_exe, has_vd;
 	struct verdict vd;
@@ -118,7 +123,8 @@ int control_open(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		err = -errno;
-		fprintf(stderr, "lymphd: failed to create the control socket: %s\n", strerror(-err));
+		fprintf(stderr, "lymphd: failed to create the control socket: %s\n",
+			strerror(-err));
 		return err;
 	}
 	/* A socket file that nobody answers is left over from a crash. */
@@ -128,17 +134,21 @@ int control_open(const char *path)
 		if (probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
 			close(probe);
 			close(fd);
-			fprintf(stderr, "lymphd: another lymphd is running (it answers on %s); "
-				"stop it first or use --socket=PATH\n", path);
+			fprintf(stderr,
+				"lymphd: another lymphd is running (it answers on %s); "
+				"stop it first or use --socket=PATH\n",
+				path);
 			return -EADDRINUSE;
 		}
 		if (probe >= 0)
 			close(probe);
 		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) || listen(fd, SOMAXCONN)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
+	    listen(fd, SOMAXCONN)) {
 		err = -errno;
-		fprintf(stderr, "lymphd: failed to bind the control socket %s: %s\n", path, strerror(-err));
+		fprintf(stderr, "lymphd: failed to bind the control socket %s: %s\n", path,
+			strerror(-err));
 		close(fd);
 		unlink(path);
 		return err;
@@ -241,7 +251,8 @@ static int queue(struct ctl_client *cl, const char *s, size_t len)
 
 void ctl_reply(struct ctl_client *cl, struct json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	queue(cl, s, strlen(s));
 	queue(cl, "\n", 1);
@@ -316,8 +327,9 @@ static int put_clock(char *buf, size_t len, int64_t wall)
 
 static int put_json(char *buf, size_t len, struct json_object *o)
 {
-	int n = snprintf(buf, len, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-									JSON_C_TO_STRING_NOSLASHESCAPE));
+	int n = snprintf(buf, len, "%s\n",
+			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	return n >= (int)len ? -ENOSPC : n;
 }
@@ -327,7 +339,8 @@ static int put_json(char *buf, size_t len, struct json_object *o)
  * local time, or lymphd --json's line (a decision as {"event":"decision",
  * then the journal record}).  Its length, or -errno.
  */
-static int format_line(const struct control *c, char *buf, size_t len, int json, const struct ctl_hist *h)
+static int format_line(const struct control *c, char *buf, size_t len, int json,
+		       const struct ctl_hist *h)
 {
 	const char *exe = h->has_exe ? h->exe : NULL;
 	const struct verdict *vd = h->has_vd ? &h->vd : NULL;
@@ -337,7 +350,7 @@ static int format_line(const struct control *c, char *buf, size_t len, int json,
 	if (h->journaled && json) {
 		o = json_object_new_object();
 		json_object_object_add(o, "event", json_object_new_string("decision"));
-		json_object_object_foreach(h->journaled, key, val)
+		json_object_object_foreach (h->journaled, key, val)
 			json_object_object_add(o, key, json_object_get(val));
 		n = put_json(buf, len, o);
 		json_object_put(o);
@@ -353,8 +366,9 @@ static int format_line(const struct control *c, char *buf, size_t len, int json,
 	}
 	if (h->journaled) {
 		struct json_object *ts;
-		double secs = json_object_object_get_ex(h->journaled, "ts", &ts) ?
-			      json_object_get_double(ts) : (double)clock_wall_ns() / 1e9;
+		double secs = json_object_object_get_ex(h->journaled, "ts", &ts)
+				      ? json_object_get_double(ts)
+				      : (double)clock_wall_ns() / 1e9;
 
 		n = put_clock(buf, len, (int64_t)(secs * 1e9));
 		n += (int)format_journal_text(buf + n, len - (size_t)n - 1, h->journaled);
@@ -383,12 +397,16 @@ static void tell_dropped(struct ctl_client *cl)
 	if (cl->dropped == cl->dropped_told)
 		return;
 	if (cl->json)
-		n = snprintf(line, sizeof(line), "{\"event\":\"events-dropped\",\"count\":%llu,"
-			     "\"total\":%llu}\n", (unsigned long long)(cl->dropped - cl->dropped_told),
+		n = snprintf(line, sizeof(line),
+			     "{\"event\":\"events-dropped\",\"count\":%llu,"
+			     "\"total\":%llu}\n",
+			     (unsigned long long)(cl->dropped - cl->dropped_told),
 			     (unsigned long long)cl->dropped);
 	else
-		n = snprintf(line, sizeof(line), "-- %llu records dropped: this reader was too slow "
-			     "(%llu in all) --\n", (unsigned long long)(cl->dropped - cl->dropped_told),
+		n = snprintf(line, sizeof(line),
+			     "-- %llu records dropped: this reader was too slow "
+			     "(%llu in all) --\n",
+			     (unsigned long long)(cl->dropped - cl->dropped_told),
 			     (unsigned long long)cl->dropped);
 	if (cl->out_len - cl->out_off + (size_t)n <= CTL_FOLLOW_MAX && !queue(cl, line, (size_t)n))
 		cl->dropped_told = cl->dropped;
@@ -421,7 +439,8 @@ void control_events(struct control *c, struct ctl_client *cl, const struct ctl_r
 	cl->json = r->json;
 	/* The latest records first, oldest of them first. */
 	for (i = 0; i < c->hist_n; i++) {
-		const struct ctl_hist *h = &c->hist[(c->hist_next + CTL_HISTORY - c->hist_n + i) % CTL_HISTORY];
+		const struct ctl_hist *h =
+			&c->hist[(c->hist_next + CTL_HISTORY - c->hist_n + i) % CTL_HISTORY];
 		int n;
 
 		if (!follower_wants(c, cl->json, h->it))
@@ -469,7 +488,8 @@ static int on_readable(struct control *c, struct ctl_client *cl)
 				return 0;
 			continue;
 		}
-		n = recv(cl->fd, cl->in + cl->in_len, sizeof(cl->in) - 1 - cl->in_len, MSG_DONTWAIT);
+		n = recv(cl->fd, cl->in + cl->in_len, sizeof(cl->in) - 1 - cl->in_len,
+			 MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -521,10 +541,11 @@ static int on_listen(struct watch *w, uint32_t events)
 		if (c->n == CTL_CLIENTS_MAX) {
 			/* Full: the oldest client still silent makes room. */
 			for (i = 0, victim = c->n; i < c->n; i++)
-				if (c->c[i]->state == CL_READ && (victim == c->n || c->c[i]->seq < c->c[victim]->seq))
+				if (c->c[i]->state == CL_READ &&
+				    (victim == c->n || c->c[i]->seq < c->c[victim]->seq))
 					victim = i;
 			if (victim == c->n) {
-				close(fd);	/* every slot busy replying or following */
+				close(fd); /* every slot busy replying or following */
 				c->evicted++;
 				continue;
 			}
@@ -544,7 +565,8 @@ static int on_listen(struct watch *w, uint32_t events)
 		clen = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
 			cl->state = CL_WRITE;
-			ctl_reply_error(cl, "permission denied: %s", "lymphctl must be run as root");
+			ctl_reply_error(cl, "permission denied: %s",
+					"lymphctl must be run as root");
 			if (flush_client(c, cl) || finished(cl))
 				drop_client(c, c->n - 1);
 			continue;

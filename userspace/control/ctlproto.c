@@ -15,12 +15,22 @@ const struct ctl_spec ctl_specs[CTL_CMD_MAX] = {
 	[CTL_METRICS] = { "metrics", 0, 0, { 0 }, "metrics" },
 	[CTL_THROTTLES] = { "throttles", 0, 0, { 0 }, "throttles" },
 	[CTL_RELEASE] = { "release", 1, 2, { CTL_ARG_PATH, CTL_ARG_UID }, "release PATH [UID]" },
-	[CTL_RELEASE_LINEAGE] = { "release-lineage", 1, 1, { CTL_ARG_LINEAGE },
+	[CTL_RELEASE_LINEAGE] = { "release-lineage",
+				  1,
+				  1,
+				  { CTL_ARG_LINEAGE },
 				  "release-lineage family:ID|session:ID|cgroup:ID|uid:ID" },
-	[CTL_EVENTS] = { "events", 0, 2, { CTL_ARG_EVENTS_FLAG, CTL_ARG_EVENTS_FLAG },
+	[CTL_EVENTS] = { "events",
+			 0,
+			 2,
+			 { CTL_ARG_EVENTS_FLAG, CTL_ARG_EVENTS_FLAG },
 			 "events [follow] [json]" },
 	[CTL_FLEET] = { "fleet", 0, 0, { 0 }, "fleet" },
-	[CTL_FLEET_RELEASE] = { "fleet-release", 1, 1, { CTL_ARG_BINARY }, "fleet-release PATH|SHA256" },
+	[CTL_FLEET_RELEASE] = { "fleet-release",
+				1,
+				1,
+				{ CTL_ARG_BINARY },
+				"fleet-release PATH|SHA256" },
 	[CTL_CRASHES] = { "crashes", 0, 0, { 0 }, "crashes" },
 };
 
@@ -54,7 +64,8 @@ static int check_arg(enum ctl_arg_type t, struct ctl_arg *a, struct ctl_req *req
 			if ((unsigned char)s[i] <= ' ' || s[i] == '/' || s[i] == 0x7f)
 				break;
 		if (!len || len > 63 || i < len) {
-			snprintf(err, errlen, "bad service name (1 to 63 bytes, no space, slash or control)");
+			snprintf(err, errlen,
+				 "bad service name (1 to 63 bytes, no space, slash or control)");
 			return -EINVAL;
 		}
 		return 0;
@@ -66,7 +77,8 @@ static int check_arg(enum ctl_arg_type t, struct ctl_arg *a, struct ctl_req *req
 		return 0;
 	case CTL_ARG_UID:
 		if (parse_dec(s, UINT32_MAX - 1, &a->num)) {
-			snprintf(err, errlen, "bad uid '%.32s': a decimal number from 0 to 4294967294", s);
+			snprintf(err, errlen,
+				 "bad uid '%.32s': a decimal number from 0 to 4294967294", s);
 			return -EINVAL;
 		}
 		return 0;
@@ -82,9 +94,12 @@ static int check_arg(enum ctl_arg_type t, struct ctl_arg *a, struct ctl_req *req
 			a->kind = LYMPH_LINEAGE_UID;
 		else
 			colon = NULL;
-		if (!colon || parse_dec(colon + 1, a->kind == LYMPH_LINEAGE_UID ? UINT32_MAX - 1 : UINT64_MAX,
-					&a->num)) {
-			snprintf(err, errlen, "bad lineage '%.64s' (family:ID, session:ID, cgroup:ID or uid:ID)", s);
+		if (!colon ||
+		    parse_dec(colon + 1, a->kind == LYMPH_LINEAGE_UID ? UINT32_MAX - 1 : UINT64_MAX,
+			      &a->num)) {
+			snprintf(err, errlen,
+				 "bad lineage '%.64s' (family:ID, session:ID, cgroup:ID or uid:ID)",
+				 s);
 			return -EINVAL;
 		}
 		return 0;
@@ -95,7 +110,8 @@ static int check_arg(enum ctl_arg_type t, struct ctl_arg *a, struct ctl_req *req
 				break;
 		if ((s[0] == '/' && len < 4096) || (len == 64 && i == len))
 			return 0;
-		snprintf(err, errlen, "bad binary '%.64s': an absolute path or a SHA-256 (64 hex digits)", s);
+		snprintf(err, errlen,
+			 "bad binary '%.64s': an absolute path or a SHA-256 (64 hex digits)", s);
 		return -EINVAL;
 	case CTL_ARG_EVENTS_FLAG:
 		if (!strcmp(s, "follow") && !req->follow)
@@ -103,7 +119,8 @@ static int check_arg(enum ctl_arg_type t, struct ctl_arg *a, struct ctl_req *req
 		else if (!strcmp(s, "json") && !req->json)
 			req->json = 1;
 		else {
-			snprintf(err, errlen, "bad events option '%.32s' (follow, json, each once)", s);
+			snprintf(err, errlen, "bad events option '%.32s' (follow, json, each once)",
+				 s);
 			return -EINVAL;
 		}
 		return 0;
@@ -132,7 +149,7 @@ int ctl_parse(const char *line, size_t len, struct ctl_req *req, char *err, size
 	snprintf(err, errlen, "a request is one line: a JSON array of strings, command first");
 	if (!len || len >= CTL_REQUEST_MAX || memchr(line, 0, len))
 		return -EINVAL;
-	tok = json_tokener_new_ex(4);	/* an array of strings needs depth 1 */
+	tok = json_tokener_new_ex(4); /* an array of strings needs depth 1 */
 	if (!tok)
 		return -ENOMEM;
 	arr = json_tokener_parse_ex(tok, line, (int)len);
@@ -152,7 +169,8 @@ int ctl_parse(const char *line, size_t len, struct ctl_req *req, char *err, size
 		s = json_object_get_string(v);
 		l = json_object_get_string_len(v);
 		if (l < 0 || strlen(s) != (size_t)l || used + (size_t)l + 1 > sizeof(req->store)) {
-			snprintf(err, errlen, "an argument holds a NUL byte or the request is too long");
+			snprintf(err, errlen,
+				 "an argument holds a NUL byte or the request is too long");
 			goto out;
 		}
 		memcpy(req->store + used, s, (size_t)l + 1);
@@ -197,7 +215,8 @@ int ctl_format(char *buf, size_t len, const char *const argv[], size_t n)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		json_object_array_add(arr, json_object_new_string(argv[i]));
-	s = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(arr,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	l = strlen(s);
 	if (l + 2 > len || l + 1 > CTL_REQUEST_MAX - 1) {
 		ret = -ENAMETOOLONG;

@@ -18,33 +18,33 @@
 
 #define LYMPH_DEFAULT_SOCKET "/run/lymph/lymphd.sock"
 
-#define CTL_REQUEST_MAX 8192	/* bytes in one request line, newline included */
-#define CTL_ARGS_MAX 3
+#define CTL_REQUEST_MAX 8192 /* bytes in one request line, newline included */
+#define CTL_ARGS_MAX	3
 
 enum ctl_cmd {
 	CTL_STATUS,
 	CTL_SERVICES,
 	CTL_RELOAD,
-	CTL_RESTART,		/* NAME */
-	CTL_RESET,		/* NAME */
+	CTL_RESTART, /* NAME */
+	CTL_RESET,   /* NAME */
 	CTL_METRICS,
 	CTL_THROTTLES,
-	CTL_RELEASE,		/* PATH [UID] */
-	CTL_RELEASE_LINEAGE,	/* KIND:ID */
-	CTL_EVENTS,		/* [follow] [json] */
+	CTL_RELEASE,	     /* PATH [UID] */
+	CTL_RELEASE_LINEAGE, /* KIND:ID */
+	CTL_EVENTS,	     /* [follow] [json] */
 	CTL_FLEET,
-	CTL_FLEET_RELEASE,	/* PATH | SHA256 */
+	CTL_FLEET_RELEASE, /* PATH | SHA256 */
 	CTL_CRASHES,
 	CTL_CMD_MAX
 };
 
 enum ctl_arg_type {
-	CTL_ARG_NAME,		/* a service name: 1..63 bytes, no space, slash or control */
-	CTL_ARG_PATH,		/* absolute, < 4096 bytes */
-	CTL_ARG_UID,		/* decimal, 0..4294967294 */
-	CTL_ARG_LINEAGE,	/* family:ID, session:ID, cgroup:ID or uid:ID */
-	CTL_ARG_BINARY,		/* an absolute path, or a SHA-256 in 64 hex digits */
-	CTL_ARG_EVENTS_FLAG,	/* "follow" or "json" */
+	CTL_ARG_NAME,	     /* a service name: 1..63 bytes, no space, slash or control */
+	CTL_ARG_PATH,	     /* absolute, < 4096 bytes */
+	CTL_ARG_UID,	     /* decimal, 0..4294967294 */
+	CTL_ARG_LINEAGE,     /* family:ID, session:ID, cgroup:ID or uid:ID */
+	CTL_ARG_BINARY,	     /* an absolute path, or a SHA-256 in 64 hex digits */
+	CTL_ARG_EVENTS_FLAG, /* "follow" or "json" */
 };
 
 struct ctl_spec {
@@ -55,16 +55,16 @@ struct ctl_spec {
 };
 
 struct ctl_arg {
-	const char *s;		/* the argument, NUL-terminated, in the request */
-	uint64_t num;		/* UID: the uid; LINEAGE: the id */
-	uint32_t kind;		/* LINEAGE: LYMPH_LINEAGE_* */
+	const char *s; /* the argument, NUL-terminated, in the request */
+	uint64_t num;  /* UID: the uid; LINEAGE: the id */
+	uint32_t kind; /* LINEAGE: LYMPH_LINEAGE_* */
 };
 
 struct ctl_req {
 	enum ctl_cmd cmd;
 	unsigned int n;
 	struct ctl_arg arg[CTL_ARGS_MAX];
-	int follow, json;	/* CTL_EVENTS */
+	int follow, json; /* CTL_EVENTS */
 	char store[CTL_REQUEST_MAX];
 };
 

@@ -103,9 +103,7 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 		add(o, "path", jstr_n(e->path, LYMPH_PATH_LEN));
 		break;
 	}
-	case LYMPH_EV_FORK:
-		add_task(o, &((const struct lymph_fork *)rec)->task, exe);
-		break;
+	case LYMPH_EV_FORK: add_task(o, &((const struct lymph_fork *)rec)->task, exe); break;
 	case LYMPH_EV_OOM: {
 		const struct lymph_oom *m = (const void *)rec;
 
@@ -133,9 +131,12 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 		const struct lymph_throttle *t = (const void *)rec;
 
 		add_task(o, &t->task, exe);
-		add(o, "lineage_kind", json_object_new_string(t->lineage_kind < 4 ? throttle_kinds[t->lineage_kind] : "?"));
+		add(o, "lineage_kind",
+		    json_object_new_string(t->lineage_kind < 4 ? throttle_kinds[t->lineage_kind]
+							       : "?"));
 		add(o, "lineage_id", json_object_new_uint64(t->lineage_id));
-		add(o, "action", json_object_new_string(t->action < 4 ? throttle_acts[t->action] : "?"));
+		add(o, "action",
+		    json_object_new_string(t->action < 4 ? throttle_acts[t->action] : "?"));
 		add(o, "tokens", json_object_new_double((double)t->tokens / 1000.0));
 		add(o, "hold_ns", json_object_new_uint64(t->hold_ns));
 		add(o, "child_pid", json_object_new_int64(t->child_pid));
@@ -159,13 +160,12 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 
 /* 0: copied; else the letter after the backslash ('u': \u00xx). */
 static const char json_esc[256] = {
-	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
-	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
-	[0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u',
-	[0x11] = 'u', [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u',
-	[0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u',
-	[0x1d] = 'u', [0x1e] = 'u', [0x1f] = 'u',
-	['"'] = '"', ['\\'] = '\\',
+	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',	 ['\t'] = 't', [0x00] = 'u',
+	[0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',	 [0x05] = 'u', [0x06] = 'u',
+	[0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u',	 [0x10] = 'u', [0x11] = 'u',
+	[0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u',	 [0x16] = 'u', [0x17] = 'u',
+	[0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u',	 [0x1c] = 'u', [0x1d] = 'u',
+	[0x1e] = 'u', [0x1f] = 'u', ['"'] = '"',  ['\\'] = '\\',
 };
 
 /* Worst case of one escaped byte: \u00xx. */
@@ -390,12 +390,11 @@ int format_json_append(struct fmt_buf *b, const struct lymph_hdr *rec, const cha
 
 		p = jw_task(p, &e->task, exe);
 		JW_KEY(p, "\"path\"");
-		p = jw_str(p, (const char *)e->path, strnlen((const char *)e->path, LYMPH_PATH_LEN));
+		p = jw_str(p, (const char *)e->path,
+			   strnlen((const char *)e->path, LYMPH_PATH_LEN));
 		break;
 	}
-	case LYMPH_EV_FORK:
-		p = jw_task(p, &((const struct lymph_fork *)rec)->task, exe);
-		break;
+	case LYMPH_EV_FORK: p = jw_task(p, &((const struct lymph_fork *)rec)->task, exe); break;
 	case LYMPH_EV_OOM: {
 		const struct lymph_oom *m = (const void *)rec;
 
@@ -484,8 +483,8 @@ static void put_task(char *buf, size_t len, size_t *pos, const struct lymph_task
 		put(buf, len, pos, " exe=%s", exe);
 }
 
-size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
-		   const char *exe, const struct verdict *vd)
+size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec, const char *exe,
+		   const struct verdict *vd)
 {
 	size_t pos = 0;
 
@@ -514,10 +513,11 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 			else
 				put(buf, len, &pos, " code=%d", d->si_code);
 			if (d->si_code > 0 && lymph_crash_signal(d->signo))
-				put(buf, len, &pos, " addr=0x%llx", (unsigned long long)d->fault_addr);
+				put(buf, len, &pos, " addr=0x%llx",
+				    (unsigned long long)d->fault_addr);
 			if (d->si_code <= 0)
-				put(buf, len, &pos, " sender=%u sender_uid=%u",
-				    d->sender_pid, d->sender_uid);
+				put(buf, len, &pos, " sender=%u sender_uid=%u", d->sender_pid,
+				    d->sender_uid);
 		}
 		if (d->flags & LYMPH_DEATH_CORE)
 			put(buf, len, &pos, " core");
@@ -538,8 +538,8 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 		const struct lymph_exec *e = (const void *)rec;
 
 		put_task(buf, len, &pos, &e->task, NULL);
-		put(buf, len, &pos, " path=%.*s", (int)strnlen((const char *)e->path, LYMPH_PATH_LEN),
-		    (const char *)e->path);
+		put(buf, len, &pos, " path=%.*s",
+		    (int)strnlen((const char *)e->path, LYMPH_PATH_LEN), (const char *)e->path);
 		break;
 	}
 	case LYMPH_EV_FORK: {
@@ -568,10 +568,12 @@ size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
 	case LYMPH_EV_THROTTLE: {
 		const struct lymph_throttle *t = (const void *)rec;
 
-		put(buf, len, &pos, " %s lineage=%s:%llu", t->action == LYMPH_THROTTLE_WOULD ? "would-stop" : "stopped",
-		    t->lineage_kind == LYMPH_LINEAGE_CGROUP ? "cgroup" :
-		    t->lineage_kind == LYMPH_LINEAGE_UID ? "uid" :
-		    t->lineage_kind == LYMPH_LINEAGE_FAMILY ? "family" : "session",
+		put(buf, len, &pos, " %s lineage=%s:%llu",
+		    t->action == LYMPH_THROTTLE_WOULD ? "would-stop" : "stopped",
+		    t->lineage_kind == LYMPH_LINEAGE_CGROUP   ? "cgroup"
+		    : t->lineage_kind == LYMPH_LINEAGE_UID    ? "uid"
+		    : t->lineage_kind == LYMPH_LINEAGE_FAMILY ? "family"
+							      : "session",
 		    (unsigned long long)t->lineage_id);
 		put_task(buf, len, &pos, &t->task, exe);
 		break;
@@ -608,15 +610,10 @@ static void put_kv(char *buf, size_t len, size_t *pos, const char *key, struct j
 			put(buf, len, pos, " %s=%s", key, s);
 		break;
 	}
-	case json_type_double:
-		put(buf, len, pos, " %s=%g", key, json_object_get_double(v));
-		break;
+	case json_type_double: put(buf, len, pos, " %s=%g", key, json_object_get_double(v)); break;
 	case json_type_int:
-	case json_type_boolean:
-		put(buf, len, pos, " %s=%s", key, json_object_get_string(v));
-		break;
-	default:
-		break;
+	case json_type_boolean: put(buf, len, pos, " %s=%s", key, json_object_get_string(v)); break;
+	default: break;
 	}
 }
 
@@ -631,12 +628,35 @@ static int in_list(const char *key, const char *const *list)
 size_t format_journal_text(char *buf, size_t len, struct json_object *rec)
 {
 	/* Shown as the subject, or bulky evidence kept for the JSON forms. */
-	static const char *const skip[] = {
-		"type", "action", "time", "ts", "mode", "service", "exe", "lineage", "path",
-		"from", "to", "exe_dev", "exe_ino", "id", "kind", "since_wall_ns", "until_wall_ns",
-		"hold_cgroup", "parent_cgroup", "old_mode", "expected_sha256", "actual_sha256",
-		"inputs", "factors", "result", "why", "state", "detail", NULL
-	};
+	static const char *const skip[] = { "type",
+					    "action",
+					    "time",
+					    "ts",
+					    "mode",
+					    "service",
+					    "exe",
+					    "lineage",
+					    "path",
+					    "from",
+					    "to",
+					    "exe_dev",
+					    "exe_ino",
+					    "id",
+					    "kind",
+					    "since_wall_ns",
+					    "until_wall_ns",
+					    "hold_cgroup",
+					    "parent_cgroup",
+					    "old_mode",
+					    "expected_sha256",
+					    "actual_sha256",
+					    "inputs",
+					    "factors",
+					    "result",
+					    "why",
+					    "state",
+					    "detail",
+					    NULL };
 	static const char *const state_keys[] = { "phase", "failures", "restarts", "pid", NULL };
 	const char *type = jget_str(rec, "type"), *action = jget_str(rec, "action");
 	const char *subject = NULL, *s;
@@ -662,7 +682,7 @@ size_t format_journal_text(char *buf, size_t len, struct json_object *rec)
 		if (subject)
 			put(buf, len, &pos, " %s", subject);
 	}
-	json_object_object_foreach(rec, key, val) {
+	json_object_object_foreach (rec, key, val) {
 		if (in_list(key, skip))
 			continue;
 		if (json_object_is_type(val, json_type_array)) {
@@ -676,14 +696,16 @@ size_t format_journal_text(char *buf, size_t len, struct json_object *rec)
 				struct json_object *e = json_object_array_get_idx(val, i);
 
 				if (json_object_is_type(e, json_type_string))
-					put(buf, len, &pos, "%s%s", i ? "; " : ": ", json_object_get_string(e));
+					put(buf, len, &pos, "%s%s", i ? "; " : ": ",
+					    json_object_get_string(e));
 			}
 			continue;
 		}
 		put_kv(buf, len, &pos, key, val);
 	}
-	if (json_object_object_get_ex(rec, "state", &v) && json_object_is_type(v, json_type_object)) {
-		json_object_object_foreach(v, skey, sval)
+	if (json_object_object_get_ex(rec, "state", &v) &&
+	    json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach (v, skey, sval)
 			if (in_list(skey, state_keys))
 				put_kv(buf, len, &pos, skey, sval);
 	}
@@ -693,8 +715,9 @@ size_t format_journal_text(char *buf, size_t len, struct json_object *rec)
 		put(buf, len, &pos, ": %s", s);
 	if (json_object_object_get_ex(rec, "why", &v) && json_object_is_type(v, json_type_object)) {
 		put(buf, len, &pos, " | why:");
-		json_object_object_foreach(v, wkey, wval) {
-			if (!strcmp(wkey, "wall_ns") || !strcmp(wkey, "si_code") || !strcmp(wkey, "fault_addr"))
+		json_object_object_foreach (v, wkey, wval) {
+			if (!strcmp(wkey, "wall_ns") || !strcmp(wkey, "si_code") ||
+			    !strcmp(wkey, "fault_addr"))
 				continue;
 			put_kv(buf, len, &pos, wkey, wval);
 		}

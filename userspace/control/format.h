@@ -13,7 +13,6 @@
 #include "lymph/events.h"
 #include "lymph/names.h"
 
-
 /* vd is used for deaths only (may be NULL otherwise); exe may be NULL. */
 struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 				const struct verdict *vd);
@@ -38,8 +37,8 @@ void fmt_buf_free(struct fmt_buf *b);
 
 /* Writes a NUL-terminated line without newline; returns its length
  * (truncated to len - 1). */
-size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec,
-		   const char *exe, const struct verdict *vd);
+size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec, const char *exe,
+		   const struct verdict *vd);
 
 /* A record lymphd journaled (a decision, an action, a weather change) as
  * one readable line: type, action, subject, then key=value; same contract

@@ -11,7 +11,8 @@ static const char *jstr(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
@@ -30,31 +31,28 @@ static int decision_priority(enum out_item it, struct json_object *rec)
 	switch (it) {
 	case OUT_SERVICE:
 		if (is(action, "broken"))
-			return LOG_ERR;	/* the breaker is open: no more restarts */
+			return LOG_ERR; /* the breaker is open: no more restarts */
 		if (is(action, "not-healed"))
 			return LOG_WARNING;
 		if (is(action, "verified") || is(action, "healthy") || is(action, "adopted") ||
 		    is(action, "resumed"))
 			return LOG_INFO;
 		return LOG_NOTICE;
-	case OUT_QUARANTINE:
-		return is(action, "quarantine") ? LOG_WARNING : LOG_NOTICE;
+	case OUT_QUARANTINE: return is(action, "quarantine") ? LOG_WARNING : LOG_NOTICE;
 	case OUT_THROTTLE:
 		return is(action, "throttle") || is(action, "module-hold") ||
-		       is(action, "would-throttle") ? LOG_WARNING : LOG_NOTICE;
-	case OUT_WEATHER:
-		return is(jstr(rec, "to"), "stormy") ? LOG_WARNING : LOG_NOTICE;
-	case OUT_INTEGRITY:
-		return LOG_CRIT;	/* a protected binary changed under us */
+				       is(action, "would-throttle")
+			       ? LOG_WARNING
+			       : LOG_NOTICE;
+	case OUT_WEATHER: return is(jstr(rec, "to"), "stormy") ? LOG_WARNING : LOG_NOTICE;
+	case OUT_INTEGRITY: return LOG_CRIT; /* a protected binary changed under us */
 	case OUT_LYMPHD: {
 		const char *detail = jstr(rec, "detail");
 
 		return detail && strstr(detail, "refused") ? LOG_WARNING : LOG_INFO;
 	}
-	case OUT_SNAPSHOT:
-		return LOG_DEBUG;
-	default:
-		return LOG_NOTICE;
+	case OUT_SNAPSHOT: return LOG_DEBUG;
+	default: return LOG_NOTICE;
 	}
 }
 
@@ -63,19 +61,14 @@ int log_priority(enum out_item it, struct json_object *rec)
 	switch (it) {
 	case OUT_DANGER:
 	case OUT_OOM:
-	case OUT_DROP:		/* records lost: the picture is incomplete */
-		return LOG_WARNING;
-	case OUT_PROGRAMMED:
-		return LOG_INFO;
+	case OUT_DROP: /* records lost: the picture is incomplete */ return LOG_WARNING;
+	case OUT_PROGRAMMED: return LOG_INFO;
 	case OUT_SIGNAL:
-	case OUT_HELD:
-		return LOG_NOTICE;
+	case OUT_HELD: return LOG_NOTICE;
 	case OUT_PRESSURE:
 	case OUT_EXEC:
-	case OUT_FORK:
-		return LOG_DEBUG;
-	default:
-		return decision_priority(it, rec);
+	case OUT_FORK: return LOG_DEBUG;
+	default: return decision_priority(it, rec);
 	}
 }
 
@@ -171,22 +164,20 @@ static const char *scalar(struct json_object *v)
 	case json_type_string:
 	case json_type_int:
 	case json_type_double:
-	case json_type_boolean:
-		return json_object_get_string(v);
-	default:
-		return NULL;
+	case json_type_boolean: return json_object_get_string(v);
+	default: return NULL;
 	}
 }
 
 static void fields_of(struct buf *b, struct json_object *o, const char *prefix, int depth)
 {
-	json_object_object_foreach(o, key, v) {
+	json_object_object_foreach (o, key, v) {
 		char name[72], sub[80];
 		const char *s;
 
 		if (depth == 0 && (!strcmp(key, "event") || !strcmp(key, "type") ||
 				   !strcmp(key, "ts") || !strcmp(key, "time")))
-			continue;	/* LYMPH_EVENT, and journald's own timestamps */
+			continue; /* LYMPH_EVENT, and journald's own timestamps */
 		if (!log_field_name(name, sizeof(name), prefix, key))
 			continue;
 		if ((s = scalar(v))) {
@@ -215,8 +206,8 @@ static void fields_of(struct buf *b, struct json_object *o, const char *prefix, 
 	}
 }
 
-int log_journal_entry(struct json_object *rec, const char *event, const char *message,
-		      int priority, char **out, size_t *len)
+int log_journal_entry(struct json_object *rec, const char *event, const char *message, int priority,
+		      char **out, size_t *len)
 {
 	struct buf b = { 0 };
 	char prio[4];
@@ -229,8 +220,9 @@ int log_journal_entry(struct json_object *rec, const char *event, const char *me
 	field_str(&b, "LYMPH_EVENT", event);
 	if (rec) {
 		fields_of(&b, rec, "LYMPH_", 0);
-		field_str(&b, "LYMPH_RECORD", json_object_to_json_string_ext(rec,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		field_str(&b, "LYMPH_RECORD",
+			  json_object_to_json_string_ext(
+				  rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
 	if (b.err) {
 		free(b.p);
@@ -252,8 +244,9 @@ size_t log_syslog_line(char *buf, size_t cap, int priority, time_t when, pid_t p
 	if (!cap)
 		return 0;
 	localtime_r(&when, &tm);
-	n = snprintf(buf, cap, "<%d>%s %2d %02d:%02d:%02d lymphd[%d]: %s", LOG_DAEMON | (priority & 7),
-		     mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)pid, message);
+	n = snprintf(buf, cap, "<%d>%s %2d %02d:%02d:%02d lymphd[%d]: %s",
+		     LOG_DAEMON | (priority & 7), mon[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, (int)pid, message);
 	if (n < 0) {
 		buf[0] = 0;
 		return 0;
@@ -262,7 +255,8 @@ size_t log_syslog_line(char *buf, size_t cap, int priority, time_t when, pid_t p
 }
 
 int log_journal_parse(const char *buf, size_t len,
-		      int (*cb)(const char *name, size_t nlen, const char *val, size_t vlen, void *ctx),
+		      int (*cb)(const char *name, size_t nlen, const char *val, size_t vlen,
+				void *ctx),
 		      void *ctx)
 {
 	size_t i = 0;
@@ -277,7 +271,7 @@ int log_journal_parse(const char *buf, size_t len,
 			return -EINVAL;
 		eq = memchr(name, '=', (size_t)(eol - name));
 		if (eq == name || eol == name)
-			return -EINVAL;	/* a field needs a name */
+			return -EINVAL; /* a field needs a name */
 		if (eq) {
 			nlen = (size_t)(eq - name);
 			vlen = (size_t)(eol - eq - 1);

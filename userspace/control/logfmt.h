@@ -38,8 +38,8 @@ size_t log_field_name(char *out, size_t cap, const char *prefix, const char *key
  * The native-protocol payload of one entry.  *buf is malloc'ed (caller
  * frees), *len its length.  0 or -ENOMEM.
  */
-int log_journal_entry(struct json_object *rec, const char *event, const char *message,
-		      int priority, char **buf, size_t *len);
+int log_journal_entry(struct json_object *rec, const char *event, const char *message, int priority,
+		      char **buf, size_t *len);
 
 /* The syslog datagram of one message; returns its length (truncated to cap - 1). */
 size_t log_syslog_line(char *buf, size_t cap, int priority, time_t when, pid_t pid,
@@ -48,7 +48,8 @@ size_t log_syslog_line(char *buf, size_t cap, int priority, time_t when, pid_t p
 /* Parse one native-protocol payload back (tests, and lymph's own checks):
  * calls cb for every field; 0 or -EINVAL when malformed. */
 int log_journal_parse(const char *buf, size_t len,
-		      int (*cb)(const char *name, size_t nlen, const char *val, size_t vlen, void *ctx),
+		      int (*cb)(const char *name, size_t nlen, const char *val, size_t vlen,
+				void *ctx),
 		      void *ctx);
 
 #endif

@@ -39,7 +39,8 @@ const char *logsink_name(enum log_target t)
 
 static const char *sock_path(enum log_target t)
 {
-	const char *env = getenv(t == LOG_TARGET_JOURNAL ? "LYMPH_JOURNAL_SOCKET" : "LYMPH_SYSLOG_SOCKET");
+	const char *env = getenv(t == LOG_TARGET_JOURNAL ? "LYMPH_JOURNAL_SOCKET"
+							 : "LYMPH_SYSLOG_SOCKET");
 
 	if (env && *env)
 		return env;
@@ -103,8 +104,7 @@ int logsink_open(struct logsink *s, enum log_target want)
 	s->fd = -EBADF;
 	s->target = LOG_TARGET_STDERR;
 	switch (want) {
-	case LOG_TARGET_STDERR:
-		return 0;
+	case LOG_TARGET_STDERR: return 0;
 	case LOG_TARGET_AUTO:
 		if (isatty(STDERR_FILENO))
 			return 0;
@@ -116,12 +116,13 @@ int logsink_open(struct logsink *s, enum log_target want)
 	case LOG_TARGET_SYSLOG:
 		err = try_target(s, want);
 		if (err) {
-			fprintf(stderr, "lymphd: failed to connect to the %s socket %s: %s; is %s "
+			fprintf(stderr,
+				"lymphd: failed to connect to the %s socket %s: %s; is %s "
 				"running? (or use --log=%s)\n",
-				want == LOG_TARGET_JOURNAL ? "systemd journal" : "syslog", sock_path(want),
-				strerror(-err), want == LOG_TARGET_JOURNAL ? "systemd-journald" :
-				"a syslog daemon", want == LOG_TARGET_JOURNAL ? "syslog or --log=stderr" :
-				"stderr");
+				want == LOG_TARGET_JOURNAL ? "systemd journal" : "syslog",
+				sock_path(want), strerror(-err),
+				want == LOG_TARGET_JOURNAL ? "systemd-journald" : "a syslog daemon",
+				want == LOG_TARGET_JOURNAL ? "syslog or --log=stderr" : "stderr");
 			s->target = LOG_TARGET_STDERR;
 			return err;
 		}
@@ -137,8 +138,10 @@ void logsink_close(struct logsink *s)
 		close(s->fd);
 	s->fd = -EBADF;
 	if (s->lost)
-		fprintf(stderr, "lymphd: %llu entr%s could not be sent to %s (all of them are in "
-			"lymphd's journal file)\n", (unsigned long long)s->lost, s->lost == 1 ? "y" : "ies",
+		fprintf(stderr,
+			"lymphd: %llu entr%s could not be sent to %s (all of them are in "
+			"lymphd's journal file)\n",
+			(unsigned long long)s->lost, s->lost == 1 ? "y" : "ies",
 			logsink_name(s->target));
 }
 
@@ -216,14 +219,15 @@ static void send_buf(struct logsink *s, const char *buf, size_t len)
 	}
 	/* Say it at the first loss and then once per 1000: never a flood. */
 	if (s->lost++ % 1000 == 0)
-		fprintf(stderr, "lymphd: failed to send to %s (%s): %s; %llu entr%s lost so far, "
-			"every decision is still in lymphd's journal file\n", logsink_name(s->target),
-			s->addr.sun_path, strerror(-err), (unsigned long long)s->lost,
-			s->lost == 1 ? "y" : "ies");
+		fprintf(stderr,
+			"lymphd: failed to send to %s (%s): %s; %llu entr%s lost so far, "
+			"every decision is still in lymphd's journal file\n",
+			logsink_name(s->target), s->addr.sun_path, strerror(-err),
+			(unsigned long long)s->lost, s->lost == 1 ? "y" : "ies");
 }
 
-void logsink_send(struct logsink *s, enum out_item it, struct json_object *rec,
-		  const char *event, const char *message)
+void logsink_send(struct logsink *s, enum out_item it, struct json_object *rec, const char *event,
+		  const char *message)
 {
 	int prio = log_priority(it, rec);
 
@@ -239,7 +243,8 @@ void logsink_send(struct logsink *s, enum out_item it, struct json_object *rec,
 		free(buf);
 	} else if (s->target == LOG_TARGET_SYSLOG) {
 		char line[2048];
-		size_t len = log_syslog_line(line, sizeof(line), prio, time(NULL), getpid(), message);
+		size_t len = log_syslog_line(line, sizeof(line), prio, time(NULL), getpid(),
+					     message);
 
 		send_buf(s, line, len);
 	}

@@ -15,19 +15,24 @@
 #include <json-c/json.h>
 #include "outfilter.h"
 
-enum log_target { LOG_TARGET_AUTO, LOG_TARGET_JOURNAL, LOG_TARGET_SYSLOG, LOG_TARGET_STDERR };
+enum log_target {
+	LOG_TARGET_AUTO,
+	LOG_TARGET_JOURNAL,
+	LOG_TARGET_SYSLOG,
+	LOG_TARGET_STDERR
+};
 
 #define LYMPH_JOURNAL_SOCKET "/run/systemd/journal/socket"
-#define LYMPH_SYSLOG_SOCKET "/dev/log"
+#define LYMPH_SYSLOG_SOCKET  "/dev/log"
 
 struct logsink {
-	enum log_target target;		/* resolved: never AUTO once open */
-	int fd;				/* connected datagram socket, or -EBADF */
+	enum log_target target; /* resolved: never AUTO once open */
+	int fd;			/* connected datagram socket, or -EBADF */
 	struct sockaddr_un addr;
 	socklen_t addr_len;
-	int stdout_is_journal;		/* $JOURNAL_STREAM is our stdout */
+	int stdout_is_journal; /* $JOURNAL_STREAM is our stdout */
 	uint64_t sent, lost;
-	uint64_t hurry_until_ns;	/* CLOCK_MONOTONIC: do not wait for a full queue */
+	uint64_t hurry_until_ns; /* CLOCK_MONOTONIC: do not wait for a full queue */
 };
 
 /* "auto", "journal", "syslog", "stderr": 0, or -EINVAL. */
@@ -46,7 +51,7 @@ void logsink_close(struct logsink *s);
 
 /* Send one item: rec is its JSON form, event its LYMPH_EVENT, message the
  * readable line.  Does nothing for the stderr target. */
-void logsink_send(struct logsink *s, enum out_item it, struct json_object *rec,
-		  const char *event, const char *message);
+void logsink_send(struct logsink *s, enum out_item it, struct json_object *rec, const char *event,
+		  const char *message);
 
 #endif

@@ -110,9 +110,11 @@ static void weather_metrics(FILE *out, const struct weather *w)
 	size_t i;
 
 	weather_figures(w, &f);
-	head(out, "lymph_weather", "gauge", "The system weather: 1 for the current word, 0 for the others.");
+	head(out, "lymph_weather", "gauge",
+	     "The system weather: 1 for the current word, 0 for the others.");
 	for (r = 0; r < WEATHER_NWORDS; r++)
-		sample1(out, "lymph_weather", "word", weather_name(r), f.word == (enum weather_word)r);
+		sample1(out, "lymph_weather", "word", weather_name(r),
+			f.word == (enum weather_word)r);
 	head(out, "lymph_weather_level", "gauge",
 	     "The system weather as a number: 0 sunny, 1 cloudy, 2 unsettled, 3 stormy.");
 	sample0(out, "lymph_weather_level", f.word);
@@ -128,13 +130,16 @@ static void weather_metrics(FILE *out, const struct weather *w)
 	     "Percent of the last 10 s in which some task stalled on the resource (PSI).");
 	for (r = 0; r < PSI_NRES; r++)
 		if (!isnan(f.psi_some[r]))
-			sample1(out, "lymph_psi_some_avg10", "resource", psi_res_name(r), f.psi_some[r]);
+			sample1(out, "lymph_psi_some_avg10", "resource", psi_res_name(r),
+				f.psi_some[r]);
 	head(out, "lymph_psi_full_avg10", "gauge",
 	     "Percent of the last 10 s in which all non-idle tasks stalled on the resource (PSI).");
 	for (r = 0; r < PSI_NRES; r++)
 		if (!isnan(f.psi_full[r]))
-			sample1(out, "lymph_psi_full_avg10", "resource", psi_res_name(r), f.psi_full[r]);
-	head(out, "lymph_psi_trigger_firings_total", "counter", "PSI trigger notifications received.");
+			sample1(out, "lymph_psi_full_avg10", "resource", psi_res_name(r),
+				f.psi_full[r]);
+	head(out, "lymph_psi_trigger_firings_total", "counter",
+	     "PSI trigger notifications received.");
 	for (r = 0; r < PSI_NRES; r++)
 		sample1(out, "lymph_psi_trigger_firings_total", "resource", psi_res_name(r),
 			(double)f.psi_triggers[r]);
@@ -144,12 +149,14 @@ static void weather_metrics(FILE *out, const struct weather *w)
 	for (i = 0; i < f.n_anomalies; i++)
 		sample1(out, "lymph_anomaly_sigmas", "name", f.anomalies[i].name, f.anomalies[i].z);
 
-	head(out, "lymph_integrity_checks_total", "counter", "Integrity spot checks of protected binaries.");
+	head(out, "lymph_integrity_checks_total", "counter",
+	     "Integrity spot checks of protected binaries.");
 	sample0(out, "lymph_integrity_checks_total", (double)f.integrity_checks);
 	head(out, "lymph_integrity_mismatches_total", "counter",
 	     "Spot checks that found a protected binary changed.");
 	sample0(out, "lymph_integrity_mismatches_total", (double)f.integrity_mismatches);
-	head(out, "lymph_integrity_changed_binaries", "gauge", "Protected binaries that differ from their record now.");
+	head(out, "lymph_integrity_changed_binaries", "gauge",
+	     "Protected binaries that differ from their record now.");
 	sample0(out, "lymph_integrity_changed_binaries", (double)f.integrity_changed);
 }
 
@@ -165,7 +172,8 @@ static void binary_metrics(FILE *out, const struct metrics_src *m)
 	head(out, "lymph_binary_danger_deaths_total", "counter",
 	     "Danger deaths of each binary since lymphd started (the busiest binaries only).");
 	for (i = 0; i < n; i++) {
-		const char *exe = m->names ? binpath_lookup(m->names, top[i]->dev, top[i]->ino) : NULL;
+		const char *exe = m->names ? binpath_lookup(m->names, top[i]->dev, top[i]->ino)
+					   : NULL;
 
 		snprintf(ino, sizeof(ino), "%u:%lu", top[i]->dev, (unsigned long)top[i]->ino);
 		fputs("lymph_binary_danger_deaths_total{exe=\"", out);
@@ -178,7 +186,8 @@ static void binary_metrics(FILE *out, const struct metrics_src *m)
 	head(out, "lymph_binary_danger_deaths_per_second", "gauge",
 	     "Decayed rate of danger deaths of each binary, per second.");
 	for (i = 0; i < n; i++) {
-		const char *exe = m->names ? binpath_lookup(m->names, top[i]->dev, top[i]->ino) : NULL;
+		const char *exe = m->names ? binpath_lookup(m->names, top[i]->dev, top[i]->ino)
+					   : NULL;
 
 		snprintf(ino, sizeof(ino), "%u:%lu", top[i]->dev, (unsigned long)top[i]->ino);
 		fputs("lymph_binary_danger_deaths_per_second{exe=\"", out);
@@ -186,7 +195,8 @@ static void binary_metrics(FILE *out, const struct metrics_src *m)
 		fputs("\",comm=\"", out);
 		metrics_label_value(out, top[i]->comm);
 		fprintf(out, "\",inode=\"%s\"}", ino);
-		value(out, decay_rate_per_min(&top[i]->rate, m->now_ns, m->crashes->half_life_ns) / 60.0);
+		value(out, decay_rate_per_min(&top[i]->rate, m->now_ns, m->crashes->half_life_ns) /
+				   60.0);
 	}
 }
 
@@ -206,15 +216,19 @@ int metrics_text(FILE *out, const struct metrics_src *m)
 	sample0(out, "lymph_uptime_seconds", (double)(m->uptime_ns / 1000000) / 1e3);
 
 	if (m->count) {
-		head(out, "lymph_events_total", "counter", "Records received from the sensors, by kind.");
+		head(out, "lymph_events_total", "counter",
+		     "Records received from the sensors, by kind.");
 		for (k = LYMPH_EV_DEATH; k < LYMPH_EV_KIND_MAX; k++)
-			sample1(out, "lymph_events_total", "kind", lymph_kind_name(k), (double)m->count->by_kind[k]);
+			sample1(out, "lymph_events_total", "kind", lymph_kind_name(k),
+				(double)m->count->by_kind[k]);
 		head(out, "lymph_deaths_total", "counter",
 		     "Process deaths by class: danger (died badly) or programmed.");
 		sample1(out, "lymph_deaths_total", "class", "danger", (double)m->count->danger);
-		sample1(out, "lymph_deaths_total", "class", "programmed", (double)m->count->programmed);
+		sample1(out, "lymph_deaths_total", "class", "programmed",
+			(double)m->count->programmed);
 	}
-	head(out, "lymph_drops_total", "counter", "Records the sensors lost because a ring was full.");
+	head(out, "lymph_drops_total", "counter",
+	     "Records the sensors lost because a ring was full.");
 	sample0(out, "lymph_drops_total", (double)m->drops);
 	if (m->weather)
 		weather_metrics(out, m->weather);
@@ -228,10 +242,10 @@ int metrics_text(FILE *out, const struct metrics_src *m)
 
 /* ---- the HTTP listener ------------------------------------------------------ */
 
-#define HTTP_REQ_MAX 4096
+#define HTTP_REQ_MAX	 4096
 #define HTTP_CLIENTS_MAX 16
-#define HTTP_READ_NS (5ULL * NSEC_PER_SEC)	/* accept to the end of the request */
-#define HTTP_SEND_NS (5ULL * NSEC_PER_SEC)	/* then to the last byte of the reply */
+#define HTTP_READ_NS	 (5ULL * NSEC_PER_SEC) /* accept to the end of the request */
+#define HTTP_SEND_NS	 (5ULL * NSEC_PER_SEC) /* then to the last byte of the reply */
 
 int metrics_http_listen(const char *hostport)
 {
@@ -300,9 +314,9 @@ int metrics_http_listen(const char *hostport)
 struct http_client {
 	struct watch w;
 	int fd;
-	int replying;		/* the request is read: the reply is going out */
-	uint64_t deadline;	/* CLOCK_MONOTONIC ns: for the request, then the reply */
-	uint64_t seq;		/* accept order, for eviction */
+	int replying;	   /* the request is read: the reply is going out */
+	uint64_t deadline; /* CLOCK_MONOTONIC ns: for the request, then the reply */
+	uint64_t seq;	   /* accept order, for eviction */
 	size_t have;
 	char req[HTTP_REQ_MAX];
 	char *out;
@@ -340,7 +354,8 @@ static void http_reply(struct http_client *cl, int code, const char *status, con
 
 	if (!f)
 		return;
-	fprintf(f, "HTTP/1.1 %d %s\r\n"
+	fprintf(f,
+		"HTTP/1.1 %d %s\r\n"
 		"Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
 		"Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
 		code, status, len, extra ? extra : "");
@@ -492,7 +507,7 @@ static int on_listen(struct watch *w, uint32_t events)
 				    (victim == h->n || h->c[i]->seq < h->c[victim]->seq))
 					victim = i;
 			if (victim == h->n) {
-				close(fd);	/* every slot busy replying */
+				close(fd); /* every slot busy replying */
 				continue;
 			}
 			drop_client(h, victim);
@@ -514,8 +529,7 @@ static int on_listen(struct watch *w, uint32_t events)
 	return 0;
 }
 
-struct metrics_http *metrics_http_new(struct evloop *loop, int lfd, metrics_fill_fn fill,
-				      void *ctx)
+struct metrics_http *metrics_http_new(struct evloop *loop, int lfd, metrics_fill_fn fill, void *ctx)
 {
 	struct metrics_http *h = calloc(1, sizeof(*h));
 	int err;
@@ -552,12 +566,12 @@ void metrics_http_tick(struct metrics_http *h, uint64_t now)
 				if (!cl->replying)
 					respond(h, cl);
 				if (flush_client(h, cl) == 0) {
-					i++;	/* the rest goes out on EPOLLOUT, by the deadline */
+					i++; /* the rest goes out on EPOLLOUT, by the deadline */
 					continue;
 				}
 			}
 		}
-		drop_client(h, i);	/* a reply not taken in time is dropped too */
+		drop_client(h, i); /* a reply not taken in time is dropped too */
 	}
 }
 

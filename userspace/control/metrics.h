@@ -30,12 +30,12 @@ struct weather;
 struct metrics_src {
 	const struct counters *count;
 	uint64_t drops;			/* records lost by the sensors */
-	const struct crashtab *crashes;	/* NULL: no per-binary series */
+	const struct crashtab *crashes; /* NULL: no per-binary series */
 	const struct binpath *names;	/* paths of the binaries, may be NULL */
 	const struct weather *weather;	/* NULL: no weather series */
 	const char *version, *source, *mode;
 	uint64_t now_ns, uptime_ns;
-	unsigned int max_binaries;	/* per-binary series kept (0: 50) */
+	unsigned int max_binaries; /* per-binary series kept (0: 50) */
 	/* more series written last (the phagocytes'), NULL: none */
 	void (*extra)(FILE *out, const void *ctx);
 	const void *extra_ctx;
@@ -67,7 +67,7 @@ int metrics_http_listen(const char *hostport);
  */
 struct evloop;
 struct metrics_http;
-typedef int (*metrics_fill_fn)(FILE *out, void *ctx);	/* 0 or -errno */
+typedef int (*metrics_fill_fn)(FILE *out, void *ctx); /* 0 or -errno */
 
 struct metrics_http *metrics_http_new(struct evloop *loop, int lfd, metrics_fill_fn fill,
 				      void *ctx);

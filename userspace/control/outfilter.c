@@ -3,7 +3,7 @@
 #include <string.h>
 #include "outfilter.h"
 
-#define BIT(it) (1u << (it))
+#define BIT(it)	  (1u << (it))
 #define ALL_ITEMS (BIT(OUT_ITEM_MAX) - 1)
 
 static const struct {
@@ -108,18 +108,15 @@ int out_item_level(enum out_item it)
 	case OUT_THROTTLE:
 	case OUT_WEATHER:
 	case OUT_INTEGRITY:
-	case OUT_OTHER:
-		return 0;
+	case OUT_OTHER: return 0;
 	case OUT_PROGRAMMED:
 	case OUT_HELD:
-	case OUT_LYMPHD:
-		return 1;
+	case OUT_LYMPHD: return 1;
 	case OUT_PRESSURE:
 	case OUT_EXEC:
 	case OUT_FORK:
 	case OUT_SNAPSHOT:
-	case OUT_ITEM_MAX:
-		break;
+	case OUT_ITEM_MAX: break;
 	}
 	return 2;
 }
@@ -156,18 +153,20 @@ enum out_item out_item_of_journal(struct json_object *rec)
 		const char *type;
 		enum out_item it;
 	} types[] = {
-		{ "service", OUT_SERVICE }, { "quarantine", OUT_QUARANTINE },
-		{ "throttle", OUT_THROTTLE }, { "weather", OUT_WEATHER },
+		{ "service", OUT_SERVICE },	{ "quarantine", OUT_QUARANTINE },
+		{ "throttle", OUT_THROTTLE },	{ "weather", OUT_WEATHER },
 		{ "integrity", OUT_INTEGRITY }, { "lymphd", OUT_LYMPHD },
 	};
 	struct json_object *v;
 	const char *type;
 	size_t i;
 
-	if (json_object_object_get_ex(rec, "action", &v) && json_object_is_type(v, json_type_string) &&
+	if (json_object_object_get_ex(rec, "action", &v) &&
+	    json_object_is_type(v, json_type_string) &&
 	    !strcmp(json_object_get_string(v), "snapshot"))
 		return OUT_SNAPSHOT;
-	if (!json_object_object_get_ex(rec, "type", &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(rec, "type", &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return OUT_OTHER;
 	type = json_object_get_string(v);
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -179,13 +178,23 @@ enum out_item out_item_of_journal(struct json_object *rec)
 const char *out_item_name(enum out_item it)
 {
 	static const char *const n[OUT_ITEM_MAX] = {
-		[OUT_DANGER] = "danger", [OUT_PROGRAMMED] = "programmed", [OUT_SIGNAL] = "signal",
-		[OUT_OOM] = "oom", [OUT_DROP] = "drop", [OUT_PRESSURE] = "pressure",
-		[OUT_HELD] = "throttle", [OUT_EXEC] = "exec", [OUT_FORK] = "fork",
-		[OUT_SERVICE] = "service", [OUT_QUARANTINE] = "quarantine",
-		[OUT_THROTTLE] = "throttle", [OUT_WEATHER] = "weather",
-		[OUT_INTEGRITY] = "integrity", [OUT_LYMPHD] = "lymphd",
-		[OUT_SNAPSHOT] = "snapshot", [OUT_OTHER] = "decision",
+		[OUT_DANGER] = "danger",
+		[OUT_PROGRAMMED] = "programmed",
+		[OUT_SIGNAL] = "signal",
+		[OUT_OOM] = "oom",
+		[OUT_DROP] = "drop",
+		[OUT_PRESSURE] = "pressure",
+		[OUT_HELD] = "throttle",
+		[OUT_EXEC] = "exec",
+		[OUT_FORK] = "fork",
+		[OUT_SERVICE] = "service",
+		[OUT_QUARANTINE] = "quarantine",
+		[OUT_THROTTLE] = "throttle",
+		[OUT_WEATHER] = "weather",
+		[OUT_INTEGRITY] = "integrity",
+		[OUT_LYMPHD] = "lymphd",
+		[OUT_SNAPSHOT] = "snapshot",
+		[OUT_OTHER] = "decision",
 	};
 
 	return (unsigned int)it < OUT_ITEM_MAX ? n[it] : "unknown";

@@ -24,33 +24,33 @@
 #include "lymph/events.h"
 
 enum out_item {
-	OUT_DANGER,		/* death, class danger */
-	OUT_PROGRAMMED,		/* death, class programmed */
-	OUT_SIGNAL,		/* fatal signal sent by another process */
+	OUT_DANGER,	/* death, class danger */
+	OUT_PROGRAMMED, /* death, class programmed */
+	OUT_SIGNAL,	/* fatal signal sent by another process */
 	OUT_OOM,
 	OUT_DROP,
 	OUT_PRESSURE,
-	OUT_HELD,		/* sensor record: a forker of a storming lineage held */
+	OUT_HELD, /* sensor record: a forker of a storming lineage held */
 	OUT_EXEC,
 	OUT_FORK,
-	OUT_SERVICE,		/* journaled decisions and actions, by "type" */
+	OUT_SERVICE, /* journaled decisions and actions, by "type" */
 	OUT_QUARANTINE,
 	OUT_THROTTLE,
 	OUT_WEATHER,
 	OUT_INTEGRITY,
-	OUT_LYMPHD,		/* lymphd's start, stop, reload */
-	OUT_SNAPSHOT,		/* state re-written by a journal rotation */
-	OUT_OTHER,		/* a journal record of a type not known here */
+	OUT_LYMPHD,   /* lymphd's start, stop, reload */
+	OUT_SNAPSHOT, /* state re-written by a journal rotation */
+	OUT_OTHER,    /* a journal record of a type not known here */
 	OUT_ITEM_MAX
 };
 
-#define OUT_VERBOSE_MAX 3	/* -vvv adds libbpf's log, no more items */
+#define OUT_VERBOSE_MAX 3 /* -vvv adds libbpf's log, no more items */
 
 struct outfilter {
-	uint32_t show;		/* items shown whatever the verbosity */
-	uint32_t hide;		/* items never shown (wins over everything) */
-	int use_default;	/* also what the verbosity shows */
-	int touched;		/* --events was given at least once */
+	uint32_t show;	 /* items shown whatever the verbosity */
+	uint32_t hide;	 /* items never shown (wins over everything) */
+	int use_default; /* also what the verbosity shows */
+	int touched;	 /* --events was given at least once */
 };
 
 /* No --events: the verbosity decides. */

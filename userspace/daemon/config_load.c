@@ -23,10 +23,12 @@ static int strict_mode_ok(const struct stat *st, const char *path, struct cfg_er
 	char msg[512];
 
 	if (st->st_uid != 0)
-		snprintf(msg, sizeof(msg), "%s is owned by uid %u, not root: refused (chown root %s)",
-			 what, st->st_uid, path);
+		snprintf(msg, sizeof(msg),
+			 "%s is owned by uid %u, not root: refused (chown root %s)", what,
+			 st->st_uid, path);
 	else if (st->st_mode & (S_IWGRP | S_IWOTH))
-		snprintf(msg, sizeof(msg), "%s is writable by group or others (mode %04o): refused (chmod go-w %s)",
+		snprintf(msg, sizeof(msg),
+			 "%s is writable by group or others (mode %04o): refused (chmod go-w %s)",
 			 what, st->st_mode & 07777, path);
 	else
 		return 1;
@@ -86,7 +88,8 @@ static int read_file(const char *path, char **out, struct cfg_errors *errs)
 	if (fd < 0) {
 		int err = errno;
 
-		add_err(errs, path, err == ELOOP ? "is a symbolic link (refused)" : "cannot open", err);
+		add_err(errs, path, err == ELOOP ? "is a symbolic link (refused)" : "cannot open",
+			err);
 		return -err;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {

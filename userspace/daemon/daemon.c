@@ -54,7 +54,9 @@ static void put_clock(FILE *out, int64_t wall)
 
 static void put_json(FILE *out, struct json_object *o)
 {
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), out);
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE),
+	      out);
 	fputc('\n', out);
 }
 
@@ -63,7 +65,8 @@ static void put_json(FILE *out, struct json_object *o)
 static int stdout_wants(const struct daemon *d, enum out_item it)
 {
 	return !d->opts.quiet && !d->log.stdout_is_journal &&
-	       outfilter_wants(&d->opts.filter, it, d->opts.json ? OUT_VERBOSE_MAX : d->opts.verbose);
+	       outfilter_wants(&d->opts.filter, it,
+			       d->opts.json ? OUT_VERBOSE_MAX : d->opts.verbose);
 }
 
 /* The system log: what the filter keeps at this verbosity, in any mode. */
@@ -81,7 +84,7 @@ static void print_record(struct daemon *d, const struct lymph_hdr *rec, const ch
 	struct json_object *o = NULL;
 	char line[1024];
 
-	control_publish(d->ctl, rec, exe, vd, it);	/* lymphctl events */
+	control_publish(d->ctl, rec, exe, vd, it); /* lymphctl events */
 	if (!to_out && !to_log)
 		return;
 	if (to_log)
@@ -112,7 +115,7 @@ static void print_journaled(struct daemon *d, struct json_object *rec)
 	const char *type = NULL;
 	char line[1024];
 
-	control_publish_journaled(d->ctl, rec, it);	/* lymphctl events */
+	control_publish_journaled(d->ctl, rec, it); /* lymphctl events */
 	if (!to_out && !to_log)
 		return;
 	if (json_object_object_get_ex(rec, "type", &t) && json_object_is_type(t, json_type_string))
@@ -123,14 +126,15 @@ static void print_journaled(struct daemon *d, struct json_object *rec)
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "event", json_object_new_string("decision"));
-		json_object_object_foreach(rec, key, val)
+		json_object_object_foreach (rec, key, val)
 			json_object_object_add(o, key, json_object_get(val));
 		put_json(d->out, o);
 		json_object_put(o);
 	} else if (to_out) {
 		struct json_object *ts;
-		double secs = json_object_object_get_ex(rec, "ts", &ts) ? json_object_get_double(ts) :
-			      (double)clock_wall_ns() / 1e9;
+		double secs = json_object_object_get_ex(rec, "ts", &ts)
+				      ? json_object_get_double(ts)
+				      : (double)clock_wall_ns() / 1e9;
 
 		put_clock(d->out, (int64_t)(secs * 1e9));
 		fprintf(d->out, "%s\n", line);
@@ -182,15 +186,17 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		exe = exe_of(d, &dd->task);
 		if (vd.klass == LYMPH_CLASS_DANGER) {
 			d->count.danger++;
-			crashtab_record(&d->crashes, dd->task.exe_dev, dd->task.exe_ino,
-					rec->ts_ns, dd->signo, dd->task.uid, dd->task.comm);
+			crashtab_record(&d->crashes, dd->task.exe_dev, dd->task.exe_ino, rec->ts_ns,
+					dd->signo, dd->task.uid, dd->task.comm);
 		} else {
 			d->count.programmed++;
 		}
 		/* The death first, then the decisions it causes. */
 		print_record(d, rec, exe, vdp);
-		if (d->fleet && vd.klass == LYMPH_CLASS_DANGER && vd.reason != LYMPH_REASON_UNVERIFIED)
-			fleet_danger(d->fleet, dd->task.exe_dev, dd->task.exe_ino, exe, dd->signo, dd->fault_addr);
+		if (d->fleet && vd.klass == LYMPH_CLASS_DANGER &&
+		    vd.reason != LYMPH_REASON_UNVERIFIED)
+			fleet_danger(d->fleet, dd->task.exe_dev, dd->task.exe_ino, exe, dd->signo,
+				     dd->fault_addr);
 		supervisor_on_death(&d->sup, dd, &vd, exe, mono_now_ns());
 		qmanager_on_death(&d->quar, dd, &vd, exe, mono_now_ns());
 		phago_on_death(&d->phago, (pid_t)dd->task.pid, vd.klass == LYMPH_CLASS_DANGER);
@@ -205,15 +211,12 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		print_record(d, rec, exe, NULL);
 		throttler_on_record(&d->thr, (const void *)rec, mono_now_ns());
 		break;
-	case LYMPH_EV_FORK:
-		exe = exe_of(d, &((const struct lymph_fork *)rec)->task);
-		break;
-	case LYMPH_EV_OOM:
-		exe = exe_of(d, &((const struct lymph_oom *)rec)->task);
-		break;
+	case LYMPH_EV_FORK: exe = exe_of(d, &((const struct lymph_fork *)rec)->task); break;
+	case LYMPH_EV_OOM: exe = exe_of(d, &((const struct lymph_oom *)rec)->task); break;
 	}
 	if (d->weather)
-		weather_on_record(d->weather, rec, vdp && vd.klass == LYMPH_CLASS_DANGER, mono_now_ns());
+		weather_on_record(d->weather, rec, vdp && vd.klass == LYMPH_CLASS_DANGER,
+				  mono_now_ns());
 	if (rec->kind != LYMPH_EV_DEATH && rec->kind != LYMPH_EV_THROTTLE)
 		print_record(d, rec, exe, vdp);
 	return 0;
@@ -264,8 +267,7 @@ static int open_source(struct daemon *d)
 		return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
 	case SOURCE_KMOD:
 		return source_kmod_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
-	case SOURCE_AUTO:
-		break;
+	case SOURCE_AUTO: break;
 	}
 	/* Best first: the module when it is loaded, then BPF; the proc
 	 * connector only when neither can be had. */
@@ -275,7 +277,8 @@ static int open_source(struct daemon *d)
 	err = source_bpf_open(&d->src, &d->opts.src, daemon_handle_record, d, v);
 	if (!err)
 		return 0;
-	fprintf(stderr, "lymphd: BPF sensors unavailable (%s); falling back to the proc connector\n",
+	fprintf(stderr,
+		"lymphd: BPF sensors unavailable (%s); falling back to the proc connector\n",
 		strerror(-err));
 	return source_proc_open(&d->src, &d->opts.src, daemon_handle_record, d, v ? v : 1);
 }
@@ -287,7 +290,8 @@ static void journal_lymphd(struct daemon *d, const char *what, const char *detai
 
 	json_object_object_add(rec, "type", json_object_new_string("lymphd"));
 	json_object_object_add(rec, "action", json_object_new_string(what));
-	json_object_object_add(rec, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(d->enforce ? "enforce" : "observe"));
 	json_object_object_add(rec, "pid", json_object_new_int64(getpid()));
 	if (d->src.name)
 		json_object_object_add(rec, "source", json_object_new_string(d->src.name));
@@ -316,7 +320,8 @@ static int daemon_replay_one(struct json_object *rec, void *ctx)
 	struct daemon *d = ctx;
 	uint64_t now = mono_now_ns();
 
-	if (supervisor_replay_record(&d->sup, rec) < 0 || qmanager_replay_record(&d->quar, rec, now) < 0 ||
+	if (supervisor_replay_record(&d->sup, rec) < 0 ||
+	    qmanager_replay_record(&d->quar, rec, now) < 0 ||
 	    throttler_replay_record(&d->thr, rec, now) < 0)
 		return -EINVAL;
 	return 0;
@@ -329,19 +334,24 @@ static int daemon_replay(struct daemon *d)
 	uint64_t i;
 
 	if (err) {
-		fprintf(stderr, "lymphd: failed to read the journal %s: %s\n", d->journal.path, strerror(-err));
+		fprintf(stderr, "lymphd: failed to read the journal %s: %s\n", d->journal.path,
+			strerror(-err));
 		return err;
 	}
 	if (st->bad) {
-		fprintf(stderr, "lymphd: journal %s: %llu damaged line%s skipped (line", d->journal.path,
-			(unsigned long long)st->bad, st->bad == 1 ? "" : "s");
+		fprintf(stderr, "lymphd: journal %s: %llu damaged line%s skipped (line",
+			d->journal.path, (unsigned long long)st->bad, st->bad == 1 ? "" : "s");
 		for (i = 0; i < st->bad && i < JOURNAL_BAD_KEPT; i++)
-			fprintf(stderr, "%s %llu", i ? "," : "", (unsigned long long)st->bad_line[i]);
-		fprintf(stderr, "%s); the state they held is lost\n", st->bad > JOURNAL_BAD_KEPT ? ", ..." : "");
+			fprintf(stderr, "%s %llu", i ? "," : "",
+				(unsigned long long)st->bad_line[i]);
+		fprintf(stderr, "%s); the state they held is lost\n",
+			st->bad > JOURNAL_BAD_KEPT ? ", ..." : "");
 	}
 	if (st->torn_bytes)
-		fprintf(stderr, "lymphd: journal %s: a torn last line (%llu bytes, a crash mid-write) "
-			"was cut off\n", d->journal.path, (unsigned long long)st->torn_bytes);
+		fprintf(stderr,
+			"lymphd: journal %s: a torn last line (%llu bytes, a crash mid-write) "
+			"was cut off\n",
+			d->journal.path, (unsigned long long)st->torn_bytes);
 	return 0;
 }
 
@@ -398,11 +408,12 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 	activity += (uint32_t)supervisor_count_in_phase(&d->sup, SVC_STARTING);
 	activity += (uint32_t)supervisor_count_in_phase(&d->sup, SVC_BROKEN);
 	activity += (uint32_t)throttler_held(&d->thr);
-	activity += phago_activity(&d->phago);	/* filesystems filling within the horizon */
+	activity += phago_activity(&d->phago); /* filesystems filling within the horizon */
 	if (qmanager_imposed_within(&d->quar, now, 300ULL * 1000000000ULL))
 		activity++;
 	weather_set_activity(d->weather, activity);
-	if (weather_tick(d->weather, now, (int64_t)(clock_wall_ns() / 1000000000ULL), &why, &events)) {
+	if (weather_tick(d->weather, now, (int64_t)(clock_wall_ns() / 1000000000ULL), &why,
+			 &events)) {
 		if (why)
 			journal_append(&d->journal, why);
 		why = NULL;
@@ -412,7 +423,8 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 		json_object_put(why);
 	if (events) {
 		for (i = 0; i < json_object_array_length(events); i++)
-			journal_append(&d->journal, json_object_get(json_object_array_get_idx(events, i)));
+			journal_append(&d->journal,
+				       json_object_get(json_object_array_get_idx(events, i)));
 		json_object_put(events);
 	}
 	supervisor_set_backoff_factor(&d->sup, weather_backoff_factor(d->weather));
@@ -438,8 +450,8 @@ static int fleet_ban(void *ctx, uint32_t dev, uint64_t ino, const char *path, in
 	struct daemon *d = ctx;
 
 	*why = NULL;
-	return on ? qmanager_ban(&d->quar, dev, ino, path, mono_now_ns(), why) :
-		    qmanager_unban(&d->quar, dev, ino, mono_now_ns());
+	return on ? qmanager_ban(&d->quar, dev, ino, path, mono_now_ns(), why)
+		  : qmanager_unban(&d->quar, dev, ino, mono_now_ns());
 }
 
 static int on_quarantine_ready(struct watch *w, uint32_t events)
@@ -490,14 +502,17 @@ static void reload_fleet(struct daemon *d, int relink)
 	if (d->fleet && relink) {
 		snprintf(self, sizeof(self), "%s", fleet_host(d->fleet));
 		watch_del(&d->loop, &d->fleet_w);
-		fleet_stop(d->fleet);	/* joins its thread */
+		fleet_stop(d->fleet); /* joins its thread */
 		d->fleet = NULL;
-		fleet_here_clear(&d->fleet_here, self, &d->journal, d->policy->fleet.enabled ?
-				 "the fleet link is reconfigured: vaccinations come back from the fleet's memory" :
-				 "[fleet] is no longer in the policy: the vaccination ends");
+		fleet_here_clear(
+			&d->fleet_here, self, &d->journal,
+			d->policy->fleet.enabled
+				? "the fleet link is reconfigured: vaccinations come back from the fleet's memory"
+				: "[fleet] is no longer in the policy: the vaccination ends");
 		qmanager_set_bin_factor(&d->quar, NULL, NULL);
-		journal_lymphd(d, "fleet", d->policy->fleet.enabled ? "link reconfigured by a reload" :
-			       "link stopped by a reload");
+		journal_lymphd(d, "fleet",
+			       d->policy->fleet.enabled ? "link reconfigured by a reload"
+							: "link stopped by a reload");
 	}
 	if (!d->policy->fleet.enabled)
 		return;
@@ -518,7 +533,8 @@ static int on_fleet_ready(struct watch *w, uint32_t events)
 	(void)events;
 	fleet_clear_fd(d->fleet);
 	while (fleet_pop(d->fleet, &ev))
-		fleet_here_apply(&d->fleet_here, &ev, fleet_host(d->fleet), &d->journal, d->enforce);
+		fleet_here_apply(&d->fleet_here, &ev, fleet_host(d->fleet), &d->journal,
+				 d->enforce);
 	return 0;
 }
 
@@ -533,17 +549,21 @@ static void announce(struct daemon *d)
 		json_object_object_add(o, "version", json_object_new_string(LYMPH_VERSION));
 		json_object_object_add(o, "pid", json_object_new_int64(getpid()));
 		json_object_object_add(o, "source", json_object_new_string(d->src.name));
-		json_object_object_add(o, "missing", d->src.missing ?
-				       json_object_new_string(d->src.missing) : NULL);
+		json_object_object_add(o, "missing",
+				       d->src.missing ? json_object_new_string(d->src.missing)
+						      : NULL);
 		json_object_object_add(o, "mode", json_object_new_string(mode));
-		fprintf(d->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(d->out, "%s\n",
+			json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		fflush(d->out);
 	}
 	fprintf(stderr, "lymphd %s: source %s, %s mode, control socket %s\n", LYMPH_VERSION,
 		d->src.name, mode, d->opts.socket_path);
 	if (d->src.missing)
-		fprintf(stderr, "lymphd: the %s source cannot see: %s\n", d->src.name, d->src.missing);
+		fprintf(stderr, "lymphd: the %s source cannot see: %s\n", d->src.name,
+			d->src.missing);
 }
 
 /* What was journaled while starting, after the start line. */
@@ -620,9 +640,10 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "lymphd: %s\n", errs.msg[i]);
 		if (err) {
-			fprintf(stderr, "lymphd: refusing to start with an invalid policy (%zu error%s); "
-				"check it with: lymphd --check-config %s\n", errs.n, errs.n == 1 ? "" : "s",
-				opts->config_path);
+			fprintf(stderr,
+				"lymphd: refusing to start with an invalid policy (%zu error%s); "
+				"check it with: lymphd --check-config %s\n",
+				errs.n, errs.n == 1 ? "" : "s", opts->config_path);
 			cfg_errors_free(&errs);
 			return err;
 		}
@@ -633,17 +654,22 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	if (err)
 		return err;
 	d->early = json_object_new_array();
-	err = journal_open(&d->journal, opts->journal_path ? opts->journal_path : d->policy->journal,
+	err = journal_open(&d->journal,
+			   opts->journal_path ? opts->journal_path : d->policy->journal,
 			   d->policy->journal_max);
 	if (err == -EPERM) {
-		fprintf(stderr, "lymphd: failed to open the journal: %s; lymphd rebuilds its state "
-			"from it and trusts only a root-owned file\n", d->journal.why);
+		fprintf(stderr,
+			"lymphd: failed to open the journal: %s; lymphd rebuilds its state "
+			"from it and trusts only a root-owned file\n",
+			d->journal.why);
 		return err;
 	}
 	if (err) {
-		fprintf(stderr, "lymphd: failed to open the journal %s: %s; lymphd journals every "
+		fprintf(stderr,
+			"lymphd: failed to open the journal %s: %s; lymphd journals every "
 			"decision and will not run without it (use --journal=PATH)\n",
-			opts->journal_path ? opts->journal_path : d->policy->journal, strerror(-err));
+			opts->journal_path ? opts->journal_path : d->policy->journal,
+			strerror(-err));
 		return err;
 	}
 	d->journal.snapshot = daemon_journal_snapshot;
@@ -656,9 +682,9 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);	/* services, checks and hooks lymphd started */
+	sigaddset(&mask, SIGCHLD); /* services, checks and hooks lymphd started */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);	/* a lymphctl that hangs up is not fatal */
+	signal(SIGPIPE, SIG_IGN); /* a lymphctl that hangs up is not fatal */
 	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->svc_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -679,17 +705,23 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	/* The kernel throttle that goes with the source (kthrottle.h). */
 	err = kthrottle_open(&d->kt, &d->src, NULL);
 	if (err && err != -EOPNOTSUPP)
-		fprintf(stderr, "lymphd: failed to set up the %s source's kernel throttle: %s; "
-			"clone storms are not held in the kernel\n", d->src.name, strerror(-err));
+		fprintf(stderr,
+			"lymphd: failed to set up the %s source's kernel throttle: %s; "
+			"clone storms are not held in the kernel\n",
+			d->src.name, strerror(-err));
 
 	d->ctlfd = control_open(opts->socket_path);
 	if (d->ctlfd < 0)
 		return d->ctlfd;
 	{
 		struct control_env env = {
-			.loop = &d->loop, .listen_fd = d->ctlfd, .filter = &d->opts.filter,
-			.verbose = &d->opts.verbose, .wall_offset_ns = &d->wall_offset_ns,
-			.dispatch = daemon_command, .ctx = d,
+			.loop = &d->loop,
+			.listen_fd = d->ctlfd,
+			.filter = &d->opts.filter,
+			.verbose = &d->opts.verbose,
+			.wall_offset_ns = &d->wall_offset_ns,
+			.dispatch = daemon_command,
+			.ctx = d,
 		};
 
 		d->ctl = control_new(&env);
@@ -722,8 +754,8 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		fprintf(stderr, "lymphd: failed to set up quarantine: %s\n", strerror(-err));
 		return err;
 	}
-	err = throttler_init(&d->thr, d->policy, &d->journal, d->enforce && d->policy->throttle.enabled,
-			     &d->kt);
+	err = throttler_init(&d->thr, d->policy, &d->journal,
+			     d->enforce && d->policy->throttle.enabled, &d->kt);
 	if (err) {
 		fprintf(stderr, "lymphd: failed to configure the throttle: %s\n", strerror(-err));
 		return err;
@@ -733,7 +765,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	if (err)
 		return err;
 	journal_lymphd(d, "start", NULL);
-	kthrottle_set_journal(&d->kt, &d->journal);	/* what it wrote before the replay */
+	kthrottle_set_journal(&d->kt, &d->journal); /* what it wrote before the replay */
 	d->started = 1;
 	/* Quarantines enforced from now on; nothing left stopped by a crashed
 	 * lymphd; services found or started. */
@@ -756,8 +788,10 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		d->metrics_fd = metrics_http_listen(d->policy->metrics_listen);
 		if (d->metrics_fd < 0) {
 			err = d->metrics_fd;
-			fprintf(stderr, "lymphd: failed to listen for metrics on %s: %s (only loopback "
-				"addresses are allowed)\n", d->policy->metrics_listen, strerror(-err));
+			fprintf(stderr,
+				"lymphd: failed to listen for metrics on %s: %s (only loopback "
+				"addresses are allowed)\n",
+				d->policy->metrics_listen, strerror(-err));
 			return err;
 		}
 		d->metrics = metrics_http_new(&d->loop, d->metrics_fd, daemon_metrics_fill, d);
@@ -956,7 +990,7 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 	weather_step_daemon(d, mono_now_ns());
 	control_tick(d->ctl, mono_now_ns());
 	metrics_http_tick(d->metrics, mono_now_ns());
-	notify_watchdog(mono_now_ns());	/* the loop still turns */
+	notify_watchdog(mono_now_ns()); /* the loop still turns */
 	return err;
 }
 
@@ -987,7 +1021,7 @@ int daemon_run(struct daemon *d)
 			break;
 		}
 		if (!n)
-			continue;	/* EINTR */
+			continue; /* EINTR */
 		supervisor_tick(&d->sup, mono_now_ns());
 		throttler_tick(&d->thr, mono_now_ns());
 		arm_svc_timer(d);
@@ -1011,13 +1045,13 @@ int daemon_run(struct daemon *d)
 void daemon_free(struct daemon *d)
 {
 	if (d->early)
-		flush_early(d);	/* a start that failed half-way: say what it did */
+		flush_early(d); /* a start that failed half-way: say what it did */
 	/* A lymphd that failed before its start line (another one answers on
 	 * the socket) leaves the journal as it found it. */
 	if (d->journal.fd >= 0 && d->started)
 		journal_lymphd(d, "stop", NULL);
 	watch_del(&d->loop, &d->fleet_w);
-	fleet_stop(d->fleet);	/* joins its thread */
+	fleet_stop(d->fleet); /* joins its thread */
 	d->fleet = NULL;
 	supervisor_free(&d->sup);
 	phago_free(&d->phago);
@@ -1025,7 +1059,7 @@ void daemon_free(struct daemon *d)
 	qmanager_free(&d->quar);
 	throttler_free(&d->thr, mono_now_ns());
 	if (d->weather)
-		weather_free(d->weather);	/* saves the baselines */
+		weather_free(d->weather); /* saves the baselines */
 	d->weather = NULL;
 	kthrottle_close(&d->kt);
 	journal_close(&d->journal);

@@ -28,60 +28,64 @@
 #include "weather.h"
 #include "lymph/names.h"
 
-
-enum source_choice { SOURCE_AUTO, SOURCE_BPF, SOURCE_PROC, SOURCE_KMOD };
+enum source_choice {
+	SOURCE_AUTO,
+	SOURCE_BPF,
+	SOURCE_PROC,
+	SOURCE_KMOD
+};
 
 struct daemon_opts {
 	enum source_choice source;
-	int json;		/* JSON lines instead of text */
-	int quiet;		/* no event lines */
-	int dry_run;		/* observe only, whatever the policy says */
+	int json;    /* JSON lines instead of text */
+	int quiet;   /* no event lines */
+	int dry_run; /* observe only, whatever the policy says */
 	const char *config_path;
-	int config_explicit;	/* -c FILE given: it must exist */
-	const char *journal_path;	/* overrides the policy's */
-	int verbose;		/* 0..OUT_VERBOSE_MAX: what is printed, see outfilter.h */
-	struct outfilter filter;	/* --events */
-	enum log_target log;	/* --log */
+	int config_explicit;	  /* -c FILE given: it must exist */
+	const char *journal_path; /* overrides the policy's */
+	int verbose;		  /* 0..OUT_VERBOSE_MAX: what is printed, see outfilter.h */
+	struct outfilter filter;  /* --events */
+	enum log_target log;	  /* --log */
 	const char *socket_path;
 	struct source_opts src;
-	uint64_t half_life_ns;	/* of the per-binary decaying danger counts */
+	uint64_t half_life_ns; /* of the per-binary decaying danger counts */
 	uint32_t crashtab_max;
 };
 
 struct daemon {
 	struct daemon_opts opts;
 	struct source src;
-	struct kthrottle kt;	/* the kernel side of the throttle (BPF maps or lymph.ko) */
+	struct kthrottle kt; /* the kernel side of the throttle (BPF maps or lymph.ko) */
 	struct crashtab crashes;
 	struct binpath names;
 	struct counters count;
-	struct policy *policy;	/* the current one, on the heap: a reload swaps it */
+	struct policy *policy; /* the current one, on the heap: a reload swaps it */
 	struct journal journal;
 	struct supervisor sup;
 	struct qmanager quar;
 	struct throttler thr;
-	struct phago phago;	/* zombies, disk foresight, tidy (respond/phago.h) */
+	struct phago phago; /* zombies, disk foresight, tidy (respond/phago.h) */
 	struct weather *weather;
-	struct fleet *fleet;		/* NULL without a [fleet] section */
-	struct fleet_here fleet_here;	/* what this host does because of it */
-	struct sigmemo sigmemo;	/* kills of crash handlers, for the deaths that follow */
-	uint64_t weather_next_ns;	/* next weather tick */
-	int metrics_fd;		/* Prometheus HTTP listener, -EBADF when off */
-	struct metrics_http *metrics;	/* its clients; NULL when off */
+	struct fleet *fleet;	      /* NULL without a [fleet] section */
+	struct fleet_here fleet_here; /* what this host does because of it */
+	struct sigmemo sigmemo;	      /* kills of crash handlers, for the deaths that follow */
+	uint64_t weather_next_ns;     /* next weather tick */
+	int metrics_fd;		      /* Prometheus HTTP listener, -EBADF when off */
+	struct metrics_http *metrics; /* its clients; NULL when off */
 	int enforce;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC */
-	int64_t wall_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
+	int64_t wall_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for printing */
 	struct evloop loop;	/* every fd below, each with its handler */
 	int sigfd, timerfd, ctlfd;
 	struct watch src_w, sig_w, timer_w, svc_timer_w, quar_w, fleet_w;
-	struct control *ctl;	/* control clients, lymphctl events history */
-	int svc_timerfd;	/* armed for the supervisor's next deadline */
+	struct control *ctl; /* control clients, lymphctl events history */
+	int svc_timerfd;     /* armed for the supervisor's next deadline */
 	FILE *out;
-	struct fmt_buf jline;	/* --json lines, written without json-c (format.h) */
-	struct logsink log;	/* the system log (journal, syslog) */
-	struct json_object *early;	/* decisions journaled before the start line */
+	struct fmt_buf jline;	   /* --json lines, written without json-c (format.h) */
+	struct logsink log;	   /* the system log (journal, syslog) */
+	struct json_object *early; /* decisions journaled before the start line */
 	int stop;
-	int started;	/* this lymphd journaled its start (and so journals its stop) */
+	int started; /* this lymphd journaled its start (and so journals its stop) */
 };
 
 int daemon_init(struct daemon *d, const struct daemon_opts *opts);
@@ -107,7 +111,7 @@ int daemon_reload(struct daemon *d, char **why);
 
 /* status.c: the Prometheus exposition of lymphd's state, into out. */
 int daemon_metrics(const struct daemon *d, FILE *out);
-int daemon_metrics_fill(FILE *out, void *d);	/* the same, for the HTTP listener */
+int daemon_metrics_fill(FILE *out, void *d); /* the same, for the HTTP listener */
 
 /* status.c: the state lymphctl status shows, as a JSON object. */
 struct json_object;

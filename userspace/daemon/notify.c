@@ -19,8 +19,8 @@
 
 static struct {
 	struct sockaddr_un sa;
-	socklen_t len;		/* 0: not under systemd's supervision */
-	uint64_t watchdog_us;	/* 0: no watchdog */
+	socklen_t len;	      /* 0: not under systemd's supervision */
+	uint64_t watchdog_us; /* 0: no watchdog */
 	uint64_t next_ping_ns;
 	int warned;
 } n;
@@ -42,8 +42,10 @@ void notify_init(void)
 			n.sa.sun_path[0] = '\0';
 		n.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
 	} else if (sock && *sock) {
-		fprintf(stderr, "lymphd: NOTIFY_SOCKET='%s' is not a unix socket path or @name; "
-			"systemd will not hear from lymphd\n", sock);
+		fprintf(stderr,
+			"lymphd: NOTIFY_SOCKET='%s' is not a unix socket path or @name; "
+			"systemd will not hear from lymphd\n",
+			sock);
 	}
 	/* The watchdog is for us only if WATCHDOG_PID, when set, is our pid. */
 	if (n.len && usec && !parse_u64(usec, 1, 86400ULL * 1000000 * 365, &v) &&
@@ -77,7 +79,8 @@ int notify(const char *fmt, ...)
 	if (err && !n.warned) {
 		n.warned = 1;
 		fprintf(stderr, "lymphd: failed to notify systemd on %s%s: %s\n",
-			n.sa.sun_path[0] ? "" : "@", n.sa.sun_path + !n.sa.sun_path[0], strerror(-err));
+			n.sa.sun_path[0] ? "" : "@", n.sa.sun_path + !n.sa.sun_path[0],
+			strerror(-err));
 	}
 	return err;
 }

@@ -18,13 +18,18 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	unsigned int k;
 
 	json_object_object_add(o, "version", json_object_new_string(LYMPH_VERSION));
-	json_object_object_add(o, "source", json_object_new_string(d->src.name ? d->src.name : "none"));
-	json_object_object_add(o, "missing", d->src.missing ? json_object_new_string(d->src.missing) : NULL);
-	json_object_object_add(o, "mode", json_object_new_string(d->enforce ? "enforce" : "observe"));
-	json_object_object_add(o, "uptime_s", json_object_new_double((double)(now_ns - d->start_ns) / 1e9));
+	json_object_object_add(o, "source",
+			       json_object_new_string(d->src.name ? d->src.name : "none"));
+	json_object_object_add(o, "missing",
+			       d->src.missing ? json_object_new_string(d->src.missing) : NULL);
+	json_object_object_add(o, "mode",
+			       json_object_new_string(d->enforce ? "enforce" : "observe"));
+	json_object_object_add(o, "uptime_s",
+			       json_object_new_double((double)(now_ns - d->start_ns) / 1e9));
 
 	for (k = LYMPH_EV_DEATH; k < LYMPH_EV_KIND_MAX; k++)
-		json_object_object_add(c, lymph_kind_name(k), json_object_new_uint64(d->count.by_kind[k]));
+		json_object_object_add(c, lymph_kind_name(k),
+				       json_object_new_uint64(d->count.by_kind[k]));
 	json_object_object_add(c, "danger", json_object_new_uint64(d->count.danger));
 	json_object_object_add(c, "programmed", json_object_new_uint64(d->count.programmed));
 	json_object_object_add(o, "counters", c);
@@ -33,7 +38,8 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 		/* The system log (--log): where it goes, what it took, what it lost. */
 		struct json_object *lg = json_object_new_object();
 
-		json_object_object_add(lg, "target", json_object_new_string(logsink_name(d->log.target)));
+		json_object_object_add(lg, "target",
+				       json_object_new_string(logsink_name(d->log.target)));
 		json_object_object_add(lg, "sent", json_object_new_uint64(d->log.sent));
 		json_object_object_add(lg, "lost", json_object_new_uint64(d->log.lost));
 		json_object_object_add(o, "log", lg);
@@ -49,13 +55,18 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 		json_object_object_add(t, "comm", json_object_new_string(e->comm));
 		json_object_object_add(t, "exe_dev", json_object_new_int64(e->dev));
 		json_object_object_add(t, "exe_ino", json_object_new_uint64(e->ino));
-		json_object_object_add(t, "danger_deaths", json_object_new_uint64(e->danger_deaths));
-		json_object_object_add(t, "rate_per_min", json_object_new_double(
-			decay_rate_per_min(&e->rate, now_ns, d->crashes.half_life_ns)));
-		json_object_object_add(t, "last_signal", json_object_new_string(signal_name(e->last_signal)));
+		json_object_object_add(t, "danger_deaths",
+				       json_object_new_uint64(e->danger_deaths));
+		json_object_object_add(t, "rate_per_min",
+				       json_object_new_double(decay_rate_per_min(
+					       &e->rate, now_ns, d->crashes.half_life_ns)));
+		json_object_object_add(t, "last_signal",
+				       json_object_new_string(signal_name(e->last_signal)));
 		json_object_object_add(t, "last_uid", json_object_new_int64(e->last_uid));
-		json_object_object_add(t, "last_seen_s_ago", json_object_new_double(
-			now_ns > e->last_ns ? (double)(now_ns - e->last_ns) / 1e9 : 0.0));
+		json_object_object_add(
+			t, "last_seen_s_ago",
+			json_object_new_double(
+				now_ns > e->last_ns ? (double)(now_ns - e->last_ns) / 1e9 : 0.0));
 		json_object_array_add(arr, t);
 	}
 	json_object_object_add(o, "top", arr);
@@ -77,7 +88,8 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 		for (j = 0; j < sizeof(keep) / sizeof(keep[0]); j++)
 			if (json_object_object_get_ex(fl, keep[j], &v))
 				json_object_object_add(s, keep[j], json_object_get(v));
-		json_object_object_add(s, "vaccinated_here", json_object_new_int64((int64_t)d->fleet_here.n));
+		json_object_object_add(s, "vaccinated_here",
+				       json_object_new_int64((int64_t)d->fleet_here.n));
 		json_object_put(fl);
 		json_object_object_add(o, "fleet", s);
 	} else {
@@ -87,9 +99,12 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 		/* What the replay at start found: damaged lines are state lost. */
 		struct json_object *j = journal_stats_json(&d->journal.replayed);
 
-		json_object_object_add(j, "path", d->journal.path ? json_object_new_string(d->journal.path) : NULL);
+		json_object_object_add(j, "path",
+				       d->journal.path ? json_object_new_string(d->journal.path)
+						       : NULL);
 		json_object_object_add(j, "size", json_object_new_uint64(d->journal.size));
-		json_object_object_add(j, "rotations", json_object_new_uint64(d->journal.rotations));
+		json_object_object_add(j, "rotations",
+				       json_object_new_uint64(d->journal.rotations));
 		json_object_object_add(o, "journal", j);
 	}
 	json_object_object_add(o, "phagocyte", phago_json(&d->phago, now_ns));

@@ -25,16 +25,16 @@
 #include "fleet_msg.h"
 #include "sha256.h"
 
-#define INQ_MAX 1024		/* deaths and decisions waiting for the thread */
-#define OUTQ_MAX 256		/* decisions waiting for the loop */
-#define IDCACHE_MAX 1024	/* binaries hashed */
-#define LOCAL_MAX 1024		/* binaries this host reports */
-#define HASH_MAX_BYTES (1ULL << 30)
-#define BATCH_PERIOD_MS 250	/* a batch waits at most this long */
-#define REPORT_PERIOD_MS 2000	/* a binary's KV report is rewritten at most this often */
-#define EVAL_PERIOD_MS 250
-#define REWATCH_MS 10000	/* after a reconnection: a second watch once the cluster settled */
-#define JS_WAIT_MS 2000
+#define INQ_MAX		 1024 /* deaths and decisions waiting for the thread */
+#define OUTQ_MAX	 256  /* decisions waiting for the loop */
+#define IDCACHE_MAX	 1024 /* binaries hashed */
+#define LOCAL_MAX	 1024 /* binaries this host reports */
+#define HASH_MAX_BYTES	 (1ULL << 30)
+#define BATCH_PERIOD_MS	 250  /* a batch waits at most this long */
+#define REPORT_PERIOD_MS 2000 /* a binary's KV report is rewritten at most this often */
+#define EVAL_PERIOD_MS	 250
+#define REWATCH_MS	 10000 /* after a reconnection: a second watch once the cluster settled */
+#define JS_WAIT_MS	 2000
 
 /*
  * libnats is loaded with dlopen() when a [fleet] section starts the link:
@@ -43,23 +43,30 @@
  * makes; they are called as nats.<name>(...).
  */
 #define NATS_LIB "libnats.so.3.4"
-#define NATS_FNS(X) \
-	X(nats_Sleep) X(nats_GetLastError) X(natsOptions_Destroy) \
-	X(natsConnection_Status) X(natsConnection_GetConnectedUrl) X(kvWatcher_Destroy) \
-	X(natsStatus_GetText) X(natsOptions_SetUserCredentialsFromFiles) X(natsOptions_SetTimeout) \
-	X(natsOptions_SetServers) X(natsOptions_SetSecure) X(natsOptions_SetRetryOnFailedConnect) \
-	X(natsOptions_SetReconnectedCB) X(natsOptions_SetReconnectWait) X(natsOptions_SetReconnectJitter) \
-	X(natsOptions_SetName) X(natsOptions_SetMaxReconnect) X(natsOptions_SetDisconnectedCB) \
-	X(natsOptions_SetClosedCB) X(natsOptions_LoadCertificatesChain) X(natsOptions_LoadCATrustedCertificates) \
-	X(natsOptions_Create) X(natsConnection_JetStream) X(natsConnection_Destroy) \
-	X(natsConnection_Connect) X(natsConnection_Close) X(kvWatcher_Next) \
-	X(kvStore_WatchAll) X(kvStore_PutString) X(kvStore_Destroy) \
-	X(kvEntry_ValueLen) X(kvEntry_Value) X(kvEntry_Operation) \
-	X(kvEntry_Key) X(kvEntry_Destroy) X(kvEntry_Created) \
-	X(kvConfig_Init) X(js_Publish) X(js_KeyValue) \
-	X(js_GetStreamInfo) X(js_CreateKeyValue) X(js_AddStream) \
-	X(jsStreamInfo_Destroy) X(jsStreamConfig_Init) X(jsPubOptions_Init) \
-	X(jsOptions_Init) X(jsCtx_Destroy)
+#define NATS_FNS(X)                                                                                                   \
+	X(nats_Sleep)                                                                                                 \
+	X(nats_GetLastError) X(natsOptions_Destroy) X(natsConnection_Status) X(natsConnection_GetConnectedUrl) X(     \
+		kvWatcher_Destroy) X(natsStatus_GetText) X(natsOptions_SetUserCredentialsFromFiles)                   \
+		X(natsOptions_SetTimeout) X(natsOptions_SetServers) X(natsOptions_SetSecure) X(                       \
+			natsOptions_SetRetryOnFailedConnect) X(natsOptions_SetReconnectedCB)                          \
+			X(natsOptions_SetReconnectWait) X(natsOptions_SetReconnectJitter) X(                          \
+				natsOptions_SetName) X(natsOptions_SetMaxReconnect) X(natsOptions_SetDisconnectedCB)  \
+				X(natsOptions_SetClosedCB) X(natsOptions_LoadCertificatesChain) X(                    \
+					natsOptions_LoadCATrustedCertificates) X(natsOptions_Create)                  \
+					X(natsConnection_JetStream) X(natsConnection_Destroy) X(                      \
+						natsConnection_Connect) X(natsConnection_Close) X(kvWatcher_Next)     \
+						X(kvStore_WatchAll) X(kvStore_PutString) X(                           \
+							kvStore_Destroy) X(kvEntry_ValueLen) X(kvEntry_Value)         \
+							X(kvEntry_Operation) X(kvEntry_Key) X(                        \
+								kvEntry_Destroy) X(kvEntry_Created)                   \
+								X(kvConfig_Init) X(js_Publish) X(                     \
+									js_KeyValue) X(js_GetStreamInfo)              \
+									X(js_CreateKeyValue) X(                       \
+										js_AddStream) X(jsStreamInfo_Destroy) \
+										X(jsStreamConfig_Init) X(             \
+											jsPubOptions_Init)            \
+											X(jsOptions_Init)             \
+												X(jsCtx_Destroy)
 
 static struct {
 	int tried, ok;
@@ -82,20 +89,25 @@ static int nats_load(char *why, size_t len)
 		return -ELIBACC;
 	}
 	nats.ok = 1;
-#define NATS_SYM(fn) \
+#define NATS_SYM(fn)                               \
 	if (!(*(void **)&nats.fn = dlsym(h, #fn))) \
 		nats.ok = 0;
 	NATS_FNS(NATS_SYM)
 #undef NATS_SYM
 	if (!nats.ok)
-		dlclose(h);	/* h stays open for the life of the process otherwise */
+		dlclose(h); /* h stays open for the life of the process otherwise */
 out:
 	if (!nats.ok)
 		snprintf(why, len, "%s lacks a function lymphd calls (another version?)", NATS_LIB);
 	return nats.ok ? 0 : -ELIBACC;
 }
 
-enum link_state { LINK_CONNECTING, LINK_CONNECTED, LINK_RECONNECTING, LINK_CLOSED };
+enum link_state {
+	LINK_CONNECTING,
+	LINK_CONNECTED,
+	LINK_RECONNECTING,
+	LINK_CLOSED
+};
 
 struct inq_item {
 	int decision;
@@ -112,12 +124,12 @@ struct idcache {
 	char sha256[FLEET_SHA_LEN];
 	char build_id[FLEET_BUILDID_LEN];
 	char path[FLEET_PATH_LEN];
-	int vaccinated_sent;	/* a FLEET_VACCINATE went to the loop for this inode */
+	int vaccinated_sent; /* a FLEET_VACCINATE went to the loop for this inode */
 };
 
 struct local_report {
 	struct fleet_report r;
-	uint64_t put_ms;	/* last written to the bucket (0: never) */
+	uint64_t put_ms; /* last written to the bucket (0: never) */
 	int dirty;
 };
 
@@ -133,19 +145,19 @@ struct fleet {
 	atomic_int stop;
 	int evfd;
 
-	pthread_mutex_t mu;		/* guards everything below up to "thread only" */
+	pthread_mutex_t mu; /* guards everything below up to "thread only" */
 	struct inq_item *inq;
 	size_t n_inq;
 	struct fleet_event *outq;
 	size_t n_outq;
 	char url[256];
 	char last_error[256];
-	struct fleet_memory mem;	/* written by the thread under mu, read by fleet_json */
+	struct fleet_memory mem; /* written by the thread under mu, read by fleet_json */
 	uint64_t c_deaths_in, c_queue_drops, c_rate_drops, c_batches, c_batch_errors;
 	uint64_t c_reports, c_report_errors, c_bad_msgs, c_entries, c_vaccinations, c_fades;
 	uint64_t c_reconnects, c_hash_errors, c_outq_drops, c_bytes_sent;
 	atomic_int link;
-	atomic_int reconnected;		/* set by libnats' thread: watch again */
+	atomic_int reconnected; /* set by libnats' thread: watch again */
 	uint64_t connected_since_ms;
 
 	/* thread only */
@@ -153,9 +165,9 @@ struct fleet {
 	jsCtx *js;
 	kvStore *kv;
 	kvWatcher *w;
-	int ready;			/* stream and bucket exist */
+	int ready; /* stream and bucket exist */
 	uint64_t next_setup_ms;
-	uint64_t rewatch_ms;		/* watch once more then (0: no) */
+	uint64_t rewatch_ms; /* watch once more then (0: no) */
 	struct idcache *ids;
 	size_t n_ids, next_id;
 	struct local_report *local;
@@ -175,7 +187,8 @@ static uint64_t wall_ms(void)
 static void set_error(struct fleet *f, const char *what, natsStatus s)
 {
 	pthread_mutex_lock(&f->mu);
-	snprintf(f->last_error, sizeof(f->last_error), "%s: %s (%s)", what, nats.natsStatus_GetText(s),
+	snprintf(f->last_error, sizeof(f->last_error), "%s: %s (%s)", what,
+		 nats.natsStatus_GetText(s),
 		 nats.nats_GetLastError(NULL) ? nats.nats_GetLastError(NULL) : "");
 	pthread_mutex_unlock(&f->mu);
 }
@@ -209,7 +222,8 @@ static void elf_build_id(int fd, char out[FLEET_BUILDID_LEN])
 	for (i = 0; i < eh.e_phnum; i++) {
 		size_t off = 0, len;
 
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) != sizeof(ph) ||
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) !=
+			    sizeof(ph) ||
 		    ph.p_type != PT_NOTE)
 			continue;
 		len = ph.p_filesz < sizeof(note) ? ph.p_filesz : sizeof(note);
@@ -225,7 +239,8 @@ static void elf_build_id(int fd, char out[FLEET_BUILDID_LEN])
 			if (desc_off + nh.n_descsz > len)
 				break;
 			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp(note + name_off, "GNU", 4) && nh.n_descsz && nh.n_descsz <= 64) {
+			    !memcmp(note + name_off, "GNU", 4) && nh.n_descsz &&
+			    nh.n_descsz <= 64) {
 				hex(out, note + desc_off, nh.n_descsz);
 				return;
 			}
@@ -279,12 +294,13 @@ static struct idcache *identify(struct fleet *f, uint32_t dev, uint64_t ino, con
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (dev && (uint32_t)st.st_dev != dev) ||
 	    (ino && st.st_ino != ino)) {
 		close(fd);
-		return NULL;	/* replaced since: not the binary that died */
+		return NULL; /* replaced since: not the binary that died */
 	}
 	for (i = 0; i < f->n_ids; i++) {
 		struct idcache *x = &f->ids[i];
 
-		if (x->dev == (uint32_t)st.st_dev && x->ino == st.st_ino && x->size == (uint64_t)st.st_size &&
+		if (x->dev == (uint32_t)st.st_dev && x->ino == st.st_ino &&
+		    x->size == (uint64_t)st.st_size &&
 		    x->mtime_ns == (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec) {
 			close(fd);
 			return x;
@@ -323,7 +339,8 @@ static void wake_loop(struct fleet *f)
 	uint64_t one = 1;
 
 	if (write(f->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		fprintf(stderr, "lymphd: failed to wake the loop for the fleet: %s\n", strerror(errno));
+		fprintf(stderr, "lymphd: failed to wake the loop for the fleet: %s\n",
+			strerror(errno));
 }
 
 static void push_event(struct fleet *f, const struct fleet_event *ev)
@@ -362,7 +379,8 @@ void fleet_clear_fd(struct fleet *f)
 	uint64_t v;
 
 	if (read(f->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		fprintf(stderr, "lymphd: failed to read the fleet's eventfd: %s\n", strerror(errno));
+		fprintf(stderr, "lymphd: failed to read the fleet's eventfd: %s\n",
+			strerror(errno));
 }
 
 static void push_in(struct fleet *f, const struct inq_item *it)
@@ -395,8 +413,9 @@ void fleet_journal_tap(void *ctx, struct json_object *rec)
 	struct json_object *v;
 	const char *type, *action;
 
-	if (!f || !json_object_object_get_ex(rec, "type", &v) || !(type = json_object_get_string(v)) ||
-	    !json_object_object_get_ex(rec, "action", &v) || !(action = json_object_get_string(v)))
+	if (!f || !json_object_object_get_ex(rec, "type", &v) ||
+	    !(type = json_object_get_string(v)) || !json_object_object_get_ex(rec, "action", &v) ||
+	    !(action = json_object_get_string(v)))
 		return;
 	/* Decisions only; what lymphd itself did (start, reload) stays here. */
 	if (strcmp(type, "quarantine") && strcmp(type, "throttle") && strcmp(type, "service") &&
@@ -453,14 +472,15 @@ static int do_connect(struct fleet *f)
 
 	s = nats.natsOptions_Create(&o);
 	if (s == NATS_OK)
-		s = nats.natsOptions_SetServers(o, (const char **)f->c.servers, (int)f->c.n_servers);
+		s = nats.natsOptions_SetServers(o, (const char **)f->c.servers,
+						(int)f->c.n_servers);
 	snprintf(name, sizeof(name), "lymphd %s/%s", f->c.name, f->host);
 	if (s == NATS_OK)
 		s = nats.natsOptions_SetName(o, name);
 	if (s == NATS_OK)
 		s = nats.natsOptions_SetTimeout(o, 2000);
 	if (s == NATS_OK)
-		s = nats.natsOptions_SetMaxReconnect(o, -1);		/* forever, with backoff */
+		s = nats.natsOptions_SetMaxReconnect(o, -1); /* forever, with backoff */
 	if (s == NATS_OK)
 		s = nats.natsOptions_SetReconnectWait(o, 1000);
 	if (s == NATS_OK)
@@ -493,7 +513,7 @@ static int do_connect(struct fleet *f)
 		return 0;
 	}
 	if (s == NATS_NOT_YET_CONNECTED)
-		return 0;	/* libnats keeps trying in the background */
+		return 0; /* libnats keeps trying in the background */
 	set_error(f, "failed to connect to the fleet", s);
 	f->nc = NULL;
 	return -ECONNREFUSED;
@@ -540,8 +560,8 @@ static int setup_js(struct fleet *f)
 	sc.SubjectsLen = 1;
 	sc.Storage = js_FileStorage;
 	sc.Replicas = f->c.replicas;
-	sc.MaxAge = 7LL * 86400 * 1000000000LL;	/* ns: a week of the fleet's history */
-	sc.MaxBytes = 128LL << 20;	/* reserved on every replica */
+	sc.MaxAge = 7LL * 86400 * 1000000000LL; /* ns: a week of the fleet's history */
+	sc.MaxBytes = 128LL << 20;		/* reserved on every replica */
 	sc.Discard = js_DiscardOld;
 	s = nats.js_AddStream(&si, f->js, &sc, NULL, &jerr);
 	if (s != NATS_OK) {
@@ -630,8 +650,8 @@ static void vaccinate_local(struct fleet *f, struct idcache *c, const struct fle
 	for (i = 0; i < b->n_hosts; i++) {
 		ev.deaths += b->hosts[i].count;
 		if (len + strlen(b->hosts[i].host) + 2 < sizeof(ev.host_list))
-			len += (size_t)snprintf(ev.host_list + len, sizeof(ev.host_list) - len, "%s%s",
-						len ? "," : "", b->hosts[i].host);
+			len += (size_t)snprintf(ev.host_list + len, sizeof(ev.host_list) - len,
+						"%s%s", len ? "," : "", b->hosts[i].host);
 	}
 	push_event(f, &ev);
 }
@@ -771,7 +791,7 @@ static void flush_batch(struct fleet *f, uint64_t now_ms)
 	if (now_ms < f->batch_since_ms + BATCH_PERIOD_MS || !linked(f))
 		return;
 	if (!fleet_bucket_take(&f->bucket_tb, clock_mono_ns()))
-		return;		/* the batch keeps merging until a token comes */
+		return; /* the batch keeps merging until a token comes */
 	snprintf(b->host, sizeof(b->host), "%s", f->host);
 	b->ts_ms = now_ms;
 	b->dropped = f->batch_dropped;
@@ -809,7 +829,8 @@ static void put_reports(struct fleet *f, uint64_t now_ms)
 			continue;
 		if (!fleet_bucket_take(&f->bucket_tb, clock_mono_ns()))
 			return;
-		if (fleet_kv_key(key, sizeof(key), lr->r.sha256, lr->r.host) || fleet_report_encode(&lr->r, &text))
+		if (fleet_kv_key(key, sizeof(key), lr->r.sha256, lr->r.host) ||
+		    fleet_report_encode(&lr->r, &text))
 			continue;
 		s = nats.kvStore_PutString(NULL, f->kv, key, text);
 		pthread_mutex_lock(&f->mu);
@@ -843,9 +864,10 @@ static void on_entry(struct fleet *f, kvEntry *e)
 		f->c_entries++;
 		pthread_mutex_unlock(&f->mu);
 		return;
-	} else if (fleet_report_decode(nats.kvEntry_Value(e), (size_t)nats.kvEntry_ValueLen(e), &r) ||
+	} else if (fleet_report_decode(nats.kvEntry_Value(e), (size_t)nats.kvEntry_ValueLen(e),
+				       &r) ||
 		   strcmp(r.sha256, sha) || strcmp(r.host, host)) {
-		bad = 1;	/* a host speaks only under its own key, about that binary */
+		bad = 1; /* a host speaks only under its own key, about that binary */
 	}
 	pthread_mutex_lock(&f->mu);
 	if (bad) {
@@ -904,9 +926,11 @@ static void evaluate(struct fleet *f, uint64_t now_ms)
 	copies = n ? calloc(n, sizeof(*copies)) : NULL;
 	for (i = 0; copies && i < n; i++) {
 		copies[i] = *ch[i].bad;
-		copies[i].hosts = calloc(ch[i].bad->n_hosts ? ch[i].bad->n_hosts : 1, sizeof(struct fleet_seen));
+		copies[i].hosts = calloc(ch[i].bad->n_hosts ? ch[i].bad->n_hosts : 1,
+					 sizeof(struct fleet_seen));
 		if (copies[i].hosts)
-			memcpy(copies[i].hosts, ch[i].bad->hosts, ch[i].bad->n_hosts * sizeof(struct fleet_seen));
+			memcpy(copies[i].hosts, ch[i].bad->hosts,
+			       ch[i].bad->n_hosts * sizeof(struct fleet_seen));
 		else
 			copies[i].n_hosts = 0;
 		if (ch[i].kind == FLEET_VACCINATE)
@@ -952,7 +976,7 @@ static void *fleet_main(void *arg)
 			nats.natsConnection_GetConnectedUrl(f->nc, f->url, sizeof(f->url));
 			pthread_mutex_unlock(&f->mu);
 			if (setup_js(f) || watch(f)) {
-				teardown_js(f);		/* not ready: set up again */
+				teardown_js(f); /* not ready: set up again */
 				f->next_setup_ms = now + 2000;
 			} else {
 				atomic_store(&f->reconnected, 0);
@@ -1052,8 +1076,10 @@ int fleet_start(struct fleet **out, const struct fleet_conf *conf)
 		return -ENOMEM;
 	err = nats_load(why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "lymphd: failed to load %s: %s; install the package libnats3.4 "
-			"for the fleet link, or remove the [fleet] section\n", NATS_LIB, why);
+		fprintf(stderr,
+			"lymphd: failed to load %s: %s; install the package libnats3.4 "
+			"for the fleet link, or remove the [fleet] section\n",
+			NATS_LIB, why);
 		free(f);
 		return err;
 	}
@@ -1069,9 +1095,9 @@ int fleet_start(struct fleet **out, const struct fleet_conf *conf)
 
 		gethostname(hn, sizeof(hn) - 1);
 		for (p = hn; *p; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			      *p == '-' || *p == '_'))
-				*p = '_';	/* dots would split the KV key */
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+				*p = '_'; /* dots would split the KV key */
 		snprintf(f->host, sizeof(f->host), "%s", hn[0] ? hn : "unnamed");
 	}
 	snprintf(f->subject, sizeof(f->subject), "lymph.%s.events.%s", conf->name, f->host);
@@ -1120,7 +1146,8 @@ void fleet_stop(struct fleet *f)
 			nats.nats_Sleep(10);
 		nats.natsConnection_Destroy(f->nc);
 		if (atomic_load(&f->link) != LINK_CLOSED) {
-			fprintf(stderr, "lymphd: the fleet link did not close in 5 s; its memory is left\n");
+			fprintf(stderr,
+				"lymphd: the fleet link did not close in 5 s; its memory is left\n");
 			return;
 		}
 	}
@@ -1189,7 +1216,8 @@ struct json_object *fleet_json(struct fleet *f)
 	json_object_object_add(o, "url", f->url[0] ? json_object_new_string(f->url) : NULL);
 	json_object_object_add(o, "servers", servers_json(&f->c));
 	json_object_object_add(o, "ready", json_object_new_boolean(f->ready));
-	json_object_object_add(o, "last_error", f->last_error[0] ? json_object_new_string(f->last_error) : NULL);
+	json_object_object_add(o, "last_error",
+			       f->last_error[0] ? json_object_new_string(f->last_error) : NULL);
 	json_object_object_add(o, "k", json_object_new_int64(f->c.k));
 	json_object_object_add(o, "window_s", json_object_new_double((double)f->window_ms / 1e3));
 #define CNT(name, v) json_object_object_add(c, name, json_object_new_uint64(v))
@@ -1214,19 +1242,27 @@ struct json_object *fleet_json(struct fleet *f)
 		struct json_object *x = json_object_new_object(), *hosts = json_object_new_array();
 
 		json_object_object_add(x, "sha256", json_object_new_string(b->sha256));
-		json_object_object_add(x, "build_id", b->build_id[0] ? json_object_new_string(b->build_id) : NULL);
-		json_object_object_add(x, "path", b->path[0] ? json_object_new_string(b->path) : NULL);
-		json_object_object_add(x, "distinct_hosts", json_object_new_int64(
-			fleet_bad_distinct(b, now, f->window_ms)));
+		json_object_object_add(x, "build_id",
+				       b->build_id[0] ? json_object_new_string(b->build_id) : NULL);
+		json_object_object_add(x, "path",
+				       b->path[0] ? json_object_new_string(b->path) : NULL);
+		json_object_object_add(
+			x, "distinct_hosts",
+			json_object_new_int64(fleet_bad_distinct(b, now, f->window_ms)));
 		json_object_object_add(x, "vaccinated", json_object_new_boolean(b->vaccinated));
 		json_object_object_add(x, "released", json_object_new_boolean(b->released));
 		for (j = 0; j < b->n_hosts; j++) {
 			struct json_object *h = json_object_new_object();
 
 			json_object_object_add(h, "host", json_object_new_string(b->hosts[j].host));
-			json_object_object_add(h, "deaths", json_object_new_int64(b->hosts[j].count));
-			json_object_object_add(h, "age_s", json_object_new_double(
-				now > b->hosts[j].at_ms ? (double)(now - b->hosts[j].at_ms) / 1e3 : 0.0));
+			json_object_object_add(h, "deaths",
+					       json_object_new_int64(b->hosts[j].count));
+			json_object_object_add(
+				h, "age_s",
+				json_object_new_double(now > b->hosts[j].at_ms
+							       ? (double)(now - b->hosts[j].at_ms) /
+									 1e3
+							       : 0.0));
 			json_object_array_add(hosts, h);
 		}
 		json_object_object_add(x, "hosts", hosts);

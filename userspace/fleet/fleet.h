@@ -22,15 +22,15 @@ struct fleet;
 struct json_object;
 
 struct fleet_event {
-	enum fleet_change_kind kind;	/* FLEET_VACCINATE or FLEET_FADE */
+	enum fleet_change_kind kind; /* FLEET_VACCINATE or FLEET_FADE */
 	char sha256[FLEET_SHA_LEN];
 	char build_id[FLEET_BUILDID_LEN];
-	char path[FLEET_PATH_LEN];	/* the binary here ("" when not here) */
-	uint32_t dev;			/* and its inode (0, 0: not here) */
+	char path[FLEET_PATH_LEN]; /* the binary here ("" when not here) */
+	uint32_t dev;		   /* and its inode (0, 0: not here) */
 	uint64_t ino;
-	uint32_t hosts;			/* distinct hosts within the window */
-	uint64_t deaths;		/* their reported deaths */
-	char host_list[512];		/* "a,b,c" (truncated) */
+	uint32_t hosts;	     /* distinct hosts within the window */
+	uint64_t deaths;     /* their reported deaths */
+	char host_list[512]; /* "a,b,c" (truncated) */
 };
 
 /*
@@ -70,7 +70,6 @@ int fleet_check_files(const struct fleet_conf *c, struct cfg_errors *errs);
 /* SHA-256 (hex) and GNU build-id (hex, "" when none) of the open file fd. */
 int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILDID_LEN]);
 
-
 /*
  * The loop's side: the binaries here the fleet vaccinated this host
  * against, each lowering the quarantine threshold of that binary
@@ -86,7 +85,7 @@ struct fleet_here_entry {
 	uint32_t hosts;
 	uint64_t deaths;
 	uint64_t since_wall_ms;
-	int banned;			/* banned at once for every uid (vaccine = quarantine) */
+	int banned; /* banned at once for every uid (vaccine = quarantine) */
 };
 
 /*
@@ -100,11 +99,11 @@ typedef int (*fleet_ban_fn)(void *ctx, uint32_t dev, uint64_t ino, const char *p
 struct fleet_here {
 	struct fleet_here_entry v[FLEET_HERE_MAX];
 	size_t n;
-	double factor;			/* [fleet] vaccine_factor (or ~0: quarantine at once) */
+	double factor; /* [fleet] vaccine_factor (or ~0: quarantine at once) */
 	enum fleet_vaccine vaccine;
-	fleet_ban_fn ban;		/* NULL: thresholds only */
+	fleet_ban_fn ban; /* NULL: thresholds only */
 	void *ban_ctx;
-	uint64_t applied, faded, released, elsewhere;	/* counters */
+	uint64_t applied, faded, released, elsewhere; /* counters */
 };
 
 void fleet_here_init(struct fleet_here *h, const struct fleet_conf *c);

@@ -20,7 +20,8 @@ static void add(struct cfg_errors *e, const struct fleet_where *at, const char *
 {
 	char *full, **grown;
 
-	if (asprintf(&full, "%s:%d: %s %s %s", at->file ? at->file : "?", at->line, key, path, why) < 0)
+	if (asprintf(&full, "%s:%d: %s %s %s", at->file ? at->file : "?", at->line, key, path,
+		     why) < 0)
 		return;
 	grown = realloc(e->msg, (e->n + 1) * sizeof(*grown));
 	if (!grown) {
@@ -60,7 +61,8 @@ static int check_one(const char *key, const char *path, const struct fleet_where
 		return -1;
 	}
 	if (st.st_mode & 077) {
-		snprintf(why, sizeof(why), "is open to group or others (mode %04o): refused (chmod go= %s)",
+		snprintf(why, sizeof(why),
+			 "is open to group or others (mode %04o): refused (chmod go= %s)",
 			 st.st_mode & 07777, path);
 		add(errs, at, key, path, why);
 		return -1;

@@ -45,14 +45,15 @@ static uint64_t now_ms(void)
 }
 
 static void journal_fleet(struct journal *j, const char *action, const struct fleet_event *ev,
-			  const char *path, uint32_t dev, uint64_t ino, const char *self, int enforce,
-			  const char *result)
+			  const char *path, uint32_t dev, uint64_t ino, const char *self,
+			  int enforce, const char *result)
 {
 	struct json_object *rec = json_object_new_object(), *e = json_object_new_object();
 
 	json_object_object_add(rec, "type", json_object_new_string("fleet"));
 	json_object_object_add(rec, "action", json_object_new_string(action));
-	json_object_object_add(rec, "mode", json_object_new_string(enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(enforce ? "enforce" : "observe"));
 	json_object_object_add(rec, "host", json_object_new_string(self));
 	json_object_object_add(rec, "sha256", json_object_new_string(ev ? ev->sha256 : ""));
 	json_object_object_add(rec, "exe", path && *path ? json_object_new_string(path) : NULL);
@@ -64,7 +65,9 @@ static void journal_fleet(struct journal *j, const char *action, const struct fl
 		json_object_object_add(e, "hosts", json_object_new_int64(ev->hosts));
 		json_object_object_add(e, "deaths", json_object_new_uint64(ev->deaths));
 		json_object_object_add(e, "host_list", json_object_new_string(ev->host_list));
-		json_object_object_add(e, "build_id", ev->build_id[0] ? json_object_new_string(ev->build_id) : NULL);
+		json_object_object_add(e, "build_id",
+				       ev->build_id[0] ? json_object_new_string(ev->build_id)
+						       : NULL);
 		json_object_object_add(rec, "evidence", e);
 	} else {
 		json_object_put(e);
@@ -82,21 +85,28 @@ static void ban_here(struct fleet_here *h, struct fleet_here_entry *e, int enfor
 	int err;
 
 	if (h->vaccine != FLEET_VACCINE_QUARANTINE || !h->ban) {
-		snprintf(result, len, "vaccinated by the fleet: %u hosts; quarantine threshold x %g%s",
-			 e->hosts, h->factor, enforce ? "" : " (observe mode: journaled only)");
+		snprintf(result, len,
+			 "vaccinated by the fleet: %u hosts; quarantine threshold x %g%s", e->hosts,
+			 h->factor, enforce ? "" : " (observe mode: journaled only)");
 		return;
 	}
 	err = h->ban(h->ban_ctx, e->dev, e->ino, e->path, 1, &why);
 	e->banned = !err;
 	if (!err)
-		snprintf(result, len, "vaccinated by the fleet: %u hosts; banned at once for every uid "
-			 "but root and [protect]'s", e->hosts);
+		snprintf(result, len,
+			 "vaccinated by the fleet: %u hosts; banned at once for every uid "
+			 "but root and [protect]'s",
+			 e->hosts);
 	else if (err == -EAGAIN)
-		snprintf(result, len, "vaccinated by the fleet: %u hosts; would be banned at once for "
-			 "every uid but root and [protect]'s (observe mode: journaled only)", e->hosts);
+		snprintf(result, len,
+			 "vaccinated by the fleet: %u hosts; would be banned at once for "
+			 "every uid but root and [protect]'s (observe mode: journaled only)",
+			 e->hosts);
 	else
-		snprintf(result, len, "vaccinated by the fleet: %u hosts; not banned at once (%s): "
-			 "the first death here quarantines", e->hosts, why ? why : strerror(-err));
+		snprintf(result, len,
+			 "vaccinated by the fleet: %u hosts; not banned at once (%s): "
+			 "the first death here quarantines",
+			 e->hosts, why ? why : strerror(-err));
 }
 
 static void unban_here(struct fleet_here *h, struct fleet_here_entry *e)
@@ -129,15 +139,20 @@ void fleet_here_apply(struct fleet_here *h, const struct fleet_event *ev, const 
 				      "not applied: too many vaccinations at once");
 			return;
 		}
-		h->v[h->n] = (struct fleet_here_entry){ .dev = ev->dev, .ino = ev->ino, .hosts = ev->hosts,
-							.deaths = ev->deaths, .since_wall_ms = now_ms() };
+		h->v[h->n] = (struct fleet_here_entry){ .dev = ev->dev,
+							.ino = ev->ino,
+							.hosts = ev->hosts,
+							.deaths = ev->deaths,
+							.since_wall_ms = now_ms() };
 		memcpy(h->v[h->n].sha256, ev->sha256, sizeof(ev->sha256));
 		memcpy(h->v[h->n].path, ev->path, sizeof(ev->path));
 		ban_here(h, &h->v[h->n], enforce, result, sizeof(result));
 		h->n++;
 		h->applied++;
-		journal_fleet(j, "vaccinate", ev, ev->path, ev->dev, ev->ino, self, enforce, result);
-		fprintf(stderr, "lymphd: %s is bad on %u hosts of the fleet: vaccinated\n", ev->path, ev->hosts);
+		journal_fleet(j, "vaccinate", ev, ev->path, ev->dev, ev->ino, self, enforce,
+			      result);
+		fprintf(stderr, "lymphd: %s is bad on %u hosts of the fleet: vaccinated\n",
+			ev->path, ev->hosts);
 		return;
 	}
 	/* FLEET_FADE: every inode of that identity. */
@@ -166,9 +181,12 @@ int fleet_here_release(struct fleet_here *h, struct fleet *f, const char *what, 
 		return -EINVAL;
 	for (i = 0; i < h->n;) {
 		struct fleet_here_entry *e = &h->v[i];
-		struct fleet_event ev = { .kind = FLEET_FADE, .hosts = e->hosts, .deaths = e->deaths };
+		struct fleet_event ev = { .kind = FLEET_FADE,
+					  .hosts = e->hosts,
+					  .deaths = e->deaths };
 
-		if (by_path ? (e->dev != (uint32_t)st.st_dev || e->ino != st.st_ino) : strcmp(e->sha256, what)) {
+		if (by_path ? (e->dev != (uint32_t)st.st_dev || e->ino != st.st_ino)
+			    : strcmp(e->sha256, what)) {
 			i++;
 			continue;
 		}
@@ -183,7 +201,7 @@ int fleet_here_release(struct fleet_here *h, struct fleet *f, const char *what, 
 		*e = h->v[--h->n];
 	}
 	if (!n && !by_path && f && !fleet_release(f, what))
-		n = 0;		/* bad elsewhere only: nothing here to lift */
+		n = 0; /* bad elsewhere only: nothing here to lift */
 	return n ? n : -ENOENT;
 }
 
@@ -209,8 +227,10 @@ void fleet_here_reconf(struct fleet_here *h, const struct fleet_conf *c, const c
 			ban_here(h, e, enforce, result, sizeof(result));
 		} else {
 			unban_here(h, e);
-			snprintf(result, sizeof(result), "the policy's vaccine changed: ban lifted; "
-				 "quarantine threshold x %g", h->factor);
+			snprintf(result, sizeof(result),
+				 "the policy's vaccine changed: ban lifted; "
+				 "quarantine threshold x %g",
+				 h->factor);
 		}
 		journal_fleet(j, "vaccinate", &ev, e->path, e->dev, e->ino, self, enforce, result);
 	}
@@ -220,7 +240,9 @@ void fleet_here_clear(struct fleet_here *h, const char *self, struct journal *j,
 {
 	while (h->n) {
 		struct fleet_here_entry *e = &h->v[h->n - 1];
-		struct fleet_event ev = { .kind = FLEET_FADE, .hosts = e->hosts, .deaths = e->deaths };
+		struct fleet_event ev = { .kind = FLEET_FADE,
+					  .hosts = e->hosts,
+					  .deaths = e->deaths };
 
 		memcpy(ev.sha256, e->sha256, sizeof(ev.sha256));
 		unban_here(h, e);
@@ -250,8 +272,11 @@ struct json_object *fleet_here_json(const struct fleet_here *h)
 		json_object_object_add(x, "exe_ino", json_object_new_uint64(h->v[i].ino));
 		json_object_object_add(x, "hosts", json_object_new_int64(h->v[i].hosts));
 		json_object_object_add(x, "banned", json_object_new_boolean(h->v[i].banned));
-		json_object_object_add(x, "since_s", json_object_new_double(
-			now > h->v[i].since_wall_ms ? (double)(now - h->v[i].since_wall_ms) / 1e3 : 0.0));
+		json_object_object_add(
+			x, "since_s",
+			json_object_new_double(now > h->v[i].since_wall_ms
+						       ? (double)(now - h->v[i].since_wall_ms) / 1e3
+						       : 0.0));
 		json_object_array_add(arr, x);
 	}
 	json_object_object_add(o, "vaccinated", arr);

@@ -35,7 +35,9 @@ static int entry_match(const void *p, const void *key)
 }
 
 static const struct hashtab_ops binpath_ops = {
-	.used = entry_used, .hash = entry_hash, .match = entry_match,
+	.used = entry_used,
+	.hash = entry_hash,
+	.match = entry_match,
 };
 
 int binpath_init(struct binpath *b, size_t max_entries)
@@ -125,8 +127,8 @@ static int read_exe(const char *proc_root, uint32_t pid, char *out, size_t len)
 	return 0;
 }
 
-void binpath_learn_exec(struct binpath *b, uint32_t dev, uint64_t ino,
-			const char *path, uint32_t pid)
+void binpath_learn_exec(struct binpath *b, uint32_t dev, uint64_t ino, const char *path,
+			uint32_t pid)
 {
 	char exe[PATH_MAX];
 

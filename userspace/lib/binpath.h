@@ -20,7 +20,7 @@ struct binpath_entry {
 };
 
 struct binpath {
-	struct hashtab ht;	/* of struct binpath_entry, keyed (dev, ino) */
+	struct hashtab ht; /* of struct binpath_entry, keyed (dev, ino) */
 };
 
 int binpath_init(struct binpath *b, size_t max_entries);
@@ -32,8 +32,8 @@ const char *binpath_lookup(const struct binpath *b, uint32_t dev, uint64_t ino);
 /* Record the binary of a process that just exec'd: path as given to execve
  * (may be relative or a script) is used when it is that inode, otherwise
  * /proc/pid/exe is read. */
-void binpath_learn_exec(struct binpath *b, uint32_t dev, uint64_t ino,
-			const char *path, uint32_t pid);
+void binpath_learn_exec(struct binpath *b, uint32_t dev, uint64_t ino, const char *path,
+			uint32_t pid);
 
 /* Learn the binaries of every running process (at start). */
 void binpath_scan_proc(struct binpath *b, const char *proc_root);

@@ -110,7 +110,7 @@ int evloop_run_once(struct evloop *l, int timeout_ms, int *handler_err)
 		struct epoll_event *ev = &evs[l->next++];
 		struct watch *w = ev->data.ptr;
 
-		if (w)	/* NULL: removed by an earlier handler of this batch */
+		if (w) /* NULL: removed by an earlier handler of this batch */
 			err = w->on_ready(w, ev->events);
 	}
 	l->batch = NULL;

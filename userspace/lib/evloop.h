@@ -25,10 +25,10 @@ struct watch;
 typedef int (*watch_fn)(struct watch *w, uint32_t events);
 
 struct watch {
-	int fd;			/* -EBADF while not registered */
-	uint32_t events;	/* as registered */
+	int fd;		 /* -EBADF while not registered */
+	uint32_t events; /* as registered */
 	watch_fn on_ready;
-	void *ctx;		/* the handler's */
+	void *ctx; /* the handler's */
 };
 
 struct evloop {
@@ -61,7 +61,7 @@ static inline int watch_active(const struct watch *w)
 	return w->fd >= 0;
 }
 /* The object of type `type` whose member `member` is the watch w. */
-#define watch_owner(w, type, member) ((type *)((char *)(w) - offsetof(type, member)))
+#define watch_owner(w, type, member) ((type *)((char *)(w)-offsetof(type, member)))
 
 /*
  * Wait up to timeout_ms (-1: forever) and dispatch what is ready.  Returns

@@ -33,15 +33,15 @@ static inline uint64_t hash_file(uint32_t dev, uint64_t ino)
 
 struct hashtab_ops {
 	int (*used)(const void *entry);
-	uint64_t (*hash)(const void *entry);		 /* of a used entry's key */
+	uint64_t (*hash)(const void *entry);		  /* of a used entry's key */
 	int (*match)(const void *entry, const void *key); /* a used entry has key */
 };
 
 struct hashtab {
-	void *slots;		/* cap entries of size bytes */
+	void *slots; /* cap entries of size bytes */
 	size_t size;
-	size_t cap;		/* power of two */
-	size_t count;		/* used entries: the owner counts what it adds */
+	size_t cap;   /* power of two */
+	size_t count; /* used entries: the owner counts what it adds */
 	const struct hashtab_ops *ops;
 };
 

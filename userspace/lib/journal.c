@@ -36,12 +36,15 @@ static int trusted(struct journal *j, const struct stat *st)
 	if (!S_ISREG(st->st_mode))
 		snprintf(j->why, sizeof(j->why), "%s is not a regular file: refused", j->path);
 	else if (st->st_uid != 0)
-		snprintf(j->why, sizeof(j->why), "%s is owned by uid %u, not root: refused "
-			 "(check who wrote it, then: chown root %s)", j->path, st->st_uid, j->path);
+		snprintf(j->why, sizeof(j->why),
+			 "%s is owned by uid %u, not root: refused "
+			 "(check who wrote it, then: chown root %s)",
+			 j->path, st->st_uid, j->path);
 	else if (st->st_mode & (S_IWGRP | S_IWOTH))
-		snprintf(j->why, sizeof(j->why), "%s is writable by group or others (mode %04o): "
-			 "refused (check who wrote it, then: chmod go-w %s)", j->path,
-			 st->st_mode & 07777, j->path);
+		snprintf(j->why, sizeof(j->why),
+			 "%s is writable by group or others (mode %04o): "
+			 "refused (check who wrote it, then: chmod go-w %s)",
+			 j->path, st->st_mode & 07777, j->path);
 	else
 		return 1;
 	return 0;
@@ -137,7 +140,7 @@ static int rotate(struct journal *j)
 	if (!err && link(j->path, old))
 		err = -errno;
 	if (!err)
-		err = atomic_file_commit(&af);	/* aborts on failure */
+		err = atomic_file_commit(&af); /* aborts on failure */
 	else
 		atomic_file_abort(&af);
 	if (err) {
@@ -179,14 +182,17 @@ int journal_append(struct journal *j, struct json_object *rec)
 		 (int)((now / 1000000ULL) % 1000));
 	json_object_object_add(rec, "time", json_object_new_string(iso));
 	json_object_object_add(rec, "ts", json_object_new_double((double)now / 1e9));
-	s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(rec,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(s);
 	/* The snapshot first, then this record after it, in the fresh file. */
 	if (must_rotate(j, len)) {
 		err = rotate(j);
 		if (err)
-			fprintf(stderr, "lymphd: failed to rotate the journal %s: %s; appending to the "
-				"old file\n", j->path, strerror(-err));
+			fprintf(stderr,
+				"lymphd: failed to rotate the journal %s: %s; appending to the "
+				"old file\n",
+				j->path, strerror(-err));
 	}
 	err = write_line(j, s, len);
 	if (j->tap && !j->rotating)
@@ -229,10 +235,10 @@ static int parse_line(const char *s, size_t n, journal_cb cb, void *ctx)
 		return -ENOMEM;
 	rec = json_tokener_parse_ex(tok, s, (int)n);
 	end = json_tokener_get_parse_end(tok);
-	if (rec && json_tokener_get_error(tok) == json_tokener_success &&
-	    blank_tail(s, end, n) &&
+	if (rec && json_tokener_get_error(tok) == json_tokener_success && blank_tail(s, end, n) &&
 	    json_object_is_type(rec, json_type_object) &&
-	    json_object_object_get_ex(rec, "type", &type) && json_object_is_type(type, json_type_string))
+	    json_object_object_get_ex(rec, "type", &type) &&
+	    json_object_is_type(type, json_type_string))
 		err = cb ? cb(rec, ctx) : 0;
 	json_object_put(rec);
 	json_tokener_free(tok);
@@ -243,11 +249,11 @@ struct reader {
 	journal_cb cb;
 	void *ctx;
 	struct journal_stats *st;
-	char *buf;		/* a line split across reads, up to JOURNAL_LINE_MAX */
+	char *buf; /* a line split across reads, up to JOURNAL_LINE_MAX */
 	size_t len;
-	int overlong;		/* the current line is too long: skip to its end */
-	uint64_t off;		/* bytes fed */
-	uint64_t good_end;	/* just past the last newline */
+	int overlong;	   /* the current line is too long: skip to its end */
+	uint64_t off;	   /* bytes fed */
+	uint64_t good_end; /* just past the last newline */
 };
 
 static void line_end(struct reader *r, const char *s, size_t n)

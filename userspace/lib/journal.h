@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
-#include "clock.h"	/* journal times are wall times: clock_wall_ns() */
+#include "clock.h" /* journal times are wall times: clock_wall_ns() */
 
 /* Longest line replay accepts (records are a few hundred bytes). */
 #define JOURNAL_LINE_MAX (64u << 10)
@@ -31,11 +31,11 @@
 #define JOURNAL_BAD_KEPT 8
 
 struct journal_stats {
-	uint64_t lines;		/* complete lines read */
-	uint64_t records;	/* lines that were valid records */
-	uint64_t bad;		/* lines skipped as damaged */
-	uint64_t bad_line[JOURNAL_BAD_KEPT];	/* the first ones, 1-based */
-	uint64_t torn_bytes;	/* an unterminated last line, cut off */
+	uint64_t lines;			     /* complete lines read */
+	uint64_t records;		     /* lines that were valid records */
+	uint64_t bad;			     /* lines skipped as damaged */
+	uint64_t bad_line[JOURNAL_BAD_KEPT]; /* the first ones, 1-based */
+	uint64_t torn_bytes;		     /* an unterminated last line, cut off */
 };
 
 struct journal {
@@ -47,10 +47,10 @@ struct journal {
 	int (*snapshot)(struct journal *j, void *ctx);
 	void *snapshot_ctx;
 	int rotating;
-	uint64_t base;		/* size of the snapshot that began this file */
+	uint64_t base; /* size of the snapshot that began this file */
 	uint64_t rotations;
-	struct journal_stats replayed;	/* what journal_load found */
-	char why[512];		/* why journal_open refused the file */
+	struct journal_stats replayed; /* what journal_load found */
+	char why[512];		       /* why journal_open refused the file */
 	/* Sees every record appended (not a rotation's snapshot), after it is
 	 * written: lymphd prints and logs its decisions from here. */
 	void (*tap)(struct json_object *rec, void *ctx);

@@ -4,24 +4,26 @@
 #include <stdlib.h>
 #include "parse_num.h"
 
-static int parse_scaled(const char *s, uint64_t min, uint64_t max, uint64_t *out,
-			int allow_suffix)
+static int parse_scaled(const char *s, uint64_t min, uint64_t max, uint64_t *out, int allow_suffix)
 {
 	unsigned long long v;
 	uint64_t mult = 1;
 	char *end;
 
 	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;	/* strtoull would accept "-1" and " 1" */
+		return -EINVAL; /* strtoull would accept "-1" and " 1" */
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno == ERANGE)
 		return -ERANGE;
 	if (allow_suffix && *end) {
 		switch (*end) {
-		case 'k': case 'K': mult = 1ULL << 10; break;
-		case 'm': case 'M': mult = 1ULL << 20; break;
-		case 'g': case 'G': mult = 1ULL << 30; break;
+		case 'k':
+		case 'K': mult = 1ULL << 10; break;
+		case 'm':
+		case 'M': mult = 1ULL << 20; break;
+		case 'g':
+		case 'G': mult = 1ULL << 30; break;
 		default: return -EINVAL;
 		}
 		end++;

@@ -22,7 +22,8 @@ const char *pidscg_root(void)
 		if (sscanf(line, "%63s %255s %63s %255s", dev, dir, type, opts) != 4)
 			continue;
 		/* "pids" as a whole word of the options */
-		if (!strcmp(type, "cgroup") && (strstr(opts, ",pids") || !strncmp(opts, "pids", 4))) {
+		if (!strcmp(type, "cgroup") &&
+		    (strstr(opts, ",pids") || !strncmp(opts, "pids", 4))) {
 			snprintf(root, sizeof(root), "%s", dir);
 			break;
 		}

@@ -18,8 +18,8 @@ const char *pidscg_root(void);
 int pidscg_dir_of(pid_t pid, char *out, size_t len);
 
 int pidscg_write(const char *dir, const char *file, const char *value);
-long long pidscg_read(const char *dir, const char *file);	/* a number, or -errno */
-long long pidscg_events_max(const char *dir);			/* forks refused */
+long long pidscg_read(const char *dir, const char *file); /* a number, or -errno */
+long long pidscg_events_max(const char *dir);		  /* forks refused */
 
 /* Move every process of from into to; returns how many moved. */
 int pidscg_move_all(const char *from, const char *to);

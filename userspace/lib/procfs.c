@@ -36,7 +36,8 @@ int proc_stat_read(pid_t pid, struct proc_stat *st)
 		return n;
 	rp = strrchr(buf, ')');
 	/* state ppid pgrp session tty_nr tpgid flags */
-	if (!rp || sscanf(rp + 2, "%c %d %*d %d %*d %*d %lu", &st->state, &ppid, &sid, &st->flags) != 4)
+	if (!rp ||
+	    sscanf(rp + 2, "%c %d %*d %d %*d %*d %lu", &st->state, &ppid, &sid, &st->flags) != 4)
 		return -EINVAL;
 	st->ppid = ppid;
 	st->sid = sid;

@@ -13,10 +13,10 @@
 #include <sys/types.h>
 
 struct proc_stat {
-	char state;		/* R, S, D, T, Z, ... */
+	char state; /* R, S, D, T, Z, ... */
 	pid_t ppid;
-	pid_t sid;		/* session */
-	unsigned long flags;	/* PF_* */
+	pid_t sid;	     /* session */
+	unsigned long flags; /* PF_* */
 };
 
 /* 0, or -errno (-ENOENT: the process is gone). */

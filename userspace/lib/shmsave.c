@@ -17,7 +17,8 @@ int shm_restore(const char *path, int *id)
 
 	if (fd < 0)
 		return -errno;
-	if (read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) || memcmp(h.magic, SHM_MAGIC, sizeof(h.magic))) {
+	if (read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, SHM_MAGIC, sizeof(h.magic))) {
 		close(fd);
 		return -EINVAL;
 	}

@@ -8,12 +8,11 @@
 
 #define N(x) [x] = #x
 static const char *const names[32] = {
-	N(SIGHUP), N(SIGINT), N(SIGQUIT), N(SIGILL), N(SIGTRAP), N(SIGABRT),
-	N(SIGBUS), N(SIGFPE), N(SIGKILL), N(SIGUSR1), N(SIGSEGV), N(SIGUSR2),
-	N(SIGPIPE), N(SIGALRM), N(SIGTERM), N(SIGSTKFLT), N(SIGCHLD), N(SIGCONT),
-	N(SIGSTOP), N(SIGTSTP), N(SIGTTIN), N(SIGTTOU), N(SIGURG), N(SIGXCPU),
-	N(SIGXFSZ), N(SIGVTALRM), N(SIGPROF), N(SIGWINCH), N(SIGIO), N(SIGPWR),
-	N(SIGSYS),
+	N(SIGHUP),  N(SIGINT),	  N(SIGQUIT), N(SIGILL),  N(SIGTRAP),	N(SIGABRT), N(SIGBUS),
+	N(SIGFPE),  N(SIGKILL),	  N(SIGUSR1), N(SIGSEGV), N(SIGUSR2),	N(SIGPIPE), N(SIGALRM),
+	N(SIGTERM), N(SIGSTKFLT), N(SIGCHLD), N(SIGCONT), N(SIGSTOP),	N(SIGTSTP), N(SIGTTIN),
+	N(SIGTTOU), N(SIGURG),	  N(SIGXCPU), N(SIGXFSZ), N(SIGVTALRM), N(SIGPROF), N(SIGWINCH),
+	N(SIGIO),   N(SIGPWR),	  N(SIGSYS),
 };
 #undef N
 
@@ -55,45 +54,46 @@ struct code_name {
 };
 
 static const struct code_name generic[] = {
-	{ SI_USER, "SI_USER" }, { SI_KERNEL, "SI_KERNEL" }, { SI_QUEUE, "SI_QUEUE" },
-	{ SI_TIMER, "SI_TIMER" }, { SI_MESGQ, "SI_MESGQ" }, { SI_ASYNCIO, "SI_ASYNCIO" },
+	{ SI_USER, "SI_USER" },	  { SI_KERNEL, "SI_KERNEL" }, { SI_QUEUE, "SI_QUEUE" },
+	{ SI_TIMER, "SI_TIMER" }, { SI_MESGQ, "SI_MESGQ" },   { SI_ASYNCIO, "SI_ASYNCIO" },
 	{ SI_SIGIO, "SI_SIGIO" }, { SI_TKILL, "SI_TKILL" },
 };
 static const struct code_name segv[] = {
-	{ SEGV_MAPERR, "SEGV_MAPERR" }, { SEGV_ACCERR, "SEGV_ACCERR" },
-	{ 3, "SEGV_BNDERR" }, { 4, "SEGV_PKUERR" }, { 5, "SEGV_ACCADI" },
-	{ 6, "SEGV_ADIDERR" }, { 7, "SEGV_ADIPERR" }, { 8, "SEGV_MTEAERR" },
-	{ 9, "SEGV_MTESERR" }, { 10, "SEGV_CPERR" },
+	{ SEGV_MAPERR, "SEGV_MAPERR" }, { SEGV_ACCERR, "SEGV_ACCERR" }, { 3, "SEGV_BNDERR" },
+	{ 4, "SEGV_PKUERR" },		{ 5, "SEGV_ACCADI" },		{ 6, "SEGV_ADIDERR" },
+	{ 7, "SEGV_ADIPERR" },		{ 8, "SEGV_MTEAERR" },		{ 9, "SEGV_MTESERR" },
+	{ 10, "SEGV_CPERR" },
 };
 static const struct code_name bus[] = {
-	{ BUS_ADRALN, "BUS_ADRALN" }, { BUS_ADRERR, "BUS_ADRERR" },
-	{ BUS_OBJERR, "BUS_OBJERR" }, { 4, "BUS_MCEERR_AR" }, { 5, "BUS_MCEERR_AO" },
+	{ BUS_ADRALN, "BUS_ADRALN" }, { BUS_ADRERR, "BUS_ADRERR" }, { BUS_OBJERR, "BUS_OBJERR" },
+	{ 4, "BUS_MCEERR_AR" },	      { 5, "BUS_MCEERR_AO" },
 };
 static const struct code_name ill[] = {
-	{ ILL_ILLOPC, "ILL_ILLOPC" }, { ILL_ILLOPN, "ILL_ILLOPN" },
-	{ ILL_ILLADR, "ILL_ILLADR" }, { ILL_ILLTRP, "ILL_ILLTRP" },
-	{ ILL_PRVOPC, "ILL_PRVOPC" }, { ILL_PRVREG, "ILL_PRVREG" },
+	{ ILL_ILLOPC, "ILL_ILLOPC" }, { ILL_ILLOPN, "ILL_ILLOPN" }, { ILL_ILLADR, "ILL_ILLADR" },
+	{ ILL_ILLTRP, "ILL_ILLTRP" }, { ILL_PRVOPC, "ILL_PRVOPC" }, { ILL_PRVREG, "ILL_PRVREG" },
 	{ ILL_COPROC, "ILL_COPROC" }, { ILL_BADSTK, "ILL_BADSTK" },
 };
 static const struct code_name fpe[] = {
-	{ FPE_INTDIV, "FPE_INTDIV" }, { FPE_INTOVF, "FPE_INTOVF" },
-	{ FPE_FLTDIV, "FPE_FLTDIV" }, { FPE_FLTOVF, "FPE_FLTOVF" },
-	{ FPE_FLTUND, "FPE_FLTUND" }, { FPE_FLTRES, "FPE_FLTRES" },
+	{ FPE_INTDIV, "FPE_INTDIV" }, { FPE_INTOVF, "FPE_INTOVF" }, { FPE_FLTDIV, "FPE_FLTDIV" },
+	{ FPE_FLTOVF, "FPE_FLTOVF" }, { FPE_FLTUND, "FPE_FLTUND" }, { FPE_FLTRES, "FPE_FLTRES" },
 	{ FPE_FLTINV, "FPE_FLTINV" }, { FPE_FLTSUB, "FPE_FLTSUB" },
 };
 static const struct code_name trap[] = {
-	{ TRAP_BRKPT, "TRAP_BRKPT" }, { TRAP_TRACE, "TRAP_TRACE" },
-	{ 3, "TRAP_BRANCH" }, { 4, "TRAP_HWBKPT" },
+	{ TRAP_BRKPT, "TRAP_BRKPT" },
+	{ TRAP_TRACE, "TRAP_TRACE" },
+	{ 3, "TRAP_BRANCH" },
+	{ 4, "TRAP_HWBKPT" },
 };
 static const struct code_name sys[] = {
 	{ 1, "SYS_SECCOMP" },
 };
 
-#define LOOKUP(tab) do {						\
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)	\
-		if (tab[i].code == si_code)				\
-			return tab[i].name;				\
-} while (0)
+#define LOOKUP(tab)                                                       \
+	do {                                                              \
+		for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) \
+			if (tab[i].code == si_code)                       \
+				return tab[i].name;                       \
+	} while (0)
 
 const char *si_code_name(unsigned int signo, int si_code)
 {
@@ -104,11 +104,11 @@ const char *si_code_name(unsigned int signo, int si_code)
 	}
 	switch (signo) {
 	case SIGSEGV: LOOKUP(segv); break;
-	case SIGBUS:  LOOKUP(bus); break;
-	case SIGILL:  LOOKUP(ill); break;
-	case SIGFPE:  LOOKUP(fpe); break;
+	case SIGBUS: LOOKUP(bus); break;
+	case SIGILL: LOOKUP(ill); break;
+	case SIGFPE: LOOKUP(fpe); break;
 	case SIGTRAP: LOOKUP(trap); break;
-	case SIGSYS:  LOOKUP(sys); break;
+	case SIGSYS: LOOKUP(sys); break;
 	}
 	return NULL;
 }

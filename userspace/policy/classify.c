@@ -25,16 +25,19 @@ void sigmemo_note(struct sigmemo *m, const struct lymph_signal *s)
 			break;
 		}
 		if (!slot || e->ts_ns < slot->ts_ns)
-			slot = e;	/* free (0) or the oldest */
+			slot = e; /* free (0) or the oldest */
 	}
 	*slot = (struct sigmemo_entry){
-		.ts_ns = s->hdr.ts_ns ? s->hdr.ts_ns : 1, .pid = s->task.pid, .signo = s->signo,
-		.sender_pid = s->sender_pid, .sender_uid = s->sender_uid,
+		.ts_ns = s->hdr.ts_ns ? s->hdr.ts_ns : 1,
+		.pid = s->task.pid,
+		.signo = s->signo,
+		.sender_pid = s->sender_pid,
+		.sender_uid = s->sender_uid,
 	};
 }
 
-struct verdict classify_death_memo(const struct lymph_death *d, struct sigmemo *m,
-				   int *relayed, uint32_t *sender_pid, uint32_t *sender_uid)
+struct verdict classify_death_memo(const struct lymph_death *d, struct sigmemo *m, int *relayed,
+				   uint32_t *sender_pid, uint32_t *sender_uid)
 {
 	struct verdict vd = classify_death(d);
 	size_t i;
@@ -55,7 +58,7 @@ struct verdict classify_death_memo(const struct lymph_death *d, struct sigmemo *
 			if (sender_uid)
 				*sender_uid = e->sender_uid;
 		}
-		e->ts_ns = 0;	/* this process is gone */
+		e->ts_ns = 0; /* this process is gone */
 	}
 	return vd;
 }

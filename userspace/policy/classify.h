@@ -28,11 +28,11 @@ struct verdict classify_death(const struct lymph_death *d);
  * here for SIGMEMO_WINDOW_NS so that the death that follows stays
  * programmed (killed by that sender), as an unhandled kill would be.
  */
-#define SIGMEMO_N 256
+#define SIGMEMO_N	  256
 #define SIGMEMO_WINDOW_NS (10ULL * 1000000000ULL)
 
 struct sigmemo_entry {
-	uint64_t ts_ns;		/* of the signal record; 0: free */
+	uint64_t ts_ns; /* of the signal record; 0: free */
 	uint32_t pid, signo, sender_pid, sender_uid;
 };
 
@@ -51,7 +51,7 @@ void sigmemo_note(struct sigmemo *m, const struct lymph_signal *s);
  * be NULL) get the original sender and 1 is stored in *relayed.  The dying
  * process's entry is forgotten.
  */
-struct verdict classify_death_memo(const struct lymph_death *d, struct sigmemo *m,
-				   int *relayed, uint32_t *sender_pid, uint32_t *sender_uid);
+struct verdict classify_death_memo(const struct lymph_death *d, struct sigmemo *m, int *relayed,
+				   uint32_t *sender_pid, uint32_t *sender_uid);
 
 #endif

@@ -21,13 +21,22 @@
 
 #define SEC_NS 1000000000ULL
 
-enum sect { S_NONE, S_LYMPHD, S_SERVICE, S_QUARANTINE, S_THROTTLE, S_PROTECT, S_WEATHER, S_FLEET,
-	    S_PHAGOCYTE };
+enum sect {
+	S_NONE,
+	S_LYMPHD,
+	S_SERVICE,
+	S_QUARANTINE,
+	S_THROTTLE,
+	S_PROTECT,
+	S_WEATHER,
+	S_FLEET,
+	S_PHAGOCYTE
+};
 
 enum vtype {
-	T_PATH,		/* absolute path */
+	T_PATH, /* absolute path */
 	T_STR,
-	T_ARGV,		/* command line, split with shell-like quoting */
+	T_ARGV, /* command line, split with shell-like quoting */
 	T_DURATION,
 	T_U32,
 	T_PORT,
@@ -36,26 +45,26 @@ enum vtype {
 	T_MODE,
 	T_LINEAGE,
 	T_SIZE,
-	T_ENV,		/* KEY=VALUE, repeatable */
-	T_PATH_LIST,	/* repeatable */
-	T_UID_LIST,	/* repeatable */
-	T_CAPS,		/* CAP_* names, blank- or comma-separated */
+	T_ENV,	     /* KEY=VALUE, repeatable */
+	T_PATH_LIST, /* repeatable */
+	T_UID_LIST,  /* repeatable */
+	T_CAPS,	     /* CAP_* names, blank- or comma-separated */
 	T_SVC_TYPE,
 	T_KILL_MODE,
-	T_BOOL,		/* yes/no, true/false, on/off, 1/0 into an int */
+	T_BOOL, /* yes/no, true/false, on/off, 1/0 into an int */
 };
 
 struct key {
 	enum sect sect;
 	const char *name;
 	enum vtype type;
-	size_t off;	/* into struct service_conf for S_SERVICE, else struct policy */
-	uint64_t min, max;	/* T_U32, T_PORT, T_DURATION (ns), T_SIZE */
+	size_t off;	   /* into struct service_conf for S_SERVICE, else struct policy */
+	uint64_t min, max; /* T_U32, T_PORT, T_DURATION (ns), T_SIZE */
 };
 
 #define SVC(f) offsetof(struct service_conf, f)
 #define POL(f) offsetof(struct policy, f)
-#define D(s) ((uint64_t)(s) * SEC_NS)
+#define D(s)   ((uint64_t)(s)*SEC_NS)
 
 static const struct key keys[] = {
 	{ S_LYMPHD, "mode", T_MODE, POL(enforce), 0, 0 },
@@ -88,7 +97,8 @@ static const struct key keys[] = {
 	{ S_SERVICE, "start_timeout", T_DURATION, SVC(start_timeout), 1000000, D(3600) },
 	{ S_SERVICE, "backoff_min", T_DURATION, SVC(backoff_min), 0, D(86400) },
 	{ S_SERVICE, "backoff_max", T_DURATION, SVC(backoff_max), 0, D(86400) },
-	{ S_SERVICE, "healthy_after", T_DURATION, SVC(healthy_after), D(0) + 1000000, D(86400 * 7) },
+	{ S_SERVICE, "healthy_after", T_DURATION, SVC(healthy_after), D(0) + 1000000,
+	  D(86400 * 7) },
 	{ S_SERVICE, "settle", T_DURATION, SVC(settle), 0, D(3600) },
 	{ S_SERVICE, "breaker_failures", T_U32, SVC(breaker_failures), 1, 1000 },
 	{ S_SERVICE, "breaker_window", T_DURATION, SVC(breaker_window), 1000000, D(86400 * 7) },
@@ -96,8 +106,10 @@ static const struct key keys[] = {
 
 	{ S_QUARANTINE, "threshold", T_DOUBLE, POL(quarantine.threshold), 0, 0 },
 	{ S_QUARANTINE, "half_life", T_DURATION, POL(quarantine.half_life), SEC_NS, D(86400 * 30) },
-	{ S_QUARANTINE, "duration_min", T_DURATION, POL(quarantine.duration_min), SEC_NS, D(86400 * 30) },
-	{ S_QUARANTINE, "duration_max", T_DURATION, POL(quarantine.duration_max), SEC_NS, D(86400 * 365) },
+	{ S_QUARANTINE, "duration_min", T_DURATION, POL(quarantine.duration_min), SEC_NS,
+	  D(86400 * 30) },
+	{ S_QUARANTINE, "duration_max", T_DURATION, POL(quarantine.duration_max), SEC_NS,
+	  D(86400 * 365) },
 	{ S_QUARANTINE, "enabled", T_BOOL, POL(quarantine.enabled), 0, 0 },
 	{ S_QUARANTINE, "root", T_BOOL, POL(quarantine.root), 0, 0 },
 
@@ -118,8 +130,10 @@ static const struct key keys[] = {
 	{ S_WEATHER, "stormy_danger_per_min", T_DOUBLE, POL(weather.stormy_danger_per_min), 0, 0 },
 	{ S_WEATHER, "budget_factor_stormy", T_DOUBLE, POL(weather.budget_factor_stormy), 0, 0 },
 	{ S_WEATHER, "backoff_factor_stormy", T_DOUBLE, POL(weather.backoff_factor_stormy), 0, 0 },
-	{ S_WEATHER, "unsettled_danger_per_min", T_DOUBLE, POL(weather.unsettled_danger_per_min), 0, 0 },
-	{ S_WEATHER, "quarantine_factor_stormy", T_DOUBLE, POL(weather.quarantine_factor_stormy), 0, 0 },
+	{ S_WEATHER, "unsettled_danger_per_min", T_DOUBLE, POL(weather.unsettled_danger_per_min), 0,
+	  0 },
+	{ S_WEATHER, "quarantine_factor_stormy", T_DOUBLE, POL(weather.quarantine_factor_stormy), 0,
+	  0 },
 	{ S_WEATHER, "calm_hold", T_DURATION, POL(weather.calm_hold), SEC_NS, D(3600) },
 	{ S_WEATHER, "spot_interval", T_DURATION, POL(weather.spot_interval), D(10), D(86400) },
 };
@@ -127,10 +141,9 @@ static const struct key keys[] = {
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 4 * 64, "pstate.seen holds a bit per key");
 
 static const char *const sect_names[] = {
-	[S_LYMPHD] = "lymphd", [S_SERVICE] = "service", [S_QUARANTINE] = "quarantine",
-	[S_THROTTLE] = "throttle", [S_PROTECT] = "protect", [S_WEATHER] = "weather",
-	[S_FLEET] = "fleet",
-	[S_PHAGOCYTE] = "phagocyte",
+	[S_LYMPHD] = "lymphd",	   [S_SERVICE] = "service",	[S_QUARANTINE] = "quarantine",
+	[S_THROTTLE] = "throttle", [S_PROTECT] = "protect",	[S_WEATHER] = "weather",
+	[S_FLEET] = "fleet",	   [S_PHAGOCYTE] = "phagocyte",
 };
 
 static void err_add(struct cfg_errors *e, const char *file, int line, const char *fmt, ...)
@@ -142,7 +155,8 @@ static void err_add(struct cfg_errors *e, const char *file, int line, const char
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	n = line ? asprintf(&full, "%s:%d: %s", file, line, msg) : asprintf(&full, "%s: %s", file, msg);
+	n = line ? asprintf(&full, "%s:%d: %s", file, line, msg)
+		 : asprintf(&full, "%s: %s", file, msg);
 	if (n < 0)
 		return;
 	grown = realloc(e->msg, (e->n + 1) * sizeof(*e->msg));
@@ -172,18 +186,29 @@ void policy_defaults(struct policy *p)
 	p->journal = strdup(LYMPH_DEFAULT_JOURNAL);
 	p->journal_max = 8ULL << 20;
 	p->quarantine = (struct quarantine_conf){
-		.threshold = 5.0, .half_life = D(3600),
-		.duration_min = D(600), .duration_max = D(86400),
-		.enabled = -1, .root = 0,
+		.threshold = 5.0,
+		.half_life = D(3600),
+		.duration_min = D(600),
+		.duration_max = D(86400),
+		.enabled = -1,
+		.root = 0,
 	};
 	p->throttle = (struct throttle_conf){
-		.budget = 200, .burst = 400, .dead_time_min = 100000000ULL,
-		.dead_time_max = D(10), .kill_after = 0, .lineage = LINEAGE_FAMILY,
-		.uid_budget = 1000, .uid_burst = 2000, .enabled = -1,
+		.budget = 200,
+		.burst = 400,
+		.dead_time_min = 100000000ULL,
+		.dead_time_max = D(10),
+		.kill_after = 0,
+		.lineage = LINEAGE_FAMILY,
+		.uid_budget = 1000,
+		.uid_burst = 2000,
+		.enabled = -1,
 	};
 	p->weather = (struct weather_conf){
-		.cloudy_psi = 10.0, .stormy_danger_per_min = 30.0,
-		.budget_factor_stormy = 0.5, .backoff_factor_stormy = 2.0,
+		.cloudy_psi = 10.0,
+		.stormy_danger_per_min = 30.0,
+		.budget_factor_stormy = 0.5,
+		.backoff_factor_stormy = 2.0,
 	};
 	fleet_conf_defaults(&p->fleet);
 	phago_conf_defaults(&p->phago);
@@ -209,8 +234,14 @@ static void service_free(struct service_conf *s)
 {
 	size_t i;
 
-	free(s->exe); free(s->cgroup); free(s->pidfile); free(s->unit);
-	free(s->user); free(s->group); free(s->workdir); free(s->log);
+	free(s->exe);
+	free(s->cgroup);
+	free(s->pidfile);
+	free(s->unit);
+	free(s->user);
+	free(s->group);
+	free(s->workdir);
+	free(s->log);
 	free(s->on_failure);
 	if (s->argv)
 		for (i = 0; s->argv[i]; i++)
@@ -246,8 +277,11 @@ void policy_free(struct policy *p)
 
 int parse_duration(const char *s, uint64_t *ns)
 {
-	static const struct { const char *suffix; uint64_t mult; } units[] = {
-		{ "ms", 1000000ULL }, { "s", SEC_NS }, { "m", 60 * SEC_NS },
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {
+		{ "ms", 1000000ULL },	{ "s", SEC_NS },	 { "m", 60 * SEC_NS },
 		{ "h", 3600 * SEC_NS }, { "d", 86400 * SEC_NS }, { "", SEC_NS },
 	};
 	unsigned long long v;
@@ -374,14 +408,18 @@ struct pstate {
 	struct cfg_errors *errs;
 	int line;
 	enum sect sect;
-	struct service_conf *svc;	/* current [service] */
-	uint64_t seen[4];		/* bit per key index: duplicates in this section */
-	int skipping;			/* in a refused section: its keys are not reported too */
-	uint32_t phago_seen[2];		/* [phagocyte] / service keys set once (phago_key_line) */
+	struct service_conf *svc; /* current [service] */
+	uint64_t seen[4];	  /* bit per key index: duplicates in this section */
+	int skipping;		  /* in a refused section: its keys are not reported too */
+	uint32_t phago_seen[2];	  /* [phagocyte] / service keys set once (phago_key_line) */
 	int nerr;
 };
 
-#define ERR(ps, ...) do { err_add((ps)->errs, (ps)->file, (ps)->line, __VA_ARGS__); (ps)->nerr++; } while (0)
+#define ERR(ps, ...)                                                      \
+	do {                                                              \
+		err_add((ps)->errs, (ps)->file, (ps)->line, __VA_ARGS__); \
+		(ps)->nerr++;                                             \
+	} while (0)
 
 /* "CAP_CHOWN CAP_SETUID" (or cap_chown,setuid): a CAP_* bit mask; "none"
  * alone is the empty set.  0, or -1 with *bad at the unknown name. */
@@ -412,7 +450,8 @@ static int parse_caps(const char *val, uint64_t *mask, char *bad, size_t badcap)
 			word[i] = (char)tolower((unsigned char)word[i]);
 		if (!strncmp(word + 4, "cap_", 4))
 			memmove(word, word + 4, strlen(word + 4) + 1);
-		if (cap_from_name(word, &c) || c < 0 || c >= 64 || isdigit((unsigned char)word[4])) {
+		if (cap_from_name(word, &c) || c < 0 || c >= 64 ||
+		    isdigit((unsigned char)word[4])) {
 			snprintf(bad, badcap, "%s", word);
 			return -1;
 		}
@@ -455,19 +494,22 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 			*argv = NULL;
 		}
 		if (split_argv(val, argv)) {
-			ERR(ps, "%s: cannot split '%s' into a command (empty, unbalanced quote, or more than %d words)",
+			ERR(ps,
+			    "%s: cannot split '%s' into a command (empty, unbalanced quote, or more than %d words)",
 			    k->name, val, CFG_ARGV_MAX);
 			return -1;
 		}
 		if ((*argv)[0][0] != '/') {
-			ERR(ps, "%s: the program must be an absolute path, not '%s'", k->name, (*argv)[0]);
+			ERR(ps, "%s: the program must be an absolute path, not '%s'", k->name,
+			    (*argv)[0]);
 			return -1;
 		}
 		return 0;
 	}
 	case T_DURATION:
 		if (parse_duration(val, &u)) {
-			ERR(ps, "%s: '%s' is not a duration (e.g. 500ms, 2s, 5m, 1h, 1d)", k->name, val);
+			ERR(ps, "%s: '%s' is not a duration (e.g. 500ms, 2s, 5m, 1h, 1d)", k->name,
+			    val);
 			return -1;
 		}
 		if (u < k->min || u > k->max) {
@@ -479,7 +521,8 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 		return 0;
 	case T_SIZE:
 		if (parse_size(val, k->min, k->max, &u)) {
-			ERR(ps, "%s: '%s' is not a size from %llu to %llu bytes (K, M, G suffixes allowed)",
+			ERR(ps,
+			    "%s: '%s' is not a size from %llu to %llu bytes (K, M, G suffixes allowed)",
 			    k->name, val, (unsigned long long)k->min, (unsigned long long)k->max);
 			return -1;
 		}
@@ -599,7 +642,8 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 		char bad[64];
 
 		if (parse_caps(val, (uint64_t *)field, bad, sizeof(bad))) {
-			ERR(ps, "%s: '%s' is not a capability (e.g. CAP_NET_BIND_SERVICE; see capabilities(7))",
+			ERR(ps,
+			    "%s: '%s' is not a capability (e.g. CAP_NET_BIND_SERVICE; see capabilities(7))",
 			    k->name, bad);
 			return -1;
 		}
@@ -619,9 +663,11 @@ static int set_value(struct pstate *ps, const struct key *k, const char *val)
 		ps->p->protect.uid[ps->p->protect.n_uid++] = (uint32_t)u;
 		return 0;
 	case T_BOOL:
-		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "on") || !strcmp(val, "1"))
+		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "on") ||
+		    !strcmp(val, "1"))
 			*(int *)field = 1;
-		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "off") || !strcmp(val, "0"))
+		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "off") ||
+			 !strcmp(val, "0"))
 			*(int *)field = 0;
 		else {
 			ERR(ps, "%s: '%s' is not yes or no", k->name, val);
@@ -641,11 +687,32 @@ static int repeatable(enum vtype t)
  * 1 when the line was one of them (taken or reported). */
 static int phago_key_line(struct pstate *ps, const char *name, const char *val)
 {
-	static const char *const once[] = { "leftovers", "foresight", "zombie_max", "zombie_after",
-		"zombie_interval", "disk_interval", "disk_window", "disk_horizon", "tidy_dead_time",
-		"zombie_restart", "cores", "core_budget_per_binary", "core_budget_total", "core_keep_first",
-		"core_interval", "leak_interval", "leak_window", "leak_horizon", "core_handler", "core_store",
-		"core_handler_timeout", "shm", "shm_any_dead", "shm_min_age", "shm_interval", "shm_save_max" };
+	static const char *const once[] = { "leftovers",
+					    "foresight",
+					    "zombie_max",
+					    "zombie_after",
+					    "zombie_interval",
+					    "disk_interval",
+					    "disk_window",
+					    "disk_horizon",
+					    "tidy_dead_time",
+					    "zombie_restart",
+					    "cores",
+					    "core_budget_per_binary",
+					    "core_budget_total",
+					    "core_keep_first",
+					    "core_interval",
+					    "leak_interval",
+					    "leak_window",
+					    "leak_horizon",
+					    "core_handler",
+					    "core_store",
+					    "core_handler_timeout",
+					    "shm",
+					    "shm_any_dead",
+					    "shm_min_age",
+					    "shm_interval",
+					    "shm_save_max" };
 	int svc = ps->sect == S_SERVICE, r;
 	char err[512];
 	size_t i;
@@ -680,7 +747,7 @@ static void key_line(struct pstate *ps, char *s)
 	size_t i;
 
 	if (ps->skipping)
-		return;		/* one error for a bad header, not one per key under it */
+		return; /* one error for a bad header, not one per key under it */
 	if (!eq) {
 		ERR(ps, "expected 'key = value', got '%s'", s);
 		return;
@@ -689,7 +756,8 @@ static void key_line(struct pstate *ps, char *s)
 	name = trim(s);
 	val = trim(eq + 1);
 	if (ps->sect == S_NONE) {
-		ERR(ps, "'%s' is outside any section (start with [lymphd], [service NAME], ...)", name);
+		ERR(ps, "'%s' is outside any section (start with [lymphd], [service NAME], ...)",
+		    name);
 		return;
 	}
 	if (ps->sect == S_FLEET) {
@@ -726,7 +794,7 @@ static void section_line(struct pstate *ps, char *s)
 	memset(ps->seen, 0, sizeof(ps->seen));
 	ps->phago_seen[0] = ps->phago_seen[1] = 0;
 	ps->sect = S_NONE;
-	ps->skipping = 1;	/* until the header is accepted */
+	ps->skipping = 1; /* until the header is accepted */
 	if (!end || trim(end + 1)[0]) {
 		ERR(ps, "section header must be '[name]' alone on its line: '%s'", s);
 		return;
@@ -742,7 +810,8 @@ static void section_line(struct pstate *ps, char *s)
 		if (!strcmp(name, sect_names[i]))
 			break;
 	if (i == sizeof(sect_names) / sizeof(sect_names[0])) {
-		ERR(ps, "unknown section [%s] (known: lymphd, service NAME, quarantine, throttle, protect, weather, fleet, phagocyte)",
+		ERR(ps,
+		    "unknown section [%s] (known: lymphd, service NAME, quarantine, throttle, protect, weather, fleet, phagocyte)",
 		    name);
 		return;
 	}
@@ -765,7 +834,8 @@ static void section_line(struct pstate *ps, char *s)
 		return;
 	}
 	if (!valid_service_name(arg)) {
-		ERR(ps, "[service NAME] needs a name of letters, digits and _.@- (at most %d), got '%s'",
+		ERR(ps,
+		    "[service NAME] needs a name of letters, digits and _.@- (at most %d), got '%s'",
 		    CFG_NAME_MAX - 1, arg);
 		return;
 	}
@@ -831,39 +901,52 @@ int config_finish(struct policy *p, struct cfg_errors *errs)
 	int nerr = 0;
 	size_t i;
 
-#define FERR(s, ...) do { err_add(errs, (s)->file, (s)->line, __VA_ARGS__); nerr++; } while (0)
+#define FERR(s, ...)                                              \
+	do {                                                      \
+		err_add(errs, (s)->file, (s)->line, __VA_ARGS__); \
+		nerr++;                                           \
+	} while (0)
 	for (i = 0; i < p->n_services; i++) {
 		struct service_conf *s = &p->services[i];
 
 		s->phago.clean = p->phago.leftovers;
 
 		if (!s->argv && !s->unit)
-			FERR(s, "service '%s' says neither how to start it ('start = ...') nor which systemd unit it is ('unit = ...')",
+			FERR(s,
+			     "service '%s' says neither how to start it ('start = ...') nor which systemd unit it is ('unit = ...')",
 			     s->name);
 		if (s->argv && s->unit)
 			FERR(s, "service '%s' has both 'start' and 'unit': choose one", s->name);
 		if (s->unit && !s->exe && !s->cgroup && !s->pidfile)
-			FERR(s, "service '%s' is a systemd unit: say how to recognise it (exe, cgroup or pidfile)",
+			FERR(s,
+			     "service '%s' is a systemd unit: say how to recognise it (exe, cgroup or pidfile)",
 			     s->name);
 		if (s->backoff_min > s->backoff_max)
-			FERR(s, "service '%s': backoff_min (%.3gs) is above backoff_max (%.3gs)", s->name,
-			     (double)s->backoff_min / 1e9, (double)s->backoff_max / 1e9);
+			FERR(s, "service '%s': backoff_min (%.3gs) is above backoff_max (%.3gs)",
+			     s->name, (double)s->backoff_min / 1e9, (double)s->backoff_max / 1e9);
 		if (s->unit && (s->user || s->group || s->workdir || s->env[0] || s->log))
-			FERR(s, "service '%s': user, group, workdir, env and log apply to 'start', not to a systemd unit",
+			FERR(s,
+			     "service '%s': user, group, workdir, env and log apply to 'start', not to a systemd unit",
 			     s->name);
 		if (!s->bounding_given)
 			s->bounding = s->caps;
 		else if (s->caps & ~s->bounding)
-			FERR(s, "service '%s': capabilities must also be in capability_bounding", s->name);
+			FERR(s, "service '%s': capabilities must also be in capability_bounding",
+			     s->name);
 		if ((s->log_timestamps || s->log_max) && !s->log)
-			FERR(s, "service '%s': log_timestamps and log_max need 'log = PATH'", s->name);
+			FERR(s, "service '%s': log_timestamps and log_max need 'log = PATH'",
+			     s->name);
 		if (s->type == SVC_TYPE_FORKING && !s->pidfile)
-			FERR(s, "service '%s' is type = forking: say where its daemon writes its pid ('pidfile = ...')",
+			FERR(s,
+			     "service '%s' is type = forking: say where its daemon writes its pid ('pidfile = ...')",
 			     s->name);
 		if (s->unit && s->type != SVC_TYPE_SIMPLE)
-			FERR(s, "service '%s': type applies to 'start', not to a systemd unit", s->name);
+			FERR(s, "service '%s': type applies to 'start', not to a systemd unit",
+			     s->name);
 		if (s->unit && (s->caps || s->bounding_given))
-			FERR(s, "service '%s': capabilities apply to 'start', not to a systemd unit", s->name);
+			FERR(s,
+			     "service '%s': capabilities apply to 'start', not to a systemd unit",
+			     s->name);
 	}
 	if (p->throttle.dead_time_min > p->throttle.dead_time_max) {
 		err_add(errs, "[throttle]", 0, "dead_time_min is above dead_time_max");

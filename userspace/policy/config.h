@@ -15,39 +15,39 @@
 #include "phagocyte.h"
 
 #define CFG_NAME_MAX 64
-#define CFG_ENV_MAX 32
+#define CFG_ENV_MAX  32
 #define CFG_ARGV_MAX 64
 #define CFG_LIST_MAX 64
 
 enum restart_on {
-	RESTART_ON_DANGER,	/* only deaths classed danger */
-	RESTART_ON_FAILURE,	/* danger, a fatal signal, or a non-zero exit */
-	RESTART_ON_ALWAYS,	/* any death, even a clean exit */
+	RESTART_ON_DANGER,  /* only deaths classed danger */
+	RESTART_ON_FAILURE, /* danger, a fatal signal, or a non-zero exit */
+	RESTART_ON_ALWAYS,  /* any death, even a clean exit */
 };
 
 enum svc_type {
-	SVC_TYPE_SIMPLE,	/* the started process is the service */
-	SVC_TYPE_FORKING,	/* it forks the daemon and exits; pidfile names the daemon */
-	SVC_TYPE_NOTIFY,	/* it says READY=1 on $NOTIFY_SOCKET (systemd's protocol) */
+	SVC_TYPE_SIMPLE,  /* the started process is the service */
+	SVC_TYPE_FORKING, /* it forks the daemon and exits; pidfile names the daemon */
+	SVC_TYPE_NOTIFY,  /* it says READY=1 on $NOTIFY_SOCKET (systemd's protocol) */
 };
 
 enum kill_mode {
-	KILL_MODE_GROUP,	/* the main process's session (or process group) */
-	KILL_MODE_CGROUP,	/* every process of its cgroup v2 */
-	KILL_MODE_MAIN,		/* the main process only */
+	KILL_MODE_GROUP,  /* the main process's session (or process group) */
+	KILL_MODE_CGROUP, /* every process of its cgroup v2 */
+	KILL_MODE_MAIN,	  /* the main process only */
 };
 
 struct service_conf {
 	char name[CFG_NAME_MAX];
-	const char *file;	/* where it was defined, for messages */
+	const char *file; /* where it was defined, for messages */
 	int line;
 	/* how to recognise it */
-	char *exe;		/* absolute path */
-	char *cgroup;		/* cgroup v2 path, relative to the cgroup root */
+	char *exe;    /* absolute path */
+	char *cgroup; /* cgroup v2 path, relative to the cgroup root */
 	char *pidfile;
 	/* how to start it */
-	char **argv;		/* NULL-terminated, from `start` */
-	char *unit;		/* systemd unit: systemctl restart UNIT */
+	char **argv; /* NULL-terminated, from `start` */
+	char *unit;  /* systemd unit: systemctl restart UNIT */
 	char *user, *group;
 	char *workdir;
 	char *env[CFG_ENV_MAX + 1];
@@ -57,43 +57,48 @@ struct service_conf {
 	uint32_t log_keep;	/* rotated files kept: log.1 .. log.N */
 	char *on_failure;	/* hook command, gets LYMPH_* variables */
 	char **check_argv;	/* check_command, split like start; NULL: none */
-	uint64_t check_timeout;	/* ns; a check still running then has failed */
+	uint64_t check_timeout; /* ns; a check still running then has failed */
 	uint16_t check_port;	/* TCP port on 127.0.0.1 that must accept */
 	uint64_t caps;		/* CAP_* bits kept through the uid switch (ambient) */
 	uint64_t bounding;	/* CAP_* bits of the bounding set; default: caps */
 	int bounding_given;	/* capability_bounding was set */
 	enum restart_on restart_on;
 	enum svc_type type;
-	enum kill_mode kill_mode;	/* what else dies with the main process */
+	enum kill_mode kill_mode; /* what else dies with the main process */
 	/* timings, ns */
-	uint64_t start_timeout;	/* from a start to ready (checks retried until then) */
+	uint64_t start_timeout; /* from a start to ready (checks retried until then) */
 	uint64_t backoff_min, backoff_max;
-	uint64_t healthy_after;	/* uptime that resets the failure count */
+	uint64_t healthy_after; /* uptime that resets the failure count */
 	uint64_t settle;	/* wait before verifying a restart */
 	uint64_t breaker_window, breaker_cooldown;
 	uint32_t breaker_failures;
-	struct service_phago phago;	/* leftovers, zombie_restart (phagocyte.h) */
+	struct service_phago phago; /* leftovers, zombie_restart (phagocyte.h) */
 };
 
 struct quarantine_conf {
-	double threshold;	/* decayed danger deaths per (binary, uid) */
+	double threshold; /* decayed danger deaths per (binary, uid) */
 	uint64_t half_life;
 	uint64_t duration_min, duration_max;
-	int enabled;		/* [quarantine] enabled; default: the section is present */
-	int root;		/* [quarantine] root = yes: uid 0's binaries too */
-	int section;		/* a [quarantine] section was seen */
+	int enabled; /* [quarantine] enabled; default: the section is present */
+	int root;    /* [quarantine] root = yes: uid 0's binaries too */
+	int section; /* a [quarantine] section was seen */
 };
 
 struct throttle_conf {
-	uint32_t budget;	/* forks per second per lineage */
+	uint32_t budget; /* forks per second per lineage */
 	uint32_t burst;
 	uint64_t dead_time_min, dead_time_max;
-	uint64_t kill_after;	/* 0: never kill */
-	enum { LINEAGE_SESSION, LINEAGE_CGROUP, LINEAGE_UID, LINEAGE_FAMILY } lineage;
-	uint32_t uid_budget;	/* forks per second per uid, behind the lineage's (0: none) */
+	uint64_t kill_after; /* 0: never kill */
+	enum {
+		LINEAGE_SESSION,
+		LINEAGE_CGROUP,
+		LINEAGE_UID,
+		LINEAGE_FAMILY
+	} lineage;
+	uint32_t uid_budget; /* forks per second per uid, behind the lineage's (0: none) */
 	uint32_t uid_burst;
-	int enabled;		/* [throttle] enabled; default: the section is present */
-	int section;		/* a [throttle] section was seen */
+	int enabled; /* [throttle] enabled; default: the section is present */
+	int section; /* a [throttle] section was seen */
 };
 
 struct protect_conf {
@@ -103,30 +108,30 @@ struct protect_conf {
 };
 
 struct weather_conf {
-	double cloudy_psi;	/* PSI some avg10 (%) that makes it cloudy */
+	double cloudy_psi; /* PSI some avg10 (%) that makes it cloudy */
 	double stormy_danger_per_min;
-	double budget_factor_stormy;	/* clone budget multiplier when stormy */
+	double budget_factor_stormy; /* clone budget multiplier when stormy */
 	double backoff_factor_stormy;
 	double unsettled_danger_per_min;
 	double quarantine_factor_stormy;
-	uint64_t calm_hold;		/* better weather must last this long */
-	uint64_t spot_interval;		/* integrity spot checks when sunny */
+	uint64_t calm_hold;	/* better weather must last this long */
+	uint64_t spot_interval; /* integrity spot checks when sunny */
 };
 
 struct policy {
-	int enforce;		/* [lymphd] mode = enforce; else observe */
-	char *journal;		/* [lymphd] journal path */
-	char *metrics_listen;	/* [lymphd] loopback host:port for Prometheus, NULL: off */
-	uint64_t journal_max;	/* bytes before rotation */
+	int enforce;	      /* [lymphd] mode = enforce; else observe */
+	char *journal;	      /* [lymphd] journal path */
+	char *metrics_listen; /* [lymphd] loopback host:port for Prometheus, NULL: off */
+	uint64_t journal_max; /* bytes before rotation */
 	struct service_conf *services;
 	size_t n_services;
 	struct quarantine_conf quarantine;
 	struct throttle_conf throttle;
 	struct protect_conf protect;
 	struct weather_conf weather;
-	struct fleet_conf fleet;	/* [fleet]: off unless given */
-	struct phagocyte_conf phago;	/* [phagocyte] (phagocyte.h) */
-	char **files;		/* the files it came from */
+	struct fleet_conf fleet;     /* [fleet]: off unless given */
+	struct phagocyte_conf phago; /* [phagocyte] (phagocyte.h) */
+	char **files;		     /* the files it came from */
 	size_t n_files;
 };
 
@@ -165,7 +170,7 @@ int config_load(struct policy *p, const char *path, struct cfg_errors *errs);
 /* The same; with must_exist, a missing path is an error (-ENOENT). */
 int config_load_file(struct policy *p, const char *path, int must_exist, struct cfg_errors *errs);
 
-#define LYMPH_DEFAULT_CONFIG "/etc/lymph/lymph.conf"
+#define LYMPH_DEFAULT_CONFIG  "/etc/lymph/lymph.conf"
 #define LYMPH_DEFAULT_JOURNAL "/var/lib/lymph/journal"
 
 #endif

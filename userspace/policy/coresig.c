@@ -85,7 +85,8 @@ int coresig_parse_notes(const void *notes, size_t len, struct core_info *ci)
 			ci->si_code = v[2];
 			ci->addr = rd64(desc + 16);
 			have_info = 1;
-		} else if (nh->n_type == NT_PRSTATUS && !have_status && nh->n_descsz >= sizeof(struct elf_prstatus)) {
+		} else if (nh->n_type == NT_PRSTATUS && !have_status &&
+			   nh->n_descsz >= sizeof(struct elf_prstatus)) {
 			struct elf_prstatus st;
 
 			memcpy(&st, desc, sizeof(st));
@@ -95,7 +96,8 @@ int coresig_parse_notes(const void *notes, size_t len, struct core_info *ci)
 			ci->pc = (uint64_t)st.pr_reg[RIP];
 #endif
 			have_status = 1;
-		} else if (nh->n_type == NT_PRPSINFO && nh->n_descsz >= sizeof(struct elf_prpsinfo)) {
+		} else if (nh->n_type == NT_PRPSINFO &&
+			   nh->n_descsz >= sizeof(struct elf_prpsinfo)) {
 			struct elf_prpsinfo ps;
 
 			memcpy(&ps, desc, sizeof(ps));
@@ -115,7 +117,7 @@ int coresig_parse_notes(const void *notes, size_t len, struct core_info *ci)
 	ci->sig = fnv(ci->sig, base, strlen(base));
 	ci->sig = fnv(ci->sig, &ci->pc_off, sizeof(ci->pc_off));
 	if (!ci->sig)
-		ci->sig = 1;	/* 0 means unknown */
+		ci->sig = 1; /* 0 means unknown */
 	return 0;
 }
 
@@ -124,8 +126,9 @@ const char *coresig_label(const struct core_info *ci, char *buf, size_t len)
 	const char *base = strrchr(ci->pc_file, '/');
 
 	base = base ? base + 1 : (ci->pc_file[0] ? ci->pc_file : "?");
-	snprintf(buf, len, "%s at %s+0x%llx", sigabbrev_np(ci->signo) ? sigabbrev_np(ci->signo) : "?",
-		 base, (unsigned long long)ci->pc_off);
+	snprintf(buf, len, "%s at %s+0x%llx",
+		 sigabbrev_np(ci->signo) ? sigabbrev_np(ci->signo) : "?", base,
+		 (unsigned long long)ci->pc_off);
 	return buf;
 }
 
@@ -133,7 +136,7 @@ const char *coresig_label(const struct core_info *ci, char *buf, size_t len)
 
 struct ref {
 	struct core_art *a;
-	int rank;	/* 0: a binary's newest, 1: first of a signature */
+	int rank; /* 0: a binary's newest, 1: first of a signature */
 };
 
 static int by_binary_then_time(const void *x, const void *y)
@@ -182,7 +185,8 @@ static void fit(struct ref *r, size_t n, uint64_t budget, const char *why)
 	}
 }
 
-void cores_plan(struct core_art *a, size_t n, uint64_t per_binary, uint64_t total, uint32_t keep_first)
+void cores_plan(struct core_art *a, size_t n, uint64_t per_binary, uint64_t total,
+		uint32_t keep_first)
 {
 	struct core_art **s = calloc(n ? n : 1, sizeof(*s));
 	struct ref *r = calloc(n ? n : 1, sizeof(*r));
@@ -190,7 +194,7 @@ void cores_plan(struct core_art *a, size_t n, uint64_t per_binary, uint64_t tota
 
 	if (!s || !r) {
 		for (i = 0; i < n; i++)
-			a[i].keep = 1;	/* without memory, remove nothing */
+			a[i].keep = 1; /* without memory, remove nothing */
 		free(s);
 		free(r);
 		return;

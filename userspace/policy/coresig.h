@@ -19,13 +19,13 @@
 
 struct core_info {
 	int signo, si_code;
-	uint64_t addr;		/* si_addr */
-	uint64_t pc;		/* program counter of the dumping thread, 0: unknown */
-	char comm[17];		/* NT_PRPSINFO pr_fname */
-	char exe[256];		/* first NT_FILE mapping */
-	char pc_file[256];	/* the file the pc lies in ("" if anonymous) */
-	uint64_t pc_off;	/* pc as an offset into that file */
-	uint64_t sig;		/* FNV-1a of exe, signo, basename(pc_file), pc_off */
+	uint64_t addr;	   /* si_addr */
+	uint64_t pc;	   /* program counter of the dumping thread, 0: unknown */
+	char comm[17];	   /* NT_PRPSINFO pr_fname */
+	char exe[256];	   /* first NT_FILE mapping */
+	char pc_file[256]; /* the file the pc lies in ("" if anonymous) */
+	uint64_t pc_off;   /* pc as an offset into that file */
+	uint64_t sig;	   /* FNV-1a of exe, signo, basename(pc_file), pc_off */
 };
 
 /* Parse the notes of a core (the content of its PT_NOTE segment): 0, or
@@ -37,12 +37,12 @@ const char *coresig_label(const struct core_info *ci, char *buf, size_t len);
 
 /* One artifact on disk, as the plan sees it. */
 struct core_art {
-	const char *binary;	/* grouping key: the binary's path (or name) */
-	uint64_t sig;		/* 0: unknown (an artifact lymph cannot read) */
-	uint64_t mtime;		/* wall ns */
-	uint64_t bytes;		/* allocated */
-	int keep;		/* out */
-	const char *why;	/* out: why it is removed (NULL when kept) */
+	const char *binary; /* grouping key: the binary's path (or name) */
+	uint64_t sig;	    /* 0: unknown (an artifact lymph cannot read) */
+	uint64_t mtime;	    /* wall ns */
+	uint64_t bytes;	    /* allocated */
+	int keep;	    /* out */
+	const char *why;    /* out: why it is removed (NULL when kept) */
 };
 
 /*
@@ -51,6 +51,7 @@ struct core_art {
  * and then the oldest signatures first, within per_binary bytes; then the
  * same across binaries within total bytes.  Budgets of 0 keep nothing.
  */
-void cores_plan(struct core_art *a, size_t n, uint64_t per_binary, uint64_t total, uint32_t keep_first);
+void cores_plan(struct core_art *a, size_t n, uint64_t per_binary, uint64_t total,
+		uint32_t keep_first);
 
 #endif

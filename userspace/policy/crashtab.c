@@ -30,7 +30,9 @@ static int entry_match(const void *p, const void *key)
 }
 
 static const struct hashtab_ops crash_ops = {
-	.used = entry_used, .hash = entry_hash, .match = entry_match,
+	.used = entry_used,
+	.hash = entry_hash,
+	.match = entry_match,
 };
 
 int crashtab_init(struct crashtab *t, size_t max_entries, uint64_t half_life_ns)
@@ -94,8 +96,8 @@ static void evict_coldest(struct crashtab *t, uint64_t now_ns)
 	}
 }
 
-struct crash_entry *crashtab_record(struct crashtab *t, uint32_t dev, uint64_t ino,
-				    uint64_t now_ns, uint32_t signo, uint32_t uid,
+struct crash_entry *crashtab_record(struct crashtab *t, uint32_t dev, uint64_t ino, uint64_t now_ns,
+				    uint32_t signo, uint32_t uid,
 				    const uint8_t comm[LYMPH_COMM_LEN])
 {
 	struct crash_entry *e;
@@ -124,8 +126,8 @@ struct crash_entry *crashtab_record(struct crashtab *t, uint32_t dev, uint64_t i
 	return e;
 }
 
-size_t crashtab_top(const struct crashtab *t, uint64_t now_ns,
-		    const struct crash_entry **out, size_t n)
+size_t crashtab_top(const struct crashtab *t, uint64_t now_ns, const struct crash_entry **out,
+		    size_t n)
 {
 	size_t i, k = 0;
 

@@ -17,9 +17,9 @@
 struct crash_entry {
 	uint64_t ino;
 	uint32_t dev;
-	uint32_t used;			/* slot holds an entry */
-	uint64_t danger_deaths;		/* since lymphd started */
-	struct decay rate;		/* decayed danger deaths */
+	uint32_t used;		/* slot holds an entry */
+	uint64_t danger_deaths; /* since lymphd started */
+	struct decay rate;	/* decayed danger deaths */
 	uint64_t last_ns;
 	uint32_t last_signal;
 	uint32_t last_uid;
@@ -27,8 +27,8 @@ struct crash_entry {
 };
 
 struct crashtab {
-	struct hashtab ht;		/* of struct crash_entry, keyed (dev, ino) */
-	size_t max_entries;		/* eviction above this (<= cap * 3/4) */
+	struct hashtab ht;  /* of struct crash_entry, keyed (dev, ino) */
+	size_t max_entries; /* eviction above this (<= cap * 3/4) */
 	uint64_t half_life_ns;
 	uint64_t evictions;
 };
@@ -39,15 +39,15 @@ void crashtab_free(struct crashtab *t);
 
 /* Count one danger death of binary (dev, ino); returns the entry or NULL
  * when the key is (0, 0), an unknown binary. */
-struct crash_entry *crashtab_record(struct crashtab *t, uint32_t dev, uint64_t ino,
-				    uint64_t now_ns, uint32_t signo, uint32_t uid,
+struct crash_entry *crashtab_record(struct crashtab *t, uint32_t dev, uint64_t ino, uint64_t now_ns,
+				    uint32_t signo, uint32_t uid,
 				    const uint8_t comm[LYMPH_COMM_LEN]);
 
 struct crash_entry *crashtab_find(const struct crashtab *t, uint32_t dev, uint64_t ino);
 
 /* Fill out[] with up to n entries, highest decayed count first; returns how
  * many were written. */
-size_t crashtab_top(const struct crashtab *t, uint64_t now_ns,
-		    const struct crash_entry **out, size_t n);
+size_t crashtab_top(const struct crashtab *t, uint64_t now_ns, const struct crash_entry **out,
+		    size_t n);
 
 #endif

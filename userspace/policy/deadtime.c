@@ -17,7 +17,7 @@ int deadtime_on_hold(const struct throttle_conf *c, struct deadtime *d, uint64_t
 	if (fresh)
 		*d = (struct deadtime){ .episode_start = now, .dead_time = c->dead_time_min };
 	else if (d->last_lift && now - d->last_lift < 2 * d->dead_time)
-		grow(c, d);	/* held again soon after a lift: the storm goes on */
+		grow(c, d); /* held again soon after a lift: the storm goes on */
 	d->holds++;
 	d->last_hold = now;
 	d->hold_until = now + d->dead_time;

@@ -19,22 +19,22 @@
 #include "config.h"
 
 struct deadtime {
-	uint64_t episode_start;	/* 0: no storm */
+	uint64_t episode_start; /* 0: no storm */
 	uint64_t dead_time;	/* current hold length */
 	uint64_t hold_until;	/* held until then (0: not held) */
 	uint64_t last_hold;	/* when the last hold began */
 	uint64_t last_lift;
-	uint64_t calm_check;	/* when to look at calm again */
-	uint32_t holds;		/* in this episode */
+	uint64_t calm_check; /* when to look at calm again */
+	uint32_t holds;	     /* in this episode */
 	uint32_t extensions;
 };
 
 enum deadtime_action {
 	DT_NONE,
-	DT_EXTEND,	/* still storming: keep holding, dead time doubled */
-	DT_LIFT,	/* calm during the hold: let it grow again */
-	DT_END,		/* calm after the lift: the episode is over */
-	DT_KILL,	/* kill_after exceeded while storming */
+	DT_EXTEND, /* still storming: keep holding, dead time doubled */
+	DT_LIFT,   /* calm during the hold: let it grow again */
+	DT_END,	   /* calm after the lift: the episode is over */
+	DT_KILL,   /* kill_after exceeded while storming */
 };
 
 /* The lineage overdrew its budget and is (again) held from now; returns 1

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 struct decay {
-	double value;		/* decayed count as of last_ns */
-	uint64_t last_ns;	/* CLOCK_MONOTONIC of the last update */
+	double value;	  /* decayed count as of last_ns */
+	uint64_t last_ns; /* CLOCK_MONOTONIC of the last update */
 };
 
 /* The count as of now_ns (a time before last_ns is treated as last_ns). */

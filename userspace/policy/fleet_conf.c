@@ -70,7 +70,7 @@ void fleet_conf_begin(struct fleet_conf *c, const char *file, int line)
 	c->enabled = 1;
 	c->at.file = file;
 	c->at.line = line;
-	c->seen = 0;		/* a second [fleet] (a drop-in) may override keys */
+	c->seen = 0; /* a second [fleet] (a drop-in) may override keys */
 }
 
 int fleet_name_valid(const char *s)
@@ -135,8 +135,8 @@ static int set_path(char **field, struct fleet_where *at, const char *file, int 
 }
 
 /* servers = URL[, URL...] (commas or blanks between them) */
-static int set_servers(struct fleet_conf *c, const char *file, int line, const char *val,
-		       char *msg, size_t len)
+static int set_servers(struct fleet_conf *c, const char *file, int line, const char *val, char *msg,
+		       size_t len)
 {
 	char *copy = strdup(val), *tok, *save = NULL;
 	size_t i;
@@ -149,8 +149,10 @@ static int set_servers(struct fleet_conf *c, const char *file, int line, const c
 	c->n_servers = 0;
 	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		if (fleet_url_valid(tok)) {
-			snprintf(msg, len, "servers: '%s' is not a NATS URL (nats://host:port or tls://host:port)",
-				 tok);
+			snprintf(
+				msg, len,
+				"servers: '%s' is not a NATS URL (nats://host:port or tls://host:port)",
+				tok);
 			err = -EINVAL;
 			break;
 		}
@@ -177,8 +179,8 @@ static int set_servers(struct fleet_conf *c, const char *file, int line, const c
 }
 
 static const char *const fleet_keys[] = {
-	"servers", "credentials", "tls_ca", "tls_cert", "tls_key", "name", "host", "k",
-	"window", "rate", "burst", "vaccine", "vaccine_factor", "replicas",
+	"servers", "credentials", "tls_ca", "tls_cert", "tls_key", "name",	     "host",
+	"k",	   "window",	  "rate",   "burst",	"vaccine", "vaccine_factor", "replicas",
 };
 
 int fleet_conf_key(struct fleet_conf *c, const char *file, int line, const char *key,
@@ -207,7 +209,8 @@ int fleet_conf_key(struct fleet_conf *c, const char *file, int line, const char 
 	if (!strcmp(key, "servers"))
 		return set_servers(c, file, line, val, msg, len);
 	if (!strcmp(key, "credentials"))
-		return set_path(&c->credentials, &c->credentials_at, file, line, key, val, msg, len);
+		return set_path(&c->credentials, &c->credentials_at, file, line, key, val, msg,
+				len);
 	if (!strcmp(key, "tls_ca"))
 		return set_path(&c->tls_ca, &c->tls_ca_at, file, line, key, val, msg, len);
 	if (!strcmp(key, "tls_cert"))
@@ -216,8 +219,8 @@ int fleet_conf_key(struct fleet_conf *c, const char *file, int line, const char 
 		return set_path(&c->tls_key, &c->tls_key_at, file, line, key, val, msg, len);
 	if (!strcmp(key, "name") || !strcmp(key, "host")) {
 		if (!fleet_name_valid(val)) {
-			snprintf(msg, len, "%s: '%s' is not 1 to %d letters, digits, '_' or '-'", key, val,
-				 FLEET_NAME_MAX - 1);
+			snprintf(msg, len, "%s: '%s' is not 1 to %d letters, digits, '_' or '-'",
+				 key, val, FLEET_NAME_MAX - 1);
 			return -EINVAL;
 		}
 		snprintf(key[0] == 'n' ? c->name : c->host, FLEET_NAME_MAX, "%s", val);
@@ -225,8 +228,10 @@ int fleet_conf_key(struct fleet_conf *c, const char *file, int line, const char 
 	}
 	if (!strcmp(key, "k")) {
 		if (parse_u64(val, 0, 100000, &u) || u < 2) {
-			snprintf(msg, len, "k: '%s' is not a whole number from 2 to 100000 (one host alone "
-				 "must never vaccinate the fleet)", val);
+			snprintf(msg, len,
+				 "k: '%s' is not a whole number from 2 to 100000 (one host alone "
+				 "must never vaccinate the fleet)",
+				 val);
 			return -EINVAL;
 		}
 		c->k = (uint32_t)u;
@@ -244,8 +249,8 @@ int fleet_conf_key(struct fleet_conf *c, const char *file, int line, const char 
 		uint64_t max = key[0] == 'r' && key[1] == 'e' && key[2] == 'p' ? 5 : 10000;
 
 		if (parse_u64(val, 1, max, &u)) {
-			snprintf(msg, len, "%s: '%s' is not a whole number from 1 to %llu", key, val,
-				 (unsigned long long)max);
+			snprintf(msg, len, "%s: '%s' is not a whole number from 1 to %llu", key,
+				 val, (unsigned long long)max);
 			return -EINVAL;
 		}
 		if (!strcmp(key, "rate"))
@@ -271,7 +276,8 @@ int fleet_conf_key(struct fleet_conf *c, const char *file, int line, const char 
 	errno = 0;
 	d = strtod(val, &end);
 	if (errno || end == val || *end || !(d > 0 && d <= 1)) {
-		snprintf(msg, len, "vaccine_factor: '%s' is not a number above 0 and at most 1", val);
+		snprintf(msg, len, "vaccine_factor: '%s' is not a number above 0 and at most 1",
+			 val);
 		return -EINVAL;
 	}
 	c->vaccine_factor = d;
@@ -310,6 +316,7 @@ int fleet_conf_finish(const struct fleet_conf *c, struct cfg_errors *errs)
 		n += add_err(errs, c->tls_cert ? &c->tls_cert_at : &c->tls_key_at,
 			     "[fleet] tls_cert and tls_key go together");
 	if (c->burst < c->rate)
-		n += add_err(errs, &c->at, "[fleet] burst (%u) is below rate (%u)", c->burst, c->rate);
+		n += add_err(errs, &c->at, "[fleet] burst (%u) is below rate (%u)", c->burst,
+			     c->rate);
 	return n;
 }

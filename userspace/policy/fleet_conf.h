@@ -13,11 +13,14 @@
 #include <stdint.h>
 
 #define FLEET_SERVERS_MAX 16
-#define FLEET_NAME_MAX 64	/* fleet and host names: [A-Za-z0-9_-] */
+#define FLEET_NAME_MAX	  64 /* fleet and host names: [A-Za-z0-9_-] */
 
 struct cfg_errors;
 
-enum fleet_vaccine { FLEET_VACCINE_THRESHOLD, FLEET_VACCINE_QUARANTINE };
+enum fleet_vaccine {
+	FLEET_VACCINE_THRESHOLD,
+	FLEET_VACCINE_QUARANTINE
+};
 
 /* Where a key was set, for file:line messages after parsing. */
 struct fleet_where {
@@ -26,24 +29,24 @@ struct fleet_where {
 };
 
 struct fleet_conf {
-	int enabled;			/* a [fleet] section was given */
-	struct fleet_where at;		/* its header */
-	char *servers[FLEET_SERVERS_MAX];	/* nats://host:port or tls://host:port */
+	int enabled;			  /* a [fleet] section was given */
+	struct fleet_where at;		  /* its header */
+	char *servers[FLEET_SERVERS_MAX]; /* nats://host:port or tls://host:port */
 	size_t n_servers;
 	struct fleet_where servers_at;
-	char *credentials;		/* NATS .creds file (JWT + nkey seed) */
+	char *credentials; /* NATS .creds file (JWT + nkey seed) */
 	char *tls_ca, *tls_cert, *tls_key;
 	struct fleet_where credentials_at, tls_ca_at, tls_cert_at, tls_key_at;
-	char name[FLEET_NAME_MAX];	/* the fleet: names the stream and the bucket */
-	char host[FLEET_NAME_MAX];	/* this host's name in the fleet; "": hostname */
-	uint32_t k;			/* distinct hosts that make a binary bad */
-	uint64_t window;		/* ns: a host's report counts this long */
-	uint32_t rate;			/* messages per second this host may send */
+	char name[FLEET_NAME_MAX]; /* the fleet: names the stream and the bucket */
+	char host[FLEET_NAME_MAX]; /* this host's name in the fleet; "": hostname */
+	uint32_t k;		   /* distinct hosts that make a binary bad */
+	uint64_t window;	   /* ns: a host's report counts this long */
+	uint32_t rate;		   /* messages per second this host may send */
 	uint32_t burst;
-	double vaccine_factor;		/* quarantine threshold multiplier when vaccinated */
+	double vaccine_factor; /* quarantine threshold multiplier when vaccinated */
 	enum fleet_vaccine vaccine;
-	uint32_t replicas;		/* JetStream replicas of the stream and bucket */
-	uint32_t seen;			/* keys set in this section (duplicates) */
+	uint32_t replicas; /* JetStream replicas of the stream and bucket */
+	uint32_t seen;	   /* keys set in this section (duplicates) */
 };
 
 void fleet_conf_defaults(struct fleet_conf *c);

@@ -66,7 +66,8 @@ static struct fleet_bad *slot(struct fleet_memory *m)
 	}
 	if (m->n == m->cap) {
 		for (i = 0; i < m->n; i++)
-			if (!m->v[i].vaccinated && (victim == (size_t)-1 || newest(&m->v[i]) < newest(&m->v[victim])))
+			if (!m->v[i].vaccinated &&
+			    (victim == (size_t)-1 || newest(&m->v[i]) < newest(&m->v[victim])))
 				victim = i;
 		if (victim == (size_t)-1)
 			return NULL;
@@ -153,14 +154,14 @@ size_t fleet_memory_eval(struct fleet_memory *m, uint64_t now_ms, uint32_t k, ui
 	size_t i, n = 0;
 
 	if (k < 2)
-		k = 2;		/* never one host alone, whatever the caller says */
+		k = 2; /* never one host alone, whatever the caller says */
 	for (i = 0; i < m->n; i++) {
 		struct fleet_bad *b = &m->v[i];
 
 		b->distinct = fleet_bad_distinct(b, now_ms, window_ms);
 		if (!b->vaccinated && !b->released && b->distinct >= k) {
 			if (n == max)
-				continue;	/* next evaluation */
+				continue; /* next evaluation */
 			b->vaccinated = 1;
 			b->since_ms = now_ms;
 			out[n++] = (struct fleet_change){ FLEET_VACCINATE, b };

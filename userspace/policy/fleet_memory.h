@@ -19,35 +19,38 @@
 #include <stdint.h>
 #include "fleet_msg.h"
 
-#define FLEET_IDS_MAX 4096		/* binaries remembered */
-#define FLEET_HOSTS_PER_ID 1024		/* host lines per binary */
+#define FLEET_IDS_MAX	   4096 /* binaries remembered */
+#define FLEET_HOSTS_PER_ID 1024 /* host lines per binary */
 
 struct fleet_seen {
 	char host[FLEET_NAME_MAX];
-	uint64_t at_ms;		/* server time of its latest report */
-	uint32_t count;		/* deaths that host reported (capped) */
+	uint64_t at_ms; /* server time of its latest report */
+	uint32_t count; /* deaths that host reported (capped) */
 	uint32_t signo;
 };
 
 struct fleet_bad {
 	char sha256[FLEET_SHA_LEN];
 	char build_id[FLEET_BUILDID_LEN];
-	char path[FLEET_PATH_LEN];	/* the latest reporter's path: a hint */
+	char path[FLEET_PATH_LEN]; /* the latest reporter's path: a hint */
 	struct fleet_seen *hosts;
 	size_t n_hosts, cap_hosts;
 	int vaccinated;
-	uint64_t since_ms;		/* vaccinated since */
-	int released;			/* released here: ignored until it fades */
-	uint32_t distinct;		/* at the last evaluation */
+	uint64_t since_ms; /* vaccinated since */
+	int released;	   /* released here: ignored until it fades */
+	uint32_t distinct; /* at the last evaluation */
 };
 
 struct fleet_memory {
 	struct fleet_bad *v;
 	size_t n, cap;
-	uint64_t evicted;		/* binaries forgotten to stay within FLEET_IDS_MAX */
+	uint64_t evicted; /* binaries forgotten to stay within FLEET_IDS_MAX */
 };
 
-enum fleet_change_kind { FLEET_VACCINATE = 1, FLEET_FADE };
+enum fleet_change_kind {
+	FLEET_VACCINATE = 1,
+	FLEET_FADE
+};
 
 struct fleet_change {
 	enum fleet_change_kind kind;

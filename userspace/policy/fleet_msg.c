@@ -7,7 +7,7 @@
 #include <json-c/json.h>
 #include "fleet_msg.h"
 
-#define JSON_DEPTH 4	/* object > array > object: deeper is refused */
+#define JSON_DEPTH 4 /* object > array > object: deeper is refused */
 
 int fleet_sha_valid(const char *s)
 {
@@ -79,7 +79,7 @@ int fleet_kv_key_parse(const char *key, char sha256[FLEET_SHA_LEN], char host[FL
 static int emit(struct json_object *o, char **out)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE);
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	*out = s ? strdup(s) : NULL;
 	json_object_put(o);
@@ -104,7 +104,8 @@ int fleet_batch_encode(const struct fleet_batch *b, char **out)
 		json_object_object_add(e, "build_id", json_object_new_string(x->build_id));
 		json_object_object_add(e, "path", json_object_new_string(x->path));
 		json_object_object_add(e, "signal", json_object_new_int64(x->signo));
-		json_object_object_add(e, "fault_page_off", json_object_new_int64(x->fault_page_off));
+		json_object_object_add(e, "fault_page_off",
+				       json_object_new_int64(x->fault_page_off));
 		json_object_object_add(e, "count", json_object_new_int64(x->count));
 		json_object_array_add(d, e);
 	}
@@ -154,8 +155,9 @@ static struct json_object *parse(const void *buf, size_t len)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	/* The whole buffer must be one value, nothing after it. */
-	if (o && (json_tokener_get_error(tok) != json_tokener_success ||
-		  json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object))) {
+	if (o &&
+	    (json_tokener_get_error(tok) != json_tokener_success ||
+	     json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object))) {
 		json_object_put(o);
 		o = NULL;
 	}
@@ -172,14 +174,16 @@ static int get_str(struct json_object *o, const char *key, char *out, size_t max
 	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return -EBADMSG;
 	s = json_object_get_string(v);
-	if ((size_t)json_object_get_string_len(v) >= max || strlen(s) != (size_t)json_object_get_string_len(v))
+	if ((size_t)json_object_get_string_len(v) >= max ||
+	    strlen(s) != (size_t)json_object_get_string_len(v))
 		return -EBADMSG;
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
 }
 
 /* An integer member within [min, max]: 0, or -EBADMSG. */
-static int get_u64(struct json_object *o, const char *key, uint64_t min, uint64_t max, uint64_t *out)
+static int get_u64(struct json_object *o, const char *key, uint64_t min, uint64_t max,
+		   uint64_t *out)
 {
 	struct json_object *v;
 	int64_t x;
@@ -201,7 +205,7 @@ static int check_version(struct json_object *o)
 	return get_u64(o, "v", 1, 1, &v);
 }
 
-#define TS_MAX (1ULL << 53)	/* ms: far beyond any real clock */
+#define TS_MAX (1ULL << 53) /* ms: far beyond any real clock */
 
 static int decode_death(struct json_object *e, struct fleet_death *d)
 {
@@ -253,14 +257,16 @@ int fleet_batch_decode(const void *buf, size_t len, struct fleet_batch *b)
 	    get_u64(o, "dropped", 0, UINT32_MAX, &u))
 		goto out;
 	b->dropped = (uint32_t)u;
-	if (!json_object_object_get_ex(o, "deaths", &arr) || !json_object_is_type(arr, json_type_array) ||
+	if (!json_object_object_get_ex(o, "deaths", &arr) ||
+	    !json_object_is_type(arr, json_type_array) ||
 	    (n = json_object_array_length(arr)) > FLEET_BATCH_MAX)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (decode_death(json_object_array_get_idx(arr, i), &b->deaths[i]))
 			goto out;
 	b->n_deaths = n;
-	if (!json_object_object_get_ex(o, "decisions", &arr) || !json_object_is_type(arr, json_type_array) ||
+	if (!json_object_object_get_ex(o, "decisions", &arr) ||
+	    !json_object_is_type(arr, json_type_array) ||
 	    (n = json_object_array_length(arr)) > FLEET_BATCH_MAX)
 		goto out;
 	for (i = 0; i < n; i++)
@@ -284,8 +290,9 @@ int fleet_report_decode(const void *buf, size_t len, struct fleet_report *r)
 	memset(r, 0, sizeof(*r));
 	if (!o)
 		return -EBADMSG;
-	if (check_version(o) || get_str(o, "host", r->host, sizeof(r->host)) || !fleet_name_valid(r->host) ||
-	    get_str(o, "sha256", r->sha256, sizeof(r->sha256)) || !fleet_sha_valid(r->sha256) ||
+	if (check_version(o) || get_str(o, "host", r->host, sizeof(r->host)) ||
+	    !fleet_name_valid(r->host) || get_str(o, "sha256", r->sha256, sizeof(r->sha256)) ||
+	    !fleet_sha_valid(r->sha256) ||
 	    get_str(o, "build_id", r->build_id, sizeof(r->build_id)) ||
 	    !hex_valid(r->build_id, FLEET_BUILDID_LEN - 1) ||
 	    get_str(o, "path", r->path, sizeof(r->path)) || !path_valid(r->path) ||
@@ -295,8 +302,8 @@ int fleet_report_decode(const void *buf, size_t len, struct fleet_report *r)
 	if (get_u64(o, "count", 1, FLEET_COUNT_CAP, &u))
 		goto out;
 	r->count = (uint32_t)u;
-	if (get_u64(o, "first_ms", 0, TS_MAX, &r->first_ms) || get_u64(o, "last_ms", 0, TS_MAX, &r->last_ms) ||
-	    r->first_ms > r->last_ms)
+	if (get_u64(o, "first_ms", 0, TS_MAX, &r->first_ms) ||
+	    get_u64(o, "last_ms", 0, TS_MAX, &r->last_ms) || r->first_ms > r->last_ms)
 		goto out;
 	err = 0;
 out:

@@ -24,33 +24,33 @@
 #include <stdint.h>
 #include "fleet_conf.h"
 
-#define FLEET_SHA_LEN 65	/* 64 hex digits */
-#define FLEET_BUILDID_LEN 129	/* up to 64 bytes, in hex */
-#define FLEET_PATH_LEN 256
-#define FLEET_BATCH_MAX 64	/* deaths, and decisions, per batch */
-#define FLEET_MSG_MAX 65536	/* bytes: anything longer is refused unread */
-#define FLEET_COUNT_CAP 1000000	/* one report's death count at most */
+#define FLEET_SHA_LEN	  65  /* 64 hex digits */
+#define FLEET_BUILDID_LEN 129 /* up to 64 bytes, in hex */
+#define FLEET_PATH_LEN	  256
+#define FLEET_BATCH_MAX	  64	  /* deaths, and decisions, per batch */
+#define FLEET_MSG_MAX	  65536	  /* bytes: anything longer is refused unread */
+#define FLEET_COUNT_CAP	  1000000 /* one report's death count at most */
 
 struct fleet_death {
 	char sha256[FLEET_SHA_LEN];
-	char build_id[FLEET_BUILDID_LEN];	/* "" when the binary has none */
-	char path[FLEET_PATH_LEN];		/* where it lives there: a hint */
+	char build_id[FLEET_BUILDID_LEN]; /* "" when the binary has none */
+	char path[FLEET_PATH_LEN];	  /* where it lives there: a hint */
 	uint32_t signo;
-	uint32_t fault_page_off;	/* fault address within its page: ASLR-proof */
-	uint32_t count;			/* deaths merged into this line */
+	uint32_t fault_page_off; /* fault address within its page: ASLR-proof */
+	uint32_t count;		 /* deaths merged into this line */
 };
 
 struct fleet_decision {
-	char type[16];			/* quarantine, throttle, service, fleet */
+	char type[16]; /* quarantine, throttle, service, fleet */
 	char action[24];
-	char sha256[FLEET_SHA_LEN];	/* "" when unknown */
+	char sha256[FLEET_SHA_LEN]; /* "" when unknown */
 	char path[FLEET_PATH_LEN];
 };
 
 struct fleet_batch {
 	char host[FLEET_NAME_MAX];
 	uint64_t ts_ms;
-	uint32_t dropped;		/* deaths this host could not send since its last batch */
+	uint32_t dropped; /* deaths this host could not send since its last batch */
 	size_t n_deaths, n_decisions;
 	struct fleet_death deaths[FLEET_BATCH_MAX];
 	struct fleet_decision decisions[FLEET_BATCH_MAX];

@@ -11,7 +11,8 @@
 #define REQUIRED 1
 
 /* A non-negative integer <= max; absent is 0 unless required. */
-static int get_u64(struct json_object *o, const char *key, uint64_t max, int required, uint64_t *out)
+static int get_u64(struct json_object *o, const char *key, uint64_t max, int required,
+		   uint64_t *out)
 {
 	struct json_object *v;
 
@@ -24,7 +25,8 @@ static int get_u64(struct json_object *o, const char *key, uint64_t max, int req
 	return *out > max ? -EINVAL : 0;
 }
 
-static int get_u32(struct json_object *o, const char *key, uint32_t max, int required, uint32_t *out)
+static int get_u32(struct json_object *o, const char *key, uint32_t max, int required,
+		   uint32_t *out)
 {
 	uint64_t v;
 	int err = get_u64(o, key, max, required, &v);
@@ -48,8 +50,8 @@ static int get_dbl(struct json_object *o, const char *key, double min, double ma
 
 /* A string of at most maxlen bytes without NUL; null (when allowed) and
  * absent give NULL. */
-static int get_str(struct json_object *o, const char *key, size_t maxlen, int required,
-		   int null_ok, const char **out)
+static int get_str(struct json_object *o, const char *key, size_t maxlen, int required, int null_ok,
+		   const char **out)
 {
 	struct json_object *v;
 	const char *s;
@@ -89,7 +91,7 @@ int jrec_cgroup_path_ok(const char *path, size_t max)
 
 	if (!path || strlen(path) >= max || strncmp(path, root, sizeof(root) - 1))
 		return 0;
-	for (c = path + 1; *c; ) {
+	for (c = path + 1; *c;) {
 		size_t n = strcspn(c, "/");
 
 		if (!n || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
@@ -98,7 +100,7 @@ int jrec_cgroup_path_ok(const char *path, size_t max)
 		if (*c == '/')
 			c++;
 		if (!*c && c[-1] == '/')
-			return 0;	/* trailing slash */
+			return 0; /* trailing slash */
 	}
 	return 1;
 }
@@ -173,9 +175,11 @@ int jrec_throttle(struct json_object *rec, struct jrec_throttle *t)
 	if (t->hold_dir) {
 		size_t pl = strlen(t->parent_dir);
 
-		if (!jrec_cgroup_path_ok(t->hold_dir, 600) || !jrec_cgroup_path_ok(t->parent_dir, 512) ||
+		if (!jrec_cgroup_path_ok(t->hold_dir, 600) ||
+		    !jrec_cgroup_path_ok(t->parent_dir, 512) ||
 		    strncmp(t->hold_dir, t->parent_dir, pl) || t->hold_dir[pl] != '/' ||
-		    strncmp(t->hold_dir + pl + 1, "lymph.hold.", 11) || strchr(t->hold_dir + pl + 1, '/'))
+		    strncmp(t->hold_dir + pl + 1, "lymph.hold.", 11) ||
+		    strchr(t->hold_dir + pl + 1, '/'))
 			return -EINVAL;
 	}
 	return 1;
@@ -236,7 +240,8 @@ int jrec_service(struct json_object *rec, struct jrec_service *s)
 		for (i = 0; i < n; i++) {
 			struct json_object *x = json_object_array_get_idx(arr, i);
 
-			if (!json_object_is_type(x, json_type_int) || json_object_get_int64(x) < 0 ||
+			if (!json_object_is_type(x, json_type_int) ||
+			    json_object_get_int64(x) < 0 ||
 			    json_object_get_uint64(x) > UINT64_MAX / 2)
 				return -EINVAL;
 			s->recent_wall_ns[s->n_recent++] = json_object_get_uint64(x);
@@ -255,7 +260,8 @@ int jrec_check(struct json_object *rec)
 		struct jrec_service s;
 	} u;
 
-	if (jrec_quarantine(rec, &u.q) < 0 || jrec_throttle(rec, &u.t) < 0 || jrec_service(rec, &u.s) < 0)
+	if (jrec_quarantine(rec, &u.q) < 0 || jrec_throttle(rec, &u.t) < 0 ||
+	    jrec_service(rec, &u.s) < 0)
 		return -EINVAL;
 	return 0;
 }

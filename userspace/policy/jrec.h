@@ -21,32 +21,32 @@
 
 struct jrec_quarantine {
 	const char *action;
-	const char *exe;		/* absolute path or NULL */
-	const char *result;		/* NULL when absent */
-	struct json_object *why;	/* the evidence, an object, or NULL */
+	const char *exe;	 /* absolute path or NULL */
+	const char *result;	 /* NULL when absent */
+	struct json_object *why; /* the evidence, an object, or NULL */
 	uint32_t dev;
 	uint64_t ino;
 	uint32_t uid;
 	uint64_t until_wall_ns, since_wall_ns;
-	uint32_t old_mode;		/* 0 when absent */
+	uint32_t old_mode; /* 0 when absent */
 	uint32_t total;
 	double offences;
 };
 
 struct jrec_throttle {
 	const char *action;
-	uint32_t kind;			/* LYMPH_LINEAGE_* */
+	uint32_t kind; /* LYMPH_LINEAGE_* */
 	uint64_t id;
-	const char *hold_dir;		/* under the pids cgroup tree, or NULL */
-	const char *parent_dir;		/* set when hold_dir is */
+	const char *hold_dir;	/* under the pids cgroup tree, or NULL */
+	const char *parent_dir; /* set when hold_dir is */
 	double dead_time_ms;
 	uint32_t holds;
 };
 
 struct jrec_service {
 	const char *name;
-	const char *action;		/* NULL when absent */
-	int phase;			/* enum svc_phase */
+	const char *action; /* NULL when absent */
+	int phase;	    /* enum svc_phase */
 	uint32_t failures, restarts;
 	uint64_t delay_ns;
 	uint64_t deadline_wall_ns, since_wall_ns, healthy_at_wall_ns;
@@ -54,8 +54,8 @@ struct jrec_service {
 	uint64_t recent_wall_ns[SUPERVISE_HISTORY];
 	uint32_t n_recent;
 	int have_why;
-	const char *why_reason;		/* NULL when absent */
-	uint32_t why_signo;		/* 0 when absent or unknown */
+	const char *why_reason; /* NULL when absent */
+	uint32_t why_signo;	/* 0 when absent or unknown */
 	uint32_t why_exit_status;
 	int why_danger;
 	uint64_t why_wall_ns;

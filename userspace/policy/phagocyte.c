@@ -103,7 +103,8 @@ static int dur(const char *key, const char *val, uint64_t min, uint64_t max, uin
 	uint64_t ns;
 
 	if (parse_duration(val, &ns)) {
-		snprintf(err, errlen, "%s: '%s' is not a duration (e.g. 500ms, 2s, 5m, 1h, 1d)", key, val);
+		snprintf(err, errlen, "%s: '%s' is not a duration (e.g. 500ms, 2s, 5m, 1h, 1d)",
+			 key, val);
 		return -1;
 	}
 	if (ns < min || ns > max) {
@@ -131,12 +132,16 @@ static int parse_tidy(struct tidy_rule *r, const char *val, char *err, size_t er
 		if (first) {
 			first = 0;
 			if (!strcmp(w, "/")) {
-				snprintf(err, errlen, "tidy: a rule on / is refused: name the directory to tidy");
+				snprintf(
+					err, errlen,
+					"tidy: a rule on / is refused: name the directory to tidy");
 				goto out;
 			}
 			if (!phago_path_normal(w)) {
-				snprintf(err, errlen, "tidy: '%s' is not a normalised absolute directory "
-					 "(no //, . or .. components, no trailing /)", w);
+				snprintf(err, errlen,
+					 "tidy: '%s' is not a normalised absolute directory "
+					 "(no //, . or .. components, no trailing /)",
+					 w);
 				goto out;
 			}
 			r->dir = strdup(w);
@@ -144,7 +149,9 @@ static int parse_tidy(struct tidy_rule *r, const char *val, char *err, size_t er
 		}
 		if (!strncmp(w, "pattern=", 8) && w[8]) {
 			if (strchr(w + 8, '/')) {
-				snprintf(err, errlen, "tidy: pattern '%s' matches names, it may not hold /", w + 8);
+				snprintf(err, errlen,
+					 "tidy: pattern '%s' matches names, it may not hold /",
+					 w + 8);
 				goto out;
 			}
 			free(r->pattern);
@@ -156,33 +163,44 @@ static int parse_tidy(struct tidy_rule *r, const char *val, char *err, size_t er
 			uint64_t b;
 
 			if (w[7] == '-') {
-				snprintf(err, errlen, "tidy: budget '%s' is negative: a budget is the bytes kept, "
-					 "0 or more", w + 7);
+				snprintf(
+					err, errlen,
+					"tidy: budget '%s' is negative: a budget is the bytes kept, "
+					"0 or more",
+					w + 7);
 				goto out;
 			}
 			if (parse_size(w + 7, 0, 1ULL << 50, &b)) {
-				snprintf(err, errlen, "tidy: budget '%s' is not a size (K, M, G suffixes allowed)",
-					 w + 7);
+				snprintf(
+					err, errlen,
+					"tidy: budget '%s' is not a size (K, M, G suffixes allowed)",
+					w + 7);
 				goto out;
 			}
 			r->budget = (int64_t)b;
 		} else if (!strncmp(w, "recurse=", 8)) {
 			if (parse_bool(w + 8, &r->recurse)) {
-				snprintf(err, errlen, "tidy: recurse is yes or no, not '%s'", w + 8);
+				snprintf(err, errlen, "tidy: recurse is yes or no, not '%s'",
+					 w + 8);
 				goto out;
 			}
 		} else {
-			snprintf(err, errlen, "tidy: '%s' is not one of pattern=GLOB, age=DURATION, "
-				 "budget=SIZE, recurse=yes|no", w);
+			snprintf(err, errlen,
+				 "tidy: '%s' is not one of pattern=GLOB, age=DURATION, "
+				 "budget=SIZE, recurse=yes|no",
+				 w);
 			goto out;
 		}
 	}
 	if (!r->dir) {
-		snprintf(err, errlen, "tidy needs a directory: tidy = DIR [pattern=GLOB] [age=DURATION] [budget=SIZE]");
+		snprintf(
+			err, errlen,
+			"tidy needs a directory: tidy = DIR [pattern=GLOB] [age=DURATION] [budget=SIZE]");
 		goto out;
 	}
 	if (!r->age && r->budget < 0) {
-		snprintf(err, errlen, "tidy: a rule needs age= or budget= (what makes a file waste)");
+		snprintf(err, errlen,
+			 "tidy: a rule needs age= or budget= (what makes a file waste)");
 		goto out;
 	}
 	if (!r->pattern)
@@ -205,9 +223,12 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 
 	if (!strcmp(key, "leftovers") || !strcmp(key, "foresight") || !strcmp(key, "cores") ||
 	    !strcmp(key, "core_handler") || !strcmp(key, "shm") || !strcmp(key, "shm_any_dead")) {
-		int *f = key[0] == 'l' ? &c->leftovers : key[0] == 'f' ? &c->foresight :
-			 !strcmp(key, "cores") ? &c->cores : !strcmp(key, "shm") ? &c->shm :
-			 !strcmp(key, "shm_any_dead") ? &c->shm_any_dead : &c->core_handler;
+		int *f = key[0] == 'l'			? &c->leftovers
+			 : key[0] == 'f'		? &c->foresight
+			 : !strcmp(key, "cores")	? &c->cores
+			 : !strcmp(key, "shm")		? &c->shm
+			 : !strcmp(key, "shm_any_dead") ? &c->shm_any_dead
+							: &c->core_handler;
 
 		if (parse_bool(val, f)) {
 			snprintf(err, errlen, "%s: '%s' is not yes or no", key, val);
@@ -217,7 +238,8 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 	}
 	if (!strcmp(key, "zombie_max")) {
 		if (parse_u64(val, 1, 1000000, &u)) {
-			snprintf(err, errlen, "zombie_max: '%s' is not a whole number from 1 to 1000000", val);
+			snprintf(err, errlen,
+				 "zombie_max: '%s' is not a whole number from 1 to 1000000", val);
 			return -1;
 		}
 		c->zombie_max = (uint32_t)u;
@@ -237,11 +259,13 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		return dur(key, val, 0, 86400 * SEC, &c->tidy_dead_time, err, errlen);
 	if (!strcmp(key, "root")) {
 		if (!strcmp(val, "/")) {
-			snprintf(err, errlen, "root: / is refused: declare the directories tidy may touch");
+			snprintf(err, errlen,
+				 "root: / is refused: declare the directories tidy may touch");
 			return -1;
 		}
 		if (!phago_path_normal(val)) {
-			snprintf(err, errlen, "root: '%s' is not a normalised absolute directory", val);
+			snprintf(err, errlen, "root: '%s' is not a normalised absolute directory",
+				 val);
 			return -1;
 		}
 		if (c->n_roots == PHAGO_ROOTS_MAX) {
@@ -254,21 +278,26 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		return 0;
 	}
 	if (!strcmp(key, "core_budget_per_binary") || !strcmp(key, "core_budget_total")) {
-		uint64_t *b = strstr(key, "total") ? &c->core_budget_total : &c->core_budget_per_binary;
+		uint64_t *b = strstr(key, "total") ? &c->core_budget_total
+						   : &c->core_budget_per_binary;
 
 		if (val[0] == '-') {
-			snprintf(err, errlen, "%s: '%s' is negative: a budget is the bytes kept, 0 or more", key, val);
+			snprintf(err, errlen,
+				 "%s: '%s' is negative: a budget is the bytes kept, 0 or more", key,
+				 val);
 			return -1;
 		}
 		if (parse_size(val, 0, 1ULL << 50, b)) {
-			snprintf(err, errlen, "%s: '%s' is not a size (K, M, G suffixes allowed)", key, val);
+			snprintf(err, errlen, "%s: '%s' is not a size (K, M, G suffixes allowed)",
+				 key, val);
 			return -1;
 		}
 		return 0;
 	}
 	if (!strcmp(key, "core_keep_first")) {
 		if (parse_u64(val, 0, 100, &u)) {
-			snprintf(err, errlen, "core_keep_first: '%s' is not a whole number from 0 to 100", val);
+			snprintf(err, errlen,
+				 "core_keep_first: '%s' is not a whole number from 0 to 100", val);
 			return -1;
 		}
 		c->core_keep_first = (uint32_t)u;
@@ -286,11 +315,14 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		return dur(key, val, 100000000ULL, 86400 * SEC, &c->shm_interval, err, errlen);
 	if (!strcmp(key, "shm_save_max")) {
 		if (val[0] == '-') {
-			snprintf(err, errlen, "shm_save_max: '%s' is negative: it is a size in bytes", val);
+			snprintf(err, errlen,
+				 "shm_save_max: '%s' is negative: it is a size in bytes", val);
 			return -1;
 		}
 		if (parse_size(val, 0, 1ULL << 40, &c->shm_save_max)) {
-			snprintf(err, errlen, "shm_save_max: '%s' is not a size (K, M, G suffixes allowed)", val);
+			snprintf(err, errlen,
+				 "shm_save_max: '%s' is not a size (K, M, G suffixes allowed)",
+				 val);
 			return -1;
 		}
 		return 0;
@@ -299,9 +331,12 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 		return dur(key, val, SEC, 600 * SEC, &c->core_handler_timeout, err, errlen);
 	if (!strcmp(key, "core_store")) {
 		/* the kernel keeps 127 bytes of the whole pattern */
-		if (!phago_path_normal(val) || !strcmp(val, "/") || strchr(val, ' ') || strlen(val) > 60) {
-			snprintf(err, errlen, "core_store: '%s' is not a normalised absolute directory (not /, "
-				 "no spaces, at most 60 bytes: it goes into kernel.core_pattern)", val);
+		if (!phago_path_normal(val) || !strcmp(val, "/") || strchr(val, ' ') ||
+		    strlen(val) > 60) {
+			snprintf(err, errlen,
+				 "core_store: '%s' is not a normalised absolute directory (not /, "
+				 "no spaces, at most 60 bytes: it goes into kernel.core_pattern)",
+				 val);
 			return -1;
 		}
 		free(c->core_store);
@@ -310,11 +345,14 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 	}
 	if (!strcmp(key, "core_dir")) {
 		if (!phago_path_normal(val) || !strcmp(val, "/")) {
-			snprintf(err, errlen, "core_dir: '%s' is not a normalised absolute directory (not /)", val);
+			snprintf(err, errlen,
+				 "core_dir: '%s' is not a normalised absolute directory (not /)",
+				 val);
 			return -1;
 		}
 		if (c->n_core_dirs == PHAGO_ROOTS_MAX) {
-			snprintf(err, errlen, "core_dir: more than %d directories", PHAGO_ROOTS_MAX);
+			snprintf(err, errlen, "core_dir: more than %d directories",
+				 PHAGO_ROOTS_MAX);
 			return -1;
 		}
 		c->core_dirs[c->n_core_dirs++] = strdup(val);
@@ -322,11 +360,13 @@ int phago_conf_key(struct phagocyte_conf *c, const char *file, int line, const c
 	}
 	if (!strcmp(key, "disk_watch")) {
 		if (!phago_path_normal(val)) {
-			snprintf(err, errlen, "disk_watch: '%s' is not a normalised absolute mount point", val);
+			snprintf(err, errlen,
+				 "disk_watch: '%s' is not a normalised absolute mount point", val);
 			return -1;
 		}
 		if (c->n_watch == PHAGO_ROOTS_MAX) {
-			snprintf(err, errlen, "disk_watch: more than %d mount points", PHAGO_ROOTS_MAX);
+			snprintf(err, errlen, "disk_watch: more than %d mount points",
+				 PHAGO_ROOTS_MAX);
 			return -1;
 		}
 		c->watch[c->n_watch++] = strdup(val);
@@ -363,8 +403,11 @@ int phago_service_key(struct service_phago *s, const char *key, const char *val,
 		uint64_t ns;
 
 		if (parse_duration(val, &ns) || ns < SEC || ns > 30 * 86400 * SEC) {
-			snprintf(err, errlen, "leak_horizon: '%s' is not a duration from 1s to 30d%s", val,
-				 !parse_duration(val, &ns) && !ns ? " (zero is refused: leave it out for no leak foresight)" : "");
+			snprintf(err, errlen,
+				 "leak_horizon: '%s' is not a duration from 1s to 30d%s", val,
+				 !parse_duration(val, &ns) && !ns
+					 ? " (zero is refused: leave it out for no leak foresight)"
+					 : "");
 			return -1;
 		}
 		s->leak_horizon = ns;
@@ -378,12 +421,16 @@ int phago_service_key(struct service_phago *s, const char *key, const char *val,
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		for (w = strtok_r(copy, " \t", &save); w && !ret; w = strtok_r(NULL, " \t", &save)) {
+		for (w = strtok_r(copy, " \t", &save); w && !ret;
+		     w = strtok_r(NULL, " \t", &save)) {
 			if (!phago_path_normal(w) || !strcmp(w, "/")) {
-				snprintf(err, errlen, "leftovers: '%s' is not a normalised absolute file path", w);
+				snprintf(err, errlen,
+					 "leftovers: '%s' is not a normalised absolute file path",
+					 w);
 				ret = -1;
 			} else if (s->n_leftovers == PHAGO_LEFTOVERS_MAX) {
-				snprintf(err, errlen, "leftovers: more than %d paths", PHAGO_LEFTOVERS_MAX);
+				snprintf(err, errlen, "leftovers: more than %d paths",
+					 PHAGO_LEFTOVERS_MAX);
 				ret = -1;
 			} else {
 				s->leftovers[s->n_leftovers++] = strdup(w);
@@ -400,7 +447,8 @@ int phago_service_key(struct service_phago *s, const char *key, const char *val,
 }
 
 int phago_conf_finish(const struct phagocyte_conf *c,
-		      void (*report)(void *ctx, const char *file, int line, const char *msg), void *ctx)
+		      void (*report)(void *ctx, const char *file, int line, const char *msg),
+		      void *ctx)
 {
 	char msg[512];
 	int n = 0;
@@ -414,21 +462,27 @@ int phago_conf_finish(const struct phagocyte_conf *c,
 			if (phago_path_within(r->dir, c->roots[j]))
 				inside = 1;
 		if (!inside) {
-			snprintf(msg, sizeof(msg), "tidy: %s is outside the declared roots (add 'root = DIR' "
-				 "to [phagocyte] for the directories tidy may touch)", r->dir);
+			snprintf(msg, sizeof(msg),
+				 "tidy: %s is outside the declared roots (add 'root = DIR' "
+				 "to [phagocyte] for the directories tidy may touch)",
+				 r->dir);
 			report(ctx, r->file, r->line, msg);
 			n++;
 		}
 	}
 	if (c->leak_window / c->leak_interval > DTREND_MAX) {
-		snprintf(msg, sizeof(msg), "[phagocyte] leak_window holds more than %d samples of "
-			 "leak_interval: lengthen leak_interval", DTREND_MAX);
+		snprintf(msg, sizeof(msg),
+			 "[phagocyte] leak_window holds more than %d samples of "
+			 "leak_interval: lengthen leak_interval",
+			 DTREND_MAX);
 		report(ctx, "[phagocyte]", 0, msg);
 		n++;
 	}
 	if (c->disk_window / c->disk_interval > DTREND_MAX) {
-		snprintf(msg, sizeof(msg), "[phagocyte] disk_window holds more than %d samples of "
-			 "disk_interval: lengthen disk_interval", DTREND_MAX);
+		snprintf(msg, sizeof(msg),
+			 "[phagocyte] disk_window holds more than %d samples of "
+			 "disk_interval: lengthen disk_interval",
+			 DTREND_MAX);
 		report(ctx, "[phagocyte]", 0, msg);
 		n++;
 	}
@@ -470,8 +524,10 @@ int leftover_verdict(enum leftover_kind kind, const struct leftover_evidence *ev
 		if (ev->pid_protected)
 			return *why = "its pid is in the protected set", 0;
 		if (ev->pid_identity != 0)
-			return *why = ev->pid_identity > 0 ? "its pid is alive and runs the service's binary"
-							  : "its pid is alive and its identity is unknown", 0;
+			return *why = ev->pid_identity > 0
+					      ? "its pid is alive and runs the service's binary"
+					      : "its pid is alive and its identity is unknown",
+			       0;
 	}
 	if (ev->locked)
 		return *why = "a live process holds a lock on it", 0;
@@ -480,16 +536,20 @@ int leftover_verdict(enum leftover_kind kind, const struct leftover_evidence *ev
 	if (kind == LEFTOVER_SOCKET && (ev->sock_bound || ev->sock_accepts))
 		return *why = "a live socket is bound to it", 0;
 	if (ev->pid && ev->pid_alive)
-		return *why = "owner gone: its pid was reused by another binary, nothing holds it", 1;
+		return *why = "owner gone: its pid was reused by another binary, nothing holds it",
+		       1;
 	if (ev->pid)
 		return *why = "owner gone: its pid is dead, nothing holds it", 1;
-	return *why = kind == LEFTOVER_SOCKET ? "owner gone: no socket is bound to it, nothing answers"
-					      : "owner gone: no lock held, nobody has it open", 1;
+	return *why = kind == LEFTOVER_SOCKET
+			      ? "owner gone: no socket is bound to it, nothing answers"
+			      : "owner gone: no lock held, nobody has it open",
+	       1;
 }
 
 /* ---- zombies ---------------------------------------------------------------- */
 
-int zombie_due(const struct phagocyte_conf *c, struct zombie_parent *z, uint32_t count, uint64_t now)
+int zombie_due(const struct phagocyte_conf *c, struct zombie_parent *z, uint32_t count,
+	       uint64_t now)
 {
 	z->zombies = count;
 	if (count <= c->zombie_max) {
@@ -612,7 +672,8 @@ int leak_check(const struct dtrend *d, uint64_t window, double usage, double lim
 
 static int newest_first(const void *a, const void *b)
 {
-	const struct tidy_file *x = *(struct tidy_file *const *)a, *y = *(struct tidy_file *const *)b;
+	const struct tidy_file *x = *(struct tidy_file *const *)a,
+			       *y = *(struct tidy_file *const *)b;
 
 	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime;
 }
@@ -622,7 +683,7 @@ size_t tidy_select(const struct tidy_rule *r, struct tidy_file *f, size_t n, uin
 	struct tidy_file **m = calloc(n ? n : 1, sizeof(*m));
 	size_t i, k = 0, marked = 0;
 	uint64_t kept = 0;
-	int over = 0;	/* past the budget: every older match goes too */
+	int over = 0; /* past the budget: every older match goes too */
 
 	for (i = 0; i < n; i++) {
 		f[i].remove = 0;

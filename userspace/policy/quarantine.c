@@ -29,7 +29,9 @@ static int entry_match(const void *p, const void *key)
 }
 
 static const struct hashtab_ops qentry_ops = {
-	.used = entry_used, .hash = entry_hash, .match = entry_match,
+	.used = entry_used,
+	.hash = entry_hash,
+	.match = entry_match,
 };
 
 int qtable_init(struct qtable *t, const struct quarantine_conf *c, size_t max_entries)
@@ -139,12 +141,12 @@ static struct qentry *get(struct qtable *t, const struct qkey *k, uint64_t now)
 	if (t->ht.count >= t->ht.cap / 2) {
 		make_room(t, now);
 		if (t->ht.count >= t->ht.cap / 2) {
-			t->overflow = Q_OVF_TABLE;	/* full of active quarantines */
+			t->overflow = Q_OVF_TABLE; /* full of active quarantines */
 			t->overflows[Q_OVF_TABLE]++;
 			return NULL;
 		}
 	}
-	e = hashtab_probe(&t->ht, k, key_hash(k));	/* the runs may have moved */
+	e = hashtab_probe(&t->ht, k, key_hash(k)); /* the runs may have moved */
 	memset(e, 0, sizeof(*e));
 	e->used = 1;
 	e->key = *k;
@@ -171,7 +173,7 @@ struct qentry *qtable_on_danger(struct qtable *t, const struct qkey *k, uint64_t
 	if (!e)
 		return NULL;
 	if (e->until > now)
-		return NULL;	/* already quarantined: the exec is denied anyway */
+		return NULL; /* already quarantined: the exec is denied anyway */
 	decay_add(&e->score, now, t->conf.half_life, 1.0);
 	/* 0.01: N deaths in quick succession reach a threshold of N despite decay. */
 	if (decay_value(&e->score, now, t->conf.half_life) + 0.01 < threshold)
@@ -180,7 +182,7 @@ struct qentry *qtable_on_danger(struct qtable *t, const struct qkey *k, uint64_t
 	e->since = now;
 	e->total++;
 	decay_add(&e->offences, now, forgive(t), 1.0);
-	e->score = (struct decay){ 0 };	/* after release it must earn it again */
+	e->score = (struct decay){ 0 }; /* after release it must earn it again */
 	return e;
 }
 
@@ -235,15 +237,15 @@ struct qentry *qtable_restore(struct qtable *t, const struct qkey *k, uint64_t s
 static int takes_value(const char *opt, int loader)
 {
 	static const char *const interp[] = {
-		"-W", "-X", "-Q",			/* python */
-		"-I", "-M",				/* perl, ruby (joined forms need no skip) */
-		"-cp", "-classpath", "--class-path",	/* java */
-		"-r", "--require", "--import",		/* node */
-		"-o", "+o",				/* shells: set -o OPTION */
+		"-W",  "-X",	     "-Q",	     /* python */
+		"-I",  "-M",			     /* perl, ruby (joined forms need no skip) */
+		"-cp", "-classpath", "--class-path", /* java */
+		"-r",  "--require",  "--import",     /* node */
+		"-o",  "+o",			     /* shells: set -o OPTION */
 		NULL,
 	};
 	static const char *const ld[] = {
-		"--library-path", "--inhibit-rpath", "--audit", "--preload", "--argv0",
+		"--library-path",	  "--inhibit-rpath",	 "--audit", "--preload", "--argv0",
 		"--glibc-hwcaps-prepend", "--glibc-hwcaps-mask", NULL,
 	};
 	const char *const *v = loader ? ld : interp;
@@ -258,8 +260,8 @@ static int takes_value(const char *opt, int loader)
 static int runs_no_file(const char *opt)
 {
 	static const char *const v[] = {
-		"-c", "-m", "-e", "-E", "--eval", "--print", "--command", "-",
-		"--list", "--verify", "--help", "--version", "-V", "-h", NULL,
+		"-c",	  "-m",	      "-e",	"-E",	     "--eval", "--print", "--command", "-",
+		"--list", "--verify", "--help", "--version", "-V",     "-h",	  NULL,
 	};
 	size_t i;
 
@@ -273,8 +275,8 @@ static int runs_no_file(const char *opt)
 static int is_shell(const char *argv0)
 {
 	static const char *const v[] = {
-		"sh", "bash", "dash", "rbash", "zsh", "ksh", "ksh93", "mksh", "busybox", "fish",
-		"csh", "tcsh", "-sh", "-bash", "-dash", "-zsh", NULL,
+		"sh",	"bash", "dash", "rbash", "zsh",	  "ksh",   "ksh93", "mksh", "busybox",
+		"fish", "csh",	"tcsh", "-sh",	 "-bash", "-dash", "-zsh",  NULL,
 	};
 	const char *base = strrchr(argv0, '/');
 	size_t i;
@@ -296,9 +298,9 @@ const char *qscript_arg(const char *args, size_t len, int loader)
 		size_t n = strnlen(a, len - off);
 
 		if (n == len - off)
-			return NULL;		/* cut short: not a whole argument */
+			return NULL; /* cut short: not a whole argument */
 		off += n + 1;
-		if (first) {			/* argv[0]: the interpreter itself */
+		if (first) { /* argv[0]: the interpreter itself */
 			first = 0;
 			shell = !loader && is_shell(a);
 			continue;
@@ -309,7 +311,7 @@ const char *qscript_arg(const char *args, size_t len, int loader)
 			after_dashdash = 1;
 			continue;
 		}
-		if (!strcmp(a, "-jar"))		/* java -jar FILE: the jar is the script */
+		if (!strcmp(a, "-jar")) /* java -jar FILE: the jar is the script */
 			continue;
 		if (shell ? !strcmp(a, "-c") || (a[1] != '-' && strchr(a, 'c')) : runs_no_file(a))
 			return NULL;
@@ -321,8 +323,8 @@ const char *qscript_arg(const char *args, size_t len, int loader)
 	return NULL;
 }
 
-int qscript_path(const char *arg, const char (*cwd)[64], size_t depth, int cwd_known,
-		 char *out, size_t len)
+int qscript_path(const char *arg, const char (*cwd)[64], size_t depth, int cwd_known, char *out,
+		 size_t len)
 {
 	size_t used = 0, i;
 	int n;

@@ -26,29 +26,29 @@ struct qkey {
 struct qentry {
 	struct qkey key;
 	int used;
-	struct decay score;	/* decayed danger deaths, half-life quarantine.half_life */
-	struct decay offences;	/* decayed count of quarantines, half-life 4 x duration_max */
-	uint64_t since;		/* quarantined at (0: not quarantined) */
-	uint64_t until;		/* expires at */
-	uint32_t total;		/* quarantines ever */
+	struct decay score;    /* decayed danger deaths, half-life quarantine.half_life */
+	struct decay offences; /* decayed count of quarantines, half-life 4 x duration_max */
+	uint64_t since;	       /* quarantined at (0: not quarantined) */
+	uint64_t until;	       /* expires at */
+	uint32_t total;	       /* quarantines ever */
 };
 
 /* Why the last qtable_on_danger/qtable_restore found no room. */
 enum q_overflow {
 	Q_OVF_NONE,
-	Q_OVF_UID,	/* that uid already tracks max_per_uid binaries, all quarantined */
-	Q_OVF_TABLE,	/* the table is full of quarantines */
+	Q_OVF_UID,   /* that uid already tracks max_per_uid binaries, all quarantined */
+	Q_OVF_TABLE, /* the table is full of quarantines */
 };
 
 struct qtable {
-	struct hashtab ht;	/* of struct qentry, keyed (dev, ino, uid) */
+	struct hashtab ht; /* of struct qentry, keyed (dev, ino, uid) */
 	struct quarantine_conf conf;
 	/* Binaries tracked per uid (0: no limit): one user crashing thousands
 	 * of copies evicts their own coldest entries, never another user's,
 	 * and cannot fill the table. */
 	size_t max_per_uid;
-	enum q_overflow overflow;	/* of the last call that returned NULL for want of room */
-	uint64_t overflows[3];		/* counted by enum q_overflow */
+	enum q_overflow overflow; /* of the last call that returned NULL for want of room */
+	uint64_t overflows[3];	  /* counted by enum q_overflow */
 };
 
 int qtable_init(struct qtable *t, const struct quarantine_conf *c, size_t max_entries);
@@ -59,7 +59,8 @@ void qtable_free(struct qtable *t);
  * weather) scales the threshold.  Returns the entry when this death starts
  * a quarantine (until set), NULL otherwise (also when already quarantined).
  */
-struct qentry *qtable_on_danger(struct qtable *t, const struct qkey *k, uint64_t now, double factor);
+struct qentry *qtable_on_danger(struct qtable *t, const struct qkey *k, uint64_t now,
+				double factor);
 
 /* What a quarantine starting now would last for this entry. */
 uint64_t qtable_duration(const struct qtable *t, const struct qentry *e, uint64_t now);
@@ -94,7 +95,7 @@ const char *qscript_arg(const char *args, size_t len, int loader);
  * directory given leaf first (cwd[0] innermost, depth components).
  * 0, or -ENAMETOOLONG / -ENOENT (relative and the directory unknown).
  */
-int qscript_path(const char *arg, const char (*cwd)[64], size_t depth, int cwd_known,
-		 char *out, size_t len);
+int qscript_path(const char *arg, const char (*cwd)[64], size_t depth, int cwd_known, char *out,
+		 size_t len);
 
 #endif

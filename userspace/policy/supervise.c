@@ -3,16 +3,13 @@
 #include <string.h>
 #include "supervise.h"
 
-int svc_death_is_failure(const struct service_conf *c, int class_danger,
-			 unsigned int signo, unsigned int exit_status)
+int svc_death_is_failure(const struct service_conf *c, int class_danger, unsigned int signo,
+			 unsigned int exit_status)
 {
 	switch (c->restart_on) {
-	case RESTART_ON_DANGER:
-		return class_danger;
-	case RESTART_ON_FAILURE:
-		return class_danger || signo != 0 || exit_status != 0;
-	case RESTART_ON_ALWAYS:
-		return 1;
+	case RESTART_ON_DANGER: return class_danger;
+	case RESTART_ON_FAILURE: return class_danger || signo != 0 || exit_status != 0;
+	case RESTART_ON_ALWAYS: return 1;
 	}
 	return 0;
 }
@@ -80,8 +77,8 @@ static void after_failure(const struct service_conf *c, struct svc_state *s, uin
 	enter(s, SVC_BACKOFF, now, now + s->delay);
 }
 
-void svc_on_death(const struct service_conf *c, struct svc_state *s, uint64_t now,
-		  int failure, double rand01, double backoff_factor)
+void svc_on_death(const struct service_conf *c, struct svc_state *s, uint64_t now, int failure,
+		  double rand01, double backoff_factor)
 {
 	if (!failure) {
 		enter(s, SVC_STOPPED, now, 0);
@@ -95,7 +92,7 @@ void svc_on_started(const struct service_conf *c, struct svc_state *s, uint64_t 
 	s->restarts++;
 	enter(s, SVC_STARTING, now, now + c->settle);
 	if (!s->deadline)
-		s->deadline = now;	/* settle 0: verify at once */
+		s->deadline = now; /* settle 0: verify at once */
 }
 
 void svc_on_seen_running(const struct service_conf *c, struct svc_state *s, uint64_t now)
@@ -105,8 +102,8 @@ void svc_on_seen_running(const struct service_conf *c, struct svc_state *s, uint
 	s->deadline = s->healthy_at;
 }
 
-void svc_on_verified(const struct service_conf *c, struct svc_state *s, uint64_t now,
-		     int healthy, double rand01, double backoff_factor)
+void svc_on_verified(const struct service_conf *c, struct svc_state *s, uint64_t now, int healthy,
+		     double rand01, double backoff_factor)
 {
 	if (!healthy) {
 		after_failure(c, s, now, rand01, backoff_factor);
@@ -130,21 +127,15 @@ enum svc_action svc_due(const struct service_conf *c, struct svc_state *s, uint6
 		return SVC_ACT_NONE;
 	switch (s->phase) {
 	case SVC_BACKOFF:
-	case SVC_BROKEN:
-		s->deadline = 0;
-		return SVC_ACT_START;
-	case SVC_STARTING:
-		s->deadline = 0;
-		return SVC_ACT_VERIFY;
+	case SVC_BROKEN: s->deadline = 0; return SVC_ACT_START;
+	case SVC_STARTING: s->deadline = 0; return SVC_ACT_VERIFY;
 	case SVC_RUNNING:
 		s->failures = 0;
 		s->n_recent = 0;
 		s->healthy_at = 0;
 		s->deadline = 0;
 		return SVC_ACT_HEALTHY;
-	default:
-		s->deadline = 0;
-		return SVC_ACT_NONE;
+	default: s->deadline = 0; return SVC_ACT_NONE;
 	}
 }
 
@@ -154,14 +145,14 @@ void svc_reset(struct svc_state *s, uint64_t now)
 	s->n_recent = 0;
 	s->delay = 0;
 	if (s->phase == SVC_BROKEN || s->phase == SVC_BACKOFF)
-		s->deadline = now;	/* start at the next tick */
+		s->deadline = now; /* start at the next tick */
 	if (s->phase == SVC_RUNNING)
 		s->deadline = s->healthy_at = 0;
 }
 
 static const char *const phase_names[] = {
 	[SVC_UNKNOWN] = "unknown", [SVC_RUNNING] = "running", [SVC_STARTING] = "starting",
-	[SVC_BACKOFF] = "backoff", [SVC_BROKEN] = "broken", [SVC_STOPPED] = "stopped",
+	[SVC_BACKOFF] = "backoff", [SVC_BROKEN] = "broken",   [SVC_STOPPED] = "stopped",
 };
 
 const char *svc_phase_name(enum svc_phase p)

@@ -20,9 +20,9 @@
 #include "coresig.h"
 #include "corehandler.h"
 
-#define HEAD_MAX (8U << 20)	/* ELF header, program headers and notes */
-#define CHUNK (64U << 10)
-#define BLOCK 4096ULL
+#define HEAD_MAX (8U << 20) /* ELF header, program headers and notes */
+#define CHUNK	 (64U << 10)
+#define BLOCK	 4096ULL
 
 const char *corehandler_pattern_path = "/proc/sys/kernel/core_pattern";
 
@@ -44,9 +44,11 @@ int corehandler_parse_name(const char *name, char *key, size_t klen, uint64_t *s
 	int p, used = 0;
 	size_t n = strlen(name);
 
-	if (strncmp(name, COREH_PREFIX, strlen(COREH_PREFIX)) || n < 4 || strcmp(name + n - 3, ".gz"))
+	if (strncmp(name, COREH_PREFIX, strlen(COREH_PREFIX)) || n < 4 ||
+	    strcmp(name + n - 3, ".gz"))
 		return -EINVAL;
-	if (sscanf(name + strlen(COREH_PREFIX), "%llx-%llx.%llx.%llu.%d.%n", &dev, &ino, &s, &sec, &p, &used) != 5 ||
+	if (sscanf(name + strlen(COREH_PREFIX), "%llx-%llx.%llx.%llu.%d.%n", &dev, &ino, &s, &sec,
+		   &p, &used) != 5 ||
 	    !used)
 		return -EINVAL;
 	snprintf(key, klen, "ino:%llx:%llx", dev, ino);
@@ -66,14 +68,14 @@ int corehandler_read_meta(int fd, char *exe, size_t elen, char *label, size_t ll
 	if (n < 10 || b[0] != 0x1f || b[1] != 0x8b || b[2] != 8)
 		return -EINVAL;
 	b[n] = 0;
-	if (b[3] & 4) {			/* FEXTRA */
+	if (b[3] & 4) { /* FEXTRA */
 		if ((size_t)n < i + 2)
 			return -EINVAL;
 		i += 2 + (size_t)(b[i] | b[i + 1] << 8);
 	}
-	if ((b[3] & 8) && i < (size_t)n)	/* FNAME */
+	if ((b[3] & 8) && i < (size_t)n) /* FNAME */
 		i += strlen((char *)b + i) + 1;
-	if (!(b[3] & 16) || i >= (size_t)n)	/* FCOMMENT */
+	if (!(b[3] & 16) || i >= (size_t)n) /* FCOMMENT */
 		return -ENOENT;
 	o = json_tokener_parse((char *)b + i);
 	if (!o)
@@ -116,14 +118,15 @@ static int write_pattern(const char *pat)
 	return err;
 }
 
-static void jrec(struct journal *j, const char *action, int enforce, const char *prev, const char *pat,
-		 const char *why, const char *result)
+static void jrec(struct journal *j, const char *action, int enforce, const char *prev,
+		 const char *pat, const char *why, const char *result)
 {
 	struct json_object *rec = json_object_new_object();
 
 	json_object_object_add(rec, "type", json_object_new_string("phagocyte"));
 	json_object_object_add(rec, "action", json_object_new_string(action));
-	json_object_object_add(rec, "mode", json_object_new_string(enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(enforce ? "enforce" : "observe"));
 	if (prev)
 		json_object_object_add(rec, "previous_pattern", json_object_new_string(prev));
 	if (pat)
@@ -131,9 +134,14 @@ static void jrec(struct journal *j, const char *action, int enforce, const char 
 	if (why)
 		json_object_object_add(rec, "why", json_object_new_string(why));
 	json_object_object_add(rec, "result", json_object_new_string(result));
-	fprintf(stderr, "lymphd: phagocyte: %s %s (%s)\n", action, pat ? pat : prev ? prev : "", result);
+	fprintf(stderr, "lymphd: phagocyte: %s %s (%s)\n", action,
+		pat    ? pat
+		: prev ? prev
+		       : "",
+		result);
 	if (j && journal_append(j, rec))
-		fprintf(stderr, "lymphd: failed to write the journal (%s): %s\n", action, strerror(errno));
+		fprintf(stderr, "lymphd: failed to write the journal (%s): %s\n", action,
+			strerror(errno));
 	if (!j)
 		json_object_put(rec);
 }
@@ -145,15 +153,18 @@ static void restore(struct corehandler *h, struct journal *j, const char *why)
 	int err;
 
 	if (read_text(h->saved, prev, sizeof(prev)))
-		return;		/* nothing saved: nothing of ours to undo */
+		return; /* nothing saved: nothing of ours to undo */
 	read_text(corehandler_pattern_path, cur, sizeof(cur));
 	if (strncmp(cur, "|", 1) || !strstr(cur, "--core-handler")) {
 		/* someone changed it after us: theirs stays */
-		snprintf(res, sizeof(res), "left as it is: the pattern was changed by someone else");
+		snprintf(res, sizeof(res),
+			 "left as it is: the pattern was changed by someone else");
 		err = 0;
 	} else if ((err = write_pattern(prev))) {
-		snprintf(res, sizeof(res), "error: failed to write kernel.core_pattern: %s; write it by hand "
-			 "(sysctl kernel.core_pattern='%s')", strerror(-err), prev);
+		snprintf(res, sizeof(res),
+			 "error: failed to write kernel.core_pattern: %s; write it by hand "
+			 "(sysctl kernel.core_pattern='%s')",
+			 strerror(-err), prev);
 	} else {
 		snprintf(res, sizeof(res), "ok");
 	}
@@ -173,8 +184,9 @@ static int write_settings(const char *store, const struct phagocyte_conf *pc)
 {
 	char path[4200], text[200];
 	int n = snprintf(text, sizeof(text), "%llu %llu %u %llu\n",
-			 (unsigned long long)pc->core_budget_per_binary, (unsigned long long)pc->core_budget_total,
-			 pc->core_keep_first, (unsigned long long)(pc->core_handler_timeout / 1000000ULL));
+			 (unsigned long long)pc->core_budget_per_binary,
+			 (unsigned long long)pc->core_budget_total, pc->core_keep_first,
+			 (unsigned long long)(pc->core_handler_timeout / 1000000ULL));
 
 	snprintf(path, sizeof(path), "%s/%s", store, COREH_SETTINGS);
 	return atomic_write(path, 0600, text, (size_t)n);
@@ -217,7 +229,8 @@ int corehandler_apply(struct corehandler *h, const struct phagocyte_conf *pc, co
 			return 0;
 		}
 		if (strcmp(cur, pat))
-			jrec(j, "core-handler-would-install", 0, cur, pat, NULL, "observe mode: would install");
+			jrec(j, "core-handler-would-install", 0, cur, pat, NULL,
+			     "observe mode: would install");
 		return 0;
 	}
 	if (mkdir(store, 0700) && errno != EEXIST) {
@@ -233,7 +246,7 @@ int corehandler_apply(struct corehandler *h, const struct phagocyte_conf *pc, co
 		return err;
 	}
 	if (!strcmp(cur, pat)) {
-		h->installed = 1;	/* already ours (a reload, or a restart after a crash) */
+		h->installed = 1; /* already ours (a reload, or a restart after a crash) */
 		snprintf(h->pattern, sizeof(h->pattern), "%s", pat);
 		return 0;
 	}
@@ -241,13 +254,15 @@ int corehandler_apply(struct corehandler *h, const struct phagocyte_conf *pc, co
 	 * an earlier lymph (another path) is not saved over the real one. */
 	if (!(cur[0] == '|' && strstr(cur, "--core-handler") && !access(h->saved, F_OK)) &&
 	    (err = atomic_write(h->saved, 0600, cur, strlen(cur)))) {
-		snprintf(res, sizeof(res), "error: failed to save the previous pattern in %s: %s; not installed",
+		snprintf(res, sizeof(res),
+			 "error: failed to save the previous pattern in %s: %s; not installed",
 			 h->saved, strerror(-err));
 		jrec(j, "core-handler-installed", 1, cur, pat, NULL, res);
 		return err;
 	}
 	if ((err = write_pattern(pat))) {
-		snprintf(res, sizeof(res), "error: failed to write kernel.core_pattern: %s", strerror(-err));
+		snprintf(res, sizeof(res), "error: failed to write kernel.core_pattern: %s",
+			 strerror(-err));
 		unlink(h->saved);
 		jrec(j, "core-handler-installed", 1, cur, pat, NULL, res);
 		return err;
@@ -293,8 +308,8 @@ static int read_head(struct head *h, struct core_info *ci)
 	if ((err = read_full(0, h, sizeof(eh))))
 		return err;
 	memcpy(&eh, h->buf, sizeof(eh));
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_type != ET_CORE ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == PN_XNUM)
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_type != ET_CORE || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == PN_XNUM)
 		return -EINVAL;
 	end = eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
 	if (end > HEAD_MAX || (err = read_full(0, h, (size_t)end)))
@@ -332,14 +347,15 @@ static uint64_t wall_ns(void)
 static void sanitize(char *s)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
 			*s = '_';
 }
 
 /* Compress h then the rest of stdin into fd, gzip with comment; stops
  * (-EFBIG) once more than cap bytes would be written.  *out: bytes. */
-static int compress_to(int fd, struct head *h, const char *comment, uint64_t cap, uint64_t *out, uint64_t *in)
+static int compress_to(int fd, struct head *h, const char *comment, uint64_t cap, uint64_t *out,
+		       uint64_t *in)
 {
 	static unsigned char ibuf[CHUNK], obuf[CHUNK];
 	gz_header gh;
@@ -352,7 +368,7 @@ static int compress_to(int fd, struct head *h, const char *comment, uint64_t cap
 	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	gh.comment = (Bytef *)comment;
-	gh.os = 3;	/* Unix */
+	gh.os = 3; /* Unix */
 	deflateSetHeader(&zs, &gh);
 	for (;;) {
 		if (first) {
@@ -405,8 +421,10 @@ static int compress_to(int fd, struct head *h, const char *comment, uint64_t cap
 
 static void append_log(int dfd, struct json_object *line)
 {
-	const char *s = json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	int fd = openat(dfd, COREH_LOG, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	const char *s = json_object_to_json_string_ext(
+		line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int fd = openat(dfd, COREH_LOG, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			0600);
 	struct stat st;
 
 	if (fd < 0)
@@ -418,7 +436,7 @@ static void append_log(int dfd, struct json_object *line)
 
 		if (buf) {
 			sprintf(buf, "%s\n", s);
-			write_all(fd, buf, strlen(buf));	/* one write: lines do not interleave */
+			write_all(fd, buf, strlen(buf)); /* one write: lines do not interleave */
 			free(buf);
 		}
 	}
@@ -429,7 +447,8 @@ int corehandler_main(int argc, char **argv)
 {
 	unsigned long long per_binary = 256ULL << 20, total = 1ULL << 30, timeout_ms = 30000;
 	unsigned int keep_first = 1;
-	char path[PATH_MAX], exe[PATH_MAX] = "", comm[32] = "", key[64], label[320] = "unknown: not an ELF core lymph can read";
+	char path[PATH_MAX], exe[PATH_MAX] = "", comm[32] = "", key[64],
+			     label[320] = "unknown: not an ELF core lymph can read";
 	char settings[200], name[NAME_MAX + 1], meta[1024], sighex[32], tmpname[64];
 	struct head h = { 0 };
 	struct core_info ci;
@@ -446,7 +465,8 @@ int corehandler_main(int argc, char **argv)
 	ssize_t l;
 
 	if (argc < 5) {
-		fprintf(stderr, "lymphd --core-handler: usage: --core-handler STORE PID SIGNAL TIME "
+		fprintf(stderr,
+			"lymphd --core-handler: usage: --core-handler STORE PID SIGNAL TIME "
 			"(run by the kernel through kernel.core_pattern)\n");
 		return 2;
 	}
@@ -466,7 +486,8 @@ int corehandler_main(int argc, char **argv)
 	sanitize(comm);
 	snprintf(path, sizeof(path), "%s/%s", argv[1], COREH_SETTINGS);
 	if (!read_text(path, settings, sizeof(settings)))
-		sscanf(settings, "%llu %llu %u %llu", &per_binary, &total, &keep_first, &timeout_ms);
+		sscanf(settings, "%llu %llu %u %llu", &per_binary, &total, &keep_first,
+		       &timeout_ms);
 	/* never hold the crashing task longer than this: the alarm ends us,
 	 * the kernel's write fails, the task exits */
 	alarm((unsigned int)((timeout_ms + 999) / 1000));
@@ -489,7 +510,8 @@ int corehandler_main(int argc, char **argv)
 
 	dfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || flock(dfd, LOCK_EX)) {
-		fprintf(stderr, "lymphd --core-handler: failed to open the store %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "lymphd --core-handler: failed to open the store %s: %s\n", argv[1],
+			strerror(errno));
 		return 1;
 	}
 	/* the store as it is, and the new core in the plan */
@@ -511,8 +533,10 @@ int corehandler_main(int argc, char **argv)
 		a = g;
 		snprintf(st[n].name, sizeof(st[n].name), "%s", de->d_name);
 		snprintf(st[n].key, sizeof(st[n].key), "%s", k);
-		a[n] = (struct core_art){ .sig = s, .bytes = (uint64_t)sb.st_blocks * 512,
-			.mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000ULL + (uint64_t)sb.st_mtim.tv_nsec };
+		a[n] = (struct core_art){ .sig = s,
+					  .bytes = (uint64_t)sb.st_blocks * 512,
+					  .mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000ULL +
+						   (uint64_t)sb.st_mtim.tv_nsec };
 		/* the newest of this binary's sizes: what the new one will likely take */
 		if (!strcmp(k, key) && (a[n].bytes > estimate || !estimate))
 			estimate = a[n].bytes;
@@ -543,7 +567,8 @@ int corehandler_main(int argc, char **argv)
 	} else if (used_bin >= per_binary || used_all >= total) {
 		result = "dropped: nothing left of the budgets";
 	} else {
-		cap = per_binary - used_bin < total - used_all ? per_binary - used_bin : total - used_all;
+		cap = per_binary - used_bin < total - used_all ? per_binary - used_bin
+							       : total - used_all;
 		/* allocated blocks, not bytes, are what the budget counts */
 		cap = cap / BLOCK * BLOCK;
 	}
@@ -553,8 +578,8 @@ int corehandler_main(int argc, char **argv)
 		unsigned long long dv = 0, iv = 0;
 
 		sscanf(key, "ino:%llx:%llx", &dv, &iv);
-		snprintf(name, sizeof(name), COREH_PREFIX "%llx-%llx.%s.%llu.%d.%s.gz", dv, iv, sighex,
-			 (unsigned long long)(now / 1000000000ULL), pid, comm);
+		snprintf(name, sizeof(name), COREH_PREFIX "%llx-%llx.%s.%llu.%d.%s.gz", dv, iv,
+			 sighex, (unsigned long long)(now / 1000000000ULL), pid, comm);
 	}
 	if (cap) {
 		struct json_object *m = json_object_new_object();
@@ -563,26 +588,31 @@ int corehandler_main(int argc, char **argv)
 		json_object_object_add(m, "label", json_object_new_string(label));
 		json_object_object_add(m, "signal", json_object_new_int(ci.signo));
 		json_object_object_add(m, "pid", json_object_new_int(pid));
-		snprintf(meta, sizeof(meta), "%s", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN |
-											JSON_C_TO_STRING_NOSLASHESCAPE));
+		snprintf(meta, sizeof(meta), "%s",
+			 json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(m);
 		fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			snprintf(tmpname, sizeof(tmpname), ".tmp.%d", pid);
-			fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+			fd = openat(dfd, tmpname,
+				    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 			named_tmp = fd >= 0;
 		}
 		if (fd < 0) {
 			result = "error: failed to create a file in the store";
 		} else if ((err = compress_to(fd, &h, meta, cap, &out, &in))) {
-			result = err == -EFBIG ? "dropped: the compressed core outgrew what is left of the budgets"
-					       : "error: failed to write the core";
+			result =
+				err == -EFBIG
+					? "dropped: the compressed core outgrew what is left of the budgets"
+					: "error: failed to write the core";
 		} else {
 			if (named_tmp)
 				err = renameat(dfd, tmpname, dfd, name) ? -errno : 0;
 			else {
 				snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-				err = linkat(AT_FDCWD, path, dfd, name, AT_SYMLINK_FOLLOW) ? -errno : 0;
+				err = linkat(AT_FDCWD, path, dfd, name, AT_SYMLINK_FOLLOW) ? -errno
+											   : 0;
 			}
 			if (err)
 				result = "error: failed to name the core in the store";
@@ -602,14 +632,15 @@ int corehandler_main(int argc, char **argv)
 	json_object_object_add(line, "binary_key", json_object_new_string(key));
 	json_object_object_add(line, "signature", json_object_new_string(sighex));
 	json_object_object_add(line, "label", json_object_new_string(label));
-	json_object_object_add(line, "kept", strcmp(result, "stored") ? NULL : json_object_new_string(name));
+	json_object_object_add(line, "kept",
+			       strcmp(result, "stored") ? NULL : json_object_new_string(name));
 	json_object_object_add(line, "core_bytes", json_object_new_uint64(in));
 	json_object_object_add(line, "stored_bytes", json_object_new_uint64(out));
 	json_object_object_add(line, "removed", removed);
 	json_object_object_add(line, "result", json_object_new_string(result));
 	append_log(dfd, line);
 	json_object_put(line);
-	close(dfd);	/* drops the lock */
+	close(dfd); /* drops the lock */
 	free(a);
 	free(st);
 	free(h.buf);

@@ -32,12 +32,12 @@
 #include "config.h"
 #include "journal.h"
 
-#define COREH_PREFIX "core-lymph."
-#define COREH_LOG "crashes.log"
-#define COREH_SETTINGS ".settings"
-#define COREH_SAVED "core_pattern.saved"
+#define COREH_PREFIX	    "core-lymph."
+#define COREH_LOG	    "crashes.log"
+#define COREH_SETTINGS	    ".settings"
+#define COREH_SAVED	    "core_pattern.saved"
 #define COREH_STORE_DEFAULT "/var/lib/lymph/cores"
-#define COREH_LOG_MAX (4U << 20)	/* crashes.log: lines past this are dropped */
+#define COREH_LOG_MAX	    (4U << 20) /* crashes.log: lines past this are dropped */
 
 /* The handler's entry (argv[0] is "--core-handler"): exit status. */
 int corehandler_main(int argc, char **argv);
@@ -55,12 +55,12 @@ int corehandler_parse_name(const char *name, char *key, size_t klen, uint64_t *s
 int corehandler_read_meta(int fd, char *exe, size_t elen, char *label, size_t llen);
 
 struct corehandler {
-	int installed;		/* our pattern is in kernel.core_pattern */
-	char pattern[256];	/* the one we wrote */
-	char saved[4096];	/* state_dir/core_pattern.saved */
+	int installed;	   /* our pattern is in kernel.core_pattern */
+	char pattern[256]; /* the one we wrote */
+	char saved[4096];  /* state_dir/core_pattern.saved */
 	char store[4096];
-	uint64_t log_off;	/* unused: the log is truncated once read */
-	uint64_t handled, dropped;	/* lines of crashes.log read */
+	uint64_t log_off;	   /* unused: the log is truncated once read */
+	uint64_t handled, dropped; /* lines of crashes.log read */
 };
 
 /* Install, keep or restore kernel.core_pattern as the policy says

@@ -44,7 +44,7 @@ void cores_pattern_dir(const char *pat, char *dir, size_t len)
 	if (pat[0] == '|') {
 		const char *h = strstr(pat, " --core-handler ");
 
-		if (h) {	/* lymph's own: its store */
+		if (h) { /* lymph's own: its store */
 			h += strlen(" --core-handler ");
 			snprintf(dir, len, "%.*s", (int)strcspn(h, " "), h);
 		} else if (strstr(pat, "systemd-coredump"))
@@ -57,10 +57,10 @@ void cores_pattern_dir(const char *pat, char *dir, size_t len)
 	}
 	slash = strrchr(pat, '/');
 	if (pat[0] != '/' || !slash)
-		return;		/* relative: the crashing process's working directory */
+		return; /* relative: the crashing process's working directory */
 	snprintf(dir, len, "%.*s", (int)(slash - pat), pat);
 	if (strchr(dir, '%') || !dir[0])
-		dir[0] = 0;	/* a directory per process: not one lymph can list */
+		dir[0] = 0; /* a directory per process: not one lymph can list */
 }
 
 /* Read the PT_NOTE segment of an ELF core: 0 or -errno. */
@@ -70,14 +70,16 @@ static int read_core(int fd, struct core_info *ci)
 	Elf64_Phdr ph;
 	int i;
 
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_type != ET_CORE || eh.e_phentsize != sizeof(ph))
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_type != ET_CORE || eh.e_phentsize != sizeof(ph))
 		return -EINVAL;
 	for (i = 0; i < eh.e_phnum && i < 65536; i++) {
 		void *buf;
 		int err;
 
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) != (ssize_t)sizeof(ph))
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
 			return -EIO;
 		if (ph.p_type != PT_NOTE)
 			continue;
@@ -119,7 +121,8 @@ static int is_artifact(const char *name, int any_core)
 {
 	size_t n = strlen(name);
 
-	if (!strcmp(name, "core") || !strncmp(name, "core.", 5) || !strncmp(name, COREH_PREFIX, strlen(COREH_PREFIX)))
+	if (!strcmp(name, "core") || !strncmp(name, "core.", 5) ||
+	    !strncmp(name, COREH_PREFIX, strlen(COREH_PREFIX)))
 		return 1;
 	return any_core && n > 6 && !strcmp(name + n - 6, ".crash");
 }
@@ -150,7 +153,8 @@ void cores_binary_key(const char *exe, char *key, size_t len)
 	struct stat st;
 
 	if (exe[0] == '/' && !stat(exe, &st))
-		snprintf(key, len, "ino:%llx:%llx", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+		snprintf(key, len, "ino:%llx:%llx", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
 	else
 		snprintf(key, len, "path:%s", exe);
 }
@@ -221,7 +225,8 @@ static void identify(struct core_file *f, int fd, const char *name, char *label,
 
 		f->store = 1;
 		if (!corehandler_parse_name(name, f->key, sizeof(f->key), &f->sig, &pid)) {
-			if (fd >= 0 && !corehandler_read_meta(fd, exe, sizeof(exe), label, llen) && exe[0])
+			if (fd >= 0 && !corehandler_read_meta(fd, exe, sizeof(exe), label, llen) &&
+			    exe[0])
 				snprintf(f->binary, sizeof(f->binary), "%.255s", exe);
 			else
 				binary_from_name(name, f->binary, sizeof(f->binary));
@@ -240,8 +245,10 @@ static void identify(struct core_file *f, int fd, const char *name, char *label,
 	if (fd >= 0 && !cores_artifact_meta(fd, name, exe, sizeof(exe), &signo)) {
 		/* no location to go by: the binary and the signal */
 		snprintf(f->binary, sizeof(f->binary), "%.255s", exe);
-		f->sig = fnv(fnv(0xcbf29ce484222325ULL, exe, strlen(exe)), &signo, sizeof(signo)) | 1;
-		snprintf(label, llen, "%s (%s)", sigabbrev_np(signo) ? sigabbrev_np(signo) : "signal ?",
+		f->sig = fnv(fnv(0xcbf29ce484222325ULL, exe, strlen(exe)), &signo, sizeof(signo)) |
+			 1;
+		snprintf(label, llen, "%s (%s)",
+			 sigabbrev_np(signo) ? sigabbrev_np(signo) : "signal ?",
 			 strstr(name, ".crash") ? "apport report" : "systemd-coredump");
 		cores_binary_key(exe, f->key, sizeof(f->key));
 		return;
@@ -281,12 +288,14 @@ static void scan_dir(struct cores *c, const char *dir, int any_core)
 
 		if (!is_artifact(de->d_name, any_core))
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path) ||
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+			    sizeof(path) ||
 		    lstat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
 		mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec;
 		for (i = 0; i < c->n_f; i++)
-			if (c->f[i].dev == st.st_dev && c->f[i].ino == st.st_ino && c->f[i].mtime == mtime)
+			if (c->f[i].dev == st.st_dev && c->f[i].ino == st.st_ino &&
+			    c->f[i].mtime == mtime)
 				f = &c->f[i];
 		if (f) {
 			f->seen = c->gen;
@@ -317,7 +326,7 @@ static void scan_dir(struct cores *c, const char *dir, int any_core)
 		if (!label[0])
 			snprintf(label, sizeof(label), "unknown: not an ELF core lymph can read");
 		c->dirty = 1;
-		if (f->store)	/* counted from the handler's log */
+		if (f->store) /* counted from the handler's log */
 			sig_get(c, f->sig, f->key, f->binary, label);
 		else
 			count(c, f, label, mtime);
@@ -336,7 +345,8 @@ static void read_handler_log(struct cores *c, int dfd, struct journal *j)
 
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) || !st.st_size || st.st_size > 2 * COREH_LOG_MAX || !(buf = malloc((size_t)st.st_size + 1))) {
+	if (fstat(fd, &st) || !st.st_size || st.st_size > 2 * COREH_LOG_MAX ||
+	    !(buf = malloc((size_t)st.st_size + 1))) {
 		close(fd);
 		return;
 	}
@@ -359,7 +369,8 @@ static void read_handler_log(struct cores *c, int dfd, struct journal *j)
 			if (json_object_object_get_ex(o, "binary_key", &v))
 				snprintf(f.key, sizeof(f.key), "%s", json_object_get_string(v));
 			if (json_object_object_get_ex(o, "exe", &v))
-				snprintf(f.binary, sizeof(f.binary), "%s", json_object_get_string(v));
+				snprintf(f.binary, sizeof(f.binary), "%s",
+					 json_object_get_string(v));
 			if (json_object_object_get_ex(o, "label", &v))
 				label = json_object_get_string(v);
 			if (json_object_object_get_ex(o, "time_ns", &v))
@@ -373,7 +384,9 @@ static void read_handler_log(struct cores *c, int dfd, struct journal *j)
 			json_object_object_add(o, "type", json_object_new_string("phagocyte"));
 			json_object_object_add(o, "action", json_object_new_string("core-handled"));
 			if (j && journal_append(j, o))
-				fprintf(stderr, "lymphd: failed to write the journal (core-handled): %s\n", strerror(errno));
+				fprintf(stderr,
+					"lymphd: failed to write the journal (core-handled): %s\n",
+					strerror(errno));
 			if (!j)
 				json_object_put(o);
 		}
@@ -393,16 +406,19 @@ static int remove_same(const struct core_file *f)
 	return unlink(f->path) ? -errno : 0;
 }
 
-static void journal_removal(struct journal *j, const struct core_file *f, const char *why, int enforce,
-			    const char *result, const struct core_sig *s)
+static void journal_removal(struct journal *j, const struct core_file *f, const char *why,
+			    int enforce, const char *result, const struct core_sig *s)
 {
 	struct json_object *rec = json_object_new_object();
 	char sig[32];
 
 	snprintf(sig, sizeof(sig), "%016llx", (unsigned long long)f->sig);
 	json_object_object_add(rec, "type", json_object_new_string("phagocyte"));
-	json_object_object_add(rec, "action", json_object_new_string(enforce ? "core-removed" : "core-would-remove"));
-	json_object_object_add(rec, "mode", json_object_new_string(enforce ? "enforce" : "observe"));
+	json_object_object_add(
+		rec, "action",
+		json_object_new_string(enforce ? "core-removed" : "core-would-remove"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(enforce ? "enforce" : "observe"));
 	json_object_object_add(rec, "path", json_object_new_string(f->path));
 	json_object_object_add(rec, "binary", json_object_new_string(f->binary));
 	json_object_object_add(rec, "signature", json_object_new_string(sig));
@@ -411,10 +427,11 @@ static void journal_removal(struct journal *j, const struct core_file *f, const 
 	json_object_object_add(rec, "bytes", json_object_new_uint64(f->bytes));
 	json_object_object_add(rec, "why", json_object_new_string(why));
 	json_object_object_add(rec, "result", json_object_new_string(result));
-	fprintf(stderr, "lymphd: phagocyte: %s %s (%s; %s)\n", enforce ? "core-removed" : "core-would-remove",
-		f->path, why, result);
+	fprintf(stderr, "lymphd: phagocyte: %s %s (%s; %s)\n",
+		enforce ? "core-removed" : "core-would-remove", f->path, why, result);
 	if (j && journal_append(j, rec))
-		fprintf(stderr, "lymphd: failed to write the journal (core %s): %s\n", f->path, strerror(errno));
+		fprintf(stderr, "lymphd: failed to write the journal (core %s): %s\n", f->path,
+			strerror(errno));
 	if (!j)
 		json_object_put(rec);
 }
@@ -435,10 +452,13 @@ static void sweep(struct cores *c)
 	c->n_f = k;
 }
 
-void cores_tick(struct cores *c, const struct policy *p, struct journal *j, int enforce, uint64_t now)
+void cores_tick(struct cores *c, const struct policy *p, struct journal *j, int enforce,
+		uint64_t now)
 {
 	const struct phagocyte_conf *pc = &p->phago;
-	const char *store = pc->core_handler ? (pc->core_store ? pc->core_store : COREH_STORE_DEFAULT) : NULL;
+	const char *store = pc->core_handler
+				    ? (pc->core_store ? pc->core_store : COREH_STORE_DEFAULT)
+				    : NULL;
 	struct core_art *a;
 	char pat[512] = "";
 	int sfd = -1, store_busy = 0;
@@ -470,7 +490,7 @@ void cores_tick(struct cores *c, const struct policy *p, struct journal *j, int 
 			store_busy = 1;
 			for (i = 0; i < c->n_f; i++)
 				if (c->f[i].store)
-					c->f[i].seen = c->gen;	/* as they were */
+					c->f[i].seen = c->gen; /* as they were */
 		} else {
 			read_handler_log(c, sfd, j);
 			scan_dir(c, store, 1);
@@ -483,9 +503,12 @@ void cores_tick(struct cores *c, const struct policy *p, struct journal *j, int 
 	if (!a)
 		goto out;
 	for (i = 0; i < c->n_f; i++)
-		a[i] = (struct core_art){ .binary = c->f[i].key, .sig = c->f[i].sig,
-					  .mtime = c->f[i].mtime, .bytes = c->f[i].bytes };
-	cores_plan(a, c->n_f, pc->core_budget_per_binary, pc->core_budget_total, pc->core_keep_first);
+		a[i] = (struct core_art){ .binary = c->f[i].key,
+					  .sig = c->f[i].sig,
+					  .mtime = c->f[i].mtime,
+					  .bytes = c->f[i].bytes };
+	cores_plan(a, c->n_f, pc->core_budget_per_binary, pc->core_budget_total,
+		   pc->core_keep_first);
 	for (i = 0; i < c->n_f; i++) {
 		struct core_file *f = &c->f[i];
 		struct core_sig *s = NULL;
@@ -507,11 +530,12 @@ void cores_tick(struct cores *c, const struct policy *p, struct journal *j, int 
 			int err = remove_same(f);
 
 			if (err) {
-				snprintf(result, sizeof(result), "error: failed to remove it: %s", strerror(-err));
+				snprintf(result, sizeof(result), "error: failed to remove it: %s",
+					 strerror(-err));
 			} else {
 				c->removed++;
 				c->removed_bytes += f->bytes;
-				f->seen = c->gen - 1;	/* gone: dropped below */
+				f->seen = c->gen - 1; /* gone: dropped below */
 			}
 		}
 		journal_removal(j, f, a[i].why, 1, result, s);
@@ -520,7 +544,7 @@ void cores_tick(struct cores *c, const struct policy *p, struct journal *j, int 
 	sweep(c);
 out:
 	if (sfd >= 0)
-		close(sfd);	/* drops the lock */
+		close(sfd); /* drops the lock */
 	if (c->dirty)
 		cores_save(c);
 }
@@ -574,11 +598,13 @@ int cores_save(struct cores *c)
 	json_object_object_add(o, "removed_bytes", json_object_new_uint64(c->removed_bytes));
 	json_object_object_add(o, "handled", json_object_new_uint64(c->handled));
 	json_object_object_add(o, "dropped", json_object_new_uint64(c->dropped));
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
 	err = atomic_write(c->state, 0600, text, strlen(text));
 	json_object_put(o);
 	if (err)
-		fprintf(stderr, "lymphd: failed to save the crash signatures in %s: %s; they are kept in memory\n",
+		fprintf(stderr,
+			"lymphd: failed to save the crash signatures in %s: %s; they are kept in memory\n",
 			c->state, strerror(-err));
 	else
 		c->dirty = 0;
@@ -608,8 +634,8 @@ int cores_load(struct cores *c, const char *state_path)
 	o = json_object_from_file(state_path);
 	if (!o)
 		return access(state_path, F_OK) ? -ENOENT : -EINVAL;
-	if (json_object_object_get_ex(o, "signatures", &arr) && (n = json_object_array_length(arr)) &&
-	    (c->sig = calloc(n, sizeof(*c->sig)))) {
+	if (json_object_object_get_ex(o, "signatures", &arr) &&
+	    (n = json_object_array_length(arr)) && (c->sig = calloc(n, sizeof(*c->sig)))) {
 		for (i = 0; i < n; i++) {
 			struct json_object *e = json_object_array_get_idx(arr, i);
 			struct core_sig *s = &c->sig[c->n_sig++];
@@ -623,8 +649,8 @@ int cores_load(struct cores *c, const char *state_path)
 			s->last = ju64(e, "last");
 		}
 	}
-	if (json_object_object_get_ex(o, "artifacts", &arr) && (n = json_object_array_length(arr)) &&
-	    (c->f = calloc(n, sizeof(*c->f)))) {
+	if (json_object_object_get_ex(o, "artifacts", &arr) &&
+	    (n = json_object_array_length(arr)) && (c->f = calloc(n, sizeof(*c->f)))) {
 		for (i = 0; i < n; i++) {
 			struct json_object *e = json_object_array_get_idx(arr, i), *v;
 			struct core_file *f = &c->f[c->n_f];
@@ -639,7 +665,8 @@ int cores_load(struct cores *c, const char *state_path)
 			f->sig = strtoull(jstr(e, "signature"), NULL, 16);
 			snprintf(f->key, sizeof(f->key), "%s", jstr(e, "key"));
 			snprintf(f->binary, sizeof(f->binary), "%s", jstr(e, "binary"));
-			f->store = json_object_object_get_ex(e, "store", &v) && json_object_get_boolean(v);
+			f->store = json_object_object_get_ex(e, "store", &v) &&
+				   json_object_get_boolean(v);
 			c->n_f++;
 		}
 	}
@@ -681,12 +708,15 @@ struct json_object *cores_json(const struct cores *c, const struct policy *p)
 	json_object_object_add(o, "signatures", arr);
 	json_object_object_add(o, "artifacts", json_object_new_int64((int64_t)c->n_f));
 	json_object_object_add(o, "bytes", json_object_new_uint64(total));
-	json_object_object_add(o, "budget_per_binary", json_object_new_uint64(p->phago.core_budget_per_binary));
-	json_object_object_add(o, "budget_total", json_object_new_uint64(p->phago.core_budget_total));
+	json_object_object_add(o, "budget_per_binary",
+			       json_object_new_uint64(p->phago.core_budget_per_binary));
+	json_object_object_add(o, "budget_total",
+			       json_object_new_uint64(p->phago.core_budget_total));
 	json_object_object_add(o, "removed", json_object_new_uint64(c->removed));
 	json_object_object_add(o, "removed_bytes", json_object_new_uint64(c->removed_bytes));
 	json_object_object_add(o, "handled", json_object_new_uint64(c->handled));
 	json_object_object_add(o, "dropped", json_object_new_uint64(c->dropped));
-	json_object_object_add(o, "pattern_dir", c->pattern_dir[0] ? json_object_new_string(c->pattern_dir) : NULL);
+	json_object_object_add(o, "pattern_dir",
+			       c->pattern_dir[0] ? json_object_new_string(c->pattern_dir) : NULL);
 	return o;
 }

@@ -24,11 +24,11 @@
 
 struct core_sig {
 	uint64_t sig;
-	char key[CORE_KEY_MAX];	/* the binary's identity: "ino:DEV:INO", else "path:EXE" */
+	char key[CORE_KEY_MAX]; /* the binary's identity: "ino:DEV:INO", else "path:EXE" */
 	char binary[256];	/* its path (or name) as shown */
 	char label[320];
-	uint32_t count;		/* artifacts seen with it */
-	uint64_t first, last;	/* wall ns (artifact mtimes) */
+	uint32_t count;	      /* artifacts seen with it */
+	uint64_t first, last; /* wall ns (artifact mtimes) */
 };
 
 struct core_file {
@@ -39,8 +39,8 @@ struct core_file {
 	uint64_t sig;
 	char key[CORE_KEY_MAX];
 	char binary[256];
-	int store;		/* in the core handler's store (counted from its log) */
-	int journaled;		/* observe mode: its would-remove is journaled */
+	int store;     /* in the core handler's store (counted from its log) */
+	int journaled; /* observe mode: its would-remove is journaled */
 	uint32_t seen;
 };
 
@@ -52,10 +52,10 @@ struct cores {
 	uint32_t gen;
 	uint64_t next;
 	uint64_t removed, removed_bytes;
-	char pattern_dir[256];	/* from kernel.core_pattern, "" when none */
-	char state[4096];	/* where the signatures persist ("" : nowhere) */
-	int dirty;		/* the state file is behind */
-	uint64_t handled, dropped;	/* crashes the core handler saw, and did not store */
+	char pattern_dir[256];	   /* from kernel.core_pattern, "" when none */
+	char state[4096];	   /* where the signatures persist ("" : nowhere) */
+	int dirty;		   /* the state file is behind */
+	uint64_t handled, dropped; /* crashes the core handler saw, and did not store */
 };
 
 void cores_init(struct cores *c);
@@ -81,7 +81,8 @@ int cores_artifact_meta(int fd, const char *name, char *exe, size_t elen, int *s
 void cores_free(struct cores *c);
 
 /* Scan and act when core_interval has passed. */
-void cores_tick(struct cores *c, const struct policy *p, struct journal *j, int enforce, uint64_t now);
+void cores_tick(struct cores *c, const struct policy *p, struct journal *j, int enforce,
+		uint64_t now);
 
 /* lymphctl crashes */
 struct json_object *cores_json(const struct cores *c, const struct policy *p);

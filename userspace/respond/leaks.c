@@ -114,7 +114,8 @@ static int cgroup_memory(pid_t pid, double *limit, double *usage)
 			continue;
 		cg[strcspn(cg, "\n")] = 0;
 		if (!strncmp(line, "0::", 3)) {
-			static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+			static const char *const roots[] = { "/sys/fs/cgroup",
+							     "/sys/fs/cgroup/unified" };
 
 			for (int i = 0; i < 2 && found; i++) {
 				snprintf(p, sizeof(p), "%s%s/memory.max", roots[i], cg + 1);
@@ -128,9 +129,11 @@ static int cgroup_memory(pid_t pid, double *limit, double *usage)
 				}
 			}
 		} else if (strstr(line, ":memory:")) {
-			snprintf(p, sizeof(p), "/sys/fs/cgroup/memory%s/memory.limit_in_bytes", cg + 1);
+			snprintf(p, sizeof(p), "/sys/fs/cgroup/memory%s/memory.limit_in_bytes",
+				 cg + 1);
 			l = read_num(p);
-			snprintf(p, sizeof(p), "/sys/fs/cgroup/memory%s/memory.usage_in_bytes", cg + 1);
+			snprintf(p, sizeof(p), "/sys/fs/cgroup/memory%s/memory.usage_in_bytes",
+				 cg + 1);
 			u = read_num(p);
 			if (l > 0 && l < 1e18 && u >= 0) {
 				*limit = l;
@@ -205,9 +208,9 @@ static struct leak_watch *watch_get(struct leaks *l, const char *name)
 	return w;
 }
 
-static void plan_restart(struct leaks *l, struct supervisor *sup, struct service *v, struct leak_watch *w,
-			 const char *resource, double usage, double limit, double slope, double ttl,
-			 struct journal *j, int enforce, uint64_t now)
+static void plan_restart(struct leaks *l, struct supervisor *sup, struct service *v,
+			 struct leak_watch *w, const char *resource, double usage, double limit,
+			 double slope, double ttl, struct journal *j, int enforce, uint64_t now)
 {
 	struct json_object *rec = json_object_new_object();
 	int err = 0;
@@ -215,23 +218,29 @@ static void plan_restart(struct leaks *l, struct supervisor *sup, struct service
 	w->restarted = 1;
 	json_object_object_add(rec, "type", json_object_new_string("phagocyte"));
 	json_object_object_add(rec, "action", json_object_new_string("leak-restart"));
-	json_object_object_add(rec, "mode", json_object_new_string(enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(enforce ? "enforce" : "observe"));
 	json_object_object_add(rec, "service", json_object_new_string(v->name));
 	json_object_object_add(rec, "pid", json_object_new_int(w->pid));
 	json_object_object_add(rec, "resource", json_object_new_string(resource));
 	json_object_object_add(rec, "usage", json_object_new_double(usage));
 	json_object_object_add(rec, "limit", json_object_new_double(limit));
 	if (!strcmp(resource, "memory"))
-		json_object_object_add(rec, "limit_from", json_object_new_string(w->mem_limit_from));
+		json_object_object_add(rec, "limit_from",
+				       json_object_new_string(w->mem_limit_from));
 	json_object_object_add(rec, "per_s", json_object_new_double(slope));
 	json_object_object_add(rec, "time_to_limit_s", json_object_new_double(ttl));
-	json_object_object_add(rec, "horizon_s", json_object_new_double((double)v->conf->phago.leak_horizon / 1e9));
-	json_object_object_add(rec, "result", json_object_new_string(
-		enforce ? "planned restart: TERM, wait, start, verify" : "observe mode: would restart"));
-	fprintf(stderr, "lymphd: service %s: %s leak reaches its limit in %.1f s: %s\n", v->name, resource, ttl,
-		enforce ? "planned restart" : "observe mode, not restarted");
+	json_object_object_add(rec, "horizon_s",
+			       json_object_new_double((double)v->conf->phago.leak_horizon / 1e9));
+	json_object_object_add(
+		rec, "result",
+		json_object_new_string(enforce ? "planned restart: TERM, wait, start, verify"
+					       : "observe mode: would restart"));
+	fprintf(stderr, "lymphd: service %s: %s leak reaches its limit in %.1f s: %s\n", v->name,
+		resource, ttl, enforce ? "planned restart" : "observe mode, not restarted");
 	if (j && journal_append(j, rec))
-		fprintf(stderr, "lymphd: failed to write the journal (leak-restart): %s\n", strerror(errno));
+		fprintf(stderr, "lymphd: failed to write the journal (leak-restart): %s\n",
+			strerror(errno));
 	if (!j)
 		json_object_put(rec);
 	if (enforce)
@@ -271,18 +280,20 @@ void leaks_tick(struct leaks *l, struct supervisor *sup, const struct phagocyte_
 			continue;
 		dtrend_add(&w->mem, now, w->mem_now, c->leak_window);
 		dtrend_add(&w->fds, now, w->fds_now, c->leak_window);
-		w->state_mem = leak_check(&w->mem, c->leak_window, w->mem_now, w->mem_limit, &w->slope_mem,
-					  &w->ttl_mem);
-		w->state_fds = w->fds_limit > 0 ?
-			leak_check(&w->fds, c->leak_window, w->fds_now, w->fds_limit, &w->slope_fds, &w->ttl_fds) : 0;
+		w->state_mem = leak_check(&w->mem, c->leak_window, w->mem_now, w->mem_limit,
+					  &w->slope_mem, &w->ttl_mem);
+		w->state_fds = w->fds_limit > 0
+				       ? leak_check(&w->fds, c->leak_window, w->fds_now,
+						    w->fds_limit, &w->slope_fds, &w->ttl_fds)
+				       : 0;
 		if (w->restarted || v->st.phase != SVC_RUNNING)
 			continue;
 		if (w->state_mem == 1 && w->ttl_mem * 1e9 < (double)horizon)
-			plan_restart(l, sup, v, w, "memory", w->mem_now, w->mem_limit, w->slope_mem, w->ttl_mem,
-				     j, enforce, now);
+			plan_restart(l, sup, v, w, "memory", w->mem_now, w->mem_limit, w->slope_mem,
+				     w->ttl_mem, j, enforce, now);
 		else if (w->state_fds == 1 && w->ttl_fds * 1e9 < (double)horizon)
-			plan_restart(l, sup, v, w, "fds", w->fds_now, w->fds_limit, w->slope_fds, w->ttl_fds,
-				     j, enforce, now);
+			plan_restart(l, sup, v, w, "fds", w->fds_now, w->fds_limit, w->slope_fds,
+				     w->ttl_fds, j, enforce, now);
 	}
 	for (i = k = 0; i < l->n; i++) {
 		if (l->v[i]->seen == l->gen)
@@ -311,16 +322,21 @@ struct json_object *leaks_json(const struct leaks *l)
 		json_object_object_add(o, "pid", json_object_new_int(w->pid));
 		json_object_object_add(o, "memory", json_object_new_double(w->mem_now));
 		json_object_object_add(o, "memory_limit", json_object_new_double(w->mem_limit));
-		json_object_object_add(o, "memory_limit_from", w->mem_limit_from ?
-				       json_object_new_string(w->mem_limit_from) : NULL);
-		json_object_object_add(o, "memory_trend", json_object_new_string(state_name(w->state_mem)));
+		json_object_object_add(o, "memory_limit_from",
+				       w->mem_limit_from ? json_object_new_string(w->mem_limit_from)
+							 : NULL);
+		json_object_object_add(o, "memory_trend",
+				       json_object_new_string(state_name(w->state_mem)));
 		if (w->state_mem == 1)
-			json_object_object_add(o, "memory_time_to_limit_s", json_object_new_double(w->ttl_mem));
+			json_object_object_add(o, "memory_time_to_limit_s",
+					       json_object_new_double(w->ttl_mem));
 		json_object_object_add(o, "fds", json_object_new_double(w->fds_now));
 		json_object_object_add(o, "fds_limit", json_object_new_double(w->fds_limit));
-		json_object_object_add(o, "fds_trend", json_object_new_string(state_name(w->state_fds)));
+		json_object_object_add(o, "fds_trend",
+				       json_object_new_string(state_name(w->state_fds)));
 		if (w->state_fds == 1)
-			json_object_object_add(o, "fds_time_to_limit_s", json_object_new_double(w->ttl_fds));
+			json_object_object_add(o, "fds_time_to_limit_s",
+					       json_object_new_double(w->ttl_fds));
 		json_object_object_add(o, "threads", json_object_new_double(w->threads));
 		json_object_object_add(o, "planned_restart", json_object_new_boolean(w->restarted));
 		json_object_array_add(a, o);

@@ -24,10 +24,10 @@ struct leak_watch {
 	pid_t pid;
 	struct dtrend mem, fds;
 	double mem_now, mem_limit, fds_now, fds_limit, threads;
-	const char *mem_limit_from;	/* "cgroup", "rlimit_as", "host" */
-	int state_mem, state_fds;	/* leak_check: 1 leak, 0 none, -EAGAIN learning */
+	const char *mem_limit_from; /* "cgroup", "rlimit_as", "host" */
+	int state_mem, state_fds;   /* leak_check: 1 leak, 0 none, -EAGAIN learning */
 	double slope_mem, slope_fds, ttl_mem, ttl_fds;
-	int restarted;			/* a planned restart was asked for this pid */
+	int restarted; /* a planned restart was asked for this pid */
 	uint32_t seen;
 };
 

@@ -92,7 +92,7 @@ static int unix_answers(const char *path)
 		if (!r || e == EAGAIN || e == EINPROGRESS)
 			return 1;
 		if (e != EPROTOTYPE)
-			return 0;	/* ECONNREFUSED: bound by nobody */
+			return 0; /* ECONNREFUSED: bound by nobody */
 	}
 	return 0;
 }
@@ -114,7 +114,7 @@ static int locked_by(dev_t dev, ino_t ino, pid_t *holder)
 		char *p = strstr(line, ": ");
 
 		if (!p || strstr(line, "->"))
-			continue;	/* a waiter, not a holder */
+			continue; /* a waiter, not a holder */
 		/* after the type, mandatory/advisory and access words */
 		if (sscanf(p + 2, "%*s %*s %*s %ld %x:%x:%llu", &pid, &maj, &min, &i) != 4)
 			continue;
@@ -226,7 +226,7 @@ static int remove_same(const char *path, dev_t dev, ino_t ino)
 	if (fstatat(dfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW))
 		err = -errno;
 	else if (st.st_dev != dev || st.st_ino != ino)
-		err = -ESTALE;	/* replaced since: by a new owner, perhaps */
+		err = -ESTALE; /* replaced since: by a new owner, perhaps */
 	else if (unlinkat(dfd, slash + 1, 0))
 		err = -errno;
 	close(dfd);
@@ -241,18 +241,24 @@ static struct json_object *evidence_json(const struct leftover_evidence *ev, con
 		json_object_object_add(o, "pid", json_object_new_int(ev->pid));
 		json_object_object_add(o, "pid_alive", json_object_new_boolean(ev->pid_alive));
 		if (ev->pid_alive)
-			json_object_object_add(o, "pid_runs_service_binary", ev->pid_identity < 0 ? NULL :
-					       json_object_new_boolean(ev->pid_identity > 0));
+			json_object_object_add(
+				o, "pid_runs_service_binary",
+				ev->pid_identity < 0
+					? NULL
+					: json_object_new_boolean(ev->pid_identity > 0));
 	}
 	if (ev->ftype == S_IFSOCK) {
 		json_object_object_add(o, "socket_bound", json_object_new_boolean(ev->sock_bound));
-		json_object_object_add(o, "socket_answers", json_object_new_boolean(ev->sock_accepts));
+		json_object_object_add(o, "socket_answers",
+				       json_object_new_boolean(ev->sock_accepts));
 	}
 	if (ev->ftype == S_IFREG) {
 		json_object_object_add(o, "locked", json_object_new_boolean(ev->locked));
 		if (ev->lock_holder)
-			json_object_object_add(o, "lock_holder", json_object_new_int(ev->lock_holder));
-		json_object_object_add(o, "open_by", ev->open_by ? json_object_new_int(ev->open_by) : NULL);
+			json_object_object_add(o, "lock_holder",
+					       json_object_new_int(ev->lock_holder));
+		json_object_object_add(o, "open_by",
+				       ev->open_by ? json_object_new_int(ev->open_by) : NULL);
 		json_object_object_add(o, "content", json_object_new_string(content));
 	}
 	return o;
@@ -280,7 +286,8 @@ static int clear_one(struct journal *j, const struct service_conf *c, const char
 		action = "leftover-removed";
 		if (err) {
 			action = "leftover-kept";
-			snprintf(result, sizeof(result), "error: failed to remove %s: %s", path, strerror(-err));
+			snprintf(result, sizeof(result), "error: failed to remove %s: %s", path,
+				 strerror(-err));
 		} else {
 			done = 1;
 		}
@@ -294,7 +301,8 @@ static int clear_one(struct journal *j, const struct service_conf *c, const char
 	rec = json_object_new_object();
 	json_object_object_add(rec, "type", json_object_new_string("phagocyte"));
 	json_object_object_add(rec, "action", json_object_new_string(action));
-	json_object_object_add(rec, "mode", json_object_new_string(enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(enforce ? "enforce" : "observe"));
 	json_object_object_add(rec, "service", json_object_new_string(c->name));
 	json_object_object_add(rec, "path", json_object_new_string(path));
 	json_object_object_add(rec, "kind", json_object_new_string(leftover_kind_name(kind)));

@@ -19,13 +19,13 @@
 #include "protect.h"
 #include "tidy.h"
 
-#define ZOMBIE_SAMPLE 16	/* zombie pids listed in a report */
-#define GROWTH_FILES_MAX 200000	/* entries walked for one growth snapshot */
-#define GROWTH_DIRS_MAX 1024
-#define GROWTH_TOP 5
+#define ZOMBIE_SAMPLE	 16	/* zombie pids listed in a report */
+#define GROWTH_FILES_MAX 200000 /* entries walked for one growth snapshot */
+#define GROWTH_DIRS_MAX	 1024
+#define GROWTH_TOP	 5
 
 struct dir_size {
-	char rel[256];	/* below the mount point, one or two levels */
+	char rel[256]; /* below the mount point, one or two levels */
 	uint64_t bytes;
 };
 
@@ -47,16 +47,19 @@ static struct json_object *record(const struct phago *ph, const char *action)
 
 	json_object_object_add(rec, "type", json_object_new_string("phagocyte"));
 	json_object_object_add(rec, "action", json_object_new_string(action));
-	json_object_object_add(rec, "mode", json_object_new_string(acts(ph) ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(acts(ph) ? "enforce" : "observe"));
 	return rec;
 }
 
 static void emit(struct phago *ph, struct json_object *rec)
 {
 	fprintf(stderr, "lymphd: phagocyte: %s\n",
-		json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
+							    JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (ph->journal && journal_append(ph->journal, rec))
-		fprintf(stderr, "lymphd: failed to write the journal (phagocyte): %s\n", strerror(errno));
+		fprintf(stderr, "lymphd: failed to write the journal (phagocyte): %s\n",
+			strerror(errno));
 	if (!ph->journal)
 		json_object_put(rec);
 }
@@ -91,8 +94,10 @@ int phago_init(struct phago *ph, const struct policy *p, struct journal *j, stru
 			snprintf(path, sizeof(path), "%s/core-signatures.json", ph->state_dir);
 			err = cores_load(&ph->cores, path);
 			if (err && err != -ENOENT)
-				fprintf(stderr, "lymphd: failed to read the crash signatures in %s: %s; "
-					"starting without them\n", path, strerror(-err));
+				fprintf(stderr,
+					"lymphd: failed to read the crash signatures in %s: %s; "
+					"starting without them\n",
+					path, strerror(-err));
 		}
 		corehandler_apply(&ph->ch, &p->phago, ph->state_dir, j, acts(ph));
 	}
@@ -105,7 +110,7 @@ void phago_reload(struct phago *ph, const struct policy *p, int enforce)
 	ph->enforce = enforce;
 	ph->zombie_next = 0;
 	ph->fs.next = 0;
-	ph->fs.next_mounts = 0;	/* disk_watch may have changed */
+	ph->fs.next_mounts = 0; /* disk_watch may have changed */
 	ph->cores.next = 0;	/* budgets may have changed */
 	ph->leaks.next = 0;
 	ph->shm.next = 0;
@@ -137,7 +142,8 @@ void phago_free(struct phago *ph)
 /* ---- zombies ---------------------------------------------------------------- */
 
 /* state, ppid and starttime (field 22) of /proc/PID/stat. */
-static int stat_fields(pid_t pid, char *state, pid_t *ppid, uint64_t *start, char *comm, size_t clen)
+static int stat_fields(pid_t pid, char *state, pid_t *ppid, uint64_t *start, char *comm,
+		       size_t clen)
 {
 	char buf[1024], *lp, *rp;
 	unsigned long long st = 0;
@@ -161,7 +167,8 @@ static int stat_fields(pid_t pid, char *state, pid_t *ppid, uint64_t *start, cha
 	/* after ')': state ppid pgrp session tty tpgid flags minflt cminflt
 	 * majflt cmajflt utime stime cutime cstime priority nice threads
 	 * itrealvalue starttime */
-	if (sscanf(rp + 2, "%c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+	if (sscanf(rp + 2,
+		   "%c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
 		   state, &ppid_i, &st) != 3)
 		return -EIO;
 	*ppid = ppid_i;
@@ -245,14 +252,16 @@ static void zombie_report(struct phago *ph, struct zombie_parent *z, const pid_t
 	json_object_object_add(rec, "uid", json_object_new_int64(uid));
 	json_object_object_add(rec, "zombies", json_object_new_int64(z->zombies));
 	json_object_object_add(rec, "zombie_max", json_object_new_int64(c->zombie_max));
-	json_object_object_add(rec, "over_for_s", json_object_new_double((double)(now - z->over_since) / 1e9));
+	json_object_object_add(rec, "over_for_s",
+			       json_object_new_double((double)(now - z->over_since) / 1e9));
 	json_object_object_add(rec, "zombie_pids", arr);
 	if (svc)
 		json_object_object_add(rec, "service", json_object_new_string(svc->name));
 	if (protect_pid(z->pid) || protected_by_policy(ph->policy, z->pid)) {
 		result = "protected: reported only";
 	} else if (!acts(ph)) {
-		result = ph->enforce ? "no [phagocyte] section: reported only" : "observe mode: would send SIGCHLD";
+		result = ph->enforce ? "no [phagocyte] section: reported only"
+				     : "observe mode: would send SIGCHLD";
 	} else if (kill(z->pid, SIGCHLD)) {
 		result = "error: failed to send SIGCHLD";
 	} else {
@@ -313,7 +322,8 @@ static void zombies_scan(struct phago *ph, uint64_t now)
 		char state;
 		pid_t pp;
 
-		if (pid <= 0 || stat_fields((pid_t)pid, &state, &pp, &start, NULL, 0) || state != 'Z')
+		if (pid <= 0 || stat_fields((pid_t)pid, &state, &pp, &start, NULL, 0) ||
+		    state != 'Z')
 			continue;
 		ph->zombies_now++;
 		for (i = 0; i < nzc && zc[i].ppid != pp; i++)
@@ -357,7 +367,8 @@ static void zombies_scan(struct phago *ph, uint64_t now)
 			continue;
 		z->seen = ph->gen;
 		if (zombie_due(c, z, zc[i].n, now))
-			zombie_report(ph, z, zc[i].sample, zc[i].n < ZOMBIE_SAMPLE ? zc[i].n : ZOMBIE_SAMPLE, now);
+			zombie_report(ph, z, zc[i].sample,
+				      zc[i].n < ZOMBIE_SAMPLE ? zc[i].n : ZOMBIE_SAMPLE, now);
 		else if (z->reported && z->signalled_at && now - z->signalled_at >= c->zombie_after)
 			zombie_restart(ph, z, now);
 		if (z->over_since)
@@ -438,7 +449,8 @@ static void growth_dir(struct growth_walk *g, int dfd, const char *l1, const cha
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || st.st_dev != g->dev)
 			continue;
 		if (S_ISDIR(st.st_mode) && depth < 64) {
-			int sfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sfd = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			char n1[256], n2[256];
 
 			if (sfd < 0)
@@ -463,7 +475,8 @@ static void growth_dir(struct growth_walk *g, int dfd, const char *l1, const cha
 	closedir(d);
 }
 
-static int growth_snapshot(const char *path, dev_t dev, struct dir_size **out, size_t *n, int *partial)
+static int growth_snapshot(const char *path, dev_t dev, struct dir_size **out, size_t *n,
+			   int *partial)
 {
 	struct growth_walk g = { .dev = dev };
 	int fd;
@@ -541,8 +554,9 @@ static struct growth_job *growth_start(const char *path, dev_t dev)
 	err = pthread_create(&th, &at, growth_thread, g);
 	pthread_attr_destroy(&at);
 	if (err) {
-		fprintf(stderr, "lymphd: failed to start the growth scan of %s: %s; no growth report\n", path,
-			strerror(err));
+		fprintf(stderr,
+			"lymphd: failed to start the growth scan of %s: %s; no growth report\n",
+			path, strerror(err));
 		job_free(g);
 		return NULL;
 	}
@@ -615,14 +629,16 @@ static void growth_report(struct phago *ph, const struct fs_watch *w, struct pha
 		struct json_object *o = json_object_new_object();
 		char full[2048];
 
-		snprintf(full, sizeof(full), "%s%s%s", w->path, strcmp(w->path, "/") ? "/" : "", top[i].rel);
+		snprintf(full, sizeof(full), "%s%s%s", w->path, strcmp(w->path, "/") ? "/" : "",
+			 top[i].rel);
 		json_object_object_add(o, "dir", json_object_new_string(full));
 		json_object_object_add(o, "grew_bytes", json_object_new_uint64(top[i].bytes));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(rec, "mount", json_object_new_string(w->path));
 	json_object_object_add(rec, "grew", arr);
-	json_object_object_add(rec, "partial", json_object_new_boolean(partial || pd->snap_partial));
+	json_object_object_add(rec, "partial",
+			       json_object_new_boolean(partial || pd->snap_partial));
 	json_object_object_add(rec, "result", json_object_new_string("ok"));
 	emit(ph, rec);
 	free(now);
@@ -644,11 +660,11 @@ struct tidy_job {
 	uint64_t wall;
 	struct tidy_rule *rules;
 	size_t n;
-	struct json_object *out;	/* per rule */
+	struct json_object *out; /* per rule */
 	uint32_t removed, named;
 	uint64_t bytes;
 	char mount[4096];
-	double before, after;	/* available bytes around the walks (in the thread: at once) */
+	double before, after; /* available bytes around the walks (in the thread: at once) */
 };
 
 static void tidy_job_free(struct tidy_job *t)
@@ -684,7 +700,8 @@ static void *tidy_thread(void *arg)
 		json_object_object_add(o, "dir", json_object_new_string(r->dir));
 		json_object_object_add(o, "pattern", json_object_new_string(r->pattern));
 		if (r->age)
-			json_object_object_add(o, "age_s", json_object_new_double((double)r->age / 1e9));
+			json_object_object_add(o, "age_s",
+					       json_object_new_double((double)r->age / 1e9));
 		if (r->budget >= 0)
 			json_object_object_add(o, "budget", json_object_new_int64(r->budget));
 		json_object_object_add(o, "rule", json_object_new_string(r->file ? r->file : "?"));
@@ -694,7 +711,8 @@ static void *tidy_thread(void *arg)
 		json_object_object_add(o, "removed", json_object_new_int64(res.removed));
 		json_object_object_add(o, "bytes", json_object_new_uint64(res.bytes));
 		if (res.error)
-			json_object_object_add(o, "error", json_object_new_string(strerror(-res.error)));
+			json_object_object_add(o, "error",
+					       json_object_new_string(strerror(-res.error)));
 		json_object_object_add(o, "files", res.files);
 		json_object_array_add(t->out, o);
 		t->removed += res.removed;
@@ -726,7 +744,8 @@ static void tidy_abandon(struct tidy_job *t)
 }
 
 /* Start the tidy rules of this filesystem (dead time permitting). */
-static void tidy_start(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd, uint64_t now)
+static void tidy_start(struct phago *ph, const struct fs_watch *w, struct phago_disk *pd,
+		       uint64_t now)
 {
 	const struct phagocyte_conf *c = &ph->policy->phago;
 	struct tidy_job *t;
@@ -754,7 +773,8 @@ static void tidy_start(struct phago *ph, const struct fs_watch *w, struct phago_
 		t->rules[t->n] = *r;
 		t->rules[t->n].dir = strdup(r->dir);
 		t->rules[t->n].pattern = strdup(r->pattern);
-		t->rules[t->n].file = r->file ? strdup(r->file) : NULL;	/* the policy's: a reload frees it */
+		t->rules[t->n].file = r->file ? strdup(r->file)
+					      : NULL; /* the policy's: a reload frees it */
 		if (!t->rules[t->n].dir || !t->rules[t->n].pattern) {
 			free(t->rules[t->n].dir);
 			free(t->rules[t->n].pattern);
@@ -774,7 +794,8 @@ static void tidy_start(struct phago *ph, const struct fs_watch *w, struct phago_
 	err = pthread_create(&th, &at, tidy_thread, t);
 	pthread_attr_destroy(&at);
 	if (err) {
-		fprintf(stderr, "lymphd: failed to start the tidy rules of %s: %s; they run at the next look\n",
+		fprintf(stderr,
+			"lymphd: failed to start the tidy rules of %s: %s; they run at the next look\n",
 			w->path, strerror(err));
 		pd->last_tidy = 0;
 		tidy_job_free(t);
@@ -812,13 +833,17 @@ static void tidy_finish(struct phago *ph, const struct fs_watch *w, struct phago
 		int back = t->after - t->before >= 0.9 * (double)t->bytes;
 
 		json_object_object_add(rec, "space_came_back", json_object_new_boolean(back));
-		json_object_object_add(rec, "result", json_object_new_string(
-			back ? "ok" : "space did not come back: removed files may still be open"));
+		json_object_object_add(
+			rec, "result",
+			json_object_new_string(
+				back ? "ok"
+				     : "space did not come back: removed files may still be open"));
 		ph->tidy_runs++;
 		ph->tidy_removed += t->removed;
 		ph->tidy_bytes += t->bytes;
 	} else {
-		json_object_object_add(rec, "result", json_object_new_string("observe mode: would remove"));
+		json_object_object_add(rec, "result",
+				       json_object_new_string("observe mode: would remove"));
 	}
 	emit(ph, rec);
 	tidy_job_free(t);
@@ -840,8 +865,9 @@ static void disks(struct phago *ph, uint64_t now)
 
 			w->cleared = 0;
 			json_object_object_add(rec, "mount", json_object_new_string(w->path));
-			json_object_object_add(rec, "time_to_full_s", w->ttf_s < 0 ? NULL :
-					       json_object_new_double(w->ttf_s));
+			json_object_object_add(rec, "time_to_full_s",
+					       w->ttf_s < 0 ? NULL
+							    : json_object_new_double(w->ttf_s));
 			json_object_object_add(rec, "result", json_object_new_string("ok"));
 			emit(ph, rec);
 		}
@@ -856,16 +882,27 @@ static void disks(struct phago *ph, uint64_t now)
 			w->entered = 0;
 			json_object_object_add(rec, "mount", json_object_new_string(w->path));
 			json_object_object_add(rec, "fstype", json_object_new_string(w->fstype));
-			json_object_object_add(rec, "fills_first", json_object_new_string(w->resource));
-			json_object_object_add(rec, "avail_bytes", json_object_new_double(w->avail_bytes));
-			json_object_object_add(rec, "avail_inodes", json_object_new_double(w->avail_inodes));
-			json_object_object_add(rec, "bytes_per_s", json_object_new_double(w->rate_bytes));
-			json_object_object_add(rec, "inodes_per_s", json_object_new_double(w->rate_inodes));
-			json_object_object_add(rec, "time_to_full_s", json_object_new_double(w->ttf_s));
-			json_object_object_add(rec, "horizon_s", json_object_new_double((double)c->disk_horizon / 1e9));
-			json_object_object_add(rec, "predicted_full_wall_ms", json_object_new_double(
-				(double)clock_wall_ns() / 1e6 + w->ttf_s * 1e3));
-			json_object_object_add(rec, "result", json_object_new_string("the weather worsens"));
+			json_object_object_add(rec, "fills_first",
+					       json_object_new_string(w->resource));
+			json_object_object_add(rec, "avail_bytes",
+					       json_object_new_double(w->avail_bytes));
+			json_object_object_add(rec, "avail_inodes",
+					       json_object_new_double(w->avail_inodes));
+			json_object_object_add(rec, "bytes_per_s",
+					       json_object_new_double(w->rate_bytes));
+			json_object_object_add(rec, "inodes_per_s",
+					       json_object_new_double(w->rate_inodes));
+			json_object_object_add(rec, "time_to_full_s",
+					       json_object_new_double(w->ttf_s));
+			json_object_object_add(
+				rec, "horizon_s",
+				json_object_new_double((double)c->disk_horizon / 1e9));
+			json_object_object_add(
+				rec, "predicted_full_wall_ms",
+				json_object_new_double((double)clock_wall_ns() / 1e6 +
+						       w->ttf_s * 1e3));
+			json_object_object_add(rec, "result",
+					       json_object_new_string("the weather worsens"));
 			emit(ph, rec);
 			free(pd->snap);
 			pd->snap = NULL;
@@ -873,8 +910,9 @@ static void disks(struct phago *ph, uint64_t now)
 			pd->job = growth_start(w->path, w->dev);
 			pd->job_second = 0;
 			/* the second look: a quarter of the window later, at least two samples */
-			pd->growth_at = now + (c->disk_window / 4 > 2 * c->disk_interval ?
-					       c->disk_window / 4 : 2 * c->disk_interval);
+			pd->growth_at = now + (c->disk_window / 4 > 2 * c->disk_interval
+						       ? c->disk_window / 4
+						       : 2 * c->disk_interval);
 		}
 		if (pd->job) {
 			struct dir_size *v;
@@ -949,10 +987,14 @@ struct json_object *phago_json(const struct phago *ph, uint64_t now)
 
 		json_object_object_add(e, "pid", json_object_new_int(p->pid));
 		json_object_object_add(e, "zombies", json_object_new_int64(p->zombies));
-		json_object_object_add(e, "over_for_s", json_object_new_double(
-			p->over_since && now > p->over_since ? (double)(now - p->over_since) / 1e9 : 0));
+		json_object_object_add(
+			e, "over_for_s",
+			json_object_new_double(p->over_since && now > p->over_since
+						       ? (double)(now - p->over_since) / 1e9
+						       : 0));
 		json_object_object_add(e, "reported", json_object_new_boolean(p->reported));
-		json_object_object_add(e, "sigchld_sent", json_object_new_boolean(p->signalled_at != 0));
+		json_object_object_add(e, "sigchld_sent",
+				       json_object_new_boolean(p->signalled_at != 0));
 		json_object_array_add(z, e);
 	}
 	json_object_object_add(o, "zombies", json_object_new_int64(ph->zombies_now));
@@ -967,7 +1009,8 @@ struct json_object *phago_json(const struct phago *ph, uint64_t now)
 	json_object_object_add(o, "tidy_removed", json_object_new_uint64(ph->tidy_removed));
 	json_object_object_add(o, "tidy_bytes", json_object_new_uint64(ph->tidy_bytes));
 	json_object_object_add(o, "shm_removed", json_object_new_uint64(ph->shm.removed));
-	json_object_object_add(o, "shm_removed_bytes", json_object_new_uint64(ph->shm.removed_bytes));
+	json_object_object_add(o, "shm_removed_bytes",
+			       json_object_new_uint64(ph->shm.removed_bytes));
 	return o;
 }
 
@@ -975,21 +1018,28 @@ void phago_metrics(const struct phago *ph, FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "# HELP lymph_zombies Zombie processes at the last scan.\n# TYPE lymph_zombies gauge\n"
-		"lymph_zombies %u\n", ph->zombies_now);
-	fprintf(out, "# HELP lymph_zombie_parents Parents keeping more than zombie_max unreaped children.\n"
-		"# TYPE lymph_zombie_parents gauge\nlymph_zombie_parents %u\n", ph->parents_over);
-	fprintf(out, "# HELP lymph_zombie_reports_total Zombie hoarders reported.\n"
+	fprintf(out,
+		"# HELP lymph_zombies Zombie processes at the last scan.\n# TYPE lymph_zombies gauge\n"
+		"lymph_zombies %u\n",
+		ph->zombies_now);
+	fprintf(out,
+		"# HELP lymph_zombie_parents Parents keeping more than zombie_max unreaped children.\n"
+		"# TYPE lymph_zombie_parents gauge\nlymph_zombie_parents %u\n",
+		ph->parents_over);
+	fprintf(out,
+		"# HELP lymph_zombie_reports_total Zombie hoarders reported.\n"
 		"# TYPE lymph_zombie_reports_total counter\nlymph_zombie_reports_total %llu\n",
 		(unsigned long long)ph->zombie_reports);
-	fprintf(out, "# HELP lymph_tidy_removed_bytes_total Bytes tidy rules removed.\n"
+	fprintf(out,
+		"# HELP lymph_tidy_removed_bytes_total Bytes tidy rules removed.\n"
 		"# TYPE lymph_tidy_removed_bytes_total counter\nlymph_tidy_removed_bytes_total %llu\n",
 		(unsigned long long)ph->tidy_bytes);
-	fprintf(out, "# HELP lymph_core_removed_bytes_total Bytes of crash artifacts removed past their budgets.\n"
+	fprintf(out,
+		"# HELP lymph_core_removed_bytes_total Bytes of crash artifacts removed past their budgets.\n"
 		"# TYPE lymph_core_removed_bytes_total counter\nlymph_core_removed_bytes_total %llu\n",
 		(unsigned long long)ph->cores.removed_bytes);
 	fprintf(out, "# HELP lymph_disk_time_to_full_seconds Predicted time to full per filesystem "
-		"(absent: not filling).\n# TYPE lymph_disk_time_to_full_seconds gauge\n");
+		     "(absent: not filling).\n# TYPE lymph_disk_time_to_full_seconds gauge\n");
 	for (i = 0; i < ph->fs.n; i++) {
 		const struct fs_watch *w = ph->fs.v[i];
 		const char *p;

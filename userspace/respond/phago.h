@@ -27,14 +27,14 @@ struct dir_size;
 struct growth_job;
 struct tidy_job;
 
-struct phago_disk {	/* respond-side state of a filesystem in danger */
+struct phago_disk { /* respond-side state of a filesystem in danger */
 	dev_t dev;
-	uint64_t last_tidy;	/* CLOCK_MONOTONIC ns, 0: never */
-	uint64_t growth_at;	/* when to take the second growth snapshot */
-	struct dir_size *snap;	/* the first snapshot */
+	uint64_t last_tidy;    /* CLOCK_MONOTONIC ns, 0: never */
+	uint64_t growth_at;    /* when to take the second growth snapshot */
+	struct dir_size *snap; /* the first snapshot */
 	size_t n_snap;
 	int snap_partial;
-	struct growth_job *job;	/* a snapshot being taken by its thread */
+	struct growth_job *job; /* a snapshot being taken by its thread */
 	int job_second;		/* it is the second look (then the report) */
 	struct tidy_job *tidy;	/* the tidy rules being run by their thread */
 };
@@ -49,8 +49,8 @@ struct phago {
 	size_t n_zp;
 	uint32_t gen;
 	uint64_t zombie_next;
-	uint32_t zombies_now;		/* zombies at the last scan, all parents */
-	uint32_t parents_over;		/* parents past zombie_max at the last scan */
+	uint32_t zombies_now;  /* zombies at the last scan, all parents */
+	uint32_t parents_over; /* parents past zombie_max at the last scan */
 	uint64_t zombie_reports, sigchld_sent, zombie_restarts;
 	/* disks */
 	struct foresight fs;
@@ -59,8 +59,8 @@ struct phago {
 	uint64_t tidy_runs, tidy_removed, tidy_bytes;
 	/* crash artifacts */
 	struct cores cores;
-	struct corehandler ch;		/* lymph as the core_pattern handler */
-	char state_dir[4096];		/* beside the journal */
+	struct corehandler ch; /* lymph as the core_pattern handler */
+	char state_dir[4096];  /* beside the journal */
 	/* leaks of supervised services */
 	struct leaks leaks;
 	/* SysV shared memory left by the dead */

@@ -31,7 +31,7 @@ struct qmark {
 	uint32_t dev;
 	uint64_t ino;
 	int fd;			/* held open only where no file handle could be had, else -1 */
-	struct file_handle *fh;	/* reopens it (open_by_handle_at) without an fd held */
+	struct file_handle *fh; /* reopens it (open_by_handle_at) without an fd held */
 	int mnt;		/* index in q->mnts for fh */
 	uint32_t old_mode;	/* exec-bits: the mode to restore */
 	int bits_removed;
@@ -58,11 +58,28 @@ static const char *enf_name(enum q_enforcement e)
  * doc/lymph.conf.5.
  */
 static const char *const default_protected[] = {
-	"/usr/bin/login", "/bin/login", "/usr/bin/su", "/bin/su", "/usr/bin/sudo",
-	"/usr/bin/passwd", "/usr/bin/newgrp", "/usr/bin/ssh", "/usr/sbin/sshd",
-	"/usr/bin/env", "/usr/bin/kill", "/bin/kill", "/usr/bin/ps", "/bin/ps",
-	"/usr/bin/sh", "/bin/sh", "/usr/bin/bash", "/bin/bash",
-	"/usr/sbin/nologin", "/usr/bin/systemctl", "/usr/sbin/lymphd", "/usr/bin/lymphctl",
+	"/usr/bin/login",
+	"/bin/login",
+	"/usr/bin/su",
+	"/bin/su",
+	"/usr/bin/sudo",
+	"/usr/bin/passwd",
+	"/usr/bin/newgrp",
+	"/usr/bin/ssh",
+	"/usr/sbin/sshd",
+	"/usr/bin/env",
+	"/usr/bin/kill",
+	"/bin/kill",
+	"/usr/bin/ps",
+	"/bin/ps",
+	"/usr/bin/sh",
+	"/bin/sh",
+	"/usr/bin/bash",
+	"/bin/bash",
+	"/usr/sbin/nologin",
+	"/usr/bin/systemctl",
+	"/usr/sbin/lymphd",
+	"/usr/bin/lymphctl",
 	NULL,
 };
 
@@ -99,8 +116,8 @@ static void load_protected(struct qmanager *q, const struct policy *p)
 
 	q->n_prot = 0;
 	q->protect = &p->protect;
-	protect_path(q, "/proc/1/exe");		/* init */
-	protect_path(q, "/proc/self/exe");	/* lymphd */
+	protect_path(q, "/proc/1/exe");	   /* init */
+	protect_path(q, "/proc/self/exe"); /* lymphd */
 	for (i = 0; default_protected[i]; i++)
 		protect_path(q, default_protected[i]);
 	protect_shells(q, "/etc/shells");
@@ -174,20 +191,50 @@ static int mark_needed(const struct qmanager *q, uint32_t dev, uint64_t ino, uin
  * in doc/lymph.conf.5.
  */
 static const char *const interpreter_globs[] = {
-	"/usr/bin/python*", "/usr/local/bin/python*", "/usr/bin/perl", "/usr/bin/perl5*",
-	"/usr/bin/ruby*", "/usr/bin/node", "/usr/bin/nodejs", "/usr/local/bin/node",
-	"/usr/bin/php*", "/usr/bin/lua*", "/usr/bin/tclsh*", "/usr/bin/Rscript",
-	"/usr/bin/java", "/usr/lib/jvm/*/bin/java", "/usr/bin/awk", "/usr/bin/gawk",
-	"/usr/bin/mawk", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash", "/usr/bin/rbash",
-	"/usr/bin/zsh", "/usr/bin/ksh*", "/usr/bin/mksh", "/usr/bin/fish", "/usr/bin/csh",
-	"/usr/bin/tcsh", "/usr/bin/busybox", "/bin/sh", "/bin/bash", "/bin/dash", "/bin/busybox",
+	"/usr/bin/python*",
+	"/usr/local/bin/python*",
+	"/usr/bin/perl",
+	"/usr/bin/perl5*",
+	"/usr/bin/ruby*",
+	"/usr/bin/node",
+	"/usr/bin/nodejs",
+	"/usr/local/bin/node",
+	"/usr/bin/php*",
+	"/usr/bin/lua*",
+	"/usr/bin/tclsh*",
+	"/usr/bin/Rscript",
+	"/usr/bin/java",
+	"/usr/lib/jvm/*/bin/java",
+	"/usr/bin/awk",
+	"/usr/bin/gawk",
+	"/usr/bin/mawk",
+	"/usr/bin/sh",
+	"/usr/bin/bash",
+	"/usr/bin/dash",
+	"/usr/bin/rbash",
+	"/usr/bin/zsh",
+	"/usr/bin/ksh*",
+	"/usr/bin/mksh",
+	"/usr/bin/fish",
+	"/usr/bin/csh",
+	"/usr/bin/tcsh",
+	"/usr/bin/busybox",
+	"/bin/sh",
+	"/bin/bash",
+	"/bin/dash",
+	"/bin/busybox",
 	NULL,
 };
 
 static const char *const loader_globs[] = {
-	"/lib64/ld-linux*.so*", "/lib/ld-linux*.so*", "/lib/x86_64-linux-gnu/ld-linux*.so*",
-	"/usr/lib/x86_64-linux-gnu/ld-linux*.so*", "/usr/lib64/ld-linux*.so*",
-	"/lib/ld-musl*.so*", "/usr/lib/ld-musl*.so*", NULL,
+	"/lib64/ld-linux*.so*",
+	"/lib/ld-linux*.so*",
+	"/lib/x86_64-linux-gnu/ld-linux*.so*",
+	"/usr/lib/x86_64-linux-gnu/ld-linux*.so*",
+	"/usr/lib64/ld-linux*.so*",
+	"/lib/ld-musl*.so*",
+	"/usr/lib/ld-musl*.so*",
+	NULL,
 };
 
 static uint32_t runner_kind(const struct qmanager *q, uint32_t dev, uint64_t ino)
@@ -232,7 +279,8 @@ static void load_runners(struct qmanager *q)
 				/* python3-config, perldoc's kin, ...: not interpreters */
 				if (strstr(name, "-config") || strstr(name, "-gdb"))
 					continue;
-				add_runner(q, g.gl_pathv[j], s ? RUNNER_LOADER : RUNNER_INTERPRETER);
+				add_runner(q, g.gl_pathv[j],
+					   s ? RUNNER_LOADER : RUNNER_INTERPRETER);
 			}
 			globfree(&g);
 		}
@@ -253,7 +301,8 @@ static void push_runners(struct qmanager *q)
 		__u32 v = q->runners[i].kind;
 
 		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
-			fprintf(stderr, "lymphd: failed to tell the script tracker of an interpreter: %s\n",
+			fprintf(stderr,
+				"lymphd: failed to tell the script tracker of an interpreter: %s\n",
 				strerror(errno));
 	}
 }
@@ -262,8 +311,8 @@ static void push_runners(struct qmanager *q)
  * The script an interpreter (or the loader) of pid ran, as recorded at its
  * exec: its inode and path.  0, or -errno (-ENOENT: no file, or not known).
  */
-static int script_of(struct qmanager *q, uint32_t pid, uint32_t kind, uint32_t *dev,
-		     uint64_t *ino, char *path, size_t len)
+static int script_of(struct qmanager *q, uint32_t pid, uint32_t kind, uint32_t *dev, uint64_t *ino,
+		     char *path, size_t len)
 {
 	struct script_rec r;
 	struct stat st;
@@ -276,11 +325,11 @@ static int script_of(struct qmanager *q, uint32_t pid, uint32_t kind, uint32_t *
 	fd = bpf_map__fd(q->lsm->maps.scripts);
 	if (bpf_map_lookup_elem(fd, &key, &r))
 		return -ENOENT;
-	bpf_map_delete_elem(fd, &key);	/* the pid is dead: its record too */
+	bpf_map_delete_elem(fd, &key); /* the pid is dead: its record too */
 	if (r.args_len > sizeof(r.args) || r.depth > SCRIPT_CWD_DEPTH)
 		return -EINVAL;
 	arg = qscript_arg((const char *)r.args, r.args_len, kind == RUNNER_LOADER);
-	err = qscript_path(arg, (const char (*)[64])r.cwd, r.depth,
+	err = qscript_path(arg, (const char(*)[64])r.cwd, r.depth,
 			   !(r.flags & SCRIPT_CWD_TRUNCATED), path, len);
 	if (err)
 		return err;
@@ -326,7 +375,8 @@ static int open_checked(const char *path, uint32_t dev, uint64_t ino, struct sta
 	free(real);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, st) || !S_ISREG(st->st_mode) || (uint32_t)st->st_dev != dev || st->st_ino != ino) {
+	if (fstat(fd, st) || !S_ISREG(st->st_mode) || (uint32_t)st->st_dev != dev ||
+	    st->st_ino != ino) {
 		close(fd);
 		return -ESTALE;
 	}
@@ -512,12 +562,13 @@ static void mark_remove(struct qmanager *q, struct qmark *m)
 			fprintf(stderr, "lymphd: failed to lift the quarantine mark of %s: %s\n",
 				m->path[0] ? m->path : "a quarantined binary", strerror(-err));
 		if (m->bits_removed)
-			fchmod(fd, m->old_mode);	/* exactly the mode it had */
+			fchmod(fd, m->old_mode); /* exactly the mode it had */
 		close(fd);
 	} else if (q->enf != Q_ENF_BPF_LSM) {
-		fprintf(stderr, "lymphd: failed to reopen %s to lift its quarantine mark: %s; the mark "
-			"goes when lymphd stops\n", m->path[0] ? m->path : "a quarantined binary",
-			strerror(-fd));
+		fprintf(stderr,
+			"lymphd: failed to reopen %s to lift its quarantine mark: %s; the mark "
+			"goes when lymphd stops\n",
+			m->path[0] ? m->path : "a quarantined binary", strerror(-fd));
 	}
 	if (m->fd >= 0) {
 		close(m->fd);
@@ -577,7 +628,7 @@ static void evidence_keep(struct qmanager *q, const struct qkey *k, struct json_
 		struct qevidence *grown;
 
 		if (cap > QTABLE_MAX) {
-			ev = &q->evidence[q->evidence_next++ % q->n_evidence];	/* oldest first */
+			ev = &q->evidence[q->evidence_next++ % q->n_evidence]; /* oldest first */
 		} else {
 			grown = realloc(q->evidence, cap * sizeof(*grown));
 			if (!grown)
@@ -615,19 +666,25 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 
 	json_object_object_add(rec, "type", json_object_new_string("quarantine"));
 	json_object_object_add(rec, "action", json_object_new_string(action));
-	json_object_object_add(rec, "mode", json_object_new_string(q->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(q->enforce ? "enforce" : "observe"));
 	json_object_object_add(rec, "exe", path ? json_object_new_string(path) : NULL);
 	json_object_object_add(rec, "exe_dev", json_object_new_int64(k->dev));
 	json_object_object_add(rec, "exe_ino", json_object_new_uint64(k->ino));
 	json_object_object_add(rec, "uid", json_object_new_int64(k->uid));
 	json_object_object_add(rec, "enforcement", json_object_new_string(enf_name(q->enf)));
 	if (e) {
-		json_object_object_add(rec, "until_wall_ns", json_object_new_uint64(clock_to_wall(&q->clk, e->until)));
-		json_object_object_add(rec, "since_wall_ns", json_object_new_uint64(clock_to_wall(&q->clk, e->since)));
-		json_object_object_add(rec, "duration_s", json_object_new_double(
-			e->until > e->since ? (double)(e->until - e->since) / 1e9 : 0.0));
-		json_object_object_add(rec, "offences", json_object_new_double(
-			decay_value(&e->offences, now, 4 * q->t.conf.duration_max)));
+		json_object_object_add(rec, "until_wall_ns",
+				       json_object_new_uint64(clock_to_wall(&q->clk, e->until)));
+		json_object_object_add(rec, "since_wall_ns",
+				       json_object_new_uint64(clock_to_wall(&q->clk, e->since)));
+		json_object_object_add(
+			rec, "duration_s",
+			json_object_new_double(
+				e->until > e->since ? (double)(e->until - e->since) / 1e9 : 0.0));
+		json_object_object_add(rec, "offences",
+				       json_object_new_double(decay_value(
+					       &e->offences, now, 4 * q->t.conf.duration_max)));
 		json_object_object_add(rec, "total", json_object_new_int64(e->total));
 	}
 	if (m && m->bits_removed)
@@ -636,7 +693,8 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 		struct json_object *w = json_object_new_object();
 
 		json_object_object_add(w, "pid", json_object_new_int64(why->task.pid));
-		json_object_object_add(w, "signal", json_object_new_string(signal_name(why->signo)));
+		json_object_object_add(w, "signal",
+				       json_object_new_string(signal_name(why->signo)));
 		json_object_object_add(w, "si_code", json_object_new_int64(why->si_code));
 		json_object_object_add(w, "fault_addr", json_object_new_uint64(why->fault_addr));
 		json_object_object_add(rec, "why", w);
@@ -699,8 +757,10 @@ static int load_lsm(struct qmanager *q)
 	bpf_program__set_autoload(q->lsm->progs.deny_exec_protect, false);
 	bpf_program__set_autoload(q->lsm->progs.deny_interpreted, false);
 	if (lsm__load(q->lsm) || lsm__attach(q->lsm)) {
-		fprintf(stderr, "lymphd: failed to load the script tracker (%s): a crash under an "
-			"interpreter is charged to nobody\n", strerror(errno));
+		fprintf(stderr,
+			"lymphd: failed to load the script tracker (%s): a crash under an "
+			"interpreter is charged to nobody\n",
+			strerror(errno));
 		lsm__destroy(q->lsm);
 		q->lsm = NULL;
 	} else {
@@ -743,8 +803,10 @@ int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j,
 	} else {
 		q->enf = Q_ENF_EXEC_BITS;
 		q->enf_why = "fanotify permission events unavailable";
-		fprintf(stderr, "lymphd: fanotify unavailable (%s): quarantine falls back to removing "
-			"exec bits, for root's own scope only\n", strerror(errno));
+		fprintf(stderr,
+			"lymphd: fanotify unavailable (%s): quarantine falls back to removing "
+			"exec bits, for root's own scope only\n",
+			strerror(errno));
 	}
 	return 0;
 }
@@ -769,7 +831,7 @@ void qmanager_free(struct qmanager *q)
 		close(q->mnts[i].fd);
 	if (q->fan_fd >= 0)
 		close(q->fan_fd);
-	lsm__destroy(q->lsm);	/* the denials end with lymphd, as fanotify's do */
+	lsm__destroy(q->lsm); /* the denials end with lymphd, as fanotify's do */
 	qtable_free(&q->t);
 	memset(q, 0, sizeof(*q));
 	q->fan_fd = -1;
@@ -786,7 +848,7 @@ static void note_once(struct qmanager *q, const struct qkey *k, const char *acti
 {
 	if (qtable_find(&q->t, k))
 		return;
-	qtable_on_danger(&q->t, k, now, 1e18);	/* remember, never trigger */
+	qtable_on_danger(&q->t, k, now, 1e18); /* remember, never trigger */
 	journal_q(q, action, NULL, k, exe, why, d, now);
 }
 
@@ -797,7 +859,7 @@ static void overflow(struct qmanager *q, const struct qkey *k, const char *exe, 
 {
 	if (count & (count - 1))
 		return;
-	journal_q(q, "overflow", NULL, k, exe, why, d, now);	/* printed with the decisions */
+	journal_q(q, "overflow", NULL, k, exe, why, d, now); /* printed with the decisions */
 }
 
 void qmanager_set_wake(struct qmanager *q, void (*calm)(void *ctx, const struct qkey *k),
@@ -838,7 +900,7 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 	int err;
 
 	if (!q->t.conf.enabled)
-		return;		/* [quarantine] is off: not even a would-quarantine */
+		return; /* [quarantine] is off: not even a would-quarantine */
 	if (vd->klass != LYMPH_CLASS_DANGER || (!k.ino && !k.dev))
 		return;
 	/* Without siginfo a "crash" may be kill -SEGV: never an antibody. */
@@ -853,26 +915,33 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 	if (kind) {
 		err = script_of(q, d->task.pid, kind, &k.dev, &k.ino, script, sizeof(script));
 		if (err) {
-			note_once(q, &k, "protected", exe, "an interpreter or the loader, and the file it "
-				  "ran is not known: never quarantined", d, now);
+			note_once(q, &k, "protected", exe,
+				  "an interpreter or the loader, and the file it "
+				  "ran is not known: never quarantined",
+				  d, now);
 			return;
 		}
 		exe = script;
 	}
 	if (is_protected(q, k.dev, k.ino, k.uid)) {
-		note_once(q, &k, "protected", exe, "protected binary or uid: never quarantined", d, now);
+		note_once(q, &k, "protected", exe, "protected binary or uid: never quarantined", d,
+			  now);
 		return;
 	}
 	if (k.uid == 0 && !q->t.conf.root) {
-		note_once(q, &k, "protected", exe, "uid 0: root's binaries are quarantined only with "
-			  "[quarantine] root = yes", d, now);
+		note_once(q, &k, "protected", exe,
+			  "uid 0: root's binaries are quarantined only with "
+			  "[quarantine] root = yes",
+			  d, now);
 		return;
 	}
-	e = qtable_on_danger(&q->t, &k, now, q->factor *
-			     (q->bin_factor ? q->bin_factor(q->bin_factor_ctx, k.dev, k.ino) : 1.0));
+	e = qtable_on_danger(
+		&q->t, &k, now,
+		q->factor * (q->bin_factor ? q->bin_factor(q->bin_factor_ctx, k.dev, k.ino) : 1.0));
 	if (!e) {
 		if (q->t.overflow == Q_OVF_UID)
-			overflow(q, &k, exe, "this uid already has its maximum of quarantined binaries",
+			overflow(q, &k, exe,
+				 "this uid already has its maximum of quarantined binaries",
 				 q->t.overflows[Q_OVF_UID], d, now);
 		else if (q->t.overflow == Q_OVF_TABLE)
 			overflow(q, &k, exe, "the quarantine table is full of quarantines",
@@ -892,13 +961,16 @@ void qmanager_on_death(struct qmanager *q, const struct lymph_death *d, const st
 
 		if (err == -EMFILE) {
 			q->overflow_fds++;
-			overflow(q, &k, exe, "lymphd's descriptor budget for quarantine marks is spent",
+			overflow(q, &k, exe,
+				 "lymphd's descriptor budget for quarantine marks is spent",
 				 q->overflow_fds, d, now);
 		}
-		snprintf(msg, sizeof(msg), "cannot enforce (%s): %s", enf_name(q->enf),
-			 err == -ENOENT ? "the binary's path is unknown" :
-			 err == -EPERM ? "exec bits are removed only for root's own scope on root-owned binaries" :
-			 strerror(-err));
+		snprintf(
+			msg, sizeof(msg), "cannot enforce (%s): %s", enf_name(q->enf),
+			err == -ENOENT ? "the binary's path is unknown"
+			: err == -EPERM
+				? "exec bits are removed only for root's own scope on root-owned binaries"
+				: strerror(-err));
 		journal_q(q, "quarantine", e, &k, exe, msg, d, now);
 		qtable_end(&q->t, &k);
 		return;
@@ -938,11 +1010,14 @@ void qmanager_on_fd(struct qmanager *q, uint64_t now)
 			 * dynamic loader (`ld-linux-x86-64.so.2 FILE`, `python3
 			 * FILE`: an open, not an exec); any other open is allowed,
 			 * so the user may still read, copy or debug it. */
-			if ((md->mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM)) && !fstat(md->fd, &st) &&
-			    !proc_real_uid(md->pid, &uid)) {
-				struct qkey k = { .ino = st.st_ino, .dev = (uint32_t)st.st_dev, .uid = uid };
+			if ((md->mask & (FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM)) &&
+			    !fstat(md->fd, &st) && !proc_real_uid(md->pid, &uid)) {
+				struct qkey k = { .ino = st.st_ino,
+						  .dev = (uint32_t)st.st_dev,
+						  .uid = uid };
 
-				if ((qtable_active(&q->t, &k, now) || banned_for(q, k.dev, k.ino, uid)) &&
+				if ((qtable_active(&q->t, &k, now) ||
+				     banned_for(q, k.dev, k.ino, uid)) &&
 				    ((md->mask & FAN_OPEN_EXEC_PERM) || pid_runner(q, md->pid))) {
 					resp.response = FAN_DENY;
 					q->denied++;
@@ -950,7 +1025,8 @@ void qmanager_on_fd(struct qmanager *q, uint64_t now)
 			}
 			/* Answer every event, or the exec would hang. */
 			if (write(q->fan_fd, &resp, sizeof(resp)) < 0)
-				fprintf(stderr, "lymphd: failed to answer fanotify: %s\n", strerror(errno));
+				fprintf(stderr, "lymphd: failed to answer fanotify: %s\n",
+					strerror(errno));
 			close(md->fd);
 		}
 	}
@@ -1021,13 +1097,16 @@ static void lsm_spare(struct qmanager *q)
 	while (!bpf_map_get_next_key(fd, NULL, &next) && !bpf_map_delete_elem(fd, &next))
 		;
 	if (bpf_map_update_elem(fd, &uid, &one, BPF_ANY))
-		fprintf(stderr, "lymphd: failed to spare uid 0 from bans for every uid: %s; no ban "
-			"will be imposed\n", strerror(errno));
+		fprintf(stderr,
+			"lymphd: failed to spare uid 0 from bans for every uid: %s; no ban "
+			"will be imposed\n",
+			strerror(errno));
 	for (i = 0; q->protect && i < q->protect->n_uid; i++) {
 		uid = q->protect->uid[i];
 		if (bpf_map_update_elem(fd, &uid, &one, BPF_ANY))
-			fprintf(stderr, "lymphd: failed to spare uid %u from bans for every uid: %s\n",
-				uid, strerror(errno));
+			fprintf(stderr,
+				"lymphd: failed to spare uid %u from bans for every uid: %s\n", uid,
+				strerror(errno));
 	}
 }
 
@@ -1072,7 +1151,8 @@ int qmanager_ban(struct qmanager *q, uint32_t dev, uint64_t ino, const char *pat
 
 		if (m && !mark_needed(q, dev, ino, now))
 			mark_remove(q, m);
-		*why = err == -ENOENT ? "the binary's path is unknown here" : "cannot mark the binary";
+		*why = err == -ENOENT ? "the binary's path is unknown here"
+				      : "cannot mark the binary";
 		return err;
 	}
 	b = &q->bans[q->n_bans++];
@@ -1104,7 +1184,7 @@ void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce)
 	q->enforce = enforce;
 	load_protected(q, p);
 	if (q->n_bans)
-		lsm_spare(q);	/* [protect] uids may have changed */
+		lsm_spare(q); /* [protect] uids may have changed */
 	/* What was calm may not be under the new policy. */
 	if (q->wake_reset)
 		q->wake_reset(q->wake_ctx, !q->t.conf.enabled);
@@ -1130,15 +1210,16 @@ int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t
 	k.uid = r.uid;
 	if (!strcmp(r.action, "quarantine") || !strcmp(r.action, "snapshot")) {
 		if (r.result && strcmp(r.result, "ok"))
-			return 0;	/* was never enforced */
+			return 0; /* was never enforced */
 		if (!r.until_wall_ns)
-			return -EINVAL;	/* a quarantine always has an end */
+			return -EINVAL; /* a quarantine always has an end */
 		if (is_protected(q, k.dev, k.ino, k.uid)) {
 			q->replay_protected++;
 			return 0;
 		}
-		e = qtable_restore(&q->t, &k, clock_to_mono(&q->clk, r.since_wall_ns), clock_to_mono(&q->clk, r.until_wall_ns),
-				   r.offences, r.total, now);
+		e = qtable_restore(&q->t, &k, clock_to_mono(&q->clk, r.since_wall_ns),
+				   clock_to_mono(&q->clk, r.until_wall_ns), r.offences, r.total,
+				   now);
 		if (!e)
 			return 0;
 		if (r.why)
@@ -1179,12 +1260,15 @@ int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t
 void qmanager_replay_done(struct qmanager *q, uint64_t now)
 {
 	if (q->replay_protected)
-		fprintf(stderr, "lymphd: %u quarantine%s from the journal not restored: the binary or "
-			"uid is protected ([protect])\n", q->replay_protected,
-			q->replay_protected == 1 ? "" : "s");
+		fprintf(stderr,
+			"lymphd: %u quarantine%s from the journal not restored: the binary or "
+			"uid is protected ([protect])\n",
+			q->replay_protected, q->replay_protected == 1 ? "" : "s");
 	if (q->replay_observed)
-		fprintf(stderr, "lymphd: observe mode: %u quarantine%s from the journal kept but not "
-			"enforced\n", q->replay_observed, q->replay_observed == 1 ? "" : "s");
+		fprintf(stderr,
+			"lymphd: observe mode: %u quarantine%s from the journal kept but not "
+			"enforced\n",
+			q->replay_observed, q->replay_observed == 1 ? "" : "s");
 	/* What expired while lymphd was down is released now. */
 	qmanager_tick(q, now);
 }
@@ -1197,7 +1281,8 @@ struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 	json_object_object_add(o, "enabled", json_object_new_boolean(q->t.conf.enabled));
 	json_object_object_add(o, "root", json_object_new_boolean(q->t.conf.root));
 	json_object_object_add(o, "enforcement", json_object_new_string(enf_name(q->enf)));
-	json_object_object_add(o, "not_used", q->enf_why ? json_object_new_string(q->enf_why) : NULL);
+	json_object_object_add(o, "not_used",
+			       q->enf_why ? json_object_new_string(q->enf_why) : NULL);
 	json_object_object_add(o, "script_tracker", json_object_new_boolean(q->tracker));
 	if (q->enf == Q_ENF_BPF_LSM) {
 		struct quarantine_key k, next, *prev = NULL;
@@ -1227,12 +1312,15 @@ struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 			if (q->marks[j].dev == e->key.dev && q->marks[j].ino == e->key.ino)
 				m = &q->marks[j];
 		x = json_object_new_object();
-		json_object_object_add(x, "exe", m && m->path[0] ? json_object_new_string(m->path) : NULL);
+		json_object_object_add(x, "exe",
+				       m && m->path[0] ? json_object_new_string(m->path) : NULL);
 		json_object_object_add(x, "exe_dev", json_object_new_int64(e->key.dev));
 		json_object_object_add(x, "exe_ino", json_object_new_uint64(e->key.ino));
 		json_object_object_add(x, "uid", json_object_new_int64(e->key.uid));
-		json_object_object_add(x, "remaining_s", json_object_new_double((double)(e->until - now) / 1e9));
-		json_object_object_add(x, "duration_s", json_object_new_double((double)(e->until - e->since) / 1e9));
+		json_object_object_add(x, "remaining_s",
+				       json_object_new_double((double)(e->until - now) / 1e9));
+		json_object_object_add(x, "duration_s",
+				       json_object_new_double((double)(e->until - e->since) / 1e9));
 		json_object_object_add(x, "total", json_object_new_int64(e->total));
 		json_object_array_add(arr, x);
 	}
@@ -1241,12 +1329,16 @@ struct json_object *qmanager_json(const struct qmanager *q, uint64_t now)
 	for (i = 0; i < q->n_bans; i++) {
 		struct json_object *x = json_object_new_object();
 
-		json_object_object_add(x, "exe", q->bans[i].path[0] ?
-				       json_object_new_string(q->bans[i].path) : NULL);
+		json_object_object_add(x, "exe",
+				       q->bans[i].path[0] ? json_object_new_string(q->bans[i].path)
+							  : NULL);
 		json_object_object_add(x, "exe_dev", json_object_new_int64(q->bans[i].dev));
 		json_object_object_add(x, "exe_ino", json_object_new_uint64(q->bans[i].ino));
-		json_object_object_add(x, "since_s", json_object_new_double(
-			now > q->bans[i].since ? (double)(now - q->bans[i].since) / 1e9 : 0.0));
+		json_object_object_add(
+			x, "since_s",
+			json_object_new_double(now > q->bans[i].since
+						       ? (double)(now - q->bans[i].since) / 1e9
+						       : 0.0));
 		json_object_array_add(arr, x);
 	}
 	json_object_object_add(o, "banned_for_every_uid", arr);
@@ -1274,7 +1366,8 @@ void qmanager_snapshot(struct qmanager *q, uint64_t now)
 		if (!e->used || e->until <= now)
 			continue;
 		m = find_mark(q, e->key.dev, e->key.ino);
-		journal_q(q, "snapshot", e, &e->key, m && m->path[0] ? m->path : NULL, "ok", NULL, now);
+		journal_q(q, "snapshot", e, &e->key, m && m->path[0] ? m->path : NULL, "ok", NULL,
+			  now);
 	}
 }
 

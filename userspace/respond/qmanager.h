@@ -20,15 +20,15 @@
 #include "quarantine.h"
 
 enum q_enforcement {
-	Q_ENF_NONE,		/* nothing usable: decisions are journaled only */
-	Q_ENF_BPF_LSM,		/* bprm_check_security denies in the kernel, per uid */
-	Q_ENF_FANOTIFY,		/* FAN_OPEN_EXEC_PERM marks, decided per uid */
-	Q_ENF_EXEC_BITS,	/* chmod a-x, root scope only */
+	Q_ENF_NONE,	 /* nothing usable: decisions are journaled only */
+	Q_ENF_BPF_LSM,	 /* bprm_check_security denies in the kernel, per uid */
+	Q_ENF_FANOTIFY,	 /* FAN_OPEN_EXEC_PERM marks, decided per uid */
+	Q_ENF_EXEC_BITS, /* chmod a-x, root scope only */
 };
 
-struct qmark;		/* one marked inode */
-struct qevidence;	/* the death that began a quarantine */
-struct lsm;		/* the BPF LSM skeleton */
+struct qmark;	  /* one marked inode */
+struct qevidence; /* the death that began a quarantine */
+struct lsm;	  /* the BPF LSM skeleton */
 
 /* Binaries tracked per uid: beyond, the uid's coldest entry is forgotten,
  * or, when all are quarantined, the new one is an overflow (journaled). */
@@ -40,43 +40,53 @@ struct lsm;		/* the BPF LSM skeleton */
 struct qban {
 	uint32_t dev;
 	uint64_t ino;
-	uint64_t since;		/* monotonic ns */
+	uint64_t since; /* monotonic ns */
 	char path[256];
 };
 
 struct qmanager {
 	struct qtable t;
 	enum q_enforcement enf;
-	const char *enf_why;	/* why the better methods are not in use */
+	const char *enf_why; /* why the better methods are not in use */
 	char enf_why_buf[96];
 	int fan_fd;
-	struct lsm *lsm;	/* LSM programs (Q_ENF_BPF_LSM) and/or the script tracker */
-	int tracker;		/* the script tracker runs: interpreters' argv by pid */
+	struct lsm *lsm; /* LSM programs (Q_ENF_BPF_LSM) and/or the script tracker */
+	int tracker;	 /* the script tracker runs: interpreters' argv by pid */
 	struct qmark *marks;
 	size_t n_marks, cap_marks;
 	/* Descriptors: fanotify marks are reopened through file handles, so
 	 * none is held per binary; one per filesystem to open handles on.
 	 * Where a filesystem has no handles, an fd per binary, within budget. */
-	struct { int fd; int mount_id; } mnts[32];
+	struct {
+		int fd;
+		int mount_id;
+	} mnts[32];
 	size_t n_mnts;
 	size_t fds_held, fd_budget;
-	uint64_t nofile;	/* RLIMIT_NOFILE soft limit after raising it */
-	uint64_t overflow_fds;	/* quarantines refused for the descriptor budget */
+	uint64_t nofile;       /* RLIMIT_NOFILE soft limit after raising it */
+	uint64_t overflow_fds; /* quarantines refused for the descriptor budget */
 	struct journal *journal;
 	int enforce;
 	const struct protect_conf *protect;
 	/* protected binaries, by inode: pid 1's, lymphd's, sshd, login shells,
 	 * the default list (doc/lymph.conf.5), configured */
-	struct { uint32_t dev; uint64_t ino; } prot[512];	/* beyond: not protected, see load_protected */
+	struct {
+		uint32_t dev;
+		uint64_t ino;
+	} prot[512]; /* beyond: not protected, see load_protected */
 	size_t n_prot;
 	/* interpreters and dynamic loaders: a crash under one is charged to the
 	 * script it ran; they open a quarantined file only to be refused */
-	struct { uint32_t dev; uint64_t ino; uint32_t kind; } runners[256];
+	struct {
+		uint32_t dev;
+		uint64_t ino;
+		uint32_t kind;
+	} runners[256];
 	size_t n_runners;
 	struct clock_offset clk;
-	uint64_t denied;	/* execs denied */
-	double factor;		/* threshold multiplier from the weather */
-	uint64_t last_imposed;	/* when the last quarantine began (monotonic ns) */
+	uint64_t denied;       /* execs denied */
+	double factor;	       /* threshold multiplier from the weather */
+	uint64_t last_imposed; /* when the last quarantine began (monotonic ns) */
 	/* Per-binary threshold multiplier (the fleet's vaccinations); NULL: 1. */
 	double (*bin_factor)(void *ctx, uint32_t dev, uint64_t ino);
 	void *bin_factor_ctx;
@@ -87,11 +97,11 @@ struct qmanager {
 	void (*wake_calm)(void *ctx, const struct qkey *k);
 	void (*wake_reset)(void *ctx, int all);
 	void *wake_ctx;
-	unsigned int replay_protected;	/* journal quarantines skipped: protected */
-	unsigned int replay_observed;	/* restored without enforcement (observe mode) */
-	struct qban bans[QMANAGER_MAX_BANS];	/* for every uid but root and [protect]'s */
+	unsigned int replay_protected;	     /* journal quarantines skipped: protected */
+	unsigned int replay_observed;	     /* restored without enforcement (observe mode) */
+	struct qban bans[QMANAGER_MAX_BANS]; /* for every uid but root and [protect]'s */
 	size_t n_bans;
-	struct qevidence *evidence;	/* why each quarantine began, for snapshots */
+	struct qevidence *evidence; /* why each quarantine began, for snapshots */
 	size_t n_evidence, cap_evidence, evidence_next;
 };
 

@@ -149,11 +149,15 @@ static struct json_object *state_json(const struct supervisor *s, const struct s
 	json_object_object_add(o, "failures", json_object_new_int64(v->st.failures));
 	json_object_object_add(o, "restarts", json_object_new_int64(v->st.restarts));
 	json_object_object_add(o, "delay_ns", json_object_new_uint64(v->st.delay));
-	json_object_object_add(o, "deadline_wall_ns", json_object_new_uint64(clock_to_wall(&s->clk, v->st.deadline)));
-	json_object_object_add(o, "since_wall_ns", json_object_new_uint64(clock_to_wall(&s->clk, v->st.since)));
-	json_object_object_add(o, "healthy_at_wall_ns", json_object_new_uint64(clock_to_wall(&s->clk, v->st.healthy_at)));
+	json_object_object_add(o, "deadline_wall_ns",
+			       json_object_new_uint64(clock_to_wall(&s->clk, v->st.deadline)));
+	json_object_object_add(o, "since_wall_ns",
+			       json_object_new_uint64(clock_to_wall(&s->clk, v->st.since)));
+	json_object_object_add(o, "healthy_at_wall_ns",
+			       json_object_new_uint64(clock_to_wall(&s->clk, v->st.healthy_at)));
 	for (i = 0; i < v->st.n_recent; i++)
-		json_object_array_add(recent, json_object_new_uint64(clock_to_wall(&s->clk, v->st.recent[i])));
+		json_object_array_add(
+			recent, json_object_new_uint64(clock_to_wall(&s->clk, v->st.recent[i])));
 	json_object_object_add(o, "recent_wall_ns", recent);
 	json_object_object_add(o, "pid", json_object_new_int64(v->pid));
 	return o;
@@ -163,7 +167,8 @@ static struct json_object *failure_json(const struct last_failure *f)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "class", json_object_new_string(f->danger ? "danger" : "programmed"));
+	json_object_object_add(o, "class",
+			       json_object_new_string(f->danger ? "danger" : "programmed"));
 	json_object_object_add(o, "reason", json_object_new_string(f->reason));
 	json_object_object_add(o, "pid", json_object_new_int64(f->pid));
 	if (f->signo) {
@@ -172,8 +177,10 @@ static struct json_object *failure_json(const struct last_failure *f)
 			const char *cn = si_code_name(f->signo, f->si_code);
 
 			json_object_object_add(o, "si_code", json_object_new_int64(f->si_code));
-			json_object_object_add(o, "si_code_name", cn ? json_object_new_string(cn) : NULL);
-			json_object_object_add(o, "fault_addr", json_object_new_uint64(f->fault_addr));
+			json_object_object_add(o, "si_code_name",
+					       cn ? json_object_new_string(cn) : NULL);
+			json_object_object_add(o, "fault_addr",
+					       json_object_new_uint64(f->fault_addr));
 		}
 	} else {
 		json_object_object_add(o, "exit_status", json_object_new_int64(f->exit_status));
@@ -195,13 +202,15 @@ static void journal_service(struct supervisor *s, struct service *v, const char 
 	json_object_object_add(rec, "type", json_object_new_string("service"));
 	json_object_object_add(rec, "service", json_object_new_string(v->name));
 	json_object_object_add(rec, "action", json_object_new_string(what));
-	json_object_object_add(rec, "mode", json_object_new_string(s->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(s->enforce ? "enforce" : "observe"));
 	if (with_failure && v->last.have)
 		json_object_object_add(rec, "why", failure_json(&v->last));
 	json_object_object_add(rec, "result", json_object_new_string(result ? result : "ok"));
 	json_object_object_add(rec, "state", state_json(s, v));
 	if (s->journal && journal_append(s->journal, rec))
-		fprintf(stderr, "lymphd: failed to write the journal (%s): %s\n", what, strerror(errno));
+		fprintf(stderr, "lymphd: failed to write the journal (%s): %s\n", what,
+			strerror(errno));
 	if (!s->journal)
 		json_object_put(rec);
 }
@@ -228,7 +237,7 @@ int supervisor_replay_record(struct supervisor *s, struct json_object *rec)
 		return ok;
 	v = by_name(s, r.name);
 	if (!v)
-		return 0;	/* a service the policy no longer has */
+		return 0; /* a service the policy no longer has */
 	v->st.phase = r.phase;
 	v->st.failures = r.failures;
 	v->st.restarts = r.restarts;
@@ -305,7 +314,8 @@ static int listen_inodes(uint16_t port, unsigned long *ino, int max)
 			unsigned int lport;
 			char *colon;
 
-			if (sscanf(line, " %*s %63s %*s %7s %*s %*s %*s %*s %*s %lu", local, state, &inode) != 3 ||
+			if (sscanf(line, " %*s %63s %*s %7s %*s %*s %*s %*s %*s %lu", local, state,
+				   &inode) != 3 ||
 			    strcmp(state, "0A"))
 				continue;
 			colon = strrchr(local, ':');
@@ -336,7 +346,8 @@ static int process_tree(pid_t root, pid_t *out, int max)
 			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%ld/children", out[i], tid);
 			if (!read_small(cpath, 0, buf, sizeof(buf)))
 				continue;
-			for (tok = strtok_r(buf, " \n", &save); tok && n < max; tok = strtok_r(NULL, " \n", &save))
+			for (tok = strtok_r(buf, " \n", &save); tok && n < max;
+			     tok = strtok_r(NULL, " \n", &save))
 				out[n++] = (pid_t)atoi(tok);
 		}
 		proc_iter_close(&tasks);
@@ -441,9 +452,9 @@ static pid_t find_by_exe(const struct service_conf *c)
 		if (pid <= 1 || !same_exe((pid_t)pid, &want))
 			continue;
 		if (same_exe(proc_parent((pid_t)pid), &want))
-			continue;	/* a worker of the main process */
+			continue; /* a worker of the main process */
 		if (!is_our_instance(c, (pid_t)pid))
-			continue;	/* another instance of the same program */
+			continue; /* another instance of the same program */
 		if (!best || pid < best)
 			best = (pid_t)pid;
 	}
@@ -461,7 +472,8 @@ static pid_t find_in_cgroup(const char *cg)
 		FILE *f;
 		pid_t first = 0;
 
-		snprintf(path, sizeof(path), "%s/%s/cgroup.procs", roots[i], cg[0] == '/' ? cg + 1 : cg);
+		snprintf(path, sizeof(path), "%s/%s/cgroup.procs", roots[i],
+			 cg[0] == '/' ? cg + 1 : cg);
 		f = fopen(path, "re");
 		if (!f)
 			continue;
@@ -535,11 +547,12 @@ static int notify_open(struct supervisor *s, struct service *v)
 
 	if (v->notify_fd >= 0)
 		return 0;
-	snprintf(v->notify_env, sizeof(v->notify_env), "NOTIFY_SOCKET=@lymph/%d/%s", (int)getpid(), v->name);
+	snprintf(v->notify_env, sizeof(v->notify_env), "NOTIFY_SOCKET=@lymph/%d/%s", (int)getpid(),
+		 v->name);
 	name = v->notify_env + strlen("NOTIFY_SOCKET=@");
 	if (strlen(name) + 1 >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	memcpy(sa.sun_path + 1, name, strlen(name));	/* sun_path[0] = 0: abstract */
+	memcpy(sa.sun_path + 1, name, strlen(name)); /* sun_path[0] = 0: abstract */
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -570,9 +583,12 @@ static void notify_close(struct supervisor *s, struct service *v)
 static void notify_read(struct supervisor *s, struct service *v, uint64_t now)
 {
 	for (;;) {
-		char buf[4096], ctl[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+		char buf[4096],
+			ctl[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+		struct msghdr msg = { .msg_iov = &iov,
+				      .msg_iovlen = 1,
+				      .msg_control = ctl,
 				      .msg_controllen = sizeof(ctl) };
 		struct cmsghdr *c;
 		struct ucred cred = { 0 };
@@ -592,10 +608,11 @@ static void notify_read(struct supervisor *s, struct service *v, uint64_t now)
 				size_t k, nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
 				for (k = 0; k < nfd; k++)
-					close(fds[k]);	/* no fd store */
+					close(fds[k]); /* no fd store */
 			}
 		}
-		if (!have_cred || !v->pid || (cred.pid != v->pid && proc_parent(cred.pid) != v->pid))
+		if (!have_cred || !v->pid ||
+		    (cred.pid != v->pid && proc_parent(cred.pid) != v->pid))
 			continue;
 		buf[n] = 0;
 		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -603,7 +620,7 @@ static void notify_read(struct supervisor *s, struct service *v, uint64_t now)
 				continue;
 			v->ready = 1;
 			if (v->st.phase == SVC_STARTING && !v->check_pid)
-				v->st.deadline = now;	/* verify at once */
+				v->st.deadline = now; /* verify at once */
 		}
 	}
 	(void)s;
@@ -621,7 +638,8 @@ static int log_open(struct service *v)
 {
 	struct stat st;
 
-	v->log_fd = open(v->conf->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	v->log_fd = open(v->conf->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			 0640);
 	if (v->log_fd < 0)
 		return -errno;
 	v->log_size = fstat(v->log_fd, &st) ? 0 : (uint64_t)st.st_size;
@@ -645,7 +663,8 @@ static void log_rotate(struct service *v)
 			fprintf(stderr, "lymphd: failed to rotate %s: %s\n", from, strerror(errno));
 	}
 	if (log_open(v))
-		fprintf(stderr, "lymphd: failed to open the log %s: %s\n", v->conf->log, strerror(errno));
+		fprintf(stderr, "lymphd: failed to open the log %s: %s\n", v->conf->log,
+			strerror(errno));
 }
 
 static void log_put(struct service *v, const char *p, size_t n)
@@ -678,9 +697,11 @@ static void log_write(struct service *v, const char *buf, size_t n)
 				int sl;
 
 				gmtime_r(&secs, &tm);
-				sl = snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
-					      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-					      tm.tm_min, tm.tm_sec, (int)(wall % NSEC_PER_SEC / NSEC_PER_MSEC));
+				sl = snprintf(stamp, sizeof(stamp),
+					      "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
+					      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+					      tm.tm_hour, tm.tm_min, tm.tm_sec,
+					      (int)(wall % NSEC_PER_SEC / NSEC_PER_MSEC));
 				log_put(v, stamp, (size_t)sl);
 			}
 		}
@@ -728,7 +749,7 @@ static int log_pipe(struct supervisor *s, struct service *v, int *out)
 	if (v->log_fd < 0 && (err = log_open(v)))
 		return err;
 	if (v->log_rd >= 0)
-		log_read(s, v);	/* what the last instance left */
+		log_read(s, v); /* what the last instance left */
 	log_stop(s, v);
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
@@ -744,7 +765,7 @@ static void started(struct service *v, uint64_t now, const char *what)
 {
 	svc_on_started(v->conf, &v->st, now);
 	if (!strcmp(what, "start"))
-		v->st.restarts--;	/* a first start is not a restart */
+		v->st.restarts--; /* a first start is not a restart */
 }
 
 static void do_start(struct supervisor *s, struct service *v, uint64_t now, const char *what)
@@ -760,10 +781,11 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 		return;
 	}
 	v->reaping = 0;
-	leftovers_clear(s->journal, v->conf, s->enforce);	/* stale pid files, sockets, locks */
+	leftovers_clear(s->journal, v->conf, s->enforce); /* stale pid files, sockets, locks */
 
 	if (v->conf->unit) {
-		char *argv[] = { "/usr/bin/systemctl", "restart", "--no-block", (char *)v->conf->unit, NULL };
+		char *argv[] = { "/usr/bin/systemctl", "restart", "--no-block",
+				 (char *)v->conf->unit, NULL };
 		struct spawn_opts o = { .argv = argv, .keep_caps = 1 };
 
 		forget_pid(s, v);
@@ -785,24 +807,31 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 		char msg[128];
 
 		started(v, now, what);
-		snprintf(msg, sizeof(msg), "error: cannot open the notify socket: %s", strerror((int)-pid));
+		snprintf(msg, sizeof(msg), "error: cannot open the notify socket: %s",
+			 strerror((int)-pid));
 		journal_service(s, v, what, msg, 1);
 		return;
 	}
 	build_env(v, env, sizeof(env) / sizeof(env[0]));
 	{
 		struct spawn_opts o = {
-			.argv = v->conf->argv, .env = env, .user = v->conf->user,
-			.group = v->conf->group, .workdir = v->conf->workdir, .log = v->conf->log,
-			.caps = v->conf->caps, .bounding = v->conf->bounding,
+			.argv = v->conf->argv,
+			.env = env,
+			.user = v->conf->user,
+			.group = v->conf->group,
+			.workdir = v->conf->workdir,
+			.log = v->conf->log,
+			.caps = v->conf->caps,
+			.bounding = v->conf->bounding,
 		};
 		char msg[160];
 		int wr = -1;
 
-		if ((v->conf->log_timestamps || v->conf->log_max) && (pid = log_pipe(s, v, &wr)) < 0) {
+		if ((v->conf->log_timestamps || v->conf->log_max) &&
+		    (pid = log_pipe(s, v, &wr)) < 0) {
 			started(v, now, what);
-			snprintf(msg, sizeof(msg), "error: cannot open the log %s: %s", v->conf->log,
-				 strerror((int)-pid));
+			snprintf(msg, sizeof(msg), "error: cannot open the log %s: %s",
+				 v->conf->log, strerror((int)-pid));
 			journal_service(s, v, what, msg, 1);
 			return;
 		}
@@ -813,11 +842,14 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 			close(wr);
 		started(v, now, what);
 		if (pid == -EPERM)
-			snprintf(msg, sizeof(msg), "error: cannot start: lymphd does not hold its capabilities "
-				 "(they are kept only for services configured when lymphd started; restart lymphd)");
+			snprintf(
+				msg, sizeof(msg),
+				"error: cannot start: lymphd does not hold its capabilities "
+				"(they are kept only for services configured when lymphd started; restart lymphd)");
 		if (pid < 0) {
 			if (pid != -EPERM)
-				snprintf(msg, sizeof(msg), "error: cannot start: %s", strerror((int)-pid));
+				snprintf(msg, sizeof(msg), "error: cannot start: %s",
+					 strerror((int)-pid));
 			journal_service(s, v, what, msg, 1);
 			return;
 		}
@@ -839,7 +871,8 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 
 static int tcp_accepts(uint16_t port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct pollfd pfd;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err = 0;
@@ -868,7 +901,8 @@ static int tcp_accepts(uint16_t port)
 static void run_hook(struct supervisor *s, struct service *v);
 static void kill_rest(struct supervisor *s, struct service *v);
 
-static void verified(struct supervisor *s, struct service *v, int healthy, const char *why, uint64_t now)
+static void verified(struct supervisor *s, struct service *v, int healthy, const char *why,
+		     uint64_t now)
 {
 	svc_on_verified(v->conf, &v->st, now, healthy, rand01(s), s->backoff_factor);
 	if (healthy) {
@@ -882,7 +916,7 @@ static void verified(struct supervisor *s, struct service *v, int healthy, const
 	run_hook(s, v);
 	if (v->launcher) {
 		/* type = forking: a start command that never finished */
-		kill(v->launcher, SIGKILL);	/* our unreaped child: the pid cannot be reused */
+		kill(v->launcher, SIGKILL); /* our unreaped child: the pid cannot be reused */
 		v->reaping = v->launcher;
 		v->launcher = 0;
 	}
@@ -980,8 +1014,10 @@ static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 			track_pid(s, v, found, -1, 0);
 	}
 	if (!v->pid || !proc_alive(v->pid)) {
-		not_ready(s, v, v->conf->type == SVC_TYPE_FORKING ? "no daemon of its own in the pidfile" :
-			  "not running after the settle time", now);
+		not_ready(s, v,
+			  v->conf->type == SVC_TYPE_FORKING ? "no daemon of its own in the pidfile"
+							    : "not running after the settle time",
+			  now);
 		return;
 	}
 	if (v->conf->type == SVC_TYPE_NOTIFY && !v->ready) {
@@ -991,7 +1027,8 @@ static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 	if (v->conf->check_port && !tcp_accepts(v->conf->check_port)) {
 		char msg[96];
 
-		snprintf(msg, sizeof(msg), "port %u does not accept connections", v->conf->check_port);
+		snprintf(msg, sizeof(msg), "port %u does not accept connections",
+			 v->conf->check_port);
 		not_ready(s, v, msg, now);
 		return;
 	}
@@ -1009,7 +1046,8 @@ static void do_verify(struct supervisor *s, struct service *v, uint64_t now)
 	}
 	/* The check runs asynchronously; its exit status decides. */
 	{
-		struct spawn_opts o = { .argv = v->conf->check_argv, .user = v->conf->user,
+		struct spawn_opts o = { .argv = v->conf->check_argv,
+					.user = v->conf->user,
 					.group = v->conf->group };
 
 		pid = spawn(&o, &pidfd);
@@ -1143,12 +1181,14 @@ static void kill_rest(struct supervisor *s, struct service *v)
 	v->cgroup[0] = 0;
 	if (!n)
 		return;
-	snprintf(msg, sizeof(msg), "killed %d process%s left behind (kill_mode %s)", n, n == 1 ? "" : "es", mode);
+	snprintf(msg, sizeof(msg), "killed %d process%s left behind (kill_mode %s)", n,
+		 n == 1 ? "" : "es", mode);
 	journal_service(s, v, "killed-rest", msg, 0);
 }
 
 /* The main process is gone: decide, journal, act. */
-static void main_died(struct supervisor *s, struct service *v, int danger, int failure, uint64_t now)
+static void main_died(struct supervisor *s, struct service *v, int danger, int failure,
+		      uint64_t now)
 {
 	int admin = v->admin_restart;
 
@@ -1170,9 +1210,11 @@ static void main_died(struct supervisor *s, struct service *v, int danger, int f
 
 		svc_on_death(v->conf, &would, now, failure, rand01(s), s->backoff_factor);
 		if (would.phase == SVC_BACKOFF)
-			snprintf(msg, sizeof(msg), "observe mode: would restart in %.3f s", (double)would.delay / 1e9);
+			snprintf(msg, sizeof(msg), "observe mode: would restart in %.3f s",
+				 (double)would.delay / 1e9);
 		else if (would.phase == SVC_BROKEN)
-			snprintf(msg, sizeof(msg), "observe mode: would mark broken for %.0f s", (double)would.delay / 1e9);
+			snprintf(msg, sizeof(msg), "observe mode: would mark broken for %.0f s",
+				 (double)would.delay / 1e9);
 		else
 			snprintf(msg, sizeof(msg), "observe mode: would not restart");
 		v->st.phase = SVC_STOPPED;
@@ -1183,8 +1225,11 @@ static void main_died(struct supervisor *s, struct service *v, int danger, int f
 	}
 	(void)danger;
 	svc_on_death(v->conf, &v->st, now, failure, rand01(s), s->backoff_factor);
-	journal_service(s, v, v->st.phase == SVC_BROKEN ? "broken" :
-			      v->st.phase == SVC_BACKOFF ? "died" : "exited", NULL, 1);
+	journal_service(s, v,
+			v->st.phase == SVC_BROKEN    ? "broken"
+			: v->st.phase == SVC_BACKOFF ? "died"
+						     : "exited",
+			NULL, 1);
 	if (failure)
 		run_hook(s, v);
 }
@@ -1197,8 +1242,8 @@ static void bind_conf(struct service *v, const struct service_conf *c)
 	snprintf(v->name, sizeof(v->name), "%s", c->name);
 }
 
-int supervisor_init(struct supervisor *s, const struct policy *p, struct journal *j,
-		    int enforce, struct evloop *loop)
+int supervisor_init(struct supervisor *s, const struct policy *p, struct journal *j, int enforce,
+		    struct evloop *loop)
 {
 	size_t i;
 
@@ -1251,7 +1296,7 @@ void supervisor_start(struct supervisor *s, const char *journal_path, uint64_t n
 {
 	size_t i;
 
-	(void)journal_path;	/* replayed already: supervisor_replay_record() */
+	(void)journal_path; /* replayed already: supervisor_replay_record() */
 	if (!s->n)
 		return;
 	for (i = 0; i < s->n; i++) {
@@ -1261,7 +1306,9 @@ void supervisor_start(struct supervisor *s, const char *journal_path, uint64_t n
 
 		v->pid = 0;
 		/* The instance lymphd started before it was restarted, if it lives. */
-		pid = (recorded && proc_alive(recorded) && !protect_pid(recorded)) ? recorded : find_running(v);
+		pid = (recorded && proc_alive(recorded) && !protect_pid(recorded))
+			      ? recorded
+			      : find_running(v);
 		if (pid) {
 			track_pid(s, v, pid, -1, 0);
 			if (v->st.phase != SVC_STARTING) {
@@ -1281,7 +1328,8 @@ void supervisor_start(struct supervisor *s, const char *journal_path, uint64_t n
 				do_start(s, v, now, "start");
 			} else {
 				v->st.phase = SVC_STOPPED;
-				journal_service(s, v, "not-running", "observe mode: would start it", 0);
+				journal_service(s, v, "not-running", "observe mode: would start it",
+						0);
 			}
 		}
 	}
@@ -1308,18 +1356,20 @@ void supervisor_on_death(struct supervisor *s, const struct lymph_death *d,
 			.exit_status = (d->exit_code >> 8) & 0xff,
 			.pid = d->task.pid,
 		};
-		snprintf(v->last.reason, sizeof(v->last.reason), "%s", lymph_reason_name(vd->reason));
+		snprintf(v->last.reason, sizeof(v->last.reason), "%s",
+			 lymph_reason_name(vd->reason));
 		snprintf(v->last.exe, sizeof(v->last.exe), "%s", exe ? exe : "");
 		failure = svc_death_is_failure(v->conf, vd->klass == LYMPH_CLASS_DANGER, d->signo,
 					       (d->exit_code >> 8) & 0xff);
 		if (v->is_child)
-			waitpid(v->pid, NULL, WNOHANG);	/* reap now if already a zombie */
+			waitpid(v->pid, NULL, WNOHANG); /* reap now if already a zombie */
 		main_died(s, v, vd->klass == LYMPH_CLASS_DANGER, failure, now);
 	}
 }
 
 /* The death was not seen by a sensor (lost record, or a child's status). */
-static void died_unseen(struct supervisor *s, struct service *v, int have_status, int status, uint64_t now)
+static void died_unseen(struct supervisor *s, struct service *v, int have_status, int status,
+			uint64_t now)
 {
 	int failure;
 
@@ -1327,7 +1377,8 @@ static void died_unseen(struct supervisor *s, struct service *v, int have_status
 	if (have_status && WIFSIGNALED(status)) {
 		v->last.signo = (uint32_t)WTERMSIG(status);
 		v->last.danger = lymph_crash_signal(v->last.signo);
-		snprintf(v->last.reason, sizeof(v->last.reason), "%s", v->last.danger ? "unverified" : "signal");
+		snprintf(v->last.reason, sizeof(v->last.reason), "%s",
+			 v->last.danger ? "unverified" : "signal");
 	} else if (have_status) {
 		v->last.exit_status = (uint32_t)WEXITSTATUS(status);
 		snprintf(v->last.reason, sizeof(v->last.reason), "exit");
@@ -1367,7 +1418,7 @@ void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t n
 			v->launcher = 0;
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 				if (v->st.phase == SVC_STARTING && !v->check_pid)
-					v->st.deadline = now;	/* look for the daemon now */
+					v->st.deadline = now; /* look for the daemon now */
 				return;
 			}
 			/* The start command of a forking service failed. */
@@ -1378,7 +1429,8 @@ void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t n
 		if (v->unit_pid == pid) {
 			v->unit_pid = 0;
 			if (!WIFEXITED(status) || WEXITSTATUS(status))
-				journal_service(s, v, "restart", "error: systemctl restart failed", 0);
+				journal_service(s, v, "restart", "error: systemctl restart failed",
+						0);
 			return;
 		}
 		if (v->pid == pid && v->is_child) {
@@ -1399,13 +1451,13 @@ static int on_pidfd(struct watch *w, uint32_t events)
 
 	(void)events;
 	if (s->drain)
-		s->drain(s->drain_ctx);	/* may handle the death (v stays where it is) */
+		s->drain(s->drain_ctx); /* may handle the death (v stays where it is) */
 	if (v->pidfd != fd || v->pid != pid || fd < 0)
-		return 0;	/* it did: this pidfd is closed, or another instance runs */
+		return 0; /* it did: this pidfd is closed, or another instance runs */
 	if (v->is_child) {
 		if (waitpid(v->pid, &status, WNOHANG) == v->pid)
 			died_unseen(s, v, 1, status, clock_mono_ns());
-		return 0;	/* else SIGCHLD will bring the status */
+		return 0; /* else SIGCHLD will bring the status */
 	}
 	died_unseen(s, v, 0, 0, clock_mono_ns());
 	return 0;
@@ -1431,7 +1483,7 @@ static void check_timed_out(struct supervisor *s, struct service *v, uint64_t no
 {
 	char msg[96];
 
-	kill(-v->check_pid, SIGKILL);	/* our unreaped child: the pid cannot be reused */
+	kill(-v->check_pid, SIGKILL); /* our unreaped child: the pid cannot be reused */
 	kill(v->check_pid, SIGKILL);
 	v->check_pid = 0;
 	snprintf(msg, sizeof(msg), "check_command timed out after %.3g s",
@@ -1455,14 +1507,12 @@ void supervisor_tick(struct supervisor *s, uint64_t now)
 			if (s->enforce)
 				do_start(s, v, now, "restart");
 			break;
-		case SVC_ACT_VERIFY:
-			do_verify(s, v, now);
-			break;
+		case SVC_ACT_VERIFY: do_verify(s, v, now); break;
 		case SVC_ACT_HEALTHY:
-			journal_service(s, v, "healthy", "failure count reset after healthy uptime", 0);
+			journal_service(s, v, "healthy", "failure count reset after healthy uptime",
+					0);
 			break;
-		case SVC_ACT_NONE:
-			break;
+		case SVC_ACT_NONE: break;
 		}
 	}
 }
@@ -1526,7 +1576,7 @@ int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce,
 				watch_move(s->loop, &s->v[j].notify_w, &nv[i].notify_w);
 				watch_move(s->loop, &s->v[j].log_w, &nv[i].log_w);
 			}
-			s->v[j].conf = NULL;	/* moved */
+			s->v[j].conf = NULL; /* moved */
 			s->v[j].pidfd = -1;
 			s->v[j].notify_fd = -1;
 			s->v[j].log_rd = s->v[j].log_fd = -1;
@@ -1567,7 +1617,8 @@ int supervisor_reload(struct supervisor *s, const struct policy *p, int enforce,
 				do_start(s, &s->v[i], now, "start");
 			} else {
 				s->v[i].st.phase = SVC_STOPPED;
-				journal_service(s, &s->v[i], "not-running", "observe mode: would start it", 0);
+				journal_service(s, &s->v[i], "not-running",
+						"observe mode: would start it", 0);
 			}
 		}
 	}
@@ -1584,16 +1635,23 @@ struct json_object *supervisor_json(const struct supervisor *s, uint64_t now)
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "name", json_object_new_string(v->name));
-		json_object_object_add(o, "state", json_object_new_string(svc_phase_name(v->st.phase)));
+		json_object_object_add(o, "state",
+				       json_object_new_string(svc_phase_name(v->st.phase)));
 		json_object_object_add(o, "pid", json_object_new_int64(v->pid));
 		json_object_object_add(o, "restarts", json_object_new_int64(v->st.restarts));
 		json_object_object_add(o, "failures", json_object_new_int64(v->st.failures));
 		json_object_object_add(o, "recent_failures", json_object_new_int64(v->st.n_recent));
-		json_object_object_add(o, "delay_s", json_object_new_double((double)v->st.delay / 1e9));
-		json_object_object_add(o, "next_action_in_s", v->st.deadline ?
-				       json_object_new_double(v->st.deadline > now ?
-							      (double)(v->st.deadline - now) / 1e9 : 0.0) : NULL);
-		json_object_object_add(o, "last_failure", v->last.have ? failure_json(&v->last) : NULL);
+		json_object_object_add(o, "delay_s",
+				       json_object_new_double((double)v->st.delay / 1e9));
+		json_object_object_add(
+			o, "next_action_in_s",
+			v->st.deadline ? json_object_new_double(
+						 v->st.deadline > now
+							 ? (double)(v->st.deadline - now) / 1e9
+							 : 0.0)
+				       : NULL);
+		json_object_object_add(o, "last_failure",
+				       v->last.have ? failure_json(&v->last) : NULL);
 		json_object_array_add(arr, o);
 	}
 	return arr;

@@ -33,28 +33,28 @@ struct last_failure {
 };
 
 struct service {
-	const struct service_conf *conf;	/* into the current policy */
+	const struct service_conf *conf; /* into the current policy */
 	char name[CFG_NAME_MAX];
 	struct svc_state st;
-	pid_t pid;		/* main process, 0 when none is known */
-	int pidfd;		/* for pid, -1 when none */
-	int is_child;		/* lymphd started it: reaped through SIGCHLD */
-	int admin_restart;	/* the next death was asked for by lymphctl restart */
-	pid_t reaping;		/* our dead child, not reaped yet: its sockets may still be open */
-	pid_t check_pid;	/* a running check_command */
-	uint64_t check_deadline;	/* when it has run too long (check_timeout) */
-	pid_t unit_pid;		/* a running systemctl restart */
-	pid_t launcher;		/* type = forking: the start command, until it exits */
-	pid_t group_sid;	/* the main process's session when it leads it, else 0 */
-	pid_t group_pgid;	/* its process group when it leads it, else 0 */
-	char cgroup[256];	/* its cgroup v2 path when tracked ("" unknown) */
-	int log_rd;		/* log_timestamps/log_max: the output pipe, -1 when none */
-	int log_fd;		/* the log file lymphd writes, -1 when closed */
-	int log_bol;		/* the next byte starts a line */
-	uint64_t log_size;	/* bytes in the current log file */
-	int notify_fd;		/* type = notify: our NOTIFY_SOCKET, -1 when none */
-	int ready;		/* type = notify: READY=1 came from the main process */
-	char notify_env[128];	/* NOTIFY_SOCKET=@lymph/PID/NAME */
+	pid_t pid;		 /* main process, 0 when none is known */
+	int pidfd;		 /* for pid, -1 when none */
+	int is_child;		 /* lymphd started it: reaped through SIGCHLD */
+	int admin_restart;	 /* the next death was asked for by lymphctl restart */
+	pid_t reaping;		 /* our dead child, not reaped yet: its sockets may still be open */
+	pid_t check_pid;	 /* a running check_command */
+	uint64_t check_deadline; /* when it has run too long (check_timeout) */
+	pid_t unit_pid;		 /* a running systemctl restart */
+	pid_t launcher;		 /* type = forking: the start command, until it exits */
+	pid_t group_sid;	 /* the main process's session when it leads it, else 0 */
+	pid_t group_pgid;	 /* its process group when it leads it, else 0 */
+	char cgroup[256];	 /* its cgroup v2 path when tracked ("" unknown) */
+	int log_rd;		 /* log_timestamps/log_max: the output pipe, -1 when none */
+	int log_fd;		 /* the log file lymphd writes, -1 when closed */
+	int log_bol;		 /* the next byte starts a line */
+	uint64_t log_size;	 /* bytes in the current log file */
+	int notify_fd;		 /* type = notify: our NOTIFY_SOCKET, -1 when none */
+	int ready;		 /* type = notify: READY=1 came from the main process */
+	char notify_env[128];	 /* NOTIFY_SOCKET=@lymph/PID/NAME */
 	struct last_failure last;
 	/* pidfd, notify_fd and log_rd in the event loop (moved on reload) */
 	struct watch pid_w, notify_w, log_w;
@@ -65,18 +65,18 @@ struct supervisor {
 	size_t n;
 	int enforce;
 	struct journal *journal;
-	struct evloop *loop;	/* pidfds, notify sockets, log pipes; NULL: none */
+	struct evloop *loop; /* pidfds, notify sockets, log pipes; NULL: none */
 	/* Called before a pidfd's death is handled: the sensors' record of
 	 * the same death carries more (si_code, sender) and goes first. */
 	void (*drain)(void *ctx);
 	void *drain_ctx;
-	double backoff_factor;	/* from the weather; 1.0 when calm */
-	struct clock_offset clk;	/* journaled wall times <-> monotonic */
+	double backoff_factor;	 /* from the weather; 1.0 when calm */
+	struct clock_offset clk; /* journaled wall times <-> monotonic */
 	unsigned int rng;
 };
 
-int supervisor_init(struct supervisor *s, const struct policy *p, struct journal *j,
-		    int enforce, struct evloop *loop);
+int supervisor_init(struct supervisor *s, const struct policy *p, struct journal *j, int enforce,
+		    struct evloop *loop);
 void supervisor_free(struct supervisor *s);
 
 /* Rebuild states from the journal, find running instances, start the

@@ -20,7 +20,7 @@
 
 int shm_parse(const char *text, struct shm_seg **v, size_t *n)
 {
-	const char *line = strchr(text, '\n');	/* the header line */
+	const char *line = strchr(text, '\n'); /* the header line */
 	struct shm_seg *out = NULL;
 	size_t k = 0;
 
@@ -35,8 +35,9 @@ int shm_parse(const char *text, struct shm_seg **v, size_t *n)
 		void *g;
 
 		memset(&s, 0, sizeof(s));
-		if (sscanf(line, "%d %d %o %llu %d %d %u %u %u %u %u %llu %llu %llu", &key, &s.id, &s.mode, &size,
-			   &cpid, &lpid, &nattch, &uid, &gid, &cuid, &cgid, &at, &dt, &ct) == 14) {
+		if (sscanf(line, "%d %d %o %llu %d %d %u %u %u %u %u %llu %llu %llu", &key, &s.id,
+			   &s.mode, &size, &cpid, &lpid, &nattch, &uid, &gid, &cuid, &cgid, &at,
+			   &dt, &ct) == 14) {
 			s.key = key;
 			s.size = size;
 			s.cpid = cpid;
@@ -122,9 +123,11 @@ static int same_alive(pid_t pid, uint64_t when)
 	if (pid <= 0 || !proc_alive(pid))
 		return 0;
 	if (proc_stat_text(pid, buf, sizeof(buf)) < 0 || !(rp = strrchr(buf, ')')))
-		return 1;	/* unknown: take it as alive */
-	if (sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &start) != 1 || hz <= 0)
+		return 1; /* unknown: take it as alive */
+	if (sscanf(rp + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &start) != 1 ||
+	    hz <= 0)
 		return 1;
 	return boot_wall() + start / (unsigned long long)hz <= when + 1;
 }
@@ -165,8 +168,14 @@ static int save_and_remove(const struct shm_seg *g, int fd)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		struct shm_saved h = { .key = g->key, .mode = g->mode & 0777, .size = g->size, .uid = g->uid,
-				       .gid = g->gid, .cuid = g->cuid, .cgid = g->cgid, .ctime = g->ctime };
+		struct shm_saved h = { .key = g->key,
+				       .mode = g->mode & 0777,
+				       .size = g->size,
+				       .uid = g->uid,
+				       .gid = g->gid,
+				       .cuid = g->cuid,
+				       .cgid = g->cgid,
+				       .ctime = g->ctime };
 		struct shmid_ds ds;
 		void *m;
 
@@ -202,7 +211,8 @@ static int save_and_remove(const struct shm_seg *g, int fd)
 }
 
 static void journal_seg(struct journal *j, const char *action, int enforce, const struct shm_seg *g,
-			const struct shm_evidence *e, const char *why, const char *saved, const char *result)
+			const struct shm_evidence *e, const char *why, const char *saved,
+			const char *result)
 {
 	struct json_object *rec = json_object_new_object();
 	char key[16];
@@ -210,7 +220,8 @@ static void journal_seg(struct journal *j, const char *action, int enforce, cons
 	snprintf(key, sizeof(key), "0x%08x", (unsigned int)g->key);
 	json_object_object_add(rec, "type", json_object_new_string("phagocyte"));
 	json_object_object_add(rec, "action", json_object_new_string(action));
-	json_object_object_add(rec, "mode", json_object_new_string(enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(enforce ? "enforce" : "observe"));
 	json_object_object_add(rec, "key", json_object_new_string(key));
 	json_object_object_add(rec, "shmid", json_object_new_int(g->id));
 	json_object_object_add(rec, "size", json_object_new_uint64(g->size));
@@ -224,9 +235,11 @@ static void journal_seg(struct journal *j, const char *action, int enforce, cons
 	if (saved)
 		json_object_object_add(rec, "saved", json_object_new_string(saved));
 	json_object_object_add(rec, "result", json_object_new_string(result));
-	fprintf(stderr, "lymphd: phagocyte: %s shm key %s id %d (%s; %s)\n", action, key, g->id, why, result);
+	fprintf(stderr, "lymphd: phagocyte: %s shm key %s id %d (%s; %s)\n", action, key, g->id,
+		why, result);
 	if (j && journal_append(j, rec))
-		fprintf(stderr, "lymphd: failed to write the journal (%s): %s\n", action, strerror(errno));
+		fprintf(stderr, "lymphd: failed to write the journal (%s): %s\n", action,
+			strerror(errno));
 	if (!j)
 		json_object_put(rec);
 }
@@ -267,7 +280,7 @@ void shm_tick(struct shm_state *s, const struct policy *p, const char *state_dir
 			last = g->dtime;
 		e.nattch = g->nattch;
 		if (e.nattch)
-			continue;	/* the common case, nothing to say */
+			continue; /* the common case, nothing to say */
 		e.creator_alive = same_alive(g->cpid, g->ctime);
 		e.attacher_alive = g->lpid && same_alive(g->lpid, last);
 		e.died_badly = died_badly(s, g->cpid, g->ctime) || died_badly(s, g->lpid, g->ctime);
@@ -276,23 +289,26 @@ void shm_tick(struct shm_state *s, const struct policy *p, const char *state_dir
 		e.size = g->size;
 		if (!shm_verdict(c, &e, &why)) {
 			/* a segment that would go but for the protection or its size: say so once */
-			if ((e.protected_owner || e.size > c->shm_save_max) && !e.creator_alive && !e.attacher_alive &&
-			    (e.died_badly || c->shm_any_dead) && !noted(s, g, 1))
+			if ((e.protected_owner || e.size > c->shm_save_max) && !e.creator_alive &&
+			    !e.attacher_alive && (e.died_badly || c->shm_any_dead) &&
+			    !noted(s, g, 1))
 				journal_seg(j, "shm-kept", enforce, g, &e, why, NULL, "kept");
 			continue;
 		}
 		if (!enforce) {
 			if (!noted(s, g, 1))
-				journal_seg(j, "shm-would-remove", 0, g, &e, why, NULL, "observe mode: would remove");
+				journal_seg(j, "shm-would-remove", 0, g, &e, why, NULL,
+					    "observe mode: would remove");
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/shm", state_dir);
 		if (mkdir(path, 0700) && errno != EEXIST) {
 			err = -errno;
 		} else {
-			snprintf(path, sizeof(path), "%s/shm/0x%08x-%d-%llu.seg", state_dir, (unsigned int)g->key, g->id,
-				 (unsigned long long)g->ctime);
-			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+			snprintf(path, sizeof(path), "%s/shm/0x%08x-%d-%llu.seg", state_dir,
+				 (unsigned int)g->key, g->id, (unsigned long long)g->ctime);
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+				  0600);
 			err = fd < 0 ? -errno : save_and_remove(g, fd);
 			if (fd >= 0)
 				close(fd);
@@ -302,13 +318,15 @@ void shm_tick(struct shm_state *s, const struct policy *p, const char *state_dir
 		if (err) {
 			if (noted(s, g, 1))
 				continue;
-			snprintf(result, sizeof(result), "error: failed to save and remove it: %s", strerror(-err));
+			snprintf(result, sizeof(result), "error: failed to save and remove it: %s",
+				 strerror(-err));
 			journal_seg(j, "shm-removed", 1, g, &e, why, NULL, result);
 			continue;
 		}
 		s->removed++;
 		s->removed_bytes += g->size;
-		journal_seg(j, "shm-removed", 1, g, &e, why, path, "ok: saved, lymphctl shm-restore FILE creates it again");
+		journal_seg(j, "shm-removed", 1, g, &e, why, path,
+			    "ok: saved, lymphctl shm-restore FILE creates it again");
 	}
 	free(v);
 }

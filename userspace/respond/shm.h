@@ -29,7 +29,7 @@ struct shm_seg {
 	uint32_t nattch;
 	uid_t uid, cuid;
 	gid_t gid, cgid;
-	uint64_t atime, dtime, ctime;	/* wall seconds */
+	uint64_t atime, dtime, ctime; /* wall seconds */
 };
 
 /* Parse /proc/sysvipc/shm text: the segments in *v (malloc'd). 0 or -errno. */
@@ -39,15 +39,18 @@ int shm_parse(const char *text, struct shm_seg **v, size_t *n);
 
 struct shm_death {
 	pid_t pid;
-	uint64_t wall;	/* s */
+	uint64_t wall; /* s */
 	int danger;
 };
 
 struct shm_state {
-	struct shm_death death[SHM_DEATHS];	/* the last deaths lymph saw */
+	struct shm_death death[SHM_DEATHS]; /* the last deaths lymph saw */
 	size_t head, n;
 	uint64_t next;
-	struct { int id; uint64_t ctime; } *noted;	/* journaled already (observe, errors) */
+	struct {
+		int id;
+		uint64_t ctime;
+	} * noted; /* journaled already (observe, errors) */
 	size_t n_noted;
 	uint64_t removed, removed_bytes;
 };

@@ -15,8 +15,8 @@
 #include "spawn.h"
 
 #ifndef PR_CAP_AMBIENT
-#define PR_CAP_AMBIENT 47
-#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT		 47
+#define PR_CAP_AMBIENT_RAISE	 2
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
 
@@ -139,7 +139,7 @@ static void drop_before_switch(const struct spawn_opts *o, int switching, const 
 
 	for (c = 0; c < 64; c++) {
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
-			break;	/* past the kernel's last capability */
+			break; /* past the kernel's last capability */
 		if (!((o->bounding >> c) & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0))
 			child_fail("drop the bounding set", name);
 	}
@@ -188,7 +188,7 @@ pid_t spawn(const struct spawn_opts *o, int *pidfd)
 	if (o->group && resolve_group(o->group, &gid))
 		return -ENOENT;
 	if (!o->keep_caps && (o->caps & ~spawn_permitted()))
-		return -EPERM;	/* lymphd was started without it, or gave it up */
+		return -EPERM; /* lymphd was started without it, or gave it up */
 
 	pid = fork();
 	if (pid < 0)
@@ -211,7 +211,8 @@ pid_t spawn(const struct spawn_opts *o, int *pidfd)
 		if (o->use_out_fd) {
 			fd = fcntl(o->out_fd, F_DUPFD_CLOEXEC, 3);
 		} else if (o->log) {
-			fd = open(o->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+			fd = open(o->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+				  0640);
 			if (fd < 0)
 				child_fail("open the log", o->log);
 		} else {

@@ -16,18 +16,18 @@
 #include <sys/types.h>
 
 struct spawn_opts {
-	char *const *argv;	/* argv[0]: absolute path */
-	char *const *env;	/* NULL-terminated, may be NULL */
-	const char *user;	/* name or numeric uid; NULL: stay root (without caps) */
-	const char *group;	/* NULL: the user's primary group */
-	const char *workdir;	/* NULL: / */
-	const char *log;	/* NULL: /dev/null */
-	int use_out_fd;		/* stdout and stderr go to out_fd instead of log */
-	int out_fd;		/* lymphd's log pipe (timestamps, rotation) */
-	int keep_caps;		/* for systemctl: keep lymphd's privileges */
-	uint64_t caps;		/* CAP_* bits kept: effective, permitted, inheritable,
+	char *const *argv;   /* argv[0]: absolute path */
+	char *const *env;    /* NULL-terminated, may be NULL */
+	const char *user;    /* name or numeric uid; NULL: stay root (without caps) */
+	const char *group;   /* NULL: the user's primary group */
+	const char *workdir; /* NULL: / */
+	const char *log;     /* NULL: /dev/null */
+	int use_out_fd;	     /* stdout and stderr go to out_fd instead of log */
+	int out_fd;	     /* lymphd's log pipe (timestamps, rotation) */
+	int keep_caps;	     /* for systemctl: keep lymphd's privileges */
+	uint64_t caps;	     /* CAP_* bits kept: effective, permitted, inheritable,
 				 * and ambient for a user other than root */
-	uint64_t bounding;	/* CAP_* bits of the bounding set; must hold caps */
+	uint64_t bounding;   /* CAP_* bits of the bounding set; must hold caps */
 };
 
 /* Forks and execs; returns the pid (> 0) or -errno.  *pidfd gets a pidfd

@@ -16,35 +16,37 @@
 #include "jrec.h"
 #include "throttle.h"
 
-#define HELD_MAX 4096	/* stopped forkers remembered per lineage */
+#define HELD_MAX 4096 /* stopped forkers remembered per lineage */
 
 struct lineage {
 	uint32_t kind;
 	uint64_t id;
 	struct deadtime dt;
-	pid_t *pids;		/* stopped by lymph, to continue */
-	int *pidfds;		/* same order; -1 when pidfd_open failed */
+	pid_t *pids; /* stopped by lymph, to continue */
+	int *pidfds; /* same order; -1 when pidfd_open failed */
 	size_t n, cap;
-	uint32_t uid;		/* of the first forker seen */
+	uint32_t uid; /* of the first forker seen */
 	char comm[LYMPH_COMM_LEN];
 	int observe_reported;
-	int contain;		/* records came in: contain it at the next tick */
-	int pending_fresh;	/* ... and one of them began the episode */
-	struct lymph_throttle pending;	/* the latest of them */
-	int module;		/* held by lymph.ko, not by lymphd */
-	uint32_t records;	/* overdraw records since the last look */
+	int contain;		       /* records came in: contain it at the next tick */
+	int pending_fresh;	       /* ... and one of them began the episode */
+	struct lymph_throttle pending; /* the latest of them */
+	int module;		       /* held by lymph.ko, not by lymphd */
+	uint32_t records;	       /* overdraw records since the last look */
 	/* pids cgroup hold: members moved here, pids.max pinned */
 	char hold_dir[600];
 	char parent_dir[512];
-	uint64_t events_max_seen;	/* pids.events "max": forks refused */
+	uint64_t events_max_seen; /* pids.events "max": forks refused */
 	int pinned;
-	struct kthrottle *kt;	/* asked for family membership and admin stops */
+	struct kthrottle *kt; /* asked for family membership and admin stops */
 };
 
 static const char *kind_word(uint32_t k)
 {
-	return k == LYMPH_LINEAGE_CGROUP ? "cgroup" : k == LYMPH_LINEAGE_UID ? "uid" :
-	       k == LYMPH_LINEAGE_FAMILY ? "family" : "session";
+	return k == LYMPH_LINEAGE_CGROUP   ? "cgroup"
+	       : k == LYMPH_LINEAGE_UID	   ? "uid"
+	       : k == LYMPH_LINEAGE_FAMILY ? "family"
+					   : "session";
 }
 
 static int kind_of(const char *word, uint32_t *k)
@@ -144,7 +146,7 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 	case LYMPH_LINEAGE_SESSION: return (uint64_t)st.sid == l->id;
 	case LYMPH_LINEAGE_UID: return !proc_real_uid(pid, &uid) && (uint64_t)uid == l->id;
 	case LYMPH_LINEAGE_CGROUP: return cgroup_id_of(pid) == l->id;
-	case LYMPH_LINEAGE_FAMILY: return 1;	/* asked above */
+	case LYMPH_LINEAGE_FAMILY: return 1; /* asked above */
 	}
 	return 0;
 }
@@ -247,7 +249,7 @@ static void hold(struct lineage *l, pid_t pid)
 		int *f;
 
 		if (cap > HELD_MAX)
-			return;	/* the /proc scan at the end continues the rest */
+			return; /* the /proc scan at the end continues the rest */
 		p = realloc(l->pids, cap * sizeof(*p));
 		if (!p)
 			return;
@@ -386,8 +388,8 @@ static int pin(struct lineage *l, pid_t any_member)
 		 * is the user's: nest the hold at the nearest ancestor that is
 		 * not, where the user can neither write nor move tasks. */
 		for (;;) {
-			snprintf(l->hold_dir, sizeof(l->hold_dir), "%s/lymph.hold.%s.%llu", l->parent_dir,
-				 kind_word(l->kind), (unsigned long long)l->id);
+			snprintf(l->hold_dir, sizeof(l->hold_dir), "%s/lymph.hold.%s.%llu",
+				 l->parent_dir, kind_word(l->kind), (unsigned long long)l->id);
 			if (!mkdir(l->hold_dir, 0700) || errno == EEXIST)
 				break;
 			err = -errno;
@@ -422,7 +424,9 @@ static int pin(struct lineage *l, pid_t any_member)
 	if (cur <= 0)
 		return cur < 0 ? (int)cur : -ESRCH;
 	l->pinned = 1;
-	l->events_max_seen = (uint64_t)(pidscg_events_max(l->hold_dir) > 0 ? pidscg_events_max(l->hold_dir) : 0);
+	l->events_max_seen = (uint64_t)(pidscg_events_max(l->hold_dir) > 0
+						? pidscg_events_max(l->hold_dir)
+						: 0);
 	/* The members stay stopped for the dead time: continued, they would
 	 * spin on a refused fork() and starve the host.  The pin bounds the
 	 * lineage when the hold is lifted. */
@@ -476,11 +480,13 @@ static void journal_t(struct throttler *t, const struct lineage *l, const char *
 	snprintf(name, sizeof(name), "%s:%llu", kind_word(l->kind), (unsigned long long)l->id);
 	json_object_object_add(rec, "type", json_object_new_string("throttle"));
 	json_object_object_add(rec, "action", json_object_new_string(action));
-	json_object_object_add(rec, "mode", json_object_new_string(t->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(t->enforce ? "enforce" : "observe"));
 	json_object_object_add(rec, "lineage", json_object_new_string(name));
 	json_object_object_add(rec, "kind", json_object_new_string(kind_word(l->kind)));
 	json_object_object_add(rec, "id", json_object_new_uint64(l->id));
-	json_object_object_add(rec, "dead_time_ms", json_object_new_double((double)l->dt.dead_time / 1e6));
+	json_object_object_add(rec, "dead_time_ms",
+			       json_object_new_double((double)l->dt.dead_time / 1e6));
 	json_object_object_add(rec, "holds", json_object_new_int64(l->dt.holds));
 	for (i = 0; i < l->n; i++)
 		json_object_array_add(pids, json_object_new_int64(l->pids[i]));
@@ -494,9 +500,13 @@ static void journal_t(struct throttler *t, const struct lineage *l, const char *
 
 		json_object_object_add(w, "pid", json_object_new_int64(why->task.pid));
 		json_object_object_add(w, "uid", json_object_new_int64(why->task.uid));
-		json_object_object_add(w, "comm", json_object_new_string_len((const char *)why->task.comm,
-			(int)strnlen((const char *)why->task.comm, LYMPH_COMM_LEN)));
-		json_object_object_add(w, "tokens", json_object_new_double((double)why->tokens / 1000.0));
+		json_object_object_add(
+			w, "comm",
+			json_object_new_string_len(
+				(const char *)why->task.comm,
+				(int)strnlen((const char *)why->task.comm, LYMPH_COMM_LEN)));
+		json_object_object_add(w, "tokens",
+				       json_object_new_double((double)why->tokens / 1000.0));
 		json_object_object_add(w, "budget", json_object_new_int64(t->conf.budget));
 		json_object_object_add(w, "burst", json_object_new_int64(t->conf.burst));
 		json_object_object_add(rec, "why", w);
@@ -525,9 +535,11 @@ int throttler_push(struct throttler *t)
 		tgids[n++] = (uint32_t)pid;
 		pid = proc_parent(pid);
 	}
-	kthrottle_settings_of(&t->conf, t->available, t->enforce, t->factor, (uint32_t)getpid(), &s);
-	prot = (struct kthrottle_protect){ .tgids = tgids, .n_tgids = n,
-					   .uids = t->protect_uids, .n_uids = t->n_protect_uids };
+	kthrottle_settings_of(&t->conf, t->available, t->enforce, t->factor, (uint32_t)getpid(),
+			      &s);
+	prot = (struct kthrottle_protect){
+		.tgids = tgids, .n_tgids = n, .uids = t->protect_uids, .n_uids = t->n_protect_uids
+	};
 	return kthrottle_apply(t->kt, &s, &prot);
 }
 
@@ -545,7 +557,8 @@ int throttler_init(struct throttler *t, const struct policy *p, struct journal *
 	memcpy(t->protect_uids, p->protect.uid, p->protect.n_uid * sizeof(uint32_t));
 	clock_offset_init(&t->clk);
 	if (!t->available)
-		fprintf(stderr, "lymphd: the %s source cannot stop forkers: clone storms are not throttled\n",
+		fprintf(stderr,
+			"lymphd: the %s source cannot stop forkers: clone storms are not throttled\n",
 			kt->source ? kt->source : "current");
 	return throttler_push(t);
 }
@@ -635,11 +648,13 @@ static void contain(struct throttler *t, struct lineage *l)
 	}
 	if (!err) {
 		if (l->pending_fresh)
-			journal_t(t, l, "throttle", "pinned: its pids cgroup may not grow for the dead time", r);
+			journal_t(t, l, "throttle",
+				  "pinned: its pids cgroup may not grow for the dead time", r);
 	} else if (l->pending_fresh) {
 		journal_t(t, l, "throttle", "stopped for the dead time (no pids cgroup)", r);
 	} else if (err != -ENOENT) {
-		fprintf(stderr, "lymphd: throttle: failed to pin %s: %s\n", l->hold_dir, strerror(-err));
+		fprintf(stderr, "lymphd: throttle: failed to pin %s: %s\n", l->hold_dir,
+			strerror(-err));
 	}
 	l->contain = 0;
 	l->pending_fresh = 0;
@@ -673,18 +688,21 @@ void throttler_tick(struct throttler *t, uint64_t now)
 			 * held bomb of N members would make N more at once.
 			 * The pin goes when the episode ends. */
 			continue_held(l);
-			journal_t(t, l, "lift", "calm during the hold: continued, still pinned until calm", NULL);
+			journal_t(t, l, "lift",
+				  "calm during the hold: continued, still pinned until calm", NULL);
 			break;
 		case DT_END:
-			end_lineage(t, l, "end", l->observe_reported ? "observe mode: calm" : "calm: released");
-			continue;	/* the slot now holds another lineage */
+			end_lineage(t, l, "end",
+				    l->observe_reported ? "observe mode: calm" : "calm: released");
+			continue; /* the slot now holds another lineage */
 		case DT_KILL: {
 			unsigned int n;
 			char msg[96];
 
 			n = signal_lineage(l, SIGKILL, 0);
 			t->kills += n;
-			snprintf(msg, sizeof(msg), "kill_after exceeded: %u process%s killed", n, n == 1 ? "" : "es");
+			snprintf(msg, sizeof(msg), "kill_after exceeded: %u process%s killed", n,
+				 n == 1 ? "" : "es");
 			end_lineage(t, l, "kill", msg);
 			continue;
 		}
@@ -737,8 +755,8 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 	for (i = 0; i < rc->n; i++)
 		if (rc->open[i].kind == r.kind && rc->open[i].id == r.id)
 			break;
-	if (!strcmp(r.action, "throttle") || !strcmp(r.action, "dead-time") || !strcmp(r.action, "lift") ||
-	    !strcmp(r.action, "snapshot")) {
+	if (!strcmp(r.action, "throttle") || !strcmp(r.action, "dead-time") ||
+	    !strcmp(r.action, "lift") || !strcmp(r.action, "snapshot")) {
 		if (i == rc->n && rc->n < 64) {
 			memset(&rc->open[rc->n], 0, sizeof(rc->open[0]));
 			rc->open[rc->n].kind = r.kind;
@@ -751,8 +769,10 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 			rc->open[i].dt.holds = r.holds;
 		}
 		if (i < rc->n && r.hold_dir) {
-			snprintf(rc->open[i].hold_dir, sizeof(rc->open[i].hold_dir), "%s", r.hold_dir);
-			snprintf(rc->open[i].parent_dir, sizeof(rc->open[i].parent_dir), "%s", r.parent_dir);
+			snprintf(rc->open[i].hold_dir, sizeof(rc->open[i].hold_dir), "%s",
+				 r.hold_dir);
+			snprintf(rc->open[i].parent_dir, sizeof(rc->open[i].parent_dir), "%s",
+				 r.parent_dir);
 			rc->open[i].pinned = 1;
 		}
 		if (i < 64 && json_object_object_get_ex(rec, "held_pids", &v) &&
@@ -766,7 +786,8 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 			o->pids = calloc(n ? n : 1, sizeof(*o->pids));
 			o->n = 0;
 			for (j = 0; o->pids && j < n; j++) {
-				int64_t pid = json_object_get_int64(json_object_array_get_idx(v, j));
+				int64_t pid = json_object_get_int64(
+					json_object_array_get_idx(v, j));
 
 				if (pid > 1 && pid < INT32_MAX)
 					o->pids[o->n++] = (pid_t)pid;
@@ -774,7 +795,7 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 		}
 	} else if (i < rc->n) {
 		free(rc->open[i].pids);
-		rc->open[i] = rc->open[--rc->n];	/* ended, released, killed, recovered */
+		rc->open[i] = rc->open[--rc->n]; /* ended, released, killed, recovered */
 	}
 	return 0;
 }
@@ -812,8 +833,8 @@ static unsigned int continue_journaled(const struct lineage *l)
 	for (i = 0; i < l->n; i++) {
 		struct proc_stat st;
 
-		if (!protect_pid(l->pids[i]) && !proc_stat_read(l->pids[i], &st) && st.state == 'T' &&
-		    !admin_stopped(l, l->pids[i]) && !kill(l->pids[i], SIGCONT))
+		if (!protect_pid(l->pids[i]) && !proc_stat_read(l->pids[i], &st) &&
+		    st.state == 'T' && !admin_stopped(l, l->pids[i]) && !kill(l->pids[i], SIGCONT))
 			n++;
 	}
 	return n;
@@ -854,7 +875,8 @@ int throttler_snapshot(struct throttler *t)
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
-		journal_t(t, &t->v[i], "snapshot", t->v[i].observe_reported ? "observe mode" : "held", NULL);
+		journal_t(t, &t->v[i], "snapshot",
+			  t->v[i].observe_reported ? "observe mode" : "held", NULL);
 	return 0;
 }
 
@@ -898,10 +920,14 @@ struct json_object *throttler_json(const struct throttler *t, uint64_t now)
 	size_t i;
 
 	json_object_object_add(o, "available", json_object_new_boolean(t->available));
-	json_object_object_add(o, "lineage", json_object_new_string(
-		t->conf.lineage == LINEAGE_CGROUP ? "cgroup" : t->conf.lineage == LINEAGE_UID ? "uid" :
-		t->conf.lineage == LINEAGE_FAMILY ? "family" : "session"));
-	json_object_object_add(o, "uid_budget", json_object_new_double(t->conf.uid_budget * t->factor));
+	json_object_object_add(o, "lineage",
+			       json_object_new_string(t->conf.lineage == LINEAGE_CGROUP ? "cgroup"
+						      : t->conf.lineage == LINEAGE_UID	? "uid"
+						      : t->conf.lineage == LINEAGE_FAMILY
+							      ? "family"
+							      : "session"));
+	json_object_object_add(o, "uid_budget",
+			       json_object_new_double(t->conf.uid_budget * t->factor));
 	json_object_object_add(o, "budget", json_object_new_double(t->conf.budget * t->factor));
 	json_object_object_add(o, "burst", json_object_new_double(t->conf.burst * t->factor));
 	json_object_object_add(o, "killed", json_object_new_uint64(t->kills));
@@ -910,19 +936,27 @@ struct json_object *throttler_json(const struct throttler *t, uint64_t now)
 		struct json_object *x = json_object_new_object();
 		char name[64];
 
-		snprintf(name, sizeof(name), "%s:%llu", kind_word(l->kind), (unsigned long long)l->id);
+		snprintf(name, sizeof(name), "%s:%llu", kind_word(l->kind),
+			 (unsigned long long)l->id);
 		json_object_object_add(x, "lineage", json_object_new_string(name));
 		json_object_object_add(x, "uid", json_object_new_int64(l->uid));
-		json_object_object_add(x, "comm", json_object_new_string_len(l->comm,
-			(int)strnlen(l->comm, sizeof(l->comm))));
-		json_object_object_add(x, "dead_time_ms", json_object_new_double((double)l->dt.dead_time / 1e6));
+		json_object_object_add(x, "comm",
+				       json_object_new_string_len(
+					       l->comm, (int)strnlen(l->comm, sizeof(l->comm))));
+		json_object_object_add(x, "dead_time_ms",
+				       json_object_new_double((double)l->dt.dead_time / 1e6));
 		json_object_object_add(x, "holds", json_object_new_int64(l->dt.holds));
 		json_object_object_add(x, "held", json_object_new_int64((int64_t)l->n));
 		json_object_object_add(x, "pinned", json_object_new_boolean(l->pinned));
 		if (l->pinned)
-			json_object_object_add(x, "tasks", json_object_new_int64(pidscg_read(l->hold_dir, "pids.current")));
-		json_object_object_add(x, "for_s", json_object_new_double(
-			l->dt.episode_start ? (double)(now - l->dt.episode_start) / 1e9 : 0.0));
+			json_object_object_add(
+				x, "tasks",
+				json_object_new_int64(pidscg_read(l->hold_dir, "pids.current")));
+		json_object_object_add(
+			x, "for_s",
+			json_object_new_double(l->dt.episode_start
+						       ? (double)(now - l->dt.episode_start) / 1e9
+						       : 0.0));
 		json_object_object_add(x, "observe", json_object_new_boolean(l->observe_reported));
 		json_object_array_add(arr, x);
 	}

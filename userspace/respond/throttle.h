@@ -27,15 +27,15 @@ struct throttler {
 	size_t n, cap;
 	struct throttle_conf conf;
 	int enforce;
-	int available;		/* the kernel throttle can stop forkers */
-	double factor;		/* budget multiplier from the weather */
+	int available; /* the kernel throttle can stop forkers */
+	double factor; /* budget multiplier from the weather */
 	struct journal *journal;
-	struct kthrottle *kt;	/* the kernel side: BPF maps or lymph.ko's knobs */
+	struct kthrottle *kt; /* the kernel side: BPF maps or lymph.ko's knobs */
 	struct clock_offset clk;
 	uint64_t kills;
 	uint32_t protect_uids[CFG_LIST_MAX];
 	size_t n_protect_uids;
-	struct throttle_replay *replay;	/* during the journal replay at start */
+	struct throttle_replay *replay; /* during the journal replay at start */
 };
 
 int throttler_init(struct throttler *t, const struct policy *p, struct journal *j, int enforce,

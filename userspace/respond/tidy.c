@@ -15,10 +15,10 @@
 
 #define TIDY_FILES_MAX 100000
 #define TIDY_DEPTH_MAX 32
-#define TIDY_LIST_MAX 64
+#define TIDY_LIST_MAX  64
 
 struct entry {
-	char *rel;		/* path below the rule's directory */
+	char *rel; /* path below the rule's directory */
 	dev_t dev;
 	ino_t ino;
 	uint64_t blocks_bytes;
@@ -56,7 +56,8 @@ static int add(struct walk *w, const char *rel, const struct stat *st)
 	w->e[w->n].ino = st->st_ino;
 	w->e[w->n].blocks_bytes = (uint64_t)st->st_blocks * 512;
 	w->f[w->n] = (struct tidy_file){
-		.mtime = (uint64_t)st->st_mtim.tv_sec * 1000000000ULL + (uint64_t)st->st_mtim.tv_nsec,
+		.mtime = (uint64_t)st->st_mtim.tv_sec * 1000000000ULL +
+			 (uint64_t)st->st_mtim.tv_nsec,
 		.size = (uint64_t)st->st_size,
 	};
 	w->n++;
@@ -81,13 +82,15 @@ static void walk_dir(struct walk *w, int dfd, const char *rel, int depth)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= sizeof(sub))
+		if ((size_t)snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "",
+				     de->d_name) >= sizeof(sub))
 			continue;
 		if (S_ISREG(st.st_mode)) {
 			w->err = add(w, sub, &st);
 		} else if (S_ISDIR(st.st_mode) && w->r->recurse && st.st_dev == w->dev &&
 			   depth < TIDY_DEPTH_MAX) {
-			int sfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sfd = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (sfd >= 0)
 				walk_dir(w, sfd, sub, depth + 1);
@@ -183,10 +186,15 @@ int tidy_run(const struct tidy_rule *r, int enforce, uint64_t now_wall, struct t
 			snprintf(full, sizeof(full), "%s/%s", r->dir, w.e[i].rel);
 			json_object_object_add(o, "path", json_object_new_string(full));
 			json_object_object_add(o, "size", json_object_new_uint64(w.f[i].size));
-			json_object_object_add(o, "age_s", json_object_new_double(
-				now_wall > w.f[i].mtime ? (double)(now_wall - w.f[i].mtime) / 1e9 : 0));
+			json_object_object_add(
+				o, "age_s",
+				json_object_new_double(now_wall > w.f[i].mtime
+							       ? (double)(now_wall - w.f[i].mtime) /
+									 1e9
+							       : 0));
 			if (err)
-				json_object_object_add(o, "error", json_object_new_string(strerror(-err)));
+				json_object_object_add(o, "error",
+						       json_object_new_string(strerror(-err)));
 			json_object_array_add(res->files, o);
 		}
 	}

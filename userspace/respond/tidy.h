@@ -14,12 +14,12 @@
 struct json_object;
 
 struct tidy_result {
-	uint32_t matched;	/* regular files matching the pattern */
-	uint32_t named;		/* of which the rule names */
-	uint32_t removed;	/* actually removed (0 in observe mode) */
-	uint64_t bytes;		/* allocated bytes of the named files */
-	int error;		/* 0 or -errno of the walk */
-	struct json_object *files;	/* the named files, at most 64 (may be NULL) */
+	uint32_t matched;	   /* regular files matching the pattern */
+	uint32_t named;		   /* of which the rule names */
+	uint32_t removed;	   /* actually removed (0 in observe mode) */
+	uint64_t bytes;		   /* allocated bytes of the named files */
+	int error;		   /* 0 or -errno of the walk */
+	struct json_object *files; /* the named files, at most 64 (may be NULL) */
 };
 
 /* Run one rule at wall time now_wall (ns).  enforce 0: remove nothing. */

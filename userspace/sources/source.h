@@ -21,18 +21,18 @@ struct source_ops;
 
 struct source {
 	const struct source_ops *ops;
-	const char *name;		/* "bpf", "proc" */
-	uint8_t id;			/* enum lymph_source: stamped on DROP records */
-	const char *missing;		/* what this source cannot see, or NULL */
-	int fd;				/* to poll for readability (EPOLLIN) */
+	const char *name;    /* "bpf", "proc" */
+	uint8_t id;	     /* enum lymph_source: stamped on DROP records */
+	const char *missing; /* what this source cannot see, or NULL */
+	int fd;		     /* to poll for readability (EPOLLIN) */
 	lymph_sink_fn sink;
 	void *sink_ctx;
-	uint64_t lost_total;		/* records lost, as reported in DROP records */
+	uint64_t lost_total; /* records lost, as reported in DROP records */
 	void *priv;
 };
 
 struct source_opts {
-	uint32_t ring_bytes;		/* BPF ring size, power of two */
+	uint32_t ring_bytes; /* BPF ring size, power of two */
 	int want_fork;
 	int want_exec;
 };
@@ -53,12 +53,12 @@ struct source_ops {
 
 /* Each returns 0 and fills *src, or -errno after printing one clear error
  * line to stderr (when verbose) naming what failed and what to do. */
-int source_bpf_open(struct source *src, const struct source_opts *opts,
-		    lymph_sink_fn sink, void *ctx, int verbose);
-int source_proc_open(struct source *src, const struct source_opts *opts,
-		     lymph_sink_fn sink, void *ctx, int verbose);
-int source_kmod_open(struct source *src, const struct source_opts *opts,
-		     lymph_sink_fn sink, void *ctx, int verbose);
+int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_sink_fn sink,
+		    void *ctx, int verbose);
+int source_proc_open(struct source *src, const struct source_opts *opts, lymph_sink_fn sink,
+		     void *ctx, int verbose);
+int source_kmod_open(struct source *src, const struct source_opts *opts, lymph_sink_fn sink,
+		     void *ctx, int verbose);
 
 static inline int source_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32_t uid)
 {
@@ -69,8 +69,14 @@ static inline int source_wake_reset(struct source *src, int all)
 	return src->ops && src->ops->wake_reset ? src->ops->wake_reset(src, all) : 0;
 }
 
-static inline int source_drain(struct source *src) { return src->ops->drain(src); }
-static inline int source_check_drops(struct source *src) { return src->ops->check_drops(src); }
+static inline int source_drain(struct source *src)
+{
+	return src->ops->drain(src);
+}
+static inline int source_check_drops(struct source *src)
+{
+	return src->ops->check_drops(src);
+}
 static inline void source_close(struct source *src)
 {
 	if (src->ops)

@@ -23,12 +23,15 @@
 struct bpf_priv {
 	struct sensors *skel;
 	struct ring_buffer *rb;
-	uint64_t drops_seen;	/* sum of the per-CPU counters last read */
+	uint64_t drops_seen; /* sum of the per-CPU counters last read */
 	int ncpus;
-	uint64_t *percpu;	/* scratch for reading the counters */
+	uint64_t *percpu; /* scratch for reading the counters */
 	/* calm_keys entries written since the last reset, direct-mapped: a
 	 * pair met again costs no syscall.  used: the slot holds a key. */
-	struct { struct wake_key k; int used; } calm_seen[256];
+	struct {
+		struct wake_key k;
+		int used;
+	} calm_seen[256];
 };
 
 static int verbose_libbpf;
@@ -153,8 +156,8 @@ static int is_pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
-int source_bpf_open(struct source *src, const struct source_opts *opts,
-		    lymph_sink_fn sink, void *ctx, int verbose)
+int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_sink_fn sink,
+		    void *ctx, int verbose)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	const char *btf = getenv("LYMPH_BTF_PATH");
@@ -171,7 +174,8 @@ int source_bpf_open(struct source *src, const struct source_opts *opts,
 	if (access(btf_path, R_OK)) {
 		err = -errno;
 		if (verbose)
-			fprintf(stderr, "lymphd: kernel BTF not readable at %s: %s; the BPF sensors need a "
+			fprintf(stderr,
+				"lymphd: kernel BTF not readable at %s: %s; the BPF sensors need a "
 				"kernel built with CONFIG_DEBUG_INFO_BTF (or use --source=proc)\n",
 				btf_path, strerror(-err));
 		return err;
@@ -180,7 +184,8 @@ int source_bpf_open(struct source *src, const struct source_opts *opts,
 		oo.btf_custom_path = btf;
 	if (!is_pow2(opts->ring_bytes)) {
 		if (verbose)
-			fprintf(stderr, "lymphd: ring size %u is not a power of two\n", opts->ring_bytes);
+			fprintf(stderr, "lymphd: ring size %u is not a power of two\n",
+				opts->ring_bytes);
 		return -EINVAL;
 	}
 
@@ -244,7 +249,8 @@ int source_bpf_open(struct source *src, const struct source_opts *opts,
 
 fail_msg:
 	if (verbose)
-		fprintf(stderr, "lymphd: failed to load the BPF sensors: %s; lymphd needs root "
+		fprintf(stderr,
+			"lymphd: failed to load the BPF sensors: %s; lymphd needs root "
 			"(CAP_BPF, CAP_PERFMON); use -vv for libbpf's log, or --source=proc\n",
 			strerror(-err));
 	src->priv = p;

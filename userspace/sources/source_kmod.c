@@ -16,11 +16,11 @@
 #include "source.h"
 
 #define KMOD_DEVICE "/dev/lymph"
-#define READ_BUF (64 * 1024)
+#define READ_BUF    (64 * 1024)
 
 struct kmod_priv {
 	char *buf;
-	int gone;	/* module unloaded */
+	int gone; /* module unloaded */
 };
 
 static int kmod_drain(struct source *src)
@@ -39,7 +39,8 @@ static int kmod_drain(struct source *src)
 		if (n == 0) {
 			/* The module is going away: say so once, and stop. */
 			if (!p->gone)
-				fprintf(stderr, "lymphd: lymph.ko is being unloaded: no more events from it; "
+				fprintf(stderr,
+					"lymphd: lymph.ko is being unloaded: no more events from it; "
 					"restart lymphd to use the BPF sensors\n");
 			p->gone = 1;
 			return -ENODEV;
@@ -49,7 +50,7 @@ static int kmod_drain(struct source *src)
 			int err;
 
 			if (rec->size < sizeof(*rec) || off + rec->size > (size_t)n)
-				return -EPROTO;	/* the module hands out whole records only */
+				return -EPROTO; /* the module hands out whole records only */
 			if (rec->kind == LYMPH_EV_DROP)
 				src->lost_total += ((const struct lymph_drop *)rec)->lost;
 			/* Unusable records are reported as drops, never skipped silently. */
@@ -88,8 +89,8 @@ static const struct source_ops kmod_ops = {
 	.close = kmod_close,
 };
 
-int source_kmod_open(struct source *src, const struct source_opts *opts,
-		     lymph_sink_fn sink, void *ctx, int verbose)
+int source_kmod_open(struct source *src, const struct source_opts *opts, lymph_sink_fn sink,
+		     void *ctx, int verbose)
 {
 	struct kmod_priv *p;
 	int fd;
@@ -102,8 +103,10 @@ int source_kmod_open(struct source *src, const struct source_opts *opts,
 		int err = -errno;
 
 		if (verbose)
-			fprintf(stderr, "lymphd: failed to open %s: %s; load the module first "
-				"(modprobe lymph) or use --source=bpf\n", KMOD_DEVICE, strerror(-err));
+			fprintf(stderr,
+				"lymphd: failed to open %s: %s; load the module first "
+				"(modprobe lymph) or use --source=bpf\n",
+				KMOD_DEVICE, strerror(-err));
 		return err;
 	}
 	p = calloc(1, sizeof(*p));

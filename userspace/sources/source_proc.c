@@ -53,31 +53,31 @@
  * entries new processes are not tracked (their deaths are still reported,
  * with pid and parent only).  64 bytes a slot: 4 MiB.
  */
-#define PT_BITS		16
-#define PT_SLOTS	(1u << PT_BITS)
-#define PT_MAX		(PT_SLOTS / 4 * 3)
+#define PT_BITS	 16
+#define PT_SLOTS (1u << PT_BITS)
+#define PT_MAX	 (PT_SLOTS / 4 * 3)
 
 /* Entries of processes whose exit we missed (ENOBUFS) are pruned by
  * checking that the pid still exists, at most this often. */
-#define PT_PRUNE_INTERVAL_NS	(10ull * 1000000000ull)
+#define PT_PRUNE_INTERVAL_NS (10ull * 1000000000ull)
 
 /* pt_entry.flags */
-#define PT_KTHREAD	(1u << 0)
+#define PT_KTHREAD (1u << 0)
 
 /* PF_KTHREAD in the flags field (9) of /proc/PID/stat. */
-#define PROC_PF_KTHREAD	0x00200000u
+#define PROC_PF_KTHREAD 0x00200000u
 
 /*
  * Inode numbers of the initial user and pid namespaces (the kernel's
  * PROC_USER_INIT_INO, PROC_PID_INIT_INO; fixed since Linux 3.8).  The
  * connector silently ignores a listen request from any other namespace.
  */
-#define INIT_USER_NS_INO	0xEFFFFFFDu
-#define INIT_PID_NS_INO		0xEFFFFFFCu
+#define INIT_USER_NS_INO 0xEFFFFFFDu
+#define INIT_PID_NS_INO	 0xEFFFFFFCu
 
 /* How long open waits for the kernel to acknowledge the listen request. */
-#define ACK_TIMEOUT_MS		1000
-#define ACK_ATTEMPTS		2
+#define ACK_TIMEOUT_MS 1000
+#define ACK_ATTEMPTS   2
 
 /*
  * Socket receive buffer.  Each event is one ~100-byte datagram but costs
@@ -85,41 +85,41 @@
  * thousand events while lymphd is busy.  SO_RCVBUFFORCE (root) ignores
  * net.core.rmem_max; plain SO_RCVBUF is capped by it.
  */
-#define RCVBUF_BYTES		(8 << 20)
+#define RCVBUF_BYTES (8 << 20)
 
 /* One datagram holds one event message (~80 bytes); MSG_TRUNC past this. */
-#define RECV_BUF_BYTES		8192
+#define RECV_BUF_BYTES 8192
 
 struct pt_entry {
 	__u64 exe_ino;
-	__u64 start_ns;		/* CLOCK_MONOTONIC, 0 when unknown */
+	__u64 start_ns; /* CLOCK_MONOTONIC, 0 when unknown */
 	__u64 cgroup_id;
-	__u32 pid;		/* tgid; 0 marks an empty slot */
+	__u32 pid; /* tgid; 0 marks an empty slot */
 	__u32 ppid;
 	__u32 uid;
 	__u32 sid;
 	__u32 exe_dev;
-	__u32 flags;		/* PT_* */
-	__u8  comm[LYMPH_COMM_LEN];
+	__u32 flags; /* PT_* */
+	__u8 comm[LYMPH_COMM_LEN];
 };
 
 struct proc_src {
 	struct source *src;
 	struct mnl_socket *nl;
-	struct hashtab pt;		/* of struct pt_entry, keyed pid */
-	__u32 seq;			/* cn_msg.seq of our last request */
-	__u32 cookie;			/* cn_msg.ack of our requests; the kernel acks cookie + 1 */
-	int subscribed;			/* the kernel acknowledged our listen request */
-	int ack_err;			/* errno the kernel put in its ack */
-	int emit;			/* 0 while subscribing: track, do not emit */
+	struct hashtab pt; /* of struct pt_entry, keyed pid */
+	__u32 seq;	   /* cn_msg.seq of our last request */
+	__u32 cookie;	   /* cn_msg.ack of our requests; the kernel acks cookie + 1 */
+	int subscribed;	   /* the kernel acknowledged our listen request */
+	int ack_err;	   /* errno the kernel put in its ack */
+	int emit;	   /* 0 while subscribing: track, do not emit */
 	int want_fork;
 	int want_exec;
-	int sink_err;			/* -errno returned by the sink, stops draining */
-	__u64 lost;			/* ENOBUFS seen since the last DROP record */
-	__u64 untracked;		/* processes not tracked: table full */
+	int sink_err;	 /* -errno returned by the sink, stops draining */
+	__u64 lost;	 /* ENOBUFS seen since the last DROP record */
+	__u64 untracked; /* processes not tracked: table full */
 	__u64 last_prune_ns;
 	long clk_tck;
-	char cgroup2[256];		/* cgroup2 mount point, "" when none */
+	char cgroup2[256]; /* cgroup2 mount point, "" when none */
 	char buf[RECV_BUF_BYTES] __attribute__((aligned(8)));
 };
 
@@ -141,7 +141,9 @@ static int pt_match(const void *p, const void *key)
 }
 
 static const struct hashtab_ops pt_ops = {
-	.used = pt_used, .hash = pt_hash, .match = pt_match,
+	.used = pt_used,
+	.hash = pt_hash,
+	.match = pt_match,
 };
 
 static struct pt_entry *pt_get(struct proc_src *ps, __u32 pid)
@@ -200,7 +202,7 @@ static void pt_prune(struct proc_src *ps)
 		return;
 	ps->last_prune_ns = now;
 	if (hashtab_init(&ps->pt, &pt_ops, sizeof(struct pt_entry), PT_SLOTS)) {
-		ps->pt = old;	/* keep the old table; retried next interval */
+		ps->pt = old; /* keep the old table; retried next interval */
 		return;
 	}
 	for (i = 0; i < old.cap; i++) {
@@ -357,8 +359,7 @@ static int proc_read_exe(__u32 pid, struct pt_entry *e, char *exe, size_t size)
 }
 
 /* Everything /proc says about pid.  Fails only if its stat cannot be read. */
-static int proc_read(struct proc_src *ps, __u32 pid, struct pt_entry *e,
-		     char *exe, size_t exe_size)
+static int proc_read(struct proc_src *ps, __u32 pid, struct pt_entry *e, char *exe, size_t exe_size)
 {
 	int err;
 
@@ -579,8 +580,7 @@ static int ev_exit(struct proc_src *ps, const struct exit_proc_event *x, __u64 t
  * Matched on cn_msg.ack alone: the kernel replaces cn_msg.seq with its own
  * per-CPU event counter.
  */
-static void ev_ack(struct proc_src *ps, const struct cn_msg *cn,
-		   const struct proc_event *ev)
+static void ev_ack(struct proc_src *ps, const struct cn_msg *cn, const struct proc_event *ev)
 {
 	if (ps->subscribed || cn->ack != ps->cookie + 1)
 		return;
@@ -607,8 +607,7 @@ static int ev_done(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_pid != 0 || plen < sizeof(*cn))
 		return MNL_CB_OK;
 	cn = mnl_nlmsg_get_payload(nlh);
-	if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC ||
-	    plen < sizeof(*cn) + cn->len)
+	if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC || plen < sizeof(*cn) + cn->len)
 		return MNL_CB_OK;
 	need = offsetof(struct proc_event, event_data);
 	if (cn->len < need)
@@ -618,27 +617,13 @@ static int ev_done(const struct nlmsghdr *nlh, void *data)
 	memcpy(&ev, cn->data, cn->len < sizeof(ev) ? cn->len : sizeof(ev));
 
 	switch (ev.what) {
-	case PROC_EVENT_FORK:
-		need += sizeof(ev.event_data.fork);
-		break;
-	case PROC_EVENT_EXEC:
-		need += sizeof(ev.event_data.exec);
-		break;
-	case PROC_EVENT_EXIT:
-		need += sizeof(ev.event_data.exit);
-		break;
-	case PROC_EVENT_UID:
-		need += sizeof(ev.event_data.id);
-		break;
-	case PROC_EVENT_SID:
-		need += sizeof(ev.event_data.sid);
-		break;
-	case PROC_EVENT_COMM:
-		need += sizeof(ev.event_data.comm);
-		break;
-	case PROC_EVENT_NONE:
-		need += sizeof(ev.event_data.ack);
-		break;
+	case PROC_EVENT_FORK: need += sizeof(ev.event_data.fork); break;
+	case PROC_EVENT_EXEC: need += sizeof(ev.event_data.exec); break;
+	case PROC_EVENT_EXIT: need += sizeof(ev.event_data.exit); break;
+	case PROC_EVENT_UID: need += sizeof(ev.event_data.id); break;
+	case PROC_EVENT_SID: need += sizeof(ev.event_data.sid); break;
+	case PROC_EVENT_COMM: need += sizeof(ev.event_data.comm); break;
+	case PROC_EVENT_NONE: need += sizeof(ev.event_data.ack); break;
 	default:
 		/* GID, PTRACE, COREDUMP: nothing lymph uses. */
 		return MNL_CB_OK;
@@ -653,12 +638,9 @@ static int ev_done(const struct nlmsghdr *nlh, void *data)
 	ts = ev.timestamp_ns && ev.timestamp_ns <= now ? ev.timestamp_ns : now;
 
 	switch (ev.what) {
-	case PROC_EVENT_FORK:
-		return ev_fork(ps, &ev.event_data.fork, ts);
-	case PROC_EVENT_EXEC:
-		return ev_exec(ps, &ev.event_data.exec, ts);
-	case PROC_EVENT_EXIT:
-		return ev_exit(ps, &ev.event_data.exit, ts);
+	case PROC_EVENT_FORK: return ev_fork(ps, &ev.event_data.fork, ts);
+	case PROC_EVENT_EXEC: return ev_exec(ps, &ev.event_data.exec, ts);
+	case PROC_EVENT_EXIT: return ev_exit(ps, &ev.event_data.exit, ts);
 	case PROC_EVENT_UID: {
 		struct pt_entry *e = pt_get(ps, (__u32)ev.event_data.id.process_tgid);
 
@@ -685,11 +667,8 @@ static int ev_done(const struct nlmsghdr *nlh, void *data)
 		}
 		return MNL_CB_OK;
 	}
-	case PROC_EVENT_NONE:
-		ev_ack(ps, cn, &ev);
-		return MNL_CB_OK;
-	default:
-		return MNL_CB_OK;
+	case PROC_EVENT_NONE: ev_ack(ps, cn, &ev); return MNL_CB_OK;
+	default: return MNL_CB_OK;
 	}
 }
 
@@ -699,8 +678,7 @@ static int ev_done(const struct nlmsghdr *nlh, void *data)
 static int proc_send_op(struct proc_src *ps, enum proc_cn_mcast_op op)
 {
 	char buf[MNL_ALIGN(sizeof(struct nlmsghdr)) +
-		 MNL_ALIGN(sizeof(struct cn_msg) + sizeof(__u32))]
-		__attribute__((aligned(8)));
+		 MNL_ALIGN(sizeof(struct cn_msg) + sizeof(__u32))] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh;
 	struct cn_msg *cn;
 	__u32 op32 = op;
@@ -761,8 +739,8 @@ static int proc_recv_all(struct proc_src *ps)
 			return -errno;
 		}
 		/* seq 0, portid 0: multicast events carry neither ours. */
-		if (mnl_cb_run2(ps->buf, (size_t)n, 0, 0, NULL, ps,
-				ctl, MNL_ARRAY_SIZE(ctl)) < 0 && ps->sink_err) {
+		if (mnl_cb_run2(ps->buf, (size_t)n, 0, 0, NULL, ps, ctl, MNL_ARRAY_SIZE(ctl)) < 0 &&
+		    ps->sink_err) {
 			err = ps->sink_err;
 			ps->sink_err = 0;
 			return err;
@@ -879,8 +857,8 @@ static const struct source_ops proc_ops = {
 	.close = proc_close,
 };
 
-int source_proc_open(struct source *src, const struct source_opts *opts,
-		     lymph_sink_fn sink, void *ctx, int verbose)
+int source_proc_open(struct source *src, const struct source_opts *opts, lymph_sink_fn sink,
+		     void *ctx, int verbose)
 {
 	struct proc_src *ps = NULL;
 	int err, fd, rcvbuf = RCVBUF_BYTES;
@@ -925,7 +903,8 @@ int source_proc_open(struct source *src, const struct source_opts *opts,
 		err = proc_subscribe(ps);
 	if (err) {
 		if (verbose)
-			fprintf(stderr, "lymphd: failed to subscribe to the proc connector: %s; "
+			fprintf(stderr,
+				"lymphd: failed to subscribe to the proc connector: %s; "
 				"lymphd needs root (CAP_NET_ADMIN) in the initial namespaces\n",
 				strerror(-err));
 		goto cleanup;

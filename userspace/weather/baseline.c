@@ -12,22 +12,26 @@
 #include "atomic_file.h"
 #include "baseline.h"
 
-enum { DIR_HIGH = 1, DIR_LOW = 2, DIR_BOTH = 3 };
+enum {
+	DIR_HIGH = 1,
+	DIR_LOW = 2,
+	DIR_BOTH = 3
+};
 
 static const struct {
 	const char *name;
-	double floor_abs;	/* sigma is never taken below this... */
-	double floor_rel;	/* ...nor below this fraction of |mean| */
-	int dirs;		/* which deviations mean something */
+	double floor_abs; /* sigma is never taken below this... */
+	double floor_rel; /* ...nor below this fraction of |mean| */
+	int dirs;	  /* which deviations mean something */
 } sigs[BL_NSIG] = {
-	[BL_DANGER]        = { "danger",        0.5, 0.2,  DIR_HIGH },
-	[BL_FORKS]         = { "forks",         2.0, 0.1,  DIR_BOTH },
-	[BL_EXECS]         = { "execs",         1.0, 0.1,  DIR_BOTH },
-	[BL_OOM]           = { "oom",           0.5, 0.2,  DIR_HIGH },
-	[BL_PSI_CPU]       = { "psi_cpu",       2.0, 0.1,  DIR_HIGH },
-	[BL_PSI_MEMORY]    = { "psi_memory",    2.0, 0.1,  DIR_HIGH },
-	[BL_PSI_IO]        = { "psi_io",        2.0, 0.1,  DIR_HIGH },
-	[BL_PROCS]         = { "procs",         5.0, 0.05, DIR_BOTH },
+	[BL_DANGER] = { "danger", 0.5, 0.2, DIR_HIGH },
+	[BL_FORKS] = { "forks", 2.0, 0.1, DIR_BOTH },
+	[BL_EXECS] = { "execs", 1.0, 0.1, DIR_BOTH },
+	[BL_OOM] = { "oom", 0.5, 0.2, DIR_HIGH },
+	[BL_PSI_CPU] = { "psi_cpu", 2.0, 0.1, DIR_HIGH },
+	[BL_PSI_MEMORY] = { "psi_memory", 2.0, 0.1, DIR_HIGH },
+	[BL_PSI_IO] = { "psi_io", 2.0, 0.1, DIR_HIGH },
+	[BL_PROCS] = { "procs", 5.0, 0.05, DIR_BOTH },
 	[BL_CRASH_ENTROPY] = { "crash_entropy", 0.25, 0.1, DIR_BOTH },
 };
 
@@ -157,7 +161,8 @@ size_t baseline_anomalies(const struct baseline *b, int64_t wall_s, const double
 		if (lvl < 2)
 			continue;
 		memset(&a, 0, sizeof(a));
-		snprintf(a.name, sizeof(a.name), "%s_%s_dev%d", sigs[s].name, z > 0 ? "high" : "low", lvl);
+		snprintf(a.name, sizeof(a.name), "%s_%s_dev%d", sigs[s].name,
+			 z > 0 ? "high" : "low", lvl);
 		a.sig = s;
 		a.level = lvl;
 		a.value = v[s];
@@ -206,14 +211,14 @@ double entropy_bits(const uint64_t *counts, size_t n)
 		if (p > 0)
 			h -= p * log2(p);
 	}
-	return h > 0 ? h : 0;	/* -0.0 when one value holds everything */
+	return h > 0 ? h : 0; /* -0.0 when one value holds everything */
 }
 
 /* ---- persistence ----------------------------------------------------------- */
 
 /* LYMPHBL2: slots as struct bl_slot (12 bytes).  LYMPHBL1, written before,
  * had 24-byte slots (double mean, var; n; pad): still read, converted. */
-#define BL_MAGIC "LYMPHBL2"
+#define BL_MAGIC    "LYMPHBL2"
 #define BL_MAGIC_V1 "LYMPHBL1"
 
 struct bl_slot_v1 {
@@ -311,7 +316,8 @@ int baseline_load(struct baseline *b, const char *path)
 		memcpy(&h, buf, sizeof(h));
 		memcpy(&want, buf + size - sizeof(want), sizeof(want));
 		sum = fnv1a(sum, buf, size - sizeof(want));
-		if (memcmp(h.magic, slot_size == sizeof(struct bl_slot) ? BL_MAGIC : BL_MAGIC_V1, 8) ||
+		if (memcmp(h.magic, slot_size == sizeof(struct bl_slot) ? BL_MAGIC : BL_MAGIC_V1,
+			   8) ||
 		    h.nsig != BL_NSIG || h.nslots != BL_SLOTS ||
 		    h.slot_seconds != BL_SLOT_SECONDS || sum != want)
 			err = -EINVAL;
@@ -326,7 +332,8 @@ int baseline_load(struct baseline *b, const char *path)
 
 				memcpy(&o, buf + sizeof(h) + i * sizeof(o), sizeof(o));
 				b->slot[i / BL_SLOTS][i % BL_SLOTS] = (struct bl_slot){
-					.mean = (float)o.mean, .var = (float)o.var, .n = o.n };
+					.mean = (float)o.mean, .var = (float)o.var, .n = o.n
+				};
 			}
 		}
 		b->cur_week_slot = h.cur_week_slot;

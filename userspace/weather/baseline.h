@@ -21,18 +21,18 @@
 #include <stdint.h>
 
 #define BL_SLOT_SECONDS 300
-#define BL_SLOTS (7 * 24 * 3600 / BL_SLOT_SECONDS)	/* 2016 */
+#define BL_SLOTS	(7 * 24 * 3600 / BL_SLOT_SECONDS) /* 2016 */
 
 enum bl_signal {
-	BL_DANGER,		/* danger deaths per minute */
-	BL_FORKS,		/* forks per second */
-	BL_EXECS,		/* execs per second */
-	BL_OOM,			/* OOM kills per minute */
-	BL_PSI_CPU,		/* some avg10, % */
+	BL_DANGER,  /* danger deaths per minute */
+	BL_FORKS,   /* forks per second */
+	BL_EXECS,   /* execs per second */
+	BL_OOM,	    /* OOM kills per minute */
+	BL_PSI_CPU, /* some avg10, % */
 	BL_PSI_MEMORY,
 	BL_PSI_IO,
-	BL_PROCS,		/* processes alive */
-	BL_CRASH_ENTROPY,	/* bits: how spread danger deaths are over binaries */
+	BL_PROCS,	  /* processes alive */
+	BL_CRASH_ENTROPY, /* bits: how spread danger deaths are over binaries */
 	BL_NSIG
 };
 
@@ -40,31 +40,31 @@ enum bl_signal {
  * precision is ample for a weekly mean and variance; folds compute in
  * double). */
 struct bl_slot {
-	float mean, var;	/* EWMA over weeks */
-	uint32_t n;		/* weeks folded in (saturates) */
+	float mean, var; /* EWMA over weeks */
+	uint32_t n;	 /* weeks folded in (saturates) */
 };
 
 struct baseline {
 	struct bl_slot slot[BL_NSIG][BL_SLOTS];
 	/* The slot being accumulated, and its running sums. */
-	int64_t cur_week_slot;		/* absolute slot number (wall / 300), -1 none */
+	int64_t cur_week_slot; /* absolute slot number (wall / 300), -1 none */
 	double acc_sum[BL_NSIG];
 	uint32_t acc_n[BL_NSIG];
-	double alpha;			/* weight of the newest week, (0, 1] */
-	uint32_t min_weeks;		/* a slot is trusted after this many weeks */
-	uint32_t min_samples;		/* readings a slot needs to be folded (1) */
-	uint32_t folds;			/* slots folded since start (for persistence) */
+	double alpha;	      /* weight of the newest week, (0, 1] */
+	uint32_t min_weeks;   /* a slot is trusted after this many weeks */
+	uint32_t min_samples; /* readings a slot needs to be folded (1) */
+	uint32_t folds;	      /* slots folded since start (for persistence) */
 };
 
 /* A deviation from the baseline. */
 struct anomaly {
-	char name[40];		/* "<signal>_<high|low>_dev<2|3>" */
+	char name[40]; /* "<signal>_<high|low>_dev<2|3>" */
 	enum bl_signal sig;
-	int level;		/* 2 or 3 (sigmas) */
+	int level; /* 2 or 3 (sigmas) */
 	double value, mean, sigma, z;
 };
 
-const char *bl_signal_name(enum bl_signal s);	/* "forks", "crash_entropy", ... */
+const char *bl_signal_name(enum bl_signal s); /* "forks", "crash_entropy", ... */
 
 void baseline_init(struct baseline *b, double alpha, uint32_t min_weeks);
 

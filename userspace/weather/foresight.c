@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 #include "foresight.h"
 
-#define MOUNTS_PERIOD_NS (30ULL * 1000000000ULL)	/* mountinfo re-read */
+#define MOUNTS_PERIOD_NS (30ULL * 1000000000ULL) /* mountinfo re-read */
 
 void foresight_init(struct foresight *f)
 {
@@ -29,11 +29,12 @@ void foresight_free(struct foresight *f)
 int foresight_fstype_watched(const char *t)
 {
 	static const char *const skip[] = {
-		"proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "mqueue", "debugfs",
-		"tracefs", "securityfs", "pstore", "bpf", "autofs", "hugetlbfs", "configfs",
-		"fusectl", "binfmt_misc", "nsfs", "rpc_pipefs", "efivarfs", "selinuxfs", "squashfs",
-		"iso9660", "nfs", "nfs4", "cifs", "smb3", "9p", "ceph", "glusterfs", "afs", "ramfs",
-		"fuse", "overlay-ro",
+		"proc",	      "sysfs",	   "devtmpfs",	"devpts",     "cgroup",	     "cgroup2",
+		"mqueue",     "debugfs",   "tracefs",	"securityfs", "pstore",	     "bpf",
+		"autofs",     "hugetlbfs", "configfs",	"fusectl",    "binfmt_misc", "nsfs",
+		"rpc_pipefs", "efivarfs",  "selinuxfs", "squashfs",   "iso9660",     "nfs",
+		"nfs4",	      "cifs",	   "smb3",	"9p",	      "ceph",	     "glusterfs",
+		"afs",	      "ramfs",	   "fuse",	"overlay-ro",
 	};
 	size_t i;
 
@@ -90,8 +91,9 @@ static void read_mounts(struct foresight *f, const struct phagocyte_conf *c)
 		    sscanf(dash + 3, "%63s", fstype) != 1)
 			continue;
 		unescape(mp);
-		if (!foresight_fstype_watched(fstype) || !strncmp(mp, "/proc", 5) || !strncmp(mp, "/sys", 4) ||
-		    !strncmp(opts, "ro,", 3) || !strcmp(opts, "ro") || strlen(mp) >= sizeof(w->path))
+		if (!foresight_fstype_watched(fstype) || !strncmp(mp, "/proc", 5) ||
+		    !strncmp(mp, "/sys", 4) || !strncmp(opts, "ro,", 3) || !strcmp(opts, "ro") ||
+		    strlen(mp) >= sizeof(w->path))
 			continue;
 		if (c->n_watch) {
 			for (i = 0; i < c->n_watch && strcmp(c->watch[i], mp); i++)
@@ -100,7 +102,7 @@ static void read_mounts(struct foresight *f, const struct phagocyte_conf *c)
 				continue;
 		}
 		if (stat(mp, &st) || !S_ISDIR(st.st_mode))
-			continue;	/* a file bind mount */
+			continue; /* a file bind mount */
 		w = foresight_find(f, st.st_dev);
 		if (w) {
 			/* a bind mount of a filesystem already watched: the shorter path names it */
@@ -229,16 +231,21 @@ struct json_object *foresight_json(const struct foresight *f, uint64_t now)
 		json_object_object_add(o, "avail_inodes", json_object_new_double(w->avail_inodes));
 		json_object_object_add(o, "learning", json_object_new_boolean(!w->have_trend));
 		if (w->have_trend) {
-			json_object_object_add(o, "bytes_per_s", json_object_new_double(w->rate_bytes));
-			json_object_object_add(o, "inodes_per_s", json_object_new_double(w->rate_inodes));
-			json_object_object_add(o, "time_to_full_s", w->ttf_s < 0 ? NULL :
-					       json_object_new_double(w->ttf_s));
-			json_object_object_add(o, "fills_first", json_object_new_string(w->resource));
+			json_object_object_add(o, "bytes_per_s",
+					       json_object_new_double(w->rate_bytes));
+			json_object_object_add(o, "inodes_per_s",
+					       json_object_new_double(w->rate_inodes));
+			json_object_object_add(o, "time_to_full_s",
+					       w->ttf_s < 0 ? NULL
+							    : json_object_new_double(w->ttf_s));
+			json_object_object_add(o, "fills_first",
+					       json_object_new_string(w->resource));
 		}
 		json_object_object_add(o, "danger", json_object_new_boolean(w->danger));
 		if (w->danger)
-			json_object_object_add(o, "danger_for_s",
-					       json_object_new_double((double)(now - w->danger_since) / 1e9));
+			json_object_object_add(
+				o, "danger_for_s",
+				json_object_new_double((double)(now - w->danger_since) / 1e9));
 		json_object_array_add(a, o);
 	}
 	return a;

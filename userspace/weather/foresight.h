@@ -22,28 +22,28 @@
 struct json_object;
 
 struct fs_watch {
-	char path[256];		/* mount point */
+	char path[256]; /* mount point */
 	char fstype[64];
 	dev_t dev;
-	uint32_t gen;		/* last mountinfo read that listed it */
-	struct dtrend bytes, inodes;	/* available bytes and inodes */
+	uint32_t gen;		     /* last mountinfo read that listed it */
+	struct dtrend bytes, inodes; /* available bytes and inodes */
 	double avail_bytes, avail_inodes, total_bytes, total_inodes;
 	int have_trend;
-	double rate_bytes, rate_inodes;	/* per second (negative: filling) */
-	double ttf_s;		/* time to full, the sooner of bytes and inodes; -1: never */
-	const char *resource;	/* "bytes" or "inodes": which fills first */
-	int danger;		/* ttf below the horizon */
-	uint64_t danger_since;	/* CLOCK_MONOTONIC ns */
-	int entered;		/* became dangerous at the last sample (cleared by the reader) */
-	int cleared;		/* stopped being dangerous at the last sample */
+	double rate_bytes, rate_inodes; /* per second (negative: filling) */
+	double ttf_s;	       /* time to full, the sooner of bytes and inodes; -1: never */
+	const char *resource;  /* "bytes" or "inodes": which fills first */
+	int danger;	       /* ttf below the horizon */
+	uint64_t danger_since; /* CLOCK_MONOTONIC ns */
+	int entered;	       /* became dangerous at the last sample (cleared by the reader) */
+	int cleared;	       /* stopped being dangerous at the last sample */
 };
 
 struct foresight {
 	struct fs_watch **v;
 	size_t n;
 	uint32_t gen;
-	uint64_t next;		/* next sample, CLOCK_MONOTONIC ns */
-	uint64_t next_mounts;	/* next mountinfo read */
+	uint64_t next;	      /* next sample, CLOCK_MONOTONIC ns */
+	uint64_t next_mounts; /* next mountinfo read */
 };
 
 void foresight_init(struct foresight *f);

@@ -38,7 +38,7 @@ void sha256_hex(const unsigned char d[SHA256_LEN], char hex[2 * SHA256_LEN + 1])
 
 int integrity_can_hash(void)
 {
-	return 1;	/* lib/sha256.c (Nettle, linked): always there */
+	return 1; /* lib/sha256.c (Nettle, linked): always there */
 }
 
 static int unhex(const char *s, unsigned char d[SHA256_LEN])
@@ -110,7 +110,7 @@ static void db_load(struct integrity *g)
 		if (strlen(line) < 2 * SHA256_LEN + 3 || line[2 * SHA256_LEN] != ' ' ||
 		    unhex(line, d))
 			continue;
-		if (*path == ' ' || *path == '*')	/* "hex *path" is binary mode */
+		if (*path == ' ' || *path == '*') /* "hex *path" is binary mode */
 			path++;
 		e = find(g, path);
 		if (e) {
@@ -217,8 +217,10 @@ int integrity_check_one(struct integrity *g, uint64_t wall_s, struct json_object
 	json_object_object_add(o, "path", json_object_new_string(e->path));
 	json_object_object_add(o, "expected_sha256", json_object_new_string(want));
 	json_object_object_add(o, "actual_sha256", e->err ? NULL : json_object_new_string(got));
-	json_object_object_add(o, "result", json_object_new_string(
-		e->err ? "the protected binary is gone" : "the protected binary's contents changed"));
+	json_object_object_add(
+		o, "result",
+		json_object_new_string(e->err ? "the protected binary is gone"
+					      : "the protected binary's contents changed"));
 	*event = o;
 	return 1;
 }

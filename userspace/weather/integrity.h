@@ -24,7 +24,7 @@ struct json_object;
 
 struct integrity_entry {
 	char *path;
-	unsigned char want[SHA256_LEN];	/* recorded */
+	unsigned char want[SHA256_LEN]; /* recorded */
 	unsigned char got[SHA256_LEN];	/* at the last check */
 	int recorded;			/* want is valid */
 	int changed;			/* the last check disagreed */
@@ -37,7 +37,7 @@ struct integrity_entry {
 struct integrity {
 	struct integrity_entry *v;
 	size_t n;
-	size_t next;		/* round robin */
+	size_t next; /* round robin */
 	char *db_path;
 	uint64_t checks, mismatches;
 };

@@ -24,8 +24,8 @@ static int parse_line(const char *s, struct psi_line *l)
 	int n = sscanf(s, " avg10=%lf avg60=%lf avg300=%lf total=%lu", &l->avg10, &l->avg60,
 		       &l->avg300, &l->total_us);
 
-	if (n != 4 || l->avg10 < 0 || l->avg60 < 0 || l->avg300 < 0 ||
-	    l->avg10 > 100.0 || l->avg60 > 100.0 || l->avg300 > 100.0)
+	if (n != 4 || l->avg10 < 0 || l->avg60 < 0 || l->avg300 < 0 || l->avg10 > 100.0 ||
+	    l->avg60 > 100.0 || l->avg300 > 100.0)
 		return -EINVAL;
 	l->valid = 1;
 	return 0;
@@ -198,7 +198,10 @@ static void walk_dir(struct walk *w, char *path, size_t len, int depth)
 int psi_cgroup_top(const char *root, struct psi_cgroup *out, size_t n, int max_depth,
 		   size_t max_dirs, double min_score)
 {
-	struct walk w = { .out = out, .n = n, .max_dirs = max_dirs, .max_depth = max_depth,
+	struct walk w = { .out = out,
+			  .n = n,
+			  .max_dirs = max_dirs,
+			  .max_depth = max_depth,
 			  .min_score = min_score };
 	char *path;
 	struct stat st;

@@ -14,20 +14,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum psi_res { PSI_CPU, PSI_MEMORY, PSI_IO, PSI_NRES };
+enum psi_res {
+	PSI_CPU,
+	PSI_MEMORY,
+	PSI_IO,
+	PSI_NRES
+};
 
 struct psi_line {
-	double avg10, avg60, avg300;	/* percent of wall time */
-	uint64_t total_us;		/* cumulative stall time */
+	double avg10, avg60, avg300; /* percent of wall time */
+	uint64_t total_us;	     /* cumulative stall time */
 	int valid;
 };
 
 struct psi_reading {
-	struct psi_line some;	/* at least one task stalled */
-	struct psi_line full;	/* every non-idle task stalled (not for cpu at the root) */
+	struct psi_line some; /* at least one task stalled */
+	struct psi_line full; /* every non-idle task stalled (not for cpu at the root) */
 };
 
-const char *psi_res_name(enum psi_res r);	/* "cpu", "memory", "io" */
+const char *psi_res_name(enum psi_res r); /* "cpu", "memory", "io" */
 
 /* Parse the text of a pressure file: 0, or -EINVAL when no "some" line. */
 int psi_parse(const char *text, struct psi_reading *r);
@@ -57,10 +62,10 @@ const char *psi_cgroup_root(void);
 
 /* A cgroup under pressure. */
 struct psi_cgroup {
-	char path[200];			/* relative to the cgroup root, "/" for the root */
+	char path[200]; /* relative to the cgroup root, "/" for the root */
 	double some_avg10[PSI_NRES];
 	double full_avg10[PSI_NRES];
-	double score;			/* the highest some avg10 of the three */
+	double score; /* the highest some avg10 of the three */
 };
 
 /*

@@ -28,10 +28,11 @@
 #define SEC_NS 1000000000ULL
 
 _Static_assert((int)WEATHER_SUNNY == (int)LYMPH_WEATHER_SUNNY &&
-	       (int)WEATHER_CLOUDY == (int)LYMPH_WEATHER_CLOUDY &&
-	       (int)WEATHER_UNSETTLED == (int)LYMPH_WEATHER_UNSETTLED &&
-	       (int)WEATHER_STORMY == (int)LYMPH_WEATHER_STORMY &&
-	       (int)WEATHER_NWORDS == (int)LYMPH_WEATHER_NR, "weather words as in include/lymph/names.h");
+		       (int)WEATHER_CLOUDY == (int)LYMPH_WEATHER_CLOUDY &&
+		       (int)WEATHER_UNSETTLED == (int)LYMPH_WEATHER_UNSETTLED &&
+		       (int)WEATHER_STORMY == (int)LYMPH_WEATHER_STORMY &&
+		       (int)WEATHER_NWORDS == (int)LYMPH_WEATHER_NR,
+	       "weather words as in include/lymph/names.h");
 
 const char *weather_name(enum weather_word w)
 {
@@ -66,7 +67,7 @@ void weather_params_default(struct weather_params *p)
 	p->spot_interval_ns[WEATHER_UNSETTLED] = 60 * SEC_NS;
 	p->spot_interval_ns[WEATHER_STORMY] = 30 * SEC_NS;
 	p->trigger_window_us = 2000000;
-	p->trigger_stall_us = 200000;	/* 10 % of the window: cloudy_psi */
+	p->trigger_stall_us = 200000; /* 10 % of the window: cloudy_psi */
 	p->baseline_alpha = 0.3;
 	p->baseline_min_weeks = 3;
 }
@@ -95,8 +96,9 @@ void weather_params_from_conf(struct weather_params *p, const struct weather_con
 				c->budget_factor_stormy;
 	}
 	if (c->unsettled_danger_per_min > 0)
-		p->unsettled_danger_per_min = c->unsettled_danger_per_min < p->stormy_danger_per_min ?
-					      c->unsettled_danger_per_min : p->stormy_danger_per_min;
+		p->unsettled_danger_per_min = c->unsettled_danger_per_min < p->stormy_danger_per_min
+						      ? c->unsettled_danger_per_min
+						      : p->stormy_danger_per_min;
 	if (c->quarantine_factor_stormy > 0 && c->quarantine_factor_stormy <= 1)
 		p->quarantine_factor[WEATHER_STORMY] = c->quarantine_factor_stormy;
 	if (c->calm_hold)
@@ -157,7 +159,8 @@ enum weather_word weather_target(const struct weather_params *p, const struct we
 	/* Unsettled: not the state we expect. */
 	band = cur >= WEATHER_UNSETTLED ? p->clear_ratio : 1.0;
 	if (in->danger_per_min >= p->unsettled_danger_per_min * band &&
-	    in->danger_per_min < p->stormy_danger_per_min * (cur >= WEATHER_STORMY ? p->clear_ratio : 1.0)) {
+	    in->danger_per_min <
+		    p->stormy_danger_per_min * (cur >= WEATHER_STORMY ? p->clear_ratio : 1.0)) {
 		if (t < WEATHER_UNSETTLED)
 			t = WEATHER_UNSETTLED;
 		reason(reasons, "danger deaths %.1f/min >= %.1f/min", in->danger_per_min,
@@ -204,8 +207,10 @@ enum weather_word weather_target(const struct weather_params *p, const struct we
 		}
 		if (in->psi_trigger[r]) {
 			hit = 1;
-			reason(reasons, "%s pressure: trigger fired (%.0f ms stalled within %.0f s)",
-			       psi_res_name(r), p->trigger_stall_us / 1e3, p->trigger_window_us / 1e6);
+			reason(reasons,
+			       "%s pressure: trigger fired (%.0f ms stalled within %.0f s)",
+			       psi_res_name(r), p->trigger_stall_us / 1e3,
+			       p->trigger_window_us / 1e6);
 		}
 		if (hit && t < WEATHER_CLOUDY)
 			t = WEATHER_CLOUDY;
@@ -257,21 +262,27 @@ int weather_step(struct weather_state *s, const struct weather_params *p,
 
 /* ---- the station ----------------------------------------------------------- */
 
-#define RING_SECS 60		/* per-second counts kept */
-#define DEATHS_KEPT 256		/* recent danger deaths, for the entropy */
-#define ENTROPY_WINDOW_NS (300 * SEC_NS)
+#define RING_SECS	   60  /* per-second counts kept */
+#define DEATHS_KEPT	   256 /* recent danger deaths, for the entropy */
+#define ENTROPY_WINDOW_NS  (300 * SEC_NS)
 #define ENTROPY_MIN_DEATHS 3
-#define PROCS_KEPT 5
-#define CGROUPS_KEPT 5
-#define CGROUP_SCAN_NS (5 * SEC_NS)
-#define ANOMALIES_KEPT 16
-#define PRESSURE_KEEP_NS (60 * SEC_NS)
+#define PROCS_KEPT	   5
+#define CGROUPS_KEPT	   5
+#define CGROUP_SCAN_NS	   (5 * SEC_NS)
+#define ANOMALIES_KEPT	   16
+#define PRESSURE_KEEP_NS   (60 * SEC_NS)
 
-enum { CNT_FORK, CNT_EXEC, CNT_DANGER, CNT_OOM, CNT_N };
+enum {
+	CNT_FORK,
+	CNT_EXEC,
+	CNT_DANGER,
+	CNT_OOM,
+	CNT_N
+};
 
 struct ring {
 	uint32_t n[RING_SECS];
-	uint64_t sec[RING_SECS];	/* which second each bucket holds */
+	uint64_t sec[RING_SECS]; /* which second each bucket holds */
 };
 
 struct death_key {
@@ -293,7 +304,7 @@ struct weather {
 	char psi_dir[256];
 	char *baseline_path;
 	const char *cg_root;
-	struct evloop *loop;	/* NULL: no triggers */
+	struct evloop *loop; /* NULL: no triggers */
 	int trig_fd[PSI_NRES];
 	struct watch trig_w[PSI_NRES];
 	uint64_t trig_last_ns[PSI_NRES], trig_count[PSI_NRES];
@@ -309,7 +320,7 @@ struct weather {
 	uint64_t pressure_records;
 	struct baseline *bl;
 	int bl_loaded;
-	double sig[BL_NSIG];		/* the latest readings */
+	double sig[BL_NSIG]; /* the latest readings */
 	struct anomaly anom[ANOMALIES_KEPT];
 	size_t n_anom;
 	struct integrity integ;
@@ -318,7 +329,7 @@ struct weather {
 	uint32_t activity;
 	uint32_t fleet_vaccinated;
 	struct weather_inputs in;
-	struct json_object *reasons;	/* of the current target */
+	struct json_object *reasons; /* of the current target */
 	enum weather_word target;
 	uint64_t start_ns, changes;
 };
@@ -415,8 +426,7 @@ static void triggers_open(struct weather *w)
 }
 
 int weather_init(struct weather **wp, const struct weather_conf *c, const char *state_dir,
-		 struct evloop *loop,
-		 const char *const *protected, size_t n_protected)
+		 struct evloop *loop, const char *const *protected, size_t n_protected)
 {
 	struct weather *w;
 	char path[PATH_MAX];
@@ -501,7 +511,8 @@ void weather_set_params(struct weather *w, const struct weather_params *p)
 
 	w->p = *p;
 	weather_params_clamp(&w->p);
-	w->bl->alpha = w->p.baseline_alpha > 0 && w->p.baseline_alpha <= 1 ? w->p.baseline_alpha : 0.3;
+	w->bl->alpha = w->p.baseline_alpha > 0 && w->p.baseline_alpha <= 1 ? w->p.baseline_alpha
+									   : 0.3;
 	w->bl->min_weeks = w->p.baseline_min_weeks ? w->p.baseline_min_weeks : 1;
 	if (rearm)
 		triggers_open(w);
@@ -529,7 +540,7 @@ static void procs_keep(struct proc_pressure *list, const struct proc_pressure *p
 	size_t i, worst = 0;
 
 	for (i = 0; i < PROCS_KEPT; i++) {
-		if (list[i].pid == p->pid) {	/* the same process: newest figures */
+		if (list[i].pid == p->pid) { /* the same process: newest figures */
 			if (list[i].ts_ns <= p->ts_ns)
 				list[i] = *p;
 			return;
@@ -581,15 +592,9 @@ void weather_on_record(struct weather *w, const struct lymph_hdr *rec, int dange
 	uint64_t t = now_ns;
 
 	switch (rec->kind) {
-	case LYMPH_EV_FORK:
-		ring_add(&w->cnt[CNT_FORK], t, 1);
-		break;
-	case LYMPH_EV_EXEC:
-		ring_add(&w->cnt[CNT_EXEC], t, 1);
-		break;
-	case LYMPH_EV_OOM:
-		ring_add(&w->cnt[CNT_OOM], t, 1);
-		break;
+	case LYMPH_EV_FORK: ring_add(&w->cnt[CNT_FORK], t, 1); break;
+	case LYMPH_EV_EXEC: ring_add(&w->cnt[CNT_EXEC], t, 1); break;
+	case LYMPH_EV_OOM: ring_add(&w->cnt[CNT_OOM], t, 1); break;
 	case LYMPH_EV_DEATH:
 		if (danger) {
 			const struct lymph_death *d = (const void *)rec;
@@ -607,7 +612,6 @@ void weather_on_record(struct weather *w, const struct lymph_hdr *rec, int dange
 		break;
 	}
 }
-
 
 /* Entropy of which binaries died badly in the last 5 minutes; NaN when
  * fewer than ENTROPY_MIN_DEATHS died (no distribution to speak of). */
@@ -693,7 +697,8 @@ static struct json_object *inputs_json(const struct weather *w, uint64_t now_ns)
 		if (rd->full.valid)
 			json_object_object_add(p, "full_avg10", jnum(rd->full.avg10));
 		json_object_object_add(p, "trigger", json_object_new_boolean(w->in.psi_trigger[r]));
-		json_object_object_add(p, "trigger_firings", json_object_new_uint64(w->trig_count[r]));
+		json_object_object_add(p, "trigger_firings",
+				       json_object_new_uint64(w->trig_count[r]));
 		json_object_object_add(psi, psi_res_name(r), p);
 	}
 	json_object_object_add(o, "psi", psi);
@@ -705,7 +710,8 @@ static struct json_object *inputs_json(const struct weather *w, uint64_t now_ns)
 	json_object_object_add(o, "crash_entropy_bits", jnum(w->sig[BL_CRASH_ENTROPY]));
 	json_object_object_add(o, "anomalies_dev2", json_object_new_int64(w->in.anomalies_dev2));
 	json_object_object_add(o, "anomalies_dev3", json_object_new_int64(w->in.anomalies_dev3));
-	json_object_object_add(o, "integrity_changed", json_object_new_int64(w->in.integrity_changed));
+	json_object_object_add(o, "integrity_changed",
+			       json_object_new_int64(w->in.integrity_changed));
 	json_object_object_add(o, "activity", json_object_new_int64(w->in.activity));
 	(void)now_ns;
 	return o;
@@ -717,8 +723,7 @@ static struct json_object *factors_json(const struct weather *w)
 
 	json_object_object_add(o, "clone_budget", jnum(weather_budget_factor(w)));
 	json_object_object_add(o, "restart_backoff", jnum(weather_backoff_factor(w)));
-	json_object_object_add(o, "quarantine_threshold",
-			       jnum(weather_quarantine_factor(w)));
+	json_object_object_add(o, "quarantine_threshold", jnum(weather_quarantine_factor(w)));
 	json_object_object_add(o, "spot_check_interval_s",
 			       jnum((double)weather_spot_interval_ns(w) / 1e9));
 	return o;
@@ -770,15 +775,18 @@ int weather_tick(struct weather *w, uint64_t now_ns, int64_t wall_s, struct json
 	 * when it has waited a whole extra interval for idleness). */
 	if (!w->integ_err && w->integ.n && now_ns >= w->spot_next_ns) {
 		uint64_t iv = weather_spot_interval_ns(w);
-		int idle = (!w->psi[PSI_IO].some.valid || w->psi[PSI_IO].some.avg10 < w->p.cloudy_psi) &&
-			   (!w->psi[PSI_CPU].some.valid || w->psi[PSI_CPU].some.avg10 < w->p.cloudy_psi);
+		int idle = (!w->psi[PSI_IO].some.valid ||
+			    w->psi[PSI_IO].some.avg10 < w->p.cloudy_psi) &&
+			   (!w->psi[PSI_CPU].some.valid ||
+			    w->psi[PSI_CPU].some.avg10 < w->p.cloudy_psi);
 
 		if (idle || !w->spot_next_ns || now_ns >= w->spot_next_ns + iv) {
 			struct json_object *ev = NULL;
 
 			if (integrity_check_one(&w->integ, (uint64_t)wall_s, &ev) == 1 && ev) {
-				json_object_object_add(ev, "weather",
-						       json_object_new_string(weather_name(w->st.word)));
+				json_object_object_add(
+					ev, "weather",
+					json_object_new_string(weather_name(w->st.word)));
 				if (events) {
 					if (!*events)
 						*events = json_object_new_array();
@@ -890,9 +898,12 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns)
 	int r;
 
 	json_object_object_add(o, "word", json_object_new_string(weather_name(w->st.word)));
-	json_object_object_add(o, "since_s", jnum(
-		w->st.since_ns && now_ns > w->st.since_ns ? (double)(now_ns - w->st.since_ns) / 1e9 :
-		w->start_ns && now_ns > w->start_ns ? (double)(now_ns - w->start_ns) / 1e9 : 0.0));
+	json_object_object_add(o, "since_s",
+			       jnum(w->st.since_ns && now_ns > w->st.since_ns
+					    ? (double)(now_ns - w->st.since_ns) / 1e9
+				    : w->start_ns && now_ns > w->start_ns
+					    ? (double)(now_ns - w->start_ns) / 1e9
+					    : 0.0));
 	json_object_object_add(o, "heading", json_object_new_string(weather_name(w->target)));
 	json_object_object_add(o, "reasons", json_object_get(w->reasons));
 	json_object_object_add(o, "inputs", inputs_json(w, now_ns));
@@ -938,14 +949,20 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns)
 
 	missing = json_object_new_array();
 	if (!w->psi_ok)
-		json_object_array_add(missing, json_object_new_string("PSI (/proc/pressure): no pressure input"));
-	else if (w->loop && w->trig_fd[PSI_CPU] < 0 && w->trig_fd[PSI_MEMORY] < 0 && w->trig_fd[PSI_IO] < 0)
-		json_object_array_add(missing, json_object_new_string("PSI triggers: averages only"));
+		json_object_array_add(
+			missing, json_object_new_string("PSI (/proc/pressure): no pressure input"));
+	else if (w->loop && w->trig_fd[PSI_CPU] < 0 && w->trig_fd[PSI_MEMORY] < 0 &&
+		 w->trig_fd[PSI_IO] < 0)
+		json_object_array_add(missing,
+				      json_object_new_string("PSI triggers: averages only"));
 	if (!w->cg_root)
-		json_object_array_add(missing, json_object_new_string("cgroup v2: no per-cgroup pressure"));
+		json_object_array_add(missing,
+				      json_object_new_string("cgroup v2: no per-cgroup pressure"));
 	if (!w->pressure_records)
-		json_object_array_add(missing, json_object_new_string(
-			"per-process pressure: no pressure records from the sensors (lymph.ko)"));
+		json_object_array_add(
+			missing,
+			json_object_new_string(
+				"per-process pressure: no pressure records from the sensors (lymph.ko)"));
 	json_object_object_add(o, "missing", missing);
 	return o;
 }

@@ -32,7 +32,13 @@
 
 struct json_object;
 
-enum weather_word { WEATHER_SUNNY, WEATHER_CLOUDY, WEATHER_UNSETTLED, WEATHER_STORMY, WEATHER_NWORDS };
+enum weather_word {
+	WEATHER_SUNNY,
+	WEATHER_CLOUDY,
+	WEATHER_UNSETTLED,
+	WEATHER_STORMY,
+	WEATHER_NWORDS
+};
 
 /*
  * Everything the weather is tuned by.  The [weather] policy section sets
@@ -40,18 +46,18 @@ enum weather_word { WEATHER_SUNNY, WEATHER_CLOUDY, WEATHER_UNSETTLED, WEATHER_ST
  * has keys for them.
  */
 struct weather_params {
-	double cloudy_psi;		/* some avg10 %, any resource */
-	double cloudy_psi_full;		/* full avg10 %, memory or io */
-	double clear_ratio;		/* a threshold clears below threshold * this */
+	double cloudy_psi;	/* some avg10 %, any resource */
+	double cloudy_psi_full; /* full avg10 %, memory or io */
+	double clear_ratio;	/* a threshold clears below threshold * this */
 	double unsettled_danger_per_min;
 	double stormy_danger_per_min;
-	uint32_t unsettled_dev2;	/* this many 2-sigma anomalies at once... */
-	uint32_t unsettled_dev3;	/* ...or this many 3-sigma ones */
-	uint64_t calm_hold_ns;		/* better inputs must last this long */
+	uint32_t unsettled_dev2; /* this many 2-sigma anomalies at once... */
+	uint32_t unsettled_dev3; /* ...or this many 3-sigma ones */
+	uint64_t calm_hold_ns;	 /* better inputs must last this long */
 	/* feedback, per word */
-	double budget_factor[WEATHER_NWORDS];		/* <= 1 */
-	double backoff_factor[WEATHER_NWORDS];		/* >= 1 */
-	double quarantine_factor[WEATHER_NWORDS];	/* <= 1 */
+	double budget_factor[WEATHER_NWORDS];	  /* <= 1 */
+	double backoff_factor[WEATHER_NWORDS];	  /* >= 1 */
+	double quarantine_factor[WEATHER_NWORDS]; /* <= 1 */
 	uint64_t spot_interval_ns[WEATHER_NWORDS];
 	/* PSI triggers: stall within window, us; window a multiple of 2 s */
 	uint64_t trigger_stall_us, trigger_window_us;
@@ -65,21 +71,21 @@ void weather_params_from_conf(struct weather_params *p, const struct weather_con
 
 /* What the weather is computed from, at one instant. */
 struct weather_inputs {
-	double psi_some[PSI_NRES];	/* avg10, % */
+	double psi_some[PSI_NRES]; /* avg10, % */
 	double psi_full[PSI_NRES];
-	int psi_trigger[PSI_NRES];	/* a trigger fired within its window */
-	double danger_per_min;		/* over the last minute */
+	int psi_trigger[PSI_NRES]; /* a trigger fired within its window */
+	double danger_per_min;	   /* over the last minute */
 	uint32_t anomalies_dev2, anomalies_dev3;
 	uint32_t integrity_changed;
-	uint32_t activity;		/* responses in progress (restarts, throttles, ...) */
-	uint32_t fleet_vaccinated;	/* binaries the fleet marks bad, present here */
+	uint32_t activity;	   /* responses in progress (restarts, throttles, ...) */
+	uint32_t fleet_vaccinated; /* binaries the fleet marks bad, present here */
 };
 
 /* The hysteresis state. */
 struct weather_state {
 	enum weather_word word;
-	uint64_t since_ns;		/* when word began */
-	uint64_t better_since_ns;	/* inputs pointed to better weather since, 0: not */
+	uint64_t since_ns;	  /* when word began */
+	uint64_t better_since_ns; /* inputs pointed to better weather since, 0: not */
 };
 
 /*
@@ -112,8 +118,7 @@ struct weather;
  */
 struct evloop;
 int weather_init(struct weather **w, const struct weather_conf *c, const char *state_dir,
-		 struct evloop *loop,
-		 const char *const *protected, size_t n_protected);
+		 struct evloop *loop, const char *const *protected, size_t n_protected);
 void weather_free(struct weather *w);
 
 /* A new policy (lymphctl reload). */
@@ -157,10 +162,10 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns);
 struct weather_figures {
 	enum weather_word word;
 	double psi_some[PSI_NRES], psi_full[PSI_NRES];
-	uint64_t psi_triggers[PSI_NRES];	/* trigger firings since start */
+	uint64_t psi_triggers[PSI_NRES]; /* trigger firings since start */
 	size_t n_anomalies;
 	const struct anomaly *anomalies;
-	uint64_t changes;			/* word changes since start */
+	uint64_t changes; /* word changes since start */
 	uint64_t integrity_checks, integrity_mismatches;
 	size_t integrity_changed;
 	double budget_factor, backoff_factor, quarantine_factor;
