@@ -171,21 +171,20 @@ static int admin_stopped(const struct lineage *l, pid_t pid)
 static void each_member(const struct lineage *l, int (*fn)(pid_t pid, char state, void *arg),
 			void *arg)
 {
-	struct dirent *de;
-	DIR *d = opendir("/proc");
+	struct proc_iter it;
+	long pid;
 
-	if (!d)
+	if (proc_iter_open(&it, "/proc"))
 		return;
-	while ((de = readdir(d))) {
-		char *end, state = 0;
-		long pid = strtol(de->d_name, &end, 10);
+	while ((pid = proc_iter_next(&it)) >= 0) {
+		char state = 0;
 
-		if (*end || pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
+		if (pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
 			continue;
 		if (fn((pid_t)pid, state, arg))
 			break;
 	}
-	closedir(d);
+	proc_iter_close(&it);
 }
 
 struct signal_walk {
