@@ -162,6 +162,37 @@ const char *th_json_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+json_object *th_journal_records(const char *journal, const char *type, const char *action)
+{
+	json_object *out = json_object_new_array();
+	char line[65536];
+	FILE *f = fopen(journal, "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		json_object *o = json_tokener_parse(line);
+		const char *t = o ? th_json_str(o, "type") : NULL,
+			   *a = o ? th_json_str(o, "action") : NULL;
+
+		if (o && (!type || (t && !strcmp(t, type))) &&
+		    (!action || (a && !strcmp(a, action))))
+			json_object_array_add(out, o);
+		else
+			json_object_put(o);
+	}
+	if (f)
+		fclose(f);
+	return out;
+}
+
+int th_journal_count(const char *journal, const char *type, const char *action)
+{
+	json_object *r = th_journal_records(journal, type, action);
+	int n = (int)json_object_array_length(r);
+
+	json_object_put(r);
+	return n;
+}
+
 int64_t th_json_int(json_object *o, const char *key)
 {
 	json_object *v = th_json_get(o, key);

@@ -89,6 +89,11 @@ json_object *th_json_get(json_object *o, const char *key);
 
 const char *th_json_str(json_object *o, const char *key);
 
+/* The journal's records (one JSON object per line) of type and action
+ * (NULL: any), as a new array; and how many there are. */
+json_object *th_journal_records(const char *journal, const char *type, const char *action);
+int th_journal_count(const char *journal, const char *type, const char *action);
+
 /* INT64_MIN when the field is missing or not a number. */
 int64_t th_json_int(json_object *o, const char *key);
 

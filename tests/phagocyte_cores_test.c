@@ -23,21 +23,6 @@
 #define WAIT_MS 30000
 #define PATTERN "/proc/sys/kernel/core_pattern"
 
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	size_t n = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != (ssize_t)n) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
-
 static const char *read_pattern(char *buf, size_t len)
 {
 	FILE *f = fopen(PATTERN, "re");
@@ -53,7 +38,7 @@ static const char *read_pattern(char *buf, size_t len)
 
 static int set_pattern(const char *pat)
 {
-	return write_file(PATTERN, pat, 0644);
+	return th_write_file(PATTERN, pat, 0644);
 }
 
 /* Restores `orig` into kernel.core_pattern when the write end of its pipe
@@ -84,43 +69,13 @@ static pid_t guardian(const char *orig, int *wfd)
 	return pid;
 }
 
-static json_object *phago_records(const char *journal, const char *action)
-{
-	json_object *out = json_object_new_array();
-	char line[65536];
-	FILE *f = fopen(journal, "re");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		json_object *o = json_tokener_parse(line);
-		const char *t = o ? th_json_str(o, "type") : NULL,
-			   *a = o ? th_json_str(o, "action") : NULL;
-
-		if (t && !strcmp(t, "phagocyte") && (!action || (a && !strcmp(a, action))))
-			json_object_array_add(out, o);
-		else
-			json_object_put(o);
-	}
-	if (f)
-		fclose(f);
-	return out;
-}
-
-static int count_records(const char *journal, const char *action)
-{
-	json_object *r = phago_records(journal, action);
-	int n = (int)json_object_array_length(r);
-
-	json_object_put(r);
-	return n;
-}
-
 static int wait_records(const char *journal, const char *action, int n)
 {
 	int64_t deadline = th_now_ms() + WAIT_MS;
 
-	while (count_records(journal, action) < n && th_now_ms() < deadline)
+	while (th_journal_count(journal, "phagocyte", action) < n && th_now_ms() < deadline)
 		th_sleep_ms(50);
-	return count_records(journal, action);
+	return th_journal_count(journal, "phagocyte", action);
 }
 
 /* ---- a real crash ------------------------------------------------------------------ */
@@ -272,7 +227,7 @@ static int write_policy(FIXTURE_DATA(cores) * self, const char *phago_extra)
 		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
 		 "[phagocyte]\ncore_interval = 200ms\nforesight = no\n%s",
 		 phago_extra);
-	return write_file(self->conf, text, 0644);
+	return th_write_file(self->conf, text, 0644);
 }
 
 static int start_lymphd(FIXTURE_DATA(cores) * self)
@@ -339,7 +294,7 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 	ASSERT_EQ(0, write_policy(self, extra));
 	ASSERT_EQ(0, start_lymphd(self));
 	ASSERT_EQ(1, wait_records(self->journal, "core-handler-installed", 1));
-	recs = phago_records(self->journal, "core-handler-installed");
+	recs = th_journal_records(self->journal, "phagocyte", "core-handler-installed");
 	o = json_object_array_get_idx(recs, 0);
 	EXPECT_STREQ("ok", th_json_str(o, "result"));
 	EXPECT_STREQ(self->orig, th_json_str(o, "previous_pattern"));
@@ -361,7 +316,7 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 	TH_LOG("the first core of a was not kept");
 	for (i = 1; i < 4; i++)
 		EXPECT_EQ(0, stored_of(self->store, a[i], path, sizeof(path))[0])
-		TH_LOG("repeat %d kept: %s", i, path);
+	TH_LOG("repeat %d kept: %s", i, path);
 	EXPECT_NE(0, stored_of(self->store, b[0], path, sizeof(path))[0])
 	TH_LOG("the first core of b was not kept");
 	EXPECT_NE(0, stored_of(self->store, b[1], path, sizeof(path))[0])
@@ -409,7 +364,7 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 	th_lymphd_stop(&self->d);
 	self->running = false;
 	EXPECT_STREQ(self->orig, read_pattern(cur, sizeof(cur)));
-	EXPECT_EQ(1, count_records(self->journal, "core-handler-restored"));
+	EXPECT_EQ(1, th_journal_count(self->journal, "phagocyte", "core-handler-restored"));
 	EXPECT_NE(0, access(self->saved, F_OK));
 }
 
@@ -443,7 +398,7 @@ TEST_F_TIMEOUT(cores, pattern_restored_after_a_killed_lymphd, 120)
 	ASSERT_EQ(0, start_lymphd(self));
 	ASSERT_EQ(1, wait_records(self->journal, "core-handler-restored", 1));
 	EXPECT_STREQ(self->orig, read_pattern(cur, sizeof(cur)));
-	recs = phago_records(self->journal, "core-handler-restored");
+	recs = th_journal_records(self->journal, "phagocyte", "core-handler-restored");
 	EXPECT_STREQ("ok", th_json_str(json_object_array_get_idx(recs, 0), "result"));
 	EXPECT_STREQ(self->orig,
 		     th_json_str(json_object_array_get_idx(recs, 0), "previous_pattern"));
@@ -464,7 +419,7 @@ static int coredump_file(const char *dir, const char *comm, int pid, const char 
 	snprintf(path, sizeof(path),
 		 "%s/core.%s.0.5b1c0ffee0ddf00d5b1c0ffee0ddf00d.%d.%lld000000.zst", dir, comm, pid,
 		 (long long)mtime);
-	if (write_file(path, "(zstd data)", 0640))
+	if (th_write_file(path, "(zstd data)", 0640))
 		return -1;
 	snprintf(s, sizeof(s), "%d", sig);
 	if (setxattr(path, "user.coredump.exe", exe, strlen(exe), 0) ||
@@ -504,8 +459,8 @@ TEST_F_TIMEOUT(cores, coredump_and_apport_artifacts_grouped_by_binary, 90)
 	snprintf(exe_b, sizeof(exe_b), "%s/b_worker", self->dir);
 	snprintf(tool, sizeof(tool), "%s/my_tool", self->dir);
 	ASSERT_EQ(0, mkdir(crashdir, 0755));
-	ASSERT_EQ(0, write_file(exe_a, "#!/bin/sh\n", 0755));
-	ASSERT_EQ(0, write_file(exe_b, "#!/bin/sh\n", 0755));
+	ASSERT_EQ(0, th_write_file(exe_a, "#!/bin/sh\n", 0755));
+	ASSERT_EQ(0, th_write_file(exe_b, "#!/bin/sh\n", 0755));
 	n = coredump_file(crashdir, "worker", 101, exe_a, 11, t);
 	if (n == -ENOTSUP || n == -EOPNOTSUPP)
 		SKIP(return, "%s has no user extended attributes", crashdir);
@@ -522,7 +477,7 @@ TEST_F_TIMEOUT(cores, coredump_and_apport_artifacts_grouped_by_binary, 90)
 		 "ProblemType: Crash\nDate: Mon Nov 30 00:00:00 2026\nExecutablePath: %s\n"
 		 "ProcCmdline: %s\nSignal: 6\nCoreDump: base64\n H4sICAAAAAAC/0NvcmVEdW1wAA==\n",
 		 tool, tool);
-	ASSERT_EQ(0, write_file(path, text, 0640));
+	ASSERT_EQ(0, th_write_file(path, text, 0640));
 
 	snprintf(extra, sizeof(extra), "core_dir = %s\n", crashdir);
 	ASSERT_EQ(0, write_policy(self, extra));
@@ -530,8 +485,8 @@ TEST_F_TIMEOUT(cores, coredump_and_apport_artifacts_grouped_by_binary, 90)
 	o = wait_sigs(self, _metadata, 3);
 	ASSERT_NE(NULL, o);
 	th_sleep_ms(600); /* a few scans: any removal would have happened */
-	EXPECT_EQ(0, count_records(self->journal, "core-removed"));
-	EXPECT_EQ(0, count_records(self->journal, "core-would-remove"));
+	EXPECT_EQ(0, th_journal_count(self->journal, "phagocyte", "core-removed"));
+	EXPECT_EQ(0, th_journal_count(self->journal, "phagocyte", "core-would-remove"));
 	s = sig_with(o, exe_a, 2);
 	EXPECT_NE(NULL, s) TH_LOG("%s", th_json_text(o));
 	if (s) {
@@ -564,7 +519,7 @@ TEST_F_TIMEOUT(cores, signatures_survive_a_restart, 90)
 	snprintf(crashdir, sizeof(crashdir), "%s/crash", self->dir);
 	snprintf(exe, sizeof(exe), "%s/worker", self->dir);
 	ASSERT_EQ(0, mkdir(crashdir, 0755));
-	ASSERT_EQ(0, write_file(exe, "#!/bin/sh\n", 0755));
+	ASSERT_EQ(0, th_write_file(exe, "#!/bin/sh\n", 0755));
 	for (int i = 0; i < 3; i++) {
 		int n = coredump_file(crashdir, "worker", 200 + i, exe, 11, t + 10 * i);
 
@@ -613,12 +568,12 @@ TEST_F(cores, check_config_refuses_bad_core_handler_input)
 	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
 			 self->conf, NULL };
 
-	ASSERT_EQ(0, write_file(self->conf,
-				"[phagocyte]\n"		      /* 1 */
-				"core_handler = maybe\n"      /* 2 */
-				"core_store = var/cores\n"    /* 3 */
-				"core_handler_timeout = 0\n", /* 4 */
-				0644));
+	ASSERT_EQ(0, th_write_file(self->conf,
+				   "[phagocyte]\n"		 /* 1 */
+				   "core_handler = maybe\n"	 /* 2 */
+				   "core_store = var/cores\n"	 /* 3 */
+				   "core_handler_timeout = 0\n", /* 4 */
+				   0644));
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
 	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);

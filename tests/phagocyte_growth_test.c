@@ -20,21 +20,6 @@
 #define WAIT_MS	 30000
 #define HELD_MAX 256
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t n = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != (ssize_t)n) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
-
 /* ---- the fanotify listener ------------------------------------------------------- */
 
 struct listener {
@@ -233,7 +218,7 @@ TEST_F_TIMEOUT(growth, growth_scan_never_holds_the_event_loop, 120)
 		"[phagocyte]\ncores = no\ndisk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\n"
 		"disk_horizon = 1h\nroot = %s\ntidy = %s/logs pattern=*.old age=1d\n",
 		self->mnt, self->mnt, self->mnt);
-	ASSERT_EQ(0, write_file(self->conf, text));
+	ASSERT_EQ(0, th_write_file(self->conf, text, 0644));
 	snprintf(logs, sizeof(logs), "%s/logs", self->mnt);
 	ASSERT_EQ(0, mkdir(logs, 0755));
 	snprintf(copt, sizeof(copt), "%s", self->conf);

@@ -17,21 +17,6 @@
 #define SEG	65536
 #define NOBODY	65534
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t n = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != (ssize_t)n) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
-
 static void fill(char *m, key_t key)
 {
 	for (size_t i = 0; i < SEG; i++)
@@ -82,26 +67,6 @@ static int make_seg(key_t key, uid_t uid, int crash)
 	return shmget(key, 0, 0);
 }
 
-static json_object *records(const char *journal, const char *action)
-{
-	json_object *out = json_object_new_array();
-	char line[65536];
-	FILE *f = fopen(journal, "re");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		json_object *o = json_tokener_parse(line);
-		const char *a = o ? th_json_str(o, "action") : NULL;
-
-		if (a && !strcmp(a, action))
-			json_object_array_add(out, o);
-		else
-			json_object_put(o);
-	}
-	if (f)
-		fclose(f);
-	return out;
-}
-
 static json_object *wait_key(const char *journal, const char *action, key_t key, int timeout_ms)
 {
 	int64_t deadline = th_now_ms() + timeout_ms;
@@ -109,7 +74,7 @@ static json_object *wait_key(const char *journal, const char *action, key_t key,
 
 	snprintf(want, sizeof(want), "0x%08x", (unsigned int)key);
 	do {
-		json_object *r = records(journal, action);
+		json_object *r = th_journal_records(journal, NULL, action);
 
 		for (size_t i = 0; i < json_object_array_length(r); i++) {
 			json_object *o = json_object_array_get_idx(r, i);
@@ -180,7 +145,7 @@ static int start(FIXTURE_DATA(shm) * self, const char *mode)
 		"[protect]\nuid = %d\n"
 		"[phagocyte]\ncores = no\nforesight = no\nshm = yes\nshm_min_age = 1s\nshm_interval = 200ms\n",
 		mode, NOBODY);
-	if (write_file(self->conf, text))
+	if (th_write_file(self->conf, text, 0644))
 		return -EIO;
 	snprintf(copt, sizeof(copt), "%s", self->conf);
 	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
@@ -220,7 +185,7 @@ TEST_F_TIMEOUT(shm, segment_of_a_crashed_process_saved_removed_and_restored, 120
 	EXPECT_NE(NULL, rec);
 	if (rec)
 		EXPECT_NE(NULL, strstr(th_json_str(rec, "why") ?: "", "protected"))
-		TH_LOG("%s", th_json_text(rec));
+	TH_LOG("%s", th_json_text(rec));
 	json_object_put(rec);
 	th_sleep_ms(1500); /* several scans past shm_min_age: the others stay */
 	EXPECT_EQ(ids[1], shmget(self->keys[1], 0, 0))
@@ -253,7 +218,7 @@ TEST_F_TIMEOUT(shm, observe_mode_only_journals, 90)
 	json_object_put(rec);
 	th_sleep_ms(600);
 	EXPECT_EQ(id, shmget(self->keys[0], 0, 0));
-	rec = records(self->journal, "shm-removed");
+	rec = th_journal_records(self->journal, NULL, "shm-removed");
 	EXPECT_EQ(0, json_object_array_length(rec));
 	json_object_put(rec);
 }
@@ -265,11 +230,13 @@ TEST_F(shm, check_config_refuses_bad_shm_input)
 	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
 			 self->conf, NULL };
 
-	ASSERT_EQ(0, write_file(self->conf, "[phagocyte]\n"	     /* 1 */
-					    "shm = sometimes\n"	     /* 2 */
-					    "shm_min_age = 0\n"	     /* 3 */
-					    "shm_save_max = -1M\n"   /* 4 */
-					    "shm_interval = 1h\n")); /* 5: fine */
+	ASSERT_EQ(0, th_write_file(self->conf,
+				   "[phagocyte]\n"	  /* 1 */
+				   "shm = sometimes\n"	  /* 2 */
+				   "shm_min_age = 0\n"	  /* 3 */
+				   "shm_save_max = -1M\n" /* 4 */
+				   "shm_interval = 1h\n", /* 5: fine */
+				   0644));
 	ASSERT_EQ(0, th_run(argv, NULL, &r));
 	EXPECT_TRUE(th_exited_nonzero(r.status));
 	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);

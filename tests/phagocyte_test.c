@@ -84,27 +84,6 @@ static pid_t wait_sockd(const char *sock, pid_t old, int timeout_ms)
 
 /* Journal records of type "phagocyte" with action (NULL: any), read from
  * the file: a new array. */
-static json_object *phago_records(const char *journal, const char *action)
-{
-	json_object *out = json_object_new_array();
-	char line[65536];
-	FILE *f = fopen(journal, "re");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		json_object *o = json_tokener_parse(line);
-		const char *t = o ? th_json_str(o, "type") : NULL,
-			   *a = o ? th_json_str(o, "action") : NULL;
-
-		if (t && !strcmp(t, "phagocyte") && (!action || (a && !strcmp(a, action))))
-			json_object_array_add(out, o);
-		else
-			json_object_put(o);
-	}
-	if (f)
-		fclose(f);
-	return out;
-}
-
 /* Journal records of service name with action (NULL: any). */
 static size_t service_records(const char *journal, const char *name, const char *action)
 {
@@ -304,7 +283,7 @@ TEST_F_TIMEOUT(phago, leftover_evidence_live_then_dead, 60)
 	EXPECT_EQ(0, access(self->sock, F_OK));
 	EXPECT_EQ(0, access(self->lock, F_OK));
 	EXPECT_EQ(0, access(self->pidfile, F_OK));
-	recs = phago_records(jpath, "leftover-would-remove");
+	recs = th_journal_records(jpath, "phagocyte", "leftover-would-remove");
 	EXPECT_EQ(3, json_object_array_length(recs));
 	json_object_put(recs);
 
@@ -345,7 +324,7 @@ TEST_F_TIMEOUT(phago, stale_leftovers_block_the_restart_without_phagocytes, 120)
 	TH_LOG("something serves though the leftovers were stale");
 	EXPECT_EQ(0, access(self->sock, F_OK));
 	EXPECT_EQ(0, access(self->lock, F_OK));
-	recs = phago_records(self->journal, NULL);
+	recs = th_journal_records(self->journal, "phagocyte", NULL);
 	EXPECT_EQ(0, json_object_array_length(recs));
 	json_object_put(recs);
 }
@@ -369,7 +348,7 @@ TEST_F_TIMEOUT(phago, stale_leftovers_removed_before_the_restart, 120)
 	ASSERT_GT(pid1, 0) TH_LOG("sockd does not serve again after its crash");
 	EXPECT_EQ(0, service_records(self->journal, "sockd", "broken"));
 
-	recs = phago_records(self->journal, "leftover-removed");
+	recs = th_journal_records(self->journal, "phagocyte", "leftover-removed");
 	EXPECT_EQ(3, json_object_array_length(recs));
 	r = find_path(recs, self->sock);
 	ASSERT_NE(NULL, r);
@@ -393,7 +372,7 @@ TEST_F_TIMEOUT(phago, stale_leftovers_removed_before_the_restart, 120)
 	EXPECT_STREQ("pidfile", th_json_str(r, "kind") ?: "");
 	json_object_put(recs);
 	/* the live instance's own files were never touched afterwards */
-	recs = phago_records(self->journal, "leftover-kept");
+	recs = th_journal_records(self->journal, "phagocyte", "leftover-kept");
 	EXPECT_EQ(0, json_object_array_length(recs));
 	json_object_put(recs);
 }
@@ -496,7 +475,7 @@ TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
 
 	deadline = th_now_ms() + WAIT_MS;
 	while (!rec && th_now_ms() < deadline) {
-		recs = phago_records(self->journal, "zombies");
+		recs = th_journal_records(self->journal, "phagocyte", "zombies");
 		for (size_t i = 0; i < json_object_array_length(recs); i++)
 			if (th_json_int(json_object_array_get_idx(recs, i), "pid") == farm)
 				rec = json_object_get(json_object_array_get_idx(recs, i));
@@ -546,7 +525,7 @@ TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
 	/* never killed, zombies still there (it does not reap) */
 	EXPECT_EQ(0, kill(farm, 0));
 	EXPECT_EQ(20, zombies_of(farm));
-	recs = phago_records(self->journal, "zombies");
+	recs = th_journal_records(self->journal, "phagocyte", "zombies");
 	EXPECT_EQ(1, json_object_array_length(recs));
 	json_object_put(recs);
 	kill(farm, SIGKILL);
@@ -575,12 +554,12 @@ TEST_F_TIMEOUT(phago, zombie_hoarding_service_restarted_by_policy, 90)
 	ASSERT_EQ(0, sockd_send(self->sock, "zombies 10\n"));
 	pid1 = wait_sockd(self->sock, pid0, WAIT_MS);
 	ASSERT_GT(pid1, 0) TH_LOG("the hoarding service was not restarted");
-	recs = phago_records(self->journal, "zombies");
+	recs = th_journal_records(self->journal, "phagocyte", "zombies");
 	ASSERT_EQ(1, json_object_array_length(recs));
 	EXPECT_EQ(pid0, th_json_int(json_object_array_get_idx(recs, 0), "pid"));
 	EXPECT_STREQ("sockd", th_json_str(json_object_array_get_idx(recs, 0), "service") ?: "");
 	json_object_put(recs);
-	recs = phago_records(self->journal, "zombie-restart");
+	recs = th_journal_records(self->journal, "phagocyte", "zombie-restart");
 	EXPECT_EQ(1, json_object_array_length(recs));
 	json_object_put(recs);
 }
@@ -682,7 +661,7 @@ static json_object *wait_phago(const char *journal, const char *action, const ch
 	int64_t deadline = th_now_ms() + timeout_ms;
 
 	do {
-		json_object *recs = phago_records(journal, action), *r = NULL;
+		json_object *recs = th_journal_records(journal, "phagocyte", action), *r = NULL;
 
 		for (size_t i = 0; i < json_object_array_length(recs) && !r; i++)
 			if (!strcmp(th_json_str(json_object_array_get_idx(recs, i), "mount") ?: "",
@@ -967,15 +946,6 @@ static int dump_core(const char *dir, int site)
 	return pid;
 }
 
-static int count_records(const char *journal, const char *action)
-{
-	json_object *r = phago_records(journal, action);
-	int n = (int)json_object_array_length(r);
-
-	json_object_put(r);
-	return n;
-}
-
 /* A crash loop dumping cores in a service's working directory: the first
  * core of each signature and the most recent are kept, the repeats
  * removed, the signatures counted; a smaller budget keeps the newest only. */
@@ -1003,9 +973,10 @@ TEST_F_TIMEOUT(phago, crash_loop_cores_budgeted_per_binary, 120)
 	ASSERT_EQ(0, write_policy(self, extra, "core_interval = 200ms\nforesight = no\n"));
 	ASSERT_EQ(0, start_lymphd(self));
 	deadline = th_now_ms() + WAIT_MS;
-	while (count_records(self->journal, "core-removed") < 3 && th_now_ms() < deadline)
+	while (th_journal_count(self->journal, "phagocyte", "core-removed") < 3 &&
+	       th_now_ms() < deadline)
 		th_sleep_ms(100);
-	EXPECT_EQ(3, count_records(self->journal, "core-removed"));
+	EXPECT_EQ(3, th_journal_count(self->journal, "phagocyte", "core-removed"));
 	snprintf(path, sizeof(path), "%s/core.%d", wd, a[0]);
 	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("the first core of signature a was removed");
 	for (i = 1; i < 4; i++) {
@@ -1053,9 +1024,10 @@ TEST_F_TIMEOUT(phago, crash_loop_cores_budgeted_per_binary, 120)
 	}
 	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "reload", NULL));
 	deadline = th_now_ms() + WAIT_MS;
-	while (count_records(self->journal, "core-removed") < 5 && th_now_ms() < deadline)
+	while (th_journal_count(self->journal, "phagocyte", "core-removed") < 5 &&
+	       th_now_ms() < deadline)
 		th_sleep_ms(100);
-	EXPECT_EQ(5, count_records(self->journal, "core-removed"));
+	EXPECT_EQ(5, th_journal_count(self->journal, "phagocyte", "core-removed"));
 	EXPECT_EQ(0, access(path, F_OK)) TH_LOG("the newest core was removed");
 	snprintf(path, sizeof(path), "%s/core.%d", wd, a[0]);
 	EXPECT_NE(0, access(path, F_OK));
@@ -1131,7 +1103,7 @@ static void leak_case(struct __test_metadata *_metadata, FIXTURE_DATA(phago) * s
 	TH_LOG("the service hit its limit before lymphd restarted it");
 	ASSERT_GT(pid1, 0);
 	ASSERT_NE(pid0, pid1) TH_LOG("never restarted");
-	recs = phago_records(self->journal, "leak-restart");
+	recs = th_journal_records(self->journal, "phagocyte", "leak-restart");
 	ASSERT_EQ(1, json_object_array_length(recs));
 	rec = json_object_array_get_idx(recs, 0);
 	EXPECT_STREQ(resource, th_json_str(rec, "resource") ?: "");
@@ -1235,7 +1207,7 @@ TEST_F_TIMEOUT(phago, sawtooth_memory_never_restarted, 60)
 	ASSERT_GT(pid0, 0);
 	th_sleep_ms(15000);
 	EXPECT_EQ(pid0, leak_pid(&self->d));
-	recs = phago_records(self->journal, "leak-restart");
+	recs = th_journal_records(self->journal, "phagocyte", "leak-restart");
 	EXPECT_EQ(0, json_object_array_length(recs)) TH_LOG("%s", th_json_text(recs));
 	json_object_put(recs);
 	EXPECT_NE(0, access(marker, F_OK));
