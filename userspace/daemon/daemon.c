@@ -517,8 +517,9 @@ static void reload_fleet(struct daemon *d, int relink)
 	if (!d->policy->fleet.enabled)
 		return;
 	if (!d->fleet) {
-		if (!open_fleet(d))
-			journal_lymphd(d, "fleet", "link started by a reload");
+		journal_lymphd(d, "fleet", open_fleet(d) ? "failed to start the link on a reload; "
+					   "local responses go on, fix [fleet] and reload" :
+					   "link started by a reload");
 		return;
 	}
 	fleet_here_reconf(&d->fleet_here, &d->policy->fleet, fleet_host(d->fleet), &d->journal,
