@@ -281,21 +281,47 @@ int storm_proc(pid_t pid, char *state, pid_t *sid, uid_t *uid)
 	return 0;
 }
 
-static bool storm__stopped(char state)
+static bool storm__stopped(pid_t pid, char state)
 {
+	(void)pid;
 	return state == 'T' || state == 't';
 }
 
-static bool storm__running(char state)
+/*
+ * A vfork() parent sleeps (D) in the kernel until its child execs or
+ * exits: while that child is held, the parent cannot run either, so it is
+ * held too.  Its wchan says so (wait_for_vfork_done, or kernel_clone when
+ * that is inlined).
+ */
+static bool storm__vfork_waits(pid_t pid, char state)
 {
-	return !storm__stopped(state) && state != 'Z' && state != 'X';
+	char p[64], wchan[64] = "";
+	ssize_t n;
+	int fd;
+
+	if (state != 'D')
+		return false;
+	snprintf(p, sizeof(p), "/proc/%d/wchan", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, wchan, sizeof(wchan) - 1);
+	close(fd);
+	wchan[n > 0 ? n : 0] = '\0';
+	return !strcmp(wchan, "wait_for_vfork_done") || !strcmp(wchan, "kernel_clone");
+}
+
+static bool storm__running(pid_t pid, char state)
+{
+	return !storm__stopped(pid, state) && state != 'Z' && state != 'X' &&
+	       !storm__vfork_waits(pid, state);
 }
 
 /* Processes in the tree at path whose state want() accepts; their pids go
  * into out (up to cap) when out is given.  -errno when path has no
  * cgroup.procs. */
-static int storm__cg_count(const char *path, bool (*want)(char state), pid_t *out, int cap,
-			   int depth)
+static int storm__cg_count(const char *path, bool (*want)(pid_t pid, char state), pid_t *out,
+			   int cap, int depth)
 {
 	char p[PATH_MAX + 32];
 	struct dirent *de;
@@ -310,7 +336,7 @@ static int storm__cg_count(const char *path, bool (*want)(char state), pid_t *ou
 	while (fscanf(f, "%d", &pid) == 1) {
 		char state = 0;
 
-		if (!storm_proc(pid, &state, NULL, NULL) && want(state)) {
+		if (!storm_proc(pid, &state, NULL, NULL) && want(pid, state)) {
 			if (out && n < cap)
 				out[n] = pid;
 			n++;

@@ -86,7 +86,8 @@ int storm_proc(pid_t pid, char *state, pid_t *sid, uid_t *uid);
  */
 int storm_cg_stopped(const char *path, pid_t *out, int cap, int depth);
 
-/* Processes in the tree at path that run (neither stopped nor zombies). */
+/* Processes in the tree at path that can run: neither stopped nor zombies,
+ * nor vfork() parents waiting for a child (held while the child is). */
 int storm_cg_running(const char *path, int depth);
 
 /* Processes anywhere on the host in session sid that are stopped. */

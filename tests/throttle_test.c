@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Clone-storm throttle, end to end (root, BPF source, v1 pids cgroups): a
- * classic fork bomb as uid 1000 in a session of its own is contained well
- * below its backstop; a busy but benign workload (a make -j2 of 100 files,
- * a shell loop of 500 short processes) is never throttled; SIGKILL of
+ * fork bomb as uid 1000 in a session of its own is contained well below
+ * its backstop, in every variant an attacker tries (plain, setsid, process
+ * groups, double fork, sub-cgroups, vfork, threads, a shell function bomb,
+ * a slow bomb just over budget, one split over families: the uid budget);
+ * a busy but benign workload (a make -j2 of lymph's tree, a shell loop of
+ * 5,000 short processes, xargs -P4, an autoconf ./configure) is never
+ * throttled; SIGKILL of
  * lymphd while a lineage is held leaves nothing stopped and no hold cgroup
  * once lymphd is back; observe mode stops nothing and journals what it
  * would have done.
@@ -296,6 +300,78 @@ TEST_F_TIMEOUT(throttle, pgrp_bomb_is_contained, 90)
 	bomb_case(_metadata, self, "pgrp", "family");
 }
 
+/* Each child is made with vfork() and forks on from there. */
+TEST_F_TIMEOUT(throttle, vfork_bomb_is_contained, 90)
+{
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	bomb_case(_metadata, self, "vfork", "family");
+}
+
+/* Threads (CLONE_THREAD) instead of processes: each thread makes more. */
+TEST_F_TIMEOUT(throttle, thread_bomb_is_contained, 90)
+{
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	bomb_case(_metadata, self, "threads", "family");
+}
+
+/*
+ * A bomb with no counters of its own (a shell's, a slow one): lymph, not
+ * the backstop, pins it in its hold (all_stopped: every member stopped
+ * too); what it made by then is logged.
+ */
+static void held_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self,
+		      const char *what, char *const argv[], int timeout_ms, bool all_stopped)
+{
+	char name[64];
+	long long tasks, backstop_hits;
+	int running, stopped;
+	pid_t sid;
+
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	EXPECT_TRUE(wait_pinned(self, name, timeout_ms)) TH_LOG("%s was never held", what);
+	th_sleep_ms(500); /* members stopped by the probe, the rest moved and stopped */
+	tasks = storm_cg_read(self->cg.path, "pids.current");
+	backstop_hits = storm_cg_read_key(self->cg.path, "pids.events", "max");
+	stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+	running = storm_cg_running(self->cg.path, 0);
+	TH_LOG("%s: %lld tasks alive, %d stopped, %d running; backstop (%d) hit %lld times", what,
+	       tasks, stopped, running, BACKSTOP, backstop_hits);
+	EXPECT_EQ(0, backstop_hits) TH_LOG("the backstop, not lymph, contained %s", what);
+	EXPECT_LT(tasks, BACKSTOP);
+	if (!all_stopped)
+		return;
+	EXPECT_GT(stopped, 0);
+	EXPECT_LE(running, 2) TH_LOG("%d tasks of the held %s still run", running, what);
+}
+
+/* The classic shell bomb, a function that pipes itself into itself. */
+TEST_F_TIMEOUT(throttle, shell_bomb_is_contained, 90)
+{
+	char *argv[] = { "/bin/sh", "-c", "b() { b | b & }; b; wait", NULL };
+
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	held_case(_metadata, self, "a shell bomb", argv, 10000, true);
+}
+
+/*
+ * A slow bomb just over budget: eight more processes a second that stay,
+ * against a budget of five a second (a burst of ten): net growth, however
+ * slow, overdraws the bucket in a few seconds.  Each loop's short sleep
+ * is made and reaped: it gives back what it took.  Pinned in its hold
+ * (pids.max 0), it can make nothing more; its members may be continued
+ * after the dead time (they cannot grow), so only the pin is asserted.
+ */
+TEST_F_TIMEOUT(throttle, slow_bomb_just_over_budget_is_held, 90)
+{
+	char *argv[] = { "/bin/sh", "-c", "while :; do sleep 1000 & sleep 0.125; done", NULL };
+
+	ASSERT_EQ(0, write_conf_full(self, "enforce", "family", 5, 10, 20 * BUDGET, 20 * BURST));
+	held_case(_metadata, self, "a slow bomb (8/s against 5/s)", argv, 40000, false);
+}
+
 /* The per-uid budget, the last line: a lineage budget too high to trip,
  * the uid's trips first. */
 TEST_F_TIMEOUT(throttle, uid_budget_is_the_last_line, 90)
@@ -407,32 +483,66 @@ TEST_F_TIMEOUT(throttle, busy_benign_workload_is_not_throttled, 150)
 }
 
 /*
+ * A configure.ac in dir (made, owned by uid 1000) whose ./configure runs
+ * what real ones do: the compiler found and tried, headers, functions,
+ * types and sizes checked one program at a time, config.h written.
+ */
+static int write_configure_ac(const char *dir)
+{
+	static const char text[] =
+		"AC_INIT([lymph-benign], [1.0])\n"
+		"AC_CONFIG_HEADERS([config.h])\n"
+		"AC_PROG_CC\n"
+		"AC_PROG_LN_S\n"
+		"AC_CHECK_HEADERS([stdio.h stdlib.h string.h strings.h unistd.h fcntl.h errno.h "
+		"limits.h signal.h time.h poll.h pthread.h dirent.h syslog.h termios.h "
+		"sys/types.h sys/stat.h sys/time.h sys/wait.h sys/socket.h sys/mman.h "
+		"sys/epoll.h sys/inotify.h sys/prctl.h netinet/in.h arpa/inet.h netdb.h])\n"
+		"AC_CHECK_FUNCS([fork vfork execve pipe2 dup3 accept4 epoll_create1 inotify_init1 "
+		"strlcpy strndup getline posix_spawn prctl clock_gettime timerfd_create "
+		"signalfd eventfd memfd_create getrandom reallocarray])\n"
+		"AC_CHECK_TYPES([ssize_t, pid_t, uid_t, long long])\n"
+		"AC_CHECK_SIZEOF([long])\n"
+		"AC_CHECK_SIZEOF([void *])\n"
+		"AC_CHECK_SIZEOF([off_t])\n"
+		"AC_C_BIGENDIAN\n"
+		"AC_SEARCH_LIBS([pthread_create], [pthread])\n"
+		"AC_SEARCH_LIBS([clock_gettime], [rt])\n"
+		"AC_OUTPUT\n";
+	char p[PATH_MAX + 16];
+	int err;
+
+	if (mkdir(dir, 0755) || chown(dir, STORM_UID, STORM_UID))
+		return -errno;
+	snprintf(p, sizeof(p), "%s/configure.ac", dir);
+	err = th_write_file(p, text, 0644);
+	if (!err && chown(p, STORM_UID, STORM_UID))
+		err = -errno;
+	return err;
+}
+
+/*
  * The benign side at zero actions: a make -j2 of a real C tree (lymph's
  * own, from git archive), a shell loop of 5,000 short processes, xargs -P4
- * over 2,000 commands and a ./configure-like script of subshells,
- * pipelines and compiler probes, each as uid 1000 in a session of its own.
+ * over 2,000 commands and a real autoconf ./configure (made by autoconf
+ * from a configure.ac of some sixty checks: subshells, pipelines,
+ * compiler and linker probes), each as uid 1000 in a session of its own.
  */
 TEST_F_TIMEOUT(throttle, benign_suite_is_not_throttled, 400)
 {
-	char tree[PATH_MAX], cmd[PATH_MAX * 2 + 128], names[4][64];
+	char tree[PATH_MAX], conf[PATH_MAX], cmd[PATH_MAX * 2 + 128], names[4][64];
 	char make_cmd[PATH_MAX + 96];
 	char *make_argv[] = { "/bin/sh", "-c", make_cmd, NULL };
 	char *loop_argv[] = { "/bin/sh", "-c",
 			      "i=0; while [ $i -lt 5000 ]; do /bin/true; i=$((i+1)); done", NULL };
 	char *xargs_argv[] = { "/bin/sh", "-c", "seq 1 2000 | xargs -P 4 -n 1 /bin/true", NULL };
-	char *conf_argv[] = {
-		"/bin/sh", "-c",
-		"for i in $(seq 1 150); do "
-		"v=$(cc -dumpversion); echo \"int main(void){return 0;}\" | cc -E - >/dev/null; "
-		"test -x /bin/sh && echo yes | grep -q yes; x=$(uname -s | tr A-Z a-z); "
-		"done",
-		NULL
-	};
+	char conf_cmd[PATH_MAX + 96];
+	char *conf_argv[] = { "/bin/sh", "-c", conf_cmd, NULL };
 	char *const *argvs[] = { make_argv, loop_argv, xargs_argv, conf_argv };
 	static const char *const what[] = { "make -j2 of lymph's own tree",
 					    "5,000 /bin/true from a shell loop",
 					    "xargs -P4 over 2,000 commands",
-					    "a configure-like script" };
+					    "an autoconf ./configure" };
 	json_object *all, *e;
 	int i, status;
 
@@ -446,6 +556,15 @@ TEST_F_TIMEOUT(throttle, benign_suite_is_not_throttled, 400)
 	TH_LOG("git archive of the tree failed (run from the repository)");
 	snprintf(make_cmd, sizeof(make_cmd), "make -s -C '%s' -j2 BUILD=build all >/dev/null 2>&1",
 		 tree);
+	snprintf(conf, sizeof(conf), "%s/conf", self->dir);
+	ASSERT_EQ(0, write_configure_ac(conf));
+	snprintf(conf_cmd, sizeof(conf_cmd),
+		 "cd '%s' && (autoconf && autoheader && ./configure) >out 2>&1", conf);
+	/* The fixture's watchdog kills the backstop's tasks after 100 s (a
+	 * storm's bound); the four workloads together may take longer on a
+	 * busy host: a watchdog as long as the test. */
+	ASSERT_EQ(0, storm_cg_destroy(&self->cg));
+	ASSERT_EQ(0, storm_cg_create(&self->cg, BACKSTOP, 400));
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	for (i = 0; i < 4; i++) {
@@ -456,6 +575,12 @@ TEST_F_TIMEOUT(throttle, benign_suite_is_not_throttled, 400)
 		snprintf(names[i], sizeof(names[i]), "family:%d", (int)sid);
 		status = wait_for(sid, 300000);
 		EXPECT_EQ(0, status) TH_LOG("%s failed: wait status 0x%x", what[i], status);
+		if (status && argvs[i] == conf_argv) {
+			snprintf(cmd, sizeof(cmd),
+				 "tail -5 '%s/out' | sed 's/^/# configure: /' >&2", conf);
+			if (system(cmd))
+				th_diag("no output of configure");
+		}
 		TH_LOG("%s took %.1f s", what[i], (th_now_ms() - t0) / 1000.0);
 	}
 	th_sleep_ms(300); /* records still in the ring */
