@@ -56,6 +56,7 @@
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -66,6 +67,28 @@
 #include "bench.h"
 
 #define NOBODY 65534
+
+/*
+ * The bench's readers (its main thread, which reads lymphd's lines, and the
+ * bare reader's thread) ask for the short slice lymphd asks for
+ * (userspace/daemon/sched.c), reset on fork: with both CPUs busy, the
+ * clock then measures lymphd's delivery, not the bench's own wait for a
+ * CPU.  lymphd, the crashing children and the spinning hogs get the
+ * kernel's default.  Returns the slice set, us (0: the kernel's default).
+ */
+static long reader_short_slice(void)
+{
+	struct {
+		uint32_t size, policy;
+		uint64_t flags;
+		int32_t nice;
+		uint32_t prio;
+		uint64_t runtime, deadline, period;
+	} a = { .size = sizeof(a), .flags = 0x01 /* SCHED_FLAG_RESET_ON_FORK */,
+		.runtime = 100000 };
+
+	return syscall(SYS_sched_setattr, 0, &a, 0) ? 0 : 100;
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -234,9 +257,11 @@ static int lymphd_start(struct bench_lymphd *l, const char *conf, int dry_run)
 static void lymphd_stop(void)
 {
 	kill(lymphd_pid, SIGTERM);
-	waitpid(lymphd_pid, NULL, 0);
+	/* Close first: a lymphd blocked writing to a full pipe (lines nobody
+	 * reads any more) would never see its SIGTERM. */
 	fclose(lymphd_out);
 	lymphd_out = NULL;
+	waitpid(lymphd_pid, NULL, 0);
 }
 
 /* count crashes as uid, each timed to the line w; added to s. */
@@ -410,6 +435,7 @@ static void *bare_main(void *arg)
 {
 	struct bare *b = arg;
 
+	reader_short_slice();	/* threads start with the default */
 	while (!b->stop) {
 		if (b->spin)
 			ring_buffer__consume(b->rb);
@@ -656,9 +682,10 @@ int main(int argc, char **argv)
 {
 	const char *build = "build", *before = NULL, *modes = "utbsvrw";
 	int n = 1000, c, err = 0, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), k, nsides;
+	long slice;
 	struct side side[2];
-	struct series bare = { 0 }, spin = { 0 };
-	struct series *urgent = &side[0].urgent;
+	struct series bare = { 0 }, spin = { 0 }, bare_busy = { 0 };
+	struct series *urgent = &side[0].urgent, *busy = &side[0].busy;
 
 	if (argc == 3 && !strcmp(argv[1], "-S"))
 		return service_child(argv[2]);
@@ -686,9 +713,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "latency: must run as root (it starts lymphd and loads BPF programs)\n");
 		return 1;
 	}
+	slice = reader_short_slice();
 	nsides = before ? 2 : 1;
 	stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (stamp == MAP_FAILED || series_init(&bare, n) || series_init(&spin, n)) {
+	if (stamp == MAP_FAILED || series_init(&bare, n) || series_init(&spin, n) ||
+	    series_init(&bare_busy, n)) {
 		perror("latency: setup");
 		return 1;
 	}
@@ -698,9 +727,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "latency: failed to set up: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("# latency: %d crashes per mode (batched: %d, service: %d), %d CPUs, %d blocks%s%s\n",
+	printf("# latency: %d crashes per mode (batched: %d, service: %d), %d CPUs, %d blocks%s%s; "
+	       "readers' slice %s\n",
 	       n, side[0].batched.n, side[0].died.n, ncpu, NBLOCKS, before ? ", interleaved with -B " : "",
-	       before ? before : "");
+	       before ? before : "", slice ? "100 us" : "the kernel's default");
 	bench_warn_other_lymphd(0);
 	srand((unsigned int)time(NULL));
 
@@ -716,8 +746,16 @@ int main(int argc, char **argv)
 		struct bare b;
 
 		if (strchr(modes, 'r')) {
-			if (!(err = bare_open(&b, 0)))
+			if (!(err = bare_open(&b, 0))) {
 				bare_series(&b, &bare);
+				/* the same reader with both CPUs busy: the
+				 * kernel's and the scheduler's share of busy */
+				if (strchr(modes, 's')) {
+					hogs_start(ncpu);
+					bare_series(&b, &bare_busy);
+					hogs_stop();
+				}
+			}
 			bare_close(&b);
 		}
 		if (!err && strchr(modes, 'w')) {
@@ -738,6 +776,8 @@ int main(int argc, char **argv)
 		report("crash -> bare reader woken (split)", &bare, "", 0, 1);
 	if (strchr(modes, 'w'))
 		report("crash -> spinning reader (split)", &spin, "", 0, 1);
+	if (strchr(modes, 'r') && strchr(modes, 's'))
+		report("crash -> bare reader woken, both CPUs busy (split)", &bare_busy, "", 0, 1);
 	if (strchr(modes, 'u') && strchr(modes, 'r') && urgent->got && bare.got) {
 		double wake = pct(bare.deliver, bare.got, 0.5) -
 			      (spin.got ? pct(spin.deliver, spin.got, 0.5) : 0);
@@ -754,9 +794,20 @@ int main(int argc, char **argv)
 			 pct(urgent->deliver, urgent->got, 0.99));
 		bench_figure("latency: split of the urgent p99", val, "", "-");
 	}
+	if (strchr(modes, 's') && strchr(modes, 'r') && busy->got && bare_busy.got) {
+		char val[200];
+
+		snprintf(val, sizeof(val), "crash -> probe %.0f us, probe -> bare reader %.0f us, "
+			 "probe -> lymphd line %.0f us",
+			 pct(busy->kern, busy->got, 0.99),
+			 pct(bare_busy.deliver, bare_busy.got, 0.99),
+			 pct(busy->deliver, busy->got, 0.99));
+		bench_figure("latency: split of the busy p99", val, "", "-");
+	}
 	for (k = 0; k < nsides; k++)
 		side_free(&side[k]);
 	series_free(&bare);
 	series_free(&spin);
+	series_free(&bare_busy);
 	return 0;
 }
