@@ -56,7 +56,6 @@
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -65,30 +64,9 @@
 #include "sensors.h"
 #include "sensors.skel.h"
 #include "bench.h"
+#include "procfs.h"
 
 #define NOBODY 65534
-
-/*
- * The bench's readers (its main thread, which reads lymphd's lines, and the
- * bare reader's thread) ask for the short slice lymphd asks for
- * (userspace/daemon/sched.c), reset on fork: with both CPUs busy, the
- * clock then measures lymphd's delivery, not the bench's own wait for a
- * CPU.  lymphd, the crashing children and the spinning hogs get the
- * kernel's default.  Returns the slice set, us (0: the kernel's default).
- */
-static long reader_short_slice(void)
-{
-	struct {
-		uint32_t size, policy;
-		uint64_t flags;
-		int32_t nice;
-		uint32_t prio;
-		uint64_t runtime, deadline, period;
-	} a = { .size = sizeof(a), .flags = 0x01 /* SCHED_FLAG_RESET_ON_FORK */,
-		.runtime = 100000 };
-
-	return syscall(SYS_sched_setattr, 0, &a, 0) ? 0 : 100;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -333,16 +311,55 @@ static void service_conf(const struct bench_lymphd *l, char *buf, size_t len)
 		 "breaker_failures = 1000\nbreaker_window = 1ms\n", l->dir, l->dir, l->dir);
 }
 
-/* A copy of this program as the service's binary (its own inode). */
+/* The previous block's instance of the service, if it still runs (its
+ * SIGKILL at lymphd's exit is asynchronous): killed, and waited for, so
+ * that the next lymphd cannot adopt it (a pid in its journal). */
+static void service_kill_left(const char *svc)
+{
+	int tries;
+
+	for (tries = 0; tries < 200; tries++) {
+		struct proc_iter it;
+		int left = 0;
+		long v;
+
+		if (proc_iter_open(&it, "/proc"))
+			return;
+		while ((v = proc_iter_next(&it)) >= 0) {
+			char exe[64], target[256];
+			ssize_t len;
+
+			snprintf(exe, sizeof(exe), "/proc/%ld/exe", v);
+			len = readlink(exe, target, sizeof(target) - 1);
+			if (len <= 0)
+				continue;
+			target[len] = 0;
+			if (!strcmp(target, svc) || (!strncmp(target, svc, strlen(svc)) &&
+						     !strcmp(target + strlen(svc), " (deleted)"))) {
+				kill((pid_t)v, SIGKILL);
+				left++;
+			}
+		}
+		proc_iter_close(&it);
+		if (!left)
+			return;
+		usleep(10000);
+	}
+}
+
+/* A copy of this program as the service's binary (its own inode; a new
+ * file renamed over the old one, which may still be mapped). */
 static int service_prepare(const struct bench_lymphd *l)
 {
-	char path[256], buf[65536];
+	char path[256], tmp[272], buf[65536];
 	int in, out, err = 0;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/svc", l->dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	service_kill_left(path);
 	in = open("/proc/self/exe", O_RDONLY);
-	out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0755);
 	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
 		if (write(out, buf, n) != n)
 			err = -EIO;
@@ -352,6 +369,8 @@ static int service_prepare(const struct bench_lymphd *l)
 		close(in);
 	if (out >= 0)
 		close(out);
+	if (!err && rename(tmp, path))
+		err = -errno;
 	snprintf(path, sizeof(path), "%s/go", l->dir);
 	unlink(path);
 	if (!err && mkfifo(path, 0600))
@@ -435,7 +454,6 @@ static void *bare_main(void *arg)
 {
 	struct bare *b = arg;
 
-	reader_short_slice();	/* threads start with the default */
 	while (!b->stop) {
 		if (b->spin)
 			ring_buffer__consume(b->rb);
@@ -682,7 +700,6 @@ int main(int argc, char **argv)
 {
 	const char *build = "build", *before = NULL, *modes = "utbsvrw";
 	int n = 1000, c, err = 0, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), k, nsides;
-	long slice;
 	struct side side[2];
 	struct series bare = { 0 }, spin = { 0 }, bare_busy = { 0 };
 	struct series *urgent = &side[0].urgent, *busy = &side[0].busy;
@@ -713,7 +730,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "latency: must run as root (it starts lymphd and loads BPF programs)\n");
 		return 1;
 	}
-	slice = reader_short_slice();
 	nsides = before ? 2 : 1;
 	stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (stamp == MAP_FAILED || series_init(&bare, n) || series_init(&spin, n) ||
@@ -727,10 +743,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "latency: failed to set up: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("# latency: %d crashes per mode (batched: %d, service: %d), %d CPUs, %d blocks%s%s; "
-	       "readers' slice %s\n",
+	printf("# latency: %d crashes per mode (batched: %d, service: %d), %d CPUs, %d blocks%s%s\n",
 	       n, side[0].batched.n, side[0].died.n, ncpu, NBLOCKS, before ? ", interleaved with -B " : "",
-	       before ? before : "", slice ? "100 us" : "the kernel's default");
+	       before ? before : "");
 	bench_warn_other_lymphd(0);
 	srand((unsigned int)time(NULL));
 
