@@ -29,7 +29,8 @@
  * (every crash wakes) and drained by a bare reader (libbpf, epoll as
  * lymphd) give probe -> reader woken (the ring's wakeup: irq_work, then
  * the scheduler); and by a reader that spins on the ring without sleeping,
- * probe -> record visible (no wakeup at all).  What lymphd adds beyond the
+ * probe -> record visible (no wakeup at all); with s in MODES the bare
+ * reader runs again with both CPUs busy (the busy p99's split).  What lymphd adds beyond the
  * bare reader (epoll over its other fds, classify, format, stdout, the
  * pipe to this bench) is the difference of the medians.
  *
