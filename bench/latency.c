@@ -29,7 +29,8 @@
  * (every crash wakes) and drained by a bare reader (libbpf, epoll as
  * lymphd) give probe -> reader woken (the ring's wakeup: irq_work, then
  * the scheduler); and by a reader that spins on the ring without sleeping,
- * probe -> record visible (no wakeup at all).  What lymphd adds beyond the
+ * probe -> record visible (no wakeup at all); with s in MODES the bare
+ * reader runs again with both CPUs busy (the busy p99's split).  What lymphd adds beyond the
  * bare reader (epoll over its other fds, classify, format, stdout, the
  * pipe to this bench) is the difference of the medians.
  *
@@ -64,6 +65,7 @@
 #include "sensors.h"
 #include "sensors.skel.h"
 #include "bench.h"
+#include "procfs.h"
 
 #define NOBODY 65534
 
@@ -234,9 +236,11 @@ static int lymphd_start(struct bench_lymphd *l, const char *conf, int dry_run)
 static void lymphd_stop(void)
 {
 	kill(lymphd_pid, SIGTERM);
-	waitpid(lymphd_pid, NULL, 0);
+	/* Close first: a lymphd blocked writing to a full pipe (lines nobody
+	 * reads any more) would never see its SIGTERM. */
 	fclose(lymphd_out);
 	lymphd_out = NULL;
+	waitpid(lymphd_pid, NULL, 0);
 }
 
 /* count crashes as uid, each timed to the line w; added to s. */
@@ -308,16 +312,55 @@ static void service_conf(const struct bench_lymphd *l, char *buf, size_t len)
 		 "breaker_failures = 1000\nbreaker_window = 1ms\n", l->dir, l->dir, l->dir);
 }
 
-/* A copy of this program as the service's binary (its own inode). */
+/* The previous block's instance of the service, if it still runs (its
+ * SIGKILL at lymphd's exit is asynchronous): killed, and waited for, so
+ * that the next lymphd cannot adopt it (a pid in its journal). */
+static void service_kill_left(const char *svc)
+{
+	int tries;
+
+	for (tries = 0; tries < 200; tries++) {
+		struct proc_iter it;
+		int left = 0;
+		long v;
+
+		if (proc_iter_open(&it, "/proc"))
+			return;
+		while ((v = proc_iter_next(&it)) >= 0) {
+			char exe[64], target[256];
+			ssize_t len;
+
+			snprintf(exe, sizeof(exe), "/proc/%ld/exe", v);
+			len = readlink(exe, target, sizeof(target) - 1);
+			if (len <= 0)
+				continue;
+			target[len] = 0;
+			if (!strcmp(target, svc) || (!strncmp(target, svc, strlen(svc)) &&
+						     !strcmp(target + strlen(svc), " (deleted)"))) {
+				kill((pid_t)v, SIGKILL);
+				left++;
+			}
+		}
+		proc_iter_close(&it);
+		if (!left)
+			return;
+		usleep(10000);
+	}
+}
+
+/* A copy of this program as the service's binary (its own inode; a new
+ * file renamed over the old one, which may still be mapped). */
 static int service_prepare(const struct bench_lymphd *l)
 {
-	char path[256], buf[65536];
+	char path[256], tmp[272], buf[65536];
 	int in, out, err = 0;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/svc", l->dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	service_kill_left(path);
 	in = open("/proc/self/exe", O_RDONLY);
-	out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0755);
 	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
 		if (write(out, buf, n) != n)
 			err = -EIO;
@@ -327,6 +370,8 @@ static int service_prepare(const struct bench_lymphd *l)
 		close(in);
 	if (out >= 0)
 		close(out);
+	if (!err && rename(tmp, path))
+		err = -errno;
 	snprintf(path, sizeof(path), "%s/go", l->dir);
 	unlink(path);
 	if (!err && mkfifo(path, 0600))
@@ -657,8 +702,8 @@ int main(int argc, char **argv)
 	const char *build = "build", *before = NULL, *modes = "utbsvrw";
 	int n = 1000, c, err = 0, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), k, nsides;
 	struct side side[2];
-	struct series bare = { 0 }, spin = { 0 };
-	struct series *urgent = &side[0].urgent;
+	struct series bare = { 0 }, spin = { 0 }, bare_busy = { 0 };
+	struct series *urgent = &side[0].urgent, *busy = &side[0].busy;
 
 	if (argc == 3 && !strcmp(argv[1], "-S"))
 		return service_child(argv[2]);
@@ -688,7 +733,8 @@ int main(int argc, char **argv)
 	}
 	nsides = before ? 2 : 1;
 	stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (stamp == MAP_FAILED || series_init(&bare, n) || series_init(&spin, n)) {
+	if (stamp == MAP_FAILED || series_init(&bare, n) || series_init(&spin, n) ||
+	    series_init(&bare_busy, n)) {
 		perror("latency: setup");
 		return 1;
 	}
@@ -716,8 +762,16 @@ int main(int argc, char **argv)
 		struct bare b;
 
 		if (strchr(modes, 'r')) {
-			if (!(err = bare_open(&b, 0)))
+			if (!(err = bare_open(&b, 0))) {
 				bare_series(&b, &bare);
+				/* the same reader with both CPUs busy: the
+				 * kernel's and the scheduler's share of busy */
+				if (strchr(modes, 's')) {
+					hogs_start(ncpu);
+					bare_series(&b, &bare_busy);
+					hogs_stop();
+				}
+			}
 			bare_close(&b);
 		}
 		if (!err && strchr(modes, 'w')) {
@@ -738,6 +792,8 @@ int main(int argc, char **argv)
 		report("crash -> bare reader woken (split)", &bare, "", 0, 1);
 	if (strchr(modes, 'w'))
 		report("crash -> spinning reader (split)", &spin, "", 0, 1);
+	if (strchr(modes, 'r') && strchr(modes, 's'))
+		report("crash -> bare reader woken, both CPUs busy (split)", &bare_busy, "", 0, 1);
 	if (strchr(modes, 'u') && strchr(modes, 'r') && urgent->got && bare.got) {
 		double wake = pct(bare.deliver, bare.got, 0.5) -
 			      (spin.got ? pct(spin.deliver, spin.got, 0.5) : 0);
@@ -754,9 +810,20 @@ int main(int argc, char **argv)
 			 pct(urgent->deliver, urgent->got, 0.99));
 		bench_figure("latency: split of the urgent p99", val, "", "-");
 	}
+	if (strchr(modes, 's') && strchr(modes, 'r') && busy->got && bare_busy.got) {
+		char val[200];
+
+		snprintf(val, sizeof(val), "crash -> probe %.0f us, probe -> bare reader %.0f us, "
+			 "probe -> lymphd line %.0f us",
+			 pct(busy->kern, busy->got, 0.99),
+			 pct(bare_busy.deliver, bare_busy.got, 0.99),
+			 pct(busy->deliver, busy->got, 0.99));
+		bench_figure("latency: split of the busy p99", val, "", "-");
+	}
 	for (k = 0; k < nsides; k++)
 		side_free(&side[k]);
 	series_free(&bare);
 	series_free(&spin);
+	series_free(&bare_busy);
 	return 0;
 }

@@ -1023,6 +1023,10 @@ int daemon_run(struct daemon *d)
 		}
 		if (!n)
 			continue; /* EINTR */
+		/* What the wakeup brought goes out first (a crash's line does
+		 * not wait for a restart the ticks below may do); what the ticks
+		 * print follows in a second write. */
+		fflush(d->out);
 		supervisor_tick(&d->sup, mono_now_ns());
 		throttler_tick(&d->thr, mono_now_ns());
 		arm_svc_timer(d);

@@ -1121,9 +1121,14 @@ static int kill_matching(pid_t sid, pid_t pgid)
 	while ((v = proc_iter_next(&it)) >= 0) {
 		pid_t pid = (pid_t)v;
 
-		if (pid <= 1 || pid == self || protect_pid(pid))
+		/* One system call per process; the protected set (a read of
+		 * /proc/PID/stat each) only for the few that match: this scan
+		 * runs between a service's death and its restart.  A group
+		 * never spans sessions: with the session known (its leader's
+		 * group is the session's id), its members are the group's too. */
+		if (pid <= 1 || pid == self)
 			continue;
-		if ((sid && getsid(pid) == sid) || (pgid && getpgid(pid) == pgid))
+		if ((sid ? getsid(pid) == sid : pgid && getpgid(pid) == pgid) && !protect_pid(pid))
 			n += !kill(pid, SIGKILL);
 	}
 	proc_iter_close(&it);
