@@ -51,6 +51,23 @@ const char *th_prog(const char *name, char *buf, size_t len)
 	return buf;
 }
 
+pid_t th_fork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	return pid < 0 ? -errno : pid;
+}
+
+int th_become(uid_t uid)
+{
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		return -errno;
+	return 0;
+}
+
 int th_mkdtemp(char *buf, size_t len, const char *tag)
 {
 	snprintf(buf, len, "/tmp/lymph-%s.XXXXXX", tag);
@@ -255,17 +272,13 @@ int th_run(char *const argv[], const struct th_cmd_opts *o, struct th_cmd *r)
 		close(outp[1]);
 		return -errno;
 	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = th_fork();
 	if (pid < 0) {
-		int err = -errno;
-
 		close(outp[0]);
 		close(outp[1]);
 		close(errp[0]);
 		close(errp[1]);
-		return err;
+		return pid;
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
@@ -274,13 +287,9 @@ int th_run(char *const argv[], const struct th_cmd_opts *o, struct th_cmd *r)
 			dup2(devnull, 0);
 		dup2(outp[1], 1);
 		dup2(errp[1], 2);
-		if (o && o->as_user) {
-			if (setgroups(0, NULL) || setresgid(o->uid, o->uid, o->uid) ||
-			    setresuid(o->uid, o->uid, o->uid)) {
-				dprintf(2, "test: failed to become uid %u: %s\n", o->uid,
-					strerror(errno));
-				_exit(126);
-			}
+		if (o && o->as_user && th_become(o->uid)) {
+			dprintf(2, "test: failed to become uid %u: %s\n", o->uid, strerror(errno));
+			_exit(126);
 		}
 		if (o && o->env)
 			for (char *const *e = o->env; *e; e++)
@@ -528,11 +537,10 @@ int th_lymphd_start(struct th_lymphd *d, const char *const args[], int timeout_m
 		return -errno;
 	/* lymphd prints every exec and fork on the host: give it room */
 	fcntl(outp[0], F_SETPIPE_SZ, 1 << 20);
-	fflush(stdout);
-	fflush(stderr);
-	d->pid = fork();
+	d->pid = th_fork();
 	if (d->pid < 0) {
-		err = -errno;
+		err = d->pid;
+		d->pid = -1;
 		close(outp[0]);
 		close(outp[1]);
 		return err;
@@ -657,11 +665,9 @@ pid_t th_nats_node(const char *dir, const char *name, int i, int n, int base)
 		fprintf(f, "%snats-route://127.0.0.1:%d", j ? ", " : "", base + 10 + j);
 	fprintf(f, "] }\n");
 	fclose(f);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = th_fork();
 	if (pid < 0)
-		return -errno;
+		return pid;
 	if (!pid) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
@@ -761,11 +767,9 @@ pid_t th_crash_child(enum th_crash how, const char *busfile, int *status)
 {
 	pid_t pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = th_fork();
 	if (pid < 0)
-		return -errno;
+		return pid;
 	if (pid == 0)
 		th_crash_now(how, busfile);
 	if (waitpid(pid, status, 0) != pid)

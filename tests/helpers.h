@@ -59,6 +59,19 @@ void th_sleep_ms(long ms);
  */
 const char *th_build_dir(void);
 
+/* ---- children ------------------------------------------------------------- */
+
+/*
+ * fork() once stdout and stderr are flushed (else what they still buffer is
+ * written twice, by the child too, and the TAP output breaks): the child's
+ * pid, 0 in the child, or -errno.
+ */
+pid_t th_fork(void);
+
+/* In a child: become uid, with gid uid and no supplementary groups (groups
+ * and gid first, while the uid may still change them): 0 or -errno. */
+int th_become(uid_t uid);
+
 /* Path of a program built next to the tests: "lymphd", "lymphctl". */
 const char *th_prog(const char *name, char *buf, size_t len);
 
