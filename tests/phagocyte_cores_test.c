@@ -19,6 +19,7 @@
 #include <zlib.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "svc_helpers.h"
 
 #define WAIT_MS 30000
 #define PATTERN "/proc/sys/kernel/core_pattern"
@@ -166,26 +167,19 @@ static int store_usage(const char *store, long long *bytes)
 
 FIXTURE(cores)
 {
-	char dir[256], conf[320], journal[320], store[320], saved[320];
+	SVC_FIXTURE_FIELDS;
+	char store[320], saved[320];
 	char orig[256];
-	struct th_lymphd d;
-	bool running;
 	pid_t guard;
 	int guard_fd;
 };
 
 FIXTURE_SETUP(cores)
 {
-	self->dir[0] = 0;
-	self->running = false;
 	self->guard = -1;
 	self->guard_fd = -1;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF and writes kernel.core_pattern");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "cores"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	SVC_FIXTURE_SETUP(self, "cores",
+			  "needs root: lymphd loads BPF and writes kernel.core_pattern");
 	snprintf(self->store, sizeof(self->store), "%s/store", self->dir);
 	snprintf(self->saved, sizeof(self->saved), "%s/core_pattern.saved", self->dir);
 	read_pattern(self->orig, sizeof(self->orig));
@@ -200,8 +194,7 @@ FIXTURE_TEARDOWN(cores)
 
 	if (!self->dir[0])
 		return;
-	if (self->running)
-		th_lymphd_destroy(&self->d);
+	SVC_FIXTURE_STOP(self);
 	if (strcmp(read_pattern(cur, sizeof(cur)), self->orig)) {
 		th_diag("kernel.core_pattern left as '%s': restoring '%s'", cur, self->orig);
 		set_pattern(self->orig);
@@ -210,10 +203,7 @@ FIXTURE_TEARDOWN(cores)
 		close(self->guard_fd);
 	if (self->guard > 0)
 		waitpid(self->guard, NULL, 0);
-	if (getenv("LYMPH_KEEP"))
-		th_diag("kept %s", self->dir);
-	else
-		th_rmdir_flat(self->dir);
+	svc_rmdir(self->dir);
 }
 
 static int write_policy(FIXTURE_DATA(cores) * self, const char *phago_extra)
@@ -221,26 +211,14 @@ static int write_policy(FIXTURE_DATA(cores) * self, const char *phago_extra)
 	char text[4096];
 
 	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = enforce\n"
-		 "[quarantine]\nthreshold = 1000000\n"
-		 "[weather]\nbackoff_factor_stormy = 1\n"
-		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
-		 "[phagocyte]\ncore_interval = 200ms\nforesight = no\n%s",
+		 SVC_QUIET_POLICY "[phagocyte]\ncore_interval = 200ms\nforesight = no\n%s",
 		 phago_extra);
 	return th_write_file(self->conf, text, 0644);
 }
 
 static int start_lymphd(FIXTURE_DATA(cores) * self)
 {
-	char copt[400], jopt[400];
-	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
-	int err;
-
-	snprintf(copt, sizeof(copt), "%s", self->conf);
-	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
-	err = th_lymphd_start(&self->d, args, WAIT_MS);
-	self->running = !err;
-	return err;
+	return SVC_FIXTURE_START(self, NULL, WAIT_MS);
 }
 
 static json_object *crashes(FIXTURE_DATA(cores) * self, struct __test_metadata *_metadata)

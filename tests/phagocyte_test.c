@@ -136,22 +136,13 @@ static const char *th_read_core_pattern(void)
 
 FIXTURE(phago)
 {
-	char dir[256];
-	char conf[320], journal[320], sockd[320], sock[320], lock[320], pidfile[320], log[320];
-	struct th_lymphd d;
-	bool running;
+	SVC_FIXTURE_FIELDS;
+	char sockd[320], sock[320], lock[320], pidfile[320], log[320];
 };
 
 FIXTURE_SETUP(phago)
 {
-	self->dir[0] = 0;
-	self->running = false;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF and starts services");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "phago"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	SVC_FIXTURE_SETUP(self, "phago", "needs root: lymphd loads BPF and starts services");
 	snprintf(self->sockd, sizeof(self->sockd), "%s/sockd", self->dir);
 	snprintf(self->sock, sizeof(self->sock), "%s/sockd.sock", self->dir);
 	snprintf(self->lock, sizeof(self->lock), "%s/sockd.lock", self->dir);
@@ -164,8 +155,7 @@ FIXTURE_TEARDOWN(phago)
 {
 	if (!self->dir[0])
 		return;
-	if (self->running)
-		th_lymphd_destroy(&self->d);
+	SVC_FIXTURE_STOP(self);
 	svc_kill_exe(self->sockd);
 	th_sleep_ms(50);
 	{
@@ -205,10 +195,7 @@ static int write_policy(FIXTURE_DATA(phago) * self, const char *service_extra,
 
 static int start_lymphd(FIXTURE_DATA(phago) * self)
 {
-	int err = svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS);
-
-	self->running = !err;
-	return err;
+	return SVC_FIXTURE_START(self, NULL, WAIT_MS);
 }
 
 /* ---- leftovers -------------------------------------------------------------- */
@@ -1172,17 +1159,11 @@ TEST_F_TIMEOUT(phago, memory_leak_in_a_limited_cgroup_restarted_before_oom, 120)
 	EXPECT_NE(NULL, strstr(buf, "oom_kill 0")) TH_LOG("%s", buf);
 	/* empty the cgroup, then remove it */
 	{
-		pid_t pids[64];
 		char leakd[400];
-		int k;
 
 		snprintf(leakd, sizeof(leakd), "%s/leakd", self->dir);
-		if (self->running)
-			th_lymphd_destroy(&self->d);
-		self->running = false;
-		k = pids_of(leakd, pids, 64);
-		for (int i = 0; i < k; i++)
-			kill(pids[i], SIGKILL);
+		SVC_FIXTURE_STOP(self);
+		svc_kill_exe(leakd);
 		th_sleep_ms(200);
 		rmdir(cg);
 	}

@@ -130,11 +130,9 @@ static int echo_kill_with(int port, const char *cmd)
 
 FIXTURE(svc)
 {
-	char dir[256]; /* root-owned 0755: policy, journal, echod, hook */
-	char conf[320], journal[320], echod[320], log[320], hook[320], hookout[320];
+	SVC_FIXTURE_FIELDS; /* dir: root-owned 0755: policy, journal, echod, hook */
+	char echod[320], log[320], hook[320], hookout[320];
 	int port;
-	struct th_lymphd d;
-	bool running;
 };
 
 /*
@@ -169,29 +167,17 @@ static int write_policy(FIXTURE_DATA(svc) * self, const char *mode, const char *
 
 static int start_lymphd(FIXTURE_DATA(svc) * self, const char *extra_arg)
 {
-	int err = svc_lymphd_start(&self->d, self->conf, self->journal, extra_arg, WAIT_MS);
-
-	self->running = !err;
-	return err;
+	return SVC_FIXTURE_START(self, extra_arg, WAIT_MS);
 }
 
 static void stop_lymphd(FIXTURE_DATA(svc) * self)
 {
-	if (self->running)
-		th_lymphd_destroy(&self->d);
-	self->running = false;
+	SVC_FIXTURE_STOP(self);
 }
 
 FIXTURE_SETUP(svc)
 {
-	self->dir[0] = '\0';
-	self->running = false;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF and starts services");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "svc"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	SVC_FIXTURE_SETUP(self, "svc", "needs root: lymphd loads BPF and starts services");
 	snprintf(self->echod, sizeof(self->echod), "%s/echod", self->dir);
 	snprintf(self->log, sizeof(self->log), "%s/echod.log", self->dir);
 	snprintf(self->hook, sizeof(self->hook), "%s/hook", self->dir);

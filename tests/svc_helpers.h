@@ -33,6 +33,52 @@ int free_port(void);
 	"[weather]\nbackoff_factor_stormy = 1\n" \
 	"[throttle]\nbudget = 1000000\nburst = 1000000\n"
 
+/*
+ * The fields every lymphd fixture has (put them in its FIXTURE): its
+ * directory, the policy and the journal in it, lymphd, and whether lymphd
+ * runs (the teardown stops it then).
+ */
+#define SVC_FIXTURE_FIELDS                      \
+	char dir[256], conf[320], journal[320]; \
+	struct th_lymphd d;                     \
+	bool running
+
+/*
+ * The first steps of such a fixture's FIXTURE_SETUP (SKIP and ASSERT use
+ * its _metadata): lymphd not running, root or the test is skipped saying
+ * why, then a new directory named after tag with DIR/lymph.conf and
+ * DIR/journal.
+ */
+#define SVC_FIXTURE_SETUP(self, tag, why)                                                      \
+	do {                                                                                   \
+		(self)->dir[0] = '\0';                                                         \
+		(self)->running = false;                                                       \
+		th_lymphd_init(&(self)->d);                                                    \
+		if (!th_is_root())                                                             \
+			SKIP(return, why);                                                     \
+		ASSERT_EQ(0, th_mkdtemp((self)->dir, sizeof((self)->dir), tag));               \
+		snprintf((self)->conf, sizeof((self)->conf), "%s/lymph.conf", (self)->dir);    \
+		snprintf((self)->journal, sizeof((self)->journal), "%s/journal", (self)->dir); \
+	} while (0)
+
+/* svc_lymphd_start on such a fixture's policy and journal, noting whether
+ * lymphd runs: 0 or -errno. */
+#define SVC_FIXTURE_START(self, extra_arg, timeout_ms)                                            \
+	({                                                                                        \
+		int err_ = svc_lymphd_start(&(self)->d, (self)->conf, (self)->journal, extra_arg, \
+					    timeout_ms);                                          \
+		(self)->running = !err_;                                                          \
+		err_;                                                                             \
+	})
+
+/* Stop lymphd if it runs (safe twice). */
+#define SVC_FIXTURE_STOP(self)                         \
+	do {                                           \
+		if ((self)->running)                   \
+			th_lymphd_destroy(&(self)->d); \
+		(self)->running = false;               \
+	} while (0)
+
 /* cc -O2 -o out tests/NAME.c (a program the test supervises): 0 or -errno. */
 int svc_build_prog(const char *name, const char *out);
 
