@@ -776,3 +776,43 @@ pid_t th_crash_child(enum th_crash how, const char *busfile, int *status)
 		return -errno;
 	return pid;
 }
+
+static int *volatile th_null_ptr;
+
+static void __attribute__((noinline)) th_crash_site_a(void)
+{
+	*th_null_ptr = 1;
+}
+
+static void __attribute__((noinline)) th_crash_site_b(void)
+{
+	__asm__ volatile("" ::: "memory");
+	*th_null_ptr = 2;
+	__asm__ volatile("" ::: "memory");
+}
+
+pid_t th_dump_core(const char *dir, int site)
+{
+	int status = 0;
+	pid_t pid = th_fork();
+
+	if (pid == 0) {
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if ((dir && chdir(dir)) || setrlimit(RLIMIT_CORE, &rl))
+			_exit(1);
+		prctl(PR_SET_DUMPABLE, 1);
+		signal(SIGSEGV, SIG_DFL);
+		if (site)
+			th_crash_site_b();
+		else
+			th_crash_site_a();
+		_exit(2);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
+	    !WCOREDUMP(status)) {
+		th_diag("no core dumped (wait status 0x%x)", status);
+		return -1;
+	}
+	return pid;
+}

@@ -257,6 +257,14 @@ __attribute__((noreturn)) void th_crash_now(enum th_crash how, const char *busfi
 pid_t th_crash_child(enum th_crash how, const char *busfile, int *status);
 
 /*
+ * A child that dies of a real SIGSEGV and dumps a core (as
+ * kernel.core_pattern says), in dir (NULL: here), at one of two places in
+ * the code (site 0 or 1: two crash signatures).  Its pid, or -1 when it
+ * dumped no core.
+ */
+pid_t th_dump_core(const char *dir, int site);
+
+/*
  * The harness comes last, compiled without optimisation, and with it every
  * test that includes this header.  Its TEST_F wrapper keeps `child` (0 in
  * the forked test) in a local across setjmp(); at -O2 gcc keeps it in a

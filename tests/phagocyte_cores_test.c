@@ -81,46 +81,6 @@ static int wait_records(const char *journal, const char *action, int n)
 
 /* ---- a real crash ------------------------------------------------------------------ */
 
-static int *volatile null_ptr;
-
-static void __attribute__((noinline)) crash_site_a(void)
-{
-	*null_ptr = 1;
-}
-
-static void __attribute__((noinline)) crash_site_b(void)
-{
-	__asm__ volatile("" ::: "memory");
-	*null_ptr = 2;
-	__asm__ volatile("" ::: "memory");
-}
-
-/* A real SIGSEGV with a core at site a or b: its pid, or -1. */
-static pid_t crash(int site)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-
-		setrlimit(RLIMIT_CORE, &rl);
-		prctl(PR_SET_DUMPABLE, 1);
-		signal(SIGSEGV, SIG_DFL);
-		if (site)
-			crash_site_b();
-		else
-			crash_site_a();
-		_exit(2);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
-	    !WCOREDUMP(status)) {
-		th_diag("no core dumped (wait status 0x%x)", status);
-		return -1;
-	}
-	return pid;
-}
-
 /* The stored core of pid in store ("" when none). */
 static const char *stored_of(const char *store, pid_t pid, char *buf, size_t len)
 {
@@ -283,11 +243,11 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 	EXPECT_EQ(0, access(self->saved, F_OK));
 
 	for (i = 0; i < 4; i++) {
-		ASSERT_GT(a[i] = crash(0), 0);
+		ASSERT_GT(a[i] = th_dump_core(NULL, 0), 0);
 		ASSERT_EQ(i + 1, wait_records(self->journal, "core-handled", i + 1));
 	}
 	for (i = 0; i < 2; i++) {
-		ASSERT_GT(b[i] = crash(1), 0);
+		ASSERT_GT(b[i] = th_dump_core(NULL, 1), 0);
 		ASSERT_EQ(5 + i, wait_records(self->journal, "core-handled", 5 + i));
 	}
 	EXPECT_NE(0, stored_of(self->store, a[0], path, sizeof(path))[0])
@@ -330,7 +290,7 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 	ASSERT_EQ(0, write_policy(self, extra));
 	ASSERT_EQ(0, th_lymphctl(&self->d, &reload, NULL, "reload", NULL));
 	for (i = 0; i < 3; i++) {
-		ASSERT_GT(c[i] = crash(0), 0);
+		ASSERT_GT(c[i] = th_dump_core(NULL, 0), 0);
 		ASSERT_EQ(7 + i, wait_records(self->journal, "core-handled", 7 + i));
 		store_usage(self->store, &bytes);
 		EXPECT_LE(bytes, core_sz * 3 / 2) TH_LOG("crash %d: %lld bytes stored", i, bytes);
@@ -365,7 +325,7 @@ TEST_F_TIMEOUT(cores, pattern_restored_after_a_killed_lymphd, 120)
 	read_pattern(cur, sizeof(cur));
 	ASSERT_NE(NULL, strstr(cur, "--core-handler")) TH_LOG("%s", cur);
 
-	ASSERT_GT(crash(0), 0);
+	ASSERT_GT(th_dump_core(NULL, 0), 0);
 	deadline = th_now_ms() + WAIT_MS;
 	while (!store_usage(self->store, &bytes) && th_now_ms() < deadline)
 		th_sleep_ms(50);

@@ -885,46 +885,15 @@ TEST_F_TIMEOUT(phago, tidy_reclaims_only_what_the_rules_name, 120)
 
 /* ---- crash artifacts ------------------------------------------------------------ */
 
-static int *volatile null_ptr;
-
-static void __attribute__((noinline)) crash_site_a(void)
-{
-	*null_ptr = 1;
-}
-
-static void __attribute__((noinline)) crash_site_b(void)
-{
-	__asm__ volatile("" ::: "memory");
-	*null_ptr = 2;
-	__asm__ volatile("" ::: "memory");
-}
-
-/* A real SIGSEGV with a core, in dir, at site a or b; the core renamed
- * core.PID as kernel.core_uses_pid would.  0 or -1. */
+/* A real SIGSEGV with a core, in dir, at site 0 or 1 (th_dump_core); the
+ * core renamed core.PID as kernel.core_uses_pid would.  Its pid or -1. */
 static int dump_core(const char *dir, int site)
 {
 	char from[400], to[420];
-	int status;
-	pid_t pid = fork();
+	pid_t pid = th_dump_core(dir, site);
 
-	if (pid == 0) {
-		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-
-		if (chdir(dir) || setrlimit(RLIMIT_CORE, &rl))
-			_exit(1);
-		prctl(PR_SET_DUMPABLE, 1);
-		signal(SIGSEGV, SIG_DFL);
-		if (site)
-			crash_site_b();
-		else
-			crash_site_a();
-		_exit(2);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
-	    !WCOREDUMP(status)) {
-		th_diag("no core dumped (wait status 0x%x)", status);
+	if (pid < 0)
 		return -1;
-	}
 	snprintf(from, sizeof(from), "%s/core", dir);
 	snprintf(to, sizeof(to), "%s/core.%d", dir, pid);
 	if (rename(from, to))
