@@ -134,7 +134,7 @@ TEST_F_TIMEOUT(nginx, debian_nginx_serves_with_the_documented_line, 120)
 	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapPrm"));
 	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapBnd"));
 	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapAmb"));
-	EXPECT_EQ(0, proc_status(master, "NoNewPrivs", body, sizeof(body)));
+	EXPECT_EQ(0, proc_status_field(master, "NoNewPrivs", body, sizeof(body)));
 	EXPECT_STREQ("1", body);
 	/* its workers switched to www-data and hold nothing */
 	n = children_of(master, workers, 8);
@@ -142,7 +142,7 @@ TEST_F_TIMEOUT(nginx, debian_nginx_serves_with_the_documented_line, 120)
 	for (int i = 0; i < n; i++) {
 		char uid[64];
 
-		ASSERT_EQ(0, proc_status(workers[i], "Uid", uid, sizeof(uid)));
+		ASSERT_EQ(0, proc_status_field(workers[i], "Uid", uid, sizeof(uid)));
 		EXPECT_EQ(getpwnam("www-data")->pw_uid, (uid_t)atoi(uid))
 		TH_LOG("worker %d: Uid %s", workers[i], uid);
 		EXPECT_EQ(0, cap_of(workers[i], "CapEff"));
@@ -178,7 +178,7 @@ TEST_F_TIMEOUT(nginx, daemonizing_nginx_is_tracked_through_its_pidfile, 120)
 	ASSERT_EQ(0, th_read_file(svc, pidtext, sizeof(pidtext)));
 	EXPECT_EQ(atoi(pidtext), master)
 	TH_LOG("lymphd tracks %d, the daemon is %s", master, pidtext);
-	EXPECT_EQ(self->d.pid, proc_parent_of(master))
+	EXPECT_EQ(self->d.pid, proc_parent(master))
 	TH_LOG("the daemon was not reparented to lymphd");
 	EXPECT_EQ(0, journal_count(self->journal, "nginx", "exited"));
 	for (int64_t end = th_now_ms() + WAIT_MS; th_now_ms() < end; th_sleep_ms(50))
@@ -216,7 +216,7 @@ TEST_F_TIMEOUT(nginx, crashed_master_is_replaced_and_its_workers_go, 120)
 	for (int i = 0; i < n; i++) {
 		char st[32];
 
-		EXPECT_TRUE(proc_status(workers[i], "State", st, sizeof(st)) || st[0] == 'Z')
+		EXPECT_TRUE(proc_status_field(workers[i], "State", st, sizeof(st)) || st[0] == 'Z')
 		TH_LOG("worker %d of the crashed master survived", workers[i]);
 	}
 	EXPECT_LE(1, journal_count(self->journal, "nginx", "killed-rest"));

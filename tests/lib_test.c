@@ -183,6 +183,35 @@ TEST(proc_iter_walks_processes_threads_fds)
 	proc_iter_close(&it);
 }
 
+/* The fields of this process's /proc/PID/status: a whole key only, the
+ * blanks around the value removed, a value cut to the buffer; a missing key
+ * or a gone process is -ENOENT; the real uid and leaks' "N kB" fields read
+ * through it. */
+TEST(proc_status_field_reads_one_whole_key)
+{
+	char val[64], small[4];
+	uint32_t uid = 12345;
+
+	ASSERT_EQ(0, prctl(PR_SET_NAME, "lib test"));
+	ASSERT_EQ(0, proc_status_field(getpid(), "Name", val, sizeof(val)));
+	EXPECT_STREQ("lib test", val);
+	ASSERT_EQ(0, proc_status_field(getpid(), "Uid", val, sizeof(val)));
+	EXPECT_EQ(getuid(), (uid_t)strtoul(val, NULL, 10)) TH_LOG("Uid: '%s'", val);
+	EXPECT_NE(NULL, strchr(val, '\t')) TH_LOG("real, effective, saved, fs: '%s'", val);
+	ASSERT_EQ(0, proc_status_field(getpid(), "VmRSS", val, sizeof(val)));
+	EXPECT_NE(NULL, strstr(val, " kB")) TH_LOG("'%s'", val);
+	EXPECT_NE(' ', val[0]);
+	EXPECT_EQ(-ENOENT, proc_status_field(getpid(), "Vm", val, sizeof(val)))
+	TH_LOG("a prefix of a key is not the key");
+	EXPECT_EQ(-ENOENT, proc_status_field(getpid(), "NoSuchKey", val, sizeof(val)));
+	EXPECT_EQ(0, proc_status_field(getpid(), "Name", small, sizeof(small)));
+	EXPECT_STREQ("lib", small);
+	EXPECT_EQ(-ENOENT, proc_status_field(0x7fffffff, "Name", val, sizeof(val)));
+	ASSERT_EQ(0, proc_real_uid(getpid(), &uid));
+	EXPECT_EQ(getuid(), uid);
+	EXPECT_EQ(-ENOENT, proc_real_uid(0x7fffffff, &uid));
+}
+
 /* The hash table, with a key whose home slot the test chooses: key k
  * lives at home k >> 8, so runs collide and wrap around the end. */
 struct tent {

@@ -816,13 +816,13 @@ TEST_F_TIMEOUT(svc, started_service_has_no_capabilities_and_own_session, 180)
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
 	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
-		ASSERT_EQ(0, proc_status(pid, zero[i], val, sizeof(val)));
+		ASSERT_EQ(0, proc_status_field(pid, zero[i], val, sizeof(val)));
 		EXPECT_STREQ("0000000000000000", val) TH_LOG("%s", zero[i]);
 	}
-	ASSERT_EQ(0, proc_status(pid, "NoNewPrivs", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "NoNewPrivs", val, sizeof(val)));
 	EXPECT_STREQ("1", val);
 	EXPECT_EQ(pid, session_of(pid));
-	ASSERT_EQ(0, proc_status(pid, "PPid", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "PPid", val, sizeof(val)));
 	EXPECT_EQ(self->d.pid, atoi(val));
 }
 
@@ -837,13 +837,13 @@ TEST_F_TIMEOUT(svc, user_service_has_no_capabilities_and_empty_bounding_set, 180
 	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nuser = nobody\n"));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(0, proc_status(pid, "Uid", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "Uid", val, sizeof(val)));
 	EXPECT_EQ(65534, atoi(val));
 	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
-		ASSERT_EQ(0, proc_status(pid, zero[i], val, sizeof(val)));
+		ASSERT_EQ(0, proc_status_field(pid, zero[i], val, sizeof(val)));
 		EXPECT_STREQ("0000000000000000", val) TH_LOG("%s", zero[i]);
 	}
-	ASSERT_EQ(0, proc_status(pid, "NoNewPrivs", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "NoNewPrivs", val, sizeof(val)));
 	EXPECT_STREQ("1", val);
 }
 
@@ -862,7 +862,7 @@ TEST_F_TIMEOUT(svc, capabilities_are_kept_through_the_user_switch, 180)
 			"settle = 100ms\nuser = nobody\ncapabilities = CAP_NET_BIND_SERVICE cap_net_raw\n"));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(0, proc_status(pid, "Uid", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "Uid", val, sizeof(val)));
 	EXPECT_EQ(65534, atoi(val));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 13)), cap_of(pid, want[i]))
@@ -1283,7 +1283,7 @@ static int wait_gone(pid_t pid, int timeout_ms)
 	do {
 		char st[32];
 
-		if (proc_status(pid, "State", st, sizeof(st)) || st[0] == 'Z')
+		if (proc_status_field(pid, "State", st, sizeof(st)) || st[0] == 'Z')
 			return 0;
 		th_sleep_ms(20);
 	} while (th_now_ms() < deadline);
@@ -1329,7 +1329,7 @@ TEST_F_TIMEOUT(svc, kill_mode_main_leaves_the_rest, 180)
 	ASSERT_EQ(1, children_of(pid0, kids, 4));
 	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
 	json_object_put(wait_service(&self->d, "echo", "backoff", 1, WAIT_MS));
-	ASSERT_EQ(0, proc_status(kids[0], "State", st, sizeof(st)));
+	ASSERT_EQ(0, proc_status_field(kids[0], "State", st, sizeof(st)));
 	EXPECT_NE('Z', st[0]);
 	EXPECT_EQ(0, journal_count(self->journal, "echo", "killed-rest"));
 	kill(kids[0], SIGKILL);

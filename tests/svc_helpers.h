@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
+#include "procfs.h"
 
 /* A port nobody listens on now (the kernel's pick). */
 int free_port(void);
@@ -120,9 +121,10 @@ size_t journal_count(const char *journal, const char *name, const char *action);
 /* Pids running exe (zombies excluded), up to max. */
 int pids_of(const char *exe, pid_t *pids, int max);
 
-/* A "Key:\tvalue" line of /proc/PID/status. */
-int proc_status(pid_t pid, const char *key, char *val, size_t cap);
+/* A process's fields from /proc (its status fields, its parent, its
+ * session) come from lymph's own readers: procfs.h (liblymph). */
 
+/* pid's session, or -1. */
 pid_t session_of(pid_t pid);
 
 /* ---- real daemons ------------------------------------------------------- */
@@ -160,9 +162,6 @@ long long cap_of(pid_t pid, const char *key);
  * 0 or -errno.
  */
 int crash_by_pc0(pid_t pid);
-
-/* PPid of pid, or -1. */
-pid_t proc_parent_of(pid_t pid);
 
 /* The children of pid (from /proc/PID/task/PID/children), up to max. */
 int children_of(pid_t pid, pid_t *out, int max);

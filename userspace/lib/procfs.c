@@ -44,23 +44,39 @@ int proc_stat_read(pid_t pid, struct proc_stat *st)
 	return 0;
 }
 
-int proc_real_uid(pid_t pid, uint32_t *uid)
+int proc_status_field(pid_t pid, const char *key, char *val, size_t cap)
 {
 	char path[64], line[256];
-	int found = 0;
+	size_t klen = strlen(key);
+	int err = -ENOENT;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %u", uid) == 1) {
-			found = 1;
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			char *v = line + klen + 1;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = 0;
+			snprintf(val, cap, "%s", v);
+			err = 0;
 			break;
 		}
 	fclose(f);
-	return found ? 0 : -ENOENT;
+	return err;
+}
+
+int proc_real_uid(pid_t pid, uint32_t *uid)
+{
+	char val[64];
+	int err = proc_status_field(pid, "Uid", val, sizeof(val));
+
+	if (err)
+		return err;
+	return sscanf(val, "%u", uid) == 1 ? 0 : -EINVAL;
 }
 
 pid_t proc_parent(pid_t pid)

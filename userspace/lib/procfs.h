@@ -2,7 +2,7 @@
 /*
  * What lymphd reads about a process from /proc, in one place: the fields
  * of /proc/PID/stat (parsed after the last ')' since comm may hold spaces
- * and parentheses), the real uid from /proc/PID/status, and the one walk
+ * and parentheses), the fields of /proc/PID/status, and the one walk
  * over /proc's numbered directories (processes, threads, fds).
  */
 #ifndef LYMPH_PROCFS_H
@@ -24,6 +24,11 @@ int proc_stat_read(pid_t pid, struct proc_stat *st);
 
 /* /proc/PID/stat into buf, NUL-terminated: its length, or -errno. */
 int proc_stat_text(pid_t pid, char *buf, size_t len);
+
+/* The value of the "Key:" line of /proc/PID/status, blanks around it
+ * removed, into val (truncated to cap - 1): 0, -ENOENT when the process or
+ * the key is missing, or -errno. */
+int proc_status_field(pid_t pid, const char *key, char *val, size_t cap);
 
 /* The real uid, or -errno. */
 int proc_real_uid(pid_t pid, uint32_t *uid);
