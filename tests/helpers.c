@@ -350,6 +350,40 @@ bool th_exited_nonzero(int status)
 	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0;
 }
 
+int th_check_config_refuses(const char *conf, const char *text, const char *const want[])
+{
+	char prog[PATH_MAX], said[PATH_MAX + 512];
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
+			 (char *)conf, NULL };
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	int n, err = 0;
+
+	if (!r || th_write_file(conf, text, 0644) || th_run(argv, NULL, r)) {
+		free(r);
+		return -1;
+	}
+	if (!th_exited_nonzero(r->status)) {
+		th_diag("lymphd --check-config %s did not refuse it (wait status 0x%x)", conf,
+			r->status);
+		err = -1;
+	}
+	for (n = 0; want[n]; n++) {
+		snprintf(said, sizeof(said), "%s:%s", conf, want[n]);
+		if (!strstr(r->err, said)) {
+			th_diag("lymphd --check-config did not say '%s'", said);
+			err = -1;
+		}
+	}
+	if (th_count_lines(r->err) != n) {
+		th_diag("lymphd --check-config said %d lines, not %d", th_count_lines(r->err), n);
+		err = -1;
+	}
+	if (err)
+		th_diag("its stderr: %s", r->err);
+	free(r);
+	return err;
+}
+
 void th_lymphd_init(struct th_lymphd *d)
 {
 	memset(d, 0, sizeof(*d));

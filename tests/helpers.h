@@ -141,6 +141,14 @@ int th_count_lines(const char *s);
 
 bool th_exited_nonzero(int status);
 
+/*
+ * Write text to conf and run `lymphd --check-config conf`: 0 when lymphd
+ * refused it (exit status not 0) with exactly one line on stderr for each
+ * of want (NULL-terminated), each "LINE: message" said as
+ * "CONF:LINE: message"; else -1, with what differed logged.
+ */
+int th_check_config_refuses(const char *conf, const char *text, const char *const want[]);
+
 /* ---- lymphd as a child --------------------------------------------------- */
 
 struct th_lymphd {
