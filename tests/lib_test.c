@@ -392,6 +392,28 @@ TEST_F(dir, pidfile_read)
 	EXPECT_EQ(0, proc_pidfile_read(f));
 	ASSERT_EQ(0, atomic_write(f, 0644, "", 0));
 	EXPECT_EQ(0, proc_pidfile_read(f));
+	/* a FIFO in its place is no pidfile, and opening it does not wait */
+	ASSERT_EQ(0, unlink(f));
+	ASSERT_EQ(0, mkfifo(f, 0644));
+	EXPECT_EQ(0, proc_pidfile_read(f));
+	EXPECT_EQ(0, proc_pidfile_read_owned(f, 0));
+}
+
+/* A pidfile owned by root or by the owner named, nobody else. */
+TEST_F(dir, pidfile_read_owned)
+{
+	char f[PATH_MAX + 16];
+
+	if (!th_is_root())
+		SKIP(return, "needs root to give the file away");
+	snprintf(f, sizeof(f), "%s/pid", self->path);
+	ASSERT_EQ(0, atomic_write(f, 0644, "1234\n", 5));
+	ASSERT_EQ(0, chown(f, 4321, 4321));
+	EXPECT_EQ(1234, proc_pidfile_read(f));
+	EXPECT_EQ(1234, proc_pidfile_read_owned(f, 4321));
+	EXPECT_EQ(0, proc_pidfile_read_owned(f, 1000));
+	ASSERT_EQ(0, chown(f, 0, 0));
+	EXPECT_EQ(1234, proc_pidfile_read_owned(f, 1000));
 }
 
 TEST(clock_offset_round_trip)

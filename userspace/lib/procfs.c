@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "procfs.h"
 
 int proc_stat_text(pid_t pid, char *buf, size_t len)
@@ -94,15 +95,23 @@ int proc_alive(pid_t pid)
 	return pid > 0 && !access(p, F_OK);
 }
 
-pid_t proc_pidfile_read(const char *path)
+/* owner NULL: any owner. */
+static pid_t pidfile_read(const char *path, const uid_t *owner)
 {
 	char buf[32] = "";
+	struct stat st;
 	long pid;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: opening a FIFO put there would wait for a writer */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	ssize_t n;
 
 	if (fd < 0)
 		return 0;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (owner && st.st_uid != 0 && st.st_uid != *owner)) {
+		close(fd);
+		return 0;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
@@ -110,6 +119,16 @@ pid_t proc_pidfile_read(const char *path)
 	buf[n] = 0;
 	pid = strtol(buf, NULL, 10);
 	return (pid > 1 && pid < (1L << 22)) ? (pid_t)pid : 0;
+}
+
+pid_t proc_pidfile_read(const char *path)
+{
+	return pidfile_read(path, NULL);
+}
+
+pid_t proc_pidfile_read_owned(const char *path, uid_t owner)
+{
+	return pidfile_read(path, &owner);
 }
 
 int proc_iter_open(struct proc_iter *it, const char *dir)

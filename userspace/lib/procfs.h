@@ -39,9 +39,14 @@ pid_t proc_parent(pid_t pid);
 /* Does /proc/PID exist? */
 int proc_alive(pid_t pid);
 
-/* The pid a daemon wrote to its pidfile at path (not followed if a
- * symlink): > 1, or 0 when missing, unreadable or not a pid. */
+/* The pid a daemon wrote to its pidfile at path (a regular file, not
+ * followed if a symlink): > 1, or 0 when missing, unreadable, not a
+ * regular file or not a pid. */
 pid_t proc_pidfile_read(const char *path);
+
+/* The same from a pidfile owned by root or by owner only: a file others
+ * could write names no daemon of theirs. */
+pid_t proc_pidfile_read_owned(const char *path, uid_t owner);
 
 /*
  * A walk over the numbered entries of a /proc directory: the processes of

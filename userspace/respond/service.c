@@ -956,32 +956,14 @@ static uid_t service_uid(const struct service_conf *c)
  */
 static pid_t forked_daemon(const struct service *v)
 {
-	char buf[32] = "";
-	struct stat st;
-	long pid;
-	pid_t pp;
-	ssize_t n;
-	int fd = open(v->conf->pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	pid_t pid = proc_pidfile_read_owned(v->conf->pidfile, service_uid(v->conf)), pp;
 
-	if (fd < 0)
+	if (!pid || protect_pid(pid))
 		return 0;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (st.st_uid != 0 && st.st_uid != service_uid(v->conf))) {
-		close(fd);
-		return 0;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	pid = strtol(buf, NULL, 10);
-	if (pid <= 1 || pid >= (1L << 22) || protect_pid((pid_t)pid))
-		return 0;
-	pp = proc_parent((pid_t)pid);
+	pp = proc_parent(pid);
 	if (pp != getpid() && (!v->launcher || pp != v->launcher))
 		return 0;
-	return (pid_t)pid;
+	return pid;
 }
 
 /* A readiness check failed: retried until start_timeout, then a failure. */
