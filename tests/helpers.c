@@ -3,6 +3,7 @@
 #define TH_NO_HARNESS
 #include "helpers.h"
 #include "clock.h"
+#include "smallfile.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -143,17 +144,9 @@ int th_write_file(const char *path, const char *text, mode_t mode)
 
 int th_read_file(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	ssize_t n = small_file_read(path, 0, buf, cap);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
+	return n < 0 ? (int)n : 0;
 }
 
 bool th_json_has(json_object *o, const char *key)

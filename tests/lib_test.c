@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "hashtab.h"
 #include "procfs.h"
+#include "smallfile.h"
 
 FIXTURE(dir)
 {
@@ -414,6 +415,29 @@ TEST_F(dir, pidfile_read_owned)
 	EXPECT_EQ(0, proc_pidfile_read_owned(f, 1000));
 	ASSERT_EQ(0, chown(f, 0, 0));
 	EXPECT_EQ(1234, proc_pidfile_read_owned(f, 1000));
+}
+
+/* One read: the start of the file up to cap - 1 bytes, NUL-terminated;
+ * -errno with an empty buffer; flags reach open (a FIFO with O_NONBLOCK
+ * reads as empty instead of waiting). */
+TEST_F(dir, small_file_read)
+{
+	char f[PATH_MAX + 16], buf[16] = "junk";
+
+	snprintf(f, sizeof(f), "%s/small", self->path);
+	EXPECT_EQ(-ENOENT, small_file_read(f, 0, buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	ASSERT_EQ(0, atomic_write(f, 0644, "abc\n", 4));
+	EXPECT_EQ(4, small_file_read(f, 0, buf, sizeof(buf)));
+	EXPECT_STREQ("abc\n", buf);
+	EXPECT_EQ(2, small_file_read(f, 0, buf, 3));
+	EXPECT_STREQ("ab", buf);
+	EXPECT_EQ(0, small_file_read(f, 0, buf, 1));
+	EXPECT_STREQ("", buf);
+	EXPECT_EQ(-EISDIR, small_file_read(self->path, 0, buf, sizeof(buf)));
+	ASSERT_EQ(0, unlink(f));
+	ASSERT_EQ(0, mkfifo(f, 0644));
+	EXPECT_EQ(0, small_file_read(f, O_NONBLOCK, buf, sizeof(buf)));
 }
 
 TEST(clock_offset_round_trip)

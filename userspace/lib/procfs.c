@@ -8,22 +8,17 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "procfs.h"
+#include "smallfile.h"
 
 int proc_stat_text(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
+	n = small_file_read(path, 0, buf, len);
 	if (n <= 0)
-		return n < 0 ? -errno : -ENOENT;
-	buf[n] = 0;
+		return n < 0 ? (int)n : -ENOENT;
 	return (int)n;
 }
 
