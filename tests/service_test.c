@@ -1012,18 +1012,12 @@ TEST_F_TIMEOUT(svc, forking_pidfile_of_another_process_is_refused, 180)
 static int notify_socket_of(pid_t pid, char *out, size_t cap)
 {
 	char p[64], env[8192];
-	int fd;
 	ssize_t n;
 
 	snprintf(p, sizeof(p), "/proc/%d/environ", pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, env, sizeof(env) - 1);
-	close(fd);
+	n = small_file_read(p, 0, env, sizeof(env));
 	if (n <= 0)
 		return -1;
-	env[n] = 0;
 	for (char *e = env; e < env + n; e += strlen(e) + 1)
 		if (!strncmp(e, "NOTIFY_SOCKET=", 14)) {
 			snprintf(out, cap, "%s", e + 14);

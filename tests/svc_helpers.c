@@ -195,21 +195,15 @@ pid_t session_of(pid_t pid)
 bool cmdline_has(pid_t pid, const char *needle)
 {
 	char p[64], buf[4096];
-	int fd;
 	ssize_t n;
 
 	snprintf(p, sizeof(p), "/proc/%d/cmdline", pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = small_file_read(p, 0, buf, sizeof(buf));
 	if (n <= 0)
 		return false;
 	for (ssize_t i = 0; i < n; i++)
 		if (!buf[i])
 			buf[i] = ' ';
-	buf[n] = 0;
 	return strstr(buf, needle) != NULL;
 }
 

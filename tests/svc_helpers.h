@@ -15,6 +15,7 @@
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include "procfs.h"
+#include "smallfile.h"
 
 /* A port nobody listens on now (the kernel's pick). */
 int free_port(void);
@@ -122,7 +123,8 @@ size_t journal_count(const char *journal, const char *name, const char *action);
 int pids_of(const char *exe, pid_t *pids, int max);
 
 /* A process's fields from /proc (its status fields, its parent, its
- * session) come from lymph's own readers: procfs.h (liblymph). */
+ * session) and small files come from lymph's own readers: procfs.h and
+ * smallfile.h (liblymph). */
 
 /* pid's session, or -1. */
 pid_t session_of(pid_t pid);
