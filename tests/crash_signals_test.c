@@ -25,15 +25,15 @@ static pid_t spawn_target(uid_t uid)
 
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
+	pid = th_fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return pid;
+	}
 	if (pid == 0) {
 		th_crash_prepare();
-		if (uid &&
-		    (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+		if (uid && th_become(uid))
 			_exit(125);
 		if (write(p[1], "r", 1) != 1)
 			_exit(124);
@@ -57,14 +57,11 @@ static pid_t spawn_sender(uid_t uid, pid_t target, int sig, int *status)
 {
 	pid_t pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = th_fork();
 	if (pid < 0)
-		return -errno;
+		return pid;
 	if (pid == 0) {
-		if (uid &&
-		    (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+		if (uid && th_become(uid))
 			_exit(125);
 		_exit(kill(target, sig) ? 1 : 0);
 	}
@@ -257,41 +254,38 @@ TEST_F_TIMEOUT(bpf_kill, kill_segv_is_programmed, 60)
 	expect_killed(_metadata, &self->d, target, 0, getpid(), 0);
 }
 
-/* kill(pid, SIGSEGV) from a forked sender child. */
-TEST_F_TIMEOUT(bpf_kill, kill_segv_from_sender, 60)
+/* A target and a forked sender child, both as uid: the sender's
+ * kill(target, SIGSEGV) is a programmed death naming the sender. */
+static void kill_from_sender(struct __test_metadata *_metadata, struct th_lymphd *d, uid_t uid)
 {
 	int status = 0, sstatus = 0;
 	pid_t target, sender;
 
-	target = spawn_target(0);
+	target = spawn_target(uid);
 	ASSERT_LT(0, target);
-	sender = spawn_sender(0, target, SIGSEGV, &sstatus);
+	sender = spawn_sender(uid, target, SIGSEGV, &sstatus);
+	if (sender < 0 || !(WIFEXITED(sstatus) && WEXITSTATUS(sstatus) == 0)) {
+		kill(target, SIGKILL);
+		waitpid(target, NULL, 0);
+	}
 	ASSERT_LT(0, sender);
-	ASSERT_TRUE(WIFEXITED(sstatus) && WEXITSTATUS(sstatus) == 0);
+	ASSERT_TRUE(WIFEXITED(sstatus) && WEXITSTATUS(sstatus) == 0)
+	TH_LOG("sender failed: wait status 0x%x", sstatus);
 	ASSERT_EQ(target, waitpid(target, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
-	expect_killed(_metadata, &self->d, target, 0, sender, 0);
+	expect_killed(_metadata, d, target, uid, sender, uid);
+}
+
+/* kill(pid, SIGSEGV) from a forked sender child. */
+TEST_F_TIMEOUT(bpf_kill, kill_segv_from_sender, 60)
+{
+	kill_from_sender(_metadata, &self->d, 0);
 }
 
 /* A uid-1000 process kills a uid-1000 target: sender_uid is 1000. */
 TEST_F_TIMEOUT(bpf_kill, kill_segv_as_user, 60)
 {
-	int status = 0, sstatus = 0;
-	pid_t target, sender;
-
-	target = spawn_target(TEST_UID);
-	ASSERT_LT(0, target);
-	sender = spawn_sender(TEST_UID, target, SIGSEGV, &sstatus);
-	ASSERT_LT(0, sender);
-	if (!(WIFEXITED(sstatus) && WEXITSTATUS(sstatus) == 0)) {
-		kill(target, SIGKILL);
-		waitpid(target, NULL, 0);
-	}
-	ASSERT_TRUE(WIFEXITED(sstatus) && WEXITSTATUS(sstatus) == 0)
-	TH_LOG("sender failed: wait status 0x%x", sstatus);
-	ASSERT_EQ(target, waitpid(target, &status, 0));
-	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
-	expect_killed(_metadata, &self->d, target, TEST_UID, sender, TEST_UID);
+	kill_from_sender(_metadata, &self->d, TEST_UID);
 }
 
 TEST_HARNESS_MAIN

@@ -29,11 +29,9 @@
 
 FIXTURE(nginx)
 {
-	char dir[256];
-	char conf[320], journal[320], ngconf[320], out[320], errlog[320];
+	SVC_FIXTURE_FIELDS;
+	char ngconf[320], out[320], errlog[320];
 	int port;
-	struct th_lymphd d;
-	bool running;
 };
 
 /* lymphd's policy: enforce, quarantine, throttle and weather out of the
@@ -50,17 +48,10 @@ FIXTURE_SETUP(nginx)
 {
 	char text[4096], path[400];
 
-	self->dir[0] = '\0';
-	self->running = false;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF and starts services");
 	if (access(NGINX, X_OK) || !getpwnam("www-data"))
 		SKIP(return,
 			   "Debian's nginx is not installed (scripts/deps.sh installs nginx-light)");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "nginx"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	SVC_FIXTURE_SETUP(self, "nginx", "needs root: lymphd loads BPF and starts services");
 	snprintf(self->ngconf, sizeof(self->ngconf), "%s/nginx.conf", self->dir);
 	snprintf(self->out, sizeof(self->out), "%s/out.log", self->dir);
 	snprintf(self->errlog, sizeof(self->errlog), "%s/error.log", self->dir);
@@ -95,8 +86,7 @@ FIXTURE_TEARDOWN(nginx)
 {
 	if (!self->dir[0])
 		return;
-	if (self->running)
-		th_lymphd_destroy(&self->d);
+	SVC_FIXTURE_STOP(self);
 	kill_sessions_of(NGINX, self->dir);
 	th_sleep_ms(50);
 	svc_rmdir(self->dir);
@@ -127,8 +117,7 @@ TEST_F_TIMEOUT(nginx, debian_nginx_serves_with_the_documented_line, 120)
 	int n, code = -1;
 
 	ASSERT_EQ(0, nginx_policy(self, NGINX_CAPS_LINE));
-	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
-	self->running = true;
+	ASSERT_EQ(0, SVC_FIXTURE_START(self, NULL, WAIT_MS));
 	s = wait_service(&self->d, "nginx", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s) TH_LOG("nginx never verified running");
 	master = (pid_t)th_json_int(s, "pid");
@@ -145,7 +134,7 @@ TEST_F_TIMEOUT(nginx, debian_nginx_serves_with_the_documented_line, 120)
 	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapPrm"));
 	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapBnd"));
 	EXPECT_EQ((long long)NGINX_CAPS, cap_of(master, "CapAmb"));
-	EXPECT_EQ(0, proc_status(master, "NoNewPrivs", body, sizeof(body)));
+	EXPECT_EQ(0, proc_status_field(master, "NoNewPrivs", body, sizeof(body)));
 	EXPECT_STREQ("1", body);
 	/* its workers switched to www-data and hold nothing */
 	n = children_of(master, workers, 8);
@@ -153,7 +142,7 @@ TEST_F_TIMEOUT(nginx, debian_nginx_serves_with_the_documented_line, 120)
 	for (int i = 0; i < n; i++) {
 		char uid[64];
 
-		ASSERT_EQ(0, proc_status(workers[i], "Uid", uid, sizeof(uid)));
+		ASSERT_EQ(0, proc_status_field(workers[i], "Uid", uid, sizeof(uid)));
 		EXPECT_EQ(getpwnam("www-data")->pw_uid, (uid_t)atoi(uid))
 		TH_LOG("worker %d: Uid %s", workers[i], uid);
 		EXPECT_EQ(0, cap_of(workers[i], "CapEff"));
@@ -180,8 +169,7 @@ TEST_F_TIMEOUT(nginx, daemonizing_nginx_is_tracked_through_its_pidfile, 120)
 		 "settle = 100ms\n" NGINX_CAPS_LINE,
 		 self->dir, self->ngconf, self->dir, self->out, self->port);
 	ASSERT_EQ(0, write_lymph_conf(self->conf, svc));
-	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
-	self->running = true;
+	ASSERT_EQ(0, SVC_FIXTURE_START(self, NULL, WAIT_MS));
 	s = wait_service(&self->d, "nginx", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
 	master = (pid_t)th_json_int(s, "pid");
@@ -190,7 +178,7 @@ TEST_F_TIMEOUT(nginx, daemonizing_nginx_is_tracked_through_its_pidfile, 120)
 	ASSERT_EQ(0, th_read_file(svc, pidtext, sizeof(pidtext)));
 	EXPECT_EQ(atoi(pidtext), master)
 	TH_LOG("lymphd tracks %d, the daemon is %s", master, pidtext);
-	EXPECT_EQ(self->d.pid, proc_parent_of(master))
+	EXPECT_EQ(self->d.pid, proc_parent(master))
 	TH_LOG("the daemon was not reparented to lymphd");
 	EXPECT_EQ(0, journal_count(self->journal, "nginx", "exited"));
 	for (int64_t end = th_now_ms() + WAIT_MS; th_now_ms() < end; th_sleep_ms(50))
@@ -210,8 +198,7 @@ TEST_F_TIMEOUT(nginx, crashed_master_is_replaced_and_its_workers_go, 120)
 	int n, code = -1;
 
 	ASSERT_EQ(0, nginx_policy(self, NGINX_CAPS_LINE));
-	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
-	self->running = true;
+	ASSERT_EQ(0, SVC_FIXTURE_START(self, NULL, WAIT_MS));
 	s = wait_service(&self->d, "nginx", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
 	master = (pid_t)th_json_int(s, "pid");
@@ -229,7 +216,7 @@ TEST_F_TIMEOUT(nginx, crashed_master_is_replaced_and_its_workers_go, 120)
 	for (int i = 0; i < n; i++) {
 		char st[32];
 
-		EXPECT_TRUE(proc_status(workers[i], "State", st, sizeof(st)) || st[0] == 'Z')
+		EXPECT_TRUE(proc_status_field(workers[i], "State", st, sizeof(st)) || st[0] == 'Z')
 		TH_LOG("worker %d of the crashed master survived", workers[i]);
 	}
 	EXPECT_LE(1, journal_count(self->journal, "nginx", "killed-rest"));
@@ -246,8 +233,7 @@ TEST_F_TIMEOUT(nginx, without_the_line_nginx_gets_no_capabilities, 120)
 	/* the safe default: the master cannot chown its temporary directories
 	 * for its workers' user, and fails (the symptom of issue 16) */
 	ASSERT_EQ(0, nginx_policy(self, "breaker_failures = 2\nbreaker_cooldown = 1h\n"));
-	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
-	self->running = true;
+	ASSERT_EQ(0, SVC_FIXTURE_START(self, NULL, WAIT_MS));
 	EXPECT_EQ(0, wait_file_has(self->out, "failed (1: Operation not permitted)", WAIT_MS))
 	TH_LOG("nginx without capabilities did not fail on a privileged operation");
 	json_object_put(wait_service(&self->d, "nginx", "broken", 2, WAIT_MS));
@@ -258,29 +244,20 @@ TEST_F_TIMEOUT(nginx, without_the_line_nginx_gets_no_capabilities, 120)
 
 FIXTURE(redis)
 {
-	char dir[256];
-	char conf[320], journal[320], data[320], out[320];
+	SVC_FIXTURE_FIELDS;
+	char data[320], out[320];
 	int port;
-	struct th_lymphd d;
-	bool running;
 };
 
 FIXTURE_SETUP(redis)
 {
 	struct passwd *pw;
 
-	self->dir[0] = '\0';
-	self->running = false;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF and starts services");
 	pw = getpwnam("redis");
 	if (access(REDIS, X_OK) || access(REDIS_CLI, X_OK) || !pw)
 		SKIP(return,
 			   "Debian's redis is not installed (scripts/deps.sh installs redis-server, redis-tools)");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "redis"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	SVC_FIXTURE_SETUP(self, "redis", "needs root: lymphd loads BPF and starts services");
 	snprintf(self->data, sizeof(self->data), "%s/data", self->dir);
 	snprintf(self->out, sizeof(self->out), "%s/out.log", self->dir);
 	ASSERT_EQ(0, mkdir(self->data, 0750));
@@ -293,8 +270,7 @@ FIXTURE_TEARDOWN(redis)
 {
 	if (!self->dir[0])
 		return;
-	if (self->running)
-		th_lymphd_destroy(&self->d);
+	SVC_FIXTURE_STOP(self);
 	kill_sessions_of(REDIS, self->dir);
 	th_sleep_ms(50);
 	svc_rmdir(self->dir);
@@ -341,8 +317,7 @@ TEST_F_TIMEOUT(redis, redis_cli_ping_verifies_a_real_redis, 120)
 
 	snprintf(extra, sizeof(extra), "check_command = " REDIS_CLI " -p %d ping\n", self->port);
 	ASSERT_EQ(0, redis_policy(self, extra));
-	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
-	self->running = true;
+	ASSERT_EQ(0, SVC_FIXTURE_START(self, NULL, WAIT_MS));
 	s = wait_service(&self->d, "redis", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
 	EXPECT_EQ(0, th_json_int(s, "failures"));
@@ -372,8 +347,7 @@ TEST_F_TIMEOUT(redis, a_failing_check_counts_as_a_failure, 120)
 		 "breaker_failures = 2\nbreaker_cooldown = 1h\nstart_timeout = 300ms\n",
 		 other);
 	ASSERT_EQ(0, redis_policy(self, extra));
-	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
-	self->running = true;
+	ASSERT_EQ(0, SVC_FIXTURE_START(self, NULL, WAIT_MS));
 	s = wait_service(&self->d, "redis", "broken", 2, WAIT_MS);
 	ASSERT_NE(NULL, s);
 	json_object_put(s);
@@ -396,8 +370,7 @@ TEST_F_TIMEOUT(redis, kill_segv_of_redis_is_programmed, 120)
 	snprintf(extra, sizeof(extra),
 		 "restart_on = danger\ncheck_command = " REDIS_CLI " -p %d ping\n", self->port);
 	ASSERT_EQ(0, redis_policy(self, extra));
-	ASSERT_EQ(0, svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS));
-	self->running = true;
+	ASSERT_EQ(0, SVC_FIXTURE_START(self, NULL, WAIT_MS));
 	s = wait_service(&self->d, "redis", "running", 0, WAIT_MS);
 	ASSERT_NE(NULL, s);
 	pid = (pid_t)th_json_int(s, "pid");

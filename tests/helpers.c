@@ -3,6 +3,7 @@
 #define TH_NO_HARNESS
 #include "helpers.h"
 #include "clock.h"
+#include "smallfile.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -49,6 +50,23 @@ const char *th_prog(const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", th_build_dir(), name);
 	return buf;
+}
+
+pid_t th_fork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	return pid < 0 ? -errno : pid;
+}
+
+int th_become(uid_t uid)
+{
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		return -errno;
+	return 0;
 }
 
 int th_mkdtemp(char *buf, size_t len, const char *tag)
@@ -126,17 +144,9 @@ int th_write_file(const char *path, const char *text, mode_t mode)
 
 int th_read_file(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	ssize_t n = small_file_read(path, 0, buf, cap);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
+	return n < 0 ? (int)n : 0;
 }
 
 bool th_json_has(json_object *o, const char *key)
@@ -255,17 +265,13 @@ int th_run(char *const argv[], const struct th_cmd_opts *o, struct th_cmd *r)
 		close(outp[1]);
 		return -errno;
 	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = th_fork();
 	if (pid < 0) {
-		int err = -errno;
-
 		close(outp[0]);
 		close(outp[1]);
 		close(errp[0]);
 		close(errp[1]);
-		return err;
+		return pid;
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
@@ -274,13 +280,9 @@ int th_run(char *const argv[], const struct th_cmd_opts *o, struct th_cmd *r)
 			dup2(devnull, 0);
 		dup2(outp[1], 1);
 		dup2(errp[1], 2);
-		if (o && o->as_user) {
-			if (setgroups(0, NULL) || setresgid(o->uid, o->uid, o->uid) ||
-			    setresuid(o->uid, o->uid, o->uid)) {
-				dprintf(2, "test: failed to become uid %u: %s\n", o->uid,
-					strerror(errno));
-				_exit(126);
-			}
+		if (o && o->as_user && th_become(o->uid)) {
+			dprintf(2, "test: failed to become uid %u: %s\n", o->uid, strerror(errno));
+			_exit(126);
 		}
 		if (o && o->env)
 			for (char *const *e = o->env; *e; e++)
@@ -339,6 +341,40 @@ int th_count_lines(const char *s)
 bool th_exited_nonzero(int status)
 {
 	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0;
+}
+
+int th_check_config_refuses(const char *conf, const char *text, const char *const want[])
+{
+	char prog[PATH_MAX], said[PATH_MAX + 512];
+	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
+			 (char *)conf, NULL };
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	int n, err = 0;
+
+	if (!r || th_write_file(conf, text, 0644) || th_run(argv, NULL, r)) {
+		free(r);
+		return -1;
+	}
+	if (!th_exited_nonzero(r->status)) {
+		th_diag("lymphd --check-config %s did not refuse it (wait status 0x%x)", conf,
+			r->status);
+		err = -1;
+	}
+	for (n = 0; want[n]; n++) {
+		snprintf(said, sizeof(said), "%s:%s", conf, want[n]);
+		if (!strstr(r->err, said)) {
+			th_diag("lymphd --check-config did not say '%s'", said);
+			err = -1;
+		}
+	}
+	if (th_count_lines(r->err) != n) {
+		th_diag("lymphd --check-config said %d lines, not %d", th_count_lines(r->err), n);
+		err = -1;
+	}
+	if (err)
+		th_diag("its stderr: %s", r->err);
+	free(r);
+	return err;
 }
 
 void th_lymphd_init(struct th_lymphd *d)
@@ -528,11 +564,10 @@ int th_lymphd_start(struct th_lymphd *d, const char *const args[], int timeout_m
 		return -errno;
 	/* lymphd prints every exec and fork on the host: give it room */
 	fcntl(outp[0], F_SETPIPE_SZ, 1 << 20);
-	fflush(stdout);
-	fflush(stderr);
-	d->pid = fork();
+	d->pid = th_fork();
 	if (d->pid < 0) {
-		err = -errno;
+		err = d->pid;
+		d->pid = -1;
 		close(outp[0]);
 		close(outp[1]);
 		return err;
@@ -657,11 +692,9 @@ pid_t th_nats_node(const char *dir, const char *name, int i, int n, int base)
 		fprintf(f, "%snats-route://127.0.0.1:%d", j ? ", " : "", base + 10 + j);
 	fprintf(f, "] }\n");
 	fclose(f);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = th_fork();
 	if (pid < 0)
-		return -errno;
+		return pid;
 	if (!pid) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
@@ -761,14 +794,52 @@ pid_t th_crash_child(enum th_crash how, const char *busfile, int *status)
 {
 	pid_t pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = th_fork();
 	if (pid < 0)
-		return -errno;
+		return pid;
 	if (pid == 0)
 		th_crash_now(how, busfile);
 	if (waitpid(pid, status, 0) != pid)
 		return -errno;
+	return pid;
+}
+
+static int *volatile th_null_ptr;
+
+static void __attribute__((noinline)) th_crash_site_a(void)
+{
+	*th_null_ptr = 1;
+}
+
+static void __attribute__((noinline)) th_crash_site_b(void)
+{
+	__asm__ volatile("" ::: "memory");
+	*th_null_ptr = 2;
+	__asm__ volatile("" ::: "memory");
+}
+
+pid_t th_dump_core(const char *dir, int site)
+{
+	int status = 0;
+	pid_t pid = th_fork();
+
+	if (pid == 0) {
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if ((dir && chdir(dir)) || setrlimit(RLIMIT_CORE, &rl))
+			_exit(1);
+		prctl(PR_SET_DUMPABLE, 1);
+		signal(SIGSEGV, SIG_DFL);
+		if (site)
+			th_crash_site_b();
+		else
+			th_crash_site_a();
+		_exit(2);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
+	    !WCOREDUMP(status)) {
+		th_diag("no core dumped (wait status 0x%x)", status);
+		return -1;
+	}
 	return pid;
 }

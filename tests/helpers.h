@@ -59,6 +59,19 @@ void th_sleep_ms(long ms);
  */
 const char *th_build_dir(void);
 
+/* ---- children ------------------------------------------------------------- */
+
+/*
+ * fork() once stdout and stderr are flushed (else what they still buffer is
+ * written twice, by the child too, and the TAP output breaks): the child's
+ * pid, 0 in the child, or -errno.
+ */
+pid_t th_fork(void);
+
+/* In a child: become uid, with gid uid and no supplementary groups (groups
+ * and gid first, while the uid may still change them): 0 or -errno. */
+int th_become(uid_t uid);
+
 /* Path of a program built next to the tests: "lymphd", "lymphctl". */
 const char *th_prog(const char *name, char *buf, size_t len);
 
@@ -127,6 +140,14 @@ int th_run(char *const argv[], const struct th_cmd_opts *o, struct th_cmd *r);
 int th_count_lines(const char *s);
 
 bool th_exited_nonzero(int status);
+
+/*
+ * Write text to conf and run `lymphd --check-config conf`: 0 when lymphd
+ * refused it (exit status not 0) with exactly one line on stderr for each
+ * of want (NULL-terminated), each "LINE: message" said as
+ * "CONF:LINE: message"; else -1, with what differed logged.
+ */
+int th_check_config_refuses(const char *conf, const char *text, const char *const want[]);
 
 /* ---- lymphd as a child --------------------------------------------------- */
 
@@ -242,6 +263,14 @@ __attribute__((noreturn)) void th_crash_now(enum th_crash how, const char *busfi
  * -errno; *status gets the wait status.
  */
 pid_t th_crash_child(enum th_crash how, const char *busfile, int *status);
+
+/*
+ * A child that dies of a real SIGSEGV and dumps a core (as
+ * kernel.core_pattern says), in dir (NULL: here), at one of two places in
+ * the code (site 0 or 1: two crash signatures).  Its pid, or -1 when it
+ * dumped no core.
+ */
+pid_t th_dump_core(const char *dir, int site);
 
 /*
  * The harness comes last, compiled without optimisation, and with it every

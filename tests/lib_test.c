@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "hashtab.h"
 #include "procfs.h"
+#include "smallfile.h"
 
 FIXTURE(dir)
 {
@@ -181,6 +182,35 @@ TEST(proc_iter_walks_processes_threads_fds)
 	EXPECT_EQ(-ENOENT, proc_iter_open_pid(&it, 0x7fffffff, "fd"));
 	EXPECT_EQ(-1, proc_iter_next(&it));
 	proc_iter_close(&it);
+}
+
+/* The fields of this process's /proc/PID/status: a whole key only, the
+ * blanks around the value removed, a value cut to the buffer; a missing key
+ * or a gone process is -ENOENT; the real uid and leaks' "N kB" fields read
+ * through it. */
+TEST(proc_status_field_reads_one_whole_key)
+{
+	char val[64], small[4];
+	uint32_t uid = 12345;
+
+	ASSERT_EQ(0, prctl(PR_SET_NAME, "lib test"));
+	ASSERT_EQ(0, proc_status_field(getpid(), "Name", val, sizeof(val)));
+	EXPECT_STREQ("lib test", val);
+	ASSERT_EQ(0, proc_status_field(getpid(), "Uid", val, sizeof(val)));
+	EXPECT_EQ(getuid(), (uid_t)strtoul(val, NULL, 10)) TH_LOG("Uid: '%s'", val);
+	EXPECT_NE(NULL, strchr(val, '\t')) TH_LOG("real, effective, saved, fs: '%s'", val);
+	ASSERT_EQ(0, proc_status_field(getpid(), "VmRSS", val, sizeof(val)));
+	EXPECT_NE(NULL, strstr(val, " kB")) TH_LOG("'%s'", val);
+	EXPECT_NE(' ', val[0]);
+	EXPECT_EQ(-ENOENT, proc_status_field(getpid(), "Vm", val, sizeof(val)))
+	TH_LOG("a prefix of a key is not the key");
+	EXPECT_EQ(-ENOENT, proc_status_field(getpid(), "NoSuchKey", val, sizeof(val)));
+	EXPECT_EQ(0, proc_status_field(getpid(), "Name", small, sizeof(small)));
+	EXPECT_STREQ("lib", small);
+	EXPECT_EQ(-ENOENT, proc_status_field(0x7fffffff, "Name", val, sizeof(val)));
+	ASSERT_EQ(0, proc_real_uid(getpid(), &uid));
+	EXPECT_EQ(getuid(), uid);
+	EXPECT_EQ(-ENOENT, proc_real_uid(0x7fffffff, &uid));
 }
 
 /* The hash table, with a key whose home slot the test chooses: key k
@@ -363,6 +393,51 @@ TEST_F(dir, pidfile_read)
 	EXPECT_EQ(0, proc_pidfile_read(f));
 	ASSERT_EQ(0, atomic_write(f, 0644, "", 0));
 	EXPECT_EQ(0, proc_pidfile_read(f));
+	/* a FIFO in its place is no pidfile, and opening it does not wait */
+	ASSERT_EQ(0, unlink(f));
+	ASSERT_EQ(0, mkfifo(f, 0644));
+	EXPECT_EQ(0, proc_pidfile_read(f));
+	EXPECT_EQ(0, proc_pidfile_read_owned(f, 0));
+}
+
+/* A pidfile owned by root or by the owner named, nobody else. */
+TEST_F(dir, pidfile_read_owned)
+{
+	char f[PATH_MAX + 16];
+
+	if (!th_is_root())
+		SKIP(return, "needs root to give the file away");
+	snprintf(f, sizeof(f), "%s/pid", self->path);
+	ASSERT_EQ(0, atomic_write(f, 0644, "1234\n", 5));
+	ASSERT_EQ(0, chown(f, 4321, 4321));
+	EXPECT_EQ(1234, proc_pidfile_read(f));
+	EXPECT_EQ(1234, proc_pidfile_read_owned(f, 4321));
+	EXPECT_EQ(0, proc_pidfile_read_owned(f, 1000));
+	ASSERT_EQ(0, chown(f, 0, 0));
+	EXPECT_EQ(1234, proc_pidfile_read_owned(f, 1000));
+}
+
+/* One read: the start of the file up to cap - 1 bytes, NUL-terminated;
+ * -errno with an empty buffer; flags reach open (a FIFO with O_NONBLOCK
+ * reads as empty instead of waiting). */
+TEST_F(dir, small_file_read)
+{
+	char f[PATH_MAX + 16], buf[16] = "junk";
+
+	snprintf(f, sizeof(f), "%s/small", self->path);
+	EXPECT_EQ(-ENOENT, small_file_read(f, 0, buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	ASSERT_EQ(0, atomic_write(f, 0644, "abc\n", 4));
+	EXPECT_EQ(4, small_file_read(f, 0, buf, sizeof(buf)));
+	EXPECT_STREQ("abc\n", buf);
+	EXPECT_EQ(2, small_file_read(f, 0, buf, 3));
+	EXPECT_STREQ("ab", buf);
+	EXPECT_EQ(0, small_file_read(f, 0, buf, 1));
+	EXPECT_STREQ("", buf);
+	EXPECT_EQ(-EISDIR, small_file_read(self->path, 0, buf, sizeof(buf)));
+	ASSERT_EQ(0, unlink(f));
+	ASSERT_EQ(0, mkfifo(f, 0644));
+	EXPECT_EQ(0, small_file_read(f, O_NONBLOCK, buf, sizeof(buf)));
 }
 
 TEST(clock_offset_round_trip)

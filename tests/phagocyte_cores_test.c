@@ -19,6 +19,7 @@
 #include <zlib.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "svc_helpers.h"
 
 #define WAIT_MS 30000
 #define PATTERN "/proc/sys/kernel/core_pattern"
@@ -80,46 +81,6 @@ static int wait_records(const char *journal, const char *action, int n)
 
 /* ---- a real crash ------------------------------------------------------------------ */
 
-static int *volatile null_ptr;
-
-static void __attribute__((noinline)) crash_site_a(void)
-{
-	*null_ptr = 1;
-}
-
-static void __attribute__((noinline)) crash_site_b(void)
-{
-	__asm__ volatile("" ::: "memory");
-	*null_ptr = 2;
-	__asm__ volatile("" ::: "memory");
-}
-
-/* A real SIGSEGV with a core at site a or b: its pid, or -1. */
-static pid_t crash(int site)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-
-		setrlimit(RLIMIT_CORE, &rl);
-		prctl(PR_SET_DUMPABLE, 1);
-		signal(SIGSEGV, SIG_DFL);
-		if (site)
-			crash_site_b();
-		else
-			crash_site_a();
-		_exit(2);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
-	    !WCOREDUMP(status)) {
-		th_diag("no core dumped (wait status 0x%x)", status);
-		return -1;
-	}
-	return pid;
-}
-
 /* The stored core of pid in store ("" when none). */
 static const char *stored_of(const char *store, pid_t pid, char *buf, size_t len)
 {
@@ -166,26 +127,19 @@ static int store_usage(const char *store, long long *bytes)
 
 FIXTURE(cores)
 {
-	char dir[256], conf[320], journal[320], store[320], saved[320];
+	SVC_FIXTURE_FIELDS;
+	char store[320], saved[320];
 	char orig[256];
-	struct th_lymphd d;
-	bool running;
 	pid_t guard;
 	int guard_fd;
 };
 
 FIXTURE_SETUP(cores)
 {
-	self->dir[0] = 0;
-	self->running = false;
 	self->guard = -1;
 	self->guard_fd = -1;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF and writes kernel.core_pattern");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "cores"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	SVC_FIXTURE_SETUP(self, "cores",
+			  "needs root: lymphd loads BPF and writes kernel.core_pattern");
 	snprintf(self->store, sizeof(self->store), "%s/store", self->dir);
 	snprintf(self->saved, sizeof(self->saved), "%s/core_pattern.saved", self->dir);
 	read_pattern(self->orig, sizeof(self->orig));
@@ -200,8 +154,7 @@ FIXTURE_TEARDOWN(cores)
 
 	if (!self->dir[0])
 		return;
-	if (self->running)
-		th_lymphd_destroy(&self->d);
+	SVC_FIXTURE_STOP(self);
 	if (strcmp(read_pattern(cur, sizeof(cur)), self->orig)) {
 		th_diag("kernel.core_pattern left as '%s': restoring '%s'", cur, self->orig);
 		set_pattern(self->orig);
@@ -210,10 +163,7 @@ FIXTURE_TEARDOWN(cores)
 		close(self->guard_fd);
 	if (self->guard > 0)
 		waitpid(self->guard, NULL, 0);
-	if (getenv("LYMPH_KEEP"))
-		th_diag("kept %s", self->dir);
-	else
-		th_rmdir_flat(self->dir);
+	svc_rmdir(self->dir);
 }
 
 static int write_policy(FIXTURE_DATA(cores) * self, const char *phago_extra)
@@ -221,26 +171,14 @@ static int write_policy(FIXTURE_DATA(cores) * self, const char *phago_extra)
 	char text[4096];
 
 	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = enforce\n"
-		 "[quarantine]\nthreshold = 1000000\n"
-		 "[weather]\nbackoff_factor_stormy = 1\n"
-		 "[throttle]\nbudget = 1000000\nburst = 1000000\n"
-		 "[phagocyte]\ncore_interval = 200ms\nforesight = no\n%s",
+		 SVC_QUIET_POLICY "[phagocyte]\ncore_interval = 200ms\nforesight = no\n%s",
 		 phago_extra);
 	return th_write_file(self->conf, text, 0644);
 }
 
 static int start_lymphd(FIXTURE_DATA(cores) * self)
 {
-	char copt[400], jopt[400];
-	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
-	int err;
-
-	snprintf(copt, sizeof(copt), "%s", self->conf);
-	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
-	err = th_lymphd_start(&self->d, args, WAIT_MS);
-	self->running = !err;
-	return err;
+	return SVC_FIXTURE_START(self, NULL, WAIT_MS);
 }
 
 static json_object *crashes(FIXTURE_DATA(cores) * self, struct __test_metadata *_metadata)
@@ -305,11 +243,11 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 	EXPECT_EQ(0, access(self->saved, F_OK));
 
 	for (i = 0; i < 4; i++) {
-		ASSERT_GT(a[i] = crash(0), 0);
+		ASSERT_GT(a[i] = th_dump_core(NULL, 0), 0);
 		ASSERT_EQ(i + 1, wait_records(self->journal, "core-handled", i + 1));
 	}
 	for (i = 0; i < 2; i++) {
-		ASSERT_GT(b[i] = crash(1), 0);
+		ASSERT_GT(b[i] = th_dump_core(NULL, 1), 0);
 		ASSERT_EQ(5 + i, wait_records(self->journal, "core-handled", 5 + i));
 	}
 	EXPECT_NE(0, stored_of(self->store, a[0], path, sizeof(path))[0])
@@ -352,7 +290,7 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 	ASSERT_EQ(0, write_policy(self, extra));
 	ASSERT_EQ(0, th_lymphctl(&self->d, &reload, NULL, "reload", NULL));
 	for (i = 0; i < 3; i++) {
-		ASSERT_GT(c[i] = crash(0), 0);
+		ASSERT_GT(c[i] = th_dump_core(NULL, 0), 0);
 		ASSERT_EQ(7 + i, wait_records(self->journal, "core-handled", 7 + i));
 		store_usage(self->store, &bytes);
 		EXPECT_LE(bytes, core_sz * 3 / 2) TH_LOG("crash %d: %lld bytes stored", i, bytes);
@@ -387,7 +325,7 @@ TEST_F_TIMEOUT(cores, pattern_restored_after_a_killed_lymphd, 120)
 	read_pattern(cur, sizeof(cur));
 	ASSERT_NE(NULL, strstr(cur, "--core-handler")) TH_LOG("%s", cur);
 
-	ASSERT_GT(crash(0), 0);
+	ASSERT_GT(th_dump_core(NULL, 0), 0);
 	deadline = th_now_ms() + WAIT_MS;
 	while (!store_usage(self->store, &bytes) && th_now_ms() < deadline)
 		th_sleep_ms(50);
@@ -563,28 +501,20 @@ TEST_F_TIMEOUT(cores, signatures_survive_a_restart, 90)
 
 TEST_F(cores, check_config_refuses_bad_core_handler_input)
 {
-	static struct th_cmd r;
-	char prog[PATH_MAX], want[600];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
-			 self->conf, NULL };
-
-	ASSERT_EQ(0, th_write_file(self->conf,
-				   "[phagocyte]\n"		 /* 1 */
-				   "core_handler = maybe\n"	 /* 2 */
-				   "core_store = var/cores\n"	 /* 3 */
-				   "core_handler_timeout = 0\n", /* 4 */
-				   0644));
-	ASSERT_EQ(0, th_run(argv, NULL, &r));
-	EXPECT_TRUE(th_exited_nonzero(r.status));
-	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:2: core_handler: 'maybe' is not yes or no", self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want),
-		 "%s:3: core_store: 'var/cores' is not a normalised absolute directory",
-		 self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:4: core_handler_timeout: 0 is out of range", self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+	EXPECT_EQ(
+		0,
+		th_check_config_refuses(
+			self->conf,
+			"[phagocyte]\n"		      /* 1 */
+			"core_handler = maybe\n"      /* 2 */
+			"core_store = var/cores\n"    /* 3 */
+			"core_handler_timeout = 0\n", /* 4 */
+			(const char *const[]){
+				"2: core_handler: 'maybe' is not yes or no",
+				"3: core_store: 'var/cores' is not a normalised absolute directory",
+				"4: core_handler_timeout: 0 is out of range",
+				NULL,
+			}));
 }
 
 TEST_HARNESS_MAIN

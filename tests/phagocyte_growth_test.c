@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "svc_helpers.h"
 
 #define WAIT_MS	 30000
 #define HELD_MAX 256
@@ -127,23 +128,17 @@ static void *fill_thread(void *arg)
 
 FIXTURE(growth)
 {
-	char dir[256], conf[320], journal[320], mnt[320];
-	struct th_lymphd d;
-	bool running, mounted, listening, filling;
+	SVC_FIXTURE_FIELDS;
+	char mnt[320];
+	bool mounted, listening, filling;
 	struct listener l;
 	struct filler f;
 };
 
 FIXTURE_SETUP(growth)
 {
-	self->dir[0] = 0;
-	self->running = self->mounted = self->listening = self->filling = false;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF, the test mounts a tmpfs");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "growth"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	self->mounted = self->listening = self->filling = false;
+	SVC_FIXTURE_SETUP(self, "growth", "needs root: lymphd loads BPF, the test mounts a tmpfs");
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
 	ASSERT_EQ(0, mount("tmpfs", self->mnt, "tmpfs", 0, "size=24m,mode=0755"));
@@ -166,14 +161,10 @@ FIXTURE_TEARDOWN(growth)
 		pthread_join(self->l.th, NULL);
 		close(self->l.fan); /* any open still pending is allowed */
 	}
-	if (self->running)
-		th_lymphd_destroy(&self->d);
+	SVC_FIXTURE_STOP(self);
 	if (self->mounted)
 		umount2(self->mnt, MNT_DETACH);
-	if (getenv("LYMPH_KEEP"))
-		th_diag("kept %s", self->dir);
-	else
-		th_rmdir_flat(self->dir);
+	svc_rmdir(self->dir);
 }
 
 static json_object *wait_record(const char *journal, const char *action, int timeout_ms)
@@ -205,26 +196,20 @@ TEST_F_TIMEOUT(growth, growth_scan_never_holds_the_event_loop, 120)
 {
 	static struct th_cmd r;
 	struct th_cmd_opts o = { .timeout_ms = 10000 };
-	char copt[400], jopt[400], text[1400], data[400], want[450], logs[400];
-	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
+	char text[1400], data[400], want[450], logs[400];
 	json_object *rec, *grew;
 	int64_t deadline;
 
 	snprintf(
 		text, sizeof(text),
-		"[lymphd]\nmode = enforce\n"
-		"[quarantine]\nthreshold = 1000000\n"
-		"[throttle]\nbudget = 1000000\nburst = 1000000\n"
+		SVC_QUIET_POLICY
 		"[phagocyte]\ncores = no\ndisk_watch = %s\ndisk_interval = 250ms\ndisk_window = 4s\n"
 		"disk_horizon = 1h\nroot = %s\ntidy = %s/logs pattern=*.old age=1d\n",
 		self->mnt, self->mnt, self->mnt);
 	ASSERT_EQ(0, th_write_file(self->conf, text, 0644));
 	snprintf(logs, sizeof(logs), "%s/logs", self->mnt);
 	ASSERT_EQ(0, mkdir(logs, 0755));
-	snprintf(copt, sizeof(copt), "%s", self->conf);
-	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
-	ASSERT_EQ(0, th_lymphd_start(&self->d, args, WAIT_MS));
-	self->running = true;
+	ASSERT_EQ(0, SVC_FIXTURE_START(self, NULL, WAIT_MS));
 
 	/* every open lymphd makes on the tmpfs is held from now on */
 	self->l.fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE);

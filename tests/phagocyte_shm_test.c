@@ -12,6 +12,7 @@
 #include <sys/shm.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "svc_helpers.h"
 
 #define WAIT_MS 30000
 #define SEG	65536
@@ -93,22 +94,14 @@ static json_object *wait_key(const char *journal, const char *action, key_t key,
 
 FIXTURE(shm)
 {
-	char dir[256], conf[320], journal[320];
+	SVC_FIXTURE_FIELDS;
 	key_t keys[4];
-	struct th_lymphd d;
-	bool running;
 };
 
 FIXTURE_SETUP(shm)
 {
-	self->dir[0] = 0;
-	self->running = false;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF, segments are made as another uid");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "shm"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	SVC_FIXTURE_SETUP(self, "shm",
+			  "needs root: lymphd loads BPF, segments are made as another uid");
 	for (int i = 0; i < 4; i++)
 		self->keys[i] = (key_t)(0x6c790000 | ((getpid() & 0xfff) << 4) | i);
 }
@@ -117,41 +110,28 @@ FIXTURE_TEARDOWN(shm)
 {
 	if (!self->dir[0])
 		return;
-	if (self->running)
-		th_lymphd_destroy(&self->d);
+	SVC_FIXTURE_STOP(self);
 	for (int i = 0; i < 4; i++) {
 		int id = shmget(self->keys[i], 0, 0);
 
 		if (id >= 0)
 			shmctl(id, IPC_RMID, NULL);
 	}
-	if (getenv("LYMPH_KEEP"))
-		th_diag("kept %s", self->dir);
-	else
-		th_rmdir_flat(self->dir);
+	svc_rmdir(self->dir);
 }
 
 static int start(FIXTURE_DATA(shm) * self, const char *mode)
 {
-	char text[1024], copt[400], jopt[400];
-	const char *args[] = { "-c", copt, jopt, "--quiet", NULL };
-	int err;
+	char text[1024];
 
 	snprintf(
 		text, sizeof(text),
-		"[lymphd]\nmode = %s\n"
-		"[quarantine]\nthreshold = 1000000\n"
-		"[throttle]\nbudget = 1000000\nburst = 1000000\n"
-		"[protect]\nuid = %d\n"
+		"[lymphd]\nmode = %s\n" SVC_QUIET_RESPONDERS "[protect]\nuid = %d\n"
 		"[phagocyte]\ncores = no\nforesight = no\nshm = yes\nshm_min_age = 1s\nshm_interval = 200ms\n",
 		mode, NOBODY);
 	if (th_write_file(self->conf, text, 0644))
 		return -EIO;
-	snprintf(copt, sizeof(copt), "%s", self->conf);
-	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
-	err = th_lymphd_start(&self->d, args, WAIT_MS);
-	self->running = !err;
-	return err;
+	return SVC_FIXTURE_START(self, NULL, WAIT_MS);
 }
 
 TEST_F_TIMEOUT(shm, segment_of_a_crashed_process_saved_removed_and_restored, 120)
@@ -225,27 +205,18 @@ TEST_F_TIMEOUT(shm, observe_mode_only_journals, 90)
 
 TEST_F(shm, check_config_refuses_bad_shm_input)
 {
-	static struct th_cmd r;
-	char prog[PATH_MAX], want[600];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
-			 self->conf, NULL };
-
-	ASSERT_EQ(0, th_write_file(self->conf,
-				   "[phagocyte]\n"	  /* 1 */
-				   "shm = sometimes\n"	  /* 2 */
-				   "shm_min_age = 0\n"	  /* 3 */
-				   "shm_save_max = -1M\n" /* 4 */
-				   "shm_interval = 1h\n", /* 5: fine */
-				   0644));
-	ASSERT_EQ(0, th_run(argv, NULL, &r));
-	EXPECT_TRUE(th_exited_nonzero(r.status));
-	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:2: shm: 'sometimes' is not yes or no", self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:3: shm_min_age: 0 is out of range", self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:4: shm_save_max: '-1M' is negative", self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, th_check_config_refuses(self->conf,
+					     "[phagocyte]\n"	    /* 1 */
+					     "shm = sometimes\n"    /* 2 */
+					     "shm_min_age = 0\n"    /* 3 */
+					     "shm_save_max = -1M\n" /* 4 */
+					     "shm_interval = 1h\n", /* 5: fine */
+					     (const char *const[]){
+						     "2: shm: 'sometimes' is not yes or no",
+						     "3: shm_min_age: 0 is out of range",
+						     "4: shm_save_max: '-1M' is negative",
+						     NULL,
+					     }));
 }
 
 TEST_HARNESS_MAIN

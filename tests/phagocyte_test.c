@@ -136,22 +136,13 @@ static const char *th_read_core_pattern(void)
 
 FIXTURE(phago)
 {
-	char dir[256];
-	char conf[320], journal[320], sockd[320], sock[320], lock[320], pidfile[320], log[320];
-	struct th_lymphd d;
-	bool running;
+	SVC_FIXTURE_FIELDS;
+	char sockd[320], sock[320], lock[320], pidfile[320], log[320];
 };
 
 FIXTURE_SETUP(phago)
 {
-	self->dir[0] = 0;
-	self->running = false;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF and starts services");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "phago"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	SVC_FIXTURE_SETUP(self, "phago", "needs root: lymphd loads BPF and starts services");
 	snprintf(self->sockd, sizeof(self->sockd), "%s/sockd", self->dir);
 	snprintf(self->sock, sizeof(self->sock), "%s/sockd.sock", self->dir);
 	snprintf(self->lock, sizeof(self->lock), "%s/sockd.lock", self->dir);
@@ -164,8 +155,7 @@ FIXTURE_TEARDOWN(phago)
 {
 	if (!self->dir[0])
 		return;
-	if (self->running)
-		th_lymphd_destroy(&self->d);
+	SVC_FIXTURE_STOP(self);
 	svc_kill_exe(self->sockd);
 	th_sleep_ms(50);
 	{
@@ -205,10 +195,7 @@ static int write_policy(FIXTURE_DATA(phago) * self, const char *service_extra,
 
 static int start_lymphd(FIXTURE_DATA(phago) * self)
 {
-	int err = svc_lymphd_start(&self->d, self->conf, self->journal, NULL, WAIT_MS);
-
-	self->running = !err;
-	return err;
+	return SVC_FIXTURE_START(self, NULL, WAIT_MS);
 }
 
 /* ---- leftovers -------------------------------------------------------------- */
@@ -898,46 +885,15 @@ TEST_F_TIMEOUT(phago, tidy_reclaims_only_what_the_rules_name, 120)
 
 /* ---- crash artifacts ------------------------------------------------------------ */
 
-static int *volatile null_ptr;
-
-static void __attribute__((noinline)) crash_site_a(void)
-{
-	*null_ptr = 1;
-}
-
-static void __attribute__((noinline)) crash_site_b(void)
-{
-	__asm__ volatile("" ::: "memory");
-	*null_ptr = 2;
-	__asm__ volatile("" ::: "memory");
-}
-
-/* A real SIGSEGV with a core, in dir, at site a or b; the core renamed
- * core.PID as kernel.core_uses_pid would.  0 or -1. */
+/* A real SIGSEGV with a core, in dir, at site 0 or 1 (th_dump_core); the
+ * core renamed core.PID as kernel.core_uses_pid would.  Its pid or -1. */
 static int dump_core(const char *dir, int site)
 {
 	char from[400], to[420];
-	int status;
-	pid_t pid = fork();
+	pid_t pid = th_dump_core(dir, site);
 
-	if (pid == 0) {
-		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-
-		if (chdir(dir) || setrlimit(RLIMIT_CORE, &rl))
-			_exit(1);
-		prctl(PR_SET_DUMPABLE, 1);
-		signal(SIGSEGV, SIG_DFL);
-		if (site)
-			crash_site_b();
-		else
-			crash_site_a();
-		_exit(2);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
-	    !WCOREDUMP(status)) {
-		th_diag("no core dumped (wait status 0x%x)", status);
+	if (pid < 0)
 		return -1;
-	}
 	snprintf(from, sizeof(from), "%s/core", dir);
 	snprintf(to, sizeof(to), "%s/core.%d", dir, pid);
 	if (rename(from, to))
@@ -1172,17 +1128,11 @@ TEST_F_TIMEOUT(phago, memory_leak_in_a_limited_cgroup_restarted_before_oom, 120)
 	EXPECT_NE(NULL, strstr(buf, "oom_kill 0")) TH_LOG("%s", buf);
 	/* empty the cgroup, then remove it */
 	{
-		pid_t pids[64];
 		char leakd[400];
-		int k;
 
 		snprintf(leakd, sizeof(leakd), "%s/leakd", self->dir);
-		if (self->running)
-			th_lymphd_destroy(&self->d);
-		self->running = false;
-		k = pids_of(leakd, pids, 64);
-		for (int i = 0; i < k; i++)
-			kill(pids[i], SIGKILL);
+		SVC_FIXTURE_STOP(self);
+		svc_kill_exe(leakd);
 		th_sleep_ms(200);
 		rmdir(cg);
 	}
@@ -1216,43 +1166,33 @@ TEST_F_TIMEOUT(phago, sawtooth_memory_never_restarted, 60)
 /* Bad [phagocyte] input is refused by --check-config with file:line. */
 TEST_F(phago, check_config_refuses_bad_phagocyte_input)
 {
-	static struct th_cmd r;
-	char prog[PATH_MAX], want[600];
-	char *argv[] = { (char *)th_prog("lymphd", prog, sizeof(prog)), "--check-config",
-			 self->conf, NULL };
-
-	ASSERT_EQ(0, th_write_file(self->conf,
-				   "[phagocyte]\n"		  /* 1 */
-				   "root = /var/log\n"		  /* 2 */
-				   "tidy = / age=1d\n"		  /* 3 */
-				   "tidy = /srv/x age=1d\n"	  /* 4: outside the roots */
-				   "tidy = /var/log budget=-5M\n" /* 5 */
-				   "disk_horizon = 0\n"		  /* 6 */
-				   "tidy = /var/log/app pattern=*.gz age=2d\n", /* 7: fine */
-				   0644));
-	ASSERT_EQ(0, th_run(argv, NULL, &r));
-	EXPECT_TRUE(th_exited_nonzero(r.status));
-	EXPECT_EQ(3, th_count_lines(r.err)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:3: tidy: a rule on / is refused", self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:5: tidy: budget '-5M' is negative", self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:6: disk_horizon: 0 is out of range", self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+	EXPECT_EQ(0,
+		  th_check_config_refuses(self->conf,
+					  "[phagocyte]\n"		 /* 1 */
+					  "root = /var/log\n"		 /* 2 */
+					  "tidy = / age=1d\n"		 /* 3 */
+					  "tidy = /srv/x age=1d\n"	 /* 4: outside the roots */
+					  "tidy = /var/log budget=-5M\n" /* 5 */
+					  "disk_horizon = 0\n"		 /* 6 */
+					  "tidy = /var/log/app pattern=*.gz age=2d\n", /* 7: fine */
+					  (const char *const[]){
+						  "3: tidy: a rule on / is refused",
+						  "5: tidy: budget '-5M' is negative",
+						  "6: disk_horizon: 0 is out of range",
+						  NULL,
+					  }));
 
 	/* a rule outside the roots is found once every file is read (the
 	 * roots may come later, or from a drop-in) */
-	ASSERT_EQ(0, th_write_file(self->conf,
-				   "[phagocyte]\n"
-				   "tidy = /srv/x age=1d\n" /* 2 */
-				   "root = /var/log\n",
-				   0644));
-	ASSERT_EQ(0, th_run(argv, NULL, &r));
-	EXPECT_TRUE(th_exited_nonzero(r.status));
-	EXPECT_EQ(1, th_count_lines(r.err)) TH_LOG("%s", r.err);
-	snprintf(want, sizeof(want), "%s:2: tidy: /srv/x is outside the declared roots",
-		 self->conf);
-	EXPECT_NE(NULL, strstr(r.err, want)) TH_LOG("%s", r.err);
+	EXPECT_EQ(0,
+		  th_check_config_refuses(self->conf,
+					  "[phagocyte]\n"
+					  "tidy = /srv/x age=1d\n" /* 2 */
+					  "root = /var/log\n",
+					  (const char *const[]){
+						  "2: tidy: /srv/x is outside the declared roots",
+						  NULL,
+					  }));
 }
 
 TEST_HARNESS_MAIN

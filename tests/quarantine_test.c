@@ -662,23 +662,31 @@ TEST_F_TIMEOUT(quarantine, login_shell_never_quarantined, 90)
 
 /* ---- each response switched on its own ----------------------------------- */
 
-/* A supervision-only policy in enforce mode: no quarantine, no throttle,
- * not even a would-quarantine. */
-TEST_F_TIMEOUT(quarantine, supervision_only_policy_arms_nothing_else, 90)
+/* lymphd (re)started on policy: in enforce mode, with quarantine enabled
+ * and the throttle enforcing or not, as expected. */
+static void expect_armed(struct __test_metadata *_metadata, FIXTURE_DATA(quarantine) * self,
+			 const char *policy, int quarantine, int throttle)
 {
 	json_object *st;
 
-	ASSERT_EQ(0, storm_write_file(
-			     self->dir, "lymph.conf",
-			     "[lymphd]\nmode = enforce\n\n[protect]\nuid = 0\n" STORM_CALM_WEATHER,
-			     self->conf, sizeof(self->conf)));
+	th_lymphd_destroy(&self->d);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", policy, self->conf,
+				      sizeof(self->conf)));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	st = storm_ctl_json(&self->d, "status");
 	ASSERT_NE(NULL, st);
 	EXPECT_STREQ("enforce", th_json_str(st, "mode"));
-	EXPECT_EQ(0, th_json_bool(th_json_get(st, "quarantine"), "enabled"));
-	EXPECT_EQ(0, th_json_bool(th_json_get(st, "throttle"), "enforce"));
+	EXPECT_EQ(quarantine, th_json_bool(th_json_get(st, "quarantine"), "enabled"));
+	EXPECT_EQ(throttle, th_json_bool(th_json_get(st, "throttle"), "enforce"));
 	json_object_put(st);
+}
+
+/* A supervision-only policy in enforce mode: no quarantine, no throttle,
+ * not even a would-quarantine. */
+TEST_F_TIMEOUT(quarantine, supervision_only_policy_arms_nothing_else, 90)
+{
+	expect_armed(_metadata, self,
+		     "[lymphd]\nmode = enforce\n\n[protect]\nuid = 0\n" STORM_CALM_WEATHER, 0, 0);
 	ASSERT_EQ(0, crash_n(self, STORM_UID, 2 * THRESHOLD));
 	th_sleep_ms(500);
 	EXPECT_EQ(0, wait_active(self, STORM_UID, false, 100));
@@ -686,28 +694,14 @@ TEST_F_TIMEOUT(quarantine, supervision_only_policy_arms_nothing_else, 90)
 	EXPECT_EQ(0, journaled(self, NULL));
 
 	/* [quarantine] and [throttle] sections arm them; enabled = no disarms */
-	th_lymphd_destroy(&self->d);
-	ASSERT_EQ(0, storm_write_file(
-			     self->dir, "lymph.conf",
-			     "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n[throttle]\n"
-			     "[protect]\nuid = 0\n" STORM_CALM_WEATHER,
-			     self->conf, sizeof(self->conf)));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	st = storm_ctl_json(&self->d, "status");
-	EXPECT_EQ(1, th_json_bool(th_json_get(st, "quarantine"), "enabled"));
-	EXPECT_EQ(1, th_json_bool(th_json_get(st, "throttle"), "enforce"));
-	json_object_put(st);
-	th_lymphd_destroy(&self->d);
-	ASSERT_EQ(0, storm_write_file(
-			     self->dir, "lymph.conf",
-			     "[lymphd]\nmode = enforce\n[quarantine]\nenabled = no\n[throttle]\n"
-			     "enabled = no\n[protect]\nuid = 0\n" STORM_CALM_WEATHER,
-			     self->conf, sizeof(self->conf)));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	st = storm_ctl_json(&self->d, "status");
-	EXPECT_EQ(0, th_json_bool(th_json_get(st, "quarantine"), "enabled"));
-	EXPECT_EQ(0, th_json_bool(th_json_get(st, "throttle"), "enforce"));
-	json_object_put(st);
+	expect_armed(_metadata, self,
+		     "[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n[throttle]\n"
+		     "[protect]\nuid = 0\n" STORM_CALM_WEATHER,
+		     1, 1);
+	expect_armed(_metadata, self,
+		     "[lymphd]\nmode = enforce\n[quarantine]\nenabled = no\n[throttle]\n"
+		     "enabled = no\n[protect]\nuid = 0\n" STORM_CALM_WEATHER,
+		     0, 0);
 	ASSERT_EQ(0, crash_n(self, STORM_UID, 2 * THRESHOLD));
 	th_sleep_ms(500);
 	EXPECT_EQ(0, wait_active(self, STORM_UID, false, 100));

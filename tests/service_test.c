@@ -130,11 +130,9 @@ static int echo_kill_with(int port, const char *cmd)
 
 FIXTURE(svc)
 {
-	char dir[256]; /* root-owned 0755: policy, journal, echod, hook */
-	char conf[320], journal[320], echod[320], log[320], hook[320], hookout[320];
+	SVC_FIXTURE_FIELDS; /* dir: root-owned 0755: policy, journal, echod, hook */
+	char echod[320], log[320], hook[320], hookout[320];
 	int port;
-	struct th_lymphd d;
-	bool running;
 };
 
 /*
@@ -169,29 +167,17 @@ static int write_policy(FIXTURE_DATA(svc) * self, const char *mode, const char *
 
 static int start_lymphd(FIXTURE_DATA(svc) * self, const char *extra_arg)
 {
-	int err = svc_lymphd_start(&self->d, self->conf, self->journal, extra_arg, WAIT_MS);
-
-	self->running = !err;
-	return err;
+	return SVC_FIXTURE_START(self, extra_arg, WAIT_MS);
 }
 
 static void stop_lymphd(FIXTURE_DATA(svc) * self)
 {
-	if (self->running)
-		th_lymphd_destroy(&self->d);
-	self->running = false;
+	SVC_FIXTURE_STOP(self);
 }
 
 FIXTURE_SETUP(svc)
 {
-	self->dir[0] = '\0';
-	self->running = false;
-	th_lymphd_init(&self->d);
-	if (!th_is_root())
-		SKIP(return, "needs root: lymphd loads BPF and starts services");
-	ASSERT_EQ(0, th_mkdtemp(self->dir, sizeof(self->dir), "svc"));
-	snprintf(self->conf, sizeof(self->conf), "%s/lymph.conf", self->dir);
-	snprintf(self->journal, sizeof(self->journal), "%s/journal", self->dir);
+	SVC_FIXTURE_SETUP(self, "svc", "needs root: lymphd loads BPF and starts services");
 	snprintf(self->echod, sizeof(self->echod), "%s/echod", self->dir);
 	snprintf(self->log, sizeof(self->log), "%s/echod.log", self->dir);
 	snprintf(self->hook, sizeof(self->hook), "%s/hook", self->dir);
@@ -830,13 +816,13 @@ TEST_F_TIMEOUT(svc, started_service_has_no_capabilities_and_own_session, 180)
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
 	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
-		ASSERT_EQ(0, proc_status(pid, zero[i], val, sizeof(val)));
+		ASSERT_EQ(0, proc_status_field(pid, zero[i], val, sizeof(val)));
 		EXPECT_STREQ("0000000000000000", val) TH_LOG("%s", zero[i]);
 	}
-	ASSERT_EQ(0, proc_status(pid, "NoNewPrivs", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "NoNewPrivs", val, sizeof(val)));
 	EXPECT_STREQ("1", val);
 	EXPECT_EQ(pid, session_of(pid));
-	ASSERT_EQ(0, proc_status(pid, "PPid", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "PPid", val, sizeof(val)));
 	EXPECT_EQ(self->d.pid, atoi(val));
 }
 
@@ -851,13 +837,13 @@ TEST_F_TIMEOUT(svc, user_service_has_no_capabilities_and_empty_bounding_set, 180
 	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nuser = nobody\n"));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(0, proc_status(pid, "Uid", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "Uid", val, sizeof(val)));
 	EXPECT_EQ(65534, atoi(val));
 	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
-		ASSERT_EQ(0, proc_status(pid, zero[i], val, sizeof(val)));
+		ASSERT_EQ(0, proc_status_field(pid, zero[i], val, sizeof(val)));
 		EXPECT_STREQ("0000000000000000", val) TH_LOG("%s", zero[i]);
 	}
-	ASSERT_EQ(0, proc_status(pid, "NoNewPrivs", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "NoNewPrivs", val, sizeof(val)));
 	EXPECT_STREQ("1", val);
 }
 
@@ -876,7 +862,7 @@ TEST_F_TIMEOUT(svc, capabilities_are_kept_through_the_user_switch, 180)
 			"settle = 100ms\nuser = nobody\ncapabilities = CAP_NET_BIND_SERVICE cap_net_raw\n"));
 	pid = up_and_serving(self, NULL);
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(0, proc_status(pid, "Uid", val, sizeof(val)));
+	ASSERT_EQ(0, proc_status_field(pid, "Uid", val, sizeof(val)));
 	EXPECT_EQ(65534, atoi(val));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		EXPECT_EQ((long long)((1ULL << 10) | (1ULL << 13)), cap_of(pid, want[i]))
@@ -1026,18 +1012,12 @@ TEST_F_TIMEOUT(svc, forking_pidfile_of_another_process_is_refused, 180)
 static int notify_socket_of(pid_t pid, char *out, size_t cap)
 {
 	char p[64], env[8192];
-	int fd;
 	ssize_t n;
 
 	snprintf(p, sizeof(p), "/proc/%d/environ", pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, env, sizeof(env) - 1);
-	close(fd);
+	n = small_file_read(p, 0, env, sizeof(env));
 	if (n <= 0)
 		return -1;
-	env[n] = 0;
 	for (char *e = env; e < env + n; e += strlen(e) + 1)
 		if (!strncmp(e, "NOTIFY_SOCKET=", 14)) {
 			snprintf(out, cap, "%s", e + 14);
@@ -1297,7 +1277,7 @@ static int wait_gone(pid_t pid, int timeout_ms)
 	do {
 		char st[32];
 
-		if (proc_status(pid, "State", st, sizeof(st)) || st[0] == 'Z')
+		if (proc_status_field(pid, "State", st, sizeof(st)) || st[0] == 'Z')
 			return 0;
 		th_sleep_ms(20);
 	} while (th_now_ms() < deadline);
@@ -1343,7 +1323,7 @@ TEST_F_TIMEOUT(svc, kill_mode_main_leaves_the_rest, 180)
 	ASSERT_EQ(1, children_of(pid0, kids, 4));
 	ASSERT_EQ(0, echo_kill_with(self->port, "crash"));
 	json_object_put(wait_service(&self->d, "echo", "backoff", 1, WAIT_MS));
-	ASSERT_EQ(0, proc_status(kids[0], "State", st, sizeof(st)));
+	ASSERT_EQ(0, proc_status_field(kids[0], "State", st, sizeof(st)));
 	EXPECT_NE('Z', st[0]);
 	EXPECT_EQ(0, journal_count(self->journal, "echo", "killed-rest"));
 	kill(kids[0], SIGKILL);

@@ -213,16 +213,15 @@ int storm_cg_create(struct storm_cg *cg, long max, int deadline_s)
 		cg->path[0] = '\0';
 		return err;
 	}
-	fflush(stdout);
-	fflush(stderr);
-	cg->watchdog = fork();
+	cg->watchdog = th_fork();
 	if (cg->watchdog == 0) {
 		close(p[1]);
 		storm__watchdog(cg->path, p[0], deadline_s);
 	}
 	close(p[0]);
 	if (cg->watchdog < 0) {
-		err = -errno;
+		err = cg->watchdog;
+		cg->watchdog = -1;
 		close(p[1]);
 		rmdir(cg->path);
 		cg->path[0] = '\0';
@@ -394,7 +393,7 @@ int storm_session_stopped(pid_t sid)
 
 void storm_become(uid_t uid)
 {
-	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)) {
+	if (th_become(uid)) {
 		dprintf(2, "# failed to become uid %u: %s\n", (unsigned)uid, strerror(errno));
 		_exit(125);
 	}
@@ -405,11 +404,9 @@ pid_t storm_spawn(struct storm_cg *cg, uid_t uid, char *const argv[])
 	const char *cgpath = cg ? cg->path : NULL;
 	pid_t pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = th_fork();
 	if (pid < 0)
-		return -errno;
+		return pid;
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 
@@ -441,11 +438,9 @@ int storm_run_in(const char *dir, uid_t uid, char *const argv[], const char *out
 	int status;
 	pid_t pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = th_fork();
 	if (pid < 0)
-		return -errno;
+		return pid;
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 		int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666) : null;

@@ -185,66 +185,25 @@ int pids_of(const char *exe, pid_t *pids, int max)
 	return n;
 }
 
-int proc_status(pid_t pid, const char *key, char *val, size_t cap)
-{
-	char p[64], line[256];
-	size_t klen = strlen(key);
-	FILE *f;
-	int found = -1;
-
-	snprintf(p, sizeof(p), "/proc/%d/status", pid);
-	f = fopen(p, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			char *v = line + klen + 1;
-
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = 0;
-			snprintf(val, cap, "%s", v);
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 pid_t session_of(pid_t pid)
 {
-	char p[64], buf[1024], *rp;
-	int sid = -1;
-	FILE *f;
+	struct proc_stat st;
 
-	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
-	f = fopen(p, "re");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')))
-		sscanf(rp + 2, "%*c %*d %*d %d", &sid); /* state ppid pgrp session */
-	fclose(f);
-	return sid;
+	return proc_stat_read(pid, &st) ? -1 : st.sid;
 }
 
 bool cmdline_has(pid_t pid, const char *needle)
 {
 	char p[64], buf[4096];
-	int fd;
 	ssize_t n;
 
 	snprintf(p, sizeof(p), "/proc/%d/cmdline", pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = small_file_read(p, 0, buf, sizeof(buf));
 	if (n <= 0)
 		return false;
 	for (ssize_t i = 0; i < n; i++)
 		if (!buf[i])
 			buf[i] = ' ';
-	buf[n] = 0;
 	return strstr(buf, needle) != NULL;
 }
 
@@ -348,7 +307,7 @@ long long cap_of(pid_t pid, const char *key)
 {
 	char val[64];
 
-	if (proc_status(pid, key, val, sizeof(val)))
+	if (proc_status_field(pid, key, val, sizeof(val)))
 		return -1;
 	return strtoll(val, NULL, 16);
 }
@@ -371,13 +330,6 @@ int crash_by_pc0(pid_t pid)
 	}
 	ptrace(PTRACE_DETACH, pid, NULL, NULL);
 	return err;
-}
-
-pid_t proc_parent_of(pid_t pid)
-{
-	char val[32];
-
-	return proc_status(pid, "PPid", val, sizeof(val)) ? -1 : (pid_t)atoi(val);
 }
 
 int children_of(pid_t pid, pid_t *out, int max)

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
+#include "procfs.h"
+#include "smallfile.h"
 
 /* A port nobody listens on now (the kernel's pick). */
 int free_port(void);
@@ -32,6 +34,52 @@ int free_port(void);
 	"[quarantine]\nthreshold = 1000000\n"    \
 	"[weather]\nbackoff_factor_stormy = 1\n" \
 	"[throttle]\nbudget = 1000000\nburst = 1000000\n"
+
+/*
+ * The fields every lymphd fixture has (put them in its FIXTURE): its
+ * directory, the policy and the journal in it, lymphd, and whether lymphd
+ * runs (the teardown stops it then).
+ */
+#define SVC_FIXTURE_FIELDS                      \
+	char dir[256], conf[320], journal[320]; \
+	struct th_lymphd d;                     \
+	bool running
+
+/*
+ * The first steps of such a fixture's FIXTURE_SETUP (SKIP and ASSERT use
+ * its _metadata): lymphd not running, root or the test is skipped saying
+ * why, then a new directory named after tag with DIR/lymph.conf and
+ * DIR/journal.
+ */
+#define SVC_FIXTURE_SETUP(self, tag, why)                                                      \
+	do {                                                                                   \
+		(self)->dir[0] = '\0';                                                         \
+		(self)->running = false;                                                       \
+		th_lymphd_init(&(self)->d);                                                    \
+		if (!th_is_root())                                                             \
+			SKIP(return, why);                                                     \
+		ASSERT_EQ(0, th_mkdtemp((self)->dir, sizeof((self)->dir), tag));               \
+		snprintf((self)->conf, sizeof((self)->conf), "%s/lymph.conf", (self)->dir);    \
+		snprintf((self)->journal, sizeof((self)->journal), "%s/journal", (self)->dir); \
+	} while (0)
+
+/* svc_lymphd_start on such a fixture's policy and journal, noting whether
+ * lymphd runs: 0 or -errno. */
+#define SVC_FIXTURE_START(self, extra_arg, timeout_ms)                                            \
+	({                                                                                        \
+		int err_ = svc_lymphd_start(&(self)->d, (self)->conf, (self)->journal, extra_arg, \
+					    timeout_ms);                                          \
+		(self)->running = !err_;                                                          \
+		err_;                                                                             \
+	})
+
+/* Stop lymphd if it runs (safe twice). */
+#define SVC_FIXTURE_STOP(self)                         \
+	do {                                           \
+		if ((self)->running)                   \
+			th_lymphd_destroy(&(self)->d); \
+		(self)->running = false;               \
+	} while (0)
 
 /* cc -O2 -o out tests/NAME.c (a program the test supervises): 0 or -errno. */
 int svc_build_prog(const char *name, const char *out);
@@ -74,9 +122,11 @@ size_t journal_count(const char *journal, const char *name, const char *action);
 /* Pids running exe (zombies excluded), up to max. */
 int pids_of(const char *exe, pid_t *pids, int max);
 
-/* A "Key:\tvalue" line of /proc/PID/status. */
-int proc_status(pid_t pid, const char *key, char *val, size_t cap);
+/* A process's fields from /proc (its status fields, its parent, its
+ * session) and small files come from lymph's own readers: procfs.h and
+ * smallfile.h (liblymph). */
 
+/* pid's session, or -1. */
 pid_t session_of(pid_t pid);
 
 /* ---- real daemons ------------------------------------------------------- */
@@ -114,9 +164,6 @@ long long cap_of(pid_t pid, const char *key);
  * 0 or -errno.
  */
 int crash_by_pc0(pid_t pid);
-
-/* PPid of pid, or -1. */
-pid_t proc_parent_of(pid_t pid);
 
 /* The children of pid (from /proc/PID/task/PID/children), up to max. */
 int children_of(pid_t pid, pid_t *out, int max);

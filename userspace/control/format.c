@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,135 +24,13 @@ static void add(struct json_object *o, const char *k, struct json_object *v)
 	json_object_object_add(o, k, v);
 }
 
-static void add_task(struct json_object *o, const struct lymph_task *t, const char *exe)
-{
-	add(o, "pid", json_object_new_int64(t->pid));
-	add(o, "tid", json_object_new_int64(t->tid));
-	add(o, "ppid", json_object_new_int64(t->ppid));
-	add(o, "uid", json_object_new_int64(t->uid));
-	add(o, "sid", json_object_new_int64(t->sid));
-	add(o, "comm", jstr_n(t->comm, LYMPH_COMM_LEN));
-	add(o, "exe", exe ? json_object_new_string(exe) : NULL);
-	add(o, "exe_dev", json_object_new_int64(t->exe_dev));
-	add(o, "exe_ino", json_object_new_uint64(t->exe_ino));
-	add(o, "cgroup_id", json_object_new_uint64(t->cgroup_id));
-}
-
-static void add_signal(struct json_object *o, unsigned int signo, int si_code)
-{
-	const char *cn = si_code_name(signo, si_code);
-
-	add(o, "signo", json_object_new_int64(signo));
-	add(o, "signal", json_object_new_string(signal_name(signo)));
-	add(o, "si_code", json_object_new_int64(si_code));
-	add(o, "si_code_name", cn ? json_object_new_string(cn) : NULL);
-}
-
-struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
-				const struct verdict *vd)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (!o)
-		return NULL;
-	add(o, "event", json_object_new_string(lymph_kind_name(rec->kind)));
-	add(o, "ts_ns", json_object_new_uint64(rec->ts_ns));
-	add(o, "source", json_object_new_string(lymph_source_name(rec->source)));
-
-	switch (rec->kind) {
-	case LYMPH_EV_DEATH: {
-		const struct lymph_death *d = (const void *)rec;
-		int info = !!(d->flags & LYMPH_DEATH_SIGINFO);
-
-		add_task(o, &d->task, exe);
-		if (vd) {
-			add(o, "class", json_object_new_string(lymph_class_name(vd->klass)));
-			add(o, "reason", json_object_new_string(lymph_reason_name(vd->reason)));
-		}
-		add(o, "exit_code", json_object_new_int64(d->exit_code));
-		add(o, "exit_status", json_object_new_int64((d->exit_code >> 8) & 0xff));
-		add(o, "core", json_object_new_boolean(!!(d->flags & LYMPH_DEATH_CORE)));
-		add(o, "oom", json_object_new_boolean(!!(d->flags & LYMPH_DEATH_OOM)));
-		add(o, "siginfo", json_object_new_boolean(info));
-		if (d->signo) {
-			add(o, "signo", json_object_new_int64(d->signo));
-			add(o, "signal", json_object_new_string(signal_name(d->signo)));
-		}
-		if (info) {
-			add_signal(o, d->signo, d->si_code);
-			add(o, "fault_addr", json_object_new_uint64(d->fault_addr));
-			add(o, "sender_pid", json_object_new_int64(d->sender_pid));
-			add(o, "sender_uid", json_object_new_int64(d->sender_uid));
-		}
-		add(o, "age_ns", json_object_new_uint64(d->age_ns));
-		break;
-	}
-	case LYMPH_EV_SIGNAL: {
-		const struct lymph_signal *s = (const void *)rec;
-
-		add_task(o, &s->task, exe);
-		add_signal(o, s->signo, s->si_code);
-		add(o, "sender_pid", json_object_new_int64(s->sender_pid));
-		add(o, "sender_uid", json_object_new_int64(s->sender_uid));
-		add(o, "sender_comm", jstr_n(s->sender_comm, LYMPH_COMM_LEN));
-		break;
-	}
-	case LYMPH_EV_EXEC: {
-		const struct lymph_exec *e = (const void *)rec;
-
-		add_task(o, &e->task, exe);
-		add(o, "path", jstr_n(e->path, LYMPH_PATH_LEN));
-		break;
-	}
-	case LYMPH_EV_FORK: add_task(o, &((const struct lymph_fork *)rec)->task, exe); break;
-	case LYMPH_EV_OOM: {
-		const struct lymph_oom *m = (const void *)rec;
-
-		add_task(o, &m->task, exe);
-		add(o, "oom_score_adj", json_object_new_int64(m->oom_score_adj));
-		break;
-	}
-	case LYMPH_EV_DROP:
-		add(o, "lost", json_object_new_uint64(((const struct lymph_drop *)rec)->lost));
-		break;
-	case LYMPH_EV_PRESSURE: {
-		const struct lymph_pressure *p = (const void *)rec;
-
-		add_task(o, &p->task, exe);
-		add(o, "interval_ns", json_object_new_uint64(p->interval_ns));
-		add(o, "runq_delay_ns", json_object_new_uint64(p->runq_delay_ns));
-		add(o, "reclaim_delay_ns", json_object_new_uint64(p->reclaim_delay_ns));
-		add(o, "maj_flt", json_object_new_uint64(p->maj_flt));
-		add(o, "rss_kb", json_object_new_uint64(p->rss_kb));
-		add(o, "rss_delta_kb", json_object_new_int64(p->rss_delta_kb));
-		add(o, "flags", json_object_new_int64(p->flags));
-		break;
-	}
-	case LYMPH_EV_THROTTLE: {
-		const struct lymph_throttle *t = (const void *)rec;
-
-		add_task(o, &t->task, exe);
-		add(o, "lineage_kind",
-		    json_object_new_string(t->lineage_kind < 4 ? throttle_kinds[t->lineage_kind]
-							       : "?"));
-		add(o, "lineage_id", json_object_new_uint64(t->lineage_id));
-		add(o, "action",
-		    json_object_new_string(t->action < 4 ? throttle_acts[t->action] : "?"));
-		add(o, "tokens", json_object_new_double((double)t->tokens / 1000.0));
-		add(o, "hold_ns", json_object_new_uint64(t->hold_ns));
-		add(o, "child_pid", json_object_new_int64(t->child_pid));
-		break;
-	}
-	}
-	return o;
-}
-
 /* ---- the same JSON, written straight into a reused buffer ----------------
  *
  * format_json() builds a json-c object per record (some 30 allocations)
  * and json-c serialises it again: most of lymphd's time per record with
- * --json.  This writer emits the same bytes with no allocation: keys in
- * the order format_json() adds them, numbers in decimal, strings escaped
+ * --json.  format_json_append() writes the same bytes with no allocation:
+ * the same fields in the same order (out_record() below names them for
+ * both), numbers in decimal, strings escaped
  * as json-c escapes them with JSON_C_TO_STRING_NOSLASHESCAPE (", \ and
  * \b \f \n \r \t by name, other bytes below 0x20 as \u00xx in lower-case
  * hex, every other byte as it is, UTF-8 or not).  tests/format_test
@@ -177,7 +56,8 @@ static char *jw_raw(char *p, const char *s, size_t n)
 	return p + n;
 }
 
-/* A key and its colon, with the comma before every key but the first. */
+/* A key and its colon, after a comma (the first key's comma becomes the
+ * object's '{'). */
 #define JW_KEY(p, lit) ((p) = jw_raw((p), "," lit ":", sizeof("," lit ":") - 1))
 
 static char *jw_u64(char *p, uint64_t v)
@@ -255,40 +135,172 @@ static char *jw_cstr(char *p, const char *s)
 	return s ? jw_str(p, s, strlen(s)) : jw_raw(p, "null", 4);
 }
 
-static char *jw_task(char *p, const struct lymph_task *t, const char *exe)
+/* A string or null: the json-c value. */
+static struct json_object *jnew_cstr(const char *s)
 {
-	JW_KEY(p, "\"pid\"");
-	p = jw_i64(p, t->pid);
-	JW_KEY(p, "\"tid\"");
-	p = jw_i64(p, t->tid);
-	JW_KEY(p, "\"ppid\"");
-	p = jw_i64(p, t->ppid);
-	JW_KEY(p, "\"uid\"");
-	p = jw_i64(p, t->uid);
-	JW_KEY(p, "\"sid\"");
-	p = jw_i64(p, t->sid);
-	JW_KEY(p, "\"comm\"");
-	p = jw_str(p, (const char *)t->comm, strnlen((const char *)t->comm, LYMPH_COMM_LEN));
-	JW_KEY(p, "\"exe\"");
-	p = jw_cstr(p, exe);
-	JW_KEY(p, "\"exe_dev\"");
-	p = jw_i64(p, t->exe_dev);
-	JW_KEY(p, "\"exe_ino\"");
-	p = jw_u64(p, t->exe_ino);
-	JW_KEY(p, "\"cgroup_id\"");
-	return jw_u64(p, t->cgroup_id);
+	return s ? json_object_new_string(s) : NULL;
 }
 
-static char *jw_signal(char *p, unsigned int signo, int si_code)
+/* At most max bytes of s (comm, path): the bytes written. */
+static char *jw_strn(char *p, const __u8 *s, size_t max)
 {
-	JW_KEY(p, "\"signo\"");
-	p = jw_i64(p, signo);
-	JW_KEY(p, "\"signal\"");
-	p = jw_cstr(p, signal_name(signo));
-	JW_KEY(p, "\"si_code\"");
-	p = jw_i64(p, si_code);
-	JW_KEY(p, "\"si_code_name\"");
-	return jw_cstr(p, si_code_name(signo, si_code));
+	return jw_str(p, (const char *)s, strnlen((const char *)s, max));
+}
+
+/* ---- one list of fields per record kind, for both writers ----------------
+ *
+ * out_record() names every field of a record, in order, once.  Into a
+ * json-c object for format_json(), or, for format_json_append(), straight
+ * as the bytes json-c would serialise that object into: w->fast is a
+ * constant at each of the two calls and out_record() is always inlined,
+ * so each writer compiles to its own straight-line code.
+ */
+struct out {
+	bool fast;
+	struct json_object *o; /* !fast: the object being built */
+	char *p;	       /* fast: where the next byte goes */
+};
+
+/* One field: key is a string literal; jnew makes its json-c value and jw
+ * writes its bytes, from the same arguments. */
+#define OUT(w, key, jnew, jw, ...)                           \
+	do {                                                 \
+		if ((w)->fast) {                             \
+			JW_KEY((w)->p, "\"" key "\"");       \
+			(w)->p = jw((w)->p, __VA_ARGS__);    \
+		} else {                                     \
+			add((w)->o, key, jnew(__VA_ARGS__)); \
+		}                                            \
+	} while (0)
+#define OUT_I64(w, key, v)	 OUT(w, key, json_object_new_int64, jw_i64, v)
+#define OUT_U64(w, key, v)	 OUT(w, key, json_object_new_uint64, jw_u64, v)
+#define OUT_BOOL(w, key, v)	 OUT(w, key, json_object_new_boolean, jw_bool, v)
+#define OUT_DBL(w, key, v)	 OUT(w, key, json_object_new_double, jw_double, v)
+#define OUT_STR(w, key, s)	 OUT(w, key, jnew_cstr, jw_cstr, s) /* NULL: null */
+#define OUT_STRN(w, key, s, max) OUT(w, key, jstr_n, jw_strn, s, max)
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE void out_task(struct out *w, const struct lymph_task *t, const char *exe)
+{
+	OUT_I64(w, "pid", t->pid);
+	OUT_I64(w, "tid", t->tid);
+	OUT_I64(w, "ppid", t->ppid);
+	OUT_I64(w, "uid", t->uid);
+	OUT_I64(w, "sid", t->sid);
+	OUT_STRN(w, "comm", t->comm, LYMPH_COMM_LEN);
+	OUT_STR(w, "exe", exe);
+	OUT_I64(w, "exe_dev", t->exe_dev);
+	OUT_U64(w, "exe_ino", t->exe_ino);
+	OUT_U64(w, "cgroup_id", t->cgroup_id);
+}
+
+static ALWAYS_INLINE void out_signal(struct out *w, unsigned int signo, int si_code)
+{
+	OUT_I64(w, "signo", signo);
+	OUT_STR(w, "signal", signal_name(signo));
+	OUT_I64(w, "si_code", si_code);
+	OUT_STR(w, "si_code_name", si_code_name(signo, si_code));
+}
+
+static ALWAYS_INLINE void out_record(struct out *w, const struct lymph_hdr *rec, const char *exe,
+				     const struct verdict *vd)
+{
+	OUT_STR(w, "event", lymph_kind_name(rec->kind));
+	OUT_U64(w, "ts_ns", rec->ts_ns);
+	OUT_STR(w, "source", lymph_source_name(rec->source));
+
+	switch (rec->kind) {
+	case LYMPH_EV_DEATH: {
+		const struct lymph_death *d = (const void *)rec;
+		int info = !!(d->flags & LYMPH_DEATH_SIGINFO);
+
+		out_task(w, &d->task, exe);
+		if (vd) {
+			OUT_STR(w, "class", lymph_class_name(vd->klass));
+			OUT_STR(w, "reason", lymph_reason_name(vd->reason));
+		}
+		OUT_I64(w, "exit_code", d->exit_code);
+		OUT_I64(w, "exit_status", (d->exit_code >> 8) & 0xff);
+		OUT_BOOL(w, "core", !!(d->flags & LYMPH_DEATH_CORE));
+		OUT_BOOL(w, "oom", !!(d->flags & LYMPH_DEATH_OOM));
+		OUT_BOOL(w, "siginfo", info);
+		if (info) {
+			out_signal(w, d->signo, d->si_code);
+			OUT_U64(w, "fault_addr", d->fault_addr);
+			OUT_I64(w, "sender_pid", d->sender_pid);
+			OUT_I64(w, "sender_uid", d->sender_uid);
+		} else if (d->signo) {
+			OUT_I64(w, "signo", d->signo);
+			OUT_STR(w, "signal", signal_name(d->signo));
+		}
+		OUT_U64(w, "age_ns", d->age_ns);
+		break;
+	}
+	case LYMPH_EV_SIGNAL: {
+		const struct lymph_signal *s = (const void *)rec;
+
+		out_task(w, &s->task, exe);
+		out_signal(w, s->signo, s->si_code);
+		OUT_I64(w, "sender_pid", s->sender_pid);
+		OUT_I64(w, "sender_uid", s->sender_uid);
+		OUT_STRN(w, "sender_comm", s->sender_comm, LYMPH_COMM_LEN);
+		break;
+	}
+	case LYMPH_EV_EXEC: {
+		const struct lymph_exec *e = (const void *)rec;
+
+		out_task(w, &e->task, exe);
+		OUT_STRN(w, "path", e->path, LYMPH_PATH_LEN);
+		break;
+	}
+	case LYMPH_EV_FORK: out_task(w, &((const struct lymph_fork *)rec)->task, exe); break;
+	case LYMPH_EV_OOM: {
+		const struct lymph_oom *m = (const void *)rec;
+
+		out_task(w, &m->task, exe);
+		OUT_I64(w, "oom_score_adj", m->oom_score_adj);
+		break;
+	}
+	case LYMPH_EV_DROP: OUT_U64(w, "lost", ((const struct lymph_drop *)rec)->lost); break;
+	case LYMPH_EV_PRESSURE: {
+		const struct lymph_pressure *r = (const void *)rec;
+
+		out_task(w, &r->task, exe);
+		OUT_U64(w, "interval_ns", r->interval_ns);
+		OUT_U64(w, "runq_delay_ns", r->runq_delay_ns);
+		OUT_U64(w, "reclaim_delay_ns", r->reclaim_delay_ns);
+		OUT_U64(w, "maj_flt", r->maj_flt);
+		OUT_U64(w, "rss_kb", r->rss_kb);
+		OUT_I64(w, "rss_delta_kb", r->rss_delta_kb);
+		OUT_I64(w, "flags", r->flags);
+		break;
+	}
+	case LYMPH_EV_THROTTLE: {
+		const struct lymph_throttle *t = (const void *)rec;
+
+		out_task(w, &t->task, exe);
+		OUT_STR(w, "lineage_kind",
+			t->lineage_kind < 4 ? throttle_kinds[t->lineage_kind] : "?");
+		OUT_U64(w, "lineage_id", t->lineage_id);
+		OUT_STR(w, "action", t->action < 4 ? throttle_acts[t->action] : "?");
+		OUT_DBL(w, "tokens", (double)t->tokens / 1000.0);
+		OUT_U64(w, "hold_ns", t->hold_ns);
+		OUT_I64(w, "child_pid", t->child_pid);
+		break;
+	}
+	}
+}
+
+struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
+				const struct verdict *vd)
+{
+	struct out w = { .fast = false, .o = json_object_new_object() };
+
+	if (!w.o)
+		return NULL;
+	out_record(&w, rec, exe, vd);
+	return w.o;
 }
 
 /* Room for every field but the strings, and for each string escaped. */
@@ -307,7 +319,7 @@ int format_json_append(struct fmt_buf *b, const struct lymph_hdr *rec, const cha
 		       const struct verdict *vd)
 {
 	size_t need = jw_need(rec, exe);
-	char *p;
+	struct out w = { .fast = true };
 
 	if (b->cap - b->len < need) {
 		size_t cap = b->cap ? b->cap : 4096;
@@ -321,134 +333,12 @@ int format_json_append(struct fmt_buf *b, const struct lymph_hdr *rec, const cha
 		b->p = n;
 		b->cap = cap;
 	}
-	p = b->p + b->len;
-	p = jw_raw(p, "{\"event\":", 9);
-	p = jw_cstr(p, lymph_kind_name(rec->kind));
-	JW_KEY(p, "\"ts_ns\"");
-	p = jw_u64(p, rec->ts_ns);
-	JW_KEY(p, "\"source\"");
-	p = jw_cstr(p, lymph_source_name(rec->source));
-
-	switch (rec->kind) {
-	case LYMPH_EV_DEATH: {
-		const struct lymph_death *d = (const void *)rec;
-		int info = !!(d->flags & LYMPH_DEATH_SIGINFO);
-
-		p = jw_task(p, &d->task, exe);
-		if (vd) {
-			JW_KEY(p, "\"class\"");
-			p = jw_cstr(p, lymph_class_name(vd->klass));
-			JW_KEY(p, "\"reason\"");
-			p = jw_cstr(p, lymph_reason_name(vd->reason));
-		}
-		JW_KEY(p, "\"exit_code\"");
-		p = jw_i64(p, d->exit_code);
-		JW_KEY(p, "\"exit_status\"");
-		p = jw_i64(p, (d->exit_code >> 8) & 0xff);
-		JW_KEY(p, "\"core\"");
-		p = jw_bool(p, !!(d->flags & LYMPH_DEATH_CORE));
-		JW_KEY(p, "\"oom\"");
-		p = jw_bool(p, !!(d->flags & LYMPH_DEATH_OOM));
-		JW_KEY(p, "\"siginfo\"");
-		p = jw_bool(p, info);
-		/* format_json() adds signo and signal first and add_signal()
-		 * replaces them in place: one pair, in this position. */
-		if (info) {
-			p = jw_signal(p, d->signo, d->si_code);
-			JW_KEY(p, "\"fault_addr\"");
-			p = jw_u64(p, d->fault_addr);
-			JW_KEY(p, "\"sender_pid\"");
-			p = jw_i64(p, d->sender_pid);
-			JW_KEY(p, "\"sender_uid\"");
-			p = jw_i64(p, d->sender_uid);
-		} else if (d->signo) {
-			JW_KEY(p, "\"signo\"");
-			p = jw_i64(p, d->signo);
-			JW_KEY(p, "\"signal\"");
-			p = jw_cstr(p, signal_name(d->signo));
-		}
-		JW_KEY(p, "\"age_ns\"");
-		p = jw_u64(p, d->age_ns);
-		break;
-	}
-	case LYMPH_EV_SIGNAL: {
-		const struct lymph_signal *s = (const void *)rec;
-
-		p = jw_task(p, &s->task, exe);
-		p = jw_signal(p, s->signo, s->si_code);
-		JW_KEY(p, "\"sender_pid\"");
-		p = jw_i64(p, s->sender_pid);
-		JW_KEY(p, "\"sender_uid\"");
-		p = jw_i64(p, s->sender_uid);
-		JW_KEY(p, "\"sender_comm\"");
-		p = jw_str(p, (const char *)s->sender_comm,
-			   strnlen((const char *)s->sender_comm, LYMPH_COMM_LEN));
-		break;
-	}
-	case LYMPH_EV_EXEC: {
-		const struct lymph_exec *e = (const void *)rec;
-
-		p = jw_task(p, &e->task, exe);
-		JW_KEY(p, "\"path\"");
-		p = jw_str(p, (const char *)e->path,
-			   strnlen((const char *)e->path, LYMPH_PATH_LEN));
-		break;
-	}
-	case LYMPH_EV_FORK: p = jw_task(p, &((const struct lymph_fork *)rec)->task, exe); break;
-	case LYMPH_EV_OOM: {
-		const struct lymph_oom *m = (const void *)rec;
-
-		p = jw_task(p, &m->task, exe);
-		JW_KEY(p, "\"oom_score_adj\"");
-		p = jw_i64(p, m->oom_score_adj);
-		break;
-	}
-	case LYMPH_EV_DROP:
-		JW_KEY(p, "\"lost\"");
-		p = jw_u64(p, ((const struct lymph_drop *)rec)->lost);
-		break;
-	case LYMPH_EV_PRESSURE: {
-		const struct lymph_pressure *r = (const void *)rec;
-
-		p = jw_task(p, &r->task, exe);
-		JW_KEY(p, "\"interval_ns\"");
-		p = jw_u64(p, r->interval_ns);
-		JW_KEY(p, "\"runq_delay_ns\"");
-		p = jw_u64(p, r->runq_delay_ns);
-		JW_KEY(p, "\"reclaim_delay_ns\"");
-		p = jw_u64(p, r->reclaim_delay_ns);
-		JW_KEY(p, "\"maj_flt\"");
-		p = jw_u64(p, r->maj_flt);
-		JW_KEY(p, "\"rss_kb\"");
-		p = jw_u64(p, r->rss_kb);
-		JW_KEY(p, "\"rss_delta_kb\"");
-		p = jw_i64(p, r->rss_delta_kb);
-		JW_KEY(p, "\"flags\"");
-		p = jw_i64(p, r->flags);
-		break;
-	}
-	case LYMPH_EV_THROTTLE: {
-		const struct lymph_throttle *t = (const void *)rec;
-
-		p = jw_task(p, &t->task, exe);
-		JW_KEY(p, "\"lineage_kind\"");
-		p = jw_cstr(p, t->lineage_kind < 4 ? throttle_kinds[t->lineage_kind] : "?");
-		JW_KEY(p, "\"lineage_id\"");
-		p = jw_u64(p, t->lineage_id);
-		JW_KEY(p, "\"action\"");
-		p = jw_cstr(p, t->action < 4 ? throttle_acts[t->action] : "?");
-		JW_KEY(p, "\"tokens\"");
-		p = jw_double(p, (double)t->tokens / 1000.0);
-		JW_KEY(p, "\"hold_ns\"");
-		p = jw_u64(p, t->hold_ns);
-		JW_KEY(p, "\"child_pid\"");
-		p = jw_i64(p, t->child_pid);
-		break;
-	}
-	}
-	*p++ = '}';
-	*p++ = '\n';
-	b->len = (size_t)(p - b->p);
+	w.p = b->p + b->len;
+	out_record(&w, rec, exe, vd);
+	b->p[b->len] = '{'; /* over the first key's comma */
+	*w.p++ = '}';
+	*w.p++ = '\n';
+	b->len = (size_t)(w.p - b->p);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "pidscg.h"
+#include "smallfile.h"
 
 const char *pidscg_root(void)
 {
@@ -80,18 +81,10 @@ static int read_text(const char *dir, const char *file, char *buf, size_t len)
 {
 	char path[1024];
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
+	n = small_file_read(path, 0, buf, len);
+	return n < 0 ? (int)n : 0;
 }
 
 long long pidscg_read(const char *dir, const char *file)

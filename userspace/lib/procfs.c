@@ -6,23 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "procfs.h"
+#include "smallfile.h"
 
 int proc_stat_text(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
+	n = small_file_read(path, 0, buf, len);
 	if (n <= 0)
-		return n < 0 ? -errno : -ENOENT;
-	buf[n] = 0;
+		return n < 0 ? (int)n : -ENOENT;
 	return (int)n;
 }
 
@@ -44,23 +40,39 @@ int proc_stat_read(pid_t pid, struct proc_stat *st)
 	return 0;
 }
 
-int proc_real_uid(pid_t pid, uint32_t *uid)
+int proc_status_field(pid_t pid, const char *key, char *val, size_t cap)
 {
 	char path[64], line[256];
-	int found = 0;
+	size_t klen = strlen(key);
+	int err = -ENOENT;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %u", uid) == 1) {
-			found = 1;
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			char *v = line + klen + 1;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = 0;
+			snprintf(val, cap, "%s", v);
+			err = 0;
 			break;
 		}
 	fclose(f);
-	return found ? 0 : -ENOENT;
+	return err;
+}
+
+int proc_real_uid(pid_t pid, uint32_t *uid)
+{
+	char val[64];
+	int err = proc_status_field(pid, "Uid", val, sizeof(val));
+
+	if (err)
+		return err;
+	return sscanf(val, "%u", uid) == 1 ? 0 : -EINVAL;
 }
 
 pid_t proc_parent(pid_t pid)
@@ -78,15 +90,23 @@ int proc_alive(pid_t pid)
 	return pid > 0 && !access(p, F_OK);
 }
 
-pid_t proc_pidfile_read(const char *path)
+/* owner NULL: any owner. */
+static pid_t pidfile_read(const char *path, const uid_t *owner)
 {
 	char buf[32] = "";
+	struct stat st;
 	long pid;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: opening a FIFO put there would wait for a writer */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	ssize_t n;
 
 	if (fd < 0)
 		return 0;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (owner && st.st_uid != 0 && st.st_uid != *owner)) {
+		close(fd);
+		return 0;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
@@ -94,6 +114,16 @@ pid_t proc_pidfile_read(const char *path)
 	buf[n] = 0;
 	pid = strtol(buf, NULL, 10);
 	return (pid > 1 && pid < (1L << 22)) ? (pid_t)pid : 0;
+}
+
+pid_t proc_pidfile_read(const char *path)
+{
+	return pidfile_read(path, NULL);
+}
+
+pid_t proc_pidfile_read_owned(const char *path, uid_t owner)
+{
+	return pidfile_read(path, &owner);
 }
 
 int proc_iter_open(struct proc_iter *it, const char *dir)

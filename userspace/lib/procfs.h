@@ -2,7 +2,7 @@
 /*
  * What lymphd reads about a process from /proc, in one place: the fields
  * of /proc/PID/stat (parsed after the last ')' since comm may hold spaces
- * and parentheses), the real uid from /proc/PID/status, and the one walk
+ * and parentheses), the fields of /proc/PID/status, and the one walk
  * over /proc's numbered directories (processes, threads, fds).
  */
 #ifndef LYMPH_PROCFS_H
@@ -25,6 +25,11 @@ int proc_stat_read(pid_t pid, struct proc_stat *st);
 /* /proc/PID/stat into buf, NUL-terminated: its length, or -errno. */
 int proc_stat_text(pid_t pid, char *buf, size_t len);
 
+/* The value of the "Key:" line of /proc/PID/status, blanks around it
+ * removed, into val (truncated to cap - 1): 0, -ENOENT when the process or
+ * the key is missing, or -errno. */
+int proc_status_field(pid_t pid, const char *key, char *val, size_t cap);
+
 /* The real uid, or -errno. */
 int proc_real_uid(pid_t pid, uint32_t *uid);
 
@@ -34,9 +39,14 @@ pid_t proc_parent(pid_t pid);
 /* Does /proc/PID exist? */
 int proc_alive(pid_t pid);
 
-/* The pid a daemon wrote to its pidfile at path (not followed if a
- * symlink): > 1, or 0 when missing, unreadable or not a pid. */
+/* The pid a daemon wrote to its pidfile at path (a regular file, not
+ * followed if a symlink): > 1, or 0 when missing, unreadable, not a
+ * regular file or not a pid. */
 pid_t proc_pidfile_read(const char *path);
+
+/* The same from a pidfile owned by root or by owner only: a file others
+ * could write names no daemon of theirs. */
+pid_t proc_pidfile_read_owned(const char *path, uid_t owner);
 
 /*
  * A walk over the numbered entries of a /proc directory: the processes of

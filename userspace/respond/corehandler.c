@@ -19,6 +19,7 @@
 #include "atomic_file.h"
 #include "coresig.h"
 #include "corehandler.h"
+#include "smallfile.h"
 
 #define HEAD_MAX (8U << 20) /* ELF header, program headers and notes */
 #define CHUNK	 (64U << 10)
@@ -90,18 +91,13 @@ int corehandler_read_meta(int fd, char *exe, size_t elen, char *label, size_t ll
 
 /* ---- install and restore ------------------------------------------------------ */
 
+/* Its first line. */
 static int read_text(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	ssize_t n = small_file_read(path, 0, buf, len);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
 	if (n < 0)
-		return -errno;
-	buf[n] = 0;
+		return (int)n;
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
 }

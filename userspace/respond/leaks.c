@@ -21,24 +21,13 @@ void leaks_free(struct leaks *l)
 /* A "Key: N kB" (or "Key: N") field of /proc/PID/status, -1 if absent. */
 static double status_field(pid_t pid, const char *key)
 {
-	char path[64], line[256];
-	size_t kl = strlen(key);
-	double v = -1;
-	FILE *f;
+	char val[64];
+	double v;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (proc_status_field(pid, key, val, sizeof(val)))
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, kl) && line[kl] == ':') {
-			v = strtod(line + kl + 1, NULL);
-			if (strstr(line, "kB"))
-				v *= 1024;
-			break;
-		}
-	fclose(f);
-	return v;
+	v = strtod(val, NULL);
+	return strstr(val, "kB") ? v * 1024 : v;
 }
 
 /* Soft limit of /proc/PID/limits line name, -1 when unlimited or unknown. */

@@ -27,6 +27,7 @@
 #include "protect.h"
 #include "service.h"
 #include "signames.h"
+#include "smallfile.h"
 #include "spawn.h"
 
 #define CHECK_CONNECT_MS 500
@@ -263,24 +264,6 @@ int supervisor_replay_record(struct supervisor *s, struct json_object *rec)
 
 /* ---- finding a running instance --------------------------------------- */
 
-/* The start of a small file (one read of at most cap - 1 bytes), NUL
- * terminated: its length, 0 when it cannot be read or is empty. */
-static size_t read_small(const char *path, int flags, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
-	ssize_t n;
-
-	buf[0] = 0;
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	return (size_t)n;
-}
-
 static int same_exe(pid_t pid, const struct stat *want)
 {
 	char path[64];
@@ -344,7 +327,7 @@ static int process_tree(pid_t root, pid_t *out, int max)
 			char cpath[96], buf[4096], *tok, *save = NULL;
 
 			snprintf(cpath, sizeof(cpath), "/proc/%d/task/%ld/children", out[i], tid);
-			if (!read_small(cpath, 0, buf, sizeof(buf)))
+			if (small_file_read(cpath, 0, buf, sizeof(buf)) <= 0)
 				continue;
 			for (tok = strtok_r(buf, " \n", &save); tok && n < max;
 			     tok = strtok_r(NULL, " \n", &save))
@@ -407,11 +390,12 @@ static int tree_listens(pid_t root, uint16_t port)
 static int same_cmdline(pid_t pid, char *const *argv)
 {
 	char path[64], buf[8192], *p;
-	size_t i, len;
+	ssize_t len;
+	size_t i;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	len = read_small(path, 0, buf, sizeof(buf));
-	if (!len)
+	len = small_file_read(path, 0, buf, sizeof(buf));
+	if (len <= 0)
 		return 0;
 	for (p = buf, i = 0; argv[i]; i++) {
 		if (p >= buf + len || strcmp(p, argv[i]))
@@ -956,32 +940,14 @@ static uid_t service_uid(const struct service_conf *c)
  */
 static pid_t forked_daemon(const struct service *v)
 {
-	char buf[32] = "";
-	struct stat st;
-	long pid;
-	pid_t pp;
-	ssize_t n;
-	int fd = open(v->conf->pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	pid_t pid = proc_pidfile_read_owned(v->conf->pidfile, service_uid(v->conf)), pp;
 
-	if (fd < 0)
+	if (!pid || protect_pid(pid))
 		return 0;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (st.st_uid != 0 && st.st_uid != service_uid(v->conf))) {
-		close(fd);
-		return 0;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	pid = strtol(buf, NULL, 10);
-	if (pid <= 1 || pid >= (1L << 22) || protect_pid((pid_t)pid))
-		return 0;
-	pp = proc_parent((pid_t)pid);
+	pp = proc_parent(pid);
 	if (pp != getpid() && (!v->launcher || pp != v->launcher))
 		return 0;
-	return (pid_t)pid;
+	return pid;
 }
 
 /* A readiness check failed: retried until start_timeout, then a failure. */

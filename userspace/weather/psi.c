@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "psi.h"
+#include "smallfile.h"
 
 const char *psi_res_name(enum psi_res r)
 {
@@ -55,18 +56,11 @@ int psi_read(const char *path, struct psi_reading *r)
 {
 	char buf[512];
 	ssize_t n;
-	int fd, err;
 
 	memset(r, 0, sizeof(*r));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
-	buf[n] = 0;
+	n = small_file_read(path, 0, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
 	return psi_parse(buf, r);
 }
 
