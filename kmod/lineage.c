@@ -687,7 +687,7 @@ static bool lineage_member(struct task_struct *t, u64 key)
  * (by lymph, by job control, by an administrator) is left as it is: the
  * end of the hold never continues what lymph did not stop.  Beyond
  * LYMPH_HOLD_MAX held, members are not held and counted in /proc/lymph
- * ("missed").  Returns the processes held.
+ * ("holds_missed").  Returns the processes held.
  */
 static unsigned int lineage_stop_all(u64 key, u64 dead_ns)
 {
@@ -860,9 +860,9 @@ void lymph_lineage_show(struct seq_file *m)
 	spin_lock_irqsave(&lymph_holds_lock, flags);
 	nr_holds = lymph_nr_holds;
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
-	seq_printf(m, "holds: active %u total %llu missed %llu\n", nr_holds,
-		   (u64)atomic64_read(&lymph_holds_total),
-		   (u64)atomic64_read(&lymph_holds_missed));
+	seq_printf(m, "holds: active %u total %llu\n", nr_holds,
+		   (u64)atomic64_read(&lymph_holds_total));
+	seq_printf(m, "holds_missed: %llu\n", (u64)atomic64_read(&lymph_holds_missed));
 	spin_lock_irqsave(&lymph_charges_lock, flags);
 	nr_holds = lymph_nr_charges;
 	spin_unlock_irqrestore(&lymph_charges_lock, flags);
