@@ -659,16 +659,19 @@ static bool sweep_due(u64 key, u64 now)
  * Is @t (a thread group leader) a member of @key's lineage: of the family
  * (by the module's table: a process made before the module that never
  * forked since belongs to none yet, as in the BPF sensor) or of the uid?
+ * @uid: the lineage's real uid (a family's members all have its uid).
  */
-static bool lineage_member(struct task_struct *t, u64 key)
+static bool lineage_member(struct task_struct *t, u64 key, u32 uid)
 {
 	u32 id = (u32)(key & ~LYMPH_KEY_KINDS);
 	struct lymph_fam *f;
 	unsigned long flags;
 	bool member;
 
+	if (real_uid(t) != uid)
+		return false;	/* the cheap test first: no lock */
 	if (key & LYMPH_KEY_UID)
-		return real_uid(t) == id;
+		return true;
 	spin_lock_irqsave(&lymph_fams_lock, flags);
 	f = fam_find(t);
 	member = f && (u32)f->id == id && f->uid == real_uid(t);
@@ -689,7 +692,7 @@ static bool lineage_member(struct task_struct *t, u64 key)
  * LYMPH_HOLD_MAX held, members are not held and counted in /proc/lymph
  * ("holds_missed").  Returns the processes held.
  */
-static unsigned int lineage_stop_all(u64 key, u64 dead_ns)
+static unsigned int lineage_stop_all(u64 key, u32 uid, u64 dead_ns)
 {
 	struct task_struct *t;
 	unsigned int held = 0;
@@ -700,7 +703,7 @@ static unsigned int lineage_stop_all(u64 key, u64 dead_ns)
 			continue;
 		if (READ_ONCE(t->signal->flags) & SIGNAL_STOP_STOPPED)
 			continue;
-		if (!lineage_member(t, key) || lymph_protected(t))
+		if (!lineage_member(t, key, uid) || lymph_protected(t))
 			continue;
 		if (!hold(t, dead_ns))
 			held++;
@@ -774,7 +777,7 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 		if (child && !lymph_protected(child))
 			held |= !hold(child, fv.dead_ns);
 		if (sweep_due(key, now))
-			held |= lineage_stop_all(key, fv.dead_ns) > 0;
+			held |= lineage_stop_all(key, real_uid(parent), fv.dead_ns) > 0;
 	}
 	report(parent, child, key, fv.tokens, fv.dead_ns, held);
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE && !held)
