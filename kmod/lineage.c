@@ -9,8 +9,10 @@
  * never leave it.  The module keeps it in its own table by tgid (and start
  * time), filled by the fork probe and emptied by the exit probe.
  * Each lineage has a token bucket: clone_budget forks per second sustained,
- * clone_burst at once.  A fork that finds the bucket empty is "over
- * budget".  A new thread is charged like a new process (a thread bomb).
+ * clone_burst at once, as the BPF sensor's: every attempt takes a token,
+ * the bucket may be overdrawn by one burst, and an attempt that leaves it
+ * below zero is "over budget".  A new thread is charged like a new
+ * process (a thread bomb).
  * What a task's creation took is kept per task (which family, which uid,
  * whether a token was taken from each), and the task's exit gives it back
  * to those same buckets, as the BPF sensor does: the budget limits net
@@ -23,10 +25,13 @@
  * second, uid_clone_burst deep; 0: none), the last line against a bomb
  * split over many families.
  *
- * In enforce mode, the task that forked over budget, and its new child,
- * are held for the lineage's current dead time: the module sends them
+ * In enforce mode, the task that forked over budget, its new child and,
+ * at most once per LYMPH_SWEEP_GAP_NS, every other running member of the
+ * lineage (its family, or its uid when only the uid's bucket is over) are
+ * held for the lineage's current dead time: the module sends them
  * SIGSTOP and an in-kernel timer sends SIGCONT, so nothing in userspace
- * has to be alive for them to be released.  The dead time starts at dead_time_min_ms, doubles (at most
+ * has to be alive for them to be released.  A process stopped already is
+ * left alone, and one an administrator stops while held stays stopped.  The dead time starts at dead_time_min_ms, doubles (at most
  * once per dead time) while the lineage keeps going over budget, up to
  * dead_time_max_ms, and halves for every second the lineage stays within
  * budget.  Forks are never failed and nothing is killed.  Observe mode
@@ -34,7 +39,8 @@
  *
  * Both tables are bounded: lineages live in a direct-mapped table with a
  * short probe window (the stalest entry of the window is evicted), holds
- * are capped at LYMPH_HOLD_MAX (beyond that, a fork is simply not held).
+ * are capped at LYMPH_HOLD_MAX (beyond that, a task is not held and the
+ * miss is counted in /proc/lymph).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -64,15 +70,18 @@
 #define LYMPH_FAMS_MAX		65536
 /* A lineage over budget within this long counts as throttled. */
 #define LYMPH_CALM_NS		NSEC_PER_SEC
+/* Between two stops of every member of one lineage (the BPF sensor's). */
+#define LYMPH_SWEEP_GAP_NS	(10 * NSEC_PER_MSEC)
 
 struct lymph_lineage {
 	u64 key;		/* 0: free slot */
-	u64 tokens;		/* milli-tokens */
+	s64 tokens;		/* milli-tokens, down to -burst (overdrawn) */
 	u64 refill_ns;		/* when tokens were last refilled */
 	u64 seen_ns;		/* last fork, for eviction */
 	u64 over_ns;		/* last fork over budget, 0 never */
 	u64 grow_ns;		/* last time dead_ns grew */
 	u64 dead_ns;		/* current dead time, 0 until the first storm */
+	u64 swept_ns;		/* last stop of every member, 0 never */
 	u64 forks;
 	u64 overs;		/* forks over budget */
 	u64 holds;		/* holds made (enforce) or that would be (observe) */
@@ -110,9 +119,9 @@ static unsigned int lymph_nr_fams;
  * probe is registered before the fork probe and goes after it, so every
  * entry is removed by its task's exit before the task_struct can be
  * reused (the tid and start time would not do: a thread that execs takes
- * its leader's).  A fork over budget took no token, so its task gives
- * none back; nor does a fork refused with EAGAIN (no task): time refills
- * those.
+ * its leader's).  Every new task took a token, over budget or not (the
+ * bucket's overdraft), and gives it back; a fork refused with EAGAIN
+ * makes no task: time refills those.
  */
 struct lymph_charge {
 	struct hlist_node node;		/* in lymph_charges, by task */
@@ -134,6 +143,7 @@ static DEFINE_SPINLOCK(lymph_holds_lock);	/* also taken from the timer */
 static unsigned int lymph_nr_holds;
 static bool lymph_holds_closed;			/* unload has begun */
 static atomic64_t lymph_holds_total;
+static atomic64_t lymph_holds_missed;		/* members not held: table full */
 
 /*
  * Never slowed: pid 1, kernel threads, exiting tasks, readers of
@@ -319,7 +329,7 @@ static struct lymph_lineage *lineage_get(u64 key, u64 burst, u64 now)
 	memset(victim, 0, sizeof(*victim));
 	victim->key = key;
 	victim->refill_ns = now;
-	victim->tokens = burst * LYMPH_TOKEN;
+	victim->tokens = (s64)(burst * LYMPH_TOKEN);
 	return victim;
 }
 
@@ -383,22 +393,35 @@ static void probe_stop_signal(void *data, int sig, struct kernel_siginfo *info,
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 }
 
-/* Stop @task's thread group for @dead_ns; a timer will continue it. */
-static bool hold(struct task_struct *task, u64 dead_ns)
+/*
+ * Stop @task's thread group for @dead_ns; a timer will continue it.
+ * Returns 0, -EEXIST when it is held already, -ENOSPC when
+ * LYMPH_HOLD_MAX tasks are held (or unload has begun), -ENOMEM; a task
+ * not held for want of room is counted in lymph_holds_missed.
+ */
+static int hold(struct task_struct *task, u64 dead_ns)
 {
 	pid_t tgid = task_tgid_nr(task);
 	struct lymph_hold *h, *old;
 	unsigned long flags;
+	int err = -ENOSPC;
 
+	if (READ_ONCE(lymph_nr_holds) >= LYMPH_HOLD_MAX) {	/* rechecked below */
+		atomic64_inc(&lymph_holds_missed);
+		return err;
+	}
 	h = kzalloc(sizeof(*h), GFP_ATOMIC);
-	if (!h)
-		return false;
+	if (!h) {
+		atomic64_inc(&lymph_holds_missed);
+		return -ENOMEM;
+	}
 	h->tgid = tgid;
 	timer_setup(&h->timer, hold_expire, 0);
 
 	spin_lock_irqsave(&lymph_holds_lock, flags);
 	if (lymph_holds_closed || lymph_nr_holds >= LYMPH_HOLD_MAX)
 		goto busy;
+	err = -EEXIST;
 	hash_for_each_possible(lymph_holds, old, node, tgid)
 		if (old->tgid == tgid)
 			goto busy;	/* another thread of it was held already */
@@ -416,12 +439,14 @@ static bool hold(struct task_struct *task, u64 dead_ns)
 	mod_timer(&h->timer, jiffies + max(1UL, nsecs_to_jiffies(dead_ns)));
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 	atomic64_inc(&lymph_holds_total);
-	return true;
+	return 0;
 
 busy:
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 	kfree(h);
-	return false;
+	if (err == -ENOSPC)
+		atomic64_inc(&lymph_holds_missed);
+	return err;
 }
 
 /* Tell lymphd: a LYMPH_EV_THROTTLE record, as the BPF sensor makes. */
@@ -449,9 +474,27 @@ struct lymph_verdict {
 };
 
 /*
- * Take one token from @key's bucket (refilled at @budget per second, never
- * above @burst); an empty bucket is a fork over budget, and grows the
- * lineage's dead time.  Called with lymph_lineage_lock.
+ * The BPF sensor's bucket_move: refill @l at @budget per second since its
+ * last move, then add @delta milli-tokens; never above @burst tokens, and
+ * overdrawn by at most one burst, so that after a storm, however long, a
+ * lineage recovers in burst/budget seconds.  With lymph_lineage_lock.
+ */
+static void bucket_move(struct lymph_lineage *l, u64 budget, u64 burst, u64 now, s64 delta)
+{
+	s64 cap = (s64)(burst * LYMPH_TOKEN);
+	u64 dt = now > l->refill_ns ? now - l->refill_ns : 0;
+
+	dt = min_t(u64, dt, 100 * NSEC_PER_SEC);	/* keeps the product small */
+	l->tokens += (s64)div64_u64(dt * budget, NSEC_PER_MSEC);
+	l->refill_ns = now;
+	l->tokens = clamp(l->tokens + delta, -cap, cap);
+}
+
+/*
+ * Take one token from @key's bucket, as every attempt does, over budget
+ * or not (the BPF sensor's overdraft); a bucket below zero after it is a
+ * fork over budget, and grows the lineage's dead time.  Called with
+ * lymph_lineage_lock.
  */
 static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now,
 			  struct task_struct *task, struct lymph_verdict *v)
@@ -459,22 +502,15 @@ static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now,
 	u64 min_ns = (u64)READ_ONCE(lymph_cfg.dead_min_ms) * NSEC_PER_MSEC;
 	u64 max_ns = (u64)READ_ONCE(lymph_cfg.dead_max_ms) * NSEC_PER_MSEC;
 	struct lymph_lineage *l = lineage_get(key, burst, now);
-	u64 cap = burst * LYMPH_TOKEN;
 
 	l->seen_ns = now;
 	l->forks++;
-	/* Refill: budget tokens per second, never above the burst. */
-	l->tokens += div64_u64(min(now - l->refill_ns, 1000 * NSEC_PER_SEC) * budget,
-			       NSEC_PER_MSEC);
-	l->tokens = min(l->tokens, cap);
-	l->refill_ns = now;
-	v->over = l->tokens < LYMPH_TOKEN;
-	v->tokens = (s64)l->tokens - LYMPH_TOKEN;
+	bucket_move(l, budget, burst, now, -(s64)LYMPH_TOKEN);
+	v->over = l->tokens < 0;
+	v->tokens = l->tokens;
 	v->dead_ns = 0;
-	if (!v->over) {
-		l->tokens -= LYMPH_TOKEN;
+	if (!v->over)
 		return;
-	}
 	if (l->over_ns && now - l->over_ns < LYMPH_CALM_NS) {
 		/* The storm goes on: grow, once per dead time. */
 		if (now - l->grow_ns >= l->dead_ns) {
@@ -526,14 +562,8 @@ static void bucket_refund(u64 key, u64 budget, u64 burst, u64 now)
 {
 	struct lymph_lineage *l = lineage_find(key);
 
-	if (!l)
-		return;
-	if (now > l->refill_ns) {
-		l->tokens += div64_u64(min(now - l->refill_ns, 1000 * NSEC_PER_SEC) * budget,
-				       NSEC_PER_MSEC);
-		l->refill_ns = now;
-	}
-	l->tokens = min(l->tokens + LYMPH_TOKEN, burst * LYMPH_TOKEN);
+	if (l)
+		bucket_move(l, budget, burst, now, LYMPH_TOKEN);
 }
 
 /* The entry of @task in lymph_charges.  With lymph_charges_lock. */
@@ -609,6 +639,79 @@ static void charge_refund(struct task_struct *task)
 	kfree(c);
 }
 
+/* Whether @key's lineage is due a stop of every member; marks it done. */
+static bool sweep_due(u64 key, u64 now)
+{
+	struct lymph_lineage *l;
+	bool due = false;
+
+	spin_lock(&lymph_lineage_lock);
+	l = lineage_find(key);
+	if (l && (!l->swept_ns || now - l->swept_ns >= LYMPH_SWEEP_GAP_NS)) {
+		l->swept_ns = now;
+		due = true;
+	}
+	spin_unlock(&lymph_lineage_lock);
+	return due;
+}
+
+/*
+ * Is @t (a thread group leader) a member of @key's lineage: of the family
+ * (by the module's table: a process made before the module that never
+ * forked since belongs to none yet, as in the BPF sensor) or of the uid?
+ * @uid: the lineage's real uid (a family's members all have its uid).
+ */
+static bool lineage_member(struct task_struct *t, u64 key, u32 uid)
+{
+	u32 id = (u32)(key & ~LYMPH_KEY_KINDS);
+	struct lymph_fam *f;
+	unsigned long flags;
+	bool member;
+
+	if (real_uid(t) != uid)
+		return false;	/* the cheap test first: no lock */
+	if (key & LYMPH_KEY_UID)
+		return true;
+	spin_lock_irqsave(&lymph_fams_lock, flags);
+	f = fam_find(t);
+	member = f && (u32)f->id == id && f->uid == real_uid(t);
+	spin_unlock_irqrestore(&lymph_fams_lock, flags);
+	return member;
+}
+
+/*
+ * Hold every process of @key's lineage that runs, as the BPF sensor's
+ * lineage_stop_all: holding only the task that forks leaves every other
+ * member free to make one more child before its own next fork, and a
+ * doubling bomb of N running members grows by N per dead time.  One walk
+ * over the processes under RCU (nothing in it sleeps: the holds are
+ * GFP_ATOMIC, the signals are sent without the module's locks), at most
+ * once per LYMPH_SWEEP_GAP_NS per lineage.  A process stopped already
+ * (by lymph, by job control, by an administrator) is left as it is: the
+ * end of the hold never continues what lymph did not stop.  Beyond
+ * LYMPH_HOLD_MAX held, members are not held and counted in /proc/lymph
+ * ("holds_missed").  Returns the processes held.
+ */
+static unsigned int lineage_stop_all(u64 key, u32 uid, u64 dead_ns)
+{
+	struct task_struct *t;
+	unsigned int held = 0;
+
+	rcu_read_lock();
+	for_each_process(t) {
+		if (is_global_init(t) || (t->flags & (PF_KTHREAD | PF_EXITING)))
+			continue;
+		if (READ_ONCE(t->signal->flags) & SIGNAL_STOP_STOPPED)
+			continue;
+		if (!lineage_member(t, key, uid) || lymph_protected(t))
+			continue;
+		if (!hold(t, dead_ns))
+			held++;
+	}
+	rcu_read_unlock();
+	return held;
+}
+
 /*
  * Charge one attempt to grow @parent's family: a new process or thread
  * @child, or a fork refused with EAGAIN (@child NULL), to the family's
@@ -646,11 +749,11 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 		bucket_charge(ukey, uid_budget, uid_burst, now, parent, &uv);
 	spin_unlock(&lymph_lineage_lock);
 	if (ch) {
-		/* a fork over budget took no token: it gives none back */
+		/* every charge took a token, over budget or not */
 		ch->family = family;
-		ch->family_charged = !fv.over;
+		ch->family_charged = true;
 		ch->uid = real_uid(parent);
-		ch->uid_charged = ukey && !uv.over;
+		ch->uid_charged = ukey != 0;
 		charge_keep(child, ch);
 	}
 
@@ -666,11 +769,15 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	 * Hold the new child too: in a bomb whose children carry on (a
 	 * fresh tgid per fork), stopping only the parent would slow nothing.
 	 * The child has not run yet; it stops before its first instruction.
-	 * A new thread is held with its process (one hold per tgid).
+	 * A new thread is held with its process (one hold per tgid).  Then
+	 * every other member that runs (at most once per LYMPH_SWEEP_GAP_NS).
 	 */
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE) {
-		held = hold(parent, fv.dead_ns);
-		held |= child && !lymph_protected(child) && hold(child, fv.dead_ns);
+		held = !hold(parent, fv.dead_ns);
+		if (child && !lymph_protected(child))
+			held |= !hold(child, fv.dead_ns);
+		if (sweep_due(key, now))
+			held |= lineage_stop_all(key, real_uid(parent), fv.dead_ns) > 0;
 	}
 	report(parent, child, key, fv.tokens, fv.dead_ns, held);
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE && !held)
@@ -758,6 +865,7 @@ void lymph_lineage_show(struct seq_file *m)
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 	seq_printf(m, "holds: active %u total %llu\n", nr_holds,
 		   (u64)atomic64_read(&lymph_holds_total));
+	seq_printf(m, "holds_missed: %llu\n", (u64)atomic64_read(&lymph_holds_missed));
 	spin_lock_irqsave(&lymph_charges_lock, flags);
 	nr_holds = lymph_nr_charges;
 	spin_unlock_irqrestore(&lymph_charges_lock, flags);
