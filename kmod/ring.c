@@ -39,7 +39,7 @@
 
 /*
  * How a reader wants to be woken (LYMPH_IOC_WAKE_SET), replaced whole and
- * read under RCU by the probes.  keys are sorted (wake_key_cmp) for a
+ * read under RCU by the probes.  keys are sorted (lymph_wake_key_cmp) for a
  * binary search.
  */
 struct lymph_wakeset {
@@ -173,15 +173,7 @@ static bool reader_push(struct lymph_reader *r, const void *rec, u32 size, bool 
 
 static int wake_key_cmp(const void *a, const void *b)
 {
-	const struct lymph_wake_key *x = a, *y = b;
-
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->uid != y->uid)
-		return x->uid < y->uid ? -1 : 1;
-	return 0;
+	return lymph_wake_key_cmp(a, b);
 }
 
 static bool wake_calm(const struct lymph_wakeset *w, const struct lymph_death *d)
@@ -193,7 +185,7 @@ static bool wake_calm(const struct lymph_wakeset *w, const struct lymph_death *d
 
 	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
-		int c = wake_key_cmp(&k, &w->keys[mid]);
+		int c = lymph_wake_key_cmp(&k, &w->keys[mid]);
 
 		if (!c)
 			return true;

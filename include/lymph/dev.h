@@ -22,6 +22,19 @@ struct lymph_wake_key {
 };
 _Static_assert(sizeof(struct lymph_wake_key) == 16, "lymph_wake_key layout");
 
+/* The order of a calm set (the module sorts it and searches it). */
+static inline int lymph_wake_key_cmp(const struct lymph_wake_key *x,
+				     const struct lymph_wake_key *y)
+{
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return 0;
+}
+
 /* At most this many calm pairs per reader; a pair left out wakes it. */
 #define LYMPH_WAKE_KEYS_MAX	4096
 

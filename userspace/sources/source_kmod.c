@@ -29,7 +29,7 @@
 struct kmod_priv {
 	char *buf;
 	int gone; /* module unloaded */
-	/* The calm set lymphd last gave, sorted (key_cmp); grown on demand
+	/* The calm set lymphd last gave, sorted (lymph_wake_key_cmp); grown on demand
 	 * up to LYMPH_WAKE_KEYS_MAX.  A pair left out wakes lymphd: a wakeup
 	 * too many, never one lost. */
 	struct lymph_wake_key *calm;
@@ -73,17 +73,6 @@ static int wake_push(struct source *src)
 	return err;
 }
 
-static int key_cmp(const struct lymph_wake_key *x, const struct lymph_wake_key *y)
-{
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->uid != y->uid)
-		return x->uid < y->uid ? -1 : 1;
-	return 0;
-}
-
 static int kmod_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32_t uid)
 {
 	struct kmod_priv *p = src->priv;
@@ -94,7 +83,7 @@ static int kmod_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32
 		return 0;
 	while (lo < hi) { /* lo: where k is, or goes */
 		uint32_t mid = lo + (hi - lo) / 2;
-		int c = key_cmp(&k, &p->calm[mid]);
+		int c = lymph_wake_key_cmp(&k, &p->calm[mid]);
 
 		if (!c)
 			return 0;
