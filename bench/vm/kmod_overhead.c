@@ -84,6 +84,7 @@ static int no_reader;	/* diagnosis: the module loaded, /dev/lymph never opened *
 struct lat {
 	volatile int on;	/* record them now (the latency blocks) */
 	volatile int n;
+	volatile long wakeups;	/* poll() returns with records due */
 	double us[MAX_LAT];
 };
 static struct lat *lat;
@@ -141,7 +142,8 @@ static void reader_main(struct lat *l)
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		poll(&pfd, 1, 250);
+		if (poll(&pfd, 1, 250) > 0)
+			l->wakeups++;
 		while ((n = read(fd, buf, sizeof(buf))) > 0) {
 			struct timespec ts;
 			double now;
@@ -231,6 +233,8 @@ static const struct workload {
 };
 #define NW (int)(sizeof(workloads) / sizeof(workloads[0]))
 
+static long block_n;	/* iterations of the last block */
+
 /* Per-iteration cost (s) of one block of BLOCK seconds. */
 static double block(const struct workload *w, double len)
 {
@@ -249,6 +253,7 @@ static double block(const struct workload *w, double len)
 		n++;
 		t = now_s();
 	} while (t - t0 < len);
+	block_n = n;
 	return (t - t0) / n;
 }
 
@@ -323,6 +328,7 @@ int main(int argc, char **argv)
 	no_reader = argc > 4 && !strcmp(argv[4], "noreader");
 	/* [0] this/unloaded, [1] other/unloaded, [2] this/other */
 	static double ratio[3][NW][MAX_RATIOS];
+	long crash_wakeups[2] = { 0, 0 }, crashes[2] = { 0, 0 };
 	const char *where = getenv("LYMPH_BENCH_WHERE");
 	int n = 0, nm = 1;
 
@@ -357,6 +363,7 @@ int main(int argc, char **argv)
 	for (int r = 0; r < rounds; r++) {
 		for (int p = 0; p < pairs; p++, n++) {
 			double cost[3][NW];	/* [unloaded, this, other][workload] */
+			long w0;
 			int order[3] = { 0, 1, 2 };
 
 			shuffle(order, 1 + nm);
@@ -365,8 +372,15 @@ int main(int argc, char **argv)
 
 				if (st && load(st - 1) < 0)
 					return 1;
-				for (int i = 0; i < NW; i++)
+				for (int i = 0; i < NW; i++) {
+					w0 = st ? lat[st - 1].wakeups : 0;
 					cost[st][i] = block(&workloads[i], len);
+					if (st && workloads[i].child == child_crash) {
+						usleep(20000);	/* its last record read */
+						crash_wakeups[st - 1] += lat[st - 1].wakeups - w0;
+						crashes[st - 1] += block_n;
+					}
+				}
 				if (st && unload() < 0)
 					return 1;
 			}
@@ -401,6 +415,18 @@ int main(int argc, char **argv)
 	}
 	if (no_reader)
 		return 0;
+	/* What the wake sets save: the reader's wakeups per root crash (calm
+	 * for this build's reader, urgent for a module without wake sets). */
+	for (int m = 0; m < nm; m++) {
+		char name[200], val[160];
+
+		snprintf(name, sizeof(name), "kmod reader wakeups per fork+crash (%s), root's crash, %s",
+			 where, mname[m]);
+		snprintf(val, sizeof(val), "%.3f (%ld wakeups, %ld crashes)",
+			 crashes[m] ? (double)crash_wakeups[m] / crashes[m] : 0.0, crash_wakeups[m],
+			 crashes[m]);
+		bench_figure(name, val, "", "");
+	}
 
 	/* Crash -> read latency of an urgent death, blocks interleaved. */
 	for (int b = 0; b < rounds * pairs; b++) {

@@ -247,6 +247,8 @@ FIXTURE_SETUP(wake)
 	kmod_unload();
 	ASSERT_EQ(0, kmod_load("")) TH_LOG("insmod: %s", strerror(errno));
 	self->fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (self->fd < 0)
+		kmod_unload();	/* a failed setup has no teardown */
 	ASSERT_LE(0, self->fd) TH_LOG("open /dev/lymph: %s", strerror(errno));
 	self->root_key = self_key(0);
 	ASSERT_NE(0, self->root_key.ino);
@@ -490,6 +492,8 @@ FIXTURE_SETUP(small_ring)
 	kmod_unload();
 	ASSERT_EQ(0, kmod_load("ring_size=4096"));
 	self->fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (self->fd < 0)
+		kmod_unload();	/* a failed setup has no teardown */
 	ASSERT_LE(0, self->fd);
 }
 
@@ -704,7 +708,10 @@ FIXTURE_SETUP(lymphd)
 	kmod_unload();
 	ASSERT_EQ(0, kmod_load(""));
 	/* batched deaths are due after ten minutes only */
-	ASSERT_EQ(0, write_text(PARAM_BATCH, "600000"));
+	if (write_text(PARAM_BATCH, "600000")) {
+		kmod_unload();	/* a failed setup has no teardown */
+		ASSERT_TRUE(false) TH_LOG("cannot write %s: %s", PARAM_BATCH, strerror(errno));
+	}
 	system("rm -rf " WORK);
 	ASSERT_EQ(0, mkdir(WORK, 0755));
 	snprintf(self->conf, sizeof(self->conf), WORK "/lymph.conf");
