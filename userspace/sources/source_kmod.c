@@ -51,7 +51,6 @@ static int wake_push(struct source *src)
 		.urgent_mask = LYMPH_URGENT_SIGNALS_DEFAULT,
 		.batch_ms = 0, /* the module's wake_batch_ms */
 	};
-
 	int err;
 
 	if (p->unkeyed)
