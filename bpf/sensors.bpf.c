@@ -239,32 +239,25 @@ static __always_inline void submit(void *rec, __u32 size, int urgent)
 }
 
 /*
- * Does this death need lymphd now?  An OOM kill always; with wake_keyed, a
- * danger death (lymph_death_reason's rule: a crash the kernel raised, a
- * self-raised abort, a resource limit) unless lymphd said that its binary
- * and uid can start no action; any other death by a signal never (a
- * supervised service's death also wakes lymphd through its pidfd, which
- * drains the ring first).  Without wake_keyed: every death by a signal of
- * urgent_death_mask, as before lymphd kept calm_keys.
+ * Does this death need lymphd now?  The shared rule, lymph_death_wake()
+ * (lymph/danger.h, lymph.ko applies it too), with calm_keys as the calm
+ * set.
  */
 static __always_inline int death_urgent(const struct lymph_death *rec)
 {
 	struct wake_key k;
 
-	if (rec->flags & LYMPH_DEATH_OOM)
+	switch (lymph_death_wake(rec, urgent_death_mask, wake_keyed, wake_calm_all)) {
+	case LYMPH_WAKE_NOW:
 		return 1;
-	if (!rec->signo || !((urgent_death_mask >> rec->signo) & 1))
+	case LYMPH_WAKE_UNLESS_CALM:
+		break;
+	default:
 		return 0;
-	if (!wake_keyed)
-		return 1;
-	if (lymph_reason_class(lymph_death_reason(rec->flags, rec->signo, rec->si_code)) !=
-	    LYMPH_CLASS_DANGER || wake_calm_all)
-		return 0;
+	}
 	k.ino = rec->task.exe_ino;
 	k.dev = rec->task.exe_dev;
 	k.uid = rec->task.uid;
-	if (!k.ino && !k.dev)
-		return 0;	/* no binary known: nothing to quarantine */
 	return !bpf_map_lookup_elem(&calm_keys, &k);
 }
 

@@ -3,17 +3,9 @@
 #ifndef LYMPH_BPF_SENSORS_H
 #define LYMPH_BPF_SENSORS_H
 
-/*
- * Signals 1..31 whose default action terminates the process (bit n set for
- * signal n): HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE
- * ALRM TERM STKFLT XCPU XFSZ VTALRM PROF IO PWR SYS.  Real-time signals
- * (32..64) terminate too.  Not in it: CHLD CONT STOP TSTP TTIN TTOU URG WINCH.
- */
-#define LYMPH_FATAL_SIGNALS 0xef01fffeu
-
-/* Deaths by these signals wake lymphd at once (bit n = signal n): all the
- * fatal signals below 32. */
-#define LYMPH_URGENT_SIGNALS_DEFAULT LYMPH_FATAL_SIGNALS
+/* LYMPH_FATAL_SIGNALS and LYMPH_URGENT_SIGNALS_DEFAULT: lymph/danger.h,
+ * with the rule that uses them, shared with lymph.ko. */
+#include "lymph/danger.h"
 
 /*
  * Clone-storm throttle settings, in an array map so lymphd can change them

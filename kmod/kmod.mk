@@ -15,7 +15,7 @@
 
 KDIR     ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12.*-cloud-amd64)))
 KDIR_6_1 ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-6.1.*-amd64)))
-KMOD_SRCS := Kbuild VERSION $(wildcard kmod/*.c kmod/*.h) include/lymph/events.h
+KMOD_SRCS := Kbuild VERSION $(wildcard kmod/*.c kmod/*.h include/lymph/*.h)
 
 # make test installs the VM prerequisites too, since it runs the VM tests.
 TEST_DEPS_FLAGS := --vm

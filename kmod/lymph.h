@@ -58,6 +58,7 @@ void lymph_ring_exit(void);
 void lymph_emit(void *rec, u16 kind, u16 size);
 bool lymph_is_reader(pid_t tgid);
 unsigned int lymph_nr_readers(void);
+void lymph_ring_show(struct seq_file *m);
 
 /* sensors.c: tracepoint probes */
 int lymph_sensors_init(void);

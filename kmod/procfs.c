@@ -19,6 +19,7 @@ static int lymph_proc_show(struct seq_file *m, void *v)
 		   "enforce" : "observe");
 	seq_printf(m, "weather: %s\n", lymph_weather_name(w));
 	seq_printf(m, "readers: %u\n", lymph_nr_readers());
+	lymph_ring_show(m);
 	seq_printf(m, "ring_drops: %llu\n", (u64)atomic64_read(&lymph_ring_drops));
 	seq_puts(m, "events:");
 	for (k = 1; k < LYMPH_EV_KIND_MAX; k++)

@@ -7,48 +7,93 @@
  * per-reader bounce buffer under the lock and copies them to userspace
  * after dropping it.  A record that does not fit is counted, and the count
  * reaches the reader as an explicit LYMPH_EV_DROP record.
+ *
+ * Wakeups cost far more than records, so a reader is woken at once only
+ * for an urgent record; the others are batched.  Which deaths are urgent
+ * is lymph_death_wake()'s rule (lymph/danger.h, shared with the BPF
+ * sensors), applied per reader: a reader that said which deaths it acts on
+ * (LYMPH_IOC_WAKE_SET, lymph/dev.h: lymphd's calm set) sees the others
+ * only when the batch is due (batch_ms after the oldest, or the ring half
+ * full), in poll() too; a reader that never said is woken as before.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/rculist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 #include "lymph.h"
+#include "lymph/dev.h"
 
 /* read() hands out at most this many bytes of records per pass. */
 #define LYMPH_BOUNCE_BYTES	(8 * LYMPH_RECORD_MAX)
 
+/*
+ * How a reader wants to be woken (LYMPH_IOC_WAKE_SET), replaced whole and
+ * read under RCU by the probes.  keys are sorted (lymph_wake_key_cmp) for a
+ * binary search.
+ */
+struct lymph_wakeset {
+	struct rcu_head rcu;
+	u32 flags;			/* LYMPH_WAKE_* */
+	u32 urgent_mask;
+	unsigned long batch_jiffies;
+	u32 nr;
+	struct lymph_wake_key keys[];
+};
+
 struct lymph_reader {
 	struct list_head node;		/* in lymph_readers, RCU-protected */
-	spinlock_t lock;		/* head, tail, lost and the ring bytes */
+	spinlock_t lock;		/* head, tail, lost, due and the ring bytes */
 	u32 head, tail;			/* free-running byte counts, tail <= head */
 	u64 lost;			/* records lost since the last drop record */
+	bool due;			/* what is queued may be seen now (poll, read) */
 	u8 *ring;			/* lymph_ring_bytes, a power of two */
 	struct mutex read_mutex;	/* one read() at a time owns bounce */
 	u8 *bounce;
 	pid_t tgid;			/* the opener, never throttled */
+	wait_queue_head_t wait;		/* this reader's poll() and read() */
+	struct timer_list batch_timer;	/* makes a batch due, wakes the reader */
+	struct lymph_wakeset __rcu *wake;	/* NULL: never said (woken as before) */
+	struct mutex wake_mutex;	/* serializes LYMPH_IOC_WAKE_SET */
+	atomic64_t woken;		/* urgent wakeups */
+	atomic64_t batched;		/* deaths batched, calm for this reader */
 };
 
 static LIST_HEAD(lymph_readers);
 static DEFINE_SPINLOCK(lymph_readers_lock);	/* writers of lymph_readers */
-static DECLARE_WAIT_QUEUE_HEAD(lymph_wait);	/* readers waiting for data */
 static DECLARE_WAIT_QUEUE_HEAD(lymph_gone_wait);	/* unload waits for closes */
 static atomic_t lymph_nr_open = ATOMIC_INIT(0);
 static bool lymph_dead;				/* set once, at unload */
 static u32 lymph_ring_bytes;
-/* Wakes readers for bulk records, at most once per jiffy. */
-static struct timer_list lymph_wake_timer;
 
 atomic64_t lymph_events[LYMPH_EV_KIND_MAX];
 atomic64_t lymph_ring_drops;
+
+/* The batch delay of a reader whose LYMPH_IOC_WAKE_SET says batch_ms 0,
+ * read at that ioctl. */
+static unsigned int wake_batch_ms = LYMPH_WAKE_BATCH_MS_DEFAULT;
+
+static int wake_batch_ms_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, LYMPH_WAKE_BATCH_MS_MAX);
+}
+
+static const struct kernel_param_ops wake_batch_ms_ops = {
+	.set = wake_batch_ms_set,
+	.get = param_get_uint,
+};
+module_param_cb(wake_batch_ms, &wake_batch_ms_ops, &wake_batch_ms, 0644);
+MODULE_PARM_DESC(wake_batch_ms, "longest wait, ms, of a record a /dev/lymph reader batches (LYMPH_IOC_WAKE_SET batch_ms 0), 1..3600000 (default 250)");
 
 static u32 ring_used(const struct lymph_reader *r)
 {
@@ -85,23 +130,33 @@ static void make_drop(struct lymph_drop *d, u64 lost)
 	atomic64_inc(&lymph_events[LYMPH_EV_DROP]);
 }
 
+/* How urgent a record is for one reader. */
+enum lymph_urgency {
+	LYMPH_BULK,		/* with the batch */
+	LYMPH_PROMPT,		/* within a jiffy (as bulk records were before batches) */
+	LYMPH_URGENT,		/* wake the reader now */
+};
+
 /*
  * Queue one record for one reader.  After a loss the drop record goes in
  * first, so the reader sees the gap where it happened; until both fit,
- * the new record is lost too.  Returns the bytes now queued, 0 when the
- * record was lost.
+ * the new record is lost too.  An urgent record, a loss or a ring past half
+ * full makes what is queued due; so does every record for a reader that
+ * never asked for batches.  Returns true when the reader must be woken now.
  */
-static u32 reader_push(struct lymph_reader *r, const void *rec, u32 size)
+static bool reader_push(struct lymph_reader *r, const void *rec, u32 size, bool urgent,
+			bool batches)
 {
 	u32 need = size + (r->lost ? sizeof(struct lymph_drop) : 0);
 	struct lymph_drop d;
 	unsigned long flags;
-	u32 used = 0;
+	bool now;
 
 	spin_lock_irqsave(&r->lock, flags);
 	if (lymph_ring_bytes - ring_used(r) < need) {
 		r->lost++;
 		atomic64_inc(&lymph_ring_drops);
+		now = true;
 	} else {
 		if (r->lost) {
 			make_drop(&d, r->lost);
@@ -109,23 +164,88 @@ static u32 reader_push(struct lymph_reader *r, const void *rec, u32 size)
 			r->lost = 0;
 		}
 		ring_put(r, rec, size);
-		used = ring_used(r);
+		now = urgent || ring_used(r) > lymph_ring_bytes / 2;
 	}
+	r->due |= now || !batches;
 	spin_unlock_irqrestore(&r->lock, flags);
-	return used;
+	return now;
 }
 
-/* Deaths by a signal and OOM kills wake readers at once, like the BPF side. */
-static bool urgent(const struct lymph_hdr *h)
+static int wake_key_cmp(const void *a, const void *b)
 {
-	if (h->kind == LYMPH_EV_OOM)
-		return true;
-	return h->kind == LYMPH_EV_DEATH && ((const struct lymph_death *)h)->signo;
+	return lymph_wake_key_cmp(a, b);
 }
 
-static void wake_timer_fn(struct timer_list *t)
+static bool wake_calm(const struct lymph_wakeset *w, const struct lymph_death *d)
 {
-	wake_up_interruptible(&lymph_wait);
+	struct lymph_wake_key k = {
+		.ino = d->task.exe_ino, .dev = d->task.exe_dev, .uid = d->task.uid,
+	};
+	u32 lo = 0, hi = w->nr;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		int c = lymph_wake_key_cmp(&k, &w->keys[mid]);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+/*
+ * The rule of lymph/danger.h for one reader's wake set (w; NULL: the
+ * reader never gave one, unkeyed with the default mask, as the BPF sensors
+ * without calm_keys).  OOM kills are urgent, and throttle records prompt.
+ */
+static enum lymph_urgency urgency(struct lymph_reader *r, const struct lymph_wakeset *w,
+				  const struct lymph_hdr *h)
+{
+	const struct lymph_death *d = (const void *)h;
+
+	switch (h->kind) {
+	case LYMPH_EV_OOM:
+		return LYMPH_URGENT;
+	case LYMPH_EV_THROTTLE:
+		return LYMPH_PROMPT;
+	case LYMPH_EV_DEATH:
+		break;
+	default:
+		return LYMPH_BULK;
+	}
+	switch (lymph_death_wake(d, w ? w->urgent_mask : LYMPH_URGENT_SIGNALS_DEFAULT,
+				 w && (w->flags & LYMPH_WAKE_KEYED),
+				 w && (w->flags & LYMPH_WAKE_CALM_ALL))) {
+	case LYMPH_WAKE_NOW:
+		return LYMPH_URGENT;
+	case LYMPH_WAKE_UNLESS_CALM:
+		if (!wake_calm(w, d))
+			return LYMPH_URGENT;
+		fallthrough;
+	default:
+		if (w && d->signo)
+			atomic64_inc(&r->batched);
+		return LYMPH_BULK;
+	}
+}
+
+/* A batch is due: make it so and wake the reader. */
+static void batch_timer_fn(struct timer_list *t)
+{
+	struct lymph_reader *r = from_timer(r, t, batch_timer);
+	unsigned long flags;
+	bool any;
+
+	spin_lock_irqsave(&r->lock, flags);
+	any = ring_used(r) || r->lost;
+	r->due |= any;
+	spin_unlock_irqrestore(&r->lock, flags);
+	if (any)
+		wake_up_interruptible(&r->wait);
 }
 
 /**
@@ -140,8 +260,6 @@ void lymph_emit(void *rec, u16 kind, u16 size)
 {
 	struct lymph_hdr *h = rec;
 	struct lymph_reader *r;
-	bool queued = false, now = false;
-	u32 used;
 
 	h->kind = kind;
 	h->size = size;
@@ -151,25 +269,32 @@ void lymph_emit(void *rec, u16 kind, u16 size)
 		h->ts_ns = ktime_get_ns();
 	atomic64_inc(&lymph_events[kind]);
 
+	/*
+	 * Wake after the reader's lock is dropped, and skip the wait-queue
+	 * lock when nobody sleeps.  A wakeup costs far more than a record:
+	 * the others are made due (and the reader woken) by its batch timer,
+	 * armed by the oldest record of a batch.
+	 */
 	rcu_read_lock();
 	list_for_each_entry_rcu(r, &lymph_readers, node) {
-		used = reader_push(r, rec, size);
-		queued |= used > 0;
-		now |= used > lymph_ring_bytes / 2;
+		const struct lymph_wakeset *w = rcu_dereference(r->wake);
+		enum lymph_urgency u = urgency(r, w, h);
+		unsigned long delay = u == LYMPH_BULK && w ? w->batch_jiffies : 1;
+
+		if (reader_push(r, rec, size, u == LYMPH_URGENT, w != NULL)) {
+			if (wq_has_sleeper(&r->wait)) {
+				if (u == LYMPH_URGENT)
+					atomic64_inc(&r->woken);
+				wake_up_interruptible(&r->wait);
+			}
+		} else if (!timer_pending(&r->batch_timer) || u == LYMPH_PROMPT) {
+			/* Readers that never asked for batches and sleep nowhere
+			 * need no timer: their records are due already. */
+			if (w || wq_has_sleeper(&r->wait))
+				timer_reduce(&r->batch_timer, jiffies + delay);
+		}
 	}
 	rcu_read_unlock();
-	/*
-	 * Wake after the locks are dropped, and skip the wait-queue lock when
-	 * nobody sleeps.  A wakeup costs far more than a record: bulk records
-	 * (forks, execs, exits) wake readers within a jiffy instead, unless a
-	 * ring is half full.
-	 */
-	if (!queued || !wq_has_sleeper(&lymph_wait))
-		return;
-	if (now || urgent(h))
-		wake_up_interruptible(&lymph_wait);
-	else if (!timer_pending(&lymph_wake_timer))
-		timer_reduce(&lymph_wake_timer, jiffies + 1);
 }
 
 /* Is tgid reading /dev/lymph?  Readers (lymphd) are never throttled. */
@@ -194,13 +319,14 @@ unsigned int lymph_nr_readers(void)
 	return atomic_read(&lymph_nr_open);
 }
 
-static bool reader_has_data(struct lymph_reader *r)
+/* Records to read now: queued (or lost) and due. */
+static bool reader_ready(struct lymph_reader *r)
 {
 	unsigned long flags;
 	bool ret;
 
 	spin_lock_irqsave(&r->lock, flags);
-	ret = ring_used(r) || r->lost;
+	ret = (ring_used(r) || r->lost) && r->due;
 	spin_unlock_irqrestore(&r->lock, flags);
 	return ret;
 }
@@ -234,6 +360,8 @@ static ssize_t reader_pop(struct lymph_reader *r, size_t room)
 		r->lost = 0;
 	}
 	more = ring_used(r) || r->lost;
+	if (!more)
+		r->due = false;	/* the next batch starts empty */
 	spin_unlock_irqrestore(&r->lock, flags);
 	return !done && more ? -EINVAL : done;
 }
@@ -257,7 +385,7 @@ static ssize_t lymph_read(struct file *file, char __user *buf, size_t count,
 			n = -EAGAIN;
 			goto out;
 		}
-		err = wait_event_interruptible(lymph_wait, reader_has_data(r) ||
+		err = wait_event_interruptible(r->wait, reader_ready(r) ||
 					       READ_ONCE(lymph_dead));
 		if (err) {
 			n = err;
@@ -276,12 +404,79 @@ static __poll_t lymph_poll(struct file *file, poll_table *wait)
 	struct lymph_reader *r = file->private_data;
 	__poll_t mask = 0;
 
-	poll_wait(file, &lymph_wait, wait);
-	if (reader_has_data(r))
+	poll_wait(file, &r->wait, wait);
+	if (reader_ready(r))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (READ_ONCE(lymph_dead))
 		mask |= EPOLLHUP;
 	return mask;
+}
+
+/*
+ * LYMPH_IOC_WAKE_SET (lymph/dev.h): replace this reader's wake set whole.
+ * Probes see the old set or the new one (RCU); records queued before stay
+ * as due as they were.
+ */
+static long lymph_wake_set(struct lymph_reader *r, const void __user *arg)
+{
+	struct lymph_wake_set set;
+	struct lymph_wakeset *w, *old;
+
+	if (copy_from_user(&set, arg, sizeof(set)))
+		return -EFAULT;
+	if ((set.flags & ~LYMPH_WAKE_FLAGS) || set.nr > LYMPH_WAKE_KEYS_MAX ||
+	    set.batch_ms > LYMPH_WAKE_BATCH_MS_MAX)
+		return -EINVAL;
+	w = kvmalloc(struct_size(w, keys, set.nr), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	if (copy_from_user(w->keys, u64_to_user_ptr(set.keys), set.nr * sizeof(w->keys[0]))) {
+		kvfree(w);
+		return -EFAULT;
+	}
+	sort(w->keys, set.nr, sizeof(w->keys[0]), wake_key_cmp, NULL);
+	w->nr = set.nr;
+	w->flags = set.flags;
+	w->urgent_mask = set.urgent_mask;
+	w->batch_jiffies = max(1UL, msecs_to_jiffies(set.batch_ms ? set.batch_ms :
+							READ_ONCE(wake_batch_ms)));
+	mutex_lock(&r->wake_mutex);
+	old = rcu_replace_pointer(r->wake, w, lockdep_is_held(&r->wake_mutex));
+	mutex_unlock(&r->wake_mutex);
+	if (old)
+		kvfree_rcu(old, rcu);
+	return 0;
+}
+
+static long lymph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct lymph_reader *r = file->private_data;
+
+	switch (cmd) {
+	case LYMPH_IOC_WAKE_SET:
+		return lymph_wake_set(r, (const void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* For /proc/lymph: each reader's wake set and what it did. */
+void lymph_ring_show(struct seq_file *m)
+{
+	const struct lymph_wakeset *w;
+	struct lymph_reader *r;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(r, &lymph_readers, node) {
+		w = rcu_dereference(r->wake);
+		seq_printf(m, "reader: pid %d wake %s calm %u batch_ms %u woken %llu batched %llu\n",
+			   r->tgid, !w ? "every-signal" :
+			   !(w->flags & LYMPH_WAKE_KEYED) ? "mask" :
+			   (w->flags & LYMPH_WAKE_CALM_ALL) ? "calm-all" : "keyed",
+			   w ? w->nr : 0, w ? jiffies_to_msecs(w->batch_jiffies) : 0,
+			   (u64)atomic64_read(&r->woken), (u64)atomic64_read(&r->batched));
+	}
+	rcu_read_unlock();
 }
 
 static int lymph_open(struct inode *inode, struct file *file)
@@ -302,6 +497,9 @@ static int lymph_open(struct inode *inode, struct file *file)
 		goto err_ring;
 	spin_lock_init(&r->lock);
 	mutex_init(&r->read_mutex);
+	mutex_init(&r->wake_mutex);
+	init_waitqueue_head(&r->wait);
+	timer_setup(&r->batch_timer, batch_timer_fn, 0);
 	r->tgid = task_tgid_nr(current);
 	file->private_data = r;
 	stream_open(inode, file);
@@ -327,6 +525,8 @@ static int lymph_release(struct inode *inode, struct file *file)
 	list_del_rcu(&r->node);
 	spin_unlock(&lymph_readers_lock);
 	synchronize_rcu();	/* no producer still writes into r->ring */
+	timer_delete_sync(&r->batch_timer);	/* nor arms this */
+	kvfree(rcu_dereference_protected(r->wake, 1));
 	vfree(r->ring);
 	kfree(r->bounce);
 	kfree(r);
@@ -355,6 +555,8 @@ static const struct file_operations lymph_fops = {
 	.release	= lymph_release,
 	.read		= lymph_read,
 	.poll		= lymph_poll,
+	.unlocked_ioctl	= lymph_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 static struct miscdevice lymph_misc = {
@@ -367,17 +569,20 @@ static struct miscdevice lymph_misc = {
 int lymph_ring_init(unsigned int ring_bytes)
 {
 	lymph_ring_bytes = ring_bytes;
-	timer_setup(&lymph_wake_timer, wake_timer_fn, 0);
 	return misc_register(&lymph_misc);
 }
 
 /* After the probes and the spot check are gone: nothing emits any more. */
 void lymph_ring_exit(void)
 {
+	struct lymph_reader *r;
+
 	misc_deregister(&lymph_misc);
-	timer_delete_sync(&lymph_wake_timer);
 	WRITE_ONCE(lymph_dead, true);
-	wake_up_interruptible_all(&lymph_wait);
+	rcu_read_lock();
+	list_for_each_entry_rcu(r, &lymph_readers, node)
+		wake_up_interruptible_all(&r->wait);
+	rcu_read_unlock();
 	/*
 	 * Every open file holds a reference on the module (.owner) until its
 	 * release() has returned, so none is open here; the wait is bounded

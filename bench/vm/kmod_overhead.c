@@ -12,10 +12,22 @@
  * and a verdict only when the median is more than two standard errors
  * from the target.
  *
+ * The reader does what lymphd does: it gives the module its wake set
+ * (LYMPH_IOC_WAKE_SET: root's crashes of this binary are calm, as under
+ * [quarantine] root = no) and drains on poll() and on a 250 ms timer; a
+ * module without wake sets refuses the ioctl and wakes it for every death
+ * by a signal, as before.  With a second module (LYMPH_KO_B, another
+ * build's: bench/kmod-overhead -B), each pair is a triple in random order
+ * (unloaded, this module, the other), and the figures add the other's
+ * ratio and this/other.  Then the crash -> read latency of an urgent death
+ * (a crash by uid 65534, never calm) for each module, in interleaved
+ * blocks: p50 and p99 from the record's timestamp to the reader's read().
+ *
  *   kmod_overhead [ROUNDS [PAIRS [BLOCK_MS [noreader]]]]   (default 3 5 200)
  *
  * Environment: LYMPH_KO (default /lib/modules/lymph.ko, the VM's),
- * LYMPH_BENCH_WHERE (the figures' label, default "VM, TCG").
+ * LYMPH_KO_B (the other module, none by default), LYMPH_BENCH_WHERE (the
+ * figures' label, default "VM, TCG").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,13 +35,21 @@
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
+#include "lymph/events.h"
+#include "lymph/danger.h"
+#include "lymph/dev.h"
 
 /* The figure line of bench/bench.h (not included: it needs json-c). */
 static void bench_figure(const char *name, const char *value, const char *target,
@@ -52,10 +72,22 @@ static int bench_pin(pid_t pid, int cpu)
 #define MAX_RATIOS 256
 #define TARGET 1.02
 
-static const char *ko = KO_DEFAULT;
+#define NOBODY 65534
+#define MAX_LAT 8192	/* latency samples per module */
+
+static const char *ko_path[2] = { KO_DEFAULT, NULL };	/* this module, the other */
 
 static pid_t reader = -1;
 static int no_reader;	/* diagnosis: the module loaded, /dev/lymph never opened */
+
+/* Crash -> read latencies the reader saw (shared with it), per module. */
+struct lat {
+	volatile int on;	/* record them now (the latency blocks) */
+	volatile int n;
+	volatile long wakeups;	/* poll() returns with records due */
+	double us[MAX_LAT];
+};
+static struct lat *lat;
 
 static double now_s(void)
 {
@@ -79,10 +111,66 @@ static int run_cmd(const char *path, const char *arg)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int load(void)
+/*
+ * The reader, as lymphd reads: its wake set first (root's crashes of this
+ * binary calm), then a drain whenever poll() says so or 250 ms passed.
+ * Urgent deaths (uid 65534's crashes) are timed from their record's
+ * timestamp to the read that returned them.
+ */
+static void reader_main(struct lat *l)
 {
-	if (run_cmd("insmod", ko) != 0) {
-		fprintf(stderr, "# insmod %s failed\n", ko);
+	static char buf[1 << 16] __attribute__((aligned(8)));
+	struct lymph_wake_key calm = { .uid = 0 };
+	struct lymph_wake_set set = {
+		.keys = (uint64_t)(uintptr_t)&calm, .nr = 1, .flags = LYMPH_WAKE_KEYED,
+		.urgent_mask = LYMPH_URGENT_SIGNALS_DEFAULT,
+	};
+	int fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK);
+	struct stat st;
+
+	bench_pin(0, 1);
+	if (fd < 0) {
+		perror("# open /dev/lymph");
+		_exit(1);
+	}
+	if (!stat("/proc/self/exe", &st)) {
+		calm.ino = st.st_ino;
+		calm.dev = (uint32_t)st.st_dev;
+	}
+	ioctl(fd, LYMPH_IOC_WAKE_SET, &set);	/* ENOTTY: an older module */
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 250) > 0)
+			l->wakeups++;
+		while ((n = read(fd, buf, sizeof(buf))) > 0) {
+			struct timespec ts;
+			double now;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			now = ts.tv_sec * 1e9 + ts.tv_nsec;
+			for (ssize_t off = 0; off + (ssize_t)sizeof(struct lymph_hdr) <= n;) {
+				const struct lymph_death *d = (const void *)(buf + off);
+
+				if (d->hdr.size < sizeof(struct lymph_hdr))
+					break;
+				if (l->on && d->hdr.kind == LYMPH_EV_DEATH && d->task.uid == NOBODY &&
+				    d->signo == LYMPH_SIGSEGV && l->n < MAX_LAT)
+					l->us[l->n++] = (now - (double)d->hdr.ts_ns) / 1e3;
+				off += d->hdr.size;
+			}
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			_exit(1);
+	}
+}
+
+/* Load module m (0: this, 1: the other) with its reader. */
+static int load(int m)
+{
+	if (run_cmd("insmod", ko_path[m]) != 0) {
+		fprintf(stderr, "# insmod %s failed\n", ko_path[m]);
 		return -1;
 	}
 	if (no_reader) {
@@ -90,19 +178,8 @@ static int load(void)
 		return 0;
 	}
 	reader = fork();
-	if (reader == 0) {
-		static char buf[1 << 16];
-		int fd = open("/dev/lymph", O_RDONLY);
-
-		bench_pin(0, 1);
-		if (fd < 0) {
-			perror("# open /dev/lymph");
-			_exit(1);
-		}
-		for (;;)
-			if (read(fd, buf, sizeof(buf)) < 0 && errno != EINTR)
-				_exit(1);
-	}
+	if (reader == 0)
+		reader_main(&lat[m]);
 	usleep(50000);	/* the reader has the device open before the block */
 	return reader < 0 ? -1 : 0;
 }
@@ -138,6 +215,14 @@ static void child_crash(void)
 	_exit(1);
 }
 
+/* An urgent death: uid 65534 crashes (no wake set calls that calm). */
+static void child_crash_nobody(void)
+{
+	if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+		_exit(125);
+	child_crash();
+}
+
 static const struct workload {
 	const char *name;
 	void (*child)(void);
@@ -147,6 +232,8 @@ static const struct workload {
 	{ "fork+crash (SIGSEGV)", child_crash },
 };
 #define NW (int)(sizeof(workloads) / sizeof(workloads[0]))
+
+static long block_n;	/* iterations of the last block */
 
 /* Per-iteration cost (s) of one block of BLOCK seconds. */
 static double block(const struct workload *w, double len)
@@ -166,6 +253,7 @@ static double block(const struct workload *w, double len)
 		n++;
 		t = now_s();
 	} while (t - t0 < len);
+	block_n = n;
 	return (t - t0) / n;
 }
 
@@ -176,78 +264,197 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The median of v[0..n) with its spread, as a figure line; a verdict
+ * against target only when target > 0 and the noise allows one. */
+static void ratio_figure(const char *name, double *v, int n, double target)
+{
+	char val[160], tgt[32] = "";
+	double med, q1, q3, se;
+	const char *verdict = "";
+
+	qsort(v, n, sizeof(double), cmp);
+	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	q1 = v[n / 4];
+	q3 = v[(3 * n) / 4 < n ? (3 * n) / 4 : n - 1];
+	/* Standard error of the median, sqrt(pi/2) sigma / sqrt(n), with
+	 * sigma from the quartiles (IQR / 1.349): a preempted block, an
+	 * outlier, does not widen it. */
+	se = 1.2533 * ((q3 - q1) / 1.349) / sqrt(n);
+	if (target > 0) {
+		verdict = fabs(med - target) <= 2 * se ? "too noisy" : med <= target ? "ok" : "MISS";
+		snprintf(tgt, sizeof(tgt), "<= %.2f", target);
+	}
+	snprintf(val, sizeof(val), "%.3f +- %.3f (quartiles %.3f-%.3f, min %.3f, max %.3f, %d pairs)",
+		 med, se, q1, q3, v[0], v[n - 1], n);
+	bench_figure(name, val, tgt, verdict);
+}
+
+static void shuffle(int *v, int n)
+{
+	for (int i = n - 1; i > 0; i--) {
+		int j = rand() % (i + 1), t = v[i];
+
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+/* Crash -> read latency blocks: k urgent crashes, 20 ms apart, per load
+ * (ROUNDS x PAIRS blocks of 20 for each module). */
+static int latency_block(int m, int k)
+{
+	if (load(m) < 0)
+		return -1;
+	lat[m].on = 1;
+	for (int i = 0; i < k; i++) {
+		pid_t p = fork();
+
+		if (p == 0)
+			child_crash_nobody();
+		if (p < 0 || waitpid(p, NULL, 0) < 0)
+			return -1;
+		usleep(20000);
+	}
+	usleep(100000);	/* the last one read */
+	lat[m].on = 0;
+	return unload();
+}
+
 int main(int argc, char **argv)
 {
+	static const char *const mname[2] = { "this build", "other build (-B)" };
 	int rounds = argc > 1 ? atoi(argv[1]) : 3;
 	int pairs = argc > 2 ? atoi(argv[2]) : 5;
 	double len = (argc > 3 ? atoi(argv[3]) : 200) / 1000.0;
 	no_reader = argc > 4 && !strcmp(argv[4], "noreader");
-	static double ratio[NW][MAX_RATIOS];
+	/* [0] this/unloaded, [1] other/unloaded, [2] this/other */
+	static double ratio[3][NW][MAX_RATIOS];
+	long crash_wakeups[2] = { 0, 0 }, crashes[2] = { 0, 0 };
 	const char *where = getenv("LYMPH_BENCH_WHERE");
-	int n = 0;
+	int n = 0, nm = 1;
 
 	if (!where || !*where)
 		where = "VM, TCG";
 	if (getenv("LYMPH_KO") && *getenv("LYMPH_KO"))
-		ko = getenv("LYMPH_KO");
+		ko_path[0] = getenv("LYMPH_KO");
+	if (getenv("LYMPH_KO_B") && *getenv("LYMPH_KO_B")) {
+		ko_path[1] = getenv("LYMPH_KO_B");
+		nm = 2;
+	}
 
 	if (rounds < 1 || pairs < 1 || rounds * pairs > MAX_RATIOS)
 		return 2;
+	lat = mmap(NULL, 2 * sizeof(*lat), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (lat == MAP_FAILED)
+		return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (bench_pin(0, 0) < 0)
 		perror("# pin to CPU 0");
 	srand(time(NULL) ^ getpid());
-	/* Warm up: one load/unload cycle, one short block of each. */
-	if (load() < 0 || unload() < 0)
-		return 1;
+	/* Warm up: one load/unload cycle of each module, one short block of each. */
+	for (int m = 0; m < nm; m++)
+		if (load(m) < 0 || unload() < 0)
+			return 1;
 	for (int i = 0; i < NW; i++)
 		block(&workloads[i], len / 4);
-	printf("# kmod overhead: %d rounds x %d pairs of %.0f ms blocks per workload, pinned to CPU 0, %s\n",
-	       rounds, pairs, len * 1000,
-	       no_reader ? "NO reader (diagnosis)" : "a reader draining /dev/lymph on CPU 1");
+	printf("# kmod overhead: %d rounds x %d %s of %.0f ms blocks per workload, pinned to CPU 0, %s\n",
+	       rounds, pairs, nm == 2 ? "triples (unloaded, this, other)" : "pairs", len * 1000,
+	       no_reader ? "NO reader (diagnosis)" :
+			   "a reader on CPU 1 draining /dev/lymph as lymphd does (wake set, poll, 250 ms timer)");
 	for (int r = 0; r < rounds; r++) {
 		for (int p = 0; p < pairs; p++, n++) {
-			double cost[2][NW];	/* [loaded][workload] */
-			int first = rand() & 1;
+			double cost[3][NW];	/* [unloaded, this, other][workload] */
+			long w0;
+			int order[3] = { 0, 1, 2 };
 
-			for (int k = 0; k < 2; k++) {
-				int loaded = k ? !first : first;
+			shuffle(order, 1 + nm);
+			for (int k = 0; k < 1 + nm; k++) {
+				int st = order[k];
 
-				if ((loaded ? load() : 0) < 0)
+				if (st && load(st - 1) < 0)
 					return 1;
-				for (int i = 0; i < NW; i++)
-					cost[loaded][i] = block(&workloads[i], len);
-				if (loaded && unload() < 0)
+				for (int i = 0; i < NW; i++) {
+					w0 = st ? lat[st - 1].wakeups : 0;
+					cost[st][i] = block(&workloads[i], len);
+					if (st && workloads[i].child == child_crash) {
+						usleep(20000);	/* its last record read */
+						crash_wakeups[st - 1] += lat[st - 1].wakeups - w0;
+						crashes[st - 1] += block_n;
+					}
+				}
+				if (st && unload() < 0)
 					return 1;
 			}
-			for (int i = 0; i < NW; i++)
-				ratio[i][n] = cost[1][i] / cost[0][i];
 			printf("# round %d pair %d:", r, p);
-			for (int i = 0; i < NW; i++)
+			for (int i = 0; i < NW; i++) {
+				ratio[0][i][n] = cost[1][i] / cost[0][i];
 				printf(" %s %.1f/%.1f us (%.3f)", workloads[i].name, cost[1][i] * 1e6,
-				       cost[0][i] * 1e6, ratio[i][n]);
+				       cost[0][i] * 1e6, ratio[0][i][n]);
+				if (nm == 2) {
+					ratio[1][i][n] = cost[2][i] / cost[0][i];
+					ratio[2][i][n] = cost[1][i] / cost[2][i];
+					printf(" other %.1f us (%.3f)", cost[2][i] * 1e6, ratio[1][i][n]);
+				}
+			}
 			printf("\n");
 		}
 	}
 	for (int i = 0; i < NW; i++) {
-		char name[160], val[128];
-		double med, q1, q3, se;
-		const char *verdict;
+		char name[200];
 
-		qsort(ratio[i], n, sizeof(double), cmp);
-		med = n % 2 ? ratio[i][n / 2] : (ratio[i][n / 2 - 1] + ratio[i][n / 2]) / 2;
-		q1 = ratio[i][n / 4];
-		q3 = ratio[i][(3 * n) / 4 < n ? (3 * n) / 4 : n - 1];
-		/* Standard error of the median, sqrt(pi/2) sigma / sqrt(n), with
-		 * sigma from the quartiles (IQR / 1.349): a preempted block, an
-		 * outlier, does not widen it. */
-		se = 1.2533 * ((q3 - q1) / 1.349) / sqrt(n);
-		verdict = fabs(med - TARGET) <= 2 * se ? "too noisy" : med <= TARGET ? "ok" : "MISS";
 		snprintf(name, sizeof(name), "kmod overhead (%s): %s%s, median ratio", where,
 			 workloads[i].name, no_reader ? " (no reader)" : "");
-		snprintf(val, sizeof(val), "%.3f +- %.3f (quartiles %.3f-%.3f, min %.3f, max %.3f, %d pairs)",
-			 med, se, q1, q3, ratio[i][0], ratio[i][n - 1], n);
-		bench_figure(name, val, "<= 1.02", verdict);
+		ratio_figure(name, ratio[0][i], n, TARGET);
+		if (nm < 2)
+			continue;
+		snprintf(name, sizeof(name), "kmod overhead (%s): %s%s, other build (-B), median ratio",
+			 where, workloads[i].name, no_reader ? " (no reader)" : "");
+		ratio_figure(name, ratio[1][i], n, TARGET);
+		snprintf(name, sizeof(name), "kmod overhead (%s): %s%s, this build / other build, median ratio",
+			 where, workloads[i].name, no_reader ? " (no reader)" : "");
+		ratio_figure(name, ratio[2][i], n, 0);
+	}
+	if (no_reader)
+		return 0;
+	/* What the wake sets save: the reader's wakeups per root crash (calm
+	 * for this build's reader, urgent for a module without wake sets). */
+	for (int m = 0; m < nm; m++) {
+		char name[200], val[160];
+
+		snprintf(name, sizeof(name), "kmod reader wakeups per fork+crash (%s), root's crash, %s",
+			 where, mname[m]);
+		snprintf(val, sizeof(val), "%.3f (%ld wakeups, %ld crashes)",
+			 crashes[m] ? (double)crash_wakeups[m] / crashes[m] : 0.0, crash_wakeups[m],
+			 crashes[m]);
+		bench_figure(name, val, "", "");
+	}
+
+	/* Crash -> read latency of an urgent death, blocks interleaved. */
+	for (int b = 0; b < rounds * pairs; b++) {
+		int order[2] = { 0, 1 };
+
+		shuffle(order, nm);
+		for (int k = 0; k < nm; k++)
+			if (latency_block(order[k], 20) < 0)
+				return 1;
+	}
+	for (int m = 0; m < nm; m++) {
+		char name[200], val[160];
+		double *v = lat[m].us;
+		int k = lat[m].n;
+
+		if (!k) {
+			printf("# %s: no urgent death was read\n", mname[m]);
+			continue;
+		}
+		qsort(v, k, sizeof(double), cmp);
+		snprintf(name, sizeof(name),
+			 "kmod crash -> read latency (%s), urgent death, %s: p50 / p90 / p99", where,
+			 mname[m]);
+		snprintf(val, sizeof(val), "%.0f us / %.0f us / %.0f us (max %.0f us, %d crashes)",
+			 v[k / 2], v[(k * 9) / 10], v[(k * 99) / 100 < k ? (k * 99) / 100 : k - 1],
+			 v[k - 1], k);
+		bench_figure(name, val, nm == 2 ? "this <= other" : "", "");
 	}
 	return 0;
 }

@@ -137,6 +137,55 @@ static inline enum lymph_class lymph_reason_class(enum lymph_reason r)
 	}
 }
 
+/*
+ * Signals 1..31 whose default action terminates the process (bit n set for
+ * signal n): HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE
+ * ALRM TERM STKFLT XCPU XFSZ VTALRM PROF IO PWR SYS.  Real-time signals
+ * (32..64) terminate too.  Not in it: CHLD CONT STOP TSTP TTIN TTOU URG WINCH.
+ */
+#define LYMPH_FATAL_SIGNALS 0xef01fffeu
+
+/* Deaths by these signals may wake lymphd at once (bit n = signal n): all
+ * the fatal signals below 32. */
+#define LYMPH_URGENT_SIGNALS_DEFAULT LYMPH_FATAL_SIGNALS
+
+/* What a death asks of the sensor that saw it (lymph_death_wake()). */
+enum lymph_wake {
+	LYMPH_WAKE_BATCH = 0,		/* no wakeup: drained with the batch */
+	LYMPH_WAKE_NOW = 1,		/* wake the reader now */
+	LYMPH_WAKE_UNLESS_CALM = 2,	/* now, unless (exe, uid) is in the calm set */
+};
+
+/*
+ * Must this death wake lymphd now?  The one rule of the BPF sensors and
+ * lymph.ko (each keeps its own calm set: the calm_keys map, a table per
+ * /dev/lymph reader).  An OOM kill always.  A death by no signal, or by one
+ * outside urgent_mask (bit n = signal n, signals 1..31), never.  Without
+ * keyed (the reader never said which deaths it acts on) every other death
+ * does.  With keyed, only a danger death (lymph_death_reason()) of a known
+ * binary, and only when not calm_all (nothing acts on a danger death at
+ * once) and its (exe_dev, exe_ino, uid) is not calm: the sensor looks that
+ * up.  Any other death by a signal is batched: a supervised service's
+ * death also wakes lymphd through its pidfd, which drains the sensors
+ * first.
+ */
+static inline enum lymph_wake lymph_death_wake(const struct lymph_death *d, __u32 urgent_mask,
+					       int keyed, int calm_all)
+{
+	if (d->flags & LYMPH_DEATH_OOM)
+		return LYMPH_WAKE_NOW;
+	if (!d->signo || d->signo > 31 || !((urgent_mask >> d->signo) & 1))
+		return LYMPH_WAKE_BATCH;
+	if (!keyed)
+		return LYMPH_WAKE_NOW;
+	if (calm_all || lymph_reason_class(lymph_death_reason(d->flags, d->signo, d->si_code)) !=
+			LYMPH_CLASS_DANGER)
+		return LYMPH_WAKE_BATCH;
+	if (!d->task.exe_ino && !d->task.exe_dev)
+		return LYMPH_WAKE_BATCH;	/* no binary known: nothing to quarantine */
+	return LYMPH_WAKE_UNLESS_CALM;
+}
+
 static inline const char *lymph_class_name(enum lymph_class c)
 {
 	return c == LYMPH_CLASS_DANGER ? "danger" : "programmed";

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * /dev/lymph's ioctls (lymph.ko), included unchanged by the module and by
+ * lymphd.  Same rules as events.h: fixed-width fields, explicit padding
+ * that callers zero, sizes asserted; command numbers never reused.
+ */
+#ifndef LYMPH_DEV_H
+#define LYMPH_DEV_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/*
+ * A binary run by a uid whose danger deaths this reader never has to act
+ * on at once (lymph_death_wake()'s calm set): the exe's st_dev as the
+ * records encode it, its inode, the task's real uid.
+ */
+struct lymph_wake_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 uid;
+};
+_Static_assert(sizeof(struct lymph_wake_key) == 16, "lymph_wake_key layout");
+
+/* The order of a calm set (the module sorts it and searches it). */
+static inline int lymph_wake_key_cmp(const struct lymph_wake_key *x,
+				     const struct lymph_wake_key *y)
+{
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return 0;
+}
+
+/* At most this many calm pairs per reader; a pair left out wakes it. */
+#define LYMPH_WAKE_KEYS_MAX	4096
+
+/* lymph_wake_set.flags */
+#define LYMPH_WAKE_KEYED	(1u << 0)	/* only non-calm danger deaths are urgent */
+#define LYMPH_WAKE_CALM_ALL	(1u << 1)	/* no danger death is urgent (with KEYED) */
+#define LYMPH_WAKE_FLAGS	(LYMPH_WAKE_KEYED | LYMPH_WAKE_CALM_ALL)
+
+/* lymph_wake_set.batch_ms: 0 is the module's default (its wake_batch_ms
+ * parameter, LYMPH_WAKE_BATCH_MS_DEFAULT unless set), else
+ * 1..LYMPH_WAKE_BATCH_MS_MAX */
+#define LYMPH_WAKE_BATCH_MS_DEFAULT	250
+#define LYMPH_WAKE_BATCH_MS_MAX		3600000
+
+/*
+ * LYMPH_IOC_WAKE_SET: how this reader (the open file) wants to be woken;
+ * replaces what it said before, atomically (a death sees the old set or the
+ * new one, whole).  After it, poll() reports the reader readable only when
+ * a batch is due: an urgent record (an OOM kill, a death lymph_death_wake()
+ * says is urgent for urgent_mask, flags and keys, a throttle record), the
+ * ring half full, a lost record, or batch_ms after the oldest record not
+ * yet due.  read() returns every record queued, due or not; a blocking
+ * one that finds none waits until some are due.  Nothing is dropped for
+ * batching: the ring's size bounds it as before.
+ */
+struct lymph_wake_set {
+	__u64 keys;		/* user address of nr struct lymph_wake_key */
+	__u32 nr;		/* 0..LYMPH_WAKE_KEYS_MAX */
+	__u32 flags;		/* LYMPH_WAKE_* */
+	__u32 urgent_mask;	/* bit n: a death by signal n (1..31) may be urgent */
+	__u32 batch_ms;		/* longest wait of a batched record, 0: default */
+};
+_Static_assert(sizeof(struct lymph_wake_set) == 24, "lymph_wake_set layout");
+
+#define LYMPH_IOC_MAGIC		0xb7
+#define LYMPH_IOC_WAKE_SET	_IOW(LYMPH_IOC_MAGIC, 1, struct lymph_wake_set)
+
+#endif /* LYMPH_DEV_H */
