@@ -433,10 +433,12 @@ static __always_inline struct throttle_bucket *bucket_hold(const struct lineage_
 
 /*
  * A refused fork can matter now: a lineage (or uid) grew by more than an
- * eighth of its burst faster than its budget refills it, or half a burst
- * of it is alive (a bomb may be at a pids cap below its burst, where no
- * successful fork overdraws it: its refusals must be charged), or it is
- * held.  Keep the refused-fork probe attached ARM_NS more, and ask lymphd
+ * eighth of its burst faster than its budget refills it, or a quarter of
+ * a burst of it is alive (a bomb may be at a pids cap below its burst,
+ * where no successful fork overdraws it: its refusals must be charged;
+ * one that grew there slower than its budget shows only in its size), or
+ * it is held.  Fewer than a quarter of a burst spinning at a cap is left
+ * alone: as many busy loops as any user may run.  Keep the refused-fork probe attached ARM_NS more, and ask lymphd
  * to attach it if it is not (one record, with a wakeup).
  */
 static __always_inline void refusals_arm(__u64 now)
@@ -463,7 +465,7 @@ static __always_inline int bucket_near_budget(const struct throttle_bucket *b, _
 {
 	__s64 mark = burst / 8 ? burst / 8 : 1;
 
-	return b->milli_tokens < ((__s64)burst - mark) * 1000 || b->live * 2 >= (__s64)burst;
+	return b->milli_tokens < ((__s64)burst - mark) * 1000 || b->live * 4 >= (__s64)burst;
 }
 
 /* Who makes a new family for each child: pid 1 (every service), kernel

@@ -1009,8 +1009,8 @@ static int refusal_probe_attached(pid_t lymphd)
  * The refused-fork probe is attached only while it can matter: not while
  * the host is calm.  A bomb that creeps below its budget (one child every
  * 50 ms) to a cap below its burst (60 of 100), where its members spin on
- * refused forks, never overdraws by a successful fork: the probes see
- * half a burst of the family alive and have the probe attached, the
+ * refused forks, never overdraws by a successful fork: the probes see a
+ * quarter of a burst of the family alive and have the probe attached, the
  * refusals are charged and every spinner is stopped.  Once the bomb is
  * gone and the hold has ended, the probe is detached again.
  */
@@ -1039,7 +1039,9 @@ TEST_F_TIMEOUT(throttle, creep_bomb_at_its_cap_is_stopped, 120)
 		tasks = storm_cg_read(self->cg.path, "pids.current");
 		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
 		running = storm_cg_running(self->cg.path, 0);
-		calm = tasks >= 50 && running == 0 ? calm + 1 : 0;
+		/* at its cap (a fork refused), and nothing runs: the
+		 * spinners' children that exited leave fewer than 60 */
+		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
 		if (calm >= 2)
 			break;
 		th_sleep_ms(20);
@@ -1048,7 +1050,7 @@ TEST_F_TIMEOUT(throttle, creep_bomb_at_its_cap_is_stopped, 120)
 	       "refused, %llu made",
 	       tasks, stopped, running, (unsigned long long)storm_load(&self->stats->failed),
 	       (unsigned long long)storm_load(&self->stats->forks));
-	EXPECT_GE(tasks, 50);
+	EXPECT_GE(tasks, 25);
 	EXPECT_EQ(0, running) TH_LOG("%d task(s) spin at the cap", running);
 	EXPECT_NE((uint64_t)0, storm_load(&self->stats->failed)) TH_LOG("the cap refused no fork");
 	e = lineage_entry(self, name, &all);
