@@ -130,6 +130,7 @@ static void *thread_bomb(void *arg)
 static void creep(void)
 {
 	struct timespec gap = { 0, 50 * 1000000L };
+	int spinner = 0;
 	uint64_t t;
 	pid_t pid;
 
@@ -138,20 +139,14 @@ static void creep(void)
 		note_attempt(t);
 		pid = fork();
 		note(t, pid >= 0);
-		if (pid == 0)
-			break; /* a spinner */
-		if (pid > 0)
-			nanosleep(&gap, NULL); /* refused: at the cap, spin */
-	}
-	for (;;) {
-		t = now_ns();
-		note_attempt(t);
-		pid = fork();
-		note(t, pid >= 0);
-		if (pid == 0)
-			_exit(0);
-		if (pid > 0)
+		if (pid == 0 && spinner)
+			_exit(0); /* a spinner's child: no growth */
+		else if (pid == 0)
+			spinner = 1; /* the leader's child spins from now on */
+		else if (pid > 0 && spinner)
 			waitpid(pid, NULL, 0);
+		else if (pid > 0)
+			nanosleep(&gap, NULL); /* the leader; refused: spin */
 	}
 }
 
