@@ -20,7 +20,9 @@
  *     alone, from its start to its last fork;
  *   - an interactive probe (fork + exec /bin/true in a loop, as uid 1001,
  *     each round timed) during the storm, as a ratio of its latency at idle
- *     (medians; idle measured the same way just before, lymphd running).
+ *     (medians; idle measured the same way just before, lymphd running);
+ *   - lymphd's CPU time over the storm (/proc/PID/schedstat): mostly what
+ *     containing the bomb cost it (its walks of /proc, the moves).
  *
  * Targets (lymph): under 500 tasks, contained within 100 ms, probe within
  * 2x of idle.  Prints "figure" lines for bench/run-all and '#' detail lines.
@@ -342,6 +344,7 @@ struct result {
 	int foreign;		/* cap alone, yet a lymphd made a hold cgroup in it */
 	int running;		/* tasks of the bomb not stopped at the end of the storm */
 	long long peak;		/* pids.peak of the storm's cgroup (-1: no such file) */
+	double lymphd_cpu_ms;	/* lymphd's CPU time over the storm (containing it) */
 	int ok;
 };
 
@@ -371,7 +374,7 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	struct storm_cg cg;
 	char conf[PATH_MAX];
 	pid_t lymphd = -1;
-	uint64_t forks, last, start, over, over_ns, t0, t1, cap_at = 0, n_noted, j;
+	uint64_t forks, last, start, over, over_ns, t0, t1, cap_at = 0, n_noted, j, cpu0 = 0;
 	long first_over;
 	pid_t bomb, probe;
 	size_t n_idle;
@@ -404,6 +407,8 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 		return r;
 	}
 	probe = start_probe(log);
+	if (with_lymph)
+		cpu0 = bench_cpu_ns(lymphd);
 	t0 = bench_now_ns();
 	bomb = start_bomb(cg.path, mode);
 	/* lymph: storm_ms; the cap alone: until 1 s after the cap is reached,
@@ -420,6 +425,8 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 		usleep(10000);
 	}
 	stop_probe(log, probe);
+	if (with_lymph)
+		r.lymphd_cpu_ms = (bench_cpu_ns(lymphd) - cpu0) / 1e6;
 	r.backstop = storm_cg_read_key(cg.path, "pids.events", "max") > 0;
 	r.peak = storm_cg_read(cg.path, "pids.peak");
 	r.foreign = !with_lymph && has_subdirs(cg.path) > 1;	/* deleg is ours */
@@ -475,6 +482,9 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	}
 	printf("# %s, %s bomb: %d running at the end of the storm\n", with_lymph ? "lymph" : "cap alone",
 	       mode, r.running);
+	if (with_lymph)
+		printf("# lymph, %s bomb: lymphd used %.1f ms of CPU over the storm (%d ms)\n", mode,
+		       r.lymphd_cpu_ms, storm_ms);
 	printf("# %s: %.0f forks noted (%llu attempts, %llu exits; over budget %s%.1f ms after its "
 	       "start, %.0f forks noted after it), last fork "
 	       "%.1f ms after %s (%.1f ms after its start), peak %lld tasks, %llu forks refused%s; probe p50 %.0f us "
@@ -574,7 +584,7 @@ int main(int argc, char **argv)
 
 	for (k = 0; k <= nv; k++) {
 		int nr = k < nv ? runs : 1, backstop = 0, running = 0;
-		double tasks[16], ms[16], ratio[16], t, m, q;
+		double tasks[16], ms[16], ratio[16], cpu[16], t, m, q;
 		char name[200], val[64], who[64];
 		const char *mode = k < nv ? variants[k] : "plain";
 
@@ -586,6 +596,7 @@ int main(int argc, char **argv)
 			tasks[i] = res[k][i].peak > 0 ? (double)res[k][i].peak : res[k][i].tasks;
 			ms[i] = res[k][i].contain_ms;
 			ratio[i] = res[k][i].probe_ratio;
+			cpu[i] = res[k][i].lymphd_cpu_ms;
 			backstop += res[k][i].backstop;
 			running += res[k][i].running;
 		}
@@ -609,6 +620,10 @@ int main(int argc, char **argv)
 			snprintf(name, sizeof(name), "forkbomb, %s: tasks still running when held", who);
 			snprintf(val, sizeof(val), "%d", running);
 			bench_figure(name, val, "0", running == 0 ? "ok" : "MISS");
+			/* most of it is containing the bomb: walks of /proc, moves */
+			snprintf(name, sizeof(name), "forkbomb, %s: lymphd CPU over the storm", who);
+			snprintf(val, sizeof(val), "%.1f ms", median_d(cpu, nr));
+			bench_figure(name, val, "", "-");
 		}
 	}
 	return 0;

@@ -100,6 +100,39 @@ struct {
 	__type(value, struct throttle_bucket);
 } buckets SEC(".maps");
 
+/*
+ * The buckets of the lineages the probes stopped (held), until lymphd ends
+ * the episode (it forgets the lineage then): a hash, not an LRU, so that a
+ * flood of fresh lineages (sessions, cgroups) cannot evict a hold and give
+ * the held lineage a fresh bucket.  Bounded: when it is full, a new hold
+ * stays in buckets, as before it existed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct lineage_key);
+	__type(value, struct throttle_bucket);
+} held SEC(".maps");
+
+/*
+ * The refused-fork probe (on_sys_exit) runs at every system call of the
+ * host while it is attached (a syscall tracepoint sends every system call
+ * through the kernel's slow path), so lymphd attaches it only while a
+ * refused fork can matter, and the probes say when (refusals_arm):
+ * refusal_until_ns, pushed forward while a lineage or uid grows towards
+ * its budget or is held; refusal_asked, one wakeup asked of lymphd;
+ * refusal_attached, set and cleared by lymphd.  .bss, mmapped by lymphd.
+ */
+volatile __u64 refusal_until_ns;
+volatile __u32 refusal_asked;
+volatile __u32 refusal_attached;
+
+/* One record per request to attach: lymphd attaches the probe. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} arm_events SEC(".maps");
+
 /* What each live task (process or thread, by tid) was charged to at its
  * creation, so that its exit gives the token back to the same buckets. */
 struct {
@@ -349,11 +382,19 @@ static __always_inline void bucket_move(struct throttle_bucket *b, __u32 budget,
 		b->milli_tokens = -cap;
 }
 
+/* The bucket of k, held or not, or NULL. */
+static __always_inline struct throttle_bucket *bucket_find(const struct lineage_key *k)
+{
+	struct throttle_bucket *b = bpf_map_lookup_elem(&held, k);
+
+	return b ? b : bpf_map_lookup_elem(&buckets, k);
+}
+
 /* The bucket of k, made full when new; NULL when the table is busy. */
 static __always_inline struct throttle_bucket *bucket_get(struct lineage_key *k, __u32 burst,
 							   __u64 now)
 {
-	struct throttle_bucket fresh = {}, *b = bpf_map_lookup_elem(&buckets, k);
+	struct throttle_bucket fresh = {}, *b = bucket_find(k);
 
 	if (b)
 		return b;
@@ -361,6 +402,63 @@ static __always_inline struct throttle_bucket *bucket_get(struct lineage_key *k,
 	fresh.last_ns = now;
 	bpf_map_update_elem(&buckets, k, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&buckets, k);
+}
+
+/* Move k's bucket b into held, once the probe stops the lineage: the
+ * held copy, or b when held is full (or already holds k). */
+static __always_inline struct throttle_bucket *bucket_hold(const struct lineage_key *k,
+							    struct throttle_bucket *b)
+{
+	struct throttle_bucket *h = bpf_map_lookup_elem(&held, k);
+
+	if (h)
+		return h;
+	if (bpf_map_update_elem(&held, k, b, BPF_NOEXIST))
+		return b;
+	h = bpf_map_lookup_elem(&held, k);
+	if (!h)
+		return b;
+	bpf_map_delete_elem(&buckets, k);
+	return h;
+}
+
+#define ARM_NS		(2 * 1000000000ULL)	/* armed this long after the last reason */
+
+/*
+ * A refused fork can matter now: a lineage (or uid) grew by more than an
+ * eighth of its burst faster than its budget refills it, or a quarter of
+ * a burst of it is alive (a bomb may be at a pids cap below its burst,
+ * where no successful fork overdraws it: its refusals must be charged;
+ * one that grew there slower than its budget shows only in its size), or
+ * it is held.  Fewer than a quarter of a burst spinning at a cap is left
+ * alone: as many busy loops as any user may run.  Keep the refused-fork probe attached ARM_NS more, and ask lymphd
+ * to attach it if it is not (one record, with a wakeup).
+ */
+static __always_inline void refusals_arm(__u64 now)
+{
+	__u64 *rec;
+
+	/* written at most every quarter of ARM_NS: a storm's forks on every
+	 * CPU would otherwise bounce this cache line */
+	if (refusal_until_ns < now + ARM_NS - ARM_NS / 4)
+		refusal_until_ns = now + ARM_NS;
+	if (refusal_attached || refusal_asked)
+		return;
+	refusal_asked = 1;
+	rec = bpf_ringbuf_reserve(&arm_events, sizeof(*rec), 0);
+	if (!rec) {
+		refusal_asked = 0;
+		return;
+	}
+	*rec = now;
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+}
+
+static __always_inline int bucket_near_budget(const struct throttle_bucket *b, __u32 burst)
+{
+	__s64 mark = burst / 8 ? burst / 8 : 1;
+
+	return b->milli_tokens < ((__s64)burst - mark) * 1000 || b->live * 4 >= (__s64)burst;
 }
 
 /* Who makes a new family for each child: pid 1 (every service), kernel
@@ -588,12 +686,18 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 			struct lineage_key k = { .id = ch->family, .kind = ch->lineage_kind };
 			struct throttle_bucket *b;
 
-			if (ch->lineage_charged && (b = bpf_map_lookup_elem(&buckets, &k)))
+			if (ch->lineage_charged && (b = bucket_find(&k))) {
 				bucket_move(b, c->budget, c->burst, now, 1000);
+				if (b->live > 0)
+					b->live--;
+			}
 			k.id = ch->uid;
 			k.kind = LYMPH_LINEAGE_UID;
-			if (ch->uid_charged && (b = bpf_map_lookup_elem(&buckets, &k)))
+			if (ch->uid_charged && (b = bucket_find(&k))) {
 				bucket_move(b, c->uid_budget, c->uid_burst, now, 1000);
+				if (b->live > 0)
+					b->live--;
+			}
 		}
 		if (ch)
 			bpf_map_delete_elem(&charged, &tid);
@@ -734,7 +838,7 @@ static __always_inline void lineage_stop_all(const struct lineage_key *k)
  */
 static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_struct *task,
 					  struct lineage_key *k, struct throttle_bucket *b,
-					  struct task_struct *child)
+					  struct task_struct *child, __u64 now)
 {
 	__u32 child_pid = 0;
 	struct lymph_throttle *rec;
@@ -749,6 +853,8 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
 		__u64 start = start_ticks(task);
 
 		bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_ANY);
+		/* held now: out of reach of the LRU's evictions */
+		b = bucket_hold(k, b);
 	}
 	/* The new child too, before its first instruction: stopping only
 	 * the forker leaves one running child per stop, and a bomb of N
@@ -764,8 +870,6 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
 	}
 	/* And every other member that runs (at most once per SWEEP_GAP_NS). */
 	if (stop) {
-		__u64 now = bpf_ktime_get_ns();
-
 		if (now - b->swept_ns >= SWEEP_GAP_NS) {
 			b->swept_ns = now;
 			lineage_stop_all(k);
@@ -788,8 +892,11 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
 /*
  * Charge one attempt to grow (a new task, or a fork refused with EAGAIN)
  * to the task's lineage and to its uid, and stop the task when either is
- * overdrawn.  child: the new task (its exit gives the tokens back), or
- * NULL for a refused fork (nothing will give them back: time refills).
+ * overdrawn or held (a held lineage does not grow: a member that forks,
+ * outside the hold or before lymphd's walk found it, is stopped with its
+ * child, and its record makes lymphd contain the lineage again).  child:
+ * the new task (its exit gives the tokens back), or NULL for a refused
+ * fork (nothing will give them back: time refills).
  */
 static __always_inline void throttle_charge(struct task_struct *task, struct task_struct *child,
 					    __u64 family)
@@ -800,6 +907,7 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 	struct charge ch = {};
 	__u64 now;
 	__u32 tgid, uid;
+	int held_l, held_u = 0;
 
 	if (!c)
 		return;
@@ -817,7 +925,10 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 	b = bucket_get(&k, c->burst, now);
 	if (!b)
 		return;
+	held_l = !!bpf_map_lookup_elem(&held, &k);
 	bucket_move(b, c->budget, c->burst, now, -1000);
+	if (child)
+		b->live++;
 	ch.family = k.id;
 	ch.lineage_kind = k.kind;
 	ch.lineage_charged = 1;
@@ -828,7 +939,10 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 		ku.pad = 0;
 		bu = bucket_get(&ku, c->uid_burst, now);
 		if (bu) {
+			held_u = !!bpf_map_lookup_elem(&held, &ku);
 			bucket_move(bu, c->uid_budget, c->uid_burst, now, -1000);
+			if (child)
+				bu->live++;
 			ch.uid = uid;
 			ch.uid_charged = 1;
 		}
@@ -838,10 +952,13 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 
 		bpf_map_update_elem(&charged, &tid, &ch, BPF_ANY);
 	}
-	if (b->milli_tokens < 0)
-		throttle_stop(c, task, &k, b, child);
-	else if (bu && bu->milli_tokens < 0)
-		throttle_stop(c, task, &ku, bu, child);
+	if (bucket_near_budget(b, c->burst) || held_l ||
+	    (bu && (bucket_near_budget(bu, c->uid_burst) || held_u)))
+		refusals_arm(now);
+	if (b->milli_tokens < 0 || held_l)
+		throttle_stop(c, task, &k, b, child, now);
+	else if (bu && (bu->milli_tokens < 0 || held_u))
+		throttle_stop(c, task, &ku, bu, child, now);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -870,7 +987,10 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
  * A fork refused (EAGAIN: a pids cgroup at its cap, RLIMIT_NPROC,
  * threads-max) never reaches sched_process_fork, and a bomb at its cap
  * spins on it: each refusal is charged like a fork, so a lineage spinning
- * at its cap stays overdrawn and every spinner is stopped.
+ * at its cap stays overdrawn and every spinner is stopped.  Not attached
+ * by the skeleton: lymphd attaches it while the probes ask for it
+ * (refusals_arm) and for a while after a hold ends, and detaches it when
+ * that time is over (source_bpf.c).
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
@@ -932,12 +1052,12 @@ int BPF_PROG(on_cgroup_attach, struct cgroup *dst, const char *path, struct task
 			return 0;
 	}
 	lineage_of(&k, task, c->lineage_kind, f ? f->id : 0);
-	b = bpf_map_lookup_elem(&buckets, &k);
+	b = bucket_find(&k);
 	if ((!b || !b->stops) && c->uid_budget && c->lineage_kind != LYMPH_LINEAGE_UID) {
 		k.id = uid;
 		k.kind = LYMPH_LINEAGE_UID;
 		k.pad = 0;
-		b = bpf_map_lookup_elem(&buckets, &k);
+		b = bucket_find(&k);
 	}
 	if (!b || !b->stops)
 		return 0;

@@ -57,6 +57,7 @@ struct throttle_bucket {
 	__u64 last_ns;
 	__u64 stops;
 	__u64 swept_ns;		/* when the probe last stopped the whole lineage */
+	__s64 live;		/* tasks charged to it and not yet exited */
 };
 
 struct lineage_key {

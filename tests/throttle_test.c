@@ -21,6 +21,7 @@
  */
 #include "helpers.h"
 #include "storm_helpers.h"
+#include <bpf/bpf.h>
 
 #define BACKSTOP 400
 #define BUDGET	 50
@@ -956,6 +957,178 @@ TEST_F_TIMEOUT(throttle, bomb_spinning_at_its_cap_is_stopped, 90)
 	e = lineage_entry(self, name, &all);
 	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
 	json_object_put(all);
+}
+
+/*
+ * Is lymphd's refused-fork probe (on_sys_exit, which costs every system
+ * call of the host while attached) attached?  1, 0, or -errno: a link
+ * among lymphd's files whose program is on_sys_exit.
+ */
+static int refusal_probe_attached(pid_t lymphd)
+{
+	char dir[64], p[384], line[256];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)lymphd);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while (!found && (de = readdir(d))) {
+		unsigned int prog_id = 0;
+		int is_link = 0, fd;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		f = fopen(p, "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			is_link |= !strncmp(line, "link_type:", 10);
+			sscanf(line, "prog_id: %u", &prog_id);
+		}
+		if (f)
+			fclose(f);
+		if (!is_link || !prog_id || (fd = bpf_prog_get_fd_by_id(prog_id)) < 0)
+			continue;
+		{
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
+
+			found = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+				!strcmp(info.name, "on_sys_exit");
+		}
+		close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * The refused-fork probe is attached only while it can matter: not while
+ * the host is calm.  A bomb that creeps below its budget (one child every
+ * 50 ms) to a cap below its burst (60 of 100), where its members spin on
+ * refused forks, never overdraws by a successful fork: the probes see a
+ * quarter of a burst of the family alive and have the probe attached, the
+ * refusals are charged and every spinner is stopped.  Once the bomb is
+ * gone and the hold has ended, the probe is detached again.
+ */
+TEST_F_TIMEOUT(throttle, creep_bomb_at_its_cap_is_stopped, 120)
+{
+	char statspath[PATH_MAX], name[64];
+	char *argv[] = { self->forkbomb, statspath, "creep", NULL };
+	json_object *all, *e;
+	long long tasks = 0;
+	int64_t deadline;
+	int stopped = 0, running = -1, calm = 0, attached;
+	pid_t sid;
+
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "60"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	th_sleep_ms(300);
+	EXPECT_EQ(0, refusal_probe_attached(self->d.pid))
+	TH_LOG("the refused-fork probe is attached while the host is calm");
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	deadline = th_now_ms() + 20000;
+	while (th_now_ms() < deadline) {
+		tasks = storm_cg_read(self->cg.path, "pids.current");
+		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+		running = storm_cg_running(self->cg.path, 0);
+		/* at its cap (a fork refused), and nothing runs: the
+		 * spinners' children that exited leave fewer than 60 */
+		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
+		if (calm >= 2)
+			break;
+		th_sleep_ms(20);
+	}
+	TH_LOG("creep bomb at its cap (60): %lld tasks, %d stopped, %d running, %llu forks "
+	       "refused, %llu made",
+	       tasks, stopped, running, (unsigned long long)storm_load(&self->stats->failed),
+	       (unsigned long long)storm_load(&self->stats->forks));
+	EXPECT_GE(tasks, 25);
+	EXPECT_EQ(0, running) TH_LOG("%d task(s) spin at the cap", running);
+	EXPECT_NE((uint64_t)0, storm_load(&self->stats->failed)) TH_LOG("the cap refused no fork");
+	e = lineage_entry(self, name, &all);
+	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
+	json_object_put(all);
+	/* the bomb gone, the hold ends; then the probe goes */
+	storm_cg_destroy(&self->cg);
+	deadline = th_now_ms() + 30000;
+	while ((attached = refusal_probe_attached(self->d.pid)) != 0 && th_now_ms() < deadline)
+		th_sleep_ms(100);
+	EXPECT_EQ(0, attached) TH_LOG("the refused-fork probe stays attached once all is calm");
+}
+
+/*
+ * A held lineage's state in the probes cannot be pushed out: an
+ * unprivileged user makes 12,000 fresh lineages (sessions, each with one
+ * fork: more than the 8192 buckets of the LRU table) while a bomb of
+ * theirs is held by the probes (lymphd stopped: only the probes act).  A
+ * held member, continued, that leaves for another cgroup is still stopped
+ * at the move: its lineage is still held (before, its bucket was evicted
+ * and the move let it loose with a fresh budget).
+ */
+TEST_F_TIMEOUT(throttle, held_lineage_survives_a_flood_of_lineages, 180)
+{
+	char cap[16], statspath[PATH_MAX], flood[PATH_MAX], count[16], moved[PATH_MAX + 16];
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	char *fargv[] = { flood, count, NULL };
+	pid_t held[256], victim = -1, fl;
+	int64_t deadline;
+	int n = 0, i, status = -1;
+	char state = 0, val[32];
+
+	ASSERT_EQ(0, storm_build_prog("flood", self->dir, flood, sizeof(flood)));
+	snprintf(cap, sizeof(cap), "%d", BURST + 50);
+	snprintf(count, sizeof(count), "%d", 12000);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf_full(self, "enforce", "session", BUDGET, BURST, 20 * BUDGET,
+				     20 * BURST));
+	/* a ring that holds the flood's records while lymphd is stopped */
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, "--ring-size=64M"));
+	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
+	ASSERT_GT(spawn_storm(self, argv), 0);
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline && storm_cg_stopped(self->cg.path, NULL, 0, 0) < 1)
+		th_sleep_ms(10);
+	th_sleep_ms(100);
+	n = storm_cg_stopped(self->cg.path, held, 256, 0);
+	ASSERT_GE(n, 2) TH_LOG("the probe stopped no forker over budget");
+	for (i = 0; i < n && victim < 0; i++)
+		if (held[i] != self->sids[0])
+			victim = held[i];
+	ASSERT_GT(victim, 0);
+	fl = spawn_storm(self, fargv);
+	ASSERT_GT(fl, 0);
+	deadline = th_now_ms() + 120000;
+	while (th_now_ms() < deadline && waitpid(fl, &status, WNOHANG) == 0)
+		th_sleep_ms(50);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	TH_LOG("the flood of lineages did not run to its end (status %#x)", status);
+	/* a held member, continued by root, leaves for another cgroup */
+	snprintf(moved, sizeof(moved), "%s/moved", self->cg.path);
+	ASSERT_EQ(0, mkdir(moved, 0755));
+	ASSERT_EQ(0, kill(victim, SIGCONT));
+	th_sleep_ms(50);
+	snprintf(val, sizeof(val), "%d", (int)victim);
+	ASSERT_EQ(0, storm__write(moved, "cgroup.procs", val));
+	deadline = th_now_ms() + 1000;
+	while (th_now_ms() < deadline && !storm_proc(victim, &state, NULL, NULL) && state != 'T')
+		th_sleep_ms(10);
+	TH_LOG("%d of the held lineage stopped by the probes; after 12000 fresh lineages, a "
+	       "member that moved is in state %c",
+	       n, state);
+	EXPECT_EQ('T', state) TH_LOG("the held lineage was let loose: its state was evicted");
+	storm_lymphd_crash(&self->d);
+	deadline = th_now_ms() + 2000;
+	while (th_now_ms() < deadline && (n = storm_cg_stopped(self->cg.path, NULL, 0, 0)) > 0)
+		th_sleep_ms(10);
+	EXPECT_EQ(0, n) TH_LOG("%d process(es) left stopped after lymphd died", n);
 }
 
 /*

@@ -17,6 +17,9 @@
  *   vfork    as plain, with vfork(): the child forks on from its own fork()
  *   threads  one process creates threads (CLONE_THREAD) until refused; each
  *            thread does the same
+ *   creep    below any budget: only the first process grows the bomb, one
+ *            child every 50 ms; each child spins on a fork whose child
+ *            exits at once (no growth), until the cap refuses its forks
  *
  * STATSFILE (created by the caller, BOMB_STATS_SIZE bytes) is mapped shared
  * by every process of the bomb and counts, so the caller can tell how far
@@ -123,6 +126,30 @@ static void *thread_bomb(void *arg)
 	return NULL;
 }
 
+/* The creep bomb: see MODE. */
+static void creep(void)
+{
+	struct timespec gap = { 0, 50 * 1000000L };
+	int spinner = 0;
+	uint64_t t;
+	pid_t pid;
+
+	for (;;) {
+		t = now_ns();
+		note_attempt(t);
+		pid = fork();
+		note(t, pid >= 0);
+		if (pid == 0 && spinner)
+			_exit(0); /* a spinner's child: no growth */
+		else if (pid == 0)
+			spinner = 1; /* the leader's child spins from now on */
+		else if (pid > 0 && spinner)
+			waitpid(pid, NULL, 0);
+		else if (pid > 0)
+			nanosleep(&gap, NULL); /* the leader; refused: spin */
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "-")) {
@@ -149,6 +176,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "threads"))
 		thread_bomb(NULL);
+	if (!strcmp(mode, "creep"))
+		creep();
 	for (;;) {
 		/* before the fork: a forker the throttle stops is stopped on
 		 * its way back from fork(), and would note it late */

@@ -365,8 +365,8 @@ static unsigned int sweep(struct lineage *l)
 static int pin(struct lineage *l, pid_t any_member)
 {
 	long long cur;
-	int pass, err;
 	size_t i;
+	int err;
 
 	if (!pidscg_root())
 		return -ENOENT;
@@ -407,18 +407,18 @@ static int pin(struct lineage *l, pid_t any_member)
 	if ((err = pidscg_write(l->hold_dir, "pids.max", "0")))
 		return err;
 	/* Stop first: a kill is cheap, a move waits for an RCU grace period,
-	 * and whatever runs meanwhile forks.  Then move the stopped ones in. */
-	sweep(l);
+	 * and whatever runs meanwhile forks.  One walk of /proc stops every
+	 * member not held yet and adds it to the held list; then the held
+	 * list is moved in, with no other walk.  A member made during the
+	 * walk and missed by it (a pid below the walk's cursor) was made by
+	 * a fork of this overdrawn lineage: the sensors stop such a forker
+	 * and its child at the fork and send a record, and that record
+	 * contains the lineage again (one more walk), so no pass has to look
+	 * for stragglers.  Moving in is never refused by pids.max (the
+	 * charge is forced), so the hold stays pinned meanwhile. */
+	each_new_member(l, stop_one);
 	for (i = 0; i < l->n; i++)
 		move_one(l, l->pids[i]);
-	/* Moving in is never refused by pids.max (the charge is forced), so
-	 * the hold stays pinned while the stragglers are brought in. */
-	for (pass = 0; pass < 16; pass++) {
-		unsigned int fresh = each_new_member(l, move_one);
-
-		if (!fresh)
-			break;
-	}
 	cur = pidscg_read(l->hold_dir, "pids.current");
 	if (cur <= 0)
 		return cur < 0 ? (int)cur : -ESRCH;

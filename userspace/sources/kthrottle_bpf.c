@@ -19,7 +19,8 @@
 #include "sensors.h"
 
 struct bpf_kt {
-	int cfg, tgids, uids, buckets, families, admin_stops, lymph_stops; /* map fds */
+	int cfg, tgids, uids, buckets, held, families, admin_stops, lymph_stops; /* map fds */
+	struct source *src; /* the BPF source: its refused-fork probe */
 	size_t n_tgids, n_uids; /* what the last apply wrote */
 };
 
@@ -71,10 +72,16 @@ static int bpf_forget_lineage(struct kthrottle *k, uint32_t kind, uint64_t id)
 {
 	struct bpf_kt *b = k->priv;
 	struct lineage_key key = { .id = id, .kind = kind };
+	int err = 0;
 
+	/* Its members go on, and may spin at a pids cap where no fork gets
+	 * through: the refused-fork probe is attached for a while. */
+	source_bpf_arm_refusals(b->src);
+	if (bpf_map_delete_elem(b->held, &key) && errno != ENOENT)
+		err = -errno;
 	if (bpf_map_delete_elem(b->buckets, &key) && errno != ENOENT)
-		return -errno;
-	return 0;
+		err = -errno;
+	return err;
 }
 
 static int bpf_family_of(struct kthrottle *k, pid_t pid, uint64_t *id)
@@ -191,10 +198,13 @@ int kthrottle_bpf_open(struct kthrottle *k, struct source *src)
 	b->tgids = bpf_object__find_map_fd_by_name(obj, "protected_tgids");
 	b->uids = bpf_object__find_map_fd_by_name(obj, "protected_uids");
 	b->buckets = bpf_object__find_map_fd_by_name(obj, "buckets");
+	b->held = bpf_object__find_map_fd_by_name(obj, "held");
+	b->src = src;
 	b->families = bpf_object__find_map_fd_by_name(obj, "families");
 	b->admin_stops = bpf_object__find_map_fd_by_name(obj, "admin_stops");
 	b->lymph_stops = bpf_object__find_map_fd_by_name(obj, "lymph_stops");
-	if (b->cfg < 0 || b->tgids < 0 || b->uids < 0 || b->buckets < 0 || b->families < 0 ||
+	if (b->cfg < 0 || b->tgids < 0 || b->uids < 0 || b->buckets < 0 || b->held < 0 ||
+	    b->families < 0 ||
 	    b->admin_stops < 0 || b->lymph_stops < 0) {
 		fprintf(stderr, "lymphd: failed to find the throttle's maps in the BPF sensors; "
 				"rebuild lymphd (make) so its sensors and userspace match\n");

@@ -88,6 +88,9 @@ static inline void source_close(struct source *src)
  * kthrottle_bpf.c), or NULL for another source. */
 struct bpf_object;
 struct bpf_object *source_bpf_object(const struct source *src);
+/* Keep the BPF source's refused-fork probe attached for a while (a hold
+ * ended: its members may spin at a cap again).  0 or -errno. */
+int source_bpf_arm_refusals(struct source *src);
 
 /* Emit a DROP record for `lost` records through the source's sink. */
 int source_emit_drop(struct source *src, uint64_t lost, uint64_t now_ns);

@@ -23,6 +23,7 @@
 struct bpf_priv {
 	struct sensors *skel;
 	struct ring_buffer *rb;
+	struct bpf_link *refusals; /* the refused-fork probe, while armed */
 	uint64_t drops_seen; /* sum of the per-CPU counters last read */
 	int ncpus;
 	uint64_t *percpu; /* scratch for reading the counters */
@@ -57,6 +58,71 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return src->sink(src->sink_ctx, rec);
 }
 
+/*
+ * The refused-fork probe (on_sys_exit) costs every system call of the host
+ * while attached: it is attached while the probes say a refused fork can
+ * matter (a record in arm_events, refusal_until_ns), or a hold ended
+ * lately (source_bpf_arm_refusals), and detached on the drain timer once
+ * that time is over.
+ */
+static int refusals_attach(struct bpf_priv *p)
+{
+	struct sensors__bss *bss = p->skel->bss;
+
+	if (!p->refusals) {
+		p->refusals = bpf_program__attach(p->skel->progs.on_sys_exit);
+		if (!p->refusals) {
+			int err = -errno;
+
+			bss->refusal_asked = 0; /* the next reason asks again */
+			fprintf(stderr,
+				"lymphd: failed to attach the refused-fork probe: %s; a fork bomb "
+				"spinning at a pids cap below its burst is not stopped\n",
+				strerror(-err));
+			return err;
+		}
+	}
+	bss->refusal_attached = 1;
+	bss->refusal_asked = 0;
+	return 0;
+}
+
+static void refusals_tend(struct bpf_priv *p)
+{
+	struct sensors__bss *bss = p->skel->bss;
+
+	if (!p->refusals || clock_mono_ns() < bss->refusal_until_ns)
+		return;
+	/* Cleared first: a reason from now on asks to attach again. */
+	bss->refusal_attached = 0;
+	bpf_link__destroy(p->refusals);
+	p->refusals = NULL;
+	if (clock_mono_ns() < bss->refusal_until_ns)
+		refusals_attach(p); /* a reason came meanwhile */
+}
+
+static int on_arm(void *ctx, void *data, size_t size)
+{
+	struct source *src = ctx;
+
+	(void)data;
+	(void)size;
+	refusals_attach(src->priv);
+	return 0;
+}
+
+int source_bpf_arm_refusals(struct source *src)
+{
+	struct bpf_priv *p = src->priv;
+	uint64_t until = clock_mono_ns() + 2000000000ULL; /* the probes' ARM_NS */
+
+	if (!source_bpf_object(src))
+		return -EINVAL;
+	if (p->skel->bss->refusal_until_ns < until)
+		p->skel->bss->refusal_until_ns = until;
+	return refusals_attach(p);
+}
+
 static int bpf_drain(struct source *src)
 {
 	struct bpf_priv *p = src->priv;
@@ -76,6 +142,7 @@ static int bpf_check_drops(struct source *src)
 		return -errno;
 	for (i = 0; i < p->ncpus; i++)
 		sum += p->percpu[i];
+	refusals_tend(p);
 	if (sum == p->drops_seen)
 		return 0;
 	{
@@ -129,6 +196,7 @@ static void bpf_close(struct source *src)
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
+	bpf_link__destroy(p->refusals);
 	sensors__destroy(p->skel);
 	free(p->percpu);
 	free(p);
@@ -224,6 +292,8 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 		bpf_program__set_autoload(p->skel->progs.on_mark_victim, false);
 		src->missing = "oom";
 	}
+	/* The refused-fork probe is attached only while armed (refusals_attach). */
+	bpf_program__set_autoattach(p->skel->progs.on_sys_exit, false);
 	err = sensors__load(p->skel);
 	if (err)
 		goto fail_msg;
@@ -237,6 +307,9 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 		err = -errno;
 		goto fail_msg;
 	}
+	err = ring_buffer__add(p->rb, bpf_map__fd(p->skel->maps.arm_events), on_arm, src);
+	if (err)
+		goto fail_msg;
 
 	src->ops = &bpf_ops;
 	src->name = "bpf";
