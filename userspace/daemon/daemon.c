@@ -25,6 +25,7 @@
 #include "format.h"
 #include "metrics.h"
 #include "notify.h"
+#include "memtrim.h"
 #include "privs.h"
 #include "protect.h"
 
@@ -832,6 +833,10 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * 16 MiB verifier log: all freed, but glibc keeps freed heap pages
 	 * resident unless asked (12 MiB of an idle lymphd's 13 MiB of heap). */
 	malloc_trim(0);
+	/* And the pages that hold only zeros: tables sized for the worst
+	 * case that their init zeroed (lib/memtrim.h).  Not with [fleet]:
+	 * its thread runs already. */
+	mem_drop_zero_anon("/proc/self/maps");
 	return 0;
 }
 
@@ -843,7 +848,11 @@ static void arm_svc_timer(struct daemon *d)
 
 	if (t && (!next || t < next))
 		next = t;
-
+	/* Armed for that deadline already (or it expired and the loop is
+	 * about to see it): one system call less for every turn of the loop. */
+	if (next == d->svc_armed_ns)
+		return;
+	d->svc_armed_ns = next;
 	if (next) {
 		/* A deadline already due fires at once (a zero value would disarm). */
 		uint64_t delta = next > now ? next - now : 1;
@@ -1002,6 +1011,7 @@ static int on_svc_timer_ready(struct watch *w, uint32_t events)
 	uint64_t ticks;
 
 	(void)events;
+	d->svc_armed_ns = 0; /* expired: disarmed until arm_svc_timer */
 	if (read(d->svc_timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return -errno;
 	return 0;

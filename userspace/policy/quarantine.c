@@ -179,6 +179,7 @@ struct qentry *qtable_on_danger(struct qtable *t, const struct qkey *k, uint64_t
 	if (decay_value(&e->score, now, t->conf.half_life) + 0.01 < threshold)
 		return NULL;
 	e->until = now + qtable_duration(t, e, now);
+	qtable_note_until(t, e->until);
 	e->since = now;
 	e->total++;
 	decay_add(&e->offences, now, forgive(t), 1.0);
@@ -228,6 +229,7 @@ struct qentry *qtable_restore(struct qtable *t, const struct qkey *k, uint64_t s
 		return NULL;
 	e->since = since;
 	e->until = until;
+	qtable_note_until(t, until);
 	e->offences = (struct decay){ .value = offences, .last_ns = now };
 	e->total = total;
 	return e;
