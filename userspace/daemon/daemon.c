@@ -837,6 +837,9 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * case that their init zeroed (lib/memtrim.h).  Not with [fleet]:
 	 * its thread runs already. */
 	mem_drop_zero_anon("/proc/self/maps");
+	/* lymphd's read-only data is mostly the BPF objects it loaded: read
+	 * once, their pages need not stay mapped. */
+	mem_drop_exe_rodata("/proc/self/smaps");
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Giving back pages that hold only zeros (see memtrim.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,6 +80,47 @@ long mem_drop_zero_anon(const char *maps)
 		if (strcmp(perms, "rw-p") || inode || (name[0] && strcmp(name, "[heap]")))
 			continue;
 		dropped += (long)mem_drop_zero_pages((void *)lo, hi - lo);
+	}
+	fclose(f);
+	return dropped;
+}
+
+long mem_drop_exe_rodata(const char *smaps)
+{
+	char line[PATH_MAX + 128], perms[8], exe[PATH_MAX], name[PATH_MAX];
+	unsigned long lo, hi, off, inode, cand_lo = 0, cand_hi = 0, anon;
+	long dropped = 0;
+	ssize_t n;
+	FILE *f;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENOENT;
+	exe[n] = 0;
+	f = fopen(smaps, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		name[0] = 0;
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ') &&
+		    sscanf(line, "%lx-%lx %7s %lx %*s %lu %4095s", &lo, &hi, perms, &off, &inode,
+			   name) >= 5) {
+			/* A mapping's header: a candidate until its Anonymous line. */
+			cand_lo = cand_hi = 0;
+			if (!strcmp(perms, "r--p") && inode && !strcmp(name, exe)) {
+				cand_lo = lo;
+				cand_hi = hi;
+			}
+			continue;
+		}
+		/* Pages written before they were made read-only (RELRO: the
+		 * relocated GOT and vtables) are copies, not the file's: such
+		 * a mapping is left alone. */
+		if (cand_hi && sscanf(line, "Anonymous: %lu kB", &anon) == 1) {
+			if (!anon && !madvise((void *)cand_lo, cand_hi - cand_lo, MADV_DONTNEED))
+				dropped += (long)(cand_hi - cand_lo);
+			cand_lo = cand_hi = 0;
+		}
 	}
 	fclose(f);
 	return dropped;
