@@ -986,6 +986,17 @@ static int on_signal_ready(struct watch *w, uint32_t events)
 	return 0;
 }
 
+/* Records handled so far, of every kind. */
+static uint64_t records_seen(const struct daemon *d)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < LYMPH_EV_KIND_MAX; i++)
+		n += d->count.by_kind[i];
+	return n;
+}
+
 static int on_timer_ready(struct watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -996,8 +1007,14 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 	if (read(d->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return -errno;
 	err = source_drain(&d->src);
-	if (!err)
+	/* A record is lost only when the ring is full, so while no record
+	 * came since the last look there is no new loss to find: the count
+	 * (a system call) is read when records came, and once a second. */
+	if (!err && (records_seen(d) != d->drops_records || mono_now_ns() >= d->drops_next_ns)) {
+		d->drops_next_ns = mono_now_ns() + 1000000000ULL;
 		err = source_check_drops(&d->src);
+		d->drops_records = records_seen(d);
+	}
 	qmanager_tick(&d->quar, mono_now_ns());
 	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
