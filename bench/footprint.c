@@ -232,19 +232,22 @@ static void mark_now(struct bench_lymphd *l, struct mark *m)
 	json_object_put(o);
 }
 
+/* Memory first: the status request that follows is the bench's own, and
+ * what lymphd allocates to answer it is not its idle footprint (it gives
+ * it back at its next tick). */
 static void sample_since(struct bench_lymphd *l, const struct mark *a, struct sample *s)
 {
 	struct mark b;
 
+	s->rss_kb = bench_status_kb(l->pid, "VmRSS");
+	s->hwm_kb = bench_status_kb(l->pid, "VmHWM");
+	s->ring_kb = ring_rss_kb(l->pid);
+	s->anon_kb = bench_status_kb(l->pid, "RssAnon");
 	mark_now(l, &b);
 	s->cpu = (double)(b.cpu - a->cpu) / (double)(b.t - a->t);
 	s->records = b.records - a->records;
 	s->danger = b.danger - a->danger;
 	s->drops = b.drops - a->drops;
-	s->rss_kb = bench_status_kb(l->pid, "VmRSS");
-	s->hwm_kb = bench_status_kb(l->pid, "VmHWM");
-	s->ring_kb = ring_rss_kb(l->pid);
-	s->anon_kb = bench_status_kb(l->pid, "RssAnon");
 }
 
 int main(int argc, char **argv)

@@ -1016,6 +1016,10 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 		d->drops_records = records_seen(d);
 	}
 	qmanager_tick(&d->quar, mono_now_ns());
+	if (d->trim_due) { /* after a request was answered (commands.c) */
+		d->trim_due = 0;
+		malloc_trim(0);
+	}
 	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
 	control_tick(d->ctl, mono_now_ns());

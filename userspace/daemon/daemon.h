@@ -72,6 +72,7 @@ struct daemon {
 	uint64_t weather_next_ns;     /* next weather tick */
 	uint64_t drops_next_ns;	      /* the sensors' drop count is read by then at the latest */
 	uint64_t drops_records;	      /* records_seen() when it was read last */
+	int trim_due;		      /* a request was answered: malloc_trim at the next tick */
 	int metrics_fd;		      /* Prometheus HTTP listener, -EBADF when off */
 	struct metrics_http *metrics; /* its clients; NULL when off */
 	int enforce;
