@@ -55,14 +55,15 @@ TEST_F(area, zero_pages_go_and_the_rest_stays)
 
 	EXPECT_EQ((NPAGES - 3) * self->page, mem_drop_zero_pages(self->p, NPAGES * self->page));
 	for (i = 0; i < NPAGES; i++)
-		EXPECT_EQ((int)(i == 3 || i == 10 || i == 15), resident(_metadata, self->p, self->page, i))
-			TH_LOG("page %zu", i);
+		EXPECT_EQ((int)(i == 3 || i == 10 || i == 15),
+			  resident(_metadata, self->p, self->page, i))
+	TH_LOG("page %zu", i);
 	/* The same bytes as before. */
 	for (i = 0; i < NPAGES * self->page; i++) {
-		unsigned char want = i == 3 * self->page + 17		      ? 0xaa :
-				     i == 10 * self->page + self->page - 1 ? 0x55 :
-				     i == 15 * self->page		      ? 1 :
-									0;
+		unsigned char want = i == 3 * self->page + 17		     ? 0xaa
+				     : i == 10 * self->page + self->page - 1 ? 0x55
+				     : i == 15 * self->page		     ? 1
+									     : 0;
 
 		if (self->p[i] != want) {
 			EXPECT_EQ(want, self->p[i]) TH_LOG("byte %zu", i);
@@ -77,8 +78,7 @@ TEST_F(area, zero_pages_go_and_the_rest_stays)
 TEST_F(area, only_whole_pages_inside_the_range)
 {
 	/* From the middle of page 1 to the middle of page 4: pages 2 and 3. */
-	EXPECT_EQ(2 * self->page,
-		  mem_drop_zero_pages(self->p + self->page + 100, 3 * self->page));
+	EXPECT_EQ(2 * self->page, mem_drop_zero_pages(self->p + self->page + 100, 3 * self->page));
 	EXPECT_EQ(1, resident(_metadata, self->p, self->page, 1));
 	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 2));
 	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 3));

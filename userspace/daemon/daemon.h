@@ -81,8 +81,8 @@ struct daemon {
 	struct evloop loop;	/* every fd below, each with its handler */
 	int sigfd, timerfd, ctlfd;
 	struct watch src_w, sig_w, timer_w, svc_timer_w, quar_w, fleet_w;
-	struct control *ctl; /* control clients, lymphctl events history */
-	int svc_timerfd;     /* armed for the supervisor's next deadline */
+	struct control *ctl;   /* control clients, lymphctl events history */
+	int svc_timerfd;       /* armed for the supervisor's next deadline */
 	uint64_t svc_armed_ns; /* the deadline it is armed for (0: disarmed) */
 	FILE *out;
 	struct fmt_buf jline;	   /* --json lines, written without json-c (format.h) */

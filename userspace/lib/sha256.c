@@ -26,8 +26,10 @@ static int nettle_get(void)
 	if (!nettle.users) {
 		nettle.h = dlopen(NETTLE_LIB, RTLD_NOW | RTLD_LOCAL);
 		*(void **)&nettle.init = nettle.h ? dlsym(nettle.h, "nettle_sha256_init") : NULL;
-		*(void **)&nettle.update = nettle.h ? dlsym(nettle.h, "nettle_sha256_update") : NULL;
-		*(void **)&nettle.digest = nettle.h ? dlsym(nettle.h, "nettle_sha256_digest") : NULL;
+		*(void **)&nettle.update = nettle.h ? dlsym(nettle.h, "nettle_sha256_update")
+						    : NULL;
+		*(void **)&nettle.digest = nettle.h ? dlsym(nettle.h, "nettle_sha256_digest")
+						    : NULL;
 		if (!nettle.init || !nettle.update || !nettle.digest) {
 			if (nettle.h)
 				dlclose(nettle.h);

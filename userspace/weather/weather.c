@@ -668,8 +668,9 @@ static double tasks_alive(int *fd)
 	if (len <= 0)
 		return NAN;
 	buf[len] = 0;
-	return sscanf(buf, "%lf %lf %lf %lu/%lu", &a, &b, &c, &running, &total) == 5 ?
-		       (double)total : NAN;
+	if (sscanf(buf, "%lf %lf %lf %lu/%lu", &a, &b, &c, &running, &total) != 5)
+		return NAN;
+	return (double)total;
 }
 
 static int64_t local_offset(int64_t wall_s)
