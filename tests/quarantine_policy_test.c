@@ -226,7 +226,7 @@ TEST(full_table_overflow)
 
 	ASSERT_EQ(0, qtable_init(&t, &one, 64));
 	t.max_per_uid = 4;
-	for (uid = 0; uid < t.ht.cap / 2; uid++) {
+	for (uid = 0; uid < t.ht.max_cap / 2; uid++) {
 		struct qkey k = { .ino = 7, .dev = 1, .uid = 1000 + uid };
 
 		ASSERT_NE(NULL, qtable_on_danger(&t, &k, SEC + uid, 1.0));

@@ -40,8 +40,8 @@ int qtable_init(struct qtable *t, const struct quarantine_conf *c, size_t max_en
 
 	memset(t, 0, sizeof(*t));
 	/* Load factor at most 1/2. */
-	err = hashtab_init(&t->ht, &qentry_ops, sizeof(struct qentry),
-			   hashtab_cap_for(64, max_entries, 1, 2));
+	err = hashtab_init_growing(&t->ht, &qentry_ops, sizeof(struct qentry),
+				   hashtab_cap_for(64, max_entries, 1, 2));
 	if (err)
 		return err;
 	t->conf = *c;
@@ -138,15 +138,15 @@ static struct qentry *get(struct qtable *t, const struct qkey *k, uint64_t now)
 		t->overflows[Q_OVF_UID]++;
 		return NULL;
 	}
-	if (t->ht.count >= t->ht.cap / 2) {
+	if (t->ht.count >= t->ht.max_cap / 2)
 		make_room(t, now);
-		if (t->ht.count >= t->ht.cap / 2) {
-			t->overflow = Q_OVF_TABLE; /* full of active quarantines */
-			t->overflows[Q_OVF_TABLE]++;
-			return NULL;
-		}
+	/* Still full (of active quarantines), or no memory to grow. */
+	if (t->ht.count >= t->ht.max_cap / 2 || hashtab_reserve(&t->ht)) {
+		t->overflow = Q_OVF_TABLE;
+		t->overflows[Q_OVF_TABLE]++;
+		return NULL;
 	}
-	e = hashtab_probe(&t->ht, k, key_hash(k)); /* the runs may have moved */
+	e = hashtab_probe(&t->ht, k, key_hash(k)); /* the runs may have moved, or the table grown */
 	memset(e, 0, sizeof(*e));
 	e->used = 1;
 	e->key = *k;
