@@ -307,8 +307,6 @@ struct weather {
 	struct evloop *loop; /* NULL: no triggers */
 	int trig_fd[PSI_NRES];
 	struct watch trig_w[PSI_NRES];
-	int psi_fd[PSI_NRES]; /* psi_dir's files, kept open and read again each tick */
-	int loadavg_fd;	      /* /proc/loadavg, the same */
 	uint64_t trig_last_ns[PSI_NRES], trig_count[PSI_NRES];
 	struct psi_reading psi[PSI_NRES];
 	int psi_ok;
@@ -451,10 +449,8 @@ int weather_init(struct weather **wp, const struct weather_conf *c, const char *
 	w->loop = loop;
 	for (r = 0; r < PSI_NRES; r++) {
 		w->trig_fd[r] = -EBADF;
-		w->psi_fd[r] = -EBADF;
 		watch_init(&w->trig_w[r]);
 	}
-	w->loadavg_fd = -EBADF;
 	snprintf(w->psi_dir, sizeof(w->psi_dir), "/proc/pressure");
 	w->cg_root = psi_cgroup_root();
 	w->start_ns = 0;
@@ -493,9 +489,6 @@ void weather_free(struct weather *w)
 		return;
 	weather_save(w);
 	triggers_close(w);
-	psi_close_fds(w->psi_fd);
-	if (w->loadavg_fd >= 0)
-		close(w->loadavg_fd);
 	integrity_free(&w->integ);
 	json_object_put(w->reasons);
 	free(w->baseline_path);
@@ -528,7 +521,6 @@ void weather_set_params(struct weather *w, const struct weather_params *p)
 void weather_set_psi_dir(struct weather *w, const char *dir)
 {
 	snprintf(w->psi_dir, sizeof(w->psi_dir), "%s", dir);
-	psi_close_fds(w->psi_fd); /* the next tick opens dir's */
 	triggers_open(w);
 }
 
@@ -649,22 +641,19 @@ static double crash_entropy(const struct weather *w, uint64_t now_ns)
 	return entropy_bits(counts, nk);
 }
 
-/* Tasks alive: the fourth field of /proc/loadavg ("running/total"), read
- * from offset 0 of a kept descriptor (*fd starts at -EBADF). */
-static double tasks_alive(int *fd)
+/* Tasks alive: the fourth field of /proc/loadavg ("running/total"). */
+static double tasks_alive(void)
 {
 	unsigned long running, total;
 	double a, b, c;
 	char buf[128];
 	ssize_t len;
+	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
 
-	if (*fd < 0)
-		*fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-	if (*fd < 0) {
-		*fd = -EBADF;
+	if (fd < 0)
 		return NAN;
-	}
-	len = pread(*fd, buf, sizeof(buf) - 1, 0);
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
 	if (len <= 0)
 		return NAN;
 	buf[len] = 0;
@@ -761,7 +750,19 @@ int weather_tick(struct weather *w, uint64_t now_ns, int64_t wall_s, struct json
 		w->start_ns = now_ns ? now_ns : 1;
 
 	/* Pressure: the system averages, the cgroups now and then. */
-	w->psi_ok = psi_read_system_fds(w->psi_dir, w->psi_fd, w->psi) > 0;
+	{
+		/* A trigger's descriptor is the pressure file, open: it is read
+		 * again from the start (no descriptor more: lymphd may run with
+		 * few, see quarantine_test); the others are opened for this read. */
+		int fds[PSI_NRES];
+
+		for (r = 0; r < PSI_NRES; r++)
+			fds[r] = w->trig_fd[r];
+		w->psi_ok = psi_read_system_fds(w->psi_dir, fds, w->psi) > 0;
+		for (r = 0; r < PSI_NRES; r++)
+			if (fds[r] >= 0 && fds[r] != w->trig_fd[r])
+				close(fds[r]);
+	}
 	if (w->cg_root && now_ns >= w->cg_next_ns) {
 		int n = psi_cgroup_top(w->cg_root, w->cg, CGROUPS_KEPT, 4, 4096, 1.0);
 
@@ -776,7 +777,7 @@ int weather_tick(struct weather *w, uint64_t now_ns, int64_t wall_s, struct json
 	w->sig[BL_OOM] = (double)ring_sum(&w->cnt[CNT_OOM], now_ns, 60);
 	for (r = 0; r < PSI_NRES; r++)
 		w->sig[BL_PSI_CPU + r] = w->psi[r].some.valid ? w->psi[r].some.avg10 : NAN;
-	w->sig[BL_PROCS] = tasks_alive(&w->loadavg_fd);
+	w->sig[BL_PROCS] = tasks_alive();
 	w->sig[BL_CRASH_ENTROPY] = crash_entropy(w, now_ns);
 
 	/* Rates are not rates until a full minute has been watched. */
