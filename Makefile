@@ -99,8 +99,8 @@ $(LIBLYMPH): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# --as-needed: lymphd dlopen()s libnats (fleet.c), so it needs no NEEDED
-# entry for it (nor, through it, for libssl and libcrypto).
+# --as-needed: lymphd dlopen()s libnats (fleet.c) and libnettle (sha256.c), so it needs no NEEDED
+# entry for them (nor, through libnats, for libssl and libcrypto).
 $(BUILD)/lymphd: $(DAEMON_OBJS) $(LIBLYMPH)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed $^ $(LIBS) -o $@

@@ -22,7 +22,12 @@
  *    beside it: it keeps the start-up peak (libbpf parsing the kernel's
  *    BTF), which lymphd gives back before it drains.
  *
- *   bench/footprint [-d BUILD_DIR] [-i IDLE_S] [-s STORM_S] [-r CRASHES_PER_MIN]  (root)
+ *  - with -B OTHER_BUILD, that build's lymphd runs idle beside this one,
+ *    over the same seconds (so the same records from the rest of the
+ *    host reach both), and its idle figures are printed as "before".
+ *
+ *   bench/footprint [-d BUILD_DIR] [-B OTHER_BUILD] [-i IDLE_S] [-s STORM_S]
+ *                   [-r CRASHES_PER_MIN]  (root)
  */
 #include <errno.h>
 #include <limits.h>
@@ -227,25 +232,32 @@ static void mark_now(struct bench_lymphd *l, struct mark *m)
 	json_object_put(o);
 }
 
+/* Memory first: the status request that follows is the bench's own, and
+ * what lymphd allocates to answer it is not its idle footprint (it gives
+ * it back at its next tick). */
 static void sample_since(struct bench_lymphd *l, const struct mark *a, struct sample *s)
 {
 	struct mark b;
 
+	s->rss_kb = bench_status_kb(l->pid, "VmRSS");
+	s->hwm_kb = bench_status_kb(l->pid, "VmHWM");
+	s->ring_kb = ring_rss_kb(l->pid);
+	s->anon_kb = bench_status_kb(l->pid, "RssAnon");
 	mark_now(l, &b);
 	s->cpu = (double)(b.cpu - a->cpu) / (double)(b.t - a->t);
 	s->records = b.records - a->records;
 	s->danger = b.danger - a->danger;
 	s->drops = b.drops - a->drops;
-	s->rss_kb = bench_status_kb(l->pid, "VmRSS");
-	s->hwm_kb = bench_status_kb(l->pid, "VmHWM");
-	s->ring_kb = ring_rss_kb(l->pid);
-	s->anon_kb = bench_status_kb(l->pid, "RssAnon");
 }
 
 int main(int argc, char **argv)
 {
 	static const char *const lymphd_args[] = { "--quiet", "--source=bpf", NULL };
-	const char *build = "build";
+	const char *build = "build", *before = NULL;
+	struct bench_lymphd lb = { 0 };
+	struct sample idle_b = { 0 };
+	struct mark mb;
+	int have_b = 0;
 	double idle_s = 10, storm_s = 20, per_min = 10000;
 	unsigned long spawned = 0, crashed = 0, failed = 0;
 	struct bench_lymphd l;
@@ -256,15 +268,16 @@ int main(int argc, char **argv)
 	pid_t sp;
 	FILE *f;
 
-	while ((c = getopt(argc, argv, "d:i:s:r:")) != -1) {
+	while ((c = getopt(argc, argv, "d:B:i:s:r:")) != -1) {
 		switch (c) {
 		case 'd': build = optarg; break;
+		case 'B': before = optarg; break;
 		case 'i': idle_s = atof(optarg); break;
 		case 's': storm_s = atof(optarg); break;
 		case 'r': per_min = atof(optarg); break;
 		default:
-			fprintf(stderr, "usage: footprint [-d BUILD_DIR] [-i IDLE_S] [-s STORM_S] "
-				"[-r CRASHES_PER_MIN]\n");
+			fprintf(stderr, "usage: footprint [-d BUILD_DIR] [-B OTHER_BUILD] [-i IDLE_S] "
+				"[-s STORM_S] [-r CRASHES_PER_MIN]\n");
 			return 2;
 		}
 	}
@@ -291,11 +304,31 @@ int main(int argc, char **argv)
 	bench_warn_other_lymphd(l.pid);
 	fflush(stdout);
 
+	/* The other build's lymphd, idle over the same seconds. */
+	if (before) {
+		if (bench_lymphd_init(&lb, before, "footprint-b", -1) ||
+		    bench_lymphd_start(&lb, lymphd_args))
+			fprintf(stderr, "footprint: failed to start %s/lymphd: its figures are left out\n",
+				before);
+		else
+			have_b = 1;
+	}
+
 	/* Idle, once it has settled. */
 	printf("# lymphd settled in %d ms\n", bench_lymphd_settle(&l, 20000));
+	if (have_b)
+		printf("# %s/lymphd (pid %d) settled in %d ms\n", before, (int)lb.pid,
+		       bench_lymphd_settle(&lb, 20000));
 	mark_now(&l, &m);
+	if (have_b)
+		mark_now(&lb, &mb);
 	usleep((useconds_t)(idle_s * 1e6));
 	sample_since(&l, &m, &idle);
+	if (have_b) {
+		sample_since(&lb, &mb, &idle_b);
+		bench_lymphd_stop(&lb);
+	}
+	bench_lymphd_cleanup(&lb);
 
 	/* Storm, in its cgroup. */
 	err = cg_create();
@@ -370,6 +403,16 @@ int main(int argc, char **argv)
 			 small.ring_kb / 1024.0);
 		bench_figure("footprint: lymphd VmRSS with --ring-size=8M (the former default), idle", val,
 			     "", "-");
+	}
+	if (have_b) {
+		snprintf(val, sizeof(val), "%.3f %% (%llu records in %.0f s)", idle_b.cpu * 100,
+			 (unsigned long long)idle_b.records, idle_s);
+		bench_figure("footprint: before (-B), lymphd CPU, idle, same seconds", val, "", "-");
+		snprintf(val, sizeof(val), "%.2f MiB total, %.2f MiB without the ring (%.2f MiB own "
+			 "(RssAnon), %.2f MiB the rest)", idle_b.rss_kb / 1024.0,
+			 (idle_b.rss_kb - idle_b.ring_kb) / 1024.0, idle_b.anon_kb / 1024.0,
+			 (idle_b.rss_kb - idle_b.ring_kb - idle_b.anon_kb) / 1024.0);
+		bench_figure("footprint: before (-B), lymphd VmRSS, idle", val, "", "-");
 	}
 	snprintf(name, sizeof(name), "footprint: lymphd CPU, %.0f crashes/min", per_min);
 	snprintf(val, sizeof(val), "%.2f %% (%.0f crashes/min reached)", storm.cpu * 100,

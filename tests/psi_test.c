@@ -121,6 +121,30 @@ TEST_F(tree, read_files_and_system_dir)
 	EXPECT_STREQ("memory", psi_res_name(PSI_MEMORY));
 }
 
+/* Kept open and read again from the start: a rewrite shows, a file that
+ * was missing is opened when it appears. */
+TEST_F(tree, kept_fds_read_anew)
+{
+	struct psi_reading sys[PSI_NRES];
+	int fds[PSI_NRES] = { -EBADF, -EBADF, -EBADF };
+
+	ASSERT_EQ(0, write_file(self->dir, "cpu", pressure(12.5)));
+	ASSERT_EQ(0, write_file(self->dir, "memory", sample_mem));
+	EXPECT_EQ(2, psi_read_system_fds(self->dir, fds, sys));
+	EXPECT_LE(0, fds[PSI_CPU]);
+	EXPECT_GT(0, fds[PSI_IO]);
+	EXPECT_EQ(12.5, sys[PSI_CPU].some.avg10);
+	EXPECT_FALSE(sys[PSI_IO].some.valid);
+	ASSERT_EQ(0, write_file(self->dir, "cpu", pressure(40.25)));
+	ASSERT_EQ(0, write_file(self->dir, "io", pressure(3.5)));
+	EXPECT_EQ(3, psi_read_system_fds(self->dir, fds, sys));
+	EXPECT_EQ(40.25, sys[PSI_CPU].some.avg10);
+	EXPECT_EQ(3.5, sys[PSI_IO].some.avg10);
+	EXPECT_EQ(1.53, sys[PSI_MEMORY].some.avg10);
+	psi_close_fds(fds);
+	EXPECT_EQ(-EBADF, fds[PSI_CPU]);
+}
+
 TEST_F(tree, cgroup_top_orders_and_filters)
 {
 	static const struct {

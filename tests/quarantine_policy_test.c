@@ -120,6 +120,29 @@ TEST_F(q, restore_and_end)
 	EXPECT_EQ(-ENOENT, qtable_end(&self->t, &k));
 }
 
+/* The earliest end of a quarantine in force is known without a scan
+ * (qmanager_tick scans only from then on). */
+TEST_F(q, next_until_is_the_earliest_end)
+{
+	struct qkey a = { .ino = 21, .dev = 2, .uid = 1000 }, b = a, c = a;
+	const struct qentry *e = NULL;
+	uint64_t i;
+
+	b.uid = 1001;
+	c.uid = 1002;
+	EXPECT_EQ(0ULL, (unsigned long long)self->t.next_until);
+	ASSERT_NE(NULL, qtable_restore(&self->t, &a, 5 * SEC, 500 * SEC, 1.0, 1, 6 * SEC));
+	EXPECT_EQ(500 * SEC, self->t.next_until);
+	for (i = 0; i < 3 && !e; i++)
+		e = qtable_on_danger(&self->t, &b, 10 * SEC + i, 1.0);
+	ASSERT_NE(NULL, e);
+	EXPECT_GT(500 * SEC, e->until);
+	EXPECT_EQ(e->until, self->t.next_until);
+	/* A later end does not move it. */
+	ASSERT_NE(NULL, qtable_restore(&self->t, &c, 5 * SEC, 900 * SEC, 1.0, 1, 20 * SEC));
+	EXPECT_EQ(e->until, self->t.next_until);
+}
+
 TEST_F(q, full_table_keeps_active_quarantines)
 {
 	struct qkey hot = { .ino = 1, .dev = 1, .uid = 1 };
@@ -203,7 +226,7 @@ TEST(full_table_overflow)
 
 	ASSERT_EQ(0, qtable_init(&t, &one, 64));
 	t.max_per_uid = 4;
-	for (uid = 0; uid < t.ht.cap / 2; uid++) {
+	for (uid = 0; uid < t.ht.max_cap / 2; uid++) {
 		struct qkey k = { .ino = 7, .dev = 1, .uid = 1000 + uid };
 
 		ASSERT_NE(NULL, qtable_on_danger(&t, &k, SEC + uid, 1.0));

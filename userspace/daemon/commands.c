@@ -200,4 +200,7 @@ void daemon_command(void *ctx, struct ctl_client *cl, const struct ctl_req *r, u
 		commands[r->cmd](d, cl, r, now);
 	else
 		ctl_reply_error(cl, "request not handled by this lymphd%s", "");
+	/* What the answer took (a status is ~1.5 MiB of JSON objects while
+	 * it is built) is given back once it has gone out. */
+	d->trim_due = 1;
 }

@@ -25,6 +25,7 @@
 #include "format.h"
 #include "metrics.h"
 #include "notify.h"
+#include "memtrim.h"
 #include "privs.h"
 #include "protect.h"
 
@@ -832,6 +833,13 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * 16 MiB verifier log: all freed, but glibc keeps freed heap pages
 	 * resident unless asked (12 MiB of an idle lymphd's 13 MiB of heap). */
 	malloc_trim(0);
+	/* And the pages that hold only zeros: tables sized for the worst
+	 * case that their init zeroed (lib/memtrim.h).  Not with [fleet]:
+	 * its thread runs already. */
+	mem_drop_zero_anon("/proc/self/maps");
+	/* lymphd's read-only data is mostly the BPF objects it loaded: read
+	 * once, their pages need not stay mapped. */
+	mem_drop_exe_rodata("/proc/self/smaps");
 	return 0;
 }
 
@@ -843,7 +851,11 @@ static void arm_svc_timer(struct daemon *d)
 
 	if (t && (!next || t < next))
 		next = t;
-
+	/* Armed for that deadline already (or it expired and the loop is
+	 * about to see it): one system call less for every turn of the loop. */
+	if (next == d->svc_armed_ns)
+		return;
+	d->svc_armed_ns = next;
 	if (next) {
 		/* A deadline already due fires at once (a zero value would disarm). */
 		uint64_t delta = next > now ? next - now : 1;
@@ -974,6 +986,17 @@ static int on_signal_ready(struct watch *w, uint32_t events)
 	return 0;
 }
 
+/* Records handled so far, of every kind. */
+static uint64_t records_seen(const struct daemon *d)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < LYMPH_EV_KIND_MAX; i++)
+		n += d->count.by_kind[i];
+	return n;
+}
+
 static int on_timer_ready(struct watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -984,9 +1007,19 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 	if (read(d->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return -errno;
 	err = source_drain(&d->src);
-	if (!err)
+	/* A record is lost only when the ring is full, so while no record
+	 * came since the last look there is no new loss to find: the count
+	 * (a system call) is read when records came, and once a second. */
+	if (!err && (records_seen(d) != d->drops_records || mono_now_ns() >= d->drops_next_ns)) {
+		d->drops_next_ns = mono_now_ns() + 1000000000ULL;
 		err = source_check_drops(&d->src);
+		d->drops_records = records_seen(d);
+	}
 	qmanager_tick(&d->quar, mono_now_ns());
+	if (d->trim_due) { /* after a request was answered (commands.c) */
+		d->trim_due = 0;
+		malloc_trim(0);
+	}
 	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
 	control_tick(d->ctl, mono_now_ns());
@@ -1002,6 +1035,7 @@ static int on_svc_timer_ready(struct watch *w, uint32_t events)
 	uint64_t ticks;
 
 	(void)events;
+	d->svc_armed_ns = 0; /* expired: disarmed until arm_svc_timer */
 	if (read(d->svc_timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return -errno;
 	return 0;

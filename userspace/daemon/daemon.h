@@ -70,6 +70,9 @@ struct daemon {
 	struct fleet_here fleet_here; /* what this host does because of it */
 	struct sigmemo sigmemo;	      /* kills of crash handlers, for the deaths that follow */
 	uint64_t weather_next_ns;     /* next weather tick */
+	uint64_t drops_next_ns;	      /* the sensors' drop count is read by then at the latest */
+	uint64_t drops_records;	      /* records_seen() when it was read last */
+	int trim_due;		      /* a request was answered: malloc_trim at the next tick */
 	int metrics_fd;		      /* Prometheus HTTP listener, -EBADF when off */
 	struct metrics_http *metrics; /* its clients; NULL when off */
 	int enforce;
@@ -78,8 +81,9 @@ struct daemon {
 	struct evloop loop;	/* every fd below, each with its handler */
 	int sigfd, timerfd, ctlfd;
 	struct watch src_w, sig_w, timer_w, svc_timer_w, quar_w, fleet_w;
-	struct control *ctl; /* control clients, lymphctl events history */
-	int svc_timerfd;     /* armed for the supervisor's next deadline */
+	struct control *ctl;   /* control clients, lymphctl events history */
+	int svc_timerfd;       /* armed for the supervisor's next deadline */
+	uint64_t svc_armed_ns; /* the deadline it is armed for (0: disarmed) */
 	FILE *out;
 	struct fmt_buf jline;	   /* --json lines, written without json-c (format.h) */
 	struct logsink log;	   /* the system log (journal, syslog) */

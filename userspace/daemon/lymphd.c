@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include "corehandler.h"
 #include "daemon.h"
 #include "notify.h"
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
 		.half_life_ns = 3600ULL * 1000000000ULL,
 		.crashtab_max = 4096,
 	};
-	struct daemon d;
+	struct daemon *d;
 	const char *bad;
 	size_t bad_len;
 	uint64_t v;
@@ -253,16 +254,26 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* The context (300 KiB, mostly tables sized for the worst case) in
+	 * its own anonymous mapping, not on the stack: the pages that stay
+	 * zero are given back after start-up (lib/memtrim.h), which a
+	 * stack's are not. */
+	d = mmap(NULL, sizeof(*d), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d == MAP_FAILED) {
+		fprintf(stderr, "lymphd: failed to allocate its context: %s\n", strerror(errno));
+		return 1;
+	}
 	notify_init(); /* systemd's $NOTIFY_SOCKET, if any (Type=notify) */
-	err = daemon_init(&d, &o);
+	err = daemon_init(d, &o);
 	if (!err) {
-		notify("READY=1\nSTATUS=source %s, %s mode", d.src.name,
-		       d.enforce ? "enforce" : "observe");
-		err = daemon_run(&d);
+		notify("READY=1\nSTATUS=source %s, %s mode", d->src.name,
+		       d->enforce ? "enforce" : "observe");
+		err = daemon_run(d);
 		notify("STOPPING=1");
 	} else {
 		notify("STATUS=failed to start (the reason is in its log)\nERRNO=%d", -err);
 	}
-	daemon_free(&d);
+	daemon_free(d);
+	munmap(d, sizeof(*d));
 	return err ? 1 : 0;
 }

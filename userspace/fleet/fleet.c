@@ -258,7 +258,9 @@ int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILD
 	off_t off = 0;
 	int err = 0;
 
-	lymph_sha256_init(&ctx);
+	err = lymph_sha256_init(&ctx);
+	if (err)
+		return err;
 	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
 		off += n;
 		total += (uint64_t)n;
@@ -270,9 +272,13 @@ int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILD
 	}
 	if (n < 0)
 		err = -errno;
+	if (err) {
+		lymph_sha256_abort(&ctx);
+		return err;
+	}
+	err = lymph_sha256_final(&ctx, md);
 	if (err)
 		return err;
-	lymph_sha256_final(&ctx, md);
 	hex(sha256, md, sizeof(md));
 	elf_build_id(fd, build_id);
 	return 0;

@@ -44,8 +44,8 @@ int binpath_init(struct binpath *b, size_t max_entries)
 {
 	memset(b, 0, sizeof(*b));
 	/* Load factor at most 1/2. */
-	return hashtab_init(&b->ht, &binpath_ops, sizeof(struct binpath_entry),
-			    hashtab_cap_for(64, max_entries, 1, 2));
+	return hashtab_init_growing(&b->ht, &binpath_ops, sizeof(struct binpath_entry),
+				    hashtab_cap_for(64, max_entries, 1, 2));
 }
 
 static void clear_all(struct binpath *b)
@@ -90,8 +90,10 @@ void binpath_set(struct binpath *b, uint32_t dev, uint64_t ino, const char *path
 		return;
 	/* Bounded: a host that runs more distinct binaries than this starts
 	 * over; names come back at the next exec. */
-	if (b->ht.count >= b->ht.cap / 2)
+	if (b->ht.count >= b->ht.max_cap / 2)
 		clear_all(b);
+	if (hashtab_reserve(&b->ht))
+		return;
 	copy = strdup(path);
 	if (!copy)
 		return;

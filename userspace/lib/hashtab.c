@@ -23,7 +23,51 @@ int hashtab_init(struct hashtab *t, const struct hashtab_ops *ops, size_t size, 
 		return -ENOMEM;
 	t->size = size;
 	t->cap = cap;
+	t->max_cap = cap;
 	t->ops = ops;
+	return 0;
+}
+
+int hashtab_init_growing(struct hashtab *t, const struct hashtab_ops *ops, size_t size,
+			 size_t max_cap)
+{
+	int err;
+
+	if (max_cap < 2 || (max_cap & (max_cap - 1)))
+		return -EINVAL;
+	err = hashtab_init(t, ops, size, max_cap < 64 ? max_cap : 64);
+	if (!err)
+		t->max_cap = max_cap;
+	return err;
+}
+
+int hashtab_reserve(struct hashtab *t)
+{
+	struct hashtab bigger = *t;
+	size_t i;
+
+	if ((t->count + 1) * 2 <= t->cap || t->cap >= t->max_cap)
+		return t->count + 1 < t->cap ? 0 : -ENOSPC;
+	bigger.cap = t->cap * 2;
+	bigger.slots = calloc(bigger.cap, t->size);
+	if (!bigger.slots)
+		return t->count + 1 < t->cap ? 0 : -ENOSPC;
+	for (i = 0; i < t->cap; i++) {
+		const void *e = hashtab_at(t, i);
+
+		size_t j;
+
+		if (!t->ops->used(e))
+			continue;
+		/* Keys are distinct: the first empty slot of its run. */
+		j = (size_t)t->ops->hash(e) & (bigger.cap - 1);
+		while (t->ops->used(hashtab_at(&bigger, j)))
+			j = (j + 1) & (bigger.cap - 1);
+		memcpy(hashtab_at(&bigger, j), e, t->size);
+	}
+	free(t->slots);
+	t->slots = bigger.slots;
+	t->cap = bigger.cap;
 	return 0;
 }
 

@@ -43,11 +43,29 @@ struct hashtab {
 	size_t cap;   /* power of two */
 	size_t count; /* used entries: the owner counts what it adds */
 	const struct hashtab_ops *ops;
+	size_t max_cap; /* cap grows up to this (hashtab_reserve); == cap when fixed */
 };
 
 /* cap slots (a power of two, >= 2) of size bytes, all empty: 0 or -errno. */
 int hashtab_init(struct hashtab *t, const struct hashtab_ops *ops, size_t size, size_t cap);
 void hashtab_free(struct hashtab *t);
+
+/*
+ * A table that starts small (64 slots, or max_cap when smaller) and
+ * doubles up to max_cap (a power of two, >= 2) as entries come
+ * (hashtab_reserve): a table sized for the worst case costs memory only
+ * as it fills.  The owner sizes its own limits on max_cap.
+ */
+int hashtab_init_growing(struct hashtab *t, const struct hashtab_ops *ops, size_t size,
+			 size_t max_cap);
+
+/*
+ * Before adding an entry: room for one more at a load of at most 1/2,
+ * doubling the table while it is below max_cap (every entry moves:
+ * pointers into the table are stale after a call).  0, or -ENOSPC when
+ * the one more would leave no empty slot (a doubling that failed).
+ */
+int hashtab_reserve(struct hashtab *t);
 
 /* The smallest power of two >= min, so that max_entries fit at a load of
  * at most num/den: the cap to give hashtab_init. */

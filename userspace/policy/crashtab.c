@@ -42,9 +42,10 @@ int crashtab_init(struct crashtab *t, size_t max_entries, uint64_t half_life_ns)
 	memset(t, 0, sizeof(*t));
 	if (!max_entries || !half_life_ns)
 		return -EINVAL;
-	/* Keep the load factor at most 3/4 so probes stay short. */
-	err = hashtab_init(&t->ht, &crash_ops, sizeof(struct crash_entry),
-			   hashtab_cap_for(16, max_entries, 3, 4));
+	/* Keep the load factor at most 3/4 so probes stay short; the table
+	 * grows to that size as binaries crash. */
+	err = hashtab_init_growing(&t->ht, &crash_ops, sizeof(struct crash_entry),
+				   hashtab_cap_for(16, max_entries, 3, 4));
 	if (err)
 		return err;
 	t->max_entries = max_entries;
@@ -106,10 +107,11 @@ struct crash_entry *crashtab_record(struct crashtab *t, uint32_t dev, uint64_t i
 		return NULL;
 	e = probe(t, dev, ino);
 	if (!e->used) {
-		if (t->ht.count >= t->max_entries) {
+		if (t->ht.count >= t->max_entries)
 			evict_coldest(t, now_ns);
-			e = probe(t, dev, ino);
-		}
+		if (hashtab_reserve(&t->ht))
+			return NULL;
+		e = probe(t, dev, ino); /* the runs may have moved, or the table grown */
 		memset(e, 0, sizeof(*e));
 		e->used = 1;
 		e->dev = dev;

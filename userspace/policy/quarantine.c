@@ -40,8 +40,8 @@ int qtable_init(struct qtable *t, const struct quarantine_conf *c, size_t max_en
 
 	memset(t, 0, sizeof(*t));
 	/* Load factor at most 1/2. */
-	err = hashtab_init(&t->ht, &qentry_ops, sizeof(struct qentry),
-			   hashtab_cap_for(64, max_entries, 1, 2));
+	err = hashtab_init_growing(&t->ht, &qentry_ops, sizeof(struct qentry),
+				   hashtab_cap_for(64, max_entries, 1, 2));
 	if (err)
 		return err;
 	t->conf = *c;
@@ -138,15 +138,15 @@ static struct qentry *get(struct qtable *t, const struct qkey *k, uint64_t now)
 		t->overflows[Q_OVF_UID]++;
 		return NULL;
 	}
-	if (t->ht.count >= t->ht.cap / 2) {
+	if (t->ht.count >= t->ht.max_cap / 2)
 		make_room(t, now);
-		if (t->ht.count >= t->ht.cap / 2) {
-			t->overflow = Q_OVF_TABLE; /* full of active quarantines */
-			t->overflows[Q_OVF_TABLE]++;
-			return NULL;
-		}
+	/* Still full (of active quarantines), or no memory to grow. */
+	if (t->ht.count >= t->ht.max_cap / 2 || hashtab_reserve(&t->ht)) {
+		t->overflow = Q_OVF_TABLE;
+		t->overflows[Q_OVF_TABLE]++;
+		return NULL;
 	}
-	e = hashtab_probe(&t->ht, k, key_hash(k)); /* the runs may have moved */
+	e = hashtab_probe(&t->ht, k, key_hash(k)); /* the runs may have moved, or the table grown */
 	memset(e, 0, sizeof(*e));
 	e->used = 1;
 	e->key = *k;
@@ -179,6 +179,7 @@ struct qentry *qtable_on_danger(struct qtable *t, const struct qkey *k, uint64_t
 	if (decay_value(&e->score, now, t->conf.half_life) + 0.01 < threshold)
 		return NULL;
 	e->until = now + qtable_duration(t, e, now);
+	qtable_note_until(t, e->until);
 	e->since = now;
 	e->total++;
 	decay_add(&e->offences, now, forgive(t), 1.0);
@@ -228,6 +229,7 @@ struct qentry *qtable_restore(struct qtable *t, const struct qkey *k, uint64_t s
 		return NULL;
 	e->since = since;
 	e->until = until;
+	qtable_note_until(t, until);
 	e->offences = (struct decay){ .value = offences, .last_ns = now };
 	e->total = total;
 	return e;

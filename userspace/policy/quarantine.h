@@ -49,7 +49,18 @@ struct qtable {
 	size_t max_per_uid;
 	enum q_overflow overflow; /* of the last call that returned NULL for want of room */
 	uint64_t overflows[3];	  /* counted by enum q_overflow */
+	/* No quarantine ends before this (0: none in force): an expiry scan
+	 * of the table before then finds nothing (qmanager_tick). */
+	uint64_t next_until;
 };
+
+/* Note a quarantine that ends at until (qtable_on_danger and
+ * qtable_restore do; an expiry scan notes those it leaves in force). */
+static inline void qtable_note_until(struct qtable *t, uint64_t until)
+{
+	if (until && (!t->next_until || until < t->next_until))
+		t->next_until = until;
+}
 
 int qtable_init(struct qtable *t, const struct quarantine_conf *c, size_t max_entries);
 void qtable_free(struct qtable *t);

@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "psi.h"
-#include "smallfile.h"
 
 const char *psi_res_name(enum psi_res r)
 {
@@ -52,16 +51,30 @@ int psi_parse(const char *text, struct psi_reading *r)
 	return r->some.valid ? 0 : -EINVAL;
 }
 
-int psi_read(const char *path, struct psi_reading *r)
+/* Read fd's text from offset 0 and parse it. */
+static int read_fd(int fd, struct psi_reading *r)
 {
 	char buf[512];
 	ssize_t n;
 
-	memset(r, 0, sizeof(*r));
-	n = small_file_read(path, 0, buf, sizeof(buf));
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n < 0)
-		return (int)n;
+		return -errno;
+	buf[n] = 0;
 	return psi_parse(buf, r);
+}
+
+int psi_read(const char *path, struct psi_reading *r)
+{
+	int fd, err;
+
+	memset(r, 0, sizeof(*r));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = read_fd(fd, r);
+	close(fd);
+	return err;
 }
 
 void psi_path(const char *dir, enum psi_res r, char *buf, size_t len)
@@ -82,6 +95,38 @@ int psi_read_system(const char *dir, struct psi_reading out[PSI_NRES])
 			got++;
 	}
 	return got;
+}
+
+int psi_read_system_fds(const char *dir, int fds[PSI_NRES], struct psi_reading out[PSI_NRES])
+{
+	char path[PATH_MAX];
+	int r, got = 0;
+
+	for (r = 0; r < PSI_NRES; r++) {
+		memset(&out[r], 0, sizeof(out[r]));
+		if (fds[r] < 0) {
+			psi_path(dir, r, path, sizeof(path));
+			fds[r] = open(path, O_RDONLY | O_CLOEXEC);
+			if (fds[r] < 0) {
+				fds[r] = -EBADF;
+				continue;
+			}
+		}
+		if (!read_fd(fds[r], &out[r]))
+			got++;
+	}
+	return got;
+}
+
+void psi_close_fds(int fds[PSI_NRES])
+{
+	int r;
+
+	for (r = 0; r < PSI_NRES; r++) {
+		if (fds[r] >= 0)
+			close(fds[r]);
+		fds[r] = -EBADF;
+	}
 }
 
 int psi_trigger_open(const char *path, const char *kind, uint64_t stall_us, uint64_t window_us)

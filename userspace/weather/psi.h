@@ -49,6 +49,15 @@ void psi_path(const char *dir, enum psi_res r, char *buf, size_t len);
 int psi_read_system(const char *dir, struct psi_reading out[PSI_NRES]);
 
 /*
+ * The same, for a reader that ticks: fds[] (start at -EBADF) keep the three
+ * files open and each is read again from offset 0 (the kernel makes the
+ * text anew), one system call a file instead of four; a file that cannot
+ * be opened is tried again at the next call.  psi_close_fds() closes them.
+ */
+int psi_read_system_fds(const char *dir, int fds[PSI_NRES], struct psi_reading out[PSI_NRES]);
+void psi_close_fds(int fds[PSI_NRES]);
+
+/*
  * Arm a trigger on a pressure file: kind "some" or "full", stall and window
  * in microseconds.  Without CAP_SYS_RESOURCE the kernel wants the window to
  * be a multiple of 2 s.  Returns the fd to poll for POLLPRI (EPOLLPRI), or

@@ -646,14 +646,20 @@ static double tasks_alive(void)
 {
 	unsigned long running, total;
 	double a, b, c;
-	FILE *f = fopen("/proc/loadavg", "re");
-	int n;
+	char buf[128];
+	ssize_t len;
+	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return NAN;
-	n = fscanf(f, "%lf %lf %lf %lu/%lu", &a, &b, &c, &running, &total);
-	fclose(f);
-	return n == 5 ? (double)total : NAN;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return NAN;
+	buf[len] = 0;
+	if (sscanf(buf, "%lf %lf %lf %lu/%lu", &a, &b, &c, &running, &total) != 5)
+		return NAN;
+	return (double)total;
 }
 
 static int64_t local_offset(int64_t wall_s)
@@ -744,7 +750,19 @@ int weather_tick(struct weather *w, uint64_t now_ns, int64_t wall_s, struct json
 		w->start_ns = now_ns ? now_ns : 1;
 
 	/* Pressure: the system averages, the cgroups now and then. */
-	w->psi_ok = psi_read_system(w->psi_dir, w->psi) > 0;
+	{
+		/* A trigger's descriptor is the pressure file, open: it is read
+		 * again from the start (no descriptor more: lymphd may run with
+		 * few, see quarantine_test); the others are opened for this read. */
+		int fds[PSI_NRES];
+
+		for (r = 0; r < PSI_NRES; r++)
+			fds[r] = w->trig_fd[r];
+		w->psi_ok = psi_read_system_fds(w->psi_dir, fds, w->psi) > 0;
+		for (r = 0; r < PSI_NRES; r++)
+			if (fds[r] >= 0 && fds[r] != w->trig_fd[r])
+				close(fds[r]);
+	}
 	if (w->cg_root && now_ns >= w->cg_next_ns) {
 		int n = psi_cgroup_top(w->cg_root, w->cg, CGROUPS_KEPT, 4, 4096, 1.0);
 

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lib/memtrim: pages that hold only zeros are given back (no longer
+ * resident, as mincore(2) shows) and every byte reads back the same; a
+ * page with one byte set stays; the whole-process walk refuses to run
+ * beside another thread.
+ */
+#include <pthread.h>
+#include <sys/mman.h>
+#include "helpers.h"
+#include "kselftest_harness.h"
+#include "memtrim.h"
+
+#define NPAGES 16
+
+FIXTURE(area)
+{
+	unsigned char *p;
+	size_t page;
+};
+
+FIXTURE_SETUP(area)
+{
+	self->page = (size_t)sysconf(_SC_PAGESIZE);
+	self->p = mmap(NULL, NPAGES * self->page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->p);
+	/* Every page resident, as an init's memset leaves them. */
+	memset(self->p, 0, NPAGES * self->page);
+}
+
+FIXTURE_TEARDOWN(area)
+{
+	munmap(self->p, NPAGES * self->page);
+}
+
+static int resident(struct __test_metadata *_metadata, void *p, size_t page, size_t i)
+{
+	unsigned char v = 0;
+
+	ASSERT_EQ(0, mincore((char *)p + i * page, page, &v));
+	return v & 1;
+}
+
+TEST_F(area, zero_pages_go_and_the_rest_stays)
+{
+	size_t i, n0 = 0;
+
+	self->p[3 * self->page + 17] = 0xaa;
+	self->p[10 * self->page + self->page - 1] = 0x55;
+	self->p[15 * self->page] = 1;
+	for (i = 0; i < NPAGES; i++)
+		n0 += resident(_metadata, self->p, self->page, i);
+	ASSERT_EQ((size_t)NPAGES, n0);
+
+	EXPECT_EQ((NPAGES - 3) * self->page, mem_drop_zero_pages(self->p, NPAGES * self->page));
+	for (i = 0; i < NPAGES; i++)
+		EXPECT_EQ((int)(i == 3 || i == 10 || i == 15),
+			  resident(_metadata, self->p, self->page, i))
+	TH_LOG("page %zu", i);
+	/* The same bytes as before. */
+	for (i = 0; i < NPAGES * self->page; i++) {
+		unsigned char want = i == 3 * self->page + 17		     ? 0xaa
+				     : i == 10 * self->page + self->page - 1 ? 0x55
+				     : i == 15 * self->page		     ? 1
+									     : 0;
+
+		if (self->p[i] != want) {
+			EXPECT_EQ(want, self->p[i]) TH_LOG("byte %zu", i);
+			break;
+		}
+	}
+	/* A dropped page is writable again, as memory. */
+	self->p[5 * self->page + 1] = 7;
+	EXPECT_EQ(7, self->p[5 * self->page + 1]);
+}
+
+TEST_F(area, only_whole_pages_inside_the_range)
+{
+	/* From the middle of page 1 to the middle of page 4: pages 2 and 3. */
+	EXPECT_EQ(2 * self->page, mem_drop_zero_pages(self->p + self->page + 100, 3 * self->page));
+	EXPECT_EQ(1, resident(_metadata, self->p, self->page, 1));
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 2));
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 3));
+	EXPECT_EQ(1, resident(_metadata, self->p, self->page, 4));
+}
+
+TEST_F(area, the_process_walk_finds_anonymous_zero_pages)
+{
+	long got = mem_drop_zero_anon("/proc/self/maps");
+
+	ASSERT_LE((long)(NPAGES * self->page), got);
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 0));
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, NPAGES - 1));
+}
+
+static void *sleeper(void *arg)
+{
+	int *fd = arg;
+	char c;
+
+	return read(*fd, &c, 1) < 0 ? NULL : arg; /* until the test closes it */
+}
+
+TEST_F(area, the_process_walk_refuses_beside_another_thread)
+{
+	pthread_t t;
+	int fds[2];
+
+	ASSERT_EQ(0, pipe(fds));
+	ASSERT_EQ(0, pthread_create(&t, NULL, sleeper, &fds[0]));
+	EXPECT_EQ(-EBUSY, mem_drop_zero_anon("/proc/self/maps"));
+	EXPECT_EQ(1, resident(_metadata, self->p, self->page, 0));
+	close(fds[1]);
+	pthread_join(t, NULL);
+	close(fds[0]);
+}
+
+/* Rss (kB) of this test binary's read-only data mappings. */
+static long exe_rodata_rss_kb(void)
+{
+	char line[4200], exe[4096] = "", name[4096];
+	unsigned long lo, hi;
+	int in = 0;
+	long kb = 0, v;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	if (n > 0)
+		exe[n] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		char perms[8];
+
+		name[0] = 0;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %4095s", &lo, &hi, perms, name) >= 3 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = !strcmp(perms, "r--p") && !strcmp(name, exe);
+			continue;
+		}
+		if (in && sscanf(line, "Rss: %ld kB", &v) == 1)
+			kb += v;
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* A table in the test's read-only data (1 MiB), read before and after.
+ * The kernel maps again pages around any page of it that is read (the
+ * test's own strings are read: fault-around, whole large folios), so
+ * how much stays unmapped is the host's business: less than before. */
+#define TABLE_N (256 * 1024)
+static const unsigned int table[TABLE_N] = { 1, 2, 3, [TABLE_N - 1] = 42 };
+
+TEST(exe_rodata_is_unmapped_and_reads_the_same)
+{
+	volatile const unsigned int *t = table;
+	unsigned long sum = 0;
+	long before, after, got;
+	size_t i;
+
+	for (i = 0; i < TABLE_N; i++)
+		sum += t[i];
+	ASSERT_EQ(48UL, sum);
+	before = exe_rodata_rss_kb();
+	ASSERT_LE(1024, before) TH_LOG("the table's 1 MiB is resident");
+	got = mem_drop_exe_rodata("/proc/self/smaps");
+	after = exe_rodata_rss_kb();
+	EXPECT_LT(0, got);
+	EXPECT_GT(before, after) TH_LOG("before %ld kB, after %ld kB", before, after);
+	for (sum = 0, i = 0; i < TABLE_N; i++)
+		sum += t[i];
+	EXPECT_EQ(48UL, sum);
+}
+
+TEST_HARNESS_MAIN

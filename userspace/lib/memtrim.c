@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Giving back pages that hold only zeros (see memtrim.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include "memtrim.h"
+
+static int page_is_zero(const void *p, size_t page)
+{
+	const uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < page / sizeof(*w); i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+size_t mem_drop_zero_pages(void *start, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), dropped = 0;
+	uintptr_t a = ((uintptr_t)start + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t end = ((uintptr_t)start + len) & ~(uintptr_t)(page - 1);
+	uintptr_t run = 0; /* start of the run of zero pages being gathered */
+
+	/* Runs of zero pages go in one call each. */
+	for (; a <= end; a += page) {
+		int zero = a < end && page_is_zero((const void *)a, page);
+
+		if (zero && !run)
+			run = a;
+		if (!zero && run) {
+			if (!madvise((void *)run, a - run, MADV_DONTNEED))
+				dropped += a - run;
+			run = 0;
+		}
+	}
+	return dropped;
+}
+
+/* Threads of this process, from the maps file's sibling status. */
+static int threads_now(void)
+{
+	char line[128];
+	int n = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+long mem_drop_zero_anon(const char *maps)
+{
+	char line[512], perms[8], name[256];
+	unsigned long lo, hi, off, inode;
+	long dropped = 0;
+	FILE *f;
+
+	if (threads_now() != 1)
+		return -EBUSY;
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		name[0] = 0;
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %lu %255s", &lo, &hi, perms, &off, &inode,
+			   name) < 5)
+			continue;
+		/* Private, writable, no file: the heap and anonymous maps only
+		 * (not [stack]: its pages below the stack pointer change under
+		 * the scan itself). */
+		if (strcmp(perms, "rw-p") || inode || (name[0] && strcmp(name, "[heap]")))
+			continue;
+		dropped += (long)mem_drop_zero_pages((void *)lo, hi - lo);
+	}
+	fclose(f);
+	return dropped;
+}
+
+long mem_drop_exe_rodata(const char *smaps)
+{
+	char line[PATH_MAX + 128], perms[8], exe[PATH_MAX], name[PATH_MAX];
+	unsigned long lo, hi, off, inode, cand_lo = 0, cand_hi = 0, anon;
+	long dropped = 0;
+	ssize_t n;
+	FILE *f;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENOENT;
+	exe[n] = 0;
+	f = fopen(smaps, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		name[0] = 0;
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ') &&
+		    sscanf(line, "%lx-%lx %7s %lx %*s %lu %4095s", &lo, &hi, perms, &off, &inode,
+			   name) >= 5) {
+			/* A mapping's header: a candidate until its Anonymous line. */
+			cand_lo = cand_hi = 0;
+			if (!strcmp(perms, "r--p") && inode && !strcmp(name, exe)) {
+				cand_lo = lo;
+				cand_hi = hi;
+			}
+			continue;
+		}
+		/* Pages written before they were made read-only (RELRO: the
+		 * relocated GOT and vtables) are copies, not the file's: such
+		 * a mapping is left alone. */
+		if (cand_hi && sscanf(line, "Anonymous: %lu kB", &anon) == 1) {
+			if (!anon && !madvise((void *)cand_lo, cand_hi - cand_lo, MADV_DONTNEED))
+				dropped += (long)(cand_hi - cand_lo);
+			cand_lo = cand_hi = 0;
+		}
+	}
+	fclose(f);
+	return dropped;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Giving back pages that hold only zeros.  Tables sized for the worst case
+ * (arrays of marks, runners, vaccinations, tidy rules...) are zeroed by
+ * their init functions, and a memset of zeros makes every page resident
+ * although nothing is in it yet.  A private anonymous page whose bytes are
+ * all zero can be dropped (MADV_DONTNEED): the next read maps the shared
+ * zero page and the next write a fresh zeroed page, so its contents are
+ * the same either way.  Only while no other thread runs: a write by
+ * another thread between the check and the drop would be lost.
+ */
+#ifndef LYMPH_MEMTRIM_H
+#define LYMPH_MEMTRIM_H
+
+#include <stddef.h>
+
+/* Drop the pages of [start, start + len) (whole pages only; private
+ * anonymous memory) whose bytes are all zero.  Returns the bytes dropped. */
+size_t mem_drop_zero_pages(void *start, size_t len);
+
+/*
+ * The same over this process's private anonymous writable mappings (the
+ * heap, .bss, malloc's mmapped chunks; never a stack, nor a shared or
+ * file mapping), read from maps (normally "/proc/self/maps").  Refuses
+ * (-EBUSY) unless the process runs one thread.  Returns the bytes
+ * dropped, or -errno.
+ */
+long mem_drop_zero_anon(const char *maps);
+
+/*
+ * Unmap lymphd's own read-only data (the r--p mappings of /proc/self/exe,
+ * read from smaps, normally "/proc/self/smaps"): mostly the BPF objects
+ * embedded in it, read once when they were loaded.  The file's pages stay
+ * in the page cache; a page read again is mapped again, the same bytes.
+ * A mapping with copied (anonymous) pages, RELRO's relocated data, is
+ * left alone: its pages are not the file's.  Returns the bytes unmapped,
+ * or -errno.
+ */
+long mem_drop_exe_rodata(const char *smaps);
+
+#endif
