@@ -17,6 +17,9 @@
  *   vfork    as plain, with vfork(): the child forks on from its own fork()
  *   threads  one process creates threads (CLONE_THREAD) until refused; each
  *            thread does the same
+ *   slow     just over a budget of 50 a second: only the first process
+ *            grows the bomb, one child about every 11 ms (90 a second)
+ *            that stays (it sleeps), never giving its token back
  *   creep    below any budget: only the first process grows the bomb, one
  *            child every 50 ms; each child spins on a fork whose child
  *            exits at once (no growth), until the cap refuses its forks
@@ -126,6 +129,25 @@ static void *thread_bomb(void *arg)
 	return NULL;
 }
 
+/* The slow bomb: see MODE. */
+static void slow(void)
+{
+	struct timespec gap = { 0, 11111111L };
+	uint64_t t;
+	pid_t pid;
+
+	for (;;) {
+		t = now_ns();
+		note_attempt(t);
+		pid = fork();
+		if (pid == 0)
+			for (;;)
+				pause();
+		note(t, pid > 0);
+		nanosleep(&gap, NULL);
+	}
+}
+
 /* The creep bomb: see MODE. */
 static void creep(void)
 {
@@ -178,6 +200,8 @@ int main(int argc, char **argv)
 		thread_bomb(NULL);
 	if (!strcmp(mode, "creep"))
 		creep();
+	if (!strcmp(mode, "slow"))
+		slow();
 	for (;;) {
 		/* before the fork: a forker the throttle stops is stopped on
 		 * its way back from fork(), and would note it late */
