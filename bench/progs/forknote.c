@@ -85,30 +85,28 @@ pid_t fork(void)
 
 /* A shell leaves by exit() or _exit(); libc's exit() calls its own _exit,
  * not this one, so each exit is noted once. */
-static void note_exit(void)
+typedef void (*exit_fn)(int);
+
+__attribute__((noreturn)) static void note_exit_then(const char *name, exit_fn *real, int status)
 {
+	if (!*real)
+		*real = (exit_fn)dlsym(RTLD_NEXT, name);
 	if (s)
 		note_at(&s->exits, s->exit_ns, now_ns());
+	(*real)(status);
+	__builtin_unreachable();
 }
 
 void exit(int status)
 {
-	static void (*real_exit)(int);
+	static exit_fn real;
 
-	if (!real_exit)
-		real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
-	note_exit();
-	real_exit(status);
-	__builtin_unreachable();
+	note_exit_then("exit", &real, status);
 }
 
 void _exit(int status)
 {
-	static void (*real__exit)(int);
+	static exit_fn real;
 
-	if (!real__exit)
-		real__exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
-	note_exit();
-	real__exit(status);
-	__builtin_unreachable();
+	note_exit_then("_exit", &real, status);
 }
