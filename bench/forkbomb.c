@@ -9,11 +9,13 @@
  * (`while (1) fork();`), setsid (each child a session of its own), pgrp,
  * double (each child double-forks and is reparented), subcg (each child
  * moves to a cgroup of its own under a delegated one), vfork, threads,
- * shell (the shell function bomb, `b() { b | b & }; b`: no counters of its
- * own, so its tasks and time to contain come from the cgroup, sampled
- * every 10 ms, from when it first had more than a burst alive), slow (one
- * new task that stays every 11 ms: 90 a second against a budget of 50,
- * over budget after about 2.5 s; it storms 8 s).
+ * shell (the shell function bomb, `b() { b | b & }; b`, in a shell with
+ * bench/progs/forknote.c preloaded, which notes its forks and exits as
+ * the C bomb does; a shell that cannot preload it, static busybox, has
+ * its tasks and time to contain from the cgroup, sampled every 10 ms,
+ * from when it first had more than a burst alive), slow (one new task
+ * that stays every 11 ms: 90 a second against a budget of 50, over
+ * budget after about 2.5 s; it storms 8 s).
  * For each:
  *
  *   - tasks the bomb created before it was contained;
@@ -39,12 +41,18 @@
  * The storm is killed before lymphd is stopped (lymphd's stop lets a held
  * lineage loose).  Runs are sequential: never two storms at once.
  *
- *   forkbomb [-d BUILD_DIR] [-n RUNS] [-s STORM_MS] [-v VARIANT]
+ *   forkbomb [-d BUILD_DIR] [-k] [-n RUNS] [-N FORKNOTE_SO] [-p BOMB_PROG]
+ *            [-s STORM_MS] [-S SHELL] [-v VARIANT]
  *
- * Root.  lymph: RUNS runs (default 1) of each variant (or only -v VARIANT),
- * STORM_MS each (default 3000), figures are their medians; the cap alone,
- * the reference, runs once with the plain bomb, until 1 s after the cap
- * is reached (at most 10 s).  About a minute.
+ * Root.  lymph: RUNS rounds (default 1) of every variant (or only -v
+ * VARIANT), STORM_MS each (default 3000); figures are the medians of the
+ * runs, with their range; the cap alone, the reference, runs once with
+ * the plain bomb at the end, until 1 s after the cap is reached (at most
+ * 10 s).  About a minute a round.  -k: against lymph.ko (loaded
+ * already; lymphd --source=kmod, the module in observe mode for the cap
+ * alone), as bench/forkbomb-vm runs it in the VM.  -p, -N: the bomb and
+ * forknote.so built already (else compiled here with cc); -S: the shell
+ * bomb's shell (default /bin/sh).
  */
 #include <getopt.h>
 #include <grp.h>
@@ -75,7 +83,10 @@ struct probe_log {
 
 static char build_dir[1024] = "build";
 static char bomb_prog[PATH_MAX];	/* tests/progs/forkbomb.c, compiled */
+static char note_lib[PATH_MAX];		/* bench/progs/forknote.c, compiled ("": none) */
 static char stats_path[PATH_MAX];
+static const char *shell_prog = "/bin/sh";
+static int kmod;			/* lymphd --source=kmod: lymph.ko holds the bombs */
 
 static const char *const variants[] = { "plain", "setsid", "pgrp", "double", "subcg", "vfork",
 					"threads", "shell", "slow" };
@@ -87,6 +98,7 @@ static const char *const variants[] = { "plain", "setsid", "pgrp", "double", "su
  * (nearer its budget, it would reach the cap of 400 first). */
 #define SLOW_STORM_MS 8000
 #define N_VARIANTS (sizeof(variants) / sizeof(variants[0]))
+#define KMOD_MODE "/sys/kernel/lymph/mode"
 
 /* ---- the storm's cgroup ------------------------------------------------- */
 
@@ -197,7 +209,11 @@ static pid_t start_bomb(const char *cgpath, const char *mode)
 		/* its "Cannot fork" at the cap is not the bench's output */
 		if (null >= 0 && (dup2(null, 1) < 0 || dup2(null, 2) < 0))
 			_exit(126);
-		execl("/bin/sh", "sh", "-c", SHELL_BOMB, (char *)NULL);
+		/* the shell notes its forks and exits as the C bomb does */
+		if (note_lib[0] && (setenv("LD_PRELOAD", note_lib, 1) ||
+				    setenv("FORKNOTE_STATS", stats_path, 1)))
+			_exit(126);
+		execl(shell_prog, "sh", "-c", SHELL_BOMB, (char *)NULL);
 	}
 	else
 		execl(bomb_prog, bomb_prog, stats_path, mode, deleg, (char *)NULL);
@@ -275,6 +291,36 @@ static double median_d(double *v, int n)
 	return n ? v[n / 2] : 0;
 }
 
+/*
+ * bench/progs/forknote.c -> dir/forknote.so (found from the repository's
+ * top, else next to the build directory): preloaded into the shell bomb's
+ * shell, it notes the shell's forks and exits.  0 or -errno.
+ */
+static int build_note_lib(const char *dir)
+{
+	char src[PATH_MAX], out[PATH_MAX];
+	char *argv[] = { "/usr/bin/cc", "-O2", "-shared", "-fPIC", "-o", out, src, "-ldl", NULL };
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	int err = 0;
+
+	if (!r)
+		return -ENOMEM;
+	snprintf(src, sizeof(src), "bench/progs/forknote.c");
+	if (access(src, R_OK))
+		snprintf(src, sizeof(src), "%s/../bench/progs/forknote.c", build_dir);
+	snprintf(out, sizeof(out), "%s/forknote.so", dir);
+	if (th_run(argv, NULL, r) || r->status != 0) {
+		fprintf(stderr, "forkbomb: failed to compile %s: %s\n", src, r->err);
+		err = -EIO;
+	} else if (chmod(out, 0755)) {
+		err = -errno;
+	} else {
+		snprintf(note_lib, sizeof(note_lib), "%s", out);
+	}
+	free(r);
+	return err;
+}
+
 /* ---- lymphd --------------------------------------------------------------- */
 
 /*
@@ -300,7 +346,8 @@ static pid_t lymphd_start(const char *dir, const char *conf)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		char *argv[] = { prog, "-c", (char *)conf, jopt, sopt, "--quiet", NULL };
+		char *argv[] = { prog, "-c", (char *)conf, jopt, sopt, "--quiet",
+				 kmod ? "--source=kmod" : NULL, NULL };
 		int null = open("/dev/null", O_RDWR);
 
 		dup2(null, 0);
@@ -364,6 +411,7 @@ struct result {
 	int backstop;		/* the cgroup cap, not lymph, stopped it */
 	int foreign;		/* cap alone, yet a lymphd made a hold cgroup in it */
 	int running;		/* tasks of the bomb not stopped at the end of the storm */
+	int sampled;		/* shell bomb without forknote.so: figures from pids.current */
 	long long peak;		/* pids.peak of the storm's cgroup (-1: no such file) */
 	double lymphd_cpu_ms;	/* lymphd's CPU time over the storm (containing it) */
 	int ok;
@@ -496,7 +544,8 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	r.tasks = (double)forks + 1;	/* and the first process */
 	r.after_over = first_over >= 0 ? (double)(n_noted - (uint64_t)first_over) : 0;
 	r.contain_ms = last > over ? (last - over) / 1e6 : 0;
-	if (with_lymph && !over_ns && strcmp(mode, "shell")) {
+	r.sampled = !strcmp(mode, "shell") && !s->attempts;
+	if (with_lymph && !over_ns && !r.sampled) {
 		/* No fork over budget in the replay: none came after one.
 		 * The kernel's bucket may overdraw a token or two sooner (it
 		 * also charged the fork that started the bomb); the tasks and
@@ -505,13 +554,16 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 		printf("# lymph, %s bomb: the replay found no fork over budget (held before it)\n",
 		       mode);
 	}
-	if (!strcmp(mode, "shell")) {
-		/* no counters: the cgroup's samples, 10 ms apart */
+	if (r.sampled) {
+		/* a shell that cannot preload forknote.so (static): no
+		 * counters, the cgroup's samples, 10 ms apart */
 		r.tasks = (double)most;
 		if (!with_lymph)
 			r.contain_ms = grew_at / 1e6;
 		else
 			r.contain_ms = burst_at && grew_at > burst_at ? (grew_at - burst_at) / 1e6 : 0;
+	}
+	if (!strcmp(mode, "shell")) {
 		printf("# %s, shell bomb: %lld tasks at most, more than a burst (%d) %.0f ms after "
 		       "its start, last growth %.0f ms after its start (sampled every 10 ms)\n",
 		       with_lymph ? "lymph" : "cap alone", most, BURST, burst_at / 1e6,
@@ -569,15 +621,19 @@ int main(int argc, char **argv)
 	const char *only = NULL;
 	char dir[] = "/tmp/lymph-bench-forkbomb.XXXXXX";
 
-	while ((c = getopt(argc, argv, "d:n:s:v:")) != -1) {
+	while ((c = getopt(argc, argv, "d:kn:N:p:s:S:v:")) != -1) {
 		switch (c) {
 		case 'd': snprintf(build_dir, sizeof(build_dir), "%s", optarg); break;
+		case 'k': kmod = 1; break;
 		case 'n': runs = atoi(optarg); break;
+		case 'N': snprintf(note_lib, sizeof(note_lib), "%s", optarg); break;
+		case 'p': snprintf(bomb_prog, sizeof(bomb_prog), "%s", optarg); break;
 		case 's': storm_ms = atoi(optarg); break;
+		case 'S': shell_prog = optarg; break;
 		case 'v': only = optarg; break;
 		default:
-			fprintf(stderr, "usage: forkbomb [-d BUILD_DIR] [-n RUNS (1-16)] [-s STORM_MS] "
-				"[-v VARIANT]\n");
+			fprintf(stderr, "usage: forkbomb [-d BUILD_DIR] [-k] [-n RUNS (1-16)] [-N FORKNOTE_SO] "
+				"[-p BOMB_PROG] [-s STORM_MS] [-S SHELL] [-v VARIANT]\n");
 			return 2;
 		}
 	}
@@ -593,12 +649,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "forkbomb: no v1 pids cgroup hierarchy at " STORM_PIDS_ROOT "\n");
 		return 1;
 	}
+	if (kmod && access(KMOD_MODE, W_OK)) {
+		fprintf(stderr, "forkbomb: failed to find " KMOD_MODE ": %s; load lymph.ko first\n",
+			strerror(errno));
+		return 1;
+	}
 	log = mmap(NULL, sizeof(*log), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (log == MAP_FAILED || !mkdtemp(dir) ||
-	    storm_build_prog("forkbomb", dir, bomb_prog, sizeof(bomb_prog)) || chmod(dir, 0755)) {
+	if (log == MAP_FAILED || !mkdtemp(dir) || chmod(dir, 0755) ||
+	    (!bomb_prog[0] && storm_build_prog("forkbomb", dir, bomb_prog, sizeof(bomb_prog)))) {
 		fprintf(stderr, "forkbomb: failed to set up: %s\n", strerror(errno));
 		return 1;
 	}
+	if (!note_lib[0] && (!only || !strcmp(only, "shell")) && build_note_lib(dir))
+		printf("# forknote.so not built: the shell bomb's figures come from pids.current "
+		       "samples\n");
 	/* the bomb's stats, a file every process of it maps shared */
 	snprintf(stats_path, sizeof(stats_path), "%s/stats", dir);
 	fd = open(stats_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -611,25 +675,30 @@ int main(int argc, char **argv)
 	if (s == MAP_FAILED)
 		return 1;
 	bench_warn_other_lymphd(0);
-	printf("# fork bombs as uid %d; probe: fork+exec /bin/true as uid %d; lymph: budget %d/s, "
-	       "burst %d, lineage family, %d run(s) of %d ms per variant; cap alone: pids.max %d, "
-	       "one run of the plain bomb\n", BOMB_UID, PROBE_UID, BUDGET, BURST, runs, storm_ms, CAP);
-	/* every variant RUNS times with lymph; the cap alone, the reference,
-	 * once (a bomb spinning at its cap is hard on the host) */
-	for (k = 0; k <= nv; k++) {
-		const char *mode = k < nv ? variants[k] : "plain";
+	printf("# fork bombs as uid %d; probe: fork+exec /bin/true as uid %d; %s: budget %d/s, "
+	       "burst %d, lineage family, %d run(s) of %d ms per variant, the variants interleaved; "
+	       "cap alone: pids.max %d, one run of the plain bomb\n", BOMB_UID, PROBE_UID,
+	       kmod ? "lymph.ko (lymphd --source=kmod)" : "lymph (BPF)", BUDGET, BURST, runs,
+	       storm_ms, CAP);
+	/* every variant RUNS times with lymph, round after round (a change
+	 * of load hits every variant alike); the cap alone, the reference,
+	 * once at the end (a bomb spinning at its cap is hard on the host) */
+	for (i = 0; i <= runs; i++)
+		for (k = 0; k <= nv; k++) {
+			const char *mode = k < nv ? variants[k] : "plain";
+			int slot = k < nv ? i : 0;
 
-		if (only && (k == nv || strcmp(only, mode)))
-			continue;
-		for (i = 0; i < (k < nv ? runs : 1); i++) {
-			res[k][i] = run_one(k < nv, dir, storm_ms, s, log, mode);
-			if (!res[k][i].ok) {
+			if ((only && (k == nv || strcmp(only, mode))) || (k < nv) == (i == runs))
+				continue;
+			if (k == nv && kmod && storm__write("/sys/kernel/lymph", "mode", "observe"))
+				fprintf(stderr, "forkbomb: failed to put lymph.ko in observe mode\n");
+			res[k][slot] = run_one(k < nv, dir, storm_ms, s, log, mode);
+			if (!res[k][slot].ok) {
 				fprintf(stderr, "forkbomb: a run failed\n");
 				return 1;
 			}
 			sleep(2);	/* let the host settle between storms */
 		}
-	}
 	{
 		char cmd[128];
 
@@ -639,14 +708,16 @@ int main(int argc, char **argv)
 	}
 
 	for (k = 0; k <= nv; k++) {
-		int nr = k < nv ? runs : 1, backstop = 0, running = 0;
+		int nr = k < nv ? runs : 1, backstop = 0, running = 0, sampled = 0;
 		double tasks[16], ms[16], ratio[16], cpu[16], t, m, q;
 		char name[200], val[64], who[64];
 		const char *mode = k < nv ? variants[k] : "plain";
 
 		if (only && (k == nv || strcmp(only, mode)))
 			continue;
-		snprintf(who, sizeof(who), "%s, %s bomb", k < nv ? "lymph (BPF)" : "pids cgroup cap alone",
+		snprintf(who, sizeof(who), "%s, %s bomb",
+			 k < nv ? (kmod ? "lymph.ko (VM)" : "lymph (BPF)")
+				: (kmod ? "pids cgroup cap alone (VM)" : "pids cgroup cap alone"),
 			 mode);
 		for (i = 0; i < nr; i++) {
 			tasks[i] = res[k][i].peak > 0 ? (double)res[k][i].peak : res[k][i].tasks;
@@ -655,25 +726,35 @@ int main(int argc, char **argv)
 			cpu[i] = res[k][i].lymphd_cpu_ms;
 			backstop += res[k][i].backstop;
 			running += res[k][i].running;
+			sampled += res[k][i].sampled;
 		}
 		t = median_d(tasks, nr);
 		m = median_d(ms, nr);
 		q = median_d(ratio, nr);
 		snprintf(name, sizeof(name), "forkbomb, %s: tasks at peak%s", who,
 			 nr > 1 ? " (median of the runs)" : "");
+		/* median_d sorts: [0] and [nr - 1] are the spread */
 		snprintf(val, sizeof(val), "%.0f%s", t, k < nv && backstop ? " (cap reached)" : "");
+		if (nr > 1)
+			snprintf(val + strlen(val), sizeof(val) - strlen(val), " (runs %.0f-%.0f)",
+				 tasks[0], tasks[nr - 1]);
 		bench_figure(name, val, k < nv ? "< 400, cap never hit" : "",
 			     k < nv ? (t < CAP && !backstop ? "ok" : "MISS") : "-");
 		snprintf(name, sizeof(name), "forkbomb, %s: time to contain (%s)", who,
 			 k == nv ? "start -> last fork"
-			 : !strcmp(mode, "shell")
-				 ? "more than a burst alive -> last growth, sampled every 10 ms"
+			 : sampled ? "more than a burst alive -> last growth, sampled every 10 ms"
 				 : "first fork over budget -> last fork");
 		snprintf(val, sizeof(val), "%.1f ms", m);
+		if (nr > 1)
+			snprintf(val + strlen(val), sizeof(val) - strlen(val), " (runs %.1f-%.1f)", ms[0],
+				 ms[nr - 1]);
 		bench_figure(name, val, k < nv ? "< 100 ms" : "", k < nv ? (m < 100 ? "ok" : "MISS") : "-");
 		snprintf(name, sizeof(name), "forkbomb, %s: probe fork+exec latency in the storm / idle (p50)",
 			 who);
 		snprintf(val, sizeof(val), "%.2fx", q);
+		if (nr > 1)
+			snprintf(val + strlen(val), sizeof(val) - strlen(val), " (runs %.2f-%.2f)",
+				 ratio[0], ratio[nr - 1]);
 		bench_figure(name, val, k < nv ? "< 2x" : "", k < nv ? (q < 2 ? "ok" : "MISS") : "-");
 		if (k < nv) {
 			snprintf(name, sizeof(name), "forkbomb, %s: tasks still running when held", who);
