@@ -1015,6 +1015,11 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 		err = source_check_drops(&d->src);
 		d->drops_records = records_seen(d);
 	}
+	/* CPU pressure: a crowd spinning on refused forks makes it (kthrottle.h) */
+	if (d->weather && weather_triggers(d->weather, PSI_CPU) != d->cpu_triggers_seen) {
+		d->cpu_triggers_seen = weather_triggers(d->weather, PSI_CPU);
+		kthrottle_pressure(&d->kt);
+	}
 	qmanager_tick(&d->quar, mono_now_ns());
 	if (d->trim_due) { /* after a request was answered (commands.c) */
 		d->trim_due = 0;

@@ -985,6 +985,11 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns)
 	return o;
 }
 
+uint64_t weather_triggers(const struct weather *w, enum psi_res r)
+{
+	return w && r < PSI_NRES ? w->trig_count[r] : 0;
+}
+
 void weather_figures(const struct weather *w, struct weather_figures *f)
 {
 	int r;
