@@ -1029,6 +1029,20 @@ static int refusal_probe_attached(pid_t lymphd)
 	return found;
 }
 
+/* How often the weather's CPU PSI trigger fired (lymphctl status), or -1. */
+static long long cpu_trigger_firings(FIXTURE_DATA(throttle) * self)
+{
+	json_object *st = storm_ctl_json(&self->d, "status");
+	json_object *w = th_json_get(st, "weather");
+	json_object *in = w ? th_json_get(w, "inputs") : NULL;
+	json_object *psi = in ? th_json_get(in, "psi") : NULL;
+	json_object *cpu = psi ? th_json_get(psi, "cpu") : NULL;
+	long long n = cpu ? th_json_int(cpu, "trigger_firings") : -1;
+
+	json_object_put(st);
+	return n;
+}
+
 /*
  * The refused-fork probe is attached only while it can matter: not while
  * the host is calm.  A bomb that creeps below its budget (one child every
@@ -1053,7 +1067,9 @@ TEST_F_TIMEOUT(throttle, creep_bomb_at_its_cap_is_stopped, 120)
 	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "60"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	th_sleep_ms(300);
-	EXPECT_EQ(0, refusal_probe_attached(self->d.pid))
+	/* a host under CPU pressure (other work) has refused forks sampled */
+	attached = refusal_probe_attached(self->d.pid);
+	EXPECT_TRUE(attached == 0 || cpu_trigger_firings(self) > 0)
 	TH_LOG("the refused-fork probe is attached while the host is calm");
 	sid = spawn_storm(self, argv);
 	ASSERT_GT(sid, 0);
