@@ -1044,6 +1044,54 @@ static long long cpu_trigger_firings(FIXTURE_DATA(throttle) * self)
 }
 
 /*
+ * The creep bomb (tests/progs/forkbomb.c) as uid 1000 at a pids cap of cap
+ * (lymphd running): within timeout_ms, it is at its cap (a fork refused)
+ * with at least min_tasks tasks, nothing of it runs, and its family is
+ * held.
+ */
+static void creep_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self, int cap,
+		       int min_tasks, int timeout_ms)
+{
+	char statspath[PATH_MAX], name[64];
+	char *argv[] = { self->forkbomb, statspath, "creep", NULL };
+	json_object *all, *e;
+	long long tasks = 0;
+	int64_t deadline;
+	int stopped = 0, running = -1, calm = 0;
+	pid_t sid;
+
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	deadline = th_now_ms() + timeout_ms;
+	while (th_now_ms() < deadline) {
+		tasks = storm_cg_read(self->cg.path, "pids.current");
+		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+		running = storm_cg_running(self->cg.path, 0);
+		/* at its cap (a fork refused), and nothing runs: the
+		 * spinners' children that exited leave fewer than cap */
+		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
+		if (calm >= 2)
+			break;
+		th_sleep_ms(20);
+	}
+	TH_LOG("creep bomb at its cap (%d, burst %d): %lld tasks, %d stopped, %d running, %llu "
+	       "forks refused, %llu made",
+	       cap, BURST, tasks, stopped, running,
+	       (unsigned long long)storm_load(&self->stats->failed),
+	       (unsigned long long)storm_load(&self->stats->forks));
+	EXPECT_GE(tasks, min_tasks);
+	EXPECT_EQ(0, running) TH_LOG("%d task(s) spin at the cap", running);
+	EXPECT_NE((uint64_t)0, storm_load(&self->stats->failed)) TH_LOG("the cap refused no fork");
+	e = lineage_entry(self, name, &all);
+	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
+	json_object_put(all);
+	if (running)
+		th_lymphd_dump_stderr(&self->d);
+}
+
+/*
  * The refused-fork probe is attached only while it can matter: not while
  * the host is calm.  A bomb that creeps below its budget (one child every
  * 50 ms) to a cap below its burst (60 of 100), where its members spin on
@@ -1054,15 +1102,9 @@ static long long cpu_trigger_firings(FIXTURE_DATA(throttle) * self)
  */
 TEST_F_TIMEOUT(throttle, creep_bomb_at_its_cap_is_stopped, 120)
 {
-	char statspath[PATH_MAX], name[64];
-	char *argv[] = { self->forkbomb, statspath, "creep", NULL };
-	json_object *all, *e;
-	long long tasks = 0;
 	int64_t deadline;
-	int stopped = 0, running = -1, calm = 0, attached;
-	pid_t sid;
+	int attached;
 
-	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "60"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
@@ -1071,31 +1113,7 @@ TEST_F_TIMEOUT(throttle, creep_bomb_at_its_cap_is_stopped, 120)
 	attached = refusal_probe_attached(self->d.pid);
 	EXPECT_TRUE(attached == 0 || cpu_trigger_firings(self) > 0)
 	TH_LOG("the refused-fork probe is attached while the host is calm");
-	sid = spawn_storm(self, argv);
-	ASSERT_GT(sid, 0);
-	snprintf(name, sizeof(name), "family:%d", (int)sid);
-	deadline = th_now_ms() + 20000;
-	while (th_now_ms() < deadline) {
-		tasks = storm_cg_read(self->cg.path, "pids.current");
-		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
-		running = storm_cg_running(self->cg.path, 0);
-		/* at its cap (a fork refused), and nothing runs: the
-		 * spinners' children that exited leave fewer than 60 */
-		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
-		if (calm >= 2)
-			break;
-		th_sleep_ms(20);
-	}
-	TH_LOG("creep bomb at its cap (60): %lld tasks, %d stopped, %d running, %llu forks "
-	       "refused, %llu made",
-	       tasks, stopped, running, (unsigned long long)storm_load(&self->stats->failed),
-	       (unsigned long long)storm_load(&self->stats->forks));
-	EXPECT_GE(tasks, 25);
-	EXPECT_EQ(0, running) TH_LOG("%d task(s) spin at the cap", running);
-	EXPECT_NE((uint64_t)0, storm_load(&self->stats->failed)) TH_LOG("the cap refused no fork");
-	e = lineage_entry(self, name, &all);
-	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
-	json_object_put(all);
+	creep_case(_metadata, self, 60, 25, 20000);
 	/* the bomb gone, the hold ends; then the probe goes */
 	storm_cg_destroy(&self->cg);
 	deadline = th_now_ms() + 30000;
@@ -1114,49 +1132,16 @@ TEST_F_TIMEOUT(throttle, creep_bomb_at_its_cap_is_stopped, 120)
  */
 TEST_F_TIMEOUT(throttle, small_creep_bomb_spinning_below_a_quarter_burst_is_stopped, 120)
 {
-	char statspath[PATH_MAX], name[64];
-	char *argv[] = { self->forkbomb, statspath, "creep", NULL };
-	json_object *all, *e;
-	long long tasks = 0;
-	int64_t deadline;
-	int stopped = 0, running = -1, calm = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	pid_t sid;
 
 	if (access("/proc/pressure/cpu", R_OK))
 		SKIP(return, "no PSI (/proc/pressure/cpu): the weather cannot see the spinners");
 	if (ncpu > 10)
 		SKIP(return, "%ld CPUs: 20 spinners make no CPU pressure here", ncpu);
-	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "20"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	sid = spawn_storm(self, argv);
-	ASSERT_GT(sid, 0);
-	snprintf(name, sizeof(name), "family:%d", (int)sid);
-	deadline = th_now_ms() + 40000;
-	while (th_now_ms() < deadline) {
-		tasks = storm_cg_read(self->cg.path, "pids.current");
-		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
-		running = storm_cg_running(self->cg.path, 0);
-		/* at its cap (a fork refused), and nothing runs */
-		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
-		if (calm >= 2)
-			break;
-		th_sleep_ms(50);
-	}
-	TH_LOG("small creep bomb at its cap (20, burst %d): %lld tasks, %d stopped, %d running, "
-	       "%llu forks refused, %llu made",
-	       BURST, tasks, stopped, running, (unsigned long long)storm_load(&self->stats->failed),
-	       (unsigned long long)storm_load(&self->stats->forks));
-	EXPECT_GE(tasks, 10);
-	EXPECT_EQ(0, running) TH_LOG("%d task(s) spin at the cap", running);
-	EXPECT_NE((uint64_t)0, storm_load(&self->stats->failed)) TH_LOG("the cap refused no fork");
-	e = lineage_entry(self, name, &all);
-	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
-	json_object_put(all);
-	if (running)
-		th_lymphd_dump_stderr(&self->d);
+	creep_case(_metadata, self, 20, 10, 40000);
 }
 
 /*
