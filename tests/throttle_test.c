@@ -437,10 +437,10 @@ static int wait_for(pid_t pid, int timeout_ms)
 static int refusal_probe_attached(pid_t lymphd);
 
 /*
- * make -j2 beside a CPU-bound loop: the host is under CPU pressure all
- * along (three runnable tasks on two CPUs), so the weather's PSI trigger
- * has lymphd sample refused forks (the refused-fork probe attached now
- * and then), yet none is refused and nothing is held.
+ * make -j2 beside two CPU-bound loops: the host is under heavy CPU
+ * pressure all along (four runnable tasks on two CPUs), so the weather's
+ * crowd trigger has lymphd sample refused forks (the refused-fork probe
+ * attached now and then), yet none is refused and nothing is held.
  */
 TEST_F_TIMEOUT(throttle, busy_benign_workload_is_not_throttled, 150)
 {
@@ -448,7 +448,7 @@ TEST_F_TIMEOUT(throttle, busy_benign_workload_is_not_throttled, 150)
 	char *make_argv[] = { "/usr/bin/make", "-s", "-C", proj, "-j2", NULL };
 	char *loop_argv[] = { "/bin/sh", "-c",
 			      "i=0; while [ $i -lt 500 ]; do /bin/true; i=$((i+1)); done", NULL };
-	char *spin_argv[] = { "/bin/sh", "-c", "while :; do :; done", NULL };
+	char *spin_argv[] = { "/bin/sh", "-c", "while :; do :; done & while :; do :; done", NULL };
 	json_object *all, *e;
 	int64_t t0, t1, deadline;
 	pid_t sid, spin;
@@ -480,7 +480,7 @@ TEST_F_TIMEOUT(throttle, busy_benign_workload_is_not_throttled, 150)
 	EXPECT_EQ(0, status) TH_LOG("make -j2 failed: wait status 0x%x", status);
 	snprintf(prog, sizeof(prog), "%s/prog", proj);
 	EXPECT_EQ(0, access(prog, X_OK));
-	TH_LOG("make -j2 of 101 files beside a CPU-bound loop took %.1f s; the refused-fork "
+	TH_LOG("make -j2 of 101 files beside two CPU-bound loops took %.1f s; the refused-fork "
 	       "probe was attached at %d of %d looks",
 	       (t1 - t0) / 1000.0, attached, looks);
 	if (!access("/proc/pressure/cpu", R_OK))
@@ -1029,15 +1029,15 @@ static int refusal_probe_attached(pid_t lymphd)
 	return found;
 }
 
-/* How often the weather's CPU PSI trigger fired (lymphctl status), or -1. */
-static long long cpu_trigger_firings(FIXTURE_DATA(throttle) * self)
+/* How often the weather's CPU crowd trigger fired (lymphctl status), or -1. */
+static long long cpu_crowd_firings(FIXTURE_DATA(throttle) * self)
 {
 	json_object *st = storm_ctl_json(&self->d, "status");
 	json_object *w = th_json_get(st, "weather");
 	json_object *in = w ? th_json_get(w, "inputs") : NULL;
 	json_object *psi = in ? th_json_get(in, "psi") : NULL;
 	json_object *cpu = psi ? th_json_get(psi, "cpu") : NULL;
-	long long n = cpu ? th_json_int(cpu, "trigger_firings") : -1;
+	long long n = cpu ? th_json_int(cpu, "crowd_firings") : -1;
 
 	json_object_put(st);
 	return n;
@@ -1111,7 +1111,7 @@ TEST_F_TIMEOUT(throttle, creep_bomb_at_its_cap_is_stopped, 120)
 	th_sleep_ms(300);
 	/* a host under CPU pressure (other work) has refused forks sampled */
 	attached = refusal_probe_attached(self->d.pid);
-	EXPECT_TRUE(attached == 0 || cpu_trigger_firings(self) > 0)
+	EXPECT_TRUE(attached == 0 || cpu_crowd_firings(self) > 0)
 	TH_LOG("the refused-fork probe is attached while the host is calm");
 	creep_case(_metadata, self, 60, 25, 20000);
 	/* the bomb gone, the hold ends; then the probe goes */
@@ -1127,8 +1127,8 @@ TEST_F_TIMEOUT(throttle, creep_bomb_at_its_cap_is_stopped, 120)
  * no fork of it overdraws, fewer than a quarter of a burst of it is alive,
  * so the probes never ask for the refused-fork probe, and its spinners
  * would load the 2-CPU host for ever.  They make CPU pressure: the
- * weather's PSI trigger fires, lymphd samples the refused forks, they are
- * charged and every spinner is stopped.
+ * weather's crowd trigger fires, lymphd samples the refused forks, they
+ * are charged and every spinner is stopped.
  */
 TEST_F_TIMEOUT(throttle, small_creep_bomb_spinning_below_a_quarter_burst_is_stopped, 120)
 {

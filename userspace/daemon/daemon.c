@@ -1016,8 +1016,8 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 		d->drops_records = records_seen(d);
 	}
 	/* CPU pressure: a crowd spinning on refused forks makes it (kthrottle.h) */
-	if (d->weather && weather_triggers(d->weather, PSI_CPU) != d->cpu_triggers_seen) {
-		d->cpu_triggers_seen = weather_triggers(d->weather, PSI_CPU);
+	if (d->weather && weather_cpu_crowded(d->weather) != d->cpu_crowded_seen) {
+		d->cpu_crowded_seen = weather_cpu_crowded(d->weather);
 		kthrottle_pressure(&d->kt);
 	}
 	qmanager_tick(&d->quar, mono_now_ns());

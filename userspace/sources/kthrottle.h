@@ -62,7 +62,7 @@ struct kthrottle_ops {
 	void (*note_stop)(struct kthrottle *k, pid_t pid, int stopped);
 	/* 1 when someone other than lymph stopped pid and did not continue it. */
 	int (*admin_stopped)(struct kthrottle *k, pid_t pid);
-	/* The CPU is under pressure (the weather's PSI trigger fired): a
+	/* The CPU is under heavy pressure (weather_cpu_crowded): a
 	 * crowd spinning on refused forks makes it, so a kernel throttle
 	 * that charges refused forks only while armed (BPF) samples them a
 	 * while; optional. */
