@@ -430,9 +430,11 @@ static __always_inline struct throttle_bucket *bucket_hold(const struct lineage_
  * a burst of it is alive (a bomb may be at a pids cap below its burst,
  * where no successful fork overdraws it: its refusals must be charged;
  * one that grew there slower than its budget shows only in its size), or
- * it is held.  Fewer than a quarter of a burst spinning at a cap is left
- * alone: as many busy loops as any user may run.  Keep the refused-fork probe attached ARM_NS more, and ask lymphd
- * to attach it if it is not (one record, with a wakeup).
+ * it is held.  Fewer than a quarter of a burst spinning at a cap shows
+ * here only once it is charged: lymphd samples refused forks when the CPU
+ * is under pressure (kthrottle_bpf.c).  Keep the refused-fork probe
+ * attached ARM_NS more, and ask lymphd to attach it if it is not (one
+ * record, with a wakeup).
  */
 static __always_inline void refusals_arm(__u64 now)
 {
@@ -989,8 +991,10 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
  * spins on it: each refusal is charged like a fork, so a lineage spinning
  * at its cap stays overdrawn and every spinner is stopped.  Not attached
  * by the skeleton: lymphd attaches it while the probes ask for it
- * (refusals_arm) and for a while after a hold ends, and detaches it when
- * that time is over (source_bpf.c).
+ * (refusals_arm), for a while after a hold ends, and for a sample when
+ * the CPU is under pressure (a crowd too small for refusals_arm spinning
+ * at its cap makes it), and detaches it when that time is over
+ * (source_bpf.c, kthrottle_bpf.c).
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)

@@ -1015,6 +1015,11 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 		err = source_check_drops(&d->src);
 		d->drops_records = records_seen(d);
 	}
+	/* CPU pressure: a crowd spinning on refused forks makes it (kthrottle.h) */
+	if (d->weather && weather_cpu_crowded(d->weather) != d->cpu_crowded_seen) {
+		d->cpu_crowded_seen = weather_cpu_crowded(d->weather);
+		kthrottle_pressure(&d->kt);
+	}
 	qmanager_tick(&d->quar, mono_now_ns());
 	if (d->trim_due) { /* after a request was answered (commands.c) */
 		d->trim_due = 0;

@@ -70,6 +70,7 @@ struct daemon {
 	struct fleet_here fleet_here; /* what this host does because of it */
 	struct sigmemo sigmemo;	      /* kills of crash handlers, for the deaths that follow */
 	uint64_t weather_next_ns;     /* next weather tick */
+	uint64_t cpu_crowded_seen;    /* weather_cpu_crowded() at the last tick */
 	uint64_t drops_next_ns;	      /* the sensors' drop count is read by then at the latest */
 	uint64_t drops_records;	      /* records_seen() when it was read last */
 	int trim_due;		      /* a request was answered: malloc_trim at the next tick */

@@ -91,6 +91,12 @@ int kthrottle_admin_stopped(struct kthrottle *k, pid_t pid)
 	return k && k->ops && k->ops->admin_stopped ? k->ops->admin_stopped(k, pid) : 0;
 }
 
+void kthrottle_pressure(struct kthrottle *k)
+{
+	if (k && k->ops && k->ops->pressure)
+		k->ops->pressure(k);
+}
+
 struct json_object *kthrottle_json(const struct kthrottle *k)
 {
 	struct json_object *o = NULL;

@@ -62,6 +62,11 @@ struct kthrottle_ops {
 	void (*note_stop)(struct kthrottle *k, pid_t pid, int stopped);
 	/* 1 when someone other than lymph stopped pid and did not continue it. */
 	int (*admin_stopped)(struct kthrottle *k, pid_t pid);
+	/* The CPU is under heavy pressure (weather_cpu_crowded): a
+	 * crowd spinning on refused forks makes it, so a kernel throttle
+	 * that charges refused forks only while armed (BPF) samples them a
+	 * while; optional. */
+	void (*pressure)(struct kthrottle *k);
 	/* What the kernel runs with, read back (lymphctl status); optional. */
 	struct json_object *(*json)(const struct kthrottle *k);
 	void (*close)(struct kthrottle *k);
@@ -104,6 +109,7 @@ int kthrottle_forget_lineage(struct kthrottle *k, uint32_t kind, uint64_t id);
 int kthrottle_family_of(struct kthrottle *k, pid_t pid, uint64_t *id);
 void kthrottle_note_stop(struct kthrottle *k, pid_t pid, int stopped);
 int kthrottle_admin_stopped(struct kthrottle *k, pid_t pid);
+void kthrottle_pressure(struct kthrottle *k);
 /* A new object (never NULL): "kind" and, where the kernel has them, the
  * values read back. */
 struct json_object *kthrottle_json(const struct kthrottle *k);

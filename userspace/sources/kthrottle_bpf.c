@@ -22,6 +22,7 @@ struct bpf_kt {
 	int cfg, tgids, uids, buckets, held, families, admin_stops, lymph_stops; /* map fds */
 	struct source *src; /* the BPF source: its refused-fork probe */
 	size_t n_tgids, n_uids; /* what the last apply wrote */
+	int enabled;		/* the last apply's: lineages accounted at all */
 };
 
 static int fill_set(int fd, const uint32_t *keys, size_t n)
@@ -65,7 +66,24 @@ static int bpf_apply(struct kthrottle *k, const struct kthrottle_settings *s,
 	b->n_uids = p->n_uids;
 	if (bpf_map_update_elem(b->cfg, &zero, &c, BPF_ANY))
 		return -errno;
+	b->enabled = c.enabled;
 	return 0;
+}
+
+/*
+ * The CPU is under pressure: a crowd spinning on refused forks at a cap
+ * it crept up to below its budget (fewer than the probes' own reasons to
+ * arm) makes it, and shows nowhere else.  The refused-fork probe is
+ * attached for a sample: a spinning lineage overdraws in milliseconds
+ * there, and its charges keep the probe attached (refusals_arm); a busy
+ * but benign host refuses no fork and the probe goes again.
+ */
+static void bpf_pressure(struct kthrottle *k)
+{
+	struct bpf_kt *b = k->priv;
+
+	if (b->enabled)
+		source_bpf_sample_refusals(b->src, REFUSAL_SAMPLE_NS);
 }
 
 static int bpf_forget_lineage(struct kthrottle *k, uint32_t kind, uint64_t id)
@@ -180,6 +198,7 @@ static const struct kthrottle_ops bpf_kt_ops = {
 	.family_of = bpf_family_of,
 	.note_stop = bpf_note_stop,
 	.admin_stopped = bpf_admin_stopped,
+	.pressure = bpf_pressure,
 	.json = bpf_json,
 	.close = bpf_kt_close,
 };

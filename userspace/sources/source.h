@@ -91,6 +91,10 @@ struct bpf_object *source_bpf_object(const struct source *src);
 /* Keep the BPF source's refused-fork probe attached for a while (a hold
  * ended: its members may spin at a cap again).  0 or -errno. */
 int source_bpf_arm_refusals(struct source *src);
+/* The same for ns nanoseconds from now (unless armed longer already): a
+ * sample of the refused forks, when the CPU is under pressure. */
+int source_bpf_sample_refusals(struct source *src, uint64_t ns);
+#define REFUSAL_SAMPLE_NS (250 * 1000000ULL)
 
 /* Emit a DROP record for `lost` records through the source's sink. */
 int source_emit_drop(struct source *src, uint64_t lost, uint64_t now_ns);

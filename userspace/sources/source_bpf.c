@@ -111,10 +111,10 @@ static int on_arm(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int source_bpf_arm_refusals(struct source *src)
+int source_bpf_sample_refusals(struct source *src, uint64_t ns)
 {
 	struct bpf_priv *p = src->priv;
-	uint64_t until = clock_mono_ns() + 2000000000ULL; /* the probes' ARM_NS */
+	uint64_t until = clock_mono_ns() + ns;
 
 	if (!source_bpf_object(src))
 		return -EINVAL;
@@ -123,11 +123,19 @@ int source_bpf_arm_refusals(struct source *src)
 	return refusals_attach(p);
 }
 
+int source_bpf_arm_refusals(struct source *src)
+{
+	return source_bpf_sample_refusals(src, 2000000000ULL); /* the probes' ARM_NS */
+}
+
 static int bpf_drain(struct source *src)
 {
 	struct bpf_priv *p = src->priv;
 	int n = ring_buffer__consume(p->rb);
 
+	/* at every tick, not only when drops are counted: a sample of the
+	 * refused forks (source_bpf_sample_refusals) ends on time */
+	refusals_tend(p);
 	return n < 0 ? n : 0;
 }
 

@@ -298,6 +298,15 @@ struct proc_pressure {
 	char comm[LYMPH_COMM_LEN];
 };
 
+/*
+ * Besides one trigger per resource at cloudy_psi, one on the CPU at half
+ * of its window stalled: a crowd of tasks that outnumbers the CPUs and
+ * spins (on refused forks, say) stalls the CPU all along, where a host
+ * that is merely cloudy does not.  It does not change the word; lymphd
+ * has refused forks sampled when it fires (weather_cpu_crowded).
+ */
+#define TRIG_CROWD PSI_NRES
+
 struct weather {
 	struct weather_params p;
 	struct weather_state st;
@@ -305,9 +314,10 @@ struct weather {
 	char *baseline_path;
 	const char *cg_root;
 	struct evloop *loop; /* NULL: no triggers */
-	int trig_fd[PSI_NRES];
-	struct watch trig_w[PSI_NRES];
-	uint64_t trig_last_ns[PSI_NRES], trig_count[PSI_NRES];
+	/* [TRIG_CROWD]: the CPU's crowd trigger */
+	int trig_fd[PSI_NRES + 1];
+	struct watch trig_w[PSI_NRES + 1];
+	uint64_t trig_last_ns[PSI_NRES + 1], trig_count[PSI_NRES + 1];
 	struct psi_reading psi[PSI_NRES];
 	int psi_ok;
 	struct psi_cgroup cg[CGROUPS_KEPT];
@@ -392,7 +402,7 @@ static void triggers_close(struct weather *w)
 {
 	int r;
 
-	for (r = 0; r < PSI_NRES; r++) {
+	for (r = 0; r <= TRIG_CROWD; r++) {
 		if (w->trig_fd[r] >= 0) {
 			if (w->loop)
 				watch_del(w->loop, &w->trig_w[r]);
@@ -410,11 +420,13 @@ static void triggers_open(struct weather *w)
 	triggers_close(w);
 	if (!w->loop)
 		return;
-	for (r = 0; r < PSI_NRES; r++) {
-		int fd;
+	for (r = 0; r <= TRIG_CROWD; r++) {
+		int crowd = r == TRIG_CROWD, fd;
 
-		psi_path(w->psi_dir, r, path, sizeof(path));
-		fd = psi_trigger_open(path, "some", w->p.trigger_stall_us, w->p.trigger_window_us);
+		psi_path(w->psi_dir, crowd ? PSI_CPU : r, path, sizeof(path));
+		fd = psi_trigger_open(path, "some",
+				      crowd ? w->p.trigger_window_us / 2 : w->p.trigger_stall_us,
+				      w->p.trigger_window_us);
 		if (fd < 0)
 			continue;
 		if (watch_add(w->loop, &w->trig_w[r], fd, EPOLLPRI, on_trigger, w)) {
@@ -447,7 +459,7 @@ int weather_init(struct weather **wp, const struct weather_conf *c, const char *
 	weather_params_from_conf(&w->p, c);
 	weather_params_clamp(&w->p);
 	w->loop = loop;
-	for (r = 0; r < PSI_NRES; r++) {
+	for (r = 0; r <= TRIG_CROWD; r++) {
 		w->trig_fd[r] = -EBADF;
 		watch_init(&w->trig_w[r]);
 	}
@@ -705,6 +717,9 @@ static struct json_object *inputs_json(const struct weather *w, uint64_t now_ns)
 		json_object_object_add(p, "trigger", json_object_new_boolean(w->in.psi_trigger[r]));
 		json_object_object_add(p, "trigger_firings",
 				       json_object_new_uint64(w->trig_count[r]));
+		if (r == PSI_CPU)
+			json_object_object_add(p, "crowd_firings",
+					       json_object_new_uint64(w->trig_count[TRIG_CROWD]));
 		json_object_object_add(psi, psi_res_name(r), p);
 	}
 	json_object_object_add(o, "psi", psi);
@@ -983,6 +998,11 @@ struct json_object *weather_json(const struct weather *w, uint64_t now_ns)
 				"per-process pressure: no pressure records from the sensors (lymph.ko)"));
 	json_object_object_add(o, "missing", missing);
 	return o;
+}
+
+uint64_t weather_cpu_crowded(const struct weather *w)
+{
+	return w ? w->trig_count[TRIG_CROWD] : 0;
 }
 
 void weather_figures(const struct weather *w, struct weather_figures *f)

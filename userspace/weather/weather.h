@@ -172,6 +172,11 @@ struct weather_figures {
 };
 void weather_figures(const struct weather *w, struct weather_figures *f);
 
+/* How often, since start, the CPU stalled half of a trigger window (2 s):
+ * a crowd that outnumbers the CPUs and spins; lymphd then has refused
+ * forks sampled (kthrottle_pressure). */
+uint64_t weather_cpu_crowded(const struct weather *w);
+
 /* Save the baselines now (lymphd stopping); also done at every slot. */
 int weather_save(struct weather *w);
 
