@@ -566,16 +566,11 @@ int storm_lymphd_start(struct th_lymphd *d, const char *conf, const char *journa
 
 void storm_lymphd_crash(struct th_lymphd *d)
 {
-	if (d->pid > 0) {
+	/* SIGKILL first: th_lymphd_stop's SIGTERM then finds it dying, and
+	 * it reaps it and closes what is left, as for a clean stop. */
+	if (d->pid > 0)
 		kill(d->pid, SIGKILL);
-		waitpid(d->pid, NULL, 0);
-		d->pid = -1;
-	}
-	if (d->out >= 0)
-		close(d->out);
-	d->out = -EBADF;
-	json_object_put(d->start);
-	d->start = NULL;
+	th_lymphd_stop(d);
 }
 
 int storm_journal_count(const char *path, const char *type, const char *action, storm_rec_fn match,
