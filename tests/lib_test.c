@@ -11,8 +11,10 @@
 #include "atomic_file.h"
 #include "binpath.h"
 #include "clock.h"
+#include "fleet.h"
 #include "hashtab.h"
 #include "procfs.h"
+#include "sha256.h"
 #include "smallfile.h"
 
 FIXTURE(dir)
@@ -460,6 +462,53 @@ TEST(clock_boot_counts_from_the_same_start)
 
 	/* CLOCK_BOOTTIME is CLOCK_MONOTONIC plus the time suspended. */
 	EXPECT_GE(b, m);
+}
+
+TEST(hex_of_bytes)
+{
+	static const uint8_t b[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
+	char out[2 * sizeof(b) + 1];
+
+	memset(out, 'x', sizeof(out));
+	lymph_hex(out, b, sizeof(b));
+	EXPECT_STREQ("00017f80abff", out);
+	lymph_hex(out, b, 0);
+	EXPECT_STREQ("", out);
+}
+
+/* The fleet's identity of a binary: its SHA-256 and its GNU build id, in
+ * hex, the build id as readelf prints it. */
+TEST_F(dir, fleet_identity_hashes_and_reads_the_build_id)
+{
+	char f[PATH_MAX + 16], sha[FLEET_SHA_LEN], bid[FLEET_BUILDID_LEN], want[FLEET_BUILDID_LEN] = "";
+	char line[256], *p;
+	FILE *rd;
+	int fd;
+
+	snprintf(f, sizeof(f), "%s/abc", self->path);
+	ASSERT_EQ(0, atomic_write(f, 0644, "abc", 3));
+	fd = open(f, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fleet_identity(fd, sha, bid));
+	close(fd);
+	EXPECT_STREQ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", sha);
+	EXPECT_STREQ("", bid) TH_LOG("not an ELF file: no build id");
+
+	snprintf(line, sizeof(line), "readelf -n /proc/%d/exe 2>/dev/null", (int)getpid());
+	rd = popen(line, "r");
+	ASSERT_NE(NULL, rd);
+	while (fgets(line, sizeof(line), rd))
+		if ((p = strstr(line, "Build ID: ")))
+			sscanf(p + 10, "%128s", want);
+	pclose(rd);
+	if (!want[0])
+		SKIP(return, "readelf shows no build id for this test binary");
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fleet_identity(fd, sha, bid));
+	close(fd);
+	EXPECT_STREQ(want, bid);
+	EXPECT_EQ(64u, strlen(sha));
 }
 
 TEST_HARNESS_MAIN

@@ -50,54 +50,66 @@ long long storm_cg_read_key(const char *dir, const char *file, const char *key)
 	return v;
 }
 
-/* SIGKILL every process of dir and of every cgroup below it; how many. */
-static int storm__kill_tree(const char *dir, int depth)
+/* The cgroups of the tree at dir, dir first, at most 8 levels down: with
+ * visit, visit(pid, arg) on each process in each cgroup's cgroup.procs;
+ * with remove, each cgroup rmdir()ed after the ones below it.  The sum of
+ * what visit returned; -errno when visit is given and dir has no
+ * cgroup.procs (the walk still goes below it, so every process is visited,
+ * but what it returned below a cgroup without one is not counted). */
+static int storm__cg_walk(const char *dir, int (*visit)(pid_t pid, void *arg), void *arg,
+			  bool remove, int depth)
 {
 	char p[PATH_MAX + 32];
 	struct dirent *de;
-	int n = 0, pid;
+	int n = 0, m, pid, err = 0;
 	FILE *f;
 	DIR *d;
 
-	snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-	f = fopen(p, "re");
-	if (f) {
-		while (fscanf(f, "%d", &pid) == 1) {
-			if (pid > 1 && pid != getpid())
-				kill(pid, SIGKILL);
-			n++;
+	if (visit) {
+		snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
+		f = fopen(p, "re");
+		if (!f) {
+			err = -errno;
+		} else {
+			while (fscanf(f, "%d", &pid) == 1)
+				n += visit(pid, arg);
+			fclose(f);
 		}
-		fclose(f);
 	}
-	if (depth > 8 || !(d = opendir(dir)))
-		return n;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		n += storm__kill_tree(p, depth + 1);
-	}
-	closedir(d);
-	return n;
-}
-
-/* rmdir every cgroup below dir, deepest first, then dir. */
-static void storm__rmdir_tree(const char *dir, int depth)
-{
-	char p[PATH_MAX + 32];
-	struct dirent *de;
-	DIR *d;
-
 	if (depth <= 8 && (d = opendir(dir))) {
 		while ((de = readdir(d))) {
 			if (de->d_type != DT_DIR || de->d_name[0] == '.')
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-			storm__rmdir_tree(p, depth + 1);
+			m = storm__cg_walk(p, visit, arg, remove, depth + 1);
+			if (m > 0)
+				n += m;
 		}
 		closedir(d);
 	}
-	rmdir(dir);
+	if (remove)
+		rmdir(dir);
+	return err ?: n;
+}
+
+static int storm__kill_one(pid_t pid, void *arg)
+{
+	(void)arg;
+	if (pid > 1 && pid != getpid())
+		kill(pid, SIGKILL);
+	return 1;
+}
+
+/* SIGKILL every process of dir and of every cgroup below it. */
+static void storm__kill_tree(const char *dir)
+{
+	storm__cg_walk(dir, storm__kill_one, NULL, false, 0);
+}
+
+/* rmdir every cgroup below dir, deepest first, then dir. */
+static void storm__rmdir_tree(const char *dir)
+{
+	storm__cg_walk(dir, NULL, NULL, true, 0);
 }
 
 int storm_cg_cleanup(const char *path, int timeout_ms, pid_t *kids, int n_kids)
@@ -123,7 +135,7 @@ int storm_cg_cleanup(const char *path, int timeout_ms, pid_t *kids, int n_kids)
 	for (;;) {
 		int i;
 
-		storm__kill_tree(path, 0);
+		storm__kill_tree(path);
 		for (i = 0; i < n_kids; i++)
 			if (kids[i] > 0 && waitpid(kids[i], NULL, WNOHANG) == kids[i])
 				kids[i] = 0;
@@ -135,10 +147,10 @@ int storm_cg_cleanup(const char *path, int timeout_ms, pid_t *kids, int n_kids)
 		th_sleep_ms(5);
 	}
 	/* a task that died stays charged until it is reaped: retry the rmdir */
-	while (storm__rmdir_tree(path, 0), !access(path, F_OK)) {
+	while (storm__rmdir_tree(path), !access(path, F_OK)) {
 		if (th_now_ms() > deadline)
 			return -EBUSY;
-		storm__kill_tree(path, 0);
+		storm__kill_tree(path);
 		th_sleep_ms(10);
 	}
 	return 0;
@@ -316,47 +328,34 @@ static bool storm__running(pid_t pid, char state)
 	       !storm__vfork_waits(pid, state);
 }
 
+struct storm__count {
+	bool (*want)(pid_t pid, char state);
+	pid_t *out;	/* NULL, or room for cap pids */
+	int cap, n;
+};
+
+static int storm__count_one(pid_t pid, void *arg)
+{
+	struct storm__count *c = arg;
+	char state = 0;
+
+	if (storm_proc(pid, &state, NULL, NULL) || !c->want(pid, state))
+		return 0;
+	if (c->out && c->n < c->cap)
+		c->out[c->n] = pid;
+	c->n++;
+	return 1;
+}
+
 /* Processes in the tree at path whose state want() accepts; their pids go
  * into out (up to cap) when out is given.  -errno when path has no
  * cgroup.procs. */
 static int storm__cg_count(const char *path, bool (*want)(pid_t pid, char state), pid_t *out,
 			   int cap, int depth)
 {
-	char p[PATH_MAX + 32];
-	struct dirent *de;
-	int n = 0, pid;
-	FILE *f;
-	DIR *d;
+	struct storm__count c = { .want = want, .out = out, .cap = cap };
 
-	snprintf(p, sizeof(p), "%s/cgroup.procs", path);
-	f = fopen(p, "re");
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%d", &pid) == 1) {
-		char state = 0;
-
-		if (!storm_proc(pid, &state, NULL, NULL) && want(pid, state)) {
-			if (out && n < cap)
-				out[n] = pid;
-			n++;
-		}
-	}
-	fclose(f);
-	if (depth > 8 || !(d = opendir(path)))
-		return n;
-	while ((de = readdir(d))) {
-		int m;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		m = storm__cg_count(p, want, out ? out + (n < cap ? n : cap) : NULL,
-				    cap > n ? cap - n : 0, depth + 1);
-		if (m > 0)
-			n += m;
-	}
-	closedir(d);
-	return n;
+	return storm__cg_walk(path, storm__count_one, &c, false, depth);
 }
 
 int storm_cg_stopped(const char *path, pid_t *out, int cap, int depth)
@@ -567,16 +566,11 @@ int storm_lymphd_start(struct th_lymphd *d, const char *conf, const char *journa
 
 void storm_lymphd_crash(struct th_lymphd *d)
 {
-	if (d->pid > 0) {
+	/* SIGKILL first: th_lymphd_stop's SIGTERM then finds it dying, and
+	 * it reaps it and closes what is left, as for a clean stop. */
+	if (d->pid > 0)
 		kill(d->pid, SIGKILL);
-		waitpid(d->pid, NULL, 0);
-		d->pid = -1;
-	}
-	if (d->out >= 0)
-		close(d->out);
-	d->out = -EBADF;
-	json_object_put(d->start);
-	d->start = NULL;
+	th_lymphd_stop(d);
 }
 
 int storm_journal_count(const char *path, const char *type, const char *action, storm_rec_fn match,

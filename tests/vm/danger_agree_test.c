@@ -35,6 +35,7 @@
 
 #include "kselftest_harness.h"
 #include "lymph/danger.h"
+#include "kmod.h"
 
 #define DIR_ "/tmp/lymph-agree"
 
@@ -219,11 +220,10 @@ FIXTURE(agree) {
 
 FIXTURE_SETUP(agree)
 {
-	const char *ko = getenv("LYMPH_KO") ?: "/lib/modules/lymph.ko";
 	char *cmdline = slurp("/proc/cmdline"), build[256] = "", prog[300];
 	char *b = strstr(cmdline, "lymph.build=");
 	long long end;
-	int fd, out;
+	int err, out;
 
 	self->lymphd = -1;
 	if (b)
@@ -231,11 +231,9 @@ FIXTURE_SETUP(agree)
 	snprintf(prog, sizeof(prog), "%s/lymphd", build);
 	if (!build[0] || access(prog, X_OK))
 		SKIP(return, "lymphd is not in the VM (not built)");
-	syscall(SYS_delete_module, "lymph", O_NONBLOCK);
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd) TH_LOG("open %s: %s", ko, strerror(errno));
-	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0)) TH_LOG("insmod: %s", strerror(errno));
-	close(fd);
+	kmod_unload();
+	err = kmod_load("");
+	ASSERT_EQ(0, err) TH_LOG("insmod: %s", strerror(-err));
 	mkdir(DIR_, 0755);
 	unlink(DIR_ "/out");
 	self->lymphd = fork();
@@ -262,7 +260,7 @@ FIXTURE_TEARDOWN(agree)
 		kill(self->lymphd, SIGTERM);
 		waitpid(self->lymphd, NULL, 0);
 	}
-	syscall(SYS_delete_module, "lymph", O_NONBLOCK);
+	kmod_unload();
 }
 
 struct expect {

@@ -41,6 +41,7 @@
 #include "lymph/events.h"
 #include "lymph/danger.h"
 #include "lymph/dev.h"
+#include "kmod.h"
 
 #define NOBODY		65534
 #define LONG_BATCH_MS	600000	/* ten minutes: anything sooner was a wakeup */
@@ -58,24 +59,6 @@ static void crash_now(void)
 	setrlimit(RLIMIT_CORE, &rl);
 	*(volatile int *)crash_addr = 1;
 	_exit(1);
-}
-
-static int kmod_load(const char *params)
-{
-	const char *ko = getenv("LYMPH_KO") ?: "/lib/modules/lymph.ko";
-	int fd = open(ko, O_RDONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int kmod_unload(void)
-{
-	return syscall(SYS_delete_module, "lymph", O_NONBLOCK) ? -errno : 0;
 }
 
 static int write_text(const char *path, const char *text)

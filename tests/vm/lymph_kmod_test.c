@@ -31,6 +31,7 @@
 
 #include "kselftest_harness.h"
 #include "lymph/events.h"
+#include "kmod.h"
 
 #define SYSFS "/sys/kernel/lymph/"
 #define CGROOT "/sys/fs/cgroup"
@@ -40,24 +41,6 @@
 
 /* Where the crash test faults; volatile so the compiler cannot see it. */
 static volatile uintptr_t crash_addr = 0x10;
-
-static int kmod_load(const char *params)
-{
-	const char *ko = getenv("LYMPH_KO") ?: "/lib/modules/lymph.ko";
-	int fd = open(ko, O_RDONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int kmod_unload(void)
-{
-	return syscall(SYS_delete_module, "lymph", O_NONBLOCK) ? -errno : 0;
-}
 
 static int write_file(const char *path, const char *val)
 {

@@ -29,6 +29,7 @@
 #include "control.h"
 #include "format.h"
 #include "outfilter.h"
+#include "slots.h"
 
 #define CTL_CLIENTS_MAX	  64
 #define CTL_DEADLINE_NS	  (2ULL * 1000000000ULL) /* accept to last byte of the reply */
@@ -196,16 +197,6 @@ static void drop_client(struct control *c, size_t i)
 	free(cl->out);
 	free(cl);
 	c->c[i] = c->c[--c->n];
-}
-
-static ssize_t find_client(const struct control *c, const struct ctl_client *cl)
-{
-	size_t i;
-
-	for (i = 0; i < c->n; i++)
-		if (c->c[i] == cl)
-			return (ssize_t)i;
-	return -1;
 }
 
 void control_free(struct control *c)
@@ -583,7 +574,7 @@ static int on_client(struct watch *w, uint32_t events)
 {
 	struct control *c = w->ctx;
 	struct ctl_client *cl = watch_owner(w, struct ctl_client, w);
-	ssize_t i = find_client(c, cl);
+	ssize_t i = slot_of(c->c, c->n, cl);
 	int err = 0;
 
 	if (i < 0)

@@ -18,6 +18,7 @@
 #include "lymph/names.h"
 #include "format.h"
 #include "metrics.h"
+#include "slots.h"
 #include "weather.h"
 
 /* Length of the UTF-8 sequence at s (1..4), 0 when it is not valid. */
@@ -469,21 +470,11 @@ static int serve(struct metrics_http *h, struct http_client *cl, uint32_t events
 	return err != 0;
 }
 
-static ssize_t find_client(const struct metrics_http *h, const struct http_client *cl)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		if (h->c[i] == cl)
-			return (ssize_t)i;
-	return -1;
-}
-
 static int on_client(struct watch *w, uint32_t events)
 {
 	struct metrics_http *h = w->ctx;
 	struct http_client *cl = watch_owner(w, struct http_client, w);
-	ssize_t i = find_client(h, cl);
+	ssize_t i = slot_of(h->c, h->n, cl);
 
 	if (i >= 0 && serve(h, cl, events))
 		drop_client(h, (size_t)i);

@@ -195,18 +195,6 @@ static void set_error(struct fleet *f, const char *what, natsStatus s)
 
 /* ---- identity ------------------------------------------------------------ */
 
-static void hex(char *out, const unsigned char *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
 /* The GNU build-id note of a 64-bit ELF file, "" when it has none. */
 static void elf_build_id(int fd, char out[FLEET_BUILDID_LEN])
 {
@@ -241,7 +229,7 @@ static void elf_build_id(int fd, char out[FLEET_BUILDID_LEN])
 			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
 			    !memcmp(note + name_off, "GNU", 4) && nh.n_descsz &&
 			    nh.n_descsz <= 64) {
-				hex(out, note + desc_off, nh.n_descsz);
+				lymph_hex(out, note + desc_off, nh.n_descsz);
 				return;
 			}
 			off = desc_off + ((nh.n_descsz + 3) & ~3u);
@@ -279,7 +267,7 @@ int fleet_identity(int fd, char sha256[FLEET_SHA_LEN], char build_id[FLEET_BUILD
 	err = lymph_sha256_final(&ctx, md);
 	if (err)
 		return err;
-	hex(sha256, md, sizeof(md));
+	lymph_hex(sha256, md, sizeof(md));
 	elf_build_id(fd, build_id);
 	return 0;
 }

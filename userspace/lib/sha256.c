@@ -105,3 +105,15 @@ int lymph_sha256_fd(int fd, uint8_t out[LYMPH_SHA256_LEN])
 	}
 	return lymph_sha256_final(&c, out);
 }
+
+void lymph_hex(char *out, const uint8_t *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = 0;
+}

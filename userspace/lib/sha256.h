@@ -35,4 +35,7 @@ void lymph_sha256_abort(struct lymph_sha256 *c);
 /* The digest of everything read from fd (to EOF): 0 or -errno. */
 int lymph_sha256_fd(int fd, uint8_t out[LYMPH_SHA256_LEN]);
 
+/* n bytes (a digest, a build id) as 2n lower-case hex digits and a NUL. */
+void lymph_hex(char *out, const uint8_t *in, size_t n);
+
 #endif

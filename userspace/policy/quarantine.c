@@ -66,47 +66,27 @@ struct qentry *qtable_find(const struct qtable *t, const struct qkey *k)
 	return hashtab_find(&t->ht, k, key_hash(k));
 }
 
-/* Forget the coldest entry that is not quarantined, to make room. */
-static void make_room(struct qtable *t, uint64_t now)
+/* The coldest entry not quarantined now (its score and its offences
+ * decayed), among uid's entries when uid is given, else among all; NULL
+ * when there is none.  *n (when given) counts uid's entries, quarantined
+ * or not. */
+static struct qentry *coldest(const struct qtable *t, const uint32_t *uid, uint64_t now,
+			      size_t *n)
 {
 	struct qentry *victim = NULL;
 	double low = INFINITY;
 	size_t i;
 
+	if (n)
+		*n = 0;
 	for (i = 0; i < t->ht.cap; i++) {
 		struct qentry *e = hashtab_at(&t->ht, i);
 		double v;
 
-		if (!e->used || e->until > now)
+		if (!e->used || (uid && e->key.uid != *uid))
 			continue;
-		v = decay_value(&e->score, now, t->conf.half_life) +
-		    decay_value(&e->offences, now, forgive(t));
-		if (v < low) {
-			low = v;
-			victim = e;
-		}
-	}
-	if (victim)
-		hashtab_remove(&t->ht, victim);
-}
-
-/* uid at its max_per_uid: forget its own coldest entry not quarantined;
- * 0 when there was room or room was made, -ENOSPC when all are quarantined. */
-static int uid_room(struct qtable *t, uint32_t uid, uint64_t now)
-{
-	struct qentry *victim = NULL;
-	double low = INFINITY;
-	size_t i, n = 0;
-
-	if (!t->max_per_uid)
-		return 0;
-	for (i = 0; i < t->ht.cap; i++) {
-		struct qentry *e = hashtab_at(&t->ht, i);
-		double v;
-
-		if (!e->used || e->key.uid != uid)
-			continue;
-		n++;
+		if (n)
+			(*n)++;
 		if (e->until > now)
 			continue;
 		v = decay_value(&e->score, now, t->conf.half_life) +
@@ -116,6 +96,28 @@ static int uid_room(struct qtable *t, uint32_t uid, uint64_t now)
 			victim = e;
 		}
 	}
+	return victim;
+}
+
+/* Forget the coldest entry that is not quarantined, to make room. */
+static void make_room(struct qtable *t, uint64_t now)
+{
+	struct qentry *victim = coldest(t, NULL, now, NULL);
+
+	if (victim)
+		hashtab_remove(&t->ht, victim);
+}
+
+/* uid at its max_per_uid: forget its own coldest entry not quarantined;
+ * 0 when there was room or room was made, -ENOSPC when all are quarantined. */
+static int uid_room(struct qtable *t, uint32_t uid, uint64_t now)
+{
+	struct qentry *victim;
+	size_t n;
+
+	if (!t->max_per_uid)
+		return 0;
+	victim = coldest(t, &uid, now, &n);
 	if (n < t->max_per_uid)
 		return 0;
 	if (!victim)

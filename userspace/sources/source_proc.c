@@ -45,6 +45,7 @@
 #include "clock.h"
 #include "hashtab.h"
 #include "procfs.h"
+#include "smallfile.h"
 #include "source.h"
 
 /*
@@ -216,24 +217,6 @@ static void pt_prune(struct proc_src *ps)
 
 /* ---- /proc ----------------------------------------------------------- */
 
-/* Read a small /proc file into buf, NUL-terminated.  Returns length or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	err = errno;
-	close(fd);
-	if (n < 0)
-		return -err;
-	buf[n] = '\0';
-	return n;
-}
-
 /* Difference CLOCK_BOOTTIME - CLOCK_MONOTONIC: time spent suspended. */
 static __u64 suspend_ns(void)
 {
@@ -261,7 +244,7 @@ static int proc_read_stat(struct proc_src *ps, __u32 pid, struct pt_entry *e)
 	__u64 boot_ns, susp;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = small_file_read(path, 0, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	open_paren = strchr(buf, '(');
@@ -296,7 +279,7 @@ static int proc_read_uid(__u32 pid, __u32 *uid)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = small_file_read(path, 0, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	p = strstr(buf, "\nUid:");
@@ -318,7 +301,7 @@ static __u64 proc_read_cgroup(struct proc_src *ps, __u32 pid)
 	if (!ps->cgroup2[0])
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	if (read_small(path, buf, sizeof(buf)) < 0)
+	if (small_file_read(path, 0, buf, sizeof(buf)) < 0)
 		return 0;
 	/* The unified hierarchy's line is "0::/path". */
 	p = strncmp(buf, "0::", 3) == 0 ? buf : strstr(buf, "\n0::");

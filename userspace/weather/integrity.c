@@ -26,14 +26,7 @@ int sha256_file(const char *path, unsigned char out[SHA256_LEN])
 
 void sha256_hex(const unsigned char d[SHA256_LEN], char hex[2 * SHA256_LEN + 1])
 {
-	static const char digits[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < SHA256_LEN; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[2 * SHA256_LEN] = 0;
+	lymph_hex(hex, d, SHA256_LEN);
 }
 
 int integrity_can_hash(void)
