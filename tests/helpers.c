@@ -818,13 +818,13 @@ static void __attribute__((noinline)) th_crash_site_b(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-pid_t th_dump_core(const char *dir, int site)
+/* A child that crashes at site with RLIMIT_CORE at limit; its wait status. */
+static pid_t crash_with_core_limit(const char *dir, int site, rlim_t limit, int *status)
 {
-	int status = 0;
 	pid_t pid = th_fork();
 
 	if (pid == 0) {
-		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+		struct rlimit rl = { limit, limit };
 
 		if ((dir && chdir(dir)) || setrlimit(RLIMIT_CORE, &rl))
 			_exit(1);
@@ -836,10 +836,30 @@ pid_t th_dump_core(const char *dir, int site)
 			th_crash_site_a();
 		_exit(2);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
-	    !WCOREDUMP(status)) {
+	*status = 0;
+	if (pid < 0 || waitpid(pid, status, 0) != pid || !WIFSIGNALED(*status))
+		return -1;
+	return pid;
+}
+
+pid_t th_dump_core(const char *dir, int site)
+{
+	int status;
+	pid_t pid = crash_with_core_limit(dir, site, RLIM_INFINITY, &status);
+
+	if (pid < 0 || !WCOREDUMP(status)) {
 		th_diag("no core dumped (wait status 0x%x)", status);
 		return -1;
 	}
+	return pid;
+}
+
+pid_t th_crash_wanting_no_core(int site)
+{
+	int status;
+	pid_t pid = crash_with_core_limit(NULL, site, 0, &status);
+
+	if (pid < 0)
+		th_diag("the child did not die of its crash (wait status 0x%x)", status);
 	return pid;
 }

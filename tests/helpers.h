@@ -272,6 +272,10 @@ pid_t th_crash_child(enum th_crash how, const char *busfile, int *status);
  */
 pid_t th_dump_core(const char *dir, int site);
 
+/* The same crash with RLIMIT_CORE 0 (the process wants no core); its pid,
+ * or -1 when it did not die of SIGSEGV. */
+pid_t th_crash_wanting_no_core(int site);
+
 /*
  * The harness comes last, compiled without optimisation, and with it every
  * test that includes this header.  Its TEST_F wrapper keeps `child` (0 in

@@ -306,6 +306,44 @@ TEST_F_TIMEOUT(cores, core_handler_stores_within_budget_and_restores_the_pattern
 	EXPECT_NE(0, access(self->saved, F_OK));
 }
 
+/* A process that set RLIMIT_CORE to 0 wants no core: the kernel still
+ * pipes it to the handler (it ignores the limit for a pipe), the handler
+ * stores nothing and removes nothing, and the crash is still counted. */
+TEST_F_TIMEOUT(cores, no_core_stored_for_a_process_that_wants_none, 120)
+{
+	char extra[400], path[700];
+	json_object *recs, *o, *s;
+	long long bytes;
+	pid_t a, z;
+
+	snprintf(extra, sizeof(extra), "core_handler = yes\ncore_store = %s\n", self->store);
+	ASSERT_EQ(0, write_policy(self, extra));
+	ASSERT_EQ(0, start_lymphd(self));
+	ASSERT_EQ(1, wait_records(self->journal, "core-handler-installed", 1));
+	ASSERT_GT(a = th_dump_core(NULL, 0), 0);
+	ASSERT_EQ(1, wait_records(self->journal, "core-handled", 1));
+	ASSERT_GT(z = th_crash_wanting_no_core(0), 0);
+	ASSERT_EQ(2, wait_records(self->journal, "core-handled", 2));
+
+	recs = th_journal_records(self->journal, "phagocyte", "core-handled");
+	o = json_object_array_get_idx(recs, 1);
+	EXPECT_EQ(z, th_json_int(o, "pid")) TH_LOG("%s", th_json_text(recs));
+	EXPECT_NE(NULL, strstr(th_json_str(o, "result") ?: "", "RLIMIT_CORE is 0"))
+	TH_LOG("%s", th_json_text(o));
+	EXPECT_EQ(NULL, th_json_get(o, "kept"));
+	json_object_put(recs);
+	EXPECT_EQ(0, stored_of(self->store, z, path, sizeof(path))[0]) TH_LOG("%s", path);
+	/* the core before it is still there: nothing was removed for it */
+	EXPECT_NE(0, stored_of(self->store, a, path, sizeof(path))[0]);
+	EXPECT_EQ(1, store_usage(self->store, &bytes));
+	/* counted with its signature all the same */
+	o = crashes(self, _metadata);
+	ASSERT_NE(NULL, o);
+	s = sig_with(o, "phagocyte_cores_test", 2);
+	EXPECT_NE(NULL, s) TH_LOG("%s", th_json_text(o));
+	json_object_put(o);
+}
+
 /* lymphd killed: its pattern stays and the handler works without it; the
  * next lymphd without core_handler puts the saved pattern back. */
 TEST_F_TIMEOUT(cores, pattern_restored_after_a_killed_lymphd, 120)

@@ -302,7 +302,7 @@ TEST(core_handler_pattern_and_names)
 
 	ASSERT_EQ(0, corehandler_pattern("/usr/sbin/lymphd", "/var/lib/lymph/cores", pat,
 					 sizeof(pat)));
-	EXPECT_STREQ("|/usr/sbin/lymphd --core-handler /var/lib/lymph/cores %P %s %t", pat);
+	EXPECT_STREQ("|/usr/sbin/lymphd --core-handler /var/lib/lymph/cores %P %s %t %c", pat);
 	memset(longp, 'x', sizeof(longp) - 1);
 	longp[0] = '/';
 	longp[sizeof(longp) - 1] = 0;

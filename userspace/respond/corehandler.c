@@ -31,7 +31,9 @@ const char *corehandler_pattern_path = "/proc/sys/kernel/core_pattern";
 
 int corehandler_pattern(const char *self_exe, const char *store, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "|%s --core-handler %s %%P %%s %%t", self_exe, store);
+	/* %c, the crashing task's RLIMIT_CORE: the kernel ignores it for a
+	 * pipe, so the handler honours a process's "no core" itself */
+	int n = snprintf(buf, len, "|%s --core-handler %s %%P %%s %%t %%c", self_exe, store);
 
 	/* the kernel keeps 127 bytes (CORENAME_MAX_SIZE) and splits on spaces */
 	if (n < 0 || (size_t)n >= len || n > 127 || strchr(self_exe, ' ') || strchr(store, ' '))
@@ -455,19 +457,22 @@ int corehandler_main(int argc, char **argv)
 	uint64_t now = wall_ns(), out = 0, in = 0, cap, used_bin = 0, used_all = 0, estimate = 0;
 	size_t n = 0, i;
 	const char *result = "stored";
-	int pid, dfd, fd = -1, have_sig, err, named_tmp = 0;
+	int pid, dfd, fd = -1, have_sig, err, named_tmp = 0, no_core_wanted;
 	DIR *d;
 	struct dirent *de;
 	ssize_t l;
 
 	if (argc < 5) {
 		fprintf(stderr,
-			"lymphd --core-handler: usage: --core-handler STORE PID SIGNAL TIME "
+			"lymphd --core-handler: usage: --core-handler STORE PID SIGNAL TIME [CORE_LIMIT] "
 			"(run by the kernel through kernel.core_pattern)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	pid = atoi(argv[2]);
+	/* RLIMIT_CORE 0: the process asked for no core (a pattern of an older
+	 * lymph passes no limit: stored as before) */
+	no_core_wanted = argc > 5 && !strcmp(argv[5], "0");
 	/* the identity first: the crashing task waits for us to read its core */
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (!stat(path, &sb))
@@ -548,7 +553,7 @@ int corehandler_main(int argc, char **argv)
 		a[i].binary = st[i].key;
 	cores_plan(a, n + 1, per_binary, total, keep_first);
 	removed = json_object_new_array();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !no_core_wanted; i++) {
 		if (a[i].keep) {
 			used_all += a[i].bytes;
 			if (!strcmp(st[i].key, key))
@@ -558,7 +563,9 @@ int corehandler_main(int argc, char **argv)
 		}
 	}
 	cap = 0;
-	if (!a[n].keep) {
+	if (no_core_wanted) {
+		result = "not stored: its RLIMIT_CORE is 0 (the process wants no core)";
+	} else if (!a[n].keep) {
 		result = "dropped: over the budgets";
 	} else if (used_bin >= per_binary || used_all >= total) {
 		result = "dropped: nothing left of the budgets";
