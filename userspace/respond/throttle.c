@@ -32,6 +32,7 @@ struct lineage {
 	int pending_fresh;	       /* ... and one of them began the episode */
 	struct lymph_throttle pending; /* the latest of them */
 	int module;		       /* stopped by lymph.ko, never by lymphd */
+	uint64_t module_until;	       /* lymph.ko holds members until then */
 	uint32_t records;	       /* overdraw records since the last look */
 	/* pids cgroup hold: members moved here, pids.max pinned */
 	char hold_dir[600];
@@ -667,8 +668,13 @@ void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, ui
 	 * itself.  Once pinned, a member the module continues can make
 	 * nothing: its refused forks keep the module holding it and the
 	 * episode going (pids.events). */
-	if (r->action == LYMPH_THROTTLE_HELD)
+	if (r->action == LYMPH_THROTTLE_HELD) {
+		/* Members the module holds stopped make no fork and no record:
+		 * not calm, only held (the episode must not end under them). */
 		l->module = 1;
+		if (now + r->hold_ns > l->module_until)
+			l->module_until = now + r->hold_ns;
+	}
 	if (r->action == LYMPH_THROTTLE_HELD && !t->enforce) {
 		/* The module enforces, lymphd observes (a knob set by hand):
 		 * lymphd only says so, once per episode. */
@@ -752,7 +758,9 @@ void throttler_tick(struct throttler *t, uint64_t now)
 		uint64_t before = l->dt.dead_time;
 		int due = deadtime_next(&l->dt) && now >= deadtime_next(&l->dt);
 
-		switch (due ? deadtime_due(&t->conf, &l->dt, now, storming(l)) : DT_NONE) {
+		switch (due ? deadtime_due(&t->conf, &l->dt, now,
+					   storming(l) || (l->module && now < l->module_until))
+			    : DT_NONE) {
 		case DT_EXTEND:
 			/* whatever runs of it (made or continued since) stops too */
 			if (!l->observe_reported && !l->module)
