@@ -147,7 +147,9 @@ static atomic64_t lymph_holds_missed;		/* members not held: table full */
 
 /*
  * Never slowed: pid 1, kernel threads, exiting tasks, readers of
- * /dev/lymph (lymphd), and the protected uids and cgroups.
+ * /dev/lymph (lymphd) and their ancestors (the shell or supervisor that
+ * started lymphd: a root uid's sweep must not stop it), and the protected
+ * uids and cgroups.
  */
 bool lymph_protected(struct task_struct *task)
 {
@@ -157,7 +159,7 @@ bool lymph_protected(struct task_struct *task)
 		return true;
 	if (lymph_cgroup_protected(task))
 		return true;
-	return lymph_is_reader(task_tgid_nr(task));
+	return lymph_reader_or_ancestor(task);
 }
 
 static u32 real_uid(struct task_struct *t)
@@ -250,6 +252,36 @@ static pid_t family_of(struct task_struct *t)
 	}
 	spin_unlock_irqrestore(&lymph_fams_lock, flags);
 	return id;
+}
+
+/*
+ * LYMPH_IOC_FAMILY: the family of the process @nr (in the caller's pid
+ * namespace) and the real uid it was made for.  -ESRCH: no such process;
+ * -ENOENT: it has none (made before the module and never forked since, or
+ * its real uid changed since: lineage_member() counts it in none).
+ */
+int lymph_family_lookup(pid_t nr, u32 *id, u32 *uid)
+{
+	struct task_struct *t;
+	struct lymph_fam *f;
+	unsigned long flags;
+	int err = -ESRCH;
+
+	rcu_read_lock();
+	t = pid_task(find_vpid(nr), PIDTYPE_TGID);
+	if (t) {
+		err = -ENOENT;
+		spin_lock_irqsave(&lymph_fams_lock, flags);
+		f = fam_find(t);
+		if (f && f->uid == real_uid(t)) {
+			*id = (u32)f->id;
+			*uid = f->uid;
+			err = 0;
+		}
+		spin_unlock_irqrestore(&lymph_fams_lock, flags);
+	}
+	rcu_read_unlock();
+	return err;
 }
 
 /* Fix the child's family at its fork; returns it. */

@@ -57,6 +57,7 @@ int lymph_ring_init(unsigned int ring_bytes);
 void lymph_ring_exit(void);
 void lymph_emit(void *rec, u16 kind, u16 size);
 bool lymph_is_reader(pid_t tgid);
+bool lymph_reader_or_ancestor(struct task_struct *task);
 unsigned int lymph_nr_readers(void);
 void lymph_ring_show(struct seq_file *m);
 
@@ -78,6 +79,7 @@ void lymph_lineage_exit(void);
 void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child);
 void lymph_lineage_show(struct seq_file *m);
 bool lymph_protected(struct task_struct *task);
+int lymph_family_lookup(pid_t nr, u32 *id, u32 *uid);
 
 /* pressure.c: periodic per-process spot check */
 int lymph_pressure_init(void);

@@ -18,7 +18,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/miscdevice.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -61,6 +63,10 @@ struct lymph_reader {
 	struct mutex read_mutex;	/* one read() at a time owns bounce */
 	u8 *bounce;
 	pid_t tgid;			/* the opener, never throttled */
+	struct pid *pid;		/* the opener's, for its ancestors */
+	struct mutex pin_mutex;		/* pins, nr_pins */
+	struct file *pins[LYMPH_PINS_MAX];	/* pids.max files lifted at release */
+	unsigned int nr_pins;
 	wait_queue_head_t wait;		/* this reader's poll() and read() */
 	struct timer_list batch_timer;	/* makes a batch due, wakes the reader */
 	struct lymph_wakeset __rcu *wake;	/* NULL: never said (woken as before) */
@@ -78,6 +84,7 @@ static u32 lymph_ring_bytes;
 
 atomic64_t lymph_events[LYMPH_EV_KIND_MAX];
 atomic64_t lymph_ring_drops;
+static atomic64_t lymph_pins_lifted;		/* by a reader's release */
 
 /* The batch delay of a reader whose LYMPH_IOC_WAKE_SET says batch_ms 0,
  * read at that ioctl. */
@@ -314,6 +321,37 @@ bool lymph_is_reader(pid_t tgid)
 	return found;
 }
 
+/*
+ * Is @task a reader of /dev/lymph (lymphd) or an ancestor of one, now: the
+ * shell or supervisor that started lymphd, and theirs, up to pid 1.  One
+ * walk up real_parent per reader, under RCU.
+ */
+bool lymph_reader_or_ancestor(struct task_struct *task)
+{
+	struct task_struct *p;
+	struct lymph_reader *r;
+	bool found = false;
+	int depth;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(r, &lymph_readers, node) {
+		p = pid_task(r->pid, PIDTYPE_TGID);
+		for (depth = 0; p && depth < 128; depth++) {
+			if (p->tgid == task->tgid) {
+				found = true;
+				break;
+			}
+			if (p->pid <= 1)
+				break;		/* pid 1 (or the idle task above it) */
+			p = rcu_dereference(p->real_parent);
+		}
+		if (found)
+			break;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
 unsigned int lymph_nr_readers(void)
 {
 	return atomic_read(&lymph_nr_open);
@@ -448,6 +486,109 @@ static long lymph_wake_set(struct lymph_reader *r, const void __user *arg)
 	return 0;
 }
 
+/* LYMPH_IOC_FAMILY (lymph/dev.h): a process's clone family. */
+static long lymph_family_get(void __user *arg)
+{
+	struct lymph_family q;
+	long err;
+
+	if (copy_from_user(&q, arg, sizeof(q)))
+		return -EFAULT;
+	if (q.pad || !q.pid || q.pid > PID_MAX_LIMIT)
+		return -EINVAL;
+	err = lymph_family_lookup((pid_t)q.pid, &q.id, &q.uid);
+	if (err)
+		return err;
+	return copy_to_user(arg, &q, sizeof(q)) ? -EFAULT : 0;
+}
+
+/* The pids.max file of a pin (lymph/dev.h), with a reference; ERR_PTR. */
+static struct file *pin_file(const void __user *arg)
+{
+	struct lymph_pin p;
+	struct file *f;
+
+	if (copy_from_user(&p, arg, sizeof(p)))
+		return ERR_PTR(-EFAULT);
+	if (p.pad)
+		return ERR_PTR(-EINVAL);
+	f = fget(p.fd);
+	if (!f)
+		return ERR_PTR(-EBADF);
+	if (!(f->f_mode & FMODE_WRITE) ||
+	    (file_inode(f)->i_sb->s_magic != CGROUP2_SUPER_MAGIC &&
+	     file_inode(f)->i_sb->s_magic != CGROUP_SUPER_MAGIC) ||
+	    strcmp(f->f_path.dentry->d_name.name, "pids.max")) {
+		fput(f);
+		return ERR_PTR(-EINVAL);
+	}
+	return f;
+}
+
+/*
+ * LYMPH_IOC_PIN, LYMPH_IOC_UNPIN: keep (or forget) a pids.max that this
+ * reader pinned at 0, to lift it when the reader is released.
+ */
+static long lymph_pin(struct lymph_reader *r, const void __user *arg, bool pin)
+{
+	struct file *f = pin_file(arg), *gone = NULL;
+	unsigned int i;
+	long err = 0;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	mutex_lock(&r->pin_mutex);
+	for (i = 0; i < r->nr_pins; i++)
+		if (file_inode(r->pins[i]) == file_inode(f))
+			break;
+	if (pin) {
+		if (i < r->nr_pins) {
+			gone = f;		/* pinned already: one is enough */
+		} else if (r->nr_pins == LYMPH_PINS_MAX) {
+			gone = f;
+			err = -ENOSPC;
+		} else {
+			r->pins[r->nr_pins++] = f;
+		}
+	} else if (i == r->nr_pins) {
+		gone = f;
+		err = -ENOENT;
+	} else {
+		fput(f);
+		gone = r->pins[i];
+		r->pins[i] = r->pins[--r->nr_pins];
+	}
+	mutex_unlock(&r->pin_mutex);
+	if (gone)
+		fput(gone);
+	return err;
+}
+
+/*
+ * The reader is gone (lymphd exited, however): lift every pin it left,
+ * "max" into each pids.max, so that no family stays pinned without it.
+ */
+static void pins_lift(struct lymph_reader *r)
+{
+	unsigned int i, lifted = 0;
+
+	for (i = 0; i < r->nr_pins; i++) {
+		loff_t pos = 0;
+		ssize_t n = kernel_write(r->pins[i], "max", 3, &pos);
+
+		if (n == 3)
+			lifted++;
+		else if (n != -ENODEV)	/* its cgroup was removed meanwhile */
+			pr_warn("failed to lift a pin of pid %d: %zd; write max into %pD\n",
+				r->tgid, n, r->pins[i]);
+		fput(r->pins[i]);
+	}
+	if (lifted)
+		pr_info("lifted %u pin(s) left by pid %d\n", lifted, r->tgid);
+	atomic64_add(lifted, &lymph_pins_lifted);
+	r->nr_pins = 0;
+}
+
 static long lymph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct lymph_reader *r = file->private_data;
@@ -455,6 +596,12 @@ static long lymph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case LYMPH_IOC_WAKE_SET:
 		return lymph_wake_set(r, (const void __user *)arg);
+	case LYMPH_IOC_FAMILY:
+		return lymph_family_get((void __user *)arg);
+	case LYMPH_IOC_PIN:
+		return lymph_pin(r, (const void __user *)arg, true);
+	case LYMPH_IOC_UNPIN:
+		return lymph_pin(r, (const void __user *)arg, false);
 	default:
 		return -ENOTTY;
 	}
@@ -469,14 +616,15 @@ void lymph_ring_show(struct seq_file *m)
 	rcu_read_lock();
 	list_for_each_entry_rcu(r, &lymph_readers, node) {
 		w = rcu_dereference(r->wake);
-		seq_printf(m, "reader: pid %d wake %s calm %u batch_ms %u woken %llu batched %llu\n",
-			   r->tgid, !w ? "every-signal" :
+		seq_printf(m, "reader: pid %d pins %u wake %s calm %u batch_ms %u woken %llu batched %llu\n",
+			   r->tgid, READ_ONCE(r->nr_pins), !w ? "every-signal" :
 			   !(w->flags & LYMPH_WAKE_KEYED) ? "mask" :
 			   (w->flags & LYMPH_WAKE_CALM_ALL) ? "calm-all" : "keyed",
 			   w ? w->nr : 0, w ? jiffies_to_msecs(w->batch_jiffies) : 0,
 			   (u64)atomic64_read(&r->woken), (u64)atomic64_read(&r->batched));
 	}
 	rcu_read_unlock();
+	seq_printf(m, "pins_lifted: %llu\n", (u64)atomic64_read(&lymph_pins_lifted));
 }
 
 static int lymph_open(struct inode *inode, struct file *file)
@@ -498,9 +646,11 @@ static int lymph_open(struct inode *inode, struct file *file)
 	spin_lock_init(&r->lock);
 	mutex_init(&r->read_mutex);
 	mutex_init(&r->wake_mutex);
+	mutex_init(&r->pin_mutex);
 	init_waitqueue_head(&r->wait);
 	timer_setup(&r->batch_timer, batch_timer_fn, 0);
 	r->tgid = task_tgid_nr(current);
+	r->pid = get_pid(task_tgid(current));
 	file->private_data = r;
 	stream_open(inode, file);
 
@@ -526,6 +676,8 @@ static int lymph_release(struct inode *inode, struct file *file)
 	spin_unlock(&lymph_readers_lock);
 	synchronize_rcu();	/* no producer still writes into r->ring */
 	timer_delete_sync(&r->batch_timer);	/* nor arms this */
+	pins_lift(r);
+	put_pid(r->pid);
 	kvfree(rcu_dereference_protected(r->wake, 1));
 	vfree(r->ring);
 	kfree(r->bounce);

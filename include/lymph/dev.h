@@ -69,7 +69,47 @@ struct lymph_wake_set {
 };
 _Static_assert(sizeof(struct lymph_wake_set) == 24, "lymph_wake_set layout");
 
+/*
+ * LYMPH_IOC_FAMILY: the clone family (doc/lineage.md) of process pid (in
+ * the caller's pid namespace), as the module's own table has it: id is
+ * the family's root's tgid, as a LYMPH_EV_THROTTLE record names a
+ * LYMPH_LINEAGE_FAMILY lineage, uid the real uid it was made for.
+ * ESRCH: no such process; ENOENT: it belongs to no family yet (made
+ * before the module and never forked since, or its real uid changed and
+ * it has not forked since).  lymphd asks it to find a held family's
+ * members, as it reads the BPF sensors' task storage.
+ */
+struct lymph_family {
+	__u32 pid;		/* in */
+	__u32 id;		/* out */
+	__u32 uid;		/* out */
+	__u32 pad;		/* zero */
+};
+_Static_assert(sizeof(struct lymph_family) == 16, "lymph_family layout");
+
+/*
+ * LYMPH_IOC_PIN: fd is a cgroup's pids.max, open for writing, that this
+ * reader (lymphd) has just pinned at 0 to hold a family.  The module keeps
+ * a reference to the file and, when this reader's /dev/lymph is released
+ * (lymphd exits, however it exits), writes "max" into it: a dead lymphd
+ * never leaves a family pinned.  LYMPH_IOC_UNPIN: lymphd lifted that pin
+ * itself; the module forgets it (fd: any open of the same file) without
+ * writing.  At most LYMPH_PINS_MAX per reader (ENOSPC beyond); EINVAL for
+ * a file that is not a cgroup's pids.max open for writing; ENOENT for an
+ * unpin of a file this reader did not pin.
+ */
+struct lymph_pin {
+	__s32 fd;
+	__u32 pad;		/* zero */
+};
+_Static_assert(sizeof(struct lymph_pin) == 8, "lymph_pin layout");
+
+#define LYMPH_PINS_MAX		64
+
 #define LYMPH_IOC_MAGIC		0xb7
 #define LYMPH_IOC_WAKE_SET	_IOW(LYMPH_IOC_MAGIC, 1, struct lymph_wake_set)
+#define LYMPH_IOC_FAMILY	_IOWR(LYMPH_IOC_MAGIC, 2, struct lymph_family)
+#define LYMPH_IOC_PIN		_IOW(LYMPH_IOC_MAGIC, 3, struct lymph_pin)
+#define LYMPH_IOC_UNPIN		_IOW(LYMPH_IOC_MAGIC, 4, struct lymph_pin)
 
 #endif /* LYMPH_DEV_H */

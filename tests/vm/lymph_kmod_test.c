@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +33,8 @@
 #include "kselftest_harness.h"
 #include "lymph/events.h"
 #include "kmod.h"
+#include "lymph/dev.h"
+#include <sys/ioctl.h>
 
 #define SYSFS "/sys/kernel/lymph/"
 #define CGROOT "/sys/fs/cgroup"
@@ -221,6 +224,18 @@ static int find_stopped(void)
 	}
 	closedir(d);
 	return found;
+}
+
+/* The state letter of /proc/<pid>/stat, '?' when gone. */
+static char proc_state_of(const char *pid)
+{
+	char path[300], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return '?';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
 }
 
 /* ---- the module, loaded for each test ---------------------------------- */
@@ -811,6 +826,7 @@ TEST_F_TIMEOUT(kmod, insmod_rmmod_50_cycles_with_readers, 120)
 
 struct storm_shared {
 	volatile unsigned long forks;
+	volatile int calm;	/* storm_start's members stop forking while set */
 };
 
 /*
@@ -872,6 +888,10 @@ static pid_t storm_start(struct storm_shared *sh, uid_t uid)
 		pid_t c;
 		int st;
 
+		if (sh->calm) {
+			usleep(10000);
+			continue;
+		}
 		if (storm_per_s)
 			usleep(1000000 / storm_per_s);
 		c = fork();
@@ -932,13 +952,13 @@ static void storm_stop(void)
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-	{	/* the sub-cgroup bomb's cgroups */
+	{	/* the sub-cgroup bomb's cgroups, lymphd's hold */
 		DIR *d = opendir(STORM_CG);
 		struct dirent *e;
 		char p[300];
 
 		while (d && (e = readdir(d)))
-			if (e->d_type == DT_DIR && e->d_name[0] == 'c') {
+			if (e->d_type == DT_DIR && e->d_name[0] != '.') {
 				snprintf(p, sizeof(p), STORM_CG "/%s", e->d_name);
 				rmdir(p);
 			}
@@ -992,12 +1012,54 @@ FIXTURE_SETUP(storm)
 	ASSERT_EQ(0, knob_set("dead_time_min_ms", "20"));
 }
 
+static void lymphd_stop(int sig);
+
+/* The processes that hold /dev/lymph open, in a static buffer. */
+static const char *dev_holders(void)
+{
+	static char out[1024];
+	char path[600], link[64];
+	struct dirent *e, *f;
+	size_t len = 0;
+	DIR *d = opendir("/proc"), *fds;
+
+	out[0] = 0;
+	while (d && (e = readdir(d)) && len < sizeof(out) - 64) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", e->d_name);
+		fds = opendir(path);
+		while (fds && (f = readdir(fds))) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", e->d_name, f->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n > 0 && (link[n] = 0, !strcmp(link, "/dev/lymph"))) {
+				len += snprintf(out + len, sizeof(out) - len, " %s (%c)", e->d_name,
+						proc_state_of(e->d_name));
+				break;
+			}
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (d)
+		closedir(d);
+	return out;
+}
+
 FIXTURE_TEARDOWN(storm)
 {
+	int err;
+
+	lymphd_stop(SIGKILL);	/* when a test left it running */
 	storm_stop();
 	if (self->fd >= 0)
 		close(self->fd);
-	kmod_unload();
+	err = kmod_unload();
+	if (err && err != -ENOENT)
+		TH_LOG("failed to unload lymph.ko: %s; /dev/lymph held by:%s", strerror(-err),
+		       dev_holders());
 	EXPECT_EQ(0, find_stopped());
 }
 
@@ -2209,6 +2271,358 @@ TEST_F_TIMEOUT(storm, benign_make_j4_like_worker_pool_zero_actions, 240)
 {
 	benign_run(_metadata, self, "make -j4-like pool of 300 recipes", make_j4_like_worker_pool,
 		   900);
+}
+
+/* ---- lymphd with lymph.ko: the pin, and lymphd's ancestors ------------- */
+
+#define LYMPHD_DIR "/tmp/lymphd-pin"
+static pid_t lymphd_pid;	/* started by lymphd_start(), 0: none */
+
+/* A number in cgroup dir's file: "max" is LLONG_MAX, -1 when unreadable. */
+static long long cg_num(const char *dir, const char *file)
+{
+	char path[300], buf[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strncmp(buf, "max", 3) ? atoll(buf) : LLONG_MAX;
+}
+
+/* Tasks of STORM_CG and the cgroups below it, and how many are stopped. */
+static int storm_tree_tasks(int *stopped)
+{
+	DIR *d = opendir(STORM_CG);
+	struct dirent *e;
+	char dir[300], path[320], buf[65536], *p;
+	int n = 0;
+
+	*stopped = 0;
+	while (d && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(dir, sizeof(dir), STORM_CG "/%s", e->d_name);
+		/* cgroup.threads: lymphd's hold is threaded (no cgroup.procs) */
+		snprintf(path, sizeof(path), "%s/cgroup.threads", dir);
+		if (read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		for (p = buf; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+			char st = proc_state(atoi(p));
+
+			n += st != 0;
+			*stopped += st == 'T';
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * lymphd --source=kmod in enforce mode, with a throttle like the storm
+ * fixture's knobs (the weather never scales it), as a child of the test.
+ * Returns 0 once it reads /dev/lymph and has set the module to enforce;
+ * -ENOENT when lymphd is not in the VM.
+ */
+static int lymphd_start(void)
+{
+	static const char conf[] = "[lymphd]\nmode = enforce\n\n"
+				   "[throttle]\nbudget = 5\nburst = 5\n"
+				   "dead_time_min = 20ms\ndead_time_max = 1s\n\n"
+				   "[weather]\nbudget_factor_stormy = 1\n";
+	char cmdline[4096], lymphd[512], *b;
+	int i, fd, readers0;
+
+	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) <= 0 ||
+	    !(b = strstr(cmdline, "lymph.build=")))
+		return -ENOENT;
+	b += strlen("lymph.build=");
+	snprintf(lymphd, sizeof(lymphd), "%.*s/lymphd", (int)strcspn(b, " \n"), b);
+	if (access(lymphd, X_OK))
+		return -ENOENT;
+	mkdir(LYMPHD_DIR, 0700);
+	unlink(LYMPHD_DIR "/journal");
+	fd = open(LYMPHD_DIR "/lymph.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, conf, strlen(conf)) != (ssize_t)strlen(conf)) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	readers0 = (int)proc_num("readers:", "readers: ");
+	lymphd_pid = fork();
+	if (lymphd_pid < 0)
+		return -errno;
+	if (lymphd_pid == 0) {
+		int out = open(LYMPHD_DIR "/out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != out)
+				close(fd);
+		dup2(out, 1);
+		dup2(out, 2);
+		execl(lymphd, "lymphd", "--source=kmod", "-c", LYMPHD_DIR "/lymph.conf",
+		      "--journal=" LYMPHD_DIR "/journal", "--socket=" LYMPHD_DIR "/sock",
+		      (char *)NULL);
+		_exit(127);
+	}
+	/* TCG is slow: up to 60 s to read /dev/lymph and write the knobs. */
+	for (i = 0; i < 6000; i++) {
+		if (waitpid(lymphd_pid, NULL, WNOHANG) == lymphd_pid) {
+			lymphd_pid = 0;
+			return -ECHILD;
+		}
+		if (proc_num("readers:", "readers: ") > readers0 &&
+		    !strcmp(knob_get("mode"), "enforce"))
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Stop lymphd with sig (SIGKILL after 30 s of SIGTERM); waits for it. */
+static void lymphd_stop(int sig)
+{
+	int i;
+
+	if (lymphd_pid <= 0)
+		return;
+	kill(lymphd_pid, sig);
+	for (i = 0; i < 3000; i++) {
+		pid_t w = waitpid(lymphd_pid, NULL, WNOHANG);
+
+		if (w == lymphd_pid || (w < 0 && errno == ECHILD))
+			break;	/* gone (or reaped by a storm's reaping) */
+		if (i == 2999) {
+			kill(lymphd_pid, SIGKILL);
+			waitpid(lymphd_pid, NULL, 0);
+		}
+		usleep(10000);
+	}
+	lymphd_pid = 0;
+}
+
+/* The last lines of lymphd's output and journal, for a failure's log. */
+static const char *lymphd_tail(void)
+{
+	static char out[16384];
+	size_t len = 0;
+	ssize_t n;
+	char buf[65536];
+
+	n = read_file(LYMPHD_DIR "/out", buf, sizeof(buf));
+	len += snprintf(out, sizeof(out), "lymphd output:\n%.1500s\n...\n%s\n", n > 0 ? buf : "",
+			n > 0 ? buf + (n > 3000 ? n - 3000 : 0) : "(none)");
+	n = read_file(LYMPHD_DIR "/journal", buf, sizeof(buf));
+	snprintf(out + len, sizeof(out) - len, "journal:\n%s\n",
+		 n > 0 ? buf + (n > 3000 ? n - 3000 : 0) : "(none)");
+	return out;
+}
+
+/*
+ * Waits (reaping, up to 60 s) until the hold of family @id is pinned at
+ * pids.max 0 with every task of the storm in it; returns how many.
+ */
+static long long wait_pinned(struct storm_shared *sh, const char *hold)
+{
+	long long in = 0;
+	int i;
+
+	for (i = 0; i < 6000; i++) {
+		storm_rate(sh, 10);
+		in = cg_num(hold, "pids.current");
+		if (cg_num(hold, "pids.max") == 0 && in > 0 &&
+		    in == cg_num(STORM_CG, "pids.current"))
+			return in;
+	}
+	return -1;
+}
+
+/*
+ * Issue 14, lymph.ko as on the BPF path: lymphd pins the family the module
+ * holds in a pids cgroup at pids.max 0, so a doubling bomb (uid 1000,
+ * pids.max 400) does not grow across the module's releases (it used to
+ * gain a task or two per release: lymphd only journaled the module's
+ * holds).  The module continues the members at each dead time's end and
+ * holds them again at their refused forks; the pin stays until lymphd
+ * ends the episode (the bomb calm), then nothing is pinned nor stopped.
+ * Pinned again, lymphd is SIGKILLed: the module lifts the pin lymphd
+ * left; after rmmod nothing is stopped.
+ */
+TEST_F_TIMEOUT(storm, lymphd_pins_what_the_module_holds, 300)
+{
+	char hold[128], line[64];
+	long long n0, peak = 0, cur, holds0, holds1, max_seen = 0;
+	int i, n, stopped, err;
+	pid_t storm;
+
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "400"));
+	err = lymphd_start();
+	if (err == -ENOENT)
+		SKIP(return, "lymphd is not in the VM (not built)");
+	ASSERT_EQ(0, err) TH_LOG("lymphd did not start: %s\n%s", strerror(-err), lymphd_tail());
+	storm_shape = STORM_DOUBLE;
+	storm = storm_start(self->sh, STORM_UID);
+	ASSERT_LT(0, storm);
+	/* the family is rooted at the bomb's first process (the test reads
+	 * /dev/lymph: what it starts is a family of its own) */
+	snprintf(hold, sizeof(hold), STORM_CG "/lymph.hold.family.%d", (int)storm);
+	n0 = wait_pinned(self->sh, hold);
+	if (n0 < 0) {
+		struct lymph_family q = { .pid = (uint32_t)storm };
+		int r = ioctl(self->fd, LYMPH_IOC_FAMILY, &q);
+
+		char path[200], num[32];
+
+		/* what lymphd would have found and done */
+		TH_LOG("LYMPH_IOC_FAMILY of %d: %d (errno %d), id %u uid %u", (int)storm, r,
+		       r ? errno : 0, q.id, q.uid);
+		snprintf(path, sizeof(path), "%s/cgroup.procs", hold);
+		snprintf(num, sizeof(num), "%d", (int)storm);
+		TH_LOG("moving %d into %s: %d", (int)storm, hold, write_file(path, num));
+	}
+	ASSERT_LT(0, n0) TH_LOG("never pinned: %s pids.max %lld, %lld of %lld tasks in it\n%s\n%s",
+				hold, cg_num(hold, "pids.max"), cg_num(hold, "pids.current"),
+				cg_num(STORM_CG, "pids.current"), proc_lymph(), lymphd_tail());
+
+	/* Pinned: 3 s of releases and holds, and not one task more. */
+	holds0 = proc_num("holds:", "total ");
+	for (i = 0; i < 300; i++) {
+		storm_rate(self->sh, 10);
+		cur = cg_num(STORM_CG, "pids.current");
+		peak = cur > peak ? cur : peak;
+		if (cg_num(hold, "pids.max"))
+			max_seen++;
+	}
+	holds1 = proc_num("holds:", "total ");
+	TH_LOG("doubling bomb pinned at %lld tasks: %lld at most over 3 s, %lld holds meanwhile, "
+	       "%lld samples unpinned", n0, peak, holds1 - holds0, max_seen);
+	EXPECT_EQ(n0, peak) TH_LOG("the pinned family grew from %lld to %lld tasks", n0, peak);
+	EXPECT_LT(holds0, holds1) TH_LOG("the module never released and held it again");
+	EXPECT_EQ(0, max_seen) TH_LOG("the pin was lifted while the bomb stormed");
+	snprintf(line, sizeof(line), "reader: pid %d pins 1 ", (int)lymphd_pid);
+	EXPECT_NE(NULL, strstr(proc_lymph(), line)) TH_LOG("%s", proc_lymph());
+
+	/* Calm: lymphd ends the episode, the pin goes, nothing stays stopped. */
+	self->sh->calm = 1;
+	for (i = 0; i < 6000 && !access(hold, F_OK); i++)
+		storm_rate(self->sh, 10);
+	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("the hold is still there after the bomb calmed\n%s",
+						lymphd_tail());
+	EXPECT_EQ(0, holds_drained()) TH_LOG("%s", proc_lymph());
+	n = storm_tree_tasks(&stopped);
+	EXPECT_EQ(0, stopped) TH_LOG("%d of %d members stopped after the episode ended", stopped, n);
+	snprintf(line, sizeof(line), "reader: pid %d pins 0 ", (int)lymphd_pid);
+	EXPECT_NE(NULL, strstr(proc_lymph(), line)) TH_LOG("%s", proc_lymph());
+
+	/* Storming again, pinned again, then lymphd is killed: the module
+	 * lifts the pin lymphd left, and its own holds end. */
+	self->sh->calm = 0;
+	n0 = wait_pinned(self->sh, hold);
+	ASSERT_LT(0, n0) TH_LOG("not pinned again\n%s", lymphd_tail());
+	lymphd_stop(SIGKILL);
+	EXPECT_EQ(LLONG_MAX, cg_num(hold, "pids.max")) TH_LOG("still pinned after lymphd died");
+	EXPECT_LE(1, proc_num("pins_lifted:", "pins_lifted: ")) TH_LOG("%s", proc_lymph());
+	self->sh->calm = 1;
+	EXPECT_EQ(0, holds_drained()) TH_LOG("%s", proc_lymph());
+	for (i = 0; i < 100 && (n = storm_tree_tasks(&stopped), stopped); i++)
+		usleep(10000);
+	EXPECT_EQ(0, stopped) TH_LOG("%d of %d members stopped after lymphd died", stopped, n);
+
+	/* And unloaded: nothing stopped, nothing pinned. */
+	self->sh->calm = 0;
+	storm_rate(self->sh, 500);
+	close(self->fd);	/* an open /dev/lymph pins the module */
+	self->fd = -EBADF;
+	ASSERT_EQ(0, kmod_unload());
+	for (i = 0; i < 100 && (n = storm_tree_tasks(&stopped), stopped); i++)
+		usleep(10000);
+	EXPECT_EQ(0, stopped) TH_LOG("%d of %d members stopped after rmmod", stopped, n);
+	EXPECT_EQ(LLONG_MAX, cg_num(hold, "pids.max"));
+}
+
+/*
+ * A root uid's sweep spares lymphd's ancestors, not only lymphd (the BPF
+ * sensors protect both): a reader of /dev/lymph (R) whose parent (P) is
+ * an ordinary root process, a root bomb over the uid's budget (the family
+ * budget out of reach), dead time 2 s.  The sweep stops the bomb and
+ * every other root process but neither P nor the test's parent (the
+ * harness), which used to be held for a dead time.
+ */
+TEST_F_TIMEOUT(storm, root_uid_sweep_spares_a_readers_ancestors, 90)
+{
+	struct throttle_count c = { 0 };
+	pid_t parent, reader = 0, harness = getppid();
+	int bomb_stopped = 0;
+	int ready[2], i, n, stopped, held_p = 0, held_h = 0, held_r = 0;
+
+	ASSERT_EQ(0, pipe(ready));
+	parent = fork();
+	ASSERT_LE(0, parent);
+	if (parent == 0) {
+		pid_t r;
+
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != ready[1])
+				close(fd);
+		r = fork();
+		if (r == 0) {
+			int fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+			pid_t me = getpid();
+
+			if (fd < 0 || write(ready[1], &me, sizeof(me)) != sizeof(me))
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	ASSERT_EQ(sizeof(reader), read(ready[0], &reader, sizeof(reader)));
+	close(ready[0]);
+
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "100"));
+	ASSERT_EQ(0, knob_set("clone_budget", "1000"));
+	ASSERT_EQ(0, knob_set("clone_burst", "1000"));
+	ASSERT_EQ(0, knob_set("uid_clone_budget", "5"));
+	ASSERT_EQ(0, knob_set("uid_clone_burst", "20"));
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "4000"));
+	ASSERT_EQ(0, knob_set("dead_time_min_ms", "2000"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	storm_start(self->sh, 0);
+	/* Until the sweep has stopped a member of the bomb, then 1 s more
+	 * (a held ancestor stays stopped for the 2 s dead time). */
+	for (i = 0; i < 6000 && !bomb_stopped; i++) {
+		storm_rate(self->sh, 5);
+		held_p |= proc_state(parent) == 'T';
+		held_h |= proc_state(harness) == 'T';
+		held_r |= proc_state(reader) == 'T';
+		n = storm_tree_tasks(&stopped);
+		bomb_stopped = stopped;
+	}
+	for (i = 0; i < 200; i++) {
+		storm_rate(self->sh, 5);
+		held_p |= proc_state(parent) == 'T';
+		held_h |= proc_state(harness) == 'T';
+		held_r |= proc_state(reader) == 'T';
+	}
+	ASSERT_EQ(0, knob_set("mode", "observe"));
+	read_until(self->fd, count_throttle, &c, 500);
+	TH_LOG("root bomb: %lu forks, %lld holds; throttle records: family %u uid %u; "
+	       "held: reader's parent %d, harness %d, reader %d", self->sh->forks,
+	       proc_num("holds:", "total "), c.family, c.uid, held_p, held_h, held_r);
+	kill(reader, SIGKILL);
+	kill(parent, SIGKILL);
+	waitpid(parent, NULL, 0);
+	EXPECT_NE(0, bomb_stopped) TH_LOG("the root bomb was never held");
+	EXPECT_LT(0, c.uid) TH_LOG("no uid hold: not the uid's sweep");
+	EXPECT_EQ(0, held_p) TH_LOG("the reader's parent was held");
+	EXPECT_EQ(0, held_h) TH_LOG("the harness (an ancestor of the test, a reader) was held");
+	EXPECT_EQ(0, held_r) TH_LOG("the reader was held");
+	(void)n;
+	EXPECT_EQ(0, holds_drained()) TH_LOG("%s", proc_lymph());
 }
 
 /* ---- OOM ------------------------------------------------------------------ */

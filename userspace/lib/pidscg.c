@@ -8,9 +8,25 @@
 #include "pidscg.h"
 #include "smallfile.h"
 
+static int v2; /* the root is cgroup v2's, with the pids controller */
+
+/* Does the v2 hierarchy at dir offer the pids controller? */
+static int v2_has_pids(const char *dir)
+{
+	char path[300], buf[512], *p;
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	if (small_file_read(path, 0, buf, sizeof(buf)) < 0)
+		return 0;
+	for (p = strtok(buf, " \n"); p; p = strtok(NULL, " \n"))
+		if (!strcmp(p, "pids"))
+			return 1;
+	return 0;
+}
+
 const char *pidscg_root(void)
 {
-	static char root[256];
+	static char root[256], unified[256];
 	static int looked;
 	char line[512], dev[64], dir[256], type[64], opts[256];
 	FILE *f;
@@ -28,10 +44,45 @@ const char *pidscg_root(void)
 			snprintf(root, sizeof(root), "%s", dir);
 			break;
 		}
+		if (!strcmp(type, "cgroup2") && !unified[0] && v2_has_pids(dir))
+			snprintf(unified, sizeof(unified), "%s", dir);
 	}
 	if (f)
 		fclose(f);
+	/* No v1 pids hierarchy: cgroup v2's, where pids is enabled. */
+	if (!root[0] && unified[0]) {
+		snprintf(root, sizeof(root), "%s", unified);
+		v2 = 1;
+	}
 	return root[0] ? root : NULL;
+}
+
+int pidscg_enable(const char *dir)
+{
+	char path[1024], buf[512], *p;
+	int err;
+
+	if (!pidscg_root() || !v2)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	if (small_file_read(path, 0, buf, sizeof(buf)) >= 0)
+		for (p = strtok(buf, " \n"); p; p = strtok(NULL, " \n"))
+			if (!strcmp(p, "pids"))
+				return 0;
+	/* pids is a threaded controller: allowed beside the cgroup's own
+	 * processes (no "no internal processes" rule for it). */
+	err = pidscg_write(dir, "cgroup.subtree_control", "+pids");
+	return err ? err : 1;
+}
+
+int pidscg_disable(const char *dir)
+{
+	return v2 ? pidscg_write(dir, "cgroup.subtree_control", "-pids") : 0;
+}
+
+int pidscg_threaded(const char *dir)
+{
+	return v2 ? pidscg_write(dir, "cgroup.type", "threaded") : 0;
 }
 
 int pidscg_dir_of(pid_t pid, char *out, size_t len)
@@ -48,11 +99,11 @@ int pidscg_dir_of(pid_t pid, char *out, size_t len)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char *c = strstr(line, ":pids:");
+		char *c = v2 ? (strncmp(line, "0::", 3) ? NULL : line + 1) : strstr(line, ":pids:");
 
 		if (!c)
 			continue;
-		c += 6;
+		c += v2 ? 2 : 6;
 		c[strcspn(c, "\n")] = 0;
 		snprintf(out, len, "%s%s", root, strcmp(c, "/") ? c : "");
 		found = 1;
@@ -116,7 +167,9 @@ int pidscg_move_all(const char *from, const char *to)
 		FILE *f;
 		int moved = 0;
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", from);
+		/* v2: a threaded cgroup's cgroup.procs cannot be read; any
+		 * thread written to cgroup.procs moves its whole process. */
+		snprintf(path, sizeof(path), "%s/%s", from, v2 ? "cgroup.threads" : "cgroup.procs");
 		f = fopen(path, "re");
 		if (!f)
 			break;

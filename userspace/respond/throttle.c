@@ -31,13 +31,16 @@ struct lineage {
 	int contain;		       /* records came in: contain it at the next tick */
 	int pending_fresh;	       /* ... and one of them began the episode */
 	struct lymph_throttle pending; /* the latest of them */
-	int module;		       /* held by lymph.ko, not by lymphd */
+	int module;		       /* stopped by lymph.ko, never by lymphd */
+	uint64_t module_until;	       /* lymph.ko holds members until then */
 	uint32_t records;	       /* overdraw records since the last look */
 	/* pids cgroup hold: members moved here, pids.max pinned */
 	char hold_dir[600];
 	char parent_dir[512];
 	uint64_t events_max_seen; /* pids.events "max": forks refused */
 	int pinned;
+	int guarded; /* the kernel side lifts the pin if lymphd dies */
+	int pids_enabled; /* v2: lymphd enabled pids in parent_dir's children */
 	struct kthrottle *kt; /* asked for family membership and admin stops */
 };
 
@@ -338,6 +341,26 @@ static int move_one(struct lineage *l, pid_t pid)
 	return pidscg_write(l->hold_dir, "cgroup.procs", n);
 }
 
+struct move_walk {
+	struct lineage *l;
+	unsigned int found, failed;
+	int err; /* the last failure */
+};
+
+static int move_member(pid_t pid, char state, void *arg)
+{
+	struct move_walk *w = arg;
+	int err = move_one(w->l, pid);
+
+	(void)state;
+	w->found++;
+	if (err) {
+		w->failed++;
+		w->err = err;
+	}
+	return 0;
+}
+
 /*
  * Stop every member not yet held: the sensors stopped the forkers, but the
  * children they had just made are running and forking.  A few rounds, until
@@ -401,11 +424,38 @@ static int pin(struct lineage *l, pid_t any_member)
 			*tail = 0;
 		}
 	}
+	/* cgroup v2: the hold's pids.max exists once its parent enables pids,
+	 * and the hold is threaded to take processes beside the parent's. */
+	if (pidscg_enable(l->parent_dir) > 0)
+		l->pids_enabled = 1;
+	pidscg_threaded(l->hold_dir);
 	/* Pinned at 0, not at its size: a member that exits in the hold
 	 * (a double-forking bomb's middle child) leaves no room for another
 	 * fork.  Whatever is moved in still is (the charge is forced). */
 	if ((err = pidscg_write(l->hold_dir, "pids.max", "0")))
 		return err;
+	/* lymph.ko lifts it if lymphd dies (the BPF path: when lymphd
+	 * restarts, from the journal). */
+	if (!l->guarded)
+		l->guarded = !kthrottle_guard_pin(l->kt, l->hold_dir, 1);
+	/* lymph.ko stopped the family in its own dead time and continues it
+	 * at the dead time's end, not lymphd: every member not in the hold
+	 * is moved in, none is stopped by lymphd.  A member made during the
+	 * walk was made over budget: the module holds it and reports it, and
+	 * that record pins again. */
+	if (l->module) {
+		struct move_walk w = { .l = l };
+
+		each_member(l, move_member, &w);
+		if (w.failed)
+			fprintf(stderr,
+				"lymphd: throttle: failed to move %u of %u member(s) into %s: %s\n",
+				w.failed, w.found, l->hold_dir, strerror(-w.err));
+		if (!w.found && !l->pinned)
+			fprintf(stderr, "lymphd: throttle: no member of %s:%llu found to pin\n",
+				kind_word(l->kind), (unsigned long long)l->id);
+		goto moved;
+	}
 	/* Stop first: a kill is cheap, a move waits for an RCU grace period,
 	 * and whatever runs meanwhile forks.  One walk of /proc stops every
 	 * member not held yet and adds it to the held list; then the held
@@ -419,6 +469,7 @@ static int pin(struct lineage *l, pid_t any_member)
 	each_new_member(l, stop_one);
 	for (i = 0; i < l->n; i++)
 		move_one(l, l->pids[i]);
+moved:
 	cur = pidscg_read(l->hold_dir, "pids.current");
 	if (cur <= 0)
 		return cur < 0 ? (int)cur : -ESRCH;
@@ -436,7 +487,9 @@ static void unpin(struct lineage *l)
 {
 	if (l->pinned)
 		pidscg_write(l->hold_dir, "pids.max", "max");
-	l->pinned = 0;
+	if (l->guarded)
+		kthrottle_guard_pin(l->kt, l->hold_dir, 0);
+	l->pinned = l->guarded = 0;
 }
 
 /* Did the lineage try to grow since the last look? */
@@ -465,6 +518,12 @@ static void dissolve(struct lineage *l)
 		rmdir(l->hold_dir);
 		l->hold_dir[0] = 0;
 	}
+	if (l->pids_enabled) {
+		/* v2: as it was (with pids enabled for its children, a cgroup
+		 * with processes takes no domain child) */
+		pidscg_disable(l->parent_dir);
+		l->pids_enabled = 0;
+	}
 }
 
 /* ---- journal ------------------------------------------------------------ */
@@ -487,6 +546,8 @@ static void journal_t(struct throttler *t, const struct lineage *l, const char *
 	json_object_object_add(rec, "dead_time_ms",
 			       json_object_new_double((double)l->dt.dead_time / 1e6));
 	json_object_object_add(rec, "holds", json_object_new_int64(l->dt.holds));
+	if (l->module)
+		json_object_object_add(rec, "module", json_object_new_boolean(1));
 	for (i = 0; i < l->n; i++)
 		json_object_array_add(pids, json_object_new_int64(l->pids[i]));
 	json_object_object_add(rec, "held_pids", pids);
@@ -601,12 +662,25 @@ void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, ui
 	if (!l)
 		return;
 	l->records++;
+	/* lymph.ko stopped the family in its own dead time and continues it
+	 * by itself: lymphd pins it as it pins what the BPF probes stop (the
+	 * episode, its dead time and its end are lymphd's), stopping nothing
+	 * itself.  Once pinned, a member the module continues can make
+	 * nothing: its refused forks keep the module holding it and the
+	 * episode going (pids.events). */
 	if (r->action == LYMPH_THROTTLE_HELD) {
-		/* lymph.ko holds it in its own dead time: journal the episode. */
+		/* Members the module holds stopped make no fork and no record:
+		 * not calm, only held (the episode must not end under them). */
+		l->module = 1;
+		if (now + r->hold_ns > l->module_until)
+			l->module_until = now + r->hold_ns;
+	}
+	if (r->action == LYMPH_THROTTLE_HELD && !t->enforce) {
+		/* The module enforces, lymphd observes (a knob set by hand):
+		 * lymphd only says so, once per episode. */
 		fresh = deadtime_on_hold(&t->conf, &l->dt, now);
 		l->dt.hold_until = 0;
-		l->dt.calm_check = now + 2 * l->dt.dead_time + (r->hold_ns ? r->hold_ns : 0);
-		l->module = 1;
+		l->dt.calm_check = now + 2 * l->dt.dead_time + r->hold_ns;
 		if (fresh)
 			journal_t(t, l, "module-hold", "held by lymph.ko's in-kernel dead time", r);
 		return;
@@ -639,6 +713,15 @@ static void contain(struct throttler *t, struct lineage *l)
 	const struct lymph_throttle *r = &l->pending;
 	int err = pin(l, (pid_t)r->task.pid);
 
+	if (err && l->module) {
+		/* Not pinned (no pids controller): the module's dead time alone. */
+		if (l->pending_fresh)
+			journal_t(t, l, "throttle",
+				  "held by lymph.ko's in-kernel dead time (not pinned)", r);
+		l->contain = 0;
+		l->pending_fresh = 0;
+		return;
+	}
 	if (err) {
 		hold(l, (pid_t)r->task.pid);
 		if (r->child_pid && !stop_one(l, (pid_t)r->child_pid))
@@ -648,7 +731,9 @@ static void contain(struct throttler *t, struct lineage *l)
 	if (!err) {
 		if (l->pending_fresh)
 			journal_t(t, l, "throttle",
-				  "pinned: its pids cgroup may not grow for the dead time", r);
+				  l->module ? "held by lymph.ko, pinned: its pids cgroup may not grow"
+					    : "pinned: its pids cgroup may not grow for the dead time",
+				  r);
 	} else if (l->pending_fresh) {
 		journal_t(t, l, "throttle", "stopped for the dead time (no pids cgroup)", r);
 	} else if (err != -ENOENT) {
@@ -673,7 +758,9 @@ void throttler_tick(struct throttler *t, uint64_t now)
 		uint64_t before = l->dt.dead_time;
 		int due = deadtime_next(&l->dt) && now >= deadtime_next(&l->dt);
 
-		switch (due ? deadtime_due(&t->conf, &l->dt, now, storming(l)) : DT_NONE) {
+		switch (due ? deadtime_due(&t->conf, &l->dt, now,
+					   storming(l) || (l->module && now < l->module_until))
+			    : DT_NONE) {
 		case DT_EXTEND:
 			/* whatever runs of it (made or continued since) stops too */
 			if (!l->observe_reported && !l->module)
@@ -766,6 +853,8 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 		if (i < rc->n) {
 			rc->open[i].dt.dead_time = (uint64_t)(r.dead_time_ms * 1e6);
 			rc->open[i].dt.holds = r.holds;
+			rc->open[i].module = json_object_object_get_ex(rec, "module", &v) &&
+					     json_object_get_boolean(v);
 		}
 		if (i < rc->n && r.hold_dir) {
 			snprintf(rc->open[i].hold_dir, sizeof(rc->open[i].hold_dir), "%s",
@@ -855,11 +944,17 @@ void throttler_replay_done(struct throttler *t, uint64_t now)
 		char msg[96];
 
 		/* The sensors' family table died with the old lymphd: what it
-		 * held is found in its hold cgroup and in the journaled pids. */
-		n = continue_stopped_in(&rc->open[i], rc->open[i].hold_dir);
-		n += continue_journaled(&rc->open[i]);
+		 * held is found in its hold cgroup and in the journaled pids.
+		 * What lymph.ko held it continues itself (lymphd stopped none of
+		 * it, and a stop there may be an administrator's): unpinned only. */
+		n = 0;
+		if (!rc->open[i].module) {
+			n = continue_stopped_in(&rc->open[i], rc->open[i].hold_dir);
+			n += continue_journaled(&rc->open[i]);
+		}
 		dissolve(&rc->open[i]);
-		n += signal_lineage(&rc->open[i], SIGCONT, 1);
+		if (!rc->open[i].module)
+			n += signal_lineage(&rc->open[i], SIGCONT, 1);
 		free(rc->open[i].pids);
 		snprintf(msg, sizeof(msg), "lymphd restarted: %u stopped process%s continued", n,
 			 n == 1 ? "" : "es");

@@ -12,8 +12,13 @@ int kthrottle_open(struct kthrottle *k, struct source *src, const char *sysfs_di
 	k->source = src->name ? src->name : "current";
 	if (src->id == LYMPH_SRC_BPF)
 		return kthrottle_bpf_open(k, src);
-	if (src->id == LYMPH_SRC_KMOD)
-		return kthrottle_kmod_open(k, sysfs_dir);
+	if (src->id == LYMPH_SRC_KMOD) {
+		int err = kthrottle_kmod_open(k, sysfs_dir);
+
+		if (!err)
+			kthrottle_kmod_set_dev(k, src->fd);
+		return err;
+	}
 	return -EOPNOTSUPP;
 }
 
@@ -95,6 +100,11 @@ void kthrottle_pressure(struct kthrottle *k)
 {
 	if (k && k->ops && k->ops->pressure)
 		k->ops->pressure(k);
+}
+
+int kthrottle_guard_pin(struct kthrottle *k, const char *dir, int on)
+{
+	return k && k->ops && k->ops->guard_pin ? k->ops->guard_pin(k, dir, on) : 0;
 }
 
 struct json_object *kthrottle_json(const struct kthrottle *k)

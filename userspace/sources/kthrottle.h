@@ -67,6 +67,10 @@ struct kthrottle_ops {
 	 * that charges refused forks only while armed (BPF) samples them a
 	 * while; optional. */
 	void (*pressure)(struct kthrottle *k);
+	/* lymphd pinned the pids cgroup dir at pids.max 0 (on 1) or lifted
+	 * that pin (0): the kernel side lifts what lymphd left pinned when
+	 * lymphd dies (lymph.ko); optional.  0 or -errno. */
+	int (*guard_pin)(struct kthrottle *k, const char *dir, int on);
 	/* What the kernel runs with, read back (lymphctl status); optional. */
 	struct json_object *(*json)(const struct kthrottle *k);
 	void (*close)(struct kthrottle *k);
@@ -90,6 +94,9 @@ struct kthrottle {
 int kthrottle_open(struct kthrottle *k, struct source *src, const char *sysfs_dir);
 int kthrottle_bpf_open(struct kthrottle *k, struct source *src);
 int kthrottle_kmod_open(struct kthrottle *k, const char *sysfs_dir);
+/* The module's /dev/lymph (the kmod source's fd, not owned): asked for
+ * families and given the pins to guard.  Without it, neither is done. */
+void kthrottle_kmod_set_dev(struct kthrottle *k, int dev_fd);
 void kthrottle_close(struct kthrottle *k);
 
 /* Journal what waits, and every later record, into j. */
@@ -110,6 +117,7 @@ int kthrottle_family_of(struct kthrottle *k, pid_t pid, uint64_t *id);
 void kthrottle_note_stop(struct kthrottle *k, pid_t pid, int stopped);
 int kthrottle_admin_stopped(struct kthrottle *k, pid_t pid);
 void kthrottle_pressure(struct kthrottle *k);
+int kthrottle_guard_pin(struct kthrottle *k, const char *dir, int on);
 /* A new object (never NULL): "kind" and, where the kernel has them, the
  * values read back. */
 struct json_object *kthrottle_json(const struct kthrottle *k);

@@ -5,7 +5,10 @@
  * module holds a storming lineage in its own in-kernel dead time; lymphd
  * writes what the policy says into the knobs at start, at every reload and
  * when the weather changes the budget, journals what it wrote, and reads
- * the knobs back for lymphctl status.
+ * the knobs back for lymphctl status.  Through /dev/lymph (the kmod
+ * source's fd) it asks the module a process's clone family, so that
+ * respond/throttle.c finds a held family's members to pin, and hands the
+ * module every pids.max it pinned, which the module lifts if lymphd dies.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include "lymph/dev.h"
 #include "kthrottle.h"
 
 #define KMOD_SYSFS	"/sys/kernel/lymph"
@@ -30,6 +35,8 @@ struct kmod_kt {
 	size_t n_errors;
 	char notes[KMOD_KNOBS_MAX + 2][KMOD_NOTE_LEN + 64];
 	size_t n_notes;
+	int dev_fd;	  /* /dev/lymph, the source's; -EBADF: none */
+	int old_module;	  /* no LYMPH_IOC_FAMILY, LYMPH_IOC_PIN: said once */
 };
 
 /* Every knob lymphctl status reads back, in the order it shows them. */
@@ -282,6 +289,59 @@ static struct json_object *kmod_json(const struct kthrottle *k)
 	return o;
 }
 
+/* An older lymph.ko without the ioctl: say so once. */
+static int older_module(struct kmod_kt *m)
+{
+	if (!m->old_module)
+		fprintf(stderr,
+			"lymphd: lymph.ko has no LYMPH_IOC_FAMILY/LYMPH_IOC_PIN (an older module): "
+			"a family it holds is not pinned in a pids cgroup; load the lymph.ko built "
+			"with this lymphd (make kmod; rmmod lymph; insmod build/kmod/lymph.ko)\n");
+	m->old_module = 1;
+	return -EOPNOTSUPP;
+}
+
+static int kmod_family_of(struct kthrottle *k, pid_t pid, uint64_t *id)
+{
+	struct kmod_kt *m = k->priv;
+	struct lymph_family q = { .pid = (uint32_t)pid };
+
+	if (m->dev_fd < 0 || m->old_module)
+		return -EOPNOTSUPP;
+	if (ioctl(m->dev_fd, LYMPH_IOC_FAMILY, &q))
+		return errno == ENOTTY ? older_module(m) : -errno;
+	*id = q.id;
+	return 0;
+}
+
+static int kmod_guard_pin(struct kthrottle *k, const char *dir, int on)
+{
+	struct kmod_kt *m = k->priv;
+	struct lymph_pin p = { .fd = -1 };
+	char path[1024];
+	int err = 0;
+
+	if (m->dev_fd < 0 || m->old_module)
+		return -EOPNOTSUPP;
+	if (snprintf(path, sizeof(path), "%s/pids.max", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	p.fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (p.fd < 0)
+		return -errno;
+	if (ioctl(m->dev_fd, on ? LYMPH_IOC_PIN : LYMPH_IOC_UNPIN, &p))
+		err = errno == ENOTTY ? older_module(m) : -errno;
+	close(p.fd);
+	return err;
+}
+
+void kthrottle_kmod_set_dev(struct kthrottle *k, int dev_fd)
+{
+	struct kmod_kt *m = k->priv;
+
+	if (m)
+		m->dev_fd = dev_fd;
+}
+
 static void kmod_kt_close(struct kthrottle *k)
 {
 	free(k->priv);
@@ -291,6 +351,8 @@ static void kmod_kt_close(struct kthrottle *k)
 static const struct kthrottle_ops kmod_kt_ops = {
 	.apply = kmod_apply,
 	.set_weather = kmod_set_weather,
+	.family_of = kmod_family_of,
+	.guard_pin = kmod_guard_pin,
 	.json = kmod_json,
 	.close = kmod_kt_close,
 };
@@ -315,6 +377,7 @@ int kthrottle_kmod_open(struct kthrottle *k, const char *sysfs_dir)
 	if (!m)
 		return -ENOMEM;
 	snprintf(m->dir, sizeof(m->dir), "%s", dir);
+	m->dev_fd = -EBADF;
 	k->ops = &kmod_kt_ops;
 	k->name = "lymph.ko";
 	k->priv = m;
