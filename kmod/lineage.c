@@ -754,6 +754,12 @@ busy:
 	return err;
 }
 
+/* hold()'s result: is the task held now (by this hold or an earlier one)? */
+static bool held_now(int err)
+{
+	return !err || err == -EEXIST;
+}
+
 /* Tell lymphd: a LYMPH_EV_THROTTLE record, as the BPF sensor makes. */
 static void report(struct task_struct *parent, struct task_struct *child, u64 key,
 		   s64 tokens, u64 dead, bool held)
@@ -1078,9 +1084,12 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	 * every other member that runs (at most once per LYMPH_SWEEP_GAP_NS).
 	 */
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE) {
-		held = !hold(parent, fv.dead_ns, key);
+		/* Held already counts: a sweep that another member's fork
+		 * made (a lift lets them all go at once) may hold this one
+		 * while it forks, and it is no less held for that. */
+		held = held_now(hold(parent, fv.dead_ns, key));
 		if (child && !lymph_protected(child))
-			held |= !hold(child, fv.dead_ns, key);
+			held |= held_now(hold(child, fv.dead_ns, key));
 		if (sweep_due(key, now))
 			held |= lineage_stop_all(key, real_uid(parent), fv.dead_ns) > 0;
 	}
