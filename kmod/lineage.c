@@ -415,6 +415,18 @@ static bool key_pinned(u64 key)
 	return false;
 }
 
+/* Is @key pinned by a reader now?  Takes lymph_holds_lock. */
+static bool key_pinned_now(u64 key)
+{
+	unsigned long flags;
+	bool pinned;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	pinned = key_pinned(key);
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	return pinned;
+}
+
 /*
  * Whether @h's hold goes on past this expiry, and until when (its timer
  * re-armed; a parked hold has none).  With lymph_holds_lock.
@@ -804,10 +816,11 @@ static void bucket_move(struct lymph_lineage *l, u64 budget, u64 burst, u64 now,
 /*
  * Take one token from @key's bucket, as every attempt does, over budget
  * or not (the BPF sensor's overdraft); a bucket below zero after it is a
- * fork over budget, and grows the lineage's dead time.  Called with
+ * fork over budget, and grows the lineage's dead time; so is @pinned, an
+ * attempt refused inside the lineage's pin.  Called with
  * lymph_lineage_lock.
  */
-static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now,
+static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now, bool pinned,
 			  struct task_struct *task, struct lymph_verdict *v)
 {
 	u64 min_ns = (u64)READ_ONCE(lymph_cfg.dead_min_ms) * NSEC_PER_MSEC;
@@ -817,7 +830,7 @@ static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now,
 	l->seen_ns = now;
 	l->forks++;
 	bucket_move(l, budget, burst, now, -(s64)LYMPH_TOKEN);
-	v->over = l->tokens < 0;
+	v->over = l->tokens < 0 || pinned;
 	v->tokens = l->tokens;
 	v->dead_ns = 0;
 	if (!v->over)
@@ -1035,7 +1048,7 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 {
 	u64 now, key, ukey = 0, uid_budget, uid_burst;
 	struct lymph_verdict fv, uv = { .over = false };
-	bool uid_on, prot = false, held = false;
+	bool uid_on, prot = false, held = false, pinned = false;
 	struct lymph_charge *ch = NULL;
 
 	if (parent->flags & PF_KTHREAD)
@@ -1052,12 +1065,21 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	key = lineage_key(family);
 	if (uid_on && !prot)
 		ukey = LYMPH_KEY_UID | real_uid(parent);
+	/*
+	 * A fork refused while lymphd pins the family (after its lift: the
+	 * members run again) is the family trying to grow in its hold: held
+	 * and reported, however full the bucket (refilled during the hold,
+	 * or by members' exits), rather than left to spin on refused forks
+	 * unseen, which lymphd would take for calm.
+	 */
+	if (!child)
+		pinned = key_pinned_now(key);
 
 	spin_lock(&lymph_lineage_lock);
 	bucket_charge(key, READ_ONCE(lymph_cfg.clone_budget), READ_ONCE(lymph_cfg.clone_burst),
-		      now, parent, &fv);
+		      now, pinned, parent, &fv);
 	if (ukey)
-		bucket_charge(ukey, uid_budget, uid_burst, now, parent, &uv);
+		bucket_charge(ukey, uid_budget, uid_burst, now, false, parent, &uv);
 	spin_unlock(&lymph_lineage_lock);
 	if (ch) {
 		/* every charge took a token, over budget or not */
