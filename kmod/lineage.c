@@ -431,6 +431,13 @@ static bool key_pinned_now(u64 key)
  * Whether @h's hold goes on past this expiry, and until when (its timer
  * re-armed; a parked hold has none).  With lymph_holds_lock.
  */
+static void hold_unpark(struct lymph_hold *h)
+{
+	if (h->parked)
+		lymph_nr_parked--;
+	h->parked = false;
+}
+
 static bool hold_goes_on(struct lymph_hold *h)
 {
 	unsigned long wait_end;
@@ -438,6 +445,7 @@ static bool hold_goes_on(struct lymph_hold *h)
 	if (h->release)
 		return false;
 	if (time_before(jiffies, h->until)) {
+		hold_unpark(h);
 		mod_timer(&h->timer, h->until);	/* kicked early: its dead time first */
 		return true;
 	}
@@ -453,6 +461,7 @@ static bool hold_goes_on(struct lymph_hold *h)
 	 * the first release waits for its decision, for a bounded time. */
 	wait_end = h->since + msecs_to_jiffies(READ_ONCE(lymph_cfg.dead_max_ms));
 	if (lymph_nr_pinners && time_before(jiffies, wait_end)) {
+		hold_unpark(h);
 		atomic64_inc(&lymph_holds_waited);
 		mod_timer(&h->timer, wait_end);
 		return true;
@@ -475,8 +484,7 @@ static void hold_expire(struct timer_list *t)
 	if (mine) {
 		hash_del(&h->node);
 		lymph_nr_holds--;
-		if (h->parked)
-			lymph_nr_parked--;
+		hold_unpark(h);
 		/* a kick may have re-armed it meanwhile; none can now */
 		timer_delete(&h->timer);
 	}
@@ -1283,8 +1291,7 @@ void lymph_lineage_exit(void)
 		if (h) {
 			hash_del(&h->node);
 			lymph_nr_holds--;
-			if (h->parked)
-				lymph_nr_parked--;
+			hold_unpark(h);
 		}
 		spin_unlock_irqrestore(&lymph_holds_lock, flags);
 		if (!h)
