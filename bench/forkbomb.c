@@ -29,7 +29,10 @@
  *     each round timed) during the storm, as a ratio of its latency at idle
  *     (medians; idle measured the same way just before, lymphd running);
  *   - lymphd's CPU time over the storm (/proc/PID/schedstat): mostly what
- *     containing the bomb cost it (its walks of /proc, the moves).
+ *     containing the bomb cost it (its walks of /proc, the moves);
+ *   - with -k, for a run whose bomb forked 100 ms or more after its first
+ *     fork over budget: lymphd's throttle journal (pin, lifts, end), in ms
+ *     after that fork.
  *
  * Targets (lymph): under 500 tasks, contained within 100 ms, probe within
  * 2x of idle.  Prints "figure" lines for bench/run-all and '#' detail lines.
