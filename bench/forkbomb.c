@@ -29,7 +29,10 @@
  *     each round timed) during the storm, as a ratio of its latency at idle
  *     (medians; idle measured the same way just before, lymphd running);
  *   - lymphd's CPU time over the storm (/proc/PID/schedstat): mostly what
- *     containing the bomb cost it (its walks of /proc, the moves).
+ *     containing the bomb cost it (its walks of /proc, the moves);
+ *   - with -k, for a run whose bomb forked 100 ms or more after its first
+ *     fork over budget: lymphd's throttle journal (pin, lifts, end), in ms
+ *     after that fork.
  *
  * Targets (lymph): under 500 tasks, contained within 100 ms, probe within
  * 2x of idle.  Prints "figure" lines for bench/run-all and '#' detail lines.
@@ -400,6 +403,48 @@ static void lymphd_stop(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * lymphd's throttle journal records of this run (ts after @since_rt, the
+ * realtime clock in ns), at most 16, as "# lymphd: +MS action result"
+ * lines, MS after @over_rt (the first fork over budget on the realtime
+ * clock): when it pinned, lifted, ended the episode.  Read as text: the
+ * bench needs no JSON parser for a few fields.
+ */
+static void journal_lines(const char *dir, const char *mode, uint64_t since_rt, uint64_t over_rt)
+{
+	char path[PATH_MAX + 16], line[8192], action[32], result[96];
+	int shown_n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f) && shown_n < 16) {
+		const char *a = strstr(line, "\"action\":\""), *r = strstr(line, "\"result\":\""),
+			   *t = strstr(line, "\"ts\":");
+		double ts;
+
+		if (!strstr(line, "\"type\":\"throttle\"") || !a || !t ||
+		    sscanf(a + 10, "%31[^\"]", action) != 1 || sscanf(t + 5, "%lf", &ts) != 1 ||
+		    ts * 1e9 < (double)since_rt)
+			continue;
+		if (!r || sscanf(r + 10, "%95[^\"]", result) != 1)
+			result[0] = 0;
+		printf("# %s bomb, lymphd: %+.0f ms %s: %s\n", mode, (ts * 1e9 - (double)over_rt) / 1e6,
+		       action, result);
+		shown_n++;
+	}
+	if (f)
+		fclose(f);
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- one run ------------------------------------------------------------ */
 
 struct result {
@@ -444,7 +489,7 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	char conf[PATH_MAX];
 	pid_t lymphd = -1;
 	uint64_t forks, last, start, over, over_ns, t0, t1, cap_at = 0, n_noted, j, cpu0 = 0;
-	uint64_t burst_at = 0, grew_at = 0;
+	uint64_t burst_at = 0, grew_at = 0, rt_off, since_rt;
 	long long most = 0;
 	long first_over;
 	pid_t bomb, probe;
@@ -483,6 +528,8 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	if (!strcmp(mode, "slow") && storm_ms < SLOW_STORM_MS)
 		storm_ms = SLOW_STORM_MS;
 	t0 = bench_now_ns();
+	since_rt = realtime_ns();
+	rt_off = since_rt - t0;	/* realtime - the bench's clock */
 	bomb = start_bomb(cg.path, mode);
 	/* lymph: storm_ms; the cap alone: until 1 s after the cap is reached,
 	 * at most 10 s (the probe's window is the same) */
@@ -587,6 +634,8 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 		printf("# %s bomb: forks after the first over budget (at %.6f s), by ms after it: "
 		       "<10: %u, <50: %u, <100: %u, <200: %u, <500: %u, <1000: %u, later: %u\n", mode,
 		       over / 1e9, bin[0], bin[1], bin[2], bin[3], bin[4], bin[5], bin[6]);
+		if (kmod && bin[3] + bin[4] + bin[5] + bin[6])
+			journal_lines(dir, mode, since_rt, over + rt_off);
 	}
 	printf("# %s, %s bomb: %d running at the end of the storm\n", with_lymph ? "lymph" : "cap alone",
 	       mode, r.running);

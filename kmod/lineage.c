@@ -91,13 +91,41 @@ struct lymph_lineage {
 static struct lymph_lineage *lymph_lineages;
 static DEFINE_SPINLOCK(lymph_lineage_lock);
 
+/*
+ * One held process.  Its timer ends the hold (hold_expire): at the end of
+ * its dead time (until), unless its lineage is pinned by a reader (then
+ * the hold is parked: no timer, until the reader unpins it or goes) or,
+ * with a pinning reader open and no pin yet, until the reader's pin
+ * (at most LYMPH_IOC_PINNER's wait after since).  Every field but the
+ * node's links is written under lymph_holds_lock once armed.
+ */
 struct lymph_hold {
 	struct hlist_node node;		/* in lymph_holds, by tgid */
-	struct timer_list timer;	/* sends SIGCONT */
+	struct timer_list timer;	/* ends the hold */
 	struct pid *pid;		/* the held thread group */
 	pid_t tgid;
+	u64 key;			/* the lineage it was held for */
+	unsigned long since, until;	/* jiffies: held at, dead time's end */
+	bool armed;			/* stopped, timer set: kicks may touch it */
+	bool parked;			/* kept past its dead time: lineage pinned */
+	bool release;			/* continue at the next expiry, whatever */
 	bool admin_stopped;		/* someone else stopped it too: never continue */
 };
+
+/*
+ * Lineages pinned by readers (LYMPH_IOC_PIN_LINEAGE), by owner (the
+ * reader), under lymph_holds_lock; and how many readers pin what the
+ * module holds (LYMPH_IOC_PINNER).
+ */
+#define LYMPH_PINNED_MAX	256
+struct lymph_pinned {
+	u64 key;			/* 0: free */
+	const void *owner;
+};
+static struct lymph_pinned lymph_pinned[LYMPH_PINNED_MAX];
+static unsigned int lymph_nr_pinners;
+static unsigned int lymph_nr_parked;
+static atomic64_t lymph_holds_waited;		/* kept past their dead time for a pin */
 
 /* A process's clone family.  The start time tells a recycled tgid apart. */
 struct lymph_fam {
@@ -376,6 +404,71 @@ static u64 dead_decayed(const struct lymph_lineage *l, u64 now)
 	return calm >= 64 ? 0 : l->dead_ns >> calm;
 }
 
+/* Is @key pinned by a reader?  With lymph_holds_lock. */
+static bool key_pinned(u64 key)
+{
+	unsigned int i;
+
+	for (i = 0; i < LYMPH_PINNED_MAX; i++)
+		if (lymph_pinned[i].key == key)
+			return true;
+	return false;
+}
+
+/* Is @key pinned by a reader now?  Takes lymph_holds_lock. */
+static bool key_pinned_now(u64 key)
+{
+	unsigned long flags;
+	bool pinned;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	pinned = key_pinned(key);
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	return pinned;
+}
+
+/*
+ * Whether @h's hold goes on past this expiry, and until when (its timer
+ * re-armed; a parked hold has none).  With lymph_holds_lock.
+ */
+static void hold_unpark(struct lymph_hold *h)
+{
+	if (h->parked)
+		lymph_nr_parked--;
+	h->parked = false;
+}
+
+static bool hold_goes_on(struct lymph_hold *h)
+{
+	unsigned long wait_end;
+
+	if (h->release)
+		return false;
+	if (time_before(jiffies, h->until)) {
+		hold_unpark(h);
+		mod_timer(&h->timer, h->until);	/* kicked early: its dead time first */
+		return true;
+	}
+	if (key_pinned(h->key)) {
+		/* lymphd holds the lineage: continued, it would only spin on
+		 * refused forks.  Its unpin, or its death, ends this. */
+		if (!h->parked)
+			lymph_nr_parked++;
+		h->parked = true;
+		return true;
+	}
+	/* A reader that pins is open, and has not pinned this lineage yet:
+	 * the first release waits for its decision, for a bounded time. */
+	wait_end = h->since + msecs_to_jiffies(READ_ONCE(lymph_cfg.dead_max_ms));
+	if (lymph_nr_pinners && time_before(jiffies, wait_end)) {
+		hold_unpark(h);
+		atomic64_inc(&lymph_holds_waited);
+		mod_timer(&h->timer, wait_end);
+		return true;
+	}
+	return false;
+}
+
 static void hold_expire(struct timer_list *t)
 {
 	struct lymph_hold *h = from_timer(h, t, timer);
@@ -384,9 +477,16 @@ static void hold_expire(struct timer_list *t)
 
 	spin_lock_irqsave(&lymph_holds_lock, flags);
 	mine = hash_hashed(&h->node);	/* else unload owns it */
+	if (mine && hold_goes_on(h)) {
+		spin_unlock_irqrestore(&lymph_holds_lock, flags);
+		return;
+	}
 	if (mine) {
 		hash_del(&h->node);
 		lymph_nr_holds--;
+		hold_unpark(h);
+		/* a kick may have re-armed it meanwhile; none can now */
+		timer_delete(&h->timer);
 	}
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 	if (!mine)
@@ -426,16 +526,196 @@ static void probe_stop_signal(void *data, int sig, struct kernel_siginfo *info,
 }
 
 /*
- * Stop @task's thread group for @dead_ns; a timer will continue it.
- * Returns 0, -EEXIST when it is held already, -ENOSPC when
- * LYMPH_HOLD_MAX tasks are held (or unload has begun), -ENOMEM; a task
- * not held for want of room is counted in lymph_holds_missed.
+ * Make every armed hold of @key (0: of every lineage) expire now, to be
+ * judged again by hold_goes_on(); @release: to be continued whatever its
+ * dead time (the reader ended the pin).  Called from process context (the
+ * readers' ioctls and release).
  */
-static int hold(struct task_struct *task, u64 dead_ns)
+static void holds_kick(u64 key, bool release)
+{
+	struct lymph_hold *h;
+	unsigned long flags;
+	int bkt;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	if (!lymph_holds_closed)
+		hash_for_each(lymph_holds, bkt, h, node) {
+			if (!h->armed || (key && h->key != key))
+				continue;
+			h->release |= release;
+			mod_timer(&h->timer, jiffies);
+		}
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+}
+
+/* The module's key of a record's lineage (kind, id), 0 when it has none. */
+static u64 key_of(u32 kind, u64 id)
+{
+	if (id > U32_MAX)
+		return 0;
+	if (kind == LYMPH_LINEAGE_FAMILY && id)
+		return LYMPH_KEY_FAMILY | id;
+	if (kind == LYMPH_LINEAGE_UID)
+		return LYMPH_KEY_UID | id;
+	return 0;
+}
+
+/**
+ * lymph_lineage_pin() - a reader pinned a lineage (LYMPH_IOC_PIN_LINEAGE)
+ * @owner: the reader
+ * @kind: LYMPH_LINEAGE_FAMILY or LYMPH_LINEAGE_UID
+ * @id: the family's id or the uid
+ *
+ * Its holds are kept past their dead time until lymph_lineage_unpin() or
+ * lymph_lineage_owner_gone().  Returns 0, -EINVAL for another kind,
+ * -ENOSPC when LYMPH_PINNED_MAX lineages are pinned.
+ */
+int lymph_lineage_pin(const void *owner, u32 kind, u64 id)
+{
+	u64 key = key_of(kind, id);
+	struct lymph_pinned *free = NULL;
+	unsigned long flags;
+	unsigned int i;
+	int err = 0;
+
+	if (!key)
+		return -EINVAL;
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	for (i = 0; i < LYMPH_PINNED_MAX; i++) {
+		if (lymph_pinned[i].key == key && lymph_pinned[i].owner == owner)
+			break;		/* pinned already */
+		if (!free && !lymph_pinned[i].key)
+			free = &lymph_pinned[i];
+	}
+	if (i == LYMPH_PINNED_MAX) {
+		if (free)
+			*free = (struct lymph_pinned){ .key = key, .owner = owner };
+		else
+			err = -ENOSPC;
+	}
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	/* holds waiting for this pin: parked now rather than at their wait's end */
+	if (!err)
+		holds_kick(key, false);
+	return err;
+}
+
+/* Forget @owner's pin of @key (every pin of @owner when @key is 0); the
+ * holds of a lineage no reader pins any more are continued. */
+static void unpin(const void *owner, u64 key)
+{
+	u64 gone[16];
+	unsigned int i, j, n = 0;
+	unsigned long flags;
+	bool all = false;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	for (i = 0; i < LYMPH_PINNED_MAX; i++) {
+		if (!lymph_pinned[i].key || lymph_pinned[i].owner != owner ||
+		    (key && lymph_pinned[i].key != key))
+			continue;
+		if (n < ARRAY_SIZE(gone))
+			gone[n++] = lymph_pinned[i].key;
+		else
+			all = true;
+		lymph_pinned[i].key = 0;
+	}
+	/* a lineage another reader still pins stays parked */
+	for (j = 0; j < n; j++)
+		if (key_pinned(gone[j]))
+			gone[j] = 0;
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	if (all) {
+		holds_kick(0, false);	/* each judged again: the pinned stay */
+		return;
+	}
+	for (j = 0; j < n; j++)
+		if (gone[j])
+			holds_kick(gone[j], true);
+}
+
+/**
+ * lymph_lineage_unpin() - a reader lifted its pin of a lineage
+ * @owner: the reader
+ * @kind: LYMPH_LINEAGE_FAMILY or LYMPH_LINEAGE_UID
+ * @id: the family's id or the uid
+ *
+ * The lineage's held members are continued (an administrator's stop
+ * excepted) unless another reader pins it too.
+ */
+void lymph_lineage_unpin(const void *owner, u32 kind, u64 id)
+{
+	u64 key = key_of(kind, id);
+
+	if (key)
+		unpin(owner, key);
+}
+
+/**
+ * lymph_lineage_lift() - continue what is held of a lineage now
+ * @kind: LYMPH_LINEAGE_FAMILY or LYMPH_LINEAGE_UID
+ * @id: the family's id or the uid
+ *
+ * lymphd's lift (LYMPH_IOC_LIFT): the pin stays, the members run (an
+ * administrator's stop excepted).  Returns 0, or -EINVAL for another kind.
+ */
+int lymph_lineage_lift(u32 kind, u64 id)
+{
+	u64 key = key_of(kind, id);
+
+	if (!key)
+		return -EINVAL;
+	holds_kick(key, true);
+	return 0;
+}
+
+/**
+ * lymph_lineage_pinner() - a reader says it pins what the module holds
+ * @on: it does (LYMPH_IOC_PINNER 1), or no longer (0, or its release)
+ *
+ * Counted, not owned: the caller calls it with 0 once for every 1.
+ */
+void lymph_lineage_pinner(bool on)
+{
+	unsigned long flags;
+	bool none;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	if (on)
+		lymph_nr_pinners++;
+	else if (lymph_nr_pinners)
+		lymph_nr_pinners--;
+	none = !lymph_nr_pinners;
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	/* nobody to wait for: holds past their dead time end now */
+	if (!on && none)
+		holds_kick(0, false);
+}
+
+/**
+ * lymph_lineage_owner_gone() - a reader is released (lymphd exited)
+ * @owner: the reader, after it lifted its pins' pids.max
+ *
+ * Every lineage it pinned (and no other reader does) is continued.
+ */
+void lymph_lineage_owner_gone(const void *owner)
+{
+	unpin(owner, 0);
+}
+
+/*
+ * Stop @task's thread group for @dead_ns for @key's lineage; a timer will
+ * continue it.  Returns 0, -EEXIST when it is held already (stopped again
+ * if someone continued it meanwhile), -ENOSPC when LYMPH_HOLD_MAX tasks
+ * are held (or unload has begun), -ENOMEM; a task not held for want of
+ * room is counted in lymph_holds_missed.
+ */
+static int hold(struct task_struct *task, u64 dead_ns, u64 key)
 {
 	pid_t tgid = task_tgid_nr(task);
 	struct lymph_hold *h, *old;
 	unsigned long flags;
+	bool restop = false;
 	int err = -ENOSPC;
 
 	if (READ_ONCE(lymph_nr_holds) >= LYMPH_HOLD_MAX) {	/* rechecked below */
@@ -448,15 +728,23 @@ static int hold(struct task_struct *task, u64 dead_ns)
 		return -ENOMEM;
 	}
 	h->tgid = tgid;
+	h->key = key;
 	timer_setup(&h->timer, hold_expire, 0);
 
 	spin_lock_irqsave(&lymph_holds_lock, flags);
 	if (lymph_holds_closed || lymph_nr_holds >= LYMPH_HOLD_MAX)
 		goto busy;
 	err = -EEXIST;
-	hash_for_each_possible(lymph_holds, old, node, tgid)
-		if (old->tgid == tgid)
-			goto busy;	/* another thread of it was held already */
+	hash_for_each_possible(lymph_holds, old, node, tgid) {
+		if (old->tgid != tgid)
+			continue;
+		/* Held already (another thread of it, or a parked hold): if
+		 * someone continued it since (its own uid may), it forks
+		 * again and is stopped again, in the same hold. */
+		if (old->armed && !(READ_ONCE(task->signal->flags) & SIGNAL_STOP_STOPPED))
+			restop = true;
+		goto busy;
+	}
 	h->pid = get_pid(task_tgid(task));
 	hash_add(lymph_holds, &h->node, tgid);
 	lymph_nr_holds++;
@@ -468,7 +756,10 @@ static int hold(struct task_struct *task, u64 dead_ns)
 	 */
 	send_sig(SIGSTOP, task, 1);
 	spin_lock_irqsave(&lymph_holds_lock, flags);
-	mod_timer(&h->timer, jiffies + max(1UL, nsecs_to_jiffies(dead_ns)));
+	h->since = jiffies;
+	h->until = h->since + max(1UL, nsecs_to_jiffies(dead_ns));
+	h->armed = true;
+	mod_timer(&h->timer, h->until);
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 	atomic64_inc(&lymph_holds_total);
 	return 0;
@@ -476,9 +767,17 @@ static int hold(struct task_struct *task, u64 dead_ns)
 busy:
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 	kfree(h);
+	if (restop)
+		send_sig(SIGSTOP, task, 1);
 	if (err == -ENOSPC)
 		atomic64_inc(&lymph_holds_missed);
 	return err;
+}
+
+/* hold()'s result: is the task held now (by this hold or an earlier one)? */
+static bool held_now(int err)
+{
+	return !err || err == -EEXIST;
 }
 
 /* Tell lymphd: a LYMPH_EV_THROTTLE record, as the BPF sensor makes. */
@@ -525,10 +824,11 @@ static void bucket_move(struct lymph_lineage *l, u64 budget, u64 burst, u64 now,
 /*
  * Take one token from @key's bucket, as every attempt does, over budget
  * or not (the BPF sensor's overdraft); a bucket below zero after it is a
- * fork over budget, and grows the lineage's dead time.  Called with
+ * fork over budget, and grows the lineage's dead time; so is @pinned, an
+ * attempt refused inside the lineage's pin.  Called with
  * lymph_lineage_lock.
  */
-static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now,
+static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now, bool pinned,
 			  struct task_struct *task, struct lymph_verdict *v)
 {
 	u64 min_ns = (u64)READ_ONCE(lymph_cfg.dead_min_ms) * NSEC_PER_MSEC;
@@ -538,7 +838,7 @@ static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now,
 	l->seen_ns = now;
 	l->forks++;
 	bucket_move(l, budget, burst, now, -(s64)LYMPH_TOKEN);
-	v->over = l->tokens < 0;
+	v->over = l->tokens < 0 || pinned;
 	v->tokens = l->tokens;
 	v->dead_ns = 0;
 	if (!v->over)
@@ -737,7 +1037,7 @@ static unsigned int lineage_stop_all(u64 key, u32 uid, u64 dead_ns)
 			continue;
 		if (!lineage_member(t, key, uid) || lymph_protected(t))
 			continue;
-		if (!hold(t, dead_ns))
+		if (!hold(t, dead_ns, key))
 			held++;
 	}
 	rcu_read_unlock();
@@ -756,7 +1056,7 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 {
 	u64 now, key, ukey = 0, uid_budget, uid_burst;
 	struct lymph_verdict fv, uv = { .over = false };
-	bool uid_on, prot = false, held = false;
+	bool uid_on, prot = false, held = false, pinned = false;
 	struct lymph_charge *ch = NULL;
 
 	if (parent->flags & PF_KTHREAD)
@@ -773,12 +1073,21 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	key = lineage_key(family);
 	if (uid_on && !prot)
 		ukey = LYMPH_KEY_UID | real_uid(parent);
+	/*
+	 * A fork refused while lymphd pins the family (after its lift: the
+	 * members run again) is the family trying to grow in its hold: held
+	 * and reported, however full the bucket (refilled during the hold,
+	 * or by members' exits), rather than left to spin on refused forks
+	 * unseen, which lymphd would take for calm.
+	 */
+	if (!child)
+		pinned = key_pinned_now(key);
 
 	spin_lock(&lymph_lineage_lock);
 	bucket_charge(key, READ_ONCE(lymph_cfg.clone_budget), READ_ONCE(lymph_cfg.clone_burst),
-		      now, parent, &fv);
+		      now, pinned, parent, &fv);
 	if (ukey)
-		bucket_charge(ukey, uid_budget, uid_burst, now, parent, &uv);
+		bucket_charge(ukey, uid_budget, uid_burst, now, false, parent, &uv);
 	spin_unlock(&lymph_lineage_lock);
 	if (ch) {
 		/* every charge took a token, over budget or not */
@@ -805,9 +1114,12 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	 * every other member that runs (at most once per LYMPH_SWEEP_GAP_NS).
 	 */
 	if (READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE) {
-		held = !hold(parent, fv.dead_ns);
+		/* Held already counts: a sweep that another member's fork
+		 * made (a lift lets them all go at once) may hold this one
+		 * while it forks, and it is no less held for that. */
+		held = held_now(hold(parent, fv.dead_ns, key));
 		if (child && !lymph_protected(child))
-			held |= !hold(child, fv.dead_ns);
+			held |= held_now(hold(child, fv.dead_ns, key));
 		if (sweep_due(key, now))
 			held |= lineage_stop_all(key, real_uid(parent), fv.dead_ns) > 0;
 	}
@@ -888,15 +1200,21 @@ static void lineage_probes_off(void)
 void lymph_lineage_show(struct seq_file *m)
 {
 	u64 now = ktime_get_ns();
+	unsigned int i, nr_holds, parked, pinners, pinned = 0;
 	struct lymph_lineage *l;
-	unsigned int i, nr_holds;
 	unsigned long flags;
 
 	spin_lock_irqsave(&lymph_holds_lock, flags);
 	nr_holds = lymph_nr_holds;
+	parked = lymph_nr_parked;
+	pinners = lymph_nr_pinners;
+	for (i = 0; i < LYMPH_PINNED_MAX; i++)
+		pinned += lymph_pinned[i].key != 0;
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
 	seq_printf(m, "holds: active %u total %llu\n", nr_holds,
 		   (u64)atomic64_read(&lymph_holds_total));
+	seq_printf(m, "holds_pinned: parked %u waited %llu lineages %u pinners %u\n", parked,
+		   (u64)atomic64_read(&lymph_holds_waited), pinned, pinners);
 	seq_printf(m, "holds_missed: %llu\n", (u64)atomic64_read(&lymph_holds_missed));
 	spin_lock_irqsave(&lymph_charges_lock, flags);
 	nr_holds = lymph_nr_charges;
@@ -973,6 +1291,7 @@ void lymph_lineage_exit(void)
 		if (h) {
 			hash_del(&h->node);
 			lymph_nr_holds--;
+			hold_unpark(h);
 		}
 		spin_unlock_irqrestore(&lymph_holds_lock, flags);
 		if (!h)

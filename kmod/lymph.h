@@ -80,6 +80,11 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child);
 void lymph_lineage_show(struct seq_file *m);
 bool lymph_protected(struct task_struct *task);
 int lymph_family_lookup(pid_t nr, u32 *id, u32 *uid);
+int lymph_lineage_pin(const void *owner, u32 kind, u64 id);
+void lymph_lineage_unpin(const void *owner, u32 kind, u64 id);
+void lymph_lineage_pinner(bool on);
+void lymph_lineage_owner_gone(const void *owner);
+int lymph_lineage_lift(u32 kind, u64 id);
 
 /* pressure.c: periodic per-process spot check */
 int lymph_pressure_init(void);

@@ -64,9 +64,12 @@ struct lymph_reader {
 	u8 *bounce;
 	pid_t tgid;			/* the opener, never throttled */
 	struct pid *pid;		/* the opener's, for its ancestors */
-	struct mutex pin_mutex;		/* pins, nr_pins */
+	struct mutex pin_mutex;		/* pins, pin_kinds, pin_ids, nr_pins, pinner */
 	struct file *pins[LYMPH_PINS_MAX];	/* pids.max files lifted at release */
+	u32 pin_kinds[LYMPH_PINS_MAX];	/* the lineage each holds, */
+	u64 pin_ids[LYMPH_PINS_MAX];	/* kind 0 id 0: not said (LYMPH_IOC_PIN) */
 	unsigned int nr_pins;
+	bool pinner;			/* LYMPH_IOC_PINNER: it pins what is held */
 	wait_queue_head_t wait;		/* this reader's poll() and read() */
 	struct timer_list batch_timer;	/* makes a batch due, wakes the reader */
 	struct lymph_wakeset __rcu *wake;	/* NULL: never said (woken as before) */
@@ -503,16 +506,11 @@ static long lymph_family_get(void __user *arg)
 }
 
 /* The pids.max file of a pin (lymph/dev.h), with a reference; ERR_PTR. */
-static struct file *pin_file(const void __user *arg)
+static struct file *pin_file(int fd)
 {
-	struct lymph_pin p;
 	struct file *f;
 
-	if (copy_from_user(&p, arg, sizeof(p)))
-		return ERR_PTR(-EFAULT);
-	if (p.pad)
-		return ERR_PTR(-EINVAL);
-	f = fget(p.fd);
+	f = fget(fd);
 	if (!f)
 		return ERR_PTR(-EBADF);
 	if (!(f->f_mode & FMODE_WRITE) ||
@@ -525,16 +523,56 @@ static struct file *pin_file(const void __user *arg)
 	return f;
 }
 
-/*
- * LYMPH_IOC_PIN, LYMPH_IOC_UNPIN: keep (or forget) a pids.max that this
- * reader pinned at 0, to lift it when the reader is released.
- */
-static long lymph_pin(struct lymph_reader *r, const void __user *arg, bool pin)
-{
-	struct file *f = pin_file(arg), *gone = NULL;
-	unsigned int i;
-	long err = 0;
+/* What a pin ioctl says: the file, and the lineage (kind 0, id 0: none). */
+struct lymph_pin_arg {
+	int fd;
+	u32 kind;
+	u64 id;
+};
 
+static long pin_arg(unsigned int cmd, const void __user *arg, struct lymph_pin_arg *a)
+{
+	struct lymph_pin_lineage pl;
+	struct lymph_pin p;
+
+	if (cmd == LYMPH_IOC_PIN_LINEAGE) {
+		if (copy_from_user(&pl, arg, sizeof(pl)))
+			return -EFAULT;
+		*a = (struct lymph_pin_arg){ .fd = pl.fd, .kind = pl.kind, .id = pl.id };
+		/* the lineages the module holds: families and uids */
+		if ((pl.kind != LYMPH_LINEAGE_FAMILY && pl.kind != LYMPH_LINEAGE_UID) ||
+		    pl.id > U32_MAX || (pl.kind == LYMPH_LINEAGE_FAMILY && !pl.id))
+			return -EINVAL;
+		return 0;
+	}
+	if (copy_from_user(&p, arg, sizeof(p)))
+		return -EFAULT;
+	if (p.pad)
+		return -EINVAL;
+	*a = (struct lymph_pin_arg){ .fd = p.fd };
+	return 0;
+}
+
+/*
+ * LYMPH_IOC_PIN, LYMPH_IOC_PIN_LINEAGE, LYMPH_IOC_UNPIN: keep (or forget)
+ * a pids.max that this reader pinned at 0, to lift it when the reader is
+ * released; and the lineage it holds, whose held members the module keeps
+ * stopped until then (lymph_lineage_pin()).
+ */
+static long lymph_pin(struct lymph_reader *r, unsigned int cmd, const void __user *arg)
+{
+	bool pin = cmd != LYMPH_IOC_UNPIN;
+	struct lymph_pin_arg a;
+	struct file *f, *gone = NULL;
+	u32 unpin_kind = 0;
+	u64 unpin_id = 0;
+	unsigned int i;
+	long err;
+
+	err = pin_arg(cmd, arg, &a);
+	if (err)
+		return err;
+	f = pin_file(a.fd);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	mutex_lock(&r->pin_mutex);
@@ -542,6 +580,8 @@ static long lymph_pin(struct lymph_reader *r, const void __user *arg, bool pin)
 		if (file_inode(r->pins[i]) == file_inode(f))
 			break;
 	if (pin) {
+		bool added = false;
+
 		if (i < r->nr_pins) {
 			gone = f;		/* pinned already: one is enough */
 		} else if (r->nr_pins == LYMPH_PINS_MAX) {
@@ -549,6 +589,19 @@ static long lymph_pin(struct lymph_reader *r, const void __user *arg, bool pin)
 			err = -ENOSPC;
 		} else {
 			r->pins[r->nr_pins++] = f;
+			r->pin_kinds[i] = 0;
+			r->pin_ids[i] = 0;
+			added = true;
+		}
+		if (!err && (a.kind || a.id)) {
+			err = lymph_lineage_pin(r, a.kind, a.id);
+			if (!err) {
+				r->pin_kinds[i] = a.kind;
+				r->pin_ids[i] = a.id;
+			} else if (added) {
+				gone = f;	/* not pinned after all */
+				r->nr_pins--;
+			}
 		}
 	} else if (i == r->nr_pins) {
 		gone = f;
@@ -556,12 +609,52 @@ static long lymph_pin(struct lymph_reader *r, const void __user *arg, bool pin)
 	} else {
 		fput(f);
 		gone = r->pins[i];
-		r->pins[i] = r->pins[--r->nr_pins];
+		unpin_kind = r->pin_kinds[i];
+		unpin_id = r->pin_ids[i];
+		r->nr_pins--;
+		r->pins[i] = r->pins[r->nr_pins];
+		r->pin_kinds[i] = r->pin_kinds[r->nr_pins];
+		r->pin_ids[i] = r->pin_ids[r->nr_pins];
 	}
 	mutex_unlock(&r->pin_mutex);
 	if (gone)
 		fput(gone);
+	/* lymphd lifted the pin first (pids.max max): continued, its held
+	 * members may fork again */
+	if (unpin_kind | unpin_id)
+		lymph_lineage_unpin(r, unpin_kind, unpin_id);
 	return err;
+}
+
+/* LYMPH_IOC_LIFT: continue what the module holds of a lineage. */
+static long lymph_lift(const void __user *arg)
+{
+	struct lymph_lift l;
+
+	if (copy_from_user(&l, arg, sizeof(l)))
+		return -EFAULT;
+	if (l.pad)
+		return -EINVAL;
+	return lymph_lineage_lift(l.kind, l.id);
+}
+
+/* LYMPH_IOC_PINNER: whether this reader pins what the module holds. */
+static long lymph_pinner(struct lymph_reader *r, const void __user *arg)
+{
+	struct lymph_pinner p;
+	bool was;
+
+	if (copy_from_user(&p, arg, sizeof(p)))
+		return -EFAULT;
+	if (p.pad || p.on > 1)
+		return -EINVAL;
+	mutex_lock(&r->pin_mutex);
+	was = r->pinner;
+	r->pinner = p.on;
+	if (was != r->pinner)
+		lymph_lineage_pinner(r->pinner);
+	mutex_unlock(&r->pin_mutex);
+	return 0;
 }
 
 /*
@@ -587,6 +680,11 @@ static void pins_lift(struct lymph_reader *r)
 		pr_info("lifted %u pin(s) left by pid %d\n", lifted, r->tgid);
 	atomic64_add(lifted, &lymph_pins_lifted);
 	r->nr_pins = 0;
+	/* then what the module kept stopped for those pins goes on */
+	lymph_lineage_owner_gone(r);
+	if (r->pinner)
+		lymph_lineage_pinner(false);
+	r->pinner = false;
 }
 
 static long lymph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -599,9 +697,13 @@ static long lymph_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case LYMPH_IOC_FAMILY:
 		return lymph_family_get((void __user *)arg);
 	case LYMPH_IOC_PIN:
-		return lymph_pin(r, (const void __user *)arg, true);
+	case LYMPH_IOC_PIN_LINEAGE:
 	case LYMPH_IOC_UNPIN:
-		return lymph_pin(r, (const void __user *)arg, false);
+		return lymph_pin(r, cmd, (const void __user *)arg);
+	case LYMPH_IOC_PINNER:
+		return lymph_pinner(r, (const void __user *)arg);
+	case LYMPH_IOC_LIFT:
+		return lymph_lift((const void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -106,10 +106,58 @@ _Static_assert(sizeof(struct lymph_pin) == 8, "lymph_pin layout");
 
 #define LYMPH_PINS_MAX		64
 
+/*
+ * LYMPH_IOC_PIN_LINEAGE: LYMPH_IOC_PIN, naming the lineage the pin holds
+ * (kind LYMPH_LINEAGE_FAMILY or LYMPH_LINEAGE_UID, id as a
+ * LYMPH_EV_THROTTLE record names it; EINVAL for another kind).  Until this
+ * reader unpins that file (LYMPH_IOC_UNPIN) or is released, the module
+ * keeps the lineage's held members stopped past their dead time (a member
+ * continued would only spin on refused forks in the pinned cgroup); it
+ * continues them then, at once, except a process that someone else
+ * stopped meanwhile (an administrator's stop is never undone).
+ */
+struct lymph_pin_lineage {
+	__s32 fd;
+	__u32 kind;		/* LYMPH_LINEAGE_* */
+	__u64 id;
+};
+_Static_assert(sizeof(struct lymph_pin_lineage) == 16, "lymph_pin_lineage layout");
+
+/*
+ * LYMPH_IOC_PINNER: this reader pins what the module holds (on 1: lymphd
+ * in enforce mode with a pids controller) or no longer (on 0).  While such
+ * a reader is open, a held lineage that is not pinned yet is not let go at
+ * its first dead time's end: its members wait for the pin
+ * (LYMPH_IOC_PIN_LINEAGE), at most dead_time_max_ms from their hold, so a
+ * reader that never pins cannot keep them stopped for longer.
+ */
+struct lymph_pinner {
+	__u32 on;
+	__u32 pad;		/* zero */
+};
+_Static_assert(sizeof(struct lymph_pinner) == 8, "lymph_pinner layout");
+
+/*
+ * LYMPH_IOC_LIFT: continue now what the module holds of a lineage (kind
+ * LYMPH_LINEAGE_FAMILY or LYMPH_LINEAGE_UID, id; EINVAL for another kind),
+ * an administrator's stop excepted: lymphd lifts its hold while the pin
+ * stays, to see whether the lineage is calm.  A member that forks again
+ * is refused by the pin, charged and held again (and parked, pinned).
+ */
+struct lymph_lift {
+	__u32 kind;		/* LYMPH_LINEAGE_* */
+	__u32 pad;		/* zero */
+	__u64 id;
+};
+_Static_assert(sizeof(struct lymph_lift) == 16, "lymph_lift layout");
+
 #define LYMPH_IOC_MAGIC		0xb7
 #define LYMPH_IOC_WAKE_SET	_IOW(LYMPH_IOC_MAGIC, 1, struct lymph_wake_set)
 #define LYMPH_IOC_FAMILY	_IOWR(LYMPH_IOC_MAGIC, 2, struct lymph_family)
 #define LYMPH_IOC_PIN		_IOW(LYMPH_IOC_MAGIC, 3, struct lymph_pin)
 #define LYMPH_IOC_UNPIN		_IOW(LYMPH_IOC_MAGIC, 4, struct lymph_pin)
+#define LYMPH_IOC_PIN_LINEAGE	_IOW(LYMPH_IOC_MAGIC, 5, struct lymph_pin_lineage)
+#define LYMPH_IOC_PINNER	_IOW(LYMPH_IOC_MAGIC, 6, struct lymph_pinner)
+#define LYMPH_IOC_LIFT		_IOW(LYMPH_IOC_MAGIC, 7, struct lymph_lift)
 
 #endif /* LYMPH_DEV_H */

@@ -28,6 +28,7 @@
  * by every process of the bomb and counts, so the caller can tell how far
  * it got: see struct bomb_stats.  With STATSFILE "-" nothing is counted.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -129,11 +130,19 @@ static void *thread_bomb(void *arg)
 	return NULL;
 }
 
-/* The slow bomb: see MODE. */
+/*
+ * The slow bomb: see MODE.  Paced by the clock (a fork every 11.1 ms from
+ * the first), not by a sleep after each fork: under emulation (the test
+ * VM, qemu TCG) a fork takes milliseconds, and a sleep after it made some
+ * 65 a second, too few to overdraw a budget of 50 before the cap.  A
+ * fork late by more than one slot (the bomb was held) starts the pace
+ * again: no burst to catch up.
+ */
 static void slow(void)
 {
-	struct timespec gap = { 0, 11111111L };
-	uint64_t t;
+	const uint64_t gap = 11111111ULL;
+	uint64_t t, next = now_ns();
+	struct timespec at;
 	pid_t pid;
 
 	for (;;) {
@@ -144,7 +153,14 @@ static void slow(void)
 			for (;;)
 				pause();
 		note(t, pid > 0);
-		nanosleep(&gap, NULL);
+		next += gap;
+		t = now_ns();
+		if (next + gap < t)
+			next = t;	/* held or stalled: no catching up */
+		at.tv_sec = (time_t)(next / 1000000000ULL);
+		at.tv_nsec = (long)(next % 1000000000ULL);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+			;
 	}
 }
 

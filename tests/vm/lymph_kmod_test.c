@@ -2444,9 +2444,10 @@ static long long wait_pinned(struct storm_shared *sh, const char *hold)
  * holds in a pids cgroup at pids.max 0, so a doubling bomb (uid 1000,
  * pids.max 400) does not grow across the module's releases (it used to
  * gain a task or two per release: lymphd only journaled the module's
- * holds).  The module continues the members at each dead time's end and
- * holds them again at their refused forks; the pin stays until lymphd
- * ends the episode (the bomb calm), then nothing is pinned nor stopped.
+ * holds).  The module keeps the pinned members stopped until lymphd's
+ * lifts, and holds them again at their refused forks; the pin stays until
+ * lymphd ends the episode (the bomb calm), then nothing is pinned nor
+ * stopped.
  * Pinned again, lymphd is SIGKILLed: the module lifts the pin lymphd
  * left; after rmmod nothing is stopped.
  */
@@ -2499,8 +2500,8 @@ TEST_F_TIMEOUT(storm, lymphd_pins_what_the_module_holds, 300)
 	TH_LOG("doubling bomb pinned at %lld tasks: %lld at most over 3 s, %lld holds meanwhile, "
 	       "%lld samples unpinned", n0, peak, holds1 - holds0, max_seen);
 	EXPECT_EQ(n0, peak) TH_LOG("the pinned family grew from %lld to %lld tasks", n0, peak);
-	EXPECT_LT(holds0, holds1) TH_LOG("the module never released and held it again");
-	EXPECT_EQ(0, max_seen) TH_LOG("the pin was lifted while the bomb stormed");
+	EXPECT_LT(holds0, holds1) TH_LOG("lymphd never lifted its hold and the module held it again");
+	EXPECT_EQ(0, max_seen) TH_LOG("the pin was lifted while the bomb stormed\n%s", lymphd_tail());
 	snprintf(line, sizeof(line), "reader: pid %d pins 1 ", (int)lymphd_pid);
 	EXPECT_NE(NULL, strstr(proc_lymph(), line)) TH_LOG("%s", proc_lymph());
 
@@ -2540,6 +2541,230 @@ TEST_F_TIMEOUT(storm, lymphd_pins_what_the_module_holds, 300)
 		usleep(10000);
 	EXPECT_EQ(0, stopped) TH_LOG("%d of %d members stopped after rmmod", stopped, n);
 	EXPECT_EQ(LLONG_MAX, cg_num(hold, "pids.max"));
+}
+
+/* ---- a pinned lineage stays held (lymph.ko keeps what lymphd pins) ------- */
+
+/* What the test asks of its pinning reader (pinner_main), and its answer. */
+struct pin_cmd {
+	char op;		/* 'p': pin, 'u': unpin, 'l': lift */
+	uint64_t id;		/* the family */
+};
+
+/*
+ * A reader of /dev/lymph that pins what the module holds, as lymphd does
+ * (LYMPH_IOC_PINNER): pins STORM_CG's pids.max as the hold of family id
+ * (LYMPH_IOC_PIN_LINEAGE), unpins it, lifts its holds, as told on @cmd;
+ * answers 0 or an errno on @ans.  Killed by the test, as lymphd may be.
+ */
+static void pinner_main(int cmd, int ans)
+{
+	struct lymph_pinner on = { .on = 1 };
+	struct pin_cmd c;
+	int fd, dev, err;
+
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != cmd && fd != ans)
+			close(fd);
+	dev = open("/dev/lymph", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	err = dev < 0 ? errno : ioctl(dev, LYMPH_IOC_PINNER, &on) ? errno : 0;
+	if (write(ans, &err, sizeof(err)) != sizeof(err) || err)
+		_exit(1);
+	while (read(cmd, &c, sizeof(c)) == sizeof(c)) {
+		struct lymph_pin_lineage pl = { .kind = LYMPH_LINEAGE_FAMILY, .id = c.id };
+		struct lymph_lift lift = { .kind = LYMPH_LINEAGE_FAMILY, .id = c.id };
+		struct lymph_pin p;
+
+		fd = open(STORM_CG "/pids.max", O_WRONLY | O_CLOEXEC);
+		pl.fd = fd;
+		p = (struct lymph_pin){ .fd = fd };
+		err = fd < 0                              ? errno
+		      : c.op == 'p' ? (ioctl(dev, LYMPH_IOC_PIN_LINEAGE, &pl) ? errno : 0)
+		      : c.op == 'u' ? (ioctl(dev, LYMPH_IOC_UNPIN, &p) ? errno : 0)
+				    : (ioctl(dev, LYMPH_IOC_LIFT, &lift) ? errno : 0);
+		if (fd >= 0)
+			close(fd);
+		if (write(ans, &err, sizeof(err)) != sizeof(err))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/* Tell the pinner op for family id; its errno (0: done). */
+static int pinner_do(int cmd, int ans, char op, pid_t id)
+{
+	struct pin_cmd c = { .op = op, .id = (uint64_t)id };
+	int err;
+
+	if (write(cmd, &c, sizeof(c)) != sizeof(c) || read(ans, &err, sizeof(err)) != sizeof(err))
+		return EPIPE;
+	return err;
+}
+
+/*
+ * Samples STORM_CG for about ms (reaping): how many samples saw a member
+ * not stopped (other than none), and whether the bomb made a member or
+ * the module a hold meanwhile.
+ */
+static int samples_running(FIXTURE_DATA(storm) *self, int ms, unsigned long *forks,
+			   long long *holds, int *n)
+{
+	int i, running = 0, stopped;
+
+	*forks = self->sh->forks;
+	*holds = proc_num("holds:", "total ");
+	for (i = 0; i < ms / 10; i++) {
+		storm_rate(self->sh, 10);
+		*n = storm_tasks(&stopped, 0, NULL, 0);
+		running += *n != stopped;
+	}
+	*forks = self->sh->forks - *forks;
+	*holds = proc_num("holds:", "total ") - *holds;
+	return running;
+}
+
+/* Waits (reaping, up to 60 s) until every member of the storm is stopped;
+ * returns how many there are, 0 if they never were. */
+static int all_stopped(FIXTURE_DATA(storm) *self)
+{
+	int i, n, stopped;
+
+	for (i = 0; i < 6000; i++) {
+		storm_rate(self->sh, 10);
+		n = storm_tasks(&stopped, 0, NULL, 0);
+		if (n > 1 && n == stopped)
+			return n;
+	}
+	return 0;
+}
+
+/* Waits (up to 10 s) until no member but @skip is stopped; how many are. */
+static int stopped_but(pid_t skip)
+{
+	int i, stopped = 0;
+
+	for (i = 0; i < 1000; i++) {
+		storm_tasks(&stopped, skip, NULL, 0);
+		if (!stopped)
+			break;
+		usleep(10000);
+	}
+	return stopped;
+}
+
+/*
+ * Issue 14: a lineage that a pinning reader (lymphd) has pinned stays
+ * held, so its members never run and fork again before the pin, nor spin
+ * on refused forks inside it.  A doubling bomb (uid 1000), dead time
+ * 20 ms, with a reader that pins: before the pin the module keeps it held
+ * past its dead time (waiting for the pin, at most dead_time_max_ms: 60 s
+ * here), after the pin across many dead times: no member runs, none is
+ * made, no hold is made again (the module released it at every dead
+ * time's end).  A lift continues the members, which fork, are refused
+ * and held again: no member made.  An administrator's stop of a member
+ * survives the unpin, and the reader's death; the others run again at
+ * the unpin and at its death (which also lifts the pin).
+ */
+TEST_F_TIMEOUT(storm, pinned_lineage_held_until_unpinned_or_reader_dies, 300)
+{
+	int cmd[2], ans[2], err, n, tasks, running, stopped, i;
+	pid_t pinner, storm, victim = 0, pids[8];
+	unsigned long forks;
+	long long holds;
+
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "60000"));
+	ASSERT_EQ(0, knob_set("dead_time_min_ms", "20"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "400"));
+	ASSERT_EQ(0, pipe2(cmd, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(ans, O_CLOEXEC));
+	pinner = fork();
+	ASSERT_LE(0, pinner);
+	if (!pinner)
+		pinner_main(cmd[0], ans[1]);
+	ASSERT_EQ((ssize_t)sizeof(err), read(ans[0], &err, sizeof(err)));
+	ASSERT_EQ(0, err) TH_LOG("LYMPH_IOC_PINNER: %s", strerror(err));
+	EXPECT_EQ(1, proc_num("holds_pinned:", "pinners ")) TH_LOG("%s", proc_lymph());
+
+	/* Held, and not let go before the pin. */
+	storm_shape = STORM_DOUBLE;
+	storm = storm_start(self->sh, STORM_UID);
+	ASSERT_LT(0, storm);
+	n = all_stopped(self);
+	ASSERT_LT(1, n) TH_LOG("the bomb was never held whole\n%s", proc_lymph());
+	running = samples_running(self, 1000, &forks, &holds, &n);
+	TH_LOG("before the pin: %d tasks, %d samples of 100 with one running, %lu forks, %lld "
+	       "holds over 1 s", n, running, forks, holds);
+	EXPECT_EQ(0, running) TH_LOG("let go before its pin\n%s", proc_lymph());
+	EXPECT_EQ(0, forks);
+	EXPECT_EQ(0, holds);
+	EXPECT_LT(0, proc_num("holds_pinned:", "waited ")) TH_LOG("%s", proc_lymph());
+
+	/* Pinned: 3 s, about 150 dead times, and nothing runs. */
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "0"));
+	ASSERT_EQ(0, pinner_do(cmd[1], ans[0], 'p', storm));
+	EXPECT_EQ(1, proc_num("holds_pinned:", "lineages ")) TH_LOG("%s", proc_lymph());
+	running = samples_running(self, 3000, &forks, &holds, &n);
+	TH_LOG("pinned: %d tasks, %d samples of 300 with one running, %lu forks, %lld holds "
+	       "over 3 s\n%s", n, running, forks, holds, proc_lymph());
+	EXPECT_EQ(0, running) TH_LOG("a pinned member ran");
+	EXPECT_EQ(0, forks);
+	EXPECT_EQ(0, holds) TH_LOG("the module let the pinned family go and held it again");
+	EXPECT_LT(0, proc_num("holds_pinned:", "parked ")) TH_LOG("%s", proc_lymph());
+
+	/* A lift: the members run, fork into the pin, are held again. */
+	holds = proc_num("holds:", "total ");
+	tasks = n;
+	ASSERT_EQ(0, pinner_do(cmd[1], ans[0], 'l', storm));
+	for (i = 0; i < 6000 && proc_num("holds:", "total ") == holds; i++)
+		storm_rate(self->sh, 10);
+	EXPECT_LT(holds, proc_num("holds:", "total ")) TH_LOG("the lift let nothing go");
+	n = all_stopped(self);
+	for (i = 0; i < 1000 && proc_num("holds_pinned:", "parked ") < n; i++)
+		storm_rate(self->sh, 10);
+	TH_LOG("lifted: %d tasks held again, %lld parked", n, proc_num("holds_pinned:", "parked "));
+	EXPECT_LT(1, n) TH_LOG("not held again after the lift\n%s", proc_lymph());
+	EXPECT_EQ(tasks, n) TH_LOG("a member was made through the pin");
+
+	/* An administrator stops a member; the unpin continues the others. */
+	storm_tasks(&stopped, storm, pids, 8);
+	victim = pids[0];
+	ASSERT_EQ(0, admin_stop(victim));
+	self->sh->calm = 1;
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "400"));
+	ASSERT_EQ(0, pinner_do(cmd[1], ans[0], 'u', storm));
+	stopped = stopped_but(victim);
+	EXPECT_EQ(0, stopped) TH_LOG("%d members left stopped after the unpin\n%s", stopped,
+				     proc_lymph());
+	EXPECT_EQ('T', proc_state(victim)) TH_LOG("the administrator's stop of %d was undone",
+						  (int)victim);
+	EXPECT_EQ(0, holds_drained()) TH_LOG("%s", proc_lymph());
+
+	/* Storming, held, pinned again; then the reader is killed. */
+	self->sh->calm = 0;
+	n = all_stopped(self);
+	ASSERT_LT(1, n) TH_LOG("not held again\n%s", proc_lymph());
+	ASSERT_EQ(0, write_file(STORM_CG "/pids.max", "0"));
+	ASSERT_EQ(0, pinner_do(cmd[1], ans[0], 'p', storm));
+	running = samples_running(self, 500, &forks, &holds, &n);
+	EXPECT_EQ(0, running);
+	self->sh->calm = 1;
+	kill(pinner, SIGKILL);
+	ASSERT_EQ(pinner, waitpid(pinner, NULL, 0));
+	stopped = stopped_but(victim);
+	EXPECT_EQ(0, stopped) TH_LOG("%d members left stopped after the reader died\n%s", stopped,
+				     proc_lymph());
+	EXPECT_EQ(LLONG_MAX, cg_num(STORM_CG, "pids.max")) TH_LOG("the pin outlived its reader");
+	EXPECT_EQ('T', proc_state(victim)) TH_LOG("the administrator's stop of %d was undone",
+						  (int)victim);
+	EXPECT_EQ(0, holds_drained()) TH_LOG("%s", proc_lymph());
+	EXPECT_EQ(0, proc_num("holds_pinned:", "pinners ")) TH_LOG("%s", proc_lymph());
+	EXPECT_EQ(0, proc_num("holds_pinned:", "lineages ")) TH_LOG("%s", proc_lymph());
+	kill(victim, SIGKILL);
+	close(cmd[1]);
+	close(ans[0]);
+	close(cmd[0]);
+	close(ans[1]);
 }
 
 /*

@@ -8,7 +8,8 @@
 #   tests/vm/run.sh [BUILD_DIR]
 #
 # Environment: LYMPH_VM_ONLY (see step 2), LYMPH_VM_HOST_TESTS (see step 3), LYMPH_VM_TIMEOUT and the
-# others of scripts/vm/boot.
+# others of scripts/vm/boot; LYMPH_VM_TEST_ARGS: arguments for every in-guest
+# test binary (the harness's "-t NAME" runs only the test NAME; no commas).
 #
 # Contract with tests/run.sh: every "# Totals: ..." line printed here is
 # summed.  When the guest panics, hangs or never writes its verdict, one
@@ -102,6 +103,9 @@ for p in lymphd lymphctl; do
 done
 export LYMPH_VM_HOST_BINS="${host_bins[*]}"
 export LYMPH_VM_APPEND="${LYMPH_VM_APPEND:-} lymph.build=$build"
+if [ -n "${LYMPH_VM_TEST_ARGS:-}" ]; then
+	LYMPH_VM_APPEND="$LYMPH_VM_APPEND lymph.test_args=${LYMPH_VM_TEST_ARGS// /,}"
+fi
 if [ ${#host_tests[@]} -gt 0 ]; then
 	LYMPH_VM_APPEND="$LYMPH_VM_APPEND lymph.host_tests=$(IFS=,; echo "${host_tests[*]}")"
 fi

@@ -437,7 +437,7 @@ static int pin(struct lineage *l, pid_t any_member)
 	/* lymph.ko lifts it if lymphd dies (the BPF path: when lymphd
 	 * restarts, from the journal). */
 	if (!l->guarded)
-		l->guarded = !kthrottle_guard_pin(l->kt, l->hold_dir, 1);
+		l->guarded = !kthrottle_guard_pin(l->kt, l->hold_dir, l->kind, l->id, 1);
 	/* lymph.ko stopped the family in its own dead time and continues it
 	 * at the dead time's end, not lymphd: every member not in the hold
 	 * is moved in, none is stopped by lymphd.  A member made during the
@@ -488,7 +488,7 @@ static void unpin(struct lineage *l)
 	if (l->pinned)
 		pidscg_write(l->hold_dir, "pids.max", "max");
 	if (l->guarded)
-		kthrottle_guard_pin(l->kt, l->hold_dir, 0);
+		kthrottle_guard_pin(l->kt, l->hold_dir, l->kind, l->id, 0);
 	l->pinned = l->guarded = 0;
 }
 
@@ -774,6 +774,8 @@ void throttler_tick(struct throttler *t, uint64_t now)
 			 * held bomb of N members would make N more at once.
 			 * The pin goes when the episode ends. */
 			continue_held(l);
+			if (l->module && l->pinned) /* lymph.ko keeps it stopped until this */
+				kthrottle_lift(l->kt, l->kind, l->id);
 			journal_t(t, l, "lift",
 				  "calm during the hold: continued, still pinned until calm", NULL);
 			break;

@@ -102,9 +102,14 @@ void kthrottle_pressure(struct kthrottle *k)
 		k->ops->pressure(k);
 }
 
-int kthrottle_guard_pin(struct kthrottle *k, const char *dir, int on)
+int kthrottle_lift(struct kthrottle *k, uint32_t kind, uint64_t id)
 {
-	return k && k->ops && k->ops->guard_pin ? k->ops->guard_pin(k, dir, on) : 0;
+	return k && k->ops && k->ops->lift ? k->ops->lift(k, kind, id) : 0;
+}
+
+int kthrottle_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, uint64_t id, int on)
+{
+	return k && k->ops && k->ops->guard_pin ? k->ops->guard_pin(k, dir, kind, id, on) : 0;
 }
 
 struct json_object *kthrottle_json(const struct kthrottle *k)

@@ -67,10 +67,16 @@ struct kthrottle_ops {
 	 * that charges refused forks only while armed (BPF) samples them a
 	 * while; optional. */
 	void (*pressure)(struct kthrottle *k);
-	/* lymphd pinned the pids cgroup dir at pids.max 0 (on 1) or lifted
-	 * that pin (0): the kernel side lifts what lymphd left pinned when
-	 * lymphd dies (lymph.ko); optional.  0 or -errno. */
-	int (*guard_pin)(struct kthrottle *k, const char *dir, int on);
+	/* lymphd pinned the pids cgroup dir at pids.max 0 (on 1) to hold the
+	 * lineage (kind, id), or lifted that pin (0): the kernel side lifts
+	 * what lymphd left pinned when lymphd dies, and keeps the lineage's
+	 * members it holds stopped while pinned (lymph.ko); optional.  0 or
+	 * -errno. */
+	int (*guard_pin)(struct kthrottle *k, const char *dir, uint32_t kind, uint64_t id, int on);
+	/* lymphd lifts its hold of a lineage (kind, id) it pinned: the kernel
+	 * side continues what it holds of it (lymph.ko keeps a pinned
+	 * lineage's members stopped until then); optional.  0 or -errno. */
+	int (*lift)(struct kthrottle *k, uint32_t kind, uint64_t id);
 	/* What the kernel runs with, read back (lymphctl status); optional. */
 	struct json_object *(*json)(const struct kthrottle *k);
 	void (*close)(struct kthrottle *k);
@@ -117,7 +123,8 @@ int kthrottle_family_of(struct kthrottle *k, pid_t pid, uint64_t *id);
 void kthrottle_note_stop(struct kthrottle *k, pid_t pid, int stopped);
 int kthrottle_admin_stopped(struct kthrottle *k, pid_t pid);
 void kthrottle_pressure(struct kthrottle *k);
-int kthrottle_guard_pin(struct kthrottle *k, const char *dir, int on);
+int kthrottle_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, uint64_t id, int on);
+int kthrottle_lift(struct kthrottle *k, uint32_t kind, uint64_t id);
 /* A new object (never NULL): "kind" and, where the kernel has them, the
  * values read back. */
 struct json_object *kthrottle_json(const struct kthrottle *k);

@@ -8,7 +8,11 @@
  * the knobs back for lymphctl status.  Through /dev/lymph (the kmod
  * source's fd) it asks the module a process's clone family, so that
  * respond/throttle.c finds a held family's members to pin, and hands the
- * module every pids.max it pinned, which the module lifts if lymphd dies.
+ * module every pids.max it pinned, with the lineage it holds: the module
+ * lifts the pin if lymphd dies, and keeps that lineage's members it holds
+ * stopped until lymphd unpins it (or dies).  lymphd in enforce mode with
+ * a pids controller says it pins (LYMPH_IOC_PINNER), so that the module
+ * waits for its pin before it lets a newly held lineage go.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +22,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include "lymph/dev.h"
+#include "pidscg.h"
 #include "kthrottle.h"
 
 #define KMOD_SYSFS	"/sys/kernel/lymph"
@@ -37,6 +42,8 @@ struct kmod_kt {
 	size_t n_notes;
 	int dev_fd;	  /* /dev/lymph, the source's; -EBADF: none */
 	int old_module;	  /* no LYMPH_IOC_FAMILY, LYMPH_IOC_PIN: said once */
+	int no_lineage;	  /* no LYMPH_IOC_PIN_LINEAGE, LYMPH_IOC_PINNER */
+	int pinner;	  /* told the module it pins (LYMPH_IOC_PINNER 1) */
 };
 
 /* Every knob lymphctl status reads back, in the order it shows them. */
@@ -214,6 +221,27 @@ static int write_all(struct kthrottle *k, const struct kmod_knob *knobs, size_t 
 	return first;
 }
 
+/*
+ * Tell the module whether lymphd pins what it holds: in enforce mode with
+ * a pids controller, respond/throttle.c pins every lineage the module
+ * holds, and the module keeps a newly held lineage stopped until that pin
+ * (or at most its dead_time_max_ms).  An older module: nothing to say.
+ */
+static void tell_pinner(struct kmod_kt *m, int on)
+{
+	struct lymph_pinner p = { .on = (uint32_t)on };
+
+	if (m->dev_fd < 0 || m->no_lineage || m->pinner == on)
+		return;
+	if (!ioctl(m->dev_fd, LYMPH_IOC_PINNER, &p))
+		m->pinner = on;
+	else if (errno == ENOTTY)
+		m->no_lineage = 1;
+	else
+		fprintf(stderr, "lymphd: failed to tell lymph.ko that lymphd pins: %s\n",
+			strerror(errno));
+}
+
 static int kmod_apply(struct kthrottle *k, const struct kthrottle_settings *s,
 		      const struct kthrottle_protect *p)
 {
@@ -240,6 +268,7 @@ static int kmod_apply(struct kthrottle *k, const struct kthrottle_settings *s,
 	 * fatal: the module runs on, with that knob's previous value; only a
 	 * module that is gone is an error. */
 	write_all(k, knobs, n, 1);
+	tell_pinner(m, s->enabled && s->enforce && pidscg_root());
 	return access(m->dir, F_OK) ? -ENODEV : 0;
 }
 
@@ -314,10 +343,17 @@ static int kmod_family_of(struct kthrottle *k, pid_t pid, uint64_t *id)
 	return 0;
 }
 
-static int kmod_guard_pin(struct kthrottle *k, const char *dir, int on)
+/*
+ * Hand the module the pids.max of dir, pinned to hold lineage (kind, id),
+ * or take it back.  A module without LYMPH_IOC_PIN_LINEAGE (or a lineage
+ * it does not hold itself) gets the file alone: lifted if lymphd dies.
+ */
+static int kmod_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, uint64_t id,
+			  int on)
 {
 	struct kmod_kt *m = k->priv;
 	struct lymph_pin p = { .fd = -1 };
+	struct lymph_pin_lineage pl = { .kind = kind, .id = id };
 	char path[1024];
 	int err = 0;
 
@@ -328,10 +364,34 @@ static int kmod_guard_pin(struct kthrottle *k, const char *dir, int on)
 	p.fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (p.fd < 0)
 		return -errno;
+	pl.fd = p.fd;
+	if (on && !m->no_lineage &&
+	    (kind == LYMPH_LINEAGE_FAMILY || kind == LYMPH_LINEAGE_UID)) {
+		if (!ioctl(m->dev_fd, LYMPH_IOC_PIN_LINEAGE, &pl))
+			goto out;
+		if (errno != ENOTTY) {
+			err = -errno;
+			goto out;
+		}
+		m->no_lineage = 1;	/* an older module: the pin alone */
+	}
 	if (ioctl(m->dev_fd, on ? LYMPH_IOC_PIN : LYMPH_IOC_UNPIN, &p))
 		err = errno == ENOTTY ? older_module(m) : -errno;
+out:
 	close(p.fd);
 	return err;
+}
+
+static int kmod_lift(struct kthrottle *k, uint32_t kind, uint64_t id)
+{
+	struct kmod_kt *m = k->priv;
+	struct lymph_lift l = { .kind = kind, .id = id };
+
+	if (m->dev_fd < 0 || m->no_lineage)
+		return -EOPNOTSUPP;
+	if (kind != LYMPH_LINEAGE_FAMILY && kind != LYMPH_LINEAGE_UID)
+		return -EINVAL;
+	return ioctl(m->dev_fd, LYMPH_IOC_LIFT, &l) ? -errno : 0;
 }
 
 void kthrottle_kmod_set_dev(struct kthrottle *k, int dev_fd)
@@ -353,6 +413,7 @@ static const struct kthrottle_ops kmod_kt_ops = {
 	.set_weather = kmod_set_weather,
 	.family_of = kmod_family_of,
 	.guard_pin = kmod_guard_pin,
+	.lift = kmod_lift,
 	.json = kmod_json,
 	.close = kmod_kt_close,
 };
