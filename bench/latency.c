@@ -26,6 +26,9 @@
  *              crash -> lymphd's "died" and "restart" decision lines.  Its
  *              binary is protected from quarantine, so its death is batched
  *              in the ring: its pidfd wakes lymphd.
+ * With BUILD/bench/lwrite.bpf.o (bench/run-all builds it), a probe on
+ * lymphd's write(2) to its stdout splits lymphd's delivery (probe ->
+ * lymphd writes the line) from this bench's own wakeup (write -> read).
  * The split of the urgent delivery: the same sensors loaded by the bench
  * (every crash wakes) and drained by a bare reader (libbpf, epoll as
  * lymphd) give probe -> reader woken (the ring's wakeup: irq_work, then
@@ -81,7 +84,8 @@ static int cmp_u64(const void *a, const void *b)
 struct series {
 	uint64_t *total, *kern, *deliver;
 	uint64_t *parsed;	/* crash -> line parsed (+ the bench's own parse) */
-	int got, n;
+	uint64_t *wrote, *woke;	/* probe -> lymphd's write, that -> line read */
+	int got, n, nw;
 };
 
 static int series_init(struct series *s, int n)
@@ -92,7 +96,10 @@ static int series_init(struct series *s, int n)
 	s->kern = calloc(n, sizeof(uint64_t));
 	s->deliver = calloc(n, sizeof(uint64_t));
 	s->parsed = calloc(n, sizeof(uint64_t));
-	return s->total && s->kern && s->deliver && s->parsed ? 0 : -ENOMEM;
+	s->wrote = calloc(n, sizeof(uint64_t));
+	s->woke = calloc(n, sizeof(uint64_t));
+	s->nw = 0;
+	return s->total && s->kern && s->deliver && s->parsed && s->wrote && s->woke ? 0 : -ENOMEM;
 }
 
 static void series_free(struct series *s)
@@ -101,6 +108,8 @@ static void series_free(struct series *s)
 	free(s->kern);
 	free(s->deliver);
 	free(s->parsed);
+	free(s->wrote);
+	free(s->woke);
 }
 
 /* Of sorted v (n > 0): the q-quantile, us. */
@@ -115,6 +124,8 @@ static void series_sort(struct series *s)
 	qsort(s->kern, s->got, sizeof(uint64_t), cmp_u64);
 	qsort(s->deliver, s->got, sizeof(uint64_t), cmp_u64);
 	qsort(s->parsed, s->got, sizeof(uint64_t), cmp_u64);
+	qsort(s->wrote, s->nw, sizeof(uint64_t), cmp_u64);
+	qsort(s->woke, s->nw, sizeof(uint64_t), cmp_u64);
 }
 
 /* ---- the crashing children ---------------------------------------------- */
@@ -163,6 +174,66 @@ static pid_t crash_child(uid_t uid)
 		_exit(127);
 	}
 	return pid;
+}
+
+/* ---- lymphd's write to its stdout (bench/bpf/lwrite.bpf.c) ------------------ */
+
+/*
+ * The split of lymphd's delivery from this bench's own wakeup: a probe on
+ * write(2) to lymphd's fd 1 (built by bench/run-all into
+ * BUILD/bench/lwrite.bpf.o; without it the split is not printed).
+ */
+static struct bpf_object *lw_obj;
+static struct bpf_link *lw_link;
+static int lw_fd = -1;
+
+static void lwrite_open(const char *build)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/bench/lwrite.bpf.o", build);
+	if (access(path, R_OK)) {
+		printf("# no %s (bench/run-all builds it): no split at lymphd's write\n", path);
+		return;
+	}
+	lw_obj = bpf_object__open_file(path, NULL);
+	if (!lw_obj || bpf_object__load(lw_obj) ||
+	    !(lw_link = bpf_program__attach(bpf_object__find_program_by_name(lw_obj, "on_write")))) {
+		fprintf(stderr, "latency: failed to load %s: %s; no split at lymphd's write\n", path,
+			strerror(errno));
+		lw_link = NULL;
+		return;
+	}
+	lw_fd = bpf_map__fd(bpf_object__find_map_by_name(lw_obj, "lw"));
+}
+
+static void lwrite_close(void)
+{
+	bpf_link__destroy(lw_link);
+	bpf_object__close(lw_obj);
+}
+
+/* Watch pid's writes from now on. */
+static void lwrite_target(pid_t pid)
+{
+	uint32_t k0 = 0, k1 = 1;
+	uint64_t tgid = (uint64_t)pid, zero = 0;
+
+	if (lw_fd < 0)
+		return;
+	bpf_map_update_elem(lw_fd, &k0, &tgid, BPF_ANY);
+	bpf_map_update_elem(lw_fd, &k1, &zero, BPF_ANY);
+}
+
+/* When lymphd last wrote to its stdout (0: unknown). */
+static uint64_t lwrite_last(void)
+{
+	uint32_t k1 = 1;
+	uint64_t at = 0;
+
+	if (lw_fd >= 0)
+		bpf_map_lookup_elem(lw_fd, &k1, &at);
+	return at;
 }
 
 /* ---- lymphd ---------------------------------------------------------------- */
@@ -269,6 +340,7 @@ static int lymphd_start(struct bench_lymphd *l, const char *conf, int dry_run)
 		_exit(127);
 	}
 	close(pfd[1]);
+	lwrite_target(lymphd_pid);
 	lymphd_out = fdopen(pfd[0], "r");
 	{
 		struct json_object *start = wait_line(W_START, -1, 10000);
@@ -317,8 +389,16 @@ static void lymphd_series(struct series *s, uid_t uid, enum want w, int count)
 		if (w == W_DEATH && json_object_object_get_ex(o, "ts_ns", &ts)) {
 			uint64_t ev = (uint64_t)json_object_get_int64(ts);
 
+			uint64_t wr = lwrite_last();
+
 			s->kern[s->got] = ev - *stamp;
 			s->deliver[s->got] = t1 - ev;
+			/* the write that carried this line: after the probe,
+			 * before the line came (a later line's is no use) */
+			if (wr > ev && wr <= t1) {
+				s->wrote[s->nw] = wr - ev;
+				s->woke[s->nw++] = t1 - wr;
+			}
 		}
 		s->got++;
 		json_object_put(o);
@@ -628,6 +708,12 @@ static void report(const char *what, const struct series *s, const char *target,
 		       pct(s->kern, s->got, 0.5), pct(s->kern, s->got, 0.99));
 		printf("#   exit probe -> line             p50 %8.1f us   p99 %8.1f us\n",
 		       pct(s->deliver, s->got, 0.5), pct(s->deliver, s->got, 0.99));
+		if (s->nw) {
+			printf("#   exit probe -> lymphd's write    p50 %8.1f us   p99 %8.1f us  (%d)\n",
+			       pct(s->wrote, s->nw, 0.5), pct(s->wrote, s->nw, 0.99), s->nw);
+			printf("#   lymphd's write -> line read    p50 %8.1f us   p99 %8.1f us\n",
+			       pct(s->woke, s->nw, 0.5), pct(s->woke, s->nw, 0.99));
+		}
 		if (s->parsed[s->got - 1])	/* with the bench's parse: not the figure */
 			printf("#   crash -> line parsed by bench  p50 %8.1f us   p99 %8.1f us\n",
 			       pct(s->parsed, s->got, 0.5), pct(s->parsed, s->got, 0.99));
@@ -640,6 +726,22 @@ static void report(const char *what, const struct series *s, const char *target,
 		 pct(s->total, s->got, 1.0));
 	bench_figure(name, val, target, !target[0] ? "-" :
 		     pct(s->total, s->got, 0.99) < p99_max_us && s->got == s->n ? "ok" : "MISS");
+}
+
+/* The split at lymphd's write: lymphd's part and this bench's wakeup. */
+static void report_write_split(const char *what, const struct series *s)
+{
+	char name[200], val[200];
+
+	if (!s->nw)
+		return;
+	snprintf(name, sizeof(name), "latency: split at lymphd's write, %s (%d/%d lines)", what, s->nw,
+		 s->got);
+	snprintf(val, sizeof(val), "probe -> lymphd's write p50 %.0f / p99 %.0f us; "
+		 "write -> line read by the bench p50 %.0f / p99 %.0f us",
+		 pct(s->wrote, s->nw, 0.5), pct(s->wrote, s->nw, 0.99), pct(s->woke, s->nw, 0.5),
+		 pct(s->woke, s->nw, 0.99));
+	bench_figure(name, val, "", "-");
 }
 
 #define NBLOCKS 6	/* per side; A and B alternate, in random order */
@@ -750,6 +852,10 @@ static void side_report(struct side *sd, const char *modes, const char *tag)
 		report(WHAT("service crash -> lymphd's died line"), &sd->died, "", 0, 0);
 		report(WHAT("service crash -> restart line"), &sd->restart, "", 0, 0);
 	}
+	if (strchr(modes, 'u'))
+		report_write_split(WHAT("urgent (idle)"), &sd->urgent);
+	if (strchr(modes, 's'))
+		report_write_split(WHAT("urgent, both CPUs busy"), &sd->busy);
 #undef WHAT
 }
 
@@ -812,6 +918,8 @@ int main(int argc, char **argv)
 	       n, side[0].batched.n, side[0].died.n, ncpu, NBLOCKS, before ? ", interleaved with -B " : "",
 	       before ? before : "");
 	bench_warn_other_lymphd(0);
+	if (strpbrk(modes, "us"))
+		lwrite_open(build);
 	srand((unsigned int)time(NULL));
 
 	/* lymphd's modes in blocks; with -B the two builds alternate */
@@ -884,6 +992,7 @@ int main(int argc, char **argv)
 			 pct(busy->deliver, busy->got, 0.99));
 		bench_figure("latency: split of the busy p99", val, "", "-");
 	}
+	lwrite_close();
 	for (k = 0; k < nsides; k++)
 		side_free(&side[k]);
 	series_free(&bare);
