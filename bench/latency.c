@@ -6,9 +6,10 @@
  * Each child (this program again, vfork + exec) writes CLOCK_MONOTONIC
  * into shared memory just before it dereferences NULL; the clock stops
  * when lymphd's line for it reaches the bench (the poll() after which the
- * bench reads it; its parse comes after and is printed apart).  The event's own ts_ns (stamped in the exit probe) splits it
- * into the kernel's part (signal delivery, the exit path) and the
- * delivery (ring wakeup, lymphd's work, the pipe).
+ * bench reads it; its parse comes after and is printed apart).  The
+ * event's own ts_ns (stamped in the exit probe) splits it into the
+ * kernel's part (signal delivery, the exit path) and the delivery (ring
+ * wakeup, lymphd's work, the pipe).
  *
  * lymphd runs --json in observe mode with a [quarantine] section (fork and
  * exec tracing off, so only deaths flow), so the sensors wake it at once
