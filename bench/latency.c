@@ -3,11 +3,13 @@
  * bench/latency: time from a child's crash to lymphd reporting it, and
  * where that time goes.
  *
- * Each child writes CLOCK_MONOTONIC into shared memory just before it
- * dereferences NULL; the clock stops when the bench has read lymphd's line
- * for it.  The event's own ts_ns (stamped in the exit probe) splits it
- * into the kernel's part (signal delivery, the exit path) and the
- * delivery (ring wakeup, lymphd's work, the pipe).
+ * Each child (this program again, vfork + exec) writes CLOCK_MONOTONIC
+ * into shared memory just before it dereferences NULL; the clock stops
+ * when lymphd's line for it reaches the bench (the poll() after which the
+ * bench reads it; its parse comes after and is printed apart).  The
+ * event's own ts_ns (stamped in the exit probe) splits it into the
+ * kernel's part (signal delivery, the exit path) and the delivery (ring
+ * wakeup, lymphd's work, the pipe).
  *
  * lymphd runs --json in observe mode with a [quarantine] section (fork and
  * exec tracing off, so only deaths flow), so the sensors wake it at once
@@ -25,6 +27,9 @@
  *              crash -> lymphd's "died" and "restart" decision lines.  Its
  *              binary is protected from quarantine, so its death is batched
  *              in the ring: its pidfd wakes lymphd.
+ * With BUILD/bench/lwrite.bpf.o (bench/run-all builds it), a probe on
+ * lymphd's write(2) to its stdout splits lymphd's delivery (probe ->
+ * lymphd writes the line) from this bench's own wakeup (write -> read).
  * The split of the urgent delivery: the same sensors loaded by the bench
  * (every crash wakes) and drained by a bare reader (libbpf, epoll as
  * lymphd) give probe -> reader woken (the ring's wakeup: irq_work, then
@@ -79,7 +84,9 @@ static int cmp_u64(const void *a, const void *b)
 /* One mode's samples, ns. */
 struct series {
 	uint64_t *total, *kern, *deliver;
-	int got, n;
+	uint64_t *parsed;	/* crash -> line parsed (+ the bench's own parse) */
+	uint64_t *wrote, *woke;	/* probe -> lymphd's write, that -> line read */
+	int got, n, nw;
 };
 
 static int series_init(struct series *s, int n)
@@ -89,7 +96,11 @@ static int series_init(struct series *s, int n)
 	s->total = calloc(n, sizeof(uint64_t));
 	s->kern = calloc(n, sizeof(uint64_t));
 	s->deliver = calloc(n, sizeof(uint64_t));
-	return s->total && s->kern && s->deliver ? 0 : -ENOMEM;
+	s->parsed = calloc(n, sizeof(uint64_t));
+	s->wrote = calloc(n, sizeof(uint64_t));
+	s->woke = calloc(n, sizeof(uint64_t));
+	s->nw = 0;
+	return s->total && s->kern && s->deliver && s->parsed && s->wrote && s->woke ? 0 : -ENOMEM;
 }
 
 static void series_free(struct series *s)
@@ -97,6 +108,9 @@ static void series_free(struct series *s)
 	free(s->total);
 	free(s->kern);
 	free(s->deliver);
+	free(s->parsed);
+	free(s->wrote);
+	free(s->woke);
 }
 
 /* Of sorted v (n > 0): the q-quantile, us. */
@@ -110,28 +124,117 @@ static void series_sort(struct series *s)
 	qsort(s->total, s->got, sizeof(uint64_t), cmp_u64);
 	qsort(s->kern, s->got, sizeof(uint64_t), cmp_u64);
 	qsort(s->deliver, s->got, sizeof(uint64_t), cmp_u64);
+	qsort(s->parsed, s->got, sizeof(uint64_t), cmp_u64);
+	qsort(s->wrote, s->nw, sizeof(uint64_t), cmp_u64);
+	qsort(s->woke, s->nw, sizeof(uint64_t), cmp_u64);
 }
 
 /* ---- the crashing children ---------------------------------------------- */
 
-static volatile uint64_t *stamp;	/* shared: when the child crashed */
+/*
+ * The children are this program again (vfork + exec, -C): a fork()ed child
+ * would leave every writable page of the bench copy-on-write, and the
+ * bench's first writes after each crash (reading and parsing lymphd's
+ * line) then fault, each fault flushing the other CPU's TLB by IPI: on
+ * this host ~400 us at p50 counted into every sample, and in mode r the
+ * child also copied and tore down the page tables of the 16 MiB ring the
+ * bench maps.  A vforked child shares nothing the bench writes afterwards,
+ * and dies with an address space of its own, as a crashing program does.
+ */
+static volatile uint64_t *stamp;	/* shared (memfd): when the child crashed */
+static int stamp_fd = -1;
+static char self_exe[4096];	/* this program, for the children's exec */
+
+/* The child (-C UID FD): map the stamp, become uid, stamp, crash. */
+static int crash_main(uid_t uid, int fd)
+{
+	struct rlimit no_core = { 0, 0 };
+	volatile uint64_t *st = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (st == MAP_FAILED)
+		return 4;
+	setrlimit(RLIMIT_CORE, &no_core);
+	if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+		return 3;
+	*st = bench_now_ns();
+	*(volatile int *)0 = 1;	/* the crash */
+	return 0;
+}
 
 /* A child that crashes as uid (0: root); its pid. */
 static pid_t crash_child(uid_t uid)
 {
-	pid_t pid = fork();
+	char u[16], f[16];
+	pid_t pid;
 
+	snprintf(u, sizeof(u), "%u", (unsigned int)uid);
+	snprintf(f, sizeof(f), "%d", stamp_fd);
+	pid = vfork();
 	if (pid == 0) {
-		struct rlimit no_core = { 0, 0 };
-
-		setrlimit(RLIMIT_CORE, &no_core);
-		if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
-			_exit(3);
-		*stamp = bench_now_ns();
-		*(volatile int *)0 = 1;	/* the crash */
-		_exit(0);
+		execl(self_exe, self_exe, "-C", u, f, (char *)NULL);
+		_exit(127);
 	}
 	return pid;
+}
+
+/* ---- lymphd's write to its stdout (bench/bpf/lwrite.bpf.c) ------------------ */
+
+/*
+ * The split of lymphd's delivery from this bench's own wakeup: a probe on
+ * write(2) to lymphd's fd 1 (built by bench/run-all into
+ * BUILD/bench/lwrite.bpf.o; without it the split is not printed).
+ */
+static struct bpf_object *lw_obj;
+static struct bpf_link *lw_link;
+static int lw_fd = -1;
+
+static void lwrite_open(const char *build)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/bench/lwrite.bpf.o", build);
+	if (access(path, R_OK)) {
+		printf("# no %s (bench/run-all builds it): no split at lymphd's write\n", path);
+		return;
+	}
+	lw_obj = bpf_object__open_file(path, NULL);
+	if (!lw_obj || bpf_object__load(lw_obj) ||
+	    !(lw_link = bpf_program__attach(bpf_object__find_program_by_name(lw_obj, "on_write")))) {
+		fprintf(stderr, "latency: failed to load %s: %s; no split at lymphd's write\n", path,
+			strerror(errno));
+		lw_link = NULL;
+		return;
+	}
+	lw_fd = bpf_map__fd(bpf_object__find_map_by_name(lw_obj, "lw"));
+}
+
+static void lwrite_close(void)
+{
+	bpf_link__destroy(lw_link);
+	bpf_object__close(lw_obj);
+}
+
+/* Watch pid's writes from now on. */
+static void lwrite_target(pid_t pid)
+{
+	uint32_t k0 = 0, k1 = 1;
+	uint64_t tgid = (uint64_t)pid, zero = 0;
+
+	if (lw_fd < 0)
+		return;
+	bpf_map_update_elem(lw_fd, &k0, &tgid, BPF_ANY);
+	bpf_map_update_elem(lw_fd, &k1, &zero, BPF_ANY);
+}
+
+/* When lymphd last wrote to its stdout (0: unknown). */
+static uint64_t lwrite_last(void)
+{
+	uint32_t k1 = 1;
+	uint64_t at = 0;
+
+	if (lw_fd >= 0)
+		bpf_map_lookup_elem(lw_fd, &k1, &at);
+	return at;
 }
 
 /* ---- lymphd ---------------------------------------------------------------- */
@@ -165,27 +268,48 @@ static int line_matches(struct json_object *o, enum want w, int pid)
 	       json_object_object_get_ex(why, "pid", &v) && json_object_get_int(v) == pid;
 }
 
+/*
+ * When the line wait_line() last returned reached this bench: the return
+ * of the poll() after which its bytes were read (lymphd writes a line in
+ * one write, so a whole line comes with one read).  Parsing it comes
+ * after, and is the bench's own time (line_parse_ns).
+ */
+static uint64_t line_arrived_ns, line_parsed_ns;
+
+/* A whole line waits in stdio's buffer. */
+static int line_buffered(FILE *f)
+{
+	return f->_IO_read_ptr && f->_IO_read_ptr < f->_IO_read_end &&
+	       memchr(f->_IO_read_ptr, '\n', (size_t)(f->_IO_read_end - f->_IO_read_ptr));
+}
+
 /* Read lines until one matches (or timeout); returns the object. */
 static struct json_object *wait_line(enum want w, int pid, int timeout_ms)
 {
 	char line[8192];
 	uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	static uint64_t arrived;	/* of what stdio holds */
 
 	while (bench_now_ns() < deadline) {
 		struct pollfd pfd = { .fd = fileno(lymphd_out), .events = POLLIN };
 		struct json_object *o;
 
-		/* stdio may already hold buffered lines: only poll when empty. */
-		if (!lymphd_out->_IO_read_ptr || lymphd_out->_IO_read_ptr >= lymphd_out->_IO_read_end)
+		/* stdio may already hold whole lines: only poll when not. */
+		if (!line_buffered(lymphd_out)) {
 			if (poll(&pfd, 1, 100) <= 0)
 				continue;
+			arrived = bench_now_ns();
+		}
 		if (!fgets(line, sizeof(line), lymphd_out))
 			return NULL;
 		o = json_tokener_parse(line);
 		if (!o)
 			continue;
-		if (line_matches(o, w, pid))
+		if (line_matches(o, w, pid)) {
+			line_arrived_ns = arrived;
+			line_parsed_ns = bench_now_ns();
 			return o;
+		}
 		json_object_put(o);
 	}
 	return NULL;
@@ -217,6 +341,7 @@ static int lymphd_start(struct bench_lymphd *l, const char *conf, int dry_run)
 		_exit(127);
 	}
 	close(pfd[1]);
+	lwrite_target(lymphd_pid);
 	lymphd_out = fdopen(pfd[0], "r");
 	{
 		struct json_object *start = wait_line(W_START, -1, 10000);
@@ -256,16 +381,25 @@ static void lymphd_series(struct series *s, uid_t uid, enum want w, int count)
 		if (pid < 0)
 			continue;
 		o = wait_line(w, pid, 5000);
-		t1 = bench_now_ns();
+		t1 = line_arrived_ns;
 		waitpid(pid, NULL, 0);
 		if (!o)
 			continue;
 		s->total[s->got] = t1 - *stamp;
+		s->parsed[s->got] = line_parsed_ns - *stamp;
 		if (w == W_DEATH && json_object_object_get_ex(o, "ts_ns", &ts)) {
 			uint64_t ev = (uint64_t)json_object_get_int64(ts);
 
+			uint64_t wr = lwrite_last();
+
 			s->kern[s->got] = ev - *stamp;
 			s->deliver[s->got] = t1 - ev;
+			/* the write that carried this line: after the probe,
+			 * before the line came (a later line's is no use) */
+			if (wr > ev && wr <= t1) {
+				s->wrote[s->nw] = wr - ev;
+				s->woke[s->nw++] = t1 - wr;
+			}
 		}
 		s->got++;
 		json_object_put(o);
@@ -406,12 +540,12 @@ static void service_series(const struct bench_lymphd *l, struct series *died, st
 		}
 		close(fd);
 		o = wait_line(W_DIED, -1, 10000);
-		t1 = bench_now_ns();
+		t1 = line_arrived_ns;
 		json_object_put(o);
 		if (!o)
 			continue;
 		o = wait_line(W_RESTART, -1, 10000);
-		t2 = bench_now_ns();
+		t2 = line_arrived_ns;
 		json_object_put(o);
 		sf = open(stampf, O_RDONLY);
 		if (sf < 0 || pread(sf, &t0, sizeof(t0), 0) != sizeof(t0)) {
@@ -575,6 +709,15 @@ static void report(const char *what, const struct series *s, const char *target,
 		       pct(s->kern, s->got, 0.5), pct(s->kern, s->got, 0.99));
 		printf("#   exit probe -> line             p50 %8.1f us   p99 %8.1f us\n",
 		       pct(s->deliver, s->got, 0.5), pct(s->deliver, s->got, 0.99));
+		if (s->nw) {
+			printf("#   exit probe -> lymphd's write    p50 %8.1f us   p99 %8.1f us  (%d)\n",
+			       pct(s->wrote, s->nw, 0.5), pct(s->wrote, s->nw, 0.99), s->nw);
+			printf("#   lymphd's write -> line read    p50 %8.1f us   p99 %8.1f us\n",
+			       pct(s->woke, s->nw, 0.5), pct(s->woke, s->nw, 0.99));
+		}
+		if (s->parsed[s->got - 1])	/* with the bench's parse: not the figure */
+			printf("#   crash -> line parsed by bench  p50 %8.1f us   p99 %8.1f us\n",
+			       pct(s->parsed, s->got, 0.5), pct(s->parsed, s->got, 0.99));
 	}
 	snprintf(name, sizeof(name), "latency: %s, p50 (%d/%d crashes)", what, s->got, s->n);
 	snprintf(val, sizeof(val), "%.0f us", pct(s->total, s->got, 0.5));
@@ -584,6 +727,22 @@ static void report(const char *what, const struct series *s, const char *target,
 		 pct(s->total, s->got, 1.0));
 	bench_figure(name, val, target, !target[0] ? "-" :
 		     pct(s->total, s->got, 0.99) < p99_max_us && s->got == s->n ? "ok" : "MISS");
+}
+
+/* The split at lymphd's write: lymphd's part and this bench's wakeup. */
+static void report_write_split(const char *what, const struct series *s)
+{
+	char name[200], val[200];
+
+	if (!s->nw)
+		return;
+	snprintf(name, sizeof(name), "latency: split at lymphd's write, %s (%d/%d lines)", what, s->nw,
+		 s->got);
+	snprintf(val, sizeof(val), "probe -> lymphd's write p50 %.0f / p99 %.0f us; "
+		 "write -> line read by the bench p50 %.0f / p99 %.0f us",
+		 pct(s->wrote, s->nw, 0.5), pct(s->wrote, s->nw, 0.99), pct(s->woke, s->nw, 0.5),
+		 pct(s->woke, s->nw, 0.99));
+	bench_figure(name, val, "", "-");
 }
 
 #define NBLOCKS 6	/* per side; A and B alternate, in random order */
@@ -694,6 +853,10 @@ static void side_report(struct side *sd, const char *modes, const char *tag)
 		report(WHAT("service crash -> lymphd's died line"), &sd->died, "", 0, 0);
 		report(WHAT("service crash -> restart line"), &sd->restart, "", 0, 0);
 	}
+	if (strchr(modes, 'u'))
+		report_write_split(WHAT("urgent (idle)"), &sd->urgent);
+	if (strchr(modes, 's'))
+		report_write_split(WHAT("urgent, both CPUs busy"), &sd->busy);
 #undef WHAT
 }
 
@@ -707,6 +870,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "-S"))
 		return service_child(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "-C"))
+		return crash_main((uid_t)atoi(argv[2]), atoi(argv[3]));
 
 	memset(side, 0, sizeof(side));
 	while ((c = getopt(argc, argv, "n:d:B:m:")) != -1) {
@@ -732,7 +897,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nsides = before ? 2 : 1;
-	stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1) <= 0) {
+		perror("latency: readlink /proc/self/exe");
+		return 1;
+	}
+	stamp_fd = memfd_create("latency-stamp", 0);	/* inherited by the -C children */
+	stamp = stamp_fd < 0 || ftruncate(stamp_fd, 4096) ? MAP_FAILED :
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, stamp_fd, 0);
 	if (stamp == MAP_FAILED || series_init(&bare, n) || series_init(&spin, n) ||
 	    series_init(&bare_busy, n)) {
 		perror("latency: setup");
@@ -748,6 +919,8 @@ int main(int argc, char **argv)
 	       n, side[0].batched.n, side[0].died.n, ncpu, NBLOCKS, before ? ", interleaved with -B " : "",
 	       before ? before : "");
 	bench_warn_other_lymphd(0);
+	if (strpbrk(modes, "us"))
+		lwrite_open(build);
 	srand((unsigned int)time(NULL));
 
 	/* lymphd's modes in blocks; with -B the two builds alternate */
@@ -820,6 +993,7 @@ int main(int argc, char **argv)
 			 pct(busy->deliver, busy->got, 0.99));
 		bench_figure("latency: split of the busy p99", val, "", "-");
 	}
+	lwrite_close();
 	for (k = 0; k < nsides; k++)
 		side_free(&side[k]);
 	series_free(&bare);

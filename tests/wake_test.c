@@ -14,11 +14,17 @@
  *    which drains the ring first: the sensor's si_code is in the record);
  *  - without [quarantine] every crash is batched, and none is lost.
  *
+ *  - lymphd's event loop runs with a short scheduler slice (lib/slice.h),
+ *    so that its wakeup preempts a crashing process's exit; the services
+ *    it starts do not inherit it.
+ *
  * Needs root (BPF).  The assertions never time anything: "at once" is
  * "long before the ten-minute timer".
  */
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "procfs.h"
+#include "slice.h"
 
 #define NOBODY	  65534
 #define PROMPT_MS 20000 /* far below the 600 s drain timer */
@@ -291,6 +297,59 @@ TEST_F_TIMEOUT(wake, supervised_service_crash_is_acted_on_at_once, 120)
 	/* the sensor's record, not only the wait status ("unverified") */
 	EXPECT_STREQ("fault", th_json_str(why, "reason") ?: "") TH_LOG("%s", th_json_text(o));
 	json_object_put(o);
+}
+
+/* lymphd's child running exe, or 0 after ms. */
+static pid_t child_running(pid_t parent, const char *exe, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 50) {
+		struct proc_iter it;
+		pid_t found = 0;
+		long pid;
+
+		if (proc_iter_open(&it, "/proc"))
+			return 0;
+		while (!found && (pid = proc_iter_next(&it)) >= 0) {
+			char link[64], target[PATH_MAX];
+			struct proc_stat st;
+			ssize_t n;
+
+			snprintf(link, sizeof(link), "/proc/%ld/exe", pid);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n <= 0 || proc_stat_read((pid_t)pid, &st) || st.ppid != parent)
+				continue;
+			target[n] = 0;
+			if (!strcmp(target, exe))
+				found = (pid_t)pid;
+		}
+		proc_iter_close(&it);
+		if (found)
+			return found;
+		th_sleep_ms(50);
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(wake, lymphd_loop_takes_a_short_slice_its_services_do_not, 120)
+{
+	char text[3 * PATH_MAX];
+	int64_t mine = slice_of(0), slice;
+	pid_t svc;
+
+	if (mine <= 0)
+		SKIP(return, "the kernel reports no slice (sched_runtime): before Linux 6.12");
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\n"
+		 "[service nap]\nstart = %s sleep\nexe = %s\n", self->crasher, self->crasher);
+	ASSERT_EQ(0, write_text(self->conf, text));
+	ASSERT_EQ(0, start_lymphd(self));
+	slice = slice_of(self->d.pid);
+	EXPECT_EQ((int64_t)SLICE_SHORT_NS, slice) TH_LOG("lymphd runs with a %lld ns slice", (long long)slice);
+	svc = child_running(self->d.pid, self->crasher, 20000);
+	ASSERT_NE(0, svc) TH_LOG("lymphd did not start its service");
+	slice = slice_of(svc);
+	EXPECT_NE((int64_t)SLICE_SHORT_NS, slice) TH_LOG("the service inherited lymphd's slice");
+	EXPECT_EQ(mine, slice) TH_LOG("the service's slice %lld, this test's %lld", (long long)slice, (long long)mine);
 }
 
 TEST_HARNESS_MAIN
