@@ -21,6 +21,8 @@
  */
 #include "helpers.h"
 #include "storm_helpers.h"
+#include <sched.h>
+#include <sys/mount.h>
 #include <bpf/bpf.h>
 
 #define BACKSTOP 400
@@ -1142,6 +1144,88 @@ TEST_F_TIMEOUT(throttle, small_creep_bomb_spinning_below_a_quarter_burst_is_stop
 	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "20"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	creep_case(_metadata, self, 20, 10, 40000);
+}
+
+/*
+ * A bomb at a low cap whose members are all blocked but one or two, that
+ * spin on a refused fork (tests/progs/forkbomb.c "spin"): fewer spinners
+ * than CPUs make no CPU pressure, the family is below a quarter of its
+ * burst and never overdraws by a successful fork, so before the spin
+ * sample nothing ever attached the refused-fork probe and the spinners
+ * burned a CPU each for ever.  lymphd samples refused forks now and then
+ * while the CPUs are busy: the spinners are charged, the family is
+ * stopped (every member, the blocked ones too) and pinned.
+ */
+static void spin_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self, int cap,
+		      int spinners)
+{
+	char statspath[PATH_MAX], name[64], extra[16], capv[16];
+	char *argv[] = { self->forkbomb, statspath, "spin", extra, NULL };
+	json_object *all, *e;
+	long long tasks = 0, firings0, firings1;
+	int64_t deadline, t0;
+	int stopped = 0, running = -1, calm = 0;
+	pid_t sid;
+
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	snprintf(extra, sizeof(extra), "%d", spinners - 1);
+	snprintf(capv, sizeof(capv), "%d", cap);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", capv));
+	/* lymphd on a host without PSI, as far as it can tell (a mount
+	 * namespace of this test's process, with /proc/pressure empty): on
+	 * a loaded host the spinners and the host's other work can make CPU
+	 * pressure, and the weather's crowd trigger would have refused forks
+	 * sampled; here only the spin sample can see them */
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	firings0 = cpu_crowd_firings(self);
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	t0 = th_now_ms();
+	deadline = t0 + 30000;
+	while (th_now_ms() < deadline) {
+		tasks = storm_cg_read(self->cg.path, "pids.current");
+		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+		running = storm_cg_running(self->cg.path, 0);
+		/* at its cap (a fork refused), and nothing of it runs */
+		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
+		if (calm >= 2)
+			break;
+		th_sleep_ms(20);
+	}
+	firings1 = cpu_crowd_firings(self);
+	TH_LOG("%d spinner(s) at a cap of %d: %lld tasks, %d stopped, %d running after %.1f s, "
+	       "%llu forks refused, %llu made; CPU crowd trigger fired %lld time(s) meanwhile "
+	       "(-1: none armed)",
+	       spinners, cap, tasks, stopped, running, (th_now_ms() - t0) / 1000.0,
+	       (unsigned long long)storm_load(&self->stats->failed),
+	       (unsigned long long)storm_load(&self->stats->forks),
+	       firings0 < 0 || firings1 < 0 ? -1 : firings1 - firings0);
+	EXPECT_GE(tasks, cap / 2);
+	EXPECT_EQ(0, running) TH_LOG("%d task(s) spin or run at the cap", running);
+	EXPECT_NE((uint64_t)0, storm_load(&self->stats->failed)) TH_LOG("the cap refused no fork");
+	EXPECT_TRUE(wait_pinned(self, name, 5000)) TH_LOG("%s is not pinned", name);
+	e = lineage_entry(self, name, &all);
+	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
+	json_object_put(all);
+	if (running)
+		th_lymphd_dump_stderr(&self->d);
+}
+
+/* One spinner, 19 members blocked (the cap 20): the brief of issue 14. */
+TEST_F_TIMEOUT(throttle, lone_spinner_at_a_low_cap_is_stopped, 90)
+{
+	spin_case(_metadata, self, 20, 1);
+}
+
+/* Two spinners on a two-CPU host, the rest of a cap of 8 blocked. */
+TEST_F_TIMEOUT(throttle, two_spinners_at_a_low_cap_are_stopped, 90)
+{
+	spin_case(_metadata, self, 8, 2);
 }
 
 /*

@@ -67,6 +67,8 @@ static int bpf_apply(struct kthrottle *k, const struct kthrottle_settings *s,
 	if (bpf_map_update_elem(b->cfg, &zero, &c, BPF_ANY))
 		return -errno;
 	b->enabled = c.enabled;
+	/* a few spinners at a low cap: sampled now and then (source_bpf.c) */
+	source_bpf_spin_period(b->src, c.enabled ? SPIN_PERIOD_NS : 0);
 	return 0;
 }
 
