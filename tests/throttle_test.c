@@ -670,8 +670,8 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 	th_lymphd_destroy(&self->d);
 	th_sleep_ms(100);
 	n = storm_cg_stopped(self->cg.path, stopped, 16, 0);
-	TH_LOG("lymphd killed: %d stopped, hold cgroup %s", n,
-	       access(hold, F_OK) ? "gone" : "still there (pinned)");
+	TH_LOG("lymphd killed: %d stopped, hold cgroup %s (pids.max %lld)", n,
+	       access(hold, F_OK) ? "gone" : "still there", storm_cg_read(hold, "pids.max"));
 	EXPECT_GE(n, 1);
 
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
@@ -701,6 +701,76 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 			break;
 		th_sleep_ms(50);
 	}
+}
+
+static void wait_forks(const struct bomb_stats *st, uint64_t n, int timeout_ms);
+
+/*
+ * SIGKILL of lymphd in the middle of an episode on the BPF path: its pin
+ * (the hold's pids.max 0) does not outlive it.  lymphd's pin guard lifts
+ * it, the sensors continue every member lymph stopped, and the storm
+ * makes the rest of its children while lymphd is gone; lymphd, back,
+ * ends the episode from the journal (the hold removed), nothing stopped.
+ */
+TEST_F_TIMEOUT(throttle, lymphd_sigkill_mid_episode_leaves_no_pin, 120)
+{
+	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "";
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	json_object *rec;
+	long long max = 0;
+	pid_t sid, stopped[16];
+	int64_t deadline;
+	int n = -1;
+
+	snprintf(cap, sizeof(cap), "%d", BURST + 80);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	ASSERT_TRUE(wait_pinned(self, name, 5000));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, &rec));
+	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
+	json_object_put(rec);
+	ASSERT_NE(0, hold[0]);
+	ASSERT_EQ(0, storm_cg_read(hold, "pids.max")) TH_LOG("%s is not pinned", hold);
+	TH_LOG("pinned in %s after %llu forks, %d stopped", hold,
+	       (unsigned long long)storm_load(&self->stats->forks),
+	       storm_cg_stopped(self->cg.path, NULL, 0, 0));
+
+	storm_lymphd_crash(&self->d);
+	/* the pin lifted (or the hold gone), every member continued */
+	deadline = th_now_ms() + 10000;
+	do {
+		max = access(hold, F_OK) ? LLONG_MAX : storm_cg_read(hold, "pids.max");
+		n = storm_cg_stopped(self->cg.path, stopped, 16, 0);
+		if (max == LLONG_MAX && n == 0)
+			break;
+		th_sleep_ms(20);
+	} while (th_now_ms() < deadline);
+	EXPECT_EQ(LLONG_MAX, max) TH_LOG("lymphd dead: %s still has pids.max %lld", hold, max);
+	EXPECT_EQ(0, n) TH_LOG("lymphd dead: %d member(s) stopped, first %d", n, (int)stopped[0]);
+	/* not pinned: the leader makes the rest of its children */
+	wait_forks(self->stats, (uint64_t)(BURST + 80), 10000);
+	EXPECT_EQ((uint64_t)(BURST + 80), storm_load(&self->stats->forks))
+	TH_LOG("lymphd dead: the storm is still held at %llu forks",
+	       (unsigned long long)storm_load(&self->stats->forks));
+	th_lymphd_destroy(&self->d);
+
+	/* lymphd back: the episode ends from the journal */
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline &&
+	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
+				    NULL))
+		th_sleep_ms(20);
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
+					 name, NULL));
+	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there", hold);
+	EXPECT_EQ(0, storm_cg_stopped(self->cg.path, NULL, 0, 0));
+	EXPECT_EQ(0, storm_session_stopped(sid));
 }
 
 /* Wait for the storm's forks to reach n (at most timeout_ms). */

@@ -69,7 +69,8 @@ struct kthrottle_ops {
 	void (*pressure)(struct kthrottle *k);
 	/* lymphd pinned the pids cgroup dir at pids.max 0 (on 1) or lifted
 	 * that pin (0): the kernel side lifts what lymphd left pinned when
-	 * lymphd dies (lymph.ko); optional.  0 or -errno. */
+	 * lymphd dies (lymph.ko; the BPF path's pin guard, a small process
+	 * lymphd forks); optional.  0 or -errno. */
 	int (*guard_pin)(struct kthrottle *k, const char *dir, int on);
 	/* What the kernel runs with, read back (lymphctl status); optional. */
 	struct json_object *(*json)(const struct kthrottle *k);
