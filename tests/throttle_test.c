@@ -21,6 +21,7 @@
  */
 #include "helpers.h"
 #include "storm_helpers.h"
+#include "procfs.h"
 #include <sched.h>
 #include <sys/mount.h>
 #include <bpf/bpf.h>
@@ -626,6 +627,23 @@ TEST_F_TIMEOUT(throttle, benign_suite_is_not_throttled, 400)
 	json_object_put(all);
 }
 
+/*
+ * lymphd started again on the same journal: wait (5 s at most) for the
+ * episode of lineage name to be recovered; how many "recovered" records
+ * it has, the last into *rec when asked (the caller puts it).
+ */
+static int wait_recovered(FIXTURE_DATA(throttle) * self, const char *name, json_object **rec)
+{
+	int64_t deadline = th_now_ms() + 5000;
+
+	while (th_now_ms() < deadline &&
+	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
+				    NULL))
+		th_sleep_ms(20);
+	return storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
+				   rec);
+}
+
 TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 {
 	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "";
@@ -675,13 +693,7 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 	EXPECT_GE(n, 1);
 
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	deadline = th_now_ms() + 5000;
-	while (th_now_ms() < deadline &&
-	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
-				    NULL))
-		th_sleep_ms(20);
-	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
-					 name, &rec));
+	EXPECT_EQ(1, wait_recovered(self, name, &rec));
 	if (rec)
 		TH_LOG("journal: %s", th_json_str(rec, "result"));
 	json_object_put(rec);
@@ -705,20 +717,51 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 
 static void wait_forks(const struct bomb_stats *st, uint64_t n, int timeout_ms);
 
+/* lymphd's pin guard (a child named lymphd-guard), or 0. */
+static pid_t pin_guard_of(pid_t lymphd)
+{
+	struct proc_iter it;
+	long pid;
+	pid_t found = 0;
+
+	if (proc_iter_open(&it, "/proc"))
+		return 0;
+	while (!found && (pid = proc_iter_next(&it)) >= 0) {
+		char path[64], buf[256], comm[32];
+		int ppid;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%*d (%31[^)]) %*c %d", comm, &ppid) == 2 && ppid == lymphd &&
+		    !strcmp(comm, "lymphd-guard"))
+			found = (pid_t)pid;
+		fclose(f);
+	}
+	proc_iter_close(&it);
+	return found;
+}
+
 /*
  * SIGKILL of lymphd in the middle of an episode on the BPF path: its pin
  * (the hold's pids.max 0) does not outlive it.  lymphd's pin guard lifts
  * it, the sensors continue every member lymph stopped, and the storm
  * makes the rest of its children while lymphd is gone; lymphd, back,
  * ends the episode from the journal (the hold removed), nothing stopped.
+ * kill_guard: the guard is SIGKILLed first; lymphd starts another at the
+ * pin.
  */
-TEST_F_TIMEOUT(throttle, lymphd_sigkill_mid_episode_leaves_no_pin, 120)
+static void pin_then_crash(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self,
+			   int kill_guard)
 {
 	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "";
 	char *argv[] = { self->burst, cap, statspath, NULL };
 	json_object *rec;
 	long long max = 0;
-	pid_t sid, stopped[16];
+	pid_t sid, stopped[16], guard;
 	int64_t deadline;
 	int n = -1;
 
@@ -726,6 +769,14 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_mid_episode_leaves_no_pin, 120)
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	guard = pin_guard_of(self->d.pid);
+	ASSERT_GT(guard, 0) TH_LOG("lymphd has no pin guard");
+	if (kill_guard) {
+		ASSERT_EQ(0, kill(guard, SIGKILL));
+		deadline = th_now_ms() + 5000;
+		while (pin_guard_of(self->d.pid) == guard && th_now_ms() < deadline)
+			th_sleep_ms(10); /* reaped by lymphd */
+	}
 	sid = spawn_storm(self, argv);
 	ASSERT_GT(sid, 0);
 	snprintf(name, sizeof(name), "family:%d", (int)sid);
@@ -736,6 +787,8 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_mid_episode_leaves_no_pin, 120)
 	json_object_put(rec);
 	ASSERT_NE(0, hold[0]);
 	ASSERT_EQ(0, storm_cg_read(hold, "pids.max")) TH_LOG("%s is not pinned", hold);
+	if (kill_guard)
+		EXPECT_NE(guard, pin_guard_of(self->d.pid)) TH_LOG("no new guard at the pin");
 	TH_LOG("pinned in %s after %llu forks, %d stopped", hold,
 	       (unsigned long long)storm_load(&self->stats->forks),
 	       storm_cg_stopped(self->cg.path, NULL, 0, 0));
@@ -761,16 +814,21 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_mid_episode_leaves_no_pin, 120)
 
 	/* lymphd back: the episode ends from the journal */
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	deadline = th_now_ms() + 5000;
-	while (th_now_ms() < deadline &&
-	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
-				    NULL))
-		th_sleep_ms(20);
-	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
-					 name, NULL));
+	EXPECT_EQ(1, wait_recovered(self, name, NULL));
 	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there", hold);
 	EXPECT_EQ(0, storm_cg_stopped(self->cg.path, NULL, 0, 0));
 	EXPECT_EQ(0, storm_session_stopped(sid));
+}
+
+TEST_F_TIMEOUT(throttle, lymphd_sigkill_mid_episode_leaves_no_pin, 120)
+{
+	pin_then_crash(_metadata, self, 0);
+}
+
+/* The guard killed while lymphd runs: the next pin starts another. */
+TEST_F_TIMEOUT(throttle, a_killed_pin_guard_is_started_again, 120)
+{
+	pin_then_crash(_metadata, self, 1);
 }
 
 /* Wait for the storm's forks to reach n (at most timeout_ms). */
@@ -1430,7 +1488,6 @@ TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 						     text[2048];
 	char *argv[] = { self->burst, cap, statspath, NULL };
 	json_object *rec = NULL;
-	int64_t deadline;
 	int i, reloads = 0;
 	pid_t sid;
 
@@ -1477,13 +1534,7 @@ TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 	storm_lymphd_crash(&self->d);
 	th_lymphd_destroy(&self->d);
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	deadline = th_now_ms() + 5000;
-	while (th_now_ms() < deadline &&
-	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
-				    NULL))
-		th_sleep_ms(20);
-	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
-					 name, NULL));
+	EXPECT_EQ(1, wait_recovered(self, name, NULL));
 	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there", hold);
 	unlink(old);
 }

@@ -144,6 +144,9 @@ static int guard_spawn(struct bpf_kt *b)
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
+	/* lymphd is a family boundary (before its first apply too): the
+	 * guard is a family of its own, never one lymphd holds */
+	bpf_map_update_elem(b->tgids, &(uint32_t){ (uint32_t)getpid() }, &one, BPF_ANY);
 	pid = fork();
 	if (pid < 0) {
 		int err = -errno;
