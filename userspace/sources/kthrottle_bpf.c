@@ -411,6 +411,10 @@ static struct json_object *bpf_json(const struct kthrottle *k)
 	json_object_object_add(o, "uid_burst", json_object_new_int64(c.uid_burst));
 	json_object_object_add(o, "protected_tgids", json_object_new_int64((int64_t)b->n_tgids));
 	json_object_object_add(o, "protected_uids", json_object_new_int64((int64_t)b->n_uids));
+	/* refused forks sampled while the CPUs were busy (source_bpf.c) */
+	json_object_object_add(o, "spin_samples",
+			       json_object_new_uint64(source_bpf_spin_samples(b->src)));
+	json_object_object_add(o, "pin_guard", json_object_new_int64(b->guard_pid));
 	return o;
 }
 
