@@ -21,6 +21,9 @@
  */
 #include "helpers.h"
 #include "storm_helpers.h"
+#include "procfs.h"
+#include <sched.h>
+#include <sys/mount.h>
 #include <bpf/bpf.h>
 
 #define BACKSTOP 400
@@ -624,6 +627,23 @@ TEST_F_TIMEOUT(throttle, benign_suite_is_not_throttled, 400)
 	json_object_put(all);
 }
 
+/*
+ * lymphd started again on the same journal: wait (5 s at most) for the
+ * episode of lineage name to be recovered; how many "recovered" records
+ * it has, the last into *rec when asked (the caller puts it).
+ */
+static int wait_recovered(FIXTURE_DATA(throttle) * self, const char *name, json_object **rec)
+{
+	int64_t deadline = th_now_ms() + 5000;
+
+	while (th_now_ms() < deadline &&
+	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
+				    NULL))
+		th_sleep_ms(20);
+	return storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
+				   rec);
+}
+
 TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 {
 	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "";
@@ -668,18 +688,12 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 	th_lymphd_destroy(&self->d);
 	th_sleep_ms(100);
 	n = storm_cg_stopped(self->cg.path, stopped, 16, 0);
-	TH_LOG("lymphd killed: %d stopped, hold cgroup %s", n,
-	       access(hold, F_OK) ? "gone" : "still there (pinned)");
+	TH_LOG("lymphd killed: %d stopped, hold cgroup %s (pids.max %lld)", n,
+	       access(hold, F_OK) ? "gone" : "still there", storm_cg_read(hold, "pids.max"));
 	EXPECT_GE(n, 1);
 
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	deadline = th_now_ms() + 5000;
-	while (th_now_ms() < deadline &&
-	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
-				    NULL))
-		th_sleep_ms(20);
-	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
-					 name, &rec));
+	EXPECT_EQ(1, wait_recovered(self, name, &rec));
 	if (rec)
 		TH_LOG("journal: %s", th_json_str(rec, "result"));
 	json_object_put(rec);
@@ -699,6 +713,122 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 			break;
 		th_sleep_ms(50);
 	}
+}
+
+static void wait_forks(const struct bomb_stats *st, uint64_t n, int timeout_ms);
+
+/* lymphd's pin guard (a child named lymphd-guard), or 0. */
+static pid_t pin_guard_of(pid_t lymphd)
+{
+	struct proc_iter it;
+	long pid;
+	pid_t found = 0;
+
+	if (proc_iter_open(&it, "/proc"))
+		return 0;
+	while (!found && (pid = proc_iter_next(&it)) >= 0) {
+		char path[64], buf[256], comm[32];
+		int ppid;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%*d (%31[^)]) %*c %d", comm, &ppid) == 2 && ppid == lymphd &&
+		    !strcmp(comm, "lymphd-guard"))
+			found = (pid_t)pid;
+		fclose(f);
+	}
+	proc_iter_close(&it);
+	return found;
+}
+
+/*
+ * SIGKILL of lymphd in the middle of an episode on the BPF path: its pin
+ * (the hold's pids.max 0) does not outlive it.  lymphd's pin guard lifts
+ * it, the sensors continue every member lymph stopped, and the storm
+ * makes the rest of its children while lymphd is gone; lymphd, back,
+ * ends the episode from the journal (the hold removed), nothing stopped.
+ * kill_guard: the guard is SIGKILLed first; lymphd starts another at the
+ * pin.
+ */
+static void pin_then_crash(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self,
+			   int kill_guard)
+{
+	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "";
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	json_object *rec;
+	long long max = 0;
+	pid_t sid, stopped[16], guard;
+	int64_t deadline;
+	int n = -1;
+
+	snprintf(cap, sizeof(cap), "%d", BURST + 80);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	guard = pin_guard_of(self->d.pid);
+	ASSERT_GT(guard, 0) TH_LOG("lymphd has no pin guard");
+	if (kill_guard) {
+		ASSERT_EQ(0, kill(guard, SIGKILL));
+		deadline = th_now_ms() + 5000;
+		while (pin_guard_of(self->d.pid) == guard && th_now_ms() < deadline)
+			th_sleep_ms(10); /* reaped by lymphd */
+	}
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	ASSERT_TRUE(wait_pinned(self, name, 5000));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, &rec));
+	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
+	json_object_put(rec);
+	ASSERT_NE(0, hold[0]);
+	ASSERT_EQ(0, storm_cg_read(hold, "pids.max")) TH_LOG("%s is not pinned", hold);
+	if (kill_guard)
+		EXPECT_NE(guard, pin_guard_of(self->d.pid)) TH_LOG("no new guard at the pin");
+	TH_LOG("pinned in %s after %llu forks, %d stopped", hold,
+	       (unsigned long long)storm_load(&self->stats->forks),
+	       storm_cg_stopped(self->cg.path, NULL, 0, 0));
+
+	storm_lymphd_crash(&self->d);
+	/* the pin lifted (or the hold gone), every member continued */
+	deadline = th_now_ms() + 10000;
+	do {
+		max = access(hold, F_OK) ? LLONG_MAX : storm_cg_read(hold, "pids.max");
+		n = storm_cg_stopped(self->cg.path, stopped, 16, 0);
+		if (max == LLONG_MAX && n == 0)
+			break;
+		th_sleep_ms(20);
+	} while (th_now_ms() < deadline);
+	EXPECT_EQ(LLONG_MAX, max) TH_LOG("lymphd dead: %s still has pids.max %lld", hold, max);
+	EXPECT_EQ(0, n) TH_LOG("lymphd dead: %d member(s) stopped, first %d", n, (int)stopped[0]);
+	/* not pinned: the leader makes the rest of its children */
+	wait_forks(self->stats, (uint64_t)(BURST + 80), 10000);
+	EXPECT_EQ((uint64_t)(BURST + 80), storm_load(&self->stats->forks))
+	TH_LOG("lymphd dead: the storm is still held at %llu forks",
+	       (unsigned long long)storm_load(&self->stats->forks));
+	th_lymphd_destroy(&self->d);
+
+	/* lymphd back: the episode ends from the journal */
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	EXPECT_EQ(1, wait_recovered(self, name, NULL));
+	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there", hold);
+	EXPECT_EQ(0, storm_cg_stopped(self->cg.path, NULL, 0, 0));
+	EXPECT_EQ(0, storm_session_stopped(sid));
+}
+
+TEST_F_TIMEOUT(throttle, lymphd_sigkill_mid_episode_leaves_no_pin, 120)
+{
+	pin_then_crash(_metadata, self, 0);
+}
+
+/* The guard killed while lymphd runs: the next pin starts another. */
+TEST_F_TIMEOUT(throttle, a_killed_pin_guard_is_started_again, 120)
+{
+	pin_then_crash(_metadata, self, 1);
 }
 
 /* Wait for the storm's forks to reach n (at most timeout_ms). */
@@ -1145,6 +1275,88 @@ TEST_F_TIMEOUT(throttle, small_creep_bomb_spinning_below_a_quarter_burst_is_stop
 }
 
 /*
+ * A bomb at a low cap whose members are all blocked but one or two, that
+ * spin on a refused fork (tests/progs/forkbomb.c "spin"): fewer spinners
+ * than CPUs make no CPU pressure, the family is below a quarter of its
+ * burst and never overdraws by a successful fork, so before the spin
+ * sample nothing ever attached the refused-fork probe and the spinners
+ * burned a CPU each for ever.  lymphd samples refused forks now and then
+ * while the CPUs are busy: the spinners are charged, the family is
+ * stopped (every member, the blocked ones too) and pinned.
+ */
+static void spin_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self, int cap,
+		      int spinners)
+{
+	char statspath[PATH_MAX], name[64], extra[16], capv[16];
+	char *argv[] = { self->forkbomb, statspath, "spin", extra, NULL };
+	json_object *all, *e;
+	long long tasks = 0, firings0, firings1;
+	int64_t deadline, t0;
+	int stopped = 0, running = -1, calm = 0;
+	pid_t sid;
+
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	snprintf(extra, sizeof(extra), "%d", spinners - 1);
+	snprintf(capv, sizeof(capv), "%d", cap);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", capv));
+	/* lymphd on a host without PSI, as far as it can tell (a mount
+	 * namespace of this test's process, with /proc/pressure empty): on
+	 * a loaded host the spinners and the host's other work can make CPU
+	 * pressure, and the weather's crowd trigger would have refused forks
+	 * sampled; here only the spin sample can see them */
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	firings0 = cpu_crowd_firings(self);
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	t0 = th_now_ms();
+	deadline = t0 + 30000;
+	while (th_now_ms() < deadline) {
+		tasks = storm_cg_read(self->cg.path, "pids.current");
+		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+		running = storm_cg_running(self->cg.path, 0);
+		/* at its cap (a fork refused), and nothing of it runs */
+		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
+		if (calm >= 2)
+			break;
+		th_sleep_ms(20);
+	}
+	firings1 = cpu_crowd_firings(self);
+	TH_LOG("%d spinner(s) at a cap of %d: %lld tasks, %d stopped, %d running after %.1f s, "
+	       "%llu forks refused, %llu made; CPU crowd trigger fired %lld time(s) meanwhile "
+	       "(-1: none armed)",
+	       spinners, cap, tasks, stopped, running, (th_now_ms() - t0) / 1000.0,
+	       (unsigned long long)storm_load(&self->stats->failed),
+	       (unsigned long long)storm_load(&self->stats->forks),
+	       firings0 < 0 || firings1 < 0 ? -1 : firings1 - firings0);
+	EXPECT_GE(tasks, cap / 2);
+	EXPECT_EQ(0, running) TH_LOG("%d task(s) spin or run at the cap", running);
+	EXPECT_NE((uint64_t)0, storm_load(&self->stats->failed)) TH_LOG("the cap refused no fork");
+	EXPECT_TRUE(wait_pinned(self, name, 5000)) TH_LOG("%s is not pinned", name);
+	e = lineage_entry(self, name, &all);
+	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
+	json_object_put(all);
+	if (running)
+		th_lymphd_dump_stderr(&self->d);
+}
+
+/* One spinner, 19 members blocked (the cap 20): the brief of issue 14. */
+TEST_F_TIMEOUT(throttle, lone_spinner_at_a_low_cap_is_stopped, 90)
+{
+	spin_case(_metadata, self, 20, 1);
+}
+
+/* Two spinners on a two-CPU host, the rest of a cap of 8 blocked. */
+TEST_F_TIMEOUT(throttle, two_spinners_at_a_low_cap_are_stopped, 90)
+{
+	spin_case(_metadata, self, 8, 2);
+}
+
+/*
  * A held lineage's state in the probes cannot be pushed out: an
  * unprivileged user makes 12,000 fresh lineages (sessions, each with one
  * fork: more than the 8192 buckets of the LRU table) while a bomb of
@@ -1276,7 +1488,6 @@ TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 						     text[2048];
 	char *argv[] = { self->burst, cap, statspath, NULL };
 	json_object *rec = NULL;
-	int64_t deadline;
 	int i, reloads = 0;
 	pid_t sid;
 
@@ -1323,13 +1534,7 @@ TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 	storm_lymphd_crash(&self->d);
 	th_lymphd_destroy(&self->d);
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	deadline = th_now_ms() + 5000;
-	while (th_now_ms() < deadline &&
-	       !storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage, name,
-				    NULL))
-		th_sleep_ms(20);
-	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
-					 name, NULL));
+	EXPECT_EQ(1, wait_recovered(self, name, NULL));
 	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there", hold);
 	unlink(old);
 }

@@ -23,6 +23,11 @@
  *   creep    below any budget: only the first process grows the bomb, one
  *            child every 50 ms; each child spins on a fork whose child
  *            exits at once (no growth), until the cap refuses its forks
+ *   spin     a few spinners, the rest blocked: the first process makes a
+ *            child every 20 ms (below any budget); the first DIR of them
+ *            (a number, default 0) spin on a fork whose child exits at
+ *            once, the others block in pause(); once the cap refuses a
+ *            fork the first process spins too: DIR + 1 spinners in all
  *
  * STATSFILE (created by the caller, BOMB_STATS_SIZE bytes) is mapped shared
  * by every process of the bomb and counts, so the caller can tell how far
@@ -33,6 +38,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,6 +194,42 @@ static void creep(void)
 	}
 }
 
+/* The spin bomb: see MODE. */
+static void spin(int spinners)
+{
+	struct timespec gap = { 0, 20 * 1000000L };
+	int made = 0;
+	uint64_t t;
+	pid_t pid;
+
+	for (;;) {
+		t = now_ns();
+		note_attempt(t);
+		pid = fork();
+		note(t, pid >= 0);
+		if (pid == 0 && made < spinners) {
+			for (;;) { /* a spinner: no growth */
+				t = now_ns();
+				note_attempt(t);
+				pid = fork();
+				note(t, pid >= 0);
+				if (pid == 0)
+					_exit(0);
+				if (pid > 0)
+					waitpid(pid, NULL, 0);
+			}
+		}
+		if (pid == 0)
+			for (;;)
+				pause(); /* blocked: no CPU */
+		if (pid > 0) {
+			made++;
+			nanosleep(&gap, NULL);
+		}
+		/* refused: the first process spins */
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "-")) {
@@ -216,6 +258,8 @@ int main(int argc, char **argv)
 		thread_bomb(NULL);
 	if (!strcmp(mode, "creep"))
 		creep();
+	if (!strcmp(mode, "spin"))
+		spin(dir ? atoi(dir) : 0);
 	if (!strcmp(mode, "slow"))
 		slow();
 	for (;;) {

@@ -57,12 +57,18 @@ const char *pidscg_root(void)
 	return root[0] ? root : NULL;
 }
 
+/* v2 is known once the root was looked up (lymphd's replay may come first). */
+static int is_v2(void)
+{
+	return pidscg_root() && v2;
+}
+
 int pidscg_enable(const char *dir)
 {
 	char path[1024], buf[512], *p;
 	int err;
 
-	if (!pidscg_root() || !v2)
+	if (!is_v2())
 		return 0;
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
 	if (small_file_read(path, 0, buf, sizeof(buf)) >= 0)
@@ -77,12 +83,12 @@ int pidscg_enable(const char *dir)
 
 int pidscg_disable(const char *dir)
 {
-	return v2 ? pidscg_write(dir, "cgroup.subtree_control", "-pids") : 0;
+	return is_v2() ? pidscg_write(dir, "cgroup.subtree_control", "-pids") : 0;
 }
 
 int pidscg_threaded(const char *dir)
 {
-	return v2 ? pidscg_write(dir, "cgroup.type", "threaded") : 0;
+	return is_v2() ? pidscg_write(dir, "cgroup.type", "threaded") : 0;
 }
 
 int pidscg_dir_of(pid_t pid, char *out, size_t len)
@@ -160,7 +166,7 @@ long long pidscg_events_max(const char *dir)
 int pidscg_move_all(const char *from, const char *to)
 {
 	char path[1024], line[32];
-	int n = 0, round;
+	int n = 0, round, threads = is_v2();
 
 	/* A few rounds: a process may fork while we move its parent. */
 	for (round = 0; round < 4; round++) {
@@ -169,7 +175,7 @@ int pidscg_move_all(const char *from, const char *to)
 
 		/* v2: a threaded cgroup's cgroup.procs cannot be read; any
 		 * thread written to cgroup.procs moves its whole process. */
-		snprintf(path, sizeof(path), "%s/%s", from, v2 ? "cgroup.threads" : "cgroup.procs");
+		snprintf(path, sizeof(path), "%s/%s", from, threads ? "cgroup.threads" : "cgroup.procs");
 		f = fopen(path, "re");
 		if (!f)
 			break;

@@ -434,8 +434,9 @@ static int pin(struct lineage *l, pid_t any_member)
 	 * fork.  Whatever is moved in still is (the charge is forced). */
 	if ((err = pidscg_write(l->hold_dir, "pids.max", "0")))
 		return err;
-	/* lymph.ko lifts it if lymphd dies (the BPF path: when lymphd
-	 * restarts, from the journal). */
+	/* Lifted if lymphd dies: by lymph.ko when /dev/lymph closes, on the
+	 * BPF path by lymphd's pin guard (kthrottle_bpf.c); and undone at
+	 * lymphd's next start, from the journal, in any case. */
 	if (!l->guarded)
 		l->guarded = !kthrottle_guard_pin(l->kt, l->hold_dir, l->kind, l->id, 1);
 	/* lymph.ko stopped the family in its own dead time and continues it
@@ -555,6 +556,10 @@ static void journal_t(struct throttler *t, const struct lineage *l, const char *
 		json_object_object_add(rec, "hold_cgroup", json_object_new_string(l->hold_dir));
 		json_object_object_add(rec, "parent_cgroup", json_object_new_string(l->parent_dir));
 	}
+	/* v2: lymphd wrote "+pids" into parent_cgroup's subtree_control, and
+	 * takes it back at the end (or at its next start, from here) */
+	if (l->pids_enabled)
+		json_object_object_add(rec, "pids_enabled", json_object_new_boolean(1));
 	if (why) {
 		struct json_object *w = json_object_new_object();
 
@@ -623,9 +628,32 @@ int throttler_init(struct throttler *t, const struct policy *p, struct journal *
 	return throttler_push(t);
 }
 
+/*
+ * v2: another lineage still pinned below the cgroup where l enabled pids
+ * keeps it enabled, and takes it back at its own end: the flag moves to
+ * it, journaled (a snapshot), so that a restart takes it back too.
+ */
+static void hand_over_pids(struct throttler *t, struct lineage *l)
+{
+	size_t i;
+
+	for (i = 0; l->pids_enabled && i < t->n; i++) {
+		struct lineage *o = &t->v[i];
+
+		if (o != l && o->hold_dir[0] && !strcmp(o->parent_dir, l->parent_dir)) {
+			o->pids_enabled = 1;
+			l->pids_enabled = 0;
+			journal_t(t, o, "snapshot", "held; pids enabled here for its parent cgroup",
+				  NULL);
+		}
+	}
+}
+
 static void end_lineage(struct throttler *t, struct lineage *l, const char *action, const char *why)
 {
 	unsigned int more;
+
+	hand_over_pids(t, l);
 
 	/* The sensors forget its overdraft first: continued while still
 	 * overdrawn, its members would be stopped again at their next fork. */
@@ -857,6 +885,9 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 			rc->open[i].dt.holds = r.holds;
 			rc->open[i].module = json_object_object_get_ex(rec, "module", &v) &&
 					     json_object_get_boolean(v);
+			if (json_object_object_get_ex(rec, "pids_enabled", &v) &&
+			    json_object_get_boolean(v))
+				rc->open[i].pids_enabled = 1;
 		}
 		if (i < rc->n && r.hold_dir) {
 			snprintf(rc->open[i].hold_dir, sizeof(rc->open[i].hold_dir), "%s",
@@ -943,7 +974,8 @@ void throttler_replay_done(struct throttler *t, uint64_t now)
 		return;
 	for (i = 0; i < rc->n; i++) {
 		unsigned int n;
-		char msg[96];
+		char msg[160];
+		int enabled = rc->open[i].pids_enabled;
 
 		/* The sensors' family table died with the old lymphd: what it
 		 * held is found in its hold cgroup and in the journaled pids.
@@ -954,13 +986,34 @@ void throttler_replay_done(struct throttler *t, uint64_t now)
 			n = continue_stopped_in(&rc->open[i], rc->open[i].hold_dir);
 			n += continue_journaled(&rc->open[i]);
 		}
+		/* pids is disabled below once every hold is gone */
+		rc->open[i].pids_enabled = 0;
 		dissolve(&rc->open[i]);
 		if (!rc->open[i].module)
 			n += signal_lineage(&rc->open[i], SIGCONT, 1);
-		free(rc->open[i].pids);
-		snprintf(msg, sizeof(msg), "lymphd restarted: %u stopped process%s continued", n,
-			 n == 1 ? "" : "es");
+		snprintf(msg, sizeof(msg), "lymphd restarted: %u stopped process%s continued%s", n,
+			 n == 1 ? "" : "es",
+			 enabled ? "; pids disabled again for the parent cgroup's children" : "");
 		journal_t(t, &rc->open[i], "recovered", msg, NULL);
+		/* after the record, which lists them (it read them freed before) */
+		free(rc->open[i].pids);
+		rc->open[i].pids = NULL;
+		rc->open[i].n = 0;
+		rc->open[i].pids_enabled = enabled;
+	}
+	/* v2: the "+pids" the old lymphd wrote into a parent's subtree_control
+	 * (journaled), taken back once no hold of it is left below */
+	for (i = 0; i < rc->n; i++) {
+		int err;
+
+		if (!rc->open[i].pids_enabled || !rc->open[i].parent_dir[0])
+			continue;
+		err = pidscg_disable(rc->open[i].parent_dir);
+		if (err && err != -ENOENT)
+			fprintf(stderr,
+				"lymphd: throttle: failed to disable pids in %s/cgroup.subtree_control: "
+				"%s; write -pids into it\n",
+				rc->open[i].parent_dir, strerror(-err));
 	}
 	free(rc);
 }

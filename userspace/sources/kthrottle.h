@@ -69,8 +69,9 @@ struct kthrottle_ops {
 	void (*pressure)(struct kthrottle *k);
 	/* lymphd pinned the pids cgroup dir at pids.max 0 (on 1) to hold the
 	 * lineage (kind, id), or lifted that pin (0): the kernel side lifts
-	 * what lymphd left pinned when lymphd dies, and keeps the lineage's
-	 * members it holds stopped while pinned (lymph.ko); optional.  0 or
+	 * what lymphd left pinned when lymphd dies (lymph.ko; the BPF path's
+	 * pin guard, a small process lymphd forks), and lymph.ko keeps the
+	 * lineage's members it holds stopped while pinned; optional.  0 or
 	 * -errno. */
 	int (*guard_pin)(struct kthrottle *k, const char *dir, uint32_t kind, uint64_t id, int on);
 	/* lymphd lifts its hold of a lineage (kind, id) it pinned: the kernel

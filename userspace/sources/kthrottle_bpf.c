@@ -7,11 +7,16 @@
  * object the BPF source loaded (source_bpf.c).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "procfs.h"
@@ -23,7 +28,225 @@ struct bpf_kt {
 	struct source *src; /* the BPF source: its refused-fork probe */
 	size_t n_tgids, n_uids; /* what the last apply wrote */
 	int enabled;		/* the last apply's: lineages accounted at all */
+	/* The pin guard (see guard_main): its pipe's write end, its pid,
+	 * and the pins it lifts if lymphd dies. */
+	int guard_fd;
+	pid_t guard_pid;
+	char **pins;
+	size_t n_pins, cap_pins;
 };
+
+/* ---- the pin guard ----------------------------------------------------- */
+
+#define GUARD_LINE 1024 /* "+" or "-", a hold's pids cgroup dir, "\n" */
+
+static void guard_lift(char **pins, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char path[GUARD_LINE + 16];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/pids.max", pins[i]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "max", 3) != 3)
+			fprintf(stderr, "lymphd-guard: failed to lift the pin %s: %s; write max "
+					"into it\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/*
+ * The guard: a small process lymphd forks when it opens the BPF throttle,
+ * holding the read end of a pipe whose only write end lymphd holds.
+ * lymphd writes "+DIR" when it pins a hold (pids.max 0) and "-DIR" when it
+ * lifts it; when lymphd dies, however it dies (SIGKILL, a crash), the pipe
+ * ends and the guard writes "max" into every pin still listed, then exits,
+ * so that no family stays pinned after lymphd (the BPF sensors continue
+ * what lymph stopped; lymph.ko lifts its pins when /dev/lymph closes).  It
+ * has no capability (the holds' files are root's, 0644) and ignores the
+ * signals that end a terminal's jobs, so that it outlives a Ctrl-C or
+ * SIGTERM sent to lymphd's process group; SIGKILL ends it.
+ */
+static void guard_main(int rfd)
+{
+	char buf[2 * GUARD_LINE], **pins = NULL;
+	size_t len = 0, n = 0, cap = 0, i;
+	sigset_t mask;
+	cap_t none;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* nothing of lymphd's but the pipe (as fd 3) and stderr */
+	if (rfd != 3 && dup2(rfd, 3) == 3) {
+		close(rfd);
+		rfd = 3;
+	}
+	close(0);
+	close(1);
+	syscall(SYS_close_range, rfd + 1, ~0U, 0);
+	none = cap_init();
+	if (none) {
+		cap_set_proc(none);
+		cap_free(none);
+	}
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	prctl(PR_SET_NAME, "lymphd-guard", 0, 0, 0);
+	for (;;) {
+		ssize_t r = read(rfd, buf + len, sizeof(buf) - len);
+		char *nl;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break; /* lymphd is gone */
+		len += (size_t)r;
+		while ((nl = memchr(buf, '\n', len))) {
+			*nl = 0;
+			if (buf[0] == '+' && n == cap) {
+				char **grown = realloc(pins, (cap ? cap * 2 : 8) * sizeof(*pins));
+
+				if (grown) {
+					pins = grown;
+					cap = cap ? cap * 2 : 8;
+				}
+			}
+			if (buf[0] == '+' && n < cap && (pins[n] = strdup(buf + 1)))
+				n++;
+			for (i = 0; buf[0] == '-' && i < n; i++)
+				if (!strcmp(pins[i], buf + 1)) {
+					free(pins[i]);
+					pins[i] = pins[--n];
+					break;
+				}
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len);
+		}
+		if (len == sizeof(buf))
+			len = 0; /* no line is this long: lymphd writes none */
+	}
+	guard_lift(pins, n);
+	_exit(0);
+}
+
+static int guard_spawn(struct bpf_kt *b)
+{
+	int fds[2];
+	pid_t pid;
+	uint8_t one = 1;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	/* lymphd is a family boundary (before its first apply too): the
+	 * guard is a family of its own, never one lymphd holds */
+	bpf_map_update_elem(b->tgids, &(uint32_t){ (uint32_t)getpid() }, &one, BPF_ANY);
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(fds[1]);
+		guard_main(fds[0]);
+	}
+	close(fds[0]);
+	/* a stuck guard never blocks lymphd: a pin it cannot take is reported */
+	fcntl(fds[1], F_SETFL, O_NONBLOCK);
+	b->guard_fd = fds[1];
+	b->guard_pid = pid;
+	/* the probes never stop nor charge it */
+	bpf_map_update_elem(b->tgids, &(uint32_t){ (uint32_t)pid }, &one, BPF_ANY);
+	return 0;
+}
+
+static void guard_end(struct bpf_kt *b)
+{
+	if (b->guard_fd >= 0)
+		close(b->guard_fd);
+	b->guard_fd = -EBADF;
+	if (b->guard_pid > 0)
+		waitpid(b->guard_pid, NULL, WNOHANG); /* else init reaps it */
+	b->guard_pid = 0;
+}
+
+static int guard_say(struct bpf_kt *b, char op, const char *dir)
+{
+	char line[GUARD_LINE];
+	int n = snprintf(line, sizeof(line), "%c%s\n", op, dir);
+
+	if (n >= (int)sizeof(line))
+		return -ENAMETOOLONG;
+	if (b->guard_fd < 0)
+		return -EPIPE;
+	/* one line, under PIPE_BUF: written whole or not at all */
+	return write(b->guard_fd, line, (size_t)n) == n ? 0 : -errno;
+}
+
+/* A new guard, told every pin of the one that died. */
+static int guard_restart(struct bpf_kt *b)
+{
+	size_t i;
+	int err;
+
+	guard_end(b);
+	if ((err = guard_spawn(b)))
+		return err;
+	for (i = 0; i < b->n_pins; i++)
+		if ((err = guard_say(b, '+', b->pins[i])))
+			return err;
+	return 0;
+}
+
+static int bpf_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, uint64_t id,
+			 int on)
+{
+	struct bpf_kt *b = k->priv;
+	size_t i;
+	int err;
+
+	(void)kind; /* the guard knows dirs: a pin is lifted by its cgroup */
+	(void)id;
+	for (i = 0; i < b->n_pins && strcmp(b->pins[i], dir); i++)
+		;
+	if (!on) {
+		if (i < b->n_pins) {
+			free(b->pins[i]);
+			b->pins[i] = b->pins[--b->n_pins];
+		}
+		return guard_say(b, '-', dir) == -EPIPE ? guard_restart(b) : 0;
+	}
+	if (i == b->n_pins) {
+		if (b->n_pins == b->cap_pins) {
+			size_t cap = b->cap_pins ? b->cap_pins * 2 : 8;
+			char **grown = realloc(b->pins, cap * sizeof(*grown));
+
+			if (!grown)
+				return -ENOMEM;
+			b->pins = grown;
+			b->cap_pins = cap;
+		}
+		if (!(b->pins[b->n_pins] = strdup(dir)))
+			return -ENOMEM;
+		b->n_pins++;
+	}
+	err = guard_say(b, '+', dir);
+	if (err == -EPIPE) /* the guard died: a new one, told every pin */
+		err = guard_restart(b);
+	if (err)
+		fprintf(stderr, "lymphd: failed to have the pin %s guarded: %s; if lymphd dies, "
+				"write max into its pids.max\n", dir, strerror(-err));
+	return err;
+}
 
 static int fill_set(int fd, const uint32_t *keys, size_t n)
 {
@@ -64,9 +287,17 @@ static int bpf_apply(struct kthrottle *k, const struct kthrottle_settings *s,
 		return -EIO;
 	b->n_tgids = p->n_tgids;
 	b->n_uids = p->n_uids;
+	if (b->guard_pid > 0) {
+		uint32_t g = (uint32_t)b->guard_pid;
+		uint8_t one = 1;
+
+		bpf_map_update_elem(b->tgids, &g, &one, BPF_ANY);
+	}
 	if (bpf_map_update_elem(b->cfg, &zero, &c, BPF_ANY))
 		return -errno;
 	b->enabled = c.enabled;
+	/* a few spinners at a low cap: sampled now and then (source_bpf.c) */
+	source_bpf_spin_period(b->src, c.enabled ? SPIN_PERIOD_NS : 0);
 	return 0;
 }
 
@@ -183,11 +414,23 @@ static struct json_object *bpf_json(const struct kthrottle *k)
 	json_object_object_add(o, "uid_burst", json_object_new_int64(c.uid_burst));
 	json_object_object_add(o, "protected_tgids", json_object_new_int64((int64_t)b->n_tgids));
 	json_object_object_add(o, "protected_uids", json_object_new_int64((int64_t)b->n_uids));
+	/* refused forks sampled while the CPUs were busy (source_bpf.c) */
+	json_object_object_add(o, "spin_samples",
+			       json_object_new_uint64(source_bpf_spin_samples(b->src)));
+	json_object_object_add(o, "pin_guard", json_object_new_int64(b->guard_pid));
 	return o;
 }
 
 static void bpf_kt_close(struct kthrottle *k)
 {
+	struct bpf_kt *b = k->priv;
+	size_t i;
+
+	/* the pins left (none after throttler_free) are lifted by the guard */
+	guard_end(b);
+	for (i = 0; i < b->n_pins; i++)
+		free(b->pins[i]);
+	free(b->pins);
 	free(k->priv);
 	k->priv = NULL;
 }
@@ -199,6 +442,7 @@ static const struct kthrottle_ops bpf_kt_ops = {
 	.note_stop = bpf_note_stop,
 	.admin_stopped = bpf_admin_stopped,
 	.pressure = bpf_pressure,
+	.guard_pin = bpf_guard_pin,
 	.json = bpf_json,
 	.close = bpf_kt_close,
 };
@@ -207,6 +451,7 @@ int kthrottle_bpf_open(struct kthrottle *k, struct source *src)
 {
 	struct bpf_object *obj = source_bpf_object(src);
 	struct bpf_kt *b;
+	int err;
 
 	if (!obj)
 		return -EINVAL;
@@ -230,6 +475,12 @@ int kthrottle_bpf_open(struct kthrottle *k, struct source *src)
 		free(b);
 		return -ENOENT;
 	}
+	/* pre-forked, before lymphd confines itself: the pins' guard */
+	b->guard_fd = -EBADF;
+	err = guard_spawn(b);
+	if (err)
+		fprintf(stderr, "lymphd: failed to start the pin guard: %s; a pin lymphd leaves "
+				"when it dies is lifted only at its next start\n", strerror(-err));
 	k->ops = &bpf_kt_ops;
 	k->name = "bpf";
 	k->source = src->name;

@@ -95,6 +95,14 @@ int source_bpf_arm_refusals(struct source *src);
  * sample of the refused forks, when the CPU is under pressure. */
 int source_bpf_sample_refusals(struct source *src, uint64_t ns);
 #define REFUSAL_SAMPLE_NS (250 * 1000000ULL)
+/* Sample refused forks for SPIN_SAMPLE_NS every period_ns while the CPUs
+ * are busy (0: never): a family spinning at a low cap with fewer spinners
+ * than CPUs makes no CPU pressure.  0 or -errno. */
+int source_bpf_spin_period(struct source *src, uint64_t period_ns);
+/* How many such samples were taken. */
+uint64_t source_bpf_spin_samples(const struct source *src);
+#define SPIN_SAMPLE_NS (50 * 1000000ULL)
+#define SPIN_PERIOD_NS (2000 * 1000000ULL)
 
 /* Emit a DROP record for `lost` records through the source's sink. */
 int source_emit_drop(struct source *src, uint64_t lost, uint64_t now_ns);

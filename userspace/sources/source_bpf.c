@@ -11,11 +11,14 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "clock.h"
 #include "procfs.h"
 #include "record.h"
+#include "smallfile.h"
 #include "source.h"
 #include "sensors.h"
 #include "sensors.skel.h"
@@ -24,6 +27,13 @@ struct bpf_priv {
 	struct sensors *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *refusals; /* the refused-fork probe, while armed */
+	int epfd; /* src->fd: the ring's epoll fd and tfd */
+	int tfd;  /* timerfd: the end of a refused-fork sample */
+	/* The spin sample (source_bpf_spin_period): every spin_period_ns,
+	 * when the CPUs were busy, the refused-fork probe for SPIN_SAMPLE_NS. */
+	uint64_t spin_period_ns, spin_next_ns;
+	uint64_t cpu_busy, cpu_total; /* /proc/stat ticks at the last look */
+	uint64_t spin_samples;
 	uint64_t drops_seen; /* sum of the per-CPU counters last read */
 	int ncpus;
 	uint64_t *percpu; /* scratch for reading the counters */
@@ -120,6 +130,14 @@ int source_bpf_sample_refusals(struct source *src, uint64_t ns)
 		return -EINVAL;
 	if (p->skel->bss->refusal_until_ns < until)
 		p->skel->bss->refusal_until_ns = until;
+	/* The drain tick (250 ms) would end a short sample late: the
+	 * timer wakes lymphd at its end (bpf_drain then detaches). */
+	if (p->tfd >= 0) {
+		struct itimerspec its = { .it_value = { .tv_sec = (time_t)(until / 1000000000ULL),
+							.tv_nsec = (long)(until % 1000000000ULL) } };
+
+		timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	}
 	return refusals_attach(p);
 }
 
@@ -128,14 +146,91 @@ int source_bpf_arm_refusals(struct source *src)
 	return source_bpf_sample_refusals(src, 2000000000ULL); /* the probes' ARM_NS */
 }
 
+/*
+ * Were the CPUs busy since the last look: at least half a CPU's time, on
+ * average, spent outside idle and iowait (/proc/stat's first line)?  A
+ * task spinning on a refused fork burns a CPU; an idle host never is, so
+ * its system calls never pay for a sample.  1 at the first look.
+ */
+static int cpus_busy(struct bpf_priv *p)
+{
+	unsigned long long v[8] = { 0 };
+	uint64_t busy, total, db, dt;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char buf[256];
+	int i, first = !p->cpu_total;
+
+	if (small_file_read("/proc/stat", 0, buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]) < 4)
+		return 1; /* cannot tell: sample */
+	for (i = 0, total = 0; i < 8; i++)
+		total += v[i];
+	busy = total - v[3] - v[4];
+	db = busy - p->cpu_busy;
+	dt = total - p->cpu_total;
+	p->cpu_busy = busy;
+	p->cpu_total = total;
+	if (first || ncpu < 1)
+		return 1;
+	return db * 2 * (uint64_t)ncpu >= dt;
+}
+
+/*
+ * A crowd smaller than any of the probes' reasons to arm (fewer spinners
+ * than CPUs: no CPU pressure either) spinning on a refused fork at a low
+ * cap (a pids.max, RLIMIT_NPROC) shows nowhere but in the refused-fork
+ * probe: every spin_period_ns, when the CPUs were busy, it is attached for
+ * SPIN_SAMPLE_NS.  A spinner makes a refusal every ~100 us, its family
+ * nears its budget within a few of them and the probes keep the probe
+ * attached (refusals_arm) until it is stopped; a busy but benign host
+ * refuses no fork and the probe goes at the sample's end.
+ */
+static void spin_tend(struct source *src, struct bpf_priv *p)
+{
+	uint64_t now = clock_mono_ns();
+
+	if (!p->spin_period_ns || now < p->spin_next_ns)
+		return;
+	p->spin_next_ns = now + p->spin_period_ns;
+	if (p->refusals || !cpus_busy(p))
+		return; /* attached already, or nothing spins */
+	if (!source_bpf_sample_refusals(src, SPIN_SAMPLE_NS))
+		p->spin_samples++;
+}
+
+int source_bpf_spin_period(struct source *src, uint64_t period_ns)
+{
+	struct bpf_priv *p = src->priv;
+
+	if (!source_bpf_object(src))
+		return -EINVAL;
+	if (period_ns && !p->spin_period_ns)
+		p->spin_next_ns = clock_mono_ns() + period_ns;
+	p->spin_period_ns = period_ns;
+	return 0;
+}
+
+uint64_t source_bpf_spin_samples(const struct source *src)
+{
+	const struct bpf_priv *p = src->priv;
+
+	return source_bpf_object(src) ? p->spin_samples : 0;
+}
+
 static int bpf_drain(struct source *src)
 {
 	struct bpf_priv *p = src->priv;
 	int n = ring_buffer__consume(p->rb);
+	uint64_t expired;
 
+	/* the end of a sample (source_bpf_sample_refusals) */
+	if (p->tfd >= 0 && read(p->tfd, &expired, sizeof(expired)) < 0 && errno != EAGAIN)
+		n = n < 0 ? n : -errno;
 	/* at every tick, not only when drops are counted: a sample of the
-	 * refused forks (source_bpf_sample_refusals) ends on time */
+	 * refused forks ends on time */
 	refusals_tend(p);
+	spin_tend(src, p);
 	return n < 0 ? n : 0;
 }
 
@@ -204,6 +299,10 @@ static void bpf_close(struct source *src)
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	if (p->tfd >= 0)
+		close(p->tfd);
 	bpf_link__destroy(p->refusals);
 	sensors__destroy(p->skel);
 	free(p->percpu);
@@ -268,6 +367,7 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->epfd = p->tfd = -EBADF;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
 		err = p->ncpus ? p->ncpus : -EINVAL;
@@ -319,10 +419,33 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 	if (err)
 		goto fail_msg;
 
+	/* lymphd polls one fd: an epoll of the rings' epoll and the timer
+	 * that ends a refused-fork sample. */
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	p->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (p->epfd < 0 || p->tfd < 0) {
+		err = -errno;
+		goto fail_msg;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ev.data.fd = ring_buffer__epoll_fd(p->rb);
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
+			err = -errno;
+			goto fail_msg;
+		}
+		ev.data.fd = p->tfd;
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->tfd, &ev)) {
+			err = -errno;
+			goto fail_msg;
+		}
+	}
+
 	src->ops = &bpf_ops;
 	src->name = "bpf";
 	src->id = LYMPH_SRC_BPF;
-	src->fd = ring_buffer__epoll_fd(p->rb);
+	src->fd = p->epfd;
 	src->sink = sink;
 	src->sink_ctx = ctx;
 	src->priv = p;

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * cgroup v2: the "+pids" lymphd writes into a cgroup's subtree_control so
+ * that a hold (pids.max 0) can sit below it is journaled and taken back,
+ * at the episode's end and at lymphd's next start when lymphd died in the
+ * middle of the episode.  Run as root inside the test VM (pure cgroup v2,
+ * tests/vm/run.sh), with lymph.ko and lymphd --source=kmod (the pin is the
+ * same code on the BPF path).
+ *
+ * A bomb as uid 1000 (a family of its own) in a pids cgroup whose
+ * subtree_control has no pids: lymphd pins it in a hold below that cgroup,
+ * enabling pids there (journaled, "pids_enabled").  lymphd is SIGKILLed,
+ * the bomb killed, lymphd started again on the same journal: its replay
+ * ends the episode (the hold removed) and takes the "+pids" back.  Before,
+ * a restart left pids enabled there for good (the cgroup, a thread root
+ * from then on, takes no domain child).
+ *
+ * No assertion times anything.  Built statically (busybox userland); the
+ * module comes from $LYMPH_KO (default /lib/modules/lymph.ko), lymphd from
+ * the build directory on the kernel command line (lymph.build=).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kmod.h"
+
+#define CGROOT "/sys/fs/cgroup"
+#define CG     CGROOT "/lymph-v2pids"
+#define DIR_   "/tmp/lymphd-v2pids"
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return (int)n;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+/* Does the word pids stand in CG's cgroup.subtree_control? */
+static int pids_enabled_in_cg(void)
+{
+	char buf[256];
+
+	if (read_file(CG "/cgroup.subtree_control", buf, sizeof(buf)) < 0)
+		return -1;
+	return strstr(buf, "pids") != NULL;
+}
+
+static int file_has(const char *path, const char *what)
+{
+	static char buf[1 << 20];
+
+	return read_file(path, buf, sizeof(buf)) > 0 && strstr(buf, what) != NULL;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int lymphd_path(char *out, size_t len)
+{
+	char cmdline[4096], *b;
+
+	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) <= 0 ||
+	    !(b = strstr(cmdline, "lymph.build=")))
+		return -ENOENT;
+	b += strlen("lymph.build=");
+	snprintf(out, len, "%.*s/lymphd", (int)strcspn(b, " \n"), b);
+	return access(out, X_OK) ? -ENOENT : 0;
+}
+
+/* lymphd --source=kmod on DIR_'s policy and journal; its pid, or -errno.
+ * Ready once it has set the module to enforce (its last knob). */
+static pid_t lymphd_start(const char *lymphd, int n)
+{
+	char out[128];
+	pid_t pid;
+	int i;
+
+	write_file("/sys/kernel/lymph/mode", "observe");
+	snprintf(out, sizeof(out), DIR_ "/out.%d", n);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(lymphd, "lymphd", "--source=kmod", "-c", DIR_ "/lymph.conf",
+		      "--journal=" DIR_ "/journal", "--socket=" DIR_ "/sock", (char *)NULL);
+		_exit(127);
+	}
+	/* TCG is slow: up to 60 s */
+	for (i = 0; i < 6000; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -ECHILD;
+		if (file_has("/sys/kernel/lymph/mode", "enforce"))
+			return pid;
+		sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -ETIMEDOUT;
+}
+
+/* The bomb: uid 1000 (a family of its own) in CG; the first process makes
+ * children that stay (pause) as fast as it can: net growth. */
+static pid_t bomb_start(void)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	if (write_file(CG "/cgroup.procs", "0") || setresgid(1000, 1000, 1000) ||
+	    setresuid(1000, 1000, 1000))
+		_exit(125);
+	for (;;) {
+		pid_t c = fork();
+
+		if (c == 0)
+			for (;;)
+				pause();
+		if (c < 0)
+			sleep_ms(1);
+	}
+}
+
+static void cg_kill(void)
+{
+	int i;
+	char buf[64];
+
+	write_file(CG "/cgroup.kill", "1");
+	for (i = 0; i < 1000; i++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (read_file(CG "/pids.current", buf, sizeof(buf)) <= 0 || atoi(buf) == 0)
+			break;
+		sleep_ms(10);
+	}
+}
+
+FIXTURE(v2pids)
+{
+	pid_t lymphd, bomb;
+	char lymphd_path[512];
+	char hold[256];
+};
+
+FIXTURE_SETUP(v2pids)
+{
+	char buf[256];
+	static const char conf[] = "[lymphd]\nmode = enforce\n\n"
+				   "[throttle]\nbudget = 5\nburst = 5\n"
+				   "dead_time_min = 20ms\ndead_time_max = 1s\nkill_after = 0\n\n"
+				   "[weather]\nbudget_factor_stormy = 1\n";
+
+	self->lymphd = self->bomb = 0;
+	if (read_file(CGROOT "/cgroup.controllers", buf, sizeof(buf)) < 0 ||
+	    !strstr(buf, "pids"))
+		SKIP(return, "no cgroup v2 pids controller at " CGROOT);
+	if (lymphd_path(self->lymphd_path, sizeof(self->lymphd_path)))
+		SKIP(return, "lymphd is not in the VM (not built)");
+	kmod_unload();
+	ASSERT_EQ(0, kmod_load("")) TH_LOG("insmod: %s", strerror(errno));
+	/* CG gets pids.max from the root; its own subtree_control has none */
+	write_file(CGROOT "/cgroup.subtree_control", "+pids");
+	ASSERT_TRUE(mkdir(CG, 0755) == 0 || errno == EEXIST);
+	ASSERT_EQ(0, write_file(CG "/pids.max", "300"));
+	ASSERT_EQ(0, pids_enabled_in_cg());
+	mkdir(DIR_, 0700);
+	unlink(DIR_ "/journal");
+	ASSERT_EQ(0, write_file(DIR_ "/lymph.conf", conf));
+}
+
+FIXTURE_TEARDOWN(v2pids)
+{
+	char p[300];
+
+	if (self->lymphd > 0) {
+		kill(self->lymphd, SIGTERM);
+		waitpid(self->lymphd, NULL, 0);
+	}
+	cg_kill();
+	if (self->hold[0]) {
+		snprintf(p, sizeof(p), "%s", self->hold);
+		rmdir(p);
+	}
+	write_file(CG "/cgroup.subtree_control", "-pids");
+	rmdir(CG);
+	kmod_unload();
+}
+
+TEST_F_TIMEOUT(v2pids, restart_takes_back_the_pids_lymphd_enabled, 300)
+{
+	char out[65536], max[300];
+	int i, pinned = 0;
+
+	self->lymphd = lymphd_start(self->lymphd_path, 0);
+	ASSERT_LT(0, self->lymphd) TH_LOG("lymphd did not start: %s", strerror(-self->lymphd));
+	self->bomb = bomb_start();
+	ASSERT_LT(0, self->bomb);
+	snprintf(self->hold, sizeof(self->hold), CG "/lymph.hold.family.%d", (int)self->bomb);
+	/* pinned below CG, pids enabled there by lymphd, and journaled */
+	snprintf(max, sizeof(max), "%s/pids.max", self->hold);
+	for (i = 0; i < 6000 && !pinned; i++) {
+		char buf[64];
+
+		/* and the episode journaled (lymphd pins, then journals) */
+		pinned = read_file(max, buf, sizeof(buf)) > 0 && buf[0] == '0' &&
+			 pids_enabled_in_cg() == 1 &&
+			 file_has(DIR_ "/journal", "\"action\":\"throttle\"");
+		if (!pinned)
+			sleep_ms(10);
+	}
+	read_file(DIR_ "/out.0", out, sizeof(out));
+	ASSERT_TRUE(pinned) TH_LOG("never pinned with pids enabled in " CG ": %s", out);
+	EXPECT_TRUE(file_has(DIR_ "/journal", "\"pids_enabled\":true"))
+	TH_LOG("the +pids in " CG " is not journaled");
+
+	/* lymphd dies in the middle of the episode; the bomb is killed */
+	kill(self->lymphd, SIGKILL);
+	waitpid(self->lymphd, NULL, 0);
+	self->lymphd = 0;
+	cg_kill();
+	EXPECT_EQ(1, pids_enabled_in_cg()) TH_LOG("nothing but lymphd takes it back");
+
+	/* lymphd back on the same journal: the episode ends, pids goes */
+	self->lymphd = lymphd_start(self->lymphd_path, 1);
+	ASSERT_LT(0, self->lymphd) TH_LOG("lymphd did not start again: %s",
+					  strerror(-self->lymphd));
+	for (i = 0; i < 6000 && !file_has(DIR_ "/journal", "\"action\":\"recovered\""); i++)
+		sleep_ms(10);
+	read_file(DIR_ "/out.1", out, sizeof(out));
+	EXPECT_TRUE(file_has(DIR_ "/journal", "\"action\":\"recovered\"")) TH_LOG("%s", out);
+	EXPECT_NE(0, access(self->hold, F_OK)) TH_LOG("the hold %s is still there", self->hold);
+	EXPECT_EQ(0, pids_enabled_in_cg())
+	TH_LOG("pids still enabled in " CG "/cgroup.subtree_control after lymphd's restart: %s",
+	       out);
+}
+
+TEST_HARNESS_MAIN
