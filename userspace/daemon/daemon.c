@@ -837,9 +837,11 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * case that their init zeroed (lib/memtrim.h).  Not with [fleet]:
 	 * its thread runs already. */
 	mem_drop_zero_anon("/proc/self/maps");
-	/* lymphd's read-only data is mostly the BPF objects it loaded: read
-	 * once, their pages need not stay mapped. */
-	mem_drop_exe_rodata("/proc/self/smaps");
+	/* The text and read-only data of lymphd and of its libraries: much
+	 * of it ran or was read once, at start-up (libbpf, libelf and libz
+	 * loading the BPF objects embedded in lymphd's own data).  Unmapped;
+	 * what the loop uses comes back by a minor fault (lib/memtrim.h). */
+	mem_drop_file_pages("/proc/self/smaps");
 	return 0;
 }
 

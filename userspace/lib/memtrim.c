@@ -85,37 +85,31 @@ long mem_drop_zero_anon(const char *maps)
 	return dropped;
 }
 
-long mem_drop_exe_rodata(const char *smaps)
+long mem_drop_file_pages(const char *smaps)
 {
-	char line[PATH_MAX + 128], perms[8], exe[PATH_MAX], name[PATH_MAX];
+	char line[PATH_MAX + 128], perms[8];
 	unsigned long lo, hi, off, inode, cand_lo = 0, cand_hi = 0, anon;
 	long dropped = 0;
-	ssize_t n;
 	FILE *f;
 
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return n < 0 ? -errno : -ENOENT;
-	exe[n] = 0;
 	f = fopen(smaps, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		name[0] = 0;
+		/* A mapping's header ("lo-hi perms offset dev inode [path]"):
+		 * a candidate until its Anonymous line. */
 		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ') &&
-		    sscanf(line, "%lx-%lx %7s %lx %*s %lu %4095s", &lo, &hi, perms, &off, &inode,
-			   name) >= 5) {
-			/* A mapping's header: a candidate until its Anonymous line. */
+		    sscanf(line, "%lx-%lx %7s %lx %*s %lu", &lo, &hi, perms, &off, &inode) == 5) {
 			cand_lo = cand_hi = 0;
-			if (!strcmp(perms, "r--p") && inode && !strcmp(name, exe)) {
+			if (inode && (!strcmp(perms, "r--p") || !strcmp(perms, "r-xp"))) {
 				cand_lo = lo;
 				cand_hi = hi;
 			}
 			continue;
 		}
 		/* Pages written before they were made read-only (RELRO: the
-		 * relocated GOT and vtables) are copies, not the file's: such
-		 * a mapping is left alone. */
+		 * relocated GOT and vtables; a debugger's breakpoint) are
+		 * copies, not the file's: such a mapping is left alone. */
 		if (cand_hi && sscanf(line, "Anonymous: %lu kB", &anon) == 1) {
 			if (!anon && !madvise((void *)cand_lo, cand_hi - cand_lo, MADV_DONTNEED))
 				dropped += (long)(cand_hi - cand_lo);

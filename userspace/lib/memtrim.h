@@ -28,14 +28,15 @@ size_t mem_drop_zero_pages(void *start, size_t len);
 long mem_drop_zero_anon(const char *maps);
 
 /*
- * Unmap lymphd's own read-only data (the r--p mappings of /proc/self/exe,
- * read from smaps, normally "/proc/self/smaps"): mostly the BPF objects
- * embedded in it, read once when they were loaded.  The file's pages stay
- * in the page cache; a page read again is mapped again, the same bytes.
- * A mapping with copied (anonymous) pages, RELRO's relocated data, is
- * left alone: its pages are not the file's.  Returns the bytes unmapped,
- * or -errno.
+ * Unmap every private read-only mapping of a file (r--p and r-xp, read
+ * from smaps, normally "/proc/self/smaps"): the text and read-only data
+ * of the program and of its libraries, most of it run or read once at
+ * start-up.  The file's pages stay in the page cache; a page used again
+ * is mapped again by a minor fault, the same bytes.  A mapping with
+ * copied (anonymous) pages, RELRO's relocated data or a debugger's
+ * breakpoint, is left alone: its pages are not the file's.  Returns the
+ * bytes unmapped, or -errno.
  */
-long mem_drop_exe_rodata(const char *smaps);
+long mem_drop_file_pages(const char *smaps);
 
 #endif
