@@ -85,6 +85,23 @@ TEST_F(area, only_whole_pages_inside_the_range)
 	EXPECT_EQ(1, resident(_metadata, self->p, self->page, 4));
 }
 
+/* Pages never touched are not read (where a read of an untouched page
+ * makes it resident, as on some kernels, the scan itself would) and do
+ * not count as given back; a written page among them stays. */
+TEST_F(area, untouched_pages_are_skipped)
+{
+	/* Pages 0-7 as the fixture left them (zeros, resident); 8-15 never
+	 * touched; page 12 written. */
+	ASSERT_EQ(0, madvise(self->p + 8 * self->page, 8 * self->page, MADV_DONTNEED));
+	self->p[12 * self->page] = 9;
+	EXPECT_EQ(8 * self->page, mem_drop_zero_pages(self->p, NPAGES * self->page));
+	EXPECT_EQ(1, resident(_metadata, self->p, self->page, 12));
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 11));
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 13));
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 0));
+	EXPECT_EQ(9, self->p[12 * self->page]);
+}
+
 TEST_F(area, the_process_walk_finds_anonymous_zero_pages)
 {
 	long got = mem_drop_zero_anon("/proc/self/maps");
