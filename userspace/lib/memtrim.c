@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Giving back pages that hold only zeros (see memtrim.h). */
+/* Giving back pages that hold only zeros, unmapping file pages used once (see memtrim.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>

@@ -6,8 +6,15 @@
  * although nothing is in it yet.  A private anonymous page whose bytes are
  * all zero can be dropped (MADV_DONTNEED): the next read maps the shared
  * zero page and the next write a fresh zeroed page, so its contents are
- * the same either way.  Only while no other thread runs: a write by
- * another thread between the check and the drop would be lost.
+ * the same either way (on some kernels a read makes a fresh zeroed page
+ * resident too: dropping the zero pages again after a scan gives it
+ * back).  Only while no other thread runs: a write by another thread
+ * between the check and the drop would be lost.
+ *
+ * And unmapping a file's pages that a process ran or read once (the
+ * text and read-only data of the program and its libraries after
+ * start-up): the page cache keeps them, a page used again comes back by
+ * a minor fault.
  */
 #ifndef LYMPH_MEMTRIM_H
 #define LYMPH_MEMTRIM_H
