@@ -102,6 +102,19 @@ TEST_F(area, untouched_pages_are_skipped)
 	EXPECT_EQ(9, self->p[12 * self->page]);
 }
 
+/* A page in swap is not resident but holds its bytes: never dropped with
+ * the zero pages around it. */
+TEST_F(area, a_page_in_swap_is_kept)
+{
+	memset(self->p + 5 * self->page, 0x5a, self->page);
+	if (madvise(self->p + 5 * self->page, self->page, MADV_PAGEOUT) ||
+	    resident(_metadata, self->p, self->page, 5))
+		SKIP(return, "page 5 was not swapped out (no swap on this host?)");
+	mem_drop_zero_pages(self->p, NPAGES * self->page);
+	EXPECT_EQ(0x5a, self->p[5 * self->page]);
+	EXPECT_EQ(0x5a, self->p[6 * self->page - 1]);
+}
+
 TEST_F(area, the_process_walk_finds_anonymous_zero_pages)
 {
 	long got = mem_drop_zero_anon("/proc/self/maps");

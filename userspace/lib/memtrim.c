@@ -22,7 +22,7 @@ static int page_is_zero(const void *p, size_t page)
 
 size_t mem_drop_zero_pages(void *start, size_t len)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), dropped = 0, in_run = 0, i = 0, n = 0;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), dropped = 0, i = 0, n = 0;
 	uintptr_t a = ((uintptr_t)start + page - 1) & ~(uintptr_t)(page - 1);
 	uintptr_t end = ((uintptr_t)start + len) & ~(uintptr_t)(page - 1);
 	uintptr_t run = 0; /* start of the run of pages to drop being gathered */
@@ -30,9 +30,10 @@ size_t mem_drop_zero_pages(void *start, size_t len)
 
 	/* Runs of zero pages go in one call each.  A page that is not
 	 * resident is skipped unread (here a read would make it resident)
-	 * and may join a run: there is nothing to drop in it. */
+	 * and ends a run: it may be in swap, and dropping it would lose
+	 * its bytes. */
 	for (; a <= end; a += page, i++) {
-		int zero = 0, resident = 1;
+		int zero = 0;
 
 		if (a < end && i == n) {
 			n = (end - a) / page < sizeof(res) ? (end - a) / page : sizeof(res);
@@ -40,19 +41,14 @@ size_t mem_drop_zero_pages(void *start, size_t len)
 				memset(res, 1, n);
 			i = 0;
 		}
-		if (a < end) {
-			resident = res[i] & 1;
-			zero = !resident || page_is_zero((const void *)a, page);
-		}
+		if (a < end)
+			zero = (res[i] & 1) && page_is_zero((const void *)a, page);
 		if (zero && !run)
 			run = a;
-		if (zero && resident)
-			in_run += page;
 		if (!zero && run) {
 			if (!madvise((void *)run, a - run, MADV_DONTNEED))
-				dropped += in_run;
+				dropped += a - run;
 			run = 0;
-			in_run = 0;
 		}
 	}
 	return dropped;
