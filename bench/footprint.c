@@ -16,7 +16,9 @@
  *    VmRSS and VmHWM, and how many of the crashes it counted as danger;
  *  - VmRSS is split into the ring (its pages are mapped twice so records
  *    never wrap: twice --ring-size), lymphd's own memory (RssAnon: heap,
- *    stacks) and the rest (libraries, files), and a lymphd with the
+ *    stacks) and the rest (lymphd's own file, libraries, other files),
+ *    with Pss beside it (a library's pages are shared: what lymphd costs
+ *    the host), and a lymphd with the
  *    former default ring (8 MiB) is measured for comparison.  Targets:
  *    VmRSS <= 8 MiB, and <= 4 MiB without the ring.  VmHWM is shown
  *    beside it: it keeps the start-up peak (libbpf parsing the kernel's
@@ -167,32 +169,54 @@ static void spawner(double per_min, double secs, int out)
 	_exit(0);
 }
 
-/* Rss of lymphd's BPF map mappings (the ring: its data pages are mapped
- * twice so that records never wrap), kB. */
-static long ring_rss_kb(pid_t pid)
+/* lymphd's mappings from its smaps, kB: the BPF map mappings (the ring:
+ * its data pages are mapped twice so that records never wrap), its own
+ * file (text, read-only data), and Pss without the ring (what lymphd
+ * costs the host: a library page shared by n processes counts 1/n). */
+struct split {
+	long ring_kb, exe_kb, pss_kb;
+};
+
+static int smaps_split(pid_t pid, struct split *sp)
 {
-	char p[64], line[512];
-	int in_map = 0;
-	long kb = 0, v;
+	char p[64], line[PATH_MAX + 128], exe[PATH_MAX], name[PATH_MAX];
+	int in_map = 0, in_exe = 0;
+	ssize_t n;
+	long v;
 	FILE *f;
 
+	memset(sp, 0, sizeof(*sp));
+	snprintf(p, sizeof(p), "/proc/%d/exe", (int)pid);
+	n = readlink(p, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
 	snprintf(p, sizeof(p), "/proc/%d/smaps", (int)pid);
 	f = fopen(p, "re");
 	if (!f)
-		return -1;
+		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Rss: %ld kB", &v) == 1) {
 			if (in_map)
-				kb += v;
+				sp->ring_kb += v;
+			if (in_exe)
+				sp->exe_kb += v;
+			continue;
+		}
+		if (sscanf(line, "Pss: %ld kB", &v) == 1) {
+			if (!in_map)
+				sp->pss_kb += v;
 			continue;
 		}
 		/* a mapping's header line: "start-end perms offset dev inode [name]" */
 		if (strchr("0123456789abcdef", line[0]) && strchr(line, '-') &&
-		    strchr(line, '-') < strchr(line, ' '))
+		    strchr(line, '-') < strchr(line, ' ')) {
+			name[0] = 0;
+			sscanf(line, "%*s %*s %*s %*s %*s %4095s", name);
 			in_map = !!strstr(line, "anon_inode:bpf-map");
+			in_exe = exe[0] && !strcmp(name, exe);
+		}
 	}
 	fclose(f);
-	return kb;
+	return 0;
 }
 
 /* ---- measuring lymphd ------------------------------------------------------ */
@@ -202,6 +226,8 @@ struct sample {
 	long rss_kb, hwm_kb;
 	long ring_kb;			/* of rss: BPF ring mappings */
 	long anon_kb;			/* of rss: lymphd's own heap and stacks */
+	long exe_kb;			/* of rss: lymphd's file (text, read-only data) */
+	long pss_kb;			/* Pss without the ring */
 	uint64_t records, danger, drops;
 };
 
@@ -241,7 +267,14 @@ static void sample_since(struct bench_lymphd *l, const struct mark *a, struct sa
 
 	s->rss_kb = bench_status_kb(l->pid, "VmRSS");
 	s->hwm_kb = bench_status_kb(l->pid, "VmHWM");
-	s->ring_kb = ring_rss_kb(l->pid);
+	{
+		struct split sp;
+
+		smaps_split(l->pid, &sp);
+		s->ring_kb = sp.ring_kb;
+		s->exe_kb = sp.exe_kb;
+		s->pss_kb = sp.pss_kb;
+	}
 	s->anon_kb = bench_status_kb(l->pid, "RssAnon");
 	mark_now(l, &b);
 	s->cpu = (double)(b.cpu - a->cpu) / (double)(b.t - a->t);
@@ -365,10 +398,13 @@ int main(int argc, char **argv)
 	if (!err) {
 		static const char *const small_args[] = { "--quiet", "--source=bpf", "--ring-size=8M", NULL };
 
+		struct split sp;
+
 		if (!bench_lymphd_start(&l, small_args)) {
 			bench_lymphd_settle(&l, 20000);
 			small.rss_kb = bench_status_kb(l.pid, "VmRSS");
-			small.ring_kb = ring_rss_kb(l.pid);
+			smaps_split(l.pid, &sp);
+			small.ring_kb = sp.ring_kb;
 			bench_lymphd_stop(&l);
 		}
 	}
@@ -392,12 +428,16 @@ int main(int argc, char **argv)
 	bench_figure("footprint: lymphd VmRSS / VmHWM, idle", val, "<= 8 MiB",
 		     idle.rss_kb <= TARGET_RSS_KB ? "ok" : "MISS");
 	snprintf(val, sizeof(val), "%.2f MiB ring mapping, %.2f MiB own (RssAnon), %.2f MiB the rest "
-		 "(libraries, files)", idle.ring_kb / 1024.0, idle.anon_kb / 1024.0,
-		 (idle.rss_kb - idle.ring_kb - idle.anon_kb) / 1024.0);
+		 "(%.2f MiB lymphd's file, %.2f MiB libraries and other files)", idle.ring_kb / 1024.0,
+		 idle.anon_kb / 1024.0, (idle.rss_kb - idle.ring_kb - idle.anon_kb) / 1024.0,
+		 idle.exe_kb / 1024.0, (idle.rss_kb - idle.ring_kb - idle.anon_kb - idle.exe_kb) / 1024.0);
 	bench_figure("footprint: of which", val, "", "-");
 	snprintf(val, sizeof(val), "%.2f MiB", (idle.rss_kb - idle.ring_kb) / 1024.0);
 	bench_figure("footprint: lymphd VmRSS without the ring, idle", val, "<= 4 MiB",
 		     idle.rss_kb - idle.ring_kb <= TARGET_OWN_KB ? "ok" : "MISS");
+	/* What it costs the host: the libraries' pages are shared. */
+	snprintf(val, sizeof(val), "%.2f MiB", idle.pss_kb / 1024.0);
+	bench_figure("footprint: lymphd Pss without the ring, idle", val, "", "-");
 	if (small.rss_kb > 0) {
 		snprintf(val, sizeof(val), "%.2f MiB (ring mapping %.2f MiB)", small.rss_kb / 1024.0,
 			 small.ring_kb / 1024.0);
@@ -409,9 +449,11 @@ int main(int argc, char **argv)
 			 (unsigned long long)idle_b.records, idle_s);
 		bench_figure("footprint: before (-B), lymphd CPU, idle, same seconds", val, "", "-");
 		snprintf(val, sizeof(val), "%.2f MiB total, %.2f MiB without the ring (%.2f MiB own "
-			 "(RssAnon), %.2f MiB the rest)", idle_b.rss_kb / 1024.0,
+			 "(RssAnon), %.2f MiB the rest, of which %.2f MiB its file); Pss without "
+			 "the ring %.2f MiB", idle_b.rss_kb / 1024.0,
 			 (idle_b.rss_kb - idle_b.ring_kb) / 1024.0, idle_b.anon_kb / 1024.0,
-			 (idle_b.rss_kb - idle_b.ring_kb - idle_b.anon_kb) / 1024.0);
+			 (idle_b.rss_kb - idle_b.ring_kb - idle_b.anon_kb) / 1024.0,
+			 idle_b.exe_kb / 1024.0, idle_b.pss_kb / 1024.0);
 		bench_figure("footprint: before (-B), lymphd VmRSS, idle", val, "", "-");
 	}
 	snprintf(name, sizeof(name), "footprint: lymphd CPU, %.0f crashes/min", per_min);

@@ -85,6 +85,36 @@ TEST_F(area, only_whole_pages_inside_the_range)
 	EXPECT_EQ(1, resident(_metadata, self->p, self->page, 4));
 }
 
+/* Pages never touched are not read (where a read of an untouched page
+ * makes it resident, as on some kernels, the scan itself would) and do
+ * not count as given back; a written page among them stays. */
+TEST_F(area, untouched_pages_are_skipped)
+{
+	/* Pages 0-7 as the fixture left them (zeros, resident); 8-15 never
+	 * touched; page 12 written. */
+	ASSERT_EQ(0, madvise(self->p + 8 * self->page, 8 * self->page, MADV_DONTNEED));
+	self->p[12 * self->page] = 9;
+	EXPECT_EQ(8 * self->page, mem_drop_zero_pages(self->p, NPAGES * self->page));
+	EXPECT_EQ(1, resident(_metadata, self->p, self->page, 12));
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 11));
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 13));
+	EXPECT_EQ(0, resident(_metadata, self->p, self->page, 0));
+	EXPECT_EQ(9, self->p[12 * self->page]);
+}
+
+/* A page in swap is not resident but holds its bytes: never dropped with
+ * the zero pages around it. */
+TEST_F(area, a_page_in_swap_is_kept)
+{
+	memset(self->p + 5 * self->page, 0x5a, self->page);
+	if (madvise(self->p + 5 * self->page, self->page, MADV_PAGEOUT) ||
+	    resident(_metadata, self->p, self->page, 5))
+		SKIP(return, "page 5 was not swapped out (no swap on this host?)");
+	mem_drop_zero_pages(self->p, NPAGES * self->page);
+	EXPECT_EQ(0x5a, self->p[5 * self->page]);
+	EXPECT_EQ(0x5a, self->p[6 * self->page - 1]);
+}
+
 TEST_F(area, the_process_walk_finds_anonymous_zero_pages)
 {
 	long got = mem_drop_zero_anon("/proc/self/maps");
@@ -116,33 +146,37 @@ TEST_F(area, the_process_walk_refuses_beside_another_thread)
 	close(fds[0]);
 }
 
-/* Rss (kB) of this test binary's read-only data mappings. */
-static long exe_rodata_rss_kb(void)
+/* Rss and Anonymous (kB) of the mappings with these perms whose path ends
+ * in suffix (or, for an empty suffix, is this test binary). */
+static void file_rss_kb(const char *perms_want, const char *suffix, long *rss, long *anon)
 {
-	char line[4200], exe[4096] = "", name[4096];
+	char line[4200], exe[4096] = "", name[4096], perms[8];
 	unsigned long lo, hi;
 	int in = 0;
-	long kb = 0, v;
+	long v;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	FILE *f = fopen("/proc/self/smaps", "re");
 
 	if (n > 0)
 		exe[n] = 0;
+	*rss = *anon = 0;
 	while (f && fgets(line, sizeof(line), f)) {
-		char perms[8];
-
 		name[0] = 0;
 		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %4095s", &lo, &hi, perms, name) >= 3 &&
 		    strchr(line, '-') < strchr(line, ' ')) {
-			in = !strcmp(perms, "r--p") && !strcmp(name, exe);
+			size_t ln = strlen(name), ls = strlen(suffix);
+
+			in = !strcmp(perms, perms_want) &&
+			     (ls ? ln >= ls && !strcmp(name + ln - ls, suffix) : !strcmp(name, exe));
 			continue;
 		}
 		if (in && sscanf(line, "Rss: %ld kB", &v) == 1)
-			kb += v;
+			*rss += v;
+		if (in && sscanf(line, "Anonymous: %ld kB", &v) == 1)
+			*anon += v;
 	}
 	if (f)
 		fclose(f);
-	return kb;
 }
 
 /* A table in the test's read-only data (1 MiB), read before and after.
@@ -156,21 +190,80 @@ TEST(exe_rodata_is_unmapped_and_reads_the_same)
 {
 	volatile const unsigned int *t = table;
 	unsigned long sum = 0;
-	long before, after, got;
+	long before, after, got, anon;
 	size_t i;
 
 	for (i = 0; i < TABLE_N; i++)
 		sum += t[i];
 	ASSERT_EQ(48UL, sum);
-	before = exe_rodata_rss_kb();
+	file_rss_kb("r--p", "", &before, &anon);
 	ASSERT_LE(1024, before) TH_LOG("the table's 1 MiB is resident");
-	got = mem_drop_exe_rodata("/proc/self/smaps");
-	after = exe_rodata_rss_kb();
+	got = mem_drop_file_pages("/proc/self/smaps");
+	file_rss_kb("r--p", "", &after, &anon);
 	EXPECT_LT(0, got);
 	EXPECT_GT(before, after) TH_LOG("before %ld kB, after %ld kB", before, after);
 	for (sum = 0, i = 0; i < TABLE_N; i++)
 		sum += t[i];
 	EXPECT_EQ(48UL, sum);
+}
+
+static int by_value(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* libc's text, unmapped, runs the same: the pages come back as they are
+ * used. */
+TEST(library_text_is_unmapped_and_runs_the_same)
+{
+	long before, after, anon;
+	int v[64], i, sorted = 1;
+	char buf[64];
+
+	file_rss_kb("r-xp", "/libc.so.6", &before, &anon);
+	if (!before)
+		SKIP(return, "libc.so.6 not found in /proc/self/smaps (a static build?)");
+	ASSERT_EQ(0, anon);
+	ASSERT_LT(0, mem_drop_file_pages("/proc/self/smaps"));
+	file_rss_kb("r-xp", "/libc.so.6", &after, &anon);
+	EXPECT_GT(before, after) TH_LOG("before %ld kB, after %ld kB", before, after);
+	for (i = 0; i < 64; i++)
+		v[i] = (i * 37) % 64;
+	qsort(v, 64, sizeof(v[0]), by_value);
+	for (i = 0; i < 64; i++)
+		sorted &= v[i] == i;
+	EXPECT_EQ(1, sorted);
+	snprintf(buf, sizeof(buf), "%.3f %s %lu", strtod("2.5e-1", NULL), "x", 42UL);
+	EXPECT_STREQ("0.250 x 42", buf);
+}
+
+/* A read-only private mapping of a file whose page was written before it
+ * was made read-only (as RELRO's are) holds a copy: never dropped (the
+ * file's bytes would come back in its place). */
+TEST(copied_pages_of_a_file_are_kept)
+{
+	char path[] = "/tmp/memtrim_test.XXXXXX";
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *p;
+	long rss, anon;
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, (off_t)(4 * page)));
+	p = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[page + 5] = 0xab; /* a private copy of page 1 */
+	(void)*(volatile unsigned char *)p; /* page 0: the file's */
+	ASSERT_EQ(0, mprotect(p, 4 * page, PROT_READ));
+	file_rss_kb("r--p", path, &rss, &anon);
+	EXPECT_LT(0, anon) TH_LOG("the written page is a copy (Anonymous in smaps)");
+	mem_drop_file_pages("/proc/self/smaps");
+	EXPECT_EQ(0xab, p[page + 5]);
+	EXPECT_EQ(0, p[0]);
+	EXPECT_EQ(0, p[3 * page]);
+	munmap(p, 4 * page);
+	close(fd);
+	unlink(path);
 }
 
 TEST_HARNESS_MAIN

@@ -837,9 +837,11 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * case that their init zeroed (lib/memtrim.h).  Not with [fleet]:
 	 * its thread runs already. */
 	mem_drop_zero_anon("/proc/self/maps");
-	/* lymphd's read-only data is mostly the BPF objects it loaded: read
-	 * once, their pages need not stay mapped. */
-	mem_drop_exe_rodata("/proc/self/smaps");
+	/* The text and read-only data of lymphd and of its libraries: much
+	 * of it ran or was read once, at start-up (libbpf, libelf and libz
+	 * loading the BPF objects embedded in lymphd's own data).  Unmapped;
+	 * what the loop uses comes back by a minor fault (lib/memtrim.h). */
+	mem_drop_file_pages("/proc/self/smaps");
 	return 0;
 }
 
@@ -1024,6 +1026,10 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 	if (d->trim_due) { /* after a request was answered (commands.c) */
 		d->trim_due = 0;
 		malloc_trim(0);
+		/* And what it only read: a status sums the weekly baselines
+		 * (213 KiB, mostly zeros), and here a read of an untouched
+		 * page makes it resident.  Not beside [fleet]'s thread. */
+		mem_drop_zero_anon("/proc/self/maps");
 	}
 	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());

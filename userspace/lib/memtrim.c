@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Giving back pages that hold only zeros (see memtrim.h). */
+/* Giving back pages that hold only zeros, unmapping file pages used once (see memtrim.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -22,15 +22,27 @@ static int page_is_zero(const void *p, size_t page)
 
 size_t mem_drop_zero_pages(void *start, size_t len)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), dropped = 0;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), dropped = 0, i = 0, n = 0;
 	uintptr_t a = ((uintptr_t)start + page - 1) & ~(uintptr_t)(page - 1);
 	uintptr_t end = ((uintptr_t)start + len) & ~(uintptr_t)(page - 1);
-	uintptr_t run = 0; /* start of the run of zero pages being gathered */
+	uintptr_t run = 0; /* start of the run of pages to drop being gathered */
+	unsigned char res[256]; /* residency of the pages from a - i * page on */
 
-	/* Runs of zero pages go in one call each. */
-	for (; a <= end; a += page) {
-		int zero = a < end && page_is_zero((const void *)a, page);
+	/* Runs of zero pages go in one call each.  A page that is not
+	 * resident is skipped unread (here a read would make it resident)
+	 * and ends a run: it may be in swap, and dropping it would lose
+	 * its bytes. */
+	for (; a <= end; a += page, i++) {
+		int zero = 0;
 
+		if (a < end && i == n) {
+			n = (end - a) / page < sizeof(res) ? (end - a) / page : sizeof(res);
+			if (mincore((void *)a, n * page, res))
+				memset(res, 1, n);
+			i = 0;
+		}
+		if (a < end)
+			zero = (res[i] & 1) && page_is_zero((const void *)a, page);
 		if (zero && !run)
 			run = a;
 		if (!zero && run) {
@@ -85,37 +97,31 @@ long mem_drop_zero_anon(const char *maps)
 	return dropped;
 }
 
-long mem_drop_exe_rodata(const char *smaps)
+long mem_drop_file_pages(const char *smaps)
 {
-	char line[PATH_MAX + 128], perms[8], exe[PATH_MAX], name[PATH_MAX];
+	char line[PATH_MAX + 128], perms[8];
 	unsigned long lo, hi, off, inode, cand_lo = 0, cand_hi = 0, anon;
 	long dropped = 0;
-	ssize_t n;
 	FILE *f;
 
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return n < 0 ? -errno : -ENOENT;
-	exe[n] = 0;
 	f = fopen(smaps, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		name[0] = 0;
+		/* A mapping's header ("lo-hi perms offset dev inode [path]"):
+		 * a candidate until its Anonymous line. */
 		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ') &&
-		    sscanf(line, "%lx-%lx %7s %lx %*s %lu %4095s", &lo, &hi, perms, &off, &inode,
-			   name) >= 5) {
-			/* A mapping's header: a candidate until its Anonymous line. */
+		    sscanf(line, "%lx-%lx %7s %lx %*s %lu", &lo, &hi, perms, &off, &inode) == 5) {
 			cand_lo = cand_hi = 0;
-			if (!strcmp(perms, "r--p") && inode && !strcmp(name, exe)) {
+			if (inode && (!strcmp(perms, "r--p") || !strcmp(perms, "r-xp"))) {
 				cand_lo = lo;
 				cand_hi = hi;
 			}
 			continue;
 		}
 		/* Pages written before they were made read-only (RELRO: the
-		 * relocated GOT and vtables) are copies, not the file's: such
-		 * a mapping is left alone. */
+		 * relocated GOT and vtables; a debugger's breakpoint) are
+		 * copies, not the file's: such a mapping is left alone. */
 		if (cand_hi && sscanf(line, "Anonymous: %lu kB", &anon) == 1) {
 			if (!anon && !madvise((void *)cand_lo, cand_hi - cand_lo, MADV_DONTNEED))
 				dropped += (long)(cand_hi - cand_lo);

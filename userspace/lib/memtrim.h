@@ -6,8 +6,15 @@
  * although nothing is in it yet.  A private anonymous page whose bytes are
  * all zero can be dropped (MADV_DONTNEED): the next read maps the shared
  * zero page and the next write a fresh zeroed page, so its contents are
- * the same either way.  Only while no other thread runs: a write by
- * another thread between the check and the drop would be lost.
+ * the same either way (on some kernels a read makes a fresh zeroed page
+ * resident too: dropping the zero pages again after a scan gives it
+ * back).  Only while no other thread runs: a write by another thread
+ * between the check and the drop would be lost.
+ *
+ * And unmapping a file's pages that a process ran or read once (the
+ * text and read-only data of the program and its libraries after
+ * start-up): the page cache keeps them, a page used again comes back by
+ * a minor fault.
  */
 #ifndef LYMPH_MEMTRIM_H
 #define LYMPH_MEMTRIM_H
@@ -28,14 +35,15 @@ size_t mem_drop_zero_pages(void *start, size_t len);
 long mem_drop_zero_anon(const char *maps);
 
 /*
- * Unmap lymphd's own read-only data (the r--p mappings of /proc/self/exe,
- * read from smaps, normally "/proc/self/smaps"): mostly the BPF objects
- * embedded in it, read once when they were loaded.  The file's pages stay
- * in the page cache; a page read again is mapped again, the same bytes.
- * A mapping with copied (anonymous) pages, RELRO's relocated data, is
- * left alone: its pages are not the file's.  Returns the bytes unmapped,
- * or -errno.
+ * Unmap every private read-only mapping of a file (r--p and r-xp, read
+ * from smaps, normally "/proc/self/smaps"): the text and read-only data
+ * of the program and of its libraries, most of it run or read once at
+ * start-up.  The file's pages stay in the page cache; a page used again
+ * is mapped again by a minor fault, the same bytes.  A mapping with
+ * copied (anonymous) pages, RELRO's relocated data or a debugger's
+ * breakpoint, is left alone: its pages are not the file's.  Returns the
+ * bytes unmapped, or -errno.
  */
-long mem_drop_exe_rodata(const char *smaps);
+long mem_drop_file_pages(const char *smaps);
 
 #endif
