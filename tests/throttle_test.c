@@ -158,6 +158,30 @@ static bool wait_pinned(FIXTURE_DATA(throttle) * self, const char *name, int tim
 	return false;
 }
 
+/*
+ * Spawn the storm (argv) under a running lymphd and wait until lymphd pins
+ * its lineage KIND:sid (name, at least 64 bytes) with one throttle record
+ * in the journal; hold (PATH_MAX bytes) gets the hold cgroup that record
+ * names.  The storm's session id; the test fails in here otherwise.
+ */
+static pid_t spawn_until_pinned(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self,
+				char *const argv[], const char *kind, char *name, char *hold)
+{
+	json_object *rec;
+	pid_t sid;
+
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, 64, "%s:%d", kind, (int)sid);
+	ASSERT_TRUE(wait_pinned(self, name, 5000));
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, &rec));
+	snprintf(hold, PATH_MAX, "%s", th_json_str(rec, "hold_cgroup") ?: "");
+	json_object_put(rec);
+	ASSERT_NE(0, hold[0]);
+	return sid;
+}
+
 /* Wait until the storm made no fork for quiet_ms (at most timeout_ms). */
 static void wait_quiet(const struct bomb_stats *s, int quiet_ms, int timeout_ms)
 {
@@ -660,15 +684,7 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_while_held_leaves_nothing_stopped, 120)
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	sid = spawn_storm(self, argv);
-	ASSERT_GT(sid, 0);
-	snprintf(name, sizeof(name), "family:%d", (int)sid);
-	ASSERT_TRUE(wait_pinned(self, name, 5000));
-	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
-					 name, &rec));
-	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
-	json_object_put(rec);
-	ASSERT_NE(0, hold[0]);
+	sid = spawn_until_pinned(_metadata, self, argv, "family", name, hold);
 	TH_LOG("held in %s after %llu forks", hold,
 	       (unsigned long long)storm_load(&self->stats->forks));
 
@@ -759,7 +775,6 @@ static void pin_then_crash(struct __test_metadata *_metadata, FIXTURE_DATA(throt
 {
 	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "";
 	char *argv[] = { self->burst, cap, statspath, NULL };
-	json_object *rec;
 	long long max = 0;
 	pid_t sid, stopped[16], guard;
 	int64_t deadline;
@@ -777,15 +792,7 @@ static void pin_then_crash(struct __test_metadata *_metadata, FIXTURE_DATA(throt
 		while (pin_guard_of(self->d.pid) == guard && th_now_ms() < deadline)
 			th_sleep_ms(10); /* reaped by lymphd */
 	}
-	sid = spawn_storm(self, argv);
-	ASSERT_GT(sid, 0);
-	snprintf(name, sizeof(name), "family:%d", (int)sid);
-	ASSERT_TRUE(wait_pinned(self, name, 5000));
-	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
-					 name, &rec));
-	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
-	json_object_put(rec);
-	ASSERT_NE(0, hold[0]);
+	sid = spawn_until_pinned(_metadata, self, argv, "family", name, hold);
 	ASSERT_EQ(0, storm_cg_read(hold, "pids.max")) TH_LOG("%s is not pinned", hold);
 	if (kill_guard)
 		EXPECT_NE(guard, pin_guard_of(self->d.pid)) TH_LOG("no new guard at the pin");
@@ -961,7 +968,6 @@ TEST_F_TIMEOUT(throttle, held_lineage_gets_no_room_when_a_member_leaves, 90)
 	char *argv[] = { self->burst, cap, statspath, NULL };
 	char p[PATH_MAX + 32], val[32];
 	long long before, after;
-	json_object *rec;
 	pid_t sid, victim = -1;
 	FILE *f;
 	int n;
@@ -970,15 +976,7 @@ TEST_F_TIMEOUT(throttle, held_lineage_gets_no_room_when_a_member_leaves, 90)
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	sid = spawn_storm(self, argv);
-	ASSERT_GT(sid, 0);
-	snprintf(name, sizeof(name), "family:%d", (int)sid);
-	ASSERT_TRUE(wait_pinned(self, name, 5000));
-	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
-					 name, &rec));
-	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
-	json_object_put(rec);
-	ASSERT_NE(0, hold[0]);
+	sid = spawn_until_pinned(_metadata, self, argv, "family", name, hold);
 	snprintf(p, sizeof(p), "%s/cgroup.procs", hold);
 	f = fopen(p, "re");
 	ASSERT_NE(NULL, f);
@@ -1174,6 +1172,30 @@ static long long cpu_crowd_firings(FIXTURE_DATA(throttle) * self)
 }
 
 /*
+ * Wait (at most timeout_ms) until the storm is at its cap (a fork refused)
+ * and nothing of it runs, at two readings in a row (the spinners' children
+ * that exited may leave fewer tasks than the cap); the last reading in
+ * *tasks and *stopped.  The tasks that still run: 0 once it is so.
+ */
+static int wait_still_at_cap(FIXTURE_DATA(throttle) * self, int timeout_ms, long long *tasks,
+			     int *stopped)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+	int running = -1, calm = 0;
+
+	while (th_now_ms() < deadline) {
+		*tasks = storm_cg_read(self->cg.path, "pids.current");
+		*stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+		running = storm_cg_running(self->cg.path, 0);
+		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
+		if (calm >= 2)
+			break;
+		th_sleep_ms(20);
+	}
+	return running;
+}
+
+/*
  * The creep bomb (tests/progs/forkbomb.c) as uid 1000 at a pids cap of cap
  * (lymphd running): within timeout_ms, it is at its cap (a fork refused)
  * with at least min_tasks tasks, nothing of it runs, and its family is
@@ -1186,26 +1208,14 @@ static void creep_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle)
 	char *argv[] = { self->forkbomb, statspath, "creep", NULL };
 	json_object *all, *e;
 	long long tasks = 0;
-	int64_t deadline;
-	int stopped = 0, running = -1, calm = 0;
+	int stopped = 0, running = -1;
 	pid_t sid;
 
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	sid = spawn_storm(self, argv);
 	ASSERT_GT(sid, 0);
 	snprintf(name, sizeof(name), "family:%d", (int)sid);
-	deadline = th_now_ms() + timeout_ms;
-	while (th_now_ms() < deadline) {
-		tasks = storm_cg_read(self->cg.path, "pids.current");
-		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
-		running = storm_cg_running(self->cg.path, 0);
-		/* at its cap (a fork refused), and nothing runs: the
-		 * spinners' children that exited leave fewer than cap */
-		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
-		if (calm >= 2)
-			break;
-		th_sleep_ms(20);
-	}
+	running = wait_still_at_cap(self, timeout_ms, &tasks, &stopped);
 	TH_LOG("creep bomb at its cap (%d, burst %d): %lld tasks, %d stopped, %d running, %llu "
 	       "forks refused, %llu made",
 	       cap, BURST, tasks, stopped, running,
@@ -1291,8 +1301,8 @@ static void spin_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) 
 	char *argv[] = { self->forkbomb, statspath, "spin", extra, NULL };
 	json_object *all, *e;
 	long long tasks = 0, firings0, firings1;
-	int64_t deadline, t0;
-	int stopped = 0, running = -1, calm = 0;
+	int64_t t0;
+	int stopped = 0, running = -1;
 	pid_t sid;
 
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
@@ -1314,17 +1324,7 @@ static void spin_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) 
 	ASSERT_GT(sid, 0);
 	snprintf(name, sizeof(name), "family:%d", (int)sid);
 	t0 = th_now_ms();
-	deadline = t0 + 30000;
-	while (th_now_ms() < deadline) {
-		tasks = storm_cg_read(self->cg.path, "pids.current");
-		stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
-		running = storm_cg_running(self->cg.path, 0);
-		/* at its cap (a fork refused), and nothing of it runs */
-		calm = storm_load(&self->stats->failed) && running == 0 ? calm + 1 : 0;
-		if (calm >= 2)
-			break;
-		th_sleep_ms(20);
-	}
+	running = wait_still_at_cap(self, 30000, &tasks, &stopped);
 	firings1 = cpu_crowd_firings(self);
 	TH_LOG("%d spinner(s) at a cap of %d: %lld tasks, %d stopped, %d running after %.1f s, "
 	       "%llu forks refused, %llu made; CPU crowd trigger fired %lld time(s) meanwhile "
@@ -1433,7 +1433,6 @@ TEST_F_TIMEOUT(throttle, release_keeps_an_administrators_stop, 90)
 	char cap[16], statspath[PATH_MAX], name[64], lineage[80], hold[PATH_MAX] = "";
 	char *argv[] = { self->burst, cap, statspath, NULL };
 	struct th_cmd *r = calloc(1, sizeof(*r));
-	json_object *rec;
 	pid_t sid, victim = -1;
 	char state = 0, p[PATH_MAX + 32];
 	int n, others = -1;
@@ -1444,14 +1443,7 @@ TEST_F_TIMEOUT(throttle, release_keeps_an_administrators_stop, 90)
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	sid = spawn_storm(self, argv);
-	ASSERT_GT(sid, 0);
-	snprintf(name, sizeof(name), "family:%d", (int)sid);
-	ASSERT_TRUE(wait_pinned(self, name, 5000));
-	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
-					 name, &rec));
-	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
-	json_object_put(rec);
+	sid = spawn_until_pinned(_metadata, self, argv, "family", name, hold);
 	snprintf(p, sizeof(p), "%s/cgroup.procs", hold);
 	f = fopen(p, "re");
 	ASSERT_NE(NULL, f);
@@ -1489,7 +1481,6 @@ TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 	char *argv[] = { self->burst, cap, statspath, NULL };
 	json_object *rec = NULL;
 	int i, reloads = 0;
-	pid_t sid;
 
 	snprintf(cap, sizeof(cap), "%d", BURST + 80);
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
@@ -1502,15 +1493,7 @@ TEST_F_TIMEOUT(throttle, rotation_while_held_keeps_the_hold, 150)
 	ASSERT_EQ(0,
 		  storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf)));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	sid = spawn_storm(self, argv);
-	ASSERT_GT(sid, 0);
-	snprintf(name, sizeof(name), "session:%d", (int)sid);
-	ASSERT_TRUE(wait_pinned(self, name, 5000));
-	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
-					 name, &rec));
-	snprintf(hold, sizeof(hold), "%s", th_json_str(rec, "hold_cgroup") ?: "");
-	json_object_put(rec);
-	ASSERT_NE(0, hold[0]);
+	spawn_until_pinned(_metadata, self, argv, "session", name, hold);
 
 	/* every reload is journaled: rotate now, while it is held */
 	unlink(old);

@@ -82,6 +82,18 @@ static void note_attempt(uint64_t t)
 		s->attempt_ns[n] = t;
 }
 
+/* fork(), noted before and after (a refusal counted as failed). */
+static pid_t noted_fork(void)
+{
+	uint64_t t = now_ns();
+	pid_t pid;
+
+	note_attempt(t);
+	pid = fork();
+	note(t, pid >= 0);
+	return pid;
+}
+
 static void note_exit(void)
 {
 	uint64_t n = __atomic_fetch_add(&s->exits, 1, __ATOMIC_RELAXED);
@@ -175,14 +187,10 @@ static void creep(void)
 {
 	struct timespec gap = { 0, 50 * 1000000L };
 	int spinner = 0;
-	uint64_t t;
 	pid_t pid;
 
 	for (;;) {
-		t = now_ns();
-		note_attempt(t);
-		pid = fork();
-		note(t, pid >= 0);
+		pid = noted_fork();
 		if (pid == 0 && spinner)
 			_exit(0); /* a spinner's child: no growth */
 		else if (pid == 0)
@@ -199,20 +207,13 @@ static void spin(int spinners)
 {
 	struct timespec gap = { 0, 20 * 1000000L };
 	int made = 0;
-	uint64_t t;
 	pid_t pid;
 
 	for (;;) {
-		t = now_ns();
-		note_attempt(t);
-		pid = fork();
-		note(t, pid >= 0);
+		pid = noted_fork();
 		if (pid == 0 && made < spinners) {
 			for (;;) { /* a spinner: no growth */
-				t = now_ns();
-				note_attempt(t);
-				pid = fork();
-				note(t, pid >= 0);
+				pid = noted_fork();
 				if (pid == 0)
 					_exit(0);
 				if (pid > 0)
