@@ -218,14 +218,11 @@ static int bpf_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, ui
 	(void)id;
 	for (i = 0; i < b->n_pins && strcmp(b->pins[i], dir); i++)
 		;
-	if (!on) {
-		if (i < b->n_pins) {
-			free(b->pins[i]);
-			b->pins[i] = b->pins[--b->n_pins];
-		}
-		return guard_say(b, '-', dir) == -EPIPE ? guard_restart(b) : 0;
+	if (!on && i < b->n_pins) {
+		free(b->pins[i]);
+		b->pins[i] = b->pins[--b->n_pins];
 	}
-	if (i == b->n_pins) {
+	if (on && i == b->n_pins) {
 		if (b->n_pins == b->cap_pins) {
 			size_t cap = b->cap_pins ? b->cap_pins * 2 : 8;
 			char **grown = realloc(b->pins, cap * sizeof(*grown));
@@ -239,12 +236,16 @@ static int bpf_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, ui
 			return -ENOMEM;
 		b->n_pins++;
 	}
-	err = guard_say(b, '+', dir);
+	err = guard_say(b, on ? '+' : '-', dir);
 	if (err == -EPIPE) /* the guard died: a new one, told every pin */
 		err = guard_restart(b);
-	if (err)
+	if (err && on)
 		fprintf(stderr, "lymphd: failed to have the pin %s guarded: %s; if lymphd dies, "
 				"write max into its pids.max\n", dir, strerror(-err));
+	else if (err)
+		fprintf(stderr, "lymphd: failed to tell the pin guard that %s is lifted: %s; "
+				"if lymphd dies, the guard writes max into it again (harmless)\n",
+			dir, strerror(-err));
 	return err;
 }
 
