@@ -163,6 +163,9 @@ static int crash_main(uid_t uid, int fd)
 
 	if (st == MAP_FAILED)
 		return 4;
+	/* Not the bench's session (a scheduling group with autogroup, see
+	 * lymphd_start): a crashing program is some other session's. */
+	setsid();
 	setrlimit(RLIMIT_CORE, &no_core);
 	if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 		return 3;
