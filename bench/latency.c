@@ -163,9 +163,6 @@ static int crash_main(uid_t uid, int fd)
 
 	if (st == MAP_FAILED)
 		return 4;
-	/* Not the bench's session (a scheduling group with autogroup, see
-	 * lymphd_start): a crashing program is some other session's. */
-	setsid();
 	setrlimit(RLIMIT_CORE, &no_core);
 	if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 		return 3;
@@ -174,7 +171,13 @@ static int crash_main(uid_t uid, int fd)
 	return 0;
 }
 
-/* A child that crashes as uid (0: root); its pid. */
+/*
+ * A child that crashes as uid (0: root); its pid.  In a session of its own
+ * from before its exec (as posix_spawn's POSIX_SPAWN_SETSID does: setsid()
+ * touches no memory of the parent's): with autogroup a session is a
+ * scheduling group (see lymphd_start), and the children's exec and
+ * teardown in the bench's would make the bench's reader wait.
+ */
 static pid_t crash_child(uid_t uid)
 {
 	char u[16], f[16];
@@ -184,6 +187,7 @@ static pid_t crash_child(uid_t uid)
 	snprintf(f, sizeof(f), "%d", stamp_fd);
 	pid = vfork();
 	if (pid == 0) {
+		setsid();
 		execl(self_exe, self_exe, "-C", u, f, (char *)NULL);
 		_exit(127);
 	}
