@@ -39,13 +39,22 @@
  * bare reader (epoll over its other fds, classify, format, stdout, the
  * pipe to this bench) is the difference of the medians.
  *
- *   bench/latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES]  (root)
+ * lymphd, each crasher and each hog run in a session of their own, as
+ * systemd starts lymphd and as a host's programs are: with autogroup a
+ * session is a scheduling group, and in the bench's they would share
+ * its group's CPU share.  The bench's reader takes lymphd's short slice
+ * (lib/slice.h); the split at lymphd's write keeps its wakeup visible.
+ * Each block's fresh lymphd's first crash is printed apart too (the p99
+ * keeps it): a deployed lymphd pays that first use once.
+ *
+ *   bench/latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES] [-o RAW]  (root)
  *
  * MODES: letters, default "utbsvrw": u urgent, t threshold, b batched,
  * s busy, v service, r bare reader, w spinning reader.  lymphd's modes run
  * in 6 blocks (a fresh lymphd each); with -B, blocks of OTHER_BUILD's
  * lymphd alternate with them in random order (a before/after in one run),
- * reported apart.  Batched: n/10 crashes, service: n/5.
+ * reported apart.  Batched: n/10 crashes, service: n/5.  -o RAW: every
+ * sample of the urgent and busy modes, a line each.
  */
 #include <errno.h>
 #include <poll.h>
