@@ -443,7 +443,7 @@ static void lymphd_series(struct series *s, uid_t uid, enum want w, int count, i
 				s->wrote[s->nw] = wr - ev;
 				s->woke[s->nw++] = t1 - wr;
 			}
-			if (raw_out)
+			if (raw_out && raw_series)
 				fprintf(raw_out, "%s %d %llu %llu %llu %llu\n", raw_series, i,
 					(unsigned long long)s->total[s->got],
 					(unsigned long long)s->kern[s->got],
@@ -864,6 +864,7 @@ static int side_block(struct side *sd, const char *modes, int ncpu)
 		if (strchr(modes, 'b')) {
 			struct series warm = { 0 };
 
+			raw_series = NULL;
 			/* root's first crash wakes lymphd, which then calls
 			 * root's crashes of this binary calm: not counted */
 			if (!series_init(&warm, 1))
