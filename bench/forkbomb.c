@@ -615,6 +615,23 @@ static void probe_split(const struct probe_log *log, const char *mode, uint64_t 
 		       idle_us > 0 ? median_ns(w[b], n[b]) / 1e3 / idle_us : 0.0, b < 2 ? "," : "\n");
 }
 
+#define CPU_SAMPLES 4096
+
+/* lymphd's CPU time from @a to @b, from the samples (0: none). */
+static double cpu_between(const uint64_t *at, const uint64_t *cpu, size_t n, uint64_t a, uint64_t b)
+{
+	uint64_t ca = 0, cb = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (at[i] <= a || !ca)
+			ca = cpu[i];
+		if (at[i] <= b || !cb)
+			cb = cpu[i];
+	}
+	return cb > ca ? (cb - ca) / 1e6 : 0;
+}
+
 /* ---- one run ------------------------------------------------------------ */
 
 struct result {
@@ -663,6 +680,8 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 	uint64_t forks, last, start, over, over_ns, t0, t1, cap_at = 0, n_noted, j, cpu0 = 0;
 	uint64_t burst_at = 0, grew_at = 0, rt_off, since_rt, k_stop = 0, k_lost = 0;
 	static struct bomb_stats kv[1];	/* the kernel's view: too big for the stack */
+	static uint64_t cpu_at[CPU_SAMPLES], cpu_ns[CPU_SAMPLES];	/* lymphd's, every 10 ms */
+	size_t n_cpu = 0;
 	long long most = 0;
 	long first_over;
 	pid_t bomb, probe;
@@ -726,6 +745,11 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 			cap_at = el;
 		if (cap_at && el >= cap_at + 1000000000ULL)
 			break;
+		if (with_lymph && n_cpu < CPU_SAMPLES) {
+			/* lymphd's CPU by then, to split it by phase after */
+			cpu_at[n_cpu] = bench_now_ns();
+			cpu_ns[n_cpu++] = bench_cpu_ns(lymphd);
+		}
 		usleep(10000);
 	}
 	stop_probe(log, probe);
@@ -835,8 +859,14 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 			       (unsigned long long)count_le(s->attempt_ns, s->attempts, k_stop),
 			       (unsigned long long)count_le(s->exit_ns, s->exits, k_stop));
 	}
-	if (r.k_ok && k_stop)
+	if (r.k_ok && k_stop) {
 		probe_split(log, mode, k_stop, k_stop + 500000000ULL, r.idle_us);
+		printf("# lymph, %s bomb, lymphd's CPU: before lymph's first stop %.1f ms, the next "
+		       "500 ms %.1f ms, later %.1f ms\n", mode,
+		       cpu_between(cpu_at, cpu_ns, n_cpu, t0, k_stop),
+		       cpu_between(cpu_at, cpu_ns, n_cpu, k_stop, k_stop + 500000000ULL),
+		       cpu_between(cpu_at, cpu_ns, n_cpu, k_stop + 500000000ULL, UINT64_MAX));
+	}
 	r.storm_us = median_ns(log->lat_ns, log->n) / 1e3;
 	r.probe_ratio = r.idle_us > 0 ? r.storm_us / r.idle_us : 0;
 	r.ok = 1;

@@ -5,7 +5,7 @@
  * those tasks (sched_process_exit), and the SIGSTOPs sent to them
  * (signal_generate: lymph's holds), each with its time (CLOCK_MONOTONIC,
  * the clock of the bomb's own notes), and for each fork when its parent
- * entered the syscall (sys_enter_clone and the others).  These are the events lymph's
+ * entered the syscall (raw_syscalls:sys_enter).  These are the events lymph's
  * throttle charges and refunds (a new task takes a token, its exit gives
  * it back, kmod/lineage.c and bpf/sensors.bpf.c), at the points where it
  * does, so the bench can replay the same token bucket on what the kernel
@@ -92,41 +92,27 @@ static void note(__u32 kind, __u32 pid, __u64 call_ns)
 	e->kind = kind;
 }
 
-/* A fork syscall entered by one of the uid's threads: when it was called. */
-static int on_call(void)
+/*
+ * A fork syscall entered by one of the uid's threads: when it was called.
+ * raw_syscalls' sys_enter, as Debian's cloud kernel has no per-syscall
+ * tracepoints; the syscall number first, so other calls cost a compare.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_enter, struct pt_regs *regs, long id)
 {
-	__u32 k0 = 0, pid = (__u32)bpf_get_current_pid_tgid();
-	__u64 *uid = bpf_map_lookup_elem(&cfg, &k0), now;
+	__u32 k0 = 0, pid;
+	__u64 *uid, now;
 
+	/* x86_64: clone, fork, vfork, clone3 */
+	if (id != 56 && id != 57 && id != 58 && id != 435)
+		return 0;
+	uid = bpf_map_lookup_elem(&cfg, &k0);
 	if (!uid || !*uid || (__u32)bpf_get_current_uid_gid() != *uid)
 		return 0;
+	pid = (__u32)bpf_get_current_pid_tgid();
 	now = bpf_ktime_get_ns();
 	bpf_map_update_elem(&calls, &pid, &now, BPF_ANY);
 	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_clone")
-int on_clone(void *ctx)
-{
-	return on_call();
-}
-
-SEC("tp/syscalls/sys_enter_clone3")
-int on_clone3(void *ctx)
-{
-	return on_call();
-}
-
-SEC("tp/syscalls/sys_enter_fork")
-int on_fork_call(void *ctx)
-{
-	return on_call();
-}
-
-SEC("tp/syscalls/sys_enter_vfork")
-int on_vfork(void *ctx)
-{
-	return on_call();
 }
 
 SEC("tp_btf/sched_process_fork")
