@@ -18,9 +18,11 @@
  * to those same buckets, as the BPF sensor does: the budget limits net
  * growth, so a shell loop or a build that forks fast but reaps what it
  * forks is never over, while a bomb, which keeps what it forks, is.
- * A fork refused with EAGAIN (a pids cgroup at its cap) is
- * charged too, at the syscall's exit: a bomb at its cap spins on refused
- * forks, which never reach sched_process_fork.  Behind the family, every
+ * A fork is charged when it is called (raw_syscalls:sys_enter; see
+ * lymph_calls), so that a call over budget stops its caller before the
+ * task is made.  A fork refused with EAGAIN (a pids cgroup at its cap)
+ * keeps its token and is judged at the syscall's exit: a bomb at its cap
+ * spins on refused forks, which never reach sched_process_fork.  Behind the family, every
  * attempt is also charged to its real uid's bucket (uid_clone_budget per
  * second, uid_clone_burst deep; 0: none), the last line against a bomb
  * split over many families.
@@ -171,7 +173,7 @@ static atomic64_t lymph_refunds;
  * entered (raw_syscalls:sys_enter), by the calling thread, and kept here
  * until the task is made (it becomes the child's lymph_charge) or the
  * syscall returns without one (given back, but for a fork refused with
- * EAGAIN).  Charged at the call, a fork over budget stops its caller
+ * EAGAIN and a fork restarted because the module holds its caller).  Charged at the call, a fork over budget stops its caller
  * before copy_process() checks for pending signals, so the fork is
  * restarted after the hold instead of made: under load a fork takes long
  * (under TCG, among 200 runnable shells, hundreds of ms), and charged
@@ -796,6 +798,24 @@ busy:
 	return err;
 }
 
+/* Is @task's thread group held by the module now? */
+static bool task_held(struct task_struct *task)
+{
+	pid_t tgid = task_tgid_nr(task);
+	struct lymph_hold *h;
+	unsigned long flags;
+	bool held = false;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	hash_for_each_possible(lymph_holds, h, node, tgid)
+		if (h->tgid == tgid) {
+			held = true;
+			break;
+		}
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	return held;
+}
+
 /* hold()'s result: is the task held now (by this hold or an earlier one)? */
 static bool held_now(int err)
 {
@@ -1170,6 +1190,11 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	 */
 	if (!child && how != LYMPH_AT_CALL)
 		pinned = key_pinned_now(key);
+	/* A task made by a parent the module holds (its fork was under way
+	 * when the family was stopped) is held with it, however full the
+	 * bucket: the family is being contained. */
+	if (child && how == LYMPH_AT_PEEK)
+		pinned = task_held(parent);
 
 	spin_lock(&lymph_lineage_lock);
 	bucket_charge(key, READ_ONCE(lymph_cfg.clone_budget), READ_ONCE(lymph_cfg.clone_burst),
@@ -1286,7 +1311,13 @@ static void probe_sys_exit(void *data, struct pt_regs *regs, long ret)
 		return;
 	c = call_take(current);		/* none when the task was made */
 	if (ret != -EAGAIN) {
-		if (c)
+		/* A call the module stopped (at it, or in a sweep) keeps its
+		 * token, as a refused fork does: it was an attempt, and given
+		 * back it would refill the bucket the stop was for, and the
+		 * forks then under way would make children nobody holds. */
+		if (c && ret == -ERESTARTNOINTR && task_held(current))
+			kfree(c);
+		else if (c)
 			charge_give_back(c);
 		return;
 	}
