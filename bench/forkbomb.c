@@ -847,8 +847,10 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 			famtrace_calls(k_stop, &inflight, &later, &last_call);
 			printf("# lymph, %s bomb, forks made after lymph's first stop: %llu called before "
 			       "it (in flight), %llu called after it; the last fork made was called %.1f ms "
-			       "after its start\n", mode, (unsigned long long)inflight,
-			       (unsigned long long)later, last_call > start ? (last_call - start) / 1e6 : 0.0);
+			       "after its start, and made %.1f ms after lymph's first stop\n", mode,
+			       (unsigned long long)inflight, (unsigned long long)later,
+			       last_call > start ? (last_call - start) / 1e6 : 0.0,
+			       k_last > k_stop ? (k_last - k_stop) / 1e6 : 0.0);
 		}
 		if (k_stop)
 			printf("# lymph, %s bomb, at lymph's first stop (%.1f ms): the kernel had made %llu "
