@@ -160,6 +160,7 @@ struct lymph_charge {
 	u32 uid;			/* the uid charged */
 	bool family_charged;		/* a token was taken from the family */
 	bool uid_charged;		/* and from the uid */
+	bool over;			/* a call over budget: its caller held */
 };
 
 #define LYMPH_CHARGES_MAX	65536
@@ -798,22 +799,22 @@ busy:
 	return err;
 }
 
-/* Is @task's thread group held by the module now? */
-static bool task_held(struct task_struct *task)
+/* The lineage @task's thread group is held for by the module, 0 if none. */
+static u64 task_held(struct task_struct *task)
 {
 	pid_t tgid = task_tgid_nr(task);
 	struct lymph_hold *h;
 	unsigned long flags;
-	bool held = false;
+	u64 key = 0;
 
 	spin_lock_irqsave(&lymph_holds_lock, flags);
 	hash_for_each_possible(lymph_holds, h, node, tgid)
 		if (h->tgid == tgid) {
-			held = true;
+			key = h->key;
 			break;
 		}
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
-	return held;
+	return key;
 }
 
 /* hold()'s result: is the task held now (by this hold or an earlier one)? */
@@ -1165,6 +1166,7 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	u64 now, key, ukey = 0, uid_budget, uid_burst;
 	struct lymph_verdict fv, uv = { .over = false };
 	bool uid_on, prot = false, held = false, pinned = false;
+	u64 held_for = 0;
 	struct lymph_charge *ch = NULL;
 
 	if (parent->flags & PF_KTHREAD)
@@ -1191,16 +1193,17 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	if (!child && how != LYMPH_AT_CALL)
 		pinned = key_pinned_now(key);
 	/* A task made by a parent the module holds (its fork was under way
-	 * when the family was stopped) is held with it, however full the
-	 * bucket: the family is being contained. */
+	 * when the lineage was stopped) is held with it, for that lineage,
+	 * however full the bucket: the lineage is being contained. */
 	if (child && how == LYMPH_AT_PEEK)
-		pinned = task_held(parent);
+		held_for = task_held(parent);
 
 	spin_lock(&lymph_lineage_lock);
 	bucket_charge(key, READ_ONCE(lymph_cfg.clone_budget), READ_ONCE(lymph_cfg.clone_burst),
-		      now, pinned, delta, parent, &fv);
+		      now, pinned || held_for == key, delta, parent, &fv);
 	if (ukey)
-		bucket_charge(ukey, uid_budget, uid_burst, now, false, delta, parent, &uv);
+		bucket_charge(ukey, uid_budget, uid_burst, now, held_for == ukey, delta, parent,
+			      &uv);
 	spin_unlock(&lymph_lineage_lock);
 	if (ch) {
 		/* every charge took a token, over budget or not */
@@ -1208,6 +1211,7 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 		ch->family_charged = true;
 		ch->uid = real_uid(parent);
 		ch->uid_charged = ukey != 0;
+		ch->over = fv.over || uv.over;
 		if (how == LYMPH_AT_CALL)
 			call_keep(parent, ch);
 		else
@@ -1311,11 +1315,11 @@ static void probe_sys_exit(void *data, struct pt_regs *regs, long ret)
 		return;
 	c = call_take(current);		/* none when the task was made */
 	if (ret != -EAGAIN) {
-		/* A call the module stopped (at it, or in a sweep) keeps its
+		/* A call over budget, its caller stopped at it, keeps its
 		 * token, as a refused fork does: it was an attempt, and given
-		 * back it would refill the bucket the stop was for, and the
-		 * forks then under way would make children nobody holds. */
-		if (c && ret == -ERESTARTNOINTR && task_held(current))
+		 * back it would refill the bucket the stop was for. */
+		if (c && ret == -ERESTARTNOINTR && c->over &&
+		    READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE)
 			kfree(c);
 		else if (c)
 			charge_give_back(c);
