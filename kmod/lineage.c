@@ -174,7 +174,7 @@ static atomic64_t lymph_refunds;
  * entered (raw_syscalls:sys_enter), by the calling thread, and kept here
  * until the task is made (it becomes the child's lymph_charge) or the
  * syscall returns without one (given back, but for a fork refused with
- * EAGAIN and a fork restarted because the module holds its caller).  Charged at the call, a fork over budget stops its caller
+ * EAGAIN and a call over budget, restarted after its caller's hold).  Charged at the call, a fork over budget stops its caller
  * before copy_process() checks for pending signals, so the fork is
  * restarted after the hold instead of made: under load a fork takes long
  * (under TCG, among 200 runnable shells, hundreds of ms), and charged
