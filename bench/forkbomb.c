@@ -44,7 +44,7 @@
  * The storm is killed before lymphd is stopped (lymphd's stop lets a held
  * lineage loose).  Runs are sequential: never two storms at once.
  *
- *   forkbomb [-d BUILD_DIR] [-F FAMTRACE_BPF_O] [-k] [-n RUNS] [-N FORKNOTE_SO] [-p BOMB_PROG]
+ *   forkbomb [-d BUILD_DIR] [-F FAMTRACE_BPF_O] [-k [-K A.ko:B.ko]] [-n RUNS] [-N FORKNOTE_SO] [-p BOMB_PROG]
  *            [-s STORM_MS] [-S SHELL] [-v VARIANT]
  *
  * Root.  lymph: RUNS rounds (default 1) of every variant (or only -v
@@ -53,7 +53,10 @@
  * the plain bomb at the end, until 1 s after the cap is reached (at most
  * 10 s).  About a minute a round.  -k: against lymph.ko (loaded
  * already; lymphd --source=kmod, the module in observe mode for the cap
- * alone), as bench/forkbomb-vm runs it in the VM.  -p, -N: the bomb and
+ * alone), as bench/forkbomb-vm runs it in the VM; -K A.ko:B.ko: with
+ * module A and module B by turns (rmmod, insmod before each run, the
+ * order swapped every round), B's figures as "lymph.ko B" (bench/forkbomb-vm
+ * -B OTHER_BUILD).  -p, -N: the bomb and
  * forknote.so built already (else compiled here with cc); -S: the shell
  * bomb's shell (default /bin/sh).
  */
@@ -93,6 +96,20 @@ static char note_lib[PATH_MAX];		/* bench/progs/forknote.c, compiled ("": none) 
 static char stats_path[PATH_MAX];
 static const char *shell_prog = "/bin/sh";
 static int kmod;			/* lymphd --source=kmod: lymph.ko holds the bombs */
+static char ko_a[PATH_MAX], ko_b[PATH_MAX];	/* -K A.ko:B.ko: the two, run by turns */
+
+/* lymph.ko from @path in place of the loaded one (-K).  0 or -1. */
+static int kmod_swap(const char *path)
+{
+	char cmd[PATH_MAX + 64];
+
+	snprintf(cmd, sizeof(cmd), "rmmod lymph 2>/dev/null; insmod '%s'", path);
+	if (system(cmd)) {
+		fprintf(stderr, "forkbomb: failed to load %s\n", path);
+		return -1;
+	}
+	return 0;
+}
 
 static const char *const variants[] = { "plain", "setsid", "pgrp", "double", "subcg", "vfork",
 					"threads", "shell", "slow" };
@@ -915,7 +932,9 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 
 int main(int argc, char **argv)
 {
-	static struct result res[N_VARIANTS + 1][16];
+	static struct result res[N_VARIANTS + 1][16], res_b[N_VARIANTS + 1][16];
+	struct result (*R)[16];
+	int pass;
 	struct bomb_stats *s;
 	struct probe_log *log;
 	int runs = 1, storm_ms = 3000, c, i, fd;
@@ -923,11 +942,17 @@ int main(int argc, char **argv)
 	const char *only = NULL;
 	char dir[] = "/tmp/lymph-bench-forkbomb.XXXXXX";
 
-	while ((c = getopt(argc, argv, "d:F:kn:N:p:s:S:v:")) != -1) {
+	while ((c = getopt(argc, argv, "d:F:kK:n:N:p:s:S:v:")) != -1) {
 		switch (c) {
 		case 'd': snprintf(build_dir, sizeof(build_dir), "%s", optarg); break;
 		case 'F': snprintf(ft_path, sizeof(ft_path), "%s", optarg); break;
 		case 'k': kmod = 1; break;
+		case 'K':
+			if (sscanf(optarg, "%4095[^:]:%4095s", ko_a, ko_b) != 2) {
+				fprintf(stderr, "forkbomb: -K A.ko:B.ko\n");
+				return 2;
+			}
+			break;
 		case 'n': runs = atoi(optarg); break;
 		case 'N': snprintf(note_lib, sizeof(note_lib), "%s", optarg); break;
 		case 'p': snprintf(bomb_prog, sizeof(bomb_prog), "%s", optarg); break;
@@ -935,7 +960,7 @@ int main(int argc, char **argv)
 		case 'S': shell_prog = optarg; break;
 		case 'v': only = optarg; break;
 		default:
-			fprintf(stderr, "usage: forkbomb [-d BUILD_DIR] [-F FAMTRACE_BPF_O] [-k] [-n RUNS (1-16)] [-N FORKNOTE_SO] "
+			fprintf(stderr, "usage: forkbomb [-d BUILD_DIR] [-F FAMTRACE_BPF_O] [-k [-K A.ko:B.ko]] [-n RUNS (1-16)] [-N FORKNOTE_SO] "
 				"[-p BOMB_PROG] [-s STORM_MS] [-S SHELL] [-v VARIANT]\n");
 			return 2;
 		}
@@ -994,14 +1019,26 @@ int main(int argc, char **argv)
 
 			if ((only && (k == nv || strcmp(only, mode))) || (k < nv) == (i == runs))
 				continue;
-			if (k == nv && kmod && storm__write("/sys/kernel/lymph", "mode", "observe"))
-				fprintf(stderr, "forkbomb: failed to put lymph.ko in observe mode\n");
-			res[k][slot] = run_one(k < nv, dir, storm_ms, s, log, mode);
-			if (!res[k][slot].ok) {
-				fprintf(stderr, "forkbomb: a run failed\n");
-				return 1;
+			/* -K: module A and module B by turns, the order
+			 * swapped every round; the cap alone with A */
+			for (pass = 0; pass < (ko_b[0] && k < nv ? 2 : 1); pass++) {
+				int b = ko_b[0] && k < nv && (pass ^ (i & 1));
+
+				if (ko_b[0] && kmod_swap(b ? ko_b : ko_a))
+					return 1;
+				if (ko_b[0])
+					printf("# module %s: %s\n", b ? "B" : "A", b ? ko_b : ko_a);
+				if (k == nv && kmod &&
+				    storm__write("/sys/kernel/lymph", "mode", "observe"))
+					fprintf(stderr, "forkbomb: failed to put lymph.ko in observe mode\n");
+				R = b ? res_b : res;
+				R[k][slot] = run_one(k < nv, dir, storm_ms, s, log, mode);
+				if (!R[k][slot].ok) {
+					fprintf(stderr, "forkbomb: a run failed\n");
+					return 1;
+				}
+				sleep(2);	/* let the host settle between storms */
 			}
-			sleep(2);	/* let the host settle between storms */
 		}
 	{
 		char cmd[128];
@@ -1011,28 +1048,30 @@ int main(int argc, char **argv)
 			fprintf(stderr, "forkbomb: failed to remove %s\n", dir);
 	}
 
+	for (pass = 0; pass < (ko_b[0] ? 2 : 1); pass++)
 	for (k = 0; k <= nv; k++) {
 		int nr = k < nv ? runs : 1, backstop = 0, running = 0, sampled = 0, k_ok = 0;
 		double tasks[16], ms[16], ratio[16], cpu[16], kms[16], t, m, q;
 		char name[200], val[64], who[64];
 		const char *mode = k < nv ? variants[k] : "plain";
 
-		if (only && (k == nv || strcmp(only, mode)))
+		if ((only && (k == nv || strcmp(only, mode))) || (pass && k == nv))
 			continue;
+		R = pass ? res_b : res;
 		snprintf(who, sizeof(who), "%s, %s bomb",
-			 k < nv ? (kmod ? "lymph.ko (VM)" : "lymph (BPF)")
+			 k < nv ? (kmod ? (pass ? "lymph.ko B (VM)" : "lymph.ko (VM)") : "lymph (BPF)")
 				: (kmod ? "pids cgroup cap alone (VM)" : "pids cgroup cap alone"),
 			 mode);
 		for (i = 0; i < nr; i++) {
-			tasks[i] = res[k][i].peak > 0 ? (double)res[k][i].peak : res[k][i].tasks;
-			ms[i] = res[k][i].contain_ms;
-			ratio[i] = res[k][i].probe_ratio;
-			cpu[i] = res[k][i].lymphd_cpu_ms;
-			kms[i] = res[k][i].k_contain_ms;
-			k_ok += res[k][i].k_ok && !res[k][i].sampled;
-			backstop += res[k][i].backstop;
-			running += res[k][i].running;
-			sampled += res[k][i].sampled;
+			tasks[i] = R[k][i].peak > 0 ? (double)R[k][i].peak : R[k][i].tasks;
+			ms[i] = R[k][i].contain_ms;
+			ratio[i] = R[k][i].probe_ratio;
+			cpu[i] = R[k][i].lymphd_cpu_ms;
+			kms[i] = R[k][i].k_contain_ms;
+			k_ok += R[k][i].k_ok && !R[k][i].sampled;
+			backstop += R[k][i].backstop;
+			running += R[k][i].running;
+			sampled += R[k][i].sampled;
 		}
 		t = median_d(tasks, nr);
 		m = median_d(ms, nr);
