@@ -160,7 +160,6 @@ struct lymph_charge {
 	u32 uid;			/* the uid charged */
 	bool family_charged;		/* a token was taken from the family */
 	bool uid_charged;		/* and from the uid */
-	bool over;			/* a call over budget: its caller held */
 };
 
 #define LYMPH_CHARGES_MAX	65536
@@ -174,7 +173,7 @@ static atomic64_t lymph_refunds;
  * entered (raw_syscalls:sys_enter), by the calling thread, and kept here
  * until the task is made (it becomes the child's lymph_charge) or the
  * syscall returns without one (given back, but for a fork refused with
- * EAGAIN and a call over budget, restarted after its caller's hold).  Charged at the call, a fork over budget stops its caller
+ * EAGAIN).  Charged at the call, a fork over budget stops its caller
  * before copy_process() checks for pending signals, so the fork is
  * restarted after the hold instead of made: under load a fork takes long
  * (under TCG, among 200 runnable shells, hundreds of ms), and charged
@@ -1211,7 +1210,6 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 		ch->family_charged = true;
 		ch->uid = real_uid(parent);
 		ch->uid_charged = ukey != 0;
-		ch->over = fv.over || uv.over;
 		if (how == LYMPH_AT_CALL)
 			call_keep(parent, ch);
 		else
@@ -1315,13 +1313,13 @@ static void probe_sys_exit(void *data, struct pt_regs *regs, long ret)
 		return;
 	c = call_take(current);		/* none when the task was made */
 	if (ret != -EAGAIN) {
-		/* A call over budget, its caller stopped at it, keeps its
-		 * token, as a refused fork does: it was an attempt, and given
-		 * back it would refill the bucket the stop was for. */
-		if (c && ret == -ERESTARTNOINTR && c->over &&
-		    READ_ONCE(lymph_cfg.mode) == LYMPH_MODE_ENFORCE)
-			kfree(c);
-		else if (c)
+		/* A call stopped at it (over budget) gives its token back
+		 * too, and is charged again when it is restarted: kept, each
+		 * restart after a hold would take one more, and a caller
+		 * that keeps calling would never see its bucket refill (a
+		 * shell waiting to fork once more hung so).  What was under
+		 * way meanwhile is held with its parent (lymph_lineage_fork). */
+		if (c)
 			charge_give_back(c);
 		return;
 	}
