@@ -439,11 +439,14 @@ static int pin(struct lineage *l, pid_t any_member)
 	 * lymphd's next start, from the journal, in any case. */
 	if (!l->guarded)
 		l->guarded = !kthrottle_guard_pin(l->kt, l->hold_dir, l->kind, l->id, 1);
-	/* lymph.ko stopped the family in its own dead time and continues it
-	 * at the dead time's end, not lymphd: every member not in the hold
-	 * is moved in, none is stopped by lymphd.  A member made during the
-	 * walk was made over budget: the module holds it and reports it, and
-	 * that record pins again. */
+	/* lymph.ko stopped the family, not lymphd: every member not in the
+	 * hold is moved in, none is stopped by lymphd.  Once pinned
+	 * (LYMPH_IOC_PIN_LINEAGE), the module keeps its held members stopped
+	 * until lymphd lifts the hold (LYMPH_IOC_LIFT), unpins it or closes
+	 * /dev/lymph, whatever its own dead time; before the pin a newly held
+	 * family waits for it (at most dead_time_max_ms).  A member made
+	 * during the walk was made over budget: the module holds it and
+	 * reports it, and that record pins again. */
 	if (l->module) {
 		struct move_walk w = { .l = l };
 
@@ -690,12 +693,12 @@ void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, ui
 	if (!l)
 		return;
 	l->records++;
-	/* lymph.ko stopped the family in its own dead time and continues it
-	 * by itself: lymphd pins it as it pins what the BPF probes stop (the
-	 * episode, its dead time and its end are lymphd's), stopping nothing
-	 * itself.  Once pinned, a member the module continues can make
-	 * nothing: its refused forks keep the module holding it and the
-	 * episode going (pids.events). */
+	/* lymph.ko stopped the family and keeps it stopped until lymphd
+	 * lifts, unpins or closes: lymphd pins it as it pins what the BPF
+	 * probes stop (the episode, its dead time and its end are lymphd's),
+	 * stopping nothing itself.  After a lift, a member can make nothing
+	 * in the pin: its refused forks make the module hold it and report
+	 * it again, and the episode goes on (pids.events). */
 	if (r->action == LYMPH_THROTTLE_HELD) {
 		/* Members the module holds stopped make no fork and no record:
 		 * not calm, only held (the episode must not end under them). */
