@@ -249,6 +249,13 @@ static int bpf_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, ui
 	return err;
 }
 
+static pid_t bpf_helper_pid(const struct kthrottle *k)
+{
+	const struct bpf_kt *b = k->priv;
+
+	return b ? b->guard_pid : 0;
+}
+
 static int fill_set(int fd, const uint32_t *keys, size_t n)
 {
 	uint32_t k, next;
@@ -444,6 +451,7 @@ static const struct kthrottle_ops bpf_kt_ops = {
 	.admin_stopped = bpf_admin_stopped,
 	.pressure = bpf_pressure,
 	.guard_pin = bpf_guard_pin,
+	.helper_pid = bpf_helper_pid,
 	.json = bpf_json,
 	.close = bpf_kt_close,
 };
