@@ -777,6 +777,19 @@ static pid_t pin_guard_of(pid_t lymphd)
 	return found;
 }
 
+/* lymphd started in enforce mode with the default policy of this test:
+ * its pin guard's pid (the test fails in here without one). */
+static pid_t start_with_guard(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self)
+{
+	pid_t guard;
+
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	guard = pin_guard_of(self->d.pid);
+	ASSERT_GT(guard, 0) TH_LOG("lymphd has no pin guard");
+	return guard;
+}
+
 /*
  * SIGKILL of lymphd in the middle of an episode on the BPF path: its pin
  * (the hold's pids.max 0) does not outlive it.  lymphd's pin guard lifts
@@ -798,10 +811,7 @@ static void pin_then_crash(struct __test_metadata *_metadata, FIXTURE_DATA(throt
 
 	snprintf(cap, sizeof(cap), "%d", BURST + 80);
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
-	ASSERT_EQ(0, write_conf(self, "enforce"));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	guard = pin_guard_of(self->d.pid);
-	ASSERT_GT(guard, 0) TH_LOG("lymphd has no pin guard");
+	guard = start_with_guard(_metadata, self);
 	if (kill_guard) {
 		ASSERT_EQ(0, kill(guard, SIGKILL));
 		deadline = th_now_ms() + 5000;
@@ -921,10 +931,7 @@ TEST_F_TIMEOUT(throttle, lymphd_and_guard_killed_together_then_lift_pins_leaves_
 
 	snprintf(cap, sizeof(cap), "%d", BURST + 80);
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
-	ASSERT_EQ(0, write_conf(self, "enforce"));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	guard = pin_guard_of(self->d.pid);
-	ASSERT_GT(guard, 0) TH_LOG("lymphd has no pin guard");
+	guard = start_with_guard(_metadata, self);
 	sid = spawn_until_pinned(_metadata, self, argv, "family", name, hold);
 	lineage_actions(self->journal, name, actions, sizeof(actions));
 	TH_LOG("pinned in %s after %llu forks; journal: %s", hold,
