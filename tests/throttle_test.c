@@ -1616,6 +1616,56 @@ TEST_F_TIMEOUT(throttle, two_spinners_at_a_low_cap_are_stopped, 90)
 }
 
 /*
+ * One spinner over its budget but slower than a 50 ms spin sample used to
+ * see (budget + 2.5 bursts a second, 300 here): the burst leader at a cap
+ * of 10 waits 6 ms after each refused fork (~160 refusals a second,
+ * budget 50).  A busy loop of root's (protected here) keeps the CPUs busy,
+ * so lymphd samples; no PSI, as in spin_case.  The family is held and
+ * pinned; before, it was never seen and spun for ever.
+ */
+TEST_F_TIMEOUT(throttle, slow_spinner_over_budget_is_stopped, 120)
+{
+	char cap[16], statspath[PATH_MAX], name[64];
+	char *argv[] = { self->burst, cap, statspath, "6000", NULL };
+	uint64_t failed;
+	int64_t t0;
+	bool pinned;
+	pid_t sid, hog;
+	double secs;
+
+	snprintf(cap, sizeof(cap), "%d", 50);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "10"));
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	hog = th_fork();
+	ASSERT_GE(hog, 0);
+	if (hog == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			__asm__ volatile("" ::: "memory");
+	}
+	sid = spawn_storm(self, argv);
+	EXPECT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	t0 = th_now_ms();
+	pinned = sid > 0 && wait_pinned(self, name, 30000);
+	secs = (th_now_ms() - t0) / 1000.0;
+	kill(hog, SIGKILL);
+	waitpid(hog, NULL, 0);
+	failed = storm_load(&self->stats->failed);
+	TH_LOG("slow spinner: %s after %.1f s, %llu forks made, %llu refused (%.0f/s)",
+	       pinned ? "pinned" : "NOT pinned", secs,
+	       (unsigned long long)storm_load(&self->stats->forks), (unsigned long long)failed,
+	       secs > 0 ? failed / secs : 0);
+	EXPECT_TRUE(pinned) TH_LOG("%s is not pinned", name);
+	EXPECT_NE((uint64_t)0, failed) TH_LOG("the cap refused no fork");
+}
+
+/*
  * A held lineage's state in the probes cannot be pushed out: an
  * unprivileged user makes 12,000 fresh lineages (sessions, each with one
  * fork: more than the 8192 buckets of the LRU table) while a bomb of
