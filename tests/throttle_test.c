@@ -980,6 +980,9 @@ TEST_F_TIMEOUT(throttle, a_pin_known_only_by_its_intent_is_lifted_at_restart, 90
 {
 	char *sleeper[] = { "/bin/sleep", "600", NULL };
 	char hold[PATH_MAX + 64], name[64], rec[3 * PATH_MAX], n[32];
+	json_object *last = NULL;
+	int64_t deadline;
+	uid_t uid = 0;
 	pid_t pid;
 	char state = 0;
 	int fd;
@@ -987,6 +990,12 @@ TEST_F_TIMEOUT(throttle, a_pin_known_only_by_its_intent_is_lifted_at_restart, 90
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	pid = spawn_storm(self, sleeper);
 	ASSERT_GT(pid, 0);
+	/* in the backstop and uid 1000 already (it moves itself first) */
+	deadline = th_now_ms() + 5000;
+	while ((storm_proc(pid, &state, NULL, &uid) || uid != STORM_UID) &&
+	       th_now_ms() < deadline)
+		th_sleep_ms(5);
+	ASSERT_EQ((uid_t)STORM_UID, uid);
 	snprintf(name, sizeof(name), "family:%d", (int)pid);
 	snprintf(hold, sizeof(hold), "%s/lymph.hold.family.%d", self->cg.path, (int)pid);
 	ASSERT_EQ(0, mkdir(hold, 0700));
@@ -1007,12 +1016,18 @@ TEST_F_TIMEOUT(throttle, a_pin_known_only_by_its_intent_is_lifted_at_restart, 90
 	ASSERT_EQ((ssize_t)strlen(rec), write(fd, rec, strlen(rec)));
 	close(fd);
 
+	ASSERT_EQ(0, storm_proc(pid, &state, NULL, NULL));
+	ASSERT_EQ('T', state);
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	EXPECT_EQ(1, wait_recovered(self, name, NULL));
+	EXPECT_EQ(1, wait_recovered(self, name, &last));
+	TH_LOG("recovered: %s", last ? th_json_str(last, "result") : "(none)");
+	json_object_put(last);
 	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there (pids.max %lld)", hold,
 						 storm_cg_read(hold, "pids.max"));
 	ASSERT_EQ(0, storm_proc(pid, &state, NULL, NULL));
 	EXPECT_NE('T', state) TH_LOG("the member is still stopped");
+	if (state == 'T')
+		th_lymphd_dump_stderr(&self->d);
 }
 
 /* Move pid into the cgroup v2 directory dir: 0 or -errno. */
