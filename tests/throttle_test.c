@@ -1016,7 +1016,9 @@ TEST_F_TIMEOUT(throttle, a_pin_known_only_by_its_intent_is_lifted_at_restart, 90
 	ASSERT_EQ((ssize_t)strlen(rec), write(fd, rec, strlen(rec)));
 	close(fd);
 
-	ASSERT_EQ(0, storm_proc(pid, &state, NULL, NULL));
+	deadline = th_now_ms() + 5000; /* stopped when it next runs */
+	while ((storm_proc(pid, &state, NULL, NULL) || state != 'T') && th_now_ms() < deadline)
+		th_sleep_ms(5);
 	ASSERT_EQ('T', state);
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	EXPECT_EQ(1, wait_recovered(self, name, &last));
