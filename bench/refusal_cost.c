@@ -41,8 +41,8 @@ static void spin(const char *cg, size_t mib, double secs, int out)
 	char *mem = NULL;
 
 	if (mib) {
-		mem = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			   -1, 0);
+		mem = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			   0);
 		if (mem == MAP_FAILED)
 			_exit(2);
 		memset(mem, 1, mib << 20);
@@ -92,7 +92,8 @@ int main(int argc, char **argv)
 		case 'u': burst = atof(optarg); break;
 		case 's': secs = atof(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-b BUDGET] [-u BURST] [-s SECONDS] [SIZE_MIB]...\n",
+			fprintf(stderr,
+				"usage: %s [-b BUDGET] [-u BURST] [-s SECONDS] [SIZE_MIB]...\n",
 				argv[0]);
 			return 2;
 		}

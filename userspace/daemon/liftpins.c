@@ -49,7 +49,8 @@ static void journal_lift(struct journal *j, int enforce, const char *result)
 
 	json_object_object_add(rec, "type", json_object_new_string("lymphd"));
 	json_object_object_add(rec, "action", json_object_new_string("lift-pins"));
-	json_object_object_add(rec, "mode", json_object_new_string(enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(enforce ? "enforce" : "observe"));
 	json_object_object_add(rec, "pid", json_object_new_int64(getpid()));
 	json_object_object_add(rec, "result", json_object_new_string(result));
 	if (journal_append(j, rec))
