@@ -50,6 +50,8 @@ static void guard_lift(char **pins, size_t n)
 
 		snprintf(path, sizeof(path), "%s/pids.max", pins[i]);
 		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* the hold is gone: lymphd --lift-pins came first */
 		if (fd < 0 || write(fd, "max", 3) != 3)
 			fprintf(stderr, "lymphd-guard: failed to lift the pin %s: %s; write max "
 					"into it\n", path, strerror(errno));
