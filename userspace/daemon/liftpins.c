@@ -81,20 +81,20 @@ int daemon_lift_pins(const struct daemon_opts *o)
 		fprintf(stderr, "lymphd: failed to allocate the policy: %s\n", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	/* the journal's path and the protected uids; a broken policy still
-	 * names its journal, and a pin must be lifted anyway */
+	/* the journal's path; a pin must be lifted even under a policy that
+	 * does not load (then the default journal, unless --journal) */
 	err = config_load_file(p, o->config_path, o->config_explicit, &errs);
 	for (i = 0; i < errs.n; i++)
 		fprintf(stderr, "lymphd: %s\n", errs.msg[i]);
 	cfg_errors_free(&errs);
-	if (err && !o->journal_path) {
+	path = o->journal_path			   ? o->journal_path
+	       : !err && p->journal && *p->journal ? p->journal
+						   : LYMPH_DEFAULT_JOURNAL;
+	if (err)
 		fprintf(stderr,
-			"lymphd: failed to lift the pins: the policy %s does not load, so its "
-			"journal is not known; give it with --journal=PATH\n",
-			o->config_path);
-		goto out;
-	}
-	path = o->journal_path ? o->journal_path : p->journal;
+			"lymphd: the policy %s does not load: lifting the pins the journal %s "
+			"names (give another with --journal=PATH)\n",
+			o->config_path, path);
 	enforce = !err && p->enforce && p->throttle.enabled;
 	protect_init();
 	/* max 0: never rotated here, where no other state is snapshotted */
