@@ -321,6 +321,26 @@ static pid_t first_member(const struct lineage *l)
 	return found;
 }
 
+static void journal_t(struct throttler *t, const struct lineage *l, const char *action,
+		      const char *result, const struct lymph_throttle *why);
+
+/*
+ * The pin's intent, journaled before lymphd makes the hold or writes
+ * "+pids": a lymphd killed between that write and its next record leaves
+ * nothing its journal does not know.  The replay (lymphd's next start,
+ * lymphd --lift-pins) lifts a pin it names and takes back the "+pids"
+ * only when enable_pids says lymphd was about to write it (pids was not
+ * enabled there then).
+ */
+static void pin_intent(struct lineage *l)
+{
+	l->pids_intent = !l->pids_enabled && pidscg_would_enable(l->parent_dir) > 0;
+	journal_t(l->thr, l, "pin",
+		  "about to pin: if lymphd dies before its next record, its next start or "
+		  "lymphd --lift-pins lifts it",
+		  NULL);
+}
+
 static int stop_one(struct lineage *l, pid_t pid)
 {
 	int err = kill(pid, SIGSTOP);
@@ -377,26 +397,6 @@ static unsigned int sweep(struct lineage *l)
 	for (round = 0; round < 8 && (added = each_new_member(l, stop_one)); round++)
 		total += added;
 	return total;
-}
-
-static void journal_t(struct throttler *t, const struct lineage *l, const char *action,
-		      const char *result, const struct lymph_throttle *why);
-
-/*
- * The pin's intent, journaled before lymphd makes the hold or writes
- * "+pids": a lymphd killed between that write and its next record leaves
- * nothing its journal does not know.  The replay (lymphd's next start,
- * lymphd --lift-pins) lifts a pin it names and takes back the "+pids"
- * only when enable_pids says lymphd was about to write it (pids was not
- * enabled there then).
- */
-static void pin_intent(struct lineage *l)
-{
-	l->pids_intent = !l->pids_enabled && pidscg_would_enable(l->parent_dir) > 0;
-	journal_t(l->thr, l, "pin",
-		  "about to pin: if lymphd dies before its next record, its next start or "
-		  "lymphd --lift-pins lifts it",
-		  NULL);
 }
 
 /*
