@@ -21,9 +21,8 @@ void protect_init(void)
 	}
 }
 
-int protect_pid(pid_t pid)
+int protect_pid_stat(pid_t pid, const struct proc_stat *st)
 {
-	struct proc_stat st;
 	int i;
 
 	if (pid <= 1 || pid == getpid() || (helper > 0 && pid == helper))
@@ -32,9 +31,14 @@ int protect_pid(pid_t pid)
 		if (ancestors[i] == pid)
 			return 1;
 	/* PF_KTHREAD (0x00200000): kernel threads. */
-	if (!proc_stat_read(pid, &st) && (st.flags & 0x00200000))
-		return 1;
-	return 0;
+	return st && (st->flags & 0x00200000) ? 1 : 0;
+}
+
+int protect_pid(pid_t pid)
+{
+	struct proc_stat st;
+
+	return protect_pid_stat(pid, proc_stat_read(pid, &st) ? NULL : &st);
 }
 
 void protect_set_helper(pid_t pid)

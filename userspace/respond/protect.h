@@ -15,6 +15,11 @@ void protect_init(void);
 /* 1 when pid must never be acted on. */
 int protect_pid(pid_t pid);
 
+/* The same with pid's /proc/PID/stat already read (NULL: unreadable), for
+ * walks over /proc that read it anyway. */
+struct proc_stat;
+int protect_pid_stat(pid_t pid, const struct proc_stat *st);
+
 /* lymphd's own helper process (the BPF path's pin guard, kthrottle_bpf.c),
  * spared like lymphd itself; 0: none.  Set again whenever it changes. */
 void protect_set_helper(pid_t pid);

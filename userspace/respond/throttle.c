@@ -132,9 +132,9 @@ static uint64_t cgroup_id_of(pid_t pid)
 	return id;
 }
 
-static int member(const struct lineage *l, pid_t pid, char *state)
+/* pid is of the lineage: its stat (read for that) into *st. */
+static int member(const struct lineage *l, pid_t pid, struct proc_stat *st)
 {
-	struct proc_stat st;
 	uint32_t uid;
 
 	/* A family is asked of the sensors first: most of the host is not
@@ -145,11 +145,10 @@ static int member(const struct lineage *l, pid_t pid, char *state)
 		if (kthrottle_family_of(l->kt, pid, &f) || f != l->id)
 			return 0;
 	}
-	if (proc_stat_read(pid, &st))
+	if (proc_stat_read(pid, st))
 		return 0;
-	*state = st.state;
 	switch (l->kind) {
-	case LYMPH_LINEAGE_SESSION: return (uint64_t)st.sid == l->id;
+	case LYMPH_LINEAGE_SESSION: return (uint64_t)st->sid == l->id;
 	case LYMPH_LINEAGE_UID: return !proc_real_uid(pid, &uid) && (uint64_t)uid == l->id;
 	case LYMPH_LINEAGE_CGROUP: return cgroup_id_of(pid) == l->id;
 	case LYMPH_LINEAGE_FAMILY: return 1; /* asked above */
@@ -183,11 +182,11 @@ static void each_member(const struct lineage *l, int (*fn)(pid_t pid, char state
 	if (proc_iter_open(&it, "/proc"))
 		return;
 	while ((pid = proc_iter_next(&it)) >= 0) {
-		char state = 0;
+		struct proc_stat st;
 
-		if (pid <= 1 || !member(l, (pid_t)pid, &state) || protect_pid((pid_t)pid))
+		if (pid <= 1 || !member(l, (pid_t)pid, &st) || protect_pid_stat((pid_t)pid, &st))
 			continue;
-		if (fn((pid_t)pid, state, arg))
+		if (fn((pid_t)pid, st.state, arg))
 			break;
 	}
 	proc_iter_close(&it);
@@ -350,22 +349,83 @@ static int stop_one(struct lineage *l, pid_t pid)
 	return err;
 }
 
-static int move_one(struct lineage *l, pid_t pid)
+/*
+ * Moving members into the hold, one pin at a time.  Who is in already is
+ * read once from the hold's cgroup.procs, and the file stays open for the
+ * moves: a move is then one write, where it read the member's
+ * /proc/PID/cgroup and opened the hold's file again (lymphd's walk over a
+ * shell bomb of 200 runs those system calls for each member, and again
+ * for each late record).
+ */
+struct mover {
+	int fd, err;	/* the hold's cgroup.procs, or its open's -errno */
+	pid_t *in;	/* in the hold already, sorted */
+	size_t n;
+};
+
+static int cmp_pid(const void *a, const void *b)
 {
-	char n[32], cur[sizeof(l->hold_dir)];
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void mover_open(struct mover *m, const char *hold_dir)
+{
+	char path[1024];
+	size_t cap = 0;
+	FILE *f;
+	int pid;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", hold_dir);
+	m->fd = open(path, O_WRONLY | O_CLOEXEC);
+	m->err = m->fd < 0 ? -errno : 0;
+	f = fopen(path, "re");
+	while (f && fscanf(f, "%d", &pid) == 1) {
+		if (m->n == cap) {
+			pid_t *more = realloc(m->in, (cap = cap ? 2 * cap : 64) * sizeof(*more));
+
+			if (!more)
+				break; /* unknown ones are moved again: a cost, not a fault */
+			m->in = more;
+		}
+		m->in[m->n++] = pid;
+	}
+	if (f)
+		fclose(f);
+	if (m->n)
+		qsort(m->in, m->n, sizeof(*m->in), cmp_pid);
+}
+
+/* Move pid into the hold: 0, or -errno. */
+static int mover_move(struct mover *m, pid_t pid)
+{
+	char n[32];
+	int len;
 
 	/* Already in the hold (a late record pins again, and the held list
 	 * is emptied at each pin): no move.  Each move waits for an RCU
 	 * grace period (cgroup_threadgroup_rwsem), and moving every member
 	 * again for every late record kept lymphd busy for tens of seconds. */
-	if (!pidscg_dir_of(pid, cur, sizeof(cur)) && !strcmp(cur, l->hold_dir))
+	if (m->n && bsearch(&pid, m->in, m->n, sizeof(*m->in), cmp_pid))
 		return 0;
-	snprintf(n, sizeof(n), "%d", pid);
-	return pidscg_write(l->hold_dir, "cgroup.procs", n);
+	if (m->fd < 0)
+		return m->err;
+	len = snprintf(n, sizeof(n), "%d", pid);
+	return write(m->fd, n, (size_t)len) < 0 ? -errno : 0;
+}
+
+static void mover_close(struct mover *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m->in);
+	m->in = NULL;
 }
 
 struct move_walk {
-	struct lineage *l;
+	struct mover mv;
 	unsigned int found, failed;
 	int err; /* the last failure */
 };
@@ -373,7 +433,7 @@ struct move_walk {
 static int move_member(pid_t pid, char state, void *arg)
 {
 	struct move_walk *w = arg;
-	int err = move_one(w->l, pid);
+	int err = mover_move(&w->mv, pid);
 
 	(void)state;
 	w->found++;
@@ -477,9 +537,11 @@ static int pin(struct lineage *l, pid_t any_member)
 	 * during the walk was made over budget: the module holds it and
 	 * reports it, and that record pins again. */
 	if (l->module) {
-		struct move_walk w = { .l = l };
+		struct move_walk w = { 0 };
 
+		mover_open(&w.mv, l->hold_dir);
 		each_member(l, move_member, &w);
+		mover_close(&w.mv);
 		if (w.failed)
 			fprintf(stderr,
 				"lymphd: throttle: failed to move %u of %u member(s) into %s: %s\n",
@@ -500,8 +562,14 @@ static int pin(struct lineage *l, pid_t any_member)
 	 * for stragglers.  Moving in is never refused by pids.max (the
 	 * charge is forced), so the hold stays pinned meanwhile. */
 	each_new_member(l, stop_one);
-	for (i = 0; i < l->n; i++)
-		move_one(l, l->pids[i]);
+	{
+		struct mover mv;
+
+		mover_open(&mv, l->hold_dir);
+		for (i = 0; i < l->n; i++)
+			mover_move(&mv, l->pids[i]);
+		mover_close(&mv);
+	}
 moved:
 	cur = pidscg_read(l->hold_dir, "pids.current");
 	if (cur <= 0)
