@@ -9,7 +9,10 @@
  *    status reports them; a journal past journal_max keeps every
  *    quarantine through the rotation at start and the next restart; a torn
  *    tail is cut before appending; a journal not owned by root, or writable
- *    by others, is refused; replay obeys --dry-run and [protect].
+ *    by others, is refused; replay obeys --dry-run and [protect];
+ *  - deferred appends (a decision no lasting action follows): written
+ *    before their line, synced together by the next sync or synchronous
+ *    append, and at close.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +175,99 @@ TEST(schema_reads_the_values)
 	EXPECT_EQ(1, s.why_danger);
 	EXPECT_EQ(11U, s.why_signo);
 	json_object_put(o);
+}
+
+/* ---- deferred appends ------------------------------------------------------ */
+
+/* What the tap saw: every record, and whether the file held it already. */
+struct tapped {
+	const char *path;
+	int seen, in_file;
+};
+
+static int count_cb(struct json_object *rec, void *ctx)
+{
+	(void)rec;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int records_in(const char *path)
+{
+	int n = 0;
+
+	return journal_read_file(path, count_cb, &n, NULL) ? -1 : n;
+}
+
+static void tap_check(struct json_object *rec, void *ctx)
+{
+	struct tapped *t = ctx;
+
+	(void)rec;
+	t->seen++;
+	/* the line is printed from here: its record must be written first */
+	if (records_in(t->path) == t->seen)
+		t->in_file++;
+}
+
+static struct json_object *rec_of(const char *action)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string("quarantine"));
+	json_object_object_add(o, "action", json_object_new_string(action));
+	return o;
+}
+
+/*
+ * A deferred record is written before its tap (its line), synced by the
+ * next journal_sync or synchronous append, and several share one
+ * fdatasync; a sync with nothing pending does none; close syncs.
+ */
+TEST(deferred_appends_are_written_at_once_and_synced_together)
+{
+	char dir[256], path[PATH_MAX];
+	struct tapped t = { .path = path };
+	struct journal j;
+
+	if (!th_is_root())
+		SKIP(return, "the journal must be root's");
+	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "jdefer"));
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	ASSERT_EQ(0, journal_open(&j, path, 1 << 20));
+	j.tap = tap_check;
+	j.tap_ctx = &t;
+
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("protected")));
+	EXPECT_EQ(3, t.seen);
+	EXPECT_EQ(3, t.in_file) TH_LOG("a line came before its record was written");
+	EXPECT_EQ(3, records_in(path));
+	EXPECT_EQ(0U, j.syncs) TH_LOG("a deferred append waited for the disk");
+	EXPECT_EQ(3U, j.unsynced);
+
+	EXPECT_EQ(0, journal_sync(&j));
+	EXPECT_EQ(1U, j.syncs) TH_LOG("three deferred records, one fdatasync");
+	EXPECT_EQ(0U, j.unsynced);
+	EXPECT_EQ(0, journal_sync(&j));
+	EXPECT_EQ(1U, j.syncs) TH_LOG("nothing pending: no fdatasync");
+
+	/* a synchronous append covers what was deferred before it */
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_append(&j, rec_of("release")));
+	EXPECT_EQ(2U, j.syncs);
+	EXPECT_EQ(0U, j.unsynced);
+	EXPECT_EQ(0, journal_sync(&j));
+	EXPECT_EQ(2U, j.syncs);
+
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(1U, j.unsynced);
+	journal_close(&j);
+	EXPECT_EQ(3U, j.syncs) TH_LOG("close left a deferred record unsynced");
+	EXPECT_EQ(6, records_in(path));
+	EXPECT_EQ(6, t.in_file);
+	th_rmdir_flat(dir);
 }
 
 /* ---- lymphd --------------------------------------------------------------- */

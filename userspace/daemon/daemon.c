@@ -1072,6 +1072,11 @@ int daemon_run(struct daemon *d)
 		 * not wait for a restart the ticks below may do); what the ticks
 		 * print follows in a second write. */
 		fflush(d->out);
+		/* Decisions journaled deferred (a would-quarantine, a quarantine
+		 * by fanotify or the LSM) reach the disk before lymphd waits. */
+		if (journal_sync(&d->journal))
+			fprintf(stderr, "lymphd: failed to sync the journal %s: %s\n",
+				d->journal.path, strerror(errno));
 		supervisor_tick(&d->sup, mono_now_ns());
 		throttler_tick(&d->thr, mono_now_ns());
 		arm_svc_timer(d);

@@ -85,6 +85,9 @@ fail:
 
 void journal_close(struct journal *j)
 {
+	if (j->fd >= 0 && journal_sync(j))
+		fprintf(stderr, "lymphd: failed to sync the journal %s: %s\n", j->path,
+			strerror(errno));
 	if (j->fd >= 0)
 		close(j->fd);
 	free(j->path);
@@ -92,7 +95,24 @@ void journal_close(struct journal *j)
 	j->path = NULL;
 }
 
-static int write_line(struct journal *j, const char *s, size_t len)
+/* On disk: everything written so far (deferred records included). */
+static int sync_now(struct journal *j)
+{
+	if (fdatasync(j->fd))
+		return -errno;
+	j->syncs++;
+	j->unsynced = 0;
+	return 0;
+}
+
+int journal_sync(struct journal *j)
+{
+	if (j->fd < 0 || !j->unsynced)
+		return 0;
+	return sync_now(j);
+}
+
+static int write_line(struct journal *j, const char *s, size_t len, int deferred)
 {
 	char *line = malloc(len + 2);
 	int err;
@@ -104,10 +124,12 @@ static int write_line(struct journal *j, const char *s, size_t len)
 	/* One write(2) per record: O_APPEND keeps lines whole. */
 	err = write_all(j->fd, line, len + 1);
 	free(line);
-	if (!err && fdatasync(j->fd))
-		err = -errno;
-	if (!err)
+	if (!err) {
 		j->size += len + 1;
+		j->unsynced++;
+	}
+	if (!err && !deferred)
+		err = sync_now(j);
 	return err;
 }
 
@@ -148,7 +170,10 @@ static int rotate(struct journal *j)
 		j->size = saved_size;
 		return err;
 	}
+	/* The old file's deferred records: the new one holds the whole
+	 * state, fsynced by the commit. */
 	close(saved);
+	j->unsynced = 0;
 	j->base = j->size;
 	j->rotations++;
 	return 0;
@@ -162,7 +187,7 @@ static int must_rotate(const struct journal *j, size_t len)
 	       j->size - j->base >= j->max / 4;
 }
 
-int journal_append(struct journal *j, struct json_object *rec)
+static int append(struct journal *j, struct json_object *rec, int deferred)
 {
 	uint64_t now = clock_wall_ns();
 	time_t secs = (time_t)(now / 1000000000ULL);
@@ -194,11 +219,21 @@ int journal_append(struct journal *j, struct json_object *rec)
 				"old file\n",
 				j->path, strerror(-err));
 	}
-	err = write_line(j, s, len);
+	err = write_line(j, s, len, deferred && !j->rotating);
 	if (j->tap && !j->rotating)
 		j->tap(rec, j->tap_ctx);
 	json_object_put(rec);
 	return err;
+}
+
+int journal_append(struct journal *j, struct json_object *rec)
+{
+	return append(j, rec, 0);
+}
+
+int journal_append_deferred(struct journal *j, struct json_object *rec)
+{
+	return append(j, rec, 1);
 }
 
 /* ---- reading ------------------------------------------------------------- */

@@ -5,6 +5,14 @@
  * fsynced before the action is taken.  lymphd rebuilds its state from it at
  * start, so a crash or SIGKILL of lymphd loses nothing.
  *
+ * A decision that takes no action which outlives lymphd (a would-quarantine,
+ * a quarantine enforced by fanotify or the BPF LSM, which go with lymphd and
+ * with the host) may be appended deferred: written at once (so a crash or
+ * SIGKILL of lymphd loses nothing, and its line may be printed), on disk at
+ * the next journal_sync() or the next synchronous append, whichever comes
+ * first; lymphd syncs before it waits for the next event.  A flush of this
+ * disk costs ~0.5 ms (more under load), most of a quarantine's decision.
+ *
  * Trusted only as far as it is checked: the file must be a regular file
  * owned by root and writable by nobody else; at start it is read once,
  * every line is parsed and validated (a damaged line is counted, its line
@@ -49,6 +57,8 @@ struct journal {
 	int rotating;
 	uint64_t base; /* size of the snapshot that began this file */
 	uint64_t rotations;
+	uint64_t syncs;	   /* fdatasync()s done for appended records */
+	uint64_t unsynced; /* records written since the last one (deferred appends) */
 	struct journal_stats replayed; /* what journal_load found */
 	char why[512];		       /* why journal_open refused the file */
 	/* Sees every record appended (not a rotation's snapshot), after it is
@@ -91,6 +101,18 @@ size_t journal_parse(const char *buf, size_t len, journal_cb cb, void *ctx,
  * appends it as one line and fsyncs.  Takes ownership of rec.  0 or -errno.
  */
 int journal_append(struct journal *j, struct json_object *rec);
+
+/*
+ * journal_append without the fdatasync: the record is written (one line,
+ * seen by replay and by the tap) and counted in j->unsynced until the next
+ * journal_sync() or synchronous journal_append.  Only for records that no
+ * action outliving lymphd follows (see above).  0 or -errno.
+ */
+int journal_append_deferred(struct journal *j, struct json_object *rec);
+
+/* fdatasync the records appended deferred, if any: 0 or -errno (they stay
+ * counted, and the next append or sync tries again). */
+int journal_sync(struct journal *j);
 
 /* Read-only view of the file at path (lymphctl journal): like journal_load
  * without cutting anything.  0, or -errno (-ENOENT: no journal yet). */
