@@ -18,6 +18,11 @@
  *              quarantine, so each wakes lymphd: crash -> death line;
  *   threshold  the same with threshold = 1 (every crash is at it):
  *              crash -> lymphd's would-quarantine decision line;
+ *   enforced   threshold = 1 in enforce mode (fanotify or the BPF LSM), exec
+ *              tracing on (the path to mark comes from the exec): a copy
+ *              of this program in lymphd's temp dir, owned by uid 65534,
+ *              crashes as 65534: crash -> the "quarantine" line (result
+ *              ok); released by lymphctl between crashes, not timed;
  *   batched    crashes by root (root = no: none can start a quarantine,
  *              so lymphd put them in calm_keys): they wait for lymphd's
  *              drain timer (250 ms) or the ring's fill mark;
@@ -41,8 +46,8 @@
  *
  *   bench/latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES]  (root)
  *
- * MODES: letters, default "utbsvrw": u urgent, t threshold, b batched,
- * s busy, v service, r bare reader, w spinning reader.  lymphd's modes run
+ * MODES: letters, default "utbsvrw": u urgent, t threshold, e enforced,
+ * b batched, s busy, v service, r bare reader, w spinning reader.  lymphd's modes run
  * in 6 blocks (a fresh lymphd each); with -B, blocks of OTHER_BUILD's
  * lymphd alternate with them in random order (a before/after in one run),
  * reported apart.  Batched: n/10 crashes, service: n/5.
@@ -161,8 +166,8 @@ static int crash_main(uid_t uid, int fd)
 	return 0;
 }
 
-/* A child that crashes as uid (0: root); its pid. */
-static pid_t crash_child(uid_t uid)
+/* A child (exe: this program, or a copy) that crashes as uid (0: root); its pid. */
+static pid_t crash_child_of(const char *exe, uid_t uid)
 {
 	char u[16], f[16];
 	pid_t pid;
@@ -171,10 +176,15 @@ static pid_t crash_child(uid_t uid)
 	snprintf(f, sizeof(f), "%d", stamp_fd);
 	pid = vfork();
 	if (pid == 0) {
-		execl(self_exe, self_exe, "-C", u, f, (char *)NULL);
+		execl(exe, exe, "-C", u, f, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t crash_child(uid_t uid)
+{
+	return crash_child_of(self_exe, uid);
 }
 
 /* ---- lymphd's write to its stdout (bench/bpf/lwrite.bpf.c) ------------------ */
@@ -241,8 +251,11 @@ static uint64_t lwrite_last(void)
 
 static FILE *lymphd_out;
 static pid_t lymphd_pid;
+/* Trace execs too (enforced: lymphd learns a binary's path from its exec,
+ * and a quarantine by fanotify needs the path to mark it). */
+static int lymphd_execs;
 
-enum want { W_START, W_DEATH, W_DECISION, W_DIED, W_RESTART };
+enum want { W_START, W_DEATH, W_DECISION, W_DIED, W_RESTART, W_QUARANTINED };
 
 static int line_matches(struct json_object *o, enum want w, int pid)
 {
@@ -260,7 +273,13 @@ static int line_matches(struct json_object *o, enum want w, int pid)
 	if (w == W_DEATH)
 		return !strcmp(json_object_get_string(v), "death") &&
 		       json_object_object_get_ex(o, "pid", &v) && json_object_get_int(v) == pid;
-	/* the quarantine decision this crash caused */
+	/* the quarantine decision this crash caused (enforced: in force) */
+	if (w == W_QUARANTINED &&
+	    !(json_object_object_get_ex(o, "action", &why) &&
+	      !strcmp(json_object_get_string(why), "quarantine") &&
+	      json_object_object_get_ex(o, "result", &why) &&
+	      !strcmp(json_object_get_string(why), "ok")))
+		return 0;
 	return !strcmp(json_object_get_string(v), "decision") &&
 	       json_object_object_get_ex(o, "type", &v) &&
 	       !strcmp(json_object_get_string(v), "quarantine") &&
@@ -334,7 +353,8 @@ static int lymphd_start(struct bench_lymphd *l, const char *conf, int dry_run)
 	if (lymphd_pid == 0) {
 		dup2(pfd[1], 1);
 		close(pfd[0]);
-		execl(l->lymphd, l->lymphd, "--json", "--no-fork", "--no-exec", "--source=bpf",
+		execl(l->lymphd, l->lymphd, "--json", "--no-fork", lymphd_execs ? "--no-fork" : "--no-exec",
+		      "--source=bpf",
 		      "-c", l->conf, l->journal, sockarg, dry_run ? "--dry-run" : (char *)NULL,
 		      (char *)NULL);
 		perror("latency: exec lymphd");
@@ -403,6 +423,67 @@ static void lymphd_series(struct series *s, uid_t uid, enum want w, int count)
 		}
 		s->got++;
 		json_object_put(o);
+	}
+}
+
+/* ---- enforced quarantine at the threshold ------------------------------------ */
+
+/* A copy of this program at l->dir/qbin (a fresh inode), owned by uid 65534. */
+static int qbin_prepare(const struct bench_lymphd *l, char *path, size_t len)
+{
+	int in, out, err = 0;
+	ssize_t n;
+
+	snprintf(path, len, "%s/qbin", l->dir);
+	unlink(path);
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	while (in >= 0 && out >= 0 && (n = copy_file_range(in, NULL, out, NULL, 1 << 20, 0)) > 0)
+		;
+	if (in < 0 || out < 0 || n < 0 || fchown(out, NOBODY, NOBODY))
+		err = -errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return err;
+}
+
+/* count crashes of qbin as 65534, each timed to its "quarantine" line, then
+ * released (`lymphctl release`, not timed) so the next one counts again. */
+static void enforced_series(const struct bench_lymphd *l, const char *qbin, struct series *s,
+			    int count)
+{
+	char sockarg[128];
+	int i;
+
+	snprintf(sockarg, sizeof(sockarg), "--socket=%s", l->socket);
+	for (i = 0; i < count && s->got < s->n; i++) {
+		struct json_object *o;
+		uint64_t t1;
+		pid_t pid = crash_child_of(qbin, NOBODY), ctl;
+
+		if (pid < 0)
+			continue;
+		o = wait_line(W_QUARANTINED, pid, 5000);
+		t1 = line_arrived_ns;
+		waitpid(pid, NULL, 0);
+		if (o) {
+			s->total[s->got] = t1 - *stamp;
+			s->parsed[s->got++] = line_parsed_ns - *stamp;
+			json_object_put(o);
+		}
+		ctl = fork();
+		if (ctl == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 1);
+			execl(l->lymphctl, l->lymphctl, sockarg, "release", qbin, "--uid", "65534",
+			      (char *)NULL);
+			_exit(127);
+		}
+		if (ctl > 0)
+			waitpid(ctl, NULL, 0);
 	}
 }
 
@@ -750,7 +831,7 @@ static void report_write_split(const char *what, const struct series *s)
 /* One build's lymphd and what was measured with it. */
 struct side {
 	struct bench_lymphd l;
-	struct series urgent, thr, batched, busy, died, restart;
+	struct series urgent, thr, batched, busy, died, restart, enf;
 };
 
 static int side_init(struct side *sd, const char *build, const char *tag, int n)
@@ -766,7 +847,8 @@ static int side_init(struct side *sd, const char *build, const char *tag, int n)
 	if (err)
 		return err;
 	if (series_init(&sd->urgent, n) || series_init(&sd->thr, n) || series_init(&sd->batched, nb) ||
-	    series_init(&sd->busy, n) || series_init(&sd->died, ns) || series_init(&sd->restart, ns))
+	    series_init(&sd->busy, n) || series_init(&sd->died, ns) || series_init(&sd->restart, ns) ||
+	    series_init(&sd->enf, n))
 		return -ENOMEM;
 	return 0;
 }
@@ -780,6 +862,7 @@ static void side_free(struct side *sd)
 	series_free(&sd->busy);
 	series_free(&sd->died);
 	series_free(&sd->restart);
+	series_free(&sd->enf);
 }
 
 /* One block of every lymphd mode with this side's lymphd. */
@@ -816,6 +899,23 @@ static int side_block(struct side *sd, const char *modes, int ncpu)
 		lymphd_series(&sd->thr, NOBODY, W_DECISION, sd->thr.n / NBLOCKS);
 		lymphd_stop();
 	}
+	/* every crash at the threshold, enforced */
+	if (!err && strchr(modes, 'e')) {
+		char qbin[256];
+
+		if ((err = qbin_prepare(&sd->l, qbin, sizeof(qbin))))
+			fprintf(stderr, "latency: failed to copy the crasher: %s\n", strerror(-err));
+		else {
+			lymphd_execs = 1;
+			err = lymphd_start(&sd->l, "[lymphd]\nmode = enforce\n"
+				       "[quarantine]\nthreshold = 1\nroot = no\n", 0);
+			lymphd_execs = 0;
+			if (!err) {
+				enforced_series(&sd->l, qbin, &sd->enf, sd->enf.n / NBLOCKS);
+				lymphd_stop();
+			}
+		}
+	}
 	/* a supervised service, enforce mode */
 	if (!err && strchr(modes, 'v')) {
 		service_conf(&sd->l, conf, sizeof(conf));
@@ -839,6 +939,7 @@ static void side_report(struct side *sd, const char *modes, const char *tag)
 	series_sort(&sd->batched);
 	series_sort(&sd->died);
 	series_sort(&sd->restart);
+	series_sort(&sd->enf);
 #define WHAT(s) (snprintf(what, sizeof(what), "%s%s", s, tag), what)
 	if (strchr(modes, 'u'))
 		report(WHAT("crash -> lymphd line, urgent (idle)"), &sd->urgent, "< 1 ms", 1000, 1);
@@ -846,6 +947,8 @@ static void side_report(struct side *sd, const char *modes, const char *tag)
 		report(WHAT("crash -> lymphd line, urgent, both CPUs busy"), &sd->busy, "< 5 ms", 5000, 1);
 	if (strchr(modes, 't'))
 		report(WHAT("crash -> would-quarantine line, at threshold"), &sd->thr, "< 1 ms", 1000, 0);
+	if (strchr(modes, 'e'))
+		report(WHAT("crash -> quarantine line (enforced), at threshold"), &sd->enf, "", 0, 0);
 	if (strchr(modes, 'b'))
 		report(WHAT("crash -> lymphd line, batched (root, calm)"), &sd->batched,
 		       "<= 250 ms + 1 ms", 251000, 1);
@@ -924,7 +1027,7 @@ int main(int argc, char **argv)
 	srand((unsigned int)time(NULL));
 
 	/* lymphd's modes in blocks; with -B the two builds alternate */
-	for (k = 0; k < NBLOCKS && !err && strpbrk(modes, "ubstv"); k++) {
+	for (k = 0; k < NBLOCKS && !err && strpbrk(modes, "ubstve"); k++) {
 		int first = nsides == 2 ? rand() % 2 : 0, j;
 
 		for (j = 0; j < nsides && !err; j++)
