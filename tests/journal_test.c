@@ -244,29 +244,82 @@ TEST(deferred_appends_are_written_at_once_and_synced_together)
 	EXPECT_EQ(3, t.seen);
 	EXPECT_EQ(3, t.in_file) TH_LOG("a line came before its record was written");
 	EXPECT_EQ(3, records_in(path));
-	EXPECT_EQ(0U, j.syncs) TH_LOG("a deferred append waited for the disk");
-	EXPECT_EQ(3U, j.unsynced);
+	EXPECT_EQ(0U, journal_syncs(&j)) TH_LOG("a deferred append waited for the disk");
+	EXPECT_EQ(3U, journal_unsynced(&j));
 
 	EXPECT_EQ(0, journal_sync(&j));
-	EXPECT_EQ(1U, j.syncs) TH_LOG("three deferred records, one fdatasync");
-	EXPECT_EQ(0U, j.unsynced);
+	EXPECT_EQ(1U, journal_syncs(&j)) TH_LOG("three deferred records, one fdatasync");
+	EXPECT_EQ(0U, journal_unsynced(&j));
 	EXPECT_EQ(0, journal_sync(&j));
-	EXPECT_EQ(1U, j.syncs) TH_LOG("nothing pending: no fdatasync");
+	EXPECT_EQ(1U, journal_syncs(&j)) TH_LOG("nothing pending: no fdatasync");
 
 	/* a synchronous append covers what was deferred before it */
 	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
 	EXPECT_EQ(0, journal_append(&j, rec_of("release")));
-	EXPECT_EQ(2U, j.syncs);
-	EXPECT_EQ(0U, j.unsynced);
+	EXPECT_EQ(2U, journal_syncs(&j));
+	EXPECT_EQ(0U, journal_unsynced(&j));
 	EXPECT_EQ(0, journal_sync(&j));
-	EXPECT_EQ(2U, j.syncs);
+	EXPECT_EQ(2U, journal_syncs(&j));
 
 	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
-	EXPECT_EQ(1U, j.unsynced);
+	EXPECT_EQ(1U, journal_unsynced(&j));
 	journal_close(&j);
-	EXPECT_EQ(3U, j.syncs) TH_LOG("close left a deferred record unsynced");
+	EXPECT_EQ(3U, journal_syncs(&j)) TH_LOG("close left a deferred record unsynced");
 	EXPECT_EQ(6, records_in(path));
 	EXPECT_EQ(6, t.in_file);
+	th_rmdir_flat(dir);
+}
+
+/* Wait (5 s) until nothing of j is unsynced; 0, or -1. */
+static int wait_unsynced_0(struct journal *j)
+{
+	int64_t deadline = th_now_ms() + 5000;
+
+	while (journal_unsynced(j) && th_now_ms() < deadline)
+		th_sleep_ms(5);
+	return journal_unsynced(j) ? -1 : 0;
+}
+
+/*
+ * journal_sync_async: the caller does not sync, the journal's thread does
+ * (what is written when asked: all of it, even after a rotation closed the
+ * descriptor it was asked on); close waits for it.
+ */
+TEST(async_sync_is_done_by_the_journal_thread)
+{
+	char dir[256], path[PATH_MAX];
+	struct journal j;
+	int i;
+
+	if (!th_is_root())
+		SKIP(return, "the journal must be root's");
+	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "jasync"));
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	ASSERT_EQ(0, journal_open(&j, path, 4096));
+
+	EXPECT_EQ(0, journal_sync_async(&j));
+	EXPECT_EQ(NULL, j.syncer) TH_LOG("a thread started with nothing to sync");
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_sync_async(&j));
+	EXPECT_NE(NULL, j.syncer);
+	EXPECT_EQ(0, wait_unsynced_0(&j)) TH_LOG("the journal's thread did not sync");
+	EXPECT_GE(journal_syncs(&j), 1U);
+	EXPECT_LE(journal_syncs(&j), 2U);
+
+	/* many requests, and rotations (4 KiB) closing the descriptor under it */
+	for (i = 0; i < 200; i++) {
+		EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+		EXPECT_EQ(0, journal_sync_async(&j));
+	}
+	EXPECT_GE(j.rotations, 1U);
+	EXPECT_EQ(0, wait_unsynced_0(&j));
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_sync_async(&j));
+	journal_close(&j);
+	EXPECT_EQ(0U, journal_unsynced(&j)) TH_LOG("close did not wait for the sync");
+	EXPECT_EQ(NULL, j.syncer);
+	EXPECT_GE(records_in(path), 1);
 	th_rmdir_flat(dir);
 }
 

@@ -1073,8 +1073,9 @@ int daemon_run(struct daemon *d)
 		 * print follows in a second write. */
 		fflush(d->out);
 		/* Decisions journaled deferred (a would-quarantine, a quarantine
-		 * by fanotify or the LSM) reach the disk before lymphd waits. */
-		if (journal_sync(&d->journal))
+		 * by fanotify or the LSM) go to the disk now, in the journal's
+		 * own thread: the next event does not wait for the flush. */
+		if (journal_sync_async(&d->journal))
 			fprintf(stderr, "lymphd: failed to sync the journal %s: %s\n",
 				d->journal.path, strerror(errno));
 		supervisor_tick(&d->sup, mono_now_ns());

@@ -10,8 +10,10 @@
  * with the host) may be appended deferred: written at once (so a crash or
  * SIGKILL of lymphd loses nothing, and its line may be printed), on disk at
  * the next journal_sync() or the next synchronous append, whichever comes
- * first; lymphd syncs before it waits for the next event.  A flush of this
- * disk costs ~0.5 ms (more under load), most of a quarantine's decision.
+ * first.  lymphd hands them to journal_sync_async() as soon as the lines
+ * of a wakeup are out: a thread of the journal's own fdatasyncs them while
+ * lymphd goes on (a flush of this disk costs ~0.5 ms, more under load:
+ * most of a quarantine's decision, and the next crash would wait for it).
  *
  * Trusted only as far as it is checked: the file must be a regular file
  * owned by root and writable by nobody else; at start it is read once,
@@ -57,8 +59,11 @@ struct journal {
 	int rotating;
 	uint64_t base; /* size of the snapshot that began this file */
 	uint64_t rotations;
-	uint64_t syncs;	   /* fdatasync()s done for appended records */
-	uint64_t unsynced; /* records written since the last one (deferred appends) */
+	/* Records written, and of those known on disk; fdatasync()s done.
+	 * synced and syncs are also written by the sync thread: read them
+	 * with journal_unsynced() and journal_syncs(). */
+	uint64_t written, synced, syncs;
+	struct journal_syncer *syncer; /* journal_sync_async's thread, or NULL */
 	struct journal_stats replayed; /* what journal_load found */
 	char why[512];		       /* why journal_open refused the file */
 	/* Sees every record appended (not a rotation's snapshot), after it is
@@ -113,6 +118,19 @@ int journal_append_deferred(struct journal *j, struct json_object *rec);
 /* fdatasync the records appended deferred, if any: 0 or -errno (they stay
  * counted, and the next append or sync tries again). */
 int journal_sync(struct journal *j);
+
+/*
+ * The same without waiting: a thread of the journal's own (started at the
+ * first call, so with the caller's privileges and seccomp filter of that
+ * time) fdatasyncs what is written now, on a duplicate of the descriptor,
+ * and requests that come while it is busy are done together.  Without the
+ * thread (it cannot be started) it syncs here.  0 or -errno.
+ */
+int journal_sync_async(struct journal *j);
+
+/* Records written but not known on disk yet; fdatasync()s done. */
+uint64_t journal_unsynced(const struct journal *j);
+uint64_t journal_syncs(const struct journal *j);
 
 /* Read-only view of the file at path (lymphctl journal): like journal_load
  * without cutting anything.  0, or -errno (-ENOENT: no journal yet). */
