@@ -109,7 +109,7 @@ int journal_append(struct journal *j, struct json_object *rec);
 
 /*
  * journal_append without the fdatasync: the record is written (one line,
- * seen by replay and by the tap) and counted in j->unsynced until the next
+ * seen by replay and by the tap) and counted in journal_unsynced() until the next
  * journal_sync() or synchronous journal_append.  Only for records that no
  * action outliving lymphd follows (see above).  0 or -errno.
  */
