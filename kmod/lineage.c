@@ -18,9 +18,11 @@
  * to those same buckets, as the BPF sensor does: the budget limits net
  * growth, so a shell loop or a build that forks fast but reaps what it
  * forks is never over, while a bomb, which keeps what it forks, is.
- * A fork refused with EAGAIN (a pids cgroup at its cap) is
- * charged too, at the syscall's exit: a bomb at its cap spins on refused
- * forks, which never reach sched_process_fork.  Behind the family, every
+ * A fork is charged when it is called (raw_syscalls:sys_enter; see
+ * lymph_calls), so that a call over budget stops its caller before the
+ * task is made.  A fork refused with EAGAIN (a pids cgroup at its cap)
+ * keeps its token and is judged at the syscall's exit: a bomb at its cap
+ * spins on refused forks, which never reach sched_process_fork.  Behind the family, every
  * attempt is also charged to its real uid's bucket (uid_clone_budget per
  * second, uid_clone_burst deep; 0: none), the last line against a bomb
  * split over many families.
@@ -165,6 +167,22 @@ static DEFINE_HASHTABLE(lymph_charges, 12);
 static DEFINE_SPINLOCK(lymph_charges_lock);
 static unsigned int lymph_nr_charges;
 static atomic64_t lymph_refunds;
+
+/*
+ * Attempts in flight: a fork syscall's token is taken when the syscall is
+ * entered (raw_syscalls:sys_enter), by the calling thread, and kept here
+ * until the task is made (it becomes the child's lymph_charge) or the
+ * syscall returns without one (given back, but for a fork refused with
+ * EAGAIN).  Charged at the call, a fork over budget stops its caller
+ * before copy_process() checks for pending signals, so the fork is
+ * restarted after the hold instead of made: under load a fork takes long
+ * (under TCG, among 200 runnable shells, hundreds of ms), and charged
+ * when the task was made, the bucket overdrew that much after the forks
+ * that overdrew it were called, and every fork then in flight was made.
+ */
+static DEFINE_HASHTABLE(lymph_calls, 8);
+static DEFINE_SPINLOCK(lymph_calls_lock);
+static unsigned int lymph_nr_calls;
 
 static DEFINE_HASHTABLE(lymph_holds, 8);
 static DEFINE_SPINLOCK(lymph_holds_lock);	/* also taken from the timer */
@@ -325,6 +343,8 @@ static pid_t family_fork(struct task_struct *parent, struct task_struct *child)
 }
 
 static void charge_refund(struct task_struct *task);
+static struct lymph_charge *call_take(const struct task_struct *task);
+static void charge_give_back(struct lymph_charge *c);
 
 /*
  * sched_process_exit, for every task: what its creation took goes back to
@@ -333,10 +353,14 @@ static void charge_refund(struct task_struct *task);
  */
 static void probe_exit_fam(void *data, LYMPH_EXIT_PROBE_ARGS)
 {
+	struct lymph_charge *c;
 	struct lymph_fam *f;
 	unsigned long flags;
 
 	charge_refund(p);
+	c = call_take(p);	/* never: its fork syscall returned first */
+	if (c)
+		charge_give_back(c);
 	if (atomic_read(&p->signal->live))
 		return;
 	spin_lock_irqsave(&lymph_fams_lock, flags);
@@ -774,6 +798,24 @@ busy:
 	return err;
 }
 
+/* The lineage @task's thread group is held for by the module, 0 if none. */
+static u64 task_held(struct task_struct *task)
+{
+	pid_t tgid = task_tgid_nr(task);
+	struct lymph_hold *h;
+	unsigned long flags;
+	u64 key = 0;
+
+	spin_lock_irqsave(&lymph_holds_lock, flags);
+	hash_for_each_possible(lymph_holds, h, node, tgid)
+		if (h->tgid == tgid) {
+			key = h->key;
+			break;
+		}
+	spin_unlock_irqrestore(&lymph_holds_lock, flags);
+	return key;
+}
+
 /* hold()'s result: is the task held now (by this hold or an earlier one)? */
 static bool held_now(int err)
 {
@@ -822,13 +864,14 @@ static void bucket_move(struct lymph_lineage *l, u64 budget, u64 burst, u64 now,
 }
 
 /*
- * Take one token from @key's bucket, as every attempt does, over budget
- * or not (the BPF sensor's overdraft); a bucket below zero after it is a
- * fork over budget, and grows the lineage's dead time; so is @pinned, an
- * attempt refused inside the lineage's pin.  Called with
- * lymph_lineage_lock.
+ * Take one token (@delta -LYMPH_TOKEN) from @key's bucket, as every
+ * attempt does, over budget or not (the BPF sensor's overdraft), or none
+ * (@delta 0: an attempt charged at its call, judged again when its task is
+ * made or refused); a bucket below zero after it is a fork over budget,
+ * and grows the lineage's dead time; so is @pinned, an attempt refused
+ * inside the lineage's pin.  Called with lymph_lineage_lock.
  */
-static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now, bool pinned,
+static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now, bool pinned, s64 delta,
 			  struct task_struct *task, struct lymph_verdict *v)
 {
 	u64 min_ns = (u64)READ_ONCE(lymph_cfg.dead_min_ms) * NSEC_PER_MSEC;
@@ -836,8 +879,9 @@ static void bucket_charge(u64 key, u64 budget, u64 burst, u64 now, bool pinned,
 	struct lymph_lineage *l = lineage_get(key, burst, now);
 
 	l->seen_ns = now;
-	l->forks++;
-	bucket_move(l, budget, burst, now, -(s64)LYMPH_TOKEN);
+	if (delta)
+		l->forks++;
+	bucket_move(l, budget, burst, now, delta);
 	v->over = l->tokens < 0 || pinned;
 	v->tokens = l->tokens;
 	v->dead_ns = 0;
@@ -942,22 +986,11 @@ static void charge_keep(struct task_struct *child, struct lymph_charge *c)
 	kfree(stale);
 }
 
-/* @task exits: give back what its creation took, to the same buckets. */
-static void charge_refund(struct task_struct *task)
+/* Give back what @c took, to the same buckets, and free it. */
+static void charge_give_back(struct lymph_charge *c)
 {
-	struct lymph_charge *c;
-	unsigned long flags;
 	u64 now, burst;
 
-	spin_lock_irqsave(&lymph_charges_lock, flags);
-	c = charge_find(task);
-	if (c) {
-		hash_del(&c->node);
-		lymph_nr_charges--;
-	}
-	spin_unlock_irqrestore(&lymph_charges_lock, flags);
-	if (!c)
-		return;
 	now = ktime_get_ns();
 	spin_lock(&lymph_lineage_lock);
 	if (c->family_charged)
@@ -969,6 +1002,68 @@ static void charge_refund(struct task_struct *task)
 	spin_unlock(&lymph_lineage_lock);
 	atomic64_inc(&lymph_refunds);
 	kfree(c);
+}
+
+/* @task exits: give back what its creation took, to the same buckets. */
+static void charge_refund(struct task_struct *task)
+{
+	struct lymph_charge *c;
+	unsigned long flags;
+
+	spin_lock_irqsave(&lymph_charges_lock, flags);
+	c = charge_find(task);
+	if (c) {
+		hash_del(&c->node);
+		lymph_nr_charges--;
+	}
+	spin_unlock_irqrestore(&lymph_charges_lock, flags);
+	if (c)
+		charge_give_back(c);
+}
+
+/* Take @task's attempt in flight out of lymph_calls (NULL: none). */
+static struct lymph_charge *call_take(const struct task_struct *task)
+{
+	struct lymph_charge *c, *found = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&lymph_calls_lock, flags);
+	hash_for_each_possible(lymph_calls, c, node, (unsigned long)task)
+		if (c->task == task) {
+			hash_del(&c->node);
+			lymph_nr_calls--;
+			found = c;
+			break;
+		}
+	spin_unlock_irqrestore(&lymph_calls_lock, flags);
+	return found;
+}
+
+/*
+ * Keep @c as @task's attempt in flight; frees @c when nothing was taken or
+ * the table is full (then time alone refills that token).
+ */
+static void call_keep(struct task_struct *task, struct lymph_charge *c)
+{
+	struct lymph_charge *stale = call_take(task);	/* never: sys_exit took it */
+	unsigned long flags;
+
+	if (stale)
+		charge_give_back(stale);
+	if (!c->family_charged && !c->uid_charged) {
+		kfree(c);
+		return;
+	}
+	c->task = task;
+	spin_lock_irqsave(&lymph_calls_lock, flags);
+	if (lymph_nr_calls >= LYMPH_CHARGES_MAX) {
+		spin_unlock_irqrestore(&lymph_calls_lock, flags);
+		kfree(c);
+		return;
+	}
+	hash_add(lymph_calls, &c->node, (unsigned long)task);
+	lymph_nr_calls++;
+	spin_unlock_irqrestore(&lymph_calls_lock, flags);
 }
 
 /* Whether @key's lineage is due a stop of every member; marks it done. */
@@ -1044,25 +1139,39 @@ static unsigned int lineage_stop_all(u64 key, u32 uid, u64 dead_ns)
 	return held;
 }
 
+/* What lymph_charge() is told of an attempt. */
+enum lymph_attempt {
+	LYMPH_AT_CALL,	/* a fork syscall entered: charged, kept in flight */
+	LYMPH_AT_MADE,	/* made or refused, not charged at a call: charged now */
+	LYMPH_AT_PEEK,	/* made or refused, charged at its call: judged again */
+};
+
 /*
- * Charge one attempt to grow @parent's family: a new process or thread
+ * Charge one attempt to grow @parent's family: a fork syscall @parent
+ * enters (@how LYMPH_AT_CALL, @child NULL), a new process or thread
  * @child, or a fork refused with EAGAIN (@child NULL), to the family's
  * bucket and, behind it, to the bucket of @parent's real uid (when
  * uid_clone_budget and uid_clone_burst are set; as the BPF sensor, root is
  * charged like any uid, and a protected task or uid is not charged to its
- * uid at all).  Hold what went over either budget, the family's first.
+ * uid at all); LYMPH_AT_PEEK takes nothing (its call took it) and judges
+ * the buckets as they are.  Hold what went over either budget, the
+ * family's first: at a call, the caller is stopped before its task is
+ * made, and the fork is restarted when it is continued.
  */
-static void lymph_charge(struct task_struct *parent, struct task_struct *child, pid_t family)
+static void lymph_charge(struct task_struct *parent, struct task_struct *child, pid_t family,
+			 enum lymph_attempt how)
 {
+	s64 delta = how == LYMPH_AT_PEEK ? 0 : -(s64)LYMPH_TOKEN;
 	u64 now, key, ukey = 0, uid_budget, uid_burst;
 	struct lymph_verdict fv, uv = { .over = false };
 	bool uid_on, prot = false, held = false, pinned = false;
+	u64 held_for = 0;
 	struct lymph_charge *ch = NULL;
 
 	if (parent->flags & PF_KTHREAD)
 		return;
 	/* What a new task takes, its exit gives back (allocated unlocked). */
-	if (child)
+	if ((child && how == LYMPH_AT_MADE) || how == LYMPH_AT_CALL)
 		ch = kzalloc(sizeof(*ch), GFP_ATOMIC);
 	now = ktime_get_ns();
 	uid_budget = READ_ONCE(lymph_cfg.uid_budget);
@@ -1080,14 +1189,20 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	 * or by members' exits), rather than left to spin on refused forks
 	 * unseen, which lymphd would take for calm.
 	 */
-	if (!child)
+	if (!child && how != LYMPH_AT_CALL)
 		pinned = key_pinned_now(key);
+	/* A task made by a parent the module holds (its fork was under way
+	 * when the lineage was stopped) is held with it, for that lineage,
+	 * however full the bucket: the lineage is being contained. */
+	if (child && how == LYMPH_AT_PEEK)
+		held_for = task_held(parent);
 
 	spin_lock(&lymph_lineage_lock);
 	bucket_charge(key, READ_ONCE(lymph_cfg.clone_budget), READ_ONCE(lymph_cfg.clone_burst),
-		      now, pinned, parent, &fv);
+		      now, pinned || held_for == key, delta, parent, &fv);
 	if (ukey)
-		bucket_charge(ukey, uid_budget, uid_burst, now, false, parent, &uv);
+		bucket_charge(ukey, uid_budget, uid_burst, now, held_for == ukey, delta, parent,
+			      &uv);
 	spin_unlock(&lymph_lineage_lock);
 	if (ch) {
 		/* every charge took a token, over budget or not */
@@ -1095,7 +1210,10 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 		ch->family_charged = true;
 		ch->uid = real_uid(parent);
 		ch->uid_charged = ukey != 0;
-		charge_keep(child, ch);
+		if (how == LYMPH_AT_CALL)
+			call_keep(parent, ch);
+		else
+			charge_keep(child, ch);
 	}
 
 	if (!fv.over && !uv.over)
@@ -1137,6 +1255,7 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
  */
 void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 {
+	struct lymph_charge *c = NULL;
 	pid_t family;
 
 	if (child->pid == child->tgid)
@@ -1145,20 +1264,72 @@ void lymph_lineage_fork(struct task_struct *parent, struct task_struct *child)
 		family = family_of(parent);
 	else
 		return;		/* a kernel thread's own threads */
-	lymph_charge(parent, child, family);
+	if (parent == current && !(parent->flags & PF_KTHREAD))
+		c = call_take(parent);
+	if (!c) {
+		/* no call charged: a task made without a fork syscall (an
+		 * io_uring worker), or by a family boundary */
+		lymph_charge(parent, child, family, LYMPH_AT_MADE);
+		return;
+	}
+	/* Charged at the call: the token goes with the child, and its
+	 * exit gives it back; held if the family is over budget now. */
+	family = c->family;
+	charge_keep(child, c);
+	lymph_charge(parent, child, family, LYMPH_AT_PEEK);
 }
 
-/* raw_syscalls:sys_exit: a fork refused with EAGAIN is charged too. */
+static bool fork_nr(long nr)
+{
+	return nr == __NR_clone || nr == __NR_fork || nr == __NR_vfork || nr == __NR_clone3;
+}
+
+/*
+ * raw_syscalls:sys_enter: a fork syscall is charged when it is called
+ * (lymph_calls), but by a family boundary (pid 1, lymphd), whose child
+ * starts a family of its own and is charged to it when made.
+ */
+static void probe_sys_enter(void *data, struct pt_regs *regs, long id)
+{
+	if (!fork_nr(id) || (current->flags & PF_KTHREAD) || family_boundary(current))
+		return;
+	lymph_charge(current, NULL, family_of(current), LYMPH_AT_CALL);
+}
+
+/*
+ * raw_syscalls:sys_exit: a fork syscall that made no task gives its
+ * call's token back (an error, a restart after a stop), but a fork
+ * refused with EAGAIN: that one is an attempt to grow, kept, and judged
+ * (charged now when its call was not).
+ */
 static void probe_sys_exit(void *data, struct pt_regs *regs, long ret)
 {
-	long nr;
+	struct lymph_charge *c;
+	pid_t family;
 
-	if (ret != -EAGAIN || (current->flags & PF_KTHREAD))
+	if (current->flags & PF_KTHREAD)
 		return;
-	nr = syscall_get_nr(current, regs);
-	if (nr != __NR_clone && nr != __NR_fork && nr != __NR_vfork && nr != __NR_clone3)
+	if (!fork_nr(syscall_get_nr(current, regs)))
 		return;
-	lymph_charge(current, NULL, family_of(current));
+	c = call_take(current);		/* none when the task was made */
+	if (ret != -EAGAIN) {
+		/* A call stopped at it (over budget) gives its token back
+		 * too, and is charged again when it is restarted: kept, each
+		 * restart after a hold would take one more, and a caller
+		 * that keeps calling would never see its bucket refill (a
+		 * shell waiting to fork once more hung so).  What was under
+		 * way meanwhile is held with its parent (lymph_lineage_fork). */
+		if (c)
+			charge_give_back(c);
+		return;
+	}
+	if (!c) {
+		lymph_charge(current, NULL, family_of(current), LYMPH_AT_MADE);
+		return;
+	}
+	family = c->family;
+	kfree(c);
+	lymph_charge(current, NULL, family, LYMPH_AT_PEEK);
 }
 
 struct lymph_lineage_probe {
@@ -1172,6 +1343,7 @@ static struct lymph_lineage_probe lymph_lineage_probes[] = {
 	{ .name = "sched_process_exit",	.func = probe_exit_fam },
 	{ .name = "signal_generate",	.func = probe_stop_signal },
 	{ .name = "sys_exit",		.func = probe_sys_exit },
+	{ .name = "sys_enter",		.func = probe_sys_enter },
 };
 
 static void find_lineage_tp(struct tracepoint *tp, void *priv)
@@ -1315,5 +1487,10 @@ void lymph_lineage_exit(void)
 		kfree(c);
 	}
 	lymph_nr_charges = 0;
+	hash_for_each_safe(lymph_calls, bkt, tmp, c, node) {
+		hash_del(&c->node);
+		kfree(c);
+	}
+	lymph_nr_calls = 0;
 	kvfree(lymph_lineages);
 }

@@ -43,6 +43,8 @@ FIXTURE(throttle)
 	struct bomb_stats *stats;
 	pid_t sids[MAX_SIDS]; /* sessions this test started */
 	int n_sids;
+	char v2cg[PATH_MAX];   /* a cgroup v2 directory a test made, or "" */
+	char v2home[PATH_MAX]; /* the test's own v2 cgroup before it */
 };
 
 FIXTURE_SETUP(throttle)
@@ -52,6 +54,7 @@ FIXTURE_SETUP(throttle)
 	self->dir[0] = '\0';
 	self->stats = NULL;
 	self->n_sids = 0;
+	self->v2cg[0] = self->v2home[0] = 0;
 	if (!th_is_root())
 		SKIP(return, "needs root");
 	if (access(STORM_PIDS_ROOT "/cgroup.procs", F_OK))
@@ -83,6 +86,19 @@ FIXTURE_TEARDOWN(throttle)
 	if (self->stats)
 		munmap(self->stats, BOMB_STATS_SIZE);
 	th_rmdir_flat(self->dir);
+	if (self->v2cg[0]) {
+		int64_t deadline = th_now_ms() + 10000;
+		char n[32];
+
+		/* out of it (a test that failed half-way), then the guard's
+		 * exit after lymphd's lets it go */
+		snprintf(n, sizeof(n), "%d", (int)getpid());
+		if (self->v2home[0])
+			storm__write(self->v2home, "cgroup.procs", n);
+		while (rmdir(self->v2cg) && errno == EBUSY && th_now_ms() < deadline)
+			th_sleep_ms(50);
+		EXPECT_NE(0, access(self->v2cg, F_OK)) TH_LOG("%s is left", self->v2cg);
+	}
 }
 
 /* The policy: lineage (family, session, ...) and the per-uid budget behind it. */
@@ -761,6 +777,19 @@ static pid_t pin_guard_of(pid_t lymphd)
 	return found;
 }
 
+/* lymphd started in enforce mode with the default policy of this test:
+ * its pin guard's pid (the test fails in here without one). */
+static pid_t start_with_guard(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self)
+{
+	pid_t guard;
+
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	guard = pin_guard_of(self->d.pid);
+	ASSERT_GT(guard, 0) TH_LOG("lymphd has no pin guard");
+	return guard;
+}
+
 /*
  * SIGKILL of lymphd in the middle of an episode on the BPF path: its pin
  * (the hold's pids.max 0) does not outlive it.  lymphd's pin guard lifts
@@ -782,10 +811,7 @@ static void pin_then_crash(struct __test_metadata *_metadata, FIXTURE_DATA(throt
 
 	snprintf(cap, sizeof(cap), "%d", BURST + 80);
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
-	ASSERT_EQ(0, write_conf(self, "enforce"));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	guard = pin_guard_of(self->d.pid);
-	ASSERT_GT(guard, 0) TH_LOG("lymphd has no pin guard");
+	guard = start_with_guard(_metadata, self);
 	if (kill_guard) {
 		ASSERT_EQ(0, kill(guard, SIGKILL));
 		deadline = th_now_ms() + 5000;
@@ -836,6 +862,256 @@ TEST_F_TIMEOUT(throttle, lymphd_sigkill_mid_episode_leaves_no_pin, 120)
 TEST_F_TIMEOUT(throttle, a_killed_pin_guard_is_started_again, 120)
 {
 	pin_then_crash(_metadata, self, 1);
+}
+
+/* The actions of lineage name's throttle records, in journal order, joined
+ * by ',' into out (e.g. "pin,throttle,lift,end"). */
+static void lineage_actions(const char *journal, const char *name, char *out, size_t cap)
+{
+	char line[16384];
+	size_t len = 0;
+	FILE *f = fopen(journal, "re");
+
+	out[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		json_object *rec = json_tokener_parse(line);
+		const char *type = th_json_str(rec, "type"), *l = th_json_str(rec, "lineage");
+		const char *a = th_json_str(rec, "action");
+
+		if (type && !strcmp(type, "throttle") && l && !strcmp(l, name) && a && len < cap)
+			len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? "," : "", a);
+		json_object_put(rec);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Run `lymphd --lift-pins` on the test's policy and journal, with the
+ * (dead) lymphd's socket; its wait status. */
+static int lift_pins(FIXTURE_DATA(throttle) * self)
+{
+	char prog[PATH_MAX], conf[PATH_MAX + 8], journal[PATH_MAX + 16], sock[PATH_MAX + 16];
+	char *argv[] = { prog, "--lift-pins", conf, journal, sock, NULL };
+	struct th_cmd_opts o = { .timeout_ms = 30000 };
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	int status;
+
+	if (!r)
+		return -1;
+	th_prog("lymphd", prog, sizeof(prog));
+	snprintf(conf, sizeof(conf), "-c%s", self->conf);
+	snprintf(journal, sizeof(journal), "--journal=%s", self->journal);
+	snprintf(sock, sizeof(sock), "--socket=%s", self->d.sock);
+	th_run(argv, &o, r);
+	status = r->status;
+	if (status)
+		th_diag("lymphd --lift-pins: status %d: %s%s", status, r->out, r->err);
+	else
+		th_diag("lymphd --lift-pins: %s", r->out);
+	free(r);
+	return status;
+}
+
+/*
+ * lymphd and its pin guard killed together in the middle of an episode
+ * (as systemd kills a unit's cgroup): nothing lifts the pin until
+ * `lymphd --lift-pins` (the unit's ExecStopPost=), which ends the episode
+ * from the journal: the pin lifted, the hold removed, nothing stopped, the
+ * storm free to make the rest of its children, and the backstop (members
+ * and cgroups) removable.  The journal said the pin's intent ("pin")
+ * before anything else of the episode.
+ */
+TEST_F_TIMEOUT(throttle, lymphd_and_guard_killed_together_then_lift_pins_leaves_no_pin, 120)
+{
+	char cap[16], statspath[PATH_MAX], name[64], hold[PATH_MAX] = "", actions[512];
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	pid_t sid, guard, stopped[16];
+	long long max;
+	int n;
+
+	snprintf(cap, sizeof(cap), "%d", BURST + 80);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	guard = start_with_guard(_metadata, self);
+	sid = spawn_until_pinned(_metadata, self, argv, "family", name, hold);
+	lineage_actions(self->journal, name, actions, sizeof(actions));
+	TH_LOG("pinned in %s after %llu forks; journal: %s", hold,
+	       (unsigned long long)storm_load(&self->stats->forks), actions);
+	EXPECT_EQ(0, strncmp(actions, "pin,", 4)) TH_LOG("the pin's intent is not first");
+	EXPECT_NE(NULL, strstr(actions, "throttle"));
+
+	/* Both at once: lymphd stopped first, so that it starts no new
+	 * guard, then the guard and lymphd killed. */
+	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
+	ASSERT_EQ(0, kill(guard, SIGKILL));
+	storm_lymphd_crash(&self->d);
+	ASSERT_EQ(0, storm_cg_read(hold, "pids.max")) TH_LOG("%s was lifted without lymphd", hold);
+
+	ASSERT_EQ(0, lift_pins(self));
+	max = access(hold, F_OK) ? LLONG_MAX : storm_cg_read(hold, "pids.max");
+	EXPECT_EQ(LLONG_MAX, max) TH_LOG("after the lift: %s has pids.max %lld", hold, max);
+	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there", hold);
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
+					 name, NULL));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "lymphd", "lift-pins", NULL, NULL, NULL));
+	n = storm_cg_stopped(self->cg.path, stopped, 16, 0);
+	EXPECT_EQ(0, n) TH_LOG("%d member(s) stopped after the lift, first %d", n, (int)stopped[0]);
+	EXPECT_EQ(0, storm_session_stopped(sid));
+	/* not pinned: the leader makes the rest of its children */
+	wait_forks(self->stats, (uint64_t)(BURST + 80), 10000);
+	EXPECT_EQ((uint64_t)(BURST + 80), storm_load(&self->stats->forks));
+	/* a second lift finds nothing left */
+	ASSERT_EQ(0, lift_pins(self));
+	EXPECT_EQ(1, storm_journal_count(self->journal, "throttle", "recovered", rec_of_lineage,
+					 name, NULL));
+	/* every member can be killed and the backstop removed */
+	snprintf(statspath, sizeof(statspath), "%s", self->cg.path);
+	EXPECT_EQ(0, storm_cg_destroy(&self->cg));
+	EXPECT_NE(0, access(statspath, F_OK)) TH_LOG("%s is still there", statspath);
+}
+
+/*
+ * A kill between the pin's intent and the record after it: the journal
+ * names a hold its next start has not heard of otherwise.  A member sits
+ * stopped in that hold, pinned at pids.max 0, as lymphd left it; lymphd,
+ * started again, ends the episode from the intent alone: the pin lifted,
+ * the member moved back and continued, the hold removed.
+ */
+TEST_F_TIMEOUT(throttle, a_pin_known_only_by_its_intent_is_lifted_at_restart, 90)
+{
+	char *sleeper[] = { "/bin/sleep", "600", NULL };
+	char hold[PATH_MAX + 64], name[64], rec[3 * PATH_MAX], n[32];
+	json_object *last = NULL;
+	int64_t deadline;
+	uid_t uid = 0;
+	pid_t pid;
+	char state = 0;
+	int fd;
+
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	pid = spawn_storm(self, sleeper);
+	ASSERT_GT(pid, 0);
+	/* in the backstop and uid 1000 already (it moves itself first) */
+	deadline = th_now_ms() + 5000;
+	while ((storm_proc(pid, &state, NULL, &uid) || uid != STORM_UID) &&
+	       th_now_ms() < deadline)
+		th_sleep_ms(5);
+	ASSERT_EQ((uid_t)STORM_UID, uid);
+	snprintf(name, sizeof(name), "family:%d", (int)pid);
+	snprintf(hold, sizeof(hold), "%s/lymph.hold.family.%d", self->cg.path, (int)pid);
+	ASSERT_EQ(0, mkdir(hold, 0700));
+	ASSERT_EQ(0, storm__write(hold, "pids.max", "0"));
+	snprintf(n, sizeof(n), "%d", (int)pid);
+	ASSERT_EQ(0, storm__write(hold, "cgroup.procs", n));
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	/* the intent as lymphd journals it (doc/lineage.md) */
+	snprintf(rec, sizeof(rec),
+		 "{\"type\":\"throttle\",\"action\":\"pin\",\"mode\":\"enforce\",\"lineage\":\"%s\","
+		 "\"kind\":\"family\",\"id\":%d,\"dead_time_ms\":100.0,\"holds\":1,"
+		 "\"held_pids\":[],\"hold_cgroup\":\"%s\",\"parent_cgroup\":\"%s\","
+		 "\"result\":\"about to pin\",\"time\":\"2026-11-30T12:00:00.000Z\","
+		 "\"ts\":1796040000.0}\n",
+		 name, (int)pid, hold, self->cg.path);
+	fd = open(self->journal, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ((ssize_t)strlen(rec), write(fd, rec, strlen(rec)));
+	close(fd);
+
+	deadline = th_now_ms() + 5000; /* stopped when it next runs */
+	while ((storm_proc(pid, &state, NULL, NULL) || state != 'T') && th_now_ms() < deadline)
+		th_sleep_ms(5);
+	ASSERT_EQ('T', state);
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	EXPECT_EQ(1, wait_recovered(self, name, &last));
+	TH_LOG("recovered: %s", last ? th_json_str(last, "result") : "(none)");
+	json_object_put(last);
+	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s still there (pids.max %lld)", hold,
+						 storm_cg_read(hold, "pids.max"));
+	ASSERT_EQ(0, storm_proc(pid, &state, NULL, NULL));
+	EXPECT_NE('T', state) TH_LOG("the member is still stopped");
+	if (state == 'T')
+		th_lymphd_dump_stderr(&self->d);
+}
+
+/* Move pid into the cgroup v2 directory dir: 0 or -errno. */
+static int v2_move(const char *dir, pid_t pid)
+{
+	char n[32];
+
+	snprintf(n, sizeof(n), "%d", (int)pid);
+	return storm__write(dir, "cgroup.procs", n);
+}
+
+/* The line of /proc/PID/cgroup for the hierarchy whose part is key
+ * ("0::" for v2, ":pids:" for v1), its path after the key, into out. */
+static int cgroup_line(pid_t pid, const char *key, char *out, size_t cap)
+{
+	char path[64], line[PATH_MAX];
+	int found = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	while (f && found && fgets(line, sizeof(line), f)) {
+		char *k = strstr(line, key);
+
+		if (!k || (key[0] == '0' && k != line))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(out, cap, "%s", k + strlen(key));
+		found = 0;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * lymphd's pin guard is spared like lymphd itself.  lymphd, its guard and
+ * a storm share a cgroup v2 directory and the lineage is the cgroup (as
+ * a uid-0 storm with root not protected shares root's uid with them):
+ * the probes stop neither lymphd nor the guard, and lymphd's own walks of
+ * the lineage (stop, move into the hold) must not either.
+ */
+TEST_F_TIMEOUT(throttle, pin_guard_is_spared_like_lymphd, 90)
+{
+	char cap[16], statspath[PATH_MAX], name[64], mine[PATH_MAX - 64];
+	char where[PATH_MAX], *argv[] = { self->burst, cap, statspath, NULL };
+	pid_t guard;
+	struct stat st;
+	char state = 0;
+
+	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK))
+		SKIP(return, "no cgroup v2 hierarchy at /sys/fs/cgroup/unified");
+	snprintf(cap, sizeof(cap), "%d", BURST + 80);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf_full(self, "enforce", "cgroup", BUDGET, BURST, 20 * BUDGET,
+				     20 * BURST));
+	ASSERT_EQ(0, cgroup_line(getpid(), "0::", mine, sizeof(mine)));
+	snprintf(self->v2home, sizeof(self->v2home), "/sys/fs/cgroup/unified%s", mine);
+	snprintf(self->v2cg, sizeof(self->v2cg), "/sys/fs/cgroup/unified/lymph-guard.%d",
+		 (int)getpid());
+	ASSERT_EQ(0, mkdir(self->v2cg, 0755));
+	ASSERT_EQ(0, stat(self->v2cg, &st));
+	/* lymphd, its guard and the storm are made in there; this test
+	 * (lymphd's parent, spared as its ancestor) leaves it after */
+	ASSERT_EQ(0, v2_move(self->v2cg, getpid()));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	guard = pin_guard_of(self->d.pid);
+	ASSERT_GT(guard, 0) TH_LOG("lymphd has no pin guard");
+	ASSERT_GT(spawn_storm(self, argv), 0);
+	ASSERT_EQ(0, v2_move(self->v2home, getpid()));
+	snprintf(name, sizeof(name), "cgroup:%llu", (unsigned long long)st.st_ino);
+	ASSERT_TRUE(wait_pinned(self, name, 10000)) TH_LOG("%s not pinned", name);
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 name, NULL));
+
+	ASSERT_EQ(0, storm_proc(guard, &state, NULL, NULL)) TH_LOG("the guard is gone");
+	EXPECT_NE('T', state) TH_LOG("the pin guard %d is stopped", (int)guard);
+	ASSERT_EQ(0, cgroup_line(guard, ":pids:", where, sizeof(where)));
+	EXPECT_EQ(NULL, strstr(where, "lymph.hold.")) TH_LOG("the guard was moved into %s", where);
+	EXPECT_EQ(guard, pin_guard_of(self->d.pid));
+	ASSERT_EQ(0, storm_proc(self->d.pid, &state, NULL, NULL));
+	EXPECT_NE('T', state) TH_LOG("lymphd is stopped");
 }
 
 /* Wait for the storm's forks to reach n (at most timeout_ms). */
@@ -1354,6 +1630,56 @@ TEST_F_TIMEOUT(throttle, lone_spinner_at_a_low_cap_is_stopped, 90)
 TEST_F_TIMEOUT(throttle, two_spinners_at_a_low_cap_are_stopped, 90)
 {
 	spin_case(_metadata, self, 8, 2);
+}
+
+/*
+ * One spinner over its budget but slower than a 50 ms spin sample used to
+ * see (budget + 2.5 bursts a second, 300 here): the burst leader at a cap
+ * of 10 waits 6 ms after each refused fork (~160 refusals a second,
+ * budget 50).  A busy loop of root's (protected here) keeps the CPUs busy,
+ * so lymphd samples; no PSI, as in spin_case.  The family is held and
+ * pinned; before, it was never seen and spun for ever.
+ */
+TEST_F_TIMEOUT(throttle, slow_spinner_over_budget_is_stopped, 120)
+{
+	char cap[16], statspath[PATH_MAX], name[64];
+	char *argv[] = { self->burst, cap, statspath, "6000", NULL };
+	uint64_t failed;
+	int64_t t0;
+	bool pinned;
+	pid_t sid, hog;
+	double secs;
+
+	snprintf(cap, sizeof(cap), "%d", 50);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "10"));
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	hog = th_fork();
+	ASSERT_GE(hog, 0);
+	if (hog == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			__asm__ volatile("" ::: "memory");
+	}
+	sid = spawn_storm(self, argv);
+	EXPECT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	t0 = th_now_ms();
+	pinned = sid > 0 && wait_pinned(self, name, 30000);
+	secs = (th_now_ms() - t0) / 1000.0;
+	kill(hog, SIGKILL);
+	waitpid(hog, NULL, 0);
+	failed = storm_load(&self->stats->failed);
+	TH_LOG("slow spinner: %s after %.1f s, %llu forks made, %llu refused (%.0f/s)",
+	       pinned ? "pinned" : "NOT pinned", secs,
+	       (unsigned long long)storm_load(&self->stats->forks), (unsigned long long)failed,
+	       secs > 0 ? failed / secs : 0);
+	EXPECT_TRUE(pinned) TH_LOG("%s is not pinned", name);
+	EXPECT_NE((uint64_t)0, failed) TH_LOG("the cap refused no fork");
 }
 
 /*

@@ -6,7 +6,9 @@
  * grow past CAP + 1 processes, so a test can let it go on after lymphd let
  * it loose again.
  *
- *   burst CAP STATSFILE      (STATSFILE as in forkbomb.c, or "-")
+ *   burst CAP STATSFILE [RETRY_US]   (STATSFILE as in forkbomb.c, or "-";
+ *                                     RETRY_US: the wait after a refusal,
+ *                                     default 1000)
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -31,6 +33,7 @@ int main(int argc, char **argv)
 	struct bomb_stats *s = &dummy;
 	struct timespec ms = { 0, 1000000 };
 	long cap = argc > 1 ? atol(argv[1]) : 100;
+	long retry_us = argc > 3 ? atol(argv[3]) : 1000;
 
 	if (argc > 2 && strcmp(argv[2], "-")) {
 		int fd = open(argv[2], O_RDWR | O_CLOEXEC);
@@ -43,6 +46,8 @@ int main(int argc, char **argv)
 		close(fd);
 		s = p;
 	}
+	ms.tv_sec = retry_us / 1000000;
+	ms.tv_nsec = (retry_us % 1000000) * 1000;
 	__atomic_store_n(&s->start_ns, now_ns(), __ATOMIC_RELAXED);
 	while ((long)__atomic_load_n(&s->forks, __ATOMIC_RELAXED) < cap) {
 		uint64_t t = now_ns(); /* before: see forkbomb.c */

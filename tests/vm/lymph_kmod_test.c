@@ -1106,7 +1106,8 @@ TEST_F_TIMEOUT(storm, enforce_slows_observe_does_not, 60)
 		EXPECT_EQ((uint64_t)storm, t->lineage_id);
 		EXPECT_GT(0, t->tokens);
 		EXPECT_LE(20000000, t->hold_ns);
-		EXPECT_NE(0, t->child_pid);
+		/* the first fork over budget is stopped at its call: no child */
+		EXPECT_EQ(0, t->child_pid);
 	}
 	close(fd);
 	TH_LOG("forks/s: observe %.0f, enforce %.0f; holds %lld\n%s", observe, enforce, holds,
@@ -1787,6 +1788,61 @@ TEST_F_TIMEOUT(storm, bucket_overdrawn_by_one_burst_refunded_at_exit, 60)
 	EXPECT_LE(30, proc_num("charges:", "refunded ") - refunded0);
 }
 
+/*
+ * A fork over budget is charged when it is called, and its caller is
+ * stopped before its task is made: the fork is restarted when the hold
+ * ends.  Charged when the task was made (sched_process_fork), the bucket
+ * overdrew only once the forks that overdrew it had been made: under load
+ * a fork takes long (a shell bomb under TCG: 28-51 forks in flight, called
+ * before the module's first stop and made after it, 140-320 ms of them),
+ * and each over-budget fork made its child before its caller was stopped.
+ * Here a process forks children that stay, counting each fork that
+ * returned; when the module holds it, every child it has is one it
+ * counted (the over-budget call made none).  The module used to make
+ * the over-budget child and stop the forker on its way back: one more.
+ */
+TEST_F_TIMEOUT(storm, over_budget_fork_stopped_at_its_call, 60)
+{
+	struct lymph_throttle t = { 0 };
+	int i, n, stopped;
+	pid_t p;
+
+	/* a long dead time: still held while the test counts */
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "10000"));
+	ASSERT_EQ(0, knob_set("dead_time_min_ms", "10000"));
+	ASSERT_EQ(0, knob_set("clone_budget", "1"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	p = storm_child(STORM_UID);
+	if (p == 0) {
+		while (self->sh->forks < 40) {
+			pid_t c = fork();
+
+			if (c == 0)
+				for (;;)
+					pause();
+			if (c > 0)
+				__atomic_fetch_add(&self->sh->forks, 1, __ATOMIC_RELAXED);
+			else
+				usleep(1000);
+		}
+		for (;;)
+			pause();
+	}
+	ASSERT_LT(0, p);
+	for (i = 0; i < 2000 && proc_state(p) != 'T'; i++)
+		usleep(10000);
+	n = storm_tasks(&stopped, p, NULL, 0);
+	read_until(self->fd, last_throttle, &t, 300);
+	TH_LOG("forker %s after %lu forks; %d children (%d stopped); last record: pid %u child %u "
+	       "tokens %lld\n%s", proc_state(p) == 'T' ? "held" : "not held", self->sh->forks, n,
+	       stopped, t.task.pid, t.child_pid, (long long)t.tokens, proc_lymph());
+	ASSERT_EQ('T', proc_state(p)) TH_LOG("the forker was never held");
+	EXPECT_EQ((int)self->sh->forks, n) TH_LOG("the fork over budget made a child");
+	EXPECT_EQ((__u32)p, t.task.pid);
+	EXPECT_EQ(0u, t.child_pid) TH_LOG("the record names a child of the fork over budget");
+	EXPECT_GT(40ul, self->sh->forks) TH_LOG("never over budget");
+}
+
 static void *idle_thread(void *arg)
 {
 	for (;;)
@@ -1922,7 +1978,8 @@ TEST_F_TIMEOUT(storm, thread_bomb_is_held, 60)
 	EXPECT_EQ(LYMPH_THROTTLE_HELD, t->action);
 	EXPECT_EQ(LYMPH_LINEAGE_FAMILY, t->lineage_kind);
 	EXPECT_EQ((uint64_t)bomb, t->lineage_id);
-	EXPECT_EQ((uint32_t)bomb, t->child_pid);	/* the new thread's process */
+	/* the first thread over budget: its creator stopped at the call, none made */
+	EXPECT_EQ(0u, t->child_pid);
 	EXPECT_EQ(STORM_UID, t->task.uid);
 
 	/* rmmod continues what it held (holds of 5 s and more from now on,

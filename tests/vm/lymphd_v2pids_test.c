@@ -15,6 +15,10 @@
  * a restart left pids enabled there for good (the cgroup, a thread root
  * from then on, takes no domain child).
  *
+ * The pin's intent ("pin", with enable_pids when lymphd is about to write
+ * the "+pids"), lymphd killed before its next record: lymphd --lift-pins
+ * removes the hold and takes the "+pids" back only if lymphd wrote it.
+ *
  * No assertion times anything.  Built statically (busybox userland); the
  * module comes from $LYMPH_KO (default /lib/modules/lymph.ko), lymphd from
  * the build directory on the kernel command line (lymph.build=).
@@ -270,6 +274,80 @@ TEST_F_TIMEOUT(v2pids, restart_takes_back_the_pids_lymphd_enabled, 300)
 	EXPECT_EQ(0, pids_enabled_in_cg())
 	TH_LOG("pids still enabled in " CG "/cgroup.subtree_control after lymphd's restart: %s",
 	       out);
+}
+
+/*
+ * lymphd killed between its intent to pin and the record after it: the
+ * journal's last word on the episode is the "pin" record.  A hold below
+ * CG (threaded, pids.max 0, one member) as lymphd left it; with
+ * enable_pids, lymphd was about to write the "+pids" (it was not there),
+ * without, it was there already (an administrator's).  lymphd --lift-pins
+ * (the unit's ExecStopPost=) removes the hold and takes back the "+pids"
+ * only when lymphd wrote it.
+ */
+static void intent_case(struct __test_metadata *_metadata, FIXTURE_DATA(v2pids) * self,
+			int enable_pids)
+{
+	char rec[1024], n[32], out[4096];
+	pid_t member;
+	int status = -1;
+
+	snprintf(self->hold, sizeof(self->hold), CG "/lymph.hold.family.4242");
+	ASSERT_EQ(0, write_file(CG "/cgroup.subtree_control", "+pids"));
+	ASSERT_EQ(0, mkdir(self->hold, 0700));
+	snprintf(out, sizeof(out), "%s/cgroup.type", self->hold);
+	ASSERT_EQ(0, write_file(out, "threaded"));
+	snprintf(out, sizeof(out), "%s/pids.max", self->hold);
+	ASSERT_EQ(0, write_file(out, "0"));
+	member = fork();
+	ASSERT_LE(0, member);
+	if (member == 0)
+		for (;;)
+			pause();
+	snprintf(n, sizeof(n), "%d", (int)member);
+	snprintf(out, sizeof(out), "%s/cgroup.procs", self->hold);
+	ASSERT_EQ(0, write_file(out, n));
+	snprintf(rec, sizeof(rec),
+		 "{\"type\":\"throttle\",\"action\":\"pin\",\"mode\":\"enforce\","
+		 "\"lineage\":\"family:4242\",\"kind\":\"family\",\"id\":4242,"
+		 "\"dead_time_ms\":20.0,\"holds\":1,\"held_pids\":[],\"hold_cgroup\":\"%s\","
+		 "\"parent_cgroup\":\"" CG "\",%s\"result\":\"about to pin\","
+		 "\"time\":\"2026-11-30T12:00:00.000Z\",\"ts\":1796040000.0}\n",
+		 self->hold, enable_pids ? "\"enable_pids\":true," : "");
+	ASSERT_EQ(0, write_file(DIR_ "/journal", rec));
+
+	self->lymphd = fork();
+	ASSERT_LE(0, self->lymphd);
+	if (self->lymphd == 0) {
+		int fd = open(DIR_ "/out.lift", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(self->lymphd_path, "lymphd", "--lift-pins", "-c", DIR_ "/lymph.conf",
+		      "--journal=" DIR_ "/journal", "--socket=" DIR_ "/sock", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(self->lymphd, &status, 0);
+	self->lymphd = 0;
+	read_file(DIR_ "/out.lift", out, sizeof(out));
+	EXPECT_EQ(0, status) TH_LOG("lymphd --lift-pins: %s", out);
+	EXPECT_TRUE(file_has(DIR_ "/journal", "\"action\":\"recovered\"")) TH_LOG("%s", out);
+	EXPECT_NE(0, access(self->hold, F_OK)) TH_LOG("the hold %s is still there", self->hold);
+	EXPECT_EQ(enable_pids ? 0 : 1, pids_enabled_in_cg())
+	TH_LOG("lymphd --lift-pins %s the +pids in " CG ": %s",
+	       enable_pids ? "did not take back" : "took back an administrator's", out);
+	kill(member, SIGKILL);
+	waitpid(member, NULL, 0);
+}
+
+TEST_F_TIMEOUT(v2pids, intent_to_enable_pids_is_taken_back, 120)
+{
+	intent_case(_metadata, self, 1);
+}
+
+TEST_F_TIMEOUT(v2pids, intent_leaves_an_administrators_pids, 120)
+{
+	intent_case(_metadata, self, 0);
 }
 
 TEST_HARNESS_MAIN

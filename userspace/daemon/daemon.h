@@ -122,4 +122,8 @@ int daemon_metrics_fill(FILE *out, void *d); /* the same, for the HTTP listener 
 struct json_object;
 struct json_object *status_json(const struct daemon *d, uint64_t now_ns);
 
+/* lymphd --lift-pins: end every clone-storm hold the journal says a dead
+ * lymphd left (liftpins.c).  0 or -errno. */
+int daemon_lift_pins(const struct daemon_opts *o);
+
 #endif

@@ -55,6 +55,8 @@ static void usage(FILE *f)
 		"      --half-life=SECS  half-life of the per-binary danger counts (default 3600)\n"
 		"      --no-fork         do not trace forks\n"
 		"      --no-exec         do not trace execs\n"
+		"      --lift-pins       do not start: lift every clone-storm pin a dead lymphd\n"
+		"                        left (from the journal), journal it, exit (ExecStopPost)\n"
 		"  -h, --help            show this help\n"
 		"  -V, --version         show the version\n");
 }
@@ -76,7 +78,8 @@ enum {
 	OPT_NOEXEC,
 	OPT_CHECK,
 	OPT_JOURNAL,
-	OPT_LOG
+	OPT_LOG,
+	OPT_LIFT
 };
 
 /* --check-config: every error as file:line: message; 0 when valid. */
@@ -124,6 +127,7 @@ int main(int argc, char **argv)
 		{ "verbose", optional_argument, NULL, 'v' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "log", required_argument, NULL, OPT_LOG },
+		{ "lift-pins", no_argument, NULL, OPT_LIFT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -140,7 +144,7 @@ int main(int argc, char **argv)
 	const char *bad;
 	size_t bad_len;
 	uint64_t v;
-	int c, err, check = 0;
+	int c, err, check = 0, lift = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "--core-handler")) /* run by the kernel (corehandler.h) */
 		return corehandler_main(argc - 1, argv + 1);
@@ -229,6 +233,7 @@ int main(int argc, char **argv)
 						 optarg);
 			o.journal_path = optarg;
 			break;
+		case OPT_LIFT: lift = 1; break;
 		case OPT_NOFORK: o.src.want_fork = 0; break;
 		case OPT_NOEXEC: o.src.want_exec = 0; break;
 		case 'h': usage(stdout); return 0;
@@ -254,6 +259,8 @@ int main(int argc, char **argv)
 				"the kernel's proc connector (try: sudo lymphd)\n");
 		return 1;
 	}
+	if (lift) /* what a dead lymphd left pinned (liftpins.c) */
+		return daemon_lift_pins(&o) ? 1 : 0;
 
 	/* The context (300 KiB, mostly tables sized for the worst case) in
 	 * its own anonymous mapping, not on the stack: the pages that stay

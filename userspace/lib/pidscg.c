@@ -63,10 +63,9 @@ static int is_v2(void)
 	return pidscg_root() && v2;
 }
 
-int pidscg_enable(const char *dir)
+int pidscg_would_enable(const char *dir)
 {
 	char path[1024], buf[512], *p;
-	int err;
 
 	if (!is_v2())
 		return 0;
@@ -75,6 +74,15 @@ int pidscg_enable(const char *dir)
 		for (p = strtok(buf, " \n"); p; p = strtok(NULL, " \n"))
 			if (!strcmp(p, "pids"))
 				return 0;
+	return 1;
+}
+
+int pidscg_enable(const char *dir)
+{
+	int err;
+
+	if (!pidscg_would_enable(dir))
+		return 0;
 	/* pids is a threaded controller: allowed beside the cgroup's own
 	 * processes (no "no internal processes" rule for it). */
 	err = pidscg_write(dir, "cgroup.subtree_control", "+pids");

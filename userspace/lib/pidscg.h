@@ -21,6 +21,8 @@ const char *pidscg_root(void);
  * 0 when it was (or v1), -errno.  pidscg_disable() takes it back. */
 int pidscg_enable(const char *dir);
 int pidscg_disable(const char *dir);
+/* 1 when pidscg_enable(dir) would write "+pids" now (v2, not enabled). */
+int pidscg_would_enable(const char *dir);
 
 /*
  * cgroup v2: make dir (a hold) threaded, so that it may sit below a cgroup

@@ -7,6 +7,7 @@
 
 static pid_t ancestors[ANCESTORS_MAX];
 static int n_ancestors;
+static pid_t helper; /* lymphd's pin guard, or 0 */
 
 void protect_init(void)
 {
@@ -25,7 +26,7 @@ int protect_pid(pid_t pid)
 	struct proc_stat st;
 	int i;
 
-	if (pid <= 1 || pid == getpid())
+	if (pid <= 1 || pid == getpid() || (helper > 0 && pid == helper))
 		return 1;
 	for (i = 0; i < n_ancestors; i++)
 		if (ancestors[i] == pid)
@@ -34,4 +35,9 @@ int protect_pid(pid_t pid)
 	if (!proc_stat_read(pid, &st) && (st.flags & 0x00200000))
 		return 1;
 	return 0;
+}
+
+void protect_set_helper(pid_t pid)
+{
+	helper = pid > 0 ? pid : 0;
 }

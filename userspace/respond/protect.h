@@ -15,4 +15,8 @@ void protect_init(void);
 /* 1 when pid must never be acted on. */
 int protect_pid(pid_t pid);
 
+/* lymphd's own helper process (the BPF path's pin guard, kthrottle_bpf.c),
+ * spared like lymphd itself; 0: none.  Set again whenever it changes. */
+void protect_set_helper(pid_t pid);
+
 #endif

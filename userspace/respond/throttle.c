@@ -41,7 +41,9 @@ struct lineage {
 	int pinned;
 	int guarded; /* the kernel side lifts the pin if lymphd dies */
 	int pids_enabled; /* v2: lymphd enabled pids in parent_dir's children */
+	int pids_intent;  /* v2: lymphd is about to write that "+pids" */
 	struct kthrottle *kt; /* asked for family membership and admin stops */
+	struct throttler *thr; /* its journal: the pin's intent */
 };
 
 static const char *kind_word(uint32_t k)
@@ -97,6 +99,7 @@ static struct lineage *get(struct throttler *t, uint32_t kind, uint64_t id)
 	l->kind = kind;
 	l->id = id;
 	l->kt = t->kt;
+	l->thr = t;
 	return l;
 }
 
@@ -318,6 +321,26 @@ static pid_t first_member(const struct lineage *l)
 	return found;
 }
 
+static void journal_t(struct throttler *t, const struct lineage *l, const char *action,
+		      const char *result, const struct lymph_throttle *why);
+
+/*
+ * The pin's intent, journaled before lymphd makes the hold or writes
+ * "+pids": a lymphd killed between that write and its next record leaves
+ * nothing its journal does not know.  The replay (lymphd's next start,
+ * lymphd --lift-pins) lifts a pin it names and takes back the "+pids"
+ * only when enable_pids says lymphd was about to write it (pids was not
+ * enabled there then).
+ */
+static void pin_intent(struct lineage *l)
+{
+	l->pids_intent = !l->pids_enabled && pidscg_would_enable(l->parent_dir) > 0;
+	journal_t(l->thr, l, "pin",
+		  "about to pin: if lymphd dies before its next record, its next start or "
+		  "lymphd --lift-pins lifts it",
+		  NULL);
+}
+
 static int stop_one(struct lineage *l, pid_t pid)
 {
 	int err = kill(pid, SIGSTOP);
@@ -412,6 +435,7 @@ static int pin(struct lineage *l, pid_t any_member)
 		for (;;) {
 			snprintf(l->hold_dir, sizeof(l->hold_dir), "%s/lymph.hold.%s.%llu",
 				 l->parent_dir, kind_word(l->kind), (unsigned long long)l->id);
+			pin_intent(l);
 			if (!mkdir(l->hold_dir, 0700) || errno == EEXIST)
 				break;
 			err = -errno;
@@ -423,11 +447,14 @@ static int pin(struct lineage *l, pid_t any_member)
 			}
 			*tail = 0;
 		}
+	} else if (!l->pids_enabled && pidscg_would_enable(l->parent_dir) > 0) {
+		pin_intent(l); /* "+pids" again (someone took it back) */
 	}
 	/* cgroup v2: the hold's pids.max exists once its parent enables pids,
 	 * and the hold is threaded to take processes beside the parent's. */
 	if (pidscg_enable(l->parent_dir) > 0)
 		l->pids_enabled = 1;
+	l->pids_intent = 0;
 	pidscg_threaded(l->hold_dir);
 	/* Pinned at 0, not at its size: a member that exits in the hold
 	 * (a double-forking bomb's middle child) leaves no room for another
@@ -439,11 +466,16 @@ static int pin(struct lineage *l, pid_t any_member)
 	 * lymphd's next start, from the journal, in any case. */
 	if (!l->guarded)
 		l->guarded = !kthrottle_guard_pin(l->kt, l->hold_dir, l->kind, l->id, 1);
-	/* lymph.ko stopped the family in its own dead time and continues it
-	 * at the dead time's end, not lymphd: every member not in the hold
-	 * is moved in, none is stopped by lymphd.  A member made during the
-	 * walk was made over budget: the module holds it and reports it, and
-	 * that record pins again. */
+	/* a guard started again has a new pid: spared before the walks below */
+	protect_set_helper(kthrottle_helper_pid(l->kt));
+	/* lymph.ko stopped the family, not lymphd: every member not in the
+	 * hold is moved in, none is stopped by lymphd.  Once pinned
+	 * (LYMPH_IOC_PIN_LINEAGE), the module keeps its held members stopped
+	 * until lymphd lifts the hold (LYMPH_IOC_LIFT), unpins it or closes
+	 * /dev/lymph, whatever its own dead time; before the pin a newly held
+	 * family waits for it (at most dead_time_max_ms).  A member made
+	 * during the walk was made over budget: the module holds it and
+	 * reports it, and that record pins again. */
 	if (l->module) {
 		struct move_walk w = { .l = l };
 
@@ -490,6 +522,7 @@ static void unpin(struct lineage *l)
 		pidscg_write(l->hold_dir, "pids.max", "max");
 	if (l->guarded)
 		kthrottle_guard_pin(l->kt, l->hold_dir, l->kind, l->id, 0);
+	protect_set_helper(kthrottle_helper_pid(l->kt));
 	l->pinned = l->guarded = 0;
 }
 
@@ -560,6 +593,9 @@ static void journal_t(struct throttler *t, const struct lineage *l, const char *
 	 * takes it back at the end (or at its next start, from here) */
 	if (l->pids_enabled)
 		json_object_object_add(rec, "pids_enabled", json_object_new_boolean(1));
+	/* the pin's intent: lymphd is about to write that "+pids" */
+	if (l->pids_intent)
+		json_object_object_add(rec, "enable_pids", json_object_new_boolean(1));
 	if (why) {
 		struct json_object *w = json_object_new_object();
 
@@ -593,6 +629,8 @@ int throttler_push(struct throttler *t)
 	uint32_t tgids[66], n = 0;
 	pid_t pid = getpid();
 
+	/* lymphd's pin guard, spared like lymphd by every response */
+	protect_set_helper(kthrottle_helper_pid(t->kt));
 	if (!t->available)
 		return 0;
 	/* lymphd and its ancestors (pid 1 is excluded in the probe itself). */
@@ -621,10 +659,10 @@ int throttler_init(struct throttler *t, const struct policy *p, struct journal *
 	t->n_protect_uids = p->protect.n_uid;
 	memcpy(t->protect_uids, p->protect.uid, p->protect.n_uid * sizeof(uint32_t));
 	clock_offset_init(&t->clk);
-	if (!t->available)
+	if (!t->available && kt && kt->source) /* none at all: lymphd --lift-pins */
 		fprintf(stderr,
 			"lymphd: the %s source cannot stop forkers: clone storms are not throttled\n",
-			kt->source ? kt->source : "current");
+			kt->source);
 	return throttler_push(t);
 }
 
@@ -690,12 +728,12 @@ void throttler_on_record(struct throttler *t, const struct lymph_throttle *r, ui
 	if (!l)
 		return;
 	l->records++;
-	/* lymph.ko stopped the family in its own dead time and continues it
-	 * by itself: lymphd pins it as it pins what the BPF probes stop (the
-	 * episode, its dead time and its end are lymphd's), stopping nothing
-	 * itself.  Once pinned, a member the module continues can make
-	 * nothing: its refused forks keep the module holding it and the
-	 * episode going (pids.events). */
+	/* lymph.ko stopped the family and keeps it stopped until lymphd
+	 * lifts, unpins or closes: lymphd pins it as it pins what the BPF
+	 * probes stop (the episode, its dead time and its end are lymphd's),
+	 * stopping nothing itself.  After a lift, a member can make nothing
+	 * in the pin: its refused forks make the module hold it and report
+	 * it again, and the episode goes on (pids.events). */
 	if (r->action == LYMPH_THROTTLE_HELD) {
 		/* Members the module holds stopped make no fork and no record:
 		 * not calm, only held (the episode must not end under them). */
@@ -871,13 +909,18 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 	for (i = 0; i < rc->n; i++)
 		if (rc->open[i].kind == r.kind && rc->open[i].id == r.id)
 			break;
+	/* Every record of a lineage says its whole state as lymphd knew it,
+	 * the pin's intent ("pin") too: the last one before a crash is what
+	 * is left. */
 	if (!strcmp(r.action, "throttle") || !strcmp(r.action, "dead-time") ||
-	    !strcmp(r.action, "lift") || !strcmp(r.action, "snapshot")) {
+	    !strcmp(r.action, "lift") || !strcmp(r.action, "snapshot") ||
+	    !strcmp(r.action, "pin")) {
 		if (i == rc->n && rc->n < 64) {
 			memset(&rc->open[rc->n], 0, sizeof(rc->open[0]));
 			rc->open[rc->n].kind = r.kind;
 			rc->open[rc->n].id = r.id;
 			rc->open[rc->n].kt = t->kt;
+			rc->open[rc->n].thr = t;
 			rc->n++;
 		}
 		if (i < rc->n) {
@@ -885,16 +928,20 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 			rc->open[i].dt.holds = r.holds;
 			rc->open[i].module = json_object_object_get_ex(rec, "module", &v) &&
 					     json_object_get_boolean(v);
-			if (json_object_object_get_ex(rec, "pids_enabled", &v) &&
-			    json_object_get_boolean(v))
-				rc->open[i].pids_enabled = 1;
+			/* "+pids" written (pids_enabled) or about to be
+			 * (enable_pids, the intent): taken back at the end */
+			rc->open[i].pids_enabled =
+				(json_object_object_get_ex(rec, "pids_enabled", &v) &&
+				 json_object_get_boolean(v)) ||
+				(json_object_object_get_ex(rec, "enable_pids", &v) &&
+				 json_object_get_boolean(v));
 		}
-		if (i < rc->n && r.hold_dir) {
+		if (i < rc->n) {
 			snprintf(rc->open[i].hold_dir, sizeof(rc->open[i].hold_dir), "%s",
-				 r.hold_dir);
+				 r.hold_dir ? r.hold_dir : "");
 			snprintf(rc->open[i].parent_dir, sizeof(rc->open[i].parent_dir), "%s",
-				 r.parent_dir);
-			rc->open[i].pinned = 1;
+				 r.parent_dir ? r.parent_dir : "");
+			rc->open[i].pinned = !!r.hold_dir;
 		}
 		if (i < 64 && json_object_object_get_ex(rec, "held_pids", &v) &&
 		    json_object_is_type(v, json_type_array)) {
@@ -991,10 +1038,11 @@ void throttler_replay_done(struct throttler *t, uint64_t now)
 		dissolve(&rc->open[i]);
 		if (!rc->open[i].module)
 			n += signal_lineage(&rc->open[i], SIGCONT, 1);
-		snprintf(msg, sizeof(msg), "lymphd restarted: %u stopped process%s continued%s", n,
-			 n == 1 ? "" : "es",
+		snprintf(msg, sizeof(msg), "%s: %u stopped process%s continued%s",
+			 t->recover_by ? t->recover_by : "lymphd restarted", n, n == 1 ? "" : "es",
 			 enabled ? "; pids disabled again for the parent cgroup's children" : "");
 		journal_t(t, &rc->open[i], "recovered", msg, NULL);
+		t->recovered++;
 		/* after the record, which lists them (it read them freed before) */
 		free(rc->open[i].pids);
 		rc->open[i].pids = NULL;

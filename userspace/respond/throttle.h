@@ -36,6 +36,8 @@ struct throttler {
 	uint32_t protect_uids[CFG_LIST_MAX];
 	size_t n_protect_uids;
 	struct throttle_replay *replay; /* during the journal replay at start */
+	const char *recover_by;		/* who replays: NULL for lymphd's start */
+	size_t recovered;		/* episodes the replay ended */
 };
 
 int throttler_init(struct throttler *t, const struct policy *p, struct journal *j, int enforce,

@@ -112,6 +112,11 @@ int kthrottle_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, uin
 	return k && k->ops && k->ops->guard_pin ? k->ops->guard_pin(k, dir, kind, id, on) : 0;
 }
 
+pid_t kthrottle_helper_pid(const struct kthrottle *k)
+{
+	return k && k->ops && k->ops->helper_pid ? k->ops->helper_pid(k) : 0;
+}
+
 struct json_object *kthrottle_json(const struct kthrottle *k)
 {
 	struct json_object *o = NULL;

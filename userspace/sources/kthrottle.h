@@ -78,6 +78,10 @@ struct kthrottle_ops {
 	 * side continues what it holds of it (lymph.ko keeps a pinned
 	 * lineage's members stopped until then); optional.  0 or -errno. */
 	int (*lift)(struct kthrottle *k, uint32_t kind, uint64_t id);
+	/* The pid of the process lymphd forked to lift its pins if it dies
+	 * (the BPF path's pin guard), or 0: spared like lymphd itself by
+	 * every response (respond/protect.h); optional. */
+	pid_t (*helper_pid)(const struct kthrottle *k);
 	/* What the kernel runs with, read back (lymphctl status); optional. */
 	struct json_object *(*json)(const struct kthrottle *k);
 	void (*close)(struct kthrottle *k);
@@ -126,6 +130,7 @@ int kthrottle_admin_stopped(struct kthrottle *k, pid_t pid);
 void kthrottle_pressure(struct kthrottle *k);
 int kthrottle_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, uint64_t id, int on);
 int kthrottle_lift(struct kthrottle *k, uint32_t kind, uint64_t id);
+pid_t kthrottle_helper_pid(const struct kthrottle *k);
 /* A new object (never NULL): "kind" and, where the kernel has them, the
  * values read back. */
 struct json_object *kthrottle_json(const struct kthrottle *k);

@@ -50,6 +50,8 @@ static void guard_lift(char **pins, size_t n)
 
 		snprintf(path, sizeof(path), "%s/pids.max", pins[i]);
 		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* the hold is gone: lymphd --lift-pins came first */
 		if (fd < 0 || write(fd, "max", 3) != 3)
 			fprintf(stderr, "lymphd-guard: failed to lift the pin %s: %s; write max "
 					"into it\n", path, strerror(errno));
@@ -249,6 +251,13 @@ static int bpf_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, ui
 	return err;
 }
 
+static pid_t bpf_helper_pid(const struct kthrottle *k)
+{
+	const struct bpf_kt *b = k->priv;
+
+	return b ? b->guard_pid : 0;
+}
+
 static int fill_set(int fd, const uint32_t *keys, size_t n)
 {
 	uint32_t k, next;
@@ -444,6 +453,7 @@ static const struct kthrottle_ops bpf_kt_ops = {
 	.admin_stopped = bpf_admin_stopped,
 	.pressure = bpf_pressure,
 	.guard_pin = bpf_guard_pin,
+	.helper_pid = bpf_helper_pid,
 	.json = bpf_json,
 	.close = bpf_kt_close,
 };

@@ -130,6 +130,9 @@ int source_bpf_sample_refusals(struct source *src, uint64_t ns)
 		return -EINVAL;
 	if (p->skel->bss->refusal_until_ns < until)
 		p->skel->bss->refusal_until_ns = until;
+	/* a spinner draining its bucket in the sample arms the probe */
+	if (p->skel->bss->refusal_sample_until_ns < until)
+		p->skel->bss->refusal_sample_until_ns = until;
 	/* The drain tick (250 ms) would end a short sample late: the
 	 * timer wakes lymphd at its end (bpf_drain then detaches). */
 	if (p->tfd >= 0) {
