@@ -282,7 +282,7 @@ static pid_t lymphd_pid;
  * and a quarantine by fanotify needs the path to mark it). */
 static int lymphd_execs;
 
-enum want { W_START, W_DEATH, W_DECISION, W_DIED, W_RESTART, W_QUARANTINED };
+enum want { W_START, W_DEATH, W_DECISION, W_DIED, W_RESTART, W_QUARANTINED, W_RELEASED };
 
 static int line_matches(struct json_object *o, enum want w, int pid)
 {
@@ -297,6 +297,10 @@ static int line_matches(struct json_object *o, enum want w, int pid)
 		       !strcmp(json_object_get_string(v), w == W_DIED ? "died" : "restart");
 	if (!json_object_object_get_ex(o, "event", &v))
 		return 0;
+	if (w == W_RELEASED) /* of the quarantine (the release has no pid) */
+		return !strcmp(json_object_get_string(v), "decision") &&
+		       json_object_object_get_ex(o, "action", &why) &&
+		       !strcmp(json_object_get_string(why), "release");
 	if (w == W_DEATH)
 		return !strcmp(json_object_get_string(v), "death") &&
 		       json_object_object_get_ex(o, "pid", &v) && json_object_get_int(v) == pid;
@@ -534,6 +538,9 @@ static void enforced_series(const struct bench_lymphd *l, const char *qbin, stru
 		}
 		if (ctl > 0)
 			waitpid(ctl, NULL, 0);
+		/* its line read now: read with the next crash's, it would give
+		 * that one the poll() time of before its crash */
+		json_object_put(wait_line(W_RELEASED, -1, 5000));
 	}
 }
 
