@@ -18,6 +18,11 @@
  *              quarantine, so each wakes lymphd: crash -> death line;
  *   threshold  the same with threshold = 1 (every crash is at it):
  *              crash -> lymphd's would-quarantine decision line;
+ *   enforced   threshold = 1 in enforce mode (fanotify or the BPF LSM), exec
+ *              tracing on (the path to mark comes from the exec): a copy
+ *              of this program in lymphd's temp dir, owned by uid 65534,
+ *              crashes as 65534: crash -> the "quarantine" line (result
+ *              ok); released by lymphctl between crashes, not timed;
  *   batched    crashes by root (root = no: none can start a quarantine,
  *              so lymphd put them in calm_keys): they wait for lymphd's
  *              drain timer (250 ms) or the ring's fill mark;
@@ -49,8 +54,8 @@
  *
  *   bench/latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES] [-o RAW]  (root)
  *
- * MODES: letters, default "utbsvrw": u urgent, t threshold, b batched,
- * s busy, v service, r bare reader, w spinning reader.  lymphd's modes run
+ * MODES: letters, default "utbsvrw": u urgent, t threshold, e enforced,
+ * b batched, s busy, v service, r bare reader, w spinning reader.  lymphd's modes run
  * in 6 blocks (a fresh lymphd each); with -B, blocks of OTHER_BUILD's
  * lymphd alternate with them in random order (a before/after in one run),
  * reported apart.  Batched: n/10 crashes, service: n/5.  -o RAW: every
@@ -181,13 +186,14 @@ static int crash_main(uid_t uid, int fd)
 }
 
 /*
- * A child that crashes as uid (0: root); its pid.  In a session of its own
+ * A child (exe: this program, or a copy) that crashes as uid (0: root); its
+ * pid.  In a session of its own
  * from before its exec (as posix_spawn's POSIX_SPAWN_SETSID does: setsid()
  * touches no memory of the parent's): with autogroup a session is a
  * scheduling group (see lymphd_start), and the children's exec and
  * teardown in the bench's would make the bench's reader wait.
  */
-static pid_t crash_child(uid_t uid)
+static pid_t crash_child_of(const char *exe, uid_t uid)
 {
 	char u[16], f[16];
 	pid_t pid;
@@ -197,10 +203,15 @@ static pid_t crash_child(uid_t uid)
 	pid = vfork();
 	if (pid == 0) {
 		setsid();
-		execl(self_exe, self_exe, "-C", u, f, (char *)NULL);
+		execl(exe, exe, "-C", u, f, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t crash_child(uid_t uid)
+{
+	return crash_child_of(self_exe, uid);
 }
 
 /* ---- lymphd's write to its stdout (bench/bpf/lwrite.bpf.c) ------------------ */
@@ -267,8 +278,11 @@ static uint64_t lwrite_last(void)
 
 static FILE *lymphd_out;
 static pid_t lymphd_pid;
+/* Trace execs too (enforced: lymphd learns a binary's path from its exec,
+ * and a quarantine by fanotify needs the path to mark it). */
+static int lymphd_execs;
 
-enum want { W_START, W_DEATH, W_DECISION, W_DIED, W_RESTART };
+enum want { W_START, W_DEATH, W_DECISION, W_DIED, W_RESTART, W_QUARANTINED, W_RELEASED };
 
 static int line_matches(struct json_object *o, enum want w, int pid)
 {
@@ -283,10 +297,20 @@ static int line_matches(struct json_object *o, enum want w, int pid)
 		       !strcmp(json_object_get_string(v), w == W_DIED ? "died" : "restart");
 	if (!json_object_object_get_ex(o, "event", &v))
 		return 0;
+	if (w == W_RELEASED) /* of the quarantine (the release has no pid) */
+		return !strcmp(json_object_get_string(v), "decision") &&
+		       json_object_object_get_ex(o, "action", &why) &&
+		       !strcmp(json_object_get_string(why), "release");
 	if (w == W_DEATH)
 		return !strcmp(json_object_get_string(v), "death") &&
 		       json_object_object_get_ex(o, "pid", &v) && json_object_get_int(v) == pid;
-	/* the quarantine decision this crash caused */
+	/* the quarantine decision this crash caused (enforced: in force) */
+	if (w == W_QUARANTINED &&
+	    !(json_object_object_get_ex(o, "action", &why) &&
+	      !strcmp(json_object_get_string(why), "quarantine") &&
+	      json_object_object_get_ex(o, "result", &why) &&
+	      !strcmp(json_object_get_string(why), "ok")))
+		return 0;
 	return !strcmp(json_object_get_string(v), "decision") &&
 	       json_object_object_get_ex(o, "type", &v) &&
 	       !strcmp(json_object_get_string(v), "quarantine") &&
@@ -365,7 +389,8 @@ static int lymphd_start(struct bench_lymphd *l, const char *conf, int dry_run)
 		setsid();
 		dup2(pfd[1], 1);
 		close(pfd[0]);
-		execl(l->lymphd, l->lymphd, "--json", "--no-fork", "--no-exec", "--source=bpf",
+		execl(l->lymphd, l->lymphd, "--json", "--no-fork", lymphd_execs ? "--no-fork" : "--no-exec",
+		      "--source=bpf",
 		      "-c", l->conf, l->journal, sockarg, dry_run ? "--dry-run" : (char *)NULL,
 		      (char *)NULL);
 		perror("latency: exec lymphd");
@@ -452,6 +477,70 @@ static void lymphd_series(struct series *s, uid_t uid, enum want w, int count, i
 		}
 		s->got++;
 		json_object_put(o);
+	}
+}
+
+/* ---- enforced quarantine at the threshold ------------------------------------ */
+
+/* A copy of this program at l->dir/qbin (a fresh inode), owned by uid 65534. */
+static int qbin_prepare(const struct bench_lymphd *l, char *path, size_t len)
+{
+	int in, out, err = 0;
+	ssize_t n;
+
+	snprintf(path, len, "%s/qbin", l->dir);
+	unlink(path);
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	while (in >= 0 && out >= 0 && (n = copy_file_range(in, NULL, out, NULL, 1 << 20, 0)) > 0)
+		;
+	if (in < 0 || out < 0 || n < 0 || fchown(out, NOBODY, NOBODY))
+		err = -errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return err;
+}
+
+/* count crashes of qbin as 65534, each timed to its "quarantine" line, then
+ * released (`lymphctl release`, not timed) so the next one counts again. */
+static void enforced_series(const struct bench_lymphd *l, const char *qbin, struct series *s,
+			    int count)
+{
+	char sockarg[128];
+	int i;
+
+	snprintf(sockarg, sizeof(sockarg), "--socket=%s", l->socket);
+	for (i = 0; i < count && s->got < s->n; i++) {
+		struct json_object *o;
+		uint64_t t1;
+		pid_t pid = crash_child_of(qbin, NOBODY), ctl;
+
+		if (pid < 0)
+			continue;
+		o = wait_line(W_QUARANTINED, pid, 5000);
+		t1 = line_arrived_ns;
+		waitpid(pid, NULL, 0);
+		if (o) {
+			s->total[s->got] = t1 - *stamp;
+			s->parsed[s->got++] = line_parsed_ns - *stamp;
+			json_object_put(o);
+		}
+		ctl = fork();
+		if (ctl == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 1);
+			execl(l->lymphctl, l->lymphctl, sockarg, "release", qbin, "--uid", "65534",
+			      (char *)NULL);
+			_exit(127);
+		}
+		if (ctl > 0)
+			waitpid(ctl, NULL, 0);
+		/* its line read now: read with the next crash's, it would give
+		 * that one the poll() time of before its crash */
+		json_object_put(wait_line(W_RELEASED, -1, 5000));
 	}
 }
 
@@ -814,7 +903,7 @@ static void report_write_split(const char *what, const struct series *s)
 /* One build's lymphd and what was measured with it. */
 struct side {
 	struct bench_lymphd l;
-	struct series urgent, thr, batched, busy, died, restart;
+	struct series urgent, thr, batched, busy, died, restart, enf;
 	const char *tag, *busy_tag;	/* for -o */
 };
 
@@ -833,7 +922,8 @@ static int side_init(struct side *sd, const char *build, const char *tag, int n)
 	sd->tag = strcmp(tag, "latency") ? "B-urgent" : "A-urgent";
 	sd->busy_tag = strcmp(tag, "latency") ? "B-busy" : "A-busy";
 	if (series_init(&sd->urgent, n) || series_init(&sd->thr, n) || series_init(&sd->batched, nb) ||
-	    series_init(&sd->busy, n) || series_init(&sd->died, ns) || series_init(&sd->restart, ns))
+	    series_init(&sd->busy, n) || series_init(&sd->died, ns) || series_init(&sd->restart, ns) ||
+	    series_init(&sd->enf, n))
 		return -ENOMEM;
 	return 0;
 }
@@ -847,6 +937,7 @@ static void side_free(struct side *sd)
 	series_free(&sd->busy);
 	series_free(&sd->died);
 	series_free(&sd->restart);
+	series_free(&sd->enf);
 }
 
 /* One block of every lymphd mode with this side's lymphd. */
@@ -887,6 +978,23 @@ static int side_block(struct side *sd, const char *modes, int ncpu)
 		lymphd_series(&sd->thr, NOBODY, W_DECISION, sd->thr.n / NBLOCKS, 1);
 		lymphd_stop();
 	}
+	/* every crash at the threshold, enforced */
+	if (!err && strchr(modes, 'e')) {
+		char qbin[256];
+
+		if ((err = qbin_prepare(&sd->l, qbin, sizeof(qbin))))
+			fprintf(stderr, "latency: failed to copy the crasher: %s\n", strerror(-err));
+		else {
+			lymphd_execs = 1;
+			err = lymphd_start(&sd->l, "[lymphd]\nmode = enforce\n"
+				       "[quarantine]\nthreshold = 1\nroot = no\n", 0);
+			lymphd_execs = 0;
+			if (!err) {
+				enforced_series(&sd->l, qbin, &sd->enf, sd->enf.n / NBLOCKS);
+				lymphd_stop();
+			}
+		}
+	}
 	/* a supervised service, enforce mode */
 	if (!err && strchr(modes, 'v')) {
 		service_conf(&sd->l, conf, sizeof(conf));
@@ -910,6 +1018,7 @@ static void side_report(struct side *sd, const char *modes, const char *tag)
 	series_sort(&sd->batched);
 	series_sort(&sd->died);
 	series_sort(&sd->restart);
+	series_sort(&sd->enf);
 #define WHAT(s) (snprintf(what, sizeof(what), "%s%s", s, tag), what)
 	if (strchr(modes, 'u'))
 		report(WHAT("crash -> lymphd line, urgent (idle)"), &sd->urgent, "< 1 ms", 1000, 1);
@@ -917,6 +1026,8 @@ static void side_report(struct side *sd, const char *modes, const char *tag)
 		report(WHAT("crash -> lymphd line, urgent, both CPUs busy"), &sd->busy, "< 5 ms", 5000, 1);
 	if (strchr(modes, 't'))
 		report(WHAT("crash -> would-quarantine line, at threshold"), &sd->thr, "< 1 ms", 1000, 0);
+	if (strchr(modes, 'e'))
+		report(WHAT("crash -> quarantine line (enforced), at threshold"), &sd->enf, "", 0, 0);
 	if (strchr(modes, 'b'))
 		report(WHAT("crash -> lymphd line, batched (root, calm)"), &sd->batched,
 		       "<= 250 ms + 1 ms", 251000, 1);
@@ -1005,7 +1116,7 @@ int main(int argc, char **argv)
 	srand((unsigned int)time(NULL));
 
 	/* lymphd's modes in blocks; with -B the two builds alternate */
-	for (k = 0; k < NBLOCKS && !err && strpbrk(modes, "ubstv"); k++) {
+	for (k = 0; k < NBLOCKS && !err && strpbrk(modes, "ubstve"); k++) {
 		int first = nsides == 2 ? rand() % 2 : 0, j;
 
 		for (j = 0; j < nsides && !err; j++)

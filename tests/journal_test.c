@@ -9,7 +9,10 @@
  *    status reports them; a journal past journal_max keeps every
  *    quarantine through the rotation at start and the next restart; a torn
  *    tail is cut before appending; a journal not owned by root, or writable
- *    by others, is refused; replay obeys --dry-run and [protect].
+ *    by others, is refused; replay obeys --dry-run and [protect];
+ *  - deferred appends (a decision no lasting action follows): written
+ *    before their line, synced together by the next sync or synchronous
+ *    append, and at close.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +175,152 @@ TEST(schema_reads_the_values)
 	EXPECT_EQ(1, s.why_danger);
 	EXPECT_EQ(11U, s.why_signo);
 	json_object_put(o);
+}
+
+/* ---- deferred appends ------------------------------------------------------ */
+
+/* What the tap saw: every record, and whether the file held it already. */
+struct tapped {
+	const char *path;
+	int seen, in_file;
+};
+
+static int count_cb(struct json_object *rec, void *ctx)
+{
+	(void)rec;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int records_in(const char *path)
+{
+	int n = 0;
+
+	return journal_read_file(path, count_cb, &n, NULL) ? -1 : n;
+}
+
+static void tap_check(struct json_object *rec, void *ctx)
+{
+	struct tapped *t = ctx;
+
+	(void)rec;
+	t->seen++;
+	/* the line is printed from here: its record must be written first */
+	if (records_in(t->path) == t->seen)
+		t->in_file++;
+}
+
+static struct json_object *rec_of(const char *action)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string("quarantine"));
+	json_object_object_add(o, "action", json_object_new_string(action));
+	return o;
+}
+
+/*
+ * A deferred record is written before its tap (its line), synced by the
+ * next journal_sync or synchronous append, and several share one
+ * fdatasync; a sync with nothing pending does none; close syncs.
+ */
+TEST(deferred_appends_are_written_at_once_and_synced_together)
+{
+	char dir[256], path[PATH_MAX];
+	struct tapped t = { .path = path };
+	struct journal j;
+
+	if (!th_is_root())
+		SKIP(return, "the journal must be root's");
+	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "jdefer"));
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	ASSERT_EQ(0, journal_open(&j, path, 1 << 20));
+	j.tap = tap_check;
+	j.tap_ctx = &t;
+
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("protected")));
+	EXPECT_EQ(3, t.seen);
+	EXPECT_EQ(3, t.in_file) TH_LOG("a line came before its record was written");
+	EXPECT_EQ(3, records_in(path));
+	EXPECT_EQ(0U, journal_syncs(&j)) TH_LOG("a deferred append waited for the disk");
+	EXPECT_EQ(3U, journal_unsynced(&j));
+
+	EXPECT_EQ(0, journal_sync(&j));
+	EXPECT_EQ(1U, journal_syncs(&j)) TH_LOG("three deferred records, one fdatasync");
+	EXPECT_EQ(0U, journal_unsynced(&j));
+	EXPECT_EQ(0, journal_sync(&j));
+	EXPECT_EQ(1U, journal_syncs(&j)) TH_LOG("nothing pending: no fdatasync");
+
+	/* a synchronous append covers what was deferred before it */
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_append(&j, rec_of("release")));
+	EXPECT_EQ(2U, journal_syncs(&j));
+	EXPECT_EQ(0U, journal_unsynced(&j));
+	EXPECT_EQ(0, journal_sync(&j));
+	EXPECT_EQ(2U, journal_syncs(&j));
+
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(1U, journal_unsynced(&j));
+	journal_close(&j);
+	EXPECT_EQ(3U, journal_syncs(&j)) TH_LOG("close left a deferred record unsynced");
+	EXPECT_EQ(6, records_in(path));
+	EXPECT_EQ(6, t.in_file);
+	th_rmdir_flat(dir);
+}
+
+/* Wait (5 s) until nothing of j is unsynced; 0, or -1. */
+static int wait_unsynced_0(struct journal *j)
+{
+	int64_t deadline = th_now_ms() + 5000;
+
+	while (journal_unsynced(j) && th_now_ms() < deadline)
+		th_sleep_ms(5);
+	return journal_unsynced(j) ? -1 : 0;
+}
+
+/*
+ * journal_sync_async: the caller does not sync, the journal's thread does
+ * (what is written when asked: all of it, even after a rotation closed the
+ * descriptor it was asked on); close waits for it.
+ */
+TEST(async_sync_is_done_by_the_journal_thread)
+{
+	char dir[256], path[PATH_MAX];
+	struct journal j;
+	int i;
+
+	if (!th_is_root())
+		SKIP(return, "the journal must be root's");
+	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "jasync"));
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	ASSERT_EQ(0, journal_open(&j, path, 4096));
+
+	EXPECT_EQ(0, journal_sync_async(&j));
+	EXPECT_EQ(NULL, j.syncer) TH_LOG("a thread started with nothing to sync");
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_sync_async(&j));
+	EXPECT_NE(NULL, j.syncer);
+	EXPECT_EQ(0, wait_unsynced_0(&j)) TH_LOG("the journal's thread did not sync");
+	EXPECT_GE(journal_syncs(&j), 1U);
+	EXPECT_LE(journal_syncs(&j), 2U);
+
+	/* many requests, and rotations (4 KiB) closing the descriptor under it */
+	for (i = 0; i < 200; i++) {
+		EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+		EXPECT_EQ(0, journal_sync_async(&j));
+	}
+	EXPECT_GE(j.rotations, 1U);
+	EXPECT_EQ(0, wait_unsynced_0(&j));
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_sync_async(&j));
+	journal_close(&j);
+	EXPECT_EQ(0U, journal_unsynced(&j)) TH_LOG("close did not wait for the sync");
+	EXPECT_EQ(NULL, j.syncer);
+	EXPECT_GE(records_in(path), 1);
+	th_rmdir_flat(dir);
 }
 
 /* ---- lymphd --------------------------------------------------------------- */

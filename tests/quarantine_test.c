@@ -365,6 +365,63 @@ TEST_F_TIMEOUT(quarantine, observe_mode_only_journals, 90)
 	EXPECT_EQ(0, journaled(self, "quarantine"));
 }
 
+/* The status' journal.unsynced once it is 0 (within timeout_ms), else -1. */
+static int64_t wait_synced(FIXTURE_DATA(quarantine) * self, int timeout_ms)
+{
+	int64_t deadline = th_now_ms() + timeout_ms;
+
+	do {
+		json_object *st = storm_ctl_json(&self->d, "status");
+		json_object *j = th_json_get(st, "journal");
+		bool synced = j && th_json_get(j, "unsynced") && th_json_int(j, "unsynced") == 0;
+
+		json_object_put(st);
+		if (synced)
+			return 0;
+		th_sleep_ms(50);
+	} while (th_now_ms() < deadline);
+	return -1;
+}
+
+/* Wait (3 s) until the journal holds n records of action about the crasher. */
+static int wait_journaled(FIXTURE_DATA(quarantine) * self, const char *action, int n)
+{
+	int64_t deadline = th_now_ms() + 3000;
+	int got;
+
+	while ((got = journaled(self, action)) < n && th_now_ms() < deadline)
+		th_sleep_ms(50);
+	return got;
+}
+
+/*
+ * A would-quarantine and a fanotify quarantine are journaled deferred (the
+ * line does not wait for the disk): each is in the journal, and on disk
+ * (status: journal.unsynced 0) once lymphd has gone back to waiting, with
+ * no other record to sync it; the quarantine holds as before.
+ */
+TEST_F_TIMEOUT(quarantine, deferred_decisions_reach_the_disk, 120)
+{
+	/* Fewer weather changes (synchronous records) to sync it instead. */
+	const char *calm = "[weather]\ncloudy_psi = 1000\n";
+
+	ASSERT_EQ(0, write_conf(self, "observe", "60s", "120s", calm));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	ASSERT_EQ(0, crash_n(self, STORM_UID, THRESHOLD));
+	EXPECT_EQ(1, wait_journaled(self, "would-quarantine", 1));
+	EXPECT_EQ(0, wait_synced(self, 3000)) TH_LOG("a would-quarantine left unsynced");
+	th_lymphd_destroy(&self->d);
+
+	ASSERT_EQ(0, write_conf(self, "enforce", "60s", "120s", calm));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	ASSERT_EQ(0, crash_n(self, STORM_UID, THRESHOLD));
+	EXPECT_EQ(1, wait_journaled(self, "quarantine", 1));
+	EXPECT_EQ(0, wait_synced(self, 3000)) TH_LOG("a quarantine left unsynced");
+	ASSERT_GT(wait_active(self, STORM_UID, true, 3000), 0);
+	EXPECT_TRUE(exec_denied(run_crasher(self, STORM_UID, "ok")));
+	EXPECT_TRUE(ran_ok(run_crasher(self, OTHER_UID, "ok")));
+}
+
 /* ---- quarantine that holds ---------------------------------------------- */
 
 /* Is (dev, ino of path) quarantined for uid?  1 yes, 0 no, -1 no status. */

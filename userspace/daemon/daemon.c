@@ -1077,6 +1077,12 @@ int daemon_run(struct daemon *d)
 		 * not wait for a restart the ticks below may do); what the ticks
 		 * print follows in a second write. */
 		fflush(d->out);
+		/* Decisions journaled deferred (a would-quarantine, a quarantine
+		 * by fanotify or the LSM) go to the disk now, in the journal's
+		 * own thread: the next event does not wait for the flush. */
+		if (journal_sync_async(&d->journal))
+			fprintf(stderr, "lymphd: failed to sync the journal %s: %s\n",
+				d->journal.path, strerror(errno));
 		supervisor_tick(&d->sup, mono_now_ns());
 		throttler_tick(&d->thr, mono_now_ns());
 		arm_svc_timer(d);

@@ -105,6 +105,9 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 		json_object_object_add(j, "size", json_object_new_uint64(d->journal.size));
 		json_object_object_add(j, "rotations",
 				       json_object_new_uint64(d->journal.rotations));
+		json_object_object_add(j, "syncs", json_object_new_uint64(journal_syncs(&d->journal)));
+		json_object_object_add(j, "unsynced",
+				       json_object_new_uint64(journal_unsynced(&d->journal)));
 		json_object_object_add(o, "journal", j);
 	}
 	json_object_object_add(o, "phagocyte", phago_json(&d->phago, now_ns));

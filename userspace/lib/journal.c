@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,8 +84,162 @@ fail:
 	return err;
 }
 
+/* ---- syncing ---------------------------------------------------------- */
+
+struct journal_syncer {
+	pthread_t th;
+	pthread_mutex_t mu; /* fd, want, stop */
+	pthread_cond_t cv;
+	int fd;	       /* a duplicate to fdatasync, -1: nothing asked */
+	uint64_t want; /* the records written when it was asked */
+	int stop;
+	struct journal *j;
+};
+
+uint64_t journal_unsynced(const struct journal *j)
+{
+	return j->written - __atomic_load_n(&j->synced, __ATOMIC_ACQUIRE);
+}
+
+uint64_t journal_syncs(const struct journal *j)
+{
+	return __atomic_load_n(&j->syncs, __ATOMIC_RELAXED);
+}
+
+/* The first upto records are on disk (by either thread, in any order). */
+static void note_synced(struct journal *j, uint64_t upto)
+{
+	uint64_t cur = __atomic_load_n(&j->synced, __ATOMIC_ACQUIRE);
+
+	while (cur < upto && !__atomic_compare_exchange_n(&j->synced, &cur, upto, 0,
+							  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
+/* On disk: everything written so far (deferred records included). */
+static int sync_now(struct journal *j)
+{
+	uint64_t upto = j->written;
+
+	if (fdatasync(j->fd))
+		return -errno;
+	__atomic_add_fetch(&j->syncs, 1, __ATOMIC_RELAXED);
+	note_synced(j, upto);
+	return 0;
+}
+
+int journal_sync(struct journal *j)
+{
+	if (j->fd < 0 || !journal_unsynced(j))
+		return 0;
+	return sync_now(j);
+}
+
+static void *syncer_main(void *arg)
+{
+	struct journal_syncer *s = arg;
+
+	for (;;) {
+		uint64_t want;
+		int fd;
+
+		pthread_mutex_lock(&s->mu);
+		while (!s->stop && s->fd < 0)
+			pthread_cond_wait(&s->cv, &s->mu);
+		fd = s->fd;
+		want = s->want;
+		s->fd = -1;
+		pthread_mutex_unlock(&s->mu);
+		if (fd < 0)
+			return NULL; /* stopped, nothing left */
+		if (fdatasync(fd)) {
+			fprintf(stderr,
+				"lymphd: failed to sync the journal: %s; the next record "
+				"tries again\n",
+				strerror(errno));
+		} else {
+			__atomic_add_fetch(&s->j->syncs, 1, __ATOMIC_RELAXED);
+			note_synced(s->j, want);
+		}
+		close(fd);
+	}
+}
+
+static int syncer_start(struct journal *j)
+{
+	struct journal_syncer *s = calloc(1, sizeof(*s));
+	pthread_attr_t at;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->fd = -1;
+	s->j = j;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 64 << 10); /* fdatasync and one message */
+	err = pthread_create(&s->th, &at, syncer_main, s);
+	pthread_attr_destroy(&at);
+	if (err) {
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->cv);
+		free(s);
+		return -err;
+	}
+	j->syncer = s;
+	return 0;
+}
+
+/* The thread does what was asked, then ends. */
+static void syncer_stop(struct journal *j)
+{
+	struct journal_syncer *s = j->syncer;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->th, NULL);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+	j->syncer = NULL;
+}
+
+int journal_sync_async(struct journal *j)
+{
+	struct journal_syncer *s;
+	int fd, old;
+
+	if (j->fd < 0 || !journal_unsynced(j))
+		return 0;
+	if (!j->syncer && syncer_start(j))
+		return journal_sync(j);
+	/* Its own descriptor: a rotation may close j->fd meanwhile. */
+	fd = fcntl(j->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return journal_sync(j);
+	s = j->syncer;
+	pthread_mutex_lock(&s->mu);
+	old = s->fd; /* not taken yet: this request covers it */
+	s->fd = fd;
+	s->want = j->written;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (old >= 0)
+		close(old);
+	return 0;
+}
+
 void journal_close(struct journal *j)
 {
+	syncer_stop(j);
+	if (j->fd >= 0 && journal_sync(j))
+		fprintf(stderr, "lymphd: failed to sync the journal %s: %s\n", j->path,
+			strerror(errno));
 	if (j->fd >= 0)
 		close(j->fd);
 	free(j->path);
@@ -92,7 +247,7 @@ void journal_close(struct journal *j)
 	j->path = NULL;
 }
 
-static int write_line(struct journal *j, const char *s, size_t len)
+static int write_line(struct journal *j, const char *s, size_t len, int deferred)
 {
 	char *line = malloc(len + 2);
 	int err;
@@ -104,10 +259,12 @@ static int write_line(struct journal *j, const char *s, size_t len)
 	/* One write(2) per record: O_APPEND keeps lines whole. */
 	err = write_all(j->fd, line, len + 1);
 	free(line);
-	if (!err && fdatasync(j->fd))
-		err = -errno;
-	if (!err)
+	if (!err) {
 		j->size += len + 1;
+		j->written++;
+	}
+	if (!err && !deferred)
+		err = sync_now(j);
 	return err;
 }
 
@@ -148,7 +305,10 @@ static int rotate(struct journal *j)
 		j->size = saved_size;
 		return err;
 	}
+	/* The old file's deferred records: the new one holds the whole
+	 * state, fsynced by the commit. */
 	close(saved);
+	note_synced(j, j->written);
 	j->base = j->size;
 	j->rotations++;
 	return 0;
@@ -162,7 +322,7 @@ static int must_rotate(const struct journal *j, size_t len)
 	       j->size - j->base >= j->max / 4;
 }
 
-int journal_append(struct journal *j, struct json_object *rec)
+static int append(struct journal *j, struct json_object *rec, int deferred)
 {
 	uint64_t now = clock_wall_ns();
 	time_t secs = (time_t)(now / 1000000000ULL);
@@ -194,11 +354,21 @@ int journal_append(struct journal *j, struct json_object *rec)
 				"old file\n",
 				j->path, strerror(-err));
 	}
-	err = write_line(j, s, len);
+	err = write_line(j, s, len, deferred && !j->rotating);
 	if (j->tap && !j->rotating)
 		j->tap(rec, j->tap_ctx);
 	json_object_put(rec);
 	return err;
+}
+
+int journal_append(struct journal *j, struct json_object *rec)
+{
+	return append(j, rec, 0);
+}
+
+int journal_append_deferred(struct journal *j, struct json_object *rec)
+{
+	return append(j, rec, 1);
 }
 
 /* ---- reading ------------------------------------------------------------- */

@@ -5,6 +5,16 @@
  * fsynced before the action is taken.  lymphd rebuilds its state from it at
  * start, so a crash or SIGKILL of lymphd loses nothing.
  *
+ * A decision that takes no action which outlives lymphd (a would-quarantine,
+ * a quarantine enforced by fanotify or the BPF LSM, which go with lymphd and
+ * with the host) may be appended deferred: written at once (so a crash or
+ * SIGKILL of lymphd loses nothing, and its line may be printed), on disk at
+ * the next journal_sync() or the next synchronous append, whichever comes
+ * first.  lymphd hands them to journal_sync_async() as soon as the lines
+ * of a wakeup are out: a thread of the journal's own fdatasyncs them while
+ * lymphd goes on (a flush of this disk costs ~0.5 ms, more under load:
+ * most of a quarantine's decision, and the next crash would wait for it).
+ *
  * Trusted only as far as it is checked: the file must be a regular file
  * owned by root and writable by nobody else; at start it is read once,
  * every line is parsed and validated (a damaged line is counted, its line
@@ -49,6 +59,11 @@ struct journal {
 	int rotating;
 	uint64_t base; /* size of the snapshot that began this file */
 	uint64_t rotations;
+	/* Records written, and of those known on disk; fdatasync()s done.
+	 * synced and syncs are also written by the sync thread: read them
+	 * with journal_unsynced() and journal_syncs(). */
+	uint64_t written, synced, syncs;
+	struct journal_syncer *syncer; /* journal_sync_async's thread, or NULL */
 	struct journal_stats replayed; /* what journal_load found */
 	char why[512];		       /* why journal_open refused the file */
 	/* Sees every record appended (not a rotation's snapshot), after it is
@@ -91,6 +106,31 @@ size_t journal_parse(const char *buf, size_t len, journal_cb cb, void *ctx,
  * appends it as one line and fsyncs.  Takes ownership of rec.  0 or -errno.
  */
 int journal_append(struct journal *j, struct json_object *rec);
+
+/*
+ * journal_append without the fdatasync: the record is written (one line,
+ * seen by replay and by the tap) and counted in journal_unsynced() until the next
+ * journal_sync() or synchronous journal_append.  Only for records that no
+ * action outliving lymphd follows (see above).  0 or -errno.
+ */
+int journal_append_deferred(struct journal *j, struct json_object *rec);
+
+/* fdatasync the records appended deferred, if any: 0 or -errno (they stay
+ * counted, and the next append or sync tries again). */
+int journal_sync(struct journal *j);
+
+/*
+ * The same without waiting: a thread of the journal's own (started at the
+ * first call, so with the caller's privileges and seccomp filter of that
+ * time) fdatasyncs what is written now, on a duplicate of the descriptor,
+ * and requests that come while it is busy are done together.  Without the
+ * thread (it cannot be started) it syncs here.  0 or -errno.
+ */
+int journal_sync_async(struct journal *j);
+
+/* Records written but not known on disk yet; fdatasync()s done. */
+uint64_t journal_unsynced(const struct journal *j);
+uint64_t journal_syncs(const struct journal *j);
 
 /* Read-only view of the file at path (lymphctl journal): like journal_load
  * without cutting anything.  0, or -errno (-ENOENT: no journal yet). */

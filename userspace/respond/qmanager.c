@@ -657,6 +657,21 @@ static void evidence_free(struct qmanager *q)
 	q->n_evidence = q->cap_evidence = 0;
 }
 
+/*
+ * May this record reach the disk after its line (journal.h)?  Those a death
+ * causes (a would-quarantine, a quarantine, a protected or overflow note),
+ * unless the quarantine removes exec bits: a mode on disk outlives lymphd
+ * and the host, and only the record can give it back.  A fanotify mark or
+ * a BPF LSM key goes with lymphd and with the host, so a record lost to a
+ * power cut a millisecond after its line leaves nothing behind it; a crash
+ * of lymphd loses nothing (the record is written first).  Expiry and
+ * release act after their record: those stay synchronous.
+ */
+static int q_deferred(const struct qmanager *q, const struct lymph_death *why)
+{
+	return why && !(q->enforce && q->enf == Q_ENF_EXEC_BITS);
+}
+
 static void journal_q(struct qmanager *q, const char *action, const struct qentry *e,
 		      const struct qkey *k, const char *path, const char *result,
 		      const struct lymph_death *why, uint64_t now)
@@ -708,7 +723,8 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 	}
 	if (result)
 		json_object_object_add(rec, "result", json_object_new_string(result));
-	if (q->journal && journal_append(q->journal, rec))
+	if (q->journal && (q_deferred(q, why) ? journal_append_deferred(q->journal, rec)
+					       : journal_append(q->journal, rec)))
 		fprintf(stderr, "lymphd: failed to write the journal (quarantine %s)\n", action);
 	if (!q->journal)
 		json_object_put(rec);
