@@ -314,6 +314,18 @@ TEST(async_sync_is_done_by_the_journal_thread)
 	}
 	EXPECT_GE(j.rotations, 1U);
 	EXPECT_EQ(0, wait_unsynced_0(&j));
+
+	/* ended (lymphd's trim after a request wants one thread), it did
+	 * what it was asked, and the next request starts it again */
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_sync_async(&j));
+	journal_sync_thread_end(&j);
+	EXPECT_EQ(NULL, j.syncer);
+	EXPECT_EQ(0U, journal_unsynced(&j)) TH_LOG("ending the thread dropped its sync");
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_sync_async(&j));
+	EXPECT_NE(NULL, j.syncer) TH_LOG("not started again");
+	EXPECT_EQ(0, wait_unsynced_0(&j));
 	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
 	EXPECT_EQ(0, journal_sync_async(&j));
 	journal_close(&j);

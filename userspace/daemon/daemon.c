@@ -1033,7 +1033,11 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 		malloc_trim(0);
 		/* And what it only read: a status sums the weekly baselines
 		 * (213 KiB, mostly zeros), and here a read of an untouched
-		 * page makes it resident.  Not beside [fleet]'s thread. */
+		 * page makes it resident.  Not beside [fleet]'s thread; the
+		 * journal's sync thread ends first (started again at the next
+		 * deferred record), or it would stay for good and no request
+		 * would give its pages back again. */
+		journal_sync_thread_end(&d->journal);
 		mem_drop_zero_anon("/proc/self/maps");
 	}
 	phago_tick(&d->phago, mono_now_ns());

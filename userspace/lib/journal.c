@@ -209,6 +209,11 @@ static void syncer_stop(struct journal *j)
 	j->syncer = NULL;
 }
 
+void journal_sync_thread_end(struct journal *j)
+{
+	syncer_stop(j);
+}
+
 int journal_sync_async(struct journal *j)
 {
 	struct journal_syncer *s;

@@ -128,6 +128,12 @@ int journal_sync(struct journal *j);
  */
 int journal_sync_async(struct journal *j);
 
+/* End journal_sync_async's thread once it has done what it was asked (it
+ * starts again at the next call): for work that wants lymphd
+ * single-threaded, the zero pages given back after a request
+ * (lib/memtrim.h refuses beside another thread). */
+void journal_sync_thread_end(struct journal *j);
+
 /* Records written but not known on disk yet; fdatasync()s done. */
 uint64_t journal_unsynced(const struct journal *j);
 uint64_t journal_syncs(const struct journal *j);
