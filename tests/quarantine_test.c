@@ -825,4 +825,238 @@ TEST_F_TIMEOUT(quarantine, root_only_with_root_yes, 90)
 	free(r);
 }
 
+/* ---- a kill in the exec bits' window -------------------------------------- */
+
+#define STRACE "/usr/bin/strace"
+
+/*
+ * A host without fanotify permission events, for the child and what it
+ * execs: fanotify_init fails with ENOSYS (seccomp), so lymphd's quarantine
+ * falls back to removing exec bits.
+ */
+static int no_fanotify(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fanotify_init, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) ? -errno : 0;
+}
+
+/*
+ * lymphd under strace, which scripts/deps.sh installs (a missing strace
+ * fails the test: it says what to run), so that a fault injected into one
+ * system call kills lymphd exactly there: SIGKILL on the entry of the
+ * first kill_at call on the crasher (-P: on its descriptor), which is then
+ * never made.  Without fanotify (no_fanotify) quarantine removes exec
+ * bits, for root's own crashes only ([quarantine] root = yes, no
+ * [protect] uid).  Ready when its control socket answers in that
+ * enforcement.
+ */
+static int start_traced(FIXTURE_DATA(quarantine) * self, const char *kill_at)
+{
+	char prog[PATH_MAX], sockopt[PATH_MAX + 16], jopt[PATH_MAX + 16], trace[64], inject[64];
+	char *argv[] = { STRACE, "-f",	 "-o",	    "/dev/null", "-P",	  self->crasher,
+			 "-e",	 trace,	 "-e",	    inject,	 "--",	  prog,
+			 "--json", "--quiet", sockopt, "-c",	    self->conf, jopt,
+			 NULL };
+	struct th_lymphd *d = &self->d;
+	int64_t deadline;
+	json_object *st;
+	int err;
+
+	if (access(STRACE, X_OK)) {
+		th_diag("%s is missing: run scripts/deps.sh (it installs strace)", STRACE);
+		return -ENOENT;
+	}
+	th_prog("lymphd", prog, sizeof(prog));
+	snprintf(trace, sizeof(trace), "trace=%s", kill_at);
+	snprintf(inject, sizeof(inject), "inject=%s:signal=KILL", kill_at);
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	th_lymphd_init(d);
+	err = th_mkdtemp(d->dir, sizeof(d->dir), "lymphd");
+	if (err)
+		return err;
+	snprintf(d->sock, sizeof(d->sock), "%s/lymphd.sock", d->dir);
+	snprintf(d->errpath, sizeof(d->errpath), "%s/lymphd.stderr", d->dir);
+	snprintf(sockopt, sizeof(sockopt), "--socket=%s", d->sock);
+	fflush(stdout);
+	fflush(stderr);
+	d->pid = th_fork();
+	if (d->pid < 0)
+		return d->pid;
+	if (d->pid == 0) {
+		int e = open(d->errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		if (e >= 0)
+			dup2(e, 2);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (no_fanotify())
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	deadline = th_now_ms() + 20000;
+	while (th_now_ms() < deadline) {
+		struct th_cmd *r = calloc(1, sizeof(*r));
+		bool ok = r && !th_lymphctl(d, r, NULL, "status", NULL) && r->status == 0;
+
+		free(r);
+		if (ok)
+			break;
+		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+			d->pid = -1;
+			th_lymphd_dump_stderr(d);
+			return -ECHILD;
+		}
+		th_sleep_ms(50);
+	}
+	st = storm_ctl_json(d, "status");
+	err = strcmp("exec-bits", th_json_str(th_json_get(st, "quarantine"), "enforcement") ?: "")
+		      ? -EOPNOTSUPP
+		      : 0;
+	if (err)
+		th_diag("lymphd under strace enforces with %s, not exec-bits",
+			th_json_str(th_json_get(st, "quarantine"), "enforcement") ?: "(no status)");
+	json_object_put(st);
+	return err;
+}
+
+/* Wait (10 s) until strace and lymphd are gone: 0, or -ETIMEDOUT. */
+static int wait_killed(FIXTURE_DATA(quarantine) * self)
+{
+	int64_t deadline = th_now_ms() + 10000;
+
+	while (waitpid(self->d.pid, NULL, WNOHANG) != self->d.pid) {
+		if (th_now_ms() > deadline)
+			return -ETIMEDOUT;
+		th_sleep_ms(20);
+	}
+	self->d.pid = -1;
+	return 0;
+}
+
+/* The root-only exec-bits policy of these tests. */
+static int write_conf_root(FIXTURE_DATA(quarantine) * self)
+{
+	return storm_write_file(self->dir, "lymph.conf",
+				"[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n"
+				"duration_min = 60s\nduration_max = 120s\nroot = yes\n" STORM_CALM_WEATHER,
+				self->conf, sizeof(self->conf));
+}
+
+/*
+ * Crash the crasher as root to its threshold with lymphd killed at the
+ * entry of kill_at (fchmod: before the exec bits go; name_to_handle_at,
+ * the call after that fchmod: after they went, before the quarantine
+ * record).  The journal must hold the intent and no quarantine record.
+ */
+static void kill_in_window(struct __test_metadata *_metadata, FIXTURE_DATA(quarantine) * self,
+			   const char *kill_at)
+{
+	int i;
+
+	ASSERT_EQ(0, write_conf_root(self));
+	ASSERT_EQ(0, start_traced(self, kill_at));
+	for (i = 0; i < THRESHOLD; i++)
+		ASSERT_TRUE(crashed_segv(run_crasher(self, 0, "segv")));
+	EXPECT_EQ(0, wait_killed(self)) TH_LOG("lymphd was not killed at %s", kill_at);
+	EXPECT_EQ(1, journaled(self, "intent"))
+	TH_LOG("no intent journaled before the exec bits were removed");
+	EXPECT_EQ(0, journaled(self, "quarantine")) TH_LOG("the kill came after the record");
+	th_lymphd_destroy(&self->d);
+}
+
+/* lymphd started again (fanotify, as usual): its replay answers the
+ * intent; the "recovered" record (caller puts), or NULL. */
+static json_object *restart_and_recover(struct __test_metadata *_metadata,
+					FIXTURE_DATA(quarantine) * self)
+{
+	json_object *last = NULL;
+
+	if (storm_lymphd_start(&self->d, self->conf, self->journal, NULL))
+		return NULL;
+	EXPECT_EQ(1, storm_journal_count(self->journal, "quarantine", "recovered", rec_is_crasher,
+					 &self->st, &last));
+	TH_LOG("recovered: %s", last ? th_json_str(last, "result") : "(no record)");
+	return last;
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? (mode_t)-1 : st.st_mode & 07777;
+}
+
+/* Killed on the entry of the fchmod: the intent is on disk, the exec bits
+ * are not removed; the next start says there is nothing to give back. */
+TEST_F_TIMEOUT(quarantine, killed_after_the_intent_before_the_exec_bits_go, 120)
+{
+	mode_t mode = self->st.st_mode & 07777;
+	json_object *rec;
+
+	ASSERT_NE(0, (int)(mode & 0111));
+	kill_in_window(_metadata, self, "fchmod");
+	EXPECT_EQ(mode, mode_of(self->crasher));
+	rec = restart_and_recover(_metadata, self);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(0, strncmp(th_json_str(rec, "result") ?: "", "nothing to give back", 20));
+	EXPECT_EQ((int64_t)mode, th_json_int(rec, "old_mode"));
+	json_object_put(rec);
+	EXPECT_EQ(mode, mode_of(self->crasher));
+	EXPECT_TRUE(ran_ok(run_crasher(self, 0, "ok")));
+}
+
+/* Killed after the fchmod, before the quarantine record: the binary has
+ * lost its exec bits and no quarantine will give them back; the next start
+ * does, from the intent, and journals it. */
+TEST_F_TIMEOUT(quarantine, killed_after_the_exec_bits_went_gets_them_back, 120)
+{
+	mode_t mode = self->st.st_mode & 07777;
+	json_object *rec;
+
+	ASSERT_NE(0, (int)(mode & 0111));
+	kill_in_window(_metadata, self, "name_to_handle_at");
+	ASSERT_EQ(mode & 07666, mode_of(self->crasher)) TH_LOG("the kill came before the fchmod");
+	EXPECT_FALSE(ran_ok(run_crasher(self, 0, "ok")));
+	rec = restart_and_recover(_metadata, self);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(0, strncmp(th_json_str(rec, "result") ?: "", "exec bits given back", 20));
+	json_object_put(rec);
+	EXPECT_EQ(mode, mode_of(self->crasher)) TH_LOG("mode %04o after the restart (was %04o)",
+						    (unsigned)mode_of(self->crasher),
+						    (unsigned)mode);
+	EXPECT_TRUE(ran_ok(run_crasher(self, 0, "ok")));
+	/* answered once: a second start has nothing to do */
+	th_lymphd_destroy(&self->d);
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	EXPECT_EQ(1, journaled(self, "recovered"));
+}
+
+/* The same kill, then an administrator's chmod before lymphd starts
+ * again: the replay keeps it (and says so). */
+TEST_F_TIMEOUT(quarantine, an_administrators_chmod_after_the_kill_is_kept, 120)
+{
+	json_object *rec;
+
+	kill_in_window(_metadata, self, "name_to_handle_at");
+	ASSERT_EQ(0, chmod(self->crasher, 0700));
+	rec = restart_and_recover(_metadata, self);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(0, strncmp(th_json_str(rec, "result") ?: "", "left as it is", 13));
+	json_object_put(rec);
+	EXPECT_EQ((mode_t)0700, mode_of(self->crasher));
+}
+
 TEST_HARNESS_MAIN

@@ -117,7 +117,8 @@ int jrec_quarantine(struct json_object *rec, struct jrec_quarantine *q)
 		return -EINVAL;
 	/* The key is required where replay acts on it. */
 	req = !strcmp(q->action, "quarantine") || !strcmp(q->action, "snapshot") ||
-	      !strcmp(q->action, "release") || !strcmp(q->action, "expire");
+	      !strcmp(q->action, "release") || !strcmp(q->action, "expire") ||
+	      !strcmp(q->action, "intent") || !strcmp(q->action, "recovered");
 	err |= get_str(rec, "exe", JREC_PATH_MAX - 1, OPTIONAL, 1, &q->exe);
 	err |= get_str(rec, "result", 512, OPTIONAL, 1, &q->result);
 	err |= get_u32(rec, "exe_dev", UINT32_MAX, req, &q->dev);

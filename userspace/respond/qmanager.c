@@ -470,7 +470,13 @@ static int mark_open(struct qmanager *q, const struct qmark *m)
 	return open_checked(m->path, m->dev, m->ino, &st, mark_flags(q));
 }
 
-/* Put the enforcement in place for (dev, ino); returns 0 or -errno. */
+static int journal_intent(struct qmanager *q, const char *action, uint32_t dev, uint64_t ino,
+			  uint32_t uid, const char *path, uint32_t old_mode, const char *result);
+
+/* Put the enforcement in place for (dev, ino); returns 0 or -errno.
+ * restored_old_mode: a quarantine of the journal comes back (its record
+ * holds the mode); 0: a new one, whose exec bits are removed only after
+ * the intent is on disk. */
 static int mark_add(struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid, const char *path,
 		    uint32_t restored_old_mode)
 {
@@ -526,6 +532,16 @@ static int mark_add(struct qmanager *q, uint32_t dev, uint64_t ino, uint32_t uid
 			goto fail;
 		}
 		m->old_mode = restored_old_mode ? restored_old_mode : (st.st_mode & 07777);
+		/* The intent first, fsynced: a mode on disk outlives lymphd,
+		 * and only the journal can give it back.  A lymphd killed
+		 * before the quarantine record leaves the intent, which its
+		 * next start answers (qmanager_replay_done).  No journal, no
+		 * exec bits removed. */
+		if ((st.st_mode & 0111) && !restored_old_mode && q->journal && !q->replaying &&
+		    (err = journal_intent(q, "intent", dev, ino, uid, m->path, m->old_mode,
+					  "about to remove the exec bits: if lymphd dies before "
+					  "its quarantine record, its next start gives them back")))
+			goto fail;
 		if ((st.st_mode & 0111) && fchmod(fd, st.st_mode & 07666)) {
 			err = -errno;
 			goto fail;
@@ -730,6 +746,43 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 		json_object_put(rec);
 }
 
+/*
+ * A record of the exec bits themselves, outside any quarantine's
+ * bookkeeping: the intent (before the fchmod) and what the replay did
+ * with an intent no other record answered ("recovered").  Synchronous:
+ * 0, or -errno when it is not on disk.
+ */
+static int journal_intent(struct qmanager *q, const char *action, uint32_t dev, uint64_t ino,
+			  uint32_t uid, const char *path, uint32_t old_mode, const char *result)
+{
+	struct json_object *rec = json_object_new_object();
+	int err;
+
+	json_object_object_add(rec, "type", json_object_new_string("quarantine"));
+	json_object_object_add(rec, "action", json_object_new_string(action));
+	json_object_object_add(rec, "mode",
+			       json_object_new_string(q->enforce ? "enforce" : "observe"));
+	json_object_object_add(rec, "exe",
+			       path && path[0] == '/' ? json_object_new_string(path) : NULL);
+	json_object_object_add(rec, "exe_dev", json_object_new_int64(dev));
+	json_object_object_add(rec, "exe_ino", json_object_new_uint64(ino));
+	json_object_object_add(rec, "uid", json_object_new_int64(uid));
+	json_object_object_add(rec, "enforcement", json_object_new_string("exec-bits"));
+	json_object_object_add(rec, "old_mode", json_object_new_int64(old_mode));
+	json_object_object_add(rec, "result", json_object_new_string(result));
+	if (!q->journal) {
+		json_object_put(rec);
+		return 0;
+	}
+	err = journal_append(q->journal, rec);
+	if (err)
+		fprintf(stderr,
+			"lymphd: failed to write the journal (quarantine %s): %s; the exec bits "
+			"of %s are left as they are\n",
+			action, strerror(-err), path ? path : "a binary");
+	return err;
+}
+
 /* ---- entry points -------------------------------------------------------- */
 
 /* Descriptors: the soft limit raised to the hard one (1,024 is the usual
@@ -842,6 +895,7 @@ void qmanager_free(struct qmanager *q)
 		q->n_marks--;
 	}
 	free(q->marks);
+	free(q->intents);
 	evidence_free(q);
 	for (i = 0; i < q->n_mnts; i++)
 		close(q->mnts[i].fd);
@@ -1215,13 +1269,127 @@ void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce)
 		q->wake_reset(q->wake_ctx, !q->t.conf.enabled);
 }
 
+/* ---- exec bits known only by their intent (replay) ------------------------- */
+
+struct qintent {
+	uint32_t dev;
+	uint64_t ino;
+	uint32_t uid;
+	uint32_t old_mode;
+	char path[256];
+};
+
+/* A later record of the inode answers its intent: the quarantine (done or
+ * refused), a snapshot of it, its end, a recovery. */
+static void intent_forget(struct qmanager *q, uint32_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_intents; i++)
+		if (q->intents[i].dev == dev && q->intents[i].ino == ino) {
+			q->intents[i] = q->intents[--q->n_intents];
+			return;
+		}
+}
+
+static void intent_note(struct qmanager *q, const struct jrec_quarantine *r)
+{
+	struct qintent *it;
+
+	intent_forget(q, r->dev, r->ino);
+	/* Nothing to give back without the path or the bits. */
+	if (!r->exe || !(r->old_mode & 0111) || strlen(r->exe) >= sizeof(it->path))
+		return;
+	if (q->n_intents == q->cap_intents) {
+		size_t cap = q->cap_intents ? q->cap_intents * 2 : 4;
+
+		if (cap > QTABLE_MAX)
+			return;
+		it = realloc(q->intents, cap * sizeof(*it));
+		if (!it)
+			return;
+		q->intents = it;
+		q->cap_intents = cap;
+	}
+	it = &q->intents[q->n_intents++];
+	it->dev = r->dev;
+	it->ino = r->ino;
+	it->uid = r->uid;
+	it->old_mode = r->old_mode;
+	snprintf(it->path, sizeof(it->path), "%s", r->exe);
+}
+
+/*
+ * lymphd died between an intent and the quarantine record: the exec bits
+ * may be gone with no quarantine to give them back.  They are given back
+ * only to the same inode and only if it still has the mode lymphd would
+ * have set (an administrator's chmod since is kept); journaled either way.
+ * Opened O_PATH and changed through its /proc/self/fd link: no open of the
+ * file (which a fanotify mark of lymphd's own could hold), no symlink.
+ */
+static void intent_recover(struct qmanager *q, const struct qintent *it)
+{
+	uint32_t set = it->old_mode & 07666, cur = 0;
+	int fd = open(it->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	char result[512], self[64];
+	struct qmark *m;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint32_t)st.st_dev != it->dev ||
+	    st.st_ino != it->ino) {
+		snprintf(result, sizeof(result),
+			 "not given back: %s is gone or another file now (%s); no file there had "
+			 "its exec bits removed by lymphd",
+			 it->path, fd < 0 ? strerror(errno) : "another inode");
+		goto out;
+	}
+	cur = st.st_mode & 07777;
+	m = find_mark(q, it->dev, it->ino);
+	if (m && m->bits_removed) {
+		/* A quarantine in force holds the inode: its end gives back
+		 * the mode of the intent, the one before lymphd's. */
+		if (!(m->old_mode & 0111))
+			m->old_mode = it->old_mode;
+		snprintf(result, sizeof(result),
+			 "kept removed: a quarantine in force holds %s; its end gives mode %04o back",
+			 it->path, it->old_mode);
+	} else if (cur == set && cur != it->old_mode) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		if (fchmodat(AT_FDCWD, self, it->old_mode, 0))
+			snprintf(result, sizeof(result),
+				 "failed to give the exec bits back (%s): mode %04o; run chmod %04o %s",
+				 strerror(errno), cur, it->old_mode, it->path);
+		else
+			snprintf(result, sizeof(result),
+				 "exec bits given back: mode %04o again (it was %04o: lymphd died "
+				 "between its intent and its quarantine record)",
+				 it->old_mode, cur);
+	} else if (cur == it->old_mode) {
+		snprintf(result, sizeof(result),
+			 "nothing to give back: lymphd died before it removed the exec bits (mode "
+			 "%04o as before)",
+			 cur);
+	} else {
+		snprintf(result, sizeof(result),
+			 "left as it is: mode %04o is not the one lymphd would have set (%04o): "
+			 "changed since",
+			 cur, set);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	fprintf(stderr, "lymphd: exec bits of %s known only by their intent: %s\n", it->path,
+		result);
+	journal_intent(q, "recovered", it->dev, it->ino, it->uid, it->path, it->old_mode, result);
+}
+
 /*
  * One journal record at start.  Only checked fields are used (jrec.c); a
  * protected binary or uid is never restored; in observe mode the state
  * comes back (it expires, shows and rotates as usual) but nothing is
  * enforced.
  */
-int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t now)
+static int replay_one(struct qmanager *q, struct json_object *rec, uint64_t now)
 {
 	struct jrec_quarantine r;
 	struct qkey k = { 0 };
@@ -1233,6 +1401,14 @@ int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t
 	k.dev = r.dev;
 	k.ino = r.ino;
 	k.uid = r.uid;
+	if (!strcmp(r.action, "intent")) {
+		intent_note(q, &r);
+		return 0;
+	}
+	if (!strcmp(r.action, "quarantine") || !strcmp(r.action, "snapshot") ||
+	    !strcmp(r.action, "release") || !strcmp(r.action, "expire") ||
+	    !strcmp(r.action, "recovered"))
+		intent_forget(q, k.dev, k.ino);
 	if (!strcmp(r.action, "quarantine") || !strcmp(r.action, "snapshot")) {
 		if (r.result && strcmp(r.result, "ok"))
 			return 0; /* was never enforced */
@@ -1282,8 +1458,26 @@ int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t
 	return 0;
 }
 
+int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t now)
+{
+	int err;
+
+	q->replaying = 1; /* nothing is appended while the journal is read */
+	err = replay_one(q, rec, now);
+	q->replaying = 0;
+	return err;
+}
+
 void qmanager_replay_done(struct qmanager *q, uint64_t now)
 {
+	size_t i;
+
+	/* Exec bits known only by their intent: before any expiry. */
+	for (i = 0; i < q->n_intents; i++)
+		intent_recover(q, &q->intents[i]);
+	free(q->intents);
+	q->intents = NULL;
+	q->n_intents = q->cap_intents = 0;
 	if (q->replay_protected)
 		fprintf(stderr,
 			"lymphd: %u quarantine%s from the journal not restored: the binary or "

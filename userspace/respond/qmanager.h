@@ -27,6 +27,7 @@ enum q_enforcement {
 };
 
 struct qmark;	  /* one marked inode */
+struct qintent;	  /* exec bits lymphd was about to remove (replay) */
 struct qevidence; /* the death that began a quarantine */
 struct lsm;	  /* the BPF LSM skeleton */
 
@@ -103,6 +104,11 @@ struct qmanager {
 	size_t n_bans;
 	struct qevidence *evidence; /* why each quarantine began, for snapshots */
 	size_t n_evidence, cap_evidence, evidence_next;
+	/* Replay: intents (action "intent") no later record of their inode
+	 * answered; qmanager_replay_done gives their exec bits back. */
+	struct qintent *intents;
+	size_t n_intents, cap_intents;
+	int replaying; /* inside qmanager_replay_record: the journal is being read */
 };
 
 int qmanager_init(struct qmanager *q, const struct policy *p, struct journal *j, int enforce);
@@ -114,7 +120,11 @@ int qmanager_fd(const struct qmanager *q);
 /* Replay the journal, one record at a time (0, or -EINVAL for a damaged
  * quarantine record), then done: quarantines still in force come back,
  * expired ones are released (restoring modes).  Protected binaries and uids
- * are not restored; observe mode restores without enforcing. */
+ * are not restored; observe mode restores without enforcing.  Exec bits
+ * known only by their intent (lymphd died between the intent and the
+ * quarantine record) are given back at done, in every mode, if the file
+ * still has the mode lymphd would have set; each is journaled
+ * ("recovered"). */
 int qmanager_replay_record(struct qmanager *q, struct json_object *rec, uint64_t now);
 void qmanager_replay_done(struct qmanager *q, uint64_t now);
 
