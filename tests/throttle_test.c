@@ -1032,6 +1032,119 @@ TEST_F_TIMEOUT(throttle, a_pin_known_only_by_its_intent_is_lifted_at_restart, 90
 		th_lymphd_dump_stderr(&self->d);
 }
 
+/*
+ * The same window, live: lymphd SIGKILLed by strace's fault injection on
+ * the entry of its first mkdir(2) once the storm runs, the hold's (which
+ * lymphd then never makes): the pin's intent is on disk, nothing after it.
+ * No pin is left, nothing stays stopped, the storm makes the rest of its
+ * children; lymphd, started again, ends the episode from the intent alone
+ * (journaled "recovered").  strace comes from scripts/deps.sh: without it
+ * the test fails and says so.
+ */
+TEST_F_TIMEOUT(throttle, killed_between_the_pins_intent_and_the_hold_live, 120)
+{
+	char cap[16], statspath[PATH_MAX], name[64], actions[512], pidarg[16], tracer[32];
+	char errpath[PATH_MAX + 16], *argv[] = { self->burst, cap, statspath, NULL };
+	char *strace[] = { "/usr/bin/strace", "-f", "-o", "/dev/null", "-e", "trace=mkdir",
+			   "-e", "inject=mkdir:signal=KILL", "-p", pidarg, NULL };
+	json_object *pin = NULL;
+	pid_t sid, tr, stopped[16];
+	int64_t deadline;
+	int status = 0, n = -1;
+	const char *hold;
+
+	ASSERT_EQ(0, access(strace[0], X_OK)) TH_LOG("%s is missing: run scripts/deps.sh", strace[0]);
+	snprintf(cap, sizeof(cap), "%d", BURST + 80);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	start_with_guard(_metadata, self);
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)self->d.pid);
+	fflush(stdout);
+	fflush(stderr);
+	tr = th_fork();
+	ASSERT_GE(tr, 0);
+	snprintf(errpath, sizeof(errpath), "%s/strace.err", self->dir);
+	if (tr == 0) {
+		int null = open("/dev/null", O_RDWR);
+		int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(e, 2);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(strace[0], strace);
+		_exit(127);
+	}
+	/* attached when lymphd's TracerPid is strace */
+	deadline = th_now_ms() + 10000;
+	snprintf(tracer, sizeof(tracer), "%d", (int)tr);
+	for (;;) {
+		char path[64], line[128], *v = NULL;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)self->d.pid);
+		f = fopen(path, "re");
+		while (!v && f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "TracerPid:", 10))
+				v = line + 10 + strspn(line + 10, " \t");
+		if (v)
+			v[strcspn(v, "\n")] = 0;
+		if (f)
+			fclose(f);
+		if (v && !strcmp(v, tracer))
+			break;
+		if (th_now_ms() > deadline) {
+			char line[256];
+			FILE *e = fopen(errpath, "re");
+
+			while (e && fgets(line, sizeof(line), e))
+				TH_LOG("strace: %s", line);
+			if (e)
+				fclose(e);
+		}
+		ASSERT_LT(th_now_ms(), deadline) TH_LOG("strace never attached to lymphd");
+		th_sleep_ms(20);
+	}
+
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	deadline = th_now_ms() + 10000;
+	while (waitpid(self->d.pid, &status, WNOHANG) != self->d.pid) {
+		ASSERT_LT(th_now_ms(), deadline) TH_LOG("lymphd was not killed at a mkdir");
+		th_sleep_ms(20);
+	}
+	self->d.pid = -1;
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+	TH_LOG("lymphd ended with wait status 0x%x", status);
+	waitpid(tr, NULL, 0);
+	th_lymphd_destroy(&self->d);
+
+	/* the intent, and nothing after it */
+	lineage_actions(self->journal, name, actions, sizeof(actions));
+	TH_LOG("journal of %s at the kill: %s", name, actions);
+	EXPECT_STREQ("pin", actions) TH_LOG("the pin's intent is not all the journal says");
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "pin", rec_of_lineage, name,
+					 &pin));
+	hold = th_json_str(pin, "hold_cgroup");
+	ASSERT_NE(NULL, hold);
+	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("the hold %s was made before the kill", hold);
+	/* nothing stopped, not held: the storm makes the rest of its children */
+	deadline = th_now_ms() + 10000;
+	while ((n = storm_cg_stopped(self->cg.path, stopped, 16, 0)) && th_now_ms() < deadline)
+		th_sleep_ms(20);
+	EXPECT_EQ(0, n) TH_LOG("lymphd dead: %d member(s) stopped, first %d", n, (int)stopped[0]);
+	wait_forks(self->stats, (uint64_t)(BURST + 80), 10000);
+	EXPECT_EQ((uint64_t)(BURST + 80), storm_load(&self->stats->forks));
+
+	/* lymphd back: the episode known only by its intent ends */
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	EXPECT_EQ(1, wait_recovered(self, name, NULL));
+	EXPECT_NE(0, access(hold, F_OK)) TH_LOG("hold cgroup %s there after the restart", hold);
+	EXPECT_EQ(0, storm_cg_stopped(self->cg.path, NULL, 0, 0));
+	EXPECT_EQ(0, storm_session_stopped(sid));
+	json_object_put(pin);
+}
+
 /* Move pid into the cgroup v2 directory dir: 0 or -errno. */
 static int v2_move(const char *dir, pid_t pid)
 {
