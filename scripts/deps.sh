@@ -65,12 +65,14 @@ done
 
 build_pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libmnl-dev libcap-dev libjson-c-dev nettle-dev pkg-config dwarves linux-source-6.12 xz-utils autoconf
-	util-linux procps prometheus curl shellcheck libclang-rt-14-dev
+	util-linux procps prometheus curl shellcheck libclang-rt-14-dev strace
 	dpkg-dev debhelper dh-dkms dkms lintian fakeroot systemd
 	libnats-dev libssl-dev nats-server
 	nginx-light redis-server redis-tools s6 supervisor)
 # (zlib1g-dev: libelf's, and the gzip of lymphd --core-handler's stored cores;
-# autoconf: a real ./configure in the throttle test's benign suite)
+# autoconf: a real ./configure in the throttle test's benign suite;
+# strace: its fault injection kills lymphd inside a journal window in
+# quarantine_test and throttle_test, which fail without it)
 # (libclang-rt-14-dev: libFuzzer for the fuzz targets of tests/fuzz/; the
 # line before the last: make install's and the packages' tests:
 # dpkg-buildpackage, lintian, dkms, and systemd-analyze to verify the unit;
