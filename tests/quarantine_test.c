@@ -855,7 +855,7 @@ static int no_fanotify(void)
  * fails the test: it says what to run), so that a fault injected into one
  * system call kills lymphd exactly there: SIGKILL on the entry of the
  * first kill_at call on the crasher (-P: on its descriptor), which is then
- * never made.  Without fanotify (no_fanotify, unless fanotify) quarantine
+ * never made (kill_at NULL: no strace).  Without fanotify (no_fanotify, unless fanotify) quarantine
  * removes exec bits, for root's own crashes only ([quarantine] root = yes,
  * no [protect] uid).  Ready when its control socket answers in the
  * enforcement expected.
@@ -872,7 +872,7 @@ static int start_traced(FIXTURE_DATA(quarantine) * self, const char *kill_at, bo
 	json_object *st;
 	int err;
 
-	if (access(STRACE, X_OK)) {
+	if (kill_at && access(STRACE, X_OK)) {
 		th_diag("%s is missing: run scripts/deps.sh (it installs strace)", STRACE);
 		return -ENOENT;
 	}
@@ -903,7 +903,8 @@ static int start_traced(FIXTURE_DATA(quarantine) * self, const char *kill_at, bo
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (!fanotify && no_fanotify())
 			_exit(126);
-		execv(argv[0], argv);
+		/* kill_at NULL: lymphd alone */
+		execv(kill_at ? argv[0] : prog, kill_at ? argv : argv + 11);
 		_exit(127);
 	}
 	deadline = th_now_ms() + 20000;
@@ -1058,6 +1059,40 @@ TEST_F_TIMEOUT(quarantine, an_administrators_chmod_after_the_kill_is_kept, 120)
 	EXPECT_EQ(0, strncmp(th_json_str(rec, "result") ?: "", "left as it is", 13));
 	json_object_put(rec);
 	EXPECT_EQ((mode_t)0700, mode_of(self->crasher));
+}
+
+/*
+ * Exec bits an earlier run removed (a whole exec-bits quarantine, lymphd
+ * stopped), and lymphd started again with fanotify: the quarantine holds
+ * by its mark, per uid, and nothing would give the mode back at its end;
+ * the start does at once, and journals it.
+ */
+TEST_F_TIMEOUT(quarantine, exec_bits_of_an_earlier_run_come_back_under_fanotify, 120)
+{
+	struct th_cmd *r = calloc(1, sizeof(*r));
+	mode_t mode = self->st.st_mode & 07777;
+	json_object *rec;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, write_conf_root(self));
+	ASSERT_EQ(0, start_traced(self, NULL, false));
+	ASSERT_EQ(0, crash_n(self, 0, THRESHOLD));
+	ASSERT_EQ(1, wait_journaled(self, "quarantine", 1));
+	EXPECT_EQ(mode & 07666, mode_of(self->crasher));
+	th_lymphd_destroy(&self->d);
+	EXPECT_EQ(mode & 07666, mode_of(self->crasher)) TH_LOG("given back by a stop");
+
+	rec = restart_and_recover(_metadata, self);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(0, strncmp(th_json_str(rec, "result") ?: "", "exec bits given back", 20));
+	json_object_put(rec);
+	EXPECT_EQ(mode, mode_of(self->crasher));
+	EXPECT_GT(wait_active(self, 0, true, 3000), 0) TH_LOG("the quarantine is lost");
+	EXPECT_TRUE(exec_denied(run_crasher(self, 0, "ok")));
+	ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "release", self->crasher, NULL));
+	EXPECT_TRUE(ran_ok(run_crasher(self, 0, "ok")));
+	EXPECT_EQ(mode, mode_of(self->crasher));
+	free(r);
 }
 
 /*

@@ -1271,11 +1271,17 @@ void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce)
 
 /* ---- exec bits known only by their intent (replay) ------------------------- */
 
+enum qintent_kind {
+	QI_INTENT,	/* an intent no later record answered */
+	QI_ENFORCEMENT, /* exec bits of an earlier run, enforced by a mark now */
+};
+
 struct qintent {
 	uint32_t dev;
 	uint64_t ino;
 	uint32_t uid;
 	uint32_t old_mode;
+	enum qintent_kind kind;
 	char path[256];
 };
 
@@ -1292,7 +1298,7 @@ static void intent_forget(struct qmanager *q, uint32_t dev, uint64_t ino)
 		}
 }
 
-static void intent_note(struct qmanager *q, const struct jrec_quarantine *r)
+static void intent_note(struct qmanager *q, const struct jrec_quarantine *r, enum qintent_kind kind)
 {
 	struct qintent *it;
 
@@ -1316,12 +1322,15 @@ static void intent_note(struct qmanager *q, const struct jrec_quarantine *r)
 	it->ino = r->ino;
 	it->uid = r->uid;
 	it->old_mode = r->old_mode;
+	it->kind = kind;
 	snprintf(it->path, sizeof(it->path), "%s", r->exe);
 }
 
 /*
  * lymphd died between an intent and the quarantine record: the exec bits
- * may be gone with no quarantine to give them back.  They are given back
+ * may be gone with no quarantine to give them back.  Or an earlier run
+ * removed them and this one enforces the quarantine with a fanotify mark
+ * or the BPF LSM (or observes only), whose end would not give them back.  They are given back
  * only to the same inode and only if it still has the mode lymphd would
  * have set (an administrator's chmod since is kept); journaled either way.
  * Opened O_PATH and changed through its /proc/self/fd link: no open of the
@@ -1359,11 +1368,20 @@ static void intent_recover(struct qmanager *q, const struct qintent *it)
 			snprintf(result, sizeof(result),
 				 "failed to give the exec bits back (%s): mode %04o; run chmod %04o %s",
 				 strerror(errno), cur, it->old_mode, it->path);
+		else if (it->kind == QI_ENFORCEMENT)
+			snprintf(result, sizeof(result),
+				 "exec bits given back: mode %04o again (it was %04o: the "
+				 "quarantine is %s now, not exec bits)",
+				 it->old_mode, cur,
+				 q->enforce ? enf_name(q->enf) : "observed only");
 		else
 			snprintf(result, sizeof(result),
 				 "exec bits given back: mode %04o again (it was %04o: lymphd died "
 				 "between its intent and its quarantine record)",
 				 it->old_mode, cur);
+	} else if (cur == it->old_mode && it->kind == QI_ENFORCEMENT) {
+		close(fd);
+		return; /* given back already: nothing to say at every start */
 	} else if (cur == it->old_mode) {
 		snprintf(result, sizeof(result),
 			 "nothing to give back: lymphd died before it removed the exec bits (mode "
@@ -1402,7 +1420,7 @@ static int replay_one(struct qmanager *q, struct json_object *rec, uint64_t now)
 	k.ino = r.ino;
 	k.uid = r.uid;
 	if (!strcmp(r.action, "intent")) {
-		intent_note(q, &r);
+		intent_note(q, &r, QI_INTENT);
 		return 0;
 	}
 	if (!strcmp(r.action, "quarantine") || !strcmp(r.action, "snapshot") ||
@@ -1425,6 +1443,12 @@ static int replay_one(struct qmanager *q, struct json_object *rec, uint64_t now)
 			return 0;
 		if (r.why)
 			evidence_keep(q, &k, r.why);
+		/* Exec bits an earlier run removed, and no exec bits now: the
+		 * mark or key enforces it per uid, nothing would give them
+		 * back; done does (after the release or expiry that may
+		 * follow here, which forgets it). */
+		if (r.exe && r.old_mode && q->enf != Q_ENF_EXEC_BITS)
+			intent_note(q, &r, QI_ENFORCEMENT);
 		if (!q->enforce) {
 			struct stat st;
 
