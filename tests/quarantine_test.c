@@ -863,10 +863,9 @@ static int no_fanotify(void)
 static int start_traced(FIXTURE_DATA(quarantine) * self, const char *kill_at, bool fanotify)
 {
 	char prog[PATH_MAX], sockopt[PATH_MAX + 16], jopt[PATH_MAX + 16], trace[64], inject[64];
-	char *argv[] = { STRACE, "-f",	 "-o",	    "/dev/null", "-P",	  self->crasher,
-			 "-e",	 trace,	 "-e",	    inject,	 "--",	  prog,
-			 "--json", "--quiet", sockopt, "-c",	    self->conf, jopt,
-			 NULL };
+	char *argv[] = { STRACE,  "-f", "-o",	    "/dev/null", "-P", self->crasher, "-e",
+			 trace,	  "-e", inject,	    "--",	 prog, "--json",      "--quiet",
+			 sockopt, "-c", self->conf, jopt,	 NULL };
 	struct th_lymphd *d = &self->d;
 	int64_t deadline;
 	json_object *st;
@@ -951,10 +950,11 @@ static int wait_killed(FIXTURE_DATA(quarantine) * self)
 /* The root-only exec-bits policy of these tests. */
 static int write_conf_root(FIXTURE_DATA(quarantine) * self)
 {
-	return storm_write_file(self->dir, "lymph.conf",
-				"[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n"
-				"duration_min = 60s\nduration_max = 120s\nroot = yes\n" STORM_CALM_WEATHER,
-				self->conf, sizeof(self->conf));
+	return storm_write_file(
+		self->dir, "lymph.conf",
+		"[lymphd]\nmode = enforce\n[quarantine]\nthreshold = 3\n"
+		"duration_min = 60s\nduration_max = 120s\nroot = yes\n" STORM_CALM_WEATHER,
+		self->conf, sizeof(self->conf));
 }
 
 /*
@@ -1036,9 +1036,9 @@ TEST_F_TIMEOUT(quarantine, killed_after_the_exec_bits_went_gets_them_back, 120)
 	ASSERT_NE(NULL, rec);
 	EXPECT_EQ(0, strncmp(th_json_str(rec, "result") ?: "", "exec bits given back", 20));
 	json_object_put(rec);
-	EXPECT_EQ(mode, mode_of(self->crasher)) TH_LOG("mode %04o after the restart (was %04o)",
-						    (unsigned)mode_of(self->crasher),
-						    (unsigned)mode);
+	EXPECT_EQ(mode, mode_of(self->crasher))
+	TH_LOG("mode %04o after the restart (was %04o)", (unsigned)mode_of(self->crasher),
+	       (unsigned)mode);
 	EXPECT_TRUE(ran_ok(run_crasher(self, 0, "ok")));
 	/* answered once: a second start has nothing to do */
 	th_lymphd_destroy(&self->d);

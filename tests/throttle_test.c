@@ -1045,15 +1045,18 @@ TEST_F_TIMEOUT(throttle, killed_between_the_pins_intent_and_the_hold_live, 120)
 {
 	char cap[16], statspath[PATH_MAX], name[64], actions[512], pidarg[16], tracer[32];
 	char errpath[PATH_MAX + 16], *argv[] = { self->burst, cap, statspath, NULL };
-	char *strace[] = { "/usr/bin/strace", "-f", "-o", "/dev/null", "-e", "trace=mkdir",
-			   "-e", "inject=mkdir:signal=KILL", "-p", pidarg, NULL };
+	char *strace[] = {
+		"/usr/bin/strace",	    "-f", "-o",	  "/dev/null", "-e", "trace=mkdir", "-e",
+		"inject=mkdir:signal=KILL", "-p", pidarg, NULL
+	};
 	json_object *pin = NULL;
 	pid_t sid, tr, stopped[16];
 	int64_t deadline;
 	int status = 0, n = -1;
 	const char *hold;
 
-	ASSERT_EQ(0, access(strace[0], X_OK)) TH_LOG("%s is missing: run scripts/deps.sh", strace[0]);
+	ASSERT_EQ(0, access(strace[0], X_OK))
+	TH_LOG("%s is missing: run scripts/deps.sh", strace[0]);
 	snprintf(cap, sizeof(cap), "%d", BURST + 80);
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	start_with_guard(_metadata, self);

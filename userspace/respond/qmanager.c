@@ -1359,15 +1359,17 @@ static void intent_recover(struct qmanager *q, const struct qintent *it)
 		 * the mode of the intent, the one before lymphd's. */
 		if (!(m->old_mode & 0111))
 			m->old_mode = it->old_mode;
-		snprintf(result, sizeof(result),
-			 "kept removed: a quarantine in force holds %s; its end gives mode %04o back",
-			 it->path, it->old_mode);
+		snprintf(
+			result, sizeof(result),
+			"kept removed: a quarantine in force holds %s; its end gives mode %04o back",
+			it->path, it->old_mode);
 	} else if (cur == set && cur != it->old_mode) {
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 		if (fchmodat(AT_FDCWD, self, it->old_mode, 0))
-			snprintf(result, sizeof(result),
-				 "failed to give the exec bits back (%s): mode %04o; run chmod %04o %s",
-				 strerror(errno), cur, it->old_mode, it->path);
+			snprintf(
+				result, sizeof(result),
+				"failed to give the exec bits back (%s): mode %04o; run chmod %04o %s",
+				strerror(errno), cur, it->old_mode, it->path);
 		else if (it->kind == QI_ENFORCEMENT)
 			snprintf(result, sizeof(result),
 				 "exec bits given back: mode %04o again (it was %04o: the "
