@@ -1388,9 +1388,10 @@ TEST_F_TIMEOUT(throttle, bomb_spinning_at_its_cap_is_stopped, 90)
 }
 
 /*
- * Is lymphd's refused-fork probe (on_sys_exit, which costs every system
- * call of the host while attached) attached?  1, 0, or -errno: a link
- * among lymphd's files whose program is on_sys_exit.
+ * Is lymphd's refused-fork probe (refused_clone and the others, or
+ * on_sys_exit, which costs every system call of the host while attached)
+ * attached?  1, 0, or -errno: a link among lymphd's files whose program
+ * is one of them.
  */
 static int refusal_probe_attached(pid_t lymphd)
 {
@@ -1424,8 +1425,10 @@ static int refusal_probe_attached(pid_t lymphd)
 			struct bpf_prog_info info = { 0 };
 			__u32 len = sizeof(info);
 
+			/* on raw_syscalls:sys_exit, or on syscalls:sys_exit_clone... */
 			found = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-				!strcmp(info.name, "on_sys_exit");
+				(!strcmp(info.name, "on_sys_exit") ||
+				 !strncmp(info.name, "refused_", 8));
 		}
 		close(fd);
 	}
@@ -1616,6 +1619,15 @@ static void spin_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) 
 	e = lineage_entry(self, name, &all);
 	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
 	json_object_put(all);
+	/* on the four fork calls' own tracepoints where the kernel has them,
+	 * not on raw_syscalls:sys_exit (every system call of the host) */
+	if (!access("/sys/kernel/tracing/events/syscalls/sys_exit_clone3", F_OK)) {
+		static char err[65536];
+
+		EXPECT_LE(0, th_read_file(self->d.errpath, err, sizeof(err)));
+		EXPECT_EQ(NULL, strstr(err, "raw_syscalls:sys_exit"))
+		TH_LOG("the refused-fork probe is on raw_syscalls:sys_exit: %s", err);
+	}
 	if (running)
 		th_lymphd_dump_stderr(&self->d);
 }
