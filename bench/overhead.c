@@ -649,7 +649,7 @@ int main(int argc, char **argv)
 	int block_ms = 40, rounds = 5, blocks = 54, cpu = -1, with_lymphd = 1, c, err = 0;
 	int armed_only = 0, no_stats = 0, nphase1;
 	unsigned int workloads = (1u << NWORKLOADS) - 1;
-	static double sc_vs_raw[NWORKLOADS][4096];
+	static double sc_vs_raw[NWORKLOADS][4096], calls_vs_att[NWORKLOADS][4096];
 	int nsc_vs_raw[NWORKLOADS] = { 0 };
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), other_cpu;
 	struct sensors_set s = { .reader_cpu = -1 };
@@ -798,8 +798,12 @@ int main(int argc, char **argv)
 					ratio_mean[w][i][nratio[w][i]] = gm[i] / gm[DETACHED];
 					ratio[w][i][nratio[w][i]++] = g[i] / g[DETACHED];
 				}
-				if (!err)	/* the two armed probes, side by side */
-					sc_vs_raw[w][nsc_vs_raw[w]++] = g[ARMED_SC] / g[ARMED_RAW];
+				if (!err) {
+					/* the two armed probes side by side, and
+					 * the fork call probes on top of the sensors */
+					sc_vs_raw[w][nsc_vs_raw[w]] = g[ARMED_SC] / g[ARMED_RAW];
+					calls_vs_att[w][nsc_vs_raw[w]++] = g[CALLS] / g[ATTACHED];
+				}
 			}
 		}
 	}
@@ -941,6 +945,12 @@ int main(int argc, char **argv)
 			snprintf(val, sizeof(val), "%.3f +- %.3f (min %.3f)", sv.median, sv.se, sv.min);
 			bench_figure(name, val, "< 1", sv.median + 2 * sv.se < 1 ? "cheaper" :
 				     sv.median - 2 * sv.se > 1 ? "dearer" : "too noisy");
+			sv = ratio_stats(calls_vs_att[w], nsc_vs_raw[w]);
+			snprintf(name, sizeof(name), "overhead %s: fork call probes (sys_enter_*) on top of "
+				 "the sensors attached, ratio", workload_name[w]);
+			snprintf(val, sizeof(val), "%.3f +- %.3f (min %.3f)", sv.median, sv.se, sv.min);
+			bench_figure(name, val, "1 +- noise", sv.median - 2 * sv.se > 1 ? "dearer" :
+				     sv.median + 2 * sv.se < 1 ? "cheaper" : "within noise");
 		}
 		for (st = ATTACHED; st < NPHASE1 && stats_fd >= 0; st++) {
 			static const char *const what[NPHASE1] = {
