@@ -134,7 +134,6 @@ static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
 	a.type = PERF_TYPE_TRACEPOINT;
 	a.size = sizeof(a);
 	a.config = id;
-	a.sample_period = 1;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
 	pfd = (int)syscall(__NR_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
