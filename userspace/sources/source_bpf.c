@@ -158,13 +158,22 @@ static int refusals_attach_per_syscall(struct bpf_priv *p)
 		struct bpf_link *l = sc_attach(progs[i], p->sc_exit_ids[i]);
 
 		if (!l) {
+			char paranoid[16] = "";
+
 			err = -errno;
 			refusals_detach(p);
+			if (err == -EACCES || err == -EPERM)
+				small_file_read("/proc/sys/kernel/perf_event_paranoid", 0, paranoid,
+						sizeof(paranoid));
+			paranoid[strcspn(paranoid, "\n")] = 0;
 			fprintf(stderr,
 				"lymphd: failed to attach the refused-fork probe to "
-				"syscalls:sys_exit_%s: %s; it goes on raw_syscalls:sys_exit, which "
-				"costs every system call of the host while it is armed\n",
-				sc_exit_names[i], strerror(-err));
+				"syscalls:sys_exit_%s: %s%s%s%s; it goes on raw_syscalls:sys_exit, "
+				"which costs every system call of the host while it is armed%s\n",
+				sc_exit_names[i], strerror(-err),
+				*paranoid ? " (kernel.perf_event_paranoid is " : "", paranoid,
+				*paranoid ? ")" : "",
+				*paranoid ? " (at most 2 lets lymphd use the per-syscall tracepoints)" : "");
 			return err;
 		}
 		p->refusals[p->nrefusals++] = l;
