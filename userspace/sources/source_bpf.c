@@ -81,15 +81,6 @@ static void refusals_detach(struct bpf_priv *p)
 		bpf_link__destroy(p->refusals[--p->nrefusals]);
 }
 
-/*
- * The refused-fork probe on the four system calls that fork
- * (syscalls:sys_exit_clone, clone3, fork, vfork): while attached, every
- * other system call of the host pays the kernel's slow path and a bitmap
- * test, not a BPF program (bench/overhead: 1000 getppid() 1.17x with the
- * probe on raw_syscalls:sys_exit, ~1.02x with these).  A kernel without
- * them (no CONFIG_FTRACE_SYSCALLS, no clone3) gets the raw tracepoint,
- * said once.
- */
 static const char *const sc_exit_names[4] = { "clone", "clone3", "fork", "vfork" };
 
 /* The tracefs ids of syscalls:sys_exit_{clone,clone3,fork,vfork}: 0 or -errno. */
@@ -103,7 +94,7 @@ static int sc_exit_ids_read(struct bpf_priv *p)
 		for (i = 0; i < 4; i++) {
 			snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_%s/id", roots[r],
 				 sc_exit_names[i]);
-			err = small_file_read(path, 0, buf, sizeof(buf));
+			err = (int)small_file_read(path, 0, buf, sizeof(buf));
 			if (err < 0)
 				break;
 			p->sc_exit_ids[i] = strtoull(buf, NULL, 10);
@@ -148,6 +139,16 @@ static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
 	return l;
 }
 
+/*
+ * The refused-fork probe on the four system calls that fork
+ * (syscalls:sys_exit_clone, clone3, fork, vfork): while attached, every
+ * other system call of the host pays the kernel's slow path and a bitmap
+ * test, not a BPF program (bench/overhead -a, 1000 getppid(): 1.10-1.21x
+ * with the probe on raw_syscalls:sys_exit, 1.014-1.022x with these).  A
+ * kernel without them (no CONFIG_FTRACE_SYSCALLS, no clone3), or that
+ * refuses lymphd the perf event (perf_event_paranoid > 2), gets the raw
+ * tracepoint, said once.
+ */
 static int refusals_attach_per_syscall(struct bpf_priv *p)
 {
 	struct bpf_program *progs[4] = { p->skel->progs.refused_clone, p->skel->progs.refused_clone3,
