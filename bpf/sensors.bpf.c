@@ -115,10 +115,12 @@ struct {
 } held SEC(".maps");
 
 /*
- * The refused-fork probe (on_sys_exit) runs at every system call of the
- * host while it is attached (a syscall tracepoint sends every system call
- * through the kernel's slow path), so lymphd attaches it only while a
- * refused fork can matter, and the probes say when (refusals_arm):
+ * The refused-fork probe (refused_clone and the others, or on_sys_exit
+ * where the kernel lacks those) costs every system call of the host while
+ * it is attached (a syscall tracepoint sends every system call through
+ * the kernel's slow path; on_sys_exit runs a BPF program at each), so
+ * lymphd attaches it only while a refused fork can matter, and the probes
+ * say when (refusals_arm):
  * refusal_until_ns, pushed forward while a lineage or uid grows towards
  * its budget or is held; refusal_asked, one wakeup asked of lymphd;
  * refusal_attached, set and cleared by lymphd.  .bss, mmapped by lymphd.
@@ -1009,7 +1011,8 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
  * (refusals_arm), for a while after a hold ends, and for a sample when
  * the CPU is under pressure (a crowd too small for refusals_arm spinning
  * at its cap makes it), and detaches it when that time is over
- * (source_bpf.c, kthrottle_bpf.c).
+ * (source_bpf.c, kthrottle_bpf.c).  This one, on raw_syscalls:sys_exit,
+ * is the fallback for kernels without the per-syscall tracepoints below.
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
@@ -1026,6 +1029,57 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	cur = bpf_get_current_task_btf();
 	throttle_charge(cur, NULL, family_of(cur));
 	return 0;
+}
+
+/*
+ * The same probe on the four system calls that fork only (syscalls:
+ * sys_exit_clone, ...; perf tracepoint programs): while one is attached,
+ * every other system call still takes the kernel's slow path, but there
+ * it meets a bitmap test (perf_syscall_exit) instead of a BPF program.
+ * lymphd attaches these when the kernel has them, on_sys_exit otherwise
+ * (source_bpf.c).  The record's layout: tracefs
+ * events/syscalls/sys_exit_clone/format.
+ */
+struct sc_exit_args {
+	__u64 common;
+	__s32 nr;
+	__s32 pad;
+	long ret;
+};
+
+static __always_inline int refusal_charge(long ret)
+{
+	struct task_struct *cur;
+
+	if (ret != -EAGAIN_NR)
+		return 0;
+	cur = bpf_get_current_task_btf();
+	throttle_charge(cur, NULL, family_of(cur));
+	return 0;
+}
+
+SEC("?tracepoint/syscalls/sys_exit_clone")
+int refused_clone(struct sc_exit_args *ctx)
+{
+	return refusal_charge(ctx->ret);
+}
+
+SEC("?tracepoint/syscalls/sys_exit_clone3")
+int refused_clone3(struct sc_exit_args *ctx)
+{
+	return refusal_charge(ctx->ret);
+}
+
+SEC("?tracepoint/syscalls/sys_exit_fork")
+int refused_fork(struct sc_exit_args *ctx)
+{
+	return refusal_charge(ctx->ret);
+}
+
+SEC("?tracepoint/syscalls/sys_exit_vfork")
+int refused_vfork(struct sc_exit_args *ctx)
+{
+	return refusal_charge(ctx->ret);
 }
 
 /*
@@ -1149,4 +1203,45 @@ int BPF_PROG(on_mark_victim, struct task_struct *task)
 	rec->pad = 0;
 	submit(rec, sizeof(*rec), 1);
 	return 0;
+}
+
+/*
+ * Not used by lymphd: what charging a fork at its call (as lymph.ko does,
+ * on raw_syscalls:sys_enter) would cost the BPF path if these stayed
+ * attached, measured by bench/overhead ("fork calls" rows): the work of
+ * the charge's first steps (the settings, the caller's family), on the
+ * four fork calls' own tracepoints.
+ */
+static __always_inline int call_probe(void)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct throttle_cfg *c = throttle_settings();
+
+	if (!c || !c->enabled)
+		return 0;
+	return family_of(cur) == 1;
+}
+
+SEC("?tracepoint/syscalls/sys_enter_clone")
+int call_clone(void *ctx)
+{
+	return call_probe();
+}
+
+SEC("?tracepoint/syscalls/sys_enter_clone3")
+int call_clone3(void *ctx)
+{
+	return call_probe();
+}
+
+SEC("?tracepoint/syscalls/sys_enter_fork")
+int call_fork(void *ctx)
+{
+	return call_probe();
+}
+
+SEC("?tracepoint/syscalls/sys_enter_vfork")
+int call_vfork(void *ctx)
+{
+	return call_probe();
 }

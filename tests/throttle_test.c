@@ -1504,9 +1504,10 @@ TEST_F_TIMEOUT(throttle, bomb_spinning_at_its_cap_is_stopped, 90)
 }
 
 /*
- * Is lymphd's refused-fork probe (on_sys_exit, which costs every system
- * call of the host while attached) attached?  1, 0, or -errno: a link
- * among lymphd's files whose program is on_sys_exit.
+ * Is lymphd's refused-fork probe (refused_clone and the others, or
+ * on_sys_exit, which costs every system call of the host while attached)
+ * attached?  1, 0, or -errno: a perf event among lymphd's files, or a
+ * link whose program is one of them.
  */
 static int refusal_probe_attached(pid_t lymphd)
 {
@@ -1526,6 +1527,22 @@ static int refusal_probe_attached(pid_t lymphd)
 
 		if (de->d_name[0] == '.')
 			continue;
+		/* the per-syscall probe through a perf event of lymphd's:
+		 * attached by ioctl once lymphd has no CAP_BPF to probe for
+		 * a perf link; lymphd has no perf event but these */
+		snprintf(p, sizeof(p), "/proc/%d/fd/%s", (int)lymphd, de->d_name);
+		{
+			char target[64];
+			ssize_t n = readlink(p, target, sizeof(target) - 1);
+
+			if (n > 0) {
+				target[n] = 0;
+				if (!strcmp(target, "anon_inode:[perf_event]")) {
+					found = 1;
+					break;
+				}
+			}
+		}
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		f = fopen(p, "re");
 		while (f && fgets(line, sizeof(line), f)) {
@@ -1540,8 +1557,10 @@ static int refusal_probe_attached(pid_t lymphd)
 			struct bpf_prog_info info = { 0 };
 			__u32 len = sizeof(info);
 
+			/* on raw_syscalls:sys_exit, or on syscalls:sys_exit_clone... */
 			found = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-				!strcmp(info.name, "on_sys_exit");
+				(!strcmp(info.name, "on_sys_exit") ||
+				 !strncmp(info.name, "refused_", 8));
 		}
 		close(fd);
 	}
@@ -1732,6 +1751,18 @@ static void spin_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) 
 	e = lineage_entry(self, name, &all);
 	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
 	json_object_put(all);
+	/* on the four fork calls' own tracepoints where the kernel has them
+	 * and lets lymphd open a perf event of its own (perf_event_paranoid
+	 * <= 2), not on raw_syscalls:sys_exit (every system call of the host) */
+	if (!access("/sys/kernel/tracing/events/syscalls/sys_exit_clone3", F_OK) &&
+	    th_read_file("/proc/sys/kernel/perf_event_paranoid", capv, sizeof(capv)) == 0 &&
+	    atoi(capv) <= 2) {
+		static char err[65536];
+
+		EXPECT_LE(0, th_read_file(self->d.errpath, err, sizeof(err)));
+		EXPECT_EQ(NULL, strstr(err, "raw_syscalls:sys_exit"))
+		TH_LOG("the refused-fork probe is on raw_syscalls:sys_exit: %s", err);
+	}
 	if (running)
 		th_lymphd_dump_stderr(&self->d);
 }

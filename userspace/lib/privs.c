@@ -75,9 +75,11 @@ int privs_drop_keep(unsigned long long services_caps)
  * (every lymphctl command and every response) and reviewed.  Left out on
  * purpose, among others: ptrace, process_vm_*, mount and the new mount API,
  * pivot_root, chroot, setns, unshare, *_module, kexec_*, reboot, swapon,
- * keyctl, add_key, userfaultfd, io_uring_*, perf_event_open, personality,
+ * keyctl, add_key, userfaultfd, io_uring_*, personality,
  * iopl, ioperm, modify_ldt, settimeofday, clock_settime, sethostname, acct,
- * quotactl, syslog.
+ * quotactl, syslog.  perf_event_open: only to arm the refused-fork probe
+ * (source_bpf.c), an event of lymphd's own in user space, all that it
+ * allows once the capabilities are dropped.
  */
 static const int seccomp_allowed[] = {
 #ifdef __x86_64__
@@ -232,6 +234,7 @@ static const int seccomp_allowed[] = {
 	__NR_rseq,
 	__NR_getrandom,
 	__NR_bpf,
+	__NR_perf_event_open,
 	__NR_fanotify_init,
 	__NR_fanotify_mark,
 	__NR_name_to_handle_at,

@@ -11,7 +11,9 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -26,7 +28,12 @@
 struct bpf_priv {
 	struct sensors *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *refusals; /* the refused-fork probe, while armed */
+	/* The refused-fork probe, while armed: its four per-syscall links
+	 * (refused_clone, ...), or the one on raw_syscalls:sys_exit. */
+	struct bpf_link *refusals[4];
+	int nrefusals;
+	int refusals_raw; /* the per-syscall tracepoints failed: on_sys_exit */
+	uint64_t sc_exit_ids[4]; /* their tracefs ids, read at load */
 	int epfd; /* src->fd: the ring's epoll fd and tfd */
 	int tfd;  /* timerfd: the end of a refused-fork sample */
 	/* The spin sample (source_bpf_spin_period): every spin_period_ns,
@@ -68,9 +75,116 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return src->sink(src->sink_ctx, rec);
 }
 
+static void refusals_detach(struct bpf_priv *p)
+{
+	while (p->nrefusals > 0)
+		bpf_link__destroy(p->refusals[--p->nrefusals]);
+}
+
+static const char *const sc_exit_names[4] = { "clone", "clone3", "fork", "vfork" };
+
+/* The tracefs ids of syscalls:sys_exit_{clone,clone3,fork,vfork}: 0 or -errno. */
+static int sc_exit_ids_read(struct bpf_priv *p)
+{
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[128], buf[32];
+	int i, r, err = -ENOENT;
+
+	for (r = 0; r < 2; r++) {
+		for (i = 0; i < 4; i++) {
+			snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_%s/id", roots[r],
+				 sc_exit_names[i]);
+			err = (int)small_file_read(path, 0, buf, sizeof(buf));
+			if (err < 0)
+				break;
+			p->sc_exit_ids[i] = strtoull(buf, NULL, 10);
+			err = p->sc_exit_ids[i] ? 0 : -EINVAL;
+			if (err)
+				break;
+		}
+		if (!err)
+			return 0;
+	}
+	return err;
+}
+
 /*
- * The refused-fork probe (on_sys_exit) costs every system call of the host
- * while attached: it is attached while the probes say a refused fork can
+ * Attach prog to the tracepoint id through a perf event of lymphd's own
+ * (pid 0, any CPU, user space only): a BPF program on a tracepoint runs
+ * for every task whatever its perf event watches, and such an event needs
+ * no capability (perf_event_paranoid <= 2), so lymphd can arm the probe
+ * after it dropped its capabilities.
+ */
+static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
+{
+	struct perf_event_attr a;
+	struct bpf_link *l;
+	int pfd, err;
+
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_TRACEPOINT;
+	a.size = sizeof(a);
+	a.config = id;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	pfd = (int)syscall(__NR_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return NULL;
+	l = bpf_program__attach_perf_event(prog, pfd);
+	if (!l) {
+		err = errno;
+		close(pfd);
+		errno = err;
+	}
+	return l;
+}
+
+/*
+ * The refused-fork probe on the four system calls that fork
+ * (syscalls:sys_exit_clone, clone3, fork, vfork): while attached, every
+ * other system call of the host pays the kernel's slow path and a bitmap
+ * test, not a BPF program (bench/overhead -a, 1000 getppid(): 1.10-1.21x
+ * with the probe on raw_syscalls:sys_exit, 1.014-1.022x with these).  A
+ * kernel without them (no CONFIG_FTRACE_SYSCALLS, no clone3), or that
+ * refuses lymphd the perf event (perf_event_paranoid > 2), gets the raw
+ * tracepoint, said once.
+ */
+static int refusals_attach_per_syscall(struct bpf_priv *p)
+{
+	struct bpf_program *progs[4] = { p->skel->progs.refused_clone, p->skel->progs.refused_clone3,
+					 p->skel->progs.refused_fork, p->skel->progs.refused_vfork };
+	int i, err;
+
+	for (i = 0; i < 4; i++) {
+		struct bpf_link *l = sc_attach(progs[i], p->sc_exit_ids[i]);
+
+		if (!l) {
+			char paranoid[16] = "";
+
+			err = -errno;
+			refusals_detach(p);
+			if (err == -EACCES || err == -EPERM)
+				small_file_read("/proc/sys/kernel/perf_event_paranoid", 0, paranoid,
+						sizeof(paranoid));
+			paranoid[strcspn(paranoid, "\n")] = 0;
+			fprintf(stderr,
+				"lymphd: failed to attach the refused-fork probe to "
+				"syscalls:sys_exit_%s: %s%s%s%s; it goes on raw_syscalls:sys_exit, "
+				"which costs every system call of the host while it is armed%s\n",
+				sc_exit_names[i], strerror(-err),
+				*paranoid ? " (kernel.perf_event_paranoid is " : "", paranoid,
+				*paranoid ? ")" : "",
+				*paranoid ? " (at most 2 lets lymphd use the per-syscall tracepoints)" : "");
+			return err;
+		}
+		p->refusals[p->nrefusals++] = l;
+	}
+	return 0;
+}
+
+/*
+ * The refused-fork probe costs the system calls of the host while
+ * attached: it is attached while the probes say a refused fork can
  * matter (a record in arm_events, refusal_until_ns), or a hold ended
  * lately (source_bpf_arm_refusals), and detached on the drain timer once
  * that time is over.
@@ -79,9 +193,13 @@ static int refusals_attach(struct bpf_priv *p)
 {
 	struct sensors__bss *bss = p->skel->bss;
 
-	if (!p->refusals) {
-		p->refusals = bpf_program__attach(p->skel->progs.on_sys_exit);
-		if (!p->refusals) {
+	if (!p->nrefusals && !p->refusals_raw && refusals_attach_per_syscall(p))
+		p->refusals_raw = 1;
+	if (!p->nrefusals) {
+		p->refusals[0] = bpf_program__attach(p->skel->progs.on_sys_exit);
+		if (p->refusals[0]) {
+			p->nrefusals = 1;
+		} else {
 			int err = -errno;
 
 			bss->refusal_asked = 0; /* the next reason asks again */
@@ -101,12 +219,11 @@ static void refusals_tend(struct bpf_priv *p)
 {
 	struct sensors__bss *bss = p->skel->bss;
 
-	if (!p->refusals || clock_mono_ns() < bss->refusal_until_ns)
+	if (!p->nrefusals || clock_mono_ns() < bss->refusal_until_ns)
 		return;
 	/* Cleared first: a reason from now on asks to attach again. */
 	bss->refusal_attached = 0;
-	bpf_link__destroy(p->refusals);
-	p->refusals = NULL;
+	refusals_detach(p);
 	if (clock_mono_ns() < bss->refusal_until_ns)
 		refusals_attach(p); /* a reason came meanwhile */
 }
@@ -196,7 +313,7 @@ static void spin_tend(struct source *src, struct bpf_priv *p)
 	if (!p->spin_period_ns || now < p->spin_next_ns)
 		return;
 	p->spin_next_ns = now + p->spin_period_ns;
-	if (p->refusals || !cpus_busy(p))
+	if (p->nrefusals || !cpus_busy(p))
 		return; /* attached already, or nothing spins */
 	if (!source_bpf_sample_refusals(src, SPIN_SAMPLE_NS))
 		p->spin_samples++;
@@ -306,7 +423,7 @@ static void bpf_close(struct source *src)
 		close(p->epfd);
 	if (p->tfd >= 0)
 		close(p->tfd);
-	bpf_link__destroy(p->refusals);
+	refusals_detach(p);
 	sensors__destroy(p->skel);
 	free(p->percpu);
 	free(p);
@@ -341,7 +458,7 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 	const char *btf = getenv("LYMPH_BTF_PATH");
 	const char *btf_path = btf ? btf : "/sys/kernel/btf/vmlinux";
 	struct bpf_priv *p;
-	int err;
+	int err, sc_err = 0;
 
 	verbose_libbpf = verbose > 1;
 	libbpf_set_print(libbpf_print);
@@ -382,7 +499,10 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 		goto fail_msg;
 	}
 
-	/* 2. Open, configure through rodata, size the ring, load. */
+	/* 2. Open, configure through rodata, size the ring, load.  A kernel
+	 * that refuses the refused-fork probe's per-syscall programs loads
+	 * the sensors again without them (the probe on raw_syscalls:sys_exit). */
+again:
 	p->skel = sensors__open_opts(&oo);
 	if (!p->skel) {
 		err = -errno;
@@ -403,11 +523,46 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 		bpf_program__set_autoload(p->skel->progs.on_mark_victim, false);
 		src->missing = "oom";
 	}
-	/* The refused-fork probe is attached only while armed (refusals_attach). */
+	/* The refused-fork probe is attached only while armed (refusals_attach);
+	 * its per-syscall programs are not loaded by default (SEC("?...")). */
 	bpf_program__set_autoattach(p->skel->progs.on_sys_exit, false);
+	{
+		struct bpf_program *sc[4] = { p->skel->progs.refused_clone,
+					      p->skel->progs.refused_clone3,
+					      p->skel->progs.refused_fork,
+					      p->skel->progs.refused_vfork };
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			bpf_program__set_autoload(sc[i], !p->refusals_raw);
+			bpf_program__set_autoattach(sc[i], false);
+		}
+	}
 	err = sensors__load(p->skel);
+	if (err && !p->refusals_raw) {
+		sc_err = err;
+		sensors__destroy(p->skel);
+		p->skel = NULL;
+		p->refusals_raw = 1;
+		goto again;
+	}
 	if (err)
 		goto fail_msg;
+	if (!p->refusals_raw && (err = sc_exit_ids_read(p))) {
+		p->refusals_raw = 1;
+		fprintf(stderr,
+			"lymphd: failed to find syscalls:sys_exit_clone and the others in tracefs: "
+			"%s; the refused-fork probe goes on raw_syscalls:sys_exit, which costs every "
+			"system call of the host while it is armed\n",
+			strerror(-err));
+		err = 0;
+	}
+	if (sc_err)
+		fprintf(stderr,
+			"lymphd: failed to load the refused-fork probe for syscalls:sys_exit_clone "
+			"and the others: %s; it goes on raw_syscalls:sys_exit, which costs every "
+			"system call of the host while it is armed\n",
+			strerror(-sc_err));
 
 	/* 3. Attach every probe. */
 	err = sensors__attach(p->skel);
