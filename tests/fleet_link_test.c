@@ -229,7 +229,18 @@ TEST_F_TIMEOUT(link, vaccination_and_garbage, 120)
 			th_sleep_ms(100);
 		EXPECT_EQ(before + 3, counter(self->f[2], "malformed_dropped"));
 		EXPECT_EQ(2, distinct(self->f[2])); /* zz did not become a host */
-		/* The stream: a's signatures and a decision told through the tap. */
+		/* The stream: a's signatures and a decision told through the tap;
+		 * the decision's intent, told first, is not shared (one decision). */
+		rec = json_object_new_object();
+		json_object_object_add(rec, "type", json_object_new_string("quarantine"));
+		json_object_object_add(rec, "action", json_object_new_string("intent"));
+		json_object_object_add(rec, "exe", json_object_new_string(self->bin));
+		json_object_object_add(rec, "exe_dev",
+				       json_object_new_int64((int64_t)self->st.st_dev));
+		json_object_object_add(rec, "exe_ino",
+				       json_object_new_int64((int64_t)self->st.st_ino));
+		fleet_journal_tap(self->f[0], rec);
+		json_object_put(rec);
 		rec = json_object_new_object();
 		json_object_object_add(rec, "type", json_object_new_string("quarantine"));
 		json_object_object_add(rec, "action", json_object_new_string("would-quarantine"));

@@ -145,6 +145,7 @@ TEST_F(fresh, vm_plan_names_every_package)
 		"dwarves",
 		"linux-source-6.12",
 		"shellcheck",
+		"strace",
 		"qemu-system-x86",
 		"busybox-static",
 		"cpio",

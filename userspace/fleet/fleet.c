@@ -415,7 +415,11 @@ void fleet_journal_tap(void *ctx, struct json_object *rec)
 	if (strcmp(type, "quarantine") && strcmp(type, "throttle") && strcmp(type, "service") &&
 	    strcmp(type, "fleet"))
 		return;
-	if (!strcmp(action, "snapshot") || !strcmp(action, "protected"))
+	/* An intent ("intent", the throttle's "pin") is written before the
+	 * action and answered by the action's own record: shared, it would
+	 * count one decision twice at every peer. */
+	if (!strcmp(action, "snapshot") || !strcmp(action, "protected") ||
+	    !strcmp(action, "intent") || !strcmp(action, "pin"))
 		return;
 	snprintf(it.type, sizeof(it.type), "%s", type);
 	snprintf(it.action, sizeof(it.action), "%s", action);
