@@ -577,6 +577,22 @@ static int on_timer_ready(struct watch *w, uint32_t events);
 static int on_svc_timer_ready(struct watch *w, uint32_t events);
 static void drain_source(void *ctx);
 
+/* The few pages of lymphd's own that every death reads (the memo of
+ * kills scanned whole, the crash table's first slots), resident again after a
+ * drop of zero pages: else the next crash takes their faults on its way
+ * to its line (issue 15: some 100 us here).  A few pages, that the first
+ * crash would make resident anyway. */
+static void prefault_event_path(struct daemon *d)
+{
+	size_t slots = d->crashes.ht.cap * d->crashes.ht.size;
+
+	mem_prefault(&d->sigmemo, sizeof(d->sigmemo));
+	/* Empty until the first crash (then its zeros were dropped); a
+	 * larger table has an entry on nearly every page already. */
+	if (d->crashes.ht.slots && slots <= (16u << 10))
+		mem_prefault(d->crashes.ht.slots, slots);
+}
+
 int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 {
 	long drain_ms = drain_period_ms();
@@ -833,6 +849,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * case that their init zeroed (lib/memtrim.h).  Not with [fleet]:
 	 * its thread runs already. */
 	mem_drop_zero_anon("/proc/self/maps");
+	prefault_event_path(d);
 	/* The text and read-only data of lymphd and of its libraries: much
 	 * of it ran or was read once, at start-up (libbpf, libelf and libz
 	 * loading the BPF objects embedded in lymphd's own data).  Unmapped;
@@ -1030,6 +1047,7 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 		 * would give its pages back again. */
 		journal_sync_thread_end(&d->journal);
 		mem_drop_zero_anon("/proc/self/maps");
+		prefault_event_path(d);
 	}
 	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
