@@ -72,7 +72,9 @@ struct journal {
 	void (*tap)(struct json_object *rec, void *ctx);
 	void *tap_ctx;
 	/* While the tap runs: the record's bytes as written (without the
-	 * newline), json-c's serialisation of rec, byte for byte. */
+	 * newline), json-c's serialisation of rec, byte for byte.  NULL
+	 * otherwise.  A tap that serialises rec itself must use them first
+	 * (json-c may write rec's serialisation into the same buffer). */
 	const char *line;
 	size_t line_len;
 };
