@@ -148,7 +148,7 @@ $(BUILD)/tests/%: tests/%.c $(LIBTH) $(LIBLYMPH) | $(BUILD)/tests
 # each briefly over its committed corpus.
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_PURE := userspace/lib/journal.c userspace/lib/signames.c userspace/lib/parse_num.c \
+FUZZ_PURE := userspace/lib/journal.c userspace/lib/jsonw.c userspace/lib/signames.c userspace/lib/parse_num.c \
 	     userspace/lib/clock.c userspace/lib/atomic_file.c userspace/lib/hashtab.c \
 	     $(wildcard userspace/policy/*.c) userspace/control/ctlproto.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

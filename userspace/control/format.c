@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "format.h"
+#include "jsonw.h"
 #include "signames.h"
 
 static const char *const throttle_kinds[] = { "session", "cgroup", "uid", "family" };
@@ -33,107 +34,13 @@ static void add(struct json_object *o, const char *k, struct json_object *v)
  * both), numbers in decimal, strings escaped
  * as json-c escapes them with JSON_C_TO_STRING_NOSLASHESCAPE (", \ and
  * \b \f \n \r \t by name, other bytes below 0x20 as \u00xx in lower-case
- * hex, every other byte as it is, UTF-8 or not).  tests/format_test
- * compares both on the same records.
+ * hex, every other byte as it is, UTF-8 or not: lib/jsonw.h).
+ * tests/format_test compares both on the same records.
  */
-
-/* 0: copied; else the letter after the backslash ('u': \u00xx). */
-static const char json_esc[256] = {
-	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',	 ['\t'] = 't', [0x00] = 'u',
-	[0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',	 [0x05] = 'u', [0x06] = 'u',
-	[0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u',	 [0x10] = 'u', [0x11] = 'u',
-	[0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u',	 [0x16] = 'u', [0x17] = 'u',
-	[0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u',	 [0x1c] = 'u', [0x1d] = 'u',
-	[0x1e] = 'u', [0x1f] = 'u', ['"'] = '"',  ['\\'] = '\\',
-};
-
-/* Worst case of one escaped byte: \u00xx. */
-#define JSON_ESC_MAX 6
-
-static char *jw_raw(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
-}
 
 /* A key and its colon, after a comma (the first key's comma becomes the
  * object's '{'). */
 #define JW_KEY(p, lit) ((p) = jw_raw((p), "," lit ":", sizeof("," lit ":") - 1))
-
-static char *jw_u64(char *p, uint64_t v)
-{
-	char t[20];
-	int i = sizeof(t);
-
-	do {
-		t[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return jw_raw(p, t + i, sizeof(t) - (size_t)i);
-}
-
-static char *jw_i64(char *p, int64_t v)
-{
-	if (v < 0) {
-		*p++ = '-';
-		return jw_u64(p, (uint64_t)0 - (uint64_t)v);
-	}
-	return jw_u64(p, (uint64_t)v);
-}
-
-static char *jw_bool(char *p, int v)
-{
-	return v ? jw_raw(p, "true", 4) : jw_raw(p, "false", 5);
-}
-
-/* json-c's default double: "%.17g", and ".0" after an integral value. */
-static char *jw_double(char *p, double v)
-{
-	char t[64];
-	int n = snprintf(t, sizeof(t), "%.17g", v);
-
-	if (n < 0 || (size_t)n >= sizeof(t) - 2)
-		n = 0;
-	if ((isdigit((unsigned char)t[0]) || (t[0] == '-' && isdigit((unsigned char)t[1]))) &&
-	    !strchr(t, '.') && !strchr(t, 'e')) {
-		memcpy(t + n, ".0", 2);
-		n += 2;
-	}
-	return jw_raw(p, t, (size_t)n);
-}
-
-static char *jw_str(char *p, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
-
-	*p++ = '"';
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char e = json_esc[c];
-
-		if (!e)
-			continue;
-		p = jw_raw(p, s + run, i - run);
-		run = i + 1;
-		*p++ = '\\';
-		*p++ = e;
-		if (e == 'u') {
-			p = jw_raw(p, "00", 2);
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
-	}
-	p = jw_raw(p, s + run, n - run);
-	*p++ = '"';
-	return p;
-}
-
-/* A string or null. */
-static char *jw_cstr(char *p, const char *s)
-{
-	return s ? jw_str(p, s, strlen(s)) : jw_raw(p, "null", 4);
-}
 
 /* A string or null: the json-c value. */
 static struct json_object *jnew_cstr(const char *s)
@@ -306,12 +213,12 @@ struct json_object *format_json(const struct lymph_hdr *rec, const char *exe,
 /* Room for every field but the strings, and for each string escaped. */
 static size_t jw_need(const struct lymph_hdr *rec, const char *exe)
 {
-	size_t n = 2048 + 2 * LYMPH_COMM_LEN * JSON_ESC_MAX;
+	size_t n = 2048 + 2 * LYMPH_COMM_LEN * JW_ESC_MAX;
 
 	if (exe)
-		n += strlen(exe) * JSON_ESC_MAX;
+		n += strlen(exe) * JW_ESC_MAX;
 	if (rec->kind == LYMPH_EV_EXEC)
-		n += LYMPH_PATH_LEN * JSON_ESC_MAX;
+		n += LYMPH_PATH_LEN * JW_ESC_MAX;
 	return n;
 }
 
@@ -340,6 +247,66 @@ int format_json_append(struct fmt_buf *b, const struct lymph_hdr *rec, const cha
 	*w.p++ = '\n';
 	b->len = (size_t)(w.p - b->p);
 	return 0;
+}
+
+static int fmt_room(struct fmt_buf *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *n;
+
+	if (b->cap - b->len >= need)
+		return 0;
+	while (cap - b->len < need)
+		cap *= 2;
+	n = realloc(b->p, cap);
+	if (!n)
+		return -ENOMEM;
+	b->p = n;
+	b->cap = cap;
+	return 0;
+}
+
+int format_decision_append(struct fmt_buf *b, struct json_object *rec, const char *ser,
+			   size_t len)
+{
+	static const char head[] = "{\"event\":\"decision\"";
+	struct json_object *o;
+	int err;
+
+	/* {"type":...} -> {"event":"decision","type":...}: json-c keeps a
+	 * record's fields in the order they were added, after "event". */
+	if (ser && len >= 2 && ser[0] == '{' && ser[len - 1] == '}' &&
+	    !json_object_object_get_ex(rec, "event", NULL)) {
+		int empty = len == 2;
+
+		if (fmt_room(b, sizeof(head) + len + 1))
+			return -ENOMEM;
+		memcpy(b->p + b->len, head, sizeof(head) - 1);
+		b->len += sizeof(head) - 1;
+		if (!empty)
+			b->p[b->len++] = ',';
+		memcpy(b->p + b->len, ser + 1, len - 1);
+		b->len += len - 1;
+		b->p[b->len++] = '\n';
+		return 0;
+	}
+	o = json_object_new_object();
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "event", json_object_new_string("decision"));
+	json_object_object_foreach (rec, key, val)
+		json_object_object_add(o, key, json_object_get(val));
+	ser = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(ser);
+	err = fmt_room(b, len + 1);
+	if (!err) {
+		memcpy(b->p + b->len, ser, len);
+		b->len += len;
+		b->p[b->len++] = '\n';
+	}
+	json_object_put(o);
+	return err;
 }
 
 void fmt_buf_free(struct fmt_buf *b)

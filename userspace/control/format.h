@@ -35,6 +35,18 @@ int format_json_append(struct fmt_buf *b, const struct lymph_hdr *rec, const cha
 		       const struct verdict *vd);
 void fmt_buf_free(struct fmt_buf *b);
 
+/*
+ * Appends lymphd's --json line for a record it journaled (rec): the
+ * object {"event":"decision", then rec's fields} and '\n', the bytes
+ * json-c gives for it.  With ser (len bytes: the record as the journal
+ * wrote it, json-c's serialisation of rec, journal.h's line) it is spliced
+ * from those bytes, without building or serialising an object; with
+ * ser NULL, or when rec has an "event" field of its own, by json-c.
+ * Returns 0 or -ENOMEM (b unchanged).
+ */
+int format_decision_append(struct fmt_buf *b, struct json_object *rec, const char *ser,
+			   size_t len);
+
 /* Writes a NUL-terminated line without newline; returns its length
  * (truncated to len - 1). */
 size_t format_text(char *buf, size_t len, const struct lymph_hdr *rec, const char *exe,

@@ -53,14 +53,6 @@ static void put_clock(FILE *out, int64_t wall)
 		(int)((wall / 1000000) % 1000));
 }
 
-static void put_json(FILE *out, struct json_object *o)
-{
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE),
-	      out);
-	fputc('\n', out);
-}
-
 /* Standard output: what the filter keeps at this verbosity (all of it
  * with --json); not a second copy when stdout is the journal's stream. */
 static int stdout_wants(const struct daemon *d, enum out_item it)
@@ -93,7 +85,7 @@ static void print_record(struct daemon *d, const struct lymph_hdr *rec, const ch
 	if (!d->opts.json || to_log)
 		format_text(line, sizeof(line), rec, exe, vd);
 	if (to_out && d->opts.json) {
-		/* The same bytes as put_json(format_json()), without json-c. */
+		/* The same bytes as json-c gives for format_json(), without it. */
 		d->jline.len = 0;
 		if (!format_json_append(&d->jline, rec, exe, vd))
 			fwrite(d->jline.p, 1, d->jline.len, d->out);
@@ -108,29 +100,28 @@ static void print_record(struct daemon *d, const struct lymph_hdr *rec, const ch
 
 /* A record lymphd journaled (decision, action, weather change): printed
  * and logged like the sensors' records. */
-static void print_journaled(struct daemon *d, struct json_object *rec)
+static void print_journaled(struct daemon *d, struct json_object *rec, const char *ser,
+			    size_t ser_len)
 {
 	enum out_item it = out_item_of_journal(rec);
 	int to_out = stdout_wants(d, it), to_log = log_wants(d, it);
 	struct json_object *t;
 	const char *type = NULL;
-	char line[1024];
+	char line[1024] = "";
 
 	control_publish_journaled(d->ctl, rec, it); /* lymphctl events */
 	if (!to_out && !to_log)
 		return;
 	if (json_object_object_get_ex(rec, "type", &t) && json_object_is_type(t, json_type_string))
 		type = json_object_get_string(t);
-	format_journal_text(line, sizeof(line), rec);
+	if (to_log || !d->opts.json)
+		format_journal_text(line, sizeof(line), rec);
 	if (to_out && d->opts.json) {
-		/* {"event":"decision", then the journal record as written} */
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "event", json_object_new_string("decision"));
-		json_object_object_foreach (rec, key, val)
-			json_object_object_add(o, key, json_object_get(val));
-		put_json(d->out, o);
-		json_object_put(o);
+		/* {"event":"decision", then the journal record as written:
+		 * its bytes when the journal's tap has them (ser) */
+		d->jline.len = 0;
+		if (!format_decision_append(&d->jline, rec, ser, ser_len))
+			fwrite(d->jline.p, 1, d->jline.len, d->out);
 	} else if (to_out) {
 		struct json_object *ts;
 		double secs = json_object_object_get_ex(rec, "ts", &ts)
@@ -155,7 +146,7 @@ static void on_journaled(struct json_object *rec, void *ctx)
 	if (d->early)
 		json_object_array_add(d->early, json_object_get(rec));
 	else
-		print_journaled(d, rec);
+		print_journaled(d, rec, d->journal.line, d->journal.line_len);
 }
 
 int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
@@ -576,7 +567,7 @@ static void flush_early(struct daemon *d)
 
 	d->early = NULL;
 	for (i = 0; early && i < json_object_array_length(early); i++)
-		print_journaled(d, json_object_array_get_idx(early, i));
+		print_journaled(d, json_object_array_get_idx(early, i), NULL, 0);
 	json_object_put(early);
 	fflush(d->out);
 }
@@ -585,6 +576,22 @@ static int on_signal_ready(struct watch *w, uint32_t events);
 static int on_timer_ready(struct watch *w, uint32_t events);
 static int on_svc_timer_ready(struct watch *w, uint32_t events);
 static void drain_source(void *ctx);
+
+/* The few pages of lymphd's own that every death reads (the memo of
+ * kills scanned whole, the crash table's first slots), resident again after a
+ * drop of zero pages: else the next crash takes their faults on its way
+ * to its line (issue 15: some 100 us here).  A few pages, that the first
+ * crash would make resident anyway. */
+static void prefault_event_path(struct daemon *d)
+{
+	size_t slots = d->crashes.ht.cap * d->crashes.ht.size;
+
+	mem_prefault(&d->sigmemo, sizeof(d->sigmemo));
+	/* Empty until the first crash (then its zeros were dropped); a
+	 * larger table has an entry on nearly every page already. */
+	if (d->crashes.ht.slots && slots <= (16u << 10))
+		mem_prefault(d->crashes.ht.slots, slots);
+}
 
 int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 {
@@ -842,6 +849,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * case that their init zeroed (lib/memtrim.h).  Not with [fleet]:
 	 * its thread runs already. */
 	mem_drop_zero_anon("/proc/self/maps");
+	prefault_event_path(d);
 	/* The text and read-only data of lymphd and of its libraries: much
 	 * of it ran or was read once, at start-up (libbpf, libelf and libz
 	 * loading the BPF objects embedded in lymphd's own data).  Unmapped;
@@ -1039,6 +1047,7 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 		 * would give its pages back again. */
 		journal_sync_thread_end(&d->journal);
 		mem_drop_zero_anon("/proc/self/maps");
+		prefault_event_path(d);
 	}
 	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());

@@ -327,29 +327,24 @@ static int must_rotate(const struct journal *j, size_t len)
 	       j->size - j->base >= j->max / 4;
 }
 
-static int append(struct journal *j, struct json_object *rec, int deferred)
+/* "2026-11-30T15:11:16.123Z" of a wall time in ns. */
+static void iso_time(char *iso, size_t n, uint64_t now)
 {
-	uint64_t now = clock_wall_ns();
 	time_t secs = (time_t)(now / 1000000000ULL);
-	const char *s;
-	char iso[64];
 	struct tm tm;
-	size_t len;
-	int err = 0;
 
-	if (j->fd < 0) {
-		json_object_put(rec);
-		return -EBADF;
-	}
 	gmtime_r(&secs, &tm);
-	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)((now / 1000000ULL) % 1000));
-	json_object_object_add(rec, "time", json_object_new_string(iso));
-	json_object_object_add(rec, "ts", json_object_new_double((double)now / 1e9));
-	s = json_object_to_json_string_ext(rec,
-					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(s);
+	snprintf(iso, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((now / 1000000ULL) % 1000));
+}
+
+/* rec serialised as s (len bytes, then room for a newline at s[len]:
+ * nl_room): written, then shown to the tap with its bytes. */
+static int put_line(struct journal *j, struct json_object *rec, char *s, size_t len, int nl_room,
+		    int deferred)
+{
+	int err;
+
 	/* The snapshot first, then this record after it, in the fresh file. */
 	if (must_rotate(j, len)) {
 		err = rotate(j);
@@ -359,10 +354,79 @@ static int append(struct journal *j, struct json_object *rec, int deferred)
 				"old file\n",
 				j->path, strerror(-err));
 	}
-	err = write_line(j, s, len, deferred && !j->rotating);
-	if (j->tap && !j->rotating)
+	if (nl_room) {
+		/* One write(2) per record: O_APPEND keeps lines whole. */
+		s[len] = '\n';
+		err = write_all(j->fd, s, len + 1);
+		s[len] = 0;
+		if (!err) {
+			j->size += len + 1;
+			j->written++;
+			if (!deferred || j->rotating)
+				err = sync_now(j);
+		}
+	} else {
+		err = write_line(j, s, len, deferred && !j->rotating);
+	}
+	if (j->tap && !j->rotating) {
+		const char *line = j->line;
+		size_t line_len = j->line_len;
+
+		j->line = s;
+		j->line_len = len;
 		j->tap(rec, j->tap_ctx);
+		j->line = line; /* a tap's own record (nested) had its own */
+		j->line_len = line_len;
+	}
+	return err;
+}
+
+static int append(struct journal *j, struct json_object *rec, int deferred)
+{
+	uint64_t now = clock_wall_ns();
+	const char *s;
+	char iso[64];
+	int err;
+
+	if (j->fd < 0) {
+		json_object_put(rec);
+		return -EBADF;
+	}
+	iso_time(iso, sizeof(iso), now);
+	json_object_object_add(rec, "time", json_object_new_string(iso));
+	json_object_object_add(rec, "ts", json_object_new_double((double)now / 1e9));
+	s = json_object_to_json_string_ext(rec,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	err = put_line(j, rec, (char *)s, strlen(s), 0, deferred);
 	json_object_put(rec);
+	return err;
+}
+
+int journal_append_jsonw(struct journal *j, struct jsonw *w, int deferred)
+{
+	uint64_t now = clock_wall_ns();
+	struct json_object *rec;
+	const char *s;
+	size_t len;
+	char iso[64];
+	int err;
+
+	if (j->fd < 0) {
+		jsonw_free(w);
+		return -EBADF;
+	}
+	iso_time(iso, sizeof(iso), now);
+	jsonw_str(w, "time", iso);
+	jsonw_double(w, "ts", (double)now / 1e9);
+	s = jsonw_end(w, &len);
+	rec = jsonw_obj(w);
+	if (!s || !rec) {
+		jsonw_free(w);
+		return -ENOMEM;
+	}
+	/* jsonw_end leaves the NUL's byte past the line: room for its newline */
+	err = put_line(j, rec, (char *)s, len, 1, deferred);
+	jsonw_free(w);
 	return err;
 }
 

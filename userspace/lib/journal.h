@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 #include "clock.h" /* journal times are wall times: clock_wall_ns() */
+#include "jsonw.h"
 
 /* Longest line replay accepts (records are a few hundred bytes). */
 #define JOURNAL_LINE_MAX (64u << 10)
@@ -70,6 +71,12 @@ struct journal {
 	 * written: lymphd prints and logs its decisions from here. */
 	void (*tap)(struct json_object *rec, void *ctx);
 	void *tap_ctx;
+	/* While the tap runs: the record's bytes as written (without the
+	 * newline), json-c's serialisation of rec, byte for byte.  NULL
+	 * otherwise.  A tap that serialises rec itself must use them first
+	 * (json-c may write rec's serialisation into the same buffer). */
+	const char *line;
+	size_t line_len;
 };
 
 /*
@@ -114,6 +121,14 @@ int journal_append(struct journal *j, struct json_object *rec);
  * action outliving lymphd follows (see above).  0 or -errno.
  */
 int journal_append_deferred(struct journal *j, struct json_object *rec);
+
+/*
+ * journal_append (deferred: journal_append_deferred) of a record built by
+ * lib/jsonw.h, bytes and object at once: "time" and "ts" are added to
+ * both, the bytes are written as they are (json-c does not serialise the
+ * object again), the object goes to the tap.  Frees w.  0 or -errno.
+ */
+int journal_append_jsonw(struct journal *j, struct jsonw *w, int deferred);
 
 /* fdatasync the records appended deferred, if any: 0 or -errno (they stay
  * counted, and the next append or sync tries again). */

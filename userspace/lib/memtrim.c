@@ -54,6 +54,29 @@ size_t mem_drop_zero_pages(void *start, size_t len)
 	return dropped;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+int mem_prefault(void *start, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)start & ~(uintptr_t)(page - 1);
+	uintptr_t end = ((uintptr_t)start + len + page - 1) & ~(uintptr_t)(page - 1);
+
+	if (!len)
+		return 0;
+	if (!madvise((void *)a, end - a, MADV_POPULATE_WRITE))
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	/* An older kernel: a read makes each page resident (or maps the
+	 * zero page, and the first write takes a fault still). */
+	for (; a < end; a += page)
+		(void)*(volatile const char *)a;
+	return 0;
+}
+
 /* Threads of this process, from the maps file's sibling status. */
 static int threads_now(void)
 {

@@ -35,6 +35,17 @@ size_t mem_drop_zero_pages(void *start, size_t len);
 long mem_drop_zero_anon(const char *maps);
 
 /*
+ * Make the pages of [start, start + len) (widened to whole pages; private
+ * writable memory) resident and writable again, their bytes unchanged
+ * (MADV_POPULATE_WRITE; before Linux 5.14 a read of each page): for the
+ * few pages every event reads, so that the first event after a drop of
+ * zero pages does not take their faults (a fault costs 5-100 us on a
+ * virtual machine).  Those pages are resident again after any event
+ * anyway.  0 or -errno.
+ */
+int mem_prefault(void *start, size_t len);
+
+/*
  * Unmap every private read-only mapping of a file (r--p and r-xp, read
  * from smaps, normally "/proc/self/smaps"): the text and read-only data
  * of the program and of its libraries, most of it run or read once at

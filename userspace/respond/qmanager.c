@@ -692,58 +692,54 @@ static void journal_q(struct qmanager *q, const char *action, const struct qentr
 		      const struct qkey *k, const char *path, const char *result,
 		      const struct lymph_death *why, uint64_t now)
 {
-	struct json_object *rec = json_object_new_object();
 	struct qmark *m = find_mark(q, k->dev, k->ino);
+	/* Bytes and object at once (lib/jsonw.h): a decision's record is
+	 * not serialised again by json-c, on the path of a crash's line. */
+	char buf[1024];
+	struct jsonw w;
 
-	json_object_object_add(rec, "type", json_object_new_string("quarantine"));
-	json_object_object_add(rec, "action", json_object_new_string(action));
-	json_object_object_add(rec, "mode",
-			       json_object_new_string(q->enforce ? "enforce" : "observe"));
-	json_object_object_add(rec, "exe", path ? json_object_new_string(path) : NULL);
-	json_object_object_add(rec, "exe_dev", json_object_new_int64(k->dev));
-	json_object_object_add(rec, "exe_ino", json_object_new_uint64(k->ino));
-	json_object_object_add(rec, "uid", json_object_new_int64(k->uid));
-	json_object_object_add(rec, "enforcement", json_object_new_string(enf_name(q->enf)));
+	jsonw_begin(&w, buf, sizeof(buf), 1);
+	jsonw_str(&w, "type", "quarantine");
+	jsonw_str(&w, "action", action);
+	jsonw_str(&w, "mode", q->enforce ? "enforce" : "observe");
+	jsonw_str(&w, "exe", path);
+	jsonw_i64(&w, "exe_dev", k->dev);
+	jsonw_u64(&w, "exe_ino", k->ino);
+	jsonw_i64(&w, "uid", k->uid);
+	jsonw_str(&w, "enforcement", enf_name(q->enf));
 	if (e) {
-		json_object_object_add(rec, "until_wall_ns",
-				       json_object_new_uint64(clock_to_wall(&q->clk, e->until)));
-		json_object_object_add(rec, "since_wall_ns",
-				       json_object_new_uint64(clock_to_wall(&q->clk, e->since)));
-		json_object_object_add(
-			rec, "duration_s",
-			json_object_new_double(
-				e->until > e->since ? (double)(e->until - e->since) / 1e9 : 0.0));
-		json_object_object_add(rec, "offences",
-				       json_object_new_double(decay_value(
-					       &e->offences, now, 4 * q->t.conf.duration_max)));
-		json_object_object_add(rec, "total", json_object_new_int64(e->total));
+		jsonw_u64(&w, "until_wall_ns", clock_to_wall(&q->clk, e->until));
+		jsonw_u64(&w, "since_wall_ns", clock_to_wall(&q->clk, e->since));
+		jsonw_double(&w, "duration_s",
+			     e->until > e->since ? (double)(e->until - e->since) / 1e9 : 0.0);
+		jsonw_double(&w, "offences",
+			     decay_value(&e->offences, now, 4 * q->t.conf.duration_max));
+		jsonw_i64(&w, "total", e->total);
 	}
 	if (m && m->bits_removed)
-		json_object_object_add(rec, "old_mode", json_object_new_int64(m->old_mode));
+		jsonw_i64(&w, "old_mode", m->old_mode);
 	if (why) {
-		struct json_object *w = json_object_new_object();
+		struct json_object *wo = jsonw_open(&w, "why");
 
-		json_object_object_add(w, "pid", json_object_new_int64(why->task.pid));
-		json_object_object_add(w, "signal",
-				       json_object_new_string(signal_name(why->signo)));
-		json_object_object_add(w, "si_code", json_object_new_int64(why->si_code));
-		json_object_object_add(w, "fault_addr", json_object_new_uint64(why->fault_addr));
-		json_object_object_add(rec, "why", w);
-		if (!strcmp(action, "quarantine"))
-			evidence_keep(q, k, w);
+		jsonw_i64(&w, "pid", why->task.pid);
+		jsonw_str(&w, "signal", signal_name(why->signo));
+		jsonw_i64(&w, "si_code", why->si_code);
+		jsonw_u64(&w, "fault_addr", why->fault_addr);
+		jsonw_close(&w);
+		if (wo && !strcmp(action, "quarantine"))
+			evidence_keep(q, k, wo);
 	} else if (!strcmp(action, "snapshot")) {
 		struct qevidence *ev = evidence_find(q, k);
 
 		if (ev && ev->why)
-			json_object_object_add(rec, "why", json_object_get(ev->why));
+			jsonw_json(&w, "why", ev->why);
 	}
 	if (result)
-		json_object_object_add(rec, "result", json_object_new_string(result));
-	if (q->journal && (q_deferred(q, why) ? journal_append_deferred(q->journal, rec)
-					       : journal_append(q->journal, rec)))
+		jsonw_str(&w, "result", result);
+	if (q->journal && journal_append_jsonw(q->journal, &w, q_deferred(q, why)))
 		fprintf(stderr, "lymphd: failed to write the journal (quarantine %s)\n", action);
 	if (!q->journal)
-		json_object_put(rec);
+		jsonw_free(&w);
 }
 
 /*
