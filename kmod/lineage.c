@@ -125,6 +125,7 @@ struct lymph_pinned {
 	const void *owner;
 };
 static struct lymph_pinned lymph_pinned[LYMPH_PINNED_MAX];
+static unsigned int lymph_nr_pinned;	/* entries of lymph_pinned in use */
 static unsigned int lymph_nr_pinners;
 static unsigned int lymph_nr_parked;
 static atomic64_t lymph_holds_waited;		/* kept past their dead time for a pin */
@@ -439,12 +440,15 @@ static bool key_pinned(u64 key)
 	return false;
 }
 
-/* Is @key pinned by a reader now?  Takes lymph_holds_lock. */
+/* Is @key pinned by a reader now?  Takes lymph_holds_lock, but when
+ * nothing is pinned at all (every fork call asks). */
 static bool key_pinned_now(u64 key)
 {
 	unsigned long flags;
 	bool pinned;
 
+	if (!READ_ONCE(lymph_nr_pinned))
+		return false;
 	spin_lock_irqsave(&lymph_holds_lock, flags);
 	pinned = key_pinned(key);
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
@@ -612,9 +616,10 @@ int lymph_lineage_pin(const void *owner, u32 kind, u64 id)
 			free = &lymph_pinned[i];
 	}
 	if (i == LYMPH_PINNED_MAX) {
-		if (free)
+		if (free) {
 			*free = (struct lymph_pinned){ .key = key, .owner = owner };
-		else
+			WRITE_ONCE(lymph_nr_pinned, lymph_nr_pinned + 1);
+		} else
 			err = -ENOSPC;
 	}
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
@@ -643,6 +648,7 @@ static void unpin(const void *owner, u64 key)
 		else
 			all = true;
 		lymph_pinned[i].key = 0;
+		WRITE_ONCE(lymph_nr_pinned, lymph_nr_pinned - 1);
 	}
 	/* a lineage another reader still pins stays parked */
 	for (j = 0; j < n; j++)
@@ -1164,7 +1170,7 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	s64 delta = how == LYMPH_AT_PEEK ? 0 : -(s64)LYMPH_TOKEN;
 	u64 now, key, ukey = 0, uid_budget, uid_burst;
 	struct lymph_verdict fv, uv = { .over = false };
-	bool uid_on, prot = false, held = false, pinned = false;
+	bool uid_on, prot = false, held = false, pinned, upinned;
 	u64 held_for = 0;
 	struct lymph_charge *ch = NULL;
 
@@ -1183,14 +1189,20 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	if (uid_on && !prot)
 		ukey = LYMPH_KEY_UID | real_uid(parent);
 	/*
-	 * A fork refused while lymphd pins the family (after its lift: the
-	 * members run again) is the family trying to grow in its hold: held
-	 * and reported, however full the bucket (refilled during the hold,
-	 * or by members' exits), rather than left to spin on refused forks
-	 * unseen, which lymphd would take for calm.
+	 * While lymphd pins the family (or the uid), every attempt of a
+	 * member to grow it is held and reported, however full the bucket
+	 * (refilled during the hold, or by members' exits): a fork refused
+	 * inside the pin (after its lift: the members run again), rather than
+	 * left to spin on refused forks unseen, which lymphd would take for
+	 * calm; and a fork called (or a task made) outside it, by a member
+	 * that left the hold: on cgroup v1 a process may move itself into
+	 * any cgroup whose cgroup.procs it may write (a delegated sub-cgroup
+	 * of its own), where pids.max 0 no longer refuses its forks.  Held
+	 * at its call, such a fork is never made; lymphd, told, moves the
+	 * member back into the hold.
 	 */
-	if (!child && how != LYMPH_AT_CALL)
-		pinned = key_pinned_now(key);
+	pinned = key_pinned_now(key);
+	upinned = ukey && key_pinned_now(ukey);
 	/* A task made by a parent the module holds (its fork was under way
 	 * when the lineage was stopped) is held with it, for that lineage,
 	 * however full the bucket: the lineage is being contained. */
@@ -1201,8 +1213,8 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	bucket_charge(key, READ_ONCE(lymph_cfg.clone_budget), READ_ONCE(lymph_cfg.clone_burst),
 		      now, pinned || held_for == key, delta, parent, &fv);
 	if (ukey)
-		bucket_charge(ukey, uid_budget, uid_burst, now, held_for == ukey, delta, parent,
-			      &uv);
+		bucket_charge(ukey, uid_budget, uid_burst, now, upinned || held_for == ukey, delta,
+			      parent, &uv);
 	spin_unlock(&lymph_lineage_lock);
 	if (ch) {
 		/* every charge took a token, over budget or not */
