@@ -387,6 +387,15 @@ static void mover_open(struct mover *m, const char *hold_dir)
 	m->fd = open(path, O_WRONLY | O_CLOEXEC);
 	m->err = m->fd < 0 ? -errno : 0;
 	f = fopen(path, "re");
+	if (f && fscanf(f, "%d", &pid) != 1) {
+		/* v2: a threaded hold lists none in cgroup.procs, its threads
+		 * in cgroup.threads (a process's leader by its tgid) */
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/cgroup.threads", hold_dir);
+		f = fopen(path, "re");
+	} else if (f) {
+		rewind(f);
+	}
 	while (f && fscanf(f, "%d", &pid) == 1) {
 		if (m->n == cap) {
 			pid_t *more = realloc(m->in, (cap = cap ? 2 * cap : 64) * sizeof(*more));
