@@ -3131,12 +3131,15 @@ TEST_F_TIMEOUT(storm, pinned_member_cannot_fork_from_a_cgroup_it_moved_to, 120)
 	}
 	storm_rate(self->sh, 1000);
 	after = v1_tasks(&stopped, &out, 0, 0);
+	/* sh->forks counts a member at its first run: one made before the
+	 * pin and held before it ran counts after the lift; the tasks tell
+	 * what was made. */
 	TH_LOG("pinned at %d tasks; after 4 lifts: %d tasks, %d stopped, %d in cgroups they moved "
-	       "to out of the hold, %lu members made, %lld holds made\n%s", before, after, stopped,
-	       out, self->sh->forks - forks0, proc_num("holds:", "total ") - holds0, proc_lymph());
+	       "to out of the hold, %lu members ran for the first time, %lld holds made\n%s",
+	       before, after, stopped, out, self->sh->forks - forks0,
+	       proc_num("holds:", "total ") - holds0, proc_lymph());
 	EXPECT_LT(0, out) TH_LOG("no member moved itself out of the hold: nothing was tried");
 	EXPECT_EQ(before, after) TH_LOG("%d task(s) made by members out of the pin", after - before);
-	EXPECT_EQ(0, self->sh->forks - forks0);
 	EXPECT_LT(holds0, proc_num("holds:", "total ")) TH_LOG("not held again after the lift");
 
 	/* The end: the storm calm, the reader gone (the pin lifted), the
