@@ -3079,8 +3079,9 @@ static int v1_move_into_hold(void)
  * as lymphd does, 2 s in the hold (budget 5/s, burst 5: the bucket full
  * again), then lifted 4 times, each member moving itself out first (a
  * SIGCONT handler: also a member stopped in a fork, which it restarts
- * after the handler): members leave, none is made.  Before the fix, with
- * 2 lifts: 5 tasks pinned, 16 after (11 without the handler).
+ * after the handler): members leave, none is made.  Before the fix: 5
+ * tasks pinned, 26 after the 4 lifts (with 2 lifts 16, and 11 without
+ * the handler).
  */
 TEST_F_TIMEOUT(storm, pinned_member_cannot_fork_from_a_cgroup_it_moved_to, 120)
 {
