@@ -480,17 +480,22 @@ static uint64_t realtime_ns(void)
  * BUILD/bench/famtrace.bpf.o (-F: elsewhere); without it, no kernel view.
  */
 #define FT_MAX 32768
-enum { FT_FORK = 0, FT_EXIT = 1, FT_STOP = 2 };
+enum { FT_FORK = 0, FT_EXIT = 1, FT_STOP = 2, FT_MOVE = 3 };
 struct ft_ev {
 	uint64_t ns;
 	uint64_t call_ns;	/* FT_FORK: when the parent entered the syscall, 0 unknown */
 	uint32_t pid;
 	uint32_t kind;
+	uint32_t by;		/* FT_FORK: the parent's tgid; FT_MOVE: the mover's tgid */
+	uint32_t pad;
 };
 
 static char ft_path[PATH_MAX];
 static uint64_t ft_made[BOMB_MAX_FORKS], ft_called[BOMB_MAX_FORKS];	/* per fork, as read */
+static uint32_t ft_parent[BOMB_MAX_FORKS];	/* per fork, the parent's tgid */
 static uint64_t ft_nforks;
+static struct ft_ev ft_moves[FT_MAX];	/* cgroup moves of the bomb's tasks, as read */
+static uint64_t ft_nmoves;
 static struct bpf_object *ft_obj;
 static int ft_cfg = -1, ft_n = -1, ft_evs = -1;
 
@@ -552,6 +557,7 @@ static int famtrace_read(struct bomb_stats *k, uint64_t *stop_ns, uint64_t *lost
 
 	memset(k, 0, sizeof(*k));
 	ft_nforks = 0;
+	ft_nmoves = 0;
 	*stop_ns = 0;
 	*lost = 0;
 	if (!ft_obj || bpf_map_lookup_elem(ft_n, &k0, &cnt))
@@ -563,6 +569,7 @@ static int famtrace_read(struct bomb_stats *k, uint64_t *stop_ns, uint64_t *lost
 			continue;
 		if (e.kind == FT_FORK && k->forks < BOMB_MAX_FORKS) {
 			ft_made[ft_nforks] = e.ns;
+			ft_parent[ft_nforks] = e.by;
 			ft_called[ft_nforks++] = e.call_ns;
 			k->fork_ns[k->forks++] = e.ns;
 			k->attempt_ns[k->attempts++] = e.ns;
@@ -570,6 +577,8 @@ static int famtrace_read(struct bomb_stats *k, uint64_t *stop_ns, uint64_t *lost
 			k->exit_ns[k->exits++] = e.ns;
 		} else if (e.kind == FT_STOP && (!*stop_ns || e.ns < *stop_ns)) {
 			*stop_ns = e.ns;
+		} else if (e.kind == FT_MOVE) {
+			ft_moves[ft_nmoves++] = e;
 		}
 	}
 	return 0;
@@ -595,6 +604,48 @@ static void famtrace_calls(uint64_t t, uint64_t *inflight, uint64_t *later, uint
 		else
 			(*later)++;
 	}
+}
+
+/*
+ * The bomb's cgroup moves from @t on (lymph's first stop): by another
+ * process (lymphd, into its hold), by a member itself; and of the latter,
+ * the escapes: a member moving itself after another moved it (out of
+ * lymphd's hold, cgroup v1 allowing it), and the forks each escaped
+ * member made after its escape.
+ */
+static void famtrace_moves(uint64_t t, uint64_t start, const char *mode)
+{
+	uint64_t i, j, k, by_other = 0, self = 0, escapes = 0, forks_after = 0, first_esc = 0;
+
+	for (i = 0; i < ft_nmoves; i++) {
+		const struct ft_ev *m = &ft_moves[i];
+
+		if (m->ns < t)
+			continue;
+		if (m->by != m->pid) {
+			by_other++;
+			continue;
+		}
+		self++;
+		for (j = 0; j < i; j++)
+			if (ft_moves[j].pid == m->pid && ft_moves[j].by != m->pid &&
+			    ft_moves[j].ns <= m->ns)
+				break;
+		if (j == i)
+			continue;
+		escapes++;
+		if (!first_esc)
+			first_esc = m->ns;
+		for (k = 0; k < ft_nforks; k++)
+			forks_after += ft_parent[k] == m->pid && ft_made[k] >= m->ns;
+	}
+	printf("# lymph, %s bomb, the kernel's view of cgroup moves after lymph's first stop: %llu by "
+	       "another process (lymphd's into its hold), %llu by a member itself, of which %llu out "
+	       "of where another had moved it (the first %.1f ms after its start), and %llu forks "
+	       "made by those members after that move\n", mode, (unsigned long long)by_other,
+	       (unsigned long long)self, (unsigned long long)escapes,
+	       first_esc > start ? (first_esc - start) / 1e6 : 0.0,
+	       (unsigned long long)forks_after);
 }
 
 /* How many of v[0..n) are <= t. */
@@ -869,6 +920,8 @@ static struct result run_one(int with_lymph, const char *dir, int storm_ms,
 			       last_call > start ? (last_call - start) / 1e6 : 0.0,
 			       k_last > k_stop ? (k_last - k_stop) / 1e6 : 0.0);
 		}
+		if (k_stop && ft_nmoves)
+			famtrace_moves(k_stop, start, mode);
 		if (k_stop)
 			printf("# lymph, %s bomb, at lymph's first stop (%.1f ms): the kernel had made %llu "
 			       "tasks and seen %llu exits, the bomb had called fork() %llu times and "

@@ -125,6 +125,7 @@ struct lymph_pinned {
 	const void *owner;
 };
 static struct lymph_pinned lymph_pinned[LYMPH_PINNED_MAX];
+static unsigned int lymph_nr_pinned;	/* entries of lymph_pinned in use */
 static unsigned int lymph_nr_pinners;
 static unsigned int lymph_nr_parked;
 static atomic64_t lymph_holds_waited;		/* kept past their dead time for a pin */
@@ -136,6 +137,7 @@ struct lymph_fam {
 	pid_t tgid;
 	pid_t id;			/* the family: its root's tgid */
 	u32 uid;			/* the real uid it was made for */
+	bool moved;			/* last moved to a cgroup by another than lymphd */
 };
 
 static DEFINE_HASHTABLE(lymph_fams, 12);
@@ -439,12 +441,15 @@ static bool key_pinned(u64 key)
 	return false;
 }
 
-/* Is @key pinned by a reader now?  Takes lymph_holds_lock. */
+/* Is @key pinned by a reader now?  Takes lymph_holds_lock, but when
+ * nothing is pinned at all (every fork call asks). */
 static bool key_pinned_now(u64 key)
 {
 	unsigned long flags;
 	bool pinned;
 
+	if (!READ_ONCE(lymph_nr_pinned))
+		return false;
 	spin_lock_irqsave(&lymph_holds_lock, flags);
 	pinned = key_pinned(key);
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
@@ -612,9 +617,10 @@ int lymph_lineage_pin(const void *owner, u32 kind, u64 id)
 			free = &lymph_pinned[i];
 	}
 	if (i == LYMPH_PINNED_MAX) {
-		if (free)
+		if (free) {
 			*free = (struct lymph_pinned){ .key = key, .owner = owner };
-		else
+			WRITE_ONCE(lymph_nr_pinned, lymph_nr_pinned + 1);
+		} else
 			err = -ENOSPC;
 	}
 	spin_unlock_irqrestore(&lymph_holds_lock, flags);
@@ -643,6 +649,7 @@ static void unpin(const void *owner, u64 key)
 		else
 			all = true;
 		lymph_pinned[i].key = 0;
+		WRITE_ONCE(lymph_nr_pinned, lymph_nr_pinned - 1);
 	}
 	/* a lineage another reader still pins stays parked */
 	for (j = 0; j < n; j++)
@@ -1139,6 +1146,43 @@ static unsigned int lineage_stop_all(u64 key, u32 uid, u64 dead_ns)
 	return held;
 }
 
+/* Was @t's process last moved to another cgroup by another than lymphd? */
+static bool fam_moved(struct task_struct *t)
+{
+	struct lymph_fam *f;
+	unsigned long flags;
+	bool moved;
+
+	spin_lock_irqsave(&lymph_fams_lock, flags);
+	f = fam_find(t);
+	moved = f && f->moved;
+	spin_unlock_irqrestore(&lymph_fams_lock, flags);
+	return moved;
+}
+
+/*
+ * cgroup:cgroup_attach_task, a move that was made (@task: the thread, or
+ * the leader of a process moved whole): whether another than lymphd (a
+ * reader of /dev/lymph) made it.  A member of a pinned family that left
+ * the hold so is held at its next fork call (lymph_charge); lymphd's move
+ * back clears it.  Cgroup v1 lets a process move itself into any cgroup
+ * whose cgroup.procs it may write; v2 asks more, but is watched alike.
+ */
+static void probe_attach(void *data, struct cgroup *dst, const char *path,
+			 struct task_struct *task, bool threadgroup)
+{
+	struct lymph_fam *f;
+	unsigned long flags;
+
+	if (task->flags & PF_KTHREAD)
+		return;
+	spin_lock_irqsave(&lymph_fams_lock, flags);
+	f = fam_find(task);
+	if (f)
+		f->moved = !lymph_is_reader(task_tgid_nr(current));
+	spin_unlock_irqrestore(&lymph_fams_lock, flags);
+}
+
 /* What lymph_charge() is told of an attempt. */
 enum lymph_attempt {
 	LYMPH_AT_CALL,	/* a fork syscall entered: charged, kept in flight */
@@ -1164,7 +1208,7 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	s64 delta = how == LYMPH_AT_PEEK ? 0 : -(s64)LYMPH_TOKEN;
 	u64 now, key, ukey = 0, uid_budget, uid_burst;
 	struct lymph_verdict fv, uv = { .over = false };
-	bool uid_on, prot = false, held = false, pinned = false;
+	bool uid_on, prot = false, held = false, pinned, upinned, refused, left;
 	u64 held_for = 0;
 	struct lymph_charge *ch = NULL;
 
@@ -1183,14 +1227,24 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	if (uid_on && !prot)
 		ukey = LYMPH_KEY_UID | real_uid(parent);
 	/*
-	 * A fork refused while lymphd pins the family (after its lift: the
-	 * members run again) is the family trying to grow in its hold: held
-	 * and reported, however full the bucket (refilled during the hold,
-	 * or by members' exits), rather than left to spin on refused forks
-	 * unseen, which lymphd would take for calm.
+	 * While lymphd pins the family (or the uid), an attempt of a member
+	 * to grow it is held and reported, however full the bucket (refilled
+	 * during the hold, or by members' exits): a fork refused inside the
+	 * pin (after its lift: the members run again), rather than left to
+	 * spin on refused forks unseen, which lymphd would take for calm; and
+	 * any fork called (or task made) by a member that left the hold: on
+	 * cgroup v1 a process may move itself into any cgroup whose
+	 * cgroup.procs it may write (a delegated sub-cgroup of its own),
+	 * where pids.max 0 no longer refuses its forks.  Held at its call,
+	 * such a fork is never made; lymphd, told, moves the member back into
+	 * the hold, and its next call is judged in it again.  (Not every call
+	 * of a pinned member: one stopped in a fork restarts it at each lift,
+	 * and held at that call, it would never return to user space.)
 	 */
-	if (!child && how != LYMPH_AT_CALL)
-		pinned = key_pinned_now(key);
+	refused = !child && how != LYMPH_AT_CALL;
+	left = !refused && READ_ONCE(lymph_nr_pinned) && fam_moved(parent);
+	pinned = (refused || left) && key_pinned_now(key);
+	upinned = (refused || left) && ukey && key_pinned_now(ukey);
 	/* A task made by a parent the module holds (its fork was under way
 	 * when the lineage was stopped) is held with it, for that lineage,
 	 * however full the bucket: the lineage is being contained. */
@@ -1201,8 +1255,8 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 	bucket_charge(key, READ_ONCE(lymph_cfg.clone_budget), READ_ONCE(lymph_cfg.clone_burst),
 		      now, pinned || held_for == key, delta, parent, &fv);
 	if (ukey)
-		bucket_charge(ukey, uid_budget, uid_burst, now, held_for == ukey, delta, parent,
-			      &uv);
+		bucket_charge(ukey, uid_budget, uid_burst, now, upinned || held_for == ukey, delta,
+			      parent, &uv);
 	spin_unlock(&lymph_lineage_lock);
 	if (ch) {
 		/* every charge took a token, over budget or not */
@@ -1344,6 +1398,7 @@ static struct lymph_lineage_probe lymph_lineage_probes[] = {
 	{ .name = "signal_generate",	.func = probe_stop_signal },
 	{ .name = "sys_exit",		.func = probe_sys_exit },
 	{ .name = "sys_enter",		.func = probe_sys_enter },
+	{ .name = "cgroup_attach_task",	.func = probe_attach },
 };
 
 static void find_lineage_tp(struct tracepoint *tp, void *priv)

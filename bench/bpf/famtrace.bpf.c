@@ -3,7 +3,9 @@
  * bench/forkbomb's view of a bomb from the kernel: every task the bomb's
  * uid makes (sched_process_fork, threads included), every exit of one of
  * those tasks (sched_process_exit), and the SIGSTOPs sent to them
- * (signal_generate: lymph's holds), each with its time (CLOCK_MONOTONIC,
+ * (signal_generate: lymph's holds) and the cgroup moves of those tasks
+ * (cgroup_attach_task: lymphd's into its hold, a member's own), each with
+ * its time (CLOCK_MONOTONIC,
  * the clock of the bomb's own notes), and for each fork when its parent
  * entered the syscall (raw_syscalls:sys_enter).  These are the events lymph's
  * throttle charges and refunds (a new task takes a token, its exit gives
@@ -28,13 +30,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define EV_MAX 32768
 #define SIGSTOP_NR 19
 
-enum { EV_FORK = 0, EV_EXIT = 1, EV_STOP = 2 };
+enum { EV_FORK = 0, EV_EXIT = 1, EV_STOP = 2, EV_MOVE = 3 };
 
 struct ev {
 	__u64 ns;
 	__u64 call_ns;	/* EV_FORK: when its parent entered the fork syscall */
 	__u32 pid;
 	__u32 kind;
+	__u32 by;	/* EV_FORK: the parent's tgid; EV_MOVE: the mover's tgid */
+	__u32 pad;
 };
 
 struct {
@@ -74,7 +78,7 @@ struct {
 	__type(value, __u32);
 } members SEC(".maps");
 
-static void note(__u32 kind, __u32 pid, __u64 call_ns)
+static void note(__u32 kind, __u32 pid, __u64 call_ns, __u32 by)
 {
 	__u32 k0 = 0, i;
 	__u64 *cnt = bpf_map_lookup_elem(&n, &k0);
@@ -90,6 +94,8 @@ static void note(__u32 kind, __u32 pid, __u64 call_ns)
 	e->call_ns = call_ns;
 	e->pid = pid;
 	e->kind = kind;
+	e->by = by;
+	e->pad = 0;
 }
 
 /*
@@ -125,7 +131,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	bpf_map_update_elem(&members, &pid, &one, BPF_ANY);
 	call = bpf_map_lookup_elem(&calls, &ppid);
-	note(EV_FORK, pid, call ? *call : 0);
+	note(EV_FORK, pid, call ? *call : 0, parent->tgid);
 	return 0;
 }
 
@@ -137,7 +143,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (bpf_map_delete_elem(&members, &pid))
 		return 0;	/* not one the bomb made */
 	bpf_map_delete_elem(&calls, &pid);
-	note(EV_EXIT, pid, 0);
+	note(EV_EXIT, pid, 0, 0);
 	return 0;
 }
 
@@ -148,6 +154,23 @@ int BPF_PROG(on_signal, int sig, struct kernel_siginfo *info, struct task_struct
 
 	if (sig != SIGSTOP_NR || !bpf_map_lookup_elem(&members, &pid))
 		return 0;
-	note(EV_STOP, pid, 0);
+	note(EV_STOP, pid, 0, 0);
+	return 0;
+}
+
+/*
+ * A task of the bomb moved to another cgroup (cgroup.procs written): by
+ * lymphd into its hold, or by a member itself (a delegated cgroup of its
+ * own; cgroup v1 checks only the destination's permissions).
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(on_move, struct cgroup *dst, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	__u32 pid = task->pid;
+
+	if (!bpf_map_lookup_elem(&members, &pid))
+		return 0;
+	note(EV_MOVE, pid, 0, (__u32)(bpf_get_current_pid_tgid() >> 32));
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -827,6 +828,7 @@ TEST_F_TIMEOUT(kmod, insmod_rmmod_50_cycles_with_readers, 120)
 struct storm_shared {
 	volatile unsigned long forks;
 	volatile int calm;	/* storm_start's members stop forking while set */
+	volatile int leave;	/* each member moves out once (storm_leave_dir) */
 };
 
 /*
@@ -853,6 +855,38 @@ struct storm_shared {
 enum storm_shape { STORM_GROW, STORM_CHAIN, STORM_DOUBLE, STORM_DOUBLE_FORK };
 static enum storm_shape storm_shape;	/* STORM_GROW unless set */
 static int storm_setsid, storm_subcg, storm_per_s;
+/* The storm's own cgroup (a v1 one for the walk-around test), and where
+ * a member moves itself, once, when sh->leave is set (NULL: never). */
+static const char *storm_home = STORM_CG;
+static const char *storm_leave_dir;
+static struct storm_shared *storm_sh;	/* a member's, for its handler */
+static int storm_has_left;		/* this member moved out already */
+
+/* A member moves itself into a cgroup of its own under storm_leave_dir,
+ * once sh->leave is set: out of a hold, where cgroup v1 allows it. */
+static void storm_maybe_leave(void)
+{
+	char dir[300];
+	int saved = errno;
+
+	if (!storm_leave_dir || !storm_sh || !storm_sh->leave || storm_has_left)
+		return;
+	storm_has_left = 1;
+	snprintf(dir, sizeof(dir), "%s/c%d", storm_leave_dir, (int)getpid());
+	if (!mkdir(dir, 0755)) {
+		strcat(dir, "/cgroup.procs");
+		write_file(dir, "0");
+	}
+	errno = saved;
+}
+
+/* At its continuation, wherever it was stopped (in a fork it restarts
+ * then, the way an attacker's member would): out first. */
+static void storm_on_cont(int sig)
+{
+	(void)sig;
+	storm_maybe_leave();
+}
 
 /* A new member of the bomb: count it, and let it walk out as told. */
 static void storm_member(struct storm_shared *sh)
@@ -874,20 +908,29 @@ static void storm_member(struct storm_shared *sh)
 static pid_t storm_start(struct storm_shared *sh, uid_t uid)
 {
 	pid_t pid = fork();
+	char home[300];
 
 	if (pid)
 		return pid;
 	/* not the test's /dev/lymph: an open file pins the module */
 	for (int fd = 3; fd < 1024; fd++)
 		close(fd);
-	if (write_file(STORM_CG "/cgroup.procs", "0"))
+	snprintf(home, sizeof(home), "%s/cgroup.procs", storm_home);
+	if (write_file(home, "0"))
 		_exit(101);
 	if (uid && (setgid(uid) || setuid(uid)))
 		_exit(102);
+	storm_sh = sh;
+	if (storm_leave_dir) {
+		struct sigaction sa = { .sa_handler = storm_on_cont, .sa_flags = SA_RESTART };
+
+		sigaction(SIGCONT, &sa, NULL);
+	}
 	for (;;) {
 		pid_t c;
 		int st;
 
+		storm_maybe_leave();
 		if (sh->calm) {
 			usleep(10000);
 			continue;
@@ -900,6 +943,7 @@ static pid_t storm_start(struct storm_shared *sh, uid_t uid)
 			continue;
 		}
 		if (c == 0) {
+			storm_has_left = 0;
 			if (storm_shape == STORM_DOUBLE_FORK) {
 				c = fork();
 				if (c)
@@ -1013,6 +1057,7 @@ FIXTURE_SETUP(storm)
 }
 
 static void lymphd_stop(int sig);
+static void v1_cleanup(void);
 
 /* The processes that hold /dev/lymph open, in a static buffer. */
 static const char *dev_holders(void)
@@ -1053,6 +1098,7 @@ FIXTURE_TEARDOWN(storm)
 	int err;
 
 	lymphd_stop(SIGKILL);	/* when a test left it running */
+	v1_cleanup();		/* when the v1 test left its hierarchy */
 	storm_stop();
 	if (self->fd >= 0)
 		close(self->fd);
@@ -2608,9 +2654,12 @@ struct pin_cmd {
 	uint64_t id;		/* the family */
 };
 
+/* The pids.max the pinner hands the module with a pin (the hold's). */
+static const char *pin_max_path = STORM_CG "/pids.max";
+
 /*
  * A reader of /dev/lymph that pins what the module holds, as lymphd does
- * (LYMPH_IOC_PINNER): pins STORM_CG's pids.max as the hold of family id
+ * (LYMPH_IOC_PINNER): pins pin_max_path (STORM_CG's) as the hold of family id
  * (LYMPH_IOC_PIN_LINEAGE), unpins it, lifts its holds, as told on @cmd;
  * answers 0 or an errno on @ans.  Killed by the test, as lymphd may be.
  */
@@ -2632,7 +2681,7 @@ static void pinner_main(int cmd, int ans)
 		struct lymph_lift lift = { .kind = LYMPH_LINEAGE_FAMILY, .id = c.id };
 		struct lymph_pin p;
 
-		fd = open(STORM_CG "/pids.max", O_WRONLY | O_CLOEXEC);
+		fd = open(pin_max_path, O_WRONLY | O_CLOEXEC);
 		pl.fd = fd;
 		p = (struct lymph_pin){ .fd = fd };
 		err = fd < 0                              ? errno
@@ -2818,6 +2867,293 @@ TEST_F_TIMEOUT(storm, pinned_lineage_held_until_unpinned_or_reader_dies, 300)
 	EXPECT_EQ(0, proc_num("holds_pinned:", "pinners ")) TH_LOG("%s", proc_lymph());
 	EXPECT_EQ(0, proc_num("holds_pinned:", "lineages ")) TH_LOG("%s", proc_lymph());
 	kill(victim, SIGKILL);
+	close(cmd[1]);
+	close(ans[0]);
+	close(cmd[0]);
+	close(ans[1]);
+}
+
+/* ---- a pinned member cannot leave the pin (cgroup v1) -------------------- */
+
+/*
+ * A cgroup v1 pids hierarchy, for the test below only: there a process may
+ * move itself into any cgroup whose cgroup.procs it may write.  The storm
+ * runs in V1_STORM (the backstop, pids.max 400); V1_HOLD is the hold the
+ * test pins at 0 as lymphd would; V1_DELEG is delegated to STORM_UID.
+ */
+#define V1PIDS	 "/tmp/lymph-v1pids"
+#define V1_STORM V1PIDS "/storm"
+#define V1_HOLD	 V1_STORM "/hold"
+#define V1_DELEG V1_STORM "/deleg"
+static int v1_mounted;
+static pid_t v1_pinner;
+
+/* The processes of cgroup @dir: counted into *n, stopped ones into
+ * *stopped; each sent @sig when not 0. */
+static void v1_procs(const char *dir, int *n, int *stopped, int sig)
+{
+	static char buf[65536];
+	char path[400], *p;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return;
+	for (p = buf; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		pid_t pid = atoi(p);
+		char st = pid > 0 ? proc_state(pid) : 0;
+
+		if (!st)
+			continue;
+		(*n)++;
+		*stopped += st == 'T';
+		if (sig)
+			kill(pid, sig);
+	}
+}
+
+/* Every process of the storm's v1 tree (the backstop, the hold, the
+ * delegated cgroup and the members' own below it): how many, how many
+ * stopped (into *stopped), how many moved themselves out (into *out, when
+ * not NULL); each sent @sig when not 0.  @rm: the sub-cgroups removed. */
+static int v1_tasks(int *stopped, int *out, int sig, int rm)
+{
+	DIR *d = opendir(V1_DELEG);
+	struct dirent *e;
+	char dir[300];
+	int n = 0, before;
+
+	*stopped = 0;
+	v1_procs(V1_STORM, &n, stopped, sig);
+	v1_procs(V1_HOLD, &n, stopped, sig);
+	v1_procs(V1_DELEG, &n, stopped, sig);
+	before = n;
+	while (d && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] != 'c')
+			continue;
+		snprintf(dir, sizeof(dir), V1_DELEG "/%s", e->d_name);
+		v1_procs(dir, &n, stopped, sig);
+		if (rm)
+			rmdir(dir);
+	}
+	if (d)
+		closedir(d);
+	if (out)
+		*out = n - before;
+	return n;
+}
+
+static int v1_setup(void)
+{
+	int i, err = -EBUSY;
+
+	/* pids leaves cgroup v2 (the fixture's storm cgroup first), to be
+	 * mounted as a v1 hierarchy; it comes back in v1_cleanup() */
+	rmdir(STORM_CG);
+	write_file(CGROOT "/cgroup.subtree_control", "-pids");
+	if (mkdir(V1PIDS, 0755) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < 300 && err; i++) {
+		err = mount("pids", V1PIDS, "cgroup", 0, "pids") ? -errno : 0;
+		if (err)
+			usleep(10000);	/* v2's pids css goes asynchronously */
+	}
+	if (err)
+		return err;
+	v1_mounted = 1;
+	if (mkdir(V1_STORM, 0755) || write_file(V1_STORM "/pids.max", "400") ||
+	    mkdir(V1_HOLD, 0755) || mkdir(V1_DELEG, 0755) ||
+	    chown(V1_DELEG, STORM_UID, STORM_UID))
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+/* The storm killed, its v1 cgroups removed, pids given back to v2. */
+static void v1_cleanup(void)
+{
+	int i, stopped, err = 0;
+
+	if (v1_pinner > 0) {
+		kill(v1_pinner, SIGKILL);
+		waitpid(v1_pinner, NULL, 0);
+		v1_pinner = 0;
+	}
+	if (!v1_mounted)
+		return;
+	for (i = 0; i < 1000; i++) {
+		int n = v1_tasks(&stopped, NULL, SIGKILL, 1);
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!n)
+			break;
+		usleep(10000);
+	}
+	/* a cgroup left would keep the hierarchy (and pids) after umount */
+	for (i = 0; i < 500; i++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		v1_tasks(&stopped, NULL, SIGKILL, 1);
+		rmdir(V1_DELEG);
+		rmdir(V1_HOLD);
+		if (!rmdir(V1_STORM) || errno == ENOENT)
+			break;
+		usleep(10000);
+	}
+	if (!access(V1_STORM, F_OK))
+		fprintf(stderr, "# failed to remove %s: %s\n", V1_STORM, strerror(errno));
+	/*
+	 * The v1 root goes at umount only when its removed cgroups are gone
+	 * too (they go asynchronously): else it lives on unmounted, and pids
+	 * with it.  Mounted again, the same root is found: unmounted later,
+	 * it goes.
+	 */
+	for (i = 0; i < 20; i++) {
+		int j;
+
+		usleep(100000);
+		if (umount(V1PIDS))
+			fprintf(stderr, "# failed to unmount %s: %s\n", V1PIDS, strerror(errno));
+		for (j = 0; j < 50 && (err = write_file(CGROOT "/cgroup.subtree_control", "+pids"));
+		     j++)
+			usleep(10000);
+		if (!err || mount("pids", V1PIDS, "cgroup", 0, "pids"))
+			break;
+	}
+	rmdir(V1PIDS);
+	v1_mounted = 0;
+	if (err)
+		fprintf(stderr, "# failed to enable pids in cgroup v2 again: %s\n", strerror(-err));
+	storm_home = STORM_CG;
+	storm_leave_dir = NULL;
+	pin_max_path = STORM_CG "/pids.max";
+}
+
+/* Waits (reaping, up to 60 s) until every process of the v1 storm is
+ * stopped; how many there are, 0 if they never were. */
+static int v1_all_stopped(void)
+{
+	int i, n, stopped;
+
+	for (i = 0; i < 6000; i++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		n = v1_tasks(&stopped, NULL, 0, 0);
+		if (n > 1 && n == stopped)
+			return n;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* As lymphd pins: every process of the v1 backstop moved into the hold. */
+static int v1_move_into_hold(void)
+{
+	static char buf[65536];
+	int i, moved = 0;
+	char *p;
+
+	for (i = 0; i < 10; i++) {
+		if (read_file(V1_STORM "/cgroup.procs", buf, sizeof(buf)) <= 0)
+			break;
+		for (p = buf; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+			char pid[16];
+
+			snprintf(pid, sizeof(pid), "%d", atoi(p));
+			moved += atoi(p) > 0 && !write_file(V1_HOLD "/cgroup.procs", pid);
+		}
+	}
+	return moved;
+}
+
+/*
+ * Issue 14: a member of a pinned family cannot leave the pin by moving
+ * itself.  On cgroup v1 a process may move itself into any cgroup whose
+ * cgroup.procs it may write (the destination's alone is checked): a
+ * member continued at lymphd's lift moved out of the hold (pids.max 0)
+ * into a sub-cgroup of its own under a delegated cgroup, and forked there
+ * as far as its bucket allowed, refilled during the hold (bench/forkbomb-
+ * vm's subcg bomb: 2-6 forks so after a lift in 3 runs of 6).  Now a
+ * member of a pinned family that was moved by anyone but lymphd (a
+ * reader) is held at its fork's call, however full the bucket, wherever
+ * it is: a doubling bomb (uid 1000) held, moved into the hold and pinned
+ * as lymphd does, 2 s in the hold (budget 5/s, burst 5: the bucket full
+ * again), then lifted 4 times, each member moving itself out first (a
+ * SIGCONT handler: also a member stopped in a fork, which it restarts
+ * after the handler): members leave, none is made.  Before the fix: 5
+ * tasks pinned, 26 after the 4 lifts (with 2 lifts 16, and 11 without
+ * the handler).
+ */
+TEST_F_TIMEOUT(storm, pinned_member_cannot_fork_from_a_cgroup_it_moved_to, 120)
+{
+	int cmd[2], ans[2], err, n, before, after, stopped, out, lift, i;
+	unsigned long forks0;
+	long long holds0;
+	pid_t storm;
+
+	err = v1_setup();
+	if (err)
+		SKIP(v1_cleanup(); return, "no cgroup v1 pids hierarchy: %s", strerror(-err));
+	storm_home = V1_STORM;
+	storm_leave_dir = V1_DELEG;
+	pin_max_path = V1_HOLD "/pids.max";
+	ASSERT_EQ(0, knob_set("dead_time_max_ms", "60000"));
+	ASSERT_EQ(0, knob_set("dead_time_min_ms", "20"));
+	ASSERT_EQ(0, knob_set("mode", "enforce"));
+	ASSERT_EQ(0, pipe2(cmd, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(ans, O_CLOEXEC));
+	v1_pinner = fork();
+	ASSERT_LE(0, v1_pinner);
+	if (!v1_pinner)
+		pinner_main(cmd[0], ans[1]);
+	ASSERT_EQ((ssize_t)sizeof(err), read(ans[0], &err, sizeof(err)));
+	ASSERT_EQ(0, err) TH_LOG("LYMPH_IOC_PINNER: %s", strerror(err));
+
+	/* Held whole (the module waits for the pin), moved in, pinned. */
+	storm_shape = STORM_DOUBLE;
+	storm = storm_start(self->sh, STORM_UID);
+	ASSERT_LT(0, storm);
+	n = v1_all_stopped();
+	ASSERT_LT(1, n) TH_LOG("the bomb was never held whole\n%s", proc_lymph());
+	v1_move_into_hold();
+	ASSERT_EQ(0, write_file(V1_HOLD "/pids.max", "0"));
+	ASSERT_EQ(0, pinner_do(cmd[1], ans[0], 'p', storm));
+	before = v1_tasks(&stopped, &out, 0, 0);
+	EXPECT_EQ(before, (int)cg_num(V1_HOLD, "pids.current"))
+	TH_LOG("not every member is in the hold");
+
+	/* Lifted 4 times, 1 s apart, after 2 s in the hold: each member
+	 * continued moves itself out of the hold, then forks. */
+	forks0 = self->sh->forks;
+	holds0 = proc_num("holds:", "total ");
+	self->sh->leave = 1;
+	for (lift = 0; lift < 4; lift++) {
+		storm_rate(self->sh, lift ? 1000 : 2000);
+		ASSERT_EQ(0, pinner_do(cmd[1], ans[0], 'l', storm));
+	}
+	storm_rate(self->sh, 1000);
+	after = v1_tasks(&stopped, &out, 0, 0);
+	/* sh->forks counts a member at its first run: one made before the
+	 * pin and held before it ran counts after the lift; the tasks tell
+	 * what was made. */
+	TH_LOG("pinned at %d tasks; after 4 lifts: %d tasks, %d stopped, %d in cgroups they moved "
+	       "to out of the hold, %lu members ran for the first time, %lld holds made\n%s",
+	       before, after, stopped, out, self->sh->forks - forks0,
+	       proc_num("holds:", "total ") - holds0, proc_lymph());
+	EXPECT_LT(0, out) TH_LOG("no member moved itself out of the hold: nothing was tried");
+	EXPECT_EQ(before, after) TH_LOG("%d task(s) made by members out of the pin", after - before);
+	EXPECT_LT(holds0, proc_num("holds:", "total ")) TH_LOG("not held again after the lift");
+
+	/* The end: the storm calm, the reader gone (the pin lifted), the
+	 * storm killed, nothing left held. */
+	self->sh->calm = 1;
+	kill(v1_pinner, SIGKILL);
+	ASSERT_EQ(v1_pinner, waitpid(v1_pinner, NULL, 0));
+	v1_pinner = 0;
+	for (i = 0; i < 100 && cg_num(V1_HOLD, "pids.max") != LLONG_MAX; i++)
+		usleep(10000);
+	EXPECT_EQ(LLONG_MAX, cg_num(V1_HOLD, "pids.max")) TH_LOG("the pin outlived its reader");
+	v1_cleanup();
+	EXPECT_EQ(0, holds_drained()) TH_LOG("%s", proc_lymph());
 	close(cmd[1]);
 	close(ans[0]);
 	close(cmd[0]);

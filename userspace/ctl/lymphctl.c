@@ -332,6 +332,11 @@ static void print_status(struct json_object *st)
 			printf("throttle: %zu lineage%s held (lymphctl throttles)\n",
 			       json_object_array_length(ls),
 			       json_object_array_length(ls) == 1 ? "" : "s");
+		if (jnum(c, "move_failed"))
+			printf("throttle: %llu move%s of a member into a hold failed: not pinned "
+			       "(journal: move-failed)\n",
+			       (unsigned long long)jnum(c, "move_failed"),
+			       jnum(c, "move_failed") == 1 ? "" : "s");
 	}
 	if (json_object_object_get_ex(st, "kernel_throttle", &c) && c)
 		print_kernel_throttle(c);
@@ -431,10 +436,15 @@ static void print_throttles(struct json_object *t)
 	for (i = 0; i < n; i++) {
 		struct json_object *l = json_object_array_get_idx(arr, i);
 
-		printf("%-24s %6llu %-16s %9.0f ms %8llu %6llu %6.1f s%s\n", jstr(l, "lineage"),
+		printf("%-24s %6llu %-16s %9.0f ms %8llu %6llu %6.1f s%s", jstr(l, "lineage"),
 		       (unsigned long long)jnum(l, "uid"), jstr(l, "comm"), jdbl(l, "dead_time_ms"),
 		       (unsigned long long)jnum(l, "holds"), (unsigned long long)jnum(l, "held"),
 		       jdbl(l, "for_s"), jnum(l, "observe") ? " (observe: not stopped)" : "");
+		if (jnum(l, "move_failed"))
+			printf(" (%llu failed move%s into the hold)",
+			       (unsigned long long)jnum(l, "move_failed"),
+			       jnum(l, "move_failed") == 1 ? "" : "s");
+		printf("\n");
 	}
 }
 

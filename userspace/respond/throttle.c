@@ -42,6 +42,8 @@ struct lineage {
 	int guarded; /* the kernel side lifts the pin if lymphd dies */
 	int pids_enabled; /* v2: lymphd enabled pids in parent_dir's children */
 	int pids_intent;  /* v2: lymphd is about to write that "+pids" */
+	uint64_t move_failed; /* moves of members into the hold that failed */
+	unsigned int lifts;   /* lifts in this episode: members run in the pin */
 	struct kthrottle *kt; /* asked for family membership and admin stops */
 	struct throttler *thr; /* its journal: the pin's intent */
 };
@@ -322,6 +324,9 @@ static pid_t first_member(const struct lineage *l)
 
 static void journal_t(struct throttler *t, const struct lineage *l, const char *action,
 		      const char *result, const struct lymph_throttle *why);
+static void journal_tx(struct throttler *t, const struct lineage *l, const char *action,
+		       const char *result, const struct lymph_throttle *why, const char *key,
+		       struct json_object *val);
 
 /*
  * The pin's intent, journaled before lymphd makes the hold or writes
@@ -382,6 +387,15 @@ static void mover_open(struct mover *m, const char *hold_dir)
 	m->fd = open(path, O_WRONLY | O_CLOEXEC);
 	m->err = m->fd < 0 ? -errno : 0;
 	f = fopen(path, "re");
+	if (f && fscanf(f, "%d", &pid) != 1) {
+		/* v2: a threaded hold lists none in cgroup.procs, its threads
+		 * in cgroup.threads (a process's leader by its tgid) */
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/cgroup.threads", hold_dir);
+		f = fopen(path, "re");
+	} else if (f) {
+		rewind(f);
+	}
 	while (f && fscanf(f, "%d", &pid) == 1) {
 		if (m->n == cap) {
 			pid_t *more = realloc(m->in, (cap = cap ? 2 * cap : 64) * sizeof(*more));
@@ -398,7 +412,7 @@ static void mover_open(struct mover *m, const char *hold_dir)
 		qsort(m->in, m->n, sizeof(*m->in), cmp_pid);
 }
 
-/* Move pid into the hold: 0, or -errno. */
+/* Move pid into the hold: 1 moved, 0 in it already, or -errno. */
 static int mover_move(struct mover *m, pid_t pid)
 {
 	char n[32];
@@ -413,7 +427,7 @@ static int mover_move(struct mover *m, pid_t pid)
 	if (m->fd < 0)
 		return m->err;
 	len = snprintf(n, sizeof(n), "%d", pid);
-	return write(m->fd, n, (size_t)len) < 0 ? -errno : 0;
+	return write(m->fd, n, (size_t)len) < 0 ? -errno : 1;
 }
 
 static void mover_close(struct mover *m)
@@ -424,23 +438,101 @@ static void mover_close(struct mover *m)
 	m->in = NULL;
 }
 
+/*
+ * What one walk's moves into the hold did: members moved (not in it
+ * before) and moves that failed, the first MOVES_KEPT of each by pid
+ * (and errno), for the journal.  A member lymphd fails to move is not
+ * pinned: it forks outside the hold, so a failure is never silent
+ * (moves_report()).
+ */
+#define MOVES_KEPT 16
+struct moves {
+	unsigned int found, moved, failed;
+	pid_t moved_pid[MOVES_KEPT];
+	pid_t failed_pid[MOVES_KEPT];
+	int failed_err[MOVES_KEPT]; /* -errno */
+};
+
+static void moves_note(struct moves *r, pid_t pid, int ret)
+{
+	r->found++;
+	if (ret > 0 && r->moved < MOVES_KEPT)
+		r->moved_pid[r->moved] = pid;
+	r->moved += ret > 0;
+	if (ret >= 0)
+		return;
+	if (r->failed < MOVES_KEPT) {
+		r->failed_pid[r->failed] = pid;
+		r->failed_err[r->failed] = ret;
+	}
+	r->failed++;
+}
+
+/*
+ * Say what a walk's moves did: every failed move counted (the lineage's
+ * and lymphd's, in lymphctl status and throttles), logged and journaled
+ * with its pid and errno ("move-failed"); and members found outside the
+ * hold after a lift ("moved-back": they had left it, a cgroup v1 move of
+ * their own, or were missed), journaled with their pids.  Before the
+ * first lift, a walk that moves members is the pin itself (or stragglers
+ * made meanwhile): not journaled apart.
+ */
+static void moves_report(struct lineage *l, const struct moves *r)
+{
+	struct json_object *arr;
+	char msg[160];
+	unsigned int i, kept;
+
+	if (r->failed) {
+		kept = r->failed < MOVES_KEPT ? r->failed : MOVES_KEPT;
+		l->move_failed += r->failed;
+		l->thr->move_failed += r->failed;
+		arr = json_object_new_array();
+		for (i = 0; i < kept; i++) {
+			struct json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "pid", json_object_new_int64(r->failed_pid[i]));
+			json_object_object_add(f, "errno", json_object_new_int(-r->failed_err[i]));
+			json_object_object_add(f, "error",
+					       json_object_new_string(strerror(-r->failed_err[i])));
+			json_object_array_add(arr, f);
+			fprintf(stderr,
+				"lymphd: throttle: failed to move pid %d of %s:%llu into %s: %s; it "
+				"is not pinned (lymphctl throttles)\n",
+				(int)r->failed_pid[i], kind_word(l->kind), (unsigned long long)l->id,
+				l->hold_dir, strerror(-r->failed_err[i]));
+		}
+		if (r->failed > kept)
+			fprintf(stderr, "lymphd: throttle: ... and %u more failed move(s) into %s\n",
+				r->failed - kept, l->hold_dir);
+		snprintf(msg, sizeof(msg),
+			 "failed to move %u of %u member(s) into the hold: not pinned", r->failed,
+			 r->found);
+		journal_tx(l->thr, l, "move-failed", msg, NULL, "failed_moves", arr);
+	}
+	if (r->moved && l->lifts) {
+		kept = r->moved < MOVES_KEPT ? r->moved : MOVES_KEPT;
+		arr = json_object_new_array();
+		for (i = 0; i < kept; i++)
+			json_object_array_add(arr, json_object_new_int64(r->moved_pid[i]));
+		snprintf(msg, sizeof(msg),
+			 "%u member(s) found outside the hold while pinned: moved back in",
+			 r->moved);
+		journal_tx(l->thr, l, "moved-back", msg, NULL, "moved_pids", arr);
+	}
+}
+
 struct move_walk {
 	struct mover mv;
-	unsigned int found, failed;
-	int err; /* the last failure */
+	struct moves r;
 };
 
 static int move_member(pid_t pid, char state, void *arg)
 {
 	struct move_walk *w = arg;
-	int err = mover_move(&w->mv, pid);
 
 	(void)state;
-	w->found++;
-	if (err) {
-		w->failed++;
-		w->err = err;
-	}
+	moves_note(&w->r, pid, mover_move(&w->mv, pid));
 	return 0;
 }
 
@@ -542,11 +634,8 @@ static int pin(struct lineage *l, pid_t any_member)
 		mover_open(&w.mv, l->hold_dir);
 		each_member(l, move_member, &w);
 		mover_close(&w.mv);
-		if (w.failed)
-			fprintf(stderr,
-				"lymphd: throttle: failed to move %u of %u member(s) into %s: %s\n",
-				w.failed, w.found, l->hold_dir, strerror(-w.err));
-		if (!w.found && !l->pinned)
+		moves_report(l, &w.r);
+		if (!w.r.found && !l->pinned)
 			fprintf(stderr, "lymphd: throttle: no member of %s:%llu found to pin\n",
 				kind_word(l->kind), (unsigned long long)l->id);
 		goto moved;
@@ -564,11 +653,13 @@ static int pin(struct lineage *l, pid_t any_member)
 	each_new_member(l, stop_one);
 	{
 		struct mover mv;
+		struct moves r = { 0 };
 
 		mover_open(&mv, l->hold_dir);
 		for (i = 0; i < l->n; i++)
-			mover_move(&mv, l->pids[i]);
+			moves_note(&r, l->pids[i], mover_move(&mv, l->pids[i]));
 		mover_close(&mv);
+		moves_report(l, &r);
 	}
 moved:
 	cur = pidscg_read(l->hold_dir, "pids.current");
@@ -633,6 +724,14 @@ static void dissolve(struct lineage *l)
 static void journal_t(struct throttler *t, const struct lineage *l, const char *action,
 		      const char *result, const struct lymph_throttle *why)
 {
+	journal_tx(t, l, action, result, why, NULL, NULL);
+}
+
+/* journal_t, with @key set to @val (taken) when @key is not NULL. */
+static void journal_tx(struct throttler *t, const struct lineage *l, const char *action,
+		       const char *result, const struct lymph_throttle *why, const char *key,
+		       struct json_object *val)
+{
 	struct json_object *rec = json_object_new_object(), *pids = json_object_new_array();
 	char name[64];
 	size_t i;
@@ -682,6 +781,10 @@ static void journal_t(struct throttler *t, const struct lineage *l, const char *
 	}
 	if (result)
 		json_object_object_add(rec, "result", json_object_new_string(result));
+	if (l->move_failed)
+		json_object_object_add(rec, "move_failed", json_object_new_uint64(l->move_failed));
+	if (key)
+		json_object_object_add(rec, key, val);
 	if (t->journal && journal_append(t->journal, rec))
 		fprintf(stderr, "lymphd: failed to write the journal (throttle %s)\n", action);
 	if (!t->journal)
@@ -910,6 +1013,7 @@ void throttler_tick(struct throttler *t, uint64_t now)
 			continue_held(l);
 			if (l->module && l->pinned) /* lymph.ko keeps it stopped until this */
 				kthrottle_lift(l->kt, l->kind, l->id);
+			l->lifts++;
 			journal_t(t, l, "lift",
 				  "calm during the hold: continued, still pinned until calm", NULL);
 			break;
@@ -982,7 +1086,8 @@ int throttler_replay_record(struct throttler *t, struct json_object *rec, uint64
 	 * is left. */
 	if (!strcmp(r.action, "throttle") || !strcmp(r.action, "dead-time") ||
 	    !strcmp(r.action, "lift") || !strcmp(r.action, "snapshot") ||
-	    !strcmp(r.action, "pin")) {
+	    !strcmp(r.action, "pin") || !strcmp(r.action, "move-failed") ||
+	    !strcmp(r.action, "moved-back")) {
 		if (i == rc->n && rc->n < 64) {
 			memset(&rc->open[rc->n], 0, sizeof(rc->open[0]));
 			rc->open[rc->n].kind = r.kind;
@@ -1196,6 +1301,7 @@ struct json_object *throttler_json(const struct throttler *t, uint64_t now)
 	json_object_object_add(o, "budget", json_object_new_double(t->conf.budget * t->factor));
 	json_object_object_add(o, "burst", json_object_new_double(t->conf.burst * t->factor));
 	json_object_object_add(o, "killed", json_object_new_uint64(t->kills));
+	json_object_object_add(o, "move_failed", json_object_new_uint64(t->move_failed));
 	for (i = 0; i < t->n; i++) {
 		const struct lineage *l = &t->v[i];
 		struct json_object *x = json_object_new_object();
@@ -1213,6 +1319,7 @@ struct json_object *throttler_json(const struct throttler *t, uint64_t now)
 		json_object_object_add(x, "holds", json_object_new_int64(l->dt.holds));
 		json_object_object_add(x, "held", json_object_new_int64((int64_t)l->n));
 		json_object_object_add(x, "pinned", json_object_new_boolean(l->pinned));
+		json_object_object_add(x, "move_failed", json_object_new_uint64(l->move_failed));
 		if (l->pinned)
 			json_object_object_add(
 				x, "tasks",

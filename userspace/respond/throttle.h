@@ -33,6 +33,7 @@ struct throttler {
 	struct kthrottle *kt; /* the kernel side: BPF maps or lymph.ko's knobs */
 	struct clock_offset clk;
 	uint64_t kills;
+	uint64_t move_failed; /* moves of members into a hold that failed */
 	uint32_t protect_uids[CFG_LIST_MAX];
 	size_t n_protect_uids;
 	struct throttle_replay *replay; /* during the journal replay at start */
