@@ -222,33 +222,8 @@ static size_t jw_need(const struct lymph_hdr *rec, const char *exe)
 	return n;
 }
 
-int format_json_append(struct fmt_buf *b, const struct lymph_hdr *rec, const char *exe,
-		       const struct verdict *vd)
-{
-	size_t need = jw_need(rec, exe);
-	struct out w = { .fast = true };
-
-	if (b->cap - b->len < need) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *n;
-
-		while (cap - b->len < need)
-			cap *= 2;
-		n = realloc(b->p, cap);
-		if (!n)
-			return -ENOMEM;
-		b->p = n;
-		b->cap = cap;
-	}
-	w.p = b->p + b->len;
-	out_record(&w, rec, exe, vd);
-	b->p[b->len] = '{'; /* over the first key's comma */
-	*w.p++ = '}';
-	*w.p++ = '\n';
-	b->len = (size_t)(w.p - b->p);
-	return 0;
-}
-
+/* Room for @need more bytes in @b, doubling from 4 KiB: one realloc at most
+ * per batch once the buffer has grown to the batches' size. */
 static int fmt_room(struct fmt_buf *b, size_t need)
 {
 	size_t cap = b->cap ? b->cap : 4096;
@@ -263,6 +238,22 @@ static int fmt_room(struct fmt_buf *b, size_t need)
 		return -ENOMEM;
 	b->p = n;
 	b->cap = cap;
+	return 0;
+}
+
+int format_json_append(struct fmt_buf *b, const struct lymph_hdr *rec, const char *exe,
+		       const struct verdict *vd)
+{
+	struct out w = { .fast = true };
+
+	if (fmt_room(b, jw_need(rec, exe)))
+		return -ENOMEM;
+	w.p = b->p + b->len;
+	out_record(&w, rec, exe, vd);
+	b->p[b->len] = '{'; /* over the first key's comma */
+	*w.p++ = '}';
+	*w.p++ = '\n';
+	b->len = (size_t)(w.p - b->p);
 	return 0;
 }
 
