@@ -55,10 +55,15 @@ void lymph_crash_record(u32 dev, u64 ino, const u8 *comm, u32 signo, u64 now)
 	unsigned int i;
 
 	spin_lock_irqsave(&lymph_crash_lock, flags);
+	/* A known binary first, by compares alone: the decayed scores (two
+	 * 64-bit divisions each, with interrupts off) only for a new one. */
 	for (i = 0; i < lymph_crash_used; i++) {
 		c = &lymph_crashes[i];
 		if (c->ino == ino && c->dev == dev)
 			goto found;
+	}
+	for (i = 0; i < lymph_crash_used; i++) {
+		c = &lymph_crashes[i];
 		s = c->ino ? decayed(c, now) : 0;
 		if (!victim || s < low || (s == low && c->last_ns < victim->last_ns)) {
 			victim = c;
