@@ -532,6 +532,19 @@ void th_lymphd_destroy(struct th_lymphd *d)
 	d->dir[0] = '\0';
 }
 
+int th_lymphd_dir(struct th_lymphd *d)
+{
+	int err;
+
+	th_lymphd_init(d);
+	err = th_mkdtemp(d->dir, sizeof(d->dir), "lymphd");
+	if (err)
+		return err;
+	snprintf(d->sock, sizeof(d->sock), "%s/lymphd.sock", d->dir);
+	snprintf(d->errpath, sizeof(d->errpath), "%s/lymphd.stderr", d->dir);
+	return 0;
+}
+
 int th_lymphd_start(struct th_lymphd *d, const char *const args[], int timeout_ms)
 {
 	char prog[PATH_MAX], sockopt[PATH_MAX + 16];
@@ -540,12 +553,9 @@ int th_lymphd_start(struct th_lymphd *d, const char *const args[], int timeout_m
 	bool quiet = false;
 	int64_t deadline;
 
-	th_lymphd_init(d);
-	err = th_mkdtemp(d->dir, sizeof(d->dir), "lymphd");
+	err = th_lymphd_dir(d);
 	if (err)
 		return err;
-	snprintf(d->sock, sizeof(d->sock), "%s/lymphd.sock", d->dir);
-	snprintf(d->errpath, sizeof(d->errpath), "%s/lymphd.stderr", d->dir);
 	snprintf(sockopt, sizeof(sockopt), "--socket=%s", d->sock);
 	argv[n++] = th_prog("lymphd", prog, sizeof(prog));
 	argv[n++] = "--json";

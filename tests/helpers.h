@@ -202,6 +202,12 @@ int th_lymphd_stop(struct th_lymphd *d);
 void th_lymphd_destroy(struct th_lymphd *d);
 
 /*
+ * A fresh lymphd directory for d (d initialised): DIR, DIR/lymphd.sock and
+ * DIR/lymphd.stderr, for a test that starts lymphd its own way.
+ */
+int th_lymphd_dir(struct th_lymphd *d);
+
+/*
  * Start `lymphd --json --socket=DIR/lymphd.sock ARGS...` with stdout to a pipe
  * and stderr to a file, and wait up to timeout_ms for its start line.  With
  * quiet set (lymphd --quiet prints no event lines and may omit the start line

@@ -879,12 +879,9 @@ static int start_traced(FIXTURE_DATA(quarantine) * self, const char *kill_at, bo
 	snprintf(trace, sizeof(trace), "trace=%s", kill_at);
 	snprintf(inject, sizeof(inject), "inject=%s:signal=KILL", kill_at);
 	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
-	th_lymphd_init(d);
-	err = th_mkdtemp(d->dir, sizeof(d->dir), "lymphd");
+	err = th_lymphd_dir(d);
 	if (err)
 		return err;
-	snprintf(d->sock, sizeof(d->sock), "%s/lymphd.sock", d->dir);
-	snprintf(d->errpath, sizeof(d->errpath), "%s/lymphd.stderr", d->dir);
 	snprintf(sockopt, sizeof(sockopt), "--socket=%s", d->sock);
 	fflush(stdout);
 	fflush(stderr);
