@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "helpers.h"
 #include "kselftest_harness.h"
 #include "classify.h"
 #include "format.h"
@@ -239,15 +240,6 @@ TEST(awkward_strings)
 	}
 }
 
-static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
-}
 
 /* Random records of every kind: random fields, random short strings. */
 TEST(random_records)
@@ -264,30 +256,30 @@ TEST(random_records)
 
 	for (n = 0; n < 40000; n++) {
 		struct verdict vd;
-		size_t elen = rnd() % sizeof(exe);
+		size_t elen = th_rnd() % sizeof(exe);
 
 		for (i = 0; i < sizeof(u.raw); i += 8) {
-			uint64_t v = rnd();
+			uint64_t v = th_rnd();
 
 			/* bias toward short strings and small numbers */
-			if (rnd() % 4 == 0)
+			if (th_rnd() % 4 == 0)
 				v &= 0xff00ff;
 			memcpy(u.raw + i, &v, 8);
 		}
 		u.h.kind = kinds[n % (sizeof(kinds) / sizeof(kinds[0]))];
-		u.h.source = (uint8_t)(rnd() % 5);
+		u.h.source = (uint8_t)(th_rnd() % 5);
 		for (i = 0; i < elen; i++)
-			exe[i] = (char)(rnd() % 255 + 1);
+			exe[i] = (char)(th_rnd() % 255 + 1);
 		exe[elen] = 0;
 		if (u.h.kind == LYMPH_EV_DEATH) {
 			struct lymph_death *d = (void *)&u;
 
-			if (rnd() % 2)
-				d->signo = (uint32_t)(rnd() % 65);
+			if (th_rnd() % 2)
+				d->signo = (uint32_t)(th_rnd() % 65);
 			vd = classify_death(d);
 		}
-		if (!same(_metadata, &u.h, rnd() % 3 ? exe : NULL,
-			  u.h.kind == LYMPH_EV_DEATH && rnd() % 4 ? &vd : NULL))
+		if (!same(_metadata, &u.h, th_rnd() % 3 ? exe : NULL,
+			  u.h.kind == LYMPH_EV_DEATH && th_rnd() % 4 ? &vd : NULL))
 			bad++;
 		if (bad > 5)
 			break;

@@ -873,3 +873,13 @@ pid_t th_crash_wanting_no_core(int site)
 		th_diag("the child did not die of its crash (wait status 0x%x)", status);
 	return pid;
 }
+
+uint64_t th_rnd(void)
+{
+	static uint64_t state = 0x9e3779b97f4a7c15ULL;
+
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return state;
+}

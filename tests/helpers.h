@@ -49,6 +49,10 @@
 
 int64_t th_now_ms(void);
 
+/* A fixed xorshift64 sequence: random records that are the same in every
+ * run, so a failure can be replayed. */
+uint64_t th_rnd(void);
+
 void th_sleep_ms(long ms);
 
 /* ---- paths ---------------------------------------------------------------- */

@@ -28,15 +28,6 @@
 
 #define FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
-}
 
 /* Up to max-1 bytes: quotes, backslashes, slashes, control bytes, bytes
  * that are not UTF-8, UTF-8. */
@@ -45,10 +36,10 @@ static void rnd_str(char *s, size_t max)
 	static const char *const bits[] = { "a", "Z", "\"", "\\", "/", "\n", "\t", "\b", "\f",
 					    "\r", "\x01", "\x1f", "\x7f", "\xff", "\xc3\xa9",
 					    " ", "{", "}", ",", ":", "0" };
-	size_t n = rnd() % 40, len = 0, i;
+	size_t n = th_rnd() % 40, len = 0, i;
 
 	for (i = 0; i < n; i++) {
-		const char *b = bits[rnd() % (sizeof(bits) / sizeof(bits[0]))];
+		const char *b = bits[th_rnd() % (sizeof(bits) / sizeof(bits[0]))];
 
 		if (len + strlen(b) >= max)
 			break;
@@ -60,13 +51,13 @@ static void rnd_str(char *s, size_t max)
 
 static double rnd_double(void)
 {
-	switch (rnd() % 6) {
-	case 0: return (double)(int64_t)(rnd() % 2000000) - 1000000.0; /* integral */
-	case 1: return (double)rnd() / (double)UINT64_MAX;
-	case 2: return (double)(rnd() % 1000000000000000ULL) / 1e6;
-	case 3: return 1.7e9 + (double)(rnd() % 1000000000) / 1e9; /* a "ts" */
-	case 4: return -(double)rnd() * 1e-300;
-	default: return (double)rnd() * 1e10;
+	switch (th_rnd() % 6) {
+	case 0: return (double)(int64_t)(th_rnd() % 2000000) - 1000000.0; /* integral */
+	case 1: return (double)th_rnd() / (double)UINT64_MAX;
+	case 2: return (double)(th_rnd() % 1000000000000000ULL) / 1e6;
+	case 3: return 1.7e9 + (double)(th_rnd() % 1000000000) / 1e9; /* a "ts" */
+	case 4: return -(double)th_rnd() * 1e-300;
+	default: return (double)th_rnd() * 1e10;
 	}
 }
 
@@ -74,14 +65,14 @@ static double rnd_double(void)
 static struct json_object *build(struct jsonw *w, int depth)
 {
 	struct json_object *ref = json_object_new_object();
-	int n = 1 + (int)(rnd() % 12), i;
+	int n = 1 + (int)(th_rnd() % 12), i;
 	char key[64], s[128];
 
 	for (i = 0; i < n; i++) {
 		/* distinct keys: json-c keeps one of two equal keys */
 		rnd_str(key, 32);
 		snprintf(key + strlen(key), sizeof(key) - strlen(key), "#%d", i);
-		switch (rnd() % 7) {
+		switch (th_rnd() % 7) {
 		case 0:
 			rnd_str(s, sizeof(s));
 			jsonw_str(w, key, s);
@@ -92,16 +83,16 @@ static struct json_object *build(struct jsonw *w, int depth)
 			json_object_object_add(ref, key, NULL);
 			break;
 		case 2: {
-			int64_t v = rnd() % 3 == 0 ? INT64_MIN + (int64_t)(rnd() % 3)
-				    : rnd() % 2	   ? -(int64_t)(rnd() % 100000)
-						   : (int64_t)(rnd() >> 1);
+			int64_t v = th_rnd() % 3 == 0 ? INT64_MIN + (int64_t)(th_rnd() % 3)
+				    : th_rnd() % 2	   ? -(int64_t)(th_rnd() % 100000)
+						   : (int64_t)(th_rnd() >> 1);
 
 			jsonw_i64(w, key, v);
 			json_object_object_add(ref, key, json_object_new_int64(v));
 			break;
 		}
 		case 3: {
-			uint64_t v = rnd() % 3 == 0 ? UINT64_MAX - rnd() % 3 : rnd() % 2 ? 0 : rnd();
+			uint64_t v = th_rnd() % 3 == 0 ? UINT64_MAX - th_rnd() % 3 : th_rnd() % 2 ? 0 : th_rnd();
 
 			jsonw_u64(w, key, v);
 			json_object_object_add(ref, key, json_object_new_uint64(v));
@@ -128,7 +119,7 @@ static struct json_object *build(struct jsonw *w, int depth)
 
 			rnd_str(s, sizeof(s));
 			json_object_object_add(v, "s", json_object_new_string(s));
-			json_object_object_add(v, "n", json_object_new_int64((int64_t)rnd()));
+			json_object_object_add(v, "n", json_object_new_int64((int64_t)th_rnd()));
 			jsonw_json(w, key, v);
 			json_object_object_add(ref, key, v); /* jsonw took its own reference */
 			break;
