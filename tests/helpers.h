@@ -53,6 +53,11 @@ int64_t th_now_ms(void);
  * run, so a failure can be replayed. */
 uint64_t th_rnd(void);
 
+/* A seccomp filter on the calling thread (and what it forks and execs):
+ * system call @nr answered with @ret (SECCOMP_RET_...), every other one
+ * allowed.  Needs no_new_privs or CAP_SYS_ADMIN.  0 or -errno. */
+int th_seccomp_one(int nr, uint32_t ret);
+
 void th_sleep_ms(long ms);
 
 /* ---- paths ---------------------------------------------------------------- */
