@@ -1,30 +1,40 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# In the guest (Debian's 6.12), lymphd on the BPF sensors with [throttle]
-# in enforce mode, and a family with more than a quarter of its burst
-# alive (60 sleeps, burst 100: within budget, nothing is held), so the
-# probes ask lymphd to attach the refused-fork probe:
+# In the guest (Debian's 6.12, whose patch makes perf_event_paranoid 3 refuse
+# any perf event to a task without CAP_PERFMON or CAP_SYS_ADMIN), lymphd on
+# the BPF sensors with [throttle] in enforce mode, and a family with more
+# than a quarter of its burst alive (60 sleeps, burst 100: within budget,
+# nothing is held), so the probes ask lymphd to attach the refused-fork
+# probe:
 #  1. the sensors load with the probe's per-syscall programs (perf
 #     tracepoint programs on syscalls:sys_exit_clone, ...): lymphd does
 #     not say it loaded them without;
-#  2. with the kernel's perf_event_paranoid as it is (Debian: 3, no perf
-#     event without a capability) the probe gets attached: on the
-#     per-syscall tracepoints (a perf event of lymphd's) where lymphd may
-#     open one, else on raw_syscalls:sys_exit (one more BPF link), with
-#     the reason on stderr;
-#  3. with perf_event_paranoid 2, on the per-syscall tracepoints.
+#  2. at perf_event_paranoid 3, lymphd (which keeps CAP_PERFMON, raised
+#     only around its perf_event_open) attaches the probe on the
+#     per-syscall tracepoints (a perf event of lymphd's), says nothing of
+#     raw_syscalls, `lymphctl status --json` says "per-syscall", and its
+#     effective set is without CAP_PERFMON again afterwards;
+#  3. at perf_event_paranoid 3, a lymphd started without CAP_PERFMON
+#     (util-linux setpriv --bounding-set -perfmon: lymphd still loads its
+#     sensors with CAP_SYS_ADMIN, then drops it) falls back to
+#     raw_syscalls:sys_exit (one more BPF link), says why on stderr, naming
+#     CAP_PERFMON, and status says "raw";
+#  4. at perf_event_paranoid 2, the same lymphd without CAP_PERFMON gets
+#     the per-syscall tracepoints: an event of its own needs nothing there.
 # Which one is printed.  KTAP, Totals last.
 build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
 dir=/tmp/lymphd-refusals
-pass=0 fail=0
+setpriv=/usr/bin/setpriv # util-linux's (tests/vm/run.sh), not busybox's
+pass=0 fail=0 skip=0
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 skip_all() {
 	echo "ok 1 sensors_load_with_the_per_syscall_probe # SKIP $1"
-	echo "ok 2 refused_fork_probe_attaches # SKIP $1"
-	echo "ok 3 refused_fork_probe_per_syscall_at_paranoid_2 # SKIP $1"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:3 error:0"
+	echo "ok 2 per_syscall_at_paranoid_3_with_cap_perfmon # SKIP $1"
+	echo "ok 3 raw_fallback_at_paranoid_3_without_cap_perfmon # SKIP $1"
+	echo "ok 4 per_syscall_at_paranoid_2_without_cap_perfmon # SKIP $1"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:4 error:0"
 	exit 0
 }
 check() {	# check N NAME CONDITION-STATUS [REASON]
@@ -36,8 +46,14 @@ check() {	# check N NAME CONDITION-STATUS [REASON]
 		fail=$((fail + 1))
 	fi
 }
+skip_one() {	# skip_one N NAME REASON
+	echo "ok $1 $2 # SKIP $3"
+	skip=$((skip + 1))
+}
 [ -n "$build" ] && [ -x "$build/lymphd" ] && [ -x "$build/lymphctl" ] ||
 	skip_all "lymphd is not in the VM (not built)"
+paranoid0=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null)
+[ -n "$paranoid0" ] || skip_all "no kernel.perf_event_paranoid"
 grep -q tracefs /proc/mounts || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mkdir -p $dir && chmod 0700 $dir
 cat >$dir/lymph.conf <<CONF
@@ -48,10 +64,12 @@ budget = 50
 burst = 100
 CONF
 
-# Start lymphd, make the crowd, say in $how how the probe got attached
-# (per-syscall, raw or nothing); lymphd's stderr in $dir/err.
+# run_case [WRAPPER...]: start lymphd (under WRAPPER), make the crowd, say
+# in $how how the probe got attached (per-syscall, raw or nothing), in
+# $said what `lymphctl status` says of it, in $capeff/$capprm lymphd's
+# CapEff/CapPrm once attached; lymphd's stderr in $dir/err.
 run_case() {
-	"$build/lymphd" -c $dir/lymph.conf --source=bpf --quiet --journal=$dir/journal \
+	"$@" "$build/lymphd" -c $dir/lymph.conf --source=bpf --quiet --journal=$dir/journal \
 		--socket=$dir/sock >$dir/out 2>$dir/err &
 	lymphd=$!
 	i=0
@@ -75,38 +93,69 @@ run_case() {
 		i=$((i + 1))
 		sleep 0.05
 	done
+	capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/$lymphd/status)
+	capprm=$(sed -n 's/^CapPrm:[[:space:]]*//p' /proc/$lymphd/status)
+	"$build/lymphctl" --socket=$dir/sock status --json >$dir/status 2>/dev/null
+	said=$(sed -n 's/.*"refused_fork_probe": *"\([^"]*\)".*/\1/p' $dir/status)
 	wait $crowd
 	kill $lymphd
 	wait $lymphd
+	echo "# refused-fork probe attached: ${how:-never}; status says: ${said:-nothing};" \
+		"CapPrm $capprm CapEff $capeff"
 	grep 'refused-fork' $dir/err | sed 's/^/# lymphd: /'
 }
+# has_perfmon HEXMASK: is CAP_PERFMON (38) in it?
+has_perfmon() {
+	[ $(( (0x$1 >> 38) & 1 )) = 1 ]
+}
+set_paranoid() {
+	echo "$1" >/proc/sys/kernel/perf_event_paranoid 2>/dev/null &&
+		[ "$(cat /proc/sys/kernel/perf_event_paranoid)" = "$1" ]
+}
+echo "# $(uname -r), perf_event_paranoid $paranoid0"
 
-paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null)
-echo "# $(uname -r), perf_event_paranoid $paranoid"
-run_case
-echo "# refused-fork probe attached: ${how:-never}"
-! grep -q 'failed to load the refused-fork probe' $dir/err
-check 1 sensors_load_with_the_per_syscall_probe $? "$(grep refused-fork $dir/err)"
-ok=1
-case "$how" in
-per-syscall) ok=0 ;;
-raw)	# only with the reason said, and only where lymphd cannot do better
-	grep -q 'raw_syscalls:sys_exit' $dir/err && ok=0
-	[ -n "$paranoid" ] && [ "$paranoid" -le 2 ] &&
-		[ -e /sys/kernel/tracing/events/syscalls/sys_exit_clone3 ] && ok=1 ;;
-esac
-check 2 refused_fork_probe_attaches $ok "attached: ${how:-never}; $(grep refused-fork $dir/err)"
-
-if [ -n "$paranoid" ] && echo 2 >/proc/sys/kernel/perf_event_paranoid; then
+# 1, 2: lymphd as it starts (with every capability, like the unit), at 3
+if set_paranoid 3; then
 	run_case
-	echo "$paranoid" >/proc/sys/kernel/perf_event_paranoid
-	echo "# at perf_event_paranoid 2, refused-fork probe attached: ${how:-never}"
-	[ "$how" = per-syscall ] && ! grep -q 'raw_syscalls' $dir/err
-	check 3 refused_fork_probe_per_syscall_at_paranoid_2 $? \
-		"attached: ${how:-never}; $(grep refused-fork $dir/err)"
+	! grep -q 'failed to load the refused-fork probe' $dir/err
+	check 1 sensors_load_with_the_per_syscall_probe $? "$(grep refused-fork $dir/err)"
+	ok=1
+	[ "$how" = per-syscall ] && [ "$said" = per-syscall ] && ! grep -q 'raw_syscalls' $dir/err &&
+		has_perfmon "$capprm" && ! has_perfmon "$capeff" && ok=0
+	check 2 per_syscall_at_paranoid_3_with_cap_perfmon $ok \
+		"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm CapEff $capeff; $(grep refused-fork $dir/err)"
 else
-	echo "ok 3 refused_fork_probe_per_syscall_at_paranoid_2 # SKIP cannot set perf_event_paranoid"
+	skip_one 1 sensors_load_with_the_per_syscall_probe "cannot set perf_event_paranoid"
+	skip_one 2 per_syscall_at_paranoid_3_with_cap_perfmon "cannot set perf_event_paranoid"
 fi
 
+# 3, 4: lymphd without CAP_PERFMON in its bounding set
+if [ ! -x $setpriv ] || ! $setpriv --bounding-set -perfmon true 2>/dev/null; then
+	skip_one 3 raw_fallback_at_paranoid_3_without_cap_perfmon "no util-linux setpriv in the VM"
+	skip_one 4 per_syscall_at_paranoid_2_without_cap_perfmon "no util-linux setpriv in the VM"
+else
+	if set_paranoid 3; then
+		run_case $setpriv --bounding-set -perfmon
+		ok=1
+		[ "$how" = raw ] && [ "$said" = raw ] && ! has_perfmon "$capprm" &&
+			grep 'raw_syscalls:sys_exit' $dir/err | grep -q 'CAP_PERFMON' && ok=0
+		check 3 raw_fallback_at_paranoid_3_without_cap_perfmon $ok \
+			"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm; $(grep refused-fork $dir/err)"
+	else
+		skip_one 3 raw_fallback_at_paranoid_3_without_cap_perfmon "cannot set perf_event_paranoid"
+	fi
+	if set_paranoid 2; then
+		run_case $setpriv --bounding-set -perfmon
+		ok=1
+		[ "$how" = per-syscall ] && [ "$said" = per-syscall ] && ! has_perfmon "$capprm" &&
+			! grep -q 'raw_syscalls' $dir/err && ok=0
+		check 4 per_syscall_at_paranoid_2_without_cap_perfmon $ok \
+			"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm; $(grep refused-fork $dir/err)"
+	else
+		skip_one 4 per_syscall_at_paranoid_2_without_cap_perfmon "cannot set perf_event_paranoid"
+	fi
+fi
+set_paranoid "$paranoid0"
+
 [ $fail = 0 ] || sed 's/^/# /' $dir/err | tail -n 20
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
