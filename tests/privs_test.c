@@ -11,8 +11,12 @@
  *   CAP_DAC_READ_SEARCH  read any binary: fanotify marks, integrity checks
  *
  * in the permitted, effective and bounding sets, and nothing inheritable or
- * ambient.  Checked in /proc/PID/status of a running lymphd, in observe and
- * in enforce mode.
+ * ambient; plus CAP_PERFMON (Linux 5.8+) in the permitted and bounding sets
+ * only, where lymphd was started with it: raised around the perf_event_open
+ * of the refused-fork probe (perf_event_paranoid 3), never left effective.
+ * Checked in /proc/PID/status of a running lymphd, in observe and in
+ * enforce mode, started with CAP_PERFMON and without it (a bounding set
+ * without it: lymphd starts all the same and keeps the six).
  *
  * And a seccomp filter on lymphd's own code (privs.c): a system call off
  * its list kills it with SIGSYS and a line naming the call, a program it
@@ -33,6 +37,11 @@
 	 (1ULL << CAP_SETUID) | (1ULL << CAP_SETPCAP) | (1ULL << CAP_SYS_PTRACE))
 
 _Static_assert(KEPT_CAPS == 0x801e4ULL, "the documented capability set is 0x801e4");
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#define PERFMON_BIT (1ULL << CAP_PERFMON)
 
 FIXTURE(privs)
 {
@@ -76,7 +85,15 @@ static long long cap_field(pid_t pid, const char *name)
 	return v;
 }
 
-static void check_caps(struct __test_metadata *_metadata, pid_t pid)
+/* Would a lymphd started from here hold CAP_PERFMON?  (The kernel knows it
+ * and it is in this process's bounding set.) */
+static bool perfmon_here(void)
+{
+	return prctl(PR_CAPBSET_READ, CAP_PERFMON, 0, 0, 0) == 1;
+}
+
+/* perfmon: lymphd was started with CAP_PERFMON, so it keeps it permitted. */
+static void check_caps(struct __test_metadata *_metadata, pid_t pid, bool perfmon)
 {
 	static const char *const kept[] = { "CapPrm", "CapEff", "CapBnd" };
 	static const char *const none[] = { "CapInh", "CapAmb" };
@@ -84,9 +101,13 @@ static void check_caps(struct __test_metadata *_metadata, pid_t pid)
 
 	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
 		long long v = cap_field(pid, kept[i]);
+		unsigned long long want = KEPT_CAPS;
 
-		EXPECT_EQ((long long)KEPT_CAPS, v)
-		TH_LOG("%s of lymphd is %#llx, want %#llx", kept[i], v, KEPT_CAPS);
+		/* never effective outside its perf_event_open */
+		if (perfmon && strcmp(kept[i], "CapEff"))
+			want |= PERFMON_BIT;
+		EXPECT_EQ((long long)want, v)
+		TH_LOG("%s of lymphd is %#llx, want %#llx", kept[i], v, want);
 	}
 	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
 		long long v = cap_field(pid, none[i]);
@@ -96,7 +117,7 @@ static void check_caps(struct __test_metadata *_metadata, pid_t pid)
 }
 
 static void run_mode(struct __test_metadata *_metadata, FIXTURE_DATA(privs) * self,
-		     const char *mode)
+		     const char *mode, bool perfmon)
 {
 	char text[1024], conf[PATH_MAX], journal[PATH_MAX];
 	json_object *st;
@@ -112,18 +133,35 @@ static void run_mode(struct __test_metadata *_metadata, FIXTURE_DATA(privs) * se
 	json_object_put(st);
 	TH_LOG("lymphd (%s mode) CapEff %#llx CapBnd %#llx", mode, cap_field(self->d.pid, "CapEff"),
 	       cap_field(self->d.pid, "CapBnd"));
-	check_caps(_metadata, self->d.pid);
+	check_caps(_metadata, self->d.pid, perfmon);
 	th_lymphd_destroy(&self->d);
 }
 
 TEST_F(privs, observe_mode_keeps_only_the_documented_set)
 {
-	run_mode(_metadata, self, "observe");
+	if (!perfmon_here())
+		TH_LOG("no CAP_PERFMON here (kernel before 5.8?): lymphd keeps the six");
+	run_mode(_metadata, self, "observe", perfmon_here());
 }
 
 TEST_F(privs, enforce_mode_keeps_only_the_documented_set)
 {
-	run_mode(_metadata, self, "enforce");
+	if (!perfmon_here())
+		TH_LOG("no CAP_PERFMON here (kernel before 5.8?): lymphd keeps the six");
+	run_mode(_metadata, self, "enforce", perfmon_here());
+}
+
+/* Started without CAP_PERFMON (systemd's CapabilityBoundingSet= without
+ * it, a kernel before 5.8): lymphd loads its sensors with CAP_SYS_ADMIN,
+ * starts, and keeps the six, nothing of CAP_PERFMON.  The harness runs
+ * each test in a child of its own: the drop ends with it. */
+TEST_F(privs, without_cap_perfmon_keeps_the_six)
+{
+	if (!perfmon_here())
+		SKIP(return, "no CAP_PERFMON in this kernel or bounding set");
+	ASSERT_EQ(0, prctl(PR_CAPBSET_DROP, CAP_PERFMON, 0, 0, 0));
+	ASSERT_FALSE(perfmon_here());
+	run_mode(_metadata, self, "enforce", false);
 }
 
 /* ---- seccomp ------------------------------------------------------------ */
@@ -344,6 +382,9 @@ TEST_F_TIMEOUT(privs, every_command_and_response_under_seccomp, 240)
 	/* alive, still filtered, and nothing refused */
 	ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", NULL));
 	EXPECT_EQ(0, r->status);
+	TH_LOG("%s", strstr(r->out, "refused-fork probe") ?: "no refused-fork probe line");
+	/* CAP_PERFMON, raised to arm the refused-fork probe, lowered again */
+	check_caps(_metadata, self->d.pid, perfmon_here());
 	EXPECT_EQ(0, kill(self->d.pid, 0));
 	EXPECT_EQ(2, seccomp_mode(self->d.pid));
 	th_lymphd_stop(&self->d);

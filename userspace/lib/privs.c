@@ -20,6 +20,97 @@ static const cap_value_t kept[] = {
 };
 #define N_KEPT (int)(sizeof(kept) / sizeof(kept[0]))
 
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38 /* Linux 5.8 */
+#endif
+
+/*
+ * CAP_PERFMON is kept permitted, not effective, and raised only around the
+ * one perf_event_open lymphd makes after start-up (source_bpf.c: the
+ * refused-fork probe on syscalls:sys_exit_clone and the others, an event
+ * of lymphd's own, user space only).  At perf_event_paranoid <= 2 that
+ * event needs no capability; at Debian's 3 the kernel refuses any perf
+ * event to a task without CAP_PERFMON (or CAP_SYS_ADMIN), and the probe
+ * would go on raw_syscalls:sys_exit, a cost on every system call of the
+ * host while armed (README, Performance).
+ *
+ * What CAP_PERFMON grants beyond what lymphd holds: CAP_SYS_PTRACE
+ * already lets it watch (and read the memory of) any process in user
+ * space, and its loaded BPF programs see every fork, exec and death; it
+ * cannot load new ones (no CAP_BPF).  CAP_PERFMON adds the kernel side:
+ * events that sample kernel code and addresses and every CPU, raw
+ * tracepoint records of every task, kprobe and uprobe events, and the
+ * BPF programs attached to a tracepoint (PERF_EVENT_IOC_QUERY_BPF).
+ * Effective for lymphd's whole life, every perfmon_capable() check of
+ * every call lymphd makes would pass; raised around the one call, no
+ * other path of lymphd's code can use it by mistake, and CapEff stays
+ * what the responses use.  It costs two capset(2) per arming.  It is no
+ * wall against code running in lymphd (capset is on the seccomp list, as
+ * it must be to raise it): that is the seccomp filter's part.
+ *
+ * Kept only where lymphd holds it at the drop: a kernel before 5.8 has no
+ * CAP_PERFMON, and a lymphd started without it (a bounding set without
+ * it) cannot get it back; both keep the raw tracepoint, said once.
+ */
+static int perfmon_kept;
+
+/* Is cap in the calling thread's flag set?  1, 0, or -errno. */
+static int cap_has(cap_value_t cap, cap_flag_t flag)
+{
+	cap_t now = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+	int err = 0;
+
+	if (!now)
+		return -errno;
+	if (cap_get_flag(now, cap, flag, &v))
+		err = -errno;
+	cap_free(now);
+	return err ? err : v == CAP_SET;
+}
+
+/* Set (CAP_SET) or clear cap in the calling thread's effective set. */
+static int cap_effective(cap_value_t cap, cap_flag_value_t to)
+{
+	cap_t now = cap_get_proc();
+	int err = 0;
+
+	if (!now)
+		return -errno;
+	if (cap_set_flag(now, CAP_EFFECTIVE, 1, &cap, to) || cap_set_proc(now))
+		err = -errno;
+	cap_free(now);
+	return err;
+}
+
+int privs_perfmon_kept(void)
+{
+	return perfmon_kept;
+}
+
+int privs_perfmon_raise(void)
+{
+	int err;
+
+	if (!perfmon_kept || cap_has(CAP_PERFMON, CAP_EFFECTIVE) != 0)
+		return 0;
+	err = cap_effective(CAP_PERFMON, CAP_SET);
+	return err ? err : 1;
+}
+
+int privs_perfmon_lower(void)
+{
+	int saved = errno, err = cap_effective(CAP_PERFMON, CAP_CLEAR);
+
+	if (err)
+		fprintf(stderr,
+			"lymphd: failed to lower CAP_PERFMON: %s; it stays in lymphd's effective "
+			"set\n",
+			strerror(-err));
+	errno = saved;
+	return err;
+}
+
 unsigned long long privs_kept_mask(void)
 {
 	unsigned long long m = 0;
@@ -44,6 +135,11 @@ int privs_drop_keep(unsigned long long services_caps)
 	if (!caps)
 		return -errno;
 	services_caps &= ~privs_kept_mask();
+	/* CAP_PERFMON where lymphd holds it (and the kernel knows it): kept
+	 * permitted, not effective (see above). */
+	perfmon_kept = cap_has(CAP_PERFMON, CAP_PERMITTED) == 1;
+	if (perfmon_kept)
+		services_caps |= 1ULL << CAP_PERFMON;
 	/* Bounding set first: it needs CAP_SETPCAP, which we keep anyway. */
 	for (c = 0; c <= CAP_LAST_CAP; c++) {
 		if (((privs_kept_mask() | services_caps) >> c) & 1)

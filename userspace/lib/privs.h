@@ -10,7 +10,10 @@
  *   CAP_DAC_READ_SEARCH  read any binary: fanotify marks, integrity checks
  *
  * The bounding set is reduced to the same, so nothing lymphd starts can
- * regain the rest.
+ * regain the rest.  Plus CAP_PERFMON (Linux 5.8+) where lymphd holds it,
+ * in the permitted and bounding sets only: raised into the effective set
+ * around the perf_event_open that arms the refused-fork probe on the fork
+ * calls' own tracepoints at perf_event_paranoid 3 (privs.c says why).
  */
 #ifndef LYMPH_PRIVS_H
 #define LYMPH_PRIVS_H
@@ -25,6 +28,20 @@ int privs_drop_keep(unsigned long long services_caps);
 
 /* The kept set as the 64-bit mask /proc/PID/status prints as CapEff. */
 unsigned long long privs_kept_mask(void);
+
+/* Does lymphd keep CAP_PERFMON permitted (privs_drop_keep found it held)? */
+int privs_perfmon_kept(void);
+
+/*
+ * CAP_PERFMON into the calling thread's effective set, for one
+ * perf_event_open: 1 when raised (call privs_perfmon_lower after), 0 when
+ * there is nothing to raise (not kept, or effective already: before the
+ * drop), or -errno.
+ */
+int privs_perfmon_raise(void);
+
+/* And out again: 0 or -errno (with one line on stderr); errno is kept. */
+int privs_perfmon_lower(void);
 
 /*
  * A seccomp filter on lymphd's own code: the system calls lymphd makes are

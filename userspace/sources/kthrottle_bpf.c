@@ -428,6 +428,8 @@ static struct json_object *bpf_json(const struct kthrottle *k)
 	json_object_object_add(o, "spin_samples",
 			       json_object_new_uint64(source_bpf_spin_samples(b->src)));
 	json_object_object_add(o, "pin_guard", json_object_new_int64(b->guard_pid));
+	json_object_object_add(o, "refused_fork_probe",
+			       json_object_new_string(source_bpf_refusal_path(b->src)));
 	return o;
 }
 
