@@ -164,6 +164,55 @@ TEST_F(privs, without_cap_perfmon_keeps_the_six)
 	run_mode(_metadata, self, "enforce", false);
 }
 
+/*
+ * The mechanics, in a child of the test: after privs_drop, CAP_PERFMON is
+ * permitted and not effective; privs_perfmon_raise makes it effective (1),
+ * privs_perfmon_lower takes it out again; under lymphd's seccomp filter
+ * too (capset is on its list).  Exit 0, or the step that failed.
+ */
+static int perfmon_steps(void)
+{
+	unsigned long long eff, prm;
+
+	if (privs_drop() || !privs_perfmon_kept())
+		return 10;
+	prm = (unsigned long long)cap_field(getpid(), "CapPrm");
+	eff = (unsigned long long)cap_field(getpid(), "CapEff");
+	if (prm != (KEPT_CAPS | PERFMON_BIT) || eff != KEPT_CAPS)
+		return 11;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || privs_seccomp())
+		return 12;
+	if (privs_perfmon_raise() != 1)
+		return 13;
+	if ((unsigned long long)cap_field(getpid(), "CapEff") != (KEPT_CAPS | PERFMON_BIT))
+		return 14;
+	if (privs_perfmon_raise() != 0) /* effective already: nothing to lower */
+		return 15;
+	if (privs_perfmon_lower())
+		return 16;
+	if ((unsigned long long)cap_field(getpid(), "CapEff") != KEPT_CAPS)
+		return 17;
+	return 0;
+}
+
+TEST(perfmon_raised_and_lowered)
+{
+	int status;
+	pid_t pid;
+
+	if (!th_is_root())
+		SKIP(return, "needs root");
+	if (!perfmon_here())
+		SKIP(return, "no CAP_PERFMON in this kernel or bounding set");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(perfmon_steps());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	TH_LOG("wait status 0x%x (exit 10-17: the step in perfmon_steps that failed)", status);
+}
+
 /* ---- seccomp ------------------------------------------------------------ */
 
 /* A child that installs lymphd's filter, then runs body; its wait status,
