@@ -2,38 +2,41 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # In the guest (Debian's 6.12, whose patch makes perf_event_paranoid 3 refuse
-# any perf event to a task without CAP_PERFMON or CAP_SYS_ADMIN), lymphd on
-# the BPF sensors with [throttle] in enforce mode, and a family with more
+# any perf event to a task without CAP_SYS_ADMIN: CAP_PERFMON is not
+# enough there), lymphd on the BPF sensors with [throttle] in enforce mode, and a family with more
 # than a quarter of its burst alive (60 sleeps, burst 100: within budget,
 # nothing is held), so the probes ask lymphd to attach the refused-fork
 # probe:
 #  1. the sensors load with the probe's per-syscall programs (perf
 #     tracepoint programs on syscalls:sys_exit_clone, ...): lymphd does
 #     not say it loaded them without;
-#  2. at perf_event_paranoid 3, lymphd (which keeps CAP_PERFMON, raised
-#     only around its perf_event_open) attaches the probe on the
-#     per-syscall tracepoints (a perf event of lymphd's), says nothing of
-#     raw_syscalls, `lymphctl status --json` says "per-syscall", and its
-#     effective set is without CAP_PERFMON again afterwards;
-#  3. at perf_event_paranoid 3, a lymphd started without CAP_PERFMON
-#     (util-linux setpriv --bounding-set -perfmon: lymphd still loads its
-#     sensors with CAP_SYS_ADMIN, then drops it) falls back to
-#     raw_syscalls:sys_exit (one more BPF link), says why on stderr, naming
-#     CAP_PERFMON, and status says "raw";
-#  4. at perf_event_paranoid 2, the same lymphd without CAP_PERFMON gets
-#     the per-syscall tracepoints: an event of its own needs nothing there.
+#  2. at perf_event_paranoid 3, lymphd started with every capability (like
+#     the unit's) keeps the one the kernel wants for its perf event
+#     (CAP_SYS_ADMIN here, or CAP_PERFMON) permitted, raised only around
+#     its perf_event_open: it attaches the probe on the per-syscall
+#     tracepoints (a perf event of lymphd's), says nothing of raw_syscalls,
+#     `lymphctl status --json` says "per-syscall", and its effective set is
+#     without either afterwards;
+#  3. a lymphd started at perf_event_paranoid 2 keeps neither (an event of
+#     its own needs nothing there); with the sysctl set to 3 after its
+#     start it falls back to raw_syscalls:sys_exit (one more BPF link),
+#     says why on stderr (it kept no capability for it; restart it), and
+#     status says "raw".  (A lymphd started without CAP_SYS_ADMIN does not
+#     load the BPF sensors on this kernel: that is the only lymphd without
+#     it that has the probe.)
+#  4. a lymphd started at perf_event_paranoid 2, and left there, gets the
+#     per-syscall tracepoints keeping neither.
 # Which one is printed.  KTAP, Totals last.
 build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
 dir=/tmp/lymphd-refusals
-setpriv=/usr/bin/setpriv # util-linux's (tests/vm/run.sh), not busybox's
 pass=0 fail=0 skip=0
 echo "TAP version 13"
 echo "1..4"
 skip_all() {
 	echo "ok 1 sensors_load_with_the_per_syscall_probe # SKIP $1"
-	echo "ok 2 per_syscall_at_paranoid_3_with_cap_perfmon # SKIP $1"
-	echo "ok 3 raw_fallback_at_paranoid_3_without_cap_perfmon # SKIP $1"
-	echo "ok 4 per_syscall_at_paranoid_2_without_cap_perfmon # SKIP $1"
+	echo "ok 2 per_syscall_at_paranoid_3_with_the_perf_capability # SKIP $1"
+	echo "ok 3 raw_fallback_at_paranoid_3_set_after_start # SKIP $1"
+	echo "ok 4 per_syscall_at_paranoid_2_keeping_nothing # SKIP $1"
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:4 error:0"
 	exit 0
 }
@@ -64,20 +67,35 @@ budget = 50
 burst = 100
 CONF
 
-# run_case [WRAPPER...]: start lymphd (under WRAPPER), make the crowd, say
-# in $how how the probe got attached (per-syscall, raw or nothing), in
-# $said what `lymphctl status` says of it, in $capeff/$capprm lymphd's
-# CapEff/CapPrm once attached; lymphd's stderr in $dir/err.
+# run_case START-PARANOID [ARMED-PARANOID]: start lymphd at START-PARANOID,
+# set ARMED-PARANOID (if given), make the crowd, say in $how how the probe
+# got attached (per-syscall, raw or nothing), in $said what `lymphctl
+# status` says of it, in $capeff/$capprm lymphd's CapEff/CapPrm once
+# attached; lymphd's stderr in $dir/err.  Status 1 (said) when the
+# sysctl cannot be set or lymphd does not start.
 run_case() {
-	"$@" "$build/lymphd" -c $dir/lymph.conf --source=bpf --quiet --journal=$dir/journal \
+	set_paranoid "$1" || { echo "# cannot set perf_event_paranoid $1"; return 1; }
+	"$build/lymphd" -c $dir/lymph.conf --source=bpf --quiet --journal=$dir/journal \
 		--socket=$dir/sock >$dir/out 2>$dir/err &
 	lymphd=$!
 	i=0
 	until "$build/lymphctl" --socket=$dir/sock status --json >$dir/status 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -lt 300 ] || { sed 's/^/# /' $dir/err; kill $lymphd; skip_all "lymphd did not start"; }
+		if [ $i -ge 300 ]; then
+			sed 's/^/# /' $dir/err
+			kill $lymphd 2>/dev/null
+			wait $lymphd
+			echo "# lymphd did not start"
+			return 1
+		fi
 		sleep 0.1
 	done
+	if [ -n "$2" ] && ! set_paranoid "$2"; then
+		kill $lymphd
+		wait $lymphd
+		echo "# cannot set perf_event_paranoid $2"
+		return 1
+	fi
 	links0=$(ls -l /proc/$lymphd/fd 2>/dev/null | grep -c 'bpf_link')
 	# Not from this shell: lymphd's ancestors are never charged.
 	sh -c 'i=0; while [ $i -lt 60 ]; do sleep 8 & i=$((i + 1)); done; wait' &
@@ -97,16 +115,17 @@ run_case() {
 	capprm=$(sed -n 's/^CapPrm:[[:space:]]*//p' /proc/$lymphd/status)
 	"$build/lymphctl" --socket=$dir/sock status --json >$dir/status 2>/dev/null
 	said=$(sed -n 's/.*"refused_fork_probe": *"\([^"]*\)".*/\1/p' $dir/status)
+	pcap=$(sed -n 's/.*"perf_capability": *"\([^"]*\)".*/\1/p' $dir/status)
 	wait $crowd
 	kill $lymphd
 	wait $lymphd
-	echo "# refused-fork probe attached: ${how:-never}; status says: ${said:-nothing};" \
-		"CapPrm $capprm CapEff $capeff"
+	echo "# refused-fork probe attached: ${how:-never}; status says: ${said:-nothing}," \
+		"perf capability ${pcap:-nothing}; CapPrm $capprm CapEff $capeff"
 	grep 'refused-fork' $dir/err | sed 's/^/# lymphd: /'
 }
-# has_perfmon HEXMASK: is CAP_PERFMON (38) in it?
-has_perfmon() {
-	[ $(( (0x$1 >> 38) & 1 )) = 1 ]
+# has_perf HEXMASK: is CAP_SYS_ADMIN (21) or CAP_PERFMON (38) in it?
+has_perf() {
+	[ $(( (0x$1 >> 21) & 1 )) = 1 ] || [ $(( (0x$1 >> 38) & 1 )) = 1 ]
 }
 set_paranoid() {
 	echo "$1" >/proc/sys/kernel/perf_event_paranoid 2>/dev/null &&
@@ -115,45 +134,39 @@ set_paranoid() {
 echo "# $(uname -r), perf_event_paranoid $paranoid0"
 
 # 1, 2: lymphd as it starts (with every capability, like the unit), at 3
-if set_paranoid 3; then
-	run_case
+if run_case 3; then
 	! grep -q 'failed to load the refused-fork probe' $dir/err
 	check 1 sensors_load_with_the_per_syscall_probe $? "$(grep refused-fork $dir/err)"
 	ok=1
 	[ "$how" = per-syscall ] && [ "$said" = per-syscall ] && ! grep -q 'raw_syscalls' $dir/err &&
-		has_perfmon "$capprm" && ! has_perfmon "$capeff" && ok=0
-	check 2 per_syscall_at_paranoid_3_with_cap_perfmon $ok \
+		has_perf "$capprm" && ! has_perf "$capeff" && [ "${pcap#CAP_}" != "$pcap" ] && ok=0
+	check 2 per_syscall_at_paranoid_3_with_the_perf_capability $ok \
 		"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm CapEff $capeff; $(grep refused-fork $dir/err)"
 else
-	skip_one 1 sensors_load_with_the_per_syscall_probe "cannot set perf_event_paranoid"
-	skip_one 2 per_syscall_at_paranoid_3_with_cap_perfmon "cannot set perf_event_paranoid"
+	skip_one 1 sensors_load_with_the_per_syscall_probe "see above"
+	skip_one 2 per_syscall_at_paranoid_3_with_the_perf_capability "see above"
 fi
 
-# 3, 4: lymphd without CAP_PERFMON in its bounding set
-if [ ! -x $setpriv ] || ! $setpriv --bounding-set -perfmon true 2>/dev/null; then
-	skip_one 3 raw_fallback_at_paranoid_3_without_cap_perfmon "no util-linux setpriv in the VM"
-	skip_one 4 per_syscall_at_paranoid_2_without_cap_perfmon "no util-linux setpriv in the VM"
+# 3: started at 2 (keeps nothing), armed at 3
+if run_case 2 3; then
+	ok=1
+	[ "$how" = raw ] && [ "$said" = raw ] && ! has_perf "$capprm" && [ "$pcap" = none ] &&
+		grep 'raw_syscalls:sys_exit' $dir/err | grep -q 'restart' && ok=0
+	check 3 raw_fallback_at_paranoid_3_set_after_start $ok \
+		"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm; $(grep refused-fork $dir/err)"
 else
-	if set_paranoid 3; then
-		run_case $setpriv --bounding-set -perfmon
-		ok=1
-		[ "$how" = raw ] && [ "$said" = raw ] && ! has_perfmon "$capprm" &&
-			grep 'raw_syscalls:sys_exit' $dir/err | grep -q 'CAP_PERFMON' && ok=0
-		check 3 raw_fallback_at_paranoid_3_without_cap_perfmon $ok \
-			"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm; $(grep refused-fork $dir/err)"
-	else
-		skip_one 3 raw_fallback_at_paranoid_3_without_cap_perfmon "cannot set perf_event_paranoid"
-	fi
-	if set_paranoid 2; then
-		run_case $setpriv --bounding-set -perfmon
-		ok=1
-		[ "$how" = per-syscall ] && [ "$said" = per-syscall ] && ! has_perfmon "$capprm" &&
-			! grep -q 'raw_syscalls' $dir/err && ok=0
-		check 4 per_syscall_at_paranoid_2_without_cap_perfmon $ok \
-			"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm; $(grep refused-fork $dir/err)"
-	else
-		skip_one 4 per_syscall_at_paranoid_2_without_cap_perfmon "cannot set perf_event_paranoid"
-	fi
+	skip_one 3 raw_fallback_at_paranoid_3_set_after_start "see above"
+fi
+
+# 4: started and armed at 2
+if run_case 2; then
+	ok=1
+	[ "$how" = per-syscall ] && [ "$said" = per-syscall ] && ! has_perf "$capprm" &&
+		[ "$pcap" = none ] && ! grep -q 'raw_syscalls' $dir/err && ok=0
+	check 4 per_syscall_at_paranoid_2_keeping_nothing $ok \
+		"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm; $(grep refused-fork $dir/err)"
+else
+	skip_one 4 per_syscall_at_paranoid_2_keeping_nothing "see above"
 fi
 set_paranoid "$paranoid0"
 

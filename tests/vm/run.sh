@@ -101,9 +101,6 @@ done
 for p in lymphd lymphctl; do
 	[ -x "$build/$p" ] && host_bins+=("$build/$p")
 done
-# util-linux setpriv (busybox's cannot reduce the bounding set): the
-# refused-fork test starts a lymphd without CAP_PERFMON with it.
-[ -x /usr/bin/setpriv ] && host_bins+=(/usr/bin/setpriv)
 export LYMPH_VM_HOST_BINS="${host_bins[*]}"
 export LYMPH_VM_APPEND="${LYMPH_VM_APPEND:-} lymph.build=$build"
 if [ -n "${LYMPH_VM_TEST_ARGS:-}" ]; then

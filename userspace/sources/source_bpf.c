@@ -26,6 +26,8 @@
 #include "sensors.h"
 #include "sensors.skel.h"
 
+#define CAP_PERFMON_NR 38 /* linux/capability.h's CAP_PERFMON, Linux 5.8 */
+
 struct bpf_priv {
 	struct sensors *skel;
 	struct ring_buffer *rb;
@@ -115,8 +117,9 @@ static int sc_exit_ids_read(struct bpf_priv *p)
  * (pid 0, any CPU, user space only): a BPF program on a tracepoint runs
  * for every task whatever its perf event watches.  Such an event needs no
  * capability where perf_event_paranoid <= 2; at Debian's 3 it needs
- * CAP_PERFMON, which lymphd keeps permitted and raises for this call only
- * (privs.c says why).  The event, once open, needs it no more.
+ * CAP_SYS_ADMIN (or CAP_PERFMON), which lymphd keeps permitted where its
+ * kernel wants it and raises for this call only (privs.c says why).  The
+ * event, once open, needs it no more.
  */
 static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
 {
@@ -130,10 +133,10 @@ static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
 	a.config = id;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
-	raised = privs_perfmon_raise() == 1; /* not raised: the open goes as it is */
+	raised = privs_perf_raise() == 1; /* not raised: the open goes as it is */
 	pfd = (int)syscall(__NR_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (raised)
-		privs_perfmon_lower(); /* keeps errno */
+		privs_perf_lower(); /* keeps errno */
 	if (pfd < 0)
 		return NULL;
 	l = bpf_program__attach_perf_event(prog, pfd);
@@ -154,7 +157,8 @@ static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
  * kernel without them (no CONFIG_FTRACE_SYSCALLS, no clone3), or that
  * refuses lymphd the perf event (perf_event_paranoid > 2), gets the raw
  * tracepoint, said once, with why: at perf_event_paranoid 3, a lymphd
- * without CAP_PERFMON (a kernel before 5.8, or a bounding set without it).
+ * that did not hold the capability its kernel wants there (a bounding set
+ * without it).
  */
 static int refusals_attach_per_syscall(struct bpf_priv *p)
 {
@@ -175,12 +179,15 @@ static int refusals_attach_per_syscall(struct bpf_priv *p)
 				small_file_read("/proc/sys/kernel/perf_event_paranoid", 0, paranoid,
 						sizeof(paranoid));
 			paranoid[strcspn(paranoid, "\n")] = 0;
-			if (*paranoid && privs_perfmon_kept()) {
-				why = ", although lymphd raised CAP_PERFMON: a security module?";
+			if (*paranoid && privs_perf_cap() >= 0) {
+				why = privs_perf_cap() == CAP_PERFMON_NR
+					      ? ", although lymphd raised CAP_PERFMON"
+					      : ", although lymphd raised CAP_SYS_ADMIN";
 			} else if (*paranoid) {
-				why = ", and lymphd has no CAP_PERFMON";
-				fix = " (CAP_PERFMON, Linux 5.8+, in lymphd's bounding set, or "
-				      "kernel.perf_event_paranoid at most 2, lets lymphd use the "
+				why = ", and lymphd kept no capability for it: it keeps the one "
+				      "the kernel wants at its start";
+				fix = " (restart lymphd, with CAP_SYS_ADMIN in its bounding set, "
+				      "or set kernel.perf_event_paranoid to at most 2, for the "
 				      "per-syscall tracepoints)";
 			}
 			fprintf(stderr,
