@@ -11,8 +11,13 @@
  *   CAP_DAC_READ_SEARCH  read any binary: fanotify marks, integrity checks
  *
  * in the permitted, effective and bounding sets, and nothing inheritable or
- * ambient.  Checked in /proc/PID/status of a running lymphd, in observe and
- * in enforce mode.
+ * ambient; plus, where the kernel wants one for a perf event of lymphd's
+ * own (kernel.perf_event_paranoid 3 on Debian's kernels: CAP_SYS_ADMIN),
+ * that one in the permitted and bounding sets only: raised around the
+ * perf_event_open of the refused-fork probe, never left effective.  Checked
+ * in /proc/PID/status of a running lymphd, in observe and in enforce mode,
+ * against what the kernel says here; the choice itself with made-up kernels,
+ * and the raise and lower in a process of the test's own.
  *
  * And a seccomp filter on lymphd's own code (privs.c): a system call off
  * its list kills it with SIGSYS and a line naming the call, a program it
@@ -23,6 +28,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
+#include <sys/capability.h>
+#include <sys/syscall.h>
 #include "helpers.h"
 #include "storm_helpers.h"
 #include "privs.h" /* the filter itself, built in the test's own process */
@@ -33,6 +41,10 @@
 	 (1ULL << CAP_SETUID) | (1ULL << CAP_SETPCAP) | (1ULL << CAP_SYS_PTRACE))
 
 _Static_assert(KEPT_CAPS == 0x801e4ULL, "the documented capability set is 0x801e4");
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 
 FIXTURE(privs)
 {
@@ -76,7 +88,49 @@ static long long cap_field(pid_t pid, const char *name)
 	return v;
 }
 
-static void check_caps(struct __test_metadata *_metadata, pid_t pid)
+/*
+ * The perf capability a lymphd started from here should keep, asked of the
+ * kernel apart from privs.c: in a child, with only none, then CAP_PERFMON,
+ * then CAP_SYS_ADMIN effective, does an event of its own open?  The bit,
+ * 0 for none.
+ */
+static unsigned long long perf_bit_here(void)
+{
+	static const int cands[] = { -1, CAP_PERFMON, CAP_SYS_ADMIN };
+	size_t i;
+
+	for (i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+		int status;
+		pid_t pid;
+
+		if (cands[i] >= 0 && prctl(PR_CAPBSET_READ, cands[i], 0, 0, 0) != 1)
+			continue;
+		pid = fork();
+		if (pid == 0) {
+			struct perf_event_attr a = { .type = PERF_TYPE_SOFTWARE,
+						     .size = sizeof(a),
+						     .config = PERF_COUNT_SW_DUMMY,
+						     .disabled = 1,
+						     .exclude_kernel = 1,
+						     .exclude_hv = 1 };
+			cap_t c = cap_get_proc();
+			cap_value_t v = cands[i];
+
+			if (!c || cap_clear_flag(c, CAP_EFFECTIVE) ||
+			    (v >= 0 && cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET)) ||
+			    cap_set_proc(c))
+				_exit(2);
+			_exit(syscall(__NR_perf_event_open, &a, 0, -1, -1, 0) >= 0 ? 0 : 1);
+		}
+		if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
+			return cands[i] < 0 ? 0 : 1ULL << cands[i];
+	}
+	return 0;
+}
+
+/* perf_bit: the perf capability lymphd should keep permitted (0: none). */
+static void check_caps(struct __test_metadata *_metadata, pid_t pid, unsigned long long perf_bit)
 {
 	static const char *const kept[] = { "CapPrm", "CapEff", "CapBnd" };
 	static const char *const none[] = { "CapInh", "CapAmb" };
@@ -84,9 +138,13 @@ static void check_caps(struct __test_metadata *_metadata, pid_t pid)
 
 	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
 		long long v = cap_field(pid, kept[i]);
+		unsigned long long want = KEPT_CAPS;
 
-		EXPECT_EQ((long long)KEPT_CAPS, v)
-		TH_LOG("%s of lymphd is %#llx, want %#llx", kept[i], v, KEPT_CAPS);
+		/* never effective outside its perf_event_open */
+		if (strcmp(kept[i], "CapEff"))
+			want |= perf_bit;
+		EXPECT_EQ((long long)want, v)
+		TH_LOG("%s of lymphd is %#llx, want %#llx", kept[i], v, want);
 	}
 	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
 		long long v = cap_field(pid, none[i]);
@@ -112,18 +170,112 @@ static void run_mode(struct __test_metadata *_metadata, FIXTURE_DATA(privs) * se
 	json_object_put(st);
 	TH_LOG("lymphd (%s mode) CapEff %#llx CapBnd %#llx", mode, cap_field(self->d.pid, "CapEff"),
 	       cap_field(self->d.pid, "CapBnd"));
-	check_caps(_metadata, self->d.pid);
+	check_caps(_metadata, self->d.pid, perf_bit_here());
 	th_lymphd_destroy(&self->d);
 }
 
 TEST_F(privs, observe_mode_keeps_only_the_documented_set)
 {
+	TH_LOG("the perf capability here: %#llx", perf_bit_here());
 	run_mode(_metadata, self, "observe");
 }
 
 TEST_F(privs, enforce_mode_keeps_only_the_documented_set)
 {
 	run_mode(_metadata, self, "enforce");
+}
+
+/* Made-up kernels for privs_perf_cap_choose: ctx is the mask of the
+ * capabilities (bit 63: none) with which the event opens. */
+static int fake_open(int cap, void *ctx)
+{
+	unsigned long long takes = *(unsigned long long *)ctx;
+
+	return cap < 0 ? !!(takes >> 63) : !!((takes >> cap) & 1);
+}
+
+TEST(perf_cap_is_the_least_the_kernel_takes)
+{
+	const unsigned long long none = 1ULL << 63, perfmon = 1ULL << CAP_PERFMON,
+				 admin = 1ULL << CAP_SYS_ADMIN, all = ~0ULL >> 1;
+	unsigned long long k;
+
+	/* paranoid <= 2: none, whatever is held */
+	k = none | perfmon | admin;
+	EXPECT_EQ(-1, privs_perf_cap_choose(fake_open, &k, all));
+	/* Debian's and Ubuntu's patch at 3: CAP_SYS_ADMIN only */
+	k = admin;
+	EXPECT_EQ(CAP_SYS_ADMIN, privs_perf_cap_choose(fake_open, &k, all));
+	/* a kernel that takes CAP_PERFMON too: the lesser */
+	k = perfmon | admin;
+	EXPECT_EQ(CAP_PERFMON, privs_perf_cap_choose(fake_open, &k, all));
+	/* not held (a bounding set without it): not kept, not asked */
+	k = admin;
+	EXPECT_EQ(-ENOENT, privs_perf_cap_choose(fake_open, &k, all & ~admin));
+	k = perfmon | admin;
+	EXPECT_EQ(CAP_SYS_ADMIN, privs_perf_cap_choose(fake_open, &k, all & ~perfmon));
+	/* nothing opens it (an LSM): none kept */
+	k = 0;
+	EXPECT_EQ(-ENOENT, privs_perf_cap_choose(fake_open, &k, all));
+}
+
+/*
+ * The mechanics, in a child of the test: after the drop keeping cap as the
+ * perf capability, it is permitted and not effective; privs_perf_raise
+ * makes it effective (1), privs_perf_lower takes it out again; under
+ * lymphd's seccomp filter (capset is on its list).  Exit 0, or the step
+ * that failed.
+ */
+static int perf_steps(int cap)
+{
+	unsigned long long eff, prm, bit = 1ULL << cap;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || privs_seccomp())
+		return 10;
+	if (privs_drop_keep_perf(0, cap) || privs_perf_cap() != cap)
+		return 11;
+	prm = (unsigned long long)cap_field(getpid(), "CapPrm");
+	eff = (unsigned long long)cap_field(getpid(), "CapEff");
+	if (prm != (KEPT_CAPS | bit) || eff != KEPT_CAPS)
+		return 12;
+	if (privs_perf_raise() != 1)
+		return 13;
+	if ((unsigned long long)cap_field(getpid(), "CapEff") != (KEPT_CAPS | bit))
+		return 14;
+	if (privs_perf_raise() != 0) /* effective already: nothing to lower */
+		return 15;
+	if (privs_perf_lower())
+		return 16;
+	if ((unsigned long long)cap_field(getpid(), "CapEff") != KEPT_CAPS)
+		return 17;
+	return 0;
+}
+
+TEST(perf_cap_raised_and_lowered)
+{
+	static const int caps[] = { CAP_PERFMON, CAP_SYS_ADMIN };
+	size_t i;
+
+	if (!th_is_root())
+		SKIP(return, "needs root");
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		int status;
+		pid_t pid;
+
+		if (prctl(PR_CAPBSET_READ, caps[i], 0, 0, 0) != 1) {
+			TH_LOG("capability %d is not here: not tried", caps[i]);
+			continue;
+		}
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(perf_steps(caps[i]));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("capability %d: wait status 0x%x (exit 10-17: the step of perf_steps "
+		       "that failed)",
+		       caps[i], status);
+	}
 }
 
 /* ---- seccomp ------------------------------------------------------------ */
@@ -344,6 +496,9 @@ TEST_F_TIMEOUT(privs, every_command_and_response_under_seccomp, 240)
 	/* alive, still filtered, and nothing refused */
 	ASSERT_EQ(0, th_lymphctl(&self->d, r, NULL, "status", NULL));
 	EXPECT_EQ(0, r->status);
+	TH_LOG("%s", strstr(r->out, "refused-fork probe") ?: "no refused-fork probe line");
+	/* the perf capability, raised to arm the refused-fork probe, lowered again */
+	check_caps(_metadata, self->d.pid, perf_bit_here());
 	EXPECT_EQ(0, kill(self->d.pid, 0));
 	EXPECT_EQ(2, seccomp_mode(self->d.pid));
 	th_lymphd_stop(&self->d);

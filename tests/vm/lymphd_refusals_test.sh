@@ -1,30 +1,43 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# In the guest (Debian's 6.12), lymphd on the BPF sensors with [throttle]
-# in enforce mode, and a family with more than a quarter of its burst
-# alive (60 sleeps, burst 100: within budget, nothing is held), so the
-# probes ask lymphd to attach the refused-fork probe:
+# In the guest (Debian's 6.12, whose patch makes perf_event_paranoid 3 refuse
+# any perf event to a task without CAP_SYS_ADMIN: CAP_PERFMON is not
+# enough there), lymphd on the BPF sensors with [throttle] in enforce mode, and a family with more
+# than a quarter of its burst alive (60 sleeps, burst 100: within budget,
+# nothing is held), so the probes ask lymphd to attach the refused-fork
+# probe:
 #  1. the sensors load with the probe's per-syscall programs (perf
 #     tracepoint programs on syscalls:sys_exit_clone, ...): lymphd does
 #     not say it loaded them without;
-#  2. with the kernel's perf_event_paranoid as it is (Debian: 3, no perf
-#     event without a capability) the probe gets attached: on the
-#     per-syscall tracepoints (a perf event of lymphd's) where lymphd may
-#     open one, else on raw_syscalls:sys_exit (one more BPF link), with
-#     the reason on stderr;
-#  3. with perf_event_paranoid 2, on the per-syscall tracepoints.
+#  2. at perf_event_paranoid 3, lymphd started with every capability (like
+#     the unit's) keeps the one the kernel wants for its perf event
+#     (CAP_SYS_ADMIN here, or CAP_PERFMON) permitted, raised only around
+#     its perf_event_open: it attaches the probe on the per-syscall
+#     tracepoints (a perf event of lymphd's), says nothing of raw_syscalls,
+#     `lymphctl status --json` says "per-syscall", and its effective set is
+#     without either afterwards;
+#  3. a lymphd started at perf_event_paranoid 2 keeps neither (an event of
+#     its own needs nothing there); with the sysctl set to 3 after its
+#     start it falls back to raw_syscalls:sys_exit (one more BPF link),
+#     says why on stderr (it kept no capability for it; restart it), and
+#     status says "raw".  (A lymphd started without CAP_SYS_ADMIN does not
+#     load the BPF sensors on this kernel: that is the only lymphd without
+#     it that has the probe.)
+#  4. a lymphd started at perf_event_paranoid 2, and left there, gets the
+#     per-syscall tracepoints keeping neither.
 # Which one is printed.  KTAP, Totals last.
 build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
 dir=/tmp/lymphd-refusals
-pass=0 fail=0
+pass=0 fail=0 skip=0
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 skip_all() {
 	echo "ok 1 sensors_load_with_the_per_syscall_probe # SKIP $1"
-	echo "ok 2 refused_fork_probe_attaches # SKIP $1"
-	echo "ok 3 refused_fork_probe_per_syscall_at_paranoid_2 # SKIP $1"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:3 error:0"
+	echo "ok 2 per_syscall_at_paranoid_3_with_the_perf_capability # SKIP $1"
+	echo "ok 3 raw_fallback_at_paranoid_3_set_after_start # SKIP $1"
+	echo "ok 4 per_syscall_at_paranoid_2_keeping_nothing # SKIP $1"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:4 error:0"
 	exit 0
 }
 check() {	# check N NAME CONDITION-STATUS [REASON]
@@ -36,8 +49,14 @@ check() {	# check N NAME CONDITION-STATUS [REASON]
 		fail=$((fail + 1))
 	fi
 }
+skip_one() {	# skip_one N NAME REASON
+	echo "ok $1 $2 # SKIP $3"
+	skip=$((skip + 1))
+}
 [ -n "$build" ] && [ -x "$build/lymphd" ] && [ -x "$build/lymphctl" ] ||
 	skip_all "lymphd is not in the VM (not built)"
+paranoid0=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null)
+[ -n "$paranoid0" ] || skip_all "no kernel.perf_event_paranoid"
 grep -q tracefs /proc/mounts || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mkdir -p $dir && chmod 0700 $dir
 cat >$dir/lymph.conf <<CONF
@@ -48,18 +67,35 @@ budget = 50
 burst = 100
 CONF
 
-# Start lymphd, make the crowd, say in $how how the probe got attached
-# (per-syscall, raw or nothing); lymphd's stderr in $dir/err.
+# run_case START-PARANOID [ARMED-PARANOID]: start lymphd at START-PARANOID,
+# set ARMED-PARANOID (if given), make the crowd, say in $how how the probe
+# got attached (per-syscall, raw or nothing), in $said what `lymphctl
+# status` says of it, in $capeff/$capprm lymphd's CapEff/CapPrm once
+# attached; lymphd's stderr in $dir/err.  Status 1 (said) when the
+# sysctl cannot be set or lymphd does not start.
 run_case() {
+	set_paranoid "$1" || { echo "# cannot set perf_event_paranoid $1"; return 1; }
 	"$build/lymphd" -c $dir/lymph.conf --source=bpf --quiet --journal=$dir/journal \
 		--socket=$dir/sock >$dir/out 2>$dir/err &
 	lymphd=$!
 	i=0
 	until "$build/lymphctl" --socket=$dir/sock status --json >$dir/status 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -lt 300 ] || { sed 's/^/# /' $dir/err; kill $lymphd; skip_all "lymphd did not start"; }
+		if [ $i -ge 300 ]; then
+			sed 's/^/# /' $dir/err
+			kill $lymphd 2>/dev/null
+			wait $lymphd
+			echo "# lymphd did not start"
+			return 1
+		fi
 		sleep 0.1
 	done
+	if [ -n "$2" ] && ! set_paranoid "$2"; then
+		kill $lymphd
+		wait $lymphd
+		echo "# cannot set perf_event_paranoid $2"
+		return 1
+	fi
 	links0=$(ls -l /proc/$lymphd/fd 2>/dev/null | grep -c 'bpf_link')
 	# Not from this shell: lymphd's ancestors are never charged.
 	sh -c 'i=0; while [ $i -lt 60 ]; do sleep 8 & i=$((i + 1)); done; wait' &
@@ -75,38 +111,64 @@ run_case() {
 		i=$((i + 1))
 		sleep 0.05
 	done
+	capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/$lymphd/status)
+	capprm=$(sed -n 's/^CapPrm:[[:space:]]*//p' /proc/$lymphd/status)
+	"$build/lymphctl" --socket=$dir/sock status --json >$dir/status 2>/dev/null
+	said=$(sed -n 's/.*"refused_fork_probe": *"\([^"]*\)".*/\1/p' $dir/status)
+	pcap=$(sed -n 's/.*"perf_capability": *"\([^"]*\)".*/\1/p' $dir/status)
 	wait $crowd
 	kill $lymphd
 	wait $lymphd
+	echo "# refused-fork probe attached: ${how:-never}; status says: ${said:-nothing}," \
+		"perf capability ${pcap:-nothing}; CapPrm $capprm CapEff $capeff"
 	grep 'refused-fork' $dir/err | sed 's/^/# lymphd: /'
 }
+# has_perf HEXMASK: is CAP_SYS_ADMIN (21) or CAP_PERFMON (38) in it?
+has_perf() {
+	[ $(( (0x$1 >> 21) & 1 )) = 1 ] || [ $(( (0x$1 >> 38) & 1 )) = 1 ]
+}
+set_paranoid() {
+	echo "$1" >/proc/sys/kernel/perf_event_paranoid 2>/dev/null &&
+		[ "$(cat /proc/sys/kernel/perf_event_paranoid)" = "$1" ]
+}
+echo "# $(uname -r), perf_event_paranoid $paranoid0"
 
-paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null)
-echo "# $(uname -r), perf_event_paranoid $paranoid"
-run_case
-echo "# refused-fork probe attached: ${how:-never}"
-! grep -q 'failed to load the refused-fork probe' $dir/err
-check 1 sensors_load_with_the_per_syscall_probe $? "$(grep refused-fork $dir/err)"
-ok=1
-case "$how" in
-per-syscall) ok=0 ;;
-raw)	# only with the reason said, and only where lymphd cannot do better
-	grep -q 'raw_syscalls:sys_exit' $dir/err && ok=0
-	[ -n "$paranoid" ] && [ "$paranoid" -le 2 ] &&
-		[ -e /sys/kernel/tracing/events/syscalls/sys_exit_clone3 ] && ok=1 ;;
-esac
-check 2 refused_fork_probe_attaches $ok "attached: ${how:-never}; $(grep refused-fork $dir/err)"
-
-if [ -n "$paranoid" ] && echo 2 >/proc/sys/kernel/perf_event_paranoid; then
-	run_case
-	echo "$paranoid" >/proc/sys/kernel/perf_event_paranoid
-	echo "# at perf_event_paranoid 2, refused-fork probe attached: ${how:-never}"
-	[ "$how" = per-syscall ] && ! grep -q 'raw_syscalls' $dir/err
-	check 3 refused_fork_probe_per_syscall_at_paranoid_2 $? \
-		"attached: ${how:-never}; $(grep refused-fork $dir/err)"
+# 1, 2: lymphd as it starts (with every capability, like the unit), at 3
+if run_case 3; then
+	! grep -q 'failed to load the refused-fork probe' $dir/err
+	check 1 sensors_load_with_the_per_syscall_probe $? "$(grep refused-fork $dir/err)"
+	ok=1
+	[ "$how" = per-syscall ] && [ "$said" = per-syscall ] && ! grep -q 'raw_syscalls' $dir/err &&
+		has_perf "$capprm" && ! has_perf "$capeff" && [ "${pcap#CAP_}" != "$pcap" ] && ok=0
+	check 2 per_syscall_at_paranoid_3_with_the_perf_capability $ok \
+		"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm CapEff $capeff; $(grep refused-fork $dir/err)"
 else
-	echo "ok 3 refused_fork_probe_per_syscall_at_paranoid_2 # SKIP cannot set perf_event_paranoid"
+	skip_one 1 sensors_load_with_the_per_syscall_probe "see above"
+	skip_one 2 per_syscall_at_paranoid_3_with_the_perf_capability "see above"
 fi
 
+# 3: started at 2 (keeps nothing), armed at 3
+if run_case 2 3; then
+	ok=1
+	[ "$how" = raw ] && [ "$said" = raw ] && ! has_perf "$capprm" && [ "$pcap" = none ] &&
+		grep 'raw_syscalls:sys_exit' $dir/err | grep -q 'restart' && ok=0
+	check 3 raw_fallback_at_paranoid_3_set_after_start $ok \
+		"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm; $(grep refused-fork $dir/err)"
+else
+	skip_one 3 raw_fallback_at_paranoid_3_set_after_start "see above"
+fi
+
+# 4: started and armed at 2
+if run_case 2; then
+	ok=1
+	[ "$how" = per-syscall ] && [ "$said" = per-syscall ] && ! has_perf "$capprm" &&
+		[ "$pcap" = none ] && ! grep -q 'raw_syscalls' $dir/err && ok=0
+	check 4 per_syscall_at_paranoid_2_keeping_nothing $ok \
+		"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm; $(grep refused-fork $dir/err)"
+else
+	skip_one 4 per_syscall_at_paranoid_2_keeping_nothing "see above"
+fi
+set_paranoid "$paranoid0"
+
 [ $fail = 0 ] || sed 's/^/# /' $dir/err | tail -n 20
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"

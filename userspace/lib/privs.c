@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/perf_event.h>
 #include <linux/seccomp.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -19,6 +20,154 @@ static const cap_value_t kept[] = {
 	CAP_KILL, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
 };
 #define N_KEPT (int)(sizeof(kept) / sizeof(kept[0]))
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38 /* Linux 5.8 */
+#endif
+
+/*
+ * The perf capability.  lymphd makes one perf_event_open after start-up
+ * (source_bpf.c: the refused-fork probe on syscalls:sys_exit_clone and the
+ * others, an event of lymphd's own, user space only).  At
+ * perf_event_paranoid <= 2 that event needs no capability.  At 3, the
+ * default of Debian's and Ubuntu's kernels, their patch refuses every
+ * perf event to a task without CAP_SYS_ADMIN (Debian 12's 6.12: CAP_PERFMON
+ * is not enough, tests/vm/lymphd_refusals_test; the patch's text names
+ * CAP_PERFMON too, so a kernel may take that), and the probe would go on
+ * raw_syscalls:sys_exit, a cost on every system call of the host while
+ * armed (README, Performance).
+ *
+ * So, at the drop, lymphd asks the kernel which it needs
+ * (privs_perf_cap_choose: an event of its own opened and closed with only
+ * the candidate effective): none, CAP_PERFMON, or CAP_SYS_ADMIN, the least
+ * that passes, and keeps that one in its permitted and bounding sets, not
+ * effective.  It raises it around the one call and lowers it at once (the
+ * event, once open, needs it no more), in the thread that makes the call.
+ *
+ * Why not effective: CAP_PERFMON would add kernel-side observation
+ * (kernel samples and addresses, raw tracepoint records of every task,
+ * kprobe and uprobe events), CAP_SYS_ADMIN nearly everything (mounts,
+ * namespaces, BPF programs of any kind, ...), to every call of lymphd for
+ * its whole life.  Raised around the one call, whose arguments are
+ * constants of lymphd's code, no other path of lymphd can use it by
+ * mistake, and CapEff stays what the responses use; for two capset(2) per
+ * arming.  It is no wall against code running in lymphd: that can raise
+ * it as lymphd does (capset is on the seccomp list), and CAP_SYS_PTRACE,
+ * which the responses need, already lets such code write the memory of
+ * any process, pid 1's too.  Against that, the seccomp filter is the wall.
+ *
+ * A lymphd that does not hold the one its kernel needs (a bounding set
+ * without it, a kernel before 5.8 for CAP_PERFMON) keeps the raw
+ * tracepoint, said once with why.
+ */
+static int perf_cap = -1;
+
+/* Is cap in the calling thread's flag set?  1, 0, or -errno. */
+static int cap_has(cap_value_t cap, cap_flag_t flag)
+{
+	cap_t now = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+	int err = 0;
+
+	if (!now)
+		return -errno;
+	if (cap_get_flag(now, cap, flag, &v))
+		err = -errno;
+	cap_free(now);
+	return err ? err : v == CAP_SET;
+}
+
+/* Set (CAP_SET) or clear cap in the calling thread's effective set. */
+static int cap_effective(cap_value_t cap, cap_flag_value_t to)
+{
+	cap_t now = cap_get_proc();
+	int err = 0;
+
+	if (!now)
+		return -errno;
+	if (cap_set_flag(now, CAP_EFFECTIVE, 1, &cap, to) || cap_set_proc(now))
+		err = -errno;
+	cap_free(now);
+	return err;
+}
+
+int privs_perf_cap_choose(int (*open_ok)(int cap, void *ctx), void *ctx,
+			  unsigned long long permitted)
+{
+	static const int candidates[] = { -1, CAP_PERFMON, CAP_SYS_ADMIN };
+	size_t i;
+
+	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		int c = candidates[i];
+
+		if (c >= 0 && !((permitted >> c) & 1))
+			continue; /* not held: it cannot be kept */
+		if (open_ok(c, ctx))
+			return c;
+	}
+	return -ENOENT;
+}
+
+/* Only cap (or nothing: -1) effective, would an event of our own open?
+ * The effective set is given back after. */
+static int perf_open_ok(int cap, void *ctx)
+{
+	struct perf_event_attr a;
+	cap_t saved = cap_get_proc(), only = saved ? cap_dup(saved) : NULL;
+	cap_value_t v = cap;
+	int fd, ok = 0;
+
+	(void)ctx;
+	if (!only || cap_clear_flag(only, CAP_EFFECTIVE) ||
+	    (cap >= 0 && cap_set_flag(only, CAP_EFFECTIVE, 1, &v, CAP_SET)) || cap_set_proc(only))
+		goto out;
+	/* The paranoid check comes before the event's type is looked at: a
+	 * software event that counts nothing asks what the tracepoint would. */
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_DUMMY;
+	a.size = sizeof(a);
+	a.disabled = 1;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	fd = (int)syscall(__NR_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	ok = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	cap_set_proc(saved); /* privs_drop_keep_perf sets every set after */
+out:
+	cap_free(only);
+	cap_free(saved);
+	return ok;
+}
+
+int privs_perf_cap(void)
+{
+	return perf_cap;
+}
+
+int privs_perf_raise(void)
+{
+	int err;
+
+	if (perf_cap < 0 || cap_has(perf_cap, CAP_EFFECTIVE) != 0)
+		return 0;
+	err = cap_effective(perf_cap, CAP_SET);
+	return err ? err : 1;
+}
+
+int privs_perf_lower(void)
+{
+	int saved = errno, err = perf_cap < 0 ? 0 : cap_effective(perf_cap, CAP_CLEAR);
+
+	if (err)
+		fprintf(stderr,
+			"lymphd: failed to lower %s: %s; it stays in lymphd's effective set\n",
+			perf_cap == CAP_SYS_ADMIN ? "CAP_SYS_ADMIN" : "CAP_PERFMON",
+			strerror(-err));
+	errno = saved;
+	return err;
+}
 
 unsigned long long privs_kept_mask(void)
 {
@@ -37,6 +186,25 @@ int privs_drop(void)
 
 int privs_drop_keep(unsigned long long services_caps)
 {
+	unsigned long long permitted = 0;
+	cap_t now = cap_get_proc();
+	int c;
+
+	if (now) {
+		for (c = 0; c <= CAP_LAST_CAP && c < 64; c++) {
+			cap_flag_value_t v;
+
+			if (!cap_get_flag(now, c, CAP_PERMITTED, &v) && v == CAP_SET)
+				permitted |= 1ULL << c;
+		}
+		cap_free(now);
+	}
+	c = privs_perf_cap_choose(perf_open_ok, NULL, permitted);
+	return privs_drop_keep_perf(services_caps, c);
+}
+
+int privs_drop_keep_perf(unsigned long long services_caps, int keep_perf)
+{
 	cap_t caps = cap_init();
 	cap_value_t extra[64];
 	int c, n_extra = 0, err = 0;
@@ -44,6 +212,10 @@ int privs_drop_keep(unsigned long long services_caps)
 	if (!caps)
 		return -errno;
 	services_caps &= ~privs_kept_mask();
+	/* The perf capability, permitted, not effective (see above). */
+	perf_cap = keep_perf >= 0 && keep_perf < 64 ? keep_perf : -1;
+	if (perf_cap >= 0)
+		services_caps |= 1ULL << perf_cap;
 	/* Bounding set first: it needs CAP_SETPCAP, which we keep anyway. */
 	for (c = 0; c <= CAP_LAST_CAP; c++) {
 		if (((privs_kept_mask() | services_caps) >> c) & 1)

@@ -10,7 +10,12 @@
  *   CAP_DAC_READ_SEARCH  read any binary: fanotify marks, integrity checks
  *
  * The bounding set is reduced to the same, so nothing lymphd starts can
- * regain the rest.
+ * regain the rest.  Plus, where the kernel wants one for a perf event of
+ * lymphd's own (kernel.perf_event_paranoid 3: CAP_SYS_ADMIN on Debian's
+ * and Ubuntu's kernels, or CAP_PERFMON), that one in the permitted and
+ * bounding sets only: raised into the effective set around the
+ * perf_event_open that arms the refused-fork probe on the fork calls' own
+ * tracepoints (privs.c says why).
  */
 #ifndef LYMPH_PRIVS_H
 #define LYMPH_PRIVS_H
@@ -25,6 +30,34 @@ int privs_drop_keep(unsigned long long services_caps);
 
 /* The kept set as the 64-bit mask /proc/PID/status prints as CapEff. */
 unsigned long long privs_kept_mask(void);
+
+/* The same, keeping keep_perf (a CAP_* number, or -1: none) as the perf
+ * capability below; privs_drop_keep asks the kernel which one. */
+int privs_drop_keep_perf(unsigned long long services_caps, int keep_perf);
+
+/*
+ * The perf capability: the least of none (-1), CAP_PERFMON, CAP_SYS_ADMIN
+ * in permitted (a CAP_* bit mask) with which open_ok(cap, ctx) says a
+ * perf event of lymphd's own opens (kernel.perf_event_paranoid 3 on
+ * Debian's and Ubuntu's kernels wants CAP_SYS_ADMIN); -ENOENT when none
+ * does.  Pure: privs_drop_keep gives it the kernel's answer.
+ */
+int privs_perf_cap_choose(int (*open_ok)(int cap, void *ctx), void *ctx,
+			  unsigned long long permitted);
+
+/* The perf capability lymphd keeps permitted (not effective), or -1. */
+int privs_perf_cap(void);
+
+/*
+ * The perf capability into the calling thread's effective set, for one
+ * perf_event_open: 1 when raised (call privs_perf_lower after), 0 when
+ * there is nothing to raise (none kept, or effective already: before the
+ * drop), or -errno.
+ */
+int privs_perf_raise(void);
+
+/* And out again: 0 or -errno (with one line on stderr); errno is kept. */
+int privs_perf_lower(void);
 
 /*
  * A seccomp filter on lymphd's own code: the system calls lymphd makes are

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "privs.h"
 #include "procfs.h"
 #include "kthrottle.h"
 #include "sensors.h"
@@ -428,6 +429,14 @@ static struct json_object *bpf_json(const struct kthrottle *k)
 	json_object_object_add(o, "spin_samples",
 			       json_object_new_uint64(source_bpf_spin_samples(b->src)));
 	json_object_object_add(o, "pin_guard", json_object_new_int64(b->guard_pid));
+	json_object_object_add(o, "refused_fork_probe",
+			       json_object_new_string(source_bpf_refusal_path(b->src)));
+	/* kept permitted for that probe's perf event (privs.c) */
+	json_object_object_add(o, "perf_capability",
+			       json_object_new_string(privs_perf_cap() < 0 ? "none"
+						      : privs_perf_cap() == CAP_SYS_ADMIN
+							      ? "CAP_SYS_ADMIN"
+							      : "CAP_PERFMON"));
 	return o;
 }
 

@@ -101,6 +101,11 @@ int source_bpf_sample_refusals(struct source *src, uint64_t ns);
 int source_bpf_spin_period(struct source *src, uint64_t period_ns);
 /* How many such samples were taken. */
 uint64_t source_bpf_spin_samples(const struct source *src);
+
+/* Where the refused-fork probe goes when armed: "per-syscall" (the fork
+ * calls' own tracepoints), "raw" (raw_syscalls:sys_exit), "not armed yet"
+ * (lymphd knows at the first arming), or "none" (not the BPF source). */
+const char *source_bpf_refusal_path(const struct source *src);
 #define SPIN_SAMPLE_NS (50 * 1000000ULL)
 #define SPIN_PERIOD_NS (2000 * 1000000ULL)
 

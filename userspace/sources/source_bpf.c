@@ -18,12 +18,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "clock.h"
+#include "privs.h"
 #include "procfs.h"
 #include "record.h"
 #include "smallfile.h"
 #include "source.h"
 #include "sensors.h"
 #include "sensors.skel.h"
+
+#define CAP_PERFMON_NR 38 /* linux/capability.h's CAP_PERFMON, Linux 5.8 */
 
 struct bpf_priv {
 	struct sensors *skel;
@@ -33,6 +36,7 @@ struct bpf_priv {
 	struct bpf_link *refusals[4];
 	int nrefusals;
 	int refusals_raw; /* the per-syscall tracepoints failed: on_sys_exit */
+	int refusals_sc;  /* the per-syscall tracepoints were attached once */
 	uint64_t sc_exit_ids[4]; /* their tracefs ids, read at load */
 	int epfd; /* src->fd: the ring's epoll fd and tfd */
 	int tfd;  /* timerfd: the end of a refused-fork sample */
@@ -111,15 +115,17 @@ static int sc_exit_ids_read(struct bpf_priv *p)
 /*
  * Attach prog to the tracepoint id through a perf event of lymphd's own
  * (pid 0, any CPU, user space only): a BPF program on a tracepoint runs
- * for every task whatever its perf event watches, and such an event needs
- * no capability (perf_event_paranoid <= 2), so lymphd can arm the probe
- * after it dropped its capabilities.
+ * for every task whatever its perf event watches.  Such an event needs no
+ * capability where perf_event_paranoid <= 2; at Debian's 3 it needs
+ * CAP_SYS_ADMIN (or CAP_PERFMON), which lymphd keeps permitted where its
+ * kernel wants it and raises for this call only (privs.c says why).  The
+ * event, once open, needs it no more.
  */
 static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
 {
 	struct perf_event_attr a;
 	struct bpf_link *l;
-	int pfd, err;
+	int pfd, err, raised;
 
 	memset(&a, 0, sizeof(a));
 	a.type = PERF_TYPE_TRACEPOINT;
@@ -127,7 +133,10 @@ static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
 	a.config = id;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
+	raised = privs_perf_raise() == 1; /* not raised: the open goes as it is */
 	pfd = (int)syscall(__NR_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (raised)
+		privs_perf_lower(); /* keeps errno */
 	if (pfd < 0)
 		return NULL;
 	l = bpf_program__attach_perf_event(prog, pfd);
@@ -147,7 +156,9 @@ static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
  * with the probe on raw_syscalls:sys_exit, 1.014-1.022x with these).  A
  * kernel without them (no CONFIG_FTRACE_SYSCALLS, no clone3), or that
  * refuses lymphd the perf event (perf_event_paranoid > 2), gets the raw
- * tracepoint, said once.
+ * tracepoint, said once, with why: at perf_event_paranoid 3, a lymphd
+ * that did not hold the capability its kernel wants there (a bounding set
+ * without it).
  */
 static int refusals_attach_per_syscall(struct bpf_priv *p)
 {
@@ -160,6 +171,7 @@ static int refusals_attach_per_syscall(struct bpf_priv *p)
 
 		if (!l) {
 			char paranoid[16] = "";
+			const char *why = "", *fix = "";
 
 			err = -errno;
 			refusals_detach(p);
@@ -167,18 +179,29 @@ static int refusals_attach_per_syscall(struct bpf_priv *p)
 				small_file_read("/proc/sys/kernel/perf_event_paranoid", 0, paranoid,
 						sizeof(paranoid));
 			paranoid[strcspn(paranoid, "\n")] = 0;
+			if (*paranoid && privs_perf_cap() >= 0) {
+				why = privs_perf_cap() == CAP_PERFMON_NR
+					      ? ", although lymphd raised CAP_PERFMON"
+					      : ", although lymphd raised CAP_SYS_ADMIN";
+			} else if (*paranoid) {
+				why = ", and lymphd kept no capability for it: it keeps the one "
+				      "the kernel wants at its start";
+				fix = " (restart lymphd, with CAP_SYS_ADMIN in its bounding set, "
+				      "or set kernel.perf_event_paranoid to at most 2, for the "
+				      "per-syscall tracepoints)";
+			}
 			fprintf(stderr,
 				"lymphd: failed to attach the refused-fork probe to "
-				"syscalls:sys_exit_%s: %s%s%s%s; it goes on raw_syscalls:sys_exit, "
+				"syscalls:sys_exit_%s: %s%s%s%s%s; it goes on raw_syscalls:sys_exit, "
 				"which costs every system call of the host while it is armed%s\n",
 				sc_exit_names[i], strerror(-err),
-				*paranoid ? " (kernel.perf_event_paranoid is " : "", paranoid,
-				*paranoid ? ")" : "",
-				*paranoid ? " (at most 2 lets lymphd use the per-syscall tracepoints)" : "");
+				*paranoid ? " (kernel.perf_event_paranoid is " : "", paranoid, why,
+				*paranoid ? ")" : "", fix);
 			return err;
 		}
 		p->refusals[p->nrefusals++] = l;
 	}
+	p->refusals_sc = 1;
 	return 0;
 }
 
@@ -329,6 +352,15 @@ int source_bpf_spin_period(struct source *src, uint64_t period_ns)
 		p->spin_next_ns = clock_mono_ns() + period_ns;
 	p->spin_period_ns = period_ns;
 	return 0;
+}
+
+const char *source_bpf_refusal_path(const struct source *src)
+{
+	const struct bpf_priv *p = src->priv;
+
+	if (!source_bpf_object(src))
+		return "none";
+	return p->refusals_raw ? "raw" : p->refusals_sc ? "per-syscall" : "not armed yet";
 }
 
 uint64_t source_bpf_spin_samples(const struct source *src)
