@@ -400,6 +400,20 @@ const char *source_bpf_refusal_path(const struct source *src)
 							  : "not armed yet";
 }
 
+int source_bpf_refusal_fexit(struct source *src)
+{
+	struct bpf_priv *p = src->priv;
+
+	if (!source_bpf_object(src) || !p->refusals_fexit)
+		return 0;
+	if (p->nrefusals)
+		return p->refusals_fexit_on;
+	if (refusals_attach_fexit(p))
+		return 0;
+	refusals_detach(p);
+	return 1;
+}
+
 uint64_t source_bpf_spin_samples(const struct source *src)
 {
 	const struct bpf_priv *p = src->priv;
