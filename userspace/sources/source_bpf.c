@@ -394,10 +394,9 @@ const char *source_bpf_refusal_path(const struct source *src)
 
 	if (!source_bpf_object(src))
 		return "none";
-	return p->refusals_fexit && p->refusals_fexit_on ? "fexit"
-	       : p->refusals_raw			  ? "raw"
-	       : p->refusals_sc				  ? "per-syscall"
-							  : "not armed yet";
+	if (p->refusals_fexit && p->refusals_fexit_on)
+		return "fexit";
+	return p->refusals_raw ? "raw" : p->refusals_sc ? "per-syscall" : "not armed yet";
 }
 
 int source_bpf_refusal_fexit(struct source *src)
