@@ -1922,6 +1922,122 @@ TEST_F_TIMEOUT(throttle, slow_spinner_over_budget_is_stopped, 120)
 }
 
 /*
+ * Issue 14: a spinner just over its budget, between budget and budget +
+ * burst/16 refusals a second (~68/s against a budget of 50 and a burst
+ * of 400: under 75/s), used to spin for ever on the BPF path: two tokens
+ * in a 50 ms spin sample need budget + 40 a second, and two seconds armed
+ * drain less than the eighth of a burst that kept the probe attached.
+ * Now a refusal that leaves the family draining (two tokens short) keeps
+ * the probe attached while the probe charges it, and a second refusal in
+ * a sample before the first was refilled arms it: the family drains its
+ * bucket and is held, as lymph.ko holds it (burst / (rate - budget), some
+ * 20-30 s here).  Beside it, a family refused below its budget (~32/s)
+ * refills between its refusals: it is not held, and once the first is
+ * gone it keeps nothing attached.  No PSI and a busy loop of root's (as
+ * in slow_spinner_over_budget_is_stopped): only the spin sample sees them.
+ */
+TEST_F_TIMEOUT(throttle, spinner_between_budget_and_a_sixteenth_burst_over_is_held, 180)
+{
+	char cap[16], statspath[PATH_MAX], over[64], under[64];
+	char *argv_under[] = { self->burst, cap, "-", "30000", NULL };
+	char *argv_over[] = { self->burst, cap, statspath, "13800", NULL };
+	const int budget = 50, burst = 400;
+	json_object *all, *e;
+	int64_t t0, deadline;
+	uint64_t failed;
+	int attached, detached_seen = 0, readings = 0;
+	bool pinned;
+	pid_t sid_under, sid_over, hog;
+	double secs, rate;
+
+	snprintf(cap, sizeof(cap), "%d", 50);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf_full(self, "enforce", "family", budget, burst, 20 * budget,
+				     20 * burst));
+	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "10"));
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	hog = th_fork();
+	ASSERT_GE(hog, 0);
+	if (hog == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			__asm__ volatile("" ::: "memory");
+	}
+	/* the one below its budget fills the cap (9 children: fewer than an
+	 * eighth of a burst, no reason to arm), then spins; the other,
+	 * alone, spins from its first fork */
+	sid_under = spawn_storm(self, argv_under);
+	EXPECT_GT(sid_under, 0);
+	snprintf(under, sizeof(under), "family:%d", (int)sid_under);
+	deadline = th_now_ms() + 10000;
+	while (storm_cg_read(self->cg.path, "pids.current") < 10 && th_now_ms() < deadline)
+		th_sleep_ms(20);
+	sid_over = spawn_storm(self, argv_over);
+	EXPECT_GT(sid_over, 0);
+	snprintf(over, sizeof(over), "family:%d", (int)sid_over);
+	t0 = th_now_ms();
+	pinned = sid_over > 0 && wait_pinned(self, over, 90000);
+	secs = (th_now_ms() - t0) / 1000.0;
+	failed = storm_load(&self->stats->failed);
+	rate = secs > 0 ? failed / secs : 0;
+	TH_LOG("spinner at %.0f refusals/s (budget %d, burst %d: %d-%d/s is the range): %s after "
+	       "%.1f s, %llu refused",
+	       rate, budget, burst, budget, budget + burst / 16, pinned ? "pinned" : "NOT pinned",
+	       secs, (unsigned long long)failed);
+	EXPECT_TRUE(pinned) TH_LOG("%s is not pinned", over);
+	/* the case is the one asked for: over budget, by less than burst/16 */
+	EXPECT_LT(budget, rate);
+	EXPECT_GT(budget + burst / 16, rate);
+	/* the one below its budget is not held */
+	e = lineage_entry(self, under, &all);
+	EXPECT_TRUE(!e || th_json_bool(e, "pinned") != 1)
+	TH_LOG("%s, refused below its budget, is pinned: %s", under, th_json_text(all));
+	json_object_put(all);
+	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 under, NULL))
+	TH_LOG("%s, refused below its budget, was throttled", under);
+
+	/* the spinner gone (its hold ends: the probe stays 2 s more), the
+	 * one below its budget keeps spinning and keeps nothing attached:
+	 * the probe goes, and from then on is attached only for the spin
+	 * samples (50 ms every 2 s), not for 2 s after each */
+	if (sid_over > 0)
+		kill(-sid_over, SIGKILL);
+	deadline = th_now_ms() + 30000;
+	while ((attached = refusal_probe_attached(self->d.pid)) != 0 && th_now_ms() < deadline)
+		th_sleep_ms(50);
+	EXPECT_EQ(0, attached)
+	TH_LOG("a family refused below its budget keeps the refused-fork probe attached");
+	deadline = th_now_ms() + 8000;
+	while (th_now_ms() < deadline) {
+		readings++;
+		detached_seen += refusal_probe_attached(self->d.pid) == 0;
+		th_sleep_ms(50);
+	}
+	TH_LOG("below-budget spinner alone: probe detached at %d of %d readings over 8 s",
+	       detached_seen, readings);
+	EXPECT_LE(readings * 3 / 4, detached_seen)
+	TH_LOG("a family refused below its budget keeps the refused-fork probe attached");
+	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 under, NULL))
+	TH_LOG("%s, refused below its budget, was throttled", under);
+	kill(hog, SIGKILL);
+	waitpid(hog, NULL, 0);
+
+	/* every family gone: the probe is detached again */
+	storm_cg_destroy(&self->cg);
+	deadline = th_now_ms() + 30000;
+	while ((attached = refusal_probe_attached(self->d.pid)) != 0 && th_now_ms() < deadline)
+		th_sleep_ms(100);
+	EXPECT_EQ(0, attached) TH_LOG("the refused-fork probe stays attached once all is calm");
+	if (!pinned)
+		th_lymphd_dump_stderr(&self->d);
+}
+
+/*
  * A held lineage's state in the probes cannot be pushed out: an
  * unprivileged user makes 12,000 fresh lineages (sessions, each with one
  * fork: more than the 8192 buckets of the LRU table) while a bomb of

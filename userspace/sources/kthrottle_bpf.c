@@ -317,8 +317,9 @@ static int bpf_apply(struct kthrottle *k, const struct kthrottle_settings *s,
  * it crept up to below its budget (fewer than the probes' own reasons to
  * arm) makes it, and shows nowhere else.  The refused-fork probe is
  * attached for a sample: a spinning lineage overdraws in milliseconds
- * there, and its charges keep the probe attached (refusals_arm); a busy
- * but benign host refuses no fork and the probe goes again.
+ * there, and its charges keep the probe attached (refusals_arm) while
+ * they drain its bucket, a slow spinner's too (bucket_near_budget); a
+ * busy but benign host refuses no fork and the probe goes again.
  */
 static void bpf_pressure(struct kthrottle *k)
 {

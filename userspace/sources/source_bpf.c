@@ -326,8 +326,12 @@ static int cpus_busy(struct bpf_priv *p)
  * probe: every spin_period_ns, when the CPUs were busy, it is attached for
  * SPIN_SAMPLE_NS.  A spinner makes a refusal every ~100 us, its family
  * nears its budget within a few of them and the probes keep the probe
- * attached (refusals_arm) until it is stopped; a busy but benign host
- * refuses no fork and the probe goes at the sample's end.
+ * attached (refusals_arm) until it is stopped; a slower one over its
+ * budget is refused a second time before its bucket refilled, which arms
+ * the probe, and keeps it attached while its refusals drain the bucket
+ * (bucket_near_budget, sensors.bpf.c).  A family refused below its budget
+ * refills between refusals and arms nothing; a busy but benign host
+ * refuses no fork; the probe goes at the sample's end.
  */
 static void spin_tend(struct source *src, struct bpf_priv *p)
 {
