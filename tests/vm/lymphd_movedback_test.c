@@ -677,9 +677,10 @@ TEST_F_TIMEOUT(movedback, lymphd_moves_back_a_member_that_left_the_hold, 300)
 	EXPECT_LE(sh->n_left, mb.total) TH_LOG("%d member(s) moved out, %d moved back journaled",
 					       sh->n_left, mb.total);
 	if (mb.listed == mb.total)
-		for (i = 0; i < sh->n_left && i < 256; i++)
+		for (i = 0; i < sh->n_left && i < 256; i++) {
 			EXPECT_TRUE(listed(want_lineage, sh->left[i]))
 			TH_LOG("pid %d moved out, not in a moved-back record", (int)sh->left[i]);
+		}
 	/* back in the hold, and nothing made out of it */
 	EXPECT_EQ(0, after.out) TH_LOG("%d member(s) left in the cgroups they moved to", after.out);
 	EXPECT_EQ(after.n, after.hold) TH_LOG("not every member is back in the hold");
