@@ -47,6 +47,8 @@
 
 #include "kselftest_harness.h"
 #include "kmod.h"
+#include "guest.h"
+#include "v1pids.h"
 
 #define CGROOT	  "/sys/fs/cgroup"
 #define DIR_	  "/tmp/lymphd-movedback"
@@ -56,54 +58,10 @@
 #define STORM_UID 1000
 #define DEADLINE_S 330	/* the watchdog's; the test's timeout is below it */
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (got < (ssize_t)len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = 0;
-	return (int)got;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		err = errno ? -errno : -EIO;
-	close(fd);
-	return err;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static void reap(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-}
-
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
 }
 
 /* Any stopped process in the guest, or 0. */
@@ -186,16 +144,8 @@ static struct tree tree_now(void)
  * (it goes back in v1_cleanup()); the backstop and the delegated cgroup. */
 static int v1_setup(void)
 {
-	int i, err = -EBUSY;
+	int err = v1pids_mount(V1PIDS);
 
-	write_file(CGROOT "/cgroup.subtree_control", "-pids");
-	if (mkdir(V1PIDS, 0755) && errno != EEXIST)
-		return -errno;
-	for (i = 0; i < 300 && err; i++) {
-		err = mount("pids", V1PIDS, "cgroup", 0, "pids") ? -errno : 0;
-		if (err)
-			sleep_ms(10);	/* v2's pids css goes asynchronously */
-	}
 	if (err)
 		return err;
 	if ((mkdir(V1_STORM, 0755) && errno != EEXIST) ||
@@ -214,7 +164,7 @@ static int v1_setup(void)
 static void v1_cleanup(void)
 {
 	struct tree t;
-	int i, err = 0;
+	int i;
 
 	if (access(V1_STORM, F_OK))
 		goto unmount;
@@ -229,26 +179,7 @@ static void v1_cleanup(void)
 	if (!access(V1_STORM, F_OK))
 		fprintf(stderr, "# failed to remove %s: %s\n", V1_STORM, strerror(errno));
 unmount:
-	/*
-	 * The v1 root goes at umount only when its removed cgroups are gone
-	 * too (they go asynchronously): else it lives on unmounted, and pids
-	 * with it.  Mounted again, the same root is found: unmounted later,
-	 * it goes.
-	 */
-	for (i = 0; i < 20; i++) {
-		int j;
-
-		sleep_ms(100);
-		umount(V1PIDS);
-		for (j = 0; j < 50 && (err = write_file(CGROOT "/cgroup.subtree_control", "+pids"));
-		     j++)
-			sleep_ms(10);
-		if (!err || mount("pids", V1PIDS, "cgroup", 0, "pids"))
-			break;
-	}
-	rmdir(V1PIDS);
-	if (err)
-		fprintf(stderr, "# failed to enable pids in cgroup v2 again: %s\n", strerror(-err));
+	v1pids_unmount(V1PIDS);
 }
 
 /* ---- the bomb -------------------------------------------------------------- */
@@ -354,52 +285,6 @@ static void __attribute__((noreturn)) watchdog(int rfd)
 }
 
 /* ---- lymphd ---------------------------------------------------------------- */
-
-static int lymphd_path(char *out, size_t len)
-{
-	char cmdline[4096], *b;
-
-	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) <= 0 ||
-	    !(b = strstr(cmdline, "lymph.build=")))
-		return -ENOENT;
-	b += strlen("lymph.build=");
-	snprintf(out, len, "%.*s/lymphd", (int)strcspn(b, " \n"), b);
-	return access(out, X_OK) ? -ENOENT : 0;
-}
-
-/* lymphd --source=kmod on DIR_'s policy and journal; its pid, or -errno.
- * Ready once it has set the module to enforce (its last knob). */
-static pid_t lymphd_start(const char *lymphd)
-{
-	char mode[32];
-	pid_t pid;
-	int i;
-
-	write_file("/sys/kernel/lymph/mode", "observe");
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(DIR_ "/out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(lymphd, "lymphd", "--source=kmod", "-c", DIR_ "/lymph.conf",
-		      "--journal=" DIR_ "/journal", "--socket=" DIR_ "/sock", (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 6000; i++) {	/* TCG is slow: up to 60 s */
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -ECHILD;
-		if (read_file("/sys/kernel/lymph/mode", mode, sizeof(mode)) > 0 &&
-		    !strncmp(mode, "enforce", 7))
-			return pid;
-		sleep_ms(10);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -ETIMEDOUT;
-}
 
 /* The journal, in a static buffer. */
 static const char *journal(void)
@@ -561,7 +446,7 @@ FIXTURE_SETUP(movedback)
 
 	self->lymphd = self->bomb = self->watchdog = 0;
 	self->wd_fd = -EBADF;
-	if (lymphd_path(self->lymphd_path, sizeof(self->lymphd_path)))
+	if (guest_lymphd_path(self->lymphd_path, sizeof(self->lymphd_path)))
 		SKIP(return, "lymphd is not in the VM (not built)");
 	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
@@ -612,7 +497,7 @@ TEST_F_TIMEOUT(movedback, lymphd_moves_back_a_member_that_left_the_hold, 300)
 	struct moved mb;
 	pid_t stopped;
 
-	self->lymphd = lymphd_start(self->lymphd_path);
+	self->lymphd = guest_lymphd_start(self->lymphd_path, DIR_, DIR_ "/out");
 	ASSERT_LT(0, self->lymphd) TH_LOG("lymphd did not start: %s", strerror(-self->lymphd));
 	sh->lymphd = self->lymphd;
 	self->bomb = bomb_start();
