@@ -27,32 +27,11 @@
 #  4. a lymphd started at perf_event_paranoid 2, and left there, gets the
 #     per-syscall tracepoints keeping neither.
 # Which one is printed.  KTAP, Totals last.
-build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
+. /lib/lymph-test/ktap.sh
 dir=/tmp/lymphd-refusals
-pass=0 fail=0 skip=0
-echo "TAP version 13"
-echo "1..4"
-skip_all() {
-	echo "ok 1 sensors_load_with_the_per_syscall_probe # SKIP $1"
-	echo "ok 2 per_syscall_at_paranoid_3_with_the_perf_capability # SKIP $1"
-	echo "ok 3 raw_fallback_at_paranoid_3_set_after_start # SKIP $1"
-	echo "ok 4 per_syscall_at_paranoid_2_keeping_nothing # SKIP $1"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:4 error:0"
-	exit 0
-}
-check() {	# check N NAME CONDITION-STATUS [REASON]
-	if [ "$3" = 0 ]; then
-		echo "ok $1 $2"
-		pass=$((pass + 1))
-	else
-		echo "not ok $1 $2 # $4"
-		fail=$((fail + 1))
-	fi
-}
-skip_one() {	# skip_one N NAME REASON
-	echo "ok $1 $2 # SKIP $3"
-	skip=$((skip + 1))
-}
+ktap_plan sensors_load_with_the_per_syscall_probe \
+	per_syscall_at_paranoid_3_with_the_perf_capability \
+	raw_fallback_at_paranoid_3_set_after_start per_syscall_at_paranoid_2_keeping_nothing
 [ -n "$build" ] && [ -x "$build/lymphd" ] && [ -x "$build/lymphctl" ] ||
 	skip_all "lymphd is not in the VM (not built)"
 paranoid0=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null)
@@ -171,4 +150,4 @@ fi
 set_paranoid "$paranoid0"
 
 [ $fail = 0 ] || sed 's/^/# /' $dir/err | tail -n 20
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+ktap_totals
