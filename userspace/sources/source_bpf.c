@@ -54,6 +54,9 @@ struct bpf_priv {
 		struct wake_key k;
 		int used;
 	} calm_seen[256];
+	/* Lineages lymphd has pinned (source_bpf_pin_refusals): while there
+	 * is one, the refused-fork probe stays attached. */
+	size_t refusal_pins;
 };
 
 static int verbose_libbpf;
@@ -242,7 +245,7 @@ static void refusals_tend(struct bpf_priv *p)
 {
 	struct sensors__bss *bss = p->skel->bss;
 
-	if (!p->nrefusals || clock_mono_ns() < bss->refusal_until_ns)
+	if (!p->nrefusals || p->refusal_pins || clock_mono_ns() < bss->refusal_until_ns)
 		return;
 	/* Cleared first: a reason from now on asks to attach again. */
 	bss->refusal_attached = 0;
@@ -287,6 +290,23 @@ int source_bpf_sample_refusals(struct source *src, uint64_t ns)
 int source_bpf_arm_refusals(struct source *src)
 {
 	return source_bpf_sample_refusals(src, 2000000000ULL); /* the probes' ARM_NS */
+}
+
+int source_bpf_pin_refusals(struct source *src, size_t pins)
+{
+	struct bpf_priv *p = src->priv;
+	size_t before;
+
+	if (!source_bpf_object(src))
+		return -EINVAL;
+	before = p->refusal_pins;
+	p->refusal_pins = pins;
+	if (pins && !p->nrefusals)
+		return refusals_attach(p);
+	/* the last pin lifted: attached ARM_NS more, then the drain detaches */
+	if (!pins && before)
+		return source_bpf_arm_refusals(src);
+	return 0;
 }
 
 /*
