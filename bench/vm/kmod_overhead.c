@@ -23,7 +23,13 @@
  * (a crash by uid 65534, never calm) for each module, in interleaved
  * blocks: p50 and p99 from the record's timestamp to the reader's read().
  *
- *   kmod_overhead [ROUNDS [PAIRS [BLOCK_MS [noreader]]]]   (default 3 5 200)
+ *   kmod_overhead [ROUNDS [PAIRS [BLOCK_MS [noreader|aa]]]]   (default 3 5 200)
+ *
+ * aa: the A/A control, every block with the module unloaded (the "loaded"
+ * blocks do all but the insmod, the reader and the rmmod): the ratios
+ * show what the clock alone makes of two equal blocks (1.000 if it is
+ * exact; under qemu -icount it counts instructions, bench/kmod-overhead
+ * --icount).
  *
  * Environment: LYMPH_KO (default /lib/modules/lymph.ko, the VM's),
  * LYMPH_KO_B (the other module, none by default), LYMPH_BENCH_WHERE (the
@@ -79,6 +85,7 @@ static const char *ko_path[2] = { KO_DEFAULT, NULL };	/* this module, the other 
 
 static pid_t reader = -1;
 static int no_reader;	/* diagnosis: the module loaded, /dev/lymph never opened */
+static int aa;		/* the A/A control: never loaded */
 
 /* Crash -> read latencies the reader saw (shared with it), per module. */
 struct lat {
@@ -169,6 +176,10 @@ static void reader_main(struct lat *l)
 /* Load module m (0: this, 1: the other) with its reader. */
 static int load(int m)
 {
+	if (aa) {
+		usleep(50000);
+		return 0;
+	}
 	if (run_cmd("insmod", ko_path[m]) != 0) {
 		fprintf(stderr, "# insmod %s failed\n", ko_path[m]);
 		return -1;
@@ -186,6 +197,8 @@ static int load(int m)
 
 static int unload(void)
 {
+	if (aa)
+		return 0;
 	if (reader > 0) {
 		kill(reader, SIGKILL);
 		waitpid(reader, NULL, 0);
@@ -289,6 +302,20 @@ static void ratio_figure(const char *name, double *v, int n, double target)
 	bench_figure(name, val, tgt, verdict);
 }
 
+/* The guest's clock source, and what it counts. */
+static void print_clocksource(void)
+{
+	char cs[64] = "?";
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+
+	if (f) {
+		if (fgets(cs, sizeof(cs), f))
+			cs[strcspn(cs, "\n")] = 0;
+		fclose(f);
+	}
+	printf("# clock source %s\n", cs);
+}
+
 static void shuffle(int *v, int n)
 {
 	for (int i = n - 1; i > 0; i--) {
@@ -327,6 +354,7 @@ int main(int argc, char **argv)
 	int pairs = argc > 2 ? atoi(argv[2]) : 5;
 	double len = (argc > 3 ? atoi(argv[3]) : 200) / 1000.0;
 	no_reader = argc > 4 && !strcmp(argv[4], "noreader");
+	aa = argc > 4 && !strcmp(argv[4], "aa");
 	/* [0] this/unloaded, [1] other/unloaded, [2] this/other */
 	static double ratio[3][NW][MAX_RATIOS];
 	long crash_wakeups[2] = { 0, 0 }, crashes[2] = { 0, 0 };
@@ -351,16 +379,22 @@ int main(int argc, char **argv)
 	if (bench_pin(0, 0) < 0)
 		perror("# pin to CPU 0");
 	srand(time(NULL) ^ getpid());
-	/* Warm up: one load/unload cycle of each module, one short block of each. */
+	/* Settle: what the guest still does after boot ends first (under
+	 * qemu -icount its instructions would count in the first blocks:
+	 * one block of 1.5 times the others without it).  Then warm up:
+	 * one load/unload cycle of each module, one block of each workload. */
+	sleep(3);
 	for (int m = 0; m < nm; m++)
 		if (load(m) < 0 || unload() < 0)
 			return 1;
 	for (int i = 0; i < NW; i++)
-		block(&workloads[i], len / 4);
+		block(&workloads[i], len);
 	printf("# kmod overhead: %d rounds x %d %s of %.0f ms blocks per workload, pinned to CPU 0, %s\n",
 	       rounds, pairs, nm == 2 ? "triples (unloaded, this, other)" : "pairs", len * 1000,
+	       aa ? "A/A control: the module never loaded" :
 	       no_reader ? "NO reader (diagnosis)" :
 			   "a reader on CPU 1 draining /dev/lymph as lymphd does (wake set, poll, 250 ms timer)");
+	print_clocksource();
 	for (int r = 0; r < rounds; r++) {
 		for (int p = 0; p < pairs; p++, n++) {
 			double cost[3][NW];	/* [unloaded, this, other][workload] */
@@ -403,8 +437,9 @@ int main(int argc, char **argv)
 		char name[200];
 
 		snprintf(name, sizeof(name), "kmod overhead (%s): %s%s, median ratio", where,
-			 workloads[i].name, no_reader ? " (no reader)" : "");
-		ratio_figure(name, ratio[0][i], n, TARGET);
+			 workloads[i].name,
+			 aa ? ", A/A control (unloaded / unloaded)" : no_reader ? " (no reader)" : "");
+		ratio_figure(name, ratio[0][i], n, aa ? 0 : TARGET);
 		if (nm < 2)
 			continue;
 		snprintf(name, sizeof(name), "kmod overhead (%s): %s%s, other build (-B), median ratio",
@@ -414,7 +449,7 @@ int main(int argc, char **argv)
 			 where, workloads[i].name, no_reader ? " (no reader)" : "");
 		ratio_figure(name, ratio[2][i], n, 0);
 	}
-	if (no_reader)
+	if (no_reader || aa)
 		return 0;
 	/* What the wake sets save: the reader's wakeups per root crash (calm
 	 * for this build's reader, urgent for a module without wake sets). */
