@@ -84,6 +84,7 @@ static int bench_pin(pid_t pid, int cpu)
 static const char *ko_path[2] = { KO_DEFAULT, NULL };	/* this module, the other */
 
 static pid_t reader = -1;
+static int ack_pipe[2] = { -1, -1 };	/* the reader's "drained" to the bench */
 static int no_reader;	/* diagnosis: the module loaded, /dev/lymph never opened */
 static int aa;		/* the A/A control: never loaded */
 
@@ -92,6 +93,7 @@ struct lat {
 	volatile int on;	/* record them now (the latency blocks) */
 	volatile int n;
 	volatile long wakeups;	/* poll() returns with records due */
+	volatile long drain_req;	/* drains asked for (SIGUSR1) */
 	double us[MAX_LAT];
 };
 static struct lat *lat;
@@ -124,6 +126,8 @@ static int run_cmd(const char *path, const char *arg)
  * Urgent deaths (uid 65534's crashes) are timed from their record's
  * timestamp to the read that returned them.
  */
+static void on_usr1(int sig) { (void)sig; }
+
 static void reader_main(struct lat *l)
 {
 	static char buf[1 << 16] __attribute__((aligned(8)));
@@ -134,7 +138,16 @@ static void reader_main(struct lat *l)
 	};
 	int fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK);
 	struct stat st;
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	const struct timespec period = { 0, 250000000 };
+	sigset_t usr1, open_mask;
+	long acked = l->drain_req;	/* the count goes on from the last load */
 
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &open_mask);	/* delivered only in ppoll() */
+	sigdelset(&open_mask, SIGUSR1);
+	sigaction(SIGUSR1, &sa, NULL);
 	bench_pin(0, 1);
 	if (fd < 0) {
 		perror("# open /dev/lymph");
@@ -148,9 +161,11 @@ static void reader_main(struct lat *l)
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
+		long req;
 
-		if (poll(&pfd, 1, 250) > 0)
+		if (ppoll(&pfd, 1, &period, &open_mask) > 0)
 			l->wakeups++;
+		req = l->drain_req;
 		while ((n = read(fd, buf, sizeof(buf))) > 0) {
 			struct timespec ts;
 			double now;
@@ -170,7 +185,29 @@ static void reader_main(struct lat *l)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			_exit(1);
+		if (req != acked && write(ack_pipe[1], "d", 1) == 1)
+			acked = req;
 	}
+}
+
+/*
+ * The end of a loaded block: the reader drains what the block left in
+ * the ring, and the block waits for it (idle, so under qemu -icount the
+ * wait is the reader's instructions): each block pays for the reading
+ * of its own records, whatever the block's length against the reader's
+ * 250 ms timer (without it, blocks of 100 ms left most of a fork+crash
+ * block's records to be read after the block).
+ */
+static void drain_wait(struct lat *l)
+{
+	char c;
+
+	if (reader <= 0)
+		return;
+	l->drain_req++;
+	kill(reader, SIGUSR1);
+	while (read(ack_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
 }
 
 /* Load module m (0: this, 1: the other) with its reader. */
@@ -188,6 +225,8 @@ static int load(int m)
 		usleep(50000);
 		return 0;
 	}
+	if (ack_pipe[0] < 0 && pipe(ack_pipe) < 0)
+		return -1;
 	reader = fork();
 	if (reader == 0)
 		reader_main(&lat[m]);
@@ -249,7 +288,7 @@ static const struct workload {
 static long block_n;	/* iterations of the last block */
 
 /* Per-iteration cost (s) of one block of BLOCK seconds. */
-static double block(const struct workload *w, double len)
+static double block(const struct workload *w, double len, struct lat *l)
 {
 	double t0 = now_s(), t;
 	long n = 0;
@@ -266,6 +305,10 @@ static double block(const struct workload *w, double len)
 		n++;
 		t = now_s();
 	} while (t - t0 < len);
+	if (l) {
+		drain_wait(l);
+		t = now_s();
+	}
 	block_n = n;
 	return (t - t0) / n;
 }
@@ -388,7 +431,7 @@ int main(int argc, char **argv)
 		if (load(m) < 0 || unload() < 0)
 			return 1;
 	for (int i = 0; i < NW; i++)
-		block(&workloads[i], len);
+		block(&workloads[i], len, NULL);
 	printf("# kmod overhead: %d rounds x %d %s of %.0f ms blocks per workload, pinned to CPU 0, %s\n",
 	       rounds, pairs, nm == 2 ? "triples (unloaded, this, other)" : "pairs", len * 1000,
 	       aa ? "A/A control: the module never loaded" :
@@ -409,7 +452,7 @@ int main(int argc, char **argv)
 					return 1;
 				for (int i = 0; i < NW; i++) {
 					w0 = st ? lat[st - 1].wakeups : 0;
-					cost[st][i] = block(&workloads[i], len);
+					cost[st][i] = block(&workloads[i], len, st ? &lat[st - 1] : NULL);
 					if (st && workloads[i].child == child_crash) {
 						usleep(20000);	/* its last record read */
 						crash_wakeups[st - 1] += lat[st - 1].wakeups - w0;
