@@ -129,8 +129,8 @@ volatile __u64 refusal_until_ns;
 volatile __u32 refusal_asked;
 volatile __u32 refusal_attached;
 /* Set by lymphd: the end of its sample of refused forks (on a busy or
- * crowded CPU).  During it, a refusal that leaves a lineage (or uid) two
- * tokens short of full arms the probe (bucket_near_budget). */
+ * crowded CPU).  During it, a refusal that leaves a lineage (or uid) more
+ * than one token short of full arms the probe (bucket_near_budget). */
 volatile __u64 refusal_sample_until_ns;
 
 /* One record per request to attach: lymphd attaches the probe. */
@@ -436,9 +436,10 @@ static __always_inline struct throttle_bucket *bucket_hold(const struct lineage_
  * a burst of it is alive (a bomb may be at a pids cap below its burst,
  * where no successful fork overdraws it: its refusals must be charged;
  * one that grew there slower than its budget shows only in its size), or
- * it is held.  Fewer than a quarter of a burst spinning at a cap shows
- * here only once it is charged: lymphd samples refused forks when the CPU
- * is under pressure (kthrottle_bpf.c).  Keep the refused-fork probe
+ * it is held, or a refusal left it draining (bucket_near_budget).  Fewer
+ * than a quarter of a burst spinning at a cap shows here only once it is
+ * charged: lymphd samples refused forks when the CPUs are busy or under
+ * pressure (source_bpf.c, kthrottle_bpf.c).  Keep the refused-fork probe
  * attached ARM_NS more, and ask lymphd to attach it if it is not (one
  * record, with a wakeup).
  */
@@ -463,19 +464,35 @@ static __always_inline void refusals_arm(__u64 now)
 }
 
 /*
- * sampling: a refused fork during lymphd's sample.  A family spinning
- * faster than its budget refills drains its bucket, but in a 50 ms sample
- * an eighth of a burst only at budget + 2.5 bursts a second (1,200 at the
- * defaults; a 256 MiB process spins slower, bench/refusal_cost): there,
- * two tokens short of full arm the probe for ARM_NS, in which it drains an
- * eighth of a burst from budget + burst/16 a second on.  One refusal now
- * and then leaves the bucket full again before the next.
+ * Is bucket b near its budget?  For a new task (refused 0): a lineage (or
+ * uid) an eighth of a burst short of full, or a quarter of a burst of it
+ * alive.  For a refused fork (refused 1; charged only while the probe is
+ * attached): two tokens short of full, so that a family refusing faster
+ * than its budget refills keeps the probe attached while it drains, from
+ * budget + 1/2 a second on (two tokens in ARM_NS), and is held like any
+ * bomb, as lymph.ko holds it (it charges every refusal); a family refused
+ * below its budget refills between refusals, stays a token short at most
+ * and arms nothing, so the probe goes ARM_NS after its last reason.
+ * sampling (lymphd's sample, a refused fork too): more than one token
+ * short, i.e. refused before the last charge was refilled.  Two tokens
+ * net need budget + 40 refusals a second in a 50 ms sample; one is passed
+ * at the second refusal of a family refusing faster than its budget, at
+ * any rate over it (two refusals within the sample: from ~20 a second),
+ * and a spinner below its budget leaves the bucket full at each refusal.
  */
 static __always_inline int bucket_near_budget(const struct throttle_bucket *b, __u32 burst,
-					      int sampling)
+					      int refused, int sampling)
 {
-	__s64 mark = sampling ? 2 : burst / 8 ? burst / 8 : 1;
+	__s64 mark = burst / 8 ? burst / 8 : 1;
 
+	if (refused && mark > 2)
+		mark = 2;
+	if (sampling) {
+		/* strictly more than one token short: a bucket full before
+		 * the refusal is left exactly one short */
+		if (b->milli_tokens < ((__s64)burst - 1) * 1000)
+			return 1;
+	}
 	return b->milli_tokens < ((__s64)burst - mark) * 1000 || b->live * 4 >= (__s64)burst;
 }
 
@@ -971,8 +988,8 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 		bpf_map_update_elem(&charged, &tid, &ch, BPF_ANY);
 	}
 	sampling = !child && now < refusal_sample_until_ns;
-	if (bucket_near_budget(b, c->burst, sampling) || held_l ||
-	    (bu && (bucket_near_budget(bu, c->uid_burst, sampling) || held_u)))
+	if (bucket_near_budget(b, c->burst, !child, sampling) || held_l ||
+	    (bu && (bucket_near_budget(bu, c->uid_burst, !child, sampling) || held_u)))
 		refusals_arm(now);
 	if (b->milli_tokens < 0 || held_l)
 		throttle_stop(c, task, &k, b, child, now);

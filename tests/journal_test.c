@@ -335,6 +335,47 @@ TEST(async_sync_is_done_by_the_journal_thread)
 	th_rmdir_flat(dir);
 }
 
+/* journal_sync_thread_start: the thread runs before the first deferred
+ * record, which then starts none (lymphd starts it after its start-up and
+ * after each trim, off a crash's path); it syncs as before, and ending it
+ * and starting it again leaves nothing unsynced. */
+TEST(sync_thread_started_ahead)
+{
+	char dir[256], path[PATH_MAX];
+	struct journal_syncer *s;
+	struct journal j;
+
+	if (!th_is_root())
+		SKIP(return, "the journal must be root's");
+	ASSERT_EQ(0, th_mkdtemp(dir, sizeof(dir), "jahead"));
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	ASSERT_EQ(0, journal_open(&j, path, 1 << 20));
+	EXPECT_EQ(NULL, j.syncer);
+	EXPECT_EQ(0, journal_sync_thread_start(&j));
+	s = j.syncer;
+	EXPECT_NE(NULL, s);
+	EXPECT_EQ(0, journal_sync_thread_start(&j)); /* running: the same one */
+	EXPECT_EQ(s, j.syncer);
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_sync_async(&j));
+	EXPECT_EQ(s, j.syncer) TH_LOG("a deferred record started another thread");
+	EXPECT_EQ(0, wait_unsynced_0(&j)) TH_LOG("the thread started ahead did not sync");
+	EXPECT_EQ(1U, journal_syncs(&j));
+	EXPECT_EQ(0, journal_append_deferred(&j, rec_of("would-quarantine")));
+	EXPECT_EQ(0, journal_sync_async(&j));
+	journal_sync_thread_end(&j);
+	EXPECT_EQ(NULL, j.syncer);
+	EXPECT_EQ(0U, journal_unsynced(&j)) TH_LOG("ending the thread dropped its sync");
+	EXPECT_EQ(0, journal_sync_thread_start(&j));
+	EXPECT_NE(NULL, j.syncer) TH_LOG("not started again");
+	journal_close(&j);
+	EXPECT_EQ(NULL, j.syncer);
+	EXPECT_EQ(-EBADF, journal_sync_thread_start(&j));
+	EXPECT_EQ(NULL, j.syncer);
+	EXPECT_EQ(2, records_in(path));
+	th_rmdir_flat(dir);
+}
+
 /* ---- lymphd --------------------------------------------------------------- */
 
 FIXTURE(jd)

@@ -339,4 +339,27 @@ TEST(journal_writes_a_jsonw_record_as_json_c_would)
 	th_rmdir_flat(dir);
 }
 
+/* Doubles at the edges of jw_double's integral shortcut (|v| < 10^15):
+ * the same bytes as json-c's "%.17g" on both sides of it, -0.0 apart. */
+TEST(integral_doubles_as_json_c)
+{
+	static const double v[] = {
+		0.0, -0.0, 1.0, -1.0, 600.0, 86400.0, 1764515476.0, 999999999999999.0,
+		-999999999999999.0, 1e15, -1e15, 1e15 + 1, 9007199254740992.0, 1e17, 1.5, -2.5,
+		0.1, 1e-300, 4503599627370495.5, 123456789012345678.0, 1e300, -1e300,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct json_object *o = json_object_new_double(v[i]);
+		const char *ref = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+		char buf[JW_NUM_MAX + 1];
+		char *end = jw_double(buf, v[i]);
+
+		*end = 0;
+		EXPECT_STREQ(ref, buf) TH_LOG("%.17g", v[i]);
+		json_object_put(o);
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -211,6 +211,38 @@ TEST_F(q, per_uid_cap)
 	qtable_free(&t);
 }
 
+/* A new binary's first danger death does not scan the whole table while
+ * the table holds fewer entries than one uid may have (issue 15: the scan
+ * read every slot, the first decision of a fresh lymphd took their
+ * faults); from there on the per-uid cap counts, as per_uid_cap shows. */
+TEST(no_scan_below_the_uid_cap)
+{
+	struct qkey again = { .ino = 1, .dev = 1, .uid = 1000 },
+		    ninth = { .ino = 50, .dev = 1, .uid = 1000 };
+	struct qtable t;
+	uint64_t i;
+
+	ASSERT_EQ(0, qtable_init(&t, &conf, 4096));
+	t.max_per_uid = 8;
+	for (i = 0; i < 8; i++) {
+		struct qkey k = { .ino = 1 + i, .dev = 1, .uid = 1000 + (uint32_t)(i % 2) };
+
+		qtable_on_danger(&t, &k, SEC + i, 1.0); /* below the threshold of 3 */
+		EXPECT_NE(NULL, qtable_find(&t, &k));
+	}
+	EXPECT_EQ(8UL, t.ht.count);
+	EXPECT_EQ(0ULL, t.scans);
+	/* a known binary again: no scan either */
+	qtable_on_danger(&t, &again, 2 * SEC, 1.0);
+	EXPECT_EQ(8UL, t.ht.count);
+	EXPECT_EQ(0ULL, t.scans);
+	/* eight entries, eight per uid: the next new binary counts its uid's */
+	qtable_on_danger(&t, &ninth, 3 * SEC, 1.0);
+	EXPECT_NE(NULL, qtable_find(&t, &ninth));
+	EXPECT_EQ(1ULL, t.scans);
+	qtable_free(&t);
+}
+
 /* A table full of quarantines (of many uids) says so, rather than
  * dropping the next one silently. */
 TEST(full_table_overflow)

@@ -416,6 +416,123 @@ TEST_F_TIMEOUT(throttle, slow_bomb_just_over_budget_is_held, 90)
 	held_case(_metadata, self, "a slow bomb (8/s against 5/s)", argv, 40000, false);
 }
 
+/*
+ * A member of a pinned lineage that tries to fork in the pin after
+ * lymphd's lift is held again, as lymph.ko holds it: the slow bomb
+ * (tests/progs/forkbomb.c: only its first process forks, every 11 ms;
+ * the rest pause), over budget, is pinned and stopped for a dead time
+ * longer than the refused-fork probe's own arming (2 s after its last
+ * reason), then continued in the pin.  Its leader's next fork is refused
+ * there; the probe, attached while lymphd has a pin, charges it and
+ * stops the lineage again, and lymphd keeps it stopped until its next
+ * lift.  Before, nothing saw that refusal: the leader and every member
+ * ran in the pin (bench/forkbomb's slow bomb: 227 running when held)
+ * until lymphd took the bomb for calm and let it loose.  Then either the
+ * episode ends (end: the leader killed, nothing left that forks) or
+ * lymphd is SIGKILLed (end 0): nothing of the bomb is left stopped.
+ */
+static void pinned_slow_bomb(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self,
+			     bool end)
+{
+	char statspath[PATH_MAX], name[64], hold[PATH_MAX], text[1024];
+	char *argv[] = { self->forkbomb, statspath, "slow", NULL };
+	struct proc_stat st;
+	int64_t deadline;
+	int running = -1, stopped, n = -1;
+	unsigned long long refused;
+	pid_t sid;
+
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	/* held 3 s each time: the probe, armed 2 s by the stop, has gone */
+	snprintf(text, sizeof(text),
+		 "[lymphd]\nmode = enforce\n\n"
+		 "[throttle]\nbudget = %d\nburst = %d\ndead_time_min = 3s\ndead_time_max = 3s\n"
+		 "kill_after = 0\nlineage = family\nuid_budget = %d\nuid_burst = %d\n\n"
+		 "[protect]\nuid = 0\n\n" STORM_CALM_WEATHER,
+		 BUDGET, BURST, 20 * BUDGET, 20 * BURST);
+	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf,
+				      sizeof(self->conf)));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	sid = spawn_storm(self, argv);
+	ASSERT_GT(sid, 0);
+	snprintf(name, sizeof(name), "family:%d", (int)sid);
+	ASSERT_TRUE(wait_pinned(self, name, 15000)) TH_LOG("the slow bomb was never pinned");
+	/* the first lift: every member continued, still pinned */
+	deadline = th_now_ms() + 10000;
+	while (th_now_ms() < deadline &&
+	       !storm_journal_count(self->journal, "throttle", "lift", rec_of_lineage, name, NULL))
+		th_sleep_ms(10);
+	ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "lift", rec_of_lineage, name,
+					 NULL))
+	TH_LOG("lymphd never lifted its hold of %s", name);
+	{
+		json_object *rec = NULL;
+
+		storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage, name,
+				    &rec);
+		snprintf(hold, sizeof(hold), "%s", rec ? th_json_str(rec, "hold_cgroup") ?: "" : "");
+		json_object_put(rec);
+	}
+	/* The leader forks within 11 ms of the lift: held again at its
+	 * first refusal in the pin, before it notes it (the bomb's count of
+	 * refused forks grows by one at most: the fork it was stopped in,
+	 * noted once continued), and every member stopped with it.  Looked
+	 * at for 1.5 s after the lift, well inside the next dead time (3 s):
+	 * unseen, the leader is refused every 11 ms (a sample of refused
+	 * forks on a busy host, every 2 s, may catch it late). */
+	refused = storm_load(&self->stats->failed);
+	deadline = th_now_ms() + 1500;
+	while (th_now_ms() < deadline)
+		th_sleep_ms(50);
+	running = storm_cg_running(self->cg.path, 0);
+	stopped = storm_cg_stopped(self->cg.path, NULL, 0, 0);
+	refused = storm_load(&self->stats->failed) - refused;
+	TH_LOG("1.5 s after the lift: %d stopped, %d running, leader %c, %llu fork(s) refused "
+	       "meanwhile; pids.max %lld in %s; %llu forks",
+	       stopped, running, proc_stat_read(sid, &st) ? '?' : st.state,
+	       (unsigned long long)refused, storm_cg_read(hold, "pids.max"), hold,
+	       (unsigned long long)storm_load(&self->stats->forks));
+	EXPECT_LE(refused, 2ULL) TH_LOG("the leader forked on in the pin, not held");
+	EXPECT_LE(running, 2) TH_LOG("%d members run in the pin after the lift", running);
+	EXPECT_EQ(0, proc_stat_read(sid, &st));
+	EXPECT_EQ('T', st.state) TH_LOG("the leader runs in the pin, not held");
+	EXPECT_EQ(0, storm_cg_read_key(self->cg.path, "pids.events", "max"))
+	TH_LOG("the backstop, not lymph, held the bomb");
+	if (end) {
+		/* nothing forks any more: lifted, calm, the episode ends */
+		ASSERT_EQ(0, kill(sid, SIGKILL));
+		deadline = th_now_ms() + 30000;
+		while (th_now_ms() < deadline &&
+		       !storm_journal_count(self->journal, "throttle", "end", rec_of_lineage, name,
+					    NULL))
+			th_sleep_ms(50);
+		ASSERT_EQ(1, storm_journal_count(self->journal, "throttle", "end", rec_of_lineage,
+						 name, NULL))
+		TH_LOG("the episode of %s never ended", name);
+	} else {
+		storm_lymphd_crash(&self->d);
+		th_lymphd_destroy(&self->d);
+	}
+	/* nothing of the bomb is left stopped (the BPF sensors continue
+	 * what lymph stopped when lymphd dies; the episode's end does) */
+	deadline = th_now_ms() + 2000;
+	while (th_now_ms() < deadline && (n = storm_session_stopped(sid)) != 0)
+		th_sleep_ms(50);
+	EXPECT_EQ(0, n) TH_LOG("%d process(es) of the bomb left stopped %s", n,
+			       end ? "after the episode's end" : "after lymphd's SIGKILL");
+	EXPECT_EQ(0, storm_cg_stopped(self->cg.path, NULL, 0, 0));
+}
+
+TEST_F_TIMEOUT(throttle, pinned_member_forking_after_the_lift_is_held_until_the_end, 90)
+{
+	pinned_slow_bomb(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(throttle, pinned_member_held_after_the_lift_is_continued_at_lymphd_sigkill, 90)
+{
+	pinned_slow_bomb(_metadata, self, false);
+}
+
 /* The per-uid budget, the last line: a lineage budget too high to trip,
  * the uid's trips first. */
 TEST_F_TIMEOUT(throttle, uid_budget_is_the_last_line, 90)
@@ -1919,6 +2036,122 @@ TEST_F_TIMEOUT(throttle, slow_spinner_over_budget_is_stopped, 120)
 	       secs > 0 ? failed / secs : 0);
 	EXPECT_TRUE(pinned) TH_LOG("%s is not pinned", name);
 	EXPECT_NE((uint64_t)0, failed) TH_LOG("the cap refused no fork");
+}
+
+/*
+ * Issue 14: a spinner just over its budget, between budget and budget +
+ * burst/16 refusals a second (~68/s against a budget of 50 and a burst
+ * of 400: under 75/s), used to spin for ever on the BPF path: two tokens
+ * in a 50 ms spin sample need budget + 40 a second, and two seconds armed
+ * drain less than the eighth of a burst that kept the probe attached.
+ * Now a refusal that leaves the family draining (two tokens short) keeps
+ * the probe attached while the probe charges it, and a second refusal in
+ * a sample before the first was refilled arms it: the family drains its
+ * bucket and is held, as lymph.ko holds it (burst / (rate - budget), some
+ * 20-30 s here).  Beside it, a family refused below its budget (~32/s)
+ * refills between its refusals: it is not held, and once the first is
+ * gone it keeps nothing attached.  No PSI and a busy loop of root's (as
+ * in slow_spinner_over_budget_is_stopped): only the spin sample sees them.
+ */
+TEST_F_TIMEOUT(throttle, spinner_between_budget_and_a_sixteenth_burst_over_is_held, 180)
+{
+	char cap[16], statspath[PATH_MAX], over[64], under[64];
+	char *argv_under[] = { self->burst, cap, "-", "30000", NULL };
+	char *argv_over[] = { self->burst, cap, statspath, "13800", NULL };
+	const int budget = 50, burst = 400;
+	json_object *all, *e;
+	int64_t t0, deadline;
+	uint64_t failed;
+	int attached, detached_seen = 0, readings = 0;
+	bool pinned;
+	pid_t sid_under, sid_over, hog;
+	double secs, rate;
+
+	snprintf(cap, sizeof(cap), "%d", 50);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	ASSERT_EQ(0, write_conf_full(self, "enforce", "family", budget, burst, 20 * budget,
+				     20 * burst));
+	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "10"));
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	hog = th_fork();
+	ASSERT_GE(hog, 0);
+	if (hog == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			__asm__ volatile("" ::: "memory");
+	}
+	/* the one below its budget fills the cap (9 children: fewer than an
+	 * eighth of a burst, no reason to arm), then spins; the other,
+	 * alone, spins from its first fork */
+	sid_under = spawn_storm(self, argv_under);
+	EXPECT_GT(sid_under, 0);
+	snprintf(under, sizeof(under), "family:%d", (int)sid_under);
+	deadline = th_now_ms() + 10000;
+	while (storm_cg_read(self->cg.path, "pids.current") < 10 && th_now_ms() < deadline)
+		th_sleep_ms(20);
+	sid_over = spawn_storm(self, argv_over);
+	EXPECT_GT(sid_over, 0);
+	snprintf(over, sizeof(over), "family:%d", (int)sid_over);
+	t0 = th_now_ms();
+	pinned = sid_over > 0 && wait_pinned(self, over, 90000);
+	secs = (th_now_ms() - t0) / 1000.0;
+	failed = storm_load(&self->stats->failed);
+	rate = secs > 0 ? failed / secs : 0;
+	TH_LOG("spinner at %.0f refusals/s (budget %d, burst %d: %d-%d/s is the range): %s after "
+	       "%.1f s, %llu refused",
+	       rate, budget, burst, budget, budget + burst / 16, pinned ? "pinned" : "NOT pinned",
+	       secs, (unsigned long long)failed);
+	EXPECT_TRUE(pinned) TH_LOG("%s is not pinned", over);
+	/* the case is the one asked for: over budget, by less than burst/16 */
+	EXPECT_LT(budget, rate);
+	EXPECT_GT(budget + burst / 16, rate);
+	/* the one below its budget is not held */
+	e = lineage_entry(self, under, &all);
+	EXPECT_TRUE(!e || th_json_bool(e, "pinned") != 1)
+	TH_LOG("%s, refused below its budget, is pinned: %s", under, th_json_text(all));
+	json_object_put(all);
+	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 under, NULL))
+	TH_LOG("%s, refused below its budget, was throttled", under);
+
+	/* the spinner gone (its hold ends: the probe stays 2 s more), the
+	 * one below its budget keeps spinning and keeps nothing attached:
+	 * the probe goes, and from then on is attached only for the spin
+	 * samples (50 ms every 2 s), not for 2 s after each */
+	if (sid_over > 0)
+		kill(-sid_over, SIGKILL);
+	deadline = th_now_ms() + 30000;
+	while ((attached = refusal_probe_attached(self->d.pid)) != 0 && th_now_ms() < deadline)
+		th_sleep_ms(50);
+	EXPECT_EQ(0, attached)
+	TH_LOG("a family refused below its budget keeps the refused-fork probe attached");
+	deadline = th_now_ms() + 8000;
+	while (th_now_ms() < deadline) {
+		readings++;
+		detached_seen += refusal_probe_attached(self->d.pid) == 0;
+		th_sleep_ms(50);
+	}
+	TH_LOG("below-budget spinner alone: probe detached at %d of %d readings over 8 s",
+	       detached_seen, readings);
+	EXPECT_LE(readings * 3 / 4, detached_seen)
+	TH_LOG("a family refused below its budget keeps the refused-fork probe attached");
+	EXPECT_EQ(0, storm_journal_count(self->journal, "throttle", "throttle", rec_of_lineage,
+					 under, NULL))
+	TH_LOG("%s, refused below its budget, was throttled", under);
+	kill(hog, SIGKILL);
+	waitpid(hog, NULL, 0);
+
+	/* every family gone: the probe is detached again */
+	storm_cg_destroy(&self->cg);
+	deadline = th_now_ms() + 30000;
+	while ((attached = refusal_probe_attached(self->d.pid)) != 0 && th_now_ms() < deadline)
+		th_sleep_ms(100);
+	EXPECT_EQ(0, attached) TH_LOG("the refused-fork probe stays attached once all is calm");
+	if (!pinned)
+		th_lymphd_dump_stderr(&self->d);
 }
 
 /*

@@ -23,7 +23,13 @@
  * (a crash by uid 65534, never calm) for each module, in interleaved
  * blocks: p50 and p99 from the record's timestamp to the reader's read().
  *
- *   kmod_overhead [ROUNDS [PAIRS [BLOCK_MS [noreader]]]]   (default 3 5 200)
+ *   kmod_overhead [ROUNDS [PAIRS [BLOCK_MS [noreader|aa]]]]   (default 3 5 200)
+ *
+ * aa: the A/A control, every block with the module unloaded (the "loaded"
+ * blocks do all but the insmod, the reader and the rmmod): the ratios
+ * show what the clock alone makes of two equal blocks (1.000 if it is
+ * exact; under qemu -icount it counts instructions, bench/kmod-overhead
+ * --icount).
  *
  * Environment: LYMPH_KO (default /lib/modules/lymph.ko, the VM's),
  * LYMPH_KO_B (the other module, none by default), LYMPH_BENCH_WHERE (the
@@ -78,13 +84,16 @@ static int bench_pin(pid_t pid, int cpu)
 static const char *ko_path[2] = { KO_DEFAULT, NULL };	/* this module, the other */
 
 static pid_t reader = -1;
+static int ack_pipe[2] = { -1, -1 };	/* the reader's "drained" to the bench */
 static int no_reader;	/* diagnosis: the module loaded, /dev/lymph never opened */
+static int aa;		/* the A/A control: never loaded */
 
 /* Crash -> read latencies the reader saw (shared with it), per module. */
 struct lat {
 	volatile int on;	/* record them now (the latency blocks) */
 	volatile int n;
 	volatile long wakeups;	/* poll() returns with records due */
+	volatile long drain_req;	/* drains asked for (SIGUSR1) */
 	double us[MAX_LAT];
 };
 static struct lat *lat;
@@ -117,6 +126,8 @@ static int run_cmd(const char *path, const char *arg)
  * Urgent deaths (uid 65534's crashes) are timed from their record's
  * timestamp to the read that returned them.
  */
+static void on_usr1(int sig) { (void)sig; }
+
 static void reader_main(struct lat *l)
 {
 	static char buf[1 << 16] __attribute__((aligned(8)));
@@ -127,7 +138,16 @@ static void reader_main(struct lat *l)
 	};
 	int fd = open("/dev/lymph", O_RDONLY | O_NONBLOCK);
 	struct stat st;
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	const struct timespec period = { 0, 250000000 };
+	sigset_t usr1, open_mask;
+	long acked = l->drain_req;	/* the count goes on from the last load */
 
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &open_mask);	/* delivered only in ppoll() */
+	sigdelset(&open_mask, SIGUSR1);
+	sigaction(SIGUSR1, &sa, NULL);
 	bench_pin(0, 1);
 	if (fd < 0) {
 		perror("# open /dev/lymph");
@@ -141,9 +161,11 @@ static void reader_main(struct lat *l)
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
+		long req;
 
-		if (poll(&pfd, 1, 250) > 0)
+		if (ppoll(&pfd, 1, &period, &open_mask) > 0)
 			l->wakeups++;
+		req = l->drain_req;
 		while ((n = read(fd, buf, sizeof(buf))) > 0) {
 			struct timespec ts;
 			double now;
@@ -163,12 +185,38 @@ static void reader_main(struct lat *l)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			_exit(1);
+		if (req != acked && write(ack_pipe[1], "d", 1) == 1)
+			acked = req;
 	}
+}
+
+/*
+ * The end of a loaded block: the reader drains what the block left in
+ * the ring, and the block waits for it (idle, so under qemu -icount the
+ * wait is the reader's instructions): each block pays for the reading
+ * of its own records, whatever the block's length against the reader's
+ * 250 ms timer (without it, blocks of 100 ms left most of a fork+crash
+ * block's records to be read after the block).
+ */
+static void drain_wait(struct lat *l)
+{
+	char c;
+
+	if (reader <= 0)
+		return;
+	l->drain_req++;
+	kill(reader, SIGUSR1);
+	while (read(ack_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
 }
 
 /* Load module m (0: this, 1: the other) with its reader. */
 static int load(int m)
 {
+	if (aa) {
+		usleep(50000);
+		return 0;
+	}
 	if (run_cmd("insmod", ko_path[m]) != 0) {
 		fprintf(stderr, "# insmod %s failed\n", ko_path[m]);
 		return -1;
@@ -177,6 +225,8 @@ static int load(int m)
 		usleep(50000);
 		return 0;
 	}
+	if (ack_pipe[0] < 0 && pipe(ack_pipe) < 0)
+		return -1;
 	reader = fork();
 	if (reader == 0)
 		reader_main(&lat[m]);
@@ -186,6 +236,8 @@ static int load(int m)
 
 static int unload(void)
 {
+	if (aa)
+		return 0;
 	if (reader > 0) {
 		kill(reader, SIGKILL);
 		waitpid(reader, NULL, 0);
@@ -236,7 +288,7 @@ static const struct workload {
 static long block_n;	/* iterations of the last block */
 
 /* Per-iteration cost (s) of one block of BLOCK seconds. */
-static double block(const struct workload *w, double len)
+static double block(const struct workload *w, double len, struct lat *l)
 {
 	double t0 = now_s(), t;
 	long n = 0;
@@ -253,6 +305,10 @@ static double block(const struct workload *w, double len)
 		n++;
 		t = now_s();
 	} while (t - t0 < len);
+	if (l) {
+		drain_wait(l);
+		t = now_s();
+	}
 	block_n = n;
 	return (t - t0) / n;
 }
@@ -287,6 +343,20 @@ static void ratio_figure(const char *name, double *v, int n, double target)
 	snprintf(val, sizeof(val), "%.3f +- %.3f (quartiles %.3f-%.3f, min %.3f, max %.3f, %d pairs)",
 		 med, se, q1, q3, v[0], v[n - 1], n);
 	bench_figure(name, val, tgt, verdict);
+}
+
+/* The guest's clock source, and what it counts. */
+static void print_clocksource(void)
+{
+	char cs[64] = "?";
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+
+	if (f) {
+		if (fgets(cs, sizeof(cs), f))
+			cs[strcspn(cs, "\n")] = 0;
+		fclose(f);
+	}
+	printf("# clock source %s\n", cs);
 }
 
 static void shuffle(int *v, int n)
@@ -327,6 +397,7 @@ int main(int argc, char **argv)
 	int pairs = argc > 2 ? atoi(argv[2]) : 5;
 	double len = (argc > 3 ? atoi(argv[3]) : 200) / 1000.0;
 	no_reader = argc > 4 && !strcmp(argv[4], "noreader");
+	aa = argc > 4 && !strcmp(argv[4], "aa");
 	/* [0] this/unloaded, [1] other/unloaded, [2] this/other */
 	static double ratio[3][NW][MAX_RATIOS];
 	long crash_wakeups[2] = { 0, 0 }, crashes[2] = { 0, 0 };
@@ -351,16 +422,22 @@ int main(int argc, char **argv)
 	if (bench_pin(0, 0) < 0)
 		perror("# pin to CPU 0");
 	srand(time(NULL) ^ getpid());
-	/* Warm up: one load/unload cycle of each module, one short block of each. */
+	/* Settle: what the guest still does after boot ends first (under
+	 * qemu -icount its instructions would count in the first blocks:
+	 * one block of 1.5 times the others without it).  Then warm up:
+	 * one load/unload cycle of each module, one block of each workload. */
+	sleep(3);
 	for (int m = 0; m < nm; m++)
 		if (load(m) < 0 || unload() < 0)
 			return 1;
 	for (int i = 0; i < NW; i++)
-		block(&workloads[i], len / 4);
+		block(&workloads[i], len, NULL);
 	printf("# kmod overhead: %d rounds x %d %s of %.0f ms blocks per workload, pinned to CPU 0, %s\n",
 	       rounds, pairs, nm == 2 ? "triples (unloaded, this, other)" : "pairs", len * 1000,
+	       aa ? "A/A control: the module never loaded" :
 	       no_reader ? "NO reader (diagnosis)" :
 			   "a reader on CPU 1 draining /dev/lymph as lymphd does (wake set, poll, 250 ms timer)");
+	print_clocksource();
 	for (int r = 0; r < rounds; r++) {
 		for (int p = 0; p < pairs; p++, n++) {
 			double cost[3][NW];	/* [unloaded, this, other][workload] */
@@ -375,7 +452,7 @@ int main(int argc, char **argv)
 					return 1;
 				for (int i = 0; i < NW; i++) {
 					w0 = st ? lat[st - 1].wakeups : 0;
-					cost[st][i] = block(&workloads[i], len);
+					cost[st][i] = block(&workloads[i], len, st ? &lat[st - 1] : NULL);
 					if (st && workloads[i].child == child_crash) {
 						usleep(20000);	/* its last record read */
 						crash_wakeups[st - 1] += lat[st - 1].wakeups - w0;
@@ -403,8 +480,9 @@ int main(int argc, char **argv)
 		char name[200];
 
 		snprintf(name, sizeof(name), "kmod overhead (%s): %s%s, median ratio", where,
-			 workloads[i].name, no_reader ? " (no reader)" : "");
-		ratio_figure(name, ratio[0][i], n, TARGET);
+			 workloads[i].name,
+			 aa ? ", A/A control (unloaded / unloaded)" : no_reader ? " (no reader)" : "");
+		ratio_figure(name, ratio[0][i], n, aa ? 0 : TARGET);
 		if (nm < 2)
 			continue;
 		snprintf(name, sizeof(name), "kmod overhead (%s): %s%s, other build (-B), median ratio",
@@ -414,7 +492,7 @@ int main(int argc, char **argv)
 			 where, workloads[i].name, no_reader ? " (no reader)" : "");
 		ratio_figure(name, ratio[2][i], n, 0);
 	}
-	if (no_reader)
+	if (no_reader || aa)
 		return 0;
 	/* What the wake sets save: the reader's wakeups per root crash (calm
 	 * for this build's reader, urgent for a module without wake sets). */

@@ -34,6 +34,8 @@
 #include "kselftest_harness.h"
 #include "lymph/events.h"
 #include "kmod.h"
+#include "guest.h"
+#include "v1pids.h"
 #include "lymph/dev.h"
 #include <sys/ioctl.h>
 
@@ -46,41 +48,12 @@
 /* Where the crash test faults; volatile so the compiler cannot see it. */
 static volatile uintptr_t crash_addr = 0x10;
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	if (n < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 static int knob_set(const char *name, const char *val)
 {
 	char path[128];
 
 	snprintf(path, sizeof(path), SYSFS "%s", name);
 	return write_file(path, val);
-}
-
-/* Read a whole small file; returns its length or -errno. */
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, len = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (len < (ssize_t)size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = 0;
-	return len;
 }
 
 /* /proc/modules, in a static buffer. */
@@ -1473,18 +1446,6 @@ TEST_F_TIMEOUT(storm, hold_end_keeps_an_administrators_stop, 60)
 }
 
 /* ---- threads and the per-uid budget -------------------------------------- */
-
-/* The state letter of a process (its leader's), 0 when it is gone. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
 
 /* A child of the test, in STORM_CG as uid, without the test's files (an
  * open /dev/lymph would make it lymphd to the module).  0 in the child. */
@@ -2944,19 +2905,12 @@ static int v1_tasks(int *stopped, int *out, int sig, int rm)
 
 static int v1_setup(void)
 {
-	int i, err = -EBUSY;
+	int err;
 
 	/* pids leaves cgroup v2 (the fixture's storm cgroup first), to be
 	 * mounted as a v1 hierarchy; it comes back in v1_cleanup() */
 	rmdir(STORM_CG);
-	write_file(CGROOT "/cgroup.subtree_control", "-pids");
-	if (mkdir(V1PIDS, 0755) && errno != EEXIST)
-		return -errno;
-	for (i = 0; i < 300 && err; i++) {
-		err = mount("pids", V1PIDS, "cgroup", 0, "pids") ? -errno : 0;
-		if (err)
-			usleep(10000);	/* v2's pids css goes asynchronously */
-	}
+	err = v1pids_mount(V1PIDS);
 	if (err)
 		return err;
 	v1_mounted = 1;
@@ -2970,7 +2924,7 @@ static int v1_setup(void)
 /* The storm killed, its v1 cgroups removed, pids given back to v2. */
 static void v1_cleanup(void)
 {
-	int i, stopped, err = 0;
+	int i, stopped;
 
 	if (v1_pinner > 0) {
 		kill(v1_pinner, SIGKILL);
@@ -3001,28 +2955,8 @@ static void v1_cleanup(void)
 	}
 	if (!access(V1_STORM, F_OK))
 		fprintf(stderr, "# failed to remove %s: %s\n", V1_STORM, strerror(errno));
-	/*
-	 * The v1 root goes at umount only when its removed cgroups are gone
-	 * too (they go asynchronously): else it lives on unmounted, and pids
-	 * with it.  Mounted again, the same root is found: unmounted later,
-	 * it goes.
-	 */
-	for (i = 0; i < 20; i++) {
-		int j;
-
-		usleep(100000);
-		if (umount(V1PIDS))
-			fprintf(stderr, "# failed to unmount %s: %s\n", V1PIDS, strerror(errno));
-		for (j = 0; j < 50 && (err = write_file(CGROOT "/cgroup.subtree_control", "+pids"));
-		     j++)
-			usleep(10000);
-		if (!err || mount("pids", V1PIDS, "cgroup", 0, "pids"))
-			break;
-	}
-	rmdir(V1PIDS);
+	v1pids_unmount(V1PIDS);
 	v1_mounted = 0;
-	if (err)
-		fprintf(stderr, "# failed to enable pids in cgroup v2 again: %s\n", strerror(-err));
 	storm_home = STORM_CG;
 	storm_leave_dir = NULL;
 	pin_max_path = STORM_CG "/pids.max";

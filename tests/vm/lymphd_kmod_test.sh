@@ -7,26 +7,9 @@
 #  2. rmmod while lymphd runs is refused at once (the open device pins the
 #     module) and lymphd keeps running; once lymphd has stopped, rmmod works.
 # Skips until lymphd is built with a kmod source.  KTAP, Totals last.
-build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
+. /lib/lymph-test/ktap.sh
 dir=/tmp/lymphd-kmod
-pass=0 fail=0
-echo "TAP version 13"
-echo "1..2"
-skip_all() {
-	echo "ok 1 lymphd_drains_dev_lymph # SKIP $1"
-	echo "ok 2 rmmod_with_lymphd_attached # SKIP $1"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:2 error:0"
-	exit 0
-}
-check() {	# check N NAME CONDITION-STATUS [REASON]
-	if [ "$3" = 0 ]; then
-		echo "ok $1 $2"
-		pass=$((pass + 1))
-	else
-		echo "not ok $1 $2 # $4"
-		fail=$((fail + 1))
-	fi
-}
+ktap_plan lymphd_drains_dev_lymph rmmod_with_lymphd_attached
 [ -n "$build" ] && [ -x "$build/lymphd" ] || skip_all "lymphd is not in the VM (not built)"
 "$build/lymphd" --help 2>&1 | grep -q kmod || skip_all "lymphd has no --source=kmod yet"
 rmmod lymph 2>/dev/null
@@ -59,4 +42,4 @@ gone=$?
 check 2 rmmod_with_lymphd_attached $? "rmmod with lymphd attached: exit $rc (want a refusal at once), module gone after lymphd stopped: $gone"
 [ $fail = 0 ] || sed 's/^/# /' $dir/err | tail -n 20
 rmmod lymph 2>/dev/null
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+ktap_totals

@@ -12,31 +12,11 @@
 #     in an order the module accepts);
 #  5. and after lymphctl reload of a third policy too.
 # Skips until lymphd is built with a kmod source.  KTAP, Totals last.
-build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
+. /lib/lymph-test/ktap.sh
 dir=/tmp/lymphd-knobs
 k=/sys/kernel/lymph
-n=6
-pass=0 fail=0
-echo "TAP version 13"
-echo "1..$n"
-skip_all() {
-	i=1
-	while [ $i -le $n ]; do
-		echo "ok $i lymphd_knobs_$i # SKIP $1"
-		i=$((i + 1))
-	done
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:$n error:0"
-	exit 0
-}
-check() {	# check N NAME CONDITION-STATUS [REASON]
-	if [ "$3" = 0 ]; then
-		echo "ok $1 $2"
-		pass=$((pass + 1))
-	else
-		echo "not ok $1 $2 # $4"
-		fail=$((fail + 1))
-	fi
-}
+ktap_plan knobs_written_at_start knobs_journaled lymphctl_status_shows_the_knobs \
+	knobs_follow_sighup_reload knobs_follow_lymphctl_reload every_write_journaled
 knob() { cat $k/$1 2>/dev/null; }
 # wait_knob NAME VALUE: up to 60 s (TCG is slow); 0 when it says VALUE
 wait_knob() {
@@ -191,4 +171,4 @@ if [ $fail != 0 ]; then
 	grep '"type":"module"' $dir/journal | sed 's/^/# journal: /' | tail -n 6
 fi
 rmmod lymph 2>/dev/null
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+ktap_totals

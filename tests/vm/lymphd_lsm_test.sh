@@ -14,30 +14,11 @@
 #     and by its #! line, and sh itself still runs.
 # The crasher is a copy of busybox (another inode, same name), so nothing the VM
 # needs is ever quarantined.  KTAP, Totals last.
-build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
+. /lib/lymph-test/ktap.sh
 dir=/tmp/lymphd-lsm
 ld=/lib64/ld-linux-x86-64.so.2
-pass=0 fail=0
-echo "TAP version 13"
-echo "1..5"
-skip_all() {
-	echo "ok 1 enforcement_is_bpf_lsm # SKIP $1"
-	echo "ok 2 quarantined_exec_refused # SKIP $1"
-	echo "ok 3 loader_refused # SKIP $1"
-	echo "ok 4 release_lets_it_run # SKIP $1"
-	echo "ok 5 script_charged_not_interpreter # SKIP $1"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:5 error:0"
-	exit 0
-}
-check() {	# check N NAME CONDITION-STATUS [REASON]
-	if [ "$3" = 0 ]; then
-		echo "ok $1 $2"
-		pass=$((pass + 1))
-	else
-		echo "not ok $1 $2 # $4"
-		fail=$((fail + 1))
-	fi
-}
+ktap_plan enforcement_is_bpf_lsm quarantined_exec_refused loader_refused \
+	release_lets_it_run script_charged_not_interpreter
 # Wait until the journal has a record matching the pattern (5 s at most).
 wait_journal() {
 	i=0
@@ -120,4 +101,4 @@ check 5 script_charged_not_interpreter $ok "$why $(cat $dir/sh.err $dir/shebang.
 kill $lymphd
 wait $lymphd
 [ $fail = 0 ] || { sed 's/^/# /' $dir/err | tail -n 20; sed 's/^/# journal: /' $dir/journal | grep quarantine | tail -n 8; }
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+ktap_totals

@@ -30,39 +30,19 @@
 #     goes at the return of kernel_clone (fexit; one more BPF tracing link,
 #     no perf event), status says "fexit", lymphd says nothing of a
 #     fallback and keeps no perf capability (the fexit link needs none;
-#     lymphd tried it before its capability drop), and a shell spinning on refused forks at a pids cap of 1
-#     (the family makes no successful fork meanwhile: only its refusals
-#     can overdraw its bucket) is stopped.
+#     lymphd tried it before its capability drop), and a shell spinning
+#     on refused forks at a pids cap of 1 (the family makes no successful
+#     fork meanwhile: only its refusals can overdraw its bucket) is
+#     stopped.
 # Cases 1-4 run lymphd with LYMPH_NO_FEXIT=1: where fexit works, as here,
 # lymphd prefers it to the tracepoints.  Which one is printed.  KTAP,
 # Totals last.
-build=$(sed -n 's/.*lymph\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
+. /lib/lymph-test/ktap.sh
 dir=/tmp/lymphd-refusals
-pass=0 fail=0 skip=0
-echo "TAP version 13"
-echo "1..5"
-skip_all() {
-	echo "ok 1 sensors_load_with_the_per_syscall_probe # SKIP $1"
-	echo "ok 2 per_syscall_at_paranoid_3_with_the_perf_capability # SKIP $1"
-	echo "ok 3 raw_fallback_at_paranoid_3_set_after_start # SKIP $1"
-	echo "ok 4 per_syscall_at_paranoid_2_keeping_nothing # SKIP $1"
-	echo "ok 5 fexit_at_paranoid_3_charges_refused_forks # SKIP $1"
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:5 error:0"
-	exit 0
-}
-check() {	# check N NAME CONDITION-STATUS [REASON]
-	if [ "$3" = 0 ]; then
-		echo "ok $1 $2"
-		pass=$((pass + 1))
-	else
-		echo "not ok $1 $2 # $4"
-		fail=$((fail + 1))
-	fi
-}
-skip_one() {	# skip_one N NAME REASON
-	echo "ok $1 $2 # SKIP $3"
-	skip=$((skip + 1))
-}
+ktap_plan sensors_load_with_the_per_syscall_probe \
+	per_syscall_at_paranoid_3_with_the_perf_capability \
+	raw_fallback_at_paranoid_3_set_after_start per_syscall_at_paranoid_2_keeping_nothing \
+	fexit_at_paranoid_3_charges_refused_forks
 [ -n "$build" ] && [ -x "$build/lymphd" ] && [ -x "$build/lymphctl" ] ||
 	skip_all "lymphd is not in the VM (not built)"
 paranoid0=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null)
@@ -241,4 +221,4 @@ fi
 set_paranoid "$paranoid0"
 
 [ $fail = 0 ] || sed 's/^/# /' $dir/err | tail -n 20
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+ktap_totals

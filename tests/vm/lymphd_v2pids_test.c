@@ -37,37 +37,11 @@
 
 #include "kselftest_harness.h"
 #include "kmod.h"
+#include "guest.h"
 
 #define CGROOT "/sys/fs/cgroup"
 #define CG     CGROOT "/lymph-v2pids"
 #define DIR_   "/tmp/lymphd-v2pids"
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return (int)n;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		err = errno ? -errno : -EIO;
-	close(fd);
-	return err;
-}
 
 /* Does the word pids stand in CG's cgroup.subtree_control? */
 static int pids_enabled_in_cg(void)
@@ -84,60 +58,6 @@ static int file_has(const char *path, const char *what)
 	static char buf[1 << 20];
 
 	return read_file(path, buf, sizeof(buf)) > 0 && strstr(buf, what) != NULL;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static int lymphd_path(char *out, size_t len)
-{
-	char cmdline[4096], *b;
-
-	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) <= 0 ||
-	    !(b = strstr(cmdline, "lymph.build=")))
-		return -ENOENT;
-	b += strlen("lymph.build=");
-	snprintf(out, len, "%.*s/lymphd", (int)strcspn(b, " \n"), b);
-	return access(out, X_OK) ? -ENOENT : 0;
-}
-
-/* lymphd --source=kmod on DIR_'s policy and journal; its pid, or -errno.
- * Ready once it has set the module to enforce (its last knob). */
-static pid_t lymphd_start(const char *lymphd, int n)
-{
-	char out[128];
-	pid_t pid;
-	int i;
-
-	write_file("/sys/kernel/lymph/mode", "observe");
-	snprintf(out, sizeof(out), DIR_ "/out.%d", n);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(lymphd, "lymphd", "--source=kmod", "-c", DIR_ "/lymph.conf",
-		      "--journal=" DIR_ "/journal", "--socket=" DIR_ "/sock", (char *)NULL);
-		_exit(127);
-	}
-	/* TCG is slow: up to 60 s */
-	for (i = 0; i < 6000; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -ECHILD;
-		if (file_has("/sys/kernel/lymph/mode", "enforce"))
-			return pid;
-		sleep_ms(10);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -ETIMEDOUT;
 }
 
 /* The bomb: uid 1000 (a family of its own) in CG; the first process makes
@@ -196,7 +116,7 @@ FIXTURE_SETUP(v2pids)
 	if (read_file(CGROOT "/cgroup.controllers", buf, sizeof(buf)) < 0 ||
 	    !strstr(buf, "pids"))
 		SKIP(return, "no cgroup v2 pids controller at " CGROOT);
-	if (lymphd_path(self->lymphd_path, sizeof(self->lymphd_path)))
+	if (guest_lymphd_path(self->lymphd_path, sizeof(self->lymphd_path)))
 		SKIP(return, "lymphd is not in the VM (not built)");
 	kmod_unload();
 	ASSERT_EQ(0, kmod_load("")) TH_LOG("insmod: %s", strerror(errno));
@@ -233,7 +153,7 @@ TEST_F_TIMEOUT(v2pids, restart_takes_back_the_pids_lymphd_enabled, 300)
 	char out[65536], max[300];
 	int i, pinned = 0;
 
-	self->lymphd = lymphd_start(self->lymphd_path, 0);
+	self->lymphd = guest_lymphd_start(self->lymphd_path, DIR_, DIR_ "/out.0");
 	ASSERT_LT(0, self->lymphd) TH_LOG("lymphd did not start: %s", strerror(-self->lymphd));
 	self->bomb = bomb_start();
 	ASSERT_LT(0, self->bomb);
@@ -263,7 +183,7 @@ TEST_F_TIMEOUT(v2pids, restart_takes_back_the_pids_lymphd_enabled, 300)
 	EXPECT_EQ(1, pids_enabled_in_cg()) TH_LOG("nothing but lymphd takes it back");
 
 	/* lymphd back on the same journal: the episode ends, pids goes */
-	self->lymphd = lymphd_start(self->lymphd_path, 1);
+	self->lymphd = guest_lymphd_start(self->lymphd_path, DIR_, DIR_ "/out.1");
 	ASSERT_LT(0, self->lymphd) TH_LOG("lymphd did not start again: %s",
 					  strerror(-self->lymphd));
 	for (i = 0; i < 6000 && !file_has(DIR_ "/journal", "\"action\":\"recovered\""); i++)

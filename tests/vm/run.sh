@@ -82,6 +82,8 @@ done
 for sh in "$here"/*_test.sh; do	# guest shell tests (busybox sh)
 	wanted "$sh" && tests+=("$sh")
 done
+# What they source (. /lib/lymph-test/ktap.sh): in the guest, not run.
+export LYMPH_VM_TEST_LIBS="$here/ktap.sh"
 
 # 3. Host-built tests to run in the guest too (the BPF side needs a kernel
 #    with BTF and the BPF LSM): LYMPH_VM_HOST_TESTS="crash_signals_test ...",

@@ -209,6 +209,13 @@ static void syncer_stop(struct journal *j)
 	j->syncer = NULL;
 }
 
+int journal_sync_thread_start(struct journal *j)
+{
+	if (j->fd < 0)
+		return -EBADF;
+	return j->syncer ? 0 : syncer_start(j);
+}
+
 void journal_sync_thread_end(struct journal *j)
 {
 	syncer_stop(j);

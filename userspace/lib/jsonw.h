@@ -22,6 +22,7 @@
 #define LYMPH_JSONW_H
 
 #include <ctype.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,7 +85,15 @@ static inline char *jw_bool(char *p, int v)
 static inline char *jw_double(char *p, double v)
 {
 	char t[64];
-	int n = snprintf(t, sizeof(t), "%.17g", v);
+	int n;
+
+	/* An integral value below 10^15 in magnitude (a duration, a count):
+	 * its digits and ".0", what "%.17g" and the ".0" below make of it,
+	 * without printf's multi-precision conversion (some 10 us each on a
+	 * crash's cold path).  Not -0.0, which prints "-0.0". */
+	if (v > -1e15 && v < 1e15 && v == (double)(int64_t)v && !(v == 0 && signbit(v)))
+		return jw_raw(jw_i64(p, (int64_t)v), ".0", 2);
+	n = snprintf(t, sizeof(t), "%.17g", v);
 
 	if (n < 0 || (size_t)n >= sizeof(t) - 2)
 		n = 0;

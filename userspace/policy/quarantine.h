@@ -49,6 +49,7 @@ struct qtable {
 	size_t max_per_uid;
 	enum q_overflow overflow; /* of the last call that returned NULL for want of room */
 	uint64_t overflows[3];	  /* counted by enum q_overflow */
+	uint64_t scans;		  /* of the whole table, for a victim or a uid's count */
 	/* No quarantine ends before this (0: none in force): an expiry scan
 	 * of the table before then finds nothing (qmanager_tick). */
 	uint64_t next_until;

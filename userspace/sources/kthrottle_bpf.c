@@ -239,6 +239,14 @@ static int bpf_guard_pin(struct kthrottle *k, const char *dir, uint32_t kind, ui
 			return -ENOMEM;
 		b->n_pins++;
 	}
+	/* While a lineage is pinned, its members' forks the pin refuses are
+	 * charged: one of a held lineage (the `held` map keeps it until
+	 * lymphd forgets it at the episode's end) is stopped with every
+	 * member and reported, whatever its bucket says, and lymphd keeps
+	 * them stopped until its next lift, as lymph.ko holds a member of a
+	 * pinned family.  Without the probe a member continued at a lift
+	 * tries to fork in the pin unseen, and lymphd takes it for calm. */
+	source_bpf_pin_refusals(b->src, b->n_pins);
 	err = guard_say(b, on ? '+' : '-', dir);
 	if (err == -EPIPE) /* the guard died: a new one, told every pin */
 		err = guard_restart(b);
@@ -317,8 +325,9 @@ static int bpf_apply(struct kthrottle *k, const struct kthrottle_settings *s,
  * it crept up to below its budget (fewer than the probes' own reasons to
  * arm) makes it, and shows nowhere else.  The refused-fork probe is
  * attached for a sample: a spinning lineage overdraws in milliseconds
- * there, and its charges keep the probe attached (refusals_arm); a busy
- * but benign host refuses no fork and the probe goes again.
+ * there, and its charges keep the probe attached (refusals_arm) while
+ * they drain its bucket, a slow spinner's too (bucket_near_budget); a
+ * busy but benign host refuses no fork and the probe goes again.
  */
 static void bpf_pressure(struct kthrottle *k)
 {

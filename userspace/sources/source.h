@@ -95,6 +95,11 @@ int source_bpf_arm_refusals(struct source *src);
  * sample of the refused forks, when the CPU is under pressure. */
 int source_bpf_sample_refusals(struct source *src, uint64_t ns);
 #define REFUSAL_SAMPLE_NS (250 * 1000000ULL)
+/* lymphd has pins pids cgroups pinned at pids.max 0 (0: none left): while
+ * it has one, the refused-fork probe stays attached, so that a fork the
+ * pin refuses a member of a pinned lineage is charged (its lineage held:
+ * stopped, sensors.bpf.c), as lymph.ko holds it.  0 or -errno. */
+int source_bpf_pin_refusals(struct source *src, size_t pins);
 /* Sample refused forks for SPIN_SAMPLE_NS every period_ns while the CPUs
  * are busy (0: never): a family spinning at a low cap with fewer spinners
  * than CPUs makes no CPU pressure.  0 or -errno. */

@@ -57,6 +57,9 @@ struct bpf_priv {
 		struct wake_key k;
 		int used;
 	} calm_seen[256];
+	/* Lineages lymphd has pinned (source_bpf_pin_refusals): while there
+	 * is one, the refused-fork probe stays attached. */
+	size_t refusal_pins;
 };
 
 static int verbose_libbpf;
@@ -276,7 +279,7 @@ static void refusals_tend(struct bpf_priv *p)
 {
 	struct sensors__bss *bss = p->skel->bss;
 
-	if (!p->nrefusals || clock_mono_ns() < bss->refusal_until_ns)
+	if (!p->nrefusals || p->refusal_pins || clock_mono_ns() < bss->refusal_until_ns)
 		return;
 	/* Cleared first: a reason from now on asks to attach again. */
 	bss->refusal_attached = 0;
@@ -323,6 +326,23 @@ int source_bpf_arm_refusals(struct source *src)
 	return source_bpf_sample_refusals(src, 2000000000ULL); /* the probes' ARM_NS */
 }
 
+int source_bpf_pin_refusals(struct source *src, size_t pins)
+{
+	struct bpf_priv *p = src->priv;
+	size_t before;
+
+	if (!source_bpf_object(src))
+		return -EINVAL;
+	before = p->refusal_pins;
+	p->refusal_pins = pins;
+	if (pins && !p->nrefusals)
+		return refusals_attach(p);
+	/* the last pin lifted: attached ARM_NS more, then the drain detaches */
+	if (!pins && before)
+		return source_bpf_arm_refusals(src);
+	return 0;
+}
+
 /*
  * Were the CPUs busy since the last look: at least half a CPU's time, on
  * average, spent outside idle and iowait (/proc/stat's first line)?  A
@@ -360,8 +380,12 @@ static int cpus_busy(struct bpf_priv *p)
  * probe: every spin_period_ns, when the CPUs were busy, it is attached for
  * SPIN_SAMPLE_NS.  A spinner makes a refusal every ~100 us, its family
  * nears its budget within a few of them and the probes keep the probe
- * attached (refusals_arm) until it is stopped; a busy but benign host
- * refuses no fork and the probe goes at the sample's end.
+ * attached (refusals_arm) until it is stopped; a slower one over its
+ * budget is refused a second time before its bucket refilled, which arms
+ * the probe, and keeps it attached while its refusals drain the bucket
+ * (bucket_near_budget, sensors.bpf.c).  A family refused below its budget
+ * refills between refusals and arms nothing; a busy but benign host
+ * refuses no fork; the probe goes at the sample's end.
  */
 static void spin_tend(struct source *src, struct bpf_priv *p)
 {
