@@ -1100,6 +1100,29 @@ int refused_vfork(struct sc_exit_args *ctx)
 }
 
 /*
+ * The same probe at the return of kernel_clone, where the four fork calls
+ * go (its return: the new pid or -errno): a BPF trampoline on that one
+ * function, so while it is attached no other system call pays anything.
+ * lymphd prefers it and falls back to the ones above where the kernel
+ * refuses fentry/fexit (source_bpf.c); not loaded by default ("?"), so a
+ * kernel without them loads the rest.  Kernel threads also call
+ * kernel_clone (kernel_thread, user_mode_thread): only user tasks' fork
+ * calls are charged.
+ */
+SEC("?fexit/kernel_clone")
+int BPF_PROG(refused_kernel_clone, struct kernel_clone_args *args, pid_t ret)
+{
+	struct task_struct *cur;
+
+	if (ret != -EAGAIN_NR)
+		return 0;
+	cur = bpf_get_current_task_btf();
+	if (BPF_CORE_READ(cur, flags) & PF_KTHREAD_FLAG)
+		return 0;
+	return refusal_charge(ret);
+}
+
+/*
  * A member of a held lineage that moves to another cgroup leaves the
  * hold's pin: cgroup v1 checks only the destination's permissions, so
  * after a lift a continued member can move itself into a sub-cgroup of a

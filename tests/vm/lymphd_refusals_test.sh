@@ -25,13 +25,24 @@
 #     load the BPF sensors on this kernel: that is the only lymphd without
 #     it that has the probe.)
 #  4. a lymphd started at perf_event_paranoid 2, and left there, gets the
-#     per-syscall tracepoints keeping neither.
-# Which one is printed.  KTAP, Totals last.
+#     per-syscall tracepoints keeping neither;
+#  5. lymphd as it starts by default, at perf_event_paranoid 3: the probe
+#     goes at the return of kernel_clone (fexit; one more BPF tracing link,
+#     no perf event), status says "fexit", lymphd says nothing of a
+#     fallback and keeps no perf capability (the fexit link needs none;
+#     lymphd tried it before its capability drop), and a shell spinning
+#     on refused forks at a pids cap of 1 (the family makes no successful
+#     fork meanwhile: only its refusals can overdraw its bucket) is
+#     stopped.
+# Cases 1-4 run lymphd with LYMPH_NO_FEXIT=1: where fexit works, as here,
+# lymphd prefers it to the tracepoints.  Which one is printed.  KTAP,
+# Totals last.
 . /lib/lymph-test/ktap.sh
 dir=/tmp/lymphd-refusals
 ktap_plan sensors_load_with_the_per_syscall_probe \
 	per_syscall_at_paranoid_3_with_the_perf_capability \
-	raw_fallback_at_paranoid_3_set_after_start per_syscall_at_paranoid_2_keeping_nothing
+	raw_fallback_at_paranoid_3_set_after_start per_syscall_at_paranoid_2_keeping_nothing \
+	fexit_at_paranoid_3_charges_refused_forks
 [ -n "$build" ] && [ -x "$build/lymphd" ] && [ -x "$build/lymphctl" ] ||
 	skip_all "lymphd is not in the VM (not built)"
 paranoid0=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null)
@@ -46,16 +57,21 @@ budget = 50
 burst = 100
 CONF
 
-# run_case START-PARANOID [ARMED-PARANOID]: start lymphd at START-PARANOID,
-# set ARMED-PARANOID (if given), make the crowd, say in $how how the probe
-# got attached (per-syscall, raw or nothing), in $said what `lymphctl
-# status` says of it, in $capeff/$capprm lymphd's CapEff/CapPrm once
-# attached; lymphd's stderr in $dir/err.  Status 1 (said) when the
-# sysctl cannot be set or lymphd does not start.
+# tracing_links PID: how many BPF tracing links (fentry/fexit, LSM) PID holds
+tracing_links() {
+	grep -l '^link_type:[[:space:]]*tracing' /proc/$1/fdinfo/* 2>/dev/null | wc -l
+}
+# run_case START-PARANOID [ARMED-PARANOID]: start lymphd at START-PARANOID
+# (with LYMPH_NO_FEXIT=$nofx), set ARMED-PARANOID (if given), make the
+# crowd, say in $how how the probe got attached (fexit, per-syscall, raw or
+# nothing), in $said what `lymphctl status` says of it, in $capeff/$capprm
+# lymphd's CapEff/CapPrm once attached, in $stopped whether the spinner
+# (spin, with $spin set) was stopped; lymphd's stderr in $dir/err.  Status
+# 1 (said) when the sysctl cannot be set or lymphd does not start.
 run_case() {
 	set_paranoid "$1" || { echo "# cannot set perf_event_paranoid $1"; return 1; }
-	"$build/lymphd" -c $dir/lymph.conf --source=bpf --quiet --journal=$dir/journal \
-		--socket=$dir/sock >$dir/out 2>$dir/err &
+	LYMPH_NO_FEXIT=$nofx "$build/lymphd" -c $dir/lymph.conf --source=bpf --quiet \
+		--journal=$dir/journal --socket=$dir/sock >$dir/out 2>$dir/err &
 	lymphd=$!
 	i=0
 	until "$build/lymphctl" --socket=$dir/sock status --json >$dir/status 2>/dev/null; do
@@ -76,13 +92,16 @@ run_case() {
 		return 1
 	fi
 	links0=$(ls -l /proc/$lymphd/fd 2>/dev/null | grep -c 'bpf_link')
+	tracing0=$(tracing_links $lymphd)
 	# Not from this shell: lymphd's ancestors are never charged.
 	sh -c 'i=0; while [ $i -lt 60 ]; do sleep 8 & i=$((i + 1)); done; wait' &
 	crowd=$!
 	how="" i=0
 	while [ -z "$how" ] && [ $i -lt 100 ]; do
 		fds=$(ls -l /proc/$lymphd/fd 2>/dev/null)
-		if echo "$fds" | grep -q 'perf_event'; then
+		if [ "$(tracing_links $lymphd)" -gt "$tracing0" ]; then
+			how=fexit
+		elif echo "$fds" | grep -q 'perf_event'; then
 			how=per-syscall
 		elif [ "$(echo "$fds" | grep -c 'bpf_link')" -gt "$links0" ]; then
 			how=raw
@@ -95,12 +114,49 @@ run_case() {
 	"$build/lymphctl" --socket=$dir/sock status --json >$dir/status 2>/dev/null
 	said=$(sed -n 's/.*"refused_fork_probe": *"\([^"]*\)".*/\1/p' $dir/status)
 	pcap=$(sed -n 's/.*"perf_capability": *"\([^"]*\)".*/\1/p' $dir/status)
+	stopped=""
+	[ -n "$spin" ] && spin
 	wait $crowd
 	kill $lymphd
 	wait $lymphd
 	echo "# refused-fork probe attached: ${how:-never}; status says: ${said:-nothing}," \
 		"perf capability ${pcap:-nothing}; CapPrm $capprm CapEff $capeff"
 	grep 'refused-fork' $dir/err | sed 's/^/# lymphd: /'
+}
+# spin: an interactive shell (it goes on after a refused fork), fed by a
+# writer outside its cgroup, makes 30 children that sleep (its family
+# alive, within its burst: the probes have the probe armed), moves itself
+# into a cgroup of pids.max 1 and spins on refused forks; in $stopped
+# whether it is stopped (state T) within 20 s.  Both are killed.
+spin() {
+	local cg=/sys/fs/cgroup/lymph-refusals-spin sh i
+	echo +pids >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+	mkdir -p $cg && echo 1 >$cg/pids.max || { echo "# cannot make $cg"; return; }
+	mkfifo $dir/feed
+	sh -i <$dir/feed >/dev/null 2>$dir/spin.err &
+	sh=$!
+	{
+		i=0
+		while [ $i -lt 30 ]; do
+			echo 'sleep 10 &'
+			i=$((i + 1))
+		done
+		echo "echo \$\$ >$cg/cgroup.procs"
+		yes 'sleep 10 &'
+	} >$dir/feed 2>/dev/null &
+	i=0
+	while [ $i -lt 200 ] && [ -z "$stopped" ]; do
+		grep -q '^State:[[:space:]]*T' /proc/$sh/status 2>/dev/null && stopped=yes
+		i=$((i + 1))
+		sleep 0.1
+	done
+	echo "# spinner: ${stopped:-not stopped} after $i looks;" \
+		"$(grep -c "can't fork" $dir/spin.err) refused forks said;" \
+		"pids.events: $(cat $cg/pids.events 2>/dev/null)"
+	kill -9 $sh $! 2>/dev/null
+	wait $sh $! 2>/dev/null
+	rm -f $dir/feed
+	rmdir $cg 2>/dev/null
 }
 # has_perf HEXMASK: is CAP_SYS_ADMIN (21) or CAP_PERFMON (38) in it?
 has_perf() {
@@ -112,6 +168,8 @@ set_paranoid() {
 }
 echo "# $(uname -r), perf_event_paranoid $paranoid0"
 
+# 1-4 on the tracepoints (LYMPH_NO_FEXIT), 5 as lymphd starts by default
+nofx=1 spin=""
 # 1, 2: lymphd as it starts (with every capability, like the unit), at 3
 if run_case 3; then
 	! grep -q 'failed to load the refused-fork probe' $dir/err
@@ -146,6 +204,19 @@ if run_case 2; then
 		"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm; $(grep refused-fork $dir/err)"
 else
 	skip_one 4 per_syscall_at_paranoid_2_keeping_nothing "see above"
+fi
+
+# 5: by default, at 3: fexit, and a refused fork is charged
+nofx="" spin=1
+if run_case 3; then
+	ok=1
+	[ "$how" = fexit ] && [ "$said" = fexit ] && [ "$stopped" = yes ] &&
+		! grep -q 'failed to .*refused-fork' $dir/err && ! has_perf "$capprm" &&
+		[ "$pcap" = none ] && ok=0
+	check 5 fexit_at_paranoid_3_charges_refused_forks $ok \
+		"attached: ${how:-never}; status: ${said:-nothing}; spinner stopped: ${stopped:-no}; CapPrm $capprm; $(grep refused-fork $dir/err)"
+else
+	skip_one 5 fexit_at_paranoid_3_charges_refused_forks "see above"
 fi
 set_paranoid "$paranoid0"
 

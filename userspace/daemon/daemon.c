@@ -847,7 +847,12 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 
 		for (i = 0; i < d->policy->n_services; i++)
 			svc_caps |= d->policy->services[i].caps;
-		err = privs_drop_keep(svc_caps);
+		/* the refused-fork probe on fexit opens no perf event: no
+		 * perf capability kept for it (source_bpf.c) */
+		if (source_bpf_refusal_fexit(&d->src) == 1)
+			err = privs_drop_keep_perf(svc_caps, -1);
+		else
+			err = privs_drop_keep(svc_caps);
 	}
 	if (err)
 		return err;

@@ -107,10 +107,16 @@ int source_bpf_spin_period(struct source *src, uint64_t period_ns);
 /* How many such samples were taken. */
 uint64_t source_bpf_spin_samples(const struct source *src);
 
-/* Where the refused-fork probe goes when armed: "per-syscall" (the fork
- * calls' own tracepoints), "raw" (raw_syscalls:sys_exit), "not armed yet"
- * (lymphd knows at the first arming), or "none" (not the BPF source). */
+/* Where the refused-fork probe goes when armed: "fexit" (the return of
+ * kernel_clone), "per-syscall" (the fork calls' own tracepoints), "raw"
+ * (raw_syscalls:sys_exit), "not armed yet" (lymphd knows at the first
+ * arming), or "none" (not the BPF source). */
 const char *source_bpf_refusal_path(const struct source *src);
+/* Does the refused-fork probe attach at the return of kernel_clone
+ * (fexit)?  Attached and detached once, when not armed: 1 (it needs no
+ * perf event, so no perf capability), or 0 (the tracepoints, or not the
+ * BPF source). */
+int source_bpf_refusal_fexit(struct source *src);
 #define SPIN_SAMPLE_NS (50 * 1000000ULL)
 #define SPIN_PERIOD_NS (2000 * 1000000ULL)
 

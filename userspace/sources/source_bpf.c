@@ -31,10 +31,13 @@
 struct bpf_priv {
 	struct sensors *skel;
 	struct ring_buffer *rb;
-	/* The refused-fork probe, while armed: its four per-syscall links
-	 * (refused_clone, ...), or the one on raw_syscalls:sys_exit. */
+	/* The refused-fork probe, while armed: its one link at the return of
+	 * kernel_clone (fexit), or its four per-syscall links (refused_clone,
+	 * ...), or the one on raw_syscalls:sys_exit. */
 	struct bpf_link *refusals[4];
 	int nrefusals;
+	int refusals_fexit;    /* refused_kernel_clone is loaded: tried first */
+	int refusals_fexit_on; /* and was attached once */
 	int refusals_raw; /* the per-syscall tracepoints failed: on_sys_exit */
 	int refusals_sc;  /* the per-syscall tracepoints were attached once */
 	uint64_t sc_exit_ids[4]; /* their tracefs ids, read at load */
@@ -209,16 +212,47 @@ static int refusals_attach_per_syscall(struct bpf_priv *p)
 }
 
 /*
- * The refused-fork probe costs the system calls of the host while
- * attached: it is attached while the probes say a refused fork can
- * matter (a record in arm_events, refusal_until_ns), or a hold ended
- * lately (source_bpf_arm_refusals), and detached on the drain timer once
- * that time is over.
+ * The refused-fork probe at the return of kernel_clone (fexit), where the
+ * four fork calls go: a BPF trampoline on that one function, so no other
+ * system call pays anything while it is attached.  A BPF link on a loaded
+ * program: no capability needed (kernel/bpf/syscall.c link_create).  A
+ * kernel that refuses it gets the per-syscall tracepoints, said once.
+ */
+static int refusals_attach_fexit(struct bpf_priv *p)
+{
+	struct bpf_link *l = bpf_program__attach(p->skel->progs.refused_kernel_clone);
+	int err;
+
+	if (!l) {
+		err = -errno;
+		p->refusals_fexit = 0;
+		fprintf(stderr,
+			"lymphd: failed to attach the refused-fork probe to the return of "
+			"kernel_clone (fexit): %s; it goes on syscalls:sys_exit_clone and the "
+			"others, which cost every system call of the host a little while it is "
+			"armed\n",
+			strerror(-err));
+		return err;
+	}
+	p->refusals[p->nrefusals++] = l;
+	p->refusals_fexit_on = 1;
+	return 0;
+}
+
+/*
+ * The refused-fork probe costs the fork calls (fexit) or every system
+ * call of the host (the tracepoints) while attached: it is attached while
+ * the probes say a refused fork can matter (a record in arm_events,
+ * refusal_until_ns), or a hold ended lately (source_bpf_arm_refusals),
+ * and detached on the drain timer once that time is over.  Where it goes:
+ * fexit, else the per-syscall tracepoints, else raw_syscalls:sys_exit.
  */
 static int refusals_attach(struct bpf_priv *p)
 {
 	struct sensors__bss *bss = p->skel->bss;
 
+	if (!p->nrefusals && p->refusals_fexit)
+		refusals_attach_fexit(p);
 	if (!p->nrefusals && !p->refusals_raw && refusals_attach_per_syscall(p))
 		p->refusals_raw = 1;
 	if (!p->nrefusals) {
@@ -384,7 +418,23 @@ const char *source_bpf_refusal_path(const struct source *src)
 
 	if (!source_bpf_object(src))
 		return "none";
+	if (p->refusals_fexit && p->refusals_fexit_on)
+		return "fexit";
 	return p->refusals_raw ? "raw" : p->refusals_sc ? "per-syscall" : "not armed yet";
+}
+
+int source_bpf_refusal_fexit(struct source *src)
+{
+	struct bpf_priv *p = src->priv;
+
+	if (!source_bpf_object(src) || !p->refusals_fexit)
+		return 0;
+	if (p->nrefusals)
+		return p->refusals_fexit_on;
+	if (refusals_attach_fexit(p))
+		return 0;
+	refusals_detach(p);
+	return 1;
 }
 
 uint64_t source_bpf_spin_samples(const struct source *src)
@@ -502,6 +552,33 @@ struct bpf_object *source_bpf_object(const struct source *src)
 	return src->ops == &bpf_ops && p && p->skel ? p->skel->obj : NULL;
 }
 
+/*
+ * Does the kernel load a BPF program at the return of kernel_clone
+ * (fexit)?  0 or -errno, from a program of two instructions, loaded and
+ * closed: cheaper than loading the sensors again without the refused-fork
+ * probe's fexit program where it does not (a kernel without BPF
+ * trampolines, or one that refuses them: EPERM, ENOTSUPP).
+ */
+static int fexit_probe(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FEXIT);
+	int id = libbpf_find_vmlinux_btf_id("kernel_clone", BPF_TRACE_FEXIT);
+	int fd;
+
+	if (id < 0)
+		return id;
+	o.attach_btf_id = (uint32_t)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "lymph_fexit", "GPL", insns, 2, &o);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 static int is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
@@ -514,7 +591,7 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 	const char *btf = getenv("LYMPH_BTF_PATH");
 	const char *btf_path = btf ? btf : "/sys/kernel/btf/vmlinux";
 	struct bpf_priv *p;
-	int err, sc_err = 0;
+	int err, sc_err = 0, fx_err = 0;
 
 	verbose_libbpf = verbose > 1;
 	libbpf_set_print(libbpf_print);
@@ -555,9 +632,21 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 		goto fail_msg;
 	}
 
-	/* 2. Open, configure through rodata, size the ring, load.  A kernel
-	 * that refuses the refused-fork probe's per-syscall programs loads
-	 * the sensors again without them (the probe on raw_syscalls:sys_exit). */
+	/* 2. Open, configure through rodata, size the ring, load.  The
+	 * refused-fork probe's fexit program where the kernel loads one
+	 * (LYMPH_NO_FEXIT: never, for tests and benchmarks of the others).  A
+	 * kernel that refuses the probe's fexit or per-syscall programs loads
+	 * the sensors again without them (the probe on the per-syscall
+	 * tracepoints, or on raw_syscalls:sys_exit). */
+	{
+		const char *nofx = getenv("LYMPH_NO_FEXIT");
+
+		if (nofx && *nofx && strcmp(nofx, "0"))
+			fx_err = -ECANCELED;
+		else
+			fx_err = fexit_probe();
+		p->refusals_fexit = !fx_err;
+	}
 again:
 	p->skel = sensors__open_opts(&oo);
 	if (!p->skel) {
@@ -593,8 +682,17 @@ again:
 			bpf_program__set_autoload(sc[i], !p->refusals_raw);
 			bpf_program__set_autoattach(sc[i], false);
 		}
+		bpf_program__set_autoload(p->skel->progs.refused_kernel_clone, p->refusals_fexit);
+		bpf_program__set_autoattach(p->skel->progs.refused_kernel_clone, false);
 	}
 	err = sensors__load(p->skel);
+	if (err && p->refusals_fexit) {
+		fx_err = err;
+		sensors__destroy(p->skel);
+		p->skel = NULL;
+		p->refusals_fexit = 0;
+		goto again;
+	}
 	if (err && !p->refusals_raw) {
 		sc_err = err;
 		sensors__destroy(p->skel);
@@ -613,6 +711,12 @@ again:
 			strerror(-err));
 		err = 0;
 	}
+	if (fx_err && fx_err != -ECANCELED && !p->refusals_raw)
+		fprintf(stderr,
+			"lymphd: failed to load the refused-fork probe for the return of kernel_clone "
+			"(fexit): %s; it goes on syscalls:sys_exit_clone and the others, which cost "
+			"every system call of the host a little while it is armed\n",
+			strerror(-fx_err));
 	if (sc_err)
 		fprintf(stderr,
 			"lymphd: failed to load the refused-fork probe for syscalls:sys_exit_clone "
