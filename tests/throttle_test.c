@@ -1905,6 +1905,36 @@ TEST_F_TIMEOUT(throttle, small_creep_bomb_spinning_below_a_quarter_burst_is_stop
 }
 
 /*
+ * lymphd on a host without PSI, as far as it can tell (a mount namespace
+ * of this test's process, with /proc/pressure empty): on a loaded host
+ * spinners and the host's other work can make CPU pressure, and the
+ * weather's crowd trigger would have refused forks sampled; so only the
+ * spin sample can see them.
+ */
+static void lymphd_start_without_psi(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(throttle) * self)
+{
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+}
+
+/* A busy loop of root's (protected), so that lymphd finds the CPUs busy
+ * and samples refused forks; it dies with the test.  Its pid or -1. */
+static pid_t busy_hog(void)
+{
+	pid_t hog = th_fork();
+
+	if (hog == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			__asm__ volatile("" ::: "memory");
+	}
+	return hog;
+}
+
+/*
  * A bomb at a low cap whose members are all blocked but one or two, that
  * spin on a refused fork (tests/progs/forkbomb.c "spin"): fewer spinners
  * than CPUs make no CPU pressure, the family is below a quarter of its
@@ -1930,15 +1960,7 @@ static void spin_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) 
 	snprintf(capv, sizeof(capv), "%d", cap);
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", capv));
-	/* lymphd on a host without PSI, as far as it can tell (a mount
-	 * namespace of this test's process, with /proc/pressure empty): on
-	 * a loaded host the spinners and the host's other work can make CPU
-	 * pressure, and the weather's crowd trigger would have refused forks
-	 * sampled; here only the spin sample can see them */
-	ASSERT_EQ(0, unshare(CLONE_NEWNS));
-	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
+	lymphd_start_without_psi(_metadata, self);
 	firings0 = cpu_crowd_firings(self);
 	sid = spawn_storm(self, argv);
 	ASSERT_GT(sid, 0);
@@ -2010,17 +2032,9 @@ TEST_F_TIMEOUT(throttle, slow_spinner_over_budget_is_stopped, 120)
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	ASSERT_EQ(0, write_conf(self, "enforce"));
 	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "10"));
-	ASSERT_EQ(0, unshare(CLONE_NEWNS));
-	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	hog = th_fork();
+	lymphd_start_without_psi(_metadata, self);
+	hog = busy_hog();
 	ASSERT_GE(hog, 0);
-	if (hog == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (;;)
-			__asm__ volatile("" ::: "memory");
-	}
 	sid = spawn_storm(self, argv);
 	EXPECT_GT(sid, 0);
 	snprintf(name, sizeof(name), "family:%d", (int)sid);
@@ -2072,17 +2086,9 @@ TEST_F_TIMEOUT(throttle, spinner_between_budget_and_a_sixteenth_burst_over_is_he
 	ASSERT_EQ(0, write_conf_full(self, "enforce", "family", budget, burst, 20 * budget,
 				     20 * burst));
 	ASSERT_EQ(0, storm__write(self->cg.path, "pids.max", "10"));
-	ASSERT_EQ(0, unshare(CLONE_NEWNS));
-	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-	ASSERT_EQ(0, mount("none", "/proc/pressure", "tmpfs", 0, NULL));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
-	hog = th_fork();
+	lymphd_start_without_psi(_metadata, self);
+	hog = busy_hog();
 	ASSERT_GE(hog, 0);
-	if (hog == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (;;)
-			__asm__ volatile("" ::: "memory");
-	}
 	/* the one below its budget fills the cap (9 children: fewer than an
 	 * eighth of a burst, no reason to arm), then spins; the other,
 	 * alone, spins from its first fork */
