@@ -101,19 +101,28 @@ FIXTURE_TEARDOWN(throttle)
 	}
 }
 
-/* The policy: lineage (family, session, ...) and the per-uid budget behind it. */
-static int write_conf_full(FIXTURE_DATA(throttle) * self, const char *mode, const char *lineage,
-			   int budget, int burst, int uid_budget, int uid_burst)
+/* The policy: lineage (family, session, ...), the per-uid budget behind
+ * it, and the dead time's bounds ("100ms", "2s"). */
+static int write_conf_dead(FIXTURE_DATA(throttle) * self, const char *mode, const char *lineage,
+			   int budget, int burst, int uid_budget, int uid_burst,
+			   const char *dead_min, const char *dead_max)
 {
 	char text[2048];
 
 	snprintf(text, sizeof(text),
 		 "[lymphd]\nmode = %s\n\n"
-		 "[throttle]\nbudget = %d\nburst = %d\ndead_time_min = 100ms\ndead_time_max = 2s\n"
+		 "[throttle]\nbudget = %d\nburst = %d\ndead_time_min = %s\ndead_time_max = %s\n"
 		 "kill_after = 0\nlineage = %s\nuid_budget = %d\nuid_burst = %d\n\n"
 		 "[protect]\nuid = 0\n\n" STORM_CALM_WEATHER,
-		 mode, budget, burst, lineage, uid_budget, uid_burst);
+		 mode, budget, burst, dead_min, dead_max, lineage, uid_budget, uid_burst);
 	return storm_write_file(self->dir, "lymph.conf", text, self->conf, sizeof(self->conf));
+}
+
+static int write_conf_full(FIXTURE_DATA(throttle) * self, const char *mode, const char *lineage,
+			   int budget, int burst, int uid_budget, int uid_burst)
+{
+	return write_conf_dead(self, mode, lineage, budget, burst, uid_budget, uid_burst, "100ms",
+			       "2s");
 }
 
 static int write_conf(FIXTURE_DATA(throttle) * self, const char *mode)
@@ -434,7 +443,7 @@ TEST_F_TIMEOUT(throttle, slow_bomb_just_over_budget_is_held, 90)
 static void pinned_slow_bomb(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) * self,
 			     bool end)
 {
-	char statspath[PATH_MAX], name[64], hold[PATH_MAX], text[1024];
+	char statspath[PATH_MAX], name[64], hold[PATH_MAX];
 	char *argv[] = { self->forkbomb, statspath, "slow", NULL };
 	struct proc_stat st;
 	int64_t deadline;
@@ -444,14 +453,8 @@ static void pinned_slow_bomb(struct __test_metadata *_metadata, FIXTURE_DATA(thr
 
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	/* held 3 s each time: the probe, armed 2 s by the stop, has gone */
-	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = enforce\n\n"
-		 "[throttle]\nbudget = %d\nburst = %d\ndead_time_min = 3s\ndead_time_max = 3s\n"
-		 "kill_after = 0\nlineage = family\nuid_budget = %d\nuid_burst = %d\n\n"
-		 "[protect]\nuid = 0\n\n" STORM_CALM_WEATHER,
-		 BUDGET, BURST, 20 * BUDGET, 20 * BURST);
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf,
-				      sizeof(self->conf)));
+	ASSERT_EQ(0, write_conf_dead(self, "enforce", "family", BUDGET, BURST, 20 * BUDGET,
+				     20 * BURST, "3s", "3s"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	sid = spawn_storm(self, argv);
 	ASSERT_GT(sid, 0);
@@ -1601,7 +1604,7 @@ static bool file_has(const char *path, const char *needle)
  */
 TEST_F_TIMEOUT(throttle, failed_move_into_the_hold_is_reported, 90)
 {
-	char statspath[PATH_MAX], name[64], hold[PATH_MAX] = "", p[PATH_MAX + 32], text[2048];
+	char statspath[PATH_MAX], name[64], hold[PATH_MAX] = "", p[PATH_MAX + 32];
 	char *argv[] = { self->forkbomb, statspath, "plain", NULL };
 	json_object *rec = NULL, *all, *e, *fails, *f0;
 	struct th_cmd *r = calloc(1, sizeof(*r));
@@ -1612,14 +1615,8 @@ TEST_F_TIMEOUT(throttle, failed_move_into_the_hold_is_reported, 90)
 
 	ASSERT_NE(NULL, r);
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
-	snprintf(text, sizeof(text),
-		 "[lymphd]\nmode = enforce\n\n"
-		 "[throttle]\nbudget = %d\nburst = %d\ndead_time_min = 5s\ndead_time_max = 10s\n"
-		 "kill_after = 0\nlineage = family\nuid_budget = %d\nuid_burst = %d\n\n"
-		 "[protect]\nuid = 0\n\n" STORM_CALM_WEATHER,
-		 BUDGET, BURST, 20 * BUDGET, 20 * BURST);
-	ASSERT_EQ(0, storm_write_file(self->dir, "lymph.conf", text, self->conf,
-				      sizeof(self->conf)));
+	ASSERT_EQ(0, write_conf_dead(self, "enforce", "family", BUDGET, BURST, 20 * BUDGET,
+				     20 * BURST, "5s", "10s"));
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, NULL));
 	sid = spawn_until_pinned(_metadata, self, argv, "family", name, hold);
 	/* the first process gone, reaped: its pid names nothing now */
