@@ -295,11 +295,13 @@ static int crash(FIXTURE_DATA(fleet) * self, int h, int v)
 
 static void dump(FIXTURE_DATA(fleet) * self)
 {
-	char cmd[PATH_MAX + 128];
+	char cmd[2 * PATH_MAX + 256];
 
 	snprintf(cmd, sizeof(cmd),
-		 "for f in %s/h*.stderr; do echo \"== $f\"; tail -n 20 \"$f\"; done >&2",
-		 self->dir);
+		 "for f in %s/h*.stderr; do echo \"== $f\"; tail -n 20 \"$f\"; done >&2; "
+		 "for f in %s/n*.log; do echo \"== $f\"; "
+		 "grep -E 'WRN|ERR|leader' \"$f\" | tail -n 20; done >&2",
+		 self->dir, self->dir);
 	if (system(cmd))
 		th_diag("could not show lymphd's stderr");
 	for (int h = 0; h < NH; h++) {

@@ -34,7 +34,16 @@
 #define REPORT_PERIOD_MS 2000 /* a binary's KV report is rewritten at most this often */
 #define EVAL_PERIOD_MS	 250
 #define REWATCH_MS	 10000 /* after a reconnection: a second watch once the cluster settled */
-#define JS_WAIT_MS	 2000
+/*
+ * ms a JetStream API call (stream, bucket, the watch's consumer) may take:
+ * libnats' own default.  Creating the watch's consumer on a replicated
+ * bucket takes a round of the cluster's consensus.  With 2 s, one CI run on
+ * a loaded host saw no host's watch succeed for a minute, each timing out
+ * ("Timeout", sub.c) and set up again.  lymphd's stop waits at most this
+ * long for a call under way.
+ */
+#define JS_WAIT_MS	 5000
+#define PUB_WAIT_MS	 2000 /* a batch's publish: the batch is kept and sent again */
 
 /*
  * libnats is loaded with dlopen() when a [fleet] section starts the link:
@@ -796,7 +805,7 @@ static void flush_batch(struct fleet *f, uint64_t now_ms)
 	if (fleet_batch_encode(b, &text))
 		return;
 	nats.jsPubOptions_Init(&po);
-	po.MaxWait = JS_WAIT_MS;
+	po.MaxWait = PUB_WAIT_MS;
 	s = nats.js_Publish(NULL, f->js, f->subject, text, (int)strlen(text), &po, &jerr);
 	pthread_mutex_lock(&f->mu);
 	if (s == NATS_OK) {
