@@ -169,4 +169,11 @@ TEST(large_timestamps)
 	EXPECT_CLOSE(2.0, decay_value(&d, t0 + 1, HOUR), 1e-9);
 }
 
+/* decay_prefault runs exp2 over its table's 128 entries: the geometric
+ * sum of 2^(-i/128), i = 0..127. */
+TEST(prefault_sums_the_table)
+{
+	EXPECT_CLOSE(0.5 / (1.0 - exp2(-1.0 / 128.0)), decay_prefault(), 1e-9);
+}
+
 TEST_HARNESS_MAIN

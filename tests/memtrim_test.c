@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "decay.h"
 #include "memtrim.h"
 
 #define NPAGES 16
@@ -269,6 +270,43 @@ TEST(library_text_is_unmapped_and_runs_the_same)
 	EXPECT_EQ(1, sorted);
 	snprintf(buf, sizeof(buf), "%.3f %s %lu", strtod("2.5e-1", NULL), "x", 42UL);
 	EXPECT_STREQ("0.250 x 42", buf);
+}
+
+/* Every decay runs libm's exp2 (its code and its table): unmapped with the
+ * libraries' pages, the first decay after the drop faults them in again
+ * (issue 15: a fresh lymphd's first crash took those faults); after
+ * decay_prefault, decays over any span fault no more. */
+static double decays(void)
+{
+	struct decay d = { .value = 100.0, .last_ns = 1 };
+	double sum = 0.0;
+	uint64_t t;
+
+	for (t = 2; t < 1000000000000ULL; t = t * 3 + 7)
+		sum += decay_value(&d, t, 3600000000000ULL);
+	return sum;
+}
+
+TEST(decay_prefault_maps_exp2_again)
+{
+	long before, with_faults, without;
+	double want = decays();
+
+	ASSERT_LT(0, mem_drop_file_pages("/proc/self/smaps"));
+	minor_faults();
+	before = minor_faults();
+	EXPECT_EQ(want, decays());
+	with_faults = minor_faults() - before;
+	EXPECT_LT(0, with_faults) TH_LOG("the drop left exp2 mapped: nothing to show");
+
+	ASSERT_LT(0, mem_drop_file_pages("/proc/self/smaps"));
+	decay_prefault();
+	minor_faults();
+	before = minor_faults();
+	EXPECT_EQ(want, decays());
+	without = minor_faults() - before;
+	EXPECT_EQ(0, without) TH_LOG("%ld faults (%ld without decay_prefault)", without,
+				     with_faults);
 }
 
 /* A read-only private mapping of a file whose page was written before it

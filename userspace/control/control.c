@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "control.h"
 #include "format.h"
+#include "memtrim.h"
 #include "outfilter.h"
 #include "slots.h"
 
@@ -695,6 +696,12 @@ void control_publish(struct control *c, const struct lymph_hdr *rec, const char 
 		h->vd = *vd;
 	h->it = it;
 	publish(c, h);
+}
+
+void control_prefault(struct control *c)
+{
+	if (c)
+		mem_prefault(c->hist, sizeof(c->hist));
 }
 
 void control_publish_journaled(struct control *c, struct json_object *rec, enum out_item it)

@@ -22,6 +22,7 @@
 #include "classify.h"
 #include "clock.h"
 #include "daemon.h"
+#include "decay.h"
 #include "format.h"
 #include "metrics.h"
 #include "notify.h"
@@ -610,6 +611,11 @@ static void prefault_event_path(struct daemon *d)
 	 * binary's first danger death writes its entry there. */
 	if (d->quar.t.ht.slots && qslots <= (16u << 10))
 		mem_prefault(d->quar.t.ht.slots, qslots);
+	/* Where the death's record and its decision go next: the weather's
+	 * counts and the backlog of lymphctl events (4 of the 7 faults of a
+	 * fresh lymphd's first would-quarantine, issue 15). */
+	weather_prefault(d->weather);
+	control_prefault(d->ctl);
 }
 
 int daemon_init(struct daemon *d, const struct daemon_opts *opts)
@@ -880,6 +886,9 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * loading the BPF objects embedded in lymphd's own data).  Unmapped;
 	 * what the loop uses comes back by a minor fault (lib/memtrim.h). */
 	mem_drop_file_pages("/proc/self/smaps");
+	/* But not libm's exp2 (its code and table), which every decay runs:
+	 * the first crash took their 3 faults (issue 15). */
+	decay_prefault();
 	return 0;
 }
 

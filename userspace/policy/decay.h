@@ -27,4 +27,15 @@ void decay_add(struct decay *d, uint64_t now_ns, uint64_t half_life_ns, double a
  */
 double decay_rate_per_min(const struct decay *d, uint64_t now_ns, uint64_t half_life_ns);
 
+/*
+ * exp2() over every entry of its table (2^(-i/128), i = 0..127), summed:
+ * the code and the read-only data every decay runs through, in libm,
+ * made resident again after lymphd unmapped its libraries' pages
+ * (mem_drop_file_pages), so that the first crash after the start-up
+ * does not take their faults on its way to its line (issue 15: three
+ * faults there, 5-100 us each).  The sum (about 92.8) is returned so
+ * that the calls are made.
+ */
+double decay_prefault(void);
+
 #endif
