@@ -55,7 +55,10 @@ void control_flush(struct control *c);
 /* A record lymphd printed (or would print): backlog and followers. */
 void control_publish(struct control *c, const struct lymph_hdr *rec, const char *exe,
 		     const struct verdict *vd, enum out_item it);
-void control_publish_journaled(struct control *c, struct json_object *rec, enum out_item it);
+/* A record lymphd journaled (rec; its bytes ser, ser_len as written, or
+ * NULL): the backlog keeps the bytes when it has them, not the object. */
+void control_publish_journaled(struct control *c, struct json_object *rec, const char *ser,
+			       size_t ser_len, enum out_item it);
 
 /* The backlog's slots (64, 52 KiB), resident again after lymphd gave back
  * its zero pages (lib/memtrim.h): every record it keeps writes the next

@@ -110,7 +110,7 @@ static void print_journaled(struct daemon *d, struct json_object *rec, const cha
 	const char *type = NULL;
 	char line[1024] = "";
 
-	control_publish_journaled(d->ctl, rec, it); /* lymphctl events */
+	control_publish_journaled(d->ctl, rec, ser, ser_len, it); /* lymphctl events */
 	if (!to_out && !to_log)
 		return;
 	if (json_object_object_get_ex(rec, "type", &t) && json_object_is_type(t, json_type_string))
