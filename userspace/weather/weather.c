@@ -632,6 +632,7 @@ void weather_prefault(struct weather *w)
 		return;
 	mem_prefault(w->cnt, sizeof(w->cnt));
 	mem_prefault(&w->deaths[w->deaths_next % DEATHS_KEPT], sizeof(w->deaths[0]));
+	mem_prefault(&w->deaths_next, sizeof(w->deaths_next)); /* 6 KiB further */
 }
 
 /* Entropy of which binaries died badly in the last 5 minutes; NaN when
