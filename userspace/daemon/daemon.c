@@ -22,7 +22,6 @@
 #include "classify.h"
 #include "clock.h"
 #include "daemon.h"
-#include "decay.h"
 #include "format.h"
 #include "metrics.h"
 #include "notify.h"
@@ -886,9 +885,6 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 	 * loading the BPF objects embedded in lymphd's own data).  Unmapped;
 	 * what the loop uses comes back by a minor fault (lib/memtrim.h). */
 	mem_drop_file_pages("/proc/self/smaps");
-	/* But not libm's exp2 (its code and table), which every decay runs:
-	 * the first crash took their 3 faults (issue 15). */
-	decay_prefault();
 	return 0;
 }
 

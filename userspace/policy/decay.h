@@ -28,14 +28,16 @@ void decay_add(struct decay *d, uint64_t now_ns, uint64_t half_life_ns, double a
 double decay_rate_per_min(const struct decay *d, uint64_t now_ns, uint64_t half_life_ns);
 
 /*
- * exp2() over every entry of its table (2^(-i/128), i = 0..127), summed:
- * the code and the read-only data every decay runs through, in libm,
- * made resident again after lymphd unmapped its libraries' pages
- * (mem_drop_file_pages), so that the first crash after the start-up
- * does not take their faults on its way to its line (issue 15: three
- * faults there, 5-100 us each).  The sum (about 92.8) is returned so
- * that the calls are made.
+ * 2^-x (x >= 0; 0 from x = 1022 on, and for a NaN) and 2^k (k a whole
+ * number >= 0; HUGE_VAL from 1024 on), in plain arithmetic: the decay on
+ * every danger death's path does not run libm's exp2.  lymphd unmaps its
+ * libraries' pages after the start-up (lib/memtrim.h), and exp2's code
+ * and table then cost a fresh lymphd's first crash 3 faults (5-100 us
+ * each) on its way to its line, or, made resident ahead, 192 KiB of libm
+ * that the kernel maps around them (issue 15).  Within 1e-15 of exp2
+ * (relative); exact where the result is a power of two.
  */
-double decay_prefault(void);
+double decay_exp2_neg(double x);
+double decay_pow2(double k);
 
 #endif
