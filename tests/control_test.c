@@ -138,8 +138,8 @@ static void events_only(void *ctx, struct ctl_client *cl, const struct ctl_req *
 
 /* request through the control socket at sock, lymph's loop turned between
  * reads, until the server closes: what came, NUL-terminated. */
-static size_t backlog_request(struct evloop *loop, const char *sock, const char *request,
-			      char *buf, size_t len)
+static size_t backlog_request(struct evloop *loop, const char *sock, const char *request, char *buf,
+			      size_t len)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), i, herr;
