@@ -169,4 +169,33 @@ TEST(large_timestamps)
 	EXPECT_CLOSE(2.0, decay_value(&d, t0 + 1, HOUR), 1e-9);
 }
 
+/* The decay's own 2^-x agrees with libm's exp2 to 1e-15 (relative, a few ulp) over
+ * the spans a decay sees, is exact at whole numbers, 1 at 0, 0 from 1022
+ * on and for a NaN; 2^k is exact, HUGE_VAL from 1024 on. */
+TEST(exp2_without_libm)
+{
+	double x, worst = 0.0;
+	int k;
+
+	for (x = 1e-12; x < 1100.0; x = x * 1.01 + 1e-9) {
+		double want = exp2(-x), got = decay_exp2_neg(x);
+
+		if (want > 1e-300 && fabs(got - want) / want > worst)
+			worst = fabs(got - want) / want;
+		if (want == 0.0 || x >= 1022.0)
+			ASSERT_GE(1e-300, got) TH_LOG("2^-%g: %g", x, got);
+	}
+	EXPECT_GE(1e-15, worst) TH_LOG("worst relative error %g", worst);
+	EXPECT_EQ(1.0, decay_exp2_neg(0.0));
+	EXPECT_EQ(0.0, decay_exp2_neg(NAN));
+	EXPECT_EQ(0.0, decay_exp2_neg(5000.0));
+	EXPECT_CLOSE(exp2(3.25), decay_exp2_neg(-3.25), 1e-13);
+	for (k = 0; k < 1022; k++)
+		ASSERT_EQ(exp2(-(double)k), decay_exp2_neg((double)k)) TH_LOG("2^-%d", k);
+	for (k = 0; k < 1024; k++)
+		ASSERT_EQ(exp2((double)k), decay_pow2((double)k)) TH_LOG("2^%d", k);
+	EXPECT_EQ(HUGE_VAL, decay_pow2(1024.0));
+	EXPECT_EQ(HUGE_VAL, decay_pow2(1e300));
+}
+
 TEST_HARNESS_MAIN

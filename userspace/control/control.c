@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "control.h"
 #include "format.h"
+#include "memtrim.h"
 #include "outfilter.h"
 #include "slots.h"
 
@@ -68,6 +69,11 @@ struct ctl_hist {
 		unsigned char raw[512];
 	} rec;
 	struct json_object *journaled; /* a decision, or NULL */
+	/* Or a decision's journal record as written (its bytes; a NUL
+	 * after them): kept instead of its json-c object (~4 KiB a
+	 * decision, whose 64 in the backlog grew the heap by a page a
+	 * decision, each a fault on the way of the next line; issue 15) */
+	char *line;
 	char exe[LYMPH_PATH_LEN];
 	int has_exe, has_vd;
 	struct verdict vd;
@@ -206,8 +212,10 @@ void control_free(struct control *c)
 	while (c->n)
 		drop_client(c, c->n - 1);
 	watch_del(c->env.loop, &c->listen_w);
-	for (size_t i = 0; i < CTL_HISTORY; i++)
+	for (size_t i = 0; i < CTL_HISTORY; i++) {
 		json_object_put(c->hist[i].journaled);
+		free(c->hist[i].line);
+	}
 	free(c);
 }
 
@@ -335,13 +343,24 @@ static int format_line(const struct control *c, char *buf, size_t len, int json,
 {
 	const char *exe = h->has_exe ? h->exe : NULL;
 	const struct verdict *vd = h->has_vd ? &h->vd : NULL;
-	struct json_object *o;
+	struct json_object *o, *journaled = h->journaled, *parsed = NULL;
 	int n;
 
-	if (h->journaled && json) {
+	/* {"type":...} -> {"event":"decision","type":...}: the bytes json-c
+	 * gives for the record with "event" added first (lib/jsonw.h). */
+	if (h->line && json) {
+		n = snprintf(buf, len, "{\"event\":\"decision\",%s\n", h->line + 1);
+		return n >= (int)len ? -ENOSPC : n;
+	}
+	if (h->line) {
+		journaled = parsed = json_tokener_parse(h->line);
+		if (!parsed)
+			return -EINVAL;
+	}
+	if (journaled && json) {
 		o = json_object_new_object();
 		json_object_object_add(o, "event", json_object_new_string("decision"));
-		json_object_object_foreach (h->journaled, key, val)
+		json_object_object_foreach (journaled, key, val)
 			json_object_object_add(o, key, json_object_get(val));
 		n = put_json(buf, len, o);
 		json_object_put(o);
@@ -355,14 +374,15 @@ static int format_line(const struct control *c, char *buf, size_t len, int json,
 		json_object_put(o);
 		return n;
 	}
-	if (h->journaled) {
+	if (journaled) {
 		struct json_object *ts;
-		double secs = json_object_object_get_ex(h->journaled, "ts", &ts)
+		double secs = json_object_object_get_ex(journaled, "ts", &ts)
 				      ? json_object_get_double(ts)
 				      : (double)clock_wall_ns() / 1e9;
 
 		n = put_clock(buf, len, (int64_t)(secs * 1e9));
-		n += (int)format_journal_text(buf + n, len - (size_t)n - 1, h->journaled);
+		n += (int)format_journal_text(buf + n, len - (size_t)n - 1, journaled);
+		json_object_put(parsed);
 	} else {
 		n = put_clock(buf, len, (int64_t)h->rec.h.ts_ns + *c->env.wall_offset_ns);
 		n += (int)format_text(buf + n, len - (size_t)n - 1, &h->rec.h, exe, vd);
@@ -652,6 +672,8 @@ static struct ctl_hist *hist_slot(struct control *c)
 
 	json_object_put(h->journaled);
 	h->journaled = NULL;
+	free(h->line);
+	h->line = NULL;
 	c->hist_next = (c->hist_next + 1) % CTL_HISTORY;
 	if (c->hist_n < CTL_HISTORY)
 		c->hist_n++;
@@ -697,7 +719,14 @@ void control_publish(struct control *c, const struct lymph_hdr *rec, const char 
 	publish(c, h);
 }
 
-void control_publish_journaled(struct control *c, struct json_object *rec, enum out_item it)
+void control_prefault(struct control *c)
+{
+	if (c)
+		mem_prefault(c->hist, sizeof(c->hist));
+}
+
+void control_publish_journaled(struct control *c, struct json_object *rec, const char *ser,
+			       size_t ser_len, enum out_item it)
 {
 	struct ctl_hist *h;
 
@@ -712,7 +741,13 @@ void control_publish_journaled(struct control *c, struct json_object *rec, enum 
 	}
 	h = hist_slot(c);
 	memset(&h->rec.h, 0, sizeof(h->rec.h));
-	h->journaled = json_object_get(rec);
+	/* Its bytes when they are the record's (an object, no "event" of
+	 * its own to clash with the one put first), else the object. */
+	if (ser && ser_len > 2 && ser[0] == '{' && ser[ser_len - 1] == '}' &&
+	    !json_object_object_get_ex(rec, "event", NULL))
+		h->line = strndup(ser, ser_len);
+	if (!h->line)
+		h->journaled = json_object_get(rec);
 	h->has_exe = h->has_vd = 0;
 	h->it = it;
 	publish(c, h);

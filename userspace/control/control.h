@@ -55,7 +55,17 @@ void control_flush(struct control *c);
 /* A record lymphd printed (or would print): backlog and followers. */
 void control_publish(struct control *c, const struct lymph_hdr *rec, const char *exe,
 		     const struct verdict *vd, enum out_item it);
-void control_publish_journaled(struct control *c, struct json_object *rec, enum out_item it);
+/* A record lymphd journaled (rec; its bytes ser, ser_len as written, or
+ * NULL): the backlog keeps the bytes when it has them, not the object. */
+void control_publish_journaled(struct control *c, struct json_object *rec, const char *ser,
+			       size_t ser_len, enum out_item it);
+
+/* The backlog's slots (64, 52 KiB), resident again after lymphd gave back
+ * its zero pages (lib/memtrim.h): every record it keeps writes the next
+ * one, and a slot on a page given back cost the record two faults (a
+ * read maps the zero page, the write a fresh one).  Every slot is written
+ * once 64 records came; until then a crash's line paid them. */
+void control_prefault(struct control *c);
 
 /* Answers, for the dispatch function.  ctl_reply takes o's reference. */
 void ctl_reply(struct ctl_client *cl, struct json_object *o);

@@ -109,7 +109,7 @@ static void print_journaled(struct daemon *d, struct json_object *rec, const cha
 	const char *type = NULL;
 	char line[1024] = "";
 
-	control_publish_journaled(d->ctl, rec, it); /* lymphctl events */
+	control_publish_journaled(d->ctl, rec, ser, ser_len, it); /* lymphctl events */
 	if (!to_out && !to_log)
 		return;
 	if (json_object_object_get_ex(rec, "type", &t) && json_object_is_type(t, json_type_string))
@@ -610,6 +610,11 @@ static void prefault_event_path(struct daemon *d)
 	 * binary's first danger death writes its entry there. */
 	if (d->quar.t.ht.slots && qslots <= (16u << 10))
 		mem_prefault(d->quar.t.ht.slots, qslots);
+	/* Where the death's record and its decision go next: the weather's
+	 * counts and the backlog of lymphctl events (4 of the 7 faults of a
+	 * fresh lymphd's first would-quarantine, issue 15). */
+	weather_prefault(d->weather);
+	control_prefault(d->ctl);
 }
 
 int daemon_init(struct daemon *d, const struct daemon_opts *opts)

@@ -27,4 +27,17 @@ void decay_add(struct decay *d, uint64_t now_ns, uint64_t half_life_ns, double a
  */
 double decay_rate_per_min(const struct decay *d, uint64_t now_ns, uint64_t half_life_ns);
 
+/*
+ * 2^-x (x >= 0; 0 from x = 1022 on, and for a NaN) and 2^k (k a whole
+ * number >= 0; HUGE_VAL from 1024 on), in plain arithmetic: the decay on
+ * every danger death's path does not run libm's exp2.  lymphd unmaps its
+ * libraries' pages after the start-up (lib/memtrim.h), and exp2's code
+ * and table then cost a fresh lymphd's first crash 3 faults (5-100 us
+ * each) on its way to its line, or, made resident ahead, 192 KiB of libm
+ * that the kernel maps around them (issue 15).  Within 1e-15 of exp2
+ * (relative); exact where the result is a power of two.
+ */
+double decay_exp2_neg(double x);
+double decay_pow2(double k);
+
 #endif

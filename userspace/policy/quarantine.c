@@ -164,7 +164,7 @@ uint64_t qtable_duration(const struct qtable *t, const struct qentry *e, uint64_
 {
 	/* The offence this would be: 1 + what is remembered of the earlier ones. */
 	double n = 1.0 + decay_value(&e->offences, now, forgive(t));
-	double d = (double)t->conf.duration_min * exp2(floor(n + 0.5) - 1.0);
+	double d = (double)t->conf.duration_min * decay_pow2(floor(n + 0.5) - 1.0);
 
 	return d > (double)t->conf.duration_max ? t->conf.duration_max : (uint64_t)d;
 }

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "evloop.h"
 #include "integrity.h"
+#include "memtrim.h"
 #include "psi.h"
 #include "weather.h"
 #include "lymph/names.h"
@@ -623,6 +624,15 @@ void weather_on_record(struct weather *w, const struct lymph_hdr *rec, int dange
 			on_pressure(w, (const void *)rec, now_ns);
 		break;
 	}
+}
+
+void weather_prefault(struct weather *w)
+{
+	if (!w)
+		return;
+	mem_prefault(w->cnt, sizeof(w->cnt));
+	mem_prefault(&w->deaths[w->deaths_next % DEATHS_KEPT], sizeof(w->deaths[0]));
+	mem_prefault(&w->deaths_next, sizeof(w->deaths_next)); /* 6 KiB further */
 }
 
 /* Entropy of which binaries died badly in the last 5 minutes; NaN when

@@ -131,6 +131,11 @@ void weather_set_psi_dir(struct weather *w, const char *dir);
 /* Every record lymphd handles; danger: the death was classed danger. */
 void weather_on_record(struct weather *w, const struct lymph_hdr *rec, int danger, uint64_t now_ns);
 
+/* The counts and the slot of the next danger death that weather_on_record
+ * writes, resident again after lymphd gave back its zero pages
+ * (lib/memtrim.h): else the first crash after it takes their faults. */
+void weather_prefault(struct weather *w);
+
 /* Responses lymph has in progress (restarts pending, throttles, quarantines). */
 void weather_set_activity(struct weather *w, uint32_t n);
 
