@@ -471,6 +471,34 @@ TEST(default_policy_is_observe_without_services)
 	cfg_errors_free(&e);
 }
 
+/* [lymphd] latency_slice_us: the event loop's scheduler slice (lib/slice.h),
+ * 100 us unless told; 0 asks for none; the kernel's ceiling (100 ms) is the
+ * bound. */
+TEST(latency_slice_us)
+{
+	struct cfg_errors e;
+	struct policy p;
+
+	ASSERT_EQ(0, parse_text(&p, &e, ""));
+	EXPECT_EQ(100, p.latency_slice_us);
+	policy_free(&p);
+	cfg_errors_free(&e);
+	ASSERT_EQ(0, parse_text(&p, &e, "[lymphd]\nlatency_slice_us = 0\n"));
+	EXPECT_EQ(0, p.latency_slice_us);
+	policy_free(&p);
+	cfg_errors_free(&e);
+	ASSERT_EQ(0, parse_text(&p, &e, "[lymphd]\nlatency_slice_us = 100000\n"));
+	EXPECT_EQ(100000, p.latency_slice_us);
+	policy_free(&p);
+	cfg_errors_free(&e);
+	EXPECT_EQ(0, one_error("[lymphd]\nlatency_slice_us = 100001\n", 2,
+			       "latency_slice_us: '100001' is not a whole number from 0 to 100000"));
+	EXPECT_EQ(0, one_error("[lymphd]\nlatency_slice_us = 0.1ms\n", 2,
+			       "latency_slice_us: '0.1ms' is not a whole number"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/true\nlatency_slice_us = 100\n", 3,
+			       "latency_slice_us"));
+}
+
 TEST(backoff_min_zero_accepted)
 {
 	struct cfg_errors e;
