@@ -74,23 +74,6 @@ static double q_us(uint64_t *v, int n, double q)
 	return (double)v[(int)(q * (n - 1))] / 1000.0;
 }
 
-static long status_field(pid_t pid, const char *field)
-{
-	char p[64], line[256];
-	size_t len = strlen(field);
-	long v = -1;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
-	f = fopen(p, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, len) && line[len] == ':')
-			v = strtol(line + len + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /* A child in a session of its own that dies with the bench. */
 static pid_t child(void)
 {
@@ -185,7 +168,7 @@ static int run_phase(struct bench_lymphd *l, int nspin, double rate, int ms, str
 {
 	pid_t spin[MAXSPIN], pr, st;
 	uint64_t spin_cpu0[MAXSPIN], t0, t1, l0, l1;
-	long spin_iv0[MAXSPIN];
+	long spin_iv0[MAXSPIN];	/* bench_status_kb: the number, whatever its unit */
 	struct pidcg cg = { 0 };
 	struct timespec len = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	int i, err;
@@ -215,14 +198,14 @@ static int run_phase(struct bench_lymphd *l, int nspin, double rate, int ms, str
 	l0 = bench_cpu_ns(l->pid);
 	for (i = 0; i < nspin; i++) {
 		spin_cpu0[i] = bench_cpu_ns(spin[i]);
-		spin_iv0[i] = status_field(spin[i], "nonvoluntary_ctxt_switches");
+		spin_iv0[i] = bench_status_kb(spin[i], "nonvoluntary_ctxt_switches");
 	}
 	nanosleep(&len, NULL);
 	t1 = bench_now_ns();
 	l1 = bench_cpu_ns(l->pid);
 	for (i = 0; i < nspin; i++) {
 		ph->spin_share += (double)(bench_cpu_ns(spin[i]) - spin_cpu0[i]) / (double)(t1 - t0);
-		ph->spin_nivcsw_s += (double)(status_field(spin[i], "nonvoluntary_ctxt_switches") -
+		ph->spin_nivcsw_s += (double)(bench_status_kb(spin[i], "nonvoluntary_ctxt_switches") -
 					      spin_iv0[i]) * 1e9 / (double)(t1 - t0);
 	}
 	sh->stop = 1;

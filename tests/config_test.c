@@ -476,21 +476,23 @@ TEST(default_policy_is_observe_without_services)
  * bound. */
 TEST(latency_slice_us)
 {
+	static const struct {
+		const char *text;
+		uint32_t us;
+	} ok[] = {
+		{ "", 100 },
+		{ "[lymphd]\nlatency_slice_us = 0\n", 0 },
+		{ "[lymphd]\nlatency_slice_us = 100000\n", 100000 },
+	};
 	struct cfg_errors e;
 	struct policy p;
 
-	ASSERT_EQ(0, parse_text(&p, &e, ""));
-	EXPECT_EQ(100, p.latency_slice_us);
-	policy_free(&p);
-	cfg_errors_free(&e);
-	ASSERT_EQ(0, parse_text(&p, &e, "[lymphd]\nlatency_slice_us = 0\n"));
-	EXPECT_EQ(0, p.latency_slice_us);
-	policy_free(&p);
-	cfg_errors_free(&e);
-	ASSERT_EQ(0, parse_text(&p, &e, "[lymphd]\nlatency_slice_us = 100000\n"));
-	EXPECT_EQ(100000, p.latency_slice_us);
-	policy_free(&p);
-	cfg_errors_free(&e);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		EXPECT_EQ(0, parse_text(&p, &e, ok[i].text)) TH_LOG("%s", ok[i].text);
+		EXPECT_EQ(ok[i].us, p.latency_slice_us) TH_LOG("%s", ok[i].text);
+		policy_free(&p);
+		cfg_errors_free(&e);
+	}
 	EXPECT_EQ(0, one_error("[lymphd]\nlatency_slice_us = 100001\n", 2,
 			       "latency_slice_us: '100001' is not a whole number from 0 to 100000"));
 	EXPECT_EQ(0, one_error("[lymphd]\nlatency_slice_us = 0.1ms\n", 2,
