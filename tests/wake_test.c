@@ -400,7 +400,7 @@ TEST_F_TIMEOUT(wake, a_refused_slice_is_said_once_and_lymphd_runs, 120)
 	len = read(fd, err, sizeof(err) - 1);
 	close(fd);
 	err[len > 0 ? len : 0] = 0;
-	for (p = err; (p = strstr(p, "latency_slice_us")); p++)
+	for (p = err; (p = strstr(p, "failed to set latency_slice_us")); p++)
 		n++;
 	EXPECT_EQ(1, n) TH_LOG("lymphd's stderr: %s", err);
 	EXPECT_NE(NULL, strstr(err, "failed to set latency_slice_us = 100 (sched_setattr: Invalid argument)"))
