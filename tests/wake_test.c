@@ -375,6 +375,31 @@ TEST_F_TIMEOUT(wake, lymphd_loop_takes_the_configured_slice, 120)
 				      (long long)slice, (long long)mine);
 }
 
+/* The slice is applied at start only (the system call filter has no
+ * sched_setattr): a reload that changes it says so and keeps the slice. */
+TEST_F_TIMEOUT(wake, a_reload_keeps_the_slice_and_says_so, 120)
+{
+	char err[8192] = "";
+	int64_t slice;
+	int waited;
+
+	if (slice_of(0) <= 0)
+		SKIP(return, "the kernel reports no slice (sched_runtime): before Linux 6.12");
+	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nlatency_slice_us = 250\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nlatency_slice_us = 0\n"));
+	ASSERT_EQ(0, kill(self->d.pid, SIGHUP));
+	for (waited = 0; waited < PROMPT_MS && !strstr(err, "takes effect when lymphd restarts");
+	     waited += 100) {
+		th_sleep_ms(100);
+		th_read_file(self->d.errpath, err, sizeof(err));
+	}
+	EXPECT_NE(NULL, strstr(err, "latency_slice_us = 0 takes effect when lymphd restarts"))
+	TH_LOG("lymphd's stderr: %s", err);
+	slice = slice_of(self->d.pid);
+	EXPECT_EQ(250000, slice) TH_LOG("lymphd runs with a %lld ns slice after the reload", (long long)slice);
+}
+
 /* A kernel that refuses the slice (played by a seccomp filter that fails
  * sched_setattr with EINVAL, as a kernel before 3.14 has no such call or
  * one that knows a smaller sched_attr says E2BIG): lymphd says so once, on
