@@ -40,19 +40,19 @@
 #include "bench.h"
 #include "pidcg.h"
 
-#define NOBODY	  65534
-#define MAXSPIN	  8
-#define MAXPROBE  20000
-#define MAXGAP	  200000
-#define GAP_NS	  20000ULL	/* a spinner's clock reads further apart: off the CPU */
-#define PIDS_MAX  100
+#define NOBODY	 65534
+#define MAXSPIN	 8
+#define MAXPROBE 20000
+#define MAXGAP	 200000
+#define GAP_NS	 20000ULL /* a spinner's clock reads further apart: off the CPU */
+#define PIDS_MAX 100
 
 /* Shared with the children (MAP_SHARED, before they fork). */
 struct shared {
 	volatile int stop;
-	uint64_t probe[MAXPROBE];	/* fork + exec /bin/true, ns */
+	uint64_t probe[MAXPROBE]; /* fork + exec /bin/true, ns */
 	int nprobe;
-	uint64_t gap[MAXGAP];		/* the spinners' gaps, ns */
+	uint64_t gap[MAXGAP]; /* the spinners' gaps, ns */
 	int ngap;
 	uint64_t spawned, crashed;
 };
@@ -133,16 +133,17 @@ static void storm(double rate, int max_s)
 	pid_t pid;
 
 	setrlimit(RLIMIT_CORE, &no_core);
-	alarm((unsigned int)max_s);	/* backstop: never outlive the bench */
+	alarm((unsigned int)max_s); /* backstop: never outlive the bench */
 	if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
 		_exit(3);
 	while (!sh->stop) {
-		struct timespec ts = { (time_t)(next / 1000000000ULL), (long)(next % 1000000000ULL) };
+		struct timespec ts = { (time_t)(next / 1000000000ULL),
+				       (long)(next % 1000000000ULL) };
 
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		pid = fork();
 		if (pid == 0)
-			*(volatile int *)0 = 1;	/* SIGSEGV */
+			*(volatile int *)0 = 1; /* SIGSEGV */
 		if (pid > 0)
 			__atomic_fetch_add(&sh->spawned, 1, __ATOMIC_RELAXED);
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
@@ -150,7 +151,7 @@ static void storm(double rate, int max_s)
 				__atomic_fetch_add(&sh->crashed, 1, __ATOMIC_RELAXED);
 		next += period;
 		if (bench_now_ns() > next + 100 * period)
-			next = bench_now_ns();	/* behind: no burst to catch up */
+			next = bench_now_ns(); /* behind: no burst to catch up */
 	}
 	while ((pid = waitpid(-1, &status, 0)) > 0)
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
@@ -168,7 +169,7 @@ static int run_phase(struct bench_lymphd *l, int nspin, double rate, int ms, str
 {
 	pid_t spin[MAXSPIN], pr, st;
 	uint64_t spin_cpu0[MAXSPIN], t0, t1, l0, l1;
-	long spin_iv0[MAXSPIN];	/* bench_status_kb: the number, whatever its unit */
+	long spin_iv0[MAXSPIN]; /* bench_status_kb: the number, whatever its unit */
 	struct pidcg cg = { 0 };
 	struct timespec len = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	int i, err;
@@ -204,9 +205,12 @@ static int run_phase(struct bench_lymphd *l, int nspin, double rate, int ms, str
 	t1 = bench_now_ns();
 	l1 = bench_cpu_ns(l->pid);
 	for (i = 0; i < nspin; i++) {
-		ph->spin_share += (double)(bench_cpu_ns(spin[i]) - spin_cpu0[i]) / (double)(t1 - t0);
-		ph->spin_nivcsw_s += (double)(bench_status_kb(spin[i], "nonvoluntary_ctxt_switches") -
-					      spin_iv0[i]) * 1e9 / (double)(t1 - t0);
+		ph->spin_share += (double)(bench_cpu_ns(spin[i]) - spin_cpu0[i]) /
+				  (double)(t1 - t0);
+		ph->spin_nivcsw_s += (double)(bench_status_kb(spin[i],
+							      "nonvoluntary_ctxt_switches") -
+					      spin_iv0[i]) *
+				     1e9 / (double)(t1 - t0);
 	}
 	sh->stop = 1;
 	for (i = 0; i < nspin; i++)
@@ -215,7 +219,8 @@ static int run_phase(struct bench_lymphd *l, int nspin, double rate, int ms, str
 	waitpid(st, NULL, 0);
 	pidcg_destroy(&cg);
 	ph->crashes_s = (double)sh->crashed * 1e9 / (double)(t1 - t0);
-	ph->lymphd_us_per_crash = sh->crashed ? (double)(l1 - l0) / 1000.0 / (double)sh->crashed : 0;
+	ph->lymphd_us_per_crash = sh->crashed ? (double)(l1 - l0) / 1000.0 / (double)sh->crashed
+					      : 0;
 	ph->probe_p50 = q_us(sh->probe, sh->nprobe, 0.5);
 	ph->probe_p99 = q_us(sh->probe, sh->nprobe, 0.99);
 	if (sh->ngap > MAXGAP)
@@ -228,15 +233,16 @@ static int run_phase(struct bench_lymphd *l, int nspin, double rate, int ms, str
 
 #define NFIG 9
 static const char *const fig_name[NFIG] = {
-	"storm crashes/s", "lymphd CPU per crash, us", "fork+exec probe p50, us",
-	"fork+exec probe p99, us", "spinners' CPU share (of ncpu)", "spinners preempted /s",
-	"spinners' gaps > 20 us /s", "spinners' gap p50, us", "spinners' gap p99, us",
+	"storm crashes/s",	     "lymphd CPU per crash, us",      "fork+exec probe p50, us",
+	"fork+exec probe p99, us",   "spinners' CPU share (of ncpu)", "spinners preempted /s",
+	"spinners' gaps > 20 us /s", "spinners' gap p50, us",	      "spinners' gap p99, us",
 };
 
 static double fig(const struct phase *p, int k)
 {
-	const double v[NFIG] = { p->crashes_s, p->lymphd_us_per_crash, p->probe_p50, p->probe_p99,
-				 p->spin_share, p->spin_nivcsw_s, p->gaps_s, p->gap_p50, p->gap_p99 };
+	const double v[NFIG] = { p->crashes_s,	p->lymphd_us_per_crash, p->probe_p50, p->probe_p99,
+				 p->spin_share, p->spin_nivcsw_s,	p->gaps_s,    p->gap_p50,
+				 p->gap_p99 };
 
 	return v[k];
 }
@@ -251,11 +257,12 @@ static int cmp_d(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	const char *build = "build", *other = NULL, *bconf = NULL;
-	static const char *const args[] = { "--quiet", "--source=bpf", "--no-fork", "--no-exec", NULL };
+	static const char *const args[] = { "--quiet", "--source=bpf", "--no-fork", "--no-exec",
+					    NULL };
 	int c, ms = 2000, rounds = 4, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), r, s, k, mode;
 	double rate = 300;
 	struct bench_lymphd l[2];
-	struct phase (*ph)[2][2];	/* [round][side][idle, busy] */
+	struct phase(*ph)[2][2]; /* [round][side][idle, busy] */
 
 	while ((c = getopt(argc, argv, "d:B:b:r:t:k:")) != -1) {
 		if (c == 'd')
@@ -271,8 +278,9 @@ int main(int argc, char **argv)
 		else if (c == 'k')
 			rounds = atoi(optarg);
 		else {
-			fprintf(stderr, "usage: stormcost [-d BUILD] [-B OTHER_BUILD] [-b CONF] [-r RATE] "
-					"[-t BLOCK_MS] [-k ROUNDS]\n");
+			fprintf(stderr,
+				"usage: stormcost [-d BUILD] [-B OTHER_BUILD] [-b CONF] [-r RATE] "
+				"[-t BLOCK_MS] [-k ROUNDS]\n");
 			return 2;
 		}
 	}
@@ -305,7 +313,8 @@ int main(int argc, char **argv)
 	for (s = 0; s < 2; s++) {
 		FILE *f = fopen(l[s].conf, "we");
 
-		if (!f || fputs("[quarantine]\nthreshold = 1000000000\nroot = no\n", f) < 0 || fclose(f)) {
+		if (!f || fputs("[quarantine]\nthreshold = 1000000000\nroot = no\n", f) < 0 ||
+		    fclose(f)) {
 			perror("stormcost: failed to write the policy");
 			return 1;
 		}
@@ -321,13 +330,15 @@ int main(int argc, char **argv)
 		for (k = 0; k < 2; k++) {
 			s = (first + k) % 2;
 			if (bench_lymphd_start(&l[s], args)) {
-				fprintf(stderr, "stormcost: lymphd (%s) did not start\n", l[s].lymphd);
+				fprintf(stderr, "stormcost: lymphd (%s) did not start\n",
+					l[s].lymphd);
 				return 1;
 			}
 			bench_lymphd_settle(&l[s], 5000);
 			for (mode = 0; mode < 2; mode++)
 				if (run_phase(&l[s], mode ? ncpu : 0, rate, ms, &ph[r][s][mode])) {
-					fprintf(stderr, "stormcost: failed to make the storm's pids cgroup\n");
+					fprintf(stderr,
+						"stormcost: failed to make the storm's pids cgroup\n");
 					bench_lymphd_stop(&l[s]);
 					return 1;
 				}
@@ -337,7 +348,8 @@ int main(int argc, char **argv)
 	/* per figure: each side's median over rounds, and the median (min,
 	 * max) of the rounds' B / A ratios */
 	for (mode = 0; mode < 2; mode++) {
-		printf("# %s (%s)\n", mode ? "busy: a spinner per CPU" : "idle", "A | B | B/A median (min-max) over rounds");
+		printf("# %s (%s)\n", mode ? "busy: a spinner per CPU" : "idle",
+		       "A | B | B/A median (min-max) over rounds");
 		for (k = 0; k < NFIG; k++) {
 			double a[50], b[50], q[50];
 

@@ -493,8 +493,9 @@ TEST(latency_slice_us)
 		policy_free(&p);
 		cfg_errors_free(&e);
 	}
-	EXPECT_EQ(0, one_error("[lymphd]\nlatency_slice_us = 100001\n", 2,
-			       "latency_slice_us: '100001' is not a whole number from 0 to 100000"));
+	EXPECT_EQ(0,
+		  one_error("[lymphd]\nlatency_slice_us = 100001\n", 2,
+			    "latency_slice_us: '100001' is not a whole number from 0 to 100000"));
 	EXPECT_EQ(0, one_error("[lymphd]\nlatency_slice_us = 0.1ms\n", 2,
 			       "latency_slice_us: '0.1ms' is not a whole number"));
 	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/true\nlatency_slice_us = 100\n", 3,

@@ -19,7 +19,8 @@ static int setattr_returns(int err)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
-	return th_seccomp_one(__NR_sched_setattr, SECCOMP_RET_ERRNO | ((uint32_t)err & SECCOMP_RET_DATA));
+	return th_seccomp_one(__NR_sched_setattr,
+			      SECCOMP_RET_ERRNO | ((uint32_t)err & SECCOMP_RET_DATA));
 }
 
 /* What slice_apply(us) said, into buf; its return in *ns. */
@@ -85,7 +86,8 @@ TEST(a_refused_slice_is_said_once_and_not_fatal)
 			if (setattr_returns(errs[i]))
 				_exit(2);
 			apply_said(100, &ns, said, sizeof(said));
-			snprintf(want, sizeof(want), "failed to set latency_slice_us = 100 (sched_setattr: %s)",
+			snprintf(want, sizeof(want),
+				 "failed to set latency_slice_us = 100 (sched_setattr: %s)",
 				 strerror(errs[i]));
 			if (ns || !strstr(said, want) || lines_in(said) != 1 ||
 			    !strstr(said, "latency_slice_us = 0")) {
@@ -96,7 +98,8 @@ TEST(a_refused_slice_is_said_once_and_not_fatal)
 		}
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		TH_LOG("sched_setattr failing with %s: wait status 0x%x", strerror(errs[i]), status);
+		TH_LOG("sched_setattr failing with %s: wait status 0x%x", strerror(errs[i]),
+		       status);
 	}
 }
 

@@ -371,8 +371,9 @@ TEST_F_TIMEOUT(wake, lymphd_loop_takes_the_configured_slice, 120)
 	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nlatency_slice_us = 0\n"));
 	ASSERT_EQ(0, start_lymphd(self));
 	slice = slice_of(self->d.pid);
-	EXPECT_EQ(mine, slice) TH_LOG("lymphd runs with %lld ns, the kernel's default is %lld",
-				      (long long)slice, (long long)mine);
+	EXPECT_EQ(mine, slice)
+	TH_LOG("lymphd runs with %lld ns, the kernel's default is %lld", (long long)slice,
+	       (long long)mine);
 }
 
 /* The slice is applied at start only (the system call filter has no
@@ -397,7 +398,8 @@ TEST_F_TIMEOUT(wake, a_reload_keeps_the_slice_and_says_so, 120)
 	EXPECT_NE(NULL, strstr(err, "latency_slice_us = 0 takes effect when lymphd restarts"))
 	TH_LOG("lymphd's stderr: %s", err);
 	slice = slice_of(self->d.pid);
-	EXPECT_EQ(250000, slice) TH_LOG("lymphd runs with a %lld ns slice after the reload", (long long)slice);
+	EXPECT_EQ(250000, slice)
+	TH_LOG("lymphd runs with a %lld ns slice after the reload", (long long)slice);
 }
 
 /* A kernel that refuses the slice (played by a seccomp filter that fails

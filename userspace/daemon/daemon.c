@@ -955,8 +955,9 @@ static int reload_policy(struct daemon *d, char **why)
 	}
 	cfg_errors_free(&errs);
 	if (fresh->latency_slice_us != d->policy->latency_slice_us)
-		fprintf(stderr, "lymphd: latency_slice_us = %u takes effect when lymphd restarts; "
-				"until then its event loop keeps the slice it started with\n",
+		fprintf(stderr,
+			"lymphd: latency_slice_us = %u takes effect when lymphd restarts; "
+			"until then its event loop keeps the slice it started with\n",
 			fresh->latency_slice_us);
 	/* One pointer swapped: every module that keeps pointers into the
 	 * policy (services' confs, the protected set, the phagocytes') is

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define SLICE_SHORT_NS 100000ULL /* the kernel's floor: 0.1 ms */
+#define SLICE_SHORT_NS 100000ULL    /* the kernel's floor: 0.1 ms */
 #define SLICE_MAX_NS   100000000ULL /* the kernel's ceiling: 100 ms */
 
 /* Ask for slice_ns for the calling thread (SCHED_OTHER or SCHED_BATCH
