@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
 #include "clock.h"
@@ -155,14 +156,48 @@ static inline int bench_lymphd_init(struct bench_lymphd *l, const char *build,
 	return 0;
 }
 
+/*
+ * Policy lines for this lymphd only (e.g. -b of bench/latency: the -B
+ * side's settings), in a drop-in beside its policy file (CONF.d/, which
+ * lymphd reads after it); "\\n" in text stands for a newline, for a
+ * command line's convenience.
+ */
+static inline int bench_lymphd_dropin(struct bench_lymphd *l, const char *text)
+{
+	char path[160];
+	const char *c;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.d", l->conf);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s.d/bench.conf", l->conf);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	for (c = text; *c; c++) {
+		if (c[0] == '\\' && c[1] == 'n')
+			fputc('\n', f), c++;
+		else
+			fputc(*c, f);
+	}
+	fputc('\n', f);
+	return fclose(f) ? -errno : 0;
+}
+
 /* Remove the directory and what lymphd left in it. */
 static inline void bench_lymphd_cleanup(struct bench_lymphd *l)
 {
 	DIR *d;
 	struct dirent *e;
+	char dropin[160];
 
 	if (!l->dir[0])
 		return;
+	snprintf(dropin, sizeof(dropin), "%s.d/bench.conf", l->conf);
+	unlink(dropin);
+	snprintf(dropin, sizeof(dropin), "%s.d", l->conf);
+	rmdir(dropin);
 	d = opendir(l->dir);
 	while (d && (e = readdir(d))) {
 		char p[400];

@@ -52,13 +52,15 @@
  * Each block's fresh lymphd's first crash is printed apart too (the p99
  * keeps it): a deployed lymphd pays that first use once.
  *
- *   bench/latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES] [-o RAW]  (root)
+ *   bench/latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD [-b CONF]] [-m MODES] [-o RAW]  (root)
  *
  * MODES: letters, default "utbsvrw": u urgent, t threshold, e enforced,
  * b batched, s busy, v service, r bare reader, w spinning reader.  lymphd's modes run
  * in 6 blocks (a fresh lymphd each); with -B, blocks of OTHER_BUILD's
  * lymphd alternate with them in random order (a before/after in one run),
- * reported apart.  Batched: n/10 crashes, service: n/5.  -o RAW: every
+ * reported apart; -b CONF adds policy lines to the -B side's lymphd ("\n"
+ * between lines), so -B may be this build with one setting changed, e.g.
+ * -B build -b '[lymphd]\nlatency_slice_us = 0'.  Batched: n/10 crashes, service: n/5.  -o RAW: every
  * sample of the urgent and busy modes, a line each.
  */
 #include <errno.h>
@@ -1044,7 +1046,7 @@ static void side_report(struct side *sd, const char *modes, const char *tag)
 
 int main(int argc, char **argv)
 {
-	const char *build = "build", *before = NULL, *modes = "utbsvrw";
+	const char *build = "build", *before = NULL, *modes = "utbsvrw", *bconf = NULL;
 	int n = 1000, c, err = 0, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), k, nsides;
 	struct side side[2];
 	struct series bare = { 0 }, spin = { 0 }, bare_busy = { 0 };
@@ -1056,20 +1058,23 @@ int main(int argc, char **argv)
 		return crash_main((uid_t)atoi(argv[2]), atoi(argv[3]));
 
 	memset(side, 0, sizeof(side));
-	while ((c = getopt(argc, argv, "n:d:B:m:o:")) != -1) {
+	while ((c = getopt(argc, argv, "n:d:B:b:m:o:")) != -1) {
 		if (c == 'n')
 			n = atoi(optarg);
 		else if (c == 'd')
 			build = optarg;
 		else if (c == 'B')
 			before = optarg;
+		else if (c == 'b')
+			bconf = optarg;
 		else if (c == 'm')
 			modes = optarg;
 		else if (c == 'o' && !(raw_out = fopen(optarg, "we"))) {
 			perror("latency: -o");
 			return 2;
 		} else if (c != 'o') {
-			fprintf(stderr, "usage: latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD] [-m MODES] [-o RAW]\n");
+			fprintf(stderr, "usage: latency [-n CRASHES] [-d BUILD_DIR] [-B OTHER_BUILD [-b CONF]] "
+					"[-m MODES] [-o RAW]\n");
 			return 2;
 		}
 	}
@@ -1094,15 +1099,21 @@ int main(int argc, char **argv)
 		perror("latency: setup");
 		return 1;
 	}
+	if (bconf && !before) {
+		fprintf(stderr, "latency: -b needs -B (the side whose lymphd it configures)\n");
+		return 2;
+	}
 	for (k = 0; k < nsides && !err; k++)
 		err = side_init(&side[k], k ? before : build, k ? "latency-b" : "latency", n);
+	if (!err && bconf)
+		err = bench_lymphd_dropin(&side[1].l, bconf);
 	if (err) {
 		fprintf(stderr, "latency: failed to set up: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("# latency: %d crashes per mode (batched: %d, service: %d), %d CPUs, %d blocks%s%s\n",
+	printf("# latency: %d crashes per mode (batched: %d, service: %d), %d CPUs, %d blocks%s%s%s%s%s\n",
 	       n, side[0].batched.n, side[0].died.n, ncpu, NBLOCKS, before ? ", interleaved with -B " : "",
-	       before ? before : "");
+	       before ? before : "", bconf ? " (-b '" : "", bconf ? bconf : "", bconf ? "')" : "");
 	bench_warn_other_lymphd(0);
 	/* The bench's reader takes the short slice lymphd takes (lib/slice.h):
 	 * woken by lymphd's line, it would otherwise often wait for a busy

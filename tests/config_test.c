@@ -471,6 +471,37 @@ TEST(default_policy_is_observe_without_services)
 	cfg_errors_free(&e);
 }
 
+/* [lymphd] latency_slice_us: the event loop's scheduler slice (lib/slice.h),
+ * 100 us unless told; 0 asks for none; the kernel's ceiling (100 ms) is the
+ * bound. */
+TEST(latency_slice_us)
+{
+	static const struct {
+		const char *text;
+		uint32_t us;
+	} ok[] = {
+		{ "", 100 },
+		{ "[lymphd]\nlatency_slice_us = 0\n", 0 },
+		{ "[lymphd]\nlatency_slice_us = 100000\n", 100000 },
+	};
+	struct cfg_errors e;
+	struct policy p;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		EXPECT_EQ(0, parse_text(&p, &e, ok[i].text)) TH_LOG("%s", ok[i].text);
+		EXPECT_EQ(ok[i].us, p.latency_slice_us) TH_LOG("%s", ok[i].text);
+		policy_free(&p);
+		cfg_errors_free(&e);
+	}
+	EXPECT_EQ(0,
+		  one_error("[lymphd]\nlatency_slice_us = 100001\n", 2,
+			    "latency_slice_us: '100001' is not a whole number from 0 to 100000"));
+	EXPECT_EQ(0, one_error("[lymphd]\nlatency_slice_us = 0.1ms\n", 2,
+			       "latency_slice_us: '0.1ms' is not a whole number"));
+	EXPECT_EQ(0, one_error("[service a]\nstart = /bin/true\nlatency_slice_us = 100\n", 3,
+			       "latency_slice_us"));
+}
+
 TEST(backoff_min_zero_accepted)
 {
 	struct cfg_errors e;

@@ -352,4 +352,86 @@ TEST_F_TIMEOUT(wake, lymphd_loop_takes_a_short_slice_its_services_do_not, 120)
 	EXPECT_EQ(mine, slice) TH_LOG("the service's slice %lld, this test's %lld", (long long)slice, (long long)mine);
 }
 
+/* [lymphd] latency_slice_us: the slice lymphd's loop runs with; 0 leaves
+ * the kernel's default. */
+TEST_F_TIMEOUT(wake, lymphd_loop_takes_the_configured_slice, 120)
+{
+	int64_t mine = slice_of(0), slice;
+
+	if (mine <= 0)
+		SKIP(return, "the kernel reports no slice (sched_runtime): before Linux 6.12");
+	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nlatency_slice_us = 250\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	slice = slice_of(self->d.pid);
+	EXPECT_EQ(250000, slice) TH_LOG("lymphd runs with a %lld ns slice", (long long)slice);
+	th_lymphd_destroy(&self->d);
+	self->running = false;
+
+	th_lymphd_init(&self->d);
+	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nlatency_slice_us = 0\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	slice = slice_of(self->d.pid);
+	EXPECT_EQ(mine, slice)
+	TH_LOG("lymphd runs with %lld ns, the kernel's default is %lld", (long long)slice,
+	       (long long)mine);
+}
+
+/* The slice is applied at start only (the system call filter has no
+ * sched_setattr): a reload that changes it says so and keeps the slice. */
+TEST_F_TIMEOUT(wake, a_reload_keeps_the_slice_and_says_so, 120)
+{
+	char err[8192] = "";
+	int64_t slice;
+	int waited;
+
+	if (slice_of(0) <= 0)
+		SKIP(return, "the kernel reports no slice (sched_runtime): before Linux 6.12");
+	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nlatency_slice_us = 250\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nlatency_slice_us = 0\n"));
+	ASSERT_EQ(0, kill(self->d.pid, SIGHUP));
+	for (waited = 0; waited < PROMPT_MS && !strstr(err, "takes effect when lymphd restarts");
+	     waited += 100) {
+		th_sleep_ms(100);
+		th_read_file(self->d.errpath, err, sizeof(err));
+	}
+	EXPECT_NE(NULL, strstr(err, "latency_slice_us = 0 takes effect when lymphd restarts"))
+	TH_LOG("lymphd's stderr: %s", err);
+	slice = slice_of(self->d.pid);
+	EXPECT_EQ(250000, slice)
+	TH_LOG("lymphd runs with a %lld ns slice after the reload", (long long)slice);
+}
+
+/* A kernel that refuses the slice (played by a seccomp filter that fails
+ * sched_setattr with EINVAL, as a kernel before 3.14 has no such call or
+ * one that knows a smaller sched_attr says E2BIG): lymphd says so once, on
+ * stderr, and runs; a crash is still reported. */
+TEST_F_TIMEOUT(wake, a_refused_slice_is_said_once_and_lymphd_runs, 120)
+{
+	char err[8192] = "", *p;
+	pid_t crashed;
+	json_object *o;
+	int fd, n = 0;
+	ssize_t len;
+
+	ASSERT_EQ(0, write_text(self->conf, "[quarantine]\nthreshold = 1000\n"));
+	ASSERT_EQ(0, th_seccomp_one(__NR_sched_setattr, SECCOMP_RET_ERRNO | EINVAL));
+	ASSERT_EQ(0, start_lymphd(self)) th_lymphd_dump_stderr(&self->d);
+	crashed = crash_as(self, NOBODY);
+	ASSERT_LT(0, crashed);
+	o = th_lymphd_wait(&self->d, th_pred_death_of, &crashed, PROMPT_MS);
+	EXPECT_NE(NULL, o) TH_LOG("lymphd did not report the crash");
+	json_object_put(o);
+	fd = open(self->d.errpath, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	len = read(fd, err, sizeof(err) - 1);
+	close(fd);
+	err[len > 0 ? len : 0] = 0;
+	for (p = err; (p = strstr(p, "failed to set latency_slice_us")); p++)
+		n++;
+	EXPECT_EQ(1, n) TH_LOG("lymphd's stderr: %s", err);
+	EXPECT_NE(NULL, strstr(err, "failed to set latency_slice_us = 100 (sched_setattr: Invalid argument)"))
+	TH_LOG("lymphd's stderr: %s", err);
+}
+
 TEST_HARNESS_MAIN

@@ -28,6 +28,7 @@
 #include "memtrim.h"
 #include "privs.h"
 #include "protect.h"
+#include "slice.h"
 
 /* Bulk records wait at most this long in the ring (ms). */
 #define DRAIN_PERIOD_MS 250
@@ -687,6 +688,10 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		}
 		cfg_errors_free(&errs);
 	}
+	/* The event loop answers a crash's wakeup at the woken CPU's next
+	 * chance (lib/slice.h); before the seccomp filter, which has no
+	 * sched_setattr.  A reload does not change it. */
+	slice_apply(d->policy->latency_slice_us, stderr);
 	d->enforce = d->policy->enforce && !opts->dry_run;
 	err = logsink_open(&d->log, opts->log);
 	if (err)
@@ -954,6 +959,11 @@ static int reload_policy(struct daemon *d, char **why)
 		return -EINVAL;
 	}
 	cfg_errors_free(&errs);
+	if (fresh->latency_slice_us != d->policy->latency_slice_us)
+		fprintf(stderr,
+			"lymphd: latency_slice_us = %u takes effect when lymphd restarts; "
+			"until then its event loop keeps the slice it started with\n",
+			fresh->latency_slice_us);
 	/* One pointer swapped: every module that keeps pointers into the
 	 * policy (services' confs, the protected set, the phagocytes') is
 	 * re-bound to the fresh one first; the old one is freed only then,

@@ -14,7 +14,6 @@
 #include "daemon.h"
 #include "notify.h"
 #include "parse_num.h"
-#include "slice.h"
 #include "spawn.h"
 
 static void usage(FILE *f)
@@ -272,10 +271,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	notify_init(); /* systemd's $NOTIFY_SOCKET, if any (Type=notify) */
-	/* The event loop answers a crash's wakeup at the woken CPU's next
-	 * chance (lib/slice.h); a hint: a kernel before 6.12 ignores it, and
-	 * a real-time policy an administrator gave lymphd is kept. */
-	(void)slice_set_short(SLICE_SHORT_NS);
 	err = daemon_init(d, &o);
 	if (!err) {
 		notify("READY=1\nSTATUS=source %s, %s mode", d->src.name,

@@ -55,3 +55,43 @@ int64_t slice_of(pid_t tid)
 		return err;
 	return a.policy == SCHED_OTHER || a.policy == SCHED_BATCH ? (int64_t)a.runtime : 0;
 }
+
+uint64_t slice_apply(uint32_t us, FILE *err)
+{
+	uint64_t ns = us ? (uint64_t)us * 1000 : 0;
+	int64_t got;
+	int rc;
+
+	if (!us)
+		return 0;
+	if (ns < SLICE_SHORT_NS)
+		ns = SLICE_SHORT_NS;
+	if (ns > SLICE_MAX_NS)
+		ns = SLICE_MAX_NS;
+	rc = slice_set_short(ns);
+	if (rc == -EOPNOTSUPP) {
+		fprintf(err,
+			"lymphd: latency_slice_us = %u not applied: lymphd runs under a "
+			"real-time or deadline policy, which it keeps (it has no slice)\n",
+			us);
+		return 0;
+	}
+	if (rc) {
+		fprintf(err,
+			"lymphd: failed to set latency_slice_us = %u (sched_setattr: %s); "
+			"lymphd goes on with the kernel's default slice, its crash lines may wait "
+			"longer for a busy CPU; set latency_slice_us = 0 to not ask\n",
+			us, strerror(-rc));
+		return 0;
+	}
+	got = slice_of(0);
+	if (got != (int64_t)ns) {
+		fprintf(err,
+			"lymphd: latency_slice_us = %u not applied: the kernel kept a %lld ns "
+			"slice (a custom slice needs Linux 6.12 or later); lymphd goes on with it; "
+			"set latency_slice_us = 0 to not ask\n",
+			us, (long long)got);
+		return 0;
+	}
+	return ns;
+}

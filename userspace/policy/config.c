@@ -71,6 +71,7 @@ static const struct key keys[] = {
 	{ S_LYMPHD, "journal", T_PATH, POL(journal), 0, 0 },
 	{ S_LYMPHD, "journal_max", T_SIZE, POL(journal_max), 64 << 10, 1ULL << 32 },
 	{ S_LYMPHD, "metrics_listen", T_STR, POL(metrics_listen), 0, 0 },
+	{ S_LYMPHD, "latency_slice_us", T_U32, POL(latency_slice_us), 0, 100000 },
 
 	{ S_SERVICE, "exe", T_PATH, SVC(exe), 0, 0 },
 	{ S_SERVICE, "cgroup", T_STR, SVC(cgroup), 0, 0 },
@@ -185,6 +186,7 @@ void policy_defaults(struct policy *p)
 	p->enforce = 0;
 	p->journal = strdup(LYMPH_DEFAULT_JOURNAL);
 	p->journal_max = 8ULL << 20;
+	p->latency_slice_us = 100; /* the kernel's floor (lib/slice.h) */
 	p->quarantine = (struct quarantine_conf){
 		.threshold = 5.0,
 		.half_life = D(3600),

@@ -123,6 +123,8 @@ struct policy {
 	char *journal;	      /* [lymphd] journal path */
 	char *metrics_listen; /* [lymphd] loopback host:port for Prometheus, NULL: off */
 	uint64_t journal_max; /* bytes before rotation */
+	/* [lymphd] the event loop's scheduler slice, us; 0: the kernel's */
+	uint32_t latency_slice_us;
 	struct service_conf *services;
 	size_t n_services;
 	struct quarantine_conf quarantine;
