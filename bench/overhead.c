@@ -59,7 +59,7 @@
  * process forked before any of this is loaded.
  *
  * Phase 2 (the real daemon): blocks of 'no lymphd' against 'lymphd
- * running' (observe mode, built-in policy, --quiet, pinned off the
+ * running' (observe mode, built-in policy or -P's, --quiet, pinned off the
  * workload's CPU), started, let settle and stopped between blocks; 200 ms
  * blocks because lymphd takes a while to load.  Besides the workload's
  * ratio, lymphd's own CPU time per iteration (from /proc/PID/schedstat)
@@ -69,8 +69,9 @@
  * (a before/after of lymphd in one run, interleaved the same way).
  *
  *   bench/overhead [-d BUILD_DIR] [-B OTHER_BUILD] [-m BLOCK_MS] [-r ROUNDS]
- *                  [-b BLOCKS] [-c CPU] [-s SEED] [-L] [-a | -S SETTINGS] [-N] [-w MASK]
- *   (root; -L: skip phase 2; -N: without kernel.bpf_stats, whose clock
+ *                  [-b BLOCKS] [-c CPU] [-s SEED] [-L | -P] [-a | -S SETTINGS] [-N] [-w MASK]
+ *   (root; -L: skip phase 2; -P: lymphd with a policy of an empty
+ *   [throttle] and [quarantine] each (their defaults) instead of none; -N: without kernel.bpf_stats, whose clock
  *   reads a probe pays; -w: the workloads, 1 fork+_exit, 2 fork+exec,
  *   4 fork+crash, 8 getppid, summed)
  *
@@ -704,6 +705,21 @@ static void ratio_figure(const char *what, enum workload w, const struct ratio_s
 	ratio_figure_to(what, w, rs, control, TARGET_RATIO);
 }
 
+/* lymphd's policy file (bench_lymphd_init made it empty). */
+static int write_policy(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(text, f) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
 /* -S: phase 1's settings by name, comma-separated, added to *mask
  * (detached and its control always; -S may be repeated). */
 static int parse_settings(const char *list, unsigned int *mask)
@@ -736,6 +752,7 @@ int main(int argc, char **argv)
 	const char *build = "build", *before = NULL;
 	int block_ms = 40, rounds = 5, blocks = 54, cpu = -1, with_lymphd = 1, c, err = 0;
 	int no_stats = 0, nphase1, settings_given = 0;
+	const char *policy = "";	/* lymphd's (-P: [throttle] and [quarantine]) */
 	unsigned int phase1 = (1u << NPHASE1) - 1;	/* the settings of phase 1 */
 	unsigned int workloads = (1u << NWORKLOADS) - 1;
 	static double sc_vs_raw[NWORKLOADS][4096], calls_vs_att[NWORKLOADS][4096];
@@ -765,7 +782,7 @@ int main(int argc, char **argv)
 	int group, r, w, i;
 	cpu_set_t set;
 
-	while ((c = getopt(argc, argv, "d:B:m:r:b:c:s:LaS:w:N")) != -1) {
+	while ((c = getopt(argc, argv, "d:B:m:r:b:c:s:LPaS:w:N")) != -1) {
 		switch (c) {
 		case 'd': build = optarg; break;
 		case 'B': before = optarg; break;
@@ -775,6 +792,7 @@ int main(int argc, char **argv)
 		case 'c': cpu = atoi(optarg); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'L': with_lymphd = 0; break;
+		case 'P': policy = "[throttle]\n\n[quarantine]\n"; break;
 		case 'a': phase1 &= ~((1u << EVERY) | (1u << BATCHED)); break;
 		case 'S':
 			if (!settings_given++)
@@ -786,7 +804,7 @@ int main(int argc, char **argv)
 		case 'w': workloads = (unsigned int)strtoul(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: overhead [-d BUILD_DIR] [-B OTHER_BUILD] [-m BLOCK_MS] [-r ROUNDS] "
-				"[-b BLOCKS] [-c CPU] [-s SEED] [-L] [-a | -S SETTING,...] [-N] [-w WORKLOAD_MASK]\n");
+				"[-b BLOCKS] [-c CPU] [-s SEED] [-L | -P] [-a | -S SETTING,...] [-N] [-w WORKLOAD_MASK]\n");
 			return 2;
 		}
 	}
@@ -936,6 +954,9 @@ int main(int argc, char **argv)
 	if (with_lymphd && !err && ((err = bench_lymphd_init(&l, build, "overhead", other_cpu)) ||
 				    (before && (err = bench_lymphd_init(&lb, before, "overhead-b", other_cpu)))))
 		fprintf(stderr, "overhead: failed to make a directory for lymphd: %s\n", strerror(-err));
+	if (with_lymphd && !err && *policy &&
+	    ((err = write_policy(l.conf, policy)) || (before && (err = write_policy(lb.conf, policy)))))
+		fprintf(stderr, "overhead: failed to write lymphd's policy in %s: %s\n", l.conf, strerror(-err));
 	if (with_lymphd && !err) {
 		int pairs = blocks / 18 > 2 ? blocks / 18 : 2;	/* 3 by default, as before */
 
@@ -1105,8 +1126,9 @@ int main(int argc, char **argv)
 
 			if (!rs[st].n)
 				continue;
-			ratio_figure_to(b ? "lymphd of -B build running" : "lymphd running", w, &rs[st],
-					&rs[CONTROL], LYMPHD_TARGET);
+			snprintf(name, sizeof(name), "lymphd%s running%s", b ? " of -B build" : "",
+				 *policy ? " ([throttle] and [quarantine])" : "");
+			ratio_figure_to(name, w, &rs[st], &rs[CONTROL], LYMPHD_TARGET);
 			snprintf(name, sizeof(name), "overhead %s: lymphd%s CPU per iteration, on its own CPU",
 				 workload_name[w], b ? " of -B build" : "");
 			snprintf(val, sizeof(val), "%.1f us",
