@@ -1,23 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=bash
 #
-# What the VM benches (bench/kmod-overhead, bench/forkbomb-vm,
-# bench/overhead-vm) share: the VM's kernel, qemu's -icount setup, and a
-# boot whose "figure" lines are printed and whose failure is explained.
-# Sourced; the caller sets vm_name (its messages' prefix) and top.
+# What the VM's users share: the VM's kernel (tests/vm/run.sh and the VM
+# benches), and for the benches (bench/kmod-overhead, bench/forkbomb-vm,
+# bench/overhead-vm) qemu's -icount setup and a boot whose "figure" lines
+# are printed and whose failure is explained.  Sourced; the caller sets
+# vm_name (its messages' prefix) and top.
 
 vm_die() { echo "$vm_name: $*" >&2; exit 1; }
 
-# vm_kernel: sets kernel, kver and kdir to Debian's 6.12 cloud kernel (as
-# tests/vm/run.sh boots) and its headers, or dies saying what to install.
+# vm_kernel [MISSING]: sets kernel, kver and kdir to Debian's 6.12 cloud
+# kernel and its headers, or calls MISSING (default vm_die) saying what to
+# install.
 vm_kernel() {
-	command -v qemu-system-x86_64 >/dev/null || vm_die "qemu-system-x86_64 not installed (scripts/deps.sh --vm)"
+	local missing=${1:-vm_die}
+	command -v qemu-system-x86_64 >/dev/null || $missing "qemu-system-x86_64 not installed (scripts/deps.sh --vm)"
 	kernel=$(ls /boot/vmlinuz-6.12.*-cloud-amd64 2>/dev/null | sort -V | tail -n1)
-	[ -n "$kernel" ] || vm_die "no /boot/vmlinuz-6.12.*-cloud-amd64 (scripts/deps.sh --vm)"
+	[ -n "$kernel" ] || $missing "no /boot/vmlinuz-6.12.*-cloud-amd64 (scripts/deps.sh --vm)"
 	kver=${kernel#/boot/vmlinuz-}
 	kdir=/usr/src/linux-headers-$kver
-	[ -d "$kdir" ] || vm_die "no headers for $kver in $kdir (scripts/deps.sh --vm)"
-	[ -r "$kernel" ] || vm_die "$kernel not readable (run as root)"
+	[ -d "$kdir" ] || $missing "no headers for $kver in $kdir (scripts/deps.sh --vm)"
+	[ -r "$kernel" ] || $missing "$kernel not readable (run as root)"
 }
 
 # vm_kmod BUILD OUT: lymph.ko for the VM's kernel, in BUILD/kmod.
