@@ -4,14 +4,18 @@
 # What the VM's users share: the VM's kernel (tests/vm/run.sh and the VM
 # benches), and for the benches (bench/kmod-overhead, bench/forkbomb-vm,
 # bench/overhead-vm) qemu's -icount setup and a boot whose "figure" lines
-# are printed and whose failure is explained.  Sourced; the caller sets
-# vm_name (its messages' prefix) and top.
+# are printed and whose failure is explained.
+#
+#   . scripts/vm/lib.sh NAME     (NAME: the caller's, its messages' prefix)
+
+vm_name=${1:?scripts/vm/lib.sh NAME}
+vm_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 vm_die() { echo "$vm_name: $*" >&2; exit 1; }
 
 # vm_kernel [MISSING]: sets kernel, kver and kdir to Debian's 6.12 cloud
 # kernel and its headers, or calls MISSING (default vm_die) saying what to
-# install.
+# install.  (The caller declares the three, for shellcheck.)
 vm_kernel() {
 	local missing=${1:-vm_die}
 	command -v qemu-system-x86_64 >/dev/null || $missing "qemu-system-x86_64 not installed (scripts/deps.sh --vm)"
@@ -25,7 +29,7 @@ vm_kernel() {
 
 # vm_kmod BUILD OUT: lymph.ko for the VM's kernel, in BUILD/kmod.
 vm_kmod() {
-	make -s -C "$top" --no-print-directory kmod KDIR="$kdir" BUILD="$1" >"$2/kmod-build.log" 2>&1 ||
+	make -s -C "$vm_top" --no-print-directory kmod KDIR="$kdir" BUILD="$1" >"$2/kmod-build.log" 2>&1 ||
 		{ tail -n 40 "$2/kmod-build.log" >&2; vm_die "lymph.ko does not build against $kdir"; }
 }
 
@@ -65,7 +69,7 @@ vm_run() {
 	local kernel=$1 initrd=$2 out=$3 bench=$4 tries=$5 sedx=$6 try start qrc
 	for try in $(seq 1 "$tries"); do
 		start=$(date +%s)
-		"$top/scripts/vm/boot" "$kernel" "$initrd" "$out"
+		"$vm_top/scripts/vm/boot" "$kernel" "$initrd" "$out"
 		qrc=$?
 		[ "${LYMPH_VM_KVM:-1}" = 1 ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=KVM
 		echo "# $vm_name: $kver in the VM ($accel), qemu exit $qrc after $(( $(date +%s) - start )) s; logs in $out"

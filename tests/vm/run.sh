@@ -28,8 +28,8 @@ totals() { echo "# Totals: pass:0 fail:$1 xfail:0 xpass:0 skip:$2 error:0"; }
 skip() { echo "# SKIP lymph.ko VM tests: $*"; totals 0 1; exit 0; }
 fail() { echo "# FAIL lymph.ko VM tests: $*"; totals 1 0; exit 1; }
 
-vm_name=tests/vm/run.sh
-. "$top/scripts/vm/lib.sh"
+. "$top/scripts/vm/lib.sh" tests/vm/run.sh
+kernel="" kver="" kdir=""
 vm_kernel skip
 [ -f "$ksft/kselftest_harness.h" ] || skip "no kselftest harness in $ksft (scripts/deps.sh)"
 
