@@ -15,7 +15,8 @@
  * Each group also has a second detached block, the control: its ratio
  * shows the host's own noise.  A verdict is ok or MISS only when the
  * median is more than two standard errors from the 1.02 target (and, for
- * ok, the control agrees within 1 %), else "too noisy".  A block's cost is
+ * ok, the control agrees within 1 %) in 5 groups or more, else "too
+ * noisy" (or "too few groups").  A block's cost is
  * the median of its iterations' wall times.  Because a shared host can
  * drown a 2 % effect, the probes' own run time is also read from
  * kernel.bpf_stats (exact, but it leaves out the interrupt that delivers a
@@ -48,14 +49,17 @@
  *             (what charging a fork at its call would cost, attached
  *             for good; not used by lymphd);
  *   calls and refusals  both per-syscall sets attached.
- * With -a, only detached, control, attached and the last four.
+ * With -a, only detached, control, attached and the last four; with
+ * -S SETTING,... (attached, every, batched, armed-raw, armed-sc, calls,
+ * calls-sc; or -S repeated) detached, control and those
+ * (bench/overhead-vm: attached and batched).
  * A reader thread on another CPU drains the ring as lymphd does (epoll on
  * the ring, 100 ms timeout, ring_buffer__consume) so it never fills; its
  * cost on its own CPU is not in the ratio.  The workload runs in a lean
  * process forked before any of this is loaded.
  *
  * Phase 2 (the real daemon): blocks of 'no lymphd' against 'lymphd
- * running' (observe mode, built-in policy, --quiet, pinned off the
+ * running' (observe mode, built-in policy or -P's, --quiet, pinned off the
  * workload's CPU), started, let settle and stopped between blocks; 200 ms
  * blocks because lymphd takes a while to load.  Besides the workload's
  * ratio, lymphd's own CPU time per iteration (from /proc/PID/schedstat)
@@ -65,8 +69,9 @@
  * (a before/after of lymphd in one run, interleaved the same way).
  *
  *   bench/overhead [-d BUILD_DIR] [-B OTHER_BUILD] [-m BLOCK_MS] [-r ROUNDS]
- *                  [-b BLOCKS] [-c CPU] [-s SEED] [-L] [-a] [-N] [-w MASK]
- *   (root; -L: skip phase 2; -N: without kernel.bpf_stats, whose clock
+ *                  [-b BLOCKS] [-c CPU] [-s SEED] [-L | -P] [-a | -S SETTINGS] [-N] [-w MASK]
+ *   (root; -L: skip phase 2; -P: lymphd with a policy of an empty
+ *   [throttle] and [quarantine] each (their defaults) instead of none; -N: without kernel.bpf_stats, whose clock
  *   reads a probe pays; -w: the workloads, 1 fork+_exit, 2 fork+exec,
  *   4 fork+crash, 8 getppid, summed)
  *
@@ -107,6 +112,7 @@
 enum setting { DETACHED, CONTROL, ATTACHED, EVERY, BATCHED, ARMED_RAW, ARMED_SC, CALLS, CALLS_SC,
 	       LYMPHD, LYMPHD_B, NSETTINGS };
 #define NPHASE1 (CALLS_SC + 1)	/* phase 1's settings: DETACHED .. CALLS_SC */
+#define MIN_GROUPS	5	/* for a verdict */
 #define LYMPHD_TARGET	1.05	/* issue 15's target for "lymphd running" */
 enum workload { W_EXIT, W_EXEC, W_CRASH, W_SYSCALL, NWORKLOADS };
 static const char *const workload_name[NWORKLOADS] = {
@@ -121,8 +127,10 @@ static int skel_of(int st)
 
 /* The refused-fork probe on raw_syscalls:sys_exit, its per-syscall
  * variant (syscalls:sys_exit_clone, ...), the fork call probes
- * (syscalls:sys_enter_clone, ...). */
-enum prog_kind { P_SENSOR, P_RAW_EXIT, P_SC_EXIT, P_SC_ENTER };
+ * (syscalls:sys_enter_clone, ...), and the refused-fork probe at the
+ * return of kernel_clone (fexit: not loaded here, so that the bench runs
+ * where the kernel refuses fexit; lymphd's default where it loads). */
+enum prog_kind { P_SENSOR, P_RAW_EXIT, P_SC_EXIT, P_SC_ENTER, P_FEXIT };
 
 static enum prog_kind prog_kind(const struct bpf_program *prog)
 {
@@ -130,6 +138,9 @@ static enum prog_kind prog_kind(const struct bpf_program *prog)
 
 	if (!strcmp(n, "on_sys_exit"))
 		return P_RAW_EXIT;
+	if (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING &&
+	    bpf_program__expected_attach_type(prog) == BPF_TRACE_FEXIT)
+		return P_FEXIT;
 	if (!strncmp(n, "refused_", 8))
 		return P_SC_EXIT;
 	if (!strncmp(n, "call_", 5))
@@ -147,6 +158,8 @@ static int attached_in(const struct bpf_program *prog, int st)
 		return st == ARMED_SC || st == CALLS_SC;
 	case P_SC_ENTER:
 		return st == CALLS || st == CALLS_SC;
+	case P_FEXIT:
+		return 0;
 	default:
 		return 1;
 	}
@@ -455,9 +468,12 @@ static int sensors_open(struct sensors_set *s)
 		{
 			struct bpf_program *prog;
 
-			bpf_object__for_each_program(prog, k->obj)
+			bpf_object__for_each_program(prog, k->obj) {
 				if (prog_kind(prog) == P_SC_EXIT || prog_kind(prog) == P_SC_ENTER)
 					bpf_program__set_autoload(prog, i == 0);
+				if (prog_kind(prog) == P_FEXIT)
+					bpf_program__set_autoload(prog, false);
+			}
 		}
 		if (i) {
 			/* one ring and one drop counter for both */
@@ -546,19 +562,32 @@ static int sensors_attach(struct sensors_set *s, int st)
  * Counted for every process on the host, so per iteration it is an upper
  * bound for the workload.
  */
+#define MAX_PROGS 32	/* programs in sensors.bpf.c, for the split per probe */
+struct prog_time {
+	uint64_t ns, cnt;
+};
+
+/* The same per program, by its index in the object (the same in every
+ * skeleton), into per[MAX_PROGS] when not NULL. */
 static void sensors_runtime(struct sensors_set *s, int which, uint64_t *ns, uint64_t *cnt,
-			    uint64_t *sx_ns)
+			    uint64_t *sx_ns, struct prog_time *per)
 {
 	struct bpf_program *prog;
+	int idx = -1;
 
 	*ns = *cnt = *sx_ns = 0;
 	bpf_object__for_each_program(prog, s->skel[which]->obj) {
 		struct bpf_prog_info info = { 0 };
 		uint32_t len = sizeof(info);
 
+		idx++;
 		if (!bpf_program__autoload(prog) ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			continue;
+		if (per && idx < MAX_PROGS) {
+			per[idx].ns = info.run_time_ns;
+			per[idx].cnt = info.run_cnt;
+		}
 		/* the refused-fork probe: apart (on sys_exit, it runs at
 		 * every system call of the host) */
 		if (prog_kind(prog) == P_RAW_EXIT || prog_kind(prog) == P_SC_EXIT) {
@@ -599,6 +628,32 @@ static void sensors_close(struct sensors_set *s)
 
 /* ---- main -------------------------------------------------------------- */
 
+/* Where the probes' run time goes: per program, per iteration (bpf_stats;
+ * under qemu -icount, instructions). */
+static char prog_names[MAX_PROGS][64];	/* by index in the object */
+
+static void print_split(enum workload w, int st, const struct prog_time *acc, uint64_t iters)
+{
+	static const char *const label[NPHASE1] = {
+		[ATTACHED] = "attached", [EVERY] = "every death wakes", [BATCHED] = "batched",
+		[ARMED_RAW] = "armed raw", [ARMED_SC] = "armed per-syscall", [CALLS] = "calls",
+		[CALLS_SC] = "calls and refusals",
+	};
+	int idx;
+
+	if (!iters)
+		return;
+	printf("#   %s, %s, per probe and iteration (bpf_stats):", workload_name[w], label[st]);
+	for (idx = 0; idx < MAX_PROGS; idx++) {
+		if (!acc[idx].cnt)
+			continue;
+		printf(" %s %.2f us x%.2f (%.0f ns a run);", prog_names[idx],
+		       (double)acc[idx].ns / iters / 1000, (double)acc[idx].cnt / iters,
+		       (double)acc[idx].ns / acc[idx].cnt);
+	}
+	printf("\n");
+}
+
 /* Two blocks of the same setting agree within 1 %. */
 static int control_quiet(const struct ratio_stats *c)
 {
@@ -619,7 +674,15 @@ static void ratio_figure_to(const char *what, enum workload w, const struct rati
 	if (!rs->n)
 		return;
 	snprintf(name, sizeof(name), "overhead %s: %s, ratio", workload_name[w], what);
-	snprintf(val, sizeof(val), "%.3f +- %.3f (min %.3f)", rs->median, rs->se, rs->min);
+	/* under qemu -icount (bench/overhead-vm) the error is below 0.001 */
+	snprintf(val, sizeof(val), rs->se < 0.0005 ? "%.3f +- %.4f (min %.3f)" : "%.3f +- %.3f (min %.3f)",
+		 rs->median, rs->se, rs->min);
+	snprintf(tgt, sizeof(tgt), rs == control ? "1 +- 0.01" : "<= %.2f", target);
+	if (rs->n < MIN_GROUPS) {
+		/* the interquartile range of fewer says nothing */
+		bench_figure(name, val, tgt, "too few groups");
+		return;
+	}
 	if (rs == control) {
 		/* same setting twice: how far apart a quiet host keeps them */
 		bench_figure(name, val, "1 +- 0.01", control_quiet(rs) ? "ok" : "noisy host");
@@ -633,7 +696,6 @@ static void ratio_figure_to(const char *what, enum workload w, const struct rati
 		verdict = "MISS";
 	else
 		verdict = "too noisy";
-	snprintf(tgt, sizeof(tgt), "<= %.2f", target);
 	bench_figure(name, val, tgt, verdict);
 }
 
@@ -643,11 +705,55 @@ static void ratio_figure(const char *what, enum workload w, const struct ratio_s
 	ratio_figure_to(what, w, rs, control, TARGET_RATIO);
 }
 
+/* lymphd's policy file (bench_lymphd_init made it empty). */
+static int write_policy(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(text, f) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+/* -S: phase 1's settings by name, comma-separated, added to *mask
+ * (detached and its control always; -S may be repeated). */
+static int parse_settings(const char *list, unsigned int *mask)
+{
+	static const char *const names[NPHASE1] = {
+		[ATTACHED] = "attached", [EVERY] = "every", [BATCHED] = "batched",
+		[ARMED_RAW] = "armed-raw", [ARMED_SC] = "armed-sc", [CALLS] = "calls",
+		[CALLS_SC] = "calls-sc",
+	};
+	char buf[256], *tok, *save = NULL;
+	int i;
+
+	*mask |= (1u << DETACHED) | (1u << CONTROL);
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = ATTACHED; i < NPHASE1 && strcmp(tok, names[i]); i++)
+			;
+		if (i == NPHASE1) {
+			fprintf(stderr, "overhead: -S %s: no setting '%s' (attached, every, batched, "
+				"armed-raw, armed-sc, calls, calls-sc)\n", list, tok);
+			return -1;
+		}
+		*mask |= 1u << i;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *build = "build", *before = NULL;
 	int block_ms = 40, rounds = 5, blocks = 54, cpu = -1, with_lymphd = 1, c, err = 0;
-	int armed_only = 0, no_stats = 0, nphase1;
+	int no_stats = 0, nphase1, settings_given = 0;
+	const char *policy = "";	/* lymphd's (-P: [throttle] and [quarantine]) */
+	unsigned int phase1 = (1u << NPHASE1) - 1;	/* the settings of phase 1 */
 	unsigned int workloads = (1u << NWORKLOADS) - 1;
 	static double sc_vs_raw[NWORKLOADS][4096], calls_vs_att[NWORKLOADS][4096];
 	int nsc_vs_raw[NWORKLOADS] = { 0 };
@@ -670,12 +776,13 @@ int main(int argc, char **argv)
 	uint64_t probe_ns[NWORKLOADS][NSETTINGS] = { { 0 } }, probe_runs[NWORKLOADS][NSETTINGS] = { { 0 } };
 	uint64_t probe_iters[NWORKLOADS][NSETTINGS] = { { 0 } };
 	uint64_t sysexit_ns[NWORKLOADS][NSETTINGS] = { { 0 } };	/* the sys_exit probe, host-wide */
+	static struct prog_time prog_acc[NWORKLOADS][NPHASE1][MAX_PROGS];	/* the same per program */
 	int stats_fd;
 	uint64_t lymphd_drops[2] = { 0 }, lymphd_deaths[2] = { 0 };
 	int group, r, w, i;
 	cpu_set_t set;
 
-	while ((c = getopt(argc, argv, "d:B:m:r:b:c:s:Law:N")) != -1) {
+	while ((c = getopt(argc, argv, "d:B:m:r:b:c:s:LPaS:w:N")) != -1) {
 		switch (c) {
 		case 'd': build = optarg; break;
 		case 'B': before = optarg; break;
@@ -685,16 +792,23 @@ int main(int argc, char **argv)
 		case 'c': cpu = atoi(optarg); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'L': with_lymphd = 0; break;
-		case 'a': armed_only = 1; break;
+		case 'P': policy = "[throttle]\n\n[quarantine]\n"; break;
+		case 'a': phase1 &= ~((1u << EVERY) | (1u << BATCHED)); break;
+		case 'S':
+			if (!settings_given++)
+				phase1 = 0;
+			if (parse_settings(optarg, &phase1))
+				return 2;
+			break;
 		case 'N': no_stats = 1; break;
 		case 'w': workloads = (unsigned int)strtoul(optarg, NULL, 0); break;
 		default:
 			fprintf(stderr, "usage: overhead [-d BUILD_DIR] [-B OTHER_BUILD] [-m BLOCK_MS] [-r ROUNDS] "
-				"[-b BLOCKS] [-c CPU] [-s SEED] [-L] [-a] [-N] [-w WORKLOAD_MASK]\n");
+				"[-b BLOCKS] [-c CPU] [-s SEED] [-L | -P] [-a | -S SETTING,...] [-N] [-w WORKLOAD_MASK]\n");
 			return 2;
 		}
 	}
-	nphase1 = armed_only ? NPHASE1 - 2 : NPHASE1;
+	nphase1 = __builtin_popcount(phase1);
 	if (!(workloads & ((1u << NWORKLOADS) - 1)) || (workloads >> NWORKLOADS)) {
 		fprintf(stderr, "overhead: bad -w mask (1 fork+_exit, 2 fork+exec, 4 fork+crash, 8 getppid)\n");
 		return 2;
@@ -737,6 +851,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	{
+		struct bpf_program *prog;
+		int idx = 0;
+
+		bpf_object__for_each_program(prog, s.skel[0]->obj)
+			if (idx < MAX_PROGS)
+				snprintf(prog_names[idx++], sizeof(prog_names[0]), "%s", bpf_program__name(prog));
+	}
 	printf("# overhead: workload on cpu %d, reader/lymphd on cpu %d, %d ms blocks, "
 	       "%d rounds x %d blocks per workload, seed %llu\n", cpu, other_cpu, block_ms,
 	       rounds, blocks, (unsigned long long)seed);
@@ -755,13 +877,15 @@ int main(int argc, char **argv)
 				double g[NSETTINGS], gm[NSETTINGS];
 
 				for (i = 0; i < NPHASE1; i++)
-					if (!armed_only || (i != EVERY && i != BATCHED))
+					if (phase1 & (1u << i))
 						order[n++] = i;
 				shuffle(order, n);
 				for (i = 0; i < n && !err; i++) {
 					int st = order[i];
 					uint64_t pns0 = 0, pcnt0 = 0, pns1, pcnt1, sx0 = 0, sx1;
+					struct prog_time per0[MAX_PROGS] = { { 0 } }, per1[MAX_PROGS] = { { 0 } };
 					double ns;
+					int p;
 
 					if (st == DETACHED || st == CONTROL)
 						sensors_detach(&s);
@@ -773,10 +897,14 @@ int main(int argc, char **argv)
 						break;
 					}
 					if (st != DETACHED && st != CONTROL)
-						sensors_runtime(&s, skel_of(st), &pns0, &pcnt0, &sx0);
+						sensors_runtime(&s, skel_of(st), &pns0, &pcnt0, &sx0, per0);
 					ns = run_block(&rn, w, (uint64_t)block_ms * 1000000ULL, &iters, &mean);
 					if (ns >= 0 && st != DETACHED && st != CONTROL) {
-						sensors_runtime(&s, skel_of(st), &pns1, &pcnt1, &sx1);
+						sensors_runtime(&s, skel_of(st), &pns1, &pcnt1, &sx1, per1);
+						for (p = 0; p < MAX_PROGS; p++) {
+							prog_acc[w][st][p].ns += per1[p].ns - per0[p].ns;
+							prog_acc[w][st][p].cnt += per1[p].cnt - per0[p].cnt;
+						}
 						probe_ns[w][st] += pns1 - pns0;
 						sysexit_ns[w][st] += sx1 - sx0;
 						probe_runs[w][st] += pcnt1 - pcnt0;
@@ -793,12 +921,13 @@ int main(int argc, char **argv)
 					cost[w][st][ncost[w][st]++] = ns;
 				}
 				for (i = CONTROL; i < NPHASE1 && !err; i++) {
-					if (armed_only && (i == EVERY || i == BATCHED))
+					if (!(phase1 & (1u << i)))
 						continue;
 					ratio_mean[w][i][nratio[w][i]] = gm[i] / gm[DETACHED];
 					ratio[w][i][nratio[w][i]++] = g[i] / g[DETACHED];
 				}
-				if (!err) {
+				if (!err && (phase1 & (1u << ARMED_SC)) && (phase1 & (1u << ARMED_RAW)) &&
+				    (phase1 & (1u << CALLS))) {
 					/* the two armed probes side by side, and
 					 * the fork call probes on top of the sensors */
 					sc_vs_raw[w][nsc_vs_raw[w]] = g[ARMED_SC] / g[ARMED_RAW];
@@ -825,6 +954,9 @@ int main(int argc, char **argv)
 	if (with_lymphd && !err && ((err = bench_lymphd_init(&l, build, "overhead", other_cpu)) ||
 				    (before && (err = bench_lymphd_init(&lb, before, "overhead-b", other_cpu)))))
 		fprintf(stderr, "overhead: failed to make a directory for lymphd: %s\n", strerror(-err));
+	if (with_lymphd && !err && *policy &&
+	    ((err = write_policy(l.conf, policy)) || (before && (err = write_policy(lb.conf, policy)))))
+		fprintf(stderr, "overhead: failed to write lymphd's policy in %s: %s\n", l.conf, strerror(-err));
 	if (with_lymphd && !err) {
 		int pairs = blocks / 18 > 2 ? blocks / 18 : 2;	/* 3 by default, as before */
 
@@ -972,6 +1104,7 @@ int main(int argc, char **argv)
 			snprintf(val, sizeof(val), "%.2f us = %.2f %% (%.1f probe runs)", per_it / 1000,
 				 share * 100, probe_iters[w][st] ? (double)probe_runs[w][st] / probe_iters[w][st] : 0);
 			bench_figure(name, val, "<= 2 %", share <= TARGET_RATIO - 1 ? "ok" : "MISS");
+			print_split(w, st, prog_acc[w][st], probe_iters[w][st]);
 			if (st != EVERY && st != ARMED_RAW && st != ARMED_SC && st != CALLS_SC)
 				continue;
 			/* the refused-fork probe, while attached: on sys_exit,
@@ -993,8 +1126,9 @@ int main(int argc, char **argv)
 
 			if (!rs[st].n)
 				continue;
-			ratio_figure_to(b ? "lymphd of -B build running" : "lymphd running", w, &rs[st],
-					&rs[CONTROL], LYMPHD_TARGET);
+			snprintf(name, sizeof(name), "lymphd%s running%s", b ? " of -B build" : "",
+				 *policy ? " ([throttle] and [quarantine])" : "");
+			ratio_figure_to(name, w, &rs[st], &rs[CONTROL], LYMPHD_TARGET);
 			snprintf(name, sizeof(name), "overhead %s: lymphd%s CPU per iteration, on its own CPU",
 				 workload_name[w], b ? " of -B build" : "");
 			snprintf(val, sizeof(val), "%.1f us",

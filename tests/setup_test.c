@@ -231,7 +231,9 @@ TEST(setup_scripts_pass_shellcheck)
 		"scripts/vm/mkinitramfs", ".ci/run",
 		"tests/run.sh",		  "bench/run-all",
 		"scripts/install.sh",	  "scripts/build-deb.sh",
-		"scripts/check-layers",
+		"scripts/check-layers",	  "scripts/vm/lib.sh",
+		"bench/kmod-overhead",	  "bench/forkbomb-vm",
+		"bench/overhead-vm",	  "tests/vm/run.sh",
 	};
 	enum {
 		N = sizeof(scripts) / sizeof(scripts[0])

@@ -28,14 +28,10 @@ totals() { echo "# Totals: pass:0 fail:$1 xfail:0 xpass:0 skip:$2 error:0"; }
 skip() { echo "# SKIP lymph.ko VM tests: $*"; totals 0 1; exit 0; }
 fail() { echo "# FAIL lymph.ko VM tests: $*"; totals 1 0; exit 1; }
 
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (scripts/deps.sh --vm)"
-kernel=$(ls /boot/vmlinuz-6.12.*-cloud-amd64 2>/dev/null | sort -V | tail -n1)
-[ -n "$kernel" ] || skip "no /boot/vmlinuz-6.12.*-cloud-amd64 (scripts/deps.sh --vm)"
-kver=${kernel#/boot/vmlinuz-}
-kdir=/usr/src/linux-headers-$kver
-[ -d "$kdir" ] || skip "no headers for $kver in $kdir (scripts/deps.sh --vm)"
+. "$top/scripts/vm/lib.sh" tests/vm/run.sh
+kernel="" kver="" kdir=""
+vm_kernel skip
 [ -f "$ksft/kselftest_harness.h" ] || skip "no kselftest harness in $ksft (scripts/deps.sh)"
-[ -r "$kernel" ] || skip "$kernel not readable (run as root)"
 
 mkdir -p "$out"
 build_failed=0

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bench/overhead's options and verdicts, and bench/overhead-vm's, without
+ * the VM: a phase-1 setting list (-S) that names no setting is refused
+ * with the names it takes; a run of fewer than 5 groups gives no verdict
+ * ("too few groups": the spread of 1 group says nothing) and prints where
+ * the probes' run time goes, per program; the sensors load where the
+ * kernel refuses fexit (the refused-fork probe's fexit program is not the
+ * bench's); bench/overhead-vm refuses an option it does not know.  The
+ * bench binary comes from `make bench-build`: SKIP without it.
+ */
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+static const char *bench_bin(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/bench/overhead", th_build_dir());
+	return buf;
+}
+
+TEST(overhead_refuses_an_unknown_setting)
+{
+	char bin[PATH_MAX];
+	char *argv[] = { (char *)bench_bin(bin, sizeof(bin)), "-S", "attached,nosuch", NULL };
+	struct th_cmd r;
+
+	if (access(bin, X_OK))
+		SKIP(return, "bench/overhead not built (make bench-build)");
+	ASSERT_EQ(0, th_run(argv, NULL, &r));
+	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 2)
+	TH_LOG("status 0x%x, stderr \"%s\"", r.status, r.err);
+	EXPECT_NE(NULL, strstr(r.err, "no setting 'nosuch'")) TH_LOG("stderr \"%s\"", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "attached, every, batched")) TH_LOG("stderr \"%s\"", r.err);
+}
+
+/* One group of 10 ms blocks (detached, control, batched) of fork+_exit. */
+TEST(overhead_one_group_gives_no_verdict_and_splits_the_probes)
+{
+	char bin[PATH_MAX];
+	char *argv[] = { (char *)bench_bin(bin, sizeof(bin)), "-L", "-w", "1", "-S", "batched",
+			 "-r", "1", "-b", "3", "-m", "10", NULL };
+	struct th_cmd_opts o = { .timeout_ms = 60000 };
+	struct th_cmd r;
+	const char *l;
+	int ratios = 0;
+
+	if (access(bin, X_OK))
+		SKIP(return, "bench/overhead not built (make bench-build)");
+	if (geteuid() != 0)
+		SKIP(return, "needs root (the bench loads BPF programs)");
+	ASSERT_EQ(0, th_run(argv, &o, &r));
+	ASSERT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
+	TH_LOG("status 0x%x, stderr \"%s\", stdout \"%s\"", r.status, r.err, r.out);
+	/* every ratio figure (control, batched): no verdict from 1 group */
+	for (l = r.out; (l = strstr(l, "figure\toverhead fork+_exit: ")); l++) {
+		const char *eol = strchr(l, '\n');
+		const char *ratio = strstr(l, ", ratio\t");
+
+		if (!ratio || (eol && ratio > eol))
+			continue;
+		ratios++;
+		EXPECT_TRUE(eol && eol - l > 15 && !strncmp(eol - 15, "\ttoo few groups", 15))
+		TH_LOG("a verdict from one group: %.*s", (int)(eol ? eol - l : 200), l);
+	}
+	EXPECT_EQ(2, ratios) TH_LOG("stdout \"%s\"", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "fork+_exit, batched, per probe and iteration (bpf_stats): "))
+	TH_LOG("stdout \"%s\"", r.out);
+	EXPECT_NE(NULL, strstr(r.out, " on_process_exit ")) TH_LOG("stdout \"%s\"", r.out);
+}
+
+TEST(overhead_vm_refuses_an_unknown_option)
+{
+	char script[PATH_MAX];
+	char *argv[] = { script, "--nosuch", NULL };
+	struct th_cmd r;
+
+	snprintf(script, sizeof(script), "%s/../bench/overhead-vm", th_build_dir());
+	if (access(script, X_OK))
+		snprintf(script, sizeof(script), "bench/overhead-vm");
+	ASSERT_EQ(0, th_run(argv, NULL, &r));
+	EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 2)
+	TH_LOG("status 0x%x, stderr \"%s\"", r.status, r.err);
+	EXPECT_NE(NULL, strstr(r.err, "unknown option --nosuch")) TH_LOG("stderr \"%s\"", r.err);
+}
+
+TEST_HARNESS_MAIN
