@@ -450,8 +450,27 @@ int source_bpf_refusal_fexit(struct source *src)
 		return 0;
 	/* Attached for good: it costs the fork calls only (a trampoline
 	 * on kernel_clone), so every refused fork is charged at its call,
-	 * as lymph.ko charges it, with no arming nor sampling to miss one. */
+	 * as lymph.ko charges it, with no arming nor sampling to miss one.
+	 * And with it, at the entry of kernel_clone, every fork call is
+	 * charged when it is called, as lymph.ko charges it: a call over
+	 * budget stops its caller before the task is made.  After the
+	 * fexit, which settles what it charged; without it, a fork is
+	 * charged when its task is made (sched_process_fork). */
 	p->refusals_for_good = 1;
+	if (p->nrefusals < 4) {
+		struct bpf_link *l = bpf_program__attach(p->skel->progs.charged_at_call);
+
+		if (l) {
+			p->refusals[p->nrefusals++] = l;
+			p->skel->bss->calls_charged = 1;
+		} else {
+			fprintf(stderr,
+				"lymphd: failed to attach the fork call probe to the entry of "
+				"kernel_clone (fentry): %s; a fork is charged when its task is "
+				"made, and one over budget is made before it is stopped\n",
+				strerror(errno));
+		}
+	}
 	p->skel->bss->refusal_attached = 1;
 	p->skel->bss->refusal_asked = 0;
 	return 1;
@@ -704,6 +723,9 @@ again:
 		}
 		bpf_program__set_autoload(p->skel->progs.refused_kernel_clone, p->refusals_fexit);
 		bpf_program__set_autoattach(p->skel->progs.refused_kernel_clone, false);
+		/* its entry's twin, which charges the fork calls at their call */
+		bpf_program__set_autoload(p->skel->progs.charged_at_call, p->refusals_fexit);
+		bpf_program__set_autoattach(p->skel->progs.charged_at_call, false);
 	}
 	err = sensors__load(p->skel);
 	if (err && p->refusals_fexit) {
