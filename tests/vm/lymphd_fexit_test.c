@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -167,7 +168,20 @@ static int spinner_start(struct spinner *s, const char *name, double per_s)
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		}
 	}
-	return 0;
+	/* in its cgroup before anyone looks whether it left it */
+	for (err = 0; err < 1000; err++) {
+		char buf[512];
+
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)s->pid);
+		if (read_file(path, buf, sizeof(buf)) > 0 && strstr(buf, s->cg + strlen(CGROOT)))
+			return 0;
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return -ECHILD;
+		}
+		sleep_ms(10);
+	}
+	return -ETIMEDOUT;
 }
 
 /* Held: stopped by the probe (T), or moved by lymphd into its hold. */
@@ -256,6 +270,8 @@ FIXTURE_SETUP(fexit)
 	snprintf(self->lymphctl, sizeof(self->lymphctl), "%.*sctl", (int)strlen(lymphd) - 1,
 		 lymphd);
 	mkdir(DIR_, 0700);
+	/* as lymphd finds it on a booted host (its fallbacks look there) */
+	mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
 	unlink(DIR_ "/journal");
 	ASSERT_EQ(0, write_file(DIR_ "/lymph.conf",
 				"[lymphd]\nmode = enforce\n[throttle]\nbudget = 5\nburst = 5\n"
