@@ -69,20 +69,6 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The median of v (sorted in place). */
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* One block: n fork + _exit(0) + waitpid, the median iteration in ns. */
 static double block(int n, double *scratch)
 {
@@ -98,7 +84,7 @@ static double block(int n, double *scratch)
 			waitpid(pid, NULL, 0);
 		scratch[i] = (double)(bench_now_ns() - t0);
 	}
-	return median(scratch, n);
+	return bench_median(scratch, n);
 }
 
 static uint64_t rng = 88172645463325252ULL;
@@ -140,7 +126,7 @@ static void report(const char *what, double *r, int n)
 	char value[160];
 	const char *verdict;
 
-	med = median(r, n);
+	med = bench_median(r, n);
 	q1 = r[(int)((n - 1) * 0.25 + 0.5)];
 	q3 = r[(int)((n - 1) * 0.75 + 0.5)];
 	/* the median's standard error: 1.2533 sigma / sqrt(n), sigma ~ IQR / 1.349 */
