@@ -134,9 +134,9 @@ static void report(const char *what, double *r, int n)
 	verdict = med + 2 * se < TARGET_RATIO   ? "ok"
 		  : med - 2 * se > TARGET_RATIO ? "MISS"
 						: "too noisy";
-	printf("# %-44s median %.4f +- %.4f (min %.4f, max %.4f, %d rounds)\n", what, med, se, r[0],
+	printf("# %-44s median %.4f +- %.5f (min %.4f, max %.4f, %d rounds)\n", what, med, se, r[0],
 	       r[n - 1], n);
-	snprintf(value, sizeof(value), "%.4f +- %.4f (min %.4f, max %.4f)", med, se, r[0],
+	snprintf(value, sizeof(value), "%.4f +- %.5f (min %.4f, max %.4f)", med, se, r[0],
 		 r[n - 1]);
 	if (strcmp(what, "control/off"))
 		bench_figure(what, value, "<= 1.02", verdict);
