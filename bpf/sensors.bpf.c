@@ -1053,10 +1053,9 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
 
 		bpf_map_update_elem(&charged, &ctid, call, BPF_ANY);
 		bpf_map_delete_elem(&calls, &tid);
-		throttle_charge(parent, child, family, AT_PEEK);
-	} else {
-		throttle_charge(parent, child, family, AT_MADE);
 	}
+	/* one call site: the program stays the size it was */
+	throttle_charge(parent, child, family, call ? AT_PEEK : AT_MADE);
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
 	if (!want_fork)
