@@ -275,7 +275,10 @@ FIXTURE_SETUP(fexit)
 	unlink(DIR_ "/journal");
 	ASSERT_EQ(0, write_file(DIR_ "/lymph.conf",
 				"[lymphd]\nmode = enforce\n[throttle]\nbudget = 5\nburst = 5\n"
-				"dead_time_min = 1s\ndead_time_max = 2s\n"));
+				"dead_time_min = 1s\ndead_time_max = 2s\n"
+				/* budgets the weather never scales: the
+				 * spinners' rates are set against 5/s */
+				"[weather]\nbudget_factor_stormy = 1\n"));
 	self->lymphd = fork();
 	ASSERT_LE(0, self->lymphd);
 	if (self->lymphd == 0) {
@@ -342,9 +345,18 @@ TEST_F_TIMEOUT(fexit, spinner_just_over_budget_is_held, 180)
 	/* the one below its budget, given as long again */
 	if (held)
 		sleep_ms((int)(secs * 1000));
-	TH_LOG("5.4/s: %s after %.1f s, %lu refusals; 4.6/s: %s, %lu refusals",
-	       held ? "held" : "not held", secs, *self->a.refused,
-	       spinner_held(&self->b) ? "held" : "not held", *self->b.refused);
+	{
+		char path[64], cg[256] = "";
+
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)self->b.pid);
+		read_file(path, cg, sizeof(cg));
+		cg[strcspn(cg, "\n")] = 0;
+		TH_LOG("5.4/s: %s after %.1f s, %lu refusals; 4.6/s: %s (state %c, %s), "
+		       "%lu refusals",
+		       held ? "held" : "not held", secs, *self->a.refused,
+		       spinner_held(&self->b) ? "held" : "not held", proc_state(self->b.pid), cg,
+		       *self->b.refused);
+	}
 	EXPECT_TRUE(held);
 	EXPECT_FALSE(spinner_held(&self->b));
 }
