@@ -17,7 +17,11 @@
  *     idle, no sample is taken) was never held; now it is;
  *  3. the probe was detached 2 s after the last reason; now it is attached
  *     before any family shows (one fexit link of lymphd's) and still after
- *     a held family is gone, and `lymphctl status` says "permanently".
+ *     a held family is gone, and `lymphctl status` says "permanently";
+ *  4. a fork was charged when its task was made, so the fork that
+ *     overdrew a family was made (its child stopped with the forker); now
+ *     it is charged at its call (fentry on kernel_clone), as lymph.ko
+ *     charges it, and its caller is stopped before the child is made.
  *
  * Each spinner is alone in a pids cgroup of its own at pids.max 1, so it
  * is the only task it ever makes (every fork() is refused with EAGAIN);
@@ -401,6 +405,79 @@ TEST_F_TIMEOUT(fexit, probe_stays_attached_after_the_family_is_gone, 180)
 	EXPECT_EQ(1, links);
 	EXPECT_STREQ("fexit", path);
 	EXPECT_STREQ("permanently", how);
+}
+
+/*
+ * 4: a fork over budget is stopped at its call, before its child is made,
+ * as lymph.ko stops it.  A process of a family of its own (budget 5/s,
+ * burst 5: its own creation took a token) forks children that pause, as
+ * fast as it can, in a pids cgroup of pids.max 20: its first four leave
+ * the bucket at 0, the fifth overdraws it.  Charged at the call, the
+ * caller is stopped before copy_process() makes the fifth child (the
+ * call is restarted after the hold): 4 children.  Charged when the task
+ * was made (before), the fifth child was made and stopped with it: 5.
+ */
+TEST_F_TIMEOUT(fexit, fork_over_budget_is_stopped_before_its_child_is_made, 180)
+{
+	char path[200], kids[512];
+	struct spinner *s = &self->a;
+	pid_t parent = getpid();
+	double secs;
+	int held, n = 0;
+	char *p;
+
+	snprintf(s->cg, sizeof(s->cg), CGROOT "/" CGPREFIX "forker");
+	write_file(CGROOT "/cgroup.subtree_control", "+pids");
+	ASSERT_TRUE(!mkdir(s->cg, 0755) || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/pids.max", s->cg);
+	ASSERT_EQ(0, write_file(path, "20"));
+	s->refused = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, s->refused);
+	s->pid = fork();
+	ASSERT_LE(0, s->pid);
+	if (s->pid == 0) {
+		char pid[32];
+		pid_t me = getpid();
+		int i;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		snprintf(path, sizeof(path), "%s/cgroup.procs", s->cg);
+		snprintf(pid, sizeof(pid), "%d", (int)me);
+		if (write_file(path, pid))
+			_exit(1);
+		for (i = 0; i < 10; i++) {
+			pid_t c = fork();
+
+			if (c == 0) {
+				/* dies with the forker, stopped or not */
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				if (getppid() != me)
+					_exit(0);
+				pause();
+				_exit(0);
+			}
+			if (c > 0)
+				(*s->refused)++; /* here: children made */
+		}
+		pause();
+		_exit(0);
+	}
+	held = spinner_wait_held(s, &secs);
+	/* its children, as the kernel lists them (threads: one, the leader) */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)s->pid, (int)s->pid);
+	read_file(path, kids, sizeof(kids));
+	for (p = kids; *p; p += strspn(p, " \n"))
+		if (*p != ' ' && *p != '\n') {
+			n++;
+			p += strcspn(p, " \n");
+		}
+	TH_LOG("forker %s after %.1f s; %d children (the forker counted %lu made before it "
+	       "was stopped)",
+	       held ? "held" : "not held", secs, n, *s->refused);
+	EXPECT_TRUE(held);
+	EXPECT_EQ(4, n);
 }
 
 TEST_HARNESS_MAIN
