@@ -447,6 +447,9 @@ TEST_F_TIMEOUT(fexit, fork_over_budget_is_stopped_before_its_child_is_made, 180)
 		snprintf(pid, sizeof(pid), "%d", (int)me);
 		if (write_file(path, pid))
 			_exit(1);
+		/* in its cgroup: forks once the test says go */
+		while (!s->refused[1])
+			sleep_ms(10);
 		for (i = 0; i < 10; i++) {
 			pid_t c = fork();
 
@@ -464,6 +467,16 @@ TEST_F_TIMEOUT(fexit, fork_over_budget_is_stopped_before_its_child_is_made, 180)
 		pause();
 		_exit(0);
 	}
+	/* in its cgroup before anyone looks whether it left it */
+	for (n = 0; n < 1000; n++) {
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)s->pid);
+		if (read_file(path, kids, sizeof(kids)) > 0 && strstr(kids, "forker"))
+			break;
+		sleep_ms(10);
+	}
+	ASSERT_GT(1000, n) TH_LOG("the forker never got into %s", s->cg);
+	n = 0;
+	s->refused[1] = 1;
 	held = spinner_wait_held(s, &secs);
 	/* its children, as the kernel lists them (threads: one, the leader) */
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)s->pid, (int)s->pid);
