@@ -247,10 +247,10 @@ static int refusals_attach_fexit(struct bpf_priv *p)
  * fork can matter (a record in arm_events, refusal_until_ns), or a hold
  * ended lately (source_bpf_arm_refusals), and detached on the drain timer
  * once that time is over.  On fexit it costs the fork calls only and is
- * attached for good at lymphd's start (source_bpf_refusal_fexit); this
- * attaches it there only if that failed and the fallbacks failed too.
- * Where it goes: fexit, else the per-syscall tracepoints, else
- * raw_syscalls:sys_exit.
+ * attached for good at lymphd's start (source_bpf_refusal_fexit), so this
+ * finds it attached there (an arm before that start attaches it on fexit,
+ * and that start keeps it).  Where it goes: fexit, else the per-syscall
+ * tracepoints, else raw_syscalls:sys_exit.
  */
 static int refusals_attach(struct bpf_priv *p)
 {
