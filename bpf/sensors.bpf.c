@@ -148,6 +148,22 @@ struct {
 	__type(value, struct charge);
 } charged SEC(".maps");
 
+/*
+ * Fork calls in flight, charged at their call (charged_at_call, at the
+ * entry of kernel_clone, where the refused-fork probe is on fexit), by the
+ * calling thread: until the task is made (the charge becomes the child's)
+ * or the call returns without one (given back, but for a refusal), as
+ * lymph.ko charges them (kmod/lineage.c, lymph_calls).  calls_charged:
+ * set by lymphd once that program is attached.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);		/* tid */
+	__type(value, struct charge);
+} calls SEC(".maps");
+volatile __u32 calls_charged;
+
 /* Every task's clone family (sensors.h), fixed at fork. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -702,6 +718,31 @@ static long release_one(struct bpf_map *map, __u32 *tgid, __u64 *start, void *ct
 	return 0;
 }
 
+/*
+ * Give back to its buckets what an attempt took (ch): a task that exits
+ * (made 1: it was counted alive), or a fork call that made no task.
+ */
+static __always_inline void charge_give_back(struct throttle_cfg *c, const struct charge *ch,
+					     int made)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct lineage_key k = { .id = ch->family, .kind = ch->lineage_kind };
+	struct throttle_bucket *b;
+
+	if (ch->lineage_charged && (b = bucket_find(&k))) {
+		bucket_move(b, c->budget, c->burst, now, 1000);
+		if (made && b->live > 0)
+			b->live--;
+	}
+	k.id = ch->uid;
+	k.kind = LYMPH_LINEAGE_UID;
+	if (ch->uid_charged && (b = bucket_find(&k))) {
+		bucket_move(b, c->uid_budget, c->uid_burst, now, 1000);
+		if (made && b->live > 0)
+			b->live--;
+	}
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_process_exit, struct task_struct *task)
 {
@@ -716,24 +757,8 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 		struct charge *ch = bpf_map_lookup_elem(&charged, &tid);
 		struct throttle_cfg *c = ch ? throttle_settings() : NULL;
 
-		if (ch && c) {
-			__u64 now = bpf_ktime_get_ns();
-			struct lineage_key k = { .id = ch->family, .kind = ch->lineage_kind };
-			struct throttle_bucket *b;
-
-			if (ch->lineage_charged && (b = bucket_find(&k))) {
-				bucket_move(b, c->budget, c->burst, now, 1000);
-				if (b->live > 0)
-					b->live--;
-			}
-			k.id = ch->uid;
-			k.kind = LYMPH_LINEAGE_UID;
-			if (ch->uid_charged && (b = bucket_find(&k))) {
-				bucket_move(b, c->uid_budget, c->uid_burst, now, 1000);
-				if (b->live > 0)
-					b->live--;
-			}
-		}
+		if (ch && c)
+			charge_give_back(c, ch, 1);
 		if (ch)
 			bpf_map_delete_elem(&charged, &tid);
 	}
@@ -931,10 +956,17 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
  * outside the hold or before lymphd's walk found it, is stopped with its
  * child, and its record makes lymphd contain the lineage again).  child:
  * the new task (its exit gives the tokens back), or NULL for a refused
- * fork (nothing will give them back: time refills).
+ * fork (nothing will give them back: time refills).  how: AT_MADE (a task
+ * made, or a fork refused, not charged at its call: charged now), AT_CALL
+ * (a fork call entered, child NULL: charged and kept in calls, so that a
+ * call over budget stops its caller before the task is made), AT_PEEK (a
+ * task made, or a fork refused, that its call charged: nothing taken,
+ * judged again as the buckets are now).
  */
+enum { AT_MADE, AT_CALL, AT_PEEK };
+
 static __always_inline void throttle_charge(struct task_struct *task, struct task_struct *child,
-					    __u64 family)
+					    __u64 family, int how)
 {
 	struct throttle_cfg *c = throttle_settings();
 	struct throttle_bucket *b, *bu = NULL;
@@ -942,7 +974,8 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 	struct charge ch = {};
 	__u64 now;
 	__u32 tgid, uid;
-	int held_l, held_u = 0, sampling;
+	__s64 delta = how == AT_PEEK ? 0 : -1000;
+	int held_l, held_u = 0, sampling, refused = !child && how != AT_CALL;
 
 	if (!c)
 		return;
@@ -961,7 +994,7 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 	if (!b)
 		return;
 	held_l = !!bpf_map_lookup_elem(&held, &k);
-	bucket_move(b, c->budget, c->burst, now, -1000);
+	bucket_move(b, c->budget, c->burst, now, delta);
 	if (child)
 		b->live++;
 	ch.family = k.id;
@@ -975,21 +1008,25 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 		bu = bucket_get(&ku, c->uid_burst, now);
 		if (bu) {
 			held_u = !!bpf_map_lookup_elem(&held, &ku);
-			bucket_move(bu, c->uid_budget, c->uid_burst, now, -1000);
+			bucket_move(bu, c->uid_budget, c->uid_burst, now, delta);
 			if (child)
 				bu->live++;
 			ch.uid = uid;
 			ch.uid_charged = 1;
 		}
 	}
-	if (child) {
+	if (child && how == AT_MADE) {
 		__u32 tid = BPF_CORE_READ(child, pid);
 
 		bpf_map_update_elem(&charged, &tid, &ch, BPF_ANY);
+	} else if (how == AT_CALL) {
+		__u32 tid = BPF_CORE_READ(task, pid);
+
+		bpf_map_update_elem(&calls, &tid, &ch, BPF_ANY);
 	}
-	sampling = !child && now < refusal_sample_until_ns;
-	if (bucket_near_budget(b, c->burst, !child, sampling) || held_l ||
-	    (bu && (bucket_near_budget(bu, c->uid_burst, !child, sampling) || held_u)))
+	sampling = refused && now < refusal_sample_until_ns;
+	if (bucket_near_budget(b, c->burst, refused, sampling) || held_l ||
+	    (bu && (bucket_near_budget(bu, c->uid_burst, refused, sampling) || held_u)))
 		refusals_arm(now);
 	if (b->milli_tokens < 0 || held_l)
 		throttle_stop(c, task, &k, b, child, now);
@@ -1002,10 +1039,23 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
 {
 	struct lymph_fork *rec;
 	__u64 family = family_fork(parent, child);
+	__u32 tid = BPF_CORE_READ(parent, pid);
+	struct charge *call = NULL;
 
 	/* Threads count against the budget too (a thread bomb), and are
-	 * stopped with their process; only processes get a fork record. */
-	throttle_charge(parent, child, family);
+	 * stopped with their process; only processes get a fork record.
+	 * A fork charged at its call (charged_at_call): its token goes with
+	 * the child, whose exit gives it back; judged again as it is now. */
+	if (calls_charged)
+		call = bpf_map_lookup_elem(&calls, &tid);
+	if (call) {
+		__u32 ctid = BPF_CORE_READ(child, pid);
+
+		bpf_map_update_elem(&charged, &ctid, call, BPF_ANY);
+		bpf_map_delete_elem(&calls, &tid);
+	}
+	/* one call site: the program stays the size it was */
+	throttle_charge(parent, child, family, call ? AT_PEEK : AT_MADE);
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
 	if (!want_fork)
@@ -1044,7 +1094,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (nr != 56 && nr != 57 && nr != 58 && nr != 435)
 		return 0;
 	cur = bpf_get_current_task_btf();
-	throttle_charge(cur, NULL, family_of(cur));
+	throttle_charge(cur, NULL, family_of(cur), AT_MADE);
 	return 0;
 }
 
@@ -1071,7 +1121,7 @@ static __always_inline int refusal_charge(long ret)
 	if (ret != -EAGAIN_NR)
 		return 0;
 	cur = bpf_get_current_task_btf();
-	throttle_charge(cur, NULL, family_of(cur));
+	throttle_charge(cur, NULL, family_of(cur), AT_MADE);
 	return 0;
 }
 
@@ -1102,24 +1152,59 @@ int refused_vfork(struct sc_exit_args *ctx)
 /*
  * The same probe at the return of kernel_clone, where the four fork calls
  * go (its return: the new pid or -errno): a BPF trampoline on that one
- * function, so while it is attached no other system call pays anything.
- * lymphd prefers it and falls back to the ones above where the kernel
- * refuses fentry/fexit (source_bpf.c); not loaded by default ("?"), so a
- * kernel without them loads the rest.  Kernel threads also call
- * kernel_clone (kernel_thread, user_mode_thread): only user tasks' fork
- * calls are charged.
+ * function, so while it is attached no other system call pays anything,
+ * and lymphd keeps it attached for good.  lymphd prefers it and falls
+ * back to the ones above where the kernel refuses fentry/fexit
+ * (source_bpf.c); not loaded by default ("?"), so a kernel without them
+ * loads the rest.  Kernel threads also call kernel_clone (kernel_thread,
+ * user_mode_thread): only user tasks' fork calls are charged.  With
+ * charged_at_call attached, a call charged at its entry that made no task
+ * is settled here: a refusal keeps its token and is judged, any other
+ * error (a restart after a stop at the call too) gives it back.
  */
 SEC("?fexit/kernel_clone")
 int BPF_PROG(refused_kernel_clone, struct kernel_clone_args *args, pid_t ret)
 {
-	struct task_struct *cur;
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct charge *call = NULL, ch;
+	struct throttle_cfg *c;
+	__u32 tid;
 
-	if (ret != -EAGAIN_NR)
-		return 0;
-	cur = bpf_get_current_task_btf();
 	if (BPF_CORE_READ(cur, flags) & PF_KTHREAD_FLAG)
 		return 0;
-	return refusal_charge(ret);
+	tid = BPF_CORE_READ(cur, pid);
+	if (calls_charged)
+		call = bpf_map_lookup_elem(&calls, &tid);
+	if (!call)
+		return refusal_charge(ret);
+	ch = *call;
+	bpf_map_delete_elem(&calls, &tid);
+	if (ret == -EAGAIN_NR)
+		throttle_charge(cur, NULL, ch.family, AT_PEEK);
+	else if ((c = throttle_settings()))
+		charge_give_back(c, &ch, 0);
+	return 0;
+}
+
+/*
+ * A fork call charged when it is entered (the entry of kernel_clone), as
+ * lymph.ko charges it at sys_enter: a call over budget stops its caller
+ * there, before copy_process() checks for a pending signal, so the fork is
+ * restarted after the hold instead of made (charged when the task is
+ * made, a bomb under load has every fork then in flight made).  Attached
+ * with refused_kernel_clone, after it.  Not by a family boundary (pid 1,
+ * lymphd), whose child starts a family of its own and is charged to it
+ * when made.
+ */
+SEC("?fentry/kernel_clone")
+int BPF_PROG(charged_at_call, struct kernel_clone_args *args)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+
+	if ((BPF_CORE_READ(cur, flags) & PF_KTHREAD_FLAG) || family_boundary(cur))
+		return 0;
+	throttle_charge(cur, NULL, family_of(cur), AT_CALL);
+	return 0;
 }
 
 /*

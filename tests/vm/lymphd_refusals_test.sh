@@ -97,6 +97,9 @@ run_case() {
 	sh -c 'i=0; while [ $i -lt 60 ]; do sleep 8 & i=$((i + 1)); done; wait' &
 	crowd=$!
 	how="" i=0
+	# fexit is attached for good at lymphd's start: one tracing link more
+	# than a lymphd without it has (case 4's, $tracing_nofx)
+	[ -n "$tracing_nofx" ] && [ "$tracing0" -gt "$tracing_nofx" ] && how=fexit
 	while [ -z "$how" ] && [ $i -lt 100 ]; do
 		fds=$(ls -l /proc/$lymphd/fd 2>/dev/null)
 		if [ "$(tracing_links $lymphd)" -gt "$tracing0" ]; then
@@ -113,6 +116,7 @@ run_case() {
 	capprm=$(sed -n 's/^CapPrm:[[:space:]]*//p' /proc/$lymphd/status)
 	"$build/lymphctl" --socket=$dir/sock status --json >$dir/status 2>/dev/null
 	said=$(sed -n 's/.*"refused_fork_probe": *"\([^"]*\)".*/\1/p' $dir/status)
+	attached=$(sed -n 's/.*"refused_fork_probe_attached": *"\([^"]*\)".*/\1/p' $dir/status)
 	pcap=$(sed -n 's/.*"perf_capability": *"\([^"]*\)".*/\1/p' $dir/status)
 	stopped=""
 	[ -n "$spin" ] && spin
@@ -169,16 +173,17 @@ set_paranoid() {
 echo "# $(uname -r), perf_event_paranoid $paranoid0"
 
 # 1-4 on the tracepoints (LYMPH_NO_FEXIT), 5 as lymphd starts by default
-nofx=1 spin=""
+nofx=1 spin="" tracing_nofx=""
 # 1, 2: lymphd as it starts (with every capability, like the unit), at 3
 if run_case 3; then
 	! grep -q 'failed to load the refused-fork probe' $dir/err
 	check 1 sensors_load_with_the_per_syscall_probe $? "$(grep refused-fork $dir/err)"
 	ok=1
-	[ "$how" = per-syscall ] && [ "$said" = per-syscall ] && ! grep -q 'raw_syscalls' $dir/err &&
-		has_perf "$capprm" && ! has_perf "$capeff" && [ "${pcap#CAP_}" != "$pcap" ] && ok=0
+	[ "$how" = per-syscall ] && [ "$said" = per-syscall ] && [ "$attached" = "on demand" ] &&
+		! grep -q 'raw_syscalls' $dir/err && has_perf "$capprm" && ! has_perf "$capeff" &&
+		[ "${pcap#CAP_}" != "$pcap" ] && ok=0
 	check 2 per_syscall_at_paranoid_3_with_the_perf_capability $ok \
-		"attached: ${how:-never}; status: ${said:-nothing}; CapPrm $capprm CapEff $capeff; $(grep refused-fork $dir/err)"
+		"attached: ${how:-never}; status: ${said:-nothing}, ${attached:-nothing}; CapPrm $capprm CapEff $capeff; $(grep refused-fork $dir/err)"
 else
 	skip_one 1 sensors_load_with_the_per_syscall_probe "see above"
 	skip_one 2 per_syscall_at_paranoid_3_with_the_perf_capability "see above"
@@ -207,14 +212,15 @@ else
 fi
 
 # 5: by default, at 3: fexit, and a refused fork is charged
-nofx="" spin=1
+tracing_nofx=$tracing0 nofx="" spin=1
 if run_case 3; then
 	ok=1
-	[ "$how" = fexit ] && [ "$said" = fexit ] && [ "$stopped" = yes ] &&
+	[ "$how" = fexit ] && [ "$said" = fexit ] && [ "$attached" = permanently ] &&
+		[ "$stopped" = yes ] &&
 		! grep -q 'failed to .*refused-fork' $dir/err && ! has_perf "$capprm" &&
 		[ "$pcap" = none ] && ok=0
 	check 5 fexit_at_paranoid_3_charges_refused_forks $ok \
-		"attached: ${how:-never}; status: ${said:-nothing}; spinner stopped: ${stopped:-no}; CapPrm $capprm; $(grep refused-fork $dir/err)"
+		"attached: ${how:-never}; status: ${said:-nothing}, ${attached:-nothing}; spinner stopped: ${stopped:-no}; CapPrm $capprm; $(grep refused-fork $dir/err)"
 else
 	skip_one 5 fexit_at_paranoid_3_charges_refused_forks "see above"
 fi

@@ -247,8 +247,9 @@ static void print_kernel_throttle(struct json_object *c)
 		       jstr(c, "mode"), jstr(c, "budget"), jstr(c, "burst"), jstr(c, "uid_budget"),
 		       jstr(c, "uid_burst"), (unsigned long long)jnum(c, "protected_tgids"),
 		       (unsigned long long)jnum(c, "protected_uids"));
-		printf("  refused-fork probe: %s (perf capability kept: %s)\n",
-		       jstr(c, "refused_fork_probe"), jstr(c, "perf_capability"));
+		printf("  refused-fork probe: %s, attached %s (perf capability kept: %s)\n",
+		       jstr(c, "refused_fork_probe"), jstr(c, "refused_fork_probe_attached"),
+		       jstr(c, "perf_capability"));
 	} else {
 		printf("kernel throttle: none: the %s source cannot stop forkers\n",
 		       jstr(c, "source"));

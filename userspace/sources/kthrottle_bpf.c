@@ -440,6 +440,8 @@ static struct json_object *bpf_json(const struct kthrottle *k)
 	json_object_object_add(o, "pin_guard", json_object_new_int64(b->guard_pid));
 	json_object_object_add(o, "refused_fork_probe",
 			       json_object_new_string(source_bpf_refusal_path(b->src)));
+	json_object_object_add(o, "refused_fork_probe_attached",
+			       json_object_new_string(source_bpf_refusal_attached(b->src)));
 	/* kept permitted for that probe's perf event (privs.c) */
 	json_object_object_add(o, "perf_capability",
 			       json_object_new_string(privs_perf_cap() < 0 ? "none"

@@ -112,10 +112,15 @@ uint64_t source_bpf_spin_samples(const struct source *src);
  * (raw_syscalls:sys_exit), "not armed yet" (lymphd knows at the first
  * arming), or "none" (not the BPF source). */
 const char *source_bpf_refusal_path(const struct source *src);
-/* Does the refused-fork probe attach at the return of kernel_clone
- * (fexit)?  Attached and detached once, when not armed: 1 (it needs no
- * perf event, so no perf capability), or 0 (the tracepoints, or not the
+/* How it is attached: "permanently" (fexit, from lymphd's start to its
+ * exit), "on demand" (the tracepoints, while armed), or "none" (not the
  * BPF source). */
+const char *source_bpf_refusal_attached(const struct source *src);
+/* Does the refused-fork probe attach at the return of kernel_clone
+ * (fexit)?  Then it stays attached until the source closes: it costs
+ * the fork calls only, and every refused fork is charged at its call.
+ * 1 (it needs no perf event, so no perf capability), or 0 (the
+ * tracepoints, or not the BPF source). */
 int source_bpf_refusal_fexit(struct source *src);
 #define SPIN_SAMPLE_NS (50 * 1000000ULL)
 #define SPIN_PERIOD_NS (2000 * 1000000ULL)

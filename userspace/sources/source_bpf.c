@@ -31,13 +31,15 @@
 struct bpf_priv {
 	struct sensors *skel;
 	struct ring_buffer *rb;
-	/* The refused-fork probe, while armed: its one link at the return of
-	 * kernel_clone (fexit), or its four per-syscall links (refused_clone,
-	 * ...), or the one on raw_syscalls:sys_exit. */
+	/* The refused-fork probe: its one link at the return of kernel_clone
+	 * (fexit), attached for good (source_bpf_refusal_fexit), or, while
+	 * armed, its four per-syscall links (refused_clone, ...) or the one
+	 * on raw_syscalls:sys_exit. */
 	struct bpf_link *refusals[4];
 	int nrefusals;
 	int refusals_fexit;    /* refused_kernel_clone is loaded: tried first */
 	int refusals_fexit_on; /* and was attached once */
+	int refusals_for_good; /* and stays attached until lymphd exits */
 	int refusals_raw; /* the per-syscall tracepoints failed: on_sys_exit */
 	int refusals_sc;  /* the per-syscall tracepoints were attached once */
 	uint64_t sc_exit_ids[4]; /* their tracefs ids, read at load */
@@ -240,12 +242,15 @@ static int refusals_attach_fexit(struct bpf_priv *p)
 }
 
 /*
- * The refused-fork probe costs the fork calls (fexit) or every system
- * call of the host (the tracepoints) while attached: it is attached while
- * the probes say a refused fork can matter (a record in arm_events,
- * refusal_until_ns), or a hold ended lately (source_bpf_arm_refusals),
- * and detached on the drain timer once that time is over.  Where it goes:
- * fexit, else the per-syscall tracepoints, else raw_syscalls:sys_exit.
+ * The refused-fork probe on the tracepoints costs every system call of
+ * the host while attached: it is attached while the probes say a refused
+ * fork can matter (a record in arm_events, refusal_until_ns), or a hold
+ * ended lately (source_bpf_arm_refusals), and detached on the drain timer
+ * once that time is over.  On fexit it costs the fork calls only and is
+ * attached for good at lymphd's start (source_bpf_refusal_fexit), so this
+ * finds it attached there (an arm before that start attaches it on fexit,
+ * and that start keeps it).  Where it goes: fexit, else the per-syscall
+ * tracepoints, else raw_syscalls:sys_exit.
  */
 static int refusals_attach(struct bpf_priv *p)
 {
@@ -279,7 +284,8 @@ static void refusals_tend(struct bpf_priv *p)
 {
 	struct sensors__bss *bss = p->skel->bss;
 
-	if (!p->nrefusals || p->refusal_pins || clock_mono_ns() < bss->refusal_until_ns)
+	if (!p->nrefusals || p->refusals_for_good || p->refusal_pins ||
+	    clock_mono_ns() < bss->refusal_until_ns)
 		return;
 	/* Cleared first: a reason from now on asks to attach again. */
 	bss->refusal_attached = 0;
@@ -423,17 +429,50 @@ const char *source_bpf_refusal_path(const struct source *src)
 	return p->refusals_raw ? "raw" : p->refusals_sc ? "per-syscall" : "not armed yet";
 }
 
+const char *source_bpf_refusal_attached(const struct source *src)
+{
+	const struct bpf_priv *p = src->priv;
+
+	if (!source_bpf_object(src))
+		return "none";
+	return p->refusals_for_good ? "permanently" : "on demand";
+}
+
 int source_bpf_refusal_fexit(struct source *src)
 {
 	struct bpf_priv *p = src->priv;
 
 	if (!source_bpf_object(src) || !p->refusals_fexit)
 		return 0;
-	if (p->nrefusals)
-		return p->refusals_fexit_on;
-	if (refusals_attach_fexit(p))
+	if (p->nrefusals && !p->refusals_fexit_on)
+		return 0; /* armed on the tracepoints already */
+	if (!p->nrefusals && refusals_attach_fexit(p))
 		return 0;
-	refusals_detach(p);
+	/* Attached for good: it costs the fork calls only (a trampoline
+	 * on kernel_clone), so every refused fork is charged at its call,
+	 * as lymph.ko charges it, with no arming nor sampling to miss one.
+	 * And with it, at the entry of kernel_clone, every fork call is
+	 * charged when it is called, as lymph.ko charges it: a call over
+	 * budget stops its caller before the task is made.  After the
+	 * fexit, which settles what it charged; without it, a fork is
+	 * charged when its task is made (sched_process_fork). */
+	p->refusals_for_good = 1;
+	if (p->nrefusals < 4) {
+		struct bpf_link *l = bpf_program__attach(p->skel->progs.charged_at_call);
+
+		if (l) {
+			p->refusals[p->nrefusals++] = l;
+			p->skel->bss->calls_charged = 1;
+		} else {
+			fprintf(stderr,
+				"lymphd: failed to attach the fork call probe to the entry of "
+				"kernel_clone (fentry): %s; a fork is charged when its task is "
+				"made, and one over budget is made before it is stopped\n",
+				strerror(errno));
+		}
+	}
+	p->skel->bss->refusal_attached = 1;
+	p->skel->bss->refusal_asked = 0;
 	return 1;
 }
 
@@ -684,6 +723,9 @@ again:
 		}
 		bpf_program__set_autoload(p->skel->progs.refused_kernel_clone, p->refusals_fexit);
 		bpf_program__set_autoattach(p->skel->progs.refused_kernel_clone, false);
+		/* its entry's twin, which charges the fork calls at their call */
+		bpf_program__set_autoload(p->skel->progs.charged_at_call, p->refusals_fexit);
+		bpf_program__set_autoattach(p->skel->progs.charged_at_call, false);
 	}
 	err = sensors__load(p->skel);
 	if (err && p->refusals_fexit) {
