@@ -335,10 +335,25 @@ int lymph_family_lookup(pid_t nr, u32 *id, u32 *uid)
 /* Fix the child's family at its fork; returns it. */
 static pid_t family_fork(struct task_struct *parent, struct task_struct *child)
 {
-	pid_t id = family_boundary(parent) ? task_tgid_nr(child) : family_of(parent);
+	struct lymph_fam *f;
 	unsigned long flags;
+	pid_t id;
 
+	/* The parent's entry and the child's in one hold of the lock, when
+	 * the parent has its entry (family_of() does the rest). */
 	spin_lock_irqsave(&lymph_fams_lock, flags);
+	if (family_boundary(parent)) {
+		id = task_tgid_nr(child);
+	} else {
+		f = fam_find(parent);
+		if (f && f->uid == real_uid(parent)) {
+			id = f->id;
+		} else {
+			spin_unlock_irqrestore(&lymph_fams_lock, flags);
+			id = family_of(parent);
+			spin_lock_irqsave(&lymph_fams_lock, flags);
+		}
+	}
 	fam_set(child, id, real_uid(child));
 	spin_unlock_irqrestore(&lymph_fams_lock, flags);
 	return id;
@@ -360,7 +375,9 @@ static void probe_exit_fam(void *data, LYMPH_EXIT_PROBE_ARGS)
 	unsigned long flags;
 
 	charge_refund(p);
-	c = call_take(p);	/* never: its fork syscall returned first */
+	/* Never: its fork syscall returned first.  An entry of @p's own would
+	 * keep the count above 0, and @p sees its own increment. */
+	c = READ_ONCE(lymph_nr_calls) ? call_take(p) : NULL;
 	if (c)
 		charge_give_back(c);
 	if (atomic_read(&p->signal->live))
@@ -1038,7 +1055,7 @@ static struct lymph_charge *call_take(const struct task_struct *task)
 	hash_for_each_possible(lymph_calls, c, node, (unsigned long)task)
 		if (c->task == task) {
 			hash_del(&c->node);
-			lymph_nr_calls--;
+			WRITE_ONCE(lymph_nr_calls, lymph_nr_calls - 1);
 			found = c;
 			break;
 		}
@@ -1052,8 +1069,12 @@ static struct lymph_charge *call_take(const struct task_struct *task)
  */
 static void call_keep(struct task_struct *task, struct lymph_charge *c)
 {
-	struct lymph_charge *stale = call_take(task);	/* never: sys_exit took it */
+	struct lymph_charge *stale = NULL;
 	unsigned long flags;
+
+	/* never: sys_exit took it (and none in flight at all: no lookup) */
+	if (READ_ONCE(lymph_nr_calls))
+		stale = call_take(task);
 
 	if (stale)
 		charge_give_back(stale);
@@ -1069,7 +1090,7 @@ static void call_keep(struct task_struct *task, struct lymph_charge *c)
 		return;
 	}
 	hash_add(lymph_calls, &c->node, (unsigned long)task);
-	lymph_nr_calls++;
+	WRITE_ONCE(lymph_nr_calls, lymph_nr_calls + 1);
 	spin_unlock_irqrestore(&lymph_calls_lock, flags);
 }
 

@@ -65,6 +65,7 @@ void lymph_ring_show(struct seq_file *m);
 int lymph_sensors_init(void);
 void lymph_sensors_exit(void);
 void lymph_fill_task(struct lymph_task *t, struct task_struct *task);
+void lymph_comm_copy(u8 *dst, const char *src);
 
 /* crash.c: per-binary crash table */
 int lymph_crash_init(void);

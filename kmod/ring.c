@@ -116,7 +116,8 @@ static void ring_put(struct lymph_reader *r, const void *src, u32 len)
 	u32 n = min(len, lymph_ring_bytes - off);
 
 	memcpy(r->ring + off, src, n);
-	memcpy(r->ring, src + n, len - n);
+	if (n < len)
+		memcpy(r->ring, src + n, len - n);
 	r->head += len;
 }
 
@@ -126,7 +127,20 @@ static void ring_get(struct lymph_reader *r, void *dst, u32 len)
 	u32 n = min(len, lymph_ring_bytes - off);
 
 	memcpy(dst, r->ring + off, n);
-	memcpy(dst + n, r->ring, len - n);
+	if (n < len)
+		memcpy(dst + n, r->ring, len - n);
+}
+
+/* The size of the record at the tail, from its header (maybe wrapped). */
+static u16 ring_peek_size(struct lymph_reader *r)
+{
+	u32 off = r->tail & (lymph_ring_bytes - 1);
+	struct lymph_hdr h;
+
+	if (off + sizeof(h) <= lymph_ring_bytes)
+		return ((const struct lymph_hdr *)(r->ring + off))->size;
+	ring_get(r, &h, sizeof(h));
+	return h.size;
 }
 
 static void make_drop(struct lymph_drop *d, u64 lost)
@@ -379,19 +393,19 @@ static bool reader_ready(struct lymph_reader *r)
  */
 static ssize_t reader_pop(struct lymph_reader *r, size_t room)
 {
-	struct lymph_hdr h;
 	unsigned long flags;
 	size_t done = 0;
 	bool more;
+	u16 size;
 
 	spin_lock_irqsave(&r->lock, flags);
-	while (ring_used(r) >= sizeof(h)) {
-		ring_get(r, &h, sizeof(h));
-		if (h.size > room - done)
+	while (ring_used(r) >= sizeof(struct lymph_hdr)) {
+		size = ring_peek_size(r);
+		if (size > room - done)
 			break;
-		ring_get(r, r->bounce + done, h.size);
-		r->tail += h.size;
-		done += h.size;
+		ring_get(r, r->bounce + done, size);
+		r->tail += size;
+		done += size;
 	}
 	/* Ring drained but records were lost since: report it now. */
 	if (!ring_used(r) && r->lost &&

@@ -376,6 +376,72 @@ TEST_F(kmod, segv_death_record)
 		TH_LOG("%s", proc_lymph());
 }
 
+/* The comm of a dying child named @name, crashed or not: its 16 bytes. */
+static int death_comm(int fd, const char *name, int crash, uint8_t comm[LYMPH_COMM_LEN])
+{
+	const struct lymph_death *d;
+	struct want w = { LYMPH_EV_DEATH };
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		prctl(PR_SET_NAME, "a-longer-name-first");
+		prctl(PR_SET_NAME, name);
+		if (crash)
+			*(volatile int *)crash_addr = 1;
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	w.pid = pid;
+	d = (const void *)read_until(fd, match_kind_pid, &w, 3000);
+	if (!d)
+		return -1;
+	memcpy(comm, d->task.comm, LYMPH_COMM_LEN);
+	return 0;
+}
+
+/*
+ * A record's comm is the task's name up to its NUL, at most 15 bytes,
+ * and NULs to the end (the module copies it by words and masks, no
+ * longer with strscpy_pad()): a short name after a long one, one of 15
+ * bytes, one the kernel cut to 15; crashed and exited alike.
+ */
+TEST_F(kmod, death_comm_nul_padded)
+{
+	static const struct {
+		const char *name;
+		int crash;
+		uint8_t want[LYMPH_COMM_LEN];
+	} cases[] = {
+		{ "ab", 1, "ab" },
+		{ "ab", 0, "ab" },
+		{ "", 1, "" },
+		{ "0123456", 0, "0123456" },
+		{ "01234567", 1, "01234567" },
+		{ "0123456789abcde", 1, "0123456789abcde" },
+		{ "0123456789abcdefghij", 0, "0123456789abcde" },
+	};
+	uint8_t comm[LYMPH_COMM_LEN];
+	unsigned int i;
+
+	self->fd = open("/dev/lymph", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ASSERT_EQ(0, death_comm(self->fd, cases[i].name, cases[i].crash, comm))
+			TH_LOG("no death record for a child named '%s'", cases[i].name);
+		EXPECT_EQ(0, memcmp(cases[i].want, comm, LYMPH_COMM_LEN))
+			TH_LOG("'%s' (crash %d): comm bytes %02x %02x .. %02x %02x, want '%s' NUL-padded",
+			       cases[i].name, cases[i].crash, comm[0], comm[1], comm[14], comm[15],
+			       (const char *)cases[i].want);
+	}
+}
+
 static void *spin_thread(void *arg)
 {
 	for (;;)
