@@ -161,7 +161,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_PURE) $(wildcard userspace/*/*.h) | $(BUI
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_PURE) -ljson-c -lcap -lm -o $@
 
-tests: all $(TEST_BINS) $(FUZZ_BINS)
+# bench/overhead too: tests/bench_overhead_test runs it (its refusals, a
+# one-group run), so CI does not skip it.
+tests: all $(TEST_BINS) $(FUZZ_BINS) $(BUILD)/bench/overhead
 
 test:
 	$(Q)scripts/deps.sh $(TEST_DEPS_FLAGS)
