@@ -188,20 +188,6 @@ static void shuffle(int *v, int n)
 	}
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts v. */
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Of sorted v: the q-quantile (nearest rank). */
 static double quantile(const double *v, int n, double q)
 {
@@ -223,7 +209,7 @@ static struct ratio_stats ratio_stats(double *v, int n)
 	if (!n)
 		return st;
 	st.n = n;
-	st.median = median(v, n);
+	st.median = bench_median(v, n);
 	st.min = v[0];
 	st.se = 1.2533 * (quantile(v, n, 0.75) - quantile(v, n, 0.25)) / 1.349 / sqrt(n);
 	return st;
@@ -1041,7 +1027,7 @@ int main(int argc, char **argv)
 		int st;
 
 		for (st = 0; st < NSETTINGS; st++) {
-			double md = ncost[w][st] ? median(cost[w][st], ncost[w][st]) / 1000 : 0;
+			double md = ncost[w][st] ? bench_median(cost[w][st], ncost[w][st]) / 1000 : 0;
 
 			rs[st] = ratio_stats(ratio[w][st], nratio[w][st]);
 			if (!ncost[w][st])
@@ -1093,7 +1079,7 @@ int main(int argc, char **argv)
 				[CALLS_SC] = ", fork call and refused-fork probes (sys_{enter,exit}_*)",
 			};
 			double per_it = probe_iters[w][st] ? (double)probe_ns[w][st] / probe_iters[w][st] : 0;
-			double share = ncost[w][DETACHED] ? per_it / (median(cost[w][DETACHED], ncost[w][DETACHED])) : 0;
+			double share = ncost[w][DETACHED] ? per_it / (bench_median(cost[w][DETACHED], ncost[w][DETACHED])) : 0;
 			char name[160], val[96];
 
 			if (!rs[st].n)
@@ -1111,7 +1097,7 @@ int main(int argc, char **argv)
 			 * every system call on the host, so an upper bound for
 			 * the workload's share */
 			per_it = probe_iters[w][st] ? (double)sysexit_ns[w][st] / probe_iters[w][st] : 0;
-			share = ncost[w][DETACHED] ? per_it / (median(cost[w][DETACHED], ncost[w][DETACHED])) : 0;
+			share = ncost[w][DETACHED] ? per_it / (bench_median(cost[w][DETACHED], ncost[w][DETACHED])) : 0;
 			snprintf(name, sizeof(name), "overhead %s: %s probe's run time per iteration, "
 				 "host-wide (bpf_stats)", workload_name[w],
 				 st == ARMED_SC ? "syscalls:sys_exit_{clone,...}" :
