@@ -437,12 +437,17 @@ static __always_inline struct throttle_bucket *bucket_find(const struct lineage_
 	return b ? b : bpf_map_lookup_elem(&buckets, k);
 }
 
-/* The bucket of k, made full when new; NULL when the table is busy. */
+/* The bucket of k, made full when new; NULL when the table is busy.
+ * *is_held: whether it is the held one (one lookup of held, not two). */
 static __always_inline struct throttle_bucket *bucket_get(struct lineage_key *k, __u32 burst,
-							   __u64 now)
+							   __u64 now, int *is_held)
 {
-	struct throttle_bucket fresh = {}, *b = bucket_find(k);
+	struct throttle_bucket fresh = {}, *b = bpf_map_lookup_elem(&held, k);
 
+	*is_held = !!b;
+	if (b)
+		return b;
+	b = bpf_map_lookup_elem(&buckets, k);
 	if (b)
 		return b;
 	fresh.milli_tokens = (__s64)burst * 1000;
@@ -1025,10 +1030,9 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 	if (!k.id && c->lineage_kind != LYMPH_LINEAGE_UID)
 		return;	/* session 0 / no cgroup: kernel-started */
 	now = bpf_ktime_get_ns();
-	b = bucket_get(&k, c->burst, now);
+	b = bucket_get(&k, c->burst, now, &held_l);
 	if (!b)
 		return;
-	held_l = !!bpf_map_lookup_elem(&held, &k);
 	bucket_move(b, c->budget, c->burst, now, delta);
 	if (child)
 		b->live++;
@@ -1040,9 +1044,8 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 		ku.id = uid;
 		ku.kind = LYMPH_LINEAGE_UID;
 		ku.pad = 0;
-		bu = bucket_get(&ku, c->uid_burst, now);
+		bu = bucket_get(&ku, c->uid_burst, now, &held_u);
 		if (bu) {
-			held_u = !!bpf_map_lookup_elem(&held, &ku);
 			bucket_move(bu, c->uid_budget, c->uid_burst, now, delta);
 			if (child)
 				bu->live++;
