@@ -599,14 +599,16 @@ static __always_inline __u64 family_of(struct task_struct *t)
 	return f->id;
 }
 
-/* Fix the child's family at its fork: a new one under a boundary, the
- * parent's otherwise.  Returns the child's family. */
-static __always_inline __u64 family_fork(struct task_struct *parent, struct task_struct *child)
+/* Fix the child's family at its fork: a new one under a boundary (boundary:
+ * family_boundary(parent)), the parent's otherwise.  Returns the child's
+ * family. */
+static __always_inline __u64 family_fork(struct task_struct *parent, struct task_struct *child,
+					 int boundary)
 {
 	struct family *cf;
 	__u64 id;
 
-	if (family_boundary(parent))
+	if (boundary)
 		id = child->tgid;
 	else
 		id = family_of(parent);
@@ -817,8 +819,11 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 			return 0;	/* another thread reported it */
 	}
 	tgid = task->tgid;
-	/* A process lymph stopped is gone; lymphd gone: release its stops. */
-	bpf_map_delete_elem(&lymph_stops, &tgid);
+	/* A process lymph stopped is gone; lymphd gone: release its stops.
+	 * (A lookup first: a delete takes the bucket's lock even when the
+	 * map is empty, as it is but in a storm.) */
+	if (bpf_map_lookup_elem(&lymph_stops, &tgid))
+		bpf_map_delete_elem(&lymph_stops, &tgid);
 	{
 		struct throttle_cfg *c = throttle_settings();
 
@@ -1001,30 +1006,29 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
  * (a fork call entered, child NULL: charged and kept in calls, so that a
  * call over budget stops its caller before the task is made), AT_PEEK (a
  * task made, or a fork refused, that its call charged: nothing taken,
- * judged again as the buckets are now).
+ * judged again as the buckets are now).  screened: the caller found task
+ * no family boundary (family_boundary()), which it checks again otherwise.
  */
 enum { AT_MADE, AT_CALL, AT_PEEK };
 
 static __always_inline void throttle_charge(struct task_struct *task, struct task_struct *child,
-					    __u64 family, int how)
+					    __u64 family, int how, int screened)
 {
 	struct throttle_cfg *c = throttle_settings();
 	struct throttle_bucket *b, *bu = NULL;
 	struct lineage_key k, ku;
 	struct charge ch = {};
 	__u64 now;
-	__u32 tgid, uid;
+	__u32 uid;
 	__s64 delta = how == AT_PEEK ? 0 : -1000;
 	int held_l, held_u = 0, sampling, refused = !child && how != AT_CALL;
 
 	if (!c)
 		return;
-	/* Never charge nor hold pid 1, lymphd, its ancestors, protected uids. */
-	tgid = task->tgid;
+	/* Never charge nor hold pid 1, lymphd, its ancestors (the family
+	 * boundaries, kernel threads too), protected uids. */
 	uid = task->real_cred->uid.val;
-	if (tgid <= 1 || bpf_map_lookup_elem(&protected_tgids, &tgid) ||
-	    bpf_map_lookup_elem(&protected_uids, &uid) ||
-	    (task->flags & PF_KTHREAD_FLAG))
+	if ((!screened && family_boundary(task)) || bpf_map_lookup_elem(&protected_uids, &uid))
 		return;
 	lineage_of(&k, task, c->lineage_kind, family);
 	if (!k.id && c->lineage_kind != LYMPH_LINEAGE_UID)
@@ -1076,7 +1080,8 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct lymph_fork *rec;
-	__u64 family = family_fork(parent, child);
+	int boundary = family_boundary(parent);
+	__u64 family = family_fork(parent, child, boundary);
 	__u32 tid = parent->pid;
 	struct charge *call = NULL;
 
@@ -1092,8 +1097,10 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
 		bpf_map_update_elem(&charged, &ctid, call, BPF_ANY);
 		bpf_map_delete_elem(&calls, &tid);
 	}
-	/* one call site: the program stays the size it was */
-	throttle_charge(parent, child, family, call ? AT_PEEK : AT_MADE);
+	/* one call site: the program stays the size it was; a boundary is
+	 * never charged (one lookup of protected_tgids a fork, not two) */
+	if (!boundary)
+		throttle_charge(parent, child, family, call ? AT_PEEK : AT_MADE, 1);
 	if (child->pid != child->tgid)
 		return 0;
 	if (!want_fork)
@@ -1132,7 +1139,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (nr != 56 && nr != 57 && nr != 58 && nr != 435)
 		return 0;
 	cur = bpf_get_current_task_btf();
-	throttle_charge(cur, NULL, family_of(cur), AT_MADE);
+	throttle_charge(cur, NULL, family_of(cur), AT_MADE, 0);
 	return 0;
 }
 
@@ -1159,7 +1166,7 @@ static __always_inline int refusal_charge(long ret)
 	if (ret != -EAGAIN_NR)
 		return 0;
 	cur = bpf_get_current_task_btf();
-	throttle_charge(cur, NULL, family_of(cur), AT_MADE);
+	throttle_charge(cur, NULL, family_of(cur), AT_MADE, 0);
 	return 0;
 }
 
@@ -1218,7 +1225,7 @@ int BPF_PROG(refused_kernel_clone, struct kernel_clone_args *args, pid_t ret)
 	ch = *call;
 	bpf_map_delete_elem(&calls, &tid);
 	if (ret == -EAGAIN_NR)
-		throttle_charge(cur, NULL, ch.family, AT_PEEK);
+		throttle_charge(cur, NULL, ch.family, AT_PEEK, 0);
 	else if ((c = throttle_settings()))
 		charge_give_back(c, &ch, 0);
 	return 0;
@@ -1241,7 +1248,7 @@ int BPF_PROG(charged_at_call, struct kernel_clone_args *args)
 
 	if ((cur->flags & PF_KTHREAD_FLAG) || family_boundary(cur))
 		return 0;
-	throttle_charge(cur, NULL, family_of(cur), AT_CALL);
+	throttle_charge(cur, NULL, family_of(cur), AT_CALL, 1);
 	return 0;
 }
 
