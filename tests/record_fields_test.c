@@ -36,26 +36,47 @@ static bool pred_event_of(json_object *o, const void *arg)
 	return th_is_event(o, a->event) && th_json_int(o, "pid") == a->pid;
 }
 
+/* Where cgroup2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified
+ * on a hybrid host) into mnt: 0, or -1 when it is not. */
+static int cgroup2_mount(char *mnt, size_t cap)
+{
+	char dev[64], dir[PATH_MAX], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(mnt, cap, "%s", dir);
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
 /* The cgroup v2 id of this process's cgroup (its kernfs id, the file
  * handle of its directory), or 0. */
 static uint64_t own_cgroup_id(void)
 {
-	char line[PATH_MAX], path[PATH_MAX + 32];
+	char line[PATH_MAX], mnt[PATH_MAX], path[2 * PATH_MAX];
 	struct {
 		struct file_handle fh;
 		uint64_t id;
 	} h = { .fh.handle_bytes = sizeof(uint64_t) };
 	int mount_id;
-	FILE *f = fopen("/proc/self/cgroup", "r");
+	FILE *f;
 	uint64_t id = 0;
 
-	if (!f)
+	if (cgroup2_mount(mnt, sizeof(mnt)) || !(f = fopen("/proc/self/cgroup", "r")))
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "0::", 3))
 			continue;
 		line[strcspn(line, "\n")] = 0;
-		snprintf(path, sizeof(path), "/sys/fs/cgroup%s", line + 3);
+		snprintf(path, sizeof(path), "%s%s", mnt, line + 3);
 		if (!name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0))
 			memcpy(&id, h.fh.f_handle, sizeof(id));
 	}
@@ -122,7 +143,8 @@ TEST_F_TIMEOUT(fields, fork_exec_signal_death, 60)
 	int64_t t0, t1, start;
 	FILE *f;
 
-	ASSERT_NE(0ull, (unsigned long long)cgroup_id) TH_LOG("no cgroup v2 id for this process (/proc/self/cgroup)");
+	ASSERT_NE(0ull, (unsigned long long)cgroup_id)
+	TH_LOG("no cgroup v2 id for this process (cgroup2 in /proc/self/mounts, /proc/self/cgroup)");
 	ASSERT_EQ(0, stat("/proc/self/exe", &self_exe));
 	ASSERT_NE(NULL, realpath("/bin/sleep", sleep_path));
 	ASSERT_EQ(0, stat(sleep_path, &sleep_exe));
