@@ -17,8 +17,11 @@
  * through a NULL or bad pointer gives 0), a few instructions where a
  * BPF_CORE_READ() hop is a bpf_probe_read_kernel() call each (tens of
  * instructions: ~40 % of the fork and exit probes' run time went to
- * them).  Only a variable index (sighand->action[sig - 1]) and strings
- * of unknown length (bprm->filename) still go through a read helper.
+ * them).  Only a variable index (sighand->action[sig - 1]), strings of
+ * unknown length (bprm->filename) and signal_generate's siginfo still go
+ * through a read helper: that argument may be SEND_SIG_PRIV (1), and
+ * kernels that know it (6.12.117 does) type it as a number, not a
+ * pointer (the verifier refuses a load through it).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -643,7 +646,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 		if (!c || (unsigned long)info == 1 || sender == c->daemon_tgid ||
 		    (result != 0 && result != 2 && result != 4))
 			return 0;
-		if ((unsigned long)info != 0 && info->si_code > 0)
+		if ((unsigned long)info != 0 && BPF_CORE_READ(info, si_code) > 0)
 			return 0;
 		tgid = task->tgid;
 		if (sig == SIGSTOP_NR)
@@ -687,9 +690,9 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	} else if ((unsigned long)info == 1) {
 		p.si_code = 0x80;	/* SI_KERNEL */
 	} else {
-		p.si_code = info->si_code;
+		p.si_code = BPF_CORE_READ(info, si_code);
 		if (lymph_fault_with_addr(sig, p.si_code))
-			p.fault_addr = (__u64)info->_sifields._sigfault._addr;
+			p.fault_addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
 	}
 	if (p.si_code == SI_USER_CODE || p.si_code == SI_QUEUE_CODE ||
 	    p.si_code == SI_TKILL_CODE) {
@@ -697,8 +700,8 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 		p.sender_pid = cur->tgid;
 		p.sender_uid = cur->real_cred->uid.val;
 	} else if (p.si_code <= 0) {
-		p.sender_pid = info->_sifields._kill._pid;
-		p.sender_uid = info->_sifields._kill._uid;
+		p.sender_pid = BPF_CORE_READ(info, _sifields._kill._pid);
+		p.sender_uid = BPF_CORE_READ(info, _sifields._kill._uid);
 	}
 	if (p.si_code <= 0 && p.sender_pid == tgid)
 		p.flags |= LYMPH_DEATH_SELF;
