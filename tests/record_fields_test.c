@@ -178,6 +178,8 @@ TEST_F_TIMEOUT(fields, fork_exec_signal_death, 60)
 		}
 		if (write(p[1], ids, sizeof(ids)) != sizeof(ids))
 			_exit(121);
+		close(p[0]);
+		close(p[1]);	/* G's read ends once the test's copy is closed too */
 		waitpid(ids[1], &status, 0);
 		_exit(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM ? 0 : 120);
 	}
@@ -186,7 +188,7 @@ TEST_F_TIMEOUT(fields, fork_exec_signal_death, 60)
 	g = ids[1];
 	EXPECT_EQ(c, ids[0]);
 	close(p[0]);
-	close(p[1]);	/* G reads EOF: it execs */
+	close(p[1]);	/* the last writer: G reads EOF and execs */
 
 	/* fork: G as made, C's comm */
 	a = (struct pred_arg){ "fork", g };
