@@ -6,11 +6,15 @@
  * can load the module (bench/kmod-overhead --host).  Pinned to CPU 0;
  * blocks of each workload alternate between the module loaded (insmod,
  * with a reader child draining /dev/lymph on CPU 1 so the ring never
- * fills) and unloaded (rmmod), in random order within each pair;
- * per-iteration cost per block; the median of the per-pair ratios
- * loaded/unloaded with its spread (standard error, quartiles, min, max),
- * and a verdict only when the median is more than two standard errors
- * from the target.
+ * fills) and unloaded (rmmod), in random order within each pair; a
+ * block's cost per iteration is the median of its iterations' times (the
+ * odd slow one, a tick or a kworker, left out), plus a loaded block's
+ * final drain by the reader spread over its iterations; the median of
+ * the per-pair ratios loaded/unloaded with its spread (standard error,
+ * quartiles, min, max), and a verdict only when the median is more than
+ * two standard errors from the target.  A '#' line gives the same ratios
+ * from the blocks' mean iteration times (how they were measured before:
+ * under qemu -icount, an A/A median of 0.997-1.008 +- 0.002-0.004).
  *
  * The reader does what lymphd does: it gives the module its wake set
  * (LYMPH_IOC_WAKE_SET: root's crashes of this binary are calm, as under
