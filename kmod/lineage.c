@@ -241,8 +241,7 @@ static void fam_set(struct task_struct *t, pid_t id, u32 uid)
 	if (!f) {
 		if (lymph_nr_fams >= LYMPH_FAMS_MAX)
 			return;
-		/* every field set here: no zeroing (one instruction a byte,
-		 * by qemu -icount's count, bench/kmod-overhead) */
+		/* every field is set here: not zeroed first */
 		f = kmalloc(sizeof(*f), GFP_ATOMIC);
 		if (!f)
 			return;
@@ -1215,18 +1214,6 @@ enum lymph_attempt {
 };
 
 /*
- * Charge one attempt to grow @parent's family: a fork syscall @parent
- * enters (@how LYMPH_AT_CALL, @child NULL), a new process or thread
- * @child, or a fork refused with EAGAIN (@child NULL), to the family's
- * bucket and, behind it, to the bucket of @parent's real uid (when
- * uid_clone_budget and uid_clone_burst are set; as the BPF sensor, root is
- * charged like any uid, and a protected task or uid is not charged to its
- * uid at all); LYMPH_AT_PEEK takes nothing (its call took it) and judges
- * the buckets as they are.  Hold what went over either budget, the
- * family's first: at a call, the caller is stopped before its task is
- * made, and the fork is restarted when it is continued.
- */
-/*
  * A task made by a fork charged at its call (LYMPH_AT_PEEK), judged again
  * the cheap way when it can be: nothing pinned, nothing held, no uid
  * budget, so the family's bucket alone decides; a bucket whose stored
@@ -1252,6 +1239,18 @@ static bool peek_calm(pid_t family)
 	return calm;
 }
 
+/*
+ * Charge one attempt to grow @parent's family: a fork syscall @parent
+ * enters (@how LYMPH_AT_CALL, @child NULL), a new process or thread
+ * @child, or a fork refused with EAGAIN (@child NULL), to the family's
+ * bucket and, behind it, to the bucket of @parent's real uid (when
+ * uid_clone_budget and uid_clone_burst are set; as the BPF sensor, root is
+ * charged like any uid, and a protected task or uid is not charged to its
+ * uid at all); LYMPH_AT_PEEK takes nothing (its call took it) and judges
+ * the buckets as they are.  Hold what went over either budget, the
+ * family's first: at a call, the caller is stopped before its task is
+ * made, and the fork is restarted when it is continued.
+ */
 static void lymph_charge(struct task_struct *parent, struct task_struct *child, pid_t family,
 			 enum lymph_attempt how)
 {
