@@ -119,4 +119,39 @@ TEST(overhead_vm_refuses_an_unknown_option)
 	EXPECT_NE(NULL, strstr(r.err, "unknown option --nosuch")) TH_LOG("stderr \"%s\"", r.err);
 }
 
+/*
+ * bench/kmod-overhead's measuring half (bench/vm/kmod_overhead.c, built
+ * for the host as bench/kmod_overhead_host), in its A/A control, which
+ * loads no module: a block's cost is the median of its iterations, and
+ * the ratios from the blocks' means (how they were taken before, the
+ * A/A's noise under qemu -icount) come in a '#' line beside the figure
+ * lines bench/run-all collects, one per workload.
+ */
+TEST(kmod_overhead_aa_block_cost_is_the_median_of_its_iterations)
+{
+	char bin[PATH_MAX];
+	char *argv[] = { bin, "1", "3", "5", "aa", NULL };
+	char *env[] = { "LYMPH_BENCH_WHERE=host test", NULL };
+	struct th_cmd_opts o = { .env = env, .timeout_ms = 60000 };
+	static const char *const figures[] = {
+		"figure\tkmod overhead (host test): fork+_exit, A/A control (unloaded / unloaded), median ratio\t",
+		"figure\tkmod overhead (host test): fork+exec /bin/true, A/A control (unloaded / unloaded), median ratio\t",
+		"figure\tkmod overhead (host test): fork+crash (SIGSEGV), A/A control (unloaded / unloaded), median ratio\t",
+	};
+	struct th_cmd r;
+	size_t i;
+
+	snprintf(bin, sizeof(bin), "%s/bench/kmod_overhead_host", th_build_dir());
+	if (access(bin, X_OK))
+		SKIP(return, "bench/kmod_overhead_host not built (make bench-build)");
+	ASSERT_EQ(0, th_run(argv, &o, &r));
+	ASSERT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
+	TH_LOG("status 0x%x, stderr \"%s\", stdout \"%s\"", r.status, r.err, r.out);
+	EXPECT_NE(NULL, strstr(r.out, "A/A control: the module never loaded")) TH_LOG("stdout \"%s\"", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\n# a block's cost: the median of its iterations"))
+	TH_LOG("stdout \"%s\"", r.out);
+	for (i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
+		EXPECT_NE(NULL, strstr(r.out, figures[i])) TH_LOG("no \"%s\" in \"%s\"", figures[i], r.out);
+}
+
 TEST_HARNESS_MAIN
