@@ -162,8 +162,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_PURE) $(wildcard userspace/*/*.h) | $(BUI
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_PURE) -ljson-c -lcap -lm -o $@
 
 # bench/overhead too: tests/bench_overhead_test runs it (its refusals, a
-# one-group run), so CI does not skip it.
-tests: all $(TEST_BINS) $(FUZZ_BINS) $(BUILD)/bench/overhead
+# one-group run), and bench/kmod-overhead's A/A control, so CI does not
+# skip them.
+tests: all $(TEST_BINS) $(FUZZ_BINS) $(BUILD)/bench/overhead $(BUILD)/bench/kmod_overhead_host
 
 test:
 	$(Q)scripts/deps.sh $(TEST_DEPS_FLAGS)
@@ -237,5 +238,11 @@ format:
 fuzz: $(FUZZ_BINS)
 .PHONY: fuzz
 
-bench-build: all $(BENCH_BINS)
+# bench/kmod-overhead's measuring half for the host (--host builds it so
+# too); tests/bench_overhead_test.c runs its A/A control.
+$(BUILD)/bench/kmod_overhead_host: bench/vm/kmod_overhead.c include/lymph/*.h | $(BUILD)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) -O2 -Wall -Werror -std=gnu11 -Iinclude $< -o $@ -lm
+
+bench-build: all $(BENCH_BINS) $(BUILD)/bench/kmod_overhead_host
 .PHONY: bench-build

@@ -241,11 +241,13 @@ static void fam_set(struct task_struct *t, pid_t id, u32 uid)
 	if (!f) {
 		if (lymph_nr_fams >= LYMPH_FAMS_MAX)
 			return;
-		f = kzalloc(sizeof(*f), GFP_ATOMIC);
+		/* every field is set here: not zeroed first */
+		f = kmalloc(sizeof(*f), GFP_ATOMIC);
 		if (!f)
 			return;
 		f->tgid = task_tgid_nr(t);
 		f->start = t->group_leader->start_time;
+		f->moved = false;
 		hash_add(lymph_fams, &f->node, f->tgid);
 		lymph_nr_fams++;
 	}
@@ -1212,6 +1214,32 @@ enum lymph_attempt {
 };
 
 /*
+ * A task made by a fork charged at its call (LYMPH_AT_PEEK), judged again
+ * the cheap way when it can be: nothing pinned, nothing held, no uid
+ * budget, so the family's bucket alone decides; a bucket whose stored
+ * tokens are not below zero is not over (a refill by time only adds), nor
+ * is a lineage no longer in the table (lineage_get() would make it
+ * full).  Then nothing is moved: the bucket is left to be refilled at its
+ * next charge, which comes to the same tokens (but for the rounding of
+ * one refill, under a milli-token) and the same verdicts.  Returns
+ * whether that settled it; else lymph_charge() judges in full.
+ */
+static bool peek_calm(pid_t family)
+{
+	struct lymph_lineage *l;
+	bool calm;
+
+	if (READ_ONCE(lymph_nr_pinned) || READ_ONCE(lymph_nr_holds) ||
+	    (READ_ONCE(lymph_cfg.uid_budget) && READ_ONCE(lymph_cfg.uid_burst)))
+		return false;
+	spin_lock(&lymph_lineage_lock);
+	l = lineage_find(lineage_key(family));
+	calm = !l || l->tokens >= 0;
+	spin_unlock(&lymph_lineage_lock);
+	return calm;
+}
+
+/*
  * Charge one attempt to grow @parent's family: a fork syscall @parent
  * enters (@how LYMPH_AT_CALL, @child NULL), a new process or thread
  * @child, or a fork refused with EAGAIN (@child NULL), to the family's
@@ -1235,9 +1263,12 @@ static void lymph_charge(struct task_struct *parent, struct task_struct *child, 
 
 	if (parent->flags & PF_KTHREAD)
 		return;
-	/* What a new task takes, its exit gives back (allocated unlocked). */
+	if (how == LYMPH_AT_PEEK && child && peek_calm(family))
+		return;
+	/* What a new task takes, its exit gives back (allocated unlocked;
+	 * every field is set below and by call_keep() or charge_keep()). */
 	if ((child && how == LYMPH_AT_MADE) || how == LYMPH_AT_CALL)
-		ch = kzalloc(sizeof(*ch), GFP_ATOMIC);
+		ch = kmalloc(sizeof(*ch), GFP_ATOMIC);
 	now = ktime_get_ns();
 	uid_budget = READ_ONCE(lymph_cfg.uid_budget);
 	uid_burst = READ_ONCE(lymph_cfg.uid_burst);
@@ -1386,7 +1417,9 @@ static void probe_sys_exit(void *data, struct pt_regs *regs, long ret)
 		return;
 	if (!fork_nr(syscall_get_nr(current, regs)))
 		return;
-	c = call_take(current);		/* none when the task was made */
+	/* none when the task was made (and none in flight at all: no
+	 * lookup; an entry of current's own would keep the count above 0) */
+	c = READ_ONCE(lymph_nr_calls) ? call_take(current) : NULL;
 	if (ret != -EAGAIN) {
 		/* A call stopped at it (over budget) gives its token back
 		 * too, and is charged again when it is restarted: kept, each

@@ -1979,6 +1979,11 @@ static void spin_case(struct __test_metadata *_metadata, FIXTURE_DATA(throttle) 
 	e = lineage_entry(self, name, &all);
 	EXPECT_NE(NULL, e) TH_LOG("%s not in lymphctl throttles: %s", name, th_json_text(all));
 	json_object_put(all);
+	/* lymphd mounted tracefs where nobody had (a host without systemd):
+	 * without it no per-syscall tracepoint is found */
+	if (!access("/sys/kernel/tracing", F_OK))
+		EXPECT_EQ(0, access("/sys/kernel/tracing/events", F_OK))
+		TH_LOG("no tracefs on /sys/kernel/tracing with lymphd running");
 	/* on the four fork calls' own tracepoints where the kernel has them
 	 * and lets lymphd open a perf event of its own (perf_event_paranoid
 	 * <= 2), not on raw_syscalls:sys_exit (every system call of the host) */

@@ -6,11 +6,15 @@
  * can load the module (bench/kmod-overhead --host).  Pinned to CPU 0;
  * blocks of each workload alternate between the module loaded (insmod,
  * with a reader child draining /dev/lymph on CPU 1 so the ring never
- * fills) and unloaded (rmmod), in random order within each pair;
- * per-iteration cost per block; the median of the per-pair ratios
- * loaded/unloaded with its spread (standard error, quartiles, min, max),
- * and a verdict only when the median is more than two standard errors
- * from the target.
+ * fills) and unloaded (rmmod), in random order within each pair; a
+ * block's cost per iteration is the median of its iterations' times (the
+ * odd slow one, a tick or a kworker, left out), plus a loaded block's
+ * final drain by the reader spread over its iterations; the median of
+ * the per-pair ratios loaded/unloaded with its spread (standard error,
+ * quartiles, min, max), and a verdict only when the median is more than
+ * two standard errors from the target.  A '#' line gives the same ratios
+ * from the blocks' mean iteration times (how they were measured before:
+ * under qemu -icount, an A/A median of 0.997-1.008 +- 0.002-0.004).
  *
  * The reader does what lymphd does: it gives the module its wake set
  * (LYMPH_IOC_WAKE_SET: root's crashes of this binary are calm, as under
@@ -286,11 +290,32 @@ static const struct workload {
 #define NW (int)(sizeof(workloads) / sizeof(workloads[0]))
 
 static long block_n;	/* iterations of the last block */
+static double block_mean;	/* the last block's mean per iteration (s), the reading in */
 
-/* Per-iteration cost (s) of one block of BLOCK seconds. */
+#define MAX_ITERATIONS 65536	/* per block; a block ends early past it */
+
+static int cmp(const void *a, const void *b);
+
+/*
+ * Per-iteration cost (s) of one block of BLOCK seconds: the median of its
+ * iterations' times, plus, for a loaded block (@l), the reader's drain of
+ * what the block wrote, spread over its iterations.  The median, not the
+ * block's mean: under qemu -icount an iteration's time is the
+ * instructions both vCPUs executed meanwhile, and the odd iteration that
+ * a timer tick, an RCU callback, a kworker, the slab refilling, or the
+ * last rmmod's deferred frees fall into is far above the rest; how many
+ * of those a block gets is luck, and moved a block's mean by +-2 % (A/A
+ * pairs 0.981-1.018) where the median moves by 0.01 %.  The drain is
+ * the whole of the reader's work on a block's records: between drains
+ * (every block ends with one) the reader sleeps on poll() (a calm crash
+ * does not wake it) and its 250 ms timer does not run out inside a block
+ * of less.  block_mean gets the mean-based cost as before, for the '#'
+ * lines.
+ */
 static double block(const struct workload *w, double len, struct lat *l)
 {
-	double t0 = now_s(), t;
+	static double it[MAX_ITERATIONS];
+	double t0 = now_s(), t, prev = t0, drain = 0, med;
 	long n = 0;
 
 	do {
@@ -302,15 +327,20 @@ static double block(const struct workload *w, double len, struct lat *l)
 			perror("# fork/waitpid");
 			exit(1);
 		}
-		n++;
 		t = now_s();
-	} while (t - t0 < len);
+		it[n++] = t - prev;
+		prev = t;
+	} while (t - t0 < len && n < MAX_ITERATIONS);
 	if (l) {
 		drain_wait(l);
-		t = now_s();
+		drain = now_s() - t;
+		t += drain;
 	}
 	block_n = n;
-	return (t - t0) / n;
+	block_mean = (t - t0) / n;
+	qsort(it, n, sizeof(double), cmp);
+	med = n % 2 ? it[n / 2] : (it[n / 2 - 1] + it[n / 2]) / 2;
+	return med + drain / n;
 }
 
 static int cmp(const void *a, const void *b)
@@ -318,6 +348,18 @@ static int cmp(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n) (sorted by it), its quartiles and its standard
+ * error: sqrt(pi/2) sigma / sqrt(n), with sigma from the quartiles (IQR /
+ * 1.349), so that a preempted block, an outlier, does not widen it. */
+static double median_se(double *v, int n, double *q1, double *q3, double *se)
+{
+	qsort(v, n, sizeof(double), cmp);
+	*q1 = v[n / 4];
+	*q3 = v[(3 * n) / 4 < n ? (3 * n) / 4 : n - 1];
+	*se = 1.2533 * ((*q3 - *q1) / 1.349) / sqrt(n);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* The median of v[0..n) with its spread, as a figure line; a verdict
@@ -328,19 +370,15 @@ static void ratio_figure(const char *name, double *v, int n, double target)
 	double med, q1, q3, se;
 	const char *verdict = "";
 
-	qsort(v, n, sizeof(double), cmp);
-	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	q1 = v[n / 4];
-	q3 = v[(3 * n) / 4 < n ? (3 * n) / 4 : n - 1];
-	/* Standard error of the median, sqrt(pi/2) sigma / sqrt(n), with
-	 * sigma from the quartiles (IQR / 1.349): a preempted block, an
-	 * outlier, does not widen it. */
-	se = 1.2533 * ((q3 - q1) / 1.349) / sqrt(n);
+	med = median_se(v, n, &q1, &q3, &se);
 	if (target > 0) {
 		verdict = fabs(med - target) <= 2 * se ? "too noisy" : med <= target ? "ok" : "MISS";
 		snprintf(tgt, sizeof(tgt), "<= %.2f", target);
 	}
-	snprintf(val, sizeof(val), "%.3f +- %.3f (quartiles %.3f-%.3f, min %.3f, max %.3f, %d pairs)",
+	/* under qemu -icount the error is below 0.001: one more digit */
+	snprintf(val, sizeof(val), se < 0.0005 ?
+		 "%.4f +- %.4f (quartiles %.4f-%.4f, min %.4f, max %.4f, %d pairs)" :
+		 "%.3f +- %.3f (quartiles %.3f-%.3f, min %.3f, max %.3f, %d pairs)",
 		 med, se, q1, q3, v[0], v[n - 1], n);
 	bench_figure(name, val, tgt, verdict);
 }
@@ -400,6 +438,7 @@ int main(int argc, char **argv)
 	aa = argc > 4 && !strcmp(argv[4], "aa");
 	/* [0] this/unloaded, [1] other/unloaded, [2] this/other */
 	static double ratio[3][NW][MAX_RATIOS];
+	static double ratio_mean[3][NW][MAX_RATIOS];	/* the same from the blocks' means */
 	long crash_wakeups[2] = { 0, 0 }, crashes[2] = { 0, 0 };
 	const char *where = getenv("LYMPH_BENCH_WHERE");
 	int n = 0, nm = 1;
@@ -441,6 +480,7 @@ int main(int argc, char **argv)
 	for (int r = 0; r < rounds; r++) {
 		for (int p = 0; p < pairs; p++, n++) {
 			double cost[3][NW];	/* [unloaded, this, other][workload] */
+			double mean[3][NW];	/* the same, the blocks' means */
 			long w0;
 			int order[3] = { 0, 1, 2 };
 
@@ -453,6 +493,7 @@ int main(int argc, char **argv)
 				for (int i = 0; i < NW; i++) {
 					w0 = st ? lat[st - 1].wakeups : 0;
 					cost[st][i] = block(&workloads[i], len, st ? &lat[st - 1] : NULL);
+					mean[st][i] = block_mean;
 					if (st && workloads[i].child == child_crash) {
 						usleep(20000);	/* its last record read */
 						crash_wakeups[st - 1] += lat[st - 1].wakeups - w0;
@@ -465,17 +506,33 @@ int main(int argc, char **argv)
 			printf("# round %d pair %d:", r, p);
 			for (int i = 0; i < NW; i++) {
 				ratio[0][i][n] = cost[1][i] / cost[0][i];
+				ratio_mean[0][i][n] = mean[1][i] / mean[0][i];
 				printf(" %s %.1f/%.1f us (%.3f)", workloads[i].name, cost[1][i] * 1e6,
 				       cost[0][i] * 1e6, ratio[0][i][n]);
 				if (nm == 2) {
 					ratio[1][i][n] = cost[2][i] / cost[0][i];
 					ratio[2][i][n] = cost[1][i] / cost[2][i];
+					ratio_mean[1][i][n] = mean[2][i] / mean[0][i];
+					ratio_mean[2][i][n] = mean[1][i] / mean[2][i];
 					printf(" other %.1f us (%.3f)", cost[2][i] * 1e6, ratio[1][i][n]);
 				}
 			}
 			printf("\n");
 		}
 	}
+	/* What the blocks' means made of the same blocks (how it was measured
+	 * before: the A/A control's noise came from there). */
+	printf("# a block's cost: the median of its iterations (plus the reader's drain, spread); "
+	       "the same ratios from the blocks' mean iteration times:");
+	for (int i = 0; i < NW; i++)
+		for (int k = 0; k < (nm == 2 ? 3 : 1); k++) {
+			static const char *const kname[3] = { "", " other", " this/other" };
+			double q1, q3, se, med = median_se(ratio_mean[k][i], n, &q1, &q3, &se);
+
+			printf(" %s%s %.3f +- %.3f (quartiles %.3f-%.3f);", workloads[i].name,
+			       kname[k], med, se, q1, q3);
+		}
+	printf("\n");
 	for (int i = 0; i < NW; i++) {
 		char name[200];
 

@@ -23,6 +23,7 @@
 #include "record.h"
 #include "smallfile.h"
 #include "source.h"
+#include "tracefs.h"
 #include "sensors.h"
 #include "sensors.skel.h"
 
@@ -744,14 +745,25 @@ again:
 	}
 	if (err)
 		goto fail_msg;
-	if (!p->refusals_raw && (err = sc_exit_ids_read(p))) {
-		p->refusals_raw = 1;
-		fprintf(stderr,
-			"lymphd: failed to find syscalls:sys_exit_clone and the others in tracefs: "
-			"%s; the refused-fork probe goes on raw_syscalls:sys_exit, which costs every "
-			"system call of the host while it is armed\n",
-			strerror(-err));
-		err = 0;
+	if (!p->refusals_raw) {
+		int mounted = tracefs_ensure();
+
+		if (mounted > 0)
+			fprintf(stderr,
+				"lymphd: no tracefs was mounted: mounted it on " TRACEFS_DIR
+				", where the refused-fork probe finds the fork calls' tracepoints "
+				"(umount " TRACEFS_DIR " undoes it)\n");
+		if ((err = sc_exit_ids_read(p))) {
+			p->refusals_raw = 1;
+			fprintf(stderr,
+				"lymphd: failed to find syscalls:sys_exit_clone and the others in "
+				"tracefs: %s%s%s; the refused-fork probe goes on raw_syscalls:sys_exit, "
+				"which costs every system call of the host while it is armed (mount "
+				"tracefs on " TRACEFS_DIR " before lymphd starts to avoid it)\n",
+				strerror(-err), mounted < 0 ? "; mounting tracefs failed: " : "",
+				mounted < 0 ? strerror(-mounted) : "");
+			err = 0;
+		}
 	}
 	if (fx_err && fx_err != -ECANCELED && !p->refusals_raw)
 		fprintf(stderr,
