@@ -381,10 +381,12 @@ static int measure(const char *build, const char *replay_path, const char *mode,
 		if ((err = run_trial(&prod, &l, 2 * best.target, secs, &twice)))
 			goto out;
 		print_trial(&twice);
-		if (trial_passed(&twice)) {
-			best = twice;	/* twice the rate, still no loss */
-			capped = 1;
-		}
+		/* twice the rate, still no loss: the figure, where the search
+		 * ended without a loss (the producer was the limit).  After a
+		 * loss, a higher rate without one does not undo it: the figure
+		 * stays the last rate below the loss. */
+		if (trial_passed(&twice) && capped)
+			best = twice;
 	}
 
 	snprintf(name, sizeof(name), "throughput, lymphd %s: records/s drained with no loss", mode);
