@@ -30,8 +30,8 @@
  *
  * -n crashes per service and supervisor (20), -b rounds per block (5),
  * -d the build dir holding lymphd (build), -k keep the temporary directory.
- * -n 40 takes about 100 s on a quiet host (80 supervisord restarts of ~1 s,
- * and the 1.2 s spacing where the other instances do not fill it).
+ * -n 40 takes about 180 s (2026-12-01): s6-supervise and supervisord each
+ * take ~1 s per restart (their own timers), 160 s of it.
  * Prints min/p50/p99/max per service and supervisor, the ratios lymph/s6
  * and lymph/supervisord and lymph's p99 against 1.2x the cold start p99,
  * then "figure" lines for bench/run-all.  Exit 0 when measured (a missed
