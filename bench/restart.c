@@ -16,16 +16,22 @@
  * SEGV_MAPERR at 0, whatever handlers it has), as a debugger would.  The
  * figure is the time from the detach to the service serving again from a
  * new process (an HTTP 200, or +PONG, from a pid other than the crashed
- * one, read from its pidfile).  Crashes are interleaved over the six
- * instances in blocks; each instance serves at least 1.2 s before its next
- * crash (s6-supervise holds a restart for 1 s after a start that died
- * within a second).  The service's own cold start (start -> serving, no
- * supervisor, no crash) is measured the same way, as the limit.
+ * one, read from its pidfile).  Crashes go round the six instances, one
+ * each in turn, so that while one instance serves the 1.2 s it must before
+ * its next crash (s6-supervise holds a restart for 1 s after a start that
+ * died within a second) the others are crashed: the bench takes about the
+ * sum of the restarts (supervisord's ~1 s each), not 1.2 s more per crash.
+ * After every BLOCK rounds, BLOCK cold starts of each service: its own
+ * start -> serving, no supervisor, no crash, measured the same way, as the
+ * limit.  Every wait has a deadline; a bench that fails or is interrupted
+ * says what it was waiting for.
  *
  *   build/bench/restart [-n CRASHES] [-b BLOCK] [-d BUILD_DIR] [-k]
  *
- * -n crashes per service and supervisor (20), -b crashes per block (5),
+ * -n crashes per service and supervisor (20), -b rounds per block (5),
  * -d the build dir holding lymphd (build), -k keep the temporary directory.
+ * -n 40 takes about 180 s (2026-12-01): s6-supervise and supervisord each
+ * take ~1 s per restart (their own timers), 160 s of it.
  * Prints min/p50/p99/max per service and supervisor, the ratios lymph/s6
  * and lymph/supervisord and lymph's p99 against 1.2x the cold start p99,
  * then "figure" lines for bench/run-all.  Exit 0 when measured (a missed
@@ -39,6 +45,7 @@
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -55,6 +62,8 @@
 #define REDIS "/usr/bin/redis-server"
 #define BACK_TIMEOUT_NS (15 * 1000000000ULL)
 #define SPACING_NS 1200000000ULL	/* between two crashes of one instance */
+#define STOP_NS (5 * 1000000000ULL)	/* a traced process stops within this */
+#define LOST_IN_A_ROW 3		/* then the instance is broken: the bench stops */
 
 enum svc { NGINX_SVC, REDIS_SVC, N_SVC };
 enum sup { LYMPH, S6, SUPERVISORD, N_SUP };
@@ -69,13 +78,14 @@ struct inst {
 	char dir[256];		/* its prefix / data directory */
 	char pidfile[300];
 	uint64_t *ns;		/* crash -> serving again */
-	int n, lost;
+	int n, lost, lost_row;	/* lost_row: not back, in a row */
 	uint64_t last_crash;
 };
 
 static char dir[128];
 static pid_t sup_pid[N_SUP];
 static volatile sig_atomic_t stopping;
+static char doing[512];	/* what the bench waits for now: said when it fails or is stopped */
 
 static void on_stop(int sig)
 {
@@ -101,15 +111,28 @@ static int serves(enum svc svc, int port)
 	const char *req = svc == NGINX_SVC ? "GET / HTTP/1.0\r\n\r\n" : "PING\r\n";
 	char buf[256];
 	size_t len = 0;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), ok, soerr = 0;
+	socklen_t sl = sizeof(soerr);
 
 	if (fd < 0)
 		return 0;
+	/* every step within 1 s: a listener that never accepts (its backlog
+	 * full, the process stopped) is "not serving", not a hang */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS) {
 		close(fd);
 		return 0;
+	}
+	{
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+		if (poll(&pfd, 1, 1000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) ||
+		    soerr || fcntl(fd, F_SETFL, 0) ||
+		    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+			close(fd);
+			return 0;
+		}
 	}
 	while (len < sizeof(buf) - 1) {
 		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
@@ -352,10 +375,19 @@ static int crash_pc0(pid_t pid, uint64_t *t0)
 	struct user_regs_struct regs;
 	int status;
 
+	uint64_t end = bench_now_ns() + STOP_NS;
+	pid_t got;
+
 	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL))
 		return -1;
-	if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status) ||
-	    ptrace(PTRACE_GETREGS, pid, NULL, &regs)) {
+	/* the attach's SIGSTOP, within STOP_NS (a task in D state may never) */
+	while ((got = waitpid(pid, &status, __WALL | WNOHANG)) == 0 && bench_now_ns() < end && !stopping)
+		usleep(1000);
+	if (got != pid || !WIFSTOPPED(status) || ptrace(PTRACE_GETREGS, pid, NULL, &regs)) {
+		if (!got)
+			fprintf(stderr, "restart: pid %d did not stop within %llu s of PTRACE_ATTACH "
+				"(its state in /proc/%d/status); that crash is not counted\n", (int)pid,
+				(unsigned long long)(STOP_NS / 1000000000ULL), (int)pid);
 		ptrace(PTRACE_DETACH, pid, NULL, NULL);
 		return -1;
 	}
@@ -368,25 +400,37 @@ static int crash_pc0(pid_t pid, uint64_t *t0)
 	return ptrace(PTRACE_DETACH, pid, NULL, NULL) ? -1 : 0;
 }
 
-static void one_crash(struct inst *in)
+/* 1 when the crash was measured, 0 when it was lost. */
+static int one_crash(struct inst *in)
 {
 	uint64_t t0, t1 = 0, now = bench_now_ns();
-	pid_t old = wait_serving(in, 0, BACK_TIMEOUT_NS, NULL);
+	int k = in->n + in->lost + 1;
+	pid_t old;
 
+	snprintf(doing, sizeof(doing), "%s under %s serving on port %d before crash %d (pidfile %s)",
+		 svc_name[in->svc], sup_name[in->sup], in->port, k, in->pidfile);
+	old = wait_serving(in, 0, BACK_TIMEOUT_NS, NULL);
 	if (now < in->last_crash + SPACING_NS)
 		usleep((useconds_t)((in->last_crash + SPACING_NS - now) / 1000));
 	if (old <= 0 || crash_pc0(old, &t0)) {
 		in->lost++;
-		return;
+		in->lost_row++;
+		return 0;
 	}
-	if (wait_serving(in, old, BACK_TIMEOUT_NS, &t1) > 0)
+	snprintf(doing, sizeof(doing), "%s under %s serving again on port %d after crash %d (pid %d)",
+		 svc_name[in->svc], sup_name[in->sup], in->port, k, (int)old);
+	if (wait_serving(in, old, BACK_TIMEOUT_NS, &t1) > 0) {
 		in->ns[in->n++] = t1 - t0;
-	else
+		in->lost_row = 0;
+	} else {
 		in->lost++;
+		in->lost_row++;
+	}
 	/* the next crash comes SPACING_NS after this restart, not the crash:
 	 * s6-supervise holds a restart for 1 s after a start that died within
 	 * a second */
 	in->last_crash = bench_now_ns();
+	return !in->lost_row;
 }
 
 /* The service's own cold start, no supervisor: start -> serving. */
@@ -401,6 +445,8 @@ static int cold_start(struct inst *in, uint64_t *out)
 	snprintf(full, sizeof(full), "exec %s%s",
 		 in->svc == REDIS_SVC ? "/usr/bin/setpriv --reuid redis --regid redis --init-groups " : "", cmd);
 	snprintf(log, sizeof(log), "%s/cold.log", in->dir);
+	snprintf(doing, sizeof(doing), "%s's cold start (no supervisor) serving on port %d", svc_name[in->svc],
+		 in->port);
 	unlink(in->pidfile);
 	t0 = bench_now_ns();
 	pid = spawn_logged(argv, log);
@@ -456,6 +502,8 @@ int main(int argc, char **argv)
 	uint64_t *cold_ns[N_SVC] = { 0 };
 	int cold_n[N_SVC] = { 0 };
 	int n = 20, block = 5, keep = 0, c, err = 1, i;
+	struct inst *broken = NULL;
+	uint64_t t_start = bench_now_ns();
 	double p50[N_SVC][N_SUP], p99[N_SVC][N_SUP], c50[N_SVC], c99[N_SVC];
 
 	while ((c = getopt(argc, argv, "n:b:d:kh")) != -1) {
@@ -520,30 +568,43 @@ int main(int argc, char **argv)
 	    start_supervisord(ins, N_SVC * N_SUP))
 		goto out;
 	for (i = 0; i < N_SVC * N_SUP; i++) {
+		snprintf(doing, sizeof(doing), "%s under %s serving on port %d at the start", svc_name[ins[i].svc],
+			 sup_name[ins[i].sup], ins[i].port);
 		if (wait_serving(&ins[i], 0, 30 * 1000000000ULL, NULL) <= 0) {
-			fprintf(stderr, "restart: %s under %s never served on port %d (logs in %s)\n",
-				svc_name[ins[i].svc], sup_name[ins[i].sup], ins[i].port, ins[i].dir);
+			if (stopping)
+				fprintf(stderr, "restart: interrupted while waiting for %s\n", doing);
+			else
+				fprintf(stderr, "restart: %s under %s never served on port %d within 30 s of its "
+					"start: see its logs in %s and the supervisor's in %s\n",
+					svc_name[ins[i].svc], sup_name[ins[i].sup], ins[i].port, ins[i].dir, dir);
 			keep = 1;
 			goto out;
 		}
 	}
-	printf("# restart: %d real faults (pc = 0) per service and supervisor, interleaved in blocks of %d;"
+	printf("# restart: %d real faults (pc = 0) per service and supervisor, one per instance in turn,"
+	       " %d cold starts of each service after every %d rounds;"
 	       " lymphd (backoff_min 0, settle 0, journal fsynced) vs s6-supervise vs supervisord"
-	       " (autorestart, startsecs 0)\n", n, block);
+	       " (autorestart, startsecs 0)\n", n, block, block);
 	fflush(stdout);
 
-	/* interleave: a block on each instance in turn, cold starts between */
-	for (int done = 0; !done && !stopping;) {
+	/* interleave: a round crashes each instance once; cold starts after
+	 * every block of rounds */
+	for (int done = 0; !done && !stopping && !broken;) {
 		done = 1;
-		for (i = 0; i < N_SVC * N_SUP && !stopping; i++) {
-			struct inst *in = &ins[i];
+		for (int r = 0; r < block && !stopping && !broken; r++) {
+			for (i = 0; i < N_SVC * N_SUP && !stopping && !broken; i++) {
+				struct inst *in = &ins[i];
 
-			for (int k = 0; k < block && in->n + in->lost < n && !stopping; k++)
-				one_crash(in);
-			if (in->n + in->lost < n)
-				done = 0;
+				if (in->n + in->lost >= n)
+					continue;
+				if (!one_crash(in) && in->lost_row >= LOST_IN_A_ROW && !stopping)
+					broken = in;
+			}
 		}
-		for (i = 0; i < N_SVC && !stopping; i++) {
+		for (i = 0; i < N_SVC * N_SUP; i++)
+			if (ins[i].n + ins[i].lost < n)
+				done = 0;
+		for (i = 0; i < N_SVC && !stopping && !broken; i++) {
 			for (int k = 0; k < block && cold_n[i] < n; k++) {
 				uint64_t ns;
 
@@ -554,8 +615,20 @@ int main(int argc, char **argv)
 				done = 0;
 		}
 	}
-	if (stopping) {
-		fprintf(stderr, "restart: interrupted\n");
+	if (stopping || broken) {
+		if (broken)
+			fprintf(stderr, "restart: %s under %s was not serving again within %llu s, %d crashes "
+				"in a row: stopped; its logs are in %s (and the supervisor's in %s)\n",
+				svc_name[broken->svc], sup_name[broken->sup],
+				(unsigned long long)(BACK_TIMEOUT_NS / 1000000000ULL), LOST_IN_A_ROW,
+				broken->dir, dir);
+		else
+			fprintf(stderr, "restart: interrupted after %.0f s while waiting for %s\n",
+				(double)(bench_now_ns() - t_start) / 1e9, doing);
+		for (i = 0; i < N_SVC * N_SUP; i++)
+			fprintf(stderr, "restart:   %s under %s: %d of %d crashes measured, %d lost\n",
+				svc_name[ins[i].svc], sup_name[ins[i].sup], ins[i].n, n, ins[i].lost);
+		keep = 1;
 		goto out;
 	}
 	printf("%-24s %4s  %12s %12s %12s %12s\n", "crash -> serving again", "n", "min", "p50", "p99", "max");

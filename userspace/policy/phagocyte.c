@@ -668,6 +668,32 @@ int leak_check(const struct dtrend *d, uint64_t window, double usage, double lim
 	return 1;
 }
 
+/* ---- disk danger ------------------------------------------------------------ */
+
+uint64_t disk_dead_time(const struct phagocyte_conf *c)
+{
+	return c->disk_window / 4 > 2 * c->disk_interval ? c->disk_window / 4 : 2 * c->disk_interval;
+}
+
+int disk_danger_step(struct disk_danger *s, const struct phagocyte_conf *c, double ttf_s, uint64_t now)
+{
+	int below = ttf_s >= 0 && ttf_s * 1e9 < (double)c->disk_horizon;
+
+	if (below && !s->below)
+		s->below_since = now;
+	s->below = below;
+	if (!s->danger && below && now - s->below_since >= disk_dead_time(c)) {
+		s->danger = 1;
+		s->since = now;
+		return DISK_DANGER_ENTERED;
+	}
+	if (s->danger && (ttf_s < 0 || ttf_s * 1e9 > 2.0 * (double)c->disk_horizon)) {
+		s->danger = 0;
+		return DISK_DANGER_CLEARED;
+	}
+	return DISK_DANGER_SAME;
+}
+
 /* ---- tidy ------------------------------------------------------------------- */
 
 static int newest_first(const void *a, const void *b)

@@ -207,6 +207,31 @@ double dtrend_time_to_empty(double avail, double per_s);
 int leak_check(const struct dtrend *d, uint64_t window, double usage, double limit, double *slope,
 	       double *ttl_s);
 
+/*
+ * A filesystem in danger, with a dead time (the paper's tie-breaker: a
+ * signal must persist before the reactor acts).  A time to full below the
+ * horizon enters danger only once it has been below at every sample for
+ * the dead time: a trend that dips below for a sample or two (bursts
+ * written and deleted again, whose phase lines up with the floor check for
+ * a moment) is not acted on.  Danger clears when the disk stops filling or
+ * the time to full is above twice the horizon, so the state does not flap.
+ */
+struct disk_danger {
+	int danger;	      /* in danger now */
+	int below;	      /* the last sample was below the horizon */
+	uint64_t since;	      /* in danger since (ns) */
+	uint64_t below_since; /* the first sample of this run below the horizon */
+};
+
+enum { DISK_DANGER_SAME, DISK_DANGER_ENTERED, DISK_DANGER_CLEARED };
+
+/* The dead time: a quarter of disk_window (the floor check's quarter),
+ * at least two disk_intervals. */
+uint64_t disk_dead_time(const struct phagocyte_conf *c);
+
+/* One sample's time to full (seconds, -1: not filling) at now: what changed. */
+int disk_danger_step(struct disk_danger *s, const struct phagocyte_conf *c, double ttf_s, uint64_t now);
+
 /* ---- SysV shared memory ------------------------------------------------------------ */
 
 /* What the edges found about one segment. */

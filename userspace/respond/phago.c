@@ -871,7 +871,7 @@ static void disks(struct phago *ph, uint64_t now)
 			json_object_object_add(rec, "result", json_object_new_string("ok"));
 			emit(ph, rec);
 		}
-		if (!w->danger)
+		if (!w->dd.danger)
 			continue;
 		pd = disk_get(ph, w->dev);
 		if (!pd)

@@ -5,6 +5,7 @@
  * the sender of every fatal signal and the fault address.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,14 @@ struct bpf_priv {
 	/* Lineages lymphd has pinned (source_bpf_pin_refusals): while there
 	 * is one, the refused-fork probe stays attached. */
 	size_t refusal_pins;
+	/* The links being closed off the loop (refusals_detach_async). */
+	struct {
+		pthread_t th;
+		int started; /* th is to be joined */
+		int busy;    /* atomic: th has links left to close */
+		struct bpf_link *links[4];
+		int n;
+	} closing;
 };
 
 static int verbose_libbpf;
@@ -92,6 +101,62 @@ static void refusals_detach(struct bpf_priv *p)
 {
 	while (p->nrefusals > 0)
 		bpf_link__destroy(p->refusals[--p->nrefusals]);
+}
+
+static void *closing_main(void *arg)
+{
+	struct bpf_priv *p = arg;
+
+	while (p->closing.n > 0)
+		bpf_link__destroy(p->closing.links[--p->closing.n]);
+	__atomic_store_n(&p->closing.busy, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The closing thread has ended (joined), or never ran: 1; 0 while busy. */
+static int closing_done(struct bpf_priv *p, int wait)
+{
+	if (!p->closing.started)
+		return 1;
+	if (!wait && __atomic_load_n(&p->closing.busy, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_join(p->closing.th, NULL);
+	p->closing.started = 0;
+	return 1;
+}
+
+/*
+ * Closing a link on a tracepoint waits for RCU grace periods in the kernel
+ * (perf_event_detach_bpf_prog and perf_trace_event_unreg: synchronize_rcu
+ * and synchronize_rcu_tasks_trace, since Linux 6.14 made the system call
+ * tracepoints faultable): 300-560 ms for the four per-syscall links on a
+ * loaded 6.18 host, during which lymphd's loop held every line the drain
+ * had just read (bench/latency, batched: p99 540 ms for a 250 ms tick;
+ * perf record -g: lymphd in D state in __x64_sys_close).  So the links are
+ * closed by a thread of their own, and the loop goes on; 1 when handed
+ * over, 0 while the last ones are still closing (tried at the next tick;
+ * they stay attached meanwhile), or closed here when no thread starts.
+ */
+static int refusals_detach_async(struct bpf_priv *p)
+{
+	pthread_attr_t at;
+	int err;
+
+	if (!closing_done(p, 0))
+		return 0;
+	memcpy(p->closing.links, p->refusals, sizeof(p->refusals));
+	p->closing.n = p->nrefusals;
+	p->nrefusals = 0;
+	__atomic_store_n(&p->closing.busy, 1, __ATOMIC_RELEASE);
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 64 << 10);
+	err = pthread_create(&p->closing.th, &at, closing_main, p);
+	pthread_attr_destroy(&at);
+	if (err)
+		closing_main(p); /* here, then: late lines rather than a probe left on */
+	else
+		p->closing.started = 1;
+	return 1;
 }
 
 static const char *const sc_exit_names[4] = { "clone", "clone3", "fork", "vfork" };
@@ -285,12 +350,13 @@ static void refusals_tend(struct bpf_priv *p)
 {
 	struct sensors__bss *bss = p->skel->bss;
 
+	closing_done(p, 0); /* a thread that has ended is joined */
 	if (!p->nrefusals || p->refusals_for_good || p->refusal_pins ||
-	    clock_mono_ns() < bss->refusal_until_ns)
+	    clock_mono_ns() < bss->refusal_until_ns || !closing_done(p, 0))
 		return;
 	/* Cleared first: a reason from now on asks to attach again. */
 	bss->refusal_attached = 0;
-	refusals_detach(p);
+	refusals_detach_async(p);
 	if (clock_mono_ns() < bss->refusal_until_ns)
 		refusals_attach(p); /* a reason came meanwhile */
 }
@@ -569,6 +635,7 @@ static void bpf_close(struct source *src)
 		close(p->epfd);
 	if (p->tfd >= 0)
 		close(p->tfd);
+	closing_done(p, 1);
 	refusals_detach(p);
 	sensors__destroy(p->skel);
 	free(p->percpu);

@@ -141,7 +141,7 @@ static void sample_one(struct fs_watch *w, const struct phagocyte_conf *c, uint6
 {
 	struct statvfs sv;
 	double rb, ri, tb = -1, ti = -1, ttf;
-	int was = w->danger, r;
+	int r;
 
 	if (statvfs(w->path, &sv) || !sv.f_blocks)
 		return;
@@ -176,17 +176,15 @@ static void sample_one(struct fs_watch *w, const struct phagocyte_conf *c, uint6
 		w->resource = "inodes";
 	}
 	w->ttf_s = ttf;
-	/* in danger below the horizon; clear only above twice the horizon
-	 * (or when it stops filling), so the state does not flap */
-	if (ttf >= 0 && ttf * 1e9 < (double)c->disk_horizon)
-		w->danger = 1;
-	else if (ttf < 0 || ttf * 1e9 > 2.0 * (double)c->disk_horizon)
-		w->danger = 0;
-	if (w->danger && !was) {
-		w->danger_since = now;
+	/* in danger once below the horizon for the dead time; clear only
+	 * above twice the horizon (or when it stops filling) */
+	switch (disk_danger_step(&w->dd, c, ttf, now)) {
+	case DISK_DANGER_ENTERED:
 		w->entered = 1;
-	} else if (!w->danger && was) {
+		break;
+	case DISK_DANGER_CLEARED:
 		w->cleared = 1;
+		break;
 	}
 }
 
@@ -194,9 +192,16 @@ int foresight_tick(struct foresight *f, const struct phagocyte_conf *c, uint64_t
 {
 	size_t i;
 
-	if (!c->foresight || now < f->next)
+	/* On a grid of disk_interval, give or take an eighth of it: the drain
+	 * tick that calls this comes some microseconds late, more or less,
+	 * each time, and "now >= next" with next = now + interval skipped
+	 * every tick that came less late than the one before, so an interval
+	 * of the tick's length sampled at 250 or 500 ms at random (uneven
+	 * samples that made bursts look like a trend). */
+	if (!c->foresight || now + c->disk_interval / 8 < f->next)
 		return 0;
-	f->next = now + c->disk_interval;
+	f->next = f->next && now < f->next + c->disk_interval ? f->next + c->disk_interval
+							      : now + c->disk_interval;
 	if (now >= f->next_mounts) {
 		read_mounts(f, c);
 		f->next_mounts = now + MOUNTS_PERIOD_NS;
@@ -212,7 +217,7 @@ uint32_t foresight_danger(const struct foresight *f)
 	size_t i;
 
 	for (i = 0; i < f->n; i++)
-		n += f->v[i]->danger;
+		n += f->v[i]->dd.danger;
 	return n;
 }
 
@@ -241,11 +246,11 @@ struct json_object *foresight_json(const struct foresight *f, uint64_t now)
 			json_object_object_add(o, "fills_first",
 					       json_object_new_string(w->resource));
 		}
-		json_object_object_add(o, "danger", json_object_new_boolean(w->danger));
-		if (w->danger)
+		json_object_object_add(o, "danger", json_object_new_boolean(w->dd.danger));
+		if (w->dd.danger)
 			json_object_object_add(
 				o, "danger_for_s",
-				json_object_new_double((double)(now - w->danger_since) / 1e9));
+				json_object_new_double((double)(now - w->dd.since) / 1e9));
 		json_object_array_add(a, o);
 	}
 	return a;

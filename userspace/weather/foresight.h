@@ -4,8 +4,9 @@
  * and inodes are sampled (statvfs) and their trend learned (leak_check in
  * policy/phagocyte.c: a sustained rise of what is used whose floor rises
  * too, robust to the sawtooth of log rotation and to bursts written and
- * deleted again), giving a time to full.  A filesystem whose time to full is below the horizon is
- * "in danger": the weather worsens and respond/phago.c acts (growth report,
+ * deleted again), giving a time to full.  A filesystem whose time to full
+ * has been below the horizon at every sample for the dead time
+ * (disk_danger_step) is "in danger": the weather worsens and respond/phago.c acts (growth report,
  * tidy rules, check that space came back).
  *
  * Pseudo filesystems (proc, sysfs, cgroup, ...), network and FUSE ones
@@ -32,8 +33,7 @@ struct fs_watch {
 	double rate_bytes, rate_inodes; /* per second (negative: filling) */
 	double ttf_s;	       /* time to full, the sooner of bytes and inodes; -1: never */
 	const char *resource;  /* "bytes" or "inodes": which fills first */
-	int danger;	       /* ttf below the horizon */
-	uint64_t danger_since; /* CLOCK_MONOTONIC ns */
+	struct disk_danger dd; /* ttf below the horizon for the dead time (CLOCK_MONOTONIC ns) */
 	int entered;	       /* became dangerous at the last sample (cleared by the reader) */
 	int cleared;	       /* stopped being dangerous at the last sample */
 };
@@ -52,7 +52,8 @@ void foresight_free(struct foresight *f);
 /* Is this filesystem type watched? (pure) */
 int foresight_fstype_watched(const char *fstype);
 
-/* Sample when disk_interval has passed: 1 when it sampled. */
+/* Sample on a grid of disk_interval (up to an eighth of it early, as the
+ * drain tick that calls this jitters): 1 when it sampled. */
 int foresight_tick(struct foresight *f, const struct phagocyte_conf *c, uint64_t now);
 
 /* Filesystems in danger now. */
