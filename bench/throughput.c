@@ -27,9 +27,10 @@
  * Rates rise until one fails; then twice the best rate shows the loss,
  * and that lymphd reported at least what the producer lost (its own
  * probes may lose records too).  A producer that cannot keep its pace is
- * reported as such: that is the producer's limit, or the cost of the
- * sensors' wakeup rule, which is measured a third time with the
- * alternative (wake only the record that crosses the fill mark).
+ * reported as such: that is the producer's limit.  --json is measured
+ * twice: with the sensors' wakeup rule before 2026-11-27 (every record
+ * past the fill mark wakes lymphd) and with theirs since (only the record
+ * that crosses the mark: "wake on crossing", the figure of lymph as it is).
  *
  *   bench/throughput [-d BUILD_DIR] [-o REPLAY_BPF_O] [-t SECONDS] [-m MODES]   (root)
  *
@@ -356,8 +357,8 @@ static int measure(const char *build, const char *replay_path, const char *mode,
 	}
 	printf("# lymphd %s on cpu %d (ring %u KiB), producer on cpu %d, %.1f s per rate, "
 	       "wakeups %s\n", mode, lymphd_cpu, ring_bytes >> 10, producer_cpu, secs,
-	       on_crossing ? "only when a record crosses the fill mark"
-			   : "as the sensors: every record past the fill mark");
+	       on_crossing ? "as the sensors: only when a record crosses the fill mark"
+			   : "every record past the fill mark (the sensors' rule before 2026-11-27)");
 	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
 		int attempt;
 
@@ -488,8 +489,8 @@ int main(int argc, char **argv)
 	if (!err && strstr(modes, "json"))
 		err = measure(build, replay_path, "--json", json_args, 0, secs, &cap, lymphd_cpu,
 			      producer_cpu);
-	/* The same, waking lymphd once per crossing of the fill mark: what the
-	 * sensors' wakeup rule costs when lymphd falls behind. */
+	/* The same, waking lymphd once per crossing of the fill mark: the
+	 * sensors' wakeup rule (the mode above is their rule before). */
 	if (!err && strstr(modes, "crossing"))
 		err = measure(build, replay_path, "--json, wake on crossing", json_args, 1, secs, &cap,
 			      lymphd_cpu, producer_cpu);

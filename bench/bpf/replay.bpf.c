@@ -17,9 +17,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 /*
  * Set before load.  wake_mark_bytes: lymphd's fill mark (ring size / 8).
- * wake_on_crossing 0: as the sensors do, every record submitted while the
- * ring holds more than the mark wakes the reader; 1: only the record that
- * crosses the mark does (the alternative the bench measures).  One struct,
+ * wake_on_crossing 1: as the sensors do (since 2026-11-27), only the
+ * record that crosses the mark wakes the reader; 0: every record submitted
+ * while the ring holds more than the mark does (the sensors' rule before,
+ * kept as the reference).  One struct,
  * so that it is all of .rodata at offset 0 for the bench to set.
  */
 const volatile struct {
