@@ -64,6 +64,15 @@ struct bpf_priv {
 	/* Lineages lymphd has pinned (source_bpf_pin_refusals): while there
 	 * is one, the refused-fork probe stays attached. */
 	size_t refusal_pins;
+	/* The per-syscall links being opened off the loop (opening_start). */
+	struct {
+		pthread_t th;
+		int started; /* th is to be joined */
+		int busy;    /* atomic: th is still opening */
+		int err;     /* th's result: 0, or -errno (then none is left open) */
+		struct bpf_link *links[4];
+		int n;
+	} opening;
 	/* The links being closed off the loop (refusals_detach_async). */
 	struct {
 		pthread_t th;
@@ -234,7 +243,7 @@ static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
  * that did not hold the capability its kernel wants there (a bounding set
  * without it).
  */
-static int refusals_attach_per_syscall(struct bpf_priv *p)
+static int sc_attach_all(struct bpf_priv *p, struct bpf_link **links, int *n)
 {
 	struct bpf_program *progs[4] = { p->skel->progs.refused_clone, p->skel->progs.refused_clone3,
 					 p->skel->progs.refused_fork, p->skel->progs.refused_vfork };
@@ -248,7 +257,8 @@ static int refusals_attach_per_syscall(struct bpf_priv *p)
 			const char *why = "", *fix = "";
 
 			err = -errno;
-			refusals_detach(p);
+			while (*n > 0)
+				bpf_link__destroy(links[--*n]);
 			if (err == -EACCES || err == -EPERM)
 				small_file_read("/proc/sys/kernel/perf_event_paranoid", 0, paranoid,
 						sizeof(paranoid));
@@ -273,10 +283,68 @@ static int refusals_attach_per_syscall(struct bpf_priv *p)
 				*paranoid ? ")" : "", fix);
 			return err;
 		}
-		p->refusals[p->nrefusals++] = l;
+		links[(*n)++] = l;
 	}
-	p->refusals_sc = 1;
 	return 0;
+}
+
+static void *opening_main(void *arg)
+{
+	struct bpf_priv *p = arg;
+
+	p->opening.err = sc_attach_all(p, p->opening.links, &p->opening.n);
+	__atomic_store_n(&p->opening.busy, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Opening the per-syscall links waits for the kernel too: each
+ * perf_event_open on a system call tracepoint waits for an RCU grace
+ * period (~5 ms on a loaded 6.18 host; the four of them more than the
+ * 5.8 ms a 1 MiB ring holds at 1 M records/s: bench/throughput --json
+ * lost records from 0.6 M/s, none to 2 M/s on raw_syscalls:sys_exit).
+ * So they are opened by a thread of their own, as they are closed
+ * (refusals_detach_async), and taken in by the loop when it has ended
+ * (opening_collect): the probe runs from the moment each is attached.
+ * 0 when the thread started; -errno when none could start.
+ */
+static int opening_start(struct bpf_priv *p)
+{
+	pthread_attr_t at;
+	int err;
+
+	p->opening.n = 0;
+	p->opening.err = 0;
+	__atomic_store_n(&p->opening.busy, 1, __ATOMIC_RELEASE);
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 64 << 10);
+	err = pthread_create(&p->opening.th, &at, opening_main, p);
+	pthread_attr_destroy(&at);
+	if (err)
+		return -err;
+	p->opening.started = 1;
+	return 0;
+}
+
+/* The opening thread's links taken in once it has ended (wait: joined
+ * however long it takes): 1 when they are p's now, -errno when it failed
+ * (it said why), 0 while it runs or when none was started. */
+static int opening_collect(struct bpf_priv *p, int wait)
+{
+	if (!p->opening.started)
+		return 0;
+	if (!wait && __atomic_load_n(&p->opening.busy, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_join(p->opening.th, NULL);
+	p->opening.started = 0;
+	if (p->opening.err)
+		return p->opening.err;
+	while (p->opening.n > 0 && p->nrefusals < 4)
+		p->refusals[p->nrefusals++] = p->opening.links[--p->opening.n];
+	while (p->opening.n > 0) /* none: the loop attaches nothing else meanwhile */
+		bpf_link__destroy(p->opening.links[--p->opening.n]);
+	p->refusals_sc = 1;
+	return 1;
 }
 
 /*
@@ -324,8 +392,21 @@ static int refusals_attach(struct bpf_priv *p)
 
 	if (!p->nrefusals && p->refusals_fexit)
 		refusals_attach_fexit(p);
-	if (!p->nrefusals && !p->refusals_raw && refusals_attach_per_syscall(p))
-		p->refusals_raw = 1;
+	if (!p->nrefusals && !p->refusals_raw) {
+		int r = opening_collect(p, 0);
+
+		if (r == 0 && p->opening.started)
+			return 0; /* still opening: taken in at a later tick */
+		if (r == 0 && opening_start(p) == 0)
+			return 0;
+		if (r == 0) { /* no thread: opened here */
+			r = sc_attach_all(p, p->refusals, &p->nrefusals);
+			if (!r)
+				p->refusals_sc = 1;
+		}
+		if (r < 0)
+			p->refusals_raw = 1;
+	}
 	if (!p->nrefusals) {
 		p->refusals[0] = bpf_program__attach(p->skel->progs.on_sys_exit);
 		if (p->refusals[0]) {
@@ -351,6 +432,8 @@ static void refusals_tend(struct bpf_priv *p)
 	struct sensors__bss *bss = p->skel->bss;
 
 	closing_done(p, 0); /* a thread that has ended is joined */
+	if (p->opening.started && !__atomic_load_n(&p->opening.busy, __ATOMIC_ACQUIRE))
+		refusals_attach(p); /* its links taken in, or the raw fallback */
 	if (!p->nrefusals || p->refusals_for_good || p->refusal_pins ||
 	    clock_mono_ns() < bss->refusal_until_ns || !closing_done(p, 0))
 		return;
@@ -467,8 +550,8 @@ static void spin_tend(struct source *src, struct bpf_priv *p)
 	if (!p->spin_period_ns || now < p->spin_next_ns)
 		return;
 	p->spin_next_ns = now + p->spin_period_ns;
-	if (p->nrefusals || !cpus_busy(p))
-		return; /* attached already, or nothing spins */
+	if (p->nrefusals || p->opening.started || !cpus_busy(p))
+		return; /* attached already (or being attached), or nothing spins */
 	if (!source_bpf_sample_refusals(src, SPIN_SAMPLE_NS))
 		p->spin_samples++;
 }
@@ -636,6 +719,7 @@ static void bpf_close(struct source *src)
 	if (p->tfd >= 0)
 		close(p->tfd);
 	closing_done(p, 1);
+	opening_collect(p, 1);
 	refusals_detach(p);
 	sensors__destroy(p->skel);
 	free(p->percpu);
