@@ -638,6 +638,14 @@ TEST_F_TIMEOUT(throttle, busy_benign_workload_is_not_throttled, 150)
 		th_sleep_ms(50);
 	}
 	t1 = th_now_ms();
+	/* make may be done before the first sample (1.6 s on a quiet host;
+	 * the CPU pressure trigger's window is 2 s): the loops keep the CPUs
+	 * busy, so look on for 6 s in all */
+	while (th_now_ms() < t0 + 6000) {
+		attached += refusal_probe_attached(self->d.pid) == 1;
+		looks++;
+		th_sleep_ms(50);
+	}
 	kill(-spin, SIGKILL);
 	waitpid(spin, NULL, 0);
 	EXPECT_EQ(0, status) TH_LOG("make -j2 failed: wait status 0x%x", status);
