@@ -30,6 +30,47 @@
 
 #define CAP_PERFMON_NR 38 /* linux/capability.h's CAP_PERFMON, Linux 5.8 */
 
+/* A thread that opens or closes the refused-fork probe's links while the
+ * loop goes on (the kernel makes either wait: refusals_detach_async). */
+struct link_worker {
+	pthread_t th;
+	int started; /* th is to be joined */
+	int busy;    /* atomic: th is still at work */
+	int err;     /* th's result: 0, or -errno (then none is left open) */
+	struct bpf_link *links[4];
+	int n;
+};
+
+/* Start fn(p) on w (busy until it says it is done): 0, or -errno. */
+static int worker_start(struct link_worker *w, void *(*fn)(void *), void *p)
+{
+	pthread_attr_t at;
+	int err;
+
+	__atomic_store_n(&w->busy, 1, __ATOMIC_RELEASE);
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 64 << 10);
+	err = pthread_create(&w->th, &at, fn, p);
+	pthread_attr_destroy(&at);
+	if (err)
+		return -err;
+	w->started = 1;
+	return 0;
+}
+
+/* w's thread joined once it has ended (wait: however long it takes): 1,
+ * or 0 while it is at work or when none was started. */
+static int worker_join(struct link_worker *w, int wait)
+{
+	if (!w->started)
+		return 0;
+	if (!wait && __atomic_load_n(&w->busy, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_join(w->th, NULL);
+	w->started = 0;
+	return 1;
+}
+
 struct bpf_priv {
 	struct sensors *skel;
 	struct ring_buffer *rb;
@@ -64,23 +105,9 @@ struct bpf_priv {
 	/* Lineages lymphd has pinned (source_bpf_pin_refusals): while there
 	 * is one, the refused-fork probe stays attached. */
 	size_t refusal_pins;
-	/* The per-syscall links being opened off the loop (opening_start). */
-	struct {
-		pthread_t th;
-		int started; /* th is to be joined */
-		int busy;    /* atomic: th is still opening */
-		int err;     /* th's result: 0, or -errno (then none is left open) */
-		struct bpf_link *links[4];
-		int n;
-	} opening;
-	/* The links being closed off the loop (refusals_detach_async). */
-	struct {
-		pthread_t th;
-		int started; /* th is to be joined */
-		int busy;    /* atomic: th has links left to close */
-		struct bpf_link *links[4];
-		int n;
-	} closing;
+	/* The per-syscall links being opened off the loop (opening_start)
+	 * and those being closed (refusals_detach_async). */
+	struct link_worker opening, closing;
 };
 
 static int verbose_libbpf;
@@ -125,13 +152,7 @@ static void *closing_main(void *arg)
 /* The closing thread has ended (joined), or never ran: 1; 0 while busy. */
 static int closing_done(struct bpf_priv *p, int wait)
 {
-	if (!p->closing.started)
-		return 1;
-	if (!wait && __atomic_load_n(&p->closing.busy, __ATOMIC_ACQUIRE))
-		return 0;
-	pthread_join(p->closing.th, NULL);
-	p->closing.started = 0;
-	return 1;
+	return !p->closing.started || worker_join(&p->closing, wait);
 }
 
 /*
@@ -148,23 +169,13 @@ static int closing_done(struct bpf_priv *p, int wait)
  */
 static int refusals_detach_async(struct bpf_priv *p)
 {
-	pthread_attr_t at;
-	int err;
-
 	if (!closing_done(p, 0))
 		return 0;
 	memcpy(p->closing.links, p->refusals, sizeof(p->refusals));
 	p->closing.n = p->nrefusals;
 	p->nrefusals = 0;
-	__atomic_store_n(&p->closing.busy, 1, __ATOMIC_RELEASE);
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, 64 << 10);
-	err = pthread_create(&p->closing.th, &at, closing_main, p);
-	pthread_attr_destroy(&at);
-	if (err)
+	if (worker_start(&p->closing, closing_main, p))
 		closing_main(p); /* here, then: late lines rather than a probe left on */
-	else
-		p->closing.started = 1;
 	return 1;
 }
 
@@ -310,20 +321,9 @@ static void *opening_main(void *arg)
  */
 static int opening_start(struct bpf_priv *p)
 {
-	pthread_attr_t at;
-	int err;
-
 	p->opening.n = 0;
 	p->opening.err = 0;
-	__atomic_store_n(&p->opening.busy, 1, __ATOMIC_RELEASE);
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, 64 << 10);
-	err = pthread_create(&p->opening.th, &at, opening_main, p);
-	pthread_attr_destroy(&at);
-	if (err)
-		return -err;
-	p->opening.started = 1;
-	return 0;
+	return worker_start(&p->opening, opening_main, p);
 }
 
 /* The opening thread's links taken in once it has ended (wait: joined
@@ -331,12 +331,8 @@ static int opening_start(struct bpf_priv *p)
  * (it said why), 0 while it runs or when none was started. */
 static int opening_collect(struct bpf_priv *p, int wait)
 {
-	if (!p->opening.started)
+	if (!worker_join(&p->opening, wait))
 		return 0;
-	if (!wait && __atomic_load_n(&p->opening.busy, __ATOMIC_ACQUIRE))
-		return 0;
-	pthread_join(p->opening.th, NULL);
-	p->opening.started = 0;
 	if (p->opening.err)
 		return p->opening.err;
 	while (p->opening.n > 0 && p->nrefusals < 4)
