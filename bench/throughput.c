@@ -29,8 +29,9 @@
  * probes may lose records too).  A producer that cannot keep its pace is
  * reported as such: that is the producer's limit.  --json is measured
  * twice: with the sensors' wakeup rule before 2026-11-27 (every record
- * past the fill mark wakes lymphd) and with theirs since (only the record
- * that crosses the mark: "wake on crossing", the figure of lymph as it is).
+ * past the fill mark wakes lymphd) and with theirs since (the record that
+ * carries the unread data across a multiple of the mark, lymph/ring_wake.h:
+ * "wake on crossing", the figure of lymph as it is).
  *
  *   bench/throughput [-d BUILD_DIR] [-o REPLAY_BPF_O] [-t SECONDS] [-m MODES]   (root)
  *
@@ -357,7 +358,7 @@ static int measure(const char *build, const char *replay_path, const char *mode,
 	}
 	printf("# lymphd %s on cpu %d (ring %u KiB), producer on cpu %d, %.1f s per rate, "
 	       "wakeups %s\n", mode, lymphd_cpu, ring_bytes >> 10, producer_cpu, secs,
-	       on_crossing ? "as the sensors: only when a record crosses the fill mark"
+	       on_crossing ? "as the sensors: the record that crosses a multiple of the fill mark"
 			   : "every record past the fill mark (the sensors' rule before 2026-11-27)");
 	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
 		int attempt;

@@ -29,6 +29,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lymph/events.h"
 #include "lymph/danger.h"
+#include "lymph/ring_wake.h"
 #include "sensors.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -287,22 +288,17 @@ static __always_inline void *reserve(__u32 size)
 }
 
 /*
- * Urgent records wake lymphd now; a bulk one only when it is the record
- * that carries the unread data across the fill mark (every record past the
- * mark waking it would cost a wakeup each while lymphd is behind).
+ * Urgent records wake lymphd now; a bulk one only when it carries the
+ * unread data across a multiple of the fill mark (lymph/ring_wake.h).
  */
 static __always_inline void submit(void *rec, __u32 size, int urgent)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (urgent) {
+	if (urgent ||
+	    lymph_ring_bulk_wakes(bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA),
+				  lymph_ring_footprint(size), wake_mark_bytes))
 		flags = BPF_RB_FORCE_WAKEUP;
-	} else {
-		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-
-		if (avail >= wake_mark_bytes && avail - size < wake_mark_bytes)
-			flags = BPF_RB_FORCE_WAKEUP;
-	}
 	bpf_ringbuf_submit(rec, flags);
 }
 

@@ -12,13 +12,15 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "lymph/events.h"
+#include "lymph/ring_wake.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /*
  * Set before load.  wake_mark_bytes: lymphd's fill mark (ring size / 8).
- * wake_on_crossing 1: as the sensors do (since 2026-11-27), only the
- * record that crosses the mark wakes the reader; 0: every record submitted
+ * wake_on_crossing 1: as the sensors do (lymph/ring_wake.h), the record
+ * that carries the unread data across a multiple of the mark wakes the
+ * reader; 0: every record submitted
  * while the ring holds more than the mark does (the sensors' rule before,
  * kept as the reference).  One struct,
  * so that it is all of .rodata at offset 0 for the bench to set.
@@ -75,8 +77,8 @@ static void submit(void *rec, __u64 size)
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);	/* this record included */
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (avail >= cfg.wake_mark_bytes &&
-	    (!cfg.wake_on_crossing || avail - size < cfg.wake_mark_bytes))
+	if (cfg.wake_on_crossing ? lymph_ring_bulk_wakes(avail, size, cfg.wake_mark_bytes)
+				 : avail >= cfg.wake_mark_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(rec, flags);
 }
@@ -91,7 +93,7 @@ static void submit(void *rec, __u64 size)
 			r->hdr.ts_ns = bpf_ktime_get_ns();		\
 			r->task.pid += (a)->seq / 3;			\
 			r->task.tid = r->task.pid;			\
-			submit(r, (sizeof(type) + 8 + 7) & ~7ULL);	\
+			submit(r, lymph_ring_footprint(sizeof(type)));	\
 		}							\
 		r != 0;							\
 	})
