@@ -273,6 +273,86 @@ TEST_F_TIMEOUT(wake, without_quarantine_every_crash_is_batched_never_lost, 120)
 	json_object_put(o);
 }
 
+static int64_t status_int(FIXTURE_DATA(wake) * self, const char *group, const char *key)
+{
+	json_object *st = th_status(&self->d), *g = st;
+	int64_t v = -1;
+
+	if (st && group && !json_object_object_get_ex(st, group, &g))
+		g = NULL;
+	if (g)
+		v = th_json_int(g, key);
+	json_object_put(st);
+	return v;
+}
+
+/*
+ * Forks are batched: none wakes lymphd.  A burst of them wakes it at each
+ * multiple of the ring's fill mark (lymph/ring_wake.h), long before its
+ * ten-minute timer; each such drain finds more records than lymphd
+ * handles straight from the ring, so it copies the rest out (its backlog,
+ * in its status) while it handles them; and none is lost.
+ */
+#define BURST_FORKS 4000
+
+TEST_F_TIMEOUT(wake, a_fork_burst_wakes_lymphd_at_the_fill_marks_and_none_is_lost, 120)
+{
+	char copt[PATH_MAX + 16], jopt[PATH_MAX + 16];
+	const char *args[] = { copt, jopt, "--source=bpf", "--no-exec", "--ring-size=2M",
+			       "--events=danger,drop", NULL };
+	int64_t f0, f, deadline;
+	json_object *o;
+	int others = 0, i;
+	pid_t p;
+
+	/* a nobody's crash counts towards a quarantine: it wakes lymphd */
+	ASSERT_EQ(0, write_text(self->conf, "[quarantine]\nthreshold = 50\n"));
+	snprintf(copt, sizeof(copt), "--config=%s", self->conf);
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	setenv("LYMPH_DRAIN_MS", DRAIN_MS, 1);
+	ASSERT_EQ(0, th_lymphd_start(&self->d, args, 20000));
+	unsetenv("LYMPH_DRAIN_MS");
+	self->running = true;
+	/* what the start's drain left: a crash wakes lymphd, which reads all */
+	p = crash_as(self, NOBODY);
+	ASSERT_GT(p, 0);
+	o = death_within(self, p, PROMPT_MS, &others);
+	ASSERT_NE(NULL, o);
+	json_object_put(o);
+	f0 = status_int(self, "counters", "fork");
+	ASSERT_LE(0, f0);
+	EXPECT_EQ(0, status_int(self, NULL, "backlog_peak_bytes"));
+
+	/* one child at a time: a burst of records, never a storm of tasks
+	 * (2 MiB ring: a mark every 256 KiB, ~1200 forks and their exits) */
+	for (i = 0; i < BURST_FORKS; i++) {
+		pid_t c = fork();
+
+		ASSERT_LE(0, c);
+		if (!c)
+			_exit(0);
+		ASSERT_EQ(c, waitpid(c, NULL, 0));
+	}
+	deadline = th_now_ms() + PROMPT_MS;
+	while ((f = status_int(self, "counters", "fork")) < f0 + BURST_FORKS / 4 &&
+	       th_now_ms() < deadline)
+		th_sleep_ms(100);
+	EXPECT_GE(f, f0 + BURST_FORKS / 4)
+	TH_LOG("lymphd read %lld of %d forks: the fill mark did not wake it", (long long)(f - f0),
+	       BURST_FORKS);
+	EXPECT_LT(0, status_int(self, NULL, "backlog_peak_bytes"))
+	TH_LOG("no drain copied records out: each was small enough to handle from the ring");
+
+	/* the rest, below the next mark, with the next crash: every fork */
+	p = crash_as(self, NOBODY);
+	ASSERT_GT(p, 0);
+	o = death_within(self, p, PROMPT_MS, &others);
+	ASSERT_NE(NULL, o);
+	json_object_put(o);
+	EXPECT_GE(status_int(self, "counters", "fork"), f0 + BURST_FORKS);
+	EXPECT_EQ(0, status_int(self, NULL, "drops"));
+}
+
 TEST_F_TIMEOUT(wake, supervised_service_crash_is_acted_on_at_once, 120)
 {
 	char text[3 * PATH_MAX];

@@ -281,6 +281,9 @@ static void print_status(struct json_object *st)
 		printf("\n");
 	}
 	printf("drops: %llu\n", (unsigned long long)jnum(st, "drops"));
+	if (jnum(st, "backlog_peak_bytes"))
+		printf("behind the ring: at most %llu KiB of records copied out to catch up\n",
+		       (unsigned long long)jnum(st, "backlog_peak_bytes") >> 10);
 	if (json_object_object_get_ex(st, "fleet", &c) && c)
 		printf("fleet: %s as %s, %s%s%s, %llu vaccinated here (lymphctl fleet)\n",
 		       jstr(c, "fleet"), jstr(c, "host"), jstr(c, "link"),

@@ -34,6 +34,11 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(c, "programmed", json_object_new_uint64(d->count.programmed));
 	json_object_object_add(o, "counters", c);
 	json_object_object_add(o, "drops", json_object_new_uint64(d->src.lost_total));
+	/* How far lymphd fell behind the ring at worst: the records it
+	 * copied out to catch up (0: never behind by more than it handles
+	 * straight from the ring). */
+	json_object_object_add(o, "backlog_peak_bytes",
+			       json_object_new_uint64(source_bpf_backlog_peak(&d->src)));
 	{
 		/* The system log (--log): where it goes, what it took, what it lost. */
 		struct json_object *lg = json_object_new_object();

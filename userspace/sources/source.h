@@ -106,6 +106,9 @@ int source_bpf_pin_refusals(struct source *src, size_t pins);
 int source_bpf_spin_period(struct source *src, uint64_t period_ns);
 /* How many such samples were taken. */
 uint64_t source_bpf_spin_samples(const struct source *src);
+/* The most bytes of records lymphd held copied out of the ring, behind
+ * (0: it never was, or not the BPF source). */
+uint64_t source_bpf_backlog_peak(const struct source *src);
 
 /* Where the refused-fork probe goes when armed: "fexit" (the return of
  * kernel_clone), "per-syscall" (the fork calls' own tracepoints), "raw"
