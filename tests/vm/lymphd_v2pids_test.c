@@ -188,6 +188,10 @@ TEST_F_TIMEOUT(v2pids, restart_takes_back_the_pids_lymphd_enabled, 300)
 					  strerror(-self->lymphd));
 	for (i = 0; i < 6000 && !file_has(DIR_ "/journal", "\"action\":\"recovered\""); i++)
 		sleep_ms(10);
+	/* pids goes once every hold below is gone, after the records of the
+	 * episodes that end (throttler_replay_done): a moment after */
+	for (i = 0; i < 500 && pids_enabled_in_cg() != 0; i++)
+		sleep_ms(10);
 	read_file(DIR_ "/out.1", out, sizeof(out));
 	EXPECT_TRUE(file_has(DIR_ "/journal", "\"action\":\"recovered\"")) TH_LOG("%s", out);
 	EXPECT_NE(0, access(self->hold, F_OK)) TH_LOG("the hold %s is still there", self->hold);
