@@ -151,4 +151,20 @@ TEST(release_waits_until_empty)
 	backlog_release(&b);
 }
 
+/* Freed while it holds records: says how many, and holds none after. */
+TEST(free_says_what_it_dropped)
+{
+	struct backlog b;
+	uint8_t rec[64] = { 0 };
+	int i;
+
+	backlog_init(&b, 64u << 20);
+	for (i = 0; i < 7; i++)
+		backlog_push(&b, rec, sizeof(rec));
+	EXPECT_EQ(7U, backlog_free(&b));
+	EXPECT_TRUE(backlog_empty(&b));
+	EXPECT_EQ(NULL, b.buf);
+	EXPECT_EQ(0U, backlog_free(&b));
+}
+
 TEST_HARNESS_MAIN

@@ -342,6 +342,13 @@ TEST_F_TIMEOUT(wake, a_fork_burst_wakes_lymphd_at_the_fill_marks_and_none_is_los
 	       BURST_FORKS);
 	EXPECT_LT(0, status_int(self, NULL, "backlog_peak_bytes"))
 	TH_LOG("no drain copied records out: each was small enough to handle from the ring");
+	{
+		struct th_cmd r;
+
+		ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "status", NULL));
+		EXPECT_NE(NULL, strstr(r.out, "behind the ring: at most "))
+		TH_LOG("lymphctl status does not say the backlog: %.400s", r.out);
+	}
 
 	/* the rest, below the next mark, with the next crash: every fork */
 	p = crash_as(self, NOBODY);

@@ -94,3 +94,12 @@ void backlog_release(struct backlog *b)
 	b->cap = 0;
 	b->head = b->tail = 0;
 }
+
+size_t backlog_free(struct backlog *b)
+{
+	size_t dropped = b->count;
+
+	b->count = 0;
+	backlog_release(b);
+	return dropped;
+}

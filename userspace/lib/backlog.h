@@ -50,4 +50,8 @@ static inline int backlog_empty(const struct backlog *b)
 /* Empty: give its memory back (kept mapped while it is not). */
 void backlog_release(struct backlog *b);
 
+/* Drop what it holds and give its memory back; returns how many records
+ * were dropped (the caller says so). */
+size_t backlog_free(struct backlog *b);
+
 #endif /* LYMPH_BACKLOG_H */

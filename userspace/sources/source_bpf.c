@@ -184,7 +184,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	 * this one is always kept; "full" stops the copying after it. */
 	full = backlog_push(&p->backlog, data, (uint32_t)size);
 	p->copied = 1;
-	if (full < 0) { /* no memory for a copy: the older ones, then it */
+	if (full < 0) { /* no copy (no memory, a bad size): older ones, then it */
 		int err = handle_backlog(src, p, SIZE_MAX);
 
 		return err < 0 ? err : handle_record(src, data, size);
@@ -809,8 +809,15 @@ static void bpf_close(struct source *src)
 	if (!p)
 		return;
 	ring_buffer__free(p->rb);
-	p->backlog.count = 0; /* what a failed drain left is not handled now */
-	backlog_release(&p->backlog);
+	{
+		/* Left only when a record's handling failed, which ends lymphd
+		 * with its own message: said, never dropped silently. */
+		size_t left = backlog_free(&p->backlog);
+
+		if (left)
+			fprintf(stderr, "lymphd: %zu record(s) copied out of the ring were not "
+				"handled before the BPF source closed\n", left);
+	}
 	if (p->epfd >= 0)
 		close(p->epfd);
 	if (p->tfd >= 0)
