@@ -12,9 +12,10 @@
  *
  * Every task this file reads comes typed from BTF (a tp_btf argument,
  * bpf_get_current_task_btf(), the task iterator, bpf_task_from_pid()),
- * so a field is read by a direct load (task->real_parent->tgid): CO-RE
- * relocated by vmlinux.h's preserve_access_index, fault-safe (a load
- * through a NULL or bad pointer gives 0), a few instructions where a
+ * so a field is read by a direct load (ro(task)->real_parent->tgid;
+ * ro(), because the verifier checks a load from a trusted task slowly):
+ * CO-RE relocated by vmlinux.h's preserve_access_index, fault-safe (a
+ * load through a NULL or bad pointer gives 0), a few instructions where a
  * BPF_CORE_READ() hop is a bpf_probe_read_kernel() call each (tens of
  * instructions: most of what the fork and exit probes ran went to them,
  * README ²²).  Only a variable index (sighand->action[sig - 1]), strings of
@@ -48,6 +49,8 @@ extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __ksym __weak;
 #ifndef bpf_ksym_exists
 #define bpf_ksym_exists(sym) (!!(sym))	/* libbpf < 1.2 */
 #endif
+/* Linux 6.2+: the same pointer, typed for reading only (see ro()). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* Set by lymphd through skel->rodata before load. */
 const volatile __u64 wake_mark_bytes = 256 * 1024;
@@ -211,11 +214,31 @@ struct {
 	__type(value, __u64);		/* start time, clock ticks (as /proc/PID/stat) */
 } lymph_stops SEC(".maps");
 
+/*
+ * A task to read fields from, not to pass to a helper: the same pointer,
+ * marked untrusted.  A pointer loaded from a trusted task (a tp_btf
+ * argument, bpf_get_current_task_btf()) makes the verifier look up its
+ * field in the kernel's lists of trusted and RCU fields, by names it
+ * searches in vmlinux's BTF one type at a time (up to four searches of
+ * ~130,000 types a load, at each state it explores): 68fcb3e's direct
+ * loads took lymphd's start from 0.3 s to 2-2.5 s on Linux 6.18.  Loads
+ * through an untrusted pointer skip that and stay as they were: direct
+ * and fault-safe (a bad pointer reads 0).  The cast is a kfunc the
+ * verifier rewrites into a register move; kernels without it (< 6.2)
+ * read the trusted pointer, slower to load only.
+ */
+static __always_inline struct task_struct *ro(struct task_struct *t)
+{
+	if (!bpf_ksym_exists(bpf_rdonly_cast))
+		return t;
+	return bpf_rdonly_cast(t, bpf_core_type_id_kernel(struct task_struct));
+}
+
 /* A process's start in clock ticks since boot: /proc/PID/stat's field 22
  * (USER_HZ is 100), so lymphd can name the same process. */
 static __always_inline __u64 start_ticks(struct task_struct *t)
 {
-	return t->group_leader->start_boottime / 10000000ULL;
+	return ro(t)->group_leader->start_boottime / 10000000ULL;
 }
 
 /* pid 1, lymphd and its ancestors (tgids); protected uids. */
@@ -357,9 +380,10 @@ static __always_inline void copy_comm(__u8 *dst, struct task_struct *task)
 	d[1] = src[1] & 0x00ffffffffffffffULL;	/* little-endian: byte 15 */
 }
 
-static __always_inline void fill_exe(struct lymph_task *t, struct task_struct *task)
+/* r: a task to read, ro() */
+static __always_inline void fill_exe(struct lymph_task *t, struct task_struct *r)
 {
-	struct inode *inode = task->mm->exe_file->f_inode;
+	struct inode *inode = r->mm->exe_file->f_inode;
 
 	if (!inode) {
 		t->exe_ino = 0;
@@ -370,8 +394,10 @@ static __always_inline void fill_exe(struct lymph_task *t, struct task_struct *t
 	t->exe_dev = encode_dev(inode->i_sb->s_dev);
 }
 
-static __always_inline void fill_task(struct lymph_task *t, struct task_struct *task)
+static __always_inline void fill_task(struct lymph_task *t, struct task_struct *trusted)
 {
+	struct task_struct *task = ro(trusted);
+
 	t->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	t->start_ns = task->group_leader->start_time;
 	t->pid = task->tgid;
@@ -392,6 +418,7 @@ static __always_inline struct throttle_cfg *throttle_settings(void)
 	return (c && c->enabled && c->budget) ? c : NULL;
 }
 
+/* task: a task to read, ro() */
 static __always_inline void lineage_of(struct lineage_key *k, struct task_struct *task,
 				       __u32 kind, __u64 family)
 {
@@ -553,7 +580,7 @@ static __always_inline int family_boundary(struct task_struct *t)
 
 static __always_inline __u32 real_uid(struct task_struct *t)
 {
-	return t->real_cred->uid.val;
+	return ro(t)->real_cred->uid.val;
 }
 
 /* A task that predates the sensors: its topmost ancestor of the same real
@@ -562,7 +589,7 @@ static __always_inline __u64 family_root_of(struct task_struct *t)
 {
 	__u64 id = t->tgid;
 	__u32 uid = real_uid(t);
-	struct task_struct *p = t;
+	struct task_struct *p = ro(t);
 	int i;
 
 	for (i = 0; i < 32; i++) {
@@ -623,7 +650,7 @@ SEC("tp_btf/signal_generate")
 int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	     struct task_struct *task, int group, int result)
 {
-	struct task_struct *cur = (void *)bpf_get_current_task_btf();
+	struct task_struct *cur = (void *)bpf_get_current_task_btf(), *r;
 	struct pending p = {};
 	struct lymph_signal *rec;
 	__u32 tgid;
@@ -662,12 +689,13 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	 *    reported below when another process sent it: a crash handler
 	 *    that re-raises it must not turn that kill into a danger death
 	 *    (lymphd correlates the two). */
+	r = ro(task);
 	handled = 0;
 	if (sig != LYMPH_SIGKILL) {
 		/* a variable index: no direct load there (the verifier takes
 		 * none at a variable offset), one read; sig is 1-64 here, the
 		 * mask tells the verifier so */
-		struct sighand_struct *sh = task->sighand;
+		struct sighand_struct *sh = r->sighand;
 		__u32 i = (__u32)(sig - 1) & 63;
 		void *handler = NULL;
 
@@ -694,7 +722,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 	    p.si_code == SI_TKILL_CODE) {
 		/* kill(2), sigqueue(3), tgkill(2): the sender is current. */
 		p.sender_pid = cur->tgid;
-		p.sender_uid = cur->real_cred->uid.val;
+		p.sender_uid = real_uid(cur);
 	} else if (p.si_code <= 0) {
 		p.sender_pid = BPF_CORE_READ(info, _sifields._kill._pid);
 		p.sender_uid = BPF_CORE_READ(info, _sifields._kill._uid);
@@ -704,7 +732,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info,
 
 	/* 5. Remember the target's binary while its mm still exists. */
 	{
-		struct inode *inode = task->mm->exe_file->f_inode;
+		struct inode *inode = r->mm->exe_file->f_inode;
 
 		if (inode) {
 			p.exe_ino = inode->i_ino;
@@ -787,6 +815,7 @@ static __always_inline void charge_give_back(struct throttle_cfg *c, const struc
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_process_exit, struct task_struct *task)
 {
+	struct task_struct *r;
 	struct lymph_death *rec;
 	struct pending *p;
 	__u32 tgid, code, sig;
@@ -805,13 +834,13 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	}
 
 	/* 2. One record per process: only when its last thread exits. */
-	if (task->signal->live.counter != 0)
+	r = ro(task);
+	if (r->signal->live.counter != 0)
 		return 0;
 	if (task->flags & PF_KTHREAD_FLAG)
 		return 0;
-	if (task->signal->nr_threads > 1) {
-		__u64 key = ((__u64)task->tgid << 32) ^
-			    task->group_leader->start_time;
+	if (r->signal->nr_threads > 1) {
+		__u64 key = ((__u64)task->tgid << 32) ^ r->group_leader->start_time;
 		__u8 one = 1;
 
 		if (bpf_map_update_elem(&reported, &key, &one, BPF_NOEXIST))
@@ -898,13 +927,14 @@ static __always_inline void lineage_stop_all(const struct lineage_key *k)
 		return;
 	bpf_iter_task_new(&it, NULL, BPF_TASK_ITER_ALL_PROCS);
 	while ((t = bpf_iter_task_next(&it))) {
+		struct task_struct *r = ro(t);
 		struct lineage_key tk;
 		struct family *f = NULL;
-		__u32 tgid = t->tgid, uid = real_uid(t);
+		__u32 tgid = t->tgid, uid = r->real_cred->uid.val;
 		__u64 start;
 
 		if (tgid <= 1 || (t->flags & (PF_KTHREAD_FLAG | PF_EXITING_FLAG)) ||
-		    (t->signal->flags & SIGNAL_STOP_STOPPED_FLAG) ||
+		    (r->signal->flags & SIGNAL_STOP_STOPPED_FLAG) ||
 		    bpf_map_lookup_elem(&protected_tgids, &tgid) ||
 		    bpf_map_lookup_elem(&protected_uids, &uid) ||
 		    bpf_map_lookup_elem(&admin_stops, &tgid))
@@ -916,7 +946,7 @@ static __always_inline void lineage_stop_all(const struct lineage_key *k)
 			if (!f)
 				continue;
 		}
-		lineage_of(&tk, t, k->kind, f ? f->id : 0);
+		lineage_of(&tk, r, k->kind, f ? f->id : 0);
 		if (tk.id != k->id)
 			continue;
 		/* the iterator's task is RCU-protected; the signal wants a reference */
@@ -1017,6 +1047,7 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 	struct throttle_bucket *b, *bu = NULL;
 	struct lineage_key k, ku;
 	struct charge ch = {};
+	struct task_struct *r;
 	__u64 now;
 	__u32 uid;
 	__s64 delta = how == AT_PEEK ? 0 : -1000;
@@ -1026,10 +1057,11 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 		return;
 	/* Never charge nor hold pid 1, lymphd, its ancestors (the family
 	 * boundaries, kernel threads too), protected uids. */
-	uid = task->real_cred->uid.val;
+	r = ro(task);
+	uid = r->real_cred->uid.val;
 	if ((!screened && family_boundary(task)) || bpf_map_lookup_elem(&protected_uids, &uid))
 		return;
-	lineage_of(&k, task, c->lineage_kind, family);
+	lineage_of(&k, r, c->lineage_kind, family);
 	if (!k.id && c->lineage_kind != LYMPH_LINEAGE_UID)
 		return;	/* session 0 / no cgroup: kernel-started */
 	now = bpf_ktime_get_ns();
@@ -1293,7 +1325,7 @@ int BPF_PROG(on_cgroup_attach, struct cgroup *dst, const char *path, struct task
 		if (!f)
 			return 0;
 	}
-	lineage_of(&k, task, c->lineage_kind, f ? f->id : 0);
+	lineage_of(&k, ro(task), c->lineage_kind, f ? f->id : 0);
 	b = bucket_find(&k);
 	if ((!b || !b->stops) && c->uid_budget && c->lineage_kind != LYMPH_LINEAGE_UID) {
 		k.id = uid;
@@ -1306,7 +1338,7 @@ int BPF_PROG(on_cgroup_attach, struct cgroup *dst, const char *path, struct task
 	rec = reserve(sizeof(*rec));
 	if (!rec)
 		return 0;	/* no stop without a record */
-	if (task->signal->flags & SIGNAL_STOP_STOPPED_FLAG)
+	if (ro(task)->signal->flags & SIGNAL_STOP_STOPPED_FLAG)
 		stop = 0;	/* stopped already: lymphd moves it back */
 	else if (task == cur)
 		stop = bpf_send_signal(SIGSTOP_NR) == 0;
@@ -1368,7 +1400,7 @@ int BPF_PROG(on_mark_victim, struct task_struct *task)
 		return 0;
 	fill_hdr(&rec->hdr, LYMPH_EV_OOM, sizeof(*rec));
 	fill_task(&rec->task, task);
-	rec->oom_score_adj = task->signal->oom_score_adj;
+	rec->oom_score_adj = ro(task)->signal->oom_score_adj;
 	rec->pad = 0;
 	submit(rec, sizeof(*rec), 1);
 	return 0;
