@@ -157,13 +157,18 @@ struct {
 } arm_events SEC(".maps");
 
 /* What each live task (process or thread, by tid) was charged to at its
- * creation, so that its exit gives the token back to the same buckets. */
+ * creation, so that its exit gives the token back to the same buckets:
+ * the few whose task storage (families, struct family's charge, where
+ * the others' is kept) could not be had at their fork.  charges_in_map:
+ * how many were put here and not taken yet; the exits look here only
+ * while it is not 0. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);		/* tid */
 	__type(value, struct charge);
 } charged SEC(".maps");
+volatile __s32 charges_in_map;
 
 /*
  * Fork calls in flight, charged at their call (charged_at_call, at the
@@ -215,6 +220,19 @@ struct {
 } lymph_stops SEC(".maps");
 
 /*
+ * How many entries lymph_stops and held have, counted by whoever adds or
+ * removes one (these probes, and lymphd: source_bpf_count_stops()), so
+ * that each exit and fork looks in them only while they hold something:
+ * both are empty but in a storm, and a lookup in an empty 65536-bucket
+ * table still costs a cache and TLB miss (on this file's fork+crash, the
+ * two were an eighth of the probes' time).  An entry is added before it
+ * is counted and uncounted after it is removed, so an entry never goes
+ * unseen; a count left too high costs only the lookups.
+ */
+volatile __s32 stops_kept;
+volatile __s32 held_kept;
+
+/*
  * A task to read fields from, not to pass to a helper: the same pointer,
  * marked untrusted.  A pointer loaded from a trusted task (a tp_btf
  * argument, bpf_get_current_task_btf()) makes the verifier look up its
@@ -239,6 +257,15 @@ static __always_inline struct task_struct *ro(struct task_struct *t)
 static __always_inline __u64 start_ticks(struct task_struct *t)
 {
 	return ro(t)->group_leader->start_boottime / 10000000ULL;
+}
+
+/* Remember a process lymph stopped (tgid, its start_ticks()), counted. */
+static __always_inline void stop_keep(__u32 tgid, __u64 start)
+{
+	if (!bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_NOEXIST))
+		__sync_fetch_and_add(&stops_kept, 1);
+	else
+		bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_EXIST);
 }
 
 /* pid 1, lymphd and its ancestors (tgids); protected uids. */
@@ -458,7 +485,7 @@ static __always_inline void bucket_move(struct throttle_bucket *b, __u32 budget,
 /* The bucket of k, held or not, or NULL. */
 static __always_inline struct throttle_bucket *bucket_find(const struct lineage_key *k)
 {
-	struct throttle_bucket *b = bpf_map_lookup_elem(&held, k);
+	struct throttle_bucket *b = held_kept > 0 ? bpf_map_lookup_elem(&held, k) : NULL;
 
 	return b ? b : bpf_map_lookup_elem(&buckets, k);
 }
@@ -468,7 +495,7 @@ static __always_inline struct throttle_bucket *bucket_find(const struct lineage_
 static __always_inline struct throttle_bucket *bucket_get(struct lineage_key *k, __u32 burst,
 							   __u64 now, int *is_held)
 {
-	struct throttle_bucket fresh = {}, *b = bpf_map_lookup_elem(&held, k);
+	struct throttle_bucket fresh = {}, *b = held_kept > 0 ? bpf_map_lookup_elem(&held, k) : NULL;
 
 	*is_held = !!b;
 	if (b)
@@ -493,6 +520,9 @@ static __always_inline struct throttle_bucket *bucket_hold(const struct lineage_
 		return h;
 	if (bpf_map_update_elem(&held, k, b, BPF_NOEXIST))
 		return b;
+	/* counted before b leaves buckets: a fork on another CPU meanwhile
+	 * finds one or the other */
+	__sync_fetch_and_add(&held_kept, 1);
 	h = bpf_map_lookup_elem(&held, k);
 	if (!h)
 		return b;
@@ -627,9 +657,9 @@ static __always_inline __u64 family_of(struct task_struct *t)
 
 /* Fix the child's family at its fork: a new one under a boundary (boundary:
  * family_boundary(parent)), the parent's otherwise.  Returns the child's
- * family. */
+ * family, and its storage in *cfp (NULL when it could not be had). */
 static __always_inline __u64 family_fork(struct task_struct *parent, struct task_struct *child,
-					 int boundary)
+					 int boundary, struct family **cfp)
 {
 	struct family *cf;
 	__u64 id;
@@ -643,7 +673,18 @@ static __always_inline __u64 family_fork(struct task_struct *parent, struct task
 		cf->id = id;
 		cf->uid = real_uid(child);
 	}
+	*cfp = cf;
 	return id;
+}
+
+/* Keep what a new task (tid, storage cf) was charged, for its exit. */
+static __always_inline void charge_keep(struct family *cf, __u32 tid, const struct charge *ch)
+{
+	if (cf) {
+		cf->charge = *ch;
+	} else if (!bpf_map_update_elem(&charged, &tid, ch, BPF_ANY)) {
+		__sync_fetch_and_add(&charges_in_map, 1);
+	}
 }
 
 SEC("tp_btf/signal_generate")
@@ -823,14 +864,22 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	/* 1. Every task, thread or process, gives back what its creation
 	 *    took from its lineage and uid buckets. */
 	{
+		struct family *f = bpf_task_storage_get(&families, task, 0, 0);
+		struct throttle_cfg *c;
 		__u32 tid = task->pid;
-		struct charge *ch = bpf_map_lookup_elem(&charged, &tid);
-		struct throttle_cfg *c = ch ? throttle_settings() : NULL;
+		struct charge *ch;
 
-		if (ch && c)
-			charge_give_back(c, ch, 1);
-		if (ch)
-			bpf_map_delete_elem(&charged, &tid);
+		if (f && (f->charge.lineage_charged || f->charge.uid_charged)) {
+			if ((c = throttle_settings()))
+				charge_give_back(c, &f->charge, 1);
+			f->charge.lineage_charged = 0;
+			f->charge.uid_charged = 0;
+		} else if (charges_in_map > 0 && (ch = bpf_map_lookup_elem(&charged, &tid))) {
+			if ((c = throttle_settings()))
+				charge_give_back(c, ch, 1);
+			if (!bpf_map_delete_elem(&charged, &tid))
+				__sync_fetch_and_add(&charges_in_map, -1);
+		}
 	}
 
 	/* 2. One record per process: only when its last thread exits. */
@@ -850,8 +899,9 @@ int BPF_PROG(on_process_exit, struct task_struct *task)
 	/* A process lymph stopped is gone; lymphd gone: release its stops.
 	 * (A lookup first: a delete takes the bucket's lock even when the
 	 * map is empty, as it is but in a storm.) */
-	if (bpf_map_lookup_elem(&lymph_stops, &tgid))
-		bpf_map_delete_elem(&lymph_stops, &tgid);
+	if (stops_kept > 0 && bpf_map_lookup_elem(&lymph_stops, &tgid) &&
+	    !bpf_map_delete_elem(&lymph_stops, &tgid))
+		__sync_fetch_and_add(&stops_kept, -1);
 	{
 		struct throttle_cfg *c = throttle_settings();
 
@@ -931,7 +981,6 @@ static __always_inline void lineage_stop_all(const struct lineage_key *k)
 		struct lineage_key tk;
 		struct family *f = NULL;
 		__u32 tgid = t->tgid, uid = r->real_cred->uid.val;
-		__u64 start;
 
 		if (tgid <= 1 || (t->flags & (PF_KTHREAD_FLAG | PF_EXITING_FLAG)) ||
 		    (r->signal->flags & SIGNAL_STOP_STOPPED_FLAG) ||
@@ -953,10 +1002,8 @@ static __always_inline void lineage_stop_all(const struct lineage_key *k)
 		ref = bpf_task_acquire(t);
 		if (!ref)
 			continue;
-		if (!bpf_send_signal_task(ref, SIGSTOP_NR, PIDTYPE_TGID, 0)) {
-			start = start_ticks(ref);
-			bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_ANY);
-		}
+		if (!bpf_send_signal_task(ref, SIGSTOP_NR, PIDTYPE_TGID, 0))
+			stop_keep(tgid, start_ticks(ref));
 		bpf_task_release(ref);
 	}
 	bpf_iter_task_destroy(&it);
@@ -983,10 +1030,7 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
 		return;
 	stop = c->enforce && bpf_send_signal(SIGSTOP_NR) == 0;
 	if (stop) {
-		__u32 tgid = task->tgid;
-		__u64 start = start_ticks(task);
-
-		bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_ANY);
+		stop_keep(task->tgid, start_ticks(task));
 		/* held now: out of reach of the LRU's evictions */
 		b = bucket_hold(k, b);
 	}
@@ -996,11 +1040,8 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
 	if (child) {
 		child_pid = child->tgid;
 		if (stop && bpf_ksym_exists(bpf_send_signal_task) &&
-		    !bpf_send_signal_task(child, SIGSTOP_NR, PIDTYPE_TGID, 0)) {
-			__u64 start = start_ticks(child);
-
-			bpf_map_update_elem(&lymph_stops, &child_pid, &start, BPF_ANY);
-		}
+		    !bpf_send_signal_task(child, SIGSTOP_NR, PIDTYPE_TGID, 0))
+			stop_keep(child_pid, start_ticks(child));
 	}
 	/* And every other member that runs (at most once per SWEEP_GAP_NS). */
 	if (stop) {
@@ -1037,11 +1078,12 @@ static __always_inline void throttle_stop(struct throttle_cfg *c, struct task_st
  * task made, or a fork refused, that its call charged: nothing taken,
  * judged again as the buckets are now).  screened: the caller found task
  * no family boundary (family_boundary()), which it checks again otherwise.
+ * cf: the child's storage, where its charge is kept (NULL: none).
  */
 enum { AT_MADE, AT_CALL, AT_PEEK };
 
 static __always_inline void throttle_charge(struct task_struct *task, struct task_struct *child,
-					    __u64 family, int how, int screened)
+					    struct family *cf, __u64 family, int how, int screened)
 {
 	struct throttle_cfg *c = throttle_settings();
 	struct throttle_bucket *b, *bu = NULL;
@@ -1089,9 +1131,7 @@ static __always_inline void throttle_charge(struct task_struct *task, struct tas
 		}
 	}
 	if (child && how == AT_MADE) {
-		__u32 tid = child->pid;
-
-		bpf_map_update_elem(&charged, &tid, &ch, BPF_ANY);
+		charge_keep(cf, child->pid, &ch);
 	} else if (how == AT_CALL) {
 		__u32 tid = task->pid;
 
@@ -1112,7 +1152,8 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
 {
 	struct lymph_fork *rec;
 	int boundary = family_boundary(parent);
-	__u64 family = family_fork(parent, child, boundary);
+	struct family *cf;
+	__u64 family = family_fork(parent, child, boundary, &cf);
 	__u32 tid = parent->pid;
 	struct charge *call = NULL;
 
@@ -1123,15 +1164,13 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
 	if (calls_charged)
 		call = bpf_map_lookup_elem(&calls, &tid);
 	if (call) {
-		__u32 ctid = child->pid;
-
-		bpf_map_update_elem(&charged, &ctid, call, BPF_ANY);
+		charge_keep(cf, child->pid, call);
 		bpf_map_delete_elem(&calls, &tid);
 	}
 	/* one call site: the program stays the size it was; a boundary is
 	 * never charged (one lookup of protected_tgids a fork, not two) */
 	if (!boundary)
-		throttle_charge(parent, child, family, call ? AT_PEEK : AT_MADE, 1);
+		throttle_charge(parent, child, cf, family, call ? AT_PEEK : AT_MADE, 1);
 	if (child->pid != child->tgid)
 		return 0;
 	if (!want_fork)
@@ -1170,7 +1209,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (nr != 56 && nr != 57 && nr != 58 && nr != 435)
 		return 0;
 	cur = bpf_get_current_task_btf();
-	throttle_charge(cur, NULL, family_of(cur), AT_MADE, 0);
+	throttle_charge(cur, NULL, NULL, family_of(cur), AT_MADE, 0);
 	return 0;
 }
 
@@ -1197,7 +1236,7 @@ static __always_inline int refusal_charge(long ret)
 	if (ret != -EAGAIN_NR)
 		return 0;
 	cur = bpf_get_current_task_btf();
-	throttle_charge(cur, NULL, family_of(cur), AT_MADE, 0);
+	throttle_charge(cur, NULL, NULL, family_of(cur), AT_MADE, 0);
 	return 0;
 }
 
@@ -1256,7 +1295,7 @@ int BPF_PROG(refused_kernel_clone, struct kernel_clone_args *args, pid_t ret)
 	ch = *call;
 	bpf_map_delete_elem(&calls, &tid);
 	if (ret == -EAGAIN_NR)
-		throttle_charge(cur, NULL, ch.family, AT_PEEK, 0);
+		throttle_charge(cur, NULL, NULL, ch.family, AT_PEEK, 0);
 	else if ((c = throttle_settings()))
 		charge_give_back(c, &ch, 0);
 	return 0;
@@ -1279,7 +1318,7 @@ int BPF_PROG(charged_at_call, struct kernel_clone_args *args)
 
 	if ((cur->flags & PF_KTHREAD_FLAG) || family_boundary(cur))
 		return 0;
-	throttle_charge(cur, NULL, family_of(cur), AT_CALL, 1);
+	throttle_charge(cur, NULL, NULL, family_of(cur), AT_CALL, 1);
 	return 0;
 }
 
@@ -1306,7 +1345,6 @@ int BPF_PROG(on_cgroup_attach, struct cgroup *dst, const char *path, struct task
 	struct lymph_throttle *rec;
 	struct family *f = NULL;
 	__u32 tgid, uid;
-	__u64 start;
 	int stop = 0;
 
 	if (!c || !c->enabled || !c->enforce || (__u32)cur->tgid == c->daemon_tgid)
@@ -1344,10 +1382,8 @@ int BPF_PROG(on_cgroup_attach, struct cgroup *dst, const char *path, struct task
 		stop = bpf_send_signal(SIGSTOP_NR) == 0;
 	else if (bpf_ksym_exists(bpf_send_signal_task))
 		stop = bpf_send_signal_task(task, SIGSTOP_NR, PIDTYPE_TGID, 0) == 0;
-	if (stop) {
-		start = start_ticks(task);
-		bpf_map_update_elem(&lymph_stops, &tgid, &start, BPF_ANY);
-	}
+	if (stop)
+		stop_keep(tgid, start_ticks(task));
 	b->stops++;
 	fill_hdr(&rec->hdr, LYMPH_EV_THROTTLE, sizeof(*rec));
 	fill_task(&rec->task, task);

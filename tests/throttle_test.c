@@ -1435,6 +1435,96 @@ TEST_F_TIMEOUT(throttle, sigkill_of_stopped_lymphd_leaves_nothing_stopped, 90)
 }
 
 /*
+ * Entries of the BPF map called name among pid's open descriptors (the
+ * sensors lymphd loaded), or -errno.
+ */
+static int lymphd_map_entries(pid_t pid, const char *name)
+{
+	char dir[64], path[PATH_MAX], line[128];
+	struct dirent *e;
+	int n = -ENOENT;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while (n < 0 && (e = readdir(d))) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info), key, next, *k = NULL;
+		unsigned int id = 0;
+		FILE *f;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "map_id: %u", &id) == 1)
+				break;
+		fclose(f);
+		fd = id ? bpf_map_get_fd_by_id(id) : -1;
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name)) {
+			for (n = 0; !bpf_map_get_next_key(fd, k, &next); n++) {
+				key = next;
+				k = &key;
+			}
+		}
+		close(fd);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A process the probes stopped that dies takes its stop with it: lymphd
+ * stopped (only the probes act), a storm over budget is stopped, then
+ * killed whole, and lymph_stops, which the exits of those it names empty,
+ * has nothing left.  (The exits look in it only while the probes' count
+ * of its entries says it holds some: a stop not counted would stay.)
+ */
+TEST_F_TIMEOUT(throttle, stopped_processes_that_die_leave_no_stop_behind, 90)
+{
+	char cap[16], statspath[PATH_MAX], procs[PATH_MAX + 16];
+	char *argv[] = { self->burst, cap, statspath, NULL };
+	int64_t deadline;
+	int n = 0, left = -1;
+
+	snprintf(cap, sizeof(cap), "%d", BURST + 50);
+	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", self->cg.path);
+	ASSERT_EQ(0, write_conf(self, "enforce"));
+	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, "--ring-size=64K"));
+	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
+	ASSERT_GT(spawn_storm(self, argv), 0);
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline && (n = storm_cg_stopped(self->cg.path, NULL, 0, 0)) < 1)
+		th_sleep_ms(10);
+	ASSERT_GE(n, 1) TH_LOG("the probe stopped no forker over budget");
+	EXPECT_GE(lymphd_map_entries(self->d.pid, "lymph_stops"), 1)
+	TH_LOG("the stops are not in lymph_stops");
+	/* every process of the storm killed, until none is left */
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline) {
+		FILE *f = fopen(procs, "re");
+		int pid, any = 0;
+
+		while (f && fscanf(f, "%d", &pid) == 1)
+			any = !kill(pid, SIGKILL) || any;
+		if (f)
+			fclose(f);
+		if (!any && (left = lymphd_map_entries(self->d.pid, "lymph_stops")) == 0)
+			break;
+		th_sleep_ms(20);
+	}
+	EXPECT_EQ(0, left) TH_LOG("%d stop(s) of dead processes left in lymph_stops", left);
+	ASSERT_EQ(0, kill(self->d.pid, SIGCONT));
+}
+
+/*
  * The probes stop a family over budget whole, not only the task that
  * forked: lymphd stopped (only the probes act), a burst whose children
  * only sleep crosses its budget, and every member is stopped at once, the

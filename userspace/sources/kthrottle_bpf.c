@@ -346,7 +346,9 @@ static int bpf_forget_lineage(struct kthrottle *k, uint32_t kind, uint64_t id)
 	/* Its members go on, and may spin at a pids cap where no fork gets
 	 * through: the refused-fork probe is attached for a while. */
 	source_bpf_arm_refusals(b->src);
-	if (bpf_map_delete_elem(b->held, &key) && errno != ENOENT)
+	if (!bpf_map_delete_elem(b->held, &key))
+		source_bpf_count_held(b->src, -1);
+	else if (errno != ENOENT)
 		err = -errno;
 	if (bpf_map_delete_elem(b->buckets, &key) && errno != ENOENT)
 		err = -errno;
@@ -405,10 +407,16 @@ static void bpf_note_stop(struct kthrottle *k, pid_t pid, int stopped)
 	uint32_t key = (uint32_t)pid;
 	uint64_t ticks;
 
-	if (!stopped)
-		bpf_map_delete_elem(b->lymph_stops, &key);
-	else if (!start_ticks(pid, &ticks))
-		bpf_map_update_elem(b->lymph_stops, &key, &ticks, BPF_ANY);
+	/* counted as the probes count theirs (source_bpf_count_stops) */
+	if (!stopped) {
+		if (!bpf_map_delete_elem(b->lymph_stops, &key))
+			source_bpf_count_stops(b->src, -1);
+	} else if (!start_ticks(pid, &ticks)) {
+		if (!bpf_map_update_elem(b->lymph_stops, &key, &ticks, BPF_NOEXIST))
+			source_bpf_count_stops(b->src, 1);
+		else
+			bpf_map_update_elem(b->lymph_stops, &key, &ticks, BPF_EXIST);
+	}
 }
 
 /* What the probe runs with, read back from its map. */

@@ -109,6 +109,12 @@ uint64_t source_bpf_spin_samples(const struct source *src);
 /* The most bytes of records lymphd held copied out of the ring, behind
  * (0: it never was, or not the BPF source). */
 uint64_t source_bpf_backlog_peak(const struct source *src);
+/* lymphd added (1) or removed (-1) an entry of the sensors' lymph_stops
+ * or held map: the probes keep a count of each, and look in it only while
+ * it holds something (sensors.bpf.c, stops_kept).  No-op for another
+ * source. */
+void source_bpf_count_stops(struct source *src, int delta);
+void source_bpf_count_held(struct source *src, int delta);
 
 /* Where the refused-fork probe goes when armed: "fexit" (the return of
  * kernel_clone), "per-syscall" (the fork calls' own tracepoints), "raw"

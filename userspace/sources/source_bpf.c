@@ -510,6 +510,22 @@ static int on_arm(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+void source_bpf_count_stops(struct source *src, int delta)
+{
+	struct bpf_priv *p = src->priv;
+
+	if (source_bpf_object(src))
+		__atomic_fetch_add(&p->skel->bss->stops_kept, delta, __ATOMIC_SEQ_CST);
+}
+
+void source_bpf_count_held(struct source *src, int delta)
+{
+	struct bpf_priv *p = src->priv;
+
+	if (source_bpf_object(src))
+		__atomic_fetch_add(&p->skel->bss->held_kept, delta, __ATOMIC_SEQ_CST);
+}
+
 int source_bpf_sample_refusals(struct source *src, uint64_t ns)
 {
 	struct bpf_priv *p = src->priv;
