@@ -84,11 +84,13 @@ struct inst {
 	uint64_t *ns;		/* crash -> serving again */
 	uint64_t *exit_ns;	/* crash -> the crashed process gone (its own crash handler) */
 	uint64_t *back_ns;	/* its exit -> serving again (the supervisor's part) */
+	double *t0_wall, *te_wall, *t1_wall; /* the crash, its exit, serving: wall s */
 	int n, lost, lost_row;	/* lost_row: not back, in a row */
 	uint64_t last_crash;
 };
 
 static char dir[128];
+static int64_t wall_minus_mono;	/* ns: bench_now_ns() to wall time */
 static pid_t sup_pid[N_SUP];
 static volatile sig_atomic_t stopping;
 static char doing[512];	/* what the bench waits for now: said when it fails or is stopped */
@@ -443,6 +445,9 @@ static int one_crash(struct inst *in)
 	else if (wait_serving(in, old, BACK_TIMEOUT_NS, &t1) <= 0)
 		t1 = 0;
 	if (t1) {
+		in->t0_wall[in->n] = (double)((int64_t)t0 + wall_minus_mono) / 1e9;
+		in->te_wall[in->n] = (double)((int64_t)te + wall_minus_mono) / 1e9;
+		in->t1_wall[in->n] = (double)((int64_t)t1 + wall_minus_mono) / 1e9;
 		in->exit_ns[in->n] = te - t0;
 		in->back_ns[in->n] = t1 > te ? t1 - te : 0;
 		in->ns[in->n++] = t1 - t0;
@@ -534,6 +539,112 @@ static void split_rows(struct inst *ins, const char *title, int back, double v50
 		}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* "p50 / p99 / max" of v[0..n) in ms (sorts a copy). */
+static void pct_line(const char *what, const double *v, int n)
+{
+	double *c = malloc((size_t)n * sizeof(*c));
+	int r99 = (int)ceil(0.99 * n);
+
+	if (!c)
+		return;
+	memcpy(c, v, (size_t)n * sizeof(*c));
+	qsort(c, (size_t)n, sizeof(*c), cmp_double);
+	printf("#   %-28s p50 %7.2f  p99 %7.2f  max %7.2f ms\n", what, c[(n + 1) / 2 - 1] * 1e3,
+	       c[(r99 < 1 ? 1 : r99) - 1] * 1e3, c[n - 1] * 1e3);
+	free(c);
+}
+
+/*
+ * Where lymphd's part of each crash went, from its journal: the crashed
+ * process's exit (the bench's pidfd) -> lymphd's "died" record -> its
+ * "restart ... started pid" record (the spawn done) -> serving (the
+ * service's own start).  The journal's times are wall times, as the
+ * bench's converted; records are matched in order (each crash's "died"
+ * is the first after that crash).  Printed as '#' lines, with the
+ * slowest crash apart: a p99 of 20 crashes is one crash.
+ */
+static void lymph_split(const struct inst *in)
+{
+	static char line[64 << 10];	/* a journal line's limit */
+	char path[PATH_MAX];
+	double *died = calloc((size_t)in->n + 1, sizeof(double));
+	double *started = calloc((size_t)in->n + 1, sizeof(double));
+	double *a = calloc((size_t)in->n + 1, sizeof(double));
+	double *b = calloc((size_t)in->n + 1, sizeof(double));
+	double *c = calloc((size_t)in->n + 1, sizeof(double));
+	int k = 0, m = 0, worst = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	f = fopen(path, "re");
+	if (!f || !died || !started || !a || !b || !c) {
+		printf("# %s under lymphd: no split (%s: %s)\n", svc_name[in->svc], path,
+		       f ? "out of memory" : strerror(errno));
+		goto out;
+	}
+	while (k < in->n && fgets(line, sizeof(line), f)) {
+		struct json_object *o = json_tokener_parse(line), *v;
+		const char *svc = NULL, *action = NULL, *result = NULL;
+		double ts = 0;
+
+		if (!o)
+			continue;
+		if (json_object_object_get_ex(o, "service", &v))
+			svc = json_object_get_string(v);
+		if (json_object_object_get_ex(o, "action", &v))
+			action = json_object_get_string(v);
+		if (json_object_object_get_ex(o, "result", &v))
+			result = json_object_get_string(v);
+		if (json_object_object_get_ex(o, "ts", &v))
+			ts = json_object_get_double(v);
+		if (svc && action && !strcmp(svc, svc_name[in->svc])) {
+			if (!died[k] && !strcmp(action, "died") && ts >= in->t0_wall[k])
+				died[k] = ts;
+			else if (died[k] && !strcmp(action, "restart") && result &&
+				 !strncmp(result, "started pid", 11))
+				started[k++] = ts;
+		}
+		json_object_put(o);
+	}
+	for (int i = 0; i < k; i++) {
+		a[m] = died[i] - in->te_wall[i];
+		b[m] = started[i] - died[i];
+		c[m] = in->t1_wall[i] - started[i];
+		if (in->t1_wall[i] - in->te_wall[i] > in->t1_wall[worst] - in->te_wall[worst])
+			worst = i;
+		m++;
+	}
+	if (!m) {
+		printf("# %s under lymphd: no split (no died/restart records matched in %s)\n",
+		       svc_name[in->svc], path);
+		goto out;
+	}
+	printf("# %s under lymphd, its exit -> serving split by lymphd's journal (%d of %d crashes; "
+	       "the exit as the bench saw it, so the first part may be below 0):\n",
+	       svc_name[in->svc], m, in->n);
+	pct_line("exit -> \"died\" recorded", a, m);
+	pct_line("\"died\" -> spawned", b, m);
+	pct_line("spawned -> serving", c, m);
+	printf("#   the slowest: %.2f ms = %.2f + %.2f + %.2f ms\n",
+	       (in->t1_wall[worst] - in->te_wall[worst]) * 1e3, a[worst] * 1e3, b[worst] * 1e3,
+	       c[worst] * 1e3);
+out:
+	if (f)
+		fclose(f);
+	free(died);
+	free(started);
+	free(a);
+	free(b);
+	free(c);
+}
+
 int main(int argc, char **argv)
 {
 	const char *build = "build";
@@ -586,6 +697,12 @@ int main(int argc, char **argv)
 	}
 	snprintf(dir, sizeof(dir), "%s", tmpl);
 	chmod(dir, 0755);
+	{
+		struct timespec w;
+
+		clock_gettime(CLOCK_REALTIME, &w);
+		wall_minus_mono = (int64_t)w.tv_sec * 1000000000LL + w.tv_nsec - (int64_t)bench_now_ns();
+	}
 	memset(ins, 0, sizeof(ins));
 	memset(cold, 0, sizeof(cold));
 	for (i = 0; i < N_SVC * N_SUP; i++) {
@@ -594,7 +711,11 @@ int main(int argc, char **argv)
 		ins[i].ns = calloc((size_t)n, sizeof(uint64_t));
 		ins[i].exit_ns = calloc((size_t)n, sizeof(uint64_t));
 		ins[i].back_ns = calloc((size_t)n, sizeof(uint64_t));
-		if (!ins[i].ns || !ins[i].exit_ns || !ins[i].back_ns || prepare(&ins[i], sup_name[ins[i].sup]))
+		ins[i].t0_wall = calloc((size_t)n, sizeof(double));
+		ins[i].te_wall = calloc((size_t)n, sizeof(double));
+		ins[i].t1_wall = calloc((size_t)n, sizeof(double));
+		if (!ins[i].ns || !ins[i].exit_ns || !ins[i].back_ns || !ins[i].t0_wall ||
+		    !ins[i].te_wall || !ins[i].t1_wall || prepare(&ins[i], sup_name[ins[i].sup]))
 			goto out;
 		if (ins[i].svc == REDIS_SVC && chown(ins[i].dir, getpwnam("redis")->pw_uid, getpwnam("redis")->pw_gid))
 			goto out;
@@ -699,6 +820,8 @@ int main(int argc, char **argv)
 	/* The same crashes split at the crashed process's exit: before it,
 	 * the service's own crash handler, which no supervisor shortens;
 	 * after it, the supervisor's part, which the cold start bounds. */
+	for (int s = 0; s < N_SVC; s++)
+		lymph_split(&ins[s * N_SUP + LYMPH]);
 	split_rows(ins, "crash -> its exit", 0, e50, e99);
 	split_rows(ins, "its exit -> serving", 1, b50, b99);
 	for (int s = 0; s < N_SVC; s++) {
@@ -735,6 +858,9 @@ out:
 		free(ins[i].ns);
 		free(ins[i].exit_ns);
 		free(ins[i].back_ns);
+		free(ins[i].t0_wall);
+		free(ins[i].te_wall);
+		free(ins[i].t1_wall);
 	}
 	for (i = 0; i < N_SVC; i++)
 		free(cold_ns[i]);
