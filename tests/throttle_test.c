@@ -1435,6 +1435,29 @@ TEST_F_TIMEOUT(throttle, sigkill_of_stopped_lymphd_leaves_nothing_stopped, 90)
 }
 
 /*
+ * lymphd started in enforce mode and stopped (only the probes act), then
+ * the storm argv: how many of its processes the probes stopped within 5 s
+ * (-1: lymphd or the storm could not be started).
+ */
+static int storm_under_stopped_lymphd(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(throttle) * self, char *const argv[])
+{
+	int64_t deadline;
+	int n = 0;
+
+	if (write_conf(self, "enforce") ||
+	    storm_lymphd_start(&self->d, self->conf, self->journal, "--ring-size=64K") ||
+	    kill(self->d.pid, SIGSTOP) || spawn_storm(self, argv) <= 0) {
+		TH_LOG("lymphd or the storm did not start");
+		return -1;
+	}
+	deadline = th_now_ms() + 5000;
+	while (th_now_ms() < deadline && (n = storm_cg_stopped(self->cg.path, NULL, 0, 0)) < 1)
+		th_sleep_ms(10);
+	return n;
+}
+
+/*
  * Entries of the BPF map called name among pid's open descriptors (the
  * sensors lymphd loaded), or -errno.
  */
@@ -1496,13 +1519,7 @@ TEST_F_TIMEOUT(throttle, stopped_processes_that_die_leave_no_stop_behind, 90)
 	snprintf(cap, sizeof(cap), "%d", BURST + 50);
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", self->cg.path);
-	ASSERT_EQ(0, write_conf(self, "enforce"));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, "--ring-size=64K"));
-	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
-	ASSERT_GT(spawn_storm(self, argv), 0);
-	deadline = th_now_ms() + 5000;
-	while (th_now_ms() < deadline && (n = storm_cg_stopped(self->cg.path, NULL, 0, 0)) < 1)
-		th_sleep_ms(10);
+	n = storm_under_stopped_lymphd(_metadata, self, argv);
 	ASSERT_GE(n, 1) TH_LOG("the probe stopped no forker over budget");
 	EXPECT_GE(lymphd_map_entries(self->d.pid, "lymph_stops"), 1)
 	TH_LOG("the stops are not in lymph_stops");
@@ -1542,13 +1559,7 @@ TEST_F_TIMEOUT(throttle, probe_stops_the_whole_family, 90)
 
 	snprintf(cap, sizeof(cap), "%d", BURST + 50);
 	snprintf(statspath, sizeof(statspath), "%s/stats", self->dir);
-	ASSERT_EQ(0, write_conf(self, "enforce"));
-	ASSERT_EQ(0, storm_lymphd_start(&self->d, self->conf, self->journal, "--ring-size=64K"));
-	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
-	ASSERT_GT(spawn_storm(self, argv), 0);
-	deadline = th_now_ms() + 5000;
-	while (th_now_ms() < deadline && (n = storm_cg_stopped(self->cg.path, NULL, 0, 0)) < 1)
-		th_sleep_ms(10);
+	n = storm_under_stopped_lymphd(_metadata, self, argv);
 	ASSERT_GE(n, 1) TH_LOG("the probe stopped no forker over budget");
 	/* the leader is stopped: nothing more is made */
 	th_sleep_ms(100);
