@@ -52,6 +52,8 @@
 #include "sensors.h"
 #include "sensors.skel.h"
 #include "bench.h"
+#define TH_NO_HARNESS
+#include "helpers.h"
 
 #define TARGET_RATE	1000000.0
 #define TICK_NS		1000000ULL	/* one batch per millisecond */
@@ -124,51 +126,18 @@ static int capture_records(struct capture *c)
 /* fds of lymphd's ring ("events") and drop counter ("drops"). */
 static int find_lymphd_maps(pid_t pid, int *ring, int *drops, uint32_t *ring_bytes)
 {
-	char dir[64];
-	DIR *d;
-	struct dirent *e;
+	struct bpf_map_info info;
 
-	*ring = *drops = -1;
-	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		char p[320], line[128];
-		unsigned int id = 0;
-		FILE *f;
-
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		f = fopen(p, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "map_id: %u", &id) == 1)
-				break;
-		fclose(f);
-		if (id) {
-			struct bpf_map_info info = { 0 };
-			uint32_t len = sizeof(info);
-			int fd = bpf_map_get_fd_by_id(id);
-
-			if (fd < 0)
-				continue;
-			if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-				close(fd);
-				continue;
-			}
-			if (!strcmp(info.name, "events") && info.type == BPF_MAP_TYPE_RINGBUF && *ring < 0) {
-				*ring = fd;
-				*ring_bytes = info.max_entries;
-			} else if (!strcmp(info.name, "drops") && *drops < 0) {
-				*drops = fd;
-			} else {
-				close(fd);
-			}
-		}
-	}
-	closedir(d);
-	return *ring >= 0 && *drops >= 0 ? 0 : -ENOENT;
+	*ring = th_process_map_fd(pid, "events", &info);
+	*ring_bytes = info.max_entries;
+	*drops = th_process_map_fd(pid, "drops", &info);
+	if (*ring >= 0 && *drops >= 0)
+		return 0;
+	if (*ring >= 0)
+		close(*ring);
+	if (*drops >= 0)
+		close(*drops);
+	return -ENOENT;
 }
 
 /* ---- 3. the producer ---------------------------------------------------- */

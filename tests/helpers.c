@@ -5,6 +5,8 @@
 #include "clock.h"
 #include "smallfile.h"
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <bpf/bpf.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -884,4 +886,42 @@ int th_seccomp_one(int nr, uint32_t ret)
 	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
 
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) ? -errno : 0;
+}
+
+int th_process_map_fd(pid_t pid, const char *name, struct bpf_map_info *info)
+{
+	char dir[64], path[320], line[128];
+	struct dirent *e;
+	int found = -ENOENT;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while (found < 0 && (e = readdir(d))) {
+		unsigned int id = 0;
+		__u32 len = sizeof(*info);
+		FILE *f;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "map_id: %u", &id) == 1)
+				break;
+		fclose(f);
+		fd = id ? bpf_map_get_fd_by_id(id) : -1;
+		if (fd < 0)
+			continue;
+		memset(info, 0, sizeof(*info));
+		if (!bpf_obj_get_info_by_fd(fd, info, &len) && !strcmp(info->name, name))
+			found = fd;
+		else
+			close(fd);
+	}
+	closedir(d);
+	return found;
 }

@@ -232,6 +232,12 @@ int th_lymphctl(const struct th_lymphd *d, struct th_cmd *r, const struct th_cmd
 /* `lymphctl status --json`, parsed; NULL (with a diagnostic) on failure. */
 json_object *th_status(const struct th_lymphd *d);
 
+/* A new descriptor of the first BPF map called name among pid's open
+ * descriptors (the sensors lymphd loaded), its info in *info; -errno
+ * (-ENOENT: none). */
+struct bpf_map_info;
+int th_process_map_fd(pid_t pid, const char *name, struct bpf_map_info *info);
+
 /* ---- servers the tests and benchmarks start ---------------------------- */
 
 /* Does something accept TCP connections on 127.0.0.1:port? */

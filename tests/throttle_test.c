@@ -1463,42 +1463,17 @@ static int storm_under_stopped_lymphd(struct __test_metadata *_metadata,
  */
 static int lymphd_map_entries(pid_t pid, const char *name)
 {
-	char dir[64], path[PATH_MAX], line[128];
-	struct dirent *e;
-	int n = -ENOENT;
-	DIR *d;
+	struct bpf_map_info info;
+	__u32 key, next, *k = NULL;
+	int fd = th_process_map_fd(pid, name, &info), n;
 
-	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while (n < 0 && (e = readdir(d))) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info), key, next, *k = NULL;
-		unsigned int id = 0;
-		FILE *f;
-		int fd;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "map_id: %u", &id) == 1)
-				break;
-		fclose(f);
-		fd = id ? bpf_map_get_fd_by_id(id) : -1;
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name)) {
-			for (n = 0; !bpf_map_get_next_key(fd, k, &next); n++) {
-				key = next;
-				k = &key;
-			}
-		}
-		close(fd);
+	if (fd < 0)
+		return fd;
+	for (n = 0; !bpf_map_get_next_key(fd, k, &next); n++) {
+		key = next;
+		k = &key;
 	}
-	closedir(d);
+	close(fd);
 	return n;
 }
 
