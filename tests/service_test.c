@@ -15,6 +15,7 @@
 /* the harness compares its int literals with our unsigned fields */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include <dirent.h>
+#include <grp.h>
 #include <math.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -822,6 +823,8 @@ TEST_F_TIMEOUT(svc, started_service_has_no_capabilities_and_own_session, 180)
 	ASSERT_EQ(0, proc_status_field(pid, "NoNewPrivs", val, sizeof(val)));
 	EXPECT_STREQ("1", val);
 	EXPECT_EQ(pid, session_of(pid));
+	ASSERT_EQ(0, proc_status_field(pid, "SigBlk", val, sizeof(val)));
+	EXPECT_STREQ("0000000000000000", val);
 	ASSERT_EQ(0, proc_status_field(pid, "PPid", val, sizeof(val)));
 	EXPECT_EQ(self->d.pid, atoi(val));
 }
@@ -845,6 +848,83 @@ TEST_F_TIMEOUT(svc, user_service_has_no_capabilities_and_empty_bounding_set, 180
 	}
 	ASSERT_EQ(0, proc_status_field(pid, "NoNewPrivs", val, sizeof(val)));
 	EXPECT_STREQ("1", val);
+}
+
+/* The groups initgroups(3) gives name (primary gid), sorted. */
+static int user_groups_sorted(const char *name, gid_t gid, gid_t *list, int cap)
+{
+	int n = cap;
+
+	if (getgrouplist(name, gid, list, &n) < 0)
+		return -1;
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && list[j - 1] > list[j]; j--) {
+			gid_t t = list[j];
+
+			list[j] = list[j - 1];
+			list[j - 1] = t;
+		}
+	return n;
+}
+
+/*
+ * spawn() starts a service with vfork(): the child switches user with the
+ * raw system calls and the group list the parent resolved.  The service
+ * has what initgroups(3) would have given it (not an empty list), no
+ * signal blocked (lymphd blocks every signal around the vfork), and
+ * lymphd itself keeps its own uid and groups (glibc's setuid() in that
+ * child would have signalled every thread of lymphd to switch too).
+ */
+TEST_F_TIMEOUT(svc, user_service_has_the_users_groups_and_no_blocked_signal, 180)
+{
+	gid_t want[64];
+	char val[512], expect[512] = "";
+	size_t off = 0;
+	pid_t pid;
+	int n;
+
+	n = user_groups_sorted("nobody", 65534, want, 64);
+	ASSERT_GT(n, 0);
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(expect + off, sizeof(expect) - off, "%s%u", i ? " " : "",
+					(unsigned)want[i]);
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\nuser = nobody\n"));
+	pid = up_and_serving(self, NULL);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(0, proc_status_field(pid, "Groups", val, sizeof(val)));
+	for (off = strlen(val); off && val[off - 1] == ' '; off--)
+		val[off - 1] = 0; /* the kernel ends the list with a space */
+	EXPECT_STREQ(expect, val);
+	ASSERT_EQ(0, proc_status_field(pid, "Gid", val, sizeof(val)));
+	EXPECT_EQ(65534, atoi(val));
+	ASSERT_EQ(0, proc_status_field(pid, "SigBlk", val, sizeof(val)));
+	EXPECT_STREQ("0000000000000000", val);
+	/* lymphd is still root, with its own groups */
+	ASSERT_EQ(0, proc_status_field(self->d.pid, "Uid", val, sizeof(val)));
+	EXPECT_EQ(0, atoi(val));
+	ASSERT_EQ(0, proc_status_field(self->d.pid, "Gid", val, sizeof(val)));
+	EXPECT_EQ(0, atoi(val));
+}
+
+/* A start that fails between the vfork and the execve says on the
+ * service's log what failed, and lymphd goes on. */
+TEST_F_TIMEOUT(svc, start_that_fails_before_exec_says_why_on_the_log, 180)
+{
+	char extra[512], state[64];
+
+	snprintf(extra, sizeof(extra), "settle = 100ms\nworkdir = %s/no-such-dir\n", self->dir);
+	ASSERT_EQ(0, write_policy(self, "enforce", extra));
+	ASSERT_EQ(0, start_lymphd(self, NULL));
+	EXPECT_EQ(0, wait_file_has(self->log, "failed to chdir: No such file or directory", WAIT_MS))
+	{
+		char log[2048] = "";
+
+		th_read_file(self->log, log, sizeof(log));
+		TH_LOG("log: %s", log);
+	}
+	EXPECT_EQ(0, wait_file_has(self->log, "lymphd: cannot start ", 100));
+	ASSERT_EQ(0, proc_status_field(self->d.pid, "State", state, sizeof(state)));
+	EXPECT_TRUE(state[0] == 'S' || state[0] == 'R') TH_LOG("lymphd: %s", state);
 }
 
 /* capabilities = ...: kept through the switch to user= as ambient

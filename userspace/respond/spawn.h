@@ -30,7 +30,10 @@ struct spawn_opts {
 	uint64_t bounding;   /* CAP_* bits of the bounding set; must hold caps */
 };
 
-/* Forks and execs; returns the pid (> 0) or -errno.  *pidfd gets a pidfd
+/* Starts o->argv with vfork() and execve() (the child runs on lymphd's
+ * memory until its execve, making only system calls: no copy of lymphd's
+ * page tables); returns the pid (> 0) or -errno.  A failure in the child
+ * is on its log, and its exit status 127.  *pidfd gets a pidfd
  * for it (or -1 if the kernel has none).  -EPERM when caps asks for a
  * capability lymphd does not hold itself. */
 pid_t spawn(const struct spawn_opts *o, int *pidfd);
