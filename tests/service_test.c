@@ -278,6 +278,9 @@ TEST_F_TIMEOUT(svc, sigsegv_crash_is_healed, 180)
 	json_object_put(recs);
 	EXPECT_EQ(1, journal_count(self->journal, "echo", "restart"));
 	EXPECT_LE(2, journal_count(self->journal, "echo", "verified"));
+	/* echod leaves nothing behind: its own corpse (reported at its exit,
+	 * before it is reaped) is not "killed 1 process left behind" */
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "killed-rest"));
 }
 
 /* delay_s after failure k is backoff_min * 2^(k-1), +-20 %. */

@@ -759,12 +759,15 @@ static void do_start(struct supervisor *s, struct service *v, uint64_t now, cons
 	pid_t pid;
 
 	/* The last instance is still exiting (its port may be bound): start
-	 * when it is gone, a few milliseconds from now. */
+	 * when it is gone, at its SIGCHLD (supervisor_on_child), or a few
+	 * milliseconds from now should that never come. */
 	if (v->reaping && !reaped(v->reaping)) {
 		v->st.deadline = now + 2000000ULL;
+		v->start_on_reap = 1;
 		return;
 	}
 	v->reaping = 0;
+	v->start_on_reap = 0;
 	leftovers_clear(s->journal, v->conf, s->enforce); /* stale pid files, sockets, locks */
 
 	if (v->conf->unit) {
@@ -1074,8 +1077,30 @@ static void run_hook(struct supervisor *s, struct service *v)
 		journal_service(s, v, "on_failure", "error: cannot start the hook", 0);
 }
 
-/* Kill every process whose sid (pgid) is key; how many. */
-static int kill_matching(pid_t sid, pid_t pgid)
+/*
+ * Kill pid, a member of a dead service's group or cgroup, unless it is
+ * protected or dying already: the main process itself (main: reported at
+ * its exit, before it is reaped), a zombie or a process past PF_EXITING
+ * with no other thread left (a leader that ended alone while its threads
+ * run shows as a zombie too: that one is killed).  A kill of the dying
+ * does nothing, and counting them journaled "killed 1 process left
+ * behind" at every crash of a service that left nothing.  1 when killed.
+ */
+static int kill_left(pid_t pid, pid_t main)
+{
+	struct proc_stat st;
+	char threads[32];
+
+	if (pid == main || proc_stat_read(pid, &st) || protect_pid_stat(pid, &st))
+		return 0; /* the corpse, gone, or protected */
+	if ((st.state == 'Z' || st.state == 'X' || (st.flags & 0x4 /* PF_EXITING */)) &&
+	    (proc_status_field(pid, "Threads", threads, sizeof(threads)) || atoi(threads) <= 1))
+		return 0;
+	return !kill(pid, SIGKILL);
+}
+
+/* Kill every process whose sid (pgid) is key but main; how many. */
+static int kill_matching(pid_t sid, pid_t pgid, pid_t main)
 {
 	pid_t self = getpid();
 	struct proc_iter it;
@@ -1094,15 +1119,16 @@ static int kill_matching(pid_t sid, pid_t pgid)
 		 * group is the session's id), its members are the group's too. */
 		if (pid <= 1 || pid == self)
 			continue;
-		if ((sid ? getsid(pid) == sid : pgid && getpgid(pid) == pgid) && !protect_pid(pid))
-			n += !kill(pid, SIGKILL);
+		if (sid ? getsid(pid) == sid : pgid && getpgid(pid) == pgid)
+			n += kill_left(pid, main);
 	}
 	proc_iter_close(&it);
 	return n;
 }
 
-/* Kill every process of cgroup path (never lymphd's own, nor the root). */
-static int kill_cgroup(const char *cg)
+/* Kill every process of cgroup path but main (never lymphd's own
+ * cgroup, nor the root). */
+static int kill_cgroup(const char *cg, pid_t main)
 {
 	char own[256], path[512], line[32];
 	int n = 0;
@@ -1118,8 +1144,8 @@ static int kill_cgroup(const char *cg)
 	while (fgets(line, sizeof(line), f)) {
 		pid_t pid = (pid_t)atoi(line);
 
-		if (pid > 1 && pid != getpid() && !protect_pid(pid))
-			n += !kill(pid, SIGKILL);
+		if (pid > 1)
+			n += kill_left(pid, main);
 	}
 	fclose(f);
 	return n;
@@ -1140,14 +1166,14 @@ static void kill_rest(struct supervisor *s, struct service *v)
 		return;
 	if (v->conf->kill_mode == KILL_MODE_CGROUP) {
 		mode = "cgroup";
-		n = kill_cgroup(v->cgroup);
+		n = kill_cgroup(v->cgroup, v->pid);
 		if (n < 0) {
 			mode = "group (the service shares lymphd's cgroup or has none of its own)";
 			n = 0;
 		}
 	}
 	if (v->conf->kill_mode == KILL_MODE_GROUP || !strncmp(mode, "group", 5))
-		n += kill_matching(v->group_sid, v->group_pgid);
+		n += kill_matching(v->group_sid, v->group_pgid, v->pid);
 	v->group_sid = v->group_pgid = 0;
 	v->cgroup[0] = 0;
 	if (!n)
@@ -1371,6 +1397,12 @@ void supervisor_on_child(struct supervisor *s, pid_t pid, int status, uint64_t n
 
 		if (v->reaping == pid) {
 			v->reaping = 0;
+			/* the start it held back is due now: the tick that
+			 * follows this wakeup makes it */
+			if (v->start_on_reap && v->st.deadline &&
+			    (v->st.phase == SVC_BACKOFF || v->st.phase == SVC_BROKEN))
+				v->st.deadline = now;
+			v->start_on_reap = 0;
 			return;
 		}
 		if (v->check_pid == pid) {

@@ -41,6 +41,7 @@ struct service {
 	int is_child;		 /* lymphd started it: reaped through SIGCHLD */
 	int admin_restart;	 /* the next death was asked for by lymphctl restart */
 	pid_t reaping;		 /* our dead child, not reaped yet: its sockets may still be open */
+	int start_on_reap;	 /* a start waits for reaping: due at once when it is reaped */
 	pid_t check_pid;	 /* a running check_command */
 	uint64_t check_deadline; /* when it has run too long (check_timeout) */
 	pid_t unit_pid;		 /* a running systemctl restart */
