@@ -443,13 +443,11 @@ TEST_F_TIMEOUT(privs, every_command_and_response_under_seccomp, 240)
 	ASSERT_EQ(0, storm_lymphd_start(&self->d, conf, journal, NULL));
 	EXPECT_EQ(2, seccomp_mode(self->d.pid)) TH_LOG("lymphd runs without its seccomp filter");
 
-	/* every lymphctl command */
-	/* the journal commands read this lymphd's file (a fresh host has no
-	 * /var/lib/lymph/journal) */
+	/* every lymphctl command; the journal commands read this lymphd's
+	 * file (a fresh host has no /var/lib/lymph/journal) */
 	snprintf(jopt, sizeof(jopt), "--journal=%s", journal);
 	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
 		const char *extra = strcmp(cmds[c][0], "journal") ? NULL : jopt;
-
 		int err = cmds[c][1] ? th_lymphctl(&self->d, r, NULL, cmds[c][0], cmds[c][1], extra, NULL)
 				     : th_lymphctl(&self->d, r, NULL, cmds[c][0], extra, NULL);
 
