@@ -118,7 +118,10 @@ static void __attribute__((noreturn)) child_fail(const char *what, const char *a
 		{ (void *)"\n", 1 },
 	};
 
-	writev(2, v, sizeof(v) / sizeof(v[0])); /* no one to tell if it fails */
+	/* the status is 127 whether the log took the line or not (checked
+	 * only for the hardened builds' warn_unused_result) */
+	if (writev(2, v, sizeof(v) / sizeof(v[0])) < 0)
+		_exit(127);
 	_exit(127);
 }
 
