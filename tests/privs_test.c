@@ -433,6 +433,9 @@ TEST_F_TIMEOUT(privs, every_command_and_response_under_seccomp, 240)
 	snprintf(text, sizeof(text),
 		 "[lymphd]\nmode = enforce\nmetrics_listen = 127.0.0.1:%d\n\n"
 		 "[service echo]\nstart = %s %d\nexe = %s\nsettle = 100ms\nbackoff_min = 100ms\n"
+		 /* lymphd leaves its services running when it stops: this one
+		  * goes with it, not left behind on the host after the test */
+		 "env = ECHOD_DIE_WITH_PARENT=1\n"
 		 "check_port = %d\n\n"
 		 "[quarantine]\nthreshold = 3\nduration_min = 60s\n\n"
 		 "[throttle]\nbudget = 20\nburst = 40\ndead_time_min = 100ms\ndead_time_max = 1s\n"
