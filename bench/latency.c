@@ -296,7 +296,11 @@ static int line_matches(struct json_object *o, enum want w, int pid)
 		return json_object_object_get_ex(o, "type", &v) &&
 		       !strcmp(json_object_get_string(v), "service") &&
 		       json_object_object_get_ex(o, "action", &v) &&
-		       !strcmp(json_object_get_string(v), w == W_DIED ? "died" : "restart");
+		       !strcmp(json_object_get_string(v), w == W_DIED ? "died" : "restart") &&
+		       /* the death of the instance the bench crashed */
+		       (pid < 0 || (json_object_object_get_ex(o, "why", &why) &&
+				    json_object_object_get_ex(why, "pid", &v) &&
+				    json_object_get_int(v) == pid));
 	if (!json_object_object_get_ex(o, "event", &v))
 		return 0;
 	if (w == W_RELEASED) /* of the quarantine (the release has no pid) */
@@ -556,10 +560,18 @@ static int service_child(const char *dir)
 	char path[256];
 	uint64_t t;
 	int fd, st;
+	pid_t me;
 	char c;
 
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* lymphd leaves services running */
+	/* who crashes next, known to the bench before the fifo opens */
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	st = open(path, O_WRONLY | O_CREAT, 0600);
+	me = getpid();
+	if (st < 0 || pwrite(st, &me, sizeof(me), 0) != sizeof(me))
+		return 4;
+	close(st);
 	snprintf(path, sizeof(path), "%s/go", dir);
 	fd = open(path, O_RDONLY);
 	if (fd < 0 || read(fd, &c, 1) != 1)
@@ -658,15 +670,17 @@ static int service_prepare(const struct bench_lymphd *l)
 static void service_series(const struct bench_lymphd *l, struct series *died, struct series *restart,
 			   int count)
 {
-	char go[256], stampf[256];
+	char go[256], stampf[256], pidf[256];
 	int i;
 
 	snprintf(go, sizeof(go), "%s/go", l->dir);
 	snprintf(stampf, sizeof(stampf), "%s/stamp", l->dir);
+	snprintf(pidf, sizeof(pidf), "%s/pid", l->dir);
 	for (i = 0; i < count && died->got < died->n; i++) {
 		uint64_t deadline = bench_now_ns() + 10000000000ULL, t0 = 0, t1, t2;
 		struct json_object *o;
 		int fd = -1, sf;
+		pid_t svc = 0;
 
 		/* the service is up again when it has the fifo open */
 		while (bench_now_ns() < deadline &&
@@ -674,12 +688,20 @@ static void service_series(const struct bench_lymphd *l, struct series *died, st
 			usleep(1000);
 		if (fd < 0)
 			break;
-		if (write(fd, "x", 1) != 1) {
+		/* Its pid, written before it opened the fifo: the died line to
+		 * wait for is of this instance (a fresh lymphd may report one
+		 * found dead at its start, with another stamp). */
+		sf = open(pidf, O_RDONLY);
+		if (sf < 0 || pread(sf, &svc, sizeof(svc), 0) != sizeof(svc) || svc <= 0 ||
+		    write(fd, "x", 1) != 1) {
+			if (sf >= 0)
+				close(sf);
 			close(fd);
 			break;
 		}
+		close(sf);
 		close(fd);
-		o = wait_line(W_DIED, -1, 10000);
+		o = wait_line(W_DIED, svc, 10000);
 		t1 = line_arrived_ns;
 		json_object_put(o);
 		if (!o)

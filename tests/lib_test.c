@@ -6,6 +6,7 @@
  * piece by piece), the monotonic/wall clock conversion, the /proc walk and
  * the hash table.
  */
+#include <pthread.h>
 #include "helpers.h"
 #include "kselftest_harness.h"
 #include "atomic_file.h"
@@ -213,6 +214,66 @@ TEST(proc_status_field_reads_one_whole_key)
 	ASSERT_EQ(0, proc_real_uid(getpid(), &uid));
 	EXPECT_EQ(getuid(), uid);
 	EXPECT_EQ(-ENOENT, proc_real_uid(0x7fffffff, &uid));
+}
+
+/* A child's /proc/PID/stat state once it is c, within 5 s; else 0. */
+static char wait_state(pid_t pid, char c)
+{
+	struct proc_stat st = { 0 };
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (!proc_stat_read(pid, &st) && st.state == c)
+			return c;
+		usleep(10000);
+	}
+	return st.state;
+}
+
+static void *block_on(void *fd)
+{
+	char c;
+
+	(void)!read(*(int *)fd, &c, 1);
+	return NULL;
+}
+
+/* An exited process waiting to be reaped is not running (lymphd must not
+ * adopt it as a service's instance), a main thread gone by pthread_exit()
+ * while another thread runs is. */
+TEST(proc_running_tells_a_zombie_from_a_live_process)
+{
+	int hold[2];
+	pid_t dead, leader;
+
+	EXPECT_EQ(1, proc_running(getpid()));
+	EXPECT_EQ(0, proc_running(0x7fffffff));
+	EXPECT_EQ(0, proc_running(0));
+	dead = fork();
+	ASSERT_LE(0, dead);
+	if (!dead)
+		_exit(0);
+	ASSERT_EQ('Z', wait_state(dead, 'Z'));
+	EXPECT_EQ(1, proc_alive(dead)) TH_LOG("/proc/PID of a zombie exists");
+	EXPECT_EQ(0, proc_running(dead));
+	ASSERT_EQ(dead, waitpid(dead, NULL, 0));
+
+	ASSERT_EQ(0, pipe(hold));
+	leader = fork();
+	ASSERT_LE(0, leader);
+	if (!leader) {
+		pthread_t t;
+
+		close(hold[1]);
+		if (pthread_create(&t, NULL, block_on, &hold[0]))
+			_exit(1);
+		pthread_exit(NULL);
+	}
+	close(hold[0]);
+	EXPECT_EQ('Z', wait_state(leader, 'Z'));
+	EXPECT_EQ(1, proc_running(leader)) TH_LOG("its other thread runs");
+	close(hold[1]); /* the thread returns: the process ends */
+	ASSERT_EQ(leader, waitpid(leader, NULL, 0));
 }
 
 /* The hash table, with a key whose home slot the test chooses: key k

@@ -1316,6 +1316,40 @@ TEST_F_TIMEOUT(svc, own_instance_is_adopted, 180)
 	waitpid(mine, NULL, 0);
 }
 
+/* The instance the journal names died while lymphd was away and waits to be
+ * reaped by another parent (here this test, its subreaper; on a host init,
+ * which may take a while): lymphd starts the service again at once, and
+ * does not adopt the zombie (it did, then found it dead and restarted it
+ * some 100 ms later, after a "died" record of a death it never saw). */
+TEST_F_TIMEOUT(svc, instance_that_died_while_lymphd_was_away_is_not_adopted, 180)
+{
+	struct proc_stat st = { 0 };
+	pid_t pid0, pid1;
+	int status, i;
+
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	ASSERT_EQ(0, write_policy(self, "enforce", "settle = 100ms\n"));
+	pid0 = up_and_serving(self, NULL);
+	ASSERT_GT(pid0, 0);
+	ASSERT_EQ(0, kill(self->d.pid, SIGKILL));
+	ASSERT_EQ(self->d.pid, waitpid(self->d.pid, &status, 0));
+	self->d.pid = -1;
+	stop_lymphd(self);
+	ASSERT_EQ(0, kill(pid0, SIGKILL));
+	for (i = 0; i < 500 && !(!proc_stat_read(pid0, &st) && st.state == 'Z'); i++)
+		th_sleep_ms(10);
+	ASSERT_EQ('Z', st.state) TH_LOG("echod %d did not become this test's zombie", pid0);
+	ASSERT_EQ(getpid(), st.ppid);
+
+	pid1 = up_and_serving(self, NULL);
+	ASSERT_GT(pid1, 0);
+	EXPECT_NE(pid0, pid1);
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "adopted"));
+	EXPECT_EQ(0, journal_count(self->journal, "echo", "died"));
+	EXPECT_EQ(2, journal_count(self->journal, "echo", "start"));
+	EXPECT_EQ(pid0, waitpid(pid0, &status, 0));
+}
+
 /* check_port counts only when the listener is the service's: here the test
  * itself listens on the port the check asks for. */
 TEST_F_TIMEOUT(svc, check_port_served_by_another_process_does_not_verify, 180)

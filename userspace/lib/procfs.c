@@ -90,6 +90,20 @@ int proc_alive(pid_t pid)
 	return pid > 0 && !access(p, F_OK);
 }
 
+int proc_running(pid_t pid)
+{
+	struct proc_stat st;
+	char val[32];
+
+	if (pid <= 0 || proc_stat_read(pid, &st) || st.state == 'X')
+		return 0;
+	if (st.state != 'Z')
+		return 1;
+	/* A main thread that left by pthread_exit() shows Z while the
+	 * process's other threads run: Threads counts it and them. */
+	return !proc_status_field(pid, "Threads", val, sizeof(val)) && atoi(val) > 1;
+}
+
 /* owner NULL: any owner. */
 static pid_t pidfile_read(const char *path, const uid_t *owner)
 {

@@ -36,8 +36,13 @@ int proc_real_uid(pid_t pid, uint32_t *uid);
 /* The parent's pid, 0 when unknown. */
 pid_t proc_parent(pid_t pid);
 
-/* Does /proc/PID exist? */
+/* Does /proc/PID exist?  A zombie does. */
 int proc_alive(pid_t pid);
+
+/* Does PID run: /proc/PID exists and is neither dead nor a zombie (an
+ * exited process its parent has not reaped yet), unless a zombie main
+ * thread still has threads of its process running. */
+int proc_running(pid_t pid);
 
 /* The pid a daemon wrote to its pidfile at path (a regular file, not
  * followed if a symlink): > 1, or 0 when missing, unreadable, not a

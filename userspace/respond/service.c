@@ -496,7 +496,7 @@ static pid_t find_running(const struct service *v)
 		pid = find_in_cgroup(c->cgroup);
 	if (!pid && c->exe)
 		pid = find_by_exe(c);
-	if (pid && (!proc_alive(pid) || protect_pid(pid)))
+	if (pid && (!proc_running(pid) || protect_pid(pid)))
 		return 0;
 	return pid;
 }
@@ -1302,8 +1302,10 @@ void supervisor_start(struct supervisor *s, const char *journal_path, uint64_t n
 		pid_t pid;
 
 		v->pid = 0;
-		/* The instance lymphd started before it was restarted, if it lives. */
-		pid = (recorded && proc_alive(recorded) && !protect_pid(recorded))
+		/* The instance lymphd started before it was restarted, if it
+		 * runs: one that died meanwhile and waits to be reaped by
+		 * another parent is started again now, not adopted dead. */
+		pid = (recorded && proc_running(recorded) && !protect_pid(recorded))
 			      ? recorded
 			      : find_running(v);
 		if (pid) {
