@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -247,11 +248,31 @@ static long drain_period_ms(void)
 	return v;
 }
 
+/*
+ * The soft descriptor limit raised to the hard one before the sensors
+ * load, as the quarantine raises it later anyway (qmanager.c): while
+ * loading, libbpf holds a descriptor per map, program and link, and the
+ * BPF source takes its own before it frees libbpf's (bpf_kept.h).  Under
+ * a low soft limit (a unit's LimitNOFILE=64:...) the load would fail
+ * with EMFILE and lymphd fall back to the proc connector.
+ */
+static void raise_nofile_soft(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* kept as it was otherwise */
+	}
+}
+
 static int open_source(struct daemon *d)
 {
 	/* -v: the sources' diagnostics in auto mode; -vvv: libbpf's log too. */
 	int v = d->opts.verbose >= 3 ? 2 : d->opts.verbose ? 1 : 0;
 	int err;
+
+	raise_nofile_soft();
 
 	switch (d->opts.source) {
 	case SOURCE_BPF:

@@ -4,7 +4,7 @@
  * and stops the forkers of one that overdraws its budget; this sets the
  * maps it reads (settings, protected sets) and answers what respond/
  * throttle.c asks of them (families, stops).  The maps belong to the
- * object the BPF source loaded (source_bpf.c).
+ * sensors the BPF source loaded, which keeps their descriptors (source_bpf.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -488,24 +488,23 @@ static const struct kthrottle_ops bpf_kt_ops = {
 
 int kthrottle_bpf_open(struct kthrottle *k, struct source *src)
 {
-	struct bpf_object *obj = source_bpf_object(src);
 	struct bpf_kt *b;
 	int err;
 
-	if (!obj)
+	if (source_bpf_map_fd(src, "throttle_cfg") == -EINVAL)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->cfg = bpf_object__find_map_fd_by_name(obj, "throttle_cfg");
-	b->tgids = bpf_object__find_map_fd_by_name(obj, "protected_tgids");
-	b->uids = bpf_object__find_map_fd_by_name(obj, "protected_uids");
-	b->buckets = bpf_object__find_map_fd_by_name(obj, "buckets");
-	b->held = bpf_object__find_map_fd_by_name(obj, "held");
+	b->cfg = source_bpf_map_fd(src, "throttle_cfg");
+	b->tgids = source_bpf_map_fd(src, "protected_tgids");
+	b->uids = source_bpf_map_fd(src, "protected_uids");
+	b->buckets = source_bpf_map_fd(src, "buckets");
+	b->held = source_bpf_map_fd(src, "held");
 	b->src = src;
-	b->families = bpf_object__find_map_fd_by_name(obj, "families");
-	b->admin_stops = bpf_object__find_map_fd_by_name(obj, "admin_stops");
-	b->lymph_stops = bpf_object__find_map_fd_by_name(obj, "lymph_stops");
+	b->families = source_bpf_map_fd(src, "families");
+	b->admin_stops = source_bpf_map_fd(src, "admin_stops");
+	b->lymph_stops = source_bpf_map_fd(src, "lymph_stops");
 	if (b->cfg < 0 || b->tgids < 0 || b->uids < 0 || b->buckets < 0 || b->held < 0 ||
 	    b->families < 0 ||
 	    b->admin_stops < 0 || b->lymph_stops < 0) {

@@ -84,10 +84,11 @@ static inline void source_close(struct source *src)
 	src->ops = NULL;
 }
 
-/* The BPF source's loaded sensors (their maps serve the kernel throttle,
- * kthrottle_bpf.c), or NULL for another source. */
-struct bpf_object;
-struct bpf_object *source_bpf_object(const struct source *src);
+/* The descriptor of the BPF source's map called name (the sensors' maps
+ * serve the kernel throttle, kthrottle_bpf.c): the source's own, never
+ * to be closed by the caller, valid until the source closes; -ENOENT when
+ * the sensors have none, -EINVAL for another source. */
+int source_bpf_map_fd(const struct source *src, const char *name);
 /* Keep the BPF source's refused-fork probe attached for a while (a hold
  * ended: its members may spin at a cap again).  0 or -errno. */
 int source_bpf_arm_refusals(struct source *src);

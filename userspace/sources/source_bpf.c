@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "backlog.h"
+#include "bpf_kept.h"
 #include "clock.h"
 #include "privs.h"
 #include "procfs.h"
@@ -39,7 +40,7 @@ struct link_worker {
 	int started; /* th is to be joined */
 	int busy;    /* atomic: th is still at work */
 	int err;     /* th's result: 0, or -errno (then none is left open) */
-	struct bpf_link *links[4];
+	struct probe_link links[4];
 	int n;
 };
 
@@ -74,13 +75,16 @@ static int worker_join(struct link_worker *w, int wait)
 }
 
 struct bpf_priv {
-	struct sensors *skel;
+	struct sensors *skel;	  /* while loading; then freed (bpf_kept.h) */
+	struct bpf_kept kept;	  /* the loaded sensors' descriptors */
+	struct sensors__bss *bss; /* the probes' .bss, mapped */
+	int drops_fd, calm_fd;
 	struct ring_buffer *rb;
 	/* The refused-fork probe: its one link at the return of kernel_clone
 	 * (fexit), attached for good (source_bpf_refusal_fexit), or, while
 	 * armed, its four per-syscall links (refused_clone, ...) or the one
 	 * on raw_syscalls:sys_exit. */
-	struct bpf_link *refusals[4];
+	struct probe_link refusals[4];
 	int nrefusals;
 	int refusals_fexit;    /* refused_kernel_clone is loaded: tried first */
 	int refusals_fexit_on; /* and was attached once */
@@ -121,6 +125,9 @@ struct bpf_priv {
 };
 
 static int verbose_libbpf;
+
+/* Is src the BPF source, open?  (Every source_bpf_* but the open asks.) */
+static int is_bpf_source(const struct source *src);
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -196,7 +203,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 static void refusals_detach(struct bpf_priv *p)
 {
 	while (p->nrefusals > 0)
-		bpf_link__destroy(p->refusals[--p->nrefusals]);
+		probe_link_close(&p->refusals[--p->nrefusals]);
 }
 
 static void *closing_main(void *arg)
@@ -204,7 +211,7 @@ static void *closing_main(void *arg)
 	struct bpf_priv *p = arg;
 
 	while (p->closing.n > 0)
-		bpf_link__destroy(p->closing.links[--p->closing.n]);
+		probe_link_close(&p->closing.links[--p->closing.n]);
 	__atomic_store_n(&p->closing.busy, 0, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -241,6 +248,19 @@ static int refusals_detach_async(struct bpf_priv *p)
 
 static const char *const sc_exit_names[4] = { "clone", "clone3", "fork", "vfork" };
 
+/* What lymphd uses of the sensors once they are loaded (bpf_kept.h): the
+ * rings, the drop counters, the wake keys, the kernel throttle's maps
+ * (kthrottle_bpf.c), and the programs it attaches later. */
+static const char *const kept_maps[] = {
+	"events",	   "arm_events",     "drops",	"calm_keys", "throttle_cfg",
+	"protected_tgids", "protected_uids", "buckets", "held",	     "families",
+	"admin_stops",	   "lymph_stops",    NULL
+};
+static const char *const kept_progs[] = { "refused_kernel_clone", "charged_at_call",
+					  "on_sys_exit",	  "refused_clone",
+					  "refused_clone3",	  "refused_fork",
+					  "refused_vfork",	  NULL };
+
 /* The tracefs ids of syscalls:sys_exit_{clone,clone3,fork,vfork}: 0 or -errno. */
 static int sc_exit_ids_read(struct bpf_priv *p)
 {
@@ -275,10 +295,9 @@ static int sc_exit_ids_read(struct bpf_priv *p)
  * kernel wants it and raises for this call only (privs.c says why).  The
  * event, once open, needs it no more.
  */
-static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
+static int sc_attach(int prog_fd, uint64_t id, struct probe_link *l)
 {
 	struct perf_event_attr a;
-	struct bpf_link *l;
 	int pfd, err, raised;
 
 	memset(&a, 0, sizeof(a));
@@ -292,14 +311,11 @@ static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
 	if (raised)
 		privs_perf_lower(); /* keeps errno */
 	if (pfd < 0)
-		return NULL;
-	l = bpf_program__attach_perf_event(prog, pfd);
-	if (!l) {
-		err = errno;
+		return -errno;
+	err = probe_link_perf(prog_fd, pfd, l);
+	if (err)
 		close(pfd);
-		errno = err;
-	}
-	return l;
+	return err;
 }
 
 /*
@@ -314,22 +330,21 @@ static struct bpf_link *sc_attach(struct bpf_program *prog, uint64_t id)
  * that did not hold the capability its kernel wants there (a bounding set
  * without it).
  */
-static int sc_attach_all(struct bpf_priv *p, struct bpf_link **links, int *n)
+static int sc_attach_all(struct bpf_priv *p, struct probe_link *links, int *n)
 {
-	struct bpf_program *progs[4] = { p->skel->progs.refused_clone, p->skel->progs.refused_clone3,
-					 p->skel->progs.refused_fork, p->skel->progs.refused_vfork };
 	int i, err;
 
 	for (i = 0; i < 4; i++) {
-		struct bpf_link *l = sc_attach(progs[i], p->sc_exit_ids[i]);
+		char prog[32];
 
-		if (!l) {
+		snprintf(prog, sizeof(prog), "refused_%s", sc_exit_names[i]);
+		err = sc_attach(bpf_kept_prog(&p->kept, prog, NULL), p->sc_exit_ids[i], &links[*n]);
+		if (err) {
 			char paranoid[16] = "";
 			const char *why = "", *fix = "";
 
-			err = -errno;
 			while (*n > 0)
-				bpf_link__destroy(links[--*n]);
+				probe_link_close(&links[--*n]);
 			if (err == -EACCES || err == -EPERM)
 				small_file_read("/proc/sys/kernel/perf_event_paranoid", 0, paranoid,
 						sizeof(paranoid));
@@ -354,7 +369,7 @@ static int sc_attach_all(struct bpf_priv *p, struct bpf_link **links, int *n)
 				*paranoid ? ")" : "", fix);
 			return err;
 		}
-		links[(*n)++] = l;
+		(*n)++;
 	}
 	return 0;
 }
@@ -398,7 +413,7 @@ static int opening_collect(struct bpf_priv *p, int wait)
 	while (p->opening.n > 0 && p->nrefusals < 4)
 		p->refusals[p->nrefusals++] = p->opening.links[--p->opening.n];
 	while (p->opening.n > 0) /* none: the loop attaches nothing else meanwhile */
-		bpf_link__destroy(p->opening.links[--p->opening.n]);
+		probe_link_close(&p->opening.links[--p->opening.n]);
 	p->refusals_sc = 1;
 	return 1;
 }
@@ -412,11 +427,11 @@ static int opening_collect(struct bpf_priv *p, int wait)
  */
 static int refusals_attach_fexit(struct bpf_priv *p)
 {
-	struct bpf_link *l = bpf_program__attach(p->skel->progs.refused_kernel_clone);
-	int err;
+	enum bpf_attach_type type = BPF_TRACE_FEXIT;
+	int prog = bpf_kept_prog(&p->kept, "refused_kernel_clone", &type);
+	int err = probe_link_tracing(prog, type, &p->refusals[p->nrefusals]);
 
-	if (!l) {
-		err = -errno;
+	if (err) {
 		p->refusals_fexit = 0;
 		fprintf(stderr,
 			"lymphd: failed to attach the refused-fork probe to the return of "
@@ -426,7 +441,7 @@ static int refusals_attach_fexit(struct bpf_priv *p)
 			strerror(-err));
 		return err;
 	}
-	p->refusals[p->nrefusals++] = l;
+	p->nrefusals++;
 	p->refusals_fexit_on = 1;
 	return 0;
 }
@@ -444,7 +459,7 @@ static int refusals_attach_fexit(struct bpf_priv *p)
  */
 static int refusals_attach(struct bpf_priv *p)
 {
-	struct sensors__bss *bss = p->skel->bss;
+	struct sensors__bss *bss = p->bss;
 
 	if (!p->nrefusals && p->refusals_fexit)
 		refusals_attach_fexit(p);
@@ -464,12 +479,13 @@ static int refusals_attach(struct bpf_priv *p)
 			p->refusals_raw = 1;
 	}
 	if (!p->nrefusals) {
-		p->refusals[0] = bpf_program__attach(p->skel->progs.on_sys_exit);
-		if (p->refusals[0]) {
+		enum bpf_attach_type type = BPF_TRACE_RAW_TP;
+		int prog = bpf_kept_prog(&p->kept, "on_sys_exit", &type);
+		int err = probe_link_tracing(prog, type, &p->refusals[0]);
+
+		if (!err) {
 			p->nrefusals = 1;
 		} else {
-			int err = -errno;
-
 			bss->refusal_asked = 0; /* the next reason asks again */
 			fprintf(stderr,
 				"lymphd: failed to attach the refused-fork probe: %s; a fork bomb "
@@ -485,7 +501,7 @@ static int refusals_attach(struct bpf_priv *p)
 
 static void refusals_tend(struct bpf_priv *p)
 {
-	struct sensors__bss *bss = p->skel->bss;
+	struct sensors__bss *bss = p->bss;
 
 	closing_done(p, 0); /* a thread that has ended is joined */
 	if (p->opening.started && !__atomic_load_n(&p->opening.busy, __ATOMIC_ACQUIRE))
@@ -514,16 +530,16 @@ void source_bpf_count_stops(struct source *src, int delta)
 {
 	struct bpf_priv *p = src->priv;
 
-	if (source_bpf_object(src))
-		__atomic_fetch_add(&p->skel->bss->stops_kept, delta, __ATOMIC_SEQ_CST);
+	if (is_bpf_source(src))
+		__atomic_fetch_add(&p->bss->stops_kept, delta, __ATOMIC_SEQ_CST);
 }
 
 void source_bpf_count_held(struct source *src, int delta)
 {
 	struct bpf_priv *p = src->priv;
 
-	if (source_bpf_object(src))
-		__atomic_fetch_add(&p->skel->bss->held_kept, delta, __ATOMIC_SEQ_CST);
+	if (is_bpf_source(src))
+		__atomic_fetch_add(&p->bss->held_kept, delta, __ATOMIC_SEQ_CST);
 }
 
 int source_bpf_sample_refusals(struct source *src, uint64_t ns)
@@ -531,13 +547,13 @@ int source_bpf_sample_refusals(struct source *src, uint64_t ns)
 	struct bpf_priv *p = src->priv;
 	uint64_t until = clock_mono_ns() + ns;
 
-	if (!source_bpf_object(src))
+	if (!is_bpf_source(src))
 		return -EINVAL;
-	if (p->skel->bss->refusal_until_ns < until)
-		p->skel->bss->refusal_until_ns = until;
+	if (p->bss->refusal_until_ns < until)
+		p->bss->refusal_until_ns = until;
 	/* a spinner draining its bucket in the sample arms the probe */
-	if (p->skel->bss->refusal_sample_until_ns < until)
-		p->skel->bss->refusal_sample_until_ns = until;
+	if (p->bss->refusal_sample_until_ns < until)
+		p->bss->refusal_sample_until_ns = until;
 	/* The drain tick (250 ms) would end a short sample late: the
 	 * timer wakes lymphd at its end (bpf_drain then detaches). */
 	if (p->tfd >= 0) {
@@ -559,7 +575,7 @@ int source_bpf_pin_refusals(struct source *src, size_t pins)
 	struct bpf_priv *p = src->priv;
 	size_t before;
 
-	if (!source_bpf_object(src))
+	if (!is_bpf_source(src))
 		return -EINVAL;
 	before = p->refusal_pins;
 	p->refusal_pins = pins;
@@ -632,7 +648,7 @@ int source_bpf_spin_period(struct source *src, uint64_t period_ns)
 {
 	struct bpf_priv *p = src->priv;
 
-	if (!source_bpf_object(src))
+	if (!is_bpf_source(src))
 		return -EINVAL;
 	if (period_ns && !p->spin_period_ns)
 		p->spin_next_ns = clock_mono_ns() + period_ns;
@@ -644,7 +660,7 @@ const char *source_bpf_refusal_path(const struct source *src)
 {
 	const struct bpf_priv *p = src->priv;
 
-	if (!source_bpf_object(src))
+	if (!is_bpf_source(src))
 		return "none";
 	if (p->refusals_fexit && p->refusals_fexit_on)
 		return "fexit";
@@ -655,7 +671,7 @@ const char *source_bpf_refusal_attached(const struct source *src)
 {
 	const struct bpf_priv *p = src->priv;
 
-	if (!source_bpf_object(src))
+	if (!is_bpf_source(src))
 		return "none";
 	return p->refusals_for_good ? "permanently" : "on demand";
 }
@@ -664,7 +680,7 @@ int source_bpf_refusal_fexit(struct source *src)
 {
 	struct bpf_priv *p = src->priv;
 
-	if (!source_bpf_object(src) || !p->refusals_fexit)
+	if (!is_bpf_source(src) || !p->refusals_fexit)
 		return 0;
 	if (p->nrefusals && !p->refusals_fexit_on)
 		return 0; /* armed on the tracepoints already */
@@ -680,21 +696,23 @@ int source_bpf_refusal_fexit(struct source *src)
 	 * charged when its task is made (sched_process_fork). */
 	p->refusals_for_good = 1;
 	if (p->nrefusals < 4) {
-		struct bpf_link *l = bpf_program__attach(p->skel->progs.charged_at_call);
+		enum bpf_attach_type type = BPF_TRACE_FENTRY;
+		int prog = bpf_kept_prog(&p->kept, "charged_at_call", &type);
+		int err = probe_link_tracing(prog, type, &p->refusals[p->nrefusals]);
 
-		if (l) {
-			p->refusals[p->nrefusals++] = l;
-			p->skel->bss->calls_charged = 1;
+		if (!err) {
+			p->nrefusals++;
+			p->bss->calls_charged = 1;
 		} else {
 			fprintf(stderr,
 				"lymphd: failed to attach the fork call probe to the entry of "
 				"kernel_clone (fentry): %s; a fork is charged when its task is "
 				"made, and one over budget is made before it is stopped\n",
-				strerror(errno));
+				strerror(-err));
 		}
 	}
-	p->skel->bss->refusal_attached = 1;
-	p->skel->bss->refusal_asked = 0;
+	p->bss->refusal_attached = 1;
+	p->bss->refusal_asked = 0;
 	return 1;
 }
 
@@ -702,14 +720,14 @@ uint64_t source_bpf_backlog_peak(const struct source *src)
 {
 	const struct bpf_priv *p = src->priv;
 
-	return source_bpf_object(src) ? p->backlog.peak : 0;
+	return is_bpf_source(src) ? p->backlog.peak : 0;
 }
 
 uint64_t source_bpf_spin_samples(const struct source *src)
 {
 	const struct bpf_priv *p = src->priv;
 
-	return source_bpf_object(src) ? p->spin_samples : 0;
+	return is_bpf_source(src) ? p->spin_samples : 0;
 }
 
 /* Empty the ring, and handle what it held and what comes meanwhile. */
@@ -767,7 +785,7 @@ static int bpf_check_drops(struct source *src)
 	uint32_t zero = 0;
 	int i;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.drops), &zero, p->percpu))
+	if (bpf_map_lookup_elem(p->drops_fd, &zero, p->percpu))
 		return -errno;
 	for (i = 0; i < p->ncpus; i++)
 		sum += p->percpu[i];
@@ -793,7 +811,7 @@ static int bpf_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32_
 	if (p->calm_seen[slot].used && !memcmp(&p->calm_seen[slot].k, &k, sizeof(k)))
 		return 0;
 	/* A full map keeps the pair urgent: a wakeup too many, never one lost. */
-	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.calm_keys), &k, &one, BPF_ANY))
+	if (bpf_map_update_elem(p->calm_fd, &k, &one, BPF_ANY))
 		return -errno;
 	p->calm_seen[slot].k = k;
 	p->calm_seen[slot].used = 1;
@@ -803,18 +821,18 @@ static int bpf_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32_
 static int bpf_wake_reset(struct source *src, int all)
 {
 	struct bpf_priv *p = src->priv;
-	int fd = bpf_map__fd(p->skel->maps.calm_keys);
+	int fd = p->calm_fd;
 	struct wake_key k, next;
 
 	/* Urgent first, then calm again what still is. */
-	p->skel->bss->wake_calm_all = 0;
+	p->bss->wake_calm_all = 0;
 	while (!bpf_map_get_next_key(fd, NULL, &next)) {
 		k = next;
 		if (bpf_map_delete_elem(fd, &k))
 			break;
 	}
 	memset(p->calm_seen, 0, sizeof(p->calm_seen));
-	p->skel->bss->wake_calm_all = !!all;
+	p->bss->wake_calm_all = !!all;
 	return 0;
 }
 
@@ -841,7 +859,8 @@ static void bpf_close(struct source *src)
 	closing_done(p, 1);
 	opening_collect(p, 1);
 	refusals_detach(p);
-	sensors__destroy(p->skel);
+	bpf_kept_close(&p->kept);
+	sensors__destroy(p->skel); /* when the load failed before it was kept */
 	free(p->percpu);
 	free(p);
 	src->priv = NULL;
@@ -856,11 +875,18 @@ static const struct source_ops bpf_ops = {
 	.close = bpf_close,
 };
 
-struct bpf_object *source_bpf_object(const struct source *src)
+static int is_bpf_source(const struct source *src)
+{
+	return src->ops == &bpf_ops && src->priv;
+}
+
+int source_bpf_map_fd(const struct source *src, const char *name)
 {
 	const struct bpf_priv *p = src->priv;
 
-	return src->ops == &bpf_ops && p && p->skel ? p->skel->obj : NULL;
+	if (!is_bpf_source(src))
+		return -EINVAL;
+	return bpf_kept_map(&p->kept, name);
 }
 
 /*
@@ -932,6 +958,7 @@ int source_bpf_open(struct source *src, const struct source_opts *opts, lymph_si
 	if (!p)
 		return -ENOMEM;
 	p->epfd = p->tfd = -EBADF;
+	bpf_kept_init(&p->kept);
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
 		err = p->ncpus ? p->ncpus : -EINVAL;
@@ -1054,12 +1081,29 @@ again:
 	err = sensors__attach(p->skel);
 	if (err)
 		goto fail_msg;
-	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_sample, src, NULL);
+
+	/* 4. Keep the descriptors, free libbpf's copy of the object (0.68
+	 * MiB of heap for lymphd's whole life: bpf_kept.h).  The probes
+	 * stay attached: their links are the kept descriptors. */
+	err = bpf_kept_take(&p->kept, p->skel->obj, p->skel->skeleton, p->skel->maps.bss, kept_maps,
+			    kept_progs);
+	if (err)
+		goto fail_msg;
+	sensors__destroy(p->skel);
+	p->skel = NULL;
+	p->bss = p->kept.bss;
+	p->drops_fd = bpf_kept_map(&p->kept, "drops");
+	p->calm_fd = bpf_kept_map(&p->kept, "calm_keys");
+	if (!p->bss || p->drops_fd < 0 || p->calm_fd < 0) {
+		err = -ENOENT;
+		goto fail_msg;
+	}
+	p->rb = ring_buffer__new(bpf_kept_map(&p->kept, "events"), on_sample, src, NULL);
 	if (!p->rb) {
 		err = -errno;
 		goto fail_msg;
 	}
-	err = ring_buffer__add(p->rb, bpf_map__fd(p->skel->maps.arm_events), on_arm, src);
+	err = ring_buffer__add(p->rb, bpf_kept_map(&p->kept, "arm_events"), on_arm, src);
 	if (err)
 		goto fail_msg;
 
