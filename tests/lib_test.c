@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "fleet.h"
 #include "hashtab.h"
+#include "nofile.h"
 #include "procfs.h"
 #include "sha256.h"
 #include "smallfile.h"
@@ -314,6 +315,27 @@ static struct tent *tent_put(struct hashtab *t, uint32_t key)
 		t->count++;
 	}
 	return e;
+}
+
+/* lymphd raises a low soft descriptor limit to the hard one before its
+ * sensors load (a unit's LimitNOFILE=64:...); unlimited reads INT_MAX. */
+TEST(nofile_raise_lifts_the_soft_limit_to_the_hard_one)
+{
+	struct rlimit saved, low, now;
+	uint64_t got;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &saved));
+	if (saved.rlim_max < 128)
+		SKIP(return, "the hard limit is below 128");
+	low.rlim_cur = 64;
+	low.rlim_max = saved.rlim_max;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	got = nofile_raise();
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &now));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &saved));
+	EXPECT_EQ(saved.rlim_max, now.rlim_cur);
+	EXPECT_EQ(saved.rlim_max == RLIM_INFINITY ? (uint64_t)INT_MAX : (uint64_t)saved.rlim_max,
+		  got);
 }
 
 TEST(hashtab_wrapping_runs_survive_removal)

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -27,6 +26,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "memtrim.h"
+#include "nofile.h"
 #include "privs.h"
 #include "protect.h"
 #include "slice.h"
@@ -248,31 +248,19 @@ static long drain_period_ms(void)
 	return v;
 }
 
-/*
- * The soft descriptor limit raised to the hard one before the sensors
- * load, as the quarantine raises it later anyway (qmanager.c): while
- * loading, libbpf holds a descriptor per map, program and link, and the
- * BPF source takes its own before it frees libbpf's (bpf_kept.h).  Under
- * a low soft limit (a unit's LimitNOFILE=64:...) the load would fail
- * with EMFILE and lymphd fall back to the proc connector.
- */
-static void raise_nofile_soft(void)
-{
-	struct rlimit rl;
-
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl); /* kept as it was otherwise */
-	}
-}
-
 static int open_source(struct daemon *d)
 {
 	/* -v: the sources' diagnostics in auto mode; -vvv: libbpf's log too. */
 	int v = d->opts.verbose >= 3 ? 2 : d->opts.verbose ? 1 : 0;
 	int err;
 
-	raise_nofile_soft();
+	/* Before the sensors load (lib/nofile.h), as the quarantine raises
+	 * it later anyway: loading, libbpf holds a descriptor per map,
+	 * program and link, and the BPF source takes its own before it
+	 * frees libbpf's (bpf_kept.h).  Under a low soft limit (a unit's
+	 * LimitNOFILE=64:...) the load would fail with EMFILE and lymphd
+	 * fall back to the proc connector. */
+	(void)nofile_raise();
 
 	switch (d->opts.source) {
 	case SOURCE_BPF:

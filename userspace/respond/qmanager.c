@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/fanotify.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
@@ -18,6 +17,7 @@
 #include "lsm.skel.h"
 #include "jrec.h"
 #include "procfs.h"
+#include "nofile.h"
 #include "qmanager.h"
 #include "signames.h"
 
@@ -787,16 +787,11 @@ static int journal_intent(struct qmanager *q, const char *action, uint32_t dev, 
  * control connections, services, the journal. */
 static void raise_nofile(struct qmanager *q)
 {
-	struct rlimit rl;
+	uint64_t n = nofile_raise();
 
-	if (getrlimit(RLIMIT_NOFILE, &rl))
+	if (!n)
 		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	q->nofile = rl.rlim_cur == RLIM_INFINITY ? (uint64_t)INT_MAX : (uint64_t)rl.rlim_cur;
+	q->nofile = n;
 	q->fd_budget = (size_t)(q->nofile / 2);
 }
 
