@@ -162,9 +162,16 @@ size_t journal_count(const char *journal, const char *name, const char *action)
 int pids_of(const char *exe, pid_t *pids, int max)
 {
 	struct proc_iter it;
+	char real[PATH_MAX];
 	int n = 0;
 	long pid;
 
+	/* /proc/PID/exe names the file run, links resolved: Debian's
+	 * /usr/bin/redis-server is a link to redis-check-rdb, and compared as
+	 * given no redis was ever found (one was left running after every
+	 * daemons_test). */
+	if (realpath(exe, real))
+		exe = real;
 	if (proc_iter_open(&it, "/proc"))
 		return 0;
 	while ((pid = proc_iter_next(&it)) >= 0) {

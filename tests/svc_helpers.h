@@ -119,7 +119,8 @@ size_t journal_count(const char *journal, const char *name, const char *action);
 
 /* ---- processes ---------------------------------------------------------- */
 
-/* Pids running exe (zombies excluded), up to max. */
+/* Pids running exe (links in its path resolved, as /proc/PID/exe names
+ * it; zombies excluded), up to max. */
 int pids_of(const char *exe, pid_t *pids, int max);
 
 /* A process's fields from /proc (its status fields, its parent, its
