@@ -488,15 +488,16 @@ static const struct kthrottle_ops bpf_kt_ops = {
 
 int kthrottle_bpf_open(struct kthrottle *k, struct source *src)
 {
+	int cfg = source_bpf_map_fd(src, "throttle_cfg");
 	struct bpf_kt *b;
 	int err;
 
-	if (source_bpf_map_fd(src, "throttle_cfg") == -EINVAL)
-		return -EINVAL;
+	if (cfg == -EINVAL)
+		return -EINVAL; /* not the BPF source */
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->cfg = source_bpf_map_fd(src, "throttle_cfg");
+	b->cfg = cfg;
 	b->tgids = source_bpf_map_fd(src, "protected_tgids");
 	b->uids = source_bpf_map_fd(src, "protected_uids");
 	b->buckets = source_bpf_map_fd(src, "buckets");

@@ -77,7 +77,6 @@ static int worker_join(struct link_worker *w, int wait)
 struct bpf_priv {
 	struct sensors *skel;	  /* while loading; then freed (bpf_kept.h) */
 	struct bpf_kept kept;	  /* the loaded sensors' descriptors */
-	struct sensors__bss *bss; /* the probes' .bss, mapped */
 	int drops_fd, calm_fd;
 	struct ring_buffer *rb;
 	/* The refused-fork probe: its one link at the return of kernel_clone
@@ -125,6 +124,12 @@ struct bpf_priv {
 };
 
 static int verbose_libbpf;
+
+/* The probes' .bss, as lymphd mapped it (bpf_kept.h). */
+static struct sensors__bss *bss_of(struct bpf_priv *p)
+{
+	return p->kept.bss;
+}
 
 /* Is src the BPF source, open?  (Every source_bpf_* but the open asks.) */
 static int is_bpf_source(const struct source *src);
@@ -459,7 +464,7 @@ static int refusals_attach_fexit(struct bpf_priv *p)
  */
 static int refusals_attach(struct bpf_priv *p)
 {
-	struct sensors__bss *bss = p->bss;
+	struct sensors__bss *bss = bss_of(p);
 
 	if (!p->nrefusals && p->refusals_fexit)
 		refusals_attach_fexit(p);
@@ -501,7 +506,7 @@ static int refusals_attach(struct bpf_priv *p)
 
 static void refusals_tend(struct bpf_priv *p)
 {
-	struct sensors__bss *bss = p->bss;
+	struct sensors__bss *bss = bss_of(p);
 
 	closing_done(p, 0); /* a thread that has ended is joined */
 	if (p->opening.started && !__atomic_load_n(&p->opening.busy, __ATOMIC_ACQUIRE))
@@ -531,7 +536,7 @@ void source_bpf_count_stops(struct source *src, int delta)
 	struct bpf_priv *p = src->priv;
 
 	if (is_bpf_source(src))
-		__atomic_fetch_add(&p->bss->stops_kept, delta, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&bss_of(p)->stops_kept, delta, __ATOMIC_SEQ_CST);
 }
 
 void source_bpf_count_held(struct source *src, int delta)
@@ -539,7 +544,7 @@ void source_bpf_count_held(struct source *src, int delta)
 	struct bpf_priv *p = src->priv;
 
 	if (is_bpf_source(src))
-		__atomic_fetch_add(&p->bss->held_kept, delta, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&bss_of(p)->held_kept, delta, __ATOMIC_SEQ_CST);
 }
 
 int source_bpf_sample_refusals(struct source *src, uint64_t ns)
@@ -549,11 +554,11 @@ int source_bpf_sample_refusals(struct source *src, uint64_t ns)
 
 	if (!is_bpf_source(src))
 		return -EINVAL;
-	if (p->bss->refusal_until_ns < until)
-		p->bss->refusal_until_ns = until;
+	if (bss_of(p)->refusal_until_ns < until)
+		bss_of(p)->refusal_until_ns = until;
 	/* a spinner draining its bucket in the sample arms the probe */
-	if (p->bss->refusal_sample_until_ns < until)
-		p->bss->refusal_sample_until_ns = until;
+	if (bss_of(p)->refusal_sample_until_ns < until)
+		bss_of(p)->refusal_sample_until_ns = until;
 	/* The drain tick (250 ms) would end a short sample late: the
 	 * timer wakes lymphd at its end (bpf_drain then detaches). */
 	if (p->tfd >= 0) {
@@ -702,7 +707,7 @@ int source_bpf_refusal_fexit(struct source *src)
 
 		if (!err) {
 			p->nrefusals++;
-			p->bss->calls_charged = 1;
+			bss_of(p)->calls_charged = 1;
 		} else {
 			fprintf(stderr,
 				"lymphd: failed to attach the fork call probe to the entry of "
@@ -711,8 +716,8 @@ int source_bpf_refusal_fexit(struct source *src)
 				strerror(-err));
 		}
 	}
-	p->bss->refusal_attached = 1;
-	p->bss->refusal_asked = 0;
+	bss_of(p)->refusal_attached = 1;
+	bss_of(p)->refusal_asked = 0;
 	return 1;
 }
 
@@ -825,14 +830,14 @@ static int bpf_wake_reset(struct source *src, int all)
 	struct wake_key k, next;
 
 	/* Urgent first, then calm again what still is. */
-	p->bss->wake_calm_all = 0;
+	bss_of(p)->wake_calm_all = 0;
 	while (!bpf_map_get_next_key(fd, NULL, &next)) {
 		k = next;
 		if (bpf_map_delete_elem(fd, &k))
 			break;
 	}
 	memset(p->calm_seen, 0, sizeof(p->calm_seen));
-	p->bss->wake_calm_all = !!all;
+	bss_of(p)->wake_calm_all = !!all;
 	return 0;
 }
 
@@ -1091,13 +1096,10 @@ again:
 		goto fail_msg;
 	sensors__destroy(p->skel);
 	p->skel = NULL;
-	p->bss = p->kept.bss;
+	/* kept (bpf_kept_take fails when one of kept_maps is not): looked
+	 * up once, not at every death's wake key */
 	p->drops_fd = bpf_kept_map(&p->kept, "drops");
 	p->calm_fd = bpf_kept_map(&p->kept, "calm_keys");
-	if (!p->bss || p->drops_fd < 0 || p->calm_fd < 0) {
-		err = -ENOENT;
-		goto fail_msg;
-	}
 	p->rb = ring_buffer__new(bpf_kept_map(&p->kept, "events"), on_sample, src, NULL);
 	if (!p->rb) {
 		err = -errno;
