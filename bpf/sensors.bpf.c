@@ -65,6 +65,10 @@ const volatile __u8 wake_keyed = 0;
 /* Set by lymphd at run time (mmapped .bss): 1 when no danger death can
  * start an action at once (no [quarantine]): they are all batched. */
 volatile __u32 wake_calm_all;
+/* Set by lymphd (mmapped .bss) while it sleeps a second between drains
+ * (userspace/policy/tickpace.h): the next record of any kind wakes it and
+ * clears this, so the next ones are batched again. */
+volatile __u32 lymphd_dozing;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -338,13 +342,19 @@ static __always_inline void *reserve(__u32 size)
 }
 
 /*
- * Urgent records wake lymphd now; a bulk one only when it carries the
- * unread data across a multiple of the fill mark (lymph/ring_wake.h).
+ * Urgent records wake lymphd now, and any record while lymphd dozes; a
+ * bulk one otherwise only when it carries the unread data across a
+ * multiple of the fill mark (lymph/ring_wake.h).
  */
 static __always_inline void submit(void *rec, __u32 size, int urgent)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
+	if (lymphd_dozing) {
+		/* Two CPUs may both see it set: one more wakeup, no harm. */
+		lymphd_dozing = 0;
+		urgent = 1;
+	}
 	if (urgent ||
 	    lymph_ring_bulk_wakes(bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA),
 				  lymph_ring_footprint(size), wake_mark_bytes))

@@ -23,6 +23,8 @@
  */
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include <sys/socket.h>
+#include <sys/un.h>
 #include "procfs.h"
 #include "slice.h"
 
@@ -70,7 +72,8 @@ static int build_crasher(const char *out)
 	return chmod(out, 0755) ? -errno : 0;
 }
 
-static int start_lymphd(FIXTURE_DATA(wake) * self)
+/* drain_ms: the drain timer's period (NULL: lymphd's own, 250 ms). */
+static int start_lymphd_drain(FIXTURE_DATA(wake) * self, const char *drain_ms)
 {
 	char copt[PATH_MAX + 16], jopt[PATH_MAX + 16];
 	const char *args[] = { copt, jopt, "--source=bpf", "--no-fork", "--no-exec", NULL };
@@ -78,11 +81,19 @@ static int start_lymphd(FIXTURE_DATA(wake) * self)
 
 	snprintf(copt, sizeof(copt), "--config=%s", self->conf);
 	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
-	setenv("LYMPH_DRAIN_MS", DRAIN_MS, 1);
+	if (drain_ms)
+		setenv("LYMPH_DRAIN_MS", drain_ms, 1);
+	else
+		unsetenv("LYMPH_DRAIN_MS");
 	err = th_lymphd_start(&self->d, args, 20000);
 	unsetenv("LYMPH_DRAIN_MS");
 	self->running = !err;
 	return err;
+}
+
+static int start_lymphd(FIXTURE_DATA(wake) * self)
+{
+	return start_lymphd_drain(self, DRAIN_MS);
 }
 
 FIXTURE_SETUP(wake)
@@ -415,6 +426,128 @@ static pid_t child_running(pid_t parent, const char *exe, int ms)
 		th_sleep_ms(50);
 	}
 	return 0;
+}
+
+/*
+ * lymphd's status, asked on its socket from this process: lymphctl (a
+ * fork, an exec, an exit: records) would wake the lymphd it looks at.
+ */
+static json_object *status_quietly(FIXTURE_DATA(wake) * self)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char req[] = "[\"status\"]\n";
+	char buf[1 << 16];
+	size_t len = 0;
+	ssize_t n;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(self->d.sock) >= sizeof(sa.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	memcpy(sa.sun_path, self->d.sock, strlen(self->d.sock) + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1)) {
+		close(fd);
+		return NULL;
+	}
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = 0;
+	return json_tokener_parse(buf);
+}
+
+static int64_t drain_int(FIXTURE_DATA(wake) * self, const char *key)
+{
+	json_object *st = status_quietly(self), *dr = NULL;
+	int64_t v = -1;
+
+	if (st && json_object_object_get_ex(st, "drain", &dr))
+		v = th_json_int(dr, key);
+	json_object_put(st);
+	return v;
+}
+
+static int64_t records_handled(FIXTURE_DATA(wake) * self)
+{
+	json_object *st = status_quietly(self), *c = NULL;
+	int64_t n = 0;
+
+	if (st && json_object_object_get_ex(st, "counters", &c)) {
+		json_object_object_foreach (c, k, v)
+			if (strcmp(k, "danger") && strcmp(k, "programmed"))
+				n += json_object_get_int64(v);
+	}
+	json_object_put(st);
+	return n;
+}
+
+static bool pace_is(FIXTURE_DATA(wake) * self, const char *pace)
+{
+	json_object *st = status_quietly(self), *dr = NULL;
+	bool is = st && json_object_object_get_ex(st, "drain", &dr) &&
+		  !strcmp(th_json_str(dr, "pace") ?: "", pace);
+
+	json_object_put(st);
+	return is;
+}
+
+/*
+ * With nothing coming, lymphd's drain timer ticks once a second instead of
+ * every 250 ms (policy/tickpace.h).  The first record after such a quiet
+ * spell, a batched one too (a crash nothing acts on), wakes lymphd at
+ * once: the sensors see the doze flag up, take it, and wake lymphd, which
+ * counts it (doze_wakes) and ticks every 250 ms again.
+ */
+TEST_F_TIMEOUT(wake, a_quiet_lymphd_dozes_and_the_next_record_wakes_it, 120)
+{
+	int64_t wakes, records0, deadline, came;
+	int others = 0;
+	json_object *o;
+	pid_t p;
+
+	/* no [quarantine]: the crash below is batched (calm) */
+	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nmode = observe\n"));
+	ASSERT_EQ(0, start_lymphd_drain(self, NULL));
+	EXPECT_EQ(250, drain_int(self, "drain_ms"));
+	EXPECT_EQ(1000, drain_int(self, "doze_ms"));
+
+	/* Two ticks without a record: an idle test host has them within
+	 * seconds (the records of the rest of the host are counted: a host
+	 * busy all along is no failure of lymphd's). */
+	records0 = records_handled(self);
+	for (deadline = th_now_ms() + 30000; !pace_is(self, "dozing") && th_now_ms() < deadline;)
+		th_sleep_ms(50);
+	came = records_handled(self) - records0;
+	if (!pace_is(self, "dozing") && came > 60)
+		SKIP(return, "%lld records in 30 s: the host never fell quiet for half a second",
+		     (long long)came);
+	ASSERT_TRUE(pace_is(self, "dozing"))
+	TH_LOG("lymphd did not doze in 30 s with %lld records coming", (long long)came);
+
+	wakes = drain_int(self, "doze_wakes");
+	p = crash_as(self, NOBODY);
+	ASSERT_GT(p, 0);
+	o = death_within(self, p, PROMPT_MS, &others);
+	ASSERT_NE(NULL, o) TH_LOG("the death of %d did not reach a dozing lymphd", p);
+	json_object_put(o);
+	/* this record (the crasher's fork and exec are not watched here), or
+	 * one of the host's just before it, ended the doze */
+	EXPECT_GT(drain_int(self, "doze_wakes"), wakes)
+	TH_LOG("a record came while lymphd dozed, and did not wake it");
+}
+
+/* A drain timer of a second or more (LYMPH_DRAIN_MS) leaves nothing to
+ * doze for: the pace stays active, the status says so. */
+TEST_F_TIMEOUT(wake, a_long_drain_period_never_dozes, 60)
+{
+	ASSERT_EQ(0, write_text(self->conf, "[lymphd]\nmode = observe\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	EXPECT_EQ(0, drain_int(self, "doze_ms"));
+	th_sleep_ms(1500);
+	EXPECT_TRUE(pace_is(self, "active"));
 }
 
 TEST_F_TIMEOUT(wake, lymphd_loop_takes_a_short_slice_its_services_do_not, 120)

@@ -20,6 +20,10 @@
  * data across a multiple of the mark wakes lymphd, at most 8 wakeups per
  * ring's worth of records.
  *
+ * Apart from this rule, while lymphd dozes (its timer at a second while
+ * nothing comes, userspace/policy/tickpace.h) the sensors wake it for the
+ * next record of any kind, once (the doze flag it takes).
+ *
  * Pure: no kernel or libc calls.
  */
 #ifndef LYMPH_RING_WAKE_H

@@ -284,6 +284,16 @@ static void print_status(struct json_object *st)
 	if (jnum(st, "backlog_peak_bytes"))
 		printf("behind the ring: at most %llu KiB of records copied out to catch up\n",
 		       (unsigned long long)jnum(st, "backlog_peak_bytes") >> 10);
+	if (json_object_object_get_ex(st, "drain", &c) && c) {
+		if (jnum(c, "doze_ms"))
+			printf("drain: %s, every %llu ms while records come, every %llu ms while "
+			       "none do; %llu woken from a doze by a record\n",
+			       jstr(c, "pace"), (unsigned long long)jnum(c, "drain_ms"),
+			       (unsigned long long)jnum(c, "doze_ms"),
+			       (unsigned long long)jnum(c, "doze_wakes"));
+		else
+			printf("drain: every %llu ms\n", (unsigned long long)jnum(c, "drain_ms"));
+	}
 	if (json_object_object_get_ex(st, "fleet", &c) && c)
 		printf("fleet: %s as %s, %s%s%s, %llu vaccinated here (lymphctl fleet)\n",
 		       jstr(c, "fleet"), jstr(c, "host"), jstr(c, "link"),

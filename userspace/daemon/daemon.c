@@ -394,18 +394,13 @@ static int open_weather(struct daemon *d)
 }
 
 /* Once a second: the weather, and its feedback into every response. */
-static void weather_step_daemon(struct daemon *d, uint64_t now)
+/* Responses in progress: restarts, open breakers, held lineages, and
+ * quarantines imposed lately (not merely still in force: bad weather
+ * lowers the threshold, which must not keep it stormy by itself). */
+static uint32_t responses_in_progress(struct daemon *d, uint64_t now)
 {
-	struct json_object *why = NULL, *events = NULL;
 	uint32_t activity = 0;
-	size_t i;
 
-	if (!d->weather || now < d->weather_next_ns)
-		return;
-	d->weather_next_ns = now + 1000000000ULL;
-	/* Responses in progress: restarts, open breakers, held lineages, and
-	 * quarantines imposed lately (not merely still in force: bad weather
-	 * lowers the threshold, which must not keep it stormy by itself). */
 	activity += (uint32_t)supervisor_count_in_phase(&d->sup, SVC_BACKOFF);
 	activity += (uint32_t)supervisor_count_in_phase(&d->sup, SVC_STARTING);
 	activity += (uint32_t)supervisor_count_in_phase(&d->sup, SVC_BROKEN);
@@ -413,7 +408,25 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 	activity += phago_activity(&d->phago); /* filesystems filling within the horizon */
 	if (qmanager_imposed_within(&d->quar, now, 300ULL * 1000000000ULL))
 		activity++;
-	weather_set_activity(d->weather, activity);
+	return activity;
+}
+
+/* The weather steps once a second.  The drain timer's ticks come a
+ * little late by varying amounts: a step is due a little before the
+ * second is up, or a one-second tick (dozing) would step every other
+ * tick. */
+#define WEATHER_STEP_NS	 1000000000ULL
+#define WEATHER_SLACK_NS 100000000ULL
+
+static void weather_step_daemon(struct daemon *d, uint64_t now)
+{
+	struct json_object *why = NULL, *events = NULL;
+	size_t i;
+
+	if (!d->weather || now + WEATHER_SLACK_NS < d->weather_next_ns)
+		return;
+	d->weather_next_ns = now + WEATHER_STEP_NS;
+	weather_set_activity(d->weather, responses_in_progress(d, now));
 	if (weather_tick(d->weather, now, (int64_t)(clock_wall_ns() / 1000000000ULL), &why,
 			 &events)) {
 		if (why)
@@ -639,6 +652,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 
 	memset(d, 0, sizeof(*d));
 	d->opts = *opts;
+	d->drain_ns = (uint64_t)drain_ms * 1000000ULL;
 	d->loop.epfd = d->sigfd = d->timerfd = d->ctlfd = d->svc_timerfd = d->metrics_fd = -EBADF;
 	watch_init(&d->src_w);
 	watch_init(&d->sig_w);
@@ -998,6 +1012,9 @@ static int reload_policy(struct daemon *d, char **why)
 	return 0;
 }
 
+static void pace_configure(struct daemon *d);
+static void pace_apply(struct daemon *d, enum tick_pace before, enum tick_pace after);
+
 /* systemd hears of every reload, done or refused (sd_notify RELOADING=1). */
 int daemon_reload(struct daemon *d, char **why)
 {
@@ -1005,6 +1022,11 @@ int daemon_reload(struct daemon *d, char **why)
 
 	notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(mono_now_ns() / 1000));
 	err = reload_policy(d, why);
+	pace_configure(d);
+	if (!d->doze_ns && d->pace.state != PACE_ACTIVE) {
+		pace_apply(d, d->pace.state, PACE_ACTIVE);
+		d->pace.state = PACE_ACTIVE;
+	}
 	notify("READY=1");
 	return err;
 }
@@ -1061,6 +1083,62 @@ static uint64_t records_seen(const struct daemon *d)
 	return n;
 }
 
+/* The drain timer ticks every period_ns from now. */
+static int set_drain_period(struct daemon *d, uint64_t period_ns)
+{
+	struct itimerspec its = {
+		.it_interval = { (time_t)(period_ns / 1000000000ULL),
+				 (long)(period_ns % 1000000000ULL) },
+	};
+
+	its.it_value = its.it_interval;
+	if (timerfd_settime(d->timerfd, 0, &its, NULL)) {
+		fprintf(stderr, "lymphd: failed to set the drain timer to %llu ms: %s\n",
+			(unsigned long long)(period_ns / 1000000ULL), strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* How long lymphd may doze: the phagocytes' shortest period, half the
+ * systemd watchdog's, at most a second (policy/tickpace.h).  At start and
+ * after every reload (the phagocytes' periods may change). */
+static void pace_configure(struct daemon *d)
+{
+	uint64_t shortest = phago_conf_shortest_interval(&d->policy->phago);
+	uint64_t watchdog = notify_watchdog_usec() * 1000ULL / 2;
+
+	if (watchdog && (!shortest || watchdog < shortest))
+		shortest = watchdog;
+	d->doze_ns = tickpace_doze_ns(d->drain_ns, shortest);
+}
+
+static struct pace_input pace_input(struct daemon *d, uint64_t now)
+{
+	uint64_t expiry = qmanager_next_expiry(&d->quar);
+
+	return (struct pace_input){
+		.records = records_seen(d),
+		.can_doze = d->doze_ns && source_can_doze(&d->src),
+		/* a quarantine ends within the doze period, or a response
+		 * runs: ticks as often as before */
+		.busy = (expiry && expiry < now + d->doze_ns) || responses_in_progress(d, now),
+		.flag_held = source_doze_held(&d->src),
+	};
+}
+
+/* From one pace to the next: the doze flag up or down, the period. */
+static void pace_apply(struct daemon *d, enum tick_pace before, enum tick_pace after)
+{
+	/* A record took the flag: the sensors woke lymphd, not its timer. */
+	if (before == PACE_DOZING && after == PACE_ACTIVE && !source_doze_held(&d->src))
+		d->doze_wakes++;
+	if (tickpace_flag(before) != tickpace_flag(after))
+		source_doze(&d->src, tickpace_flag(after));
+	if (tickpace_long(before) != tickpace_long(after))
+		set_drain_period(d, tickpace_long(after) ? d->doze_ns : d->drain_ns);
+}
+
 static int on_timer_ready(struct watch *w, uint32_t events)
 {
 	struct daemon *d = w->ctx;
@@ -1109,6 +1187,12 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 	control_tick(d->ctl, mono_now_ns());
 	metrics_http_tick(d->metrics, mono_now_ns());
 	notify_watchdog(mono_now_ns()); /* the loop still turns */
+	if (!err) {
+		enum tick_pace before = d->pace.state;
+		struct pace_input in = pace_input(d, mono_now_ns());
+
+		pace_apply(d, before, tickpace_at_tick(&d->pace, &in));
+	}
 	return err;
 }
 
@@ -1131,6 +1215,7 @@ int daemon_run(struct daemon *d)
 
 	supervisor_tick(&d->sup, mono_now_ns());
 	arm_svc_timer(d);
+	pace_configure(d);
 	while (!d->stop) {
 		int n = evloop_run_once(&d->loop, -1, &err);
 
@@ -1161,6 +1246,12 @@ int daemon_run(struct daemon *d)
 		}
 		fflush(d->out);
 		control_flush(d->ctl);
+		if (d->pace.state != PACE_ACTIVE) { /* records came, or a response began */
+			enum tick_pace before = d->pace.state;
+			struct pace_input in = pace_input(d, mono_now_ns());
+
+			pace_apply(d, before, tickpace_at_wake(&d->pace, &in));
+		}
 	}
 	/* Whatever is still in the ring is reported before exiting. */
 	if (!err && d->src.ops) {

@@ -25,6 +25,7 @@
 #include "source.h"
 #include "kthrottle.h"
 #include "throttle.h"
+#include "tickpace.h"
 #include "weather.h"
 #include "lymph/names.h"
 
@@ -71,6 +72,9 @@ struct daemon {
 	struct sigmemo sigmemo;	      /* kills of crash handlers, for the deaths that follow */
 	uint64_t weather_next_ns;     /* next weather tick */
 	uint64_t cpu_crowded_seen;    /* weather_cpu_crowded() at the last tick */
+	struct tickpace pace;	      /* the drain timer's pace: active or dozing */
+	uint64_t drain_ns, doze_ns;   /* its two periods (doze 0: never dozes) */
+	uint64_t doze_wakes;	      /* records that woke lymphd from a doze */
 	uint64_t drops_next_ns;	      /* the sensors' drop count is read by then at the latest */
 	uint64_t drops_records;	      /* records_seen() when it was read last */
 	int trim_due;		      /* a request was answered: malloc_trim at the next tick */

@@ -40,6 +40,22 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	json_object_object_add(o, "backlog_peak_bytes",
 			       json_object_new_uint64(source_bpf_backlog_peak(&d->src)));
 	{
+		/* The drain timer's pace (policy/tickpace.h): every drain_ms
+		 * while records come, every doze_ms (0: never) while none do,
+		 * and how often a record ended a doze at once. */
+		struct json_object *dr = json_object_new_object();
+		static const char *const pace[] = { "active", "arming", "dozing" };
+
+		json_object_object_add(dr, "pace", json_object_new_string(pace[d->pace.state]));
+		json_object_object_add(dr, "drain_ms", json_object_new_uint64(d->drain_ns / 1000000));
+		json_object_object_add(dr, "doze_ms",
+				       json_object_new_uint64(source_can_doze(&d->src) ?
+								      d->doze_ns / 1000000 :
+								      0));
+		json_object_object_add(dr, "doze_wakes", json_object_new_uint64(d->doze_wakes));
+		json_object_object_add(o, "drain", dr);
+	}
+	{
 		/* The system log (--log): where it goes, what it took, what it lost. */
 		struct json_object *lg = json_object_new_object();
 

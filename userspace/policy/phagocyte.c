@@ -37,6 +37,19 @@ void phago_conf_defaults(struct phagocyte_conf *c)
 	c->shm_save_max = 64ULL << 20;
 }
 
+uint64_t phago_conf_shortest_interval(const struct phagocyte_conf *c)
+{
+	uint64_t v[] = { c->zombie_interval, c->disk_interval, c->core_interval,
+			 c->leak_interval, c->shm_interval };
+	uint64_t least = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] && (!least || v[i] < least))
+			least = v[i];
+	return least;
+}
+
 void phago_conf_free(struct phagocyte_conf *c)
 {
 	size_t i;

@@ -89,6 +89,10 @@ struct service_phago {
 };
 
 void phago_conf_defaults(struct phagocyte_conf *c);
+/* The shortest of the phagocytes' periods (zombies, disks, cores, leaks,
+ * shm), ns: lymphd's drain timer ticks at least that often
+ * (policy/tickpace.h). */
+uint64_t phago_conf_shortest_interval(const struct phagocyte_conf *c);
 void phago_conf_free(struct phagocyte_conf *c);
 void phago_service_free(struct service_phago *s);
 

@@ -1619,6 +1619,11 @@ void qmanager_set_bin_factor(struct qmanager *q,
 	q->bin_factor_ctx = ctx;
 }
 
+uint64_t qmanager_next_expiry(const struct qmanager *q)
+{
+	return q->t.next_until;
+}
+
 int qmanager_imposed_within(const struct qmanager *q, uint64_t now, uint64_t within_ns)
 {
 	return q->last_imposed && now - q->last_imposed < within_ns;

@@ -168,6 +168,8 @@ void qmanager_set_bin_factor(struct qmanager *q,
 			     double (*fn)(void *ctx, uint32_t dev, uint64_t ino), void *ctx);
 /* For the weather: did a quarantine begin within the last within_ns? */
 int qmanager_imposed_within(const struct qmanager *q, uint64_t now, uint64_t within_ns);
+/* When the next quarantine ends (monotonic ns), 0: none ends. */
+uint64_t qmanager_next_expiry(const struct qmanager *q);
 
 /* New policy (thresholds, protected set, mode). */
 void qmanager_reload(struct qmanager *q, const struct policy *p, int enforce);

@@ -46,6 +46,12 @@ struct source_ops {
 	/* Optional: forget every calm pair; all: no danger death needs a
 	 * wakeup (nothing acts on one at once). */
 	int (*wake_reset)(struct source *src, int all);
+	/* Optional: raise (1) or lower (0) the doze flag: while it is up,
+	 * the next record of any kind wakes lymphd and lowers it
+	 * (policy/tickpace.h).  A source without one never lets lymphd doze. */
+	void (*doze)(struct source *src, int up);
+	/* Is the doze flag still up (no record took it)? */
+	int (*doze_held)(struct source *src);
 	/* Emit a DROP record if records were lost since the last call. */
 	int (*check_drops)(struct source *src);
 	void (*close)(struct source *src);
@@ -67,6 +73,20 @@ static inline int source_wake_calm(struct source *src, uint32_t dev, uint64_t in
 static inline int source_wake_reset(struct source *src, int all)
 {
 	return src->ops && src->ops->wake_reset ? src->ops->wake_reset(src, all) : 0;
+}
+
+static inline int source_can_doze(const struct source *src)
+{
+	return src->ops && src->ops->doze && src->ops->doze_held;
+}
+static inline void source_doze(struct source *src, int up)
+{
+	if (source_can_doze(src))
+		src->ops->doze(src, up);
+}
+static inline int source_doze_held(struct source *src)
+{
+	return source_can_doze(src) && src->ops->doze_held(src);
 }
 
 static inline int source_drain(struct source *src)

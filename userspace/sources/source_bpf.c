@@ -872,7 +872,23 @@ static void bpf_close(struct source *src)
 	src->fd = -EBADF;
 }
 
+static void bpf_doze(struct source *src, int up)
+{
+	struct bpf_priv *p = src->priv;
+
+	__atomic_store_n(&bss_of(p)->lymphd_dozing, up ? 1 : 0, __ATOMIC_SEQ_CST);
+}
+
+static int bpf_doze_held(struct source *src)
+{
+	struct bpf_priv *p = src->priv;
+
+	return __atomic_load_n(&bss_of(p)->lymphd_dozing, __ATOMIC_SEQ_CST) != 0;
+}
+
 static const struct source_ops bpf_ops = {
+	.doze = bpf_doze,
+	.doze_held = bpf_doze_held,
 	.drain = bpf_drain,
 	.check_drops = bpf_check_drops,
 	.wake_calm = bpf_wake_calm,
