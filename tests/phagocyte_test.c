@@ -537,6 +537,12 @@ TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
 	}
 	EXPECT_TRUE(found) TH_LOG("%s", th_json_text(ph));
 	EXPECT_GE(th_json_int(ph, "zombie_reports"), 1);
+	/* the farm came after lymphd's first scan: with the BPF sensors
+	 * (every death a record) the scans that found it read only the pids
+	 * that died, not all of /proc */
+	if (!strcmp(th_json_str(st, "source") ?: "", "bpf"))
+		EXPECT_GE(th_json_int(ph, "zombie_scans_targeted"), 1) TH_LOG("%s", th_json_text(ph));
+	EXPECT_GE(th_json_int(ph, "zombie_scans_full"), 1); /* the first */
 	json_object_put(st);
 	ASSERT_EQ(0, th_lymphctl(&self->d, &r, NULL, "metrics", NULL));
 	EXPECT_NE(NULL, strstr(r.out, "\nlymph_zombie_parents ")) TH_LOG("%.2000s", r.out);
@@ -555,6 +561,44 @@ TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
 	recs = zombie_records_of(self->journal, farm);
 	EXPECT_EQ(1, json_object_array_length(recs)) TH_LOG("%s", th_json_text(recs));
 	json_object_put(recs);
+	kill_farm(farm);
+	close(rd);
+}
+
+/* Zombies older than lymphd (their deaths came before its sensors) are
+ * found all the same: its first scan reads all of /proc. */
+TEST_F_TIMEOUT(phago, zombies_from_before_lymphd_are_found, 90)
+{
+	json_object *recs, *rec = NULL;
+	int rd = -1;
+	pid_t farm;
+	int64_t deadline;
+
+	farm = zombie_farm(12, &rd);
+	ASSERT_GT(farm, 0);
+	deadline = th_now_ms() + 10000;
+	while (zombies_of(farm) < 12 && th_now_ms() < deadline)
+		th_sleep_ms(20);
+	ASSERT_EQ(12, zombies_of(farm));
+	ASSERT_EQ(
+		0,
+		write_policy(
+			self, "",
+			"zombie_max = 10\nzombie_after = 1s\nzombie_interval = 200ms\nforesight = no\n"));
+	ASSERT_EQ(0, start_lymphd(self));
+	deadline = th_now_ms() + WAIT_MS;
+	while (!rec && th_now_ms() < deadline) {
+		recs = zombie_records_of(self->journal, farm);
+		if (json_object_array_length(recs))
+			rec = json_object_get(json_object_array_get_idx(recs, 0));
+		json_object_put(recs);
+		if (!rec)
+			th_sleep_ms(100);
+	}
+	EXPECT_NE(NULL, rec) TH_LOG("no zombies record for the farm %d, older than lymphd", farm);
+	if (rec)
+		EXPECT_EQ(12, th_json_int(rec, "zombies"));
+	json_object_put(rec);
 	kill_farm(farm);
 	close(rd);
 }

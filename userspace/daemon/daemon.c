@@ -205,6 +205,7 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 		print_record(d, rec, exe, NULL);
 		throttler_on_record(&d->thr, (const void *)rec, mono_now_ns());
 		break;
+	case LYMPH_EV_DROP: phago_deaths_lost(&d->phago); break; /* deaths among them */
 	case LYMPH_EV_FORK: exe = exe_of(d, &((const struct lymph_fork *)rec)->task); break;
 	case LYMPH_EV_OOM: exe = exe_of(d, &((const struct lymph_oom *)rec)->task); break;
 	}
@@ -894,6 +895,7 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 		return err;
 	supervisor_start(&d->sup, d->journal.path, mono_now_ns());
 	phago_init(&d->phago, d->policy, &d->journal, &d->sup, d->enforce);
+	phago_set_deaths_complete(&d->phago, d->src.every_death);
 	/* Only now: a reader of the start line may count on every response. */
 	announce(d);
 	flush_early(d);

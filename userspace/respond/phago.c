@@ -132,6 +132,7 @@ void phago_free(struct phago *ph)
 	}
 	free(ph->disk);
 	free(ph->zp);
+	free(ph->cand);
 	foresight_free(&ph->fs);
 	cores_free(&ph->cores);
 	leaks_free(&ph->leaks);
@@ -306,42 +307,97 @@ struct zcount {
 	pid_t sample[ZOMBIE_SAMPLE];
 };
 
+/* The pids a targeted scan reads: at most this many, else a full scan. */
+#define ZOMBIE_CANDIDATES 512
+
+/* A pid to read at the next scan (it died, or was a zombie at this one). */
+static void cand_add(struct phago *ph, pid_t pid)
+{
+	if (!ph->deaths_complete || ph->cand_full || pid <= 0)
+		return;
+	if (ph->n_cand == ZOMBIE_CANDIDATES) {
+		ph->cand_full = 1;
+		return;
+	}
+	if (!ph->cand && !(ph->cand = malloc(ZOMBIE_CANDIDATES * sizeof(*ph->cand)))) {
+		ph->cand_full = 1;
+		return;
+	}
+	ph->cand[ph->n_cand++] = pid;
+}
+
+static int pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Is pid a zombie?  Counted under its parent in zc (0), or -ENOMEM. */
+static int zombie_count(struct phago *ph, pid_t pid, struct zcount **zc, size_t *nzc)
+{
+	uint64_t start;
+	size_t i;
+	char state;
+	pid_t pp;
+
+	if (stat_fields(pid, &state, &pp, &start, NULL, 0) || state != 'Z')
+		return 0;
+	ph->zombies_now++;
+	cand_add(ph, pid); /* read again at the next scan, until reaped */
+	for (i = 0; i < *nzc && (*zc)[i].ppid != pp; i++)
+		;
+	if (i == *nzc) {
+		struct zcount *g = realloc(*zc, (*nzc + 1) * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		*zc = g;
+		memset(&g[(*nzc)++], 0, sizeof(*g));
+		g[i].ppid = pp;
+	}
+	if ((*zc)[i].n < ZOMBIE_SAMPLE)
+		(*zc)[i].sample[(*zc)[i].n] = pid;
+	(*zc)[i].n++;
+	return 0;
+}
+
 static void zombies_scan(struct phago *ph, uint64_t now)
 {
 	const struct phagocyte_conf *c = &ph->policy->phago;
+	int full = !ph->deaths_complete || ph->cand_full || !ph->gen;
 	struct zcount *zc = NULL;
-	size_t nzc = 0, i, j, k;
+	size_t nzc = 0, i, j, k, n = ph->n_cand;
+	pid_t *pids = NULL;
 	struct proc_iter it;
 	long pid;
 
-	if (proc_iter_open(&it, "/proc"))
+	if (full && proc_iter_open(&it, "/proc"))
 		return;
-	ph->zombies_now = 0;
-	while ((pid = proc_iter_next(&it)) >= 0) {
-		uint64_t start;
-		char state;
-		pid_t pp;
-
-		if (pid <= 0 || stat_fields((pid_t)pid, &state, &pp, &start, NULL, 0) ||
-		    state != 'Z')
-			continue;
-		ph->zombies_now++;
-		for (i = 0; i < nzc && zc[i].ppid != pp; i++)
-			;
-		if (i == nzc) {
-			struct zcount *g = realloc(zc, (nzc + 1) * sizeof(*g));
-
-			if (!g)
-				break;
-			zc = g;
-			memset(&zc[nzc++], 0, sizeof(*zc));
-			zc[i].ppid = pp;
-		}
-		if (zc[i].n < ZOMBIE_SAMPLE)
-			zc[i].sample[zc[i].n] = (pid_t)pid;
-		zc[i].n++;
+	if (!full && n) {
+		/* this scan's pids, apart: the next scan's are gathered anew */
+		pids = malloc(n * sizeof(*pids));
+		if (!pids)
+			return;
+		memcpy(pids, ph->cand, n * sizeof(*pids));
+		qsort(pids, n, sizeof(*pids), pid_cmp);
 	}
-	proc_iter_close(&it);
+	ph->n_cand = 0;
+	ph->cand_full = 0;
+	ph->zombies_now = 0;
+	if (full) {
+		ph->scans_full++;
+		while ((pid = proc_iter_next(&it)) >= 0)
+			if (pid > 0 && zombie_count(ph, (pid_t)pid, &zc, &nzc))
+				break;
+		proc_iter_close(&it);
+	} else {
+		ph->scans_targeted++;
+		for (i = 0; i < n; i++)
+			if ((!i || pids[i] != pids[i - 1]) && zombie_count(ph, pids[i], &zc, &nzc))
+				break;
+		free(pids);
+	}
 	ph->gen++;
 	ph->parents_over = 0;
 	for (i = 0; i < nzc; i++) {
@@ -959,6 +1015,18 @@ void phago_tick(struct phago *ph, uint64_t now)
 void phago_on_death(struct phago *ph, pid_t pid, int danger)
 {
 	shm_on_death(&ph->shm, pid, danger, clock_wall_ns() / 1000000000ULL);
+	cand_add(ph, pid);
+}
+
+void phago_set_deaths_complete(struct phago *ph, int complete)
+{
+	ph->deaths_complete = complete;
+	ph->cand_full = 1; /* what came before was not gathered: all of /proc next */
+}
+
+void phago_deaths_lost(struct phago *ph)
+{
+	ph->cand_full = 1;
 }
 
 struct json_object *phago_leaks_json(const struct phago *ph)
@@ -1000,6 +1068,10 @@ struct json_object *phago_json(const struct phago *ph, uint64_t now)
 	json_object_object_add(o, "zombies", json_object_new_int64(ph->zombies_now));
 	json_object_object_add(o, "zombie_parents", z);
 	json_object_object_add(o, "zombie_reports", json_object_new_uint64(ph->zombie_reports));
+	/* scans of every process in /proc, and of the pids that died */
+	json_object_object_add(o, "zombie_scans_full", json_object_new_uint64(ph->scans_full));
+	json_object_object_add(o, "zombie_scans_targeted",
+			       json_object_new_uint64(ph->scans_targeted));
 	json_object_object_add(o, "sigchld_sent", json_object_new_uint64(ph->sigchld_sent));
 	json_object_object_add(o, "zombie_restarts", json_object_new_uint64(ph->zombie_restarts));
 	json_object_object_add(o, "disks", foresight_json(&ph->fs, now));

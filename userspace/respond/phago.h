@@ -52,6 +52,16 @@ struct phago {
 	uint32_t zombies_now;  /* zombies at the last scan, all parents */
 	uint32_t parents_over; /* parents past zombie_max at the last scan */
 	uint64_t zombie_reports, sigchld_sent, zombie_restarts;
+	/* A zombie is a process that died and was not reaped.  When the
+	 * source reports every death (deaths_complete), a scan reads only
+	 * the pids that died since the last one and the zombies it found,
+	 * not every process in /proc; a full scan when they did not fit,
+	 * when records were lost, and at the first scan. */
+	int deaths_complete;
+	pid_t *cand;
+	uint32_t n_cand;
+	int cand_full;
+	uint64_t scans_full, scans_targeted;
 	/* disks */
 	struct foresight fs;
 	struct phago_disk *disk;
@@ -74,6 +84,11 @@ void phago_free(struct phago *ph);
 
 /* A death lymph classified (danger: it died badly). */
 void phago_on_death(struct phago *ph, pid_t pid, int danger);
+/* The source reports every death as a record (1), or may miss some (0,
+ * the default: every zombie scan reads all of /proc). */
+void phago_set_deaths_complete(struct phago *ph, int complete);
+/* Records were lost: deaths among them; the next scan reads all of /proc. */
+void phago_deaths_lost(struct phago *ph);
 
 /* From lymphd's periodic timer. */
 void phago_tick(struct phago *ph, uint64_t now);

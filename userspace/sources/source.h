@@ -28,6 +28,7 @@ struct source {
 	lymph_sink_fn sink;
 	void *sink_ctx;
 	uint64_t lost_total; /* records lost, as reported in DROP records */
+	int every_death;     /* every process's death comes as a record (or a DROP) */
 	void *priv;
 };
 

@@ -1151,6 +1151,7 @@ again:
 	src->ops = &bpf_ops;
 	src->name = "bpf";
 	src->id = LYMPH_SRC_BPF;
+	src->every_death = 1; /* the exit probe records each process's (want_normal_exit) */
 	src->fd = p->epfd;
 	src->sink = sink;
 	src->sink_ctx = ctx;
