@@ -97,6 +97,7 @@ struct bpf_priv {
 	 * when the CPUs were busy, the refused-fork probe for SPIN_SAMPLE_NS. */
 	uint64_t spin_period_ns, spin_next_ns;
 	uint64_t cpu_busy, cpu_total; /* /proc/stat ticks at the last look */
+	uint64_t cpu_look_ns;	      /* when that was */
 	uint64_t spin_samples;
 	uint64_t drops_seen; /* sum of the per-CPU counters last read */
 	int ncpus;
@@ -601,8 +602,8 @@ int source_bpf_pin_refusals(struct source *src, size_t pins)
 static int cpus_busy(struct bpf_priv *p)
 {
 	unsigned long long v[8] = { 0 };
-	uint64_t busy, total, db, dt;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t busy, total, db, now = clock_mono_ns(), elapsed = now - p->cpu_look_ns;
+	long hz = sysconf(_SC_CLK_TCK); /* from the auxiliary vector: no system call */
 	char buf[256];
 	int i, first = !p->cpu_total;
 
@@ -614,12 +615,15 @@ static int cpus_busy(struct bpf_priv *p)
 		total += v[i];
 	busy = total - v[3] - v[4];
 	db = busy - p->cpu_busy;
-	dt = total - p->cpu_total;
 	p->cpu_busy = busy;
 	p->cpu_total = total;
-	if (first || ncpu < 1)
+	p->cpu_look_ns = now;
+	if (first || hz < 1)
 		return 1;
-	return db * 2 * (uint64_t)ncpu >= dt;
+	/* Half a CPU's ticks over the time since the last look: no count of
+	 * the CPUs needed (sysconf would read a sysfs file for it each time,
+	 * a third of this look's cost). */
+	return db * 2 * 1000000000ULL >= elapsed * (uint64_t)hz;
 }
 
 /*
