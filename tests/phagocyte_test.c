@@ -452,6 +452,33 @@ static json_object *zombie_records_of(const char *journal, pid_t parent)
 	return out;
 }
 
+/* parent's zombies once there are n, or after ms. */
+static int zombies_within(pid_t parent, int n, int ms)
+{
+	int64_t deadline = th_now_ms() + ms;
+
+	while (zombies_of(parent) < n && th_now_ms() < deadline)
+		th_sleep_ms(20);
+	return zombies_of(parent);
+}
+
+/* The first "zombies" record about parent, within WAIT_MS (NULL: none). */
+static json_object *first_zombie_record(const char *journal, pid_t parent)
+{
+	int64_t deadline = th_now_ms() + WAIT_MS;
+	json_object *recs, *rec = NULL;
+
+	while (!rec && th_now_ms() < deadline) {
+		recs = zombie_records_of(journal, parent);
+		if (json_object_array_length(recs))
+			rec = json_object_get(json_object_array_get_idx(recs, 0));
+		json_object_put(recs);
+		if (!rec)
+			th_sleep_ms(100);
+	}
+	return rec;
+}
+
 /* Kill a farm and reap its zombies here (this test process is their
  * subreaper) rather than leave them to pid 1 for the next test to see. */
 static void kill_farm(pid_t farm)
@@ -486,7 +513,6 @@ TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
 	int rd = -1, found = 0;
 	ssize_t n;
 	pid_t farm;
-	int64_t deadline;
 
 	ASSERT_EQ(
 		0,
@@ -496,20 +522,9 @@ TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
 	ASSERT_EQ(0, start_lymphd(self));
 	farm = zombie_farm(20, &rd);
 	ASSERT_GT(farm, 0);
-	deadline = th_now_ms() + 10000;
-	while (zombies_of(farm) < 20 && th_now_ms() < deadline)
-		th_sleep_ms(20);
-	ASSERT_EQ(20, zombies_of(farm));
+	ASSERT_EQ(20, zombies_within(farm, 20, 10000));
 
-	deadline = th_now_ms() + WAIT_MS;
-	while (!rec && th_now_ms() < deadline) {
-		recs = zombie_records_of(self->journal, farm);
-		if (json_object_array_length(recs))
-			rec = json_object_get(json_object_array_get_idx(recs, 0));
-		json_object_put(recs);
-		if (!rec)
-			th_sleep_ms(100);
-	}
+	rec = first_zombie_record(self->journal, farm);
 	ASSERT_NE(NULL, rec) TH_LOG("no zombies record for the farm %d", farm);
 	EXPECT_EQ(20, th_json_int(rec, "zombies"));
 	EXPECT_EQ(10, th_json_int(rec, "zombie_max"));
@@ -569,32 +584,20 @@ TEST_F_TIMEOUT(phago, zombie_farm_reported_and_sent_sigchld_once, 90)
  * found all the same: its first scan reads all of /proc. */
 TEST_F_TIMEOUT(phago, zombies_from_before_lymphd_are_found, 90)
 {
-	json_object *recs, *rec = NULL;
+	json_object *rec;
 	int rd = -1;
 	pid_t farm;
-	int64_t deadline;
 
 	farm = zombie_farm(12, &rd);
 	ASSERT_GT(farm, 0);
-	deadline = th_now_ms() + 10000;
-	while (zombies_of(farm) < 12 && th_now_ms() < deadline)
-		th_sleep_ms(20);
-	ASSERT_EQ(12, zombies_of(farm));
+	ASSERT_EQ(12, zombies_within(farm, 12, 10000));
 	ASSERT_EQ(
 		0,
 		write_policy(
 			self, "",
 			"zombie_max = 10\nzombie_after = 1s\nzombie_interval = 200ms\nforesight = no\n"));
 	ASSERT_EQ(0, start_lymphd(self));
-	deadline = th_now_ms() + WAIT_MS;
-	while (!rec && th_now_ms() < deadline) {
-		recs = zombie_records_of(self->journal, farm);
-		if (json_object_array_length(recs))
-			rec = json_object_get(json_object_array_get_idx(recs, 0));
-		json_object_put(recs);
-		if (!rec)
-			th_sleep_ms(100);
-	}
+	rec = first_zombie_record(self->journal, farm);
 	EXPECT_NE(NULL, rec) TH_LOG("no zombies record for the farm %d, older than lymphd", farm);
 	if (rec)
 		EXPECT_EQ(12, th_json_int(rec, "zombies"));

@@ -20,6 +20,13 @@ static struct pace_input quiet(uint64_t records)
 #define TICK(tp, in) ((int)tickpace_at_tick((tp), (in)))
 #define WAKE(tp, in) ((int)tickpace_at_wake((tp), (in)))
 
+/* Two quiet ticks: dozing (checked by the first case). */
+static enum tick_pace doze(struct tickpace *tp, const struct pace_input *in)
+{
+	tickpace_at_tick(tp, in);
+	return tickpace_at_tick(tp, in);
+}
+
 TEST(two_quiet_ticks_to_doze_the_flag_up_one_tick_before)
 {
 	struct tickpace tp = { 0 };
@@ -60,9 +67,7 @@ TEST(a_record_ends_a_doze_at_once)
 	struct tickpace tp = { 0 };
 	struct pace_input in = quiet(0);
 
-	TICK(&tp, &in);
-	TICK(&tp, &in);
-	ASSERT_EQ(PACE_DOZING, (int)tp.state);
+	ASSERT_EQ(PACE_DOZING, (int)doze(&tp, &in));
 	/* a request woke lymphd, nothing came: still dozing */
 	EXPECT_EQ(PACE_DOZING, WAKE(&tp, &in));
 	/* the sensors woke it: the record took the flag and was drained */
@@ -81,8 +86,7 @@ TEST(a_taken_flag_alone_ends_a_doze)
 	struct tickpace tp = { 0 };
 	struct pace_input in = quiet(0);
 
-	TICK(&tp, &in);
-	TICK(&tp, &in);
+	ASSERT_EQ(PACE_DOZING, (int)doze(&tp, &in));
 	in.flag_held = 0; /* its record not drained yet: it will be, at the short pace */
 	EXPECT_EQ(PACE_ACTIVE, WAKE(&tp, &in));
 }
@@ -102,9 +106,7 @@ TEST(something_due_or_no_flag_never_dozes)
 		EXPECT_EQ(PACE_ACTIVE, TICK(&tp, &in));
 	/* dozing, then a quarantine due to end soon: back to the short period */
 	in.can_doze = 1;
-	TICK(&tp, &in);
-	TICK(&tp, &in);
-	ASSERT_EQ(PACE_DOZING, (int)tp.state);
+	ASSERT_EQ(PACE_DOZING, (int)doze(&tp, &in));
 	in.busy = 1;
 	EXPECT_EQ(PACE_ACTIVE, WAKE(&tp, &in));
 }
