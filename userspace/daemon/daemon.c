@@ -1024,8 +1024,10 @@ int daemon_reload(struct daemon *d, char **why)
 
 	notify("RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(mono_now_ns() / 1000));
 	err = reload_policy(d, why);
+	/* the doze period may have changed: the short ticks until the next
+	 * quiet ones, which doze at the new period */
 	pace_configure(d);
-	if (!d->doze_ns && d->pace.state != PACE_ACTIVE) {
+	if (d->pace.state != PACE_ACTIVE) {
 		pace_apply(d, d->pace.state, PACE_ACTIVE);
 		d->pace.state = PACE_ACTIVE;
 	}
@@ -1122,9 +1124,10 @@ static struct pace_input pace_input(struct daemon *d, uint64_t now)
 	return (struct pace_input){
 		.records = records_seen(d),
 		.can_doze = d->doze_ns && source_can_doze(&d->src),
-		/* a quarantine ends within the doze period, or a response
-		 * runs: ticks as often as before */
-		.busy = (expiry && expiry < now + d->doze_ns) || responses_in_progress(d, now),
+		/* a quarantine ends within the doze period, a response runs,
+		 * the source has work its drains finish: ticks as before */
+		.busy = (expiry && expiry < now + d->doze_ns) || responses_in_progress(d, now) ||
+			source_busy(&d->src),
 		.flag_held = source_doze_held(&d->src),
 	};
 }

@@ -53,6 +53,9 @@ struct source_ops {
 	void (*doze)(struct source *src, int up);
 	/* Is the doze flag still up (no record took it)? */
 	int (*doze_held)(struct source *src);
+	/* Optional: work the drains finish (a probe being attached or
+	 * detached by a thread): lymphd keeps its short ticks meanwhile. */
+	int (*busy)(struct source *src);
 	/* Emit a DROP record if records were lost since the last call. */
 	int (*check_drops)(struct source *src);
 	void (*close)(struct source *src);
@@ -88,6 +91,11 @@ static inline void source_doze(struct source *src, int up)
 static inline int source_doze_held(struct source *src)
 {
 	return source_can_doze(src) && src->ops->doze_held(src);
+}
+
+static inline int source_busy(struct source *src)
+{
+	return src->ops && src->ops->busy && src->ops->busy(src);
 }
 
 static inline int source_drain(struct source *src)

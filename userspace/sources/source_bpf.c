@@ -93,6 +93,8 @@ struct bpf_priv {
 	uint64_t sc_exit_ids[4]; /* their tracefs ids, read at load */
 	int epfd; /* src->fd: the ring's epoll fd and tfd */
 	int tfd;  /* timerfd: the end of a refused-fork sample */
+	int tfd_armed; /* set for a sample's end not read yet: a drain reads it */
+	int attach_after_close; /* asked while the last links were closing */
 	/* The spin sample (source_bpf_spin_period): every spin_period_ns,
 	 * when the CPUs were busy, the refused-fork probe for SPIN_SAMPLE_NS. */
 	uint64_t spin_period_ns, spin_next_ns;
@@ -474,6 +476,14 @@ static int refusals_attach(struct bpf_priv *p)
 
 		if (r == 0 && p->opening.started)
 			return 0; /* still opening: taken in at a later tick */
+		if (r == 0 && !closing_done(p, 0)) {
+			/* The last links are still closing: the same programs on
+			 * the same tracepoints would be refused (EEXIST, and the
+			 * raw fallback for nothing).  Opened once they are closed
+			 * (refusals_tend; lymphd does not doze meanwhile). */
+			p->attach_after_close = 1;
+			return 0;
+		}
 		if (r == 0 && opening_start(p) == 0)
 			return 0;
 		if (r == 0) { /* no thread: opened here */
@@ -510,6 +520,10 @@ static void refusals_tend(struct bpf_priv *p)
 	struct sensors__bss *bss = bss_of(p);
 
 	closing_done(p, 0); /* a thread that has ended is joined */
+	if (p->attach_after_close && closing_done(p, 0)) {
+		p->attach_after_close = 0;
+		refusals_attach(p);
+	}
 	if (p->opening.started && !__atomic_load_n(&p->opening.busy, __ATOMIC_ACQUIRE))
 		refusals_attach(p); /* its links taken in, or the raw fallback */
 	if (!p->nrefusals || p->refusals_for_good || p->refusal_pins ||
@@ -566,7 +580,8 @@ int source_bpf_sample_refusals(struct source *src, uint64_t ns)
 		struct itimerspec its = { .it_value = { .tv_sec = (time_t)(until / 1000000000ULL),
 							.tv_nsec = (long)(until % 1000000000ULL) } };
 
-		timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+		if (!timerfd_settime(p->tfd, TFD_TIMER_ABSTIME, &its, NULL))
+			p->tfd_armed = 1;
 	}
 	return refusals_attach(p);
 }
@@ -777,9 +792,14 @@ static int bpf_drain(struct source *src)
 	int n = drain_ring(src, p);
 	uint64_t expired;
 
-	/* the end of a sample (source_bpf_sample_refusals) */
-	if (p->tfd >= 0 && read(p->tfd, &expired, sizeof(expired)) < 0 && errno != EAGAIN)
-		n = n < 0 ? n : -errno;
+	/* the end of a sample (source_bpf_sample_refusals); not armed, a
+	 * read would only say EAGAIN (a system call at every drain) */
+	if (p->tfd >= 0 && p->tfd_armed) {
+		if (read(p->tfd, &expired, sizeof(expired)) == sizeof(expired))
+			p->tfd_armed = 0;
+		else if (errno != EAGAIN)
+			n = n < 0 ? n : -errno;
+	}
 	/* at every tick, not only when drops are counted: a sample of the
 	 * refused forks ends on time */
 	refusals_tend(p);
@@ -890,9 +910,19 @@ static int bpf_doze_held(struct source *src)
 	return __atomic_load_n(&bss_of(p)->lymphd_dozing, __ATOMIC_SEQ_CST) != 0;
 }
 
+/* Links being opened or closed by their threads, taken in or joined at
+ * the drains: no doze until they are. */
+static int bpf_busy(struct source *src)
+{
+	struct bpf_priv *p = src->priv;
+
+	return p->opening.started || p->closing.started || p->attach_after_close;
+}
+
 static const struct source_ops bpf_ops = {
 	.doze = bpf_doze,
 	.doze_held = bpf_doze_held,
+	.busy = bpf_busy,
 	.drain = bpf_drain,
 	.check_drops = bpf_check_drops,
 	.wake_calm = bpf_wake_calm,
