@@ -394,7 +394,6 @@ static int open_weather(struct daemon *d)
 	return err;
 }
 
-/* Once a second: the weather, and its feedback into every response. */
 /* Responses in progress: restarts, open breakers, held lineages, and
  * quarantines imposed lately (not merely still in force: bad weather
  * lowers the threshold, which must not keep it stormy by itself). */
@@ -419,6 +418,7 @@ static uint32_t responses_in_progress(struct daemon *d, uint64_t now)
 #define WEATHER_STEP_NS	 1000000000ULL
 #define WEATHER_SLACK_NS 100000000ULL
 
+/* Once a second: the weather, and its feedback into every response. */
 static void weather_step_daemon(struct daemon *d, uint64_t now)
 {
 	struct json_object *why = NULL, *events = NULL;
