@@ -1020,8 +1020,7 @@ void phago_on_death(struct phago *ph, pid_t pid, int danger)
 
 void phago_set_deaths_complete(struct phago *ph, int complete)
 {
-	ph->deaths_complete = complete;
-	ph->cand_full = 1; /* what came before was not gathered: all of /proc next */
+	ph->deaths_complete = complete; /* the first scan reads all of /proc anyway */
 }
 
 void phago_deaths_lost(struct phago *ph)

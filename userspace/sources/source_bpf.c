@@ -98,8 +98,8 @@ struct bpf_priv {
 	/* The spin sample (source_bpf_spin_period): every spin_period_ns,
 	 * when the CPUs were busy, the refused-fork probe for SPIN_SAMPLE_NS. */
 	uint64_t spin_period_ns, spin_next_ns;
-	uint64_t cpu_busy, cpu_total; /* /proc/stat ticks at the last look */
-	uint64_t cpu_look_ns;	      /* when that was */
+	uint64_t cpu_busy;    /* /proc/stat's busy ticks at the last look */
+	uint64_t cpu_look_ns; /* when that was (0: never) */
 	uint64_t spin_samples;
 	uint64_t drops_seen; /* sum of the per-CPU counters last read */
 	int ncpus;
@@ -620,7 +620,7 @@ static int cpus_busy(struct bpf_priv *p)
 	uint64_t busy, total, db, now = clock_mono_ns(), elapsed = now - p->cpu_look_ns;
 	long hz = sysconf(_SC_CLK_TCK); /* from the auxiliary vector: no system call */
 	char buf[256];
-	int i, first = !p->cpu_total;
+	int i, first = !p->cpu_look_ns;
 
 	if (small_file_read("/proc/stat", 0, buf, sizeof(buf)) < 0 ||
 	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
@@ -631,7 +631,6 @@ static int cpus_busy(struct bpf_priv *p)
 	busy = total - v[3] - v[4];
 	db = busy - p->cpu_busy;
 	p->cpu_busy = busy;
-	p->cpu_total = total;
 	p->cpu_look_ns = now;
 	if (first || hz < 1)
 		return 1;
