@@ -36,11 +36,13 @@
  *             lineage near its budget: the refused-fork probe detached;
  *   every     every death by a fatal signal wakes the reader at once (how
  *             the sensors were before lymphd kept calm_keys), and the
- *             refused-fork probe attached (as lymphd arms it, and as it
- *             always was before);
+ *             refused-fork probe attached on raw_syscalls:sys_exit (as
+ *             it always was before): a reference, how they were;
  *   batched   urgent_death_mask = 0: no death wakes the reader (woken at
- *             the 1/8 fill mark or by the reader's 100 ms timer); the
- *             refused-fork probe attached;
+ *             the 1/8 fill mark or by the reader's 100 ms timer); else as
+ *             attached (the refused-fork probe detached), so that its
+ *             ratio is what batching the deaths costs, not the probe's
+ *             (the armed settings below measure that);
  *   armed raw the sensors as lymphd loads them, with the refused-fork
  *             probe on raw_syscalls:sys_exit (lymphd's fallback);
  *   armed per-syscall  the same with it on syscalls:sys_exit_clone,
@@ -154,7 +156,7 @@ static int attached_in(const struct bpf_program *prog, int st)
 {
 	switch (prog_kind(prog)) {
 	case P_RAW_EXIT:
-		return st == EVERY || st == BATCHED || st == ARMED_RAW;
+		return st == EVERY || st == ARMED_RAW;
 	case P_SC_EXIT:
 		return st == ARMED_SC || st == CALLS_SC;
 	case P_SC_ENTER:
@@ -1130,7 +1132,10 @@ int main(int argc, char **argv)
 				 st == CALLS_SC ? "syscalls:sys_exit_{clone,...} (with the call probes)" :
 				 st == ARMED_RAW ? "sys_exit" : "sys_exit (every death wakes)");
 			snprintf(val, sizeof(val), "%.2f us = %.2f %%", per_it / 1000, share * 100);
-			bench_figure(name, val, "<= 2 %", share <= TARGET_RATIO - 1 ? "ok" : "MISS");
+			if (st == EVERY) /* the sensors as they were: a reference */
+				bench_figure(name, val, "-", "reference");
+			else
+				bench_figure(name, val, "<= 2 %", share <= TARGET_RATIO - 1 ? "ok" : "MISS");
 		}
 		for (st = LYMPHD; st <= LYMPHD_B; st++) {
 			int b = st == LYMPHD_B;
