@@ -4,7 +4,7 @@
  * figure measured by time.  A host that lends its CPUs (a VM whose vCPUs
  * share cores) may run one at a fraction of its speed for tens of
  * milliseconds: lymphd then falls behind its ring for that long
- * (README ²⁵), and a 2 % overhead drowns.
+ * (doc/performance.md ²⁵), and a 2 % overhead drowns.
  *
  * Each CPU in turn, pinned: a fixed loop of work counted per millisecond
  * for SECONDS (3).  Printed per CPU: the loops per millisecond at the

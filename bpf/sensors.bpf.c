@@ -18,7 +18,7 @@
  * load through a NULL or bad pointer gives 0), a few instructions where a
  * BPF_CORE_READ() hop is a bpf_probe_read_kernel() call each (tens of
  * instructions: most of what the fork and exit probes ran went to them,
- * README ²²).  Only a variable index (sighand->action[sig - 1]), strings of
+ * doc/performance.md ²²).  Only a variable index (sighand->action[sig - 1]), strings of
  * unknown length (bprm->filename) and signal_generate's siginfo still go
  * through a read helper: that argument may be SEND_SIG_PRIV (1), and
  * kernels that know it (6.12.117 does) type it as a number, not a

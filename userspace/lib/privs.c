@@ -35,7 +35,7 @@ static const cap_value_t kept[] = {
  * is not enough, tests/vm/lymphd_refusals_test; the patch's text names
  * CAP_PERFMON too, so a kernel may take that), and the probe would go on
  * raw_syscalls:sys_exit, a cost on every system call of the host while
- * armed (README, Performance).
+ * armed (doc/performance.md ¹¹).
  *
  * So, at the drop, lymphd asks the kernel which it needs
  * (privs_perf_cap_choose: an event of its own opened and closed with only
