@@ -28,14 +28,16 @@
  * ring:
  *   detached  no link exists;
  *   attached  the sensors as lymphd loads them in observe mode (lineages
- *             accounted for the fork throttle, nothing stopped) with a
+ *             accounted for the fork throttle, nothing stopped; forks
+ *             counted, not recorded: nothing shows them) with a
  *             [quarantine] section: root's crashes cannot start a
  *             quarantine, so lymphd has put the crasher (this binary, uid
  *             0) in calm_keys and its deaths are batched; every other
  *             danger death would still wake the reader at once; no
  *             lineage near its budget: the refused-fork probe detached;
  *   every     every death by a fatal signal wakes the reader at once (how
- *             the sensors were before lymphd kept calm_keys), and the
+ *             the sensors were before lymphd kept calm_keys), every fork
+ *             recorded, and the
  *             refused-fork probe attached on raw_syscalls:sys_exit (as
  *             it always was before): a reference, how they were;
  *   batched   urgent_death_mask = 0: no death wakes the reader (woken at
@@ -472,6 +474,10 @@ static int sensors_open(struct sensors_set *s)
 		}
 		if ((err = sensors__load(k)))
 			return err;
+		/* forks counted, not recorded, as lymphd has them while nothing
+		 * shows forks (under systemd, by default); recorded in the
+		 * sensors as they were */
+		k->bss->fork_records_off = i != 2;
 		{
 			/* lymphd's default policy in observe mode: lineages (sessions)
 			 * accounted, budget 200/s, burst 400, nothing stopped */

@@ -69,6 +69,11 @@ volatile __u32 wake_calm_all;
  * (userspace/policy/tickpace.h): the next record of any kind wakes it and
  * clears this, so the next ones are batched again. */
 volatile __u32 lymphd_dozing;
+/* Set by lymphd (mmapped .bss) while nothing it feeds shows fork records
+ * (its output, its log, a follower of lymphctl events): a fork is then
+ * only counted (forks_seen), not recorded, and leaves the ring to the
+ * records lymphd acts on. */
+volatile __u32 fork_records_off;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -82,6 +87,15 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
+
+/* Processes made (forks), per CPU, recorded or not: lymphd's count and the
+ * weather's fork rate come from these sums. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} forks_seen SEC(".maps");
 
 /*
  * The fatal signal last generated for a thread group, kept until the group
@@ -1183,7 +1197,14 @@ int BPF_PROG(on_process_fork, struct task_struct *parent, struct task_struct *ch
 		throttle_charge(parent, child, cf, family, call ? AT_PEEK : AT_MADE, 1);
 	if (child->pid != child->tgid)
 		return 0;
-	if (!want_fork)
+	{
+		__u32 zero = 0;
+		__u64 *n = bpf_map_lookup_elem(&forks_seen, &zero);
+
+		if (n)
+			*n += 1;
+	}
+	if (!want_fork || fork_records_off)
 		return 0;
 	rec = reserve(sizeof(*rec));
 	if (!rec)

@@ -650,6 +650,84 @@ static int read_line(int fd, char *buf, size_t cap, size_t *have, char *line, si
 	}
 }
 
+/* A child that exits at once; its pid, or -errno. */
+static pid_t fork_and_reap(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return -errno;
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+#define FORKS 8
+
+/* counters.KEY of lymphd's status, -1 when it cannot be had. */
+static int64_t counter(const struct th_lymphd *d, const char *key)
+{
+	json_object *st = storm_ctl_json(d, "status");
+	int64_t n = th_json_int(th_json_get(st, "counters"), key);
+
+	json_object_put(st);
+	return n;
+}
+
+/* A fork that nothing lymphd feeds shows (--quiet, no -vv in the log, no
+ * follower) is counted by the sensors, not recorded: no record to drain,
+ * and the ring keeps its room for the records lymphd acts on.  A follower
+ * that shows forks gets them from its start. */
+TEST_F_TIMEOUT(ctl, forks_nobody_shows_are_counted_not_recorded, 90)
+{
+	const char *args[] = { "-c", NULL, NULL, "--quiet", NULL };
+	char jopt[PATH_MAX + 16], line[65536];
+	static char buf[1 << 20];
+	int64_t f0, f1, r0, r1;
+	pid_t ctl, kid;
+	size_t have = 0;
+	int out, i, followed = 0;
+
+	snprintf(jopt, sizeof(jopt), "--journal=%s", self->journal);
+	args[1] = self->conf;
+	args[2] = jopt;
+	ASSERT_EQ(0, th_lymphd_start(&self->d, args, 20000));
+	/* what the start recorded, before lymphd said no one shows forks,
+	 * drained by the next tick */
+	th_sleep_ms(1500);
+	f0 = counter(&self->d, "fork");
+	r0 = counter(&self->d, "fork_records");
+	ASSERT_LE(0, f0);
+	ASSERT_LE(0, r0);
+	for (i = 0; i < FORKS; i++)
+		ASSERT_LT(0, fork_and_reap());
+	th_sleep_ms(1500); /* a record would have been drained by now */
+	f1 = counter(&self->d, "fork");
+	r1 = counter(&self->d, "fork_records");
+	EXPECT_LE(f0 + FORKS, f1) TH_LOG("lymphd counted %lld of %d forks", (long long)(f1 - f0), FORKS);
+	EXPECT_EQ(r0, r1) TH_LOG("%lld forks recorded that nothing shows", (long long)(r1 - r0));
+
+	ctl = lymphctl_bg(&self->d, &out, "events", "--follow", "--json");
+	ASSERT_LT(0, ctl);
+	for (i = 0; i < 100 && followers(&self->d) < 1; i++)
+		th_sleep_ms(50);
+	ASSERT_EQ(1, followers(&self->d));
+	kid = fork_and_reap();
+	ASSERT_LT(0, kid);
+	while (!followed && read_line(out, buf, sizeof(buf), &have, line, sizeof(line), 10000)) {
+		json_object *o = json_tokener_parse(line);
+
+		followed = o && th_is_event(o, "fork") && th_json_int(o, "pid") == kid;
+		json_object_put(o);
+	}
+	EXPECT_TRUE(followed) TH_LOG("lymphctl events --follow printed no fork of %d", kid);
+	EXPECT_LT(r1, counter(&self->d, "fork_records"));
+	kill(ctl, SIGTERM);
+	waitpid(ctl, NULL, 0);
+	close(out);
+}
+
 TEST_F_TIMEOUT(ctl, events_follow_streams_what_lymphd_prints, 90)
 {
 	const char *args[] = { "-c", NULL, NULL, NULL };

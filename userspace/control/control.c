@@ -399,6 +399,16 @@ static int follower_wants(const struct control *c, int json, enum out_item it)
 	return outfilter_wants(c->env.filter, it, json ? OUT_VERBOSE_MAX : *c->env.verbose);
 }
 
+int control_followers_want(const struct control *c, enum out_item it)
+{
+	size_t i;
+
+	for (i = 0; c && c->followers && i < c->n; i++)
+		if (c->c[i]->state == CL_FOLLOW && follower_wants(c, c->c[i]->json, it))
+			return 1;
+	return 0;
+}
+
 /* What a follower missed, in its own format. */
 static void tell_dropped(struct ctl_client *cl)
 {

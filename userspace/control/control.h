@@ -52,6 +52,9 @@ void control_tick(struct control *c, uint64_t now);
 /* Send what the followers have queued. */
 void control_flush(struct control *c);
 
+/* Does a follower of lymphctl events take items of kind it? */
+int control_followers_want(const struct control *c, enum out_item it);
+
 /* A record lymphd printed (or would print): backlog and followers. */
 void control_publish(struct control *c, const struct lymph_hdr *rec, const char *exe,
 		     const struct verdict *vd, enum out_item it);

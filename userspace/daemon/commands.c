@@ -16,8 +16,10 @@
 static void do_status(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,
 		      uint64_t now)
 {
-	struct json_object *o = status_json(d, now);
+	struct json_object *o;
 
+	daemon_forks_sync(d, now);
+	o = status_json(d, now);
 	(void)r;
 	json_object_object_add(o, "control", control_status_json(d->ctl));
 	ctl_reply(cl, o);
@@ -78,7 +80,7 @@ static void do_metrics(struct daemon *d, struct ctl_client *cl, const struct ctl
 	struct json_object *o;
 
 	(void)r;
-	(void)now;
+	daemon_forks_sync(d, now);
 	if (!mem || daemon_metrics(d, mem)) {
 		if (mem)
 			fclose(mem);
@@ -171,6 +173,7 @@ static void do_events(struct daemon *d, struct ctl_client *cl, const struct ctl_
 {
 	(void)now;
 	control_events(d->ctl, cl, r);
+	daemon_fork_records_follow(d); /* a follower that shows forks: recorded from now */
 }
 
 typedef void (*command_fn)(struct daemon *d, struct ctl_client *cl, const struct ctl_req *r,

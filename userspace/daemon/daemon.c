@@ -157,6 +157,13 @@ int daemon_handle_record(void *ctx, const struct lymph_hdr *rec)
 	struct verdict vd, *vdp = NULL;
 	const char *exe = NULL;
 
+	d->records_in++;
+	d->fork_records += rec->kind == LYMPH_EV_FORK;
+	/* forks counted by the sensors come from their count (daemon_forks_sync) */
+	if (rec->kind == LYMPH_EV_FORK && source_counts_forks(&d->src)) {
+		print_record(d, rec, exe_of(d, &((const struct lymph_fork *)rec)->task), NULL);
+		return 0;
+	}
 	if (rec->kind < LYMPH_EV_KIND_MAX)
 		d->count.by_kind[rec->kind]++;
 
@@ -427,6 +434,7 @@ static void weather_step_daemon(struct daemon *d, uint64_t now)
 	if (!d->weather || now + WEATHER_SLACK_NS < d->weather_next_ns)
 		return;
 	d->weather_next_ns = now + WEATHER_STEP_NS;
+	daemon_forks_sync(d, now);
 	weather_set_activity(d->weather, responses_in_progress(d, now));
 	if (weather_tick(d->weather, now, (int64_t)(clock_wall_ns() / 1000000000ULL), &why,
 			 &events)) {
@@ -799,6 +807,9 @@ int daemon_init(struct daemon *d, const struct daemon_opts *opts)
 			return err;
 		}
 	}
+	/* The sensors record every fork until told otherwise. */
+	d->fork_records_on = 1;
+	daemon_fork_records_follow(d);
 
 	if ((err = watch_add(&d->loop, &d->src_w, d->src.fd, EPOLLIN, on_source_ready, d)) ||
 	    (err = watch_add(&d->loop, &d->sig_w, d->sigfd, EPOLLIN, on_signal_ready, d)) ||
@@ -1079,12 +1090,31 @@ static int on_signal_ready(struct watch *w, uint32_t events)
 /* Records handled so far, of every kind. */
 static uint64_t records_seen(const struct daemon *d)
 {
-	uint64_t n = 0;
-	size_t i;
+	return d->records_in;
+}
 
-	for (i = 0; i < LYMPH_EV_KIND_MAX; i++)
-		n += d->count.by_kind[i];
-	return n;
+void daemon_forks_sync(struct daemon *d, uint64_t now_ns)
+{
+	uint64_t total, n;
+
+	if (source_forks_seen(&d->src, &total) || total <= d->forks_counted)
+		return;
+	n = total - d->forks_counted;
+	d->forks_counted = total;
+	d->count.by_kind[LYMPH_EV_FORK] += n;
+	if (d->weather)
+		weather_add_forks(d->weather, n, now_ns);
+}
+
+void daemon_fork_records_follow(struct daemon *d)
+{
+	int on = stdout_wants(d, OUT_FORK) || log_wants(d, OUT_FORK) ||
+		 control_followers_want(d->ctl, OUT_FORK);
+
+	if (!source_counts_forks(&d->src) || on == d->fork_records_on)
+		return;
+	source_fork_records(&d->src, on);
+	d->fork_records_on = on;
 }
 
 /* The drain timer ticks every period_ns from now. */
@@ -1190,6 +1220,7 @@ static int on_timer_ready(struct watch *w, uint32_t events)
 	phago_tick(&d->phago, mono_now_ns());
 	weather_step_daemon(d, mono_now_ns());
 	control_tick(d->ctl, mono_now_ns());
+	daemon_fork_records_follow(d); /* a follower may have left */
 	metrics_http_tick(d->metrics, mono_now_ns());
 	notify_watchdog(mono_now_ns()); /* the loop still turns */
 	if (!err) {

@@ -77,6 +77,10 @@ struct daemon {
 	uint64_t doze_wakes;	      /* records that woke lymphd from a doze */
 	uint64_t drops_next_ns;	      /* the sensors' drop count is read by then at the latest */
 	uint64_t drops_records;	      /* records_seen() when it was read last */
+	uint64_t records_in;	      /* records handled, of every kind */
+	uint64_t forks_counted;	      /* the sensors' fork count when it was read last */
+	uint64_t fork_records;	      /* fork records handled (the forks shown) */
+	int fork_records_on;	      /* the sensors record each fork (else only count) */
 	int trim_due;		      /* a request was answered: malloc_trim at the next tick */
 	int metrics_fd;		      /* Prometheus HTTP listener, -EBADF when off */
 	struct metrics_http *metrics; /* its clients; NULL when off */
@@ -98,6 +102,12 @@ struct daemon {
 };
 
 int daemon_init(struct daemon *d, const struct daemon_opts *opts);
+/* The forks the sensors counted since the last call into the counters and
+ * the weather (a source that counts them: not every fork is a record). */
+void daemon_forks_sync(struct daemon *d, uint64_t now_ns);
+/* Have the sensors record each fork only while something lymphd feeds
+ * shows them: its output, its log, a follower of lymphctl events. */
+void daemon_fork_records_follow(struct daemon *d);
 int daemon_run(struct daemon *d);
 void daemon_free(struct daemon *d);
 

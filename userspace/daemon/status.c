@@ -30,6 +30,8 @@ struct json_object *status_json(const struct daemon *d, uint64_t now_ns)
 	for (k = LYMPH_EV_DEATH; k < LYMPH_EV_KIND_MAX; k++)
 		json_object_object_add(c, lymph_kind_name(k),
 				       json_object_new_uint64(d->count.by_kind[k]));
+	/* of the forks, those recorded: only while something shows them */
+	json_object_object_add(c, "fork_records", json_object_new_uint64(d->fork_records));
 	json_object_object_add(c, "danger", json_object_new_uint64(d->count.danger));
 	json_object_object_add(c, "programmed", json_object_new_uint64(d->count.programmed));
 	json_object_object_add(o, "counters", c);
@@ -170,5 +172,6 @@ int daemon_metrics(const struct daemon *d, FILE *out)
 
 int daemon_metrics_fill(FILE *out, void *d)
 {
+	daemon_forks_sync(d, mono_now_ns());
 	return daemon_metrics(d, out);
 }

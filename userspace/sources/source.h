@@ -9,6 +9,7 @@
 #ifndef LYMPH_SOURCE_H
 #define LYMPH_SOURCE_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -56,6 +57,13 @@ struct source_ops {
 	/* Optional: work the drains finish (a probe being attached or
 	 * detached by a thread): lymphd keeps its short ticks meanwhile. */
 	int (*busy)(struct source *src);
+	/* Optional: the forks the sensors counted since they were loaded, in
+	 * *total (0, or -errno), whether or not each came as a record.  A
+	 * source without one counts its fork records. */
+	int (*forks_seen)(struct source *src, uint64_t *total);
+	/* Optional, with forks_seen: record each fork (1) or only count it
+	 * (0), as something lymphd feeds wants fork records or not. */
+	void (*fork_records)(struct source *src, int on);
 	/* Emit a DROP record if records were lost since the last call. */
 	int (*check_drops)(struct source *src);
 	void (*close)(struct source *src);
@@ -96,6 +104,20 @@ static inline int source_doze_held(struct source *src)
 static inline int source_busy(struct source *src)
 {
 	return src->ops && src->ops->busy && src->ops->busy(src);
+}
+
+static inline int source_counts_forks(const struct source *src)
+{
+	return src->ops && src->ops->forks_seen && src->ops->fork_records;
+}
+static inline int source_forks_seen(struct source *src, uint64_t *total)
+{
+	return source_counts_forks(src) ? src->ops->forks_seen(src, total) : -EOPNOTSUPP;
+}
+static inline void source_fork_records(struct source *src, int on)
+{
+	if (source_counts_forks(src))
+		src->ops->fork_records(src, on);
 }
 
 static inline int source_drain(struct source *src)

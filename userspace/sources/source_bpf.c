@@ -77,7 +77,7 @@ static int worker_join(struct link_worker *w, int wait)
 struct bpf_priv {
 	struct sensors *skel;	  /* while loading; then freed (bpf_kept.h) */
 	struct bpf_kept kept;	  /* the loaded sensors' descriptors */
-	int drops_fd, calm_fd;
+	int drops_fd, calm_fd, forks_fd;
 	struct ring_buffer *rb;
 	/* The refused-fork probe: its one link at the return of kernel_clone
 	 * (fexit), attached for good (source_bpf_refusal_fexit), or, while
@@ -262,7 +262,7 @@ static const char *const sc_exit_names[4] = { "clone", "clone3", "fork", "vfork"
 static const char *const kept_maps[] = {
 	"events",	   "arm_events",     "drops",	"calm_keys", "throttle_cfg",
 	"protected_tgids", "protected_uids", "buckets", "held",	     "families",
-	"admin_stops",	   "lymph_stops",    NULL
+	"admin_stops",	   "lymph_stops",    "forks_seen", NULL
 };
 static const char *const kept_progs[] = { "refused_kernel_clone", "charged_at_call",
 					  "on_sys_exit",	  "refused_clone",
@@ -828,6 +828,28 @@ static int bpf_check_drops(struct source *src)
 	}
 }
 
+static int bpf_forks_seen(struct source *src, uint64_t *total)
+{
+	struct bpf_priv *p = src->priv;
+	uint64_t sum = 0;
+	uint32_t zero = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(p->forks_fd, &zero, p->percpu))
+		return -errno;
+	for (i = 0; i < p->ncpus; i++)
+		sum += p->percpu[i];
+	*total = sum;
+	return 0;
+}
+
+static void bpf_fork_records(struct source *src, int on)
+{
+	struct bpf_priv *p = src->priv;
+
+	__atomic_store_n(&bss_of(p)->fork_records_off, on ? 0 : 1, __ATOMIC_RELAXED);
+}
+
 static int bpf_wake_calm(struct source *src, uint32_t dev, uint64_t ino, uint32_t uid)
 {
 	struct bpf_priv *p = src->priv;
@@ -921,6 +943,8 @@ static int bpf_busy(struct source *src)
 static const struct source_ops bpf_ops = {
 	.doze = bpf_doze,
 	.doze_held = bpf_doze_held,
+	.forks_seen = bpf_forks_seen,
+	.fork_records = bpf_fork_records,
 	.busy = bpf_busy,
 	.drain = bpf_drain,
 	.check_drops = bpf_check_drops,
@@ -1148,6 +1172,7 @@ again:
 	/* kept (bpf_kept_take fails when one of kept_maps is not): looked
 	 * up once, not at every death's wake key */
 	p->drops_fd = bpf_kept_map(&p->kept, "drops");
+	p->forks_fd = bpf_kept_map(&p->kept, "forks_seen");
 	p->calm_fd = bpf_kept_map(&p->kept, "calm_keys");
 	p->rb = ring_buffer__new(bpf_kept_map(&p->kept, "events"), on_sample, src, NULL);
 	if (!p->rb) {

@@ -600,6 +600,11 @@ static void on_pressure(struct weather *w, const struct lymph_pressure *pr, uint
 		procs_keep(w->causing, &p, now_ns);
 }
 
+void weather_add_forks(struct weather *w, uint64_t n, uint64_t now_ns)
+{
+	ring_add(&w->cnt[CNT_FORK], now_ns, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+}
+
 void weather_on_record(struct weather *w, const struct lymph_hdr *rec, int danger, uint64_t now_ns)
 {
 	uint64_t t = now_ns;

@@ -130,6 +130,8 @@ void weather_set_psi_dir(struct weather *w, const char *dir);
 
 /* Every record lymphd handles; danger: the death was classed danger. */
 void weather_on_record(struct weather *w, const struct lymph_hdr *rec, int danger, uint64_t now_ns);
+/* n forks counted by the sensors (not each a record), as of now_ns. */
+void weather_add_forks(struct weather *w, uint64_t n, uint64_t now_ns);
 
 /* The counts and the slot of the next danger death that weather_on_record
  * writes, resident again after lymphd gave back its zero pages
