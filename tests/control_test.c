@@ -705,7 +705,8 @@ TEST_F_TIMEOUT(ctl, forks_nobody_shows_are_counted_not_recorded, 90)
 	th_sleep_ms(1500); /* a record would have been drained by now */
 	f1 = counter(&self->d, "fork");
 	r1 = counter(&self->d, "fork_records");
-	EXPECT_LE(f0 + FORKS, f1) TH_LOG("lymphd counted %lld of %d forks", (long long)(f1 - f0), FORKS);
+	EXPECT_LE(f0 + FORKS, f1)
+	TH_LOG("lymphd counted %lld of %d forks", (long long)(f1 - f0), FORKS);
 	EXPECT_EQ(r0, r1) TH_LOG("%lld forks recorded that nothing shows", (long long)(r1 - r0));
 
 	ctl = lymphctl_bg(&self->d, &out, "events", "--follow", "--json");

@@ -218,7 +218,8 @@ int metrics_text(FILE *out, const struct metrics_src *m)
 
 	if (m->count) {
 		head(out, "lymph_events_total", "counter",
-		     "Records received from the sensors, by kind (fork: every fork they counted, recorded or not).");
+		     "Records received from the sensors, by kind "
+		     "(fork: every fork they counted, recorded or not).");
 		for (k = LYMPH_EV_DEATH; k < LYMPH_EV_KIND_MAX; k++)
 			sample1(out, "lymph_events_total", "kind", lymph_kind_name(k),
 				(double)m->count->by_kind[k]);
