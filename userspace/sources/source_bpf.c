@@ -806,17 +806,28 @@ static int bpf_drain(struct source *src)
 	return n < 0 ? n : 0;
 }
 
-static int bpf_check_drops(struct source *src)
+/* The sum over the CPUs of a one-slot per-CPU counter (drops, forks_seen). */
+static int percpu_sum(struct bpf_priv *p, int fd, uint64_t *sum)
 {
-	struct bpf_priv *p = src->priv;
-	uint64_t sum = 0;
 	uint32_t zero = 0;
 	int i;
 
-	if (bpf_map_lookup_elem(p->drops_fd, &zero, p->percpu))
+	if (bpf_map_lookup_elem(fd, &zero, p->percpu))
 		return -errno;
+	*sum = 0;
 	for (i = 0; i < p->ncpus; i++)
-		sum += p->percpu[i];
+		*sum += p->percpu[i];
+	return 0;
+}
+
+static int bpf_check_drops(struct source *src)
+{
+	struct bpf_priv *p = src->priv;
+	uint64_t sum;
+	int err = percpu_sum(p, p->drops_fd, &sum);
+
+	if (err)
+		return err;
 	refusals_tend(p);
 	if (sum == p->drops_seen)
 		return 0;
@@ -831,16 +842,8 @@ static int bpf_check_drops(struct source *src)
 static int bpf_forks_seen(struct source *src, uint64_t *total)
 {
 	struct bpf_priv *p = src->priv;
-	uint64_t sum = 0;
-	uint32_t zero = 0;
-	int i;
 
-	if (bpf_map_lookup_elem(p->forks_fd, &zero, p->percpu))
-		return -errno;
-	for (i = 0; i < p->ncpus; i++)
-		sum += p->percpu[i];
-	*total = sum;
-	return 0;
+	return percpu_sum(p, p->forks_fd, total);
 }
 
 static void bpf_fork_records(struct source *src, int on)
