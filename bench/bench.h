@@ -325,6 +325,19 @@ static inline uint64_t bench_status_u64(struct json_object *o, const char *count
 	return 0;
 }
 
+/* The fork records lymphd handled: counters.fork_records where lymphd has
+ * it (counters.fork is then every fork the sensors counted, recorded or
+ * not: lymphd.8, --no-fork), counters.fork before. */
+static inline uint64_t bench_status_fork_records(struct json_object *o)
+{
+	struct json_object *c, *v;
+
+	if (o && json_object_object_get_ex(o, "counters", &c) &&
+	    json_object_object_get_ex(c, "fork_records", &v))
+		return (uint64_t)json_object_get_int64(v);
+	return bench_status_u64(o, "fork");
+}
+
 static inline void bench_lymphd_stop(struct bench_lymphd *l)
 {
 	if (l->pid <= 0)

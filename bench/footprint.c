@@ -233,8 +233,8 @@ struct sample {
 
 static uint64_t all_records(struct json_object *o)
 {
-	static const char *const kinds[] = { "death", "signal", "exec", "fork", "oom" };
-	uint64_t n = 0;
+	static const char *const kinds[] = { "death", "signal", "exec", "oom" };
+	uint64_t n = bench_status_fork_records(o);
 	unsigned int i;
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)

@@ -219,7 +219,8 @@ struct trial {
 
 static uint64_t lymphd_records(struct json_object *o)
 {
-	return bench_status_u64(o, "fork") + bench_status_u64(o, "exec") + bench_status_u64(o, "death");
+	return bench_status_fork_records(o) + bench_status_u64(o, "exec") +
+	       bench_status_u64(o, "death");
 }
 
 static int run_trial(struct producer *p, struct bench_lymphd *l, double rate, double secs,
